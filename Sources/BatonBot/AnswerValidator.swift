@@ -1,0 +1,57 @@
+/// Checks a visitor's answer to a question and returns the value to store.
+enum AnswerValidator {
+    static func validate(_ answer: String, for question: Question) -> String? {
+        let answer = answer.trimmingWhitespace()
+        guard !answer.isEmpty else { return nil }
+        switch question.type {
+        case .text: return answer.count <= 500 ? answer : nil
+        case .email: return email(answer)
+        case .phone: return phone(answer)
+        case .choice: return choice(answer, among: question.choices)
+        }
+    }
+
+    /// `local@domain.tld`, no spaces, domain lowercased.
+    static func email(_ text: String) -> String? {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, text.count <= 254 else { return nil }
+        let local = parts[0], domain = parts[1].lowercased()
+        guard !local.isEmpty, local.count <= 64, !local.contains(where: { $0.isWhitespace || $0 == "," || $0 == ";" }) else { return nil }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ label in
+            !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+                && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+        }), let tld = labels.last, tld.count >= 2, tld.allSatisfy(\.isLetter) else { return nil }
+        return "\(local)@\(domain)"
+    }
+
+    /// 7 to 15 digits, optionally led by `+`, with spaces, dots, dashes and parentheses
+    /// allowed between them.
+    static func phone(_ text: String) -> String? {
+        var digits = 0
+        for (offset, character) in text.enumerated() {
+            if character.isASCII, character.isNumber {
+                digits += 1
+            } else if character == "+" {
+                guard offset == 0 else { return nil }
+            } else if !" .-()".contains(character) {
+                return nil
+            }
+        }
+        return (7...15).contains(digits) ? text : nil
+    }
+
+    /// The choice the answer names: exactly (ignoring case and punctuation), by its
+    /// number in the list, or closely enough despite a typo.
+    static func choice(_ text: String, among choices: [String]) -> String? {
+        let canonical = Normalizer.canonical(text)
+        if let exact = choices.first(where: { Normalizer.canonical($0) == canonical }) { return exact }
+        if let number = Int(canonical), choices.indices.contains(number - 1) { return choices[number - 1] }
+        let input = IntentMatcher.Phrase(text)
+        let scored = choices.map { ($0, IntentMatcher.score(example: IntentMatcher.Phrase($0), input: input)) }
+        guard let best = scored.max(by: { $0.1 < $1.1 }), best.1 >= 0.75 else { return nil }
+        // Refuse a tie: "support or sales" names two choices.
+        if scored.filter({ $0.1 >= best.1 - 0.05 }).count > 1 { return nil }
+        return best.0
+    }
+}

@@ -1,0 +1,174 @@
+import Yams
+
+/// A problem in a bot document, located for the person fixing it.
+public struct BotIssue: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Where in the document: `flows.contact[1].type`; empty for the whole document.
+    public var path: String
+    /// 1-based line and column, when known.
+    public var line: Int?
+    public var column: Int?
+    public var message: String
+
+    public init(path: String, line: Int? = nil, column: Int? = nil, message: String) {
+        self.path = path
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        let place = [line.map { "line \($0)" }, path.isEmpty ? nil : path].compactMap { $0 }.joined(separator: ", ")
+        return place.isEmpty ? message : "\(place): \(message)"
+    }
+}
+
+/// A bot document that cannot be used, with every problem found.
+public struct BotDocumentError: Error, Sendable, CustomStringConvertible {
+    public var issues: [BotIssue]
+    public var description: String { issues.map(\.description).joined(separator: "\n") }
+}
+
+/// Parses and checks bot documents (YAML, or JSON, which is read as YAML).
+public enum BotDocument {
+    /// The largest bot document accepted, in bytes.
+    public static let maxSize = 512 * 1024
+
+    /// Parses `source` and checks it; throws `BotDocumentError` listing every problem.
+    public static func parse(_ source: String) throws(BotDocumentError) -> BotDefinition {
+        guard source.utf8.count <= maxSize else {
+            throw BotDocumentError(issues: [BotIssue(path: "", message: "the document is larger than \(maxSize / 1024) KiB")])
+        }
+        let node: Node
+        do {
+            guard let composed = try Yams.compose(yaml: source) else {
+                throw BotDocumentError(issues: [BotIssue(path: "", line: 1, message: "the document is empty")])
+            }
+            node = composed
+        } catch let error as BotDocumentError {
+            throw error
+        } catch {
+            throw BotDocumentError(issues: [syntaxIssue(error)])
+        }
+        let definition: BotDefinition
+        do {
+            definition = try YAMLDecoder().decode(BotDefinition.self, from: node)
+        } catch let error as DecodingError {
+            throw BotDocumentError(issues: [decodingIssue(error, in: node)])
+        } catch {
+            throw BotDocumentError(issues: [BotIssue(path: "", message: "\(error)")])
+        }
+        let issues = BotValidator(definition: definition).issues().map { issue in
+            var issue = issue
+            if let mark = node.mark(at: issue.path) {
+                issue.line = mark.line
+                issue.column = mark.column
+            }
+            return issue
+        }
+        guard issues.isEmpty else { throw BotDocumentError(issues: issues) }
+        return definition
+    }
+
+    private static func syntaxIssue(_ error: any Error) -> BotIssue {
+        switch error as? YamlError {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return BotIssue(path: "", line: mark.line, column: mark.column, message: "syntax error: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return BotIssue(path: "", message: "a key is written twice: \(duplicates.joined(separator: ", "))")
+        default:
+            return BotIssue(path: "", message: "syntax error: \(error)")
+        }
+    }
+
+    private static func decodingIssue(_ error: DecodingError, in node: Node) -> BotIssue {
+        let (context, message): (DecodingError.Context, String) = switch error {
+        case .keyNotFound(let key, let context):
+            (context, "the required field \"\(key.stringValue)\" is missing")
+        case .typeMismatch(let type, let context):
+            (context, "expected \(describe(type)) here")
+        case .valueNotFound(let type, let context):
+            (context, "expected \(describe(type)) here, found nothing")
+        case .dataCorrupted(let context):
+            (context, context.debugDescription)
+        @unknown default:
+            (DecodingError.Context(codingPath: [], debugDescription: ""), "\(error)")
+        }
+        let path = pathString(context.codingPath)
+        let mark = node.mark(at: path) ?? node.mark(at: pathString(context.codingPath.dropLast()))
+        return BotIssue(path: path, line: mark?.line, column: mark?.column, message: message)
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a text"
+        case is Int.Type: "a whole number"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: type is any Collection.Type ? "a list" : "a \(type)"
+        }
+    }
+
+    static func pathString(_ codingPath: some Collection<any CodingKey>) -> String {
+        var path = ""
+        for key in codingPath {
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return path
+    }
+}
+
+extension Node {
+    /// The position of the node at `path` (`flows.contact[1].type`), or of the deepest
+    /// node on the way that exists.
+    func mark(at path: String) -> Mark? {
+        var node = self
+        var best = self.mark
+        for component in BotPath.components(path) {
+            let next: Node?
+            switch component {
+            case .key(let key): next = node.mapping.flatMap { mapping in
+                mapping.first { $0.key.string == key }.map { $0.value }
+            }
+            case .index(let index): next = node.sequence.flatMap { $0.indices.contains(index) ? $0[index] : nil }
+            }
+            guard let next else { break }
+            node = next
+            best = next.mark ?? best
+        }
+        return best
+    }
+}
+
+/// Reads paths of the form `flows.contact[1].type`.
+enum BotPath {
+    enum Component: Equatable { case key(String), index(Int) }
+
+    static func components(_ path: String) -> [Component] {
+        var result: [Component] = []
+        var current = ""
+        var inIndex = false
+        for character in path {
+            switch character {
+            case "." where !inIndex:
+                if !current.isEmpty { result.append(.key(current)) }
+                current = ""
+            case "[":
+                if !current.isEmpty { result.append(.key(current)) }
+                current = ""
+                inIndex = true
+            case "]":
+                if let index = Int(current) { result.append(.index(index)) }
+                current = ""
+                inIndex = false
+            default:
+                current.append(character)
+            }
+        }
+        if !current.isEmpty { result.append(.key(current)) }
+        return result
+    }
+}

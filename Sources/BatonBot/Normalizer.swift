@@ -1,0 +1,110 @@
+/// Turns text into comparable words: lowercase, accents folded, apostrophes dropped
+/// ("What's" → "whats"), split on everything that is not a letter or digit.
+enum Normalizer {
+    static func tokens(_ text: String) -> [String] {
+        var tokens: [String] = []
+        var current = String.UnicodeScalarView()
+        func flush() {
+            if !current.isEmpty { tokens.append(String(current)) }
+            current = String.UnicodeScalarView()
+        }
+        for scalar in text.lowercased().unicodeScalars {
+            if scalar == "'" || scalar == "\u{2019}" { continue }
+            if let folded = fold[scalar] {
+                current.append(contentsOf: folded.unicodeScalars)
+            } else if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                // Combining marks (U+0300–U+036F) left over from decomposed input are dropped.
+                if (0x300...0x36F).contains(scalar.value) { continue }
+                current.append(scalar)
+            } else {
+                flush()
+            }
+        }
+        flush()
+        return tokens
+    }
+
+    /// The text as one normalised string, for exact comparisons (choices, triggers).
+    static func canonical(_ text: String) -> String { tokens(text).joined(separator: " ") }
+
+    /// Accented Latin letters and ligatures folded to plain ASCII.
+    static let fold: [Unicode.Scalar: String] = {
+        var table: [Unicode.Scalar: String] = [:]
+        let groups: [(String, String)] = [
+            ("àáâãäåāăą", "a"), ("çćĉċč", "c"), ("ďđ", "d"), ("èéêëēĕėęě", "e"), ("ĝğġģ", "g"), ("ĥħ", "h"),
+            ("ìíîïĩīĭįı", "i"), ("ĵ", "j"), ("ķ", "k"), ("ĺļľŀł", "l"), ("ñńņňŉ", "n"), ("òóôõöøōŏő", "o"),
+            ("ŕŗř", "r"), ("śŝşš", "s"), ("ţťŧ", "t"), ("ùúûüũūŭůűų", "u"), ("ŵ", "w"), ("ýÿŷ", "y"), ("źżž", "z"),
+        ]
+        for (letters, base) in groups {
+            for scalar in letters.unicodeScalars { table[scalar] = base }
+        }
+        table["ß"] = "ss"; table["æ"] = "ae"; table["œ"] = "oe"; table["þ"] = "th"; table["ð"] = "d"
+        return table
+    }()
+
+    /// Common English words that carry little meaning; they count, but much less.
+    static let stopwords: Set<String> = [
+        "a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "do", "does", "did", "i", "im", "me", "my",
+        "you", "your", "we", "our", "us", "it", "its", "to", "of", "in", "on", "at", "for", "with", "and", "or",
+        "can", "could", "would", "should", "will", "please", "what", "whats", "how", "hows", "when", "where",
+        "who", "which", "this", "that", "there", "have", "has", "had", "any", "some", "about", "from", "get",
+        "so", "if", "then", "just", "want", "like", "know", "tell", "hi", "hello", "hey", "thanks",
+    ]
+
+    /// A crude English stem, enough to match "prices", "price" and "pricing", or
+    /// "opening" and "open": a plural or verb ending is removed, then a final "e".
+    static func stem(_ word: String) -> String {
+        var base = word
+        if word.hasSuffix("ies"), word.count > 4 {
+            return String(word.dropLast(3)) + "y"
+        } else if word.hasSuffix("sses") || word.hasSuffix("xes") || word.hasSuffix("ches") || word.hasSuffix("shes") {
+            base = String(word.dropLast(2))
+        } else if let suffix = ["ing", "ed", "ly"].first(where: { word.hasSuffix($0) && word.count - $0.count >= 3 }) {
+            base = String(word.dropLast(suffix.count))
+        } else if word.hasSuffix("s"), !word.hasSuffix("ss"), !word.hasSuffix("us"), word.count > 3 {
+            base = String(word.dropLast())
+        }
+        if base.hasSuffix("e"), base.count > 3 { base.removeLast() }
+        return base
+    }
+}
+
+/// Edit distances for typo tolerance.
+enum Fuzzy {
+    /// Optimal string alignment distance (Levenshtein plus adjacent transpositions), on
+    /// Unicode scalars.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous2 = [Int](repeating: 0, count: b.count + 1)
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    current[j] = min(current[j], previous2[j - 2] + 1)
+                }
+            }
+            (previous2, previous, current) = (previous, current, previous2)
+        }
+        return previous[b.count]
+    }
+
+    /// How alike two normalised words are, from 0 to 1: 1 when equal, 0.9 for the same
+    /// stem, 0.8 for one typo in a word of 4+ letters, 0.7 for two in a word of 8+.
+    static func similarity(_ a: String, _ b: String) -> Double {
+        if a == b { return 1 }
+        let stemA = Normalizer.stem(a), stemB = Normalizer.stem(b)
+        if stemA == stemB { return 0.9 }
+        let shorter = min(a.count, b.count)
+        guard shorter >= 4, abs(a.count - b.count) <= 2 else { return 0 }
+        let d = min(distance(a, b), distance(stemA, stemB))
+        if d <= 1 { return 0.8 }
+        if d <= 2 && shorter >= 8 { return 0.7 }
+        return 0
+    }
+}

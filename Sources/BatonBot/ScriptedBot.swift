@@ -1,0 +1,244 @@
+import BatonCore
+import Foundation
+
+/// The bot engine: runs a `BotDefinition` for one conversation at a time. Pure: all it
+/// remembers lives in the conversation (`progress`, `variables`), so it is safe to share
+/// and to restart.
+public struct ScriptedBot: ChatBot {
+    public let definition: BotDefinition
+    let intents: IntentMatcher
+    let triggers: IntentMatcher
+    /// Longest chain of steps run for one message, so a `goto` loop cannot hang the bot.
+    static let maxSteps = 100
+
+    public init(_ definition: BotDefinition) {
+        self.definition = definition
+        intents = IntentMatcher(definition.intents.map { ($0.name, $0.examples, $0.keywords) })
+        triggers = IntentMatcher([("handover", definition.settings.handoverTriggers, [])])
+    }
+
+    /// Compiles a bot document; throws `BotDocumentError` with every problem found.
+    public init(source: String) throws(BotDocumentError) {
+        self.init(try BotDocument.parse(source))
+    }
+
+    public var name: String { definition.name }
+    public func noAgentsReply(_ conversation: Conversation) -> BotReply {
+        BotReply(Template.render(definition.settings.noAgentsMessage, conversation))
+    }
+    var settings: BotSettings { definition.settings }
+
+    public func greet(_ conversation: inout Conversation) -> [BotReply] {
+        conversation.progress = BotProgress()
+        return [reply(definition.greeting, conversation)]
+    }
+
+    public func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome {
+        var run = Run(bot: self, conversation: conversation)
+        if let action = input.action.flatMap(ButtonAction.init) {
+            run.perform(action)
+        } else if case .ask(let question)? = run.currentStep {
+            run.answer(input.text, to: question)
+        } else {
+            run.understand(input.text)
+        }
+        conversation = run.conversation
+        return BotOutcome(replies: run.replies, handover: run.handover)
+    }
+
+    func reply(_ text: BotText, _ conversation: Conversation) -> BotReply {
+        BotReply(Template.render(text.text, conversation), buttons: text.buttons.map(\.quickReply))
+    }
+
+    /// One visitor message's worth of bot work.
+    struct Run {
+        let bot: ScriptedBot
+        var conversation: Conversation
+        var replies: [BotReply] = []
+        var handover: HandoverRequest?
+        var stepsRun = 0
+
+        var settings: BotSettings { bot.settings }
+        var progress: BotProgress {
+            get { conversation.progress }
+            set { conversation.progress = newValue }
+        }
+
+        var currentStep: Step? {
+            guard let flow = progress.flow, let steps = bot.definition.flows[flow], steps.indices.contains(progress.step) else { return nil }
+            return steps[progress.step]
+        }
+
+        mutating func say(_ text: String, buttons: [Button] = []) {
+            replies.append(bot.reply(BotText(text: text, buttons: buttons), conversation))
+        }
+
+        mutating func perform(_ action: ButtonAction) {
+            progress.misunderstandings = 0
+            switch action {
+            case .handover: requestHandover(reason: "the visitor asked for a person")
+            case .flow(let flow): start(flow)
+            case .intent(let name):
+                if let intent = bot.definition.intents.first(where: { $0.name == name }) { answer(intent) }
+            }
+        }
+
+        /// Free text while the bot is in charge: a handover trigger, an intent, or a
+        /// misunderstanding.
+        mutating func understand(_ text: String) {
+            let trigger = bot.triggers.best(for: text)
+            let intent = bot.intents.best(for: text)
+            if let trigger, trigger.score >= settings.threshold, trigger.score >= (intent?.score ?? 0) {
+                progress.misunderstandings = 0
+                requestHandover(reason: "the visitor asked for a person")
+            } else if let intent, intent.score >= settings.threshold,
+                      let match = bot.definition.intents.first(where: { $0.name == intent.name }) {
+                progress.misunderstandings = 0
+                answer(match)
+            } else {
+                progress.misunderstandings += 1
+                if progress.misunderstandings >= settings.maxMisunderstandings {
+                    let count = progress.misunderstandings
+                    progress.misunderstandings = 0
+                    requestHandover(reason: "the bot did not understand the visitor \(count) times in a row")
+                } else {
+                    say(settings.fallback)
+                }
+            }
+        }
+
+        mutating func answer(_ intent: Intent) {
+            if let text = intent.answer { say(text, buttons: intent.buttons) }
+            if intent.handover {
+                requestHandover(reason: "the visitor asked about \"\(intent.name)\"")
+            } else if let flow = intent.then {
+                start(flow)
+            }
+        }
+
+        /// The visitor's answer to the question the bot is waiting on.
+        mutating func answer(_ text: String, to question: Question) {
+            if let value = AnswerValidator.validate(text, for: question) {
+                conversation.set(question.save, to: value)
+                progress.invalidAnswers = 0
+                progress.step += 1
+                runSteps()
+                return
+            }
+            progress.invalidAnswers += 1
+            if progress.invalidAnswers >= settings.maxMisunderstandings {
+                progress.invalidAnswers = 0
+                if progress.handoverPending {
+                    // Never let one question block the way to a person: skip it.
+                    progress.step += 1
+                    runSteps()
+                } else {
+                    requestHandover(reason: "the visitor could not answer \"\(question.ask)\"")
+                }
+                return
+            }
+            say(question.retry ?? Self.defaultRetry(question.type))
+            ask(question)
+        }
+
+        mutating func requestHandover(reason: String) {
+            if let flow = settings.handoverFlow, !progress.handoverPending, bot.definition.flows[flow] != nil {
+                progress.handoverPending = true
+                progress.handoverReason = reason
+                start(flow)
+            } else {
+                handOver(reason: progress.handoverReason ?? reason, message: settings.handoverMessage)
+            }
+        }
+
+        mutating func handOver(reason: String, message: String) {
+            handover = HandoverRequest(reason: reason, message: BotReply(Template.render(message, conversation)))
+            progress.flow = nil
+            progress.step = 0
+            progress.handoverPending = false
+            progress.handoverReason = reason
+            if conversation.state == .collecting { try? conversation.move(to: .bot) }
+        }
+
+        mutating func start(_ flow: String) {
+            progress.flow = flow
+            progress.step = 0
+            runSteps()
+        }
+
+        /// Runs steps from the current one until a question waits for an answer, a
+        /// handover happens or the flow ends.
+        mutating func runSteps() {
+            while let flow = progress.flow, stepsRun < ScriptedBot.maxSteps {
+                stepsRun += 1
+                guard let step = currentStep else {
+                    finishFlow()
+                    return
+                }
+                switch step {
+                case .say(let text):
+                    replies.append(bot.reply(text, conversation))
+                    progress.step += 1
+                case .ask(let question):
+                    if conversation.variable(question.save) != nil {
+                        progress.step += 1  // already known: don't ask again
+                        continue
+                    }
+                    ask(question)
+                    try? conversation.move(to: .collecting)
+                    return
+                case .handover(let text):
+                    handOver(reason: progress.handoverReason ?? "the \"\(flow)\" flow hands over", message: text ?? settings.handoverMessage)
+                    return
+                case .goto(let next):
+                    progress.flow = next
+                    progress.step = 0
+                }
+            }
+            if progress.flow != nil { finishFlow() }  // step budget exhausted: stop the loop
+        }
+
+        mutating func finishFlow() {
+            progress.flow = nil
+            progress.step = 0
+            if conversation.state == .collecting { try? conversation.move(to: .bot) }
+            if progress.handoverPending {
+                progress.handoverPending = false
+                handOver(reason: progress.handoverReason ?? "handover", message: settings.handoverMessage)
+            }
+        }
+
+        mutating func ask(_ question: Question) {
+            say(question.ask, buttons: question.type == .choice ? question.choices.map { Button(title: $0) } : [])
+        }
+
+        static func defaultRetry(_ type: AnswerType) -> String {
+            switch type {
+            case .text: "Sorry, I need an answer to go on."
+            case .email: "That doesn't look like an email address. Could you check it?"
+            case .phone: "That doesn't look like a phone number. Please use digits, with + and the country code if you like."
+            case .choice: "Please pick one of the options."
+            }
+        }
+    }
+}
+
+/// Fills `{{name}}` placeholders with collected variables (empty when not collected).
+enum Template {
+    static func render(_ text: String, _ conversation: Conversation) -> String {
+        guard text.contains("{{") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            result += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                result += rest[open.lowerBound...]
+                return result
+            }
+            let name = String(rest[open.upperBound..<close.lowerBound]).trimmingWhitespace()
+            result += conversation.variable(name) ?? ""
+            rest = rest[close.upperBound...]
+        }
+        return result + rest
+    }
+}

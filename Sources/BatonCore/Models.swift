@@ -1,0 +1,184 @@
+import Foundation
+
+/// Milliseconds since 1970, the one time format Baton stores and sends. It is what
+/// Mattermost uses too (`create_at`, `since`).
+public typealias Millis = Int64
+
+extension Millis {
+    public static func now() -> Millis { Millis((Date().timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// Who wrote a message.
+public enum Role: String, Sendable, Codable {
+    case visitor, bot, agent, system
+}
+
+/// A quick-reply button under a bot message. `action` is what pressing it does; without
+/// one the button sends its title as if typed.
+public struct QuickReply: Sendable, Codable, Hashable {
+    public var title: String
+    public var action: String?
+    public init(title: String, action: String? = nil) {
+        self.title = title
+        self.action = action
+    }
+}
+
+/// A stored message of a conversation.
+public struct Message: Sendable, Codable, Hashable, Identifiable {
+    public var id: MessageID
+    public var conversationID: ConversationID
+    public var role: Role
+    /// The name shown to the visitor: the bot's or agent's name; nil for the visitor and
+    /// for system notices.
+    public var authorName: String?
+    public var text: String
+    public var buttons: [QuickReply]
+    /// The widget's own id for a visitor message; de-duplicates resent messages.
+    public var clientID: String?
+    public var createdAt: Millis
+
+    public init(id: MessageID, conversationID: ConversationID, role: Role, authorName: String? = nil,
+                text: String, buttons: [QuickReply] = [], clientID: String? = nil, createdAt: Millis) {
+        self.id = id
+        self.conversationID = conversationID
+        self.role = role
+        self.authorName = authorName
+        self.text = text
+        self.buttons = buttons
+        self.clientID = clientID
+        self.createdAt = createdAt
+    }
+}
+
+/// A message not stored yet; the store gives it its id.
+public struct NewMessage: Sendable, Hashable {
+    public var role: Role
+    public var authorName: String?
+    public var text: String
+    public var buttons: [QuickReply]
+    public var clientID: String?
+    public var createdAt: Millis
+
+    public init(role: Role, authorName: String? = nil, text: String, buttons: [QuickReply] = [],
+                clientID: String? = nil, createdAt: Millis = .now()) {
+        self.role = role
+        self.authorName = authorName
+        self.text = text
+        self.buttons = buttons
+        self.clientID = clientID
+        self.createdAt = createdAt
+    }
+
+    public func stored(id: MessageID, in conversation: ConversationID) -> Message {
+        Message(id: id, conversationID: conversation, role: role, authorName: authorName, text: text,
+                buttons: buttons, clientID: clientID, createdAt: createdAt)
+    }
+}
+
+/// A person on a website, recognised across page reloads by a secret token kept in the
+/// browser. Only the token's SHA-256 is stored.
+public struct Visitor: Sendable, Codable, Hashable {
+    public var id: VisitorID
+    public var widgetKey: String
+    public var tokenHash: String
+    public var name: String?
+    public var email: String?
+    public var createdAt: Millis
+    public var lastSeenAt: Millis
+
+    public init(id: VisitorID, widgetKey: String, tokenHash: String, name: String? = nil, email: String? = nil,
+                createdAt: Millis, lastSeenAt: Millis) {
+        self.id = id
+        self.widgetKey = widgetKey
+        self.tokenHash = tokenHash
+        self.name = name
+        self.email = email
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+    }
+}
+
+/// Where the bot is in its script for one conversation. Owned by the bot engine, stored
+/// with the conversation so a restart resumes mid-question.
+public struct BotProgress: Sendable, Codable, Hashable {
+    /// The flow being run, if any.
+    public var flow: String?
+    /// The index of the step in `flow` that waits for the visitor's answer.
+    public var step: Int
+    /// Not-understood visitor messages in a row.
+    public var misunderstandings: Int
+    /// Bad answers in a row to the current question.
+    public var invalidAnswers: Int
+    /// A handover was asked for and the bot is collecting the handover flow's answers first.
+    public var handoverPending: Bool
+    /// Why the handover was asked for, kept for the agents' transcript.
+    public var handoverReason: String?
+
+    public init(flow: String? = nil, step: Int = 0, misunderstandings: Int = 0, invalidAnswers: Int = 0,
+                handoverPending: Bool = false, handoverReason: String? = nil) {
+        self.flow = flow
+        self.step = step
+        self.misunderstandings = misunderstandings
+        self.invalidAnswers = invalidAnswers
+        self.handoverPending = handoverPending
+        self.handoverReason = handoverReason
+    }
+}
+
+/// One conversation between a visitor and the company, bot first, then maybe agents.
+public struct Conversation: Sendable, Codable, Hashable {
+    public var id: ConversationID
+    public var widgetKey: String
+    public var visitorID: VisitorID
+    public private(set) var state: ConversationState
+    public var progress: BotProgress
+    /// Answers the bot collected (`name`, `email`, `topic`...), in the order asked.
+    public var variables: [Variable]
+    public var createdAt: Millis
+    public var updatedAt: Millis
+    public var closedAt: Millis?
+
+    public init(id: ConversationID, widgetKey: String, visitorID: VisitorID, state: ConversationState = .bot,
+                progress: BotProgress = .init(), variables: [Variable] = [], createdAt: Millis, updatedAt: Millis,
+                closedAt: Millis? = nil) {
+        self.id = id
+        self.widgetKey = widgetKey
+        self.visitorID = visitorID
+        self.state = state
+        self.progress = progress
+        self.variables = variables
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.closedAt = closedAt
+    }
+
+    /// Moves the conversation through the state machine, or refuses.
+    public mutating func move(to next: ConversationState, at time: Millis = .now()) throws(InvalidTransition) {
+        guard state.canMove(to: next) else { throw InvalidTransition(from: state, to: next) }
+        if next != state { updatedAt = time }
+        state = next
+        if next == .closed, closedAt == nil { closedAt = time }
+    }
+
+    /// The value collected for `name`, if any.
+    public func variable(_ name: String) -> String? {
+        variables.last(where: { $0.name == name })?.value
+    }
+
+    /// Records an answer, replacing an earlier one of the same name.
+    public mutating func set(_ name: String, to value: String) {
+        variables.removeAll { $0.name == name }
+        variables.append(Variable(name: name, value: value))
+    }
+}
+
+/// A named answer collected by the bot.
+public struct Variable: Sendable, Codable, Hashable {
+    public var name: String
+    public var value: String
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}

@@ -1,0 +1,124 @@
+/// The interfaces the domain needs from the outside world: storage, bots and the agent
+/// side. Adapters implement them (BatonStore, BatonBot, BatonMattermost).
+
+/// What a bot says in one go: a text and optional quick-reply buttons.
+public struct BotReply: Sendable, Hashable {
+    public var text: String
+    public var buttons: [QuickReply]
+    public init(_ text: String, buttons: [QuickReply] = []) {
+        self.text = text
+        self.buttons = buttons
+    }
+}
+
+/// What the visitor sent: typed text, or a pressed quick-reply button (`action`).
+public struct VisitorInput: Sendable, Hashable {
+    public var text: String
+    public var action: String?
+    public init(text: String, action: String? = nil) {
+        self.text = text
+        self.action = action
+    }
+}
+
+/// A bot's request to hand the conversation to a human.
+public struct HandoverRequest: Sendable, Hashable {
+    /// Why, in words for the agents ("the visitor asked for a human").
+    public var reason: String
+    /// What the bot tells the visitor when agents are reachable ("Connecting you...").
+    public var message: BotReply?
+    public init(reason: String, message: BotReply? = nil) {
+        self.reason = reason
+        self.message = message
+    }
+}
+
+/// The bot's answer to one visitor message.
+public struct BotOutcome: Sendable, Hashable {
+    public var replies: [BotReply]
+    /// Set when the conversation must go to a human.
+    public var handover: HandoverRequest?
+    public init(replies: [BotReply], handover: HandoverRequest? = nil) {
+        self.replies = replies
+        self.handover = handover
+    }
+}
+
+/// A bot: pure functions of the conversation, so it can be tested without I/O and its
+/// progress is stored with the conversation.
+public protocol ChatBot: Sendable {
+    /// The name shown to visitors on the bot's messages.
+    var name: String { get }
+    /// What the visitor is told when a handover finds no agent side connected.
+    func noAgentsReply(_ conversation: Conversation) -> BotReply
+    /// The opening messages of a new conversation.
+    func greet(_ conversation: inout Conversation) -> [BotReply]
+    /// Answers a visitor message; may move the conversation between `bot` and `collecting`.
+    func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome
+}
+
+/// Finds the widget for a key and the compiled bot that answers in it.
+public protocol BotDirectory: Sendable {
+    func widget(forKey key: String) async throws -> (widget: Widget, bot: any ChatBot)?
+}
+
+/// The human side of a handover (Mattermost, or nothing yet).
+public protocol AgentDesk: Sendable {
+    /// Whether agents can receive this widget's conversations now.
+    func isConnected(widgetKey: String) async -> Bool
+}
+
+/// An agent desk that is never connected: handovers wait in `waiting_for_agent`.
+public struct NoAgentDesk: AgentDesk {
+    public init() {}
+    public func isConnected(widgetKey: String) async -> Bool { false }
+}
+
+/// Everything one step of a conversation writes, applied by the store atomically: all of
+/// it or none of it.
+public struct ChangeSet: Sendable {
+    /// A visitor to insert, or to update when it exists.
+    public var visitor: Visitor?
+    /// A conversation to insert, or to update when it exists.
+    public var conversation: Conversation
+    /// Messages appended to `conversation`, in order.
+    public var messages: [NewMessage]
+
+    public init(visitor: Visitor? = nil, conversation: Conversation, messages: [NewMessage] = []) {
+        self.visitor = visitor
+        self.conversation = conversation
+        self.messages = messages
+    }
+}
+
+/// Errors a store reports in domain terms.
+public enum StoreError: Error, Equatable {
+    /// A visitor message with this client id is already stored (with this id).
+    case duplicateClientMessage(existing: MessageID)
+    /// The database failed; the text says how.
+    case failure(String)
+}
+
+/// Durable storage for widgets, visitors, conversations and messages.
+public protocol ChatStore: Sendable {
+    func widget(key: String) async throws -> Widget?
+    func widgets() async throws -> [Widget]
+    func saveWidget(_ widget: Widget) async throws
+    func deleteWidget(key: String) async throws
+
+    func visitor(tokenHash: String) async throws -> Visitor?
+    func visitor(id: VisitorID) async throws -> Visitor?
+
+    func conversation(id: ConversationID) async throws -> Conversation?
+    /// The visitor's newest conversation, open or closed.
+    func latestConversation(of visitor: VisitorID) async throws -> Conversation?
+    /// Messages of a conversation with an id greater than `after`, oldest first.
+    func messages(in conversation: ConversationID, after: MessageID, limit: Int) async throws -> [Message]
+    /// The visitor's message with this client id, if stored.
+    func message(from visitor: VisitorID, clientID: String) async throws -> Message?
+
+    /// Applies a change atomically and returns the stored messages with their ids. A
+    /// visitor message whose client id is already stored fails the whole change with
+    /// `StoreError.duplicateClientMessage`.
+    func commit(_ change: ChangeSet) async throws -> [Message]
+}

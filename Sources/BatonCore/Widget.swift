@@ -1,0 +1,50 @@
+/// A chat widget a website embeds, and the bot that answers in it. `key` is public: it
+/// appears in the embed snippet.
+public struct Widget: Sendable, Codable, Hashable {
+    public var key: String
+    public var name: String
+    /// The bot definition as the admin wrote it (YAML or JSON, see docs/bot-format.md).
+    public var botSource: String
+    public var settings: WidgetSettings
+    public var createdAt: Millis
+    public var updatedAt: Millis
+
+    public init(key: String, name: String, botSource: String, settings: WidgetSettings = .init(),
+                createdAt: Millis, updatedAt: Millis) {
+        self.key = key
+        self.name = name
+        self.botSource = botSource
+        self.settings = settings
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// Whether `key` has the form of a widget key: 1 to 64 of `a-z A-Z 0-9 _ -`.
+    public static func isValidKey(_ key: String) -> Bool {
+        !key.isEmpty && key.utf8.count <= 64 && key.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2D || byte == 0x5F
+        }
+    }
+}
+
+/// How a widget looks and where it may run.
+public struct WidgetSettings: Sendable, Codable, Hashable {
+    /// The panel's title; the bot's name when nil.
+    public var title: String?
+    /// The launcher and header colour, `#rrggbb`.
+    public var color: String
+    /// Origins (`https://example.com`) allowed to embed the widget; empty allows any.
+    public var allowedOrigins: [String]
+
+    public init(title: String? = nil, color: String = "#3b5bdb", allowedOrigins: [String] = []) {
+        self.title = title
+        self.color = color
+        self.allowedOrigins = allowedOrigins
+    }
+}
+
+/// The version of Baton, as `baton --version` prints it.
+public enum BatonVersion {
+    public static let current = "0.1.0"
+}

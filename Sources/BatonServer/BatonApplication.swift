@@ -1,0 +1,68 @@
+import BatonBot
+import BatonCore
+import BatonStore
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// The running parts of Baton that tests and commands reach into.
+public struct BatonServices: Sendable {
+    public let store: SQLStore
+    public let bots: BotLibrary
+    public let chat: ChatService
+}
+
+/// Builds the Baton application: opens the store (migrating it), seeds the demo widget,
+/// and wires the HTTP routes and the widget socket. Running it (`runService()`) serves
+/// until SIGINT/SIGTERM, then closes the sockets, then the store.
+public func buildApplication(
+    _ config: BatonConfiguration,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) async throws -> (some ApplicationProtocol, BatonServices) {
+    let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
+    let bots = BotLibrary(store: store)
+    if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
+    let chat = ChatService(store: store, bots: bots, policy: config.chat, hashToken: TokenHash.sha256)
+    let services = BatonServices(store: store, bots: bots, chat: chat)
+    let assets = try StaticAssets.load()
+
+    let router = Router(context: BasicWebSocketRequestContext.self)
+    router.middlewares.add(ErrorMiddleware<BasicWebSocketRequestContext>(logger: logger))
+    PublicRoutes(assets: assets, bots: bots, store: store).register(on: router)
+
+    let socketRouter = Router(context: BasicWebSocketRequestContext.self)
+    socketRouter.ws("/widget/v1/socket") { _, _ in
+        .upgrade([:])
+    } onUpgrade: { inbound, outbound, context in
+        let socket = WidgetSocket(chat: chat, limits: config.socket,
+                                  origin: OriginPolicy.single(context.request.headers[values: .origin]),
+                                  host: context.request.head.authority,
+                                  logger: context.logger)
+        await socket.run(inbound: inbound, outbound: outbound)
+    }
+
+    let app = Application(
+        router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: socketRouter,
+            configuration: .init(ws: .init(maxFrameSize: config.socket.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))),
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Baton"),
+        services: [store],
+        onServerRunning: onServerRunning,
+        logger: logger
+    )
+    return (app, services)
+}
+
+/// Creates the demo widget on a database that has no widget yet.
+enum DemoSeed {
+    static func ensure(_ bots: BotLibrary, logger: Logger) async throws {
+        guard try await bots.store.widgets().isEmpty else { return }
+        let now = Millis.now()
+        try await bots.save(Widget(key: DemoBot.widgetKey, name: "Demo", botSource: DemoBot.source,
+                                   settings: WidgetSettings(title: "Chat with Ada"), createdAt: now, updatedAt: now))
+        logger.info("Created the demo widget", metadata: ["widget": "\(DemoBot.widgetKey)"])
+    }
+}

@@ -1,0 +1,109 @@
+import BatonCore
+import BatonStore
+import Logging
+
+/// Everything `baton serve` can be told, by flag or by `BATON_*` environment variable
+/// (docs/configuration.md). Flags win over the environment, the environment over defaults.
+public struct BatonConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var database = DatabaseLocation.sqlite(path: "baton.sqlite")
+    /// Sync SQLite to disk on every commit (survives power loss).
+    public var durable = true
+    /// Create the demo widget when the database has no widget.
+    public var demo = true
+    public var logLevel = Logger.Level.info
+    public var chat = ChatPolicy()
+    public var socket = SocketLimits()
+
+    public init() {}
+
+    /// The environment variables read, with what they set.
+    public static let environmentVariables: [(name: String, meaning: String)] = [
+        ("BATON_HOST", "address to listen on"),
+        ("BATON_PORT", "port to listen on"),
+        ("BATON_DATABASE", "database location"),
+        ("BATON_DURABLE", "sync every commit to disk (true/false)"),
+        ("BATON_DEMO", "create the demo widget on an empty database (true/false)"),
+        ("BATON_LOG_LEVEL", "trace, debug, info, notice, warning, error or critical"),
+        ("BATON_MAX_MESSAGE_LENGTH", "longest visitor message, in characters"),
+        ("BATON_RATE_LIMIT", "visitor messages per second per connection"),
+        ("BATON_RATE_BURST", "visitor messages allowed at once before the rate applies"),
+    ]
+
+    /// Reads the `BATON_*` variables over the defaults.
+    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> BatonConfiguration {
+        var config = BatonConfiguration()
+        try config.apply(environment)
+        return config
+    }
+
+    public mutating func apply(_ environment: [String: String]) throws(ConfigurationError) {
+        func value(_ name: String) -> String? {
+            guard let text = environment[name]?.trimmingWhitespace(), !text.isEmpty else { return nil }
+            return text
+        }
+        if let text = value("BATON_HOST") { host = text }
+        if let text = value("BATON_PORT") { port = try Self.port(text, from: "BATON_PORT") }
+        if let text = value("BATON_DATABASE") { database = try Self.database(text, from: "BATON_DATABASE") }
+        if let text = value("BATON_DURABLE") { durable = try Self.bool(text, from: "BATON_DURABLE") }
+        if let text = value("BATON_DEMO") { demo = try Self.bool(text, from: "BATON_DEMO") }
+        if let text = value("BATON_LOG_LEVEL") { logLevel = try Self.logLevel(text, from: "BATON_LOG_LEVEL") }
+        if let text = value("BATON_MAX_MESSAGE_LENGTH") {
+            chat.maxTextLength = try Self.integer(text, in: 1...16383, from: "BATON_MAX_MESSAGE_LENGTH")
+        }
+        if let text = value("BATON_RATE_LIMIT") { socket.messagesPerSecond = try Self.rate(text, from: "BATON_RATE_LIMIT") }
+        if let text = value("BATON_RATE_BURST") { socket.burst = try Self.integer(text, in: 1...10_000, from: "BATON_RATE_BURST") }
+    }
+
+    // MARK: Parsing, shared by flags and environment
+
+    public static func port(_ text: String, from source: String) throws(ConfigurationError) -> Int {
+        try integer(text, in: 0...65535, from: source)
+    }
+
+    public static func integer(_ text: String, in range: ClosedRange<Int>, from source: String) throws(ConfigurationError) -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(source: source, value: text, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    public static func rate(_ text: String, from source: String) throws(ConfigurationError) -> Double {
+        guard let value = Double(text), value > 0, value <= 100_000 else {
+            throw ConfigurationError(source: source, value: text, expected: "a number of messages per second above 0")
+        }
+        return value
+    }
+
+    public static func bool(_ text: String, from source: String) throws(ConfigurationError) -> Bool {
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError(source: source, value: text, expected: "true or false")
+        }
+    }
+
+    public static func logLevel(_ text: String, from source: String) throws(ConfigurationError) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ConfigurationError(source: source, value: text, expected: "trace, debug, info, notice, warning, error or critical")
+        }
+        return level
+    }
+
+    public static func database(_ text: String, from source: String) throws(ConfigurationError) -> DatabaseLocation {
+        do {
+            return try DatabaseLocation(parsing: text)
+        } catch {
+            throw ConfigurationError(source: source, value: text, expected: "a SQLite file path (or sqlite:PATH)")
+        }
+    }
+}
+
+/// A configuration value that cannot be used, with where it came from.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var source: String
+    public var value: String
+    public var expected: String
+    public var description: String { "\(source)=\"\(value)\" is not valid: expected \(expected)" }
+}

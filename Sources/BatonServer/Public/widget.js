@@ -1,0 +1,836 @@
+/*!
+ * Baton chat widget. Embed with
+ *   <script src="https://HOST/widget.js" data-widget="KEY" async></script>
+ * Optional: data-open="true" (or the page hash #baton-open) opens the panel at load.
+ * Protocol: docs/widget-protocol.md (version 1). No dependencies, no build step.
+ */
+(() => {
+  'use strict';
+
+  // ---------------------------------------------------------------- configuration
+
+  const script = document.currentScript || document.querySelector('script[data-widget][src*="widget.js"]');
+  const KEY = script && script.getAttribute('data-widget');
+  if (!KEY) {
+    console.warn('Baton: the widget script needs a data-widget="KEY" attribute.');
+    return;
+  }
+  // A site that pastes the snippet twice still gets one widget per key.
+  const registry = (window.__batonWidgets = window.__batonWidgets || {});
+  if (registry[KEY]) return;
+  registry[KEY] = true;
+
+  const SRC = new URL(script.src, location.href);
+  // The socket lives next to widget.js, so a Baton behind a path prefix keeps working.
+  const SOCKET_URL = (SRC.protocol === 'https:' ? 'wss://' : 'ws://') + SRC.host +
+    SRC.pathname.replace(/[^/]*$/, '') + 'widget/v1/socket';
+  const OPEN_AT_LOAD = script.getAttribute('data-open') === 'true' || location.hash === '#baton-open';
+  const STORAGE_KEY = 'baton:' + KEY;
+
+  const DEFAULT_COLOR = '#3b5bdb';
+  const INK = '#1f2430';
+  const BACKOFF_MIN = 500, BACKOFF_MAX = 30000;
+  const TYPING_EVERY = 3000, TYPING_IDLE = 5000, REMOTE_TYPING_TIMEOUT = 6000;
+  const PING_EVERY = 25000, PONG_TIMEOUT = 10000;
+  const FATAL_CODES = { unknown_widget: 4404, origin_not_allowed: 4403 };
+  // Errors about a message that mean "not stored, try again"; any other error with a
+  // clientId means the server will never take that message.
+  const RETRYABLE = { rate_limited: true, unavailable: true, hello_required: true };
+
+  // ---------------------------------------------------------------- persisted state
+
+  // localStorage can throw (Safari private mode, blocked storage in iframes): then the chat
+  // still works, it just does not survive a reload.
+  const storage = (() => {
+    try { window.localStorage.getItem(STORAGE_KEY); return window.localStorage; } catch (e) { return null; }
+  })();
+
+  function load() {
+    try {
+      const data = JSON.parse((storage && storage.getItem(STORAGE_KEY)) || '{}') || {};
+      return {
+        token: typeof data.token === 'string' ? data.token : null,
+        lastSeen: Number(data.lastSeen) > 0 ? Number(data.lastSeen) : 0,
+        pending: Array.isArray(data.pending)
+          ? data.pending.filter((p) => p && typeof p.clientId === 'string' && typeof p.text === 'string')
+          : [],
+      };
+    } catch (e) {
+      return { token: null, lastSeen: 0, pending: [] };
+    }
+  }
+
+  const state = load();      // token, lastSeen, pending [{clientId, text, action}]
+  const settled = new Set(); // clientIds this tab saw stored or refused
+
+  function save() {
+    if (!storage) return;
+    try {
+      // Other tabs of the same visitor write here too: keep the unacknowledged messages
+      // this tab never knew of, so one tab cannot erase another's.
+      const mine = new Set(state.pending.map((p) => p.clientId));
+      const others = load().pending.filter((p) => !mine.has(p.clientId) && !settled.has(p.clientId));
+      storage.setItem(STORAGE_KEY, JSON.stringify({
+        token: state.token, lastSeen: state.lastSeen, pending: state.pending.concat(others),
+      }));
+    } catch (e) { /* storage full or blocked: keep going in memory */ }
+  }
+
+  let counter = 0;
+  function newClientId() {
+    const random = Math.random().toString(36).slice(2, 8) || '0';
+    return 'c-' + Date.now() + '-' + (++counter) + '-' + random;
+  }
+
+  // ---------------------------------------------------------------- DOM
+
+  const CSS = `
+:host { all: initial; color-scheme: light; }
+*, *::before, *::after { box-sizing: border-box; }
+[hidden] { display: none !important; }
+.root { --c: ${DEFAULT_COLOR}; --on-c: #fff; --c-ink: ${DEFAULT_COLOR}; --focus: #1864ab;
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: ${INK}; -webkit-font-smoothing: antialiased; }
+button { font: inherit; }
+button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+.launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; width: 56px; height: 56px;
+  border: 0; border-radius: 50%; padding: 0; background: var(--c); color: var(--on-c); cursor: pointer;
+  display: grid; place-items: center; box-shadow: 0 4px 14px rgba(0,0,0,.25); transition: transform .15s; }
+.launcher:hover { transform: scale(1.06); }
+.launcher svg { width: 26px; height: 26px; }
+.launcher .i-close, .open .launcher .i-chat { display: none; }
+.open .launcher .i-close { display: block; }
+.badge { position: absolute; top: -3px; right: -3px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px;
+  background: #c92a2a; color: #fff; font-size: 12px; font-weight: 600; line-height: 20px; text-align: center; }
+.panel { position: fixed; right: 20px; bottom: 88px; z-index: 2147483000; width: 370px; height: 560px;
+  max-width: calc(100vw - 40px); max-height: calc(100vh - 108px); display: flex; flex-direction: column;
+  background: #fff; border-radius: 14px; overflow: hidden; box-shadow: 0 12px 40px rgba(0,0,0,.22);
+  animation: baton-in .18s ease-out; }
+@keyframes baton-in { from { opacity: 0; transform: translateY(12px); } }
+.header { display: flex; align-items: center; gap: 8px; padding: 12px 8px 12px 16px; background: var(--c); color: var(--on-c); }
+.header button:focus-visible { outline-color: currentColor; outline-offset: -3px; }
+.titles { flex: 1; min-width: 0; }
+.title { margin: 0; font-size: 16px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.status { min-height: 18px; font-size: 12.5px; }
+.icon-btn { flex: none; width: 36px; height: 36px; border: 0; border-radius: 8px; padding: 0; background: transparent;
+  color: inherit; cursor: pointer; display: grid; place-items: center; }
+.icon-btn:hover { background: rgba(0,0,0,.14); }
+.icon-btn svg { width: 20px; height: 20px; }
+.bar { padding: 5px 16px; background: #fff4e6; color: #7a3e00; font-size: 12.5px; text-align: center;
+  animation: baton-later .6s step-end both; }
+@keyframes baton-later { from { visibility: hidden; } }
+.log { flex: 1; overflow-y: auto; overscroll-behavior: contain; display: flex; flex-direction: column;
+  padding: 14px 14px 8px; background: #f6f7f9; scrollbar-width: thin; }
+.row { display: flex; flex-direction: column; align-items: flex-start; max-width: 85%; margin-top: 3px; }
+.row.first { margin-top: 12px; }
+.row.visitor { align-self: flex-end; align-items: flex-end; }
+.name { margin: 0 0 3px 4px; font-size: 12px; color: #495057; }
+.row:not(.first) .name, .visitor .name, .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.bubble, .notice { white-space: pre-wrap; overflow-wrap: anywhere; }
+.bubble { padding: 8px 12px; border-radius: 16px; background: #fff; border: 1px solid #e3e6ea; }
+.visitor .bubble { background: var(--c); color: var(--on-c); border-color: transparent; }
+.pending .bubble { opacity: .8; }
+.failed .bubble { background: #fff; color: ${INK}; border: 1px dashed #c92a2a; }
+.meta { margin: 3px 4px 0; font-size: 11.5px; color: #495057; }
+.visitor .meta { text-align: right; }
+.failed .meta, .retrying .meta { color: #b02525; }
+.notice { align-self: center; max-width: 90%; margin: 12px 0 2px; font-size: 12px; color: #495057; text-align: center; }
+.notice.error { padding: 8px 12px; border-radius: 8px; background: #fff5f5; color: #a61e1e; font-size: 13px; }
+.divider { display: flex; align-items: center; gap: 8px; margin: 16px 0 2px; font-size: 12px; color: #495057; }
+.divider::before, .divider::after { content: ""; flex: 1; border-top: 1px solid #d5d9de; }
+.typing { display: flex; align-items: center; gap: 6px; padding: 4px 18px 6px; background: #f6f7f9; font-size: 12.5px; color: #495057; }
+.dots { display: inline-flex; gap: 3px; }
+.dots i { width: 5px; height: 5px; border-radius: 50%; background: currentColor; animation: baton-dot 1.2s infinite ease-in-out both; }
+.dots i:nth-child(2) { animation-delay: .15s; } .dots i:nth-child(3) { animation-delay: .3s; }
+@keyframes baton-dot { 0%, 80%, 100% { opacity: .25; } 40% { opacity: 1; } }
+.quick { display: flex; flex-wrap: wrap; justify-content: flex-end; gap: 6px; padding: 4px 14px 10px; background: #f6f7f9; }
+.quick button { border: 1px solid var(--c-ink); border-radius: 16px; padding: 5px 12px; background: #fff; color: var(--c-ink); cursor: pointer; }
+.quick button:hover { background: #eef1ff; }
+.composer { display: flex; align-items: flex-end; gap: 8px; padding: 10px 10px 10px 14px; border-top: 1px solid #e3e6ea; background: #fff; }
+.field { flex: 1; min-width: 0; }
+textarea { display: block; width: 100%; min-height: 40px; max-height: 120px; margin: 0; padding: 9px 10px; resize: none;
+  border: 1px solid #b8bfc8; border-radius: 10px; background: #fff; color: ${INK}; font: inherit; line-height: 1.4; }
+textarea::placeholder { color: #6c737d; }
+textarea:disabled { background: #f1f3f5; }
+.counter { margin-top: 3px; font-size: 11.5px; color: #495057; text-align: right; }
+.counter.full { color: #b02525; }
+.send { flex: none; width: 40px; height: 40px; border: 0; border-radius: 10px; padding: 0; background: var(--c);
+  color: var(--on-c); cursor: pointer; display: grid; place-items: center; }
+.send:disabled { opacity: .45; cursor: default; }
+.send svg { width: 20px; height: 20px; }
+@media (max-width: 480px) {
+  .panel { top: 0; right: 0; bottom: 0; left: 0; width: auto; height: auto; max-width: none; max-height: none; border-radius: 0; }
+  .open .launcher { display: none; }
+  textarea { font-size: 16px; } /* below 16px iOS zooms into the page on focus */
+}
+@media (prefers-reduced-motion: reduce) { .panel, .dots i, .launcher { animation: none; transition: none; } }
+@media print { .root { display: none; } }
+`;
+
+  const ICON_CHAT = '<svg class="i-chat" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/></svg>';
+  const ICON_X = (cls) => '<svg class="' + cls + '" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+  const ICON_SEND = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M4 12l16-8-6 16-2.5-6.5z"/><path d="M11.5 13.5L20 4"/></svg>';
+
+  // The skeleton is a constant: nothing from the server or the visitor is ever parsed as
+  // HTML. All message content goes in with textContent.
+  const SKELETON = `
+<div class="root">
+  <section class="panel" role="dialog" aria-modal="false" aria-label="Chat" hidden>
+    <header class="header">
+      <div class="titles"><h2 class="title">Chat</h2><div class="status"></div></div>
+      <button type="button" class="icon-btn close" aria-label="Close chat">${ICON_X('')}</button>
+    </header>
+    <div class="bar" role="status" hidden></div>
+    <div class="log" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" tabindex="0"></div>
+    <div class="typing" hidden><span class="typing-text"></span><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span></div>
+    <div class="quick" role="group" aria-label="Suggested replies" hidden></div>
+    <div class="composer">
+      <div class="field">
+        <textarea rows="1" aria-label="Message" placeholder="Write a message…"></textarea>
+        <div class="counter" hidden></div>
+      </div>
+      <button type="button" class="send" aria-label="Send">${ICON_SEND}</button>
+    </div>
+  </section>
+  <button type="button" class="launcher" aria-label="Open chat" aria-expanded="false">${ICON_CHAT}${ICON_X('i-close')}<span class="badge" aria-hidden="true" hidden></span></button>
+</div>`;
+
+  let ui = null; // the elements, once built
+
+  function build() {
+    const host = document.createElement('baton-chat');
+    // Page rules such as `body > * { transform: … }` or `display: none` must not reach us.
+    host.setAttribute('style', 'all: initial !important');
+    const shadow = host.attachShadow({ mode: 'open' });
+    const style = document.createElement('style');
+    style.textContent = CSS;
+    const tpl = document.createElement('template');
+    tpl.innerHTML = SKELETON;
+    shadow.append(style, tpl.content);
+    document.body.appendChild(host);
+    const $ = (sel) => shadow.querySelector(sel);
+    ui = {
+      root: $('.root'), panel: $('.panel'), title: $('.title'), status: $('.status'), close: $('.close'),
+      bar: $('.bar'), log: $('.log'), typing: $('.typing'), typingText: $('.typing-text'), quick: $('.quick'),
+      input: $('textarea'), counter: $('.counter'), send: $('.send'), launcher: $('.launcher'), badge: $('.badge'),
+    };
+    ui.launcher.addEventListener('click', () => (isOpen ? closePanel(false) : openPanel(true)));
+    ui.close.addEventListener('click', () => closePanel(true));
+    ui.send.addEventListener('click', submit);
+    ui.input.addEventListener('input', onInput);
+    ui.input.addEventListener('keydown', (e) => {
+      // Enter sends, Shift+Enter is a newline; never send half-composed IME text.
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        submit();
+      }
+    });
+    ui.root.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && isOpen) { e.stopPropagation(); closePanel(true); }
+    });
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  // ---------------------------------------------------------------- colours
+
+  function luminance(hex) {
+    const h = hex.length === 4 ? hex.replace(/[0-9a-f]/gi, '$&$&').slice(1) : hex.slice(1);
+    const [r, g, b] = [0, 2, 4].map((i) => {
+      const v = parseInt(h.slice(i, i + 2), 16) / 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  }
+  const contrast = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+
+  // Any widget colour stays readable: text on it is white or dark, whichever contrasts more,
+  // and a colour too light for text on white is not used for text.
+  function applyColor(color) {
+    const c = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(color || '') ? color : DEFAULT_COLOR;
+    const l = luminance(c);
+    ui.root.style.setProperty('--c', c);
+    ui.root.style.setProperty('--on-c', contrast(l, 1) >= contrast(l, luminance(INK)) ? '#fff' : INK);
+    ui.root.style.setProperty('--c-ink', contrast(l, 1) >= 4.5 ? c : INK);
+  }
+
+  // ---------------------------------------------------------------- chat view state
+
+  let limits = { maxTextLength: 4000, messagesPerSecond: 5, burst: 10 };
+  let botName = null;
+  let convState = null;
+  let agentName = null;
+  let lastConversation = null; // conversation of the last thing drawn: a change draws a divider
+  let maxShown = 0;            // highest id drawn on this page: the lastSeen of the next hello
+  const shown = new Set();     // message ids drawn (history and live frames overlap)
+  const bubbles = new Map();   // clientId -> row of a message this page sent
+  let isOpen = false;
+  let unread = 0;
+
+  function updateStatus() {
+    let text = '';
+    if (fatal) text = 'Unavailable';
+    else if (convState === 'waiting_for_agent') text = 'Waiting for an agent…';
+    else if (convState === 'with_agent') text = agentName ? 'Chatting with ' + agentName : 'Chatting with an agent';
+    else if (convState === 'closed') text = 'Conversation ended';
+    else if (convState) text = 'Bot';
+    ui.status.textContent = text;
+    ui.input.placeholder = fatal ? 'Chat unavailable'
+      : convState === 'closed' ? 'Write to start a new conversation…' : 'Write a message…';
+  }
+
+  function nearBottom() {
+    const log = ui.log;
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  }
+  function scrollToEnd() { ui.log.scrollTop = ui.log.scrollHeight; }
+  // Follow new content only when the visitor is not reading further up.
+  function keepingScroll(change) {
+    const stick = nearBottom();
+    change();
+    if (stick) scrollToEnd();
+  }
+
+  // Unacknowledged visitor messages stay at the end of the log: everything the server sends
+  // was stored before them, so it goes in above them.
+  function place(row) {
+    const before = ui.log.querySelector('.row.pending');
+    if (row.parentNode === ui.log && row.nextElementSibling === before && row !== before) return;
+    keepingScroll(() => ui.log.insertBefore(row, before));
+    markRun(row);
+    if (row.nextElementSibling) markRun(row.nextElementSibling);
+  }
+
+  // The author's name shows above the first bubble of a run of messages by the same author.
+  function markRun(row) {
+    const prev = row.previousElementSibling;
+    row.classList.toggle('first', !prev || prev.dataset.author !== row.dataset.author);
+  }
+
+  function makeRow(role, name, text, at) {
+    const row = el('div', 'row ' + (role === 'visitor' ? 'visitor' : 'them'));
+    row.dataset.author = role === 'visitor' ? 'visitor' : role + ':' + (name || '');
+    row.append(el('div', 'name', role === 'visitor' ? 'You' : name || botName || 'Bot'));
+    const bubble = el('div', 'bubble', text);
+    if (at) bubble.title = new Date(at).toLocaleString();
+    row.append(bubble);
+    return row;
+  }
+
+  function makeNotice(text, extra) {
+    const row = el('div', 'notice' + (extra ? ' ' + extra : ''), text);
+    row.dataset.author = 'system';
+    return row;
+  }
+
+  function setMeta(row, text, kind) {
+    if (!row) return;
+    let meta = row.querySelector('.meta');
+    if (!text) { if (meta) meta.remove(); row.classList.remove('retrying'); return; }
+    if (!meta) row.append((meta = el('div', 'meta')));
+    meta.textContent = text;
+    row.classList.toggle('retrying', kind === 'retrying');
+  }
+
+  function noteConversation(id) {
+    if (!id) return;
+    if (lastConversation && lastConversation !== id) {
+      const divider = el('div', 'divider', 'New conversation');
+      divider.dataset.author = 'system';
+      place(divider);
+      agentName = null;
+    }
+    lastConversation = id;
+  }
+
+  function markSeen(id) {
+    if (typeof id !== 'number') return;
+    shown.add(id);
+    maxShown = Math.max(maxShown, id);
+    state.lastSeen = Math.max(state.lastSeen, id);
+  }
+
+  // Draws a message of the conversation once, whether it comes from history or live.
+  function renderMessage(m) {
+    if (!m || typeof m.id !== 'number' || shown.has(m.id)) return;
+    noteConversation(m.conversation);
+    const text = typeof m.text === 'string' ? m.text : '';
+    if (m.role === 'visitor' && m.clientId && bubbles.has(m.clientId)) {
+      // One of ours, stored although its ack was lost: this is its ack.
+      markStored(m.clientId, m.id);
+    } else if (m.role === 'system') {
+      place(makeNotice(text));
+    } else {
+      place(makeRow(m.role, m.name, text, m.at));
+    }
+    if (!isOpen && m.role !== 'visitor' && m.id > state.lastSeen) { unread++; updateBadge(); }
+    markSeen(m.id);
+    if (m.role === 'agent' && m.name) agentName = m.name;
+    if (m.role !== 'system') setQuickReplies(m.role === 'bot' ? m.buttons : null);
+    if (remoteTypingRole === m.role) hideRemoteTyping();
+    updateStatus();
+  }
+
+  // Quick replies belong to the latest bot message, and only until the visitor says anything.
+  function setQuickReplies(buttons) {
+    const list = Array.isArray(buttons) && !state.pending.length && !fatal
+      ? buttons.filter((b) => b && typeof b.title === 'string' && b.title.trim()) : [];
+    keepingScroll(() => {
+      ui.quick.textContent = '';
+      for (const b of list) {
+        const button = el('button', '', b.title);
+        button.type = 'button';
+        button.addEventListener('click', () => {
+          sendMessage(b.title, typeof b.action === 'string' ? b.action : null);
+          ui.input.focus(); // the button is gone; keep focus somewhere useful
+        });
+        ui.quick.append(button);
+      }
+      ui.quick.hidden = !list.length;
+    });
+  }
+
+  let remoteTypingRole = null, remoteTypingTimer = 0;
+  function onRemoteTyping(f) {
+    if (!f.active) {
+      if (remoteTypingRole === f.role) hideRemoteTyping();
+      return;
+    }
+    if (f.role === 'agent' && f.name) { agentName = f.name; updateStatus(); }
+    remoteTypingRole = f.role;
+    ui.typingText.textContent = (f.name || (f.role === 'bot' ? botName : null) || 'Someone') + ' is typing';
+    keepingScroll(() => { ui.typing.hidden = false; });
+    clearTimeout(remoteTypingTimer);
+    remoteTypingTimer = setTimeout(hideRemoteTyping, REMOTE_TYPING_TIMEOUT);
+  }
+  function hideRemoteTyping() {
+    clearTimeout(remoteTypingTimer);
+    remoteTypingRole = null;
+    ui.typing.hidden = true;
+  }
+
+  function updateBadge() {
+    ui.badge.hidden = !unread;
+    ui.badge.textContent = unread > 9 ? '9+' : String(unread);
+    const label = isOpen ? 'Close chat' : 'Open chat';
+    ui.launcher.setAttribute('aria-label', unread ? label + ' (' + unread + ' new)' : label);
+  }
+
+  // ---------------------------------------------------------------- the visitor's messages
+
+  function addPendingBubble(item) {
+    const row = makeRow('visitor', null, item.text);
+    row.classList.add('pending');
+    setMeta(row, 'Sending…');
+    bubbles.set(item.clientId, row);
+    ui.log.append(row);
+    markRun(row);
+  }
+
+  function removePending(clientId) {
+    state.pending = state.pending.filter((p) => p.clientId !== clientId);
+    settled.add(clientId);
+  }
+
+  // The server stored a message of ours (ack, or seen in history/live frames).
+  function markStored(clientId, id) {
+    removePending(clientId);
+    const row = bubbles.get(clientId);
+    if (row && row.classList.contains('pending')) {
+      row.classList.remove('pending');
+      setMeta(row, null);
+      place(row); // in case later messages of ours were stored first
+    }
+    markSeen(id);
+    unavailableDelay = 0;
+    save();
+  }
+
+  function fail(clientId, reason) {
+    removePending(clientId);
+    const row = bubbles.get(clientId);
+    if (row) {
+      row.classList.remove('pending');
+      row.classList.add('failed');
+      setMeta(row, 'Not sent: ' + reason);
+    }
+    save();
+  }
+
+  function sendMessage(text, action) {
+    const item = { clientId: newClientId(), text };
+    if (action) item.action = action;
+    state.pending.push(item);
+    save();
+    addPendingBubble(item);
+    setQuickReplies(null);
+    stopTyping();
+    scrollToEnd();
+    if (!ws && !reconnectTimer) connect();
+    flush();
+  }
+
+  function submit() {
+    const text = ui.input.value.trim();
+    if (!text || fatal) return;
+    ui.input.value = '';
+    onInput();
+    sendMessage(text, null);
+    ui.input.focus();
+  }
+
+  function onInput() {
+    const input = ui.input, max = limits.maxTextLength;
+    // The limit counts code points, which the textarea's own maxlength (UTF-16) cannot do.
+    const chars = Array.from(input.value);
+    if (chars.length > max) {
+      const caret = input.selectionStart;
+      input.value = chars.slice(0, max).join('');
+      input.setSelectionRange(Math.min(caret, input.value.length), Math.min(caret, input.value.length));
+    }
+    const left = max - Math.min(chars.length, max);
+    ui.counter.hidden = left > Math.min(200, Math.ceil(max * 0.2));
+    ui.counter.textContent = left === 1 ? '1 character left' : left + ' characters left';
+    ui.counter.classList.toggle('full', left === 0);
+    // Grow with the text up to the CSS max-height.
+    input.style.height = 'auto';
+    input.style.height = input.scrollHeight + 2 + 'px';
+    if (input.value.trim()) noteTyping(); else stopTyping();
+  }
+
+  let typingSentAt = 0, typingActive = false, typingIdleTimer = 0;
+  function noteTyping() {
+    if (!ready) return;
+    const now = Date.now();
+    if (now - typingSentAt >= TYPING_EVERY) {
+      send({ type: 'typing', active: true });
+      typingSentAt = now;
+      typingActive = true;
+    }
+    clearTimeout(typingIdleTimer);
+    typingIdleTimer = setTimeout(stopTyping, TYPING_IDLE);
+  }
+  function stopTyping() {
+    clearTimeout(typingIdleTimer);
+    if (typingActive && ready) send({ type: 'typing', active: false });
+    typingActive = false;
+    typingSentAt = 0;
+  }
+
+  // ---------------------------------------------------------------- the socket
+
+  let ws = null;          // the current socket (handlers of older ones are ignored)
+  let ready = false;      // welcome received on ws
+  let wanted = false;     // the chat has been started on this page: keep a connection
+  let fatal = false;      // unknown widget / origin refused: never reconnect
+  let everReady = false;
+  let attempt = 0, reconnectTimer = 0, welcomedAt = 0, helloHadToken = false;
+  let pingTimer = 0, pongTimer = 0;
+  let lastError = null;
+  let sentHere = new Set(); // clientIds sent on this connection: each goes out once per connection
+  let bucket = { tokens: 0, at: 0 };
+  let holdUntil = 0, holdTimer = 0, unavailableDelay = 0;
+
+  function send(frame) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function connect() {
+    if (fatal || ws) return;
+    clearTimeout(reconnectTimer);
+    reconnectTimer = 0;
+    wanted = true;
+    if (!state.token) state.token = load().token; // another tab may have started this visitor
+    let socket;
+    try {
+      socket = new WebSocket(SOCKET_URL);
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    ws = socket;
+    ready = false;
+    lastError = null;
+    showBar();
+    socket.onopen = () => {
+      if (ws !== socket) return;
+      const hello = { type: 'hello', widget: KEY };
+      if (state.token) hello.token = state.token;
+      // A fresh page has drawn nothing and asks for the whole conversation.
+      if (maxShown > 0) hello.lastSeen = maxShown;
+      helloHadToken = !!state.token;
+      send(hello);
+    };
+    socket.onmessage = (ev) => { if (ws === socket) onFrame(ev.data); };
+    socket.onclose = (ev) => onClose(socket, ev.code);
+    socket.onerror = () => {}; // a close event follows and decides what to do
+  }
+
+  function onClose(socket, code) {
+    if (ws !== socket) return;
+    const lasted = ready && Date.now() - welcomedAt > 10000;
+    ws = null;
+    ready = false;
+    clearInterval(pingTimer);
+    clearTimeout(pongTimer);
+    clearTimeout(holdTimer);
+    pongTimer = 0;
+    hideRemoteTyping();
+    typingActive = false;
+    // A connection that held resets the backoff; one dropped right after welcome does not.
+    if (lasted) attempt = 0;
+    const fatalCode = lastError && FATAL_CODES[lastError.code];
+    if (code === 4403 || code === 4404 || fatalCode) {
+      failFatally(lastError && lastError.message ? lastError.message
+        : code === 4403 ? 'This chat cannot be used on this website.' : 'This chat does not exist.');
+      return;
+    }
+    if (code === 4401 || (lastError && lastError.code === 'unknown_visitor')) {
+      forgetVisitor();
+      // Start the new visitor now, unless the server refuses even without a token.
+      if (helloHadToken) { connect(); return; }
+    }
+    scheduleReconnect();
+  }
+
+  function scheduleReconnect() {
+    if (fatal || reconnectTimer) return;
+    const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** attempt);
+    attempt++;
+    const delay = Math.min(BACKOFF_MAX, base * (0.8 + 0.4 * Math.random())); // jitter spreads a server restart's reconnects
+    reconnectTimer = setTimeout(() => { reconnectTimer = 0; connect(); }, delay);
+    showBar();
+  }
+
+  // Network back or tab visible again: do not wait for the backoff.
+  function reconnectNow() {
+    if (fatal || !wanted) return;
+    if (ws) { if (ready) checkAlive(); return; }
+    connect();
+  }
+
+  // Browsers notice a dead connection (sleep, Wi-Fi change) late: ping, and give up on a
+  // socket that stays silent.
+  function checkAlive() {
+    if (!ready || pongTimer) return;
+    send({ type: 'ping' });
+    const socket = ws;
+    pongTimer = setTimeout(() => {
+      pongTimer = 0;
+      onClose(socket, 1006);
+      try { socket.close(); } catch (e) { /* already closing */ }
+    }, PONG_TIMEOUT);
+  }
+
+  function showBar() {
+    if (fatal || ready) return;
+    ui.bar.textContent = everReady ? 'Reconnecting…' : 'Connecting…';
+    ui.bar.hidden = false;
+  }
+
+  function failFatally(message) {
+    fatal = true;
+    clearTimeout(reconnectTimer);
+    ui.bar.hidden = true;
+    place(makeNotice(message, 'error'));
+    ui.input.disabled = true;
+    ui.send.disabled = true;
+    setQuickReplies(null);
+    hideRemoteTyping();
+    updateStatus();
+  }
+
+  // The server does not know our token (a reset database, a token of another widget): start
+  // a new visitor, but keep the unsent messages: they go out in the new chat.
+  function forgetVisitor() {
+    state.token = null;
+    state.lastSeen = 0;
+    maxShown = 0;
+    shown.clear();
+    lastConversation = null;
+    convState = null;
+    agentName = null;
+    for (const row of Array.from(ui.log.children)) {
+      if (!row.classList.contains('pending')) row.remove();
+    }
+    for (const [clientId, row] of bubbles) if (!row.isConnected) bubbles.delete(clientId);
+    setQuickReplies(null);
+    updateStatus();
+    save();
+  }
+
+  function onFrame(data) {
+    let f;
+    try { f = JSON.parse(data); } catch (e) { return; }
+    if (!f || typeof f !== 'object') return;
+    clearTimeout(pongTimer); // any frame proves the connection alive
+    pongTimer = 0;
+    switch (f.type) {
+      case 'welcome': onWelcome(f); break;
+      case 'message': renderMessage(f.message); save(); break;
+      case 'ack':
+        if (typeof f.clientId === 'string' && bubbles.has(f.clientId)) markStored(f.clientId, f.id);
+        break;
+      case 'state':
+        if (typeof f.state === 'string') convState = f.state;
+        updateStatus();
+        break;
+      case 'conversation':
+        if (f.conversation && f.conversation.id) {
+          noteConversation(f.conversation.id);
+          convState = f.conversation.state || 'bot';
+          agentName = null;
+          updateStatus();
+        }
+        break;
+      case 'typing': onRemoteTyping(f); break;
+      case 'error': onError(f); break;
+      default: break; // 'pong' only proves the connection alive
+    }
+  }
+
+  function onWelcome(f) {
+    ready = true;
+    everReady = true;
+    welcomedAt = Date.now();
+    ui.bar.hidden = true;
+    if (typeof f.token === 'string' && f.token) state.token = f.token;
+    const w = f.widget || {};
+    botName = w.botName || botName;
+    const title = w.title || w.botName || 'Chat';
+    ui.title.textContent = title;
+    ui.panel.setAttribute('aria-label', title);
+    applyColor(w.color);
+    if (f.limits && f.limits.maxTextLength > 0) limits = Object.assign({}, limits, f.limits);
+    ui.log.setAttribute('aria-busy', 'true'); // announce the history once, not message by message
+    if (f.truncated) place(makeNotice('Earlier messages are not shown.'));
+    const conversation = f.conversation || {};
+    noteConversation(conversation.id);
+    // After a reconnect only what is newer than what this page shows is appended.
+    const since = maxShown;
+    for (const m of Array.isArray(f.messages) ? f.messages : []) if (m && m.id > since) renderMessage(m);
+    ui.log.setAttribute('aria-busy', 'false');
+    if (conversation.state) convState = conversation.state;
+    updateStatus();
+    save();
+    if (isOpen) scrollToEnd();
+    sentHere = new Set();
+    bucket = { tokens: limits.burst || 10, at: Date.now() };
+    holdUntil = 0;
+    clearInterval(pingTimer);
+    pingTimer = setInterval(checkAlive, PING_EVERY);
+    flush();
+  }
+
+  function onError(f) {
+    lastError = f;
+    if (f.code === 'unknown_visitor') return; // the close (4401) that follows starts over
+    const clientId = typeof f.clientId === 'string' ? f.clientId : null;
+    if (!clientId || !state.pending.some((p) => p.clientId === clientId)) {
+      if (!FATAL_CODES[f.code]) console.warn('Baton:', f.code, f.message);
+      return;
+    }
+    if (f.code === 'rate_limited') {
+      bucket = { tokens: 0, at: Date.now() }; // the server's bucket is empty: pace from there
+      hold(clientId, Math.max(Number(f.retryAfter) || 1000, 50));
+    } else if (RETRYABLE[f.code]) {
+      unavailableDelay = Math.min(BACKOFF_MAX, (unavailableDelay || 1000) * 2);
+      hold(clientId, unavailableDelay);
+    } else {
+      fail(clientId, f.message || 'the server refused it.');
+    }
+  }
+
+  // Pause sending, then send this message and every later one again, in order: the server
+  // may have dropped the later ones without a word while it was refusing.
+  function hold(clientId, ms) {
+    const from = Math.max(0, state.pending.findIndex((p) => p.clientId === clientId));
+    for (const p of state.pending.slice(from)) sentHere.delete(p.clientId);
+    setMeta(bubbles.get(clientId), 'Not sent — retrying', 'retrying');
+    holdUntil = Date.now() + ms;
+    clearTimeout(holdTimer);
+    holdTimer = setTimeout(flush, ms);
+  }
+
+  // Sends the pending messages not yet sent on this connection, in order, paced like the
+  // server's token bucket so that a long offline queue is not refused.
+  function flush() {
+    if (!ready) return;
+    const now = Date.now();
+    if (now < holdUntil) { // still waiting after a refusal: come back when the wait is over
+      clearTimeout(holdTimer);
+      holdTimer = setTimeout(flush, holdUntil - now);
+      return;
+    }
+    const rate = limits.messagesPerSecond || 5;
+    bucket.tokens = Math.min(limits.burst || 10, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+    bucket.at = now;
+    for (const p of state.pending) {
+      if (sentHere.has(p.clientId)) continue;
+      if (bucket.tokens < 1) {
+        clearTimeout(holdTimer);
+        holdTimer = setTimeout(flush, Math.ceil(((1 - bucket.tokens) / rate) * 1000) + 20);
+        return;
+      }
+      const frame = { type: 'message', clientId: p.clientId, text: p.text };
+      if (p.action) frame.action = p.action;
+      if (!send(frame)) return;
+      bucket.tokens -= 1;
+      sentHere.add(p.clientId);
+      const row = bubbles.get(p.clientId);
+      if (row && row.classList.contains('retrying')) setMeta(row, 'Sending…');
+    }
+  }
+
+  // ---------------------------------------------------------------- panel
+
+  function openPanel(focus) {
+    if (isOpen) return;
+    isOpen = true;
+    ui.panel.hidden = false;
+    ui.root.classList.add('open');
+    ui.launcher.setAttribute('aria-expanded', 'true');
+    unread = 0;
+    updateBadge();
+    if (!ws && !reconnectTimer) connect();
+    scrollToEnd();
+    // Opened by the page (data-open) rather than by the visitor: do not steal focus.
+    if (focus) (ui.input.disabled ? ui.close : ui.input).focus();
+  }
+
+  function closePanel(returnFocus) {
+    if (!isOpen) return;
+    isOpen = false;
+    ui.panel.hidden = true;
+    ui.root.classList.remove('open');
+    ui.launcher.setAttribute('aria-expanded', 'false');
+    updateBadge();
+    if (returnFocus) ui.launcher.focus();
+  }
+
+  function init() {
+    build();
+    for (const p of state.pending) addPendingBubble(p);
+    updateStatus();
+    updateBadge();
+    // A returning visitor resumes at once (new replies show as a badge); a new one only
+    // opens a chat when they open the panel.
+    if (state.token || state.pending.length) connect();
+    if (OPEN_AT_LOAD) openPanel(false);
+    window.addEventListener('online', reconnectNow);
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') reconnectNow();
+    });
+    window.addEventListener('hashchange', () => { if (location.hash === '#baton-open') openPanel(true); });
+  }
+
+  if (document.body) init();
+  else document.addEventListener('DOMContentLoaded', init);
+})();

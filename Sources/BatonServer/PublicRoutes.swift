@@ -1,0 +1,102 @@
+import BatonBot
+import BatonCore
+import BatonStore
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+
+/// The routes anyone may call: the demo page, the widget script and its public settings,
+/// and the health check.
+struct PublicRoutes: Sendable {
+    let assets: StaticAssets
+    let bots: BotLibrary
+    let store: SQLStore
+
+    func register(on router: Router<BasicWebSocketRequestContext>) {
+        router.get("/") { request, _ in
+            try assets.response(for: "index.html", request: request, maxAge: 60) ?? { throw HTTPError(.notFound) }()
+        }
+        router.get("/widget.js") { request, _ in
+            try assets.response(for: "widget.js", request: request) ?? { throw HTTPError(.notFound) }()
+        }
+        router.get("/healthz") { _, _ in
+            do {
+                _ = try await store.widgets()
+                return JSONBody.response(.ok) { $0.field("status", "ok"); $0.field("version", BatonVersion.current) }
+            } catch {
+                return JSONBody.response(.serviceUnavailable) { $0.field("status", "database unavailable") }
+            }
+        }
+        router.get("/widget/v1/config/{key}") { _, context in
+            let key = context.parameters.get("key") ?? ""
+            guard let (widget, bot) = try await bots.widget(forKey: key) else {
+                throw APIError(.notFound, code: "unknown_widget", "No widget has the key \"\(key.prefix(64))\".")
+            }
+            var response = JSONBody.response(.ok) { w in
+                w.field("key", widget.key)
+                w.field("title", widget.settings.title ?? bot.name)
+                w.field("color", widget.settings.color)
+                w.field("botName", bot.name)
+            }
+            // Public, read-only settings: any page may read them.
+            response.headers[.accessControlAllowOrigin] = "*"
+            response.headers[.cacheControl] = "public, max-age=60"
+            return response
+        }
+    }
+}
+
+/// JSON responses written with `JSONWriter`.
+enum JSONBody {
+    static func response(_ status: HTTPResponse.Status, _ body: (inout JSONWriter) -> Void) -> Response {
+        var writer = JSONWriter()
+        writer.object(body)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+}
+
+/// An HTTP error with a machine-readable code and a message a person can act on.
+struct APIError: Error, HTTPResponseError {
+    let status: HTTPResponse.Status
+    let code: String
+    let message: String
+
+    init(_ status: HTTPResponse.Status, code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONBody.response(status) { w in
+            w.key("error")
+            w.object { w in
+                w.field("code", code)
+                w.field("message", message)
+            }
+        }
+    }
+}
+
+/// Turns every error into a JSON error response; unexpected ones are logged and answered
+/// with 500 without details.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            let message = error.body ?? (error.status == .notFound ? "There is nothing at \(request.uri.path)." : error.status.reasonPhrase)
+            throw APIError(error.status, code: error.status == .notFound ? "not_found" : "http_\(error.status.code)", message)
+        } catch let error as any HTTPResponseError {
+            throw error
+        } catch {
+            logger.error("Request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            throw APIError(.internalServerError, code: "internal_error", "Something went wrong on the server; it has been logged.")
+        }
+    }
+}

@@ -1,0 +1,27 @@
+/// A token bucket: `rate` actions a second on average, bursts of up to `burst`.
+struct TokenBucket: Sendable {
+    let rate: Double
+    let burst: Double
+    private var tokens: Double
+    private var last: ContinuousClock.Instant
+
+    init(rate: Double, burst: Int, now: ContinuousClock.Instant = .now) {
+        self.rate = rate
+        self.burst = Double(max(1, burst))
+        tokens = self.burst
+        last = now
+    }
+
+    /// Takes `cost` tokens if there are enough; otherwise returns how long until there are.
+    mutating func take(_ cost: Double = 1, now: ContinuousClock.Instant = .now) -> Duration? {
+        let elapsed = now - last
+        last = now
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        tokens = min(burst, tokens + seconds * rate)
+        if tokens >= cost {
+            tokens -= cost
+            return nil
+        }
+        return .milliseconds(Int64(((cost - tokens) / rate * 1000).rounded(.up)))
+    }
+}

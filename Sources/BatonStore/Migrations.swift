@@ -1,0 +1,137 @@
+import BatonCore
+import SQLKit
+
+/// The SQL dialects Baton stores into.
+public enum SQLFlavor: Sendable {
+    case sqlite
+    case postgres
+
+    /// The column type of an auto-incrementing 64-bit primary key.
+    var serialPrimaryKey: String {
+        switch self {
+        case .sqlite: "INTEGER PRIMARY KEY AUTOINCREMENT"
+        case .postgres: "BIGSERIAL PRIMARY KEY"
+        }
+    }
+}
+
+/// One versioned step of the schema. Applied once, in order, in a transaction, and
+/// recorded in `schema_migrations`. Never edit a released migration: add a new one.
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let statements: @Sendable (SQLFlavor) -> [String]
+}
+
+enum Migrations {
+    static let all: [Migration] = [
+        Migration(version: 1, name: "widgets, visitors, conversations, messages") { flavor in
+            [
+                """
+                CREATE TABLE widgets (
+                    key TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    bot_source TEXT NOT NULL,
+                    settings TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE visitors (
+                    id TEXT PRIMARY KEY,
+                    widget_key TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    name TEXT,
+                    email TEXT,
+                    created_at BIGINT NOT NULL,
+                    last_seen_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE conversations (
+                    id TEXT PRIMARY KEY,
+                    widget_key TEXT NOT NULL,
+                    visitor_id TEXT NOT NULL REFERENCES visitors(id),
+                    state TEXT NOT NULL,
+                    progress TEXT NOT NULL,
+                    variables TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    closed_at BIGINT
+                )
+                """,
+                "CREATE INDEX conversations_by_visitor ON conversations (visitor_id, created_at)",
+                "CREATE INDEX conversations_by_state ON conversations (state, updated_at)",
+                """
+                CREATE TABLE messages (
+                    id \(flavor.serialPrimaryKey),
+                    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+                    visitor_id TEXT,
+                    role TEXT NOT NULL,
+                    author_name TEXT,
+                    text TEXT NOT NULL,
+                    buttons TEXT,
+                    client_id TEXT,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                // NULLs are distinct in both dialects: only visitor messages carry a client id.
+                "CREATE UNIQUE INDEX messages_by_client_id ON messages (visitor_id, client_id)",
+                "CREATE INDEX messages_by_conversation ON messages (conversation_id, id)",
+            ]
+        },
+    ]
+
+    /// Brings the schema up to date; returns the versions applied now.
+    @discardableResult
+    static func run(on db: any SQLDatabase, flavor: SQLFlavor) async throws -> [Int] {
+        try await db.raw("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
+            """).run()
+        let applied = Set(try await db.select().column("version").from("schema_migrations").all()
+            .map { try $0.decode(column: "version", as: Int.self) })
+        if let newest = applied.max(), newest > (all.last?.version ?? 0) {
+            throw StoreOpenError.schemaTooNew(found: newest, known: all.last?.version ?? 0)
+        }
+        var ran: [Int] = []
+        for migration in all where !applied.contains(migration.version) {
+            try await db.raw(flavor == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN").run()
+            do {
+                for statement in migration.statements(flavor) {
+                    try await db.raw(SQLQueryString(statement)).run()
+                }
+                try await db.insert(into: "schema_migrations").columns("version", "name", "applied_at")
+                    .values(migration.version, migration.name, Int64.now()).run()
+                try await db.raw("COMMIT").run()
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw StoreOpenError.migrationFailed(version: migration.version, name: migration.name, reason: "\(error)")
+            }
+            ran.append(migration.version)
+        }
+        return ran
+    }
+}
+
+/// Why a database could not be opened.
+public enum StoreOpenError: Error, CustomStringConvertible {
+    case invalidLocation(String)
+    case cannotOpen(String, reason: String)
+    case schemaTooNew(found: Int, known: Int)
+    case migrationFailed(version: Int, name: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidLocation(let text):
+            "\"\(text)\" is not a database location; use a file path, sqlite:PATH or postgres://USER@HOST/DB"
+        case .cannotOpen(let location, let reason):
+            "cannot open the database \(location): \(reason)"
+        case .schemaTooNew(let found, let known):
+            "the database has schema version \(found), newer than this Baton knows (\(known)); upgrade Baton"
+        case .migrationFailed(let version, let name, let reason):
+            "migration \(version) (\(name)) failed and was rolled back: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import BatonCore
+import Foundation
+import SQLKit
+
+/// Maps rows to domain values and back. JSON columns are TEXT in every dialect.
+enum Rows {
+    static func widget(_ row: any SQLRow) throws -> Widget {
+        Widget(key: try row.decode(column: "key", as: String.self),
+               name: try row.decode(column: "name", as: String.self),
+               botSource: try row.decode(column: "bot_source", as: String.self),
+               settings: try fromJSON(row.decode(column: "settings", as: String.self)),
+               createdAt: try row.decode(column: "created_at", as: Int64.self),
+               updatedAt: try row.decode(column: "updated_at", as: Int64.self))
+    }
+
+    static func visitor(_ row: any SQLRow) throws -> Visitor {
+        Visitor(id: VisitorID(try row.decode(column: "id", as: String.self)),
+                widgetKey: try row.decode(column: "widget_key", as: String.self),
+                tokenHash: try row.decode(column: "token_hash", as: String.self),
+                name: try row.decode(column: "name", as: String?.self),
+                email: try row.decode(column: "email", as: String?.self),
+                createdAt: try row.decode(column: "created_at", as: Int64.self),
+                lastSeenAt: try row.decode(column: "last_seen_at", as: Int64.self))
+    }
+
+    static func conversation(_ row: any SQLRow) throws -> Conversation {
+        let stateText = try row.decode(column: "state", as: String.self)
+        guard let state = ConversationState(rawValue: stateText) else {
+            throw StoreError.failure("unknown conversation state \"\(stateText)\"")
+        }
+        return Conversation(id: ConversationID(try row.decode(column: "id", as: String.self)),
+                            widgetKey: try row.decode(column: "widget_key", as: String.self),
+                            visitorID: VisitorID(try row.decode(column: "visitor_id", as: String.self)),
+                            state: state,
+                            progress: try fromJSON(row.decode(column: "progress", as: String.self)),
+                            variables: try fromJSON(row.decode(column: "variables", as: String.self)),
+                            createdAt: try row.decode(column: "created_at", as: Int64.self),
+                            updatedAt: try row.decode(column: "updated_at", as: Int64.self),
+                            closedAt: try row.decode(column: "closed_at", as: Int64?.self))
+    }
+
+    static func message(_ row: any SQLRow) throws -> Message {
+        let roleText = try row.decode(column: "role", as: String.self)
+        guard let role = Role(rawValue: roleText) else { throw StoreError.failure("unknown message role \"\(roleText)\"") }
+        let buttons = try row.decode(column: "buttons", as: String?.self)
+        return Message(id: try row.decode(column: "id", as: Int64.self),
+                       conversationID: ConversationID(try row.decode(column: "conversation_id", as: String.self)),
+                       role: role,
+                       authorName: try row.decode(column: "author_name", as: String?.self),
+                       text: try row.decode(column: "text", as: String.self),
+                       buttons: try buttons.map { try fromJSON($0) } ?? [],
+                       clientID: try row.decode(column: "client_id", as: String?.self),
+                       createdAt: try row.decode(column: "created_at", as: Int64.self))
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func fromJSON<T: Decodable>(_ text: String) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import BatonCore
+import BatonServer
+import Foundation
+import Hummingbird
+import Logging
+
+@main
+struct Baton: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baton",
+        abstract: "A self-hosted chatbot and live-chat server that hands conversations to agents in Mattermost.",
+        version: BatonVersion.current,
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Baton server.",
+        discussion: "Every option can also be set with the BATON_* environment variable named in its help; flags win. See docs/configuration.md."
+    )
+
+    @Option(help: "Address to listen on (BATON_HOST). Default 127.0.0.1; use 0.0.0.0 for all interfaces.")
+    var host: String?
+
+    @Option(help: "Port to listen on (BATON_PORT). Default 8080; 0 picks a free port.")
+    var port: String?
+
+    @Option(help: "Database: a SQLite file path or sqlite:PATH (BATON_DATABASE). Default ./baton.sqlite.")
+    var database: String?
+
+    @Option(help: "Sync every commit to disk: true or false (BATON_DURABLE). Default true.")
+    var durable: String?
+
+    @Option(help: "Create the demo widget on an empty database: true or false (BATON_DEMO). Default true.")
+    var demo: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (BATON_LOG_LEVEL). Default info.")
+    var logLevel: String?
+
+    @Option(help: "Longest visitor message in characters (BATON_MAX_MESSAGE_LENGTH). Default 4000.")
+    var maxMessageLength: String?
+
+    @Option(help: "Visitor messages per second per connection (BATON_RATE_LIMIT). Default 5.")
+    var rateLimit: String?
+
+    @Option(help: "Visitor messages allowed at once before the rate applies (BATON_RATE_BURST). Default 10.")
+    var rateBurst: String?
+
+    func run() async throws {
+        let config: BatonConfiguration
+        do {
+            config = try configuration()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        var log = Logger(label: "baton")
+        log.logLevel = config.logLevel
+        let logger = log
+        let (app, _) = try await buildApplication(config, logger: logger) { channel in
+            let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"
+            logger.notice("Baton \(BatonVersion.current) is ready at http://\(address)/")
+        }
+        try await app.runService()
+    }
+
+    /// Defaults, then the environment, then the flags.
+    func configuration() throws -> BatonConfiguration {
+        var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        if let host { config.host = host }
+        if let port { config.port = try BatonConfiguration.port(port, from: "--port") }
+        if let database { config.database = try BatonConfiguration.database(database, from: "--database") }
+        if let durable { config.durable = try BatonConfiguration.bool(durable, from: "--durable") }
+        if let demo { config.demo = try BatonConfiguration.bool(demo, from: "--demo") }
+        if let logLevel { config.logLevel = try BatonConfiguration.logLevel(logLevel, from: "--log-level") }
+        if let maxMessageLength {
+            config.chat.maxTextLength = try BatonConfiguration.integer(maxMessageLength, in: 1...16383, from: "--max-message-length")
+        }
+        if let rateLimit { config.socket.messagesPerSecond = try BatonConfiguration.rate(rateLimit, from: "--rate-limit") }
+        if let rateBurst { config.socket.burst = try BatonConfiguration.integer(rateBurst, in: 1...10_000, from: "--rate-burst") }
+        return config
+    }
+}

@@ -1,0 +1,120 @@
+@testable import BatonBot
+import Foundation
+import Testing
+
+@Suite struct BotDocumentTests {
+    func issues(_ source: String) -> [BotIssue] {
+        do {
+            _ = try BotDocument.parse(source)
+            return []
+        } catch {
+            return error.issues
+        }
+    }
+
+    @Test func theDemoBotIsExamplesDemoYaml() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/demo.yaml")
+        #expect(try String(contentsOf: file, encoding: .utf8) == DemoBot.source)
+    }
+
+    @Test func everyExampleParses() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }
+        #expect(files.count >= 3)
+        for file in files {
+            let source = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            #expect(issues(source).isEmpty, "\(file): \(issues(source))")
+        }
+    }
+
+    @Test func jsonIsAcceptedToo() throws {
+        let bot = try ScriptedBot(source: """
+        {
+        \t"name": "Jay",
+        \t"greeting": {"text": "Hi", "buttons": ["A", {"title": "Person", "action": "handover"}]},
+        \t"intents": [{"name": "a", "examples": ["say a"], "answer": "A!"}]
+        }
+        """)
+        #expect(bot.name == "Jay")
+        #expect(bot.definition.greeting.buttons == [Button(title: "A"), Button(title: "Person", action: "handover")])
+    }
+
+    @Test func aSyntaxErrorGivesItsLine() {
+        let found = issues("name: X\ngreeting: Hi\nintents:\n  - name: a\n    examples: [unclosed\n")
+        #expect(found.count == 1)
+        #expect(found.first?.line == 6 || found.first?.line == 5)
+        #expect(found.first?.message.hasPrefix("syntax error") == true)
+    }
+
+    @Test func anUnknownFieldIsNamedWithItsLine() {
+        let found = issues("name: X\ngreeting: Hi\nintents:\n  - name: a\n    examples: [x]\n    anwser: oops\n")
+        #expect(found.count == 1)
+        #expect(found.first?.path == "intents[0].anwser")
+        #expect(found.first?.line == 6)
+        #expect(found.first?.message.contains("unknown field \"anwser\"") == true)
+    }
+
+    @Test func aMissingFieldIsNamed() {
+        let found = issues("greeting: Hi\n")
+        #expect(found.first?.message == "the required field \"name\" is missing")
+    }
+
+    @Test func aWrongTypeIsExplained() {
+        let found = issues("name: X\ngreeting: Hi\nsettings:\n  threshold: high\n")
+        #expect(found.first?.path == "settings.threshold")
+        #expect(found.first?.line == 4)
+        #expect(found.first?.message == "expected a number here")
+    }
+
+    @Test func everyMeaningProblemIsReportedWithItsPlace() {
+        let source = """
+        name: X
+        greeting:
+          text: Hi
+          buttons:
+            - title: Go
+              action: flow:contcat
+        settings:
+          threshold: 2
+          handoverFlow: nope
+        intents:
+          - name: a
+            examples: [hello]
+          - name: a
+            keywords: [x]
+            answer: A
+            then: contact
+        flows:
+          contact:
+            - ask: Name?
+              save: Full Name
+            - ask: Pick
+              save: pick
+              type: choice
+              choices: [one]
+            - goto: elsewhere
+        """
+        let found = issues(source)
+        let byPath = Dictionary(found.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byPath["greeting.buttons[0].action"]?.message == "there is no flow named \"contcat\" (did you mean \"contact\"?)")
+        #expect(byPath["greeting.buttons[0].action"]?.line == 6)
+        #expect(byPath["settings.threshold"]?.line == 8)
+        #expect(byPath["settings.handoverFlow"] != nil)
+        #expect(byPath["intents[0]"]?.message.contains("needs an answer") == true)
+        #expect(byPath["intents[1].name"]?.message == "another intent is also named \"a\"")
+        #expect(byPath["flows.contact[0].save"]?.line == 20)
+        #expect(byPath["flows.contact[1].choices"] != nil)
+        #expect(byPath["flows.contact[2].goto"]?.line == 25)
+        #expect(found.count == 8)
+    }
+
+    @Test func hugeDocumentsAreRefused() {
+        let found = issues("name: X\n" + String(repeating: "# padding\n", count: 60_000))
+        #expect(found.first?.message.contains("larger than") == true)
+    }
+
+    @Test func emptyDocumentsAreRefused() {
+        #expect(issues("").first?.message == "the document is empty")
+        #expect(issues("# only a comment\n").first?.message == "the document is empty")
+    }
+}

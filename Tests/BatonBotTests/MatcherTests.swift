@@ -1,0 +1,82 @@
+@testable import BatonBot
+import Testing
+
+@Suite struct NormalizerTests {
+    @Test func foldsCasePunctuationAccentsAndApostrophes() {
+        #expect(Normalizer.tokens("What's the PRICE?!") == ["whats", "the", "price"])
+        #expect(Normalizer.tokens("  Crème brûlée, s'il vous plaît… ") == ["creme", "brulee", "sil", "vous", "plait"])
+        #expect(Normalizer.tokens("e-mail: bob@example.com") == ["e", "mail", "bob", "example", "com"])
+        #expect(Normalizer.tokens("Straße") == ["strasse"])
+        #expect(Normalizer.tokens("😀 !!") == [])
+        // Decomposed accents (e + U+0301) fold like precomposed ones.
+        #expect(Normalizer.tokens("cafe\u{301}") == ["cafe"])
+    }
+
+    @Test func stemsCommonEndings() {
+        #expect(Normalizer.stem("prices") == Normalizer.stem("price"))
+        #expect(Normalizer.stem("pricing") == Normalizer.stem("price"))
+        #expect(Normalizer.stem("opening") == "open")
+        #expect(Normalizer.stem("boxes") == "box")
+        #expect(Normalizer.stem("companies") == "company")
+        #expect(Normalizer.stem("is") == "is")
+        #expect(Normalizer.stem("status") == "status")
+    }
+}
+
+@Suite struct FuzzyTests {
+    @Test(arguments: [("kitten", "sitting", 3), ("much", "mcuh", 1), ("", "abc", 3), ("same", "same", 0), ("ca", "abc", 3)])
+    func distances(a: String, b: String, expected: Int) {
+        #expect(Fuzzy.distance(a, b) == expected)
+    }
+
+    @Test func similarityToleratesSmallTyposInLongerWords() {
+        #expect(Fuzzy.similarity("price", "price") == 1)
+        #expect(Fuzzy.similarity("prices", "price") == 0.9)
+        #expect(Fuzzy.similarity("pirce", "price") == 0.8)
+        #expect(Fuzzy.similarity("mattremost", "mattermost") >= 0.7)
+        // Short words must match exactly: "cat" is not "car".
+        #expect(Fuzzy.similarity("cat", "car") == 0)
+        #expect(Fuzzy.similarity("hours", "hour") == 0.9)
+    }
+}
+
+@Suite struct IntentMatcherTests {
+    let bot = try! ScriptedBot(source: DemoBot.source)
+    func best(_ text: String) -> String? {
+        guard let match = bot.intents.best(for: text), match.score >= bot.settings.threshold else { return nil }
+        return match.name
+    }
+
+    @Test(arguments: [
+        "how much does it cost", "How much does it cost?", "HOW MUCH DOES IT COST!!!",   // case, punctuation
+        "cost, how much does it", "does it cost how much",                               // word order
+        "how mcuh does it cots", "what are your prcies",                                  // typos
+        "pricing", "Is it free?", "what's the price",                                     // keywords and stems
+    ])
+    func pricingQuestions(_ text: String) {
+        #expect(best(text) == "pricing")
+    }
+
+    @Test(arguments: [
+        ("What is Baton?", "about"), ("tell me about batton", "about"),
+        ("when are you open", "hours"), ("opening hours?", "hours"), ("are you available on the weekend", "hours"),
+        ("how do agents reply", "handover-howto"), ("does it work with Mattermost", "handover-howto"),
+        ("thanks a lot!", "thanks"), ("Hello", "greeting"),
+    ])
+    func otherIntents(text: String, intent: String) {
+        #expect(best(text) == intent)
+    }
+
+    @Test(arguments: ["banana smoothie recipe", "asdf qwer", "", "???", "my printer is on fire"])
+    func unrelatedTextMatchesNothing(_ text: String) {
+        #expect(best(text) == nil)
+    }
+
+    @Test func triggersAskForAPerson() {
+        for text in ["talk to a human", "Can I talk to a human please?", "I want a real person", "human agent!!", "tlak to a humen"] {
+            let score = bot.triggers.best(for: text)?.score ?? 0
+            #expect(score >= bot.settings.threshold, "\(text) scored \(score)")
+        }
+        #expect((bot.triggers.best(for: "how much does it cost")?.score ?? 0) < bot.settings.threshold)
+    }
+}

@@ -1,0 +1,175 @@
+import BatonBot
+import BatonCore
+import Testing
+
+/// Drives a bot like the chat service does, without storage.
+struct BotHarness {
+    let bot: ScriptedBot
+    var conversation = Conversation(id: .init("c"), widgetKey: "w", visitorID: .init("v"), createdAt: 0, updatedAt: 0)
+    var handover: HandoverRequest?
+
+    init(_ source: String) throws {
+        bot = try ScriptedBot(source: source)
+    }
+
+    mutating func greet() -> [String] { bot.greet(&conversation).map(\.text) }
+
+    /// Sends a message and returns the bot's replies' texts.
+    @discardableResult
+    mutating func say(_ text: String, action: String? = nil) -> [String] {
+        let outcome = bot.respond(to: VisitorInput(text: text, action: action), in: &conversation)
+        if let request = outcome.handover {
+            handover = request
+            try? conversation.move(to: .waitingForAgent)
+        }
+        return outcome.replies.map(\.text) + (outcome.handover?.message.map { [$0.text] } ?? [])
+    }
+
+    mutating func lastButtons(_ text: String) -> [String] {
+        bot.respond(to: VisitorInput(text: text), in: &conversation).replies.last?.buttons.map(\.title) ?? []
+    }
+}
+
+@Suite struct ScriptedBotTests {
+    static let support = """
+    name: Sam
+    greeting: Hello, I'm Sam.
+    settings:
+      maxMisunderstandings: 2
+      fallback: Pardon?
+      handoverMessage: Passing you to a person, {{name}}.
+    intents:
+      - name: refund
+        examples: [i want a refund, give me my money back]
+        answer: Refunds take 5 days.
+        then: details
+      - name: complaint
+        examples: [i want to complain]
+        answer: Sorry to hear that.
+        handover: true
+    flows:
+      details:
+        - ask: Your name?
+          save: name
+        - ask: Your email?
+          save: email
+          type: email
+          retry: Hmm, that email looks wrong.
+        - ask: Your phone?
+          save: phone
+          type: phone
+        - ask: Which product?
+          save: product
+          type: choice
+          choices: [Basic plan, Pro plan, Enterprise]
+        - say: Thanks {{name}}, we'll write to {{email}} about the {{product}}.
+    """
+
+    @Test func greetingAndIntentAnswers() throws {
+        var h = try BotHarness(Self.support)
+        #expect(h.greet() == ["Hello, I'm Sam."])
+        #expect(h.say("I'd like a REFUND please") == ["Refunds take 5 days.", "Your name?"])
+        #expect(h.conversation.state == .collecting)
+    }
+
+    @Test func questionsValidateReaskAndStore() throws {
+        var h = try BotHarness(Self.support)
+        h.say("refund")
+        #expect(h.say("Ann Lee") == ["Your email?"])
+        #expect(h.say("ann at example") == ["Hmm, that email looks wrong.", "Your email?"])
+        #expect(h.say("Ann@Example.COM") == ["Your phone?"])
+        #expect(h.say("call me maybe")[0].contains("phone number"))
+        #expect(h.lastButtons("+44 (20) 7946-0958") == ["Basic plan", "Pro plan", "Enterprise"])
+        #expect(h.say("2") == ["Thanks Ann Lee, we'll write to Ann@example.com about the Pro plan."])
+        #expect(h.conversation.variable("phone") == "+44 (20) 7946-0958")
+        #expect(h.conversation.state == .bot)
+        #expect(h.handover == nil)
+    }
+
+    @Test func choicesTolerateCaseAndTypos() throws {
+        var h = try BotHarness(Self.support)
+        h.say("refund"); h.say("Al"); h.say("al@x.io"); h.say("0123456789")
+        #expect(h.say("enterprize")[0].hasSuffix("about the Enterprise."))
+        var g = try BotHarness(Self.support)
+        g.say("refund"); g.say("Al"); g.say("al@x.io"); g.say("0123456789")
+        #expect(g.say("PRO PLAN")[0].hasSuffix("about the Pro plan."))
+        var k = try BotHarness(Self.support)
+        k.say("refund"); k.say("Al"); k.say("al@x.io"); k.say("0123456789")
+        // Naming two choices is not a choice.
+        #expect(k.say("basic plan or pro plan") == ["Please pick one of the options.", "Which product?"])
+    }
+
+    @Test func twoMisunderstandingsInARowHandOver() throws {
+        var h = try BotHarness(Self.support)
+        #expect(h.say("blorp") == ["Pardon?"])
+        #expect(h.say("refund") == ["Refunds take 5 days.", "Your name?"])
+        var g = try BotHarness(Self.support)
+        #expect(g.say("blorp") == ["Pardon?"])
+        #expect(g.say("zzz qqq") == ["Passing you to a person, ."])
+        #expect(g.handover?.reason == "the bot did not understand the visitor 2 times in a row")
+        #expect(g.conversation.state == .waitingForAgent)
+    }
+
+    @Test func anIntentCanHandOver() throws {
+        var h = try BotHarness(Self.support)
+        #expect(h.say("I want to complain!") == ["Sorry to hear that.", "Passing you to a person, ."])
+        #expect(h.handover?.reason == "the visitor asked about \"complaint\"")
+    }
+
+    @Test func triggersAndButtonsHandOver() throws {
+        var h = try BotHarness(Self.support)
+        h.say("talk to a human please")
+        #expect(h.handover?.reason == "the visitor asked for a person")
+        var g = try BotHarness(Self.support)
+        g.say("Person", action: "handover")
+        #expect(g.handover != nil)
+    }
+
+    @Test func theHandoverFlowAsksItsQuestionsFirstAndSkipsKnownAnswers() throws {
+        var h = try BotHarness(DemoBot.source)
+        _ = h.greet()
+        #expect(h.say("talk to a person") == ["Before I hand you over, a few quick questions.", "What's your name?"])
+        #expect(h.handover == nil)
+        #expect(h.say("Zoë") == ["What's your email address, so we can get back to you?"])
+        #expect(h.say("zoe@example.org") == ["What is it about?"])
+        #expect(h.say("support") == ["Thanks Zoë! I'm handing you over to a person; they'll reply right here."])
+        #expect(h.handover?.reason == "the visitor asked for a person")
+        #expect(h.conversation.variables.map(\.name) == ["name", "email", "topic"])
+        #expect(h.conversation.variable("topic") == "Support")
+        #expect(h.bot.noAgentsReply(h.conversation).text == "Thanks Zoë. Nobody is available right now; leave a message and we'll get back to you at zoe@example.org.")
+
+        // With every answer known, the flow only says its opening line.
+        var g = try BotHarness(DemoBot.source)
+        for (name, value) in [("name", "A"), ("email", "a@b.co"), ("topic", "Sales")] { g.conversation.set(name, to: value) }
+        #expect(g.say("", action: "handover") == ["Before I hand you over, a few quick questions.", "Thanks A! I'm handing you over to a person; they'll reply right here."])
+    }
+
+    @Test func aQuestionThatCannotBeAnsweredDoesNotBlockTheHandover() throws {
+        var h = try BotHarness(DemoBot.source)
+        h.say("talk to a person"); h.say("Bo")
+        h.say("not an email")
+        #expect(h.say("still not") == ["What is it about?"])
+        #expect(h.conversation.variable("email") == nil)
+    }
+
+    @Test func gotoLoopsStop() throws {
+        var h = try BotHarness("""
+        name: Loop
+        greeting: hi
+        intents: [{name: go, examples: [go], then: a}]
+        flows:
+          a: [{say: A}, {goto: b}]
+          b: [{goto: a}]
+        """)
+        let replies = h.say("go")
+        #expect(replies.count < 100)
+        #expect(h.conversation.progress.flow == nil)
+    }
+
+    @Test func buttonActionsRunFlowsAndIntents() throws {
+        var h = try BotHarness(Self.support)
+        #expect(h.say("x", action: "flow:details") == ["Your name?"])
+        var g = try BotHarness(Self.support)
+        #expect(g.say("x", action: "intent:refund") == ["Refunds take 5 days.", "Your name?"])
+    }
+}

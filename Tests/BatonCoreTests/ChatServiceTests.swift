@@ -1,0 +1,215 @@
+import BatonCore
+import Synchronization
+import Testing
+
+/// A bot that echoes, hands over on "human", and asks a question on "ask".
+struct EchoBot: ChatBot {
+    var name = "Echo"
+    func greet(_ conversation: inout Conversation) -> [BotReply] { [BotReply("Hello!", buttons: [QuickReply(title: "Human", action: "handover")])] }
+    func noAgentsReply(_ conversation: Conversation) -> BotReply { BotReply("Nobody is here, \(conversation.variable("name") ?? "friend").") }
+    func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome {
+        if input.action == "handover" || input.text == "human" {
+            return BotOutcome(replies: [], handover: HandoverRequest(reason: "asked", message: BotReply("Connecting…")))
+        }
+        if input.text == "ask" {
+            try? conversation.move(to: .collecting)
+            return BotOutcome(replies: [BotReply("Your name?")])
+        }
+        if conversation.state == .collecting {
+            conversation.set("name", to: input.text)
+            try? conversation.move(to: .bot)
+            return BotOutcome(replies: [BotReply("Thanks \(input.text)")])
+        }
+        return BotOutcome(replies: [BotReply("echo: \(input.text)")])
+    }
+}
+
+struct FixedDirectory: BotDirectory {
+    let widgets: [String: Widget]
+    func widget(forKey key: String) async throws -> (widget: Widget, bot: any ChatBot)? {
+        widgets[key].map { ($0, EchoBot()) }
+    }
+}
+
+struct FakeDesk: AgentDesk {
+    let connected: Bool
+    func isConnected(widgetKey: String) async -> Bool { connected }
+}
+
+/// Collects what a subscription receives.
+final class Inbox: Sendable {
+    let events = Mutex<[ChatEvent]>([])
+    var sink: ChatHub.Sink { { event in self.events.withLock { $0.append(event) } } }
+    var all: [ChatEvent] { events.withLock { $0 } }
+    /// A compact description of the events: "open", "ack:text", "msg:role:text", "state:s", "new".
+    func summary(origin: SubscriptionID) -> [String] {
+        all.map { event in
+            switch event {
+            case .opened: "open"
+            case .message(let m, let o): o == origin ? "ack:\(m.text)" : "msg:\(m.role.rawValue):\(m.text)"
+            case .state(_, let s): "state:\(s.rawValue)"
+            case .conversationStarted: "new"
+            case .typing: "typing"
+            }
+        }
+    }
+}
+
+@Suite struct ChatServiceTests {
+    let store = InMemoryChatStore()
+    let widget = Widget(key: "w1", name: "W", botSource: "", createdAt: 1, updatedAt: 1)
+    let other = Widget(key: "w2", name: "W2", botSource: "", createdAt: 1, updatedAt: 1)
+
+    func service(agents: Bool = false, maxText: Int = 20) -> ChatService {
+        ChatService(store: store, bots: FixedDirectory(widgets: ["w1": widget, "w2": other]), agents: FakeDesk(connected: agents),
+                    policy: ChatPolicy(maxTextLength: maxText), hashToken: { "h:" + $0 })
+    }
+
+    @Test func aNewVisitorGetsATokenAndTheGreeting() async throws {
+        let chat = service()
+        let inbox = Inbox()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: inbox.sink)
+        let token = try #require(session.newToken)
+        #expect(session.messages.map(\.text) == ["Hello!"])
+        #expect(session.messages.first?.buttons == [QuickReply(title: "Human", action: "handover")])
+        #expect(session.conversation.state == .bot)
+        #expect(inbox.summary(origin: 1) == ["open"])
+        // Only the token's hash is stored.
+        let stored = try #require(try await store.visitor(id: session.visitor.id))
+        #expect(stored.tokenHash == "h:" + token)
+        #expect(try await store.visitor(tokenHash: token) == nil)
+    }
+
+    @Test func aTokenResumesWithWhatTheWidgetMissed() async throws {
+        let chat = service()
+        let first = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: { _ in })
+        _ = try await chat.receive(VisitorInput(text: "one"), clientID: "a", from: first, origin: 1)
+        let lastSeen = try await store.messages(in: first.conversation.id, after: 0, limit: 10).last!.id
+        _ = try await chat.receive(VisitorInput(text: "two"), clientID: "b", from: first, origin: 1)
+
+        let resumed = try await chat.open(widgetKey: "w1", token: first.newToken, lastSeen: lastSeen, subscription: 2, sink: { _ in })
+        #expect(resumed.newToken == nil)
+        #expect(resumed.visitor.id == first.visitor.id)
+        #expect(resumed.messages.map(\.text) == ["two", "echo: two"])
+        let all = try await chat.open(widgetKey: "w1", token: first.newToken, subscription: 3, sink: { _ in })
+        #expect(all.messages.map(\.text) == ["Hello!", "one", "echo: one", "two", "echo: two"])
+    }
+
+    @Test func unknownWidgetsAndTokensAreRefused() async throws {
+        let chat = service()
+        await #expect(throws: ChatError.unknownWidget("nope")) { try await chat.open(widgetKey: "nope", token: nil, subscription: 1, sink: { _ in }) }
+        await #expect(throws: ChatError.unknownVisitor) { try await chat.open(widgetKey: "w1", token: "forged", subscription: 1, sink: { _ in }) }
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: { _ in })
+        // A token is only good for the widget that issued it.
+        await #expect(throws: ChatError.unknownVisitor) { try await chat.open(widgetKey: "w2", token: session.newToken, subscription: 2, sink: { _ in }) }
+    }
+
+    @Test func aMessageIsAcknowledgedBeforeTheReplyInEveryTab() async throws {
+        let chat = service()
+        let tab1 = Inbox(), tab2 = Inbox()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: tab1.sink)
+        try await chat.open(widgetKey: "w1", token: session.newToken, subscription: 2, sink: tab2.sink)
+        let receipt = try await chat.receive(VisitorInput(text: "hi"), clientID: "c1", from: session, origin: 1)
+        guard case .stored(let id) = receipt else { Issue.record("not stored: \(receipt)"); return }
+        #expect(id > 0)
+        #expect(tab1.summary(origin: 1) == ["open", "ack:hi", "msg:bot:echo: hi"])
+        // The other tab sees the visitor's message as a message.
+        #expect(tab2.summary(origin: 2) == ["open", "msg:visitor:hi", "msg:bot:echo: hi"])
+    }
+
+    @Test func aResentClientIDIsStoredOnceAndNotAnsweredAgain() async throws {
+        let chat = service()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: { _ in })
+        let first = try await chat.receive(VisitorInput(text: "hi"), clientID: "same", from: session, origin: 1)
+        let again = try await chat.receive(VisitorInput(text: "hi"), clientID: "same", from: session, origin: 1)
+        guard case .stored(let id) = first else { Issue.record("first not stored"); return }
+        #expect(again == .duplicate(id))
+        let texts = try await store.messages(in: session.conversation.id, after: 0, limit: 100).map(\.text)
+        #expect(texts == ["Hello!", "hi", "echo: hi"])
+    }
+
+    @Test func handoverWithoutAgentsWaitsAndSaysNobodyIsThere() async throws {
+        let chat = service(agents: false)
+        let inbox = Inbox()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: inbox.sink)
+        _ = try await chat.receive(VisitorInput(text: "ask"), clientID: "1", from: session, origin: 1)
+        _ = try await chat.receive(VisitorInput(text: "Ann"), clientID: "2", from: session, origin: 1)
+        _ = try await chat.receive(VisitorInput(text: "Human", action: "handover"), clientID: "3", from: session, origin: 1)
+        #expect(inbox.summary(origin: 1) == [
+            "open", "ack:ask", "state:collecting", "msg:bot:Your name?", "ack:Ann", "state:bot", "msg:bot:Thanks Ann",
+            "ack:Human", "state:waiting_for_agent", "msg:bot:Nobody is here, Ann.",
+        ])
+        let conversation = try #require(try await store.conversation(id: session.conversation.id))
+        #expect(conversation.state == .waitingForAgent)
+        #expect(conversation.progress.handoverReason == "asked")
+        // The collected name is copied to the visitor.
+        #expect(try await store.visitor(id: session.visitor.id)?.name == "Ann")
+        // Waiting: the bot no longer answers.
+        _ = try await chat.receive(VisitorInput(text: "hello?"), clientID: "4", from: session, origin: 1)
+        #expect(inbox.summary(origin: 1).last == "ack:hello?")
+    }
+
+    @Test func handoverWithAgentsSaysTheHandoverMessage() async throws {
+        let chat = service(agents: true)
+        let inbox = Inbox()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: inbox.sink)
+        _ = try await chat.receive(VisitorInput(text: "human"), clientID: "1", from: session, origin: 1)
+        #expect(inbox.summary(origin: 1).suffix(2) == ["state:waiting_for_agent", "msg:bot:Connecting…"])
+    }
+
+    @Test func writingToAClosedConversationStartsANewOne() async throws {
+        let chat = service()
+        let inbox = Inbox()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: inbox.sink)
+        var closed = try #require(try await store.conversation(id: session.conversation.id))
+        try closed.move(to: .closed)
+        _ = try await store.commit(ChangeSet(conversation: closed))
+
+        _ = try await chat.receive(VisitorInput(text: "back"), clientID: "x", from: session, origin: 1)
+        #expect(inbox.summary(origin: 1) == ["open", "new", "msg:bot:Hello!", "ack:back", "msg:bot:echo: back"])
+        let latest = try #require(try await store.latestConversation(of: session.visitor.id))
+        #expect(latest.id != session.conversation.id)
+        #expect(latest.state == .bot)
+        // The closed conversation is left as it was.
+        #expect(try await store.messages(in: session.conversation.id, after: 0, limit: 10).map(\.text) == ["Hello!"])
+        #expect(try await store.conversation(id: session.conversation.id)?.state == .closed)
+    }
+
+    @Test func badTextIsRefusedAndNothingIsStored() async throws {
+        let chat = service(maxText: 5)
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: { _ in })
+        await #expect(throws: ChatError.textTooLong(limit: 5)) {
+            try await chat.receive(VisitorInput(text: "123456"), clientID: "a", from: session, origin: 1)
+        }
+        await #expect(throws: ChatError.emptyMessage) {
+            try await chat.receive(VisitorInput(text: " \n\t\u{0}"), clientID: "b", from: session, origin: 1)
+        }
+        await #expect(throws: ChatError.invalidClientID) {
+            try await chat.receive(VisitorInput(text: "ok"), clientID: "has space", from: session, origin: 1)
+        }
+        await #expect(throws: ChatError.invalidClientID) {
+            try await chat.receive(VisitorInput(text: "ok"), clientID: String(repeating: "a", count: 65), from: session, origin: 1)
+        }
+        // Five scalars even though one is an emoji made of two UTF-16 units.
+        _ = try await chat.receive(VisitorInput(text: "ab\u{1F600}\u{7}cd"), clientID: "c", from: session, origin: 1)
+        let texts = try await store.messages(in: session.conversation.id, after: 0, limit: 10).map(\.text)
+        #expect(texts == ["Hello!", "ab\u{1F600}cd", "echo: ab\u{1F600}cd"])
+    }
+
+    @Test func concurrentMessagesOfOneVisitorAreProcessedOneAtATime() async throws {
+        let chat = service()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: { _ in })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<40 {
+                group.addTask { _ = try await chat.receive(VisitorInput(text: "m\(i)"), clientID: "c\(i)", from: session, origin: 1) }
+            }
+            try await group.waitForAll()
+        }
+        let messages = try await store.messages(in: session.conversation.id, after: 0, limit: 200)
+        #expect(messages.count == 1 + 80)
+        // Every visitor message is directly followed by its own echo.
+        for index in stride(from: 1, to: messages.count, by: 2) {
+            #expect(messages[index + 1].text == "echo: " + messages[index].text)
+        }
+    }
+}

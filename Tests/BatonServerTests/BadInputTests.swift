@@ -1,0 +1,180 @@
+import BatonCore
+import Foundation
+import NIOWebSocket
+import Testing
+
+/// Everything a broken or hostile widget can send gets a clear error, never a crash, and
+/// nothing is stored twice or half.
+@Suite struct BadInputTests {
+    @Test func malformedFramesGetErrorsAndTheConnectionStays() async throws {
+        try await LiveBaton.run { baton in
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let cases: [(String, String)] = [
+                    ("not json at all", "malformed_frame"),
+                    ("[1, 2, 3]", "malformed_frame"),
+                    ("{\"type\": 42}", "malformed_frame"),
+                    ("{}", "missing_field"),
+                    ("{\"type\": \"dance\"}", "unknown_type"),
+                    ("{\"type\": \"hello\"}", "missing_field"),
+                    ("{\"type\": \"message\", \"clientId\": \"x\", \"text\": \"before hello\"}", "hello_required"),
+                ]
+                for (text, code) in cases {
+                    try await client.sendText(text)
+                    let error = try await client.expect("error")
+                    #expect(error.string("code") == code, "\(text)")
+                    #expect((error.string("message") ?? "").count > 10)
+                }
+                try await client.sendRaw(opcode: .binary, [0, 1, 2])
+                #expect(try await client.expect("error").string("code") == "binary_not_supported")
+
+                _ = try await client.hello()
+                try await client.send(["type": "hello", "widget": "demo"])
+                #expect(try await client.expect("error").string("code") == "already_open")
+                let missing: [([String: Any], String)] = [
+                    (["type": "message", "text": "no id"], "missing_field"),
+                    (["type": "message", "clientId": "no-text"], "missing_field"),
+                    (["type": "message", "clientId": 7, "text": "x"], "malformed_frame"),
+                    (["type": "message", "clientId": "bad id!", "text": "x"], "invalid_client_id"),
+                    (["type": "message", "clientId": "e1", "text": "   \n  "], "empty_message"),
+                    (["type": "message", "clientId": "long", "text": String(repeating: "é", count: 4001)], "text_too_long"),
+                ]
+                for (frame, code) in missing {
+                    try await client.send(frame)
+                    #expect(try await client.expect("error").string("code") == code, "\(frame)")
+                }
+                // Still usable after all that.
+                _ = try await client.say(String(repeating: "é", count: 4000), clientID: "ok")
+                _ = try await client.expect("message")
+            }
+        }
+    }
+
+    @Test func textTooLongNamesTheClientIDAndStoresNothing() async throws {
+        try await LiveBaton.run(configure: { $0.chat.maxTextLength = 10 }) { baton in
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                #expect((welcome["limits"] as? [String: Any])?["maxTextLength"] as? Int == 10)
+                try await client.send(["type": "message", "clientId": "big", "text": "12345678901"])
+                let error = try await client.expect("error")
+                #expect(error.string("clientId") == "big")
+                let conversation = ConversationID((welcome["conversation"] as? [String: Any])?["id"] as? String ?? "")
+                #expect(try await baton.services.store.messages(in: conversation, after: 0, limit: 10).count == 1)
+            }
+        }
+    }
+
+    @Test func invalidUTF8ClosesWith1007AfterAnError() async throws {
+        try await LiveBaton.run { baton in
+            let close = try await WidgetClient.connect(baton.socketURL) { client in
+                _ = try await client.hello()
+                try await client.sendRaw(opcode: .text, [0x7B, 0xC3, 0x28, 0x7D])
+                #expect(try await client.expect("error").string("code") == "invalid_utf8")
+                #expect(try await client.next() == nil)
+            }
+            #expect(close?.closeCode == .dataInconsistentWithMessage)
+        }
+    }
+
+    @Test func anOversizedMessageClosesWith1009() async throws {
+        try await LiveBaton.run { baton in
+            let close = try await WidgetClient.connect(baton.socketURL) { client in
+                _ = try await client.hello()
+                // Two fragments that together pass the 64 KiB limit.
+                try await client.sendRaw(opcode: .text, Array(repeating: 0x20, count: 40_000), fin: false)
+                try await client.sendRaw(opcode: .continuation, Array(repeating: 0x20, count: 40_000))
+                #expect(try await client.expect("error").string("code") == "too_large")
+                #expect(try await client.next() == nil)
+            }
+            #expect(close?.closeCode == .messageTooLarge)
+        }
+    }
+
+    @Test func fragmentedMessagesAreReassembled() async throws {
+        try await LiveBaton.run { baton in
+            try await WidgetClient.connect(baton.socketURL) { client in
+                _ = try await client.hello()
+                let frame = Array("{\"type\":\"message\",\"clientId\":\"f\",\"text\":\"thank you\"}".utf8)
+                try await client.sendRaw(opcode: .text, Array(frame[..<10]), fin: false)
+                try await client.sendRaw(opcode: .continuation, Array(frame[10..<30]), fin: false)
+                try await client.sendRaw(opcode: .continuation, Array(frame[30...]))
+                _ = try await client.expect("ack")
+                #expect(try await client.expect("message").messageText == "You're welcome!")
+            }
+        }
+    }
+
+    @Test func aFloodIsRateLimitedAndRefusedMessagesAreNotStored() async throws {
+        try await LiveBaton.run(configure: { $0.socket.burst = 3; $0.socket.messagesPerSecond = 1 }) { baton in
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                for i in 0..<6 { try await client.send(["type": "message", "clientId": "f\(i)", "text": "thanks \(i)"]) }
+                var acked: [String] = [], limited: [String] = []
+                while acked.count + limited.count < 6 {
+                    guard let frame = try await client.next() else { break }
+                    if frame.type == "ack" { acked.append(frame.string("clientId")!) }
+                    if frame.type == "error" {
+                        #expect(frame.string("code") == "rate_limited")
+                        #expect((frame.int("retryAfter") ?? 0) > 0)
+                        limited.append(frame.string("clientId")!)
+                    }
+                }
+                #expect(acked == ["f0", "f1", "f2"])
+                #expect(limited == ["f3", "f4", "f5"])
+                let conversation = ConversationID((welcome["conversation"] as? [String: Any])?["id"] as? String ?? "")
+                let stored = try await baton.services.store.messages(in: conversation, after: 0, limit: 100)
+                #expect(stored.filter { $0.role == .visitor }.map(\.clientID) == ["f0", "f1", "f2"])
+            }
+        }
+    }
+
+    @Test func unknownWidgetsAndTokensAreRefusedWithAReason() async throws {
+        try await LiveBaton.run { baton in
+            let unknownWidget = try await WidgetClient.connect(baton.socketURL) { client in
+                try await client.send(["type": "hello", "widget": "no-such-widget"])
+                let error = try await client.expect("error")
+                #expect(error.string("code") == "unknown_widget")
+                #expect(error.string("message")?.contains("no-such-widget") == true)
+            }
+            #expect(unknownWidget?.closeCode.code == 4404)
+            let unknownToken = try await WidgetClient.connect(baton.socketURL) { client in
+                try await client.send(["type": "hello", "widget": "demo", "token": "forged-token"])
+                #expect(try await client.expect("error").string("code") == "unknown_visitor")
+            }
+            #expect(unknownToken?.closeCode.code == 4401)
+        }
+    }
+
+    @Test func aSilentConnectionIsClosedAfterTheHelloTimeout() async throws {
+        try await LiveBaton.run(configure: { $0.socket.helloTimeout = .milliseconds(300) }) { baton in
+            let close = try await WidgetClient.connect(baton.socketURL) { client in
+                let error = try await client.expect("error")
+                #expect(error.string("code") == "hello_timeout")
+            }
+            #expect(close?.closeCode.code == 4408)
+        }
+    }
+
+    /// The test client always sends `Origin: ws://127.0.0.1` (the browser tests send real
+    /// page origins); the policy's other cases are unit-tested in `OriginPolicyTests`.
+    @Test func onlyAllowedOriginsMayOpenARestrictedWidget() async throws {
+        try await LiveBaton.run { baton in
+            let now = Millis.now()
+            func save(_ origins: [String]) async throws {
+                try await baton.services.bots.save(Widget(key: "shop", name: "Shop", botSource: "name: S\ngreeting: Hi\n",
+                                                          settings: WidgetSettings(allowedOrigins: origins), createdAt: now, updatedAt: now))
+            }
+            try await save(["https://shop.example"])
+            let refused = try await WidgetClient.connect(baton.socketURL) { client in
+                try await client.send(["type": "hello", "widget": "shop"])
+                let error = try await client.expect("error")
+                #expect(error.string("code") == "origin_not_allowed")
+                #expect(error.string("message") == "This widget may not be embedded on ws://127.0.0.1.")
+            }
+            #expect(refused?.closeCode.code == 4403)
+            try await save(["https://shop.example", "ws://127.0.0.1/"])
+            try await WidgetClient.connect(baton.socketURL) { client in
+                _ = try await client.hello(widget: "shop")
+            }
+        }
+    }
+}

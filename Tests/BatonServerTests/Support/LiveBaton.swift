@@ -1,0 +1,102 @@
+import BatonCore
+import BatonServer
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// A fresh folder for a test's database, removed afterwards.
+struct TemporaryFolder: Sendable {
+    let url: URL
+    var database: String { url.appendingPathComponent("baton.sqlite").path }
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("baton-server-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A Baton server running in this process on an ephemeral loopback port.
+struct LiveBaton: Sendable {
+    let port: Int
+    let services: BatonServices
+    let shutdown: @Sendable () async -> Void
+
+    var http: String { "http://127.0.0.1:\(port)" }
+    var socketURL: String { "ws://127.0.0.1:\(port)/widget/v1/socket" }
+
+    @discardableResult
+    /// Runs a server on `database` for the duration of `body`, then shuts it down
+    /// gracefully (as SIGTERM would).
+    static func run<T: Sendable>(
+        database: String,
+        configure: @Sendable (inout BatonConfiguration) -> Void = { _ in },
+        _ body: @Sendable @escaping (LiveBaton) async throws -> T
+    ) async throws -> T {
+        var config = BatonConfiguration()
+        config.port = 0
+        config.database = .sqlite(path: database)
+        config.durable = false
+        configure(&config)
+        var logger = Logger(label: "baton-test")
+        logger.logLevel = .warning
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let (app, services) = try await buildApplication(config, logger: logger) { channel in
+            portContinuation.yield(channel.localAddress?.port ?? 0)
+            portContinuation.finish()
+        }
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next(), port > 0 else { throw TestFailure("the server did not start") }
+            let live = LiveBaton(port: port, services: services, shutdown: { await group.triggerGracefulShutdown() })
+            let result: T
+            do {
+                result = try await withTimeout(60) { try await body(live) }
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        }
+    }
+
+    @discardableResult
+    /// Runs a server on a new temporary database.
+    static func run<T: Sendable>(
+        configure: @Sendable (inout BatonConfiguration) -> Void = { _ in },
+        _ body: @Sendable @escaping (LiveBaton) async throws -> T
+    ) async throws -> T {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        return try await run(database: folder.database, configure: configure, body)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body`, failing with a timeout error after `seconds`: no test can hang.
+func withTimeout<T: Sendable>(_ seconds: Double, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw TestFailure("timed out after \(seconds) s")
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}

@@ -1,0 +1,211 @@
+import BatonCore
+@testable import BatonStore
+import Foundation
+import Logging
+import SQLKit
+import Testing
+
+/// A fresh SQLite file in a temporary folder, removed afterwards.
+struct TemporaryDatabase {
+    let folder: URL
+    var path: String { folder.appendingPathComponent("baton.sqlite").path }
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("baton-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    func open() async throws -> SQLStore {
+        try await SQLStore.open(.sqlite(path: path), logger: Logger(label: "test"))
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: folder) }
+}
+
+func withStore(_ body: (SQLStore, TemporaryDatabase) async throws -> Void) async throws {
+    let db = try TemporaryDatabase()
+    defer { db.remove() }
+    let store = try await db.open()
+    do {
+        try await body(store, db)
+    } catch {
+        await store.close()
+        throw error
+    }
+    await store.close()
+}
+
+extension Conversation {
+    static func new(_ visitor: VisitorID, at time: Millis = 1000) -> Conversation {
+        Conversation(id: .random(), widgetKey: "w", visitorID: visitor, createdAt: time, updatedAt: time)
+    }
+}
+
+extension Visitor {
+    static func new(token: String = RandomID.secret()) -> Visitor {
+        Visitor(id: .random(), widgetKey: "w", tokenHash: "hash-" + token, createdAt: 1, lastSeenAt: 1)
+    }
+}
+
+@Suite struct SQLStoreTests {
+    @Test func widgetsRoundTripAndUpdate() async throws {
+        try await withStore { store, _ in
+            var widget = Widget(key: "w", name: "Web", botSource: "name: X", settings: WidgetSettings(title: "T", color: "#112233", allowedOrigins: ["https://a.example"]), createdAt: 1, updatedAt: 1)
+            try await store.saveWidget(widget)
+            #expect(try await store.widget(key: "w") == widget)
+            widget.name = "Web 2"
+            widget.updatedAt = 2
+            try await store.saveWidget(widget)
+            #expect(try await store.widgets() == [widget])
+            try await store.deleteWidget(key: "w")
+            #expect(try await store.widget(key: "w") == nil)
+        }
+    }
+
+    @Test func aChangeIsStoredWithIncreasingMessageIDs() async throws {
+        try await withStore { store, _ in
+            let visitor = Visitor.new()
+            var conversation = Conversation.new(visitor.id)
+            conversation.set("name", to: "Ann")
+            conversation.progress.flow = "contact"
+            let stored = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [
+                NewMessage(role: .bot, authorName: "Ada", text: "Hi", buttons: [QuickReply(title: "A", action: "handover")]),
+                NewMessage(role: .visitor, text: "hello <b>", clientID: "c1"),
+            ]))
+            #expect(stored.count == 2)
+            #expect(stored[0].id < stored[1].id)
+            #expect(try await store.visitor(tokenHash: visitor.tokenHash) == visitor)
+            #expect(try await store.conversation(id: conversation.id) == conversation)
+            #expect(try await store.messages(in: conversation.id, after: 0, limit: 10) == stored)
+            #expect(try await store.messages(in: conversation.id, after: stored[0].id, limit: 10) == [stored[1]])
+            #expect(try await store.message(from: visitor.id, clientID: "c1") == stored[1])
+        }
+    }
+
+    @Test func aDuplicateClientIDFailsTheWholeChange() async throws {
+        try await withStore { store, _ in
+            let visitor = Visitor.new()
+            var conversation = Conversation.new(visitor.id)
+            let first = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
+                                                         messages: [NewMessage(role: .visitor, text: "one", clientID: "same")]))
+            try conversation.move(to: .collecting)
+            await #expect(throws: StoreError.duplicateClientMessage(existing: first[0].id)) {
+                try await store.commit(ChangeSet(conversation: conversation, messages: [
+                    NewMessage(role: .bot, text: "reply"), NewMessage(role: .visitor, text: "again", clientID: "same"),
+                ]))
+            }
+            // Nothing of the failed change was written: not the reply, not the state.
+            #expect(try await store.messages(in: conversation.id, after: 0, limit: 10).map(\.text) == ["one"])
+            #expect(try await store.conversation(id: conversation.id)?.state == .bot)
+            // Client ids are per visitor: another visitor may use the same one.
+            let other = Visitor.new()
+            _ = try await store.commit(ChangeSet(visitor: other, conversation: .new(other.id), messages: [NewMessage(role: .visitor, text: "x", clientID: "same")]))
+        }
+    }
+
+    @Test func concurrentCommitsAreGroupedAndEachFailsAlone() async throws {
+        try await withStore { store, _ in
+            let visitors = (0..<20).map { _ in Visitor.new() }
+            let conversations = visitors.map { Conversation.new($0.id) }
+            for (visitor, conversation) in zip(visitors, conversations) {
+                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation))
+            }
+            // 400 commits at once, some of them resending a client id already used.
+            let results = await withTaskGroup(of: (Int, Result<[Message], any Error>).self) { group in
+                for i in 0..<400 {
+                    group.addTask {
+                        let n = i % 20
+                        let clientID = i >= 380 ? "m\(i - 20)" : "m\(i)"
+                        do {
+                            return (i, .success(try await store.commit(ChangeSet(conversation: conversations[n], messages: [
+                                NewMessage(role: .visitor, text: "\(i)", clientID: clientID), NewMessage(role: .bot, text: "re \(i)"),
+                            ]))))
+                        } catch {
+                            return (i, .failure(error))
+                        }
+                    }
+                }
+                var all: [(Int, Result<[Message], any Error>)] = []
+                for await result in group { all.append(result) }
+                return all
+            }
+            let failures = results.filter { if case .failure = $0.1 { true } else { false } }
+            // Exactly one of each pair sharing a client id failed, with the duplicate error.
+            #expect(failures.count == 20)
+            for (_, result) in failures {
+                guard case .failure(let error) = result, case StoreError.duplicateClientMessage = error else {
+                    Issue.record("unexpected failure \(result)")
+                    continue
+                }
+            }
+            var total = 0
+            for conversation in conversations {
+                let messages = try await store.messages(in: conversation.id, after: 0, limit: 1000)
+                total += messages.count
+                // Each visitor message is directly followed by its reply: changes never interleave.
+                for index in stride(from: 0, to: messages.count, by: 2) {
+                    #expect(messages[index + 1].text == "re " + messages[index].text)
+                }
+                #expect(messages.map(\.id) == messages.map(\.id).sorted())
+            }
+            #expect(total == 760)
+        }
+    }
+
+    @Test func dataSurvivesClosingAndReopening() async throws {
+        let db = try TemporaryDatabase()
+        defer { db.remove() }
+        let visitor = Visitor.new()
+        var conversation = Conversation.new(visitor.id)
+        try conversation.move(to: .waitingForAgent)
+        do {
+            let store = try await db.open()
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [NewMessage(role: .visitor, text: "kept", clientID: "k")]))
+            await store.close()
+        }
+        let reopened = try await db.open()
+        #expect(try await reopened.conversation(id: conversation.id)?.state == .waitingForAgent)
+        #expect(try await reopened.messages(in: conversation.id, after: 0, limit: 10).map(\.text) == ["kept"])
+        // Migrations are not applied twice.
+        let versions = try await reopened.reader.select().column("version").from("schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) }
+        #expect(versions == [1])
+        await reopened.close()
+    }
+
+    @Test func aNewerSchemaIsRefusedWithAClearError() async throws {
+        let db = try TemporaryDatabase()
+        defer { db.remove() }
+        let store = try await db.open()
+        try await store.connections.writer.sql().raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)").run()
+        await store.close()
+        do {
+            _ = try await db.open()
+            Issue.record("a database from the future was opened")
+        } catch let error as StoreOpenError {
+            #expect(error.description.contains("schema version 99"))
+        }
+    }
+
+    @Test func anUnopenableLocationIsReported() async throws {
+        do {
+            _ = try await SQLStore.open(.sqlite(path: "/nonexistent-dir/x/baton.sqlite"), logger: Logger(label: "test"))
+            Issue.record("opened a database in a folder that does not exist")
+        } catch let error as StoreOpenError {
+            #expect(error.description.hasPrefix("cannot open the database /nonexistent-dir/x/baton.sqlite"))
+        }
+    }
+
+    @Test func locationsParse() throws {
+        #expect(try DatabaseLocation(parsing: "baton.sqlite") == .sqlite(path: "baton.sqlite"))
+        #expect(try DatabaseLocation(parsing: "sqlite:/var/lib/b.sqlite") == .sqlite(path: "/var/lib/b.sqlite"))
+        #expect(try DatabaseLocation(parsing: "sqlite:///var/lib/b.sqlite") == .sqlite(path: "/var/lib/b.sqlite"))
+        #expect(throws: StoreOpenError.self) { try DatabaseLocation(parsing: "sqlite:") }
+    }
+
+    @Test func theJournalIsWAL() async throws {
+        try await withStore { store, _ in
+            let mode = try await store.reader.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+            #expect(mode == "wal")
+        }
+    }
+}
