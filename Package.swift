@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "BatonBotTests", dependencies: ["BatonBot"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore"]),
         .testTarget(name: "BatonServerTests", dependencies: [
-            "BatonServer",
+            "BatonServer", "BatonStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

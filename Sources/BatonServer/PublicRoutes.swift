@@ -19,6 +19,24 @@ struct PublicRoutes: Sendable {
         router.get("/widget.js") { request, _ in
             try assets.response(for: "widget.js", request: request) ?? { throw HTTPError(.notFound) }()
         }
+        router.get("/preview/{key}") { _, context in
+            // A bare page with one widget open: the dashboard's live preview, and a way to
+            // try any widget without embedding it anywhere.
+            let key = context.parameters.get("key") ?? ""
+            guard Widget.isValidKey(key), try await bots.widget(forKey: key) != nil else {
+                throw APIError(.notFound, code: "unknown_widget", "No widget has the key \"\(key.prefix(64))\".")
+            }
+            let page = """
+                <!doctype html>
+                <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+                <title>Preview: \(key)</title><style>body{margin:0;font:14px system-ui,sans-serif;background:#eef1f5;color:#495057}
+                p{margin:24px}</style></head>
+                <body><p>Preview of the widget <code>\(key)</code>.</p>
+                <script src="/widget.js" data-widget="\(key)" data-open="true" async></script></body></html>
+                """
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: page)))
+        }
         router.get("/healthz") { _, _ in
             do {
                 _ = try await store.widgets()

@@ -1,0 +1,118 @@
+import BatonCore
+import Foundation
+import Testing
+
+/// JavaScript that reaches into the widget's shadow root.
+private let root = "document.querySelector('baton-chat')?.shadowRoot"
+private let bubbles = "Array.from(\(root)?.querySelectorAll('.log .bubble') ?? []).map(b => b.textContent)"
+
+private func waitForBubble(_ driver: WebDriver, containing text: String, seconds: Double = 10) async throws {
+    let literal = String(data: try JSONSerialization.data(withJSONObject: [text]), encoding: .utf8)!
+    try await driver.wait(for: "a message containing \(text)", "return \(bubbles).some(t => t.includes(\(literal)[0]))", seconds: seconds)
+}
+
+private func send(_ driver: WebDriver, _ text: String) async throws {
+    let input = try await driver.element("return \(root).querySelector('textarea')")
+    try await driver.type(text + "\u{E007}", into: input)
+}
+
+
+/// The widget in a real headless Chromium against a live Baton: what a visitor sees.
+/// Screenshots go to artifacts/screenshots/ (and to docs/images/ via scripts/screenshots).
+@Suite(.serialized) struct BrowserTests {
+    @Test func aVisitorChatsWithTheDemoBotUntilTheHandover() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/")
+                try await driver.wait(for: "the launcher", "return \(root)?.querySelector('.launcher')")
+                try await driver.screenshot("demo-page")
+                try await driver.click(try await driver.element("return \(root).querySelector('.launcher')"))
+                try await waitForBubble(driver, containing: "I'm Ada")
+                // The greeting's quick replies are offered.
+                let quick = try await driver.run("return Array.from(\(root).querySelectorAll('.quick button')).map(b => b.textContent)") as? [String]
+                #expect(quick == ["What is Baton?", "How does the handover work?", "Talk to a person"])
+                try await driver.screenshot("widget-greeting")
+
+                try await send(driver, "how much does it cost?")
+                try await waitForBubble(driver, containing: "free to run on your own server")
+                // A typo-laden question is still understood.
+                try await send(driver, "does it wrok with matermost")
+                try await waitForBubble(driver, containing: "opens a channel for the chat")
+                try await driver.screenshot("widget-chat")
+
+                let talk = try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Try it')")
+                try await driver.click(talk)
+                try await waitForBubble(driver, containing: "What's your name?")
+                try await send(driver, "Grace")
+                try await waitForBubble(driver, containing: "email address")
+                try await send(driver, "not-an-email")
+                try await waitForBubble(driver, containing: "doesn't look like an email")
+                try await send(driver, "grace@example.com")
+                try await waitForBubble(driver, containing: "What is it about?")
+                try await driver.click(try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Sales')"))
+                try await waitForBubble(driver, containing: "Nobody is available right now")
+                try await driver.wait(for: "the waiting status", "return \(root).querySelector('.status').textContent.includes('Waiting')")
+                try await driver.screenshot("widget-handover")
+
+                // A reload resumes the same conversation with its history.
+                let before = try await driver.run("return \(bubbles)") as? [String] ?? []
+                try await driver.open("\(baton.http)/#baton-open")
+                try await driver.wait(for: "the history after a reload", "return \(bubbles).length >= \(before.count)")
+                let after = try await driver.run("return \(bubbles)") as? [String] ?? []
+                #expect(after == before)
+            }
+        }
+    }
+
+    @Test func onAPhoneThePanelFillsTheScreen() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 390, height: 844, phone: true) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await send(driver, "What is Baton?")
+                try await waitForBubble(driver, containing: "self-hosted chatbot")
+                let width = try await driver.run("return \(root).querySelector('.panel').getBoundingClientRect().width") as? Double
+                #expect(width == 390)
+                try await driver.screenshot("widget-phone")
+            }
+        }
+    }
+
+    @Test func textFromTheServerIsNeverHTML() async throws {
+        try await LiveBaton.run { baton in
+            let now = Millis.now()
+            try await baton.services.bots.save(Widget(key: "xss", name: "XSS", botSource: """
+                name: "<b>Bot</b>"
+                greeting: "<img src=x onerror=\\"window.pwned=1\\"><script>window.pwned=2</script> & friends"
+                """, createdAt: now, updatedAt: now))
+            try await WebDriver.with { driver in
+                try await driver.open("\(baton.http)/preview/xss")
+                try await waitForBubble(driver, containing: "<img src=x")
+                #expect(try await driver.run("return window.pwned === undefined") as? Bool == true)
+                #expect(try await driver.run("return \(root).querySelectorAll('.log img, .log script, .log b').length") as? Int == 0)
+                let name = try await driver.run("return \(root).querySelector('.log .name').textContent") as? String
+                #expect(name == "<b>Bot</b>")
+            }
+        }
+    }
+
+    @Test func keyboardOnly() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with { driver in
+                try await driver.open("\(baton.http)/")
+                try await driver.wait(for: "the launcher", "return \(root)?.querySelector('.launcher')")
+                // Focus the launcher, press Enter: the panel opens with the input focused.
+                let launcher = try await driver.element("return \(root).querySelector('.launcher')")
+                try await driver.type("\u{E007}", into: launcher)
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await driver.wait(for: "the input to have focus", "return \(root).activeElement?.tagName === 'TEXTAREA'")
+                #expect(try await driver.run("return \(root).querySelector('.log').getAttribute('role')") as? String == "log")
+                #expect(try await driver.run("return \(root).querySelector('.log').getAttribute('aria-live')") as? String == "polite")
+                // Escape closes it and gives the focus back to the launcher.
+                try await driver.type("\u{E00C}", into: try await driver.element("return \(root).querySelector('textarea')"))
+                try await driver.wait(for: "the panel to close", "return \(root).querySelector('.panel').hidden")
+                #expect(try await driver.run("return \(root).activeElement?.classList.contains('launcher')") as? Bool == true)
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import BatonCore
+@testable import BatonServer
+@testable import BatonStore
+import Foundation
+import Logging
+import SQLKit
+import Synchronization
+import Testing
+
+/// The `baton` binary as a user runs it.
+final class BatonProcess: Sendable {
+    let process: Process
+    private let output = TextBuffer()
+
+    final class TextBuffer: Sendable {
+        let text = Mutex("")
+    }
+
+    /// The binary built next to the tests (`swift build` puts both in .build/debug).
+    static var binary: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/baton").standardized
+    }
+
+    init(_ arguments: [String]) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
+            throw TestFailure("\(Self.binary.path) is missing: run `swift build` first (scripts/test does)")
+        }
+        process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
+            let data = handle.availableData
+            output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    var log: String { output.text.withLock { $0 } }
+
+    /// Waits until the log matches `pattern`; returns the first capture group.
+    func wait(for pattern: String, seconds: Double = 20) async throws -> String {
+        let regex = try Regex(pattern)
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if let match = log.firstMatch(of: regex) {
+                return match.output.count > 1 ? String(match.output[1].substring ?? "") : String(match.output[0].substring ?? "")
+            }
+            if !process.isRunning { throw TestFailure("baton exited (\(process.terminationStatus)) before \(pattern):\n\(log)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("no \(pattern) in the log after \(seconds) s:\n\(log)")
+    }
+
+    /// Waits for the process to end; returns its exit status.
+    func exit(seconds: Double = 20) async throws -> Int32 {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(process.processIdentifier, SIGKILL)
+                throw TestFailure("baton did not exit within \(seconds) s:\n\(log)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+}
+
+@Suite struct ProcessTests {
+    @Test func versionAndHelp() async throws {
+        let version = try BatonProcess(["--version"])
+        #expect(try await version.exit() == 0)
+        #expect(version.log.trimmingCharacters(in: .whitespacesAndNewlines) == BatonVersion.current)
+        let help = try BatonProcess(["serve", "--help"])
+        #expect(try await help.exit() == 0)
+        for flag in ["--port", "--database", "BATON_PORT", "BATON_DATABASE", "--max-message-length"] {
+            #expect(help.log.contains(flag), "\(flag) missing from the help")
+        }
+    }
+
+    @Test func aBadSettingIsExplainedAndNothingStarts() async throws {
+        let bad = try BatonProcess(["serve", "--port", "99999"])
+        #expect(try await bad.exit() != 0)
+        #expect(bad.log.contains("--port=\"99999\" is not valid: expected a whole number from 0 to 65535"))
+    }
+
+    @Test func sigtermClosesSocketsAndLeavesAConsistentDatabase() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let baton = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
+        let port = try await baton.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+        let token = Collected<String>()
+        let close = try await WidgetClient.connect("ws://127.0.0.1:\(port)/widget/v1/socket") { client in
+            token.append(try await client.hello().string("token")!)
+            _ = try await client.say("thank you", clientID: "before-stop")
+            _ = try await client.expect("message")
+            baton.signal(SIGTERM)
+            while try await client.next() != nil {}
+        }
+        #expect(close?.closeCode == .normalClosure)
+        #expect(try await baton.exit() == 0)
+
+        // Everything acknowledged is there, and the database is intact and checkpointed.
+        let store = try await SQLStore.open(.sqlite(path: folder.database), logger: Logger(label: "test"))
+        let integrity = try await store.reader.raw("PRAGMA integrity_check").first()?.decode(column: "integrity_check", as: String.self)
+        #expect(integrity == "ok")
+        let visitor = try await store.visitor(tokenHash: TokenHash.sha256(token.last!))
+        let visitorID = try #require(visitor).id
+        let conversation = try #require(try await store.latestConversation(of: visitorID))
+        let texts = try await store.messages(in: conversation.id, after: 0, limit: 10).map(\.text)
+        #expect(texts.dropFirst() == ["thank you", "You're welcome!"])
+        await store.close()
+    }
+}
