@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "baton", targets: ["baton"]),
+        .executable(name: "mattermost-sandbox", targets: ["mattermost-sandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -41,6 +42,30 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Public")]),
+        .target(name: "BatonMattermost", dependencies: [
+            "BatonCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The Mattermost stand-in: tests run Baton against it; `mattermost-sandbox` runs it alone.
+        .target(name: "MattermostSandbox", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "mattermost-sandbox", dependencies: [
+            "MattermostSandbox",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Checks HTTP exchanges against an OpenAPI 3 document (used by tests).
+        .target(name: "OpenAPIContract", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .executableTarget(name: "baton", dependencies: [
             "BatonServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -48,6 +73,11 @@ let package = Package(
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonBotTests", dependencies: ["BatonBot"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore"]),
+        .testTarget(name: "MattermostSandboxTests", dependencies: [
+            "MattermostSandbox", "OpenAPIContract",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+        ]),
         .testTarget(name: "BatonServerTests", dependencies: [
             "BatonServer", "BatonStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,0 +1,1 @@
+// The Mattermost adapter: REST client, event stream, agent desk.

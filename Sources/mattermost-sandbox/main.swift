@@ -1,0 +1,1 @@
+print("mattermost-sandbox: not written yet")
