@@ -35,7 +35,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "BatonServer", dependencies: [
-            "BatonCore", "BatonBot", "BatonStore",
+            "BatonCore", "BatonBot", "BatonStore", "BatonMattermost",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -47,6 +47,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -66,6 +67,14 @@ let package = Package(
         .target(name: "OpenAPIContract", dependencies: [
             .product(name: "Yams", package: "Yams"),
         ]),
+        // What the tests share: a live Baton on a loopback port, a widget client, WebDriver.
+        .target(name: "BatonTestSupport", dependencies: [
+            "BatonServer",
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        ]),
         .executableTarget(name: "baton", dependencies: [
             "BatonServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -73,13 +82,16 @@ let package = Package(
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonBotTests", dependencies: ["BatonBot"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore"]),
+        .testTarget(name: "BatonMattermostTests", dependencies: [
+            "BatonMattermost", "BatonCore", "BatonServer", "BatonStore", "BatonTestSupport", "MattermostSandbox", "OpenAPIContract",
+        ]),
         .testTarget(name: "MattermostSandboxTests", dependencies: [
             "MattermostSandbox", "OpenAPIContract",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
         .testTarget(name: "BatonServerTests", dependencies: [
-            "BatonServer", "BatonStore",
+            "BatonServer", "BatonStore", "BatonTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,71 +1,3 @@
-/// Limits and texts that apply to every widget.
-public struct ChatPolicy: Sendable {
-    /// Longest visitor message, in Unicode scalars (what Mattermost counts as runes).
-    public var maxTextLength: Int
-    /// Most messages replayed to a widget on (re)connect.
-    public var historyLimit: Int
-
-    public init(maxTextLength: Int = 4000, historyLimit: Int = 500) {
-        self.maxTextLength = maxTextLength
-        self.historyLimit = historyLimit
-    }
-}
-
-/// Why a visitor's request was refused, in words the widget can show.
-public enum ChatError: Error, Equatable {
-    case unknownWidget(String)
-    case unknownVisitor
-    case emptyMessage
-    case textTooLong(limit: Int)
-    case invalidClientID
-    case unavailable(String)
-
-    /// A stable machine-readable code (the widget protocol's `error.code`).
-    public var code: String {
-        switch self {
-        case .unknownWidget: "unknown_widget"
-        case .unknownVisitor: "unknown_visitor"
-        case .emptyMessage: "empty_message"
-        case .textTooLong: "text_too_long"
-        case .invalidClientID: "invalid_client_id"
-        case .unavailable: "unavailable"
-        }
-    }
-
-    public var message: String {
-        switch self {
-        case .unknownWidget(let key): "No widget has the key \"\(key)\". Check the data-widget attribute of the embed snippet."
-        case .unknownVisitor: "This visitor token is not known here. Start a new conversation without it."
-        case .emptyMessage: "The message is empty."
-        case .textTooLong(let limit): "The message is longer than \(limit) characters."
-        case .invalidClientID: "clientId must be 1 to 64 characters of letters, digits, '-', '_', ':' or '.'."
-        case .unavailable(let reason): "The server cannot take messages right now (\(reason)). Try again shortly."
-        }
-    }
-}
-
-/// An open chat: the visitor, the current conversation and what the widget missed.
-public struct ChatSession: Sendable {
-    public var widget: Widget
-    public var botName: String
-    public var visitor: Visitor
-    public var conversation: Conversation
-    /// Set only when the visitor was created by this session: the widget must keep it.
-    public var newToken: String?
-    /// Messages after the widget's last seen id, oldest first.
-    public var messages: [Message]
-    /// More messages exist before `messages` than were sent.
-    public var truncated: Bool
-}
-
-/// What became of a visitor message.
-public enum Receipt: Sendable, Equatable {
-    /// Stored now with this id.
-    case stored(MessageID)
-    /// Was stored before (a resend): this is its id; nothing was done again.
-    case duplicate(MessageID)
-}
-
 /// The conversation use cases, independent of any transport: start or resume a chat,
 /// take a visitor message, let the bot answer, hand over. Every step of one visitor runs
 /// under that visitor's lock, is committed atomically, and is published to the visitor's
@@ -158,87 +90,36 @@ public final class ChatService: Sendable {
         return (conversation, stored)
     }
 
-    /// Takes a visitor message: stores it with the bot's answer atomically, publishes both
-    /// to the visitor's widgets, and returns the message id. A resent `clientID` is
-    /// answered with the first id and nothing else happens.
-    public func receive(_ input: VisitorInput, clientID: String, from session: ChatSession,
-                        origin: SubscriptionID?) async throws -> Receipt {
-        let text = Self.clean(input.text)
-        guard Self.isValidClientID(clientID) else { throw ChatError.invalidClientID }
-        guard text.unicodeScalars.count <= policy.maxTextLength else { throw ChatError.textTooLong(limit: policy.maxTextLength) }
-        guard !text.isEmpty else { throw ChatError.emptyMessage }
-        let input = VisitorInput(text: text, action: input.action)
-        guard let (widget, bot) = try await bots.widget(forKey: session.widget.key) else {
-            throw ChatError.unknownWidget(session.widget.key)
+    /// Commits a change, publishes what it stored to the visitor's widgets (the state
+    /// change right after the message that caused it), and wakes the agent side when the
+    /// change queued tasks. Call it under the visitor's lock.
+    func apply(_ change: ChangeSet, from before: ConversationState, prefix: [ChatEvent] = [],
+               origin: SubscriptionID? = nil) async throws -> [Message] {
+        let stored = try await store.commit(change)
+        var events = prefix
+        var stateSent = change.conversation.state == before
+        for message in stored {
+            events.append(.message(message, origin: message.role == .visitor ? origin : nil))
+            if !stateSent, message.role == .visitor || message.role == .system {
+                events.append(.state(change.conversation.id, change.conversation.state))
+                stateSent = true
+            }
         }
-        let visitor = session.visitor
-        return try await locks.withLock(visitor.id) {
-            if let earlier = try await store.message(from: visitor.id, clientID: clientID) {
-                return .duplicate(earlier.id)
-            }
-            var events: [ChatEvent] = []
-            var greeting: [NewMessage] = []
-            var conversation: Conversation
-            let current = try await store.latestConversation(of: visitor.id)
-            if let current, current.state != .closed {
-                conversation = current
-            } else {
-                // Writing to a closed conversation starts a new one (docs/widget-protocol.md).
-                // It must sort after the closed one even within the same millisecond.
-                let now = max(Millis.now(), (current?.createdAt ?? 0) + 1)
-                conversation = Conversation(id: .random(), widgetKey: widget.key, visitorID: visitor.id, createdAt: now, updatedAt: now)
-                greeting = bot.greet(&conversation).map { botMessage($0, bot: bot) }
-                events.append(.conversationStarted(conversation))
-            }
-            let before = conversation.state
-            var messages = greeting
-            messages.append(NewMessage(role: .visitor, text: input.text, clientID: clientID))
-            if conversation.state.isBotActive {
-                let outcome = bot.respond(to: input, in: &conversation)
-                messages += outcome.replies.map { botMessage($0, bot: bot) }
-                if let request = outcome.handover {
-                    messages += try await handOver(&conversation, request, bot: bot)
-                }
-            }
-            conversation.updatedAt = Millis.now()
-            let stored: [Message]
-            do {
-                stored = try await store.commit(ChangeSet(visitor: updatedVisitor(visitor, from: conversation), conversation: conversation, messages: messages))
-            } catch StoreError.duplicateClientMessage(let existing) {
-                return .duplicate(existing)
-            }
-            for message in stored {
-                events.append(.message(message, origin: message.role == .visitor ? origin : nil))
-                // The state change follows the visitor's message it answers.
-                if message.role == .visitor, conversation.state != before { events.append(.state(conversation.id, conversation.state)) }
-            }
-            for event in events { hub.publish(event, to: visitor.id) }
-            let visitorMessage = stored.first { $0.role == .visitor && $0.clientID == clientID }
-            return .stored(visitorMessage?.id ?? 0)
-        }
-    }
-
-    /// Moves the conversation to `waiting_for_agent`; without a connected agent side the
-    /// visitor is told so by the bot's "nobody is available" message.
-    private func handOver(_ conversation: inout Conversation, _ request: HandoverRequest,
-                          bot: any ChatBot) async throws -> [NewMessage] {
-        conversation.progress.handoverReason = request.reason
-        try conversation.move(to: .waitingForAgent)
-        guard await agents.isConnected(widgetKey: conversation.widgetKey) else {
-            return [botMessage(bot.noAgentsReply(conversation), bot: bot)]
-        }
-        return request.message.map { [botMessage($0, bot: bot)] } ?? []
+        if !stateSent { events.append(.state(change.conversation.id, change.conversation.state)) }
+        for event in events { hub.publish(event, to: change.conversation.visitorID) }
+        if !change.tasks.isEmpty { agents.tasksAdded(widgetKey: change.conversation.widgetKey) }
+        return stored
     }
 
     /// The visitor record with the name and email the bot collected, when they changed.
-    private func updatedVisitor(_ visitor: Visitor, from conversation: Conversation) -> Visitor? {
+    func updatedVisitor(_ visitor: Visitor, from conversation: Conversation) -> Visitor? {
         var updated = visitor
         if let name = conversation.variable("name") { updated.name = name }
         if let email = conversation.variable("email") { updated.email = email }
         return updated == visitor ? nil : updated
     }
 
-    private func botMessage(_ reply: BotReply, bot: any ChatBot) -> NewMessage {
+    func botMessage(_ reply: BotReply, bot: any ChatBot) -> NewMessage {
         NewMessage(role: .bot, authorName: bot.name, text: reply.text, buttons: reply.buttons)
     }
 

@@ -1,19 +1,27 @@
 import Synchronization
 
-/// A `ChatStore` in memory, with the same semantics as the SQL store (atomic commits,
-/// client-id de-duplication). For tests and for trying the domain without a database.
-public final class InMemoryChatStore: ChatStore {
+/// A `ChatStore` and `AgentStore` in memory, with the same semantics as the SQL store
+/// (atomic commits, client-id de-duplication, per-conversation task order). For tests
+/// and for trying the domain without a database.
+public final class InMemoryChatStore: ChatStore, AgentStore {
     private struct Tables {
         var widgets: [String: Widget] = [:]
         var visitors: [VisitorID: Visitor] = [:]
         var conversations: [ConversationID: Conversation] = [:]
         var messages: [Message] = []
         var nextMessageID: MessageID = 1
+        var tasks: [AgentTaskRecord] = []
+        var nextTaskID: Int64 = 1
+        var rooms: [ConversationID: Room] = [:]
+        var integrations: [String: Integration] = [:]
+        var statuses: [String: IntegrationStatus] = [:]
     }
 
     private let tables = Mutex(Tables())
 
     public init() {}
+
+    // MARK: ChatStore
 
     public func widget(key: String) async throws -> Widget? { tables.withLock { $0.widgets[key] } }
     public func widgets() async throws -> [Widget] { tables.withLock { $0.widgets.values.sorted { $0.createdAt < $1.createdAt } } }
@@ -42,22 +50,33 @@ public final class InMemoryChatStore: ChatStore {
     }
 
     public func message(from visitor: VisitorID, clientID: String) async throws -> Message? {
-        tables.withLock { tables in
-            tables.messages.first { message in
-                message.role == .visitor && message.clientID == clientID
-                    && tables.conversations[message.conversationID]?.visitorID == visitor
-            }
+        tables.withLock { Self.message(in: $0, from: visitor, clientID: clientID) }
+    }
+
+    public func message(externalID: String) async throws -> Message? {
+        tables.withLock { $0.messages.first { $0.externalID == externalID } }
+    }
+
+    public func message(id: MessageID) async throws -> Message? {
+        tables.withLock { $0.messages.first { $0.id == id } }
+    }
+
+    private static func message(in tables: Tables, from visitor: VisitorID, clientID: String) -> Message? {
+        tables.messages.first { message in
+            message.role == .visitor && message.clientID == clientID
+                && tables.conversations[message.conversationID]?.visitorID == visitor
         }
     }
 
     public func commit(_ change: ChangeSet) async throws -> [Message] {
         try tables.withLock { tables in
-            let visitorID = change.conversation.visitorID
-            for message in change.messages where message.role == .visitor {
-                if let clientID = message.clientID, let earlier = tables.messages.first(where: {
-                    $0.role == .visitor && $0.clientID == clientID && tables.conversations[$0.conversationID]?.visitorID == visitorID
-                }) {
+            for message in change.messages {
+                if message.role == .visitor, let clientID = message.clientID,
+                   let earlier = Self.message(in: tables, from: change.conversation.visitorID, clientID: clientID) {
                     throw StoreError.duplicateClientMessage(existing: earlier.id)
+                }
+                if let external = message.externalID, tables.messages.contains(where: { $0.externalID == external }) {
+                    throw StoreError.failure("a message with external id \(external) is stored already")
                 }
             }
             if let visitor = change.visitor { tables.visitors[visitor.id] = visitor }
@@ -69,7 +88,116 @@ public final class InMemoryChatStore: ChatStore {
                 tables.messages.append(saved)
                 stored.append(saved)
             }
+            let now = Millis.now()
+            for task in change.tasks {
+                tables.tasks.append(AgentTaskRecord(id: tables.nextTaskID, widgetKey: change.conversation.widgetKey,
+                                                    conversationID: change.conversation.id, task: task, messageID: stored.last?.id,
+                                                    attempts: 0, nextAttemptAt: now, lastError: nil, createdAt: now))
+                tables.nextTaskID += 1
+            }
             return stored
         }
+    }
+
+    // MARK: AgentStore
+
+    public func dueTasks(widgetKey: String, now: Millis, limit: Int) async throws -> [AgentTaskRecord] {
+        tables.withLock { tables in
+            var seen = Set<ConversationID>()
+            var due: [AgentTaskRecord] = []
+            for task in tables.tasks where task.widgetKey == widgetKey {
+                guard seen.insert(task.conversationID).inserted else { continue }
+                if task.nextAttemptAt <= now { due.append(task) }
+            }
+            return Array(due.prefix(limit))
+        }
+    }
+
+    public func nextTaskTime(widgetKey: String) async throws -> Millis? {
+        tables.withLock { $0.tasks.filter { $0.widgetKey == widgetKey }.map(\.nextAttemptAt).min() }
+    }
+
+    public func completeTask(_ id: Int64) async throws { tables.withLock { $0.tasks.removeAll { $0.id == id } } }
+
+    public func retryTask(_ id: Int64, at: Millis, error: String) async throws {
+        tables.withLock { tables in
+            guard let index = tables.tasks.firstIndex(where: { $0.id == id }) else { return }
+            tables.tasks[index].attempts += 1
+            tables.tasks[index].nextAttemptAt = at
+            tables.tasks[index].lastError = error
+        }
+    }
+
+    public func rescheduleTasks(widgetKey: String, at: Millis) async throws {
+        tables.withLock { tables in
+            for index in tables.tasks.indices where tables.tasks[index].widgetKey == widgetKey { tables.tasks[index].nextAttemptAt = at }
+        }
+    }
+
+    public func taskCount(widgetKey: String) async throws -> Int { tables.withLock { $0.tasks.filter { $0.widgetKey == widgetKey }.count } }
+
+    public func addTasks(_ tasks: [(ConversationID, AgentTask, MessageID?)], widgetKey: String) async throws {
+        tables.withLock { tables in
+            let now = Millis.now()
+            for (conversation, task, messageID) in tasks {
+                tables.tasks.append(AgentTaskRecord(id: tables.nextTaskID, widgetKey: widgetKey, conversationID: conversation, task: task,
+                                                    messageID: messageID, attempts: 0, nextAttemptAt: now, lastError: nil, createdAt: now))
+                tables.nextTaskID += 1
+            }
+        }
+    }
+
+    public func room(for conversation: ConversationID) async throws -> Room? { tables.withLock { $0.rooms[conversation] } }
+    public func room(externalID: String) async throws -> Room? { tables.withLock { $0.rooms.values.first { $0.externalID == externalID } } }
+    public func openRooms(widgetKey: String) async throws -> [Room] {
+        tables.withLock { $0.rooms.values.filter { $0.widgetKey == widgetKey && $0.closedAt == nil }.sorted { $0.createdAt < $1.createdAt } }
+    }
+    public func saveRoom(_ room: Room) async throws {
+        tables.withLock { tables in
+            guard var existing = tables.rooms[room.conversationID] else {
+                tables.rooms[room.conversationID] = room
+                return
+            }
+            existing.announcementID = room.announcementID
+            existing.transcriptUntil = room.transcriptUntil
+            existing.closedAt = room.closedAt
+            tables.rooms[room.conversationID] = existing
+        }
+    }
+
+    public func advanceRoom(_ conversation: ConversationID, cursor: Millis, joinedAgents: [String]) async throws {
+        tables.withLock { tables in
+            guard var room = tables.rooms[conversation] else { return }
+            room.cursor = max(room.cursor, cursor)
+            room.joinedAgents = joinedAgents
+            tables.rooms[conversation] = room
+        }
+    }
+
+    public func conversationsWithoutRoom(widgetKey: String, state: ConversationState, since: Millis) async throws -> [Conversation] {
+        tables.withLock { tables in
+            tables.conversations.values.filter {
+                $0.widgetKey == widgetKey && $0.state == state && $0.updatedAt >= since && tables.rooms[$0.id] == nil
+            }.sorted { $0.createdAt < $1.createdAt }
+        }
+    }
+
+    public func integration(widgetKey: String, kind: String) async throws -> Integration? {
+        tables.withLock { $0.integrations["\(kind):\(widgetKey)"] }
+    }
+    public func integrations(kind: String) async throws -> [Integration] {
+        tables.withLock { $0.integrations.values.filter { $0.kind == kind }.sorted { $0.createdAt < $1.createdAt } }
+    }
+    public func saveIntegration(_ integration: Integration) async throws {
+        tables.withLock { $0.integrations["\(integration.kind):\(integration.widgetKey)"] = integration }
+    }
+    public func deleteIntegration(widgetKey: String, kind: String) async throws {
+        tables.withLock { $0.integrations["\(kind):\(widgetKey)"] = nil }
+    }
+    public func integrationStatus(widgetKey: String, kind: String) async throws -> IntegrationStatus? {
+        tables.withLock { $0.statuses["\(kind):\(widgetKey)"] }
+    }
+    public func saveIntegrationStatus(_ status: IntegrationStatus, widgetKey: String, kind: String) async throws {
+        tables.withLock { $0.statuses["\(kind):\(widgetKey)"] = status }
     }
 }

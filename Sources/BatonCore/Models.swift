@@ -36,10 +36,13 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
     public var buttons: [QuickReply]
     /// The widget's own id for a visitor message; de-duplicates resent messages.
     public var clientID: String?
+    /// The agent side's id for an agent message (a Mattermost post id); de-duplicates
+    /// events seen twice.
+    public var externalID: String?
     public var createdAt: Millis
 
     public init(id: MessageID, conversationID: ConversationID, role: Role, authorName: String? = nil,
-                text: String, buttons: [QuickReply] = [], clientID: String? = nil, createdAt: Millis) {
+                text: String, buttons: [QuickReply] = [], clientID: String? = nil, externalID: String? = nil, createdAt: Millis) {
         self.id = id
         self.conversationID = conversationID
         self.role = role
@@ -47,6 +50,7 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
         self.text = text
         self.buttons = buttons
         self.clientID = clientID
+        self.externalID = externalID
         self.createdAt = createdAt
     }
 }
@@ -58,21 +62,23 @@ public struct NewMessage: Sendable, Hashable {
     public var text: String
     public var buttons: [QuickReply]
     public var clientID: String?
+    public var externalID: String?
     public var createdAt: Millis
 
     public init(role: Role, authorName: String? = nil, text: String, buttons: [QuickReply] = [],
-                clientID: String? = nil, createdAt: Millis = .now()) {
+                clientID: String? = nil, externalID: String? = nil, createdAt: Millis = .now()) {
         self.role = role
         self.authorName = authorName
         self.text = text
         self.buttons = buttons
         self.clientID = clientID
+        self.externalID = externalID
         self.createdAt = createdAt
     }
 
     public func stored(id: MessageID, in conversation: ConversationID) -> Message {
         Message(id: id, conversationID: conversation, role: role, authorName: authorName, text: text,
-                buttons: buttons, clientID: clientID, createdAt: createdAt)
+                buttons: buttons, clientID: clientID, externalID: externalID, createdAt: createdAt)
     }
 }
 

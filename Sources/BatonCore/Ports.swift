@@ -64,14 +64,21 @@ public protocol BotDirectory: Sendable {
 
 /// The human side of a handover (Mattermost, or nothing yet).
 public protocol AgentDesk: Sendable {
-    /// Whether agents can receive this widget's conversations now.
+    /// Whether an agent side is configured for this widget: its tasks will be carried out
+    /// (now, or when the agent side is reachable again).
     func isConnected(widgetKey: String) async -> Bool
+    /// Tasks for the widget were committed to the outbox: carry them out soon.
+    func tasksAdded(widgetKey: String)
+    /// The visitor of a handed-over conversation is typing (or stopped). Best effort.
+    func visitorTyping(in conversation: Conversation, active: Bool) async
 }
 
 /// An agent desk that is never connected: handovers wait in `waiting_for_agent`.
 public struct NoAgentDesk: AgentDesk {
     public init() {}
     public func isConnected(widgetKey: String) async -> Bool { false }
+    public func tasksAdded(widgetKey: String) {}
+    public func visitorTyping(in conversation: Conversation, active: Bool) async {}
 }
 
 /// Everything one step of a conversation writes, applied by the store atomically: all of
@@ -83,11 +90,14 @@ public struct ChangeSet: Sendable {
     public var conversation: Conversation
     /// Messages appended to `conversation`, in order.
     public var messages: [NewMessage]
+    /// Work for the agent side, queued in the outbox with the id of the change's last message.
+    public var tasks: [AgentTask]
 
-    public init(visitor: Visitor? = nil, conversation: Conversation, messages: [NewMessage] = []) {
+    public init(visitor: Visitor? = nil, conversation: Conversation, messages: [NewMessage] = [], tasks: [AgentTask] = []) {
         self.visitor = visitor
         self.conversation = conversation
         self.messages = messages
+        self.tasks = tasks
     }
 }
 
@@ -116,6 +126,9 @@ public protocol ChatStore: Sendable {
     func messages(in conversation: ConversationID, after: MessageID, limit: Int) async throws -> [Message]
     /// The visitor's message with this client id, if stored.
     func message(from visitor: VisitorID, clientID: String) async throws -> Message?
+    /// The agent message with this agent-side id, if stored.
+    func message(externalID: String) async throws -> Message?
+    func message(id: MessageID) async throws -> Message?
 
     /// Applies a change atomically and returns the stored messages with their ids. A
     /// visitor message whose client id is already stored fails the whole change with

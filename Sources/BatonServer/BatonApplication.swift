@@ -1,6 +1,8 @@
 import BatonBot
 import BatonCore
+import BatonMattermost
 import BatonStore
+import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
@@ -11,6 +13,8 @@ public struct BatonServices: Sendable {
     public let store: SQLStore
     public let bots: BotLibrary
     public let chat: ChatService
+    public let mattermost: MattermostDesk
+    public let connections: MattermostConnections
 }
 
 /// Builds the Baton application: opens the store (migrating it), seeds the demo widget,
@@ -24,8 +28,12 @@ public func buildApplication(
     let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
     let bots = BotLibrary(store: store)
     if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
-    let chat = ChatService(store: store, bots: bots, policy: config.chat, hashToken: TokenHash.sha256)
-    let services = BatonServices(store: store, bots: bots, chat: chat)
+    let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
+    let desk = MattermostDesk(store: store, box: box, logger: logger, pollInterval: config.integrationPollInterval)
+    try await desk.loadConfigured()
+    let chat = ChatService(store: store, bots: bots, agents: desk, policy: config.chat, hashToken: TokenHash.sha256)
+    desk.attach(chat)
+    let services = BatonServices(store: store, bots: bots, chat: chat, mattermost: desk, connections: desk.connections)
     let assets = try StaticAssets.load()
 
     let router = Router(context: BasicWebSocketRequestContext.self)
@@ -49,7 +57,8 @@ public func buildApplication(
             webSocketRouter: socketRouter,
             configuration: .init(ws: .init(maxFrameSize: config.socket.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Baton"),
-        services: [store],
+        // Stopped in reverse order: the server first, then the desk, then the store.
+        services: [store, desk],
         onServerRunning: onServerRunning,
         logger: logger
     )

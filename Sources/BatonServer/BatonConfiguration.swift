@@ -1,5 +1,6 @@
 import BatonCore
 import BatonStore
+import Foundation
 import Logging
 
 /// Everything `baton serve` can be told, by flag or by `BATON_*` environment variable
@@ -15,6 +16,21 @@ public struct BatonConfiguration: Sendable {
     public var logLevel = Logger.Level.info
     public var chat = ChatPolicy()
     public var socket = SocketLimits()
+    /// The file holding the key that encrypts stored credentials; by default `baton.key`
+    /// next to the database. `BATON_SECRET_KEY` replaces the file.
+    public var secretKeyFile: String?
+    /// How often the database is checked for connections changed by another process.
+    public var integrationPollInterval: Duration = .seconds(2)
+
+    /// The key file actually used.
+    public var resolvedSecretKeyFile: String {
+        if let secretKeyFile { return secretKeyFile }
+        switch database {
+        case .sqlite(let path):
+            let folder = (path as NSString).deletingLastPathComponent
+            return folder.isEmpty ? "baton.key" : folder + "/baton.key"
+        }
+    }
 
     public init() {}
 
@@ -29,6 +45,8 @@ public struct BatonConfiguration: Sendable {
         ("BATON_MAX_MESSAGE_LENGTH", "longest visitor message, in characters"),
         ("BATON_RATE_LIMIT", "visitor messages per second per connection"),
         ("BATON_RATE_BURST", "visitor messages allowed at once before the rate applies"),
+        ("BATON_SECRET_KEY", "the key that encrypts stored credentials (instead of the key file)"),
+        ("BATON_SECRET_KEY_FILE", "the key file (default: baton.key next to the database)"),
     ]
 
     /// Reads the `BATON_*` variables over the defaults.
@@ -54,6 +72,7 @@ public struct BatonConfiguration: Sendable {
         }
         if let text = value("BATON_RATE_LIMIT") { socket.messagesPerSecond = try Self.rate(text, from: "BATON_RATE_LIMIT") }
         if let text = value("BATON_RATE_BURST") { socket.burst = try Self.integer(text, in: 1...10_000, from: "BATON_RATE_BURST") }
+        if let text = value("BATON_SECRET_KEY_FILE") { secretKeyFile = text }
     }
 
     // MARK: Parsing, shared by flags and environment

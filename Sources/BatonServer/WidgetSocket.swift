@@ -153,9 +153,9 @@ struct WidgetSocket {
             }
             helloReceived()
             return await open(widget: widget, token: token, lastSeen: lastSeen, state: &state, subscription: subscription, send: send)
-        case .typing:
-            // Typing is relayed to agents once an agent side is connected; until then the
-            // frame is accepted and ignored.
+        case .typing(let active):
+            // Relayed to agents after a handover (throttled there); otherwise ignored.
+            if let session = state.session { await chat.visitorTyping(active, in: session) }
             return false
         case .message(let clientID, let text, let action):
             guard let session = state.session else {

@@ -81,6 +81,64 @@ enum Migrations {
                 "CREATE INDEX messages_by_conversation ON messages (conversation_id, id)",
             ]
         },
+        Migration(version: 2, name: "agent side: outbox, rooms, integrations") { flavor in
+            [
+                "ALTER TABLE messages ADD COLUMN external_id TEXT",
+                "CREATE UNIQUE INDEX messages_by_external_id ON messages (external_id)",
+                """
+                CREATE TABLE agent_tasks (
+                    id \(flavor.serialPrimaryKey),
+                    widget_key TEXT NOT NULL,
+                    conversation_id TEXT NOT NULL,
+                    task TEXT NOT NULL,
+                    message_id BIGINT,
+                    attempts INTEGER NOT NULL,
+                    next_attempt_at BIGINT NOT NULL,
+                    last_error TEXT,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX agent_tasks_by_conversation ON agent_tasks (widget_key, conversation_id, id)",
+                """
+                CREATE TABLE rooms (
+                    conversation_id TEXT PRIMARY KEY REFERENCES conversations(id),
+                    widget_key TEXT NOT NULL,
+                    external_id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    link TEXT NOT NULL,
+                    announcement_id TEXT,
+                    transcript_until BIGINT,
+                    cursor BIGINT NOT NULL,
+                    joined_agents TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    closed_at BIGINT
+                )
+                """,
+                "CREATE INDEX rooms_by_widget ON rooms (widget_key, closed_at)",
+                """
+                CREATE TABLE integrations (
+                    widget_key TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    settings TEXT NOT NULL,
+                    secret TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (widget_key, kind)
+                )
+                """,
+                """
+                CREATE TABLE integration_status (
+                    widget_key TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    last_event_at BIGINT,
+                    last_error TEXT,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (widget_key, kind)
+                )
+                """,
+            ]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -50,7 +50,45 @@ enum Rows {
                        text: try row.decode(column: "text", as: String.self),
                        buttons: try buttons.map { try fromJSON($0) } ?? [],
                        clientID: try row.decode(column: "client_id", as: String?.self),
+                       externalID: try row.decode(column: "external_id", as: String?.self),
                        createdAt: try row.decode(column: "created_at", as: Int64.self))
+    }
+
+    static func task(_ row: any SQLRow) throws -> AgentTaskRecord {
+        AgentTaskRecord(id: try row.decode(column: "id", as: Int64.self),
+                        widgetKey: try row.decode(column: "widget_key", as: String.self),
+                        conversationID: ConversationID(try row.decode(column: "conversation_id", as: String.self)),
+                        task: try fromJSON(row.decode(column: "task", as: String.self)),
+                        messageID: try row.decode(column: "message_id", as: Int64?.self),
+                        attempts: try row.decode(column: "attempts", as: Int.self),
+                        nextAttemptAt: try row.decode(column: "next_attempt_at", as: Int64.self),
+                        lastError: try row.decode(column: "last_error", as: String?.self),
+                        createdAt: try row.decode(column: "created_at", as: Int64.self))
+    }
+
+    static func room(_ row: any SQLRow) throws -> Room {
+        Room(conversationID: ConversationID(try row.decode(column: "conversation_id", as: String.self)),
+             widgetKey: try row.decode(column: "widget_key", as: String.self),
+             externalID: try row.decode(column: "external_id", as: String.self),
+             name: try row.decode(column: "name", as: String.self),
+             link: try row.decode(column: "link", as: String.self),
+             announcementID: try row.decode(column: "announcement_id", as: String?.self),
+             transcriptUntil: try row.decode(column: "transcript_until", as: Int64?.self),
+             cursor: try row.decode(column: "cursor", as: Int64.self),
+             joinedAgents: try fromJSON(row.decode(column: "joined_agents", as: String.self)),
+             createdAt: try row.decode(column: "created_at", as: Int64.self),
+             closedAt: try row.decode(column: "closed_at", as: Int64?.self))
+    }
+
+    static func integration(_ row: any SQLRow) throws -> Integration {
+        let secret = try row.decode(column: "secret", as: String.self)
+        guard let bytes = Base64URL.decode(secret) else { throw StoreError.failure("an integration secret is not base64") }
+        return Integration(widgetKey: try row.decode(column: "widget_key", as: String.self),
+                           kind: try row.decode(column: "kind", as: String.self),
+                           settings: try row.decode(column: "settings", as: String.self),
+                           secret: bytes,
+                           createdAt: try row.decode(column: "created_at", as: Int64.self),
+                           updatedAt: try row.decode(column: "updated_at", as: Int64.self))
     }
 
     static func json(_ value: some Encodable) throws -> String {

@@ -31,9 +31,15 @@ struct FixedDirectory: BotDirectory {
     }
 }
 
-struct FakeDesk: AgentDesk {
+/// An agent desk that records what it was told.
+final class FakeDesk: AgentDesk {
     let connected: Bool
+    let woken = Mutex<[String]>([])
+    let typing = Mutex<[(ConversationID, Bool)]>([])
+    init(connected: Bool) { self.connected = connected }
     func isConnected(widgetKey: String) async -> Bool { connected }
+    func tasksAdded(widgetKey: String) { woken.withLock { $0.append(widgetKey) } }
+    func visitorTyping(in conversation: Conversation, active: Bool) async { typing.withLock { $0.append((conversation.id, active)) } }
 }
 
 /// Collects what a subscription receives.

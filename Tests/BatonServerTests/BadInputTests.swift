@@ -1,6 +1,7 @@
 import BatonCore
 import Foundation
 import NIOWebSocket
+import BatonTestSupport
 import Testing
 
 /// Everything a broken or hostile widget can send gets a clear error, never a crash, and

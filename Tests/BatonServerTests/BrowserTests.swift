@@ -1,5 +1,6 @@
 import BatonCore
 import Foundation
+import BatonTestSupport
 import Testing
 
 /// JavaScript that reaches into the widget's shadow root.

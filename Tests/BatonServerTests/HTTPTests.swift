@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import BatonTestSupport
 import Testing
 
 /// HTTP helpers over AsyncHTTPClient.

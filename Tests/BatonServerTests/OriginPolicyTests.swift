@@ -1,4 +1,5 @@
 @testable import BatonServer
+import BatonTestSupport
 import Testing
 
 @Suite struct OriginPolicyTests {

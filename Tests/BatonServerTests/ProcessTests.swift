@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import SQLKit
 import Synchronization
+import BatonTestSupport
 import Testing
 
 /// The `baton` binary as a user runs it.

@@ -1,6 +1,7 @@
 import BatonCore
 import Foundation
 import NIOWebSocket
+import BatonTestSupport
 import Testing
 
 @Suite struct WidgetSocketTests {

@@ -8,25 +8,25 @@ import Synchronization
 import Testing
 
 /// A frame received from Baton, as JSON.
-struct Frame: CustomStringConvertible {
-    let json: [String: Any]
-    let raw: String
+public struct Frame: CustomStringConvertible {
+    public let json: [String: Any]
+    public let raw: String
 
-    var type: String { json["type"] as? String ?? "?" }
-    subscript(key: String) -> Any? { json[key] }
-    func string(_ key: String) -> String? { json[key] as? String }
-    func int(_ key: String) -> Int64? { (json[key] as? NSNumber)?.int64Value }
-    var message: [String: Any] { json["message"] as? [String: Any] ?? [:] }
-    var messageText: String? { message["text"] as? String }
-    var messageID: Int64? { (message["id"] as? NSNumber)?.int64Value }
-    var messages: [[String: Any]] { json["messages"] as? [[String: Any]] ?? [] }
-    var description: String { raw }
+    public var type: String { json["type"] as? String ?? "?" }
+    public subscript(key: String) -> Any? { json[key] }
+    public func string(_ key: String) -> String? { json[key] as? String }
+    public func int(_ key: String) -> Int64? { (json[key] as? NSNumber)?.int64Value }
+    public var message: [String: Any] { json["message"] as? [String: Any] ?? [:] }
+    public var messageText: String? { message["text"] as? String }
+    public var messageID: Int64? { (message["id"] as? NSNumber)?.int64Value }
+    public var messages: [[String: Any]] { json["messages"] as? [[String: Any]] ?? [] }
+    public var description: String { raw }
 }
 
 /// A widget connection driven by a test: send frames, read frames in order.
-final class WidgetClient {
+public final class WidgetClient {
     private var iterator: WebSocketInboundStream.AsyncIterator
-    let outbound: WebSocketOutboundWriter
+    public let outbound: WebSocketOutboundWriter
 
     init(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) {
         iterator = inbound.makeAsyncIterator()
@@ -35,7 +35,7 @@ final class WidgetClient {
 
     /// Connects, runs `body`, and returns the close frame the server sent (if any).
     @discardableResult
-    static func connect(_ url: String, origin: String? = nil,
+    public static func connect(_ url: String, origin: String? = nil,
                         _ body: @escaping @Sendable (WidgetClient) async throws -> Void) async throws -> WebSocketCloseFrame? {
         var headers = HTTPFields()
         if let origin { headers[.origin] = origin }
@@ -48,21 +48,21 @@ final class WidgetClient {
         }
     }
 
-    func send(_ object: [String: Any]) async throws {
+    public func send(_ object: [String: Any]) async throws {
         let data = try JSONSerialization.data(withJSONObject: object)
         try await sendText(String(decoding: data, as: UTF8.self))
     }
 
-    func sendText(_ text: String) async throws {
+    public func sendText(_ text: String) async throws {
         try await outbound.write(.text(text))
     }
 
-    func sendRaw(opcode: WebSocketOpcode, _ bytes: [UInt8], fin: Bool = true) async throws {
+    public func sendRaw(opcode: WebSocketOpcode, _ bytes: [UInt8], fin: Bool = true) async throws {
         try await outbound.write(.custom(WebSocketFrame(fin: fin, opcode: opcode, data: ByteBuffer(bytes: bytes))))
     }
 
     /// The next frame; nil when the server closed the connection.
-    func next() async throws -> Frame? {
+    public func next() async throws -> Frame? {
         while let frame = try await iterator.next() {
             guard frame.opcode == .text else { continue }
             let raw = String(buffer: frame.data)
@@ -75,14 +75,14 @@ final class WidgetClient {
     }
 
     /// The next frame, which must be of `type`.
-    func expect(_ type: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Frame {
+    public func expect(_ type: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Frame {
         guard let frame = try await next() else { throw TestFailure("connection closed while waiting for \(type)") }
         #expect(frame.type == type, "expected \(type), got \(frame)", sourceLocation: sourceLocation)
         return frame
     }
 
     /// Frames until (and including) the first of `type`.
-    func until(_ type: String) async throws -> [Frame] {
+    public func until(_ type: String) async throws -> [Frame] {
         var frames: [Frame] = []
         while let frame = try await next() {
             frames.append(frame)
@@ -91,8 +91,24 @@ final class WidgetClient {
         throw TestFailure("connection closed while waiting for \(type); got \(frames)")
     }
 
+    /// Frames until (and including) the first that matches.
+    public func until(_ what: String = "a matching frame", where matches: (Frame) -> Bool) async throws -> [Frame] {
+        var frames: [Frame] = []
+        while let frame = try await next() {
+            frames.append(frame)
+            if matches(frame) { return frames }
+        }
+        throw TestFailure("connection closed while waiting for \(what); got \(frames)")
+    }
+
+    /// Reads frames until a message whose text contains `text` arrives; returns it.
+    @discardableResult
+    public func message(containing text: String) async throws -> Frame {
+        try await until("a message containing \"\(text)\"") { $0.type == "message" && ($0.messageText ?? "").contains(text) }.last!
+    }
+
     /// Says hello and returns the welcome.
-    func hello(widget: String = "demo", token: String? = nil, lastSeen: Int64? = nil) async throws -> Frame {
+    public func hello(widget: String = "demo", token: String? = nil, lastSeen: Int64? = nil) async throws -> Frame {
         var frame: [String: Any] = ["type": "hello", "widget": widget]
         if let token { frame["token"] = token }
         if let lastSeen { frame["lastSeen"] = lastSeen }
@@ -101,22 +117,23 @@ final class WidgetClient {
     }
 
     /// Sends a visitor message and returns its ack.
-    func say(_ text: String, clientID: String, action: String? = nil) async throws -> Frame {
+    public func say(_ text: String, clientID: String, action: String? = nil) async throws -> Frame {
         var frame: [String: Any] = ["type": "message", "clientId": clientID, "text": text]
         if let action { frame["action"] = action }
         try await send(frame)
         return try await expect("ack")
     }
 
-    func close() async throws {
+    public func close() async throws {
         try await outbound.close(.normalClosure, reason: nil)
     }
 }
 
 /// Collects values from inside `@Sendable` closures.
-final class Collected<T: Sendable>: Sendable {
+public final class Collected<T: Sendable>: Sendable {
     private let items = Mutex<[T]>([])
-    func append(_ item: T) { items.withLock { $0.append(item) } }
-    var all: [T] { items.withLock { $0 } }
-    var last: T? { items.withLock { $0.last } }
+    public init() {}
+    public func append(_ item: T) { items.withLock { $0.append(item) } }
+    public var all: [T] { items.withLock { $0 } }
+    public var last: T? { items.withLock { $0.last } }
 }

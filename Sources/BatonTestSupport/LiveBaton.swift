@@ -7,31 +7,31 @@ import ServiceLifecycle
 import Testing
 
 /// A fresh folder for a test's database, removed afterwards.
-struct TemporaryFolder: Sendable {
-    let url: URL
-    var database: String { url.appendingPathComponent("baton.sqlite").path }
+public struct TemporaryFolder: Sendable {
+    public let url: URL
+    public var database: String { url.appendingPathComponent("baton.sqlite").path }
 
-    init() throws {
+    public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("baton-server-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: url) }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 /// A Baton server running in this process on an ephemeral loopback port.
-struct LiveBaton: Sendable {
-    let port: Int
-    let services: BatonServices
-    let shutdown: @Sendable () async -> Void
+public struct LiveBaton: Sendable {
+    public let port: Int
+    public let services: BatonServices
+    public let shutdown: @Sendable () async -> Void
 
-    var http: String { "http://127.0.0.1:\(port)" }
-    var socketURL: String { "ws://127.0.0.1:\(port)/widget/v1/socket" }
+    public var http: String { "http://127.0.0.1:\(port)" }
+    public var socketURL: String { "ws://127.0.0.1:\(port)/widget/v1/socket" }
 
     @discardableResult
     /// Runs a server on `database` for the duration of `body`, then shuts it down
     /// gracefully (as SIGTERM would).
-    static func run<T: Sendable>(
+    public static func run<T: Sendable>(
         database: String,
         configure: @Sendable (inout BatonConfiguration) -> Void = { _ in },
         _ body: @Sendable @escaping (LiveBaton) async throws -> T
@@ -73,7 +73,7 @@ struct LiveBaton: Sendable {
 
     @discardableResult
     /// Runs a server on a new temporary database.
-    static func run<T: Sendable>(
+    public static func run<T: Sendable>(
         configure: @Sendable (inout BatonConfiguration) -> Void = { _ in },
         _ body: @Sendable @escaping (LiveBaton) async throws -> T
     ) async throws -> T {
@@ -83,13 +83,13 @@ struct LiveBaton: Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Runs `body`, failing with a timeout error after `seconds`: no test can hang.
-func withTimeout<T: Sendable>(_ seconds: Double, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
+public func withTimeout<T: Sendable>(_ seconds: Double, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {

@@ -6,9 +6,9 @@ import Testing
 
 /// A small W3C WebDriver client for headless Chromium through chromedriver (Debian's
 /// `chromium` and `chromium-driver`; `scripts/install-test-deps` installs them).
-final class WebDriver: Sendable {
-    let port: Int
-    let session: String
+public final class WebDriver: Sendable {
+    public let port: Int
+    public let session: String
     private let process: Process
 
     private init(port: Int, session: String, process: Process) {
@@ -20,7 +20,7 @@ final class WebDriver: Sendable {
     /// Starts chromedriver and a headless Chromium of the given window size (emulating a
     /// phone when `phone` is set: headless windows are never narrower than 500 px), runs
     /// `body`, then quits both.
-    static func with<T: Sendable>(width: Int = 1280, height: Int = 800, phone: Bool = false,
+    public static func with<T: Sendable>(width: Int = 1280, height: Int = 800, phone: Bool = false,
                                   _ body: @Sendable (WebDriver) async throws -> T) async throws -> T {
         guard let driverPath = which("chromedriver"), let browserPath = which("chromium") else {
             throw TestFailure("chromium and chromedriver are needed for the browser tests: run scripts/install-test-deps")
@@ -111,21 +111,21 @@ final class WebDriver: Sendable {
     }
 
     @discardableResult
-    func command(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
+    public func command(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
         try await Self.request(port: port, method, "/session/\(session)\(path)", body)
     }
 
-    func open(_ url: String) async throws { try await command("POST", "/url", ["url": url]) }
+    public func open(_ url: String) async throws { try await command("POST", "/url", ["url": url]) }
 
     /// Runs JavaScript in the page and returns its result.
-    func run(_ script: String, _ args: [Any] = []) async throws -> Any? {
+    public func run(_ script: String, _ args: [Any] = []) async throws -> Any? {
         let value = try await command("POST", "/execute/sync", ["script": script, "args": args])
         return value["value"] ?? value
     }
 
     /// Runs JavaScript until it returns a truthy value, or fails after `seconds`.
     @discardableResult
-    func wait(for what: String, _ script: String, seconds: Double = 10) async throws -> Any {
+    public func wait(for what: String, _ script: String, seconds: Double = 10) async throws -> Any {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
             if let value = try await run(script), !(value is NSNull), (value as? Bool) != false, (value as? String) != "" {
@@ -137,7 +137,7 @@ final class WebDriver: Sendable {
     }
 
     /// An element found by a script that returns it (for clicks and typing).
-    func element(_ script: String) async throws -> String {
+    public func element(_ script: String) async throws -> String {
         let value = try await run(script)
         guard let reference = (value as? [String: Any])?.first(where: { $0.key.hasPrefix("element-") })?.value as? String else {
             throw TestFailure("no element for \(script)")
@@ -145,23 +145,23 @@ final class WebDriver: Sendable {
         return reference
     }
 
-    func click(_ element: String) async throws { try await command("POST", "/element/\(element)/click", [:]) }
+    public func click(_ element: String) async throws { try await command("POST", "/element/\(element)/click", [:]) }
 
     /// Types text as key presses (`\u{E007}` is Enter).
-    func type(_ text: String, into element: String) async throws {
+    public func type(_ text: String, into element: String) async throws {
         try await command("POST", "/element/\(element)/value", ["text": text])
     }
 
-    func setWindow(width: Int, height: Int) async throws {
+    public func setWindow(width: Int, height: Int) async throws {
         try await command("POST", "/window/rect", ["width": width, "height": height])
     }
 
     /// A PNG of the viewport, saved under `artifacts/screenshots/NAME.png` (and under the
     /// folder in BATON_SCREENSHOTS, which `scripts/screenshots` sets to docs/images).
-    func screenshot(_ name: String) async throws {
+    public func screenshot(_ name: String) async throws {
         let value = try await command("GET", "/screenshot")
         guard let base64 = value["value"] as? String, let png = Data(base64Encoded: base64) else { throw TestFailure("no screenshot") }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../..").standardized
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
         var folders = [root.appendingPathComponent("artifacts/screenshots")]
         if let extra = ProcessInfo.processInfo.environment["BATON_SCREENSHOTS"] {
             folders.append(URL(fileURLWithPath: extra, relativeTo: root))

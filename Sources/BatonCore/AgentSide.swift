@@ -1,0 +1,150 @@
+/// What the agent side must do for a conversation, stored in the outbox in the same
+/// transaction as the change that asked for it, and carried out (retried until done) by
+/// the agent side's worker. Tasks of one conversation run one at a time, in order.
+public enum AgentTask: Sendable, Codable, Hashable {
+    /// Open a room for the conversation: create it, add the agents, post the transcript
+    /// (messages up to the task's `messageID`) and announce it.
+    case openRoom
+    /// Post the visitor message `messageID` in the room.
+    case relay
+    /// The conversation was closed: tell the room, update the announcement, archive the
+    /// room unless it already is.
+    case closeRoom(closedBy: String?, roomArchived: Bool)
+}
+
+/// A task as stored in the outbox.
+public struct AgentTaskRecord: Sendable, Hashable {
+    public var id: Int64
+    public var widgetKey: String
+    public var conversationID: ConversationID
+    public var task: AgentTask
+    /// The last message of the change that created the task.
+    public var messageID: MessageID?
+    public var attempts: Int
+    public var nextAttemptAt: Millis
+    public var lastError: String?
+    public var createdAt: Millis
+
+    public init(id: Int64, widgetKey: String, conversationID: ConversationID, task: AgentTask, messageID: MessageID?,
+                attempts: Int, nextAttemptAt: Millis, lastError: String?, createdAt: Millis) {
+        self.id = id
+        self.widgetKey = widgetKey
+        self.conversationID = conversationID
+        self.task = task
+        self.messageID = messageID
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.createdAt = createdAt
+    }
+}
+
+/// The place on the agent side where a conversation happens (a Mattermost channel).
+public struct Room: Sendable, Codable, Hashable {
+    public var conversationID: ConversationID
+    public var widgetKey: String
+    /// The room's id on the agent side (a channel id).
+    public var externalID: String
+    public var name: String
+    /// The link that joins the room.
+    public var link: String
+    /// The announcement of the room in the index channel, once posted.
+    public var announcementID: String?
+    /// The last message of the transcript posted in the room, once posted: visitor
+    /// messages up to it are in the room already.
+    public var transcriptUntil: MessageID?
+    /// The creation time of the newest agent-side post handled, for catching up.
+    public var cursor: Millis
+    /// Agents (agent-side user ids) the visitor has been told about.
+    public var joinedAgents: [String]
+    public var createdAt: Millis
+    public var closedAt: Millis?
+
+    public init(conversationID: ConversationID, widgetKey: String, externalID: String, name: String, link: String,
+                announcementID: String? = nil, transcriptUntil: MessageID? = nil, cursor: Millis, joinedAgents: [String] = [], createdAt: Millis, closedAt: Millis? = nil) {
+        self.conversationID = conversationID
+        self.widgetKey = widgetKey
+        self.externalID = externalID
+        self.name = name
+        self.link = link
+        self.announcementID = announcementID
+        self.transcriptUntil = transcriptUntil
+        self.cursor = cursor
+        self.joinedAgents = joinedAgents
+        self.createdAt = createdAt
+        self.closedAt = closedAt
+    }
+}
+
+/// A widget's connection to an agent side, as stored: settings as JSON, the credential
+/// encrypted, the last known state for `status` commands and the dashboard.
+public struct Integration: Sendable, Hashable {
+    public var widgetKey: String
+    /// The kind of agent side: "mattermost".
+    public var kind: String
+    /// Settings, JSON of the adapter's choosing.
+    public var settings: String
+    /// The credential (password or token), encrypted by the adapter.
+    public var secret: [UInt8]
+    public var createdAt: Millis
+    public var updatedAt: Millis
+
+    public init(widgetKey: String, kind: String, settings: String, secret: [UInt8], createdAt: Millis, updatedAt: Millis) {
+        self.widgetKey = widgetKey
+        self.kind = kind
+        self.settings = settings
+        self.secret = secret
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// How an agent-side connection is doing, as last reported.
+public struct IntegrationStatus: Sendable, Hashable, Codable {
+    public var state: String
+    public var lastEventAt: Millis?
+    public var lastError: String?
+    public var updatedAt: Millis
+
+    public init(state: String, lastEventAt: Millis? = nil, lastError: String? = nil, updatedAt: Millis) {
+        self.state = state
+        self.lastEventAt = lastEventAt
+        self.lastError = lastError
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Storage the agent side needs: the outbox, rooms, integrations.
+public protocol AgentStore: Sendable {
+    /// The next task of every conversation of the widget whose next task is due, oldest
+    /// first: a conversation's later tasks wait for its earlier ones.
+    func dueTasks(widgetKey: String, now: Millis, limit: Int) async throws -> [AgentTaskRecord]
+    /// When the widget's next not-yet-due task is due, if any.
+    func nextTaskTime(widgetKey: String) async throws -> Millis?
+    func completeTask(_ id: Int64) async throws
+    func retryTask(_ id: Int64, at: Millis, error: String) async throws
+    /// Makes every task of the widget due now (after the connection changed).
+    func rescheduleTasks(widgetKey: String, at: Millis) async throws
+    func taskCount(widgetKey: String) async throws -> Int
+    /// Adds tasks outside a conversation change (handing over what waited for a connection).
+    func addTasks(_ tasks: [(ConversationID, AgentTask, MessageID?)], widgetKey: String) async throws
+
+    func room(for conversation: ConversationID) async throws -> Room?
+    func room(externalID: String) async throws -> Room?
+    /// Rooms of the widget not closed yet.
+    func openRooms(widgetKey: String) async throws -> [Room]
+    /// Inserts a room, or updates what the worker changes (announcement, transcript,
+    /// closing); the cursor and joined agents move only with `advanceRoom`.
+    func saveRoom(_ room: Room) async throws
+    /// Moves a room's cursor forward (never back) and records the agents who joined.
+    func advanceRoom(_ conversation: ConversationID, cursor: Millis, joinedAgents: [String]) async throws
+    /// Conversations of the widget waiting for an agent that have no room.
+    func conversationsWithoutRoom(widgetKey: String, state: ConversationState, since: Millis) async throws -> [Conversation]
+
+    func integration(widgetKey: String, kind: String) async throws -> Integration?
+    func integrations(kind: String) async throws -> [Integration]
+    func saveIntegration(_ integration: Integration) async throws
+    func deleteIntegration(widgetKey: String, kind: String) async throws
+    func integrationStatus(widgetKey: String, kind: String) async throws -> IntegrationStatus?
+    func saveIntegrationStatus(_ status: IntegrationStatus, widgetKey: String, kind: String) async throws
+}

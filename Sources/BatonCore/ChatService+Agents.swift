@@ -1,0 +1,82 @@
+/// What became of an event from the agent side.
+public enum AgentEventResult: Sendable, Equatable {
+    /// Stored and shown to the visitor.
+    case delivered(MessageID)
+    /// Seen before: nothing was done again.
+    case duplicate
+    /// Not for the visitor (the conversation is closed or unknown).
+    case ignored
+}
+
+extension ChatService {
+    /// An agent joined the conversation: the visitor is told, and a waiting conversation
+    /// is now with an agent. `externalID` names the join on the agent side, so the
+    /// visitor is told once even if the join is seen twice.
+    @discardableResult
+    public func agentJoined(_ conversationID: ConversationID, name: String, externalID: String) async throws -> AgentEventResult {
+        guard try await store.message(externalID: externalID) == nil else { return .duplicate }
+        return try await withConversation(conversationID) { conversation in
+            guard try await store.message(externalID: externalID) == nil else { return .duplicate }
+            let before = conversation.state
+            if conversation.state == .waitingForAgent { try conversation.move(to: .withAgent) }
+            conversation.updatedAt = .now()
+            let notice = NewMessage(role: .system, text: "\(name) joined the chat.", externalID: externalID)
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: [notice]), from: before)
+            return .delivered(stored.last?.id ?? 0)
+        }
+    }
+
+    /// A message an agent wrote in the room. `externalID` (the post id) makes a message
+    /// seen twice (a live event and a catch-up) reach the visitor once.
+    @discardableResult
+    public func agentMessage(_ conversationID: ConversationID, name: String, text: String,
+                             externalID: String) async throws -> AgentEventResult {
+        guard try await store.message(externalID: externalID) == nil else { return .duplicate }
+        return try await withConversation(conversationID) { conversation in
+            guard try await store.message(externalID: externalID) == nil else { return .duplicate }
+            let before = conversation.state
+            if conversation.state == .waitingForAgent { try conversation.move(to: .withAgent) }
+            conversation.updatedAt = .now()
+            let message = NewMessage(role: .agent, authorName: name, text: text, externalID: externalID)
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: [message]), from: before)
+            return .delivered(stored.last?.id ?? 0)
+        }
+    }
+
+    /// An agent is typing (or stopped).
+    public func agentTyping(_ conversationID: ConversationID, name: String, active: Bool) async throws {
+        guard let conversation = try await store.conversation(id: conversationID), conversation.state != .closed else { return }
+        hub.publish(.typing(conversationID, role: .agent, name: name, active: active), to: conversation.visitorID)
+    }
+
+    /// Closes the conversation: the visitor is told who closed it, and the agent side is
+    /// asked to update the room (announcement, archive).
+    @discardableResult
+    public func closeConversation(_ conversationID: ConversationID, closedBy name: String?,
+                                  roomArchived: Bool = false) async throws -> AgentEventResult {
+        try await withConversation(conversationID) { conversation in
+            let before = conversation.state
+            try conversation.move(to: .closed)
+            let text = name.map { "\($0) closed the chat." } ?? "The chat was closed."
+            var tasks: [AgentTask] = []
+            if await agents.isConnected(widgetKey: conversation.widgetKey) {
+                tasks.append(.closeRoom(closedBy: name, roomArchived: roomArchived))
+            }
+            let change = ChangeSet(conversation: conversation, messages: [NewMessage(role: .system, text: text)], tasks: tasks)
+            let stored = try await apply(change, from: before)
+            return .delivered(stored.last?.id ?? 0)
+        }
+    }
+
+    /// Runs `body` on an open conversation under its visitor's lock; `.ignored` when the
+    /// conversation is unknown or closed.
+    private func withConversation(_ id: ConversationID,
+                                  _ body: (inout Conversation) async throws -> AgentEventResult) async throws -> AgentEventResult {
+        guard let found = try await store.conversation(id: id) else { return .ignored }
+        return try await locks.withLock(found.visitorID) {
+            // Read again under the lock: the visitor may have moved it meanwhile.
+            guard var conversation = try await store.conversation(id: id), conversation.state != .closed else { return .ignored }
+            return try await body(&conversation)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+extension ChatService {
+    /// Takes a visitor message: stores it with the bot's answer atomically (or, after a
+    /// handover, queues it for the agents), publishes both to the visitor's widgets, and
+    /// returns the message id. A resent `clientID` is answered with the first id and
+    /// nothing else happens.
+    public func receive(_ input: VisitorInput, clientID: String, from session: ChatSession,
+                        origin: SubscriptionID?) async throws -> Receipt {
+        let text = Self.clean(input.text)
+        guard Self.isValidClientID(clientID) else { throw ChatError.invalidClientID }
+        guard text.unicodeScalars.count <= policy.maxTextLength else { throw ChatError.textTooLong(limit: policy.maxTextLength) }
+        guard !text.isEmpty else { throw ChatError.emptyMessage }
+        let input = VisitorInput(text: text, action: input.action)
+        guard let (widget, bot) = try await bots.widget(forKey: session.widget.key) else {
+            throw ChatError.unknownWidget(session.widget.key)
+        }
+        let visitor = session.visitor
+        return try await locks.withLock(visitor.id) {
+            if let earlier = try await store.message(from: visitor.id, clientID: clientID) {
+                return .duplicate(earlier.id)
+            }
+            var prefix: [ChatEvent] = []
+            var messages: [NewMessage] = []
+            var conversation: Conversation
+            let current = try await store.latestConversation(of: visitor.id)
+            if let current, current.state != .closed {
+                conversation = current
+            } else {
+                // Writing to a closed conversation starts a new one (docs/widget-protocol.md).
+                // It must sort after the closed one even within the same millisecond.
+                let now = max(Millis.now(), (current?.createdAt ?? 0) + 1)
+                conversation = Conversation(id: .random(), widgetKey: widget.key, visitorID: visitor.id, createdAt: now, updatedAt: now)
+                // What the visitor told us before need not be asked again.
+                let known = try await store.visitor(id: visitor.id) ?? visitor
+                if let name = known.name { conversation.set("name", to: name) }
+                if let email = known.email { conversation.set("email", to: email) }
+                messages = bot.greet(&conversation).map { botMessage($0, bot: bot) }
+                prefix.append(.conversationStarted(conversation))
+            }
+            let before = conversation.state
+            let variablesBefore = conversation.variables
+            messages.append(NewMessage(role: .visitor, text: input.text, clientID: clientID))
+            var tasks: [AgentTask] = []
+            if conversation.state.isBotActive {
+                let outcome = bot.respond(to: input, in: &conversation)
+                messages += outcome.replies.map { botMessage($0, bot: bot) }
+                if let request = outcome.handover {
+                    let (said, task) = try await handOver(&conversation, request, bot: bot)
+                    messages += said
+                    tasks += task.map { [$0] } ?? []
+                }
+            } else if await agents.isConnected(widgetKey: conversation.widgetKey) {
+                tasks.append(.relay)
+            }
+            conversation.updatedAt = Millis.now()
+            // The visitor record learns the name and email the bot collected.
+            var visitorChange: Visitor?
+            if conversation.variables != variablesBefore {
+                visitorChange = updatedVisitor(try await store.visitor(id: visitor.id) ?? visitor, from: conversation)
+            }
+            let change = ChangeSet(visitor: visitorChange, conversation: conversation, messages: messages, tasks: tasks)
+            let stored: [Message]
+            do {
+                stored = try await apply(change, from: before, prefix: prefix, origin: origin)
+            } catch StoreError.duplicateClientMessage(let existing) {
+                return .duplicate(existing)
+            }
+            let visitorMessage = stored.first { $0.role == .visitor && $0.clientID == clientID }
+            return .stored(visitorMessage?.id ?? 0)
+        }
+    }
+
+    /// Moves the conversation to `waiting_for_agent`. With an agent side the bot says its
+    /// handover message and a room is to be opened; without one the visitor is told that
+    /// nobody is available and the conversation waits.
+    private func handOver(_ conversation: inout Conversation, _ request: HandoverRequest,
+                          bot: any ChatBot) async throws -> ([NewMessage], AgentTask?) {
+        conversation.progress.handoverReason = request.reason
+        try conversation.move(to: .waitingForAgent)
+        guard await agents.isConnected(widgetKey: conversation.widgetKey) else {
+            return ([botMessage(bot.noAgentsReply(conversation), bot: bot)], nil)
+        }
+        return (request.message.map { [botMessage($0, bot: bot)] } ?? [], .openRoom)
+    }
+
+    /// The visitor is typing (or stopped): agents see it once the chat is handed over.
+    public func visitorTyping(_ active: Bool, in session: ChatSession) async {
+        guard let conversation = try? await store.latestConversation(of: session.visitor.id),
+              conversation.state.isHandedOver else { return }
+        await agents.visitorTyping(in: conversation, active: active)
+    }
+}

@@ -1,0 +1,162 @@
+import BatonCore
+import Foundation
+import NIOHTTP1
+import Synchronization
+
+/// The Mattermost endpoints Baton uses (docs/mattermost.md lists them).
+extension MattermostClient {
+    /// Signs in and returns the relay user: logs in with a password, or checks a token
+    /// with `GET /users/me`.
+    public func signIn() async throws -> MMUser {
+        switch credentials {
+        case .password:
+            let expired = try? await token()
+            if let user = try await logIn(replacing: expired) { return user }
+            return try await me()
+        case .token:
+            return try await me()
+        }
+    }
+
+    public func me() async throws -> MMUser {
+        try await request(.GET, "/api/v4/users/me", as: MMUser.self)
+    }
+
+    public func user(id: String) async throws -> MMUser {
+        try await request(.GET, "/api/v4/users/\(id)", as: MMUser.self)
+    }
+
+    /// The users with these usernames; unknown names are missing from the answer.
+    public func users(usernames: [String]) async throws -> [MMUser] {
+        guard !usernames.isEmpty else { return [] }
+        return try await request(.POST, "/api/v4/users/usernames", body: usernames, as: [MMUser].self)
+    }
+
+    /// Members of a team whose username or name starts with `prefix` (for autocomplete).
+    public func autocompleteUsers(inTeam teamID: String, prefix: String) async throws -> [MMUser] {
+        struct Answer: Decodable { var users: [MMUser]? }
+        return try await request(.GET, "/api/v4/users/autocomplete", query: [("in_team", teamID), ("name", prefix)], as: Answer.self).users ?? []
+    }
+
+    /// A page of the team's members.
+    public func users(inTeam teamID: String, page: Int = 0, perPage: Int = 200) async throws -> [MMUser] {
+        try await request(.GET, "/api/v4/users", query: [("in_team", teamID), ("page", "\(page)"), ("per_page", "\(perPage)")], as: [MMUser].self)
+    }
+
+    public func teams(of userID: String = "me") async throws -> [MMTeam] {
+        try await request(.GET, "/api/v4/users/\(userID)/teams", as: [MMTeam].self)
+    }
+
+    public func team(named name: String) async throws -> MMTeam {
+        do {
+            return try await request(.GET, "/api/v4/teams/name/\(Self.pathSegment(name))", as: MMTeam.self)
+        } catch MattermostError.server(404, _, _), MattermostError.forbidden {
+            throw MattermostError.teamNotFound(name)
+        }
+    }
+
+    public func isTeamMember(teamID: String, userID: String) async throws -> Bool {
+        do {
+            try await perform(.GET, "/api/v4/teams/\(teamID)/members/\(userID)")
+            return true
+        } catch MattermostError.server(404, _, _) {
+            return false
+        }
+    }
+
+    public func addTeamMember(teamID: String, userID: String) async throws {
+        try await perform(.POST, "/api/v4/teams/\(teamID)/members", body: ["team_id": teamID, "user_id": userID])
+    }
+
+    /// The channel of the team with this name, or nil.
+    public func channel(teamID: String, name: String, includeDeleted: Bool = false) async throws -> MMChannel? {
+        do {
+            return try await request(.GET, "/api/v4/teams/\(teamID)/channels/name/\(Self.pathSegment(name))",
+                                     query: includeDeleted ? [("include_deleted", "true")] : [], as: MMChannel.self)
+        } catch MattermostError.server(404, _, _) {
+            return nil
+        }
+    }
+
+    public func channel(id: String) async throws -> MMChannel {
+        try await request(.GET, "/api/v4/channels/\(id)", as: MMChannel.self)
+    }
+
+    /// Creates a channel; when one of that name exists already (a retry after a lost
+    /// answer), returns it.
+    public func createChannel(teamID: String, name: String, displayName: String, type: String = "O",
+                              purpose: String = "", header: String = "") async throws -> MMChannel {
+        struct Body: Encodable {
+            var team_id, name, display_name, type, purpose, header: String
+        }
+        do {
+            return try await request(.POST, "/api/v4/channels",
+                                     body: Body(team_id: teamID, name: name, display_name: displayName, type: type, purpose: purpose, header: header),
+                                     as: MMChannel.self)
+        } catch MattermostError.server(400, let id, let message) where id.contains("exists") {
+            if let existing = try await channel(teamID: teamID, name: name, includeDeleted: true) { return existing }
+            throw MattermostError.server(status: 400, id: id, message: message)
+        }
+    }
+
+    /// Archives a channel (Mattermost's "delete"). Archiving an archived channel succeeds.
+    public func archiveChannel(id: String) async throws {
+        do {
+            try await perform(.DELETE, "/api/v4/channels/\(id)")
+        } catch MattermostError.server(let status, _, _) where status == 400 || status == 404 {
+            if (try? await channel(id: id))?.deleteAt ?? 1 != 0 { return }
+            throw MattermostError.channelNotFound(id)
+        }
+    }
+
+    /// Adds users to a channel: in one call with `user_ids` where the server takes it,
+    /// else one by one (older servers). Users already in the channel are fine.
+    public func addChannelMembers(channelID: String, userIDs: [String]) async throws {
+        guard !userIDs.isEmpty else { return }
+        if userIDsSupported.withLock({ $0 }) {
+            do {
+                try await perform(.POST, "/api/v4/channels/\(channelID)/members", body: ["user_ids": userIDs])
+                return
+            } catch MattermostError.server(400, _, _) {
+                // An older server: it wants `user_id`. Remember, and add them one by one.
+                userIDsSupported.withLock { $0 = false }
+            }
+        }
+        for userID in userIDs {
+            try await perform(.POST, "/api/v4/channels/\(channelID)/members", body: ["user_id": userID])
+        }
+    }
+
+    public func channelMemberIDs(channelID: String) async throws -> [String] {
+        struct Member: Decodable { var user_id: String }
+        return try await request(.GET, "/api/v4/channels/\(channelID)/members", query: [("per_page", "200")], as: [Member].self).map(\.user_id)
+    }
+
+    /// Creates a post. `pendingPostID` makes a resend within 30 s return the first post.
+    public func createPost(channelID: String, message: String, props: [String: JSONValue] = [:],
+                           pendingPostID: String? = nil, rootID: String? = nil) async throws -> MMPost {
+        struct Body: Encodable {
+            var channel_id: String
+            var message: String
+            var props: [String: JSONValue]
+            var pending_post_id: String?
+            var root_id: String?
+        }
+        return try await request(.POST, "/api/v4/posts",
+                                 body: Body(channel_id: channelID, message: message, props: props, pending_post_id: pendingPostID, root_id: rootID),
+                                 as: MMPost.self)
+    }
+
+    public func editPost(id: String, message: String) async throws -> MMPost {
+        try await request(.PUT, "/api/v4/posts/\(id)/patch", body: ["message": message], as: MMPost.self)
+    }
+
+    /// Posts created or changed after `since` (ms), oldest first.
+    public func posts(channelID: String, since: Int64) async throws -> [MMPost] {
+        try await request(.GET, "/api/v4/channels/\(channelID)/posts", query: [("since", "\(max(1, since))")], as: MMPostList.self).chronological
+    }
+
+    static func pathSegment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? text
+    }
+}

@@ -1,0 +1,205 @@
+import AsyncHTTPClient
+import BatonCore
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import Synchronization
+
+/// How the relay user signs in.
+public enum MattermostCredentials: Sendable, Equatable {
+    /// Username (or email) and password: Baton logs in and logs in again when the session
+    /// expires.
+    case password(username: String, password: String)
+    /// A personal access token or a bot token.
+    case token(String)
+
+    var username: String? {
+        if case .password(let username, _) = self { return username }
+        return nil
+    }
+}
+
+/// A Mattermost REST API v4 client for one server and one user. Sends the session token as
+/// `Authorization: Bearer`, never keeps cookies, logs in again once when a request gets
+/// 401, and turns every failure into a `MattermostError`.
+public final class MattermostClient: Sendable {
+    /// The server's address without a trailing slash, e.g. `https://chat.example.com`.
+    public let baseURL: String
+    let credentials: MattermostCredentials
+    let logger: Logger
+    let http: HTTPClient
+    let timeout: TimeAmount
+    private let session = Mutex<String?>(nil)
+    private let loginLock = KeyedLock<Int>()
+    /// Whether the server takes `user_ids` when adding channel members (newer servers).
+    let userIDsSupported = Mutex(true)
+
+    public init(url: String, credentials: MattermostCredentials, logger: Logger,
+                http: HTTPClient = .shared, timeout: TimeAmount = .seconds(15)) throws(MattermostError) {
+        baseURL = try Self.normalise(url)
+        self.credentials = credentials
+        self.logger = logger
+        self.http = http
+        self.timeout = timeout
+        if case .token(let token) = credentials { session.withLock { $0 = token } }
+    }
+
+    /// `chat.example.com/` → `https://chat.example.com`; refuses what is not an http(s) URL.
+    static func normalise(_ text: String) throws(MattermostError) -> String {
+        var url = text.trimmingWhitespace()
+        if !url.contains("://") { url = "https://" + url }
+        while url.hasSuffix("/") { url.removeLast() }
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = parsed.host, !host.isEmpty, parsed.query == nil, parsed.fragment == nil else {
+            throw .unreachable(url: text, reason: "not an http:// or https:// address")
+        }
+        return url
+    }
+
+    /// The WebSocket address of the server's event stream.
+    var webSocketURL: String {
+        (baseURL.hasPrefix("https://") ? "wss://" + baseURL.dropFirst(8) : "ws://" + baseURL.dropFirst(7)) + "/api/v4/websocket"
+    }
+
+    /// The current session token, logging in first if there is none.
+    func token() async throws -> String {
+        if let token = session.withLock({ $0 }) { return token }
+        _ = try await logIn(replacing: nil)
+        guard let token = session.withLock({ $0 }) else { throw MattermostError.sessionExpired }
+        return token
+    }
+
+    /// Logs in (password credentials) and returns the user. One login at a time: callers
+    /// that saw the same expired token share the new one.
+    @discardableResult
+    func logIn(replacing expired: String?) async throws -> MMUser? {
+        guard case .password(let username, let password) = credentials else {
+            throw MattermostError.badCredentials(username: nil)
+        }
+        return try await loginLock.withLock(0) {
+            if let current = session.withLock({ $0 }), current != expired { return nil }
+            let (status, headers, body) = try await send(.POST, "/api/v4/users/login", body: try JSONEncoder().encode(["login_id": username, "password": password]), token: nil)
+            guard status == 200 || status == 201 else {
+                throw status == 401 ? MattermostError.badCredentials(username: username) : error(status: status, headers: headers, body: body, path: "/api/v4/users/login")
+            }
+            guard let token = headers.first(name: "Token"), !token.isEmpty else {
+                throw MattermostError.notMattermost(url: baseURL, reason: "the login answer has no Token header")
+            }
+            session.withLock { $0 = token }
+            return try decode(MMUser.self, from: body, path: "/api/v4/users/login")
+        }
+    }
+
+    // MARK: Requests
+
+    /// Sends a request and decodes the answer; logs in again once on 401.
+    func request<T: Decodable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+                               body: (some Encodable)? = Optional<String>.none, as type: T.Type) async throws -> T {
+        let (_, _, data) = try await call(method, path, query: query, body: body)
+        return try decode(T.self, from: data, path: path)
+    }
+
+    /// Sends a request whose answer Baton does not need.
+    func perform(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+                 body: (some Encodable)? = Optional<String>.none) async throws {
+        _ = try await call(method, path, query: query, body: body)
+    }
+
+    /// Sends a request; returns a 2xx answer or throws the mapped error.
+    func call(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+              body: (some Encodable)? = Optional<String>.none) async throws -> (Int, HTTPHeaders, ByteBuffer) {
+        let encoded = try body.map { try JSONEncoder().encode($0) }
+        var token = try await token()
+        var (status, headers, data) = try await send(method, path, query: query, body: encoded, token: token)
+        if status == 401, case .password = credentials {
+            logger.info("Mattermost session expired; logging in again")
+            try await logIn(replacing: token)
+            token = try await self.token()
+            (status, headers, data) = try await send(method, path, query: query, body: encoded, token: token)
+        }
+        guard (200..<300).contains(status) else {
+            if status == 401 {
+                throw credentials.username == nil ? MattermostError.badCredentials(username: nil) : MattermostError.sessionExpired
+            }
+            throw error(status: status, headers: headers, body: data, path: path)
+        }
+        return (status, headers, data)
+    }
+
+    /// One HTTP exchange, no retry; transport failures become `unreachable` or `tls`.
+    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data?,
+              token: String?) async throws -> (Int, HTTPHeaders, ByteBuffer) {
+        var url = baseURL + path
+        if !query.isEmpty {
+            url += "?" + query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "X-Requested-With", value: "XMLHttpRequest")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+        do {
+            let response = try await http.execute(request, timeout: timeout)
+            let data = try await response.body.collect(upTo: 32 << 20)
+            return (Int(response.status.code), response.headers, data)
+        } catch {
+            throw Self.transportError(error, url: baseURL)
+        }
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+?#"))) ?? text
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer, path: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch {
+            throw MattermostError.notMattermost(url: baseURL, reason: "unexpected answer to \(path): \(Self.snippet(body))")
+        }
+    }
+
+    /// The error for a non-2xx answer.
+    func error(status: Int, headers: HTTPHeaders, body: ByteBuffer, path: String) -> MattermostError {
+        if status == 429 {
+            // The body is plain text ("limit exceeded"); the headers say when to retry.
+            let reset = headers.first(name: "X-Ratelimit-Reset").flatMap(Double.init)
+                ?? headers.first(name: "Retry-After").flatMap(Double.init) ?? 1
+            return .rateLimited(retryAfter: max(0.05, reset))
+        }
+        guard let appError = try? JSONDecoder().decode(MMAppError.self, from: Data(buffer: body)) else {
+            return .notMattermost(url: baseURL, reason: "\(path) answered \(status) with \(Self.snippet(body))")
+        }
+        if status == 403 { return .forbidden(appError.message) }
+        return .server(status: status, id: appError.id, message: appError.message)
+    }
+
+    static func snippet(_ body: ByteBuffer) -> String {
+        let text = String(buffer: body).trimmingWhitespace()
+        if text.isEmpty { return "an empty body" }
+        return "\"\(text.prefix(120))\(text.count > 120 ? "…" : "")\""
+    }
+
+    static func transportError(_ error: any Error, url: String) -> MattermostError {
+        if let error = error as? MattermostError { return error }
+        let text = String(reflecting: error)
+        let lowered = text.lowercased()
+        if lowered.contains("ssl") || lowered.contains("tls") || lowered.contains("certificate") || lowered.contains("handshake") {
+            return .tls(url: url, reason: String(describing: error))
+        }
+        if let client = error as? HTTPClientError, client == .deadlineExceeded || client == .readTimeout || client == .connectTimeout {
+            return .unreachable(url: url, reason: "timed out")
+        }
+        if lowered.contains("refused") { return .unreachable(url: url, reason: "connection refused") }
+        if lowered.contains("dns") || lowered.contains("resolve") || lowered.contains("lookup") {
+            return .unreachable(url: url, reason: "the host name does not resolve")
+        }
+        return .unreachable(url: url, reason: String(describing: error))
+    }
+}

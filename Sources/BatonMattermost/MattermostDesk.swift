@@ -1,0 +1,126 @@
+import BatonCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The agent side for every widget connected to Mattermost. A `Service`: it runs one
+/// `MattermostLink` per connection, and notices within `pollInterval` when a connection
+/// is added, changed or removed in the database (by the dashboard or by
+/// `baton mattermost connect` in another process), without a restart.
+public final class MattermostDesk: AgentDesk, Service {
+    let store: any AgentStore & ChatStore
+    public let connections: MattermostConnections
+    let logger: Logger
+    let pollInterval: Duration
+    private let chat = Mutex<ChatService?>(nil)
+    private let reloadSignal = WakeSignal()
+
+    private struct State {
+        var links: [String: (link: MattermostLink, updatedAt: Millis)] = [:]
+        /// Widgets with a stored connection, running or about to.
+        var configured: Set<String> = []
+    }
+
+    private let state = Mutex(State())
+
+    public init(store: any AgentStore & ChatStore, box: CredentialBox, logger: Logger, pollInterval: Duration = .seconds(2)) {
+        self.store = store
+        connections = MattermostConnections(store: store, box: box)
+        self.logger = logger
+        self.pollInterval = pollInterval
+    }
+
+    /// The chat service that agent events go to (it is built with this desk, so it is
+    /// attached after both exist).
+    public func attach(_ chat: ChatService) { self.chat.withLock { $0 = chat } }
+
+    /// Reads which widgets are connected, so `isConnected` is right before the first request.
+    public func loadConfigured() async throws {
+        let widgets = Set(try await store.integrations(kind: MattermostSettings.kind).map(\.widgetKey))
+        state.withLock { $0.configured = widgets }
+    }
+
+    /// Applies connection changes now instead of at the next poll.
+    public func reload() { reloadSignal.signal() }
+
+    // MARK: AgentDesk
+
+    public func isConnected(widgetKey: String) async -> Bool {
+        state.withLock { $0.configured.contains(widgetKey) }
+    }
+
+    public func tasksAdded(widgetKey: String) {
+        state.withLock { $0.links[widgetKey]?.link }?.wakeup.signal()
+    }
+
+    public func visitorTyping(in conversation: Conversation, active: Bool) async {
+        guard active, let link = state.withLock({ $0.links[conversation.widgetKey]?.link }) else { return }
+        await link.visitorTyping(in: conversation)
+    }
+
+    /// The live status of a widget's connection, if it is connected.
+    public func status(widgetKey: String) -> LinkStatus? {
+        state.withLock { $0.links[widgetKey]?.link }?.status.withLock { $0 }
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        guard let chat = chat.withLock({ $0 }) else {
+            logger.error("The Mattermost desk runs without a chat service; agent replies cannot be delivered")
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            await withGracefulShutdownHandler {
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    await reconcile(chat: chat, group: &group)
+                    await reloadSignal.wait(timeout: pollInterval)
+                }
+            } onGracefulShutdown: {
+                self.reloadSignal.signal()
+            }
+            let links = state.withLock { state in
+                defer { state.links = [:] }
+                return state.links.values.map(\.link)
+            }
+            for link in links { link.stop() }
+        }
+    }
+
+    /// Starts links for new connections, restarts changed ones, stops removed ones.
+    private func reconcile(chat: ChatService, group: inout TaskGroup<Void>) async {
+        let integrations: [Integration]
+        do {
+            integrations = try await store.integrations(kind: MattermostSettings.kind)
+        } catch {
+            logger.error("Reading Mattermost connections failed", metadata: ["error": "\(error)"])
+            return
+        }
+        let wanted = Dictionary(integrations.map { ($0.widgetKey, $0) }, uniquingKeysWith: { a, _ in a })
+        let (stale, toStart) = state.withLock { state -> ([MattermostLink], [Integration]) in
+            state.configured = Set(wanted.keys)
+            var stale: [MattermostLink] = []
+            for (key, running) in state.links where wanted[key]?.updatedAt != running.updatedAt {
+                stale.append(running.link)
+                state.links[key] = nil
+            }
+            return (stale, wanted.values.filter { state.links[$0.widgetKey] == nil })
+        }
+        for link in stale { link.stop() }
+        for integration in toStart {
+            do {
+                let (settings, credentials) = try connections.decode(integration)
+                let key = integration.widgetKey
+                let link = try MattermostLink(widgetKey: key, settings: settings, credentials: credentials, store: store, chat: chat, logger: logger)
+                state.withLock { $0.links[key] = (link, integration.updatedAt) }
+                group.addTask { await link.run() }
+                logger.info("Mattermost connection started", metadata: ["bot": "\(key)", "url": "\(settings.url)"])
+            } catch {
+                logger.error("A Mattermost connection cannot start", metadata: ["bot": "\(integration.widgetKey)", "error": "\(error)"])
+                let status = IntegrationStatus(state: "error", lastError: "\(error)", updatedAt: .now())
+                try? await store.saveIntegrationStatus(status, widgetKey: integration.widgetKey, kind: MattermostSettings.kind)
+            }
+        }
+    }
+}

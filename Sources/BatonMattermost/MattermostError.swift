@@ -1,0 +1,70 @@
+/// Why a Mattermost operation failed, in words an admin can act on. `retryAfter` and
+/// `isTransient` tell the outbox whether and when to try again.
+public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The server could not be reached (DNS, refused, timeout).
+    case unreachable(url: String, reason: String)
+    /// The TLS handshake failed (certificate, protocol).
+    case tls(url: String, reason: String)
+    /// The address answers, but not like a Mattermost server.
+    case notMattermost(url: String, reason: String)
+    /// Wrong username or password, or an invalid token.
+    case badCredentials(username: String?)
+    /// The session expired and logging in again failed.
+    case sessionExpired
+    /// The relay user is not a system administrator.
+    case notAdmin(username: String)
+    case teamNotFound(String)
+    case channelNotFound(String)
+    case usersNotFound([String])
+    /// The server refused: no permission.
+    case forbidden(String)
+    /// Over the rate limit; try again after this many seconds.
+    case rateLimited(retryAfter: Double)
+    /// Any other error answer of the server.
+    case server(status: Int, id: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let url, let reason):
+            "Cannot reach Mattermost at \(url) (\(reason)). Check the address and that the server is running and reachable from Baton."
+        case .tls(let url, let reason):
+            "The secure connection to \(url) failed (\(reason)). Check the certificate, or the http/https part of the address."
+        case .notMattermost(let url, let reason):
+            "\(url) does not answer like a Mattermost server (\(reason)). Check the address: it is the one you open Mattermost with."
+        case .badCredentials(let username):
+            username.map { "Mattermost refused the username \"\($0)\" or its password. Check both." }
+                ?? "Mattermost refused the access token. Check that it is valid and not revoked."
+        case .sessionExpired:
+            "The Mattermost session expired and logging in again failed. Check the relay user's credentials."
+        case .notAdmin(let username):
+            "The Mattermost user \"\(username)\" is not a system administrator. Baton's relay user needs admin rights to create channels and add agents."
+        case .teamNotFound(let name):
+            "There is no Mattermost team named \"\(name)\" (or the relay user cannot see it). Use the team's name from its URL, not its display name."
+        case .channelNotFound(let name):
+            "There is no channel named \"\(name)\" in the team. Check the name, or create it."
+        case .usersNotFound(let names):
+            "Mattermost has no user named \(names.map { "\"\($0)\"" }.joined(separator: ", "))."
+        case .forbidden(let message):
+            "Mattermost refused the operation: \(message)"
+        case .rateLimited(let seconds):
+            "Mattermost is rate-limiting Baton; retrying in \(Int(seconds.rounded(.up))) s."
+        case .server(let status, let id, let message):
+            "Mattermost answered \(status): \(message)\(id.isEmpty ? "" : " (\(id))")"
+        }
+    }
+
+    /// Whether trying again later may succeed without anyone changing anything.
+    public var isTransient: Bool {
+        switch self {
+        case .unreachable, .rateLimited, .sessionExpired: true
+        case .server(let status, _, _): status >= 500 || status == 408
+        default: false
+        }
+    }
+
+    /// How long to wait before trying again, when the server said so.
+    public var retryAfter: Double? {
+        if case .rateLimited(let seconds) = self { return seconds }
+        return nil
+    }
+}

@@ -1,0 +1,141 @@
+import BatonCore
+import Foundation
+
+/// The event listener: agent posts, joins, typing and archived rooms become chat events;
+/// after every (re)connect each open room catches up on the posts it missed.
+extension MattermostLink {
+    func listenLoop() async {
+        var failures = 0
+        while !Task.isCancelled && !isStopped {
+            // A connection that got as far as "connected" starts the backoff over.
+            if status.withLock({ $0.state }) == .connected { failures = 0 }
+            update { $0.state = .connecting }
+            do {
+                try await MattermostEventSocket.run(client: client, logger: logger) { sender in
+                    self.sender.withLock { $0 = sender }
+                    self.update { $0.state = .connected; $0.lastError = nil }
+                    self.logger.info("Connected to Mattermost's event stream")
+                    await self.catchUp()
+                } onEvent: { event in
+                    await self.handle(event)
+                }
+            } catch MattermostError.sessionExpired {
+                // The socket refused the token: log in again before reconnecting.
+                _ = try? await client.logIn(replacing: try? await client.token())
+                update { $0.lastError = MattermostError.sessionExpired.description }
+            } catch {
+                if !Task.isCancelled { update { $0.lastError = "\(error)" } }
+            }
+            sender.withLock { $0 = nil }
+            if Task.isCancelled || isStopped { break }
+            if status.withLock({ $0.state }) == .connected { failures = 0 }
+            update { $0.state = .disconnected }
+            try? await Task.sleep(for: .milliseconds(Int64(Self.backoff(attempt: failures) * 1000)))
+            failures += 1
+        }
+        update { $0.state = .disconnected }
+    }
+
+    /// Every open room asks for the posts after the last one it handled. Mattermost
+    /// replays only a short queue on reconnect, so this is how nothing is missed.
+    func catchUp() async {
+        let open: [Room]
+        do {
+            open = try await store.openRooms(widgetKey: widgetKey)
+        } catch {
+            logger.error("Reading open rooms failed", metadata: ["error": "\(error)"])
+            return
+        }
+        for room in open {
+            remember(room)
+            do {
+                if try await client.channel(id: room.externalID).deleteAt != 0 {
+                    await roomArchived(room)
+                    continue
+                }
+                for post in try await client.posts(channelID: room.externalID, since: room.cursor) {
+                    await handle(post)
+                }
+            } catch {
+                logger.warning("Catching up a room failed", metadata: ["mattermost.channel": "\(room.externalID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func handle(_ event: MattermostEvent) async {
+        noteEvent()
+        switch event.event {
+        case "posted":
+            if let post = event.post { await handle(post) }
+        case "typing":
+            guard let channel = event.channelID, let userID = event.userID, userID != settings.relayUser.id,
+                  let room = try? await room(channelID: channel), let user = await user(userID) else { return }
+            try? await chat.agentTyping(room.conversationID, name: user.displayName, active: true)
+        case "channel_deleted":
+            guard let channel = event.data["channel_id"]?.string ?? event.channelID,
+                  let room = try? await room(channelID: channel) else { return }
+            await roomArchived(room)
+        default:
+            // post_edited, post_deleted, user_added...: edits and deletions are not relayed
+            // (the visitor saw the first version), see docs/mattermost.md.
+            break
+        }
+    }
+
+    /// One post of a room, live or from a catch-up; a room's posts are handled one at a
+    /// time, in order, and the room's cursor moves past each.
+    func handle(_ post: MMPost) async {
+        await channelLocks.withLock(post.channelID) {
+            guard let found = try? await room(channelID: post.channelID), found.closedAt == nil else { return }
+            var room = found
+            await relay(post, room: &room)
+            room.cursor = max(room.cursor, post.createAt)
+            guard room.cursor != found.cursor || room.joinedAgents != found.joinedAgents else { return }
+            remember(room)
+            do {
+                try await store.advanceRoom(room.conversationID, cursor: room.cursor, joinedAgents: room.joinedAgents)
+            } catch {
+                logger.warning("Saving a room's cursor failed", metadata: ["mattermost.channel": "\(room.externalID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Relay-user posts, system posts and internal notes stay in Mattermost; `!close`
+    /// closes; anything else reaches the visitor, after a notice the first time its
+    /// author speaks.
+    private func relay(_ post: MMPost, room: inout Room) async {
+        guard post.userID != settings.relayUser.id, post.deleteAt == 0 else { return }
+        do {
+            if post.isSystem {
+                if post.type == "system_join_channel", let user = await user(post.userID) {
+                    try await chat.agentJoined(room.conversationID, name: user.displayName, externalID: "join-\(post.channelID)-\(post.userID)")
+                    if !room.joinedAgents.contains(post.userID) { room.joinedAgents.append(post.userID) }
+                }
+                return
+            }
+            let text = post.message.trimmingWhitespace()
+            guard !text.isEmpty, !text.hasPrefix(settings.internalPrefix) else { return }
+            let name = await user(post.userID)?.displayName ?? "An agent"
+            if text.lowercased() == settings.closeCommand.lowercased() {
+                try await chat.closeConversation(room.conversationID, closedBy: name)
+                return
+            }
+            if !room.joinedAgents.contains(post.userID) {
+                try await chat.agentJoined(room.conversationID, name: name, externalID: "join-\(post.channelID)-\(post.userID)")
+                room.joinedAgents.append(post.userID)
+            }
+            try await chat.agentMessage(room.conversationID, name: name, text: post.message, externalID: post.id)
+        } catch {
+            logger.error("Relaying an agent post failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
+        }
+    }
+
+    /// The room was archived in Mattermost: the chat is closed.
+    func roomArchived(_ room: Room) async {
+        do {
+            try await chat.closeConversation(room.conversationID, closedBy: nil, roomArchived: true)
+        } catch {
+            logger.error("Closing an archived room's chat failed", metadata: ["mattermost.channel": "\(room.externalID)", "error": "\(error)"])
+        }
+    }
+}

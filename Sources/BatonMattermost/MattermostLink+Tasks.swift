@@ -1,0 +1,202 @@
+import BatonCore
+import Crypto
+import Foundation
+
+/// The outbox worker: carries out agent tasks, each conversation's in order, different
+/// conversations side by side; failed tasks are retried with backoff, and a rate limit or
+/// an outage pauses the whole link.
+extension MattermostLink {
+    enum WorkEvent: Sendable {
+        case done(ConversationID)
+        case tick
+    }
+
+    func workLoop() async {
+        let (events, continuation) = AsyncStream.makeStream(of: WorkEvent.self)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Wake-ups and a regular tick for retries that come due.
+                while !Task.isCancelled {
+                    await self.wakeup.wait(timeout: .milliseconds(250))
+                    continuation.yield(.tick)
+                }
+            }
+            var inFlight = Set<ConversationID>()
+            continuation.yield(.tick)
+            for await event in events {
+                if Task.isCancelled { break }
+                if case .done(let conversation) = event { inFlight.remove(conversation) }
+                if let until = pausedUntil.withLock({ $0 }), ContinuousClock.now < until { continue }
+                guard inFlight.count < 32 else { continue }
+                let due: [AgentTaskRecord]
+                do {
+                    due = try await store.dueTasks(widgetKey: widgetKey, now: .now(), limit: 64)
+                } catch {
+                    logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
+                    continue
+                }
+                for task in due where !inFlight.contains(task.conversationID) && inFlight.count < 32 {
+                    inFlight.insert(task.conversationID)
+                    group.addTask {
+                        await self.execute(task)
+                        continuation.yield(.done(task.conversationID))
+                    }
+                }
+            }
+            continuation.finish()
+            group.cancelAll()
+        }
+    }
+
+    func execute(_ record: AgentTaskRecord) async {
+        do {
+            switch record.task {
+            case .openRoom:
+                _ = try await ensureRoom(for: record)
+            case .relay:
+                let room = try await ensureRoom(for: record)
+                try await relay(record, in: room)
+            case .closeRoom(let closedBy, let archived):
+                try await closeRoom(record, closedBy: closedBy, archived: archived)
+            }
+            try await store.completeTask(record.id)
+            outage.withLock { $0 = 0 }
+            if status.withLock({ $0.lastError }) != nil { update { $0.lastError = nil } }
+        } catch {
+            await failed(record, error)
+        }
+    }
+
+    private func failed(_ record: AgentTaskRecord, _ error: any Error) async {
+        let mattermost = error as? MattermostError
+        var delay = Self.backoff(attempt: record.attempts)
+        if let retryAfter = mattermost?.retryAfter {
+            delay = retryAfter
+            pause(for: retryAfter)
+        } else if case .unreachable? = mattermost {
+            // The server is down: pause everything, a little longer each time.
+            let failures = outage.withLock { $0 += 1; return $0 }
+            pause(for: Self.backoff(attempt: failures - 1))
+        } else if mattermost?.isTransient != true {
+            // Needs someone to change something: retry slowly (a settings change retries at once).
+            delay = min(300, max(delay, 30))
+        }
+        logger.warning("Mattermost task failed; will retry", metadata: [
+            "conversation": "\(record.conversationID)", "task": "\(record.task)", "attempt": "\(record.attempts + 1)",
+            "retry_in_s": "\(String(format: "%.1f", delay))", "error": "\(error)",
+        ])
+        update { $0.lastError = "\(error)" }
+        try? await store.retryTask(record.id, at: .now() + Millis(delay * 1000), error: "\(error)")
+    }
+
+    func pause(for seconds: Double) {
+        let until = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        pausedUntil.withLock { $0 = max($0 ?? until, until) }
+    }
+
+    /// 0.5 s, 1 s, 2 s … up to 30 s, with ±20 % jitter so retries of many tasks spread out.
+    static func backoff(attempt: Int) -> Double {
+        let base = min(30, 0.5 * pow(2, Double(min(attempt, 10))))
+        return base * Double.random(in: 0.8...1.2)
+    }
+
+    // MARK: Rooms
+
+    /// The conversation's room, created if needed: channel, agents, transcript (messages up
+    /// to the task's message), announcement. Every step is recorded as it completes, so a
+    /// retry continues where the last attempt stopped and posts nothing twice.
+    func ensureRoom(for record: AgentTaskRecord) async throws -> Room {
+        guard let conversation = try await store.conversation(id: record.conversationID) else {
+            throw MattermostError.server(status: 0, id: "", message: "conversation \(record.conversationID) is not stored")
+        }
+        let visitor = await visitorName(of: conversation)
+        var room: Room
+        if let existing = try await store.room(for: conversation.id) {
+            room = existing
+        } else {
+            let channel = try await client.createChannel(
+                teamID: settings.team.id, name: MattermostPosts.channelName(for: conversation.id),
+                displayName: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic")),
+                purpose: "Live chat from Baton (widget \(widgetKey)).")
+            room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: channel.id, name: channel.name,
+                        link: settings.link(toChannel: channel.name), cursor: .now() - 1, createdAt: .now())
+            try await store.saveRoom(room)
+            remember(room)
+        }
+        if room.transcriptUntil == nil {
+            try await client.addChannelMembers(channelID: room.externalID, userIDs: settings.agents.map(\.id))
+            var messages = try await store.messages(in: conversation.id, after: 0, limit: 100_000)
+            if let until = record.messageID { messages = messages.filter { $0.id <= until } }
+            let text = MattermostPosts.transcript(conversation: conversation, visitor: visitor, messages: messages,
+                                                  botName: messages.first { $0.role == .bot }?.authorName)
+            for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
+                _ = try await postOnce(part, in: room.externalID, marker: "transcript-\(conversation.id)-\(index)", record: record)
+            }
+            room.transcriptUntil = messages.last?.id ?? 0
+            try await store.saveRoom(room)
+            remember(room)
+        }
+        if room.announcementID == nil {
+            let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
+            let visitorRecord = try await store.visitor(id: conversation.visitorID)
+            let text = MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
+                                                    conversation: conversation, firstMessage: first?.text, link: room.link)
+            let post = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
+            room.announcementID = post.id
+            try await store.saveRoom(room)
+            remember(room)
+        }
+        return room
+    }
+
+    /// Posts the visitor message of a relay task, unless the transcript had it already.
+    func relay(_ record: AgentTaskRecord, in room: Room) async throws {
+        guard let messageID = record.messageID, messageID > (room.transcriptUntil ?? 0),
+              let message = try await store.message(id: messageID),
+              let conversation = try await store.conversation(id: record.conversationID) else { return }
+        let text = MattermostPosts.visitorMessage(message.text, visitor: await visitorName(of: conversation))
+        for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
+            _ = try await postOnce(part, in: room.externalID, marker: "message-\(messageID)-\(index)", record: record)
+        }
+    }
+
+    func closeRoom(_ record: AgentTaskRecord, closedBy: String?, archived: Bool) async throws {
+        guard var room = try await store.room(for: record.conversationID) else { return }
+        if !archived {
+            _ = try await postOnce(MattermostPosts.closed(by: closedBy), in: room.externalID, marker: "closed-\(record.conversationID)", record: record)
+        }
+        if let announcement = room.announcementID, let conversation = try await store.conversation(id: record.conversationID) {
+            let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
+            let text = MattermostPosts.announcement(visitor: await visitorName(of: conversation), email: conversation.variable("email"),
+                                                    conversation: conversation, firstMessage: first?.text, link: room.link,
+                                                    closedBy: .some(closedBy))
+            _ = try await client.editPost(id: announcement, message: text)
+        }
+        if settings.archiveOnClose && !archived { try await client.archiveChannel(id: room.externalID) }
+        room.closedAt = .now()
+        try await store.saveRoom(room)
+        remember(room)
+    }
+
+    /// Creates a post at most once. `pending_post_id` makes Mattermost return the first
+    /// post for a resend within 30 s; after a failed attempt, the channel's recent posts are
+    /// searched for the marker first, for resends after a longer outage.
+    func postOnce(_ message: String, in channelID: String, marker: String, record: AgentTaskRecord) async throws -> MMPost {
+        if record.attempts > 0 {
+            // Clocks differ between machines: look well before the task was created.
+            let posts = try await client.posts(channelID: channelID, since: record.createdAt - 10 * 60 * 1000)
+            if let earlier = posts.first(where: { $0.props["baton_marker"]?.string == marker }) { return earlier }
+        }
+        let digest = SHA256.hash(data: Array(marker.utf8)).prefix(10).map { String(format: "%02x", $0) }.joined()
+        do {
+            return try await client.createPost(
+                channelID: channelID, message: message,
+                props: ["baton_marker": .string(marker), "from_baton": .bool(true), "disable_group_highlight": .bool(true)],
+                pendingPostID: "\(settings.relayUser.id):\(digest)")
+        } catch MattermostError.server(400, let id, _) where (id.contains(".msg.") || id.contains("message_length")) && maxPostRunes.withLock({ $0 }) > 4000 {
+            // An older server limits posts to 4,000 runes: split smaller from now on.
+            maxPostRunes.withLock { $0 = 4000 }
+            throw MattermostError.server(status: 503, id: id, message: "the post was too long for this server; splitting it smaller")
+        }
+    }
+}

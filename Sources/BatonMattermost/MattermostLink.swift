@@ -1,0 +1,198 @@
+import BatonCore
+import Foundation
+import Logging
+import Synchronization
+
+/// How a widget's Mattermost connection is doing right now.
+public struct LinkStatus: Sendable, Equatable {
+    public enum State: String, Sendable { case connecting, connected, disconnected }
+    public var state: State = .connecting
+    public var lastEventAt: Millis?
+    public var lastError: String?
+}
+
+/// One widget's live connection to Mattermost: an outbox worker that carries out the
+/// widget's agent tasks in order per conversation, an event listener that relays agent
+/// posts to visitors and catches up after every reconnect, and a session check.
+final class MattermostLink: Sendable {
+    let widgetKey: String
+    let settings: MattermostSettings
+    let client: MattermostClient
+    let store: any AgentStore & ChatStore
+    let chat: ChatService
+    let logger: Logger
+
+    let wakeup = WakeSignal()
+    private let stopSignal = WakeSignal()
+    private let stopped = Mutex(false)
+    let status = Mutex(LinkStatus())
+    /// Open rooms by channel id, and channel ids by conversation.
+    let rooms = Mutex<[String: Room]>([:])
+    let users = Mutex<[String: MMUser]>([:])
+    let sender = Mutex<MattermostEventSender?>(nil)
+    /// Until when the worker waits (rate limit, server down).
+    let pausedUntil = Mutex<ContinuousClock.Instant?>(nil)
+    /// Consecutive failures of the server as a whole, for the pause's length.
+    let outage = Mutex(0)
+    /// Longest post the server takes; lowered to 4,000 for old servers that refuse more.
+    let maxPostRunes = Mutex(MattermostText.maxPostRunes)
+    let channelLocks = KeyedLock<String>()
+    let lastTyping = Mutex<[ConversationID: ContinuousClock.Instant]>([:])
+
+    private let statusChanged = WakeSignal()
+
+    init(widgetKey: String, settings: MattermostSettings, credentials: MattermostCredentials, store: any AgentStore & ChatStore,
+         chat: ChatService, logger: Logger) throws {
+        self.widgetKey = widgetKey
+        self.settings = settings
+        var logger = logger
+        logger[metadataKey: "bot"] = "\(widgetKey)"
+        self.logger = logger
+        client = try MattermostClient(url: settings.url, credentials: credentials, logger: logger)
+        self.store = store
+        self.chat = chat
+    }
+
+    /// Runs until `stop()`.
+    func run() async {
+        await handOverWaitingConversations()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.workLoop() }
+            group.addTask { await self.listenLoop() }
+            group.addTask { await self.sessionCheckLoop() }
+            group.addTask { await self.statusLoop() }
+            while !stopped.withLock({ $0 }) { await stopSignal.wait(timeout: .seconds(3600)) }
+            group.cancelAll()
+        }
+    }
+
+    func stop() {
+        stopped.withLock { $0 = true }
+        stopSignal.signal()
+    }
+
+    var isStopped: Bool { stopped.withLock { $0 } }
+
+    /// Conversations that were handed over while no agent side was connected get a room now.
+    private func handOverWaitingConversations() async {
+        do {
+            let weekAgo = Millis.now() - 7 * 24 * 3600 * 1000
+            let waiting = try await store.conversationsWithoutRoom(widgetKey: widgetKey, state: .waitingForAgent, since: weekAgo)
+            guard !waiting.isEmpty else { return }
+            try await store.addTasks(waiting.map { ($0.id, .openRoom, nil) }, widgetKey: widgetKey)
+            logger.info("Handing over conversations that waited for an agent side", metadata: ["count": "\(waiting.count)"])
+        } catch {
+            logger.error("Could not queue waiting conversations", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Status
+
+    func update(_ change: (inout LinkStatus) -> Void) {
+        let (before, after) = status.withLock { status -> (LinkStatus, LinkStatus) in
+            let before = status
+            change(&status)
+            return (before, status)
+        }
+        // Every event would be too many writes: report state and error changes, and the
+        // last event time at most every few seconds.
+        let eventMoved = (after.lastEventAt ?? 0) - (before.lastEventAt ?? 0) > 5000
+        if before.state != after.state || before.lastError != after.lastError || eventMoved { statusChanged.signal() }
+    }
+
+    /// Writes the status down for `baton mattermost status` and the dashboard, which may
+    /// run in another process; never in the way of relaying.
+    private func statusLoop() async {
+        var written: LinkStatus?
+        while !Task.isCancelled {
+            await statusChanged.wait(timeout: .seconds(30))
+            let current = status.withLock { $0 }
+            guard current != written else { continue }
+            let record = IntegrationStatus(state: current.state.rawValue, lastEventAt: current.lastEventAt,
+                                           lastError: current.lastError, updatedAt: .now())
+            do {
+                try await store.saveIntegrationStatus(record, widgetKey: widgetKey, kind: MattermostSettings.kind)
+                written = current
+            } catch {
+                logger.warning("Saving the Mattermost status failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func noteEvent() { update { $0.lastEventAt = .now() } }
+
+    // MARK: Session check
+
+    /// A socket can stay open while the session behind it is gone (token revoked, user
+    /// disabled): check the session every minute, and reconnect the socket when it failed.
+    private func sessionCheckLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(60))
+            if Task.isCancelled { return }
+            do {
+                _ = try await client.me()
+                if status.withLock({ $0.lastError }) == MattermostError.sessionExpired.description { update { $0.lastError = nil } }
+            } catch {
+                logger.warning("Mattermost session check failed; reconnecting", metadata: ["error": "\(error)"])
+                update { $0.lastError = "\(error)" }
+                if let sender = sender.withLock({ $0 }) { try? await sender.outbound.close(.normalClosure, reason: "session check") }
+            }
+        }
+    }
+
+    // MARK: Lookups
+
+    func user(_ id: String) async -> MMUser? {
+        if let user = users.withLock({ $0[id] }) { return user }
+        guard let user = try? await client.user(id: id) else { return nil }
+        users.withLock { $0[id] = user }
+        return user
+    }
+
+    func room(channelID: String) async throws -> Room? {
+        if let room = rooms.withLock({ $0[channelID] }) { return room }
+        guard let room = try await store.room(externalID: channelID), room.widgetKey == widgetKey else { return nil }
+        rooms.withLock { $0[channelID] = room }
+        return room
+    }
+
+    /// Caches a room; the listener and the worker both keep it, so the newest of each
+    /// part wins.
+    func remember(_ room: Room) {
+        rooms.withLock { rooms in
+            guard room.closedAt == nil else {
+                rooms[room.externalID] = nil
+                return
+            }
+            var merged = room
+            if let cached = rooms[room.externalID] {
+                merged.cursor = max(cached.cursor, room.cursor)
+                merged.joinedAgents = cached.joinedAgents + room.joinedAgents.filter { !cached.joinedAgents.contains($0) }
+                merged.announcementID = room.announcementID ?? cached.announcementID
+                merged.transcriptUntil = room.transcriptUntil ?? cached.transcriptUntil
+            }
+            rooms[room.externalID] = merged
+        }
+    }
+
+    /// The visitor's name as agents see it.
+    func visitorName(of conversation: Conversation) async -> String {
+        if let name = conversation.variable("name"), !name.isEmpty { return name }
+        if let name = try? await store.visitor(id: conversation.visitorID)?.name, !name.isEmpty { return name }
+        return "Visitor"
+    }
+
+    // MARK: Typing
+
+    func visitorTyping(in conversation: Conversation) async {
+        let now = ContinuousClock.now
+        let recent = lastTyping.withLock { typing -> Bool in
+            if let last = typing[conversation.id], now - last < .seconds(3) { return true }
+            typing[conversation.id] = now
+            return false
+        }
+        guard !recent, let sender = sender.withLock({ $0 }),
+              let room = try? await store.room(for: conversation.id), room.closedAt == nil else { return }
+        try? await sender.typing(in: room.externalID)
+    }
+}

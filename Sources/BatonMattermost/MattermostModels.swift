@@ -1,0 +1,176 @@
+import BatonCore
+
+/// The Mattermost objects Baton reads, with the fields it uses. Decoding tolerates
+/// missing fields where servers differ.
+
+public struct MMUser: Sendable, Codable, Hashable {
+    public var id: String
+    public var username: String
+    public var firstName: String
+    public var lastName: String
+    public var nickname: String
+    public var email: String
+    public var roles: String
+    public var deleteAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id, username, nickname, email, roles
+        case firstName = "first_name", lastName = "last_name", deleteAt = "delete_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        username = try c.decode(String.self, forKey: .username)
+        firstName = try c.decodeIfPresent(String.self, forKey: .firstName) ?? ""
+        lastName = try c.decodeIfPresent(String.self, forKey: .lastName) ?? ""
+        nickname = try c.decodeIfPresent(String.self, forKey: .nickname) ?? ""
+        email = try c.decodeIfPresent(String.self, forKey: .email) ?? ""
+        roles = try c.decodeIfPresent(String.self, forKey: .roles) ?? ""
+        deleteAt = try c.decodeIfPresent(Int64.self, forKey: .deleteAt) ?? 0
+    }
+
+    public init(id: String, username: String, firstName: String = "", lastName: String = "", nickname: String = "",
+                email: String = "", roles: String = "system_user", deleteAt: Int64 = 0) {
+        self.id = id
+        self.username = username
+        self.firstName = firstName
+        self.lastName = lastName
+        self.nickname = nickname
+        self.email = email
+        self.roles = roles
+        self.deleteAt = deleteAt
+    }
+
+    public var isSystemAdmin: Bool { roles.split(separator: " ").contains("system_admin") }
+
+    /// The name agents are shown under in the widget: their full name, else their
+    /// nickname, else their username.
+    public var displayName: String {
+        let full = "\(firstName) \(lastName)".trimmingWhitespace()
+        if !full.isEmpty { return full }
+        if !nickname.trimmingWhitespace().isEmpty { return nickname.trimmingWhitespace() }
+        return username
+    }
+}
+
+public struct MMTeam: Sendable, Codable, Hashable {
+    public var id: String
+    public var name: String
+    public var displayName: String
+
+    enum CodingKeys: String, CodingKey { case id, name, displayName = "display_name" }
+
+    public init(id: String, name: String, displayName: String) {
+        self.id = id
+        self.name = name
+        self.displayName = displayName
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        displayName = try c.decodeIfPresent(String.self, forKey: .displayName) ?? name
+    }
+}
+
+public struct MMChannel: Sendable, Codable, Hashable {
+    public var id: String
+    public var teamID: String
+    public var name: String
+    public var displayName: String
+    public var type: String
+    public var deleteAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, type
+        case teamID = "team_id", displayName = "display_name", deleteAt = "delete_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        teamID = try c.decodeIfPresent(String.self, forKey: .teamID) ?? ""
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+        displayName = try c.decodeIfPresent(String.self, forKey: .displayName) ?? ""
+        type = try c.decodeIfPresent(String.self, forKey: .type) ?? "O"
+        deleteAt = try c.decodeIfPresent(Int64.self, forKey: .deleteAt) ?? 0
+    }
+}
+
+public struct MMPost: Sendable, Codable, Hashable {
+    public var id: String
+    public var channelID: String
+    public var userID: String
+    public var message: String
+    public var type: String
+    public var createAt: Int64
+    public var updateAt: Int64
+    public var deleteAt: Int64
+    public var rootID: String
+    public var props: [String: JSONValue]
+
+    enum CodingKeys: String, CodingKey {
+        case id, message, type, props
+        case channelID = "channel_id", userID = "user_id", createAt = "create_at", updateAt = "update_at"
+        case deleteAt = "delete_at", rootID = "root_id"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        channelID = try c.decodeIfPresent(String.self, forKey: .channelID) ?? ""
+        userID = try c.decodeIfPresent(String.self, forKey: .userID) ?? ""
+        message = try c.decodeIfPresent(String.self, forKey: .message) ?? ""
+        type = try c.decodeIfPresent(String.self, forKey: .type) ?? ""
+        createAt = try c.decodeIfPresent(Int64.self, forKey: .createAt) ?? 0
+        updateAt = try c.decodeIfPresent(Int64.self, forKey: .updateAt) ?? createAt
+        deleteAt = try c.decodeIfPresent(Int64.self, forKey: .deleteAt) ?? 0
+        rootID = try c.decodeIfPresent(String.self, forKey: .rootID) ?? ""
+        // Some servers send `props: ""` for empty props.
+        props = (try? c.decodeIfPresent([String: JSONValue].self, forKey: .props)) ?? [:]
+    }
+
+    /// A post the server wrote itself (join, leave, archive...): never relayed.
+    public var isSystem: Bool { type.hasPrefix("system_") }
+}
+
+public struct MMPostList: Sendable, Decodable {
+    public var order: [String]
+    public var posts: [String: MMPost]
+
+    public init(from decoder: any Decoder) throws {
+        enum Keys: String, CodingKey { case order, posts }
+        let c = try decoder.container(keyedBy: Keys.self)
+        order = try c.decodeIfPresent([String].self, forKey: .order) ?? []
+        posts = try c.decodeIfPresent([String: MMPost].self, forKey: .posts) ?? [:]
+    }
+
+    /// The posts, oldest first. The server's `order` (newest first) is the truth: posts
+    /// made in the same millisecond cannot be ordered by `create_at`.
+    public var chronological: [MMPost] {
+        var seen = Set<String>()
+        var result = order.reversed().compactMap { id -> MMPost? in
+            guard seen.insert(id).inserted else { return nil }
+            return posts[id]
+        }
+        // Posts the order does not list (it should list all) go by time.
+        let rest = posts.values.filter { !seen.contains($0.id) }.sorted { ($0.createAt, $0.id) < ($1.createAt, $1.id) }
+        result.append(contentsOf: rest)
+        return result.count == rest.count ? rest : result
+    }
+}
+
+/// Mattermost's error body: `{"id", "message", "detailed_error", "request_id", "status_code"}`.
+public struct MMAppError: Sendable, Codable, Hashable {
+    public var id: String
+    public var message: String
+    public var detailedError: String?
+    public var statusCode: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case id, message
+        case detailedError = "detailed_error", statusCode = "status_code"
+    }
+}

@@ -1,0 +1,81 @@
+import BatonCore
+import Foundation
+
+/// The posts Baton writes in Mattermost. Everything that came from a visitor goes
+/// through `MattermostText.inert`.
+enum MattermostPosts {
+    /// A visitor message in the room: `**Grace:** text`.
+    static func visitorMessage(_ text: String, visitor: String) -> String {
+        "**\(MattermostText.inertName(visitor)):** \(MattermostText.inert(text))"
+    }
+
+    /// The first post of a room: why the chat came, the answers, the transcript.
+    static func transcript(conversation: Conversation, visitor: String, messages: [Message], botName: String?) -> String {
+        var lines = ["#### Chat with \(MattermostText.inertName(visitor))"]
+        if let reason = conversation.progress.handoverReason {
+            lines.append("Handed over because \(MattermostText.inert(reason)).")
+        }
+        if !conversation.variables.isEmpty {
+            lines.append("")
+            lines.append("**Answers**")
+            for variable in conversation.variables {
+                lines.append("- \(MattermostText.inertName(variable.name)): \(MattermostText.inert(variable.value).replacingOccurrences(of: "\n", with: " "))")
+            }
+        }
+        lines.append("")
+        lines.append("**Transcript**")
+        for message in messages {
+            let who: String = switch message.role {
+            case .visitor: "**\(MattermostText.inertName(visitor))**"
+            case .bot: "**\(MattermostText.inertName(message.authorName ?? botName ?? "Bot"))** (bot)"
+            case .agent: "**\(MattermostText.inertName(message.authorName ?? "Agent"))**"
+            case .system: "_Baton_"
+            }
+            // Each message is one quoted paragraph so a multi-line message stays together.
+            let body = MattermostText.inert(message.text).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n> ")
+            lines.append("> \(who): \(body)")
+        }
+        lines.append("")
+        lines.append("_Reply here to answer the visitor. Messages starting with `//` stay internal; `!close` ends the chat._")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The announcement in the index channel.
+    static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,
+                             link: String, closedBy: String?? = nil) -> String {
+        var lines: [String] = []
+        if let closedBy {
+            lines.append(":white_check_mark: ~~New chat~~ **Closed\(closedBy.map { " by \(MattermostText.inertName($0))" } ?? "")** — \(MattermostText.inertName(visitor))")
+        } else {
+            lines.append(":speech_balloon: **New chat** from **\(MattermostText.inertName(visitor))**\(email.map { " (\(MattermostText.inertName($0, limit: 254)))" } ?? "")")
+        }
+        for variable in conversation.variables where variable.name != "name" && variable.name != "email" {
+            lines.append("**\(MattermostText.inertName(variable.name.capitalized)):** \(MattermostText.inertName(variable.value, limit: 200))")
+        }
+        if let firstMessage {
+            let short = firstMessage.count > 300 ? String(firstMessage.prefix(300)) + "…" : firstMessage
+            lines.append("> " + MattermostText.inert(short).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n> "))
+        }
+        lines.append("[Join the conversation](\(link))")
+        return lines.joined(separator: "\n")
+    }
+
+    static func closed(by name: String?) -> String {
+        ":white_check_mark: The chat was closed\(name.map { " by \(MattermostText.inertName($0))" } ?? ""). The visitor was told."
+    }
+
+    /// A valid, unique channel name: `chat-` and the conversation id (lowercase base32).
+    static func channelName(for conversation: ConversationID) -> String {
+        "chat-" + conversation.rawValue.lowercased().filter { $0.isLetter || $0.isNumber }
+    }
+
+    /// The channel's display name: the visitor's name and topic, at most 64 characters.
+    static func channelDisplayName(visitor: String, topic: String?) -> String {
+        var name = visitor.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingWhitespace()
+        if name.isEmpty { name = "Visitor" }
+        if let topic, !topic.isEmpty { name += " · " + topic.split(whereSeparator: \.isNewline).joined(separator: " ") }
+        // Mattermost counts runes (Unicode scalars), not characters.
+        let filtered = name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }
+        return String(String.UnicodeScalarView(filtered.prefix(64))).trimmingWhitespace()
+    }
+}

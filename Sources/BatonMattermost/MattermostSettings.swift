@@ -1,0 +1,104 @@
+import BatonCore
+import Foundation
+
+/// A widget's Mattermost connection as stored (the credential is stored apart, encrypted).
+public struct MattermostSettings: Sendable, Codable, Hashable {
+    public struct Reference: Sendable, Codable, Hashable {
+        public var id: String
+        public var name: String
+        public init(id: String, name: String) {
+            self.id = id
+            self.name = name
+        }
+    }
+
+    public enum AuthKind: String, Sendable, Codable { case password, token }
+
+    /// The server's address, e.g. `https://chat.example.com`.
+    public var url: String
+    public var auth: AuthKind
+    /// The relay user: Baton posts as this user.
+    public var relayUser: Reference
+    public var team: Reference
+    public var indexChannel: Reference
+    /// Users added to every room (the relay user is one of them).
+    public var agents: [Reference]
+    /// A post that is exactly this closes the chat.
+    public var closeCommand: String
+    /// Posts starting with this stay in Mattermost.
+    public var internalPrefix: String
+    /// Archive the room when the chat is closed.
+    public var archiveOnClose: Bool
+
+    public init(url: String, auth: AuthKind, relayUser: Reference, team: Reference, indexChannel: Reference, agents: [Reference],
+                closeCommand: String = "!close", internalPrefix: String = "//", archiveOnClose: Bool = false) {
+        self.url = url
+        self.auth = auth
+        self.relayUser = relayUser
+        self.team = team
+        self.indexChannel = indexChannel
+        self.agents = agents
+        self.closeCommand = closeCommand
+        self.internalPrefix = internalPrefix
+        self.archiveOnClose = archiveOnClose
+    }
+
+    /// The link that joins a channel: `SITE/TEAM/channels/NAME`.
+    public func link(toChannel name: String) -> String { "\(url)/\(team.name)/channels/\(name)" }
+
+    static let kind = "mattermost"
+}
+
+/// Encrypts credentials at rest with AES-GCM. The key comes from `BATON_SECRET_KEY`
+/// (32 bytes in base64, or any passphrase, hashed to 32 bytes), or from a key file
+/// created on first use with permissions 0600.
+public struct CredentialBox: Sendable {
+    let key: [UInt8]
+
+    public init(key: [UInt8]) { self.key = key }
+
+    /// The key from the environment, else from `keyFile` (created when missing).
+    public static func load(environment: [String: String], keyFile: String) throws -> CredentialBox {
+        if let text = environment["BATON_SECRET_KEY"]?.trimmingWhitespace(), !text.isEmpty {
+            return CredentialBox(key: SecretCipher.key(from: text))
+        }
+        let manager = FileManager.default
+        if manager.fileExists(atPath: keyFile) {
+            let text = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingWhitespace()
+            guard let bytes = Base64URL.decode(text), bytes.count == 32 else {
+                throw CredentialError.badKeyFile(keyFile)
+            }
+            return CredentialBox(key: bytes)
+        }
+        let bytes = SecretCipher.randomKey()
+        // Create with 0600 from the start: the key never exists with wider permissions.
+        guard manager.createFile(atPath: keyFile, contents: Data((Base64URL.encode(bytes) + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CredentialError.cannotCreateKeyFile(keyFile)
+        }
+        return CredentialBox(key: bytes)
+    }
+
+    /// Encrypts `secret` bound to `context` (the widget key): a ciphertext copied to
+    /// another widget's row does not decrypt.
+    public func seal(_ secret: String, context: String) throws -> [UInt8] {
+        try SecretCipher.seal(Array(secret.utf8), key: key, context: Array(context.utf8))
+    }
+
+    public func open(_ sealed: [UInt8], context: String) throws -> String {
+        String(decoding: try SecretCipher.open(sealed, key: key, context: Array(context.utf8)), as: UTF8.self)
+    }
+}
+
+public enum CredentialError: Error, CustomStringConvertible {
+    case badKeyFile(String)
+    case cannotCreateKeyFile(String)
+    case cannotDecrypt
+
+    public var description: String {
+        switch self {
+        case .badKeyFile(let path): "The key file \(path) does not hold a 32-byte base64 key."
+        case .cannotCreateKeyFile(let path): "Cannot create the key file \(path); check the folder's permissions."
+        case .cannotDecrypt: "A stored credential cannot be decrypted: the secret key (BATON_SECRET_KEY or the key file) is not the one it was saved with. Connect Mattermost again."
+        }
+    }
+}

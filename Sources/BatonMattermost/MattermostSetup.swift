@@ -1,0 +1,151 @@
+import BatonCore
+import Foundation
+import Logging
+
+/// The steps of connecting a widget to Mattermost, shared by the dashboard wizard and
+/// `baton mattermost connect`: each checks what it is given against the server and says
+/// what is wrong in words an admin can act on.
+public struct MattermostSetup: Sendable {
+    public let client: MattermostClient
+    public let relayUser: MMUser
+
+    /// Step 1: the server and the relay user. Signs in, and checks the user is a system
+    /// administrator (Baton creates channels and adds people to teams).
+    public static func signIn(url: String, credentials: MattermostCredentials, logger: Logger) async throws -> MattermostSetup {
+        let client = try MattermostClient(url: url, credentials: credentials, logger: logger)
+        let user = try await client.signIn()
+        guard user.isSystemAdmin else { throw MattermostError.notAdmin(username: user.username) }
+        return MattermostSetup(client: client, relayUser: user)
+    }
+
+    /// Step 2: the teams the relay user belongs to, to choose from.
+    public func teams() async throws -> [MMTeam] {
+        try await client.teams().sorted { $0.displayName.lowercased() < $1.displayName.lowercased() }
+    }
+
+    public func team(named name: String) async throws -> MMTeam {
+        try await client.team(named: name.trimmingWhitespace().lowercased())
+    }
+
+    /// Step 3: the default agents, by username (with or without `@`). Unknown names are
+    /// reported by name; the relay user is always included; users who are not in the team
+    /// are added to it.
+    public func agents(_ usernames: [String], team: MMTeam) async throws -> [MMUser] {
+        var wanted: [String] = []
+        for name in usernames.map({ $0.trimmingWhitespace().lowercased() }) {
+            let name = name.hasPrefix("@") ? String(name.dropFirst()) : name
+            if !name.isEmpty, !wanted.contains(name) { wanted.append(name) }
+        }
+        let found = try await client.users(usernames: wanted)
+        let missing = wanted.filter { name in !found.contains { $0.username.lowercased() == name } }
+        guard missing.isEmpty else { throw MattermostError.usersNotFound(missing) }
+        var agents = [relayUser]
+        for user in found where user.id != relayUser.id && user.deleteAt == 0 { agents.append(user) }
+        for user in agents where !(try await client.isTeamMember(teamID: team.id, userID: user.id)) {
+            try await client.addTeamMember(teamID: team.id, userID: user.id)
+        }
+        return agents
+    }
+
+    /// Where new chats are announced.
+    public enum IndexChannel: Sendable, Equatable {
+        case existing(String)
+        case create(String)
+    }
+
+    /// Step 4: the index channel, found or created (public, with the relay user and the
+    /// agents in it).
+    public func indexChannel(_ choice: IndexChannel, team: MMTeam, agents: [MMUser]) async throws -> MMChannel {
+        let channel: MMChannel
+        switch choice {
+        case .existing(let name):
+            let name = Self.channelName(from: name)
+            guard let found = try await client.channel(teamID: team.id, name: name), found.deleteAt == 0 else {
+                throw MattermostError.channelNotFound(name)
+            }
+            channel = found
+        case .create(let displayName):
+            let name = Self.channelName(from: displayName)
+            guard !name.isEmpty else { throw MattermostError.channelNotFound(displayName) }
+            if let found = try await client.channel(teamID: team.id, name: name), found.deleteAt == 0 {
+                channel = found
+            } else {
+                channel = try await client.createChannel(teamID: team.id, name: name, displayName: String(displayName.trimmingWhitespace().prefix(64)),
+                                                         purpose: "New live chats from Baton are announced here.")
+            }
+        }
+        try await client.addChannelMembers(channelID: channel.id, userIDs: agents.map(\.id))
+        return channel
+    }
+
+    /// The settings to store for the widget.
+    public func settings(team: MMTeam, agents: [MMUser], indexChannel: MMChannel, closeCommand: String = "!close",
+                         internalPrefix: String = "//", archiveOnClose: Bool = false) -> MattermostSettings {
+        let auth: MattermostSettings.AuthKind = if case .token = client.credentials { .token } else { .password }
+        return MattermostSettings(url: client.baseURL, auth: auth, relayUser: .init(id: relayUser.id, name: relayUser.username),
+                                  team: .init(id: team.id, name: team.name), indexChannel: .init(id: indexChannel.id, name: indexChannel.name),
+                                  agents: agents.map { .init(id: $0.id, name: $0.username) }, closeCommand: closeCommand,
+                                  internalPrefix: internalPrefix, archiveOnClose: archiveOnClose)
+    }
+
+    /// A channel name from what a person typed: "Live Chats" → "live-chats".
+    static func channelName(from text: String) -> String {
+        var name = ""
+        for scalar in text.trimmingWhitespace().lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-" {
+                name.unicodeScalars.append(scalar)
+            } else if !name.hasSuffix("-") {
+                name += "-"
+            }
+        }
+        while name.hasSuffix("-") { name.removeLast() }
+        while name.hasPrefix("-") { name.removeFirst() }
+        return String(name.prefix(64))
+    }
+}
+
+/// Reads and writes widgets' Mattermost connections: settings as JSON, the credential
+/// sealed with the `CredentialBox`.
+public struct MattermostConnections: Sendable {
+    public let store: any AgentStore
+    public let box: CredentialBox
+
+    public init(store: any AgentStore, box: CredentialBox) {
+        self.store = store
+        self.box = box
+    }
+
+    public func save(_ settings: MattermostSettings, credentials: MattermostCredentials, widgetKey: String) async throws {
+        let secret: String = switch credentials {
+        case .password(_, let password): password
+        case .token(let token): token
+        }
+        let now = Millis.now()
+        let existing = try await store.integration(widgetKey: widgetKey, kind: MattermostSettings.kind)
+        let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        try await store.saveIntegration(Integration(widgetKey: widgetKey, kind: MattermostSettings.kind, settings: json,
+                                                    secret: try box.seal(secret, context: widgetKey),
+                                                    createdAt: existing?.createdAt ?? now, updatedAt: max(now, (existing?.updatedAt ?? 0) + 1)))
+        // Tasks that failed under the old settings get another chance at once.
+        try await store.rescheduleTasks(widgetKey: widgetKey, at: now)
+    }
+
+    public func load(widgetKey: String) async throws -> (MattermostSettings, MattermostCredentials)? {
+        guard let integration = try await store.integration(widgetKey: widgetKey, kind: MattermostSettings.kind) else { return nil }
+        return try decode(integration)
+    }
+
+    func decode(_ integration: Integration) throws -> (MattermostSettings, MattermostCredentials) {
+        let settings = try JSONDecoder().decode(MattermostSettings.self, from: Data(integration.settings.utf8))
+        let secret = try box.open(integration.secret, context: integration.widgetKey)
+        let credentials: MattermostCredentials = switch settings.auth {
+        case .password: .password(username: settings.relayUser.name, password: secret)
+        case .token: .token(secret)
+        }
+        return (settings, credentials)
+    }
+
+    public func delete(widgetKey: String) async throws {
+        try await store.deleteIntegration(widgetKey: widgetKey, kind: MattermostSettings.kind)
+    }
+}

@@ -1,0 +1,107 @@
+import BatonCore
+
+/// Makes text written by a visitor inert in a Mattermost post: it shows as written, but
+/// mentions nobody, links nowhere, embeds nothing and cannot change the post's layout.
+public enum MattermostText {
+    /// Mattermost's limit on a post, in runes (Unicode scalars). Older databases: 4,000.
+    public static let maxPostRunes = 16_383
+
+    /// Characters that start or end Markdown constructs anywhere in a line (emphasis,
+    /// code, links, images, tables, strikethrough, HTML, channel links, hashtags, LaTeX).
+    static let escapedEverywhere: Set<Unicode.Scalar> = ["\\", "`", "*", "_", "[", "]", "(", ")", "<", ">", "|", "~", "#", "!", "$", "{", "}"]
+    /// Characters that start a block construct only at the start of a line (lists,
+    /// headings written with underlines).
+    static let escapedAtLineStart: Set<Unicode.Scalar> = ["-", "+", "=", ":"]
+    static let zeroWidthSpace: Unicode.Scalar = "\u{200B}"
+
+    /// The text escaped: Markdown punctuation backslash-escaped; `@` followed by an
+    /// invisible zero-width space so no `@all`, `@channel`, `@here` or `@user` is a
+    /// mention; `://` and `www.` broken the same way so nothing is auto-linked; control
+    /// characters dropped; indentation that would make a code block removed.
+    public static func inert(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.isEmpty { lines = [""] }
+        for (index, line) in lines.enumerated() {
+            if index > 0 { out.append("\n") }
+            appendLine(Substring(line), to: &out)
+        }
+        return String(out)
+    }
+
+    private static func appendLine(_ line: Substring, to out: inout String.UnicodeScalarView) {
+        // Leading white space would make an indented code block: drop it.
+        let scalars = Array(line.unicodeScalars.drop { $0 == " " || $0 == "\t" })
+        var atStart = true
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            defer { index += 1 }
+            if scalar.value < 0x20 && scalar != "\t" || scalar.value == 0x7F { continue }
+            if scalar == "\u{200B}" || scalar == "\u{2060}" || scalar == "\u{FEFF}" {
+                // Invisible characters of the visitor's could hide a mention from a reader.
+                continue
+            }
+            if escapedEverywhere.contains(scalar) || (atStart && escapedAtLineStart.contains(scalar)) {
+                out.append("\\")
+                out.append(scalar)
+            } else if atStart, ("0"..."9").contains(scalar), let end = digitsEnd(scalars, from: index),
+                      end < scalars.count, scalars[end] == "." || scalars[end] == ")" {
+                // "1. item" would be a numbered list: escape its dot.
+                out.append(contentsOf: scalars[index..<end])
+                out.append("\\")
+                out.append(scalars[end])
+                index = end
+            } else if scalar == "@" {
+                out.append(scalar)
+                out.append(zeroWidthSpace)
+            } else if scalar == ":", index + 2 < scalars.count, scalars[index + 1] == "/", scalars[index + 2] == "/" {
+                out.append(scalar)
+                out.append(zeroWidthSpace)
+            } else if scalar == ".", index >= 3, scalars[(index - 3)..<index].map({ Character($0).lowercased() }).joined() == "www" {
+                out.append(zeroWidthSpace)
+                out.append(scalar)
+            } else {
+                out.append(scalar)
+            }
+            if scalar != " " && scalar != "\t" { atStart = false }
+        }
+    }
+
+    private static func digitsEnd(_ scalars: [Unicode.Scalar], from start: Int) -> Int? {
+        var end = start
+        while end < scalars.count, ("0"..."9").contains(scalars[end]) { end += 1 }
+        return end > start ? end : nil
+    }
+
+    /// A name for a post or a display name: one line, inert, at most `limit` characters.
+    public static func inertName(_ name: String, limit: Int = 64) -> String {
+        let line = name.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingWhitespace()
+        return inert(String(line.prefix(limit)))
+    }
+
+    /// Splits a post that is over the limit into parts that are not, at line breaks or
+    /// spaces where it can, never inside an escape (`\x`) or after an `@` or `:` whose
+    /// zero-width space would be cut off.
+    public static func split(_ text: String, limit: Int = maxPostRunes) -> [String] {
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.count > limit, limit > 8 else { return [text] }
+        var parts: [String] = []
+        var start = 0
+        while scalars.count - start > limit {
+            var end = start + limit
+            // Prefer the last line break, then the last space, in the second half.
+            let window = scalars[(start + limit / 2)..<end]
+            if let newline = window.lastIndex(of: "\n") {
+                end = newline + 1
+            } else if let space = window.lastIndex(of: " ") {
+                end = space + 1
+            }
+            while end > start + 1, scalars[end - 1] == "\\" || scalars[end] == zeroWidthSpace { end -= 1 }
+            parts.append(String(String.UnicodeScalarView(scalars[start..<end])))
+            start = end
+        }
+        parts.append(String(String.UnicodeScalarView(scalars[start...])))
+        return parts
+    }
+}

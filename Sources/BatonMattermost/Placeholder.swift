@@ -1,1 +1,0 @@
-// The Mattermost adapter: REST client, event stream, agent desk.

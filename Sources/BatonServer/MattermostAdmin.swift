@@ -1,0 +1,122 @@
+import BatonCore
+import BatonMattermost
+import BatonStore
+import Foundation
+import Logging
+
+/// `baton mattermost …`: connect a widget to Mattermost, show the connection, remove it,
+/// working on the database directly (a running server picks changes up by itself).
+public struct MattermostAdmin: Sendable {
+    public struct ConnectOptions: Sendable {
+        public var widgetKey: String
+        public var url: String
+        public var credentials: MattermostCredentials
+        public var team: String
+        public var agents: [String]
+        public var indexChannel: MattermostSetup.IndexChannel
+        public var closeCommand = "!close"
+        public var internalPrefix = "//"
+        public var archiveOnClose = false
+
+        public init(widgetKey: String, url: String, credentials: MattermostCredentials, team: String, agents: [String],
+                    indexChannel: MattermostSetup.IndexChannel) {
+            self.widgetKey = widgetKey
+            self.url = url
+            self.credentials = credentials
+            self.team = team
+            self.agents = agents
+            self.indexChannel = indexChannel
+        }
+    }
+
+    let config: BatonConfiguration
+    let logger: Logger
+
+    public init(config: BatonConfiguration, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// Opens the store and the credential box for the length of `body`.
+    func withConnections<T>(_ body: (SQLStore, MattermostConnections) async throws -> T) async throws -> T {
+        let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
+        do {
+            let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
+            let result = try await body(store, MattermostConnections(store: store, box: box))
+            await store.close()
+            return result
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    /// Runs the wizard's steps against the server and saves the connection; returns what
+    /// to tell the user.
+    public func connect(_ options: ConnectOptions) async throws -> [String] {
+        try await withConnections { store, connections in
+            guard try await store.widget(key: options.widgetKey) != nil else {
+                throw AdminError("There is no bot with the key \"\(options.widgetKey)\" in this database. (The demo bot is \"demo\".)")
+            }
+            let setup = try await MattermostSetup.signIn(url: options.url, credentials: options.credentials, logger: logger)
+            let team = try await setup.team(named: options.team)
+            let agents = try await setup.agents(options.agents, team: team)
+            let index = try await setup.indexChannel(options.indexChannel, team: team, agents: agents)
+            let settings = setup.settings(team: team, agents: agents, indexChannel: index, closeCommand: options.closeCommand,
+                                          internalPrefix: options.internalPrefix, archiveOnClose: options.archiveOnClose)
+            try await connections.save(settings, credentials: options.credentials, widgetKey: options.widgetKey)
+            return [
+                "Connected bot \"\(options.widgetKey)\" to \(settings.url) as \(settings.relayUser.name).",
+                "Team: \(team.displayName) (\(team.name))",
+                "Agents added to every chat: \(agents.map(\.username).joined(separator: ", "))",
+                "Index channel: ~\(index.name) — \(settings.link(toChannel: index.name))",
+                "A running Baton picks this up within a few seconds; no restart needed.",
+            ]
+        }
+    }
+
+    /// The connection's settings (never its credential) and how it is doing.
+    public func status(widgetKey: String) async throws -> [String] {
+        try await withConnections { store, connections in
+            guard let (settings, _) = try await connections.load(widgetKey: widgetKey) else {
+                return ["Bot \"\(widgetKey)\" is not connected to Mattermost."]
+            }
+            let status = try await store.integrationStatus(widgetKey: widgetKey, kind: "mattermost")
+            let outbox = try await store.taskCount(widgetKey: widgetKey)
+            var lines = [
+                "Bot \"\(widgetKey)\" → \(settings.url)",
+                "Relay user: \(settings.relayUser.name) (\(settings.auth == .token ? "token" : "password"))",
+                "Team: \(settings.team.name)",
+                "Agents: \(settings.agents.map(\.name).joined(separator: ", "))",
+                "Index channel: ~\(settings.indexChannel.name)",
+                "Close command: \(settings.closeCommand)   Internal prefix: \(settings.internalPrefix)   Archive on close: \(settings.archiveOnClose ? "yes" : "no")",
+                "State: \(status?.state ?? "not started (is Baton running?)")",
+                "Last event: \(status?.lastEventAt.map(Self.format) ?? "none yet")",
+                "Outbox: \(outbox) task\(outbox == 1 ? "" : "s") waiting",
+            ]
+            if let error = status?.lastError { lines.append("Last error: \(error)") }
+            return lines
+        }
+    }
+
+    public func disconnect(widgetKey: String) async throws -> [String] {
+        try await withConnections { _, connections in
+            guard try await connections.load(widgetKey: widgetKey) != nil else {
+                return ["Bot \"\(widgetKey)\" was not connected to Mattermost."]
+            }
+            try await connections.delete(widgetKey: widgetKey)
+            return ["Disconnected bot \"\(widgetKey)\" from Mattermost. New handovers wait in Baton until it is connected again."]
+        }
+    }
+
+    static func format(_ millis: Millis) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+}
+
+/// A mistake of the person running a command.
+public struct AdminError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,162 @@
+import BatonCore
+import SQLKit
+
+/// The agent side's storage: the outbox of tasks, rooms, integrations.
+extension SQLStore: AgentStore {
+    // MARK: Outbox
+
+    public func dueTasks(widgetKey: String, now: Millis, limit: Int) async throws -> [AgentTaskRecord] {
+        // Only the oldest task of each conversation may run: its later tasks wait for it.
+        try await reader.raw("""
+            SELECT t.* FROM agent_tasks t
+            WHERE t.widget_key = \(bind: widgetKey) AND t.next_attempt_at <= \(bind: now)
+              AND t.id = (SELECT MIN(u.id) FROM agent_tasks u
+                          WHERE u.widget_key = t.widget_key AND u.conversation_id = t.conversation_id)
+            ORDER BY t.id LIMIT \(bind: limit)
+            """).all().map(Rows.task)
+    }
+
+    public func nextTaskTime(widgetKey: String) async throws -> Millis? {
+        try await reader.raw("SELECT MIN(next_attempt_at) AS next FROM agent_tasks WHERE widget_key = \(bind: widgetKey)")
+            .first()?.decode(column: "next", as: Int64?.self)
+    }
+
+    public func completeTask(_ id: Int64) async throws {
+        try await write { db in try await db.delete(from: "agent_tasks").where("id", .equal, id).run() }
+    }
+
+    public func retryTask(_ id: Int64, at: Millis, error: String) async throws {
+        try await write { db in
+            try await db.raw("""
+                UPDATE agent_tasks SET attempts = attempts + 1, next_attempt_at = \(bind: at), last_error = \(bind: error)
+                WHERE id = \(bind: id)
+                """).run()
+        }
+    }
+
+    public func rescheduleTasks(widgetKey: String, at: Millis) async throws {
+        try await write { db in
+            try await db.update("agent_tasks").set("next_attempt_at", to: at).where("widget_key", .equal, widgetKey).run()
+        }
+    }
+
+    public func taskCount(widgetKey: String) async throws -> Int {
+        try await reader.raw("SELECT COUNT(*) AS n FROM agent_tasks WHERE widget_key = \(bind: widgetKey)")
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    public func addTasks(_ tasks: [(ConversationID, AgentTask, MessageID?)], widgetKey: String) async throws {
+        try await write { db in try await Self.insertTasks(tasks, widgetKey: widgetKey, on: db) }
+    }
+
+    static func insertTasks(_ tasks: [(ConversationID, AgentTask, MessageID?)], widgetKey: String, on db: any SQLDatabase) async throws {
+        let now = Millis.now()
+        for (conversation, task, messageID) in tasks {
+            try await db.insert(into: "agent_tasks")
+                .columns("widget_key", "conversation_id", "task", "message_id", "attempts", "next_attempt_at", "created_at")
+                .values(widgetKey, conversation.rawValue, try Rows.json(task), messageID, 0, now, now)
+                .run()
+        }
+    }
+
+    // MARK: Rooms
+
+    public func room(for conversation: ConversationID) async throws -> Room? {
+        try await reader.select().column("*").from("rooms").where("conversation_id", .equal, conversation.rawValue).first().map(Rows.room)
+    }
+
+    public func room(externalID: String) async throws -> Room? {
+        try await reader.select().column("*").from("rooms").where("external_id", .equal, externalID).first().map(Rows.room)
+    }
+
+    public func openRooms(widgetKey: String) async throws -> [Room] {
+        try await reader.select().column("*").from("rooms").where("widget_key", .equal, widgetKey)
+            .where("closed_at", .is, SQLLiteral.null).orderBy("created_at").all().map(Rows.room)
+    }
+
+    public func saveRoom(_ room: Room) async throws {
+        try await write { db in
+            try await db.insert(into: "rooms")
+                .columns("conversation_id", "widget_key", "external_id", "name", "link", "announcement_id", "transcript_until",
+                         "cursor", "joined_agents", "created_at", "closed_at")
+                .values(room.conversationID.rawValue, room.widgetKey, room.externalID, room.name, room.link, room.announcementID,
+                        room.transcriptUntil, room.cursor, try Rows.json(room.joinedAgents), room.createdAt, room.closedAt)
+                .onConflict(with: "conversation_id") { update in
+                    update.set(excludedValueOf: "announcement_id").set(excludedValueOf: "transcript_until").set(excludedValueOf: "closed_at")
+                }
+                .run()
+        }
+    }
+
+    public func advanceRoom(_ conversation: ConversationID, cursor: Millis, joinedAgents: [String]) async throws {
+        let joined = try Rows.json(joinedAgents)
+        try await write { db in
+            try await db.raw("""
+                UPDATE rooms SET cursor = CASE WHEN cursor < \(bind: cursor) THEN \(bind: cursor) ELSE cursor END,
+                    joined_agents = \(bind: joined)
+                WHERE conversation_id = \(bind: conversation.rawValue)
+                """).run()
+        }
+    }
+
+    public func conversationsWithoutRoom(widgetKey: String, state: ConversationState, since: Millis) async throws -> [Conversation] {
+        try await reader.raw("""
+            SELECT c.* FROM conversations c
+            WHERE c.widget_key = \(bind: widgetKey) AND c.state = \(bind: state.rawValue) AND c.updated_at >= \(bind: since)
+              AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.conversation_id = c.id)
+            ORDER BY c.created_at
+            """).all().map(Rows.conversation)
+    }
+
+    // MARK: Integrations
+
+    public func integration(widgetKey: String, kind: String) async throws -> Integration? {
+        try await reader.select().column("*").from("integrations").where("widget_key", .equal, widgetKey)
+            .where("kind", .equal, kind).first().map(Rows.integration)
+    }
+
+    public func integrations(kind: String) async throws -> [Integration] {
+        try await reader.select().column("*").from("integrations").where("kind", .equal, kind).orderBy("created_at").all().map(Rows.integration)
+    }
+
+    public func saveIntegration(_ integration: Integration) async throws {
+        try await write { db in
+            try await db.insert(into: "integrations")
+                .columns("widget_key", "kind", "settings", "secret", "created_at", "updated_at")
+                .values(integration.widgetKey, integration.kind, integration.settings, Base64URL.encode(integration.secret),
+                        integration.createdAt, integration.updatedAt)
+                .onConflict(with: ["widget_key", "kind"]) { $0.set(excludedValueOf: "settings").set(excludedValueOf: "secret").set(excludedValueOf: "updated_at") }
+                .run()
+        }
+    }
+
+    public func deleteIntegration(widgetKey: String, kind: String) async throws {
+        try await write { db in
+            try await db.delete(from: "integrations").where("widget_key", .equal, widgetKey).where("kind", .equal, kind).run()
+            try await db.delete(from: "integration_status").where("widget_key", .equal, widgetKey).where("kind", .equal, kind).run()
+        }
+    }
+
+    public func integrationStatus(widgetKey: String, kind: String) async throws -> IntegrationStatus? {
+        try await reader.select().column("*").from("integration_status").where("widget_key", .equal, widgetKey)
+            .where("kind", .equal, kind).first().map { row in
+                IntegrationStatus(state: try row.decode(column: "state", as: String.self),
+                                  lastEventAt: try row.decode(column: "last_event_at", as: Int64?.self),
+                                  lastError: try row.decode(column: "last_error", as: String?.self),
+                                  updatedAt: try row.decode(column: "updated_at", as: Int64.self))
+            }
+    }
+
+    public func saveIntegrationStatus(_ status: IntegrationStatus, widgetKey: String, kind: String) async throws {
+        try await write { db in
+            try await db.insert(into: "integration_status")
+                .columns("widget_key", "kind", "state", "last_event_at", "last_error", "updated_at")
+                .values(widgetKey, kind, status.state, status.lastEventAt, status.lastError, status.updatedAt)
+                .onConflict(with: ["widget_key", "kind"]) { update in
+                    update.set(excludedValueOf: "state").set(excludedValueOf: "last_event_at")
+                        .set(excludedValueOf: "last_error").set(excludedValueOf: "updated_at")
+                }
+                .run()
+        }
+    }
+}

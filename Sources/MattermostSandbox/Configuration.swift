@@ -1,0 +1,32 @@
+import Logging
+
+extension MattermostSandbox {
+    /// How the sandbox behaves; the defaults are those of a current Mattermost server.
+    public struct Configuration: Sendable {
+        /// Address to listen on; loopback by default.
+        public var host = "127.0.0.1"
+        /// Port to listen on; 0 picks a free one (read it from `port` once running).
+        public var port = 0
+        /// Newer servers take `{"user_ids": [...]}` on `POST /channels/{id}/members`; older
+        /// ones answer 400 (`api.context.invalid_param.app_error`, user_id) to it.
+        public var supportsUserIDsOnAddMember = true
+        /// Longest message in Unicode scalars (runes); old databases allow 4,000.
+        public var maxPostRunes = 16_383
+        /// How often the server pings each event socket (the real server: 60 s).
+        public var pingInterval: Duration = .seconds(60)
+        /// How long a `pending_post_id` de-duplicates a retried `POST /posts`.
+        public var pendingPostWindow: Duration = .seconds(30)
+        /// The real server queues the `hello` event before the reply to
+        /// `authentication_challenge` (both go through its hub in that order), so clients
+        /// usually see `hello` first. Set to false to send the reply first.
+        public var helloBeforeAuthenticationReply = true
+        /// The version reported in `hello` and `X-Version-Id`.
+        public var serverVersion = "10.5.0"
+        /// Largest `per_page` honoured; larger values are capped silently.
+        public var maxPerPage = 200
+        /// Level of the sandbox's own log (to stderr).
+        public var logLevel: Logger.Level = .error
+
+        public init() {}
+    }
+}

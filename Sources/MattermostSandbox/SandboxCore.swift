@@ -1,0 +1,52 @@
+import Synchronization
+
+/// The sandbox's state, independent of the HTTP server so the server can stop and start
+/// again on the same port while everything it knows stays.
+final class SandboxCore: Sendable {
+    let configuration: MattermostSandbox.Configuration
+    let world: Mutex<World>
+    let control: Mutex<Control>
+
+    /// Injected faults and the exchange log: kept apart from `world` because they concern
+    /// the transport, not Mattermost. Never locked while `world` is held, nor the reverse.
+    struct Control: Sendable {
+        struct Failure: Sendable {
+            var remaining: Int
+            var status: Int
+            var pathPrefix: String?
+        }
+
+        var failures: [Failure] = []
+        var rateLimitRemaining = 0
+        var rateLimitReset = 0
+        var delay: Duration?
+        /// Set while the server shuts down, so delayed answers stop waiting.
+        var stopping = false
+        var exchanges: [MattermostSandbox.Exchange] = []
+    }
+
+    init(configuration: MattermostSandbox.Configuration) {
+        self.configuration = configuration
+        world = Mutex(World(configuration: configuration))
+        control = Mutex(Control())
+    }
+
+    /// Waits out the injected delay, in slices, giving up early when the server stops (a
+    /// graceful shutdown waits for requests in flight).
+    func waitOutDelay() async {
+        guard let delay = control.withLock({ $0.delay }) else { return }
+        let deadline = ContinuousClock.now + delay
+        while ContinuousClock.now < deadline, !control.withLock({ $0.stopping }) {
+            let slice = min(deadline - ContinuousClock.now, .milliseconds(50))
+            do { try await Task.sleep(for: slice) } catch { return }
+        }
+    }
+
+    /// Closes every event socket abruptly (no close handshake), as a crash or a dropped
+    /// network would.
+    func dropSockets() {
+        world.withLock { world in
+            for socket in world.sockets.values { socket.drop() }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Injected faults: how a real server, or the network in front of it, misbehaves.
+extension MattermostSandbox {
+    /// The next `count` REST requests (under `pathPrefix`, e.g. `/api/v4/posts`, when given)
+    /// are answered with `status` and a JSON error body.
+    public func fail(next count: Int, status: Int, pathPrefix: String? = nil) {
+        core.control.withLock { $0.failures.append(.init(remaining: count, status: status, pathPrefix: pathPrefix)) }
+    }
+
+    /// The next `count` REST requests get 429 with the plain-text body `limit exceeded` and
+    /// `X-Ratelimit-Limit`, `X-Ratelimit-Remaining` and `X-Ratelimit-Reset` (seconds).
+    public func rateLimit(next count: Int, resetSeconds: Int) {
+        core.control.withLock { control in
+            control.rateLimitRemaining = count
+            control.rateLimitReset = resetSeconds
+        }
+    }
+
+    /// Adds latency to every REST request; nil removes it.
+    public func delay(_ duration: Duration?) {
+        core.control.withLock { $0.delay = duration }
+    }
+
+    /// Closes every event socket abruptly: no close frame, as when a server crashes or a
+    /// proxy drops idle connections.
+    public func dropWebSockets() {
+        core.dropSockets()
+    }
+
+    /// Keeps event sockets open but delivers nothing on them (events and replies), the
+    /// failure a client only notices by checking its session now and then.
+    public func silenceWebSockets(_ on: Bool) {
+        core.world.withLock { $0.socketsSilenced = on }
+    }
+
+    /// Every login session token now gets 401 `api.context.session_expired.app_error`, and
+    /// sockets authenticated with one go quiet; personal access tokens keep working.
+    public func expireSessions() {
+        core.world.withLock { $0.expireSessions() }
+    }
+}
+
+extension SandboxHTTP {
+    /// Takes one injected fault for this request, if any is pending.
+    func takeFault(path: String, requestID: String) -> Reply? {
+        core.control.withLock { control -> Reply? in
+            if control.rateLimitRemaining > 0 {
+                control.rateLimitRemaining -= 1
+                let reset = String(control.rateLimitReset)
+                return Reply(status: 429, body: Array("limit exceeded\n".utf8), contentType: "text/plain; charset=utf-8",
+                             headers: [("X-Ratelimit-Limit", "10"), ("X-Ratelimit-Remaining", "0"),
+                                       ("X-Ratelimit-Reset", reset), ("Retry-After", reset),
+                                       ("X-Content-Type-Options", "nosniff")])
+            }
+            guard let index = control.failures.firstIndex(where: { rule in
+                rule.remaining > 0 && (rule.pathPrefix.map { path.hasPrefix($0) } ?? true)
+            }) else { return nil }
+            control.failures[index].remaining -= 1
+            let status = control.failures[index].status
+            if control.failures[index].remaining == 0 { control.failures.remove(at: index) }
+            let error = MattermostSandbox.APIError("api.sandbox.injected_failure.app_error",
+                                                   "The sandbox was told to fail this request.", status: status,
+                                                   detailed: "injected status \(status)")
+            return Reply(status: status, body: error.json(requestID: requestID))
+        }
+    }
+}

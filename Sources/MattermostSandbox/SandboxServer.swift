@@ -1,0 +1,142 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Starts and stops the HTTP server on request while the sandbox lives, so it can "go
+/// down" and come back on the same port. Each run of the server is its own `ServiceGroup`,
+/// a child task of `supervise()`: nothing runs unstructured.
+final class SandboxServer: Sendable {
+    enum Command: Sendable {
+        case start(CheckedContinuation<Int, any Error>)
+        case stop(CheckedContinuation<Void, Never>)
+    }
+
+    struct CannotListen: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private let core: SandboxCore
+    private let logger: Logger
+    private let commands: AsyncStream<Command>
+    private let commandSink: AsyncStream<Command>.Continuation
+    /// The port bound the first time; later starts reuse it.
+    private let boundPort = Mutex<Int?>(nil)
+
+    init(core: SandboxCore) {
+        self.core = core
+        var logger = Logger(label: "mattermost-sandbox")
+        logger.logLevel = core.configuration.logLevel
+        self.logger = logger
+        (commands, commandSink) = AsyncStream.makeStream(of: Command.self)
+    }
+
+    var port: Int { boundPort.withLock { $0 ?? 0 } }
+
+    /// Starts listening (on the same port as before, if it ran before); returns the port.
+    func start() async throws -> Int {
+        try await withCheckedThrowingContinuation { commandSink.yield(.start($0)) }
+    }
+
+    /// Stops listening: sockets are dropped, then the server shuts down gracefully.
+    func stop() async {
+        await withCheckedContinuation { commandSink.yield(.stop($0)) }
+    }
+
+    /// Ends `supervise()` after stopping the server.
+    func finish() {
+        commandSink.finish()
+    }
+
+    private struct Running {
+        let group: ServiceGroup
+        let finished: AsyncStream<Void>
+    }
+
+    /// Runs until `finish()`: each start adds the server's `ServiceGroup` as a child task.
+    func supervise() async {
+        await withTaskGroup(of: Void.self) { tasks in
+            var running: Running?
+            for await command in commands {
+                switch command {
+                case .start(let reply):
+                    if running != nil {
+                        reply.resume(returning: port)
+                        continue
+                    }
+                    let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+                    let (finished, finishedSink) = AsyncStream.makeStream(of: Void.self)
+                    let group = ServiceGroup(services: [makeApplication(reportingPortTo: portSink)],
+                                             gracefulShutdownSignals: [], logger: logger)
+                    tasks.addTask { [logger] in
+                        do { try await group.run() } catch { logger.error("Sandbox server stopped: \(error)") }
+                        portSink.finish()
+                        finishedSink.finish()
+                    }
+                    var iterator = ports.makeAsyncIterator()
+                    if let port = await iterator.next(), port > 0 {
+                        boundPort.withLock { $0 = port }
+                        running = Running(group: group, finished: finished)
+                        reply.resume(returning: port)
+                    } else {
+                        for await _ in finished {}
+                        reply.resume(throwing: CannotListen(description: "the sandbox could not listen on \(core.configuration.host):\(port)"))
+                    }
+                case .stop(let reply):
+                    if let current = running {
+                        await shutDown(current)
+                        running = nil
+                    }
+                    reply.resume()
+                }
+            }
+            if let current = running { await shutDown(current) }
+        }
+    }
+
+    private func shutDown(_ running: Running) async {
+        core.control.withLock { $0.stopping = true }
+        core.dropSockets()
+        await running.group.triggerGracefulShutdown()
+        for await _ in running.finished {}
+        core.control.withLock { $0.stopping = false }
+    }
+
+    private func makeApplication(reportingPortTo ports: AsyncStream<Int>.Continuation) -> some Service {
+        let core = self.core
+        let http = SandboxHTTP(core: core)
+        let configuration = core.configuration
+        let port = boundPort.withLock { $0 } ?? configuration.port
+        return Application(
+            responder: CallbackResponder<BasicRequestContext> { request, context in
+                try await http.respond(to: request, context: context)
+            },
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20,
+                                                                       autoPing: .enabled(timePeriod: configuration.pingInterval)))) { request, channel, _ in
+                guard request.path?.split(separator: "?").first == "/api/v4/websocket" else { return .dontUpgrade }
+                let token = Self.upgradeToken(request.headerFields)
+                return .upgrade([:]) { inbound, outbound, _ in
+                    await SandboxWebSocket(core: core, channel: channel, upgradeToken: token).run(inbound: inbound, outbound: outbound)
+                }
+            },
+            configuration: .init(address: .hostname(configuration.host, port: port), serverName: "mattermost-sandbox"),
+            onServerRunning: { channel in
+                ports.yield(channel.localAddress?.port ?? 0)
+                ports.finish()
+            },
+            logger: logger
+        )
+    }
+
+    /// A token sent with the upgrade request authenticates the socket at once.
+    private static func upgradeToken(_ headers: HTTPFields) -> String? {
+        if let cookie = SandboxHTTP.cookies(headers[values: .cookie])["MMAUTHTOKEN"], !cookie.isEmpty { return cookie }
+        guard let authorization = headers[.authorization] else { return nil }
+        let lowered = authorization.lowercased()
+        if lowered.hasPrefix("bearer ") { return String(authorization.dropFirst(7)) }
+        if lowered.hasPrefix("token ") { return String(authorization.dropFirst(6)) }
+        return nil
+    }
+}

@@ -1,0 +1,102 @@
+/// Everything the sandbox knows — users, teams, channels, posts, sessions and the open
+/// event sockets — in one value guarded by one lock (`SandboxCore.world`).
+///
+/// Keeping the sockets here too means a change and the events it causes happen under the
+/// same lock: every socket sees events in the order the changes were made.
+struct World: Sendable {
+    typealias User = MattermostSandbox.User
+    typealias Team = MattermostSandbox.Team
+    typealias Channel = MattermostSandbox.Channel
+    typealias Post = MattermostSandbox.Post
+    typealias APIError = MattermostSandbox.APIError
+
+    let configuration: MattermostSandbox.Configuration
+
+    var users: [String: User] = [:]
+    var teams: [String: Team] = [:]
+    var channels: [String: Channel] = [:]
+    var posts: [String: Post] = [:]
+    /// Post ids of each channel in creation order.
+    var channelPosts: [String: [String]] = [:]
+    /// team id → user id → membership.
+    var teamMembers: [String: [String: TeamMembership]] = [:]
+    /// channel id → user id → membership.
+    var channelMembers: [String: [String: ChannelMembership]] = [:]
+    /// token → session (login sessions and personal access tokens).
+    var sessions: [String: Session] = [:]
+    /// pending_post_id → the post it created and when, for `deduplicateCreatePost`.
+    var pendingPosts: [String: (postID: String, at: ContinuousClock.Instant)] = [:]
+    /// connection id → open event socket.
+    var sockets: [String: SocketSubscriber] = [:]
+    var socketsSilenced = false
+    private var lastMillis: Int64 = 0
+
+    init(configuration: MattermostSandbox.Configuration) {
+        self.configuration = configuration
+    }
+
+    /// The current time in milliseconds; never earlier than a time already handed out, but
+    /// two changes in the same millisecond share it, as on the real server.
+    mutating func now() -> Int64 {
+        lastMillis = max(lastMillis, Identifiers.nowMillis())
+        return lastMillis
+    }
+
+    // MARK: Lookups
+
+    /// A user by id or, failing that, by username.
+    func user(_ reference: String) -> User? {
+        users[reference] ?? users.values.first { $0.username == reference }
+    }
+
+    func team(named name: String) -> Team? {
+        teams.values.first { $0.name == name }
+    }
+
+    func channel(team teamID: String, name: String) -> Channel? {
+        channels.values.first { $0.teamID == teamID && $0.name == name }
+    }
+
+    func isTeamMember(_ userID: String, _ teamID: String) -> Bool {
+        teamMembers[teamID]?[userID] != nil
+    }
+
+    func isChannelMember(_ userID: String, _ channelID: String) -> Bool {
+        channelMembers[channelID]?[userID] != nil
+    }
+
+    func isSystemAdmin(_ userID: String) -> Bool {
+        users[userID]?.isSystemAdmin ?? false
+    }
+
+    func isTeamAdmin(_ userID: String, _ teamID: String) -> Bool {
+        isSystemAdmin(userID) || teamMembers[teamID]?[userID]?.isAdmin == true
+    }
+
+    /// Read access: members, system admins, and team members for public channels.
+    func canRead(_ userID: String, _ channel: Channel) -> Bool {
+        isSystemAdmin(userID) || isChannelMember(userID, channel.id)
+            || (channel.type == "O" && isTeamMember(userID, channel.teamID))
+    }
+
+    /// `create_post`: channel members and system admins.
+    func canPost(_ userID: String, _ channelID: String) -> Bool {
+        isSystemAdmin(userID) || isChannelMember(userID, channelID)
+    }
+
+    /// The session behind a token, if it is known and not expired.
+    func session(for token: String) -> Session? {
+        guard let session = sessions[token], !session.isExpired, users[session.userID] != nil else { return nil }
+        return session
+    }
+
+    /// Posts of a channel in creation order.
+    func postsOf(_ channelID: String) -> [Post] {
+        (channelPosts[channelID] ?? []).compactMap { posts[$0] }
+    }
+
+    /// Replies to a root post, oldest first.
+    func replies(to rootID: String, in channelID: String) -> [Post] {
+        postsOf(channelID).filter { $0.rootID == rootID && $0.deleteAt == 0 }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// The checks for one exchange against the operation it matched.
+struct ExchangeCheck {
+    let contract: OpenAPIContract
+    let exchange: HTTPExchange
+    let template: String
+    let operation: [String: JSONValue]
+
+    private var validator: SchemaValidator { SchemaValidator(document: contract.document) }
+    private var requestPrefix: String { "\(exchange.summary) request" }
+    private var responsePrefix: String { "\(exchange.summary) → \(exchange.status)" }
+
+    // MARK: Request
+
+    func requestProblems() -> [String] {
+        queryProblems() + bodyProblems()
+    }
+
+    private func queryProblems() -> [String] {
+        let items = exchange.queryItems
+        var found: [String] = []
+        for parameter in parameters() where parameter["in"]?.string == "query" {
+            guard let name = parameter["name"]?.string else { continue }
+            guard let text = items[name] else {
+                if parameter["required"]?.bool == true { found.append("\(requestPrefix): query parameter \(name) is required") }
+                continue
+            }
+            let schema = parameter["schema"].flatMap(resolved) ?? .object([:])
+            if let problem = Self.queryProblem(text, schema: schema) {
+                found.append("\(requestPrefix): query parameter \(name)=\(text): \(problem)")
+            }
+        }
+        return found
+    }
+
+    /// Parameters of the operation, with `$ref`s followed.
+    private func parameters() -> [JSONValue] {
+        (operation["parameters"]?.array ?? []).compactMap(resolved)
+    }
+
+    private static func queryProblem(_ text: String, schema: JSONValue) -> String? {
+        switch schema["type"]?.string {
+        case "integer": Int64(text) == nil ? "expected an integer" : nil
+        case "number": Double(text) == nil ? "expected a number" : nil
+        case "boolean": ["true", "false"].contains(text.lowercased()) ? nil : "expected true or false"
+        default: nil
+        }
+    }
+
+    private func bodyProblems() -> [String] {
+        guard let requestBody = operation["requestBody"].flatMap(resolved) else { return [] }
+        let isRequired = requestBody["required"]?.bool == true
+        guard !exchange.requestBody.isEmpty else {
+            return isRequired ? ["\(requestPrefix): a body is required"] : []
+        }
+        guard let schema = requestBody["content"]?["application/json"]?["schema"] else { return [] }
+        guard let body = JSONValue.parse(exchange.requestBody) else {
+            return ["\(requestPrefix): the body is not JSON"]
+        }
+        if usesUserIDs(body) {
+            var found = validator.problems(body, against: DeviationSchemas.userIDsRequest).map { "\(requestPrefix): \($0)" }
+            if (body["user_ids"]?.array?.count ?? 0) > DeviationSchemas.maxUserIDs {
+                found.append("\(requestPrefix): $.user_ids: more than \(DeviationSchemas.maxUserIDs) ids")
+            }
+            return found
+        }
+        return validator.problems(body, against: schema).map { "\(requestPrefix): \($0)" }
+    }
+
+    /// The README's `user_ids` form of adding channel members, when it is excused.
+    private func usesUserIDs(_ body: JSONValue) -> Bool {
+        contract.deviations.contains(.addChannelMembersByUserIDs)
+            && template == DeviationSchemas.addChannelMembersPath
+            && exchange.method == "POST"
+            && body["user_ids"] != nil && body["user_id"] == nil
+    }
+
+    // MARK: Response
+
+    func responseProblems() -> [String] {
+        let responses = operation["responses"]?.object ?? [:]
+        let status = exchange.status
+        if status == 429 { return rateLimitProblems(documented: responses["429"]) }
+        var response = responses[String(status)]
+        if response == nil, status == 200, template == "/api/v4/users/login", exchange.method == "POST",
+           contract.deviations.contains(.loginAnswers200) {
+            response = responses["201"]
+        }
+        if response == nil, OpenAPIContract.outageStatuses.contains(status) {
+            return errorBodyProblems()
+        }
+        guard let documented = response.flatMap(resolved) else {
+            let known = responses.keys.sorted().joined(separator: ", ")
+            return ["\(responsePrefix): status not documented (documented: \(known))"]
+        }
+        if status == 201, template == DeviationSchemas.addChannelMembersPath,
+           let body = JSONValue.parse(exchange.requestBody), usesUserIDs(body) {
+            return jsonProblems(schema: DeviationSchemas.channelMembersResponse)
+        }
+        guard let schema = documented["content"]?["application/json"]?["schema"] else { return [] }
+        return jsonProblems(schema: schema)
+    }
+
+    private func rateLimitProblems(documented: JSONValue?) -> [String] {
+        if isJSONResponse { return errorBodyProblems() }
+        if contract.deviations.contains(.rateLimitInPlainText) { return [] }
+        return ["\(responsePrefix): expected a JSON error body, got \(exchange.responseContentType ?? "no content type")"]
+    }
+
+    /// An error body that claims to be JSON must be an `AppError`; other bodies (a proxy's
+    /// HTML page during an outage) are let through.
+    private func errorBodyProblems() -> [String] {
+        guard isJSONResponse, !exchange.responseBody.isEmpty else { return [] }
+        return jsonProblems(schema: .object(["$ref": .string("#/components/schemas/AppError")]))
+    }
+
+    private func jsonProblems(schema: JSONValue) -> [String] {
+        guard !exchange.responseBody.isEmpty else { return ["\(responsePrefix): expected a JSON body, got none"] }
+        if let type = exchange.responseContentType, !Self.isJSON(type) {
+            return ["\(responsePrefix): expected application/json, got \(type)"]
+        }
+        guard let body = JSONValue.parse(exchange.responseBody) else {
+            return ["\(responsePrefix): the body is not JSON"]
+        }
+        return validator.problems(body, against: schema).map { "\(responsePrefix): \($0)" }
+    }
+
+    private var isJSONResponse: Bool { exchange.responseContentType.map(Self.isJSON) ?? false }
+
+    private static func isJSON(_ contentType: String) -> Bool {
+        let type = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return type == "application/json" || type.hasSuffix("+json")
+    }
+
+    /// Follows a `$ref` at the top of a parameter, body or response object.
+    private func resolved(_ value: JSONValue) -> JSONValue? {
+        var current = value
+        for _ in 0..<8 {
+            guard let reference = current["$ref"]?.string else { return current }
+            guard let target = validator.resolve(reference) else { return nil }
+            current = target
+        }
+        return nil
+    }
+}

@@ -1,0 +1,137 @@
+import ArgumentParser
+import BatonMattermost
+import BatonServer
+import Foundation
+import Logging
+
+struct MattermostCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mattermost",
+        abstract: "Connect a bot to Mattermost, show the connection, or remove it.",
+        discussion: "These commands work on the database; a running Baton picks the change up by itself.",
+        subcommands: [Connect.self, Status.self, Disconnect.self]
+    )
+}
+
+/// Where the database and the key are (shared by the subcommands).
+struct StorageOptions: ParsableArguments {
+    @Option(help: "Database (BATON_DATABASE). Default ./baton.sqlite.")
+    var database: String?
+
+    @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE). Default: baton.key next to the database.")
+    var secretKeyFile: String?
+
+    func configuration() throws -> BatonConfiguration {
+        var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        if let database { config.database = try BatonConfiguration.database(database, from: "--database") }
+        if let secretKeyFile { config.secretKeyFile = secretKeyFile }
+        config.logLevel = .warning
+        return config
+    }
+
+    func admin() throws -> MattermostAdmin {
+        let config = try configuration()
+        var logger = Logger(label: "baton")
+        logger.logLevel = config.logLevel
+        return MattermostAdmin(config: config, logger: logger)
+    }
+}
+
+extension MattermostCommand {
+    struct Connect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Connect a bot to Mattermost (the dashboard wizard's steps, for scripts).",
+            discussion: """
+                Example:
+                  baton mattermost connect --bot demo --url https://chat.example.com --username baton-relay \\
+                    --password-env MM_PASSWORD --team support --agents alice,bob --create-index-channel "Live chats"
+                The password is never taken on the command line: give a file or an environment variable.
+                """)
+
+        @Option(help: "The bot's widget key.") var bot: String
+        @Option(help: "Mattermost's address, e.g. https://chat.example.com.") var url: String
+        @Option(help: "The relay user's username (with --password-file or --password-env).") var username: String?
+        @Option(help: "A file holding the relay user's password.") var passwordFile: String?
+        @Option(help: "An environment variable holding the relay user's password.") var passwordEnv: String?
+        @Option(help: "An environment variable holding a personal access token or bot token instead.") var tokenEnv: String?
+        @Option(help: "The team's name (as in its URL).") var team: String
+        @Option(help: "Usernames of the agents added to every chat, comma-separated.") var agents: String = ""
+        @Option(help: "An existing channel where new chats are announced.") var indexChannel: String?
+        @Option(help: "Create this channel for the announcements (or use it if it exists).") var createIndexChannel: String?
+        @Option(help: "The post that closes a chat.") var closeCommand: String = "!close"
+        @Option(help: "Posts starting with this stay in Mattermost.") var internalPrefix: String = "//"
+        @Flag(help: "Archive a chat's channel when the chat is closed.") var archiveOnClose = false
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let credentials: MattermostCredentials
+            switch (passwordFile, passwordEnv, tokenEnv) {
+            case (let file?, nil, nil):
+                guard let username else { throw ValidationError("--password-file needs --username.") }
+                let password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
+                guard !password.isEmpty else { throw ValidationError("The password file \(file) is empty.") }
+                credentials = .password(username: username, password: password)
+            case (nil, let variable?, nil):
+                guard let username else { throw ValidationError("--password-env needs --username.") }
+                guard let password = environment[variable], !password.isEmpty else { throw ValidationError("The environment variable \(variable) is not set.") }
+                credentials = .password(username: username, password: password)
+            case (nil, nil, let variable?):
+                guard let token = environment[variable], !token.isEmpty else { throw ValidationError("The environment variable \(variable) is not set.") }
+                credentials = .token(token)
+            default:
+                throw ValidationError("Give exactly one of --password-file, --password-env or --token-env.")
+            }
+            let index: MattermostSetup.IndexChannel
+            switch (indexChannel, createIndexChannel) {
+            case (let name?, nil): index = .existing(name)
+            case (nil, let name?): index = .create(name)
+            default: throw ValidationError("Give exactly one of --index-channel or --create-index-channel.")
+            }
+            var options = MattermostAdmin.ConnectOptions(widgetKey: bot, url: url, credentials: credentials, team: team,
+                                                        agents: agents.split(separator: ",").map(String.init), indexChannel: index)
+            options.closeCommand = closeCommand
+            options.internalPrefix = internalPrefix
+            options.archiveOnClose = archiveOnClose
+            do {
+                for line in try await storage.admin().connect(options) { print(line) }
+            } catch {
+                throw CommandFailure(error)
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a bot's Mattermost connection and how it is doing.")
+        @Option(help: "The bot's widget key.") var bot: String
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            do {
+                for line in try await storage.admin().status(widgetKey: bot) { print(line) }
+            } catch {
+                throw CommandFailure(error)
+            }
+        }
+    }
+
+    struct Disconnect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disconnect a bot from Mattermost.")
+        @Option(help: "The bot's widget key.") var bot: String
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            do {
+                for line in try await storage.admin().disconnect(widgetKey: bot) { print(line) }
+            } catch {
+                throw CommandFailure(error)
+            }
+        }
+    }
+}
+
+/// Prints an error's description (not Swift's debug form) and exits with status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ error: any Error) { description = "\(error)" }
+}

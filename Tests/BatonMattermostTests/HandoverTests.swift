@@ -1,0 +1,134 @@
+import BatonCore
+import BatonMattermost
+import BatonTestSupport
+import Foundation
+import MattermostSandbox
+import Testing
+
+/// The product page, end to end: a visitor in the widget, agents in Mattermost.
+@Suite(.serialized) struct HandoverTests {
+    @Test func theWholeHandoverAsTheProductPageDescribesIt() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let sandbox = rig.sandbox
+            // Carol was not on the team: connecting added her.
+            #expect(sandbox.isMember("carol", ofTeam: "support"))
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(conversation)
+
+                // The room: public, named for the conversation, with the agents and the relay user.
+                #expect(room.type == "O")
+                #expect(room.displayName == "Grace · Sales")
+                let members = Set(sandbox.members(of: room.id).compactMap { sandbox.user(id: $0)?.username })
+                #expect(members == ["relay", "alice", "bob", "carol"])
+                // The transcript, with the collected answers, by the relay user.
+                let transcript = rig.messages(in: room.id, by: "relay").joined(separator: "\n")
+                #expect(transcript.contains("Grace"))
+                #expect(transcript.contains("grace@example.com") || transcript.contains("grace@\u{200B}example.com"))
+                #expect(transcript.contains("qwerty uiop"))
+                #expect(transcript.contains("the bot did not understand the visitor 2 times in a row"))
+                // The announcement links to the room.
+                let index = try #require(rig.indexChannel)
+                let announcement = try #require(rig.messages(in: index.id).last)
+                #expect(announcement.contains("[Join the conversation](\(sandbox.url)/support/channels/chat-\(conversation))"))
+                #expect(announcement.contains("Grace"))
+
+                // An agent replies: the visitor is told she joined, then reads her reply.
+                try sandbox.post(as: "alice", in: room.id, "Hi Grace, Alice here. How can I help?")
+                let joined = try await client.message(containing: "joined the chat")
+                #expect(joined.messageText == "Alice Archer joined the chat.")
+                #expect(joined.message["role"] as? String == "system")
+                let reply = try await client.message(containing: "Alice here")
+                #expect(reply.message["role"] as? String == "agent")
+                #expect(reply.message["name"] as? String == "Alice Archer")
+
+                // The visitor's @all reaches the room, but mentions nobody.
+                _ = try await client.say("@all @channel @here @bob can anyone help?", clientID: "v1")
+                try await eventually("the visitor's message in the room") {
+                    rig.messages(in: room.id, by: "relay").contains { $0.contains("can anyone help?") }
+                }
+                let relayed = try #require(rig.messages(in: room.id, by: "relay").last)
+                for mention in ["@all", "@channel", "@here", "@bob"] { #expect(!relayed.contains(mention)) }
+                #expect(relayed.hasPrefix("**Grace:** "))
+
+                // An internal note stays in Mattermost; a typing agent shows in the widget.
+                try sandbox.post(as: "bob", in: room.id, "// I think she wants a discount")
+                try sandbox.typing(as: "bob", in: room.id)
+                let typing = try await client.until("typing") { $0.type == "typing" }.last!
+                #expect(typing.string("name") == "Bobby")
+                // A second agent speaks; the note before never reached the visitor.
+                try sandbox.post(as: "bob", in: room.id, "Bob here too.")
+                let frames = try await client.until("Bob's message") { $0.type == "message" && $0.messageText == "Bob here too." }
+                #expect(!frames.contains { ($0.messageText ?? "").contains("discount") })
+                #expect(frames.contains { $0.messageText == "Bobby joined the chat." })
+
+                // !close closes: the visitor is told, the announcement says who closed it.
+                try sandbox.post(as: "alice", in: room.id, "!close")
+                let closed = try await client.message(containing: "closed the chat")
+                #expect(closed.messageText == "Alice Archer closed the chat.")
+                try await eventually("the announcement edited") {
+                    rig.messages(in: index.id).last?.contains("Closed by Alice Archer") == true
+                }
+                let stored = try await rig.baton.services.store.conversation(id: ConversationID(conversation))
+                #expect(stored?.state == .closed)
+                // The room stays (archiving is off by default), with a closing note.
+                #expect(sandbox.channel(id: room.id)?.deleteAt == 0)
+                try await eventually("the closing note") { rig.messages(in: room.id, by: "relay").last?.contains("closed by Alice Archer") == true }
+                try await eventually("the outbox to empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
+    @Test func archivingTheRoomClosesTheChatAndArchiveOnCloseArchivesIt() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect(archiveOnClose: true)
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let first = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(first)
+                // The team lead archives the room in Mattermost.
+                try rig.sandbox.archive(room.id, by: "erin")
+                #expect(try await client.message(containing: "closed").messageText == "The chat was closed.")
+                #expect(try await client.expect("state").string("state") == "closed")
+                // Writing again starts a new conversation; a new handover, a new room. The
+                // bot remembers the visitor's name and email: it only asks the topic.
+                try await client.send(["type": "message", "clientId": "again-1", "text": "talk to a person"])
+                let started = try await client.until("a new conversation") { $0.type == "conversation" }.last!
+                let second = (started["conversation"] as? [String: Any])?["id"] as? String ?? ""
+                #expect(second != first)
+                try await client.message(containing: "What is it about?")
+                _ = try await client.say("Support", clientID: "again-2")
+                try await client.message(containing: "Thanks Grace! I'm handing you over")
+                let newRoom = try await rig.waitForRoom(second)
+                try rig.sandbox.post(as: "bob", in: newRoom.id, "!CLOSE")
+                try await client.message(containing: "Bobby closed the chat.")
+                try await eventually("the room archived") { rig.sandbox.channel(id: newRoom.id)?.deleteAt != 0 }
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
+    @Test func longVisitorMessagesAreSplitAtAnOldServersLimit() async throws {
+        var old = MattermostSandbox.Configuration()
+        old.maxPostRunes = 4000
+        old.supportsUserIDsOnAddMember = false
+        try await HandoverRig.run(configuration: old) { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(conversation)
+                // Agents were added one by one: this server does not take `user_ids`.
+                #expect(rig.sandbox.members(of: room.id).count == 4)
+                // 4,000 characters of `*` become 8,000 escaped: over this server's limit.
+                _ = try await client.say(String(repeating: "*", count: 4000), clientID: "long")
+                // "**Grace:** " and 4,000 escaped stars: 8,011 runes, three posts.
+                let stars: @Sendable () -> [String] = { rig.messages(in: room.id, by: "relay").filter { $0.contains("\\*") } }
+                try await eventually("the long message in the room") { stars().joined().filter { $0 == "*" }.count >= 4004 }
+                #expect(stars().count == 3)
+                #expect(stars().allSatisfy { $0.unicodeScalars.count <= 4000 })
+                #expect(stars().joined().filter { $0 == "*" }.count == 4004)
+            }
+        }
+    }
+}

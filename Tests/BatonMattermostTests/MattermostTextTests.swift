@@ -1,0 +1,154 @@
+@testable import BatonMattermost
+import BatonCore
+import Foundation
+import Testing
+
+@Suite struct MattermostTextTests {
+    let zwsp = "\u{200B}"
+
+    @Test(arguments: ["@all", "@channel", "@here", "@alice", "hi @all!", "mail me@example.com"])
+    func noMentionSurvives(_ text: String) {
+        let inert = MattermostText.inert(text)
+        // After every @ comes the invisible zero-width space: Mattermost sees no mention.
+        #expect(!inert.contains("@a") && !inert.contains("@c") && !inert.contains("@h") && !inert.contains("@e"))
+        #expect(inert.replacingOccurrences(of: zwsp, with: "") == text.replacingOccurrences(of: "!", with: "\\!"))
+    }
+
+    @Test func markdownIsEscaped() {
+        #expect(MattermostText.inert("**bold** _it_ `code` ~~x~~") == "\\*\\*bold\\*\\* \\_it\\_ \\`code\\` \\~\\~x\\~\\~")
+        #expect(MattermostText.inert("![img](http://x/y.png)") == "\\!\\[img\\]\\(http:\(zwsp)//x/y.png\\)")
+        #expect(MattermostText.inert("[click](https://evil.example)") == "\\[click\\]\\(https:\(zwsp)//evil.example\\)")
+        #expect(MattermostText.inert("| a | b |") == "\\| a \\| b \\|")
+        #expect(MattermostText.inert("<script>") == "\\<script\\>")
+        #expect(MattermostText.inert("~town-square #tag $x$") == "\\~town-square \\#tag \\$x\\$")
+        #expect(MattermostText.inert("a\\b") == "a\\\\b")
+    }
+
+    @Test func blockConstructsAtLineStartsAreEscaped() {
+        #expect(MattermostText.inert("# Title") == "\\# Title")
+        #expect(MattermostText.inert("> quote") == "\\> quote")
+        #expect(MattermostText.inert("- item\n+ item\n* item") == "\\- item\n\\+ item\n\\* item")
+        #expect(MattermostText.inert("1. first\n2) second") == "1\\. first\n2\\) second")
+        #expect(MattermostText.inert("---") == "\\---")
+        #expect(MattermostText.inert("===") == "\\===")
+        #expect(MattermostText.inert("```\ncode\n```") == "\\`\\`\\`\ncode\n\\`\\`\\`")
+        // Indentation would make a code block.
+        #expect(MattermostText.inert("    indented") == "indented")
+        // Not at the start of a line, these are ordinary.
+        #expect(MattermostText.inert("a - b + c = d 1.5") == "a - b + c = d 1.5")
+    }
+
+    @Test func linksAreBroken() {
+        #expect(MattermostText.inert("see https://example.com") == "see https:\(zwsp)//example.com")
+        #expect(MattermostText.inert("www.example.com and WWW.x.org") == "www\(zwsp).example.com and WWW\(zwsp).x.org")
+    }
+
+    @Test func controlAndInvisibleCharactersAreDropped() {
+        #expect(MattermostText.inert("a\u{0}b\u{7}c\u{1B}d") == "abcd")
+        #expect(MattermostText.inert("@\u{200B}all") == "@\(zwsp)all")
+        #expect(MattermostText.inert("tab\there\nnext") == "tab\there\nnext")
+    }
+
+    @Test func namesAreOneInertLine() {
+        #expect(MattermostText.inertName("**Eve**\n@all") == "\\*\\*Eve\\*\\* @\(zwsp)all")
+        #expect(MattermostText.inertName(String(repeating: "a", count: 100)).count == 64)
+    }
+
+    @Test func longPostsAreSplitAtTheLimitOnWordBoundaries() {
+        let word = "lorem "
+        let text = String(repeating: word, count: 5000)  // 30,000 runes
+        let parts = MattermostText.split(text, limit: 16_383)
+        #expect(parts.count == 2)
+        #expect(parts.allSatisfy { $0.unicodeScalars.count <= 16_383 })
+        #expect(parts.joined() == text)
+        #expect(parts[0].hasSuffix(" "))
+        // Emoji are one rune here, as in Mattermost.
+        let emoji = String(repeating: "😀", count: 20_000)
+        let emojiParts = MattermostText.split(emoji, limit: 16_383)
+        #expect(emojiParts.map { $0.unicodeScalars.count } == [16_383, 3_617])
+    }
+
+    @Test func splitsNeverCutAnEscapeOrAMentionBreak() {
+        let text = MattermostText.inert(String(repeating: "*@", count: 10_000))
+        for limit in [100, 101, 102, 103] {
+            let parts = MattermostText.split(text, limit: limit)
+            #expect(parts.joined() == text)
+            for part in parts {
+                #expect(!part.hasSuffix("\\"), "a part ends inside an escape")
+                #expect(!part.hasPrefix(zwsp), "a part starts with a mention break")
+                #expect(part.unicodeScalars.count <= limit)
+            }
+        }
+    }
+}
+
+@Suite struct MattermostPostsTests {
+    @Test func channelNamesAreValidAndUnique() {
+        let id = ConversationID.random()
+        let name = MattermostPosts.channelName(for: id)
+        #expect(name == "chat-" + id.rawValue)
+        #expect(name.count <= 64 && name.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" })
+    }
+
+    @Test func displayNamesAreAtMost64Runes() {
+        #expect(MattermostPosts.channelDisplayName(visitor: "Grace", topic: "Sales") == "Grace · Sales")
+        #expect(MattermostPosts.channelDisplayName(visitor: "  ", topic: nil) == "Visitor")
+        let long = MattermostPosts.channelDisplayName(visitor: String(repeating: "👩‍💻", count: 40), topic: "x")
+        #expect(long.unicodeScalars.count <= 64)
+        #expect(MattermostPosts.channelDisplayName(visitor: "a\nb\u{0}c", topic: nil) == "a bc")
+    }
+
+    @Test func theVisitorsWordsAreInertEverywhere() {
+        var conversation = Conversation(id: .init("c"), widgetKey: "w", visitorID: .init("v"), createdAt: 0, updatedAt: 0)
+        conversation.set("name", to: "@all")
+        conversation.set("topic", to: "[x](http://evil)")
+        let messages = [
+            Message(id: 1, conversationID: .init("c"), role: .bot, authorName: "Ada", text: "Hi", createdAt: 0),
+            Message(id: 2, conversationID: .init("c"), role: .visitor, text: "@channel look ![](http://x/y.png)", createdAt: 0),
+        ]
+        let transcript = MattermostPosts.transcript(conversation: conversation, visitor: "@here", messages: messages, botName: "Ada")
+        let announcement = MattermostPosts.announcement(visitor: "@here", email: "e@x.io", conversation: conversation,
+                                                        firstMessage: messages[1].text, link: "https://mm/t/channels/chat-c")
+        // Baton's own link is the only one allowed.
+        let ownLink = "[Join the conversation](https://mm/t/channels/chat-c)"
+        for post in [transcript, announcement.replacingOccurrences(of: ownLink, with: ""), MattermostPosts.visitorMessage("@all **hi**", visitor: "@here")] {
+            for mention in ["@all", "@channel", "@here"] { #expect(!post.contains(mention), "\(mention) in \(post)") }
+            #expect(!post.contains("](http"), "a link in \(post)")
+            #expect(!post.contains("http://"), "a link in \(post)")
+        }
+        #expect(announcement.hasSuffix("[Join the conversation](https://mm/t/channels/chat-c)"))
+    }
+}
+
+@Suite struct CredentialBoxTests {
+    @Test func sealedSecretsOpenOnlyWithTheKeyAndContext() throws {
+        let box = CredentialBox(key: SecretCipher.randomKey())
+        let sealed = try box.seal("hunter2", context: "demo")
+        #expect(!sealed.isEmpty && !String(decoding: sealed, as: UTF8.self).contains("hunter2"))
+        #expect(try box.open(sealed, context: "demo") == "hunter2")
+        #expect(throws: CredentialError.self) { try box.open(sealed, context: "other") }
+        #expect(throws: CredentialError.self) { try CredentialBox(key: SecretCipher.randomKey()).open(sealed, context: "demo") }
+        // Each seal uses a new nonce.
+        #expect(try box.seal("hunter2", context: "demo") != sealed)
+    }
+
+    @Test func theKeyFileIsCreatedPrivateAndReused() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("baton-key-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = try CredentialBox.load(environment: [:], keyFile: path)
+        let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+        let second = try CredentialBox.load(environment: [:], keyFile: path)
+        #expect(first.key == second.key)
+        // The environment wins over the file.
+        let fromEnvironment = try CredentialBox.load(environment: ["BATON_SECRET_KEY": "a passphrase"], keyFile: path)
+        #expect(fromEnvironment.key != first.key && fromEnvironment.key.count == 32)
+    }
+
+    @Test func aDamagedKeyFileIsReported() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("baton-key-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "not a key".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: CredentialError.self) { try CredentialBox.load(environment: [:], keyFile: path) }
+    }
+}

@@ -1,0 +1,156 @@
+import BatonCore
+import BatonMattermost
+import BatonTestSupport
+import Foundation
+import MattermostSandbox
+import Testing
+
+/// Every message arrives exactly once, in order, whatever fails in between.
+@Suite(.serialized) struct NothingLostTests {
+    /// Visitor messages in the room, in order, as Baton posted them.
+    func relayed(_ rig: HandoverRig, room: String) -> [String] {
+        rig.messages(in: room, by: "relay").compactMap { post in
+            post.hasPrefix("**Grace:** ") ? String(post.dropFirst("**Grace:** ".count)) : nil
+        }
+    }
+
+    /// Agent messages as the visitor received them, in order.
+    static func agentTexts(_ frames: [Frame]) -> [String] {
+        frames.filter { $0.type == "message" && $0.message["role"] as? String == "agent" }.compactMap(\.messageText)
+    }
+
+    @Test func theEventSocketDroppedMidChat() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                try rig.sandbox.post(as: "alice", in: room, "one")
+                var frames = try await client.until("one") { $0.messageText == "one" }
+                // The socket drops; agents keep writing while Baton reconnects and catches up.
+                rig.sandbox.dropWebSockets()
+                for text in ["two", "three", "four"] { try rig.sandbox.post(as: "alice", in: room, text) }
+                frames += try await client.until("four") { $0.messageText == "four" }
+                try rig.sandbox.post(as: "alice", in: room, "five")
+                frames += try await client.until("five") { $0.messageText == "five" }
+                #expect(Self.agentTexts(frames) == ["one", "two", "three", "four", "five"])
+                // And the visitor's side still flows.
+                _ = try await client.say("still there?", clientID: "after-drop")
+                try await eventually("the visitor message in the room") { relayed(rig, room: room).last == "still there?" }
+            }
+        }
+    }
+
+    @Test func mattermostDownForAWhile() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                await rig.sandbox.goDown()
+                // Baton acknowledges: the messages are safe in its outbox.
+                for i in 1...5 { _ = try await client.say("while down \(i)", clientID: "down-\(i)") }
+                try await Task.sleep(for: .seconds(1))
+                #expect(try await rig.baton.services.store.taskCount(widgetKey: "demo") == 5)
+                try await rig.sandbox.comeBack()
+                try await eventually("the messages in the room", seconds: 30) { relayed(rig, room: room).count == 5 }
+                #expect(relayed(rig, room: room) == (1...5).map { "while down \($0)" })
+                // The event stream is back too.
+                try rig.sandbox.post(as: "alice", in: room, "back")
+                try await client.message(containing: "back")
+            }
+        }
+    }
+
+    @Test func rateLimited() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                rig.sandbox.rateLimit(next: 4, resetSeconds: 1)
+                for i in 1...6 { _ = try await client.say("burst \(i)", clientID: "burst-\(i)") }
+                try await eventually("the messages in the room", seconds: 30) { relayed(rig, room: room).count == 6 }
+                #expect(relayed(rig, room: room) == (1...6).map { "burst \($0)" })
+            }
+            #expect(rig.sandbox.exchanges.contains { $0.status == 429 })
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
+    @Test func requestsFailingWithServerErrorsAreRetried() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            rig.sandbox.fail(next: 3, status: 500, pathPrefix: "/api/v4/channels")
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(conversation)
+                // Created once, announced once, whatever failed on the way.
+                #expect(rig.sandbox.channels(team: "support").filter { $0.name.hasPrefix("chat-") }.count == 1)
+                #expect(rig.messages(in: rig.indexChannel!.id).filter { $0.contains("chat-\(conversation)") }.count == 1)
+                #expect(rig.messages(in: room.id, by: "relay").count == 1)
+            }
+        }
+    }
+
+    @Test func theSessionExpires() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                rig.sandbox.expireSessions()
+                _ = try await client.say("after expiry", clientID: "exp-1")
+                try await eventually("the message after a new login") { relayed(rig, room: room).last == "after expiry" }
+                rig.sandbox.dropWebSockets()
+                try rig.sandbox.post(as: "alice", in: room, "reconnected with a new session")
+                try await client.message(containing: "reconnected with a new session")
+            }
+        }
+    }
+
+    @Test func batonRestartedMidChat() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            let token = Collected<String>()
+            let room = Collected<String>()
+            try await HandoverRig.run(database: folder.database, sandbox: sandbox) { rig in
+                try await rig.connect()
+                try await WidgetClient.connect(rig.baton.socketURL) { client in
+                    let welcome = try await client.hello()
+                    token.append(welcome.string("token")!)
+                    _ = try await client.say("Talk to a person", clientID: "r0", action: "handover")
+                    for (i, answer) in ["Grace", "grace@example.com", "Support"].enumerated() {
+                        try await client.until("a question") { $0.type == "message" && ($0.messageText ?? "").hasSuffix("?") }
+                        _ = try await client.say(answer, clientID: "r\(i + 1)")
+                    }
+                    try await client.message(containing: "handing you over")
+                    let conversation = (welcome["conversation"] as? [String: Any])?["id"] as? String ?? ""
+                    room.append(try await rig.waitForRoom(conversation).id)
+                    // Mattermost goes away; the visitor writes; Baton stops with tasks pending.
+                    await sandbox.goDown()
+                    for i in 1...3 { _ = try await client.say("before restart \(i)", clientID: "b\(i)") }
+                }
+            }
+            // While Baton is stopped, Mattermost comes back and an agent answers.
+            try await sandbox.comeBack()
+            try sandbox.post(as: "alice", in: room.last!, "answered while Baton was down")
+            // Baton starts again on the same database: it delivers both ways, once.
+            try await HandoverRig.run(database: folder.database, sandbox: sandbox) { rig in
+                try await eventually("the visitor messages in the room", seconds: 30) {
+                    relayedAll(rig, room: room.last!).filter { $0.hasPrefix("before restart") }.count == 3
+                }
+                #expect(relayedAll(rig, room: room.last!).filter { $0.hasPrefix("before restart") } == (1...3).map { "before restart \($0)" })
+                try await WidgetClient.connect(rig.baton.socketURL) { client in
+                    let welcome = try await client.hello(token: token.last!)
+                    var texts = welcome.messages.compactMap { $0["text"] as? String }
+                    if !texts.contains("answered while Baton was down") {
+                        texts.append(try await client.message(containing: "answered while Baton was down").messageText ?? "")
+                    }
+                    #expect(texts.filter { $0 == "answered while Baton was down" }.count == 1)
+                    #expect(texts.filter { $0 == "Alice Archer joined the chat." }.count == 1)
+                }
+            }
+        }
+    }
+
+    func relayedAll(_ rig: HandoverRig, room: String) -> [String] { relayed(rig, room: room) }
+}

@@ -1,0 +1,142 @@
+import BatonMattermost
+import BatonTestSupport
+import Foundation
+import Logging
+import MattermostSandbox
+import Testing
+
+/// Connecting: each mistake is caught by its step and named in words an admin can act on.
+@Suite struct SetupTests {
+    let logger = Logger(label: "test")
+
+    func withSandbox(_ body: @Sendable @escaping (MattermostSandbox) async throws -> Void) async throws {
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            try await body(sandbox)
+        }
+    }
+
+    @Test func wrongPasswordUnknownUserAndBadTokenAreRefused() async throws {
+        try await withSandbox { sandbox in
+            await #expect(throws: MattermostError.badCredentials(username: "relay")) {
+                try await MattermostSetup.signIn(url: sandbox.url, credentials: .password(username: "relay", password: "wrong"), logger: logger)
+            }
+            await #expect(throws: MattermostError.badCredentials(username: "nobody")) {
+                try await MattermostSetup.signIn(url: sandbox.url, credentials: .password(username: "nobody", password: "x"), logger: logger)
+            }
+            await #expect(throws: MattermostError.badCredentials(username: nil)) {
+                try await MattermostSetup.signIn(url: sandbox.url, credentials: .token("not-a-token"), logger: logger)
+            }
+        }
+    }
+
+    @Test func aUserWithoutAdminRightsIsRefused() async throws {
+        try await withSandbox { sandbox in
+            do {
+                _ = try await MattermostSetup.signIn(url: sandbox.url, credentials: .password(username: "alice", password: "agent-password"), logger: logger)
+                Issue.record("a non-admin relay user was accepted")
+            } catch let error as MattermostError {
+                #expect(error == .notAdmin(username: "alice"))
+                #expect(error.description.contains("not a system administrator"))
+            }
+        }
+    }
+
+    @Test func aTokenWorksInsteadOfAPassword() async throws {
+        try await withSandbox { sandbox in
+            let token = sandbox.personalAccessToken(for: "relay")
+            let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: .token(token), logger: logger)
+            #expect(setup.relayUser.username == "relay")
+            #expect(try await setup.teams().map(\.name) == ["support"])
+        }
+    }
+
+    @Test func anUnreachableHostIsReported() async throws {
+        // A loopback port nobody listens on.
+        do {
+            _ = try await MattermostSetup.signIn(url: "http://127.0.0.1:9", credentials: HandoverRig.relayCredentials, logger: logger)
+            Issue.record("connected to nothing")
+        } catch let error as MattermostError {
+            guard case .unreachable = error else { Issue.record("not unreachable: \(error)"); return }
+            #expect(error.description.hasPrefix("Cannot reach Mattermost at http://127.0.0.1:9"))
+        }
+        await #expect(throws: MattermostError.self) {
+            try await MattermostSetup.signIn(url: "ftp://example.com", credentials: HandoverRig.relayCredentials, logger: logger)
+        }
+    }
+
+    @Test func somethingThatIsNotMattermostIsReported() async throws {
+        try await LiveBaton.run { baton in
+            // Baton itself answers HTTP, but not like Mattermost.
+            do {
+                _ = try await MattermostSetup.signIn(url: baton.http, credentials: HandoverRig.relayCredentials, logger: logger)
+                Issue.record("took Baton for Mattermost")
+            } catch let error as MattermostError {
+                guard case .notMattermost = error else { Issue.record("not notMattermost: \(error)"); return }
+            }
+        }
+    }
+
+    @Test func teamsAgentsAndChannelsAreChecked() async throws {
+        try await withSandbox { sandbox in
+            let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger)
+            await #expect(throws: MattermostError.teamNotFound("sales")) { try await setup.team(named: "sales") }
+            let team = try await setup.team(named: "Support")
+            await #expect(throws: MattermostError.usersNotFound(["nobody", "ghost"])) {
+                try await setup.agents(["alice", "@nobody", "ghost"], team: team)
+            }
+            let agents = try await setup.agents(["@Alice", "bob", "alice"], team: team)
+            #expect(agents.map(\.username) == ["relay", "alice", "bob"])
+            await #expect(throws: MattermostError.channelNotFound("no-such-channel")) {
+                try await setup.indexChannel(.existing("no-such-channel"), team: team, agents: agents)
+            }
+            let created = try await setup.indexChannel(.create("Live Chats!"), team: team, agents: agents)
+            #expect(created.name == "live-chats")
+            #expect(Set(sandbox.members(of: created.id)).isSuperset(of: agents.map(\.id)))
+            // Creating again finds the same channel; choosing it by name works too.
+            #expect(try await setup.indexChannel(.create("Live chats"), team: team, agents: agents).id == created.id)
+            #expect(try await setup.indexChannel(.existing("town-square"), team: team, agents: agents).name == "town-square")
+        }
+    }
+
+    @Test func credentialsAreStoredEncryptedAndNeverInSettings() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let stored = try #require(try await rig.baton.services.store.integration(widgetKey: "demo", kind: "mattermost"))
+            #expect(!stored.settings.contains("relay-password"))
+            #expect(!String(decoding: stored.secret, as: UTF8.self).contains("relay-password"))
+            let (settings, credentials) = try #require(try await rig.baton.services.connections.load(widgetKey: "demo"))
+            #expect(credentials == HandoverRig.relayCredentials)
+            #expect(settings.agents.map(\.name) == ["relay", "alice", "bob", "carol"])
+        }
+    }
+
+    @Test func changingAConnectionTakesEffectWithoutARestart() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect(agents: ["alice"])
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let first = try await rig.waitForRoom(try await talkUntilHandover(client))
+                #expect(rig.sandbox.members(of: first.id).count == 2)
+            }
+            // Reconnected with Bob as well: the next room has him, no restart.
+            try await rig.connect(agents: ["alice", "bob"])
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let second = try await rig.waitForRoom(try await talkUntilHandover(client))
+                #expect(rig.sandbox.members(of: second.id).count == 3)
+            }
+            // Disconnected: a handover waits in Baton.
+            try await rig.baton.services.connections.delete(widgetKey: "demo")
+            rig.baton.services.mattermost.reload()
+            try await eventually("the desk to notice") { !(await rig.baton.services.mattermost.isConnected(widgetKey: "demo")) }
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                _ = try await client.hello()
+                _ = try await client.say("talk to a person", clientID: "x1")
+                for (i, answer) in ["Zed", "zed@example.com", "Support"].enumerated() {
+                    try await client.until("a question") { $0.type == "message" && ($0.messageText ?? "").hasSuffix("?") }
+                    _ = try await client.say(answer, clientID: "answer-\(i)")
+                }
+                try await client.message(containing: "Nobody is available right now")
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import AsyncHTTPClient
+import Foundation
+import MattermostSandbox
+import Testing
+
+@Suite struct FaultTests {
+    @Test func injectedFailuresAnswerWithTheStatusAndAJSONError() async throws {
+        try await Seeded.run { s in
+            let alice = s.api(as: s.alice)
+            s.sandbox.fail(next: 2, status: 503, pathPrefix: "/api/v4/posts")
+            #expect(try await alice.get("/api/v4/users/me").status == 200, "other paths are untouched")
+            let failed = try await alice.post("/api/v4/posts", ["channel_id": s.townSquare, "message": "x"])
+            #expect(failed.status == 503)
+            #expect(failed.int("status_code") == 503)
+            #expect(failed.errorID != nil)
+            #expect(try await alice.post("/api/v4/posts", ["channel_id": s.townSquare, "message": "x"]).status == 503)
+            #expect(try await alice.post("/api/v4/posts", ["channel_id": s.townSquare, "message": "x"]).status == 201)
+            s.sandbox.fail(next: 1, status: 500)
+            #expect(try await alice.get("/api/v4/users/me").status == 500)
+            #expect(try await alice.get("/api/v4/users/me").status == 200)
+        }
+    }
+
+    @Test func rateLimitsAnswer429InPlainTextWithHeaders() async throws {
+        try await Seeded.run { s in
+            let alice = s.api(as: s.alice)
+            s.sandbox.rateLimit(next: 1, resetSeconds: 7)
+            let limited = try await alice.get("/api/v4/users/me")
+            #expect(limited.status == 429)
+            #expect(limited.text.trimmingCharacters(in: .whitespacesAndNewlines) == "limit exceeded")
+            #expect(limited.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true)
+            #expect(limited.headers.first(name: "X-Ratelimit-Reset") == "7")
+            #expect(limited.headers.first(name: "X-Ratelimit-Remaining") == "0")
+            #expect(limited.headers.first(name: "X-Ratelimit-Limit") != nil)
+            #expect(try await alice.get("/api/v4/users/me").status == 200)
+        }
+    }
+
+    @Test func aDelayHoldsEveryAnswer() async throws {
+        try await Seeded.run { s in
+            s.sandbox.delay(.seconds(20))
+            let url = s.sandbox.url + "/api/v4/system/ping"
+            await #expect(throws: (any Error).self) {
+                _ = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .milliseconds(300))
+            }
+            s.sandbox.delay(nil)
+            let ping = try await s.api().get("/api/v4/system/ping")
+            #expect(ping.status == 200)
+        }
+    }
+
+    @Test func goingDownRefusesConnectionsAndComingBackKeepsEverything() async throws {
+        try await Seeded.run { s in
+            let token = s.sandbox.sessionToken(for: "alice")
+            let port = s.sandbox.port
+            let posted = try s.sandbox.post(as: "alice", in: s.townSquare, "before the outage")
+            let closeFrame = Collected<Bool>()
+            try await EventSocket.connect(s.sandbox.webSocketURL) { socket in
+                _ = try await socket.authenticate(token)
+                await s.sandbox.goDown()
+                #expect(try await socket.next() == nil)
+                closeFrame.append(true)
+            }
+            #expect(closeFrame.all == [true])
+            // AsyncHTTPClient retries refused connections until the deadline: keep it short.
+            await #expect(throws: (any Error).self) { _ = try await s.api(token).get("/api/v4/users/me", timeout: .seconds(1)) }
+            try await s.sandbox.comeBack()
+            #expect(s.sandbox.port == port)
+            let me = try await s.api(token).get("/api/v4/users/me")
+            #expect(me.status == 200)
+            let fetched = try await s.api(token).get("/api/v4/posts/\(posted.id)")
+            #expect(fetched.string("message") == "before the outage")
+            try await EventSocket.connect(s.sandbox.webSocketURL) { socket in
+                _ = try await socket.authenticate(token)
+            }
+        }
+    }
+
+    @Test func droppedSocketsCloseWithoutAHandshake() async throws {
+        try await Seeded.run { s in
+            let close = try await EventSocket.connect(s.sandbox.webSocketURL) { socket in
+                _ = try await socket.authenticate(s.sandbox.sessionToken(for: "alice"))
+                #expect(s.sandbox.webSocketUsers == [s.alice.id])
+                s.sandbox.dropWebSockets()
+                #expect(try await socket.next() == nil)
+            }
+            #expect(close == nil)
+        }
+    }
+
+    @Test func silencedSocketsStayOpenButDeliverNothing() async throws {
+        try await Seeded.run { s in
+            try await EventSocket.connect(s.sandbox.webSocketURL) { socket in
+                _ = try await socket.authenticate(s.sandbox.sessionToken(for: "alice"))
+                s.sandbox.silenceWebSockets(true)
+                try s.sandbox.post(as: "bob", in: s.townSquare, "unheard")
+                s.sandbox.silenceWebSockets(false)
+                try s.sandbox.post(as: "bob", in: s.townSquare, "heard")
+                let next = try await socket.next(event: "posted")
+                #expect(try decodePost(next.data["post"])["message"] as? String == "heard")
+                #expect(next.seq == 1, "silenced events were never numbered")
+            }
+        }
+    }
+
+    @Test func expiredSessionsLeaveTheirSocketsQuiet() async throws {
+        try await Seeded.run { s in
+            try await EventSocket.connect(s.sandbox.webSocketURL) { relay in
+                _ = try await relay.authenticate(s.sandbox.personalAccessToken(for: "relay"))
+                try await EventSocket.connect(s.sandbox.webSocketURL) { alice in
+                    _ = try await alice.authenticate(s.sandbox.sessionToken(for: "alice"))
+                    s.sandbox.expireSessions()
+                    try s.sandbox.post(as: "bob", in: s.townSquare, "after expiry")
+                    #expect(try decodePost(try await relay.next(event: "posted").data["post"])["message"] as? String == "after expiry")
+                    #expect(try await alice.receivesNothing(within: 0.5))
+                }
+            }
+        }
+    }
+}
