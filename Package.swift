@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(name: "BatonCore"),
@@ -56,7 +57,10 @@ let package = Package(
         .target(name: "MattermostSandbox", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "mattermost-sandbox", dependencies: [
@@ -84,6 +88,8 @@ let package = Package(
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore"]),
         .testTarget(name: "BatonMattermostTests", dependencies: [
             "BatonMattermost", "BatonCore", "BatonServer", "BatonStore", "BatonTestSupport", "MattermostSandbox", "OpenAPIContract",
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
         ]),
         .testTarget(name: "MattermostSandboxTests", dependencies: [
             "MattermostSandbox", "OpenAPIContract",

@@ -10,8 +10,7 @@ extension MattermostClient {
     public func signIn() async throws -> MMUser {
         switch credentials {
         case .password:
-            let expired = try? await token()
-            if let user = try await logIn(replacing: expired) { return user }
+            if let user = try await logIn(replacing: currentToken) { return user }
             return try await me()
         case .token:
             return try await me()

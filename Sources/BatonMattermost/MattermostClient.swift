@@ -36,8 +36,15 @@ public final class MattermostClient: Sendable {
     /// Whether the server takes `user_ids` when adding channel members (newer servers).
     let userIDsSupported = Mutex(true)
 
+    /// One HTTP client for every Mattermost connection of the process: connection pools
+    /// per server, and short connect timeouts so an unreachable server is reported fast.
+    public static let sharedHTTP = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(20)), decompression: .enabled(limit: .ratio(20)))
+    )
+
     public init(url: String, credentials: MattermostCredentials, logger: Logger,
-                http: HTTPClient = .shared, timeout: TimeAmount = .seconds(15)) throws(MattermostError) {
+                http: HTTPClient = MattermostClient.sharedHTTP, timeout: TimeAmount = .seconds(20)) throws(MattermostError) {
         baseURL = try Self.normalise(url)
         self.credentials = credentials
         self.logger = logger
@@ -62,6 +69,9 @@ public final class MattermostClient: Sendable {
     var webSocketURL: String {
         (baseURL.hasPrefix("https://") ? "wss://" + baseURL.dropFirst(8) : "ws://" + baseURL.dropFirst(7)) + "/api/v4/websocket"
     }
+
+    /// The session token in use now, if any (without logging in).
+    var currentToken: String? { session.withLock { $0 } }
 
     /// The current session token, logging in first if there is none.
     func token() async throws -> String {

@@ -13,6 +13,7 @@ public final class MattermostDesk: AgentDesk, Service {
     public let connections: MattermostConnections
     let logger: Logger
     let pollInterval: Duration
+    let sessionCheckInterval: Duration
     private let chat = Mutex<ChatService?>(nil)
     private let reloadSignal = WakeSignal()
 
@@ -24,7 +25,9 @@ public final class MattermostDesk: AgentDesk, Service {
 
     private let state = Mutex(State())
 
-    public init(store: any AgentStore & ChatStore, box: CredentialBox, logger: Logger, pollInterval: Duration = .seconds(2)) {
+    public init(store: any AgentStore & ChatStore, box: CredentialBox, logger: Logger, pollInterval: Duration = .seconds(2),
+                sessionCheckInterval: Duration = .seconds(60)) {
+        self.sessionCheckInterval = sessionCheckInterval
         self.store = store
         connections = MattermostConnections(store: store, box: box)
         self.logger = logger
@@ -112,7 +115,8 @@ public final class MattermostDesk: AgentDesk, Service {
             do {
                 let (settings, credentials) = try connections.decode(integration)
                 let key = integration.widgetKey
-                let link = try MattermostLink(widgetKey: key, settings: settings, credentials: credentials, store: store, chat: chat, logger: logger)
+                let link = try MattermostLink(widgetKey: key, settings: settings, credentials: credentials, store: store, chat: chat, logger: logger,
+                                              sessionCheckInterval: sessionCheckInterval)
                 state.withLock { $0.links[key] = (link, integration.updatedAt) }
                 group.addTask { await link.run() }
                 logger.info("Mattermost connection started", metadata: ["bot": "\(key)", "url": "\(settings.url)"])

@@ -36,9 +36,14 @@ public struct MattermostEvent: Sendable {
 /// Sends actions on an open event socket (`user_typing`), numbering them with `seq`.
 public final class MattermostEventSender: Sendable {
     let outbound: WebSocketOutboundWriter
+    /// The session token the socket authenticated with.
+    let token: String
     private let seq = Mutex<Int64>(0)
 
-    init(outbound: WebSocketOutboundWriter) { self.outbound = outbound }
+    init(outbound: WebSocketOutboundWriter, token: String) {
+        self.outbound = outbound
+        self.token = token
+    }
 
     func send(action: String, data: [String: JSONValue]) async throws {
         let number = seq.withLock { $0 += 1; return $0 }
@@ -66,7 +71,7 @@ enum MattermostEventSocket {
                 configuration: .init(maxFrameSize: 1 << 24, autoPing: .enabled(timePeriod: .seconds(30))),
                 logger: logger
             ) { inbound, outbound, _ in
-                let sender = MattermostEventSender(outbound: outbound)
+                let sender = MattermostEventSender(outbound: outbound, token: token)
                 try await sender.send(action: "authentication_challenge", data: ["token": .string(token)])
                 var authenticated = false
                 for try await message in inbound.messages(maxSize: 1 << 24) {

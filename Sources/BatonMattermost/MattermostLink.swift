@@ -41,8 +41,12 @@ final class MattermostLink: Sendable {
 
     private let statusChanged = WakeSignal()
 
+    /// How often the session behind the event stream is checked.
+    let sessionCheckInterval: Duration
+
     init(widgetKey: String, settings: MattermostSettings, credentials: MattermostCredentials, store: any AgentStore & ChatStore,
-         chat: ChatService, logger: Logger) throws {
+         chat: ChatService, logger: Logger, sessionCheckInterval: Duration = .seconds(60)) throws {
+        self.sessionCheckInterval = sessionCheckInterval
         self.widgetKey = widgetKey
         self.settings = settings
         var logger = logger
@@ -123,19 +127,24 @@ final class MattermostLink: Sendable {
 
     // MARK: Session check
 
-    /// A socket can stay open while the session behind it is gone (token revoked, user
-    /// disabled): check the session every minute, and reconnect the socket when it failed.
+    /// A socket can stay open while the session behind it is gone (token revoked, session
+    /// expired, user disabled): it then delivers nothing. Check the session regularly;
+    /// when it failed, or had to be renewed, reconnect the socket (which catches up).
     private func sessionCheckLoop() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(60))
+            try? await Task.sleep(for: sessionCheckInterval)
             if Task.isCancelled { return }
+            let socket = sender.withLock { $0 }
             do {
                 _ = try await client.me()
-                if status.withLock({ $0.lastError }) == MattermostError.sessionExpired.description { update { $0.lastError = nil } }
+                if let socket, socket.token != client.currentToken {
+                    logger.info("The Mattermost session was renewed; reconnecting the event stream")
+                    try? await socket.outbound.close(.normalClosure, reason: "new session")
+                }
             } catch {
                 logger.warning("Mattermost session check failed; reconnecting", metadata: ["error": "\(error)"])
                 update { $0.lastError = "\(error)" }
-                if let sender = sender.withLock({ $0 }) { try? await sender.outbound.close(.normalClosure, reason: "session check") }
+                if let socket { try? await socket.outbound.close(.normalClosure, reason: "session check") }
             }
         }
     }

@@ -29,7 +29,8 @@ public func buildApplication(
     let bots = BotLibrary(store: store)
     if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
     let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
-    let desk = MattermostDesk(store: store, box: box, logger: logger, pollInterval: config.integrationPollInterval)
+    let desk = MattermostDesk(store: store, box: box, logger: logger, pollInterval: config.integrationPollInterval,
+                              sessionCheckInterval: config.sessionCheckInterval)
     try await desk.loadConfigured()
     let chat = ChatService(store: store, bots: bots, agents: desk, policy: config.chat, hashToken: TokenHash.sha256)
     desk.attach(chat)

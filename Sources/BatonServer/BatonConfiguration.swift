@@ -21,6 +21,8 @@ public struct BatonConfiguration: Sendable {
     public var secretKeyFile: String?
     /// How often the database is checked for connections changed by another process.
     public var integrationPollInterval: Duration = .seconds(2)
+    /// How often the Mattermost session behind each event stream is checked.
+    public var sessionCheckInterval: Duration = .seconds(60)
 
     /// The key file actually used.
     public var resolvedSecretKeyFile: String {

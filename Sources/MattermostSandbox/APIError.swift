@@ -72,8 +72,8 @@ extension MattermostSandbox.APIError {
     }
 
     static func messageTooLong(_ length: Int, max: Int) -> Self {
-        Self("model.post.is_valid.message_length.app_error",
-             "Post Message property is longer than the maximum permitted length.", status: 400,
+        Self("model.post.is_valid.msg.app_error",
+             "Invalid message.", status: 400,
              detailed: "Length=\(length) MaxLength=\(max)")
     }
 

@@ -86,7 +86,8 @@ struct GoJSONWriter {
         case .int(let number): self.number(number)
         case .double(let number):
             separate()
-            let text = number.isFinite ? (number == number.rounded() && abs(number) < 1e21 ? String(Int64(exactly: number) ?? 0) : String(number)) : "null"
+            let integral = number.isFinite && number == number.rounded() && abs(number) < 1e15
+            let text = !number.isFinite ? "null" : integral ? String(Int64(number)) : String(number)
             bytes.append(contentsOf: text.utf8)
             needsComma = true
         case .string(let text): string(text)

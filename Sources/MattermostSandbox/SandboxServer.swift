@@ -66,6 +66,7 @@ final class SandboxServer: Sendable {
                         reply.resume(returning: port)
                         continue
                     }
+                    let attempted = boundPort.withLock { $0 } ?? core.configuration.port
                     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
                     let (finished, finishedSink) = AsyncStream.makeStream(of: Void.self)
                     let group = ServiceGroup(services: [makeApplication(reportingPortTo: portSink)],
@@ -81,8 +82,9 @@ final class SandboxServer: Sendable {
                         running = Running(group: group, finished: finished)
                         reply.resume(returning: port)
                     } else {
+                        await group.triggerGracefulShutdown()
                         for await _ in finished {}
-                        reply.resume(throwing: CannotListen(description: "the sandbox could not listen on \(core.configuration.host):\(port)"))
+                        reply.resume(throwing: CannotListen(description: "the sandbox could not listen on \(core.configuration.host):\(attempted)"))
                     }
                 case .stop(let reply):
                     if let current = running {

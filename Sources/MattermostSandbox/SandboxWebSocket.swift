@@ -94,7 +94,12 @@ struct SandboxWebSocket {
             guard let token = request.data?["token"]?.stringValue else { return false }
             return authenticate(connectionID, token: token, seq: seq)
         }
-        let userID = core.world.withLock { $0.sockets[connectionID]?.userID }
+        // `IsAuthenticated` re-checks the session: once it has expired the connection is
+        // unauthenticated again (and may answer a new challenge).
+        let userID = core.world.withLock { world -> String? in
+            guard let socket = world.sockets[connectionID], let token = socket.token, world.session(for: token) != nil else { return nil }
+            return socket.userID
+        }
         guard let userID else {
             reply(connectionID, failure(seq, "api.web_socket_router.not_authenticated.app_error",
                                         "Connection is not authenticated. Please log in and try again.", 401))
@@ -120,13 +125,14 @@ struct SandboxWebSocket {
     }
 
     /// Accepts a live token: the connection joins the hub, `hello` is queued, then the OK
-    /// reply (or the other way round, as configured). A second challenge is ignored.
+    /// reply (or the other way round, as configured). A challenge on a connection whose
+    /// session is still live is ignored.
     private func authenticate(_ connectionID: String, token: String, seq: Int64?) -> Bool {
         let hello = core.configuration.helloBeforeAuthenticationReply
         let version = core.configuration.serverVersion
         return core.world.withLock { world in
             guard var socket = world.sockets[connectionID] else { return false }
-            if socket.userID != nil { return true }
+            if let current = socket.token, world.session(for: current) != nil { return true }
             guard let session = world.session(for: token) else { return false }
             socket.userID = session.userID
             socket.token = token

@@ -2,6 +2,8 @@ import BatonCore
 import BatonMattermost
 import BatonTestSupport
 import Foundation
+import HummingbirdWSClient
+import Logging
 import MattermostSandbox
 import Testing
 
@@ -128,6 +130,58 @@ import Testing
                 #expect(stars().count == 3)
                 #expect(stars().allSatisfy { $0.unicodeScalars.count <= 4000 })
                 #expect(stars().joined().filter { $0 == "*" }.count == 4004)
+            }
+        }
+    }
+}
+
+/// What agents see of the visitor, live.
+@Suite struct AgentViewTests {
+    @Test func theVisitorTypingShowsAsTheRelayUserTypingInTheRoom() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                let relayID = rig.sandbox.user(named: "relay")!.id
+                let token = rig.sandbox.sessionToken(for: "alice")
+                let widget = client.outbound
+                // Alice's Mattermost app: an event socket of her own.
+                try await WebSocketClient.connect(url: rig.sandbox.webSocketURL, logger: Logger(label: "alice")) { inbound, outbound, _ in
+                    try await outbound.write(.text(#"{"seq":1,"action":"authentication_challenge","data":{"token":"\#(token)"}}"#))
+                    var typed = false
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message else { continue }
+                        if text.contains("\"seq_reply\":1") {
+                            try await widget.write(.text(#"{"type":"typing","active":true}"#))
+                            continue
+                        }
+                        // Events are JSON in the server's own spacing: read them as JSON.
+                        let event = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+                        let data = event["data"] as? [String: Any], broadcast = event["broadcast"] as? [String: Any]
+                        if event["event"] as? String == "typing", data?["user_id"] as? String == relayID,
+                           broadcast?["channel_id"] as? String == room {
+                            typed = true
+                            break
+                        }
+                    }
+                    #expect(typed)
+                }
+            }
+        }
+    }
+
+    @Test func batonsOwnPostsNeverComeBackToTheVisitor() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                _ = try await client.say("a message for the room", clientID: "own-1")
+                try await eventually("the relayed message") { rig.messages(in: room, by: "relay").count == 2 }
+                try rig.sandbox.post(as: "alice", in: room, "marker")
+                let frames = try await client.until("the marker") { $0.messageText == "marker" }
+                // Between: only Alice's join notice, never the transcript or the relayed message.
+                let texts = frames.filter { $0.type == "message" }.compactMap(\.messageText)
+                #expect(texts == ["Alice Archer joined the chat.", "marker"])
             }
         }
     }

@@ -154,3 +154,20 @@ import Testing
 
     func relayedAll(_ rig: HandoverRig, room: String) -> [String] { relayed(rig, room: room) }
 }
+
+/// A socket that stays open but says nothing after its session ended.
+@Suite struct QuietSocketTests {
+    @Test func aQuietSocketWhoseSessionExpiredIsReplaced() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                // The session ends and its socket goes quiet instead of closing.
+                rig.sandbox.expireSessions()
+                try rig.sandbox.post(as: "alice", in: room, "are you still there?")
+                // The session check logs in again, replaces the socket, and catches up.
+                try await client.message(containing: "are you still there?")
+            }
+        }
+    }
+}

@@ -65,6 +65,19 @@ import Testing
         }
     }
 
+    @Test func aTLSFailureIsReported() async throws {
+        // An HTTPS server whose certificate nobody signed: the handshake fails.
+        try await SelfSignedServer.run { url in
+            do {
+                _ = try await MattermostSetup.signIn(url: url, credentials: HandoverRig.relayCredentials, logger: logger)
+                Issue.record("trusted a self-signed certificate")
+            } catch let error as MattermostError {
+                guard case .tls = error else { Issue.record("not a TLS error: \(error)"); return }
+                #expect(error.description.contains("secure connection"))
+            }
+        }
+    }
+
     @Test func somethingThatIsNotMattermostIsReported() async throws {
         try await LiveBaton.run { baton in
             // Baton itself answers HTTP, but not like Mattermost.

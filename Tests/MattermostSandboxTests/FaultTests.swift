@@ -112,6 +112,11 @@ import Testing
                     s.sandbox.expireSessions()
                     try s.sandbox.post(as: "bob", in: s.townSquare, "after expiry")
                     #expect(try decodePost(try await relay.next(event: "posted").data["post"])["message"] as? String == "after expiry")
+                    // Asked directly, the socket says it is no longer authenticated.
+                    try await alice.send(action: "ping", data: [:])
+                    let failure = try #require(try await alice.next())
+                    #expect((failure.json["error"] as? [String: Any])?["id"] as? String == "api.web_socket_router.not_authenticated.app_error")
+                    try s.sandbox.post(as: "bob", in: s.townSquare, "still unheard")
                     #expect(try await alice.receivesNothing(within: 0.5))
                 }
             }

@@ -33,7 +33,7 @@ import Testing
             #expect(try await alice.post("/api/v4/posts", ["channel_id": s.townSquare, "message": longest]).status == 201)
             let tooLong = try await alice.post("/api/v4/posts", ["channel_id": s.townSquare, "message": longest + "a"])
             #expect(tooLong.status == 400)
-            #expect(tooLong.errorID == "model.post.is_valid.message_length.app_error")
+            #expect(tooLong.errorID == "model.post.is_valid.msg.app_error")
         }
         try await Seeded.run(configure: { $0.maxPostRunes = 4000 }) { s in
             let tooLong = try await s.api(as: s.alice).post("/api/v4/posts", ["channel_id": s.townSquare, "message": String(repeating: "x", count: 4001)])

@@ -1,0 +1,70 @@
+import BatonTestSupport
+import Foundation
+import MattermostSandbox
+import Testing
+
+/// `baton mattermost …` as a script runs it, against the database of a running server.
+@Suite struct CommandLineTests {
+    @Test func connectStatusAndDisconnectAgainstARunningServer() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            let server = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
+            defer { server.signal(SIGTERM) }
+            let port = try await server.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+            var environment = ProcessInfo.processInfo.environment
+            environment["MM_PASSWORD"] = "relay-password"
+
+            // A wrong password is reported in words, and nothing is saved.
+            environment["MM_WRONG"] = "nope"
+            let refused = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", sandbox.url, "--username", "relay",
+                                            "--password-env", "MM_WRONG", "--team", "support", "--agents", "alice",
+                                            "--create-index-channel", "Live chats", "--database", folder.database], environment: environment)
+            #expect(try await refused.exit() != 0)
+            #expect(refused.log.contains("Mattermost refused the username \"relay\" or its password"))
+            #expect(!refused.log.contains("nope"))
+
+            let connect = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", sandbox.url, "--username", "relay",
+                                            "--password-env", "MM_PASSWORD", "--team", "support", "--agents", "alice,bob",
+                                            "--create-index-channel", "Live chats", "--database", folder.database], environment: environment)
+            #expect(try await connect.exit() == 0, "\(connect.log)")
+            #expect(connect.log.contains("Connected bot \"demo\" to \(sandbox.url) as relay."))
+            #expect(!connect.log.contains("relay-password"))
+
+            // The running server picks the connection up by itself.
+            try await eventually("the server to connect", seconds: 20) {
+                let status = try BatonProcess(["mattermost", "status", "--bot", "demo", "--database", folder.database])
+                _ = try await status.exit()
+                return status.log.contains("State: connected")
+            }
+            try await WidgetClient.connect("ws://127.0.0.1:\(port)/widget/v1/socket") { client in
+                let conversation = try await talkUntilHandover(client)
+                try await eventually("the room") { sandbox.channel(team: "support", name: "chat-\(conversation)") != nil }
+            }
+            let status = try BatonProcess(["mattermost", "status", "--bot", "demo", "--database", folder.database])
+            #expect(try await status.exit() == 0)
+            #expect(status.log.contains("Agents: relay, alice, bob"))
+            #expect(status.log.contains("Index channel: ~live-chats"))
+            #expect(!status.log.contains("relay-password"))
+
+            let disconnect = try BatonProcess(["mattermost", "disconnect", "--bot", "demo", "--database", folder.database])
+            #expect(try await disconnect.exit() == 0)
+            #expect(disconnect.log.contains("Disconnected bot \"demo\""))
+            let after = try BatonProcess(["mattermost", "status", "--bot", "demo", "--database", folder.database])
+            _ = try await after.exit()
+            #expect(after.log.contains("is not connected to Mattermost"))
+        }
+    }
+
+    @Test func badArgumentsAreExplained() async throws {
+        let noSecret = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:9", "--username", "x",
+                                         "--team", "t", "--index-channel", "c"])
+        #expect(try await noSecret.exit() != 0)
+        #expect(noSecret.log.contains("Give exactly one of --password-file, --password-env or --token-env."))
+        let bothChannels = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:9", "--token-env", "HOME",
+                                             "--team", "t", "--index-channel", "c", "--create-index-channel", "d"])
+        #expect(try await bothChannels.exit() != 0)
+        #expect(bothChannels.log.contains("Give exactly one of --index-channel or --create-index-channel."))
+    }
+}

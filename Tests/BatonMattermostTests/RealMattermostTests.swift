@@ -1,0 +1,111 @@
+@testable import BatonMattermost
+import BatonTestSupport
+import Foundation
+import Logging
+import MattermostSandbox
+import Testing
+
+/// A Mattermost server the scenarios can use: an admin account and a team.
+struct MattermostServerAccess: Sendable {
+    var url: String
+    var username: String
+    var password: String
+    var team: String
+
+    /// From MATTERMOST_URL, MATTERMOST_USERNAME, MATTERMOST_PASSWORD and MATTERMOST_TEAM.
+    static var fromEnvironment: MattermostServerAccess? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let url = environment["MATTERMOST_URL"], let username = environment["MATTERMOST_USERNAME"],
+              let password = environment["MATTERMOST_PASSWORD"], let team = environment["MATTERMOST_TEAM"],
+              ![url, username, password, team].contains(where: \.isEmpty) else { return nil }
+        return MattermostServerAccess(url: url, username: username, password: password, team: team)
+    }
+}
+
+/// The end-to-end handover driven only through Mattermost's REST API, so it runs against
+/// any Mattermost: an agent account is created for the run, and acts like a person in the
+/// Mattermost app would.
+enum RealServerScenario {
+    static func run(_ access: MattermostServerAccess) async throws {
+        let logger = Logger(label: "real-mattermost")
+        let admin = try MattermostClient(url: access.url, credentials: .password(username: access.username, password: access.password), logger: logger)
+        _ = try await admin.signIn()
+        let team = try await admin.team(named: access.team)
+        let suffix = RandomIDs.short()
+        let agentName = "baton-agent-\(suffix)", agentPassword = "Agent-\(suffix)-Pw!1"
+        struct NewUser: Encodable { var username, email, password, first_name, last_name: String }
+        let agent = try await admin.request(.POST, "/api/v4/users",
+                                            body: NewUser(username: agentName, email: "\(agentName)@example.com", password: agentPassword,
+                                                          first_name: "Test", last_name: "Agent \(suffix)"), as: MMUser.self)
+        let agentClient = try MattermostClient(url: access.url, credentials: .password(username: agentName, password: agentPassword), logger: logger)
+
+        try await LiveBaton.run(configure: { $0.integrationPollInterval = .milliseconds(200); $0.socket.burst = 1000 }) { baton in
+            // Connect through the same steps as the wizard.
+            let credentials = MattermostCredentials.password(username: access.username, password: access.password)
+            let setup = try await MattermostSetup.signIn(url: access.url, credentials: credentials, logger: logger)
+            let agents = try await setup.agents([agentName], team: team)
+            let index = try await setup.indexChannel(.create("baton-tests-\(suffix)"), team: team, agents: agents)
+            try await baton.services.connections.save(setup.settings(team: team, agents: agents, indexChannel: index),
+                                                      credentials: credentials, widgetKey: "demo")
+            baton.services.mattermost.reload()
+            try await eventually("Baton connects", seconds: 30) { baton.services.mattermost.status(widgetKey: "demo")?.state == .connected }
+
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client, name: "Tess \(suffix)", email: "tess@example.com", topic: "Support")
+                // The room, with the agent in it, the transcript, and the announcement.
+                try await eventually("the room", seconds: 30) {
+                    try await admin.channel(teamID: team.id, name: "chat-\(conversation)") != nil
+                }
+                let channel = try #require(try await admin.channel(teamID: team.id, name: "chat-\(conversation)"))
+                try await eventually("the agent in the room", seconds: 30) {
+                    try await admin.channelMemberIDs(channelID: channel.id).contains(agent.id)
+                }
+                try await eventually("the announcement", seconds: 30) {
+                    try await admin.posts(channelID: index.id, since: 1).contains { $0.message.contains("/channels/chat-\(conversation)") }
+                }
+                // The agent replies from Mattermost.
+                _ = try await agentClient.signIn()
+                _ = try await agentClient.createPost(channelID: channel.id, message: "Hello from a real Mattermost")
+                let reply = try await client.message(containing: "Hello from a real Mattermost")
+                #expect(reply.message["name"] as? String == "Test Agent \(suffix)")
+                // The visitor's @all mentions nobody.
+                _ = try await client.say("@all thanks", clientID: "real-1")
+                try await eventually("the visitor's message in the room", seconds: 30) {
+                    try await admin.posts(channelID: channel.id, since: 1).contains { $0.message.contains("thanks") && $0.userID == setup.relayUser.id }
+                }
+                let relayed = try await admin.posts(channelID: channel.id, since: 1).last { $0.message.contains("thanks") }
+                #expect(relayed?.message.contains("@all") == false)
+                // The agent closes the chat.
+                _ = try await agentClient.createPost(channelID: channel.id, message: "!close")
+                try await client.message(containing: "closed the chat")
+                try? await admin.archiveChannel(id: channel.id)
+            }
+            try? await admin.archiveChannel(id: index.id)
+        }
+    }
+}
+
+enum RandomIDs {
+    static func short() -> String { String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8)) }
+}
+
+/// Runs against a real Mattermost when MATTERMOST_URL, MATTERMOST_USERNAME,
+/// MATTERMOST_PASSWORD and MATTERMOST_TEAM are set (docs/mattermost.md); skipped otherwise.
+@Suite(.enabled(if: MattermostServerAccess.fromEnvironment != nil, "set MATTERMOST_URL, _USERNAME, _PASSWORD and _TEAM to run"))
+struct RealMattermostTests {
+    @Test(.timeLimit(.minutes(2))) func theWholeHandoverAgainstARealMattermost() async throws {
+        try await RealServerScenario.run(try #require(MattermostServerAccess.fromEnvironment))
+    }
+}
+
+/// The real-server scenario itself is kept working by running it against the stand-in.
+@Suite struct RealServerScenarioTests {
+    @Test func theRealServerScenarioRunsAgainstTheStandIn() async throws {
+        try await MattermostSandbox.run { sandbox in
+            sandbox.addTeam(name: "baton-tests", displayName: "Baton tests")
+            sandbox.addUser(username: "admin", password: "admin-password", admin: true)
+            sandbox.addToTeam("admin", team: "baton-tests")
+            try await RealServerScenario.run(MattermostServerAccess(url: sandbox.url, username: "admin", password: "admin-password", team: "baton-tests"))
+        }
+    }
+}

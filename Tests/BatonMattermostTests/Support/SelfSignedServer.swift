@@ -1,0 +1,47 @@
+import BatonTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import ServiceLifecycle
+
+/// An HTTPS server on loopback with a self-signed certificate (made with `openssl`), for
+/// testing how TLS failures are reported.
+enum SelfSignedServer {
+    static func run(_ body: @Sendable @escaping (String) async throws -> Void) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let key = folder.url.appendingPathComponent("key.pem").path, cert = folder.url.appendingPathComponent("cert.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        guard openssl.terminationStatus == 0 else { throw TestFailure("openssl could not make a certificate") }
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        let (ports, found) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: Router(), server: try .tls(.http1(), tlsConfiguration: tls),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { found.yield($0.localAddress?.port ?? 0); found.finish() },
+                              logger: Logger(label: "self-signed"))
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "self-signed"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw TestFailure("the TLS server did not start") }
+            do {
+                try await withTimeout(60) { try await body("https://127.0.0.1:\(port)") }
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
