@@ -49,6 +49,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Visitor messages allowed at once before the rate applies (BATON_RATE_BURST). Default 10.")
     var rateBurst: String?
 
+    @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE; BATON_SECRET_KEY replaces it). Default: baton.key next to the database.")
+    var secretKeyFile: String?
+
     func run() async throws {
         let config: BatonConfiguration
         do {
@@ -80,6 +83,7 @@ struct Serve: AsyncParsableCommand {
         }
         if let rateLimit { config.socket.messagesPerSecond = try BatonConfiguration.rate(rateLimit, from: "--rate-limit") }
         if let rateBurst { config.socket.burst = try BatonConfiguration.integer(rateBurst, in: 1...10_000, from: "--rate-burst") }
+        if let secretKeyFile { config.secretKeyFile = secretKeyFile }
         return config
     }
 }
