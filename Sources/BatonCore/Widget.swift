@@ -32,15 +32,34 @@ public struct Widget: Sendable, Codable, Hashable {
 public struct WidgetSettings: Sendable, Codable, Hashable {
     /// The panel's title; the bot's name when nil.
     public var title: String?
+    /// A line under the title ("We reply in minutes").
+    public var subtitle: String?
     /// The launcher and header colour, `#rrggbb`.
     public var color: String
+    /// An https:// image shown for the bot.
+    public var avatarURL: String?
     /// Origins (`https://example.com`) allowed to embed the widget; empty allows any.
     public var allowedOrigins: [String]
 
-    public init(title: String? = nil, color: String = "#3b5bdb", allowedOrigins: [String] = []) {
+    public init(title: String? = nil, subtitle: String? = nil, color: String = "#3b5bdb", avatarURL: String? = nil,
+                allowedOrigins: [String] = []) {
         self.title = title
+        self.subtitle = subtitle
         self.color = color
+        self.avatarURL = avatarURL
         self.allowedOrigins = allowedOrigins
+    }
+
+    enum CodingKeys: String, CodingKey { case title, subtitle, color, avatarURL, allowedOrigins }
+
+    /// Settings stored by older versions lack newer fields: they get their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        title = try c.decodeIfPresent(String.self, forKey: .title)
+        subtitle = try c.decodeIfPresent(String.self, forKey: .subtitle)
+        color = try c.decodeIfPresent(String.self, forKey: .color) ?? "#3b5bdb"
+        avatarURL = try c.decodeIfPresent(String.self, forKey: .avatarURL)
+        allowedOrigins = try c.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? []
     }
 }
 

@@ -77,6 +77,12 @@ extension MattermostClient {
         }
     }
 
+    /// The team's channels the signed-in user is a member of (the relay user: what it
+    /// can announce into).
+    public func myChannels(teamID: String) async throws -> [MMChannel] {
+        try await request(.GET, "/api/v4/users/me/teams/\(teamID)/channels", as: [MMChannel].self)
+    }
+
     public func channel(id: String) async throws -> MMChannel {
         try await request(.GET, "/api/v4/channels/\(id)", as: MMChannel.self)
     }

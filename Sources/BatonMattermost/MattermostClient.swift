@@ -54,6 +54,8 @@ public final class MattermostClient: Sendable {
     }
 
     /// `chat.example.com/` → `https://chat.example.com`; refuses what is not an http(s) URL.
+    public static func normaliseURL(_ text: String) throws(MattermostError) -> String { try normalise(text) }
+
     static func normalise(_ text: String) throws(MattermostError) -> String {
         var url = text.trimmingWhitespace()
         if !url.contains("://") { url = "https://" + url }

@@ -23,6 +23,20 @@ public struct MattermostSetup: Sendable {
         try await client.teams().sorted { $0.displayName.lowercased() < $1.displayName.lowercased() }
     }
 
+    /// Channels of the team that can be the index channel: open or private ones the relay
+    /// user is in, not archived, sorted by display name.
+    public func channels(of team: MMTeam) async throws -> [MMChannel] {
+        try await client.myChannels(teamID: team.id)
+            .filter { ($0.type == "O" || $0.type == "P") && $0.deleteAt == 0 }
+            .sorted { $0.displayName.lowercased() < $1.displayName.lowercased() }
+    }
+
+    /// Team members whose name starts with `prefix`, for picking agents.
+    public func users(inTeam team: MMTeam, prefix: String) async throws -> [MMUser] {
+        let users = try await client.autocompleteUsers(inTeam: team.id, prefix: prefix.trimmingWhitespace().lowercased())
+        return Array(users.filter { $0.deleteAt == 0 }.prefix(25))
+    }
+
     public func team(named name: String) async throws -> MMTeam {
         try await client.team(named: name.trimmingWhitespace().lowercased())
     }

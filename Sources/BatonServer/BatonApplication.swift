@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import OpenAPIContract
 
 /// The running parts of Baton that tests and commands reach into.
 public struct BatonServices: Sendable {
@@ -15,6 +16,8 @@ public struct BatonServices: Sendable {
     public let chat: ChatService
     public let mattermost: MattermostDesk
     public let connections: MattermostConnections
+    /// The one-time token for creating the first admin, while none exists.
+    public var setupToken: String?
 }
 
 /// Builds the Baton application: opens the store (migrating it), seeds the demo widget,
@@ -34,12 +37,19 @@ public func buildApplication(
     try await desk.loadConfigured()
     let chat = ChatService(store: store, bots: bots, agents: desk, policy: config.chat, hashToken: TokenHash.sha256)
     desk.attach(chat)
-    let services = BatonServices(store: store, bots: bots, chat: chat, mattermost: desk, connections: desk.connections)
+    var services = BatonServices(store: store, bots: bots, chat: chat, mattermost: desk, connections: desk.connections, setupToken: nil)
     let assets = try StaticAssets.load()
+    let auth = AdminAuth(store: store, passwordCost: config.passwordCost, logger: logger)
+    let setupToken = try await auth.prepareSetup()
+    services.setupToken = setupToken
+    guard let apiDocument = assets.asset("api/openapi.yaml") else { throw StaticAssetsError.missing("the admin API document") }
+    let contract = try OpenAPIContract(yaml: String(buffer: apiDocument.body), deviations: [])
 
-    let router = Router(context: BasicWebSocketRequestContext.self)
-    router.middlewares.add(ErrorMiddleware<BasicWebSocketRequestContext>(logger: logger))
+    let router = Router(context: BatonRequestContext.self)
+    router.middlewares.add(ErrorMiddleware<BatonRequestContext>(logger: logger))
     PublicRoutes(assets: assets, bots: bots, store: store).register(on: router)
+    DashboardRoutes(assets: assets).register(on: router)
+    AdminAPI(contract: contract, auth: auth, services: services, config: config, logger: logger).register(on: router)
 
     let socketRouter = Router(context: BasicWebSocketRequestContext.self)
     socketRouter.ws("/widget/v1/socket") { _, _ in
@@ -60,7 +70,14 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Baton"),
         // Stopped in reverse order: the server first, then the desk, then the store.
         services: [store, desk],
-        onServerRunning: onServerRunning,
+        onServerRunning: { channel in
+            if let setupToken {
+                let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"
+                let base = config.publicURL ?? "http://\(address)"
+                logger.notice("No admin exists yet. Create the first one at \(base)/dashboard/#setup=\(setupToken) (valid until one exists), or with `baton admin create --email you@example.com`.")
+            }
+            await onServerRunning(channel)
+        },
         logger: logger
     )
     return (app, services)

@@ -21,6 +21,11 @@ public struct BatonConfiguration: Sendable {
     public var secretKeyFile: String?
     /// How often the database is checked for connections changed by another process.
     public var integrationPollInterval: Duration = .seconds(2)
+    /// Baton's address as visitors' browsers reach it (e.g. `https://chat.example.com`),
+    /// for embed snippets; by default taken from each request.
+    public var publicURL: String?
+    /// bcrypt cost of admin passwords (each step doubles the work).
+    public var passwordCost: UInt8 = 12
     /// How often the Mattermost session behind each event stream is checked.
     public var sessionCheckInterval: Duration = .seconds(60)
 
@@ -49,6 +54,7 @@ public struct BatonConfiguration: Sendable {
         ("BATON_RATE_BURST", "visitor messages allowed at once before the rate applies"),
         ("BATON_SECRET_KEY", "the key that encrypts stored credentials (instead of the key file)"),
         ("BATON_SECRET_KEY_FILE", "the key file (default: baton.key next to the database)"),
+        ("BATON_PUBLIC_URL", "Baton's address as browsers reach it, for embed snippets"),
     ]
 
     /// Reads the `BATON_*` variables over the defaults.
@@ -75,6 +81,7 @@ public struct BatonConfiguration: Sendable {
         if let text = value("BATON_RATE_LIMIT") { socket.messagesPerSecond = try Self.rate(text, from: "BATON_RATE_LIMIT") }
         if let text = value("BATON_RATE_BURST") { socket.burst = try Self.integer(text, in: 1...10_000, from: "BATON_RATE_BURST") }
         if let text = value("BATON_SECRET_KEY_FILE") { secretKeyFile = text }
+        if let text = value("BATON_PUBLIC_URL") { publicURL = try Self.publicURL(text, from: "BATON_PUBLIC_URL") }
     }
 
     // MARK: Parsing, shared by flags and environment
@@ -95,6 +102,15 @@ public struct BatonConfiguration: Sendable {
             throw ConfigurationError(source: source, value: text, expected: "a number of messages per second above 0")
         }
         return value
+    }
+
+    public static func publicURL(_ text: String, from source: String) throws(ConfigurationError) -> String {
+        var url = text
+        while url.hasSuffix("/") { url.removeLast() }
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            throw ConfigurationError(source: source, value: text, expected: "an http:// or https:// address")
+        }
+        return url
     }
 
     public static func bool(_ text: String, from source: String) throws(ConfigurationError) -> Bool {

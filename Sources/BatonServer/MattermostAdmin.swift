@@ -120,3 +120,34 @@ public struct AdminError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// `baton admin create`: the first (or another) dashboard admin, from a script or a
+/// terminal.
+public struct AdminAccounts: Sendable {
+    let config: BatonConfiguration
+    let logger: Logger
+
+    public init(config: BatonConfiguration, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    public func create(email: String, password: String) async throws -> String {
+        let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
+        do {
+            let auth = AdminAuth(store: store, passwordCost: config.passwordCost, logger: logger)
+            let admin = try await auth.createAdmin(email: email, password: password)
+            await store.close()
+            return "Created the admin \(admin.email). Sign in at /dashboard/."
+        } catch AdminAuthError.invalid(let message) {
+            await store.close()
+            throw AdminError(message)
+        } catch AdminAuthError.taken(let email) {
+            await store.close()
+            throw AdminError("\(email) is an admin already.")
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+}

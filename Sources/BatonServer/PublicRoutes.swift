@@ -12,7 +12,7 @@ struct PublicRoutes: Sendable {
     let bots: BotLibrary
     let store: SQLStore
 
-    func register(on router: Router<BasicWebSocketRequestContext>) {
+    func register(on router: Router<BatonRequestContext>) {
         router.get("/") { request, _ in
             try assets.response(for: "index.html", request: request, maxAge: 60) ?? { throw HTTPError(.notFound) }()
         }
@@ -74,26 +74,53 @@ enum JSONBody {
     }
 }
 
-/// An HTTP error with a machine-readable code and a message a person can act on.
+/// An HTTP error with a machine-readable code and a message a person can act on, and,
+/// for invalid input, every problem with its place.
 struct APIError: Error, HTTPResponseError {
+    struct Issue: Sendable, Codable {
+        var path: String
+        var line: Int?
+        var column: Int?
+        var message: String
+    }
+
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    var issues: [Issue]
+    var headers: HTTPFields
 
-    init(_ status: HTTPResponse.Status, code: String, _ message: String) {
+    init(_ status: HTTPResponse.Status, code: String, _ message: String, issues: [Issue] = [], headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
+        self.issues = issues
+        self.headers = headers
     }
 
+    static let signInRequired = APIError(.unauthorized, code: "sign_in_required", "Sign in to the dashboard first.")
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONBody.response(status) { w in
+        var response = JSONBody.response(status) { w in
             w.key("error")
             w.object { w in
                 w.field("code", code)
                 w.field("message", message)
+                if !issues.isEmpty {
+                    w.key("issues")
+                    w.array(issues) { w, issue in
+                        w.object { w in
+                            w.field("path", issue.path)
+                            if let line = issue.line { w.field("line", line) }
+                            if let column = issue.column { w.field("column", column) }
+                            w.field("message", issue.message)
+                        }
+                    }
+                }
             }
         }
+        for field in headers { response.headers.append(field) }
+        return response
     }
 }
 

@@ -139,6 +139,29 @@ enum Migrations {
                 """,
             ]
         },
+        Migration(version: 3, name: "admins and their sessions") { _ in
+            [
+                """
+                CREATE TABLE admins (
+                    id TEXT PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE admin_sessions (
+                    token_hash TEXT PRIMARY KEY,
+                    admin_id TEXT NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+                    csrf_token TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX conversations_by_widget ON conversations (widget_key, updated_at)",
+                "CREATE INDEX conversations_by_update ON conversations (updated_at)",
+            ]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

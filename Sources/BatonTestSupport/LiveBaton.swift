@@ -40,6 +40,7 @@ public struct LiveBaton: Sendable {
         config.port = 0
         config.database = .sqlite(path: database)
         config.durable = false
+        config.passwordCost = 4
         configure(&config)
         var logger = Logger(label: "baton-test")
         logger.logLevel = .warning

@@ -1,8 +1,10 @@
 /// Checks a JSON value against an OpenAPI 3.0 schema object.
 ///
 /// Supported: `$ref` (any JSON pointer into the document), `type` (also as a list),
-/// `properties`, `required`, `items`, `additionalProperties` (as a schema), `enum`,
-/// `nullable`, `allOf`, `anyOf`, `oneOf`. Unknown properties are allowed, as a client must
+/// `properties`, `required`, `items`, `additionalProperties` (a schema, or `false` to
+/// refuse unknown properties), `enum`, `nullable`, `allOf`, `anyOf`, `oneOf`,
+/// `minLength`/`maxLength` (in Unicode code points), `pattern`, `minimum`/`maximum`,
+/// `minItems`/`maxItems`. Unknown properties are otherwise allowed, as a client must
 /// accept fields added by newer servers. `oneOf` is checked like `anyOf`: with unknown
 /// properties allowed, several object alternatives can match one value at once.
 struct SchemaValidator {
@@ -47,14 +49,48 @@ struct SchemaValidator {
         case .object(let members):
             found += objectProblems(members, rules, path, depth: depth)
         case .array(let elements):
+            if let least = rules["minItems"]?.integerValue, elements.count < least {
+                found.append("\(path): at least \(least) item\(least == 1 ? "" : "s") expected, got \(elements.count)")
+            }
+            if let most = rules["maxItems"]?.integerValue, elements.count > most {
+                found.append("\(path): at most \(most) item\(most == 1 ? "" : "s") allowed, got \(elements.count)")
+            }
             if let items = rules["items"] {
                 for (index, element) in elements.enumerated() {
                     found += problems(element, items, "\(path)[\(index)]", depth: depth + 1)
                 }
             }
+        case .string(let text):
+            found += stringProblems(text, rules, path)
+        case .integer(let number):
+            found += numberProblems(Double(number), rules, path)
+        case .number(let number):
+            found += numberProblems(number, rules, path)
         default:
             break
         }
+        return found
+    }
+
+    private func stringProblems(_ text: String, _ rules: [String: JSONValue], _ path: String) -> [String] {
+        var found: [String] = []
+        let length = text.unicodeScalars.count
+        if let least = rules["minLength"]?.integerValue, length < least {
+            found.append(least == 1 ? "\(path): must not be empty" : "\(path): at least \(least) characters expected, got \(length)")
+        }
+        if let most = rules["maxLength"]?.integerValue, length > most {
+            found.append("\(path): at most \(most) characters allowed, got \(length)")
+        }
+        if let pattern = rules["pattern"]?.string, let regex = try? Regex(pattern), text.firstMatch(of: regex) == nil {
+            found.append("\(path): \(describe(.string(text))) does not match the pattern \(pattern)")
+        }
+        return found
+    }
+
+    private func numberProblems(_ number: Double, _ rules: [String: JSONValue], _ path: String) -> [String] {
+        var found: [String] = []
+        if let least = rules["minimum"]?.doubleValue, number < least { found.append("\(path): must be at least \(least.clean)") }
+        if let most = rules["maximum"]?.doubleValue, number > most { found.append("\(path): must be at most \(most.clean)") }
         return found
     }
 
@@ -69,6 +105,9 @@ struct SchemaValidator {
                 found += problems(member, schema, "\(path).\(name)", depth: depth + 1)
             } else if let extra = rules["additionalProperties"], case .object = extra {
                 found += problems(member, extra, "\(path).\(name)", depth: depth + 1)
+            } else if rules["additionalProperties"] == .bool(false) {
+                let known = properties.keys.sorted().joined(separator: ", ")
+                found.append("\(path).\(name): unknown property (expected \(known.isEmpty ? "none" : known))")
             }
         }
         return found
@@ -121,4 +160,27 @@ struct SchemaValidator {
         default: value.kind
         }
     }
+}
+
+extension JSONValue {
+    var integerValue: Int? {
+        switch self {
+        case .integer(let number): Int(number)
+        case .number(let number): number == number.rounded() ? Int(number) : nil
+        default: nil
+        }
+    }
+
+    var doubleValue: Double? {
+        switch self {
+        case .integer(let number): Double(number)
+        case .number(let number): number
+        default: nil
+        }
+    }
+}
+
+extension Double {
+    /// 3 rather than 3.0.
+    var clean: String { self == rounded() && abs(self) < 1e15 ? String(Int64(self)) : String(self) }
 }

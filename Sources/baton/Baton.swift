@@ -11,7 +11,7 @@ struct Baton: AsyncParsableCommand {
         commandName: "baton",
         abstract: "A self-hosted chatbot and live-chat server that hands conversations to agents in Mattermost.",
         version: BatonVersion.current,
-        subcommands: [Serve.self, MattermostCommand.self],
+        subcommands: [Serve.self, MattermostCommand.self, AdminCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -52,6 +52,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE; BATON_SECRET_KEY replaces it). Default: baton.key next to the database.")
     var secretKeyFile: String?
 
+    @Option(help: "Baton's address as browsers reach it, e.g. https://chat.example.com (BATON_PUBLIC_URL), for embed snippets and links.")
+    var publicURL: String?
+
     func run() async throws {
         let config: BatonConfiguration
         do {
@@ -84,6 +87,7 @@ struct Serve: AsyncParsableCommand {
         if let rateLimit { config.socket.messagesPerSecond = try BatonConfiguration.rate(rateLimit, from: "--rate-limit") }
         if let rateBurst { config.socket.burst = try BatonConfiguration.integer(rateBurst, in: 1...10_000, from: "--rate-burst") }
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }
+        if let publicURL { config.publicURL = try BatonConfiguration.publicURL(publicURL, from: "--public-url") }
         return config
     }
 }

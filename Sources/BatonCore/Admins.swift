@@ -1,0 +1,94 @@
+/// A person who may use the dashboard and the admin API.
+public struct Admin: Sendable, Hashable {
+    public var id: String
+    public var email: String
+    /// bcrypt hash of the password.
+    public var passwordHash: String
+    public var createdAt: Millis
+
+    public init(id: String, email: String, passwordHash: String, createdAt: Millis) {
+        self.id = id
+        self.email = email
+        self.passwordHash = passwordHash
+        self.createdAt = createdAt
+    }
+}
+
+/// A signed-in admin's session. The browser holds the token in an HttpOnly cookie; only
+/// its SHA-256 is stored.
+public struct AdminSession: Sendable, Hashable {
+    public var tokenHash: String
+    public var adminID: String
+    /// Sent back by the dashboard in `X-CSRF-Token` with every change.
+    public var csrfToken: String
+    public var createdAt: Millis
+    public var expiresAt: Millis
+
+    public init(tokenHash: String, adminID: String, csrfToken: String, createdAt: Millis, expiresAt: Millis) {
+        self.tokenHash = tokenHash
+        self.adminID = adminID
+        self.csrfToken = csrfToken
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Storage of admins and their sessions.
+public protocol AdminStore: Sendable {
+    func adminCount() async throws -> Int
+    func admin(email: String) async throws -> Admin?
+    func admin(id: String) async throws -> Admin?
+    /// Inserts an admin; false when the email is taken.
+    func createAdmin(_ admin: Admin) async throws -> Bool
+    func session(tokenHash: String) async throws -> AdminSession?
+    func saveSession(_ session: AdminSession) async throws
+    func deleteSession(tokenHash: String) async throws
+    func deleteExpiredSessions(now: Millis) async throws
+}
+
+/// What the conversation list of the dashboard asks for.
+public struct ConversationFilter: Sendable, Hashable {
+    public var widgetKey: String?
+    public var state: ConversationState?
+    /// Words that must all appear in the visitor's name, email or messages.
+    public var search: String?
+    public var limit: Int
+    /// Only conversations updated before this time.
+    public var before: Millis?
+
+    public init(widgetKey: String? = nil, state: ConversationState? = nil, search: String? = nil, limit: Int = 50, before: Millis? = nil) {
+        self.widgetKey = widgetKey
+        self.state = state
+        self.search = search
+        self.limit = limit
+        self.before = before
+    }
+}
+
+/// A conversation as listed: the conversation and what the list shows of it.
+public struct ConversationListing: Sendable, Hashable {
+    public var conversation: Conversation
+    public var visitorName: String?
+    public var visitorEmail: String?
+    public var lastMessage: String?
+    public var messageCount: Int
+    public var roomLink: String?
+
+    public init(conversation: Conversation, visitorName: String?, visitorEmail: String?, lastMessage: String?, messageCount: Int, roomLink: String?) {
+        self.conversation = conversation
+        self.visitorName = visitorName
+        self.visitorEmail = visitorEmail
+        self.lastMessage = lastMessage
+        self.messageCount = messageCount
+        self.roomLink = roomLink
+    }
+}
+
+/// Looking back at conversations, for the dashboard.
+public protocol ConversationArchive: Sendable {
+    /// Newest first (by last update).
+    func conversations(_ filter: ConversationFilter) async throws -> [ConversationListing]
+    func listing(of conversation: ConversationID) async throws -> ConversationListing?
+    /// Removes the agent tasks of a widget (when the widget is deleted).
+    func deleteTasks(widgetKey: String) async throws
+}

@@ -1,0 +1,213 @@
+import BatonBot
+import BatonCore
+import Foundation
+import Hummingbird
+
+/// Bots and their widgets.
+extension AdminAPI {
+    struct SettingsBody: Codable {
+        var title: String?
+        var subtitle: String?
+        var color: String?
+        var avatarURL: String?
+        var allowedOrigins: [String]?
+    }
+
+    struct BotBody: Encodable {
+        var key, name, source, botName, embedSnippet, previewURL: String
+        var settings: SettingsBody
+        var createdAt, updatedAt: Int64
+    }
+
+    struct BotSummaryBody: Encodable {
+        var key, name, title, color, mattermost: String
+        var createdAt, updatedAt: Int64
+    }
+
+    func registerBots(on api: RouterGroup<BatonRequestContext>) {
+        api.get("bots") { _, _ in
+            struct Answer: Encodable { var bots: [BotSummaryBody] }
+            var bots: [BotSummaryBody] = []
+            for widget in try await services.store.widgets() {
+                let botName = (try? await services.bots.widget(forKey: widget.key))?.bot.name ?? widget.name
+                bots.append(BotSummaryBody(key: widget.key, name: widget.name, title: widget.settings.title ?? botName, color: widget.settings.color,
+                                           mattermost: await mattermostState(widget.key), createdAt: widget.createdAt, updatedAt: widget.updatedAt))
+            }
+            return try Self.json(Answer(bots: bots))
+        }
+
+        api.post("bots") { request, context in
+            struct Input: Decodable { var key: String?; var name: String; var source: String?; var settings: SettingsBody? }
+            let input = try await Self.decode(Input.self, from: request)
+            let key = input.key ?? Self.newKey(from: input.name)
+            guard try await services.store.widget(key: key) == nil else {
+                throw APIError(.conflict, code: "key_taken", "A bot with the key \"\(key)\" exists already.")
+            }
+            let now = Millis.now()
+            let widget = Widget(key: key, name: input.name.trimmingWhitespace(), botSource: input.source ?? Self.template(named: input.name),
+                                settings: try Self.settings(input.settings ?? SettingsBody()), createdAt: now, updatedAt: now)
+            try await save(widget)
+            context.logger.info("Bot created", metadata: ["bot": "\(key)", "admin": "\(context.admin?.email ?? "")"])
+            return try await botResponse(widget, request: request, status: .created)
+        }
+
+        api.get("bots/{key}") { request, context in
+            try await botResponse(try await widget(context), request: request)
+        }
+
+        api.put("bots/{key}") { request, context in
+            struct Input: Decodable { var name: String; var source: String; var settings: SettingsBody }
+            let input = try await Self.decode(Input.self, from: request)
+            var widget = try await widget(context)
+            widget.name = input.name.trimmingWhitespace()
+            widget.botSource = input.source
+            widget.settings = try Self.settings(input.settings)
+            widget.updatedAt = max(Millis.now(), widget.updatedAt + 1)
+            try await save(widget)
+            return try await botResponse(widget, request: request)
+        }
+
+        api.delete("bots/{key}") { _, context in
+            let widget = try await widget(context)
+            try await services.connections.delete(widgetKey: widget.key)
+            try await services.store.deleteTasks(widgetKey: widget.key)
+            try await services.bots.delete(key: widget.key)
+            services.mattermost.reload()
+            context.logger.notice("Bot deleted", metadata: ["bot": "\(widget.key)", "admin": "\(context.admin?.email ?? "")"])
+            return Response(status: .noContent)
+        }
+
+        api.post("bots/{key}/check") { request, _ in
+            struct Input: Decodable { var source: String }
+            struct Answer: Encodable { var ok: Bool; var issues: [APIError.Issue] }
+            let input = try await Self.decode(Input.self, from: request)
+            let issues: [APIError.Issue]
+            do throws(BotDocumentError) {
+                _ = try BotDocument.parse(input.source)
+                issues = []
+            } catch {
+                issues = error.issues.map(Self.issue)
+            }
+            return try Self.json(Answer(ok: issues.isEmpty, issues: issues))
+        }
+    }
+
+    func widget(_ context: BatonRequestContext) async throws -> Widget {
+        guard let key = context.apiParameters["key"], let widget = try await services.store.widget(key: key) else {
+            throw APIError(.notFound, code: "unknown_bot", "There is no bot with the key \"\(context.apiParameters["key"] ?? "")\".")
+        }
+        return widget
+    }
+
+    /// Checks the bot document; saves and uses it at once, or refuses with every problem.
+    private func save(_ widget: Widget) async throws {
+        do {
+            try await services.bots.save(widget)
+        } catch let error as BotDocumentError {
+            throw APIError(.unprocessableContent, code: "invalid_bot",
+                           "The bot definition has \(error.issues.count) problem\(error.issues.count == 1 ? "" : "s"): \(error.issues[0].description)",
+                           issues: error.issues.map(Self.issue))
+        }
+    }
+
+    static func issue(_ issue: BotIssue) -> APIError.Issue {
+        APIError.Issue(path: issue.path, line: issue.line, column: issue.column, message: issue.message)
+    }
+
+    private func botResponse(_ widget: Widget, request: Request, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let base = publicBase(for: request)
+        let botName = (try? await services.bots.widget(forKey: widget.key))?.bot.name ?? widget.name
+        let settings = SettingsBody(title: widget.settings.title, subtitle: widget.settings.subtitle, color: widget.settings.color,
+                                    avatarURL: widget.settings.avatarURL, allowedOrigins: widget.settings.allowedOrigins)
+        return try Self.json(BotBody(key: widget.key, name: widget.name, source: widget.botSource, botName: botName,
+                                     embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
+                                     previewURL: "/preview/\(widget.key)", settings: settings,
+                                     createdAt: widget.createdAt, updatedAt: widget.updatedAt), status: status)
+    }
+
+    /// Settings checked beyond what the API document says: the avatar and the origins.
+    static func settings(_ body: SettingsBody) throws -> WidgetSettings {
+        var issues: [APIError.Issue] = []
+        var avatar = body.avatarURL?.trimmingWhitespace()
+        if avatar?.isEmpty == true { avatar = nil }
+        if let avatar, !(avatar.hasPrefix("https://") && URL(string: avatar)?.host != nil) {
+            issues.append(.init(path: "settings.avatarURL", message: "The avatar must be an https:// address of an image."))
+        }
+        var origins: [String] = []
+        for (index, text) in (body.allowedOrigins ?? []).enumerated() {
+            let origin = OriginPolicy.normalise(text)
+            if origin.isEmpty { continue }
+            guard let url = URL(string: origin), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
+                  url.path.isEmpty, url.query == nil else {
+                issues.append(.init(path: "settings.allowedOrigins[\(index)]",
+                                    message: "\"\(text)\" is not an origin: write it like https://www.example.com (scheme, host, and a port if not the default)."))
+                continue
+            }
+            if !origins.contains(origin) { origins.append(origin) }
+        }
+        guard issues.isEmpty else {
+            throw APIError(.unprocessableContent, code: "invalid_settings", issues[0].message, issues: issues)
+        }
+        func text(_ value: String?) -> String? {
+            guard let value = value?.trimmingWhitespace(), !value.isEmpty else { return nil }
+            return value
+        }
+        return WidgetSettings(title: text(body.title), subtitle: text(body.subtitle), color: body.color ?? "#3b5bdb",
+                              avatarURL: avatar, allowedOrigins: origins)
+    }
+
+    /// "Support Desk" → "support-desk-x7k2".
+    static func newKey(from name: String) -> String {
+        var slug = ""
+        for scalar in name.lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
+                slug.unicodeScalars.append(scalar)
+            } else if !slug.isEmpty, !slug.hasSuffix("-") {
+                slug += "-"
+            }
+        }
+        while slug.hasSuffix("-") { slug.removeLast() }
+        return String(slug.prefix(40)) + (slug.isEmpty ? "" : "-") + RandomID.make(length: 4)
+    }
+
+    /// A small working bot to start from.
+    static func template(named name: String) -> String {
+        let quoted = String(decoding: (try? JSONEncoder().encode(name.trimmingWhitespace().prefix(64).description)) ?? Data("\"Bot\"".utf8), as: UTF8.self)
+        return """
+            # Your bot. The format is described in docs/bot-format.md.
+            name: \(quoted)
+            greeting:
+              text: Hi! How can I help you?
+              buttons:
+                - Opening hours
+                - title: Talk to a person
+                  action: handover
+
+            settings:
+              fallback: Sorry, I didn't get that. You can ask about our opening hours, or talk to a person.
+              handoverFlow: contact
+
+            intents:
+              - name: hours
+                examples: [when are you open, opening hours, are you open on weekends]
+                keywords: [hours, open]
+                answer: We're open Monday to Friday, 9:00 to 17:00.
+
+            flows:
+              contact:
+                - ask: What's your name?
+                  save: name
+                - ask: And your email address?
+                  save: email
+                  type: email
+
+            """
+    }
+
+    func mattermostState(_ key: String) async -> String {
+        guard await services.mattermost.isConnected(widgetKey: key) else { return "none" }
+        guard let status = services.mattermost.status(widgetKey: key) else { return "connecting" }
+        if status.state != .connected, status.lastError != nil { return "error" }
+        return status.state.rawValue
+    }
+}

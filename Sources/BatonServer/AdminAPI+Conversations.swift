@@ -1,0 +1,71 @@
+import BatonCore
+import Foundation
+import Hummingbird
+
+/// Conversations and their transcripts.
+extension AdminAPI {
+    struct ConversationBody: Encodable {
+        struct VisitorBody: Encodable { var name, email: String? }
+        var id, bot, state: String
+        var visitor: VisitorBody
+        var lastMessage, roomLink: String?
+        var messageCount: Int
+        var createdAt, updatedAt: Int64
+
+        init(_ listing: ConversationListing) {
+            id = listing.conversation.id.rawValue
+            bot = listing.conversation.widgetKey
+            state = listing.conversation.state.rawValue
+            visitor = VisitorBody(name: listing.visitorName ?? listing.conversation.variable("name"),
+                                  email: listing.visitorEmail ?? listing.conversation.variable("email"))
+            lastMessage = listing.lastMessage.map { $0.count > 200 ? String($0.prefix(200)) + "…" : $0 }
+            roomLink = listing.roomLink
+            messageCount = listing.messageCount
+            createdAt = listing.conversation.createdAt
+            updatedAt = listing.conversation.updatedAt
+        }
+    }
+
+    func registerConversations(on api: RouterGroup<BatonRequestContext>) {
+        api.get("conversations") { request, _ in
+            struct Answer: Encodable { var conversations: [ConversationBody]; var next: Int64? }
+            let query = request.uri.queryParameters
+            let limit = query["limit"].flatMap { Int(String($0)) } ?? 50
+            let filter = ConversationFilter(widgetKey: query["bot"].map(String.init),
+                                            state: query["state"].flatMap { ConversationState(rawValue: String($0)) },
+                                            search: query["q"].map(String.init)?.trimmingWhitespace(),
+                                            limit: limit, before: query["before"].flatMap { Int64(String($0)) })
+            let found = try await services.store.conversations(filter)
+            return try Self.json(Answer(conversations: found.map(ConversationBody.init),
+                                        next: found.count == limit ? found.last?.conversation.updatedAt : nil))
+        }
+
+        api.get("conversations/{id}") { _, context in
+            struct Message: Encodable { var id: Int64; var role: String; var name: String?; var text: String; var at: Int64 }
+            struct Variable: Encodable { var name, value: String }
+            struct Detail: Encodable {
+                var summary: ConversationBody
+                var variables: [Variable]
+                var handoverReason: String?
+                var messages: [Message]
+                func encode(to encoder: any Encoder) throws {
+                    try summary.encode(to: encoder)
+                    enum Keys: String, CodingKey { case variables, handoverReason, messages }
+                    var container = encoder.container(keyedBy: Keys.self)
+                    try container.encode(variables, forKey: .variables)
+                    try container.encode(handoverReason, forKey: .handoverReason)
+                    try container.encode(messages, forKey: .messages)
+                }
+            }
+            let id = ConversationID(context.apiParameters["id"] ?? "")
+            guard let listing = try await services.store.listing(of: id) else {
+                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id).")
+            }
+            let messages = try await services.store.messages(in: id, after: 0, limit: 10_000)
+            return try Self.json(Detail(summary: ConversationBody(listing),
+                                        variables: listing.conversation.variables.map { Variable(name: $0.name, value: $0.value) },
+                                        handoverReason: listing.conversation.progress.handoverReason,
+                                        messages: messages.map { Message(id: $0.id, role: $0.role.rawValue, name: $0.authorName, text: $0.text, at: $0.createdAt) }))
+        }
+    }
+}

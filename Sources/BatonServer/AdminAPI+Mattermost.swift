@@ -1,0 +1,211 @@
+import BatonCore
+import BatonMattermost
+import Foundation
+import Hummingbird
+
+/// The Connect-for-Mattermost wizard and the connection it makes.
+extension AdminAPI {
+    struct ServerBody: Decodable {
+        var url: String
+        var username: String?
+        var password: String?
+        var token: String?
+    }
+
+    struct UserBody: Encodable {
+        var id, username, displayName: String
+        init(_ user: MMUser) {
+            id = user.id
+            username = user.username
+            displayName = user.displayName
+        }
+    }
+
+    struct TeamBody: Encodable {
+        var id, name, displayName: String
+        init(_ team: MMTeam) {
+            id = team.id
+            name = team.name
+            displayName = team.displayName
+        }
+    }
+
+    func registerMattermost(on api: RouterGroup<BatonRequestContext>) {
+        api.get("bots/{key}/mattermost") { _, context in
+            try Self.json(try await connectionBody(try await widget(context).key))
+        }
+
+        api.post("bots/{key}/mattermost/server") { request, context in
+            struct Input: Decodable { var server: ServerBody }
+            struct Answer: Encodable { var relayUser: UserBody; var teams: [TeamBody] }
+            let input = try await Self.decode(Input.self, from: request)
+            let setup = try await signIn(input.server, widgetKey: try await widget(context).key)
+            let teams = try await mattermost { try await setup.teams() }
+            return try Self.json(Answer(relayUser: UserBody(setup.relayUser), teams: teams.map(TeamBody.init)))
+        }
+
+        api.post("bots/{key}/mattermost/team") { request, context in
+            struct Input: Decodable { var server: ServerBody; var team: String }
+            struct Channel: Encodable { var name, displayName: String }
+            struct Answer: Encodable { var team: TeamBody; var channels: [Channel] }
+            let input = try await Self.decode(Input.self, from: request)
+            let setup = try await signIn(input.server, widgetKey: try await widget(context).key)
+            return try await mattermost {
+                let team = try await setup.team(named: input.team)
+                let channels = try await setup.channels(of: team).map { Channel(name: $0.name, displayName: $0.displayName) }
+                return try Self.json(Answer(team: TeamBody(team), channels: channels))
+            }
+        }
+
+        api.post("bots/{key}/mattermost/users") { request, context in
+            struct Input: Decodable { var server: ServerBody; var team: String; var prefix: String }
+            struct Answer: Encodable { var users: [UserBody] }
+            let input = try await Self.decode(Input.self, from: request)
+            let setup = try await signIn(input.server, widgetKey: try await widget(context).key)
+            return try await mattermost {
+                let team = try await setup.team(named: input.team)
+                return try Self.json(Answer(users: try await setup.users(inTeam: team, prefix: input.prefix).map(UserBody.init)))
+            }
+        }
+
+        api.put("bots/{key}/mattermost") { request, context in
+            struct Choice: Decodable { var existing: String?; var create: String? }
+            struct Input: Decodable {
+                var server: ServerBody
+                var team: String
+                var agents: [String]
+                var indexChannel: Choice
+                var closeCommand: String?
+                var internalPrefix: String?
+                var archiveOnClose: Bool?
+            }
+            let input = try await Self.decode(Input.self, from: request)
+            let key = try await widget(context).key
+            let index: MattermostSetup.IndexChannel
+            switch (input.indexChannel.existing, input.indexChannel.create) {
+            case (let name?, nil): index = .existing(name)
+            case (nil, let name?): index = .create(name)
+            default:
+                throw APIError(.badRequest, code: "invalid_request", "Choose an existing index channel or a new one, not both.",
+                               issues: [.init(path: "indexChannel", message: "give exactly one of existing or create")])
+            }
+            let (setup, credentials) = try await signInWithCredentials(input.server, widgetKey: key)
+            try await mattermost {
+                let team = try await setup.team(named: input.team)
+                let agents = try await setup.agents(input.agents, team: team)
+                let channel = try await setup.indexChannel(index, team: team, agents: agents)
+                let settings = setup.settings(team: team, agents: agents, indexChannel: channel,
+                                              closeCommand: input.closeCommand?.trimmingWhitespace() ?? "!close",
+                                              internalPrefix: input.internalPrefix ?? "//", archiveOnClose: input.archiveOnClose ?? false)
+                try await services.connections.save(settings, credentials: credentials, widgetKey: key)
+            }
+            services.mattermost.reload()
+            context.logger.notice("Mattermost connected", metadata: ["bot": "\(key)", "admin": "\(context.admin?.email ?? "")"])
+            // The desk starts the link within moments; report what is known now.
+            return try Self.json(try await connectionBody(key))
+        }
+
+        api.delete("bots/{key}/mattermost") { _, context in
+            let key = try await widget(context).key
+            try await services.connections.delete(widgetKey: key)
+            services.mattermost.reload()
+            context.logger.notice("Mattermost disconnected", metadata: ["bot": "\(key)", "admin": "\(context.admin?.email ?? "")"])
+            return Response(status: .noContent)
+        }
+    }
+
+    private func signIn(_ server: ServerBody, widgetKey: String) async throws -> MattermostSetup {
+        try await signInWithCredentials(server, widgetKey: widgetKey).0
+    }
+
+    /// Step 1's credentials: a token, a username and password, or (when editing) the stored
+    /// credential of the same server and user.
+    private func signInWithCredentials(_ server: ServerBody, widgetKey: String) async throws -> (MattermostSetup, MattermostCredentials) {
+        let credentials: MattermostCredentials
+        if let token = server.token, !token.isEmpty {
+            credentials = .token(token)
+        } else if let password = server.password, !password.isEmpty {
+            guard let username = server.username?.trimmingWhitespace(), !username.isEmpty else {
+                throw APIError(.unprocessableContent, code: "username_required", "Enter the relay user's username.",
+                               issues: [.init(path: "server.username", message: "Enter the relay user's username.")])
+            }
+            credentials = .password(username: username, password: password)
+        } else if let (stored, storedCredentials) = try await services.connections.load(widgetKey: widgetKey),
+                  (try? MattermostClient.normaliseURL(server.url)) == stored.url,
+                  server.username.map({ $0.trimmingWhitespace().lowercased() == stored.relayUser.name.lowercased() }) ?? true {
+            credentials = storedCredentials
+        } else {
+            throw APIError(.unprocessableContent, code: "password_required", "Enter the relay user's password, or an access token.",
+                           issues: [.init(path: "server.password", message: "Enter the password, or an access token.")])
+        }
+        let setup = try await mattermost {
+            try await MattermostSetup.signIn(url: server.url, credentials: credentials, logger: logger)
+        }
+        return (setup, credentials)
+    }
+
+    /// Runs a wizard step; Mattermost's answers become errors the dashboard shows as they
+    /// are (never 401, which would mean "sign in to Baton").
+    @discardableResult
+    private func mattermost<T>(_ step: () async throws -> T) async throws -> T {
+        do {
+            return try await step()
+        } catch let error as MattermostError {
+            let (status, code): (HTTPResponse.Status, String) = switch error {
+            case .unreachable: (.badGateway, "unreachable")
+            case .tls: (.badGateway, "tls")
+            case .notMattermost: (.badGateway, "not_mattermost")
+            case .badCredentials, .sessionExpired: (.unprocessableContent, "bad_credentials")
+            case .notAdmin: (.unprocessableContent, "not_admin")
+            case .teamNotFound: (.unprocessableContent, "team_not_found")
+            case .channelNotFound: (.unprocessableContent, "channel_not_found")
+            case .usersNotFound: (.unprocessableContent, "users_not_found")
+            case .forbidden: (.unprocessableContent, "forbidden")
+            case .rateLimited: (.badGateway, "rate_limited")
+            case .server: (.badGateway, "mattermost_error")
+            }
+            var issues: [APIError.Issue] = []
+            if case .usersNotFound(let names) = error {
+                issues = names.map { .init(path: "agents", message: "Mattermost has no user named \"\($0)\".") }
+            }
+            throw APIError(status, code: code, error.description, issues: issues)
+        } catch let error as CredentialError {
+            throw APIError(.unprocessableContent, code: "credential", error.description)
+        }
+    }
+
+    struct ConnectionBody: Encodable {
+        struct Status: Encodable {
+            var state: String
+            var lastEventAt: Int64?
+            var lastError: String?
+            var outbox: Int
+        }
+        var connected: Bool
+        var url, auth, relayUser, team, indexChannel, indexChannelLink, closeCommand, internalPrefix: String?
+        var agents: [String]?
+        var archiveOnClose: Bool?
+        var status: Status?
+    }
+
+    func connectionBody(_ key: String) async throws -> ConnectionBody {
+        let loaded: (MattermostSettings, MattermostCredentials)?
+        do {
+            loaded = try await services.connections.load(widgetKey: key)
+        } catch {
+            // The stored credential cannot be read (another key): say so, show nothing else.
+            return ConnectionBody(connected: true, status: .init(state: "error", lastError: "\(error)", outbox: try await services.store.taskCount(widgetKey: key)))
+        }
+        guard let (settings, _) = loaded else { return ConnectionBody(connected: false) }
+        let live = services.mattermost.status(widgetKey: key)
+        let stored = try await services.store.integrationStatus(widgetKey: key, kind: "mattermost")
+        let state = live.map { $0.state != .connected && $0.lastError != nil ? "error" : $0.state.rawValue } ?? stored?.state ?? "connecting"
+        return ConnectionBody(
+            connected: true, url: settings.url, auth: settings.auth.rawValue, relayUser: settings.relayUser.name, team: settings.team.name,
+            indexChannel: settings.indexChannel.name, indexChannelLink: settings.link(toChannel: settings.indexChannel.name),
+            closeCommand: settings.closeCommand, internalPrefix: settings.internalPrefix, agents: settings.agents.map(\.name),
+            archiveOnClose: settings.archiveOnClose,
+            status: .init(state: state, lastEventAt: live?.lastEventAt ?? stored?.lastEventAt, lastError: live?.lastError ?? stored?.lastError,
+                          outbox: try await services.store.taskCount(widgetKey: key)))
+    }
+}

@@ -1,0 +1,82 @@
+import BatonCore
+import Foundation
+import Hummingbird
+
+/// Signing in and out, and creating the first admin.
+extension AdminAPI {
+    struct SessionBody: Codable {
+        struct AdminBody: Codable { var email: String }
+        var admin: AdminBody
+        var csrfToken: String
+    }
+
+    func registerSession(on api: RouterGroup<BatonRequestContext>) {
+        api.get("session") { _, context in
+            guard let admin = context.admin, let session = context.session else { throw APIError.signInRequired }
+            return try Self.json(SessionBody(admin: .init(email: admin.email), csrfToken: session.csrfToken))
+        }
+
+        api.post("session") { request, context in
+            struct Input: Decodable { var email: String; var password: String }
+            let input = try await Self.decode(Input.self, from: request)
+            do {
+                let (admin, token, session) = try await auth.signIn(email: input.email, password: input.password, client: Self.client(of: context))
+                return try signedIn(admin, token: token, session: session, request: request)
+            } catch AdminAuthError.badCredentials {
+                throw APIError(.unauthorized, code: "bad_credentials", "The email or the password is wrong.")
+            } catch AdminAuthError.throttled(let seconds) {
+                throw APIError(.tooManyRequests, code: "throttled", "Too many failed attempts. Try again in \(seconds) s.",
+                               headers: [.retryAfter: String(seconds)])
+            }
+        }
+
+        api.delete("session") { request, context in
+            if let session = context.session { try await auth.signOut(session) }
+            var response = Response(status: .noContent)
+            response.setCookie(Self.cookie(value: "", maxAge: 0, secure: Self.isSecure(request)))
+            return response
+        }
+
+        api.get("setup") { _, _ in
+            struct Answer: Encodable { var needed: Bool }
+            return try Self.json(Answer(needed: await auth.setupNeeded))
+        }
+
+        api.post("setup") { request, _ in
+            struct Input: Decodable { var token: String; var email: String; var password: String }
+            let input = try await Self.decode(Input.self, from: request)
+            do {
+                let (admin, token, session) = try await auth.createFirstAdmin(token: input.token, email: input.email, password: input.password)
+                return try signedIn(admin, token: token, session: session, request: request)
+            } catch AdminAuthError.badSetupToken {
+                throw APIError(.forbidden, code: "bad_setup_token", "This setup link is not valid. Use the link Baton printed when it started, or `baton admin create`.")
+            } catch AdminAuthError.setupDone {
+                throw APIError(.conflict, code: "setup_done", "An admin exists already: sign in instead.")
+            } catch AdminAuthError.invalid(let message) {
+                throw APIError(.badRequest, code: "invalid_admin", message)
+            } catch AdminAuthError.taken(let email) {
+                throw APIError(.conflict, code: "email_taken", "\(email) is an admin already.")
+            }
+        }
+    }
+
+    private func signedIn(_ admin: Admin, token: String, session: AdminSession, request: Request) throws -> Response {
+        var response = try Self.json(SessionBody(admin: .init(email: admin.email), csrfToken: session.csrfToken))
+        let maxAge = Int((session.expiresAt - session.createdAt) / 1000)
+        response.setCookie(Self.cookie(value: token, maxAge: maxAge, secure: Self.isSecure(request)))
+        return response
+    }
+
+    static func cookie(value: String, maxAge: Int, secure: Bool) -> Cookie {
+        Cookie(name: AdminAuth.cookieName, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
+    }
+
+    /// Secure cookies only travel over HTTPS; behind a TLS proxy the proxy says so.
+    static func isSecure(_ request: Request) -> Bool {
+        request.head.scheme == "https" || request.headers[.init("X-Forwarded-Proto")!] == "https"
+    }
+
+    static func client(of context: BatonRequestContext) -> String {
+        context.remoteAddress?.ipAddress ?? "unknown"
+    }
+}

@@ -1,0 +1,152 @@
+import BatonCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import OpenAPIContract
+
+/// The admin API (`/api/v1`), described by `Public/api/openapi.yaml`, which the dashboard
+/// uses. Its gate checks every request against that document before a handler sees it,
+/// then the session, the origin and the CSRF token.
+struct AdminAPI: Sendable {
+    let contract: OpenAPIContract
+    let auth: AdminAuth
+    let services: BatonServices
+    let config: BatonConfiguration
+    let logger: Logger
+
+    /// Operations that need no session.
+    static let publicOperations: Set<String> = ["getSession", "signIn", "getSetup", "createFirstAdmin"]
+
+    func register(on router: Router<BatonRequestContext>) {
+        // On the whole router, so that it sees requests no route matches (unknown paths,
+        // wrong methods) too.
+        router.middlewares.add(APIGate(contract: contract, auth: auth))
+        let api = router.group("api/v1")
+        registerSession(on: api)
+        registerBots(on: api)
+        registerMattermost(on: api)
+        registerConversations(on: api)
+    }
+
+    // MARK: Responses
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch {
+            // The gate checked the body against the document already; this is a mismatch
+            // between the document and the code, not the client's fault.
+            throw APIError(.badRequest, code: "invalid_body", "The request body does not have the expected form.")
+        }
+    }
+
+    /// Baton's own address as the visitor's browser sees it (for embed snippets).
+    func publicBase(for request: Request) -> String {
+        if let url = config.publicURL { return url }
+        let scheme = request.headers[.init("X-Forwarded-Proto")!] == "https" ? "https" : "http"
+        return "\(scheme)://\(request.head.authority ?? "\(config.host):\(config.port)")"
+    }
+}
+
+extension APIError {
+    static let notFound = APIError(.notFound, code: "not_found", "There is no such thing here.")
+}
+
+/// Checks requests to the admin API: against the document, then who is asking.
+struct APIGate: RouterMiddleware {
+    let contract: OpenAPIContract
+    let auth: AdminAuth
+
+    func handle(_ request: Request, context: BatonRequestContext,
+                next: (Request, BatonRequestContext) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/api/v1/") || request.uri.path == "/api/v1" else { return try await next(request, context) }
+        var request = request
+        var context = context
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: 1 << 20)
+        } catch {
+            throw APIError(.contentTooLarge, code: "too_large", "The request body is larger than 1 MiB.")
+        }
+        request.body = .init(buffer: body)
+        let operation: String?
+        switch contract.check(method: request.method.rawValue, path: request.uri.path, query: request.uri.query, body: Data(buffer: body)) {
+        case .unknownPath:
+            throw APIError(.notFound, code: "unknown_path", "The admin API has no \(request.uri.path). See /api/openapi.yaml.")
+        case .methodNotAllowed(let allowed):
+            throw APIError(.methodNotAllowed, code: "method_not_allowed",
+                           "\(request.uri.path) does not take \(request.method.rawValue); it takes \(allowed.joined(separator: ", ")).")
+        case .invalid(let problems):
+            if try await signIn(request, &context) == nil, !Self.mayBeAnonymous(request, contract: contract) {
+                throw APIError.signInRequired
+            }
+            let readable = problems.map(Self.readable)
+            throw APIError(.badRequest, code: "invalid_request", "The request does not match the API: \(readable.first ?? "")",
+                           issues: zip(problems, readable).map { APIError.Issue(path: Self.field(of: $0), message: $1) })
+        case .accepted(let operationID, let parameters):
+            operation = operationID
+            context.apiParameters = parameters
+        }
+        let isChange = request.method != .get && request.method != .head
+        if isChange, let origin = request.headers[.origin], !Self.sameOrigin(origin, host: request.head.authority) {
+            throw APIError(.forbidden, code: "origin_refused", "Changes are only accepted from Baton's own pages, not from \(origin.prefix(200)).")
+        }
+        if let operation, AdminAPI.publicOperations.contains(operation) {
+            _ = try await signIn(request, &context)
+            return try await next(request, context)
+        }
+        guard let session = try await signIn(request, &context) else { throw APIError.signInRequired }
+        if isChange {
+            guard let token = request.headers[.init("X-CSRF-Token")!], AdminAuth.equal(token, session.csrfToken) else {
+                throw APIError(.forbidden, code: "csrf", "The CSRF token is missing or wrong. Reload the dashboard and try again.")
+            }
+        }
+        return try await next(request, context)
+    }
+
+    /// Looks up the session cookie; sets the context's admin.
+    private func signIn(_ request: Request, _ context: inout BatonRequestContext) async throws -> AdminSession? {
+        guard let token = request.cookies[AdminAuth.cookieName]?.value, !token.isEmpty,
+              let (admin, session) = try await auth.authenticate(cookie: token) else { return nil }
+        context.admin = admin
+        context.session = session
+        return session
+    }
+
+    private static func mayBeAnonymous(_ request: Request, contract: OpenAPIContract) -> Bool {
+        let path = request.uri.path
+        return path == "/api/v1/session" || path == "/api/v1/setup"
+    }
+
+    static func sameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host else { return false }
+        let bare = origin.lowercased().split(separator: "/").last.map(String.init) ?? ""
+        return bare == host.lowercased()
+    }
+
+    /// `body.settings.color: …` → `settings.color: …`.
+    static func readable(_ problem: String) -> String {
+        problem.hasPrefix("body.") ? String(problem.dropFirst(5)) : problem.hasPrefix("body: ") ? "the body: " + problem.dropFirst(6) : problem
+    }
+
+    /// `body.settings.color: …` → `settings.color`.
+    static func field(of problem: String) -> String {
+        guard let colon = problem.firstIndex(of: ":") else { return "" }
+        var field = String(problem[..<colon])
+        if field.hasPrefix("body.") { field.removeFirst(5) } else if field == "body" { field = "" }
+        return field
+    }
+}

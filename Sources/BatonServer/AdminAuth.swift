@@ -1,0 +1,152 @@
+import BatonCore
+import Crypto
+import Foundation
+import HummingbirdBcrypt
+import Logging
+import Synchronization
+
+/// Admin accounts and sessions: passwords hashed with bcrypt, sessions in an HttpOnly
+/// cookie, a CSRF token per session, failed sign-ins slowed down, and a one-time setup
+/// token while no admin exists.
+final class AdminAuth: Sendable {
+    static let cookieName = "baton_session"
+
+    let store: any AdminStore
+    let passwordCost: UInt8
+    let sessionLength: Millis
+    let logger: Logger
+    let throttle = LoginThrottle()
+    private let setupToken = Mutex<String?>(nil)
+
+    init(store: any AdminStore, passwordCost: UInt8, sessionLength: Duration = .seconds(12 * 3600), logger: Logger) {
+        self.store = store
+        self.passwordCost = passwordCost
+        self.sessionLength = sessionLength.components.seconds * 1000
+        self.logger = logger
+    }
+
+    /// While no admin exists: a fresh one-time token for creating the first one.
+    func prepareSetup() async throws -> String? {
+        guard try await store.adminCount() == 0 else { return nil }
+        let token = RandomID.secret(byteCount: 18)
+        setupToken.withLock { $0 = token }
+        return token
+    }
+
+    var setupNeeded: Bool { get async { (try? await store.adminCount()) == 0 } }
+
+    /// Creates an admin (the CLI, the setup page). Throws a message for people.
+    func createAdmin(email: String, password: String) async throws -> Admin {
+        let email = email.trimmingWhitespace().lowercased()
+        guard Self.isEmail(email) else { throw AdminAuthError.invalid("\"\(email)\" is not an email address.") }
+        guard password.count >= 10 else { throw AdminAuthError.invalid("The password needs at least 10 characters.") }
+        let admin = Admin(id: RandomID.make(), email: email, passwordHash: Bcrypt.hash(password, cost: passwordCost), createdAt: .now())
+        guard try await store.createAdmin(admin) else { throw AdminAuthError.taken(email) }
+        setupToken.withLock { $0 = nil }
+        logger.notice("Admin created", metadata: ["admin": "\(email)"])
+        return admin
+    }
+
+    /// The first admin, with the setup token.
+    func createFirstAdmin(token: String, email: String, password: String) async throws -> (Admin, String, AdminSession) {
+        let expected = setupToken.withLock { $0 }
+        guard let expected, Self.equal(expected, token) else { throw AdminAuthError.badSetupToken }
+        guard try await store.adminCount() == 0 else { throw AdminAuthError.setupDone }
+        let admin = try await createAdmin(email: email, password: password)
+        let (token, session) = try await startSession(for: admin)
+        return (admin, token, session)
+    }
+
+    /// Checks email and password; slows down repeated failures for an email and a client.
+    func signIn(email: String, password: String, client: String) async throws -> (Admin, String, AdminSession) {
+        let email = email.trimmingWhitespace().lowercased()
+        let keys = ["email:\(email)", "client:\(client)"]
+        if let wait = throttle.wait(for: keys) { throw AdminAuthError.throttled(seconds: wait) }
+        guard let admin = try await store.admin(email: email), Bcrypt.verify(password, hash: admin.passwordHash) else {
+            throttle.failed(keys)
+            logger.warning("Failed dashboard sign-in", metadata: ["admin": "\(email)", "client": "\(client)"])
+            throw AdminAuthError.badCredentials
+        }
+        throttle.succeeded(keys)
+        let (token, session) = try await startSession(for: admin)
+        return (admin, token, session)
+    }
+
+    private func startSession(for admin: Admin) async throws -> (String, AdminSession) {
+        let token = RandomID.secret()
+        let now = Millis.now()
+        let session = AdminSession(tokenHash: TokenHash.sha256(token), adminID: admin.id, csrfToken: RandomID.secret(byteCount: 24),
+                                   createdAt: now, expiresAt: now + sessionLength)
+        try await store.saveSession(session)
+        try? await store.deleteExpiredSessions(now: now)
+        return (token, session)
+    }
+
+    /// The admin behind a session cookie, if the session is valid.
+    func authenticate(cookie token: String) async throws -> (Admin, AdminSession)? {
+        guard let session = try await store.session(tokenHash: TokenHash.sha256(token)), session.expiresAt > .now(),
+              let admin = try await store.admin(id: session.adminID) else { return nil }
+        return (admin, session)
+    }
+
+    func signOut(_ session: AdminSession) async throws {
+        try await store.deleteSession(tokenHash: session.tokenHash)
+    }
+
+    /// Compares secrets in constant time.
+    static func equal(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func isEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(where: \.isWhitespace) && text.count <= 254
+    }
+}
+
+enum AdminAuthError: Error {
+    case invalid(String)
+    case taken(String)
+    case badCredentials
+    case throttled(seconds: Int)
+    case badSetupToken
+    case setupDone
+}
+
+/// Slows down guessing: after 3 failures in a row for an email or a client, each further
+/// attempt must wait 2, 4, 8 … seconds (at most 5 minutes) after the last failure.
+final class LoginThrottle: Sendable {
+    private struct Record {
+        var failures: Int
+        var last: ContinuousClock.Instant
+    }
+
+    private let records = Mutex<[String: Record]>([:])
+    static let free = 3
+
+    func wait(for keys: [String], now: ContinuousClock.Instant = .now) -> Int? {
+        records.withLock { records in
+            keys.compactMap { key -> Int? in
+                guard let record = records[key], record.failures >= Self.free else { return nil }
+                let delay = Duration.seconds(min(300, 1 << min(record.failures - Self.free + 1, 9)))
+                let until = record.last + delay
+                guard now < until else { return nil }
+                return Int((until - now).components.seconds) + 1
+            }.max()
+        }
+    }
+
+    func failed(_ keys: [String], now: ContinuousClock.Instant = .now) {
+        records.withLock { records in
+            for key in keys { records[key] = Record(failures: (records[key]?.failures ?? 0) + 1, last: now) }
+            // Forget old records so the table cannot grow without bound.
+            if records.count > 10_000 { records = records.filter { now - $0.value.last < .seconds(3600) } }
+        }
+    }
+
+    func succeeded(_ keys: [String]) {
+        records.withLock { records in for key in keys { records[key] = nil } }
+    }
+}

@@ -1,0 +1,67 @@
+// Building DOM without innerHTML: every string becomes a text node, so text from the
+// server (names, messages, errors) can never turn into markup.
+
+const PROPS = new Set(['value', 'checked', 'disabled', 'hidden', 'selected', 'readOnly', 'required', 'multiple', 'open']);
+
+/**
+ * h('button', {class: 'btn', onclick: fn, 'aria-label': 'Close'}, 'text', child, [more])
+ * Attributes whose value is null, undefined or false are left out.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(name.slice(2), value);
+    } else if (PROPS.has(name)) {
+      el[name] = value;
+    } else if (name === 'dataset') {
+      Object.assign(el.dataset, value);
+    } else {
+      el.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+/** Appends strings (as text), nodes and nested arrays; skips null, undefined and false. */
+export function append(parent, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return parent;
+}
+
+/** Replaces everything inside `parent`. */
+export function replace(parent, ...children) {
+  parent.replaceChildren();
+  return append(parent, children);
+}
+
+let idCounter = 0;
+/** A unique id for label/aria wiring. */
+export function uid(prefix = 'id') {
+  idCounter += 1;
+  return `${prefix}-${idCounter}`;
+}
+
+/** Calls `fn` once `ms` have passed without another call; `.cancel()` drops a pending call. */
+export function debounce(fn, ms) {
+  let timer = null;
+  const wrapped = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { timer = null; fn(...args); }, ms);
+  };
+  wrapped.cancel = () => { clearTimeout(timer); timer = null; };
+  wrapped.flush = (...args) => { wrapped.cancel(); fn(...args); };
+  return wrapped;
+}
+
+/** The elements inside `root` that Tab can reach, in order. */
+export function focusables(root) {
+  const selector = 'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), ' +
+    'textarea:not([disabled]), summary, iframe, [tabindex]:not([tabindex="-1"])';
+  return [...root.querySelectorAll(selector)].filter((el) => !el.closest('[hidden]') && el.getClientRects().length > 0);
+}

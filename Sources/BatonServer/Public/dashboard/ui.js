@@ -1,0 +1,176 @@
+// Shared pieces: badges, form fields, messages, toasts and modal dialogs.
+
+import { h, uid, focusables } from '/dashboard/dom.js';
+import { icon } from '/dashboard/icons.js';
+import { conversationStateLabel, mattermostStateLabel } from '/dashboard/format.js';
+
+/** A state badge: a coloured dot plus the state in words (never colour alone). */
+export function badge(kind, state) {
+  const label = kind === 'conversation' ? conversationStateLabel(state) : mattermostStateLabel(state);
+  return h('span', { class: `badge badge-${kind}-${state}` }, h('span', { class: 'badge-dot', 'aria-hidden': 'true' }), label);
+}
+
+/** A button; `variant` is primary, secondary, ghost or danger. */
+export function button(label, { variant = 'secondary', iconName = null, type = 'button', ...attrs } = {}) {
+  return h('button', { type, class: `btn btn-${variant}`, ...attrs }, iconName ? icon(iconName) : null, label);
+}
+
+/**
+ * A labelled form field. Returns {root, input, setError(message)}; the error and the hint
+ * are tied to the input with aria-describedby.
+ */
+export function field(label, input, { hint = null, optional = false } = {}) {
+  const id = input.id || uid('f');
+  input.id = id;
+  const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const error = h('p', { class: 'field-error', id: errorId, hidden: true });
+  const root = h('div', { class: 'field' },
+    h('label', { for: id }, label, optional ? h('span', { class: 'optional' }, ' (optional)') : null),
+    input,
+    hint ? h('p', { class: 'field-hint', id: hintId }, hint) : null,
+    error);
+  const describe = () => {
+    const ids = [hint ? hintId : null, error.hidden ? null : errorId].filter(Boolean);
+    if (ids.length) input.setAttribute('aria-describedby', ids.join(' '));
+    else input.removeAttribute('aria-describedby');
+  };
+  describe();
+  return {
+    root, input,
+    setError(message) {
+      error.textContent = message || '';
+      error.hidden = !message;
+      if (message) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+      describe();
+    },
+  };
+}
+
+/** A box for an error message (role=alert so it is announced). Hidden while empty. */
+export function errorBox() {
+  const text = h('div', { class: 'message-text' });
+  const list = h('ul', { class: 'message-list', hidden: true });
+  const root = h('div', { class: 'message message-error', role: 'alert', hidden: true }, icon('alert'), h('div', {}, text, list));
+  return {
+    root,
+    show(message, details = []) {
+      text.textContent = message;
+      list.replaceChildren(...details.map((d) => h('li', {}, d)));
+      list.hidden = details.length === 0;
+      root.hidden = false;
+    },
+    clear() { root.hidden = true; text.textContent = ''; list.replaceChildren(); },
+  };
+}
+
+export function loading(label = 'Loading…') {
+  return h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), label);
+}
+
+export function emptyState(title, text = null, action = null) {
+  return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), text ? h('p', {}, text) : null, action);
+}
+
+/** A short confirmation at the bottom of the screen, announced politely. */
+export function toast(message) {
+  const region = document.getElementById('toasts');
+  const item = h('div', { class: 'toast' }, icon('check'), message);
+  region.append(item);
+  setTimeout(() => item.classList.add('toast-out'), 3200);
+  setTimeout(() => item.remove(), 3600);
+}
+
+/** Puts a button in a busy state while `work` runs; returns what it returns. */
+export async function busy(btn, label, work) {
+  const before = [...btn.childNodes];
+  btn.disabled = true;
+  btn.setAttribute('aria-busy', 'true');
+  btn.replaceChildren(h('span', { class: 'spinner spinner-small', 'aria-hidden': 'true' }), label);
+  try {
+    return await work();
+  } finally {
+    btn.disabled = false;
+    btn.removeAttribute('aria-busy');
+    btn.replaceChildren(...before);
+  }
+}
+
+/**
+ * A modal dialog: focus moves in, Tab stays inside, Escape closes, focus returns to where
+ * it was. Returns {dialog, body, footer, close}.
+ */
+export function openDialog({ title, description = null, className = '', onClose = () => {}, initialFocus = null, returnFocus = null }) {
+  const opener = document.activeElement;
+  const titleId = uid('dlg');
+  const body = h('div', { class: 'dialog-body' });
+  const footer = h('div', { class: 'dialog-footer' });
+  const closeButton = h('button', { type: 'button', class: 'btn btn-ghost btn-icon', 'aria-label': 'Close', onclick: () => close() }, icon('close'));
+  const dialog = h('dialog', { class: `dialog ${className}`, 'aria-labelledby': titleId },
+    h('div', { class: 'dialog-header' }, h('h2', { id: titleId, class: 'dialog-title' }, title), closeButton),
+    description ? h('p', { class: 'dialog-description' }, description) : null,
+    body, footer);
+  let closed = false;
+  function close() {
+    if (closed) return;
+    closed = true;
+    if (dialog.open) dialog.close();
+    dialog.remove();
+    onClose();
+    const back = opener && opener.isConnected && opener !== document.body ? opener : (returnFocus && returnFocus());
+    if (back && typeof back.focus === 'function') back.focus();
+  }
+  dialog.addEventListener('cancel', (event) => { event.preventDefault(); close(); });
+  dialog.addEventListener('keydown', (event) => {
+    if (event.key !== 'Tab') return;
+    const items = focusables(dialog);
+    if (items.length === 0) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  queueMicrotask(() => {
+    const target = typeof initialFocus === 'function' ? initialFocus() : initialFocus;
+    (target || focusables(body)[0] || closeButton).focus();
+  });
+  return { dialog, body, footer, close, isOpen: () => !closed };
+}
+
+/**
+ * Asks for confirmation. With `typeToConfirm`, the confirm button stays disabled until
+ * that exact text is typed. Resolves after `action` succeeds (errors stay in the dialog).
+ */
+export function confirmDialog({ title, text, confirmLabel, typeToConfirm = null, danger = true, action, returnFocus = null }) {
+  const error = errorBox();
+  const d = openDialog({ title, className: 'dialog-small', initialFocus: () => input || cancel, returnFocus });
+  const confirm = button(confirmLabel, { variant: danger ? 'danger' : 'primary', type: 'submit', disabled: Boolean(typeToConfirm) });
+  const cancel = button('Cancel', { onclick: () => d.close() });
+  const form = h('form', { class: 'stack', novalidate: true });
+  form.append(h('p', {}, text));
+  let input = null;
+  if (typeToConfirm) {
+    input = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', class: 'input mono',
+      oninput: () => { confirm.disabled = input.value !== typeToConfirm; } });
+    form.append(field(['Type ', h('code', {}, typeToConfirm), ' to confirm'], input).root);
+  }
+  form.append(error.root);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (typeToConfirm && input.value !== typeToConfirm) return;
+    error.clear();
+    try {
+      await busy(confirm, confirmLabel, action);
+      d.close();
+    } catch (err) {
+      error.show(err.message);
+    }
+  });
+  d.body.append(form);
+  d.footer.append(cancel, confirm);
+  confirm.setAttribute('form', form.id = uid('form'));
+  return d;
+}

@@ -1,0 +1,166 @@
+// Conversations, newest first: state chips, a bot filter, a search box, "Load more".
+// Used as a page (#/conversations?…) and inside a bot's Conversations tab.
+
+import { h, replace, debounce, uid } from '/dashboard/dom.js';
+import { icon } from '/dashboard/icons.js';
+import { api } from '/dashboard/api.js';
+import { badge, button, busy, emptyState, errorBox, loading } from '/dashboard/ui.js';
+import { CONVERSATION_STATES, relativeTime, formatDateTime, visitorLabel } from '/dashboard/format.js';
+import { conversationHref } from '/dashboard/router.js';
+
+const PAGE = 50;
+
+export function mountConversations(container, route, { botKey = null, embedded = false } = {}) {
+  const filters = {
+    state: CONVERSATION_STATES.some(([s]) => s === route.query.state) ? route.query.state : '',
+    bot: botKey || route.query.bot || '',
+    q: route.query.q || '',
+  };
+  let alive = true;
+  let controller = null;
+  let next = null;
+  let botNames = new Map();
+  if (!embedded) document.title = 'Conversations · Baton';
+
+  const chips = h('div', { class: 'filter-chips', role: 'group', 'aria-label': 'Filter by state' },
+    [['', 'All'], ...CONVERSATION_STATES].map(([state, label]) => h('button', {
+      type: 'button', class: 'filter-chip', 'aria-pressed': String(filters.state === state), dataset: { state },
+      onclick: () => { filters.state = state; syncChips(); changed(); },
+    }, label)));
+  const botSelect = h('select', { class: 'input input-small', id: uid('bot'), onchange: () => { filters.bot = botSelect.value; changed(); } },
+    h('option', { value: '' }, 'All bots'));
+  const searchInput = h('input', { type: 'search', class: 'input input-small', id: uid('q'), placeholder: 'Name, email or words', value: filters.q, autocomplete: 'off' });
+  const results = h('div', { class: 'conversation-results', 'aria-live': 'polite', 'aria-busy': 'true' });
+  const more = h('div', { class: 'load-more' });
+  const count = h('p', { class: 'visually-hidden', role: 'status' });
+
+  const toolbar = h('div', { class: 'toolbar' },
+    chips,
+    h('div', { class: 'toolbar-fields' },
+      embedded ? null : h('div', { class: 'inline-field' }, h('label', { for: botSelect.id }, 'Bot'), botSelect),
+      h('div', { class: 'inline-field search-field' }, h('label', { for: searchInput.id, class: 'visually-hidden' }, 'Search conversations'),
+        icon('search', 'icon search-icon'), searchInput)));
+
+  container.append(embedded
+    ? h('div', { class: 'stack' }, h('h2', { class: 'section-title' }, 'Conversations with this bot'), toolbar, results, more, count)
+    : h('div', { class: 'page' },
+      h('div', { class: 'page-header' }, h('div', {}, h('h1', {}, 'Conversations'),
+        h('p', { class: 'page-subtitle' }, 'Every chat with every bot, the newest first.'))),
+      toolbar, results, more, count));
+
+  const search = debounce(() => { filters.q = searchInput.value.trim(); changed(); }, 300);
+  searchInput.addEventListener('input', search);
+  searchInput.addEventListener('keydown', (event) => { if (event.key === 'Enter') { event.preventDefault(); search.flush(); } });
+
+  if (!embedded) loadBots();
+  load(false);
+
+  function syncChips() {
+    for (const chip of chips.children) chip.setAttribute('aria-pressed', String(chip.dataset.state === filters.state));
+  }
+
+  async function loadBots() {
+    try {
+      const { bots } = await api.bots();
+      if (!alive) return;
+      botNames = new Map(bots.map((b) => [b.key, b.name]));
+      botSelect.append(...bots.map((b) => h('option', { value: b.key }, b.name)));
+      if (filters.bot && !botNames.has(filters.bot)) botSelect.append(h('option', { value: filters.bot }, filters.bot));
+      botSelect.value = filters.bot;
+      for (const cell of results.querySelectorAll('[data-bot]')) cell.textContent = botNames.get(cell.dataset.bot) || cell.dataset.bot;
+    } catch { /* the list still works with keys */ }
+  }
+
+  function changed() {
+    if (!embedded) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(filters)) if (v) params.set(k, v);
+      const qs = params.toString();
+      history.replaceState(null, '', `#/conversations${qs ? `?${qs}` : ''}`);
+    }
+    load(false);
+  }
+
+  async function load(append) {
+    if (controller) controller.abort();
+    const mine = new AbortController();
+    controller = mine;
+    if (!append) {
+      next = null;
+      results.setAttribute('aria-busy', 'true');
+      if (!results.querySelector('table')) replace(results, loading('Loading conversations…'));
+      else results.classList.add('refreshing');
+      replace(more);
+    }
+    try {
+      const page = await api.conversations({ bot: filters.bot, state: filters.state, q: filters.q, limit: PAGE, before: append ? next : undefined }, mine.signal);
+      if (!alive || controller !== mine) return;
+      next = page.next ?? null;
+      draw(page.conversations, append);
+    } catch (error) {
+      if (error.name === 'AbortError' || !alive) return;
+      const box = errorBox();
+      box.show(error.message);
+      if (append) replace(more, box.root, button('Try again', { onclick: () => load(true) }));
+      else replace(results, box.root, button('Try again', { onclick: () => load(false) }));
+    } finally {
+      if (controller === mine) {
+        controller = null;
+        results.setAttribute('aria-busy', 'false');
+        results.classList.remove('refreshing');
+      }
+    }
+  }
+
+  function draw(conversations, append) {
+    let tbody = results.querySelector('tbody');
+    if (!append || !tbody) {
+      if (conversations.length === 0) {
+        const filtered = filters.state || filters.q || (!embedded && filters.bot);
+        replace(results, filtered
+          ? emptyState('No conversations match', 'Try another state, bot or search.',
+            button('Clear the filters', { onclick: () => { filters.state = ''; filters.q = ''; if (!embedded) filters.bot = ''; searchInput.value = ''; botSelect.value = ''; syncChips(); changed(); } }))
+          : emptyState('No conversations yet', embedded ? 'Chats with this bot will appear here, including the ones from the live preview.' : 'Chats appear here as soon as visitors open a widget and write.'));
+        replace(more);
+        count.textContent = 'No conversations.';
+        return;
+      }
+      tbody = h('tbody');
+      replace(results, h('table', { class: 'table conversation-table' },
+        h('caption', { class: 'visually-hidden' }, 'Conversations, newest first'),
+        h('thead', {}, h('tr', {},
+          h('th', { scope: 'col' }, 'Visitor'),
+          embedded ? null : h('th', { scope: 'col' }, 'Bot'),
+          h('th', { scope: 'col' }, 'State'),
+          h('th', { scope: 'col' }, 'Last message'),
+          h('th', { scope: 'col' }, 'Updated'))),
+        tbody));
+    }
+    tbody.append(...conversations.map(row));
+    const total = tbody.children.length;
+    count.textContent = `${total} conversation${total === 1 ? '' : 's'} shown.`;
+    if (next !== null) {
+      const moreButton = button('Load more', { onclick: () => busy(moreButton, 'Loading…', () => load(true)) });
+      replace(more, moreButton);
+    } else {
+      replace(more, total > PAGE ? h('p', { class: 'muted' }, 'That’s all.') : null);
+    }
+  }
+
+  function row(c) {
+    const href = conversationHref(c.id);
+    const tr = h('tr', { class: 'clickable-row', onclick: (event) => { if (!event.target.closest('a') && !window.getSelection().toString()) location.hash = href; } },
+      h('td', { class: 'cell-visitor', 'data-label': 'Visitor' },
+        h('a', { href, class: c.visitor && (c.visitor.name || c.visitor.email) ? '' : 'anonymous' }, visitorLabel(c.visitor))),
+      embedded ? null : h('td', { 'data-label': 'Bot', dataset: { bot: c.bot } }, botNames.get(c.bot) || c.bot),
+      h('td', { 'data-label': 'State' }, badge('conversation', c.state)),
+      h('td', { class: 'cell-last', 'data-label': 'Last message' }, h('span', { class: 'ellipsis', title: c.lastMessage || '' }, c.lastMessage || '—')),
+      h('td', { class: 'cell-time', 'data-label': 'Updated' },
+        h('time', { datetime: new Date(c.updatedAt).toISOString(), title: formatDateTime(c.updatedAt) }, relativeTime(c.updatedAt))));
+    return tr;
+  }
+
+  return {
+    unmount() { alive = false; search.cancel(); if (controller) controller.abort(); },
+  };
+}

@@ -1,0 +1,149 @@
+// One conversation: its state, the visitor, the answers collected, the handover reason, a
+// link to its Mattermost room, and the transcript. An open conversation refreshes itself.
+
+import { h, replace } from '/dashboard/dom.js';
+import { icon } from '/dashboard/icons.js';
+import { api } from '/dashboard/api.js';
+import { badge, button, errorBox, loading } from '/dashboard/ui.js';
+import { formatDateTime, formatDay, formatTime, relativeTime, visitorLabel } from '/dashboard/format.js';
+import { botHref } from '/dashboard/router.js';
+
+const REFRESH_MS = 5000;
+
+export function mountTranscript(main, route) {
+  const id = route.id;
+  let alive = true;
+  let timer = null;
+  let shownIds = new Set();
+  let lastDay = null;
+  let conversation = null;
+  let botNames = new Map();
+
+  const title = h('h1', {}, 'Conversation');
+  const headerMeta = h('div', { class: 'transcript-meta' });
+  const body = h('div', {}, loading('Loading the conversation…'));
+  main.append(h('div', { class: 'page' },
+    h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' },
+      h('a', { href: '#/conversations' }, icon('chevronLeft'), 'Conversations')),
+    h('div', { class: 'page-header' }, h('div', {}, title, headerMeta)),
+    body));
+  document.title = 'Conversation · Baton';
+
+  api.bots().then(({ bots }) => {
+    botNames = new Map(bots.map((b) => [b.key, b.name]));
+    if (alive && conversation) drawHeader();
+  }).catch(() => {});
+
+  load();
+
+  async function load() {
+    try {
+      const c = await api.conversation(id);
+      if (!alive) return;
+      const first = conversation === null;
+      conversation = c;
+      if (first) build(); else update();
+      schedule();
+    } catch (error) {
+      if (!alive) return;
+      if (conversation) { schedule(); return; }   // keep what is shown; try again later
+      const box = errorBox();
+      box.show(error.status === 404 || error.status === 400 ? 'There is no conversation with this id.' : error.message);
+      replace(body, box.root, h('a', { href: '#/conversations', class: 'btn btn-secondary' }, 'Back to the conversations'));
+    }
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    if (conversation && conversation.state !== 'closed') timer = setTimeout(load, REFRESH_MS);
+  }
+
+  function drawHeader() {
+    const c = conversation;
+    const name = visitorLabel(c.visitor);
+    title.textContent = name;
+    document.title = `${name} · Baton`;
+    replace(headerMeta,
+      badge('conversation', c.state),
+      h('span', {}, 'with ', h('a', { href: botHref(c.bot, 'bot') }, botNames.get(c.bot) || c.bot)),
+      h('span', {}, 'started ', h('time', { datetime: new Date(c.createdAt).toISOString(), title: formatDateTime(c.createdAt) }, formatDateTime(c.createdAt))),
+      h('span', {}, `${c.messageCount} message${c.messageCount === 1 ? '' : 's'}`),
+      c.roomLink ? h('a', { href: c.roomLink, target: '_blank', rel: 'noopener noreferrer', class: 'btn btn-secondary btn-small' },
+        'Open the room in Mattermost', icon('external', 'icon icon-inline')) : null);
+  }
+
+  function details() {
+    const c = conversation;
+    const visitor = c.visitor || {};
+    const rows = [
+      ['Name', visitor.name || '—'],
+      ['Email', visitor.email ? h('a', { href: `mailto:${visitor.email}` }, visitor.email) : '—'],
+      ...c.variables.filter((v) => !(v.name === 'name' && v.value === visitor.name) && !(v.name === 'email' && v.value === visitor.email))
+        .map((v) => [v.name, v.value]),
+    ];
+    return h('aside', { class: 'transcript-side stack' },
+      h('section', { class: 'card card-padded', 'aria-labelledby': 'tr-answers' },
+        h('h2', { class: 'section-title', id: 'tr-answers' }, 'Visitor and answers'),
+        h('table', { class: 'kv-table' }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v)))))),
+      c.handoverReason ? h('section', { class: 'card card-padded', 'aria-labelledby': 'tr-handover' },
+        h('h2', { class: 'section-title', id: 'tr-handover' }, 'Handover'),
+        h('p', {}, c.handoverReason)) : null);
+  }
+
+  function build() {
+    drawHeader();
+    const list = h('ol', { class: 'transcript', 'aria-label': 'Messages' });
+    shownIds = new Set();
+    lastDay = null;
+    appendMessages(list, conversation.messages);
+    replace(body, h('div', { class: 'transcript-layout' },
+      h('section', { class: 'card transcript-card', 'aria-label': 'Transcript' },
+        conversation.messages.length ? list : h('p', { class: 'empty-title transcript-empty' }, 'No messages yet.'),
+        conversation.state !== 'closed' ? h('p', { class: 'field-hint live-note' }, 'Open conversation: new messages appear here by themselves.') : null),
+      h('div', { class: 'transcript-details' }, details())));
+  }
+
+  function update() {
+    drawHeader();
+    const list = body.querySelector('.transcript');
+    const fresh = conversation.messages.filter((m) => !shownIds.has(m.id));
+    if (!list || (fresh.length && !list.isConnected)) { build(); return; }
+    const nearBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
+    appendMessages(list, fresh);
+    replace(body.querySelector('.transcript-details'), details());
+    if (conversation.state === 'closed') { const note = body.querySelector('.live-note'); if (note) note.remove(); }
+    if (fresh.length && nearBottom) list.lastElementChild.scrollIntoView({ block: 'end', behavior: 'smooth' });
+  }
+
+  function author(m) {
+    switch (m.role) {
+      case 'bot': return `${m.name || 'Bot'} (bot)`;
+      case 'agent': return `${m.name || 'Agent'} (agent)`;
+      case 'visitor': return m.name || (conversation.visitor && conversation.visitor.name) || 'Visitor';
+      default: return 'System';
+    }
+  }
+
+  function appendMessages(list, messages) {
+    for (const m of messages) {
+      shownIds.add(m.id);
+      const day = formatDay(m.at);
+      if (day !== lastDay) {
+        lastDay = day;
+        list.append(h('li', { class: 'day-separator' }, h('span', {}, day)));
+      }
+      const time = h('time', { datetime: new Date(m.at).toISOString(), title: `${formatDateTime(m.at)} (${relativeTime(m.at)})` }, formatTime(m.at));
+      if (m.role === 'system') {
+        list.append(h('li', { class: 'msg msg-system' }, h('span', { class: 'visually-hidden' }, 'System notice: '), h('span', { class: 'msg-text' }, m.text), ' ', time));
+        continue;
+      }
+      list.append(h('li', { class: `msg msg-${m.role}` },
+        h('div', { class: 'msg-head' }, h('span', { class: 'msg-author' }, author(m)), time),
+        h('div', { class: 'msg-bubble' }, m.text)));
+    }
+  }
+
+  return {
+    unmount() { alive = false; clearTimeout(timer); },
+  };
+}

@@ -1,0 +1,152 @@
+// The Widget tab: how the chat looks and where it may run, and the snippet that embeds it.
+
+import { h } from '/dashboard/dom.js';
+import { api } from '/dashboard/api.js';
+import { button, busy, errorBox, field, toast } from '/dashboard/ui.js';
+import { widgetPreview } from '/dashboard/components/preview.js';
+import { copyBox } from '/dashboard/components/copy-box.js';
+
+const HEX = /^#[0-9a-fA-F]{6}$/;
+const ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
+
+export function mountWidgetTab(panel, ctx) {
+  let saved = ctx.bot();
+  let alive = true;
+
+  const title = field('Title', h('input', { class: 'input', type: 'text', maxlength: '60', autocomplete: 'off' }),
+    { optional: true, hint: 'At the top of the chat panel. The bot’s name when empty.' });
+  const subtitle = field('Subtitle', h('input', { class: 'input', type: 'text', maxlength: '120', autocomplete: 'off' }),
+    { optional: true, hint: 'A line under the title, e.g. “We reply in minutes”.' });
+  const colorPicker = h('input', { type: 'color', class: 'color-picker', 'aria-label': 'Pick the colour' });
+  const colorText = h('input', { class: 'input mono color-text', type: 'text', maxlength: '7', autocomplete: 'off', spellcheck: 'false' });
+  const color = field('Colour', colorText, { hint: 'The button and the visitor’s messages, as #RRGGBB.' });
+  color.root.querySelector('label').after(h('div', { class: 'color-row' }, colorPicker, colorText));
+  const avatar = field('Avatar URL', h('input', { class: 'input', type: 'url', maxlength: '2048', autocomplete: 'off', placeholder: 'https://…', spellcheck: 'false' }),
+    { optional: true, hint: 'An https:// image shown next to the bot’s messages.' });
+  const origins = field('Allowed origins', h('textarea', { class: 'input mono', rows: '4', spellcheck: 'false', placeholder: 'https://www.example.com' }),
+    { optional: true, hint: 'One per line, e.g. https://www.example.com. Empty = any site may embed it; when you list sites, requests from other sites are refused.' });
+  const fields = { title, subtitle, color, avatarURL: avatar, allowedOrigins: origins };
+
+  const saveError = errorBox();
+  const saveButton = button('Save', { variant: 'primary', type: 'submit' });
+  const unsaved = h('span', { class: 'unsaved', hidden: true }, 'Unsaved changes');
+  const snippet = copyBox(saved.embedSnippet, { label: 'Embed snippet' });
+  const preview = widgetPreview(saved.previewURL);
+
+  const form = h('form', { class: 'stack', novalidate: true },
+    title.root, subtitle.root, color.root, avatar.root, origins.root,
+    h('div', { class: 'save-bar' }, saveButton, unsaved), saveError.root);
+
+  panel.append(h('div', { class: 'split' },
+    h('div', { class: 'split-main stack-lg' },
+      h('section', { class: 'card card-padded', 'aria-labelledby': 'widget-look' },
+        h('h2', { class: 'section-title', id: 'widget-look' }, 'Look and access'), form),
+      h('section', { class: 'card card-padded', 'aria-labelledby': 'widget-embed' },
+        h('h2', { class: 'section-title', id: 'widget-embed' }, 'Embed on your site'),
+        h('p', { class: 'muted' }, 'Paste this before ', h('code', {}, '</body>'), ' on every page where the chat should appear.'),
+        snippet.root)),
+    h('div', { class: 'split-side' }, preview.root)));
+
+  fill(saved.settings);
+
+  colorPicker.addEventListener('input', () => { colorText.value = colorPicker.value; color.setError(null); dirtyChanged(); });
+  colorText.addEventListener('input', () => {
+    const v = colorText.value.trim();
+    if (HEX.test(v)) { colorPicker.value = v.toLowerCase(); color.setError(null); }
+    dirtyChanged();
+  });
+  colorText.addEventListener('blur', () => {
+    const v = colorText.value.trim();
+    if (/^[0-9a-fA-F]{6}$/.test(v)) { colorText.value = `#${v}`; colorPicker.value = colorText.value.toLowerCase(); }
+    color.setError(HEX.test(colorText.value.trim()) ? null : 'Use a colour like #3b5bdb.');
+  });
+  form.addEventListener('input', dirtyChanged);
+  form.addEventListener('submit', (event) => { event.preventDefault(); save(); });
+
+  function fill(settings) {
+    title.input.value = settings.title || '';
+    title.input.placeholder = saved.botName || saved.name;
+    subtitle.input.value = settings.subtitle || '';
+    colorText.value = settings.color || '#3b5bdb';
+    colorPicker.value = HEX.test(colorText.value) ? colorText.value.toLowerCase() : '#3b5bdb';
+    avatar.input.value = settings.avatarURL || '';
+    origins.input.value = (settings.allowedOrigins || []).join('\n');
+  }
+
+  function read() {
+    const text = (input) => input.value.trim() || null;
+    return {
+      title: text(title.input),
+      subtitle: text(subtitle.input),
+      color: colorText.value.trim(),
+      avatarURL: text(avatar.input),
+      allowedOrigins: origins.input.value.split('\n').map((line) => line.trim().replace(/\/+$/, '')).filter(Boolean),
+    };
+  }
+
+  function normalized(settings) {
+    return JSON.stringify({
+      title: settings.title || null, subtitle: settings.subtitle || null, color: (settings.color || '').toLowerCase(),
+      avatarURL: settings.avatarURL || null, allowedOrigins: settings.allowedOrigins || [],
+    });
+  }
+
+  const isDirty = () => normalized(read()) !== normalized(saved.settings);
+  function dirtyChanged() { unsaved.hidden = !isDirty(); }
+
+  function validate(settings) {
+    const problems = [];
+    if (!HEX.test(settings.color)) problems.push([color, 'Use a colour like #3b5bdb.']);
+    if (settings.avatarURL && !/^https:\/\/[^\s/]+/i.test(settings.avatarURL)) problems.push([avatar, 'Use an https:// address.']);
+    const bad = settings.allowedOrigins.filter((o) => !ORIGIN.test(o));
+    if (bad.length) problems.push([origins, `Not an origin: ${bad.join(', ')}. An origin is the scheme and host, like https://www.example.com (no path).`]);
+    if (settings.allowedOrigins.length > 100) problems.push([origins, 'At most 100 origins.']);
+    return problems;
+  }
+
+  async function save() {
+    saveError.clear();
+    for (const f of Object.values(fields)) f.setError(null);
+    const settings = read();
+    const problems = validate(settings);
+    if (problems.length) {
+      for (const [f, message] of problems) f.setError(message);
+      problems[0][0].input.focus();
+      return;
+    }
+    const current = ctx.bot();
+    try {
+      const bot = await busy(saveButton, 'Saving…', () => api.updateBot(ctx.key, { name: current.name, source: current.source, settings }));
+      if (!alive) return;
+      saved = bot;
+      fill(bot.settings);
+      dirtyChanged();
+      snippet.setText(bot.embedSnippet);
+      ctx.saved(bot, 'widget');
+      preview.reload(bot.previewURL);
+      toast('Saved. The widget is updated everywhere it is embedded.');
+    } catch (error) {
+      if (!alive) return;
+      let first = null;
+      for (const issue of error.issues) {
+        const name = issue.path.replace(/^settings\./, '').replace(/\[.*$/, '');
+        if (fields[name]) { fields[name].setError(issue.message); first = first || fields[name]; }
+      }
+      saveError.show(`Not saved: ${error.message}`, error.issues.filter((i) => !fields[i.path.replace(/^settings\./, '').replace(/\[.*$/, '')]).map((i) => `${i.path}: ${i.message}`));
+      if (first) first.input.focus();
+    }
+  }
+
+  return {
+    isDirty,
+    botSaved(bot) {
+      const dirty = isDirty();
+      saved = bot;
+      if (!dirty) fill(bot.settings);
+      snippet.setText(bot.embedSnippet);
+      preview.reload(bot.previewURL);
+      dirtyChanged();
+    },
+    unmount() { alive = false; },
+  };
+}

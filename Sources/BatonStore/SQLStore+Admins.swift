@@ -1,0 +1,120 @@
+import BatonCore
+import SQLKit
+
+extension SQLStore: AdminStore {
+    public func adminCount() async throws -> Int {
+        try await reader.raw("SELECT COUNT(*) AS n FROM admins").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    public func admin(email: String) async throws -> Admin? {
+        try await reader.select().column("*").from("admins").where("email", .equal, email.lowercased()).first().map(Self.admin)
+    }
+
+    public func admin(id: String) async throws -> Admin? {
+        try await reader.select().column("*").from("admins").where("id", .equal, id).first().map(Self.admin)
+    }
+
+    public func createAdmin(_ admin: Admin) async throws -> Bool {
+        guard try await self.admin(email: admin.email) == nil else { return false }
+        do {
+            try await write { db in
+                try await db.insert(into: "admins").columns("id", "email", "password_hash", "created_at")
+                    .values(admin.id, admin.email.lowercased(), admin.passwordHash, admin.createdAt).run()
+            }
+            return true
+        } catch {
+            // Two creations racing for one email: the unique index decides.
+            if try await self.admin(email: admin.email) != nil { return false }
+            throw error
+        }
+    }
+
+    public func session(tokenHash: String) async throws -> AdminSession? {
+        try await reader.select().column("*").from("admin_sessions").where("token_hash", .equal, tokenHash).first().map { row in
+            AdminSession(tokenHash: try row.decode(column: "token_hash", as: String.self),
+                         adminID: try row.decode(column: "admin_id", as: String.self),
+                         csrfToken: try row.decode(column: "csrf_token", as: String.self),
+                         createdAt: try row.decode(column: "created_at", as: Int64.self),
+                         expiresAt: try row.decode(column: "expires_at", as: Int64.self))
+        }
+    }
+
+    public func saveSession(_ session: AdminSession) async throws {
+        try await write { db in
+            try await db.insert(into: "admin_sessions").columns("token_hash", "admin_id", "csrf_token", "created_at", "expires_at")
+                .values(session.tokenHash, session.adminID, session.csrfToken, session.createdAt, session.expiresAt)
+                .onConflict(with: "token_hash") { $0.set(excludedValueOf: "expires_at") }
+                .run()
+        }
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        try await write { db in try await db.delete(from: "admin_sessions").where("token_hash", .equal, tokenHash).run() }
+    }
+
+    public func deleteExpiredSessions(now: Millis) async throws {
+        try await write { db in try await db.delete(from: "admin_sessions").where("expires_at", .lessThan, now).run() }
+    }
+
+    static func admin(_ row: any SQLRow) throws -> Admin {
+        Admin(id: try row.decode(column: "id", as: String.self), email: try row.decode(column: "email", as: String.self),
+              passwordHash: try row.decode(column: "password_hash", as: String.self),
+              createdAt: try row.decode(column: "created_at", as: Int64.self))
+    }
+}
+
+extension SQLStore: ConversationArchive {
+    public func conversations(_ filter: ConversationFilter) async throws -> [ConversationListing] {
+        var conditions: [SQLQueryString] = []
+        if let key = filter.widgetKey { conditions.append("c.widget_key = \(bind: key)") }
+        if let state = filter.state { conditions.append("c.state = \(bind: state.rawValue)") }
+        if let before = filter.before { conditions.append("c.updated_at < \(bind: before)") }
+        for word in (filter.search ?? "").split(whereSeparator: \.isWhitespace).prefix(8) {
+            // LIKE with the wildcards of the word escaped; case-insensitive for ASCII.
+            let pattern = "%" + word.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            conditions.append("""
+                (LOWER(COALESCE(v.name, '')) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(COALESCE(v.email, '')) LIKE \(bind: pattern) ESCAPE '\\'
+                 OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND LOWER(s.text) LIKE \(bind: pattern) ESCAPE '\\'))
+                """)
+        }
+        var query: SQLQueryString = """
+            SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, r.link AS room_link,
+                (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
+                (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message
+            FROM conversations c
+            JOIN visitors v ON v.id = c.visitor_id
+            LEFT JOIN rooms r ON r.conversation_id = c.id
+            """
+        if !conditions.isEmpty {
+            query = query + " WHERE " + conditions.dropFirst().reduce(conditions[0]) { $0 + " AND " + $1 }
+        }
+        query = query + " ORDER BY c.updated_at DESC, c.id DESC LIMIT \(bind: max(1, min(filter.limit, 500)))"
+        return try await reader.raw(query).all().map(Self.listing)
+    }
+
+    public func listing(of conversation: ConversationID) async throws -> ConversationListing? {
+        try await reader.raw("""
+            SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, r.link AS room_link,
+                (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
+                (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message
+            FROM conversations c
+            JOIN visitors v ON v.id = c.visitor_id
+            LEFT JOIN rooms r ON r.conversation_id = c.id
+            WHERE c.id = \(bind: conversation.rawValue)
+            """).first().map(Self.listing)
+    }
+
+    public func deleteTasks(widgetKey: String) async throws {
+        try await write { db in try await db.delete(from: "agent_tasks").where("widget_key", .equal, widgetKey).run() }
+    }
+
+    static func listing(_ row: any SQLRow) throws -> ConversationListing {
+        ConversationListing(conversation: try Rows.conversation(row),
+                            visitorName: try row.decode(column: "visitor_name", as: String?.self),
+                            visitorEmail: try row.decode(column: "visitor_email", as: String?.self),
+                            lastMessage: try row.decode(column: "last_message", as: String?.self),
+                            messageCount: try row.decode(column: "message_count", as: Int.self),
+                            roomLink: try row.decode(column: "room_link", as: String?.self))
+    }
+}

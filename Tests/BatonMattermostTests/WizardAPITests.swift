@@ -1,0 +1,123 @@
+import BatonTestSupport
+import Foundation
+import MattermostSandbox
+import OpenAPIContract
+import Testing
+
+/// The Connect-for-Mattermost wizard, through the admin API, against the stand-in.
+@Suite struct WizardAPITests {
+    static func withDashboard(_ body: @Sendable @escaping (HandoverRig, AdminClient) async throws -> Void) async throws {
+        try await HandoverRig.run { rig in
+            let client = AdminClient(base: rig.baton.http)
+            let created = try await client.send("POST", "/api/v1/setup", json: ["token": rig.baton.services.setupToken ?? "", "email": "admin@example.com", "password": "a long enough password"])
+            #expect(created.status == 200)
+            try await body(rig, client)
+            // Never a password in any answer.
+            #expect(!client.exchanges.contains { $0.answer.text.contains("relay-password") })
+        }
+    }
+
+    func server(_ rig: HandoverRig, password: String? = "relay-password", username: String = "relay") -> [String: Any] {
+        var server: [String: Any] = ["url": rig.sandbox.url, "username": username]
+        if let password { server["password"] = password }
+        return server
+    }
+
+    @Test func stepOneChecksTheServerAndTheRelayUser() async throws {
+        try await Self.withDashboard { rig, client in
+            let ok = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": server(rig)])
+            #expect(ok.status == 200, "\(ok)")
+            #expect((ok.json["relayUser"] as? [String: Any])?["username"] as? String == "relay")
+            #expect((ok.json["teams"] as? [[String: Any]])?.map { $0["name"] as? String } == ["support"])
+
+            let wrong = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": server(rig, password: "nope")])
+            #expect(wrong.status == 422)
+            #expect(wrong.errorCode == "bad_credentials")
+            #expect(wrong.errorMessage == "Mattermost refused the username \"relay\" or its password. Check both.")
+            let notAdmin = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": server(rig, password: "agent-password", username: "alice")])
+            #expect(notAdmin.errorCode == "not_admin")
+            let unreachable = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": ["url": "http://127.0.0.1:9", "username": "relay", "password": "x"]])
+            #expect(unreachable.status == 502)
+            #expect(unreachable.errorCode == "unreachable")
+            let noPassword = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": server(rig, password: nil)])
+            #expect(noPassword.errorCode == "password_required")
+            let token = try await client.send("POST", "/api/v1/bots/demo/mattermost/server",
+                                              json: ["server": ["url": rig.sandbox.url, "token": rig.sandbox.personalAccessToken(for: "relay")]])
+            #expect(token.status == 200)
+        }
+    }
+
+    @Test func stepsTwoAndThreeFindTheTeamItsChannelsAndItsPeople() async throws {
+        try await Self.withDashboard { rig, client in
+            let missing = try await client.send("POST", "/api/v1/bots/demo/mattermost/team", json: ["server": server(rig), "team": "sales"])
+            #expect(missing.status == 422)
+            #expect(missing.errorCode == "team_not_found")
+            let team = try await client.send("POST", "/api/v1/bots/demo/mattermost/team", json: ["server": server(rig), "team": "support"])
+            #expect(team.status == 200, "\(team)")
+            #expect(Set((team.json["channels"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []) == ["town-square", "off-topic"])
+            let people = try await client.send("POST", "/api/v1/bots/demo/mattermost/users", json: ["server": server(rig), "team": "support", "prefix": "Al"])
+            let users = try #require(people.json["users"] as? [[String: Any]])
+            #expect(users.map { $0["username"] as? String } == ["alice"])
+            #expect(users.first?["displayName"] as? String == "Alice Archer")
+        }
+    }
+
+    @Test func confirmingConnectsAtOnceAndTheStatusShows() async throws {
+        try await Self.withDashboard { rig, client in
+            let unknownAgent = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": server(rig), "team": "support", "agents": ["alice", "ghost"], "indexChannel": ["create": "Live chats"],
+            ])
+            #expect(unknownAgent.status == 422)
+            #expect(unknownAgent.errorCode == "users_not_found")
+            #expect(unknownAgent.issues.first?["message"] as? String == "Mattermost has no user named \"ghost\".")
+            let both = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": server(rig), "team": "support", "agents": ["alice"], "indexChannel": ["create": "a", "existing": "b"],
+            ])
+            #expect(both.status == 400)
+
+            let connected = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": server(rig), "team": "support", "agents": ["alice", "bob"], "indexChannel": ["create": "Live chats"],
+                "closeCommand": "!done", "archiveOnClose": true,
+            ])
+            #expect(connected.status == 200, "\(connected)")
+            #expect(connected.json["agents"] as? [String] == ["relay", "alice", "bob"])
+            #expect(connected.json["indexChannelLink"] as? String == "\(rig.sandbox.url)/support/channels/live-chats")
+            try await eventually("the connection to be live") {
+                let status = try await client.get("/api/v1/bots/demo/mattermost").json["status"] as? [String: Any]
+                return status?["state"] as? String == "connected"
+            }
+            let list = try await client.get("/api/v1/bots")
+            #expect((list.json["bots"] as? [[String: Any]])?.first?["mattermost"] as? String == "connected")
+            // Editing without the password keeps the stored one.
+            let edited = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": server(rig, password: nil), "team": "support", "agents": ["alice"], "indexChannel": ["existing": "live-chats"],
+            ])
+            #expect(edited.status == 200, "\(edited)")
+            #expect(edited.json["closeCommand"] as? String == "!close")
+            // A visitor handed over now lands in Mattermost.
+            try await WidgetClient.connect(rig.baton.socketURL) { visitor in
+                _ = try await rig.waitForRoom(try await talkUntilHandover(visitor))
+            }
+            #expect(try await client.send("DELETE", "/api/v1/bots/demo/mattermost").status == 204)
+            #expect(try await client.get("/api/v1/bots/demo/mattermost").json["connected"] as? Bool == false)
+            let violations = try AdminAPITestsSupport.contractViolations(client)
+            #expect(violations == [], "\(violations)")
+        }
+    }
+}
+
+/// Checks recorded admin API exchanges against the API document.
+enum AdminAPITestsSupport {
+    static func contractViolations(_ client: AdminClient) throws -> [String] {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/BatonServer/Public/api/openapi.yaml").standardized.path
+        let contract = try OpenAPIContract(contentsOf: path, deviations: [])
+        return client.exchanges.filter { $0.path.hasPrefix("/api/v1/") }.flatMap { exchange in
+            contract.violations(of: HTTPExchange(method: exchange.method, path: exchange.path, query: exchange.query,
+                                                 requestBody: exchange.requestBody, status: exchange.answer.status,
+                                                 responseContentType: exchange.answer.headers.first(name: "Content-Type"),
+                                                 responseBody: exchange.answer.body))
+            .filter { !(exchange.answer.status == 400 && $0.contains(" request")) }
+        }
+    }
+}
