@@ -165,6 +165,16 @@ public enum Step: Sendable, Decodable, Hashable {
 
     enum CodingKeys: String, CodingKey, CaseIterable { case say, buttons, ask, save, type, choices, retry, handover, goto }
 
+    /// `type:`, with a message that names the valid types when it is none of them.
+    private static func answerType(_ c: KeyedDecodingContainer<CodingKeys>) throws -> AnswerType {
+        guard let text = try c.decodeIfPresent(String.self, forKey: .type) else { return .text }
+        guard let type = AnswerType(rawValue: text) else {
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription:
+                "unknown type \"\(text)\" (expected one of: \(AnswerType.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return type
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try rejectUnknownKeys(decoder, allowed: CodingKeys.self)
@@ -180,7 +190,7 @@ public enum Step: Sendable, Decodable, Hashable {
         case .ask:
             self = .ask(Question(ask: try c.decode(String.self, forKey: .ask),
                                  save: try c.decode(String.self, forKey: .save),
-                                 type: try c.decodeIfPresent(AnswerType.self, forKey: .type) ?? .text,
+                                 type: try Self.answerType(c),
                                  choices: try c.decodeIfPresent([String].self, forKey: .choices) ?? [],
                                  retry: try c.decodeIfPresent(String.self, forKey: .retry)))
         case .handover:

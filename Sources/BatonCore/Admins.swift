@@ -53,10 +53,14 @@ public struct ConversationFilter: Sendable, Hashable {
     /// Words that must all appear in the visitor's name, email or messages.
     public var search: String?
     public var limit: Int
-    /// Only conversations updated before this time.
+    /// Only conversations updated before this time; with `beforeID`, those after the
+    /// conversation (before, beforeID) in the list's order.
     public var before: Millis?
+    public var beforeID: ConversationID?
 
-    public init(widgetKey: String? = nil, state: ConversationState? = nil, search: String? = nil, limit: Int = 50, before: Millis? = nil) {
+    public init(widgetKey: String? = nil, state: ConversationState? = nil, search: String? = nil, limit: Int = 50,
+                before: Millis? = nil, beforeID: ConversationID? = nil) {
+        self.beforeID = beforeID
         self.widgetKey = widgetKey
         self.state = state
         self.search = search

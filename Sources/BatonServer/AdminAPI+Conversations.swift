@@ -28,16 +28,18 @@ extension AdminAPI {
 
     func registerConversations(on api: RouterGroup<BatonRequestContext>) {
         api.get("conversations") { request, _ in
-            struct Answer: Encodable { var conversations: [ConversationBody]; var next: Int64? }
+            struct Answer: Encodable { var conversations: [ConversationBody]; var next: Int64?; var nextId: String? }
             let query = request.uri.queryParameters
             let limit = query["limit"].flatMap { Int(String($0)) } ?? 50
             let filter = ConversationFilter(widgetKey: query["bot"].map(String.init),
                                             state: query["state"].flatMap { ConversationState(rawValue: String($0)) },
                                             search: query["q"].map(String.init)?.trimmingWhitespace(),
-                                            limit: limit, before: query["before"].flatMap { Int64(String($0)) })
+                                            limit: limit, before: query["before"].flatMap { Int64(String($0)) },
+                                            beforeID: query["beforeId"].map { ConversationID(String($0)) })
             let found = try await services.store.conversations(filter)
             return try Self.json(Answer(conversations: found.map(ConversationBody.init),
-                                        next: found.count == limit ? found.last?.conversation.updatedAt : nil))
+                                        next: found.count == limit ? found.last?.conversation.updatedAt : nil,
+                                        nextId: found.count == limit ? found.last?.conversation.id.rawValue : nil))
         }
 
         api.get("conversations/{id}") { _, context in

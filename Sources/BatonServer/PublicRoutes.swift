@@ -55,6 +55,8 @@ struct PublicRoutes: Sendable {
                 w.field("title", widget.settings.title ?? bot.name)
                 w.field("color", widget.settings.color)
                 w.field("botName", bot.name)
+                if let subtitle = widget.settings.subtitle { w.field("subtitle", subtitle) }
+                if let avatar = widget.settings.avatarURL { w.field("avatarURL", avatar) }
             }
             // Public, read-only settings: any page may read them.
             response.headers[.accessControlAllowOrigin] = "*"

@@ -122,6 +122,8 @@ enum ServerFrame: Sendable {
                     w.field("title", session.widget.settings.title ?? session.botName)
                     w.field("color", session.widget.settings.color)
                     w.field("botName", session.botName)
+                    if let subtitle = session.widget.settings.subtitle { w.field("subtitle", subtitle) }
+                    if let avatar = session.widget.settings.avatarURL { w.field("avatarURL", avatar) }
                 }
                 w.key("messages")
                 w.array(session.messages) { w, message in Self.write(message, to: &w) }

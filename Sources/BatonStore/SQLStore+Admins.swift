@@ -68,7 +68,13 @@ extension SQLStore: ConversationArchive {
         var conditions: [SQLQueryString] = []
         if let key = filter.widgetKey { conditions.append("c.widget_key = \(bind: key)") }
         if let state = filter.state { conditions.append("c.state = \(bind: state.rawValue)") }
-        if let before = filter.before { conditions.append("c.updated_at < \(bind: before)") }
+        if let before = filter.before {
+            if let id = filter.beforeID {
+                conditions.append("(c.updated_at < \(bind: before) OR (c.updated_at = \(bind: before) AND c.id < \(bind: id.rawValue)))")
+            } else {
+                conditions.append("c.updated_at < \(bind: before)")
+            }
+        }
         for word in (filter.search ?? "").split(whereSeparator: \.isWhitespace).prefix(8) {
             // LIKE with the wildcards of the word escaped; case-insensitive for ASCII.
             let pattern = "%" + word.lowercased().replacingOccurrences(of: "\\", with: "\\\\")

@@ -147,6 +147,11 @@ public final class WebDriver: Sendable {
 
     public func click(_ element: String) async throws { try await command("POST", "/element/\(element)/click", [:]) }
 
+    public func clear(_ element: String) async throws { try await command("POST", "/element/\(element)/clear", [:]) }
+
+    /// Accepts a `confirm()` the page opened ("Leave this page?").
+    public func acceptAlert() async throws { try await command("POST", "/alert/accept", [:]) }
+
     /// Types text as key presses (`\u{E007}` is Enter).
     public func type(_ text: String, into element: String) async throws {
         try await command("POST", "/element/\(element)/value", ["text": text])

@@ -108,6 +108,12 @@ import Testing
         #expect(found.count == 8)
     }
 
+    @Test func anUnknownAnswerTypeNamesTheValidOnes() {
+        let found = issues("name: X\ngreeting: Hi\nflows:\n  f:\n    - ask: Mail?\n      save: email\n      type: emial\n")
+        #expect(found.first?.message == "unknown type \"emial\" (expected one of: text, email, phone, choice)")
+        #expect(found.first?.line == 7)
+    }
+
     @Test func hugeDocumentsAreRefused() {
         let found = issues("name: X\n" + String(repeating: "# padding\n", count: 60_000))
         #expect(found.first?.message.contains("larger than") == true)

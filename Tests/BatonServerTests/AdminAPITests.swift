@@ -212,9 +212,11 @@ import Testing
             #expect(messages.map { $0["role"] as? String } == ["bot", "visitor", "bot"])
             #expect(messages[2]["name"] as? String == "Ada")
             let paged = try await client.get("/api/v1/conversations?limit=1")
-            let next = try #require(paged.json["next"] as? Int64)
-            let second = try await client.get("/api/v1/conversations?limit=1&before=\(next)")
-            #expect((second.json["conversations"] as? [[String: Any]])?.count == 1)
+            let next = try #require(paged.json["next"] as? Int64), nextID = try #require(paged.json["nextId"] as? String)
+            let second = try await client.get("/api/v1/conversations?limit=1&before=\(next)&beforeId=\(nextID)")
+            let secondRows = try #require(second.json["conversations"] as? [[String: Any]])
+            #expect(secondRows.count == 1)
+            #expect(secondRows.first?["id"] as? String != (paged.json["conversations"] as? [[String: Any]])?.first?["id"] as? String)
             #expect(try await client.get("/api/v1/conversations/aaaaaaaaaaaaaaaaaaaa").status == 404)
         }
     }

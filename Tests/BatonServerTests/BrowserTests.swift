@@ -97,6 +97,19 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
         }
     }
 
+    @Test func aReloadedPreviewResumesTheSameConversation() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with { driver in
+                for _ in 0..<3 {
+                    try await driver.open("\(baton.http)/preview/demo")
+                    try await waitForBubble(driver, containing: "I'm Ada")
+                }
+            }
+            let conversations = try await baton.services.store.conversations(.init(widgetKey: "demo"))
+            #expect(conversations.count == 1)
+        }
+    }
+
     @Test func keyboardOnly() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with { driver in

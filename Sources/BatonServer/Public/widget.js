@@ -110,6 +110,7 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .header { display: flex; align-items: center; gap: 8px; padding: 12px 8px 12px 16px; background: var(--c); color: var(--on-c); }
 .header button:focus-visible { outline-color: currentColor; outline-offset: -3px; }
 .titles { flex: 1; min-width: 0; }
+.avatar { flex: none; width: 36px; height: 36px; border-radius: 50%; object-fit: cover; background: rgba(255,255,255,.2); }
 .title { margin: 0; font-size: 16px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .status { min-height: 18px; font-size: 12.5px; }
 .icon-btn { flex: none; width: 36px; height: 36px; border: 0; border-radius: 8px; padding: 0; background: transparent;
@@ -177,6 +178,7 @@ textarea:disabled { background: #f1f3f5; }
 <div class="root">
   <section class="panel" role="dialog" aria-modal="false" aria-label="Chat" hidden>
     <header class="header">
+      <img class="avatar" alt="" referrerpolicy="no-referrer" hidden>
       <div class="titles"><h2 class="title">Chat</h2><div class="status"></div></div>
       <button type="button" class="icon-btn close" aria-label="Close chat">${ICON_X('')}</button>
     </header>
@@ -210,7 +212,7 @@ textarea:disabled { background: #f1f3f5; }
     document.body.appendChild(host);
     const $ = (sel) => shadow.querySelector(sel);
     ui = {
-      root: $('.root'), panel: $('.panel'), title: $('.title'), status: $('.status'), close: $('.close'),
+      root: $('.root'), panel: $('.panel'), title: $('.title'), status: $('.status'), close: $('.close'), avatar: $('.avatar'),
       bar: $('.bar'), log: $('.log'), typing: $('.typing'), typingText: $('.typing-text'), quick: $('.quick'),
       input: $('textarea'), counter: $('.counter'), send: $('.send'), launcher: $('.launcher'), badge: $('.badge'),
     };
@@ -263,6 +265,7 @@ textarea:disabled { background: #f1f3f5; }
 
   let limits = { maxTextLength: 4000, messagesPerSecond: 5, burst: 10 };
   let botName = null;
+  let subtitle = null;     // the widget's line under the title, shown while the bot answers
   let convState = null;
   let agentName = null;
   let lastConversation = null; // conversation of the last thing drawn: a change draws a divider
@@ -278,7 +281,7 @@ textarea:disabled { background: #f1f3f5; }
     else if (convState === 'waiting_for_agent') text = 'Waiting for an agent…';
     else if (convState === 'with_agent') text = agentName ? 'Chatting with ' + agentName : 'Chatting with an agent';
     else if (convState === 'closed') text = 'Conversation ended';
-    else if (convState) text = 'Bot';
+    else if (convState) text = subtitle || 'Bot';
     ui.status.textContent = text;
     ui.input.placeholder = fatal ? 'Chat unavailable'
       : convState === 'closed' ? 'Write to start a new conversation…' : 'Write a message…';
@@ -704,6 +707,14 @@ textarea:disabled { background: #f1f3f5; }
     if (typeof f.token === 'string' && f.token) state.token = f.token;
     const w = f.widget || {};
     botName = w.botName || botName;
+    subtitle = typeof w.subtitle === 'string' && w.subtitle ? w.subtitle : null;
+    // Only an https image, set as a property: never markup from the server.
+    if (typeof w.avatarURL === 'string' && /^https:\/\//.test(w.avatarURL)) {
+      ui.avatar.src = w.avatarURL;
+      ui.avatar.hidden = false;
+    } else {
+      ui.avatar.hidden = true;
+    }
     const title = w.title || w.botName || 'Chat';
     ui.title.textContent = title;
     ui.panel.setAttribute('aria-label', title);

@@ -4,7 +4,7 @@
 import { h, replace } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api, setCsrfToken, onSessionLost } from '/dashboard/api.js';
-import { errorBox, button } from '/dashboard/ui.js';
+import { errorBox, button, closeAllDialogs } from '/dashboard/ui.js';
 import { parseRoute } from '/dashboard/router.js';
 import { renderSignIn, renderSetup } from '/dashboard/views/sign-in.js';
 import { mountBots } from '/dashboard/views/bots.js';
@@ -78,6 +78,7 @@ async function showSignedOut(notice = null) {
 }
 
 function showSignIn(notice = null) {
+  closeAllDialogs();
   unmountCurrent();
   shell = null;
   document.title = 'Sign in · Baton';

@@ -36,6 +36,8 @@ export function field(label, input, { hint = null, optional = false } = {}) {
     else input.removeAttribute('aria-describedby');
   };
   describe();
+  // A correction hides the old complaint; the next check brings it back if still needed.
+  input.addEventListener('input', () => { if (!error.hidden) { error.hidden = true; input.removeAttribute('aria-invalid'); describe(); } });
   return {
     root, input,
     setError(message) {
@@ -101,6 +103,13 @@ export async function busy(btn, label, work) {
  * A modal dialog: focus moves in, Tab stays inside, Escape closes, focus returns to where
  * it was. Returns {dialog, body, footer, close}.
  */
+const openDialogs = new Set();
+
+/** Closes every open dialog (e.g. when the session ends under them). */
+export function closeAllDialogs() {
+  for (const close of [...openDialogs]) close();
+}
+
 export function openDialog({ title, description = null, className = '', onClose = () => {}, initialFocus = null, returnFocus = null }) {
   const opener = document.activeElement;
   const titleId = uid('dlg');
@@ -115,6 +124,7 @@ export function openDialog({ title, description = null, className = '', onClose 
   function close() {
     if (closed) return;
     closed = true;
+    openDialogs.delete(close);
     if (dialog.open) dialog.close();
     dialog.remove();
     onClose();
@@ -132,6 +142,7 @@ export function openDialog({ title, description = null, className = '', onClose 
     else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
   });
   document.body.append(dialog);
+  openDialogs.add(close);
   dialog.showModal();
   queueMicrotask(() => {
     const target = typeof initialFocus === 'function' ? initialFocus() : initialFocus;

@@ -19,7 +19,7 @@ export function agentPicker({ label, hint, search, initial = [] }) {
   const input = h('input', {
     id: inputId, type: 'text', class: 'chips-field', role: 'combobox', autocomplete: 'off', spellcheck: 'false',
     'aria-autocomplete': 'list', 'aria-expanded': 'false', 'aria-controls': listId, 'aria-describedby': hintId,
-    placeholder: 'Type a name or username',
+    placeholder: 'Type a name or username', maxlength: '64',
   });
   const listbox = h('ul', { id: listId, role: 'listbox', class: 'listbox', 'aria-label': 'Matching Mattermost users', hidden: true });
   const note = h('p', { class: 'field-hint', role: 'status', 'aria-live': 'polite' });

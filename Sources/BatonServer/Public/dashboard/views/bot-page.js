@@ -40,7 +40,7 @@ export function mountBotPage(main, route) {
     } catch (error) {
       if (!alive) return;
       const box = errorBox();
-      box.show(error.status === 404 ? `There is no bot with the key "${key}".` : error.message);
+      box.show(error.message);
       replace(body, box.root, error.status === 404
         ? h('a', { href: '#/bots', class: 'btn btn-secondary' }, 'Back to the bots')
         : button('Try again', { onclick: () => { replace(body, loading('Loading the bot…')); load(); } }));

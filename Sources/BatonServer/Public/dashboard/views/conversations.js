@@ -5,7 +5,7 @@ import { h, replace, debounce, uid } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
 import { badge, button, busy, emptyState, errorBox, loading } from '/dashboard/ui.js';
-import { CONVERSATION_STATES, relativeTime, formatDateTime, visitorLabel } from '/dashboard/format.js';
+import { CONVERSATION_STATES, relativeTime, formatDateTime } from '/dashboard/format.js';
 import { conversationHref } from '/dashboard/router.js';
 
 const PAGE = 50;
@@ -19,6 +19,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
   let alive = true;
   let controller = null;
   let next = null;
+  let nextId = null;  // with `next`, the cursor of the next page (rows of the same time are not skipped)
   let botNames = new Map();
   if (!embedded) document.title = 'Conversations · Baton';
 
@@ -29,7 +30,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
     }, label)));
   const botSelect = h('select', { class: 'input input-small', id: uid('bot'), onchange: () => { filters.bot = botSelect.value; changed(); } },
     h('option', { value: '' }, 'All bots'));
-  const searchInput = h('input', { type: 'search', class: 'input input-small', id: uid('q'), placeholder: 'Name, email or words', value: filters.q, autocomplete: 'off' });
+  const searchInput = h('input', { type: 'search', class: 'input input-small', id: uid('q'), placeholder: 'Name, email or words', value: filters.q, autocomplete: 'off', maxlength: '200' });
   const results = h('div', { class: 'conversation-results', 'aria-live': 'polite', 'aria-busy': 'true' });
   const more = h('div', { class: 'load-more' });
   const count = h('p', { class: 'visually-hidden', role: 'status' });
@@ -87,15 +88,17 @@ export function mountConversations(container, route, { botKey = null, embedded =
     controller = mine;
     if (!append) {
       next = null;
+      nextId = null;
       results.setAttribute('aria-busy', 'true');
       if (!results.querySelector('table')) replace(results, loading('Loading conversations…'));
       else results.classList.add('refreshing');
       replace(more);
     }
     try {
-      const page = await api.conversations({ bot: filters.bot, state: filters.state, q: filters.q, limit: PAGE, before: append ? next : undefined }, mine.signal);
+      const page = await api.conversations({ bot: filters.bot, state: filters.state, q: filters.q, limit: PAGE, before: append ? next : undefined, beforeId: append && nextId ? nextId : undefined }, mine.signal);
       if (!alive || controller !== mine) return;
       next = page.next ?? null;
+      nextId = page.nextId ?? null;
       draw(page.conversations, append);
     } catch (error) {
       if (error.name === 'AbortError' || !alive) return;
@@ -150,14 +153,21 @@ export function mountConversations(container, route, { botKey = null, embedded =
   function row(c) {
     const href = conversationHref(c.id);
     const tr = h('tr', { class: 'clickable-row', onclick: (event) => { if (!event.target.closest('a') && !window.getSelection().toString()) location.hash = href; } },
-      h('td', { class: 'cell-visitor', 'data-label': 'Visitor' },
-        h('a', { href, class: c.visitor && (c.visitor.name || c.visitor.email) ? '' : 'anonymous' }, visitorLabel(c.visitor))),
-      embedded ? null : h('td', { 'data-label': 'Bot', dataset: { bot: c.bot } }, botNames.get(c.bot) || c.bot),
+      h('td', { class: 'cell-visitor', 'data-label': 'Visitor' }, visitorCell(c.visitor, href)),
+      embedded ? null : h('td', { class: 'cell-bot', 'data-label': 'Bot', dataset: { bot: c.bot } }, botNames.get(c.bot) || c.bot),
       h('td', { 'data-label': 'State' }, badge('conversation', c.state)),
       h('td', { class: 'cell-last', 'data-label': 'Last message' }, h('span', { class: 'ellipsis', title: c.lastMessage || '' }, c.lastMessage || '—')),
       h('td', { class: 'cell-time', 'data-label': 'Updated' },
         h('time', { datetime: new Date(c.updatedAt).toISOString(), title: formatDateTime(c.updatedAt) }, relativeTime(c.updatedAt))));
     return tr;
+  }
+
+  // The name links to the transcript; the email goes under it.
+  function visitorCell(visitor, href) {
+    const name = visitor && visitor.name ? visitor.name : null;
+    const email = visitor && visitor.email ? visitor.email : null;
+    if (!name && !email) return h('a', { href, class: 'anonymous' }, 'Anonymous visitor');
+    return h('span', { class: 'visitor' }, h('a', { href }, name || email), name && email ? h('span', { class: 'visitor-email' }, email) : null);
   }
 
   return {

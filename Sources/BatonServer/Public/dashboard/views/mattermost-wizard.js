@@ -7,13 +7,13 @@ import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
 import { button, busy, errorBox, field, openDialog } from '/dashboard/ui.js';
 import { agentPicker } from '/dashboard/components/agent-picker.js';
+import { mattermostServerForm } from '/dashboard/components/mattermost-server-form.js';
 
 const STEPS = ['Sign in', 'Team', 'Agents', 'Index channel', 'Review'];
 const OTHER_TEAM = '\u0000other';
 
 export function openMattermostWizard({ botKey, connection = null, onConnected }) {
   const editing = Boolean(connection && connection.connected);
-  const keepAuth = editing ? connection.auth || 'password' : null;
   // Everything the wizard learns; secrets included, in memory only.
   const state = {
     step: 0,
@@ -38,34 +38,16 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   const stepper = h('ol', { class: 'stepper', 'aria-label': 'Steps' }, stepItems);
 
   // ---- step 1: server and relay user
-  const url = field('Mattermost hostname', h('input', { class: 'input', type: 'url', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://chat.example.com', value: editing ? connection.url : '' }),
-    { hint: 'The address you open Mattermost with.' });
-  const useToken = h('input', { type: 'checkbox', id: uid('tok'), checked: keepAuth === 'token' });
-  const username = field('Relay username', h('input', { class: 'input', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', value: editing ? connection.relayUser || '' : '' }),
-    { hint: 'The Mattermost account Baton posts as (the Bot/Widget Mattermost User). It must be a system admin.' });
-  const password = field('Password', h('input', { class: 'input', type: 'password', autocomplete: 'new-password' }),
-    { hint: keepAuth === 'password' ? 'Leave empty to keep the current password.' : null });
-  const token = field('Access token', h('input', { class: 'input mono', type: 'password', autocomplete: 'off', spellcheck: 'false' }),
-    { hint: keepAuth === 'token' ? 'Leave empty to keep the current token.' : 'A personal access token or bot token of an admin account.' });
+  const serverForm = mattermostServerForm({ connection, onEdit: () => serverEdited() });
   const signedIn = h('div', { class: 'message message-success', role: 'status', hidden: true });
   const step1 = stepPanel(0, 'Sign in to Mattermost', 'Baton signs in as this user to create a channel per conversation and relay messages.',
-    url.root,
-    h('label', { class: 'check' }, useToken, ' Use an access token instead of a password'),
-    username.root, password.root, token.root, signedIn);
-  const showAuth = () => {
-    username.root.hidden = useToken.checked;
-    password.root.hidden = useToken.checked;
-    token.root.hidden = !useToken.checked;
-  };
-  useToken.addEventListener('change', () => { showAuth(); serverEdited(); });
-  for (const f of [url, username, password, token]) f.input.addEventListener('input', serverEdited);
-  showAuth();
+    ...serverForm.nodes, signedIn);
 
   // ---- step 2: team
   const signedInAs = h('div', { class: 'message message-success', role: 'status' });
   const teamSelect = h('select', { class: 'input' });
   const teamChoice = field('Team', teamSelect, { hint: 'Chats get their own channel in this team. A team dedicated to live chats works best.' });
-  const teamName = field('Team name', h('input', { class: 'input mono', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', placeholder: 'support' }),
+  const teamName = field('Team name', h('input', { class: 'input mono', type: 'text', maxlength: '64', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', placeholder: 'support' }),
     { hint: 'The team’s name as in its URL: support in https://chat.example.com/support.' });
   teamSelect.addEventListener('change', () => { teamName.root.hidden = teamSelect.value !== OTHER_TEAM; });
   const step2 = stepPanel(1, 'Select the Mattermost team', null, signedInAs, teamChoice.root, teamName.root);
@@ -120,7 +102,7 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   d.body.append(stepper, form);
   d.footer.append(back, h('span', { class: 'spacer' }), cancel, primary);
   go(0, { focus: false });
-  queueMicrotask(() => url.input.focus());
+  queueMicrotask(() => serverForm.focus());
 
   function stepPanel(index, title, text, ...content) {
     const headingId = uid('step');
@@ -152,30 +134,17 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
     target.focus();
   }
 
-  function serverPayload() {
-    const server = { url: normalizeURL(url.input.value) };
-    if (useToken.checked) {
-      if (token.input.value.trim()) server.token = token.input.value.trim();
-    } else {
-      server.username = username.input.value.trim().replace(/^@/, '');
-      if (password.input.value) server.password = password.input.value;
-    }
-    return server;
-  }
-
-  function normalizeURL(value) {
-    const v = value.trim().replace(/\/+$/, '');
-    return v && !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? `https://${v}` : v;
-  }
-
-  function sameServer() { return state.serverKey !== null && state.serverKey === JSON.stringify(serverPayload()); }
+  function sameServer() { return state.serverKey !== null && state.serverKey === JSON.stringify(serverForm.payload()); }
 
   function serverEdited() {
     signedIn.hidden = !sameServer();
     if (state.step === 0) primary.textContent = sameServer() ? 'Next' : 'Connect';
   }
 
+  let working = false;
   async function advance() {
+    if (working) return;    // one step at a time, even when Enter is pressed again
+    working = true;
     error.clear();
     try {
       if (state.step === 0) await submitServer();
@@ -185,6 +154,8 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
       else await confirm();
     } catch (err) {
       showError(err);
+    } finally {
+      working = false;
     }
   }
 
@@ -193,20 +164,9 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   }
 
   async function submitServer() {
-    for (const f of [url, username, password, token]) f.setError(null);
-    const server = serverPayload();
-    let invalid = null;
-    const fail = (f, message) => { f.setError(message); invalid = invalid || f; };
-    if (!server.url) fail(url, 'Enter the address of your Mattermost.');
-    else if (!/^https?:\/\/[^\s/]+/i.test(server.url)) fail(url, 'Use an http:// or https:// address.');
-    if (useToken.checked) {
-      if (!server.token && keepAuth !== 'token') fail(token, 'Paste the access token.');
-    } else {
-      if (!server.username) fail(username, 'Enter the relay user’s username.');
-      if (!server.password && keepAuth !== 'password') fail(password, 'Enter the relay user’s password.');
-    }
+    const invalid = serverForm.validate();
     if (invalid) { invalid.input.focus(); return; }
-    url.input.value = server.url;
+    const server = serverForm.payload();
     if (sameServer()) { go(1); return; }
     const result = await busy(primary, 'Connecting…', () => api.mattermostServer(botKey, server));
     state.server = server;
@@ -327,8 +287,7 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
 
   function forget() {
     // The secrets go with the wizard.
-    password.input.value = '';
-    token.input.value = '';
+    serverForm.clearSecrets();
     state.server = null;
     state.serverKey = null;
   }

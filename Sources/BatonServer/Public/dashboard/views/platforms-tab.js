@@ -85,14 +85,18 @@ export function mountPlatformsTab(panel, ctx) {
         h('div', { class: 'actions' }, button('Connect for Mattermost', { variant: 'primary', iconName: 'plug', onclick: () => openWizard() })));
       return;
     }
-    const link = c.indexChannelLink
-      ? h('a', { href: c.indexChannelLink, target: '_blank', rel: 'noopener noreferrer' }, `~${c.indexChannel}`, icon('external', 'icon icon-inline'))
-      : `~${c.indexChannel}`;
+    const none = '—';
+    const channel = c.indexChannel ? `~${c.indexChannel}` : none;
+    const link = c.indexChannelLink && /^https?:\/\//i.test(c.indexChannelLink)
+      ? h('a', { href: c.indexChannelLink, target: '_blank', rel: 'noopener noreferrer' }, channel, icon('external', 'icon icon-inline'))
+      : channel;
+    // The stored agents include the relay user, which has its own row.
+    const agents = (c.agents || []).filter((a) => a !== c.relayUser);
     const rows = [
-      ['Server', c.url],
-      ['Relay user', [`@${c.relayUser}`, c.auth === 'token' ? ' (access token)' : '']],
-      ['Team', c.team],
-      ['Agents', (c.agents || []).length ? c.agents.map((a) => `@${a}`).join(', ') : 'Only the relay user'],
+      ['Server', c.url || none],
+      ['Relay user', c.relayUser ? [`@${c.relayUser}`, c.auth === 'token' ? ' (access token)' : ''] : none],
+      ['Team', c.team || none],
+      ['Agents', agents.length ? agents.map((a) => `@${a}`).join(', ') : 'Only the relay user'],
       ['Index channel', link],
       ['Close command', h('code', {}, c.closeCommand || '!close')],
       ['Internal prefix', h('code', {}, c.internalPrefix || '//')],

@@ -54,9 +54,12 @@ export function renderSignIn(root, { notice = null, onDone }) {
         countdown = null;
         submit.disabled = false;
         error.clear();
+        error.root.setAttribute('role', 'alert');
         return;
       }
       error.show(`Too many attempts, try again in ${left} s.`);
+      // Announced once; the count then updates quietly.
+      if (left < seconds) error.root.removeAttribute('role');
       submit.disabled = true;
       left -= 1;
     };

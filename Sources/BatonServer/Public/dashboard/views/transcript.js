@@ -48,7 +48,7 @@ export function mountTranscript(main, route) {
       if (!alive) return;
       if (conversation) { schedule(); return; }   // keep what is shown; try again later
       const box = errorBox();
-      box.show(error.status === 404 || error.status === 400 ? 'There is no conversation with this id.' : error.message);
+      box.show(error.message);
       replace(body, box.root, h('a', { href: '#/conversations', class: 'btn btn-secondary' }, 'Back to the conversations'));
     }
   }
@@ -60,7 +60,7 @@ export function mountTranscript(main, route) {
 
   function drawHeader() {
     const c = conversation;
-    const name = visitorLabel(c.visitor);
+    const name = (c.visitor && (c.visitor.name || c.visitor.email)) || visitorLabel(c.visitor);
     title.textContent = name;
     document.title = `${name} · Baton`;
     replace(headerMeta,
@@ -68,7 +68,7 @@ export function mountTranscript(main, route) {
       h('span', {}, 'with ', h('a', { href: botHref(c.bot, 'bot') }, botNames.get(c.bot) || c.bot)),
       h('span', {}, 'started ', h('time', { datetime: new Date(c.createdAt).toISOString(), title: formatDateTime(c.createdAt) }, formatDateTime(c.createdAt))),
       h('span', {}, `${c.messageCount} message${c.messageCount === 1 ? '' : 's'}`),
-      c.roomLink ? h('a', { href: c.roomLink, target: '_blank', rel: 'noopener noreferrer', class: 'btn btn-secondary btn-small' },
+      c.roomLink && /^https?:\/\//i.test(c.roomLink) ? h('a', { href: c.roomLink, target: '_blank', rel: 'noopener noreferrer', class: 'btn btn-secondary btn-small' },
         'Open the room in Mattermost', icon('external', 'icon icon-inline')) : null);
   }
 

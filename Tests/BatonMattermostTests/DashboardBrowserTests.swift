@@ -1,0 +1,192 @@
+import BatonCore
+import BatonTestSupport
+import Foundation
+import MattermostSandbox
+import Testing
+
+/// The dashboard in a real headless Chromium: what an admin does, step by step.
+/// Screenshots go to artifacts/screenshots/ (and docs/images/ via scripts/screenshots).
+struct Dashboard {
+    let driver: WebDriver
+
+    /// Helpers the page scripts use: find controls the way a person does, by label and text.
+    static let helpers = """
+        const visible = (e) => e && e.offsetParent !== null;
+        const byLabel = (text) => { const l = [...document.querySelectorAll('label')].find((l) => visible(l) && l.textContent.replace(/\\s*\\(optional\\)\\s*$/, '').trim() === text); return l ? (document.getElementById(l.htmlFor) || l.querySelector('input,select,textarea')) : null; };
+        const named = (text) => [...document.querySelectorAll('button, a, [role=tab], [role=option]')].find((b) => visible(b) && b.textContent.trim() === text);
+        const pageText = () => document.body.innerText;
+        """
+
+    func element(_ expression: String) async throws -> String {
+        try await driver.element("\(Self.helpers) return \(expression)")
+    }
+
+    func run(_ expression: String) async throws -> Any? {
+        try await driver.run("\(Self.helpers) return \(expression)")
+    }
+
+    func waitFor(_ what: String, _ expression: String, seconds: Double = 15) async throws {
+        try await driver.wait(for: what, "\(Self.helpers) return \(expression)", seconds: seconds)
+    }
+
+    func waitForText(_ text: String, seconds: Double = 15) async throws {
+        try await waitFor("the text \"\(text)\"", "pageText().includes(\(Self.literal(text)))", seconds: seconds)
+    }
+
+    /// Types into the field labelled `label`, replacing what it held.
+    func fill(_ label: String, _ text: String) async throws {
+        try await waitFor("the field \(label)", "byLabel(\(Self.literal(label)))")
+        let field = try await element("byLabel(\(Self.literal(label)))")
+        try await driver.clear(field)
+        try await driver.type(text, into: field)
+    }
+
+    func click(_ text: String) async throws {
+        try await waitFor("the control \(text)", "named(\(Self.literal(text)))")
+        try await driver.click(try await element("named(\(Self.literal(text)))"))
+    }
+
+    static func literal(_ text: String) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: [text]), as: UTF8.self) + "[0]"
+    }
+}
+
+@Suite(.serialized) struct DashboardBrowserTests {
+    @Test func anAdminSetsUpABotConnectsMattermostAndFollowsAChat() async throws {
+        try await HandoverRig.run { rig in
+            let sandbox = rig.sandbox, baton = rig.baton
+            try await WebDriver.with(width: 1280, height: 860) { driver in
+                let page = Dashboard(driver: driver)
+                // First run: the setup link creates the first admin.
+                try await driver.open("\(baton.http)/dashboard/#setup=\(baton.services.setupToken ?? "")")
+                try await page.waitForText("Create the first admin")
+                try await page.fill("Email", "admin@example.com")
+                try await page.fill("Password", "a long enough password")
+                try await page.fill("Repeat the password", "a long enough password")
+                try await page.click("Create the admin and sign in")
+                try await page.waitForText("Demo")
+                try await driver.screenshot("dashboard-bots")
+
+                // Sign out, and in again.
+                try await page.click("Sign out")
+                try await page.waitFor("the sign-in form", "byLabel('Password')")
+                try await page.fill("Email", "admin@example.com")
+                try await page.fill("Password", "wrong password!")
+                try await page.click("Sign in")
+                try await page.waitForText("The email or the password is wrong.")
+                try await page.fill("Password", "a long enough password")
+                try await page.click("Sign in")
+                try await page.waitForText("Demo")
+
+                // A new bot; a mistake in its definition is shown where it is.
+                try await page.click("New bot")
+                try await page.fill("Name", "Sales desk")
+                try await page.click("Create bot")
+                try await page.waitFor("the bot page", "location.hash.includes('/bots/sales-desk-')")
+                try await page.waitFor("the editor", "document.querySelector('textarea')")
+                _ = try await page.run("""
+                    (() => { const t = document.querySelector('textarea.code, .code-editor textarea, textarea');
+                      t.value = t.value.replace('answer: We', 'anwser: We'); t.dispatchEvent(new Event('input', { bubbles: true })); return true; })()
+                    """)
+                try await page.waitForText("unknown field \"anwser\"")
+                try await page.waitForText("Line 18")
+                try await driver.screenshot("dashboard-bot-editor")
+
+                // The demo bot goes to Mattermost: the Platforms tab and its wizard.
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/platforms")
+                // The editor holds unsaved changes: the dashboard asks before leaving.
+                try await driver.acceptAlert()
+                try await page.click("Connect for Mattermost")
+                try await page.fill("Mattermost hostname", "http://127.0.0.1:9")
+                try await page.fill("Relay username", "relay")
+                try await page.fill("Password", "relay-password")
+                try await page.click("Connect")
+                try await page.waitForText("Cannot reach Mattermost at http://127.0.0.1:9", seconds: 30)
+                try await page.fill("Mattermost hostname", sandbox.url)
+                try await page.fill("Password", "wrong")
+                try await page.click("Connect")
+                try await page.waitForText("Mattermost refused the username \"relay\" or its password")
+                try await page.fill("Relay username", "alice")
+                try await page.fill("Password", "agent-password")
+                try await page.click("Connect")
+                try await page.waitForText("is not a system administrator")
+                try await page.fill("Relay username", "relay")
+                try await page.fill("Password", "relay-password")
+                try await driver.screenshot("wizard-1-sign-in")
+                try await page.click("Connect")
+                try await page.waitForText("Signed in as @relay")
+                // Step 2: the team (an unknown one first).
+                _ = try await page.run("(() => { const s = byLabel('Team'); s.value = [...s.options].pop().value; s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()")
+                try await page.fill("Team name", "sales")
+                try await page.click("Next")
+                try await page.waitForText("There is no Mattermost team named \"sales\"")
+                _ = try await page.run("(() => { const s = byLabel('Team'); s.value = 'support'; s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()")
+                try await page.click("Next")
+                // Step 3: agents, with autocomplete.
+                try await page.fill("Default agents", "al")
+                try await page.waitFor("alice in the list", "[...document.querySelectorAll('[role=option]')].some((o) => o.textContent.includes('alice'))")
+                try await driver.screenshot("wizard-3-agents")
+                try await driver.type("\u{E015}\u{E007}", into: try await page.element("byLabel('Default agents')"))
+                try await page.waitFor("alice chosen", "[...document.querySelectorAll('.chips li')].some((c) => c.textContent.includes('alice'))")
+                try await page.click("Next")
+                // Step 4: a new index channel ("Live chats" is offered); then the review and Confirm.
+                try await page.click("Next")
+                try await driver.screenshot("wizard-5-review")
+                try await page.click("Confirm")
+                try await page.waitForText("Connected", seconds: 30)
+                try await driver.screenshot("dashboard-mattermost-connected")
+                #expect(sandbox.channel(team: "support", name: "live-chats") != nil)
+
+                // A visitor chats to a handover; the agent's reply reaches the widget.
+                try await driver.open("\(baton.http)/preview/demo")
+                let root = "document.querySelector('baton-chat').shadowRoot"
+                try await driver.wait(for: "the widget", "return \(root)?.querySelector('textarea')")
+                let say: @Sendable (String) async throws -> Void = { text in
+                    try await driver.type(text + "\u{E007}", into: try await driver.element("return \(root).querySelector('textarea')"))
+                }
+                let bubble: @Sendable (String) async throws -> Void = { text in
+                    try await driver.wait(for: text, "return Array.from(\(root).querySelectorAll('.bubble')).some(b => b.textContent.includes(\(Dashboard.literal(text))))", seconds: 15)
+                }
+                try await say("talk to a person")
+                try await bubble("What's your name?")
+                try await say("Grace Hopper")
+                try await bubble("email address")
+                try await say("grace@example.com")
+                try await bubble("What is it about?")
+                try await say("Sales")
+                try await bubble("handing you over")
+                let conversation = try await rig.baton.services.store.conversations(.init(widgetKey: "demo", state: .waitingForAgent)).first
+                let room = try await rig.waitForRoom(try #require(conversation).conversation.id.rawValue)
+                try sandbox.post(as: "alice", in: room.id, "Hi Grace, how can I help?")
+                try await bubble("Hi Grace, how can I help?")
+
+                // The conversation in the dashboard, with its transcript and room link.
+                try await driver.open("\(baton.http)/dashboard/#/conversations")
+                try await page.waitForText("Grace Hopper")
+                try await driver.screenshot("dashboard-conversations")
+                try await page.click("Grace Hopper")
+                try await page.waitForText("Hi Grace, how can I help?")
+                try await page.waitFor("the room link", "[...document.querySelectorAll('a')].some((a) => a.href.includes('/support/channels/chat-'))")
+                try await driver.screenshot("dashboard-transcript")
+            }
+        }
+    }
+
+    @Test func theDashboardOnAPhone() async throws {
+        try await LiveBaton.run { baton in
+            let client = AdminClient(base: baton.http)
+            _ = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken ?? "", "email": "a@example.com", "password": "a long enough password"])
+            try await WebDriver.with(width: 390, height: 844, phone: true) { driver in
+                let page = Dashboard(driver: driver)
+                try await driver.open("\(baton.http)/dashboard/")
+                try await page.fill("Email", "a@example.com")
+                try await page.fill("Password", "a long enough password")
+                try await page.click("Sign in")
+                try await page.waitForText("Demo")
+                // Nothing wider than the screen.
+                #expect(try await page.run("document.documentElement.scrollWidth <= 390") as? Bool == true)
+                try await driver.screenshot("dashboard-phone")
+            }
+        }
+    }
+}
