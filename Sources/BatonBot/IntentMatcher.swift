@@ -2,17 +2,18 @@
 /// order and small typos: words are compared one by one (`Fuzzy.similarity`), weighted so
 /// that filler words ("the", "how", "please") count for little.
 struct IntentMatcher: Sendable {
-    /// A normalised phrase: its words and their weights.
+    /// A normalised phrase: its words (stems prepared) and their weights.
     struct Phrase: Sendable {
-        let words: [String]
+        let words: [Word]
         let weights: [Double]
         let total: Double
 
         init(_ text: String) {
-            words = Normalizer.tokens(text)
-            let allStop = words.allSatisfy { Normalizer.stopwords.contains($0) }
+            let tokens = Normalizer.tokens(text)
+            words = tokens.map(Word.init)
+            let allStop = tokens.allSatisfy { Normalizer.stopwords.contains($0) }
             // A phrase made only of filler words ("who are you") is weighed as it is.
-            weights = words.map { allStop || !Normalizer.stopwords.contains($0) ? 1 : 0.2 }
+            weights = tokens.map { allStop || !Normalizer.stopwords.contains($0) ? 1 : 0.2 }
             total = weights.reduce(0, +)
         }
     }
@@ -21,29 +22,61 @@ struct IntentMatcher: Sendable {
         let name: String
         let examples: [Phrase]
         let keywords: [Phrase]
+        /// The examples' and keywords' words as positions in `vocabulary`.
+        let exampleWords: [[Int]]
+        let keywordWords: [[Int]]
     }
 
     let candidates: [Candidate]
+    /// Every distinct word of the examples and keywords: an input word is compared with
+    /// each once per message, however many phrases use it.
+    let vocabulary: [Word]
 
     init(_ candidates: [(name: String, examples: [String], keywords: [String])]) {
-        self.candidates = candidates.map { Candidate(name: $0.name, examples: $0.examples.map(Phrase.init), keywords: $0.keywords.map(Phrase.init)) }
+        var vocabulary: [Word] = []
+        var positions: [String: Int] = [:]
+        func indexed(_ phrase: Phrase) -> [Int] {
+            phrase.words.map { word in
+                if let position = positions[word.text] { return position }
+                positions[word.text] = vocabulary.count
+                vocabulary.append(word)
+                return vocabulary.count - 1
+            }
+        }
+        self.candidates = candidates.map { candidate in
+            let examples = candidate.examples.map(Phrase.init), keywords = candidate.keywords.map(Phrase.init)
+            return Candidate(name: candidate.name, examples: examples, keywords: keywords,
+                             exampleWords: examples.map(indexed), keywordWords: keywords.map(indexed))
+        }
+        self.vocabulary = vocabulary
     }
 
     /// The best-scoring candidate and its score (0 to 1), if any scores above zero.
     func best(for text: String) -> (name: String, score: Double)? {
         let input = Phrase(text)
         guard !input.words.isEmpty else { return nil }
+        // similarity[i][v]: input word i against vocabulary word v.
+        let similarity = input.words.map { word in vocabulary.map { Fuzzy.similarity(word, $0) } }
         var best: (name: String, score: Double)?
         for candidate in candidates {
-            let score = Self.score(candidate, input)
+            let score = Self.score(candidate, input, similarity)
             if score > 0, score > (best?.score ?? 0) { best = (candidate.name, score) }
         }
         return best
     }
 
-    static func score(_ candidate: Candidate, _ input: Phrase) -> Double {
-        let exampleScore = candidate.examples.map { score(example: $0, input: input) }.max() ?? 0
-        let hits = candidate.keywords.filter { contains(input, $0) }.count
+    /// A candidate's score: its best example's, or its keywords' when they do better.
+    /// `similarity[i][v]` is input word i against vocabulary word v.
+    static func score(_ candidate: Candidate, _ input: Phrase, _ similarity: [[Double]]) -> Double {
+        var exampleScore = 0.0
+        for (example, words) in zip(candidate.examples, candidate.exampleWords) {
+            exampleScore = max(exampleScore, score(example: example, words: words, input: input, similarity))
+        }
+        var hits = 0
+        for words in candidate.keywordWords where !words.isEmpty {
+            // Every word of the keyword appears in the input (typos tolerated).
+            if words.allSatisfy({ word in similarity.contains { $0[word] >= 0.8 } }) { hits += 1 }
+        }
         let keywordScore = hits == 0 ? 0 : min(0.95, 0.75 + 0.1 * Double(hits - 1))
         return max(exampleScore, keywordScore)
     }
@@ -52,29 +85,25 @@ struct IntentMatcher: Sendable {
     /// example explains. Extra words in the input lower the score a little; missing words
     /// of the example lower it a lot.
     static func score(example: Phrase, input: Phrase) -> Double {
+        let similarity = input.words.map { word in example.words.map { Fuzzy.similarity(word, $0) } }
+        return score(example: example, words: Array(example.words.indices), input: input, similarity)
+    }
+
+    /// The example's score, its words given as columns of `similarity`.
+    private static func score(example: Phrase, words: [Int], input: Phrase, _ similarity: [[Double]]) -> Double {
         guard example.total > 0, input.total > 0 else { return 0 }
         var covered = 0.0
-        for (word, weight) in zip(example.words, example.weights) {
-            covered += weight * bestSimilarity(word, in: input.words)
+        for (word, weight) in zip(words, example.weights) {
+            var best = 0.0
+            for row in similarity { best = max(best, row[word]) }
+            covered += weight * best
         }
         var explained = 0.0
-        for (word, weight) in zip(input.words, input.weights) {
-            explained += weight * bestSimilarity(word, in: example.words)
+        for (row, weight) in zip(similarity, input.weights) {
+            var best = 0.0
+            for word in words { best = max(best, row[word]) }
+            explained += weight * best
         }
         return 0.7 * covered / example.total + 0.3 * explained / input.total
-    }
-
-    /// Whether every word of `keyword` appears in `input` (typos tolerated).
-    static func contains(_ input: Phrase, _ keyword: Phrase) -> Bool {
-        !keyword.words.isEmpty && keyword.words.allSatisfy { bestSimilarity($0, in: input.words) >= 0.8 }
-    }
-
-    private static func bestSimilarity(_ word: String, in words: [String]) -> Double {
-        var best = 0.0
-        for other in words {
-            best = max(best, Fuzzy.similarity(word, other))
-            if best == 1 { break }
-        }
-        return best
     }
 }

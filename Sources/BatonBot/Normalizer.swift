@@ -69,40 +69,72 @@ enum Normalizer {
     }
 }
 
+/// A normalised word prepared for comparison: its scalars and its stem, computed once
+/// (intent examples are prepared when a bot is loaded, not for every message).
+struct Word: Sendable, Equatable {
+    let text: String
+    let scalars: [Unicode.Scalar]
+    let stem: [Unicode.Scalar]
+
+    init(_ text: String) {
+        self.text = text
+        scalars = Array(text.unicodeScalars)
+        stem = Array(Normalizer.stem(text).unicodeScalars)
+    }
+
+    static func == (a: Word, b: Word) -> Bool { a.scalars == b.scalars }
+}
+
 /// Edit distances for typo tolerance.
 enum Fuzzy {
     /// Optimal string alignment distance (Levenshtein plus adjacent transpositions), on
     /// Unicode scalars.
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+        distance(Array(a.unicodeScalars), Array(b.unicodeScalars))
+    }
+
+    /// - Parameter limit: once every alignment costs more than this, stop and return a
+    ///   value above it (the exact distance does not matter then).
+    static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], limit: Int = .max) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var previous2 = [Int](repeating: 0, count: b.count + 1)
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    current[j] = min(current[j], previous2[j - 2] + 1)
+        let width = b.count + 1
+        // Three rows in one buffer: the row before last, the last, the current.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * width) { rows in
+            var previous2 = 0, previous = width, current = 2 * width
+            for j in 0..<width { rows[previous2 + j] = 0; rows[previous + j] = j }
+            for i in 1...a.count {
+                rows[current] = i
+                var rowMinimum = i
+                for j in 1...b.count {
+                    let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                    var value = min(rows[previous + j] + 1, rows[current + j - 1] + 1, rows[previous + j - 1] + cost)
+                    if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                        value = min(value, rows[previous2 + j - 2] + 1)
+                    }
+                    rows[current + j] = value
+                    rowMinimum = min(rowMinimum, value)
                 }
+                // A transposition reaches back two rows: stop only when both are over.
+                if rowMinimum > limit, i > 1, (0..<width).allSatisfy({ rows[previous + $0] > limit }) { return limit + 1 }
+                (previous2, previous, current) = (previous, current, previous2)
             }
-            (previous2, previous, current) = (previous, current, previous2)
+            return rows[previous + b.count]
         }
-        return previous[b.count]
     }
 
     /// How alike two normalised words are, from 0 to 1: 1 when equal, 0.9 for the same
     /// stem, 0.8 for one typo in a word of 4+ letters, 0.7 for two in a word of 8+.
     static func similarity(_ a: String, _ b: String) -> Double {
-        if a == b { return 1 }
-        let stemA = Normalizer.stem(a), stemB = Normalizer.stem(b)
-        if stemA == stemB { return 0.9 }
-        let shorter = min(a.count, b.count)
-        guard shorter >= 4, abs(a.count - b.count) <= 2 else { return 0 }
-        let d = min(distance(a, b), distance(stemA, stemB))
+        similarity(Word(a), Word(b))
+    }
+
+    static func similarity(_ a: Word, _ b: Word) -> Double {
+        if a.scalars == b.scalars { return 1 }
+        if a.stem == b.stem { return 0.9 }
+        let shorter = min(a.scalars.count, b.scalars.count)
+        guard shorter >= 4, abs(a.scalars.count - b.scalars.count) <= 2 else { return 0 }
+        let d = min(distance(a.scalars, b.scalars, limit: 2), distance(a.stem, b.stem, limit: 2))
         if d <= 1 { return 0.8 }
         if d <= 2 && shorter >= 8 { return 0.7 }
         return 0

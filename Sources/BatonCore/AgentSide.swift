@@ -121,7 +121,11 @@ public protocol AgentStore: Sendable {
     func dueTasks(widgetKey: String, now: Millis, limit: Int) async throws -> [AgentTaskRecord]
     /// When the widget's next not-yet-due task is due, if any.
     func nextTaskTime(widgetKey: String) async throws -> Millis?
+    /// A conversation's tasks in order (due or not), at most `limit`.
+    func tasks(of conversation: ConversationID, widgetKey: String, limit: Int) async throws -> [AgentTaskRecord]
     func completeTask(_ id: Int64) async throws
+    /// Completes several tasks in one write.
+    func completeTasks(_ ids: [Int64]) async throws
     func retryTask(_ id: Int64, at: Millis, error: String) async throws
     /// Makes every task of the widget due now (after the connection changed).
     func rescheduleTasks(widgetKey: String, at: Millis) async throws

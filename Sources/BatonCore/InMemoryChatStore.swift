@@ -117,7 +117,16 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         tables.withLock { $0.tasks.filter { $0.widgetKey == widgetKey }.map(\.nextAttemptAt).min() }
     }
 
-    public func completeTask(_ id: Int64) async throws { tables.withLock { $0.tasks.removeAll { $0.id == id } } }
+    public func tasks(of conversation: ConversationID, widgetKey: String, limit: Int) async throws -> [AgentTaskRecord] {
+        tables.withLock { Array($0.tasks.filter { $0.widgetKey == widgetKey && $0.conversationID == conversation }.prefix(limit)) }
+    }
+
+    public func completeTask(_ id: Int64) async throws { try await completeTasks([id]) }
+
+    public func completeTasks(_ ids: [Int64]) async throws {
+        let ids = Set(ids)
+        tables.withLock { $0.tasks.removeAll { ids.contains($0.id) } }
+    }
 
     public func retryTask(_ id: Int64, at: Millis, error: String) async throws {
         tables.withLock { tables in

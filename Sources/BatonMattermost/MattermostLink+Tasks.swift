@@ -5,11 +5,23 @@ import Foundation
 /// The outbox worker: carries out agent tasks, each conversation's in order, different
 /// conversations side by side; failed tasks are retried with backoff, and a rate limit or
 /// an outage pauses the whole link.
+///
+/// A conversation, once picked, is drained: its tasks run one after the other until none
+/// is due, so the outbox is searched for work only when a conversation finishes. Visitor
+/// messages waiting together are relayed together: one read of the messages, one write to
+/// complete them, and, when several are queued, one post (see `relayBatch`).
 extension MattermostLink {
     enum WorkEvent: Sendable {
         case done(ConversationID)
         case tick
     }
+
+    /// Conversations worked on at once.
+    static let concurrentConversations = 32
+    /// Tasks one conversation may run before it yields to the others.
+    static let drainLimit = 256
+    /// Visitor messages in one combined post, at most.
+    static let messagesPerPost = 20
 
     func workLoop() async {
         let (events, continuation) = AsyncStream.makeStream(of: WorkEvent.self)
@@ -26,19 +38,19 @@ extension MattermostLink {
             for await event in events {
                 if Task.isCancelled { break }
                 if case .done(let conversation) = event { inFlight.remove(conversation) }
-                if let until = pausedUntil.withLock({ $0 }), ContinuousClock.now < until { continue }
-                guard inFlight.count < 32 else { continue }
+                if isPaused { continue }
+                guard inFlight.count < Self.concurrentConversations else { continue }
                 let due: [AgentTaskRecord]
                 do {
-                    due = try await store.dueTasks(widgetKey: widgetKey, now: .now(), limit: 64)
+                    due = try await store.dueTasks(widgetKey: widgetKey, now: .now(), limit: 2 * Self.concurrentConversations)
                 } catch {
                     logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
                     continue
                 }
-                for task in due where !inFlight.contains(task.conversationID) && inFlight.count < 32 {
+                for task in due where !inFlight.contains(task.conversationID) && inFlight.count < Self.concurrentConversations {
                     inFlight.insert(task.conversationID)
                     group.addTask {
-                        await self.execute(task)
+                        await self.drain(from: task)
                         continuation.yield(.done(task.conversationID))
                     }
                 }
@@ -48,23 +60,89 @@ extension MattermostLink {
         }
     }
 
-    func execute(_ record: AgentTaskRecord) async {
+    private var isPaused: Bool {
+        guard let until = pausedUntil.withLock({ $0 }) else { return false }
+        return ContinuousClock.now < until
+    }
+
+    /// Runs a conversation's due tasks in order, starting with `first`, until none is due,
+    /// one fails (it is then scheduled for a retry and the rest wait), or the link pauses.
+    func drain(from first: AgentTaskRecord) async {
+        var queue = [first]
+        var ran = 0
+        while ran < Self.drainLimit, !Task.isCancelled, !isPaused {
+            let now = Millis.now()
+            guard let head = queue.first, head.nextAttemptAt <= now else { return }
+            let succeeded: Bool
+            if case .relay = head.task {
+                // The run of relays at the head, each due.
+                let relays = Array(queue.prefix { task in
+                    if case .relay = task.task { return task.nextAttemptAt <= now }
+                    return false
+                })
+                succeeded = await relayBatch(relays)
+                ran += relays.count
+            } else {
+                succeeded = await execute(head)
+                ran += 1
+            }
+            guard succeeded else { return }
+            do {
+                queue = try await store.tasks(of: first.conversationID, widgetKey: widgetKey, limit: 64)
+            } catch {
+                logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    /// Carries out one task; returns whether it succeeded (and is complete).
+    @discardableResult
+    func execute(_ record: AgentTaskRecord) async -> Bool {
         do {
             switch record.task {
             case .openRoom:
                 _ = try await ensureRoom(for: record)
             case .relay:
                 let room = try await ensureRoom(for: record)
-                try await relay(record, in: room)
+                if let stuck = try await relay([record], in: room).first { throw stuck.error }
             case .closeRoom(let closedBy, let archived):
                 try await closeRoom(record, closedBy: closedBy, archived: archived)
             }
             try await store.completeTask(record.id)
-            outage.withLock { $0 = 0 }
-            if status.withLock({ $0.lastError }) != nil { update { $0.lastError = nil } }
+            succeeded()
+            return true
         } catch {
             await failed(record, error)
+            return false
         }
+    }
+
+    /// Relays consecutive visitor messages of one conversation; completes what was posted
+    /// even when a later post fails, and schedules the first unposted one for a retry.
+    func relayBatch(_ records: [AgentTaskRecord]) async -> Bool {
+        guard records.count > 1 else { return await execute(records[0]) }
+        do {
+            let room = try await ensureRoom(for: records[0])
+            let remaining = try await relay(records, in: room)
+            guard let stuck = remaining.first else {
+                try await store.completeTasks(records.map(\.id))
+                succeeded()
+                return true
+            }
+            // Complete what went out; the rest waits for the retry.
+            try await store.completeTasks(records.prefix { $0.id != stuck.record.id }.map(\.id))
+            await failed(stuck.record, stuck.error)
+            return false
+        } catch {
+            await failed(records[0], error)
+            return false
+        }
+    }
+
+    private func succeeded() {
+        outage.withLock { $0 = 0 }
+        if status.withLock({ $0.lastError }) != nil { update { $0.lastError = nil } }
     }
 
     private func failed(_ record: AgentTaskRecord, _ error: any Error) async {
@@ -149,15 +227,51 @@ extension MattermostLink {
         return room
     }
 
-    /// Posts the visitor message of a relay task, unless the transcript had it already.
-    func relay(_ record: AgentTaskRecord, in room: Room) async throws {
-        guard let messageID = record.messageID, messageID > (room.transcriptUntil ?? 0),
-              let message = try await store.message(id: messageID),
-              let conversation = try await store.conversation(id: record.conversationID) else { return }
-        let text = MattermostPosts.visitorMessage(message.text, visitor: await visitorName(of: conversation))
-        for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
-            _ = try await postOnce(part, in: room.externalID, marker: "message-\(messageID)-\(index)", record: record)
+    /// Posts the visitor messages of relay tasks (one conversation's, in order), skipping
+    /// those the room's transcript had already. Several messages go out as one post (a line
+    /// each) when they fit; a message too long for one post is split. Returns the tasks not
+    /// posted, the first with the error that stopped them (empty when all went out).
+    @discardableResult
+    func relay(_ records: [AgentTaskRecord], in room: Room) async throws -> [(record: AgentTaskRecord, error: any Error)] {
+        let ids = records.compactMap(\.messageID).filter { $0 > (room.transcriptUntil ?? 0) }
+        guard let low = ids.min(), let high = ids.max(),
+              let conversation = try await store.conversation(id: records[0].conversationID) else { return [] }
+        let wanted = Set(ids)
+        var messages = try await store.messages(in: conversation.id, after: low - 1, limit: Int(high - low) + 1)
+            .filter { wanted.contains($0.id) }
+        let visitor = await visitorName(of: conversation)
+        let limit = maxPostRunes.withLock { $0 }
+        while let first = messages.first {
+            let record = records.first { $0.messageID == first.id } ?? records[0]
+            do {
+                let text = MattermostPosts.visitorMessage(first.text, visitor: visitor)
+                if text.unicodeScalars.count > limit {
+                    for (index, part) in MattermostText.split(text, limit: limit).enumerated() {
+                        _ = try await postOnce(part, in: room.externalID, marker: "message-\(first.id)-\(index)", record: record)
+                    }
+                    messages.removeFirst()
+                    continue
+                }
+                // As many following messages as fit in one post.
+                var lines = [text], size = text.unicodeScalars.count, last = first.id
+                for next in messages.dropFirst().prefix(Self.messagesPerPost - 1) {
+                    let line = MattermostPosts.visitorMessage(next.text, visitor: visitor)
+                    guard size + 1 + line.unicodeScalars.count <= limit else { break }
+                    lines.append(line)
+                    size += 1 + line.unicodeScalars.count
+                    last = next.id
+                }
+                let post = try await postOnce(lines.joined(separator: "\n"), in: room.externalID, marker: "message-\(first.id)-0",
+                                              record: record, through: last)
+                // A post made by an earlier attempt may have covered fewer messages.
+                let through = post.props["baton_through"]?.string.flatMap(Int64.init) ?? first.id
+                messages.removeAll { $0.id <= max(through, first.id) }
+            } catch {
+                let unsent = Set(messages.map(\.id))
+                return records.filter { $0.messageID.map(unsent.contains) ?? false }.map { ($0, error) }
+            }
         }
+        return []
     }
 
     func closeRoom(_ record: AgentTaskRecord, closedBy: String?, archived: Bool) async throws {
@@ -181,17 +295,22 @@ extension MattermostLink {
     /// Creates a post at most once. `pending_post_id` makes Mattermost return the first
     /// post for a resend within 30 s; after a failed attempt, the channel's recent posts are
     /// searched for the marker first, for resends after a longer outage.
-    func postOnce(_ message: String, in channelID: String, marker: String, record: AgentTaskRecord) async throws -> MMPost {
+    ///
+    /// - Parameter through: for a post of several visitor messages, the id of the last one
+    ///   (kept in the post's props, so that a retry knows what the first attempt covered).
+    func postOnce(_ message: String, in channelID: String, marker: String, record: AgentTaskRecord,
+                  through: MessageID? = nil) async throws -> MMPost {
         if record.attempts > 0 {
             // Clocks differ between machines: look well before the task was created.
             let posts = try await client.posts(channelID: channelID, since: record.createdAt - 10 * 60 * 1000)
             if let earlier = posts.first(where: { $0.props["baton_marker"]?.string == marker }) { return earlier }
         }
         let digest = SHA256.hash(data: Array(marker.utf8)).prefix(10).map { String(format: "%02x", $0) }.joined()
+        var props: [String: JSONValue] = ["baton_marker": .string(marker), "from_baton": .bool(true), "disable_group_highlight": .bool(true)]
+        if let through { props["baton_through"] = .string(String(through)) }
         do {
             return try await client.createPost(
-                channelID: channelID, message: message,
-                props: ["baton_marker": .string(marker), "from_baton": .bool(true), "disable_group_highlight": .bool(true)],
+                channelID: channelID, message: message, props: props,
                 pendingPostID: "\(settings.relayUser.id):\(digest)")
         } catch MattermostError.server(400, let id, _) where (id.contains(".msg.") || id.contains("message_length")) && maxPostRunes.withLock({ $0 }) > 4000 {
             // An older server limits posts to 4,000 runes: split smaller from now on.

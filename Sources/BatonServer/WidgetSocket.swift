@@ -38,6 +38,15 @@ struct WidgetSocket {
     let host: String?
     let logger: Logger
 
+    /// Runs `socket` outside the caller's frame: a connection's task keeps the memory of
+    /// its largest frame for as long as the connection lasts, so the upgrade handler that
+    /// calls this stays small.
+    @inline(never)
+    static func serve(_ socket: WidgetSocket, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        await socket.run(inbound: inbound, outbound: outbound)
+    }
+
+    @inline(never)
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let (queue, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingOldest(limits.outboundBuffer))
         let subscription = chat.hub.makeSubscriptionID()
@@ -72,6 +81,7 @@ struct WidgetSocket {
     }
 
     /// Drains the outbound queue into the socket.
+    @inline(never)
     static func write(_ queue: AsyncStream<Outgoing>, to outbound: WebSocketOutboundWriter, overflowed: Flag) async {
         do {
             for await item in queue {
@@ -91,7 +101,7 @@ struct WidgetSocket {
         }
     }
 
-    struct ReadState {
+    struct ReadState: Sendable {
         var session: ChatSession?
         var bucket: TokenBucket
         var violations = 0
@@ -121,11 +131,35 @@ struct WidgetSocket {
                     if refuse(error, state: &state, send: send) { return }
                     continue
                 }
-                if await handle(request, state: &state, subscription: subscription, send: send, helloReceived: helloReceived) { return }
+                if case .hello = request { helloReceived() }
+                if await handleApart(request, state: &state, subscription: subscription, send: send) { return }
             }
         } catch {
             logger.debug("Widget socket read failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Handles a request in a child task. A task keeps the memory its deepest call ever
+    /// needed until it ends; handling a request goes deep (the bot, the store), so it runs
+    /// in a task of its own and an idle connection keeps only what its read loop needs.
+    @inline(never)
+    private func handleApart(_ request: ClientRequest, state: inout ReadState, subscription: SubscriptionID,
+                             send: @escaping @Sendable (Outgoing) -> Void) async -> Bool {
+        if case .ping = request {
+            send(.frame(.pong))
+            return false
+        }
+        let before = state
+        let (after, end) = await withTaskGroup(of: (ReadState, Bool).self) { group in
+            group.addTask {
+                var state = before
+                let end = await handle(request, state: &state, subscription: subscription, send: send)
+                return (state, end)
+            }
+            return await group.next() ?? (before, true)
+        }
+        state = after
+        return end
     }
 
     /// Sends an error frame; returns true when the connection has misbehaved too often and
@@ -141,8 +175,9 @@ struct WidgetSocket {
     }
 
     /// Handles one request; returns true when the connection must end.
+    @inline(never)
     private func handle(_ request: ClientRequest, state: inout ReadState, subscription: SubscriptionID,
-                        send: @escaping @Sendable (Outgoing) -> Void, helloReceived: () -> Void) async -> Bool {
+                        send: @escaping @Sendable (Outgoing) -> Void) async -> Bool {
         switch request {
         case .ping:
             send(.frame(.pong))
@@ -151,7 +186,6 @@ struct WidgetSocket {
             guard state.session == nil else {
                 return refuse(ProtocolError(code: "already_open", message: "This connection already said hello."), state: &state, send: send)
             }
-            helloReceived()
             return await open(widget: widget, token: token, lastSeen: lastSeen, state: &state, subscription: subscription, send: send)
         case .typing(let active):
             // Relayed to agents after a handover (throttled there); otherwise ignored.

@@ -7,13 +7,19 @@ extension SQLStore: AgentStore {
 
     public func dueTasks(widgetKey: String, now: Millis, limit: Int) async throws -> [AgentTaskRecord] {
         // Only the oldest task of each conversation may run: its later tasks wait for it.
+        // One pass over the (widget, conversation, id) index finds every conversation's first.
         try await reader.raw("""
             SELECT t.* FROM agent_tasks t
-            WHERE t.widget_key = \(bind: widgetKey) AND t.next_attempt_at <= \(bind: now)
-              AND t.id = (SELECT MIN(u.id) FROM agent_tasks u
-                          WHERE u.widget_key = t.widget_key AND u.conversation_id = t.conversation_id)
+            JOIN (SELECT MIN(id) AS first FROM agent_tasks WHERE widget_key = \(bind: widgetKey) GROUP BY conversation_id) f
+              ON t.id = f.first
+            WHERE t.next_attempt_at <= \(bind: now)
             ORDER BY t.id LIMIT \(bind: limit)
             """).all().map(Rows.task)
+    }
+
+    public func tasks(of conversation: ConversationID, widgetKey: String, limit: Int) async throws -> [AgentTaskRecord] {
+        try await reader.select().column("*").from("agent_tasks").where("widget_key", .equal, widgetKey).where("conversation_id", .equal, conversation.rawValue)
+            .orderBy("id").limit(limit).all().map(Rows.task)
     }
 
     public func nextTaskTime(widgetKey: String) async throws -> Millis? {
@@ -21,8 +27,15 @@ extension SQLStore: AgentStore {
             .first()?.decode(column: "next", as: Int64?.self)
     }
 
-    public func completeTask(_ id: Int64) async throws {
-        try await write { db in try await db.delete(from: "agent_tasks").where("id", .equal, id).run() }
+    public func completeTask(_ id: Int64) async throws { try await completeTasks([id]) }
+
+    public func completeTasks(_ ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        try await write { db in
+            for chunk in ids.chunked(Self.rowsPerStatement) {
+                try await db.delete(from: "agent_tasks").where("id", .in, Array(chunk)).run()
+            }
+        }
     }
 
     public func retryTask(_ id: Int64, at: Millis, error: String) async throws {
@@ -46,16 +59,19 @@ extension SQLStore: AgentStore {
     }
 
     public func addTasks(_ tasks: [(ConversationID, AgentTask, MessageID?)], widgetKey: String) async throws {
-        try await write { db in try await Self.insertTasks(tasks, widgetKey: widgetKey, on: db) }
+        try await write { db in try await Self.insertTasks(tasks.map { (widgetKey, $0.0, $0.1, $0.2) }, on: db) }
     }
 
-    static func insertTasks(_ tasks: [(ConversationID, AgentTask, MessageID?)], widgetKey: String, on db: any SQLDatabase) async throws {
+    /// Queues tasks (widget key, conversation, task, the message it concerns) in one statement per chunk.
+    static func insertTasks(_ tasks: [(String, ConversationID, AgentTask, MessageID?)], on db: any SQLDatabase) async throws {
         let now = Millis.now()
-        for (conversation, task, messageID) in tasks {
-            try await db.insert(into: "agent_tasks")
+        for chunk in tasks.chunked(rowsPerStatement) {
+            let insert = db.insert(into: "agent_tasks")
                 .columns("widget_key", "conversation_id", "task", "message_id", "attempts", "next_attempt_at", "created_at")
-                .values(widgetKey, conversation.rawValue, try Rows.json(task), messageID, 0, now, now)
-                .run()
+            for (widgetKey, conversation, task, messageID) in chunk {
+                insert.values(widgetKey, conversation.rawValue, try Rows.json(task), messageID, 0, now, now)
+            }
+            try await insert.run()
         }
     }
 

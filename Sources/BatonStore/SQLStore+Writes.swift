@@ -13,7 +13,22 @@ extension SQLStore {
         do {
             try await db.raw("BEGIN IMMEDIATE").run()
             var results: [Result<[Message], any Error>] = []
-            for op in ops { results.append(.success(try await apply(op, on: db))) }
+            // Consecutive conversation steps are written together, a few statements for
+            // the whole run; other writes one by one, in their place.
+            var index = ops.startIndex
+            while index < ops.endIndex {
+                guard case .change = ops[index] else {
+                    results.append(.success(try await apply(ops[index], on: db)))
+                    index += 1
+                    continue
+                }
+                var changes: [ChangeSet] = []
+                while index < ops.endIndex, case .change(let change) = ops[index] {
+                    changes.append(change)
+                    index += 1
+                }
+                for stored in try await applyTogether(changes, on: db) { results.append(.success(stored)) }
+            }
             try await db.raw("COMMIT").run()
             return results
         } catch {
@@ -67,6 +82,88 @@ extension SQLStore {
         }
     }
 
+    /// Rows per multi-row INSERT: well under SQLite's limit on bound parameters.
+    static let rowsPerStatement = 500
+
+    /// Writes several conversation steps with one statement per table (visitors,
+    /// conversations, messages, tasks) instead of one per row: on SQLite every statement
+    /// is a trip to the database thread. Message ids are given here, after the highest
+    /// ever used, so that each step gets its messages back without reading them again.
+    /// Returns the stored messages of each change, in order.
+    static func applyTogether(_ changes: [ChangeSet], on db: any SQLDatabase) async throws -> [[Message]] {
+        if changes.count == 1 { return [try await apply(changes[0], on: db)] }
+        // The same visitor or conversation twice: the later state is the one to keep.
+        var visitors: [VisitorID: Visitor] = [:]
+        var conversations: [ConversationID: Conversation] = [:]
+        var visitorOrder: [VisitorID] = [], conversationOrder: [ConversationID] = []
+        for change in changes {
+            if let visitor = change.visitor {
+                if visitors.updateValue(visitor, forKey: visitor.id) == nil { visitorOrder.append(visitor.id) }
+            }
+            let conversation = change.conversation
+            if conversations.updateValue(conversation, forKey: conversation.id) == nil { conversationOrder.append(conversation.id) }
+        }
+        for chunk in visitorOrder.chunked(rowsPerStatement) {
+            let insert = db.insert(into: "visitors")
+                .columns("id", "widget_key", "token_hash", "name", "email", "created_at", "last_seen_at")
+            for id in chunk {
+                let v = visitors[id]!
+                insert.values(v.id.rawValue, v.widgetKey, v.tokenHash, v.name, v.email, v.createdAt, v.lastSeenAt)
+            }
+            try await insert.onConflict(with: "id") { $0.set(excludedValueOf: "name").set(excludedValueOf: "email").set(excludedValueOf: "last_seen_at") }
+                .run()
+        }
+        for chunk in conversationOrder.chunked(rowsPerStatement) {
+            let insert = db.insert(into: "conversations")
+                .columns("id", "widget_key", "visitor_id", "state", "progress", "variables", "created_at", "updated_at", "closed_at")
+            for id in chunk {
+                let c = conversations[id]!
+                insert.values(c.id.rawValue, c.widgetKey, c.visitorID.rawValue, c.state.rawValue, try Rows.json(c.progress),
+                              try Rows.json(c.variables), c.createdAt, c.updatedAt, c.closedAt)
+            }
+            try await insert.onConflict(with: "id") { $0.set(excludedValueOf: "state").set(excludedValueOf: "progress")
+                .set(excludedValueOf: "variables").set(excludedValueOf: "updated_at").set(excludedValueOf: "closed_at") }
+                .run()
+        }
+        var nextID = try await lastMessageID(on: db) + 1
+        var results: [[Message]] = []
+        var rows: [(Message, VisitorID)] = []
+        var tasks: [(String, ConversationID, AgentTask, MessageID?)] = []
+        for change in changes {
+            let c = change.conversation
+            var stored: [Message] = []
+            for message in change.messages {
+                stored.append(message.stored(id: nextID, in: c.id))
+                rows.append((stored[stored.count - 1], c.visitorID))
+                nextID += 1
+            }
+            for task in change.tasks { tasks.append((c.widgetKey, c.id, task, stored.last?.id)) }
+            results.append(stored)
+        }
+        for chunk in rows.chunked(rowsPerStatement) {
+            let insert = db.insert(into: "messages")
+                .columns("id", "conversation_id", "visitor_id", "role", "author_name", "text", "buttons", "client_id", "external_id", "created_at")
+            for (m, visitor) in chunk {
+                insert.values(m.id, m.conversationID.rawValue, m.role == .visitor ? visitor.rawValue : nil, m.role.rawValue,
+                              m.authorName, m.text, m.buttons.isEmpty ? nil : try Rows.json(m.buttons),
+                              m.clientID, m.externalID, m.createdAt)
+            }
+            try await insert.run()
+        }
+        try await insertTasks(tasks, on: db)
+        return results
+    }
+
+    /// The highest message id ever given, deleted messages included (ids never come back:
+    /// widgets resume from the last id they saw).
+    static func lastMessageID(on db: any SQLDatabase) async throws -> MessageID {
+        let row = try await db.raw("""
+            SELECT MAX(COALESCE((SELECT MAX(id) FROM messages), 0),
+                       COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)) AS last
+            """).first()
+        return try row?.decode(column: "last", as: Int64.self) ?? 0
+    }
+
     static func apply(_ change: ChangeSet, on db: any SQLDatabase) async throws -> [Message] {
         if let visitor = change.visitor {
             try await db.insert(into: "visitors")
@@ -97,8 +194,15 @@ extension SQLStore {
             stored.append(message.stored(id: id, in: c.id))
         }
         if !change.tasks.isEmpty {
-            try await insertTasks(change.tasks.map { (c.id, $0, stored.last?.id) }, widgetKey: c.widgetKey, on: db)
+            try await insertTasks(change.tasks.map { (c.widgetKey, c.id, $0, stored.last?.id) }, on: db)
         }
         return stored
+    }
+}
+
+extension Array {
+    /// The array in consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

@@ -1,6 +1,7 @@
 /// A stand-in for a Mattermost server: REST API v4 and the event WebSocket on loopback,
 /// behaving like the real server (see `shared/mattermost-api/README.md`), with helpers to
-/// seed data, act as users, inspect what clients did, and inject faults.
+/// seed data, act as users, inspect what clients did, watch posts as they are made
+/// (`onPost`), and inject faults.
 ///
 /// ```swift
 /// try await MattermostSandbox.run { mattermost in

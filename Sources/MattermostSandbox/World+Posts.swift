@@ -57,6 +57,7 @@ extension World {
             channels[channelID]?.totalRootMessageCount += 1
         }
         publishPosted(post)
+        for observer in postObservers { observer(post) }
         return post
     }
 

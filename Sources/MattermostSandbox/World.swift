@@ -29,6 +29,8 @@ struct World: Sendable {
     /// connection id → open event socket.
     var sockets: [String: SocketSubscriber] = [:]
     var socketsSilenced = false
+    /// Called for every post created, under the world lock (`MattermostSandbox.onPost`).
+    var postObservers: [@Sendable (Post) -> Void] = []
     private var lastMillis: Int64 = 0
 
     init(configuration: MattermostSandbox.Configuration) {

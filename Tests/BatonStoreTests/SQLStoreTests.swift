@@ -152,6 +152,60 @@ extension Visitor {
         }
     }
 
+    @Test func stepsWrittenTogetherGetTheirOwnMessagesAndTasksBack() async throws {
+        try await withStore { store, _ in
+            let visitors = (0..<50).map { _ in Visitor.new() }
+            // 50 new visitors at once: written together, each change gets back its messages.
+            let results = try await withThrowingTaskGroup(of: (Int, [Message]).self) { group in
+                for (i, visitor) in visitors.enumerated() {
+                    group.addTask {
+                        var conversation = Conversation.new(visitor.id)
+                        if i % 2 == 0 { try conversation.move(to: .waitingForAgent) }
+                        let stored = try await store.commit(ChangeSet(
+                            visitor: visitor, conversation: conversation,
+                            messages: [NewMessage(role: .visitor, text: "hello \(i)", clientID: "c\(i)"),
+                                       NewMessage(role: .bot, text: "hi \(i)", buttons: [QuickReply(title: "More")])],
+                            tasks: i % 2 == 0 ? [.relay] : []))
+                        return (i, stored)
+                    }
+                }
+                var all: [Int: [Message]] = [:]
+                for try await (i, stored) in group { all[i] = stored }
+                return all
+            }
+            var ids = Set<MessageID>()
+            for (i, visitor) in visitors.enumerated() {
+                let stored = try #require(results[i])
+                #expect(stored.map(\.text) == ["hello \(i)", "hi \(i)"])
+                guard let conversation = try await store.latestConversation(of: visitor.id) else {
+                    Issue.record("conversation \(i) was not stored")
+                    continue
+                }
+                #expect(try await store.messages(in: conversation.id, after: 0, limit: 10) == stored)
+                #expect(try await store.visitor(id: visitor.id) != nil)
+                let tasks = try await store.tasks(of: conversation.id, widgetKey: conversation.widgetKey, limit: 10)
+                #expect(tasks.map(\.messageID) == (i % 2 == 0 ? [stored[1].id] : []))
+                ids.formUnion(stored.map(\.id))
+            }
+            #expect(ids.count == 100)
+            // Ids are never given twice, even after the newest messages are deleted.
+            let highest = try #require(ids.max())
+            try await store.write { db in try await db.delete(from: "messages").where("id", .greaterThanOrEqual, highest - 1).run() }
+            let later = try await withThrowingTaskGroup(of: [Message].self) { group in
+                for visitor in visitors.prefix(3) {
+                    group.addTask {
+                        let conversation = try #require(try await store.latestConversation(of: visitor.id))
+                        return try await store.commit(ChangeSet(conversation: conversation, messages: [NewMessage(role: .bot, text: "again")]))
+                    }
+                }
+                var all: [Message] = []
+                for try await stored in group { all += stored }
+                return all
+            }
+            #expect(later.count == 3 && later.allSatisfy { $0.id > highest })
+        }
+    }
+
     @Test func dataSurvivesClosingAndReopening() async throws {
         let db = try TemporaryDatabase()
         defer { db.remove() }

@@ -1,0 +1,207 @@
+import AsyncHTTPClient
+import Foundation
+import Synchronization
+
+/// A child process of the bench — Baton, the echo server, a `baton` command — with its
+/// output captured line by line, each line timestamped as it arrives.
+///
+/// Systems under test run as children so that their memory can be read from `/proc` and
+/// so that the load generator does not share their heap.
+final class ChildProcess: Sendable {
+    let process: Process
+    let launchedAt: ContinuousClock.Instant
+    private let output: Output
+
+    private final class Output: Sendable {
+        struct Lines {
+            var partial = ""
+            var lines: [(at: ContinuousClock.Instant, text: String)] = []
+        }
+        let state = Mutex(Lines())
+
+        func append(_ data: Data) {
+            let now = ContinuousClock.now
+            state.withLock { state in
+                state.partial += String(decoding: data, as: UTF8.self)
+                while let newline = state.partial.firstIndex(of: "\n") {
+                    state.lines.append((now, String(state.partial[..<newline])))
+                    state.partial = String(state.partial[state.partial.index(after: newline)...])
+                }
+            }
+        }
+    }
+
+    init(executable: String, arguments: [String], environment: [String: String]? = nil) throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw BenchError("\(executable) is missing: build it first (`swift build -c release` builds every product)")
+        }
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let output = Output()
+        self.output = output
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
+        launchedAt = .now
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Everything the process printed so far.
+    var log: String {
+        output.state.withLock { state in (state.lines.map(\.text) + [state.partial]).joined(separator: "\n") }
+    }
+
+    /// Waits for a line containing `marker`; returns it and when it arrived.
+    func waitForLine(containing marker: String, timeout: Duration) async throws -> (text: String, at: ContinuousClock.Instant) {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let line = output.state.withLock({ $0.lines.first { $0.text.contains(marker) } }) { return (line.text, line.at) }
+            guard process.isRunning else {
+                throw BenchError("\(process.executableURL?.lastPathComponent ?? "the process") exited (\(process.terminationStatus)) before printing \"\(marker)\":\n\(log)")
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        throw BenchError("no \"\(marker)\" from \(process.executableURL?.lastPathComponent ?? "the process") within \(timeout.seconds.formatted1) s:\n\(log)")
+    }
+
+    /// Waits for the process to end; kills it and fails after `timeout`.
+    func waitForExit(timeout: Duration) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(pid, SIGKILL)
+                throw BenchError("\(process.executableURL?.lastPathComponent ?? "the process") did not finish within \(timeout.seconds.formatted1) s:\n\(log)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return process.terminationStatus
+    }
+
+    /// SIGTERM (a graceful shutdown), then SIGKILL if it is still running after `timeout`.
+    func stop(timeout: Duration = .seconds(20)) async {
+        guard process.isRunning else { return }
+        kill(pid, SIGTERM)
+        _ = try? await waitForExit(timeout: timeout)
+    }
+
+    var gauge: ProcessGauge { ProcessGauge(pid: pid) }
+
+    /// Runs a command to its end; fails when it exits with another status than 0.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                    timeout: Duration = .seconds(60)) async throws -> String {
+        let child = try ChildProcess(executable: executable, arguments: arguments, environment: environment)
+        let status = try await child.waitForExit(timeout: timeout)
+        // The last output may still be on its way through the pipe.
+        try await Task.sleep(for: .milliseconds(20))
+        guard status == 0 else {
+            throw BenchError("`\(([executable] + arguments).joined(separator: " "))` failed (\(status)):\n\(child.log)")
+        }
+        return child.log
+    }
+}
+
+/// Reads a process's memory and CPU time from `/proc`.
+struct ProcessGauge: Sendable {
+    let pid: Int32
+
+    /// The bench itself.
+    static var bench: ProcessGauge { ProcessGauge(pid: getpid()) }
+
+    var memory: ProcessMemory? { ProcessMemory.of(pid: pid) }
+
+    /// User and system CPU time so far, in seconds (`/proc/PID/stat`).
+    var cpuSeconds: Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let commEnd = stat.lastIndex(of: ")") else { return nil }
+        // After the command name: state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: commEnd)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
+/// A process's resident memory, from `/proc/PID/status`.
+struct ProcessMemory: Codable, Sendable {
+    /// VmRSS.
+    var residentBytes: Int
+    /// VmHWM: the highest resident size so far.
+    var peakResidentBytes: Int
+    /// RssAnon: the part of VmRSS that is the process's own (heap, stacks); the rest is
+    /// mostly pages of the executable and shared libraries, which the system can share
+    /// and drop.
+    var anonymousBytes: Int
+
+    var anonymousMiB: Double { Double(anonymousBytes) / 1_048_576 }
+
+    var residentMiB: Double { Double(residentBytes) / 1_048_576 }
+    var peakResidentMiB: Double { Double(peakResidentBytes) / 1_048_576 }
+
+    static func of(pid: Int32) -> ProcessMemory? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        func kibibytes(_ field: String) -> Int? {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
+            return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
+        }
+        guard let rss = kibibytes("VmRSS"), let hwm = kibibytes("VmHWM") else { return nil }
+        return ProcessMemory(residentBytes: rss * 1024, peakResidentBytes: hwm * 1024, anonymousBytes: (kibibytes("RssAnon") ?? 0) * 1024)
+    }
+}
+
+/// A server under test (Baton or the echo server) started as a child process on a free
+/// port, which it announces with a `ready at http://HOST:PORT/` line.
+struct ServerUnderTest: Sendable {
+    let child: ChildProcess
+    let port: Int
+    /// From spawning to the `ready at` line.
+    let readyLine: Duration
+    /// From spawning to the first successful `GET /healthz`.
+    let readyHealthz: Duration
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    static func start(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> ServerUnderTest {
+        let child = try ChildProcess(executable: executable, arguments: arguments, environment: environment)
+        do {
+            let line = try await child.waitForLine(containing: "ready at http://", timeout: .seconds(30))
+            guard let address = line.text.split(separator: "ready at http://").last?.split(separator: "/").first,
+                  let port = address.split(separator: ":").last.flatMap({ Int($0) }) else {
+                throw BenchError("cannot read the port from \"\(line.text)\"")
+            }
+            let healthy = try await waitForHealth("http://127.0.0.1:\(port)/healthz", timeout: .seconds(10))
+            return ServerUnderTest(child: child, port: port, readyLine: child.launchedAt.duration(to: line.at),
+                                   readyHealthz: child.launchedAt.duration(to: healthy))
+        } catch {
+            await child.stop()
+            throw error
+        }
+    }
+
+    /// Polls `url` until it answers 200; returns when it first did.
+    private static func waitForHealth(_ url: String, timeout: Duration) async throws -> ContinuousClock.Instant {
+        let deadline = ContinuousClock.now + timeout
+        var lastError = "no answer"
+        while ContinuousClock.now < deadline {
+            do {
+                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2))
+                _ = try await response.body.collect(upTo: 1 << 16)
+                if response.status == .ok { return .now }
+                lastError = "status \(response.status.code)"
+            } catch {
+                lastError = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        throw BenchError("\(url) did not answer 200 within \(timeout.seconds.formatted1) s (\(lastError))")
+    }
+}
+
+/// A failure that stops the bench, with a sentence for the user.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
