@@ -15,13 +15,12 @@ extension ChatService {
         }
         let visitor = session.visitor
         return try await locks.withLock(visitor.id) {
-            if let earlier = try await store.message(from: visitor.id, clientID: clientID) {
-                return .duplicate(earlier.id)
-            }
+            // A resent client id is not looked up first: the store refuses it (a unique
+            // index), the change is dropped whole, and the first id is returned below.
             var prefix: [ChatEvent] = []
             var messages: [NewMessage] = []
             var conversation: Conversation
-            let current = try await store.latestConversation(of: visitor.id)
+            let current = try await latestConversation(of: visitor.id)
             if let current, current.state != .closed {
                 conversation = current
             } else {
@@ -84,7 +83,7 @@ extension ChatService {
 
     /// The visitor is typing (or stopped): agents see it once the chat is handed over.
     public func visitorTyping(_ active: Bool, in session: ChatSession) async {
-        guard let conversation = try? await store.latestConversation(of: session.visitor.id),
+        guard let conversation = try? await latestConversation(of: session.visitor.id),
               conversation.state.isHandedOver else { return }
         await agents.visitorTyping(in: conversation, active: active)
     }

@@ -9,6 +9,7 @@ public final class ChatService: Sendable {
     public let hub: ChatHub
     public let policy: ChatPolicy
     let locks = KeyedLock<VisitorID>()
+    let recent = ConversationCache()
     let hashToken: @Sendable (String) -> String
 
     /// - Parameter hashToken: one-way hash of visitor tokens (SHA-256 in production).
@@ -46,7 +47,7 @@ public final class ChatService: Sendable {
         }
         return try await locks.withLock(visitor.id) {
             let session: ChatSession
-            if let conversation = try await store.latestConversation(of: visitor.id) {
+            if let conversation = try await latestConversation(of: visitor.id) {
                 // Ids grow across conversations, so a last-seen id from an earlier
                 // conversation replays the whole current one.
                 var messages = try await store.messages(in: conversation.id, after: max(lastSeen, 0), limit: policy.historyLimit + 1)
@@ -87,7 +88,16 @@ public final class ChatService: Sendable {
         var conversation = Conversation(id: .random(), widgetKey: widget.key, visitorID: visitor.id, createdAt: now, updatedAt: now)
         let greeting = bot.greet(&conversation).map { botMessage($0, bot: bot) }
         let stored = try await store.commit(ChangeSet(visitor: insertVisitor ? visitor : nil, conversation: conversation, messages: greeting))
+        recent.remember(conversation)
         return (conversation, stored)
+    }
+
+    /// The visitor's latest conversation, from the cache when it is there.
+    func latestConversation(of visitor: VisitorID) async throws -> Conversation? {
+        if let cached = recent.latest(of: visitor) { return cached }
+        let stored = try await store.latestConversation(of: visitor)
+        if let stored { recent.remember(stored) }
+        return stored
     }
 
     /// Commits a change, publishes what it stored to the visitor's widgets (the state
@@ -96,6 +106,7 @@ public final class ChatService: Sendable {
     func apply(_ change: ChangeSet, from before: ConversationState, prefix: [ChatEvent] = [],
                origin: SubscriptionID? = nil) async throws -> [Message] {
         let stored = try await store.commit(change)
+        recent.update(change.conversation)
         var events = prefix
         var stateSent = change.conversation.state == before
         for message in stored {
@@ -107,7 +118,7 @@ public final class ChatService: Sendable {
         }
         if !stateSent { events.append(.state(change.conversation.id, change.conversation.state)) }
         for event in events { hub.publish(event, to: change.conversation.visitorID) }
-        if !change.tasks.isEmpty { agents.tasksAdded(widgetKey: change.conversation.widgetKey) }
+        if !change.tasks.isEmpty { agents.tasksAdded(widgetKey: change.conversation.widgetKey, conversation: change.conversation.id) }
         return stored
     }
 

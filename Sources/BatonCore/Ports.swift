@@ -67,8 +67,8 @@ public protocol AgentDesk: Sendable {
     /// Whether an agent side is configured for this widget: its tasks will be carried out
     /// (now, or when the agent side is reachable again).
     func isConnected(widgetKey: String) async -> Bool
-    /// Tasks for the widget were committed to the outbox: carry them out soon.
-    func tasksAdded(widgetKey: String)
+    /// Tasks of a conversation were committed to the outbox: carry them out soon.
+    func tasksAdded(widgetKey: String, conversation: ConversationID)
     /// The visitor of a handed-over conversation is typing (or stopped). Best effort.
     func visitorTyping(in conversation: Conversation, active: Bool) async
 }
@@ -77,7 +77,7 @@ public protocol AgentDesk: Sendable {
 public struct NoAgentDesk: AgentDesk {
     public init() {}
     public func isConnected(widgetKey: String) async -> Bool { false }
-    public func tasksAdded(widgetKey: String) {}
+    public func tasksAdded(widgetKey: String, conversation: ConversationID) {}
     public func visitorTyping(in conversation: Conversation, active: Bool) async {}
 }
 

@@ -40,7 +40,11 @@ public final class MattermostClient: Sendable {
     /// per server, and short connect timeouts so an unreachable server is reported fast.
     public static let sharedHTTP = HTTPClient(
         eventLoopGroupProvider: .singleton,
-        configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(20)), decompression: .enabled(limit: .ratio(20)))
+        configuration: .init(
+            timeout: .init(connect: .seconds(5), read: .seconds(20)),
+            // As many connections as the outbox works on conversations at once.
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32),
+            decompression: .enabled(limit: .ratio(20)))
     )
 
     public init(url: String, credentials: MattermostCredentials, logger: Logger,

@@ -53,8 +53,8 @@ public final class MattermostDesk: AgentDesk, Service {
         state.withLock { $0.configured.contains(widgetKey) }
     }
 
-    public func tasksAdded(widgetKey: String) {
-        state.withLock { $0.links[widgetKey]?.link }?.wakeup.signal()
+    public func tasksAdded(widgetKey: String, conversation: ConversationID) {
+        state.withLock { $0.links[widgetKey]?.link }?.tasksAdded(conversation)
     }
 
     public func visitorTyping(in conversation: Conversation, active: Bool) async {

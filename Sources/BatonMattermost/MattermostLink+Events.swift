@@ -1,5 +1,6 @@
 import BatonCore
 import Foundation
+import Synchronization
 
 /// The event listener: agent posts, joins, typing and archived rooms become chat events;
 /// after every (re)connect each open room catches up on the posts it missed.
@@ -17,7 +18,13 @@ extension MattermostLink {
                     self.logger.info("Connected to Mattermost's event stream")
                     await self.catchUp()
                 } onEvent: { event in
-                    await self.handle(event)
+                    // A room's events in order, rooms side by side: an agent's message
+                    // waits for its own room's earlier events, not for every room's.
+                    if let channel = event.channelID {
+                        self.roomEvents.enqueue(event, key: channel) { await self.handle($0) }
+                    } else {
+                        await self.handle(event)
+                    }
                 }
             } catch MattermostError.sessionExpired {
                 // The socket refused the token: log in again before reconnecting.
@@ -92,6 +99,10 @@ extension MattermostLink {
             room.cursor = max(room.cursor, post.createAt)
             guard room.cursor != found.cursor || room.joinedAgents != found.joinedAgents else { return }
             remember(room)
+            // Baton's own posts move the cursor in memory only: a catch-up after a restart
+            // reads them again and skips them, so saving each would be a write per relayed
+            // message for nothing. The next agent post saves the cursor.
+            if post.userID == settings.relayUser.id, room.joinedAgents == found.joinedAgents { return }
             do {
                 try await store.advanceRoom(room.conversationID, cursor: room.cursor, joinedAgents: room.joinedAgents)
             } catch {
@@ -136,6 +147,37 @@ extension MattermostLink {
             try await chat.closeConversation(room.conversationID, closedBy: nil, roomArchived: true)
         } catch {
             logger.error("Closing an archived room's chat failed", metadata: ["mattermost.channel": "\(room.externalID)", "error": "\(error)"])
+        }
+    }
+}
+
+/// Work items handled in order per key, different keys side by side: a task per key runs
+/// while that key has items queued.
+final class OrderedQueues<Item: Sendable>: Sendable {
+    private let pending = Mutex<[String: [Item]]>([:])
+
+    func enqueue(_ item: Item, key: String, handle: @escaping @Sendable (Item) async -> Void) {
+        let idle = pending.withLock { pending -> Bool in
+            if pending[key] != nil {
+                pending[key]!.append(item)
+                return false
+            }
+            pending[key] = []
+            return true
+        }
+        guard idle else { return }
+        Task {
+            var next: Item? = item
+            while let current = next {
+                await handle(current)
+                next = pending.withLock { pending in
+                    guard let queued = pending[key], !queued.isEmpty else {
+                        pending[key] = nil
+                        return nil
+                    }
+                    return pending[key]!.removeFirst()
+                }
+            }
         }
     }
 }

@@ -18,10 +18,17 @@ extension MattermostLink {
 
     /// Conversations worked on at once.
     static let concurrentConversations = 32
-    /// Tasks one conversation may run before it yields to the others.
-    static let drainLimit = 256
+    /// Tasks one conversation may run before it yields to the others (a visitor who keeps
+    /// writing must not hold a place others wait for).
+    static let drainLimit = 32
     /// Visitor messages in one combined post, at most.
     static let messagesPerPost = 20
+
+    /// The chat queued tasks for a conversation.
+    func tasksAdded(_ conversation: ConversationID) {
+        announced.withLock { $0.append(conversation) }
+        wakeup.signal()
+    }
 
     func workLoop() async {
         let (events, continuation) = AsyncStream.makeStream(of: WorkEvent.self)
@@ -34,12 +41,42 @@ extension MattermostLink {
                 }
             }
             var inFlight = Set<ConversationID>()
+            var lastScan: ContinuousClock.Instant?
+            func start(_ conversation: ConversationID, from first: AgentTaskRecord? = nil) {
+                inFlight.insert(conversation)
+                group.addTask {
+                    if await self.drain(conversation, from: first) {
+                        // Stopped at its limit: back in line behind the others.
+                        self.announced.withLock { $0.append(conversation) }
+                    }
+                    continuation.yield(.done(conversation))
+                }
+            }
             continuation.yield(.tick)
             for await event in events {
                 if Task.isCancelled { break }
                 if case .done(let conversation) = event { inFlight.remove(conversation) }
                 if isPaused { continue }
-                guard inFlight.count < Self.concurrentConversations else { continue }
+                // Conversations the chat announced: no search needed. One in flight stays
+                // announced, for a last look once its drain ends.
+                announced.withLock { waiting in
+                    var kept: [ConversationID] = []
+                    var seen = Set<ConversationID>()
+                    for conversation in waiting where seen.insert(conversation).inserted {
+                        if !inFlight.contains(conversation) && inFlight.count < Self.concurrentConversations {
+                            start(conversation)
+                        } else {
+                            kept.append(conversation)
+                        }
+                    }
+                    waiting = kept
+                }
+                // The outbox is searched now and then, for retries that came due and for
+                // work queued before a restart, not at every message.
+                let now = ContinuousClock.now
+                guard inFlight.count < Self.concurrentConversations,
+                      lastScan.map({ now - $0 >= .milliseconds(250) }) ?? true else { continue }
+                lastScan = now
                 let due: [AgentTaskRecord]
                 do {
                     due = try await store.dueTasks(widgetKey: widgetKey, now: .now(), limit: 2 * Self.concurrentConversations)
@@ -48,11 +85,7 @@ extension MattermostLink {
                     continue
                 }
                 for task in due where !inFlight.contains(task.conversationID) && inFlight.count < Self.concurrentConversations {
-                    inFlight.insert(task.conversationID)
-                    group.addTask {
-                        await self.drain(from: task)
-                        continuation.yield(.done(task.conversationID))
-                    }
+                    start(task.conversationID, from: task)
                 }
             }
             continuation.finish()
@@ -65,14 +98,27 @@ extension MattermostLink {
         return ContinuousClock.now < until
     }
 
-    /// Runs a conversation's due tasks in order, starting with `first`, until none is due,
-    /// one fails (it is then scheduled for a retry and the rest wait), or the link pauses.
-    func drain(from first: AgentTaskRecord) async {
-        var queue = [first]
+    /// Runs a conversation's due tasks in order (from `first` when it is known) until none
+    /// is due, one fails (it is then scheduled for a retry and the rest wait), or the link
+    /// pauses. Returns true when it stopped at `drainLimit` with work left.
+    @discardableResult
+    func drain(_ conversation: ConversationID, from first: AgentTaskRecord?) async -> Bool {
+        var queue: [AgentTaskRecord]
+        if let first {
+            queue = [first]
+        } else {
+            do {
+                queue = try await store.tasks(of: conversation, widgetKey: widgetKey, limit: 64)
+            } catch {
+                logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
+                return false
+            }
+        }
         var ran = 0
-        while ran < Self.drainLimit, !Task.isCancelled, !isPaused {
+        while !Task.isCancelled, !isPaused {
+            if ran >= Self.drainLimit { return true }
             let now = Millis.now()
-            guard let head = queue.first, head.nextAttemptAt <= now else { return }
+            guard let head = queue.first, head.nextAttemptAt <= now else { return false }
             let succeeded: Bool
             if case .relay = head.task {
                 // The run of relays at the head, each due.
@@ -86,14 +132,15 @@ extension MattermostLink {
                 succeeded = await execute(head)
                 ran += 1
             }
-            guard succeeded else { return }
+            guard succeeded else { return false }
             do {
-                queue = try await store.tasks(of: first.conversationID, widgetKey: widgetKey, limit: 64)
+                queue = try await store.tasks(of: conversation, widgetKey: widgetKey, limit: 64)
             } catch {
                 logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
-                return
+                return false
             }
         }
+        return false
     }
 
     /// Carries out one task; returns whether it succeeded (and is complete).

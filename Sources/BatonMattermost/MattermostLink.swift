@@ -23,6 +23,11 @@ final class MattermostLink: Sendable {
     let logger: Logger
 
     let wakeup = WakeSignal()
+    /// Conversations the chat just queued tasks for, in order: the worker starts them
+    /// without searching the outbox.
+    let announced = Mutex<[ConversationID]>([])
+    /// Live events, queued per room.
+    let roomEvents = OrderedQueues<MattermostEvent>()
     private let stopSignal = WakeSignal()
     private let stopped = Mutex(false)
     let status = Mutex(LinkStatus())

@@ -55,6 +55,8 @@ extension World {
         if rootID.isEmpty {
             channels[channelID]?.lastRootPostAt = time
             channels[channelID]?.totalRootMessageCount += 1
+        } else {
+            replyIDs[rootID, default: []].append(post.id)
         }
         publishPosted(post)
         for observer in postObservers { observer(post) }

@@ -18,6 +18,9 @@ struct World: Sendable {
     var posts: [String: Post] = [:]
     /// Post ids of each channel in creation order.
     var channelPosts: [String: [String]] = [:]
+    /// Reply ids by root post id, oldest first: a post's JSON carries its thread's size,
+    /// which must not cost a scan of the channel per post.
+    var replyIDs: [String: [String]] = [:]
     /// team id → user id → membership.
     var teamMembers: [String: [String: TeamMembership]] = [:]
     /// channel id → user id → membership.
@@ -99,6 +102,6 @@ struct World: Sendable {
 
     /// Replies to a root post, oldest first.
     func replies(to rootID: String, in channelID: String) -> [Post] {
-        postsOf(channelID).filter { $0.rootID == rootID && $0.deleteAt == 0 }
+        (replyIDs[rootID] ?? []).compactMap { posts[$0] }.filter { $0.channelID == channelID && $0.rootID == rootID && $0.deleteAt == 0 }
     }
 }
