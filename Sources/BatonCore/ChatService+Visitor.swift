@@ -32,7 +32,7 @@ extension ChatService {
                 let known = try await store.visitor(id: visitor.id) ?? visitor
                 if let name = known.name { conversation.set("name", to: name) }
                 if let email = known.email { conversation.set("email", to: email) }
-                messages = bot.greet(&conversation).map { botMessage($0, bot: bot) }
+                messages = greet(&conversation, widget: widget, bot: bot)
                 prefix.append(.conversationStarted(conversation))
             }
             let before = conversation.state

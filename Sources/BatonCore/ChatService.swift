@@ -86,7 +86,7 @@ public final class ChatService: Sendable {
                        insertVisitor: Bool) async throws -> (Conversation, [Message]) {
         let now = Millis.now()
         var conversation = Conversation(id: .random(), widgetKey: widget.key, visitorID: visitor.id, createdAt: now, updatedAt: now)
-        let greeting = bot.greet(&conversation).map { botMessage($0, bot: bot) }
+        let greeting = greet(&conversation, widget: widget, bot: bot)
         let stored = try await store.commit(ChangeSet(visitor: insertVisitor ? visitor : nil, conversation: conversation, messages: greeting))
         recent.remember(conversation)
         return (conversation, stored)
@@ -128,6 +128,20 @@ public final class ChatService: Sendable {
         if let name = conversation.variable("name") { updated.name = name }
         if let email = conversation.variable("email") { updated.email = email }
         return updated == visitor ? nil : updated
+    }
+
+    /// The bot's greeting for a new conversation, its first text replaced by the widget's
+    /// own greeting when it has one.
+    func greet(_ conversation: inout Conversation, widget: Widget, bot: any ChatBot) -> [NewMessage] {
+        var messages = bot.greet(&conversation).map { botMessage($0, bot: bot) }
+        if let text = widget.settings.greeting?.trimmingWhitespace(), !text.isEmpty {
+            if messages.isEmpty {
+                messages = [NewMessage(role: .bot, authorName: bot.name, text: text)]
+            } else {
+                messages[0].text = text
+            }
+        }
+        return messages
     }
 
     func botMessage(_ reply: BotReply, bot: any ChatBot) -> NewMessage {

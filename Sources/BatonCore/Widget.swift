@@ -34,6 +34,9 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     public var title: String?
     /// A line under the title ("We reply in minutes").
     public var subtitle: String?
+    /// The first thing the bot says in this widget, instead of its own greeting text (the
+    /// greeting's buttons stay); the bot's greeting when nil.
+    public var greeting: String?
     /// The launcher and header colour, `#rrggbb`.
     public var color: String
     /// An https:// image shown for the bot.
@@ -41,22 +44,24 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     /// Origins (`https://example.com`) allowed to embed the widget; empty allows any.
     public var allowedOrigins: [String]
 
-    public init(title: String? = nil, subtitle: String? = nil, color: String = "#3b5bdb", avatarURL: String? = nil,
-                allowedOrigins: [String] = []) {
+    public init(title: String? = nil, subtitle: String? = nil, greeting: String? = nil, color: String = "#3b5bdb",
+                avatarURL: String? = nil, allowedOrigins: [String] = []) {
         self.title = title
         self.subtitle = subtitle
+        self.greeting = greeting
         self.color = color
         self.avatarURL = avatarURL
         self.allowedOrigins = allowedOrigins
     }
 
-    enum CodingKeys: String, CodingKey { case title, subtitle, color, avatarURL, allowedOrigins }
+    enum CodingKeys: String, CodingKey { case title, subtitle, greeting, color, avatarURL, allowedOrigins }
 
     /// Settings stored by older versions lack newer fields: they get their defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         title = try c.decodeIfPresent(String.self, forKey: .title)
         subtitle = try c.decodeIfPresent(String.self, forKey: .subtitle)
+        greeting = try c.decodeIfPresent(String.self, forKey: .greeting)
         color = try c.decodeIfPresent(String.self, forKey: .color) ?? "#3b5bdb"
         avatarURL = try c.decodeIfPresent(String.self, forKey: .avatarURL)
         allowedOrigins = try c.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? []

@@ -8,6 +8,7 @@ extension AdminAPI {
     struct SettingsBody: Codable {
         var title: String?
         var subtitle: String?
+        var greeting: String?
         var color: String?
         var avatarURL: String?
         var allowedOrigins: [String]?
@@ -117,7 +118,8 @@ extension AdminAPI {
     private func botResponse(_ widget: Widget, request: Request, status: HTTPResponse.Status = .ok) async throws -> Response {
         let base = publicBase(for: request)
         let botName = (try? await services.bots.widget(forKey: widget.key))?.bot.name ?? widget.name
-        let settings = SettingsBody(title: widget.settings.title, subtitle: widget.settings.subtitle, color: widget.settings.color,
+        let settings = SettingsBody(title: widget.settings.title, subtitle: widget.settings.subtitle,
+                                    greeting: widget.settings.greeting, color: widget.settings.color,
                                     avatarURL: widget.settings.avatarURL, allowedOrigins: widget.settings.allowedOrigins)
         return try Self.json(BotBody(key: widget.key, name: widget.name, source: widget.botSource, botName: botName,
                                      embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
@@ -152,7 +154,8 @@ extension AdminAPI {
             guard let value = value?.trimmingWhitespace(), !value.isEmpty else { return nil }
             return value
         }
-        return WidgetSettings(title: text(body.title), subtitle: text(body.subtitle), color: body.color ?? "#3b5bdb",
+        return WidgetSettings(title: text(body.title), subtitle: text(body.subtitle), greeting: text(body.greeting),
+                              color: body.color ?? "#3b5bdb",
                               avatarURL: avatar, allowedOrigins: origins)
     }
 

@@ -71,6 +71,16 @@ final class Inbox: Sendable {
                     policy: ChatPolicy(maxTextLength: maxText), hashToken: { "h:" + $0 })
     }
 
+    @Test func aWidgetsOwnGreetingReplacesTheBotsText() async throws {
+        let shop = Widget(key: "w3", name: "Shop", botSource: "", settings: WidgetSettings(greeting: "  Welcome to the shop!  "),
+                          createdAt: 1, updatedAt: 1)
+        let chat = ChatService(store: store, bots: FixedDirectory(widgets: ["w3": shop]), hashToken: { "h:" + $0 })
+        let session = try await chat.open(widgetKey: "w3", token: nil, subscription: 1, sink: Inbox().sink)
+        #expect(session.messages.map(\.text) == ["Welcome to the shop!"])
+        // The bot's buttons stay.
+        #expect(session.messages.first?.buttons == [QuickReply(title: "Human", action: "handover")])
+    }
+
     @Test func aNewVisitorGetsATokenAndTheGreeting() async throws {
         let chat = service()
         let inbox = Inbox()

@@ -168,6 +168,17 @@ struct Dashboard {
                 try await page.waitForText("Hi Grace, how can I help?")
                 try await page.waitFor("the room link", "[...document.querySelectorAll('a')].some((a) => a.href.includes('/support/channels/chat-'))")
                 try await driver.screenshot("dashboard-transcript")
+
+                // The Widget tab: the widget's own greeting greets the next new visitor.
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/widget")
+                try await page.fill("Greeting", "Welcome to Ada's desk!")
+                try await page.click("Save")
+                try await page.waitForText("Saved. The widget is updated")
+                try await driver.screenshot("dashboard-widget")
+                try await WidgetClient.connect(baton.socketURL) { client in
+                    let welcome = try await client.hello()
+                    #expect(welcome.messages.first?["text"] as? String == "Welcome to Ada's desk!")
+                }
             }
         }
     }

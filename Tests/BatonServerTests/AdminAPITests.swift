@@ -164,9 +164,11 @@ import Testing
             #expect(badOrigin.issues.first?["path"] as? String == "settings.allowedOrigins[1]")
             let saved = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n",
-                "settings": ["title": "Help", "subtitle": "We reply fast", "color": "#ff8800", "allowedOrigins": ["https://shop.example/"]],
+                "settings": ["title": "Help", "subtitle": "We reply fast", "greeting": " Welcome to Sunny's! ", "color": "#ff8800",
+                             "allowedOrigins": ["https://shop.example/"]],
             ])
             #expect(saved.status == 200, "\(saved)")
+            #expect((saved.json["settings"] as? [String: Any])?["greeting"] as? String == "Welcome to Sunny's!")
             #expect((saved.json["settings"] as? [String: Any])?["allowedOrigins"] as? [String] == ["https://shop.example"])
             #expect(saved.json["botName"] as? String == "Sunny")
             // Live at once: the widget's public settings changed.

@@ -17,6 +17,8 @@ export function mountWidgetTab(panel, ctx) {
     { optional: true, hint: 'At the top of the chat panel. The bot’s name when empty.' });
   const subtitle = field('Subtitle', h('input', { class: 'input', type: 'text', maxlength: '120', autocomplete: 'off' }),
     { optional: true, hint: 'A line under the title, e.g. “We reply in minutes”.' });
+  const greeting = field('Greeting', h('textarea', { class: 'input', rows: '2', maxlength: '1000' }),
+    { optional: true, hint: 'The first thing the bot says to a new visitor here. The greeting in the bot definition when empty.' });
   const colorPicker = h('input', { type: 'color', class: 'color-picker', 'aria-label': 'Pick the colour' });
   const colorText = h('input', { class: 'input mono color-text', type: 'text', maxlength: '7', autocomplete: 'off', spellcheck: 'false' });
   const color = field('Colour', colorText, { hint: 'The button and the visitor’s messages, as #RRGGBB.' });
@@ -25,7 +27,7 @@ export function mountWidgetTab(panel, ctx) {
     { optional: true, hint: 'An https:// image shown next to the bot’s messages.' });
   const origins = field('Allowed origins', h('textarea', { class: 'input mono', rows: '4', spellcheck: 'false', placeholder: 'https://www.example.com' }),
     { optional: true, hint: 'One per line, e.g. https://www.example.com. Empty = any site may embed it; when you list sites, requests from other sites are refused.' });
-  const fields = { title, subtitle, color, avatarURL: avatar, allowedOrigins: origins };
+  const fields = { title, subtitle, greeting, color, avatarURL: avatar, allowedOrigins: origins };
 
   const saveError = errorBox();
   const saveButton = button('Save', { variant: 'primary', type: 'submit' });
@@ -34,7 +36,7 @@ export function mountWidgetTab(panel, ctx) {
   const preview = widgetPreview(saved.previewURL);
 
   const form = h('form', { class: 'stack', novalidate: true },
-    title.root, subtitle.root, color.root, avatar.root, origins.root,
+    title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root,
     h('div', { class: 'save-bar' }, saveButton, unsaved), saveError.root);
 
   panel.append(h('div', { class: 'split' },
@@ -67,6 +69,7 @@ export function mountWidgetTab(panel, ctx) {
     title.input.value = settings.title || '';
     title.input.placeholder = saved.botName || saved.name;
     subtitle.input.value = settings.subtitle || '';
+    greeting.input.value = settings.greeting || '';
     colorText.value = settings.color || '#3b5bdb';
     colorPicker.value = HEX.test(colorText.value) ? colorText.value.toLowerCase() : '#3b5bdb';
     avatar.input.value = settings.avatarURL || '';
@@ -78,6 +81,7 @@ export function mountWidgetTab(panel, ctx) {
     return {
       title: text(title.input),
       subtitle: text(subtitle.input),
+      greeting: text(greeting.input),
       color: colorText.value.trim(),
       avatarURL: text(avatar.input),
       allowedOrigins: origins.input.value.split('\n').map((line) => line.trim().replace(/\/+$/, '')).filter(Boolean),
@@ -86,7 +90,7 @@ export function mountWidgetTab(panel, ctx) {
 
   function normalized(settings) {
     return JSON.stringify({
-      title: settings.title || null, subtitle: settings.subtitle || null, color: (settings.color || '').toLowerCase(),
+      title: settings.title || null, subtitle: settings.subtitle || null, greeting: settings.greeting || null, color: (settings.color || '').toLowerCase(),
       avatarURL: settings.avatarURL || null, allowedOrigins: settings.allowedOrigins || [],
     });
   }
