@@ -51,8 +51,9 @@ struct Target: Sendable {
         },
         Target(label: "relay: at least 0.3 of the echo baseline's throughput", figure: "relay-max.rate.vsEcho",
                bound: .atLeast(0.3)) { $0.runs(.relay) ? nil : "the relay scenario did not run" },
+        // The issue gives no rate: judged at the default load (1,000 posts/s) or above.
         Target(label: "agent post → visitor: p99 under 10 ms", figure: "agent.p99", bound: .below(10)) {
-            $0.runs(.agent) ? nil : "the agent scenario did not run"
+            atLoad($0, .agent, Int($0.agentRate), 1_000, "posts/s")
         },
     ]
 
