@@ -103,17 +103,15 @@ extension MattermostLink {
     /// pauses. Returns true when it stopped at `drainLimit` with work left.
     @discardableResult
     func drain(_ conversation: ConversationID, from first: AgentTaskRecord?) async -> Bool {
-        var queue: [AgentTaskRecord]
-        if let first {
-            queue = [first]
-        } else {
+        func queued() async -> [AgentTaskRecord]? {
             do {
-                queue = try await store.tasks(of: conversation, widgetKey: widgetKey, limit: 64)
+                return try await store.tasks(of: conversation, widgetKey: widgetKey, limit: 64)
             } catch {
                 logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
-                return false
+                return nil
             }
         }
+        guard var queue = if let first { [first] } else { await queued() } else { return false }
         var ran = 0
         while !Task.isCancelled, !isPaused {
             if ran >= Self.drainLimit { return true }
@@ -132,13 +130,8 @@ extension MattermostLink {
                 succeeded = await execute(head)
                 ran += 1
             }
-            guard succeeded else { return false }
-            do {
-                queue = try await store.tasks(of: conversation, widgetKey: widgetKey, limit: 64)
-            } catch {
-                logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
-                return false
-            }
+            guard succeeded, let next = await queued() else { return false }
+            queue = next
         }
         return false
     }

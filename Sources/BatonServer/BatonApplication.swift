@@ -59,7 +59,7 @@ public func buildApplication(
                                   origin: OriginPolicy.single(context.request.headers[values: .origin]),
                                   host: context.request.head.authority,
                                   logger: context.logger)
-        await WidgetSocket.serve(socket, inbound: inbound, outbound: outbound)
+        await socket.run(inbound: inbound, outbound: outbound)
     }
 
     let app = Application(

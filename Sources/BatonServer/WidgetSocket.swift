@@ -38,14 +38,6 @@ struct WidgetSocket {
     let host: String?
     let logger: Logger
 
-    /// Runs `socket` outside the caller's frame: a connection's task keeps the memory of
-    /// its largest frame for as long as the connection lasts, so the upgrade handler that
-    /// calls this stays small.
-    @inline(never)
-    static func serve(_ socket: WidgetSocket, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        await socket.run(inbound: inbound, outbound: outbound)
-    }
-
     @inline(never)
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let (queue, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingOldest(limits.outboundBuffer))

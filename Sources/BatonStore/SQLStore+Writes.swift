@@ -78,7 +78,7 @@ extension SQLStore {
             try await statements(db)
             return []
         case .change(let change):
-            return try await apply(change, on: db)
+            return try await applyTogether([change], on: db)[0]
         }
     }
 
@@ -91,7 +91,6 @@ extension SQLStore {
     /// ever used, so that each step gets its messages back without reading them again.
     /// Returns the stored messages of each change, in order.
     static func applyTogether(_ changes: [ChangeSet], on db: any SQLDatabase) async throws -> [[Message]] {
-        if changes.count == 1 { return [try await apply(changes[0], on: db)] }
         // The same visitor or conversation twice: the later state is the one to keep.
         var visitors: [VisitorID: Visitor] = [:]
         var conversations: [ConversationID: Conversation] = [:]
@@ -125,7 +124,7 @@ extension SQLStore {
                 .set(excludedValueOf: "variables").set(excludedValueOf: "updated_at").set(excludedValueOf: "closed_at") }
                 .run()
         }
-        var nextID = try await lastMessageID(on: db) + 1
+        var nextID = changes.contains { !$0.messages.isEmpty } ? try await lastMessageID(on: db) + 1 : 0
         var results: [[Message]] = []
         var rows: [(Message, VisitorID)] = []
         var tasks: [(String, ConversationID, AgentTask, MessageID?)] = []
@@ -162,41 +161,6 @@ extension SQLStore {
                        COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)) AS last
             """).first()
         return try row?.decode(column: "last", as: Int64.self) ?? 0
-    }
-
-    static func apply(_ change: ChangeSet, on db: any SQLDatabase) async throws -> [Message] {
-        if let visitor = change.visitor {
-            try await db.insert(into: "visitors")
-                .columns("id", "widget_key", "token_hash", "name", "email", "created_at", "last_seen_at")
-                .values(visitor.id.rawValue, visitor.widgetKey, visitor.tokenHash, visitor.name, visitor.email,
-                        visitor.createdAt, visitor.lastSeenAt)
-                .onConflict(with: "id") { $0.set(excludedValueOf: "name").set(excludedValueOf: "email").set(excludedValueOf: "last_seen_at") }
-                .run()
-        }
-        let c = change.conversation
-        try await db.insert(into: "conversations")
-            .columns("id", "widget_key", "visitor_id", "state", "progress", "variables", "created_at", "updated_at", "closed_at")
-            .values(c.id.rawValue, c.widgetKey, c.visitorID.rawValue, c.state.rawValue, try Rows.json(c.progress),
-                    try Rows.json(c.variables), c.createdAt, c.updatedAt, c.closedAt)
-            .onConflict(with: "id") { $0.set(excludedValueOf: "state").set(excludedValueOf: "progress")
-                .set(excludedValueOf: "variables").set(excludedValueOf: "updated_at").set(excludedValueOf: "closed_at") }
-            .run()
-        var stored: [Message] = []
-        stored.reserveCapacity(change.messages.count)
-        for message in change.messages {
-            let row = try await db.insert(into: "messages")
-                .columns("conversation_id", "visitor_id", "role", "author_name", "text", "buttons", "client_id", "external_id", "created_at")
-                .values(c.id.rawValue, message.role == .visitor ? c.visitorID.rawValue : nil, message.role.rawValue,
-                        message.authorName, message.text, message.buttons.isEmpty ? nil : try Rows.json(message.buttons),
-                        message.clientID, message.externalID, message.createdAt)
-                .returning("id").first()
-            guard let id = try row?.decode(column: "id", as: Int64.self) else { throw StoreError.failure("no id returned for a new message") }
-            stored.append(message.stored(id: id, in: c.id))
-        }
-        if !change.tasks.isEmpty {
-            try await insertTasks(change.tasks.map { (c.widgetKey, c.id, $0, stored.last?.id) }, on: db)
-        }
-        return stored
     }
 }
 
