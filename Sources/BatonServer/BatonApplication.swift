@@ -51,11 +51,12 @@ public func buildApplication(
     DashboardRoutes(assets: assets).register(on: router)
     AdminAPI(contract: contract, auth: auth, services: services, config: config, logger: logger).register(on: router)
 
+    let deadlines = HelloDeadlines(timeout: config.socket.helloTimeout)
     let socketRouter = Router(context: BasicWebSocketRequestContext.self)
     socketRouter.ws("/widget/v1/socket") { _, _ in
         .upgrade([:])
     } onUpgrade: { inbound, outbound, context in
-        let socket = WidgetSocket(chat: chat, limits: config.socket,
+        let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines,
                                   origin: OriginPolicy.single(context.request.headers[values: .origin]),
                                   host: context.request.head.authority,
                                   logger: context.logger)
@@ -68,8 +69,9 @@ public func buildApplication(
             webSocketRouter: socketRouter,
             configuration: .init(ws: .init(maxFrameSize: config.socket.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Baton"),
-        // Stopped in reverse order: the server first, then the desk, then the store.
-        services: [store, desk],
+        // Stopped in reverse order: the server first, then the hello deadlines, the desk,
+        // and the store.
+        services: [store, desk, deadlines],
         onServerRunning: { channel in
             if let setupToken {
                 let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"

@@ -26,14 +26,24 @@ public struct SocketLimits: Sendable {
 /// One widget connection: the read loop (this type) and a writer that drains the
 /// connection's outbound queue. Everything sent to the widget goes through that one queue,
 /// so replies, acknowledgements and live events keep one order.
+///
+/// An idle connection is two suspended tasks (the read loop and the writer), so the
+/// memory of their async frames is memory per open socket: the functions that stay
+/// suspended keep their frames small, and anything that goes deep (parsing, encoding,
+/// handling a request) runs in a function or child task of its own.
 struct WidgetSocket {
+    /// What the writer sends: frames are encoded when queued, so the queue holds compact
+    /// text and the writer's frame stays small.
     enum Outgoing: Sendable {
-        case frame(ServerFrame)
+        case text(String)
         case close(WebSocketErrorCode, String)
+
+        static func frame(_ frame: ServerFrame) -> Outgoing { .text(frame.json) }
     }
 
     let chat: ChatService
     let limits: SocketLimits
+    let deadlines: HelloDeadlines
     let origin: String?
     let host: String?
     let logger: Logger
@@ -50,46 +60,48 @@ struct WidgetSocket {
                 continuation.finish()
             }
         }
-        var state = ReadState(bucket: TokenBucket(rate: limits.messagesPerSecond, burst: limits.burst))
-        let said = Flag()
+        // A connection that never says hello is closed.
+        let hello = deadlines.start {
+            send(.frame(.error(ProtocolError(code: "hello_timeout", message: "No hello frame was received in time."))))
+            send(.close(.init(codeNumber: 4408), "hello timeout"))
+        }
         await withTaskGroup(of: Void.self) { writer in
             writer.addTask { await Self.write(queue, to: outbound, overflowed: overflowed) }
-            await withTaskGroup(of: Void.self) { timer in
-                timer.addTask { [limits] in
-                    // A connection that never says hello is closed.
-                    try? await Task.sleep(for: limits.helloTimeout)
-                    if !Task.isCancelled && !said.isSet {
-                        send(.frame(.error(ProtocolError(code: "hello_timeout", message: "No hello frame was received in time."))))
-                        send(.close(.init(codeNumber: 4408), "hello timeout"))
-                    }
-                }
-                await read(inbound, state: &state, subscription: subscription, send: send, helloReceived: said.set)
-                timer.cancelAll()
-            }
-            if let session = state.session { chat.close(session, subscription: subscription) }
+            let session = await read(inbound, subscription: subscription, hello: hello, send: send)
+            deadlines.end(hello)
+            if let session { chat.close(session, subscription: subscription) }
             // The writer drains what is queued (a last error and close frame), then ends.
             continuation.finish()
         }
     }
 
-    /// Drains the outbound queue into the socket.
+    /// Drains the outbound queue into the socket. While the queue is empty this waits with
+    /// only the iterator in its frame; writing is done in `deliver`.
     @inline(never)
     static func write(_ queue: AsyncStream<Outgoing>, to outbound: WebSocketOutboundWriter, overflowed: Flag) async {
+        for await item in queue {
+            if await !deliver(item, to: outbound) { return }
+        }
+        if overflowed.isSet {
+            await deliver(.close(.policyViolation, "widget too slow to read"), to: outbound)
+        }
+    }
+
+    /// Writes one item; returns false when nothing more can or may be written (a close
+    /// frame went out, or the connection is gone).
+    @inline(never) @discardableResult
+    private static func deliver(_ item: Outgoing, to outbound: WebSocketOutboundWriter) async -> Bool {
         do {
-            for await item in queue {
-                switch item {
-                case .frame(let frame):
-                    try await outbound.write(.custom(.init(fin: true, opcode: .text, data: ByteBuffer(string: frame.json))))
-                case .close(let code, let reason):
-                    try await outbound.close(code, reason: reason)
-                    return
-                }
-            }
-            if overflowed.isSet {
-                try await outbound.close(.policyViolation, reason: "widget too slow to read")
+            switch item {
+            case .text(let text):
+                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text))))
+                return true
+            case .close(let code, let reason):
+                try await outbound.close(code, reason: reason)
+                return false
             }
         } catch {
-            // The connection is gone; nothing more can be written.
+            return false
         }
     }
 
@@ -99,36 +111,74 @@ struct WidgetSocket {
         var violations = 0
     }
 
-    private func read(_ inbound: WebSocketInboundStream, state: inout ReadState, subscription: SubscriptionID,
-                      send: @escaping @Sendable (Outgoing) -> Void, helloReceived: () -> Void) async {
+    /// What the read loop does after a received frame.
+    private enum Next {
+        case read
+        case stop
+        case handle(ClientRequest)
+    }
+
+    /// The read loop; returns the session the connection opened, if any.
+    ///
+    /// Every value that lives in an async loop's body is kept in the task's frame while
+    /// it waits, so the body only awaits: the synchronous work is in `receive`.
+    @inline(never)
+    private func read(_ inbound: WebSocketInboundStream, subscription: SubscriptionID, hello: HelloDeadlines.Ticket,
+                      send: @escaping @Sendable (Outgoing) -> Void) async -> ChatSession? {
+        var state = ReadState(bucket: TokenBucket(rate: limits.messagesPerSecond, burst: limits.burst))
         var assembler = MessageAssembler(maxBytes: limits.maxFrameBytes)
+        var frames = inbound.makeAsyncIterator()
         do {
-            for try await frame in inbound {
-                let text: String
-                switch assembler.add(frame) {
-                case .incomplete: continue
-                case .text(let value): text = value
-                case .binary:
-                    if refuse(ProtocolError(code: "binary_not_supported", message: "Binary frames are not part of the widget protocol; send JSON text frames."), state: &state, send: send) { return }
-                    continue
-                case .failure(let error, let close):
-                    send(.frame(.error(error)))
-                    send(.close(close, error.code))
-                    return
+            while let frame = try await frames.next() {
+                switch receive(frame, assembler: &assembler, state: &state, hello: hello, send: send) {
+                case .read: continue
+                case .stop: return state.session
+                case .handle(let request):
+                    if await handleApart(request, state: &state, subscription: subscription, send: send) { return state.session }
                 }
-                let request: ClientRequest
-                do {
-                    request = try ClientRequest.parse(text)
-                } catch {
-                    if refuse(error, state: &state, send: send) { return }
-                    continue
-                }
-                if case .hello = request { helloReceived() }
-                if await handleApart(request, state: &state, subscription: subscription, send: send) { return }
             }
         } catch {
-            logger.debug("Widget socket read failed", metadata: ["error": "\(error)"])
+            readFailed(error)
         }
+        return state.session
+    }
+
+    /// Assembles and parses a received frame, and answers what needs no handling.
+    @inline(never)
+    private func receive(_ frame: WebSocketDataFrame, assembler: inout MessageAssembler, state: inout ReadState,
+                         hello: HelloDeadlines.Ticket, send: @Sendable (Outgoing) -> Void) -> Next {
+        let text: String
+        switch assembler.add(frame) {
+        case .incomplete: return .read
+        case .text(let value): text = value
+        case .binary:
+            let error = ProtocolError(code: "binary_not_supported", message: "Binary frames are not part of the widget protocol; send JSON text frames.")
+            return refuse(error, state: &state, send: send) ? .stop : .read
+        case .failure(let error, let close):
+            send(.frame(.error(error)))
+            send(.close(close, error.code))
+            return .stop
+        }
+        let request: ClientRequest
+        do {
+            request = try ClientRequest.parse(text)
+        } catch {
+            return refuse(error, state: &state, send: send) ? .stop : .read
+        }
+        switch request {
+        case .ping:
+            send(.frame(.pong))
+            return .read
+        case .hello:
+            deadlines.end(hello)
+        default: break
+        }
+        return .handle(request)
+    }
+
+    @inline(never)
+    private func readFailed(_ error: any Error) {
+        logger.debug("Widget socket read failed", metadata: ["error": "\(error)"])
     }
 
     /// Handles a request in a child task. A task keeps the memory its deepest call ever
@@ -137,10 +187,6 @@ struct WidgetSocket {
     @inline(never)
     private func handleApart(_ request: ClientRequest, state: inout ReadState, subscription: SubscriptionID,
                              send: @escaping @Sendable (Outgoing) -> Void) async -> Bool {
-        if case .ping = request {
-            send(.frame(.pong))
-            return false
-        }
         let before = state
         let (after, end) = await withTaskGroup(of: (ReadState, Bool).self) { group in
             group.addTask {
@@ -217,7 +263,7 @@ struct WidgetSocket {
                 return true
             }
             let limits = ServerFrame.Limits(maxTextLength: chat.policy.maxTextLength, messagesPerSecond: self.limits.messagesPerSecond, burst: self.limits.burst)
-            state.session = try await chat.open(widgetKey: widget, token: token, lastSeen: lastSeen, subscription: subscription) { event in
+            var session = try await chat.open(widgetKey: widget, token: token, lastSeen: lastSeen, subscription: subscription) { event in
                 switch event {
                 case .opened(let session): send(.frame(.welcome(session, limits: limits)))
                 case .message(let message, let origin):
@@ -232,6 +278,9 @@ struct WidgetSocket {
                     send(.frame(.typing(conversation, role: role, name: name, active: active)))
                 }
             }
+            // The backlog went out with the welcome; an open connection need not keep it.
+            session.messages = []
+            state.session = session
             return false
         } catch let error as ChatError {
             let code: UInt16 = switch error {

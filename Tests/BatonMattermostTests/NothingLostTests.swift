@@ -122,7 +122,7 @@ import Testing
                     token.append(welcome.string("token")!)
                     _ = try await client.say("Talk to a person", clientID: "r0", action: "handover")
                     for (i, answer) in ["Grace", "grace@example.com", "Support"].enumerated() {
-                        try await client.until("a question") { $0.type == "message" && ($0.messageText ?? "").hasSuffix("?") }
+                        _ = try await client.until("a question") { $0.type == "message" && ($0.messageText ?? "").hasSuffix("?") }
                         _ = try await client.say(answer, clientID: "r\(i + 1)")
                     }
                     try await client.message(containing: "handing you over")

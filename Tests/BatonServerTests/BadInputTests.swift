@@ -152,6 +152,13 @@ import Testing
                 #expect(error.string("code") == "hello_timeout")
             }
             #expect(close?.closeCode.code == 4408)
+            // A connection that said hello stays open past the timeout.
+            _ = try await WidgetClient.connect(baton.socketURL) { client in
+                _ = try await client.hello()
+                try await Task.sleep(for: .milliseconds(700))
+                try await client.send(["type": "ping"])
+                _ = try await client.expect("pong")
+            }
         }
     }
 
