@@ -1,7 +1,6 @@
 import BatonCore
 import Logging
 import SQLKit
-import SQLiteKit
 
 extension SQLStore {
     // MARK: Writing
@@ -60,7 +59,7 @@ extension SQLStore {
 
     /// Turns a unique-constraint failure on a client id into `duplicateClientMessage`.
     static func domainError(_ error: any Error, op: WriteOp, on db: any SQLDatabase) async -> any Error {
-        guard case .change(let change) = op, let sqlite = error as? SQLiteError, sqlite.message.contains("client_id") else {
+        guard case .change(let change) = op, let sqlite = error as? SQLiteFailure, sqlite.isConstraint, sqlite.message.contains("client_id") else {
             return StoreError.failure("\(error)")
         }
         for message in change.messages where message.role == .visitor {

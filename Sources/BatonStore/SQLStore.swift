@@ -49,17 +49,18 @@ public final class SQLStore: ChatStore, Service {
     private init(connections: SQLiteConnections, logger: Logger) {
         self.connections = connections
         self.logger = logger
-        let writer = connections.writer.sql()
-        writes = GroupCommit { ops in await Self.apply(ops, on: writer, logger: logger) }
+        writes = GroupCommit { ops in
+            await connections.onWriterThread { await Self.apply(ops, on: connections.writer, logger: logger) }
+        }
     }
 
     /// Opens (creating if needed) the database and brings its schema up to date.
     public static func open(_ location: DatabaseLocation, durable: Bool = true, logger: Logger) async throws -> SQLStore {
         switch location {
         case .sqlite(let path):
-            let connections = try await SQLiteConnections.open(path: path, synchronous: durable ? .full : .normal, logger: logger)
+            let connections = try SQLiteConnections.open(path: path, synchronous: durable ? .full : .normal, logger: logger)
             do {
-                let applied = try await Migrations.run(on: connections.writer.sql(), flavor: .sqlite)
+                let applied = try await Migrations.run(on: connections.writer, flavor: .sqlite)
                 if !applied.isEmpty { logger.info("Database schema migrated", metadata: ["versions": "\(applied)", "database": "\(location)"]) }
             } catch {
                 await connections.close()

@@ -230,7 +230,7 @@ extension Visitor {
         let db = try TemporaryDatabase()
         defer { db.remove() }
         let store = try await db.open()
-        try await store.connections.writer.sql().raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)").run()
+        try await store.connections.writer.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)").run()
         await store.close()
         do {
             _ = try await db.open()

@@ -1,0 +1,105 @@
+@testable import BatonStore
+import Foundation
+import Logging
+import NIOCore
+import SQLKit
+import SQLiteKit
+import Synchronization
+import Testing
+
+/// The SQLite connection used through the C interface, and the writer's own thread.
+@Suite struct InlineSQLiteTests {
+    private func withDatabase(_ body: (InlineSQLite) async throws -> Void) async throws {
+        let folder = try TemporaryDatabase()
+        defer { folder.remove() }
+        let db = InlineSQLite(handles: [try SQLiteHandle(path: folder.path), try SQLiteHandle(path: folder.path)], logger: Logger(label: "test"))
+        defer { db.close() }
+        try await body(db)
+    }
+
+    @Test func everyKindOfValueRoundTrips() async throws {
+        try await withDatabase { db in
+            try await db.raw("CREATE TABLE t (n INTEGER, f REAL, s TEXT, b BLOB, z TEXT)").run()
+            var blob = ByteBufferAllocator().buffer(capacity: 3)
+            blob.writeBytes([0, 255, 7])
+            try await db.insert(into: "t").columns("n", "f", "s", "b", "z")
+                .values(SQLBind(Int64.max), SQLBind(2.5), SQLBind("héllo\0x"), SQLBind(blob), SQLLiteral.null).run()
+            // An empty string stays a string: it is not NULL.
+            try await db.insert(into: "t").columns("n", "f", "s", "b", "z")
+                .values(SQLBind(Int64.min), SQLBind(-0.0), SQLBind(""), SQLLiteral.null, SQLBind("")).run()
+            let rows = try await db.select().column("*").from("t").orderBy("n", .descending).all()
+            #expect(rows.count == 2)
+            #expect(try rows[0].decode(column: "n", as: Int64.self) == .max)
+            #expect(try rows[0].decode(column: "f", as: Double.self) == 2.5)
+            #expect(try rows[0].decode(column: "s", as: String.self) == "héllo\0x")
+            #expect(try rows[0].decode(column: "b", as: ByteBuffer.self) == blob)
+            #expect(try rows[0].decodeNil(column: "z"))
+            #expect(try rows[1].decode(column: "s", as: String.self) == "")
+            #expect(try rows[1].decode(column: "z", as: String?.self) == "")
+            #expect(try rows[1].decodeNil(column: "b"))
+            #expect(rows[0].allColumns == ["n", "f", "s", "b", "z"])
+            #expect(throws: DecodingError.self) { try rows[0].decode(column: "missing", as: Int.self) }
+        }
+    }
+
+    @Test func constraintFailuresAreReportedAsSuch() async throws {
+        try await withDatabase { db in
+            try await db.raw("CREATE TABLE u (k TEXT PRIMARY KEY)").run()
+            try await db.raw("INSERT INTO u (k) VALUES ('a')").run()
+            let error = try #require(await #expect(throws: SQLiteFailure.self) {
+                try await db.raw("INSERT INTO u (k) VALUES ('a')").run()
+            })
+            #expect(error.isConstraint)
+            #expect(error.message.contains("u.k"))
+            // The statement was reset: the connection goes on working.
+            try await db.raw("INSERT INTO u (k) VALUES ('b')").run()
+            #expect(try await db.raw("SELECT COUNT(*) AS n FROM u").first()?.decode(column: "n", as: Int.self) == 2)
+            let syntax = try #require(await #expect(throws: SQLiteFailure.self) { try await db.raw("SELEC 1").run() })
+            #expect(!syntax.isConstraint)
+        }
+    }
+
+    @Test func connectionsOfAPoolAreUsedSideBySide() async throws {
+        try await withDatabase { db in
+            try await db.raw("CREATE TABLE c (n INTEGER)").run()
+            try await db.raw("INSERT INTO c (n) VALUES (1), (2), (3)").run()
+            // While one connection is in the middle of a query, another one answers.
+            try db.run(SQLRaw("SELECT n FROM c")) { _ in
+                let inner = try? db.withHandle { handle in
+                    var count = 0
+                    try handle.run("SELECT n FROM c", []) { _ in count += 1 }
+                    return count
+                }
+                #expect(inner == 3)
+            }
+        }
+    }
+
+    @Test func theWriterThreadRunsWholeBatchesOnItsOwnThread() async throws {
+        let writer = WriterThread(name: "test-writer")
+        #expect(!writer.isCurrent)
+        for _ in 0..<3 {
+            let onWriter = await withTaskExecutorPreference(writer) { () async -> [Bool] in
+                let before = writer.isCurrent
+                await Task.yield()
+                return [before, writer.isCurrent]
+            }
+            #expect(onWriter == [true, true])
+            #expect(!writer.isCurrent)
+        }
+        writer.stop()
+    }
+
+    @Test func aStoreWritesOnItsWriterThread() async throws {
+        try await withStore { store, _ in
+            let onWriter = Mutex<[Bool]>([])
+            try await store.write { db in
+                onWriter.withLock { $0.append(store.connections.writerThread.isCurrent) }
+                try await db.raw("SELECT 1").run()
+                onWriter.withLock { $0.append(store.connections.writerThread.isCurrent) }
+            }
+            #expect(onWriter.withLock { $0 } == [true, true])
+            #expect(!store.connections.writerThread.isCurrent)
+        }
+    }
+}
