@@ -45,10 +45,10 @@ final class SQLiteHandle: @unchecked Sendable {
     /// Runs one statement with its bound values, calling `onRow` with each result row.
     func run(_ sql: String, _ binds: [SQLiteData], onRow: (SQLiteResultRow) throws -> Void) throws {
         let statement = try prepared(sql)
-        defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
-        }
+        // Not `sqlite3_clear_bindings`: every parameter is bound again on the next run, and
+        // clearing marks a statement whose plan looked at a bound value (`x = ?` with
+        // `ORDER BY`) as expired, so SQLite would compile it again at every run.
+        defer { sqlite_nio_sqlite3_reset(statement) }
         for (index, value) in binds.enumerated() { try bind(value, at: Int32(index + 1), in: statement) }
         var columns: SQLiteResultRow.Columns?
         while true {
@@ -63,6 +63,12 @@ final class SQLiteHandle: @unchecked Sendable {
             for column in 0..<count { values.append(Self.value(of: statement, at: column)) }
             try onRow(SQLiteResultRow(columns: names, values: values))
         }
+    }
+
+    /// How many times SQLite compiled the kept statement for `sql` again (nil when it is
+    /// not kept): a statement that runs often should never need it.
+    func recompilations(of sql: String) -> Int32? {
+        statements[sql].map { sqlite_nio_sqlite3_stmt_status($0, SQLITE_STMTSTATUS_REPREPARE, 0) }
     }
 
     private func prepared(_ sql: String) throws -> OpaquePointer {

@@ -91,8 +91,9 @@ final class PostWatch: Sendable {
         let (indexChannel, probes) = state.withLock { ($0.indexChannelID, $0.relayProbes) }
         if post.channelID == indexChannel {
             if let key = Self.roomKey(in: post.message) { gate(key).open(now) }
-        } else if let probes, let id = ProbeToken.id(in: post.message) {
-            probes.completed(id, at: now)
+        } else if let probes {
+            // Messages that waited together are relayed as one post, a line each.
+            for id in ProbeToken.ids(in: post.message) { probes.completed(id, at: now) }
         }
     }
 

@@ -186,8 +186,14 @@ final class ProbeTable: Sendable {
 enum ProbeToken {
     static func text(_ id: Int, _ prefix: String) -> String { "\(prefix) qq\(id)qq" }
 
-    static func id(in text: String) -> Int? {
+    /// The first probe id in `text`.
+    static func id(in text: String) -> Int? { ids(in: text, first: true).first }
+
+    /// Every probe id in `text`, in order: a relayed post may carry several visitor
+    /// messages, a line each.
+    static func ids(in text: String, first: Bool = false) -> [Int] {
         let bytes = Array(text.utf8)
+        var found: [Int] = []
         var index = 0
         while index + 4 < bytes.count {
             if bytes[index] == UInt8(ascii: "q"), bytes[index + 1] == UInt8(ascii: "q") {
@@ -198,11 +204,14 @@ enum ProbeToken {
                     end += 1
                 }
                 if end > index + 2, end + 1 < bytes.count, bytes[end] == UInt8(ascii: "q"), bytes[end + 1] == UInt8(ascii: "q") {
-                    return value
+                    found.append(value)
+                    if first { return found }
+                    index = end + 2
+                    continue
                 }
             }
             index += 1
         }
-        return nil
+        return found
     }
 }

@@ -75,6 +75,25 @@ import Testing
         }
     }
 
+    @Test func keptStatementsAreNotCompiledAgainForNewValues() throws {
+        let folder = try TemporaryDatabase()
+        defer { folder.remove() }
+        let handle = try SQLiteHandle(path: folder.path)
+        defer { handle.close() }
+        try handle.run("CREATE TABLE m (id INTEGER PRIMARY KEY, c TEXT, t TEXT)", []) { _ in }
+        try handle.run("CREATE INDEX m_c ON m (c, id)", []) { _ in }
+        // An equality on an indexed column with ORDER BY: the planner looks at the bound
+        // value, so clearing the bindings after a run would expire the statement.
+        let query = "SELECT * FROM m WHERE c = ?1 AND id > ?2 ORDER BY id LIMIT 1"
+        var found = 0
+        for i in 0..<20 {
+            try handle.run("INSERT INTO m (c, t) VALUES (?1, ?2)", [.text("c\(i % 3)"), .text("x\(i)")]) { _ in }
+            try handle.run(query, [.text("c\(i % 3)"), .integer(i / 2)]) { _ in found += 1 }
+        }
+        #expect(found == 20)
+        #expect(handle.recompilations(of: query) == 0)
+    }
+
     @Test func theWriterThreadRunsWholeBatchesOnItsOwnThread() async throws {
         let writer = WriterThread(name: "test-writer")
         #expect(!writer.isCurrent)
