@@ -75,11 +75,20 @@ struct Word: Sendable, Equatable {
     let text: String
     let scalars: [Unicode.Scalar]
     let stem: [Unicode.Scalar]
+    /// Which characters the word and its stem hold, a bit each (modulo 64).
+    let letters: UInt64
+    let stemLetters: UInt64
 
     init(_ text: String) {
         self.text = text
         scalars = Array(text.unicodeScalars)
         stem = Array(Normalizer.stem(text).unicodeScalars)
+        letters = Self.letters(of: scalars)
+        stemLetters = Self.letters(of: stem)
+    }
+
+    private static func letters(of scalars: [Unicode.Scalar]) -> UInt64 {
+        scalars.reduce(0) { $0 | (1 << UInt64($1.value % 64)) }
     }
 
     static func == (a: Word, b: Word) -> Bool { a.scalars == b.scalars }
@@ -134,7 +143,12 @@ enum Fuzzy {
         if a.stem == b.stem { return 0.9 }
         let shorter = min(a.scalars.count, b.scalars.count)
         guard shorter >= 4, abs(a.scalars.count - b.scalars.count) <= 2 else { return 0 }
-        let d = min(distance(a.scalars, b.scalars, limit: 2), distance(a.stem, b.stem, limit: 2))
+        // An edit changes at most two of the letter bits (a substitution), so words two
+        // edits apart differ in at most four: most pairs are told apart without a distance.
+        let wordsClose = (a.letters ^ b.letters).nonzeroBitCount <= 4
+        let stemsClose = (a.stemLetters ^ b.stemLetters).nonzeroBitCount <= 4
+        guard wordsClose || stemsClose else { return 0 }
+        let d = min(wordsClose ? distance(a.scalars, b.scalars, limit: 2) : 3, stemsClose ? distance(a.stem, b.stem, limit: 2) : 3)
         if d <= 1 { return 0.8 }
         if d <= 2 && shorter >= 8 { return 0.7 }
         return 0

@@ -24,9 +24,11 @@ public struct AgentTaskRecord: Sendable, Hashable {
     public var nextAttemptAt: Millis
     public var lastError: String?
     public var createdAt: Millis
+    /// The text of message `messageID`, read along with the task (nil when it was not).
+    public var messageText: String?
 
     public init(id: Int64, widgetKey: String, conversationID: ConversationID, task: AgentTask, messageID: MessageID?,
-                attempts: Int, nextAttemptAt: Millis, lastError: String?, createdAt: Millis) {
+                attempts: Int, nextAttemptAt: Millis, lastError: String?, createdAt: Millis, messageText: String? = nil) {
         self.id = id
         self.widgetKey = widgetKey
         self.conversationID = conversationID
@@ -36,6 +38,7 @@ public struct AgentTaskRecord: Sendable, Hashable {
         self.nextAttemptAt = nextAttemptAt
         self.lastError = lastError
         self.createdAt = createdAt
+        self.messageText = messageText
     }
 }
 
@@ -117,11 +120,13 @@ public struct IntegrationStatus: Sendable, Hashable, Codable {
 /// Storage the agent side needs: the outbox, rooms, integrations.
 public protocol AgentStore: Sendable {
     /// The next task of every conversation of the widget whose next task is due, oldest
-    /// first: a conversation's later tasks wait for its earlier ones.
+    /// first, each with the text of its message: a conversation's later tasks wait for its
+    /// earlier ones.
     func dueTasks(widgetKey: String, now: Millis, limit: Int) async throws -> [AgentTaskRecord]
     /// When the widget's next not-yet-due task is due, if any.
     func nextTaskTime(widgetKey: String) async throws -> Millis?
-    /// A conversation's tasks in order (due or not), at most `limit`.
+    /// A conversation's tasks in order (due or not), at most `limit`, each with the text
+    /// of its message.
     func tasks(of conversation: ConversationID, widgetKey: String, limit: Int) async throws -> [AgentTaskRecord]
     func completeTask(_ id: Int64) async throws
     /// Completes several tasks in one write.

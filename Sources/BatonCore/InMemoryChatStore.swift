@@ -15,6 +15,13 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         var rooms: [ConversationID: Room] = [:]
         var integrations: [String: Integration] = [:]
         var statuses: [String: IntegrationStatus] = [:]
+
+        /// The task with the text of its message, as the SQL store reads it.
+        func withText(_ task: AgentTaskRecord) -> AgentTaskRecord {
+            var task = task
+            task.messageText = task.messageID.flatMap { id in messages.first { $0.id == id }?.text }
+            return task
+        }
     }
 
     private let tables = Mutex(Tables())
@@ -109,7 +116,7 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
                 guard seen.insert(task.conversationID).inserted else { continue }
                 if task.nextAttemptAt <= now { due.append(task) }
             }
-            return Array(due.prefix(limit))
+            return due.prefix(limit).map { tables.withText($0) }
         }
     }
 
@@ -118,7 +125,9 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
     }
 
     public func tasks(of conversation: ConversationID, widgetKey: String, limit: Int) async throws -> [AgentTaskRecord] {
-        tables.withLock { Array($0.tasks.filter { $0.widgetKey == widgetKey && $0.conversationID == conversation }.prefix(limit)) }
+        tables.withLock { tables in
+            tables.tasks.filter { $0.widgetKey == widgetKey && $0.conversationID == conversation }.prefix(limit).map { tables.withText($0) }
+        }
     }
 
     public func completeTask(_ id: Int64) async throws { try await completeTasks([id]) }

@@ -4,32 +4,66 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// An event from Mattermost's WebSocket (`{"event", "data", "broadcast", "seq"}`).
+/// An event from Mattermost's WebSocket (`{"event", "data", "broadcast", "seq"}`), with
+/// the parts of `data` Baton reads.
 public struct MattermostEvent: Sendable {
     public var event: String
-    public var data: [String: JSONValue]
     /// `broadcast.channel_id`: the channel the event is about, if any.
     public var channelID: String?
     public var seq: Int64?
+    /// `data.post` of `posted` and `post_edited` events: a JSON *string* holding the post.
+    public var postJSON: String?
+    /// The user an event is about (`data.user_id`), e.g. who is typing.
+    public var userID: String?
+    /// `data.channel_id` (e.g. of `channel_deleted`).
+    public var dataChannelID: String?
 
-    /// The post of `posted` and `post_edited` events: `data.post` is a JSON *string*
-    /// holding the post, decoded a second time here.
+    /// The post of `posted` and `post_edited` events, decoded from `data.post`.
     public var post: MMPost? {
-        guard let text = data["post"]?.string else { return nil }
-        return try? JSONDecoder().decode(MMPost.self, from: Data(text.utf8))
+        guard let postJSON else { return nil }
+        return try? JSONDecoder().decode(MMPost.self, from: Data(postJSON.utf8))
+    }
+}
+
+/// One frame of the event socket, decoded into typed fields: the server sends hundreds
+/// a second under load, and only a few of their fields matter.
+struct EventFrame: Decodable {
+    var event: String?
+    var seq: Int64?
+    /// Set on the reply to an action Baton sent (the authentication challenge).
+    var seqReply: Int64?
+    var status: String?
+    var channelID: String?
+    var postJSON: String?
+    var userID: String?
+    var dataChannelID: String?
+
+    private enum Keys: String, CodingKey {
+        case event, seq, status, data, broadcast
+        case seqReply = "seq_reply", post, userID = "user_id", channelID = "channel_id"
     }
 
-    /// The user an event is about (`data.user_id`), e.g. who is typing.
-    public var userID: String? { data["user_id"]?.string }
-
-    init?(json: [String: JSONValue]) {
-        guard let event = json["event"]?.string else { return nil }
-        self.event = event
-        if case .object(let data)? = json["data"] { self.data = data } else { self.data = [:] }
-        if case .object(let broadcast)? = json["broadcast"], let channel = broadcast["channel_id"]?.string, !channel.isEmpty {
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        event = try? c.decodeIfPresent(String.self, forKey: .event)
+        seq = try? c.decodeIfPresent(Int64.self, forKey: .seq)
+        seqReply = try? c.decodeIfPresent(Int64.self, forKey: .seqReply)
+        status = try? c.decodeIfPresent(String.self, forKey: .status)
+        if let data = try? c.nestedContainer(keyedBy: Keys.self, forKey: .data) {
+            postJSON = try? data.decodeIfPresent(String.self, forKey: .post)
+            userID = try? data.decodeIfPresent(String.self, forKey: .userID)
+            dataChannelID = try? data.decodeIfPresent(String.self, forKey: .channelID)
+        }
+        if let broadcast = try? c.nestedContainer(keyedBy: Keys.self, forKey: .broadcast),
+           let channel = try? broadcast.decodeIfPresent(String.self, forKey: .channelID), !channel.isEmpty {
             channelID = channel
         }
-        if case .number(let seq)? = json["seq"] { self.seq = Int64(seq) }
+    }
+
+    /// The event, for frames that are one (not replies).
+    var asEvent: MattermostEvent? {
+        guard let event else { return nil }
+        return MattermostEvent(event: event, channelID: channelID, seq: seq, postJSON: postJSON, userID: userID, dataChannelID: dataChannelID)
     }
 }
 
@@ -76,16 +110,16 @@ enum MattermostEventSocket {
                 var authenticated = false
                 for try await message in inbound.messages(maxSize: 1 << 24) {
                     guard case .text(let text) = message,
-                          let json = try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8)) else { continue }
-                    if !authenticated, json["seq_reply"] != nil {
-                        guard json["status"]?.string == "OK" else {
+                          let frame = try? JSONDecoder().decode(EventFrame.self, from: Data(text.utf8)) else { continue }
+                    if !authenticated, frame.seqReply != nil {
+                        guard frame.status == "OK" else {
                             throw MattermostError.sessionExpired
                         }
                         authenticated = true
                         try await onOpen(sender)
                         continue
                     }
-                    if let event = MattermostEvent(json: json) { try await onEvent(event) }
+                    if let event = frame.asEvent { try await onEvent(event) }
                 }
             }
         } catch let error as MattermostError {

@@ -79,7 +79,7 @@ extension MattermostLink {
                   let room = try? await room(channelID: channel), let user = await user(userID) else { return }
             try? await chat.agentTyping(room.conversationID, name: user.displayName, active: true)
         case "channel_deleted":
-            guard let channel = event.data["channel_id"]?.string ?? event.channelID,
+            guard let channel = event.dataChannelID ?? event.channelID,
                   let room = try? await room(channelID: channel) else { return }
             await roomArchived(room)
         default:

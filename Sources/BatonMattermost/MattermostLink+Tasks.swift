@@ -26,6 +26,7 @@ extension MattermostLink {
 
     /// The chat queued tasks for a conversation.
     func tasksAdded(_ conversation: ConversationID) {
+        unread.withLock { _ = $0.insert(conversation) }
         announced.withLock { $0.append(conversation) }
         wakeup.signal()
     }
@@ -101,22 +102,31 @@ extension MattermostLink {
     /// Runs a conversation's due tasks in order (from `first` when it is known) until none
     /// is due, one fails (it is then scheduled for a retry and the rest wait), or the link
     /// pauses. Returns true when it stopped at `drainLimit` with work left.
+    ///
+    /// The outbox is read again only when the chat queued more since the last read (or
+    /// that read was cut at its limit): a visitor message costs one read, not one per step.
     @discardableResult
     func drain(_ conversation: ConversationID, from first: AgentTaskRecord?) async -> Bool {
+        let readLimit = 64
         func queued() async -> [AgentTaskRecord]? {
+            // Cleared before reading: what the chat queues from now on is read next time.
+            unread.withLock { _ = $0.remove(conversation) }
             do {
-                return try await store.tasks(of: conversation, widgetKey: widgetKey, limit: 64)
+                return try await store.tasks(of: conversation, widgetKey: widgetKey, limit: readLimit)
             } catch {
                 logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
                 return nil
             }
         }
         guard var queue = if let first { [first] } else { await queued() } else { return false }
+        // Whether `queue` holds everything the outbox had for the conversation when read.
+        var whole = first == nil && queue.count < readLimit
         var ran = 0
         while !Task.isCancelled, !isPaused {
             if ran >= Self.drainLimit { return true }
             let now = Millis.now()
             guard let head = queue.first, head.nextAttemptAt <= now else { return false }
+            let step: Int
             let succeeded: Bool
             if case .relay = head.task {
                 // The run of relays at the head, each due.
@@ -125,13 +135,21 @@ extension MattermostLink {
                     return false
                 })
                 succeeded = await relayBatch(relays)
-                ran += relays.count
+                step = relays.count
             } else {
                 succeeded = await execute(head)
-                ran += 1
+                step = 1
             }
-            guard succeeded, let next = await queued() else { return false }
-            queue = next
+            guard succeeded else { return false }
+            ran += step
+            queue.removeFirst(step)
+            let more = unread.withLock { $0.contains(conversation) }
+            if queue.isEmpty && whole && !more { return false }
+            if more || queue.isEmpty || !whole {
+                guard let next = await queued() else { return false }
+                queue = next
+                whole = next.count < readLimit
+            }
         }
         return false
     }
@@ -144,8 +162,8 @@ extension MattermostLink {
             case .openRoom:
                 _ = try await ensureRoom(for: record)
             case .relay:
-                let room = try await ensureRoom(for: record)
-                if let stuck = try await relay([record], in: room).first { throw stuck.error }
+                let target = try await ensureRoom(for: record)
+                if let stuck = try await relay([record], to: target).first { throw stuck.error }
             case .closeRoom(let closedBy, let archived):
                 try await closeRoom(record, closedBy: closedBy, archived: archived)
             }
@@ -163,8 +181,8 @@ extension MattermostLink {
     func relayBatch(_ records: [AgentTaskRecord]) async -> Bool {
         guard records.count > 1 else { return await execute(records[0]) }
         do {
-            let room = try await ensureRoom(for: records[0])
-            let remaining = try await relay(records, in: room)
+            let target = try await ensureRoom(for: records[0])
+            let remaining = try await relay(records, to: target)
             guard let stuck = remaining.first else {
                 try await store.completeTasks(records.map(\.id))
                 succeeded()
@@ -222,8 +240,11 @@ extension MattermostLink {
 
     /// The conversation's room, created if needed: channel, agents, transcript (messages up
     /// to the task's message), announcement. Every step is recorded as it completes, so a
-    /// retry continues where the last attempt stopped and posts nothing twice.
-    func ensureRoom(for record: AgentTaskRecord) async throws -> Room {
+    /// retry continues where the last attempt stopped and posts nothing twice. A complete
+    /// room is kept in memory (until it closes) with the visitor's name.
+    @discardableResult
+    func ensureRoom(for record: AgentTaskRecord) async throws -> RelayTarget {
+        if let target = relayTargets.withLock({ $0[record.conversationID] }) { return target }
         guard let conversation = try await store.conversation(id: record.conversationID) else {
             throw MattermostError.server(status: 0, id: "", message: "conversation \(record.conversationID) is not stored")
         }
@@ -264,7 +285,9 @@ extension MattermostLink {
             try await store.saveRoom(room)
             remember(room)
         }
-        return room
+        let target = RelayTarget(room: room, visitor: visitor)
+        if room.closedAt == nil { relayTargets.withLock { $0[conversation.id] = target } }
+        return target
     }
 
     /// Posts the visitor messages of relay tasks (one conversation's, in order), skipping
@@ -272,14 +295,21 @@ extension MattermostLink {
     /// each) when they fit; a message too long for one post is split. Returns the tasks not
     /// posted, the first with the error that stopped them (empty when all went out).
     @discardableResult
-    func relay(_ records: [AgentTaskRecord], in room: Room) async throws -> [(record: AgentTaskRecord, error: any Error)] {
-        let ids = records.compactMap(\.messageID).filter { $0 > (room.transcriptUntil ?? 0) }
-        guard let low = ids.min(), let high = ids.max(),
-              let conversation = try await store.conversation(id: records[0].conversationID) else { return [] }
-        let wanted = Set(ids)
-        var messages = try await store.messages(in: conversation.id, after: low - 1, limit: Int(high - low) + 1)
-            .filter { wanted.contains($0.id) }
-        let visitor = await visitorName(of: conversation)
+    func relay(_ records: [AgentTaskRecord], to target: RelayTarget) async throws -> [(record: AgentTaskRecord, error: any Error)] {
+        let room = target.room
+        let wanted = records.filter { ($0.messageID ?? 0) > (room.transcriptUntil ?? 0) }
+        guard !wanted.isEmpty else { return [] }
+        var messages: [(id: MessageID, text: String)]
+        if wanted.allSatisfy({ $0.messageText != nil }) {
+            messages = wanted.map { ($0.messageID!, $0.messageText!) }
+        } else {
+            // Tasks read without their texts: read the messages.
+            let ids = Set(wanted.compactMap(\.messageID))
+            let low = ids.min()!, high = ids.max()!
+            messages = try await store.messages(in: records[0].conversationID, after: low - 1, limit: Int(high - low) + 1)
+                .filter { ids.contains($0.id) }.map { ($0.id, $0.text) }
+        }
+        let visitor = target.visitor
         let limit = maxPostRunes.withLock { $0 }
         while let first = messages.first {
             let record = records.first { $0.messageID == first.id } ?? records[0]
@@ -315,6 +345,7 @@ extension MattermostLink {
     }
 
     func closeRoom(_ record: AgentTaskRecord, closedBy: String?, archived: Bool) async throws {
+        relayTargets.withLock { _ = $0.removeValue(forKey: record.conversationID) }
         guard var room = try await store.room(for: record.conversationID) else { return }
         if !archived {
             _ = try await postOnce(MattermostPosts.closed(by: closedBy), in: room.externalID, marker: "closed-\(record.conversationID)", record: record)

@@ -11,6 +11,13 @@ public struct LinkStatus: Sendable, Equatable {
     public var lastError: String?
 }
 
+/// Where a conversation's visitor messages go: its complete room, and the visitor's name
+/// as agents see it.
+struct RelayTarget: Sendable {
+    var room: Room
+    var visitor: String
+}
+
 /// One widget's live connection to Mattermost: an outbox worker that carries out the
 /// widget's agent tasks in order per conversation, an event listener that relays agent
 /// posts to visitors and catches up after every reconnect, and a session check.
@@ -33,6 +40,11 @@ final class MattermostLink: Sendable {
     let status = Mutex(LinkStatus())
     /// Open rooms by channel id, and channel ids by conversation.
     let rooms = Mutex<[String: Room]>([:])
+    /// Rooms ready for visitor messages (created, agents added, transcript and
+    /// announcement posted), by conversation: relaying to them needs no reads.
+    let relayTargets = Mutex<[ConversationID: RelayTarget]>([:])
+    /// Conversations the chat queued tasks for since their drain last read the outbox.
+    let unread = Mutex<Set<ConversationID>>([])
     let users = Mutex<[String: MMUser]>([:])
     let sender = Mutex<MattermostEventSender?>(nil)
     /// Until when the worker waits (rate limit, server down).

@@ -55,16 +55,22 @@ enum Rows {
     }
 
     static func task(_ row: any SQLRow) throws -> AgentTaskRecord {
-        AgentTaskRecord(id: try row.decode(column: "id", as: Int64.self),
+        let taskJSON = try row.decode(column: "task", as: String.self)
+        return AgentTaskRecord(id: try row.decode(column: "id", as: Int64.self),
                         widgetKey: try row.decode(column: "widget_key", as: String.self),
                         conversationID: ConversationID(try row.decode(column: "conversation_id", as: String.self)),
-                        task: try fromJSON(row.decode(column: "task", as: String.self)),
+                        // Relaying is most of the outbox: its JSON is known without decoding.
+                        task: taskJSON == relayJSON ? .relay : try fromJSON(taskJSON),
                         messageID: try row.decode(column: "message_id", as: Int64?.self),
                         attempts: try row.decode(column: "attempts", as: Int.self),
                         nextAttemptAt: try row.decode(column: "next_attempt_at", as: Int64.self),
                         lastError: try row.decode(column: "last_error", as: String?.self),
-                        createdAt: try row.decode(column: "created_at", as: Int64.self))
+                        createdAt: try row.decode(column: "created_at", as: Int64.self),
+                        messageText: row.contains(column: "message_text") ? try row.decode(column: "message_text", as: String?.self) : nil)
     }
+
+    /// `AgentTask.relay` as JSON.
+    static let relayJSON = (try? json(AgentTask.relay)) ?? ""
 
     static func room(_ row: any SQLRow) throws -> Room {
         Room(conversationID: ConversationID(try row.decode(column: "conversation_id", as: String.self)),

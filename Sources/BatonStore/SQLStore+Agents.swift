@@ -8,18 +8,25 @@ extension SQLStore: AgentStore {
     public func dueTasks(widgetKey: String, now: Millis, limit: Int) async throws -> [AgentTaskRecord] {
         // Only the oldest task of each conversation may run: its later tasks wait for it.
         // One pass over the (widget, conversation, id) index finds every conversation's first.
+        // The limit is part of the text, not bound: a bound LIMIT makes SQLite compile
+        // the statement again for every new value.
         try await reader.raw("""
-            SELECT t.* FROM agent_tasks t
+            SELECT t.*, m.text AS message_text FROM agent_tasks t
             JOIN (SELECT MIN(id) AS first FROM agent_tasks WHERE widget_key = \(bind: widgetKey) GROUP BY conversation_id) f
               ON t.id = f.first
+            LEFT JOIN messages m ON m.id = t.message_id
             WHERE t.next_attempt_at <= \(bind: now)
-            ORDER BY t.id LIMIT \(bind: limit)
+            ORDER BY t.id LIMIT \(unsafeRaw: String(max(0, limit)))
             """).all().map(Rows.task)
     }
 
     public func tasks(of conversation: ConversationID, widgetKey: String, limit: Int) async throws -> [AgentTaskRecord] {
-        try await reader.select().column("*").from("agent_tasks").where("widget_key", .equal, widgetKey).where("conversation_id", .equal, conversation.rawValue)
-            .orderBy("id").limit(limit).all().map(Rows.task)
+        try await reader.raw("""
+            SELECT t.*, m.text AS message_text FROM agent_tasks t
+            LEFT JOIN messages m ON m.id = t.message_id
+            WHERE t.widget_key = \(bind: widgetKey) AND t.conversation_id = \(bind: conversation.rawValue)
+            ORDER BY t.id LIMIT \(unsafeRaw: String(max(0, limit)))
+            """).all().map(Rows.task)
     }
 
     public func nextTaskTime(widgetKey: String) async throws -> Millis? {
@@ -59,19 +66,13 @@ extension SQLStore: AgentStore {
     }
 
     public func addTasks(_ tasks: [(ConversationID, AgentTask, MessageID?)], widgetKey: String) async throws {
-        try await write { db in try await Self.insertTasks(tasks.map { (widgetKey, $0.0, $0.1, $0.2) }, on: db) }
-    }
-
-    /// Queues tasks (widget key, conversation, task, the message it concerns) in one statement per chunk.
-    static func insertTasks(_ tasks: [(String, ConversationID, AgentTask, MessageID?)], on db: any SQLDatabase) async throws {
-        let now = Millis.now()
-        for chunk in tasks.chunked(rowsPerStatement) {
-            let insert = db.insert(into: "agent_tasks")
-                .columns("widget_key", "conversation_id", "task", "message_id", "attempts", "next_attempt_at", "created_at")
-            for (widgetKey, conversation, task, messageID) in chunk {
-                insert.values(widgetKey, conversation.rawValue, try Rows.json(task), messageID, 0, now, now)
+        try await write { db in
+            let now = Millis.now()
+            try db.withHandle { handle in
+                for (conversation, task, messageID) in tasks {
+                    try Self.insertTask(widgetKey: widgetKey, conversation: conversation, task: task, messageID: messageID, now: now, on: handle)
+                }
             }
-            try await insert.run()
         }
     }
 

@@ -1,6 +1,7 @@
 import BatonCore
 import Logging
 import SQLKit
+import SQLiteNIO
 
 extension SQLStore {
     // MARK: Writing
@@ -8,7 +9,7 @@ extension SQLStore {
     /// Applies a batch in one transaction. If any operation fails, the transaction is
     /// rolled back and the batch is applied again with a savepoint around each operation,
     /// so one failure (a duplicate client id) fails only its own operation.
-    static func apply(_ ops: [WriteOp], on db: any SQLDatabase, logger: Logger) async -> [Result<[Message], any Error>] {
+    static func apply(_ ops: [WriteOp], on db: InlineSQLite, logger: Logger) async -> [Result<[Message], any Error>] {
         do {
             try await db.raw("BEGIN IMMEDIATE").run()
             var results: [Result<[Message], any Error>] = []
@@ -26,7 +27,7 @@ extension SQLStore {
                     changes.append(change)
                     index += 1
                 }
-                for stored in try await applyTogether(changes, on: db) { results.append(.success(stored)) }
+                for stored in try applyTogether(changes, on: db) { results.append(.success(stored)) }
             }
             try await db.raw("COMMIT").run()
             return results
@@ -58,7 +59,7 @@ extension SQLStore {
     }
 
     /// Turns a unique-constraint failure on a client id into `duplicateClientMessage`.
-    static func domainError(_ error: any Error, op: WriteOp, on db: any SQLDatabase) async -> any Error {
+    static func domainError(_ error: any Error, op: WriteOp, on db: InlineSQLite) async -> any Error {
         guard case .change(let change) = op, let sqlite = error as? SQLiteFailure, sqlite.isConstraint, sqlite.message.contains("client_id") else {
             return StoreError.failure("\(error)")
         }
@@ -71,96 +72,124 @@ extension SQLStore {
         return StoreError.failure("\(error)")
     }
 
-    static func apply(_ op: WriteOp, on db: any SQLDatabase) async throws -> [Message] {
+    static func apply(_ op: WriteOp, on db: InlineSQLite) async throws -> [Message] {
         switch op {
         case .statements(let statements):
             try await statements(db)
             return []
         case .change(let change):
-            return try await applyTogether([change], on: db)[0]
+            return try applyTogether([change], on: db)[0]
         }
     }
 
-    /// Rows per multi-row INSERT: well under SQLite's limit on bound parameters.
+    /// Rows per multi-row DELETE: well under SQLite's limit on bound parameters.
     static let rowsPerStatement = 500
 
-    /// Writes several conversation steps with one statement per table (visitors,
-    /// conversations, messages, tasks) instead of one per row: on SQLite every statement
-    /// is a trip to the database thread. Message ids are given here, after the highest
-    /// ever used, so that each step gets its messages back without reading them again.
-    /// Returns the stored messages of each change, in order.
-    static func applyTogether(_ changes: [ChangeSet], on db: any SQLDatabase) async throws -> [[Message]] {
-        // The same visitor or conversation twice: the later state is the one to keep.
-        var visitors: [VisitorID: Visitor] = [:]
-        var conversations: [ConversationID: Conversation] = [:]
-        var visitorOrder: [VisitorID] = [], conversationOrder: [ConversationID] = []
-        for change in changes {
-            if let visitor = change.visitor {
-                if visitors.updateValue(visitor, forKey: visitor.id) == nil { visitorOrder.append(visitor.id) }
+    /// Writes several conversation steps: one kept statement per table, run once a row
+    /// on the writer's connection (a row is a few microseconds; building and compiling
+    /// SQL for each batch cost more than the writes). Message ids are given here, after
+    /// the highest ever used, so that each step gets its messages back without reading
+    /// them again. Returns the stored messages of each change, in order.
+    static func applyTogether(_ changes: [ChangeSet], on db: InlineSQLite) throws -> [[Message]] {
+        try db.withHandle { handle in
+            // The same visitor or conversation twice: the later state is the one to keep.
+            var visitors: [VisitorID: Visitor] = [:]
+            var conversations: [ConversationID: Conversation] = [:]
+            var visitorOrder: [VisitorID] = [], conversationOrder: [ConversationID] = []
+            for change in changes {
+                if let visitor = change.visitor {
+                    if visitors.updateValue(visitor, forKey: visitor.id) == nil { visitorOrder.append(visitor.id) }
+                }
+                let conversation = change.conversation
+                if conversations.updateValue(conversation, forKey: conversation.id) == nil { conversationOrder.append(conversation.id) }
             }
-            let conversation = change.conversation
-            if conversations.updateValue(conversation, forKey: conversation.id) == nil { conversationOrder.append(conversation.id) }
-        }
-        for chunk in visitorOrder.chunked(rowsPerStatement) {
-            let insert = db.insert(into: "visitors")
-                .columns("id", "widget_key", "token_hash", "name", "email", "created_at", "last_seen_at")
-            for id in chunk {
+            for id in visitorOrder {
                 let v = visitors[id]!
-                insert.values(v.id.rawValue, v.widgetKey, v.tokenHash, v.name, v.email, v.createdAt, v.lastSeenAt)
+                try handle.run(WriteSQL.upsertVisitor, [.text(v.id.rawValue), .text(v.widgetKey), .text(v.tokenHash), .text(v.name),
+                                                         .text(v.email), .integer(v.createdAt), .integer(v.lastSeenAt)])
             }
-            try await insert.onConflict(with: "id") { $0.set(excludedValueOf: "name").set(excludedValueOf: "email").set(excludedValueOf: "last_seen_at") }
-                .run()
-        }
-        for chunk in conversationOrder.chunked(rowsPerStatement) {
-            let insert = db.insert(into: "conversations")
-                .columns("id", "widget_key", "visitor_id", "state", "progress", "variables", "created_at", "updated_at", "closed_at")
-            for id in chunk {
+            for id in conversationOrder {
                 let c = conversations[id]!
-                insert.values(c.id.rawValue, c.widgetKey, c.visitorID.rawValue, c.state.rawValue, try Rows.json(c.progress),
-                              try Rows.json(c.variables), c.createdAt, c.updatedAt, c.closedAt)
+                try handle.run(WriteSQL.upsertConversation, [
+                    .text(c.id.rawValue), .text(c.widgetKey), .text(c.visitorID.rawValue), .text(c.state.rawValue),
+                    .text(try Rows.json(c.progress)), .text(try Rows.json(c.variables)), .integer(c.createdAt), .integer(c.updatedAt),
+                    .integer(c.closedAt),
+                ])
             }
-            try await insert.onConflict(with: "id") { $0.set(excludedValueOf: "state").set(excludedValueOf: "progress")
-                .set(excludedValueOf: "variables").set(excludedValueOf: "updated_at").set(excludedValueOf: "closed_at") }
-                .run()
-        }
-        var nextID = changes.contains { !$0.messages.isEmpty } ? try await lastMessageID(on: db) + 1 : 0
-        var results: [[Message]] = []
-        var rows: [(Message, VisitorID)] = []
-        var tasks: [(String, ConversationID, AgentTask, MessageID?)] = []
-        for change in changes {
-            let c = change.conversation
-            var stored: [Message] = []
-            for message in change.messages {
-                stored.append(message.stored(id: nextID, in: c.id))
-                rows.append((stored[stored.count - 1], c.visitorID))
-                nextID += 1
+            var nextID = changes.contains { !$0.messages.isEmpty } ? try lastMessageID(on: handle) + 1 : 0
+            var results: [[Message]] = []
+            let now = Millis.now()
+            for change in changes {
+                let c = change.conversation
+                var stored: [Message] = []
+                for message in change.messages {
+                    let m = message.stored(id: nextID, in: c.id)
+                    nextID += 1
+                    try handle.run(WriteSQL.insertMessage, [
+                        .integer(m.id), .text(c.id.rawValue), m.role == .visitor ? .text(c.visitorID.rawValue) : .null, .text(m.role.rawValue),
+                        .text(m.authorName), .text(m.text), m.buttons.isEmpty ? .null : .text(try Rows.json(m.buttons)),
+                        .text(m.clientID), .text(m.externalID), .integer(m.createdAt),
+                    ])
+                    stored.append(m)
+                }
+                for task in change.tasks {
+                    try insertTask(widgetKey: c.widgetKey, conversation: c.id, task: task, messageID: stored.last?.id, now: now, on: handle)
+                }
+                results.append(stored)
             }
-            for task in change.tasks { tasks.append((c.widgetKey, c.id, task, stored.last?.id)) }
-            results.append(stored)
+            return results
         }
-        for chunk in rows.chunked(rowsPerStatement) {
-            let insert = db.insert(into: "messages")
-                .columns("id", "conversation_id", "visitor_id", "role", "author_name", "text", "buttons", "client_id", "external_id", "created_at")
-            for (m, visitor) in chunk {
-                insert.values(m.id, m.conversationID.rawValue, m.role == .visitor ? visitor.rawValue : nil, m.role.rawValue,
-                              m.authorName, m.text, m.buttons.isEmpty ? nil : try Rows.json(m.buttons),
-                              m.clientID, m.externalID, m.createdAt)
-            }
-            try await insert.run()
-        }
-        try await insertTasks(tasks, on: db)
-        return results
+    }
+
+    /// Queues a task in the outbox.
+    static func insertTask(widgetKey: String, conversation: ConversationID, task: AgentTask, messageID: MessageID?, now: Millis,
+                           on handle: SQLiteHandle) throws {
+        let json = task == .relay ? Rows.relayJSON : try Rows.json(task)
+        try handle.run(WriteSQL.insertTask, [.text(widgetKey), .text(conversation.rawValue), .text(json), .integer(messageID), .integer(0),
+                                             .integer(now), .integer(now)])
     }
 
     /// The highest message id ever given, deleted messages included (ids never come back:
     /// widgets resume from the last id they saw).
-    static func lastMessageID(on db: any SQLDatabase) async throws -> MessageID {
-        let row = try await db.raw("""
-            SELECT MAX(COALESCE((SELECT MAX(id) FROM messages), 0),
-                       COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)) AS last
-            """).first()
-        return try row?.decode(column: "last", as: Int64.self) ?? 0
+    static func lastMessageID(on handle: SQLiteHandle) throws -> MessageID {
+        var last: Int64 = 0
+        try handle.run(WriteSQL.lastMessageID, []) { row in
+            if case .integer(let value)? = row.values.first { last = Int64(value) }
+        }
+        return last
     }
+}
+
+/// The statements of the write path, kept prepared by the writer's connection.
+enum WriteSQL {
+    static let upsertVisitor = """
+        INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at
+        """
+    static let upsertConversation = """
+        INSERT INTO conversations (id, widget_key, visitor_id, state, progress, variables, created_at, updated_at, closed_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        ON CONFLICT (id) DO UPDATE SET state = excluded.state, progress = excluded.progress, variables = excluded.variables,
+            updated_at = excluded.updated_at, closed_at = excluded.closed_at
+        """
+    static let insertMessage = """
+        INSERT INTO messages (id, conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        """
+    static let insertTask = """
+        INSERT INTO agent_tasks (widget_key, conversation_id, task, message_id, attempts, next_attempt_at, created_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        """
+    static let lastMessageID = """
+        SELECT MAX(COALESCE((SELECT MAX(id) FROM messages), 0),
+                   COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)) AS last
+        """
+}
+
+extension SQLiteData {
+    static func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
+    static func integer(_ value: Int64?) -> SQLiteData { value.map { .integer(Int($0)) } ?? .null }
+    static func integer(_ value: Int64) -> SQLiteData { .integer(Int(value)) }
 }
 
 extension Array {

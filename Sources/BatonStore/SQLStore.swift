@@ -43,7 +43,7 @@ public final class SQLStore: ChatStore, Service {
         /// A conversation step: its failure on a duplicate client id is reported as such.
         case change(ChangeSet)
         /// Any other write.
-        case statements(@Sendable (any SQLDatabase) async throws -> Void)
+        case statements(@Sendable (InlineSQLite) async throws -> Void)
     }
 
     private init(connections: SQLiteConnections, logger: Logger) {
@@ -106,7 +106,7 @@ public final class SQLStore: ChatStore, Service {
     }
 
     /// Runs statements through group commit, in a transaction with other writes.
-    func write(_ statements: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws {
+    func write(_ statements: @escaping @Sendable (InlineSQLite) async throws -> Void) async throws {
         _ = try await writes.submit(.statements(statements))
     }
 

@@ -43,7 +43,7 @@ final class SQLiteHandle: @unchecked Sendable {
     }
 
     /// Runs one statement with its bound values, calling `onRow` with each result row.
-    func run(_ sql: String, _ binds: [SQLiteData], onRow: (SQLiteResultRow) throws -> Void) throws {
+    func run(_ sql: String, _ binds: [SQLiteData], onRow: (SQLiteResultRow) throws -> Void = { _ in }) throws {
         let statement = try prepared(sql)
         // Not `sqlite3_clear_bindings`: every parameter is bound again on the next run, and
         // clearing marks a statement whose plan looked at a bound value (`x = ?` with

@@ -38,6 +38,39 @@ import Testing
         #expect(Fuzzy.similarity("cat", "car") == 0)
         #expect(Fuzzy.similarity("hours", "hour") == 0.9)
     }
+
+    /// The letter-bit shortcut never changes an answer: random words, with one to three
+    /// random edits, score as the edit distance alone says.
+    @Test func theLetterShortcutAgreesWithTheDistance() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdeéfghijklmnopqrstuvwxyz")
+        var checked = 0, close = 0
+        for _ in 0..<4000 {
+            let a = String((0..<Int.random(in: 4...10, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            var b = Array(a)
+            for _ in 0..<Int.random(in: 0...3, using: &generator) {
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: b.insert(alphabet.randomElement()!, at: Int.random(in: 0...b.count))
+                case 1 where b.count > 1: b.remove(at: Int.random(in: 0..<b.count))
+                case 2: b[Int.random(in: 0..<b.count)] = alphabet.randomElement()!
+                default:
+                    if b.count > 1 { let i = Int.random(in: 1..<b.count); b.swapAt(i, i - 1) }
+                }
+            }
+            let (wa, wb) = (Word(a), Word(String(b)))
+            let expected: Double
+            if wa.scalars == wb.scalars { expected = 1 } else if wa.stem == wb.stem { expected = 0.9 } else {
+                let shorter = min(wa.scalars.count, wb.scalars.count)
+                let d = min(Fuzzy.distance(wa.scalars, wb.scalars), Fuzzy.distance(wa.stem, wb.stem))
+                expected = shorter < 4 || abs(wa.scalars.count - wb.scalars.count) > 2 ? 0 : d <= 1 ? 0.8 : d <= 2 && shorter >= 8 ? 0.7 : 0
+            }
+            #expect(Fuzzy.similarity(wa, wb) == expected, "\(a) ~ \(String(b))")
+            checked += 1
+            if expected > 0 { close += 1 }
+        }
+        // Both kinds of pair were seen.
+        #expect(close > 500 && checked - close > 500)
+    }
 }
 
 @Suite struct IntentMatcherTests {

@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func aFloodIsRateLimitedAndRefusedMessagesAreNotStored() async throws {
-        try await LiveBaton.run(configure: { $0.socket.burst = 3; $0.socket.messagesPerSecond = 1 }) { baton in
+        try await LiveBaton.run(configure: { $0.socket.burst = 3; $0.socket.messagesPerSecond = 0.01 }) { baton in
             try await WidgetClient.connect(baton.socketURL) { client in
                 let welcome = try await client.hello()
                 for i in 0..<6 { try await client.send(["type": "message", "clientId": "f\(i)", "text": "thanks \(i)"]) }

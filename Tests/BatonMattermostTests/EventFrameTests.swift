@@ -1,0 +1,61 @@
+@testable import BatonMattermost
+import Foundation
+import Testing
+
+/// Frames of Mattermost's event socket, as the real server sends them, read into typed
+/// fields; frames of other shapes are read as far as they go, never fail the stream.
+@Suite struct EventFrameTests {
+    private func frame(_ json: String) throws -> EventFrame {
+        try JSONDecoder().decode(EventFrame.self, from: Data(json.utf8))
+    }
+
+    @Test func aPostedEventCarriesThePostAsAString() throws {
+        let post = #"{"id":"p1","create_at":1700000000123,"update_at":1700000000123,"delete_at":0,"user_id":"u1","channel_id":"c1","root_id":"","message":"Hello \"there\"","type":"","props":{"from_baton":true,"baton_through":"42","n":3,"list":[1,"a"],"nested":{"k":null}}}"#
+        let escaped = String(decoding: try JSONEncoder().encode(post), as: UTF8.self)
+        let text = #"{"event":"posted","data":{"channel_display_name":"Visitor","channel_name":"chat-x","channel_type":"O","post":""# + escaped.dropFirst().dropLast() + #"","sender_name":"@alice","set_online":true,"team_id":"t1"},"broadcast":{"omit_users":null,"user_id":"","channel_id":"c1","team_id":""},"seq":7}"#
+        let event = try #require(try frame(text).asEvent)
+        #expect(event.event == "posted")
+        #expect(event.channelID == "c1")
+        #expect(event.seq == 7)
+        let decoded = try #require(event.post)
+        #expect(decoded.id == "p1" && decoded.userID == "u1" && decoded.channelID == "c1")
+        #expect(decoded.message == #"Hello "there""#)
+        #expect(decoded.createAt == 1_700_000_000_123)
+        #expect(decoded.props["from_baton"] == .bool(true))
+        #expect(decoded.props["baton_through"]?.string == "42")
+        #expect(decoded.props["n"] == .number(3))
+        #expect(decoded.props["list"] == .array([.number(1), .string("a")]))
+        #expect(decoded.props["nested"] == .object(["k": .null]))
+    }
+
+    @Test func typingAndChannelDeletedCarryTheirIDs() throws {
+        let typing = try #require(try frame(#"{"event":"typing","data":{"parent_id":"","user_id":"u2"},"broadcast":{"channel_id":"c2"},"seq":8}"#).asEvent)
+        #expect(typing.userID == "u2")
+        #expect(typing.channelID == "c2")
+        #expect(typing.post == nil)
+        let deleted = try #require(try frame(#"{"event":"channel_deleted","data":{"channel_id":"c3","delete_at":1},"broadcast":{"channel_id":"","team_id":"t"},"seq":9}"#).asEvent)
+        #expect(deleted.dataChannelID == "c3")
+        // An empty broadcast channel is no channel.
+        #expect(deleted.channelID == nil)
+    }
+
+    @Test func theReplyToTheChallengeIsNoEvent() throws {
+        let reply = try frame(#"{"status":"OK","seq_reply":1}"#)
+        #expect(reply.seqReply == 1 && reply.status == "OK")
+        #expect(reply.asEvent == nil)
+        let refused = try frame(#"{"status":"FAIL","seq_reply":1,"error":{"id":"api.web_socket_router.not_authenticated.app_error"}}"#)
+        #expect(refused.status == "FAIL")
+    }
+
+    @Test func fieldsOfAnotherShapeAreLeftOut() throws {
+        // `data.post` as an object, a numeric user id, a broadcast that is a string.
+        let odd = try #require(try frame(#"{"event":"posted","data":{"post":{"id":"x"},"user_id":5},"broadcast":"everyone","seq":"ten"}"#).asEvent)
+        #expect(odd.event == "posted")
+        #expect(odd.postJSON == nil && odd.post == nil)
+        #expect(odd.userID == nil && odd.channelID == nil && odd.seq == nil)
+        // A post that is not JSON is no post.
+        let broken = try #require(try frame(#"{"event":"posted","data":{"post":"{not json"}}"#).asEvent)
+        #expect(broken.post == nil)
+        #expect(throws: (any Error).self) { try frame("[1,2]") }
+    }
+}
