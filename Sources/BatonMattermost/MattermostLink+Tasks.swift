@@ -16,6 +16,32 @@ extension MattermostLink {
         case tick
     }
 
+    /// Conversations waiting for their drain, in the order they were announced, each once.
+    struct Announcements: Sendable {
+        private var order: [ConversationID] = []
+        private var head = 0
+        private var members = Set<ConversationID>()
+
+        mutating func add(_ conversation: ConversationID) {
+            if members.insert(conversation).inserted { order.append(conversation) }
+        }
+
+        mutating func next() -> ConversationID? {
+            guard head < order.count else { return nil }
+            let conversation = order[head]
+            head += 1
+            members.remove(conversation)
+            if head == order.count {
+                order.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1024 {
+                order.removeFirst(head)
+                head = 0
+            }
+            return conversation
+        }
+    }
+
     /// Conversations worked on at once.
     static let concurrentConversations = 32
     /// Tasks one conversation may run before it yields to the others (a visitor who keeps
@@ -27,7 +53,7 @@ extension MattermostLink {
     /// The chat queued tasks for a conversation.
     func tasksAdded(_ conversation: ConversationID) {
         unread.withLock { _ = $0.insert(conversation) }
-        announced.withLock { $0.append(conversation) }
+        announced.withLock { $0.add(conversation) }
         wakeup.signal()
     }
 
@@ -42,13 +68,15 @@ extension MattermostLink {
                 }
             }
             var inFlight = Set<ConversationID>()
+            // Announced while their drain was running: announced again when it ends.
+            var again = Set<ConversationID>()
             var lastScan: ContinuousClock.Instant?
             func start(_ conversation: ConversationID, from first: AgentTaskRecord? = nil) {
                 inFlight.insert(conversation)
                 group.addTask {
                     if await self.drain(conversation, from: first) {
                         // Stopped at its limit: back in line behind the others.
-                        self.announced.withLock { $0.append(conversation) }
+                        self.announced.withLock { $0.add(conversation) }
                     }
                     continuation.yield(.done(conversation))
                 }
@@ -56,21 +84,14 @@ extension MattermostLink {
             continuation.yield(.tick)
             for await event in events {
                 if Task.isCancelled { break }
-                if case .done(let conversation) = event { inFlight.remove(conversation) }
+                if case .done(let conversation) = event {
+                    inFlight.remove(conversation)
+                    if again.remove(conversation) != nil { announced.withLock { $0.add(conversation) } }
+                }
                 if isPaused { continue }
-                // Conversations the chat announced: no search needed. One in flight stays
-                // announced, for a last look once its drain ends.
-                announced.withLock { waiting in
-                    var kept: [ConversationID] = []
-                    var seen = Set<ConversationID>()
-                    for conversation in waiting where seen.insert(conversation).inserted {
-                        if !inFlight.contains(conversation) && inFlight.count < Self.concurrentConversations {
-                            start(conversation)
-                        } else {
-                            kept.append(conversation)
-                        }
-                    }
-                    waiting = kept
+                // Conversations the chat announced, in order: no search needed.
+                while inFlight.count < Self.concurrentConversations, let conversation = announced.withLock({ $0.next() }) {
+                    if inFlight.contains(conversation) { again.insert(conversation) } else { start(conversation) }
                 }
                 // The outbox is searched now and then, for retries that came due and for
                 // work queued before a restart, not at every message.

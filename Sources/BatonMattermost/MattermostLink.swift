@@ -32,7 +32,7 @@ final class MattermostLink: Sendable {
     let wakeup = WakeSignal()
     /// Conversations the chat just queued tasks for, in order: the worker starts them
     /// without searching the outbox.
-    let announced = Mutex<[ConversationID]>([])
+    let announced = Mutex(Announcements())
     /// Live events, queued per room.
     let roomEvents = OrderedQueues<MattermostEvent>()
     private let stopSignal = WakeSignal()

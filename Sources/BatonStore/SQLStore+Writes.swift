@@ -2,6 +2,7 @@ import BatonCore
 import Logging
 import SQLKit
 import SQLiteNIO
+import Synchronization
 
 extension SQLStore {
     // MARK: Writing
@@ -9,7 +10,9 @@ extension SQLStore {
     /// Applies a batch in one transaction. If any operation fails, the transaction is
     /// rolled back and the batch is applied again with a savepoint around each operation,
     /// so one failure (a duplicate client id) fails only its own operation.
-    static func apply(_ ops: [WriteOp], on db: InlineSQLite, logger: Logger) async -> [Result<[Message], any Error>] {
+    static func apply(_ ops: [WriteOp], on db: InlineSQLite, botStates: BotStates, logger: Logger) async -> [Result<[Message], any Error>] {
+        // Bot states written by this batch: known to be stored once it commits.
+        var written: [ConversationID: BotStates.Entry] = [:]
         do {
             try await db.raw("BEGIN IMMEDIATE").run()
             var results: [Result<[Message], any Error>] = []
@@ -18,7 +21,7 @@ extension SQLStore {
             var index = ops.startIndex
             while index < ops.endIndex {
                 guard case .change = ops[index] else {
-                    results.append(.success(try await apply(ops[index], on: db)))
+                    results.append(.success(try await apply(ops[index], on: db, botStates: botStates, written: &written)))
                     index += 1
                     continue
                 }
@@ -27,11 +30,13 @@ extension SQLStore {
                     changes.append(change)
                     index += 1
                 }
-                for stored in try applyTogether(changes, on: db) { results.append(.success(stored)) }
+                for stored in try applyTogether(changes, on: db, botStates: botStates, written: &written) { results.append(.success(stored)) }
             }
             try await db.raw("COMMIT").run()
+            botStates.record(written)
             return results
         } catch {
+            written = [:]
             try? await db.raw("ROLLBACK").run()
             if ops.count == 1 { return [.failure(await domainError(error, op: ops[0], on: db))] }
         }
@@ -40,9 +45,11 @@ extension SQLStore {
             var results: [Result<[Message], any Error>] = []
             for op in ops {
                 try await db.raw("SAVEPOINT op").run()
+                var writtenByOp: [ConversationID: BotStates.Entry] = [:]
                 do {
-                    results.append(.success(try await apply(op, on: db)))
+                    results.append(.success(try await apply(op, on: db, botStates: botStates, written: &writtenByOp)))
                     try await db.raw("RELEASE op").run()
+                    written.merge(writtenByOp) { _, new in new }
                 } catch {
                     try await db.raw("ROLLBACK TO op").run()
                     try await db.raw("RELEASE op").run()
@@ -50,6 +57,7 @@ extension SQLStore {
                 }
             }
             try await db.raw("COMMIT").run()
+            botStates.record(written)
             return results
         } catch {
             try? await db.raw("ROLLBACK").run()
@@ -72,13 +80,14 @@ extension SQLStore {
         return StoreError.failure("\(error)")
     }
 
-    static func apply(_ op: WriteOp, on db: InlineSQLite) async throws -> [Message] {
+    static func apply(_ op: WriteOp, on db: InlineSQLite, botStates: BotStates,
+                      written: inout [ConversationID: BotStates.Entry]) async throws -> [Message] {
         switch op {
         case .statements(let statements):
             try await statements(db)
             return []
         case .change(let change):
-            return try applyTogether([change], on: db)[0]
+            return try applyTogether([change], on: db, botStates: botStates, written: &written)[0]
         }
     }
 
@@ -90,7 +99,10 @@ extension SQLStore {
     /// SQL for each batch cost more than the writes). Message ids are given here, after
     /// the highest ever used, so that each step gets its messages back without reading
     /// them again. Returns the stored messages of each change, in order.
-    static func applyTogether(_ changes: [ChangeSet], on db: InlineSQLite) throws -> [[Message]] {
+    /// A conversation whose bot state (progress, variables) is what was last stored gets
+    /// a lighter update: in a chat with an agent, every step changes only the time.
+    static func applyTogether(_ changes: [ChangeSet], on db: InlineSQLite, botStates: BotStates,
+                              written: inout [ConversationID: BotStates.Entry]) throws -> [[Message]] {
         try db.withHandle { handle in
             // The same visitor or conversation twice: the later state is the one to keep.
             var visitors: [VisitorID: Visitor] = [:]
@@ -110,6 +122,13 @@ extension SQLStore {
             }
             for id in conversationOrder {
                 let c = conversations[id]!
+                let state = BotStates.Entry(progress: c.progress, variables: c.variables)
+                if (written[id] ?? botStates.entry(for: id)) == state {
+                    try handle.run(WriteSQL.touchConversation, [.text(c.id.rawValue), .text(c.state.rawValue), .integer(c.updatedAt),
+                                                                 .integer(c.closedAt)])
+                    if handle.changes == 1 { continue }
+                }
+                written[id] = state
                 try handle.run(WriteSQL.upsertConversation, [
                     .text(c.id.rawValue), .text(c.widgetKey), .text(c.visitorID.rawValue), .text(c.state.rawValue),
                     .text(try Rows.json(c.progress)), .text(try Rows.json(c.variables)), .integer(c.createdAt), .integer(c.updatedAt),
@@ -172,6 +191,9 @@ enum WriteSQL {
         ON CONFLICT (id) DO UPDATE SET state = excluded.state, progress = excluded.progress, variables = excluded.variables,
             updated_at = excluded.updated_at, closed_at = excluded.closed_at
         """
+    static let touchConversation = """
+        UPDATE conversations SET state = ?2, updated_at = ?3, closed_at = ?4 WHERE id = ?1
+        """
     static let insertMessage = """
         INSERT INTO messages (id, conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -184,6 +206,32 @@ enum WriteSQL {
         SELECT MAX(COALESCE((SELECT MAX(id) FROM messages), 0),
                    COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)) AS last
         """
+}
+
+/// The bot state (progress and variables) last committed for each conversation, so that
+/// a step that leaves it as it was does not encode and write it again. Recorded only once
+/// the transaction that wrote it has committed.
+final class BotStates: Sendable {
+    struct Entry: Equatable, Sendable {
+        let progress: BotProgress
+        let variables: [Variable]
+    }
+
+    private let entries = Mutex<[ConversationID: Entry]>([:])
+    /// Entries kept at most; the map starts over beyond (a miss only costs a full write).
+    private let capacity: Int
+
+    init(capacity: Int = 50_000) { self.capacity = capacity }
+
+    func entry(for id: ConversationID) -> Entry? { entries.withLock { $0[id] } }
+
+    func record(_ written: [ConversationID: Entry]) {
+        guard !written.isEmpty else { return }
+        entries.withLock { entries in
+            if entries.count + written.count > capacity { entries.removeAll(keepingCapacity: true) }
+            entries.merge(written) { _, new in new }
+        }
+    }
 }
 
 extension SQLiteData {

@@ -49,8 +49,9 @@ public final class SQLStore: ChatStore, Service {
     private init(connections: SQLiteConnections, logger: Logger) {
         self.connections = connections
         self.logger = logger
+        let botStates = BotStates()
         writes = GroupCommit { ops in
-            await connections.onWriterThread { await Self.apply(ops, on: connections.writer, logger: logger) }
+            await connections.onWriterThread { await Self.apply(ops, on: connections.writer, botStates: botStates, logger: logger) }
         }
     }
 
@@ -70,11 +71,24 @@ public final class SQLStore: ChatStore, Service {
         }
     }
 
+    /// Checkpoints the WAL now and then until shutdown, then closes after everything
+    /// before it in the service group has stopped.
     public func run() async throws {
-        // Nothing to do while running; close after everything before us has stopped.
-        try? await gracefulShutdown()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.checkpointInterval)
+                    await self.connections.checkpoint()
+                }
+            }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
         await close()
     }
+
+    /// How often the WAL is copied back into the database file.
+    static let checkpointInterval: Duration = .milliseconds(250)
 
     public func close() async { await connections.close() }
 

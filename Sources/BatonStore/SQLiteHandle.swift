@@ -65,6 +65,9 @@ final class SQLiteHandle: @unchecked Sendable {
         }
     }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { db.map { Int(sqlite_nio_sqlite3_changes($0)) } ?? 0 }
+
     /// How many times SQLite compiled the kept statement for `sql` again (nil when it is
     /// not kept): a statement that runs often should never need it.
     func recompilations(of sql: String) -> Int32? {

@@ -1,4 +1,5 @@
 @testable import BatonMattermost
+import BatonCore
 import Foundation
 import Testing
 
@@ -57,5 +58,29 @@ import Testing
         let broken = try #require(try frame(#"{"event":"posted","data":{"post":"{not json"}}"#).asEvent)
         #expect(broken.post == nil)
         #expect(throws: (any Error).self) { try frame("[1,2]") }
+    }
+}
+
+/// The outbox worker's line of announced conversations.
+@Suite struct AnnouncementsTests {
+    @Test func eachConversationWaitsOnceInTheOrderAnnounced() {
+        var line = MattermostLink.Announcements()
+        let (a, b, c) = (ConversationID("a"), ConversationID("b"), ConversationID("c"))
+        for id in [a, b, a, c, b] { line.add(id) }
+        #expect(line.next() == a)
+        // Announced again once taken: back in line, behind the others.
+        line.add(a)
+        #expect([line.next(), line.next(), line.next(), line.next()] == [b, c, a, nil])
+        // A long line keeps its order while it is taken from and added to.
+        var expected: [ConversationID] = []
+        for i in 0..<5000 {
+            let id = ConversationID("c\(i)")
+            line.add(id)
+            expected.append(id)
+            if i % 3 == 0 { #expect(line.next() == expected.removeFirst()) }
+        }
+        var rest: [ConversationID] = []
+        while let id = line.next() { rest.append(id) }
+        #expect(rest == expected)
     }
 }

@@ -1,4 +1,5 @@
 @testable import BatonStore
+import BatonCore
 import Foundation
 import Logging
 import NIOCore
@@ -107,6 +108,19 @@ import Testing
             #expect(!writer.isCurrent)
         }
         writer.stop()
+    }
+
+    @Test func aCheckpointCopiesTheWholeWALBesideTheWriter() async throws {
+        try await withStore { store, _ in
+            for i in 0..<20 {
+                let visitor = Visitor.new()
+                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: .new(visitor.id),
+                                                     messages: [NewMessage(role: .visitor, text: "message \(i)")]))
+            }
+            let result = try #require(await store.connections.checkpoint())
+            #expect(result.walPages > 0)
+            #expect(result.checkpointed == result.walPages)
+        }
     }
 
     @Test func aStoreWritesOnItsWriterThread() async throws {

@@ -103,6 +103,47 @@ extension Visitor {
         }
     }
 
+    @Test func aStepThatKeepsTheBotStateStillStoresTimeAndState() async throws {
+        try await withStore { store, _ in
+            let visitor = Visitor.new()
+            var conversation = Conversation.new(visitor.id)
+            conversation.set("name", to: "Ada")
+            conversation.progress.step = 2
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation))
+            // Same progress and variables: only the state and the time change.
+            try conversation.move(to: .collecting, at: 5000)
+            _ = try await store.commit(ChangeSet(conversation: conversation, messages: [NewMessage(role: .visitor, text: "hi")]))
+            var stored = try #require(try await store.conversation(id: conversation.id))
+            #expect(stored.state == .collecting && stored.updatedAt == 5000)
+            #expect(stored.variable("name") == "Ada" && stored.progress.step == 2)
+            // Then the bot state changes again, and is stored.
+            conversation.set("email", to: "ada@example.com")
+            conversation.progress.step = 3
+            conversation.updatedAt = 6000
+            _ = try await store.commit(ChangeSet(conversation: conversation))
+            stored = try #require(try await store.conversation(id: conversation.id))
+            #expect(stored.variable("email") == "ada@example.com" && stored.progress.step == 3 && stored.updatedAt == 6000)
+        }
+    }
+
+    @Test func aBotStateFromAFailedChangeIsNotTakenAsStored() async throws {
+        try await withStore { store, _ in
+            let visitor = Visitor.new()
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: .new(visitor.id),
+                                                 messages: [NewMessage(role: .visitor, text: "one", clientID: "same")]))
+            // A new conversation whose first change fails: it is not stored...
+            var second = Conversation.new(visitor.id, at: 2000)
+            second.set("topic", to: "Sales")
+            await #expect(throws: StoreError.self) {
+                try await store.commit(ChangeSet(conversation: second, messages: [NewMessage(role: .visitor, text: "two", clientID: "same")]))
+            }
+            #expect(try await store.conversation(id: second.id) == nil)
+            // ...and the same state committed again is written whole.
+            _ = try await store.commit(ChangeSet(conversation: second, messages: [NewMessage(role: .visitor, text: "two", clientID: "other")]))
+            #expect(try await store.conversation(id: second.id)?.variable("topic") == "Sales")
+        }
+    }
+
     @Test func concurrentCommitsAreGroupedAndEachFailsAlone() async throws {
         try await withStore { store, _ in
             let visitors = (0..<20).map { _ in Visitor.new() }
