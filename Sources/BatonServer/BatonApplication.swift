@@ -4,7 +4,7 @@ import BatonMattermost
 import BatonStore
 import Foundation
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 import Logging
 import NIOCore
 import OpenAPIContract
@@ -52,22 +52,17 @@ public func buildApplication(
     AdminAPI(contract: contract, auth: auth, services: services, config: config, logger: logger).register(on: router)
 
     let deadlines = HelloDeadlines(timeout: config.socket.helloTimeout)
-    let socketRouter = Router(context: BasicWebSocketRequestContext.self)
-    socketRouter.ws("/widget/v1/socket") { _, _ in
-        .upgrade([:])
-    } onUpgrade: { inbound, outbound, context in
-        let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines,
-                                  origin: OriginPolicy.single(context.request.headers[values: .origin]),
-                                  host: context.request.head.authority,
-                                  logger: context.logger)
-        await socket.run(inbound: inbound, outbound: outbound)
+    let widgetSettings = WidgetChannelHandler.Settings(maxMessageBytes: config.socket.maxFrameBytes, outboundLimit: config.socket.outboundBuffer)
+    let server = HTTPServerBuilder { responder in
+        BatonServerChannel(responder: responder, socketPath: "/widget/v1/socket", settings: widgetSettings) { connection, origin, host, logger in
+            let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines, origin: origin, host: host, logger: logger)
+            await socket.run(connection)
+        }
     }
 
     let app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: socketRouter,
-            configuration: .init(ws: .init(maxFrameSize: config.socket.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))),
+        server: server,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Baton"),
         // Stopped in reverse order: the server first, then the hello deadlines, the desk,
         // and the store.

@@ -2,7 +2,6 @@ import BatonBot
 import BatonCore
 import BatonStore
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 
 /// The routes anyone may call: the demo page, the widget script and its public settings,

@@ -1,5 +1,4 @@
 import BatonCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -23,17 +22,17 @@ public struct SocketLimits: Sendable {
     public init() {}
 }
 
-/// One widget connection: the read loop (this type) and a writer that drains the
-/// connection's outbound queue. Everything sent to the widget goes through that one queue,
-/// so replies, acknowledgements and live events keep one order.
+/// One widget connection's request loop: it takes the widget's messages in order (from
+/// `WidgetConnection`, fed by the channel handler) and answers them; everything sent to
+/// the widget goes through the connection's `send`, so replies, acknowledgements and live
+/// events keep one order.
 ///
-/// An idle connection is two suspended tasks (the read loop and the writer), so the
-/// memory of their async frames is memory per open socket: the functions that stay
-/// suspended keep their frames small, and anything that goes deep (parsing, encoding,
-/// handling a request) runs in a function or child task of its own.
+/// The loop is the only task of an open connection, so the memory of its async frame is
+/// memory per open socket: the function that stays suspended keeps its frame small, and
+/// anything that goes deep (parsing, handling a request) runs in a function or child task
+/// of its own.
 struct WidgetSocket {
-    /// What the writer sends: frames are encoded when queued, so the queue holds compact
-    /// text and the writer's frame stays small.
+    /// What goes to the widget: frames are encoded when sent, so what waits is compact text.
     enum Outgoing: Sendable {
         case text(String)
         case close(WebSocketErrorCode, String)
@@ -49,60 +48,19 @@ struct WidgetSocket {
     let logger: Logger
 
     @inline(never)
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        let (queue, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingOldest(limits.outboundBuffer))
+    func run(_ connection: WidgetConnection) async {
         let subscription = chat.hub.makeSubscriptionID()
-        let overflowed = Flag()
-        let send: @Sendable (Outgoing) -> Void = { item in
-            if case .dropped = continuation.yield(item) {
-                // The widget does not read: drop the connection; it will resume from its last id.
-                overflowed.set()
-                continuation.finish()
-            }
-        }
+        let send: @Sendable (Outgoing) -> Void = { connection.send($0) }
         // A connection that never says hello is closed.
         let hello = deadlines.start {
             send(.frame(.error(ProtocolError(code: "hello_timeout", message: "No hello frame was received in time."))))
             send(.close(.init(codeNumber: 4408), "hello timeout"))
         }
-        await withTaskGroup(of: Void.self) { writer in
-            writer.addTask { await Self.write(queue, to: outbound, overflowed: overflowed) }
-            let session = await read(inbound, subscription: subscription, hello: hello, send: send)
-            deadlines.end(hello)
-            if let session { chat.close(session, subscription: subscription) }
-            // The writer drains what is queued (a last error and close frame), then ends.
-            continuation.finish()
-        }
-    }
-
-    /// Drains the outbound queue into the socket. While the queue is empty this waits with
-    /// only the iterator in its frame; writing is done in `deliver`.
-    @inline(never)
-    static func write(_ queue: AsyncStream<Outgoing>, to outbound: WebSocketOutboundWriter, overflowed: Flag) async {
-        for await item in queue {
-            if await !deliver(item, to: outbound) { return }
-        }
-        if overflowed.isSet {
-            await deliver(.close(.policyViolation, "widget too slow to read"), to: outbound)
-        }
-    }
-
-    /// Writes one item; returns false when nothing more can or may be written (a close
-    /// frame went out, or the connection is gone).
-    @inline(never) @discardableResult
-    private static func deliver(_ item: Outgoing, to outbound: WebSocketOutboundWriter) async -> Bool {
-        do {
-            switch item {
-            case .text(let text):
-                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text))))
-                return true
-            case .close(let code, let reason):
-                try await outbound.close(code, reason: reason)
-                return false
-            }
-        } catch {
-            return false
-        }
+        let session = await read(connection.inbound, subscription: subscription, hello: hello, send: send)
+        deadlines.end(hello)
+        if let session { chat.close(session, subscription: subscription) }
+        // When the loop stopped for a reason of its own, the close frame went out already.
+        send(.close(.normalClosure, ""))
     }
 
     struct ReadState: Sendable {
@@ -123,41 +81,31 @@ struct WidgetSocket {
     /// Every value that lives in an async loop's body is kept in the task's frame while
     /// it waits, so the body only awaits: the synchronous work is in `receive`.
     @inline(never)
-    private func read(_ inbound: WebSocketInboundStream, subscription: SubscriptionID, hello: HelloDeadlines.Ticket,
+    private func read(_ inbound: AsyncStream<WidgetInbound>, subscription: SubscriptionID, hello: HelloDeadlines.Ticket,
                       send: @escaping @Sendable (Outgoing) -> Void) async -> ChatSession? {
         var state = ReadState(bucket: TokenBucket(rate: limits.messagesPerSecond, burst: limits.burst))
-        var assembler = MessageAssembler(maxBytes: limits.maxFrameBytes)
-        var frames = inbound.makeAsyncIterator()
-        do {
-            while let frame = try await frames.next() {
-                switch receive(frame, assembler: &assembler, state: &state, hello: hello, send: send) {
-                case .read: continue
-                case .stop: return state.session
-                case .handle(let request):
-                    if await handleApart(request, state: &state, subscription: subscription, send: send) { return state.session }
-                }
+        var messages = inbound.makeAsyncIterator()
+        while let message = await messages.next() {
+            switch receive(message, state: &state, hello: hello, send: send) {
+            case .read: continue
+            case .stop: return state.session
+            case .handle(let request):
+                if await handleApart(request, state: &state, subscription: subscription, send: send) { return state.session }
             }
-        } catch {
-            readFailed(error)
         }
         return state.session
     }
 
-    /// Assembles and parses a received frame, and answers what needs no handling.
+    /// Parses a received message, and answers what needs no handling.
     @inline(never)
-    private func receive(_ frame: WebSocketDataFrame, assembler: inout MessageAssembler, state: inout ReadState,
-                         hello: HelloDeadlines.Ticket, send: @Sendable (Outgoing) -> Void) -> Next {
+    private func receive(_ message: WidgetInbound, state: inout ReadState, hello: HelloDeadlines.Ticket,
+                         send: @Sendable (Outgoing) -> Void) -> Next {
         let text: String
-        switch assembler.add(frame) {
-        case .incomplete: return .read
+        switch message {
         case .text(let value): text = value
         case .binary:
             let error = ProtocolError(code: "binary_not_supported", message: "Binary frames are not part of the widget protocol; send JSON text frames.")
             return refuse(error, state: &state, send: send) ? .stop : .read
-        case .failure(let error, let close):
-            send(.frame(.error(error)))
-            send(.close(close, error.code))
-            return .stop
         }
         let request: ClientRequest
         do {
@@ -174,11 +122,6 @@ struct WidgetSocket {
         default: break
         }
         return .handle(request)
-    }
-
-    @inline(never)
-    private func readFailed(_ error: any Error) {
-        logger.debug("Widget socket read failed", metadata: ["error": "\(error)"])
     }
 
     /// Handles a request in a child task. A task keeps the memory its deepest call ever
@@ -310,33 +253,45 @@ struct MessageAssembler {
     }
 
     let maxBytes: Int
-    private var opcode: WebSocketDataFrame.Opcode?
+    private var opcode: WebSocketOpcode?
     private var buffer = ByteBuffer()
 
     init(maxBytes: Int) { self.maxBytes = maxBytes }
 
-    mutating func add(_ frame: WebSocketDataFrame) -> Result {
-        switch frame.opcode {
-        case .text, .binary:
-            guard opcode == nil else {
-                return .failure(ProtocolError(code: "protocol_error", message: "A new message started before the previous one ended."), close: .protocolError)
-            }
-            opcode = frame.opcode
-            buffer.clear()
+    /// Adds a data frame (text, binary or continuation).
+    mutating func add(opcode frameOpcode: WebSocketOpcode, fin: Bool, data: ByteBuffer) -> Result {
+        switch frameOpcode {
         case .continuation:
             guard opcode != nil else {
                 return .failure(ProtocolError(code: "protocol_error", message: "A continuation frame came without a message to continue."), close: .protocolError)
             }
+        default:
+            guard opcode == nil else {
+                return .failure(ProtocolError(code: "protocol_error", message: "A new message started before the previous one ended."), close: .protocolError)
+            }
+            opcode = frameOpcode
+            buffer.clear()
         }
-        guard buffer.readableBytes + frame.data.readableBytes <= maxBytes else {
+        guard buffer.readableBytes + data.readableBytes <= maxBytes else {
             return .failure(ProtocolError(code: "too_large", message: "The message is larger than \(maxBytes) bytes."), close: .messageTooLarge)
         }
-        var data = frame.data
+        // A message in one frame (nearly all of them) is read where it lies.
+        if fin, buffer.readableBytes == 0 {
+            opcode = nil
+            return frameOpcode == .binary ? .binary : Self.text(data.readableBytesView)
+        }
+        var data = data
         buffer.writeBuffer(&data)
-        guard frame.fin, let kind = opcode else { return .incomplete }
+        guard fin, let kind = opcode else { return .incomplete }
         opcode = nil
         if kind == .binary { return .binary }
-        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+        // Let go of a large message's memory: an open connection keeps this assembler.
+        defer { buffer = ByteBuffer() }
+        return Self.text(buffer.readableBytesView)
+    }
+
+    private static func text(_ bytes: ByteBufferView) -> Result {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             return .failure(ProtocolError(code: "invalid_utf8", message: "The text frame is not valid UTF-8."), close: .dataInconsistentWithMessage)
         }
         return .text(text)
@@ -367,9 +322,3 @@ enum OriginPolicy {
     }
 }
 
-/// A flag set once, from any thread.
-final class Flag: Sendable {
-    private let value = Atomic(false)
-    func set() { value.store(true, ordering: .relaxed) }
-    var isSet: Bool { value.load(ordering: .relaxed) }
-}

@@ -178,7 +178,7 @@ import Testing
             }
             closes.append(Int(close?.closeCode.code ?? 0))
         }
-        #expect(closes.all == [1000])
+        #expect(closes.all == [1001])
     }
 }
 

@@ -1,0 +1,121 @@
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// Baton's connections: HTTP/1.1 for pages and the APIs, and on the widget's path an
+/// upgrade to WebSocket, where `WidgetChannelHandler` takes the connection.
+///
+/// Hummingbird's own WebSocket channel hands every socket to an async handler with
+/// tasks of its own (reading, pinging); a widget socket here is a channel handler, and one
+/// task only while the request loop runs. That is most of what an idle widget costs.
+struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
+    enum Upgrade: Sendable {
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// A WebSocket upgrade that was refused (another path, or a bad request).
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case widget(WidgetConnection, origin: String?, host: String?)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let upgrade: EventLoopFuture<Upgrade>
+        let channel: any Channel
+    }
+
+    /// Runs a widget connection's request loop until the connection ends.
+    typealias WidgetLoop = @Sendable (WidgetConnection, _ origin: String?, _ host: String?, Logger) async -> Void
+
+    let responder: HTTPChannelHandler.Responder
+    let socketPath: String
+    let settings: WidgetChannelHandler.Settings
+    let widgetLoop: WidgetLoop
+
+    init(responder: @escaping HTTPChannelHandler.Responder, socketPath: String, settings: WidgetChannelHandler.Settings,
+         widgetLoop: @escaping WidgetLoop) {
+        self.responder = Self.redirectingLateUpgrades(responder)
+        self.socketPath = socketPath
+        self.settings = settings
+        self.widgetLoop = widgetLoop
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            let socketPath = socketPath, settings = settings
+            let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
+                maxFrameSize: settings.maxMessageBytes,
+                shouldUpgrade: { channel, head in
+                    attempted.value = true
+                    let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
+                    return channel.eventLoop.makeSucceededFuture(path == socketPath ? HTTPHeaders() : nil)
+                },
+                upgradePipelineHandler: { channel, head in
+                    channel.eventLoop.makeCompletedFuture {
+                        let connection = try WidgetConnection.install(on: channel, settings: settings)
+                        return .widget(connection, origin: OriginPolicy.single(head.headers["origin"]), host: head.headers["host"].first)
+                    }
+                }
+            )
+            let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Upgrade>(upgraders: [upgrader]) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                    try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                    let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                    return attempted.value ? .refused(http) : .http(http)
+                }
+            }
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration<Upgrade>(upgradeConfiguration: upgrade)
+            configuration.enablePipelining = false  // requests are answered in order by the async channel
+            configuration.enableErrorHandling = false  // Hummingbird answers parse errors
+            configuration.enableResponseHeaderValidation = false  // HTTPTypes validated them already
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            return Value(upgrade: result, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgrade.get() {
+            case .http(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http):
+                await refuse(http)
+            case .widget(let connection, let origin, let host):
+                await widgetLoop(connection, origin, host, logger)
+            }
+        } catch {
+            logger.debug("Connection setup failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Answers a refused WebSocket upgrade with 400 and closes.
+    private func refuse(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>) async {
+        try? await http.executeThenClose { _, outbound in
+            try await outbound.write(contentsOf: [
+                .head(HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])),
+                .end(nil),
+            ])
+        }
+    }
+
+    /// NIO upgrades only a connection's first request; an upgrade asked for later on a
+    /// kept-alive connection is redirected to the same address, on a new connection.
+    static func redirectingLateUpgrades(_ responder: @escaping HTTPChannelHandler.Responder) -> HTTPChannelHandler.Responder {
+        struct LateUpgrade: Error {}
+        return { request, writer, channel in
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                try await responder(request, writer, channel)
+                return
+            }
+            let location = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
+            try await writer.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: location]))
+            throw LateUpgrade()
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import NIOCore
+import NIOWebSocket
+
+/// What the request loop of a widget connection receives: a whole message.
+enum WidgetInbound: Sendable {
+    case text(String)
+    /// A binary message: not part of the protocol, refused by the request loop.
+    case binary
+}
+
+/// The WebSocket side of a widget connection, on the channel's event loop: control frames
+/// (ping, pong, close), reassembly and checks of messages, keep-alive, the close
+/// handshake, and writing what the request loop sends, in the order it was sent.
+///
+/// An idle connection is this handler and the NIO channel: no task waits for its frames
+/// and no timer task keeps it alive (one scheduled check on the event loop does).
+final class WidgetChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    struct Settings: Sendable {
+        /// Largest message, reassembled from its frames.
+        var maxMessageBytes: Int
+        /// Frames that may wait for a widget that does not read before it is disconnected.
+        var outboundLimit: Int
+        /// After this long without a frame from the widget it is pinged; after two and a
+        /// half times as long it is taken for gone and disconnected.
+        var keepAlive: TimeAmount = .seconds(30)
+        /// How long a close frame waits for the widget's answer before the socket closes.
+        var closeTimeout: TimeAmount = .seconds(3)
+    }
+
+    private let settings: Settings
+    private let inbound: AsyncStream<WidgetInbound>.Continuation
+    private var assembler: MessageAssembler
+    private var context: ChannelHandlerContext?
+    /// A close frame went out: only the widget's close is awaited now.
+    private var closing = false
+    private var lastRead = NIODeadline.uptimeNanoseconds(0)
+    private var keepAliveCheck: Scheduled<Void>?
+    private var closeDeadline: Scheduled<Void>?
+    /// Frames written while the socket could take no more.
+    private var queuedWhileFull = 0
+
+    init(settings: Settings, inbound: AsyncStream<WidgetInbound>.Continuation) {
+        self.settings = settings
+        self.inbound = inbound
+        assembler = MessageAssembler(maxBytes: settings.maxMessageBytes)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        lastRead = context.eventLoop.now
+        scheduleKeepAlive(context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stop()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stop()
+        context.fireChannelInactive()
+    }
+
+    private func stop() {
+        keepAliveCheck?.cancel()
+        closeDeadline?.cancel()
+        keepAliveCheck = nil
+        closeDeadline = nil
+        context = nil
+        inbound.finish()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        lastRead = context.eventLoop.now
+        switch frame.opcode {
+        case .connectionClose:
+            receivedClose(frame, context: context)
+        case .ping:
+            guard !closing else { return }
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+        case .pong:
+            break
+        case .text, .binary, .continuation:
+            guard !closing else { return }
+            receivedData(frame)
+        default:
+            close(code: .protocolError, reason: "unknown opcode")
+        }
+    }
+
+    private func receivedData(_ frame: WebSocketFrame) {
+        switch assembler.add(opcode: frame.opcode, fin: frame.fin, data: frame.unmaskedData) {
+        case .incomplete:
+            break
+        case .text(let text):
+            deliver(.text(text))
+        case .binary:
+            deliver(.binary)
+        case .failure(let error, let code):
+            write(.frame(.error(error)))
+            close(code: code, reason: error.code)
+        }
+    }
+
+    private func deliver(_ message: WidgetInbound) {
+        // The request loop handles one message at a time; a widget that sends far more
+        // than it waits answers for is not the widget.
+        if case .dropped = inbound.yield(message) {
+            write(.frame(.error(ProtocolError(code: "too_many_frames", message: "Too many messages are waiting to be handled."))))
+            close(code: .policyViolation, reason: "too many frames")
+        }
+    }
+
+    /// The widget closed: answer with the same code (RFC 6455, 5.5.1), then close.
+    private func receivedClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        guard !closing else {
+            context.close(promise: nil)
+            return
+        }
+        closing = true
+        inbound.finish()
+        var data = frame.unmaskedData
+        let code = data.readWebSocketErrorCode() ?? .normalClosure
+        var reply = context.channel.allocator.buffer(capacity: 2)
+        reply.write(webSocketErrorCode: code)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// Writes what the request loop (or the chat) sends; called on the event loop.
+    func write(_ item: WidgetSocket.Outgoing) {
+        guard let context, !closing else { return }
+        switch item {
+        case .text(let text):
+            if !context.channel.isWritable {
+                queuedWhileFull += 1
+                if queuedWhileFull > settings.outboundLimit {
+                    // The widget does not read: drop it; it resumes from its last id.
+                    close(code: .policyViolation, reason: "widget too slow to read")
+                    return
+                }
+            }
+            let frame = WebSocketFrame(fin: true, opcode: .text, data: context.channel.allocator.buffer(string: text))
+            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        case .close(let code, let reason):
+            close(code: code, reason: reason)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { queuedWhileFull = 0 }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Sends a close frame and ends reading; the socket closes when the widget answers,
+    /// or after `closeTimeout`.
+    private func close(code: WebSocketErrorCode, reason: String) {
+        guard let context, !closing else { return }
+        closing = true
+        inbound.finish()
+        var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        data.write(webSocketErrorCode: code)
+        // A close frame's payload is at most 125 bytes.
+        data.writeString(String(decoding: reason.utf8.prefix(123), as: UTF8.self))
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+        closeDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: settings.closeTimeout) { [weak self] in
+            self?.context?.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // The server is shutting down: widgets reconnect to the next one.
+            close(code: .goingAway, reason: "server shutting down")
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Protocol errors were answered by NIO's WebSocketProtocolErrorHandler; a failed
+        // read or write ends the connection.
+        context.close(promise: nil)
+    }
+
+    private func scheduleKeepAlive(_ context: ChannelHandlerContext) {
+        keepAliveCheck = context.eventLoop.assumeIsolated().scheduleTask(in: settings.keepAlive) { [weak self] in
+            self?.checkAlive()
+        }
+    }
+
+    /// A widget silent for a while is pinged (a browser answers with a pong); one silent
+    /// for much longer is gone.
+    private func checkAlive() {
+        guard let context else { return }
+        let silent = context.eventLoop.now - lastRead
+        if silent >= .nanoseconds(settings.keepAlive.nanoseconds * 5 / 2) {
+            context.close(promise: nil)
+            return
+        }
+        if silent >= settings.keepAlive, !closing {
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())), promise: nil)
+        }
+        scheduleKeepAlive(context)
+    }
+}
