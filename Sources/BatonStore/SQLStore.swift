@@ -27,9 +27,10 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The durable `ChatStore` on SQL. Queries are written with SQLKit so they run on SQLite
-/// and PostgreSQL alike; what differs is in `SQLFlavor`. All writes go through group
-/// commit: one transaction, one sync for everything written at the same moment.
+/// The durable `ChatStore` on SQLite. Most queries are written with SQLKit; the hot write
+/// path (`applyTogether`) runs kept statements through SQLite's C interface on the
+/// writer's thread. All writes go through group commit: one transaction, one sync for
+/// everything written at the same moment.
 ///
 /// It is a `Service`: run it in the application's service group after the HTTP server,
 /// so that on shutdown it closes (and checkpoints) only once nothing writes any more.
