@@ -66,7 +66,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Baton"),
         // Stopped in reverse order: the server first, then the hello deadlines, the desk,
         // and the store.
-        services: [store, desk, deadlines],
+        services: [store, desk, deadlines, MemoryTrimmer()],
         onServerRunning: { channel in
             if let setupToken {
                 let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"

@@ -120,6 +120,7 @@ final class Tally: Sendable {
 /// is read at the end of the measured window, while every connection is still open.
 func runPhase<Script: VisitorScript>(_ plan: PhasePlan, script: Script, connector: VisitorConnector, server: ProcessGauge,
                                      probesReady: @Sendable (ProbeTable) -> Void = { _ in }) async -> PhaseOutcome {
+    await settle(server)
     let errors = ErrorTally()
     var credits: [Credits] = []
     if case .saturate(let window, _) = plan.load {
@@ -177,6 +178,21 @@ func runPhase<Script: VisitorScript>(_ plan: PhasePlan, script: Script, connecto
                             completedInWindow: counts.completedInWindow, latency: probes.latency.summary,
                             ackLatency: probes.ackLatency.summary, errors: errors.snapshot, memory: measured,
                             serverCPU: serverCPU, benchCPU: benchCPU)
+    }
+}
+
+/// Waits until the server is quiet (under 5 % of a core for 100 ms), at most 5 s: a phase
+/// starts on a server that has finished the work of the one before (20,000 sockets
+/// closing, a backlog of posts), so that it measures only its own load.
+func settle(_ server: ProcessGauge) async {
+    let deadline = ContinuousClock.now + .seconds(5)
+    var last = server.cpuSeconds
+    while ContinuousClock.now < deadline {
+        try? await Task.sleep(for: .milliseconds(100))
+        let now = server.cpuSeconds
+        defer { last = now }
+        guard let before = last, let after = now else { return }
+        if after - before < 0.005 { return }
     }
 }
 
