@@ -74,7 +74,8 @@ public final class MattermostDesk: AgentDesk, Service {
             logger.error("The Mattermost desk runs without a chat service; agent replies cannot be delivered")
             return
         }
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: a stopped link's task is freed at once, not when the desk stops.
+        await withDiscardingTaskGroup { group in
             await withGracefulShutdownHandler {
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
                     await reconcile(chat: chat, group: &group)
@@ -92,7 +93,7 @@ public final class MattermostDesk: AgentDesk, Service {
     }
 
     /// Starts links for new connections, restarts changed ones, stops removed ones.
-    private func reconcile(chat: ChatService, group: inout TaskGroup<Void>) async {
+    private func reconcile(chat: ChatService, group: inout DiscardingTaskGroup) async {
         let integrations: [Integration]
         do {
             integrations = try await store.integrations(kind: MattermostSettings.kind)

@@ -59,7 +59,9 @@ extension MattermostLink {
 
     func workLoop() async {
         let (events, continuation) = AsyncStream.makeStream(of: WorkEvent.self)
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: a finished drain's task is freed at once. (A plain task group keeps
+        // every finished child until it is awaited, and drains are never awaited.)
+        await withDiscardingTaskGroup { group in
             group.addTask {
                 // Wake-ups and a regular tick for retries that come due.
                 while !Task.isCancelled {
