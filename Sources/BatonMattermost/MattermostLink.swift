@@ -214,6 +214,8 @@ final class MattermostLink: Sendable {
         let now = ContinuousClock.now
         let recent = lastTyping.withLock { typing -> Bool in
             if let last = typing[conversation.id], now - last < .seconds(3) { return true }
+            // Only the last 3 s matter: older entries go, so the map does not grow forever.
+            if typing.count >= 1024 { typing = typing.filter { now - $0.value < .seconds(3) } }
             typing[conversation.id] = now
             return false
         }
