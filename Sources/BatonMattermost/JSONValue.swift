@@ -1,3 +1,4 @@
+import BatonCore
 /// Any JSON value, for the free-form parts of Mattermost objects (`props`).
 public enum JSONValue: Sendable, Hashable, Codable {
     case null
@@ -41,5 +42,25 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public var string: String? {
         if case .string(let value) = self { return value }
         return nil
+    }
+}
+
+extension JSONValue {
+    /// Writes the value as JSON (objects with their keys sorted, so the text is stable).
+    public func write(to writer: inout JSONWriter) {
+        switch self {
+        case .null: writer.null()
+        case .bool(let value): writer.bool(value)
+        case .number(let value): writer.number(value)
+        case .string(let value): writer.string(value)
+        case .array(let values): writer.array(values) { writer, value in value.write(to: &writer) }
+        case .object(let members):
+            writer.object { writer in
+                for key in members.keys.sorted() {
+                    writer.key(named: key)
+                    members[key]!.write(to: &writer)
+                }
+            }
+        }
     }
 }

@@ -11,18 +11,13 @@ public struct MattermostEvent: Sendable {
     /// `broadcast.channel_id`: the channel the event is about, if any.
     public var channelID: String?
     public var seq: Int64?
-    /// `data.post` of `posted` and `post_edited` events: a JSON *string* holding the post.
-    public var postJSON: String?
+    /// The post of `posted` and `post_edited` events, decoded from `data.post` (a JSON
+    /// *string* holding the post); nil when it is missing or not a post.
+    public var post: MMPost?
     /// The user an event is about (`data.user_id`), e.g. who is typing.
     public var userID: String?
     /// `data.channel_id` (e.g. of `channel_deleted`).
     public var dataChannelID: String?
-
-    /// The post of `posted` and `post_edited` events, decoded from `data.post`.
-    public var post: MMPost? {
-        guard let postJSON else { return nil }
-        return try? JSONDecoder().decode(MMPost.self, from: Data(postJSON.utf8))
-    }
 }
 
 /// One frame of the event socket, decoded into typed fields: the server sends hundreds
@@ -63,7 +58,8 @@ struct EventFrame: Decodable {
     /// The event, for frames that are one (not replies).
     var asEvent: MattermostEvent? {
         guard let event else { return nil }
-        return MattermostEvent(event: event, channelID: channelID, seq: seq, postJSON: postJSON, userID: userID, dataChannelID: dataChannelID)
+        let post = postJSON.flatMap { try? JSONDecoder().decode(MMPost.self, from: Data($0.utf8)) }
+        return MattermostEvent(event: event, channelID: channelID, seq: seq, post: post, userID: userID, dataChannelID: dataChannelID)
     }
 }
 

@@ -18,6 +18,7 @@ extension MattermostLink {
                     self.logger.info("Connected to Mattermost's event stream")
                     await self.catchUp()
                 } onEvent: { event in
+                    if self.passOwnPost(event) { return }
                     // A room's events in order, rooms side by side: an agent's message
                     // waits for its own room's earlier events, not for every room's.
                     if let channel = event.channelID {
@@ -67,6 +68,20 @@ extension MattermostLink {
                 logger.warning("Catching up a room failed", metadata: ["mattermost.channel": "\(room.externalID)", "error": "\(error)"])
             }
         }
+    }
+
+    /// Baton's own posts come back as `posted` events, one per relayed post: they only
+    /// move a cached room's cursor (in memory, as `handle(_ post:)` would), here, without
+    /// queueing them behind the room's other events. Returns whether `event` was one.
+    func passOwnPost(_ event: MattermostEvent) -> Bool {
+        guard event.event == "posted", let post = event.post, post.userID == settings.relayUser.id else { return false }
+        noteEvent()
+        rooms.withLock { rooms in
+            guard var room = rooms[post.channelID], room.cursor < post.createAt else { return }
+            room.cursor = post.createAt
+            rooms[post.channelID] = room
+        }
+        return true
     }
 
     func handle(_ event: MattermostEvent) async {

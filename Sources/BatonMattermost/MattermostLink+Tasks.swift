@@ -357,7 +357,7 @@ extension MattermostLink {
                 let post = try await postOnce(lines.joined(separator: "\n"), in: room.externalID, marker: "message-\(first.id)-0",
                                               record: record, through: last)
                 // A post made by an earlier attempt may have covered fewer messages.
-                let through = post.props["baton_through"]?.string.flatMap(Int64.init) ?? first.id
+                let through = post.batonThrough.flatMap(Int64.init) ?? first.id
                 messages.removeAll { $0.id <= max(through, first.id) }
             } catch {
                 let unsent = Set(messages.map(\.id))
@@ -397,9 +397,9 @@ extension MattermostLink {
         if record.attempts > 0 {
             // Clocks differ between machines: look well before the task was created.
             let posts = try await client.posts(channelID: channelID, since: record.createdAt - 10 * 60 * 1000)
-            if let earlier = posts.first(where: { $0.props["baton_marker"]?.string == marker }) { return earlier }
+            if let earlier = posts.first(where: { $0.batonMarker == marker }) { return earlier }
         }
-        let digest = SHA256.hash(data: Array(marker.utf8)).prefix(10).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.string(SHA256.hash(data: Array(marker.utf8)).prefix(10))
         var props: [String: JSONValue] = ["baton_marker": .string(marker), "from_baton": .bool(true), "disable_group_highlight": .bool(true)]
         if let through { props["baton_through"] = .string(String(through)) }
         do {

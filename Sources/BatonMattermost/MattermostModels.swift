@@ -99,7 +99,7 @@ public struct MMChannel: Sendable, Codable, Hashable {
     }
 }
 
-public struct MMPost: Sendable, Codable, Hashable {
+public struct MMPost: Sendable, Decodable, Hashable {
     public var id: String
     public var channelID: String
     public var userID: String
@@ -109,12 +109,20 @@ public struct MMPost: Sendable, Codable, Hashable {
     public var updateAt: Int64
     public var deleteAt: Int64
     public var rootID: String
-    public var props: [String: JSONValue]
+    /// The props Baton reads back from its own posts: `baton_marker` names what a post is
+    /// for (a retry looks for it), `baton_through` the last visitor message a post of
+    /// several carries. Other props are not decoded.
+    public var batonMarker: String?
+    public var batonThrough: String?
 
     enum CodingKeys: String, CodingKey {
         case id, message, type, props
         case channelID = "channel_id", userID = "user_id", createAt = "create_at", updateAt = "update_at"
         case deleteAt = "delete_at", rootID = "root_id"
+    }
+
+    private enum PropKeys: String, CodingKey {
+        case batonMarker = "baton_marker", batonThrough = "baton_through"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -129,7 +137,10 @@ public struct MMPost: Sendable, Codable, Hashable {
         deleteAt = try c.decodeIfPresent(Int64.self, forKey: .deleteAt) ?? 0
         rootID = try c.decodeIfPresent(String.self, forKey: .rootID) ?? ""
         // Some servers send `props: ""` for empty props.
-        props = (try? c.decodeIfPresent([String: JSONValue].self, forKey: .props)) ?? [:]
+        if let props = try? c.nestedContainer(keyedBy: PropKeys.self, forKey: .props) {
+            batonMarker = try? props.decodeIfPresent(String.self, forKey: .batonMarker)
+            batonThrough = try? props.decodeIfPresent(String.self, forKey: .batonThrough)
+        }
     }
 
     /// A post the server wrote itself (join, leave, archive...): never relayed.

@@ -1,3 +1,4 @@
+import BatonCore
 import Crypto
 import Foundation
 import Hummingbird
@@ -24,7 +25,7 @@ struct StaticAssets: Sendable {
             guard !url.hasDirectoryPath, !url.lastPathComponent.hasPrefix(".") else { continue }
             let data = try Data(contentsOf: url)
             let name = String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1))
-            let digest = SHA256.hash(data: data).prefix(8).map { String(format: "%02x", $0) }.joined()
+            let digest = Hex.string(SHA256.hash(data: data).prefix(8))
             assets[name] = Asset(body: ByteBuffer(bytes: data), contentType: contentType(of: name), etag: "\"\(digest)\"")
         }
         return StaticAssets(assets: assets)

@@ -64,6 +64,11 @@ final class InlineSQLite: SQLDatabase, Sendable {
         }
     }
 
+    /// Runs a statement without parameters or rows (`BEGIN`, `COMMIT`…), kept prepared.
+    func execute(_ sql: String) throws {
+        try withHandle { handle in try handle.run(sql, []) }
+    }
+
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         try run(query, onRow)
     }

@@ -38,9 +38,10 @@ extension SQLStore: AgentStore {
 
     public func completeTasks(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
+        // A kept statement, a row at a time: each relayed post completes a few tasks.
         try await write { db in
-            for chunk in ids.chunked(Self.rowsPerStatement) {
-                try await db.delete(from: "agent_tasks").where("id", .in, Array(chunk)).run()
+            try db.withHandle { handle in
+                for id in ids { try handle.run(WriteSQL.deleteTask, [.integer(id)]) }
             }
         }
     }

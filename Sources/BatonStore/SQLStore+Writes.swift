@@ -14,7 +14,7 @@ extension SQLStore {
         // Bot states written by this batch: known to be stored once it commits.
         var written: [ConversationID: BotStates.Entry] = [:]
         do {
-            try await db.raw("BEGIN IMMEDIATE").run()
+            try db.execute("BEGIN IMMEDIATE")
             var results: [Result<[Message], any Error>] = []
             // Consecutive conversation steps are written together, a few statements for
             // the whole run; other writes one by one, in their place.
@@ -32,35 +32,35 @@ extension SQLStore {
                 }
                 for stored in try applyTogether(changes, on: db, botStates: botStates, written: &written) { results.append(.success(stored)) }
             }
-            try await db.raw("COMMIT").run()
+            try db.execute("COMMIT")
             botStates.record(written)
             return results
         } catch {
             written = [:]
-            try? await db.raw("ROLLBACK").run()
+            try? db.execute("ROLLBACK")
             if ops.count == 1 { return [.failure(await domainError(error, op: ops[0], on: db))] }
         }
         do {
-            try await db.raw("BEGIN IMMEDIATE").run()
+            try db.execute("BEGIN IMMEDIATE")
             var results: [Result<[Message], any Error>] = []
             for op in ops {
-                try await db.raw("SAVEPOINT op").run()
+                try db.execute("SAVEPOINT op")
                 var writtenByOp: [ConversationID: BotStates.Entry] = [:]
                 do {
                     results.append(.success(try await apply(op, on: db, botStates: botStates, written: &writtenByOp)))
-                    try await db.raw("RELEASE op").run()
+                    try db.execute("RELEASE op")
                     written.merge(writtenByOp) { _, new in new }
                 } catch {
-                    try await db.raw("ROLLBACK TO op").run()
-                    try await db.raw("RELEASE op").run()
+                    try db.execute("ROLLBACK TO op")
+                    try db.execute("RELEASE op")
                     results.append(.failure(await domainError(error, op: op, on: db)))
                 }
             }
-            try await db.raw("COMMIT").run()
+            try db.execute("COMMIT")
             botStates.record(written)
             return results
         } catch {
-            try? await db.raw("ROLLBACK").run()
+            try? db.execute("ROLLBACK")
             logger.error("Database write failed", metadata: ["error": "\(error)"])
             return ops.map { _ in .failure(StoreError.failure("\(error)")) }
         }
@@ -90,9 +90,6 @@ extension SQLStore {
             return try applyTogether([change], on: db, botStates: botStates, written: &written)[0]
         }
     }
-
-    /// Rows per multi-row DELETE: well under SQLite's limit on bound parameters.
-    static let rowsPerStatement = 500
 
     /// Writes several conversation steps: one kept statement per table, run once a row
     /// on the writer's connection (a row is a few microseconds; building and compiling
@@ -202,6 +199,7 @@ enum WriteSQL {
         INSERT INTO agent_tasks (widget_key, conversation_id, task, message_id, attempts, next_attempt_at, created_at)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
         """
+    static let deleteTask = "DELETE FROM agent_tasks WHERE id = ?1"
     static let lastMessageID = """
         SELECT MAX(COALESCE((SELECT MAX(id) FROM messages), 0),
                    COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)) AS last
@@ -238,11 +236,4 @@ extension SQLiteData {
     static func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
     static func integer(_ value: Int64?) -> SQLiteData { value.map { .integer(Int($0)) } ?? .null }
     static func integer(_ value: Int64) -> SQLiteData { .integer(Int(value)) }
-}
-
-extension Array {
-    /// The array in consecutive slices of at most `size` elements.
-    func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
-    }
 }

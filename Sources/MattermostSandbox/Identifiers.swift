@@ -7,13 +7,15 @@ enum Identifiers {
 
     /// A new 26-character lowercase alphanumeric id (also used for tokens).
     static func newID() -> String {
+        // Two draws of 8 bytes (each draw is a system call).
         var generator = SystemRandomNumberGenerator()
+        let random = [generator.next() as UInt64, generator.next() as UInt64]
         var bits: UInt64 = 0
         var count = 0
         var output: [UInt8] = []
         output.reserveCapacity(26)
-        for _ in 0..<16 {
-            bits = (bits << 8) | UInt64(generator.next() as UInt8)
+        for index in 0..<16 {
+            bits = (bits << 8) | ((random[index / 8] >> UInt64(8 * (index % 8))) & 0xFF)
             count += 8
             while count >= 5 {
                 count -= 5

@@ -23,18 +23,20 @@ extension MattermostSandbox {
 }
 
 extension MattermostSandbox.JSON: Codable {
+    /// Each kind is tried in turn, and a wrong guess costs a thrown error: strings, the
+    /// most common kind in `props`, first.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
         } else if let value = try? container.decode(Int64.self) {
             self = .int(value)
         } else if let value = try? container.decode(Double.self) {
             self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
         } else if let value = try? container.decode([MattermostSandbox.JSON].self) {
             self = .array(value)
         } else {

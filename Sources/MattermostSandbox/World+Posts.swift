@@ -86,7 +86,7 @@ extension World {
 
     /// Channel members other than the author named as `@username` in a user post.
     private func mentions(in post: Post) -> [String] {
-        guard !post.isSystemPost else { return [] }
+        guard !post.isSystemPost, post.message.utf8.contains(UInt8(ascii: "@")) else { return [] }
         let words = post.message.split(whereSeparator: { !($0.isLetter || $0.isNumber || "@._-".contains($0)) })
         let names = Set(words.filter { $0.hasPrefix("@") }.map { $0.dropFirst().lowercased() })
         return (channelMembers[post.channelID] ?? [:]).keys

@@ -93,7 +93,7 @@ final class PostWatch: Sendable {
             if let key = Self.roomKey(in: post.message) { gate(key).open(now) }
         } else if let probes {
             // Messages that waited together are relayed as one post, a line each.
-            for id in ProbeToken.ids(in: post.message) { probes.completed(id, at: now) }
+            probes.carried(ProbeToken.ids(in: post.message), at: now)
         }
     }
 

@@ -25,6 +25,7 @@ enum Figures {
                 figures["\(key).max"] = latency.max
             }
             if let ack = phase.ackLatency { figures["\(key).ackP99"] = ack.p99 }
+            if let posts = phase.posts, posts > 0 { figures["\(key).messagesPerPost"] = Double(phase.completed) / Double(posts) }
             if let memory = phase.memory { figures["\(key).rssMiB"] = memory.residentMiB }
             if let perSocket = phase.perSocketKiB { figures["\(key).perSocketKiB"] = perSocket }
             if let cpu = phase.serverCPU { figures["\(key).serverCPU"] = cpu }

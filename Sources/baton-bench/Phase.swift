@@ -51,6 +51,8 @@ struct PhaseOutcome: Sendable {
     var sent = 0
     var completed = 0
     var completedInWindow = 0
+    /// Relay phases: the stand-in's posts that carried the phase's messages.
+    var posts = 0
     var latency: LatencySummary?
     var ackLatency: LatencySummary?
     var errors: ErrorCounts
@@ -175,7 +177,7 @@ func runPhase<Script: VisitorScript>(_ plan: PhasePlan, script: Script, connecto
         await group.waitForAll()
         let counts = probes.counts
         return PhaseOutcome(plan: plan, connected: connected, sent: counts.sent, completed: counts.completed,
-                            completedInWindow: counts.completedInWindow, latency: probes.latency.summary,
+                            completedInWindow: counts.completedInWindow, posts: counts.carriers, latency: probes.latency.summary,
                             ackLatency: probes.ackLatency.summary, errors: errors.snapshot, memory: measured,
                             serverCPU: serverCPU, benchCPU: benchCPU)
     }

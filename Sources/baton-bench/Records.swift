@@ -45,6 +45,8 @@ struct PhaseRecord: Codable, Sendable {
     var connected: Int
     var sent: Int
     var completed: Int
+    /// Relay phases: posts that carried the messages (several waiting messages go as one).
+    var posts: Int?
     /// Answers per second (see `PhaseOutcome.rate`).
     var rate: Double
     var latency: LatencySummary?
@@ -72,6 +74,7 @@ struct PhaseRecord: Codable, Sendable {
         connected = outcome.connected
         sent = outcome.sent
         completed = outcome.completed
+        posts = outcome.posts > 0 ? outcome.posts : nil
         rate = outcome.rate
         latency = outcome.latency
         ackLatency = outcome.ackLatency

@@ -63,6 +63,12 @@ struct Report {
     }
 
     private func load(_ phase: PhaseRecord) -> String {
+        let load = offered(phase)
+        guard summary["\(phase.name).messagesPerPost"] != nil else { return load }
+        return "\(load); \(cell("\(phase.name).messagesPerPost", .ratio)) messages per post"
+    }
+
+    private func offered(_ phase: PhaseRecord) -> String {
         let seconds = phase.seconds.formatted1
         switch phase.load {
         case "rate" where phase.name == "handover":
@@ -135,6 +141,7 @@ enum Progress {
         var parts = ["\(phase.name):", "\(phase.connected)/\(phase.connections) connected"]
         if phase.load != "idle" { parts.append(String(format: "%.0f answered/s", phase.rate)) }
         if let latency = phase.latency { parts.append(String(format: "p50 %.2f p99 %.2f max %.1f ms", latency.p50, latency.p99, latency.max)) }
+        if let posts = phase.posts, posts > 0 { parts.append(String(format: "%.2f messages per post", Double(phase.completed) / Double(posts))) }
         if let perSocket = phase.perSocketKiB { parts.append(String(format: "%.1f KiB per socket", perSocket)) }
         if let memory = phase.memory { parts.append(String(format: "server %.1f MiB", memory.residentMiB)) }
         if let server = phase.serverCPU, let bench = phase.benchCPU {

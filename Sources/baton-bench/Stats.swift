@@ -96,6 +96,7 @@ final class ProbeTable: Sendable {
         var sent = 0
         var completed = 0
         var completedInWindow = 0
+        var carriers = 0
         var windowEnd: ContinuousClock.Instant?
     }
 
@@ -150,6 +151,13 @@ final class ProbeTable: Sendable {
         giveCredit(entry.connection)
     }
 
+    /// A post in the stand-in carried probes of this phase (a relayed post may carry
+    /// several visitor messages): counted to tell how many messages a post carries.
+    func carried(_ ids: [Int], at time: ContinuousClock.Instant) {
+        state.withLock { $0.carriers += 1 }
+        for id in ids { completed(id, at: time) }
+    }
+
     /// Probe `id` was refused with an `error` frame.
     func failed(_ id: Int, code: String) {
         errors.frame(code)
@@ -161,8 +169,8 @@ final class ProbeTable: Sendable {
     func setWindowEnd(_ end: ContinuousClock.Instant) { state.withLock { $0.windowEnd = end } }
 
     var inFlightCount: Int { state.withLock { $0.inFlight.count } }
-    var counts: (sent: Int, completed: Int, completedInWindow: Int) {
-        state.withLock { ($0.sent, $0.completed, $0.completedInWindow) }
+    var counts: (sent: Int, completed: Int, completedInWindow: Int, carriers: Int) {
+        state.withLock { ($0.sent, $0.completed, $0.completedInWindow, $0.carriers) }
     }
 
     /// Gives up on every probe still in flight: they count as timeouts.

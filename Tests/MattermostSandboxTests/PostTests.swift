@@ -26,6 +26,17 @@ import Testing
         }
     }
 
+    @Test func textIsEscapedAsGoEscapesIt() async throws {
+        try await Seeded.run { s in
+            // Beyond ASCII only U+2028 and U+2029 are escaped; control characters as \u00XX.
+            let message = "é ✓ 😀 \u{2028}\u{2029}\u{1}\"\\\n\t end"
+            let created = try await s.api(as: s.alice).post("/api/v4/posts", ["channel_id": s.townSquare, "message": message])
+            #expect(created.status == 201)
+            #expect(created.string("message") == message)
+            #expect(created.text.contains(#""message":"é ✓ 😀 \u2028\u2029\u0001\"\\\n\t end""#))
+        }
+    }
+
     @Test func messagesAreLimitedInRunesNotBytes() async throws {
         try await Seeded.run { s in
             let alice = s.api(as: s.alice)

@@ -1,15 +1,15 @@
 /// Writes compact JSON straight into bytes, for the frames sent on every message: no
 /// intermediate dictionaries, no reflection. Strings are escaped per RFC 8259; `<`, `>`
 /// and `&` are escaped as well so a frame can never be read as markup.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+public struct JSONWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
     private var needsComma = false
 
-    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
-    var string: String { String(decoding: bytes, as: UTF8.self) }
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
 
-    mutating func object(_ body: (inout JSONWriter) -> Void) {
+    public mutating func object(_ body: (inout JSONWriter) -> Void) {
         separate()
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
@@ -18,7 +18,7 @@ struct JSONWriter {
         needsComma = true
     }
 
-    mutating func array<S: Sequence>(_ elements: S, _ body: (inout JSONWriter, S.Element) -> Void) {
+    public mutating func array<S: Sequence>(_ elements: S, _ body: (inout JSONWriter, S.Element) -> Void) {
         separate()
         bytes.append(UInt8(ascii: "["))
         needsComma = false
@@ -28,7 +28,7 @@ struct JSONWriter {
     }
 
     /// Starts a member of the current object; the value written next belongs to it.
-    mutating func key(_ key: StaticString) {
+    public mutating func key(_ key: StaticString) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         key.withUTF8Buffer { bytes.append(contentsOf: $0) }
@@ -36,47 +36,62 @@ struct JSONWriter {
         needsComma = false
     }
 
-    mutating func field(_ name: StaticString, _ value: String?) {
+    /// Starts a member whose name is only known at run time.
+    public mutating func key(named key: String) {
+        string(key)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    public mutating func field(_ name: StaticString, _ value: String?) {
         key(name)
         value.map { string($0) } ?? null()
     }
 
-    mutating func field(_ name: StaticString, _ value: Int64?) {
+    public mutating func field(_ name: StaticString, _ value: Int64?) {
         key(name)
         value.map { number($0) } ?? null()
     }
 
-    mutating func field(_ name: StaticString, _ value: Int) { field(name, Int64(value)) }
+    public mutating func field(_ name: StaticString, _ value: Int) { field(name, Int64(value)) }
 
-    /// A finite number; whole numbers are written without a fraction.
-    mutating func field(_ name: StaticString, _ value: Double) {
+    public mutating func field(_ name: StaticString, _ value: Double) {
         key(name)
+        number(value)
+    }
+
+    public mutating func field(_ name: StaticString, _ value: Bool) {
+        key(name)
+        bool(value)
+    }
+
+    /// A finite number (others are written as null); whole numbers without a fraction.
+    public mutating func number(_ value: Double) {
         separate()
         let text = value.isFinite ? (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)) : "null"
         bytes.append(contentsOf: text.utf8)
         needsComma = true
     }
 
-    mutating func field(_ name: StaticString, _ value: Bool) {
-        key(name)
+    public mutating func bool(_ value: Bool) {
         separate()
         bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
         needsComma = true
     }
 
-    mutating func null() {
+    public mutating func null() {
         separate()
         bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         needsComma = true
     }
 
-    mutating func number(_ value: Int64) {
+    public mutating func number(_ value: Int64) {
         separate()
         bytes.append(contentsOf: String(value).utf8)
         needsComma = true
     }
 
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
