@@ -153,7 +153,10 @@ final class ProbeTable: Sendable {
 
     /// A post in the stand-in carried probes of this phase (a relayed post may carry
     /// several visitor messages): counted to tell how many messages a post carries.
+    /// Posts without a probe (the transcripts of chats handed over as the phase starts)
+    /// do not count.
     func carried(_ ids: [Int], at time: ContinuousClock.Instant) {
+        guard !ids.isEmpty else { return }
         state.withLock { $0.carriers += 1 }
         for id in ids { completed(id, at: time) }
     }
