@@ -145,7 +145,7 @@ import Testing
                 _ = try await client.hello()
                 _ = try await client.say("talk to a person", clientID: "x1")
                 for (i, answer) in ["Zed", "zed@example.com", "Support"].enumerated() {
-                    try await client.until("a question") { $0.type == "message" && ($0.messageText ?? "").hasSuffix("?") }
+                    _ = try await client.until("a question") { $0.type == "message" && ($0.messageText ?? "").hasSuffix("?") }
                     _ = try await client.say(answer, clientID: "answer-\(i)")
                 }
                 try await client.message(containing: "Nobody is available right now")
