@@ -1,5 +1,6 @@
 import BatonCore
 import Foundation
+import NIOCore
 import NIOHTTP1
 import Synchronization
 
@@ -150,7 +151,7 @@ extension MattermostClient {
             if let pendingPostID { body.field("pending_post_id", pendingPostID) }
             if let rootID { body.field("root_id", rootID) }
         }
-        let (_, _, data) = try await call(.POST, "/api/v4/posts", encodedBody: body.bytes)
+        let (_, _, data) = try await call(.POST, "/api/v4/posts", encodedBody: ByteBuffer(bytes: body.bytes))
         return try decode(MMPost.self, from: data, path: "/api/v4/posts")
     }
 

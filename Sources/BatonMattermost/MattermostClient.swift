@@ -98,7 +98,7 @@ public final class MattermostClient: Sendable {
         }
         return try await loginLock.withLock(0) {
             if let current = session.withLock({ $0 }), current != expired { return nil }
-            let (status, headers, body) = try await send(.POST, "/api/v4/users/login", body: Array(try JSONEncoder().encode(["login_id": username, "password": password])), token: nil)
+            let (status, headers, body) = try await send(.POST, "/api/v4/users/login", body: ByteBuffer(data: try JSONEncoder().encode(["login_id": username, "password": password])), token: nil)
             guard status == 200 || status == 201 else {
                 throw status == 401 ? MattermostError.badCredentials(username: username) : error(status: status, headers: headers, body: body, path: "/api/v4/users/login")
             }
@@ -128,12 +128,12 @@ public final class MattermostClient: Sendable {
     /// Sends a request; returns a 2xx answer or throws the mapped error.
     func call(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
               body: (some Encodable)? = Optional<String>.none) async throws -> (Int, HTTPHeaders, ByteBuffer) {
-        try await call(method, path, query: query, encodedBody: try body.map { Array(try JSONEncoder().encode($0)) })
+        try await call(method, path, query: query, encodedBody: try body.map { ByteBuffer(data: try JSONEncoder().encode($0)) })
     }
 
     /// Sends a request with a body already encoded as JSON.
     func call(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
-              encodedBody encoded: [UInt8]?) async throws -> (Int, HTTPHeaders, ByteBuffer) {
+              encodedBody encoded: ByteBuffer?) async throws -> (Int, HTTPHeaders, ByteBuffer) {
         var token = try await token()
         var (status, headers, data) = try await send(method, path, query: query, body: encoded, token: token)
         if status == 401, case .password = credentials {
@@ -152,7 +152,7 @@ public final class MattermostClient: Sendable {
     }
 
     /// One HTTP exchange, no retry; transport failures become `unreachable` or `tls`.
-    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: [UInt8]?,
+    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: ByteBuffer?,
               token: String?) async throws -> (Int, HTTPHeaders, ByteBuffer) {
         var url = baseURL + path
         if !query.isEmpty {
@@ -165,7 +165,7 @@ public final class MattermostClient: Sendable {
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
+            request.body = .bytes(body)
         }
         do {
             let response = try await http.execute(request, timeout: timeout)
