@@ -119,6 +119,13 @@ public final class MattermostClient: Sendable {
         return try decode(T.self, from: data, path: path)
     }
 
+    /// Sends a request and reads the answer with `JSONReader`.
+    func request<T: JSONReadable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+                                  body: (some Encodable)? = Optional<String>.none, as type: T.Type) async throws -> T {
+        let (_, _, data) = try await call(method, path, query: query, body: body)
+        return try decode(T.self, from: data, path: path)
+    }
+
     /// Sends a request whose answer Baton does not need.
     func perform(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
                  body: (some Encodable)? = Optional<String>.none) async throws {
@@ -183,6 +190,14 @@ public final class MattermostClient: Sendable {
     func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer, path: String) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch {
+            throw MattermostError.notMattermost(url: baseURL, reason: "unexpected answer to \(path): \(Self.snippet(body))")
+        }
+    }
+
+    func decode<T: JSONReadable>(_ type: T.Type, from body: ByteBuffer, path: String) throws -> T {
+        do {
+            return try body.withUnsafeReadableBytes { try T(json: $0) }
         } catch {
             throw MattermostError.notMattermost(url: baseURL, reason: "unexpected answer to \(path): \(Self.snippet(body))")
         }

@@ -1,3 +1,4 @@
+import BatonCore
 import Foundation
 import HummingbirdWSClient
 import Logging
@@ -20,9 +21,10 @@ public struct MattermostEvent: Sendable {
     public var dataChannelID: String?
 }
 
-/// One frame of the event socket, decoded into typed fields: the server sends hundreds
-/// a second under load, and only a few of their fields matter.
-struct EventFrame: Decodable {
+/// One frame of the event socket, read into typed fields: the server sends hundreds a
+/// second under load, and only a few of their fields matter. A field of another shape
+/// than expected is left out; a frame that is not JSON is refused.
+struct EventFrame: JSONReadable {
     var event: String?
     var seq: Int64?
     /// Set on the reply to an action Baton sent (the authentication challenge).
@@ -33,32 +35,39 @@ struct EventFrame: Decodable {
     var userID: String?
     var dataChannelID: String?
 
-    private enum Keys: String, CodingKey {
-        case event, seq, status, data, broadcast
-        case seqReply = "seq_reply", post, userID = "user_id", channelID = "channel_id"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
-        event = try? c.decodeIfPresent(String.self, forKey: .event)
-        seq = try? c.decodeIfPresent(Int64.self, forKey: .seq)
-        seqReply = try? c.decodeIfPresent(Int64.self, forKey: .seqReply)
-        status = try? c.decodeIfPresent(String.self, forKey: .status)
-        if let data = try? c.nestedContainer(keyedBy: Keys.self, forKey: .data) {
-            postJSON = try? data.decodeIfPresent(String.self, forKey: .post)
-            userID = try? data.decodeIfPresent(String.self, forKey: .userID)
-            dataChannelID = try? data.decodeIfPresent(String.self, forKey: .channelID)
-        }
-        if let broadcast = try? c.nestedContainer(keyedBy: Keys.self, forKey: .broadcast),
-           let channel = try? broadcast.decodeIfPresent(String.self, forKey: .channelID), !channel.isEmpty {
-            channelID = channel
+    init(reading json: inout JSONReader) throws {
+        try json.members { key, json in
+            switch key {
+            case "event": event = try? json.stringOrNull()
+            case "seq": seq = try? json.int64OrNull()
+            case "seq_reply": seqReply = try? json.int64OrNull()
+            case "status": status = try? json.stringOrNull()
+            case "data":
+                guard try json.kind() == .object else { return }
+                try json.members { key, json in
+                    switch key {
+                    case "post": postJSON = try? json.stringOrNull()
+                    case "user_id": userID = try? json.stringOrNull()
+                    case "channel_id": dataChannelID = try? json.stringOrNull()
+                    default: break
+                    }
+                }
+            case "broadcast":
+                guard try json.kind() == .object else { return }
+                try json.members { key, json in
+                    if key == "channel_id", let channel = try? json.stringOrNull() {
+                        channelID = channel.isEmpty ? nil : channel
+                    }
+                }
+            default: break
+            }
         }
     }
 
     /// The event, for frames that are one (not replies).
     var asEvent: MattermostEvent? {
         guard let event else { return nil }
-        let post = postJSON.flatMap { try? JSONDecoder().decode(MMPost.self, from: Data($0.utf8)) }
+        let post = postJSON.flatMap { try? MMPost(json: $0) }
         return MattermostEvent(event: event, channelID: channelID, seq: seq, post: post, userID: userID, dataChannelID: dataChannelID)
     }
 }
@@ -106,7 +115,7 @@ enum MattermostEventSocket {
                 var authenticated = false
                 for try await message in inbound.messages(maxSize: 1 << 24) {
                     guard case .text(let text) = message,
-                          let frame = try? JSONDecoder().decode(EventFrame.self, from: Data(text.utf8)) else { continue }
+                          let frame = try? EventFrame(json: text) else { continue }
                     if !authenticated, frame.seqReply != nil {
                         guard frame.status == "OK" else {
                             throw MattermostError.sessionExpired

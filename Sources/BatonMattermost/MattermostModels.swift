@@ -99,7 +99,7 @@ public struct MMChannel: Sendable, Codable, Hashable {
     }
 }
 
-public struct MMPost: Sendable, Decodable, Hashable {
+public struct MMPost: Sendable, Hashable, JSONReadable {
     public var id: String
     public var channelID: String
     public var userID: String
@@ -111,51 +111,71 @@ public struct MMPost: Sendable, Decodable, Hashable {
     public var rootID: String
     /// The props Baton reads back from its own posts: `baton_marker` names what a post is
     /// for (a retry looks for it), `baton_through` the last visitor message a post of
-    /// several carries. Other props are not decoded.
+    /// several carries. Other props are passed over.
     public var batonMarker: String?
     public var batonThrough: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id, message, type, props
-        case channelID = "channel_id", userID = "user_id", createAt = "create_at", updateAt = "update_at"
-        case deleteAt = "delete_at", rootID = "root_id"
-    }
-
-    private enum PropKeys: String, CodingKey {
-        case batonMarker = "baton_marker", batonThrough = "baton_through"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(String.self, forKey: .id)
-        channelID = try c.decodeIfPresent(String.self, forKey: .channelID) ?? ""
-        userID = try c.decodeIfPresent(String.self, forKey: .userID) ?? ""
-        message = try c.decodeIfPresent(String.self, forKey: .message) ?? ""
-        type = try c.decodeIfPresent(String.self, forKey: .type) ?? ""
-        createAt = try c.decodeIfPresent(Int64.self, forKey: .createAt) ?? 0
-        updateAt = try c.decodeIfPresent(Int64.self, forKey: .updateAt) ?? createAt
-        deleteAt = try c.decodeIfPresent(Int64.self, forKey: .deleteAt) ?? 0
-        rootID = try c.decodeIfPresent(String.self, forKey: .rootID) ?? ""
-        // Some servers send `props: ""` for empty props.
-        if let props = try? c.nestedContainer(keyedBy: PropKeys.self, forKey: .props) {
-            batonMarker = try? props.decodeIfPresent(String.self, forKey: .batonMarker)
-            batonThrough = try? props.decodeIfPresent(String.self, forKey: .batonThrough)
+    /// Reads a post: `id` is required; a missing or null field reads as empty (an
+    /// `update_at` as `create_at`); a field of another type makes it no post.
+    public init(reading json: inout JSONReader) throws {
+        var id: String?
+        var (channelID, userID, message, type, rootID) = ("", "", "", "", "")
+        var (createAt, updateAt, deleteAt): (Int64, Int64?, Int64) = (0, nil, 0)
+        var (marker, through): (String?, String?)
+        try json.members { key, json in
+            switch key {
+            case "id": id = try json.string()
+            case "channel_id": channelID = try json.stringOrNull() ?? ""
+            case "user_id": userID = try json.stringOrNull() ?? ""
+            case "message": message = try json.stringOrNull() ?? ""
+            case "type": type = try json.stringOrNull() ?? ""
+            case "root_id": rootID = try json.stringOrNull() ?? ""
+            case "create_at": createAt = try json.int64OrNull() ?? 0
+            case "update_at": updateAt = try json.int64OrNull()
+            case "delete_at": deleteAt = try json.int64OrNull() ?? 0
+            case "props":
+                // Some servers send `props: ""` for empty props: it is passed over.
+                guard try json.kind() == .object else { return }
+                try json.members { key, json in
+                    switch key {
+                    case "baton_marker": marker = try? json.stringOrNull()
+                    case "baton_through": through = try? json.stringOrNull()
+                    default: break
+                    }
+                }
+            default: break
+            }
         }
+        guard let id else { throw JSONReader.Failure.invalid(offset: json.offset, reason: "a post has an id") }
+        (self.id, self.channelID, self.userID, self.message, self.type, self.rootID) = (id, channelID, userID, message, type, rootID)
+        (self.createAt, self.updateAt, self.deleteAt) = (createAt, updateAt ?? createAt, deleteAt)
+        (batonMarker, batonThrough) = (marker, through)
     }
 
     /// A post the server wrote itself (join, leave, archive...): never relayed.
     public var isSystem: Bool { type.hasPrefix("system_") }
 }
 
-public struct MMPostList: Sendable, Decodable {
-    public var order: [String]
-    public var posts: [String: MMPost]
+public struct MMPostList: Sendable, JSONReadable {
+    public var order: [String] = []
+    public var posts: [String: MMPost] = [:]
 
-    public init(from decoder: any Decoder) throws {
-        enum Keys: String, CodingKey { case order, posts }
-        let c = try decoder.container(keyedBy: Keys.self)
-        order = try c.decodeIfPresent([String].self, forKey: .order) ?? []
-        posts = try c.decodeIfPresent([String: MMPost].self, forKey: .posts) ?? [:]
+    public init(reading json: inout JSONReader) throws {
+        try json.members { key, json in
+            switch key {
+            case "order":
+                if try json.readNull() { return }
+                var order: [String] = []
+                try json.elements { order.append(try $0.string()) }
+                self.order = order
+            case "posts":
+                if try json.readNull() { return }
+                var posts: [String: MMPost] = [:]
+                try json.members { key, json in posts[key.name] = try MMPost(reading: &json) }
+                self.posts = posts
+            default: break
+            }
+        }
     }
 
     /// The posts, oldest first. The server's `order` (newest first) is the truth: posts

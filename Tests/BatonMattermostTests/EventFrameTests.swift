@@ -7,7 +7,7 @@ import Testing
 /// fields; frames of other shapes are read as far as they go, never fail the stream.
 @Suite struct EventFrameTests {
     private func frame(_ json: String) throws -> EventFrame {
-        try JSONDecoder().decode(EventFrame.self, from: Data(json.utf8))
+        try EventFrame(json: json)
     }
 
     @Test func aPostedEventCarriesThePostAsAString() throws {
@@ -29,13 +29,27 @@ import Testing
 
     @Test func postPropsOfOtherShapesDoNotFailThePost() throws {
         func post(_ props: String) throws -> MMPost {
-            try JSONDecoder().decode(MMPost.self, from: Data((#"{"id":"p2","user_id":"u1","channel_id":"c1","message":"hi","props":"# + props + "}").utf8))
+            try MMPost(json: #"{"id":"p2","user_id":"u1","channel_id":"c1","message":"hi","props":"# + props + "}")
         }
         // Some servers send an empty string for empty props.
         #expect(try post(#""""#).batonMarker == nil)
         #expect(try post("null").batonThrough == nil)
         #expect(try post(#"{"baton_marker":"message-7-0","baton_through":7}"#).batonMarker == "message-7-0")
         #expect(try post(#"{"baton_marker":"message-7-0","baton_through":7}"#).batonThrough == nil)
+    }
+
+    @Test func postsReadAsBefore() throws {
+        // Missing and null fields read as empty; `update_at` defaults to `create_at`.
+        let sparse = try MMPost(json: #"{"id":"p3","create_at":5,"message":null,"type":"system_join_channel"}"#)
+        #expect(sparse.message == "" && sparse.userID == "" && sparse.updateAt == 5 && sparse.isSystem)
+        // No id, or a field of another type, is no post.
+        #expect(throws: (any Error).self) { try MMPost(json: #"{"message":"hi"}"#) }
+        #expect(throws: (any Error).self) { try MMPost(json: #"{"id":"p4","message":5}"#) }
+        #expect(throws: (any Error).self) { try MMPost(json: #"{"id":"p4","create_at":"soon"}"#) }
+        // A page of posts: `order` newest first; a null list is an empty one.
+        let list = try MMPostList(json: #"{"order":["b","a"],"posts":{"a":{"id":"a","create_at":1},"b":{"id":"b","create_at":1}},"next_post_id":"","has_next":false}"#)
+        #expect(list.chronological.map(\.id) == ["a", "b"])
+        #expect(try MMPostList(json: #"{"order":null,"posts":null}"#).chronological.isEmpty)
     }
 
     @Test func typingAndChannelDeletedCarryTheirIDs() throws {
