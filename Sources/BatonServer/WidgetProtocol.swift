@@ -6,9 +6,10 @@ enum WidgetProtocol {
     static let version = 1
 }
 
-/// A frame from the widget, as decoded: every field optional so that a missing field gets
-/// a clear error instead of a generic decoding failure.
-struct ClientFrame: Decodable {
+/// A frame from the widget, as read: every field optional so that a missing field gets
+/// a clear error instead of a generic failure. Read with `JSONReader`: one arrives with
+/// every visitor message.
+struct ClientFrame: JSONReadable {
     var type: String?
     var widget: String?
     var token: String?
@@ -17,6 +18,47 @@ struct ClientFrame: Decodable {
     var text: String?
     var action: String?
     var active: Bool?
+
+    /// A frame that is JSON but not of the protocol's shape: not an object (`field` nil),
+    /// or a field of another type than `expected`. Broken JSON is refused before this.
+    struct WrongShape: Error {
+        var field: String?
+        var expected: String
+    }
+
+    init(reading json: inout JSONReader) throws {
+        guard try json.kind() == .object else {
+            try json.skip()
+            throw WrongShape(field: nil, expected: "an object")
+        }
+        var wrong: WrongShape?
+        /// Reads a field; one of another type is left (the reader passes over it) and
+        /// remembered: the frame is refused once it is known to be JSON.
+        func field<T>(_ name: String, _ expected: String, _ json: inout JSONReader,
+                      _ read: (inout JSONReader) throws -> T?) throws -> T? {
+            do {
+                return try read(&json)
+            } catch JSONReader.Failure.unexpected {
+                if wrong == nil { wrong = WrongShape(field: name, expected: expected) }
+                return nil
+            }
+        }
+        try json.members { key, json in
+            switch key {
+            case "type": type = try field("type", "a string", &json) { try $0.stringOrNull() }
+            case "widget": widget = try field("widget", "a string", &json) { try $0.stringOrNull() }
+            case "token": token = try field("token", "a string", &json) { try $0.stringOrNull() }
+            case "lastSeen": lastSeen = try field("lastSeen", "an integer", &json) { try $0.int64OrNull() }
+            case "clientId": clientId = try field("clientId", "a string", &json) { try $0.stringOrNull() }
+            case "text": text = try field("text", "a string", &json) { try $0.stringOrNull() }
+            case "action": action = try field("action", "a string", &json) { try $0.stringOrNull() }
+            case "active":
+                active = try field("active", "true or false", &json) { json in try json.readNull() ? nil : try json.bool() }
+            default: break
+            }
+        }
+        if let wrong { throw wrong }
+    }
 }
 
 /// A request of the widget, validated.
@@ -44,16 +86,13 @@ struct ProtocolError: Error, Equatable {
 }
 
 extension ClientRequest {
-    private static let decoder = JSONDecoder()
-
-    /// Decodes and validates a text frame.
+    /// Reads and validates a text frame.
     static func parse(_ text: String) throws(ProtocolError) -> ClientRequest {
         let frame: ClientFrame
         do {
-            frame = try decoder.decode(ClientFrame.self, from: Data(text.utf8))
-        } catch let DecodingError.typeMismatch(type, context) {
-            let field = context.codingPath.last?.stringValue ?? "the frame"
-            throw .malformed(field == "the frame" ? "a frame is a JSON object" : "\"\(field)\" must be \(describe(type))")
+            frame = try ClientFrame(json: text)
+        } catch let wrong as ClientFrame.WrongShape {
+            throw .malformed(wrong.field.map { "\"\($0)\" must be \(wrong.expected)" } ?? "a frame is a JSON object")
         } catch {
             throw .malformed("it does not parse as a JSON object")
         }
@@ -75,15 +114,6 @@ extension ClientRequest {
         default:
             let shown = type.count > 40 ? String(type.prefix(40)) + "…" : type
             throw ProtocolError(code: "unknown_type", message: "Unknown frame type \"\(shown)\"; expected hello, message, typing or ping.")
-        }
-    }
-
-    private static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Bool.Type: "true or false"
-        case is Int64.Type: "an integer"
-        default: "of another type"
         }
     }
 }
