@@ -14,6 +14,8 @@ public final class MattermostDesk: AgentDesk, Service {
     let logger: Logger
     let pollInterval: Duration
     let sessionCheckInterval: Duration
+    /// Live events a room may have waiting (`OrderedQueues`).
+    let roomEventLimit: Int
     private let chat = Mutex<ChatService?>(nil)
     private let reloadSignal = WakeSignal()
 
@@ -26,8 +28,9 @@ public final class MattermostDesk: AgentDesk, Service {
     private let state = Mutex(State())
 
     public init(store: any AgentStore & ChatStore, box: CredentialBox, logger: Logger, pollInterval: Duration = .seconds(2),
-                sessionCheckInterval: Duration = .seconds(60)) {
+                sessionCheckInterval: Duration = .seconds(60), roomEventLimit: Int = 1000) {
         self.sessionCheckInterval = sessionCheckInterval
+        self.roomEventLimit = roomEventLimit
         self.store = store
         connections = MattermostConnections(store: store, box: box)
         self.logger = logger
@@ -117,7 +120,7 @@ public final class MattermostDesk: AgentDesk, Service {
                 let (settings, credentials) = try connections.decode(integration)
                 let key = integration.widgetKey
                 let link = try MattermostLink(widgetKey: key, settings: settings, credentials: credentials, store: store, chat: chat, logger: logger,
-                                              sessionCheckInterval: sessionCheckInterval)
+                                              sessionCheckInterval: sessionCheckInterval, roomEventLimit: roomEventLimit)
                 state.withLock { $0.links[key] = (link, integration.updatedAt) }
                 group.addTask { await link.run() }
                 logger.info("Mattermost connection started", metadata: ["bot": "\(key)", "url": "\(settings.url)"])

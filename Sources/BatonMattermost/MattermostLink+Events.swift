@@ -22,7 +22,12 @@ extension MattermostLink {
                     // A room's events in order, rooms side by side: an agent's message
                     // waits for its own room's earlier events, not for every room's.
                     if let channel = event.channelID {
-                        self.roomEvents.enqueue(event, key: channel) { await self.handle($0) }
+                        self.roomEvents.enqueue(event, key: channel) { entry in
+                            switch entry {
+                            case .item(let event): await self.handle(event)
+                            case .overflowed: await self.catchUp(channelID: channel)
+                            }
+                        }
                     } else {
                         await self.handle(event)
                     }
@@ -56,18 +61,34 @@ extension MattermostLink {
         }
         for room in open {
             remember(room)
-            do {
-                if try await client.channel(id: room.externalID).deleteAt != 0 {
-                    await roomArchived(room)
-                    continue
-                }
-                for post in try await client.posts(channelID: room.externalID, since: room.cursor) {
-                    await handle(post)
-                }
-            } catch {
-                logger.warning("Catching up a room failed", metadata: ["mattermost.channel": "\(room.externalID)", "error": "\(error)"])
-            }
+            await catchUp(room)
         }
+    }
+
+    /// One room reads the posts after the last one it handled (or learns it was archived).
+    func catchUp(_ room: Room) async {
+        do {
+            if try await client.channel(id: room.externalID).deleteAt != 0 {
+                await roomArchived(room)
+                return
+            }
+            // From the cursor's own millisecond: posts made in the same millisecond as
+            // the last one handled may not have been; those handled are known by id.
+            for post in try await client.posts(channelID: room.externalID, since: room.cursor - 1) {
+                await handle(post)
+            }
+        } catch {
+            logger.warning("Catching up a room failed", metadata: ["mattermost.channel": "\(room.externalID)", "error": "\(error)"])
+        }
+    }
+
+    /// A room's events came faster than they were handled and some were let go: the room
+    /// reads what it missed from Mattermost instead (posts are de-duplicated by id).
+    func catchUp(channelID: String) async {
+        guard let room = try? await room(channelID: channelID) else { return }
+        logger.warning("Events of a room came faster than they could be handled; reading its posts instead",
+                       metadata: ["mattermost.channel": "\(channelID)"])
+        await catchUp(room)
     }
 
     /// Baton's own posts come back as `posted` events, one per relayed post: they only
@@ -167,32 +188,81 @@ extension MattermostLink {
 }
 
 /// Work items handled in order per key, different keys side by side: a task per key runs
-/// while that key has items queued.
+/// while that key has items queued. A key holds at most `limit` items: when one more
+/// comes, its queued items are let go, and so are the items that come until the handler
+/// is told with `.overflowed` (in their place, in order), so that it can recover them
+/// from elsewhere. Memory stays bounded however fast items come.
 final class OrderedQueues<Item: Sendable>: Sendable {
-    private let pending = Mutex<[String: [Item]]>([:])
+    enum Entry: Sendable {
+        case item(Item)
+        /// Items of this key were let go here.
+        case overflowed
+    }
 
-    func enqueue(_ item: Item, key: String, handle: @escaping @Sendable (Item) async -> Void) {
-        let idle = pending.withLock { pending -> Bool in
-            if pending[key] != nil {
-                pending[key]!.append(item)
-                return false
+    /// One key's queued items (`items[head...]`).
+    private struct Line {
+        var items: [Item] = []
+        var head = 0
+        var overflowed = false
+
+        var count: Int { items.count - head }
+
+        mutating func add(_ item: Item, limit: Int) {
+            if overflowed { return }
+            guard count < limit else {
+                (items, head, overflowed) = ([], 0, true)
+                return
             }
-            pending[key] = []
-            return true
+            items.append(item)
+        }
+
+        mutating func next() -> Entry? {
+            if overflowed {
+                overflowed = false
+                return .overflowed
+            }
+            guard head < items.count else { return nil }
+            let item = items[head]
+            head += 1
+            if head >= 64, head * 2 >= items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+            return .item(item)
+        }
+    }
+
+    let limit: Int
+    private let lines = Mutex<[String: Line]>([:])
+
+    init(limit: Int = 1000) { self.limit = max(1, limit) }
+
+    func enqueue(_ item: Item, key: String, handle: @escaping @Sendable (Entry) async -> Void) {
+        let limit = limit
+        let idle = lines.withLock { lines -> Bool in
+            guard lines[key] != nil else {
+                lines[key] = Line()
+                return true
+            }
+            lines[key]!.add(item, limit: limit)
+            return false
         }
         guard idle else { return }
         Task {
-            var next: Item? = item
+            var next: Entry? = .item(item)
             while let current = next {
                 await handle(current)
-                next = pending.withLock { pending in
-                    guard let queued = pending[key], !queued.isEmpty else {
-                        pending[key] = nil
+                next = lines.withLock { lines in
+                    guard let entry = lines[key]?.next() else {
+                        lines[key] = nil
                         return nil
                     }
-                    return pending[key]!.removeFirst()
+                    return entry
                 }
             }
         }
     }
+
+    /// Items queued now, over all keys (for tests).
+    var queuedCount: Int { lines.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 }

@@ -34,7 +34,7 @@ final class MattermostLink: Sendable {
     /// without searching the outbox.
     let announced = Mutex(Announcements())
     /// Live events, queued per room.
-    let roomEvents = OrderedQueues<MattermostEvent>()
+    let roomEvents: OrderedQueues<MattermostEvent>
     private let stopSignal = WakeSignal()
     private let stopped = Mutex(false)
     let status = Mutex(LinkStatus())
@@ -62,8 +62,9 @@ final class MattermostLink: Sendable {
     let sessionCheckInterval: Duration
 
     init(widgetKey: String, settings: MattermostSettings, credentials: MattermostCredentials, store: any AgentStore & ChatStore,
-         chat: ChatService, logger: Logger, sessionCheckInterval: Duration = .seconds(60)) throws {
+         chat: ChatService, logger: Logger, sessionCheckInterval: Duration = .seconds(60), roomEventLimit: Int = 1000) throws {
         self.sessionCheckInterval = sessionCheckInterval
+        roomEvents = OrderedQueues(limit: roomEventLimit)
         self.widgetKey = widgetKey
         self.settings = settings
         var logger = logger

@@ -28,6 +28,9 @@ public struct BatonConfiguration: Sendable {
     public var passwordCost: UInt8 = 12
     /// How often the Mattermost session behind each event stream is checked.
     public var sessionCheckInterval: Duration = .seconds(60)
+    /// Live Mattermost events a room may have waiting; past it they are let go and the
+    /// room reads its posts from Mattermost instead, so memory stays bounded.
+    public var roomEventLimit = 1000
 
     /// The key file actually used.
     public var resolvedSecretKeyFile: String {

@@ -41,6 +41,28 @@ import Testing
         }
     }
 
+    @Test func agentsWritingFasterThanBatonHandles() async throws {
+        // Three waiting events per room at most: a burst of posts overflows the queue, and
+        // the room reads what it let go from Mattermost.
+        try await HandoverRig.run(baton: { $0.roomEventLimit = 3 }) { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                rig.sandbox.clearExchanges()
+                let texts = (1...60).map { "burst \($0)" }
+                for text in texts { try rig.sandbox.post(as: "alice", in: room, text) }
+                let frames = try await client.until("burst 60") { $0.messageText == "burst 60" }
+                #expect(Self.agentTexts(frames).filter { $0.hasPrefix("burst") } == texts)
+                // It did overflow: the room asked Mattermost for its posts.
+                #expect(rig.sandbox.exchanges.contains { $0.method == "GET" && $0.path == "/api/v4/channels/\(room)/posts" })
+                // Nothing came twice, later either.
+                try rig.sandbox.post(as: "alice", in: room, "after the burst")
+                let later = try await client.until("after the burst") { $0.messageText == "after the burst" }
+                #expect(Self.agentTexts(later) == ["after the burst"])
+            }
+        }
+    }
+
     @Test func mattermostDownForAWhile() async throws {
         try await HandoverRig.run { rig in
             try await rig.connect()

@@ -49,18 +49,20 @@ struct HandoverRig: Sendable {
     /// Runs a sandbox and a Baton (on `database`, or a new one) for the length of `body`.
     static func run(database: String? = nil, sandbox existing: MattermostSandbox? = nil,
                     configuration: MattermostSandbox.Configuration = .init(),
+                    baton tweak: @Sendable @escaping (inout BatonConfiguration) -> Void = { _ in },
                     _ body: @Sendable @escaping (HandoverRig) async throws -> Void) async throws {
         if let existing {
-            try await runBaton(database: database, sandbox: existing, body)
+            try await runBaton(database: database, sandbox: existing, tweak: tweak, body)
             return
         }
         try await MattermostSandbox.run(configuration: configuration) { sandbox in
             seed(sandbox)
-            try await runBaton(database: database, sandbox: sandbox, body)
+            try await runBaton(database: database, sandbox: sandbox, tweak: tweak, body)
         }
     }
 
     private static func runBaton(database: String?, sandbox: MattermostSandbox,
+                                 tweak: @Sendable @escaping (inout BatonConfiguration) -> Void,
                                  _ body: @Sendable @escaping (HandoverRig) async throws -> Void) async throws {
         let configure: @Sendable (inout BatonConfiguration) -> Void = { config in
             config.integrationPollInterval = .milliseconds(100)
@@ -68,6 +70,7 @@ struct HandoverRig: Sendable {
             // Scenarios send faster than a person types.
             config.socket.messagesPerSecond = 1000
             config.socket.burst = 1000
+            tweak(&config)
         }
         if let database {
             try await LiveBaton.run(database: database, configure: configure) { baton in try await body(HandoverRig(sandbox: sandbox, baton: baton)) }
