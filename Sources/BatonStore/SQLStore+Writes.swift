@@ -83,7 +83,7 @@ extension SQLStore {
     static func apply(_ op: WriteOp, on db: InlineSQLite, botStates: BotStates,
                       written: inout [ConversationID: BotStates.Entry]) async throws -> [Message] {
         switch op {
-        case .statements(let statements):
+        case .statements(let statements, _):
             try await statements(db)
             return []
         case .change(let change):

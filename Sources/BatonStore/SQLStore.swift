@@ -43,16 +43,31 @@ public final class SQLStore: ChatStore, Service {
     enum WriteOp: Sendable {
         /// A conversation step: its failure on a duplicate client id is reported as such.
         case change(ChangeSet)
-        /// Any other write.
-        case statements(@Sendable (InlineSQLite) async throws -> Void)
+        /// Any other write; `durable: false` when losing it to a power cut is harmless.
+        case statements(@Sendable (InlineSQLite) async throws -> Void, durable: Bool)
+
+        /// Whether the commit that holds it must reach the disk before it returns.
+        var durable: Bool {
+            switch self {
+            case .change: true
+            case .statements(_, let durable): durable
+            }
+        }
     }
 
-    private init(connections: SQLiteConnections, logger: Logger) {
+    private init(connections: SQLiteConnections, durable: Bool, logger: Logger) {
         self.connections = connections
         self.logger = logger
         let botStates = BotStates()
         writes = GroupCommit { ops in
-            await connections.onWriterThread { await Self.apply(ops, on: connections.writer, botStates: botStates, logger: logger) }
+            // A batch of writes that need not be durable commits without a disk sync; the
+            // next durable commit syncs them too (the WAL is written in order).
+            let relaxed = durable && !ops.contains(where: \.durable)
+            return await connections.onWriterThread {
+                if relaxed { try? connections.writer.execute("PRAGMA synchronous=NORMAL") }
+                defer { if relaxed { try? connections.writer.execute("PRAGMA synchronous=FULL") } }
+                return await Self.apply(ops, on: connections.writer, botStates: botStates, logger: logger)
+            }
         }
     }
 
@@ -68,7 +83,7 @@ public final class SQLStore: ChatStore, Service {
                 await connections.close()
                 throw error
             }
-            return SQLStore(connections: connections, logger: logger)
+            return SQLStore(connections: connections, durable: durable, logger: logger)
         }
     }
 
@@ -121,8 +136,10 @@ public final class SQLStore: ChatStore, Service {
     }
 
     /// Runs statements through group commit, in a transaction with other writes.
-    func write(_ statements: @escaping @Sendable (InlineSQLite) async throws -> Void) async throws {
-        _ = try await writes.submit(.statements(statements))
+    /// `durable: false` lets a batch of only such writes commit without a disk sync: for
+    /// writes that, lost to a power cut, are simply done again.
+    func write(durable: Bool = true, _ statements: @escaping @Sendable (InlineSQLite) async throws -> Void) async throws {
+        _ = try await writes.submit(.statements(statements, durable: durable))
     }
 
     // MARK: Visitors and conversations

@@ -3,6 +3,7 @@ import BatonCore
 import Foundation
 import Logging
 import SQLKit
+import Synchronization
 import Testing
 
 /// A fresh SQLite file in a temporary folder, removed afterwards.
@@ -301,6 +302,40 @@ extension Visitor {
         try await withStore { store, _ in
             let mode = try await store.reader.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
             #expect(mode == "wal")
+        }
+    }
+
+    /// Completions commit without a disk sync of their own; everything else still syncs,
+    /// including a batch that mixes both.
+    @Test func completionsAloneCommitWithoutASyncOfTheirOwn() async throws {
+        try await withStore { store, _ in
+            // The writer's setting, as a write in a batch sees it.
+            func synchronous(durable: Bool = true) async throws -> Int? {
+                let mode = Mutex<Int?>(nil)
+                try await store.write(durable: durable) { db in
+                    let value = try await db.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
+                    mode.withLock { $0 = value }
+                }
+                return mode.withLock { $0 }
+            }
+            #expect(try await synchronous() == 2)
+            let visitor = Visitor.new()
+            var conversation = Conversation.new(visitor.id)
+            try conversation.move(to: .waitingForAgent)
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
+                                                 messages: [NewMessage(role: .visitor, text: "hi", clientID: "c1")], tasks: [.relay, .relay]))
+            let tasks = try await store.tasks(of: conversation.id, widgetKey: conversation.widgetKey, limit: 10)
+            #expect(tasks.count == 2)
+            // A completion alone, then one beside a durable write.
+            #expect(try await synchronous(durable: false) == 1)
+            try await store.completeTasks([tasks[0].id])
+            async let durable: Int? = synchronous()
+            async let completion: Void = store.completeTasks([tasks[1].id])
+            _ = try await completion
+            #expect(try await durable == 2)
+            #expect(try await store.taskCount(widgetKey: conversation.widgetKey) == 0)
+            // And back to full syncs after them.
+            #expect(try await synchronous() == 2)
         }
     }
 }
