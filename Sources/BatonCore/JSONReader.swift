@@ -167,15 +167,13 @@ public struct JSONReader {
         let start = offset
         let (isInteger, end) = try scanNumber()
         let digits = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        let text = String(decoding: digits, as: UTF8.self)
-        if isInteger {
-            guard let value = Self.integer(digits) else {
-                throw Failure.invalid(offset: start, reason: "\(text) is not a 64-bit integer")
-            }
+        // Plain integers, nearly all of them, are read without making text first.
+        if isInteger, let value = Self.integer(digits) {
             offset = end
             return value
         }
-        guard let double = Double(text), double == double.rounded(),
+        let text = String(decoding: digits, as: UTF8.self)
+        guard !isInteger, let double = Double(text), double == double.rounded(),
               double >= -9_223_372_036_854_775_808, double < 9_223_372_036_854_775_808 else {
             throw Failure.invalid(offset: start, reason: "\(text) is not a 64-bit integer")
         }
@@ -253,7 +251,7 @@ public struct JSONReader {
     private mutating func literal(_ word: StaticString) throws -> Bool {
         let count = word.utf8CodeUnitCount
         guard offset + count <= bytes.count,
-              memcmpEqual(word.utf8Start, bytes.baseAddress! + offset, count) else {
+              UnsafeBufferPointer(start: word.utf8Start, count: count).elementsEqual(bytes[offset..<offset + count]) else {
             if bytes[offset] == word.utf8Start.pointee { throw invalid("expected \(word)") }
             return false
         }
@@ -261,11 +259,6 @@ public struct JSONReader {
             throw invalid("expected \(word)")
         }
         offset += count
-        return true
-    }
-
-    private func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        for i in 0..<count where a[i] != b[i] { return false }
         return true
     }
 
@@ -396,12 +389,7 @@ public struct JSONReader {
     }
 
     private mutating func readEscape(into text: inout [UInt8]) throws {
-        let scalar = try readEscape()
-        if scalar.value < 0x80 {
-            text.append(UInt8(scalar.value))
-        } else {
-            text.append(contentsOf: String(Character(scalar)).utf8)
-        }
+        UTF8.encode(try readEscape()) { text.append($0) }
     }
 
     /// Reads the escape at `offset` (its backslash). A UTF-16 surrogate without its other

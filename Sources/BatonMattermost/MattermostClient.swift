@@ -188,16 +188,17 @@ public final class MattermostClient: Sendable {
     }
 
     func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer, path: String) throws -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
-        } catch {
-            throw MattermostError.notMattermost(url: baseURL, reason: "unexpected answer to \(path): \(Self.snippet(body))")
-        }
+        try reading(body, path: path) { try JSONDecoder().decode(T.self, from: Data(buffer: body)) }
     }
 
     func decode<T: JSONReadable>(_ type: T.Type, from body: ByteBuffer, path: String) throws -> T {
+        try reading(body, path: path) { try body.withUnsafeReadableBytes { try T(json: $0) } }
+    }
+
+    /// An answer read by `read`; one that cannot be read is not Mattermost's.
+    private func reading<T>(_ body: ByteBuffer, path: String, _ read: () throws -> T) throws -> T {
         do {
-            return try body.withUnsafeReadableBytes { try T(json: $0) }
+            return try read()
         } catch {
             throw MattermostError.notMattermost(url: baseURL, reason: "unexpected answer to \(path): \(Self.snippet(body))")
         }
