@@ -95,10 +95,13 @@ let package = Package(
         // The load generator and benchmark: drives a running `baton` (and a bare echo server,
         // the baseline) through real sockets; docs/PERFORMANCE.md.
         .executableTarget(name: "baton-bench", dependencies: [
-            "MattermostSandbox",
+            "MattermostSandbox", "BatonCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -24,6 +24,9 @@ extension MattermostSandbox {
         public var serverVersion = "10.5.0"
         /// Largest `per_page` honoured; larger values are capped silently.
         public var maxPerPage = 200
+        /// Whether every REST exchange is kept for `exchanges` (tests check them against the
+        /// API reference); a load generator that makes thousands turns this off.
+        public var recordsExchanges = true
         /// Level of the sandbox's own log (to stderr).
         public var logLevel: Logger.Level = .error
 

@@ -39,7 +39,7 @@ struct SandboxHTTP: Sendable {
         let path = request.uri.path
         let query = request.uri.query
         let reply = await answer(method: method, path: path, query: query, headers: request.headers, body: body, requestID: requestID)
-        if path != "/api/v4/websocket" {
+        if core.configuration.recordsExchanges, path != "/api/v4/websocket" {
             record(method: method, path: path, query: query, headers: request.headers, body: body, reply: reply)
         }
         return response(for: reply, requestID: requestID)

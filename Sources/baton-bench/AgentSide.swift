@@ -54,9 +54,6 @@ struct AgentSide: Sendable {
     func roomID(of conversation: String) -> String? {
         sandbox.channel(team: Self.team, name: "chat-" + PostWatch.key(conversation))?.id
     }
-
-    /// Forgets the recorded HTTP exchanges, which would otherwise grow with every post.
-    func forgetExchanges() { sandbox.clearExchanges() }
 }
 
 /// Watches the posts the stand-in receives from Baton's relay user: announcements of new

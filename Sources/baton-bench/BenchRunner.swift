@@ -71,7 +71,9 @@ struct BenchRunner: Sendable {
                 phases.append(report(await runPhase(saturation("bot-max"), script: BotVisitor(), connector: connector, server: gauge), "baton"))
             }
             if settings.needsAgentSide {
-                phases += try await MattermostSandbox.run { sandbox in
+                var standIn = MattermostSandbox.Configuration()
+                standIn.recordsExchanges = false
+                phases += try await MattermostSandbox.run(configuration: standIn) { sandbox in
                     let agentSide = AgentSide(sandbox: sandbox)
                     Progress.say("connecting Baton to the Mattermost stand-in")
                     try await agentSide.connect(baton: settings.batonPath, database: database)
@@ -91,7 +93,6 @@ struct BenchRunner: Sendable {
             let outcome = await runHandovers(rate: settings.handoverRate, duration: duration, connector: connector,
                                              agentSide: agentSide, server: gauge)
             phases.append(report(outcome, "baton"))
-            agentSide.forgetExchanges()
         }
         if settings.runs(.relay) {
             let relay = RelayVisitor(agentSide: agentSide)
@@ -102,14 +103,12 @@ struct BenchRunner: Sendable {
                 }
                 agentSide.watch.setRelayProbes(nil)
                 phases.append(report(outcome, "baton"))
-                agentSide.forgetExchanges()
             }
         }
         if settings.runs(.agent) {
             let plan = PhasePlan(name: "agent", connections: settings.connections, load: .rate(settings.agentRate, duration: duration))
             phases.append(report(await runPhase(withHandovers(plan), script: AgentVisitor(agentSide: agentSide),
                                                 connector: connector, server: gauge), "baton"))
-            agentSide.forgetExchanges()
         }
         return phases
     }

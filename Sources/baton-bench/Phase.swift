@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// How a phase loads its connections.
@@ -25,8 +26,9 @@ protocol VisitorScript: Sendable {
     associatedtype Prepared: Sendable
 
     func prepare(_ visitor: VisitorSocket) async throws -> Prepared
-    /// Sends probe `id` (already registered in the probe table).
-    func send(_ id: Int, from visitor: VisitorSocket, _ prepared: Prepared) async throws
+    /// Sends probe `id` (already registered in the probe table) without waiting: it is
+    /// called from the event loops' timers and from the answers of earlier probes.
+    func send(_ id: Int, from visitor: VisitorSocket, _ prepared: Prepared) throws
     /// A frame received while the phase measures, at `time`.
     func received(_ frame: ServerFrame, at time: ContinuousClock.Instant, _ prepared: Prepared, probes: ProbeTable)
 }
@@ -252,32 +254,62 @@ private struct VisitorRun<Script: VisitorScript>: Sendable {
         case .idle:
             break
         case .rate(let rate, _):
-            // This connection's share of the rate, its sends spread between the others'.
+            // This connection's share of the rate, its sends spread between the others',
+            // each on a timer of the connection's event loop.
             let interval = Duration.seconds(Double(plan.connections) / rate)
-            var due = startAt + interval * (Double(index) / Double(plan.connections))
-            while due < end {
-                try await Task.sleep(until: due)
-                try await sendProbe(from: visitor, prepared)
-                due += interval
-            }
+            let first = startAt + interval * (Double(index) / Double(plan.connections))
+            Pacer(loop: visitor.channel.eventLoop, interval: interval, end: end) { sendProbe(from: visitor, prepared) }
+                .start(at: first)
         case .saturate:
+            // Each answer (or refusal) gives a credit back, and the credit sends the next.
             try await Task.sleep(until: startAt)
-            for await _ in probes.credits[index].stream {
-                guard ContinuousClock.now < end else { break }
-                try await sendProbe(from: visitor, prepared)
+            probes.credits[index].start {
+                if ContinuousClock.now < end { _ = sendProbe(from: visitor, prepared) }
             }
         }
         _ = await stop.wait()
         if visitor.inbox.isClosed { probes.errors.other("connection closed by the server during the phase") }
     }
 
-    private func sendProbe(from visitor: VisitorSocket, _ prepared: Script.Prepared) async throws {
+    /// Sends a probe; false (and an error counted) when it could not go.
+    private func sendProbe(from visitor: VisitorSocket, _ prepared: Script.Prepared) -> Bool {
         let id = probes.send(from: visitor.index)
         do {
-            try await script.send(id, from: visitor, prepared)
+            try script.send(id, from: visitor, prepared)
+            return true
         } catch {
             probes.withdraw(id)
-            throw error
+            probes.errors.other("a message could not be sent: \(error)")
+            return false
+        }
+    }
+}
+
+/// Calls `body` at `first`, `first + interval`, … until `end` (or until it returns
+/// false), on an event loop's timers: an open-loop schedule without a task per message.
+private final class Pacer: Sendable {
+    let loop: any EventLoop
+    let interval: Duration
+    let end: ContinuousClock.Instant
+    let body: @Sendable () -> Bool
+    /// The same moment on both clocks: NIO's timers count from `NIODeadline.now()`.
+    private let origin = (clock: ContinuousClock.now, deadline: NIODeadline.now())
+
+    init(loop: any EventLoop, interval: Duration, end: ContinuousClock.Instant, body: @escaping @Sendable () -> Bool) {
+        self.loop = loop
+        self.interval = interval
+        self.end = end
+        self.body = body
+    }
+
+    func start(at first: ContinuousClock.Instant) { schedule(first) }
+
+    private func schedule(_ due: ContinuousClock.Instant) {
+        guard due < end else { return }
+        let offset = origin.clock.duration(to: due)
+        let deadline = origin.deadline + .nanoseconds(offset.components.seconds * 1_000_000_000 + offset.components.attoseconds / 1_000_000_000)
+        loop.scheduleTask(deadline: deadline) {
+            if self.body() { self.schedule(due + self.interval) }
         }
     }
 }

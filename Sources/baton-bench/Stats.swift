@@ -70,16 +70,42 @@ final class ErrorTally: Sendable {
 /// Permission to have one more message in flight on a connection (saturation phases keep
 /// a fixed window of messages in flight per connection).
 final class Credits: Sendable {
-    let stream: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
-
-    init(initial: Int) {
-        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .unbounded)
-        for _ in 0..<initial { continuation.yield() }
+    private struct State {
+        var waiting: Int
+        var spend: (@Sendable () -> Void)?
+        var finished = false
     }
 
-    func give() { continuation.yield() }
-    func finish() { continuation.finish() }
+    private let state: Mutex<State>
+
+    init(initial: Int) { state = Mutex(State(waiting: initial)) }
+
+    /// From now on a credit is spent by `spend` as it comes; those waiting are spent now.
+    func start(_ spend: @escaping @Sendable () -> Void) {
+        let waiting = state.withLock { state -> Int in
+            guard !state.finished else { return 0 }
+            state.spend = spend
+            defer { state.waiting = 0 }
+            return state.waiting
+        }
+        for _ in 0..<waiting { spend() }
+    }
+
+    func give() {
+        let spend = state.withLock { state -> (@Sendable () -> Void)? in
+            guard !state.finished else { return nil }
+            if state.spend == nil { state.waiting += 1 }
+            return state.spend
+        }
+        spend?()
+    }
+
+    func finish() {
+        state.withLock {
+            $0.finished = true
+            $0.spend = nil
+        }
+    }
 }
 
 /// Messages in flight in a phase, by probe id: when each was sent, so that its answer —
@@ -123,13 +149,13 @@ final class ProbeTable: Sendable {
         }
     }
 
-    /// The probe could not be sent after all.
+    /// The probe could not be sent after all (its credit is not given back: the
+    /// connection stops sending).
     func withdraw(_ id: Int) {
-        let entry = state.withLock { state in
+        state.withLock { state in
             state.sent -= 1
-            return state.inFlight.removeValue(forKey: id)
+            _ = state.inFlight.removeValue(forKey: id)
         }
-        if let entry { giveCredit(entry.connection) }
     }
 
     func acknowledged(_ id: Int, at time: ContinuousClock.Instant) {

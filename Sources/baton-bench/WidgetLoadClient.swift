@@ -1,16 +1,18 @@
-import Foundation
-import HummingbirdWSClient
-import Logging
+import BatonCore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
 import Synchronization
 
-/// A frame from Baton (or the echo server), decoded only as far as the bench needs.
-struct ServerFrame: Decodable, Sendable {
-    struct Message: Decodable, Sendable {
+/// A frame from Baton (or the echo server), read only as far as the bench needs.
+struct ServerFrame: JSONReadable, Sendable {
+    struct Message: Sendable {
         var role: String?
         var text: String?
     }
 
-    var type: String
+    var type = ""
     var clientID: String?
     var code: String?
     /// The `message` of a `message` frame (an `error` frame's `message` is a string).
@@ -18,16 +20,34 @@ struct ServerFrame: Decodable, Sendable {
     /// The conversation id of a `welcome`.
     var conversation: String?
 
-    private enum Keys: String, CodingKey { case type, clientId, code, message, conversation }
-    private struct Conversation: Decodable { var id: String }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Keys.self)
-        type = try container.decode(String.self, forKey: .type)
-        clientID = try container.decodeIfPresent(String.self, forKey: .clientId)
-        code = try container.decodeIfPresent(String.self, forKey: .code)
-        if type == "message" { message = try container.decodeIfPresent(Message.self, forKey: .message) }
-        if type == "welcome" { conversation = try container.decodeIfPresent(Conversation.self, forKey: .conversation)?.id }
+    init(reading json: inout JSONReader) throws {
+        var message: Message?
+        var conversation: String?
+        // A field of another type than expected is passed over.
+        try json.members { key, json in
+            switch key {
+            case "type": type = try json.string()
+            case "clientId": clientID = try? json.stringOrNull()
+            case "code": code = try? json.stringOrNull()
+            case "message" where try json.kind() == .object:
+                var read = Message()
+                try json.members { key, json in
+                    switch key {
+                    case "role": read.role = try? json.stringOrNull()
+                    case "text": read.text = try? json.stringOrNull()
+                    default: break
+                    }
+                }
+                message = read
+            case "conversation" where try json.kind() == .object:
+                try json.members { key, json in
+                    if key == "id" { conversation = try? json.stringOrNull() }
+                }
+            default: break
+            }
+        }
+        if type == "message" { self.message = message }
+        if type == "welcome" { self.conversation = conversation }
     }
 
     /// The probe id in a `clientId` of the form `c<id>`.
@@ -122,13 +142,23 @@ struct VisitorError: Error, CustomStringConvertible {
 }
 
 /// One widget connection of the load generator, speaking the widget protocol.
+///
+/// The connection is a plain NIO channel: frames are read on its event loop and handed to
+/// the inbox there, and a write is queued from any thread without waiting. The load
+/// generator shares the machine with the server it measures; every cycle it spends is one
+/// the server does not get.
 struct VisitorSocket: Sendable {
     let index: Int
-    let outbound: WebSocketOutboundWriter
+    let channel: any Channel
     let inbox: Inbox
 
+    /// Queues a text frame; a failed write shows as the connection's end.
+    func post(_ json: String) {
+        channel.writeAndFlush(VisitorFrames.text(json, allocator: channel.allocator), promise: nil)
+    }
+
     func send(_ json: String) async throws {
-        try await outbound.write(.text(json))
+        try await channel.writeAndFlush(VisitorFrames.text(json, allocator: channel.allocator)).get()
     }
 
     /// Sends `hello` for the demo widget and waits for `welcome`; returns the conversation id.
@@ -140,8 +170,17 @@ struct VisitorSocket: Sendable {
 
     /// A visitor message; `text` must need no JSON escaping (the bench's texts do not).
     func say(_ text: String, clientID: String, action: String? = nil) async throws {
+        try await send(Self.message(text, clientID: clientID, action: action))
+    }
+
+    /// `say` without waiting for the write.
+    func postMessage(_ text: String, clientID: String) {
+        post(Self.message(text, clientID: clientID, action: nil))
+    }
+
+    private static func message(_ text: String, clientID: String, action: String?) -> String {
         let actionField = action.map { #","action":"\#($0)""# } ?? ""
-        try await send(#"{"type":"message","clientId":"\#(clientID)","text":"\#(text)"\#(actionField)}"#)
+        return #"{"type":"message","clientId":"\#(clientID)","text":"\#(text)"\#(actionField)}"#
     }
 
     /// Reads frames until one matches; an `error` frame or the end of the connection fails.
@@ -169,52 +208,142 @@ struct VisitorSocket: Sendable {
     }
 }
 
-/// Opens widget connections and runs a body on each, reading frames in a child task.
+/// Opens widget connections and runs a body on each.
 struct VisitorConnector: Sendable {
-    let url: String
-    private let logger: Logger
+    let host: String
+    let port: Int
+    let path: String
 
+    /// `ws://host:port/path`.
     init(url: String) {
-        self.url = url
-        var logger = Logger(label: "baton-bench.visitor")
-        logger.logLevel = .critical
-        self.logger = logger
+        var rest = Substring(url)
+        if rest.hasPrefix("ws://") { rest = rest.dropFirst(5) }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        path = slash < rest.endIndex ? String(rest[slash...]) : "/"
+        let authority = rest[..<slash]
+        if let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) {
+            host = String(authority[..<colon])
+            self.port = port
+        } else {
+            host = String(authority)
+            port = 80
+        }
     }
 
     /// Connects and runs `body`; when it returns, closes the connection (waiting a few
     /// seconds for the server's close) and returns.
     func run(index: Int, _ body: @escaping @Sendable (VisitorSocket) async throws -> Void) async throws {
-        let configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20, closeTimeout: .seconds(5))
-        try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
-            let inbox = Inbox()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await Self.read(inbound, into: inbox) }
-                let visitor = VisitorSocket(index: index, outbound: outbound, inbox: inbox)
-                do {
-                    try await body(visitor)
-                } catch {
-                    group.cancelAll()
-                    throw error
+        let inbox = Inbox()
+        let channel = try await connect(inbox)
+        let visitor = VisitorSocket(index: index, channel: channel, inbox: inbox)
+        do {
+            try await body(visitor)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        // A close frame; the server answers it and closes, which closes the inbox.
+        channel.writeAndFlush(VisitorFrames.close(allocator: channel.allocator), promise: nil)
+        while !inbox.isClosed, await inbox.next(timeout: .seconds(5)) != nil {}
+        try? await channel.close()
+    }
+
+    private func connect(_ inbox: Inbox) async throws -> any Channel {
+        let host = host, port = port, path = path
+        let upgraded: EventLoopFuture<(any Channel)?> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(15))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketClientUpgrader<(any Channel)?>(maxFrameSize: 1 << 20) { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(VisitorFrameHandler(inbox: inbox))
+                            return channel
+                        }
+                    }
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Host", value: "\(host):\(port)")
+                    headers.add(name: "Content-Length", value: "0")
+                    let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+                    let configuration = NIOTypedHTTPClientUpgradeConfiguration<(any Channel)?>(
+                        upgradeRequestHead: head, upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { $0.eventLoop.makeSucceededFuture(nil) })
+                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: .init(upgradeConfiguration: configuration))
                 }
-                try? await outbound.close(.normalClosure, reason: nil)
-                // The server answers the close; the reader then ends and closes the inbox.
-                while !inbox.isClosed, await inbox.next(timeout: .seconds(5)) != nil {}
-                group.cancelAll()
             }
+        guard let channel = try await upgraded.get() else {
+            throw VisitorError(description: "the server refused the WebSocket upgrade of \(path)")
+        }
+        return channel
+    }
+}
+
+/// The frames a visitor connection writes (masked, as a client's must be).
+enum VisitorFrames {
+    static func text(_ text: String, allocator: ByteBufferAllocator) -> WebSocketFrame {
+        WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: allocator.buffer(string: text))
+    }
+
+    static func close(code: WebSocketErrorCode = .normalClosure, allocator: ByteBufferAllocator) -> WebSocketFrame {
+        var data = allocator.buffer(capacity: 2)
+        data.write(webSocketErrorCode: code)
+        return WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
+    }
+}
+
+/// Reads a visitor connection's frames on its event loop: text frames (whole or in
+/// fragments) go to the inbox as `ServerFrame`s, pings are answered, and a close from the
+/// server is answered and ends the connection.
+final class VisitorFrameHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let inbox: Inbox
+    private var fragments: ByteBuffer?
+
+    init(inbox: Inbox) { self.inbox = inbox }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            if frame.fin { deliver(frame.unmaskedData) } else { fragments = frame.unmaskedData }
+        case .continuation:
+            guard var text = fragments else { return }
+            var more = frame.unmaskedData
+            text.writeBuffer(&more)
+            if frame.fin {
+                fragments = nil
+                deliver(text)
+            } else {
+                fragments = text
+            }
+        case .ping:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .connectionClose:
+            // Answered (a second close after ours does no harm), then the connection ends.
+            let channel = context.channel
+            let answer = VisitorFrames.close(allocator: channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in channel.close(promise: nil) }
+        default:
+            break
         }
     }
 
-    private static func read(_ inbound: WebSocketInboundStream, into inbox: Inbox) async {
-        let decoder = JSONDecoder()
-        do {
-            for try await message in inbound.messages(maxSize: 1 << 20) {
-                guard case .text(let text) = message,
-                      let frame = try? decoder.decode(ServerFrame.self, from: Data(text.utf8)) else { continue }
-                inbox.deliver(frame)
-            }
-        } catch {
-            // The connection broke; the inbox tells its reader.
-        }
+    private func deliver(_ text: ByteBuffer) {
+        // Frames the bench cannot read are skipped, as before.
+        guard let frame = text.withUnsafeReadableBytes({ try? ServerFrame(json: $0) }) else { return }
+        inbox.deliver(frame)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
         inbox.close()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

@@ -17,7 +17,7 @@ struct AgentVisitor: VisitorScript {
         return room
     }
 
-    func send(_ id: Int, from visitor: VisitorSocket, _ room: String) async throws {
+    func send(_ id: Int, from visitor: VisitorSocket, _ room: String) throws {
         try agentSide.sandbox.post(as: AgentSide.agent, in: room, ProbeToken.text(id, "agent"))
     }
 

@@ -20,14 +20,9 @@ struct BotVisitor: VisitorScript {
         return AwaitingReply()
     }
 
-    func send(_ id: Int, from visitor: VisitorSocket, _ awaiting: AwaitingReply) async throws {
+    func send(_ id: Int, from visitor: VisitorSocket, _ awaiting: AwaitingReply) {
         awaiting.append(id)
-        do {
-            try await visitor.say(Self.question, clientID: "c\(id)")
-        } catch {
-            awaiting.remove(id)
-            throw error
-        }
+        visitor.postMessage(Self.question, clientID: "c\(id)")
     }
 
     func received(_ frame: ServerFrame, at time: ContinuousClock.Instant, _ awaiting: AwaitingReply, probes: ProbeTable) {

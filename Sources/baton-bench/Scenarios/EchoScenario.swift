@@ -7,8 +7,8 @@ struct EchoVisitor: VisitorScript {
         try await visitor.waitFor("the echo of the first frame") { $0.clientID == "hello" }
     }
 
-    func send(_ id: Int, from visitor: VisitorSocket, _ prepared: Void) async throws {
-        try await visitor.say(BotVisitor.question, clientID: "c\(id)")
+    func send(_ id: Int, from visitor: VisitorSocket, _ prepared: Void) {
+        visitor.postMessage(BotVisitor.question, clientID: "c\(id)")
     }
 
     func received(_ frame: ServerFrame, at time: ContinuousClock.Instant, _ prepared: Void, probes: ProbeTable) {

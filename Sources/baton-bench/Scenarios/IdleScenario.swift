@@ -5,7 +5,7 @@ struct IdleVisitor: VisitorScript {
         _ = try await visitor.hello()
     }
 
-    func send(_ id: Int, from visitor: VisitorSocket, _ prepared: Void) async throws {}
+    func send(_ id: Int, from visitor: VisitorSocket, _ prepared: Void) {}
 
     func received(_ frame: ServerFrame, at time: ContinuousClock.Instant, _ prepared: Void, probes: ProbeTable) {
         if frame.type == "error" { probes.errors.frame(frame.code ?? "unknown") }

@@ -12,8 +12,8 @@ struct RelayVisitor: VisitorScript {
         return conversation
     }
 
-    func send(_ id: Int, from visitor: VisitorSocket, _ conversation: String) async throws {
-        try await visitor.say(ProbeToken.text(id, "relay"), clientID: "c\(id)")
+    func send(_ id: Int, from visitor: VisitorSocket, _ conversation: String) {
+        visitor.postMessage(ProbeToken.text(id, "relay"), clientID: "c\(id)")
     }
 
     func received(_ frame: ServerFrame, at time: ContinuousClock.Instant, _ conversation: String, probes: ProbeTable) {
