@@ -13,9 +13,7 @@ public final class MattermostDesk: AgentDesk, Service {
     public let connections: MattermostConnections
     let logger: Logger
     let pollInterval: Duration
-    let sessionCheckInterval: Duration
-    /// Live events a room may have waiting (`OrderedQueues`).
-    let roomEventLimit: Int
+    let limits: LinkLimits
     private let chat = Mutex<ChatService?>(nil)
     private let reloadSignal = WakeSignal()
 
@@ -28,9 +26,8 @@ public final class MattermostDesk: AgentDesk, Service {
     private let state = Mutex(State())
 
     public init(store: any AgentStore & ChatStore, box: CredentialBox, logger: Logger, pollInterval: Duration = .seconds(2),
-                sessionCheckInterval: Duration = .seconds(60), roomEventLimit: Int = 1000) {
-        self.sessionCheckInterval = sessionCheckInterval
-        self.roomEventLimit = roomEventLimit
+                limits: LinkLimits = LinkLimits()) {
+        self.limits = limits
         self.store = store
         connections = MattermostConnections(store: store, box: box)
         self.logger = logger
@@ -120,7 +117,7 @@ public final class MattermostDesk: AgentDesk, Service {
                 let (settings, credentials) = try connections.decode(integration)
                 let key = integration.widgetKey
                 let link = try MattermostLink(widgetKey: key, settings: settings, credentials: credentials, store: store, chat: chat, logger: logger,
-                                              sessionCheckInterval: sessionCheckInterval, roomEventLimit: roomEventLimit)
+                                              limits: limits)
                 state.withLock { $0.links[key] = (link, integration.updatedAt) }
                 group.addTask { await link.run() }
                 logger.info("Mattermost connection started", metadata: ["bot": "\(key)", "url": "\(settings.url)"])

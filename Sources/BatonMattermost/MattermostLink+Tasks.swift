@@ -26,6 +26,11 @@ extension MattermostLink {
             if members.insert(conversation).inserted { order.append(conversation) }
         }
 
+        /// Whether a conversation other than `conversation` waits.
+        func hasOthers(than conversation: ConversationID) -> Bool {
+            members.count > (members.contains(conversation) ? 1 : 0)
+        }
+
         mutating func next() -> ConversationID? {
             guard head < order.count else { return nil }
             let conversation = order[head]
@@ -42,10 +47,10 @@ extension MattermostLink {
         }
     }
 
-    /// Conversations worked on at once.
-    static let concurrentConversations = 32
     /// Tasks one conversation may run before it yields to the others (a visitor who keeps
-    /// writing must not hold a place others wait for).
+    /// writing must not hold a place others wait for). While other conversations wait for
+    /// a place, a drain yields after every step: each waiting conversation gets a post in
+    /// turn.
     static let drainLimit = 32
     /// Visitor messages in one combined post, at most.
     static let messagesPerPost = 20
@@ -92,23 +97,23 @@ extension MattermostLink {
                 }
                 if isPaused { continue }
                 // Conversations the chat announced, in order: no search needed.
-                while inFlight.count < Self.concurrentConversations, let conversation = announced.withLock({ $0.next() }) {
+                while inFlight.count < limits.concurrentConversations, let conversation = announced.withLock({ $0.next() }) {
                     if inFlight.contains(conversation) { again.insert(conversation) } else { start(conversation) }
                 }
                 // The outbox is searched now and then, for retries that came due and for
                 // work queued before a restart, not at every message.
                 let now = ContinuousClock.now
-                guard inFlight.count < Self.concurrentConversations,
+                guard inFlight.count < limits.concurrentConversations,
                       lastScan.map({ now - $0 >= .milliseconds(250) }) ?? true else { continue }
                 lastScan = now
                 let due: [AgentTaskRecord]
                 do {
-                    due = try await store.dueTasks(widgetKey: widgetKey, now: .now(), limit: 2 * Self.concurrentConversations)
+                    due = try await store.dueTasks(widgetKey: widgetKey, now: .now(), limit: 2 * limits.concurrentConversations)
                 } catch {
                     logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
                     continue
                 }
-                for task in due where !inFlight.contains(task.conversationID) && inFlight.count < Self.concurrentConversations {
+                for task in due where !inFlight.contains(task.conversationID) && inFlight.count < limits.concurrentConversations {
                     start(task.conversationID, from: task)
                 }
             }
@@ -124,7 +129,8 @@ extension MattermostLink {
 
     /// Runs a conversation's due tasks in order (from `first` when it is known) until none
     /// is due, one fails (it is then scheduled for a retry and the rest wait), or the link
-    /// pauses. Returns true when it stopped at `drainLimit` with work left.
+    /// pauses. Returns true when it stopped with work left, at `drainLimit` or because
+    /// other conversations wait for a place.
     ///
     /// The outbox is read again only when the chat queued more since the last read (or
     /// that read was cut at its limit): a visitor message costs one read, not one per step.
@@ -168,6 +174,7 @@ extension MattermostLink {
             queue.removeFirst(step)
             let more = unread.withLock { $0.contains(conversation) }
             if queue.isEmpty && whole && !more { return false }
+            if announced.withLock({ $0.hasOthers(than: conversation) }) { return true }
             if more || queue.isEmpty || !whole {
                 guard let next = await queued() else { return false }
                 queue = next

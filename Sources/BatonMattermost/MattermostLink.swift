@@ -11,6 +11,21 @@ public struct LinkStatus: Sendable, Equatable {
     public var lastError: String?
 }
 
+/// How a Mattermost connection paces itself; the defaults suit a production server, tests
+/// make them small.
+public struct LinkLimits: Sendable {
+    /// How often the Mattermost session behind the event stream is checked.
+    public var sessionCheckInterval: Duration = .seconds(60)
+    /// Live events a room may have waiting (`OrderedQueues`); past it they are let go and
+    /// the room reads its posts from Mattermost instead, so memory stays bounded.
+    public var roomEventLimit = 1000
+    /// Conversations whose outbox tasks run at once, each with at most one request to
+    /// Mattermost in flight.
+    public var concurrentConversations = 32
+
+    public init() {}
+}
+
 /// Where a conversation's visitor messages go: its complete room, and the visitor's name
 /// as agents see it.
 struct RelayTarget: Sendable {
@@ -58,13 +73,12 @@ final class MattermostLink: Sendable {
 
     private let statusChanged = WakeSignal()
 
-    /// How often the session behind the event stream is checked.
-    let sessionCheckInterval: Duration
+    let limits: LinkLimits
 
     init(widgetKey: String, settings: MattermostSettings, credentials: MattermostCredentials, store: any AgentStore & ChatStore,
-         chat: ChatService, logger: Logger, sessionCheckInterval: Duration = .seconds(60), roomEventLimit: Int = 1000) throws {
-        self.sessionCheckInterval = sessionCheckInterval
-        roomEvents = OrderedQueues(limit: roomEventLimit)
+         chat: ChatService, logger: Logger, limits: LinkLimits = LinkLimits()) throws {
+        self.limits = limits
+        roomEvents = OrderedQueues(limit: limits.roomEventLimit)
         self.widgetKey = widgetKey
         self.settings = settings
         var logger = logger
@@ -150,7 +164,7 @@ final class MattermostLink: Sendable {
     /// when it failed, or had to be renewed, reconnect the socket (which catches up).
     private func sessionCheckLoop() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: sessionCheckInterval)
+            try? await Task.sleep(for: limits.sessionCheckInterval)
             if Task.isCancelled { return }
             let socket = sender.withLock { $0 }
             do {

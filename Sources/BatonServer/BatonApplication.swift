@@ -33,7 +33,7 @@ public func buildApplication(
     if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
     let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
     let desk = MattermostDesk(store: store, box: box, logger: logger, pollInterval: config.integrationPollInterval,
-                              sessionCheckInterval: config.sessionCheckInterval, roomEventLimit: config.roomEventLimit)
+                              limits: config.mattermostLimits)
     try await desk.loadConfigured()
     let chat = ChatService(store: store, bots: bots, agents: desk, policy: config.chat, hashToken: TokenHash.sha256)
     desk.attach(chat)

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonMattermost
 import BatonStore
 import Foundation
 import Logging
@@ -26,11 +27,8 @@ public struct BatonConfiguration: Sendable {
     public var publicURL: String?
     /// bcrypt cost of admin passwords (each step doubles the work).
     public var passwordCost: UInt8 = 12
-    /// How often the Mattermost session behind each event stream is checked.
-    public var sessionCheckInterval: Duration = .seconds(60)
-    /// Live Mattermost events a room may have waiting; past it they are let go and the
-    /// room reads its posts from Mattermost instead, so memory stays bounded.
-    public var roomEventLimit = 1000
+    /// How each Mattermost connection paces itself (session checks, queues, concurrency).
+    public var mattermostLimits = LinkLimits()
 
     /// The key file actually used.
     public var resolvedSecretKeyFile: String {

@@ -44,7 +44,7 @@ import Testing
     @Test func agentsWritingFasterThanBatonHandles() async throws {
         // Three waiting events per room at most: a burst of posts overflows the queue, and
         // the room reads what it let go from Mattermost.
-        try await HandoverRig.run(baton: { $0.roomEventLimit = 3 }) { rig in
+        try await HandoverRig.run(baton: { $0.mattermostLimits.roomEventLimit = 3 }) { rig in
             try await rig.connect()
             try await WidgetClient.connect(rig.baton.socketURL) { client in
                 let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id

@@ -66,7 +66,7 @@ struct HandoverRig: Sendable {
                                  _ body: @Sendable @escaping (HandoverRig) async throws -> Void) async throws {
         let configure: @Sendable (inout BatonConfiguration) -> Void = { config in
             config.integrationPollInterval = .milliseconds(100)
-            config.sessionCheckInterval = .milliseconds(500)
+            config.mattermostLimits.sessionCheckInterval = .milliseconds(500)
             // Scenarios send faster than a person types.
             config.socket.messagesPerSecond = 1000
             config.socket.burst = 1000
