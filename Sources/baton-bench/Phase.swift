@@ -306,9 +306,7 @@ private final class Pacer: Sendable {
 
     private func schedule(_ due: ContinuousClock.Instant) {
         guard due < end else { return }
-        let offset = origin.clock.duration(to: due)
-        let deadline = origin.deadline + .nanoseconds(offset.components.seconds * 1_000_000_000 + offset.components.attoseconds / 1_000_000_000)
-        loop.scheduleTask(deadline: deadline) {
+        loop.scheduleTask(deadline: origin.deadline + TimeAmount(origin.clock.duration(to: due))) {
             if self.body() { self.schedule(due + self.interval) }
         }
     }
