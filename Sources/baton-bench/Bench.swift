@@ -35,6 +35,9 @@ struct Measure: AsyncParsableCommand {
     @Option(help: "Bot scenario: messages per second (default 2000).")
     var botRate: Double?
 
+    @Option(help: "Bot scenario: run the fixed-rate phase this many times back to back (default 1); the later phases show the latency under sustained writes.")
+    var botRepeats = 1
+
     @Option(help: "Relay scenario: messages per second (default 5000).")
     var relayRate: Double?
 
@@ -121,10 +124,11 @@ struct Measure: AsyncParsableCommand {
         if let handoverRate { settings.handoverRate = handoverRate }
         if let duration { settings.duration = duration }
         if let window { settings.window = window }
+        settings.botRepeats = botRepeats
         settings.runs = runs
         guard settings.runs >= 1, settings.connections >= 1, settings.idleConnections >= 1, settings.window >= 1,
-              settings.duration > 0 else {
-            throw ValidationError("--runs, --connections, --idle-connections, --window and --duration must be positive.")
+              settings.botRepeats >= 1, settings.duration > 0 else {
+            throw ValidationError("--runs, --connections, --idle-connections, --window, --bot-repeats and --duration must be positive.")
         }
         guard [settings.botRate, settings.relayRate, settings.agentRate, settings.handoverRate].allSatisfy({ $0 > 0 }) else {
             throw ValidationError("Rates must be above 0.")

@@ -20,6 +20,9 @@ struct BenchSettings: Codable, Sendable {
     var hold: Double
     /// Messages in flight per connection in the saturation phases.
     var window: Int
+    /// Times the fixed-rate bot phase runs back to back ("bot", "bot 2", …): the later
+    /// ones show the latency once the database has taken writes for a while.
+    var botRepeats = 1
     var runs: Int
     var quick: Bool
     var batonPath: String
