@@ -66,7 +66,9 @@ public final class SQLStore: ChatStore, Service {
             return await connections.onWriterThread {
                 if relaxed { try? connections.writer.execute("PRAGMA synchronous=NORMAL") }
                 defer { if relaxed { try? connections.writer.execute("PRAGMA synchronous=FULL") } }
-                return await Self.apply(ops, on: connections.writer, botStates: botStates, logger: logger)
+                let results = await Self.apply(ops, on: connections.writer, botStates: botStates, logger: logger)
+                connections.checkpointBetweenBatches()
+                return results
             }
         }
     }

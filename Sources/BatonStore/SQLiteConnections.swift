@@ -1,5 +1,7 @@
+import Foundation
 import Logging
 import SQLKit
+import Synchronization
 
 /// The SQLite connections of a store: one writer (all writes are serialised through it
 /// by group commit) and a few readers, which WAL mode lets run beside the writer.
@@ -8,6 +10,16 @@ import SQLKit
 /// less than a trip to another thread. A write batch runs on `writerThread`, as one job.
 /// Checkpoints (copying the WAL back into the database file) run on a thread and a
 /// connection of their own, so that the writer's commits never wait for them.
+///
+/// Under steady writes that alone would let the WAL grow without end: it starts over only
+/// when a write begins with every page of it copied, and the background checkpoint never
+/// catches up with a writer that never pauses. SQLite's remedy, the writer checkpointing
+/// by itself inside a `COMMIT` once the WAL is long, made that commit copy everything the
+/// background had not and sync the database file: 5–10 ms a few times a second, which
+/// every message arriving meanwhile waited for. So the work is split: the background
+/// copies and syncs the bulk, and when the WAL has grown long it asks the writer for a
+/// checkpoint between two batches (`checkpointBetweenBatches`), which then has only the
+/// last few pages to copy; the next write starts the WAL over.
 final class SQLiteConnections: Sendable {
     let path: String
     let writer: InlineSQLite
@@ -15,6 +27,17 @@ final class SQLiteConnections: Sendable {
     let writerThread: WriterThread
     private let checkpointer: InlineSQLite
     private let checkpointThread: WriterThread
+    /// The database file, opened once more to sync what a background checkpoint copied.
+    /// Closed only after every connection: closing any descriptor of a file drops the
+    /// process's POSIX locks on it, SQLite's among them.
+    private let databaseFile: Int32
+    /// The background asked for a checkpoint on the writer's connection.
+    private let writerCheckpointWanted = Atomic<Bool>(false)
+    /// WAL pages from which the background asks for it (`writerCheckpointPages`; tests
+    /// lower it).
+    let writerCheckpointThreshold = Atomic<Int>(SQLiteConnections.writerCheckpointPages)
+    /// Checkpoints the writer took between batches.
+    let writerCheckpoints = Atomic<Int>(0)
 
     /// How SQLite syncs to disk: `full` survives power loss (a sync per commit, which
     /// group commit amortises), `normal` survives a crash of Baton but not of the machine.
@@ -27,6 +50,7 @@ final class SQLiteConnections: Sendable {
         self.checkpointer = checkpointer
         writerThread = WriterThread(name: "baton-db-writer")
         checkpointThread = WriterThread(name: "baton-db-checkpoint")
+        databaseFile = Glibc.open(path, O_RDONLY | O_CLOEXEC)
     }
 
     /// Opens the writer and `readers` reader connections; the file is created if needed.
@@ -63,8 +87,13 @@ final class SQLiteConnections: Sendable {
                                  checkpointer: InlineSQLite(handles: [handles[handles.count - 1]], logger: logger))
     }
 
-    /// WAL pages after which the writer checkpoints by itself (about 32 MiB).
-    static let autoCheckpointPages = 8000
+    /// WAL pages after which the writer checkpoints by itself, inside a commit (about
+    /// 64 MiB): only when the background and the writer's checkpoints between batches have
+    /// not kept the WAL shorter (a store used without its service, readers in the way).
+    static let autoCheckpointPages = 16_000
+    /// WAL pages after which the background asks the writer for a checkpoint between
+    /// batches, so that the WAL can start over (about 16 MiB).
+    static let writerCheckpointPages = 4_000
 
     private static func configure(_ handle: SQLiteHandle, synchronous: Synchronous) throws {
         try handle.run("PRAGMA synchronous=\(synchronous.rawValue)", []) { _ in }
@@ -85,19 +114,46 @@ final class SQLiteConnections: Sendable {
     /// Copies what the WAL holds into the database file, as far as readers allow, without
     /// blocking the writer or the readers. Returns the WAL's size in pages, and how many
     /// of them are in the database file now.
+    ///
+    /// SQLite syncs the database file after a checkpoint only when it copied the whole WAL,
+    /// which under steady writes it seldom does; the sync here keeps the next complete
+    /// checkpoint (the writer's) from having to flush everything copied before it.
     @discardableResult
     func checkpoint() async -> (walPages: Int, checkpointed: Int)? {
         await withTaskExecutorPreference(checkpointThread) { () async -> (Int, Int)? in
-            var result: (Int, Int)?
-            try? checkpointer.withHandle { handle in
-                try handle.run("PRAGMA wal_checkpoint(PASSIVE)", []) { row in
-                    if case .integer(let log)? = row.values.dropFirst().first, case .integer(let done)? = row.values.last {
-                        result = (log, done)
-                    }
-                }
+            let result = try? checkpointer.withHandle(Self.passiveCheckpoint)
+            if let result, result.checkpointed > 0, databaseFile >= 0 { _ = fdatasync(databaseFile) }
+            if let result, result.walPages >= writerCheckpointThreshold.load(ordering: .relaxed) {
+                writerCheckpointWanted.store(true, ordering: .relaxed)
             }
             return result
         }
+    }
+
+    /// On the writer's thread, between two batches: the checkpoint the background asked
+    /// for, if it did. With nothing else writing, it copies the WAL to its end, and waits
+    /// a moment (not the usual 5 s) for readers still on the WAL's pages to finish, so
+    /// that the next write starts the WAL over.
+    func checkpointBetweenBatches() {
+        guard writerCheckpointWanted.exchange(false, ordering: .relaxed) else { return }
+        _ = try? writer.withHandle { handle in
+            try handle.withBusyTimeout(milliseconds: 5) { try Self.checkpoint(handle, mode: "RESTART") }
+        }
+        writerCheckpoints.add(1, ordering: .relaxed)
+    }
+
+    private static func passiveCheckpoint(_ handle: SQLiteHandle) throws -> (walPages: Int, checkpointed: Int)? {
+        try checkpoint(handle, mode: "PASSIVE")
+    }
+
+    private static func checkpoint(_ handle: SQLiteHandle, mode: String) throws -> (walPages: Int, checkpointed: Int)? {
+        var result: (Int, Int)?
+        try handle.run("PRAGMA wal_checkpoint(\(mode))", []) { row in
+            if case .integer(let log)? = row.values.dropFirst().first, case .integer(let done)? = row.values.last {
+                result = (log, done)
+            }
+        }
+        return result
     }
 
     func close() async {
@@ -108,5 +164,6 @@ final class SQLiteConnections: Sendable {
         try? writer.run(SQLRaw("PRAGMA wal_checkpoint(TRUNCATE)")) { _ in }
         writer.close()
         writerThread.stop()
+        if databaseFile >= 0 { Glibc.close(databaseFile) }
     }
 }

@@ -34,6 +34,14 @@ final class SQLiteHandle: @unchecked Sendable {
 
     deinit { close() }
 
+    /// Waits at most `milliseconds` for another connection's lock while `body` runs,
+    /// instead of the usual 5 s.
+    func withBusyTimeout<T>(milliseconds: Int32, _ body: () throws -> T) rethrows -> T {
+        if let db { sqlite_nio_sqlite3_busy_timeout(db, milliseconds) }
+        defer { if let db { sqlite_nio_sqlite3_busy_timeout(db, 5000) } }
+        return try body()
+    }
+
     /// Finalises the kept statements and closes the connection; later calls fail.
     func close() {
         for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }

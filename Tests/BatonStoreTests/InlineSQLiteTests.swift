@@ -110,16 +110,47 @@ import Testing
         writer.stop()
     }
 
+    /// Commits `count` new visitors, each with a conversation and a message.
+    private func commitVisitors(_ count: Int, to store: SQLStore) async throws {
+        for i in 0..<count {
+            let visitor = Visitor.new()
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: .new(visitor.id),
+                                                 messages: [NewMessage(role: .visitor, text: "message \(i)")]))
+        }
+    }
+
     @Test func aCheckpointCopiesTheWholeWALBesideTheWriter() async throws {
         try await withStore { store, _ in
-            for i in 0..<20 {
-                let visitor = Visitor.new()
-                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: .new(visitor.id),
-                                                     messages: [NewMessage(role: .visitor, text: "message \(i)")]))
-            }
+            try await commitVisitors(20, to: store)
             let result = try #require(await store.connections.checkpoint())
             #expect(result.walPages > 0)
             #expect(result.checkpointed == result.walPages)
+        }
+    }
+
+    @Test func aLongWALIsCheckpointedByTheWriterBetweenBatchesAndStartsOver() async throws {
+        try await withStore { store, _ in
+            store.connections.writerCheckpointThreshold.store(1, ordering: .relaxed)
+            try await commitVisitors(20, to: store)
+            #expect(store.connections.writerCheckpoints.load(ordering: .relaxed) == 0)
+            let long = try #require(await store.connections.checkpoint())
+            // The background found the WAL long: the writer's next batch ends with a checkpoint.
+            try await commitVisitors(1, to: store)
+            #expect(store.connections.writerCheckpoints.load(ordering: .relaxed) == 1)
+            // It copied the WAL to its end, so the next write starts it over.
+            try await commitVisitors(1, to: store)
+            let short = try #require(await store.connections.checkpoint())
+            #expect(short.walPages < long.walPages)
+            #expect(short.checkpointed == short.walPages)
+        }
+    }
+
+    @Test func aShortWALIsLeftToTheBackground() async throws {
+        try await withStore { store, _ in
+            try await commitVisitors(5, to: store)
+            _ = try #require(await store.connections.checkpoint())
+            try await commitVisitors(1, to: store)
+            #expect(store.connections.writerCheckpoints.load(ordering: .relaxed) == 0)
         }
     }
 
