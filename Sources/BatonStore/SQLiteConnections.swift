@@ -36,7 +36,7 @@ final class SQLiteConnections: Sendable {
     /// WAL pages from which the background asks for it (`writerCheckpointPages`; tests
     /// lower it).
     let writerCheckpointThreshold = Atomic<Int>(SQLiteConnections.writerCheckpointPages)
-    /// Checkpoints the writer took between batches.
+    /// Checkpoints the writer attempted between batches (a busy one copies what it can).
     let writerCheckpoints = Atomic<Int>(0)
 
     /// How SQLite syncs to disk: `full` survives power loss (a sync per commit, which

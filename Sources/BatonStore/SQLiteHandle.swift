@@ -28,17 +28,20 @@ final class SQLiteHandle: @unchecked Sendable {
         }
         self.db = db
         // Wait for a lock held by another process (the CLI) instead of failing at once.
-        sqlite_nio_sqlite3_busy_timeout(db, 5000)
+        sqlite_nio_sqlite3_busy_timeout(db, Self.busyTimeout)
         sqlite_nio_sqlite3_extended_result_codes(db, 1)
     }
 
     deinit { close() }
 
+    /// How long a statement waits for another connection's lock, in milliseconds.
+    static let busyTimeout: Int32 = 5000
+
     /// Waits at most `milliseconds` for another connection's lock while `body` runs,
-    /// instead of the usual 5 s.
+    /// instead of the usual `busyTimeout`.
     func withBusyTimeout<T>(milliseconds: Int32, _ body: () throws -> T) rethrows -> T {
         if let db { sqlite_nio_sqlite3_busy_timeout(db, milliseconds) }
-        defer { if let db { sqlite_nio_sqlite3_busy_timeout(db, 5000) } }
+        defer { if let db { sqlite_nio_sqlite3_busy_timeout(db, Self.busyTimeout) } }
         return try body()
     }
 
