@@ -121,7 +121,7 @@ final class SQLiteConnections: Sendable {
     @discardableResult
     func checkpoint() async -> (walPages: Int, checkpointed: Int)? {
         await withTaskExecutorPreference(checkpointThread) { () async -> (Int, Int)? in
-            let result = try? checkpointer.withHandle(Self.passiveCheckpoint)
+            let result = try? checkpointer.withHandle { try Self.checkpoint($0, mode: "PASSIVE") }
             if let result, result.checkpointed > 0, databaseFile >= 0 { _ = fdatasync(databaseFile) }
             if let result, result.walPages >= writerCheckpointThreshold.load(ordering: .relaxed) {
                 writerCheckpointWanted.store(true, ordering: .relaxed)
@@ -140,10 +140,6 @@ final class SQLiteConnections: Sendable {
             try handle.withBusyTimeout(milliseconds: 5) { try Self.checkpoint(handle, mode: "RESTART") }
         }
         writerCheckpoints.add(1, ordering: .relaxed)
-    }
-
-    private static func passiveCheckpoint(_ handle: SQLiteHandle) throws -> (walPages: Int, checkpointed: Int)? {
-        try checkpoint(handle, mode: "PASSIVE")
     }
 
     private static func checkpoint(_ handle: SQLiteHandle, mode: String) throws -> (walPages: Int, checkpointed: Int)? {

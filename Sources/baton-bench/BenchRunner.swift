@@ -66,12 +66,10 @@ struct BenchRunner: Sendable {
                 phases.append(await idlePhase("idle", system: "baton", script: IdleVisitor(), connector, gauge))
             }
             if settings.runs(.bot) {
-                let plan = PhasePlan(name: "bot", connections: settings.connections, load: .rate(settings.botRate, duration: duration))
-                phases.append(report(await runPhase(plan, script: BotVisitor(), connector: connector, server: gauge), "baton"))
-                for again in 1..<max(1, settings.botRepeats) {
-                    var later = plan
-                    later.name = "bot \(again + 1)"
-                    phases.append(report(await runPhase(later, script: BotVisitor(), connector: connector, server: gauge), "baton"))
+                for round in 1...max(1, settings.botRepeats) {
+                    let plan = PhasePlan(name: round == 1 ? "bot" : "bot \(round)", connections: settings.connections,
+                                         load: .rate(settings.botRate, duration: duration))
+                    phases.append(report(await runPhase(plan, script: BotVisitor(), connector: connector, server: gauge), "baton"))
                 }
                 phases.append(report(await runPhase(saturation("bot-max"), script: BotVisitor(), connector: connector, server: gauge), "baton"))
             }
