@@ -27,10 +27,8 @@ final class SQLiteConnections: Sendable {
     let writerThread: WriterThread
     private let checkpointer: InlineSQLite
     private let checkpointThread: WriterThread
-    /// The database file, opened once more to sync what a background checkpoint copied.
-    /// Closed only after every connection: closing any descriptor of a file drops the
-    /// process's POSIX locks on it, SQLite's among them.
-    private let databaseFile: Int32
+    /// The database file, synced after each background checkpoint.
+    private let databaseFile: DatabaseFileSync
     /// The background asked for a checkpoint on the writer's connection.
     private let writerCheckpointWanted = Atomic<Bool>(false)
     /// WAL pages from which the background asks for it (`writerCheckpointPages`; tests
@@ -50,7 +48,7 @@ final class SQLiteConnections: Sendable {
         self.checkpointer = checkpointer
         writerThread = WriterThread(name: "baton-db-writer")
         checkpointThread = WriterThread(name: "baton-db-checkpoint")
-        databaseFile = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        databaseFile = DatabaseFileSync(path: path)
     }
 
     /// Opens the writer and `readers` reader connections; the file is created if needed.
@@ -122,7 +120,7 @@ final class SQLiteConnections: Sendable {
     func checkpoint() async -> (walPages: Int, checkpointed: Int)? {
         await withTaskExecutorPreference(checkpointThread) { () async -> (Int, Int)? in
             let result = try? checkpointer.withHandle { try Self.checkpoint($0, mode: "PASSIVE") }
-            if let result, result.checkpointed > 0, databaseFile >= 0 { _ = fdatasync(databaseFile) }
+            if let result, result.checkpointed > 0 { databaseFile.sync() }
             if let result, result.walPages >= writerCheckpointThreshold.load(ordering: .relaxed) {
                 writerCheckpointWanted.store(true, ordering: .relaxed)
             }
@@ -160,6 +158,6 @@ final class SQLiteConnections: Sendable {
         try? writer.run(SQLRaw("PRAGMA wal_checkpoint(TRUNCATE)")) { _ in }
         writer.close()
         writerThread.stop()
-        if databaseFile >= 0 { Glibc.close(databaseFile) }
+        databaseFile.close()
     }
 }

@@ -154,6 +154,28 @@ import Testing
         }
     }
 
+    @Test func theDatabaseFileIsWrittenBackARangeAtATimeAndSynced() throws {
+        let db = try TemporaryDatabase()
+        defer { db.remove() }
+        // Three ranges and a bit, written through a descriptor of its own like SQLite's.
+        let bytes = [UInt8](repeating: 7, count: 3 * Int(DatabaseFileSync.rangeBytes) + 100)
+        #expect(FileManager.default.createFile(atPath: db.path, contents: Data(bytes)))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: db.path))
+        try handle.seek(toOffset: 5)
+        try handle.write(contentsOf: Data([1, 2, 3]))
+        let file = DatabaseFileSync(path: db.path)
+        #expect(file.sync())
+        #expect(file.sync())
+        file.close()
+        try handle.close()
+        let read = try Data(contentsOf: URL(fileURLWithPath: db.path))
+        #expect(read.count == bytes.count && Array(read[4..<9]) == [7, 1, 2, 3, 7])
+        // A file that is not there: nothing to sync, and it says so.
+        let missing = DatabaseFileSync(path: db.folder.appendingPathComponent("missing").path)
+        #expect(!missing.sync())
+        missing.close()
+    }
+
     @Test func aStoreWritesOnItsWriterThread() async throws {
         try await withStore { store, _ in
             let onWriter = Mutex<[Bool]>([])

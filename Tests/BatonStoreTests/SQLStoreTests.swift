@@ -268,6 +268,51 @@ extension Visitor {
         await reopened.close()
     }
 
+    @Test func clientAndExternalIDsAreIndexedOnlyWhereTheyAreSetAndAnOlderDatabaseIsUpgraded() async throws {
+        let db = try TemporaryDatabase()
+        defer { db.remove() }
+        let visitor = Visitor.new()
+        let conversation = Conversation.new(visitor.id)
+        // A database as version 3 left it: both indexes over every message, NULLs included.
+        do {
+            let store = try await db.open()
+            for statement in [
+                "DROP INDEX messages_by_client_id", "CREATE UNIQUE INDEX messages_by_client_id ON messages (visitor_id, client_id)",
+                "DROP INDEX messages_by_external_id", "CREATE UNIQUE INDEX messages_by_external_id ON messages (external_id)",
+                "DELETE FROM schema_migrations WHERE version = 4",
+            ] { try await store.connections.writer.raw(SQLQueryString(statement)).run() }
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [
+                NewMessage(role: .visitor, text: "one", clientID: "c1"), NewMessage(role: .bot, text: "reply"),
+                NewMessage(role: .agent, authorName: "Alice", text: "hi", externalID: "post1"), NewMessage(role: .bot, text: "again"),
+            ]))
+            await store.close()
+        }
+        let store = try await db.open()
+        let indexes = try await store.reader.raw("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'").all()
+            .reduce(into: [String: String]()) { $0[try $1.decode(column: "name", as: String.self)] = try $1.decode(column: "sql", as: String?.self) }
+        #expect(indexes["messages_by_client_id"]?.hasSuffix("WHERE client_id IS NOT NULL") == true)
+        #expect(indexes["messages_by_external_id"]?.hasSuffix("WHERE external_id IS NOT NULL") == true)
+        // The lookups by id still use them, and they still refuse a second message with an id.
+        for (query, index) in [("SELECT * FROM messages WHERE visitor_id = ?1 AND client_id = ?2", "messages_by_client_id"),
+                               ("SELECT * FROM messages WHERE external_id = ?1", "messages_by_external_id")] {
+            let plan = try await store.reader.raw(SQLQueryString("EXPLAIN QUERY PLAN " + query)).all()
+                .map { try $0.decode(column: "detail", as: String.self) }
+            #expect(plan.contains { $0.contains("USING INDEX \(index)") }, "\(plan)")
+        }
+        #expect(try await store.message(from: visitor.id, clientID: "c1")?.text == "one")
+        #expect(try await store.message(externalID: "post1")?.text == "hi")
+        await #expect(throws: StoreError.duplicateClientMessage(existing: try #require(try await store.message(from: visitor.id, clientID: "c1")).id)) {
+            try await store.commit(ChangeSet(conversation: conversation, messages: [NewMessage(role: .visitor, text: "two", clientID: "c1")]))
+        }
+        await #expect(throws: (any Error).self) {
+            try await store.commit(ChangeSet(conversation: conversation, messages: [NewMessage(role: .agent, text: "dup", externalID: "post1")]))
+        }
+        // Messages without ids are many, as before.
+        _ = try await store.commit(ChangeSet(conversation: conversation, messages: [NewMessage(role: .bot, text: "more"), NewMessage(role: .bot, text: "still")]))
+        #expect(try await store.messages(in: conversation.id, after: 0, limit: 10).map(\.text) == ["one", "reply", "hi", "again", "more", "still"])
+        await store.close()
+    }
+
     @Test func aNewerSchemaIsRefusedWithAClearError() async throws {
         let db = try TemporaryDatabase()
         defer { db.remove() }
