@@ -12,12 +12,16 @@ import Glibc
 /// milliseconds for each message written then. So the file is written back a range at a
 /// time, each range finished before the next starts (`sync_file_range`), and a commit's
 /// sync waits for one range at most; the `fdatasync` at the end has little left but the
-/// disk's flush.
+/// disk's flush. The file is cut into a fixed number of ranges, not ranges of a fixed
+/// size: the pages are spread over the whole file, so each range holds a share of them
+/// whatever the file's size, and a large database costs no more calls than a small one.
 struct DatabaseFileSync: Sendable {
     private let descriptor: Int32
 
-    /// Bytes of the file written back at a time.
-    static let rangeBytes: off_t = 1 << 20
+    /// Ranges the file is written back in.
+    static let ranges: off_t = 64
+    /// The smallest range, for a small file.
+    static let smallestRange: off_t = 64 << 10
 
     init(path: String) {
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -30,10 +34,11 @@ struct DatabaseFileSync: Sendable {
         guard descriptor >= 0 else { return false }
         var info = stat()
         var written = fstat(descriptor, &info) == 0
+        let range = max(Self.smallestRange, (info.st_size + Self.ranges - 1) / Self.ranges)
         var offset: off_t = 0
         while written, offset < info.st_size {
-            written = syncFileRange(descriptor, offset, Self.rangeBytes, Self.waitBefore | Self.write | Self.waitAfter) == 0
-            offset += Self.rangeBytes
+            written = syncFileRange(descriptor, offset, range, Self.waitBefore | Self.write | Self.waitAfter) == 0
+            offset += range
         }
         return fdatasync(descriptor) == 0 && written
     }

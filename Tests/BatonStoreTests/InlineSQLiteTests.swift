@@ -157,8 +157,9 @@ import Testing
     @Test func theDatabaseFileIsWrittenBackARangeAtATimeAndSynced() throws {
         let db = try TemporaryDatabase()
         defer { db.remove() }
-        // Three ranges and a bit, written through a descriptor of its own like SQLite's.
-        let bytes = [UInt8](repeating: 7, count: 3 * Int(DatabaseFileSync.rangeBytes) + 100)
+        // More than the smallest ranges, and a bit, written through a descriptor of its own
+        // like SQLite's.
+        let bytes = [UInt8](repeating: 7, count: Int(DatabaseFileSync.ranges * DatabaseFileSync.smallestRange) + 100)
         #expect(FileManager.default.createFile(atPath: db.path, contents: Data(bytes)))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: db.path))
         try handle.seek(toOffset: 5)
