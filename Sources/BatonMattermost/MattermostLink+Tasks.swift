@@ -394,15 +394,19 @@ extension MattermostLink {
     }
 
     /// Creates a post at most once. `pending_post_id` makes Mattermost return the first
-    /// post for a resend within 30 s; after a failed attempt, the channel's recent posts are
-    /// searched for the marker first, for resends after a longer outage.
+    /// post for a resend within 30 s; after a failed attempt, and for a task queued before
+    /// this link started, the channel's recent posts are searched for the marker first, for
+    /// resends after a longer outage or a crash.
     ///
     /// - Parameter through: for a post of several visitor messages, the id of the last one
     ///   (kept in the post's props, so that a retry knows what the first attempt covered).
     func postOnce(_ message: String, in channelID: String, marker: String, record: AgentTaskRecord,
                   through: MessageID? = nil) async throws -> MMPost {
-        if record.attempts > 0 {
-            // Clocks differ between machines: look well before the task was created.
+        if record.attempts > 0 || record.createdAt < startedAt {
+            // Tried before, or queued before this link started: perhaps done by a link (or
+            // a process) that ended before deleting the task, longer ago than Mattermost's
+            // `pending_post_id` remembers. Clocks differ between machines: look well before
+            // the task was created.
             let posts = try await client.posts(channelID: channelID, since: record.createdAt - 10 * 60 * 1000)
             if let earlier = posts.first(where: { $0.batonMarker == marker }) { return earlier }
         }

@@ -74,6 +74,9 @@ final class MattermostLink: Sendable {
     private let statusChanged = WakeSignal()
 
     let limits: LinkLimits
+    /// When this link started: a task queued before then may have been carried out by an
+    /// earlier link or process that did not live to delete it (`postOnce` looks first).
+    let startedAt = Millis.now()
 
     init(widgetKey: String, settings: MattermostSettings, credentials: MattermostCredentials, store: any AgentStore & ChatStore,
          chat: ChatService, logger: Logger, limits: LinkLimits = LinkLimits()) throws {

@@ -1,7 +1,9 @@
 import BatonCore
 import BatonMattermost
+import BatonStore
 import BatonTestSupport
 import Foundation
+import Logging
 import MattermostSandbox
 import Testing
 
@@ -173,6 +175,42 @@ import Testing
                     #expect(texts.filter { $0 == "answered while Baton was down" }.count == 1)
                     #expect(texts.filter { $0 == "Alice Archer joined the chat." }.count == 1)
                 }
+            }
+        }
+    }
+
+    /// Baton stopped after posting a visitor message and before writing that its task was
+    /// done (a crash, or a power cut that lost the completion): the next start finds the
+    /// post and does not make it again, long after Mattermost's own de-duplication by
+    /// `pending_post_id` has forgotten it (none at all here).
+    @Test func aPostWhoseCompletionWasLostIsNotMadeAgain() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        var configuration = MattermostSandbox.Configuration()
+        configuration.pendingPostWindow = .zero
+        try await MattermostSandbox.run(configuration: configuration) { sandbox in
+            HandoverRig.seed(sandbox)
+            let room = Collected<String>()
+            let conversation = Collected<String>()
+            try await HandoverRig.run(database: folder.database, sandbox: sandbox) { rig in
+                try await rig.connect()
+                try await WidgetClient.connect(rig.baton.socketURL) { client in
+                    conversation.append(try await talkUntilHandover(client))
+                    room.append(try await rig.waitForRoom(conversation.last!).id)
+                    _ = try await client.say("only once", clientID: "c4")
+                    try await eventually("the message in the room") { relayed(rig, room: room.last!) == ["only once"] }
+                    try await eventually("the outbox to empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
+                }
+            }
+            // The completion "lost": the message's task is back in the outbox, as before its post.
+            let store = try await SQLStore.open(.sqlite(path: folder.database), logger: Logger(label: "test"))
+            let id = ConversationID(conversation.last!)
+            let message = try #require(try await store.messages(in: id, after: 0, limit: 100).last { $0.text == "only once" })
+            try await store.addTasks([(id, .relay, message.id)], widgetKey: "demo")
+            await store.close()
+            try await HandoverRig.run(database: folder.database, sandbox: sandbox) { rig in
+                try await eventually("the task done", seconds: 30) { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
+                #expect(relayed(rig, room: room.last!) == ["only once"])
             }
         }
     }
