@@ -29,6 +29,12 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> (some ApplicationProtocol, BatonServices) {
     let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
+    do {
+        try await store.claimForServer()
+    } catch {
+        await store.close()
+        throw error
+    }
     let bots = BotLibrary(store: store)
     if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
     let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)

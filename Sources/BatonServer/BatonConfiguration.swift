@@ -37,6 +37,8 @@ public struct BatonConfiguration: Sendable {
         case .sqlite(let path):
             let folder = (path as NSString).deletingLastPathComponent
             return folder.isEmpty ? "baton.key" : folder + "/baton.key"
+        case .postgres:
+            return "baton.key"
         }
     }
 
@@ -133,7 +135,12 @@ public struct BatonConfiguration: Sendable {
         do {
             return try DatabaseLocation(parsing: text)
         } catch {
-            throw ConfigurationError(source: source, value: text, expected: "a SQLite file path (or sqlite:PATH)")
+            guard text.hasPrefix("postgres") else {
+                throw ConfigurationError(source: source, value: text, expected: "a SQLite file path (sqlite:PATH) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+            }
+            // The URL may hold a password: it is not repeated.
+            throw ConfigurationError(source: source, value: "\(text.prefix(while: { $0 != ":" }))://…",
+                                     expected: "postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require] (\(error))")
         }
     }
 }

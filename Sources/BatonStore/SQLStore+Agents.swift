@@ -38,14 +38,19 @@ extension SQLStore: AgentStore {
 
     public func completeTasks(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        // A kept statement, a row at a time: each relayed post completes a few tasks.
         // Not synced to disk by itself: a completion lost to a power cut runs its task
         // again, and a task's work is found done (a post by its marker, a room's steps
         // in the room), as after a crash between the work and its completion.
-        try await write(durable: false) { db in
-            try db.withHandle { handle in
-                for id in ids { try handle.run(WriteSQL.deleteTask, [.integer(id)]) }
-            }
+        switch engine {
+        case .sqlite(_, let writes):
+            // A kept statement, a row at a time: each relayed post completes a few tasks.
+            _ = try await writes.submit(.statements({ db in
+                try db.withHandle { handle in
+                    for id in ids { try handle.run(WriteSQL.deleteTask, [.integer(id)]) }
+                }
+            }, durable: false))
+        case .postgres:
+            try await write(durable: false) { db in try await db.delete(from: "agent_tasks").where("id", .in, ids).run() }
         }
     }
 
@@ -70,11 +75,20 @@ extension SQLStore: AgentStore {
     }
 
     public func addTasks(_ tasks: [(ConversationID, AgentTask, MessageID?)], widgetKey: String) async throws {
-        try await write { db in
-            let now = Millis.now()
-            try db.withHandle { handle in
+        let now = Millis.now()
+        switch engine {
+        case .sqlite(_, let writes):
+            _ = try await writes.submit(.statements({ db in
+                try db.withHandle { handle in
+                    for (conversation, task, messageID) in tasks {
+                        try Self.insertTask(widgetKey: widgetKey, conversation: conversation, task: task, messageID: messageID, now: now, on: handle)
+                    }
+                }
+            }, durable: true))
+        case .postgres:
+            try await write { db in
                 for (conversation, task, messageID) in tasks {
-                    try Self.insertTask(widgetKey: widgetKey, conversation: conversation, task: task, messageID: messageID, now: now, on: handle)
+                    try await Self.insertTask(widgetKey: widgetKey, conversation: conversation, task: task, messageID: messageID, now: now, on: db)
                 }
             }
         }

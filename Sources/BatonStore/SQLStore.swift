@@ -5,40 +5,37 @@ import SQLKit
 import SQLiteKit
 import ServiceLifecycle
 
-/// Where the data lives: a SQLite file (the default, `./baton.sqlite`).
-public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
-    case sqlite(path: String)
-
-    /// Reads `baton.sqlite`, `sqlite:baton.sqlite` or `sqlite:///var/lib/baton.sqlite`.
-    public init(parsing text: String) throws(StoreOpenError) {
-        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
-            throw StoreOpenError.invalidLocation("\(text.prefix(11))… (PostgreSQL is not supported by this build yet)")
-        }
-        var path = text
-        if path.hasPrefix("sqlite://") { path.removeFirst("sqlite://".count) } else if path.hasPrefix("sqlite:") { path.removeFirst("sqlite:".count) }
-        guard !path.isEmpty, !path.contains("\0") else { throw StoreOpenError.invalidLocation(text) }
-        self = .sqlite(path: path)
-    }
-
-    public var description: String {
-        switch self {
-        case .sqlite(let path): "sqlite:\(path)"
-        }
-    }
-}
-
-/// The durable `ChatStore` on SQLite. Most queries are written with SQLKit; the hot write
-/// path (`applyTogether`) runs kept statements through SQLite's C interface on the
-/// writer's thread. All writes go through group commit: one transaction, one sync for
-/// everything written at the same moment.
+/// The durable `ChatStore`, on SQLite (embedded, one process) or PostgreSQL. Most queries
+/// are written with SQLKit and run on either. On SQLite the hot write path
+/// (`applyTogether`) runs kept statements through SQLite's C interface on the writer's
+/// thread, and all writes go through group commit: one transaction, one sync for
+/// everything written at the same moment. On PostgreSQL each write is a transaction of
+/// its own on a pooled connection (`SQLStore+Postgres`).
 ///
 /// It is a `Service`: run it in the application's service group after the HTTP server,
 /// so that on shutdown it closes (and checkpoints) only once nothing writes any more.
 public final class SQLStore: ChatStore, Service {
-    let connections: SQLiteConnections
-    let flavor: SQLFlavor = .sqlite
+    let engine: Engine
     let logger: Logger
-    private let writes: GroupCommit<WriteOp, [Message]>
+
+    /// The database behind the store, with what only it needs.
+    enum Engine: Sendable {
+        case sqlite(SQLiteConnections, GroupCommit<WriteOp, [Message]>)
+        case postgres(PostgresConnections)
+    }
+
+    var flavor: SQLFlavor {
+        switch engine {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
+        }
+    }
+
+    /// The SQLite connections; only for code (and tests) that run on SQLite alone.
+    var connections: SQLiteConnections {
+        guard case .sqlite(let connections, _) = engine else { preconditionFailure("not a SQLite store") }
+        return connections
+    }
 
     enum WriteOp: Sendable {
         /// A conversation step: its failure on a duplicate client id is reported as such.
@@ -55,11 +52,10 @@ public final class SQLStore: ChatStore, Service {
         }
     }
 
-    private init(connections: SQLiteConnections, durable: Bool, logger: Logger) {
-        self.connections = connections
+    private init(sqlite connections: SQLiteConnections, durable: Bool, logger: Logger) {
         self.logger = logger
         let botStates = BotStates()
-        writes = GroupCommit { ops in
+        let writes = GroupCommit<WriteOp, [Message]> { ops in
             // A batch of writes that need not be durable commits without a disk sync; the
             // next durable commit syncs them too (the WAL is written in order).
             let relaxed = durable && !ops.contains(where: \.durable)
@@ -71,6 +67,12 @@ public final class SQLStore: ChatStore, Service {
                 return results
             }
         }
+        engine = .sqlite(connections, writes)
+    }
+
+    private init(postgres connections: PostgresConnections, logger: Logger) {
+        self.logger = logger
+        engine = .postgres(connections)
     }
 
     /// Opens (creating if needed) the database and brings its schema up to date.
@@ -85,18 +87,47 @@ public final class SQLStore: ChatStore, Service {
                 await connections.close()
                 throw error
             }
-            return SQLStore(connections: connections, durable: durable, logger: logger)
+            return SQLStore(sqlite: connections, durable: durable, logger: logger)
+        case .postgres(let postgres):
+            let connections = try await PostgresConnections.open(postgres, durable: durable, logger: logger)
+            do {
+                let applied = try await connections.withConnection { db in
+                    // Instances starting together migrate one after the other.
+                    try await db.raw("SELECT pg_advisory_lock(\(unsafeRaw: String(AdvisoryLock.migrations)))").run()
+                    do {
+                        let applied = try await Migrations.run(on: db, flavor: .postgres)
+                        try await db.raw("SELECT pg_advisory_unlock(\(unsafeRaw: String(AdvisoryLock.migrations)))").run()
+                        return applied
+                    } catch {
+                        try? await db.raw("SELECT pg_advisory_unlock(\(unsafeRaw: String(AdvisoryLock.migrations)))").run()
+                        throw error
+                    }
+                }
+                if !applied.isEmpty { logger.info("Database schema migrated", metadata: ["versions": "\(applied)", "database": "\(location)"]) }
+            } catch let error as StoreOpenError {
+                await connections.close()
+                throw error
+            } catch {
+                await connections.close()
+                throw StoreOpenError.cannotOpen(location.description, reason: PostgresConnections.describe(error))
+            }
+            return SQLStore(postgres: connections, logger: logger)
         }
     }
 
-    /// Checkpoints the WAL now and then until shutdown, then closes after everything
-    /// before it in the service group has stopped.
+    /// On SQLite, checkpoints the WAL now and then until shutdown; then closes after
+    /// everything before it in the service group has stopped.
     public func run() async throws {
+        guard case .sqlite(let connections, _) = engine else {
+            try? await gracefulShutdown()
+            await close()
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: Self.checkpointInterval)
-                    await self.connections.checkpoint()
+                    await connections.checkpoint()
                 }
             }
             try? await gracefulShutdown()
@@ -108,9 +139,19 @@ public final class SQLStore: ChatStore, Service {
     /// How often the WAL is copied back into the database file.
     static let checkpointInterval: Duration = .milliseconds(250)
 
-    public func close() async { await connections.close() }
+    public func close() async {
+        switch engine {
+        case .sqlite(let connections, _): await connections.close()
+        case .postgres(let connections): await connections.close()
+        }
+    }
 
-    var reader: any SQLDatabase { connections.reader }
+    var reader: any SQLDatabase {
+        switch engine {
+        case .sqlite(let connections, _): connections.reader
+        case .postgres(let connections): connections.database
+        }
+    }
 
     // MARK: Widgets
 
@@ -137,11 +178,20 @@ public final class SQLStore: ChatStore, Service {
         try await write { db in try await db.delete(from: "widgets").where("key", .equal, key).run() }
     }
 
-    /// Runs statements through group commit, in a transaction with other writes.
-    /// `durable: false` lets a batch of only such writes commit without a disk sync: for
-    /// writes that, lost to a power cut, are simply done again.
-    func write(durable: Bool = true, _ statements: @escaping @Sendable (InlineSQLite) async throws -> Void) async throws {
-        _ = try await writes.submit(.statements(statements, durable: durable))
+    /// Runs statements in a transaction: on SQLite through group commit, with other
+    /// writes. `durable: false` lets the commit return before it is on disk: for writes
+    /// that, lost to a power cut, are simply done again.
+    func write(durable: Bool = true, _ statements: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws {
+        switch engine {
+        case .sqlite(_, let writes):
+            _ = try await writes.submit(.statements({ db in try await statements(db) }, durable: durable))
+        case .postgres(let connections):
+            do {
+                try await connections.transaction(durable: durable) { db in try await statements(db) }
+            } catch {
+                throw StoreError.failure(PostgresConnections.describe(error))
+            }
+        }
     }
 
     // MARK: Visitors and conversations
@@ -187,6 +237,9 @@ public final class SQLStore: ChatStore, Service {
     }
 
     public func commit(_ change: ChangeSet) async throws -> [Message] {
-        try await writes.submit(.change(change))
+        switch engine {
+        case .sqlite(_, let writes): try await writes.submit(.change(change))
+        case .postgres(let connections): try await Self.commit(change, on: connections)
+        }
     }
 }

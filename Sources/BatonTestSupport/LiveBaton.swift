@@ -1,5 +1,6 @@
 import BatonCore
 import BatonServer
+import BatonStore
 import Foundation
 import Hummingbird
 import Logging
@@ -42,6 +43,11 @@ public struct LiveBaton: Sendable {
         config.durable = false
         config.passwordCost = 4
         configure(&config)
+        // On PostgreSQL the key file would default to the working folder's baton.key:
+        // each test database has one of its own instead, kept as long as the database.
+        if config.secretKeyFile == nil, case .postgres(let location) = config.database {
+            config.secretKeyFile = TestPostgres.keyFile(for: location)
+        }
         var logger = Logger(label: "baton-test")
         logger.logLevel = .warning
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)

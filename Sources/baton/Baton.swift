@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (BATON_PORT). Default 8080; 0 picks a free port.")
     var port: String?
 
-    @Option(help: "Database: a SQLite file path or sqlite:PATH (BATON_DATABASE). Default ./baton.sqlite.")
+    @Option(help: "Database: a SQLite file path or sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (BATON_DATABASE; better there than here, where others may see the password). Default ./baton.sqlite.")
     var database: String?
 
     @Option(help: "Sync every commit to disk: true or false (BATON_DURABLE). Default true.")
@@ -49,7 +49,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Visitor messages allowed at once before the rate applies (BATON_RATE_BURST). Default 10.")
     var rateBurst: String?
 
-    @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE; BATON_SECRET_KEY replaces it). Default: baton.key next to the database.")
+    @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE; BATON_SECRET_KEY replaces it). Default: baton.key next to a SQLite database, or in the working folder.")
     var secretKeyFile: String?
 
     @Option(help: "Baton's address as browsers reach it, e.g. https://chat.example.com (BATON_PUBLIC_URL), for embed snippets and links.")

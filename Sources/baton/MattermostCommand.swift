@@ -15,10 +15,10 @@ struct MattermostCommand: AsyncParsableCommand {
 
 /// Where the database and the key are (shared by the subcommands).
 struct StorageOptions: ParsableArguments {
-    @Option(help: "Database (BATON_DATABASE). Default ./baton.sqlite.")
+    @Option(help: "Database: a SQLite file or postgres://… URL (BATON_DATABASE). Default ./baton.sqlite.")
     var database: String?
 
-    @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE). Default: baton.key next to the database.")
+    @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE). Default: baton.key next to a SQLite database, or in the working folder.")
     var secretKeyFile: String?
 
     func configuration() throws -> BatonConfiguration {

@@ -1,5 +1,6 @@
 import BatonCore
 import BatonMattermost
+import BatonStore
 import BatonTestSupport
 import Foundation
 import HummingbirdWSClient
@@ -9,8 +10,8 @@ import Testing
 
 /// The product page, end to end: a visitor in the widget, agents in Mattermost.
 @Suite(.serialized) struct HandoverTests {
-    @Test func theWholeHandoverAsTheProductPageDescribesIt() async throws {
-        try await HandoverRig.run { rig in
+    @Test(arguments: TestDatabase.available) func theWholeHandoverAsTheProductPageDescribesIt(_ database: TestDatabase) async throws {
+        try await database.withLocation { location in try await HandoverRig.run(database: location) { rig in
             try await rig.connect()
             let sandbox = rig.sandbox
             // Carol was not on the team: connecting added her.
@@ -80,7 +81,7 @@ import Testing
                 try await eventually("the outbox to empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
             }
             #expect(try rig.contractViolations() == [])
-        }
+        } }
     }
 
     @Test func archivingTheRoomClosesTheChatAndArchiveOnCloseArchivesIt() async throws {

@@ -132,14 +132,12 @@ import Testing
         }
     }
 
-    @Test func batonRestartedMidChat() async throws {
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
-        try await MattermostSandbox.run { sandbox in
+    @Test(arguments: TestDatabase.available) func batonRestartedMidChat(_ database: TestDatabase) async throws {
+        try await database.withLocation { location in try await MattermostSandbox.run { sandbox in
             HandoverRig.seed(sandbox)
             let token = Collected<String>()
             let room = Collected<String>()
-            try await HandoverRig.run(database: folder.database, sandbox: sandbox) { rig in
+            try await HandoverRig.run(database: location, sandbox: sandbox) { rig in
                 try await rig.connect()
                 try await WidgetClient.connect(rig.baton.socketURL) { client in
                     let welcome = try await client.hello()
@@ -161,7 +159,7 @@ import Testing
             try await sandbox.comeBack()
             try sandbox.post(as: "alice", in: room.last!, "answered while Baton was down")
             // Baton starts again on the same database: it delivers both ways, once.
-            try await HandoverRig.run(database: folder.database, sandbox: sandbox) { rig in
+            try await HandoverRig.run(database: location, sandbox: sandbox) { rig in
                 try await eventually("the visitor messages in the room", seconds: 30) {
                     relayedAll(rig, room: room.last!).filter { $0.hasPrefix("before restart") }.count == 3
                 }
@@ -176,7 +174,7 @@ import Testing
                     #expect(texts.filter { $0 == "Alice Archer joined the chat." }.count == 1)
                 }
             }
-        }
+        } }
     }
 
     /// Baton stopped after posting a visitor message and before writing that its task was
@@ -192,7 +190,7 @@ import Testing
             HandoverRig.seed(sandbox)
             let room = Collected<String>()
             let conversation = Collected<String>()
-            try await HandoverRig.run(database: folder.database, sandbox: sandbox) { rig in
+            try await HandoverRig.run(database: .sqlite(path: folder.database), sandbox: sandbox) { rig in
                 try await rig.connect()
                 try await WidgetClient.connect(rig.baton.socketURL) { client in
                     conversation.append(try await talkUntilHandover(client))
@@ -208,7 +206,7 @@ import Testing
             let message = try #require(try await store.messages(in: id, after: 0, limit: 100).last { $0.text == "only once" })
             try await store.addTasks([(id, .relay, message.id)], widgetKey: "demo")
             await store.close()
-            try await HandoverRig.run(database: folder.database, sandbox: sandbox) { rig in
+            try await HandoverRig.run(database: .sqlite(path: folder.database), sandbox: sandbox) { rig in
                 try await eventually("the task done", seconds: 30) { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
                 #expect(relayed(rig, room: room.last!) == ["only once"])
             }

@@ -54,4 +54,42 @@ import Testing
         #expect(texts.dropFirst() == ["thank you", "You're welcome!"])
         await store.close()
     }
+
+    /// `baton serve` on PostgreSQL, as a user runs it: chats are kept across a restart,
+    /// and a second server on the same database is refused with a clear error.
+    @Test(.enabled(if: TestPostgres.isAvailable)) func servesFromPostgreSQLAndRefusesASecondServer() async throws {
+        try await TestPostgres.withDatabase { location in
+            let folder = try TemporaryFolder()
+            defer { folder.remove() }
+            var environment = ProcessInfo.processInfo.environment
+            environment["BATON_DATABASE"] = "postgres://\(location.username)@\(location.host):\(location.port)/\(location.database)?sslmode=disable"
+            environment["BATON_SECRET_KEY_FILE"] = folder.url.appendingPathComponent("baton.key").path
+            let baton = try BatonProcess(["serve", "--port", "0"], environment: environment)
+            let port = try await baton.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+            #expect(!baton.log.contains("password"))
+            let token = Collected<String>()
+            try await WidgetClient.connect("ws://127.0.0.1:\(port)/widget/v1/socket") { client in
+                token.append(try await client.hello().string("token")!)
+                _ = try await client.say("thank you", clientID: "pg-1")
+                _ = try await client.expect("message")
+            }
+            // A second server on the same database stops at once and says why.
+            let second = try BatonProcess(["serve", "--port", "0"], environment: environment)
+            #expect(try await second.exit() != 0)
+            #expect(second.log.contains("another Baton server is running on postgres://\(location.username)@"), "\(second.log)")
+            baton.signal(SIGTERM)
+            #expect(try await baton.exit() == 0)
+
+            // Started again, it knows the visitor and the chat.
+            let again = try BatonProcess(["serve", "--port", "0"], environment: environment)
+            let portAgain = try await again.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+            try await WidgetClient.connect("ws://127.0.0.1:\(portAgain)/widget/v1/socket") { client in
+                let welcome = try await client.hello(token: token.last!)
+                let texts = welcome.messages.compactMap { $0["text"] as? String }
+                #expect(texts.dropFirst() == ["thank you", "You're welcome!"], "\(texts)")
+            }
+            again.signal(SIGTERM)
+            #expect(try await again.exit() == 0)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import BatonCore
 @testable import BatonStore
+import BatonTestSupport
 import Foundation
 import Logging
 import SQLKit
@@ -36,6 +37,33 @@ func withStore(_ body: (SQLStore, TemporaryDatabase) async throws -> Void) async
     await store.close()
 }
 
+/// Store tests run on each database the tests have (`TestDatabase.available`).
+typealias StoreKind = TestDatabase
+
+extension TestDatabase {
+    /// Runs `body` with a fresh, empty database of this kind, removed afterwards; `body`
+    /// opens stores on it (as many times as it likes) with the function it is given.
+    func withDatabase(_ body: @Sendable @escaping (@Sendable () async throws -> SQLStore) async throws -> Void) async throws {
+        try await withLocation { location in
+            try await body { try await SQLStore.open(location, logger: Logger(label: "test")) }
+        }
+    }
+
+    /// Runs `body` with a store on a fresh database of this kind.
+    func withStore(_ body: @Sendable @escaping (SQLStore) async throws -> Void) async throws {
+        try await withDatabase { open in
+            let store = try await open()
+            do {
+                try await body(store)
+            } catch {
+                await store.close()
+                throw error
+            }
+            await store.close()
+        }
+    }
+}
+
 extension Conversation {
     static func new(_ visitor: VisitorID, at time: Millis = 1000) -> Conversation {
         Conversation(id: .random(), widgetKey: "w", visitorID: visitor, createdAt: time, updatedAt: time)
@@ -49,8 +77,8 @@ extension Visitor {
 }
 
 @Suite struct SQLStoreTests {
-    @Test func widgetsRoundTripAndUpdate() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.available) func widgetsRoundTripAndUpdate(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
             var widget = Widget(key: "w", name: "Web", botSource: "name: X", settings: WidgetSettings(title: "T", color: "#112233", allowedOrigins: ["https://a.example"]), createdAt: 1, updatedAt: 1)
             try await store.saveWidget(widget)
             #expect(try await store.widget(key: "w") == widget)
@@ -63,8 +91,8 @@ extension Visitor {
         }
     }
 
-    @Test func aChangeIsStoredWithIncreasingMessageIDs() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.available) func aChangeIsStoredWithIncreasingMessageIDs(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
             let visitor = Visitor.new()
             var conversation = Conversation.new(visitor.id)
             conversation.set("name", to: "Ann")
@@ -83,8 +111,8 @@ extension Visitor {
         }
     }
 
-    @Test func aDuplicateClientIDFailsTheWholeChange() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.available) func aDuplicateClientIDFailsTheWholeChange(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
             let visitor = Visitor.new()
             var conversation = Conversation.new(visitor.id)
             let first = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
@@ -104,8 +132,8 @@ extension Visitor {
         }
     }
 
-    @Test func aStepThatKeepsTheBotStateStillStoresTimeAndState() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.available) func aStepThatKeepsTheBotStateStillStoresTimeAndState(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
             let visitor = Visitor.new()
             var conversation = Conversation.new(visitor.id)
             conversation.set("name", to: "Ada")
@@ -127,8 +155,8 @@ extension Visitor {
         }
     }
 
-    @Test func aBotStateFromAFailedChangeIsNotTakenAsStored() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.available) func aBotStateFromAFailedChangeIsNotTakenAsStored(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
             let visitor = Visitor.new()
             _ = try await store.commit(ChangeSet(visitor: visitor, conversation: .new(visitor.id),
                                                  messages: [NewMessage(role: .visitor, text: "one", clientID: "same")]))
@@ -145,8 +173,8 @@ extension Visitor {
         }
     }
 
-    @Test func concurrentCommitsAreGroupedAndEachFailsAlone() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.available) func concurrentCommitsAreGroupedAndEachFailsAlone(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
             let visitors = (0..<20).map { _ in Visitor.new() }
             let conversations = visitors.map { Conversation.new($0.id) }
             for (visitor, conversation) in zip(visitors, conversations) {
@@ -194,8 +222,8 @@ extension Visitor {
         }
     }
 
-    @Test func stepsWrittenTogetherGetTheirOwnMessagesAndTasksBack() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.available) func stepsWrittenTogetherGetTheirOwnMessagesAndTasksBack(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
             let visitors = (0..<50).map { _ in Visitor.new() }
             // 50 new visitors at once: written together, each change gets back its messages.
             let results = try await withThrowingTaskGroup(of: (Int, [Message]).self) { group in
@@ -248,24 +276,25 @@ extension Visitor {
         }
     }
 
-    @Test func dataSurvivesClosingAndReopening() async throws {
-        let db = try TemporaryDatabase()
-        defer { db.remove() }
-        let visitor = Visitor.new()
-        var conversation = Conversation.new(visitor.id)
-        try conversation.move(to: .waitingForAgent)
-        do {
-            let store = try await db.open()
-            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [NewMessage(role: .visitor, text: "kept", clientID: "k")]))
-            await store.close()
+    @Test(arguments: StoreKind.available) func dataSurvivesClosingAndReopening(_ kind: StoreKind) async throws {
+        try await kind.withDatabase { open in
+            let visitor = Visitor.new()
+            var conversation = Conversation.new(visitor.id)
+            try conversation.move(to: .waitingForAgent)
+            do {
+                let store = try await open()
+                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [NewMessage(role: .visitor, text: "kept", clientID: "k")]))
+                await store.close()
+            }
+            let reopened = try await open()
+            #expect(try await reopened.conversation(id: conversation.id)?.state == .waitingForAgent)
+            #expect(try await reopened.messages(in: conversation.id, after: 0, limit: 10).map(\.text) == ["kept"])
+            // Migrations are not applied twice.
+            let versions = try await reopened.reader.select().column("version").from("schema_migrations").orderBy("version").all()
+                .map { try $0.decode(column: "version", as: Int.self) }
+            #expect(versions == Migrations.all.map(\.version))
+            await reopened.close()
         }
-        let reopened = try await db.open()
-        #expect(try await reopened.conversation(id: conversation.id)?.state == .waitingForAgent)
-        #expect(try await reopened.messages(in: conversation.id, after: 0, limit: 10).map(\.text) == ["kept"])
-        // Migrations are not applied twice.
-        let versions = try await reopened.reader.select().column("version").from("schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) }
-        #expect(versions == Migrations.all.map(\.version))
-        await reopened.close()
     }
 
     @Test func clientAndExternalIDsAreIndexedOnlyWhereTheyAreSetAndAnOlderDatabaseIsUpgraded() async throws {
@@ -313,17 +342,20 @@ extension Visitor {
         await store.close()
     }
 
-    @Test func aNewerSchemaIsRefusedWithAClearError() async throws {
-        let db = try TemporaryDatabase()
-        defer { db.remove() }
-        let store = try await db.open()
-        try await store.connections.writer.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)").run()
-        await store.close()
-        do {
-            _ = try await db.open()
-            Issue.record("a database from the future was opened")
-        } catch let error as StoreOpenError {
-            #expect(error.description.contains("schema version 99"))
+    @Test(arguments: StoreKind.available) func aNewerSchemaIsRefusedWithAClearError(_ kind: StoreKind) async throws {
+        try await kind.withDatabase { open in
+            let store = try await open()
+            try await store.write { db in
+                try await db.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)").run()
+            }
+            await store.close()
+            do {
+                let store = try await open()
+                await store.close()
+                Issue.record("a database from the future was opened")
+            } catch let error as StoreOpenError {
+                #expect(error.description.contains("schema version 99"))
+            }
         }
     }
 
@@ -341,6 +373,38 @@ extension Visitor {
         #expect(try DatabaseLocation(parsing: "sqlite:/var/lib/b.sqlite") == .sqlite(path: "/var/lib/b.sqlite"))
         #expect(try DatabaseLocation(parsing: "sqlite:///var/lib/b.sqlite") == .sqlite(path: "/var/lib/b.sqlite"))
         #expect(throws: StoreOpenError.self) { try DatabaseLocation(parsing: "sqlite:") }
+
+        #expect(try DatabaseLocation(parsing: "postgres://baton:s%40cret@db.example:6543/chat?sslmode=require")
+            == .postgres(PostgresLocation(host: "db.example", port: 6543, username: "baton", password: "s@cret", database: "chat", tls: .require)))
+        #expect(try DatabaseLocation(parsing: "postgresql://baton@[::1]/chat")
+            == .postgres(PostgresLocation(host: "::1", username: "baton", database: "chat", tls: .prefer)))
+        let socket = try PostgresLocation(parsing: "postgres://baton@/chat?host=/run/postgresql&sslmode=disable")
+        #expect(socket.socketPath == "/run/postgresql/.s.PGSQL.5432" && socket.tls == .disable)
+        // The password never shows, not in the description and not in errors.
+        #expect(try DatabaseLocation(parsing: "postgres://baton:hunter2@db/chat").description == "postgres://baton@db:5432/chat")
+        for bad in ["postgres://hunter2@db", "postgres://db/chat", "postgres://u:hunter2@db/chat?sslmode=maybe",
+                    "postgres://u:hunter2@db:99999/chat", "postgres://u:hunter2@db/chat?application=x"] {
+            do {
+                _ = try DatabaseLocation(parsing: bad)
+                Issue.record("\(bad) was accepted")
+            } catch {
+                #expect(!error.description.contains("hunter2"), "\(error)")
+            }
+        }
+    }
+
+    @Test func aPostgresServerThatCannotBeReachedIsReported() async throws {
+        // A loopback port nothing listens on (bound, then closed).
+        let port = try ClosedPort.make()
+        do {
+            let store = try await SQLStore.open(.postgres(PostgresLocation(port: port, username: "baton", password: "hunter2", database: "chat", tls: .disable)),
+                                                logger: Logger(label: "test"))
+            await store.close()
+            Issue.record("opened a database on a closed port")
+        } catch let error as StoreOpenError {
+            #expect(error.description.hasPrefix("cannot open the database postgres://baton@127.0.0.1:\(port)/chat"), "\(error)")
+            #expect(!error.description.contains("hunter2"))
+        }
     }
 
     @Test func theJournalIsWAL() async throws {
@@ -381,6 +445,61 @@ extension Visitor {
             #expect(try await store.taskCount(widgetKey: conversation.widgetKey) == 0)
             // And back to full syncs after them.
             #expect(try await synchronous() == 2)
+        }
+    }
+}
+
+/// A loopback port nothing listens on: bound, then closed.
+enum ClosedPort {
+    static func make() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw StoreError.failure("socket failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw StoreError.failure("bind failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+@Suite struct PostgresStoreTests {
+    @Test(.enabled(if: TestPostgres.isAvailable)) func oneDatabaseServesOneBatonServerAtATime() async throws {
+        try await StoreKind.postgres.withDatabase { open in
+            let first = try await open()
+            let second = try await open()
+            try await first.claimForServer()
+            do {
+                try await second.claimForServer()
+                Issue.record("two servers claimed one database")
+            } catch let error as DatabaseInUse {
+                #expect(error.description.contains("another Baton server is running on postgres://"))
+            }
+            // Commands beside the server still read and write.
+            try await second.saveWidget(Widget(key: "w", name: "Web", botSource: "name: X", settings: WidgetSettings(), createdAt: 1, updatedAt: 1))
+            #expect(try await first.widget(key: "w")?.name == "Web")
+            // Once the first server has gone, another may start.
+            await first.close()
+            try await second.claimForServer()
+            await second.close()
+        }
+    }
+
+    /// A database error is reported in words (the server's message and SQLSTATE), not as
+    /// PostgresNIO's deliberately vague description.
+    @Test(.enabled(if: TestPostgres.isAvailable)) func databaseErrorsSayWhatWentWrong() async throws {
+        try await StoreKind.postgres.withStore { store in
+            do {
+                try await store.write { db in try await db.raw("INSERT INTO no_such_table VALUES (1)").run() }
+                Issue.record("a write to a missing table succeeded")
+            } catch let error as StoreError {
+                #expect("\(error)".contains("no_such_table") && "\(error)".contains("42P01"), "\(error)")
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonMattermost
 import BatonServer
+import BatonStore
 import BatonTestSupport
 import Foundation
 import Logging
@@ -46,8 +47,8 @@ struct HandoverRig: Sendable {
         }
     }
 
-    /// Runs a sandbox and a Baton (on `database`, or a new one) for the length of `body`.
-    static func run(database: String? = nil, sandbox existing: MattermostSandbox? = nil,
+    /// Runs a sandbox and a Baton (on `database`, or a new SQLite one) for the length of `body`.
+    static func run(database: DatabaseLocation? = nil, sandbox existing: MattermostSandbox? = nil,
                     configuration: MattermostSandbox.Configuration = .init(),
                     baton tweak: @Sendable @escaping (inout BatonConfiguration) -> Void = { _ in },
                     _ body: @Sendable @escaping (HandoverRig) async throws -> Void) async throws {
@@ -61,7 +62,7 @@ struct HandoverRig: Sendable {
         }
     }
 
-    private static func runBaton(database: String?, sandbox: MattermostSandbox,
+    private static func runBaton(database: DatabaseLocation?, sandbox: MattermostSandbox,
                                  tweak: @Sendable @escaping (inout BatonConfiguration) -> Void,
                                  _ body: @Sendable @escaping (HandoverRig) async throws -> Void) async throws {
         let configure: @Sendable (inout BatonConfiguration) -> Void = { config in
@@ -70,13 +71,10 @@ struct HandoverRig: Sendable {
             // Scenarios send faster than a person types.
             config.socket.messagesPerSecond = 1000
             config.socket.burst = 1000
+            if let database { config.database = database }
             tweak(&config)
         }
-        if let database {
-            try await LiveBaton.run(database: database, configure: configure) { baton in try await body(HandoverRig(sandbox: sandbox, baton: baton)) }
-        } else {
-            try await LiveBaton.run(configure: configure) { baton in try await body(HandoverRig(sandbox: sandbox, baton: baton)) }
-        }
+        try await LiveBaton.run(configure: configure) { baton in try await body(HandoverRig(sandbox: sandbox, baton: baton)) }
     }
 
     // MARK: Looking at Mattermost

@@ -1,0 +1,196 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import PostgresNIO
+import SQLKit
+import Synchronization
+
+/// The PostgreSQL side of a store: a pool of connections (`PostgresClient`, running in a
+/// task of its own from `open` to `close`), SQLKit over it, and transactions on one
+/// connection.
+///
+/// Unlike SQLite's single writer, PostgreSQL takes concurrent writers: every write is
+/// its own transaction on a pooled connection, and the server groups the disk syncs of
+/// commits that arrive together.
+final class PostgresConnections: Sendable {
+    let location: PostgresLocation
+    let client: PostgresClient
+    let logger: Logger
+    /// Whether commits wait for their WAL to reach the disk (`synchronous_commit`).
+    let durable: Bool
+    private let running: Task<Void, Never>
+    /// Tasks holding a connection with a session-level advisory lock, until `close`.
+    private let lockHolders = Mutex<[Task<Void, Never>]>([])
+    /// The pool as one database: each statement on whichever connection is free.
+    let database: any SQLDatabase
+
+    /// Connects (checking that the server answers) and returns the pool.
+    static func open(_ location: PostgresLocation, durable: Bool, maximumConnections: Int = 16, logger: Logger) async throws -> PostgresConnections {
+        // One connection first, made directly: an unreachable server or wrong credentials
+        // are reported now, at once (the pool would keep retrying in the background).
+        do {
+            let check = try await PostgresConnection.connect(configuration: connectionConfiguration(location), id: 0, logger: logger)
+            try? await check.close()
+        } catch {
+            throw StoreOpenError.cannotOpen(location.description, reason: Self.describe(error))
+        }
+        var configuration: PostgresClient.Configuration
+        if let socket = location.socketPath {
+            configuration = .init(unixSocketPath: socket, username: location.username, password: location.password, database: location.database)
+        } else {
+            configuration = .init(host: location.host, port: location.port, username: location.username, password: location.password,
+                                  database: location.database, tls: clientTLS(location.tls))
+        }
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(10)
+        let connections = PostgresConnections(location: location, client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+                                              durable: durable, logger: logger)
+        // Let the pool's task start before the first lease.
+        try? await Task.sleep(for: .milliseconds(1))
+        return connections
+    }
+
+    private static func connectionConfiguration(_ location: PostgresLocation) throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socket = location.socketPath {
+            configuration = .init(unixSocketPath: socket, username: location.username, password: location.password, database: location.database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS = switch location.tls {
+            case .disable: .disable
+            case .prefer: .prefer(try .init(configuration: unverifiedTLS))
+            case .require: .require(try .init(configuration: .makeClientConfiguration()))
+            }
+            configuration = .init(host: location.host, port: location.port, username: location.username, password: location.password,
+                                  database: location.database, tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(10)
+        return configuration
+    }
+
+    private static func clientTLS(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(unverifiedTLS)
+        case .require: .require(.makeClientConfiguration())
+        }
+    }
+
+    /// `sslmode=prefer` as libpq does it: encrypted if the server offers it, its
+    /// certificate not checked.
+    private static var unverifiedTLS: TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        return configuration
+    }
+
+    private init(location: PostgresLocation, client: PostgresClient, durable: Bool, logger: Logger) {
+        self.location = location
+        self.client = client
+        self.durable = durable
+        self.logger = logger
+        running = Task { await client.run() }
+        database = PooledPostgres(client: client, logger: logger)
+    }
+
+    /// Runs `body` in a transaction on one connection: committed when it returns, rolled
+    /// back when it throws. `durable: false` lets the commit return before its WAL is on
+    /// disk (a crash of the server may lose it, never half of it).
+    ///
+    /// A write, once asked for, is carried out even if the caller's task is cancelled
+    /// (as group commit does on SQLite): a shutdown never leaves half of a step's work
+    /// undone because its caller stopped waiting.
+    func transaction<T: Sendable>(durable: Bool = true, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await Task { try await self.runTransaction(durable: durable, body) }.value
+    }
+
+    private func runTransaction<T: Sendable>(durable: Bool, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let db = connection.sql()
+            try await db.raw("BEGIN").run()
+            do {
+                if !(durable && self.durable) { try await db.raw("SET LOCAL synchronous_commit = off").run() }
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on one connection (for session-level state: advisory locks).
+    func withConnection<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in try await body(connection.sql()) }
+    }
+
+    /// Takes the session-level advisory lock `key` on a connection kept for it until
+    /// `close`; false when another session holds it.
+    func holdLock(_ key: Int64) async throws -> Bool {
+        let (answers, answer) = AsyncStream.makeStream(of: Result<Bool, any Error>.self)
+        let holder = Task {
+            do {
+                try await client.withConnection { connection in
+                    let db = connection.sql()
+                    let got = try await db.raw("SELECT pg_try_advisory_lock(\(unsafeRaw: String(key))) AS got").first()?
+                        .decode(column: "got", as: Bool.self) ?? false
+                    answer.yield(.success(got))
+                    guard got else { return }
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                    _ = try? await db.raw("SELECT pg_advisory_unlock(\(unsafeRaw: String(key)))").run()
+                }
+            } catch {
+                answer.yield(.failure(error))
+            }
+            answer.finish()
+        }
+        lockHolders.withLock { $0.append(holder) }
+        for await result in answers { return try result.get() }
+        return false
+    }
+
+    func close() async {
+        for holder in lockHolders.withLock({ $0 }) {
+            holder.cancel()
+            await holder.value
+        }
+        running.cancel()
+        await running.value
+    }
+
+    /// A PostgreSQL error in words: the server's SQLSTATE and message, which
+    /// `PSQLError.description` leaves out on purpose (it may hold data).
+    static func describe(_ error: any Error) -> String {
+        guard let psql = error as? PSQLError else { return "\(error)" }
+        if let info = psql.serverInfo, let message = info[.message] {
+            return "\(message) (SQLSTATE \(info[.sqlState] ?? "?"))"
+        }
+        return String(reflecting: psql)
+    }
+
+    /// The SQLSTATE of a unique violation, and the constraint it names.
+    static func uniqueViolation(_ error: any Error) -> String? {
+        guard let psql = error as? PSQLError, let info = psql.serverInfo, info[.sqlState] == "23505" else { return nil }
+        return info[.constraintName] ?? ""
+    }
+}
+
+/// SQLKit on the pool: each statement leases a connection for its run.
+private struct PooledPostgres: SQLDatabase {
+    let client: PostgresClient
+    let logger: Logger
+    var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
+    var dialect: any SQLDialect { PostgresDialect() }
+    var queryLogLevel: Logger.Level? { .debug }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        try await client.withConnection { connection in try await connection.sql().execute(sql: query, onRow) }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await execute(sql: query, onRow) }
+        return promise.futureResult
+    }
+}

@@ -1,0 +1,137 @@
+import BatonCore
+@testable import BatonStore
+import BatonTestSupport
+import Foundation
+import Logging
+import SQLKit
+import Testing
+
+/// The outbox, rooms, integrations, admins and the conversation list, on each database.
+@Suite struct AgentAndAdminStoreTests {
+    /// A conversation waiting for an agent, with a visitor message and a relay task.
+    private func waiting(in store: SQLStore, name: String, text: String, at time: Millis = 1000) async throws -> (Conversation, [Message]) {
+        var visitor = Visitor.new()
+        visitor.name = name
+        var conversation = Conversation.new(visitor.id, at: time)
+        try conversation.move(to: .waitingForAgent, at: time)
+        let stored = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
+                                                      messages: [NewMessage(role: .visitor, text: text, clientID: "c-\(text)")],
+                                                      tasks: [.openRoom, .relay]))
+        return (conversation, stored)
+    }
+
+    @Test(arguments: StoreKind.available) func theOutboxRunsEachConversationsTasksInOrder(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (first, firstMessages) = try await waiting(in: store, name: "Ann", text: "one")
+            let (second, _) = try await waiting(in: store, name: "Bob", text: "two")
+            #expect(try await store.taskCount(widgetKey: "w") == 4)
+            // Only each conversation's oldest task is due, with its message's text.
+            var due = try await store.dueTasks(widgetKey: "w", now: Millis.now(), limit: 10)
+            #expect(due.map(\.conversationID) == [first.id, second.id])
+            #expect(due.map(\.task) == [.openRoom, .openRoom])
+            #expect(due[0].messageID == firstMessages[0].id && due[0].messageText == "one")
+            #expect(try await store.dueTasks(widgetKey: "w", now: Millis.now(), limit: 1).count == 1)
+            #expect(try await store.dueTasks(widgetKey: "other", now: Millis.now(), limit: 10).isEmpty)
+            // A failed task waits; the conversation's later task waits behind it.
+            try await store.retryTask(due[0].id, at: Millis.now() + 60_000, error: "Mattermost is down")
+            due = try await store.dueTasks(widgetKey: "w", now: Millis.now(), limit: 10)
+            #expect(due.map(\.conversationID) == [second.id])
+            let retried = try #require(try await store.tasks(of: first.id, widgetKey: "w", limit: 10).first)
+            #expect(retried.attempts == 1 && retried.lastError == "Mattermost is down")
+            #expect(try await store.nextTaskTime(widgetKey: "w") ?? 0 <= Millis.now())
+            // Rescheduling moves every task of the widget.
+            try await store.rescheduleTasks(widgetKey: "w", at: 5)
+            #expect(try await store.nextTaskTime(widgetKey: "w") == 5)
+            // Completing removes; more tasks can be added afterwards.
+            let all = try await store.tasks(of: first.id, widgetKey: "w", limit: 10)
+            #expect(all.map(\.task) == [.openRoom, .relay])
+            try await store.completeTasks(all.map(\.id))
+            try await store.completeTask(try #require(try await store.tasks(of: second.id, widgetKey: "w", limit: 1).first).id)
+            try await store.addTasks([(first.id, .closeRoom(closedBy: "Alice", roomArchived: true), nil)], widgetKey: "w")
+            #expect(try await store.tasks(of: first.id, widgetKey: "w", limit: 10).map(\.task) == [.closeRoom(closedBy: "Alice", roomArchived: true)])
+            #expect(try await store.taskCount(widgetKey: "w") == 2)
+            try await store.deleteTasks(widgetKey: "w")
+            #expect(try await store.taskCount(widgetKey: "w") == 0)
+            #expect(try await store.nextTaskTime(widgetKey: "w") == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func roomsAndIntegrationsAreKept(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (conversation, _) = try await waiting(in: store, name: "Ann", text: "one")
+            let (other, _) = try await waiting(in: store, name: "Bob", text: "two", at: 2000)
+            #expect(try await store.conversationsWithoutRoom(widgetKey: "w", state: .waitingForAgent, since: 0).map(\.id) == [conversation.id, other.id])
+            var room = Room(conversationID: conversation.id, widgetKey: "w", externalID: "ch1", name: "ann-support", link: "http://mm/t/channels/ann",
+                            announcementID: nil, transcriptUntil: nil, cursor: 10, joinedAgents: [], createdAt: 1000, closedAt: nil)
+            try await store.saveRoom(room)
+            room.announcementID = "post9"
+            room.transcriptUntil = 3
+            try await store.saveRoom(room)
+            #expect(try await store.room(for: conversation.id) == room)
+            #expect(try await store.room(externalID: "ch1") == room)
+            #expect(try await store.openRooms(widgetKey: "w") == [room])
+            #expect(try await store.conversationsWithoutRoom(widgetKey: "w", state: .waitingForAgent, since: 0).map(\.id) == [other.id])
+            // The cursor only moves forward; the joined agents are replaced.
+            try await store.advanceRoom(conversation.id, cursor: 50, joinedAgents: ["alice"])
+            try await store.advanceRoom(conversation.id, cursor: 20, joinedAgents: ["alice", "bob"])
+            let advanced = try #require(try await store.room(for: conversation.id))
+            #expect(advanced.cursor == 50 && advanced.joinedAgents == ["alice", "bob"])
+            room = advanced
+            room.closedAt = 9000
+            try await store.saveRoom(room)
+            #expect(try await store.openRooms(widgetKey: "w").isEmpty)
+
+            let integration = Integration(widgetKey: "w", kind: "mattermost", settings: "{\"url\":\"http://mm\"}", secret: [1, 2, 3, 250],
+                                          createdAt: 1, updatedAt: 2)
+            try await store.saveIntegration(integration)
+            #expect(try await store.integration(widgetKey: "w", kind: "mattermost") == integration)
+            #expect(try await store.integrations(kind: "mattermost") == [integration])
+            let status = IntegrationStatus(state: "connected", lastEventAt: 7, lastError: nil, updatedAt: 8)
+            try await store.saveIntegrationStatus(status, widgetKey: "w", kind: "mattermost")
+            try await store.saveIntegrationStatus(IntegrationStatus(state: "failing", lastEventAt: 7, lastError: "401", updatedAt: 9),
+                                                  widgetKey: "w", kind: "mattermost")
+            #expect(try await store.integrationStatus(widgetKey: "w", kind: "mattermost")?.lastError == "401")
+            try await store.deleteIntegration(widgetKey: "w", kind: "mattermost")
+            #expect(try await store.integration(widgetKey: "w", kind: "mattermost") == nil)
+            #expect(try await store.integrationStatus(widgetKey: "w", kind: "mattermost") == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func adminsSessionsAndTheConversationList(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            #expect(try await store.adminCount() == 0)
+            let admin = Admin(id: "a1", email: "Ops@Example.com", passwordHash: "$2b$hash", createdAt: 1)
+            #expect(try await store.createAdmin(admin))
+            #expect(try await !store.createAdmin(Admin(id: "a2", email: "ops@example.com", passwordHash: "x", createdAt: 2)))
+            #expect(try await store.adminCount() == 1)
+            #expect(try await store.admin(email: "OPS@example.com")?.id == "a1")
+            #expect(try await store.admin(id: "a1")?.email == "ops@example.com")
+            var session = AdminSession(tokenHash: "t1", adminID: "a1", csrfToken: "csrf", createdAt: 1, expiresAt: 100)
+            try await store.saveSession(session)
+            session.expiresAt = 200
+            try await store.saveSession(session)
+            #expect(try await store.session(tokenHash: "t1") == session)
+            try await store.saveSession(AdminSession(tokenHash: "t2", adminID: "a1", csrfToken: "c", createdAt: 1, expiresAt: 50))
+            try await store.deleteExpiredSessions(now: 150)
+            #expect(try await store.session(tokenHash: "t2") == nil)
+            #expect(try await store.session(tokenHash: "t1") != nil)
+            try await store.deleteSession(tokenHash: "t1")
+            #expect(try await store.session(tokenHash: "t1") == nil)
+
+            let (ann, _) = try await waiting(in: store, name: "Ann 100%", text: "my invoice_42", at: 1000)
+            let (bob, _) = try await waiting(in: store, name: "Bob", text: "hello", at: 2000)
+            let all = try await store.conversations(ConversationFilter())
+            #expect(all.map(\.conversation.id) == [bob.id, ann.id])
+            #expect(all[1].visitorName == "Ann 100%" && all[1].messageCount == 1 && all[1].lastMessage == "my invoice_42")
+            // Search words match names and texts, case-insensitively; % and _ are plain characters.
+            #expect(try await store.conversations(ConversationFilter(search: "INVOICE_42")).map(\.conversation.id) == [ann.id])
+            #expect(try await store.conversations(ConversationFilter(search: "100%")).map(\.conversation.id) == [ann.id])
+            #expect(try await store.conversations(ConversationFilter(search: "in_oice")).isEmpty)
+            #expect(try await store.conversations(ConversationFilter(state: .closed)).isEmpty)
+            // Pages go on from the last one listed.
+            let next = try await store.conversations(ConversationFilter(limit: 1, before: bob.updatedAt, beforeID: bob.id))
+            #expect(next.map(\.conversation.id) == [ann.id])
+            #expect(try await store.listing(of: bob.id)?.visitorName == "Bob")
+        }
+    }
+}
