@@ -17,11 +17,11 @@ extension ChatService {
         guard try await store.message(externalID: externalID) == nil else { return .duplicate }
         return try await withConversation(conversationID) { conversation in
             guard try await store.message(externalID: externalID) == nil else { return .duplicate }
-            let before = conversation.state
+            let basis = conversation
             if conversation.state == .waitingForAgent { try conversation.move(to: .withAgent) }
             conversation.updatedAt = .now()
             let notice = NewMessage(role: .system, text: "\(name) joined the chat.", externalID: externalID)
-            let stored = try await apply(ChangeSet(conversation: conversation, messages: [notice]), from: before)
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: [notice], basis: basis), from: basis.state)
             return .delivered(stored.last?.id ?? 0)
         }
     }
@@ -34,11 +34,11 @@ extension ChatService {
         guard try await store.message(externalID: externalID) == nil else { return .duplicate }
         return try await withConversation(conversationID) { conversation in
             guard try await store.message(externalID: externalID) == nil else { return .duplicate }
-            let before = conversation.state
+            let basis = conversation
             if conversation.state == .waitingForAgent { try conversation.move(to: .withAgent) }
             conversation.updatedAt = .now()
             let message = NewMessage(role: .agent, authorName: name, text: text, externalID: externalID)
-            let stored = try await apply(ChangeSet(conversation: conversation, messages: [message]), from: before)
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: [message], basis: basis), from: basis.state)
             return .delivered(stored.last?.id ?? 0)
         }
     }
@@ -47,6 +47,8 @@ extension ChatService {
     public func agentTyping(_ conversationID: ConversationID, name: String, active: Bool) async throws {
         guard let conversation = try await store.conversation(id: conversationID), conversation.state != .closed else { return }
         hub.publish(.typing(conversationID, role: .agent, name: name, active: active), to: conversation.visitorID)
+        // The visitor's socket may be held by another process.
+        await shared?.announce(.typing(visitor: conversation.visitorID, conversation: conversationID, role: .agent, name: name, active: active))
     }
 
     /// Closes the conversation: the visitor is told who closed it, and the agent side is
@@ -55,15 +57,15 @@ extension ChatService {
     public func closeConversation(_ conversationID: ConversationID, closedBy name: String?,
                                   roomArchived: Bool = false) async throws -> AgentEventResult {
         try await withConversation(conversationID) { conversation in
-            let before = conversation.state
+            let basis = conversation
             try conversation.move(to: .closed)
             let text = name.map { "\($0) closed the chat." } ?? "The chat was closed."
             var tasks: [AgentTask] = []
             if await agents.isConnected(widgetKey: conversation.widgetKey) {
                 tasks.append(.closeRoom(closedBy: name, roomArchived: roomArchived))
             }
-            let change = ChangeSet(conversation: conversation, messages: [NewMessage(role: .system, text: text)], tasks: tasks)
-            let stored = try await apply(change, from: before)
+            let change = ChangeSet(conversation: conversation, messages: [NewMessage(role: .system, text: text)], tasks: tasks, basis: basis)
+            let stored = try await apply(change, from: basis.state)
             return .delivered(stored.last?.id ?? 0)
         }
     }
@@ -73,10 +75,46 @@ extension ChatService {
     private func withConversation(_ id: ConversationID,
                                   _ body: (inout Conversation) async throws -> AgentEventResult) async throws -> AgentEventResult {
         guard let found = try await store.conversation(id: id) else { return .ignored }
-        return try await locks.withLock(found.visitorID) {
+        return try await locks.withLock(found.visitorID) { try await retryingConflicts(of: found.visitorID) {
             // Read again under the lock: the visitor may have moved it meanwhile.
             guard var conversation = try await store.conversation(id: id), conversation.state != .closed else { return .ignored }
             return try await body(&conversation)
+        } }
+    }
+}
+
+extension ChatService {
+    /// What another process sharing the database committed: the visitor's widgets open
+    /// here get its messages and state, the cached conversation is dropped, and the agent
+    /// side here (if it runs here) hears of new tasks and of the visitor typing.
+    public func applyShared(_ change: SharedChange) async {
+        switch change {
+        case .step(let visitor, let conversationID, let widgetKey, let first, let last, let newState, let started, let tasks):
+            if tasks { agents.tasksAdded(widgetKey: widgetKey, conversation: conversationID) }
+            await locks.withLock(visitor) {
+                recent.forget(visitor)
+                guard hub.isOnline(visitor) else { return }
+                // A read that fails leaves the widgets behind until they reconnect and
+                // resume from the last message they have.
+                if started, let conversation = try? await store.conversation(id: conversationID) {
+                    hub.publish(.conversationStarted(conversation), to: visitor)
+                }
+                if let first, let last, last >= first,
+                   let messages = try? await store.messages(in: conversationID, after: first - 1, limit: Int(min(last - first + 1, 1000))) {
+                    for message in messages where message.id <= last { hub.publish(.message(message, origin: nil), to: visitor) }
+                }
+                if let newState { hub.publish(.state(conversationID, newState), to: visitor) }
+            }
+        case .typing(let visitor, let conversationID, let role, let name, let active):
+            switch role {
+            case .agent:
+                hub.publish(.typing(conversationID, role: .agent, name: name, active: active), to: visitor)
+            case .visitor:
+                guard let conversation = try? await store.conversation(id: conversationID), conversation.state.isHandedOver else { return }
+                await agents.visitorTyping(in: conversation, active: active)
+            case .bot, .system:
+                return
+            }
         }
     }
 }

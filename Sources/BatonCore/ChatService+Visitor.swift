@@ -14,15 +14,17 @@ extension ChatService {
             throw ChatError.unknownWidget(session.widget.key)
         }
         let visitor = session.visitor
-        return try await locks.withLock(visitor.id) {
+        return try await locks.withLock(visitor.id) { try await retryingConflicts(of: visitor.id) {
             // A resent client id is not looked up first: the store refuses it (a unique
             // index), the change is dropped whole, and the first id is returned below.
             var prefix: [ChatEvent] = []
             var messages: [NewMessage] = []
             var conversation: Conversation
             let current = try await latestConversation(of: visitor.id)
+            var basis: Conversation?
             if let current, current.state != .closed {
                 conversation = current
+                basis = current
             } else {
                 // Writing to a closed conversation starts a new one (docs/widget-protocol.md).
                 // It must sort after the closed one even within the same millisecond.
@@ -56,7 +58,7 @@ extension ChatService {
             if conversation.variables != variablesBefore {
                 visitorChange = updatedVisitor(try await store.visitor(id: visitor.id) ?? visitor, from: conversation)
             }
-            let change = ChangeSet(visitor: visitorChange, conversation: conversation, messages: messages, tasks: tasks)
+            let change = ChangeSet(visitor: visitorChange, conversation: conversation, messages: messages, tasks: tasks, basis: basis)
             let stored: [Message]
             do {
                 stored = try await apply(change, from: before, prefix: prefix, origin: origin)
@@ -65,7 +67,7 @@ extension ChatService {
             }
             let visitorMessage = stored.first { $0.role == .visitor && $0.clientID == clientID }
             return .stored(visitorMessage?.id ?? 0)
-        }
+        } }
     }
 
     /// Moves the conversation to `waiting_for_agent`. With an agent side the bot says its
@@ -86,5 +88,7 @@ extension ChatService {
         guard let conversation = try? await latestConversation(of: session.visitor.id),
               conversation.state.isHandedOver else { return }
         await agents.visitorTyping(in: conversation, active: active)
+        // The process that runs the agent side may be another one.
+        await shared?.announce(.typing(visitor: conversation.visitorID, conversation: conversation.id, role: .visitor, name: nil, active: active))
     }
 }

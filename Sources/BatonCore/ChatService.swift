@@ -8,14 +8,17 @@ public final class ChatService: Sendable {
     public let agents: any AgentDesk
     public let hub: ChatHub
     public let policy: ChatPolicy
+    /// Other processes sharing the database, when there are (PostgreSQL).
+    public let shared: (any SharedChanges)?
     let locks = KeyedLock<VisitorID>()
     let recent = ConversationCache()
     let hashToken: @Sendable (String) -> String
 
     /// - Parameter hashToken: one-way hash of visitor tokens (SHA-256 in production).
     public init(store: any ChatStore, bots: any BotDirectory, agents: any AgentDesk = NoAgentDesk(),
-                hub: ChatHub = ChatHub(), policy: ChatPolicy = .init(),
+                hub: ChatHub = ChatHub(), policy: ChatPolicy = .init(), shared: (any SharedChanges)? = nil,
                 hashToken: @escaping @Sendable (String) -> String) {
+        self.shared = shared
         self.store = store
         self.bots = bots
         self.agents = agents
@@ -98,6 +101,21 @@ public final class ChatService: Sendable {
         let stored = try await store.latestConversation(of: visitor)
         if let stored { recent.remember(stored) }
         return stored
+    }
+
+    /// Runs a step, again (up to 5 times) when the store says another process moved the
+    /// conversation meanwhile (`StoreError.conflict`); the cached conversation is dropped
+    /// first, so the step reads the stored one. Call it under the visitor's lock.
+    func retryingConflicts<T>(of visitor: VisitorID, _ step: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await step()
+            } catch StoreError.conflict where attempt < 5 {
+                attempt += 1
+                recent.forget(visitor)
+            }
+        }
     }
 
     /// Commits a change, publishes what it stored to the visitor's widgets (the state

@@ -34,6 +34,11 @@ final class ConversationCache: Sendable {
         }
     }
 
+    /// Drops a visitor's entry: another process changed the conversation.
+    func forget(_ visitor: VisitorID) {
+        _ = entries.withLock { $0.removeValue(forKey: visitor) }
+    }
+
     /// The store's order of "latest": creation time, then id.
     static func isLater(_ a: Conversation, than b: Conversation) -> Bool {
         (a.createdAt, a.id.rawValue) > (b.createdAt, b.id.rawValue)

@@ -86,6 +86,12 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
                     throw StoreError.failure("a message with external id \(external) is stored already")
                 }
             }
+            // As a store shared by several processes does: a step computed from a state
+            // that is no longer the stored one is refused.
+            if let basis = change.basis, let stored = tables.conversations[basis.id],
+               (stored.state, stored.progress, stored.variables) != (basis.state, basis.progress, basis.variables) {
+                throw StoreError.conflict
+            }
             if let visitor = change.visitor { tables.visitors[visitor.id] = visitor }
             tables.conversations[change.conversation.id] = change.conversation
             var stored: [Message] = []

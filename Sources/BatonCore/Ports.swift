@@ -92,12 +92,19 @@ public struct ChangeSet: Sendable {
     public var messages: [NewMessage]
     /// Work for the agent side, queued in the outbox with the id of the change's last message.
     public var tasks: [AgentTask]
+    /// The conversation as the step read it, when it continues a stored one (nil for a
+    /// new conversation). A store shared by several processes refuses the change with
+    /// `StoreError.conflict` when the stored state, progress or variables are no longer
+    /// these: another process moved the conversation meanwhile.
+    public var basis: Conversation?
 
-    public init(visitor: Visitor? = nil, conversation: Conversation, messages: [NewMessage] = [], tasks: [AgentTask] = []) {
+    public init(visitor: Visitor? = nil, conversation: Conversation, messages: [NewMessage] = [], tasks: [AgentTask] = [],
+                basis: Conversation? = nil) {
         self.visitor = visitor
         self.conversation = conversation
         self.messages = messages
         self.tasks = tasks
+        self.basis = basis
     }
 }
 
@@ -107,6 +114,9 @@ public enum StoreError: Error, Equatable {
     case duplicateClientMessage(existing: MessageID)
     /// The database failed; the text says how.
     case failure(String)
+    /// The conversation changed since the step read it (`ChangeSet.basis`): read it
+    /// again and redo the step.
+    case conflict
 }
 
 /// Durable storage for widgets, visitors, conversations and messages.
@@ -134,4 +144,33 @@ public protocol ChatStore: Sendable {
     /// visitor message whose client id is already stored fails the whole change with
     /// `StoreError.duplicateClientMessage`.
     func commit(_ change: ChangeSet) async throws -> [Message]
+}
+
+/// Something another Baton process sharing the database committed, as the store tells it.
+public enum SharedChange: Sendable, Hashable, Codable {
+    /// A conversation step: messages `firstMessage...lastMessage` (none when nil), the
+    /// conversation's new state (nil when the step kept it), whether it started the
+    /// conversation and whether it queued agent-side tasks.
+    case step(visitor: VisitorID, conversation: ConversationID, widgetKey: String, firstMessage: MessageID?, lastMessage: MessageID?,
+              newState: ConversationState?, started: Bool, tasks: Bool)
+    /// Someone is typing (or stopped): an agent (for the visitor) or the visitor (for the agents).
+    case typing(visitor: VisitorID, conversation: ConversationID, role: Role, name: String?, active: Bool)
+}
+
+/// A store that several Baton processes share (PostgreSQL): what one commits, the
+/// others hear of, so that a visitor's widget gets every event whichever process holds
+/// its socket.
+public protocol SharedChanges: Sendable {
+    /// Calls `handle` with what other processes commit, in commit order, one at a time,
+    /// until the task is cancelled or the listening connection is lost (it then throws;
+    /// call again).
+    func listen(_ handle: @Sendable (SharedChange) async -> Void) async throws
+    /// Tells the other processes (typing is not stored).
+    func announce(_ change: SharedChange) async
+}
+
+/// Who runs what must run in one process at a time (the Mattermost links).
+public protocol Leadership: Sendable {
+    /// Whether this process leads now; takes the lead when nobody holds it.
+    func isLeading() async -> Bool
 }

@@ -8,12 +8,18 @@ import Synchronization
 /// `MattermostLink` per connection, and notices within `pollInterval` when a connection
 /// is added, changed or removed in the database (by the dashboard or by
 /// `baton mattermost connect` in another process), without a restart.
+///
+/// With `leadership` (several Batons on one PostgreSQL database) only the process that
+/// leads runs the links; the others check at every poll and take over when it goes.
 public final class MattermostDesk: AgentDesk, Service {
     let store: any AgentStore & ChatStore
     public let connections: MattermostConnections
     let logger: Logger
     let pollInterval: Duration
     let limits: LinkLimits
+    let leadership: (any Leadership)?
+    /// Whether this process runs the links (always, without `leadership`).
+    private let leading = Atomic<Bool>(false)
     private let chat = Mutex<ChatService?>(nil)
     private let reloadSignal = WakeSignal()
 
@@ -26,8 +32,9 @@ public final class MattermostDesk: AgentDesk, Service {
     private let state = Mutex(State())
 
     public init(store: any AgentStore & ChatStore, box: CredentialBox, logger: Logger, pollInterval: Duration = .seconds(2),
-                limits: LinkLimits = LinkLimits()) {
+                limits: LinkLimits = LinkLimits(), leadership: (any Leadership)? = nil) {
         self.limits = limits
+        self.leadership = leadership
         self.store = store
         connections = MattermostConnections(store: store, box: box)
         self.logger = logger
@@ -62,7 +69,11 @@ public final class MattermostDesk: AgentDesk, Service {
         await link.visitorTyping(in: conversation)
     }
 
-    /// The live status of a widget's connection, if it is connected.
+    /// Whether this process runs the Mattermost links (with several Batons on one
+    /// database, one does).
+    public var isLeading: Bool { leading.load(ordering: .relaxed) }
+
+    /// The live status of a widget's connection, if it runs in this process.
     public func status(widgetKey: String) -> LinkStatus? {
         state.withLock { $0.links[widgetKey]?.link }?.status.withLock { $0 }
     }
@@ -101,9 +112,14 @@ public final class MattermostDesk: AgentDesk, Service {
             logger.error("Reading Mattermost connections failed", metadata: ["error": "\(error)"])
             return
         }
-        let wanted = Dictionary(integrations.map { ($0.widgetKey, $0) }, uniquingKeysWith: { a, _ in a })
+        let leads = await leadership?.isLeading() ?? true
+        if leads != leading.exchange(leads, ordering: .relaxed), leadership != nil {
+            logger.notice(leads ? "Running the Mattermost links: this Baton leads" : "Another Baton runs the Mattermost links")
+        }
+        // A process that does not lead runs no link: it only knows which widgets are connected.
+        let wanted = leads ? Dictionary(integrations.map { ($0.widgetKey, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
         let (stale, toStart) = state.withLock { state -> ([MattermostLink], [Integration]) in
-            state.configured = Set(wanted.keys)
+            state.configured = Set(integrations.map(\.widgetKey))
             var stale: [MattermostLink] = []
             for (key, running) in state.links where wanted[key]?.updatedAt != running.updatedAt {
                 stale.append(running.link)

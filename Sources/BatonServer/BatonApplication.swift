@@ -29,19 +29,16 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> (some ApplicationProtocol, BatonServices) {
     let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
-    do {
-        try await store.claimForServer()
-    } catch {
-        await store.close()
-        throw error
-    }
     let bots = BotLibrary(store: store)
     if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
     let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
+    // On PostgreSQL several Batons may share the database: one of them runs the
+    // Mattermost links at a time, and each tells the others what it committed.
     let desk = MattermostDesk(store: store, box: box, logger: logger, pollInterval: config.integrationPollInterval,
-                              limits: config.mattermostLimits)
+                              limits: config.mattermostLimits, leadership: store.agentSideLeadership())
     try await desk.loadConfigured()
-    let chat = ChatService(store: store, bots: bots, agents: desk, policy: config.chat, hashToken: TokenHash.sha256)
+    let shared = store.sharedChanges
+    let chat = ChatService(store: store, bots: bots, agents: desk, policy: config.chat, shared: shared, hashToken: TokenHash.sha256)
     desk.attach(chat)
     var services = BatonServices(store: store, bots: bots, chat: chat, mattermost: desk, connections: desk.connections, setupToken: nil)
     let assets = try StaticAssets.load()
@@ -72,7 +69,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Baton"),
         // Stopped in reverse order: the server first, then the hello deadlines, the desk,
         // and the store.
-        services: [store, desk, deadlines, MemoryTrimmer()],
+        services: [store, desk, deadlines, MemoryTrimmer()] + (shared.map { [SharedChangesListener(shared: $0, chat: chat, logger: logger)] } ?? []),
         onServerRunning: { channel in
             if let setupToken {
                 let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"

@@ -1,3 +1,4 @@
+import BatonCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -21,7 +22,10 @@ final class PostgresConnections: Sendable {
     let durable: Bool
     private let running: Task<Void, Never>
     /// Tasks holding a connection with a session-level advisory lock, until `close`.
-    private let lockHolders = Mutex<[Task<Void, Never>]>([])
+    private let lockHolders = Mutex<[Int: Task<Void, Never>]>([:])
+    private let nextHolder = Atomic<Int>(0)
+    /// This process among those sharing the database (it skips its own notifications).
+    let instanceID = RandomID.make()
     /// The pool as one database: each statement on whichever connection is free.
     let database: any SQLDatabase
 
@@ -126,9 +130,11 @@ final class PostgresConnections: Sendable {
     }
 
     /// Takes the session-level advisory lock `key` on a connection kept for it until
-    /// `close`; false when another session holds it.
-    func holdLock(_ key: Int64) async throws -> Bool {
+    /// `close`; false when another session holds it. The connection is checked every
+    /// `checkEvery`; when it is lost (and the lock with it), `onLoss` is called.
+    func holdLock(_ key: Int64, checkEvery: Duration = .seconds(2), onLoss: @escaping @Sendable () -> Void = {}) async throws -> Bool {
         let (answers, answer) = AsyncStream.makeStream(of: Result<Bool, any Error>.self)
+        let id = nextHolder.wrappingAdd(1, ordering: .relaxed).oldValue
         let holder = Task {
             do {
                 try await client.withConnection { connection in
@@ -137,7 +143,17 @@ final class PostgresConnections: Sendable {
                         .decode(column: "got", as: Bool.self) ?? false
                     answer.yield(.success(got))
                     guard got else { return }
-                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: checkEvery)
+                        if Task.isCancelled { break }
+                        do {
+                            _ = try await db.raw("SELECT 1 AS alive").first()
+                        } catch {
+                            logger.warning("Lost the database connection that held a lock", metadata: ["error": "\(Self.describe(error))"])
+                            onLoss()
+                            return
+                        }
+                    }
                     _ = try? await db.raw("SELECT pg_advisory_unlock(\(unsafeRaw: String(key)))").run()
                 }
             } catch {
@@ -145,13 +161,18 @@ final class PostgresConnections: Sendable {
             }
             answer.finish()
         }
-        lockHolders.withLock { $0.append(holder) }
-        for await result in answers { return try result.get() }
-        return false
+        lockHolders.withLock { $0[id] = holder }
+        var result: Result<Bool, any Error> = .success(false)
+        for await first in answers {
+            result = first
+            break
+        }
+        if (try? result.get()) != true { _ = lockHolders.withLock { $0.removeValue(forKey: id) } }
+        return try result.get()
     }
 
     func close() async {
-        for holder in lockHolders.withLock({ $0 }) {
+        for holder in lockHolders.withLock({ $0.values }) {
             holder.cancel()
             await holder.value
         }

@@ -8,7 +8,9 @@ import SQLKit
 extension SQLStore {
     static func commit(_ change: ChangeSet, on connections: PostgresConnections) async throws -> [Message] {
         do {
-            return try await connections.transaction { db in try await write(change, on: db) }
+            return try await connections.transaction { db in try await write(change, instanceID: connections.instanceID, on: db) }
+        } catch StoreError.conflict {
+            throw StoreError.conflict
         } catch {
             if let constraint = PostgresConnections.uniqueViolation(error), constraint.contains("client_id") {
                 for message in change.messages where message.role == .visitor {
@@ -22,7 +24,7 @@ extension SQLStore {
         }
     }
 
-    private static func write(_ change: ChangeSet, on db: any SQLDatabase) async throws -> [Message] {
+    private static func write(_ change: ChangeSet, instanceID: String, on db: any SQLDatabase) async throws -> [Message] {
         if let v = change.visitor {
             try await db.raw("""
                 INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at)
@@ -32,7 +34,19 @@ extension SQLStore {
                 """).run()
         }
         let c = change.conversation
-        try await db.raw("""
+        if let basis = change.basis {
+            // Only from the state the step was computed from: another process may have
+            // moved the conversation since (an agent joined or closed it, a second tab).
+            let updated = try await db.raw("""
+                UPDATE conversations SET state = \(bind: c.state.rawValue), progress = \(bind: try Rows.json(c.progress)),
+                    variables = \(bind: try Rows.json(c.variables)), updated_at = \(bind: c.updatedAt), closed_at = \(bind: c.closedAt)
+                WHERE id = \(bind: c.id.rawValue) AND state = \(bind: basis.state.rawValue)
+                  AND progress = \(bind: try Rows.json(basis.progress)) AND variables = \(bind: try Rows.json(basis.variables))
+                RETURNING id
+                """).first()
+            guard updated != nil else { throw StoreError.conflict }
+        } else {
+            try await db.raw("""
             INSERT INTO conversations (id, widget_key, visitor_id, state, progress, variables, created_at, updated_at, closed_at)
             VALUES (\(bind: c.id.rawValue), \(bind: c.widgetKey), \(bind: c.visitorID.rawValue), \(bind: c.state.rawValue),
                     \(bind: try Rows.json(c.progress)), \(bind: try Rows.json(c.variables)), \(bind: c.createdAt), \(bind: c.updatedAt),
@@ -40,6 +54,7 @@ extension SQLStore {
             ON CONFLICT (id) DO UPDATE SET state = excluded.state, progress = excluded.progress, variables = excluded.variables,
                 updated_at = excluded.updated_at, closed_at = excluded.closed_at
             """).run()
+        }
         var stored: [Message] = []
         for m in change.messages {
             let buttons = m.buttons.isEmpty ? nil : try Rows.json(m.buttons)
@@ -57,6 +72,11 @@ extension SQLStore {
         for task in change.tasks {
             try await insertTask(widgetKey: c.widgetKey, conversation: c.id, task: task, messageID: stored.last?.id, now: now, on: db)
         }
+        // The other processes hear of it when it commits (NOTIFY is transactional).
+        let shared = SharedChange.step(visitor: c.visitorID, conversation: c.id, widgetKey: c.widgetKey, firstMessage: stored.first?.id,
+                                       lastMessage: stored.last?.id, newState: change.basis?.state == c.state ? nil : c.state,
+                                       started: change.basis == nil, tasks: !change.tasks.isEmpty)
+        try await PostgresShared.notify(shared, from: instanceID, on: db)
         return stored
     }
 
@@ -75,25 +95,6 @@ extension SQLStore {
 enum AdvisoryLock {
     /// Held while the schema is brought up to date.
     static let migrations: Int64 = 0x6261_746F_6E00_0001
-    /// Held by the Baton server using the database, for as long as it runs.
-    static let server: Int64 = 0x6261_746F_6E00_0002
-}
-
-/// Why a Baton server cannot use a database.
-public struct DatabaseInUse: Error, CustomStringConvertible {
-    public let location: String
-    public var description: String {
-        "another Baton server is running on \(location); this version runs one server per PostgreSQL database "
-            + "(`baton mattermost` and `baton admin` commands may still run beside it)"
-    }
-}
-
-extension SQLStore {
-    /// Claims the database for this process's Baton server. A PostgreSQL database is
-    /// served by one Baton at a time: the Mattermost links and widgets' live events are
-    /// not yet shared between processes. A SQLite file is one process's by nature.
-    public func claimForServer() async throws {
-        guard case .postgres(let connections) = engine else { return }
-        guard try await connections.holdLock(AdvisoryLock.server) else { throw DatabaseInUse(location: connections.location.description) }
-    }
+    /// Held by the process that runs the Mattermost links.
+    static let agentSide: Int64 = 0x6261_746F_6E00_0002
 }

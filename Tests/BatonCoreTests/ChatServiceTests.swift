@@ -189,6 +189,52 @@ final class Inbox: Sendable {
         #expect(try await store.conversation(id: session.conversation.id)?.state == .closed)
     }
 
+    /// Two processes on one database: the one that runs the agent side closes the chat,
+    /// while the other still has the conversation open in its cache. The visitor's next
+    /// message there is not relayed to a closed room: the step is refused, read again and
+    /// redone, and starts a new conversation.
+    @Test func aStepOnAConversationAnotherProcessMovedIsRedoneFromTheStoredOne() async throws {
+        let here = service(agents: true)
+        let there = service(agents: true)
+        let inbox = Inbox()
+        let session = try await here.open(widgetKey: "w1", token: nil, subscription: 1, sink: inbox.sink)
+        _ = try await here.receive(VisitorInput(text: "human"), clientID: "1", from: session, origin: 1)
+        _ = try await here.receive(VisitorInput(text: "anyone?"), clientID: "2", from: session, origin: 1)
+        #expect(try await store.conversation(id: session.conversation.id)?.state == .waitingForAgent)
+        _ = try await there.closeConversation(session.conversation.id, closedBy: "Alice")
+        _ = try await here.receive(VisitorInput(text: "hello?"), clientID: "3", from: session, origin: 1)
+        let latest = try #require(try await store.latestConversation(of: session.visitor.id))
+        #expect(latest.id != session.conversation.id && latest.state == .bot)
+        #expect(try await store.messages(in: latest.id, after: 0, limit: 10).map(\.text) == ["Hello!", "hello?", "echo: hello?"])
+        #expect(try await store.messages(in: session.conversation.id, after: 0, limit: 10).map(\.text).last == "Alice closed the chat.")
+        #expect(inbox.summary(origin: 1).suffix(4) == ["new", "msg:bot:Hello!", "ack:hello?", "msg:bot:echo: hello?"])
+    }
+
+    /// What another process committed reaches the widgets open here, in order, and wakes
+    /// the agent side when it queued tasks.
+    @Test func aStepCommittedElsewhereReachesTheWidgetsHere() async throws {
+        let desk = FakeDesk(connected: true)
+        let here = ChatService(store: store, bots: FixedDirectory(widgets: ["w1": widget]), agents: desk, hashToken: { "h:" + $0 })
+        let there = service(agents: true)
+        let inbox = Inbox()
+        let session = try await here.open(widgetKey: "w1", token: nil, subscription: 1, sink: inbox.sink)
+        _ = try await here.receive(VisitorInput(text: "human"), clientID: "1", from: session, origin: 1)
+        let before = inbox.all.count
+        // An agent's message, stored by the other process.
+        let result = try await there.agentMessage(session.conversation.id, name: "Alice", text: "Hi, Alice here", externalID: "p1")
+        guard case .delivered(let id) = result else { Issue.record("\(result)"); return }
+        #expect(inbox.all.count == before)
+        await here.applyShared(.step(visitor: session.visitor.id, conversation: session.conversation.id, widgetKey: "w1",
+                                     firstMessage: id, lastMessage: id, newState: .withAgent, started: false, tasks: true))
+        #expect(inbox.summary(origin: 1).suffix(2) == ["msg:agent:Hi, Alice here", "state:with_agent"])
+        #expect(desk.woken.withLock { $0 }.last == "w1")
+        // The visitor's next message continues from the stored state, with an agent.
+        _ = try await here.receive(VisitorInput(text: "thanks"), clientID: "2", from: session, origin: 1)
+        #expect(try await store.conversation(id: session.conversation.id)?.state == .withAgent)
+        await here.applyShared(.typing(visitor: session.visitor.id, conversation: session.conversation.id, role: .agent, name: "Alice", active: true))
+        #expect(inbox.summary(origin: 1).last == "typing")
+    }
+
     @Test func badTextIsRefusedAndNothingIsStored() async throws {
         let chat = service(maxText: 5)
         let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: { _ in })

@@ -11,11 +11,7 @@ import Testing
 @Suite(.serialized) struct NothingLostTests {
     /// Visitor messages in the room, in order, as Baton posted them (messages that waited
     /// together go out as one post, a line each).
-    func relayed(_ rig: HandoverRig, room: String) -> [String] {
-        rig.messages(in: room, by: "relay").flatMap { $0.split(separator: "\n") }.compactMap { line in
-            line.hasPrefix("**Grace:** ") ? String(line.dropFirst("**Grace:** ".count)) : nil
-        }
-    }
+    func relayed(_ rig: HandoverRig, room: String) -> [String] { rig.relayed(in: room) }
 
     /// Agent messages as the visitor received them, in order.
     static func agentTexts(_ frames: [Frame]) -> [String] {

@@ -469,24 +469,77 @@ enum ClosedPort {
 }
 
 @Suite struct PostgresStoreTests {
-    @Test(.enabled(if: TestPostgres.isAvailable)) func oneDatabaseServesOneBatonServerAtATime() async throws {
+    @Test(.enabled(if: TestPostgres.isAvailable)) func oneProcessLeadsAtATimeAndTheLeadPasses() async throws {
         try await StoreKind.postgres.withDatabase { open in
             let first = try await open()
             let second = try await open()
-            try await first.claimForServer()
-            do {
-                try await second.claimForServer()
-                Issue.record("two servers claimed one database")
-            } catch let error as DatabaseInUse {
-                #expect(error.description.contains("another Baton server is running on postgres://"))
-            }
-            // Commands beside the server still read and write.
-            try await second.saveWidget(Widget(key: "w", name: "Web", botSource: "name: X", settings: WidgetSettings(), createdAt: 1, updatedAt: 1))
-            #expect(try await first.widget(key: "w")?.name == "Web")
-            // Once the first server has gone, another may start.
+            let firstLead = try #require(first.agentSideLeadership())
+            let secondLead = try #require(second.agentSideLeadership())
+            #expect(await firstLead.isLeading())
+            #expect(await !secondLead.isLeading())
+            #expect(await firstLead.isLeading())
+            // Once the first has gone, the other takes the lead.
             await first.close()
-            try await second.claimForServer()
+            #expect(await secondLead.isLeading())
             await second.close()
+        }
+    }
+
+    @Test(.enabled(if: TestPostgres.isAvailable)) func whatOneProcessCommitsTheOthersHear() async throws {
+        try await StoreKind.postgres.withDatabase { open in
+            let writer = try await open()
+            let listener = try await open()
+            let heard = AsyncStream.makeStream(of: SharedChange.self)
+            let listening = Task {
+                try await listener.sharedChanges!.listen { change in heard.continuation.yield(change) }
+            }
+            defer { listening.cancel() }
+            try await Task.sleep(for: .milliseconds(200))
+            let visitor = Visitor.new()
+            var conversation = Conversation.new(visitor.id)
+            let greeting = try await writer.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [NewMessage(role: .bot, text: "Hi")]))
+            let basis = conversation
+            try conversation.move(to: .waitingForAgent)
+            let step = try await writer.commit(ChangeSet(conversation: conversation, messages: [
+                NewMessage(role: .visitor, text: "a human please", clientID: "h1"), NewMessage(role: .bot, text: "One moment"),
+            ], tasks: [.openRoom], basis: basis))
+            await writer.sharedChanges!.announce(.typing(visitor: visitor.id, conversation: conversation.id, role: .agent, name: "Alice", active: true))
+            // Its own notifications are not handed back to the writer's listener (none runs), and
+            // the listener hears all three, in order.
+            var iterator = heard.stream.makeAsyncIterator()
+            #expect(await iterator.next() == .step(visitor: visitor.id, conversation: conversation.id, widgetKey: "w", firstMessage: greeting[0].id,
+                                                   lastMessage: greeting[0].id, newState: .bot, started: true, tasks: false))
+            #expect(await iterator.next() == .step(visitor: visitor.id, conversation: conversation.id, widgetKey: "w", firstMessage: step[0].id,
+                                                   lastMessage: step[1].id, newState: .waitingForAgent, started: false, tasks: true))
+            #expect(await iterator.next() == .typing(visitor: visitor.id, conversation: conversation.id, role: .agent, name: "Alice", active: true))
+            await writer.close()
+            await listener.close()
+        }
+    }
+
+    /// A step computed from a conversation another process has moved since is refused,
+    /// whole; the same step from the stored state goes through.
+    @Test(.enabled(if: TestPostgres.isAvailable)) func aStepOnAConversationMovedMeanwhileIsRefused() async throws {
+        try await StoreKind.postgres.withStore { store in
+            let visitor = Visitor.new()
+            var conversation = Conversation.new(visitor.id)
+            try conversation.move(to: .waitingForAgent)
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation))
+            let read = conversation
+            // Another process: an agent closes the chat.
+            var closed = read
+            try closed.move(to: .closed)
+            _ = try await store.commit(ChangeSet(conversation: closed, messages: [NewMessage(role: .system, text: "Alice closed the chat.")], basis: read))
+            // This process still thinks it is waiting, and relays a visitor message.
+            var stale = read
+            stale.updatedAt += 5
+            await #expect(throws: StoreError.conflict) {
+                try await store.commit(ChangeSet(conversation: stale, messages: [NewMessage(role: .visitor, text: "hello?", clientID: "x1")],
+                                                 tasks: [.relay], basis: read))
+            }
+            #expect(try await store.conversation(id: conversation.id)?.state == .closed)
+            #expect(try await store.messages(in: conversation.id, after: 0, limit: 10).map(\.text) == ["Alice closed the chat."])
+            #expect(try await store.taskCount(widgetKey: "w") == 0)
         }
     }
 

@@ -91,6 +91,15 @@ struct HandoverRig: Sendable {
         return sandbox.posts(in: channelID).filter { !$0.isSystemPost && (userID == nil || $0.userID == userID) }.map(\.message)
     }
 
+    /// Visitor messages in a room, in order, as Baton posted them (messages that waited
+    /// together go out as one post, a line each).
+    func relayed(in room: String, from visitor: String = "Grace") -> [String] {
+        let prefix = "**\(visitor):** "
+        return messages(in: room, by: "relay").flatMap { $0.split(separator: "\n") }.compactMap { line in
+            line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)) : nil
+        }
+    }
+
     /// Waits for the room of a conversation, with its transcript and announcement posted.
     func waitForRoom(_ conversation: String) async throws -> MattermostSandbox.Channel {
         try await eventually("the room and its announcement") {

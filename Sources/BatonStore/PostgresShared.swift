@@ -1,0 +1,96 @@
+import BatonCore
+import Foundation
+import Logging
+import PostgresNIO
+import SQLKit
+import Synchronization
+
+/// What several Baton processes on one PostgreSQL database tell each other: every
+/// committed conversation step and every typing signal goes out on the channel
+/// `baton_changes` (`NOTIFY`, sent when the transaction commits, in commit order); each
+/// process listens on a connection of its own and skips what it sent itself.
+final class PostgresShared: SharedChanges {
+    static let channel = "baton_changes"
+    let connections: PostgresConnections
+
+    init(connections: PostgresConnections) { self.connections = connections }
+
+    /// A notification as sent: who sent it and what.
+    struct Wire: Codable {
+        let from: String
+        let change: SharedChange
+    }
+
+    static func notify(_ change: SharedChange, from instance: String, on db: any SQLDatabase) async throws {
+        let payload = String(decoding: try JSONEncoder().encode(Wire(from: instance, change: change)), as: UTF8.self)
+        try await db.raw("SELECT pg_notify(\(bind: channel), \(bind: payload))").run()
+    }
+
+    func announce(_ change: SharedChange) async {
+        do {
+            try await Self.notify(change, from: connections.instanceID, on: connections.database)
+        } catch {
+            connections.logger.debug("Telling other processes failed", metadata: ["error": "\(PostgresConnections.describe(error))"])
+        }
+    }
+
+    func listen(_ handle: @Sendable (SharedChange) async -> Void) async throws {
+        let me = connections.instanceID
+        let logger = connections.logger
+        try await connections.client.withConnection { connection in
+            try await connection.listen(on: Self.channel) { notifications in
+                for try await notification in notifications {
+                    guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(notification.payload.utf8)) else {
+                        logger.warning("An unreadable notification on \(Self.channel) was ignored")
+                        continue
+                    }
+                    if wire.from != me { await handle(wire.change) }
+                }
+            }
+        }
+    }
+}
+
+/// The lead among processes on one PostgreSQL database: an advisory lock held on a
+/// connection of its own. It passes to another process when the holder stops or loses
+/// its connection (the server then releases the lock).
+final class PostgresLeadership: Leadership {
+    let connections: PostgresConnections
+    let key: Int64
+    private let held = Atomic<Bool>(false)
+    private let trying = Mutex<Bool>(false)
+
+    init(connections: PostgresConnections, key: Int64) {
+        self.connections = connections
+        self.key = key
+    }
+
+    func isLeading() async -> Bool {
+        if held.load(ordering: .acquiring) { return true }
+        // One attempt at a time.
+        guard trying.withLock({ trying in defer { trying = true }; return !trying }) else { return false }
+        defer { trying.withLock { $0 = false } }
+        let got = (try? await connections.holdLock(key, onLoss: { self.held.store(false, ordering: .releasing) })) ?? false
+        if got {
+            held.store(true, ordering: .releasing)
+            connections.logger.info("This process now runs the agent side (Mattermost) for the database")
+        }
+        return got
+    }
+}
+
+extension SQLStore {
+    /// What other processes on the same database commit (PostgreSQL); nil on SQLite,
+    /// which one process has to itself.
+    public var sharedChanges: (any SharedChanges)? {
+        guard case .postgres(let connections) = engine else { return nil }
+        return PostgresShared(connections: connections)
+    }
+
+    /// Who runs the agent side among processes on the same database (PostgreSQL); nil on
+    /// SQLite, where it is always this process.
+    public func agentSideLeadership() -> (any Leadership)? {
+        guard case .postgres(let connections) = engine else { return nil }
+        return PostgresLeadership(connections: connections, key: AdvisoryLock.agentSide)
+    }
+}

@@ -1,0 +1,62 @@
+import BatonCore
+import BatonMattermost
+import BatonStore
+import BatonTestSupport
+import Foundation
+import MattermostSandbox
+import Testing
+
+/// Several Batons on one PostgreSQL database: a visitor's messages reach the room and
+/// the agents' replies reach the visitor whichever Baton holds the widget's socket, and
+/// when the Baton that runs the Mattermost link stops, another takes over.
+@Suite(.serialized) struct ScaleOutTests {
+    @Test(.enabled(if: TestPostgres.isAvailable)) func twoBatonsOnOneDatabaseServeOneChatAndTakeOverFromEachOther() async throws {
+        try await TestPostgres.withDatabase { location in
+            try await MattermostSandbox.run { sandbox in
+                HandoverRig.seed(sandbox)
+                // Baton A starts first and runs the Mattermost link.
+                try await HandoverRig.run(database: .postgres(location), sandbox: sandbox) { a in
+                    try await a.connect()
+                    #expect(a.baton.services.mattermost.isLeading)
+                    // Baton B shares the database; the visitor's widget is connected to B.
+                    try await HandoverRig.run(database: .postgres(location), sandbox: sandbox) { b in
+                        try await eventually("B knows the bot is connected") {
+                            await b.baton.services.mattermost.isConnected(widgetKey: "demo")
+                        }
+                        #expect(!b.baton.services.mattermost.isLeading)
+                        try await WidgetClient.connect(b.baton.socketURL) { client in
+                            // The handover on B: A opens the room.
+                            let room = try await a.waitForRoom(try await talkUntilHandover(client)).id
+                            // Alice answers in Mattermost: A hears it, the visitor on B gets it.
+                            try sandbox.post(as: "alice", in: room, "Hello Grace, Alice here")
+                            try await client.message(containing: "Alice Archer joined the chat.")
+                            try await client.message(containing: "Hello Grace, Alice here")
+                            try sandbox.typing(as: "alice", in: room)
+                            let typing = try await client.until("typing") { $0.type == "typing" }.last!
+                            #expect(typing.string("role") == "agent")
+                            // The visitor's messages, taken by B, are posted by A, in order.
+                            for i in 1...3 { _ = try await client.say("from B \(i)", clientID: "b\(i)") }
+                            try await eventually("the visitor messages in the room") { a.relayed(in: room).count == 3 }
+                            #expect(a.relayed(in: room) == ["from B 1", "from B 2", "from B 3"])
+
+                            // A stops: B takes the link over and goes on, nothing lost or doubled.
+                            await a.baton.shutdown()
+                            try await eventually("B runs the link", seconds: 20) {
+                                b.baton.services.mattermost.status(widgetKey: "demo")?.state == .connected
+                            }
+                            #expect(b.baton.services.mattermost.isLeading)
+                            _ = try await client.say("after the takeover", clientID: "b4")
+                            try await eventually("the message after the takeover") { a.relayed(in: room).count == 4 }
+                            #expect(a.relayed(in: room) == ["from B 1", "from B 2", "from B 3", "after the takeover"])
+                            try sandbox.post(as: "alice", in: room, "Still here")
+                            try await client.message(containing: "Still here")
+                            // Closed from the room: the visitor is told once.
+                            try sandbox.post(as: "alice", in: room, "!close")
+                            try await client.message(containing: "closed the chat")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
