@@ -108,8 +108,8 @@ final class PostgresConnections: Sendable {
         try await Task { try await self.runTransaction(durable: durable, body) }.value
     }
 
-    private func runTransaction<T: Sendable>(durable: Bool, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+    private func runTransaction<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await Self.withDeadline(Self.answerWithin) { try await self.client.withConnection { connection in
             let db = connection.sql()
             try await db.raw("BEGIN").run()
             do {
@@ -121,6 +121,35 @@ final class PostgresConnections: Sendable {
                 try? await db.raw("ROLLBACK").run()
                 throw error
             }
+        } }
+    }
+
+    /// How long a statement or a transaction may take, waiting for a connection
+    /// included: a database that went away fails requests after this, instead of
+    /// holding them until it is back.
+    static let answerWithin: Duration = .seconds(15)
+
+    /// Runs `body`, failing with `StoreError.failure` if it has not finished within `limit`.
+    /// The caller is answered at the deadline even when `body` cannot be interrupted (a
+    /// query on a connection the server dropped may never return); `body` is cancelled
+    /// and left to end by itself.
+    static func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let race = DeadlineRace<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            race.waiting.withLock { $0 = continuation }
+            let work = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await body()) } catch { result = .failure(error) }
+                race.timer.withLock { $0?.cancel() }
+                race.finish(with: result)
+            }
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                guard !Task.isCancelled else { return }
+                work.cancel()
+                race.finish(with: .failure(StoreError.failure("the database did not answer within \(limit)")))
+            }
+            race.timer.withLock { $0 = timer }
         }
     }
 
@@ -132,7 +161,7 @@ final class PostgresConnections: Sendable {
     /// Takes the session-level advisory lock `key` on a connection kept for it until
     /// `close`; false when another session holds it. The connection is checked every
     /// `checkEvery`; when it is lost (and the lock with it), `onLoss` is called.
-    func holdLock(_ key: Int64, checkEvery: Duration = .seconds(2), onLoss: @escaping @Sendable () -> Void = {}) async throws -> Bool {
+    func holdLock(_ key: Int64, checkEvery: Duration = .seconds(1), onLoss: @escaping @Sendable () -> Void = {}) async throws -> Bool {
         let (answers, answer) = AsyncStream.makeStream(of: Result<Bool, any Error>.self)
         let id = nextHolder.wrappingAdd(1, ordering: .relaxed).oldValue
         let holder = Task {
@@ -147,7 +176,8 @@ final class PostgresConnections: Sendable {
                         try? await Task.sleep(for: checkEvery)
                         if Task.isCancelled { break }
                         do {
-                            _ = try await db.raw("SELECT 1 AS alive").first()
+                            // A connection the server dropped may not answer at all.
+                            _ = try await Self.withDeadline(checkEvery) { try await db.raw("SELECT 1 AS alive").first() }
                         } catch {
                             logger.warning("Lost the database connection that held a lock", metadata: ["error": "\(Self.describe(error))"])
                             onLoss()
@@ -174,7 +204,8 @@ final class PostgresConnections: Sendable {
     func close() async {
         for holder in lockHolders.withLock({ $0.values }) {
             holder.cancel()
-            await holder.value
+            // A holder stuck on a dead connection is left behind.
+            _ = try? await Self.withDeadline(.seconds(2)) { await holder.value }
         }
         running.cancel()
         await running.value
@@ -206,12 +237,26 @@ private struct PooledPostgres: SQLDatabase {
     var queryLogLevel: Logger.Level? { .debug }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
-        try await client.withConnection { connection in try await connection.sql().execute(sql: query, onRow) }
+        let client = client
+        try await PostgresConnections.withDeadline(PostgresConnections.answerWithin) {
+            try await client.withConnection { connection in try await connection.sql().execute(sql: query, onRow) }
+        }
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
         let promise = eventLoop.makePromise(of: Void.self)
         promise.completeWithTask { try await execute(sql: query, onRow) }
         return promise.futureResult
+    }
+}
+
+
+/// The caller of `withDeadline`, answered once: by the work or by the timer.
+private final class DeadlineRace<T: Sendable>: Sendable {
+    let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    let timer = Mutex<Task<Void, Never>?>(nil)
+
+    func finish(with result: Result<T, any Error>) {
+        waiting.withLock { $0.take() }?.resume(with: result)
     }
 }

@@ -60,6 +60,9 @@ final class PostgresLeadership: Leadership {
     private let held = Atomic<Bool>(false)
     private let trying = Mutex<Bool>(false)
 
+    /// How long a new holder waits before it leads.
+    static let grace: Duration = .seconds(2)
+
     init(connections: PostgresConnections, key: Int64) {
         self.connections = connections
         self.key = key
@@ -72,6 +75,9 @@ final class PostgresLeadership: Leadership {
         defer { trying.withLock { $0 = false } }
         let got = (try? await connections.holdLock(key, onLoss: { self.held.store(false, ordering: .releasing) })) ?? false
         if got {
+            // A holder whose connection the server dropped learns it at its next check
+            // (at most 2 s): until then it may still think it leads.
+            try? await Task.sleep(for: Self.grace)
             held.store(true, ordering: .releasing)
             connections.logger.info("This process now runs the agent side (Mattermost) for the database")
         }

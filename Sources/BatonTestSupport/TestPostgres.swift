@@ -37,7 +37,7 @@ public enum TestPostgres {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(location.database).key").path
     }
 
-    /// Runs one statement on its own connection.
+    /// Runs one statement that returns no rows (CREATE, DROP) on its own connection.
     public static func execute(_ sql: String, on location: PostgresLocation) async throws {
         let configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.username,
                                                              password: location.password, database: location.database, tls: .disable)

@@ -485,6 +485,29 @@ enum ClosedPort {
         }
     }
 
+    /// The server drops every connection (a restart, a failover): the pool connects
+    /// again, and the lead is held by exactly one process afterwards.
+    @Test(.enabled(if: TestPostgres.isAvailable)) func droppedConnectionsAreReplacedAndOneProcessStillLeads() async throws {
+        try await TestDatabase.postgres.withLocation { location in
+            let first = try await SQLStore.open(location, logger: Logger(label: "test"))
+            let second = try await SQLStore.open(location, logger: Logger(label: "test"))
+            let firstLead = try #require(first.agentSideLeadership())
+            let secondLead = try #require(second.agentSideLeadership())
+            #expect(await firstLead.isLeading())
+            _ = try await second.reader.raw("""
+                SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                """).all()
+            // The holder notices within 2 s; then either may take the lead, one only.
+            try await Task.sleep(for: .seconds(3))
+            let leads = [await firstLead.isLeading(), await secondLead.isLeading(), await firstLead.isLeading()]
+            #expect(leads[0] != leads[1] && leads[0] == leads[2], "\(leads)")
+            try await first.saveWidget(Widget(key: "w", name: "Web", botSource: "name: X", createdAt: 1, updatedAt: 1))
+            #expect(try await second.widget(key: "w")?.name == "Web")
+            await first.close()
+            await second.close()
+        }
+    }
+
     @Test(.enabled(if: TestPostgres.isAvailable)) func whatOneProcessCommitsTheOthersHear() async throws {
         try await StoreKind.postgres.withDatabase { open in
             let writer = try await open()
