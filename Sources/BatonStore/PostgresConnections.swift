@@ -102,13 +102,10 @@ final class PostgresConnections: Sendable {
     /// disk (a crash of the server may lose it, never half of it).
     ///
     /// A write, once asked for, is carried out even if the caller's task is cancelled
-    /// (as group commit does on SQLite): a shutdown never leaves half of a step's work
-    /// undone because its caller stopped waiting.
+    /// (as group commit does on SQLite): `withDeadline` runs it in a task of its own, so
+    /// a shutdown never leaves half of a step's work undone because its caller stopped
+    /// waiting.
     func transaction<T: Sendable>(durable: Bool = true, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await Task { try await self.runTransaction(durable: durable, body) }.value
-    }
-
-    private func runTransaction<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await Self.withDeadline(Self.answerWithin) { try await self.client.withConnection { connection in
             let db = connection.sql()
             try await db.raw("BEGIN").run()
