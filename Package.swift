@@ -27,9 +27,14 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
-        .target(name: "BatonCore"),
+        // The domain: no NIO, no Hummingbird; it counts through swift-metrics' API only.
+        .target(name: "BatonCore", dependencies: [
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
         .target(name: "BatonBot", dependencies: [
             "BatonCore",
             .product(name: "Yams", package: "Yams"),
@@ -55,6 +60,8 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], resources: [.copy("Public")]),
         .target(name: "BatonMattermost", dependencies: [
             "BatonCore",
@@ -65,6 +72,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         // The Mattermost stand-in: tests run Baton against it; `mattermost-sandbox` runs it alone.
         .target(name: "MattermostSandbox", dependencies: [
@@ -87,7 +95,6 @@ let package = Package(
         // What the tests share: a live Baton on a loopback port, a widget client, WebDriver.
         .target(name: "BatonTestSupport", dependencies: [
             "BatonServer", "BatonStore",
-            .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -100,7 +107,7 @@ let package = Package(
         // The load generator and benchmark: drives a running `baton` (and a bare echo server,
         // the baseline) through real sockets; docs/PERFORMANCE.md.
         .executableTarget(name: "baton-bench", dependencies: [
-            "MattermostSandbox", "BatonCore",
+            "MattermostSandbox", "BatonCore", "BatonStore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -55,7 +55,7 @@ final class PostgresConnections: Sendable {
         return connections
     }
 
-    private static func connectionConfiguration(_ location: PostgresLocation) throws -> PostgresConnection.Configuration {
+    static func connectionConfiguration(_ location: PostgresLocation) throws -> PostgresConnection.Configuration {
         var configuration: PostgresConnection.Configuration
         if let socket = location.socketPath {
             configuration = .init(unixSocketPath: socket, username: location.username, password: location.password, database: location.database)

@@ -1,7 +1,5 @@
 import BatonStore
 import Foundation
-import Logging
-import PostgresNIO
 
 /// The PostgreSQL server tests may use: `scripts/test` starts one and names it in
 /// `BATON_TEST_POSTGRES_URL`. Each test gets a database of its own, dropped afterwards.
@@ -15,41 +13,15 @@ public enum TestPostgres {
     /// Runs `body` with a new, empty database, dropped afterwards.
     public static func withDatabase<T: Sendable>(_ body: @Sendable (PostgresLocation) async throws -> T) async throws -> T {
         guard let url else { throw TestFailure("BATON_TEST_POSTGRES_URL is not set (scripts/test sets it)") }
-        let server = try PostgresLocation(parsing: url)
-        let name = "baton_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await execute("CREATE DATABASE \(name)", on: server)
-        var location = server
-        location.database = name
-        defer { try? FileManager.default.removeItem(atPath: keyFile(for: location)) }
-        let result: T
-        do {
-            result = try await body(location)
-        } catch {
-            try? await execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", on: server)
-            throw error
+        return try await PostgresScratch.withDatabase(on: try PostgresLocation(parsing: url), prefix: "baton_test_") { location in
+            defer { try? FileManager.default.removeItem(atPath: keyFile(for: location)) }
+            return try await body(location)
         }
-        try await execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", on: server)
-        return result
     }
 
     /// The secret key file of Batons on a test database (removed with the database).
     public static func keyFile(for location: PostgresLocation) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(location.database).key").path
-    }
-
-    /// Runs one statement that returns no rows (CREATE, DROP) on its own connection.
-    public static func execute(_ sql: String, on location: PostgresLocation) async throws {
-        let configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.username,
-                                                             password: location.password, database: location.database, tls: .disable)
-        let logger = Logger(label: "test-postgres")
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
     }
 }
 

@@ -27,9 +27,10 @@ struct AgentSide: Sendable {
     }
 
     /// Connects the demo bot of the Baton on `database` the way a user does, and waits
-    /// until that Baton's event stream is connected.
-    func connect(baton: String, database: String) async throws {
-        var environment = ProcessInfo.processInfo.environment
+    /// until that Baton's event stream is connected (`environment` is Baton's: with
+    /// PostgreSQL, the secret key).
+    func connect(baton: String, database: String, environment: [String: String]) async throws {
+        var environment = environment
         environment[Self.passwordVariable] = Self.relayPassword
         _ = try await ChildProcess.run(baton, [
             "mattermost", "connect", "--bot", "demo", "--url", sandbox.url, "--username", "relay",
@@ -43,7 +44,8 @@ struct AgentSide: Sendable {
         let deadline = ContinuousClock.now + .seconds(30)
         var status = ""
         while ContinuousClock.now < deadline {
-            status = try await ChildProcess.run(baton, ["mattermost", "status", "--bot", "demo", "--database", database])
+            status = try await ChildProcess.run(baton, ["mattermost", "status", "--bot", "demo", "--database", database],
+                                                environment: environment)
             if status.contains("State: connected") { return }
             try await Task.sleep(for: .milliseconds(200))
         }

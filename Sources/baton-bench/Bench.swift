@@ -65,6 +65,12 @@ struct Measure: AsyncParsableCommand {
     @Option(help: "The baton executable (default: the one next to baton-bench).")
     var baton: String?
 
+    @Option(help: ArgumentHelp("Run Baton on PostgreSQL: the URL of a database on the server (postgres://USER:PASSWORD@HOST:PORT/DATABASE), through which each run creates a new database, dropped afterwards.", valueName: "url"))
+    var database: String?
+
+    @Option(help: "Batons sharing the PostgreSQL database (default 1); the visitors are spread over them in turn. Needs --database.")
+    var servers = 1
+
     func run() async throws {
         var settings = try settings()
         let (limit, warning) = DescriptorLimit.raise(toAtLeast: settings.descriptorsNeeded)
@@ -80,7 +86,7 @@ struct Measure: AsyncParsableCommand {
         if settings.connections > room {
             throw ValidationError("--connections \(settings.connections) is above what the open-file limit (\(limit)) allows.")
         }
-        let runs = try await BenchRunner(settings: settings).run()
+        let runs = try await BenchRunner(settings: settings, postgres: postgres).run()
         let summary = Figures.summary(runs)
         let report = BenchReport(
             date: ISO8601DateFormatter().string(from: Date()),
@@ -100,6 +106,18 @@ struct Measure: AsyncParsableCommand {
         guard report.problems.isEmpty else {
             for problem in report.problems { Progress.say("broken: \(problem)") }
             throw ExitCode(1)
+        }
+    }
+
+    /// The PostgreSQL server of `--database`.
+    private var postgres: PostgresServer? {
+        get throws {
+            guard let database else { return nil }
+            do {
+                return try PostgresServer(url: database)
+            } catch {
+                throw ValidationError("--database: \(error)")
+            }
         }
     }
 
@@ -126,6 +144,12 @@ struct Measure: AsyncParsableCommand {
         if let window { settings.window = window }
         settings.botRepeats = botRepeats
         settings.runs = runs
+        if let postgres = try postgres { settings.database = postgres.location.description }
+        guard servers == 1 || database != nil else {
+            throw ValidationError("--servers needs --database: several Batons share a PostgreSQL database, not a SQLite file.")
+        }
+        guard (1...8).contains(servers) else { throw ValidationError("--servers must be 1 to 8.") }
+        settings.servers = servers
         guard settings.runs >= 1, settings.connections >= 1, settings.idleConnections >= 1, settings.window >= 1,
               settings.botRepeats >= 1, settings.duration > 0 else {
             throw ValidationError("--runs, --connections, --idle-connections, --window, --bot-repeats and --duration must be positive.")

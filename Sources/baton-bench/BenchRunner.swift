@@ -5,6 +5,8 @@ import MattermostSandbox
 /// durable storage on) with the stand-in for the agent side, phase after phase.
 struct BenchRunner: Sendable {
     let settings: BenchSettings
+    /// Where Baton's database is made for each run, when not in a SQLite file.
+    var postgres: PostgresServer?
 
     func run() async throws -> [RunRecord] {
         var runs: [RunRecord] = []
@@ -23,7 +25,7 @@ struct BenchRunner: Sendable {
 
     private func echoPhases(into run: inout RunRecord) async throws {
         let server = try await ServerUnderTest.start(settings.benchPath, ["echo-server", "--port", "0"])
-        let phases = await stopping(server) {
+        let phases = await stopping([server]) {
             var phases: [PhaseRecord] = []
             let connector = VisitorConnector(url: "ws://127.0.0.1:\(server.port)\(EchoServerCommand.path)")
             let gauge = server.child.gauge
@@ -47,21 +49,50 @@ struct BenchRunner: Sendable {
     // MARK: Baton
 
     private func batonPhases(into run: inout RunRecord) async throws {
+        let (server, phases) = try await withBatonDatabase { database, environment in
+            try await batonPhases(database: database, environment: environment)
+        }
+        run.baton = server
+        run.phases += phases
+    }
+
+    /// Runs `body` with a new database for Baton (a SQLite file's path, or a PostgreSQL
+    /// URL) and the environment Baton's processes need for it, removed afterwards.
+    private func withBatonDatabase<T: Sendable>(_ body: @Sendable (String, [String: String]) async throws -> T) async throws -> T {
+        var environment = ProcessInfo.processInfo.environment
+        if let postgres {
+            // No key file next to the database: every Baton and command gets the same key.
+            environment["BATON_SECRET_KEY"] = UUID().uuidString
+            let keyed = environment
+            return try await postgres.withDatabase { url in try await body(url, keyed) }
+        }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("baton-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let database = folder + "/baton.sqlite"
+        return try await body(folder + "/baton.sqlite", environment)
+    }
+
+    /// Starts `settings.servers` Batons on `database` (one after the other: the first
+    /// creates the tables) and runs every Baton phase with them.
+    private func batonPhases(database: String, environment: [String: String]) async throws -> (ServerRecord, [PhaseRecord]) {
         // The rate limit is lifted: the bench concentrates many visitors' messages on a
         // few hundred connections (docs/PERFORMANCE.md).
-        let server = try await ServerUnderTest.start(settings.batonPath, [
-            "serve", "--port", "0", "--database", database, "--log-level", "notice",
-            "--rate-limit", "100000", "--rate-burst", "10000",
-        ])
-        let settings = settings
-        let phases = try await stopping(server) {
+        let arguments = ["serve", "--port", "0", "--database", database, "--log-level", "notice",
+                         "--rate-limit", "100000", "--rate-burst", "10000"]
+        var started: [ServerUnderTest] = []
+        do {
+            for _ in 0..<settings.servers {
+                started.append(try await ServerUnderTest.start(settings.batonPath, arguments, environment: environment))
+            }
+        } catch {
+            for server in started { await server.child.stop() }
+            throw error
+        }
+        let settings = settings, servers = started
+        let phases = try await stopping(servers) {
             var phases: [PhaseRecord] = []
-            let connector = VisitorConnector(url: "ws://127.0.0.1:\(server.port)/widget/v1/socket")
-            let gauge = server.child.gauge
+            let connector = VisitorConnector(ports: servers.map(\.port), path: "/widget/v1/socket")
+            let gauge = ProcessGauge(pids: servers.map(\.child.pid))
             if settings.runs(.idle) {
                 phases.append(await idlePhase("idle", system: "baton", script: IdleVisitor(), connector, gauge))
             }
@@ -79,15 +110,15 @@ struct BenchRunner: Sendable {
                 phases += try await MattermostSandbox.run(configuration: standIn) { sandbox in
                     let agentSide = AgentSide(sandbox: sandbox)
                     Progress.say("connecting Baton to the Mattermost stand-in")
-                    try await agentSide.connect(baton: settings.batonPath, database: database)
+                    try await agentSide.connect(baton: settings.batonPath, database: database, environment: environment)
                     return await agentPhases(agentSide, connector: connector, server: gauge)
                 }
             }
             return phases
         }
-        run.baton = ServerRecord(readyLineMs: server.readyLine.milliseconds, readyHealthzMs: server.readyHealthz.milliseconds,
-                                 idleMemory: phases.idleMemory, finalMemory: phases.finalMemory)
-        run.phases += phases.records
+        let first = servers[0]
+        return (ServerRecord(readyLineMs: first.readyLine.milliseconds, readyHealthzMs: first.readyHealthz.milliseconds,
+                             idleMemory: phases.idleMemory, finalMemory: phases.finalMemory), phases.records)
     }
 
     private func agentPhases(_ agentSide: AgentSide, connector: VisitorConnector, server gauge: ProcessGauge) async -> [PhaseRecord] {
@@ -147,19 +178,20 @@ struct BenchRunner: Sendable {
         return record
     }
 
-    /// Runs `body` with a server that was just started (after a second to settle, when
-    /// its idle memory is read), and stops the server whatever happens.
-    private func stopping(_ server: ServerUnderTest,
+    /// Runs `body` with servers that were just started (after a second to settle, when
+    /// their idle memory is read), and stops them whatever happens.
+    private func stopping(_ servers: [ServerUnderTest],
                           _ body: @Sendable () async throws -> [PhaseRecord]) async rethrows -> ServerPhases {
         try? await Task.sleep(for: .seconds(1))
-        let idle = server.child.gauge.memory
+        let gauge = ProcessGauge(pids: servers.map(\.child.pid))
+        let idle = gauge.memory
         do {
             let records = try await body()
-            let final = server.child.gauge.memory
-            await server.child.stop()
+            let final = gauge.memory
+            for server in servers { await server.child.stop() }
             return ServerPhases(records: records, idleMemory: idle, finalMemory: final)
         } catch {
-            await server.child.stop()
+            for server in servers { await server.child.stop() }
             throw error
         }
     }

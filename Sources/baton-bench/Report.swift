@@ -11,7 +11,7 @@ struct Report {
     var markdown: String {
         var lines: [String] = []
         let runs = report.runs.count
-        lines.append("Median of \(runs) run\(runs == 1 ? "" : "s")\(several ? ", min–max in parentheses" : "").")
+        lines.append("Median of \(runs) run\(runs == 1 ? "" : "s")\(several ? ", min–max in parentheses" : ""). \(storage)")
         lines.append("")
         lines += startAndMemory
         lines.append("")
@@ -19,6 +19,14 @@ struct Report {
         lines.append("")
         lines += targets
         return lines.joined(separator: "\n")
+    }
+
+    /// What Baton ran on.
+    private var storage: String {
+        let settings = report.settings
+        guard settings.database != "sqlite" else { return "Baton on SQLite (a new file per run)." }
+        let servers = settings.servers == 1 ? "Baton" : "\(settings.servers) Batons sharing one database (visitors spread over them; memory and CPU are their sums)"
+        return "\(servers) on PostgreSQL, \(settings.database) (a new database per run)."
     }
 
     private var startAndMemory: [String] {

@@ -105,17 +105,30 @@ final class ChildProcess: Sendable {
     }
 }
 
-/// Reads a process's memory and CPU time from `/proc`.
+/// Reads the memory and CPU time of a process, or the sum over a few (several Batons
+/// sharing a database), from `/proc`.
 struct ProcessGauge: Sendable {
-    let pid: Int32
+    let pids: [Int32]
+
+    init(pid: Int32) { pids = [pid] }
+    init(pids: [Int32]) { self.pids = pids }
 
     /// The bench itself.
     static var bench: ProcessGauge { ProcessGauge(pid: getpid()) }
 
-    var memory: ProcessMemory? { ProcessMemory.of(pid: pid) }
+    var memory: ProcessMemory? {
+        let each = pids.compactMap(ProcessMemory.of(pid:))
+        guard each.count == pids.count else { return nil }
+        return each.dropFirst().reduce(each[0], +)
+    }
 
     /// User and system CPU time so far, in seconds (`/proc/PID/stat`).
     var cpuSeconds: Double? {
+        let each = pids.compactMap(Self.cpuSeconds(of:))
+        return each.count == pids.count ? each.reduce(0, +) : nil
+    }
+
+    private static func cpuSeconds(of pid: Int32) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let commEnd = stat.lastIndex(of: ")") else { return nil }
         // After the command name: state is field 3, utime 14, stime 15.
@@ -149,6 +162,14 @@ struct ProcessMemory: Codable, Sendable {
         }
         guard let rss = kibibytes("VmRSS"), let hwm = kibibytes("VmHWM") else { return nil }
         return ProcessMemory(residentBytes: rss * 1024, peakResidentBytes: hwm * 1024, anonymousBytes: (kibibytes("RssAnon") ?? 0) * 1024)
+    }
+
+    /// Two processes together (each peak is its own, so the sum of peaks bounds the
+    /// peak of the sum).
+    static func + (left: ProcessMemory, right: ProcessMemory) -> ProcessMemory {
+        ProcessMemory(residentBytes: left.residentBytes + right.residentBytes,
+                      peakResidentBytes: left.peakResidentBytes + right.peakResidentBytes,
+                      anonymousBytes: left.anonymousBytes + right.anonymousBytes)
     }
 }
 

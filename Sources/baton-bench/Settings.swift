@@ -25,6 +25,12 @@ struct BenchSettings: Codable, Sendable {
     var botRepeats = 1
     var runs: Int
     var quick: Bool
+    /// Baton's database, as a reader may see it: "sqlite" (a new file per run) or the
+    /// PostgreSQL server (`postgres://USER@HOST:PORT/…`, no password) in which each run
+    /// makes a new database.
+    var database = "sqlite"
+    /// Batons sharing the database (PostgreSQL only); the visitors are spread over them.
+    var servers = 1
     var batonPath: String
     var benchPath: String
     /// The open-file limit in force (the bench's, inherited by the servers).

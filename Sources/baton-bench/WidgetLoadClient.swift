@@ -211,8 +211,17 @@ struct VisitorSocket: Sendable {
 /// Opens widget connections and runs a body on each.
 struct VisitorConnector: Sendable {
     let host: String
-    let port: Int
+    /// The servers' ports: connection `index` goes to `ports[index % ports.count]`, so
+    /// that several servers sharing a database get the visitors in turn.
+    let ports: [Int]
     let path: String
+
+    /// The same path on the same host, on each of `ports`.
+    init(host: String = "127.0.0.1", ports: [Int], path: String) {
+        self.host = host
+        self.ports = ports
+        self.path = path
+    }
 
     /// `ws://host:port/path`.
     init(url: String) {
@@ -223,10 +232,10 @@ struct VisitorConnector: Sendable {
         let authority = rest[..<slash]
         if let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) {
             host = String(authority[..<colon])
-            self.port = port
+            ports = [port]
         } else {
             host = String(authority)
-            port = 80
+            ports = [80]
         }
     }
 
@@ -234,7 +243,7 @@ struct VisitorConnector: Sendable {
     /// seconds for the server's close) and returns.
     func run(index: Int, _ body: @escaping @Sendable (VisitorSocket) async throws -> Void) async throws {
         let inbox = Inbox()
-        let channel = try await connect(inbox)
+        let channel = try await connect(inbox, port: ports[index % ports.count])
         let visitor = VisitorSocket(index: index, channel: channel, inbox: inbox)
         do {
             try await body(visitor)
@@ -248,8 +257,8 @@ struct VisitorConnector: Sendable {
         try? await channel.close()
     }
 
-    private func connect(_ inbox: Inbox) async throws -> any Channel {
-        let host = host, port = port, path = path
+    private func connect(_ inbox: Inbox, port: Int) async throws -> any Channel {
+        let host = host, path = path
         let upgraded: EventLoopFuture<(any Channel)?> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(15))

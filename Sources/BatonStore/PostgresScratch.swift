@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Databases made for a while and dropped afterwards, on a PostgreSQL server: each test
+/// and each benchmark run gets an empty one of its own.
+public enum PostgresScratch {
+    /// Runs `body` with a new, empty database on the server `server` names (through a
+    /// database of it that the user may connect to), dropped afterwards whatever happens.
+    /// Its name is `prefix` and a random suffix.
+    public static func withDatabase<T: Sendable>(on server: PostgresLocation, prefix: String,
+                                                 _ body: @Sendable (PostgresLocation) async throws -> T) async throws -> T {
+        let name = prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await execute("CREATE DATABASE \(name)", on: server)
+        var location = server
+        location.database = name
+        let result: T
+        do {
+            result = try await body(location)
+        } catch {
+            try? await execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", on: server)
+            throw error
+        }
+        try await execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", on: server)
+        return result
+    }
+
+    /// Runs one statement that returns no rows (CREATE, DROP) on a connection of its own.
+    public static func execute(_ sql: String, on location: PostgresLocation) async throws {
+        let logger = Logger(label: "baton.postgres-scratch")
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: PostgresConnections.connectionConfiguration(location),
+                                                              id: 1, logger: logger)
+        } catch {
+            throw StoreOpenError.cannotOpen(location.description, reason: PostgresConnections.describe(error))
+        }
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        } catch {
+            try? await connection.close()
+            throw Failure(description: "\(sql) failed on \(location): \(PostgresConnections.describe(error))")
+        }
+        try await connection.close()
+    }
+
+    /// A statement the server refused.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+}
