@@ -10,6 +10,7 @@ public final class ChatService: Sendable {
     public let policy: ChatPolicy
     /// Other processes sharing the database, when there are (PostgreSQL).
     public let shared: (any SharedChanges)?
+    let metrics: ChatMetrics
     let locks = KeyedLock<VisitorID>()
     let recent = ConversationCache()
     let hashToken: @Sendable (String) -> String
@@ -17,8 +18,9 @@ public final class ChatService: Sendable {
     /// - Parameter hashToken: one-way hash of visitor tokens (SHA-256 in production).
     public init(store: any ChatStore, bots: any BotDirectory, agents: any AgentDesk = NoAgentDesk(),
                 hub: ChatHub = ChatHub(), policy: ChatPolicy = .init(), shared: (any SharedChanges)? = nil,
-                hashToken: @escaping @Sendable (String) -> String) {
+                metrics: ChatMetrics = .none, hashToken: @escaping @Sendable (String) -> String) {
         self.shared = shared
+        self.metrics = metrics
         self.store = store
         self.bots = bots
         self.agents = agents
@@ -92,6 +94,7 @@ public final class ChatService: Sendable {
         let greeting = greet(&conversation, widget: widget, bot: bot)
         let stored = try await store.commit(ChangeSet(visitor: insertVisitor ? visitor : nil, conversation: conversation, messages: greeting))
         recent.remember(conversation)
+        metrics.record(stored, started: true, from: conversation.state, to: conversation.state)
         return (conversation, stored)
     }
 
@@ -125,6 +128,8 @@ public final class ChatService: Sendable {
                origin: SubscriptionID? = nil) async throws -> [Message] {
         let stored = try await store.commit(change)
         recent.update(change.conversation)
+        metrics.record(stored, started: prefix.contains { if case .conversationStarted = $0 { true } else { false } },
+                       from: before, to: change.conversation.state)
         var events = prefix
         var stateSent = change.conversation.state == before
         for message in stored {

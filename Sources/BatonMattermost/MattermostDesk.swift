@@ -18,6 +18,7 @@ public final class MattermostDesk: AgentDesk, Service {
     let pollInterval: Duration
     let limits: LinkLimits
     let leadership: (any Leadership)?
+    let metrics: LinkMetrics
     /// Whether this process runs the links (always, without `leadership`).
     private let leading = Atomic<Bool>(false)
     private let chat = Mutex<ChatService?>(nil)
@@ -32,8 +33,9 @@ public final class MattermostDesk: AgentDesk, Service {
     private let state = Mutex(State())
 
     public init(store: any AgentStore & ChatStore, box: CredentialBox, logger: Logger, pollInterval: Duration = .seconds(2),
-                limits: LinkLimits = LinkLimits(), leadership: (any Leadership)? = nil) {
+                limits: LinkLimits = LinkLimits(), leadership: (any Leadership)? = nil, metrics: LinkMetrics = .none) {
         self.limits = limits
+        self.metrics = metrics
         self.leadership = leadership
         self.store = store
         connections = MattermostConnections(store: store, box: box)
@@ -133,7 +135,7 @@ public final class MattermostDesk: AgentDesk, Service {
                 let (settings, credentials) = try connections.decode(integration)
                 let key = integration.widgetKey
                 let link = try MattermostLink(widgetKey: key, settings: settings, credentials: credentials, store: store, chat: chat, logger: logger,
-                                              limits: limits)
+                                              limits: limits, metrics: metrics)
                 state.withLock { $0.links[key] = (link, integration.updatedAt) }
                 group.addTask { await link.run() }
                 logger.info("Mattermost connection started", metadata: ["bot": "\(key)", "url": "\(settings.url)"])

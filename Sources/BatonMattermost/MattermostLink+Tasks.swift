@@ -234,6 +234,7 @@ extension MattermostLink {
     }
 
     private func failed(_ record: AgentTaskRecord, _ error: any Error) async {
+        metrics.failedAttempts.increment()
         let mattermost = error as? MattermostError
         var delay = Self.backoff(attempt: record.attempts)
         if let retryAfter = mattermost?.retryAfter {
@@ -350,6 +351,7 @@ extension MattermostLink {
                         _ = try await postOnce(part, in: room.externalID, marker: "message-\(first.id)-\(index)", record: record)
                     }
                     messages.removeFirst()
+                    metrics.relayedMessages.increment()
                     continue
                 }
                 // As many following messages as fit in one post.
@@ -365,7 +367,9 @@ extension MattermostLink {
                                               record: record, through: last)
                 // A post made by an earlier attempt may have covered fewer messages.
                 let through = post.batonThrough.flatMap(Int64.init) ?? first.id
+                let before = messages.count
                 messages.removeAll { $0.id <= max(through, first.id) }
+                metrics.relayedMessages.increment(by: Int64(before - messages.count))
             } catch {
                 let unsent = Set(messages.map(\.id))
                 return records.filter { $0.messageID.map(unsent.contains) ?? false }.map { ($0, error) }
@@ -414,9 +418,11 @@ extension MattermostLink {
         var props: [String: JSONValue] = ["baton_marker": .string(marker), "from_baton": .bool(true), "disable_group_highlight": .bool(true)]
         if let through { props["baton_through"] = .string(String(through)) }
         do {
-            return try await client.createPost(
+            let post = try await client.createPost(
                 channelID: channelID, message: message, props: props,
                 pendingPostID: "\(settings.relayUser.id):\(digest)")
+            metrics.posts.increment()
+            return post
         } catch MattermostError.server(400, let id, _) where (id.contains(".msg.") || id.contains("message_length")) && maxPostRunes.withLock({ $0 }) > 4000 {
             // An older server limits posts to 4,000 runes: split smaller from now on.
             maxPostRunes.withLock { $0 = 4000 }

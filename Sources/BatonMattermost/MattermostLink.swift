@@ -74,13 +74,15 @@ final class MattermostLink: Sendable {
     private let statusChanged = WakeSignal()
 
     let limits: LinkLimits
+    let metrics: LinkMetrics
     /// When this link started: a task queued before then may have been carried out by an
     /// earlier link or process that did not live to delete it (`postOnce` looks first).
     let startedAt = Millis.now()
 
     init(widgetKey: String, settings: MattermostSettings, credentials: MattermostCredentials, store: any AgentStore & ChatStore,
-         chat: ChatService, logger: Logger, limits: LinkLimits = LinkLimits()) throws {
+         chat: ChatService, logger: Logger, limits: LinkLimits = LinkLimits(), metrics: LinkMetrics = .none) throws {
         self.limits = limits
+        self.metrics = metrics
         roomEvents = OrderedQueues(limit: limits.roomEventLimit)
         self.widgetKey = widgetKey
         self.settings = settings

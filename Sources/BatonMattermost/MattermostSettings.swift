@@ -46,7 +46,7 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
     /// The link that joins a channel: `SITE/TEAM/channels/NAME`.
     public func link(toChannel name: String) -> String { "\(url)/\(team.name)/channels/\(name)" }
 
-    static let kind = "mattermost"
+    public static let kind = "mattermost"
 }
 
 /// Encrypts credentials at rest with AES-GCM. The key comes from `BATON_SECRET_KEY`

@@ -8,6 +8,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import OpenAPIContract
+import Prometheus
 
 /// The running parts of Baton that tests and commands reach into.
 public struct BatonServices: Sendable {
@@ -34,11 +35,16 @@ public func buildApplication(
     let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
     // On PostgreSQL several Batons may share the database: one of them runs the
     // Mattermost links at a time, and each tells the others what it committed.
+    // Counted into a registry of this application's own, reported at /metrics.
+    let metrics = PrometheusCollectorRegistry()
+    let metricsFactory = PrometheusMetricsFactory(registry: metrics)
     let desk = MattermostDesk(store: store, box: box, logger: logger, pollInterval: config.integrationPollInterval,
-                              limits: config.mattermostLimits, leadership: store.agentSideLeadership())
+                              limits: config.mattermostLimits, leadership: store.agentSideLeadership(),
+                              metrics: LinkMetrics(factory: metricsFactory))
     try await desk.loadConfigured()
     let shared = store.sharedChanges
-    let chat = ChatService(store: store, bots: bots, agents: desk, policy: config.chat, shared: shared, hashToken: TokenHash.sha256)
+    let chat = ChatService(store: store, bots: bots, agents: desk, policy: config.chat, shared: shared,
+                           metrics: ChatMetrics(factory: metricsFactory), hashToken: TokenHash.sha256)
     desk.attach(chat)
     var services = BatonServices(store: store, bots: bots, chat: chat, mattermost: desk, connections: desk.connections, setupToken: nil)
     let assets = try StaticAssets.load()
@@ -53,13 +59,17 @@ public func buildApplication(
     PublicRoutes(assets: assets, bots: bots, store: store).register(on: router)
     DashboardRoutes(assets: assets).register(on: router)
     AdminAPI(contract: contract, auth: auth, services: services, config: config, logger: logger).register(on: router)
+    let sockets = SocketCount()
+    if let token = config.metricsToken {
+        MetricsRoutes(registry: metrics, token: token, store: store, desk: desk, sockets: sockets, logger: logger).register(on: router)
+    }
 
     let deadlines = HelloDeadlines(timeout: config.socket.helloTimeout)
     let widgetSettings = WidgetChannelHandler.Settings(maxMessageBytes: config.socket.maxFrameBytes, outboundLimit: config.socket.outboundBuffer)
     let server = HTTPServerBuilder { responder in
         BatonServerChannel(responder: responder, socketPath: "/widget/v1/socket", settings: widgetSettings) { connection, origin, host, logger in
             let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines, origin: origin, host: host, logger: logger)
-            await socket.run(connection)
+            await sockets.counting { await socket.run(connection) }
         }
     }
 

@@ -29,6 +29,10 @@ public struct BatonConfiguration: Sendable {
     public var passwordCost: UInt8 = 12
     /// How each Mattermost connection paces itself (session checks, queues, concurrency).
     public var mattermostLimits = LinkLimits()
+    /// The bearer token that `GET /metrics` asks for; without one there is no `/metrics`.
+    /// Set from the environment only (`BATON_METRICS_TOKEN`): a flag would show it to
+    /// anyone who lists the processes.
+    public var metricsToken: String?
 
     /// The key file actually used.
     public var resolvedSecretKeyFile: String {
@@ -85,6 +89,16 @@ public struct BatonConfiguration: Sendable {
         if let text = value("BATON_RATE_BURST") { socket.burst = try Self.integer(text, in: 1...10_000, from: "BATON_RATE_BURST") }
         if let text = value("BATON_SECRET_KEY_FILE") { secretKeyFile = text }
         if let text = value("BATON_PUBLIC_URL") { publicURL = try Self.publicURL(text, from: "BATON_PUBLIC_URL") }
+        if let text = value("BATON_METRICS_TOKEN") { metricsToken = try Self.metricsToken(text, from: "BATON_METRICS_TOKEN") }
+    }
+
+    /// A token of 16 to 200 visible ASCII characters (it travels in an HTTP header).
+    public static func metricsToken(_ text: String, from source: String) throws(ConfigurationError) -> String {
+        guard (16...200).contains(text.utf8.count), text.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            // The value is a secret: it is not repeated in the error.
+            throw ConfigurationError(source: source, value: "…", expected: "16 to 200 visible ASCII characters, no spaces")
+        }
+        return text
     }
 
     // MARK: Parsing, shared by flags and environment

@@ -1,0 +1,113 @@
+import BatonCore
+import BatonMattermost
+import BatonStore
+import Hummingbird
+import Logging
+import Prometheus
+import Synchronization
+
+/// `GET /metrics`: Baton's figures in Prometheus's text format, for the operators'
+/// monitoring (docs/configuration.md#metrics). Served only when a token is configured
+/// (`BATON_METRICS_TOKEN`), and only to a request that presents it
+/// (`Authorization: Bearer TOKEN`): the counts say how busy a support team is.
+///
+/// The counters (messages, handovers, posts…) are counted where they happen, into
+/// `registry`; the gauges (sockets, links, outbox, the process) are read at each scrape.
+final class MetricsRoutes: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let token: String
+    let store: SQLStore
+    let desk: MattermostDesk
+    let sockets: SocketCount
+    let logger: Logger
+    /// Widgets whose link gauges were set at the last scrape (a removed connection's are
+    /// taken out of the registry).
+    private let linkWidgets = Mutex<Set<String>>([])
+
+    init(registry: PrometheusCollectorRegistry, token: String, store: SQLStore, desk: MattermostDesk, sockets: SocketCount, logger: Logger) {
+        self.registry = registry
+        self.token = token
+        self.store = store
+        self.desk = desk
+        self.sockets = sockets
+        self.logger = logger
+    }
+
+    func register(on router: Router<BatonRequestContext>) {
+        router.get("/metrics") { [self] request, _ in
+            guard let presented = Self.bearer(request), AdminAuth.equal(TokenHash.sha256(presented), TokenHash.sha256(token)) else {
+                var response = Response(status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8"],
+                                        body: .init(byteBuffer: ByteBuffer(string: "Present the metrics token: Authorization: Bearer TOKEN\n")))
+                response.headers[.wwwAuthenticate] = "Bearer realm=\"baton-metrics\""
+                return response
+            }
+            await refreshGauges()
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(4096)
+            registry.emit(into: &bytes)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    private static func bearer(_ request: Request) -> String? {
+        guard let value = request.headers[.authorization] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Sets the gauges read at scrape time.
+    private func refreshGauges() async {
+        registry.makeGauge(name: "baton_widget_sockets").set(to: Double(sockets.open))
+        registry.makeGauge(name: "baton_mattermost_leader").set(to: desk.isLeading ? 1 : 0)
+        let integrations: [Integration]
+        do {
+            integrations = try await store.integrations(kind: MattermostSettings.kind)
+        } catch {
+            logger.warning("Reading Mattermost connections for /metrics failed", metadata: ["error": "\(error)"])
+            integrations = []
+        }
+        var widgets = Set<String>()
+        for integration in integrations {
+            let key = integration.widgetKey
+            widgets.insert(key)
+            // Connected here, or (with several Batons) by the one that runs the links.
+            var connected = desk.status(widgetKey: key)?.state == .connected
+            if !desk.isLeading, let stored = try? await store.integrationStatus(widgetKey: key, kind: MattermostSettings.kind) {
+                connected = stored.state == LinkStatus.State.connected.rawValue
+            }
+            registry.makeGauge(name: "baton_mattermost_connected", labels: [("widget", key)]).set(to: connected ? 1 : 0)
+            if let tasks = try? await store.taskCount(widgetKey: key) {
+                registry.makeGauge(name: "baton_outbox_tasks", labels: [("widget", key)]).set(to: Double(tasks))
+            }
+        }
+        let gone = linkWidgets.withLock { known in
+            defer { known = widgets }
+            return known.subtracting(widgets)
+        }
+        for key in gone {
+            registry.unregisterGauge(registry.makeGauge(name: "baton_mattermost_connected", labels: [("widget", key)]))
+            registry.unregisterGauge(registry.makeGauge(name: "baton_outbox_tasks", labels: [("widget", key)]))
+        }
+        if let process = ProcessFigures.current() {
+            registry.makeGauge(name: "process_resident_memory_bytes").set(to: Double(process.residentBytes))
+            registry.makeGauge(name: "process_cpu_seconds_total").set(to: process.cpuSeconds)
+            registry.makeGauge(name: "process_open_fds").set(to: Double(process.openFiles))
+            registry.makeGauge(name: "process_start_time_seconds").set(to: process.startTime)
+        }
+    }
+}
+
+/// Open widget sockets, counted as they open and close.
+final class SocketCount: Sendable {
+    private let count = Atomic<Int>(0)
+    var open: Int { count.load(ordering: .relaxed) }
+
+    /// Runs `body` (a socket's life) with the socket counted.
+    func counting(_ body: () async -> Void) async {
+        count.add(1, ordering: .relaxed)
+        await body()
+        count.subtract(1, ordering: .relaxed)
+    }
+}
