@@ -40,6 +40,12 @@ public protocol AdminStore: Sendable {
     func admin(id: String) async throws -> Admin?
     /// Inserts an admin; false when the email is taken.
     func createAdmin(_ admin: Admin) async throws -> Bool
+    /// Every admin, by email.
+    func admins() async throws -> [Admin]
+    /// Removes an admin and every session of theirs; false when there was none.
+    func deleteAdmin(id: String) async throws -> Bool
+    /// Replaces an admin's password hash and ends every session of theirs.
+    func setPasswordHash(_ hash: String, adminID: String) async throws
     func session(tokenHash: String) async throws -> AdminSession?
     func saveSession(_ session: AdminSession) async throws
     func deleteSession(tokenHash: String) async throws

@@ -39,11 +39,33 @@ final class AdminAuth: Sendable {
     func createAdmin(email: String, password: String) async throws -> Admin {
         let email = email.trimmingWhitespace().lowercased()
         guard Self.isEmail(email) else { throw AdminAuthError.invalid("\"\(email)\" is not an email address.") }
-        guard password.count >= 10 else { throw AdminAuthError.invalid("The password needs at least 10 characters.") }
+        try Self.checkPassword(password)
         let admin = Admin(id: RandomID.make(), email: email, passwordHash: Bcrypt.hash(password, cost: passwordCost), createdAt: .now())
         guard try await store.createAdmin(admin) else { throw AdminAuthError.taken(email) }
         setupToken.withLock { $0 = nil }
         logger.notice("Admin created", metadata: ["admin": "\(email)"])
+        return admin
+    }
+
+    static func checkPassword(_ password: String) throws {
+        guard password.count >= 10 else { throw AdminAuthError.invalid("The password needs at least 10 characters.") }
+    }
+
+    /// Gives an admin a new password; every session of theirs ends (a password changed
+    /// because it leaked must not leave a thief signed in).
+    func setPassword(email: String, to password: String) async throws -> Admin {
+        try Self.checkPassword(password)
+        guard let admin = try await store.admin(email: email.trimmingWhitespace().lowercased()) else { throw AdminAuthError.unknown(email) }
+        try await store.setPasswordHash(Bcrypt.hash(password, cost: passwordCost), adminID: admin.id)
+        logger.notice("Admin password changed; their sessions ended", metadata: ["admin": "\(admin.email)"])
+        return admin
+    }
+
+    /// Removes an admin; their sessions end at once.
+    func deleteAdmin(email: String) async throws -> Admin {
+        guard let admin = try await store.admin(email: email.trimmingWhitespace().lowercased()),
+              try await store.deleteAdmin(id: admin.id) else { throw AdminAuthError.unknown(email) }
+        logger.notice("Admin removed; their sessions ended", metadata: ["admin": "\(admin.email)"])
         return admin
     }
 
@@ -109,6 +131,7 @@ final class AdminAuth: Sendable {
 enum AdminAuthError: Error {
     case invalid(String)
     case taken(String)
+    case unknown(String)
     case badCredentials
     case throttled(seconds: Int)
     case badSetupToken

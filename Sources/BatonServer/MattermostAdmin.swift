@@ -133,21 +133,53 @@ public struct AdminAccounts: Sendable {
     }
 
     public func create(email: String, password: String) async throws -> String {
-        let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
-        do {
-            let auth = AdminAuth(store: store, passwordCost: config.passwordCost, logger: logger)
+        try await withAuth { auth in
             let admin = try await auth.createAdmin(email: email, password: password)
-            await store.close()
             return "Created the admin \(admin.email). Sign in at /dashboard/."
-        } catch AdminAuthError.invalid(let message) {
-            await store.close()
-            throw AdminError(message)
-        } catch AdminAuthError.taken(let email) {
-            await store.close()
-            throw AdminError("\(email) is an admin already.")
+        }
+    }
+
+    /// One line per admin: email and when they were made.
+    public func list() async throws -> String {
+        try await withAuth { auth in
+            let admins = try await auth.store.admins()
+            guard !admins.isEmpty else { return "No admins yet: create one with `baton admin create --email you@example.com`." }
+            return admins.map { "\($0.email)  created \(MattermostAdmin.format($0.createdAt))" }.joined(separator: "\n")
+        }
+    }
+
+    public func setPassword(email: String, password: String) async throws -> String {
+        try await withAuth { auth in
+            let admin = try await auth.setPassword(email: email, to: password)
+            return "Changed the password of \(admin.email) and signed them out everywhere."
+        }
+    }
+
+    public func delete(email: String) async throws -> String {
+        try await withAuth { auth in
+            let admin = try await auth.deleteAdmin(email: email)
+            let left = try await auth.store.adminCount()
+            let after = left > 0 ? "" : " No admin is left: `baton admin create` makes one, or restart Baton for a setup link."
+            return "Removed the admin \(admin.email) and signed them out everywhere.\(after)"
+        }
+    }
+
+    /// Runs `body` on the configured database, turning mistakes into messages for people.
+    private func withAuth(_ body: (AdminAuth) async throws -> String) async throws -> String {
+        let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
+        let result: Result<String, any Error>
+        do {
+            result = .success(try await body(AdminAuth(store: store, passwordCost: config.passwordCost, logger: logger)))
         } catch {
-            await store.close()
-            throw error
+            result = .failure(error)
+        }
+        await store.close()
+        switch result {
+        case .success(let text): return text
+        case .failure(AdminAuthError.invalid(let message)): throw AdminError(message)
+        case .failure(AdminAuthError.taken(let email)): throw AdminError("\(email) is an admin already.")
+        case .failure(AdminAuthError.unknown(let email)): throw AdminError("There is no admin \(email). `baton admin list` shows who there is.")
+        case .failure(let error): throw error
         }
     }
 }

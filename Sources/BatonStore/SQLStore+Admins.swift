@@ -29,6 +29,26 @@ extension SQLStore: AdminStore {
         }
     }
 
+    public func admins() async throws -> [Admin] {
+        try await reader.select().column("*").from("admins").orderBy("email").all().map(Self.admin)
+    }
+
+    public func deleteAdmin(id: String) async throws -> Bool {
+        guard try await admin(id: id) != nil else { return false }
+        try await write { db in
+            try await db.delete(from: "admin_sessions").where("admin_id", .equal, id).run()
+            try await db.delete(from: "admins").where("id", .equal, id).run()
+        }
+        return true
+    }
+
+    public func setPasswordHash(_ hash: String, adminID: String) async throws {
+        try await write { db in
+            try await db.update("admins").set("password_hash", to: hash).where("id", .equal, adminID).run()
+            try await db.delete(from: "admin_sessions").where("admin_id", .equal, adminID).run()
+        }
+    }
+
     public func session(tokenHash: String) async throws -> AdminSession? {
         try await reader.select().column("*").from("admin_sessions").where("token_hash", .equal, tokenHash).first().map { row in
             AdminSession(tokenHash: try row.decode(column: "token_hash", as: String.self),

@@ -134,4 +134,32 @@ import Testing
             #expect(try await store.listing(of: bob.id)?.visitorName == "Bob")
         }
     }
+
+    /// Admins are listed, get new passwords and are removed; either ends their sessions,
+    /// and no one else's.
+    @Test(arguments: StoreKind.available) func adminsAreListedChangedAndRemoved(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            for (id, email) in [("a1", "zoe@example.com"), ("a2", "ann@example.com")] {
+                #expect(try await store.createAdmin(Admin(id: id, email: email, passwordHash: "old", createdAt: 1)))
+                for token in ["\(id)-s1", "\(id)-s2"] {
+                    try await store.saveSession(AdminSession(tokenHash: token, adminID: id, csrfToken: "c", createdAt: 1, expiresAt: 100))
+                }
+            }
+            #expect(try await store.admins().map(\.email) == ["ann@example.com", "zoe@example.com"])
+
+            try await store.setPasswordHash("new", adminID: "a1")
+            #expect(try await store.admin(id: "a1")?.passwordHash == "new")
+            #expect(try await store.admin(id: "a2")?.passwordHash == "old")
+            #expect(try await store.session(tokenHash: "a1-s1") == nil)
+            #expect(try await store.session(tokenHash: "a1-s2") == nil)
+            #expect(try await store.session(tokenHash: "a2-s1") != nil)
+
+            #expect(try await store.deleteAdmin(id: "a2"))
+            #expect(try await !store.deleteAdmin(id: "a2"))
+            #expect(try await store.session(tokenHash: "a2-s1") == nil)
+            #expect(try await store.session(tokenHash: "a2-s2") == nil)
+            #expect(try await store.admins().map(\.id) == ["a1"])
+            #expect(try await store.adminCount() == 1)
+        }
+    }
 }
