@@ -7,8 +7,14 @@ import Synchronization
 
 /// What several Baton processes on one PostgreSQL database tell each other: every
 /// committed conversation step and every typing signal goes out on the channel
-/// `baton_changes` (`NOTIFY`, sent when the transaction commits, in commit order); each
-/// process listens on a connection of its own and skips what it sent itself.
+/// `baton_changes` (`NOTIFY`, right after the step's transaction committed, so a
+/// visitor's steps are told in their order); each process listens on a connection of its
+/// own and skips what it sent itself.
+///
+/// A notification is its own one-statement transaction that does not wait for the disk
+/// (`synchronous_commit` off for it alone): PostgreSQL lets one transaction that notifies
+/// commit at a time, so the lock must not be held through a disk sync. Notifications are
+/// not kept anyway: one lost in a crash is like one sent while a listener reconnected.
 final class PostgresShared: SharedChanges {
     static let channel = "baton_changes"
     let connections: PostgresConnections
@@ -23,14 +29,21 @@ final class PostgresShared: SharedChanges {
 
     static func notify(_ change: SharedChange, from instance: String, on db: any SQLDatabase) async throws {
         let payload = String(decoding: try JSONEncoder().encode(Wire(from: instance, change: change)), as: UTF8.self)
-        try await db.raw("SELECT pg_notify(\(bind: channel), \(bind: payload))").run()
+        try await db.raw("""
+            SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(bind: channel), \(bind: payload))
+            """).run()
     }
 
+    /// Tells the other processes; a failure is logged, not thrown (what it tells of is
+    /// committed already).
     func announce(_ change: SharedChange) async {
         do {
-            try await Self.notify(change, from: connections.instanceID, on: connections.database)
+            try await PostgresConnections.withDeadline(PostgresConnections.answerWithin) { [connections] in
+                try await Self.notify(change, from: connections.instanceID, on: connections.database)
+            }
         } catch {
-            connections.logger.debug("Telling other processes failed", metadata: ["error": "\(PostgresConnections.describe(error))"])
+            connections.logger.warning("Telling the other Batons failed: a visitor on one of them sees this change after a reload",
+                                       metadata: ["error": "\(PostgresConnections.describe(error))"])
         }
     }
 

@@ -8,7 +8,12 @@ import SQLKit
 extension SQLStore {
     static func commit(_ change: ChangeSet, on connections: PostgresConnections) async throws -> [Message] {
         do {
-            return try await connections.transaction { db in try await write(change, instanceID: connections.instanceID, on: db) }
+            let stored = try await connections.transaction { db in try await write(change, on: db) }
+            // The other processes hear of it once it is committed, outside the transaction:
+            // a NOTIFY inside it would hold PostgreSQL's one notification lock through the
+            // commit's disk sync, and every step of every process would commit one at a time.
+            await PostgresShared(connections: connections).announce(shared(change, stored: stored))
+            return stored
         } catch StoreError.conflict {
             throw StoreError.conflict
         } catch {
@@ -24,7 +29,15 @@ extension SQLStore {
         }
     }
 
-    private static func write(_ change: ChangeSet, instanceID: String, on db: any SQLDatabase) async throws -> [Message] {
+    /// What the other processes are told of a committed step.
+    private static func shared(_ change: ChangeSet, stored: [Message]) -> SharedChange {
+        let c = change.conversation
+        return .step(visitor: c.visitorID, conversation: c.id, widgetKey: c.widgetKey, firstMessage: stored.first?.id,
+                     lastMessage: stored.last?.id, newState: change.basis?.state == c.state ? nil : c.state,
+                     started: change.basis == nil, tasks: !change.tasks.isEmpty)
+    }
+
+    private static func write(_ change: ChangeSet, on db: any SQLDatabase) async throws -> [Message] {
         if let v = change.visitor {
             try await db.raw("""
                 INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at)
@@ -72,11 +85,6 @@ extension SQLStore {
         for task in change.tasks {
             try await insertTask(widgetKey: c.widgetKey, conversation: c.id, task: task, messageID: stored.last?.id, now: now, on: db)
         }
-        // The other processes hear of it when it commits (NOTIFY is transactional).
-        let shared = SharedChange.step(visitor: c.visitorID, conversation: c.id, widgetKey: c.widgetKey, firstMessage: stored.first?.id,
-                                       lastMessage: stored.last?.id, newState: change.basis?.state == c.state ? nil : c.state,
-                                       started: change.basis == nil, tasks: !change.tasks.isEmpty)
-        try await PostgresShared.notify(shared, from: instanceID, on: db)
         return stored
     }
 
