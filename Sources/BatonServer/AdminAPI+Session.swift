@@ -37,6 +37,24 @@ extension AdminAPI {
             return response
         }
 
+        api.put("session/password") { request, context in
+            struct Input: Decodable { var currentPassword: String; var newPassword: String }
+            let input = try await Self.decode(Input.self, from: request)
+            guard let admin = context.admin else { throw APIError.signInRequired }
+            do {
+                let (token, session) = try await auth.changeOwnPassword(admin, current: input.currentPassword, new: input.newPassword,
+                                                                         client: Self.client(of: context))
+                return try signedIn(admin, token: token, session: session, request: request)
+            } catch AdminAuthError.badCredentials {
+                throw APIError(.forbidden, code: "wrong_password", "The current password is wrong.")
+            } catch AdminAuthError.throttled(let seconds) {
+                throw APIError(.tooManyRequests, code: "throttled", "Too many failed attempts. Try again in \(seconds) s.",
+                               headers: [.retryAfter: String(seconds)])
+            } catch AdminAuthError.invalid(let message) {
+                throw APIError(.badRequest, code: "invalid_password", message)
+            }
+        }
+
         api.get("setup") { _, _ in
             struct Answer: Encodable { var needed: Bool }
             return try Self.json(Answer(needed: await auth.setupNeeded))

@@ -61,6 +61,24 @@ final class AdminAuth: Sendable {
         return admin
     }
 
+    /// The signed-in admin changes their own password, proving they know the current one
+    /// (failures are slowed down as for signing in). Every session of theirs ends; the
+    /// caller gets a new one.
+    func changeOwnPassword(_ admin: Admin, current: String, new: String, client: String) async throws -> (String, AdminSession) {
+        let keys = ["email:\(admin.email)", "client:\(client)"]
+        if let wait = throttle.wait(for: keys) { throw AdminAuthError.throttled(seconds: wait) }
+        guard Bcrypt.verify(current, hash: admin.passwordHash) else {
+            throttle.failed(keys)
+            logger.warning("Wrong current password when changing it", metadata: ["admin": "\(admin.email)", "client": "\(client)"])
+            throw AdminAuthError.badCredentials
+        }
+        throttle.succeeded(keys)
+        try Self.checkPassword(new)
+        try await store.setPasswordHash(Bcrypt.hash(new, cost: passwordCost), adminID: admin.id)
+        logger.notice("Admin changed their password; their other sessions ended", metadata: ["admin": "\(admin.email)"])
+        return try await startSession(for: admin)
+    }
+
     /// Removes an admin; their sessions end at once.
     func deleteAdmin(email: String) async throws -> Admin {
         guard let admin = try await store.admin(email: email.trimmingWhitespace().lowercased()),

@@ -106,6 +106,32 @@ import Testing
         }
     }
 
+    /// An admin changes their own password: the current one is required, the new one
+    /// must be long enough; afterwards their other sessions are over and this one goes on
+    /// with a new cookie and CSRF token.
+    @Test func anAdminChangesTheirPasswordAndTheirOtherSessionsEnd() async throws {
+        try await Self.withAdmin { baton, client in
+            let elsewhere = AdminClient(base: baton.http)
+            #expect(try await elsewhere.signIn(Self.email, Self.password).status == 200)
+            let oldToken = client.csrfToken
+
+            let wrong = try await client.send("PUT", "/api/v1/session/password", json: ["currentPassword": "not it", "newPassword": "a new password"])
+            #expect(wrong.status == 403 && wrong.errorCode == "wrong_password", "\(wrong)")
+            let short = try await client.send("PUT", "/api/v1/session/password", json: ["currentPassword": Self.password, "newPassword": "short"])
+            #expect(short.status == 400 && short.errorCode == "invalid_password", "\(short)")
+            let noCSRF = try await client.send("PUT", "/api/v1/session/password", json: ["currentPassword": Self.password, "newPassword": "a new password"], csrf: false)
+            #expect(noCSRF.status == 403 && noCSRF.errorCode == "csrf")
+
+            let changed = try await client.send("PUT", "/api/v1/session/password", json: ["currentPassword": Self.password, "newPassword": "a new password"])
+            #expect(changed.status == 200, "\(changed)")
+            #expect(client.csrfToken != oldToken)
+            #expect(try await client.get("/api/v1/bots").status == 200)
+            #expect(try await elsewhere.get("/api/v1/bots").status == 401)
+            #expect(try await AdminClient(base: baton.http).signIn(Self.email, Self.password).status == 401)
+            #expect(try await AdminClient(base: baton.http).signIn(Self.email, "a new password").status == 200)
+        }
+    }
+
     @Test func signingOutEndsTheSession() async throws {
         try await Self.withAdmin { _, client in
             let out = try await client.send("DELETE", "/api/v1/session")

@@ -74,6 +74,7 @@ export const api = {
   session: () => request('GET', '/api/v1/session', undefined, { sessionCall: true }),
   signIn: (email, password) => request('POST', '/api/v1/session', { email, password }, { sessionCall: true }),
   signOut: () => request('DELETE', '/api/v1/session', undefined, { sessionCall: true }),
+  changePassword: (currentPassword, newPassword) => request('PUT', '/api/v1/session/password', { currentPassword, newPassword }),
   setup: () => request('GET', '/api/v1/setup', undefined, { sessionCall: true }),
   createFirstAdmin: (body) => request('POST', '/api/v1/setup', body, { sessionCall: true }),
 

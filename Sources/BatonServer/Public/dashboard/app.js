@@ -11,6 +11,7 @@ import { mountBots } from '/dashboard/views/bots.js';
 import { mountBotPage } from '/dashboard/views/bot-page.js';
 import { mountConversations } from '/dashboard/views/conversations.js';
 import { mountTranscript } from '/dashboard/views/transcript.js';
+import { openPasswordDialog } from '/dashboard/views/password-dialog.js';
 
 const app = document.getElementById('app');
 let session = null;
@@ -112,6 +113,7 @@ function buildShell() {
     h('nav', { class: 'nav', 'aria-label': 'Main' }, links.bots, links.conversations),
     h('div', { class: 'account' },
       h('span', { class: 'account-email', title: 'Signed in as' }, session.admin.email),
+      button('Password', { variant: 'ghost', onclick: changePassword, title: 'Change your password' }),
       button('Sign out', { variant: 'ghost', iconName: 'signOut', onclick: signOut })));
   const menuButton = h('button', { type: 'button', class: 'btn btn-ghost menu-button', 'aria-expanded': 'false', 'aria-controls': 'topbar-menu',
     onclick: () => setMenu(menuButton.getAttribute('aria-expanded') !== 'true') }, icon('menu'), 'Menu');
@@ -130,6 +132,13 @@ function buildShell() {
       menuButton, menu)),
     main);
   shell = { main, links, setMenu };
+}
+
+function changePassword() {
+  openPasswordDialog({
+    email: session.admin.email,
+    onChanged: (s) => { session = s; setCsrfToken(s.csrfToken); },
+  });
 }
 
 async function signOut() {
