@@ -30,7 +30,7 @@ final class PostgresConnections: Sendable {
     let database: any SQLDatabase
 
     /// Connects (checking that the server answers) and returns the pool.
-    static func open(_ location: PostgresLocation, durable: Bool, maximumConnections: Int = 16, logger: Logger) async throws -> PostgresConnections {
+    static func open(_ location: PostgresLocation, durable: Bool, maximumConnections: Int = 32, logger: Logger) async throws -> PostgresConnections {
         // One connection first, made directly: an unreachable server or wrong credentials
         // are reported now, at once (the pool would keep retrying in the background).
         do {
