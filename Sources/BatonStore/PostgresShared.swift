@@ -38,9 +38,7 @@ final class PostgresShared: SharedChanges {
     /// committed already).
     func announce(_ change: SharedChange) async {
         do {
-            try await PostgresConnections.withDeadline(PostgresConnections.answerWithin) { [connections] in
-                try await Self.notify(change, from: connections.instanceID, on: connections.database)
-            }
+            try await Self.notify(change, from: connections.instanceID, on: connections.database)
         } catch {
             connections.logger.warning("Telling the other Batons failed: a visitor on one of them sees this change after a reload",
                                        metadata: ["error": "\(PostgresConnections.describe(error))"])

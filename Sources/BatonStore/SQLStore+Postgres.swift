@@ -1,17 +1,27 @@
 import BatonCore
 import SQLKit
 
-/// The write path on PostgreSQL: a conversation step is one transaction on a pooled
-/// connection. Steps of one visitor never overlap (`ChatService` runs them under the
-/// visitor's lock), so a conversation's messages get increasing ids in the order they
-/// were written, which is what widgets resume by.
+/// The write path on PostgreSQL: a conversation step is one statement (its own
+/// transaction), so that it costs one round trip to the server: the visitor, the
+/// conversation, the messages and the tasks are sub-statements of it (`WITH … INSERT /
+/// UPDATE`), and the messages and tasks are written only if the conversation was (its
+/// conditional `UPDATE` matched). Steps of one visitor never overlap (`ChatService` runs
+/// them under the visitor's lock), so a conversation's messages get increasing ids in the
+/// order they were written, which is what widgets resume by.
 extension SQLStore {
     static func commit(_ change: ChangeSet, on connections: PostgresConnections) async throws -> [Message] {
         do {
-            let stored = try await connections.transaction { db in try await write(change, on: db) }
-            // The other processes hear of it once it is committed, outside the transaction:
-            // a NOTIFY inside it would hold PostgreSQL's one notification lock through the
-            // commit's disk sync, and every step of every process would commit one at a time.
+            let stored: [Message]
+            if connections.durable {
+                stored = try await write(change, on: connections.database)
+            } else {
+                // `SET LOCAL` needs a transaction block.
+                stored = try await connections.transaction(durable: false) { db in try await write(change, on: db) }
+            }
+            // The other processes hear of it once it is committed, in a statement of its
+            // own: a NOTIFY in the step's transaction would hold PostgreSQL's one
+            // notification lock through the commit's disk sync, and every step of every
+            // process would commit one at a time.
             await PostgresShared(connections: connections).announce(shared(change, stored: stored))
             return stored
         } catch StoreError.conflict {
@@ -37,55 +47,82 @@ extension SQLStore {
                      started: change.basis == nil, tasks: !change.tasks.isEmpty)
     }
 
+    /// The step as one statement. Its rows: one per stored message (its id), or one with
+    /// a NULL id when the step stored none; none when the conversation had moved on
+    /// (`StoreError.conflict`).
     private static func write(_ change: ChangeSet, on db: any SQLDatabase) async throws -> [Message] {
+        let c = change.conversation
+        var parts: [SQLQueryString] = []
         if let v = change.visitor {
-            try await db.raw("""
-                INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at)
+            parts.append("""
+                v AS (INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at)
                 VALUES (\(bind: v.id.rawValue), \(bind: v.widgetKey), \(bind: v.tokenHash), \(bind: v.name), \(bind: v.email),
                         \(bind: v.createdAt), \(bind: v.lastSeenAt))
-                ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at
-                """).run()
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at)
+                """)
         }
-        let c = change.conversation
         if let basis = change.basis {
             // Only from the state the step was computed from: another process may have
             // moved the conversation since (an agent joined or closed it, a second tab).
-            let updated = try await db.raw("""
-                UPDATE conversations SET state = \(bind: c.state.rawValue), progress = \(bind: try Rows.json(c.progress)),
+            parts.append("""
+                c AS (UPDATE conversations SET state = \(bind: c.state.rawValue), progress = \(bind: try Rows.json(c.progress)),
                     variables = \(bind: try Rows.json(c.variables)), updated_at = \(bind: c.updatedAt), closed_at = \(bind: c.closedAt)
                 WHERE id = \(bind: c.id.rawValue) AND state = \(bind: basis.state.rawValue)
                   AND progress = \(bind: try Rows.json(basis.progress)) AND variables = \(bind: try Rows.json(basis.variables))
-                RETURNING id
-                """).first()
-            guard updated != nil else { throw StoreError.conflict }
+                RETURNING id)
+                """)
         } else {
-            try await db.raw("""
-            INSERT INTO conversations (id, widget_key, visitor_id, state, progress, variables, created_at, updated_at, closed_at)
-            VALUES (\(bind: c.id.rawValue), \(bind: c.widgetKey), \(bind: c.visitorID.rawValue), \(bind: c.state.rawValue),
-                    \(bind: try Rows.json(c.progress)), \(bind: try Rows.json(c.variables)), \(bind: c.createdAt), \(bind: c.updatedAt),
-                    \(bind: c.closedAt))
-            ON CONFLICT (id) DO UPDATE SET state = excluded.state, progress = excluded.progress, variables = excluded.variables,
-                updated_at = excluded.updated_at, closed_at = excluded.closed_at
-            """).run()
+            parts.append("""
+                c AS (INSERT INTO conversations (id, widget_key, visitor_id, state, progress, variables, created_at, updated_at, closed_at)
+                VALUES (\(bind: c.id.rawValue), \(bind: c.widgetKey), \(bind: c.visitorID.rawValue), \(bind: c.state.rawValue),
+                        \(bind: try Rows.json(c.progress)), \(bind: try Rows.json(c.variables)), \(bind: c.createdAt), \(bind: c.updatedAt),
+                        \(bind: c.closedAt))
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state, progress = excluded.progress, variables = excluded.variables,
+                    updated_at = excluded.updated_at, closed_at = excluded.closed_at
+                RETURNING id)
+                """)
         }
-        var stored: [Message] = []
-        for m in change.messages {
-            let buttons = m.buttons.isEmpty ? nil : try Rows.json(m.buttons)
-            let row = try await db.raw("""
-                INSERT INTO messages (conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at)
-                VALUES (\(bind: c.id.rawValue), \(bind: m.role == .visitor ? c.visitorID.rawValue : nil), \(bind: m.role.rawValue),
-                        \(bind: m.authorName), \(bind: m.text), \(bind: buttons), \(bind: m.clientID), \(bind: m.externalID),
-                        \(bind: m.createdAt))
-                RETURNING id
-                """).first()
-            guard let id = try row?.decode(column: "id", as: Int64.self) else { throw StoreError.failure("no id for a new message") }
-            stored.append(m.stored(id: id, in: c.id))
+        if change.messages.isEmpty {
+            parts.append("m AS (SELECT NULL::BIGINT AS id WHERE false)")
+        } else {
+            var rows: [SQLQueryString] = []
+            for (index, m) in change.messages.enumerated() {
+                let buttons = m.buttons.isEmpty ? nil : try Rows.json(m.buttons)
+                rows.append("""
+                    (\(bind: Int64(index)), \(bind: m.role == .visitor ? c.visitorID.rawValue : nil), \(bind: m.role.rawValue),
+                     \(bind: m.authorName), \(bind: m.text), \(bind: buttons), \(bind: m.clientID), \(bind: m.externalID), \(bind: m.createdAt))
+                    """)
+            }
+            // Rows go in in the order given (`ORDER BY n`), so their ids increase in it.
+            parts.append("""
+                m AS (INSERT INTO messages (conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at)
+                SELECT c.id, x.visitor_id::TEXT, x.role::TEXT, x.author_name::TEXT, x.text::TEXT, x.buttons::TEXT, x.client_id::TEXT,
+                       x.external_id::TEXT, x.created_at::BIGINT
+                FROM c, (VALUES \(rows.joined(separator: ", "))) AS x(n, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at)
+                ORDER BY x.n
+                RETURNING id)
+                """)
         }
-        let now = Millis.now()
-        for task in change.tasks {
-            try await insertTask(widgetKey: c.widgetKey, conversation: c.id, task: task, messageID: stored.last?.id, now: now, on: db)
+        if !change.tasks.isEmpty {
+            let now = Millis.now()
+            var rows: [SQLQueryString] = []
+            for (index, task) in change.tasks.enumerated() {
+                rows.append("(\(bind: Int64(index)), \(bind: task == .relay ? Rows.relayJSON : try Rows.json(task)))")
+            }
+            // Queued with the id of the step's last message, after it (and in order).
+            parts.append("""
+                t AS (INSERT INTO agent_tasks (widget_key, conversation_id, task, message_id, attempts, next_attempt_at, created_at)
+                SELECT \(bind: c.widgetKey), c.id, x.task::TEXT, (SELECT max(id) FROM m), 0, \(bind: now), \(bind: now)
+                FROM c, (VALUES \(rows.joined(separator: ", "))) AS x(n, task)
+                ORDER BY x.n)
+                """)
         }
-        return stored
+        let statement: SQLQueryString = "WITH " + parts.joined(separator: ", ") + " SELECT m.id FROM c LEFT JOIN m ON true ORDER BY m.id"
+        let rows = try await db.raw(statement).all()
+        guard !rows.isEmpty else { throw StoreError.conflict }
+        let ids = try rows.compactMap { try $0.decodeNil(column: "id") ? nil : $0.decode(column: "id", as: Int64.self) }
+        guard ids.count == change.messages.count else { throw StoreError.failure("\(ids.count) ids for \(change.messages.count) new messages") }
+        return zip(change.messages, ids).map { message, id in message.stored(id: id, in: c.id) }
     }
 
     /// Queues a task in the outbox (through SQLKit: PostgreSQL).
