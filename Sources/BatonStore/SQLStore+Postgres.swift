@@ -53,14 +53,6 @@ extension SQLStore {
     private static func write(_ change: ChangeSet, on db: any SQLDatabase) async throws -> [Message] {
         let c = change.conversation
         var parts: [SQLQueryString] = []
-        if let v = change.visitor {
-            parts.append("""
-                v AS (INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at)
-                VALUES (\(bind: v.id.rawValue), \(bind: v.widgetKey), \(bind: v.tokenHash), \(bind: v.name), \(bind: v.email),
-                        \(bind: v.createdAt), \(bind: v.lastSeenAt))
-                ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at)
-                """)
-        }
         if let basis = change.basis {
             // Only from the state the step was computed from: another process may have
             // moved the conversation since (an agent joined or closed it, a second tab).
@@ -80,6 +72,16 @@ extension SQLStore {
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, progress = excluded.progress, variables = excluded.variables,
                     updated_at = excluded.updated_at, closed_at = excluded.closed_at
                 RETURNING id)
+                """)
+        }
+        if let v = change.visitor {
+            // Only with the conversation (`FROM c`): a refused step writes nothing.
+            parts.append("""
+                v AS (INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at)
+                SELECT \(bind: v.id.rawValue)::TEXT, \(bind: v.widgetKey)::TEXT, \(bind: v.tokenHash)::TEXT, \(bind: v.name)::TEXT,
+                       \(bind: v.email)::TEXT, \(bind: v.createdAt)::BIGINT, \(bind: v.lastSeenAt)::BIGINT
+                FROM c
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at)
                 """)
         }
         if change.messages.isEmpty {

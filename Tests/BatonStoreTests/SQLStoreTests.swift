@@ -556,10 +556,15 @@ enum ClosedPort {
             // This process still thinks it is waiting, and relays a visitor message.
             var stale = read
             stale.updatedAt += 5
+            var renamed = visitor
+            renamed.name = "Stale Name"
             await #expect(throws: StoreError.conflict) {
-                try await store.commit(ChangeSet(conversation: stale, messages: [NewMessage(role: .visitor, text: "hello?", clientID: "x1")],
+                try await store.commit(ChangeSet(visitor: renamed, conversation: stale,
+                                                 messages: [NewMessage(role: .visitor, text: "hello?", clientID: "x1")],
                                                  tasks: [.relay], basis: read))
             }
+            // Nothing of the refused step was written, the visitor's new name included.
+            #expect(try await store.visitor(id: visitor.id)?.name == nil)
             #expect(try await store.conversation(id: conversation.id)?.state == .closed)
             #expect(try await store.messages(in: conversation.id, after: 0, limit: 10).map(\.text) == ["Alice closed the chat."])
             #expect(try await store.taskCount(widgetKey: "w") == 0)
