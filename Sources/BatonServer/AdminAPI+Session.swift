@@ -25,8 +25,7 @@ extension AdminAPI {
             } catch AdminAuthError.badCredentials {
                 throw APIError(.unauthorized, code: "bad_credentials", "The email or the password is wrong.")
             } catch AdminAuthError.throttled(let seconds) {
-                throw APIError(.tooManyRequests, code: "throttled", "Too many failed attempts. Try again in \(seconds) s.",
-                               headers: [.retryAfter: String(seconds)])
+                throw Self.throttled(seconds)
             }
         }
 
@@ -48,8 +47,7 @@ extension AdminAPI {
             } catch AdminAuthError.badCredentials {
                 throw APIError(.forbidden, code: "wrong_password", "The current password is wrong.")
             } catch AdminAuthError.throttled(let seconds) {
-                throw APIError(.tooManyRequests, code: "throttled", "Too many failed attempts. Try again in \(seconds) s.",
-                               headers: [.retryAfter: String(seconds)])
+                throw Self.throttled(seconds)
             } catch AdminAuthError.invalid(let message) {
                 throw APIError(.badRequest, code: "invalid_password", message)
             }
@@ -83,6 +81,12 @@ extension AdminAPI {
         let maxAge = Int((session.expiresAt - session.createdAt) / 1000)
         response.setCookie(Self.cookie(value: token, maxAge: maxAge, secure: Self.isSecure(request)))
         return response
+    }
+
+    /// Failed password checks are slowed down (`LoginThrottle`): wait `seconds`.
+    static func throttled(_ seconds: Int) -> APIError {
+        APIError(.tooManyRequests, code: "throttled", "Too many failed attempts. Try again in \(seconds) s.",
+                 headers: [.retryAfter: String(seconds)])
     }
 
     static func cookie(value: String, maxAge: Int, secure: Bool) -> Cookie {

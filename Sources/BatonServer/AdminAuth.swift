@@ -65,14 +65,7 @@ final class AdminAuth: Sendable {
     /// (failures are slowed down as for signing in). Every session of theirs ends; the
     /// caller gets a new one.
     func changeOwnPassword(_ admin: Admin, current: String, new: String, client: String) async throws -> (String, AdminSession) {
-        let keys = ["email:\(admin.email)", "client:\(client)"]
-        if let wait = throttle.wait(for: keys) { throw AdminAuthError.throttled(seconds: wait) }
-        guard Bcrypt.verify(current, hash: admin.passwordHash) else {
-            throttle.failed(keys)
-            logger.warning("Wrong current password when changing it", metadata: ["admin": "\(admin.email)", "client": "\(client)"])
-            throw AdminAuthError.badCredentials
-        }
-        throttle.succeeded(keys)
+        try await checkPassword(current, of: admin.email, client: client, failure: "Wrong current password when changing it") { _ in admin }
         try Self.checkPassword(new)
         try await store.setPasswordHash(Bcrypt.hash(new, cost: passwordCost), adminID: admin.id)
         logger.notice("Admin changed their password; their other sessions ended", metadata: ["admin": "\(admin.email)"])
@@ -100,16 +93,27 @@ final class AdminAuth: Sendable {
     /// Checks email and password; slows down repeated failures for an email and a client.
     func signIn(email: String, password: String, client: String) async throws -> (Admin, String, AdminSession) {
         let email = email.trimmingWhitespace().lowercased()
+        let admin = try await checkPassword(password, of: email, client: client, failure: "Failed dashboard sign-in") { email in
+            try await store.admin(email: email)
+        }
+        let (token, session) = try await startSession(for: admin)
+        return (admin, token, session)
+    }
+
+    /// Checks `password` against the admin `find` returns for `email`, slowing down
+    /// repeated failures for the email and the client; returns the admin.
+    @discardableResult
+    private func checkPassword(_ password: String, of email: String, client: String, failure: String,
+                               find: (String) async throws -> Admin?) async throws -> Admin {
         let keys = ["email:\(email)", "client:\(client)"]
         if let wait = throttle.wait(for: keys) { throw AdminAuthError.throttled(seconds: wait) }
-        guard let admin = try await store.admin(email: email), Bcrypt.verify(password, hash: admin.passwordHash) else {
+        guard let admin = try await find(email), Bcrypt.verify(password, hash: admin.passwordHash) else {
             throttle.failed(keys)
-            logger.warning("Failed dashboard sign-in", metadata: ["admin": "\(email)", "client": "\(client)"])
+            logger.warning("\(failure)", metadata: ["admin": "\(email)", "client": "\(client)"])
             throw AdminAuthError.badCredentials
         }
         throttle.succeeded(keys)
-        let (token, session) = try await startSession(for: admin)
-        return (admin, token, session)
+        return admin
     }
 
     private func startSession(for admin: Admin) async throws -> (String, AdminSession) {

@@ -37,8 +37,12 @@ final class PostgresShared: SharedChanges {
     /// Tells the other processes; a failure is logged, not thrown (what it tells of is
     /// committed already).
     func announce(_ change: SharedChange) async {
+        await Self.announce(change, on: connections)
+    }
+
+    static func announce(_ change: SharedChange, on connections: PostgresConnections) async {
         do {
-            try await Self.notify(change, from: connections.instanceID, on: connections.database)
+            try await notify(change, from: connections.instanceID, on: connections.database)
         } catch {
             connections.logger.warning("Telling the other Batons failed: a visitor on one of them sees this change after a reload",
                                        metadata: ["error": "\(PostgresConnections.describe(error))"])

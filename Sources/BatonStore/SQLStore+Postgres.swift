@@ -22,7 +22,7 @@ extension SQLStore {
             // own: a NOTIFY in the step's transaction would hold PostgreSQL's one
             // notification lock through the commit's disk sync, and every step of every
             // process would commit one at a time.
-            await PostgresShared(connections: connections).announce(shared(change, stored: stored))
+            await PostgresShared.announce(shared(change, stored: stored), on: connections)
             return stored
         } catch StoreError.conflict {
             throw StoreError.conflict
