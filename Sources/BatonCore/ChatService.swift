@@ -12,6 +12,8 @@ public final class ChatService: Sendable {
     public let shared: (any SharedChanges)?
     let metrics: ChatMetrics
     let locks = KeyedLock<VisitorID>()
+    /// Openings of one verified website user (widget key and user id).
+    let identityLocks = KeyedLock<String>()
     let recent = ConversationCache()
     let hashToken: @Sendable (String) -> String
 
@@ -31,43 +33,115 @@ public final class ChatService: Sendable {
 
     /// Opens a chat for a widget: a new visitor when `token` is nil, else the visitor the
     /// token belongs to, with the messages of its current conversation after `lastSeen`.
+    /// With a verified `identity` the visitor is the website user's, whatever browser it
+    /// writes from: found by the user's id, or this browser's anonymous visitor (`token`)
+    /// when the user has none yet, or a new one. A token of a signed-in user's visitor
+    /// opens nothing without that identity (`unknownVisitor`): on a shared computer, the
+    /// next person does not see the chat of the one who signed out.
     ///
     /// `sink` is subscribed to the visitor's events and receives `.opened(session)` first:
     /// subscribing and reading the history happen under the visitor's lock, so no event
     /// falls between the history and the live stream, and none comes twice.
     @discardableResult
-    public func open(widgetKey: String, token: String?, lastSeen: MessageID = 0,
+    public func open(widgetKey: String, token: String?, identity: VisitorIdentity? = nil, lastSeen: MessageID = 0,
                      subscription: SubscriptionID, sink: @escaping ChatHub.Sink) async throws -> ChatSession {
         guard let (widget, bot) = try await bots.widget(forKey: widgetKey) else {
             throw ChatError.unknownWidget(widgetKey)
         }
+        let opening = Opening(widget: widget, bot: bot, lastSeen: lastSeen, subscription: subscription, sink: sink)
+        if let identity { return try await open(identity, token: token, opening) }
         guard let token else {
             let session = try await startVisitor(widget: widget, bot: bot)
             hub.subscribe(session.visitor.id, id: subscription, sink: sink)
             sink(.opened(session))
             return session
         }
-        guard let visitor = try await store.visitor(tokenHash: hashToken(token)), visitor.widgetKey == widget.key else {
+        guard let visitor = try await store.visitor(tokenHash: hashToken(token)), visitor.widgetKey == widget.key,
+              visitor.externalID == nil else {
             throw ChatError.unknownVisitor
         }
-        return try await locks.withLock(visitor.id) {
+        return try await resume(visitor, opening)
+    }
+
+    /// What `open` needs beyond the visitor.
+    private struct Opening {
+        var widget: Widget
+        var bot: any ChatBot
+        var lastSeen: MessageID
+        var subscription: SubscriptionID
+        var sink: ChatHub.Sink
+    }
+
+    /// Opens the chat of a verified website user. One user's openings are taken one at a
+    /// time, so two tabs opening at once find or make the same visitor.
+    private func open(_ identity: VisitorIdentity, token: String?, _ opening: Opening) async throws -> ChatSession {
+        let widget = opening.widget
+        return try await identityLocks.withLock("\(widget.key)\n\(identity.id)") {
+            if let known = try await store.visitor(widgetKey: widget.key, externalID: identity.id) {
+                return try await resume(known, learning: identity, opening)
+            }
+            // The user chatted in this browser before signing in: that chat goes on.
+            if let token, let anonymous = try await store.visitor(tokenHash: hashToken(token)),
+               anonymous.widgetKey == widget.key, anonymous.externalID == nil {
+                return try await resume(anonymous, learning: identity, opening)
+            }
+            // Recognised by the identity, not by a token: it gets one nobody holds.
+            let now = Millis.now()
+            let visitor = Visitor(id: .random(), widgetKey: widget.key, tokenHash: hashToken(RandomID.secret()),
+                                  name: identity.name, email: identity.email, externalID: identity.id, createdAt: now, lastSeenAt: now)
+            let (conversation, messages) = try await begin(for: visitor, widget: widget, bot: opening.bot, insertVisitor: true)
+            let session = ChatSession(widget: widget, botName: opening.bot.name, visitor: visitor, conversation: conversation,
+                                      messages: messages, truncated: false)
+            hub.subscribe(visitor.id, id: opening.subscription, sink: opening.sink)
+            opening.sink(.opened(session))
+            return session
+        }
+    }
+
+    /// Resumes a stored visitor's current conversation (or starts one); with `identity`,
+    /// the visitor is first recorded as that website user, with the name and email the
+    /// page gave, when they differ from what is stored.
+    private func resume(_ found: Visitor, learning identity: VisitorIdentity? = nil, _ opening: Opening) async throws -> ChatSession {
+        try await locks.withLock(found.id) {
+            var visitor = found
+            if let identity {
+                visitor.externalID = identity.id
+                if let name = identity.name { visitor.name = name }
+                if let email = identity.email { visitor.email = email }
+            }
+            let widget = opening.widget, bot = opening.bot
             let session: ChatSession
-            if let conversation = try await latestConversation(of: visitor.id) {
+            if var conversation = try await latestConversation(of: visitor.id) {
+                if visitor != found {
+                    // Written with the conversation (a step writes a visitor only with one),
+                    // which learns the name and email too while the bot is not asking.
+                    conversation = try await retryingConflicts(of: visitor.id) {
+                        guard var current = try await latestConversation(of: visitor.id) else { return conversation }
+                        let basis = current
+                        if current.state == .bot {
+                            if let name = visitor.name, current.variable("name") == nil { current.set("name", to: name) }
+                            if let email = visitor.email, current.variable("email") == nil { current.set("email", to: email) }
+                        }
+                        _ = try await store.commit(ChangeSet(visitor: visitor, conversation: current, basis: basis))
+                        recent.update(current)
+                        return current
+                    }
+                }
                 // Ids grow across conversations, so a last-seen id from an earlier
                 // conversation replays the whole current one.
-                var messages = try await store.messages(in: conversation.id, after: max(lastSeen, 0), limit: policy.historyLimit + 1)
+                var messages = try await store.messages(in: conversation.id, after: max(opening.lastSeen, 0), limit: policy.historyLimit + 1)
                 let truncated = messages.count > policy.historyLimit
                 if truncated { messages = Array(messages.suffix(policy.historyLimit)) }
                 session = ChatSession(widget: widget, botName: bot.name, visitor: visitor, conversation: conversation,
                                       messages: messages, truncated: truncated)
             } else {
                 // Never strand a visitor without a conversation.
-                let (conversation, messages) = try await begin(for: visitor, widget: widget, bot: bot, insertVisitor: false)
+                let (conversation, messages) = try await begin(for: visitor, widget: widget, bot: bot, insertVisitor: visitor != found)
                 session = ChatSession(widget: widget, botName: bot.name, visitor: visitor, conversation: conversation,
                                       messages: messages, truncated: false)
             }
-            hub.subscribe(visitor.id, id: subscription, sink: sink)
-            sink(.opened(session))
+            hub.subscribe(visitor.id, id: opening.subscription, sink: opening.sink)
+            opening.sink(.opened(session))
             return session
         }
     }
@@ -91,6 +165,9 @@ public final class ChatService: Sendable {
                        insertVisitor: Bool) async throws -> (Conversation, [Message]) {
         let now = Millis.now()
         var conversation = Conversation(id: .random(), widgetKey: widget.key, visitorID: visitor.id, createdAt: now, updatedAt: now)
+        // What the visitor told us before, or the website said, need not be asked.
+        if let name = visitor.name { conversation.set("name", to: name) }
+        if let email = visitor.email { conversation.set("email", to: email) }
         let greeting = greet(&conversation, widget: widget, bot: bot)
         let stored = try await store.commit(ChangeSet(visitor: insertVisitor ? visitor : nil, conversation: conversation, messages: greeting))
         recent.remember(conversation)
@@ -173,7 +250,7 @@ public final class ChatService: Sendable {
 
     /// Text as stored: control characters other than newline and tab removed, line ends
     /// normalised, surrounding white space trimmed.
-    static func clean(_ text: String) -> String {
+    public static func clean(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             switch scalar.value {

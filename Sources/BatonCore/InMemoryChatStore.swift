@@ -41,6 +41,10 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
 
     public func visitor(id: VisitorID) async throws -> Visitor? { tables.withLock { $0.visitors[id] } }
 
+    public func visitor(widgetKey: String, externalID: String) async throws -> Visitor? {
+        tables.withLock { $0.visitors.values.first { $0.widgetKey == widgetKey && $0.externalID == externalID } }
+    }
+
     public func conversation(id: ConversationID) async throws -> Conversation? { tables.withLock { $0.conversations[id] } }
 
     public func latestConversation(of visitor: VisitorID) async throws -> Conversation? {
@@ -91,6 +95,10 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
             if let basis = change.basis, let stored = tables.conversations[basis.id],
                (stored.state, stored.progress, stored.variables) != (basis.state, basis.progress, basis.variables) {
                 throw StoreError.conflict
+            }
+            if let visitor = change.visitor, let external = visitor.externalID,
+               tables.visitors.values.contains(where: { $0.id != visitor.id && $0.widgetKey == visitor.widgetKey && $0.externalID == external }) {
+                throw StoreError.failure("another visitor of widget \(visitor.widgetKey) has external id \(external)")
             }
             if let visitor = change.visitor { tables.visitors[visitor.id] = visitor }
             tables.conversations[change.conversation.id] = change.conversation

@@ -83,25 +83,45 @@ public struct NewMessage: Sendable, Hashable {
 }
 
 /// A person on a website, recognised across page reloads by a secret token kept in the
-/// browser. Only the token's SHA-256 is stored.
+/// browser (only the token's SHA-256 is stored), or, when the website signs its users in
+/// and vouches for them (identity verification), by the website's own user id.
 public struct Visitor: Sendable, Codable, Hashable {
     public var id: VisitorID
     public var widgetKey: String
     public var tokenHash: String
     public var name: String?
     public var email: String?
+    /// The website's user id, verified (an HMAC of it, made with the widget's identity
+    /// secret, came with it); nil for an anonymous visitor. Unique per widget.
+    public var externalID: String?
     public var createdAt: Millis
     public var lastSeenAt: Millis
 
     public init(id: VisitorID, widgetKey: String, tokenHash: String, name: String? = nil, email: String? = nil,
-                createdAt: Millis, lastSeenAt: Millis) {
+                externalID: String? = nil, createdAt: Millis, lastSeenAt: Millis) {
         self.id = id
         self.widgetKey = widgetKey
         self.tokenHash = tokenHash
         self.name = name
         self.email = email
+        self.externalID = externalID
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
+    }
+}
+
+/// A website user the widget's page vouched for, already verified by the caller (the
+/// widget socket checks the HMAC). `name` and `email` are what the page said: the
+/// signature covers the id only, so they are the visitor's details, not proven ones.
+public struct VisitorIdentity: Sendable, Hashable {
+    public var id: String
+    public var name: String?
+    public var email: String?
+
+    public init(id: String, name: String? = nil, email: String? = nil) {
+        self.id = id
+        self.name = name
+        self.email = email
     }
 }
 

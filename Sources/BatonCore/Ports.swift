@@ -128,6 +128,8 @@ public protocol ChatStore: Sendable {
 
     func visitor(tokenHash: String) async throws -> Visitor?
     func visitor(id: VisitorID) async throws -> Visitor?
+    /// The visitor of a widget with this verified website user id.
+    func visitor(widgetKey: String, externalID: String) async throws -> Visitor?
 
     func conversation(id: ConversationID) async throws -> Conversation?
     /// The visitor's newest conversation, open or closed.

@@ -43,18 +43,28 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     public var avatarURL: String?
     /// Origins (`https://example.com`) allowed to embed the widget; empty allows any.
     public var allowedOrigins: [String]
+    /// Identity verification is on: the secret the website signs its users' ids with,
+    /// encrypted at rest (as Mattermost credentials are; base64). Nil when off.
+    public var sealedIdentitySecret: String?
+    /// Only signed-in, verified website users may chat (needs the secret).
+    public var identityRequired: Bool
 
     public init(title: String? = nil, subtitle: String? = nil, greeting: String? = nil, color: String = "#3b5bdb",
-                avatarURL: String? = nil, allowedOrigins: [String] = []) {
+                avatarURL: String? = nil, allowedOrigins: [String] = [], sealedIdentitySecret: String? = nil,
+                identityRequired: Bool = false) {
         self.title = title
         self.subtitle = subtitle
         self.greeting = greeting
         self.color = color
         self.avatarURL = avatarURL
         self.allowedOrigins = allowedOrigins
+        self.sealedIdentitySecret = sealedIdentitySecret
+        self.identityRequired = identityRequired
     }
 
-    enum CodingKeys: String, CodingKey { case title, subtitle, greeting, color, avatarURL, allowedOrigins }
+    enum CodingKeys: String, CodingKey {
+        case title, subtitle, greeting, color, avatarURL, allowedOrigins, sealedIdentitySecret, identityRequired
+    }
 
     /// Settings stored by older versions lack newer fields: they get their defaults.
     public init(from decoder: any Decoder) throws {
@@ -65,6 +75,8 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
         color = try c.decodeIfPresent(String.self, forKey: .color) ?? "#3b5bdb"
         avatarURL = try c.decodeIfPresent(String.self, forKey: .avatarURL)
         allowedOrigins = try c.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? []
+        sealedIdentitySecret = try c.decodeIfPresent(String.self, forKey: .sealedIdentitySecret)
+        identityRequired = try c.decodeIfPresent(Bool.self, forKey: .identityRequired) ?? false
     }
 }
 

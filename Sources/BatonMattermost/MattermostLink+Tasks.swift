@@ -310,7 +310,8 @@ extension MattermostLink {
             let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
             let visitorRecord = try await store.visitor(id: conversation.visitorID)
             let text = MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
-                                                    conversation: conversation, firstMessage: first?.text, link: room.link)
+                                                    conversation: conversation, firstMessage: first?.text, link: room.link,
+                                                    signedInAs: visitorRecord?.externalID)
             let post = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
             room.announcementID = post.id
             try await store.saveRoom(room)
@@ -388,6 +389,7 @@ extension MattermostLink {
             let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
             let text = MattermostPosts.announcement(visitor: await visitorName(of: conversation), email: conversation.variable("email"),
                                                     conversation: conversation, firstMessage: first?.text, link: room.link,
+                                                    signedInAs: try await store.visitor(id: conversation.visitorID)?.externalID,
                                                     closedBy: .some(closedBy))
             _ = try await client.editPost(id: announcement, message: text)
         }

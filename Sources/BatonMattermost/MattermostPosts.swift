@@ -41,13 +41,17 @@ enum MattermostPosts {
     }
 
     /// The announcement in the index channel.
+    /// - Parameter signedInAs: the website's user id, for a visitor the website vouched for.
     static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,
-                             link: String, closedBy: String?? = nil) -> String {
+                             link: String, signedInAs userID: String? = nil, closedBy: String?? = nil) -> String {
         var lines: [String] = []
         if let closedBy {
             lines.append(":white_check_mark: ~~New chat~~ **Closed\(closedBy.map { " by \(MattermostText.inertName($0))" } ?? "")** — \(MattermostText.inertName(visitor))")
         } else {
             lines.append(":speech_balloon: **New chat** from **\(MattermostText.inertName(visitor))**\(email.map { " (\(MattermostText.inertName($0, limit: 254)))" } ?? "")")
+        }
+        if let userID {
+            lines.append("**Signed in on the website as:** \(MattermostText.inertName(userID, limit: 256)) (verified)")
         }
         for variable in conversation.variables where variable.name != "name" && variable.name != "email" {
             lines.append("**\(MattermostText.inertName(variable.name.capitalized)):** \(MattermostText.inertName(variable.value, limit: 200))")

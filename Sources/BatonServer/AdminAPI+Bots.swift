@@ -12,11 +12,15 @@ extension AdminAPI {
         var color: String?
         var avatarURL: String?
         var allowedOrigins: [String]?
+        /// Only signed-in website users may chat; absent keeps what is set.
+        var identityRequired: Bool?
     }
 
     struct BotBody: Encodable {
         var key, name, source, botName, embedSnippet, previewURL: String
         var settings: SettingsBody
+        /// Whether an identity secret is set (the secret itself is shown only when made).
+        var identityVerification: Bool
         var createdAt, updatedAt: Int64
     }
 
@@ -62,7 +66,7 @@ extension AdminAPI {
             var widget = try await widget(context)
             widget.name = input.name.trimmingWhitespace()
             widget.botSource = input.source
-            widget.settings = try Self.settings(input.settings)
+            widget.settings = try Self.settings(input.settings, keeping: widget.settings)
             widget.updatedAt = max(Millis.now(), widget.updatedAt + 1)
             try await save(widget)
             return try await botResponse(widget, request: request)
@@ -75,6 +79,31 @@ extension AdminAPI {
             try await services.bots.delete(key: widget.key)
             services.mattermost.reload()
             context.logger.notice("Bot deleted", metadata: ["bot": "\(widget.key)", "admin": "\(context.admin?.email ?? "")"])
+            return Response(status: .noContent)
+        }
+
+        // Identity verification: a new secret is shown once, here; the old one stops
+        // working at once. Deleting it turns verification off.
+        api.post("bots/{key}/identity-secret") { _, context in
+            struct Answer: Encodable { var secret: String }
+            var widget = try await widget(context)
+            let secret = IdentityCheck.newSecret()
+            widget.settings.sealedIdentitySecret = try identity.seal(secret, widgetKey: widget.key)
+            widget.updatedAt = max(Millis.now(), widget.updatedAt + 1)
+            try await save(widget)
+            context.logger.notice("Identity secret made", metadata: ["bot": "\(widget.key)", "admin": "\(context.admin?.email ?? "")"])
+            return try Self.json(Answer(secret: secret))
+        }
+
+        api.delete("bots/{key}/identity-secret") { _, context in
+            var widget = try await widget(context)
+            if widget.settings.sealedIdentitySecret != nil || widget.settings.identityRequired {
+                widget.settings.sealedIdentitySecret = nil
+                widget.settings.identityRequired = false
+                widget.updatedAt = max(Millis.now(), widget.updatedAt + 1)
+                try await save(widget)
+                context.logger.notice("Identity verification turned off", metadata: ["bot": "\(widget.key)", "admin": "\(context.admin?.email ?? "")"])
+            }
             return Response(status: .noContent)
         }
 
@@ -120,15 +149,19 @@ extension AdminAPI {
         let botName = (try? await services.bots.widget(forKey: widget.key))?.bot.name ?? widget.name
         let settings = SettingsBody(title: widget.settings.title, subtitle: widget.settings.subtitle,
                                     greeting: widget.settings.greeting, color: widget.settings.color,
-                                    avatarURL: widget.settings.avatarURL, allowedOrigins: widget.settings.allowedOrigins)
+                                    avatarURL: widget.settings.avatarURL, allowedOrigins: widget.settings.allowedOrigins,
+                                    identityRequired: widget.settings.identityRequired)
         return try Self.json(BotBody(key: widget.key, name: widget.name, source: widget.botSource, botName: botName,
                                      embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
                                      previewURL: "/preview/\(widget.key)", settings: settings,
+                                     identityVerification: widget.settings.sealedIdentitySecret != nil,
                                      createdAt: widget.createdAt, updatedAt: widget.updatedAt), status: status)
     }
 
-    /// Settings checked beyond what the API document says: the avatar and the origins.
-    static func settings(_ body: SettingsBody) throws -> WidgetSettings {
+    /// Settings checked beyond what the API document says: the avatar, the origins, and
+    /// that only a widget with an identity secret requires signed-in users. The secret is
+    /// kept from `current` (it is not part of the body).
+    static func settings(_ body: SettingsBody, keeping current: WidgetSettings = .init()) throws -> WidgetSettings {
         var issues: [APIError.Issue] = []
         var avatar = body.avatarURL?.trimmingWhitespace()
         if avatar?.isEmpty == true { avatar = nil }
@@ -147,6 +180,11 @@ extension AdminAPI {
             }
             if !origins.contains(origin) { origins.append(origin) }
         }
+        let identityRequired = body.identityRequired ?? current.identityRequired
+        if identityRequired && current.sealedIdentitySecret == nil {
+            issues.append(.init(path: "settings.identityRequired",
+                                message: "Only signed-in users can be required once identity verification is on: generate an identity secret first."))
+        }
         guard issues.isEmpty else {
             throw APIError(.unprocessableContent, code: "invalid_settings", issues[0].message, issues: issues)
         }
@@ -156,7 +194,8 @@ extension AdminAPI {
         }
         return WidgetSettings(title: text(body.title), subtitle: text(body.subtitle), greeting: text(body.greeting),
                               color: body.color ?? "#3b5bdb",
-                              avatarURL: avatar, allowedOrigins: origins)
+                              avatarURL: avatar, allowedOrigins: origins,
+                              sealedIdentitySecret: current.sealedIdentitySecret, identityRequired: identityRequired)
     }
 
     /// "Support Desk" → "support-desk-x7k2".

@@ -13,6 +13,7 @@ struct AdminAPI: Sendable {
     let auth: AdminAuth
     let services: BatonServices
     let config: BatonConfiguration
+    let identity: IdentityCheck
     let logger: Logger
 
     /// Operations that need no session.

@@ -33,6 +33,7 @@ public func buildApplication(
     let bots = BotLibrary(store: store)
     if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
     let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
+    let identity = IdentityCheck(box: box, logger: logger)
     // On PostgreSQL several Batons may share the database: one of them runs the
     // Mattermost links at a time, and each tells the others what it committed.
     // Counted into a registry of this application's own, reported at /metrics.
@@ -58,7 +59,7 @@ public func buildApplication(
     router.middlewares.add(ErrorMiddleware<BatonRequestContext>(logger: logger))
     PublicRoutes(assets: assets, bots: bots, store: store).register(on: router)
     DashboardRoutes(assets: assets).register(on: router)
-    AdminAPI(contract: contract, auth: auth, services: services, config: config, logger: logger).register(on: router)
+    AdminAPI(contract: contract, auth: auth, services: services, config: config, identity: identity, logger: logger).register(on: router)
     let sockets = SocketCount()
     if let token = config.metricsToken {
         MetricsRoutes(registry: metrics, token: token, store: store, desk: desk, sockets: sockets, logger: logger).register(on: router)
@@ -68,7 +69,7 @@ public func buildApplication(
     let widgetSettings = WidgetChannelHandler.Settings(maxMessageBytes: config.socket.maxFrameBytes, outboundLimit: config.socket.outboundBuffer)
     let server = HTTPServerBuilder { responder in
         BatonServerChannel(responder: responder, socketPath: "/widget/v1/socket", settings: widgetSettings) { connection, origin, host, logger in
-            let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines, origin: origin, host: host, logger: logger)
+            let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines, identity: identity, origin: origin, host: host, logger: logger)
             await sockets.counting { await socket.run(connection) }
         }
     }

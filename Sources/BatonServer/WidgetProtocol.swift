@@ -18,6 +18,15 @@ struct ClientFrame: JSONReadable {
     var text: String?
     var action: String?
     var active: Bool?
+    var user: UserFields?
+
+    /// `hello.user`: the website's signed-in user, as the page gave it.
+    struct UserFields: Equatable {
+        var id: String?
+        var hash: String?
+        var name: String?
+        var email: String?
+    }
 
     /// A frame that is JSON but not of the protocol's shape: not an object (`field` nil),
     /// or a field of another type than `expected`. Broken JSON is refused before this.
@@ -54,6 +63,21 @@ struct ClientFrame: JSONReadable {
             case "action": action = try field("action", "a string", &json) { try $0.stringOrNull() }
             case "active":
                 active = try field("active", "true or false", &json) { json in try json.readNull() ? nil : try json.bool() }
+            case "user":
+                user = try field("user", "an object", &json) { json in
+                    if try json.readNull() { return nil }
+                    var user = UserFields()
+                    try json.members { key, json in
+                        switch key {
+                        case "id": user.id = try field("user.id", "a string", &json) { try $0.stringOrNull() }
+                        case "hash": user.hash = try field("user.hash", "a string", &json) { try $0.stringOrNull() }
+                        case "name": user.name = try field("user.name", "a string", &json) { try $0.stringOrNull() }
+                        case "email": user.email = try field("user.email", "a string", &json) { try $0.stringOrNull() }
+                        default: break
+                        }
+                    }
+                    return user
+                }
             default: break
             }
         }
@@ -63,7 +87,7 @@ struct ClientFrame: JSONReadable {
 
 /// A request of the widget, validated.
 enum ClientRequest {
-    case hello(widget: String, token: String?, lastSeen: MessageID)
+    case hello(widget: String, token: String?, lastSeen: MessageID, user: ClaimedUser?)
     case message(clientID: String, text: String, action: String?)
     case typing(active: Bool)
     case ping
@@ -100,7 +124,8 @@ extension ClientRequest {
         switch type {
         case "hello":
             guard let widget = frame.widget else { throw .missing("widget", in: "hello") }
-            return .hello(widget: widget, token: frame.token, lastSeen: max(0, frame.lastSeen ?? 0))
+            return .hello(widget: widget, token: frame.token, lastSeen: max(0, frame.lastSeen ?? 0),
+                          user: try frame.user.map(ClaimedUser.init(validating:)))
         case "message":
             guard let clientID = frame.clientId else { throw .missing("clientId", in: "message") }
             guard let text = frame.text else {
@@ -115,6 +140,45 @@ extension ClientRequest {
             let shown = type.count > 40 ? String(type.prefix(40)) + "…" : type
             throw ProtocolError(code: "unknown_type", message: "Unknown frame type \"\(shown)\"; expected hello, message, typing or ping.")
         }
+    }
+}
+
+/// The website user a page says is signed in (`hello.user`), checked for form; whether
+/// the page may say so is the widget's identity secret's to decide (`IdentityCheck`).
+struct ClaimedUser: Equatable {
+    /// The website's user id: 1 to 256 characters, no control characters.
+    var id: String
+    /// HMAC-SHA256 of `id` with the widget's identity secret, 64 hex digits (lowercase here).
+    var hash: String
+    var name: String?
+    var email: String?
+
+    init(id: String, hash: String, name: String? = nil, email: String? = nil) {
+        self.id = id
+        self.hash = hash
+        self.name = name
+        self.email = email
+    }
+
+    init(validating fields: ClientFrame.UserFields) throws(ProtocolError) {
+        func invalid(_ detail: String) -> ProtocolError {
+            ProtocolError(code: "invalid_identity", message: "hello.user is not valid: \(detail).")
+        }
+        guard let id = fields.id, !id.isEmpty, id.unicodeScalars.count <= 256,
+              !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw invalid("\"id\" must be 1 to 256 characters without control characters")
+        }
+        guard let hash = fields.hash?.lowercased(), hash.utf8.count == 64, hash.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            throw invalid("\"hash\" must be the HMAC-SHA256 of the id, as 64 hex digits")
+        }
+        /// Optional details: cleaned as visitor text is, at most `limit` characters, nil when empty.
+        func detail(_ value: String?, _ name: String, limit: Int) throws(ProtocolError) -> String? {
+            guard let value else { return nil }
+            let cleaned = ChatService.clean(value).split(whereSeparator: \.isNewline).joined(separator: " ")
+            guard cleaned.unicodeScalars.count <= limit else { throw invalid("\"\(name)\" is longer than \(limit) characters") }
+            return cleaned.isEmpty ? nil : cleaned
+        }
+        self.init(id: id, hash: hash, name: try detail(fields.name, "name", limit: 200), email: try detail(fields.email, "email", limit: 254))
     }
 }
 
@@ -158,6 +222,7 @@ enum ServerFrame: Sendable {
                 w.key("messages")
                 w.array(session.messages) { w, message in Self.write(message, to: &w) }
                 w.field("truncated", session.truncated)
+                w.field("identified", session.visitor.externalID != nil)
                 w.key("limits")
                 w.object { w in
                     w.field("maxTextLength", limits.maxTextLength)

@@ -43,6 +43,7 @@ struct WidgetSocket {
     let chat: ChatService
     let limits: SocketLimits
     let deadlines: HelloDeadlines
+    let identity: IdentityCheck
     let origin: String?
     let host: String?
     let logger: Logger
@@ -111,6 +112,12 @@ struct WidgetSocket {
         do {
             request = try ClientRequest.parse(text)
         } catch {
+            if error.code == "invalid_identity" {
+                // A hello whose user is malformed is refused as one with a wrong signature.
+                send(.frame(.error(error)))
+                send(.close(.init(codeNumber: 4407), error.code))
+                return .stop
+            }
             return refuse(error, state: &state, send: send) ? .stop : .read
         }
         switch request {
@@ -163,11 +170,11 @@ struct WidgetSocket {
         case .ping:
             send(.frame(.pong))
             return false
-        case .hello(let widget, let token, let lastSeen):
+        case .hello(let widget, let token, let lastSeen, let user):
             guard state.session == nil else {
                 return refuse(ProtocolError(code: "already_open", message: "This connection already said hello."), state: &state, send: send)
             }
-            return await open(widget: widget, token: token, lastSeen: lastSeen, state: &state, subscription: subscription, send: send)
+            return await open(widget: widget, token: token, user: user, lastSeen: lastSeen, state: &state, subscription: subscription, send: send)
         case .typing(let active):
             // Relayed to agents after a handover (throttled there); otherwise ignored.
             if let session = state.session { await chat.visitorTyping(active, in: session) }
@@ -195,18 +202,29 @@ struct WidgetSocket {
         }
     }
 
-    private func open(widget: String, token: String?, lastSeen: MessageID, state: inout ReadState,
+    private func open(widget: String, token: String?, user: ClaimedUser?, lastSeen: MessageID, state: inout ReadState,
                       subscription: SubscriptionID, send: @escaping @Sendable (Outgoing) -> Void) async -> Bool {
         do {
-            if let found = try await chat.bots.widget(forKey: widget),
-               !OriginPolicy.allows(origin: origin, host: host, allowed: found.widget.settings.allowedOrigins) {
-                let page = origin ?? "a page without an origin"
-                send(.frame(.error(ProtocolError(code: "origin_not_allowed", message: "This widget may not be embedded on \(page)."))))
-                send(.close(.init(codeNumber: 4403), "origin not allowed"))
-                return true
+            var verified: VisitorIdentity?
+            if let found = try await chat.bots.widget(forKey: widget) {
+                guard OriginPolicy.allows(origin: origin, host: host, allowed: found.widget.settings.allowedOrigins) else {
+                    let page = origin ?? "a page without an origin"
+                    send(.frame(.error(ProtocolError(code: "origin_not_allowed", message: "This widget may not be embedded on \(page)."))))
+                    send(.close(.init(codeNumber: 4403), "origin not allowed"))
+                    return true
+                }
+                switch identity.check(user, for: found.widget) {
+                case .anonymous: break
+                case .verified(let identity): verified = identity
+                case .refused(let error):
+                    send(.frame(.error(error)))
+                    send(.close(.init(codeNumber: error.code == "unavailable" ? 1011 : 4407), error.code))
+                    return true
+                }
             }
             let limits = ServerFrame.Limits(maxTextLength: chat.policy.maxTextLength, messagesPerSecond: self.limits.messagesPerSecond, burst: self.limits.burst)
-            var session = try await chat.open(widgetKey: widget, token: token, lastSeen: lastSeen, subscription: subscription) { event in
+            var session = try await chat.open(widgetKey: widget, token: token, identity: verified, lastSeen: lastSeen,
+                                               subscription: subscription) { event in
                 switch event {
                 case .opened(let session): send(.frame(.welcome(session, limits: limits)))
                 case .message(let message, let origin):

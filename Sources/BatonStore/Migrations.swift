@@ -173,6 +173,12 @@ enum Migrations {
                 "CREATE UNIQUE INDEX messages_by_external_id ON messages (external_id) WHERE external_id IS NOT NULL",
             ]
         },
+        Migration(version: 5, name: "visitors: the website's verified user id") { _ in
+            [
+                "ALTER TABLE visitors ADD COLUMN external_id TEXT",
+                "CREATE UNIQUE INDEX visitors_by_external_id ON visitors (widget_key, external_id) WHERE external_id IS NOT NULL",
+            ]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

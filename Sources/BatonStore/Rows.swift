@@ -19,6 +19,7 @@ enum Rows {
                 tokenHash: try row.decode(column: "token_hash", as: String.self),
                 name: try row.decode(column: "name", as: String?.self),
                 email: try row.decode(column: "email", as: String?.self),
+                externalID: try row.decode(column: "external_id", as: String?.self),
                 createdAt: try row.decode(column: "created_at", as: Int64.self),
                 lastSeenAt: try row.decode(column: "last_seen_at", as: Int64.self))
     }

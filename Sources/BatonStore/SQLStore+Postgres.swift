@@ -77,11 +77,12 @@ extension SQLStore {
         if let v = change.visitor {
             // Only with the conversation (`FROM c`): a refused step writes nothing.
             parts.append("""
-                v AS (INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at)
+                v AS (INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at, external_id)
                 SELECT \(bind: v.id.rawValue)::TEXT, \(bind: v.widgetKey)::TEXT, \(bind: v.tokenHash)::TEXT, \(bind: v.name)::TEXT,
-                       \(bind: v.email)::TEXT, \(bind: v.createdAt)::BIGINT, \(bind: v.lastSeenAt)::BIGINT
+                       \(bind: v.email)::TEXT, \(bind: v.createdAt)::BIGINT, \(bind: v.lastSeenAt)::BIGINT, \(bind: v.externalID)::TEXT
                 FROM c
-                ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at)
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at,
+                    external_id = excluded.external_id)
                 """)
         }
         if change.messages.isEmpty {

@@ -115,7 +115,7 @@ extension SQLStore {
             for id in visitorOrder {
                 let v = visitors[id]!
                 try handle.run(WriteSQL.upsertVisitor, [.text(v.id.rawValue), .text(v.widgetKey), .text(v.tokenHash), .text(v.name),
-                                                         .text(v.email), .integer(v.createdAt), .integer(v.lastSeenAt)])
+                                                         .text(v.email), .integer(v.createdAt), .integer(v.lastSeenAt), .text(v.externalID)])
             }
             for id in conversationOrder {
                 let c = conversations[id]!
@@ -179,8 +179,9 @@ extension SQLStore {
 /// The statements of the write path, kept prepared by the writer's connection.
 enum WriteSQL {
     static let upsertVisitor = """
-        INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-        ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at
+        INSERT INTO visitors (id, widget_key, token_hash, name, email, created_at, last_seen_at, external_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at,
+            external_id = excluded.external_id
         """
     static let upsertConversation = """
         INSERT INTO conversations (id, widget_key, visitor_id, state, progress, variables, created_at, updated_at, closed_at)

@@ -204,6 +204,11 @@ public final class SQLStore: ChatStore, Service {
         try await reader.select().column("*").from("visitors").where("id", .equal, id.rawValue).first().map(Rows.visitor)
     }
 
+    public func visitor(widgetKey: String, externalID: String) async throws -> Visitor? {
+        try await reader.select().column("*").from("visitors").where("widget_key", .equal, widgetKey)
+            .where("external_id", .equal, externalID).first().map(Rows.visitor)
+    }
+
     public func conversation(id: ConversationID) async throws -> Conversation? {
         try await reader.select().column("*").from("conversations").where("id", .equal, id.rawValue).first().map(Rows.conversation)
     }

@@ -111,6 +111,64 @@ final class Inbox: Sendable {
         #expect(all.messages.map(\.text) == ["Hello!", "one", "echo: one", "two", "echo: two"])
     }
 
+    @Test func aSignedInUserIsTheSameVisitorInEveryBrowser() async throws {
+        let chat = service()
+        let ada = VisitorIdentity(id: "42", name: "Ada Lovelace", email: "ada@example.com")
+        let laptop = try await chat.open(widgetKey: "w1", token: nil, identity: ada, subscription: 1, sink: { _ in })
+        // Recognised by the identity: no token to keep. The name and email are known, so
+        // the bot need not ask for them.
+        #expect(laptop.newToken == nil)
+        #expect(laptop.visitor.externalID == "42" && laptop.visitor.name == "Ada Lovelace")
+        #expect(laptop.conversation.variable("name") == "Ada Lovelace" && laptop.conversation.variable("email") == "ada@example.com")
+        _ = try await chat.receive(VisitorInput(text: "from the laptop"), clientID: "a", from: laptop, origin: 1)
+
+        let phone = try await chat.open(widgetKey: "w1", token: nil, identity: VisitorIdentity(id: "42"), subscription: 2, sink: { _ in })
+        #expect(phone.visitor.id == laptop.visitor.id && phone.conversation.id == laptop.conversation.id)
+        #expect(phone.messages.map(\.text) == ["Hello!", "from the laptop", "echo: from the laptop"])
+        // Another widget's user 42 is another visitor.
+        let elsewhere = try await chat.open(widgetKey: "w2", token: nil, identity: VisitorIdentity(id: "42"), subscription: 3, sink: { _ in })
+        #expect(elsewhere.visitor.id != laptop.visitor.id)
+        #expect(try await store.visitor(widgetKey: "w1", externalID: "42")?.id == laptop.visitor.id)
+    }
+
+    @Test func signingInKeepsTheChatOfThisBrowserAndSigningOutDoesNotShowIt() async throws {
+        let chat = service()
+        let anonymous = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: { _ in })
+        _ = try await chat.receive(VisitorInput(text: "before signing in"), clientID: "a", from: anonymous, origin: 1)
+        // The page now says who is signed in, and the widget still has its token: the
+        // chat goes on, as that user's.
+        let signedIn = try await chat.open(widgetKey: "w1", token: anonymous.newToken, identity: VisitorIdentity(id: "u-7", name: "Grace"),
+                                           subscription: 2, sink: { _ in })
+        #expect(signedIn.visitor.id == anonymous.visitor.id && signedIn.conversation.id == anonymous.conversation.id)
+        let stored = try #require(try await store.visitor(id: anonymous.visitor.id))
+        #expect(stored.externalID == "u-7" && stored.name == "Grace")
+        // The bot was not asking anything: the chat learns the name, and will not ask it.
+        #expect(signedIn.conversation.variable("name") == "Grace")
+        #expect(try await store.conversation(id: anonymous.conversation.id)?.variable("name") == "Grace")
+        // Signed out, the same browser's token opens nothing: the widget starts afresh.
+        await #expect(throws: ChatError.unknownVisitor) {
+            try await chat.open(widgetKey: "w1", token: anonymous.newToken, subscription: 3, sink: { _ in })
+        }
+        // Another user signing in on this browser does not get that chat either.
+        let other = try await chat.open(widgetKey: "w1", token: anonymous.newToken, identity: VisitorIdentity(id: "u-8"), subscription: 4, sink: { _ in })
+        #expect(other.visitor.id != anonymous.visitor.id)
+        #expect(other.messages.map(\.text) == ["Hello!"])
+    }
+
+    @Test func twoTabsOfANewUserOpeningAtOnceGetOneVisitor() async throws {
+        let chat = service()
+        let ids = try await withThrowingTaskGroup(of: VisitorID.self) { group in
+            for tab in 1...4 {
+                group.addTask {
+                    try await chat.open(widgetKey: "w1", token: nil, identity: VisitorIdentity(id: "new"), subscription: SubscriptionID(tab),
+                                        sink: { _ in }).visitor.id
+                }
+            }
+            return try await group.reduce(into: Set<VisitorID>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 1)
+    }
+
     @Test func unknownWidgetsAndTokensAreRefused() async throws {
         let chat = service()
         await #expect(throws: ChatError.unknownWidget("nope")) { try await chat.open(widgetKey: "nope", token: nil, subscription: 1, sink: { _ in }) }

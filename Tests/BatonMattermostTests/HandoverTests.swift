@@ -2,6 +2,7 @@ import BatonCore
 import BatonMattermost
 import BatonStore
 import BatonTestSupport
+import Crypto
 import Foundation
 import HummingbirdWSClient
 import Logging
@@ -183,6 +184,36 @@ import Testing
                 // Between: only Alice's join notice, never the transcript or the relayed message.
                 let texts = frames.filter { $0.type == "message" }.compactMap(\.messageText)
                 #expect(texts == ["Alice Archer joined the chat.", "marker"])
+            }
+        }
+    }
+
+    @Test func aSignedInVisitorIsAskedOnlyWhatTheWebsiteDidNotSayAndShownAsVerified() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let admin = AdminClient(base: rig.baton.http)
+            _ = try await admin.send("POST", "/api/v1/setup", json: ["token": rig.baton.services.setupToken ?? "", "email": "a@example.com",
+                                                                   "password": "correct horse battery"])
+            let secret = try #require(try await admin.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
+            let hash = HMAC<SHA256>.authenticationCode(for: Data("cust-981".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+                .map { String(format: "%02x", $0) }.joined()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                try await client.send(["type": "hello", "widget": "demo",
+                                       "user": ["id": "cust-981", "hash": hash, "name": "Grace Hopper", "email": "grace@example.com"]])
+                let welcome = try await client.expect("welcome")
+                #expect(welcome["identified"] as? Bool == true)
+                let conversation = (welcome["conversation"] as? [String: Any])?["id"] as? String ?? ""
+                // The website gave the name and email: only the topic is asked.
+                _ = try await client.say("Talk to a person", clientID: "s1", action: "handover")
+                try await client.message(containing: "What is it about?")
+                _ = try await client.say("Support", clientID: "s2")
+                try await client.message(containing: "handing you over to a person")
+                let room = try await rig.waitForRoom(conversation)
+                #expect(room.displayName == "Grace Hopper · Support")
+                let index = try #require(rig.indexChannel)
+                let announcement = try #require(rig.messages(in: index.id).last)
+                #expect(announcement.contains("**Signed in on the website as:** cust-981 (verified)"))
+                #expect(announcement.contains("grace@"))
             }
         }
     }

@@ -108,7 +108,8 @@ import Testing
         ]
         let transcript = MattermostPosts.transcript(conversation: conversation, visitor: "@here", messages: messages, botName: "Ada")
         let announcement = MattermostPosts.announcement(visitor: "@here", email: "e@x.io", conversation: conversation,
-                                                        firstMessage: messages[1].text, link: "https://mm/t/channels/chat-c")
+                                                        firstMessage: messages[1].text, link: "https://mm/t/channels/chat-c", signedInAs: "@channel [x](http://y)")
+        #expect(announcement.contains("**Signed in on the website as:** "))
         // Baton's own link is the only one allowed.
         let ownLink = "[Join the conversation](https://mm/t/channels/chat-c)"
         for post in [transcript, announcement.replacingOccurrences(of: ownLink, with: ""), MattermostPosts.visitorMessage("@all **hi**", visitor: "@here")] {

@@ -110,6 +110,36 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
         }
     }
 
+    @Test func aSignedInUserIsRecognisedAndSigningOutHidesTheirChat() async throws {
+        try await AdminAPITests.withAdmin { baton, admin in
+            let secret = try #require(try await admin.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
+            let hash = IdentityVerificationTests.sign("u-1", with: secret)
+            try await WebDriver.with { driver in
+                try await driver.open("\(baton.http)/preview/demo")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await send(driver, "asked before signing in")
+                try await waitForBubble(driver, containing: "Sorry, I didn't get that")
+                // The page signs the user in: the same chat goes on, as the user's.
+                _ = try await driver.run("BatonChat.identify({id: 'u-1', hash: arguments[0], name: 'Ada Lovelace'})", [hash])
+                try await driver.wait(for: "the signed-in welcome", "return JSON.parse(localStorage.getItem('baton:demo') || '{}').signedIn === true")
+                try await waitForBubble(driver, containing: "asked before signing in")
+                #expect(try await baton.services.store.visitor(widgetKey: "demo", externalID: "u-1")?.name == "Ada Lovelace")
+                // Signed out: nothing of that chat stays on the page or in the browser.
+                _ = try await driver.run("BatonChat.logout()")
+                try await driver.wait(for: "a new anonymous chat",
+                                      "return \(bubbles).length == 1 && \(bubbles)[0].includes(\"I'm Ada\") && JSON.parse(localStorage.getItem('baton:demo') || '{}').token")
+                // Signed in again (another device would do the same): the chat is back.
+                _ = try await driver.run("BatonChat.identify({id: 'u-1', hash: arguments[0]})", [hash])
+                try await waitForBubble(driver, containing: "asked before signing in")
+                // A page that signs wrongly gets a clear refusal, not someone's chat.
+                _ = try await driver.run("BatonChat.identify({id: 'u-2', hash: arguments[0]})", [hash])
+                try await driver.wait(for: "the refusal", "return \(root).querySelector('.log').innerText.includes('could not confirm who you are')")
+                #expect(try await driver.run("return \(bubbles).some(t => t.includes('asked before signing in'))") as? Bool == false)
+                try await driver.screenshot("widget-identity-refused")
+            }
+        }
+    }
+
     @Test func keyboardOnly() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with { driver in

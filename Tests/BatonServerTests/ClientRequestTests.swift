@@ -13,10 +13,10 @@ import Testing
     }
 
     @Test func framesOfTheProtocolAreRead() throws {
-        guard case .hello(let widget, let token, let lastSeen) = try ClientRequest.parse(#"{"type":"hello","widget":"demo","token":null,"lastSeen":42,"extra":[1,{"a":2}]}"#) else {
+        guard case .hello(let widget, let token, let lastSeen, let user) = try ClientRequest.parse(#"{"type":"hello","widget":"demo","token":null,"lastSeen":42,"extra":[1,{"a":2}]}"#) else {
             Issue.record("not a hello"); return
         }
-        #expect(widget == "demo" && token == nil && lastSeen == 42)
+        #expect(widget == "demo" && token == nil && lastSeen == 42 && user == nil)
         guard case .message(let clientID, let text, let action) = try ClientRequest.parse(#"{"type":"message","clientId":"c1","text":"Caf\u00e9 \"ok\"\n😀","action":"handover"}"#) else {
             Issue.record("not a message"); return
         }
@@ -28,9 +28,34 @@ import Testing
         guard case .typing(true) = try ClientRequest.parse(#"{"type":"typing"}"#) else { Issue.record("typing defaults to active"); return }
         guard case .ping = try ClientRequest.parse(#"{"type":"ping"}"#) else { Issue.record("not a ping"); return }
         // A negative lastSeen counts from the start.
-        guard case .hello(_, _, 0) = try ClientRequest.parse(#"{"type":"hello","widget":"w","lastSeen":-5}"#) else {
+        guard case .hello(_, _, 0, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","lastSeen":-5}"#) else {
             Issue.record("lastSeen below 0"); return
         }
+    }
+
+    @Test func aSignedInUserIsReadAndChecked() throws {
+        let hash = String(repeating: "aB", count: 32)
+        guard case .hello(_, _, _, let user?) = try ClientRequest.parse(
+            #"{"type":"hello","widget":"w","user":{"id":"42","hash":"\#(hash)","name":"  Ada\nLovelace ","email":"","x":1}}"#) else {
+            Issue.record("no user"); return
+        }
+        // The hash is compared in lowercase; names keep one line; empty details are absent.
+        #expect(user == ClaimedUser(id: "42", hash: hash.lowercased(), name: "Ada Lovelace", email: nil))
+        guard case .hello(_, _, _, nil) = try ClientRequest.parse(#"{"type":"hello","widget":"w","user":null}"#) else {
+            Issue.record("a null user is no user"); return
+        }
+        #expect(refusal(#"{"type":"hello","widget":"w","user":"42"}"#)?.message
+            == #"The frame is not valid JSON of the widget protocol: "user" must be an object."#)
+        #expect(refusal(#"{"type":"hello","widget":"w","user":{"id":42,"hash":"\#(hash)"}}"#)?.message
+            == #"The frame is not valid JSON of the widget protocol: "user.id" must be a string."#)
+        #expect(refusal(#"{"type":"hello","widget":"w","user":{"hash":"\#(hash)"}}"#)?.code == "invalid_identity")
+        #expect(refusal(#"{"type":"hello","widget":"w","user":{"id":"","hash":"\#(hash)"}}"#)?.code == "invalid_identity")
+        #expect(refusal(#"{"type":"hello","widget":"w","user":{"id":"a\u0007b","hash":"\#(hash)"}}"#)?.code == "invalid_identity")
+        #expect(refusal(#"{"type":"hello","widget":"w","user":{"id":"\#(String(repeating: "x", count: 257))","hash":"\#(hash)"}}"#)?.code == "invalid_identity")
+        #expect(refusal(#"{"type":"hello","widget":"w","user":{"id":"42"}}"#)?.message
+            == #"hello.user is not valid: "hash" must be the HMAC-SHA256 of the id, as 64 hex digits."#)
+        #expect(refusal(#"{"type":"hello","widget":"w","user":{"id":"42","hash":"zz\#(hash.dropFirst(2))"}}"#)?.code == "invalid_identity")
+        #expect(refusal(#"{"type":"hello","widget":"w","user":{"id":"42","hash":"\#(hash)","name":"\#(String(repeating: "n", count: 201))"}}"#)?.code == "invalid_identity")
     }
 
     @Test func refusalsSayWhatIsWrong() {

@@ -111,6 +111,34 @@ extension Visitor {
         }
     }
 
+    @Test(arguments: StoreKind.available) func aSignedInVisitorIsFoundByItsWebsiteUserIDOncePerWidget(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            // An anonymous visitor, then recorded as website user 42 (with its conversation, as a step writes it).
+            var visitor = Visitor.new()
+            let conversation = Conversation.new(visitor.id)
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation))
+            #expect(try await store.visitor(widgetKey: "w", externalID: "42") == nil)
+            visitor.externalID = "42"
+            visitor.name = "Ada"
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, basis: conversation))
+            #expect(try await store.visitor(widgetKey: "w", externalID: "42") == visitor)
+            #expect(try await store.visitor(id: visitor.id)?.externalID == "42")
+            #expect(try await store.visitor(widgetKey: "other", externalID: "42") == nil)
+            // A second visitor of the same widget cannot be user 42; of another widget it can.
+            var second = Visitor.new()
+            second.externalID = "42"
+            await #expect(throws: (any Error).self) {
+                try await store.commit(ChangeSet(visitor: second, conversation: .new(second.id)))
+            }
+            #expect(try await store.visitor(id: second.id) == nil)
+            second.widgetKey = "other"
+            var elsewhere = Conversation.new(second.id)
+            elsewhere.widgetKey = "other"
+            _ = try await store.commit(ChangeSet(visitor: second, conversation: elsewhere))
+            #expect(try await store.visitor(widgetKey: "other", externalID: "42") == second)
+        }
+    }
+
     @Test(arguments: StoreKind.available) func aDuplicateClientIDFailsTheWholeChange(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let visitor = Visitor.new()

@@ -2,6 +2,9 @@
  * Baton chat widget. Embed with
  *   <script src="https://HOST/widget.js" data-widget="KEY" async></script>
  * Optional: data-open="true" (or the page hash #baton-open) opens the panel at load.
+ * Signed-in users (identity verification): data-user-id, data-user-hash (HMAC-SHA256 of the
+ * id with the widget's identity secret, made on the website's server), data-user-name and
+ * data-user-email; or later BatonChat.identify({id, hash, name, email}) and BatonChat.logout().
  * Protocol: docs/widget-protocol.md (version 1). No dependencies, no build step.
  */
 (() => {
@@ -32,7 +35,7 @@
   const BACKOFF_MIN = 500, BACKOFF_MAX = 30000;
   const TYPING_EVERY = 3000, TYPING_IDLE = 5000, REMOTE_TYPING_TIMEOUT = 6000;
   const PING_EVERY = 25000, PONG_TIMEOUT = 10000;
-  const FATAL_CODES = { unknown_widget: 4404, origin_not_allowed: 4403 };
+  const FATAL_CODES = { unknown_widget: 4404, origin_not_allowed: 4403, identity_invalid: 4407, invalid_identity: 4407, identity_required: 4407 };
   // Errors about a message that mean "not stored, try again"; any other error with a
   // clientId means the server will never take that message.
   const RETRYABLE = { rate_limited: true, unavailable: true, hello_required: true };
@@ -51,16 +54,17 @@
       return {
         token: typeof data.token === 'string' ? data.token : null,
         lastSeen: Number(data.lastSeen) > 0 ? Number(data.lastSeen) : 0,
+        signedIn: data.signedIn === true,
         pending: Array.isArray(data.pending)
           ? data.pending.filter((p) => p && typeof p.clientId === 'string' && typeof p.text === 'string')
           : [],
       };
     } catch (e) {
-      return { token: null, lastSeen: 0, pending: [] };
+      return { token: null, lastSeen: 0, signedIn: false, pending: [] };
     }
   }
 
-  const state = load();      // token, lastSeen, pending [{clientId, text, action}]
+  const state = load();      // token, lastSeen, signedIn, pending [{clientId, text, action}]
   const settled = new Set(); // clientIds this tab saw stored or refused
 
   function save() {
@@ -71,9 +75,25 @@
       const mine = new Set(state.pending.map((p) => p.clientId));
       const others = load().pending.filter((p) => !mine.has(p.clientId) && !settled.has(p.clientId));
       storage.setItem(STORAGE_KEY, JSON.stringify({
-        token: state.token, lastSeen: state.lastSeen, pending: state.pending.concat(others),
+        token: state.token, lastSeen: state.lastSeen, signedIn: state.signedIn, pending: state.pending.concat(others),
       }));
     } catch (e) { /* storage full or blocked: keep going in memory */ }
+  }
+
+  // The website's signed-in user, if the page says who (identity verification), else null.
+  let user = readUser({
+    id: script.getAttribute('data-user-id'), hash: script.getAttribute('data-user-hash'),
+    name: script.getAttribute('data-user-name'), email: script.getAttribute('data-user-email'),
+  });
+
+  function readUser(u) {
+    if (!u || typeof u !== 'object') return null;
+    const id = u.id === undefined || u.id === null ? '' : String(u.id);
+    if (!id || typeof u.hash !== 'string' || !u.hash) return null;
+    const out = { id: id, hash: u.hash };
+    if (typeof u.name === 'string' && u.name.trim()) out.name = u.name;
+    if (typeof u.email === 'string' && u.email.trim()) out.email = u.email;
+    return out;
   }
 
   let counter = 0;
@@ -566,6 +586,7 @@ textarea:disabled { background: #f1f3f5; }
       if (ws !== socket) return;
       const hello = { type: 'hello', widget: KEY };
       if (state.token) hello.token = state.token;
+      if (user) hello.user = user;
       // A fresh page has drawn nothing and asks for the whole conversation.
       if (maxShown > 0) hello.lastSeen = maxShown;
       helloHadToken = !!state.token;
@@ -590,7 +611,13 @@ textarea:disabled { background: #f1f3f5; }
     // A connection that held resets the backoff; one dropped right after welcome does not.
     if (lasted) attempt = 0;
     const fatalCode = lastError && FATAL_CODES[lastError.code];
-    if (code === 4403 || code === 4404 || fatalCode) {
+    if (code === 4407 && lastError && (lastError.code === 'identity_invalid' || lastError.code === 'invalid_identity')) {
+      // The website's signature is wrong: tell its developers, not the visitor.
+      console.error('Baton:', lastError.message);
+      failFatally('This chat could not confirm who you are. Reload the page, or sign in again.');
+      return;
+    }
+    if (code === 4403 || code === 4404 || code === 4407 || fatalCode) {
       failFatally(lastError && lastError.message ? lastError.message
         : code === 4403 ? 'This chat cannot be used on this website.' : 'This chat does not exist.');
       return;
@@ -654,6 +681,13 @@ textarea:disabled { background: #f1f3f5; }
   // a new visitor, but keep the unsent messages: they go out in the new chat.
   function forgetVisitor() {
     state.token = null;
+    clearLog();
+    save();
+  }
+
+  // Forgets what this page shows of the chat (the unsent messages stay): the next welcome
+  // draws the whole current conversation.
+  function clearLog() {
     state.lastSeen = 0;
     maxShown = 0;
     shown.clear();
@@ -666,7 +700,46 @@ textarea:disabled { background: #f1f3f5; }
     for (const [clientId, row] of bubbles) if (!row.isConnected) bubbles.delete(clientId);
     setQuickReplies(null);
     updateStatus();
-    save();
+  }
+
+  // Another person now (signed out, or someone else signed in): nothing of the last one's
+  // chat stays on this page or in this browser, not even unsent messages.
+  function startOver() {
+    forgetVisitor();
+    state.pending = [];
+    state.signedIn = false;
+    for (const row of Array.from(ui.log.children)) row.remove();
+    bubbles.clear();
+    if (storage) { try { storage.removeItem(STORAGE_KEY); } catch (e) { /* blocked */ } }
+    if (fatal) {
+      fatal = false;
+      ui.input.disabled = false;
+      ui.send.disabled = false;
+    }
+    updateStatus();
+  }
+
+  // The page says who is signed in now (BatonChat.identify / logout).
+  function identifyAs(next) {
+    next = readUser(next);
+    if (JSON.stringify(next) === JSON.stringify(user)) return;
+    if (!ui) { user = next; return; } // before the widget is built: init() takes it from here
+    // Signing in goes on with this browser's chat (the server makes it the user's);
+    // anything else is another person.
+    const signingIn = !user && !state.signedIn && next;
+    user = next;
+    // The user's chat may be another one than this browser's (from another device).
+    if (signingIn) clearLog();
+    else startOver();
+    const old = ws;
+    if (old) {
+      onClose(old, 1000);
+      try { old.close(); } catch (e) { /* already closing */ }
+    }
+    clearTimeout(reconnectTimer);
+    reconnectTimer = 0;
+    attempt = 0;
+    if (wanted || isOpen) connect();
   }
 
   function onFrame(data) {
@@ -705,6 +778,10 @@ textarea:disabled { background: #f1f3f5; }
     welcomedAt = Date.now();
     ui.bar.hidden = true;
     if (typeof f.token === 'string' && f.token) state.token = f.token;
+    // A signed-in user is recognised by who they are, in any browser: no token to keep
+    // (one kept would only be refused once they sign out).
+    state.signedIn = f.identified === true;
+    if (state.signedIn) state.token = null;
     const w = f.widget || {};
     botName = w.botName || botName;
     subtitle = typeof w.subtitle === 'string' && w.subtitle ? w.subtitle : null;
@@ -828,18 +905,30 @@ textarea:disabled { background: #f1f3f5; }
 
   function init() {
     build();
+    // Signed in when last here and not now: that person's chat stays hidden.
+    if (state.signedIn && !user) startOver();
     for (const p of state.pending) addPendingBubble(p);
     updateStatus();
     updateBadge();
     // A returning visitor resumes at once (new replies show as a badge); a new one only
     // opens a chat when they open the panel.
-    if (state.token || state.pending.length) connect();
+    if (state.token || state.pending.length || (state.signedIn && user)) connect();
     if (OPEN_AT_LOAD) openPanel(false);
     window.addEventListener('online', reconnectNow);
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') reconnectNow();
     });
     window.addEventListener('hashchange', () => { if (location.hash === '#baton-open') openPanel(true); });
+  }
+
+  // The page's way to say who is signed in after the widget loaded (a single-page app):
+  // every Baton widget on the page hears it.
+  const api = (window.BatonChat = window.BatonChat || {});
+  api._widgets = api._widgets || [];
+  api._widgets.push({ identify: (u) => identifyAs(u), logout: () => identifyAs(null) });
+  if (!api.identify) {
+    api.identify = (u) => { for (const w of api._widgets) w.identify(u); };
+    api.logout = () => { for (const w of api._widgets) w.logout(); };
   }
 
   if (document.body) init();

@@ -83,6 +83,8 @@ export const api = {
   bot: (key) => request('GET', `/api/v1/bots/${enc(key)}`),
   updateBot: (key, body) => request('PUT', `/api/v1/bots/${enc(key)}`, body),
   deleteBot: (key) => request('DELETE', `/api/v1/bots/${enc(key)}`),
+  makeIdentitySecret: (key) => request('POST', `/api/v1/bots/${enc(key)}/identity-secret`),
+  deleteIdentitySecret: (key) => request('DELETE', `/api/v1/bots/${enc(key)}/identity-secret`),
   checkBot: (key, source, signal) => request('POST', `/api/v1/bots/${enc(key)}/check`, { source }, { signal }),
 
   mattermost: (key, signal) => request('GET', `/api/v1/bots/${enc(key)}/mattermost`, undefined, { signal }),

@@ -5,6 +5,7 @@ import { api } from '/dashboard/api.js';
 import { button, busy, errorBox, field, toast } from '/dashboard/ui.js';
 import { widgetPreview } from '/dashboard/components/preview.js';
 import { copyBox } from '/dashboard/components/copy-box.js';
+import { identityCard } from '/dashboard/components/identity-card.js';
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
 const ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
@@ -34,6 +35,9 @@ export function mountWidgetTab(panel, ctx) {
   const unsaved = h('span', { class: 'unsaved', hidden: true }, 'Unsaved changes');
   const snippet = copyBox(saved.embedSnippet, { label: 'Embed snippet' });
   const preview = widgetPreview(saved.previewURL);
+  const identity = identityCard(ctx, {
+    onSaved: (bot) => { saved = bot; ctx.saved(bot, 'widget'); preview.reload(bot.previewURL); },
+  });
 
   const form = h('form', { class: 'stack', novalidate: true },
     title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root,
@@ -46,7 +50,8 @@ export function mountWidgetTab(panel, ctx) {
       h('section', { class: 'card card-padded', 'aria-labelledby': 'widget-embed' },
         h('h2', { class: 'section-title', id: 'widget-embed' }, 'Embed on your site'),
         h('p', { class: 'muted' }, 'Paste this before ', h('code', {}, '</body>'), ' on every page where the chat should appear.'),
-        snippet.root)),
+        snippet.root),
+      identity.root),
     h('div', { class: 'split-side' }, preview.root)));
 
   fill(saved.settings);
@@ -126,6 +131,7 @@ export function mountWidgetTab(panel, ctx) {
       fill(bot.settings);
       dirtyChanged();
       snippet.setText(bot.embedSnippet);
+      identity.botSaved(bot);
       ctx.saved(bot, 'widget');
       preview.reload(bot.previewURL);
       toast('Saved. The widget is updated everywhere it is embedded.');
@@ -148,6 +154,7 @@ export function mountWidgetTab(panel, ctx) {
       saved = bot;
       if (!dirty) fill(bot.settings);
       snippet.setText(bot.embedSnippet);
+      identity.botSaved(bot);
       preview.reload(bot.previewURL);
       dirtyChanged();
     },

@@ -1,0 +1,143 @@
+import BatonCore
+import BatonTestSupport
+import Crypto
+import Foundation
+import Testing
+
+/// Identity verification: the website vouches for its signed-in users with an HMAC of
+/// their id, made with the widget's secret (docs/widget-protocol.md, "Signed-in users").
+@Suite struct IdentityVerificationTests {
+    /// What the website's server computes: HMAC-SHA256 of the user id, the secret's text as the key, in hex.
+    static func sign(_ userID: String, with secret: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(userID.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func hello(_ secret: String?, id: String = "42", hash: String? = nil, name: String? = nil,
+                      token: String? = nil) -> [String: Any] {
+        var user: [String: Any] = ["id": id, "hash": hash ?? sign(id, with: secret ?? "")]
+        if let name { user["name"] = name }
+        var frame: [String: Any] = ["type": "hello", "widget": "demo", "user": user]
+        if let token { frame["token"] = token }
+        return frame
+    }
+
+    @Test func anAdminTurnsItOnAndTheSecretIsShownOnlyOnce() async throws {
+        try await AdminAPITests.withAdmin { baton, client in
+            // Requiring signed-in users needs a secret first.
+            let early = try await client.send("PUT", "/api/v1/bots/demo", json: [
+                "name": "Demo", "source": try #require(try await baton.services.store.widget(key: "demo")).botSource,
+                "settings": ["identityRequired": true]])
+            #expect(early.status == 422 && early.issues.first?["path"] as? String == "settings.identityRequired", "\(early)")
+
+            let made = try await client.send("POST", "/api/v1/bots/demo/identity-secret")
+            #expect(made.status == 200)
+            let secret = try #require(made.json["secret"] as? String)
+            #expect(secret.count == 43)
+            let bot = try await client.get("/api/v1/bots/demo")
+            #expect(bot.json["identityVerification"] as? Bool == true)
+            #expect(!bot.text.contains(secret))
+            // Stored encrypted.
+            let stored = try #require(try await baton.services.store.widget(key: "demo")?.settings.sealedIdentitySecret)
+            #expect(!stored.contains(secret))
+
+            // Saving the bot's other settings keeps the secret; now signed-in users can be required.
+            let source = try #require(try await baton.services.store.widget(key: "demo")).botSource
+            let required = try await client.send("PUT", "/api/v1/bots/demo", json: [
+                "name": "Demo", "source": source, "settings": ["title": "Help", "identityRequired": true]])
+            #expect(required.status == 200, "\(required)")
+            #expect((required.json["settings"] as? [String: Any])?["identityRequired"] as? Bool == true)
+            #expect(required.json["identityVerification"] as? Bool == true)
+            // Absent keeps what is set.
+            let kept = try await client.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source, "settings": ["title": "Help"]])
+            #expect((kept.json["settings"] as? [String: Any])?["identityRequired"] as? Bool == true)
+
+            // A new secret replaces the old one at once.
+            let again = try #require(try await client.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
+            #expect(again != secret)
+            let refused = try await WidgetClient.connect(baton.socketURL) { widget in
+                try await widget.send(Self.hello(secret))
+                #expect(try await widget.expect("error").string("code") == "identity_invalid")
+            }
+            #expect(refused?.closeCode.code == 4407)
+
+            // Turned off: no secret, nothing required, and a claim counts for nothing.
+            #expect(try await client.send("DELETE", "/api/v1/bots/demo/identity-secret").status == 204)
+            let off = try await client.get("/api/v1/bots/demo")
+            #expect(off.json["identityVerification"] as? Bool == false)
+            #expect((off.json["settings"] as? [String: Any])?["identityRequired"] as? Bool == false)
+            _ = try await WidgetClient.connect(baton.socketURL) { widget in
+                try await widget.send(Self.hello(again))
+                let welcome = try await widget.expect("welcome")
+                #expect(welcome["identified"] as? Bool == false)
+                #expect(welcome.string("token") != nil)
+            }
+            #expect(try await client.send("POST", "/api/v1/bots/nope/identity-secret").status == 404)
+        }
+    }
+
+    @Test func aSignedInUserIsRecognisedInAnyBrowserAndForgersAreRefused() async throws {
+        try await AdminAPITests.withAdmin { baton, client in
+            let secret = try #require(try await client.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
+            // An anonymous chat in the first browser, then the user signs in there.
+            let seen = Collected<String>()
+            _ = try await WidgetClient.connect(baton.socketURL) { widget in
+                let welcome = try await widget.hello()
+                #expect(welcome["identified"] as? Bool == false)
+                _ = try await widget.say("Hello before signing in", clientID: "a1")
+                seen.append(try #require(welcome.string("token")))
+            }
+            let token = try #require(seen.all.first)
+            _ = try await WidgetClient.connect(baton.socketURL) { widget in
+                try await widget.send(Self.hello(secret, name: "Ada Lovelace", token: token))
+                let welcome = try await widget.expect("welcome")
+                #expect(welcome["identified"] as? Bool == true)
+                #expect(welcome.string("token") == nil)
+                #expect(welcome.messages.compactMap { $0["text"] as? String }.contains("Hello before signing in"))
+                seen.append(try #require(welcome.string("visitor")))
+            }
+            let visitor = seen.all.last
+            // Another browser, no token: the same visitor and chat.
+            _ = try await WidgetClient.connect(baton.socketURL) { widget in
+                try await widget.send(Self.hello(secret))
+                let welcome = try await widget.expect("welcome")
+                #expect(welcome.string("visitor") == visitor)
+                #expect(welcome.messages.compactMap { $0["text"] as? String }.contains("Hello before signing in"))
+            }
+            let stored = try #require(try await baton.services.store.visitor(widgetKey: "demo", externalID: "42"))
+            #expect(stored.name == "Ada Lovelace")
+            // Signed out, the first browser's token no longer opens that chat.
+            _ = try await WidgetClient.connect(baton.socketURL) { widget in
+                try await widget.send(["type": "hello", "widget": "demo", "token": token])
+                #expect(try await widget.expect("error").string("code") == "unknown_visitor")
+            }
+            // A page that claims user 42 without the secret gets nothing.
+            for (id, hash) in [("42", Self.sign("42", with: "guessed")), ("43", Self.sign("42", with: secret))] {
+                let close = try await WidgetClient.connect(baton.socketURL) { widget in
+                    try await widget.send(Self.hello(nil, id: id, hash: hash))
+                    let error = try await widget.expect("error")
+                    #expect(error.string("code") == "identity_invalid")
+                }
+                #expect(close?.closeCode.code == 4407)
+            }
+        }
+    }
+
+    @Test func aWidgetForSignedInUsersOnlyRefusesAnonymousVisitors() async throws {
+        try await AdminAPITests.withAdmin { baton, client in
+            let secret = try #require(try await client.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
+            let source = try #require(try await baton.services.store.widget(key: "demo")).botSource
+            #expect(try await client.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source, "settings": ["identityRequired": true]]).status == 200)
+            let close = try await WidgetClient.connect(baton.socketURL) { widget in
+                try await widget.send(["type": "hello", "widget": "demo"])
+                let error = try await widget.expect("error")
+                #expect(error.string("code") == "identity_required")
+            }
+            #expect(close?.closeCode.code == 4407)
+            _ = try await WidgetClient.connect(baton.socketURL) { widget in
+                try await widget.send(Self.hello(secret, id: "user@example.com"))
+                #expect(try await widget.expect("welcome")["identified"] as? Bool == true)
+            }
+        }
+    }
+}
