@@ -80,14 +80,18 @@ public struct ConversationListing: Sendable, Hashable {
     public var conversation: Conversation
     public var visitorName: String?
     public var visitorEmail: String?
+    /// The website's verified user id of a signed-in visitor.
+    public var visitorUserID: String?
     public var lastMessage: String?
     public var messageCount: Int
     public var roomLink: String?
 
-    public init(conversation: Conversation, visitorName: String?, visitorEmail: String?, lastMessage: String?, messageCount: Int, roomLink: String?) {
+    public init(conversation: Conversation, visitorName: String?, visitorEmail: String?, visitorUserID: String? = nil,
+                lastMessage: String?, messageCount: Int, roomLink: String?) {
         self.conversation = conversation
         self.visitorName = visitorName
         self.visitorEmail = visitorEmail
+        self.visitorUserID = visitorUserID
         self.lastMessage = lastMessage
         self.messageCount = messageCount
         self.roomLink = roomLink

@@ -1,3 +1,5 @@
+import Foundation
+
 extension ChatService {
     /// Takes a visitor message: stores it with the bot's answer atomically (or, after a
     /// handover, queues it for the agents), publishes both to the visitor's widgets, and
@@ -45,7 +47,7 @@ extension ChatService {
                 let outcome = bot.respond(to: input, in: &conversation)
                 messages += outcome.replies.map { botMessage($0, bot: bot) }
                 if let request = outcome.handover {
-                    let (said, task) = try await handOver(&conversation, request, bot: bot)
+                    let (said, task) = try await handOver(&conversation, request, widget: widget, bot: bot)
                     messages += said
                     tasks += task.map { [$0] } ?? []
                 }
@@ -72,13 +74,20 @@ extension ChatService {
 
     /// Moves the conversation to `waiting_for_agent`. With an agent side the bot says its
     /// handover message and a room is to be opened; without one the visitor is told that
-    /// nobody is available and the conversation waits.
-    private func handOver(_ conversation: inout Conversation, _ request: HandoverRequest,
+    /// nobody is available and the conversation waits. Outside the widget's working hours
+    /// the room is opened all the same (agents find it when they are back), and the visitor
+    /// is told when that will be.
+    private func handOver(_ conversation: inout Conversation, _ request: HandoverRequest, widget: Widget,
                           bot: any ChatBot) async throws -> ([NewMessage], AgentTask?) {
         conversation.progress.handoverReason = request.reason
         try conversation.move(to: .waitingForAgent)
         guard await agents.isConnected(widgetKey: conversation.widgetKey) else {
             return ([botMessage(bot.noAgentsReply(conversation), bot: bot)], nil)
+        }
+        let now = Date(timeIntervalSince1970: Double(clock()) / 1000)
+        if let away = widget.settings.workingHours?.awayText(at: now) {
+            conversation.progress.handoverReason = request.reason + " (outside working hours)"
+            return ([NewMessage(role: .bot, authorName: bot.name, text: away)], .openRoom)
         }
         return (request.message.map { [botMessage($0, bot: bot)] } ?? [], .openRoom)
     }

@@ -16,11 +16,15 @@ public final class ChatService: Sendable {
     let identityLocks = KeyedLock<String>()
     let recent = ConversationCache()
     let hashToken: @Sendable (String) -> String
+    /// The time, for working hours (tests set it).
+    let clock: @Sendable () -> Millis
 
     /// - Parameter hashToken: one-way hash of visitor tokens (SHA-256 in production).
     public init(store: any ChatStore, bots: any BotDirectory, agents: any AgentDesk = NoAgentDesk(),
                 hub: ChatHub = ChatHub(), policy: ChatPolicy = .init(), shared: (any SharedChanges)? = nil,
-                metrics: ChatMetrics = .none, hashToken: @escaping @Sendable (String) -> String) {
+                metrics: ChatMetrics = .none, clock: @escaping @Sendable () -> Millis = { Millis.now() },
+                hashToken: @escaping @Sendable (String) -> String) {
+        self.clock = clock
         self.shared = shared
         self.metrics = metrics
         self.store = store

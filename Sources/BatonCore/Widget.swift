@@ -48,10 +48,12 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     public var sealedIdentitySecret: String?
     /// Only signed-in, verified website users may chat (needs the secret).
     public var identityRequired: Bool
+    /// When people answer; always, when nil.
+    public var workingHours: WorkingHours?
 
     public init(title: String? = nil, subtitle: String? = nil, greeting: String? = nil, color: String = "#3b5bdb",
                 avatarURL: String? = nil, allowedOrigins: [String] = [], sealedIdentitySecret: String? = nil,
-                identityRequired: Bool = false) {
+                identityRequired: Bool = false, workingHours: WorkingHours? = nil) {
         self.title = title
         self.subtitle = subtitle
         self.greeting = greeting
@@ -60,10 +62,11 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
         self.allowedOrigins = allowedOrigins
         self.sealedIdentitySecret = sealedIdentitySecret
         self.identityRequired = identityRequired
+        self.workingHours = workingHours
     }
 
     enum CodingKeys: String, CodingKey {
-        case title, subtitle, greeting, color, avatarURL, allowedOrigins, sealedIdentitySecret, identityRequired
+        case title, subtitle, greeting, color, avatarURL, allowedOrigins, sealedIdentitySecret, identityRequired, workingHours
     }
 
     /// Settings stored by older versions lack newer fields: they get their defaults.
@@ -77,6 +80,7 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
         allowedOrigins = try c.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? []
         sealedIdentitySecret = try c.decodeIfPresent(String.self, forKey: .sealedIdentitySecret)
         identityRequired = try c.decodeIfPresent(Bool.self, forKey: .identityRequired) ?? false
+        workingHours = try c.decodeIfPresent(WorkingHours.self, forKey: .workingHours)
     }
 }
 

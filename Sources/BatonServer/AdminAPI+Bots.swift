@@ -14,6 +14,29 @@ extension AdminAPI {
         var allowedOrigins: [String]?
         /// Only signed-in website users may chat; absent keeps what is set.
         var identityRequired: Bool?
+        /// When people answer; always when absent.
+        var workingHours: WorkingHoursBody?
+    }
+
+    /// `{"timeZone": "Europe/Berlin", "days": {"mon": ["09:00-17:00"], …}, "awayMessage": …}`.
+    struct WorkingHoursBody: Codable {
+        var timeZone: String
+        var days: [String: [String]]
+        var awayMessage: String?
+
+        init(timeZone: String, days: [String: [String]], awayMessage: String?) {
+            self.timeZone = timeZone
+            self.days = days
+            self.awayMessage = awayMessage
+        }
+
+        init(_ hours: WorkingHours) {
+            var days: [String: [String]] = [:]
+            for (index, name) in WorkingHours.weekdays.enumerated() where index < hours.days.count {
+                days[name] = hours.days[index].map(\.text)
+            }
+            self.init(timeZone: hours.timeZone, days: days, awayMessage: hours.awayMessage)
+        }
     }
 
     struct BotBody: Encodable {
@@ -150,7 +173,8 @@ extension AdminAPI {
         let settings = SettingsBody(title: widget.settings.title, subtitle: widget.settings.subtitle,
                                     greeting: widget.settings.greeting, color: widget.settings.color,
                                     avatarURL: widget.settings.avatarURL, allowedOrigins: widget.settings.allowedOrigins,
-                                    identityRequired: widget.settings.identityRequired)
+                                    identityRequired: widget.settings.identityRequired,
+                                    workingHours: widget.settings.workingHours.map(WorkingHoursBody.init))
         return try Self.json(BotBody(key: widget.key, name: widget.name, source: widget.botSource, botName: botName,
                                      embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
                                      previewURL: "/preview/\(widget.key)", settings: settings,
@@ -180,6 +204,7 @@ extension AdminAPI {
             }
             if !origins.contains(origin) { origins.append(origin) }
         }
+        let workingHours = body.workingHours.map { Self.workingHours($0, issues: &issues) } ?? nil
         let identityRequired = body.identityRequired ?? current.identityRequired
         if identityRequired && current.sealedIdentitySecret == nil {
             issues.append(.init(path: "settings.identityRequired",
@@ -195,7 +220,42 @@ extension AdminAPI {
         return WidgetSettings(title: text(body.title), subtitle: text(body.subtitle), greeting: text(body.greeting),
                               color: body.color ?? "#3b5bdb",
                               avatarURL: avatar, allowedOrigins: origins,
-                              sealedIdentitySecret: current.sealedIdentitySecret, identityRequired: identityRequired)
+                              sealedIdentitySecret: current.sealedIdentitySecret, identityRequired: identityRequired,
+                              workingHours: workingHours)
+    }
+
+    /// Working hours as written, checked: a known time zone, ranges like 09:00-17:00 that
+    /// do not overlap, and at least one in the week.
+    static func workingHours(_ body: WorkingHoursBody, issues: inout [APIError.Issue]) -> WorkingHours? {
+        let before = issues.count
+        let zone = body.timeZone.trimmingWhitespace()
+        if TimeZone(identifier: zone) == nil {
+            issues.append(.init(path: "settings.workingHours.timeZone",
+                                message: "\"\(body.timeZone)\" is not a time zone: use a name like Europe/Berlin or America/New_York."))
+        }
+        var days: [[WorkingHours.Interval]] = []
+        for name in WorkingHours.weekdays {
+            var intervals: [WorkingHours.Interval] = []
+            for (index, text) in (body.days[name] ?? []).enumerated() {
+                guard let interval = WorkingHours.Interval(parsing: text) else {
+                    issues.append(.init(path: "settings.workingHours.days.\(name)[\(index)]",
+                                        message: "\"\(text)\" is not a range of hours: write it like 09:00-17:00 (24:00 ends the day)."))
+                    continue
+                }
+                intervals.append(interval)
+            }
+            intervals.sort { $0.from < $1.from }
+            for (earlier, later) in zip(intervals, intervals.dropFirst()) where later.from < earlier.to {
+                issues.append(.init(path: "settings.workingHours.days.\(name)", message: "\(earlier.text) and \(later.text) overlap."))
+            }
+            days.append(intervals)
+        }
+        if issues.count == before, days.allSatisfy(\.isEmpty) {
+            issues.append(.init(path: "settings.workingHours.days", message: "No day has opening hours: give at least one, or turn working hours off."))
+        }
+        guard issues.count == before else { return nil }
+        let away = body.awayMessage?.trimmingWhitespace()
+        return WorkingHours(timeZone: zone, days: days, awayMessage: away?.isEmpty == false ? away : nil)
     }
 
     /// "Support Desk" → "support-desk-x7k2".

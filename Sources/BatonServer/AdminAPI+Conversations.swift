@@ -5,7 +5,7 @@ import Hummingbird
 /// Conversations and their transcripts.
 extension AdminAPI {
     struct ConversationBody: Encodable {
-        struct VisitorBody: Encodable { var name, email: String? }
+        struct VisitorBody: Encodable { var name, email, userID: String? }
         var id, bot, state: String
         var visitor: VisitorBody
         var lastMessage, roomLink: String?
@@ -17,7 +17,8 @@ extension AdminAPI {
             bot = listing.conversation.widgetKey
             state = listing.conversation.state.rawValue
             visitor = VisitorBody(name: listing.visitorName ?? listing.conversation.variable("name"),
-                                  email: listing.visitorEmail ?? listing.conversation.variable("email"))
+                                  email: listing.visitorEmail ?? listing.conversation.variable("email"),
+                                  userID: listing.visitorUserID)
             lastMessage = listing.lastMessage.map { $0.count > 200 ? String($0.prefix(200)) + "…" : $0 }
             roomLink = listing.roomLink
             messageCount = listing.messageCount

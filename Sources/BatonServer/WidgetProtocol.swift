@@ -218,6 +218,11 @@ enum ServerFrame: Sendable {
                     w.field("botName", session.botName)
                     if let subtitle = session.widget.settings.subtitle { w.field("subtitle", subtitle) }
                     if let avatar = session.widget.settings.avatarURL { w.field("avatarURL", avatar) }
+                    // Outside the working hours: when people are back (milliseconds since 1970).
+                    let now = Date()
+                    if let hours = session.widget.settings.workingHours, !hours.isOpen(at: now), let back = hours.nextOpening(after: now) {
+                        w.field("awayUntil", Int64(back.timeIntervalSince1970 * 1000))
+                    }
                 }
                 w.key("messages")
                 w.array(session.messages) { w, message in Self.write(message, to: &w) }

@@ -101,11 +101,12 @@ extension SQLStore: ConversationArchive {
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
             conditions.append("""
                 (LOWER(COALESCE(v.name, '')) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(COALESCE(v.email, '')) LIKE \(bind: pattern) ESCAPE '\\'
+                 OR LOWER(COALESCE(v.external_id, '')) LIKE \(bind: pattern) ESCAPE '\\'
                  OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND LOWER(s.text) LIKE \(bind: pattern) ESCAPE '\\'))
                 """)
         }
         var query: SQLQueryString = """
-            SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, r.link AS room_link,
+            SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, v.external_id AS visitor_user_id, r.link AS room_link,
                 (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
                 (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message
             FROM conversations c
@@ -121,7 +122,7 @@ extension SQLStore: ConversationArchive {
 
     public func listing(of conversation: ConversationID) async throws -> ConversationListing? {
         try await reader.raw("""
-            SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, r.link AS room_link,
+            SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, v.external_id AS visitor_user_id, r.link AS room_link,
                 (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
                 (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message
             FROM conversations c
@@ -139,6 +140,7 @@ extension SQLStore: ConversationArchive {
         ConversationListing(conversation: try Rows.conversation(row),
                             visitorName: try row.decode(column: "visitor_name", as: String?.self),
                             visitorEmail: try row.decode(column: "visitor_email", as: String?.self),
+                            visitorUserID: try row.decode(column: "visitor_user_id", as: String?.self),
                             lastMessage: try row.decode(column: "last_message", as: String?.self),
                             messageCount: try row.decode(column: "message_count", as: Int.self),
                             roomLink: try row.decode(column: "room_link", as: String?.self))

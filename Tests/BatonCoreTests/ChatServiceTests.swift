@@ -1,4 +1,5 @@
 import BatonCore
+import Foundation
 import Synchronization
 import Testing
 
@@ -167,6 +168,31 @@ final class Inbox: Sendable {
             return try await group.reduce(into: Set<VisitorID>()) { $0.insert($1) }
         }
         #expect(ids.count == 1)
+    }
+
+    @Test func outsideWorkingHoursTheRoomIsOpenedAndTheVisitorToldWhenPeopleAreBack() async throws {
+        var settings = WidgetSettings()
+        settings.workingHours = WorkingHoursTests.office
+        let shop = Widget(key: "w3", name: "Shop", botSource: "", settings: settings, createdAt: 1, updatedAt: 1)
+        let desk = FakeDesk(connected: true)
+        let time = Mutex<Millis>(Millis(WorkingHoursTests.utc("2026-12-12T10:00:00").timeIntervalSince1970 * 1000))  // a Saturday
+        let chat = ChatService(store: store, bots: FixedDirectory(widgets: ["w3": shop]), agents: desk,
+                               clock: { time.withLock { $0 } }, hashToken: { "h:" + $0 })
+        let saturday = try await chat.open(widgetKey: "w3", token: nil, subscription: 1, sink: { _ in })
+        _ = try await chat.receive(VisitorInput(text: "human"), clientID: "a", from: saturday, origin: 1)
+        let said = try await store.messages(in: saturday.conversation.id, after: 0, limit: 10).map(\.text)
+        #expect(said.last == "We're away right now and back on Monday at 09:00 (Europe/Berlin time). Leave your message here: we'll reply as soon as we're in.")
+        let waiting = try #require(try await store.conversation(id: saturday.conversation.id))
+        #expect(waiting.state == .waitingForAgent)
+        #expect(waiting.progress.handoverReason == "asked (outside working hours)")
+        // The room is opened all the same: agents find it when they are back.
+        #expect(desk.woken.withLock { $0 } == ["w3"])
+
+        // On a Monday morning the bot's own handover message.
+        time.withLock { $0 = Millis(WorkingHoursTests.utc("2026-12-14T09:00:00").timeIntervalSince1970 * 1000) }
+        let monday = try await chat.open(widgetKey: "w3", token: nil, subscription: 2, sink: { _ in })
+        _ = try await chat.receive(VisitorInput(text: "human"), clientID: "b", from: monday, origin: 2)
+        #expect(try await store.messages(in: monday.conversation.id, after: 0, limit: 10).last?.text == "Connecting…")
     }
 
     @Test func unknownWidgetsAndTokensAreRefused() async throws {

@@ -106,6 +106,11 @@ import Testing
             }
             let stored = try #require(try await baton.services.store.visitor(widgetKey: "demo", externalID: "42"))
             #expect(stored.name == "Ada Lovelace")
+            // The dashboard shows, and finds, the signed-in visitor by their website user id.
+            let found = try await client.get("/api/v1/conversations?q=42")
+            let listed = try #require((found.json["conversations"] as? [[String: Any]])?.first)
+            #expect((listed["visitor"] as? [String: Any])?["userID"] as? String == "42")
+            #expect((listed["visitor"] as? [String: Any])?["name"] as? String == "Ada Lovelace")
             // Signed out, the first browser's token no longer opens that chat.
             _ = try await WidgetClient.connect(baton.socketURL) { widget in
                 try await widget.send(["type": "hello", "widget": "demo", "token": token])

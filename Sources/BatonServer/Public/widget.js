@@ -295,13 +295,36 @@ textarea:disabled { background: #f1f3f5; }
   let isOpen = false;
   let unread = 0;
 
+  // Outside the widget's working hours: when people are back (from the welcome).
+  let awayUntil = 0, awayTimer = 0;
+
+  function setAway(until) {
+    clearTimeout(awayTimer);
+    awayUntil = Number(until) > Date.now() ? Number(until) : 0;
+    if (awayUntil) awayTimer = setTimeout(() => { awayUntil = 0; updateStatus(); }, Math.min(awayUntil - Date.now(), 2147483647));
+  }
+
+  // "back 09:00" today, "back Mon 09:00" on another day, in the visitor's own time and language.
+  function awayText() {
+    if (!awayUntil || awayUntil <= Date.now()) return null;
+    const back = new Date(awayUntil);
+    const today = back.toDateString() === new Date().toDateString();
+    let when;
+    try {
+      when = new Intl.DateTimeFormat(undefined, today ? { hour: 'numeric', minute: '2-digit' }
+        : { weekday: 'short', hour: 'numeric', minute: '2-digit' }).format(back);
+    } catch (e) { when = back.toLocaleString(); }
+    return 'Away · back ' + when;
+  }
+
   function updateStatus() {
     let text = '';
+    const away = awayText();
     if (fatal) text = 'Unavailable';
-    else if (convState === 'waiting_for_agent') text = 'Waiting for an agent…';
+    else if (convState === 'waiting_for_agent') text = away || 'Waiting for an agent…';
     else if (convState === 'with_agent') text = agentName ? 'Chatting with ' + agentName : 'Chatting with an agent';
     else if (convState === 'closed') text = 'Conversation ended';
-    else if (convState) text = subtitle || 'Bot';
+    else if (convState) text = away || subtitle || 'Bot';
     ui.status.textContent = text;
     ui.input.placeholder = fatal ? 'Chat unavailable'
       : convState === 'closed' ? 'Write to start a new conversation…' : 'Write a message…';
@@ -785,6 +808,7 @@ textarea:disabled { background: #f1f3f5; }
     const w = f.widget || {};
     botName = w.botName || botName;
     subtitle = typeof w.subtitle === 'string' && w.subtitle ? w.subtitle : null;
+    setAway(w.awayUntil);
     // Only an https image, set as a property: never markup from the server.
     if (typeof w.avatarURL === 'string' && /^https:\/\//.test(w.avatarURL)) {
       ui.avatar.src = w.avatarURL;

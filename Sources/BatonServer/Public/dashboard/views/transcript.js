@@ -78,6 +78,7 @@ export function mountTranscript(main, route) {
     const rows = [
       ['Name', visitor.name || '—'],
       ['Email', visitor.email ? h('a', { href: `mailto:${visitor.email}` }, visitor.email) : '—'],
+      ...(visitor.userID ? [['Signed in as', [h('code', {}, visitor.userID), ' (verified by the website)']]] : []),
       ...c.variables.filter((v) => !(v.name === 'name' && v.value === visitor.name) && !(v.name === 'email' && v.value === visitor.email))
         .map((v) => [v.name, v.value]),
     ];

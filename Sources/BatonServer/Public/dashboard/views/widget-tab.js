@@ -6,6 +6,7 @@ import { button, busy, errorBox, field, toast } from '/dashboard/ui.js';
 import { widgetPreview } from '/dashboard/components/preview.js';
 import { copyBox } from '/dashboard/components/copy-box.js';
 import { identityCard } from '/dashboard/components/identity-card.js';
+import { hoursEditor } from '/dashboard/components/hours-editor.js';
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
 const ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
@@ -28,7 +29,8 @@ export function mountWidgetTab(panel, ctx) {
     { optional: true, hint: 'An https:// image shown next to the bot’s messages.' });
   const origins = field('Allowed origins', h('textarea', { class: 'input mono', rows: '4', spellcheck: 'false', placeholder: 'https://www.example.com' }),
     { optional: true, hint: 'One per line, e.g. https://www.example.com. Empty = any site may embed it; when you list sites, requests from other sites are refused.' });
-  const fields = { title, subtitle, greeting, color, avatarURL: avatar, allowedOrigins: origins };
+  const hours = hoursEditor();
+  const fields = { title, subtitle, greeting, color, avatarURL: avatar, allowedOrigins: origins, ...hours.fields };
 
   const saveError = errorBox();
   const saveButton = button('Save', { variant: 'primary', type: 'submit' });
@@ -40,7 +42,7 @@ export function mountWidgetTab(panel, ctx) {
   });
 
   const form = h('form', { class: 'stack', novalidate: true },
-    title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root,
+    title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root, hours.root,
     h('div', { class: 'save-bar' }, saveButton, unsaved), saveError.root);
 
   panel.append(h('div', { class: 'split' },
@@ -79,6 +81,7 @@ export function mountWidgetTab(panel, ctx) {
     colorPicker.value = HEX.test(colorText.value) ? colorText.value.toLowerCase() : '#3b5bdb';
     avatar.input.value = settings.avatarURL || '';
     origins.input.value = (settings.allowedOrigins || []).join('\n');
+    hours.fill(settings.workingHours || null);
   }
 
   function read() {
@@ -90,6 +93,7 @@ export function mountWidgetTab(panel, ctx) {
       color: colorText.value.trim(),
       avatarURL: text(avatar.input),
       allowedOrigins: origins.input.value.split('\n').map((line) => line.trim().replace(/\/+$/, '')).filter(Boolean),
+      workingHours: hours.read(),
     };
   }
 
@@ -97,6 +101,11 @@ export function mountWidgetTab(panel, ctx) {
     return JSON.stringify({
       title: settings.title || null, subtitle: settings.subtitle || null, greeting: settings.greeting || null, color: (settings.color || '').toLowerCase(),
       avatarURL: settings.avatarURL || null, allowedOrigins: settings.allowedOrigins || [],
+      workingHours: settings.workingHours ? {
+        timeZone: settings.workingHours.timeZone,
+        days: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, (settings.workingHours.days || {})[d] || []])),
+        awayMessage: settings.workingHours.awayMessage || null,
+      } : null,
     });
   }
 
@@ -110,7 +119,7 @@ export function mountWidgetTab(panel, ctx) {
     const bad = settings.allowedOrigins.filter((o) => !ORIGIN.test(o));
     if (bad.length) problems.push([origins, `Not an origin: ${bad.join(', ')}. An origin is the scheme and host, like https://www.example.com (no path).`]);
     if (settings.allowedOrigins.length > 100) problems.push([origins, 'At most 100 origins.']);
-    return problems;
+    return problems.concat(hours.validate(settings.workingHours));
   }
 
   async function save() {

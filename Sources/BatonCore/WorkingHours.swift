@@ -1,0 +1,118 @@
+import Foundation
+
+/// When people answer a widget's chats: opening times per weekday in one time zone.
+/// Outside them a handover still opens the room in Mattermost (agents find it when they
+/// are back), and the visitor is told when that will be instead of being promised a reply
+/// "shortly".
+public struct WorkingHours: Sendable, Codable, Hashable {
+    /// An IANA time zone, e.g. `Europe/Berlin`.
+    public var timeZone: String
+    /// Opening times of each weekday, Monday first (7 entries); an empty day is closed.
+    public var days: [[Interval]]
+    /// What the visitor is told on a handover outside the hours; `{{opens}}` becomes when
+    /// they open next ("on Monday at 09:00 (Europe/Berlin time)"). A default when nil.
+    public var awayMessage: String?
+
+    /// From `from` to `to`, in minutes after midnight (`to` may be 1440, the day's end).
+    public struct Interval: Sendable, Codable, Hashable {
+        public var from: Int
+        public var to: Int
+
+        public init(from: Int, to: Int) {
+            self.from = from
+            self.to = to
+        }
+
+        /// "09:00-17:30" (an en dash or spaces around the dash are fine too; "24:00" ends
+        /// the day). Nil when it is not such a range or does not end after it starts.
+        public init?(parsing text: String) {
+            let parts = text.replacingOccurrences(of: "–", with: "-").split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, let from = Self.minutes(parts[0]), let to = Self.minutes(parts[1]), from < to, from < 1440 else { return nil }
+            self.init(from: from, to: to)
+        }
+
+        private static func minutes(_ text: Substring) -> Int? {
+            let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2,
+                  let hours = Int(parts[0]), let minutes = Int(parts[1]), (0...59).contains(minutes),
+                  (0...23).contains(hours) || (hours == 24 && minutes == 0) else { return nil }
+            return hours * 60 + minutes
+        }
+
+        /// "09:00-17:30".
+        public var text: String { "\(Self.clock(from))-\(Self.clock(to))" }
+
+        static func clock(_ minutes: Int) -> String {
+            let hours = minutes / 60, rest = minutes % 60
+            return (hours < 10 ? "0" : "") + "\(hours):" + (rest < 10 ? "0" : "") + "\(rest)"
+        }
+    }
+
+    public static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    static let weekdayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    public static let defaultAwayMessage = "We're away right now and back {{opens}}. Leave your message here: we'll reply as soon as we're in."
+
+    public init(timeZone: String, days: [[Interval]], awayMessage: String? = nil) {
+        self.timeZone = timeZone
+        self.days = days
+        self.awayMessage = awayMessage
+    }
+
+    private var calendar: Calendar? {
+        guard let zone = TimeZone(identifier: timeZone), days.count == 7 else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        return calendar
+    }
+
+    /// Whether `date` falls in the opening times (always, for hours that cannot be read).
+    public func isOpen(at date: Date) -> Bool {
+        guard let calendar else { return true }
+        let parts = calendar.dateComponents([.weekday, .hour, .minute], from: date)
+        guard let weekday = parts.weekday, let hour = parts.hour, let minute = parts.minute else { return true }
+        let now = hour * 60 + minute
+        return days[(weekday + 5) % 7].contains { $0.from <= now && now < $0.to }
+    }
+
+    /// The next moment after `date` at which the hours open (nil when no day has any).
+    public func nextOpening(after date: Date) -> Date? {
+        guard let calendar else { return nil }
+        let today = calendar.startOfDay(for: date)
+        for offset in 0...7 {
+            guard let day = calendar.date(byAdding: .day, value: offset, to: today),
+                  let weekday = calendar.dateComponents([.weekday], from: day).weekday else { continue }
+            for interval in days[(weekday + 5) % 7].sorted(by: { $0.from < $1.from }) {
+                // A time a clock change skips is taken as the first one after it.
+                guard let start = calendar.date(bySettingHour: interval.from / 60, minute: interval.from % 60, second: 0, of: day,
+                                                matchingPolicy: .nextTime) else { continue }
+                if start > date { return start }
+            }
+        }
+        return nil
+    }
+
+    /// "on Monday at 09:00 (Europe/Berlin time)", or "today at 13:00 (…)", "tomorrow at …".
+    public func describeOpening(_ opening: Date, from now: Date) -> String {
+        guard let calendar else { return "soon" }
+        let parts = calendar.dateComponents([.weekday, .hour, .minute], from: opening)
+        let days = calendar.dateComponents([.day], from: calendar.startOfDay(for: now), to: calendar.startOfDay(for: opening)).day ?? 0
+        let when = switch days {
+        case 0: "today"
+        case 1: "tomorrow"
+        default: "on " + Self.weekdayNames[((parts.weekday ?? 2) + 5) % 7]
+        }
+        return "\(when) at \(Interval.clock((parts.hour ?? 0) * 60 + (parts.minute ?? 0))) (\(timeZone) time)"
+    }
+
+    /// What the visitor is told on a handover at `now`, when the hours are closed then.
+    public func awayText(at now: Date) -> String? {
+        guard !isOpen(at: now) else { return nil }
+        let opens = nextOpening(after: now).map { describeOpening($0, from: now) } ?? "later"
+        let text = awayMessage?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty ?? Self.defaultAwayMessage
+        return text.replacingOccurrences(of: "{{opens}}", with: opens)
+    }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

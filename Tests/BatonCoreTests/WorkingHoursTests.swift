@@ -1,0 +1,62 @@
+import BatonCore
+import Foundation
+import Testing
+
+@Suite struct WorkingHoursTests {
+    /// Monday to Friday, 09:00–17:00 in Berlin; Wednesday with a lunch break.
+    static let office = WorkingHours(timeZone: "Europe/Berlin", days: [
+        [.init(from: 540, to: 1020)], [.init(from: 540, to: 1020)], [.init(from: 540, to: 720), .init(from: 780, to: 1020)],
+        [.init(from: 540, to: 1020)], [.init(from: 540, to: 1020)], [], [],
+    ])
+
+    /// A moment given in UTC.
+    static func utc(_ text: String) -> Date { ISO8601DateFormatter().date(from: text + "Z")! }
+
+    @Test func rangesAreReadLikePeopleWriteThem() {
+        #expect(WorkingHours.Interval(parsing: "09:00-17:30") == .init(from: 540, to: 1050))
+        #expect(WorkingHours.Interval(parsing: " 9:00 – 17:00 ") == .init(from: 540, to: 1020))
+        #expect(WorkingHours.Interval(parsing: "00:00-24:00") == .init(from: 0, to: 1440))
+        for wrong in ["17:00-09:00", "09:00-09:00", "24:00-24:00", "09:60-10:00", "9-17", "09:00", "", "09:00-17:00-18:00", "ab:cd-17:00"] {
+            #expect(WorkingHours.Interval(parsing: wrong) == nil, "\(wrong)")
+        }
+        #expect(WorkingHours.Interval(from: 540, to: 1440).text == "09:00-24:00")
+    }
+
+    @Test func openOnlyInsideTheHoursOfTheirTimeZone() {
+        let hours = Self.office
+        // Monday 7 December 2026; Berlin is UTC+1 in winter.
+        #expect(!hours.isOpen(at: Self.utc("2026-12-07T07:59:00")))
+        #expect(hours.isOpen(at: Self.utc("2026-12-07T08:00:00")))
+        #expect(hours.isOpen(at: Self.utc("2026-12-07T15:59:59")))
+        #expect(!hours.isOpen(at: Self.utc("2026-12-07T16:00:00")))
+        // Wednesday's lunch break, and Saturday.
+        #expect(!hours.isOpen(at: Self.utc("2026-12-09T11:30:00")))
+        #expect(hours.isOpen(at: Self.utc("2026-12-09T12:00:00")))
+        #expect(!hours.isOpen(at: Self.utc("2026-12-12T10:00:00")))
+    }
+
+    @Test func theNextOpeningIsSaidInWords() throws {
+        let hours = Self.office
+        let friday = Self.utc("2026-12-11T17:00:00")
+        let monday = try #require(hours.nextOpening(after: friday))
+        #expect(monday == Self.utc("2026-12-14T08:00:00"))
+        #expect(hours.describeOpening(monday, from: friday) == "on Monday at 09:00 (Europe/Berlin time)")
+        let early = Self.utc("2026-12-07T06:00:00")
+        #expect(hours.describeOpening(try #require(hours.nextOpening(after: early)), from: early) == "today at 09:00 (Europe/Berlin time)")
+        let sunday = Self.utc("2026-12-13T20:00:00")
+        #expect(hours.awayText(at: sunday) == "We're away right now and back tomorrow at 09:00 (Europe/Berlin time). Leave your message here: we'll reply as soon as we're in.")
+        let lunch = Self.utc("2026-12-09T11:10:00")
+        #expect(hours.nextOpening(after: lunch) == Self.utc("2026-12-09T12:00:00"))
+        // Open now: nothing to say.
+        #expect(hours.awayText(at: Self.utc("2026-12-07T10:00:00")) == nil)
+        // Across the clocks going forward (Sunday 28 March 2027), Monday 09:00 is 07:00 UTC.
+        #expect(hours.nextOpening(after: Self.utc("2027-03-26T17:00:00")) == Self.utc("2027-03-29T07:00:00"))
+        // An own message, and hours that never open.
+        var custom = hours
+        custom.awayMessage = "Closed. Back {{opens}}!"
+        #expect(custom.awayText(at: friday) == "Closed. Back on Monday at 09:00 (Europe/Berlin time)!")
+        let never = WorkingHours(timeZone: "UTC", days: Array(repeating: [], count: 7))
+        #expect(never.nextOpening(after: friday) == nil)
+        #expect(never.awayText(at: friday)?.contains("back later") == true)
+    }
+}

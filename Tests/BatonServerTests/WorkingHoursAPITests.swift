@@ -1,0 +1,52 @@
+import BatonCore
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// Working hours through the admin API and the widget's welcome.
+@Suite struct WorkingHoursAPITests {
+    @Test func hoursAreCheckedSavedAndToldToTheWidget() async throws {
+        try await AdminAPITests.withAdmin { baton, client in
+            let source = try #require(try await baton.services.store.widget(key: "demo")).botSource
+            func put(_ hours: Any) async throws -> APIAnswer {
+                try await client.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source, "settings": ["workingHours": hours]])
+            }
+            let wrong = try await put(["timeZone": "Mars/Olympus", "days": ["mon": ["09:00-17:00", "16:00-18:00"], "tue": ["9 to 5"]]])
+            #expect(wrong.status == 422)
+            #expect(wrong.issues.compactMap { $0["path"] as? String }
+                == ["settings.workingHours.timeZone", "settings.workingHours.days.mon", "settings.workingHours.days.tue[0]"], "\(wrong)")
+            let never = try await put(["timeZone": "UTC", "days": ["sat": []]])
+            #expect(never.status == 422 && never.issues.first?["path"] as? String == "settings.workingHours.days")
+            // Unknown days are outside the API.
+            #expect(try await put(["timeZone": "UTC", "days": ["someday": ["09:00-17:00"]]]).status == 400)
+
+            // Closed every day but one hour in the middle of the night, far from now: away.
+            let saved = try await put(["timeZone": "Pacific/Kiritimati", "days": ["mon": [" 03:00 – 03:01 "]], "awayMessage": "  Back {{opens}}.  "])
+            #expect(saved.status == 200, "\(saved)")
+            let hours = try #require((saved.json["settings"] as? [String: Any])?["workingHours"] as? [String: Any])
+            #expect(hours["timeZone"] as? String == "Pacific/Kiritimati")
+            #expect((hours["days"] as? [String: [String]])?["mon"] == ["03:00-03:01"])
+            #expect((hours["days"] as? [String: [String]])?["sun"] == [])
+            #expect(hours["awayMessage"] as? String == "Back {{opens}}.")
+            let stored = try #require(try await baton.services.store.widget(key: "demo")?.settings.workingHours)
+            let now = Date()
+            try await WidgetClient.connect(baton.socketURL) { widget in
+                let welcome = try await widget.hello()
+                let away = (welcome["widget"] as? [String: Any])?["awayUntil"] as? NSNumber
+                if stored.isOpen(at: now) {
+                    #expect(away == nil)
+                } else {
+                    let expected = try #require(stored.nextOpening(after: now))
+                    #expect(away?.int64Value == Int64(expected.timeIntervalSince1970 * 1000))
+                }
+            }
+            // Turned off: no hours, and the widget is never away.
+            let off = try await client.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source, "settings": [:]])
+            #expect((off.json["settings"] as? [String: Any])?["workingHours"] == nil)
+            try await WidgetClient.connect(baton.socketURL) { widget in
+                let welcome = try await widget.hello()
+                #expect((welcome["widget"] as? [String: Any])?["awayUntil"] == nil)
+            }
+        }
+    }
+}
