@@ -86,6 +86,10 @@ struct Measure: AsyncParsableCommand {
         if settings.connections > room {
             throw ValidationError("--connections \(settings.connections) is above what the open-file limit (\(limit)) allows.")
         }
+        if let postgres = try postgres {
+            let dropped = try await postgres.dropLeftovers()
+            if !dropped.isEmpty { Progress.say("Dropped \(dropped.count) database(s) left by killed runs: \(dropped.joined(separator: ", "))") }
+        }
         let runs = try await BenchRunner(settings: settings, postgres: postgres).run()
         let summary = Figures.summary(runs)
         let report = BenchReport(

@@ -15,6 +15,11 @@ struct PostgresServer: Sendable {
         self.components = components
     }
 
+    /// Drops the databases earlier runs left when they were killed (none in use is touched).
+    func dropLeftovers() async throws -> [String] {
+        try await PostgresScratch.dropLeftovers(prefix: "baton_bench_", on: location)
+    }
+
     /// Runs `body` with the URL of a new, empty database (and the same user, password and
     /// parameters), dropped when `body` returns or throws.
     func withDatabase<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {

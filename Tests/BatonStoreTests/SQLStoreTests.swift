@@ -601,6 +601,23 @@ enum ClosedPort {
 
     /// A database error is reported in words (the server's message and SQLSTATE), not as
     /// PostgresNIO's deliberately vague description.
+    @Test(.enabled(if: TestPostgres.isAvailable)) func databasesLeftByKilledRunsAreDroppedButNotOnesInUse() async throws {
+        let server = try PostgresLocation(parsing: try #require(TestPostgres.url))
+        let prefix = "baton_leftover_\(RandomID.make(length: 6).lowercased())_"
+        var left = server, used = server
+        left.database = prefix + "a"
+        used.database = prefix + "b"
+        try await PostgresScratch.execute("CREATE DATABASE \(left.database)", on: server)
+        try await PostgresScratch.execute("CREATE DATABASE \(used.database)", on: server)
+        let store = try await SQLStore.open(.postgres(used), logger: Logger(label: "test"))
+        let dropped = try await PostgresScratch.dropLeftovers(prefix: prefix, on: server)
+        #expect(dropped == [left.database])
+        // The one in use is still there and works.
+        #expect(try await store.widgets().isEmpty)
+        await store.close()
+        #expect(try await PostgresScratch.dropLeftovers(prefix: prefix, on: server) == [used.database])
+    }
+
     @Test(.enabled(if: TestPostgres.isAvailable)) func databaseErrorsSayWhatWentWrong() async throws {
         try await StoreKind.postgres.withStore { store in
             do {
