@@ -45,21 +45,21 @@ struct IdentityCheck: Sendable {
     private static func context(_ widgetKey: String) -> String { "identity-secret:\(widgetKey)" }
 
     func check(_ user: ClaimedUser?, for widget: Widget) -> Outcome {
-        let secret: String?
-        do {
-            secret = try self.secret(of: widget)
-        } catch {
-            logger.error("The widget's identity secret cannot be decrypted (the secret key changed?); generate a new one in the dashboard",
-                         metadata: ["widget": "\(widget.key)"])
-            return .refused(ProtocolError(code: "unavailable", message: "Signed-in chats cannot be opened right now; try again later."))
-        }
-        guard let secret else {
-            // Identity verification is off: a claim nobody can check counts for nothing.
-            return .anonymous
-        }
+        // Identity verification is off: a claim nobody can check counts for nothing.
+        guard widget.settings.sealedIdentitySecret != nil else { return .anonymous }
         guard let user else {
             guard widget.settings.identityRequired else { return .anonymous }
             return .refused(ProtocolError(code: "identity_required", message: "This chat is for signed-in users; sign in on the website first."))
+        }
+        let secret: String
+        do {
+            guard let opened = try self.secret(of: widget) else { return .anonymous }
+            secret = opened
+        } catch {
+            // Anonymous visitors still chat; signed-in ones wait for a new secret.
+            logger.error("The widget's identity secret cannot be decrypted (the secret key changed?); make a new one in the dashboard",
+                         metadata: ["widget": "\(widget.key)"])
+            return .refused(ProtocolError(code: "unavailable", message: "Signed-in chats cannot be opened right now; try again later."))
         }
         let expected = Self.signature(of: user.id, secret: secret)
         guard AdminAuth.equal(expected, user.hash) else {

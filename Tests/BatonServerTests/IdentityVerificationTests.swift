@@ -145,4 +145,22 @@ import Testing
             }
         }
     }
+
+    @Test func aSecretThatNoLongerDecryptsRefusesSignedInVisitorsOnly() async throws {
+        try await LiveBaton.run { baton in
+            // As if the credential key had changed since the secret was made.
+            var widget = try #require(try await baton.services.store.widget(key: "demo"))
+            widget.settings.sealedIdentitySecret = "bm90IGEgc2VhbGVkIHNlY3JldCBhdCBhbGwgYnV0IGxvbmc"
+            try await baton.services.bots.save(widget)
+            _ = try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                #expect(welcome["identified"] as? Bool == false)
+            }
+            let close = try await WidgetClient.connect(baton.socketURL) { client in
+                try await client.send(Self.hello("any"))
+                #expect(try await client.expect("error").string("code") == "unavailable")
+            }
+            #expect(close?.closeCode.code == 1011)
+        }
+    }
 }
