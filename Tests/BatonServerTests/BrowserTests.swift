@@ -136,6 +136,11 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await driver.wait(for: "the refusal", "return \(root).querySelector('.log').innerText.includes('could not confirm who you are')")
                 #expect(try await driver.run("return \(bubbles).some(t => t.includes('asked before signing in'))") as? Bool == false)
                 try await driver.screenshot("widget-identity-refused")
+                // Signed in properly afterwards, the chat works again.
+                _ = try await driver.run("BatonChat.identify({id: 'u-1', hash: arguments[0]})", [hash])
+                try await waitForBubble(driver, containing: "asked before signing in")
+                #expect(try await driver.run("return \(root).querySelector('.log').innerText.includes('could not confirm')") as? Bool == false)
+                #expect(try await driver.run("return \(root).querySelector('textarea').disabled") as? Bool == false)
             }
         }
     }

@@ -734,11 +734,16 @@ textarea:disabled { background: #f1f3f5; }
     for (const row of Array.from(ui.log.children)) row.remove();
     bubbles.clear();
     if (storage) { try { storage.removeItem(STORAGE_KEY); } catch (e) { /* blocked */ } }
-    if (fatal) {
-      fatal = false;
-      ui.input.disabled = false;
-      ui.send.disabled = false;
-    }
+    updateStatus();
+  }
+
+  // A refusal about who the visitor is (or was) no longer holds: the chat may try again.
+  function revive() {
+    if (!fatal) return;
+    fatal = false;
+    ui.input.disabled = false;
+    ui.send.disabled = false;
+    for (const row of Array.from(ui.log.querySelectorAll('.notice.error'))) row.remove();
     updateStatus();
   }
 
@@ -754,6 +759,7 @@ textarea:disabled { background: #f1f3f5; }
     // The user's chat may be another one than this browser's (from another device).
     if (signingIn) clearLog();
     else startOver();
+    revive();
     const old = ws;
     if (old) {
       onClose(old, 1000);
