@@ -26,7 +26,8 @@ public struct ChatMetrics: Sendable {
 
     /// A committed step: its messages, and the conversation's move from `before` to `after`.
     func record(_ stored: [Message], started isNew: Bool, from before: ConversationState, to after: ConversationState) {
-        for message in stored { messages[message.role]?.increment() }
+        // An agent's correction of an earlier message is not a message more.
+        for message in stored where message.replaces == nil { messages[message.role]?.increment() }
         if isNew { started.increment() }
         guard before != after else { return }
         if after == .waitingForAgent, !before.isHandedOver { handedOver.increment() }

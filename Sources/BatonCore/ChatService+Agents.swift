@@ -43,6 +43,27 @@ extension ChatService {
         }
     }
 
+    /// An agent corrected one of their messages (`text`), or deleted it (`text` empty): the
+    /// visitor's widgets show the correction in place. It is stored as a message that
+    /// `replaces` the first, so a widget that was away gets it with the rest of what it
+    /// missed. `externalID` names this correction (seen twice, it is done once); a message
+    /// the visitor never got (an internal note) is not corrected.
+    @discardableResult
+    public func agentEdited(_ conversationID: ConversationID, original externalIDOfOriginal: String, text: String,
+                            externalID: String) async throws -> AgentEventResult {
+        guard try await store.message(externalID: externalID) == nil else { return .duplicate }
+        guard let original = try await store.message(externalID: externalIDOfOriginal),
+              original.conversationID == conversationID, original.role == .agent else { return .ignored }
+        return try await withConversation(conversationID) { conversation in
+            guard try await store.message(externalID: externalID) == nil else { return .duplicate }
+            let basis = conversation
+            conversation.updatedAt = .now()
+            let message = NewMessage(role: .agent, authorName: original.authorName, text: text, externalID: externalID, replaces: original.id)
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: [message], basis: basis), from: basis.state)
+            return .delivered(stored.last?.id ?? 0)
+        }
+    }
+
     /// An agent is typing (or stopped).
     public func agentTyping(_ conversationID: ConversationID, name: String, active: Bool) async throws {
         guard let conversation = try await store.conversation(id: conversationID), conversation.state != .closed else { return }

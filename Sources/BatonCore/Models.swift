@@ -39,10 +39,14 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
     /// The agent side's id for an agent message (a Mattermost post id); de-duplicates
     /// events seen twice.
     public var externalID: String?
+    /// An agent's correction: this message's text replaces the text of message `replaces`
+    /// of the same conversation; an empty text means that message was deleted.
+    public var replaces: MessageID?
     public var createdAt: Millis
 
     public init(id: MessageID, conversationID: ConversationID, role: Role, authorName: String? = nil,
-                text: String, buttons: [QuickReply] = [], clientID: String? = nil, externalID: String? = nil, createdAt: Millis) {
+                text: String, buttons: [QuickReply] = [], clientID: String? = nil, externalID: String? = nil,
+                replaces: MessageID? = nil, createdAt: Millis) {
         self.id = id
         self.conversationID = conversationID
         self.role = role
@@ -51,6 +55,7 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
         self.buttons = buttons
         self.clientID = clientID
         self.externalID = externalID
+        self.replaces = replaces
         self.createdAt = createdAt
     }
 }
@@ -63,22 +68,25 @@ public struct NewMessage: Sendable, Hashable {
     public var buttons: [QuickReply]
     public var clientID: String?
     public var externalID: String?
+    /// See `Message.replaces`.
+    public var replaces: MessageID?
     public var createdAt: Millis
 
     public init(role: Role, authorName: String? = nil, text: String, buttons: [QuickReply] = [],
-                clientID: String? = nil, externalID: String? = nil, createdAt: Millis = .now()) {
+                clientID: String? = nil, externalID: String? = nil, replaces: MessageID? = nil, createdAt: Millis = .now()) {
         self.role = role
         self.authorName = authorName
         self.text = text
         self.buttons = buttons
         self.clientID = clientID
         self.externalID = externalID
+        self.replaces = replaces
         self.createdAt = createdAt
     }
 
     public func stored(id: MessageID, in conversation: ConversationID) -> Message {
         Message(id: id, conversationID: conversation, role: role, authorName: authorName, text: text,
-                buttons: buttons, clientID: clientID, externalID: externalID, createdAt: createdAt)
+                buttons: buttons, clientID: clientID, externalID: externalID, replaces: replaces, createdAt: createdAt)
     }
 }
 

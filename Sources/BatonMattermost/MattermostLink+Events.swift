@@ -110,6 +110,8 @@ extension MattermostLink {
         switch event.event {
         case "posted":
             if let post = event.post { await handle(post) }
+        case "post_edited", "post_deleted":
+            if let post = event.post { await handle(post) }
         case "typing":
             guard let channel = event.channelID, let userID = event.userID, userID != settings.relayUser.id,
                   let room = try? await room(channelID: channel), let user = await user(userID) else { return }
@@ -119,8 +121,6 @@ extension MattermostLink {
                   let room = try? await room(channelID: channel) else { return }
             await roomArchived(room)
         default:
-            // post_edited, post_deleted, user_added...: edits and deletions are not relayed
-            // (the visitor saw the first version), see docs/mattermost.md.
             break
         }
     }
@@ -151,8 +151,16 @@ extension MattermostLink {
     /// closes; anything else reaches the visitor, after a notice the first time its
     /// author speaks.
     private func relay(_ post: MMPost, room: inout Room) async {
-        guard post.userID != settings.relayUser.id, post.deleteAt == 0 else { return }
+        guard post.userID != settings.relayUser.id else { return }
         do {
+            // A deletion, or an edit of a post the visitor has: a correction. (An edited
+            // post the visitor never got, made during an outage or a note turned into a
+            // message, goes out below as it is now.)
+            let known = post.editAt != 0 ? try await chat.store.message(externalID: post.id) != nil : false
+            if post.deleteAt != 0 || known {
+                try await corrected(post, room: room)
+                return
+            }
             if post.isSystem {
                 if post.type == "system_join_channel", let user = await user(post.userID) {
                     try await chat.agentJoined(room.conversationID, name: user.displayName, externalID: "join-\(post.channelID)-\(post.userID)")
@@ -175,6 +183,21 @@ extension MattermostLink {
         } catch {
             logger.error("Relaying an agent post failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
         }
+    }
+
+    /// An agent edited or deleted a post the visitor has (live, or found by a catch-up):
+    /// the visitor sees the new text, or that it was deleted. A post edited into an
+    /// internal note counts as deleted for the visitor. Each edit is told once (named by
+    /// its `edit_at`).
+    private func corrected(_ post: MMPost, room: Room) async throws {
+        if post.deleteAt != 0 {
+            try await chat.agentEdited(room.conversationID, original: post.id, text: "", externalID: "\(post.id):deleted")
+            return
+        }
+        let text = post.message.trimmingWhitespace()
+        let hidden = text.isEmpty || text.hasPrefix(settings.internalPrefix)
+        try await chat.agentEdited(room.conversationID, original: post.id, text: hidden ? "" : post.message,
+                                   externalID: "\(post.id):edit:\(post.editAt)")
     }
 
     /// The room was archived in Mattermost: the chat is closed.

@@ -108,6 +108,8 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
     public var createAt: Int64
     public var updateAt: Int64
     public var deleteAt: Int64
+    /// When the message was last edited; 0 when never.
+    public var editAt: Int64
     public var rootID: String
     /// The props Baton reads back from its own posts: `baton_marker` names what a post is
     /// for (a retry looks for it), `baton_through` the last visitor message a post of
@@ -120,7 +122,7 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
     public init(reading json: inout JSONReader) throws {
         var id: String?
         var (channelID, userID, message, type, rootID) = ("", "", "", "", "")
-        var (createAt, updateAt, deleteAt): (Int64, Int64?, Int64) = (0, nil, 0)
+        var (createAt, updateAt, deleteAt, editAt): (Int64, Int64?, Int64, Int64) = (0, nil, 0, 0)
         var (marker, through): (String?, String?)
         try json.members { key, json in
             switch key {
@@ -133,6 +135,7 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
             case "create_at": createAt = try json.int64OrNull() ?? 0
             case "update_at": updateAt = try json.int64OrNull()
             case "delete_at": deleteAt = try json.int64OrNull() ?? 0
+            case "edit_at": editAt = try json.int64OrNull() ?? 0
             case "props":
                 // Some servers send `props: ""` for empty props: it is passed over.
                 guard try json.kind() == .object else { return }
@@ -148,7 +151,7 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
         }
         guard let id else { throw JSONReader.Failure.invalid(offset: json.offset, reason: "a post has an id") }
         (self.id, self.channelID, self.userID, self.message, self.type, self.rootID) = (id, channelID, userID, message, type, rootID)
-        (self.createAt, self.updateAt, self.deleteAt) = (createAt, updateAt ?? createAt, deleteAt)
+        (self.createAt, self.updateAt, self.deleteAt, self.editAt) = (createAt, updateAt ?? createAt, deleteAt, editAt)
         (batonMarker, batonThrough) = (marker, through)
     }
 

@@ -44,7 +44,7 @@ extension AdminAPI {
         }
 
         api.get("conversations/{id}") { _, context in
-            struct Message: Encodable { var id: Int64; var role: String; var name: String?; var text: String; var at: Int64 }
+            struct Message: Encodable { var id: Int64; var role: String; var name: String?; var text: String; var replaces: Int64?; var at: Int64 }
             struct Variable: Encodable { var name, value: String }
             struct Detail: Encodable {
                 var summary: ConversationBody
@@ -68,7 +68,7 @@ extension AdminAPI {
             return try Self.json(Detail(summary: ConversationBody(listing),
                                         variables: listing.conversation.variables.map { Variable(name: $0.name, value: $0.value) },
                                         handoverReason: listing.conversation.progress.handoverReason,
-                                        messages: messages.map { Message(id: $0.id, role: $0.role.rawValue, name: $0.authorName, text: $0.text, at: $0.createdAt) }))
+                                        messages: messages.map { Message(id: $0.id, role: $0.role.rawValue, name: $0.authorName, text: $0.text, replaces: $0.replaces, at: $0.createdAt) }))
         }
     }
 }

@@ -294,6 +294,7 @@ enum ServerFrame: Sendable {
                 }
             }
             if let clientID = message.clientID { w.field("clientId", clientID) }
+            if let replaces = message.replaces { w.field("replaces", replaces) }
             w.field("at", message.createdAt)
         }
     }

@@ -179,6 +179,9 @@ enum Migrations {
                 "CREATE UNIQUE INDEX visitors_by_external_id ON visitors (widget_key, external_id) WHERE external_id IS NOT NULL",
             ]
         },
+        Migration(version: 6, name: "messages: agents' corrections of earlier messages") { _ in
+            ["ALTER TABLE messages ADD COLUMN replaces BIGINT"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

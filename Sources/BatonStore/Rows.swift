@@ -52,6 +52,7 @@ enum Rows {
                        buttons: try buttons.map { try fromJSON($0) } ?? [],
                        clientID: try row.decode(column: "client_id", as: String?.self),
                        externalID: try row.decode(column: "external_id", as: String?.self),
+                       replaces: try row.decode(column: "replaces", as: Int64?.self),
                        createdAt: try row.decode(column: "created_at", as: Int64.self))
     }
 

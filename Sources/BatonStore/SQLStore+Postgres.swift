@@ -93,15 +93,16 @@ extension SQLStore {
                 let buttons = m.buttons.isEmpty ? nil : try Rows.json(m.buttons)
                 rows.append("""
                     (\(bind: Int64(index)), \(bind: m.role == .visitor ? c.visitorID.rawValue : nil), \(bind: m.role.rawValue),
-                     \(bind: m.authorName), \(bind: m.text), \(bind: buttons), \(bind: m.clientID), \(bind: m.externalID), \(bind: m.createdAt))
+                     \(bind: m.authorName), \(bind: m.text), \(bind: buttons), \(bind: m.clientID), \(bind: m.externalID), \(bind: m.createdAt),
+                     \(bind: m.replaces))
                     """)
             }
             // Rows go in in the order given (`ORDER BY n`), so their ids increase in it.
             parts.append("""
-                m AS (INSERT INTO messages (conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at)
+                m AS (INSERT INTO messages (conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces)
                 SELECT c.id, x.visitor_id::TEXT, x.role::TEXT, x.author_name::TEXT, x.text::TEXT, x.buttons::TEXT, x.client_id::TEXT,
-                       x.external_id::TEXT, x.created_at::BIGINT
-                FROM c, (VALUES \(rows.joined(separator: ", "))) AS x(n, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at)
+                       x.external_id::TEXT, x.created_at::BIGINT, x.replaces::BIGINT
+                FROM c, (VALUES \(rows.joined(separator: ", "))) AS x(n, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces)
                 ORDER BY x.n
                 RETURNING id)
                 """)

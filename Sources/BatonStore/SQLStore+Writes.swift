@@ -144,7 +144,7 @@ extension SQLStore {
                     try handle.run(WriteSQL.insertMessage, [
                         .integer(m.id), .text(c.id.rawValue), m.role == .visitor ? .text(c.visitorID.rawValue) : .null, .text(m.role.rawValue),
                         .text(m.authorName), .text(m.text), m.buttons.isEmpty ? .null : .text(try Rows.json(m.buttons)),
-                        .text(m.clientID), .text(m.externalID), .integer(m.createdAt),
+                        .text(m.clientID), .text(m.externalID), .integer(m.createdAt), .integer(m.replaces),
                     ])
                     stored.append(m)
                 }
@@ -193,8 +193,8 @@ enum WriteSQL {
         UPDATE conversations SET state = ?2, updated_at = ?3, closed_at = ?4 WHERE id = ?1
         """
     static let insertMessage = """
-        INSERT INTO messages (id, conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        INSERT INTO messages (id, conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
         """
     static let insertTask = """
         INSERT INTO agent_tasks (widget_key, conversation_id, task, message_id, attempts, next_attempt_at, created_at)

@@ -157,6 +157,13 @@ struct Dashboard {
                 try await bubble("handing you over")
                 let conversation = try await rig.baton.services.store.conversations(.init(widgetKey: "demo", state: .waitingForAgent)).first
                 let room = try await rig.waitForRoom(try #require(conversation).conversation.id.rawValue)
+                let greeting = try sandbox.post(as: "alice", in: room.id, "Hi Grace, how can I help?")
+                try await bubble("Hi Grace, how can I help?")
+                // Alice corrects herself: the bubble changes in place and says so.
+                try sandbox.editPost(greeting.id, message: "Hi Grace, how may I help?", by: "alice")
+                try await bubble("Hi Grace, how may I help?")
+                #expect(try await driver.run("return Array.from(\(root).querySelectorAll('.bubble')).filter(b => b.textContent.startsWith('Hi Grace')).length") as? Int == 1)
+                #expect(try await driver.run("return \(root).querySelector('.row.them:last-of-type .meta')?.textContent") as? String == "Edited")
                 try sandbox.post(as: "alice", in: room.id, "Hi Grace, how can I help?")
                 try await bubble("Hi Grace, how can I help?")
 
@@ -166,6 +173,7 @@ struct Dashboard {
                 try await driver.screenshot("dashboard-conversations")
                 try await page.click("Grace Hopper")
                 try await page.waitForText("Hi Grace, how can I help?")
+                try await page.waitForText("edited a message")
                 try await page.waitFor("the room link", "[...document.querySelectorAll('a')].some((a) => a.href.includes('/support/channels/chat-'))")
                 try await driver.screenshot("dashboard-transcript")
 

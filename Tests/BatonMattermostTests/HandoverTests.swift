@@ -217,4 +217,62 @@ import Testing
             }
         }
     }
+
+    @Test func anAgentsEditsAndDeletionsReachTheVisitorAlsoAfterBeingAway() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let sandbox = rig.sandbox
+            let seen = Collected<String>()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client) { seen.append($0.string("token") ?? "") }
+                let room = try await rig.waitForRoom(conversation).id
+                let typo = try sandbox.post(as: "alice", in: room, "We open at 9 on Mondy.")
+                let original = try #require(try await client.message(containing: "Mondy").messageID)
+                // Live: the correction replaces the text in place.
+                try sandbox.editPost(typo.id, message: "We open at 9 on Monday.", by: "alice")
+                let fix = try await client.message(containing: "on Monday.")
+                #expect(fix.message["replaces"] as? Int == Int(original))
+                #expect(fix.message["role"] as? String == "agent" && fix.message["name"] as? String == "Alice Archer")
+                // Edited into an internal note: gone for the visitor.
+                let second = try sandbox.post(as: "alice", in: room, "Let me check with Bob.")
+                let secondID = try #require(try await client.message(containing: "check with Bob").messageID)
+                try sandbox.editPost(second.id, message: "// she is a VIP", by: "alice")
+                let hidden = try await client.until("the note hidden") { $0.message["replaces"] as? Int == Int(secondID) }.last!
+                #expect(hidden.messageText == "")
+                let third = try sandbox.post(as: "alice", in: room, "Wrong chat, sorry")
+                let last = try #require(try await client.message(containing: "Wrong chat").messageID)
+                seen.append(String(last))
+                seen.append(third.id)
+                seen.append(String(original))
+                seen.append(conversation)
+            }
+            let (token, lastSeen, third, original, conversation) = (seen.all[0], Int64(seen.all[1])!, seen.all[2], Int64(seen.all[3])!, seen.all[4])
+            // While Baton's event stream is silent, Alice deletes a post and edits another:
+            // the catch-up after the reconnect finds both.
+            sandbox.silenceWebSockets(true)
+            try sandbox.deletePost(third, by: "alice")
+            let room = try #require(rig.room(for: conversation)).id
+            let first = try #require(sandbox.posts(in: room).first { $0.message.contains("on Monday.") })
+            try sandbox.editPost(first.id, message: "We open at 8 on Monday.", by: "alice")
+            sandbox.silenceWebSockets(false)
+            sandbox.dropWebSockets()
+            let store = rig.baton.services.store
+            try await eventually("both corrections stored") {
+                let messages = try await store.messages(in: ConversationID(conversation), after: 0, limit: 200)
+                return messages.contains { $0.text == "We open at 8 on Monday." && $0.replaces == original }
+                    && messages.contains { $0.replaces != nil && $0.replaces != original && $0.text.isEmpty && $0.externalID == "\(third):deleted" }
+            }
+            // Each correction is stored once, and a widget that was away gets them with what it missed.
+            let stored = try await store.messages(in: ConversationID(conversation), after: 0, limit: 200)
+            #expect(stored.filter { $0.externalID?.hasPrefix(first.id + ":edit:") == true }.count == 2)
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let welcome = try await client.hello(token: token, lastSeen: lastSeen)
+                let corrections = welcome.messages.compactMap { message -> String? in
+                    guard message["replaces"] != nil else { return nil }
+                    return message["text"] as? String
+                }
+                #expect(corrections == ["", "We open at 8 on Monday."] || corrections == ["We open at 8 on Monday.", ""], "\(welcome.messages)")
+            }
+        }
+    }
 }

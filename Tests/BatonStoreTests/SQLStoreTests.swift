@@ -111,6 +111,22 @@ extension Visitor {
         }
     }
 
+    @Test(arguments: StoreKind.available) func aCorrectionIsStoredWithTheMessageItReplaces(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let visitor = Visitor.new()
+            let conversation = Conversation.new(visitor.id)
+            let first = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [
+                NewMessage(role: .agent, authorName: "Alice", text: "Mondy", externalID: "p1"),
+            ]))
+            let fix = try await store.commit(ChangeSet(conversation: conversation, messages: [
+                NewMessage(role: .agent, authorName: "Alice", text: "Monday", externalID: "p1:edit:5", replaces: first[0].id),
+            ]))
+            #expect(fix[0].replaces == first[0].id)
+            #expect(try await store.messages(in: conversation.id, after: 0, limit: 10).map(\.replaces) == [nil, first[0].id])
+            #expect(try await store.message(externalID: "p1:edit:5")?.replaces == first[0].id)
+        }
+    }
+
     @Test(arguments: StoreKind.available) func aSignedInVisitorIsFoundByItsWebsiteUserIDOncePerWidget(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             // An anonymous visitor, then recorded as website user 42 (with its conversation, as a step writes it).

@@ -153,6 +153,7 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .pending .bubble { opacity: .8; }
 .failed .bubble { background: #fff; color: ${INK}; border: 1px dashed #c92a2a; }
 .meta { margin: 3px 4px 0; font-size: 11.5px; color: #495057; }
+.deleted .bubble { font-style: italic; color: #6c757d; background: #f8f9fa; }
 .visitor .meta { text-align: right; }
 .failed .meta, .retrying .meta { color: #b02525; }
 .notice { align-self: center; max-width: 90%; margin: 12px 0 2px; font-size: 12px; color: #495057; text-align: center; }
@@ -291,6 +292,7 @@ textarea:disabled { background: #f1f3f5; }
   let lastConversation = null; // conversation of the last thing drawn: a change draws a divider
   let maxShown = 0;            // highest id drawn on this page: the lastSeen of the next hello
   const shown = new Set();     // message ids drawn (history and live frames overlap)
+  const rows = new Map();      // message id -> its row, for agents' corrections
   const bubbles = new Map();   // clientId -> row of a message this page sent
   let isOpen = false;
   let unread = 0;
@@ -406,13 +408,21 @@ textarea:disabled { background: #f1f3f5; }
     if (!m || typeof m.id !== 'number' || shown.has(m.id)) return;
     noteConversation(m.conversation);
     const text = typeof m.text === 'string' ? m.text : '';
+    if (typeof m.replaces === 'number') {
+      // An agent corrected (or deleted, when the text is empty) an earlier message.
+      correct(rows.get(m.replaces), text);
+      markSeen(m.id);
+      return;
+    }
     if (m.role === 'visitor' && m.clientId && bubbles.has(m.clientId)) {
       // One of ours, stored although its ack was lost: this is its ack.
       markStored(m.clientId, m.id);
     } else if (m.role === 'system') {
       place(makeNotice(text));
     } else {
-      place(makeRow(m.role, m.name, text, m.at));
+      const row = makeRow(m.role, m.name, text, m.at);
+      if (m.role === 'agent') rows.set(m.id, row);
+      place(row);
     }
     if (!isOpen && m.role !== 'visitor' && m.id > state.lastSeen) { unread++; updateBadge(); }
     markSeen(m.id);
@@ -420,6 +430,14 @@ textarea:disabled { background: #f1f3f5; }
     if (m.role !== 'system') setQuickReplies(m.role === 'bot' ? m.buttons : null);
     if (remoteTypingRole === m.role) hideRemoteTyping();
     updateStatus();
+  }
+
+  function correct(row, text) {
+    if (!row) return; // not on this page (left out of a long history)
+    const bubble = row.querySelector('.bubble');
+    row.classList.toggle('deleted', !text);
+    bubble.textContent = text || 'Message deleted';
+    setMeta(row, text ? 'Edited' : null);
   }
 
   // Quick replies belong to the latest bot message, and only until the visitor says anything.
@@ -714,6 +732,7 @@ textarea:disabled { background: #f1f3f5; }
     state.lastSeen = 0;
     maxShown = 0;
     shown.clear();
+    rows.clear();
     lastConversation = null;
     convState = null;
     agentName = null;

@@ -134,8 +134,9 @@ func eventually(_ what: String, seconds: Double = 15, _ condition: @Sendable () 
 /// Returns the conversation id.
 @discardableResult
 func talkUntilHandover(_ client: WidgetClient, name: String = "Grace", email: String = "grace@example.com",
-                       topic: String = "Sales") async throws -> String {
+                       topic: String = "Sales", welcomed: (Frame) -> Void = { _ in }) async throws -> String {
     let welcome = try await client.hello()
+    welcomed(welcome)
     let conversation = (welcome["conversation"] as? [String: Any])?["id"] as? String ?? ""
     _ = try await client.say("qwerty uiop", clientID: "u1")
     try await client.message(containing: "Sorry, I didn't get that")

@@ -138,9 +138,12 @@ export function mountTranscript(main, route) {
         list.append(h('li', { class: 'msg msg-system' }, h('span', { class: 'visually-hidden' }, 'System notice: '), h('span', { class: 'msg-text' }, m.text), ' ', time));
         continue;
       }
-      list.append(h('li', { class: `msg msg-${m.role}` },
-        h('div', { class: 'msg-head' }, h('span', { class: 'msg-author' }, author(m)), time),
-        h('div', { class: 'msg-bubble' }, m.text)));
+      // A correction made in Mattermost is kept as it came, after the message it corrects.
+      const corrects = typeof m.replaces === 'number';
+      list.append(h('li', { class: `msg msg-${m.role}${corrects ? ' msg-correction' : ''}` },
+        h('div', { class: 'msg-head' }, h('span', { class: 'msg-author' }, author(m)),
+          corrects ? h('span', { class: 'muted' }, m.text ? ' edited a message' : ' deleted a message') : null, time),
+        corrects && !m.text ? null : h('div', { class: 'msg-bubble' }, m.text)));
     }
   }
 
