@@ -435,9 +435,11 @@ textarea:disabled { background: #f1f3f5; }
   function correct(row, text) {
     if (!row) return; // not on this page (left out of a long history)
     const bubble = row.querySelector('.bubble');
-    row.classList.toggle('deleted', !text);
-    bubble.textContent = text || 'Message deleted';
-    setMeta(row, text ? 'Edited' : null);
+    keepingScroll(() => {
+      row.classList.toggle('deleted', !text);
+      bubble.textContent = text || 'Message deleted';
+      setMeta(row, text ? 'Edited' : null);
+    });
   }
 
   // Quick replies belong to the latest bot message, and only until the visitor says anything.
