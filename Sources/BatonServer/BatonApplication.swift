@@ -57,7 +57,7 @@ public func buildApplication(
 
     let router = Router(context: BatonRequestContext.self)
     router.middlewares.add(ErrorMiddleware<BatonRequestContext>(logger: logger))
-    PublicRoutes(assets: assets, bots: bots, store: store).register(on: router)
+    PublicRoutes(assets: assets, bots: bots, store: store, auth: auth, identity: identity).register(on: router)
     DashboardRoutes(assets: assets).register(on: router)
     AdminAPI(contract: contract, auth: auth, services: services, config: config, identity: identity, logger: logger).register(on: router)
     let sockets = SocketCount()

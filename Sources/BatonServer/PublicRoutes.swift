@@ -1,6 +1,7 @@
 import BatonBot
 import BatonCore
 import BatonStore
+import Foundation
 import Hummingbird
 import Logging
 
@@ -10,6 +11,8 @@ struct PublicRoutes: Sendable {
     let assets: StaticAssets
     let bots: BotLibrary
     let store: SQLStore
+    let auth: AdminAuth
+    let identity: IdentityCheck
 
     func register(on router: Router<BatonRequestContext>) {
         router.get("/") { request, _ in
@@ -18,20 +21,21 @@ struct PublicRoutes: Sendable {
         router.get("/widget.js") { request, _ in
             try assets.response(for: "widget.js", request: request) ?? { throw HTTPError(.notFound) }()
         }
-        router.get("/preview/{key}") { _, context in
+        router.get("/preview/{key}") { request, context in
             // A bare page with one widget open: the dashboard's live preview, and a way to
             // try any widget without embedding it anywhere.
             let key = context.parameters.get("key") ?? ""
-            guard Widget.isValidKey(key), try await bots.widget(forKey: key) != nil else {
+            guard Widget.isValidKey(key), let found = try await bots.widget(forKey: key) else {
                 throw APIError(.notFound, code: "unknown_widget", "No widget has the key \"\(key.prefix(64))\".")
             }
+            let user = try await previewUser(for: found.widget, request: request)
             let page = """
                 <!doctype html>
                 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
                 <title>Preview: \(key)</title><style>body{margin:0;font:14px system-ui,sans-serif;background:#eef1f5;color:#495057}
                 p{margin:24px}</style></head>
                 <body><p>Preview of the widget <code>\(key)</code>.</p>
-                <script src="/widget.js" data-widget="\(key)" data-open="true" async></script></body></html>
+                <script src="/widget.js" data-widget="\(key)" data-open="true"\(user) async></script></body></html>
                 """
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: page)))
@@ -62,6 +66,22 @@ struct PublicRoutes: Sendable {
             response.headers[.cacheControl] = "public, max-age=60"
             return response
         }
+    }
+
+    /// A widget only for signed-in users cannot be tried anonymously: the preview opened by
+    /// a signed-in admin signs in as that admin (`dashboard:EMAIL`), so the dashboard's
+    /// live preview keeps working. Anyone else gets the plain page (and the refusal).
+    private func previewUser(for widget: Widget, request: Request) async throws -> String {
+        guard widget.settings.identityRequired, let token = request.cookies[AdminAuth.cookieName]?.value, !token.isEmpty,
+              let (admin, _) = try await auth.authenticate(cookie: token),
+              let secret = try? identity.secret(of: widget) else { return "" }
+        let id = "dashboard:" + admin.email
+        func attribute(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+                .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        return " data-user-id=\"\(attribute(id))\" data-user-hash=\"\(IdentityCheck.signature(of: id, secret: secret))\""
+            + " data-user-name=\"\(attribute(admin.email + " (dashboard preview)"))\""
     }
 }
 

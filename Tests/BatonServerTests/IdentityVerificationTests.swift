@@ -143,6 +143,12 @@ import Testing
                 try await widget.send(Self.hello(secret, id: "user@example.com"))
                 #expect(try await widget.expect("welcome")["identified"] as? Bool == true)
             }
+            // The dashboard's preview signs in as the admin who opens it; nobody else's does.
+            let preview = try await client.get("/preview/demo").text
+            let id = "dashboard:\(AdminAPITests.email)"
+            #expect(preview.contains(#"data-user-id="\#(id)" data-user-hash="\#(Self.sign(id, with: secret))""#), "\(preview)")
+            let stranger = try await AdminClient(base: baton.http).get("/preview/demo").text
+            #expect(!stranger.contains("data-user-id"))
         }
     }
 
