@@ -12,6 +12,8 @@ public struct WorkingHours: Sendable, Codable, Hashable {
     /// What the visitor is told on a handover outside the hours; `{{opens}}` becomes when
     /// they open next ("on Monday at 09:00 (Europe/Berlin time)"). A default when nil.
     public var awayMessage: String?
+    /// Whole days closed whatever their weekday (holidays), as `YYYY-MM-DD` in the time zone.
+    public var closedDates: [String]
 
     /// From `from` to `to`, in minutes after midnight (`to` may be 1440, the day's end).
     public struct Interval: Sendable, Codable, Hashable {
@@ -52,10 +54,41 @@ public struct WorkingHours: Sendable, Codable, Hashable {
     static let weekdayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
     public static let defaultAwayMessage = "We're away right now and back {{opens}}. Leave your message here: we'll reply as soon as we're in."
 
-    public init(timeZone: String, days: [[Interval]], awayMessage: String? = nil) {
+    public init(timeZone: String, days: [[Interval]], awayMessage: String? = nil, closedDates: [String] = []) {
         self.timeZone = timeZone
         self.days = days
         self.awayMessage = awayMessage
+        self.closedDates = closedDates
+    }
+
+    enum CodingKeys: String, CodingKey { case timeZone, days, awayMessage, closedDates }
+
+    /// Hours stored before closed dates existed have none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        timeZone = try c.decode(String.self, forKey: .timeZone)
+        days = try c.decode([[Interval]].self, forKey: .days)
+        awayMessage = try c.decodeIfPresent(String.self, forKey: .awayMessage)
+        closedDates = try c.decodeIfPresent([String].self, forKey: .closedDates) ?? []
+    }
+
+    /// Whether `text` is a date `YYYY-MM-DD` that exists.
+    public static func isDate(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month) else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let first = calendar.date(from: DateComponents(year: year, month: month, day: 1)),
+              let days = calendar.range(of: .day, in: .month, for: first) else { return false }
+        return days.contains(day)
+    }
+
+    private func isClosedDate(_ date: Date, _ calendar: Calendar) -> Bool {
+        guard !closedDates.isEmpty else { return false }
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        let text = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        return closedDates.contains(text)
     }
 
     private var calendar: Calendar? {
@@ -71,16 +104,17 @@ public struct WorkingHours: Sendable, Codable, Hashable {
         let parts = calendar.dateComponents([.weekday, .hour, .minute], from: date)
         guard let weekday = parts.weekday, let hour = parts.hour, let minute = parts.minute else { return true }
         let now = hour * 60 + minute
-        return days[(weekday + 5) % 7].contains { $0.from <= now && now < $0.to }
+        return !isClosedDate(date, calendar) && days[(weekday + 5) % 7].contains { $0.from <= now && now < $0.to }
     }
 
     /// The next moment after `date` at which the hours open (nil when no day has any).
     public func nextOpening(after date: Date) -> Date? {
         guard let calendar else { return nil }
         let today = calendar.startOfDay(for: date)
-        for offset in 0...7 {
+        // A week, and as many days again as are closed (holidays), is as far as it can be.
+        for offset in 0...(7 + closedDates.count) {
             guard let day = calendar.date(byAdding: .day, value: offset, to: today),
-                  let weekday = calendar.dateComponents([.weekday], from: day).weekday else { continue }
+                  let weekday = calendar.dateComponents([.weekday], from: day).weekday, !isClosedDate(day, calendar) else { continue }
             for interval in days[(weekday + 5) % 7].sorted(by: { $0.from < $1.from }) {
                 // A time a clock change skips is taken as the first one after it.
                 guard let start = calendar.date(bySettingHour: interval.from / 60, minute: interval.from % 60, second: 0, of: day,

@@ -23,11 +23,13 @@ extension AdminAPI {
         var timeZone: String
         var days: [String: [String]]
         var awayMessage: String?
+        var closedDates: [String]?
 
-        init(timeZone: String, days: [String: [String]], awayMessage: String?) {
+        init(timeZone: String, days: [String: [String]], awayMessage: String?, closedDates: [String]?) {
             self.timeZone = timeZone
             self.days = days
             self.awayMessage = awayMessage
+            self.closedDates = closedDates
         }
 
         init(_ hours: WorkingHours) {
@@ -35,7 +37,7 @@ extension AdminAPI {
             for (index, name) in WorkingHours.weekdays.enumerated() where index < hours.days.count {
                 days[name] = hours.days[index].map(\.text)
             }
-            self.init(timeZone: hours.timeZone, days: days, awayMessage: hours.awayMessage)
+            self.init(timeZone: hours.timeZone, days: days, awayMessage: hours.awayMessage, closedDates: hours.closedDates)
         }
     }
 
@@ -250,12 +252,21 @@ extension AdminAPI {
             }
             days.append(intervals)
         }
+        var closed: [String] = []
+        for (index, date) in (body.closedDates ?? []).enumerated() {
+            let text = date.trimmingWhitespace()
+            guard WorkingHours.isDate(text) else {
+                issues.append(.init(path: "settings.workingHours.closedDates[\(index)]", message: "\"\(date)\" is not a date: write it like 2026-12-25."))
+                continue
+            }
+            if !closed.contains(text) { closed.append(text) }
+        }
         if issues.count == before, days.allSatisfy(\.isEmpty) {
             issues.append(.init(path: "settings.workingHours.days", message: "No day has opening hours: give at least one, or turn working hours off."))
         }
         guard issues.count == before else { return nil }
         let away = body.awayMessage?.trimmingWhitespace()
-        return WorkingHours(timeZone: zone, days: days, awayMessage: away?.isEmpty == false ? away : nil)
+        return WorkingHours(timeZone: zone, days: days, awayMessage: away?.isEmpty == false ? away : nil, closedDates: closed.sorted())
     }
 
     /// "Support Desk" → "support-desk-x7k2".

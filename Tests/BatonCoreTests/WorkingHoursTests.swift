@@ -35,6 +35,25 @@ import Testing
         #expect(!hours.isOpen(at: Self.utc("2026-12-12T10:00:00")))
     }
 
+    @Test func closedDatesAreClosedWhateverTheirWeekday() throws {
+        var hours = Self.office
+        hours.closedDates = ["2026-12-24", "2026-12-25"]
+        // Thursday and Friday before Christmas (Berlin), then the weekend: back Monday the 28th.
+        #expect(!hours.isOpen(at: Self.utc("2026-12-24T10:00:00")))
+        #expect(hours.isOpen(at: Self.utc("2026-12-23T10:00:00")))
+        let christmasEve = Self.utc("2026-12-23T17:00:00")
+        let back = try #require(hours.nextOpening(after: christmasEve))
+        #expect(back == Self.utc("2026-12-28T08:00:00"))
+        #expect(hours.describeOpening(back, from: christmasEve) == "on Monday at 09:00 (Europe/Berlin time)")
+        // A date is the time zone's: 23:30 UTC on the 23rd is already the 24th in Berlin.
+        var late = WorkingHours(timeZone: "Europe/Berlin", days: Array(repeating: [.init(from: 0, to: 1440)], count: 7))
+        late.closedDates = ["2026-12-24"]
+        #expect(!late.isOpen(at: Self.utc("2026-12-23T23:30:00")))
+        #expect(late.isOpen(at: Self.utc("2026-12-23T22:30:00")))
+        for good in ["2026-12-25", "2028-02-29"] { #expect(WorkingHours.isDate(good)) }
+        for bad in ["2026-02-29", "2026-13-01", "26-12-25", "2026-1-5", "2026-12-25x", "", "christmas"] { #expect(!WorkingHours.isDate(bad), "\(bad)") }
+    }
+
     @Test func theNextOpeningIsSaidInWords() throws {
         let hours = Self.office
         let friday = Self.utc("2026-12-11T17:00:00")

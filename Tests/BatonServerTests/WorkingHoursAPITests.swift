@@ -15,19 +15,23 @@ import Testing
             #expect(wrong.status == 422)
             #expect(wrong.issues.compactMap { $0["path"] as? String }
                 == ["settings.workingHours.timeZone", "settings.workingHours.days.mon", "settings.workingHours.days.tue[0]"], "\(wrong)")
+            let badDate = try await put(["timeZone": "UTC", "days": ["mon": ["09:00-17:00"]], "closedDates": ["2026-12-25", "Christmas"]])
+            #expect(badDate.status == 422 && badDate.issues.first?["path"] as? String == "settings.workingHours.closedDates[1]", "\(badDate)")
             let never = try await put(["timeZone": "UTC", "days": ["sat": []]])
             #expect(never.status == 422 && never.issues.first?["path"] as? String == "settings.workingHours.days")
             // Unknown days are outside the API.
             #expect(try await put(["timeZone": "UTC", "days": ["someday": ["09:00-17:00"]]]).status == 400)
 
             // Closed every day but one hour in the middle of the night, far from now: away.
-            let saved = try await put(["timeZone": "Pacific/Kiritimati", "days": ["mon": [" 03:00 – 03:01 "]], "awayMessage": "  Back {{opens}}.  "])
+            let saved = try await put(["timeZone": "Pacific/Kiritimati", "days": ["mon": [" 03:00 – 03:01 "]], "awayMessage": "  Back {{opens}}.  ",
+                                       "closedDates": ["2027-01-01", " 2026-12-25 ", "2027-01-01"]])
             #expect(saved.status == 200, "\(saved)")
             let hours = try #require((saved.json["settings"] as? [String: Any])?["workingHours"] as? [String: Any])
             #expect(hours["timeZone"] as? String == "Pacific/Kiritimati")
             #expect((hours["days"] as? [String: [String]])?["mon"] == ["03:00-03:01"])
             #expect((hours["days"] as? [String: [String]])?["sun"] == [])
             #expect(hours["awayMessage"] as? String == "Back {{opens}}.")
+            #expect(hours["closedDates"] as? [String] == ["2026-12-25", "2027-01-01"])
             let stored = try #require(try await baton.services.store.widget(key: "demo")?.settings.workingHours)
             let now = Date()
             try await WidgetClient.connect(baton.socketURL) { widget in

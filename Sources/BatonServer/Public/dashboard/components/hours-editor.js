@@ -19,13 +19,15 @@ export function hoursEditor() {
   const timeZone = field('Time zone', h('input', { class: 'input', type: 'text', list: 'time-zones', maxlength: '64', autocomplete: 'off', spellcheck: 'false' }),
     { hint: 'Where your team is, e.g. Europe/Berlin. Visitors see the times in their own.' });
   const days = DAYS.map(([key, name]) => [key, field(name, h('input', { class: 'input mono', type: 'text', maxlength: '120', autocomplete: 'off', spellcheck: 'false', placeholder: 'closed' }))]);
+  const closed = field('Closed on', h('textarea', { class: 'input mono', rows: '2', spellcheck: 'false', placeholder: '2026-12-25' }),
+    { optional: true, hint: 'Holidays: whole days closed whatever their weekday, one per line (or separated by commas), like 2026-12-25.' });
   const away = field('Away message', h('textarea', { class: 'input', rows: '2', maxlength: '1000' }),
     { optional: true, hint: 'Said when a visitor asks for a person outside these hours; {{opens}} becomes when you open next. The chat still reaches Mattermost.' });
   const details = h('div', { class: 'stack hours-details' },
     timeZone.root, zones,
     h('div', { class: 'hours-grid' }, days.map(([, f]) => f.root)),
     h('p', { class: 'field-hint' }, 'Hours like 09:00-17:00; several separated by commas (09:00-12:00, 13:00-17:00); empty is closed.'),
-    away.root);
+    closed.root, away.root);
   const root = h('fieldset', { class: 'stack hours' },
     h('legend', { class: 'label' }, 'Working hours'),
     h('label', { class: 'check' }, enabled, ' Answer only at certain hours'),
@@ -34,7 +36,7 @@ export function hoursEditor() {
   enabled.addEventListener('change', sync);
 
   // Error paths of the API (settings.workingHours…) to the inputs they concern.
-  const fields = { 'workingHours.timeZone': timeZone, 'workingHours.awayMessage': away };
+  const fields = { 'workingHours.timeZone': timeZone, 'workingHours.awayMessage': away, 'workingHours.closedDates': closed };
   for (const [key, f] of days) fields[`workingHours.days.${key}`] = f;
 
   return {
@@ -48,11 +50,15 @@ export function hoursEditor() {
         f.input.value = ranges.join(', ');
       }
       away.input.value = hours && hours.awayMessage ? hours.awayMessage : '';
+      closed.input.value = hours && hours.closedDates ? hours.closedDates.join('\n') : '';
       sync();
     },
     read() {
       if (!enabled.checked) return null;
-      const result = { timeZone: timeZone.input.value.trim(), days: {}, awayMessage: away.input.value.trim() || null };
+      const result = {
+        timeZone: timeZone.input.value.trim(), days: {}, awayMessage: away.input.value.trim() || null,
+        closedDates: closed.input.value.split(/[\n,]/).map((d) => d.trim()).filter(Boolean),
+      };
       for (const [key, f] of days) {
         result.days[key] = f.input.value.split(',').map((part) => part.trim()).filter(Boolean);
       }
@@ -67,6 +73,8 @@ export function hoursEditor() {
         const bad = hours.days[key].filter((range) => !RANGE.test(range));
         if (bad.length) problems.push([f, `Not a range of hours: ${bad.join(', ')}. Write it like 09:00-17:00.`]);
       }
+      const badDates = hours.closedDates.filter((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d));
+      if (badDates.length) problems.push([closed, `Not a date: ${badDates.join(', ')}. Write it like 2026-12-25.`]);
       if (!problems.length && DAYS.every(([key]) => !hours.days[key].length)) problems.push([days[0][1], 'Give at least one day opening hours, or turn working hours off.']);
       return problems;
     },

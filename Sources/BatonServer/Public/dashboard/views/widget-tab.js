@@ -105,6 +105,7 @@ export function mountWidgetTab(panel, ctx) {
         timeZone: settings.workingHours.timeZone,
         days: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, (settings.workingHours.days || {})[d] || []])),
         awayMessage: settings.workingHours.awayMessage || null,
+        closedDates: settings.workingHours.closedDates || [],
       } : null,
     });
   }
