@@ -298,7 +298,8 @@ extension MattermostLink {
             var messages = try await store.messages(in: conversation.id, after: 0, limit: 100_000)
             if let until = record.messageID { messages = messages.filter { $0.id <= until } }
             let text = MattermostPosts.transcript(conversation: conversation, visitor: visitor, messages: messages,
-                                                  botName: messages.first { $0.role == .bot }?.authorName)
+                                                  botName: messages.first { $0.role == .bot }?.authorName,
+                                                  signedInAs: try await store.visitor(id: conversation.visitorID)?.externalID)
             for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
                 _ = try await postOnce(part, in: room.externalID, marker: "transcript-\(conversation.id)-\(index)", record: record)
             }

@@ -10,8 +10,12 @@ enum MattermostPosts {
     }
 
     /// The first post of a room: why the chat came, the answers, the transcript.
-    static func transcript(conversation: Conversation, visitor: String, messages: [Message], botName: String?) -> String {
+    static func transcript(conversation: Conversation, visitor: String, messages: [Message], botName: String?,
+                           signedInAs userID: String? = nil) -> String {
         var lines = ["#### Chat with \(MattermostText.inertName(visitor))"]
+        if let userID {
+            lines.append("Signed in on the website as \(MattermostText.inertName(userID, limit: 256)) (verified).")
+        }
         if let reason = conversation.progress.handoverReason {
             lines.append("Handed over because \(MattermostText.inert(reason)).")
         }

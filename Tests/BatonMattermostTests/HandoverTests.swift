@@ -213,6 +213,8 @@ import Testing
                 let index = try #require(rig.indexChannel)
                 let announcement = try #require(rig.messages(in: index.id).last)
                 #expect(announcement.contains("**Signed in on the website as:** cust-981 (verified)"))
+                // The room's transcript says so too.
+                #expect(rig.messages(in: room.id, by: "relay").first?.contains("Signed in on the website as cust-981 (verified).") == true)
                 #expect(announcement.contains("grace@"))
             }
         }
