@@ -29,38 +29,34 @@ public enum PostgresScratch {
     /// that were killed before they could drop their own. One still in use is left alone.
     /// Returns the names dropped.
     public static func dropLeftovers(prefix: String, on server: PostgresLocation) async throws -> [String] {
-        let logger = Logger(label: "baton.postgres-scratch")
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(configuration: PostgresConnections.connectionConfiguration(server),
-                                                              id: 1, logger: logger)
-        } catch {
-            throw StoreOpenError.cannotOpen(server.description, reason: PostgresConnections.describe(error))
-        }
         let pattern = prefix.replacingOccurrences(of: "_", with: "\\_") + "%"
-        var dropped: [String] = []
-        do {
+        return try await withConnection(to: server, failing: "listing the databases") { connection, logger in
             var names: [String] = []
             for try await (name,) in try await connection.query("SELECT datname FROM pg_database WHERE datname LIKE \(pattern)", logger: logger)
                 .decode((String,).self) {
                 names.append(name)
             }
+            var dropped: [String] = []
             for name in names where name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
                 // Without FORCE: a database someone uses (a run going on now) is refused, and kept.
                 if (try? await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name)"), logger: logger)) != nil {
                     dropped.append(name)
                 }
             }
-        } catch {
-            try? await connection.close()
-            throw Failure(description: "listing the databases on \(server) failed: \(PostgresConnections.describe(error))")
+            return dropped
         }
-        try await connection.close()
-        return dropped
     }
 
     /// Runs one statement that returns no rows (CREATE, DROP) on a connection of its own.
     public static func execute(_ sql: String, on location: PostgresLocation) async throws {
+        try await withConnection(to: location, failing: sql) { connection, logger in
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+    }
+
+    /// Runs `body` on a connection of its own, closed afterwards; a failure names `what`.
+    private static func withConnection<T>(to location: PostgresLocation, failing what: String,
+                                          _ body: (PostgresConnection, Logger) async throws -> T) async throws -> T {
         let logger = Logger(label: "baton.postgres-scratch")
         let connection: PostgresConnection
         do {
@@ -69,13 +65,15 @@ public enum PostgresScratch {
         } catch {
             throw StoreOpenError.cannotOpen(location.description, reason: PostgresConnections.describe(error))
         }
+        let result: T
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            result = try await body(connection, logger)
         } catch {
             try? await connection.close()
-            throw Failure(description: "\(sql) failed on \(location): \(PostgresConnections.describe(error))")
+            throw Failure(description: "\(what) failed on \(location): \(PostgresConnections.describe(error))")
         }
         try await connection.close()
+        return result
     }
 
     /// A statement the server refused.
