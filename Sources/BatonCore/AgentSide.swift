@@ -42,12 +42,15 @@ public struct AgentTaskRecord: Sendable, Hashable {
     }
 }
 
-/// The place on the agent side where a conversation happens (a Mattermost channel).
+/// The place on the agent side where a conversation happens: a Mattermost channel of its
+/// own, or a thread in a channel shared with other conversations.
 public struct Room: Sendable, Codable, Hashable {
     public var conversationID: ConversationID
     public var widgetKey: String
-    /// The room's id on the agent side (a channel id).
+    /// The room's id on the agent side: its channel's id, or for a thread its root post's.
     public var externalID: String
+    /// For a thread: the channel it is in. Nil for a channel of its own.
+    public var threadChannelID: String?
     public var name: String
     /// The link that joins the room.
     public var link: String
@@ -63,11 +66,12 @@ public struct Room: Sendable, Codable, Hashable {
     public var createdAt: Millis
     public var closedAt: Millis?
 
-    public init(conversationID: ConversationID, widgetKey: String, externalID: String, name: String, link: String,
+    public init(conversationID: ConversationID, widgetKey: String, externalID: String, threadChannelID: String? = nil, name: String, link: String,
                 announcementID: String? = nil, transcriptUntil: MessageID? = nil, cursor: Millis, joinedAgents: [String] = [], createdAt: Millis, closedAt: Millis? = nil) {
         self.conversationID = conversationID
         self.widgetKey = widgetKey
         self.externalID = externalID
+        self.threadChannelID = threadChannelID
         self.name = name
         self.link = link
         self.announcementID = announcementID
@@ -77,6 +81,11 @@ public struct Room: Sendable, Codable, Hashable {
         self.createdAt = createdAt
         self.closedAt = closedAt
     }
+
+    /// The channel the room's posts go to.
+    public var channelID: String { threadChannelID ?? externalID }
+    /// The root post its posts answer, for a thread; nil for a channel.
+    public var rootID: String? { threadChannelID == nil ? nil : externalID }
 }
 
 /// A widget's connection to an agent side, as stored: settings as JSON, the credential

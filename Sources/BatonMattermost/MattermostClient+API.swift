@@ -133,6 +133,12 @@ extension MattermostClient {
         }
     }
 
+    /// Makes a user follow a thread: it shows in their Threads view and its replies notify
+    /// them, as if they had replied. (Collapsed reply threads; Mattermost 5.29 and later.)
+    public func followThread(userID: String, teamID: String, threadID: String) async throws {
+        try await perform(.PUT, "/api/v4/users/\(userID)/teams/\(teamID)/threads/\(threadID)/following")
+    }
+
     public func channelMemberIDs(channelID: String) async throws -> [String] {
         struct Member: Decodable { var user_id: String }
         return try await request(.GET, "/api/v4/channels/\(channelID)/members", query: [("per_page", "200")], as: [Member].self).map(\.user_id)

@@ -19,6 +19,8 @@ public struct MattermostEvent: Sendable {
     public var userID: String?
     /// `data.channel_id` (e.g. of `channel_deleted`).
     public var dataChannelID: String?
+    /// `data.parent_id` of `typing`: the root post of the thread typed in ("" or nil in the channel).
+    public var parentID: String?
 }
 
 /// One frame of the event socket, read into typed fields: the server sends hundreds a
@@ -34,6 +36,7 @@ struct EventFrame: JSONReadable {
     var postJSON: String?
     var userID: String?
     var dataChannelID: String?
+    var parentID: String?
 
     init(reading json: inout JSONReader) throws {
         try json.members { key, json in
@@ -49,6 +52,7 @@ struct EventFrame: JSONReadable {
                     case "post": postJSON = try? json.stringOrNull()
                     case "user_id": userID = try? json.stringOrNull()
                     case "channel_id": dataChannelID = try? json.stringOrNull()
+                    case "parent_id": parentID = try? json.stringOrNull()
                     default: break
                     }
                 }
@@ -68,7 +72,8 @@ struct EventFrame: JSONReadable {
     var asEvent: MattermostEvent? {
         guard let event else { return nil }
         let post = postJSON.flatMap { try? MMPost(json: $0) }
-        return MattermostEvent(event: event, channelID: channelID, seq: seq, post: post, userID: userID, dataChannelID: dataChannelID)
+        return MattermostEvent(event: event, channelID: channelID, seq: seq, post: post, userID: userID, dataChannelID: dataChannelID,
+                                parentID: parentID?.isEmpty == false ? parentID : nil)
     }
 }
 
@@ -90,9 +95,9 @@ public final class MattermostEventSender: Sendable {
         try await outbound.write(.text(String(decoding: try JSONEncoder().encode(frame), as: UTF8.self)))
     }
 
-    /// Shows the relay user as typing in a channel (agents see "… is typing").
-    public func typing(in channelID: String) async throws {
-        try await send(action: "user_typing", data: ["channel_id": .string(channelID), "parent_id": .string("")])
+    /// Shows the relay user as typing in a channel, or in a thread of it (agents see "… is typing").
+    public func typing(in channelID: String, thread rootID: String? = nil) async throws {
+        try await send(action: "user_typing", data: ["channel_id": .string(channelID), "parent_id": .string(rootID ?? "")])
     }
 }
 

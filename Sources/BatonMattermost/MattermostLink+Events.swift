@@ -21,11 +21,11 @@ extension MattermostLink {
                     if self.passOwnPost(event) { return }
                     // A room's events in order, rooms side by side: an agent's message
                     // waits for its own room's earlier events, not for every room's.
-                    if let channel = event.channelID {
-                        self.roomEvents.enqueue(event, key: channel) { entry in
+                    if let key = self.queueKey(of: event) {
+                        self.roomEvents.enqueue(event, key: key) { entry in
                             switch entry {
                             case .item(let event): await self.handle(event)
-                            case .overflowed: await self.catchUp(channelID: channel)
+                            case .overflowed: await self.catchUp(externalID: key)
                             }
                         }
                     } else {
@@ -50,7 +50,8 @@ extension MattermostLink {
     }
 
     /// Every open room asks for the posts after the last one it handled. Mattermost
-    /// replays only a short queue on reconnect, so this is how nothing is missed.
+    /// replays only a short queue on reconnect, so this is how nothing is missed. Threads
+    /// that share a channel read it once for all of them.
     func catchUp() async {
         let open: [Room]
         do {
@@ -59,36 +60,52 @@ extension MattermostLink {
             logger.error("Reading open rooms failed", metadata: ["error": "\(error)"])
             return
         }
+        open.forEach(remember)
+        var threads: [String: [Room]] = [:]
         for room in open {
-            remember(room)
-            await catchUp(room)
+            if let channel = room.threadChannelID { threads[channel, default: []].append(room) } else { await catchUp([room]) }
         }
+        for (_, rooms) in threads.sorted(by: { $0.key < $1.key }) { await catchUp(rooms) }
     }
 
-    /// One room reads the posts after the last one it handled (or learns it was archived).
-    func catchUp(_ room: Room) async {
+    /// Rooms in one channel (a channel room, or threads of one channel) read the posts
+    /// after the last one they handled, or learn that the channel was archived.
+    func catchUp(_ rooms: [Room]) async {
+        guard let channelID = rooms.first?.channelID, let since = rooms.map(\.cursor).min() else { return }
         do {
-            if try await client.channel(id: room.externalID).deleteAt != 0 {
-                await roomArchived(room)
+            if try await client.channel(id: channelID).deleteAt != 0 {
+                for room in rooms { await roomArchived(room) }
                 return
             }
             // From the cursor's own millisecond: posts made in the same millisecond as
             // the last one handled may not have been; those handled are known by id.
-            for post in try await client.posts(channelID: room.externalID, since: room.cursor - 1) {
+            for post in try await client.posts(channelID: channelID, since: since - 1) {
                 await handle(post)
             }
         } catch {
-            logger.warning("Catching up a room failed", metadata: ["mattermost.channel": "\(room.externalID)", "error": "\(error)"])
+            logger.warning("Catching up a room failed", metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
         }
     }
 
     /// A room's events came faster than they were handled and some were let go: the room
-    /// reads what it missed from Mattermost instead (posts are de-duplicated by id).
-    func catchUp(channelID: String) async {
-        guard let room = try? await room(channelID: channelID) else { return }
+    /// reads what it missed from Mattermost instead (posts are de-duplicated by id). The
+    /// key is a room's id, or a channel whose threads were not known yet: then its threads.
+    func catchUp(externalID: String) async {
         logger.warning("Events of a room came faster than they could be handled; reading its posts instead",
-                       metadata: ["mattermost.channel": "\(channelID)"])
-        await catchUp(room)
+                       metadata: ["mattermost.room": "\(externalID)"])
+        if let room = try? await room(externalID: externalID) {
+            await catchUp([room])
+        } else if let threads = try? await store.openRooms(widgetKey: widgetKey).filter({ $0.threadChannelID == externalID }), !threads.isEmpty {
+            await catchUp(threads)
+        }
+    }
+
+    /// Events of one room are handled in order: the key of its queue is the room's id
+    /// (a known thread's root post, else the channel).
+    func queueKey(of event: MattermostEvent) -> String? {
+        if let post = event.post, let room = cachedRoom(of: post) { return room.externalID }
+        if event.event == "typing", let parent = event.parentID, rooms.withLock({ $0[parent] != nil }) { return parent }
+        return event.channelID
     }
 
     /// Baton's own posts come back as `posted` events, one per relayed post: they only
@@ -97,10 +114,11 @@ extension MattermostLink {
     func passOwnPost(_ event: MattermostEvent) -> Bool {
         guard event.event == "posted", let post = event.post, post.userID == settings.relayUser.id else { return false }
         noteEvent()
+        guard let key = cachedRoom(of: post)?.externalID else { return true }
         rooms.withLock { rooms in
-            guard var room = rooms[post.channelID], room.cursor < post.createAt else { return }
+            guard var room = rooms[key], room.cursor < post.createAt else { return }
             room.cursor = post.createAt
-            rooms[post.channelID] = room
+            rooms[key] = room
         }
         return true
     }
@@ -113,13 +131,21 @@ extension MattermostLink {
         case "post_edited", "post_deleted":
             if let post = event.post { await handle(post) }
         case "typing":
-            guard let channel = event.channelID, let userID = event.userID, userID != settings.relayUser.id,
-                  let room = try? await room(channelID: channel), let user = await user(userID) else { return }
+            guard let channel = event.channelID, let userID = event.userID, userID != settings.relayUser.id else { return }
+            // In a thread room, or anywhere in a channel room (its threads included).
+            var found: Room?
+            if let parent = event.parentID { found = try? await room(externalID: parent) }
+            if found == nil { found = try? await room(externalID: channel) }
+            guard let room = found, let user = await user(userID) else { return }
             try? await chat.agentTyping(room.conversationID, name: user.displayName, active: true)
         case "channel_deleted":
-            guard let channel = event.dataChannelID ?? event.channelID,
-                  let room = try? await room(channelID: channel) else { return }
-            await roomArchived(room)
+            guard let channel = event.dataChannelID ?? event.channelID else { return }
+            if let room = try? await room(externalID: channel) {
+                await roomArchived(room)
+            } else if let threads = try? await store.openRooms(widgetKey: widgetKey).filter({ $0.threadChannelID == channel }) {
+                // The channel of thread rooms: nobody can answer there any more.
+                for room in threads { await roomArchived(room) }
+            }
         default:
             break
         }
@@ -128,8 +154,14 @@ extension MattermostLink {
     /// One post of a room, live or from a catch-up; a room's posts are handled one at a
     /// time, in order, and the room's cursor moves past each.
     func handle(_ post: MMPost) async {
-        await channelLocks.withLock(post.channelID) {
-            guard let found = try? await room(channelID: post.channelID), found.closedAt == nil else { return }
+        guard let key = try? await room(of: post)?.externalID else { return }
+        await channelLocks.withLock(key) {
+            guard let found = try? await room(externalID: key), found.closedAt == nil else { return }
+            if post.id == found.rootID {
+                // A thread's first post (the announcement, Baton's): deleting it closes the chat.
+                if post.deleteAt != 0 { await roomArchived(found) }
+                return
+            }
             var room = found
             await relay(post, room: &room)
             room.cursor = max(room.cursor, post.createAt)
@@ -142,7 +174,7 @@ extension MattermostLink {
             do {
                 try await store.advanceRoom(room.conversationID, cursor: room.cursor, joinedAgents: room.joinedAgents)
             } catch {
-                logger.warning("Saving a room's cursor failed", metadata: ["mattermost.channel": "\(room.externalID)", "error": "\(error)"])
+                logger.warning("Saving a room's cursor failed", metadata: ["mattermost.room": "\(room.externalID)", "error": "\(error)"])
             }
         }
     }
@@ -163,7 +195,7 @@ extension MattermostLink {
             }
             if post.isSystem {
                 if post.type == "system_join_channel", let user = await user(post.userID) {
-                    try await chat.agentJoined(room.conversationID, name: user.displayName, externalID: "join-\(post.channelID)-\(post.userID)")
+                    try await chat.agentJoined(room.conversationID, name: user.displayName, externalID: "join-\(room.externalID)-\(post.userID)")
                     if !room.joinedAgents.contains(post.userID) { room.joinedAgents.append(post.userID) }
                 }
                 return
@@ -176,7 +208,7 @@ extension MattermostLink {
                 return
             }
             if !room.joinedAgents.contains(post.userID) {
-                try await chat.agentJoined(room.conversationID, name: name, externalID: "join-\(post.channelID)-\(post.userID)")
+                try await chat.agentJoined(room.conversationID, name: name, externalID: "join-\(room.externalID)-\(post.userID)")
                 room.joinedAgents.append(post.userID)
             }
             try await chat.agentMessage(room.conversationID, name: name, text: post.message, externalID: post.id)
@@ -200,12 +232,12 @@ extension MattermostLink {
                                    externalID: "\(post.id):edit:\(post.editAt)")
     }
 
-    /// The room was archived in Mattermost: the chat is closed.
+    /// The room was archived in Mattermost (or its thread deleted): the chat is closed.
     func roomArchived(_ room: Room) async {
         do {
             try await chat.closeConversation(room.conversationID, closedBy: nil, roomArchived: true)
         } catch {
-            logger.error("Closing an archived room's chat failed", metadata: ["mattermost.channel": "\(room.externalID)", "error": "\(error)"])
+            logger.error("Closing an archived room's chat failed", metadata: ["mattermost.room": "\(room.externalID)", "error": "\(error)"])
         }
     }
 }

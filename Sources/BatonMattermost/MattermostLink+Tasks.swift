@@ -283,6 +283,16 @@ extension MattermostLink {
         var room: Room
         if let existing = try await store.room(for: conversation.id) {
             room = existing
+        } else if settings.rooms == .thread {
+            // The announcement starts the thread: agents answer under it.
+            let visitorRecord = try await store.visitor(id: conversation.visitorID)
+            let text = try await announcement(conversation, visitor: visitor, visitorRecord: visitorRecord, link: nil)
+            let root = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
+            room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: root.id, threadChannelID: settings.indexChannel.id,
+                        name: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic")),
+                        link: settings.link(toPost: root.id), announcementID: root.id, cursor: .now() - 1, createdAt: .now())
+            try await store.saveRoom(room)
+            remember(room)
         } else {
             let channel = try await client.createChannel(
                 teamID: settings.team.id, name: MattermostPosts.channelName(for: conversation.id),
@@ -294,25 +304,25 @@ extension MattermostLink {
             remember(room)
         }
         if room.transcriptUntil == nil {
-            try await client.addChannelMembers(channelID: room.externalID, userIDs: settings.agents.map(\.id))
+            // The agents are in the room's channel (for a thread, the index channel, where
+            // they may have left since the connection was made).
+            try await client.addChannelMembers(channelID: room.channelID, userIDs: settings.agents.map(\.id))
+            if let root = room.rootID { await follow(root) }
             var messages = try await store.messages(in: conversation.id, after: 0, limit: 100_000)
             if let until = record.messageID { messages = messages.filter { $0.id <= until } }
             let text = MattermostPosts.transcript(conversation: conversation, visitor: visitor, messages: messages,
                                                   botName: messages.first { $0.role == .bot }?.authorName,
                                                   signedInAs: try await store.visitor(id: conversation.visitorID)?.externalID)
             for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
-                _ = try await postOnce(part, in: room.externalID, marker: "transcript-\(conversation.id)-\(index)", record: record)
+                _ = try await postOnce(part, in: room, marker: "transcript-\(conversation.id)-\(index)", record: record)
             }
             room.transcriptUntil = messages.last?.id ?? 0
             try await store.saveRoom(room)
             remember(room)
         }
         if room.announcementID == nil {
-            let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
-            let visitorRecord = try await store.visitor(id: conversation.visitorID)
-            let text = MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
-                                                    conversation: conversation, firstMessage: first?.text, link: room.link,
-                                                    signedInAs: visitorRecord?.externalID)
+            let text = try await announcement(conversation, visitor: visitor, visitorRecord: try await store.visitor(id: conversation.visitorID),
+                                              link: room.link)
             let post = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
             room.announcementID = post.id
             try await store.saveRoom(room)
@@ -321,6 +331,32 @@ extension MattermostLink {
         let target = RelayTarget(room: room, visitor: visitor)
         if room.closedAt == nil { relayTargets.withLock { $0[conversation.id] = target } }
         return target
+    }
+
+    /// The announcement of a chat in the index channel; `closedBy` once it is closed (by
+    /// nobody in particular when it holds nil). A thread's announcement has no link: it is
+    /// the thread.
+    func announcement(_ conversation: Conversation, visitor: String, visitorRecord: Visitor?, link: String?,
+                      closedBy: String?? = nil) async throws -> String {
+        let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
+        return MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
+                                            conversation: conversation, firstMessage: first?.text, link: link,
+                                            signedInAs: visitorRecord?.externalID, closedBy: closedBy)
+    }
+
+    /// The agents follow a thread room, so that it shows in their Threads view and its
+    /// replies notify them. Best effort: the chat works without it (the relay user needs
+    /// the right to edit other users; an older server has no threads view).
+    private func follow(_ root: String) async {
+        for agent in settings.agents where agent.id != settings.relayUser.id {
+            do {
+                try await client.followThread(userID: agent.id, teamID: settings.team.id, threadID: root)
+            } catch {
+                logger.warning("Could not make an agent follow a chat's thread", metadata: [
+                    "mattermost.user": "\(agent.name)", "mattermost.post": "\(root)", "error": "\(error)"])
+                return
+            }
+        }
     }
 
     /// Posts the visitor messages of relay tasks (one conversation's, in order), skipping
@@ -350,7 +386,7 @@ extension MattermostLink {
                 let text = MattermostPosts.visitorMessage(first.text, visitor: visitor)
                 if text.unicodeScalars.count > limit {
                     for (index, part) in MattermostText.split(text, limit: limit).enumerated() {
-                        _ = try await postOnce(part, in: room.externalID, marker: "message-\(first.id)-\(index)", record: record)
+                        _ = try await postOnce(part, in: room, marker: "message-\(first.id)-\(index)", record: record)
                     }
                     messages.removeFirst()
                     metrics.relayedMessages.increment()
@@ -365,7 +401,7 @@ extension MattermostLink {
                     size += 1 + line.unicodeScalars.count
                     last = next.id
                 }
-                let post = try await postOnce(lines.joined(separator: "\n"), in: room.externalID, marker: "message-\(first.id)-0",
+                let post = try await postOnce(lines.joined(separator: "\n"), in: room, marker: "message-\(first.id)-0",
                                               record: record, through: last)
                 // A post made by an earlier attempt may have covered fewer messages.
                 let through = post.batonThrough.flatMap(Int64.init) ?? first.id
@@ -384,17 +420,19 @@ extension MattermostLink {
         relayTargets.withLock { _ = $0.removeValue(forKey: record.conversationID) }
         guard var room = try await store.room(for: record.conversationID) else { return }
         if !archived {
-            _ = try await postOnce(MattermostPosts.closed(by: closedBy), in: room.externalID, marker: "closed-\(record.conversationID)", record: record)
+            _ = try await postOnce(MattermostPosts.closed(by: closedBy), in: room, marker: "closed-\(record.conversationID)", record: record)
         }
-        if let announcement = room.announcementID, let conversation = try await store.conversation(id: record.conversationID) {
-            let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
-            let text = MattermostPosts.announcement(visitor: await visitorName(of: conversation), email: conversation.variable("email"),
-                                                    conversation: conversation, firstMessage: first?.text, link: room.link,
-                                                    signedInAs: try await store.visitor(id: conversation.visitorID)?.externalID,
-                                                    closedBy: .some(closedBy))
-            _ = try await client.editPost(id: announcement, message: text)
+        // A thread whose first post was deleted (or whose channel was archived) has no
+        // announcement left to mark.
+        if let announcementID = room.announcementID, !(archived && room.rootID != nil),
+           let conversation = try await store.conversation(id: record.conversationID) {
+            let text = try await announcement(conversation, visitor: await visitorName(of: conversation),
+                                              visitorRecord: try await store.visitor(id: conversation.visitorID),
+                                              link: room.rootID == nil ? room.link : nil, closedBy: .some(closedBy))
+            _ = try await client.editPost(id: announcementID, message: text)
         }
-        if settings.archiveOnClose && !archived { try await client.archiveChannel(id: room.externalID) }
+        // A thread stays: archiving would close the index channel for every chat.
+        if settings.archiveOnClose && !archived && room.rootID == nil { try await client.archiveChannel(id: room.externalID) }
         room.closedAt = .now()
         try await store.saveRoom(room)
         remember(room)
@@ -407,7 +445,12 @@ extension MattermostLink {
     ///
     /// - Parameter through: for a post of several visitor messages, the id of the last one
     ///   (kept in the post's props, so that a retry knows what the first attempt covered).
-    func postOnce(_ message: String, in channelID: String, marker: String, record: AgentTaskRecord,
+    func postOnce(_ message: String, in room: Room, marker: String, record: AgentTaskRecord,
+                  through: MessageID? = nil) async throws -> MMPost {
+        try await postOnce(message, in: room.channelID, thread: room.rootID, marker: marker, record: record, through: through)
+    }
+
+    func postOnce(_ message: String, in channelID: String, thread rootID: String? = nil, marker: String, record: AgentTaskRecord,
                   through: MessageID? = nil) async throws -> MMPost {
         if record.attempts > 0 || record.createdAt < startedAt {
             // Tried before, or queued before this link started: perhaps done by a link (or
@@ -415,15 +458,18 @@ extension MattermostLink {
             // `pending_post_id` remembers. Clocks differ between machines: look well before
             // the task was created.
             let posts = try await client.posts(channelID: channelID, since: record.createdAt - 10 * 60 * 1000)
-            if let earlier = posts.first(where: { $0.batonMarker == marker }) { return earlier }
+            if let earlier = posts.first(where: { $0.batonMarker == marker && $0.rootID == (rootID ?? "") }) { return earlier }
         }
-        let digest = Hex.string(SHA256.hash(data: Array(marker.utf8)).prefix(10))
+        // Message ids are only unique within one database: with the conversation's (random)
+        // id, a Baton on another database posting as the same user (staging and production,
+        // or a database started afresh) never gets this post's resend answered with its own.
+        let digest = Hex.string(SHA256.hash(data: Array("\(record.conversationID)/\(marker)".utf8)).prefix(10))
         var props: [String: JSONValue] = ["baton_marker": .string(marker), "from_baton": .bool(true), "disable_group_highlight": .bool(true)]
         if let through { props["baton_through"] = .string(String(through)) }
         do {
             let post = try await client.createPost(
                 channelID: channelID, message: message, props: props,
-                pendingPostID: "\(settings.relayUser.id):\(digest)")
+                pendingPostID: "\(settings.relayUser.id):\(digest)", rootID: rootID)
             metrics.posts.increment()
             return post
         } catch MattermostError.server(400, let id, _) where (id.contains(".msg.") || id.contains("message_length")) && maxPostRunes.withLock({ $0 }) > 4000 {

@@ -53,7 +53,7 @@ final class MattermostLink: Sendable {
     private let stopSignal = WakeSignal()
     private let stopped = Mutex(false)
     let status = Mutex(LinkStatus())
-    /// Open rooms by channel id, and channel ids by conversation.
+    /// Open rooms by their external id (channel id, or a thread's root post id).
     let rooms = Mutex<[String: Room]>([:])
     /// Rooms ready for visitor messages (created, agents added, transcript and
     /// announcement posted), by conversation: relaying to them needs no reads.
@@ -195,11 +195,26 @@ final class MattermostLink: Sendable {
         return user
     }
 
-    func room(channelID: String) async throws -> Room? {
-        if let room = rooms.withLock({ $0[channelID] }) { return room }
-        guard let room = try await store.room(externalID: channelID), room.widgetKey == widgetKey else { return nil }
-        rooms.withLock { $0[channelID] = room }
+    /// A room by its id on Mattermost's side: a channel's id, or a thread's root post id.
+    func room(externalID: String) async throws -> Room? {
+        if let room = rooms.withLock({ $0[externalID] }) { return room }
+        guard let room = try await store.room(externalID: externalID), room.widgetKey == widgetKey else { return nil }
+        remember(room)
         return room
+    }
+
+    /// The cached room a post belongs to: its channel, or the thread it answers or starts.
+    func cachedRoom(of post: MMPost) -> Room? {
+        rooms.withLock { rooms in rooms[post.channelID] ?? rooms[post.rootID.isEmpty ? post.id : post.rootID] }
+    }
+
+    /// The room a post belongs to: its channel, or the thread it answers (or starts, when
+    /// the post was deleted: deleting a thread's first post closes its chat).
+    func room(of post: MMPost) async throws -> Room? {
+        if let room = cachedRoom(of: post) { return room }
+        if let room = try await room(externalID: post.channelID) { return room }
+        if !post.rootID.isEmpty { return try await room(externalID: post.rootID) }
+        return post.deleteAt != 0 ? try await room(externalID: post.id) : nil
     }
 
     /// Caches a room; the listener and the worker both keep it, so the newest of each
@@ -241,6 +256,6 @@ final class MattermostLink: Sendable {
         }
         guard !recent, let sender = sender.withLock({ $0 }),
               let room = try? await store.room(for: conversation.id), room.closedAt == nil else { return }
-        try? await sender.typing(in: room.externalID)
+        try? await sender.typing(in: room.channelID, thread: room.rootID)
     }
 }

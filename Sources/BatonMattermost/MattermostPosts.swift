@@ -47,7 +47,7 @@ enum MattermostPosts {
     /// The announcement in the index channel.
     /// - Parameter signedInAs: the website's user id, for a visitor the website vouched for.
     static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,
-                             link: String, signedInAs userID: String? = nil, closedBy: String?? = nil) -> String {
+                             link: String?, signedInAs userID: String? = nil, closedBy: String?? = nil) -> String {
         var lines: [String] = []
         if let closedBy {
             lines.append(":white_check_mark: ~~New chat~~ **Closed\(closedBy.map { " by \(MattermostText.inertName($0))" } ?? "")** — \(MattermostText.inertName(visitor))")
@@ -64,7 +64,11 @@ enum MattermostPosts {
             let short = firstMessage.count > 300 ? String(firstMessage.prefix(300)) + "…" : firstMessage
             lines.append("> " + MattermostText.inert(short).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n> "))
         }
-        lines.append("[Join the conversation](\(link))")
+        if let link {
+            lines.append("[Join the conversation](\(link))")
+        } else if closedBy == nil {
+            lines.append("Reply in this thread to answer the visitor.")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -14,6 +14,14 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
 
     public enum AuthKind: String, Sendable, Codable { case password, token }
 
+    /// Where a handed-over chat happens in Mattermost.
+    public enum RoomKind: String, Sendable, Codable, CaseIterable {
+        /// A channel of its own, with the agents added; announced in the index channel.
+        case channel
+        /// A thread in the index channel: the announcement is its first post.
+        case thread
+    }
+
     /// The server's address, e.g. `https://chat.example.com`.
     public var url: String
     public var auth: AuthKind
@@ -27,11 +35,13 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
     public var closeCommand: String
     /// Posts starting with this stay in Mattermost.
     public var internalPrefix: String
-    /// Archive the room when the chat is closed.
+    /// Archive the room when the chat is closed (channels only: a thread stays).
     public var archiveOnClose: Bool
+    /// Where new chats happen. Rooms opened before a change stay what they are.
+    public var rooms: RoomKind
 
     public init(url: String, auth: AuthKind, relayUser: Reference, team: Reference, indexChannel: Reference, agents: [Reference],
-                closeCommand: String = "!close", internalPrefix: String = "//", archiveOnClose: Bool = false) {
+                closeCommand: String = "!close", internalPrefix: String = "//", archiveOnClose: Bool = false, rooms: RoomKind = .channel) {
         self.url = url
         self.auth = auth
         self.relayUser = relayUser
@@ -41,10 +51,33 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
         self.closeCommand = closeCommand
         self.internalPrefix = internalPrefix
         self.archiveOnClose = archiveOnClose
+        self.rooms = rooms
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case url, auth, relayUser, team, indexChannel, agents, closeCommand, internalPrefix, archiveOnClose, rooms
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.decode(String.self, forKey: .url)
+        auth = try c.decode(AuthKind.self, forKey: .auth)
+        relayUser = try c.decode(Reference.self, forKey: .relayUser)
+        team = try c.decode(Reference.self, forKey: .team)
+        indexChannel = try c.decode(Reference.self, forKey: .indexChannel)
+        agents = try c.decode([Reference].self, forKey: .agents)
+        closeCommand = try c.decode(String.self, forKey: .closeCommand)
+        internalPrefix = try c.decode(String.self, forKey: .internalPrefix)
+        archiveOnClose = try c.decode(Bool.self, forKey: .archiveOnClose)
+        // Settings saved before threads existed are channel rooms.
+        rooms = try c.decodeIfPresent(RoomKind.self, forKey: .rooms) ?? .channel
     }
 
     /// The link that joins a channel: `SITE/TEAM/channels/NAME`.
     public func link(toChannel name: String) -> String { "\(url)/\(team.name)/channels/\(name)" }
+
+    /// The permanent link to a post (it opens the post's thread): `SITE/TEAM/pl/ID`.
+    public func link(toPost id: String) -> String { "\(url)/\(team.name)/pl/\(id)" }
 
     public static let kind = "mattermost"
 }

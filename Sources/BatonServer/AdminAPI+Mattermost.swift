@@ -78,8 +78,10 @@ extension AdminAPI {
                 var closeCommand: String?
                 var internalPrefix: String?
                 var archiveOnClose: Bool?
+                var rooms: String?
             }
             let input = try await Self.decode(Input.self, from: request)
+            let rooms = try Self.roomKind(input.rooms)
             let key = try await widget(context).key
             let index: MattermostSetup.IndexChannel
             switch (input.indexChannel.existing, input.indexChannel.create) {
@@ -96,7 +98,8 @@ extension AdminAPI {
                 let channel = try await setup.indexChannel(index, team: team, agents: agents)
                 let settings = setup.settings(team: team, agents: agents, indexChannel: channel,
                                               closeCommand: input.closeCommand?.trimmingWhitespace() ?? "!close",
-                                              internalPrefix: input.internalPrefix ?? "//", archiveOnClose: input.archiveOnClose ?? false)
+                                              internalPrefix: input.internalPrefix ?? "//", archiveOnClose: input.archiveOnClose ?? false,
+                                              rooms: rooms)
                 try await services.connections.save(settings, credentials: credentials, widgetKey: key)
             }
             services.mattermost.reload()
@@ -112,6 +115,16 @@ extension AdminAPI {
             context.logger.notice("Mattermost disconnected", metadata: ["bot": "\(key)", "admin": "\(context.admin?.email ?? "")"])
             return Response(status: .noContent)
         }
+    }
+
+    /// `rooms` of a connect request: "channel" (the default) or "thread".
+    static func roomKind(_ text: String?) throws -> MattermostSettings.RoomKind {
+        guard let text else { return .channel }
+        guard let kind = MattermostSettings.RoomKind(rawValue: text) else {
+            throw APIError(.badRequest, code: "invalid_request", "Chats happen in a \"channel\" each or a \"thread\" each.",
+                           issues: [.init(path: "rooms", message: "must be \"channel\" or \"thread\"")])
+        }
+        return kind
     }
 
     private func signIn(_ server: ServerBody, widgetKey: String) async throws -> MattermostSetup {
@@ -185,6 +198,8 @@ extension AdminAPI {
         var url, auth, relayUser, team, indexChannel, indexChannelLink, closeCommand, internalPrefix: String?
         var agents: [String]?
         var archiveOnClose: Bool?
+        /// "channel" or "thread".
+        var rooms: String?
         var status: Status?
     }
 
@@ -204,7 +219,7 @@ extension AdminAPI {
             connected: true, url: settings.url, auth: settings.auth.rawValue, relayUser: settings.relayUser.name, team: settings.team.name,
             indexChannel: settings.indexChannel.name, indexChannelLink: settings.link(toChannel: settings.indexChannel.name),
             closeCommand: settings.closeCommand, internalPrefix: settings.internalPrefix, agents: settings.agents.map(\.name),
-            archiveOnClose: settings.archiveOnClose,
+            archiveOnClose: settings.archiveOnClose, rooms: settings.rooms.rawValue,
             status: .init(state: state, lastEventAt: live?.lastEventAt ?? stored?.lastEventAt, lastError: live?.lastError ?? stored?.lastError,
                           outbox: try await services.store.taskCount(widgetKey: key)))
     }

@@ -17,6 +17,7 @@ public struct MattermostAdmin: Sendable {
         public var closeCommand = "!close"
         public var internalPrefix = "//"
         public var archiveOnClose = false
+        public var rooms = MattermostSettings.RoomKind.channel
 
         public init(widgetKey: String, url: String, credentials: MattermostCredentials, team: String, agents: [String],
                     indexChannel: MattermostSetup.IndexChannel) {
@@ -63,13 +64,15 @@ public struct MattermostAdmin: Sendable {
             let agents = try await setup.agents(options.agents, team: team)
             let index = try await setup.indexChannel(options.indexChannel, team: team, agents: agents)
             let settings = setup.settings(team: team, agents: agents, indexChannel: index, closeCommand: options.closeCommand,
-                                          internalPrefix: options.internalPrefix, archiveOnClose: options.archiveOnClose)
+                                          internalPrefix: options.internalPrefix, archiveOnClose: options.archiveOnClose, rooms: options.rooms)
             try await connections.save(settings, credentials: options.credentials, widgetKey: options.widgetKey)
             return [
                 "Connected bot \"\(options.widgetKey)\" to \(settings.url) as \(settings.relayUser.name).",
                 "Team: \(team.displayName) (\(team.name))",
                 "Agents added to every chat: \(agents.map(\.username).joined(separator: ", "))",
                 "Index channel: ~\(index.name) — \(settings.link(toChannel: index.name))",
+                settings.rooms == .thread ? "Chats: a thread each, under its announcement in the index channel"
+                    : "Chats: a channel each, announced in the index channel",
                 "A running Baton picks this up within a few seconds; no restart needed.",
             ]
         }
@@ -89,6 +92,7 @@ public struct MattermostAdmin: Sendable {
                 "Team: \(settings.team.name)",
                 "Agents: \(settings.agents.map(\.name).joined(separator: ", "))",
                 "Index channel: ~\(settings.indexChannel.name)",
+                "Chats: \(settings.rooms == .thread ? "a thread each in the index channel" : "a channel each")",
                 "Close command: \(settings.closeCommand)   Internal prefix: \(settings.internalPrefix)   Archive on close: \(settings.archiveOnClose ? "yes" : "no")",
                 "State: \(status?.state ?? "not started (is Baton running?)")",
                 "Last event: \(status?.lastEventAt.map(Self.format) ?? "none yet")",

@@ -182,6 +182,9 @@ enum Migrations {
         Migration(version: 6, name: "messages: agents' corrections of earlier messages") { _ in
             ["ALTER TABLE messages ADD COLUMN replaces BIGINT"]
         },
+        Migration(version: 7, name: "rooms: a thread in a shared channel instead of a channel of its own") { _ in
+            ["ALTER TABLE rooms ADD COLUMN thread_channel_id TEXT"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

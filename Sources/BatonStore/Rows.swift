@@ -78,6 +78,7 @@ enum Rows {
         Room(conversationID: ConversationID(try row.decode(column: "conversation_id", as: String.self)),
              widgetKey: try row.decode(column: "widget_key", as: String.self),
              externalID: try row.decode(column: "external_id", as: String.self),
+             threadChannelID: try row.decode(column: "thread_channel_id", as: String?.self),
              name: try row.decode(column: "name", as: String.self),
              link: try row.decode(column: "link", as: String.self),
              announcementID: try row.decode(column: "announcement_id", as: String?.self),

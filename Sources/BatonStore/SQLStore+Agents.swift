@@ -112,9 +112,9 @@ extension SQLStore: AgentStore {
     public func saveRoom(_ room: Room) async throws {
         try await write { db in
             try await db.insert(into: "rooms")
-                .columns("conversation_id", "widget_key", "external_id", "name", "link", "announcement_id", "transcript_until",
+                .columns("conversation_id", "widget_key", "external_id", "thread_channel_id", "name", "link", "announcement_id", "transcript_until",
                          "cursor", "joined_agents", "created_at", "closed_at")
-                .values(room.conversationID.rawValue, room.widgetKey, room.externalID, room.name, room.link, room.announcementID,
+                .values(room.conversationID.rawValue, room.widgetKey, room.externalID, room.threadChannelID, room.name, room.link, room.announcementID,
                         room.transcriptUntil, room.cursor, try Rows.json(room.joinedAgents), room.createdAt, room.closedAt)
                 .onConflict(with: "conversation_id") { update in
                     update.set(excludedValueOf: "announcement_id").set(excludedValueOf: "transcript_until").set(excludedValueOf: "closed_at")

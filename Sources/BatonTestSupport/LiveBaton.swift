@@ -49,7 +49,7 @@ public struct LiveBaton: Sendable {
             config.secretKeyFile = TestPostgres.keyFile(for: location)
         }
         var logger = Logger(label: "baton-test")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["BATON_TEST_LOG"] == "debug" ? .debug : .warning
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let (app, services) = try await buildApplication(config, logger: logger) { channel in
             portContinuation.yield(channel.localAddress?.port ?? 0)

@@ -12,6 +12,7 @@ enum UserRoutes {
         table.add("GET", "users/autocomplete", autocomplete)
         table.add("GET", "users/{user_id}/teams", teamsOfUser)
         table.add("POST", "users/{user_id}/typing", typing)
+        table.add("PUT", "users/{user_id}/teams/{team_id}/threads/{thread_id}/following", followThread)
     }
 
     /// Like the real handler, the body is read as a map of strings (any other shape reads
@@ -168,6 +169,26 @@ enum UserRoutes {
             guard userID == call.userID || world.isSystemAdmin(call.userID) else { throw .permissions }
             guard world.canPost(userID, channelID) else { throw .permissions }
             world.publishTyping(userID, in: channelID, parentID: request.parent_id ?? "")
+        }
+        return .statusOK
+    }
+
+    /// The user follows a thread (collapsed reply threads). Like the real server: only the
+    /// user or someone who may edit other users (a system admin), and only a root post of a
+    /// channel of that team that the caller and the user can read; else 403 (also for a
+    /// post that does not exist).
+    static func followThread(_ call: Call) throws(APIError) -> Reply {
+        let userID = try call.id("user_id", allowMe: true)
+        let teamID = try call.id("team_id")
+        let threadID = try call.id("thread_id")
+        try call.world { (world: inout World) throws(APIError) in
+            guard userID == call.userID || world.isSystemAdmin(call.userID) else { throw .permissions }
+            guard world.users[userID] != nil else { throw .missingUser }
+            guard world.teams[teamID] != nil else { throw .missingTeam }
+            guard let root = world.posts[threadID], root.deleteAt == 0, root.rootID.isEmpty,
+                  let channel = world.channels[root.channelID], channel.teamID == teamID,
+                  world.canRead(call.userID, channel), world.canRead(userID, channel) else { throw .permissions }
+            world.threadFollowers[threadID, default: []].insert(userID)
         }
         return .statusOK
     }

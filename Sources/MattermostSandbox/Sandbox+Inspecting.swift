@@ -59,6 +59,11 @@ extension MattermostSandbox {
         core.world.withLock { $0.posts[id] }
     }
 
+    /// Usernames of the users following a thread (given by its root post), sorted.
+    public func followers(ofThread rootID: String) -> [String] {
+        core.world.withLock { world in (world.threadFollowers[rootID] ?? []).compactMap { world.users[$0]?.username }.sorted() }
+    }
+
     /// User ids behind the authenticated event sockets now open (one per socket).
     public var webSocketUsers: [String] {
         core.world.withLock { world in world.sockets.values.compactMap(\.userID).sorted() }

@@ -21,6 +21,8 @@ struct World: Sendable {
     /// Reply ids by root post id, oldest first: a post's JSON carries its thread's size,
     /// which must not cost a scan of the channel per post.
     var replyIDs: [String: [String]] = [:]
+    /// Root post id → the users following that thread.
+    var threadFollowers: [String: Set<String>] = [:]
     /// team id → user id → membership.
     var teamMembers: [String: [String: TeamMembership]] = [:]
     /// channel id → user id → membership.

@@ -61,6 +61,8 @@ extension MattermostCommand {
         @Option(help: "The post that closes a chat.") var closeCommand: String = "!close"
         @Option(help: "Posts starting with this stay in Mattermost.") var internalPrefix: String = "//"
         @Flag(help: "Archive a chat's channel when the chat is closed.") var archiveOnClose = false
+        @Option(help: "Where chats happen: \"channel\" (a channel each) or \"thread\" (a thread under its announcement in the index channel).")
+        var rooms: MattermostSettings.RoomKind = .channel
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
@@ -93,6 +95,7 @@ extension MattermostCommand {
             options.closeCommand = closeCommand
             options.internalPrefix = internalPrefix
             options.archiveOnClose = archiveOnClose
+            options.rooms = rooms
             do {
                 for line in try await storage.admin().connect(options) { print(line) }
             } catch {
@@ -135,3 +138,5 @@ struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ error: any Error) { description = "\(error)" }
 }
+
+extension MattermostSettings.RoomKind: ExpressibleByArgument {}

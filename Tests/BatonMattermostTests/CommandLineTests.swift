@@ -46,7 +46,29 @@ import Testing
             #expect(try await status.exit() == 0)
             #expect(status.log.contains("Agents: relay, alice, bob"))
             #expect(status.log.contains("Index channel: ~live-chats"))
+            #expect(status.log.contains("Chats: a channel each"))
             #expect(!status.log.contains("relay-password"))
+
+            // Threads from now on: the next chat is a thread under its announcement.
+            let threads = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", sandbox.url, "--username", "relay",
+                                            "--password-env", "MM_PASSWORD", "--team", "support", "--agents", "alice,bob",
+                                            "--index-channel", "live-chats", "--rooms", "thread", "--database", folder.database],
+                                           environment: environment)
+            #expect(try await threads.exit() == 0, "\(threads.log)")
+            #expect(threads.log.contains("Chats: a thread each"))
+            let index = try #require(sandbox.channel(team: "support", name: "live-chats"))
+            let relayID = sandbox.user(named: "relay")?.id
+            try await eventually("the server to restart the connection with the new settings", seconds: 20) {
+                server.log.components(separatedBy: "Mattermost connection started").count == 3
+            }
+            try await WidgetClient.connect("ws://127.0.0.1:\(port)/widget/v1/socket") { client in
+                _ = try await talkUntilHandover(client, name: "Henry")
+                try await eventually("the thread", seconds: 20) {
+                    let posts = sandbox.posts(in: index.id)
+                    guard let root = posts.first(where: { $0.userID == relayID && $0.message.contains("**Henry**") }) else { return false }
+                    return root.message.contains("Reply in this thread") && posts.contains { $0.rootID == root.id }
+                }
+            }
 
             let disconnect = try BatonProcess(["mattermost", "disconnect", "--bot", "demo", "--database", folder.database])
             #expect(try await disconnect.exit() == 0)
@@ -66,5 +88,9 @@ import Testing
                                              "--team", "t", "--index-channel", "c", "--create-index-channel", "d"])
         #expect(try await bothChannels.exit() != 0)
         #expect(bothChannels.log.contains("Give exactly one of --index-channel or --create-index-channel."))
+        let badRooms = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:9", "--token-env", "HOME",
+                                         "--team", "t", "--index-channel", "c", "--rooms", "forum"])
+        #expect(try await badRooms.exit() != 0)
+        #expect(badRooms.log.contains("forum"), "\(badRooms.log)")
     }
 }

@@ -129,8 +129,21 @@ struct Dashboard {
                 try await driver.type("\u{E015}\u{E007}", into: try await page.element("byLabel('Default agents')"))
                 try await page.waitFor("alice chosen", "[...document.querySelectorAll('.chips li')].some((c) => c.textContent.includes('alice'))")
                 try await page.click("Next")
-                // Step 4: a new index channel ("Live chats" is offered); then the review and Confirm.
+                // Step 4: a new index channel ("Live chats" is offered), a channel per chat (a
+                // thread per chat would never archive); then the review and Confirm.
+                let archiveFollowsRooms = """
+                    (() => {
+                      const archive = document.querySelector('.advanced input[type=checkbox]');
+                      document.querySelector('input[value=thread]').click();
+                      const offForThreads = archive.disabled;
+                      document.querySelector('input[value=channel]').click();
+                      return offForThreads && !archive.disabled;
+                    })()
+                    """
+                #expect(try await page.run(archiveFollowsRooms) as? Bool == true)
+                try await driver.screenshot("wizard-4-index-channel")
                 try await page.click("Next")
+                try await page.waitForText("A channel of its own")
                 try await driver.screenshot("wizard-5-review")
                 try await page.click("Confirm")
                 try await page.waitForText("Connected", seconds: 30)

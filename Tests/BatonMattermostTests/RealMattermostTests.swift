@@ -26,7 +26,7 @@ struct MattermostServerAccess: Sendable {
 /// any Mattermost: an agent account is created for the run, and acts like a person in the
 /// Mattermost app would.
 enum RealServerScenario {
-    static func run(_ access: MattermostServerAccess) async throws {
+    static func run(_ access: MattermostServerAccess, rooms: MattermostSettings.RoomKind = .channel) async throws {
         let logger = Logger(label: "real-mattermost")
         let admin = try MattermostClient(url: access.url, credentials: .password(username: access.username, password: access.password), logger: logger)
         _ = try await admin.signIn()
@@ -45,40 +45,58 @@ enum RealServerScenario {
             let setup = try await MattermostSetup.signIn(url: access.url, credentials: credentials, logger: logger)
             let agents = try await setup.agents([agentName], team: team)
             let index = try await setup.indexChannel(.create("baton-tests-\(suffix)"), team: team, agents: agents)
-            try await baton.services.connections.save(setup.settings(team: team, agents: agents, indexChannel: index),
+            try await baton.services.connections.save(setup.settings(team: team, agents: agents, indexChannel: index, rooms: rooms),
                                                       credentials: credentials, widgetKey: "demo")
             baton.services.mattermost.reload()
             try await eventually("Baton connects", seconds: 30) { baton.services.mattermost.status(widgetKey: "demo")?.state == .connected }
 
             try await WidgetClient.connect(baton.socketURL) { client in
                 let conversation = try await talkUntilHandover(client, name: "Tess \(suffix)", email: "tess@example.com", topic: "Support")
-                // The room, with the agent in it, the transcript, and the announcement.
-                try await eventually("the room", seconds: 30) {
-                    try await admin.channel(teamID: team.id, name: "chat-\(conversation)") != nil
-                }
-                let channel = try #require(try await admin.channel(teamID: team.id, name: "chat-\(conversation)"))
-                try await eventually("the agent in the room", seconds: 30) {
-                    try await admin.channelMemberIDs(channelID: channel.id).contains(agent.id)
-                }
-                try await eventually("the announcement", seconds: 30) {
-                    try await admin.posts(channelID: index.id, since: 1).contains { $0.message.contains("/channels/chat-\(conversation)") }
+                // Where the agent answers: the chat's channel, or its thread in the index channel.
+                let channelID: String, rootID: String?
+                switch rooms {
+                case .channel:
+                    // The room, with the agent in it, the transcript, and the announcement.
+                    try await eventually("the room", seconds: 30) {
+                        try await admin.channel(teamID: team.id, name: "chat-\(conversation)") != nil
+                    }
+                    let channel = try #require(try await admin.channel(teamID: team.id, name: "chat-\(conversation)"))
+                    try await eventually("the agent in the room", seconds: 30) {
+                        try await admin.channelMemberIDs(channelID: channel.id).contains(agent.id)
+                    }
+                    try await eventually("the announcement", seconds: 30) {
+                        try await admin.posts(channelID: index.id, since: 1).contains { $0.message.contains("/channels/chat-\(conversation)") }
+                    }
+                    (channelID, rootID) = (channel.id, nil)
+                case .thread:
+                    // The announcement starts the thread; the transcript follows in it.
+                    @Sendable func root() async throws -> MMPost? {
+                        try await admin.posts(channelID: index.id, since: 1).first { $0.rootID.isEmpty && $0.message.contains("Tess \(suffix)") }
+                    }
+                    try await eventually("the thread", seconds: 30) {
+                        guard let root = try await root() else { return false }
+                        return try await admin.posts(channelID: index.id, since: 1).contains { $0.rootID == root.id }
+                    }
+                    (channelID, rootID) = (index.id, try #require(try await root()).id)
                 }
                 // The agent replies from Mattermost.
                 _ = try await agentClient.signIn()
-                _ = try await agentClient.createPost(channelID: channel.id, message: "Hello from a real Mattermost")
+                _ = try await agentClient.createPost(channelID: channelID, message: "Hello from a real Mattermost", rootID: rootID)
                 let reply = try await client.message(containing: "Hello from a real Mattermost")
                 #expect(reply.message["name"] as? String == "Test Agent \(suffix)")
                 // The visitor's @all mentions nobody.
                 _ = try await client.say("@all thanks", clientID: "real-1")
                 try await eventually("the visitor's message in the room", seconds: 30) {
-                    try await admin.posts(channelID: channel.id, since: 1).contains { $0.message.contains("thanks") && $0.userID == setup.relayUser.id }
+                    try await admin.posts(channelID: channelID, since: 1).contains {
+                        $0.message.contains("thanks") && $0.userID == setup.relayUser.id && $0.rootID == (rootID ?? "")
+                    }
                 }
-                let relayed = try await admin.posts(channelID: channel.id, since: 1).last { $0.message.contains("thanks") }
+                let relayed = try await admin.posts(channelID: channelID, since: 1).last { $0.message.contains("thanks") }
                 #expect(relayed?.message.contains("@all") == false)
                 // The agent closes the chat.
-                _ = try await agentClient.createPost(channelID: channel.id, message: "!close")
+                _ = try await agentClient.createPost(channelID: channelID, message: "!close", rootID: rootID)
                 try await client.message(containing: "closed the chat")
-                try? await admin.archiveChannel(id: channel.id)
+                if rooms == .channel { try? await admin.archiveChannel(id: channelID) }
             }
             try? await admin.archiveChannel(id: index.id)
         }
@@ -96,6 +114,10 @@ struct RealMattermostTests {
     @Test(.timeLimit(.minutes(2))) func theWholeHandoverAgainstARealMattermost() async throws {
         try await RealServerScenario.run(try #require(MattermostServerAccess.fromEnvironment))
     }
+
+    @Test(.timeLimit(.minutes(2))) func aThreadPerChatAgainstARealMattermost() async throws {
+        try await RealServerScenario.run(try #require(MattermostServerAccess.fromEnvironment), rooms: .thread)
+    }
 }
 
 /// The real-server scenario itself is kept working by running it against the stand-in.
@@ -105,7 +127,11 @@ struct RealMattermostTests {
             sandbox.addTeam(name: "baton-tests", displayName: "Baton tests")
             sandbox.addUser(username: "admin", password: "admin-password", admin: true)
             sandbox.addToTeam("admin", team: "baton-tests")
-            try await RealServerScenario.run(MattermostServerAccess(url: sandbox.url, username: "admin", password: "admin-password", team: "baton-tests"))
+            let access = MattermostServerAccess(url: sandbox.url, username: "admin", password: "admin-password", team: "baton-tests")
+            // Twice on one server, as two Batons with their own databases would: the
+            // message ids of the second repeat the first's.
+            try await RealServerScenario.run(access)
+            try await RealServerScenario.run(access, rooms: .thread)
         }
     }
 }

@@ -74,6 +74,10 @@ import Testing
                 "server": server(rig), "team": "support", "agents": ["alice"], "indexChannel": ["create": "a", "existing": "b"],
             ])
             #expect(both.status == 400)
+            let badRooms = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": server(rig), "team": "support", "agents": ["alice"], "indexChannel": ["create": "Live chats"], "rooms": "forum",
+            ])
+            #expect(badRooms.status == 400 && badRooms.issues.first?["path"] as? String == "rooms", "\(badRooms)")
 
             let connected = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
                 "server": server(rig), "team": "support", "agents": ["alice", "bob"], "indexChannel": ["create": "Live chats"],
@@ -82,6 +86,7 @@ import Testing
             #expect(connected.status == 200, "\(connected)")
             #expect(connected.json["agents"] as? [String] == ["relay", "alice", "bob"])
             #expect(connected.json["indexChannelLink"] as? String == "\(rig.sandbox.url)/support/channels/live-chats")
+            #expect(connected.json["rooms"] as? String == "channel")
             try await eventually("the connection to be live") {
                 let status = try await client.get("/api/v1/bots/demo/mattermost").json["status"] as? [String: Any]
                 return status?["state"] as? String == "connected"
@@ -97,6 +102,16 @@ import Testing
             // A visitor handed over now lands in Mattermost.
             try await WidgetClient.connect(rig.baton.socketURL) { visitor in
                 _ = try await rig.waitForRoom(try await talkUntilHandover(visitor))
+            }
+            // Threads instead of channels, from the next chat on.
+            let threads = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": server(rig, password: nil), "team": "support", "agents": ["alice"], "indexChannel": ["existing": "live-chats"],
+                "rooms": "thread",
+            ])
+            #expect(threads.status == 200 && threads.json["rooms"] as? String == "thread", "\(threads)")
+            try await WidgetClient.connect(rig.baton.socketURL) { visitor in
+                let conversation = try await talkUntilHandover(visitor)
+                #expect(try await rig.waitForThread(conversation).channelID == rig.indexChannel?.id)
             }
             #expect(try await client.send("DELETE", "/api/v1/bots/demo/mattermost").status == 204)
             #expect(try await client.get("/api/v1/bots/demo/mattermost").json["connected"] as? Bool == false)

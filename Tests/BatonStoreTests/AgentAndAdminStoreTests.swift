@@ -80,6 +80,13 @@ import Testing
             room.closedAt = 9000
             try await store.saveRoom(room)
             #expect(try await store.openRooms(widgetKey: "w").isEmpty)
+            // A thread in a shared channel: named by its root post, in its channel.
+            let thread = Room(conversationID: other.id, widgetKey: "w", externalID: "root7", threadChannelID: "index1", name: "Bob",
+                              link: "http://mm/t/pl/root7", announcementID: "root7", cursor: 10, createdAt: 2000)
+            try await store.saveRoom(thread)
+            #expect(try await store.room(externalID: "root7") == thread)
+            #expect(thread.channelID == "index1" && thread.rootID == "root7" && room.channelID == "ch1" && room.rootID == nil)
+            #expect(try await store.openRooms(widgetKey: "w") == [thread])
 
             let integration = Integration(widgetKey: "w", kind: "mattermost", settings: "{\"url\":\"http://mm\"}", secret: [1, 2, 3, 250],
                                           createdAt: 1, updatedAt: 2)

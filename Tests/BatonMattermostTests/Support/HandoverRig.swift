@@ -33,13 +33,14 @@ struct HandoverRig: Sendable {
 
     /// Connects the demo bot the way the wizard and the CLI do, and waits until Baton's
     /// event stream is connected.
-    func connect(agents: [String] = ["alice", "bob", "carol"], archiveOnClose: Bool = false) async throws {
+    func connect(agents: [String] = ["alice", "bob", "carol"], archiveOnClose: Bool = false,
+                 rooms: MattermostSettings.RoomKind = .channel) async throws {
         let logger = Logger(label: "test")
         let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: Self.relayCredentials, logger: logger)
         let team = try await setup.team(named: self.team)
         let users = try await setup.agents(agents, team: team)
         let index = try await setup.indexChannel(.create("Live chats"), team: team, agents: users)
-        let settings = setup.settings(team: team, agents: users, indexChannel: index, archiveOnClose: archiveOnClose)
+        let settings = setup.settings(team: team, agents: users, indexChannel: index, archiveOnClose: archiveOnClose, rooms: rooms)
         try await baton.services.connections.save(settings, credentials: Self.relayCredentials, widgetKey: "demo")
         baton.services.mattermost.reload()
         try await eventually("Baton connects to the event stream") {
@@ -107,6 +108,25 @@ struct HandoverRig: Sendable {
             return !messages(in: room.id).isEmpty && messages(in: index.id).contains { $0.contains("chat-\(conversation)") }
         }
         return room(for: conversation)!
+    }
+
+    /// Waits for a conversation's thread in the index channel, with its transcript posted:
+    /// returns the thread's root post (the announcement).
+    func waitForThread(_ conversation: String) async throws -> MattermostSandbox.Post {
+        let store = baton.services.store
+        try await eventually("the thread and its transcript") {
+            try await store.room(for: ConversationID(conversation))?.transcriptUntil != nil
+        }
+        let room = try #require(try await store.room(for: ConversationID(conversation)))
+        #expect(room.threadChannelID == indexChannel?.id)
+        return try #require(sandbox.post(id: room.externalID))
+    }
+
+    /// Messages of a thread's replies that are not system posts, oldest first (by `user` only when given).
+    func replies(to root: String, by user: String? = nil) -> [String] {
+        guard let channel = sandbox.post(id: root)?.channelID else { return [] }
+        let userID = user.flatMap { sandbox.user(named: $0)?.id }
+        return sandbox.posts(in: channel).filter { $0.rootID == root && !$0.isSystemPost && (userID == nil || $0.userID == userID) }.map(\.message)
     }
 
     /// Every request Baton sent and every answer the stand-in gave, checked against the

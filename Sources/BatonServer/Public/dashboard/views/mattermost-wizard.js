@@ -73,18 +73,35 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   const internalPrefix = field('Internal prefix', h('input', { class: 'input mono', type: 'text', maxlength: '16', value: editing && connection.internalPrefix ? connection.internalPrefix : '//' }),
     { hint: 'Messages starting with it stay in Mattermost; the visitor never sees them.' });
   const archive = h('input', { type: 'checkbox', checked: editing ? Boolean(connection.archiveOnClose) : false });
+  const roomsName = uid('rooms');
+  const threadRooms = editing && connection.rooms === 'thread';
+  const channelRooms = h('input', { type: 'radio', name: roomsName, value: 'channel', id: uid('rc'), checked: !threadRooms });
+  const threadRoomsInput = h('input', { type: 'radio', name: roomsName, value: 'thread', id: uid('rt'), checked: threadRooms });
   const step4 = stepPanel(3, 'Choose the index channel', 'Every new chat is announced in this channel, with a link to its room.',
     h('fieldset', { class: 'radio-group' },
       h('legend', { class: 'visually-hidden' }, 'Index channel'),
       h('div', { class: 'radio-option' }, h('label', { class: 'check', for: useExisting.id }, useExisting, ' Use an existing channel'), channelSelect),
       h('div', { class: 'radio-option' }, h('label', { class: 'check', for: createNew.id }, createNew, ' Create a new channel'), channelName),
       indexError),
+    h('fieldset', { class: 'radio-group' },
+      h('legend', {}, 'Where each chat happens'),
+      h('div', { class: 'radio-option' }, h('label', { class: 'check', for: channelRooms.id }, channelRooms, ' A channel of its own, with the default agents in it')),
+      h('div', { class: 'radio-option' }, h('label', { class: 'check', for: threadRoomsInput.id }, threadRoomsInput,
+        ' A thread under its announcement in the index channel; the default agents follow it')),
+      h('p', { class: 'field-hint' }, 'Chats already open stay where they are.')),
     h('details', { class: 'advanced' }, h('summary', {}, 'Advanced'),
       h('div', { class: 'stack' }, closeCommand.root, internalPrefix.root,
-        h('label', { class: 'check' }, archive, ' Archive the room when a chat is closed'))));
-  const syncIndex = () => { channelSelect.disabled = !useExisting.checked; channelName.disabled = !createNew.checked; };
+        h('label', { class: 'check' }, archive, ' Archive the room when a chat is closed (channels only)'))));
+  const syncIndex = () => {
+    channelSelect.disabled = !useExisting.checked;
+    channelName.disabled = !createNew.checked;
+    // A thread's channel is every chat's: it is never archived.
+    archive.disabled = threadRoomsInput.checked;
+  };
   useExisting.addEventListener('change', syncIndex);
   createNew.addEventListener('change', syncIndex);
+  channelRooms.addEventListener('change', syncIndex);
+  threadRoomsInput.addEventListener('change', syncIndex);
   channelSelect.addEventListener('focus', () => { useExisting.checked = true; syncIndex(); });
 
   // ---- step 5: review
@@ -248,6 +265,7 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
       closeCommand: closeCommand.input.value.trim(),
       internalPrefix: internalPrefix.input.value.trim(),
       archiveOnClose: archive.checked,
+      rooms: threadRoomsInput.checked ? 'thread' : 'channel',
     };
   }
 
@@ -262,7 +280,8 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
       ['Index channel', b.indexChannel.existing ? `~${b.indexChannel.existing}${channel ? ` — ${channel.displayName}` : ''}` : `Create “${b.indexChannel.create}”`],
       ['Close command', b.closeCommand],
       ['Internal prefix', b.internalPrefix],
-      ['Archive closed rooms', b.archiveOnClose ? 'Yes' : 'No'],
+      ['Each chat', b.rooms === 'thread' ? 'A thread in the index channel' : 'A channel of its own'],
+      ['Archive closed rooms', b.rooms === 'thread' ? 'No (threads stay)' : b.archiveOnClose ? 'Yes' : 'No'],
     ];
     summary.replaceChildren(...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
     confirmIssues.hidden = true;

@@ -100,7 +100,8 @@ export function mountPlatformsTab(panel, ctx) {
       ['Index channel', link],
       ['Close command', h('code', {}, c.closeCommand || '!close')],
       ['Internal prefix', h('code', {}, c.internalPrefix || '//')],
-      ['Archive on close', c.archiveOnClose ? 'Yes' : 'No'],
+      ['Each chat', c.rooms === 'thread' ? 'A thread in the index channel' : 'A channel of its own'],
+      ['Archive on close', c.rooms === 'thread' ? 'No (threads stay)' : c.archiveOnClose ? 'Yes' : 'No'],
     ];
     replace(cardBody,
       justConnected ? h('div', { class: 'message message-success', role: 'status' }, icon('check'), 'Live now — no restart needed.') : null,
