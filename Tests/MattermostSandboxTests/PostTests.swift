@@ -52,6 +52,24 @@ import Testing
         }
     }
 
+    @Test func followingAThreadNeedsTheUserOrAnAdminAndARootPostTheyCanRead() async throws {
+        try await Seeded.run { s in
+            let root = try await s.api(as: s.alice).post("/api/v4/posts", ["channel_id": s.townSquare, "message": "root"])
+            let rootID = try #require(root.string("id"))
+            let reply = try await s.api(as: s.alice).post("/api/v4/posts", ["channel_id": s.townSquare, "message": "reply", "root_id": rootID])
+            let follow = { (user: String, team: String, thread: String) in "/api/v4/users/\(user)/teams/\(team)/threads/\(thread)/following" }
+            // Oneself, and (an admin) for someone else.
+            #expect(try await s.api(as: s.bob).send(.PUT, follow("me", s.team.id, rootID), body: nil).status == 200)
+            #expect(try await s.api(as: s.relay).send(.PUT, follow(s.alice.id, s.team.id, rootID), body: nil).status == 200)
+            #expect(s.sandbox.followers(ofThread: rootID) == ["alice", "bob"])
+            // Not for someone else without admin rights; not a reply, not a channel one cannot read.
+            #expect(try await s.api(as: s.bob).send(.PUT, follow(s.alice.id, s.team.id, rootID), body: nil).status == 403)
+            #expect(try await s.api(as: s.bob).send(.PUT, follow("me", s.team.id, try #require(reply.string("id"))), body: nil).status == 403)
+            #expect(try await s.api(as: s.relay).send(.PUT, follow(s.carol.id, s.team.id, rootID), body: nil).status == 403)
+            #expect(try await s.api(as: s.bob).send(.PUT, follow("me", s.team.id, "nothing"), body: nil).status == 400)
+        }
+    }
+
     @Test func repliesNeedARootPostOfTheSameChannel() async throws {
         try await Seeded.run { s in
             let alice = s.api(as: s.alice)
