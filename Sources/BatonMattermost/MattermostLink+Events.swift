@@ -78,8 +78,11 @@ extension MattermostLink {
                 return
             }
             // From the cursor's own millisecond: posts made in the same millisecond as
-            // the last one handled may not have been; those handled are known by id.
-            for post in try await client.posts(channelID: channelID, since: since - 1) {
+            // the last one handled may not have been; those handled are known by id. Only
+            // these rooms' posts: another thread's live events keep their own order.
+            let ids = Set(rooms.map(\.externalID))
+            for post in try await client.posts(channelID: channelID, since: since - 1)
+            where ids.contains(post.channelID) || ids.contains(post.rootID.isEmpty ? post.id : post.rootID) {
                 await handle(post)
             }
         } catch {
