@@ -98,9 +98,14 @@ extension MattermostLink {
                        metadata: ["mattermost.room": "\(externalID)"])
         if let room = try? await room(externalID: externalID) {
             await catchUp([room])
-        } else if let threads = try? await store.openRooms(widgetKey: widgetKey).filter({ $0.threadChannelID == externalID }), !threads.isEmpty {
+        } else if let threads = try? await openThreads(in: externalID), !threads.isEmpty {
             await catchUp(threads)
         }
+    }
+
+    /// The open thread rooms in a channel.
+    func openThreads(in channelID: String) async throws -> [Room] {
+        try await store.openRooms(widgetKey: widgetKey).filter { $0.threadChannelID == channelID }
     }
 
     /// Events of one room are handled in order: the key of its queue is the room's id
@@ -145,7 +150,7 @@ extension MattermostLink {
             guard let channel = event.dataChannelID ?? event.channelID else { return }
             if let room = try? await room(externalID: channel) {
                 await roomArchived(room)
-            } else if let threads = try? await store.openRooms(widgetKey: widgetKey).filter({ $0.threadChannelID == channel }) {
+            } else if let threads = try? await openThreads(in: channel) {
                 // The channel of thread rooms: nobody can answer there any more.
                 for room in threads { await roomArchived(room) }
             }
