@@ -145,8 +145,10 @@ extension MattermostClient {
     }
 
     /// Creates a post. `pendingPostID` makes a resend within 30 s return the first post.
+    /// `fileIDs` attaches files the relay user uploaded into the channel (`uploadFile`);
+    /// the server drops, without an error, any it cannot attach (see `MMPost.fileIDs`).
     public func createPost(channelID: String, message: String, props: [String: JSONValue] = [:],
-                           pendingPostID: String? = nil, rootID: String? = nil) async throws -> MMPost {
+                           pendingPostID: String? = nil, rootID: String? = nil, fileIDs: [String] = []) async throws -> MMPost {
         // Written directly: a relayed message is a post, so this is the busiest request.
         var body = JSONWriter(capacity: 128 + message.utf8.count)
         body.object { body in
@@ -156,6 +158,10 @@ extension MattermostClient {
             JSONValue.object(props).write(to: &body)
             if let pendingPostID { body.field("pending_post_id", pendingPostID) }
             if let rootID { body.field("root_id", rootID) }
+            if !fileIDs.isEmpty {
+                body.key("file_ids")
+                body.array(fileIDs) { $0.string($1) }
+            }
         }
         let (_, _, data) = try await call(.POST, "/api/v4/posts", encodedBody: ByteBuffer(bytes: body.bytes))
         return try decode(MMPost.self, from: data, path: "/api/v4/posts")

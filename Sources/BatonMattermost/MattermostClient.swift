@@ -138,16 +138,21 @@ public final class MattermostClient: Sendable {
         try await call(method, path, query: query, encodedBody: try body.map { ByteBuffer(data: try JSONEncoder().encode($0)) })
     }
 
-    /// Sends a request with a body already encoded as JSON.
+    /// Sends a request with a body already encoded (JSON unless `contentType` says
+    /// otherwise); the answer may be of any type `accept` allows and at most `limit` bytes.
     func call(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
-              encodedBody encoded: ByteBuffer?) async throws -> (Int, HTTPHeaders, ByteBuffer) {
+              encodedBody encoded: ByteBuffer?, contentType: String = "application/json",
+              accept: String = "application/json", limit: Int = MattermostClient.answerLimit) async throws -> (Int, HTTPHeaders, ByteBuffer) {
         var token = try await token()
-        var (status, headers, data) = try await send(method, path, query: query, body: encoded, token: token)
+        func attempt(_ token: String) async throws -> (Int, HTTPHeaders, ByteBuffer) {
+            try await send(method, path, query: query, body: encoded, contentType: contentType, accept: accept, limit: limit, token: token)
+        }
+        var (status, headers, data) = try await attempt(token)
         if status == 401, case .password = credentials {
             logger.info("Mattermost session expired; logging in again")
             try await logIn(replacing: token)
             token = try await self.token()
-            (status, headers, data) = try await send(method, path, query: query, body: encoded, token: token)
+            (status, headers, data) = try await attempt(token)
         }
         guard (200..<300).contains(status) else {
             if status == 401 {
@@ -158,26 +163,36 @@ public final class MattermostClient: Sendable {
         return (status, headers, data)
     }
 
-    /// One HTTP exchange, no retry; transport failures become `unreachable` or `tls`.
+    /// The largest answer read when a call names no other limit.
+    static let answerLimit = 32 << 20
+
+    /// One HTTP exchange, no retry; transport failures become `unreachable` or `tls`, a
+    /// successful answer over `limit` bytes a 413 `server` error.
     func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: ByteBuffer?,
-              token: String?) async throws -> (Int, HTTPHeaders, ByteBuffer) {
+              contentType: String = "application/json", accept: String = "application/json",
+              limit: Int = MattermostClient.answerLimit, token: String?) async throws -> (Int, HTTPHeaders, ByteBuffer) {
         var url = baseURL + path
         if !query.isEmpty {
             url += "?" + query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
         }
         var request = HTTPClientRequest(url: url)
         request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Accept", value: accept)
         request.headers.add(name: "X-Requested-With", value: "XMLHttpRequest")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(body)
         }
         do {
             let response = try await http.execute(request, timeout: timeout)
-            let data = try await response.body.collect(upTo: 32 << 20)
+            // The limit is for what was asked for: an error answer is always read.
+            let isSuccess = (200..<300).contains(Int(response.status.code))
+            let data = try await response.body.collect(upTo: isSuccess ? limit : max(limit, 1 << 16))
             return (Int(response.status.code), response.headers, data)
+        } catch is NIOTooManyBytesError {
+            throw MattermostError.server(status: 413, id: "baton.answer_too_large",
+                                        message: "the answer to \(path) is larger than the \(limit) bytes Baton takes")
         } catch {
             throw Self.transportError(error, url: baseURL)
         }

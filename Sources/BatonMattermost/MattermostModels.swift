@@ -116,14 +116,21 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
     /// several carries. Other props are passed over.
     public var batonMarker: String?
     public var batonThrough: String?
+    /// The ids of the files attached (`file_ids`), in the author's order.
+    public var fileIDs: [String] = []
+    /// The attached files' details (`metadata.files`): deleted files are not listed.
+    public var files: [MMFileInfo] = []
 
     /// Reads a post: `id` is required; a missing or null field reads as empty (an
-    /// `update_at` as `create_at`); a field of another type makes it no post.
+    /// `update_at` as `create_at`); a field of another type makes it no post. The files
+    /// are the exception: a file id or a file's details that cannot be read are passed
+    /// over, so a post whose attachments look new still relays its message.
     public init(reading json: inout JSONReader) throws {
         var id: String?
         var (channelID, userID, message, type, rootID) = ("", "", "", "", "")
         var (createAt, updateAt, deleteAt, editAt): (Int64, Int64?, Int64, Int64) = (0, nil, 0, 0)
         var (marker, through): (String?, String?)
+        var (fileIDs, files): ([String], [MMFileInfo]) = ([], [])
         try json.members { key, json in
             switch key {
             case "id": id = try json.string()
@@ -146,13 +153,26 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
                     default: break
                     }
                 }
+            case "file_ids":
+                guard try json.kind() == .array else { return }
+                try json.elements { json in
+                    if let fileID = try? json.string() { fileIDs.append(fileID) }
+                }
+            case "metadata":
+                guard try json.kind() == .object else { return }
+                try json.members { key, json in
+                    guard key == "files", try json.kind() == .array else { return }
+                    try json.elements { json in
+                        if let file = try? MMFileInfo(reading: &json) { files.append(file) }
+                    }
+                }
             default: break
             }
         }
         guard let id else { throw JSONReader.Failure.invalid(offset: json.offset, reason: "a post has an id") }
         (self.id, self.channelID, self.userID, self.message, self.type, self.rootID) = (id, channelID, userID, message, type, rootID)
         (self.createAt, self.updateAt, self.deleteAt, self.editAt) = (createAt, updateAt ?? createAt, deleteAt, editAt)
-        (batonMarker, batonThrough) = (marker, through)
+        (batonMarker, batonThrough, self.fileIDs, self.files) = (marker, through, fileIDs, files)
     }
 
     /// A post the server wrote itself (join, leave, archive...): never relayed.
@@ -193,6 +213,52 @@ public struct MMPostList: Sendable, JSONReadable {
         let rest = posts.values.filter { !seen.contains($0.id) }.sorted { ($0.createAt, $0.id) < ($1.createAt, $1.id) }
         result.append(contentsOf: rest)
         return result.count == rest.count ? rest : result
+    }
+}
+
+/// A file uploaded to Mattermost (`FileInfo`), as an upload answers it and as a post's
+/// `metadata.files` lists it. Missing or null fields read as empty or 0; a field of another
+/// type makes it no file info.
+public struct MMFileInfo: Sendable, Hashable, JSONReadable {
+    public var id: String
+    /// The uploader (`user_id`).
+    public var userID: String
+    /// Empty until the file is attached to a post.
+    public var postID: String
+    public var channelID: String
+    public var name: String
+    /// The name's extension, lowercased, without the dot (`extension`).
+    public var ext: String
+    public var size: Int64
+    /// What the server took the file for, from its extension (`mime_type`); empty when the
+    /// server does not know the extension.
+    public var mimeType: String
+    /// Non-zero once deleted (with its post).
+    public var deleteAt: Int64
+
+    public init(id: String, userID: String = "", postID: String = "", channelID: String = "", name: String = "",
+                ext: String = "", size: Int64 = 0, mimeType: String = "", deleteAt: Int64 = 0) {
+        (self.id, self.userID, self.postID, self.channelID) = (id, userID, postID, channelID)
+        (self.name, self.ext, self.size, self.mimeType, self.deleteAt) = (name, ext, size, mimeType, deleteAt)
+    }
+
+    public init(reading json: inout JSONReader) throws {
+        var info = MMFileInfo(id: "")
+        try json.members { key, json in
+            switch key {
+            case "id": info.id = try json.stringOrNull() ?? ""
+            case "user_id": info.userID = try json.stringOrNull() ?? ""
+            case "post_id": info.postID = try json.stringOrNull() ?? ""
+            case "channel_id": info.channelID = try json.stringOrNull() ?? ""
+            case "name": info.name = try json.stringOrNull() ?? ""
+            case "extension": info.ext = try json.stringOrNull() ?? ""
+            case "size": info.size = try json.int64OrNull() ?? 0
+            case "mime_type": info.mimeType = try json.stringOrNull() ?? ""
+            case "delete_at": info.deleteAt = try json.int64OrNull() ?? 0
+            default: break
+            }
+        }
+        self = info
     }
 }
 

@@ -55,6 +55,27 @@ extension MattermostSandbox.APIError {
     static let usernameExists = Self("app.user.save.username_exists.app_error", "An account with that username already exists.", status: 400)
     static let emailExists = Self("app.user.save.email_exists.app_error", "An account with that email already exists.", status: 400)
 
+    static let missingFile = Self("app.file_info.get.app_error", "Unable to get the file info.", status: 404)
+    static let invalidFileIDs = Self("model.post.is_valid.file_ids.app_error", "Invalid file ids.", status: 400)
+    static let conflictingChannelIDs = Self("api.file.upload_file.multiple_channel_ids.app_error",
+                                            "Unable to upload file(s). Multiple conflicting channel_ids.", status: 400)
+
+    /// The upload's body could not be read as the request says it is.
+    static func unreadableUpload(_ detail: String) -> Self {
+        Self("api.file.upload_file.read_request.app_error", "Unable to upload file(s). Error reading or parsing request data.",
+             status: 400, detailed: detail)
+    }
+
+    static func wrongClientIDCount(_ clientIDs: Int, files: Int) -> Self {
+        Self("api.file.upload_file.incorrect_number_of_client_ids.app_error",
+             "Unable to upload file(s). Have \(clientIDs) client_ids for \(files) files.", status: 400)
+    }
+
+    static func fileTooLarge(_ name: String, size: Int64, max: Int64) -> Self {
+        Self("api.file.upload_file.too_large_detailed.app_error",
+             "Unable to upload file \(name). \(size) bytes exceeds the maximum allowed \(max) bytes.", status: 413)
+    }
+
     static func invalidParam(_ name: String) -> Self {
         Self("api.context.invalid_param.app_error", "Invalid \(name) parameter.", status: 400)
     }

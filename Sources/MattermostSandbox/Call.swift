@@ -9,6 +9,10 @@ struct Call: Sendable {
     let params: [String: String]
     let query: [String: String]
     let body: [UInt8]
+    /// The request's `Content-Type`; empty when it had none.
+    var contentType = ""
+    /// Set when the body was larger than the sandbox reads (then `body` is empty).
+    var bodyTooLarge = false
     let requestID: String
     /// The caller's session; set for every route that needs one.
     var session: Session?

@@ -12,6 +12,9 @@ extension MattermostSandbox {
         public var supportsUserIDsOnAddMember = true
         /// Longest message in Unicode scalars (runes); old databases allow 4,000.
         public var maxPostRunes = 16_383
+        /// Largest file `POST /files` takes, in bytes (`FileSettings.MaxFileSize`: 100 MiB);
+        /// larger ones are refused with 413.
+        public var maxFileSize: Int64 = 100 << 20
         /// How often the server pings each event socket (the real server: 60 s).
         public var pingInterval: Duration = .seconds(60)
         /// How long a `pending_post_id` de-duplicates a retried `POST /posts`.

@@ -66,6 +66,8 @@ extension MattermostSandbox {
         public var deleteAt: Int64
         public var pendingPostID: String
         public var isPinned: Bool
+        /// The files attached when it was created (`file_ids`).
+        public var fileIDs: [String] = []
 
         public var isSystemPost: Bool { type.hasPrefix("system_") }
     }

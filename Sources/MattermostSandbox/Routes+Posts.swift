@@ -28,7 +28,7 @@ enum PostRoutes {
         props["add_channel_member"] = nil
         props["force_notification"] = nil
         let draft = World.NewPost(channelID: body.channel_id ?? "", message: body.message ?? "", rootID: body.root_id ?? "",
-                                  props: props, pendingPostID: body.pending_post_id ?? "")
+                                  props: props, pendingPostID: body.pending_post_id ?? "", fileIDs: body.file_ids ?? [])
         return try call.world { (world: inout World) throws(APIError) in
             let (post, _) = try world.createPost(draft, by: call.userID)
             return Reply.json(201) { world.write(post, to: &$0) }

@@ -2,14 +2,27 @@
 /// broadcasts the events the real server would. Users are given by id or username.
 /// Refusals throw `APIError`, for the same reasons the REST API would refuse.
 extension MattermostSandbox {
-    /// A post (a reply when `rootID` is given); broadcasts `posted`.
+    /// A post (a reply when `rootID` is given); broadcasts `posted`. `files` are ids the
+    /// author uploaded into the channel (`upload(as:in:name:data:)`); as on the real server,
+    /// those that cannot be attached are dropped, and more than 10 are refused.
     @discardableResult
     public func post(as user: String, in channelID: String, _ message: String, rootID: String? = nil,
-                     props: [String: JSON] = [:]) throws(APIError) -> Post {
+                     props: [String: JSON] = [:], files: [String] = []) throws(APIError) -> Post {
         try act { (world: inout World) throws(APIError) in
             let author = try world.actor(user)
-            let draft = World.NewPost(channelID: channelID, message: message, rootID: rootID ?? "", props: props)
+            let draft = World.NewPost(channelID: channelID, message: message, rootID: rootID ?? "", props: props, fileIDs: files)
             return try world.createPost(draft, by: author.id).post
+        }
+    }
+
+    /// The user uploads a file into a channel, to attach to a post with `post(…, files:)`.
+    /// Refused like `POST /files`: 403 outside the channel, 413 over `maxFileSize`.
+    @discardableResult
+    public func upload(as user: String, in channelID: String, name: String, data: [UInt8]) throws(APIError) -> FileInfo {
+        try act { (world: inout World) throws(APIError) in
+            let uploader = try world.actor(user)
+            try world.checkCanUpload(uploader.id, channelID)
+            return try world.storeFile(named: name, contents: data[...], in: channelID, by: uploader.id)
         }
     }
 

@@ -59,6 +59,21 @@ extension MattermostSandbox {
         core.world.withLock { $0.posts[id] }
     }
 
+    /// A file's details, deleted files included.
+    public func file(id: String) -> FileInfo? {
+        core.world.withLock { $0.files[id] }
+    }
+
+    /// The bytes of a file as uploaded.
+    public func fileContents(id: String) -> [UInt8]? {
+        core.world.withLock { $0.fileContents[id] }
+    }
+
+    /// The files attached to a post and not deleted, in the post's order.
+    public func files(ofPost postID: String) -> [FileInfo] {
+        core.world.withLock { world in world.posts[postID].map { world.files(of: $0) } ?? [] }
+    }
+
     /// Usernames of the users following a thread (given by its root post), sorted.
     public func followers(ofThread rootID: String) -> [String] {
         core.world.withLock { world in (world.threadFollowers[rootID] ?? []).compactMap { world.users[$0]?.username }.sorted() }

@@ -29,16 +29,26 @@ struct SandboxHTTP: Sendable {
         ChannelRoutes.register(&table)
         ChannelMemberRoutes.register(&table)
         PostRoutes.register(&table)
+        FileRoutes.register(&table)
         routes = table
     }
 
     func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
-        let body = (try? await request.body.collect(upTo: 64 << 20)).map { Array($0.readableBytesView) } ?? []
+        // Uploads may be as large as the file size limit allows.
+        let limit = max(64 << 20, Int(clamping: core.configuration.maxFileSize) &+ (1 << 20))
+        var body: [UInt8] = []
+        var tooLarge = false
+        do {
+            body = Array(try await request.body.collect(upTo: limit).readableBytesView)
+        } catch {
+            tooLarge = error is NIOTooManyBytesError
+        }
         let requestID = Identifiers.newID()
         let method = request.method.rawValue
         let path = request.uri.path
         let query = request.uri.query
-        let reply = await answer(method: method, path: path, query: query, headers: request.headers, body: body, requestID: requestID)
+        let reply = await answer(method: method, path: path, query: query, headers: request.headers, body: body,
+                                 bodyTooLarge: tooLarge, requestID: requestID)
         if core.configuration.recordsExchanges, path != "/api/v4/websocket" {
             record(method: method, path: path, query: query, headers: request.headers, body: body, reply: reply)
         }
@@ -46,7 +56,7 @@ struct SandboxHTTP: Sendable {
     }
 
     private func answer(method: String, path: String, query: String?, headers: HTTPFields, body: [UInt8],
-                        requestID: String) async -> Reply {
+                        bodyTooLarge: Bool, requestID: String) async -> Reply {
         await core.waitOutDelay()
         if let fault = takeFault(path: path, requestID: requestID) { return fault }
         let segments = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
@@ -59,7 +69,8 @@ struct SandboxHTTP: Sendable {
         guard let (route, params) = routes.match(method: method, segments: Array(segments.dropFirst(2))) else {
             return errorReply(.notFound404, requestID)
         }
-        var call = Call(core: core, method: method, params: params, query: queryItems, body: body, requestID: requestID)
+        var call = Call(core: core, method: method, params: params, query: queryItems, body: body,
+                        contentType: headers[.contentType] ?? "", bodyTooLarge: bodyTooLarge, requestID: requestID)
         if route.needsSession {
             switch authenticate(method: method, headers: headers, query: queryItems) {
             case .success(let session): call.session = session

@@ -144,13 +144,18 @@ extension World {
             w.field("props", .object(post.props))
             w.field("hashtags", "")
             w.key("file_ids")
-            w.array([String]()) { $0.string($1) }
+            w.array(post.fileIDs) { $0.string($1) }
             w.field("pending_post_id", post.pendingPostID)
             w.field("reply_count", Int64(thread.count))
             w.field("last_reply_at", thread.last?.createAt ?? 0)
             w.nullField("participants")
             w.key("metadata")
-            w.object { _ in }
+            let attached = files(of: post)
+            w.object { metadata in
+                guard !attached.isEmpty else { return }
+                metadata.key("files")
+                metadata.array(attached) { write($1, to: &$0) }
+            }
         }
     }
 

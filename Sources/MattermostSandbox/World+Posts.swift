@@ -6,11 +6,13 @@ extension World {
         var rootID = ""
         var props: [String: MattermostSandbox.JSON] = [:]
         var pendingPostID = ""
+        var fileIDs: [String] = []
     }
 
     /// `App.CreatePostAsUser`, in the real order of checks: permission (403), archived
-    /// channel (400), `pending_post_id` de-duplication, root post (400), message length (400).
-    /// Returns the post and whether it is new (false when de-duplicated).
+    /// channel (400), `pending_post_id` de-duplication, root post (400), message length
+    /// (400), file ids (400 past 10); files that cannot be attached are dropped. Returns the
+    /// post and whether it is new (false when de-duplicated).
     mutating func createPost(_ draft: NewPost, by userID: String) throws(APIError) -> (post: Post, isNew: Bool) {
         guard let channel = channels[draft.channelID], canPost(userID, channel.id) else { throw .permissions }
         guard channel.deleteAt == 0 else { throw .deletedChannelPost }
@@ -27,8 +29,10 @@ extension World {
         }
         let length = draft.message.unicodeScalars.count
         guard length <= configuration.maxPostRunes else { throw .messageTooLong(length, max: configuration.maxPostRunes) }
+        guard Self.fileIDsFit(draft.fileIDs) else { throw .invalidFileIDs }
         let post = insertPost(in: channel.id, by: userID, type: "", message: draft.message, rootID: draft.rootID,
-                              props: draft.props, pendingPostID: draft.pendingPostID)
+                              props: draft.props, pendingPostID: draft.pendingPostID,
+                              fileIDs: attachableFiles(draft.fileIDs, in: channel.id, by: userID))
         if !draft.pendingPostID.isEmpty { pendingPosts[draft.pendingPostID] = (post.id, ContinuousClock.now) }
         let time = post.createAt
         channelMembers[channel.id]?[userID]?.lastViewedAt = time
@@ -43,12 +47,14 @@ extension World {
     }
 
     private mutating func insertPost(in channelID: String, by userID: String, type: String, message: String, rootID: String,
-                                     props: [String: MattermostSandbox.JSON], pendingPostID: String) -> Post {
+                                     props: [String: MattermostSandbox.JSON], pendingPostID: String,
+                                     fileIDs: [String] = []) -> Post {
         let time = now()
         let post = Post(id: Identifiers.newID(), channelID: channelID, userID: userID, rootID: rootID, message: message,
                         type: type, props: props, createAt: time, updateAt: time, editAt: 0, deleteAt: 0,
-                        pendingPostID: pendingPostID, isPinned: false)
+                        pendingPostID: pendingPostID, isPinned: false, fileIDs: fileIDs)
         posts[post.id] = post
+        for fileID in fileIDs { files[fileID]?.postID = post.id }
         channelPosts[channelID, default: []].append(post.id)
         channels[channelID]?.lastPostAt = time
         channels[channelID]?.totalMessageCount += 1
@@ -118,7 +124,8 @@ extension World {
         return post
     }
 
-    /// Deletes a post (and, for a root, its replies, as the real server does).
+    /// Deletes a post (and, for a root, its replies, as the real server does) and the
+    /// post's own files.
     mutating func deletePost(_ postID: String, by userID: String) throws(APIError) -> Post {
         guard var post = posts[postID], post.deleteAt == 0 else { throw .missingPost }
         let time = now()
@@ -128,6 +135,7 @@ extension World {
         publish(SocketEvent(name: "post_deleted",
                             data: ["post": .json(.string(postText(post))), "delete_by": .json(.string(userID))],
                             broadcast: .init(channelID: post.channelID)))
+        deleteFiles(of: post, at: time)
         if post.rootID.isEmpty {
             for reply in replies(to: post.id, in: post.channelID) {
                 posts[reply.id]?.deleteAt = time

@@ -8,6 +8,7 @@ struct World: Sendable {
     typealias Team = MattermostSandbox.Team
     typealias Channel = MattermostSandbox.Channel
     typealias Post = MattermostSandbox.Post
+    typealias FileInfo = MattermostSandbox.FileInfo
     typealias APIError = MattermostSandbox.APIError
 
     let configuration: MattermostSandbox.Configuration
@@ -21,6 +22,9 @@ struct World: Sendable {
     /// Reply ids by root post id, oldest first: a post's JSON carries its thread's size,
     /// which must not cost a scan of the channel per post.
     var replyIDs: [String: [String]] = [:]
+    /// Uploaded files by id, and their bytes (kept apart: infos are copied often).
+    var files: [String: FileInfo] = [:]
+    var fileContents: [String: [UInt8]] = [:]
     /// Root post id → the users following that thread.
     var threadFollowers: [String: Set<String>] = [:]
     /// team id → user id → membership.

@@ -10,6 +10,12 @@ extension OpenAPIContract {
         /// `POST /api/v4/channels/{channel_id}/members` also takes `{"user_ids": [...]}`
         /// (up to 1,000) and then answers 201 with an array of `ChannelMember`.
         case addChannelMembersByUserIDs
+        /// `GET /api/v4/files/{file_id}` answers 200 with the file's bytes, served as the
+        /// file's type; the reference documents no 200 at all.
+        case fileDownloadAnswers200
+        /// `POST /api/v4/files` with the file as the raw body and no `client_id` answers
+        /// `"client_ids": null` where the reference says an array.
+        case uploadAnswersNullClientIDs
     }
 }
 
@@ -21,6 +27,8 @@ extension Set where Element == OpenAPIContract.Deviation {
 /// The schemas the deviations need, written out as the README describes them.
 enum DeviationSchemas {
     static let addChannelMembersPath = "/api/v4/channels/{channel_id}/members"
+    static let uploadPath = "/api/v4/files"
+    static let downloadPath = "/api/v4/files/{file_id}"
 
     static let userIDsRequest: JSONValue = .object([
         "type": .string("object"),

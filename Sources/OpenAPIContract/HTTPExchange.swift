@@ -3,8 +3,8 @@ import Foundation
 /// One HTTP request and the response it got, as recorded on either side of the wire.
 ///
 /// Only what the contract needs is kept: bodies as bytes (so a body that is not JSON can be
-/// reported as such) and the response content type (so a plain-text 429 can be told apart
-/// from a JSON error).
+/// reported as such) and the content types (so a plain-text 429 can be told apart from a
+/// JSON error, and a form's parts found).
 public struct HTTPExchange: Sendable, Hashable, Codable {
     /// Upper-case HTTP method, e.g. `POST`.
     public var method: String
@@ -14,6 +14,9 @@ public struct HTTPExchange: Sendable, Hashable, Codable {
     public var query: String?
     /// The request body; empty when the request had none.
     public var requestBody: Data
+    /// The request `Content-Type` header, if recorded; without it a `multipart/form-data`
+    /// body is recognised by its opening delimiter.
+    public var requestContentType: String?
     /// The response status code.
     public var status: Int
     /// The response `Content-Type` header, if any.
@@ -22,7 +25,8 @@ public struct HTTPExchange: Sendable, Hashable, Codable {
     public var responseBody: Data
 
     public init(method: String, path: String, query: String? = nil, requestBody: Data = Data(),
-                status: Int, responseContentType: String? = nil, responseBody: Data = Data()) {
+                requestContentType: String? = nil, status: Int, responseContentType: String? = nil,
+                responseBody: Data = Data()) {
         self.method = method.uppercased()
         // A path that still carries its query string is split here, so callers can pass a URI.
         if let mark = path.firstIndex(of: "?") {
@@ -33,6 +37,7 @@ public struct HTTPExchange: Sendable, Hashable, Codable {
             self.query = query
         }
         self.requestBody = requestBody
+        self.requestContentType = requestContentType
         self.status = status
         self.responseContentType = responseContentType
         self.responseBody = responseBody

@@ -21,7 +21,7 @@ public struct OpenAPIContract: Sendable {
 
     /// Parses an OpenAPI document (YAML or JSON, which is YAML too).
     public init(yaml text: String, deviations: Set<Deviation> = .mattermostServer) throws {
-        guard let node = try Yams.compose(yaml: text) else { throw ContractError.empty }
+        guard let node = try Self.parsing.withLock({ _ in try Yams.compose(yaml: text) }) else { throw ContractError.empty }
         let document = JSONValue(yaml: node)
         guard let paths = document["paths"]?.object else { throw ContractError.noPaths }
         self.document = document
@@ -60,6 +60,9 @@ public struct OpenAPIContract: Sendable {
     }
 
     private static let cache = Mutex<OpenAPIContract?>(nil)
+    /// Yams resolves scalars with shared regular expressions, which crash when two
+    /// documents are parsed at once on Linux: one parse at a time.
+    private static let parsing = Mutex(())
 
     /// Every way `exchange` departs from the document; empty when it conforms.
     public func violations(of exchange: HTTPExchange) -> [String] {

@@ -14,9 +14,9 @@ public enum RequestVerdict: Sendable, Equatable {
 
 extension OpenAPIContract {
     /// Checks a request a server received: path and method, path and query parameters
-    /// (types, patterns, ranges, required ones) and the JSON body, so that handlers only
-    /// ever see well-formed input.
-    public func check(method: String, path: String, query: String?, body: Data) -> RequestVerdict {
+    /// (types, patterns, ranges, required ones) and the JSON body (or a form's fields), so
+    /// that handlers only ever see well-formed input.
+    public func check(method: String, path: String, query: String?, body: Data, contentType: String? = nil) -> RequestVerdict {
         switch lookup.match(method: method, path: path) {
         case .noPath:
             return .unknownPath
@@ -29,7 +29,7 @@ extension OpenAPIContract {
             let declared = (pathItem["parameters"]?.array ?? []) + (operation["parameters"]?.array ?? [])
             let exchange = HTTPExchange(method: method, path: path, query: query, requestBody: body, status: 0)
             var problems = parameterProblems(declared.compactMap(resolvedParameter), path: parameters, query: exchange.queryItems)
-            problems += bodyProblems(operation: operation, body: body)
+            problems += bodyProblems(operation: operation, body: body, contentType: contentType)
             return problems.isEmpty ? .accepted(operationID: operation["operationId"]?.string, parameters: parameters) : .invalid(problems)
         }
     }
@@ -79,7 +79,7 @@ extension OpenAPIContract {
         return problems
     }
 
-    private func bodyProblems(operation: [String: JSONValue], body: Data) -> [String] {
+    private func bodyProblems(operation: [String: JSONValue], body: Data, contentType: String?) -> [String] {
         let validator = SchemaValidator(document: document)
         guard var requestBody = operation["requestBody"] else {
             return body.isEmpty ? [] : ["this operation takes no body"]
@@ -88,8 +88,13 @@ extension OpenAPIContract {
         guard !body.isEmpty else {
             return requestBody["required"]?.bool == true ? ["a JSON body is required"] : []
         }
+        let content = requestBody["content"]?.object ?? [:]
+        if let form = content["multipart/form-data"], let boundary = FormFields.boundary(contentType: contentType, body: body) {
+            guard let fields = FormFields(body: body, boundary: boundary) else { return ["the multipart/form-data body is malformed"] }
+            return fields.problems(against: form["schema"] ?? .object([:]), resolve: validator.resolve)
+        }
+        guard let schema = content["application/json"]?["schema"] else { return [] }
         guard let json = JSONValue.parse(body) else { return ["the body is not valid JSON"] }
-        guard let schema = requestBody["content"]?["application/json"]?["schema"] else { return [] }
         return validator.problems(json, against: schema, at: "body")
     }
 }

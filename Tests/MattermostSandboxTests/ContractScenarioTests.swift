@@ -103,6 +103,17 @@ import Testing
         #expect(try await alice.put("/api/v4/posts/\(postID)/patch", ["message": "not mine"]).status == 403)
         let doomed = try await alice.post("/api/v4/posts", ["channel_id": channelID, "message": "typo"])
         #expect(try await alice.delete("/api/v4/posts/\(try #require(doomed.string("id")))").status == 200)
+        // Files.
+        let fileID = try await alice.uploadFile("report.pdf", [37, 80, 68, 70, 0, 255], to: channelID)
+        #expect(try await alice.send(.POST, "/api/v4/files?channel_id=\(channelID)&filename=raw.bin", body: Data([1]),
+                                     contentType: "application/octet-stream").status == 201)
+        #expect(try await carol.upload(TestForm().field("channel_id", channelID).file("x.txt", [1])).status == 403)
+        #expect(try await alice.upload(TestForm().file("x.txt", [1])).status == 400)
+        #expect(try await alice.post("/api/v4/posts", ["channel_id": channelID, "message": "report", "file_ids": [fileID]]).fileIDs == [fileID])
+        #expect(try await relay.get("/api/v4/files/\(fileID)").status == 200)
+        #expect(try await relay.get("/api/v4/files/\(fileID)/info").status == 200)
+        #expect(try await carol.get("/api/v4/files/\(fileID)/info").status == 403)
+        #expect(try await relay.get("/api/v4/files/\(String(repeating: "z", count: 26))").status == 404)
         #expect(try await alice.post("/api/v4/users/me/typing", ["channel_id": channelID, "parent_id": ""]).status == 200)
         #expect(try await alice.post("/api/v4/users/\(s.alice.id)/typing", ["channel_id": channelID]).status == 200)
 

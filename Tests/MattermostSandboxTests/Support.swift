@@ -102,15 +102,15 @@ struct API: Sendable {
         try await send(.DELETE, path, body: nil, headers: [])
     }
 
-    /// Sends raw bytes, for malformed bodies.
-    func send(_ method: HTTPMethod, _ path: String, body: Data?, headers: [(String, String)] = [],
-              timeout: TimeAmount = .seconds(10)) async throws -> APIResponse {
+    /// Sends raw bytes, for malformed bodies and files.
+    func send(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String = "application/json",
+              headers: [(String, String)] = [], timeout: TimeAmount = .seconds(10)) async throws -> APIResponse {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
@@ -122,7 +122,8 @@ struct API: Sendable {
 extension MattermostSandbox.Exchange {
     /// The recorded exchange in the contract checker's terms.
     var contractExchange: HTTPExchange {
-        HTTPExchange(method: method, path: path, query: query, requestBody: requestBody, status: status,
+        HTTPExchange(method: method, path: path, query: query, requestBody: requestBody,
+                     requestContentType: requestHeaders["content-type"], status: status,
                      responseContentType: responseContentType, responseBody: responseBody)
     }
 }
