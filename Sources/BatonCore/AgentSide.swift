@@ -26,9 +26,12 @@ public struct AgentTaskRecord: Sendable, Hashable {
     public var createdAt: Millis
     /// The text of message `messageID`, read along with the task (nil when it was not).
     public var messageText: String?
+    /// The files of message `messageID`, read along with its text.
+    public var messageFiles: [Attachment]
 
     public init(id: Int64, widgetKey: String, conversationID: ConversationID, task: AgentTask, messageID: MessageID?,
-                attempts: Int, nextAttemptAt: Millis, lastError: String?, createdAt: Millis, messageText: String? = nil) {
+                attempts: Int, nextAttemptAt: Millis, lastError: String?, createdAt: Millis, messageText: String? = nil,
+                messageFiles: [Attachment] = []) {
         self.id = id
         self.widgetKey = widgetKey
         self.conversationID = conversationID
@@ -39,6 +42,7 @@ public struct AgentTaskRecord: Sendable, Hashable {
         self.lastError = lastError
         self.createdAt = createdAt
         self.messageText = messageText
+        self.messageFiles = messageFiles
     }
 }
 

@@ -26,10 +26,11 @@ extension ChatService {
         }
     }
 
-    /// A message an agent wrote in the room. `externalID` (the post id) makes a message
-    /// seen twice (a live event and a catch-up) reach the visitor once.
+    /// A message an agent wrote in the room, with the files they attached (saved before,
+    /// for the conversation's visitor: the message makes them its own). `externalID` (the
+    /// post id) makes a message seen twice (a live event and a catch-up) reach the visitor once.
     @discardableResult
-    public func agentMessage(_ conversationID: ConversationID, name: String, text: String,
+    public func agentMessage(_ conversationID: ConversationID, name: String, text: String, files: [Attachment] = [],
                              externalID: String) async throws -> AgentEventResult {
         guard try await store.message(externalID: externalID) == nil else { return .duplicate }
         return try await withConversation(conversationID) { conversation in
@@ -37,20 +38,21 @@ extension ChatService {
             let basis = conversation
             if conversation.state == .waitingForAgent { try conversation.move(to: .withAgent) }
             conversation.updatedAt = .now()
-            let message = NewMessage(role: .agent, authorName: name, text: text, externalID: externalID)
+            let message = NewMessage(role: .agent, authorName: name, text: text, externalID: externalID, files: files)
             let stored = try await apply(ChangeSet(conversation: conversation, messages: [message], basis: basis), from: basis.state)
             return .delivered(stored.last?.id ?? 0)
         }
     }
 
-    /// An agent corrected one of their messages (`text`), or deleted it (`text` empty): the
-    /// visitor's widgets show the correction in place. It is stored as a message that
-    /// `replaces` the first, so a widget that was away gets it with the rest of what it
-    /// missed. `externalID` names this correction (seen twice, it is done once); a message
-    /// the visitor never got (an internal note) is not corrected.
+    /// An agent corrected one of their messages (`text`), or deleted it (`deleted`; by
+    /// default when `text` is empty): the visitor's widgets show the correction in place.
+    /// It is stored as a message that `replaces` the first, so a widget that was away gets
+    /// it with the rest of what it missed. `externalID` names this correction (seen twice,
+    /// it is done once); a message the visitor never got (an internal note) is not corrected.
     @discardableResult
     public func agentEdited(_ conversationID: ConversationID, original externalIDOfOriginal: String, text: String,
-                            externalID: String) async throws -> AgentEventResult {
+                            deleted: Bool? = nil, externalID: String) async throws -> AgentEventResult {
+        let deleted = deleted ?? text.isEmpty
         guard try await store.message(externalID: externalID) == nil else { return .duplicate }
         guard let original = try await store.message(externalID: externalIDOfOriginal),
               original.conversationID == conversationID, original.role == .agent else { return .ignored }
@@ -58,8 +60,12 @@ extension ChatService {
             guard try await store.message(externalID: externalID) == nil else { return .duplicate }
             let basis = conversation
             conversation.updatedAt = .now()
-            let message = NewMessage(role: .agent, authorName: original.authorName, text: text, externalID: externalID, replaces: original.id)
+            // An edit keeps the files (the correction carries them, as it replaces the
+            // message); a deletion takes them away, from the visitor and from storage.
+            let message = NewMessage(role: .agent, authorName: original.authorName, text: deleted ? "" : text, externalID: externalID,
+                                     replaces: original.id, files: deleted ? [] : original.files)
             let stored = try await apply(ChangeSet(conversation: conversation, messages: [message], basis: basis), from: basis.state)
+            if deleted, !original.files.isEmpty { try await store.deleteFiles(of: original.id) }
             return .delivered(stored.last?.id ?? 0)
         }
     }

@@ -10,8 +10,14 @@ extension ChatService {
         let text = Self.clean(input.text)
         guard Self.isValidClientID(clientID) else { throw ChatError.invalidClientID }
         guard text.unicodeScalars.count <= policy.maxTextLength else { throw ChatError.textTooLong(limit: policy.maxTextLength) }
-        guard !text.isEmpty else { throw ChatError.emptyMessage }
-        let input = VisitorInput(text: text, action: input.action)
+        var fileIDs: [FileID] = []
+        for id in input.files where !fileIDs.contains(id) { fileIDs.append(id) }
+        if !fileIDs.isEmpty {
+            guard policy.filesEnabled else { throw ChatError.filesDisabled }
+            guard fileIDs.count <= policy.maxFilesPerMessage else { throw ChatError.tooManyFiles(limit: policy.maxFilesPerMessage) }
+        }
+        guard !text.isEmpty || !fileIDs.isEmpty else { throw ChatError.emptyMessage }
+        let input = VisitorInput(text: text, action: fileIDs.isEmpty ? input.action : nil, files: fileIDs)
         guard let (widget, bot) = try await bots.widget(forKey: session.widget.key) else {
             throw ChatError.unknownWidget(session.widget.key)
         }
@@ -19,6 +25,11 @@ extension ChatService {
         return try await locks.withLock(visitor.id) { try await retryingConflicts(of: visitor.id) {
             // A resent client id is not looked up first: the store refuses it (a unique
             // index), the change is dropped whole, and the first id is returned below.
+            let files: [Attachment]
+            switch try await sentFiles(fileIDs, by: visitor.id, clientID: clientID) {
+            case .found(let found): files = found
+            case .sentBefore(let existing): return .duplicate(existing)
+            }
             var prefix: [ChatEvent] = []
             var messages: [NewMessage] = []
             var conversation: Conversation
@@ -41,9 +52,11 @@ extension ChatService {
             }
             let before = conversation.state
             let variablesBefore = conversation.variables
-            messages.append(NewMessage(role: .visitor, text: input.text, clientID: clientID))
+            messages.append(NewMessage(role: .visitor, text: input.text, clientID: clientID, files: files))
             var tasks: [AgentTask] = []
-            if conversation.state.isBotActive {
+            if conversation.state.isBotActive && input.text.isEmpty {
+                // Files alone: nothing for the bot to answer. They are in the transcript.
+            } else if conversation.state.isBotActive {
                 let outcome = bot.respond(to: input, in: &conversation)
                 messages += outcome.replies.map { botMessage($0, bot: bot) }
                 if let request = outcome.handover {
@@ -70,6 +83,45 @@ extension ChatService {
             let visitorMessage = stored.first { $0.role == .visitor && $0.clientID == clientID }
             return .stored(visitorMessage?.id ?? 0)
         } }
+    }
+
+    private enum SentFiles {
+        case found([Attachment])
+        /// The files went with this visitor's message of the same client id (a resend).
+        case sentBefore(MessageID)
+    }
+
+    /// The visitor's uploads a message sends: each must be the visitor's and not sent yet.
+    private func sentFiles(_ ids: [FileID], by visitor: VisitorID, clientID: String) async throws -> SentFiles {
+        var found: [Attachment] = []
+        for id in ids {
+            guard let file = try await store.fileRecord(id: id), file.visitorID == visitor else { throw ChatError.unknownFile }
+            if let sentWith = file.messageID {
+                // Sent already: by this very message (its ack was lost), or by another.
+                guard let earlier = try await store.message(from: visitor, clientID: clientID), earlier.id == sentWith else {
+                    throw ChatError.unknownFile
+                }
+                return .sentBefore(earlier.id)
+            }
+            found.append(file.attachment)
+        }
+        return .found(found)
+    }
+
+    /// Stores a visitor's upload, not sent yet: a message sends it (`VisitorInput.files`).
+    /// Uploads never sent are forgotten after a day.
+    public func upload(name: String, contentType: String?, data: [UInt8], by visitor: VisitorID) async throws -> Attachment {
+        guard policy.filesEnabled else { throw ChatError.filesDisabled }
+        guard data.count <= policy.maxFileBytes else { throw ChatError.fileTooLarge(limit: policy.maxFileBytes) }
+        guard !data.isEmpty else { throw ChatError.emptyFile }
+        try await store.deleteUnsentFiles(before: .now() - 24 * 3600 * 1000)
+        guard try await store.unsentFileCount(of: visitor) < policy.maxUnsentFiles else {
+            throw ChatError.tooManyUnsentFiles(limit: policy.maxUnsentFiles)
+        }
+        let attachment = Attachment(id: .newFile(), name: Attachment.cleanName(name), contentType: Attachment.cleanType(contentType),
+                                    size: Int64(data.count))
+        try await store.saveFile(StoredFile(attachment: attachment, visitorID: visitor, data: data))
+        return attachment
     }
 
     /// Moves the conversation to `waiting_for_agent`. With an agent side the bot says its

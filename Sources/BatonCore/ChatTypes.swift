@@ -4,11 +4,24 @@ public struct ChatPolicy: Sendable {
     public var maxTextLength: Int
     /// Most messages replayed to a widget on (re)connect.
     public var historyLimit: Int
+    /// Largest file a visitor may send or an agent's file passed on, in bytes; 0 turns
+    /// files off.
+    public var maxFileBytes: Int
+    /// Files in one message, at most (Mattermost takes 10 in a post).
+    public var maxFilesPerMessage: Int
+    /// Files a visitor may have uploaded and not sent yet.
+    public var maxUnsentFiles: Int
 
-    public init(maxTextLength: Int = 4000, historyLimit: Int = 500) {
+    public init(maxTextLength: Int = 4000, historyLimit: Int = 500, maxFileBytes: Int = 10_000_000,
+                maxFilesPerMessage: Int = 10, maxUnsentFiles: Int = 20) {
         self.maxTextLength = maxTextLength
         self.historyLimit = historyLimit
+        self.maxFileBytes = maxFileBytes
+        self.maxFilesPerMessage = maxFilesPerMessage
+        self.maxUnsentFiles = maxUnsentFiles
     }
+
+    public var filesEnabled: Bool { maxFileBytes > 0 }
 }
 
 /// Why a visitor's request was refused, in words the widget can show.
@@ -19,6 +32,13 @@ public enum ChatError: Error, Equatable {
     case textTooLong(limit: Int)
     case invalidClientID
     case unavailable(String)
+    /// A file of the message is not one this visitor uploaded, or was sent already.
+    case unknownFile
+    case tooManyFiles(limit: Int)
+    case filesDisabled
+    case fileTooLarge(limit: Int)
+    case emptyFile
+    case tooManyUnsentFiles(limit: Int)
 
     /// A stable machine-readable code (the widget protocol's `error.code`).
     public var code: String {
@@ -29,6 +49,12 @@ public enum ChatError: Error, Equatable {
         case .textTooLong: "text_too_long"
         case .invalidClientID: "invalid_client_id"
         case .unavailable: "unavailable"
+        case .unknownFile: "unknown_file"
+        case .tooManyFiles: "too_many_files"
+        case .filesDisabled: "files_disabled"
+        case .fileTooLarge: "file_too_large"
+        case .emptyFile: "empty_file"
+        case .tooManyUnsentFiles: "too_many_uploads"
         }
     }
 
@@ -40,6 +66,12 @@ public enum ChatError: Error, Equatable {
         case .textTooLong(let limit): "The message is longer than \(limit) characters."
         case .invalidClientID: "clientId must be 1 to 64 characters of letters, digits, '-', '_', ':' or '.'."
         case .unavailable(let reason): "The server cannot take messages right now (\(reason)). Try again shortly."
+        case .unknownFile: "A file of this message was not uploaded by this visitor, or was sent already; upload it again."
+        case .tooManyFiles(let limit): "A message can carry at most \(limit) files."
+        case .filesDisabled: "This chat does not take files."
+        case .fileTooLarge(let limit): "The file is larger than \(ByteCount.text(Int64(limit)))."
+        case .emptyFile: "The file is empty."
+        case .tooManyUnsentFiles(let limit): "At most \(limit) uploaded files may wait to be sent; send or drop some first."
         }
     }
 }
@@ -64,4 +96,21 @@ public enum Receipt: Sendable, Equatable {
     case stored(MessageID)
     /// Was stored before (a resend): this is its id; nothing was done again.
     case duplicate(MessageID)
+}
+
+/// Sizes as people read them: "12 KB", "3.4 MB" (decimal units, as browsers show downloads).
+public enum ByteCount {
+    public static func text(_ bytes: Int64) -> String {
+        if bytes < 1000 { return "\(bytes) bytes" }
+        let units = ["KB", "MB", "GB"]
+        var value = Double(bytes) / 1000
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        let shown = value < 10 ? (value * 10).rounded() / 10 : value.rounded()
+        let number = shown == shown.rounded() ? String(Int(shown)) : String(shown)
+        return "\(number) \(units[unit])"
+    }
 }

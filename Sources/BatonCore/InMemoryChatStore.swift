@@ -15,11 +15,14 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         var rooms: [ConversationID: Room] = [:]
         var integrations: [String: Integration] = [:]
         var statuses: [String: IntegrationStatus] = [:]
+        var files: [FileID: StoredFile] = [:]
 
-        /// The task with the text of its message, as the SQL store reads it.
+        /// The task with the text and files of its message, as the SQL store reads it.
         func withText(_ task: AgentTaskRecord) -> AgentTaskRecord {
             var task = task
-            task.messageText = task.messageID.flatMap { id in messages.first { $0.id == id }?.text }
+            let message = task.messageID.flatMap { id in messages.first { $0.id == id } }
+            task.messageText = message?.text
+            task.messageFiles = message?.files ?? []
             return task
         }
     }
@@ -27,6 +30,40 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
     private let tables = Mutex(Tables())
 
     public init() {}
+
+    // MARK: FileStore
+
+    public func saveFile(_ file: StoredFile) async throws { tables.withLock { $0.files[file.id] = file } }
+
+    public func fileRecord(id: FileID) async throws -> StoredFile? {
+        tables.withLock { tables in
+            var file = tables.files[id]
+            file?.data = []
+            return file
+        }
+    }
+
+    public func file(id: FileID) async throws -> StoredFile? { tables.withLock { $0.files[id] } }
+
+    public func setMattermostID(_ mattermostID: String, of file: FileID) async throws {
+        tables.withLock { $0.files[file]?.mattermostID = mattermostID }
+    }
+
+    public func unsentFileCount(of visitor: VisitorID) async throws -> Int {
+        tables.withLock { $0.files.values.count { $0.visitorID == visitor && $0.messageID == nil } }
+    }
+
+    public func deleteUnsentFiles(before: Millis) async throws -> Int {
+        tables.withLock { tables in
+            let old = tables.files.values.filter { $0.messageID == nil && $0.createdAt < before }.map(\.id)
+            for id in old { tables.files[id] = nil }
+            return old.count
+        }
+    }
+
+    public func deleteFiles(of message: MessageID) async throws {
+        tables.withLock { tables in tables.files = tables.files.filter { $0.value.messageID != message } }
+    }
 
     // MARK: ChatStore
 
@@ -108,6 +145,10 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
                 tables.nextMessageID += 1
                 tables.messages.append(saved)
                 stored.append(saved)
+                // A correction shows the files of the message it replaces; it does not take them.
+                if saved.replaces == nil {
+                    for file in saved.files { tables.files[file.id]?.messageID = saved.id }
+                }
             }
             let now = Millis.now()
             for task in change.tasks {

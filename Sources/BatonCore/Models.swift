@@ -42,11 +42,13 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
     /// An agent's correction: this message's text replaces the text of message `replaces`
     /// of the same conversation; an empty text means that message was deleted.
     public var replaces: MessageID?
+    /// Files sent with the message (the text may then be empty).
+    public var files: [Attachment]
     public var createdAt: Millis
 
     public init(id: MessageID, conversationID: ConversationID, role: Role, authorName: String? = nil,
                 text: String, buttons: [QuickReply] = [], clientID: String? = nil, externalID: String? = nil,
-                replaces: MessageID? = nil, createdAt: Millis) {
+                replaces: MessageID? = nil, files: [Attachment] = [], createdAt: Millis) {
         self.id = id
         self.conversationID = conversationID
         self.role = role
@@ -56,7 +58,23 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
         self.clientID = clientID
         self.externalID = externalID
         self.replaces = replaces
+        self.files = files
         self.createdAt = createdAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(MessageID.self, forKey: .id)
+        conversationID = try c.decode(ConversationID.self, forKey: .conversationID)
+        role = try c.decode(Role.self, forKey: .role)
+        authorName = try c.decodeIfPresent(String.self, forKey: .authorName)
+        text = try c.decode(String.self, forKey: .text)
+        buttons = try c.decodeIfPresent([QuickReply].self, forKey: .buttons) ?? []
+        clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
+        externalID = try c.decodeIfPresent(String.self, forKey: .externalID)
+        replaces = try c.decodeIfPresent(MessageID.self, forKey: .replaces)
+        files = try c.decodeIfPresent([Attachment].self, forKey: .files) ?? []
+        createdAt = try c.decode(Millis.self, forKey: .createdAt)
     }
 }
 
@@ -70,10 +88,13 @@ public struct NewMessage: Sendable, Hashable {
     public var externalID: String?
     /// See `Message.replaces`.
     public var replaces: MessageID?
+    /// Files sent with it; the store records this message as theirs.
+    public var files: [Attachment]
     public var createdAt: Millis
 
     public init(role: Role, authorName: String? = nil, text: String, buttons: [QuickReply] = [],
-                clientID: String? = nil, externalID: String? = nil, replaces: MessageID? = nil, createdAt: Millis = .now()) {
+                clientID: String? = nil, externalID: String? = nil, replaces: MessageID? = nil, files: [Attachment] = [],
+                createdAt: Millis = .now()) {
         self.role = role
         self.authorName = authorName
         self.text = text
@@ -81,12 +102,13 @@ public struct NewMessage: Sendable, Hashable {
         self.clientID = clientID
         self.externalID = externalID
         self.replaces = replaces
+        self.files = files
         self.createdAt = createdAt
     }
 
     public func stored(id: MessageID, in conversation: ConversationID) -> Message {
         Message(id: id, conversationID: conversation, role: role, authorName: authorName, text: text,
-                buttons: buttons, clientID: clientID, externalID: externalID, replaces: replaces, createdAt: createdAt)
+                buttons: buttons, clientID: clientID, externalID: externalID, replaces: replaces, files: files, createdAt: createdAt)
     }
 }
 

@@ -11,13 +11,16 @@ public struct BotReply: Sendable, Hashable {
     }
 }
 
-/// What the visitor sent: typed text, or a pressed quick-reply button (`action`).
+/// What the visitor sent: typed text, or a pressed quick-reply button (`action`), and
+/// files uploaded before (`files`, by id; the text may then be empty).
 public struct VisitorInput: Sendable, Hashable {
     public var text: String
     public var action: String?
-    public init(text: String, action: String? = nil) {
+    public var files: [FileID]
+    public init(text: String, action: String? = nil, files: [FileID] = []) {
         self.text = text
         self.action = action
+        self.files = files
     }
 }
 
@@ -119,8 +122,8 @@ public enum StoreError: Error, Equatable {
     case conflict
 }
 
-/// Durable storage for widgets, visitors, conversations and messages.
-public protocol ChatStore: Sendable {
+/// Durable storage for widgets, visitors, conversations, messages and their files.
+public protocol ChatStore: FileStore {
     func widget(key: String) async throws -> Widget?
     func widgets() async throws -> [Widget]
     func saveWidget(_ widget: Widget) async throws

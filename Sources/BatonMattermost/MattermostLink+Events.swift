@@ -209,7 +209,7 @@ extension MattermostLink {
                 return
             }
             let text = post.message.trimmingWhitespace()
-            guard !text.isEmpty, !text.hasPrefix(settings.internalPrefix) else { return }
+            guard !text.isEmpty || !post.fileIDs.isEmpty, !text.hasPrefix(settings.internalPrefix) else { return }
             let name = await user(post.userID)?.displayName ?? "An agent"
             if text.lowercased() == settings.closeCommand.lowercased() {
                 try await chat.closeConversation(room.conversationID, closedBy: name)
@@ -219,7 +219,15 @@ extension MattermostLink {
                 try await chat.agentJoined(room.conversationID, name: name, externalID: "join-\(room.externalID)-\(post.userID)")
                 room.joinedAgents.append(post.userID)
             }
-            try await chat.agentMessage(room.conversationID, name: name, text: post.message, externalID: post.id)
+            var files: [Attachment] = []
+            if !post.fileIDs.isEmpty {
+                // Seen before (a catch-up after the live event): not fetched again.
+                guard try await chat.store.message(externalID: post.id) == nil else { return }
+                files = try await agentFiles(of: post, room: room)
+                // Nothing the visitor can get (the agents were told).
+                if files.isEmpty && text.isEmpty { return }
+            }
+            try await chat.agentMessage(room.conversationID, name: name, text: post.message, files: files, externalID: post.id)
         } catch {
             logger.error("Relaying an agent post failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
         }
@@ -235,8 +243,8 @@ extension MattermostLink {
             return
         }
         let text = post.message.trimmingWhitespace()
-        let hidden = text.isEmpty || text.hasPrefix(settings.internalPrefix)
-        try await chat.agentEdited(room.conversationID, original: post.id, text: hidden ? "" : post.message,
+        let hidden = (text.isEmpty && post.fileIDs.isEmpty) || text.hasPrefix(settings.internalPrefix)
+        try await chat.agentEdited(room.conversationID, original: post.id, text: hidden ? "" : post.message, deleted: hidden,
                                    externalID: "\(post.id):edit:\(post.editAt)")
     }
 

@@ -54,6 +54,8 @@ extension MattermostLink {
     static let drainLimit = 32
     /// Visitor messages in one combined post, at most.
     static let messagesPerPost = 20
+    /// Files in one post, at most (Mattermost's limit).
+    static let filesPerPost = 10
 
     /// The chat queued tasks for a conversation.
     func tasksAdded(_ conversation: ConversationID) {
@@ -316,6 +318,13 @@ extension MattermostLink {
             for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
                 _ = try await postOnce(part, in: room, marker: "transcript-\(conversation.id)-\(index)", record: record)
             }
+            // What the visitor sent the bot, the files themselves (Mattermost takes 10 a post).
+            let files = messages.filter { $0.role == .visitor }.flatMap(\.files)
+            for (index, start) in stride(from: 0, to: files.count, by: Self.filesPerPost).enumerated() {
+                let ids = try await uploaded(Array(files[start..<min(start + Self.filesPerPost, files.count)]), to: room)
+                _ = try await postOnce(MattermostPosts.filesBeforeHandover(visitor: visitor), in: room,
+                                       marker: "transcript-files-\(conversation.id)-\(index)", record: record, fileIDs: ids)
+            }
             room.transcriptUntil = messages.last?.id ?? 0
             try await store.saveRoom(room)
             remember(room)
@@ -368,15 +377,15 @@ extension MattermostLink {
         let room = target.room
         let wanted = records.filter { ($0.messageID ?? 0) > (room.transcriptUntil ?? 0) }
         guard !wanted.isEmpty else { return [] }
-        var messages: [(id: MessageID, text: String)]
+        var messages: [(id: MessageID, text: String, files: [Attachment])]
         if wanted.allSatisfy({ $0.messageText != nil }) {
-            messages = wanted.map { ($0.messageID!, $0.messageText!) }
+            messages = wanted.map { ($0.messageID!, $0.messageText!, $0.messageFiles) }
         } else {
             // Tasks read without their texts: read the messages.
             let ids = Set(wanted.compactMap(\.messageID))
             let low = ids.min()!, high = ids.max()!
             messages = try await store.messages(in: records[0].conversationID, after: low - 1, limit: Int(high - low) + 1)
-                .filter { ids.contains($0.id) }.map { ($0.id, $0.text) }
+                .filter { ids.contains($0.id) }.map { ($0.id, $0.text, $0.files) }
         }
         let visitor = target.visitor
         let limit = maxPostRunes.withLock { $0 }
@@ -384,9 +393,13 @@ extension MattermostLink {
             let record = records.first { $0.messageID == first.id } ?? records[0]
             do {
                 let text = MattermostPosts.visitorMessage(first.text, visitor: visitor)
-                if text.unicodeScalars.count > limit {
+                if text.unicodeScalars.count > limit || !first.files.isEmpty {
+                    // A message of its own: too long for one post, or with files (they go
+                    // with its first post).
+                    let fileIDs = try await uploaded(first.files, to: room)
                     for (index, part) in MattermostText.split(text, limit: limit).enumerated() {
-                        _ = try await postOnce(part, in: room, marker: "message-\(first.id)-\(index)", record: record)
+                        _ = try await postOnce(part, in: room, marker: "message-\(first.id)-\(index)", record: record,
+                                               fileIDs: index == 0 ? fileIDs : [])
                     }
                     messages.removeFirst()
                     metrics.relayedMessages.increment()
@@ -395,6 +408,7 @@ extension MattermostLink {
                 // As many following messages as fit in one post.
                 var lines = [text], size = text.unicodeScalars.count, last = first.id
                 for next in messages.dropFirst().prefix(Self.messagesPerPost - 1) {
+                    guard next.files.isEmpty else { break }
                     let line = MattermostPosts.visitorMessage(next.text, visitor: visitor)
                     guard size + 1 + line.unicodeScalars.count <= limit else { break }
                     lines.append(line)
@@ -446,12 +460,12 @@ extension MattermostLink {
     /// - Parameter through: for a post of several visitor messages, the id of the last one
     ///   (kept in the post's props, so that a retry knows what the first attempt covered).
     func postOnce(_ message: String, in room: Room, marker: String, record: AgentTaskRecord,
-                  through: MessageID? = nil) async throws -> MMPost {
-        try await postOnce(message, in: room.channelID, thread: room.rootID, marker: marker, record: record, through: through)
+                  through: MessageID? = nil, fileIDs: [String] = []) async throws -> MMPost {
+        try await postOnce(message, in: room.channelID, thread: room.rootID, marker: marker, record: record, through: through, fileIDs: fileIDs)
     }
 
     func postOnce(_ message: String, in channelID: String, thread rootID: String? = nil, marker: String, record: AgentTaskRecord,
-                  through: MessageID? = nil) async throws -> MMPost {
+                  through: MessageID? = nil, fileIDs: [String] = []) async throws -> MMPost {
         if record.attempts > 0 || record.createdAt < startedAt {
             // Tried before, or queued before this link started: perhaps done by a link (or
             // a process) that ended before deleting the task, longer ago than Mattermost's
@@ -469,7 +483,7 @@ extension MattermostLink {
         do {
             let post = try await client.createPost(
                 channelID: channelID, message: message, props: props,
-                pendingPostID: "\(settings.relayUser.id):\(digest)", rootID: rootID)
+                pendingPostID: "\(settings.relayUser.id):\(digest)", rootID: rootID, fileIDs: fileIDs)
             metrics.posts.increment()
             return post
         } catch MattermostError.server(400, let id, _) where (id.contains(".msg.") || id.contains("message_length")) && maxPostRunes.withLock({ $0 }) > 4000 {

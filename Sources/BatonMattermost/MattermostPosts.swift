@@ -6,7 +6,20 @@ import Foundation
 enum MattermostPosts {
     /// A visitor message in the room: `**Grace:** text`.
     static func visitorMessage(_ text: String, visitor: String) -> String {
-        "**\(MattermostText.inertName(visitor)):** \(MattermostText.inert(text))"
+        // Files alone: the name heads the files Mattermost shows under the post.
+        text.isEmpty ? "**\(MattermostText.inertName(visitor)):**" : "**\(MattermostText.inertName(visitor)):** \(MattermostText.inert(text))"
+    }
+
+    /// The post that carries the files a visitor sent the bot, after the transcript.
+    static func filesBeforeHandover(visitor: String) -> String {
+        "**\(MattermostText.inertName(visitor))** sent these files before the handover:"
+    }
+
+    /// Files of an agent's post that the visitor did not get.
+    static func filesNotPassedOn(_ names: [String], limit: Int?) -> String {
+        let list = names.map { MattermostText.inertName($0) }.joined(separator: ", ")
+        guard let limit else { return ":warning: Not sent to the visitor: \(list). This chat does not take files." }
+        return ":warning: Not sent to the visitor: \(list). Files over \(ByteCount.text(Int64(limit))) are not passed on."
     }
 
     /// The first post of a room: why the chat came, the answers, the transcript.
@@ -36,7 +49,11 @@ enum MattermostPosts {
             case .system: "_Baton_"
             }
             // Each message is one quoted paragraph so a multi-line message stays together.
-            let body = MattermostText.inert(message.text).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n> ")
+            var text = MattermostText.inert(message.text)
+            for file in message.files {
+                text += (text.isEmpty ? "" : "\n") + ":paperclip: \(MattermostText.inertName(file.name)) (\(ByteCount.text(file.size)))"
+            }
+            let body = text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n> ")
             lines.append("> \(who): \(body)")
         }
         lines.append("")

@@ -44,7 +44,10 @@ extension AdminAPI {
         }
 
         api.get("conversations/{id}") { _, context in
-            struct Message: Encodable { var id: Int64; var role: String; var name: String?; var text: String; var replaces: Int64?; var at: Int64 }
+            struct File: Encodable { var id, name, type: String; var size: Int64; var url: String }
+            struct Message: Encodable {
+                var id: Int64; var role: String; var name: String?; var text: String; var replaces: Int64?; var files: [File]?; var at: Int64
+            }
             struct Variable: Encodable { var name, value: String }
             struct Detail: Encodable {
                 var summary: ConversationBody
@@ -68,7 +71,12 @@ extension AdminAPI {
             return try Self.json(Detail(summary: ConversationBody(listing),
                                         variables: listing.conversation.variables.map { Variable(name: $0.name, value: $0.value) },
                                         handoverReason: listing.conversation.progress.handoverReason,
-                                        messages: messages.map { Message(id: $0.id, role: $0.role.rawValue, name: $0.authorName, text: $0.text, replaces: $0.replaces, at: $0.createdAt) }))
+                                        messages: messages.map { message in
+                                            let files = message.files.map { File(id: $0.id.rawValue, name: $0.name, type: $0.contentType, size: $0.size,
+                                                                                 url: FileRoutes.path(of: $0)) }
+                                            return Message(id: message.id, role: message.role.rawValue, name: message.authorName, text: message.text,
+                                                           replaces: message.replaces, files: files.isEmpty ? nil : files, at: message.createdAt)
+                                        }))
         }
     }
 }

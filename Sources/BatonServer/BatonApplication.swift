@@ -58,6 +58,8 @@ public func buildApplication(
     let router = Router(context: BatonRequestContext.self)
     router.middlewares.add(ErrorMiddleware<BatonRequestContext>(logger: logger))
     PublicRoutes(assets: assets, bots: bots, store: store, auth: auth, identity: identity).register(on: router)
+    let tickets = UploadTickets(box: box)
+    FileRoutes(chat: chat, bots: bots, tickets: tickets).register(on: router)
     DashboardRoutes(assets: assets).register(on: router)
     AdminAPI(contract: contract, auth: auth, services: services, config: config, identity: identity, logger: logger).register(on: router)
     let sockets = SocketCount()
@@ -69,7 +71,8 @@ public func buildApplication(
     let widgetSettings = WidgetChannelHandler.Settings(maxMessageBytes: config.socket.maxFrameBytes, outboundLimit: config.socket.outboundBuffer)
     let server = HTTPServerBuilder { responder in
         BatonServerChannel(responder: responder, socketPath: "/widget/v1/socket", settings: widgetSettings) { connection, origin, host, logger in
-            let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines, identity: identity, origin: origin, host: host, logger: logger)
+            let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines, identity: identity, tickets: tickets,
+                                      origin: origin, host: host, logger: logger)
             await sockets.counting { await socket.run(connection) }
         }
     }

@@ -57,6 +57,7 @@ public struct BatonConfiguration: Sendable {
         ("BATON_DEMO", "create the demo widget on an empty database (true/false)"),
         ("BATON_LOG_LEVEL", "trace, debug, info, notice, warning, error or critical"),
         ("BATON_MAX_MESSAGE_LENGTH", "longest visitor message, in characters"),
+        ("BATON_MAX_FILE_SIZE", "largest file sent in a chat, e.g. 10MB; 0 turns files off"),
         ("BATON_RATE_LIMIT", "visitor messages per second per connection"),
         ("BATON_RATE_BURST", "visitor messages allowed at once before the rate applies"),
         ("BATON_SECRET_KEY", "the key that encrypts stored credentials (instead of the key file)"),
@@ -85,6 +86,7 @@ public struct BatonConfiguration: Sendable {
         if let text = value("BATON_MAX_MESSAGE_LENGTH") {
             chat.maxTextLength = try Self.integer(text, in: 1...16383, from: "BATON_MAX_MESSAGE_LENGTH")
         }
+        if let text = value("BATON_MAX_FILE_SIZE") { chat.maxFileBytes = try Self.byteSize(text, from: "BATON_MAX_FILE_SIZE") }
         if let text = value("BATON_RATE_LIMIT") { socket.messagesPerSecond = try Self.rate(text, from: "BATON_RATE_LIMIT") }
         if let text = value("BATON_RATE_BURST") { socket.burst = try Self.integer(text, in: 1...10_000, from: "BATON_RATE_BURST") }
         if let text = value("BATON_SECRET_KEY_FILE") { secretKeyFile = text }
@@ -112,6 +114,22 @@ public struct BatonConfiguration: Sendable {
             throw ConfigurationError(source: source, value: text, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    /// A size in bytes: a whole number, optionally with KB or MB (decimal: 1 MB is
+    /// 1,000,000 bytes), up to 100 MB; 0 turns files off.
+    public static func byteSize(_ text: String, from source: String) throws(ConfigurationError) -> Int {
+        let upper = text.uppercased().replacingOccurrences(of: " ", with: "")
+        var number = Substring(upper), unit = 1
+        for (suffix, factor) in [("KB", 1000), ("MB", 1_000_000), ("B", 1)] where upper.hasSuffix(suffix) {
+            number = upper.dropLast(suffix.count)
+            unit = factor
+            break
+        }
+        guard let value = Int(number), value >= 0, value <= 100_000_000 / unit else {
+            throw ConfigurationError(source: source, value: text, expected: "a size such as 10MB, 500KB or 0 (no files), at most 100MB")
+        }
+        return value * unit
     }
 
     public static func rate(_ text: String, from source: String) throws(ConfigurationError) -> Double {

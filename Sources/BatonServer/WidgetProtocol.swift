@@ -19,6 +19,7 @@ struct ClientFrame: JSONReadable {
     var action: String?
     var active: Bool?
     var user: UserFields?
+    var files: [String]?
 
     /// `hello.user`: the website's signed-in user, as the page gave it.
     struct UserFields: Equatable {
@@ -61,6 +62,16 @@ struct ClientFrame: JSONReadable {
             case "clientId": clientId = try field("clientId", "a string", &json) { try $0.stringOrNull() }
             case "text": text = try field("text", "a string", &json) { try $0.stringOrNull() }
             case "action": action = try field("action", "a string", &json) { try $0.stringOrNull() }
+            case "files":
+                files = try field("files", "an array of file ids", &json) { json in
+                    if try json.readNull() { return nil }
+                    var ids: [String] = []
+                    try json.elements { json in
+                        guard ids.count < 100 else { try json.skip(); return }
+                        ids.append(try json.string())
+                    }
+                    return ids
+                }
             case "active":
                 active = try field("active", "true or false", &json) { json in try json.readNull() ? nil : try json.bool() }
             case "user":
@@ -88,7 +99,7 @@ struct ClientFrame: JSONReadable {
 /// A request of the widget, validated.
 enum ClientRequest {
     case hello(widget: String, token: String?, lastSeen: MessageID, user: ClaimedUser?)
-    case message(clientID: String, text: String, action: String?)
+    case message(clientID: String, text: String, action: String?, files: [FileID])
     case typing(active: Bool)
     case ping
 }
@@ -128,10 +139,16 @@ extension ClientRequest {
                           user: try frame.user.map(ClaimedUser.init(validating:)))
         case "message":
             guard let clientID = frame.clientId else { throw .missing("clientId", in: "message") }
-            guard let text = frame.text else {
+            let files = frame.files ?? []
+            if let bad = files.first(where: { !FileID.isValid($0) }) {
+                let shown = bad.count > 40 ? String(bad.prefix(40)) + "…" : bad
+                throw ProtocolError(code: "unknown_file", message: "\"\(shown)\" is not a file id.", clientID: clientID)
+            }
+            // A message of files alone needs no text.
+            guard let text = frame.text ?? (files.isEmpty ? nil : "") else {
                 throw ProtocolError(code: "missing_field", message: "A message frame needs the field \"text\".", clientID: clientID)
             }
-            return .message(clientID: clientID, text: text, action: frame.action)
+            return .message(clientID: clientID, text: text, action: frame.action, files: files.map(FileID.init))
         case "typing":
             return .typing(active: frame.active ?? true)
         case "ping":
@@ -197,6 +214,10 @@ enum ServerFrame: Sendable {
         var maxTextLength: Int
         var messagesPerSecond: Double
         var burst: Int
+        /// Files: the largest, how many in a message, and the upload ticket (nil: no files).
+        var maxFileBytes: Int
+        var maxFilesPerMessage: Int
+        var uploadTicket: String?
     }
 
     var json: String {
@@ -233,6 +254,15 @@ enum ServerFrame: Sendable {
                     w.field("maxTextLength", limits.maxTextLength)
                     w.field("messagesPerSecond", limits.messagesPerSecond)
                     w.field("burst", limits.burst)
+                }
+                if let ticket = limits.uploadTicket {
+                    w.key("files")
+                    w.object { w in
+                        w.field("upload", String(FileRoutes.uploadPath.dropFirst()))
+                        w.field("ticket", ticket)
+                        w.field("maxBytes", limits.maxFileBytes)
+                        w.field("maxPerMessage", limits.maxFilesPerMessage)
+                    }
                 }
             case .message(let message):
                 w.field("type", "message")
@@ -292,6 +322,10 @@ enum ServerFrame: Sendable {
                         if let action = button.action { w.field("action", action) }
                     }
                 }
+            }
+            if !message.files.isEmpty {
+                w.key("files")
+                w.array(message.files) { w, file in FileRoutes.write(file, to: &w) }
             }
             if let clientID = message.clientID { w.field("clientId", clientID) }
             if let replaces = message.replaces { w.field("replaces", replaces) }

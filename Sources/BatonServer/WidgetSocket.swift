@@ -44,6 +44,7 @@ struct WidgetSocket {
     let limits: SocketLimits
     let deadlines: HelloDeadlines
     let identity: IdentityCheck
+    let tickets: UploadTickets
     let origin: String?
     let host: String?
     let logger: Logger
@@ -179,7 +180,7 @@ struct WidgetSocket {
             // Relayed to agents after a handover (throttled there); otherwise ignored.
             if let session = state.session { await chat.visitorTyping(active, in: session) }
             return false
-        case .message(let clientID, let text, let action):
+        case .message(let clientID, let text, let action, let files):
             guard let session = state.session else {
                 return refuse(ProtocolError(code: "hello_required", message: "Send a hello frame before messages.", clientID: clientID), state: &state, send: send)
             }
@@ -189,7 +190,7 @@ struct WidgetSocket {
                                             clientID: clientID, retryAfterMillis: max(1, millis)), state: &state, send: send)
             }
             do {
-                let receipt = try await chat.receive(VisitorInput(text: text, action: action), clientID: clientID, from: session, origin: subscription)
+                let receipt = try await chat.receive(VisitorInput(text: text, action: action, files: files), clientID: clientID, from: session, origin: subscription)
                 if case .duplicate(let id) = receipt { send(.frame(.ack(clientID: clientID, id: id, duplicate: true))) }
             } catch let error as ChatError {
                 return refuse(ProtocolError(code: error.code, message: error.message, clientID: clientID), state: &state, send: send)
@@ -222,11 +223,18 @@ struct WidgetSocket {
                     return true
                 }
             }
-            let limits = ServerFrame.Limits(maxTextLength: chat.policy.maxTextLength, messagesPerSecond: self.limits.messagesPerSecond, burst: self.limits.burst)
+            let policy = chat.policy
+            let limits = ServerFrame.Limits(maxTextLength: policy.maxTextLength, messagesPerSecond: self.limits.messagesPerSecond,
+                                            burst: self.limits.burst, maxFileBytes: policy.maxFileBytes,
+                                            maxFilesPerMessage: policy.maxFilesPerMessage, uploadTicket: nil)
+            let tickets = self.tickets
             var session = try await chat.open(widgetKey: widget, token: token, identity: verified, lastSeen: lastSeen,
                                                subscription: subscription) { event in
                 switch event {
-                case .opened(let session): send(.frame(.welcome(session, limits: limits)))
+                case .opened(let session):
+                    var limits = limits
+                    if policy.filesEnabled { limits.uploadTicket = tickets.issue(visitor: session.visitor.id, widgetKey: session.widget.key) }
+                    send(.frame(.welcome(session, limits: limits)))
                 case .message(let message, let origin):
                     if origin == subscription, let clientID = message.clientID {
                         send(.frame(.ack(clientID: clientID, id: message.id, duplicate: false)))

@@ -185,6 +185,29 @@ enum Migrations {
         Migration(version: 7, name: "rooms: a thread in a shared channel instead of a channel of its own") { _ in
             ["ALTER TABLE rooms ADD COLUMN thread_channel_id TEXT"]
         },
+        // A file is uploaded before the message that sends it (`message_id` NULL until
+        // then); the message keeps what is shown of it (`messages.files`, JSON).
+        Migration(version: 8, name: "files sent with messages, both ways") { flavor in
+            [
+                "ALTER TABLE messages ADD COLUMN files TEXT",
+                """
+                CREATE TABLE files (
+                    id TEXT PRIMARY KEY,
+                    visitor_id TEXT NOT NULL REFERENCES visitors(id),
+                    message_id BIGINT,
+                    name TEXT NOT NULL,
+                    content_type TEXT NOT NULL,
+                    size BIGINT NOT NULL,
+                    data \(flavor == .sqlite ? "BLOB" : "BYTEA") NOT NULL,
+                    mattermost_id TEXT,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX files_by_message ON files (message_id) WHERE message_id IS NOT NULL",
+                "CREATE INDEX files_unsent_by_visitor ON files (visitor_id) WHERE message_id IS NULL",
+                "CREATE INDEX files_unsent_by_time ON files (created_at) WHERE message_id IS NULL",
+            ]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

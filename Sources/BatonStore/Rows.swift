@@ -44,6 +44,7 @@ enum Rows {
         let roleText = try row.decode(column: "role", as: String.self)
         guard let role = Role(rawValue: roleText) else { throw StoreError.failure("unknown message role \"\(roleText)\"") }
         let buttons = try row.decode(column: "buttons", as: String?.self)
+        let files = try row.decode(column: "files", as: String?.self)
         return Message(id: try row.decode(column: "id", as: Int64.self),
                        conversationID: ConversationID(try row.decode(column: "conversation_id", as: String.self)),
                        role: role,
@@ -53,6 +54,7 @@ enum Rows {
                        clientID: try row.decode(column: "client_id", as: String?.self),
                        externalID: try row.decode(column: "external_id", as: String?.self),
                        replaces: try row.decode(column: "replaces", as: Int64?.self),
+                       files: try files.map { try fromJSON($0) } ?? [],
                        createdAt: try row.decode(column: "created_at", as: Int64.self))
     }
 
@@ -68,7 +70,27 @@ enum Rows {
                         nextAttemptAt: try row.decode(column: "next_attempt_at", as: Int64.self),
                         lastError: try row.decode(column: "last_error", as: String?.self),
                         createdAt: try row.decode(column: "created_at", as: Int64.self),
-                        messageText: row.contains(column: "message_text") ? try row.decode(column: "message_text", as: String?.self) : nil)
+                        messageText: row.contains(column: "message_text") ? try row.decode(column: "message_text", as: String?.self) : nil,
+                        messageFiles: row.contains(column: "message_files")
+                            ? try row.decode(column: "message_files", as: String?.self).map { try fromJSON($0) } ?? [] : [])
+    }
+
+    /// A file's record; its content too when the row has `data`.
+    static func file(_ row: any SQLRow) throws -> StoredFile {
+        StoredFile(attachment: Attachment(id: FileID(try row.decode(column: "id", as: String.self)),
+                                          name: try row.decode(column: "name", as: String.self),
+                                          contentType: try row.decode(column: "content_type", as: String.self),
+                                          size: try row.decode(column: "size", as: Int64.self)),
+                   visitorID: VisitorID(try row.decode(column: "visitor_id", as: String.self)),
+                   messageID: try row.decode(column: "message_id", as: Int64?.self),
+                   mattermostID: try row.decode(column: "mattermost_id", as: String?.self),
+                   createdAt: try row.decode(column: "created_at", as: Int64.self),
+                   data: row.contains(column: "data") ? Array(try row.decode(column: "data", as: Data.self)) : [])
+    }
+
+    /// A message's files as stored with it: NULL when it has none.
+    static func files(_ files: [Attachment]) throws -> String? {
+        files.isEmpty ? nil : try json(files)
     }
 
     /// `AgentTask.relay` as JSON.

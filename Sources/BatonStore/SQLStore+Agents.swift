@@ -11,7 +11,7 @@ extension SQLStore: AgentStore {
         // The limit is part of the text, not bound: a bound LIMIT makes SQLite compile
         // the statement again for every new value.
         try await reader.raw("""
-            SELECT t.*, m.text AS message_text FROM agent_tasks t
+            SELECT t.*, m.text AS message_text, m.files AS message_files FROM agent_tasks t
             JOIN (SELECT MIN(id) AS first FROM agent_tasks WHERE widget_key = \(bind: widgetKey) GROUP BY conversation_id) f
               ON t.id = f.first
             LEFT JOIN messages m ON m.id = t.message_id
@@ -22,7 +22,7 @@ extension SQLStore: AgentStore {
 
     public func tasks(of conversation: ConversationID, widgetKey: String, limit: Int) async throws -> [AgentTaskRecord] {
         try await reader.raw("""
-            SELECT t.*, m.text AS message_text FROM agent_tasks t
+            SELECT t.*, m.text AS message_text, m.files AS message_files FROM agent_tasks t
             LEFT JOIN messages m ON m.id = t.message_id
             WHERE t.widget_key = \(bind: widgetKey) AND t.conversation_id = \(bind: conversation.rawValue)
             ORDER BY t.id LIMIT \(unsafeRaw: String(max(0, limit)))

@@ -94,18 +94,31 @@ extension SQLStore {
                 rows.append("""
                     (\(bind: Int64(index)), \(bind: m.role == .visitor ? c.visitorID.rawValue : nil), \(bind: m.role.rawValue),
                      \(bind: m.authorName), \(bind: m.text), \(bind: buttons), \(bind: m.clientID), \(bind: m.externalID), \(bind: m.createdAt),
-                     \(bind: m.replaces))
+                     \(bind: m.replaces), \(bind: try Rows.files(m.files)))
                     """)
             }
             // Rows go in in the order given (`ORDER BY n`), so their ids increase in it.
             parts.append("""
-                m AS (INSERT INTO messages (conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces)
+                m AS (INSERT INTO messages (conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces, files)
                 SELECT c.id, x.visitor_id::TEXT, x.role::TEXT, x.author_name::TEXT, x.text::TEXT, x.buttons::TEXT, x.client_id::TEXT,
-                       x.external_id::TEXT, x.created_at::BIGINT, x.replaces::BIGINT
-                FROM c, (VALUES \(rows.joined(separator: ", "))) AS x(n, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces)
+                       x.external_id::TEXT, x.created_at::BIGINT, x.replaces::BIGINT, x.files::TEXT
+                FROM c, (VALUES \(rows.joined(separator: ", "))) AS x(n, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces, files)
                 ORDER BY x.n
                 RETURNING id)
                 """)
+            // The messages make their files their own (a correction only shows them): the
+            // nth message's id is the nth smallest returned, as they went in in order.
+            var attachments: [SQLQueryString] = []
+            for (index, m) in change.messages.enumerated() where m.replaces == nil {
+                for file in m.files { attachments.append("(\(bind: Int64(index)), \(bind: file.id.rawValue))") }
+            }
+            if !attachments.isEmpty {
+                parts.append("""
+                    f AS (UPDATE files SET message_id = (SELECT r.id FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM m) r WHERE r.n = x.n::BIGINT)
+                    FROM (VALUES \(attachments.joined(separator: ", "))) AS x(n, file_id)
+                    WHERE files.id = x.file_id::TEXT AND files.message_id IS NULL)
+                    """)
+            }
         }
         if !change.tasks.isEmpty {
             let now = Millis.now()

@@ -145,7 +145,12 @@ extension SQLStore {
                         .integer(m.id), .text(c.id.rawValue), m.role == .visitor ? .text(c.visitorID.rawValue) : .null, .text(m.role.rawValue),
                         .text(m.authorName), .text(m.text), m.buttons.isEmpty ? .null : .text(try Rows.json(m.buttons)),
                         .text(m.clientID), .text(m.externalID), .integer(m.createdAt), .integer(m.replaces),
+                        .text(try Rows.files(m.files)),
                     ])
+                    // The message makes its files its own (a correction only shows them).
+                    if m.replaces == nil {
+                        for file in m.files { try handle.run(WriteSQL.attachFile, [.integer(m.id), .text(file.id.rawValue)]) }
+                    }
                     stored.append(m)
                 }
                 for task in change.tasks {
@@ -193,9 +198,10 @@ enum WriteSQL {
         UPDATE conversations SET state = ?2, updated_at = ?3, closed_at = ?4 WHERE id = ?1
         """
     static let insertMessage = """
-        INSERT INTO messages (id, conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        INSERT INTO messages (id, conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces, files)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
         """
+    static let attachFile = "UPDATE files SET message_id = ?1 WHERE id = ?2 AND message_id IS NULL"
     static let insertTask = """
         INSERT INTO agent_tasks (widget_key, conversation_id, task, message_id, attempts, next_attempt_at, created_at)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)

@@ -51,7 +51,10 @@ enum RealServerScenario {
             try await eventually("Baton connects", seconds: 30) { baton.services.mattermost.status(widgetKey: "demo")?.state == .connected }
 
             try await WidgetClient.connect(baton.socketURL) { client in
-                let conversation = try await talkUntilHandover(client, name: "Tess \(suffix)", email: "tess@example.com", topic: "Support")
+                let tickets = Collected<String>()
+                let conversation = try await talkUntilHandover(client, name: "Tess \(suffix)", email: "tess@example.com", topic: "Support") {
+                    if let ticket = $0.uploadTicket { tickets.append(ticket) }
+                }
                 // Where the agent answers: the chat's channel, or its thread in the index channel.
                 let channelID: String, rootID: String?
                 switch rooms {
@@ -84,6 +87,24 @@ enum RealServerScenario {
                 _ = try await agentClient.createPost(channelID: channelID, message: "Hello from a real Mattermost", rootID: rootID)
                 let reply = try await client.message(containing: "Hello from a real Mattermost")
                 #expect(reply.message["name"] as? String == "Test Agent \(suffix)")
+                // Files both ways: the agent's attachment reaches the widget, the visitor's the room.
+                let files = FileTransfer(base: baton.http)
+                let agentBytes: [UInt8] = (0..<2048).map { UInt8($0 % 256) }
+                let upload = try await agentClient.uploadFile(channelID: channelID, name: "agent-\(suffix).bin", contentType: "application/octet-stream",
+                                                              data: agentBytes)
+                _ = try await agentClient.createPost(channelID: channelID, message: "A file for you", rootID: rootID, fileIDs: [upload.id])
+                let withFile = try await client.message(containing: "A file for you")
+                let file = try #require(withFile.messageFiles.first)
+                #expect(try await files.fetch(files.url(of: file)).body == agentBytes)
+                let visitorBytes: [UInt8] = (0..<3000).map { UInt8(255 - $0 % 256) }
+                let sent = try await files.upload(visitorBytes, name: "visitor-\(suffix).bin", type: "application/octet-stream", ticket: tickets.last)
+                try await client.send(["type": "message", "clientId": "real-file", "files": [try #require(sent.json["id"] as? String)]])
+                _ = try await client.expect("ack")
+                try await eventually("the visitor's file in the room", seconds: 30) {
+                    try await admin.posts(channelID: channelID, since: 1).contains { $0.userID == setup.relayUser.id && !$0.fileIDs.isEmpty }
+                }
+                let filePost = try #require(try await admin.posts(channelID: channelID, since: 1).last { $0.userID == setup.relayUser.id && !$0.fileIDs.isEmpty })
+                #expect(try await admin.downloadFile(id: filePost.fileIDs[0], maxBytes: 1 << 20).data == visitorBytes)
                 // The visitor's @all mentions nobody.
                 _ = try await client.say("@all thanks", clientID: "real-1")
                 try await eventually("the visitor's message in the room", seconds: 30) {

@@ -256,4 +256,29 @@ import Testing
             #expect(document.text.hasPrefix("openapi: 3.0.3"))
         }
     }
+    @Test func aTranscriptListsTheFilesOfItsMessages() async throws {
+        try await Self.withAdmin { baton, admin in
+            let files = FileTransfer(base: baton.http)
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                let conversation = (welcome["conversation"] as? [String: Any])?["id"] as? String ?? ""
+                let up = try await files.upload(Array("a,b\n1,2\n".utf8), name: "prices é.csv", type: "text/csv", ticket: welcome.uploadTicket)
+                try await client.send(["type": "message", "clientId": "f", "text": "the list", "files": [up.json["id"] as? String ?? ""]])
+                _ = try await client.expect("ack")
+                let detail = try await admin.get("/api/v1/conversations/\(conversation)")
+                #expect(detail.status == 200)
+                let messages = detail.json["messages"] as? [[String: Any]] ?? []
+                let sent = try #require(messages.first { $0["text"] as? String == "the list" })
+                let file = try #require((sent["files"] as? [[String: Any]])?.first)
+                #expect(file["name"] as? String == "prices é.csv")
+                #expect(file["type"] as? String == "text/csv")
+                #expect(file["size"] as? Int == 8)
+                let url = try #require(file["url"] as? String)
+                #expect(url == "/widget/v1/files/\(up.json["id"] as? String ?? "")/prices%20%C3%A9.csv")
+                #expect(try await files.fetch(url).body == Array("a,b\n1,2\n".utf8))
+                // Messages without files have no `files`.
+                #expect(messages.filter { $0["files"] != nil }.count == 1)
+            }
+        }
+    }
 }

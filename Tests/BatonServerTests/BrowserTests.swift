@@ -164,4 +164,55 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
             }
         }
     }
+    @Test func filesAreSentAndShown() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await driver.wait(for: "the paperclip", "return !\(root).querySelector('.attach').hidden")
+                try await send(driver, "hello")
+                try await waitForBubble(driver, containing: "Hello! What can I do for you?")
+                // The visitor picks a picture and a text file (as the file dialog would).
+                _ = try await driver.run("""
+                    return (async () => {
+                      const c = document.createElement('canvas'); c.width = 160; c.height = 90;
+                      const g = c.getContext('2d'); g.fillStyle = '#c92a2a'; g.fillRect(0, 0, 160, 90);
+                      g.fillStyle = '#fff'; g.font = 'bold 22px sans-serif'; g.fillText('Error 42', 28, 54);
+                      const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+                      const dt = new DataTransfer();
+                      dt.items.add(new File([blob], 'screenshot.png', { type: 'image/png' }));
+                      dt.items.add(new File(['line 1\\nline 2\\n'], 'console log.txt', { type: 'text/plain' }));
+                      const input = \(root).querySelector('.file-input');
+                      input.files = dt.files;
+                      input.dispatchEvent(new Event('change'));
+                      return true;
+                    })()
+                    """)
+                try await driver.wait(for: "both files sent", """
+                    const r = \(root);
+                    return !r.querySelector('.row.pending') && r.querySelectorAll('.row.visitor .file').length === 2
+                      && Array.from(r.querySelectorAll('.row.visitor img')).some((i) => i.complete && i.naturalWidth === 160)
+                    """)
+                let link = try await driver.run("return Array.from(\(root).querySelectorAll('.row.visitor a.file:not(.image)')).map(a => a.textContent)") as? [String]
+                #expect(link == ["console log.txt14 bytes"])
+
+                // Stored, and the picture comes from Baton once sent.
+                let conversation = try #require(try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first)
+                let messages = try await baton.services.store.messages(in: conversation.conversation.id, after: 0, limit: 100)
+                #expect(messages.flatMap(\.files).map(\.name).sorted() == ["console log.txt", "screenshot.png"])
+
+                // An agent's file (as the Mattermost link stores it) shows in the widget.
+                let visitor = conversation.conversation.visitorID
+                let manual = Attachment(id: .newFile(), name: "manual.pdf", contentType: "application/pdf", size: 2_400_000)
+                try await baton.services.store.saveFile(StoredFile(attachment: manual, visitorID: visitor, data: Array(repeating: 37, count: 2_400_000)))
+                try await baton.services.chat.agentMessage(conversation.conversation.id, name: "Alice Archer", text: "The manual:",
+                                                           files: [manual], externalID: "post-1")
+                try await driver.wait(for: "the agent's file", "return Array.from(\(root).querySelectorAll('.row.them a.file')).some(a => a.textContent.includes('manual.pdf'))")
+                let href = try await driver.run("return Array.from(\(root).querySelectorAll('.row.them a.file')).pop().href") as? String ?? ""
+                #expect(href.hasSuffix("/widget/v1/files/\(manual.id.rawValue)/manual.pdf?download"))
+                #expect(try await driver.run("return Array.from(\(root).querySelectorAll('.row.them a.file')).pop().textContent") as? String == "manual.pdf2.4 MB")
+                try await driver.screenshot("widget-files")
+            }
+        }
+    }
 }

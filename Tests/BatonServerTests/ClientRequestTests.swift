@@ -1,4 +1,5 @@
 @testable import BatonServer
+import BatonCore
 import Testing
 
 /// Widget frames read into requests: the fields of the protocol, clear errors for the rest.
@@ -17,10 +18,16 @@ import Testing
             Issue.record("not a hello"); return
         }
         #expect(widget == "demo" && token == nil && lastSeen == 42 && user == nil)
-        guard case .message(let clientID, let text, let action) = try ClientRequest.parse(#"{"type":"message","clientId":"c1","text":"Caf\u00e9 \"ok\"\n😀","action":"handover"}"#) else {
+        guard case .message(let clientID, let text, let action, let files) = try ClientRequest.parse(#"{"type":"message","clientId":"c1","text":"Caf\u00e9 \"ok\"\n😀","action":"handover"}"#) else {
             Issue.record("not a message"); return
         }
-        #expect(clientID == "c1" && text == "Café \"ok\"\n😀" && action == "handover")
+        #expect(clientID == "c1" && text == "Café \"ok\"\n😀" && action == "handover" && files.isEmpty)
+        // Files alone need no text.
+        let id = FileID.newFile().rawValue
+        guard case .message(_, "", nil, let sent) = try ClientRequest.parse(#"{"type":"message","clientId":"c2","files":["\#(id)"]}"#) else {
+            Issue.record("not a message of files"); return
+        }
+        #expect(sent == [FileID(id)])
         guard case .typing(let active) = try ClientRequest.parse(#" {"type":"typing","active":false} "#) else {
             Issue.record("not typing"); return
         }

@@ -5,6 +5,7 @@
  * Signed-in users (identity verification): data-user-id, data-user-hash (HMAC-SHA256 of the
  * id with the widget's identity secret, made on the website's server), data-user-name and
  * data-user-email; or later BatonChat.identify({id, hash, name, email}) and BatonChat.logout().
+ * Files: the paperclip, dropping files on the panel, or pasting them (docs/widget-protocol.md, "Files").
  * Protocol: docs/widget-protocol.md (version 1). No dependencies, no build step.
  */
 (() => {
@@ -27,6 +28,8 @@
   // The socket lives next to widget.js, so a Baton behind a path prefix keeps working.
   const SOCKET_URL = (SRC.protocol === 'https:' ? 'wss://' : 'ws://') + SRC.host +
     SRC.pathname.replace(/[^/]*$/, '') + 'widget/v1/socket';
+  // Where Baton's HTTP routes are (files), next to widget.js as well.
+  const BASE = SRC.protocol + '//' + SRC.host + SRC.pathname.replace(/[^/]*$/, '');
   const OPEN_AT_LOAD = script.getAttribute('data-open') === 'true' || location.hash === '#baton-open';
   const STORAGE_KEY = 'baton:' + KEY;
 
@@ -56,7 +59,8 @@
         lastSeen: Number(data.lastSeen) > 0 ? Number(data.lastSeen) : 0,
         signedIn: data.signedIn === true,
         pending: Array.isArray(data.pending)
-          ? data.pending.filter((p) => p && typeof p.clientId === 'string' && typeof p.text === 'string')
+          ? data.pending.filter((p) => p && typeof p.clientId === 'string' && typeof p.text === 'string' &&
+            (p.files === undefined || (Array.isArray(p.files) && p.files.every(isFile))))
           : [],
       };
     } catch (e) {
@@ -64,7 +68,7 @@
     }
   }
 
-  const state = load();      // token, lastSeen, signedIn, pending [{clientId, text, action}]
+  const state = load();      // token, lastSeen, signedIn, pending [{clientId, text, action, files}]
   const settled = new Set(); // clientIds this tab saw stored or refused
 
   function save() {
@@ -94,6 +98,23 @@
     if (typeof u.name === 'string' && u.name.trim()) out.name = u.name;
     if (typeof u.email === 'string' && u.email.trim()) out.email = u.email;
     return out;
+  }
+
+  // A file as the server describes it; its id is all that makes its address.
+  function isFile(f) {
+    return !!f && typeof f.id === 'string' && /^[a-z2-7]{26}$/.test(f.id) && typeof f.name === 'string';
+  }
+  function fileURL(f) {
+    return BASE + 'widget/v1/files/' + f.id + '/' + encodeURIComponent(f.name);
+  }
+  const IMAGE_TYPES = { 'image/png': 1, 'image/jpeg': 1, 'image/gif': 1, 'image/webp': 1, 'image/avif': 1 };
+  function sizeText(n) {
+    if (!(n >= 0)) return '';
+    if (n < 1000) return n + ' bytes';
+    const units = ['KB', 'MB', 'GB'];
+    let v = n / 1000, u = 0;
+    while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
+    return (v < 10 ? Math.round(v * 10) / 10 : Math.round(v)) + ' ' + units[u];
   }
 
   let counter = 0;
@@ -179,6 +200,22 @@ textarea:disabled { background: #f1f3f5; }
 .send { flex: none; width: 40px; height: 40px; border: 0; border-radius: 10px; padding: 0; background: var(--c);
   color: var(--on-c); cursor: pointer; display: grid; place-items: center; }
 .send:disabled { opacity: .45; cursor: default; }
+.attach { color: #495057; width: 40px; height: 40px; }
+.attach:hover { background: #f1f3f5; }
+.attach:disabled { opacity: .45; cursor: default; }
+.files { display: flex; flex-direction: column; gap: 4px; }
+.bubble .files:not(:first-child) { margin-top: 6px; }
+.file { display: inline-flex; align-items: center; gap: 6px; max-width: 100%; padding: 6px 10px; border-radius: 10px;
+  background: rgba(0,0,0,.06); color: inherit; text-decoration: none; white-space: normal; }
+.file:hover { text-decoration: underline; }
+.file svg { flex: none; width: 16px; height: 16px; }
+.file .fname { overflow-wrap: anywhere; }
+.file .fsize { flex: none; opacity: .75; font-size: 12px; }
+.bubble.bare { padding: 0; background: none; border-color: transparent; }
+.file.image { padding: 0; background: none; border-radius: 10px; overflow: hidden; }
+.file.image img { display: block; max-width: 220px; max-height: 220px; border-radius: 10px; background: #e9ecef; }
+.panel.dropping::after { content: "Drop files to send them"; position: absolute; inset: 0; display: grid; place-items: center;
+  background: rgba(255,255,255,.92); border: 3px dashed var(--c-ink); border-radius: 14px; color: var(--c-ink); font-size: 16px; font-weight: 600; }
 .send svg { width: 20px; height: 20px; }
 @media (max-width: 480px) {
   .panel { top: 0; right: 0; bottom: 0; left: 0; width: auto; height: auto; max-width: none; max-height: none; border-radius: 0; }
@@ -191,6 +228,8 @@ textarea:disabled { background: #f1f3f5; }
 
   const ICON_CHAT = '<svg class="i-chat" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/></svg>';
   const ICON_X = (cls) => '<svg class="' + cls + '" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+  const ICON_CLIP = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9"/></svg>';
+  const ICON_FILE = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M14 3H6a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9z"/><path d="M14 3v6h6"/></svg>';
   const ICON_SEND = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M4 12l16-8-6 16-2.5-6.5z"/><path d="M11.5 13.5L20 4"/></svg>';
 
   // The skeleton is a constant: nothing from the server or the visitor is ever parsed as
@@ -208,6 +247,8 @@ textarea:disabled { background: #f1f3f5; }
     <div class="typing" hidden><span class="typing-text"></span><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span></div>
     <div class="quick" role="group" aria-label="Suggested replies" hidden></div>
     <div class="composer">
+      <button type="button" class="icon-btn attach" aria-label="Attach files" title="Attach files" hidden>${ICON_CLIP}</button>
+      <input type="file" class="file-input" multiple hidden tabindex="-1" aria-hidden="true">
       <div class="field">
         <textarea rows="1" aria-label="Message" placeholder="Write a message…"></textarea>
         <div class="counter" hidden></div>
@@ -236,7 +277,31 @@ textarea:disabled { background: #f1f3f5; }
       root: $('.root'), panel: $('.panel'), title: $('.title'), status: $('.status'), close: $('.close'), avatar: $('.avatar'),
       bar: $('.bar'), log: $('.log'), typing: $('.typing'), typingText: $('.typing-text'), quick: $('.quick'),
       input: $('textarea'), counter: $('.counter'), send: $('.send'), launcher: $('.launcher'), badge: $('.badge'),
+      attach: $('.attach'), fileInput: $('.file-input'),
     };
+    ui.attach.addEventListener('click', () => ui.fileInput.click());
+    ui.fileInput.addEventListener('change', () => {
+      const chosen = Array.from(ui.fileInput.files || []);
+      ui.fileInput.value = ''; // the same file may be chosen again
+      sendFiles(chosen);
+    });
+    ui.input.addEventListener('paste', (e) => {
+      const pasted = e.clipboardData ? Array.from(e.clipboardData.files || []) : [];
+      if (pasted.length && fileLimits) { e.preventDefault(); sendFiles(pasted); }
+    });
+    // Dropping files anywhere on the panel sends them.
+    let depth = 0;
+    const dragging = (e) => fileLimits && !fatal && e.dataTransfer && Array.from(e.dataTransfer.types || []).indexOf('Files') >= 0;
+    ui.panel.addEventListener('dragenter', (e) => { if (dragging(e)) { e.preventDefault(); depth++; ui.panel.classList.add('dropping'); } });
+    ui.panel.addEventListener('dragover', (e) => { if (dragging(e)) e.preventDefault(); });
+    ui.panel.addEventListener('dragleave', () => { if (depth > 0 && --depth === 0) ui.panel.classList.remove('dropping'); });
+    ui.panel.addEventListener('drop', (e) => {
+      depth = 0;
+      ui.panel.classList.remove('dropping');
+      if (!dragging(e)) return;
+      e.preventDefault();
+      sendFiles(Array.from(e.dataTransfer.files || []));
+    });
     ui.launcher.addEventListener('click', () => (isOpen ? closePanel(false) : openPanel(true)));
     ui.close.addEventListener('click', () => closePanel(true));
     ui.send.addEventListener('click', submit);
@@ -360,14 +425,51 @@ textarea:disabled { background: #f1f3f5; }
     row.classList.toggle('first', !prev || prev.dataset.author !== row.dataset.author);
   }
 
-  function makeRow(role, name, text, at) {
+  function makeRow(role, name, text, at, files) {
     const row = el('div', 'row ' + (role === 'visitor' ? 'visitor' : 'them'));
     row.dataset.author = role === 'visitor' ? 'visitor' : role + ':' + (name || '');
     row.append(el('div', 'name', role === 'visitor' ? 'You' : name || botName || 'Bot'));
-    const bubble = el('div', 'bubble', text);
+    const bubble = el('div', 'bubble');
     if (at) bubble.title = new Date(at).toLocaleString();
+    fillBubble(bubble, text, files);
     row.append(bubble);
     return row;
+  }
+
+  // A message's text and files. Images show as pictures, other files as links that
+  // download them; names and sizes go in as text, addresses are made from the ids.
+  function fillBubble(bubble, text, files, previews) {
+    bubble.textContent = '';
+    if (text) bubble.append(document.createTextNode(text));
+    const list = Array.isArray(files) ? files.filter(isFile) : [];
+    // A picture alone needs no bubble around it.
+    bubble.classList.toggle('bare', !text && list.length > 0 && list.every((f) => IMAGE_TYPES[f.type] || (previews && previews[f.id])));
+    if (!list.length) return;
+    const box = el('div', 'files');
+    for (const f of list) {
+      const link = el('a', 'file');
+      link.href = fileURL(f);
+      link.target = '_blank';
+      link.rel = 'noopener noreferrer';
+      const preview = previews && previews[f.id];
+      if (IMAGE_TYPES[f.type] || preview) {
+        link.classList.add('image');
+        const img = el('img');
+        img.alt = f.name;
+        img.loading = 'lazy';
+        img.src = preview || link.href;
+        link.append(img);
+        link.title = f.name + (f.size >= 0 ? ' (' + sizeText(f.size) + ')' : '');
+      } else {
+        link.href += '?download';
+        link.setAttribute('download', f.name);
+        link.insertAdjacentHTML('afterbegin', ICON_FILE); // a constant
+        link.append(el('span', 'fname', f.name));
+        if (f.size >= 0) link.append(el('span', 'fsize', sizeText(f.size)));
+      }
+      box.append(link);
+    }
+    bubble.append(box);
   }
 
   function makeNotice(text, extra) {
@@ -409,8 +511,8 @@ textarea:disabled { background: #f1f3f5; }
     noteConversation(m.conversation);
     const text = typeof m.text === 'string' ? m.text : '';
     if (typeof m.replaces === 'number') {
-      // An agent corrected (or deleted, when the text is empty) an earlier message.
-      correct(rows.get(m.replaces), text);
+      // An agent corrected (or deleted, when there is no text and no file) an earlier message.
+      correct(rows.get(m.replaces), text, m.files);
       markSeen(m.id);
       return;
     }
@@ -420,7 +522,7 @@ textarea:disabled { background: #f1f3f5; }
     } else if (m.role === 'system') {
       place(makeNotice(text));
     } else {
-      const row = makeRow(m.role, m.name, text, m.at);
+      const row = makeRow(m.role, m.name, text, m.at, m.files);
       if (m.role === 'agent') rows.set(m.id, row);
       place(row);
     }
@@ -432,13 +534,15 @@ textarea:disabled { background: #f1f3f5; }
     updateStatus();
   }
 
-  function correct(row, text) {
+  function correct(row, text, files) {
     if (!row) return; // not on this page (left out of a long history)
     const bubble = row.querySelector('.bubble');
+    const deleted = !text && !(Array.isArray(files) && files.length);
     keepingScroll(() => {
-      row.classList.toggle('deleted', !text);
-      bubble.textContent = text || 'Message deleted';
-      setMeta(row, text ? 'Edited' : null);
+      row.classList.toggle('deleted', deleted);
+      if (deleted) { bubble.textContent = 'Message deleted'; bubble.classList.remove('bare'); }
+      else fillBubble(bubble, text, files);
+      setMeta(row, deleted ? null : 'Edited');
     });
   }
 
@@ -489,8 +593,9 @@ textarea:disabled { background: #f1f3f5; }
 
   // ---------------------------------------------------------------- the visitor's messages
 
-  function addPendingBubble(item) {
+  function addPendingBubble(item, previews) {
     const row = makeRow('visitor', null, item.text);
+    fillBubble(row.querySelector('.bubble'), item.text, item.files, previews);
     row.classList.add('pending');
     setMeta(row, 'Sending…');
     bubbles.set(item.clientId, row);
@@ -848,6 +953,8 @@ textarea:disabled { background: #f1f3f5; }
     ui.panel.setAttribute('aria-label', title);
     applyColor(w.color);
     if (f.limits && f.limits.maxTextLength > 0) limits = Object.assign({}, limits, f.limits);
+    fileLimits = f.files && typeof f.files.ticket === 'string' && typeof f.files.upload === 'string' ? f.files : null;
+    ui.attach.hidden = !fileLimits;
     ui.log.setAttribute('aria-busy', 'true'); // announce the history once, not message by message
     if (f.truncated) place(makeNotice('Earlier messages are not shown.'));
     const conversation = f.conversation || {};
@@ -920,12 +1027,82 @@ textarea:disabled { background: #f1f3f5; }
       }
       const frame = { type: 'message', clientId: p.clientId, text: p.text };
       if (p.action) frame.action = p.action;
+      if (p.files && p.files.length) frame.files = p.files.map((f) => f.id);
       if (!send(frame)) return;
       bucket.tokens -= 1;
       sentHere.add(p.clientId);
       const row = bubbles.get(p.clientId);
       if (row && row.classList.contains('retrying')) setMeta(row, 'Sending…');
     }
+  }
+
+  // ---------------------------------------------------------------- files
+
+  let fileLimits = null; // {upload, ticket, maxBytes, maxPerMessage} from the welcome; null: no files
+
+  // Each file is uploaded, then sent as a message of its own. A file the server would
+  // refuse (too large) is shown as not sent at once.
+  function sendFiles(list) {
+    if (!list.length || fatal) return;
+    if (!fileLimits) return;
+    for (const file of list) uploadFile(file);
+    scrollToEnd();
+  }
+
+  function uploadFile(file) {
+    const name = file.name || 'file';
+    const item = { clientId: newClientId(), text: '', files: [{ id: '', name: name, type: file.type || '', size: file.size }] };
+    const previews = {};
+    const local = IMAGE_TYPES[file.type] && window.URL && URL.createObjectURL ? URL.createObjectURL(file) : null;
+    const row = makeRow('visitor', null, '');
+    row.classList.add('pending');
+    const bubble = row.querySelector('.bubble');
+    const showChip = (f) => { if (local) previews[f.id] = local; fillBubble(bubble, '', [f], previews); };
+    showChip({ id: 'aaaaaaaaaaaaaaaaaaaaaaaaaa', name: name, type: file.type, size: file.size });
+    for (const a of bubble.querySelectorAll('a')) { a.removeAttribute('href'); a.removeAttribute('download'); }
+    bubbles.set(item.clientId, row);
+    ui.log.append(row);
+    markRun(row);
+    if (file.size > fileLimits.maxBytes) {
+      failRow(row, 'larger than ' + sizeText(fileLimits.maxBytes) + '.');
+      return;
+    }
+    if (!file.size) { failRow(row, 'the file is empty.'); return; }
+    setMeta(row, 'Uploading…');
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', BASE + fileLimits.upload + '?name=' + encodeURIComponent(name));
+    xhr.setRequestHeader('Authorization', 'Bearer ' + fileLimits.ticket);
+    xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total) setMeta(row, 'Uploading… ' + Math.floor((e.loaded / e.total) * 100) + '%');
+    };
+    xhr.onerror = () => failRow(row, 'the upload failed; check the connection and try again.');
+    xhr.onload = () => {
+      let answer = null;
+      try { answer = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status !== 201 || !isFile(answer)) {
+        const why = answer && answer.error && answer.error.message;
+        // An expired ticket: the next connection brings a new one.
+        if (xhr.status === 401 && ws) { try { ws.close(); } catch (e) { /* closing */ } }
+        failRow(row, why || 'the upload failed (' + xhr.status + ').');
+        return;
+      }
+      item.files = [{ id: answer.id, name: answer.name, type: answer.type, size: answer.size }];
+      showChip(item.files[0]);
+      state.pending.push(item);
+      save();
+      row.classList.add('pending');
+      setMeta(row, 'Sending…');
+      if (!ws && !reconnectTimer) connect();
+      flush();
+    };
+    xhr.send(file);
+  }
+
+  function failRow(row, reason) {
+    row.classList.remove('pending');
+    row.classList.add('failed');
+    setMeta(row, 'Not sent: ' + reason);
   }
 
   // ---------------------------------------------------------------- panel

@@ -5,7 +5,7 @@ import { h, replace } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
 import { badge, button, errorBox, loading } from '/dashboard/ui.js';
-import { formatDateTime, formatDay, formatTime, relativeTime, visitorLabel } from '/dashboard/format.js';
+import { formatBytes, formatDateTime, formatDay, formatTime, relativeTime, visitorLabel } from '/dashboard/format.js';
 import { botHref } from '/dashboard/router.js';
 
 const REFRESH_MS = 5000;
@@ -140,11 +140,20 @@ export function mountTranscript(main, route) {
       }
       // A correction made in Mattermost is kept as it came, after the message it corrects.
       const corrects = typeof m.replaces === 'number';
+      const files = Array.isArray(m.files) ? m.files : [];
+      const deleted = corrects && !m.text && !files.length;
       list.append(h('li', { class: `msg msg-${m.role}${corrects ? ' msg-correction' : ''}` },
         h('div', { class: 'msg-head' }, h('span', { class: 'msg-author' }, author(m)),
-          corrects ? h('span', { class: 'muted' }, m.text ? ' edited a message' : ' deleted a message') : null, time),
-        corrects && !m.text ? null : h('div', { class: 'msg-bubble' }, m.text)));
+          corrects ? h('span', { class: 'muted' }, deleted ? ' deleted a message' : ' edited a message') : null, time),
+        deleted ? null : h('div', { class: 'msg-bubble' }, m.text || null, files.length ? fileList(files) : null)));
     }
+  }
+
+  // Files as links that download them (names as text; the address is Baton's own).
+  function fileList(files) {
+    return h('ul', { class: 'msg-files', 'aria-label': 'Files' }, files.map((f) =>
+      h('li', {}, h('a', { href: `${f.url}?download`, download: f.name, class: 'msg-file' }, icon('paperclip', 'icon icon-inline'),
+        h('span', {}, f.name), h('span', { class: 'muted' }, ` ${formatBytes(f.size)}`)))));
   }
 
   return {

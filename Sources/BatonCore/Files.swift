@@ -1,0 +1,109 @@
+/// Files that travel with messages: a visitor's upload, or a file an agent attached in
+/// Mattermost. The content is stored in the database (every Baton sharing it can serve
+/// it); a message carries what the widget and the agents need to show it.
+
+public enum FileTag {}
+/// A file's id: 26 characters of lowercase base32 (130 random bits). Knowing it is what
+/// lets a browser fetch the file, so it is never guessable.
+public typealias FileID = Identifier<FileTag>
+
+extension FileID {
+    public static func newFile() -> FileID { FileID(RandomID.make(length: 26)) }
+
+    /// Whether `text` has the form of a file id (from a URL or a widget's frame).
+    public static func isValid(_ text: String) -> Bool {
+        text.utf8.count == 26 && text.utf8.allSatisfy { RandomID.alphabet.contains($0) }
+    }
+}
+
+/// A file attached to a message, as shown: its content is fetched by `id`.
+public struct Attachment: Sendable, Codable, Hashable {
+    public var id: FileID
+    /// The file's name as its sender gave it (cleaned: no path, no control characters).
+    public var name: String
+    /// Its media type as its sender gave it; what it is served as is decided when served.
+    public var contentType: String
+    public var size: Int64
+
+    public init(id: FileID, name: String, contentType: String, size: Int64) {
+        self.id = id
+        self.name = name
+        self.contentType = contentType
+        self.size = size
+    }
+
+    /// A file name fit to show and to send on: the last path component, control and
+    /// bidirectional-override characters removed, at most 200 characters; "file" when
+    /// nothing is left.
+    public static func cleanName(_ raw: String) -> String {
+        let last = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        let scalars = last.unicodeScalars.filter { scalar in
+            !(scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format)
+        }
+        var name = String(String.UnicodeScalarView(scalars.prefix(200))).trimmingWhitespace()
+        while name.hasPrefix(".") { name.removeFirst() }
+        return name.isEmpty ? "file" : name
+    }
+
+    /// A media type fit to store: `type/subtype` of token characters, lowercased,
+    /// parameters dropped; `application/octet-stream` otherwise.
+    public static func cleanType(_ raw: String?) -> String {
+        guard let raw else { return "application/octet-stream" }
+        let essence = (raw.split(separator: ";", maxSplits: 1).first.map { String($0).trimmingWhitespace() } ?? "").lowercased()
+        let parts = essence.split(separator: "/", omittingEmptySubsequences: false)
+        let token = { (part: Substring) in
+            !part.isEmpty && part.count <= 100 && part.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x61...0x7A).contains(byte) || "!#$&-^_.+".utf8.contains(byte)
+            }
+        }
+        guard parts.count == 2, token(parts[0]), token(parts[1]) else { return "application/octet-stream" }
+        return essence
+    }
+}
+
+/// A stored file: who it belongs to, where it was sent, and (when read whole) its bytes.
+public struct StoredFile: Sendable, Hashable {
+    public var attachment: Attachment
+    /// The visitor whose chat it belongs to (the uploader, or the visitor an agent sent it to).
+    public var visitorID: VisitorID
+    /// The message it was sent with; nil until then (an upload not sent yet).
+    public var messageID: MessageID?
+    /// The file's id in Mattermost once uploaded there (a visitor's file) or where it
+    /// came from (an agent's).
+    public var mattermostID: String?
+    public var createdAt: Millis
+    /// The content; empty when only the record was read.
+    public var data: [UInt8]
+
+    public init(attachment: Attachment, visitorID: VisitorID, messageID: MessageID? = nil, mattermostID: String? = nil,
+                createdAt: Millis = .now(), data: [UInt8] = []) {
+        self.attachment = attachment
+        self.visitorID = visitorID
+        self.messageID = messageID
+        self.mattermostID = mattermostID
+        self.createdAt = createdAt
+        self.data = data
+    }
+
+    public var id: FileID { attachment.id }
+}
+
+/// Where files are kept. A file is saved on its own (uploaded before its message is
+/// sent) and becomes part of a message when a committed `ChangeSet` carries it
+/// (`NewMessage.files`): the store then records that message as the file's, in the same
+/// transaction.
+public protocol FileStore: Sendable {
+    func saveFile(_ file: StoredFile) async throws
+    /// A file's record, without its content.
+    func fileRecord(id: FileID) async throws -> StoredFile?
+    /// A file's record with its content.
+    func file(id: FileID) async throws -> StoredFile?
+    func setMattermostID(_ mattermostID: String, of file: FileID) async throws
+    /// Files a visitor uploaded and has not sent yet.
+    func unsentFileCount(of visitor: VisitorID) async throws -> Int
+    /// Forgets uploads never sent, made before `before`; returns how many.
+    @discardableResult
+    func deleteUnsentFiles(before: Millis) async throws -> Int
+    /// Deletes the files of a message (an agent deleted it in Mattermost).
+    func deleteFiles(of message: MessageID) async throws
+}

@@ -1,0 +1,60 @@
+import BatonCore
+
+/// Files both ways: a visitor's files are uploaded to the room's channel and posted with
+/// the message; an agent's files are fetched from Mattermost and stored for the visitor.
+extension MattermostLink {
+    /// The Mattermost file ids of a visitor's files, uploaded to the room's channel once:
+    /// a retry reuses what an earlier attempt uploaded. A file no longer stored is left out.
+    func uploaded(_ files: [Attachment], to room: Room) async throws -> [String] {
+        var ids: [String] = []
+        for attachment in files {
+            guard let record = try await store.fileRecord(id: attachment.id) else { continue }
+            if let known = record.mattermostID {
+                ids.append(known)
+                continue
+            }
+            guard let file = try await store.file(id: attachment.id) else { continue }
+            let info = try await client.uploadFile(channelID: room.channelID, name: attachment.name, contentType: attachment.contentType,
+                                                   data: file.data)
+            try await store.setMattermostID(info.id, of: attachment.id)
+            ids.append(info.id)
+        }
+        return ids
+    }
+
+    /// Stores the files of an agent's post for the visitor of `room`. Files over the size
+    /// limit (or all of them, when files are off) stay in Mattermost, and the agents are
+    /// told in the room.
+    func agentFiles(of post: MMPost, room: Room) async throws -> [Attachment] {
+        guard let conversation = try await store.conversation(id: room.conversationID) else { return [] }
+        var infos = post.files
+        if Set(infos.map(\.id)) != Set(post.fileIDs) {
+            // An event or list without the files' metadata: ask for it.
+            infos = []
+            for id in post.fileIDs { infos.append(try await client.fileInfo(id: id)) }
+        }
+        let policy = chat.policy
+        var stored: [Attachment] = [], refused: [MMFileInfo] = []
+        for info in infos.prefix(policy.maxFilesPerMessage) {
+            guard policy.filesEnabled, info.size <= Int64(policy.maxFileBytes) else {
+                refused.append(info)
+                continue
+            }
+            let (data, type) = try await client.downloadFile(id: info.id, maxBytes: policy.maxFileBytes)
+            let attachment = Attachment(id: .newFile(), name: Attachment.cleanName(info.name),
+                                        contentType: Attachment.cleanType(info.mimeType.isEmpty ? type : info.mimeType),
+                                        size: Int64(data.count))
+            try await store.saveFile(StoredFile(attachment: attachment, visitorID: conversation.visitorID, mattermostID: info.id, data: data))
+            stored.append(attachment)
+        }
+        if !refused.isEmpty {
+            let text = MattermostPosts.filesNotPassedOn(refused.map(\.name), limit: policy.filesEnabled ? policy.maxFileBytes : nil)
+            do {
+                _ = try await client.createPost(channelID: room.channelID, message: text, props: ["from_baton": .bool(true)], rootID: room.rootID)
+            } catch {
+                logger.warning("Could not tell the agents a file was not passed on", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
+            }
+        }
+        return stored
+    }
+}

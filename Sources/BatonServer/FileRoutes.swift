@@ -1,0 +1,143 @@
+import BatonBot
+import BatonCore
+import Foundation
+import Hummingbird
+
+/// Files in chats over HTTP (docs/widget-protocol.md, "Files"): the widget uploads a file
+/// with the ticket its socket was given, then sends it in a `message` frame; anyone with
+/// a sent file's id (the widget, the dashboard, a link the visitor kept) can fetch it.
+struct FileRoutes: Sendable {
+    let chat: ChatService
+    let bots: BotLibrary
+    let tickets: UploadTickets
+
+    static let uploadPath = "/widget/v1/files"
+
+    func register(on router: Router<BatonRequestContext>) {
+        router.on(RouterPath(Self.uploadPath), method: .options) { request, _ in
+            // The widget runs on the website's pages, another origin: the browser asks first.
+            var response = Response(status: .noContent)
+            Self.allowCrossOrigin(&response.headers, origin: request.headers[.origin])
+            response.headers[.accessControlAllowMethods] = "POST"
+            response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type"
+            response.headers[.accessControlMaxAge] = "600"
+            return response
+        }
+        router.post(RouterPath(Self.uploadPath)) { request, _ in
+            let origin = request.headers[.origin]
+            do {
+                return try await upload(request, origin: origin)
+            } catch var error as APIError {
+                // The widget must be able to read why (a cross-origin response without
+                // the header is opaque to it).
+                if let origin { error.headers[.accessControlAllowOrigin] = origin; error.headers[.vary] = "Origin" }
+                throw error
+            }
+        }
+        router.get("/widget/v1/files/{id}") { request, context in try await download(context.parameters.get("id") ?? "", request) }
+        router.get("/widget/v1/files/{id}/{name}") { request, context in try await download(context.parameters.get("id") ?? "", request) }
+    }
+
+    private static func allowCrossOrigin(_ headers: inout HTTPFields, origin: String?) {
+        guard let origin else { return }
+        headers[.accessControlAllowOrigin] = origin
+        headers[.vary] = "Origin"
+    }
+
+    private func upload(_ request: Request, origin: String?) async throws -> Response {
+        guard let presented = MetricsRoutes.bearer(request), let (visitor, widgetKey) = tickets.check(presented) else {
+            throw APIError(.unauthorized, code: "invalid_ticket",
+                           "The upload ticket is missing, wrong or expired; reconnect the chat for a new one.")
+        }
+        guard let (widget, _) = try await bots.widget(forKey: widgetKey) else {
+            throw APIError(.notFound, code: "unknown_widget", "The widget of this ticket no longer exists.")
+        }
+        let host = request.head.authority
+        guard OriginPolicy.allows(origin: origin, host: host, allowed: widget.settings.allowedOrigins) else {
+            throw APIError(.forbidden, code: "origin_not_allowed", "This widget may not be embedded on \(origin ?? "a page without an origin").")
+        }
+        let limit = chat.policy.maxFileBytes
+        guard chat.policy.filesEnabled else { throw APIError(.forbidden, code: "files_disabled", ChatError.filesDisabled.message) }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError(.contentTooLarge, code: "file_too_large", ChatError.fileTooLarge(limit: limit).message)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, code: "file_too_large", ChatError.fileTooLarge(limit: limit).message)
+        }
+        let name = request.uri.queryParameters["name"].map(String.init) ?? "file"
+        let attachment: Attachment
+        do {
+            attachment = try await chat.upload(name: name, contentType: request.headers[.contentType], data: Array(body.readableBytesView),
+                                               by: visitor)
+        } catch let error as ChatError {
+            let status: HTTPResponse.Status = switch error {
+            case .fileTooLarge: .contentTooLarge
+            case .tooManyUnsentFiles: .tooManyRequests
+            case .filesDisabled: .forbidden
+            default: .badRequest
+            }
+            throw APIError(status, code: error.code, error.message)
+        }
+        var response = JSONBody.response(.created) { w in Self.writeFields(of: attachment, to: &w) }
+        Self.allowCrossOrigin(&response.headers, origin: origin)
+        return response
+    }
+
+    /// A file as the widget protocol shows it.
+    static func write(_ file: Attachment, to w: inout JSONWriter) {
+        w.object { w in writeFields(of: file, to: &w) }
+    }
+
+    static func writeFields(of file: Attachment, to w: inout JSONWriter) {
+        w.field("id", file.id.rawValue)
+        w.field("name", file.name)
+        w.field("type", file.contentType)
+        w.field("size", file.size)
+    }
+
+    /// Where a sent file is fetched, from the site's root.
+    static func path(of file: Attachment) -> String {
+        "/widget/v1/files/\(file.id.rawValue)/" + (file.name.addingPercentEncoding(withAllowedCharacters: attrChars) ?? "file")
+    }
+
+    /// Image types a browser shows inline without running anything (not SVG).
+    static let inlineTypes: Set<String> = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"]
+
+    /// A sent file. What the file holds came from a visitor or an agent: it is never
+    /// shown as a page of this site. Only raster images are shown inline; anything else is
+    /// a download, and the answer forbids scripts, sniffing and framing whatever it is.
+    private func download(_ id: String, _ request: Request) async throws -> Response {
+        guard FileID.isValid(id), let file = try await chat.store.file(id: FileID(id)), file.messageID != nil else {
+            throw APIError(.notFound, code: "unknown_file", "No file has this address (it may have been deleted).")
+        }
+        let type = file.attachment.contentType
+        let inline = Self.inlineTypes.contains(type) && request.uri.queryParameters["download"] == nil
+        var headers: HTTPFields = [
+            .contentType: inline ? type : (type.hasPrefix("text/") || type.contains("html") || type.contains("xml") || type.contains("javascript")
+                                            ? "application/octet-stream" : type),
+            .contentDisposition: Self.disposition(inline: inline, name: file.attachment.name),
+            .cacheControl: "private, max-age=86400",
+            .xContentTypeOptions: "nosniff",
+            .contentSecurityPolicy: "default-src 'none'; sandbox",
+        ]
+        headers[.init("Cross-Origin-Resource-Policy")!] = "cross-origin"
+        headers[.init("X-Frame-Options")!] = "DENY"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: file.data)))
+    }
+
+    /// RFC 8187's attr-char without `!#$&+^`|` (kept simple): ASCII letters, digits, `-._~`.
+    private static let attrChars = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// `inline` or `attachment`, with the name as ASCII (others replaced) and in UTF-8
+    /// (RFC 6266, RFC 8187).
+    static func disposition(inline: Bool, name: String) -> String {
+        let ascii = String(name.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && scalar.value >= 0x20 && scalar != "\"" && scalar != "\\" && scalar.value != 0x7F ? Character(scalar) : "_"
+        })
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: Self.attrChars) ?? ascii
+        return "\(inline ? "inline" : "attachment"); filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
+    }
+}

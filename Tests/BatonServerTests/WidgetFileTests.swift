@@ -1,0 +1,203 @@
+import BatonCore
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// Files from the visitor's side: the upload ticket, the upload, the message that sends
+/// it, and fetching it, with every refusal (docs/widget-protocol.md, "Files").
+@Suite struct WidgetFileTests {
+    static let bytes: [UInt8] = (0..<3000).map { UInt8($0 % 256) }
+
+    @Test func aVisitorUploadsAFileAndSendsItAndOtherTabsSeeIt() async throws {
+        try await LiveBaton.run { baton in
+            let files = FileTransfer(base: baton.http)
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                let limits = try #require(welcome["files"] as? [String: Any])
+                #expect(limits["maxBytes"] as? Int == 10_000_000)
+                #expect(limits["maxPerMessage"] as? Int == 10)
+                #expect(limits["upload"] as? String == "widget/v1/files")
+                let ticket = try #require(welcome.uploadTicket)
+
+                // A file name with a path, quotes and a right-to-left override is cleaned.
+                let up = try await files.upload(Self.bytes, name: "C:\\Users\\g\\\"plan\u{202E}fdp.exe", type: "application/pdf; charset=x", ticket: ticket)
+                #expect(up.status == 201, "\(String(decoding: up.body, as: UTF8.self))")
+                let id = try #require(up.json["id"] as? String)
+                #expect(FileID.isValid(id))
+                #expect(up.json["name"] as? String == "\"planfdp.exe")
+                #expect(up.json["type"] as? String == "application/pdf")
+                #expect(up.json["size"] as? Int == Self.bytes.count)
+
+                // Not sent yet: nobody can fetch it (the upload is no file host).
+                #expect(try await files.fetch("/widget/v1/files/\(id)").status == 404)
+
+                // Sent from a second tab of the same visitor: this tab sees the message with its file.
+                let token = try #require(welcome.string("token"))
+                let acks = Collected<Int64>()
+                try await WidgetClient.connect(baton.socketURL) { other in
+                    _ = try await other.hello(token: token)
+                    try await other.send(["type": "message", "clientId": "f1", "files": [id]])
+                    let ack = try await other.expect("ack")
+                    #expect(ack["duplicate"] as? Bool == false)
+                    acks.append(try #require(ack.int("id")))
+                }
+                let seen = try await client.expect("message")
+                #expect(seen.messageText == "")
+                #expect(seen.messageFiles.count == 1)
+                #expect(seen.messageFiles.first?["id"] as? String == id)
+                #expect(seen.messageFiles.first?["size"] as? Int == Self.bytes.count)
+                // Files alone: the bot has nothing to answer (and is not confused by it).
+                _ = try await client.say("How much does it cost?", clientID: "t1")
+                #expect(try await client.expect("message").messageText == "Baton is free to run on your own server.")
+
+                // A resend of the same message is the same message.
+                try await client.send(["type": "message", "clientId": "f1", "files": [id]])
+                let again = try await client.expect("ack")
+                #expect(again["duplicate"] as? Bool == true && again.int("id") == acks.last)
+                // The same file in another message is refused.
+                try await client.send(["type": "message", "clientId": "f2", "files": [id]])
+                let reused = try await client.expect("error")
+                #expect(reused.string("code") == "unknown_file" && reused.string("clientId") == "f2")
+
+                // Sent, it is served: a PDF is a download, with no way to run as a page.
+                let got = try await files.fetch("/widget/v1/files/\(id)/plan.pdf")
+                #expect(got.status == 200)
+                #expect(got.body == Self.bytes)
+                #expect(got.header("content-type") == "application/pdf")
+                #expect(got.header("content-disposition")?.hasPrefix("attachment; filename=\"\\\"planfdp.exe\"") == false)
+                #expect(got.header("content-disposition")?.hasPrefix("attachment; filename=\"_planfdp.exe\"; filename*=UTF-8''%22planfdp.exe") == true)
+                #expect(got.header("x-content-type-options") == "nosniff")
+                #expect(got.header("content-security-policy") == "default-src 'none'; sandbox")
+
+                // The history after a reload carries the file too.
+                try await WidgetClient.connect(baton.socketURL) { reload in
+                    let resumed = try await reload.hello(token: token)
+                    let withFile = resumed.messages.first { ($0["files"] as? [[String: Any]])?.isEmpty == false }
+                    #expect((withFile?["files"] as? [[String: Any]])?.first?["name"] as? String == "\"planfdp.exe")
+                }
+            }
+        }
+    }
+
+    @Test func imagesShowInlineAndPagesNever() async throws {
+        try await LiveBaton.run { baton in
+            let files = FileTransfer(base: baton.http)
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let ticket = try #require(try await client.hello().uploadTicket)
+                let png = try await files.upload([0x89, 0x50, 0x4E, 0x47], name: "shot.png", type: "image/png", ticket: ticket)
+                let html = try await files.upload(Array("<script>alert(1)</script>".utf8), name: "page.html", type: "text/html", ticket: ticket)
+                let svg = try await files.upload(Array("<svg onload=alert(1)/>".utf8), name: "x.svg", type: "image/svg+xml", ticket: ticket)
+                let ids = [png, html, svg].compactMap { $0.json["id"] as? String }
+                #expect(ids.count == 3)
+                try await client.send(["type": "message", "clientId": "m", "text": "three files", "files": ids])
+                _ = try await client.expect("ack")
+
+                let image = try await files.fetch("/widget/v1/files/\(ids[0])/shot.png")
+                #expect(image.header("content-type") == "image/png")
+                #expect(image.header("content-disposition")?.hasPrefix("inline;") == true)
+                #expect(image.header("cross-origin-resource-policy") == "cross-origin")
+                let asDownload = try await files.fetch("/widget/v1/files/\(ids[0])/shot.png?download")
+                #expect(asDownload.header("content-disposition")?.hasPrefix("attachment;") == true)
+                let page = try await files.fetch("/widget/v1/files/\(ids[1])")
+                #expect(page.header("content-type") == "application/octet-stream")
+                #expect(page.header("content-disposition")?.hasPrefix("attachment;") == true)
+                let vector = try await files.fetch("/widget/v1/files/\(ids[2])")
+                #expect(vector.header("content-type") == "application/octet-stream")
+                #expect(vector.header("content-disposition")?.hasPrefix("attachment;") == true)
+            }
+        }
+    }
+
+    @Test func uploadsAreRefusedWithReasons() async throws {
+        try await LiveBaton.run(configure: { $0.chat.maxFileBytes = 1000; $0.chat.maxUnsentFiles = 2 }) { baton in
+            let files = FileTransfer(base: baton.http)
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                let ticket = try #require(welcome.uploadTicket)
+
+                #expect(try await files.upload([1], name: "a", type: nil, ticket: nil).errorCode == "invalid_ticket")
+                #expect(try await files.upload([1], name: "a", type: nil, ticket: "forged").status == 401)
+                var tampered = Array(ticket)
+                tampered[10] = tampered[10] == "A" ? "B" : "A"
+                #expect(try await files.upload([1], name: "a", type: nil, ticket: String(tampered)).status == 401)
+                let large = try await files.upload(Array(repeating: 7, count: 1001), name: "big.bin", type: nil, ticket: ticket)
+                #expect(large.status == 413)
+                #expect(large.errorCode == "file_too_large")
+                #expect((large.json["error"] as? [String: Any])?["message"] as? String == "The file is larger than 1 KB.")
+                #expect(try await files.upload([], name: "empty", type: nil, ticket: ticket).errorCode == "empty_file")
+
+                // A file with no type is stored as bytes.
+                let first = try await files.upload([1, 2], name: "", type: nil, ticket: ticket)
+                #expect(first.json["name"] as? String == "file")
+                #expect(first.json["type"] as? String == "application/octet-stream")
+                _ = try await files.upload([3], name: "b", type: nil, ticket: ticket)
+                let third = try await files.upload([4], name: "c", type: nil, ticket: ticket)
+                #expect(third.status == 429)
+                #expect(third.errorCode == "too_many_uploads")
+
+                // Frames naming files: not ids, nobody's, too many.
+                try await client.send(["type": "message", "clientId": "x1", "files": ["../etc/passwd"]])
+                #expect(try await client.expect("error").string("code") == "unknown_file")
+                try await client.send(["type": "message", "clientId": "x2", "files": [FileID.newFile().rawValue]])
+                #expect(try await client.expect("error").string("code") == "unknown_file")
+                try await client.send(["type": "message", "clientId": "x3", "files": (0..<11).map { _ in FileID.newFile().rawValue }])
+                #expect(try await client.expect("error").string("code") == "too_many_files")
+                try await client.send(["type": "message", "clientId": "x4", "files": "nope"])
+                #expect(try await client.expect("error").string("code") == "malformed_frame")
+                try await client.send(["type": "message", "clientId": "x5", "text": "  ", "files": []])
+                #expect(try await client.expect("error").string("code") == "empty_message")
+
+                // Another visitor cannot send this visitor's upload.
+                let id = try #require(first.json["id"] as? String)
+                try await WidgetClient.connect(baton.socketURL) { stranger in
+                    _ = try await stranger.hello()
+                    try await stranger.send(["type": "message", "clientId": "s1", "files": [id]])
+                    #expect(try await stranger.expect("error").string("code") == "unknown_file")
+                }
+            }
+            #expect(try await files.fetch("/widget/v1/files/nope").status == 404)
+            #expect(try await files.fetch("/widget/v1/files/\(FileID.newFile().rawValue)").errorCode == "unknown_file")
+        }
+    }
+
+    @Test func filesCanBeTurnedOff() async throws {
+        try await LiveBaton.run(configure: { $0.chat.maxFileBytes = 0 }) { baton in
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                #expect(welcome["files"] == nil)
+                try await client.send(["type": "message", "clientId": "x", "files": [FileID.newFile().rawValue]])
+                #expect(try await client.expect("error").string("code") == "files_disabled")
+            }
+        }
+    }
+
+    @Test func aPageOfAnotherSiteMayUploadOnlyWhereTheWidgetMayBeEmbedded() async throws {
+        try await LiveBaton.run { baton in
+            let files = FileTransfer(base: baton.http)
+            // The browser asks first: the answer lets it send the ticket.
+            let preflight = try await files.fetch("/widget/v1/files", method: .OPTIONS, headers: [
+                ("Origin", "https://shop.example"), ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "authorization,content-type"),
+            ])
+            #expect(preflight.status == 204)
+            #expect(preflight.header("access-control-allow-origin") == "https://shop.example")
+            #expect(preflight.header("access-control-allow-headers")?.lowercased().contains("authorization") == true)
+
+            var widget = try #require(try await baton.services.store.widget(key: "demo"))
+            // (The test socket's origin is ws://127.0.0.1, see BadInputTests.)
+            widget.settings.allowedOrigins = ["https://shop.example", "ws://127.0.0.1"]
+            try await baton.services.bots.save(widget)
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let ticket = try #require(try await client.hello().uploadTicket)
+                let allowed = try await files.upload([1], name: "a.txt", type: "text/plain", ticket: ticket, origin: "https://shop.example")
+                #expect(allowed.status == 201)
+                #expect(allowed.header("access-control-allow-origin") == "https://shop.example")
+                let elsewhere = try await files.upload([1], name: "a.txt", type: "text/plain", ticket: ticket, origin: "https://evil.example")
+                #expect(elsewhere.status == 403)
+                #expect(elsewhere.errorCode == "origin_not_allowed")
+                // Its refusal is readable by the page that made it.
+                #expect(elsewhere.header("access-control-allow-origin") == "https://evil.example")
+            }
+        }
+    }
+}
