@@ -457,6 +457,11 @@ textarea:disabled { background: #f1f3f5; }
         const img = el('img');
         img.alt = f.name;
         img.loading = 'lazy';
+        // A picture gets its height when it loads: follow it down if the log was at its end.
+        img.addEventListener('load', () => {
+          const log = ui.log;
+          if (log.scrollHeight - log.scrollTop - log.clientHeight - img.offsetHeight < 80) scrollToEnd();
+        });
         img.src = preview || link.href;
         link.append(img);
         link.title = f.name + (f.size >= 0 ? ' (' + sizeText(f.size) + ')' : '');
