@@ -10,6 +10,14 @@ struct FileRoutes: Sendable {
     let chat: ChatService
     let bots: BotLibrary
     let tickets: UploadTickets
+    let limiter: UploadLimiter
+
+    init(chat: ChatService, bots: BotLibrary, tickets: UploadTickets) {
+        self.chat = chat
+        self.bots = bots
+        self.tickets = tickets
+        limiter = UploadLimiter(maxFileBytes: chat.policy.maxFileBytes)
+    }
 
     static let uploadPath = "/widget/v1/files"
 
@@ -66,6 +74,11 @@ struct FileRoutes: Sendable {
             body = try await request.body.collect(upTo: limit)
         } catch {
             throw APIError(.contentTooLarge, code: "file_too_large", ChatError.fileTooLarge(limit: limit).message)
+        }
+        if let wait = limiter.take(body.readableBytes, by: visitor) {
+            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            throw APIError(.tooManyRequests, code: "upload_rate_limited",
+                           "Files are coming too fast from this visitor; send it again in \(seconds) s.", headers: [.retryAfter: String(seconds)])
         }
         let name = request.uri.queryParameters["name"].map(String.init) ?? "file"
         let attachment: Attachment

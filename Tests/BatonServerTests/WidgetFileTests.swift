@@ -1,4 +1,5 @@
 import BatonCore
+@testable import BatonServer
 import BatonTestSupport
 import Foundation
 import Testing
@@ -134,6 +135,12 @@ import Testing
                 let third = try await files.upload([4], name: "c", type: nil, ticket: ticket)
                 #expect(third.status == 429)
                 #expect(third.errorCode == "too_many_uploads")
+                // Each upload costs at least 100 KB of the visitor's 500 KB: the sixth is too fast.
+                #expect(try await files.upload([5], name: "d", type: nil, ticket: ticket).errorCode == "too_many_uploads")
+                let sixth = try await files.upload([6], name: "e", type: nil, ticket: ticket)
+                #expect(sixth.status == 429)
+                #expect(sixth.errorCode == "upload_rate_limited")
+                #expect(Int(sixth.header("retry-after") ?? "") ?? 0 >= 1)
 
                 // Frames naming files: not ids, nobody's, too many.
                 try await client.send(["type": "message", "clientId": "x1", "files": ["../etc/passwd"]])
@@ -199,5 +206,19 @@ import Testing
                 #expect(elsewhere.header("access-control-allow-origin") == "https://evil.example")
             }
         }
+    }
+
+    @Test func aVisitorMayUploadFiveLargestFilesAtOnceThenOneAMinute() {
+        let limiter = UploadLimiter(maxFileBytes: 1_000_000)
+        let start = ContinuousClock.now
+        let ann = VisitorID("ann"), bob = VisitorID("bob")
+        for _ in 0..<5 { #expect(limiter.take(1_000_000, by: ann, now: start) == nil) }
+        let wait = try? #require(limiter.take(1_000_000, by: ann, now: start))
+        #expect(wait == .seconds(60))
+        // Small files cost 100 KB each; others are not held up.
+        #expect(limiter.take(10, by: bob, now: start) == nil)
+        #expect(limiter.take(1_000_000, by: ann, now: start + .seconds(60)) == nil)
+        #expect(limiter.take(100_000, by: ann, now: start + .seconds(60)) != nil)
+        #expect(limiter.take(100_000, by: ann, now: start + .seconds(66)) == nil)
     }
 }
