@@ -105,14 +105,7 @@ extension SQLStore: ConversationArchive {
                  OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND LOWER(s.text) LIKE \(bind: pattern) ESCAPE '\\'))
                 """)
         }
-        var query: SQLQueryString = """
-            SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, v.external_id AS visitor_user_id, r.link AS room_link,
-                (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
-                (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message
-            FROM conversations c
-            JOIN visitors v ON v.id = c.visitor_id
-            LEFT JOIN rooms r ON r.conversation_id = c.id
-            """
+        var query: SQLQueryString = Self.listingSelect
         if !conditions.isEmpty {
             query = query + " WHERE " + conditions.dropFirst().reduce(conditions[0]) { $0 + " AND " + $1 }
         }
@@ -120,16 +113,20 @@ extension SQLStore: ConversationArchive {
         return try await reader.raw(query).all().map(Self.listing)
     }
 
+    /// A conversation with its visitor, room, message count and last message (a message
+    /// of files alone shows as "📎 File").
+    private static let listingSelect: SQLQueryString = """
+        SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, v.external_id AS visitor_user_id, r.link AS room_link,
+            (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
+            (SELECT CASE WHEN m.text = '' AND m.files IS NOT NULL THEN '📎 File' ELSE m.text END
+             FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message
+        FROM conversations c
+        JOIN visitors v ON v.id = c.visitor_id
+        LEFT JOIN rooms r ON r.conversation_id = c.id
+        """
+
     public func listing(of conversation: ConversationID) async throws -> ConversationListing? {
-        try await reader.raw("""
-            SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, v.external_id AS visitor_user_id, r.link AS room_link,
-                (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
-                (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message
-            FROM conversations c
-            JOIN visitors v ON v.id = c.visitor_id
-            LEFT JOIN rooms r ON r.conversation_id = c.id
-            WHERE c.id = \(bind: conversation.rawValue)
-            """).first().map(Self.listing)
+        try await reader.raw(Self.listingSelect + " WHERE c.id = \(bind: conversation.rawValue)").first().map(Self.listing)
     }
 
     public func deleteTasks(widgetKey: String) async throws {

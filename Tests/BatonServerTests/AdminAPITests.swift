@@ -278,6 +278,13 @@ import Testing
                 #expect(try await files.fetch(url).body == Array("a,b\n1,2\n".utf8))
                 // Messages without files have no `files`.
                 #expect(messages.filter { $0["files"] != nil }.count == 1)
+                // A message of files alone shows in the list as a file.
+                let alone = try await files.upload([1, 2, 3], name: "x.bin", type: nil, ticket: welcome.uploadTicket)
+                try await client.send(["type": "message", "clientId": "g", "files": [alone.json["id"] as? String ?? ""]])
+                _ = try await client.until("ack")
+                let list = try await admin.get("/api/v1/conversations")
+                let listed = (list.json["conversations"] as? [[String: Any]])?.first { $0["id"] as? String == conversation }
+                #expect(listed?["lastMessage"] as? String == "📎 File")
             }
         }
     }
