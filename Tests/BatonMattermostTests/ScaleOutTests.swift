@@ -26,7 +26,10 @@ import Testing
                         #expect(!b.baton.services.mattermost.isLeading)
                         try await WidgetClient.connect(b.baton.socketURL) { client in
                             // The handover on B: A opens the room.
-                            let room = try await a.waitForRoom(try await talkUntilHandover(client)).id
+                            let tickets = Collected<String>()
+                            let room = try await a.waitForRoom(try await talkUntilHandover(client) {
+                                if let ticket = $0.uploadTicket { tickets.append(ticket) }
+                            }).id
                             // Alice answers in Mattermost: A hears it, the visitor on B gets it.
                             try sandbox.post(as: "alice", in: room, "Hello Grace, Alice here")
                             try await client.message(containing: "Alice Archer joined the chat.")
@@ -38,6 +41,23 @@ import Testing
                             for i in 1...3 { _ = try await client.say("from B \(i)", clientID: "b\(i)") }
                             try await eventually("the visitor messages in the room") { a.relayed(in: room).count == 3 }
                             #expect(a.relayed(in: room) == ["from B 1", "from B 2", "from B 3"])
+
+                            // Files: uploaded to A with B's ticket (one key), sent on B, posted by A;
+                            // an agent's file, fetched by A, is served by B.
+                            let bytes: [UInt8] = (0..<4000).map { UInt8($0 % 256) }
+                            let up = try await FileTransfer(base: a.baton.http).upload(bytes, name: "log.bin", type: nil, ticket: tickets.last)
+                            try await client.send(["type": "message", "clientId": "bf", "files": [try #require(up.json["id"] as? String)]])
+                            _ = try await client.expect("ack")
+                            try await eventually("the file in the room") {
+                                sandbox.posts(in: room).contains { !sandbox.files(ofPost: $0.id).isEmpty }
+                            }
+                            let filePost = try #require(sandbox.posts(in: room).first { !sandbox.files(ofPost: $0.id).isEmpty })
+                            #expect(sandbox.fileContents(id: sandbox.files(ofPost: filePost.id)[0].id) == bytes)
+                            let upload = try sandbox.upload(as: "alice", in: room, name: "answer.bin", data: bytes.reversed())
+                            try sandbox.post(as: "alice", in: room, "A file back", files: [upload.id])
+                            let back = try await client.message(containing: "A file back")
+                            let onB = FileTransfer(base: b.baton.http)
+                            #expect(try await onB.fetch(onB.url(of: try #require(back.messageFiles.first))).body == bytes.reversed())
 
                             // A stops: B takes the link over and goes on, nothing lost or doubled.
                             await a.baton.shutdown()
