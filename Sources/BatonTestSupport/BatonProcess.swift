@@ -8,6 +8,8 @@ public final class BatonProcess: Sendable {
 
     final class TextBuffer: Sendable {
         let text = Mutex("")
+        /// The output ended (every writer closed it): nothing more will come.
+        let ended = Mutex(false)
     }
 
     /// The binary built next to the tests (`swift build` puts both in .build/debug).
@@ -28,6 +30,11 @@ public final class BatonProcess: Sendable {
         process.standardError = pipe
         pipe.fileHandleForReading.readabilityHandler = { [output] handle in
             let data = handle.availableData
+            guard !data.isEmpty else {
+                output.ended.withLock { $0 = true }
+                handle.readabilityHandler = nil
+                return
+            }
             output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
         }
         try process.run()
@@ -58,6 +65,12 @@ public final class BatonProcess: Sendable {
                 throw TestFailure("baton did not exit within \(seconds) s:\n\(log)")
             }
             try await Task.sleep(for: .milliseconds(20))
+        }
+        // The process is gone, but what it wrote last may not have been read yet: wait
+        // for the end of its output (briefly: on a busy machine it comes late).
+        let drained = ContinuousClock.now + .seconds(5)
+        while !output.ended.withLock({ $0 }), ContinuousClock.now < drained {
+            try await Task.sleep(for: .milliseconds(10))
         }
         return process.terminationStatus
     }

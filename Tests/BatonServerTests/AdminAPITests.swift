@@ -93,16 +93,21 @@ import Testing
     @Test func failedSignInsAreSlowedDown() async throws {
         try await Self.withAdmin { baton, _ in
             let guesser = AdminClient(base: baton.http)
+            var lastFailure = ContinuousClock.now
             for _ in 0..<3 {
                 let answer = try await guesser.signIn(Self.email, "wrong password")
+                lastFailure = .now
                 #expect(answer.status == 401)
                 #expect(answer.errorMessage == "The email or the password is wrong.")
             }
             let slowed = try await guesser.signIn(Self.email, "wrong password")
             #expect(slowed.status == 429)
             #expect(Int(slowed.headers.first(name: "Retry-After") ?? "") ?? 0 >= 1)
-            // Even the right password waits its turn.
-            #expect(try await guesser.signIn(Self.email, Self.password).status == 429)
+            // Even the right password waits its turn (2 s after the last failure); on a
+            // machine so busy that the turn came meanwhile, it is let in.
+            let asked = ContinuousClock.now
+            let right = try await guesser.signIn(Self.email, Self.password)
+            #expect(right.status == (asked - lastFailure >= .seconds(2) ? 200 : 429))
         }
     }
 
