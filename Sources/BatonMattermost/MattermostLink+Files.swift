@@ -3,23 +3,48 @@ import BatonCore
 /// Files both ways: a visitor's files are uploaded to the room's channel and posted with
 /// the message; an agent's files are fetched from Mattermost and stored for the visitor.
 extension MattermostLink {
-    /// The Mattermost file ids of a visitor's files, uploaded to the room's channel once:
-    /// a retry reuses what an earlier attempt uploaded. A file no longer stored is left out.
-    func uploaded(_ files: [Attachment], to room: Room) async throws -> [String] {
+    /// A visitor's files on their way to Mattermost: the ids to attach, and the names of
+    /// those Mattermost refused for good (too large for it, files turned off, no right to
+    /// upload), which go without: the message is not held up by a file that never will.
+    struct UploadedFiles {
         var ids: [String] = []
+        var refused: [String] = []
+    }
+
+    /// Uploads a visitor's files to the room's channel, each once: a retry reuses what an
+    /// earlier attempt uploaded. A file no longer stored is left out.
+    func uploaded(_ files: [Attachment], to room: Room) async throws -> UploadedFiles {
+        var result = UploadedFiles()
         for attachment in files {
             guard let record = try await store.fileRecord(id: attachment.id) else { continue }
             if let known = record.mattermostID {
-                ids.append(known)
+                result.ids.append(known)
                 continue
             }
             guard let file = try await store.file(id: attachment.id) else { continue }
-            let info = try await client.uploadFile(channelID: room.channelID, name: attachment.name, contentType: attachment.contentType,
+            let info: MMFileInfo
+            do {
+                info = try await client.uploadFile(channelID: room.channelID, name: attachment.name, contentType: attachment.contentType,
                                                    data: file.data)
+            } catch let error as MattermostError where Self.refusesFile(error) {
+                logger.warning("Mattermost refused a visitor's file; the message goes without it", metadata: [
+                    "conversation": "\(room.conversationID)", "file": "\(attachment.id)", "error": "\(error)"])
+                result.refused.append(attachment.name)
+                continue
+            }
             try await store.setMattermostID(info.id, of: attachment.id)
-            ids.append(info.id)
+            result.ids.append(info.id)
         }
-        return ids
+        return result
+    }
+
+    /// An upload refusal that trying again will not change.
+    static func refusesFile(_ error: MattermostError) -> Bool {
+        switch error {
+        case .forbidden: true
+        case .server(let status, _, _): [400, 403, 404, 413, 501].contains(status)
+        default: false
+        }
     }
 
     /// Stores the files of an agent's post for the visitor of `room`. Files over the size

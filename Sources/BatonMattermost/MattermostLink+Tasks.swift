@@ -321,9 +321,9 @@ extension MattermostLink {
             // What the visitor sent the bot, the files themselves (Mattermost takes 10 a post).
             let files = messages.filter { $0.role == .visitor }.flatMap(\.files)
             for (index, start) in stride(from: 0, to: files.count, by: Self.filesPerPost).enumerated() {
-                let ids = try await uploaded(Array(files[start..<min(start + Self.filesPerPost, files.count)]), to: room)
-                _ = try await postOnce(MattermostPosts.filesBeforeHandover(visitor: visitor), in: room,
-                                       marker: "transcript-files-\(conversation.id)-\(index)", record: record, fileIDs: ids)
+                let sent = try await uploaded(Array(files[start..<min(start + Self.filesPerPost, files.count)]), to: room)
+                _ = try await postOnce(MattermostPosts.withRefusedFiles(MattermostPosts.filesBeforeHandover(visitor: visitor), sent.refused),
+                                       in: room, marker: "transcript-files-\(conversation.id)-\(index)", record: record, fileIDs: sent.ids)
             }
             room.transcriptUntil = messages.last?.id ?? 0
             try await store.saveRoom(room)
@@ -392,14 +392,15 @@ extension MattermostLink {
         while let first = messages.first {
             let record = records.first { $0.messageID == first.id } ?? records[0]
             do {
-                let text = MattermostPosts.visitorMessage(first.text, visitor: visitor)
+                var text = MattermostPosts.visitorMessage(first.text, visitor: visitor)
                 if text.unicodeScalars.count > limit || !first.files.isEmpty {
                     // A message of its own: too long for one post, or with files (they go
                     // with its first post).
-                    let fileIDs = try await uploaded(first.files, to: room)
+                    let sent = try await uploaded(first.files, to: room)
+                    text = MattermostPosts.withRefusedFiles(text, sent.refused)
                     for (index, part) in MattermostText.split(text, limit: limit).enumerated() {
                         _ = try await postOnce(part, in: room, marker: "message-\(first.id)-\(index)", record: record,
-                                               fileIDs: index == 0 ? fileIDs : [])
+                                               fileIDs: index == 0 ? sent.ids : [])
                     }
                     messages.removeFirst()
                     metrics.relayedMessages.increment()

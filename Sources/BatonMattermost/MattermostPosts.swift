@@ -15,6 +15,13 @@ enum MattermostPosts {
         "**\(MattermostText.inertName(visitor))** sent these files before the handover:"
     }
 
+    /// A post's text with a line for the visitor's files Mattermost would not take.
+    static func withRefusedFiles(_ text: String, _ names: [String]) -> String {
+        guard !names.isEmpty else { return text }
+        let list = names.map { MattermostText.inertName($0) }.joined(separator: ", ")
+        return text + "\n:warning: Mattermost refused to take \(list) from the visitor; the dashboard's transcript of this chat has it."
+    }
+
     /// Files of an agent's post that the visitor did not get.
     static func filesNotPassedOn(_ names: [String], limit: Int?) -> String {
         let list = names.map { MattermostText.inertName($0) }.joined(separator: ", ")

@@ -150,4 +150,27 @@ import Testing
             #expect(try rig.contractViolations() == [])
         }
     }
+
+    @Test func aFileMattermostRefusesGoesAsANoteAndHoldsNothingUp() async throws {
+        var configuration = MattermostSandbox.Configuration()
+        configuration.maxFileSize = 1000
+        try await HandoverRig.run(configuration: configuration) { rig in
+            try await rig.connect()
+            let files = FileTransfer(base: rig.baton.http)
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let tickets = Collected<String>()
+                let conversation = try await talkUntilHandover(client) { if let ticket = $0.uploadTicket { tickets.append(ticket) } }
+                let room = try await rig.waitForRoom(conversation)
+                let big = try await files.upload(Array(repeating: 9, count: 5000), name: "big.log", type: "text/plain", ticket: tickets.last)
+                try await client.send(["type": "message", "clientId": "big", "text": "the log", "files": [try #require(big.json["id"] as? String)]])
+                _ = try await client.expect("ack")
+                _ = try await client.say("and after it", clientID: "after")
+                try await eventually("the message after the refused file") { rig.relayed(in: room.id).contains("and after it") }
+                let note = try #require(rig.sandbox.posts(in: room.id).first { $0.message.contains("the log") })
+                #expect(note.message == "**Grace:** the log\n:warning: Mattermost refused to take big.log from the visitor; the dashboard's transcript of this chat has it.")
+                #expect(rig.sandbox.files(ofPost: note.id).isEmpty)
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
 }
