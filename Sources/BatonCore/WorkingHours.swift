@@ -33,6 +33,16 @@ public struct WorkingHours: Sendable, Codable, Hashable {
             self.init(from: from, to: to)
         }
 
+        /// A range as written for one day, which may run past midnight ("22:00-06:00"):
+        /// the part on that day, and the part on the next day (nil when it ends at
+        /// midnight). Nil when it is not a range, or starts and ends at the same time.
+        public static func overnight(parsing text: String) -> (day: Interval, nextDay: Interval?)? {
+            if let plain = Interval(parsing: text) { return (plain, nil) }
+            let parts = text.replacingOccurrences(of: "–", with: "-").split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, let from = minutes(parts[0]), let to = minutes(parts[1]), to < from, from < 1440 else { return nil }
+            return (Interval(from: from, to: 1440), to == 0 ? nil : Interval(from: 0, to: to))
+        }
+
         private static func minutes(_ text: Substring) -> Int? {
             let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2,

@@ -235,22 +235,25 @@ extension AdminAPI {
             issues.append(.init(path: "settings.workingHours.timeZone",
                                 message: "\"\(body.timeZone)\" is not a time zone: use a name like Europe/Berlin or America/New_York."))
         }
-        var days: [[WorkingHours.Interval]] = []
-        for name in WorkingHours.weekdays {
-            var intervals: [WorkingHours.Interval] = []
+        // A range past midnight ("22:00-06:00" on Monday) is kept as its two days' parts
+        // (Monday 22:00-24:00, Tuesday 00:00-06:00).
+        var days = Array(repeating: [WorkingHours.Interval](), count: 7)
+        for (day, name) in WorkingHours.weekdays.enumerated() {
             for (index, text) in (body.days[name] ?? []).enumerated() {
-                guard let interval = WorkingHours.Interval(parsing: text) else {
+                guard let (today, tomorrow) = WorkingHours.Interval.overnight(parsing: text) else {
                     issues.append(.init(path: "settings.workingHours.days.\(name)[\(index)]",
-                                        message: "\"\(text)\" is not a range of hours: write it like 09:00-17:00 (24:00 ends the day)."))
+                                        message: "\"\(text)\" is not a range of hours: write it like 09:00-17:00 (24:00 ends the day; 22:00-06:00 runs past midnight)."))
                     continue
                 }
-                intervals.append(interval)
+                days[day].append(today)
+                if let tomorrow { days[(day + 1) % 7].append(tomorrow) }
             }
-            intervals.sort { $0.from < $1.from }
-            for (earlier, later) in zip(intervals, intervals.dropFirst()) where later.from < earlier.to {
+        }
+        for (day, name) in WorkingHours.weekdays.enumerated() {
+            days[day].sort { $0.from < $1.from }
+            for (earlier, later) in zip(days[day], days[day].dropFirst()) where later.from < earlier.to {
                 issues.append(.init(path: "settings.workingHours.days.\(name)", message: "\(earlier.text) and \(later.text) overlap."))
             }
-            days.append(intervals)
         }
         var closed: [String] = []
         for (index, date) in (body.closedDates ?? []).enumerated() {

@@ -14,11 +14,25 @@ import Testing
             let wrong = try await put(["timeZone": "Mars/Olympus", "days": ["mon": ["09:00-17:00", "16:00-18:00"], "tue": ["9 to 5"]]])
             #expect(wrong.status == 422)
             #expect(wrong.issues.compactMap { $0["path"] as? String }
-                == ["settings.workingHours.timeZone", "settings.workingHours.days.mon", "settings.workingHours.days.tue[0]"], "\(wrong)")
+                == ["settings.workingHours.timeZone", "settings.workingHours.days.tue[0]", "settings.workingHours.days.mon"], "\(wrong)")
             let badDate = try await put(["timeZone": "UTC", "days": ["mon": ["09:00-17:00"]], "closedDates": ["2026-12-25", "Christmas"]])
             #expect(badDate.status == 422 && badDate.issues.first?["path"] as? String == "settings.workingHours.closedDates[1]", "\(badDate)")
             let never = try await put(["timeZone": "UTC", "days": ["sat": []]])
             #expect(never.status == 422 && never.issues.first?["path"] as? String == "settings.workingHours.days")
+            // A night shift past midnight is kept as its two days' parts; Sunday's runs into Monday.
+            let nights = try await put(["timeZone": "UTC", "days": ["mon": ["08:00-12:00", "22:00-06:00"], "sun": ["20:00–02:30"],
+                                                                    "fri": ["18:00-00:00"]]])
+            #expect(nights.status == 200, "\(nights)")
+            let nightDays = (nights.json["settings"] as? [String: Any]).flatMap { ($0["workingHours"] as? [String: Any])?["days"] as? [String: [String]] }
+            #expect(nightDays?["mon"] == ["00:00-02:30", "08:00-12:00", "22:00-24:00"])
+            #expect(nightDays?["tue"] == ["00:00-06:00"])
+            #expect(nightDays?["fri"] == ["18:00-24:00"])
+            #expect(nightDays?["sat"] == [])
+            #expect(nightDays?["sun"] == ["20:00-24:00"])
+            // Past midnight into the next day's own hours: they overlap there.
+            let clash = try await put(["timeZone": "UTC", "days": ["mon": ["22:00-06:00"], "tue": ["05:00-09:00"]]])
+            #expect(clash.status == 422 && clash.issues.first?["path"] as? String == "settings.workingHours.days.tue", "\(clash)")
+            #expect(try await put(["timeZone": "UTC", "days": ["mon": ["09:00-09:00"]]]).status == 422)
             // Unknown days are outside the API.
             #expect(try await put(["timeZone": "UTC", "days": ["someday": ["09:00-17:00"]]]).status == 400)
 

@@ -26,7 +26,7 @@ export function hoursEditor() {
   const details = h('div', { class: 'stack hours-details' },
     timeZone.root, zones,
     h('div', { class: 'hours-grid' }, days.map(([, f]) => f.root)),
-    h('p', { class: 'field-hint' }, 'Hours like 09:00-17:00; several separated by commas (09:00-12:00, 13:00-17:00); empty is closed.'),
+    h('p', { class: 'field-hint' }, 'Hours like 09:00-17:00; several separated by commas (09:00-12:00, 13:00-17:00); 22:00-06:00 runs past midnight into the next day; empty is closed.'),
     closed.root, away.root);
   const root = h('fieldset', { class: 'stack hours' },
     h('legend', { class: 'label' }, 'Working hours'),
