@@ -107,7 +107,7 @@
   function fileURL(f) {
     return BASE + 'widget/v1/files/' + f.id + '/' + encodeURIComponent(f.name);
   }
-  const IMAGE_TYPES = { 'image/png': 1, 'image/jpeg': 1, 'image/gif': 1, 'image/webp': 1, 'image/avif': 1 };
+  const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);
   function sizeText(n) {
     if (!(n >= 0)) return '';
     if (n < 1000) return n + ' bytes';
@@ -443,7 +443,7 @@ textarea:disabled { background: #f1f3f5; }
     if (text) bubble.append(document.createTextNode(text));
     const list = Array.isArray(files) ? files.filter(isFile) : [];
     // A picture alone needs no bubble around it.
-    bubble.classList.toggle('bare', !text && list.length > 0 && list.every((f) => IMAGE_TYPES[f.type] || (previews && previews[f.id])));
+    bubble.classList.toggle('bare', !text && list.length > 0 && list.every((f) => IMAGE_TYPES.has(f.type) || (previews && previews[f.id])));
     if (!list.length) return;
     const box = el('div', 'files');
     for (const f of list) {
@@ -452,7 +452,7 @@ textarea:disabled { background: #f1f3f5; }
       link.target = '_blank';
       link.rel = 'noopener noreferrer';
       const preview = previews && previews[f.id];
-      if (IMAGE_TYPES[f.type] || preview) {
+      if (IMAGE_TYPES.has(f.type) || preview) {
         link.classList.add('image');
         const img = el('img');
         img.alt = f.name;
@@ -1058,7 +1058,7 @@ textarea:disabled { background: #f1f3f5; }
     const name = file.name || 'file';
     const item = { clientId: newClientId(), text: '', files: [{ id: '', name: name, type: file.type || '', size: file.size }] };
     const previews = {};
-    const local = IMAGE_TYPES[file.type] && window.URL && URL.createObjectURL ? URL.createObjectURL(file) : null;
+    const local = IMAGE_TYPES.has(file.type) && window.URL && URL.createObjectURL ? URL.createObjectURL(file) : null;
     const row = makeRow('visitor', null, '');
     row.classList.add('pending');
     const bubble = row.querySelector('.bubble');
