@@ -23,3 +23,13 @@ struct BatonRequestContext: RequestContext, RemoteAddressRequestContext {
     /// Admin API routes check bodies against the document themselves.
     var maxUploadSize: Int { 1 << 20 }
 }
+
+extension Request {
+    /// The token of an `Authorization: Bearer …` header (`/metrics`, widget uploads).
+    var bearerToken: String? {
+        guard let value = headers[.authorization] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].trimmingCharacters(in: .whitespaces)
+    }
+}

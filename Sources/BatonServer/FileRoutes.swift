@@ -53,7 +53,7 @@ struct FileRoutes: Sendable {
     }
 
     private func upload(_ request: Request, origin: String?) async throws -> Response {
-        guard let presented = MetricsRoutes.bearer(request), let (visitor, widgetKey) = tickets.check(presented) else {
+        guard let presented = request.bearerToken, let (visitor, widgetKey) = tickets.check(presented) else {
             throw APIError(.unauthorized, code: "invalid_ticket",
                            "The upload ticket is missing, wrong or expired; reconnect the chat for a new one.")
         }

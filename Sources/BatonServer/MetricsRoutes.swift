@@ -35,7 +35,7 @@ final class MetricsRoutes: Sendable {
 
     func register(on router: Router<BatonRequestContext>) {
         router.get("/metrics") { [self] request, _ in
-            guard let presented = Self.bearer(request), AdminAuth.equal(TokenHash.sha256(presented), TokenHash.sha256(token)) else {
+            guard let presented = request.bearerToken, AdminAuth.equal(TokenHash.sha256(presented), TokenHash.sha256(token)) else {
                 var response = Response(status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8"],
                                         body: .init(byteBuffer: ByteBuffer(string: "Present the metrics token: Authorization: Bearer TOKEN\n")))
                 response.headers[.wwwAuthenticate] = "Bearer realm=\"baton-metrics\""
@@ -50,12 +50,6 @@ final class MetricsRoutes: Sendable {
         }
     }
 
-    static func bearer(_ request: Request) -> String? {
-        guard let value = request.headers[.authorization] else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return parts[1].trimmingCharacters(in: .whitespaces)
-    }
 
     /// Sets the gauges read at scrape time.
     private func refreshGauges() async {
