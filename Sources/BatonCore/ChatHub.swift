@@ -13,6 +13,8 @@ public enum ChatEvent: Sendable {
     case opened(ChatSession)
     /// Someone on the company side is typing (or stopped).
     case typing(ConversationID, role: Role, name: String?, active: Bool)
+    /// The conversation was erased (`nil`: the visitor, with everything of theirs).
+    case erased(ConversationID?)
 }
 
 /// Identifies one subscription (one open widget connection).

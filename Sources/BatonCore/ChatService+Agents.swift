@@ -142,6 +142,8 @@ extension ChatService {
             case .bot, .system:
                 return
             }
+        case .erased(let visitor, let conversation):
+            await locks.withLock(visitor) { forgetErased(visitor: visitor, conversation: conversation) }
         }
     }
 }

@@ -17,6 +17,25 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         var statuses: [String: IntegrationStatus] = [:]
         var files: [FileID: StoredFile] = [:]
 
+        /// Why a conversation may not be erased now, if it may not.
+        func refusal(_ conversation: Conversation) -> ErasureOutcome? {
+            if !conversation.state.isErasable { return .open(conversation.id) }
+            if tasks.contains(where: { $0.conversationID == conversation.id }) { return .busy(conversation.id) }
+            return nil
+        }
+
+        /// Deletes conversations with their messages, their files and their rooms.
+        mutating func erase(_ ids: [ConversationID]) {
+            let gone = Set(ids)
+            let messageIDs = Set(messages.filter { gone.contains($0.conversationID) }.map(\.id))
+            files = files.filter { $0.value.messageID.map { !messageIDs.contains($0) } ?? true }
+            messages.removeAll { gone.contains($0.conversationID) }
+            for id in ids {
+                conversations[id] = nil
+                rooms[id] = nil
+            }
+        }
+
         /// The task with the text and files of its message, as the SQL store reads it.
         func withText(_ task: AgentTaskRecord) -> AgentTaskRecord {
             var task = task
@@ -63,6 +82,51 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
 
     public func deleteFiles(of message: MessageID) async throws {
         tables.withLock { tables in tables.files = tables.files.filter { $0.value.messageID != message } }
+    }
+
+    // MARK: ErasureStore
+
+    public func eraseConversation(_ id: ConversationID) async throws -> ErasureOutcome {
+        tables.withLock { tables in
+            guard let conversation = tables.conversations[id] else { return .notFound }
+            if let refusal = tables.refusal(conversation) { return refusal }
+            tables.erase([id])
+            return .erased([id])
+        }
+    }
+
+    public func eraseVisitor(_ id: VisitorID) async throws -> ErasureOutcome {
+        tables.withLock { tables in
+            guard tables.visitors[id] != nil else { return .notFound }
+            let conversations = tables.conversations.values.filter { $0.visitorID == id }.sorted { $0.createdAt < $1.createdAt }
+            for conversation in conversations {
+                if let refusal = tables.refusal(conversation) { return refusal }
+            }
+            let ids = conversations.map(\.id)
+            tables.erase(ids)
+            tables.files = tables.files.filter { $0.value.visitorID != id }
+            tables.visitors[id] = nil
+            return .erased(ids)
+        }
+    }
+
+    public func expiredConversations(before: Millis, after: ExpiredConversation?, limit: Int) async throws -> [ExpiredConversation] {
+        tables.withLock { tables in
+            let found = tables.conversations.values
+                .filter { $0.state.isErasable && $0.updatedAt < before }
+                .map { ExpiredConversation(id: $0.id, visitorID: $0.visitorID, updatedAt: $0.updatedAt) }
+                .filter { after == nil || ($0.updatedAt, $0.id.rawValue) > (after!.updatedAt, after!.id.rawValue) }
+                .sorted { ($0.updatedAt, $0.id.rawValue) < ($1.updatedAt, $1.id.rawValue) }
+            return Array(found.prefix(limit))
+        }
+    }
+
+    public func visitorsWithoutConversations(createdBefore before: Millis, limit: Int) async throws -> [VisitorID] {
+        tables.withLock { tables in
+            let busy = Set(tables.conversations.values.map(\.visitorID))
+            let found = tables.visitors.values.filter { $0.createdAt < before && !busy.contains($0.id) }
+            return Array(found.sorted { $0.createdAt < $1.createdAt }.map(\.id).prefix(limit))
+        }
     }
 
     // MARK: ChatStore

@@ -123,7 +123,7 @@ public enum StoreError: Error, Equatable {
 }
 
 /// Durable storage for widgets, visitors, conversations, messages and their files.
-public protocol ChatStore: FileStore {
+public protocol ChatStore: FileStore, ErasureStore {
     func widget(key: String) async throws -> Widget?
     func widgets() async throws -> [Widget]
     func saveWidget(_ widget: Widget) async throws
@@ -160,6 +160,8 @@ public enum SharedChange: Sendable, Hashable, Codable {
               newState: ConversationState?, started: Bool, tasks: Bool)
     /// Someone is typing (or stopped): an agent (for the visitor) or the visitor (for the agents).
     case typing(visitor: VisitorID, conversation: ConversationID, role: Role, name: String?, active: Bool)
+    /// A conversation was erased (`conversation` nil: the visitor, with everything of theirs).
+    case erased(visitor: VisitorID, conversation: ConversationID?)
 }
 
 /// A store that several Baton processes share (PostgreSQL): what one commits, the

@@ -5,7 +5,10 @@ import Hummingbird
 /// Conversations and their transcripts.
 extension AdminAPI {
     struct ConversationBody: Encodable {
-        struct VisitorBody: Encodable { var name, email, userID: String? }
+        struct VisitorBody: Encodable {
+            var id: String
+            var name, email, userID: String?
+        }
         var id, bot, state: String
         var visitor: VisitorBody
         var lastMessage, roomLink: String?
@@ -16,7 +19,8 @@ extension AdminAPI {
             id = listing.conversation.id.rawValue
             bot = listing.conversation.widgetKey
             state = listing.conversation.state.rawValue
-            visitor = VisitorBody(name: listing.visitorName ?? listing.conversation.variable("name"),
+            visitor = VisitorBody(id: listing.conversation.visitorID.rawValue,
+                                  name: listing.visitorName ?? listing.conversation.variable("name"),
                                   email: listing.visitorEmail ?? listing.conversation.variable("email"),
                                   userID: listing.visitorUserID)
             lastMessage = listing.lastMessage.map { $0.count > 200 ? String($0.prefix(200)) + "…" : $0 }
@@ -77,6 +81,50 @@ extension AdminAPI {
                                             return Message(id: message.id, role: message.role.rawValue, name: message.authorName, text: message.text,
                                                            replaces: message.replaces, files: files.isEmpty ? nil : files, at: message.createdAt)
                                         }))
+        }
+
+        api.delete("conversations/{id}") { _, context in
+            let id = ConversationID(context.apiParameters["id"] ?? "")
+            let outcome = try await services.chat.erase(conversation: id)
+            try Self.check(outcome, missing: APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id)."))
+            context.logger.notice("Conversation deleted", metadata: ["conversation": "\(id)", "admin": "\(context.admin?.email ?? "")"])
+            return Response(status: .noContent)
+        }
+
+        api.post("conversations/{id}/close") { _, context in
+            let id = ConversationID(context.apiParameters["id"] ?? "")
+            guard try await services.store.conversation(id: id) != nil else {
+                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id).")
+            }
+            if case .delivered = try await services.chat.closeConversation(id, closedBy: nil) {
+                context.logger.notice("Conversation closed from the dashboard", metadata: ["conversation": "\(id)", "admin": "\(context.admin?.email ?? "")"])
+            }
+            guard let listing = try await services.store.listing(of: id) else {
+                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id).")
+            }
+            return try Self.json(ConversationBody(listing))
+        }
+
+        api.delete("visitors/{id}") { _, context in
+            let id = VisitorID(context.apiParameters["id"] ?? "")
+            let outcome = try await services.chat.erase(visitor: id)
+            try Self.check(outcome, missing: APIError(.notFound, code: "unknown_visitor", "There is no visitor \(id)."))
+            context.logger.notice("Visitor deleted", metadata: ["visitor": "\(id)", "admin": "\(context.admin?.email ?? "")"])
+            return Response(status: .noContent)
+        }
+    }
+
+    /// Turns an erasure that did nothing into the API's error.
+    static func check(_ outcome: ErasureOutcome, missing: APIError) throws {
+        switch outcome {
+        case .erased: return
+        case .notFound: throw missing
+        case .open(let id):
+            throw APIError(.conflict, code: "conversation_open",
+                           "Conversation \(id) is with the agents. Close it first (in Mattermost, or with Close here).")
+        case .busy(let id):
+            throw APIError(.conflict, code: "conversation_busy",
+                           "Baton is still writing conversation \(id) to Mattermost. Try again in a moment.")
         }
     }
 }

@@ -83,7 +83,9 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Baton"),
         // Stopped in reverse order: the server first, then the hello deadlines, the desk,
         // and the store.
-        services: [store, desk, deadlines, MemoryTrimmer()] + (shared.map { [SharedChangesListener(shared: $0, chat: chat, logger: logger)] } ?? []),
+        services: [store, desk, deadlines, MemoryTrimmer()]
+            + (shared.map { [SharedChangesListener(shared: $0, chat: chat, logger: logger)] } ?? [])
+            + (config.retentionDays.map { [RetentionSweeper(chat: chat, days: $0, interval: config.retentionSweepInterval, logger: logger)] } ?? []),
         onServerRunning: { channel in
             if let setupToken {
                 let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"

@@ -33,6 +33,11 @@ public struct BatonConfiguration: Sendable {
     /// Set from the environment only (`BATON_METRICS_TOKEN`): a flag would show it to
     /// anyone who lists the processes.
     public var metricsToken: String?
+    /// Days a conversation is kept after its last change, when it is closed or never left
+    /// the bot; nil keeps everything (docs/configuration.md, "Retention").
+    public var retentionDays: Int?
+    /// How often the retention sweep runs (tests make it short).
+    public var retentionSweepInterval: Duration = .seconds(3600)
 
     /// The key file actually used.
     public var resolvedSecretKeyFile: String {
@@ -58,6 +63,7 @@ public struct BatonConfiguration: Sendable {
         ("BATON_LOG_LEVEL", "trace, debug, info, notice, warning, error or critical"),
         ("BATON_MAX_MESSAGE_LENGTH", "longest visitor message, in characters"),
         ("BATON_MAX_FILE_SIZE", "largest file sent in a chat, e.g. 10MB; 0 turns files off"),
+        ("BATON_RETENTION_DAYS", "days a finished conversation is kept after its last message; 0 keeps everything"),
         ("BATON_RATE_LIMIT", "visitor messages per second per connection"),
         ("BATON_RATE_BURST", "visitor messages allowed at once before the rate applies"),
         ("BATON_SECRET_KEY", "the key that encrypts stored credentials (instead of the key file)"),
@@ -87,6 +93,7 @@ public struct BatonConfiguration: Sendable {
             chat.maxTextLength = try Self.integer(text, in: 1...16383, from: "BATON_MAX_MESSAGE_LENGTH")
         }
         if let text = value("BATON_MAX_FILE_SIZE") { chat.maxFileBytes = try Self.byteSize(text, from: "BATON_MAX_FILE_SIZE") }
+        if let text = value("BATON_RETENTION_DAYS") { retentionDays = try Self.retentionDays(text, from: "BATON_RETENTION_DAYS") }
         if let text = value("BATON_RATE_LIMIT") { socket.messagesPerSecond = try Self.rate(text, from: "BATON_RATE_LIMIT") }
         if let text = value("BATON_RATE_BURST") { socket.burst = try Self.integer(text, in: 1...10_000, from: "BATON_RATE_BURST") }
         if let text = value("BATON_SECRET_KEY_FILE") { secretKeyFile = text }
@@ -130,6 +137,14 @@ public struct BatonConfiguration: Sendable {
             throw ConfigurationError(source: source, value: text, expected: "a size such as 10MB, 500KB or 0 (no files), at most 100MB")
         }
         return value * unit
+    }
+
+    /// Days to keep conversations: 1 to 36,500, or 0 for ever (nil).
+    public static func retentionDays(_ text: String, from source: String) throws(ConfigurationError) -> Int? {
+        guard let value = Int(text), (0...36_500).contains(value) else {
+            throw ConfigurationError(source: source, value: text, expected: "a number of days from 1 to 36500, or 0 to keep everything")
+        }
+        return value == 0 ? nil : value
     }
 
     public static func rate(_ text: String, from source: String) throws(ConfigurationError) -> Double {

@@ -245,6 +245,14 @@ struct WidgetSocket {
                 case .conversationStarted(let conversation): send(.frame(.conversation(conversation)))
                 case .typing(let conversation, let role, let name, let active):
                     send(.frame(.typing(conversation, role: role, name: name, active: active)))
+                case .erased(nil):
+                    // The visitor is gone: the widget starts over as a new one.
+                    send(.frame(.error(ProtocolError(code: ChatError.unknownVisitor.code, message: "This chat was deleted."))))
+                    send(.close(.init(codeNumber: 4401), "visitor deleted"))
+                case .erased(let conversation?):
+                    // The widget forgets what it shows and opens the chat again.
+                    send(.frame(.error(ProtocolError(code: "conversation_deleted", message: "Conversation \(conversation) was deleted."))))
+                    send(.close(.init(codeNumber: 4410), "conversation deleted"))
                 }
             }
             // The backlog went out with the welcome; an open connection need not keep it.

@@ -46,6 +46,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest file a visitor may send or an agent's file passed on, e.g. 10MB, 500KB or bytes; 0 turns files off (BATON_MAX_FILE_SIZE). Default 10MB.")
     var maxFileSize: String?
 
+    @Option(help: "Delete a conversation this many days after its last message, when it is closed or never left the bot, and then visitors left without any; 0 keeps everything (BATON_RETENTION_DAYS). Default 0.")
+    var retentionDays: String?
+
     @Option(help: "Visitor messages per second per connection (BATON_RATE_LIMIT). Default 5.")
     var rateLimit: String?
 
@@ -88,6 +91,7 @@ struct Serve: AsyncParsableCommand {
             config.chat.maxTextLength = try BatonConfiguration.integer(maxMessageLength, in: 1...16383, from: "--max-message-length")
         }
         if let maxFileSize { config.chat.maxFileBytes = try BatonConfiguration.byteSize(maxFileSize, from: "--max-file-size") }
+        if let retentionDays { config.retentionDays = try BatonConfiguration.retentionDays(retentionDays, from: "--retention-days") }
         if let rateLimit { config.socket.messagesPerSecond = try BatonConfiguration.rate(rateLimit, from: "--rate-limit") }
         if let rateBurst { config.socket.burst = try BatonConfiguration.integer(rateBurst, in: 1...10_000, from: "--rate-burst") }
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }

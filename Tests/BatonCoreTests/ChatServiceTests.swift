@@ -57,6 +57,7 @@ final class Inbox: Sendable {
             case .state(_, let s): "state:\(s.rawValue)"
             case .conversationStarted: "new"
             case .typing: "typing"
+            case .erased(let id): id.map { "erased:\($0)" } ?? "erased"
             }
         }
     }

@@ -190,6 +190,26 @@ struct Dashboard {
                 try await page.waitFor("the room link", "[...document.querySelectorAll('a')].some((a) => a.href.includes('/support/channels/chat-'))")
                 try await driver.screenshot("dashboard-transcript")
 
+                // A chat with the agents is closed before it can be deleted; closing it from
+                // here tells the visitor and closes the room, as an agent would.
+                #expect(try await page.run("named('Delete this conversation').disabled") as? Bool == true)
+                try await page.click("Close the chat")
+                try await page.click("Close it")
+                try await page.waitForText("The chat is closed")
+                try await eventually("the room closed in Mattermost") {
+                    let id = try #require(conversation).conversation.id
+                    return try await rig.baton.services.store.tasks(of: id, widgetKey: "demo", limit: 1).isEmpty
+                }
+                #expect(rig.messages(in: room.id).contains { $0.contains("The chat was closed") || $0.contains("closed") })
+                try await page.waitFor("the delete button enabled", "named('Delete this conversation') && !named('Delete this conversation').disabled")
+                try await driver.screenshot("dashboard-transcript-closed")
+                try await page.click("Delete this conversation")
+                try await page.click("Delete it")
+                try await page.waitForText("Conversation deleted")
+                try await page.waitForText("1 conversation shown.")
+                #expect(try await page.run("pageText().includes('Grace Hopper')") as? Bool == false)
+                #expect(try await rig.baton.services.store.conversation(id: try #require(conversation).conversation.id) == nil)
+
                 // The Widget tab: the widget's own greeting greets the next new visitor.
                 try await driver.open("\(baton.http)/dashboard/#/bots/demo/widget")
                 try await page.fill("Greeting", "Welcome to Ada's desk!")

@@ -775,6 +775,12 @@ textarea:disabled { background: #f1f3f5; }
         : code === 4403 ? 'This chat cannot be used on this website.' : 'This chat does not exist.');
       return;
     }
+    if (code === 4410) {
+      // The conversation shown was deleted on the server: draw the chat again from the welcome.
+      clearLog();
+      connect();
+      return;
+    }
     if (code === 4401 || (lastError && lastError.code === 'unknown_visitor')) {
       forgetVisitor();
       // Start the new visitor now, unless the server refuses even without a token.
@@ -982,7 +988,8 @@ textarea:disabled { background: #f1f3f5; }
 
   function onError(f) {
     lastError = f;
-    if (f.code === 'unknown_visitor') return; // the close (4401) that follows starts over
+    // The close that follows (4401, 4410) starts over.
+    if (f.code === 'unknown_visitor' || f.code === 'conversation_deleted') return;
     const clientId = typeof f.clientId === 'string' ? f.clientId : null;
     if (!clientId || !state.pending.some((p) => p.clientId === clientId)) {
       if (!FATAL_CODES[f.code]) console.warn('Baton:', f.code, f.message);

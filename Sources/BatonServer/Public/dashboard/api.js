@@ -104,4 +104,7 @@ export const api = {
     return request('GET', `/api/v1/conversations${qs ? `?${qs}` : ''}`, undefined, { signal });
   },
   conversation: (id, signal) => request('GET', `/api/v1/conversations/${enc(id)}`, undefined, { signal }),
+  closeConversation: (id) => request('POST', `/api/v1/conversations/${enc(id)}/close`),
+  deleteConversation: (id) => request('DELETE', `/api/v1/conversations/${enc(id)}`),
+  deleteVisitor: (id) => request('DELETE', `/api/v1/visitors/${enc(id)}`),
 };

@@ -1,10 +1,11 @@
 // One conversation: its state, the visitor, the answers collected, the handover reason, a
 // link to its Mattermost room, and the transcript. An open conversation refreshes itself.
+// Admins can close it, delete it, or delete everything of its visitor from here.
 
 import { h, replace } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
-import { badge, button, errorBox, loading } from '/dashboard/ui.js';
+import { badge, button, confirmDialog, errorBox, loading, toast } from '/dashboard/ui.js';
 import { formatBytes, formatDateTime, formatDay, formatTime, relativeTime, visitorLabel } from '/dashboard/format.js';
 import { botHref } from '/dashboard/router.js';
 
@@ -88,7 +89,66 @@ export function mountTranscript(main, route) {
         h('table', { class: 'kv-table' }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v)))))),
       c.handoverReason ? h('section', { class: 'card card-padded', 'aria-labelledby': 'tr-handover' },
         h('h2', { class: 'section-title', id: 'tr-handover' }, 'Handover'),
-        h('p', {}, c.handoverReason)) : null);
+        h('p', {}, c.handoverReason)) : null,
+      actions());
+  }
+
+  // Closing and deleting. A chat with the agents is closed before it can be deleted.
+  function actions() {
+    const c = conversation;
+    const withAgents = c.state === 'waiting_for_agent' || c.state === 'with_agent';
+    const who = (c.visitor && (c.visitor.name || c.visitor.email)) || 'this visitor';
+    const close = c.state === 'closed' ? null : button('Close the chat', {
+      iconName: 'close',
+      onclick: () => confirmDialog({
+        title: 'Close this chat?',
+        text: 'The visitor is told that the chat was closed, as when an agent closes it, and its Mattermost room is closed too. Writing again starts a new conversation.',
+        confirmLabel: 'Close it', danger: false,
+        returnFocus: () => body.querySelector('.transcript-actions button'),
+        action: async () => {
+          conversation = await api.closeConversation(id).then(() => api.conversation(id));
+          update();
+          toast('The chat is closed');
+        },
+      }),
+    });
+    const remove = button('Delete this conversation', {
+      variant: 'danger-ghost', iconName: 'trash', disabled: withAgents,
+      onclick: () => confirmDialog({
+        title: 'Delete this conversation?',
+        text: 'Its messages and files are deleted from Baton for good. What was posted to Mattermost stays there.',
+        confirmLabel: 'Delete it',
+        returnFocus: () => body.querySelector('.transcript-actions button'),
+        action: async () => {
+          await api.deleteConversation(id);
+          gone('Conversation deleted');
+        },
+      }),
+    });
+    const forget = c.visitor && c.visitor.id ? button("Delete the visitor's data", {
+      variant: 'danger-ghost', iconName: 'trash', disabled: withAgents,
+      onclick: () => confirmDialog({
+        title: `Delete everything of ${who}?`,
+        text: `Every conversation of ${who}, with its messages and files, and what Baton knows of them (name, email, uploads) is deleted for good. An open chat of theirs starts over as a new visitor. What was posted to Mattermost stays there.`,
+        confirmLabel: 'Delete everything', typeToConfirm: 'delete',
+        returnFocus: () => body.querySelector('.transcript-actions button'),
+        action: async () => {
+          await api.deleteVisitor(c.visitor.id);
+          gone(`Deleted everything of ${who}`);
+        },
+      }),
+    }) : null;
+    return h('section', { class: 'card card-padded transcript-actions', 'aria-labelledby': 'tr-actions' },
+      h('h2', { class: 'section-title', id: 'tr-actions' }, 'Close or delete'),
+      h('div', { class: 'stack' }, close, remove, forget),
+      withAgents ? h('p', { class: 'field-hint' }, 'A chat with the agents is closed before it can be deleted.') : null);
+  }
+
+  function gone(message) {
+    alive = false;
+    clearTimeout(timer);
+    toast(message);
+    location.hash = '#/conversations';
   }
 
   function build() {
