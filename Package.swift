@@ -101,7 +101,7 @@ let package = Package(
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ]),
         .executableTarget(name: "baton", dependencies: [
-            "BatonServer",
+            "BatonServer", "BatonStore", "BatonCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: releaseLinking),
         // The load generator and benchmark: drives a running `baton` (and a bare echo server,

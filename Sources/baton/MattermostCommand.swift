@@ -137,6 +137,7 @@ extension MattermostCommand {
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ error: any Error) { description = "\(error)" }
+    init(message: String) { description = message }
 }
 
 extension MattermostSettings.RoomKind: ExpressibleByArgument {}

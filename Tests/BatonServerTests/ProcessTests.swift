@@ -55,6 +55,43 @@ import Testing
         await store.close()
     }
 
+    @Test func aBackupTakenWhileBatonRunsHoldsTheChatAndOpens() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let baton = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
+        let port = try await baton.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+        let token = Collected<String>()
+        try await WidgetClient.connect("ws://127.0.0.1:\(port)/widget/v1/socket") { client in
+            token.append(try await client.hello().string("token")!)
+            _ = try await client.say("thank you", clientID: "before-backup")
+            _ = try await client.expect("message")
+        }
+        let copy = folder.url.appendingPathComponent("backup.sqlite").path
+        let backup = try BatonProcess(["backup", copy, "--database", folder.database])
+        #expect(try await backup.exit() == 0)
+        #expect(backup.log.contains("Backed up \(folder.database) to \(copy)"))
+        #expect(backup.log.contains("baton.key"))
+        // Not over an existing file; not on PostgreSQL.
+        let again = try BatonProcess(["backup", copy, "--database", folder.database])
+        #expect(try await again.exit() != 0)
+        #expect(again.log.contains("exists already"))
+        let postgres = try BatonProcess(["backup", copy + "2", "--database", "postgres://u:p@127.0.0.1:1/db"])
+        #expect(try await postgres.exit() != 0)
+        #expect(postgres.log.contains("pg_dump"))
+        baton.signal(SIGTERM)
+        #expect(try await baton.exit() == 0)
+
+        // The copy is a database Baton starts on: the chat resumes from it.
+        let restored = try BatonProcess(["serve", "--port", "0", "--database", copy])
+        let restoredPort = try await restored.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+        try await WidgetClient.connect("ws://127.0.0.1:\(restoredPort)/widget/v1/socket") { client in
+            let welcome = try await client.hello(token: token.last!)
+            #expect(welcome.messages.compactMap { $0["text"] as? String }.contains("thank you"))
+        }
+        restored.signal(SIGTERM)
+        #expect(try await restored.exit() == 0)
+    }
+
     /// `baton serve` on PostgreSQL, as a user runs it, twice on one database: a chat
     /// started on one server resumes on the other, and after both restarted.
     @Test(.enabled(if: TestPostgres.isAvailable)) func twoServersShareOnePostgreSQLDatabase() async throws {
