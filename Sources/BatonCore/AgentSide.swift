@@ -162,6 +162,11 @@ public protocol AgentStore: Sendable {
     func advanceRoom(_ conversation: ConversationID, cursor: Millis, joinedAgents: [String]) async throws
     /// Conversations of the widget waiting for an agent that have no room.
     func conversationsWithoutRoom(widgetKey: String, state: ConversationState, since: Millis) async throws -> [Conversation]
+    /// Announced rooms made before `createdBefore` whose conversation still waits for an
+    /// agent, that no agent joined and that the agents were not reminded of; oldest first.
+    func roomsAwaitingAgents(widgetKey: String, createdBefore: Millis, limit: Int) async throws -> [Room]
+    /// Records that the agents were reminded of the room's waiting visitor.
+    func markReminded(_ conversation: ConversationID, at time: Millis) async throws
 
     func integration(widgetKey: String, kind: String) async throws -> Integration?
     func integrations(kind: String) async throws -> [Integration]

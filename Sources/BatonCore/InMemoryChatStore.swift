@@ -16,6 +16,7 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         var integrations: [String: Integration] = [:]
         var statuses: [String: IntegrationStatus] = [:]
         var files: [FileID: StoredFile] = [:]
+        var reminded: Set<ConversationID> = []
 
         /// Why a conversation may not be erased now, if it may not.
         func refusal(_ conversation: Conversation) -> ErasureOutcome? {
@@ -309,6 +310,21 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
             room.joinedAgents = joinedAgents
             tables.rooms[conversation] = room
         }
+    }
+
+    public func roomsAwaitingAgents(widgetKey: String, createdBefore: Millis, limit: Int) async throws -> [Room] {
+        tables.withLock { tables in
+            let found = tables.rooms.values.filter { room in
+                room.widgetKey == widgetKey && room.createdAt < createdBefore && room.closedAt == nil && room.announcementID != nil
+                    && room.joinedAgents.isEmpty && !tables.reminded.contains(room.conversationID)
+                    && tables.conversations[room.conversationID]?.state == .waitingForAgent
+            }
+            return Array(found.sorted { $0.createdAt < $1.createdAt }.prefix(limit))
+        }
+    }
+
+    public func markReminded(_ conversation: ConversationID, at time: Millis) async throws {
+        _ = tables.withLock { $0.reminded.insert(conversation) }
     }
 
     public func conversationsWithoutRoom(widgetKey: String, state: ConversationState, since: Millis) async throws -> [Conversation] {

@@ -475,10 +475,19 @@ extension MattermostLink {
             let posts = try await client.posts(channelID: channelID, since: record.createdAt - 10 * 60 * 1000)
             if let earlier = posts.first(where: { $0.batonMarker == marker && $0.rootID == (rootID ?? "") }) { return earlier }
         }
+        return try await batonPost(message, in: channelID, thread: rootID, conversation: record.conversationID, marker: marker,
+                                   through: through, fileIDs: fileIDs)
+    }
+
+    /// Creates one of Baton's posts: marked as Baton's (`baton_marker`, `from_baton`), with
+    /// group mentions off, and a `pending_post_id` made of the conversation and the marker,
+    /// so that a resend within 30 s gets the first post back.
+    func batonPost(_ message: String, in channelID: String, thread rootID: String? = nil, conversation: ConversationID, marker: String,
+                   through: MessageID? = nil, fileIDs: [String] = []) async throws -> MMPost {
         // Message ids are only unique within one database: with the conversation's (random)
         // id, a Baton on another database posting as the same user (staging and production,
         // or a database started afresh) never gets this post's resend answered with its own.
-        let digest = Hex.string(SHA256.hash(data: Array("\(record.conversationID)/\(marker)".utf8)).prefix(10))
+        let digest = Hex.string(SHA256.hash(data: Array("\(conversation)/\(marker)".utf8)).prefix(10))
         var props: [String: JSONValue] = ["baton_marker": .string(marker), "from_baton": .bool(true), "disable_group_highlight": .bool(true)]
         if let through { props["baton_through"] = .string(String(through)) }
         do {

@@ -22,6 +22,9 @@ public struct LinkLimits: Sendable {
     /// Conversations whose outbox tasks run at once, each with at most one request to
     /// Mattermost in flight.
     public var concurrentConversations = 32
+    /// How long a visitor waits in a room nobody joined before the agents are reminded in
+    /// the index channel (once, and only within the widget's working hours); nil: never.
+    public var remindAgentsAfter: Duration? = .seconds(300)
 
     public init() {}
 }
@@ -102,6 +105,7 @@ final class MattermostLink: Sendable {
             group.addTask { await self.listenLoop() }
             group.addTask { await self.sessionCheckLoop() }
             group.addTask { await self.statusLoop() }
+            if let wait = limits.remindAgentsAfter { group.addTask { await self.reminderLoop(after: wait) } }
             while !stopped.withLock({ $0 }) { await stopSignal.wait(timeout: .seconds(3600)) }
             group.cancelAll()
         }

@@ -70,6 +70,12 @@ enum MattermostPosts {
 
     /// The announcement in the index channel.
     /// - Parameter signedInAs: the website's user id, for a visitor the website vouched for.
+    /// The reminder of a visitor nobody joined yet, in the index channel.
+    static func waitingReminder(visitor: String, minutes: Int, link: String) -> String {
+        let waited = minutes < 1 ? "under a minute" : minutes == 1 ? "1 minute" : "\(minutes) minutes"
+        return ":hourglass_flowing_sand: **\(MattermostText.inertName(visitor))** has been waiting for \(waited) and no agent has joined yet. [Join the conversation](\(link))"
+    }
+
     static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,
                              link: String?, signedInAs userID: String? = nil, closedBy: String?? = nil) -> String {
         var lines: [String] = []

@@ -63,6 +63,7 @@ public struct BatonConfiguration: Sendable {
         ("BATON_LOG_LEVEL", "trace, debug, info, notice, warning, error or critical"),
         ("BATON_MAX_MESSAGE_LENGTH", "longest visitor message, in characters"),
         ("BATON_MAX_FILE_SIZE", "largest file sent in a chat, e.g. 10MB; 0 turns files off"),
+        ("BATON_REMIND_AGENTS_AFTER", "minutes a visitor waits in a room nobody joined before the agents are reminded; 0 never"),
         ("BATON_RETENTION_DAYS", "days a finished conversation is kept after its last message; 0 keeps everything"),
         ("BATON_RATE_LIMIT", "visitor messages per second per connection"),
         ("BATON_RATE_BURST", "visitor messages allowed at once before the rate applies"),
@@ -93,6 +94,9 @@ public struct BatonConfiguration: Sendable {
             chat.maxTextLength = try Self.integer(text, in: 1...16383, from: "BATON_MAX_MESSAGE_LENGTH")
         }
         if let text = value("BATON_MAX_FILE_SIZE") { chat.maxFileBytes = try Self.byteSize(text, from: "BATON_MAX_FILE_SIZE") }
+        if let text = value("BATON_REMIND_AGENTS_AFTER") {
+            mattermostLimits.remindAgentsAfter = try Self.reminderDelay(text, from: "BATON_REMIND_AGENTS_AFTER")
+        }
         if let text = value("BATON_RETENTION_DAYS") { retentionDays = try Self.retentionDays(text, from: "BATON_RETENTION_DAYS") }
         if let text = value("BATON_RATE_LIMIT") { socket.messagesPerSecond = try Self.rate(text, from: "BATON_RATE_LIMIT") }
         if let text = value("BATON_RATE_BURST") { socket.burst = try Self.integer(text, in: 1...10_000, from: "BATON_RATE_BURST") }
@@ -137,6 +141,14 @@ public struct BatonConfiguration: Sendable {
             throw ConfigurationError(source: source, value: text, expected: "a size such as 10MB, 500KB or 0 (no files), at most 100MB")
         }
         return value * unit
+    }
+
+    /// Minutes before the agents are reminded of a waiting visitor: 1 to 1,440, or 0 for never (nil).
+    public static func reminderDelay(_ text: String, from source: String) throws(ConfigurationError) -> Duration? {
+        guard let value = Int(text), (0...1440).contains(value) else {
+            throw ConfigurationError(source: source, value: text, expected: "a number of minutes from 1 to 1440, or 0 for no reminders")
+        }
+        return value == 0 ? nil : .seconds(value * 60)
     }
 
     /// Days to keep conversations: 1 to 36,500, or 0 for ever (nil).

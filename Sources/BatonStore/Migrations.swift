@@ -208,6 +208,10 @@ enum Migrations {
                 "CREATE INDEX files_unsent_by_time ON files (created_at) WHERE message_id IS NULL",
             ]
         },
+        // When the agents were reminded of a visitor nobody joined (`LinkLimits.remindAgentsAfter`).
+        Migration(version: 9, name: "rooms: reminders of visitors waiting for an agent") { _ in
+            ["ALTER TABLE rooms ADD COLUMN reminded_at BIGINT"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -134,6 +134,23 @@ extension SQLStore: AgentStore {
         }
     }
 
+    public func roomsAwaitingAgents(widgetKey: String, createdBefore: Millis, limit: Int) async throws -> [Room] {
+        try await reader.raw("""
+            SELECT r.* FROM rooms r JOIN conversations c ON c.id = r.conversation_id
+            WHERE r.widget_key = \(bind: widgetKey) AND r.closed_at IS NULL AND r.reminded_at IS NULL
+              AND r.announcement_id IS NOT NULL AND r.joined_agents = '[]' AND r.created_at < \(bind: createdBefore)
+              AND c.state = \(bind: ConversationState.waitingForAgent.rawValue)
+            ORDER BY r.created_at LIMIT \(bind: limit)
+            """).all().map(Rows.room)
+    }
+
+    public func markReminded(_ conversation: ConversationID, at time: Millis) async throws {
+        // Lost to a power cut, the reminder is posted again: nothing worse.
+        try await write(durable: false) { db in
+            try await db.raw("UPDATE rooms SET reminded_at = \(bind: time) WHERE conversation_id = \(bind: conversation.rawValue)").run()
+        }
+    }
+
     public func conversationsWithoutRoom(widgetKey: String, state: ConversationState, since: Millis) async throws -> [Conversation] {
         try await reader.raw("""
             SELECT c.* FROM conversations c

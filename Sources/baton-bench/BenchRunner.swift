@@ -60,6 +60,9 @@ struct BenchRunner: Sendable {
     /// URL) and the environment Baton's processes need for it, removed afterwards.
     private func withBatonDatabase<T: Sendable>(_ body: @Sendable (String, [String: String]) async throws -> T) async throws -> T {
         var environment = ProcessInfo.processInfo.environment
+        // No reminders of waiting visitors in the index channel: a long bench would post
+        // them between phases (set as a variable, which builds without it ignore).
+        environment["BATON_REMIND_AGENTS_AFTER"] = "0"
         if let postgres {
             // No key file next to the database: every Baton and command gets the same key.
             environment["BATON_SECRET_KEY"] = UUID().uuidString

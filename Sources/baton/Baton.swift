@@ -46,6 +46,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest file a visitor may send or an agent's file passed on, e.g. 10MB, 500KB or bytes; 0 turns files off (BATON_MAX_FILE_SIZE). Default 10MB.")
     var maxFileSize: String?
 
+    @Option(help: "Remind the agents in the index channel when a visitor has waited this many minutes in a room nobody joined (within the widget's working hours, once); 0 never (BATON_REMIND_AGENTS_AFTER). Default 5.")
+    var remindAgentsAfter: String?
+
     @Option(help: "Delete a conversation this many days after its last message, when it is closed or never left the bot, and then visitors left without any; 0 keeps everything (BATON_RETENTION_DAYS). Default 0.")
     var retentionDays: String?
 
@@ -91,6 +94,9 @@ struct Serve: AsyncParsableCommand {
             config.chat.maxTextLength = try BatonConfiguration.integer(maxMessageLength, in: 1...16383, from: "--max-message-length")
         }
         if let maxFileSize { config.chat.maxFileBytes = try BatonConfiguration.byteSize(maxFileSize, from: "--max-file-size") }
+        if let remindAgentsAfter {
+            config.mattermostLimits.remindAgentsAfter = try BatonConfiguration.reminderDelay(remindAgentsAfter, from: "--remind-agents-after")
+        }
         if let retentionDays { config.retentionDays = try BatonConfiguration.retentionDays(retentionDays, from: "--retention-days") }
         if let rateLimit { config.socket.messagesPerSecond = try BatonConfiguration.rate(rateLimit, from: "--rate-limit") }
         if let rateBurst { config.socket.burst = try BatonConfiguration.integer(rateBurst, in: 1...10_000, from: "--rate-burst") }

@@ -104,6 +104,35 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.available) func roomsNobodyJoinedAreFoundForReminders(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (ann, _) = try await waiting(in: store, name: "Ann", text: "one")
+            let (bob, _) = try await waiting(in: store, name: "Bob", text: "two", at: 2000)
+            let (cat, _) = try await waiting(in: store, name: "Cat", text: "three", at: 3000)
+            func room(_ c: Conversation, _ id: String, at time: Millis, announced: Bool = true) -> Room {
+                Room(conversationID: c.id, widgetKey: "w", externalID: id, name: id, link: "http://mm/t/channels/\(id)",
+                     announcementID: announced ? "a-\(id)" : nil, cursor: time, createdAt: time)
+            }
+            try await store.saveRoom(room(ann, "ann", at: 1000))
+            try await store.saveRoom(room(bob, "bob", at: 2000))
+            // Not announced yet: not complete, no reminder.
+            try await store.saveRoom(room(cat, "cat", at: 1500, announced: false))
+            #expect(try await store.roomsAwaitingAgents(widgetKey: "w", createdBefore: 5000, limit: 10).map(\.externalID) == ["ann", "bob"])
+            #expect(try await store.roomsAwaitingAgents(widgetKey: "w", createdBefore: 1500, limit: 10).map(\.externalID) == ["ann"])
+            #expect(try await store.roomsAwaitingAgents(widgetKey: "other", createdBefore: 5000, limit: 10).isEmpty)
+            // Reminded once; an agent joined Bob's.
+            try await store.markReminded(ann.id, at: 4000)
+            try await store.advanceRoom(bob.id, cursor: 2500, joinedAgents: ["alice"])
+            #expect(try await store.roomsAwaitingAgents(widgetKey: "w", createdBefore: 5000, limit: 10).isEmpty)
+            // Saving the room again (the link does) keeps the reminder recorded.
+            var saved = try #require(try await store.room(for: ann.id))
+            saved.transcriptUntil = 7
+            try await store.saveRoom(saved)
+            try await store.advanceRoom(bob.id, cursor: 2600, joinedAgents: [])
+            #expect(try await store.roomsAwaitingAgents(widgetKey: "w", createdBefore: 5000, limit: 10).map(\.externalID) == ["bob"])
+        }
+    }
+
     @Test(arguments: StoreKind.available) func adminsSessionsAndTheConversationList(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             #expect(try await store.adminCount() == 0)

@@ -1,0 +1,41 @@
+import BatonCore
+import Foundation
+
+/// Reminding the agents of a visitor nobody answers: once a room has waited
+/// `LinkLimits.remindAgentsAfter` without an agent joining, a post in the index channel
+/// says who is waiting, for how long, and links to the room. Once per room, and only
+/// while the widget's working hours are open (a room opened at night is reminded of when
+/// they open, if nobody took it by then).
+extension MattermostLink {
+    func reminderLoop(after wait: Duration) async {
+        // Often enough that a reminder is late by a fraction of the wait, at most 30 s.
+        let interval = min(max(wait / 4, .milliseconds(100)), .seconds(30))
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { return }
+            await remindOfWaitingVisitors(after: wait)
+        }
+    }
+
+    /// One pass: reminds of every room that has waited long enough. Failures are logged and
+    /// tried again at the next pass.
+    func remindOfWaitingVisitors(after wait: Duration, now: Millis = .now()) async {
+        let waitMillis = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
+        do {
+            let rooms = try await store.roomsAwaitingAgents(widgetKey: widgetKey, createdBefore: now - waitMillis, limit: 50)
+            guard !rooms.isEmpty else { return }
+            if let hours = try await store.widget(key: widgetKey)?.settings.workingHours,
+               !hours.isOpen(at: Date(timeIntervalSince1970: Double(now) / 1000)) { return }
+            for room in rooms {
+                guard let conversation = try await store.conversation(id: room.conversationID) else { continue }
+                let text = MattermostPosts.waitingReminder(visitor: await visitorName(of: conversation), minutes: Int((now - room.createdAt) / 60_000),
+                                                           link: room.link)
+                _ = try await batonPost(text, in: settings.indexChannel.id, conversation: conversation.id, marker: "remind-\(conversation.id)")
+                try await store.markReminded(conversation.id, at: now)
+                logger.info("Reminded the agents of a waiting visitor", metadata: ["conversation": "\(conversation.id)"])
+            }
+        } catch {
+            logger.warning("Reminding the agents of waiting visitors failed; trying again", metadata: ["error": "\(error)"])
+        }
+    }
+}

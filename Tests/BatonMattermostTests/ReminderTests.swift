@@ -1,0 +1,77 @@
+import BatonCore
+import BatonServer
+import BatonTestSupport
+import Foundation
+import MattermostSandbox
+import Testing
+
+/// A visitor nobody answers is not forgotten: once their room has waited long enough with
+/// no agent in it, the index channel says so, once, and only while the widget's working
+/// hours are open.
+@Suite struct ReminderTests {
+    static let wait = Duration.seconds(2)
+
+    /// The index channel's reminders, oldest first.
+    static func reminders(_ rig: HandoverRig) -> [String] {
+        guard let index = rig.indexChannel else { return [] }
+        return rig.messages(in: index.id).filter { $0.contains("has been waiting") }
+    }
+
+    @Test func aVisitorNobodyJoinedIsRemindedOfOnceAndOneAnAgentJoinedIsNot() async throws {
+        try await HandoverRig.run(baton: { $0.mattermostLimits.remindAgentsAfter = Self.wait }) { rig in
+            try await rig.connect()
+            let waiting = Collected<String>()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                waiting.append(try await talkUntilHandover(client, name: "Grace"))
+            }
+            let graceRoom = try await rig.waitForRoom(waiting.last!)
+            // Henry's chat is taken at once.
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client, name: "Henry", email: "henry@example.com"))
+                try rig.sandbox.post(as: "alice", in: room.id, "Hi Henry")
+                try await client.message(containing: "Alice Archer joined the chat.")
+            }
+            try await eventually("the reminder of Grace") { !Self.reminders(rig).isEmpty }
+            let reminder = try #require(Self.reminders(rig).first)
+            #expect(reminder.contains("**Grace** has been waiting for"))
+            #expect(reminder.contains("[Join the conversation](\(try #require(try await rig.baton.services.store.room(for: ConversationID(waiting.last!))).link))"))
+            #expect(reminder.contains(graceRoom.name))
+            // Long enough for Henry's room to have waited too, and for more passes.
+            try await Task.sleep(for: .seconds(3))
+            #expect(Self.reminders(rig).count == 1)
+            #expect(!Self.reminders(rig).contains { $0.contains("Henry") })
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
+    @Test func outsideWorkingHoursTheReminderWaitsForThemToOpen() async throws {
+        try await HandoverRig.run(baton: { $0.mattermostLimits.remindAgentsAfter = Self.wait }) { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                _ = try await rig.waitForRoom(try await talkUntilHandover(client, name: "Grace"))
+            }
+            // The hours close (today is a holiday) before the visitor has waited long enough.
+            let bots = rig.baton.services.bots
+            var widget = try #require(try await rig.baton.services.store.widget(key: "demo"))
+            let today = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
+            widget.settings.workingHours = WorkingHours(timeZone: "UTC", days: Array(repeating: [.init(from: 0, to: 1440)], count: 7),
+                                                        closedDates: [today])
+            _ = try await bots.save(widget)
+            try await Task.sleep(for: Self.wait + .seconds(2))
+            #expect(Self.reminders(rig).isEmpty)
+            // Open again: the agents are reminded.
+            widget.settings.workingHours = nil
+            _ = try await bots.save(widget)
+            try await eventually("the reminder once the hours open") { Self.reminders(rig).count == 1 }
+        }
+    }
+
+    @Test func theDelayIsReadFromTheEnvironment() throws {
+        #expect(try BatonConfiguration.fromEnvironment([:]).mattermostLimits.remindAgentsAfter == .seconds(300))
+        #expect(try BatonConfiguration.fromEnvironment(["BATON_REMIND_AGENTS_AFTER": "15"]).mattermostLimits.remindAgentsAfter == .seconds(900))
+        #expect(try BatonConfiguration.fromEnvironment(["BATON_REMIND_AGENTS_AFTER": "0"]).mattermostLimits.remindAgentsAfter == nil)
+        for bad in ["-1", "1441", "soon"] {
+            #expect(throws: ConfigurationError.self) { try BatonConfiguration.fromEnvironment(["BATON_REMIND_AGENTS_AFTER": bad]) }
+        }
+    }
+}
