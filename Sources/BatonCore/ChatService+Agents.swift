@@ -26,6 +26,25 @@ extension ChatService {
         }
     }
 
+    /// Nobody has answered a visitor waiting for an agent for a while (the agents were
+    /// just reminded): the visitor is told they are not forgotten. Once per `externalID`;
+    /// nothing when an agent joined meanwhile.
+    @discardableResult
+    public func stillWaiting(_ conversationID: ConversationID, externalID: String) async throws -> AgentEventResult {
+        guard try await store.message(externalID: externalID) == nil else { return .duplicate }
+        return try await withConversation(conversationID) { conversation in
+            guard conversation.state == .waitingForAgent else { return .ignored }
+            guard try await store.message(externalID: externalID) == nil else { return .duplicate }
+            let basis = conversation
+            conversation.updatedAt = .now()
+            let notice = NewMessage(role: .system, text: Self.stillWaitingText, externalID: externalID)
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: [notice], basis: basis), from: basis.state)
+            return .delivered(stored.last?.id ?? 0)
+        }
+    }
+
+    static let stillWaitingText = "Thanks for waiting. Everyone is busy right now; someone will answer here as soon as they are free."
+
     /// A message an agent wrote in the room, with the files they attached (saved before,
     /// for the conversation's visitor: the message makes them its own). `externalID` (the
     /// post id) makes a message seen twice (a live event and a catch-up) reach the visitor once.

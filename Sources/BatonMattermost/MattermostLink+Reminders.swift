@@ -3,7 +3,8 @@ import Foundation
 
 /// Reminding the agents of a visitor nobody answers: once a room has waited
 /// `LinkLimits.remindAgentsAfter` without an agent joining, a post in the index channel
-/// says who is waiting, for how long, and links to the room. Once per room, and only
+/// says who is waiting, for how long, and links to the room, and the visitor is told
+/// they are not forgotten. Once per room, and only
 /// while the widget's working hours are open (a room opened at night is reminded of when
 /// they open, if nobody took it by then).
 extension MattermostLink {
@@ -33,6 +34,12 @@ extension MattermostLink {
                 _ = try await batonPost(text, in: settings.indexChannel.id, conversation: conversation.id, marker: "remind-\(conversation.id)")
                 try await store.markReminded(conversation.id, at: now)
                 logger.info("Reminded the agents of a waiting visitor", metadata: ["conversation": "\(conversation.id)"])
+                // The visitor hears they are not forgotten (once: the notice has an id of its own).
+                do {
+                    try await chat.stillWaiting(conversation.id, externalID: "remind-\(conversation.id)")
+                } catch {
+                    logger.warning("Telling a waiting visitor failed", metadata: ["conversation": "\(conversation.id)", "error": "\(error)"])
+                }
             }
         } catch {
             logger.warning("Reminding the agents of waiting visitors failed; trying again", metadata: ["error": "\(error)"])

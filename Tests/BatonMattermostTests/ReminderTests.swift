@@ -20,26 +20,35 @@ import Testing
     @Test func aVisitorNobodyJoinedIsRemindedOfOnceAndOneAnAgentJoinedIsNot() async throws {
         try await HandoverRig.run(baton: { $0.mattermostLimits.remindAgentsAfter = Self.wait }) { rig in
             try await rig.connect()
-            let waiting = Collected<String>()
-            try await WidgetClient.connect(rig.baton.socketURL) { client in
-                waiting.append(try await talkUntilHandover(client, name: "Grace"))
+            let store = rig.baton.services.store
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let graceChat = ConversationID(try await talkUntilHandover(grace, name: "Grace"))
+                let graceRoom = try await rig.waitForRoom(graceChat.rawValue)
+                // Henry's chat is taken at once.
+                let henryChat = Collected<String>()
+                try await WidgetClient.connect(rig.baton.socketURL) { henry in
+                    henryChat.append(try await talkUntilHandover(henry, name: "Henry", email: "henry@example.com"))
+                    let room = try await rig.waitForRoom(henryChat.last!)
+                    try rig.sandbox.post(as: "alice", in: room.id, "Hi Henry")
+                    try await henry.message(containing: "Alice Archer joined the chat.")
+                }
+                try await eventually("the reminder of Grace") { !Self.reminders(rig).isEmpty }
+                let reminder = try #require(Self.reminders(rig).first)
+                #expect(reminder.contains("**Grace** has been waiting for"))
+                #expect(reminder.contains("[Join the conversation](\(try #require(try await store.room(for: graceChat)).link))"))
+                #expect(reminder.contains(graceRoom.name))
+                // Grace hears she is not forgotten.
+                let notice = try await grace.message(containing: "Thanks for waiting")
+                #expect(notice.message["role"] as? String == "system")
+                // Long enough for Henry's room to have waited too, and for more passes.
+                try await Task.sleep(for: .seconds(3))
+                #expect(Self.reminders(rig).count == 1)
+                #expect(!Self.reminders(rig).contains { $0.contains("Henry") })
+                let henryTexts = try await store.messages(in: ConversationID(henryChat.last!), after: 0, limit: 100).map(\.text)
+                #expect(!henryTexts.contains { $0.contains("Thanks for waiting") })
+                let graceTexts = try await store.messages(in: graceChat, after: 0, limit: 100).map(\.text)
+                #expect(graceTexts.filter { $0.contains("Thanks for waiting") }.count == 1)
             }
-            let graceRoom = try await rig.waitForRoom(waiting.last!)
-            // Henry's chat is taken at once.
-            try await WidgetClient.connect(rig.baton.socketURL) { client in
-                let room = try await rig.waitForRoom(try await talkUntilHandover(client, name: "Henry", email: "henry@example.com"))
-                try rig.sandbox.post(as: "alice", in: room.id, "Hi Henry")
-                try await client.message(containing: "Alice Archer joined the chat.")
-            }
-            try await eventually("the reminder of Grace") { !Self.reminders(rig).isEmpty }
-            let reminder = try #require(Self.reminders(rig).first)
-            #expect(reminder.contains("**Grace** has been waiting for"))
-            #expect(reminder.contains("[Join the conversation](\(try #require(try await rig.baton.services.store.room(for: ConversationID(waiting.last!))).link))"))
-            #expect(reminder.contains(graceRoom.name))
-            // Long enough for Henry's room to have waited too, and for more passes.
-            try await Task.sleep(for: .seconds(3))
-            #expect(Self.reminders(rig).count == 1)
-            #expect(!Self.reminders(rig).contains { $0.contains("Henry") })
             #expect(try rig.contractViolations() == [])
         }
     }

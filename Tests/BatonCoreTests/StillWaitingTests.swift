@@ -1,0 +1,30 @@
+import BatonCore
+import Testing
+
+/// The notice a waiting visitor gets when the agents are reminded of them.
+@Suite struct StillWaitingTests {
+    @Test func aWaitingVisitorIsToldOnceAndNotAfterAnAgentJoined() async throws {
+        let store = InMemoryChatStore()
+        let widget = Widget(key: "w1", name: "W", botSource: "", createdAt: 1, updatedAt: 1)
+        let chat = ChatService(store: store, bots: FixedDirectory(widgets: ["w1": widget]), agents: FakeDesk(connected: true),
+                               hashToken: { "h:" + $0 })
+        let inbox = Inbox()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: inbox.sink)
+        let id = session.conversation.id
+        // Still with the bot: nothing to say.
+        #expect(try await chat.stillWaiting(id, externalID: "remind-1") == .ignored)
+        _ = try await chat.receive(VisitorInput(text: "human"), clientID: "a", from: session, origin: 1)
+
+        guard case .delivered = try await chat.stillWaiting(id, externalID: "remind-1") else {
+            Issue.record("the waiting visitor was not told")
+            return
+        }
+        #expect(inbox.summary(origin: 1).last?.hasPrefix("msg:system:Thanks for waiting.") == true)
+        #expect(try await chat.stillWaiting(id, externalID: "remind-1") == .duplicate)
+        // The notice does not move the conversation: it still waits.
+        #expect(try await store.conversation(id: id)?.state == .waitingForAgent)
+
+        _ = try await chat.agentJoined(id, name: "Alice", externalID: "join-1")
+        #expect(try await chat.stillWaiting(id, externalID: "remind-2") == .ignored)
+    }
+}
