@@ -19,7 +19,12 @@ enum SelfSignedServer {
         openssl.standardOutput = FileHandle.nullDevice
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()
-        openssl.waitUntilExit()
+        // Not `waitUntilExit()`: it would hold one of the few threads every test's tasks share.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while openssl.isRunning {
+            guard ContinuousClock.now < deadline else { throw TestFailure("openssl did not make a certificate within 60 s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
         guard openssl.terminationStatus == 0 else { throw TestFailure("openssl could not make a certificate") }
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
