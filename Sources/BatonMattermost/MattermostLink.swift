@@ -99,6 +99,7 @@ final class MattermostLink: Sendable {
 
     /// Runs until `stop()`.
     func run() async {
+        await joinChannelsOfOpenChats()
         await handOverWaitingConversations()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.workLoop() }
@@ -117,6 +118,29 @@ final class MattermostLink: Sendable {
     }
 
     var isStopped: Bool { stopped.withLock { $0 } }
+
+    /// After a re-link with another relay user (a bot account instead of a person's, say),
+    /// the new one may not be in the index channel or in the rooms of chats still open: it
+    /// would not hear what agents write there, nor be able to post. It joins them (public
+    /// channels; a private one needs someone to add it, which the log says).
+    private func joinChannelsOfOpenChats() async {
+        do {
+            var needed = Set(try await store.openRooms(widgetKey: widgetKey).map(\.channelID))
+            needed.insert(settings.indexChannel.id)
+            let mine = Set(try await client.myChannels(teamID: settings.team.id).map(\.id))
+            for channel in needed.subtracting(mine).sorted() {
+                do {
+                    try await client.addChannelMembers(channelID: channel, userIDs: [settings.relayUser.id])
+                    logger.notice("The relay user joined a channel of open chats", metadata: ["channel": "\(channel)"])
+                } catch {
+                    logger.warning("The relay user is not in a channel of open chats and cannot join it; add it there in Mattermost",
+                                   metadata: ["channel": "\(channel)", "error": "\(error)"])
+                }
+            }
+        } catch {
+            logger.warning("Checking the relay user's channels failed", metadata: ["error": "\(error)"])
+        }
+    }
 
     /// Conversations that were handed over while no agent side was connected get a room now.
     private func handOverWaitingConversations() async {

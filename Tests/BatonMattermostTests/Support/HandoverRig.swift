@@ -34,14 +34,14 @@ struct HandoverRig: Sendable {
     /// Connects the demo bot the way the wizard and the CLI do, and waits until Baton's
     /// event stream is connected.
     func connect(agents: [String] = ["alice", "bob", "carol"], archiveOnClose: Bool = false,
-                 rooms: MattermostSettings.RoomKind = .channel) async throws {
+                 rooms: MattermostSettings.RoomKind = .channel, as credentials: MattermostCredentials = relayCredentials) async throws {
         let logger = Logger(label: "test")
-        let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: Self.relayCredentials, logger: logger)
+        let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: credentials, logger: logger)
         let team = try await setup.team(named: self.team)
         let users = try await setup.agents(agents, team: team)
         let index = try await setup.indexChannel(.create("Live chats"), team: team, agents: users)
         let settings = setup.settings(team: team, agents: users, indexChannel: index, archiveOnClose: archiveOnClose, rooms: rooms)
-        try await baton.services.connections.save(settings, credentials: Self.relayCredentials, widgetKey: "demo")
+        try await baton.services.connections.save(settings, credentials: credentials, widgetKey: "demo")
         baton.services.mattermost.reload()
         try await eventually("Baton connects to the event stream") {
             baton.services.mattermost.status(widgetKey: "demo")?.state == .connected

@@ -1,0 +1,45 @@
+import BatonCore
+import BatonMattermost
+import BatonTestSupport
+import Foundation
+import MattermostSandbox
+import Testing
+
+/// Re-linking the integration with another relay user (a bot account instead of a
+/// person's, say) must not cut open chats off: the new relay user joins their rooms and
+/// the index channel, so agents' replies still reach visitors and visitors' messages
+/// still reach the rooms.
+@Suite struct RelinkTests {
+    @Test func anotherRelayUserTakesOverTheOpenChats() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let sandbox = rig.sandbox
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(grace))
+                let index = try #require(rig.indexChannel)
+                let erin = try #require(sandbox.user(named: "erin")?.id)
+                #expect(!sandbox.members(of: room.id).contains(erin))
+                try await rig.connect(as: .password(username: "erin", password: "agent-password"))
+                try await eventually("erin in the open room and the index channel") {
+                    sandbox.members(of: room.id).contains(erin) && sandbox.members(of: index.id).contains(erin)
+                }
+                try await eventually("the new link connected") {
+                    rig.baton.services.mattermost.status(widgetKey: "demo")?.state == .connected
+                }
+                try sandbox.post(as: "alice", in: room.id, "Still here, Grace")
+                _ = try await grace.message(containing: "Still here")
+                _ = try await grace.say("great", clientID: "after")
+                try await eventually("the visitor's message posted by erin") {
+                    rig.messages(in: room.id, by: "erin").contains { $0.contains("great") }
+                }
+                // A new chat is announced and relayed by erin.
+                try await WidgetClient.connect(rig.baton.socketURL) { henry in
+                    let conversation = try await talkUntilHandover(henry, name: "Henry", email: "henry@example.com")
+                    let newRoom = try await rig.waitForRoom(conversation)
+                    #expect(sandbox.members(of: newRoom.id).contains(erin))
+                }
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+}
