@@ -356,8 +356,8 @@ extension MattermostLink {
     /// The agents follow a thread room, so that it shows in their Threads view and its
     /// replies notify them. Best effort: the chat works without it (the relay user needs
     /// the right to edit other users; an older server has no threads view).
-    private func follow(_ root: String) async {
-        for agent in settings.agents where agent.id != settings.relayUser.id {
+    func follow(_ root: String, agents: [MattermostSettings.Reference]? = nil) async {
+        for agent in agents ?? settings.agents where agent.id != settings.relayUser.id {
             do {
                 try await client.followThread(userID: agent.id, teamID: settings.team.id, threadID: root)
             } catch {

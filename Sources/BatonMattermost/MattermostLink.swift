@@ -78,12 +78,17 @@ final class MattermostLink: Sendable {
 
     let limits: LinkLimits
     let metrics: LinkMetrics
+    /// Default agents the connection gained from the settings this link replaced: they are
+    /// added to the chats open when it starts (new chats get every default agent anyway).
+    let addedAgents: [MattermostSettings.Reference]
     /// When this link started: a task queued before then may have been carried out by an
     /// earlier link or process that did not live to delete it (`postOnce` looks first).
     let startedAt = Millis.now()
 
     init(widgetKey: String, settings: MattermostSettings, credentials: MattermostCredentials, store: any AgentStore & ChatStore,
-         chat: ChatService, logger: Logger, limits: LinkLimits = LinkLimits(), metrics: LinkMetrics = .none) throws {
+         chat: ChatService, logger: Logger, limits: LinkLimits = LinkLimits(), metrics: LinkMetrics = .none,
+         addedAgents: [MattermostSettings.Reference] = []) throws {
+        self.addedAgents = addedAgents
         self.limits = limits
         self.metrics = metrics
         roomEvents = OrderedQueues(limit: limits.roomEventLimit)
@@ -100,6 +105,7 @@ final class MattermostLink: Sendable {
     /// Runs until `stop()`.
     func run() async {
         await joinChannelsOfOpenChats()
+        await addNewAgentsToOpenChats()
         await handOverWaitingConversations()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.workLoop() }
@@ -139,6 +145,29 @@ final class MattermostLink: Sendable {
             }
         } catch {
             logger.warning("Checking the relay user's channels failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Default agents added to the connection join the chats already open: a channel room's
+    /// members, a thread room's followers (best effort; they can always join from the
+    /// announcement).
+    private func addNewAgentsToOpenChats() async {
+        guard !addedAgents.isEmpty else { return }
+        do {
+            let rooms = try await store.openRooms(widgetKey: widgetKey)
+            for room in rooms {
+                do {
+                    try await client.addChannelMembers(channelID: room.channelID, userIDs: addedAgents.map(\.id))
+                    if let root = room.rootID { await follow(root, agents: addedAgents) }
+                } catch {
+                    logger.warning("New agents could not be added to an open chat", metadata: ["conversation": "\(room.conversationID)", "error": "\(error)"])
+                }
+            }
+            if !rooms.isEmpty {
+                logger.notice("New agents added to the open chats", metadata: ["agents": "\(addedAgents.map(\.name))", "chats": "\(rooms.count)"])
+            }
+        } catch {
+            logger.warning("Adding new agents to the open chats failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -42,4 +42,35 @@ import Testing
             #expect(try rig.contractViolations() == [])
         }
     }
+
+    /// An agent added to the connection's default agents joins the chats already open: a
+    /// channel room's members, a thread room's followers.
+    @Test(arguments: [MattermostSettings.RoomKind.channel, .thread]) func aNewDefaultAgentJoinsTheChatsAlreadyOpen(_ kind: MattermostSettings.RoomKind) async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect(agents: ["alice"], rooms: kind)
+            let sandbox = rig.sandbox
+            let bob = try #require(sandbox.user(named: "bob")?.id)
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let conversation = try await talkUntilHandover(grace)
+                let store = rig.baton.services.store
+                try await eventually("the room made") {
+                    try await store.room(for: ConversationID(conversation))?.transcriptUntil != nil
+                }
+                let room = try #require(try await store.room(for: ConversationID(conversation)))
+                #expect(!sandbox.members(of: room.channelID).contains(bob) || kind == .thread)
+                #expect(!sandbox.followers(ofThread: room.externalID).contains("bob"))
+                try await rig.connect(agents: ["alice", "bob"], rooms: kind)
+                switch kind {
+                case .channel:
+                    try await eventually("bob in the open room") { sandbox.members(of: room.channelID).contains(bob) }
+                case .thread:
+                    try await eventually("bob following the open thread") { sandbox.followers(ofThread: room.externalID).contains("bob") }
+                }
+                // And he can answer there.
+                try sandbox.post(as: "bob", in: room.channelID, "Bob here, Grace", rootID: room.rootID)
+                _ = try await grace.message(containing: "Bob here")
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
 }
