@@ -121,7 +121,7 @@ extension AdminAPI {
         case .notFound: throw missing
         case .open(let id):
             throw APIError(.conflict, code: "conversation_open",
-                           "Conversation \(id) is with the agents. Close it first (in Mattermost, or with Close here).")
+                           "Conversation \(id) is with the agents. Close it first: in Mattermost, or with Close the chat in the dashboard.")
         case .busy(let id):
             throw APIError(.conflict, code: "conversation_busy",
                            "Baton is still writing conversation \(id) to Mattermost. Try again in a moment.")

@@ -3,13 +3,11 @@ import Synchronization
 
 /// The `baton` binary as a user runs it.
 public final class BatonProcess: Sendable {
-    public let process: Process
+    public let process: ChildProcess
     private let output = TextBuffer()
 
     final class TextBuffer: Sendable {
         let text = Mutex("")
-        /// The output ended (every writer closed it): nothing more will come.
-        let ended = Mutex(false)
     }
 
     /// The binary built next to the tests (`swift build` puts both in .build/debug).
@@ -21,23 +19,8 @@ public final class BatonProcess: Sendable {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
             throw TestFailure("\(Self.binary.path) is missing: run `swift build` first (scripts/test does)")
         }
-        process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                output.ended.withLock { $0 = true }
-                handle.readabilityHandler = nil
-                return
-            }
-            output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
-        }
-        try process.run()
+        let output = self.output
+        process = try ChildProcess(Self.binary.path, arguments, environment: environment) { chunk in output.text.withLock { $0 += chunk } }
     }
 
     public var log: String { output.text.withLock { $0 } }
@@ -61,7 +44,7 @@ public final class BatonProcess: Sendable {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
-                kill(process.processIdentifier, SIGKILL)
+                process.signal(SIGKILL)
                 throw TestFailure("baton did not exit within \(seconds) s:\n\(log)")
             }
             try await Task.sleep(for: .milliseconds(20))
@@ -69,12 +52,12 @@ public final class BatonProcess: Sendable {
         // The process is gone, but what it wrote last may not have been read yet: wait
         // for the end of its output (briefly: on a busy machine it comes late).
         let drained = ContinuousClock.now + .seconds(5)
-        while !output.ended.withLock({ $0 }), ContinuousClock.now < drained {
+        while !process.outputEnded, ContinuousClock.now < drained {
             try await Task.sleep(for: .milliseconds(10))
         }
         return process.terminationStatus
     }
 
-    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    public func signal(_ signal: Int32) { process.signal(signal) }
 }
 

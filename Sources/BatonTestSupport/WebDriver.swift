@@ -9,9 +9,9 @@ import Testing
 public final class WebDriver: Sendable {
     public let port: Int
     public let session: String
-    private let process: Process
+    private let process: ChildProcess
 
-    private init(port: Int, session: String, process: Process) {
+    private init(port: Int, session: String, process: ChildProcess) {
         self.port = port
         self.session = session
         self.process = process
@@ -53,15 +53,10 @@ public final class WebDriver: Sendable {
     }
 
     /// Starts chromedriver on a free loopback port and waits until it answers.
-    private static func launch(_ path: String) async throws -> (Process, Int) {
+    private static func launch(_ path: String) async throws -> (ChildProcess, Int) {
         for _ in 0..<5 {
             let port = Int.random(in: 20_000...60_000)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1", "--log-level=OFF"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try ChildProcess(path, ["--port=\(port)", "--allowed-ips=127.0.0.1", "--log-level=OFF"])
             for _ in 0..<100 {
                 if let status = try? await request(port: port, "GET", "/status"), status["ready"] as? Bool == true {
                     return (process, port)
@@ -69,7 +64,7 @@ public final class WebDriver: Sendable {
                 if !process.isRunning { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
         }
         throw TestFailure("chromedriver did not start")
     }
@@ -184,9 +179,9 @@ public final class WebDriver: Sendable {
 
     /// chromedriver ignores SIGTERM while it has children: ask it to shut down, then kill
     /// it if it is still there. Never blocks a thread waiting.
-    private static func stop(_ process: Process, port: Int) async {
+    private static func stop(_ process: ChildProcess, port: Int) async {
         _ = try? await request(port: port, "GET", "/shutdown")
         for _ in 0..<50 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { process.signal(SIGKILL) }
     }
 }

@@ -13,12 +13,8 @@ enum SelfSignedServer {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let key = folder.url.appendingPathComponent("key.pem").path, cert = folder.url.appendingPathComponent("cert.pem").path
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
+        let openssl = try ChildProcess("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                                                            "-days", "1", "-subj", "/CN=127.0.0.1"])
         // Not `waitUntilExit()`: it would hold one of the few threads every test's tasks share.
         let deadline = ContinuousClock.now + .seconds(60)
         while openssl.isRunning {
