@@ -68,12 +68,17 @@ extension ChatService {
     /// lock; the visitor's open widgets are told, here and in other processes.
     public func erase(conversation id: ConversationID) async throws -> ErasureOutcome {
         guard let found = try await store.conversation(id: id) else { return .notFound }
-        let outcome = try await locks.withLock(found.visitorID) {
+        return try await erase(conversation: id, of: found.visitorID)
+    }
+
+    /// Erases a conversation whose visitor is known.
+    private func erase(conversation id: ConversationID, of visitor: VisitorID) async throws -> ErasureOutcome {
+        let outcome = try await locks.withLock(visitor) {
             let outcome = try await store.eraseConversation(id)
-            if case .erased = outcome { forgetErased(visitor: found.visitorID, conversation: id) }
+            if case .erased = outcome { forgetErased(visitor: visitor, conversation: id) }
             return outcome
         }
-        if case .erased = outcome { await shared?.announce(.erased(visitor: found.visitorID, conversation: id)) }
+        if case .erased = outcome { await shared?.announce(.erased(visitor: visitor, conversation: id)) }
         return outcome
     }
 
@@ -97,7 +102,7 @@ extension ChatService {
         while true {
             let page = try await store.expiredConversations(before: cutoff, after: after, limit: batch)
             for expired in page {
-                switch try await erase(conversation: expired.id) {
+                switch try await erase(conversation: expired.id, of: expired.visitorID) {
                 case .erased: result.conversations += 1
                 case .open, .busy: result.kept += 1
                 case .notFound: break

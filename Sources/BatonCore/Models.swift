@@ -6,6 +6,11 @@ public typealias Millis = Int64
 
 extension Millis {
     public static func now() -> Millis { Millis((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// A duration in whole milliseconds (rounded down).
+    public init(_ duration: Duration) {
+        self = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
 }
 
 /// Who wrote a message.

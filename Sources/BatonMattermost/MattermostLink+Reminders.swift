@@ -21,7 +21,7 @@ extension MattermostLink {
     /// One pass: reminds of every room that has waited long enough. Failures are logged and
     /// tried again at the next pass.
     func remindOfWaitingVisitors(after wait: Duration, now: Millis = .now()) async {
-        let waitMillis = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
+        let waitMillis = Millis(wait)
         do {
             let rooms = try await store.roomsAwaitingAgents(widgetKey: widgetKey, createdBefore: now - waitMillis, limit: 50)
             guard !rooms.isEmpty else { return }

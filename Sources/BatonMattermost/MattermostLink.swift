@@ -104,8 +104,13 @@ final class MattermostLink: Sendable {
 
     /// Runs until `stop()`.
     func run() async {
-        await joinChannelsOfOpenChats()
-        await addNewAgentsToOpenChats()
+        do {
+            let open = try await store.openRooms(widgetKey: widgetKey)
+            await joinChannels(of: open)
+            await addNewAgents(to: open)
+        } catch {
+            logger.warning("Reading the open chats' rooms failed", metadata: ["error": "\(error)"])
+        }
         await handOverWaitingConversations()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.workLoop() }
@@ -129,9 +134,9 @@ final class MattermostLink: Sendable {
     /// the new one may not be in the index channel or in the rooms of chats still open: it
     /// would not hear what agents write there, nor be able to post. It joins them (public
     /// channels; a private one needs someone to add it, which the log says).
-    private func joinChannelsOfOpenChats() async {
+    private func joinChannels(of rooms: [Room]) async {
         do {
-            var needed = Set(try await store.openRooms(widgetKey: widgetKey).map(\.channelID))
+            var needed = Set(rooms.map(\.channelID))
             needed.insert(settings.indexChannel.id)
             let mine = Set(try await client.myChannels(teamID: settings.team.id).map(\.id))
             for channel in needed.subtracting(mine).sorted() {
@@ -151,24 +156,17 @@ final class MattermostLink: Sendable {
     /// Default agents added to the connection join the chats already open: a channel room's
     /// members, a thread room's followers (best effort; they can always join from the
     /// announcement).
-    private func addNewAgentsToOpenChats() async {
-        guard !addedAgents.isEmpty else { return }
-        do {
-            let rooms = try await store.openRooms(widgetKey: widgetKey)
-            for room in rooms {
-                do {
-                    try await client.addChannelMembers(channelID: room.channelID, userIDs: addedAgents.map(\.id))
-                    if let root = room.rootID { await follow(root, agents: addedAgents) }
-                } catch {
-                    logger.warning("New agents could not be added to an open chat", metadata: ["conversation": "\(room.conversationID)", "error": "\(error)"])
-                }
+    private func addNewAgents(to rooms: [Room]) async {
+        guard !addedAgents.isEmpty, !rooms.isEmpty else { return }
+        for room in rooms {
+            do {
+                try await client.addChannelMembers(channelID: room.channelID, userIDs: addedAgents.map(\.id))
+                if let root = room.rootID { await follow(root, agents: addedAgents) }
+            } catch {
+                logger.warning("New agents could not be added to an open chat", metadata: ["conversation": "\(room.conversationID)", "error": "\(error)"])
             }
-            if !rooms.isEmpty {
-                logger.notice("New agents added to the open chats", metadata: ["agents": "\(addedAgents.map(\.name))", "chats": "\(rooms.count)"])
-            }
-        } catch {
-            logger.warning("Adding new agents to the open chats failed", metadata: ["error": "\(error)"])
         }
+        logger.notice("New agents added to the open chats", metadata: ["agents": "\(addedAgents.map(\.name))", "chats": "\(rooms.count)"])
     }
 
     /// Conversations that were handed over while no agent side was connected get a room now.

@@ -185,7 +185,7 @@ struct WidgetSocket {
                 return refuse(ProtocolError(code: "hello_required", message: "Send a hello frame before messages.", clientID: clientID), state: &state, send: send)
             }
             if let wait = state.bucket.take() {
-                let millis = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
+                let millis = Millis(wait)
                 return refuse(ProtocolError(code: "rate_limited", message: "Messages are coming too fast; this one was not stored. Send it again after retryAfter milliseconds.",
                                             clientID: clientID, retryAfterMillis: max(1, millis)), state: &state, send: send)
             }
