@@ -158,6 +158,11 @@ public protocol AgentStore: Sendable {
     /// Inserts a room, or updates what the worker changes (announcement, transcript,
     /// closing); the cursor and joined agents move only with `advanceRoom`.
     func saveRoom(_ room: Room) async throws
+    /// Forgets an open room that is gone from the agent side (its channel deleted for good,
+    /// or on another server after a re-link) and, when `reopen`, queues the opening of a
+    /// new one, in one write. Does nothing and returns false when the conversation's room is
+    /// no longer that one (closed, or made again already).
+    func replaceRoom(of conversation: ConversationID, externalID: String, reopen: Bool) async throws -> Bool
     /// Moves a room's cursor forward (never back) and records the agents who joined.
     func advanceRoom(_ conversation: ConversationID, cursor: Millis, joinedAgents: [String]) async throws
     /// Conversations of the widget waiting for an agent that have no room.

@@ -69,11 +69,19 @@ extension MattermostLink {
     }
 
     /// Rooms in one channel (a channel room, or threads of one channel) read the posts
-    /// after the last one they handled, or learn that the channel was archived.
+    /// after the last one they handled, or learn that the channel was archived (their
+    /// chats close) or is gone for good (their chats move to new rooms).
     func catchUp(_ rooms: [Room]) async {
         guard let channelID = rooms.first?.channelID, let since = rooms.map(\.cursor).min() else { return }
         do {
-            if try await client.channel(id: channelID).deleteAt != 0 {
+            let channel: MMChannel
+            do {
+                channel = try await client.channel(id: channelID)
+            } catch MattermostError.server(404, _, _) {
+                await reopen(rooms)
+                return
+            }
+            if channel.deleteAt != 0 {
                 for room in rooms { await roomArchived(room) }
                 return
             }

@@ -203,6 +203,7 @@ extension MattermostLink {
             succeeded()
             return true
         } catch {
+            if await reopenIfGone(record, after: error) { return false }
             await failed(record, error)
             return false
         }
@@ -222,9 +223,11 @@ extension MattermostLink {
             }
             // Complete what went out; the rest waits for the retry.
             try await store.completeTasks(records.prefix { $0.id != stuck.record.id }.map(\.id))
+            if await reopenIfGone(stuck.record, after: stuck.error) { return false }
             await failed(stuck.record, stuck.error)
             return false
         } catch {
+            if await reopenIfGone(records[0], after: error) { return false }
             await failed(records[0], error)
             return false
         }
@@ -434,12 +437,19 @@ extension MattermostLink {
     func closeRoom(_ record: AgentTaskRecord, closedBy: String?, archived: Bool) async throws {
         relayTargets.withLock { _ = $0.removeValue(forKey: record.conversationID) }
         guard var room = try await store.room(for: record.conversationID) else { return }
+        // A room whose channel is gone for good has nobody left to tell, nothing to archive.
+        var gone = false
         if !archived {
-            _ = try await postOnce(MattermostPosts.closed(by: closedBy), in: room, marker: "closed-\(record.conversationID)", record: record)
+            do {
+                _ = try await postOnce(MattermostPosts.closed(by: closedBy), in: room, marker: "closed-\(record.conversationID)", record: record)
+            } catch {
+                guard Self.mayMeanGone(error), await channelIsGone(room.channelID) == true else { throw error }
+                gone = true
+            }
         }
-        // A thread whose first post was deleted (or whose channel was archived) has no
-        // announcement left to mark.
-        if let announcementID = room.announcementID, !(archived && room.rootID != nil),
+        // A thread whose first post was deleted (or whose channel was archived or is gone)
+        // has no announcement left to mark.
+        if let announcementID = room.announcementID, !((archived || gone) && room.rootID != nil),
            let conversation = try await store.conversation(id: record.conversationID) {
             let text = try await announcement(conversation, visitor: await visitorName(of: conversation),
                                               visitorRecord: try await store.visitor(id: conversation.visitorID),
@@ -447,7 +457,7 @@ extension MattermostLink {
             _ = try await client.editPost(id: announcementID, message: text)
         }
         // A thread stays: archiving would close the index channel for every chat.
-        if settings.archiveOnClose && !archived && room.rootID == nil { try await client.archiveChannel(id: room.externalID) }
+        if settings.archiveOnClose && !archived && !gone && room.rootID == nil { try await client.archiveChannel(id: room.externalID) }
         room.closedAt = .now()
         try await store.saveRoom(room)
         remember(room)

@@ -105,8 +105,7 @@ final class MattermostLink: Sendable {
     /// Runs until `stop()`.
     func run() async {
         do {
-            let open = try await store.openRooms(widgetKey: widgetKey)
-            await joinChannels(of: open)
+            let open = try await joinChannels(of: try await store.openRooms(widgetKey: widgetKey))
             await addNewAgents(to: open)
         } catch {
             logger.warning("Reading the open chats' rooms failed", metadata: ["error": "\(error)"])
@@ -133,13 +132,21 @@ final class MattermostLink: Sendable {
     /// After a re-link with another relay user (a bot account instead of a person's, say),
     /// the new one may not be in the index channel or in the rooms of chats still open: it
     /// would not hear what agents write there, nor be able to post. It joins them (public
-    /// channels; a private one needs someone to add it, which the log says).
-    private func joinChannels(of rooms: [Room]) async {
+    /// channels; a private one needs someone to add it, which the log says). A room whose
+    /// channel is gone (a re-link to another server, a channel deleted for good) is
+    /// replaced by a new one instead. Returns the rooms still open.
+    private func joinChannels(of rooms: [Room]) async -> [Room] {
+        var lost: [Room] = []
         do {
             var needed = Set(rooms.map(\.channelID))
             needed.insert(settings.indexChannel.id)
             let mine = Set(try await client.myChannels(teamID: settings.team.id).map(\.id))
             for channel in needed.subtracting(mine).sorted() {
+                let inChannel = rooms.filter { $0.channelID == channel }
+                if !inChannel.isEmpty, await channelIsGone(channel) == true {
+                    lost += inChannel
+                    continue
+                }
                 do {
                     try await client.addChannelMembers(channelID: channel, userIDs: [settings.relayUser.id])
                     logger.notice("The relay user joined a channel of open chats", metadata: ["channel": "\(channel)"])
@@ -151,6 +158,9 @@ final class MattermostLink: Sendable {
         } catch {
             logger.warning("Checking the relay user's channels failed", metadata: ["error": "\(error)"])
         }
+        await reopen(lost)
+        let moved = Set(lost.map(\.conversationID))
+        return rooms.filter { !moved.contains($0.conversationID) }
     }
 
     /// Default agents added to the connection join the chats already open: a channel room's

@@ -1,5 +1,6 @@
 import BatonCore
 import SQLKit
+import Synchronization
 
 /// The agent side's storage: the outbox of tasks, rooms, integrations.
 extension SQLStore: AgentStore {
@@ -121,6 +122,21 @@ extension SQLStore: AgentStore {
                 }
                 .run()
         }
+    }
+
+    public func replaceRoom(of conversation: ConversationID, externalID: String, reopen: Bool) async throws -> Bool {
+        let replaced = Mutex(false)
+        let now = Millis.now()
+        try await write { db in
+            let rows = try await db.raw("""
+                DELETE FROM rooms WHERE conversation_id = \(bind: conversation.rawValue) AND external_id = \(bind: externalID) AND closed_at IS NULL
+                RETURNING widget_key
+                """).all()
+            guard let widgetKey = try rows.first?.decode(column: "widget_key", as: String.self) else { return }
+            if reopen { try await Self.insertTask(widgetKey: widgetKey, conversation: conversation, task: .openRoom, messageID: nil, now: now, on: db) }
+            replaced.withLock { $0 = true }
+        }
+        return replaced.withLock { $0 }
     }
 
     public func advanceRoom(_ conversation: ConversationID, cursor: Millis, joinedAgents: [String]) async throws {

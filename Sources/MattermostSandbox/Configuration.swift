@@ -23,6 +23,9 @@ extension MattermostSandbox {
         /// `authentication_challenge` (both go through its hub in that order), so clients
         /// usually see `hello` first. Set to false to send the reply first.
         public var helloBeforeAuthenticationReply = true
+        /// `ServiceSettings.EnableAPIChannelDeletion`: whether `DELETE /channels/{id}?permanent=true`
+        /// deletes for good (off by default, as on the real server: 401).
+        public var enableAPIChannelDeletion = false
         /// The version reported in `hello` and `X-Version-Id`.
         public var serverVersion = "10.5.0"
         /// Largest `per_page` honoured; larger values are capped silently.

@@ -47,14 +47,23 @@ enum ChannelRoutes {
         }
     }
 
-    /// Channel admins (the creator), team admins and system admins may archive.
+    /// Channel admins (the creator), team admins and system admins may archive; with
+    /// `permanent=true` the channel is deleted for good, where the server allows it
+    /// (`enableAPIChannelDeletion`, else 401).
     static func archiveChannel(_ call: Call) throws(APIError) -> Reply {
         let channelID = try call.id("channel_id")
+        let permanent = call.query["permanent"] == "true"
+        let allowed = call.core.configuration.enableAPIChannelDeletion
         try call.world { (world: inout World) throws(APIError) in
             guard let channel = world.channels[channelID] else { throw .missingChannel }
             let isChannelAdmin = world.channelMembers[channelID]?[call.userID]?.isAdmin == true
             guard isChannelAdmin || world.isTeamAdmin(call.userID, channel.teamID) else { throw .permissions }
-            try world.archive(channelID, by: call.userID)
+            guard permanent else { return try world.archive(channelID, by: call.userID) }
+            guard allowed else {
+                throw APIError("api.user.delete_channel.not_enabled.app_error",
+                               "Permanent channel deletion feature is not enabled. Please contact your System Administrator.", status: 401)
+            }
+            try world.permanentlyDelete(channelID)
         }
         return .statusOK
     }

@@ -82,6 +82,12 @@ extension MattermostSandbox {
         }
     }
 
+    /// Deletes a channel for good (`DELETE /channels/{id}?permanent=true` by a system
+    /// admin): it, its posts and members are gone, and no event says so.
+    public func deletePermanently(_ channelID: String) throws(APIError) {
+        try act { (world: inout World) throws(APIError) in try world.permanentlyDelete(channelID) }
+    }
+
     /// Changes a channel's display name, header or purpose (nil leaves one alone): a system
     /// post for each change, then `channel_updated`. Members and admins may do it.
     @discardableResult

@@ -97,6 +97,25 @@ extension World {
                             data: ["channel_id": .json(.string(channelID)), "delete_at": .json(.int(time))],
                             broadcast: .init(teamID: channel.teamID)))
     }
+
+    /// `PermanentDeleteChannel`: the channel, its posts (and their files), members and
+    /// thread followers are gone, as if never made. The real server sends no event for it:
+    /// clients learn of it when the channel answers 404 (and posting to it 403).
+    mutating func permanentlyDelete(_ channelID: String) throws(APIError) {
+        guard channels[channelID] != nil else { throw .missingChannel }
+        for postID in channelPosts[channelID] ?? [] {
+            for fileID in posts[postID]?.fileIDs ?? [] {
+                files[fileID] = nil
+                fileContents[fileID] = nil
+            }
+            posts[postID] = nil
+            replyIDs[postID] = nil
+            threadFollowers[postID] = nil
+        }
+        channelPosts[channelID] = nil
+        channelMembers[channelID] = nil
+        channels[channelID] = nil
+    }
 }
 
 extension World {

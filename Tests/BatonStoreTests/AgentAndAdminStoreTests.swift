@@ -133,6 +133,56 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.available) func aLostRoomIsReplacedOnce(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in try await Self.replacingLostRooms(in: store) }
+    }
+
+    @Test func aLostRoomIsReplacedOnceInMemory() async throws {
+        try await Self.replacingLostRooms(in: InMemoryChatStore())
+    }
+
+    /// A room gone from Mattermost is forgotten and, for a chat still open, a new one
+    /// queued, once: the same call again, or for a room made since, does nothing.
+    static func replacingLostRooms(in store: some ChatStore & AgentStore) async throws {
+        var visitor = Visitor.new()
+        visitor.name = "Ann"
+        var conversation = Conversation.new(visitor.id, at: 1000)
+        try conversation.move(to: .waitingForAgent, at: 1000)
+        _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
+                                             messages: [NewMessage(role: .visitor, text: "hello", clientID: "c1")], tasks: [.openRoom]))
+        let first = try #require(try await store.dueTasks(widgetKey: "w", now: .now(), limit: 10).first)
+        try await store.completeTask(first.id)
+        let room = Room(conversationID: conversation.id, widgetKey: "w", externalID: "old", name: "chat", link: "http://mm/t/channels/chat",
+                        announcementID: "a1", transcriptUntil: 1, cursor: 1000, createdAt: 1000)
+        try await store.saveRoom(room)
+        try await store.markReminded(conversation.id, at: 2000)
+
+        #expect(try await !store.replaceRoom(of: conversation.id, externalID: "another", reopen: true))
+        #expect(try await store.room(for: conversation.id) != nil)
+        #expect(try await store.taskCount(widgetKey: "w") == 0)
+
+        #expect(try await store.replaceRoom(of: conversation.id, externalID: "old", reopen: true))
+        #expect(try await store.room(for: conversation.id) == nil)
+        #expect(try await store.openRooms(widgetKey: "w").isEmpty)
+        let queued = try await store.tasks(of: conversation.id, widgetKey: "w", limit: 10)
+        #expect(queued.map(\.task) == [.openRoom])
+        #expect(queued.first?.messageID == nil)
+        // Already replaced: nothing more.
+        #expect(try await !store.replaceRoom(of: conversation.id, externalID: "old", reopen: true))
+        #expect(try await store.taskCount(widgetKey: "w") == 1)
+
+        // The new room starts afresh (no reminder recorded); a closed one is not replaced.
+        var new = room
+        new.externalID = "new"
+        new.createdAt = 1
+        try await store.saveRoom(new)
+        #expect(try await store.roomsAwaitingAgents(widgetKey: "w", createdBefore: 5000, limit: 10).map(\.externalID) == ["new"])
+        new.closedAt = 3000
+        try await store.saveRoom(new)
+        #expect(try await !store.replaceRoom(of: conversation.id, externalID: "new", reopen: false))
+        #expect(try await store.room(for: conversation.id)?.closedAt == 3000)
+    }
+
     @Test(arguments: StoreKind.available) func adminsSessionsAndTheConversationList(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             #expect(try await store.adminCount() == 0)

@@ -31,12 +31,13 @@ struct HandoverRig: Sendable {
 
     static let relayCredentials = MattermostCredentials.password(username: "relay", password: "relay-password")
 
-    /// Connects the demo bot the way the wizard and the CLI do, and waits until Baton's
-    /// event stream is connected.
+    /// Connects the demo bot the way the wizard and the CLI do (to the rig's sandbox, or
+    /// `server`), and waits until Baton's event stream is connected.
     func connect(agents: [String] = ["alice", "bob", "carol"], archiveOnClose: Bool = false,
-                 rooms: MattermostSettings.RoomKind = .channel, as credentials: MattermostCredentials = relayCredentials) async throws {
+                 rooms: MattermostSettings.RoomKind = .channel, as credentials: MattermostCredentials = relayCredentials,
+                 to server: MattermostSandbox? = nil) async throws {
         let logger = Logger(label: "test")
-        let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: credentials, logger: logger)
+        let setup = try await MattermostSetup.signIn(url: (server ?? sandbox).url, credentials: credentials, logger: logger)
         let team = try await setup.team(named: self.team)
         let users = try await setup.agents(agents, team: team)
         let index = try await setup.indexChannel(.create("Live chats"), team: team, agents: users)
