@@ -92,9 +92,12 @@ let package = Package(
         .target(name: "OpenAPIContract", dependencies: [
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Child processes started with posix_spawn (not Foundation's Process), for the tests
+        // and the bench.
+        .target(name: "ChildProcesses"),
         // What the tests share: a live Baton on a loopback port, a widget client, WebDriver.
         .target(name: "BatonTestSupport", dependencies: [
-            "BatonServer", "BatonStore",
+            "BatonServer", "BatonStore", "ChildProcesses",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -107,7 +110,7 @@ let package = Package(
         // The load generator and benchmark: drives a running `baton` (and a bare echo server,
         // the baseline) through real sockets; docs/PERFORMANCE.md.
         .executableTarget(name: "baton-bench", dependencies: [
-            "MattermostSandbox", "BatonCore", "BatonStore",
+            "MattermostSandbox", "BatonCore", "BatonStore", "ChildProcesses",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,4 @@
+@_exported import ChildProcesses
 import Foundation
 import Synchronization
 

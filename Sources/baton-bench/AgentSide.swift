@@ -32,7 +32,7 @@ struct AgentSide: Sendable {
     func connect(baton: String, database: String, environment: [String: String]) async throws {
         var environment = environment
         environment[Self.passwordVariable] = Self.relayPassword
-        _ = try await ChildProcess.run(baton, [
+        _ = try await WatchedProcess.run(baton, [
             "mattermost", "connect", "--bot", "demo", "--url", sandbox.url, "--username", "relay",
             "--password-env", Self.passwordVariable, "--team", Self.team, "--agents", Self.agent,
             "--create-index-channel", "Live chats", "--database", database,
@@ -44,7 +44,7 @@ struct AgentSide: Sendable {
         let deadline = ContinuousClock.now + .seconds(30)
         var status = ""
         while ContinuousClock.now < deadline {
-            status = try await ChildProcess.run(baton, ["mattermost", "status", "--bot", "demo", "--database", database],
+            status = try await WatchedProcess.run(baton, ["mattermost", "status", "--bot", "demo", "--database", database],
                                                 environment: environment)
             if status.contains("State: connected") { return }
             try await Task.sleep(for: .milliseconds(200))

@@ -95,7 +95,7 @@ struct Measure: AsyncParsableCommand {
         let report = BenchReport(
             date: ISO8601DateFormatter().string(from: Date()),
             command: CommandLine.arguments.joined(separator: " "),
-            batonVersion: (try? await ChildProcess.run(settings.batonPath, ["--version"]))?
+            batonVersion: (try? await WatchedProcess.run(settings.batonPath, ["--version"]))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown",
             machine: .current(databaseFolder: FileManager.default.temporaryDirectory.path),
             settings: settings, runs: runs, summary: summary,

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ChildProcesses
 import Foundation
 import Synchronization
 
@@ -6,9 +7,11 @@ import Synchronization
 /// output captured line by line, each line timestamped as it arrives.
 ///
 /// Systems under test run as children so that their memory can be read from `/proc` and
-/// so that the load generator does not share their heap.
-final class ChildProcess: Sendable {
-    let process: Process
+/// so that the load generator does not share their heap. They are started with
+/// `posix_spawn` (`ChildProcesses`), not Foundation's `Process`, whose `run()` can crash
+/// in Swift 6.3.
+final class WatchedProcess: Sendable {
+    let process: ChildProcess
     let launchedAt: ContinuousClock.Instant
     private let output: Output
 
@@ -19,10 +22,10 @@ final class ChildProcess: Sendable {
         }
         let state = Mutex(Lines())
 
-        func append(_ data: Data) {
+        func append(_ text: String) {
             let now = ContinuousClock.now
             state.withLock { state in
-                state.partial += String(decoding: data, as: UTF8.self)
+                state.partial += text
                 while let newline = state.partial.firstIndex(of: "\n") {
                     state.lines.append((now, String(state.partial[..<newline])))
                     state.partial = String(state.partial[state.partial.index(after: newline)...])
@@ -35,21 +38,18 @@ final class ChildProcess: Sendable {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw BenchError("\(executable) is missing: build it first (`swift build -c release` builds every product)")
         }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
         let output = Output()
         self.output = output
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
         launchedAt = .now
-        try process.run()
+        do {
+            process = try ChildProcess(executable, arguments, environment: environment) { output.append($0) }
+        } catch {
+            throw BenchError("\(error)")
+        }
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
+    private var name: String { URL(fileURLWithPath: process.executable).lastPathComponent }
 
     /// Everything the process printed so far.
     var log: String {
@@ -62,20 +62,21 @@ final class ChildProcess: Sendable {
         while ContinuousClock.now < deadline {
             if let line = output.state.withLock({ $0.lines.first { $0.text.contains(marker) } }) { return (line.text, line.at) }
             guard process.isRunning else {
-                throw BenchError("\(process.executableURL?.lastPathComponent ?? "the process") exited (\(process.terminationStatus)) before printing \"\(marker)\":\n\(log)")
+                throw BenchError("\(name) exited (\(process.terminationStatus)) before printing \"\(marker)\":\n\(log)")
             }
             try await Task.sleep(for: .milliseconds(2))
         }
-        throw BenchError("no \"\(marker)\" from \(process.executableURL?.lastPathComponent ?? "the process") within \(timeout.seconds.formatted1) s:\n\(log)")
+        throw BenchError("no \"\(marker)\" from \(name) within \(timeout.seconds.formatted1) s:\n\(log)")
     }
 
-    /// Waits for the process to end; kills it and fails after `timeout`.
+    /// Waits for the process to end and its output to be read; kills it and fails after
+    /// `timeout`.
     func waitForExit(timeout: Duration) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while process.isRunning || !process.outputEnded {
             guard ContinuousClock.now < deadline else {
-                kill(pid, SIGKILL)
-                throw BenchError("\(process.executableURL?.lastPathComponent ?? "the process") did not finish within \(timeout.seconds.formatted1) s:\n\(log)")
+                process.signal(SIGKILL)
+                throw BenchError("\(name) did not finish within \(timeout.seconds.formatted1) s:\n\(log)")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -85,7 +86,7 @@ final class ChildProcess: Sendable {
     /// SIGTERM (a graceful shutdown), then SIGKILL if it is still running after `timeout`.
     func stop(timeout: Duration = .seconds(20)) async {
         guard process.isRunning else { return }
-        kill(pid, SIGTERM)
+        process.signal(SIGTERM)
         _ = try? await waitForExit(timeout: timeout)
     }
 
@@ -94,10 +95,8 @@ final class ChildProcess: Sendable {
     /// Runs a command to its end; fails when it exits with another status than 0.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                     timeout: Duration = .seconds(60)) async throws -> String {
-        let child = try ChildProcess(executable: executable, arguments: arguments, environment: environment)
+        let child = try WatchedProcess(executable: executable, arguments: arguments, environment: environment)
         let status = try await child.waitForExit(timeout: timeout)
-        // The last output may still be on its way through the pipe.
-        try await Task.sleep(for: .milliseconds(20))
         guard status == 0 else {
             throw BenchError("`\(([executable] + arguments).joined(separator: " "))` failed (\(status)):\n\(child.log)")
         }
@@ -176,7 +175,7 @@ struct ProcessMemory: Codable, Sendable {
 /// A server under test (Baton or the echo server) started as a child process on a free
 /// port, which it announces with a `ready at http://HOST:PORT/` line.
 struct ServerUnderTest: Sendable {
-    let child: ChildProcess
+    let child: WatchedProcess
     let port: Int
     /// From spawning to the `ready at` line.
     let readyLine: Duration
@@ -186,7 +185,7 @@ struct ServerUnderTest: Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     static func start(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> ServerUnderTest {
-        let child = try ChildProcess(executable: executable, arguments: arguments, environment: environment)
+        let child = try WatchedProcess(executable: executable, arguments: arguments, environment: environment)
         do {
             let line = try await child.waitForLine(containing: "ready at http://", timeout: .seconds(30))
             guard let address = line.text.split(separator: "ready at http://").last?.split(separator: "/").first,

@@ -11,17 +11,19 @@ import Glibc
 private func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
 #endif
 
-/// A child process started with `posix_spawn`, for the tests.
+/// A child process started with `posix_spawn`, for the tests and the bench.
 ///
 /// Not Foundation's `Process`: on Linux, Swift 6.3's `Process.run()` reads
 /// `/proc/self/fd` with a 256-byte copy of each directory entry and now and then reads
 /// past the end of a page and crashes (swift-corelibs-foundation pull request 5472); a test
 /// process that opens and closes hundreds of sockets at once makes that likely enough to
-/// take a whole test run down. Here the child gets standard input from /dev/null, its
+/// take a whole test run down (and every spawn is a chance). Here the child gets standard input from /dev/null, its
 /// standard output and error in one pipe (read on a thread of its own, never on the
 /// threads that run tasks), and no other descriptor.
 public final class ChildProcess: Sendable {
     public let pid: pid_t
+    /// The path it was started from.
+    public let executable: String
     private let status = Mutex<Int32?>(nil)
     private let ended = Mutex(false)
 
@@ -30,7 +32,7 @@ public final class ChildProcess: Sendable {
     public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                 output: (@Sendable (String) -> Void)? = nil) throws {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw TestFailure("pipe failed: \(errno)") }
+        guard pipe(&fds) == 0 else { throw SpawnError("pipe failed: \(String(cString: strerror(errno)))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -52,9 +54,10 @@ public final class ChildProcess: Sendable {
         close(fds[1])
         guard result == 0 else {
             close(fds[0])
-            throw TestFailure("cannot start \(executable): \(String(cString: strerror(result)))")
+            throw SpawnError("cannot start \(executable): \(String(cString: strerror(result)))")
         }
         self.pid = pid
+        self.executable = executable
         let readEnd = fds[0]
         let reader = Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -98,4 +101,10 @@ public final class ChildProcess: Sendable {
     public var outputEnded: Bool { ended.withLock { $0 } }
 
     public func signal(_ signal: Int32) { kill(pid, signal) }
+}
+
+/// Starting a child process failed.
+public struct SpawnError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
