@@ -67,11 +67,16 @@ public struct Room: Sendable, Codable, Hashable {
     public var cursor: Millis
     /// Agents (agent-side user ids) the visitor has been told about.
     public var joinedAgents: [String]
+    /// The connection's default agents (agent-side user ids) made members (or followers)
+    /// of the room, once done: agents added to the connection later are added to the open
+    /// rooms that lack them. Nil for rooms made before Baton kept this.
+    public var agents: [String]?
     public var createdAt: Millis
     public var closedAt: Millis?
 
     public init(conversationID: ConversationID, widgetKey: String, externalID: String, threadChannelID: String? = nil, name: String, link: String,
-                announcementID: String? = nil, transcriptUntil: MessageID? = nil, cursor: Millis, joinedAgents: [String] = [], createdAt: Millis, closedAt: Millis? = nil) {
+                announcementID: String? = nil, transcriptUntil: MessageID? = nil, cursor: Millis, joinedAgents: [String] = [], agents: [String]? = nil,
+                createdAt: Millis, closedAt: Millis? = nil) {
         self.conversationID = conversationID
         self.widgetKey = widgetKey
         self.externalID = externalID
@@ -82,6 +87,7 @@ public struct Room: Sendable, Codable, Hashable {
         self.transcriptUntil = transcriptUntil
         self.cursor = cursor
         self.joinedAgents = joinedAgents
+        self.agents = agents
         self.createdAt = createdAt
         self.closedAt = closedAt
     }
@@ -155,14 +161,16 @@ public protocol AgentStore: Sendable {
     func room(externalID: String) async throws -> Room?
     /// Rooms of the widget not closed yet.
     func openRooms(widgetKey: String) async throws -> [Room]
-    /// Inserts a room, or updates what the worker changes (announcement, transcript,
-    /// closing); the cursor and joined agents move only with `advanceRoom`.
+    /// Inserts a room, or updates what the worker changes (announcement, transcript, the
+    /// default agents added, closing); the cursor and joined agents move only with `advanceRoom`.
     func saveRoom(_ room: Room) async throws
     /// Forgets an open room that is gone from the agent side (its channel deleted for good,
     /// or on another server after a re-link) and, when `reopen`, queues the opening of a
     /// new one, in one write. Does nothing and returns false when the conversation's room is
     /// no longer that one (closed, or made again already).
     func replaceRoom(of conversation: ConversationID, externalID: String, reopen: Bool) async throws -> Bool
+    /// Records the default agents a room has been given (`Room.agents`).
+    func recordRoomAgents(_ conversation: ConversationID, agents: [String]) async throws
     /// Moves a room's cursor forward (never back) and records the agents who joined.
     func advanceRoom(_ conversation: ConversationID, cursor: Millis, joinedAgents: [String]) async throws
     /// Conversations of the widget waiting for an agent that have no room.

@@ -298,6 +298,7 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
             }
             existing.announcementID = room.announcementID
             existing.transcriptUntil = room.transcriptUntil
+            existing.agents = room.agents
             existing.closedAt = room.closedAt
             tables.rooms[room.conversationID] = existing
         }
@@ -316,6 +317,10 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
             }
             return true
         }
+    }
+
+    public func recordRoomAgents(_ conversation: ConversationID, agents: [String]) async throws {
+        tables.withLock { $0.rooms[conversation]?.agents = agents }
     }
 
     public func advanceRoom(_ conversation: ConversationID, cursor: Millis, joinedAgents: [String]) async throws {

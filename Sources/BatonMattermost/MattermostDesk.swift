@@ -130,15 +130,12 @@ public final class MattermostDesk: AgentDesk, Service {
             return (stale, wanted.values.filter { state.links[$0.widgetKey] == nil })
         }
         for link in stale { link.stop() }
-        let replaced = Dictionary(stale.map { ($0.widgetKey, $0.settings) }, uniquingKeysWith: { a, _ in a })
         for integration in toStart {
             do {
                 let (settings, credentials) = try connections.decode(integration)
                 let key = integration.widgetKey
-                // Agents the edited connection gained also join the chats open now.
-                let before = Set(replaced[key]?.agents.map(\.id) ?? settings.agents.map(\.id))
                 let link = try MattermostLink(widgetKey: key, settings: settings, credentials: credentials, store: store, chat: chat, logger: logger,
-                                              limits: limits, metrics: metrics, addedAgents: settings.agents.filter { !before.contains($0.id) })
+                                              limits: limits, metrics: metrics)
                 state.withLock { $0.links[key] = (link, integration.updatedAt) }
                 group.addTask { await link.run() }
                 logger.info("Mattermost connection started", metadata: ["bot": "\(key)", "url": "\(settings.url)"])

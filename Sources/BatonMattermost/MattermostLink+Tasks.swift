@@ -329,6 +329,7 @@ extension MattermostLink {
                                        in: room, marker: "transcript-files-\(conversation.id)-\(index)", record: record, fileIDs: sent.ids)
             }
             room.transcriptUntil = messages.last?.id ?? 0
+            room.agents = settings.agents.map(\.id)
             try await store.saveRoom(room)
             remember(room)
         }

@@ -78,17 +78,12 @@ final class MattermostLink: Sendable {
 
     let limits: LinkLimits
     let metrics: LinkMetrics
-    /// Default agents the connection gained from the settings this link replaced: they are
-    /// added to the chats open when it starts (new chats get every default agent anyway).
-    let addedAgents: [MattermostSettings.Reference]
     /// When this link started: a task queued before then may have been carried out by an
     /// earlier link or process that did not live to delete it (`postOnce` looks first).
     let startedAt = Millis.now()
 
     init(widgetKey: String, settings: MattermostSettings, credentials: MattermostCredentials, store: any AgentStore & ChatStore,
-         chat: ChatService, logger: Logger, limits: LinkLimits = LinkLimits(), metrics: LinkMetrics = .none,
-         addedAgents: [MattermostSettings.Reference] = []) throws {
-        self.addedAgents = addedAgents
+         chat: ChatService, logger: Logger, limits: LinkLimits = LinkLimits(), metrics: LinkMetrics = .none) throws {
         self.limits = limits
         self.metrics = metrics
         roomEvents = OrderedQueues(limit: limits.roomEventLimit)
@@ -106,7 +101,7 @@ final class MattermostLink: Sendable {
     func run() async {
         do {
             let open = try await joinChannels(of: try await store.openRooms(widgetKey: widgetKey))
-            await addNewAgents(to: open)
+            await addMissingAgents(to: open)
         } catch {
             logger.warning("Reading the open chats' rooms failed", metadata: ["error": "\(error)"])
         }
@@ -163,20 +158,31 @@ final class MattermostLink: Sendable {
         return rooms.filter { !moved.contains($0.conversationID) }
     }
 
-    /// Default agents added to the connection join the chats already open: a channel room's
-    /// members, a thread room's followers (best effort; they can always join from the
-    /// announcement).
-    private func addNewAgents(to rooms: [Room]) async {
-        guard !addedAgents.isEmpty, !rooms.isEmpty else { return }
-        for room in rooms {
+    /// Default agents added to the connection since a room was made join it: a channel
+    /// room's members, a thread room's followers (best effort; they can always join from
+    /// the announcement). Agents removed from the connection, and agents who left a room,
+    /// stay where they are.
+    private func addMissingAgents(to rooms: [Room]) async {
+        let wanted = settings.agents.map(\.id)
+        var joined = 0
+        for room in rooms where room.transcriptUntil != nil {
             do {
-                try await client.addChannelMembers(channelID: room.channelID, userIDs: addedAgents.map(\.id))
-                if let root = room.rootID { await follow(root, agents: addedAgents) }
+                guard let recorded = room.agents else {
+                    // Made before Baton kept this record: it starts now.
+                    try await store.recordRoomAgents(room.conversationID, agents: wanted)
+                    continue
+                }
+                let missing = settings.agents.filter { !recorded.contains($0.id) }
+                guard !missing.isEmpty else { continue }
+                try await client.addChannelMembers(channelID: room.channelID, userIDs: missing.map(\.id))
+                if let root = room.rootID { await follow(root, agents: missing) }
+                try await store.recordRoomAgents(room.conversationID, agents: recorded + missing.map(\.id))
+                joined += 1
             } catch {
                 logger.warning("New agents could not be added to an open chat", metadata: ["conversation": "\(room.conversationID)", "error": "\(error)"])
             }
         }
-        logger.notice("New agents added to the open chats", metadata: ["agents": "\(addedAgents.map(\.name))", "chats": "\(rooms.count)"])
+        if joined > 0 { logger.notice("New agents added to the open chats", metadata: ["agents": "\(settings.agents.map(\.name))", "chats": "\(joined)"]) }
     }
 
     /// Conversations that were handed over while no agent side was connected get a room now.

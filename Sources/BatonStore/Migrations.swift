@@ -212,6 +212,11 @@ enum Migrations {
         Migration(version: 9, name: "rooms: reminders of visitors waiting for an agent") { _ in
             ["ALTER TABLE rooms ADD COLUMN reminded_at BIGINT"]
         },
+        // The default agents added to a room, so that agents added to the connection later
+        // (even while Baton was stopped) join the rooms open then.
+        Migration(version: 10, name: "rooms: the default agents added") { _ in
+            ["ALTER TABLE rooms ADD COLUMN agents TEXT"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

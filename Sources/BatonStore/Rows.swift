@@ -107,6 +107,7 @@ enum Rows {
              transcriptUntil: try row.decode(column: "transcript_until", as: Int64?.self),
              cursor: try row.decode(column: "cursor", as: Int64.self),
              joinedAgents: try fromJSON(row.decode(column: "joined_agents", as: String.self)),
+             agents: try row.decode(column: "agents", as: String?.self).map { try fromJSON($0) },
              createdAt: try row.decode(column: "created_at", as: Int64.self),
              closedAt: try row.decode(column: "closed_at", as: Int64?.self))
     }

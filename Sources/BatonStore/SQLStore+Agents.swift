@@ -114,11 +114,12 @@ extension SQLStore: AgentStore {
         try await write { db in
             try await db.insert(into: "rooms")
                 .columns("conversation_id", "widget_key", "external_id", "thread_channel_id", "name", "link", "announcement_id", "transcript_until",
-                         "cursor", "joined_agents", "created_at", "closed_at")
+                         "cursor", "joined_agents", "agents", "created_at", "closed_at")
                 .values(room.conversationID.rawValue, room.widgetKey, room.externalID, room.threadChannelID, room.name, room.link, room.announcementID,
-                        room.transcriptUntil, room.cursor, try Rows.json(room.joinedAgents), room.createdAt, room.closedAt)
+                        room.transcriptUntil, room.cursor, try Rows.json(room.joinedAgents), try room.agents.map { try Rows.json($0) }, room.createdAt, room.closedAt)
                 .onConflict(with: "conversation_id") { update in
-                    update.set(excludedValueOf: "announcement_id").set(excludedValueOf: "transcript_until").set(excludedValueOf: "closed_at")
+                    update.set(excludedValueOf: "announcement_id").set(excludedValueOf: "transcript_until").set(excludedValueOf: "agents")
+                        .set(excludedValueOf: "closed_at")
                 }
                 .run()
         }
@@ -137,6 +138,13 @@ extension SQLStore: AgentStore {
             replaced.withLock { $0 = true }
         }
         return replaced.withLock { $0 }
+    }
+
+    public func recordRoomAgents(_ conversation: ConversationID, agents: [String]) async throws {
+        let json = try Rows.json(agents)
+        try await write { db in
+            try await db.raw("UPDATE rooms SET agents = \(bind: json) WHERE conversation_id = \(bind: conversation.rawValue)").run()
+        }
     }
 
     public func advanceRoom(_ conversation: ConversationID, cursor: Millis, joinedAgents: [String]) async throws {

@@ -1,7 +1,9 @@
 import BatonCore
 import BatonMattermost
+import BatonStore
 import BatonTestSupport
 import Foundation
+import Logging
 import MattermostSandbox
 import Testing
 
@@ -72,5 +74,49 @@ import Testing
             }
             #expect(try rig.contractViolations() == [])
         }
+    }
+
+    /// Agents added to the connection while Baton was stopped (`baton mattermost connect`,
+    /// another Baton) join the chats open when it starts again; an agent who left a room
+    /// is not brought back.
+    @Test func agentsAddedWhileBatonWasStoppedJoinTheOpenChats() async throws {
+        try await TestDatabase.sqlite.withLocation { location in try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            let conversation = Collected<String>()
+            let bob = try #require(sandbox.user(named: "bob")?.id)
+            let alice = try #require(sandbox.user(named: "alice")?.id)
+            try await HandoverRig.run(database: location, sandbox: sandbox) { rig in
+                try await rig.connect(agents: ["alice"])
+                try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                    conversation.append(try await talkUntilHandover(grace))
+                    let room = try await rig.waitForRoom(conversation.last!)
+                    #expect(!sandbox.members(of: room.id).contains(bob))
+                    try await eventually("the room's agents recorded") {
+                        let agents = try await rig.baton.services.store.room(for: ConversationID(conversation.last!))?.agents ?? []
+                        return agents.contains(alice) && !agents.contains(bob)
+                    }
+                    try sandbox.removeFromChannel("alice", channel: room.id)
+                }
+            }
+            // While Baton is stopped, bob becomes a default agent (as `baton mattermost connect` would).
+            let store = try await SQLStore.open(location, logger: Logger(label: "test"))
+            var integration = try #require(try await store.integration(widgetKey: "demo", kind: MattermostSettings.kind))
+            var settings = try JSONDecoder().decode(MattermostSettings.self, from: Data(integration.settings.utf8))
+            settings.agents.append(.init(id: bob, name: "bob"))
+            integration.settings = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+            integration.updatedAt += 1
+            try await store.saveIntegration(integration)
+            await store.close()
+
+            try await HandoverRig.run(database: location, sandbox: sandbox) { rig in
+                let room = try #require(rig.room(for: conversation.last!))
+                try await eventually("bob in the open room") { sandbox.members(of: room.id).contains(bob) }
+                #expect(!sandbox.members(of: room.id).contains(alice))
+                try await eventually("the record updated") {
+                    let agents = try await rig.baton.services.store.room(for: ConversationID(conversation.last!))?.agents ?? []
+                    return agents.contains(alice) && agents.last == bob
+                }
+            }
+        } }
     }
 }

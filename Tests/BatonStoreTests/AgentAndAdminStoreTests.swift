@@ -181,6 +181,18 @@ import Testing
         try await store.saveRoom(new)
         #expect(try await !store.replaceRoom(of: conversation.id, externalID: "new", reopen: false))
         #expect(try await store.room(for: conversation.id)?.closedAt == 3000)
+
+        // The default agents a room was given: none recorded, then recorded, kept by saves.
+        #expect(try await store.room(for: conversation.id)?.agents == nil)
+        try await store.recordRoomAgents(conversation.id, agents: ["alice", "bob"])
+        #expect(try await store.room(for: conversation.id)?.agents == ["alice", "bob"])
+        var saved = try #require(try await store.room(for: conversation.id))
+        saved.announcementID = "a2"
+        try await store.saveRoom(saved)
+        #expect(try await store.room(for: conversation.id)?.agents == ["alice", "bob"])
+        saved.agents = ["carol"]
+        try await store.saveRoom(saved)
+        #expect(try await store.room(for: conversation.id)?.agents == ["carol"])
     }
 
     @Test(arguments: StoreKind.available) func adminsSessionsAndTheConversationList(_ kind: StoreKind) async throws {
