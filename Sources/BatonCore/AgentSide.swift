@@ -165,10 +165,10 @@ public protocol AgentStore: Sendable {
     /// default agents added, closing); the cursor and joined agents move only with `advanceRoom`.
     func saveRoom(_ room: Room) async throws
     /// Forgets an open room that is gone from the agent side (its channel deleted for good,
-    /// or on another server after a re-link) and, when `reopen`, queues the opening of a
-    /// new one, in one write. Does nothing and returns false when the conversation's room is
-    /// no longer that one (closed, or made again already).
-    func replaceRoom(of conversation: ConversationID, externalID: String, reopen: Bool) async throws -> Bool
+    /// or on another server after a re-link) and queues the opening of a new one, in one
+    /// write. Does nothing and returns false when the conversation's room is no longer that
+    /// one (closed, or made again already).
+    func replaceRoom(of conversation: ConversationID, externalID: String) async throws -> Bool
     /// Records the default agents a room has been given (`Room.agents`).
     func recordRoomAgents(_ conversation: ConversationID, agents: [String]) async throws
     /// Moves a room's cursor forward (never back) and records the agents who joined.

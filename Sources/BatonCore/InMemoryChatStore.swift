@@ -304,17 +304,15 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         }
     }
 
-    public func replaceRoom(of conversation: ConversationID, externalID: String, reopen: Bool) async throws -> Bool {
+    public func replaceRoom(of conversation: ConversationID, externalID: String) async throws -> Bool {
         tables.withLock { tables in
             guard let room = tables.rooms[conversation], room.externalID == externalID, room.closedAt == nil else { return false }
             tables.rooms[conversation] = nil
             tables.reminded.remove(conversation)
-            if reopen {
-                let now = Millis.now()
-                tables.tasks.append(AgentTaskRecord(id: tables.nextTaskID, widgetKey: room.widgetKey, conversationID: conversation, task: .openRoom,
-                                                    messageID: nil, attempts: 0, nextAttemptAt: now, lastError: nil, createdAt: now))
-                tables.nextTaskID += 1
-            }
+            let now = Millis.now()
+            tables.tasks.append(AgentTaskRecord(id: tables.nextTaskID, widgetKey: room.widgetKey, conversationID: conversation, task: .openRoom,
+                                                messageID: nil, attempts: 0, nextAttemptAt: now, lastError: nil, createdAt: now))
+            tables.nextTaskID += 1
             return true
         }
     }

@@ -30,40 +30,53 @@ extension MattermostLink {
         }
     }
 
-    /// After a task of an open chat failed as if its room's channel were not there: when
-    /// the channel is gone, the chat gets a new room and the task is due again at once.
-    /// Returns whether that happened.
+    /// After a task of an open room failed as if the room's channel were not there: when
+    /// the channel is gone, the chat gets a new room and the task is due again at once; a
+    /// chat closed meanwhile has nowhere left to post, and the task is dropped (the message
+    /// stays in Baton's transcript; the closing task marks the room closed). Returns
+    /// whether the task was dealt with.
     func reopenIfGone(_ record: AgentTaskRecord, after error: any Error) async -> Bool {
         guard Self.mayMeanGone(error), record.task == .relay || record.task == .openRoom,
               let room = try? await store.room(for: record.conversationID), room.closedAt == nil,
               await channelIsGone(room.channelID) == true else { return false }
-        await reopen([room])
-        try? await store.retryTask(record.id, at: .now(), error: "\(error)")
+        if await reopen([room]).contains(room.conversationID) {
+            try? await store.retryTask(record.id, at: .now(), error: "\(error)")
+            return true
+        }
+        guard (try? await store.conversation(id: record.conversationID))??.state == .closed else { return false }
+        logger.warning("The chat is closed and its room is gone from Mattermost: a message is not relayed", metadata: [
+            "conversation": "\(record.conversationID)", "task": "\(record.task)"])
+        try? await store.completeTask(record.id)
         return true
     }
 
-    /// Opens new rooms for chats whose room's channel is gone. A chat closed meanwhile only
-    /// loses its room (its closing has nothing left to tell agents there). A thread in the
-    /// index channel the connection still uses cannot move: that channel is gone too, and
-    /// only a new index channel (re-linking) helps, which the log says.
-    func reopen(_ lost: [Room]) async {
+    /// Opens new rooms for open chats whose room's channel is gone; returns the chats that
+    /// got one. A closed chat keeps its room until its closing task marks it closed (which
+    /// copes with the channel being gone). A thread in the index channel the connection
+    /// still uses cannot move: that channel is gone too, and only a new index channel
+    /// (re-linking) helps, which the log says.
+    @discardableResult
+    func reopen(_ lost: [Room]) async -> Set<ConversationID> {
+        var moved = Set<ConversationID>()
         for room in lost {
             if let channel = room.threadChannelID, channel == settings.indexChannel.id {
                 logger.error("The index channel is gone from Mattermost; connect the bot to another index channel",
                              metadata: ["mattermost.channel": "\(channel)"])
                 continue
             }
-            relayTargets.withLock { _ = $0.removeValue(forKey: room.conversationID) }
-            rooms.withLock { _ = $0.removeValue(forKey: room.externalID) }
             do {
-                let open = try await store.conversation(id: room.conversationID).map { $0.state != .closed } ?? false
-                guard try await store.replaceRoom(of: room.conversationID, externalID: room.externalID, reopen: open) else { continue }
+                guard let conversation = try await store.conversation(id: room.conversationID), conversation.state != .closed else { continue }
+                relayTargets.withLock { _ = $0.removeValue(forKey: room.conversationID) }
+                rooms.withLock { _ = $0.removeValue(forKey: room.externalID) }
+                guard try await store.replaceRoom(of: room.conversationID, externalID: room.externalID) else { continue }
                 logger.warning("An open chat's room is gone from Mattermost; the chat goes on in a new room", metadata: [
                     "conversation": "\(room.conversationID)", "mattermost.room": "\(room.externalID)"])
-                if open { tasksAdded(room.conversationID) }
+                moved.insert(room.conversationID)
+                tasksAdded(room.conversationID)
             } catch {
                 logger.error("Replacing a chat's lost room failed", metadata: ["conversation": "\(room.conversationID)", "error": "\(error)"])
             }
         }
+        return moved
     }
 }

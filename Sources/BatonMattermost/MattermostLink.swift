@@ -154,8 +154,8 @@ final class MattermostLink: Sendable {
             logger.warning("Checking the relay user's channels failed", metadata: ["error": "\(error)"])
         }
         await reopen(lost)
-        let moved = Set(lost.map(\.conversationID))
-        return rooms.filter { !moved.contains($0.conversationID) }
+        let gone = Set(lost.map(\.conversationID))
+        return rooms.filter { !gone.contains($0.conversationID) }
     }
 
     /// Default agents added to the connection since a room was made join it: a channel

@@ -125,7 +125,7 @@ extension SQLStore: AgentStore {
         }
     }
 
-    public func replaceRoom(of conversation: ConversationID, externalID: String, reopen: Bool) async throws -> Bool {
+    public func replaceRoom(of conversation: ConversationID, externalID: String) async throws -> Bool {
         let replaced = Mutex(false)
         let now = Millis.now()
         try await write { db in
@@ -134,7 +134,7 @@ extension SQLStore: AgentStore {
                 RETURNING widget_key
                 """).all()
             guard let widgetKey = try rows.first?.decode(column: "widget_key", as: String.self) else { return }
-            if reopen { try await Self.insertTask(widgetKey: widgetKey, conversation: conversation, task: .openRoom, messageID: nil, now: now, on: db) }
+            try await Self.insertTask(widgetKey: widgetKey, conversation: conversation, task: .openRoom, messageID: nil, now: now, on: db)
             replaced.withLock { $0 = true }
         }
         return replaced.withLock { $0 }

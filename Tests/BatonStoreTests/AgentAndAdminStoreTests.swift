@@ -157,18 +157,18 @@ import Testing
         try await store.saveRoom(room)
         try await store.markReminded(conversation.id, at: 2000)
 
-        #expect(try await !store.replaceRoom(of: conversation.id, externalID: "another", reopen: true))
+        #expect(try await !store.replaceRoom(of: conversation.id, externalID: "another"))
         #expect(try await store.room(for: conversation.id) != nil)
         #expect(try await store.taskCount(widgetKey: "w") == 0)
 
-        #expect(try await store.replaceRoom(of: conversation.id, externalID: "old", reopen: true))
+        #expect(try await store.replaceRoom(of: conversation.id, externalID: "old"))
         #expect(try await store.room(for: conversation.id) == nil)
         #expect(try await store.openRooms(widgetKey: "w").isEmpty)
         let queued = try await store.tasks(of: conversation.id, widgetKey: "w", limit: 10)
         #expect(queued.map(\.task) == [.openRoom])
         #expect(queued.first?.messageID == nil)
         // Already replaced: nothing more.
-        #expect(try await !store.replaceRoom(of: conversation.id, externalID: "old", reopen: true))
+        #expect(try await !store.replaceRoom(of: conversation.id, externalID: "old"))
         #expect(try await store.taskCount(widgetKey: "w") == 1)
 
         // The new room starts afresh (no reminder recorded); a closed one is not replaced.
@@ -179,7 +179,7 @@ import Testing
         #expect(try await store.roomsAwaitingAgents(widgetKey: "w", createdBefore: 5000, limit: 10).map(\.externalID) == ["new"])
         new.closedAt = 3000
         try await store.saveRoom(new)
-        #expect(try await !store.replaceRoom(of: conversation.id, externalID: "new", reopen: false))
+        #expect(try await !store.replaceRoom(of: conversation.id, externalID: "new"))
         #expect(try await store.room(for: conversation.id)?.closedAt == 3000)
 
         // The default agents a room was given: none recorded, then recorded, kept by saves.
