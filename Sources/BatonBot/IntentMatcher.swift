@@ -52,8 +52,11 @@ struct IntentMatcher: Sendable {
     }
 
     /// The best-scoring candidate and its score (0 to 1), if any scores above zero.
-    func best(for text: String) -> (name: String, score: Double)? {
-        let input = Phrase(text)
+    func best(for text: String) -> (name: String, score: Double)? { best(for: Phrase(text)) }
+
+    /// The same for a phrase normalised already (one message is matched against the
+    /// triggers and the intents).
+    func best(for input: Phrase) -> (name: String, score: Double)? {
         guard !input.words.isEmpty else { return nil }
         // similarity[i][v]: input word i against vocabulary word v.
         let similarity = input.words.map { word in vocabulary.map { Fuzzy.similarity(word, $0) } }

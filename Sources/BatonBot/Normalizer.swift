@@ -2,6 +2,31 @@
 /// ("What's" → "whats"), split on everything that is not a letter or digit.
 enum Normalizer {
     static func tokens(_ text: String) -> [String] {
+        text.utf8.allSatisfy { $0 < 0x80 } ? asciiTokens(text) : unicodeTokens(text)
+    }
+
+    /// `tokens` for ASCII text (most messages), byte by byte: the same words without
+    /// lowercasing the whole text, looking scalars up in the fold table or reading their
+    /// Unicode properties.
+    static func asciiTokens(_ text: String) -> [String] {
+        var tokens: [String] = []
+        var current: [UInt8] = []
+        current.reserveCapacity(16)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): current.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): current.append(byte + 32)
+            case UInt8(ascii: "'"): continue
+            default:
+                if !current.isEmpty { tokens.append(String(decoding: current, as: UTF8.self)) }
+                current.removeAll(keepingCapacity: true)
+            }
+        }
+        if !current.isEmpty { tokens.append(String(decoding: current, as: UTF8.self)) }
+        return tokens
+    }
+
+    static func unicodeTokens(_ text: String) -> [String] {
         var tokens: [String] = []
         var current = String.UnicodeScalarView()
         func flush() {
@@ -54,6 +79,10 @@ enum Normalizer {
     /// A crude English stem, enough to match "prices", "price" and "pricing", or
     /// "opening" and "open": a plural or verb ending is removed, then a final "e".
     static func stem(_ word: String) -> String {
+        word.utf8.allSatisfy { $0 < 0x80 } ? String(decoding: asciiStem(Array(word.utf8)), as: UTF8.self) : unicodeStem(word)
+    }
+
+    static func unicodeStem(_ word: String) -> String {
         var base = word
         if word.hasSuffix("ies"), word.count > 4 {
             return String(word.dropLast(3)) + "y"
@@ -66,6 +95,31 @@ enum Normalizer {
         }
         if base.hasSuffix("e"), base.count > 3 { base.removeLast() }
         return base
+    }
+
+    /// `stem` of an ASCII word, on its bytes (a character each).
+    static func asciiStem(_ word: [UInt8]) -> [UInt8] {
+        func ends(_ suffix: StaticString) -> Bool {
+            let count = suffix.utf8CodeUnitCount
+            guard word.count >= count else { return false }
+            return suffix.withUTF8Buffer { word[(word.count - count)...].elementsEqual($0) }
+        }
+        var base = word[...]
+        if ends("ies"), word.count > 4 {
+            return Array(word.dropLast(3)) + [UInt8(ascii: "y")]
+        } else if ends("sses") || ends("xes") || ends("ches") || ends("shes") {
+            base = word.dropLast(2)
+        } else if ends("ing"), word.count - 3 >= 3 {
+            base = word.dropLast(3)
+        } else if ends("ed"), word.count - 2 >= 3 {
+            base = word.dropLast(2)
+        } else if ends("ly"), word.count - 2 >= 3 {
+            base = word.dropLast(2)
+        } else if ends("s"), !ends("ss"), !ends("us"), word.count > 3 {
+            base = word.dropLast()
+        }
+        if base.last == UInt8(ascii: "e"), base.count > 3 { base.removeLast() }
+        return Array(base)
     }
 }
 
@@ -81,8 +135,14 @@ struct Word: Sendable, Equatable {
 
     init(_ text: String) {
         self.text = text
-        scalars = Array(text.unicodeScalars)
-        stem = Array(Normalizer.stem(text).unicodeScalars)
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            let bytes = Array(text.utf8)
+            scalars = bytes.map { Unicode.Scalar($0) }
+            stem = Normalizer.asciiStem(bytes).map { Unicode.Scalar($0) }
+        } else {
+            scalars = Array(text.unicodeScalars)
+            stem = Array(Normalizer.stem(text).unicodeScalars)
+        }
         letters = Self.letters(of: scalars)
         stemLetters = Self.letters(of: stem)
     }

@@ -86,8 +86,9 @@ public struct ScriptedBot: ChatBot {
         /// Free text while the bot is in charge: a handover trigger, an intent, or a
         /// misunderstanding.
         mutating func understand(_ text: String) {
-            let trigger = bot.triggers.best(for: text)
-            let intent = bot.intents.best(for: text)
+            let input = IntentMatcher.Phrase(text)
+            let trigger = bot.triggers.best(for: input)
+            let intent = bot.intents.best(for: input)
             if let trigger, trigger.score >= settings.threshold, trigger.score >= (intent?.score ?? 0) {
                 progress.misunderstandings = 0
                 requestHandover(reason: "the visitor asked for a person")
@@ -226,7 +227,7 @@ public struct ScriptedBot: ChatBot {
 /// Fills `{{name}}` placeholders with collected variables (empty when not collected).
 enum Template {
     static func render(_ text: String, _ conversation: Conversation) -> String {
-        guard text.contains("{{") else { return text }
+        guard hasPlaceholder(text) else { return text }
         var result = ""
         var rest = Substring(text)
         while let open = rest.range(of: "{{") {
@@ -240,5 +241,16 @@ enum Template {
             rest = rest[close.upperBound...]
         }
         return result + rest
+    }
+
+    /// Whether the text has a `{{`: most replies have none, and Foundation's
+    /// `contains` costs far more than a look at the bytes.
+    static func hasPlaceholder(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "{"), previous == byte { return true }
+            previous = byte
+        }
+        return false
     }
 }

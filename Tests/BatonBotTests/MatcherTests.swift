@@ -12,6 +12,26 @@ import Testing
         #expect(Normalizer.tokens("cafe\u{301}") == ["cafe"])
     }
 
+    /// ASCII text takes a faster path; it must give exactly what the general one gives.
+    @Test func theASCIIPathsAgreeWithTheGeneralOnes() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 '-.,?!@\t\n_:;")
+        let endings = ["ies", "sses", "xes", "ches", "shes", "ing", "ed", "ly", "s", "ss", "us", "e", ""]
+        for _ in 0..<5000 {
+            let length = Int.random(in: 0...24, using: &generator)
+            var text = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+            text += endings.randomElement(using: &generator)!
+            #expect(Normalizer.asciiTokens(text) == Normalizer.unicodeTokens(text), "\(text)")
+            for word in Normalizer.unicodeTokens(text) {
+                #expect(String(decoding: Normalizer.asciiStem(Array(word.utf8)), as: UTF8.self) == Normalizer.unicodeStem(word), "\(word)")
+            }
+        }
+        for word in ["ies", "flies", "studies", "classes", "boxes", "matches", "wishes", "opening", "sing", "used", "fed", "only",
+                     "fly", "hours", "bus", "glass", "cats", "its", "prices", "price", "pricing", "the", "free"] {
+            #expect(String(decoding: Normalizer.asciiStem(Array(word.utf8)), as: UTF8.self) == Normalizer.unicodeStem(word), "\(word)")
+        }
+    }
+
     @Test func stemsCommonEndings() {
         #expect(Normalizer.stem("prices") == Normalizer.stem("price"))
         #expect(Normalizer.stem("pricing") == Normalizer.stem("price"))
