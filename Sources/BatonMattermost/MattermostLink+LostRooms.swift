@@ -21,9 +21,14 @@ extension MattermostLink {
         }
     }
 
-    /// Whether a failed request may have failed because its channel is gone: posting to a
-    /// channel that does not exist answers 403 (no permission on it), reading it 404.
-    static func mayMeanGone(_ error: any Error) -> Bool {
+    /// Whether a request failed because its channel is gone: posting to a channel that
+    /// does not exist answers 403 (no permission on it), reading it 404; then the channel
+    /// itself is asked for.
+    func channelIsGone(_ channelID: String, after error: any Error) async -> Bool {
+        Self.mayMeanGone(error) ? await channelIsGone(channelID) == true : false
+    }
+
+    private static func mayMeanGone(_ error: any Error) -> Bool {
         switch error as? MattermostError {
         case .forbidden?, .server(404, _, _)?: true
         default: false
@@ -36,9 +41,9 @@ extension MattermostLink {
     /// stays in Baton's transcript; the closing task marks the room closed). Returns
     /// whether the task was dealt with.
     func reopenIfGone(_ record: AgentTaskRecord, after error: any Error) async -> Bool {
-        guard Self.mayMeanGone(error), record.task == .relay || record.task == .openRoom,
+        guard record.task == .relay || record.task == .openRoom, Self.mayMeanGone(error),
               let room = try? await store.room(for: record.conversationID), room.closedAt == nil,
-              await channelIsGone(room.channelID) == true else { return false }
+              await channelIsGone(room.channelID, after: error) else { return false }
         if await reopen([room]).contains(room.conversationID) {
             try? await store.retryTask(record.id, at: .now(), error: "\(error)")
             return true

@@ -203,7 +203,6 @@ extension MattermostLink {
             succeeded()
             return true
         } catch {
-            if await reopenIfGone(record, after: error) { return false }
             await failed(record, error)
             return false
         }
@@ -223,11 +222,9 @@ extension MattermostLink {
             }
             // Complete what went out; the rest waits for the retry.
             try await store.completeTasks(records.prefix { $0.id != stuck.record.id }.map(\.id))
-            if await reopenIfGone(stuck.record, after: stuck.error) { return false }
             await failed(stuck.record, stuck.error)
             return false
         } catch {
-            if await reopenIfGone(records[0], after: error) { return false }
             await failed(records[0], error)
             return false
         }
@@ -239,6 +236,8 @@ extension MattermostLink {
     }
 
     private func failed(_ record: AgentTaskRecord, _ error: any Error) async {
+        // A room whose channel is gone for good: the chat moves to a new one (no backoff).
+        if await reopenIfGone(record, after: error) { return }
         metrics.failedAttempts.increment()
         let mattermost = error as? MattermostError
         var delay = Self.backoff(attempt: record.attempts)
@@ -444,7 +443,7 @@ extension MattermostLink {
             do {
                 _ = try await postOnce(MattermostPosts.closed(by: closedBy), in: room, marker: "closed-\(record.conversationID)", record: record)
             } catch {
-                guard Self.mayMeanGone(error), await channelIsGone(room.channelID) == true else { throw error }
+                guard await channelIsGone(room.channelID, after: error) else { throw error }
                 gone = true
             }
         }

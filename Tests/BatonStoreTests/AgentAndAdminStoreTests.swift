@@ -10,6 +10,10 @@ import Testing
 @Suite struct AgentAndAdminStoreTests {
     /// A conversation waiting for an agent, with a visitor message and a relay task.
     private func waiting(in store: SQLStore, name: String, text: String, at time: Millis = 1000) async throws -> (Conversation, [Message]) {
+        try await Self.waiting(in: store, name: name, text: text, at: time)
+    }
+
+    private static func waiting(in store: some ChatStore, name: String, text: String, at time: Millis = 1000) async throws -> (Conversation, [Message]) {
         var visitor = Visitor.new()
         visitor.name = name
         var conversation = Conversation.new(visitor.id, at: time)
@@ -144,14 +148,8 @@ import Testing
     /// A room gone from Mattermost is forgotten and, for a chat still open, a new one
     /// queued, once: the same call again, or for a room made since, does nothing.
     static func replacingLostRooms(in store: some ChatStore & AgentStore) async throws {
-        var visitor = Visitor.new()
-        visitor.name = "Ann"
-        var conversation = Conversation.new(visitor.id, at: 1000)
-        try conversation.move(to: .waitingForAgent, at: 1000)
-        _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
-                                             messages: [NewMessage(role: .visitor, text: "hello", clientID: "c1")], tasks: [.openRoom]))
-        let first = try #require(try await store.dueTasks(widgetKey: "w", now: .now(), limit: 10).first)
-        try await store.completeTask(first.id)
+        let (conversation, _) = try await waiting(in: store, name: "Ann", text: "hello")
+        try await store.completeTasks(try await store.tasks(of: conversation.id, widgetKey: "w", limit: 10).map(\.id))
         let room = Room(conversationID: conversation.id, widgetKey: "w", externalID: "old", name: "chat", link: "http://mm/t/channels/chat",
                         announcementID: "a1", transcriptUntil: 1, cursor: 1000, createdAt: 1000)
         try await store.saveRoom(room)
