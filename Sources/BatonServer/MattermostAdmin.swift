@@ -1,3 +1,4 @@
+import BatonBot
 import BatonCore
 import BatonMattermost
 import BatonStore
@@ -56,8 +57,13 @@ public struct MattermostAdmin: Sendable {
     /// to tell the user.
     public func connect(_ options: ConnectOptions) async throws -> [String] {
         try await withConnections { store, connections in
+            // Before Baton ever ran on this database it has no bot yet: the demo bot is
+            // made here as `baton serve` would make it, so that connecting may come first.
+            if config.demo { try await DemoSeed.ensure(BotLibrary(store: store), logger: logger) }
             guard try await store.widget(key: options.widgetKey) != nil else {
-                throw AdminError("There is no bot with the key \"\(options.widgetKey)\" in this database. (The demo bot is \"demo\".)")
+                let keys = try await store.widgets().map { "\"\($0.key)\"" }
+                let known = keys.isEmpty ? "it has no bot: create one in the dashboard" : "its bots: \(keys.joined(separator: ", "))"
+                throw AdminError("There is no bot with the key \"\(options.widgetKey)\" in this database (\(known)).")
             }
             let setup = try await MattermostSetup.signIn(url: options.url, credentials: options.credentials, logger: logger)
             let team = try await setup.team(named: options.team)

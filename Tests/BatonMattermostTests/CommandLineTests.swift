@@ -79,6 +79,38 @@ import Testing
         }
     }
 
+    /// A script may connect before Baton ever ran on the database: the demo bot is made
+    /// then, as `baton serve` would make it, and a Baton started afterwards connects.
+    @Test func connectingFirstOnAFreshDatabase() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            var environment = ProcessInfo.processInfo.environment
+            environment["MM_PASSWORD"] = "relay-password"
+            func connect(bot: String) throws -> BatonProcess {
+                try BatonProcess(["mattermost", "connect", "--bot", bot, "--url", sandbox.url, "--username", "relay",
+                                  "--password-env", "MM_PASSWORD", "--team", "support", "--agents", "alice",
+                                  "--create-index-channel", "Live chats", "--database", folder.database], environment: environment)
+            }
+            let unknown = try connect(bot: "shop")
+            #expect(try await unknown.exit() != 0)
+            #expect(unknown.log.contains("There is no bot with the key \"shop\" in this database (its bots: \"demo\")."), "\(unknown.log)")
+            let connected = try connect(bot: "demo")
+            #expect(try await connected.exit() == 0, "\(connected.log)")
+            #expect(connected.log.contains("Connected bot \"demo\""))
+
+            let server = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
+            defer { server.signal(SIGTERM) }
+            _ = try await server.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+            try await eventually("the server to connect", seconds: 20) {
+                let status = try BatonProcess(["mattermost", "status", "--bot", "demo", "--database", folder.database])
+                _ = try await status.exit()
+                return status.log.contains("State: connected")
+            }
+        }
+    }
+
     @Test func badArgumentsAreExplained() async throws {
         let noSecret = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:9", "--username", "x",
                                          "--team", "t", "--index-channel", "c"])
