@@ -172,7 +172,8 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await driver.wait(for: "the paperclip", "return !\(root).querySelector('.attach').hidden")
                 try await send(driver, "hello")
                 try await waitForBubble(driver, containing: "Hello! What can I do for you?")
-                // The visitor picks a picture and a text file (as the file dialog would).
+                // The visitor picks a picture, two text files and one too large (as the file
+                // dialog would): they wait above the text box, uploaded, for the next message.
                 _ = try await driver.run("""
                     return (async () => {
                       const c = document.createElement('canvas'); c.width = 160; c.height = 90;
@@ -182,24 +183,51 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                       const dt = new DataTransfer();
                       dt.items.add(new File([blob], 'screenshot.png', { type: 'image/png' }));
                       dt.items.add(new File(['line 1\\nline 2\\n'], 'console log.txt', { type: 'text/plain' }));
+                      dt.items.add(new File(['not this one'], 'notes.txt', { type: 'text/plain' }));
+                      dt.items.add(new File([new Uint8Array(12000000)], 'huge.bin', { type: 'application/octet-stream' }));
                       const input = \(root).querySelector('.file-input');
                       input.files = dt.files;
                       input.dispatchEvent(new Event('change'));
                       return true;
                     })()
                     """)
-                try await driver.wait(for: "both files sent", """
+                let chips = "Array.from(\(root).querySelectorAll('.tray .chip')).map(c => c.textContent)"
+                try await driver.wait(for: "the files in the tray", """
                     const r = \(root);
-                    return !r.querySelector('.row.pending') && r.querySelectorAll('.row.visitor .file').length === 2
+                    return !r.querySelector('.tray .chip.uploading') && r.querySelectorAll('.tray .chip').length === 4
+                      && !r.querySelector('.send').disabled
+                    """)
+                let staged = try await driver.run("return \(chips)") as? [String] ?? []
+                #expect(staged.count == 4 && staged[0].hasPrefix("screenshot.png") && staged[0].hasSuffix(" KB"), "\(staged)")
+                #expect(staged.dropFirst() == ["console log.txt14 bytes", "notes.txt12 bytes", "huge.binNot sent: larger than 10 MB."])
+                #expect(try await driver.run("return !!\(root).querySelector('.row.visitor .file')") as? Bool == false, "nothing is sent yet")
+                try await driver.screenshot("widget-files-tray")
+                // One is taken back; after a reload the uploaded ones are still there.
+                try await driver.click(try await driver.element("return \(root).querySelector('.chip-remove[aria-label=\"Remove notes.txt\"]')"))
+                _ = try await driver.run("location.reload()")
+                try await waitForBubble(driver, containing: "Hello! What can I do for you?")
+                try await driver.wait(for: "the uploaded files after the reload", "return \(chips).length === 2")
+                let names = try await driver.run("return Array.from(\(root).querySelectorAll('.tray .chip .fname')).map(n => n.textContent)") as? [String]
+                #expect(names == ["screenshot.png", "console log.txt"])
+                // The text is their caption: one message.
+                try await send(driver, "Here is the error")
+                try await driver.wait(for: "the message with both files", """
+                    const r = \(root);
+                    return !r.querySelector('.row.pending') && r.querySelectorAll('.row.visitor .file').length === 2 && r.querySelector('.tray').hidden
                       && Array.from(r.querySelectorAll('.row.visitor img')).some((i) => i.complete && i.naturalWidth === 160)
                     """)
+                let caption = try await driver.run("return Array.from(\(root).querySelectorAll('.row.visitor .bubble')).pop().firstChild.textContent") as? String
+                #expect(caption == "Here is the error")
                 let link = try await driver.run("return Array.from(\(root).querySelectorAll('.row.visitor a.file:not(.image)')).map(a => a.textContent)") as? [String]
                 #expect(link == ["console log.txt14 bytes"])
 
                 // Stored, and the picture comes from Baton once sent.
                 let conversation = try #require(try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first)
                 let messages = try await baton.services.store.messages(in: conversation.conversation.id, after: 0, limit: 100)
-                #expect(messages.flatMap(\.files).map(\.name).sorted() == ["console log.txt", "screenshot.png"])
+                let withFiles = messages.filter { !$0.files.isEmpty }
+                #expect(withFiles.count == 1)
+                #expect(withFiles.first?.text == "Here is the error")
+                #expect(withFiles.first?.files.map(\.name) == ["screenshot.png", "console log.txt"])
 
                 // An agent's file (as the Mattermost link stores it) shows in the widget.
                 let visitor = conversation.conversation.visitorID

@@ -5,7 +5,8 @@
  * Signed-in users (identity verification): data-user-id, data-user-hash (HMAC-SHA256 of the
  * id with the widget's identity secret, made on the website's server), data-user-name and
  * data-user-email; or later BatonChat.identify({id, hash, name, email}) and BatonChat.logout().
- * Files: the paperclip, dropping files on the panel, or pasting them (docs/widget-protocol.md, "Files").
+ * Files: the paperclip, dropping files on the panel, or pasting them; they wait above the text
+ * box and go with the next message (docs/widget-protocol.md, "Files").
  * Protocol: docs/widget-protocol.md (version 1). No dependencies, no build step.
  */
 (() => {
@@ -62,13 +63,16 @@
           ? data.pending.filter((p) => p && typeof p.clientId === 'string' && typeof p.text === 'string' &&
             (p.files === undefined || (Array.isArray(p.files) && p.files.every(isFile))))
           : [],
+        staged: Array.isArray(data.staged) ? data.staged.filter(isFile) : [],
       };
     } catch (e) {
-      return { token: null, lastSeen: 0, signedIn: false, pending: [] };
+      return { token: null, lastSeen: 0, signedIn: false, pending: [], staged: [] };
     }
   }
 
-  const state = load();      // token, lastSeen, signedIn, pending [{clientId, text, action, files}]
+  // token, lastSeen, signedIn, pending [{clientId, text, action, files}], staged [file]:
+  // uploaded files waiting for the next message
+  const state = load();
   const settled = new Set(); // clientIds this tab saw stored or refused
 
   function save() {
@@ -78,8 +82,10 @@
       // this tab never knew of, so one tab cannot erase another's.
       const mine = new Set(state.pending.map((p) => p.clientId));
       const others = load().pending.filter((p) => !mine.has(p.clientId) && !settled.has(p.clientId));
+      // Files waiting for a message are the last tab's that touched them.
+      const staged = stagedHere ? state.staged : load().staged;
       storage.setItem(STORAGE_KEY, JSON.stringify({
-        token: state.token, lastSeen: state.lastSeen, signedIn: state.signedIn, pending: state.pending.concat(others),
+        token: state.token, lastSeen: state.lastSeen, signedIn: state.signedIn, pending: state.pending.concat(others), staged: staged,
       }));
     } catch (e) { /* storage full or blocked: keep going in memory */ }
   }
@@ -214,7 +220,20 @@ textarea:disabled { background: #f1f3f5; }
 .bubble.bare { padding: 0; background: none; border-color: transparent; }
 .file.image { padding: 0; background: none; border-radius: 10px; overflow: hidden; }
 .file.image img { display: block; max-width: 220px; max-height: 220px; border-radius: 10px; background: #e9ecef; }
-.panel.dropping::after { content: "Drop files to send them"; position: absolute; inset: 0; display: grid; place-items: center;
+.tray { display: flex; flex-wrap: wrap; gap: 6px; padding: 10px 10px 0 14px; border-top: 1px solid #e3e6ea; background: #fff; }
+.tray:not([hidden]) + .composer { border-top: 0; }
+.chip { display: flex; align-items: center; gap: 8px; max-width: 100%; padding: 4px 2px 4px 8px; border-radius: 10px;
+  background: #f1f3f5; font-size: 12.5px; line-height: 1.3; }
+.chip > svg { flex: none; width: 16px; height: 16px; }
+.chip img { flex: none; width: 32px; height: 32px; object-fit: cover; border-radius: 6px; background: #e9ecef; }
+.chip-text { display: flex; flex-direction: column; min-width: 0; }
+.chip .fname { max-width: 190px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.chip-meta { color: #495057; font-size: 11.5px; }
+.chip.failed { background: #fff5f5; border: 1px dashed #c92a2a; }
+.chip.failed .chip-meta { color: #b02525; }
+.chip-remove { width: 28px; height: 28px; }
+.chip-remove svg { width: 14px; height: 14px; }
+.panel.dropping::after { content: "Drop files to attach them"; position: absolute; inset: 0; display: grid; place-items: center;
   background: rgba(255,255,255,.92); border: 3px dashed var(--c-ink); border-radius: 14px; color: var(--c-ink); font-size: 16px; font-weight: 600; }
 .send svg { width: 20px; height: 20px; }
 @media (max-width: 480px) {
@@ -246,6 +265,7 @@ textarea:disabled { background: #f1f3f5; }
     <div class="log" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" tabindex="0"></div>
     <div class="typing" hidden><span class="typing-text"></span><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span></div>
     <div class="quick" role="group" aria-label="Suggested replies" hidden></div>
+    <div class="tray" role="list" aria-label="Files to send with your next message" hidden></div>
     <div class="composer">
       <button type="button" class="icon-btn attach" aria-label="Attach files" title="Attach files" hidden>${ICON_CLIP}</button>
       <input type="file" class="file-input" multiple hidden tabindex="-1" aria-hidden="true">
@@ -277,19 +297,19 @@ textarea:disabled { background: #f1f3f5; }
       root: $('.root'), panel: $('.panel'), title: $('.title'), status: $('.status'), close: $('.close'), avatar: $('.avatar'),
       bar: $('.bar'), log: $('.log'), typing: $('.typing'), typingText: $('.typing-text'), quick: $('.quick'),
       input: $('textarea'), counter: $('.counter'), send: $('.send'), launcher: $('.launcher'), badge: $('.badge'),
-      attach: $('.attach'), fileInput: $('.file-input'),
+      attach: $('.attach'), fileInput: $('.file-input'), tray: $('.tray'),
     };
     ui.attach.addEventListener('click', () => ui.fileInput.click());
     ui.fileInput.addEventListener('change', () => {
       const chosen = Array.from(ui.fileInput.files || []);
       ui.fileInput.value = ''; // the same file may be chosen again
-      sendFiles(chosen);
+      stageFiles(chosen);
     });
     ui.input.addEventListener('paste', (e) => {
       const pasted = e.clipboardData ? Array.from(e.clipboardData.files || []) : [];
-      if (pasted.length && fileLimits) { e.preventDefault(); sendFiles(pasted); }
+      if (pasted.length && fileLimits) { e.preventDefault(); stageFiles(pasted); }
     });
-    // Dropping files anywhere on the panel sends them.
+    // Dropping files anywhere on the panel attaches them.
     let depth = 0;
     const dragging = (e) => fileLimits && !fatal && e.dataTransfer && Array.from(e.dataTransfer.types || []).indexOf('Files') >= 0;
     ui.panel.addEventListener('dragenter', (e) => { if (dragging(e)) { e.preventDefault(); depth++; ui.panel.classList.add('dropping'); } });
@@ -300,7 +320,7 @@ textarea:disabled { background: #f1f3f5; }
       ui.panel.classList.remove('dropping');
       if (!dragging(e)) return;
       e.preventDefault();
-      sendFiles(Array.from(e.dataTransfer.files || []));
+      stageFiles(Array.from(e.dataTransfer.files || []));
     });
     ui.launcher.addEventListener('click', () => (isOpen ? closePanel(false) : openPanel(true)));
     ui.close.addEventListener('click', () => closePanel(true));
@@ -638,12 +658,13 @@ textarea:disabled { background: #f1f3f5; }
     save();
   }
 
-  function sendMessage(text, action) {
+  function sendMessage(text, action, files, previews) {
     const item = { clientId: newClientId(), text };
     if (action) item.action = action;
+    if (files && files.length) item.files = files;
     state.pending.push(item);
     save();
-    addPendingBubble(item);
+    addPendingBubble(item, previews);
     setQuickReplies(null);
     stopTyping();
     scrollToEnd();
@@ -651,12 +672,26 @@ textarea:disabled { background: #f1f3f5; }
     flush();
   }
 
+  // Sends the text with the files waiting above it (the text is their caption). While a
+  // file is still uploading the Send button waits for it.
   function submit() {
     const text = ui.input.value.trim();
-    if (!text || fatal) return;
+    const files = staged.filter((f) => f.status === 'ready');
+    if (fatal || (!text && !files.length) || isUploading()) return;
     ui.input.value = '';
     onInput();
-    sendMessage(text, null);
+    const previews = {};
+    for (const f of files) if (f.preview) previews[f.id] = f.preview;
+    const described = files.map((f) => ({ id: f.id, name: f.name, type: f.type, size: f.size }));
+    // More files than a message may carry go on in messages of their own.
+    const per = Math.max(1, (fileLimits && fileLimits.maxPerMessage) || 10);
+    sendMessage(text, null, described.slice(0, per), previews);
+    for (let i = per; i < described.length; i += per) sendMessage('', null, described.slice(i, i + per), previews);
+    if (files.length) {
+      staged = staged.filter((f) => f.status !== 'ready');
+      saveStaged();
+      renderTray();
+    }
     ui.input.focus();
   }
 
@@ -840,6 +875,7 @@ textarea:disabled { background: #f1f3f5; }
   // a new visitor, but keep the unsent messages: they go out in the new chat.
   function forgetVisitor() {
     state.token = null;
+    clearStaged(); // uploaded by the visitor that was
     clearLog();
     save();
   }
@@ -879,7 +915,7 @@ textarea:disabled { background: #f1f3f5; }
     if (!fatal) return;
     fatal = false;
     ui.input.disabled = false;
-    ui.send.disabled = false;
+    updateSendState();
     for (const row of Array.from(ui.log.querySelectorAll('.notice.error'))) row.remove();
     updateStatus();
   }
@@ -966,6 +1002,7 @@ textarea:disabled { background: #f1f3f5; }
     if (f.limits && f.limits.maxTextLength > 0) limits = Object.assign({}, limits, f.limits);
     fileLimits = f.files && typeof f.files.ticket === 'string' && typeof f.files.upload === 'string' ? f.files : null;
     ui.attach.hidden = !fileLimits;
+    if (!fileLimits) clearStaged(); // files were turned off meanwhile
     ui.log.setAttribute('aria-busy', 'true'); // announce the history once, not message by message
     if (f.truncated) place(makeNotice('Earlier messages are not shown.'));
     const conversation = f.conversation || {};
@@ -1052,43 +1089,43 @@ textarea:disabled { background: #f1f3f5; }
 
   let fileLimits = null; // {upload, ticket, maxBytes, maxPerMessage} from the welcome; null: no files
 
-  // Each file is uploaded, then sent as a message of its own. A file the server would
-  // refuse (too large) is shown as not sent at once.
-  function sendFiles(list) {
-    if (!list.length || fatal) return;
-    if (!fileLimits) return;
-    for (const file of list) uploadFile(file);
-    scrollToEnd();
+  // Files picked for the next message wait above the text box: each is uploaded at once and
+  // goes with the message the visitor sends next (its caption), or alone. Entries:
+  // {name, type, size, status: 'uploading' | 'ready' | 'failed', id, progress, reason,
+  // preview (a local picture), xhr, chip}. Uploaded ones are kept in storage, so that a
+  // reload does not lose them (the server keeps an unsent upload a day).
+  let staged = state.staged.map((f) => ({ name: f.name, type: f.type, size: f.size, id: f.id, status: 'ready' }));
+  let stagedHere = false; // this tab changed the staged files: its list is the one to keep
+
+  function isUploading() { return staged.some((f) => f.status === 'uploading'); }
+
+  function saveStaged() {
+    stagedHere = true;
+    state.staged = staged.filter((f) => f.status === 'ready').map((f) => ({ id: f.id, name: f.name, type: f.type, size: f.size }));
+    save();
   }
 
-  function uploadFile(file) {
-    const name = file.name || 'file';
-    const item = { clientId: newClientId(), text: '', files: [{ id: '', name: name, type: file.type || '', size: file.size }] };
-    const previews = {};
-    const local = IMAGE_TYPES.has(file.type) && window.URL && URL.createObjectURL ? URL.createObjectURL(file) : null;
-    const row = makeRow('visitor', null, '');
-    row.classList.add('pending');
-    const bubble = row.querySelector('.bubble');
-    const showChip = (f) => { if (local) previews[f.id] = local; fillBubble(bubble, '', [f], previews); };
-    showChip({ id: 'aaaaaaaaaaaaaaaaaaaaaaaaaa', name: name, type: file.type, size: file.size });
-    for (const a of bubble.querySelectorAll('a')) { a.removeAttribute('href'); a.removeAttribute('download'); }
-    bubbles.set(item.clientId, row);
-    ui.log.append(row);
-    markRun(row);
-    if (file.size > fileLimits.maxBytes) {
-      failRow(row, 'larger than ' + sizeText(fileLimits.maxBytes) + '.');
-      return;
-    }
-    if (!file.size) { failRow(row, 'the file is empty.'); return; }
-    setMeta(row, 'Uploading…');
+  function stageFiles(list) {
+    if (!list.length || fatal || !fileLimits) return;
+    for (const file of list) stageFile(file);
+    renderTray();
+  }
+
+  function stageFile(file) {
+    const entry = { name: file.name || 'file', type: file.type || '', size: file.size, status: 'uploading', progress: 0 };
+    if (IMAGE_TYPES.has(file.type) && window.URL && URL.createObjectURL) entry.preview = URL.createObjectURL(file);
+    staged.push(entry);
+    if (file.size > fileLimits.maxBytes) return failStaged(entry, 'larger than ' + sizeText(fileLimits.maxBytes));
+    if (!file.size) return failStaged(entry, 'the file is empty');
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', BASE + fileLimits.upload + '?name=' + encodeURIComponent(name));
+    entry.xhr = xhr;
+    xhr.open('POST', BASE + fileLimits.upload + '?name=' + encodeURIComponent(entry.name));
     xhr.setRequestHeader('Authorization', 'Bearer ' + fileLimits.ticket);
     xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
     xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable && e.total) setMeta(row, 'Uploading… ' + Math.floor((e.loaded / e.total) * 100) + '%');
+      if (e.lengthComputable && e.total) { entry.progress = Math.floor((e.loaded / e.total) * 100); updateChip(entry); }
     };
-    xhr.onerror = () => failRow(row, 'the upload failed; check the connection and try again.');
+    xhr.onerror = () => failStaged(entry, 'the upload failed; check the connection and try again');
     xhr.onload = () => {
       let answer = null;
       try { answer = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
@@ -1096,25 +1133,86 @@ textarea:disabled { background: #f1f3f5; }
         const why = answer && answer.error && answer.error.message;
         // An expired ticket: the next connection brings a new one.
         if (xhr.status === 401 && ws) { try { ws.close(); } catch (e) { /* closing */ } }
-        failRow(row, why || 'the upload failed (' + xhr.status + ').');
+        failStaged(entry, why ? why.replace(/\.$/, '') : 'the upload failed (' + xhr.status + ')');
         return;
       }
-      item.files = [{ id: answer.id, name: answer.name, type: answer.type, size: answer.size }];
-      showChip(item.files[0]);
-      state.pending.push(item);
-      save();
-      row.classList.add('pending');
-      setMeta(row, 'Sending…');
-      if (!ws && !reconnectTimer) connect();
-      flush();
+      Object.assign(entry, { id: answer.id, name: answer.name, type: answer.type || entry.type, size: answer.size, status: 'ready', xhr: null });
+      saveStaged();
+      updateChip(entry);
+      updateSendState();
     };
     xhr.send(file);
   }
 
-  function failRow(row, reason) {
-    row.classList.remove('pending');
-    row.classList.add('failed');
-    setMeta(row, 'Not sent: ' + reason);
+  function failStaged(entry, reason) {
+    entry.status = 'failed';
+    entry.reason = reason;
+    entry.xhr = null;
+    updateChip(entry);
+    updateSendState();
+  }
+
+  function unstage(entry) {
+    if (entry.xhr) { try { entry.xhr.abort(); } catch (e) { /* done already */ } }
+    if (entry.preview && window.URL && URL.revokeObjectURL) URL.revokeObjectURL(entry.preview);
+    staged = staged.filter((f) => f !== entry);
+    saveStaged();
+    renderTray();
+    ui.input.focus();
+  }
+
+  function clearStaged() {
+    if (!staged.length) return;
+    for (const entry of staged) if (entry.xhr) { try { entry.xhr.abort(); } catch (e) { /* done already */ } }
+    staged = [];
+    saveStaged();
+    if (ui) renderTray();
+  }
+
+  function renderTray() {
+    ui.tray.textContent = '';
+    for (const entry of staged) {
+      const chip = el('div', 'chip');
+      chip.setAttribute('role', 'listitem');
+      if (entry.preview) {
+        const img = el('img');
+        img.alt = '';
+        img.src = entry.preview;
+        chip.append(img);
+      } else {
+        chip.insertAdjacentHTML('afterbegin', ICON_FILE); // a constant
+      }
+      const text = el('div', 'chip-text');
+      text.append(el('span', 'fname', entry.name), el('span', 'chip-meta'));
+      const remove = el('button', 'icon-btn chip-remove');
+      remove.type = 'button';
+      remove.setAttribute('aria-label', 'Remove ' + entry.name);
+      remove.title = 'Remove';
+      remove.insertAdjacentHTML('afterbegin', ICON_X('')); // a constant
+      remove.addEventListener('click', () => unstage(entry));
+      chip.append(text, remove);
+      entry.chip = chip;
+      ui.tray.append(chip);
+      updateChip(entry);
+    }
+    ui.tray.hidden = !staged.length;
+    updateSendState();
+  }
+
+  function updateChip(entry) {
+    const chip = entry.chip;
+    if (!chip) return;
+    chip.classList.toggle('failed', entry.status === 'failed');
+    chip.classList.toggle('uploading', entry.status === 'uploading');
+    chip.querySelector('.chip-meta').textContent = entry.status === 'uploading' ? 'Uploading… ' + (entry.progress || 0) + '%'
+      : entry.status === 'failed' ? 'Not sent: ' + entry.reason + '.' : sizeText(entry.size);
+    chip.title = entry.name;
+  }
+
+  function updateSendState() {
+    const waiting = isUploading();
+    ui.send.disabled = fatal || waiting;
+    ui.send.title = waiting ? 'Waiting for the upload to finish' : '';
   }
 
   // ---------------------------------------------------------------- panel
@@ -1148,6 +1246,7 @@ textarea:disabled { background: #f1f3f5; }
     // Signed in when last here and not now: that person's chat stays hidden.
     if (state.signedIn && !user) startOver();
     for (const p of state.pending) addPendingBubble(p);
+    renderTray();
     updateStatus();
     updateBadge();
     // A returning visitor resumes at once (new replies show as a badge); a new one only
