@@ -11,18 +11,23 @@ public enum AgentEventResult: Sendable, Equatable {
 extension ChatService {
     /// An agent joined the conversation: the visitor is told, and a waiting conversation
     /// is now with an agent. `externalID` names the join on the agent side, so the
-    /// visitor is told once even if the join is seen twice.
+    /// visitor is told once even if the join is seen twice; and an agent the visitor was
+    /// told of already (the chat moved to a new room, where they joined again) is not
+    /// announced a second time.
     @discardableResult
     public func agentJoined(_ conversationID: ConversationID, name: String, externalID: String) async throws -> AgentEventResult {
         guard try await store.message(externalID: externalID) == nil else { return .duplicate }
         return try await withConversation(conversationID) { conversation in
             guard try await store.message(externalID: externalID) == nil else { return .duplicate }
+            let text = "\(name) joined the chat."
+            let told = try await store.messages(in: conversationID, after: 0, limit: 100_000).contains { $0.role == .system && $0.text == text }
+            guard !told || conversation.state == .waitingForAgent else { return .duplicate }
             let basis = conversation
             if conversation.state == .waitingForAgent { try conversation.move(to: .withAgent) }
             conversation.updatedAt = .now()
-            let notice = NewMessage(role: .system, text: "\(name) joined the chat.", externalID: externalID)
-            let stored = try await apply(ChangeSet(conversation: conversation, messages: [notice], basis: basis), from: basis.state)
-            return .delivered(stored.last?.id ?? 0)
+            let notice = told ? [] : [NewMessage(role: .system, text: text, externalID: externalID)]
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: notice, basis: basis), from: basis.state)
+            return told ? .duplicate : .delivered(stored.last?.id ?? 0)
         }
     }
 

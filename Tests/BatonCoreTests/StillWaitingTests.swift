@@ -26,5 +26,14 @@ import Testing
 
         _ = try await chat.agentJoined(id, name: "Alice", externalID: "join-1")
         #expect(try await chat.stillWaiting(id, externalID: "remind-2") == .ignored)
+
+        // Alice joins the chat's next room (it moved): the visitor was told of her already.
+        #expect(try await chat.agentJoined(id, name: "Alice", externalID: "join-2") == .duplicate)
+        guard case .delivered = try await chat.agentJoined(id, name: "Bob", externalID: "join-3") else {
+            Issue.record("a second agent was not announced")
+            return
+        }
+        let notices = try await store.messages(in: id, after: 0, limit: 100).filter { $0.text.hasSuffix("joined the chat.") }.map(\.text)
+        #expect(notices == ["Alice joined the chat.", "Bob joined the chat."])
     }
 }

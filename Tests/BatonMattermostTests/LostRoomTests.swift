@@ -40,6 +40,9 @@ import Testing
                 // The chat goes on there, both ways, nothing twice.
                 try sandbox.post(as: "alice", in: new.id, "Sorry, the room moved")
                 _ = try await grace.message(containing: "room moved")
+                // Grace was told Alice joined when she first spoke in the old room, not again.
+                let toGrace = try await rig.baton.services.store.messages(in: ConversationID(conversation), after: 0, limit: 1000)
+                #expect(toGrace.filter { $0.text == "Alice Archer joined the chat." }.count == 1)
                 _ = try await grace.say("no problem", clientID: "lost-2")
                 try await eventually("the next message relayed") { rig.relayed(in: new.id).contains("no problem") }
                 let all = rig.messages(in: new.id, by: "relay").joined(separator: "\n")
