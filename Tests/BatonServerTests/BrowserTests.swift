@@ -201,6 +201,9 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 #expect(staged.count == 4 && staged[0].hasPrefix("screenshot.png") && staged[0].hasSuffix(" KB"), "\(staged)")
                 #expect(staged.dropFirst() == ["console log.txt14 bytes", "notes.txt12 bytes", "huge.binNot sent: larger than 10 MB."])
                 #expect(try await driver.run("return !!\(root).querySelector('.row.visitor .file')") as? Bool == false, "nothing is sent yet")
+                // Screen readers hear what became of each file.
+                let status = try await driver.run("return \(root).querySelector('.tray-status').textContent") as? String ?? ""
+                #expect(status.hasSuffix(" is attached to your next message."), "\(status)")
                 try await driver.screenshot("widget-files-tray")
                 // One is taken back; after a reload the uploaded ones are still there.
                 try await driver.click(try await driver.element("return \(root).querySelector('.chip-remove[aria-label=\"Remove notes.txt\"]')"))

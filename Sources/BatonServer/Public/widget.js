@@ -266,6 +266,7 @@ textarea:disabled { background: #f1f3f5; }
     <div class="typing" hidden><span class="typing-text"></span><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span></div>
     <div class="quick" role="group" aria-label="Suggested replies" hidden></div>
     <div class="tray" role="list" aria-label="Files to send with your next message" hidden></div>
+    <div class="sr tray-status" role="status"></div>
     <div class="composer">
       <button type="button" class="icon-btn attach" aria-label="Attach files" title="Attach files" hidden>${ICON_CLIP}</button>
       <input type="file" class="file-input" multiple hidden tabindex="-1" aria-hidden="true">
@@ -297,7 +298,7 @@ textarea:disabled { background: #f1f3f5; }
       root: $('.root'), panel: $('.panel'), title: $('.title'), status: $('.status'), close: $('.close'), avatar: $('.avatar'),
       bar: $('.bar'), log: $('.log'), typing: $('.typing'), typingText: $('.typing-text'), quick: $('.quick'),
       input: $('textarea'), counter: $('.counter'), send: $('.send'), launcher: $('.launcher'), badge: $('.badge'),
-      attach: $('.attach'), fileInput: $('.file-input'), tray: $('.tray'),
+      attach: $('.attach'), fileInput: $('.file-input'), tray: $('.tray'), trayStatus: $('.tray-status'),
     };
     ui.attach.addEventListener('click', () => ui.fileInput.click());
     ui.fileInput.addEventListener('change', () => {
@@ -1140,6 +1141,7 @@ textarea:disabled { background: #f1f3f5; }
       saveStaged();
       updateChip(entry);
       updateSendState();
+      ui.trayStatus.textContent = entry.name + ' is attached to your next message.';
     };
     xhr.send(file);
   }
@@ -1150,6 +1152,7 @@ textarea:disabled { background: #f1f3f5; }
     entry.xhr = null;
     updateChip(entry);
     updateSendState();
+    ui.trayStatus.textContent = entry.name + ' was not attached: ' + reason + '.';
   }
 
   function unstage(entry) {
