@@ -106,12 +106,17 @@ final class PostgresConnections: Sendable {
     /// a shutdown never leaves half of a step's work undone because its caller stopped
     /// waiting.
     func transaction<T: Sendable>(durable: Bool = true, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await connectionTransaction(durable: durable) { connection in try await body(connection.sql()) }
+    }
+
+    /// `transaction`, with the connection itself (for prepared statements).
+    func connectionTransaction<T: Sendable>(durable: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await Self.withDeadline(Self.answerWithin) { try await self.client.withConnection { connection in
             let db = connection.sql()
             try await db.raw("BEGIN").run()
             do {
                 if !(durable && self.durable) { try await db.raw("SET LOCAL synchronous_commit = off").run() }
-                let result = try await body(db)
+                let result = try await body(connection)
                 try await db.raw("COMMIT").run()
                 return result
             } catch {
@@ -148,6 +153,12 @@ final class PostgresConnections: Sendable {
             }
             race.timer.withLock { $0 = timer }
         }
+    }
+
+    /// Runs one statement (or several, with `body`) on a connection of the pool, within
+    /// `answerWithin`: what `database` does for SQLKit, for prepared statements.
+    func onConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await Self.withDeadline(Self.answerWithin) { try await self.client.withConnection(body) }
     }
 
     /// Runs `body` on one connection (for session-level state: advisory locks).

@@ -27,11 +27,46 @@ final class PostgresShared: SharedChanges {
         let change: SharedChange
     }
 
-    static func notify(_ change: SharedChange, from instance: String, on db: any SQLDatabase) async throws {
-        let payload = String(decoding: try JSONEncoder().encode(Wire(from: instance, change: change)), as: UTF8.self)
-        try await db.raw("""
-            SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(bind: channel), \(bind: payload))
-            """).run()
+    /// The notification's text: a `Wire` whose sender comes first, so that a listener
+    /// knows its own notifications by their start, without reading them.
+    static func payload(_ change: SharedChange, from instance: String) throws -> String {
+        var sender = JSONWriter(capacity: 64)
+        sender.string(instance)
+        return #"{"from":"# + sender.string + #","change":"# + String(decoding: try JSONEncoder().encode(change), as: UTF8.self) + "}"
+    }
+
+    /// The start of every notification `instance` sends.
+    static func ownPrefix(_ instance: String) -> String {
+        var sender = JSONWriter(capacity: 64)
+        sender.string(instance)
+        return #"{"from":"# + sender.string + ","
+    }
+
+    /// `NOTIFY` as a prepared statement, in a transaction of its own that does not wait
+    /// for the disk.
+    struct Notify: PostgresPreparedStatement {
+        typealias Row = Bool
+        static let name = "baton_notify_v1"
+        static let sql = "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)"
+        static let bindingDataTypes: [PostgresDataType] = [.text, .text]
+        let payload: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(PostgresShared.channel)
+            bindings.append(payload)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Bool { true }
+    }
+
+    static func notify(_ change: SharedChange, from instance: String, on connections: PostgresConnections) async throws {
+        let statement = Notify(payload: try payload(change, from: instance))
+        let logger = connections.logger
+        try await connections.onConnection { connection in
+            for try await _ in try await connection.execute(statement, logger: logger) {}
+        }
     }
 
     /// Tells the other processes; a failure is logged, not thrown (what it tells of is
@@ -42,7 +77,7 @@ final class PostgresShared: SharedChanges {
 
     static func announce(_ change: SharedChange, on connections: PostgresConnections) async {
         do {
-            try await notify(change, from: connections.instanceID, on: connections.database)
+            try await notify(change, from: connections.instanceID, on: connections)
         } catch {
             connections.logger.warning("Telling the other Batons failed: a visitor on one of them sees this change after a reload",
                                        metadata: ["error": "\(PostgresConnections.describe(error))"])
@@ -51,10 +86,13 @@ final class PostgresShared: SharedChanges {
 
     func listen(_ handle: @Sendable (SharedChange) async -> Void) async throws {
         let me = connections.instanceID
+        let mine = Self.ownPrefix(me)
         let logger = connections.logger
         try await connections.client.withConnection { connection in
             try await connection.listen(on: Self.channel) { notifications in
                 for try await notification in notifications {
+                    // This process's own (with one Baton, every one) are not read at all.
+                    if notification.payload.hasPrefix(mine) { continue }
                     guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(notification.payload.utf8)) else {
                         logger.warning("An unreadable notification on \(Self.channel) was ignored")
                         continue

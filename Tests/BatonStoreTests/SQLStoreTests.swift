@@ -561,6 +561,11 @@ enum ClosedPort {
                 try await listener.sharedChanges!.listen { change in heard.continuation.yield(change) }
             }
             defer { listening.cancel() }
+            let heardByWriter = Mutex<[SharedChange]>([])
+            let writerListening = Task {
+                try await writer.sharedChanges!.listen { change in heardByWriter.withLock { $0.append(change) } }
+            }
+            defer { writerListening.cancel() }
             try await Task.sleep(for: .milliseconds(200))
             let visitor = Visitor.new()
             var conversation = Conversation.new(visitor.id)
@@ -579,9 +584,24 @@ enum ClosedPort {
             #expect(await iterator.next() == .step(visitor: visitor.id, conversation: conversation.id, widgetKey: "w", firstMessage: step[0].id,
                                                    lastMessage: step[1].id, newState: .waitingForAgent, started: false, tasks: true))
             #expect(await iterator.next() == .typing(visitor: visitor.id, conversation: conversation.id, role: .agent, name: "Alice", active: true))
+            // The writer's own listener skips them all.
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(heardByWriter.withLock { $0 } == [])
             await writer.close()
             await listener.close()
         }
+    }
+
+    /// A notification is a `Wire` as older Batons read it, and starts with its sender, by
+    /// which a listener skips its own without reading them.
+    @Test func aNotificationNamesItsSenderFirst() throws {
+        let change = SharedChange.typing(visitor: VisitorID("v1"), conversation: ConversationID("c1"), role: .agent, name: "Al \"Bo\"", active: true)
+        let payload = try PostgresShared.payload(change, from: "id\"1")
+        #expect(payload.hasPrefix(PostgresShared.ownPrefix("id\"1")))
+        #expect(!payload.hasPrefix(PostgresShared.ownPrefix("id")))
+        let wire = try JSONDecoder().decode(PostgresShared.Wire.self, from: Data(payload.utf8))
+        #expect(wire.from == "id\"1")
+        #expect(wire.change == change)
     }
 
     /// A step computed from a conversation another process has moved since is refused,
