@@ -30,9 +30,7 @@ final class PostgresShared: SharedChanges {
     /// The notification's text: a `Wire` whose sender comes first, so that a listener
     /// knows its own notifications by their start, without reading them.
     static func payload(_ change: SharedChange, from instance: String) throws -> String {
-        var sender = JSONWriter(capacity: 64)
-        sender.string(instance)
-        return #"{"from":"# + sender.string + #","change":"# + String(decoding: try JSONEncoder().encode(change), as: UTF8.self) + "}"
+        ownPrefix(instance) + #""change":"# + String(decoding: try JSONEncoder().encode(change), as: UTF8.self) + "}"
     }
 
     /// The start of every notification `instance` sends.
