@@ -83,8 +83,7 @@ final class PostgresShared: SharedChanges {
     }
 
     func listen(_ handle: @Sendable (SharedChange) async -> Void) async throws {
-        let me = connections.instanceID
-        let mine = Self.ownPrefix(me)
+        let mine = Self.ownPrefix(connections.instanceID)
         let logger = connections.logger
         try await connections.client.withConnection { connection in
             try await connection.listen(on: Self.channel) { notifications in
@@ -95,7 +94,7 @@ final class PostgresShared: SharedChanges {
                         logger.warning("An unreadable notification on \(Self.channel) was ignored")
                         continue
                     }
-                    if wire.from != me { await handle(wire.change) }
+                    await handle(wire.change)
                 }
             }
         }

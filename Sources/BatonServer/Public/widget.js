@@ -683,7 +683,7 @@ textarea:disabled { background: #f1f3f5; }
     onInput();
     const previews = {};
     for (const f of files) if (f.preview) previews[f.id] = f.preview;
-    const described = files.map((f) => ({ id: f.id, name: f.name, type: f.type, size: f.size }));
+    const described = files.map(uploaded);
     // More files than a message may carry go on in messages of their own.
     const per = Math.max(1, (fileLimits && fileLimits.maxPerMessage) || 10);
     sendMessage(text, null, described.slice(0, per), previews);
@@ -1098,11 +1098,14 @@ textarea:disabled { background: #f1f3f5; }
   let staged = state.staged.map((f) => ({ name: f.name, type: f.type, size: f.size, id: f.id, status: 'ready' }));
   let stagedHere = false; // this tab changed the staged files: its list is the one to keep
 
+  // A staged file as a message (and storage) names it.
+  function uploaded(f) { return { id: f.id, name: f.name, type: f.type, size: f.size }; }
+
   function isUploading() { return staged.some((f) => f.status === 'uploading'); }
 
   function saveStaged() {
     stagedHere = true;
-    state.staged = staged.filter((f) => f.status === 'ready').map((f) => ({ id: f.id, name: f.name, type: f.type, size: f.size }));
+    state.staged = staged.filter((f) => f.status === 'ready').map(uploaded);
     save();
   }
 
