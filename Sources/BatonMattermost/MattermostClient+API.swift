@@ -139,6 +139,14 @@ extension MattermostClient {
         try await perform(.PUT, "/api/v4/users/\(userID)/teams/\(teamID)/threads/\(threadID)/following")
     }
 
+    /// Whether a user is a member of a channel (`POST /channels/{id}/members/ids`, which
+    /// answers the members among the users named).
+    public func isChannelMember(channelID: String, userID: String) async throws -> Bool {
+        struct Member: Decodable { var user_id: String }
+        return try await request(.POST, "/api/v4/channels/\(channelID)/members/ids", body: [userID], as: [Member].self)
+            .contains { $0.user_id == userID }
+    }
+
     public func channelMemberIDs(channelID: String) async throws -> [String] {
         struct Member: Decodable { var user_id: String }
         return try await request(.GET, "/api/v4/channels/\(channelID)/members", query: [("per_page", "200")], as: [Member].self).map(\.user_id)

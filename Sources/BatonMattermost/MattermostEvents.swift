@@ -21,6 +21,9 @@ public struct MattermostEvent: Sendable {
     public var dataChannelID: String?
     /// `data.parent_id` of `typing`: the root post of the thread typed in ("" or nil in the channel).
     public var parentID: String?
+    /// `broadcast.user_id`: set when the event was sent to one user only (the relay user),
+    /// e.g. the copy of `user_removed` that tells a user they left a channel.
+    public var broadcastUserID: String? = nil
 }
 
 /// One frame of the event socket, read into typed fields: the server sends hundreds a
@@ -37,6 +40,7 @@ struct EventFrame: JSONReadable {
     var userID: String?
     var dataChannelID: String?
     var parentID: String?
+    var broadcastUserID: String?
 
     init(reading json: inout JSONReader) throws {
         try json.members { key, json in
@@ -59,8 +63,12 @@ struct EventFrame: JSONReadable {
             case "broadcast":
                 guard try json.kind() == .object else { return }
                 try json.members { key, json in
-                    if key == "channel_id", let channel = try? json.stringOrNull() {
-                        channelID = channel.isEmpty ? nil : channel
+                    switch key {
+                    case "channel_id":
+                        if let channel = try? json.stringOrNull() { channelID = channel.isEmpty ? nil : channel }
+                    case "user_id":
+                        if let user = try? json.stringOrNull() { broadcastUserID = user.isEmpty ? nil : user }
+                    default: break
                     }
                 }
             default: break
@@ -73,7 +81,7 @@ struct EventFrame: JSONReadable {
         guard let event else { return nil }
         let post = postJSON.flatMap { try? MMPost(json: $0) }
         return MattermostEvent(event: event, channelID: channelID, seq: seq, post: post, userID: userID, dataChannelID: dataChannelID,
-                                parentID: parentID?.isEmpty == false ? parentID : nil)
+                                parentID: parentID?.isEmpty == false ? parentID : nil, broadcastUserID: broadcastUserID)
     }
 }
 

@@ -3,7 +3,8 @@ import Foundation
 import Synchronization
 
 /// The event listener: agent posts, joins, typing and archived rooms become chat events;
-/// after every (re)connect each open room catches up on the posts it missed.
+/// after every (re)connect each open room catches up on the posts it missed. (The relay
+/// user removed from a room joins again: `MattermostLink+Membership`.)
 extension MattermostLink {
     func listenLoop() async {
         var failures = 0
@@ -89,7 +90,10 @@ extension MattermostLink {
             // the last one handled may not have been; those handled are known by id. Only
             // these rooms' posts: another thread's live events keep their own order.
             let ids = Set(rooms.map(\.externalID))
-            for post in try await client.posts(channelID: channelID, since: since - 1)
+            let posts = try await client.posts(channelID: channelID, since: since - 1)
+            // Removed while Baton was not listening: no events come from there until it rejoins.
+            if posts.contains(where: recordsRelayUserLeaving) { await relayUserLeft(channelID, catchUp: false) }
+            for post in posts
             where ids.contains(post.channelID) || ids.contains(post.rootID.isEmpty ? post.id : post.rootID) {
                 await handle(post)
             }
@@ -121,7 +125,8 @@ extension MattermostLink {
     func queueKey(of event: MattermostEvent) -> String? {
         if let post = event.post, let room = cachedRoom(of: post) { return room.externalID }
         if event.event == "typing", let parent = event.parentID, rooms.withLock({ $0[parent] != nil }) { return parent }
-        return event.channelID
+        // A channel's own events (`user_removed` sent to the relay user names it in `data`).
+        return event.channelID ?? event.dataChannelID
     }
 
     /// Baton's own posts come back as `posted` events, one per relayed post: they only
@@ -154,6 +159,8 @@ extension MattermostLink {
             if found == nil { found = try? await room(externalID: channel) }
             guard let room = found, let user = await user(userID) else { return }
             try? await chat.agentTyping(room.conversationID, name: user.displayName, active: true)
+        case "user_removed":
+            if let channel = channelLeft(by: event) { await relayUserLeft(channel, catchUp: true) }
         case "channel_deleted":
             guard let channel = event.dataChannelID ?? event.channelID else { return }
             if let room = try? await room(externalID: channel) {

@@ -116,6 +116,8 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
     /// several carries. Other props are passed over.
     public var batonMarker: String?
     public var batonThrough: String?
+    /// Who a `system_remove_from_channel` post says was removed (`props.removedUserId`).
+    public var removedUserID: String?
     /// The ids of the files attached (`file_ids`), in the author's order.
     public var fileIDs: [String] = []
     /// The attached files' details (`metadata.files`): deleted files are not listed.
@@ -129,7 +131,7 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
         var id: String?
         var (channelID, userID, message, type, rootID) = ("", "", "", "", "")
         var (createAt, updateAt, deleteAt, editAt): (Int64, Int64?, Int64, Int64) = (0, nil, 0, 0)
-        var (marker, through): (String?, String?)
+        var (marker, through, removed): (String?, String?, String?)
         var (fileIDs, files): ([String], [MMFileInfo]) = ([], [])
         try json.members { key, json in
             switch key {
@@ -150,6 +152,7 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
                     switch key {
                     case "baton_marker": marker = try? json.stringOrNull()
                     case "baton_through": through = try? json.stringOrNull()
+                    case "removedUserId": removed = try? json.stringOrNull()
                     default: break
                     }
                 }
@@ -172,7 +175,7 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
         guard let id else { throw JSONReader.Failure.invalid(offset: json.offset, reason: "a post has an id") }
         (self.id, self.channelID, self.userID, self.message, self.type, self.rootID) = (id, channelID, userID, message, type, rootID)
         (self.createAt, self.updateAt, self.deleteAt, self.editAt) = (createAt, updateAt ?? createAt, deleteAt, editAt)
-        (batonMarker, batonThrough, self.fileIDs, self.files) = (marker, through, fileIDs, files)
+        (batonMarker, batonThrough, removedUserID, self.fileIDs, self.files) = (marker, through, removed, fileIDs, files)
     }
 
     /// A post the server wrote itself (join, leave, archive...): never relayed.

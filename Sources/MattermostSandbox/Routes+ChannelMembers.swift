@@ -7,6 +7,7 @@ enum ChannelMemberRoutes {
 
     static func register(_ table: inout RouteTable) {
         table.add("GET", "channels/{channel_id}/members/{user_id}", member)
+        table.add("POST", "channels/{channel_id}/members/ids", membersByIDs)
         table.add("DELETE", "channels/{channel_id}/members/{user_id}", removeMember)
         table.add("PUT", "channels/{channel_id}/patch", patchChannel)
         table.add("GET", "users/{user_id}/teams/{team_id}/channels", channelsOfUser)
@@ -19,6 +20,21 @@ enum ChannelMemberRoutes {
             guard let channel = world.channels[channelID], world.canRead(call.userID, channel) else { throw .permissions }
             guard let member = world.channelMembers[channelID]?[userID] else { throw missingMember }
             return Reply.json { world.write(member, to: &$0) }
+        }
+    }
+
+    /// `GetChannelMembersByIds`: the members among the users named (an empty list when none
+    /// is one); anyone who may read the channel may ask.
+    static func membersByIDs(_ call: Call) throws(APIError) -> Reply {
+        let channelID = try call.id("channel_id")
+        let userIDs = try call.decode([String].self, parameter: "user_ids")
+        guard !userIDs.isEmpty else { throw APIError.invalidParam("user_ids") }
+        return try call.world { (world: inout World) throws(APIError) in
+            guard let channel = world.channels[channelID] else { throw .missingChannel }
+            guard world.canRead(call.userID, channel) else { throw .permissions }
+            let members = world.channelMembers[channelID] ?? [:]
+            let found = Array(Set(userIDs)).sorted().compactMap { members[$0] }
+            return Reply.json { writer in writer.array(found) { world.write($1, to: &$0) } }
         }
     }
 

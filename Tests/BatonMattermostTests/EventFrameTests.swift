@@ -27,6 +27,18 @@ import Testing
         #expect(decoded.batonMarker == nil)
     }
 
+    /// `user_removed` comes in two shapes: to the channel's members, naming the user in
+    /// `data.user_id`; and to the user removed, naming the channel in `data.channel_id`.
+    @Test func aRemovalNamesTheUserOrTheChannel() throws {
+        let toChannel = try #require(try frame(#"{"event":"user_removed","data":{"remover_id":"u2","user_id":"u1"},"broadcast":{"omit_users":null,"user_id":"","channel_id":"c1","team_id":""},"seq":3}"#).asEvent)
+        #expect(toChannel.userID == "u1" && toChannel.channelID == "c1" && toChannel.broadcastUserID == nil)
+        let toUser = try #require(try frame(#"{"event":"user_removed","data":{"channel_id":"c1","remover_id":"u2"},"broadcast":{"omit_users":null,"user_id":"u1","channel_id":"","team_id":""},"seq":4}"#).asEvent)
+        #expect(toUser.userID == nil && toUser.dataChannelID == "c1" && toUser.broadcastUserID == "u1" && toUser.channelID == nil)
+        // The system post a catch-up finds instead.
+        let post = try MMPost(json: #"{"id":"p3","user_id":"u2","channel_id":"c1","message":"relay removed from the channel.","type":"system_remove_from_channel","props":{"removedUserId":"u1","removedUsername":"relay","userId":"u2","username":"alice"}}"#)
+        #expect(post.removedUserID == "u1" && post.isSystem)
+    }
+
     @Test func postPropsOfOtherShapesDoNotFailThePost() throws {
         func post(_ props: String) throws -> MMPost {
             try MMPost(json: #"{"id":"p2","user_id":"u1","channel_id":"c1","message":"hi","props":"# + props + "}")

@@ -87,6 +87,15 @@ enum RealServerScenario {
                 _ = try await agentClient.createPost(channelID: channelID, message: "Hello from a real Mattermost", rootID: rootID)
                 let reply = try await client.message(containing: "Hello from a real Mattermost")
                 #expect(reply.message["name"] as? String == "Test Agent \(suffix)")
+                // The agent removes the relay user from where the chat is: it joins again,
+                // and the agent's next reply still reaches the visitor.
+                try await agentClient.perform(.DELETE, "/api/v4/channels/\(channelID)/members/\(setup.relayUser.id)")
+                try await eventually("the relay user back", seconds: 30) {
+                    guard try await admin.isChannelMember(channelID: channelID, userID: setup.relayUser.id) else { return false }
+                    return try await admin.posts(channelID: channelID, since: 1).contains { $0.message.contains("has joined it again") }
+                }
+                _ = try await agentClient.createPost(channelID: channelID, message: "Still here after removing Baton", rootID: rootID)
+                try await client.message(containing: "Still here after removing Baton")
                 // Files both ways: the agent's attachment reaches the widget, the visitor's the room.
                 let files = FileTransfer(base: baton.http)
                 let agentBytes: [UInt8] = (0..<2048).map { UInt8($0 % 256) }

@@ -1,5 +1,6 @@
 import Foundation
 import MattermostSandbox
+import OpenAPIContract
 import Testing
 
 @Suite struct ChannelMemberTests {
@@ -24,6 +25,27 @@ import Testing
             #expect(s.sandbox.posts(in: channel.id).last?.message == "bob left the channel.")
             #expect(s.sandbox.members(of: channel.id) == [s.relay.id])
             #expect(try await s.api(as: s.alice).delete("/api/v4/channels/\(s.townSquare)/members/me").status == 400)
+        }
+    }
+
+    /// `POST /channels/{id}/members/ids`: the members among the users named, as the
+    /// reference documents it (an empty list, not a 404, when none is one).
+    @Test func membersAmongTheUsersNamed() async throws {
+        try await Seeded.run { s in
+            let channel = s.sandbox.addChannel(team: "support", name: "visitor", displayName: "Visitor", type: "P", creator: "relay")
+            try s.sandbox.addToChannel("alice", channel: channel.id, by: "relay")
+            let relay = s.api(as: s.relay)
+            let both = try await relay.post("/api/v4/channels/\(channel.id)/members/ids", [s.alice.id, s.bob.id, s.alice.id])
+            #expect(both.status == 200)
+            #expect(both.array.compactMap { $0["user_id"] as? String } == [s.alice.id])
+            let none = try await relay.post("/api/v4/channels/\(channel.id)/members/ids", [s.bob.id])
+            #expect(none.status == 200 && none.array.isEmpty)
+            #expect(try await relay.post("/api/v4/channels/\(channel.id)/members/ids", [String]()).status == 400)
+            #expect(try await s.api(as: s.bob).post("/api/v4/channels/\(channel.id)/members/ids", [s.alice.id]).status == 403)
+            let violations = try OpenAPIContract.mattermost.violations(of: s.sandbox.exchanges.map(\.contractExchange))
+            #expect(violations == [])
+            // Not a list of ids (which the contract checker would rightly flag as a bad request).
+            #expect(try await relay.post("/api/v4/channels/\(channel.id)/members/ids", ["user_id": s.bob.id]).status == 400)
         }
     }
 

@@ -1,0 +1,73 @@
+import BatonCore
+
+/// Mattermost sends a channel's events to its members only, so the relay user hears the
+/// agents of a room only while it is in that room. Someone who removes it from an open
+/// chat's room (or from the index channel, where thread rooms and announcements live)
+/// would cut the agents' replies off without anyone noticing: the visitor's messages still
+/// arrive (the relay user is an admin and may post anywhere), the answers never leave.
+/// Instead the relay user joins again at once, says why in the channel, and reads what was
+/// written meanwhile. A closed chat's room it leaves alone.
+extension MattermostLink {
+    /// The channel an event says the relay user left or was removed from: Mattermost sends
+    /// `user_removed` to the user (`data.channel_id`) and to the channel's members
+    /// (`data.user_id`).
+    func channelLeft(by event: MattermostEvent) -> String? {
+        guard event.event == "user_removed" else { return nil }
+        let me = settings.relayUser.id
+        if event.broadcastUserID == me, let channel = event.dataChannelID { return channel }
+        if event.userID == me, let channel = event.channelID { return channel }
+        return nil
+    }
+
+    /// Whether a post records the relay user leaving, or being removed from, its channel:
+    /// how a catch-up learns of a removal whose event came while Baton was not listening.
+    func recordsRelayUserLeaving(_ post: MMPost) -> Bool {
+        switch post.type {
+        case "system_remove_from_channel": post.removedUserID == settings.relayUser.id
+        case "system_leave_channel": post.userID == settings.relayUser.id
+        default: false
+        }
+    }
+
+    /// The relay user is no longer in `channelID`: when that is the index channel or the
+    /// room of an open chat (a channel room, or the channel of thread rooms) and it is
+    /// still not a member, it joins again, posts why, and (with `catchUp`) reads the
+    /// posts it missed there.
+    func relayUserLeft(_ channelID: String, catchUp: Bool) async {
+        var rooms: [Room] = []
+        if let room = try? await room(externalID: channelID) {
+            if room.closedAt == nil { rooms = [room] }
+        } else {
+            rooms = (try? await openThreads(in: channelID)) ?? []
+        }
+        let isIndex = channelID == settings.indexChannel.id
+        guard !rooms.isEmpty || isIndex else { return }
+        let me = settings.relayUser.id
+        // The event and a catch-up may both see the same removal: one of them rejoins.
+        let rejoined = await channelLocks.withLock("membership \(channelID)") { () -> Bool in
+            do {
+                guard try await !client.isChannelMember(channelID: channelID, userID: me) else { return false }
+                try await client.addChannelMembers(channelID: channelID, userIDs: [me])
+                return true
+            } catch {
+                logger.error("The relay user was removed from a channel of open chats and cannot join it again; add it there in Mattermost",
+                             metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
+                return false
+            }
+        }
+        guard rejoined else { return }
+        logger.warning("The relay user was removed from a channel of open chats and joined it again", metadata: [
+            "mattermost.channel": "\(channelID)", "chats": "\(rooms.count)"])
+        let note = isIndex && rooms.allSatisfy({ $0.threadChannelID == nil })
+            ? "Baton's relay user was removed from this channel and has joined it again: new chats are announced here."
+            : "Baton's relay user was removed from this channel and has joined it again: while a chat is open, it passes "
+                + "the agents' replies here to the visitor. To end a chat, post `\(settings.closeCommand)` "
+                + (rooms.contains { $0.threadChannelID != nil } ? "in its thread." : "or archive the channel.")
+        do {
+            _ = try await client.createPost(channelID: channelID, message: note, props: ["from_baton": .bool(true)])
+        } catch {
+            logger.warning("Posting why the relay user joined again failed", metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
+        }
+        if catchUp, !rooms.isEmpty { await self.catchUp(rooms) }
+    }
+}

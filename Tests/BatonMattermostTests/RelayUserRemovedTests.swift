@@ -1,0 +1,108 @@
+import BatonCore
+import BatonMattermost
+import BatonTestSupport
+import Foundation
+import MattermostSandbox
+import Testing
+
+/// Mattermost sends a channel's events to its members only: an agent who removes Baton's
+/// relay user from an open chat's room would cut the replies off. The relay user joins
+/// again, says why, and the replies written meanwhile still reach the visitor.
+@Suite struct RelayUserRemovedTests {
+    /// A chat handed over to a channel room: the body gets the rig, the visitor's widget,
+    /// the conversation, its room and the relay user's id.
+    private func inARoom(checkContract: Bool = false,
+                         _ body: @Sendable @escaping (HandoverRig, WidgetClient, String, MattermostSandbox.Channel, String) async throws -> Void)
+        async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let relay = try #require(rig.sandbox.user(named: "relay")?.id)
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let conversation = try await talkUntilHandover(grace)
+                let room = try await rig.waitForRoom(conversation)
+                try await body(rig, grace, conversation, room, relay)
+            }
+            if checkContract { #expect(try rig.contractViolations() == []) }
+        }
+    }
+
+    @Test func removedFromARoomTheRelayUserJoinsAgain() async throws {
+        try await inARoom(checkContract: true) { rig, grace, conversation, room, relay in
+            let sandbox = rig.sandbox
+            try sandbox.removeFromChannel("relay", channel: room.id, by: "alice")
+            // Most likely written before Baton is back in the room: no event brings it, the catch-up does.
+            try sandbox.post(as: "alice", in: room.id, "Hi Grace, Alice here")
+            _ = try await grace.message(containing: "Alice here")
+            #expect(sandbox.members(of: room.id).contains(relay))
+            let notes = rig.messages(in: room.id, by: "relay").filter { $0.contains("was removed from this channel") }
+            #expect(notes.count == 1)
+            #expect(notes.first?.contains("`!close`") == true)
+
+            // Live again: the next reply comes as an event, and the visitor's message goes on.
+            try sandbox.post(as: "alice", in: room.id, "How can I help?")
+            _ = try await grace.message(containing: "How can I help?")
+            _ = try await grace.say("my invoice", clientID: "after-removal")
+            try await eventually("the visitor's message relayed") { rig.relayed(in: room.id).contains("my invoice") }
+            let toGrace = try await rig.baton.services.store.messages(in: ConversationID(conversation), after: 0, limit: 1000)
+            #expect(toGrace.filter { $0.text == "Hi Grace, Alice here" }.count == 1)
+        }
+    }
+
+    /// Thread rooms live in the index channel: removed from it, the relay user joins it again.
+    @Test func removedFromTheIndexChannelOfThreadRooms() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect(rooms: .thread)
+            let sandbox = rig.sandbox
+            let relay = try #require(sandbox.user(named: "relay")?.id)
+            let index = try #require(rig.indexChannel)
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let conversation = try await talkUntilHandover(grace)
+                let root = try await rig.waitForThread(conversation)
+                try sandbox.removeFromChannel("relay", channel: index.id, by: "erin")
+                try await eventually("the relay user back in the index channel") { sandbox.members(of: index.id).contains(relay) }
+                try sandbox.post(as: "alice", in: index.id, "Hello from the thread", rootID: root.id)
+                _ = try await grace.message(containing: "Hello from the thread")
+                let notes = rig.messages(in: index.id, by: "relay").filter { $0.contains("was removed from this channel") }
+                #expect(notes.count == 1)
+                #expect(notes.first?.contains("in its thread") == true)
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
+    /// Removed while Baton was not listening (Mattermost down, or Baton restarting): the
+    /// catch-up after the reconnect finds the removal in the room's posts.
+    @Test func removedWhileBatonWasNotListening() async throws {
+        try await inARoom { rig, grace, _, room, relay in
+            let sandbox = rig.sandbox
+            await sandbox.goDown()
+            try await eventually("Baton sees the event stream gone") {
+                rig.baton.services.mattermost.status(widgetKey: "demo")?.state != .connected
+            }
+            try sandbox.removeFromChannel("relay", channel: room.id, by: "alice")
+            try sandbox.post(as: "alice", in: room.id, "Sorry for the wait")
+            try await sandbox.comeBack()
+            _ = try await grace.message(containing: "Sorry for the wait")
+            try await eventually("the relay user back in the room") { sandbox.members(of: room.id).contains(relay) }
+            try sandbox.post(as: "alice", in: room.id, "Anything else?")
+            _ = try await grace.message(containing: "Anything else?")
+            #expect(rig.messages(in: room.id, by: "relay").filter { $0.contains("was removed from this channel") }.count == 1)
+        }
+    }
+
+    /// A closed chat's room is the agents' to tidy: the relay user stays out.
+    @Test func aClosedChatsRoomIsLeftAlone() async throws {
+        try await inARoom { rig, grace, conversation, room, relay in
+            let sandbox = rig.sandbox
+            try sandbox.post(as: "alice", in: room.id, "!close")
+            _ = try await grace.message(containing: "closed the chat")
+            try await eventually("the room closed") {
+                try await rig.baton.services.store.room(for: ConversationID(conversation))?.closedAt != nil
+            }
+            try sandbox.removeFromChannel("relay", channel: room.id, by: "alice")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(!sandbox.members(of: room.id).contains(relay))
+            #expect(!rig.messages(in: room.id, by: "relay").contains { $0.contains("was removed from this channel") })
+        }
+    }
+}
