@@ -87,6 +87,9 @@ public struct BotSettings: Sendable, Decodable, Hashable {
                                              "talk to someone", "customer service", "operator"]
     /// A flow whose questions are asked before every handover (skipped when answered).
     public var handoverFlow: String?
+    /// Said when the visitor sends files while a question waits for its answer (before
+    /// the question is asked again: a file, or its caption, is not the answer).
+    public var fileReceived: String = "Thanks, I've got your file."
     /// Said when the conversation is handed over and agents are reachable.
     public var handoverMessage: String = "I'm connecting you with a person. They'll answer here shortly."
     /// Said when the conversation is handed over but no agent side is connected.
@@ -95,7 +98,7 @@ public struct BotSettings: Sendable, Decodable, Hashable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case threshold, maxMisunderstandings, fallback, handoverTriggers, handoverFlow, handoverMessage, noAgentsMessage
+        case threshold, maxMisunderstandings, fallback, fileReceived, handoverTriggers, handoverFlow, handoverMessage, noAgentsMessage
     }
 
     public init(from decoder: any Decoder) throws {
@@ -104,6 +107,7 @@ public struct BotSettings: Sendable, Decodable, Hashable {
         threshold = try c.decodeIfPresent(Double.self, forKey: .threshold) ?? threshold
         maxMisunderstandings = try c.decodeIfPresent(Int.self, forKey: .maxMisunderstandings) ?? maxMisunderstandings
         fallback = try c.decodeIfPresent(String.self, forKey: .fallback) ?? fallback
+        fileReceived = try c.decodeIfPresent(String.self, forKey: .fileReceived) ?? fileReceived
         handoverTriggers = try c.decodeIfPresent([String].self, forKey: .handoverTriggers) ?? handoverTriggers
         handoverFlow = try c.decodeIfPresent(String.self, forKey: .handoverFlow)
         handoverMessage = try c.decodeIfPresent(String.self, forKey: .handoverMessage) ?? handoverMessage

@@ -17,7 +17,7 @@ struct BotValidator {
         if let flow = settings.handoverFlow, definition.flows[flow] == nil {
             report("settings.handoverFlow", "there is no flow named \"\(flow)\"\(suggestion(flow, among: Array(definition.flows.keys)))")
         }
-        for (name, text) in [("fallback", settings.fallback), ("handoverMessage", settings.handoverMessage),
+        for (name, text) in [("fallback", settings.fallback), ("fileReceived", settings.fileReceived), ("handoverMessage", settings.handoverMessage),
                              ("noAgentsMessage", settings.noAgentsMessage)] where text.trimmingWhitespace().isEmpty {
             report("settings.\(name)", "this text must not be empty")
         }

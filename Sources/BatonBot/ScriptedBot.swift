@@ -38,8 +38,14 @@ public struct ScriptedBot: ChatBot {
         if let action = input.action.flatMap(ButtonAction.init) {
             run.perform(action)
         } else if case .ask(let question)? = run.currentStep {
-            run.answer(input.text, to: question)
-        } else {
+            if input.files.isEmpty {
+                run.answer(input.text, to: question)
+            } else {
+                // A screenshot with "this is wrong" is not a name, nor a choice.
+                run.say(settings.fileReceived)
+                run.ask(question)
+            }
+        } else if !input.text.isEmpty {
             run.understand(input.text)
         }
         conversation = run.conversation

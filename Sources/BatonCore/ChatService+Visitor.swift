@@ -54,8 +54,9 @@ extension ChatService {
             let variablesBefore = conversation.variables
             messages.append(NewMessage(role: .visitor, text: input.text, clientID: clientID, files: files))
             var tasks: [AgentTask] = []
-            if conversation.state.isBotActive && input.text.isEmpty {
+            if conversation.state == .bot && input.text.isEmpty {
                 // Files alone: nothing for the bot to answer. They are in the transcript.
+                // (While it asks a question, the bot says it got them and asks again.)
             } else if conversation.state.isBotActive {
                 let outcome = bot.respond(to: input, in: &conversation)
                 messages += outcome.replies.map { botMessage($0, bot: bot) }

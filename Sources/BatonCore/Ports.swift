@@ -57,6 +57,7 @@ public protocol ChatBot: Sendable {
     /// The opening messages of a new conversation.
     func greet(_ conversation: inout Conversation) -> [BotReply]
     /// Answers a visitor message; may move the conversation between `bot` and `collecting`.
+    /// While collecting, a message of files alone comes here too (its text empty).
     func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome
 }
 

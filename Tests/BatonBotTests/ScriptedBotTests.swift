@@ -16,8 +16,8 @@ struct BotHarness {
 
     /// Sends a message and returns the bot's replies' texts.
     @discardableResult
-    mutating func say(_ text: String, action: String? = nil) -> [String] {
-        let outcome = bot.respond(to: VisitorInput(text: text, action: action), in: &conversation)
+    mutating func say(_ text: String, action: String? = nil, files: [FileID] = []) -> [String] {
+        let outcome = bot.respond(to: VisitorInput(text: text, action: action, files: files), in: &conversation)
         if let request = outcome.handover {
             handover = request
             try? conversation.move(to: .waitingForAgent)
@@ -84,6 +84,35 @@ struct BotHarness {
         #expect(h.conversation.variable("phone") == "+44 (20) 7946-0958")
         #expect(h.conversation.state == .bot)
         #expect(h.handover == nil)
+    }
+
+    /// A file sent while a question waits (a screenshot with "this is wrong") is not the
+    /// answer: the bot says it got it and asks again.
+    @Test func filesWhileAQuestionWaitsAreNotTheAnswer() throws {
+        var h = try BotHarness(Self.support)
+        h.say("refund")
+        #expect(h.say("this is my receipt", files: [FileID("f1")]) == ["Thanks, I've got your file.", "Your name?"])
+        #expect(h.say("", files: [FileID("f2")]) == ["Thanks, I've got your file.", "Your name?"])
+        #expect(h.conversation.variable("name") == nil)
+        #expect(h.say("Ann Lee") == ["Your email?"])
+        #expect(h.say("ann at example") == ["Hmm, that email looks wrong.", "Your email?"])
+        #expect(h.say("here", files: [FileID("f3")]) == ["Thanks, I've got your file.", "Your email?"])
+        #expect(h.handover == nil)
+        // Files neither count as a wrong answer nor undo one: the second wrong answer in a
+        // row hands over (maxMisunderstandings: 2).
+        #expect(h.say("ann at example") == ["Passing you to a person, Ann Lee."])
+
+        // While the bot is in charge, a caption is read like any text; files alone get no answer.
+        var g = try BotHarness(Self.support)
+        #expect(g.say("I want a refund, see the invoice", files: [FileID("f4")]) == ["Refunds take 5 days.", "Your name?"])
+        var k = try BotHarness(Self.support)
+        #expect(k.say("", files: [FileID("f5")]) == [])
+        #expect(k.conversation.progress.misunderstandings == 0)
+
+        // The text is the bot's to choose.
+        var custom = try BotHarness(Self.support.replacingOccurrences(of: "  fallback: Pardon?", with: "  fallback: Pardon?\n  fileReceived: Merci !"))
+        custom.say("refund")
+        #expect(custom.say("", files: [FileID("f6")]) == ["Merci !", "Your name?"])
     }
 
     @Test func choicesTolerateCaseAndTypos() throws {

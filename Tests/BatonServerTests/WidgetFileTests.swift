@@ -167,6 +167,30 @@ import Testing
         }
     }
 
+    /// A file with a caption while the bot asks its handover questions: the caption is not
+    /// taken for the answer; the bot says it got the file and asks again.
+    @Test func aFileWhileTheBotAsksIsNotTheAnswer() async throws {
+        try await LiveBaton.run { baton in
+            let files = FileTransfer(base: baton.http)
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                _ = try await client.say("talk to a person", clientID: "t1")
+                _ = try await client.message(containing: "What's your name?")
+                let up = try await files.upload(Self.bytes, name: "invoice.pdf", type: "application/pdf", ticket: try #require(welcome.uploadTicket))
+                let id = try #require(up.json["id"] as? String)
+                try await client.send(["type": "message", "clientId": "f1", "text": "This invoice is wrong", "files": [id]])
+                _ = try await client.expect("ack")
+                let replies = try await client.until("the question again") { $0.type == "message" && $0.messageText == "What's your name?" }
+                #expect(replies.contains { $0.messageText == "Thanks, I've got your file." })
+                _ = try await client.say("Grace", clientID: "t2")
+                _ = try await client.message(containing: "email address")
+                let conversation = try #require((welcome["conversation"] as? [String: Any])?["id"] as? String)
+                let stored = try #require(try await baton.services.store.conversation(id: ConversationID(conversation)))
+                #expect(stored.variable("name") == "Grace")
+            }
+        }
+    }
+
     @Test func filesCanBeTurnedOff() async throws {
         try await LiveBaton.run(configure: { $0.chat.maxFileBytes = 0 }) { baton in
             try await WidgetClient.connect(baton.socketURL) { client in
