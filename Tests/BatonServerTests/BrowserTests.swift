@@ -214,10 +214,12 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 #expect(names == ["screenshot.png", "console log.txt"])
                 // The text is their caption: one message.
                 try await send(driver, "Here is the error")
-                try await driver.wait(for: "the message with both files", """
-                    const r = \(root);
-                    return !r.querySelector('.row.pending') && r.querySelectorAll('.row.visitor .file').length === 2 && r.querySelector('.tray').hidden
-                      && Array.from(r.querySelectorAll('.row.visitor img')).some((i) => i.complete && i.naturalWidth === 160)
+                // A step at a time, so that a failure says which part did not come.
+                try await driver.wait(for: "the message with both files", "return \(root).querySelectorAll('.row.visitor .file').length === 2")
+                try await driver.wait(for: "the message acknowledged", "return !\(root).querySelector('.row.pending')")
+                try await driver.wait(for: "the tray emptied", "return \(root).querySelector('.tray').hidden")
+                try await driver.wait(for: "the picture loaded from Baton", """
+                    return Array.from(\(root).querySelectorAll('.row.visitor img')).some((i) => i.complete && i.naturalWidth === 160)
                     """)
                 let caption = try await driver.run("return Array.from(\(root).querySelectorAll('.row.visitor .bubble')).pop().firstChild.textContent") as? String
                 #expect(caption == "Here is the error")
