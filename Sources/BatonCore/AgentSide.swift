@@ -10,6 +10,10 @@ public enum AgentTask: Sendable, Codable, Hashable {
     /// The conversation was closed: tell the room, update the announcement, archive the
     /// room unless it already is.
     case closeRoom(closedBy: String?, roomArchived: Bool)
+    /// The conversation was erased with what the agent side keeps of it: delete the room
+    /// (its channel, or its thread), its announcement and any reminder of it. The room is
+    /// kept here because the conversation's rows are gone.
+    case eraseRoom(Room)
 }
 
 /// A task as stored in the outbox.

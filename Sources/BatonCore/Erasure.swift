@@ -5,7 +5,9 @@
 /// it). A conversation handed over and not closed belongs to the agents until they close
 /// it, and one whose work for the agent side is still queued (its last posts, the closing
 /// of its room) waits until that work is done. What Baton posted to Mattermost stays
-/// there: it is Mattermost's.
+/// there unless the erasure asks for the rooms too (`eraseRooms`): then, in the same
+/// transaction, each room goes into the outbox as an `AgentTask.eraseRoom`, which the
+/// agent side carries out (and retries) like any task.
 
 /// What an erasure did, or why it did nothing.
 public enum ErasureOutcome: Sendable, Hashable {
@@ -35,16 +37,28 @@ public struct ExpiredConversation: Sendable, Hashable {
 /// The store's side of erasure: each call one transaction, all of it or none of it.
 public protocol ErasureStore: Sendable {
     /// Deletes a conversation with its messages, their files and its room record, when it
-    /// may go (see above).
-    func eraseConversation(_ id: ConversationID) async throws -> ErasureOutcome
+    /// may go (see above); with `eraseRooms`, queues the erasure of its room on the agent side.
+    func eraseConversation(_ id: ConversationID, eraseRooms: Bool) async throws -> ErasureOutcome
     /// Deletes a visitor with all their conversations (each must be allowed to go, or
-    /// nothing is deleted) and their uploads.
-    func eraseVisitor(_ id: VisitorID) async throws -> ErasureOutcome
+    /// nothing is deleted) and their uploads; with `eraseRooms`, queues the erasure of
+    /// their rooms on the agent side.
+    func eraseVisitor(_ id: VisitorID, eraseRooms: Bool) async throws -> ErasureOutcome
     /// Conversations that may go and last changed before `before`, in the order of their
     /// last change, starting after `after` (the last one of the previous page).
     func expiredConversations(before: Millis, after: ExpiredConversation?, limit: Int) async throws -> [ExpiredConversation]
     /// Visitors created before `before` who have no conversation left.
     func visitorsWithoutConversations(createdBefore before: Millis, limit: Int) async throws -> [VisitorID]
+}
+
+extension ErasureStore {
+    /// Erases in Baton only: the rooms stay on the agent side.
+    public func eraseConversation(_ id: ConversationID) async throws -> ErasureOutcome {
+        try await eraseConversation(id, eraseRooms: false)
+    }
+
+    public func eraseVisitor(_ id: VisitorID) async throws -> ErasureOutcome {
+        try await eraseVisitor(id, eraseRooms: false)
+    }
 }
 
 extension ConversationState {
@@ -65,16 +79,18 @@ public struct SweepResult: Sendable, Hashable {
 
 extension ChatService {
     /// Erases a conversation (see `ErasureStore.eraseConversation`), under its visitor's
-    /// lock; the visitor's open widgets are told, here and in other processes.
-    public func erase(conversation id: ConversationID) async throws -> ErasureOutcome {
+    /// lock; the visitor's open widgets are told, here and in other processes. With
+    /// `eraseRooms`, its room on the agent side is erased too (by the outbox, which the
+    /// agent side's worker searches for due tasks every 250 ms).
+    public func erase(conversation id: ConversationID, eraseRooms: Bool = false) async throws -> ErasureOutcome {
         guard let found = try await store.conversation(id: id) else { return .notFound }
-        return try await erase(conversation: id, of: found.visitorID)
+        return try await erase(conversation: id, of: found.visitorID, eraseRooms: eraseRooms)
     }
 
     /// Erases a conversation whose visitor is known.
-    private func erase(conversation id: ConversationID, of visitor: VisitorID) async throws -> ErasureOutcome {
+    private func erase(conversation id: ConversationID, of visitor: VisitorID, eraseRooms: Bool = false) async throws -> ErasureOutcome {
         let outcome = try await locks.withLock(visitor) {
-            let outcome = try await store.eraseConversation(id)
+            let outcome = try await store.eraseConversation(id, eraseRooms: eraseRooms)
             if case .erased = outcome { forgetErased(visitor: visitor, conversation: id) }
             return outcome
         }
@@ -83,16 +99,17 @@ extension ChatService {
     }
 
     /// Erases a visitor and everything of theirs; their open widgets are closed and
-    /// start over as a new visitor.
-    public func erase(visitor id: VisitorID) async throws -> ErasureOutcome {
+    /// start over as a new visitor. With `eraseRooms`, their rooms on the agent side too.
+    public func erase(visitor id: VisitorID, eraseRooms: Bool = false) async throws -> ErasureOutcome {
         let outcome = try await locks.withLock(id) {
-            let outcome = try await store.eraseVisitor(id)
+            let outcome = try await store.eraseVisitor(id, eraseRooms: eraseRooms)
             if case .erased = outcome { forgetErased(visitor: id, conversation: nil) }
             return outcome
         }
         if case .erased = outcome { await shared?.announce(.erased(visitor: id, conversation: nil)) }
         return outcome
     }
+
 
     /// Erases what has been quiet since before `cutoff`: conversations that may go, then
     /// visitors left without any. `batch` rows are read at a time.

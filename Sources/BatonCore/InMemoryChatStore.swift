@@ -25,6 +25,17 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
             return nil
         }
 
+        /// Queues the erasure of these conversations' rooms on the agent side.
+        mutating func queueRoomErasure(_ ids: [ConversationID]) {
+            let now = Millis.now()
+            for id in ids {
+                guard let room = rooms[id] else { continue }
+                tasks.append(AgentTaskRecord(id: nextTaskID, widgetKey: room.widgetKey, conversationID: id, task: .eraseRoom(room),
+                                             messageID: nil, attempts: 0, nextAttemptAt: now, lastError: nil, createdAt: now))
+                nextTaskID += 1
+            }
+        }
+
         /// Deletes conversations with their messages, their files and their rooms.
         mutating func erase(_ ids: [ConversationID]) {
             let gone = Set(ids)
@@ -87,16 +98,17 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
 
     // MARK: ErasureStore
 
-    public func eraseConversation(_ id: ConversationID) async throws -> ErasureOutcome {
+    public func eraseConversation(_ id: ConversationID, eraseRooms: Bool) async throws -> ErasureOutcome {
         tables.withLock { tables in
             guard let conversation = tables.conversations[id] else { return .notFound }
             if let refusal = tables.refusal(conversation) { return refusal }
+            if eraseRooms { tables.queueRoomErasure([id]) }
             tables.erase([id])
             return .erased([id])
         }
     }
 
-    public func eraseVisitor(_ id: VisitorID) async throws -> ErasureOutcome {
+    public func eraseVisitor(_ id: VisitorID, eraseRooms: Bool) async throws -> ErasureOutcome {
         tables.withLock { tables in
             guard tables.visitors[id] != nil else { return .notFound }
             let conversations = tables.conversations.values.filter { $0.visitorID == id }.sorted { $0.createdAt < $1.createdAt }
@@ -104,6 +116,7 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
                 if let refusal = tables.refusal(conversation) { return refusal }
             }
             let ids = conversations.map(\.id)
+            if eraseRooms { tables.queueRoomErasure(ids) }
             tables.erase(ids)
             tables.files = tables.files.filter { $0.value.visitorID != id }
             tables.visitors[id] = nil

@@ -115,6 +115,28 @@ extension MattermostClient {
         }
     }
 
+    /// Deletes a channel for good, with its posts and files (`permanent=true`): only where
+    /// the server allows it (`ServiceSettings.EnableAPIChannelDeletion`; otherwise it
+    /// answers 401 `api.user.delete_channel.not_enabled.app_error`). A channel that is not
+    /// there is fine.
+    public func deleteChannelPermanently(id: String) async throws {
+        do {
+            try await perform(.DELETE, "/api/v4/channels/\(id)", query: [("permanent", "true")])
+        } catch MattermostError.server(404, _, _) {
+            return
+        }
+    }
+
+    /// Unarchives a channel (`manage_team`).
+    public func restoreChannel(id: String) async throws {
+        try await perform(.POST, "/api/v4/channels/\(id)/restore")
+    }
+
+    /// Changes a channel's display name (a system post in the channel says so).
+    public func renameChannel(id: String, displayName: String) async throws {
+        try await perform(.PUT, "/api/v4/channels/\(id)/patch", body: ["display_name": displayName])
+    }
+
     /// Adds users to a channel: in one call with `user_ids` where the server takes it,
     /// else one by one (older servers). Users already in the channel are fine.
     public func addChannelMembers(channelID: String, userIDs: [String]) async throws {
@@ -173,6 +195,26 @@ extension MattermostClient {
         }
         let (_, _, data) = try await call(.POST, "/api/v4/posts", encodedBody: ByteBuffer(bytes: body.bytes))
         return try decode(MMPost.self, from: data, path: "/api/v4/posts")
+    }
+
+    /// Deletes a post (and, for a thread's first post, its replies). A post that is gone
+    /// already is fine: the server refuses to delete it, and then does not have it.
+    public func deletePost(id: String) async throws {
+        do {
+            try await perform(.DELETE, "/api/v4/posts/\(id)")
+        } catch {
+            // Versions answer 400, 403 or 404 for a post that is gone; ask for it.
+            guard try await post(id: id) == nil else { throw error }
+        }
+    }
+
+    /// A post, or nil when it is not there (or deleted).
+    public func post(id: String) async throws -> MMPost? {
+        do {
+            return try await request(.GET, "/api/v4/posts/\(id)", as: MMPost.self)
+        } catch MattermostError.server(404, _, _) {
+            return nil
+        }
     }
 
     public func editPost(id: String, message: String) async throws -> MMPost {

@@ -148,19 +148,27 @@ public final class MattermostClient: Sendable {
             try await send(method, path, query: query, body: encoded, contentType: contentType, accept: accept, limit: limit, token: token)
         }
         var (status, headers, data) = try await attempt(token)
-        if status == 401, case .password = credentials {
+        // A 401 that names a feature turned off is the server's answer, not a lost session.
+        let featureOff = status == 401 && Self.isFeatureOff(data)
+        if status == 401, !featureOff, case .password = credentials {
             logger.info("Mattermost session expired; logging in again")
             try await logIn(replacing: token)
             token = try await self.token()
             (status, headers, data) = try await attempt(token)
         }
         guard (200..<300).contains(status) else {
-            if status == 401 {
+            if status == 401 && !featureOff {
                 throw credentials.username == nil ? MattermostError.badCredentials(username: nil) : MattermostError.sessionExpired
             }
             throw error(status: status, headers: headers, body: data, path: path)
         }
         return (status, headers, data)
+    }
+
+    /// Whether an error answer says a feature is turned off on the server (its id ends in
+    /// `.not_enabled.app_error`, e.g. permanent channel deletion): Mattermost answers 401.
+    static func isFeatureOff(_ body: ByteBuffer) -> Bool {
+        (try? JSONDecoder().decode(MMAppError.self, from: Data(buffer: body)))?.id.hasSuffix(".not_enabled.app_error") == true
     }
 
     /// The largest answer read when a call names no other limit.

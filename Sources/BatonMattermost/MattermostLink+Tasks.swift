@@ -198,6 +198,8 @@ extension MattermostLink {
                 if let stuck = try await relay([record], to: target).first { throw stuck.error }
             case .closeRoom(let closedBy, let archived):
                 try await closeRoom(record, closedBy: closedBy, archived: archived)
+            case .eraseRoom(let room):
+                try await eraseRoom(room)
             }
             try await store.completeTask(record.id)
             succeeded()

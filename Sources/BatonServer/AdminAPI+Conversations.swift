@@ -83,11 +83,13 @@ extension AdminAPI {
                                         }))
         }
 
-        api.delete("conversations/{id}") { _, context in
+        api.delete("conversations/{id}") { request, context in
             let id = ConversationID(context.apiParameters["id"] ?? "")
-            let outcome = try await services.chat.erase(conversation: id)
+            let inMattermost = try Self.erasesInMattermost(request)
+            let outcome = try await services.chat.erase(conversation: id, eraseRooms: inMattermost)
             try Self.check(outcome, missing: APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id)."))
-            context.logger.notice("Conversation deleted", metadata: ["conversation": "\(id)", "admin": "\(context.admin?.email ?? "")"])
+            context.logger.notice("Conversation deleted", metadata: [
+                "conversation": "\(id)", "admin": "\(context.admin?.email ?? "")", "mattermost": "\(inMattermost ? "erase" : "keep")"])
             return Response(status: .noContent)
         }
 
@@ -105,12 +107,24 @@ extension AdminAPI {
             return try Self.json(ConversationBody(listing))
         }
 
-        api.delete("visitors/{id}") { _, context in
+        api.delete("visitors/{id}") { request, context in
             let id = VisitorID(context.apiParameters["id"] ?? "")
-            let outcome = try await services.chat.erase(visitor: id)
+            let inMattermost = try Self.erasesInMattermost(request)
+            let outcome = try await services.chat.erase(visitor: id, eraseRooms: inMattermost)
             try Self.check(outcome, missing: APIError(.notFound, code: "unknown_visitor", "There is no visitor \(id)."))
-            context.logger.notice("Visitor deleted", metadata: ["visitor": "\(id)", "admin": "\(context.admin?.email ?? "")"])
+            context.logger.notice("Visitor deleted", metadata: [
+                "visitor": "\(id)", "admin": "\(context.admin?.email ?? "")", "mattermost": "\(inMattermost ? "erase" : "keep")"])
             return Response(status: .noContent)
+        }
+    }
+
+    /// `?mattermost=erase` deletes the rooms in Mattermost too; `keep` (the default) leaves them.
+    static func erasesInMattermost(_ request: Request) throws -> Bool {
+        switch request.uri.queryParameters["mattermost"].map(String.init) {
+        case nil, "keep": false
+        case "erase": true
+        case let other?:
+            throw APIError(.badRequest, code: "invalid_request", "mattermost is \"keep\" or \"erase\", not \"\(other)\".")
         }
     }
 

@@ -8,7 +8,7 @@ import Synchronization
 /// Baton cannot hand the conversation over between the check and the delete: its step
 /// then finds the conversation gone and reads again.
 extension SQLStore: ErasureStore {
-    public func eraseConversation(_ id: ConversationID) async throws -> ErasureOutcome {
+    public func eraseConversation(_ id: ConversationID, eraseRooms: Bool) async throws -> ErasureOutcome {
         let outcome = Mutex<ErasureOutcome>(.notFound)
         let lock = flavor == .postgres ? " FOR UPDATE" : ""
         try await write { db in
@@ -21,13 +21,14 @@ extension SQLStore: ErasureStore {
                 return
             }
             let only: SQLQueryString = "= \(bind: id.rawValue)"
+            if eraseRooms { try await Self.queueRoomErasure(only, on: db) }
             try await Self.deleteConversations(only, on: db)
             outcome.withLock { $0 = .erased([id]) }
         }
         return outcome.withLock { $0 }
     }
 
-    public func eraseVisitor(_ id: VisitorID) async throws -> ErasureOutcome {
+    public func eraseVisitor(_ id: VisitorID, eraseRooms: Bool) async throws -> ErasureOutcome {
         let outcome = Mutex<ErasureOutcome>(.notFound)
         let lock = flavor == .postgres ? " FOR UPDATE" : ""
         try await write { db in
@@ -45,6 +46,7 @@ extension SQLStore: ErasureStore {
                 conversations.append(conversation)
             }
             let ofVisitor: SQLQueryString = "IN (SELECT id FROM conversations WHERE visitor_id = \(bind: id.rawValue))"
+            if eraseRooms { try await Self.queueRoomErasure(ofVisitor, on: db) }
             try await Self.deleteConversations(ofVisitor, on: db)
             // Uploads never sent; an agent's files sent to the visitor went with their messages.
             try await db.raw("DELETE FROM files WHERE visitor_id = \(bind: id.rawValue) AND message_id IS NULL").run()
@@ -84,6 +86,17 @@ extension SQLStore: ErasureStore {
         guard let state = ConversationState(rawValue: state), state.isErasable else { return .open(id) }
         let queued = try await db.raw("SELECT 1 AS queued FROM agent_tasks WHERE conversation_id = \(bind: id.rawValue) LIMIT 1").first()
         return queued == nil ? nil : .busy(id)
+    }
+
+    /// Queues the erasure of the rooms of the conversations whose id matches `match` on the
+    /// agent side: each task carries its room, whose row goes with the conversation.
+    private static func queueRoomErasure(_ match: SQLQueryString, on db: any SQLDatabase) async throws {
+        let now = Millis.now()
+        for row in try await db.raw("SELECT * FROM rooms WHERE conversation_id " + match + " ORDER BY created_at").all() {
+            let room = try Rows.room(row)
+            try await insertTask(widgetKey: room.widgetKey, conversation: room.conversationID, task: .eraseRoom(room), messageID: nil,
+                                 now: now, on: db)
+        }
     }
 
     /// Deletes the conversations whose id matches `match` (`= ?` or `IN (...)`), with

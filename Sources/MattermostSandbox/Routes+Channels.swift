@@ -7,6 +7,7 @@ enum ChannelRoutes {
         table.add("POST", "channels", createChannel)
         table.add("GET", "channels/{channel_id}", getChannel)
         table.add("DELETE", "channels/{channel_id}", archiveChannel)
+        table.add("POST", "channels/{channel_id}/restore", restoreChannel)
         table.add("POST", "channels/{channel_id}/members", addMembers)
         table.add("GET", "channels/{channel_id}/members", listMembers)
         table.add("GET", "channels/{channel_id}/posts", PostRoutes.postsForChannel)
@@ -66,6 +67,17 @@ enum ChannelRoutes {
             try world.permanentlyDelete(channelID)
         }
         return .statusOK
+    }
+
+    /// `manage_team`: team admins and system admins unarchive a channel.
+    static func restoreChannel(_ call: Call) throws(APIError) -> Reply {
+        let channelID = try call.id("channel_id")
+        return try call.world { (world: inout World) throws(APIError) in
+            guard let channel = world.channels[channelID] else { throw .missingChannel }
+            guard world.isTeamAdmin(call.userID, channel.teamID) else { throw .permissions }
+            let restored = try world.restore(channelID, by: call.userID)
+            return Reply.json { world.write(restored, to: &$0) }
+        }
     }
 
     /// `{"user_id"}` → one `ChannelMember`; `{"user_ids": [...]}` (≤ 1,000, newer servers)

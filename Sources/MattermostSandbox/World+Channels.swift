@@ -98,6 +98,26 @@ extension World {
                             broadcast: .init(teamID: channel.teamID)))
     }
 
+    /// `RestoreChannel`: `delete_at` back to 0, the `system_channel_restored` post, then
+    /// `channel_restored` to the team. A channel that is not archived is refused (400).
+    mutating func restore(_ channelID: String, by actorID: String) throws(APIError) -> Channel {
+        guard let channel = channels[channelID] else { throw .missingChannel }
+        guard channel.deleteAt != 0 else {
+            throw APIError("api.channel.restore_channel.restored.app_error", "Unable to unarchive channel. The channel is not archived.",
+                           status: 400)
+        }
+        let time = now()
+        channels[channelID]?.deleteAt = 0
+        channels[channelID]?.updateAt = time
+        if let actor = users[actorID] {
+            insertSystemPost(in: channelID, by: actorID, type: "system_channel_restored",
+                             message: "\(actor.username) unarchived the channel.", props: ["username": .string(actor.username)])
+        }
+        publish(SocketEvent(name: "channel_restored", data: ["channel_id": .json(.string(channelID))],
+                            broadcast: .init(teamID: channel.teamID)))
+        return channels[channelID]!
+    }
+
     /// `PermanentDeleteChannel`: the channel, its posts (and their files), members and
     /// thread followers are gone, as if never made. The real server sends no event for it:
     /// clients learn of it when the channel answers 404 (and posting to it 403).

@@ -128,6 +128,10 @@ extension World {
     /// post's own files.
     mutating func deletePost(_ postID: String, by userID: String) throws(APIError) -> Post {
         guard var post = posts[postID], post.deleteAt == 0 else { throw .missingPost }
+        guard channels[post.channelID]?.deleteAt == 0 else {
+            throw APIError("api.post.delete_post.can_not_delete_post_in_deleted.error", "Can not delete a post in an archived channel.",
+                           status: 400)
+        }
         let time = now()
         post.deleteAt = time
         post.updateAt = time

@@ -204,8 +204,16 @@ struct Dashboard {
                 try await page.waitFor("the delete button enabled", "named('Delete this conversation') && !named('Delete this conversation').disabled")
                 try await driver.screenshot("dashboard-transcript-closed")
                 try await page.click("Delete this conversation")
+                // The room may go too (here: renamed, emptied and archived, as the stand-in,
+                // like Mattermost by default, does not delete channels for good).
+                try await page.waitFor("the Mattermost option", "document.querySelector('.confirm-option')")
+                _ = try await page.run("document.querySelector('.confirm-option').click()")
+                try await driver.screenshot("dashboard-delete-conversation")
                 try await page.click("Delete it")
-                try await page.waitForText("Conversation deleted")
+                try await page.waitForText("Conversation deleted; its room in Mattermost goes next")
+                try await eventually("the room erased in Mattermost") {
+                    sandbox.channel(id: room.id).map { $0.deleteAt != 0 && $0.displayName == "Erased chat" } ?? false
+                }
                 try await page.waitForText("1 conversation shown.")
                 #expect(try await page.run("pageText().includes('Grace Hopper')") as? Bool == false)
                 #expect(try await rig.baton.services.store.conversation(id: try #require(conversation).conversation.id) == nil)

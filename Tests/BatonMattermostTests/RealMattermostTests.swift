@@ -1,4 +1,5 @@
 @testable import BatonMattermost
+import BatonCore
 import BatonTestSupport
 import Foundation
 import Logging
@@ -126,7 +127,20 @@ enum RealServerScenario {
                 // The agent closes the chat.
                 _ = try await agentClient.createPost(channelID: channelID, message: "!close", rootID: rootID)
                 try await client.message(containing: "closed the chat")
-                if rooms == .channel { try? await admin.archiveChannel(id: channelID) }
+                // The chat erased from Baton, and from Mattermost too.
+                let id = ConversationID(conversation)
+                try await eventually("the closing done", seconds: 30) { try await baton.services.store.taskCount(widgetKey: "demo") == 0 }
+                #expect(try await baton.services.chat.erase(conversation: id, eraseRooms: true) == .erased([id]))
+                try await eventually("the room erased in Mattermost", seconds: 60) {
+                    try await baton.services.store.taskCount(widgetKey: "demo") == 0
+                }
+                if let rootID {
+                    #expect(try await admin.post(id: rootID) == nil)
+                } else if let channel = try? await admin.channel(id: channelID) {
+                    // Where channels cannot be deleted for good: renamed, emptied, archived.
+                    #expect(channel.deleteAt != 0 && channel.displayName == "Erased chat")
+                    #expect(try await admin.posts(channelID: channelID, since: 1).allSatisfy { $0.deleteAt != 0 || $0.isSystem })
+                }
             }
             try? await admin.archiveChannel(id: index.id)
         }

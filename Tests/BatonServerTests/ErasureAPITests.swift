@@ -93,7 +93,10 @@ import Testing
                 let listed = try await admin.get("/api/v1/conversations")
                 let row = try #require((listed.json["conversations"] as? [[String: Any]])?.first)
                 let visitorID = try #require((row["visitor"] as? [String: Any])?["id"] as? String)
-                #expect(try await admin.send("DELETE", "/api/v1/visitors/\(visitorID)").status == 204)
+                // Whether the chats go from Mattermost too is "keep" or "erase", nothing else.
+                let bad = try await admin.send("DELETE", "/api/v1/visitors/\(visitorID)?mattermost=yes")
+                #expect(bad.status == 400 && bad.errorCode == "invalid_request")
+                #expect(try await admin.send("DELETE", "/api/v1/visitors/\(visitorID)?mattermost=erase").status == 204)
                 #expect(try await client.until("error").last?.string("code") == "unknown_visitor")
                 #expect(try await client.next() == nil)
                 #expect(try await admin.send("DELETE", "/api/v1/visitors/\(visitorID)").errorCode == "unknown_visitor")

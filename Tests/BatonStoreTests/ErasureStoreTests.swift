@@ -15,6 +15,51 @@ import Testing
         try await Self.erasing(in: InMemoryChatStore())
     }
 
+    @Test(arguments: StoreKind.available) func erasingRoomsTooInTheDatabase(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in try await Self.erasingRoomsToo(in: store) }
+    }
+
+    @Test func erasingRoomsTooInMemory() async throws {
+        try await Self.erasingRoomsToo(in: InMemoryChatStore())
+    }
+
+    /// Erased "in Mattermost too": in the same transaction, each room goes into the outbox
+    /// with everything the agent side needs to erase it (its row is gone with the chat).
+    static func erasingRoomsToo(in store: some ChatStore & AgentStore) async throws {
+        let visitor = Visitor.new()
+        func closedChat(at time: Millis, room: Room?) async throws -> Conversation {
+            var conversation = Conversation.new(visitor.id, at: time)
+            try conversation.move(to: .closed, at: time)
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
+                                                 messages: [NewMessage(role: .visitor, text: "hello", clientID: "c\(time)")]))
+            if var room {
+                room.conversationID = conversation.id
+                try await store.saveRoom(room)
+            }
+            return conversation
+        }
+        let channel = try await closedChat(at: 1000, room: Room(conversationID: .random(), widgetKey: "w", externalID: "channel-1", name: "chat-1",
+                                                                 link: "http://mm/chat-1", announcementID: "announcement-1", cursor: 5,
+                                                                 createdAt: 1000, closedAt: 1100))
+        let thread = try await closedChat(at: 2000, room: Room(conversationID: .random(), widgetKey: "w", externalID: "root-2",
+                                                                threadChannelID: "index", name: "chat-2", link: "http://mm/root-2",
+                                                                announcementID: "root-2", cursor: 6, createdAt: 2000, closedAt: 2100))
+        let botOnly = try await closedChat(at: 3000, room: nil)
+        let channelRoom = try #require(try await store.room(for: channel.id))
+        let threadRoom = try #require(try await store.room(for: thread.id))
+
+        #expect(try await store.eraseConversation(channel.id, eraseRooms: true) == .erased([channel.id]))
+        #expect(try await store.room(for: channel.id) == nil)
+        let queued = try await store.tasks(of: channel.id, widgetKey: "w", limit: 10)
+        #expect(queued.map(\.task) == [.eraseRoom(channelRoom)])
+        #expect(try await store.dueTasks(widgetKey: "w", now: .now(), limit: 10).map(\.task) == [.eraseRoom(channelRoom)])
+
+        #expect(try await store.eraseVisitor(visitor.id, eraseRooms: true) == .erased([thread.id, botOnly.id]))
+        #expect(try await store.tasks(of: thread.id, widgetKey: "w", limit: 10).map(\.task) == [.eraseRoom(threadRoom)])
+        #expect(try await store.tasks(of: botOnly.id, widgetKey: "w", limit: 10).isEmpty)
+        #expect(try await store.taskCount(widgetKey: "w") == 2)
+    }
+
     static func erasing(in store: some ChatStore & AgentStore) async throws {
         // Visitor A: a closed chat that went to Mattermost, one still with the bot, one
         // with the agents; an upload never sent.

@@ -1,5 +1,6 @@
 import Foundation
 import MattermostSandbox
+import OpenAPIContract
 import Testing
 
 @Suite struct ChannelTests {
@@ -56,6 +57,32 @@ import Testing
             #expect(last?.message == "relay archived the channel.")
             #expect(try await s.api(as: s.relay).delete("/api/v4/channels/\(channel.id)").status == 400)
             #expect(try await alice.delete("/api/v4/channels/\(s.townSquare)").status == 403)
+        }
+    }
+
+    /// Posts of an archived channel cannot be deleted; unarchiving (`manage_team`) says so
+    /// in the channel, and then they can.
+    @Test func anArchivedChannelIsRestoredBeforeItsPostsAreDeleted() async throws {
+        try await Seeded.run { s in
+            let channel = s.sandbox.addChannel(team: "support", name: "visitor-1", displayName: "Visitor 1", creator: "relay")
+            let post = try s.sandbox.post(as: "relay", in: channel.id, "Grace wrote in")
+            try s.sandbox.archive(channel.id, by: "relay")
+            let relay = s.api(as: s.relay)
+            let refused = try await relay.delete("/api/v4/posts/\(post.id)")
+            #expect(refused.status == 400 && refused.errorID == "api.post.delete_post.can_not_delete_post_in_deleted.error")
+            #expect(try await s.api(as: s.alice).post("/api/v4/channels/\(channel.id)/restore", [String: String]()).status == 403)
+            let restored = try await relay.post("/api/v4/channels/\(channel.id)/restore", [String: String]())
+            #expect(restored.status == 200 && restored.int("delete_at") == 0)
+            #expect(s.sandbox.posts(in: channel.id).last?.type == "system_channel_restored")
+            #expect(try await relay.delete("/api/v4/posts/\(post.id)").status == 200)
+            // Deleted for good only where the server allows it.
+            let permanent = try await relay.delete("/api/v4/channels/\(channel.id)?permanent=true")
+            #expect(permanent.status == 401 && permanent.errorID == "api.user.delete_channel.not_enabled.app_error")
+            let violations = try OpenAPIContract.mattermost.violations(of: s.sandbox.exchanges.map(\.contractExchange))
+            #expect(violations == [])
+            // Restoring a channel that is not archived: the real server's 400, which the
+            // reference leaves out (Baton restores only an archived channel).
+            #expect(try await relay.post("/api/v4/channels/\(channel.id)/restore", [String: String]()).status == 400)
         }
     }
 

@@ -105,6 +105,6 @@ export const api = {
   },
   conversation: (id, signal) => request('GET', `/api/v1/conversations/${enc(id)}`, undefined, { signal }),
   closeConversation: (id) => request('POST', `/api/v1/conversations/${enc(id)}/close`),
-  deleteConversation: (id) => request('DELETE', `/api/v1/conversations/${enc(id)}`),
-  deleteVisitor: (id) => request('DELETE', `/api/v1/visitors/${enc(id)}`),
+  deleteConversation: (id, inMattermost = false) => request('DELETE', `/api/v1/conversations/${enc(id)}${inMattermost ? '?mattermost=erase' : ''}`),
+  deleteVisitor: (id, inMattermost = false) => request('DELETE', `/api/v1/visitors/${enc(id)}${inMattermost ? '?mattermost=erase' : ''}`),
 };

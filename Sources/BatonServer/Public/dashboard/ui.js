@@ -155,13 +155,19 @@ export function openDialog({ title, description = null, className = '', onClose 
  * Asks for confirmation. With `typeToConfirm`, the confirm button stays disabled until
  * that exact text is typed. Resolves after `action` succeeds (errors stay in the dialog).
  */
-export function confirmDialog({ title, text, confirmLabel, typeToConfirm = null, danger = true, action, returnFocus = null }) {
+// `option` ({ label, hint }) adds a checkbox, unchecked; `action` gets whether it was checked.
+export function confirmDialog({ title, text, confirmLabel, typeToConfirm = null, danger = true, action, returnFocus = null, option = null }) {
   const error = errorBox();
   const d = openDialog({ title, className: 'dialog-small', initialFocus: () => input || cancel, returnFocus });
   const confirm = button(confirmLabel, { variant: danger ? 'danger' : 'primary', type: 'submit', disabled: Boolean(typeToConfirm) });
   const cancel = button('Cancel', { onclick: () => d.close() });
   const form = h('form', { class: 'stack', novalidate: true });
   form.append(h('p', {}, text));
+  const check = option ? h('input', { type: 'checkbox', class: 'confirm-option' }) : null;
+  if (option) {
+    form.append(h('div', { class: 'field' }, h('label', { class: 'check' }, check, ' ', option.label),
+      option.hint ? h('p', { class: 'field-hint' }, option.hint) : null));
+  }
   let input = null;
   if (typeToConfirm) {
     input = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', class: 'input mono',
@@ -174,7 +180,7 @@ export function confirmDialog({ title, text, confirmLabel, typeToConfirm = null,
     if (typeToConfirm && input.value !== typeToConfirm) return;
     error.clear();
     try {
-      await busy(confirm, confirmLabel, action);
+      await busy(confirm, confirmLabel, () => action(Boolean(check && check.checked)));
       d.close();
     } catch (err) {
       error.show(err.message);

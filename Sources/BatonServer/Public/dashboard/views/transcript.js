@@ -112,16 +112,23 @@ export function mountTranscript(main, route) {
         },
       }),
     });
+    const roomOption = {
+      label: 'Delete the chat in Mattermost too',
+      hint: 'Its room (or thread), its announcement and any reminder go. Left unchecked, what was posted to Mattermost stays there.',
+    };
     const remove = button('Delete this conversation', {
       variant: 'danger-ghost', iconName: 'trash', disabled: withAgents,
       onclick: () => confirmDialog({
         title: 'Delete this conversation?',
-        text: 'Its messages and files are deleted from Baton for good. What was posted to Mattermost stays there.',
+        text: c.roomLink
+          ? 'Its messages and files are deleted from Baton for good.'
+          : 'Its messages and files are deleted from Baton for good. What was posted to Mattermost stays there.',
         confirmLabel: 'Delete it',
+        option: c.roomLink ? roomOption : null,
         returnFocus: () => body.querySelector('.transcript-actions button'),
-        action: async () => {
-          await api.deleteConversation(id);
-          gone('Conversation deleted');
+        action: async (inMattermost) => {
+          await api.deleteConversation(id, inMattermost);
+          gone(inMattermost ? 'Conversation deleted; its room in Mattermost goes next' : 'Conversation deleted');
         },
       }),
     });
@@ -129,12 +136,16 @@ export function mountTranscript(main, route) {
       variant: 'danger-ghost', iconName: 'trash', disabled: withAgents,
       onclick: () => confirmDialog({
         title: `Delete everything of ${who}?`,
-        text: `Every conversation of ${who}, with its messages and files, and what Baton knows of them (name, email, uploads) is deleted for good. An open chat of theirs starts over as a new visitor. What was posted to Mattermost stays there.`,
+        text: `Every conversation of ${who}, with its messages and files, and what Baton knows of them (name, email, uploads) is deleted for good. An open chat of theirs starts over as a new visitor.`,
         confirmLabel: 'Delete everything', typeToConfirm: 'delete',
+        option: {
+          label: 'Delete their chats in Mattermost too',
+          hint: 'The rooms (or threads), announcements and reminders of those of their chats that went to Mattermost go. Left unchecked, what was posted to Mattermost stays there.',
+        },
         returnFocus: () => body.querySelector('.transcript-actions button'),
-        action: async () => {
-          await api.deleteVisitor(c.visitor.id);
-          gone(`Deleted everything of ${who}`);
+        action: async (inMattermost) => {
+          await api.deleteVisitor(c.visitor.id, inMattermost);
+          gone(inMattermost ? `Deleted everything of ${who}; their rooms in Mattermost go next` : `Deleted everything of ${who}`);
         },
       }),
     }) : null;

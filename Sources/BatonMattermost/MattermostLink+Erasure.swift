@@ -1,0 +1,77 @@
+import BatonCore
+
+/// Erasing a chat's traces in Mattermost (`AgentTask.eraseRoom`), when a conversation or a
+/// visitor was erased "in Mattermost too" (the dashboard, or the admin API's
+/// `?mattermost=erase`): the room, its announcement and any reminder of it go.
+///
+/// - A channel room is deleted for good where the server allows it
+///   (`ServiceSettings.EnableAPIChannelDeletion`). Elsewhere the best the API can do: the
+///   channel is unarchived if it was, renamed "Erased chat" (its name showed the visitor's),
+///   every post in it deleted (Mattermost keeps deleted posts in its database, hidden from
+///   everyone), and archived again.
+/// - A thread room goes with its first post, the announcement: Mattermost deletes a
+///   thread's replies with it.
+/// - The announcement of a channel room, and the reminder of a visitor who waited, are
+///   deleted from the index channel.
+///
+/// Each step is safe to repeat, so a task retried after a failure finishes the job.
+extension MattermostLink {
+    func eraseRoom(_ room: Room) async throws {
+        // This link's memory of the room goes first: later events of it are nobody's.
+        rooms.withLock { _ = $0.removeValue(forKey: room.externalID) }
+        relayTargets.withLock { _ = $0.removeValue(forKey: room.conversationID) }
+        if room.threadChannelID != nil {
+            try await client.deletePost(id: room.externalID)
+        } else {
+            try await eraseChannel(room.externalID)
+            if let announcement = room.announcementID { try await client.deletePost(id: announcement) }
+        }
+        try await eraseReminder(of: room)
+        logger.notice("Erased a chat's room in Mattermost", metadata: [
+            "conversation": "\(room.conversationID)", "mattermost.room": "\(room.externalID)"])
+    }
+
+    private func eraseChannel(_ channelID: String) async throws {
+        do {
+            try await client.deleteChannelPermanently(id: channelID)
+            return
+        } catch MattermostError.server(401, _, _) {
+            // Permanent deletion is turned off on this server: hide what can be hidden.
+        }
+        let channel: MMChannel
+        do {
+            channel = try await client.channel(id: channelID)
+        } catch MattermostError.server(404, _, _) {
+            return
+        }
+        // Posts of an archived channel cannot be deleted.
+        if channel.deleteAt != 0 { try await client.restoreChannel(id: channelID) }
+        if channel.displayName != Self.erasedChannelName {
+            try await client.renameChannel(id: channelID, displayName: Self.erasedChannelName)
+        }
+        // The system posts too ("… updated the channel display name from: Grace …"), as far
+        // as the server lets them go: one it keeps does not hold the rest up.
+        for post in try await client.posts(channelID: channelID, since: 1) where post.deleteAt == 0 {
+            do {
+                try await client.deletePost(id: post.id)
+            } catch where post.isSystem {
+                logger.warning("Mattermost kept a system post of an erased room", metadata: [
+                    "mattermost.post": "\(post.id)", "type": "\(post.type)", "error": "\(error)"])
+            }
+        }
+        try await client.archiveChannel(id: channelID)
+    }
+
+    /// What an erased room's channel is called where it could not be deleted for good.
+    static let erasedChannelName = "Erased chat"
+
+    /// The index channel's reminder that the visitor was waiting (found by its marker, among
+    /// the posts since the room was made).
+    private func eraseReminder(of room: Room) async throws {
+        let marker = "remind-\(room.conversationID)"
+        let posts = try await client.posts(channelID: settings.indexChannel.id, since: room.createdAt)
+        for post in posts where post.batonMarker == marker && post.deleteAt == 0 {
+            try await client.deletePost(id: post.id)
+        }
+    }
+}
