@@ -110,7 +110,6 @@ extension ChatService {
         return outcome
     }
 
-
     /// Erases what has been quiet since before `cutoff`: conversations that may go, then
     /// visitors left without any. `batch` rows are read at a time.
     public func sweep(before cutoff: Millis, batch: Int = 200) async throws -> SweepResult {

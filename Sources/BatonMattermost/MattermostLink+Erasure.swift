@@ -50,13 +50,20 @@ extension MattermostLink {
             try await client.renameChannel(id: channelID, displayName: Self.erasedChannelName)
         }
         // The system posts too ("… updated the channel display name from: Grace …"), as far
-        // as the server lets them go: one it keeps does not hold the rest up.
-        for post in try await client.posts(channelID: channelID, since: 1) where post.deleteAt == 0 {
-            do {
-                try await client.deletePost(id: post.id)
-            } catch where post.isSystem {
-                logger.warning("Mattermost kept a system post of an erased room", metadata: [
-                    "mattermost.post": "\(post.id)", "type": "\(post.type)", "error": "\(error)"])
+        // as the server lets them go: one it keeps does not hold the rest up. A server
+        // answers a limited number of posts at a time: read again until none is left.
+        var kept = Set<String>()
+        for _ in 0..<Self.erasureRounds {
+            let left = try await client.posts(channelID: channelID, since: 1).filter { $0.deleteAt == 0 && !kept.contains($0.id) }
+            if left.isEmpty { break }
+            for post in left {
+                do {
+                    try await client.deletePost(id: post.id)
+                } catch where post.isSystem {
+                    kept.insert(post.id)
+                    logger.warning("Mattermost kept a system post of an erased room", metadata: [
+                        "mattermost.post": "\(post.id)", "type": "\(post.type)", "error": "\(error)"])
+                }
             }
         }
         try await client.archiveChannel(id: channelID)
@@ -64,6 +71,8 @@ extension MattermostLink {
 
     /// What an erased room's channel is called where it could not be deleted for good.
     static let erasedChannelName = "Erased chat"
+    /// Reads of an erased room's posts, at most (each deletes what it found).
+    static let erasureRounds = 50
 
     /// The index channel's reminder that the visitor was waiting (found by its marker, among
     /// the posts since the room was made).

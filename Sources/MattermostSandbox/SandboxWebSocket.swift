@@ -31,6 +31,9 @@ struct SandboxWebSocket {
         let subscriber = SocketSubscriber(connectionID: connectionID, userID: nil, token: nil, outbox: continuation,
                                           drop: { channel.close(mode: .all, promise: nil) })
         core.world.withLock { $0.sockets[connectionID] = subscriber }
+        // Upgraded while the server stops, after its sockets were dropped: a graceful
+        // shutdown would wait for this one for ever.
+        if core.control.withLock({ $0.stopping }) { subscriber.drop() }
         if let upgradeToken { _ = authenticate(connectionID, token: upgradeToken, seq: nil) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await Self.write(outbox, to: outbound) }
