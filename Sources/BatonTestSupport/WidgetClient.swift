@@ -83,22 +83,40 @@ public final class WidgetClient {
 
     /// Frames until (and including) the first of `type`.
     public func until(_ type: String) async throws -> [Frame] {
+        let watchdog = closing(after: Self.patience)
+        defer { watchdog.cancel() }
         var frames: [Frame] = []
         while let frame = try await next() {
             frames.append(frame)
             if frame.type == type { return frames }
         }
-        throw TestFailure("connection closed while waiting for \(type); got \(frames)")
+        throw TestFailure("connection closed (or waited \(Self.patience)) while waiting for \(type); got \(frames)")
     }
 
     /// Frames until (and including) the first that matches.
     public func until(_ what: String = "a matching frame", where matches: (Frame) -> Bool) async throws -> [Frame] {
+        let watchdog = closing(after: Self.patience)
+        defer { watchdog.cancel() }
         var frames: [Frame] = []
         while let frame = try await next() {
             frames.append(frame)
             if matches(frame) { return frames }
         }
-        throw TestFailure("connection closed while waiting for \(what); got \(frames)")
+        throw TestFailure("connection closed (or waited \(Self.patience)) while waiting for \(what); got \(frames)")
+    }
+
+    /// How long a wait for a frame lasts before the connection is closed, so that a test
+    /// that waits for something that never comes fails saying what (and what came instead)
+    /// rather than by the test's overall time limit.
+    static let patience = Duration.seconds(40)
+
+    /// Closes this side of the connection after `delay`, unless cancelled first.
+    private func closing(after delay: Duration) -> Task<Void, Never> {
+        let outbound = self.outbound
+        return Task {
+            guard (try? await Task.sleep(for: delay)) != nil else { return }
+            try? await outbound.close(.goingAway, reason: "the test waited too long")
+        }
     }
 
     /// Reads frames until a message whose text contains `text` arrives; returns it.
