@@ -88,7 +88,7 @@ extension ChatService {
     }
 
     /// Erases a conversation whose visitor is known.
-    private func erase(conversation id: ConversationID, of visitor: VisitorID, eraseRooms: Bool = false) async throws -> ErasureOutcome {
+    private func erase(conversation id: ConversationID, of visitor: VisitorID, eraseRooms: Bool) async throws -> ErasureOutcome {
         let outcome = try await locks.withLock(visitor) {
             let outcome = try await store.eraseConversation(id, eraseRooms: eraseRooms)
             if case .erased = outcome { forgetErased(visitor: visitor, conversation: id) }
@@ -111,14 +111,15 @@ extension ChatService {
     }
 
     /// Erases what has been quiet since before `cutoff`: conversations that may go, then
-    /// visitors left without any. `batch` rows are read at a time.
-    public func sweep(before cutoff: Millis, batch: Int = 200) async throws -> SweepResult {
+    /// visitors left without any (with `eraseRooms`, their rooms on the agent side too).
+    /// `batch` rows are read at a time.
+    public func sweep(before cutoff: Millis, eraseRooms: Bool = false, batch: Int = 200) async throws -> SweepResult {
         var result = SweepResult()
         var after: ExpiredConversation?
         while true {
             let page = try await store.expiredConversations(before: cutoff, after: after, limit: batch)
             for expired in page {
-                switch try await erase(conversation: expired.id, of: expired.visitorID) {
+                switch try await erase(conversation: expired.id, of: expired.visitorID, eraseRooms: eraseRooms) {
                 case .erased: result.conversations += 1
                 case .open, .busy: result.kept += 1
                 case .notFound: break

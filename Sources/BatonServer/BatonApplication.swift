@@ -85,7 +85,8 @@ public func buildApplication(
         // and the store.
         services: [store, desk, deadlines, MemoryTrimmer()]
             + (shared.map { [SharedChangesListener(shared: $0, chat: chat, logger: logger)] } ?? [])
-            + (config.retentionDays.map { [RetentionSweeper(chat: chat, days: $0, interval: config.retentionSweepInterval, logger: logger)] } ?? []),
+            + (config.retentionDays.map { [RetentionSweeper(chat: chat, days: $0, erasesMattermost: config.retentionErasesMattermost,
+                                                                interval: config.retentionSweepInterval, logger: logger)] } ?? []),
         onServerRunning: { channel in
             if let setupToken {
                 let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"

@@ -36,6 +36,9 @@ public struct BatonConfiguration: Sendable {
     /// Days a conversation is kept after its last change, when it is closed or never left
     /// the bot; nil keeps everything (docs/configuration.md, "Retention").
     public var retentionDays: Int?
+    /// Whether the retention sweep erases the rooms of what it deletes in Mattermost too
+    /// (`--retention-mattermost erase`); by default they stay.
+    public var retentionErasesMattermost = false
     /// How often the retention sweep runs (tests make it short).
     public var retentionSweepInterval: Duration = .seconds(3600)
 
@@ -98,6 +101,9 @@ public struct BatonConfiguration: Sendable {
             mattermostLimits.remindAgentsAfter = try Self.reminderDelay(text, from: "BATON_REMIND_AGENTS_AFTER")
         }
         if let text = value("BATON_RETENTION_DAYS") { retentionDays = try Self.retentionDays(text, from: "BATON_RETENTION_DAYS") }
+        if let text = value("BATON_RETENTION_MATTERMOST") {
+            retentionErasesMattermost = try Self.mattermostErasure(text, from: "BATON_RETENTION_MATTERMOST")
+        }
         if let text = value("BATON_RATE_LIMIT") { socket.messagesPerSecond = try Self.rate(text, from: "BATON_RATE_LIMIT") }
         if let text = value("BATON_RATE_BURST") { socket.burst = try Self.integer(text, in: 1...10_000, from: "BATON_RATE_BURST") }
         if let text = value("BATON_SECRET_KEY_FILE") { secretKeyFile = text }
@@ -157,6 +163,15 @@ public struct BatonConfiguration: Sendable {
             throw ConfigurationError(source: source, value: text, expected: "a number of days from 1 to 36500, or 0 to keep everything")
         }
         return value == 0 ? nil : value
+    }
+
+    /// `erase` (true) or `keep` (false): whether Mattermost rooms go with what is deleted.
+    public static func mattermostErasure(_ text: String, from source: String) throws(ConfigurationError) -> Bool {
+        switch text {
+        case "erase": return true
+        case "keep": return false
+        default: throw ConfigurationError(source: source, value: text, expected: "keep or erase")
+        }
     }
 
     public static func rate(_ text: String, from source: String) throws(ConfigurationError) -> Double {

@@ -5,10 +5,12 @@ import ServiceLifecycle
 /// Deletes, soon after start and then every `interval`, the conversations that have been
 /// quiet for longer than the retention period and may go (closed, or never left the bot),
 /// then the visitors left without any (`ChatService.sweep`). Every Baton sharing a
-/// database sweeps; erasing what another already erased does nothing.
+/// database sweeps; erasing what another already erased does nothing. With
+/// `erasesMattermost`, the rooms of what goes are erased in Mattermost too.
 struct RetentionSweeper: Service {
     let chat: ChatService
     let days: Int
+    var erasesMattermost = false
     let interval: Duration
     let logger: Logger
     /// The time (tests move it).
@@ -30,11 +32,11 @@ struct RetentionSweeper: Service {
     func sweepOnce() async -> SweepResult? {
         let cutoff = clock() - Int64(days) * 86_400_000
         do {
-            let result = try await chat.sweep(before: cutoff)
+            let result = try await chat.sweep(before: cutoff, eraseRooms: erasesMattermost)
             if result.conversations > 0 || result.visitors > 0 || result.kept > 0 {
                 logger.notice("Retention: deleted what was older than \(days) days", metadata: [
                     "conversations": "\(result.conversations)", "visitors": "\(result.visitors)",
-                    "kept_until_their_mattermost_work_is_done": "\(result.kept)",
+                    "kept_until_their_mattermost_work_is_done": "\(result.kept)", "mattermost": "\(erasesMattermost ? "erase" : "keep")",
                 ])
             }
             return result

@@ -52,6 +52,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Delete a conversation this many days after its last message, when it is closed or never left the bot, and then visitors left without any; 0 keeps everything (BATON_RETENTION_DAYS). Default 0.")
     var retentionDays: String?
 
+    @Option(help: "What the retention period does in Mattermost: keep the rooms of the chats it deletes, or erase them too (BATON_RETENTION_MATTERMOST). Default keep.")
+    var retentionMattermost: String?
+
     @Option(help: "Visitor messages per second per connection (BATON_RATE_LIMIT). Default 5.")
     var rateLimit: String?
 
@@ -98,6 +101,9 @@ struct Serve: AsyncParsableCommand {
             config.mattermostLimits.remindAgentsAfter = try BatonConfiguration.reminderDelay(remindAgentsAfter, from: "--remind-agents-after")
         }
         if let retentionDays { config.retentionDays = try BatonConfiguration.retentionDays(retentionDays, from: "--retention-days") }
+        if let retentionMattermost {
+            config.retentionErasesMattermost = try BatonConfiguration.mattermostErasure(retentionMattermost, from: "--retention-mattermost")
+        }
         if let rateLimit { config.socket.messagesPerSecond = try BatonConfiguration.rate(rateLimit, from: "--rate-limit") }
         if let rateBurst { config.socket.burst = try BatonConfiguration.integer(rateBurst, in: 1...10_000, from: "--rate-burst") }
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }

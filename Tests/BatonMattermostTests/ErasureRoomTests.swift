@@ -132,6 +132,22 @@ import Testing
         }
     }
 
+    /// The retention period erases rooms too when configured to (`--retention-mattermost erase`).
+    @Test func theRetentionSweepMayEraseRoomsToo() async throws {
+        var configuration = MattermostSandbox.Configuration()
+        configuration.enableAPIChannelDeletion = true
+        try await HandoverRig.run(configuration: configuration, baton: { $0.mattermostLimits.remindAgentsAfter = .milliseconds(200) }) { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let (id, room) = try await Self.closedChat(rig, client)
+                let result = try await rig.baton.services.chat.sweep(before: .now() + 1000, eraseRooms: true)
+                #expect(result.conversations == 1)
+                #expect(try await rig.baton.services.store.conversation(id: id) == nil)
+                try await eventually("the room deleted for good") { rig.sandbox.channel(id: room.id) == nil }
+            }
+        }
+    }
+
     /// Thread rooms: the thread goes with its first post (the announcement).
     @Test func erasedInMattermostTooAThreadRoomGoesWithItsFirstPost() async throws {
         try await HandoverRig.run { rig in

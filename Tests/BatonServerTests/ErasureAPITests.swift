@@ -182,5 +182,10 @@ import Testing
         for bad in ["-1", "ninety", "36501", "1.5"] {
             #expect(throws: ConfigurationError.self) { try BatonConfiguration.fromEnvironment(["BATON_RETENTION_DAYS": bad]) }
         }
+        // What the sweep does in Mattermost: keep (the default) or erase.
+        #expect(try BatonConfiguration.fromEnvironment([:]).retentionErasesMattermost == false)
+        #expect(try BatonConfiguration.fromEnvironment(["BATON_RETENTION_MATTERMOST": "erase"]).retentionErasesMattermost)
+        #expect(try BatonConfiguration.fromEnvironment(["BATON_RETENTION_MATTERMOST": "keep"]).retentionErasesMattermost == false)
+        #expect(throws: ConfigurationError.self) { try BatonConfiguration.fromEnvironment(["BATON_RETENTION_MATTERMOST": "yes"]) }
     }
 }
