@@ -14,6 +14,9 @@ public enum AgentTask: Sendable, Codable, Hashable {
     /// (its channel, or its thread), its announcement and any reminder of it. The room is
     /// kept here because the conversation's rows are gone.
     case eraseRoom(Room)
+    /// The visitor's widget moved to another page while the chat is with the agents: tell
+    /// the room.
+    case visitorPage(VisitedPage)
 }
 
 /// A task as stored in the outbox.

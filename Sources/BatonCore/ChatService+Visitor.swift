@@ -145,6 +145,26 @@ extension ChatService {
         return (request.message.map { [botMessage($0, bot: bot)] } ?? [], .openRoom)
     }
 
+    /// The visitor's widget is on `page` (a page load, or a single-page site that moved on).
+    /// Recorded when it changed, for the agents: the room's first post names it, and while
+    /// the chat is with the agents (and a room is to be or was opened) they are told of
+    /// each new page. Returns whether anything changed.
+    @discardableResult
+    public func visitorOnPage(_ page: VisitedPage, in session: ChatSession) async throws -> Bool {
+        let visitor = session.visitor.id
+        return try await locks.withLock(visitor) {
+            guard let found = try await store.visitor(id: visitor), found.page != page else { return false }
+            try await store.setPage(page, of: visitor)
+            try await retryingConflicts(of: visitor) {
+                guard let conversation = try await latestConversation(of: visitor), conversation.state.isHandedOver,
+                      await agents.isConnected(widgetKey: conversation.widgetKey) else { return }
+                let change = ChangeSet(conversation: conversation, messages: [], tasks: [.visitorPage(page)], basis: conversation)
+                _ = try await apply(change, from: conversation.state)
+            }
+            return true
+        }
+    }
+
     /// The visitor is typing (or stopped): agents see it once the chat is handed over.
     public func visitorTyping(_ active: Bool, in session: ChatSession) async {
         guard let conversation = try? await latestConversation(of: session.visitor.id),

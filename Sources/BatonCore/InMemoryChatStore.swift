@@ -155,6 +155,7 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
     }
 
     public func visitor(id: VisitorID) async throws -> Visitor? { tables.withLock { $0.visitors[id] } }
+    public func setPage(_ page: VisitedPage, of visitor: VisitorID) async throws { tables.withLock { $0.visitors[visitor]?.page = page } }
 
     public func visitor(widgetKey: String, externalID: String) async throws -> Visitor? {
         tables.withLock { $0.visitors.values.first { $0.widgetKey == widgetKey && $0.externalID == externalID } }
@@ -215,7 +216,11 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
                tables.visitors.values.contains(where: { $0.id != visitor.id && $0.widgetKey == visitor.widgetKey && $0.externalID == external }) {
                 throw StoreError.failure("another visitor of widget \(visitor.widgetKey) has external id \(external)")
             }
-            if let visitor = change.visitor { tables.visitors[visitor.id] = visitor }
+            if var visitor = change.visitor {
+                // A step does not change the page (as the database's upsert leaves it).
+                visitor.page = tables.visitors[visitor.id]?.page
+                tables.visitors[visitor.id] = visitor
+            }
             tables.conversations[change.conversation.id] = change.conversation
             var stored: [Message] = []
             for message in change.messages {

@@ -131,9 +131,12 @@ public struct Visitor: Sendable, Codable, Hashable {
     public var externalID: String?
     public var createdAt: Millis
     public var lastSeenAt: Millis
+    /// The page of the website the visitor's widget was last on (`ChatStore.setPage`;
+    /// a step leaves it as it is).
+    public var page: VisitedPage?
 
     public init(id: VisitorID, widgetKey: String, tokenHash: String, name: String? = nil, email: String? = nil,
-                externalID: String? = nil, createdAt: Millis, lastSeenAt: Millis) {
+                externalID: String? = nil, createdAt: Millis, lastSeenAt: Millis, page: VisitedPage? = nil) {
         self.id = id
         self.widgetKey = widgetKey
         self.tokenHash = tokenHash
@@ -142,6 +145,36 @@ public struct Visitor: Sendable, Codable, Hashable {
         self.externalID = externalID
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
+        self.page = page
+    }
+}
+
+/// A page of the website the widget is on, as the widget said: for the agents, so they
+/// see what the visitor is looking at. Only `http` and `https` addresses are kept.
+public struct VisitedPage: Sendable, Codable, Hashable {
+    public var url: String
+    public var title: String
+
+    /// Longest address and title kept (longer addresses are refused, titles cut).
+    public static let maxURLLength = 2048
+    public static let maxTitleLength = 200
+
+    /// A page as the widget named it, cleaned: nil for an address that is not an
+    /// absolute `http(s)` one, or too long; the title without control characters, cut.
+    public init?(url: String, title: String?) {
+        let url = url.trimmingWhitespace()
+        guard url.utf8.count <= Self.maxURLLength, let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", parsed.host?.isEmpty == false else { return nil }
+        var cleaned = ChatService.clean(title ?? "").replacingOccurrences(of: "\n", with: " ").trimmingWhitespace()
+        if cleaned.count > Self.maxTitleLength { cleaned = String(cleaned.prefix(Self.maxTitleLength - 1)) + "…" }
+        self.url = url
+        self.title = cleaned
+    }
+
+    /// A page as stored (checked when it was recorded).
+    public init(stored url: String, title: String) {
+        self.url = url
+        self.title = title
     }
 }
 

@@ -134,6 +134,8 @@ public protocol ChatStore: FileStore, ErasureStore {
     func visitor(id: VisitorID) async throws -> Visitor?
     /// The visitor of a widget with this verified website user id.
     func visitor(widgetKey: String, externalID: String) async throws -> Visitor?
+    /// Records the page the visitor's widget is on (a visitor that is gone: nothing).
+    func setPage(_ page: VisitedPage, of visitor: VisitorID) async throws
 
     func conversation(id: ConversationID) async throws -> Conversation?
     /// The visitor's newest conversation, open or closed.

@@ -200,6 +200,10 @@ extension MattermostLink {
                 try await closeRoom(record, closedBy: closedBy, archived: archived)
             case .eraseRoom(let room):
                 try await eraseRoom(room)
+            case .visitorPage(let page):
+                let target = try await ensureRoom(for: record)
+                _ = try await postOnce(MattermostPosts.visitorPage(page, visitor: target.visitor), in: target.room,
+                                       marker: "page-\(record.id)", record: record)
             }
             try await store.completeTask(record.id)
             succeeded()
@@ -316,9 +320,10 @@ extension MattermostLink {
             if let root = room.rootID { await follow(root) }
             var messages = try await store.messages(in: conversation.id, after: 0, limit: 100_000)
             if let until = record.messageID { messages = messages.filter { $0.id <= until } }
+            let visitorRecord = try await store.visitor(id: conversation.visitorID)
             let text = MattermostPosts.transcript(conversation: conversation, visitor: visitor, messages: messages,
                                                   botName: messages.first { $0.role == .bot }?.authorName,
-                                                  signedInAs: try await store.visitor(id: conversation.visitorID)?.externalID)
+                                                  signedInAs: visitorRecord?.externalID, page: visitorRecord?.page)
             for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
                 _ = try await postOnce(part, in: room, marker: "transcript-\(conversation.id)-\(index)", record: record)
             }
@@ -355,7 +360,7 @@ extension MattermostLink {
         let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
         return MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
                                             conversation: conversation, firstMessage: first?.text, link: link,
-                                            signedInAs: visitorRecord?.externalID, closedBy: closedBy)
+                                            signedInAs: visitorRecord?.externalID, page: visitorRecord?.page, closedBy: closedBy)
     }
 
     /// The agents follow a thread room, so that it shows in their Threads view and its

@@ -31,10 +31,13 @@ enum MattermostPosts {
 
     /// The first post of a room: why the chat came, the answers, the transcript.
     static func transcript(conversation: Conversation, visitor: String, messages: [Message], botName: String?,
-                           signedInAs userID: String? = nil) -> String {
+                           signedInAs userID: String? = nil, page: VisitedPage? = nil) -> String {
         var lines = ["#### Chat with \(MattermostText.inertName(visitor))"]
         if let userID {
             lines.append("Signed in on the website as \(MattermostText.inertName(userID, limit: 256)) (verified).")
+        }
+        if let page {
+            lines.append("On the page \(MattermostText.link(to: page)).")
         }
         if let reason = conversation.progress.handoverReason {
             lines.append("Handed over because \(MattermostText.inert(reason)).")
@@ -77,7 +80,7 @@ enum MattermostPosts {
     }
 
     static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,
-                             link: String?, signedInAs userID: String? = nil, closedBy: String?? = nil) -> String {
+                             link: String?, signedInAs userID: String? = nil, page: VisitedPage? = nil, closedBy: String?? = nil) -> String {
         var lines: [String] = []
         if let closedBy {
             lines.append(":white_check_mark: ~~New chat~~ **Closed\(closedBy.map { " by \(MattermostText.inertName($0))" } ?? "")** — \(MattermostText.inertName(visitor))")
@@ -86,6 +89,9 @@ enum MattermostPosts {
         }
         if let userID {
             lines.append("**Signed in on the website as:** \(MattermostText.inertName(userID, limit: 256)) (verified)")
+        }
+        if let page, closedBy == nil {
+            lines.append("**Page:** \(MattermostText.link(to: page))")
         }
         for variable in conversation.variables where variable.name != "name" && variable.name != "email" {
             lines.append("**\(MattermostText.inertName(variable.name.capitalized)):** \(MattermostText.inertName(variable.value, limit: 200))")
@@ -100,6 +106,11 @@ enum MattermostPosts {
             lines.append("Reply in this thread to answer the visitor.")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The visitor's widget moved to another page while the chat is with the agents.
+    static func visitorPage(_ page: VisitedPage, visitor: String) -> String {
+        ":globe_with_meridians: **\(MattermostText.inertName(visitor))** is now on \(MattermostText.link(to: page))"
     }
 
     static func closed(by name: String?) -> String {

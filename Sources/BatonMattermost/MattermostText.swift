@@ -83,6 +83,23 @@ public enum MattermostText {
     /// Splits a post that is over the limit into parts that are not, at line breaks or
     /// spaces where it can, never inside an escape (`\x`) or after an `@` or `:` whose
     /// zero-width space would be cut off.
+    /// A Markdown link to a page the visitor is on: the title inert (or the address when
+    /// there is none), the address with every character that could end or bend the link
+    /// percent-encoded. The address is an absolute http(s) one (`VisitedPage`).
+    public static func link(to page: VisitedPage) -> String {
+        var url = ""
+        for byte in page.url.utf8 {
+            let kept = (0x21...0x7E).contains(byte) && !Array("()<>[]`\"'\\{}|^".utf8).contains(byte)
+            if kept {
+                url.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                url += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        let title = page.title.isEmpty ? page.url : page.title
+        return "[\(inertName(title, limit: VisitedPage.maxTitleLength))](\(url))"
+    }
+
     public static func split(_ text: String, limit: Int = maxPostRunes) -> [String] {
         let scalars = Array(text.unicodeScalars)
         guard scalars.count > limit, limit > 8 else { return [text] }
@@ -104,4 +121,8 @@ public enum MattermostText {
         parts.append(String(String.UnicodeScalarView(scalars[start...])))
         return parts
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -53,17 +53,20 @@ extension AdminAPI {
                 var id: Int64; var role: String; var name: String?; var text: String; var replaces: Int64?; var files: [File]?; var at: Int64
             }
             struct Variable: Encodable { var name, value: String }
+            struct Page: Encodable { var url, title: String }
             struct Detail: Encodable {
                 var summary: ConversationBody
                 var variables: [Variable]
                 var handoverReason: String?
+                var page: Page?
                 var messages: [Message]
                 func encode(to encoder: any Encoder) throws {
                     try summary.encode(to: encoder)
-                    enum Keys: String, CodingKey { case variables, handoverReason, messages }
+                    enum Keys: String, CodingKey { case variables, handoverReason, page, messages }
                     var container = encoder.container(keyedBy: Keys.self)
                     try container.encode(variables, forKey: .variables)
                     try container.encode(handoverReason, forKey: .handoverReason)
+                    try container.encode(page, forKey: .page)
                     try container.encode(messages, forKey: .messages)
                 }
             }
@@ -75,6 +78,8 @@ extension AdminAPI {
             return try Self.json(Detail(summary: ConversationBody(listing),
                                         variables: listing.conversation.variables.map { Variable(name: $0.name, value: $0.value) },
                                         handoverReason: listing.conversation.progress.handoverReason,
+                                        page: try await services.store.visitor(id: listing.conversation.visitorID)?.page
+                                            .map { Page(url: $0.url, title: $0.title) },
                                         messages: messages.map { message in
                                             let files = message.files.map { File(id: $0.id.rawValue, name: $0.name, type: $0.contentType, size: $0.size,
                                                                                  url: FileRoutes.path(of: $0)) }

@@ -20,6 +20,16 @@ struct ClientFrame: JSONReadable {
     var active: Bool?
     var user: UserFields?
     var files: [String]?
+    /// `page` frames: the page's address and title.
+    var url: String?
+    var title: String?
+    /// `hello.page`: the page the widget is on.
+    var page: PageFields?
+
+    struct PageFields: Equatable {
+        var url: String?
+        var title: String?
+    }
 
     /// `hello.user`: the website's signed-in user, as the page gave it.
     struct UserFields: Equatable {
@@ -62,6 +72,21 @@ struct ClientFrame: JSONReadable {
             case "clientId": clientId = try field("clientId", "a string", &json) { try $0.stringOrNull() }
             case "text": text = try field("text", "a string", &json) { try $0.stringOrNull() }
             case "action": action = try field("action", "a string", &json) { try $0.stringOrNull() }
+            case "url": url = try field("url", "a string", &json) { try $0.stringOrNull() }
+            case "title": title = try field("title", "a string", &json) { try $0.stringOrNull() }
+            case "page":
+                page = try field("page", "an object", &json) { json in
+                    if try json.readNull() { return nil }
+                    var page = PageFields()
+                    try json.members { key, json in
+                        switch key {
+                        case "url": page.url = try field("page.url", "a string", &json) { try $0.stringOrNull() }
+                        case "title": page.title = try field("page.title", "a string", &json) { try $0.stringOrNull() }
+                        default: break
+                        }
+                    }
+                    return page
+                }
             case "files":
                 files = try field("files", "an array of file ids", &json) { json in
                     if try json.readNull() { return nil }
@@ -98,9 +123,13 @@ struct ClientFrame: JSONReadable {
 
 /// A request of the widget, validated.
 enum ClientRequest {
-    case hello(widget: String, token: String?, lastSeen: MessageID, user: ClaimedUser?)
+    /// `page`: where the widget is, when the widget said and it is a page Baton keeps
+    /// (an unusable one is left out: it must not stop the chat from opening).
+    case hello(widget: String, token: String?, lastSeen: MessageID, user: ClaimedUser?, page: VisitedPage?)
     case message(clientID: String, text: String, action: String?, files: [FileID])
     case typing(active: Bool)
+    /// The widget is on another page (a single-page site moved on).
+    case page(VisitedPage)
     case ping
 }
 
@@ -136,7 +165,8 @@ extension ClientRequest {
         case "hello":
             guard let widget = frame.widget else { throw .missing("widget", in: "hello") }
             return .hello(widget: widget, token: frame.token, lastSeen: max(0, frame.lastSeen ?? 0),
-                          user: try frame.user.map(ClaimedUser.init(validating:)))
+                          user: try frame.user.map(ClaimedUser.init(validating:)),
+                          page: frame.page.flatMap { page in page.url.flatMap { VisitedPage(url: $0, title: page.title) } })
         case "message":
             guard let clientID = frame.clientId else { throw .missing("clientId", in: "message") }
             let files = frame.files ?? []
@@ -151,11 +181,18 @@ extension ClientRequest {
             return .message(clientID: clientID, text: text, action: frame.action, files: files.map(FileID.init))
         case "typing":
             return .typing(active: frame.active ?? true)
+        case "page":
+            guard let url = frame.url else { throw .missing("url", in: "page") }
+            guard let page = VisitedPage(url: url, title: frame.title) else {
+                throw ProtocolError(code: "invalid_page",
+                                    message: "A page's url is an absolute http or https address of at most \(VisitedPage.maxURLLength) characters.")
+            }
+            return .page(page)
         case "ping":
             return .ping
         default:
             let shown = type.count > 40 ? String(type.prefix(40)) + "…" : type
-            throw ProtocolError(code: "unknown_type", message: "Unknown frame type \"\(shown)\"; expected hello, message, typing or ping.")
+            throw ProtocolError(code: "unknown_type", message: "Unknown frame type \"\(shown)\"; expected hello, message, typing, page or ping.")
         }
     }
 }

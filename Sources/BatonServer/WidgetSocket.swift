@@ -151,6 +151,15 @@ struct WidgetSocket {
         return end
     }
 
+    /// Records the page the visitor is on; a failure only costs the agents that detail.
+    private func visitorOnPage(_ page: VisitedPage, in session: ChatSession) async {
+        do {
+            try await chat.visitorOnPage(page, in: session)
+        } catch {
+            logger.warning("Recording the visitor's page failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
+        }
+    }
+
     /// Sends an error frame; returns true when the connection has misbehaved too often and
     /// was closed.
     private func refuse(_ error: ProtocolError, state: inout ReadState, send: @Sendable (Outgoing) -> Void) -> Bool {
@@ -171,11 +180,20 @@ struct WidgetSocket {
         case .ping:
             send(.frame(.pong))
             return false
-        case .hello(let widget, let token, let lastSeen, let user):
+        case .hello(let widget, let token, let lastSeen, let user, let page):
             guard state.session == nil else {
                 return refuse(ProtocolError(code: "already_open", message: "This connection already said hello."), state: &state, send: send)
             }
-            return await open(widget: widget, token: token, user: user, lastSeen: lastSeen, state: &state, subscription: subscription, send: send)
+            let end = await open(widget: widget, token: token, user: user, lastSeen: lastSeen, state: &state, subscription: subscription, send: send)
+            if !end, let page, let session = state.session { await visitorOnPage(page, in: session) }
+            return end
+        case .page(let page):
+            guard let session = state.session else {
+                return refuse(ProtocolError(code: "hello_required", message: "Send a hello frame before the page."), state: &state, send: send)
+            }
+            // Pages count against the message rate; one past it is not recorded (the next is).
+            if state.bucket.take() == nil { await visitorOnPage(page, in: session) }
+            return false
         case .typing(let active):
             // Relayed to agents after a handover (throttled there); otherwise ignored.
             if let session = state.session { await chat.visitorTyping(active, in: session) }

@@ -217,6 +217,10 @@ enum Migrations {
         Migration(version: 10, name: "rooms: the default agents added") { _ in
             ["ALTER TABLE rooms ADD COLUMN agents TEXT"]
         },
+        // The page of the website a visitor's widget was last on, for the agents.
+        Migration(version: 11, name: "visitors: the page they are on") { _ in
+            ["ALTER TABLE visitors ADD COLUMN page_url TEXT", "ALTER TABLE visitors ADD COLUMN page_title TEXT"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -21,7 +21,10 @@ enum Rows {
                 email: try row.decode(column: "email", as: String?.self),
                 externalID: try row.decode(column: "external_id", as: String?.self),
                 createdAt: try row.decode(column: "created_at", as: Int64.self),
-                lastSeenAt: try row.decode(column: "last_seen_at", as: Int64.self))
+                lastSeenAt: try row.decode(column: "last_seen_at", as: Int64.self),
+                page: try row.decode(column: "page_url", as: String?.self).map {
+                    VisitedPage(stored: $0, title: try row.decode(column: "page_title", as: String?.self) ?? "")
+                })
     }
 
     static func conversation(_ row: any SQLRow) throws -> Conversation {

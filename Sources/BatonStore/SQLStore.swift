@@ -204,6 +204,13 @@ public final class SQLStore: ChatStore, Service {
         try await reader.select().column("*").from("visitors").where("id", .equal, id.rawValue).first().map(Rows.visitor)
     }
 
+    /// Not synced on its own: a page lost in a crash is told again by the next page load.
+    public func setPage(_ page: VisitedPage, of visitor: VisitorID) async throws {
+        try await write(durable: false) { db in
+            try await db.raw("UPDATE visitors SET page_url = \(bind: page.url), page_title = \(bind: page.title) WHERE id = \(bind: visitor.rawValue)").run()
+        }
+    }
+
     public func visitor(widgetKey: String, externalID: String) async throws -> Visitor? {
         try await reader.select().column("*").from("visitors").where("widget_key", .equal, widgetKey)
             .where("external_id", .equal, externalID).first().map(Rows.visitor)

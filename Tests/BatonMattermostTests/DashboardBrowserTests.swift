@@ -188,6 +188,8 @@ struct Dashboard {
                 try await page.waitForText("Hi Grace, how can I help?")
                 try await page.waitForText("edited a message")
                 try await page.waitFor("the room link", "[...document.querySelectorAll('a')].some((a) => a.href.includes('/support/channels/chat-'))")
+                // The page of the website the visitor's widget is on.
+                try await page.waitFor("the visitor's page", "document.querySelector('a.page-link')?.href === '\(baton.http)/preview/demo'")
                 try await driver.screenshot("dashboard-transcript")
 
                 // A chat with the agents is closed before it can be deleted; closing it from

@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func framesOfTheProtocolAreRead() throws {
-        guard case .hello(let widget, let token, let lastSeen, let user) = try ClientRequest.parse(#"{"type":"hello","widget":"demo","token":null,"lastSeen":42,"extra":[1,{"a":2}]}"#) else {
+        guard case .hello(let widget, let token, let lastSeen, let user, nil) = try ClientRequest.parse(#"{"type":"hello","widget":"demo","token":null,"lastSeen":42,"extra":[1,{"a":2}]}"#) else {
             Issue.record("not a hello"); return
         }
         #expect(widget == "demo" && token == nil && lastSeen == 42 && user == nil)
@@ -35,20 +35,45 @@ import Testing
         guard case .typing(true) = try ClientRequest.parse(#"{"type":"typing"}"#) else { Issue.record("typing defaults to active"); return }
         guard case .ping = try ClientRequest.parse(#"{"type":"ping"}"#) else { Issue.record("not a ping"); return }
         // A negative lastSeen counts from the start.
-        guard case .hello(_, _, 0, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","lastSeen":-5}"#) else {
+        guard case .hello(_, _, 0, _, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","lastSeen":-5}"#) else {
             Issue.record("lastSeen below 0"); return
         }
     }
 
+    /// The page the widget is on: in the hello (left out when unusable, the chat still
+    /// opens) and in `page` frames (refused when unusable).
+    @Test func pagesAreReadAndChecked() throws {
+        guard case .hello(_, _, _, _, let page?) = try ClientRequest.parse(
+            #"{"type":"hello","widget":"w","page":{"url":"https://shop.example/pricing?plan=pro#faq","title":"  Pricing\n| Shop \u0007"}}"#) else {
+            Issue.record("no page"); return
+        }
+        #expect(page == VisitedPage(stored: "https://shop.example/pricing?plan=pro#faq", title: "Pricing | Shop"))
+        for bad in [#""javascript:alert(1)""#, #""/pricing""#, #""file:///etc/passwd""#, #""https://""#, "\"https://a.example/\(String(repeating: "x", count: 2100))\""] {
+            guard case .hello(_, _, _, _, nil) = try ClientRequest.parse(#"{"type":"hello","widget":"w","page":{"url":"# + bad + "}}") else {
+                Issue.record("kept \(bad)"); return
+            }
+        }
+        guard case .page(let moved) = try ClientRequest.parse(#"{"type":"page","url":"http://shop.example/cart"}"#) else {
+            Issue.record("not a page"); return
+        }
+        #expect(moved == VisitedPage(stored: "http://shop.example/cart", title: ""))
+        let long = try #require(VisitedPage(url: "https://a.example/", title: String(repeating: "é", count: 500)))
+        #expect(long.title.count == VisitedPage.maxTitleLength && long.title.hasSuffix("…"))
+        #expect(refusal(#"{"type":"page"}"#)?.code == "missing_field")
+        #expect(refusal(#"{"type":"page","url":"javascript:alert(1)"}"#)?.code == "invalid_page")
+        #expect(refusal(#"{"type":"page","url":42}"#)?.code == "malformed_frame")
+        #expect(refusal(#"{"type":"hello","widget":"w","page":"https://a.example/"}"#)?.code == "malformed_frame")
+    }
+
     @Test func aSignedInUserIsReadAndChecked() throws {
         let hash = String(repeating: "aB", count: 32)
-        guard case .hello(_, _, _, let user?) = try ClientRequest.parse(
+        guard case .hello(_, _, _, let user?, _) = try ClientRequest.parse(
             #"{"type":"hello","widget":"w","user":{"id":"42","hash":"\#(hash)","name":"  Ada\nLovelace ","email":"","x":1}}"#) else {
             Issue.record("no user"); return
         }
         // The hash is compared in lowercase; names keep one line; empty details are absent.
         #expect(user == ClaimedUser(id: "42", hash: hash.lowercased(), name: "Ada Lovelace", email: nil))
-        guard case .hello(_, _, _, nil) = try ClientRequest.parse(#"{"type":"hello","widget":"w","user":null}"#) else {
+        guard case .hello(_, _, _, nil, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","user":null}"#) else {
             Issue.record("a null user is no user"); return
         }
         #expect(refusal(#"{"type":"hello","widget":"w","user":"42"}"#)?.message

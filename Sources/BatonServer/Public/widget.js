@@ -754,6 +754,21 @@ textarea:disabled { background: #f1f3f5; }
     return true;
   }
 
+  // The page the visitor is on, for the agents: sent with the hello, and again when a
+  // single-page site moves on without loading a new page. Addresses Baton would refuse
+  // (over 2,048 characters) are not sent.
+  let pageSent = '';
+  function currentPage() {
+    const url = String(location.href);
+    return url.length <= 2048 && /^https?:/i.test(url) ? { url, title: String(document.title || '').slice(0, 300) } : null;
+  }
+  function notePage() {
+    if (!ready || location.href === pageSent) return;
+    pageSent = location.href;
+    const page = currentPage();
+    if (page) send({ type: 'page', ...page });
+  }
+
   function connect() {
     if (fatal || ws) return;
     clearTimeout(reconnectTimer);
@@ -776,6 +791,9 @@ textarea:disabled { background: #f1f3f5; }
       const hello = { type: 'hello', widget: KEY };
       if (state.token) hello.token = state.token;
       if (user) hello.user = user;
+      const page = currentPage();
+      if (page) hello.page = page;
+      pageSent = location.href;
       // A fresh page has drawn nothing and asks for the whole conversation.
       if (maxShown > 0) hello.lastSeen = maxShown;
       helloHadToken = !!state.token;
@@ -1264,6 +1282,10 @@ textarea:disabled { background: #f1f3f5; }
       if (document.visibilityState === 'visible') reconnectNow();
     });
     window.addEventListener('hashchange', () => { if (location.hash === '#baton-open') openPanel(true); });
+    window.addEventListener('hashchange', notePage);
+    window.addEventListener('popstate', notePage);
+    // history.pushState fires no event: look now and then.
+    setInterval(notePage, 2000);
   }
 
   // The page's way to say who is signed in after the widget loaded (a single-page app):

@@ -80,6 +80,8 @@ export function mountTranscript(main, route) {
       ['Name', visitor.name || '—'],
       ['Email', visitor.email ? h('a', { href: `mailto:${visitor.email}` }, visitor.email) : '—'],
       ...(visitor.userID ? [['Signed in as', [h('code', {}, visitor.userID), ' (verified by the website)']]] : []),
+      ...(c.page && /^https?:\/\//i.test(c.page.url)
+        ? [['Page', h('a', { href: c.page.url, target: '_blank', rel: 'noopener noreferrer', class: 'page-link' }, c.page.title || c.page.url)]] : []),
       ...c.variables.filter((v) => !(v.name === 'name' && v.value === visitor.name) && !(v.name === 'email' && v.value === visitor.email))
         .map((v) => [v.name, v.value]),
     ];

@@ -1,0 +1,52 @@
+import BatonCore
+import BatonTestSupport
+import Foundation
+import MattermostSandbox
+import Testing
+
+/// Agents see which page of the website the visitor is on: in the room's first post and
+/// the announcement, and, while the chat is with them, each page the visitor moves to.
+@Suite struct VisitorPageTests {
+    @Test func agentsSeeThePageTheVisitorIsOn() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let store = rig.baton.services.store
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                try await grace.send(["type": "hello", "widget": "demo",
+                                      "page": ["url": "https://shop.example/pricing?plan=(pro)", "title": "Pricing | Shop"]])
+                let welcome = try await grace.expect("welcome")
+                let conversation = try #require((welcome["conversation"] as? [String: Any])?["id"] as? String)
+                let visitor = try #require(try await store.conversation(id: ConversationID(conversation))?.visitorID)
+                #expect(try await store.visitor(id: visitor)?.page?.title == "Pricing | Shop")
+                _ = try await grace.say("talk to a person", clientID: "p1")
+                _ = try await grace.message(containing: "What's your name?")
+                _ = try await grace.say("Grace", clientID: "p2")
+                _ = try await grace.message(containing: "email address")
+                _ = try await grace.say("grace@example.com", clientID: "p3")
+                _ = try await grace.message(containing: "What is it about?")
+                _ = try await grace.say("Sales", clientID: "p4")
+                _ = try await grace.message(containing: "handing you over")
+                let room = try await rig.waitForRoom(conversation)
+                // The address's parentheses cannot end the link early.
+                let transcript = try #require(rig.messages(in: room.id, by: "relay").first)
+                #expect(transcript.contains("On the page [Pricing"))
+                #expect(transcript.contains("](https://shop.example/pricing?plan=%28pro%29)."))
+                let index = try #require(rig.indexChannel)
+                #expect(rig.messages(in: index.id).contains { $0.contains("**Page:** [Pricing") })
+
+                // The visitor moves on: the room is told, once per new page.
+                try await grace.send(["type": "page", "url": "https://shop.example/cart", "title": "Cart"])
+                try await eventually("the room told of the new page") {
+                    rig.messages(in: room.id, by: "relay").contains { $0.contains("**Grace** is now on [Cart](https://shop.example/cart)") }
+                }
+                try await grace.send(["type": "page", "url": "https://shop.example/cart", "title": "Cart"])
+                try await grace.send(["type": "page", "url": "javascript:alert(1)"])
+                #expect(try await grace.expect("error").string("code") == "invalid_page")
+                try await eventually("the outbox empty") { try await store.taskCount(widgetKey: "demo") == 0 }
+                #expect(rig.messages(in: room.id, by: "relay").filter { $0.contains("is now on") }.count == 1)
+                #expect(try await store.visitor(id: visitor)?.page == VisitedPage(stored: "https://shop.example/cart", title: "Cart"))
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+}
