@@ -28,6 +28,14 @@ extension MattermostLink {
         Self.mayMeanGone(error) ? await channelIsGone(channelID) == true : false
     }
 
+    /// Tasks that post in the room: one of them failing may mean the room is gone.
+    private static func postsInTheRoom(_ task: AgentTask) -> Bool {
+        switch task {
+        case .relay, .openRoom, .visitorPage: true
+        case .closeRoom, .eraseRoom: false
+        }
+    }
+
     private static func mayMeanGone(_ error: any Error) -> Bool {
         switch error as? MattermostError {
         case .forbidden?, .server(404, _, _)?: true
@@ -41,7 +49,7 @@ extension MattermostLink {
     /// stays in Baton's transcript; the closing task marks the room closed). Returns
     /// whether the task was dealt with.
     func reopenIfGone(_ record: AgentTaskRecord, after error: any Error) async -> Bool {
-        guard record.task == .relay || record.task == .openRoom, Self.mayMeanGone(error),
+        guard Self.postsInTheRoom(record.task), Self.mayMeanGone(error),
               let room = try? await store.room(for: record.conversationID), room.closedAt == nil,
               await channelIsGone(room.channelID, after: error) else { return false }
         if await reopen([room]).contains(room.conversationID) {

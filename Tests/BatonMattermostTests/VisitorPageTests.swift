@@ -49,4 +49,24 @@ import Testing
             #expect(try rig.contractViolations() == [])
         }
     }
+
+    /// A new page whose room is gone for good: the chat moves to a new room (as a visitor
+    /// message would), and the page is told there; nothing waits behind it.
+    @Test func aNewPageMovesAChatWhoseRoomIsGone() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let conversation = try await talkUntilHandover(grace)
+                let old = try await rig.waitForRoom(conversation)
+                try rig.sandbox.deletePermanently(old.id)
+                try await grace.send(["type": "page", "url": "https://shop.example/checkout", "title": "Checkout"])
+                try await eventually("the page told in a new room") {
+                    guard let room = rig.room(for: conversation), room.id != old.id else { return false }
+                    return rig.messages(in: room.id, by: "relay").contains { $0.contains("is now on [Checkout](https://shop.example/checkout)") }
+                }
+                _ = try await grace.say("still there?", clientID: "after-page")
+                try await eventually("the next message relayed") { rig.relayed(in: rig.room(for: conversation)!.id).contains("still there?") }
+            }
+        }
+    }
 }

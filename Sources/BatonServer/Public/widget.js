@@ -755,16 +755,23 @@ textarea:disabled { background: #f1f3f5; }
   }
 
   // The page the visitor is on, for the agents: sent with the hello, and again when a
-  // single-page site moves on without loading a new page. Addresses Baton would refuse
-  // (over 2,048 characters) are not sent.
+  // single-page site moves on without loading a new page. By default only the address's
+  // origin and path: a query or a fragment may hold what agents must not see (a password
+  // reset token). `data-page="full"` sends the whole address, `data-page="off"` nothing.
+  // Addresses Baton would refuse (over 2,048 characters) are not sent.
+  const PAGE_MODE = (script.getAttribute('data-page') || 'path').toLowerCase();
   let pageSent = '';
+  function pageURL() {
+    if (PAGE_MODE === 'off') return '';
+    return PAGE_MODE === 'full' ? String(location.href) : location.origin + location.pathname;
+  }
   function currentPage() {
-    const url = String(location.href);
+    const url = pageURL();
     return url.length <= 2048 && /^https?:/i.test(url) ? { url, title: String(document.title || '').slice(0, 300) } : null;
   }
   function notePage() {
-    if (!ready || location.href === pageSent) return;
-    pageSent = location.href;
+    if (!ready || pageURL() === pageSent) return;
+    pageSent = pageURL();
     const page = currentPage();
     if (page) send({ type: 'page', ...page });
   }
@@ -793,7 +800,7 @@ textarea:disabled { background: #f1f3f5; }
       if (user) hello.user = user;
       const page = currentPage();
       if (page) hello.page = page;
-      pageSent = location.href;
+      pageSent = pageURL();
       // A fresh page has drawn nothing and asks for the whole conversation.
       if (maxShown > 0) hello.lastSeen = maxShown;
       helloHadToken = !!state.token;
