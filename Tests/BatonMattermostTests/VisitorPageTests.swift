@@ -17,7 +17,8 @@ import Testing
                 let welcome = try await grace.expect("welcome")
                 let conversation = try #require((welcome["conversation"] as? [String: Any])?["id"] as? String)
                 let visitor = try #require(try await store.conversation(id: ConversationID(conversation))?.visitorID)
-                #expect(try await store.visitor(id: visitor)?.page?.title == "Pricing | Shop")
+                // Recorded just after the welcome.
+                try await eventually("the page recorded") { try await store.visitor(id: visitor)?.page?.title == "Pricing | Shop" }
                 _ = try await grace.say("talk to a person", clientID: "p1")
                 _ = try await grace.message(containing: "What's your name?")
                 _ = try await grace.say("Grace", clientID: "p2")
