@@ -126,8 +126,10 @@ public final class WidgetClient {
     }
 
     /// Says hello and returns the welcome.
-    public func hello(widget: String = "demo", token: String? = nil, lastSeen: Int64? = nil) async throws -> Frame {
+    public func hello(widget: String = "demo", token: String? = nil, lastSeen: Int64? = nil,
+                      page: [String: String]? = nil) async throws -> Frame {
         var frame: [String: Any] = ["type": "hello", "widget": widget]
+        if let page { frame["page"] = page }
         if let token { frame["token"] = token }
         if let lastSeen { frame["lastSeen"] = lastSeen }
         try await send(frame)

@@ -53,7 +53,8 @@ enum RealServerScenario {
 
             try await WidgetClient.connect(baton.socketURL) { client in
                 let tickets = Collected<String>()
-                let conversation = try await talkUntilHandover(client, name: "Tess \(suffix)", email: "tess@example.com", topic: "Support") {
+                let conversation = try await talkUntilHandover(client, name: "Tess \(suffix)", email: "tess@example.com", topic: "Support",
+                                                               page: ["url": "https://shop.example/pricing", "title": "Pricing"]) {
                     if let ticket = $0.uploadTicket { tickets.append(ticket) }
                 }
                 // Where the agent answers: the chat's channel, or its thread in the index channel.
@@ -82,6 +83,16 @@ enum RealServerScenario {
                         return try await admin.posts(channelID: index.id, since: 1).contains { $0.rootID == root.id }
                     }
                     (channelID, rootID) = (index.id, try #require(try await root()).id)
+                }
+                // The page the visitor is on is in the transcript; a new one is told.
+                try await eventually("the transcript with the page", seconds: 30) {
+                    try await admin.posts(channelID: channelID, since: 1).contains {
+                        $0.message.contains("On the page [Pricing](https://shop.example/pricing)") && $0.rootID == (rootID ?? "")
+                    }
+                }
+                try await client.send(["type": "page", "url": "https://shop.example/cart", "title": "Cart"])
+                try await eventually("the new page told", seconds: 30) {
+                    try await admin.posts(channelID: channelID, since: 1).contains { $0.message.contains("is now on [Cart](https://shop.example/cart)") }
                 }
                 // The agent replies from Mattermost.
                 _ = try await agentClient.signIn()

@@ -155,8 +155,8 @@ func eventually(_ what: String, seconds: Double = 15, _ condition: @Sendable () 
 /// Returns the conversation id.
 @discardableResult
 func talkUntilHandover(_ client: WidgetClient, name: String = "Grace", email: String = "grace@example.com",
-                       topic: String = "Sales", welcomed: (Frame) -> Void = { _ in }) async throws -> String {
-    let welcome = try await client.hello()
+                       topic: String = "Sales", page: [String: String]? = nil, welcomed: (Frame) -> Void = { _ in }) async throws -> String {
+    let welcome = try await client.hello(page: page)
     welcomed(welcome)
     let conversation = (welcome["conversation"] as? [String: Any])?["id"] as? String ?? ""
     _ = try await client.say("qwerty uiop", clientID: "u1")
