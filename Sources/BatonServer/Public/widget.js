@@ -483,6 +483,12 @@ textarea:disabled { background: #f1f3f5; }
           const log = ui.log;
           if (log.scrollHeight - log.scrollTop - log.clientHeight - img.offsetHeight < 80) scrollToEnd();
         });
+        // A picture of ours asked for before its message was stored (no local preview: a
+        // file kept over a reload) gets nothing yet: ask once more when it is stored.
+        img.addEventListener('error', () => {
+          img.dataset.failed = '1';
+          if (!img.closest('.row.pending')) retryPicture(img);
+        });
         img.src = preview || link.href;
         link.append(img);
         link.title = f.name + (f.size >= 0 ? ' (' + sizeText(f.size) + ')' : '');
@@ -635,6 +641,12 @@ textarea:disabled { background: #f1f3f5; }
   }
 
   // The server stored a message of ours (ack, or seen in history/live frames).
+  function retryPicture(img) {
+    if (img.dataset.failed !== '1' || img.dataset.retried === '1' || img.src.startsWith('blob:')) return;
+    img.dataset.retried = '1';
+    img.src = img.src.split('?')[0] + '?stored';
+  }
+
   function markStored(clientId, id) {
     removePending(clientId);
     const row = bubbles.get(clientId);
@@ -642,6 +654,7 @@ textarea:disabled { background: #f1f3f5; }
       row.classList.remove('pending');
       setMeta(row, null);
       place(row); // in case later messages of ours were stored first
+      for (const img of row.querySelectorAll('img')) retryPicture(img);
     }
     markSeen(id);
     unavailableDelay = 0;
