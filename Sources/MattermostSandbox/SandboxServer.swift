@@ -6,8 +6,10 @@ import ServiceLifecycle
 import Synchronization
 
 /// Starts and stops the HTTP server on request while the sandbox lives, so it can "go
-/// down" and come back on the same port. Each run of the server is its own `ServiceGroup`,
-/// a child task of `supervise()`: nothing runs unstructured.
+/// down" and come back on the same port. Each run of the server is its own `ServiceGroup`
+/// in a task of its own, so that a server whose graceful shutdown never ends (it waits
+/// for a connection that stays open) is left behind after a while instead of hanging the
+/// test that stops it.
 final class SandboxServer: Sendable {
     enum Command: Sendable {
         case start(CheckedContinuation<Int, any Error>)
@@ -53,11 +55,15 @@ final class SandboxServer: Sendable {
     private struct Running {
         let group: ServiceGroup
         let finished: AsyncStream<Void>
+        let task: Task<Void, Never>
     }
 
-    /// Runs until `finish()`: each start adds the server's `ServiceGroup` as a child task.
+    /// How long a stop waits for the server's graceful shutdown.
+    static let shutdownLimit = Duration.seconds(10)
+
+    /// Runs until `finish()`: each start runs the server's `ServiceGroup` in a task.
     func supervise() async {
-        await withTaskGroup(of: Void.self) { tasks in
+        do {
             var running: Running?
             for await command in commands {
                 switch command {
@@ -71,7 +77,7 @@ final class SandboxServer: Sendable {
                     let (finished, finishedSink) = AsyncStream.makeStream(of: Void.self)
                     let group = ServiceGroup(services: [makeApplication(reportingPortTo: portSink)],
                                              gracefulShutdownSignals: [], logger: logger)
-                    tasks.addTask { [logger] in
+                    let task = Task { [logger] in
                         do { try await group.run() } catch { logger.error("Sandbox server stopped: \(error)") }
                         portSink.finish()
                         finishedSink.finish()
@@ -79,7 +85,7 @@ final class SandboxServer: Sendable {
                     var iterator = ports.makeAsyncIterator()
                     if let port = await iterator.next(), port > 0 {
                         boundPort.withLock { $0 = port }
-                        running = Running(group: group, finished: finished)
+                        running = Running(group: group, finished: finished, task: task)
                         reply.resume(returning: port)
                     } else {
                         await group.triggerGracefulShutdown()
@@ -102,7 +108,31 @@ final class SandboxServer: Sendable {
         core.control.withLock { $0.stopping = true }
         core.dropSockets()
         await running.group.triggerGracefulShutdown()
-        for await _ in running.finished {}
+        // Bounded, dropping event sockets that came meanwhile: the shutdown waits for them.
+        let (done, doneSink) = AsyncStream.makeStream(of: Bool.self)
+        let waiter = Task {
+            for await _ in running.finished {}
+            doneSink.yield(true)
+        }
+        let timer = Task { [core] in
+            let deadline = ContinuousClock.now + Self.shutdownLimit
+            while ContinuousClock.now < deadline {
+                guard (try? await Task.sleep(for: .milliseconds(200))) != nil else { return }
+                core.dropSockets()
+            }
+            doneSink.yield(false)
+        }
+        var stopped = false
+        for await result in done {
+            stopped = result
+            break
+        }
+        timer.cancel()
+        if !stopped {
+            logger.error("The stand-in's server did not stop within \(Self.shutdownLimit); left behind")
+            waiter.cancel()
+            running.task.cancel()
+        }
         core.control.withLock { $0.stopping = false }
     }
 
