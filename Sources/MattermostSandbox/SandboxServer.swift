@@ -129,7 +129,9 @@ final class SandboxServer: Sendable {
         }
         timer.cancel()
         if !stopped {
-            logger.error("The stand-in's server did not stop within \(Self.shutdownLimit); left behind")
+            let sockets = core.world.withLock { $0.sockets.count }
+            logger.error("The stand-in's server did not stop within \(Self.shutdownLimit); left behind",
+                         metadata: ["event_sockets_still_registered": "\(sockets)"])
             waiter.cancel()
             running.task.cancel()
         }
