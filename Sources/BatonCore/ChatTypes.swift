@@ -101,7 +101,7 @@ public enum Receipt: Sendable, Equatable {
 /// Sizes as people read them: "12 KB", "3.4 MB" (decimal units, as browsers show downloads).
 public enum ByteCount {
     public static func text(_ bytes: Int64) -> String {
-        if bytes < 1000 { return "\(bytes) bytes" }
+        if bytes < 1000 { return bytes == 1 ? "1 byte" : "\(bytes) bytes" }
         let units = ["KB", "MB", "GB"]
         var value = Double(bytes) / 1000
         var unit = 0

@@ -116,7 +116,7 @@
   const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);
   function sizeText(n) {
     if (!(n >= 0)) return '';
-    if (n < 1000) return n + ' bytes';
+    if (n < 1000) return n + (n === 1 ? ' byte' : ' bytes');
     const units = ['KB', 'MB', 'GB'];
     let v = n / 1000, u = 0;
     while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }

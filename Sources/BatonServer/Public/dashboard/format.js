@@ -59,7 +59,7 @@ export function visitorLabel(visitor) {
 // A file size as people read it: "12 KB", "3.4 MB" (decimal units, as browsers show downloads).
 export function formatBytes(n) {
   if (!(n >= 0)) return '';
-  if (n < 1000) return `${n} bytes`;
+  if (n < 1000) return `${n} ${n === 1 ? "byte" : "bytes"}`;
   const units = ['KB', 'MB', 'GB'];
   let v = n / 1000, u = 0;
   while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
