@@ -58,6 +58,8 @@ import Testing
             let refused = try await WidgetClient.connect(baton.socketURL) { widget in
                 try await widget.send(Self.hello(secret))
                 #expect(try await widget.expect("error").string("code") == "identity_invalid")
+                // The server closes after the error: wait for it (leaving first closes with 1000).
+                _ = try await widget.next()
             }
             #expect(refused?.closeCode.code == 4407)
 
@@ -122,6 +124,7 @@ import Testing
                     try await widget.send(Self.hello(nil, id: id, hash: hash))
                     let error = try await widget.expect("error")
                     #expect(error.string("code") == "identity_invalid")
+                    _ = try await widget.next()
                 }
                 #expect(close?.closeCode.code == 4407)
             }
@@ -137,6 +140,7 @@ import Testing
                 try await widget.send(["type": "hello", "widget": "demo"])
                 let error = try await widget.expect("error")
                 #expect(error.string("code") == "identity_required")
+                _ = try await widget.next()
             }
             #expect(close?.closeCode.code == 4407)
             _ = try await WidgetClient.connect(baton.socketURL) { widget in
