@@ -63,6 +63,20 @@ struct ClientFrame: JSONReadable {
                 return nil
             }
         }
+        /// An object of string (or null) members, those named in `keys` as `[name: value]`
+        /// (one of another type is refused by its path, e.g. `user.id`; others are passed over).
+        func strings(_ name: String, _ keys: Set<String>, _ json: inout JSONReader) throws -> [String: String]? {
+            try field(name, "an object", &json) { json -> [String: String]? in
+                if try json.readNull() { return nil }
+                var members: [String: String] = [:]
+                try json.members { key, json in
+                    let key = key.name
+                    guard keys.contains(key) else { return }
+                    if let value = try field("\(name).\(key)", "a string", &json, { try $0.stringOrNull() }) { members[key] = value }
+                }
+                return members
+            }
+        }
         try json.members { key, json in
             switch key {
             case "type": type = try field("type", "a string", &json) { try $0.stringOrNull() }
@@ -75,18 +89,7 @@ struct ClientFrame: JSONReadable {
             case "url": url = try field("url", "a string", &json) { try $0.stringOrNull() }
             case "title": title = try field("title", "a string", &json) { try $0.stringOrNull() }
             case "page":
-                page = try field("page", "an object", &json) { json in
-                    if try json.readNull() { return nil }
-                    var page = PageFields()
-                    try json.members { key, json in
-                        switch key {
-                        case "url": page.url = try field("page.url", "a string", &json) { try $0.stringOrNull() }
-                        case "title": page.title = try field("page.title", "a string", &json) { try $0.stringOrNull() }
-                        default: break
-                        }
-                    }
-                    return page
-                }
+                page = try strings("page", ["url", "title"], &json).map { PageFields(url: $0["url"], title: $0["title"]) }
             case "files":
                 files = try field("files", "an array of file ids", &json) { json in
                     if try json.readNull() { return nil }
@@ -100,20 +103,7 @@ struct ClientFrame: JSONReadable {
             case "active":
                 active = try field("active", "true or false", &json) { json in try json.readNull() ? nil : try json.bool() }
             case "user":
-                user = try field("user", "an object", &json) { json in
-                    if try json.readNull() { return nil }
-                    var user = UserFields()
-                    try json.members { key, json in
-                        switch key {
-                        case "id": user.id = try field("user.id", "a string", &json) { try $0.stringOrNull() }
-                        case "hash": user.hash = try field("user.hash", "a string", &json) { try $0.stringOrNull() }
-                        case "name": user.name = try field("user.name", "a string", &json) { try $0.stringOrNull() }
-                        case "email": user.email = try field("user.email", "a string", &json) { try $0.stringOrNull() }
-                        default: break
-                        }
-                    }
-                    return user
-                }
+                user = try strings("user", ["id", "hash", "name", "email"], &json).map { UserFields(id: $0["id"], hash: $0["hash"], name: $0["name"], email: $0["email"]) }
             default: break
             }
         }
