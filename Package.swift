@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "BatonServer", dependencies: [
-            "BatonCore", "BatonBot", "BatonStore", "BatonMattermost", "OpenAPIContract",
+            "BatonCore", "BatonBot", "BatonStore", "BatonMattermost", "OpenAPIContract", "ConnectionGuard",
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -76,7 +76,9 @@ let package = Package(
         ]),
         // The Mattermost stand-in: tests run Baton against it; `mattermost-sandbox` runs it alone.
         .target(name: "MattermostSandbox", dependencies: [
+            "ConnectionGuard",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -95,12 +97,19 @@ let package = Package(
         // Child processes started with posix_spawn (not Foundation's Process), for the tests
         // and the bench.
         .target(name: "ChildProcesses"),
+        // The first handler of every accepted connection, in Baton and in the stand-in.
+        .target(name: "ConnectionGuard", dependencies: [
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // What the tests share: a live Baton on a loopback port, a widget client, WebDriver.
         .target(name: "BatonTestSupport", dependencies: [
             "BatonServer", "BatonStore", "ChildProcesses",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ]),
         .executableTarget(name: "baton", dependencies: [
@@ -123,6 +132,10 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ], linkerSettings: releaseLinking),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
+        .testTarget(name: "ConnectionGuardTests", dependencies: [
+            "ConnectionGuard",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "BatonBotTests", dependencies: ["BatonBot"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonTestSupport"]),
         .testTarget(name: "BatonMattermostTests", dependencies: [
@@ -132,7 +145,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "MattermostSandboxTests", dependencies: [
-            "MattermostSandbox", "OpenAPIContract",
+            "MattermostSandbox", "OpenAPIContract", "BatonTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),

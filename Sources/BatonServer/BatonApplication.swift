@@ -2,6 +2,7 @@ import BatonBot
 import BatonCore
 import BatonMattermost
 import BatonStore
+import ConnectionGuard
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -69,12 +70,16 @@ public func buildApplication(
 
     let deadlines = HelloDeadlines(timeout: config.socket.helloTimeout)
     let widgetSettings = WidgetChannelHandler.Settings(maxMessageBytes: config.socket.maxFrameBytes, outboundLimit: config.socket.outboundBuffer)
+    let guardSettings = ConnectionGuard.Settings(firstRequestTimeout: TimeAmount(config.socket.idleTimeout),
+                                                 shutdownGrace: TimeAmount(config.socket.shutdownGrace))
     let server = HTTPServerBuilder { responder in
-        BatonServerChannel(responder: responder, socketPath: "/widget/v1/socket", settings: widgetSettings) { connection, origin, host, logger in
+        let channel = BatonServerChannel(responder: responder, socketPath: "/widget/v1/socket", settings: widgetSettings,
+                                         idleTimeout: config.socket.idleTimeout) { connection, origin, host, logger in
             let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines, identity: identity, tickets: tickets,
                                       origin: origin, host: host, logger: logger)
             await sockets.counting { await socket.run(connection) }
         }
+        return GuardedChildChannel(channel, settings: guardSettings)
     }
 
     let app = Application(

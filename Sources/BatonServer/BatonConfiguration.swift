@@ -70,6 +70,8 @@ public struct BatonConfiguration: Sendable {
         ("BATON_RETENTION_DAYS", "days a finished conversation is kept after its last message; 0 keeps everything"),
         ("BATON_RATE_LIMIT", "visitor messages per second per connection"),
         ("BATON_RATE_BURST", "visitor messages allowed at once before the rate applies"),
+        ("BATON_IDLE_TIMEOUT", "seconds a connection may stay silent before it is closed"),
+        ("BATON_SHUTDOWN_GRACE", "seconds connections have to finish when Baton stops"),
         ("BATON_SECRET_KEY", "the key that encrypts stored credentials (instead of the key file)"),
         ("BATON_SECRET_KEY_FILE", "the key file (default: baton.key next to the database)"),
         ("BATON_PUBLIC_URL", "Baton's address as browsers reach it, for embed snippets"),
@@ -106,6 +108,10 @@ public struct BatonConfiguration: Sendable {
         }
         if let text = value("BATON_RATE_LIMIT") { socket.messagesPerSecond = try Self.rate(text, from: "BATON_RATE_LIMIT") }
         if let text = value("BATON_RATE_BURST") { socket.burst = try Self.integer(text, in: 1...10_000, from: "BATON_RATE_BURST") }
+        if let text = value("BATON_IDLE_TIMEOUT") { socket.idleTimeout = try Self.seconds(text, in: 5...3600, from: "BATON_IDLE_TIMEOUT") }
+        if let text = value("BATON_SHUTDOWN_GRACE") {
+            socket.shutdownGrace = try Self.seconds(text, in: 0...600, from: "BATON_SHUTDOWN_GRACE")
+        }
         if let text = value("BATON_SECRET_KEY_FILE") { secretKeyFile = text }
         if let text = value("BATON_PUBLIC_URL") { publicURL = try Self.publicURL(text, from: "BATON_PUBLIC_URL") }
         if let text = value("BATON_METRICS_TOKEN") { metricsToken = try Self.metricsToken(text, from: "BATON_METRICS_TOKEN") }
@@ -172,6 +178,13 @@ public struct BatonConfiguration: Sendable {
         case "keep": return false
         default: throw ConfigurationError(source: source, value: text, expected: "keep or erase")
         }
+    }
+
+    public static func seconds(_ text: String, in range: ClosedRange<Int>, from source: String) throws(ConfigurationError) -> Duration {
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(source: source, value: text, expected: "a number of seconds from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return .seconds(value)
     }
 
     public static func rate(_ text: String, from source: String) throws(ConfigurationError) -> Double {

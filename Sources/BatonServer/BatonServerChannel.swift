@@ -8,7 +8,9 @@ import NIOHTTPTypesHTTP1
 import NIOWebSocket
 
 /// Baton's connections: HTTP/1.1 for pages and the APIs, and on the widget's path an
-/// upgrade to WebSocket, where `WidgetChannelHandler` takes the connection.
+/// upgrade to WebSocket, where `WidgetChannelHandler` takes the connection. (A
+/// `ConnectionGuard` goes in front, for connections that never send a request and for
+/// the shutdown.)
 ///
 /// Hummingbird's own WebSocket channel hands every socket to an async handler with
 /// tasks of its own (reading, pinging); a widget socket here is a channel handler, and one
@@ -32,20 +34,23 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let socketPath: String
     let settings: WidgetChannelHandler.Settings
+    /// An HTTP connection idle this long, between requests or within one, is closed.
+    let idleTimeout: Duration
     let widgetLoop: WidgetLoop
 
     init(responder: @escaping HTTPChannelHandler.Responder, socketPath: String, settings: WidgetChannelHandler.Settings,
-         widgetLoop: @escaping WidgetLoop) {
+         idleTimeout: Duration, widgetLoop: @escaping WidgetLoop) {
         self.responder = Self.redirectingLateUpgrades(responder)
         self.socketPath = socketPath
         self.settings = settings
+        self.idleTimeout = idleTimeout
         self.widgetLoop = widgetLoop
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
-            let socketPath = socketPath, settings = settings
+            let socketPath = socketPath, settings = settings, idleTimeout = idleTimeout
             let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                 maxFrameSize: settings.maxMessageBytes,
                 shouldUpgrade: { channel, head in
@@ -64,7 +69,7 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                    try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                    try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
                     let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                         wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                     return attempted.value ? .refused(http) : .http(http)

@@ -18,6 +18,11 @@ public struct SocketLimits: Sendable {
     public var outboundBuffer: Int = 1024
     /// Refused frames a connection may send before it is closed.
     public var maxViolations: Int = 100
+    /// Any connection (HTTP or widget) that sends nothing this long after it opened, and an
+    /// HTTP connection idle this long between requests or within one, is closed.
+    public var idleTimeout: Duration = .seconds(60)
+    /// When Baton stops, how long connections have to finish what they are doing.
+    public var shutdownGrace: Duration = .seconds(10)
 
     public init() {}
 }

@@ -60,6 +60,10 @@ public final class MattermostSandbox: Sendable {
         await server.stop()
     }
 
+    /// How many times the server did not finish its graceful shutdown in time and was left
+    /// behind (a connection it could not close): 0 unless something is wrong.
+    public var serversLeftBehind: Int { server.leftBehind }
+
     /// Listens again on the same port, with everything the sandbox knew.
     public func comeBack() async throws {
         _ = try await server.start()

@@ -1,4 +1,6 @@
+import ConnectionGuard
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -36,6 +38,10 @@ final class SandboxServer: Sendable {
     }
 
     var port: Int { boundPort.withLock { $0 ?? 0 } }
+
+    /// Runs of the server whose graceful shutdown did not end in time.
+    private let leftBehindCount = Mutex(0)
+    var leftBehind: Int { leftBehindCount.withLock { $0 } }
 
     /// Starts listening (on the same port as before, if it ran before); returns the port.
     func start() async throws -> Int {
@@ -132,6 +138,7 @@ final class SandboxServer: Sendable {
             let sockets = core.world.withLock { $0.sockets.count }
             logger.error("The stand-in's server did not stop within \(Self.shutdownLimit); left behind",
                          metadata: ["event_sockets_still_registered": "\(sockets)"])
+            leftBehindCount.withLock { $0 += 1 }
             waiter.cancel()
             running.task.cancel()
         }
@@ -147,13 +154,20 @@ final class SandboxServer: Sendable {
             responder: CallbackResponder<BasicRequestContext> { request, context in
                 try await http.respond(to: request, context: context)
             },
-            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20,
-                                                                       autoPing: .enabled(timePeriod: configuration.pingInterval)))) { request, channel, _ in
-                guard request.path?.split(separator: "?").first == "/api/v4/websocket" else { return .dontUpgrade }
-                let token = Self.upgradeToken(request.headerFields)
-                return .upgrade([:]) { inbound, outbound, _ in
-                    await SandboxWebSocket(core: core, channel: channel, upgradeToken: token).run(inbound: inbound, outbound: outbound)
+            server: HTTPServerBuilder { responder in
+                let http = HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: configuration.pingInterval)))
+                ) { request, channel, _ in
+                    guard request.path?.split(separator: "?").first == "/api/v4/websocket" else { return .dontUpgrade }
+                    let token = Self.upgradeToken(request.headerFields)
+                    return .upgrade([:]) { inbound, outbound, _ in
+                        await SandboxWebSocket(core: core, channel: channel, upgradeToken: token).run(inbound: inbound, outbound: outbound)
+                    }
                 }
+                // Without it, a connection an HTTP client opened and never used held the
+                // server's graceful shutdown for ever.
+                return GuardedChildChannel(http, settings: .init(firstRequestTimeout: .seconds(300), shutdownGrace: .seconds(5)))
             },
             configuration: .init(address: .hostname(configuration.host, port: port), serverName: "mattermost-sandbox"),
             onServerRunning: { channel in
@@ -174,3 +188,4 @@ final class SandboxServer: Sendable {
         return nil
     }
 }
+

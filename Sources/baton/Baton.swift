@@ -61,6 +61,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Visitor messages allowed at once before the rate applies (BATON_RATE_BURST). Default 10.")
     var rateBurst: String?
 
+    @Option(help: "Seconds a connection may stay silent before it is closed: a new one before its first request, an HTTP one between requests (BATON_IDLE_TIMEOUT). Default 60.")
+    var idleTimeout: String?
+
+    @Option(help: "Seconds connections have to finish what they are doing when Baton stops; then they are closed (BATON_SHUTDOWN_GRACE). Default 10.")
+    var shutdownGrace: String?
+
     @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE; BATON_SECRET_KEY replaces it). Default: baton.key next to a SQLite database, or in the working folder.")
     var secretKeyFile: String?
 
@@ -106,6 +112,10 @@ struct Serve: AsyncParsableCommand {
         }
         if let rateLimit { config.socket.messagesPerSecond = try BatonConfiguration.rate(rateLimit, from: "--rate-limit") }
         if let rateBurst { config.socket.burst = try BatonConfiguration.integer(rateBurst, in: 1...10_000, from: "--rate-burst") }
+        if let idleTimeout { config.socket.idleTimeout = try BatonConfiguration.seconds(idleTimeout, in: 5...3600, from: "--idle-timeout") }
+        if let shutdownGrace {
+            config.socket.shutdownGrace = try BatonConfiguration.seconds(shutdownGrace, in: 0...600, from: "--shutdown-grace")
+        }
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }
         if let publicURL { config.publicURL = try BatonConfiguration.publicURL(publicURL, from: "--public-url") }
         return config

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import BatonServer
 import BatonTestSupport
 import Testing
 
@@ -71,6 +72,47 @@ func get(_ url: String, headers: [(String, String)] = []) async throws -> HTTPRe
         try await LiveBaton.run(configure: { $0.demo = false }) { baton in
             let config = try await get("\(baton.http)/widget/v1/config/demo")
             #expect(config.status == 404)
+        }
+    }
+}
+
+@Suite struct IdleConnectionTests {
+    @Test func theTimeoutsAreSetInSecondsAndBadValuesExplained() throws {
+        let config = try BatonConfiguration.fromEnvironment(["BATON_IDLE_TIMEOUT": "75", "BATON_SHUTDOWN_GRACE": "0"])
+        #expect(config.socket.idleTimeout == .seconds(75))
+        #expect(config.socket.shutdownGrace == .zero)
+        #expect(BatonConfiguration().socket.idleTimeout == .seconds(60))
+        #expect(BatonConfiguration().socket.shutdownGrace == .seconds(10))
+        for bad in [("BATON_IDLE_TIMEOUT", "4"), ("BATON_IDLE_TIMEOUT", "1m"), ("BATON_SHUTDOWN_GRACE", "601"), ("BATON_SHUTDOWN_GRACE", "-1")] {
+            #expect {
+                try BatonConfiguration.fromEnvironment([bad.0: bad.1])
+            } throws: { error in
+                "\(error)".contains("\(bad.0)=\"\(bad.1)\" is not valid: expected a number of seconds from")
+            }
+        }
+    }
+
+    /// Silent connections are closed after the idle timeout: one that never sent a request
+    /// (nothing else would ever close it), one kept alive after its request, one stopped
+    /// halfway through a request. A widget's socket is not an HTTP connection: it stays.
+    @Test func silentConnectionsAreClosedAfterTheIdleTimeoutButWidgetsStay() async throws {
+        try await LiveBaton.run(configure: { $0.socket.idleTimeout = .seconds(1) }) { baton in
+            try await WidgetClient.connect(baton.socketURL) { widget in
+                _ = try await widget.hello()
+                let silent = try await RawConnection.open(port: baton.port)
+                let kept = try await RawConnection.open(port: baton.port)
+                try await kept.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                let half = try await RawConnection.open(port: baton.port)
+                try await half.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                #expect(await silent.closedByServer(within: 10))
+                #expect(await kept.closedByServer(within: 10))
+                #expect(kept.text.hasPrefix("HTTP/1.1 200"))
+                #expect(await half.closedByServer(within: 10))
+                #expect(half.text.isEmpty)
+                // Well past the HTTP idle timeout, the widget still talks.
+                _ = try await widget.say("thank you", clientID: "after-idle")
+                _ = try await widget.expect("message")
+            }
         }
     }
 }

@@ -55,6 +55,28 @@ import Testing
         await store.close()
     }
 
+    /// A connection that never sent a request (browsers open some ahead of need), one kept
+    /// alive after its request, and one stopped halfway through a request do not keep
+    /// Baton from stopping: the first held it for ever before.
+    @Test func sigtermDoesNotWaitForConnectionsWithNothingToAnswer() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let baton = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
+        let port = Int(try await baton.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#))!
+        let silent = try await RawConnection.open(port: port)
+        let kept = try await RawConnection.open(port: port)
+        try await kept.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        try await withTimeout(5) { while !kept.text.contains("\r\n\r\n") { try await Task.sleep(for: .milliseconds(20)) } }
+        #expect(kept.text.hasPrefix("HTTP/1.1 200"))
+        let half = try await RawConnection.open(port: port)
+        try await half.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        baton.signal(SIGTERM)
+        #expect(await silent.closedByServer(within: 5))
+        #expect(await kept.closedByServer(within: 5))
+        #expect(await half.closedByServer(within: 5))
+        #expect(try await baton.exit() == 0)
+    }
+
     @Test func aBackupTakenWhileBatonRunsHoldsTheChatAndOpens() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }

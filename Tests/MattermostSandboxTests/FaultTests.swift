@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import BatonTestSupport
 import MattermostSandbox
 import Testing
 
@@ -120,6 +121,29 @@ import Testing
                     #expect(try await alice.receivesNothing(within: 0.5))
                 }
             }
+        }
+    }
+}
+
+@Suite struct ShutdownTests {
+    /// Connections an HTTP client opened and never used, or left halfway through a
+    /// request, do not keep the server from going down (they held it for ever before).
+    @Test func goingDownClosesConnectionsThatSentNoWholeRequest() async throws {
+        try await Seeded.run { s in
+            let silent = try await RawConnection.open(port: s.sandbox.port)
+            let half = try await RawConnection.open(port: s.sandbox.port)
+            try await half.send("GET /api/v4/system/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            let kept = try await RawConnection.open(port: s.sandbox.port)
+            try await kept.send("GET /api/v4/system/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            try await withTimeout(5) { while !kept.text.contains("\r\n\r\n") { try await Task.sleep(for: .milliseconds(20)) } }
+            #expect(kept.text.hasPrefix("HTTP/1.1 200"))
+            await s.sandbox.goDown()
+            #expect(await silent.closedByServer(within: 1))
+            #expect(await half.closedByServer(within: 1))
+            #expect(await kept.closedByServer(within: 1))
+            #expect(s.sandbox.serversLeftBehind == 0)
+            try await s.sandbox.comeBack()
+            #expect(try await s.api().get("/api/v4/system/ping").status == 200)
         }
     }
 }
