@@ -52,7 +52,9 @@ extension MattermostLink {
 
     /// Every open room asks for the posts after the last one it handled. Mattermost
     /// replays only a short queue on reconnect, so this is how nothing is missed. Threads
-    /// that share a channel read it once for all of them.
+    /// that share a channel read it once for all of them. The index channel, where new
+    /// chats are announced, is read only for its threads: without open threads there, the
+    /// relay user's membership is checked instead (it may have been removed meanwhile).
     func catchUp() async {
         let open: [Room]
         do {
@@ -67,6 +69,7 @@ extension MattermostLink {
             if let channel = room.threadChannelID { threads[channel, default: []].append(room) } else { await catchUp([room]) }
         }
         for (_, rooms) in threads.sorted(by: { $0.key < $1.key }) { await catchUp(rooms) }
+        if threads[settings.indexChannel.id] == nil { await relayUserLeft(settings.indexChannel.id, catchUp: false) }
     }
 
     /// Rooms in one channel (a channel room, or threads of one channel) read the posts

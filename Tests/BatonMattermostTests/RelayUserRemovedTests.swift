@@ -90,6 +90,35 @@ import Testing
         }
     }
 
+    /// With channel rooms the index channel holds only announcements, which no catch-up
+    /// reads: after a reconnect the relay user's membership there is checked, so the next
+    /// chat is announced (before, it joined again only when Baton restarted).
+    @Test func removedFromTheIndexChannelWhileBatonWasNotListening() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let sandbox = rig.sandbox
+            let relay = try #require(sandbox.user(named: "relay")?.id)
+            let index = try #require(rig.indexChannel)
+            await sandbox.goDown()
+            try await eventually("Baton sees the event stream gone") {
+                rig.baton.services.mattermost.status(widgetKey: "demo")?.state != .connected
+            }
+            try sandbox.removeFromChannel("relay", channel: index.id, by: "erin")
+            try await sandbox.comeBack()
+            try await eventually("the relay user back in the index channel") { sandbox.members(of: index.id).contains(relay) }
+            let notes = rig.messages(in: index.id, by: "relay").filter { $0.contains("was removed from this channel") }
+            #expect(notes == ["Baton's relay user was removed from this channel and has joined it again: new chats are announced here."])
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let conversation = try await talkUntilHandover(grace)
+                let room = try await rig.waitForRoom(conversation)
+                try await eventually("the chat announced") {
+                    rig.messages(in: index.id, by: "relay").contains { $0.contains(room.name) }
+                }
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
     /// A closed chat's room is the agents' to tidy: the relay user stays out.
     @Test func aClosedChatsRoomIsLeftAlone() async throws {
         try await inARoom { rig, grace, conversation, room, relay in
