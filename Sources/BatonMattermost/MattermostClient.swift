@@ -41,8 +41,11 @@ public final class MattermostClient: Sendable {
     public static let sharedHTTP: HTTPClient = {
         var configuration = HTTPClient.Configuration(
             timeout: .init(connect: .seconds(5), read: .seconds(20)),
-            // As many connections as the outbox works on conversations at once.
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32),
+            // As many connections as the outbox works on conversations at once. An idle
+            // one is closed before Mattermost's own idle timeout (`IdleTimeout`, 60 s by
+            // default, as for many proxies): one the server closes just as a request goes
+            // out on it fails that request.
+            connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 32),
             decompression: .enabled(limit: .ratio(20)))
         // Baton does not trace requests: no span per request.
         configuration.tracing.tracer = nil

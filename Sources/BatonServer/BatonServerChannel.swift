@@ -1,3 +1,4 @@
+import ConnectionGuard
 import HTTPTypes
 import HummingbirdCore
 import Logging
@@ -60,6 +61,9 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, head in
                     channel.eventLoop.makeCompletedFuture {
+                        // The widget's handler pings, and closes on a shutdown, by itself:
+                        // an idle socket need not carry the guard as well.
+                        ConnectionGuard.standDown(on: channel)
                         let connection = try WidgetConnection.install(on: channel, settings: settings)
                         return .widget(connection, origin: OriginPolicy.single(head.headers["origin"]), host: head.headers["host"].first)
                     }

@@ -129,6 +129,14 @@ public final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// Takes the guard off a connection that now looks after its own idleness and shutdown
+    /// (a WebSocket whose handler closes it on `ChannelShouldQuiesceEvent`), so that an
+    /// idle socket does not carry it. Call on the channel's event loop.
+    public static func standDown(on channel: any Channel) {
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: ConnectionGuard.self) else { return }
+        channel.pipeline.syncOperations.removeHandler(handler, promise: nil)
+    }
+
     /// Closes a connection whose first request has not come, as if the client had given
     /// up: NIO's upgrade handler then reports "input closed", which Hummingbird takes as
     /// the client's doing rather than as an error to log.

@@ -89,6 +89,18 @@ import Testing
         #expect(!busy.isActive)
     }
 
+    @Test func aConnectionThatLooksAfterItselfCanTakeTheGuardOff() throws {
+        let (socket, recorder) = try connection()
+        try send("GET /socket HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", to: socket)
+        ConnectionGuard.standDown(on: socket)
+        #expect(throws: (any Error).self) { try socket.pipeline.syncOperations.handler(type: ConnectionGuard.self) }
+        socket.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(recorder.shutdowns == 1)
+        socket.embeddedEventLoop.advanceTime(by: .seconds(600))
+        #expect(socket.isActive)
+        #expect(recorder.shutdowns == 1)
+    }
+
     @Test func otherEventsPassThrough() throws {
         struct Other {}
         final class Seen: ChannelInboundHandler {
