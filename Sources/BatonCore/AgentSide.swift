@@ -8,8 +8,10 @@ public enum AgentTask: Sendable, Codable, Hashable {
     /// Post the visitor message `messageID` in the room.
     case relay
     /// The conversation was closed: tell the room, update the announcement, archive the
-    /// room unless it already is.
-    case closeRoom(closedBy: String?, roomArchived: Bool)
+    /// room unless it already is. `endedByVisitor` when the visitor ended it from the
+    /// widget (`closedBy` is then their name); nil in tasks stored before it existed, and
+    /// a Baton that does not know it reads the task as closed by that name.
+    case closeRoom(closedBy: String?, roomArchived: Bool, endedByVisitor: Bool? = nil)
     /// The conversation was erased with what the agent side keeps of it: delete the room
     /// (its channel, or its thread), its announcement and any reminder of it. The room is
     /// kept here because the conversation's rows are gone.

@@ -165,6 +165,34 @@ extension ChatService {
         }
     }
 
+    /// The visitor ends their chat with the agents from the widget (waiting for an agent,
+    /// or with one): it closes as when an agent closes it, with "Grace ended the chat." in
+    /// the transcript, and the agent side tells the room and marks the announcement. Their
+    /// next message starts a new conversation with the bot. Returns the id of that notice.
+    @discardableResult
+    public func visitorEndsChat(in session: ChatSession) async throws -> MessageID {
+        let visitor = session.visitor.id
+        return try await locks.withLock(visitor) { try await retryingConflicts(of: visitor) {
+            guard var conversation = try await latestConversation(of: visitor), conversation.state.isHandedOver else {
+                throw ChatError.nothingToEnd
+            }
+            let basis = conversation
+            try conversation.move(to: .closed)
+            conversation.updatedAt = Millis.now()
+            var name = conversation.variable("name")
+            if name == nil { name = try await store.visitor(id: visitor)?.name }
+            if name?.trimmingWhitespace().isEmpty == true { name = nil }
+            var tasks: [AgentTask] = []
+            if await agents.isConnected(widgetKey: conversation.widgetKey) {
+                tasks.append(.closeRoom(closedBy: name, roomArchived: false, endedByVisitor: true))
+            }
+            let notice = NewMessage(role: .system, text: name.map { "\($0) ended the chat." } ?? "The visitor ended the chat.")
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: [notice], tasks: tasks, basis: basis),
+                                         from: basis.state)
+            return stored.last?.id ?? 0
+        } }
+    }
+
     /// The visitor is typing (or stopped): agents see it once the chat is handed over.
     public func visitorTyping(_ active: Bool, in session: ChatSession) async {
         guard let conversation = try? await latestConversation(of: session.visitor.id),

@@ -39,6 +39,8 @@ public enum ChatError: Error, Equatable {
     case fileTooLarge(limit: Int)
     case emptyFile
     case tooManyUnsentFiles(limit: Int)
+    /// The visitor asked to end a chat with the agents, and none is open.
+    case nothingToEnd
 
     /// A stable machine-readable code (the widget protocol's `error.code`).
     public var code: String {
@@ -55,6 +57,7 @@ public enum ChatError: Error, Equatable {
         case .fileTooLarge: "file_too_large"
         case .emptyFile: "empty_file"
         case .tooManyUnsentFiles: "too_many_uploads"
+        case .nothingToEnd: "nothing_to_end"
         }
     }
 
@@ -72,6 +75,7 @@ public enum ChatError: Error, Equatable {
         case .fileTooLarge(let limit): "The file is larger than \(ByteCount.text(Int64(limit)))."
         case .emptyFile: "The file is empty."
         case .tooManyUnsentFiles(let limit): "At most \(limit) uploaded files may wait to be sent; send or drop some first."
+        case .nothingToEnd: "There is no chat with the agents to end."
         }
     }
 }

@@ -196,8 +196,8 @@ extension MattermostLink {
             case .relay:
                 let target = try await ensureRoom(for: record)
                 if let stuck = try await relay([record], to: target).first { throw stuck.error }
-            case .closeRoom(let closedBy, let archived):
-                try await closeRoom(record, closedBy: closedBy, archived: archived)
+            case .closeRoom(let closedBy, let archived, let byVisitor):
+                try await closeRoom(record, closedBy: closedBy, archived: archived, endedByVisitor: byVisitor == true)
             case .eraseRoom(let room):
                 try await eraseRoom(room)
             case .visitorPage(let page):
@@ -356,11 +356,12 @@ extension MattermostLink {
     /// nobody in particular when it holds nil). A thread's announcement has no link: it is
     /// the thread.
     func announcement(_ conversation: Conversation, visitor: String, visitorRecord: Visitor?, link: String?,
-                      closedBy: String?? = nil) async throws -> String {
+                      closedBy: String?? = nil, endedByVisitor: Bool = false) async throws -> String {
         let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
         return MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
                                             conversation: conversation, firstMessage: first?.text, link: link,
-                                            signedInAs: visitorRecord?.externalID, page: visitorRecord?.page, closedBy: closedBy)
+                                            signedInAs: visitorRecord?.externalID, page: visitorRecord?.page, closedBy: closedBy,
+                                            endedByVisitor: endedByVisitor)
     }
 
     /// The agents follow a thread room, so that it shows in their Threads view and its
@@ -441,14 +442,20 @@ extension MattermostLink {
         return []
     }
 
-    func closeRoom(_ record: AgentTaskRecord, closedBy: String?, archived: Bool) async throws {
+    func closeRoom(_ record: AgentTaskRecord, closedBy: String?, archived: Bool, endedByVisitor: Bool = false) async throws {
         relayTargets.withLock { _ = $0.removeValue(forKey: record.conversationID) }
         guard var room = try await store.room(for: record.conversationID) else { return }
+        let conversation = try await store.conversation(id: record.conversationID)
         // A room whose channel is gone for good has nobody left to tell, nothing to archive.
         var gone = false
         if !archived {
+            var note = MattermostPosts.closed(by: closedBy)
+            if endedByVisitor {
+                let visitor = if let conversation { await visitorName(of: conversation) } else { closedBy ?? "Visitor" }
+                note = MattermostPosts.endedByVisitor(visitor)
+            }
             do {
-                _ = try await postOnce(MattermostPosts.closed(by: closedBy), in: room, marker: "closed-\(record.conversationID)", record: record)
+                _ = try await postOnce(note, in: room, marker: "closed-\(record.conversationID)", record: record)
             } catch {
                 guard await channelIsGone(room.channelID, after: error) else { throw error }
                 gone = true
@@ -456,11 +463,11 @@ extension MattermostLink {
         }
         // A thread whose first post was deleted (or whose channel was archived or is gone)
         // has no announcement left to mark.
-        if let announcementID = room.announcementID, !((archived || gone) && room.rootID != nil),
-           let conversation = try await store.conversation(id: record.conversationID) {
+        if let announcementID = room.announcementID, !((archived || gone) && room.rootID != nil), let conversation {
             let text = try await announcement(conversation, visitor: await visitorName(of: conversation),
                                               visitorRecord: try await store.visitor(id: conversation.visitorID),
-                                              link: room.rootID == nil ? room.link : nil, closedBy: .some(closedBy))
+                                              link: room.rootID == nil ? room.link : nil, closedBy: .some(closedBy),
+                                              endedByVisitor: endedByVisitor)
             _ = try await client.editPost(id: announcementID, message: text)
         }
         // A thread stays: archiving would close the index channel for every chat.

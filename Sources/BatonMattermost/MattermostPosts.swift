@@ -80,9 +80,12 @@ enum MattermostPosts {
     }
 
     static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,
-                             link: String?, signedInAs userID: String? = nil, page: VisitedPage? = nil, closedBy: String?? = nil) -> String {
+                             link: String?, signedInAs userID: String? = nil, page: VisitedPage? = nil, closedBy: String?? = nil,
+                             endedByVisitor: Bool = false) -> String {
         var lines: [String] = []
-        if let closedBy {
+        if endedByVisitor {
+            lines.append(":white_check_mark: ~~New chat~~ **Ended by the visitor** — \(MattermostText.inertName(visitor))")
+        } else if let closedBy {
             lines.append(":white_check_mark: ~~New chat~~ **Closed\(closedBy.map { " by \(MattermostText.inertName($0))" } ?? "")** — \(MattermostText.inertName(visitor))")
         } else {
             lines.append(":speech_balloon: **New chat** from **\(MattermostText.inertName(visitor))**\(email.map { " (\(MattermostText.inertName($0, limit: 254)))" } ?? "")")
@@ -90,7 +93,8 @@ enum MattermostPosts {
         if let userID {
             lines.append("**Signed in on the website as:** \(MattermostText.inertName(userID, limit: 256)) (verified)")
         }
-        if let page, closedBy == nil {
+        let open = closedBy == nil && !endedByVisitor
+        if let page, open {
             lines.append("**Page:** \(MattermostText.link(to: page))")
         }
         for variable in conversation.variables where variable.name != "name" && variable.name != "email" {
@@ -102,7 +106,7 @@ enum MattermostPosts {
         }
         if let link {
             lines.append("[Join the conversation](\(link))")
-        } else if closedBy == nil {
+        } else if open {
             lines.append("Reply in this thread to answer the visitor.")
         }
         return lines.joined(separator: "\n")
@@ -111,6 +115,11 @@ enum MattermostPosts {
     /// The visitor's widget moved to another page while the chat is with the agents.
     static func visitorPage(_ page: VisitedPage, visitor: String) -> String {
         ":globe_with_meridians: **\(MattermostText.inertName(visitor))** is now on \(MattermostText.link(to: page))"
+    }
+
+    /// The visitor ended the chat from the widget.
+    static func endedByVisitor(_ visitor: String) -> String {
+        ":wave: **\(MattermostText.inertName(visitor))** ended the chat in the website's widget: replies here no longer reach them."
     }
 
     static func closed(by name: String?) -> String {

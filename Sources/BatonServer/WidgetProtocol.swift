@@ -120,6 +120,8 @@ enum ClientRequest {
     case typing(active: Bool)
     /// The widget is on another page (a single-page site moved on).
     case page(VisitedPage)
+    /// The visitor ends the chat with the agents.
+    case end
     case ping
 }
 
@@ -178,11 +180,13 @@ extension ClientRequest {
                                     message: "A page's url is an absolute http or https address of at most \(VisitedPage.maxURLLength) characters.")
             }
             return .page(page)
+        case "end":
+            return .end
         case "ping":
             return .ping
         default:
             let shown = type.count > 40 ? String(type.prefix(40)) + "…" : type
-            throw ProtocolError(code: "unknown_type", message: "Unknown frame type \"\(shown)\"; expected hello, message, typing, page or ping.")
+            throw ProtocolError(code: "unknown_type", message: "Unknown frame type \"\(shown)\"; expected hello, message, typing, page, end or ping.")
         }
     }
 }

@@ -199,6 +199,21 @@ struct WidgetSocket {
             // Pages count against the message rate; one past it is not recorded (the next is).
             if state.bucket.take() == nil { await visitorOnPage(page, in: session) }
             return false
+        case .end:
+            guard let session = state.session else {
+                return refuse(ProtocolError(code: "hello_required", message: "Send a hello frame before ending a chat."), state: &state, send: send)
+            }
+            do {
+                // The notice and the closed state reach every widget of the visitor.
+                try await chat.visitorEndsChat(in: session)
+            } catch let error as ChatError {
+                return refuse(ProtocolError(code: error.code, message: error.message), state: &state, send: send)
+            } catch {
+                logger.error("Ending a chat failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
+                send(.frame(.error(ProtocolError(code: "unavailable", message: "The chat could not be ended; try again shortly.",
+                                                 retryAfterMillis: 2000))))
+            }
+            return false
         case .typing(let active):
             // Relayed to agents after a handover (throttled there); otherwise ignored.
             if let session = state.session { await chat.visitorTyping(active, in: session) }

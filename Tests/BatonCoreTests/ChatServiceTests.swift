@@ -258,6 +258,41 @@ final class Inbox: Sendable {
         #expect(inbox.summary(origin: 1).suffix(2) == ["state:waiting_for_agent", "msg:bot:Connecting…"])
     }
 
+    /// The visitor ends a chat with the agents: closed with a notice naming them, the room
+    /// to be told; their next message starts over with the bot. Only a handed-over chat
+    /// can be ended.
+    @Test func theVisitorEndsAChatWithTheAgents() async throws {
+        let chat = service(agents: true)
+        let inbox = Inbox()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: inbox.sink)
+        await #expect(throws: ChatError.nothingToEnd) { try await chat.visitorEndsChat(in: session) }
+        _ = try await chat.receive(VisitorInput(text: "ask"), clientID: "1", from: session, origin: 1)
+        _ = try await chat.receive(VisitorInput(text: "Ann"), clientID: "2", from: session, origin: 1)
+        _ = try await chat.receive(VisitorInput(text: "Human", action: "handover"), clientID: "3", from: session, origin: 1)
+        #expect(try await store.conversation(id: session.conversation.id)?.state == .waitingForAgent)
+
+        try await chat.visitorEndsChat(in: session)
+        #expect(inbox.summary(origin: 1).suffix(2) == ["msg:system:Ann ended the chat.", "state:closed"])
+        #expect(try await store.conversation(id: session.conversation.id)?.state == .closed)
+        let tasks = try await store.tasks(of: session.conversation.id, widgetKey: "w1", limit: 10).map(\.task)
+        #expect(tasks.last == .closeRoom(closedBy: "Ann", roomArchived: false, endedByVisitor: true))
+        // Once ended there is nothing left to end; the next message starts a new conversation.
+        await #expect(throws: ChatError.nothingToEnd) { try await chat.visitorEndsChat(in: session) }
+        _ = try await chat.receive(VisitorInput(text: "back"), clientID: "4", from: session, origin: 1)
+        #expect(inbox.summary(origin: 1).suffix(4) == ["new", "msg:bot:Hello!", "ack:back", "msg:bot:echo: back"])
+    }
+
+    @Test func aVisitorWithoutANameEndsAsTheVisitor() async throws {
+        let chat = service(agents: false)
+        let inbox = Inbox()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: inbox.sink)
+        _ = try await chat.receive(VisitorInput(text: "human"), clientID: "1", from: session, origin: 1)
+        try await chat.visitorEndsChat(in: session)
+        #expect(inbox.summary(origin: 1).suffix(2) == ["msg:system:The visitor ended the chat.", "state:closed"])
+        // Without an agent side there is no room to tell.
+        #expect(try await store.tasks(of: session.conversation.id, widgetKey: "w1", limit: 10).isEmpty)
+    }
+
     @Test func writingToAClosedConversationStartsANewOne() async throws {
         let chat = service()
         let inbox = Inbox()

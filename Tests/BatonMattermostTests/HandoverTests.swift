@@ -85,6 +85,47 @@ import Testing
         } }
     }
 
+    /// The visitor ends the chat from the widget: the room is told who ended it, the
+    /// announcement says so, and the room is archived as when an agent closes it (here
+    /// archiveOnClose is on).
+    @Test func theVisitorEndsTheChatFromTheWidget() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect(archiveOnClose: true)
+            let sandbox = rig.sandbox
+            let index = try #require(rig.indexChannel)
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                // Nothing to end while the bot has the chat.
+                _ = try await client.hello()
+                try await client.send(["type": "end"])
+                #expect(try await client.expect("error").string("code") == "nothing_to_end")
+            }
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(conversation)
+                try sandbox.post(as: "alice", in: room.id, "Hello Grace, how can I help?")
+                try await client.message(containing: "how can I help?")
+                try await client.send(["type": "end"])
+                #expect(try await client.message(containing: "ended the chat").messageText == "Grace ended the chat.")
+                #expect(try await client.expect("state").string("state") == "closed")
+                try await eventually("the room told") {
+                    rig.messages(in: room.id, by: "relay").last
+                        == ":wave: **Grace** ended the chat in the website's widget: replies here no longer reach them."
+                }
+                try await eventually("the announcement edited") {
+                    rig.messages(in: index.id).last?.hasPrefix(":white_check_mark: ~~New chat~~ **Ended by the visitor** — Grace") == true
+                }
+                try await eventually("the room archived") { sandbox.channel(id: room.id)?.deleteAt != 0 }
+                let stored = try await rig.baton.services.store.conversation(id: ConversationID(conversation))
+                #expect(stored?.state == .closed)
+                // Ending twice: nothing left to end.
+                try await client.send(["type": "end"])
+                #expect(try await client.expect("error").string("code") == "nothing_to_end")
+                try await eventually("the outbox to empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
     @Test func archivingTheRoomClosesTheChatAndArchiveOnCloseArchivesIt() async throws {
         try await HandoverRig.run { rig in
             try await rig.connect(archiveOnClose: true)

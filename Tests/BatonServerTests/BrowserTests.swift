@@ -75,6 +75,22 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await driver.wait(for: "the history after a reload", "return \(bubbles).length >= \(before.count)")
                 let after = try await driver.run("return \(bubbles)") as? [String] ?? []
                 #expect(after == before)
+
+                // The visitor ends the chat: asked first, and "Keep chatting" keeps it.
+                try await driver.wait(for: "the End chat button", "return !\(root).querySelector('.end-chat').hidden")
+                try await driver.click(try await driver.element("return \(root).querySelector('.end-chat')"))
+                try await driver.wait(for: "the confirmation", "return !\(root).querySelector('.confirm').hidden")
+                try await driver.screenshot("widget-end-chat")
+                try await driver.click(try await driver.element("return \(root).querySelector('.confirm-keep')"))
+                try await driver.wait(for: "the confirmation gone", "return \(root).querySelector('.confirm').hidden")
+                #expect(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation.state == .waitingForAgent)
+                try await driver.click(try await driver.element("return \(root).querySelector('.end-chat')"))
+                try await driver.click(try await driver.element("return \(root).querySelector('.confirm-end')"))
+                let notices = "Array.from(\(root).querySelectorAll('.log .notice')).map(n => n.textContent)"
+                try await driver.wait(for: "the notice", "return \(notices).includes('Grace ended the chat.')")
+                try await driver.wait(for: "the ended status", "return \(root).querySelector('.status').textContent === 'Conversation ended'")
+                #expect(try await driver.run("return \(root).querySelector('.end-chat').hidden") as? Bool == true)
+                #expect(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation.state == .closed)
             }
         }
     }

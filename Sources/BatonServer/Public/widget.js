@@ -164,6 +164,16 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
   color: inherit; cursor: pointer; display: grid; place-items: center; }
 .icon-btn:hover { background: rgba(0,0,0,.14); }
 .icon-btn svg { width: 20px; height: 20px; }
+.end-chat { flex: none; height: 30px; padding: 0 11px; border: 1px solid currentColor; border-radius: 15px; background: transparent;
+  color: inherit; font: inherit; font-size: 12.5px; cursor: pointer; white-space: nowrap; }
+.end-chat:hover { background: rgba(0,0,0,.14); }
+.confirm { display: flex; align-items: center; flex-wrap: wrap; gap: 8px; padding: 9px 14px; background: #f1f3f5;
+  border-bottom: 1px solid #e3e6ea; font-size: 13px; }
+.confirm-text { flex: 1 1 100%; }
+.confirm-keep { margin-left: auto; }
+.confirm button { border: 1px solid var(--c-ink); border-radius: 15px; padding: 5px 11px; background: #fff; color: var(--c-ink);
+  font: inherit; cursor: pointer; }
+.confirm .confirm-end { background: var(--c); color: var(--on-c); border-color: transparent; }
 .bar { padding: 5px 16px; background: #fff4e6; color: #7a3e00; font-size: 12.5px; text-align: center;
   animation: baton-later .6s step-end both; }
 @keyframes baton-later { from { visibility: hidden; } }
@@ -259,8 +269,14 @@ textarea:disabled { background: #f1f3f5; }
     <header class="header">
       <img class="avatar" alt="" referrerpolicy="no-referrer" hidden>
       <div class="titles"><h2 class="title">Chat</h2><div class="status"></div></div>
+      <button type="button" class="end-chat" hidden>End chat</button>
       <button type="button" class="icon-btn close" aria-label="Close chat">${ICON_X('')}</button>
     </header>
+    <div class="confirm" role="group" aria-label="End the chat" hidden>
+      <span class="confirm-text">End this chat? The agents will be told.</span>
+      <button type="button" class="confirm-keep">Keep chatting</button>
+      <button type="button" class="confirm-end">End chat</button>
+    </div>
     <div class="bar" role="status" hidden></div>
     <div class="log" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" tabindex="0"></div>
     <div class="typing" hidden><span class="typing-text"></span><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span></div>
@@ -299,7 +315,17 @@ textarea:disabled { background: #f1f3f5; }
       bar: $('.bar'), log: $('.log'), typing: $('.typing'), typingText: $('.typing-text'), quick: $('.quick'),
       input: $('textarea'), counter: $('.counter'), send: $('.send'), launcher: $('.launcher'), badge: $('.badge'),
       attach: $('.attach'), fileInput: $('.file-input'), tray: $('.tray'), trayStatus: $('.tray-status'),
+      endChat: $('.end-chat'), confirm: $('.confirm'), confirmEnd: $('.confirm-end'), confirmKeep: $('.confirm-keep'),
     };
+    // Ending a chat with the agents asks first: one stray click must not end it.
+    ui.endChat.addEventListener('click', () => {
+      keepingScroll(() => { ui.confirm.hidden = false; });
+      ui.confirmKeep.focus();
+    });
+    ui.confirmKeep.addEventListener('click', () => { ui.confirm.hidden = true; ui.endChat.focus(); });
+    ui.confirmEnd.addEventListener('click', () => {
+      if (send({ type: 'end' })) { ui.confirm.hidden = true; ui.input.focus(); }
+    });
     ui.attach.addEventListener('click', () => ui.fileInput.click());
     ui.fileInput.addEventListener('change', () => {
       const chosen = Array.from(ui.fileInput.files || []);
@@ -414,6 +440,11 @@ textarea:disabled { background: #f1f3f5; }
     else if (convState === 'closed') text = 'Conversation ended';
     else if (convState) text = away || subtitle || 'Bot';
     ui.status.textContent = text;
+    // The visitor may end a chat with the agents (only over a live connection: the frame
+    // is not queued).
+    const canEnd = !fatal && ready && (convState === 'waiting_for_agent' || convState === 'with_agent');
+    ui.endChat.hidden = !canEnd;
+    if (!canEnd) ui.confirm.hidden = true;
     ui.input.placeholder = fatal ? 'Chat unavailable'
       : convState === 'closed' ? 'Write to start a new conversation…' : 'Write a message…';
   }
@@ -835,6 +866,7 @@ textarea:disabled { background: #f1f3f5; }
     pongTimer = 0;
     hideRemoteTyping();
     typingActive = false;
+    updateStatus(); // no ending a chat while disconnected
     // A connection that held resets the backoff; one dropped right after welcome does not.
     if (lasted) attempt = 0;
     const fatalCode = lastError && FATAL_CODES[lastError.code];
