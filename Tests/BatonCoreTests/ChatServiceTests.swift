@@ -393,3 +393,23 @@ final class Inbox: Sendable {
         }
     }
 }
+
+/// Outbox tasks are stored as JSON and read by whichever Baton runs the agent side: the
+/// `endedByVisitor` added to `closeRoom` must not break tasks stored before it, nor a
+/// Baton that does not know it yet.
+@Suite struct AgentTaskJSONTests {
+    /// `AgentTask.closeRoom` as Batons before `endedByVisitor` declared it.
+    enum EarlierTask: Codable, Equatable {
+        case openRoom
+        case relay
+        case closeRoom(closedBy: String?, roomArchived: Bool)
+    }
+
+    @Test func closeRoomReadsBothWays() throws {
+        let earlier = try JSONEncoder().encode(EarlierTask.closeRoom(closedBy: "Alice", roomArchived: true))
+        #expect(try JSONDecoder().decode(AgentTask.self, from: earlier) == .closeRoom(closedBy: "Alice", roomArchived: true, endedByVisitor: nil))
+        let now = try JSONEncoder().encode(AgentTask.closeRoom(closedBy: "Ann", roomArchived: false, endedByVisitor: true))
+        #expect(try JSONDecoder().decode(EarlierTask.self, from: now) == .closeRoom(closedBy: "Ann", roomArchived: false))
+        #expect(try JSONDecoder().decode(AgentTask.self, from: now) == .closeRoom(closedBy: "Ann", roomArchived: false, endedByVisitor: true))
+    }
+}
