@@ -153,6 +153,34 @@ enum RealServerScenario {
                     #expect(try await admin.posts(channelID: channelID, since: 1).allSatisfy { $0.deleteAt != 0 || $0.isSystem })
                 }
             }
+            // A second visitor, who ends the chat from the widget.
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let second = try await talkUntilHandover(client, name: "Ulla \(suffix)", email: "ulla@example.com", topic: "Something else")
+                let room: String
+                switch rooms {
+                case .channel:
+                    try await eventually("the second room", seconds: 30) {
+                        try await admin.channel(teamID: team.id, name: "chat-\(second)") != nil
+                    }
+                    room = try #require(try await admin.channel(teamID: team.id, name: "chat-\(second)")).id
+                case .thread:
+                    room = index.id
+                }
+                @Sendable func announced(_ text: String) async throws -> Bool {
+                    try await admin.posts(channelID: index.id, since: 1).contains {
+                        $0.deleteAt == 0 && $0.message.contains(text) && $0.message.contains("Ulla \(suffix)")
+                    }
+                }
+                try await eventually("the second chat announced", seconds: 30) { try await announced("New chat") }
+                try await client.send(["type": "end"])
+                try await client.message(containing: "Ulla \(suffix) ended the chat.")
+                try await eventually("the room told", seconds: 30) {
+                    try await admin.posts(channelID: room, since: 1).contains {
+                        $0.userID == setup.relayUser.id && $0.message.contains("ended the chat in the website's widget")
+                    }
+                }
+                try await eventually("the announcement marked", seconds: 30) { try await announced("**Ended by the visitor**") }
+            }
             try? await admin.archiveChannel(id: index.id)
         }
     }
