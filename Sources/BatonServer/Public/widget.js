@@ -446,7 +446,7 @@ textarea:disabled { background: #f1f3f5; }
     ui.endChat.hidden = !canEnd;
     if (!canEnd) ui.confirm.hidden = true;
     ui.input.placeholder = fatal ? 'Chat unavailable'
-      : convState === 'closed' ? 'Write to start a new conversation…' : 'Write a message…';
+      : convState === 'closed' ? 'Write to start a new chat…' : 'Write a message…';
   }
 
   function nearBottom() {
