@@ -88,6 +88,23 @@ extension AdminAPI {
                                         }))
         }
 
+        api.get("conversations/{id}/transcript") { _, context in
+            let id = ConversationID(context.apiParameters["id"] ?? "")
+            guard let listing = try await services.store.listing(of: id) else {
+                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id).")
+            }
+            let transcript = TranscriptText(
+                listing: listing,
+                botName: try? await services.bots.widget(forKey: listing.conversation.widgetKey)?.widget.name,
+                page: try await services.store.visitor(id: listing.conversation.visitorID)?.page,
+                messages: try await services.store.messages(in: id, after: 0, limit: 100_000))
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"\(transcript.fileName)\""
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: transcript.text)))
+        }
+
         api.delete("conversations/{id}") { request, context in
             let id = ConversationID(context.apiParameters["id"] ?? "")
             let inMattermost = try Self.erasesInMattermost(request)

@@ -112,7 +112,9 @@ struct ExchangeCheck {
            let body = JSONValue.parse(exchange.requestBody), usesUserIDs(body) {
             return jsonProblems(schema: DeviationSchemas.channelMembersResponse)
         }
-        guard let schema = documented["content"]?["application/json"]?["schema"] else { return [] }
+        guard let schema = documented["content"]?["application/json"]?["schema"] else {
+            return otherTypeProblems(documented["content"]?.object ?? [:])
+        }
         if status == 201, exchange.method == "POST", template == DeviationSchemas.uploadPath,
            contract.deviations.contains(.uploadAnswersNullClientIDs) {
             return jsonProblems(schema: schema) { body in
@@ -147,6 +149,14 @@ struct ExchangeCheck {
             return ["\(responsePrefix): the body is not JSON"]
         }
         return validator.problems(excusing(body), against: schema).map { "\(responsePrefix): \($0)" }
+    }
+
+    /// A body documented only in other types (`text/plain`, say) comes in one of them.
+    private func otherTypeProblems(_ types: [String: JSONValue]) -> [String] {
+        guard !types.isEmpty, !types.keys.contains("*/*") else { return [] }
+        let type = exchange.responseContentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        guard !types.keys.contains(type) else { return [] }
+        return ["\(responsePrefix): expected \(types.keys.sorted().joined(separator: " or ")), got \(exchange.responseContentType ?? "no content type")"]
     }
 
     private var isJSONResponse: Bool { exchange.responseContentType.map(Self.isJSON) ?? false }

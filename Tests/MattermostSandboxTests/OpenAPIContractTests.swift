@@ -154,4 +154,28 @@ import Testing
         #expect(contract.violations(of: HTTPExchange(method: "GET", path: "/things/1", status: 200, responseContentType: "text/plain",
                                                      responseBody: Data("hi".utf8))) == ["GET /things/1 → 200: expected application/json, got text/plain"])
     }
+
+    /// A body documented in another type than JSON must come in that type.
+    @Test func aBodyDocumentedAsTextMustComeAsText() throws {
+        let yaml = """
+            openapi: 3.0.3
+            info: {title: t, version: "1"}
+            paths:
+              /notes/{id}:
+                get:
+                  parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+                  responses:
+                    "200":
+                      description: a note
+                      content:
+                        text/plain: {schema: {type: string}}
+            """
+        let contract = try OpenAPIContract(yaml: yaml, deviations: [])
+        func check(_ type: String?) -> [String] {
+            contract.violations(of: HTTPExchange(method: "GET", path: "/notes/1", status: 200, responseContentType: type, responseBody: Data("hi".utf8)))
+        }
+        #expect(check("text/plain; charset=utf-8") == [])
+        #expect(check("application/json") == ["GET /notes/1 → 200: expected text/plain, got application/json"])
+        #expect(check(nil) == ["GET /notes/1 → 200: expected text/plain, got no content type"])
+    }
 }

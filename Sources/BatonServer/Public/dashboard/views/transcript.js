@@ -70,7 +70,10 @@ export function mountTranscript(main, route) {
       h('span', {}, 'started ', h('time', { datetime: new Date(c.createdAt).toISOString(), title: formatDateTime(c.createdAt) }, formatDateTime(c.createdAt))),
       h('span', {}, `${c.messageCount} message${c.messageCount === 1 ? '' : 's'}`),
       c.roomLink && /^https?:\/\//i.test(c.roomLink) ? h('a', { href: c.roomLink, target: '_blank', rel: 'noopener noreferrer', class: 'btn btn-secondary btn-small' },
-        'Open the room in Mattermost', icon('external', 'icon icon-inline')) : null);
+        'Open the room in Mattermost', icon('external', 'icon icon-inline')) : null,
+      // The server names the file (Content-Disposition).
+      h('a', { href: `/api/v1/conversations/${encodeURIComponent(c.id)}/transcript`, download: '', class: 'btn btn-secondary btn-small transcript-download' },
+        icon('download', 'icon icon-inline'), 'Download transcript'));
   }
 
   function details() {
