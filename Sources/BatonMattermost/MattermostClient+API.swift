@@ -197,6 +197,22 @@ extension MattermostClient {
         return try decode(MMPost.self, from: data, path: "/api/v4/posts")
     }
 
+    /// Shows `message` to one user only, in a channel (or a thread), for now: Mattermost
+    /// does not keep it (`POST /posts/ephemeral`, for system admins).
+    public func createEphemeralPost(for userID: String, channelID: String, message: String, rootID: String? = nil) async throws {
+        var body = JSONWriter(capacity: 128 + message.utf8.count)
+        body.object { body in
+            body.field("user_id", userID)
+            body.key("post")
+            body.object { post in
+                post.field("channel_id", channelID)
+                post.field("message", message)
+                if let rootID { post.field("root_id", rootID) }
+            }
+        }
+        _ = try await call(.POST, "/api/v4/posts/ephemeral", encodedBody: ByteBuffer(bytes: body.bytes))
+    }
+
     /// Deletes a post (and, for a thread's first post, its replies). A post that is gone
     /// already is fine: the server refuses to delete it, and then does not have it.
     public func deletePost(id: String) async throws {

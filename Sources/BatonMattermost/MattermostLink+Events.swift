@@ -182,7 +182,11 @@ extension MattermostLink {
     func handle(_ post: MMPost) async {
         guard let key = try? await room(of: post)?.externalID else { return }
         await channelLocks.withLock(key) {
-            guard let found = try? await room(externalID: key), found.closedAt == nil else { return }
+            guard let found = try? await room(externalID: key) else { return }
+            guard found.closedAt == nil else {
+                await wroteInClosedRoom(post, room: found)
+                return
+            }
             if post.id == found.rootID {
                 // A thread's first post (the announcement, Baton's): deleting it closes the chat.
                 if post.deleteAt != 0 { await roomArchived(found) }

@@ -73,6 +73,8 @@ final class MattermostLink: Sendable {
     let maxPostRunes = Mutex(MattermostText.maxPostRunes)
     let channelLocks = KeyedLock<String>()
     let lastTyping = Mutex<[ConversationID: ContinuousClock.Instant]>([:])
+    /// "Room id, user id" of agents told that a chat they wrote in is closed (once each).
+    let toldClosed = Mutex<Set<String>>([])
 
     private let statusChanged = WakeSignal()
 

@@ -117,6 +117,12 @@ enum MattermostPosts {
         ":globe_with_meridians: **\(MattermostText.inertName(visitor))** is now on \(MattermostText.link(to: page))"
     }
 
+    /// To an agent who wrote in a closed chat's room (only they see it).
+    static func chatIsClosed(visitor: String) -> String {
+        ":lock: This chat is closed: **\(MattermostText.inertName(visitor))** does not see what is written here any more. "
+            + "If they write again, a new chat starts."
+    }
+
     /// The visitor ended the chat from the widget.
     static func endedByVisitor(_ visitor: String) -> String {
         ":wave: **\(MattermostText.inertName(visitor))** ended the chat in the website's widget: replies here no longer reach them."

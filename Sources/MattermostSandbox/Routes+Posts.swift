@@ -5,6 +5,7 @@ enum PostRoutes {
 
     static func register(_ table: inout RouteTable) {
         table.add("POST", "posts", createPost)
+        table.add("POST", "posts/ephemeral", createEphemeralPost)
         table.add("GET", "posts/{post_id}", getPost)
         table.add("DELETE", "posts/{post_id}", deletePost)
         table.add("PUT", "posts/{post_id}/patch", patchPost)
@@ -31,6 +32,26 @@ enum PostRoutes {
                                   props: props, pendingPostID: body.pending_post_id ?? "", fileIDs: body.file_ids ?? [])
         return try call.world { (world: inout World) throws(APIError) in
             let (post, _) = try world.createPost(draft, by: call.userID)
+            return Reply.json(201) { world.write(post, to: &$0) }
+        }
+    }
+
+    struct EphemeralRequest: Decodable {
+        struct Draft: Decodable {
+            var channel_id: String?
+            var message: String?
+            var root_id: String?
+        }
+        var user_id: String?
+        var post: Draft?
+    }
+
+    /// 201 with the post, which only `user_id` sees (system admins only).
+    static func createEphemeralPost(_ call: Call) throws(APIError) -> Reply {
+        let body = try call.decode(EphemeralRequest.self, parameter: "post")
+        return try call.world { (world: inout World) throws(APIError) in
+            let post = try world.sendEphemeralPost(to: body.user_id ?? "", channelID: body.post?.channel_id ?? "",
+                                                   message: body.post?.message ?? "", rootID: body.post?.root_id ?? "", by: call.userID)
             return Reply.json(201) { world.write(post, to: &$0) }
         }
     }

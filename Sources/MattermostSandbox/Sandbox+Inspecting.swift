@@ -59,6 +59,14 @@ extension MattermostSandbox {
         core.world.withLock { $0.posts[id] }
     }
 
+    /// The ephemeral posts sent to a user (by username), oldest first.
+    public func ephemeralPosts(for username: String) -> [Post] {
+        core.world.withLock { world in
+            guard let user = world.users.values.first(where: { $0.username == username }) else { return [] }
+            return world.ephemeralPosts.filter { $0.userID == user.id }.map(\.post)
+        }
+    }
+
     /// A file's details, deleted files included.
     public func file(id: String) -> FileInfo? {
         core.world.withLock { $0.files[id] }

@@ -39,6 +39,23 @@ extension World {
         return (post, true)
     }
 
+    /// `SendEphemeralPost`: a post only `userID` sees, for now (`ephemeral_message` to
+    /// their sockets); it is not stored, so no one reads it later. Like the real server it
+    /// checks the ids' form only: to an unknown user it goes nowhere.
+    mutating func sendEphemeralPost(to userID: String, channelID: String, message: String, rootID: String,
+                                    by senderID: String) throws(APIError) -> Post {
+        guard Identifiers.isValid(userID) else { throw .invalidParam("user_id") }
+        guard !channelID.isEmpty else { throw .invalidParam("channel_id") }
+        guard isSystemAdmin(senderID) else { throw .permissions }
+        let time = now()
+        let post = Post(id: Identifiers.newID(), channelID: channelID, userID: senderID, rootID: rootID, message: message,
+                        type: "system_ephemeral", props: [:], createAt: time, updateAt: time, editAt: 0, deleteAt: 0,
+                        pendingPostID: "", isPinned: false)
+        ephemeralPosts.append((userID, post))
+        publish(SocketEvent(name: "ephemeral_message", data: ["post": .json(.string(postText(post)))], broadcast: .init(userID: userID)))
+        return post
+    }
+
     /// A system post (join, add, archive …), stored and broadcast like any other post.
     @discardableResult
     mutating func insertSystemPost(in channelID: String, by userID: String, type: String, message: String,

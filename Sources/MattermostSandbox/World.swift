@@ -35,6 +35,9 @@ struct World: Sendable {
     var sessions: [String: Session] = [:]
     /// pending_post_id → the post it created and when, for `deduplicateCreatePost`.
     var pendingPosts: [String: (postID: String, at: ContinuousClock.Instant)] = [:]
+    /// Ephemeral posts sent (`POST /posts/ephemeral`), with the one user each was for; the
+    /// real server keeps none of them, this list is for tests to read.
+    var ephemeralPosts: [(userID: String, post: Post)] = []
     /// connection id → open event socket.
     var sockets: [String: SocketSubscriber] = [:]
     var socketsSilenced = false

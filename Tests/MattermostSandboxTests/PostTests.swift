@@ -26,6 +26,39 @@ import Testing
         }
     }
 
+    /// `POST /posts/ephemeral`: a system admin shows a post to one user, over their event
+    /// socket only; nothing is stored. Others may not; ids are checked for form.
+    @Test func anEphemeralPostReachesOnlyItsUser() async throws {
+        try await Seeded.run { s in
+            let request: @Sendable () -> [String: Any] = { ["user_id": s.alice.id, "post": ["channel_id": s.townSquare, "message": "only for Alice"]] }
+            try await EventSocket.connect(s.sandbox.webSocketURL) { alice in
+                _ = try await alice.authenticate(s.sandbox.sessionToken(for: s.alice.id))
+                try await EventSocket.connect(s.sandbox.webSocketURL) { bob in
+                    _ = try await bob.authenticate(s.sandbox.sessionToken(for: s.bob.id))
+                    let sent = try await s.api(as: s.relay).post("/api/v4/posts/ephemeral", request())
+                    #expect(sent.status == 201)
+                    #expect(sent.string("type") == "system_ephemeral")
+                    #expect(sent.string("user_id") == s.relay.id)
+                    #expect(sent.string("message") == "only for Alice")
+                    let event = try await alice.next(event: "ephemeral_message")
+                    #expect(event.broadcast["user_id"] as? String == s.alice.id)
+                    let post = try JSONSerialization.jsonObject(with: Data((event.data["post"] as? String ?? "").utf8)) as? [String: Any]
+                    #expect(post?["id"] as? String == sent.string("id"))
+                    // Bob's socket gets nothing of it: the next thing it sees is a later post.
+                    _ = try await s.api(as: s.alice).post("/api/v4/posts", ["channel_id": s.townSquare, "message": "for everyone"])
+                    let frames = try await bob.frames(until: "posted")
+                    #expect(!frames.contains { $0.event == "ephemeral_message" })
+                }
+            }
+            #expect(!s.sandbox.posts(in: s.townSquare).contains { $0.message == "only for Alice" })
+            #expect(s.sandbox.ephemeralPosts(for: "alice").map(\.message) == ["only for Alice"])
+            #expect(try await s.api(as: s.alice).post("/api/v4/posts/ephemeral", request()).status == 403)
+            let badUser = try await s.api(as: s.relay).post("/api/v4/posts/ephemeral", ["user_id": "nope", "post": ["channel_id": s.townSquare, "message": "x"]])
+            #expect(badUser.status == 400)
+            #expect(badUser.errorID == "api.context.invalid_param.app_error")
+        }
+    }
+
     @Test func textIsEscapedAsGoEscapesIt() async throws {
         try await Seeded.run { s in
             // Beyond ASCII only U+2028 and U+2029 are escaped; control characters as \u00XX.
