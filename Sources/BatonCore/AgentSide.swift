@@ -19,6 +19,19 @@ public enum AgentTask: Sendable, Codable, Hashable {
     /// The visitor's widget moved to another page while the chat is with the agents: tell
     /// the room.
     case visitorPage(VisitedPage)
+    /// The visitor rated the closed chat: tell the room, or (archived) the announcement's
+    /// thread.
+    case chatRated(ChatRating)
+}
+
+/// How a visitor rated a chat with the agents, asked by the widget once it ended. Kept
+/// with the conversation's answers, as the variable `chat rating`.
+public enum ChatRating: String, Sendable, Codable, Hashable, CaseIterable {
+    case good, bad
+
+    /// The conversation variable that holds it: a name no bot variable can have (a space).
+    public static let variable = "chat rating"
+
 }
 
 /// A task as stored in the outbox.

@@ -2,12 +2,13 @@ import CoreMetrics
 
 /// What the chat counts, through swift-metrics' API (the server reports it at `/metrics`,
 /// docs/configuration.md): messages stored, by author; conversations started, handed
-/// over and closed. Counted once, by the process that committed the step.
+/// over and closed; visitors' ratings of their chats. Counted once, by the process that committed the step.
 public struct ChatMetrics: Sendable {
     private let messages: [Role: Counter]
     private let started: Counter
     private let handedOver: Counter
     private let closed: Counter
+    private let ratings: [ChatRating: Counter]
 
     /// Counters made by `factory` (a Prometheus registry's in the server).
     public init(factory: any MetricsFactory) {
@@ -19,6 +20,11 @@ public struct ChatMetrics: Sendable {
         started = Counter(label: "baton_conversations_started_total", factory: factory)
         handedOver = Counter(label: "baton_handovers_total", factory: factory)
         closed = Counter(label: "baton_conversations_closed_total", factory: factory)
+        var ratings: [ChatRating: Counter] = [:]
+        for rating in ChatRating.allCases {
+            ratings[rating] = Counter(label: "baton_chat_ratings_total", dimensions: [("rating", rating.rawValue)], factory: factory)
+        }
+        self.ratings = ratings
     }
 
     /// Counts nothing.
@@ -32,5 +38,10 @@ public struct ChatMetrics: Sendable {
         guard before != after else { return }
         if after == .waitingForAgent, !before.isHandedOver { handedOver.increment() }
         if after == .closed { closed.increment() }
+    }
+
+    /// A visitor rated a chat.
+    func rated(_ rating: ChatRating) {
+        ratings[rating]?.increment()
     }
 }

@@ -179,9 +179,7 @@ extension ChatService {
             let basis = conversation
             try conversation.move(to: .closed)
             conversation.updatedAt = Millis.now()
-            var name = conversation.variable("name")
-            if name == nil { name = try await store.visitor(id: visitor)?.name }
-            if name?.trimmingWhitespace().isEmpty == true { name = nil }
+            let name = try await displayName(of: conversation)
             var tasks: [AgentTask] = []
             if await agents.isConnected(widgetKey: conversation.widgetKey) {
                 tasks.append(.closeRoom(closedBy: name, roomArchived: false, endedByVisitor: true))
@@ -191,6 +189,41 @@ extension ChatService {
                                          from: basis.state)
             return stored.last?.id ?? 0
         } }
+    }
+
+    /// The visitor rates their latest chat, once it was with the agents and has ended, and
+    /// only once (where the widget asks for ratings): the rating is kept with the
+    /// conversation's answers (`chat rating`), "Grace rated the chat: good." goes in
+    /// the transcript, and the agent side tells the room.
+    @discardableResult
+    public func rate(_ rating: ChatRating, conversation conversationID: ConversationID, in session: ChatSession) async throws -> MessageID {
+        guard let (widget, _) = try await bots.widget(forKey: session.widget.key), widget.settings.askForRating else {
+            throw ChatError.cannotRate
+        }
+        let visitor = session.visitor.id
+        return try await locks.withLock(visitor) { try await retryingConflicts(of: visitor) {
+            guard var conversation = try await latestConversation(of: visitor), conversation.id == conversationID,
+                  conversation.state == .closed, conversation.progress.handoverReason != nil,
+                  conversation.variable(ChatRating.variable) == nil else { throw ChatError.cannotRate }
+            let basis = conversation
+            conversation.set(ChatRating.variable, to: rating.rawValue)
+            conversation.updatedAt = Millis.now()
+            let name = try await displayName(of: conversation)
+            var tasks: [AgentTask] = []
+            if await agents.isConnected(widgetKey: conversation.widgetKey) { tasks.append(.chatRated(rating)) }
+            let notice = NewMessage(role: .system, text: "\(name ?? "The visitor") rated the chat: \(rating.rawValue).")
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: [notice], tasks: tasks, basis: basis),
+                                         from: basis.state)
+            metrics.rated(rating)
+            return stored.last?.id ?? 0
+        } }
+    }
+
+    /// The visitor's name as the bot collected it, or as Baton knows them; nil when none.
+    private func displayName(of conversation: Conversation) async throws -> String? {
+        var name = conversation.variable("name")
+        if name == nil { name = try await store.visitor(id: conversation.visitorID)?.name }
+        return name?.trimmingWhitespace().isEmpty == true ? nil : name
     }
 
     /// The visitor is typing (or stopped): agents see it once the chat is handed over.

@@ -41,6 +41,8 @@ public enum ChatError: Error, Equatable {
     case tooManyUnsentFiles(limit: Int)
     /// The visitor asked to end a chat with the agents, and none is open.
     case nothingToEnd
+    /// A rating for a conversation that cannot take one.
+    case cannotRate
 
     /// A stable machine-readable code (the widget protocol's `error.code`).
     public var code: String {
@@ -58,6 +60,7 @@ public enum ChatError: Error, Equatable {
         case .emptyFile: "empty_file"
         case .tooManyUnsentFiles: "too_many_uploads"
         case .nothingToEnd: "nothing_to_end"
+        case .cannotRate: "cannot_rate"
         }
     }
 
@@ -76,6 +79,7 @@ public enum ChatError: Error, Equatable {
         case .emptyFile: "The file is empty."
         case .tooManyUnsentFiles(let limit): "At most \(limit) uploaded files may wait to be sent; send or drop some first."
         case .nothingToEnd: "There is no chat with the agents to end."
+        case .cannotRate: "Only the latest chat, once it was with the agents and has ended, can be rated, and only once."
         }
     }
 }

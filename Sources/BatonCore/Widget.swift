@@ -50,10 +50,13 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     public var identityRequired: Bool
     /// When people answer; always, when nil.
     public var workingHours: WorkingHours?
+    /// When a chat with the agents ends, the widget asks the visitor to rate it (good or
+    /// bad); the agents see the answer.
+    public var askForRating: Bool
 
     public init(title: String? = nil, subtitle: String? = nil, greeting: String? = nil, color: String = "#3b5bdb",
                 avatarURL: String? = nil, allowedOrigins: [String] = [], sealedIdentitySecret: String? = nil,
-                identityRequired: Bool = false, workingHours: WorkingHours? = nil) {
+                identityRequired: Bool = false, workingHours: WorkingHours? = nil, askForRating: Bool = true) {
         self.title = title
         self.subtitle = subtitle
         self.greeting = greeting
@@ -63,10 +66,11 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
         self.sealedIdentitySecret = sealedIdentitySecret
         self.identityRequired = identityRequired
         self.workingHours = workingHours
+        self.askForRating = askForRating
     }
 
     enum CodingKeys: String, CodingKey {
-        case title, subtitle, greeting, color, avatarURL, allowedOrigins, sealedIdentitySecret, identityRequired, workingHours
+        case title, subtitle, greeting, color, avatarURL, allowedOrigins, sealedIdentitySecret, identityRequired, workingHours, askForRating
     }
 
     /// Settings stored by older versions lack newer fields: they get their defaults.
@@ -81,6 +85,7 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
         sealedIdentitySecret = try c.decodeIfPresent(String.self, forKey: .sealedIdentitySecret)
         identityRequired = try c.decodeIfPresent(Bool.self, forKey: .identityRequired) ?? false
         workingHours = try c.decodeIfPresent(WorkingHours.self, forKey: .workingHours)
+        askForRating = try c.decodeIfPresent(Bool.self, forKey: .askForRating) ?? true
     }
 }
 

@@ -1,5 +1,7 @@
 import BatonCore
 
+/// What happens in the room of a closed chat.
+///
 /// A closed chat's room stays in Mattermost (unless it is archived), and its thread always
 /// does: an agent who writes there, thinking the visitor still reads along, would be
 /// talking to nobody, a reply lost without anyone knowing. Baton tells them, once per
@@ -24,6 +26,30 @@ extension MattermostLink {
             // Best effort: the relay user may not be a system admin.
             logger.notice("Telling an agent that the chat is closed failed", metadata: [
                 "mattermost.room": "\(room.externalID)", "error": "\(error)"])
+        }
+    }
+}
+
+extension MattermostLink {
+    /// The visitor rated the chat after it ended: the room is told (its thread, or its
+    /// channel); an archived channel takes no posts, so then the announcement's thread in
+    /// the index channel is. A room whose channel or thread is gone gets nothing.
+    func chatRated(_ record: AgentTaskRecord, rating: ChatRating) async throws {
+        guard let room = try await store.room(for: record.conversationID),
+              let conversation = try await store.conversation(id: record.conversationID) else { return }
+        let note = MattermostPosts.rated(rating, visitor: await visitorName(of: conversation))
+        let marker = "rated-\(record.conversationID)"
+        do {
+            var open = room.rootID != nil
+            if !open { open = try await client.channel(id: room.channelID).deleteAt == 0 }
+            if open {
+                _ = try await postOnce(note, in: room, marker: marker, record: record)
+            } else if let announcementID = room.announcementID, let announcement = try await client.post(id: announcementID) {
+                _ = try await postOnce(note, in: announcement.channelID, thread: announcement.id, marker: marker, record: record)
+            }
+        } catch MattermostError.server(let status, _, _) where status == 404 || status == 400 {
+            logger.notice("The chat's room is gone: its rating is not posted", metadata: [
+                "conversation": "\(record.conversationID)", "rating": "\(rating.rawValue)"])
         }
     }
 }

@@ -32,7 +32,7 @@ extension MattermostLink {
     private static func postsInTheRoom(_ task: AgentTask) -> Bool {
         switch task {
         case .relay, .openRoom, .visitorPage: true
-        case .closeRoom, .eraseRoom: false
+        case .closeRoom, .eraseRoom, .chatRated: false
         }
     }
 

@@ -204,6 +204,8 @@ extension MattermostLink {
                 let target = try await ensureRoom(for: record)
                 _ = try await postOnce(MattermostPosts.visitorPage(page, visitor: target.visitor), in: target.room,
                                        marker: "page-\(record.id)", record: record)
+            case .chatRated(let rating):
+                try await chatRated(record, rating: rating)
             }
             try await store.completeTask(record.id)
             succeeded()

@@ -117,6 +117,11 @@ enum MattermostPosts {
         ":globe_with_meridians: **\(MattermostText.inertName(visitor))** is now on \(MattermostText.link(to: page))"
     }
 
+    /// The visitor's rating of a chat that ended.
+    static func rated(_ rating: ChatRating, visitor: String) -> String {
+        "\(rating == .good ? ":+1:" : ":-1:") **\(MattermostText.inertName(visitor))** rated the chat: **\(rating.rawValue)**."
+    }
+
     /// To an agent who wrote in a closed chat's room (only they see it).
     static func chatIsClosed(visitor: String) -> String {
         ":lock: This chat is closed: **\(MattermostText.inertName(visitor))** does not see what is written here any more. "

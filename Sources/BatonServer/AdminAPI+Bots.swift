@@ -16,6 +16,8 @@ extension AdminAPI {
         var identityRequired: Bool?
         /// When people answer; always when absent.
         var workingHours: WorkingHoursBody?
+        /// Ask visitors to rate a chat with the agents once it ends; absent keeps what is set.
+        var askForRating: Bool?
     }
 
     /// `{"timeZone": "Europe/Berlin", "days": {"mon": ["09:00-17:00"], …}, "awayMessage": …}`.
@@ -176,7 +178,8 @@ extension AdminAPI {
                                     greeting: widget.settings.greeting, color: widget.settings.color,
                                     avatarURL: widget.settings.avatarURL, allowedOrigins: widget.settings.allowedOrigins,
                                     identityRequired: widget.settings.identityRequired,
-                                    workingHours: widget.settings.workingHours.map(WorkingHoursBody.init))
+                                    workingHours: widget.settings.workingHours.map(WorkingHoursBody.init),
+                                    askForRating: widget.settings.askForRating)
         return try Self.json(BotBody(key: widget.key, name: widget.name, source: widget.botSource, botName: botName,
                                      embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
                                      previewURL: "/preview/\(widget.key)", settings: settings,
@@ -223,7 +226,7 @@ extension AdminAPI {
                               color: body.color ?? "#3b5bdb",
                               avatarURL: avatar, allowedOrigins: origins,
                               sealedIdentitySecret: current.sealedIdentitySecret, identityRequired: identityRequired,
-                              workingHours: workingHours)
+                              workingHours: workingHours, askForRating: body.askForRating ?? current.askForRating)
     }
 
     /// Working hours as written, checked: a known time zone, ranges like 09:00-17:00 that

@@ -25,6 +25,9 @@ struct ClientFrame: JSONReadable {
     var title: String?
     /// `hello.page`: the page the widget is on.
     var page: PageFields?
+    /// `rate` frames: the conversation rated, and how.
+    var conversation: String?
+    var rating: String?
 
     struct PageFields: Equatable {
         var url: String?
@@ -88,6 +91,8 @@ struct ClientFrame: JSONReadable {
             case "action": action = try field("action", "a string", &json) { try $0.stringOrNull() }
             case "url": url = try field("url", "a string", &json) { try $0.stringOrNull() }
             case "title": title = try field("title", "a string", &json) { try $0.stringOrNull() }
+            case "conversation": conversation = try field("conversation", "a string", &json) { try $0.stringOrNull() }
+            case "rating": rating = try field("rating", "a string", &json) { try $0.stringOrNull() }
             case "page":
                 page = try strings("page", ["url", "title"], &json).map { PageFields(url: $0["url"], title: $0["title"]) }
             case "files":
@@ -122,6 +127,8 @@ enum ClientRequest {
     case page(VisitedPage)
     /// The visitor ends the chat with the agents.
     case end
+    /// The visitor rates a chat that ended.
+    case rate(ConversationID, ChatRating)
     case ping
 }
 
@@ -182,11 +189,18 @@ extension ClientRequest {
             return .page(page)
         case "end":
             return .end
+        case "rate":
+            guard let conversation = frame.conversation else { throw .missing("conversation", in: "rate") }
+            guard let text = frame.rating else { throw .missing("rating", in: "rate") }
+            guard let rating = ChatRating(rawValue: text) else {
+                throw ProtocolError(code: "invalid_rating", message: "A rating is \"good\" or \"bad\".")
+            }
+            return .rate(ConversationID(conversation), rating)
         case "ping":
             return .ping
         default:
             let shown = type.count > 40 ? String(type.prefix(40)) + "…" : type
-            throw ProtocolError(code: "unknown_type", message: "Unknown frame type \"\(shown)\"; expected hello, message, typing, page, end or ping.")
+            throw ProtocolError(code: "unknown_type", message: "Unknown frame type \"\(shown)\"; expected hello, message, typing, page, end, rate or ping.")
         }
     }
 }
@@ -270,6 +284,7 @@ enum ServerFrame: Sendable {
                     w.field("botName", session.botName)
                     if let subtitle = session.widget.settings.subtitle { w.field("subtitle", subtitle) }
                     if let avatar = session.widget.settings.avatarURL { w.field("avatarURL", avatar) }
+                    w.field("askForRating", session.widget.settings.askForRating)
                     // Outside the working hours: when people are back (milliseconds since 1970).
                     let now = Date()
                     if let hours = session.widget.settings.workingHours, !hours.isOpen(at: now), let back = hours.nextOpening(after: now) {
@@ -335,6 +350,10 @@ enum ServerFrame: Sendable {
         w.object { w in
             w.field("id", conversation.id.rawValue)
             w.field("state", conversation.state.rawValue)
+            // Whether it went to the agents, and how the visitor rated it: the widget asks
+            // for a rating of a chat with the agents that ended.
+            w.field("handedOver", conversation.progress.handoverReason != nil)
+            if let rating = conversation.variable(ChatRating.variable) { w.field("rating", rating) }
         }
     }
 

@@ -200,20 +200,10 @@ struct WidgetSocket {
             if state.bucket.take() == nil { await visitorOnPage(page, in: session) }
             return false
         case .end:
-            guard let session = state.session else {
-                return refuse(ProtocolError(code: "hello_required", message: "Send a hello frame before ending a chat."), state: &state, send: send)
-            }
-            do {
-                // The notice and the closed state reach every widget of the visitor.
-                try await chat.visitorEndsChat(in: session)
-            } catch let error as ChatError {
-                return refuse(ProtocolError(code: error.code, message: error.message), state: &state, send: send)
-            } catch {
-                logger.error("Ending a chat failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
-                send(.frame(.error(ProtocolError(code: "unavailable", message: "The chat could not be ended; try again shortly.",
-                                                 retryAfterMillis: 2000))))
-            }
-            return false
+            // The notice and the closed state reach every widget of the visitor.
+            return await act("ending a chat", state: &state, send: send) { try await chat.visitorEndsChat(in: $0) }
+        case .rate(let conversation, let rating):
+            return await act("rating a chat", state: &state, send: send) { try await chat.rate(rating, conversation: conversation, in: $0) }
         case .typing(let active):
             // Relayed to agents after a handover (throttled there); otherwise ignored.
             if let session = state.session { await chat.visitorTyping(active, in: session) }
@@ -239,6 +229,25 @@ struct WidgetSocket {
             }
             return false
         }
+    }
+
+    /// The visitor acts on their chat (`what`: "ending a chat"): what the chat refuses goes
+    /// back as an error frame, a failure to store it as `unavailable`.
+    private func act(_ what: String, state: inout ReadState, send: @escaping @Sendable (Outgoing) -> Void,
+                     _ action: (ChatSession) async throws -> Void) async -> Bool {
+        guard let session = state.session else {
+            return refuse(ProtocolError(code: "hello_required", message: "Send a hello frame before \(what)."), state: &state, send: send)
+        }
+        do {
+            try await action(session)
+        } catch let error as ChatError {
+            return refuse(ProtocolError(code: error.code, message: error.message), state: &state, send: send)
+        } catch {
+            logger.error("The visitor's \(what) failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
+            send(.frame(.error(ProtocolError(code: "unavailable", message: "That did not work this time; try again shortly.",
+                                             retryAfterMillis: 2000))))
+        }
+        return false
     }
 
     private func open(widget: String, token: String?, user: ClaimedUser?, lastSeen: MessageID, state: inout ReadState,

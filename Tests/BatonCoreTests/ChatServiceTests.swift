@@ -282,6 +282,45 @@ final class Inbox: Sendable {
         #expect(inbox.summary(origin: 1).suffix(4) == ["new", "msg:bot:Hello!", "ack:back", "msg:bot:echo: back"])
     }
 
+    /// A chat with the agents that ended is rated once: kept with its answers, a notice in
+    /// the transcript, the room told. Open chats, chats that never left the bot, older
+    /// chats and a second rating are refused; so is any rating where the widget asks none.
+    @Test func theVisitorRatesAChatWithTheAgentsOnce() async throws {
+        let chat = service(agents: true)
+        let inbox = Inbox()
+        let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: inbox.sink)
+        let first = session.conversation.id
+        // The bot's own chat, closed: it never went to the agents.
+        _ = try await chat.closeConversation(first, closedBy: nil)
+        await #expect(throws: ChatError.cannotRate) { try await chat.rate(.good, conversation: first, in: session) }
+        _ = try await chat.receive(VisitorInput(text: "ask"), clientID: "1", from: session, origin: 1)
+        let second = try #require(try await store.latestConversation(of: session.visitor.id)).id
+        _ = try await chat.receive(VisitorInput(text: "Ann"), clientID: "2", from: session, origin: 1)
+        _ = try await chat.receive(VisitorInput(text: "human"), clientID: "3", from: session, origin: 1)
+        await #expect(throws: ChatError.cannotRate) { try await chat.rate(.good, conversation: second, in: session) }
+        try await chat.visitorEndsChat(in: session)
+        await #expect(throws: ChatError.cannotRate) { try await chat.rate(.good, conversation: first, in: session) }
+
+        try await chat.rate(.bad, conversation: second, in: session)
+        #expect(inbox.summary(origin: 1).last == "msg:system:Ann rated the chat: bad.")
+        let rated = try #require(try await store.conversation(id: second))
+        #expect(rated.variable(ChatRating.variable) == "bad")
+        #expect(rated.state == .closed)
+        #expect(try await store.tasks(of: second, widgetKey: "w1", limit: 10).map(\.task).last == .chatRated(.bad))
+        await #expect(throws: ChatError.cannotRate) { try await chat.rate(.good, conversation: second, in: session) }
+        #expect(try await store.conversation(id: second)?.variable(ChatRating.variable) == "bad")
+    }
+
+    @Test func noRatingWhereTheWidgetAsksNone() async throws {
+        let quiet = Widget(key: "w9", name: "Quiet", botSource: "", settings: WidgetSettings(askForRating: false), createdAt: 1, updatedAt: 1)
+        let chat = ChatService(store: store, bots: FixedDirectory(widgets: ["w9": quiet]), agents: FakeDesk(connected: true),
+                               hashToken: { "h:" + $0 })
+        let session = try await chat.open(widgetKey: "w9", token: nil, subscription: 1, sink: Inbox().sink)
+        _ = try await chat.receive(VisitorInput(text: "human"), clientID: "1", from: session, origin: 1)
+        try await chat.visitorEndsChat(in: session)
+        await #expect(throws: ChatError.cannotRate) { try await chat.rate(.good, conversation: session.conversation.id, in: session) }
+    }
+
     @Test func aVisitorWithoutANameEndsAsTheVisitor() async throws {
         let chat = service(agents: false)
         let inbox = Inbox()

@@ -4,8 +4,9 @@ import BatonTestSupport
 import MattermostSandbox
 import Testing
 
-/// An agent who writes in a closed chat's room is told, in a note only they see, that the
-/// visitor no longer reads it: once per room and agent.
+/// What reaches a closed chat's room: an agent who writes there is told, in a note only
+/// they see, that the visitor no longer reads it (once per room and agent); the visitor's
+/// rating of the chat is posted there.
 @Suite struct ClosedRoomTests {
     static let note = ":lock: This chat is closed: **Grace** does not see what is written here any more. If they write again, a new chat starts."
 
@@ -49,6 +50,42 @@ import Testing
                 try await Task.sleep(for: .milliseconds(300))
                 let messages = try await rig.baton.services.store.messages(in: ConversationID(conversation), after: 0, limit: 1000)
                 #expect(!messages.contains { ["Are you still there?", "Hello?", "I'll call her"].contains($0.text) })
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
+    /// The rating goes to the room, or, when the room's channel was archived at the close,
+    /// to the announcement's thread in the index channel.
+    @Test(arguments: [false, true])
+    func theVisitorsRatingReachesTheAgents(archiveOnClose: Bool) async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect(archiveOnClose: archiveOnClose)
+            let sandbox = rig.sandbox
+            let index = try #require(rig.indexChannel)
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(conversation)
+                // Not while it is open.
+                try await client.send(["type": "rate", "conversation": conversation, "rating": "good"])
+                #expect(try await client.expect("error").string("code") == "cannot_rate")
+                try sandbox.post(as: "alice", in: room.id, "!close")
+                try await client.message(containing: "closed the chat")
+                try await client.send(["type": "rate", "conversation": conversation, "rating": "good"])
+                #expect(try await client.message(containing: "rated the chat").messageText == "Grace rated the chat: good.")
+                let note = ":+1: **Grace** rated the chat: **good**."
+                if archiveOnClose {
+                    let announcement = try #require(try await rig.baton.services.store.room(for: ConversationID(conversation))?.announcementID)
+                    try await eventually("the rating under the announcement") {
+                        sandbox.posts(in: index.id).contains { $0.message == note && $0.rootID == announcement }
+                    }
+                } else {
+                    try await eventually("the rating in the room") { rig.messages(in: room.id, by: "relay").last == note }
+                }
+                // Once only.
+                try await client.send(["type": "rate", "conversation": conversation, "rating": "bad"])
+                #expect(try await client.expect("error").string("code") == "cannot_rate")
+                try await eventually("the outbox to empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
             }
             #expect(try rig.contractViolations() == [])
         }

@@ -229,12 +229,16 @@ struct Dashboard {
                 // The Widget tab: the widget's own greeting greets the next new visitor.
                 try await driver.open("\(baton.http)/dashboard/#/bots/demo/widget")
                 try await page.fill("Greeting", "Welcome to Ada's desk!")
+                // Ratings are asked for by default; turned off here.
+                #expect(try await page.run("document.querySelector('.ask-for-rating').checked") as? Bool == true)
+                _ = try await page.run("document.querySelector('.ask-for-rating').click()")
                 try await page.click("Save")
                 try await page.waitForText("Saved. The widget is updated")
                 try await driver.screenshot("dashboard-widget")
                 try await WidgetClient.connect(baton.socketURL) { client in
                     let welcome = try await client.hello()
                     #expect(welcome.messages.first?["text"] as? String == "Welcome to Ada's desk!")
+                    #expect((welcome["widget"] as? [String: Any])?["askForRating"] as? Bool == false)
                 }
             }
         }

@@ -92,6 +92,12 @@ import Testing
                 _ = try await client.message(containing: "closed the chat")
                 samples = try await Self.scrape(baton).samples
                 #expect(samples["baton_conversations_closed_total"] == 1)
+                #expect(samples["baton_chat_ratings_total{rating=\"good\"}"] == 0)
+                try await client.send(["type": "rate", "conversation": conversation, "rating": "good"])
+                _ = try await client.message(containing: "rated the chat")
+                samples = try await Self.scrape(baton).samples
+                #expect(samples["baton_chat_ratings_total{rating=\"good\"}"] == 1)
+                #expect(samples["baton_chat_ratings_total{rating=\"bad\"}"] == 0)
             }
             try await eventually("the socket no longer counted") {
                 try await Self.scrape(baton).samples["baton_widget_sockets"] == 0

@@ -202,6 +202,18 @@ import Testing
             #expect((saved.json["settings"] as? [String: Any])?["greeting"] as? String == "Welcome to Sunny's!")
             #expect((saved.json["settings"] as? [String: Any])?["allowedOrigins"] as? [String] == ["https://shop.example"])
             #expect(saved.json["botName"] as? String == "Sunny")
+            // Ratings are asked for unless turned off; a save without the field keeps it.
+            #expect((saved.json["settings"] as? [String: Any])?["askForRating"] as? Bool == true)
+            let quiet = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["askForRating": false],
+            ])
+            #expect((quiet.json["settings"] as? [String: Any])?["askForRating"] as? Bool == false)
+            let kept = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n",
+                "settings": ["title": "Help", "subtitle": "We reply fast", "greeting": " Welcome to Sunny's! ", "color": "#ff8800",
+                             "allowedOrigins": ["https://shop.example/"]],
+            ])
+            #expect((kept.json["settings"] as? [String: Any])?["askForRating"] as? Bool == false)
             // Live at once: the widget's public settings changed.
             let config = try await client.get("/widget/v1/config/\(key)")
             #expect(config.json["title"] as? String == "Help")

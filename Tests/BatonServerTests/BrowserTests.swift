@@ -91,6 +91,20 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await driver.wait(for: "the ended status", "return \(root).querySelector('.status').textContent === 'Conversation ended'")
                 #expect(try await driver.run("return \(root).querySelector('.end-chat').hidden") as? Bool == true)
                 #expect(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation.state == .closed)
+
+                // The chat with the agents ended: the widget asks for a rating, once, also after a reload.
+                try await driver.wait(for: "the rating question", "return !\(root).querySelector('.rate').hidden")
+                try await driver.open("\(baton.http)/#baton-open")
+                try await driver.wait(for: "the rating question after a reload", "return !\(root).querySelector('.rate').hidden")
+                try await driver.screenshot("widget-rate")
+                try await driver.click(try await driver.element("return \(root).querySelector('.rate-good')"))
+                try await driver.wait(for: "the rating's notice", "return \(notices).includes('Grace rated the chat: good.')")
+                #expect(try await driver.run("return \(root).querySelector('.rate').hidden") as? Bool == true)
+                let rated = try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation
+                #expect(rated?.variable(ChatRating.variable) == "good")
+                try await driver.open("\(baton.http)/#baton-open")
+                try await driver.wait(for: "the history after a reload", "return \(notices).includes('Grace rated the chat: good.')")
+                #expect(try await driver.run("return \(root).querySelector('.rate').hidden") as? Bool == true)
             }
         }
     }

@@ -40,6 +40,18 @@ import Testing
         }
     }
 
+    @Test func endAndRateAreReadAndChecked() throws {
+        guard case .end = try ClientRequest.parse(#"{"type":"end"}"#) else { Issue.record("not an end"); return }
+        guard case .rate(let conversation, .bad) = try ClientRequest.parse(#"{"type":"rate","conversation":"abc","rating":"bad"}"#) else {
+            Issue.record("not a rating"); return
+        }
+        #expect(conversation == ConversationID("abc"))
+        #expect(refusal(#"{"type":"rate","rating":"good"}"#)?.code == "missing_field")
+        #expect(refusal(#"{"type":"rate","conversation":"abc"}"#)?.code == "missing_field")
+        #expect(refusal(#"{"type":"rate","conversation":"abc","rating":"meh"}"#)?.code == "invalid_rating")
+        #expect(refusal(#"{"type":"rate","conversation":"abc","rating":5}"#)?.code == "malformed_frame")
+    }
+
     /// The page the widget is on: in the hello (left out when unusable, the chat still
     /// opens) and in `page` frames (refused when unusable).
     @Test func pagesAreReadAndChecked() throws {

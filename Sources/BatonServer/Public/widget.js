@@ -174,6 +174,13 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .confirm button { border: 1px solid var(--c-ink); border-radius: 15px; padding: 5px 11px; background: #fff; color: var(--c-ink);
   font: inherit; cursor: pointer; }
 .confirm .confirm-end { background: var(--c); color: var(--on-c); border-color: transparent; }
+.rate { display: flex; align-items: center; flex-wrap: wrap; gap: 8px; padding: 9px 14px; border-top: 1px solid #e3e6ea;
+  background: #f6f7f9; font-size: 13px; }
+.rate-text { flex: 1; min-width: 120px; }
+.rate button { display: inline-flex; align-items: center; gap: 5px; border: 1px solid var(--c-ink); border-radius: 15px;
+  padding: 4px 11px 4px 8px; background: #fff; color: var(--c-ink); font: inherit; cursor: pointer; }
+.rate svg { width: 18px; height: 18px; }
+.rate button:hover { background: #eef1ff; }
 .bar { padding: 5px 16px; background: #fff4e6; color: #7a3e00; font-size: 12.5px; text-align: center;
   animation: baton-later .6s step-end both; }
 @keyframes baton-later { from { visibility: hidden; } }
@@ -259,6 +266,9 @@ textarea:disabled { background: #f1f3f5; }
   const ICON_X = (cls) => '<svg class="' + cls + '" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
   const ICON_CLIP = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9"/></svg>';
   const ICON_FILE = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M14 3H6a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9z"/><path d="M14 3v6h6"/></svg>';
+  const FACE = (mouth) => '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true"><circle cx="12" cy="12" r="9"/><path d="M9 10h.01M15 10h.01"/><path d="' + mouth + '"/></svg>';
+  const ICON_GOOD = FACE('M8.5 14.5a4 4 0 0 0 7 0');
+  const ICON_BAD = FACE('M8.5 16.5a4 4 0 0 1 7 0');
   const ICON_SEND = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M4 12l16-8-6 16-2.5-6.5z"/><path d="M11.5 13.5L20 4"/></svg>';
 
   // The skeleton is a constant: nothing from the server or the visitor is ever parsed as
@@ -283,6 +293,11 @@ textarea:disabled { background: #f1f3f5; }
     <div class="quick" role="group" aria-label="Suggested replies" hidden></div>
     <div class="tray" role="list" aria-label="Files to send with your next message" hidden></div>
     <div class="sr tray-status" role="status"></div>
+    <div class="rate" role="group" aria-label="Rate this chat" hidden>
+      <span class="rate-text">How was your chat?</span>
+      <button type="button" class="rate-good">${ICON_GOOD}Good</button>
+      <button type="button" class="rate-bad">${ICON_BAD}Bad</button>
+    </div>
     <div class="composer">
       <button type="button" class="icon-btn attach" aria-label="Attach files" title="Attach files" hidden>${ICON_CLIP}</button>
       <input type="file" class="file-input" multiple hidden tabindex="-1" aria-hidden="true">
@@ -316,7 +331,17 @@ textarea:disabled { background: #f1f3f5; }
       input: $('textarea'), counter: $('.counter'), send: $('.send'), launcher: $('.launcher'), badge: $('.badge'),
       attach: $('.attach'), fileInput: $('.file-input'), tray: $('.tray'), trayStatus: $('.tray-status'),
       endChat: $('.end-chat'), confirm: $('.confirm'), confirmEnd: $('.confirm-end'), confirmKeep: $('.confirm-keep'),
+      rate: $('.rate'), rateGood: $('.rate-good'), rateBad: $('.rate-bad'),
     };
+    // A chat with the agents that ended may be rated, once.
+    const rate = (rating) => {
+      if (!send({ type: 'rate', conversation: lastConversation, rating: rating })) return;
+      rated = true;
+      updateStatus();
+      ui.input.focus();
+    };
+    ui.rateGood.addEventListener('click', () => rate('good'));
+    ui.rateBad.addEventListener('click', () => rate('bad'));
     // Ending a chat with the agents asks first: one stray click must not end it.
     ui.endChat.addEventListener('click', () => {
       keepingScroll(() => { ui.confirm.hidden = false; });
@@ -400,6 +425,9 @@ textarea:disabled { background: #f1f3f5; }
   let botName = null;
   let subtitle = null;     // the widget's line under the title, shown while the bot answers
   let convState = null;
+  let handedOver = false;   // the conversation went to the agents
+  let rated = false;        // the visitor rated it
+  let askForRating = false; // the widget's setting
   let agentName = null;
   let lastConversation = null; // conversation of the last thing drawn: a change draws a divider
   let maxShown = 0;            // highest id drawn on this page: the lastSeen of the next hello
@@ -445,6 +473,9 @@ textarea:disabled { background: #f1f3f5; }
     const canEnd = !fatal && ready && (convState === 'waiting_for_agent' || convState === 'with_agent');
     ui.endChat.hidden = !canEnd;
     if (!canEnd) ui.confirm.hidden = true;
+    if (convState === 'waiting_for_agent' || convState === 'with_agent') handedOver = true;
+    const canRate = !fatal && ready && askForRating && convState === 'closed' && handedOver && !rated;
+    if (canRate !== !ui.rate.hidden) keepingScroll(() => { ui.rate.hidden = !canRate; });
     ui.input.placeholder = fatal ? 'Chat unavailable'
       : convState === 'closed' ? 'Write to start a new chat…' : 'Write a message…';
   }
@@ -1035,6 +1066,8 @@ textarea:disabled { background: #f1f3f5; }
         if (f.conversation && f.conversation.id) {
           noteConversation(f.conversation.id);
           convState = f.conversation.state || 'bot';
+          handedOver = f.conversation.handedOver === true;
+          rated = typeof f.conversation.rating === 'string';
           agentName = null;
           updateStatus();
         }
@@ -1083,6 +1116,9 @@ textarea:disabled { background: #f1f3f5; }
     for (const m of Array.isArray(f.messages) ? f.messages : []) if (m && m.id > since) renderMessage(m);
     ui.log.setAttribute('aria-busy', 'false');
     if (conversation.state) convState = conversation.state;
+    handedOver = conversation.handedOver === true;
+    rated = typeof conversation.rating === 'string';
+    askForRating = w.askForRating === true;
     updateStatus();
     save();
     if (isOpen) scrollToEnd();

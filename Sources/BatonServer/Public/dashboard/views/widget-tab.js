@@ -29,6 +29,11 @@ export function mountWidgetTab(panel, ctx) {
     { optional: true, hint: 'An https:// image shown next to the bot’s messages.' });
   const origins = field('Allowed origins', h('textarea', { class: 'input mono', rows: '4', spellcheck: 'false', placeholder: 'https://www.example.com' }),
     { optional: true, hint: 'One per line, e.g. https://www.example.com. Empty = any site may embed it; when you list sites, requests from other sites are refused.' });
+  const askForRating = h('input', { type: 'checkbox', class: 'ask-for-rating' });
+  const rating = h('fieldset', { class: 'rating-setting' },
+    h('legend', { class: 'label' }, 'Rating'),
+    h('label', { class: 'check' }, askForRating, ' Ask visitors to rate a chat with the agents when it ends'),
+    h('p', { class: 'field-hint' }, 'Good or bad, once; the agents see the answer in the chat’s room.'));
   const hours = hoursEditor();
   const fields = { title, subtitle, greeting, color, avatarURL: avatar, allowedOrigins: origins, ...hours.fields };
 
@@ -42,7 +47,7 @@ export function mountWidgetTab(panel, ctx) {
   });
 
   const form = h('form', { class: 'stack', novalidate: true },
-    title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root, hours.root,
+    title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root, rating, hours.root,
     h('div', { class: 'save-bar' }, saveButton, unsaved), saveError.root);
 
   panel.append(h('div', { class: 'split' },
@@ -81,6 +86,7 @@ export function mountWidgetTab(panel, ctx) {
     colorPicker.value = HEX.test(colorText.value) ? colorText.value.toLowerCase() : '#3b5bdb';
     avatar.input.value = settings.avatarURL || '';
     origins.input.value = (settings.allowedOrigins || []).join('\n');
+    askForRating.checked = settings.askForRating !== false;
     hours.fill(settings.workingHours || null);
   }
 
@@ -94,6 +100,7 @@ export function mountWidgetTab(panel, ctx) {
       avatarURL: text(avatar.input),
       allowedOrigins: origins.input.value.split('\n').map((line) => line.trim().replace(/\/+$/, '')).filter(Boolean),
       workingHours: hours.read(),
+      askForRating: askForRating.checked,
     };
   }
 
@@ -101,6 +108,7 @@ export function mountWidgetTab(panel, ctx) {
     return JSON.stringify({
       title: settings.title || null, subtitle: settings.subtitle || null, greeting: settings.greeting || null, color: (settings.color || '').toLowerCase(),
       avatarURL: settings.avatarURL || null, allowedOrigins: settings.allowedOrigins || [],
+      askForRating: settings.askForRating !== false,
       workingHours: settings.workingHours ? {
         timeZone: settings.workingHours.timeZone,
         days: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, (settings.workingHours.days || {})[d] || []])),
