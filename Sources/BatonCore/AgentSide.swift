@@ -31,7 +31,6 @@ public enum ChatRating: String, Sendable, Codable, Hashable, CaseIterable {
 
     /// The conversation variable that holds it: a name no bot variable can have (a space).
     public static let variable = "chat rating"
-
 }
 
 /// A task as stored in the outbox.

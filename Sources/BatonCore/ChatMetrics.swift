@@ -2,7 +2,8 @@ import CoreMetrics
 
 /// What the chat counts, through swift-metrics' API (the server reports it at `/metrics`,
 /// docs/configuration.md): messages stored, by author; conversations started, handed
-/// over and closed; visitors' ratings of their chats. Counted once, by the process that committed the step.
+/// over and closed; visitors' ratings of their chats. Counted once, by the process that
+/// committed the step.
 public struct ChatMetrics: Sendable {
     private let messages: [Role: Counter]
     private let started: Counter

@@ -13,7 +13,12 @@ extension MattermostLink {
               post.id != room.rootID else { return }
         let text = post.message.trimmingWhitespace()
         guard !text.isEmpty || !post.fileIDs.isEmpty, !text.hasPrefix(settings.internalPrefix) else { return }
-        guard toldClosed.withLock({ $0.insert("\(room.externalID) \(post.userID)").inserted }) else { return }
+        let first = toldClosed.withLock { told in
+            // Kept while Baton runs; a long-running one starts over now and then.
+            if told.count >= 10_000 { told.removeAll() }
+            return told.insert("\(room.externalID) \(post.userID)").inserted
+        }
+        guard first else { return }
         let visitor = if let conversation = try? await store.conversation(id: room.conversationID) {
             await visitorName(of: conversation)
         } else {

@@ -132,8 +132,11 @@ public final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandl
     /// Takes the guard off a connection that now looks after its own idleness and shutdown
     /// (a WebSocket whose handler closes it on `ChannelShouldQuiesceEvent`), so that an
     /// idle socket does not carry it. Call on the channel's event loop.
+    /// When the server is already shutting down, the guard stays: the shutdown may have
+    /// come before that handler was there, and the guard passes it on again.
     public static func standDown(on channel: any Channel) {
-        guard let handler = try? channel.pipeline.syncOperations.handler(type: ConnectionGuard.self) else { return }
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: ConnectionGuard.self),
+              handler.closesAt == nil else { return }
         channel.pipeline.syncOperations.removeHandler(handler, promise: nil)
     }
 

@@ -101,6 +101,20 @@ import Testing
         #expect(recorder.shutdowns == 1)
     }
 
+    /// A shutdown that came while the upgrade was being decided: the guard stays, and passes
+    /// it on to the handler that takes over (here the recorder) until the grace runs out.
+    @Test func theGuardStaysWhenTheShutdownCameFirst() throws {
+        let (socket, recorder) = try connection()
+        try send("GET /socket HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", to: socket)
+        socket.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        ConnectionGuard.standDown(on: socket)
+        #expect(throws: Never.self) { try socket.pipeline.syncOperations.handler(type: ConnectionGuard.self) }
+        socket.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(recorder.shutdowns == 3)
+        socket.embeddedEventLoop.advanceTime(by: .seconds(8))
+        #expect(!socket.isActive)
+    }
+
     @Test func otherEventsPassThrough() throws {
         struct Other {}
         final class Seen: ChannelInboundHandler {
