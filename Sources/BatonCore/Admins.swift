@@ -63,10 +63,13 @@ public struct ConversationFilter: Sendable, Hashable {
     /// conversation (before, beforeID) in the list's order.
     public var before: Millis?
     public var beforeID: ConversationID?
+    /// Only conversations the visitor rated so.
+    public var rating: ChatRating?
 
     public init(widgetKey: String? = nil, state: ConversationState? = nil, search: String? = nil, limit: Int = 50,
-                before: Millis? = nil, beforeID: ConversationID? = nil) {
+                before: Millis? = nil, beforeID: ConversationID? = nil, rating: ChatRating? = nil) {
         self.beforeID = beforeID
+        self.rating = rating
         self.widgetKey = widgetKey
         self.state = state
         self.search = search

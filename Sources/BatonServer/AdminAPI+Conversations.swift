@@ -12,6 +12,8 @@ extension AdminAPI {
         var id, bot, state: String
         var visitor: VisitorBody
         var lastMessage, roomLink: String?
+        /// How the visitor rated the chat, once it ended.
+        var rating: String?
         var messageCount: Int
         var createdAt, updatedAt: Int64
 
@@ -25,6 +27,7 @@ extension AdminAPI {
                                   userID: listing.visitorUserID)
             lastMessage = listing.lastMessage.map { $0.count > 200 ? String($0.prefix(200)) + "…" : $0 }
             roomLink = listing.roomLink
+            rating = listing.conversation.variable(ChatRating.variable)
             messageCount = listing.messageCount
             createdAt = listing.conversation.createdAt
             updatedAt = listing.conversation.updatedAt
@@ -40,7 +43,8 @@ extension AdminAPI {
                                             state: query["state"].flatMap { ConversationState(rawValue: String($0)) },
                                             search: query["q"].map(String.init)?.trimmingWhitespace(),
                                             limit: limit, before: query["before"].flatMap { Int64(String($0)) },
-                                            beforeID: query["beforeId"].map { ConversationID(String($0)) })
+                                            beforeID: query["beforeId"].map { ConversationID(String($0)) },
+                                            rating: query["rating"].flatMap { ChatRating(rawValue: String($0)) })
             let found = try await services.store.conversations(filter)
             return try Self.json(Answer(conversations: found.map(ConversationBody.init),
                                         next: found.count == limit ? found.last?.conversation.updatedAt : nil,

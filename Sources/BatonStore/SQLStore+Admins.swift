@@ -88,6 +88,12 @@ extension SQLStore: ConversationArchive {
         var conditions: [SQLQueryString] = []
         if let key = filter.widgetKey { conditions.append("c.widget_key = \(bind: key)") }
         if let state = filter.state { conditions.append("c.state = \(bind: state.rawValue)") }
+        if let rating = filter.rating {
+            // The rating is one of the conversation's variables, stored as JSON with sorted
+            // keys: its member is always written the same way (and holds no LIKE wildcard).
+            let member = try Rows.json(Variable(name: ChatRating.variable, value: rating.rawValue))
+            conditions.append("c.variables LIKE \(bind: "%" + member + "%")")
+        }
         if let before = filter.before {
             if let id = filter.beforeID {
                 conditions.append("(c.updated_at < \(bind: before) OR (c.updated_at = \(bind: before) AND c.id < \(bind: id.rawValue)))")

@@ -85,6 +85,10 @@ import Testing
                 // Once only.
                 try await client.send(["type": "rate", "conversation": conversation, "rating": "bad"])
                 #expect(try await client.expect("error").string("code") == "cannot_rate")
+                // The dashboard lists it among the chats rated good.
+                let good = try await rig.baton.services.store.conversations(ConversationFilter(rating: .good))
+                #expect(good.map(\.conversation.id.rawValue) == [conversation])
+                #expect(try await rig.baton.services.store.conversations(ConversationFilter(rating: .bad)).isEmpty)
                 try await eventually("the outbox to empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
             }
             #expect(try rig.contractViolations() == [])

@@ -33,6 +33,16 @@ struct Dashboard {
         try await waitFor("the text \"\(text)\"", "pageText().includes(\(Self.literal(text)))", seconds: seconds)
     }
 
+    /// Creates the first admin of `baton` (a@example.com) and signs them in here.
+    func signInAsFirstAdmin(of baton: LiveBaton) async throws {
+        let client = AdminClient(base: baton.http)
+        _ = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken ?? "", "email": "a@example.com", "password": "a long enough password"])
+        try await driver.open("\(baton.http)/dashboard/")
+        try await fill("Email", "a@example.com")
+        try await fill("Password", "a long enough password")
+        try await click("Sign in")
+    }
+
     /// Types into the field labelled `label`, replacing what it held.
     func fill(_ label: String, _ text: String) async throws {
         try await waitFor("the field \(label)", "byLabel(\(Self.literal(label)))")
@@ -244,16 +254,50 @@ struct Dashboard {
         }
     }
 
+    /// A visitor who rated their chat bad is found with the list's rating filter.
+    @Test func chatsAreFilteredByRating() async throws {
+        try await LiveBaton.run { baton in
+            // Without Mattermost the chat waits for an agent; the visitor ends it and rates it.
+            try await WidgetClient.connect(baton.socketURL) { visitor in
+                let welcome = try await visitor.hello()
+                let conversation = (welcome["conversation"] as? [String: Any])?["id"] as? String ?? ""
+                for (index, (text, next)) in [("talk to a person", "name"), ("Hedy Lamarr", "email"), ("hedy@example.com", "about"),
+                                              ("Sales", "Nobody is available")].enumerated() {
+                    _ = try await visitor.say(text, clientID: "h\(index)")
+                    _ = try await visitor.message(containing: next)
+                }
+                try await visitor.send(["type": "end"])
+                _ = try await visitor.message(containing: "ended the chat")
+                try await visitor.send(["type": "rate", "conversation": conversation, "rating": "bad"])
+                _ = try await visitor.message(containing: "rated the chat: bad")
+            }
+            try await WidgetClient.connect(baton.socketURL) { visitor in
+                _ = try await visitor.hello()
+                _ = try await visitor.say("How much does it cost?", clientID: "other")
+                _ = try await visitor.until("the answer") { ($0.messageText ?? "").contains("free") }
+            }
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitForText("Demo")
+                try await driver.open("\(baton.http)/dashboard/#/conversations")
+                try await page.waitForText("2 conversations shown.")
+                try await page.waitForText("Rated bad")
+                _ = try await page.run("(() => { const s = document.querySelector('.rating-filter'); s.value = 'bad'; s.dispatchEvent(new Event('change')); })()")
+                try await page.waitForText("1 conversation shown.")
+                #expect(try await page.run("pageText().includes('Hedy Lamarr')") as? Bool == true)
+                #expect(try await page.run("location.hash") as? String == "#/conversations?rating=bad")
+                _ = try await page.run("(() => { const s = document.querySelector('.rating-filter'); s.value = 'good'; s.dispatchEvent(new Event('change')); })()")
+                try await page.waitForText("No conversations match")
+            }
+        }
+    }
+
     @Test func theDashboardOnAPhone() async throws {
         try await LiveBaton.run { baton in
-            let client = AdminClient(base: baton.http)
-            _ = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken ?? "", "email": "a@example.com", "password": "a long enough password"])
             try await WebDriver.with(width: 390, height: 844, phone: true) { driver in
                 let page = Dashboard(driver: driver)
-                try await driver.open("\(baton.http)/dashboard/")
-                try await page.fill("Email", "a@example.com")
-                try await page.fill("Password", "a long enough password")
-                try await page.click("Sign in")
+                try await page.signInAsFirstAdmin(of: baton)
                 try await page.waitForText("Demo")
                 // Nothing wider than the screen.
                 #expect(try await page.run("document.documentElement.scrollWidth <= 390") as? Bool == true)

@@ -79,6 +79,11 @@ import Testing
             #expect(lines.contains { $0.hasSuffix("  Visitor: How much does it cost?") })
             #expect(lines.contains { $0.contains("  Ada (bot): ") && $0.contains("free") })
             #expect(try await admin.get("/api/v1/conversations/aaaaaaaaaaaaaaaaaaaa/transcript").status == 404)
+            // The list's rating filter: nothing rated here.
+            let rated = try await admin.get("/api/v1/conversations?rating=good")
+            #expect(rated.status == 200)
+            #expect((rated.json["conversations"] as? [[String: Any]])?.isEmpty == true)
+            #expect(try await admin.get("/api/v1/conversations?rating=meh").status == 400)
             // Only for admins.
             #expect(try await AdminClient(base: baton.http).get("/api/v1/conversations/\(conversation)/transcript").status == 401)
         }

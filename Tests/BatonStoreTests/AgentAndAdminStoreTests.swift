@@ -224,8 +224,15 @@ import Testing
             #expect(try await store.conversations(ConversationFilter(search: "100%")).map(\.conversation.id) == [ann.id])
             #expect(try await store.conversations(ConversationFilter(search: "in_oice")).isEmpty)
             #expect(try await store.conversations(ConversationFilter(state: .closed)).isEmpty)
+            // Rated chats: a rating is one of the conversation's variables.
+            var rated = bob
+            rated.set(ChatRating.variable, to: ChatRating.bad.rawValue)
+            rated.set("topic", to: "chat rating good")
+            _ = try await store.commit(ChangeSet(conversation: rated, basis: bob))
+            #expect(try await store.conversations(ConversationFilter(rating: .bad)).map(\.conversation.id) == [bob.id])
+            #expect(try await store.conversations(ConversationFilter(rating: .good)).isEmpty)
             // Pages go on from the last one listed.
-            let next = try await store.conversations(ConversationFilter(limit: 1, before: bob.updatedAt, beforeID: bob.id))
+            let next = try await store.conversations(ConversationFilter(limit: 1, before: rated.updatedAt, beforeID: bob.id))
             #expect(next.map(\.conversation.id) == [ann.id])
             #expect(try await store.listing(of: bob.id)?.visitorName == "Bob")
         }

@@ -1,4 +1,4 @@
-// Conversations, newest first: state chips, a bot filter, a search box, "Load more".
+// Conversations, newest first: state chips, bot and rating filters, a search box, "Load more".
 // Used as a page (#/conversations?…) and inside a bot's Conversations tab.
 
 import { h, replace, debounce, uid } from '/dashboard/dom.js';
@@ -15,6 +15,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
     state: CONVERSATION_STATES.some(([s]) => s === route.query.state) ? route.query.state : '',
     bot: botKey || route.query.bot || '',
     q: route.query.q || '',
+    rating: ['good', 'bad'].includes(route.query.rating) ? route.query.rating : '',
   };
   let alive = true;
   let controller = null;
@@ -30,6 +31,9 @@ export function mountConversations(container, route, { botKey = null, embedded =
     }, label)));
   const botSelect = h('select', { class: 'input input-small', id: uid('bot'), onchange: () => { filters.bot = botSelect.value; changed(); } },
     h('option', { value: '' }, 'All bots'));
+  const ratingSelect = h('select', { class: 'input input-small rating-filter', id: uid('rating'), onchange: () => { filters.rating = ratingSelect.value; changed(); } },
+    h('option', { value: '' }, 'Any'), h('option', { value: 'good' }, 'Rated good'), h('option', { value: 'bad' }, 'Rated bad'));
+  ratingSelect.value = filters.rating;
   const searchInput = h('input', { type: 'search', class: 'input input-small', id: uid('q'), placeholder: 'Name, email or words', value: filters.q, autocomplete: 'off', maxlength: '200' });
   const results = h('div', { class: 'conversation-results', 'aria-live': 'polite', 'aria-busy': 'true' });
   const more = h('div', { class: 'load-more' });
@@ -39,6 +43,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
     chips,
     h('div', { class: 'toolbar-fields' },
       embedded ? null : h('div', { class: 'inline-field' }, h('label', { for: botSelect.id }, 'Bot'), botSelect),
+      h('div', { class: 'inline-field' }, h('label', { for: ratingSelect.id }, 'Rating'), ratingSelect),
       h('div', { class: 'inline-field search-field' }, h('label', { for: searchInput.id, class: 'visually-hidden' }, 'Search conversations'),
         icon('search', 'icon search-icon'), searchInput)));
 
@@ -95,7 +100,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
       replace(more);
     }
     try {
-      const page = await api.conversations({ bot: filters.bot, state: filters.state, q: filters.q, limit: PAGE, before: append ? next : undefined, beforeId: append && nextId ? nextId : undefined }, mine.signal);
+      const page = await api.conversations({ bot: filters.bot, state: filters.state, q: filters.q, rating: filters.rating, limit: PAGE, before: append ? next : undefined, beforeId: append && nextId ? nextId : undefined }, mine.signal);
       if (!alive || controller !== mine) return;
       next = page.next ?? null;
       nextId = page.nextId ?? null;
@@ -119,10 +124,10 @@ export function mountConversations(container, route, { botKey = null, embedded =
     let tbody = results.querySelector('tbody');
     if (!append || !tbody) {
       if (conversations.length === 0) {
-        const filtered = filters.state || filters.q || (!embedded && filters.bot);
+        const filtered = filters.state || filters.q || filters.rating || (!embedded && filters.bot);
         replace(results, filtered
-          ? emptyState('No conversations match', 'Try another state, bot or search.',
-            button('Clear the filters', { onclick: () => { filters.state = ''; filters.q = ''; if (!embedded) filters.bot = ''; searchInput.value = ''; botSelect.value = ''; syncChips(); changed(); } }))
+          ? emptyState('No conversations match', 'Try another state, bot, rating or search.',
+            button('Clear the filters', { onclick: () => { filters.state = ''; filters.q = ''; filters.rating = ''; if (!embedded) filters.bot = ''; searchInput.value = ''; botSelect.value = ''; ratingSelect.value = ''; syncChips(); changed(); } }))
           : emptyState('No conversations yet', embedded ? 'Chats with this bot will appear here, including the ones from the live preview.' : 'Chats appear here as soon as visitors open a widget and write.'));
         replace(more);
         count.textContent = 'No conversations.';
@@ -155,7 +160,8 @@ export function mountConversations(container, route, { botKey = null, embedded =
     const tr = h('tr', { class: 'clickable-row', onclick: (event) => { if (!event.target.closest('a') && !window.getSelection().toString()) location.hash = href; } },
       h('td', { class: 'cell-visitor', 'data-label': 'Visitor' }, visitorCell(c.visitor, href)),
       embedded ? null : h('td', { class: 'cell-bot', 'data-label': 'Bot', dataset: { bot: c.bot } }, botNames.get(c.bot) || c.bot),
-      h('td', { 'data-label': 'State' }, badge('conversation', c.state)),
+      h('td', { 'data-label': 'State' }, badge('conversation', c.state),
+        c.rating ? h('span', { class: `rating rating-${c.rating}` }, c.rating === 'good' ? 'Rated good' : 'Rated bad') : null),
       h('td', { class: 'cell-last', 'data-label': 'Last message' }, h('span', { class: 'ellipsis', title: c.lastMessage || '' }, c.lastMessage || '—')),
       h('td', { class: 'cell-time', 'data-label': 'Updated' },
         h('time', { datetime: new Date(c.updatedAt).toISOString(), title: formatDateTime(c.updatedAt) }, relativeTime(c.updatedAt))));
