@@ -179,7 +179,7 @@ extension ChatService {
             let basis = conversation
             try conversation.move(to: .closed)
             conversation.updatedAt = Millis.now()
-            let name = try await displayName(of: conversation)
+            let name = try await store.visitorName(of: conversation)
             var tasks: [AgentTask] = []
             if await agents.isConnected(widgetKey: conversation.widgetKey) {
                 tasks.append(.closeRoom(closedBy: name, roomArchived: false, endedByVisitor: true))
@@ -208,7 +208,7 @@ extension ChatService {
             let basis = conversation
             conversation.set(ChatRating.variable, to: rating.rawValue)
             conversation.updatedAt = Millis.now()
-            let name = try await displayName(of: conversation)
+            let name = try await store.visitorName(of: conversation)
             var tasks: [AgentTask] = []
             if await agents.isConnected(widgetKey: conversation.widgetKey) { tasks.append(.chatRated(rating)) }
             let notice = NewMessage(role: .system, text: "\(name ?? "The visitor") rated the chat: \(rating.rawValue).")
@@ -217,13 +217,6 @@ extension ChatService {
             metrics.rated(rating)
             return stored.last?.id ?? 0
         } }
-    }
-
-    /// The visitor's name as the bot collected it, or as Baton knows them; nil when none.
-    private func displayName(of conversation: Conversation) async throws -> String? {
-        var name = conversation.variable("name")
-        if name == nil { name = try await store.visitor(id: conversation.visitorID)?.name }
-        return name?.trimmingWhitespace().isEmpty == true ? nil : name
     }
 
     /// The visitor is typing (or stopped): agents see it once the chat is handed over.

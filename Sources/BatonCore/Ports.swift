@@ -154,6 +154,16 @@ public protocol ChatStore: FileStore, ErasureStore {
     func commit(_ change: ChangeSet) async throws -> [Message]
 }
 
+extension ChatStore {
+    /// The visitor's name: as the bot collected it in `conversation`, else as their record
+    /// has it; nil when neither has one that is not blank.
+    public func visitorName(of conversation: Conversation) async throws -> String? {
+        func named(_ text: String?) -> String? { text?.trimmingWhitespace().isEmpty == false ? text : nil }
+        if let name = named(conversation.variable("name")) { return name }
+        return named(try await visitor(id: conversation.visitorID)?.name)
+    }
+}
+
 /// Something another Baton process sharing the database committed, as the store tells it.
 public enum SharedChange: Sendable, Hashable, Codable {
     /// A conversation step: messages `firstMessage...lastMessage` (none when nil), the

@@ -311,9 +311,7 @@ final class MattermostLink: Sendable {
 
     /// The visitor's name as agents see it.
     func visitorName(of conversation: Conversation) async -> String {
-        if let name = conversation.variable("name"), !name.isEmpty { return name }
-        if let name = try? await store.visitor(id: conversation.visitorID)?.name, !name.isEmpty { return name }
-        return "Visitor"
+        (try? await store.visitorName(of: conversation)) ?? "Visitor"
     }
 
     // MARK: Typing
