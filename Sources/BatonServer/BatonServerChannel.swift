@@ -96,7 +96,10 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
             case .refused(let http):
                 await refuse(http)
             case .widget(let connection, let origin, let host):
-                await widgetLoop(connection, origin, host, logger)
+                // The request loop runs on the socket's event loop (see EventLoopExecutor).
+                await withTaskExecutorPreference(EventLoopExecutor(connection.eventLoop)) {
+                    await widgetLoop(connection, origin, host, logger)
+                }
             }
         } catch {
             logger.debug("Connection setup failed", metadata: ["error": "\(error)"])

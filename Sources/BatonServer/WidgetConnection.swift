@@ -10,7 +10,7 @@ import NIOWebSocket
 final class WidgetConnection: Sendable {
     let inbound: AsyncStream<WidgetInbound>
     private let handler: NIOLoopBound<WidgetChannelHandler>
-    private let eventLoop: any EventLoop
+    let eventLoop: any EventLoop
 
     private init(inbound: AsyncStream<WidgetInbound>, handler: NIOLoopBound<WidgetChannelHandler>, eventLoop: any EventLoop) {
         self.inbound = inbound
