@@ -119,6 +119,19 @@ public struct Room: Sendable, Codable, Hashable {
     public var rootID: String? { threadChannelID == nil ? nil : externalID }
 }
 
+/// A visitor's earlier chats with the agents, as a new room names them.
+public struct EarlierRooms: Sendable, Hashable {
+    /// The newest, newest first.
+    public var rooms: [Room]
+    /// How many there are in all.
+    public var count: Int
+
+    public init(rooms: [Room], count: Int) {
+        self.rooms = rooms
+        self.count = count
+    }
+}
+
 /// A widget's connection to an agent side, as stored: settings as JSON, the credential
 /// encrypted, the last known state for `status` commands and the dashboard.
 public struct Integration: Sendable, Hashable {
@@ -182,6 +195,9 @@ public protocol AgentStore: Sendable {
     func room(externalID: String) async throws -> Room?
     /// Rooms of the widget not closed yet.
     func openRooms(widgetKey: String) async throws -> [Room]
+    /// The rooms of the visitor's other conversations, newest first, at most `limit`, and
+    /// how many there are in all: the agents' view of a returning visitor.
+    func earlierRooms(of visitor: VisitorID, excluding conversation: ConversationID, limit: Int) async throws -> EarlierRooms
     /// Inserts a room, or updates what the worker changes (announcement, transcript, the
     /// default agents added, closing); the cursor and joined agents move only with `advanceRoom`.
     func saveRoom(_ room: Room) async throws

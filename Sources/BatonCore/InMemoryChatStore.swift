@@ -308,6 +308,14 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
     public func openRooms(widgetKey: String) async throws -> [Room] {
         tables.withLock { $0.rooms.values.filter { $0.widgetKey == widgetKey && $0.closedAt == nil }.sorted { $0.createdAt < $1.createdAt } }
     }
+    public func earlierRooms(of visitor: VisitorID, excluding conversation: ConversationID, limit: Int) async throws -> EarlierRooms {
+        tables.withLock { tables in
+            let rooms = tables.rooms.values
+                .filter { $0.conversationID != conversation && tables.conversations[$0.conversationID]?.visitorID == visitor }
+                .sorted { ($0.createdAt, $0.conversationID.rawValue) > ($1.createdAt, $1.conversationID.rawValue) }
+            return EarlierRooms(rooms: Array(rooms.prefix(limit)), count: rooms.count)
+        }
+    }
     public func saveRoom(_ room: Room) async throws {
         tables.withLock { tables in
             guard var existing = tables.rooms[room.conversationID] else {

@@ -298,7 +298,8 @@ extension MattermostLink {
         } else if settings.rooms == .thread {
             // The announcement starts the thread: agents answer under it.
             let visitorRecord = try await store.visitor(id: conversation.visitorID)
-            let text = try await announcement(conversation, visitor: visitor, visitorRecord: visitorRecord, link: nil)
+            let text = try await announcement(conversation, visitor: visitor, visitorRecord: visitorRecord, link: nil,
+                                              earlier: try await earlierChats(of: conversation))
             let root = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
             room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: root.id, threadChannelID: settings.indexChannel.id,
                         name: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic")),
@@ -325,7 +326,8 @@ extension MattermostLink {
             let visitorRecord = try await store.visitor(id: conversation.visitorID)
             let text = MattermostPosts.transcript(conversation: conversation, visitor: visitor, messages: messages,
                                                   botName: messages.first { $0.role == .bot }?.authorName,
-                                                  signedInAs: visitorRecord?.externalID, page: visitorRecord?.page)
+                                                  signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,
+                                                  earlier: try await earlierChats(of: conversation))
             for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
                 _ = try await postOnce(part, in: room, marker: "transcript-\(conversation.id)-\(index)", record: record)
             }
@@ -343,7 +345,7 @@ extension MattermostLink {
         }
         if room.announcementID == nil {
             let text = try await announcement(conversation, visitor: visitor, visitorRecord: try await store.visitor(id: conversation.visitorID),
-                                              link: room.link)
+                                              link: room.link, earlier: try await earlierChats(of: conversation))
             let post = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
             room.announcementID = post.id
             try await store.saveRoom(room)
@@ -357,14 +359,24 @@ extension MattermostLink {
     /// The announcement of a chat in the index channel; `closedBy` once it is closed (by
     /// nobody in particular when it holds nil). A thread's announcement has no link: it is
     /// the thread.
-    func announcement(_ conversation: Conversation, visitor: String, visitorRecord: Visitor?, link: String?,
+    func announcement(_ conversation: Conversation, visitor: String, visitorRecord: Visitor?, link: String?, earlier: String? = nil,
                       closedBy: String?? = nil, endedByVisitor: Bool = false) async throws -> String {
         let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
         return MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
                                             conversation: conversation, firstMessage: first?.text, link: link,
-                                            signedInAs: visitorRecord?.externalID, page: visitorRecord?.page, closedBy: closedBy,
+                                            signedInAs: visitorRecord?.externalID, page: visitorRecord?.page, earlier: earlier, closedBy: closedBy,
                                             endedByVisitor: endedByVisitor)
     }
+
+    /// A returning visitor's earlier chats with the agents, for a new room's first post and
+    /// announcement; nil for a first chat.
+    func earlierChats(of conversation: Conversation) async throws -> String? {
+        let earlier = try await store.earlierRooms(of: conversation.visitorID, excluding: conversation.id, limit: Self.earlierChatsShown)
+        return MattermostPosts.earlierChats(earlier, site: settings.url, now: .now())
+    }
+
+    /// Earlier chats a new room links to; the rest are counted.
+    static let earlierChatsShown = 3
 
     /// The agents follow a thread room, so that it shows in their Threads view and its
     /// replies notify them. Best effort: the chat works without it (the relay user needs

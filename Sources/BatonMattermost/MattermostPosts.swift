@@ -31,10 +31,13 @@ enum MattermostPosts {
 
     /// The first post of a room: why the chat came, the answers, the transcript.
     static func transcript(conversation: Conversation, visitor: String, messages: [Message], botName: String?,
-                           signedInAs userID: String? = nil, page: VisitedPage? = nil) -> String {
+                           signedInAs userID: String? = nil, page: VisitedPage? = nil, earlier: String? = nil) -> String {
         var lines = ["#### Chat with \(MattermostText.inertName(visitor))"]
         if let userID {
             lines.append("Signed in on the website as \(MattermostText.inertName(userID, limit: 256)) (verified).")
+        }
+        if let earlier {
+            lines.append("**Earlier chats:** \(earlier)")
         }
         if let page {
             lines.append("On the page \(MattermostText.link(to: page)).")
@@ -80,8 +83,8 @@ enum MattermostPosts {
     }
 
     static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,
-                             link: String?, signedInAs userID: String? = nil, page: VisitedPage? = nil, closedBy: String?? = nil,
-                             endedByVisitor: Bool = false) -> String {
+                             link: String?, signedInAs userID: String? = nil, page: VisitedPage? = nil, earlier: String? = nil,
+                             closedBy: String?? = nil, endedByVisitor: Bool = false) -> String {
         var lines: [String] = []
         if endedByVisitor {
             lines.append(":white_check_mark: ~~New chat~~ **Ended by the visitor** — \(MattermostText.inertName(visitor))")
@@ -97,6 +100,9 @@ enum MattermostPosts {
         if let page, open {
             lines.append("**Page:** \(MattermostText.link(to: page))")
         }
+        if let earlier, open {
+            lines.append("**Earlier chats:** \(earlier)")
+        }
         for variable in conversation.variables where variable.name != "name" && variable.name != "email" {
             lines.append("**\(MattermostText.inertName(variable.name.capitalized)):** \(MattermostText.inertName(variable.value, limit: 200))")
         }
@@ -110,6 +116,38 @@ enum MattermostPosts {
             lines.append("Reply in this thread to answer the visitor.")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A returning visitor's earlier chats with the agents, newest first, each as when it
+    /// was and a link to its room (only a room on this Mattermost site is linked; one made
+    /// before the connection moved to another server is named by its time alone):
+    /// `[2 days ago](…) · [3 weeks ago](…) and 4 more`.
+    static func earlierChats(_ earlier: EarlierRooms, site: String, now: Millis) -> String? {
+        guard !earlier.rooms.isEmpty else { return nil }
+        var text = earlier.rooms.map { room in
+            let when = timeAgo(room.createdAt, now: now)
+            return room.link.hasPrefix(site + "/") ? "[\(when)](\(room.link))" : when
+        }.joined(separator: " · ")
+        let more = earlier.count - earlier.rooms.count
+        if more > 0 { text += " and \(more) more" }
+        return text
+    }
+
+    /// How long ago a time was, in the largest whole unit: "5 minutes ago", "yesterday",
+    /// "3 weeks ago". Mattermost shows a post's text to readers in every time zone alike.
+    static func timeAgo(_ time: Millis, now: Millis) -> String {
+        let minutes = max(0, now - time) / 60_000
+        func ago(_ count: Int64, _ unit: String) -> String { count == 1 ? "1 \(unit) ago" : "\(count) \(unit)s ago" }
+        switch minutes {
+        case ..<1: return "just now"
+        case ..<60: return ago(minutes, "minute")
+        case ..<(24 * 60): return ago(minutes / 60, "hour")
+        case ..<(48 * 60): return "yesterday"
+        case ..<(14 * 24 * 60): return ago(minutes / (24 * 60), "day")
+        case ..<(61 * 24 * 60): return ago(minutes / (7 * 24 * 60), "week")
+        case ..<(365 * 24 * 60): return ago(minutes / (30 * 24 * 60), "month")
+        default: return ago(minutes / (365 * 24 * 60), "year")
+        }
     }
 
     /// The visitor's widget moved to another page while the chat is with the agents.

@@ -110,6 +110,15 @@ extension SQLStore: AgentStore {
             .where("closed_at", .is, SQLLiteral.null).orderBy("created_at").all().map(Rows.room)
     }
 
+    public func earlierRooms(of visitor: VisitorID, excluding conversation: ConversationID, limit: Int) async throws -> EarlierRooms {
+        let rows = try await reader.raw("""
+            SELECT rooms.*, COUNT(*) OVER () AS total FROM rooms JOIN conversations ON conversations.id = rooms.conversation_id
+            WHERE conversations.visitor_id = \(bind: visitor.rawValue) AND rooms.conversation_id <> \(bind: conversation.rawValue)
+            ORDER BY rooms.created_at DESC, rooms.conversation_id DESC LIMIT \(bind: limit)
+            """).all()
+        return EarlierRooms(rooms: try rows.map(Rows.room), count: try rows.first?.decode(column: "total", as: Int.self) ?? 0)
+    }
+
     public func saveRoom(_ room: Room) async throws {
         try await write { db in
             try await db.insert(into: "rooms")

@@ -126,6 +126,40 @@ import Testing
         }
     }
 
+    /// A returning visitor's new room, and its announcement, link the chat they had with
+    /// the agents before; a first chat names none.
+    @Test func aReturningVisitorsNewRoomLinksTheirEarlierChat() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let index = try #require(rig.indexChannel)
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let first = try await talkUntilHandover(client)
+                let firstRoom = try await rig.waitForRoom(first)
+                let firstPost = try #require(rig.messages(in: firstRoom.id, by: "relay").first)
+                #expect(firstPost.hasPrefix("#### Chat with Grace") && !firstPost.contains("Earlier chats"))
+                #expect(rig.messages(in: index.id).last?.contains("Earlier chats") == false)
+                try rig.sandbox.post(as: "alice", in: firstRoom.id, "!close")
+                #expect(try await client.until("state").last?.string("state") == "closed")
+                // Back again: the bot knows Grace and her email, and asks only the topic.
+                try await client.send(["type": "message", "text": "qwerty uiop", "clientId": "v1"])
+                let started = try await client.until("ack").first { $0.type == "conversation" }
+                let secondID = try #require((started?.json["conversation"] as? [String: Any])?["id"] as? String)
+                try await client.message(containing: "Sorry, I didn't get that")
+                _ = try await client.say("zxcv bnm", clientID: "v2")
+                try await client.message(containing: "What is it about?")
+                _ = try await client.say("Support", clientID: "v3")
+                try await client.message(containing: "handing you over to a person")
+                let secondRoom = try await rig.waitForRoom(secondID)
+                let link = "[just now](\(rig.sandbox.url)/support/channels/\(firstRoom.name))"
+                let transcript = try #require(rig.messages(in: secondRoom.id, by: "relay").first)
+                #expect(transcript.contains("\n**Earlier chats:** \(link)\n"))
+                let announcement = try #require(rig.messages(in: index.id).last)
+                #expect(announcement.contains("chat-\(secondID)") && announcement.contains("**Earlier chats:** \(link)\n"))
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
     @Test func archivingTheRoomClosesTheChatAndArchiveOnCloseArchivesIt() async throws {
         try await HandoverRig.run { rig in
             try await rig.connect(archiveOnClose: true)

@@ -152,4 +152,37 @@ import Testing
         try "not a key".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: CredentialError.self) { try CredentialBox.load(environment: [:], keyFile: path) }
     }
+
+    @Test func timesAgoAreInTheirLargestWholeUnit() {
+        let now: Millis = 100_000_000_000
+        let minute: Millis = 60_000, hour = 60 * minute, day = 24 * hour
+        let cases: [(Millis, String)] = [
+            (0, "just now"), (59_999, "just now"), (minute, "1 minute ago"), (59 * minute, "59 minutes ago"),
+            (hour, "1 hour ago"), (23 * hour, "23 hours ago"), (day, "yesterday"), (2 * day, "2 days ago"),
+            (13 * day, "13 days ago"), (14 * day, "2 weeks ago"), (60 * day, "8 weeks ago"), (61 * day, "2 months ago"),
+            (364 * day, "12 months ago"), (365 * day, "1 year ago"), (800 * day, "2 years ago"), (-5 * minute, "just now"),
+        ]
+        for (age, text) in cases {
+            #expect(MattermostPosts.timeAgo(now - age, now: now) == text, "\(age) ms")
+        }
+    }
+
+    @Test func earlierChatsLinkTheRoomsOnThisSite() {
+        let day: Millis = 24 * 3_600_000, now: Millis = 100 * day
+        func room(_ id: String, _ link: String, daysAgo: Millis) -> Room {
+            Room(conversationID: ConversationID(id), widgetKey: "w", externalID: id, name: id, link: link, cursor: 0, createdAt: now - daysAgo * day)
+        }
+        let rooms = [room("a", "https://mm.example/support/channels/chat-a", daysAgo: 2),
+                     room("b", "https://mm.example/support/pl/post7", daysAgo: 21),
+                     room("c", "https://old.example/support/channels/chat-c", daysAgo: 90)]
+        #expect(MattermostPosts.earlierChats(EarlierRooms(rooms: [], count: 0), site: "https://mm.example", now: now) == nil)
+        #expect(MattermostPosts.earlierChats(EarlierRooms(rooms: Array(rooms.prefix(1)), count: 1), site: "https://mm.example", now: now)
+            == "[2 days ago](https://mm.example/support/channels/chat-a)")
+        // A room made on another server is named by its time alone; the rest are counted.
+        #expect(MattermostPosts.earlierChats(EarlierRooms(rooms: rooms, count: 7), site: "https://mm.example", now: now)
+            == "[2 days ago](https://mm.example/support/channels/chat-a) · [3 weeks ago](https://mm.example/support/pl/post7) · 3 months ago and 4 more")
+        // A site is matched whole: https://mm.example.evil is not https://mm.example.
+        #expect(MattermostPosts.earlierChats(EarlierRooms(rooms: [room("d", "https://mm.example.evil/x", daysAgo: 1)], count: 1),
+                                             site: "https://mm.example", now: now) == "yesterday")
+    }
 }

@@ -60,6 +60,32 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.available) func aVisitorsEarlierRoomsAreFoundNewestFirst(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            var visitor = Visitor.new()
+            visitor.name = "Ann"
+            var conversations: [Conversation] = []
+            for time: Millis in [1000, 2000, 3000, 4000, 5000] {
+                var conversation = Conversation.new(visitor.id, at: time)
+                try conversation.move(to: .waitingForAgent, at: time)
+                _ = try await store.commit(ChangeSet(visitor: conversations.isEmpty ? visitor : nil, conversation: conversation))
+                conversations.append(conversation)
+            }
+            let (stranger, _) = try await waiting(in: store, name: "Bob", text: "hi", at: 4500)
+            // Rooms for all but the second of Ann's chats (the bot answered it alone) and for Bob's.
+            for conversation in [conversations[0], conversations[2], conversations[3], conversations[4], stranger] {
+                try await store.saveRoom(Room(conversationID: conversation.id, widgetKey: "w", externalID: "ch-\(conversation.id)",
+                                              name: "chat", link: "http://mm/t/channels/\(conversation.id)", cursor: 0,
+                                              createdAt: conversation.createdAt + 5, closedAt: conversation.createdAt + 100))
+            }
+            let earlier = try await store.earlierRooms(of: visitor.id, excluding: conversations[4].id, limit: 2)
+            #expect(earlier.rooms.map(\.conversationID) == [conversations[3].id, conversations[2].id])
+            #expect(earlier.count == 3)
+            #expect(try await store.earlierRooms(of: visitor.id, excluding: conversations[4].id, limit: 10).rooms.count == 3)
+            #expect(try await store.earlierRooms(of: stranger.visitorID, excluding: stranger.id, limit: 3) == EarlierRooms(rooms: [], count: 0))
+        }
+    }
+
     @Test(arguments: StoreKind.available) func roomsAndIntegrationsAreKept(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (conversation, _) = try await waiting(in: store, name: "Ann", text: "one")
