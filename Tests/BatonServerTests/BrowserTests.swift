@@ -105,6 +105,23 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await driver.open("\(baton.http)/#baton-open")
                 try await driver.wait(for: "the history after a reload", "return \(notices).includes('Grace rated the chat: good.')")
                 #expect(try await driver.run("return \(root).querySelector('.rate').hidden") as? Bool == true)
+
+                // The visitor saves the chat as a text file (the download itself is caught here).
+                _ = try await driver.run("""
+                    const create = URL.createObjectURL;
+                    URL.createObjectURL = (blob) => { blob.text().then((t) => { window.savedText = t; }); return create.call(URL, blob); };
+                    HTMLAnchorElement.prototype.click = function () { window.savedName = this.download; };
+                    """)
+                try await driver.click(try await driver.element("return \(root).querySelector('.save')"))
+                try await driver.wait(for: "the saved chat", "return typeof window.savedText === 'string'")
+                let saved = try await driver.run("return window.savedText") as? String ?? ""
+                let name = try await driver.run("return window.savedName") as? String ?? ""
+                #expect(name.wholeMatch(of: /chat-\d{4}-\d{2}-\d{2}\.txt/) != nil, "\(name)")
+                let lines = saved.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                #expect(lines.first?.hasSuffix(" · 127.0.0.1:\(baton.port)") == true, "\(saved)")
+                #expect(lines.contains { $0.hasPrefix("You · ") } && lines.contains("  how much does it cost?"), "\(saved)")
+                #expect(lines.contains { $0.hasPrefix("Ada · ") } && lines.contains { $0.contains("free to run on your own server") })
+                #expect(lines.contains("— Grace ended the chat. —") && lines.contains("— Grace rated the chat: good. —"), "\(saved)")
             }
         }
     }

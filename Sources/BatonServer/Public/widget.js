@@ -264,6 +264,7 @@ textarea:disabled { background: #f1f3f5; }
 
   const ICON_CHAT = '<svg class="i-chat" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/></svg>';
   const ICON_X = (cls) => '<svg class="' + cls + '" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+  const ICON_SAVE = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M12 4v11M7 10.5l5 5 5-5"/><path d="M5 19.5h14"/></svg>';
   const ICON_CLIP = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9"/></svg>';
   const ICON_FILE = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M14 3H6a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9z"/><path d="M14 3v6h6"/></svg>';
   const FACE = (mouth) => '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true"><circle cx="12" cy="12" r="9"/><path d="M9 10h.01M15 10h.01"/><path d="' + mouth + '"/></svg>';
@@ -280,6 +281,7 @@ textarea:disabled { background: #f1f3f5; }
       <img class="avatar" alt="" referrerpolicy="no-referrer" hidden>
       <div class="titles"><h2 class="title">Chat</h2><div class="status"></div></div>
       <button type="button" class="end-chat" hidden>End chat</button>
+      <button type="button" class="icon-btn save" aria-label="Save this chat as a text file" title="Save this chat" hidden>${ICON_SAVE}</button>
       <button type="button" class="icon-btn close" aria-label="Close chat">${ICON_X('')}</button>
     </header>
     <div class="confirm" role="group" aria-label="End the chat" hidden>
@@ -331,8 +333,9 @@ textarea:disabled { background: #f1f3f5; }
       input: $('textarea'), counter: $('.counter'), send: $('.send'), launcher: $('.launcher'), badge: $('.badge'),
       attach: $('.attach'), fileInput: $('.file-input'), tray: $('.tray'), trayStatus: $('.tray-status'),
       endChat: $('.end-chat'), confirm: $('.confirm'), confirmEnd: $('.confirm-end'), confirmKeep: $('.confirm-keep'),
-      rate: $('.rate'), rateGood: $('.rate-good'), rateBad: $('.rate-bad'),
+      rate: $('.rate'), rateGood: $('.rate-good'), rateBad: $('.rate-bad'), save: $('.save'),
     };
+    ui.save.addEventListener('click', saveTranscript);
     // A chat with the agents that ended may be rated, once.
     const rate = (rating) => {
       if (!send({ type: 'rate', conversation: lastConversation, rating: rating })) return;
@@ -476,6 +479,7 @@ textarea:disabled { background: #f1f3f5; }
     if (convState === 'waiting_for_agent' || convState === 'with_agent') handedOver = true;
     const canRate = !fatal && ready && askForRating && convState === 'closed' && handedOver && !rated;
     if (canRate !== !ui.rate.hidden) keepingScroll(() => { ui.rate.hidden = !canRate; });
+    ui.save.hidden = !ui.log.querySelector('.row:not(.pending):not(.failed)');
     ui.input.placeholder = fatal ? 'Chat unavailable'
       : convState === 'closed' ? 'Write to start a new chat…' : 'Write a message…';
   }
@@ -513,7 +517,7 @@ textarea:disabled { background: #f1f3f5; }
     row.dataset.author = role === 'visitor' ? 'visitor' : role + ':' + (name || '');
     row.append(el('div', 'name', role === 'visitor' ? 'You' : name || botName || 'Bot'));
     const bubble = el('div', 'bubble');
-    if (at) bubble.title = new Date(at).toLocaleString();
+    if (at) { bubble.title = new Date(at).toLocaleString(); row.dataset.at = String(at); }
     fillBubble(bubble, text, files);
     row.append(bubble);
     return row;
@@ -554,12 +558,14 @@ textarea:disabled { background: #f1f3f5; }
         img.src = preview || link.href;
         link.append(img);
         link.title = f.name + (f.size >= 0 ? ' (' + sizeText(f.size) + ')' : '');
+        link.dataset.file = link.title;
       } else {
         link.href += '?download';
         link.setAttribute('download', f.name);
         link.insertAdjacentHTML('afterbegin', ICON_FILE); // a constant
         link.append(el('span', 'fname', f.name));
         if (f.size >= 0) link.append(el('span', 'fsize', sizeText(f.size)));
+        link.dataset.file = f.name + (f.size >= 0 ? ' (' + sizeText(f.size) + ')' : '');
       }
       box.append(link);
     }
@@ -590,6 +596,45 @@ textarea:disabled { background: #f1f3f5; }
       agentName = null;
     }
     lastConversation = id;
+  }
+
+  // The chat as the visitor keeps it: a text file of what this page shows (messages the
+  // server stored, notices, and corrections as they now read), with times in the
+  // visitor's own zone and language. Made here: nothing is asked of the server.
+  function transcriptText() {
+    const title = ui.title.textContent || 'Chat';
+    const lines = [title + ' · ' + location.host, 'Saved ' + new Date().toLocaleString(), ''];
+    for (const row of ui.log.children) {
+      if (row.classList.contains('pending') || row.classList.contains('failed')) continue;
+      if (!row.classList.contains('row')) { // a notice, or the line between two conversations
+        lines.push('— ' + row.textContent.trim() + ' —', '');
+        continue;
+      }
+      const bubble = row.querySelector('.bubble');
+      const at = Number(row.dataset.at);
+      const meta = row.querySelector('.meta');
+      let head = row.querySelector('.name').textContent;
+      if (at) head += ' · ' + new Date(at).toLocaleString();
+      if (meta && meta.textContent === 'Edited') head += ' (edited)';
+      const text = Array.from(bubble.childNodes).filter((n) => n.nodeType === 3).map((n) => n.textContent).join('');
+      const files = Array.from(bubble.querySelectorAll('.file')).map((a) => '[file] ' + (a.dataset.file || ''));
+      lines.push(head, ...[text, ...files].filter((t) => t).map((t) => '  ' + t.replace(/\n/g, '\n  ')), '');
+    }
+    return lines.join('\n');
+  }
+
+  function saveTranscript() {
+    const now = new Date();
+    const day = now.getFullYear() + '-' + String(now.getMonth() + 1).padStart(2, '0') + '-' + String(now.getDate()).padStart(2, '0');
+    const url = URL.createObjectURL(new Blob([transcriptText() + '\n'], { type: 'text/plain;charset=utf-8' }));
+    const link = el('a');
+    link.href = url;
+    link.download = 'chat-' + day + '.txt';
+    link.hidden = true;
+    ui.root.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
   }
 
   function markSeen(id) {
@@ -714,6 +759,7 @@ textarea:disabled { background: #f1f3f5; }
     const row = bubbles.get(clientId);
     if (row && row.classList.contains('pending')) {
       row.classList.remove('pending');
+      row.dataset.at = String(Date.now());
       setMeta(row, null);
       place(row); // in case later messages of ours were stored first
       for (const img of row.querySelectorAll('img')) retryPicture(img);
