@@ -65,10 +65,13 @@ public struct ConversationFilter: Sendable, Hashable {
     public var beforeID: ConversationID?
     /// Only conversations the visitor rated so.
     public var rating: ChatRating?
+    /// Only this visitor's conversations.
+    public var visitorID: VisitorID?
 
     public init(widgetKey: String? = nil, state: ConversationState? = nil, search: String? = nil, limit: Int = 50,
-                before: Millis? = nil, beforeID: ConversationID? = nil, rating: ChatRating? = nil) {
+                before: Millis? = nil, beforeID: ConversationID? = nil, rating: ChatRating? = nil, visitorID: VisitorID? = nil) {
         self.beforeID = beforeID
+        self.visitorID = visitorID
         self.rating = rating
         self.widgetKey = widgetKey
         self.state = state

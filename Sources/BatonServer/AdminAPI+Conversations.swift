@@ -44,7 +44,8 @@ extension AdminAPI {
                                             search: query["q"].map(String.init)?.trimmingWhitespace(),
                                             limit: limit, before: query["before"].flatMap { Int64(String($0)) },
                                             beforeID: query["beforeId"].map { ConversationID(String($0)) },
-                                            rating: query["rating"].flatMap { ChatRating(rawValue: String($0)) })
+                                            rating: query["rating"].flatMap { ChatRating(rawValue: String($0)) },
+                                            visitorID: query["visitor"].map { VisitorID(String($0)) })
             let found = try await services.store.conversations(filter)
             return try Self.json(Answer(conversations: found.map(ConversationBody.init),
                                         next: found.count == limit ? found.last?.conversation.updatedAt : nil,

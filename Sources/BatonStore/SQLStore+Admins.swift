@@ -88,6 +88,7 @@ extension SQLStore: ConversationArchive {
         var conditions: [SQLQueryString] = []
         if let key = filter.widgetKey { conditions.append("c.widget_key = \(bind: key)") }
         if let state = filter.state { conditions.append("c.state = \(bind: state.rawValue)") }
+        if let visitor = filter.visitorID { conditions.append("c.visitor_id = \(bind: visitor.rawValue)") }
         if let rating = filter.rating {
             // The rating is one of the conversation's variables, stored as JSON with sorted
             // keys: its member is always written the same way (and holds no LIKE wildcard).

@@ -255,9 +255,11 @@ struct Dashboard {
     }
 
     /// A visitor who rated their chat bad is found with the list's rating filter.
-    @Test func chatsAreFilteredByRating() async throws {
+    @Test func chatsAreFilteredByRatingAndByVisitor() async throws {
         try await LiveBaton.run { baton in
-            // Without Mattermost the chat waits for an agent; the visitor ends it and rates it.
+            // Without Mattermost the chat waits for an agent; the visitor ends it and rates it,
+            // then comes back with a question for the bot.
+            let rated = Collected<String>()
             try await WidgetClient.connect(baton.socketURL) { visitor in
                 let welcome = try await visitor.hello()
                 let conversation = (welcome["conversation"] as? [String: Any])?["id"] as? String ?? ""
@@ -270,6 +272,9 @@ struct Dashboard {
                 _ = try await visitor.message(containing: "ended the chat")
                 try await visitor.send(["type": "rate", "conversation": conversation, "rating": "bad"])
                 _ = try await visitor.message(containing: "rated the chat: bad")
+                rated.append(conversation)
+                try await visitor.send(["type": "message", "text": "What is Baton?", "clientId": "again"])
+                _ = try await visitor.until("the answer") { ($0.messageText ?? "").contains("self-hosted") }
             }
             try await WidgetClient.connect(baton.socketURL) { visitor in
                 _ = try await visitor.hello()
@@ -281,7 +286,7 @@ struct Dashboard {
                 try await page.signInAsFirstAdmin(of: baton)
                 try await page.waitForText("Demo")
                 try await driver.open("\(baton.http)/dashboard/#/conversations")
-                try await page.waitForText("2 conversations shown.")
+                try await page.waitForText("3 conversations shown.")
                 try await page.waitForText("Rated bad")
                 _ = try await page.run("(() => { const s = document.querySelector('.rating-filter'); s.value = 'bad'; s.dispatchEvent(new Event('change')); })()")
                 try await page.waitForText("1 conversation shown.")
@@ -289,6 +294,22 @@ struct Dashboard {
                 #expect(try await page.run("location.hash") as? String == "#/conversations?rating=bad")
                 _ = try await page.run("(() => { const s = document.querySelector('.rating-filter'); s.value = 'good'; s.dispatchEvent(new Event('change')); })()")
                 try await page.waitForText("No conversations match")
+
+                // Hedy's rated chat lists her other one, which leads to the list of her chats.
+                let conversation = try #require(rated.last)
+                try await driver.open("\(baton.http)/dashboard/#/conversations/\(conversation)")
+                try await page.waitForText("Other chats of this visitor")
+                #expect(try await page.run("document.querySelectorAll('.other-chat-list li').length") as? Int == 1)
+                #expect(try await page.run("document.querySelector('.other-chat-list').textContent.includes('self-hosted')") as? Bool == true)
+                _ = try await page.run("document.querySelector('.other-chats').scrollIntoView({ block: 'center' })")
+                try await driver.screenshot("dashboard-other-chats")
+                let visitor = try #require(try await baton.services.store.conversation(id: ConversationID(conversation))?.visitorID)
+                try await driver.open("\(baton.http)/dashboard/#/conversations?visitor=\(visitor.rawValue)")
+                try await page.waitForText("2 conversations shown.")
+                try await page.waitForText("Visitor: Hedy Lamarr")
+                _ = try await page.run("document.querySelector('.visitor-filter').click()")
+                try await page.waitForText("3 conversations shown.")
+                #expect(try await page.run("location.hash") as? String == "#/conversations")
             }
         }
     }

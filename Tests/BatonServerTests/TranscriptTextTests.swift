@@ -84,6 +84,13 @@ import Testing
             #expect(rated.status == 200)
             #expect((rated.json["conversations"] as? [[String: Any]])?.isEmpty == true)
             #expect(try await admin.get("/api/v1/conversations?rating=meh").status == 400)
+            // The list of one visitor's chats.
+            let visitor = try #require((try await admin.get("/api/v1/conversations/\(conversation)").json["visitor"] as? [String: Any])?["id"] as? String)
+            let theirs = try await admin.get("/api/v1/conversations?visitor=\(visitor)")
+            #expect((theirs.json["conversations"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [conversation])
+            let nobody = try await admin.get("/api/v1/conversations?visitor=aaaaaaaaaaaaaaaaaaaa")
+            #expect((nobody.json["conversations"] as? [[String: Any]])?.isEmpty == true)
+            #expect(try await admin.get("/api/v1/conversations?visitor=Grace").status == 400)
             // Only for admins.
             #expect(try await AdminClient(base: baton.http).get("/api/v1/conversations/\(conversation)/transcript").status == 401)
         }

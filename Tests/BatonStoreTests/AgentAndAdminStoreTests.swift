@@ -257,6 +257,9 @@ import Testing
             _ = try await store.commit(ChangeSet(conversation: rated, basis: bob))
             #expect(try await store.conversations(ConversationFilter(rating: .bad)).map(\.conversation.id) == [bob.id])
             #expect(try await store.conversations(ConversationFilter(rating: .good)).isEmpty)
+            // One visitor's chats.
+            #expect(try await store.conversations(ConversationFilter(visitorID: ann.visitorID)).map(\.conversation.id) == [ann.id])
+            #expect(try await store.conversations(ConversationFilter(visitorID: VisitorID("nobodynobodynobodyno"))).isEmpty)
             // Pages go on from the last one listed.
             let next = try await store.conversations(ConversationFilter(limit: 1, before: rated.updatedAt, beforeID: bob.id))
             #expect(next.map(\.conversation.id) == [ann.id])

@@ -1,4 +1,5 @@
-// Conversations, newest first: state chips, bot and rating filters, a search box, "Load more".
+// Conversations, newest first: state chips, bot and rating filters, a search box, "Load more";
+// `?visitor=ID` lists one visitor's chats (the transcript's "All their chats").
 // Used as a page (#/conversations?…) and inside a bot's Conversations tab.
 
 import { h, replace, debounce, uid } from '/dashboard/dom.js';
@@ -16,6 +17,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
     bot: botKey || route.query.bot || '',
     q: route.query.q || '',
     rating: ['good', 'bad'].includes(route.query.rating) ? route.query.rating : '',
+    visitor: !embedded && /^[a-z2-7]{20}$/.test(route.query.visitor || '') ? route.query.visitor : '',
   };
   let alive = true;
   let controller = null;
@@ -35,6 +37,11 @@ export function mountConversations(container, route, { botKey = null, embedded =
     h('option', { value: '' }, 'Any'), h('option', { value: 'good' }, 'Rated good'), h('option', { value: 'bad' }, 'Rated bad'));
   ratingSelect.value = filters.rating;
   const searchInput = h('input', { type: 'search', class: 'input input-small', id: uid('q'), placeholder: 'Name, email or words', value: filters.q, autocomplete: 'off', maxlength: '200' });
+  // One visitor's chats: pressing the chip shows everyone's again.
+  const visitorChip = h('button', {
+    type: 'button', class: 'filter-chip visitor-filter', 'aria-pressed': 'true', hidden: !filters.visitor,
+    title: 'Show every visitor’s chats', onclick: () => { filters.visitor = ''; visitorChip.hidden = true; changed(); },
+  }, h('span', { class: 'visitor-filter-name' }, 'One visitor'), icon('close', 'icon icon-inline'));
   const results = h('div', { class: 'conversation-results', 'aria-live': 'polite', 'aria-busy': 'true' });
   const more = h('div', { class: 'load-more' });
   const count = h('p', { class: 'visually-hidden', role: 'status' });
@@ -42,6 +49,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
   const toolbar = h('div', { class: 'toolbar' },
     chips,
     h('div', { class: 'toolbar-fields' },
+      embedded ? null : visitorChip,
       embedded ? null : h('div', { class: 'inline-field' }, h('label', { for: botSelect.id }, 'Bot'), botSelect),
       h('div', { class: 'inline-field' }, h('label', { for: ratingSelect.id }, 'Rating'), ratingSelect),
       h('div', { class: 'inline-field search-field' }, h('label', { for: searchInput.id, class: 'visually-hidden' }, 'Search conversations'),
@@ -100,7 +108,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
       replace(more);
     }
     try {
-      const page = await api.conversations({ bot: filters.bot, state: filters.state, q: filters.q, rating: filters.rating, limit: PAGE, before: append ? next : undefined, beforeId: append && nextId ? nextId : undefined }, mine.signal);
+      const page = await api.conversations({ bot: filters.bot, state: filters.state, q: filters.q, rating: filters.rating, visitor: filters.visitor, limit: PAGE, before: append ? next : undefined, beforeId: append && nextId ? nextId : undefined }, mine.signal);
       if (!alive || controller !== mine) return;
       next = page.next ?? null;
       nextId = page.nextId ?? null;
@@ -124,10 +132,10 @@ export function mountConversations(container, route, { botKey = null, embedded =
     let tbody = results.querySelector('tbody');
     if (!append || !tbody) {
       if (conversations.length === 0) {
-        const filtered = filters.state || filters.q || filters.rating || (!embedded && filters.bot);
+        const filtered = filters.state || filters.q || filters.rating || filters.visitor || (!embedded && filters.bot);
         replace(results, filtered
           ? emptyState('No conversations match', 'Try another state, bot, rating or search.',
-            button('Clear the filters', { onclick: () => { filters.state = ''; filters.q = ''; filters.rating = ''; if (!embedded) filters.bot = ''; searchInput.value = ''; botSelect.value = ''; ratingSelect.value = ''; syncChips(); changed(); } }))
+            button('Clear the filters', { onclick: () => { filters.state = ''; filters.q = ''; filters.rating = ''; filters.visitor = ''; visitorChip.hidden = true; if (!embedded) filters.bot = ''; searchInput.value = ''; botSelect.value = ''; ratingSelect.value = ''; syncChips(); changed(); } }))
           : emptyState('No conversations yet', embedded ? 'Chats with this bot will appear here, including the ones from the live preview.' : 'Chats appear here as soon as visitors open a widget and write.'));
         replace(more);
         count.textContent = 'No conversations.';
@@ -145,6 +153,10 @@ export function mountConversations(container, route, { botKey = null, embedded =
         tbody));
     }
     tbody.append(...conversations.map(row));
+    if (filters.visitor && conversations.length) {
+      const v = conversations[0].visitor;
+      visitorChip.querySelector('.visitor-filter-name').textContent = `Visitor: ${(v && (v.name || v.email)) || 'anonymous'}`;
+    }
     const total = tbody.children.length;
     count.textContent = `${total} conversation${total === 1 ? '' : 's'} shown.`;
     if (next !== null) {

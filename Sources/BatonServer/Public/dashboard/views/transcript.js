@@ -7,9 +7,10 @@ import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
 import { badge, button, confirmDialog, errorBox, loading, toast } from '/dashboard/ui.js';
 import { formatBytes, formatDateTime, formatDay, formatTime, relativeTime, visitorLabel } from '/dashboard/format.js';
-import { botHref } from '/dashboard/router.js';
+import { botHref, conversationHref } from '/dashboard/router.js';
 
 const REFRESH_MS = 5000;
+const OTHER_CHATS = 5; // the visitor's other chats listed beside the transcript
 
 export function mountTranscript(main, route) {
   const id = route.id;
@@ -19,6 +20,7 @@ export function mountTranscript(main, route) {
   let lastDay = null;
   let conversation = null;
   let botNames = new Map();
+  let others = null; // the visitor's other conversations, newest first, once loaded
 
   const title = h('h1', {}, 'Conversation');
   const headerMeta = h('div', { class: 'transcript-meta' });
@@ -43,7 +45,7 @@ export function mountTranscript(main, route) {
       if (!alive) return;
       const first = conversation === null;
       conversation = c;
-      if (first) build(); else update();
+      if (first) { build(); loadOthers(); } else update();
       schedule();
     } catch (error) {
       if (!alive) return;
@@ -52,6 +54,32 @@ export function mountTranscript(main, route) {
       box.show(error.message);
       replace(body, box.root, h('a', { href: '#/conversations', class: 'btn btn-secondary' }, 'Back to the conversations'));
     }
+  }
+
+  // The visitor's other chats (a returning visitor, or a signed-in user on other devices).
+  async function loadOthers() {
+    const visitor = conversation.visitor;
+    if (!visitor || !visitor.id) return;
+    try {
+      const page = await api.conversations({ visitor: visitor.id, limit: OTHER_CHATS + 2 });
+      if (!alive) return;
+      others = page.conversations.filter((o) => o.id !== id);
+      const box = body.querySelector('.transcript-details');
+      if (box) replace(box, details());
+    } catch { /* the transcript stands without them */ }
+  }
+
+  function otherChats() {
+    if (!others || !others.length) return null;
+    const all = `#/conversations?visitor=${encodeURIComponent(conversation.visitor.id)}`;
+    return h('section', { class: 'card card-padded other-chats', 'aria-labelledby': 'tr-others' },
+      h('h2', { class: 'section-title', id: 'tr-others' }, 'Other chats of this visitor'),
+      h('ul', { class: 'other-chat-list' }, others.slice(0, OTHER_CHATS).map((o) => h('li', {},
+        h('a', { href: conversationHref(o.id) }, formatDateTime(o.createdAt)),
+        badge('conversation', o.state),
+        o.rating ? h('span', { class: `rating rating-${o.rating}` }, o.rating === 'good' ? 'Rated good' : 'Rated bad') : null,
+        o.lastMessage ? h('span', { class: 'other-chat-last ellipsis', title: o.lastMessage }, o.lastMessage) : null))),
+      others.length > OTHER_CHATS ? h('a', { href: all, class: 'other-chats-all' }, 'All their chats') : null);
   }
 
   function schedule() {
@@ -95,6 +123,7 @@ export function mountTranscript(main, route) {
       c.handoverReason ? h('section', { class: 'card card-padded', 'aria-labelledby': 'tr-handover' },
         h('h2', { class: 'section-title', id: 'tr-handover' }, 'Handover'),
         h('p', {}, c.handoverReason)) : null,
+      otherChats(),
       actions());
   }
 
