@@ -180,6 +180,24 @@ enum RealServerScenario {
                     }
                 }
                 try await eventually("the announcement marked", seconds: 30) { try await announced("**Ended by the visitor**") }
+                // Ulla comes back: the bot knows her, and her new chat links the first one.
+                try await client.send(["type": "message", "text": "qwerty uiop", "clientId": "back-1"])
+                _ = try await client.until("ack")
+                try await client.message(containing: "Sorry, I didn't get that")
+                _ = try await client.say("zxcv bnm", clientID: "back-2")
+                try await client.message(containing: "What is it about?")
+                _ = try await client.say("Support", clientID: "back-3")
+                try await client.message(containing: "handing you over to a person")
+                let firstRoom = rooms == .channel ? "/channels/chat-\(second))" : "/pl/"
+                try await eventually("the returning chat announced with the first one", seconds: 30) {
+                    try await admin.posts(channelID: index.id, since: 1).contains {
+                        $0.deleteAt == 0 && $0.message.contains("Ulla \(suffix)") && $0.message.contains("**Earlier chats:** [")
+                            && $0.message.contains(firstRoom)
+                    }
+                }
+                try await eventually("the returning chat's room made", seconds: 30) {
+                    try await baton.services.store.taskCount(widgetKey: "demo") == 0
+                }
             }
             try? await admin.archiveChannel(id: index.id)
         }

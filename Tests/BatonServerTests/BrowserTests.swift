@@ -158,6 +158,32 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
         }
     }
 
+    /// A snippet with data-page-title="off" names the page by its address alone: a title
+    /// may name the signed-in user.
+    @Test func thePageTitleCanBeLeftOut() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with { driver in
+                // A page of Baton's own origin without a widget (the dashboard's) is given one.
+                try await driver.open("\(baton.http)/dashboard/")
+                _ = try await driver.run("""
+                    document.title = 'Grace Hopper · My account';
+                    const script = document.createElement('script');
+                    script.src = '/widget.js';
+                    Object.assign(script.dataset, { widget: 'demo', pageTitle: 'off', open: 'true' });
+                    document.body.append(script);
+                    """)
+                try await waitForBubble(driver, containing: "I'm Ada")
+                let store = baton.services.store
+                let visitor = try #require(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation.visitorID)
+                let deadline = ContinuousClock.now + .seconds(10)
+                while try await store.visitor(id: visitor)?.page == nil, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(try await store.visitor(id: visitor)?.page == VisitedPage(stored: "\(baton.http)/dashboard/", title: ""))
+            }
+        }
+    }
+
     @Test func aReloadedPreviewResumesTheSameConversation() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with { driver in

@@ -1,7 +1,9 @@
 /*!
  * Baton chat widget. Embed with
  *   <script src="https://HOST/widget.js" data-widget="KEY" async></script>
- * Optional: data-open="true" (or the page hash #baton-open) opens the panel at load.
+ * Optional: data-open="true" (or the page hash #baton-open) opens the panel at load;
+ * data-page="path" (the default: the address without query or fragment), "full" or "off",
+ * and data-page-title="off", choose what the agents learn of the page the visitor is on.
  * Signed-in users (identity verification): data-user-id, data-user-hash (HMAC-SHA256 of the
  * id with the widget's identity secret, made on the website's server), data-user-name and
  * data-user-email; or later BatonChat.identify({id, hash, name, email}) and BatonChat.logout().
@@ -879,8 +881,11 @@ textarea:disabled { background: #f1f3f5; }
   // single-page site moves on without loading a new page. By default only the address's
   // origin and path: a query or a fragment may hold what agents must not see (a password
   // reset token). `data-page="full"` sends the whole address, `data-page="off"` nothing.
+  // `data-page-title="off"` leaves the page's title out (a title may name the signed-in
+  // user: "Grace Hopper · My account").
   // Addresses Baton would refuse (over 2,048 characters) are not sent.
   const PAGE_MODE = (script.getAttribute('data-page') || 'path').toLowerCase();
+  const PAGE_TITLE = (script.getAttribute('data-page-title') || 'on').toLowerCase() !== 'off';
   let pageSent = '';
   function pageURL() {
     if (PAGE_MODE === 'off') return '';
@@ -888,7 +893,8 @@ textarea:disabled { background: #f1f3f5; }
   }
   function currentPage() {
     const url = pageURL();
-    return url.length <= 2048 && /^https?:/i.test(url) ? { url, title: String(document.title || '').slice(0, 300) } : null;
+    if (url.length > 2048 || !/^https?:/i.test(url)) return null;
+    return PAGE_TITLE ? { url, title: String(document.title || '').slice(0, 300) } : { url };
   }
   function notePage() {
     if (!ready || pageURL() === pageSent) return;
