@@ -303,6 +303,10 @@ struct Dashboard {
                 #expect(try await page.run("document.querySelector('.other-chat-list').textContent.includes('self-hosted')") as? Bool == true)
                 _ = try await page.run("document.querySelector('.other-chats').scrollIntoView({ block: 'center' })")
                 try await driver.screenshot("dashboard-other-chats")
+                // Its link opens that chat, whose own card lists the rated one.
+                _ = try await page.run("document.querySelector('.other-chat-list a').click()")
+                try await page.waitForText("Baton is a self-hosted chatbot")
+                try await driver.wait(for: "the rated chat listed", "return document.querySelector('.other-chat-list')?.textContent.includes('Rated bad')")
                 let visitor = try #require(try await baton.services.store.conversation(id: ConversationID(conversation))?.visitorID)
                 try await driver.open("\(baton.http)/dashboard/#/conversations?visitor=\(visitor.rawValue)")
                 try await page.waitForText("2 conversations shown.")
