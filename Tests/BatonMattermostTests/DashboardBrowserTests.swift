@@ -239,6 +239,8 @@ struct Dashboard {
                 // The Widget tab: the widget's own greeting greets the next new visitor.
                 try await driver.open("\(baton.http)/dashboard/#/bots/demo/widget")
                 try await page.fill("Greeting", "Welcome to Ada's desk!")
+                // The snippet's options are named under it.
+                #expect(try await page.run("document.querySelector('.snippet-options').textContent.includes('data-page-title=\"off\"')") as? Bool == true)
                 // Ratings are asked for by default; turned off here.
                 #expect(try await page.run("document.querySelector('.ask-for-rating').checked") as? Bool == true)
                 _ = try await page.run("document.querySelector('.ask-for-rating').click()")

@@ -57,7 +57,11 @@ export function mountWidgetTab(panel, ctx) {
       h('section', { class: 'card card-padded', 'aria-labelledby': 'widget-embed' },
         h('h2', { class: 'section-title', id: 'widget-embed' }, 'Embed on your site'),
         h('p', { class: 'muted' }, 'Paste this before ', h('code', {}, '</body>'), ' on every page where the chat should appear.'),
-        snippet.root),
+        snippet.root,
+        h('p', { class: 'field-hint snippet-options' }, 'The agents see the page the visitor is on, by its address without the query or fragment, and its title. Add ',
+          h('code', {}, 'data-page="full"'), ' to the tag for the whole address, ', h('code', {}, 'data-page="off"'), ' for no page at all, or ',
+          h('code', {}, 'data-page-title="off"'), ' to leave out titles (they may name a signed-in user). ',
+          h('code', {}, 'data-open="true"'), ' opens the chat when the page loads.')),
       identity.root),
     h('div', { class: 'split-side' }, preview.root)));
 
