@@ -80,7 +80,8 @@ extension ChatService {
         guard try await store.message(externalID: externalID) == nil else { return .duplicate }
         guard let original = try await store.message(externalID: externalIDOfOriginal),
               original.conversationID == conversationID, original.role == .agent else { return .ignored }
-        return try await withConversation(conversationID) { conversation in
+        // Also after the chat closed: its transcript reads as corrected.
+        return try await withConversation(conversationID, evenClosed: true) { conversation in
             guard try await store.message(externalID: externalID) == nil else { return .duplicate }
             let basis = conversation
             conversation.updatedAt = .now()
@@ -123,12 +124,14 @@ extension ChatService {
 
     /// Runs `body` on an open conversation under its visitor's lock; `.ignored` when the
     /// conversation is unknown or closed.
-    private func withConversation(_ id: ConversationID,
+    /// Runs `body` on the conversation under its visitor's lock; a closed one is left
+    /// alone unless `evenClosed` (a correction of what the visitor has).
+    private func withConversation(_ id: ConversationID, evenClosed: Bool = false,
                                   _ body: (inout Conversation) async throws -> AgentEventResult) async throws -> AgentEventResult {
         guard let found = try await store.conversation(id: id) else { return .ignored }
         return try await locks.withLock(found.visitorID) { try await retryingConflicts(of: found.visitorID) {
             // Read again under the lock: the visitor may have moved it meanwhile.
-            guard var conversation = try await store.conversation(id: id), conversation.state != .closed else { return .ignored }
+            guard var conversation = try await store.conversation(id: id), evenClosed || conversation.state != .closed else { return .ignored }
             return try await body(&conversation)
         } }
     }

@@ -185,6 +185,7 @@ extension MattermostLink {
             guard let found = try? await room(externalID: key) else { return }
             guard found.closedAt == nil else {
                 await wroteInClosedRoom(post, room: found)
+                await correctedAfterClose(post, room: found)
                 return
             }
             if post.id == found.rootID {
@@ -252,6 +253,19 @@ extension MattermostLink {
             try await chat.agentMessage(room.conversationID, name: name, text: post.message, files: files, externalID: post.id)
         } catch {
             logger.error("Relaying an agent post failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
+        }
+    }
+
+    /// An agent corrected, after the chat closed, a post the visitor has: the closed chat's
+    /// transcript reads as corrected (the widget shows it while that chat is the visitor's
+    /// latest). New posts there stay in Mattermost (`wroteInClosedRoom`).
+    private func correctedAfterClose(_ post: MMPost, room: Room) async {
+        guard post.userID != settings.relayUser.id, post.editAt != 0 || post.deleteAt != 0 else { return }
+        do {
+            guard try await chat.store.message(externalID: post.id) != nil else { return }
+            try await corrected(post, room: room)
+        } catch {
+            logger.error("Relaying an agent's correction failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
         }
     }
 

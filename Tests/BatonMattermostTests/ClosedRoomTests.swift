@@ -24,8 +24,8 @@ import Testing
                 } else {
                     (channel, root) = (try await rig.waitForRoom(conversation).id, nil)
                 }
-                try sandbox.post(as: "alice", in: channel, "Hello Grace", rootID: root)
-                try await client.message(containing: "Hello Grace")
+                let hello = try sandbox.post(as: "alice", in: channel, "Hello Grace", rootID: root)
+                let helloID = try #require(try await client.message(containing: "Hello Grace").messageID)
                 // While the chat is open, nobody gets a note.
                 #expect(sandbox.ephemeralPosts(for: "alice").isEmpty)
                 try await client.send(["type": "end"])
@@ -50,6 +50,13 @@ import Testing
                 try await Task.sleep(for: .milliseconds(300))
                 let messages = try await rig.baton.services.store.messages(in: ConversationID(conversation), after: 0, limit: 1000)
                 #expect(!messages.contains { ["Are you still there?", "Hello?", "I'll call her"].contains($0.text) })
+                // A correction of what the visitor has still reaches them, without a note.
+                try sandbox.editPost(hello.id, message: "Hello Grace, see you soon", by: "alice")
+                let fix = try await client.message(containing: "see you soon")
+                #expect(fix.message["replaces"] as? Int == Int(helloID))
+                #expect(sandbox.ephemeralPosts(for: "alice").count == 1)
+                let stored = try #require(try await rig.baton.services.store.conversation(id: ConversationID(conversation)))
+                #expect(stored.state == .closed)
             }
             #expect(try rig.contractViolations() == [])
         }

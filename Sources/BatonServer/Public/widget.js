@@ -649,14 +649,15 @@ textarea:disabled { background: #f1f3f5; }
   // Draws a message of the conversation once, whether it comes from history or live.
   function renderMessage(m) {
     if (!m || typeof m.id !== 'number' || shown.has(m.id)) return;
-    noteConversation(m.conversation);
     const text = typeof m.text === 'string' ? m.text : '';
     if (typeof m.replaces === 'number') {
-      // An agent corrected (or deleted, when there is no text and no file) an earlier message.
+      // An agent corrected (or deleted, when there is no text and no file) an earlier
+      // message: also one of a chat that closed, which may no longer be the one shown.
       correct(rows.get(m.replaces), text, m.files);
       markSeen(m.id);
       return;
     }
+    noteConversation(m.conversation);
     if (m.role === 'visitor' && m.clientId && bubbles.has(m.clientId)) {
       // One of ours, stored although its ack was lost: this is its ack.
       markStored(m.clientId, m.id);
