@@ -93,8 +93,15 @@ extension AdminAPI {
                                         }))
         }
 
-        api.get("conversations/{id}/transcript") { _, context in
+        api.get("conversations/{id}/transcript") { request, context in
             let id = ConversationID(context.apiParameters["id"] ?? "")
+            var timeZone: TimeZone?
+            if let name = request.uri.queryParameters["tz"].map(String.init) {
+                guard let named = TranscriptText.timeZone(named: name) else {
+                    throw APIError(.badRequest, code: "invalid_time_zone", "\(name.prefix(64)) is not a time zone Baton knows; use an IANA name such as Europe/Berlin.")
+                }
+                timeZone = named
+            }
             guard let listing = try await services.store.listing(of: id) else {
                 throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id).")
             }
@@ -102,7 +109,8 @@ extension AdminAPI {
                 listing: listing,
                 botName: try? await services.bots.widget(forKey: listing.conversation.widgetKey)?.widget.name,
                 page: try await services.store.visitor(id: listing.conversation.visitorID)?.page,
-                messages: try await services.store.messages(in: id, after: 0, limit: 100_000))
+                messages: try await services.store.messages(in: id, after: 0, limit: 100_000),
+                timeZone: timeZone)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; charset=utf-8"
             headers[.contentDisposition] = "attachment; filename=\"\(transcript.fileName)\""

@@ -202,7 +202,9 @@ struct Dashboard {
                 try await page.waitFor("the visitor's page", "document.querySelector('a.page-link')?.href === '\(baton.http)/preview/demo'")
                 // The transcript as a file, with the session the dashboard has.
                 let download = try #require(try await page.run("document.querySelector('a.transcript-download')?.getAttribute('href')") as? String)
-                #expect(download == "/api/v1/conversations/\(try #require(conversation).conversation.id.rawValue)/transcript")
+                // The times in the reader's own zone.
+                let zone = try #require(try await page.run("Intl.DateTimeFormat().resolvedOptions().timeZone") as? String)
+                #expect(download == "/api/v1/conversations/\(try #require(conversation).conversation.id.rawValue)/transcript?tz=\(zone)")
                 _ = try await driver.run("fetch(arguments[0]).then(r => r.text()).then(t => { window.transcriptText = t })", [download])
                 try await page.waitFor("the transcript file", "(window.transcriptText || '').startsWith('Chat with Grace Hopper')")
                 #expect(try await page.run("window.transcriptText.includes('Alice Archer (agent) edited a message: Hi Grace, how may I help?')") as? Bool == true)

@@ -56,6 +56,19 @@ import Testing
 
             """)
         #expect(transcript.fileName == "chat-shop-2026-12-04-abcdefghijklmnopqrst.txt")
+        // In the reader's zone: the times, the days and the file's day move with it.
+        var kolkata = transcript
+        kolkata.timeZone = try! #require(TranscriptText.timeZone(named: "Asia/Kolkata"))
+        #expect(kolkata.text.contains("Started 2026-12-05 05:29:58 Asia/Kolkata (UTC+05:30)\n"))
+        #expect(kolkata.text.contains("— 2026-12-05 —\n05:29:58  Ada (bot): Hi!\n"))
+        #expect(!kolkata.text.contains("— 2026-12-04 —"))
+        #expect(kolkata.fileName == "chat-shop-2026-12-05-abcdefghijklmnopqrst.txt")
+        var newYork = transcript
+        newYork.timeZone = try! #require(TranscriptText.timeZone(named: "America/New_York"))
+        #expect(newYork.text.contains("Started 2026-12-04 18:59:58 America/New_York (UTC-05:00)\n"))
+        for bad in ["Mars/Olympus", "../etc/passwd", "", String(repeating: "A", count: 65)] {
+            #expect(TranscriptText.timeZone(named: bad) == nil, "\(bad)")
+        }
     }
 
     @Test func anAdminDownloadsATranscript() async throws {
@@ -79,6 +92,11 @@ import Testing
             #expect(lines.contains { $0.hasSuffix("  Visitor: How much does it cost?") })
             #expect(lines.contains { $0.contains("  Ada (bot): ") && $0.contains("free") })
             #expect(try await admin.get("/api/v1/conversations/aaaaaaaaaaaaaaaaaaaa/transcript").status == 404)
+            // In the reader's zone, named by the dashboard; an unknown zone is refused.
+            let zoned = try await admin.get("/api/v1/conversations/\(conversation)/transcript?tz=Asia/Tokyo")
+            #expect(zoned.status == 200 && zoned.text.split(separator: "\n")[2].hasSuffix(" Asia/Tokyo (UTC+09:00)"))
+            let unknown = try await admin.get("/api/v1/conversations/\(conversation)/transcript?tz=Mars/Olympus")
+            #expect(unknown.status == 400 && unknown.errorCode == "invalid_time_zone", "\(unknown)")
             // The list's rating filter: nothing rated here.
             let rated = try await admin.get("/api/v1/conversations?rating=good")
             #expect(rated.status == 200)

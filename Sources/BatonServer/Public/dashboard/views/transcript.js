@@ -100,8 +100,16 @@ export function mountTranscript(main, route) {
       c.roomLink && /^https?:\/\//i.test(c.roomLink) ? h('a', { href: c.roomLink, target: '_blank', rel: 'noopener noreferrer', class: 'btn btn-secondary btn-small' },
         'Open the room in Mattermost', icon('external', 'icon icon-inline')) : null,
       // The server names the file (Content-Disposition).
-      h('a', { href: `/api/v1/conversations/${encodeURIComponent(c.id)}/transcript`, download: '', class: 'btn btn-secondary btn-small transcript-download' },
+      h('a', { href: `/api/v1/conversations/${encodeURIComponent(c.id)}/transcript${zoneQuery()}`, download: '', class: 'btn btn-secondary btn-small transcript-download' },
         icon('download', 'icon icon-inline'), 'Download transcript'));
+  }
+
+  // The file's times in the reader's own zone (the server knows only UTC otherwise).
+  function zoneQuery() {
+    try {
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      return zone ? `?tz=${encodeURIComponent(zone)}` : '';
+    } catch { return ''; }
   }
 
   function details() {
