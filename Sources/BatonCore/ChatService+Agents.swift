@@ -123,9 +123,8 @@ extension ChatService {
     }
 
     /// Runs `body` on an open conversation under its visitor's lock; `.ignored` when the
-    /// conversation is unknown or closed.
-    /// Runs `body` on the conversation under its visitor's lock; a closed one is left
-    /// alone unless `evenClosed` (a correction of what the visitor has).
+    /// conversation is unknown, or closed (unless `evenClosed`: a correction of what the
+    /// visitor has).
     private func withConversation(_ id: ConversationID, evenClosed: Bool = false,
                                   _ body: (inout Conversation) async throws -> AgentEventResult) async throws -> AgentEventResult {
         guard let found = try await store.conversation(id: id) else { return .ignored }

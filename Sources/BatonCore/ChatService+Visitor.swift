@@ -171,24 +171,11 @@ extension ChatService {
     /// next message starts a new conversation with the bot. Returns the id of that notice.
     @discardableResult
     public func visitorEndsChat(in session: ChatSession) async throws -> MessageID {
-        let visitor = session.visitor.id
-        return try await locks.withLock(visitor) { try await retryingConflicts(of: visitor) {
-            guard var conversation = try await latestConversation(of: visitor), conversation.state.isHandedOver else {
-                throw ChatError.nothingToEnd
-            }
-            let basis = conversation
+        try await visitorActs(in: session, refusal: .nothingToEnd, when: { $0.state.isHandedOver }) { conversation, name in
             try conversation.move(to: .closed)
-            conversation.updatedAt = Millis.now()
-            let name = try await store.visitorName(of: conversation)
-            var tasks: [AgentTask] = []
-            if await agents.isConnected(widgetKey: conversation.widgetKey) {
-                tasks.append(.closeRoom(closedBy: name, roomArchived: false, endedByVisitor: true))
-            }
-            let notice = NewMessage(role: .system, text: name.map { "\($0) ended the chat." } ?? "The visitor ended the chat.")
-            let stored = try await apply(ChangeSet(conversation: conversation, messages: [notice], tasks: tasks, basis: basis),
-                                         from: basis.state)
-            return stored.last?.id ?? 0
-        } }
+            return (name.map { "\($0) ended the chat." } ?? "The visitor ended the chat.",
+                    .closeRoom(closedBy: name, roomArchived: false, endedByVisitor: true))
+        }
     }
 
     /// The visitor rates their latest chat, once it was with the agents and has ended, and
@@ -200,21 +187,34 @@ extension ChatService {
         guard let (widget, _) = try await bots.widget(forKey: session.widget.key), widget.settings.askForRating else {
             throw ChatError.cannotRate
         }
+        let rated = try await visitorActs(in: session, refusal: .cannotRate, when: { conversation in
+            conversation.id == conversationID && conversation.state == .closed && conversation.progress.handoverReason != nil
+                && conversation.variable(ChatRating.variable) == nil
+        }) { conversation, name in
+            conversation.set(ChatRating.variable, to: rating.rawValue)
+            return ("\(name ?? "The visitor") rated the chat: \(rating.rawValue).", .chatRated(rating))
+        }
+        metrics.rated(rating)
+        return rated
+    }
+
+    /// A step the visitor asked for from the widget, on their latest conversation, under
+    /// their lock: refused with `refusal` unless `when` holds; `change` alters the
+    /// conversation and says the transcript's notice (given the visitor's name) and the
+    /// agent side's task (queued when the widget is connected to one). Returns the
+    /// notice's id.
+    private func visitorActs(in session: ChatSession, refusal: ChatError, when allowed: (Conversation) -> Bool,
+                             _ change: (inout Conversation, _ name: String?) throws -> (notice: String, task: AgentTask)) async throws -> MessageID {
         let visitor = session.visitor.id
         return try await locks.withLock(visitor) { try await retryingConflicts(of: visitor) {
-            guard var conversation = try await latestConversation(of: visitor), conversation.id == conversationID,
-                  conversation.state == .closed, conversation.progress.handoverReason != nil,
-                  conversation.variable(ChatRating.variable) == nil else { throw ChatError.cannotRate }
+            guard var conversation = try await latestConversation(of: visitor), allowed(conversation) else { throw refusal }
             let basis = conversation
-            conversation.set(ChatRating.variable, to: rating.rawValue)
-            conversation.updatedAt = Millis.now()
             let name = try await store.visitorName(of: conversation)
-            var tasks: [AgentTask] = []
-            if await agents.isConnected(widgetKey: conversation.widgetKey) { tasks.append(.chatRated(rating)) }
-            let notice = NewMessage(role: .system, text: "\(name ?? "The visitor") rated the chat: \(rating.rawValue).")
-            let stored = try await apply(ChangeSet(conversation: conversation, messages: [notice], tasks: tasks, basis: basis),
-                                         from: basis.state)
-            metrics.rated(rating)
+            let (notice, task) = try change(&conversation, name)
+            conversation.updatedAt = Millis.now()
+            let tasks = await agents.isConnected(widgetKey: conversation.widgetKey) ? [task] : []
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: [NewMessage(role: .system, text: notice)],
+                                                   tasks: tasks, basis: basis), from: basis.state)
             return stored.last?.id ?? 0
         } }
     }
