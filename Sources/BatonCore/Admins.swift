@@ -109,6 +109,12 @@ public protocol ConversationArchive: Sendable {
     /// Newest first (by last update).
     func conversations(_ filter: ConversationFilter) async throws -> [ConversationListing]
     func listing(of conversation: ConversationID) async throws -> ConversationListing?
+    /// The conversations started in the filter's range, counted per quarter of an hour
+    /// (only quarters that have some, in order).
+    func insightBuckets(_ filter: InsightsFilter) async throws -> [InsightsBucket]
+    /// For each conversation started in the range that was handed over and then got a
+    /// message from an agent: how long after the handover that first message came (ms).
+    func firstReplyWaits(_ filter: InsightsFilter) async throws -> [Millis]
     /// Removes the agent tasks of a widget (when the widget is deleted).
     func deleteTasks(widgetKey: String) async throws
 }

@@ -28,6 +28,7 @@ struct AdminAPI: Sendable {
         registerBots(on: api)
         registerMattermost(on: api)
         registerConversations(on: api)
+        registerInsights(on: api)
     }
 
     // MARK: Responses

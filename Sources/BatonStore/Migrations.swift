@@ -221,6 +221,23 @@ enum Migrations {
         Migration(version: 11, name: "visitors: the page they are on") { _ in
             ["ALTER TABLE visitors ADD COLUMN page_url TEXT", "ALTER TABLE visitors ADD COLUMN page_title TEXT"]
         },
+        // When a conversation was handed over, for the dashboard's insights (the write
+        // path sets it the first time a step leaves it waiting for or with an agent).
+        // Conversations handed over before: their room's opening, else their last update;
+        // a closed one counts when the bot had handed it over (a reason, nothing pending).
+        Migration(version: 12, name: "conversations: when they were handed over") { _ in
+            [
+                "ALTER TABLE conversations ADD COLUMN handed_over_at BIGINT",
+                """
+                UPDATE conversations SET handed_over_at = COALESCE(
+                    (SELECT r.created_at FROM rooms r WHERE r.conversation_id = conversations.id), updated_at)
+                WHERE state IN ('waiting_for_agent', 'with_agent')
+                    OR EXISTS (SELECT 1 FROM rooms r WHERE r.conversation_id = conversations.id)
+                    OR (state = 'closed' AND progress LIKE '%"handoverReason":%' AND progress NOT LIKE '%"handoverPending":true%')
+                """,
+                "CREATE INDEX conversations_by_creation ON conversations (created_at)",
+            ]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -47,9 +47,10 @@ enum PostgresStep {
     /// A step of a conversation that exists: its conditional `UPDATE`.
     struct Continue: PostgresPreparedStatement {
         typealias Row = Int64?
-        static let name = "baton_step_continue_v1"
+        static let name = "baton_step_continue_v2"
         static let sql = """
-            WITH c AS (UPDATE conversations SET state = $4, progress = $5, variables = $6, updated_at = $8, closed_at = $9
+            WITH c AS (UPDATE conversations SET state = $4, progress = $5, variables = $6, updated_at = $8, closed_at = $9,
+                    handed_over_at = COALESCE(handed_over_at, \(WriteSQL.handedOver("$4", "$8")))
                 WHERE id = $1 AND state = $24 AND progress = $25 AND variables = $26
                 RETURNING id)
             """ + PostgresStep.rest
@@ -71,12 +72,14 @@ enum PostgresStep {
     /// The first step of a conversation: its `INSERT` (an upsert: a resend finds it).
     struct Start: PostgresPreparedStatement {
         typealias Row = Int64?
-        static let name = "baton_step_start_v1"
+        static let name = "baton_step_start_v2"
         static let sql = """
-            WITH c AS (INSERT INTO conversations (id, widget_key, visitor_id, state, progress, variables, created_at, updated_at, closed_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            WITH c AS (INSERT INTO conversations (id, widget_key, visitor_id, state, progress, variables, created_at, updated_at, closed_at,
+                    handed_over_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \(WriteSQL.handedOver("$4", "$8")))
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, progress = excluded.progress, variables = excluded.variables,
-                    updated_at = excluded.updated_at, closed_at = excluded.closed_at
+                    updated_at = excluded.updated_at, closed_at = excluded.closed_at,
+                    handed_over_at = COALESCE(conversations.handed_over_at, \(WriteSQL.handedOver("excluded.state", "excluded.updated_at")))
                 RETURNING id)
             """ + PostgresStep.rest
         static let bindingDataTypes = PostgresStep.types

@@ -136,6 +136,48 @@ extension SQLStore: ConversationArchive {
         try await reader.raw(Self.listingSelect + " WHERE c.id = \(bind: conversation.rawValue)").first().map(Self.listing)
     }
 
+    public func insightBuckets(_ filter: InsightsFilter) async throws -> [InsightsBucket] {
+        let good = "%" + (try Rows.json(Variable(name: ChatRating.variable, value: ChatRating.good.rawValue))) + "%"
+        let bad = "%" + (try Rows.json(Variable(name: ChatRating.variable, value: ChatRating.bad.rawValue))) + "%"
+        let query: SQLQueryString = """
+            SELECT c.created_at / \(unsafeRaw: String(InsightsBucket.length)) AS quarter, COUNT(*) AS started,
+                COUNT(c.handed_over_at) AS handed_over,
+                SUM(CASE WHEN c.handed_over_at IS NOT NULL AND c.state = 'closed' AND NOT EXISTS (
+                    SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent') THEN 1 ELSE 0 END) AS unanswered,
+                SUM(CASE WHEN c.variables LIKE \(bind: good) THEN 1 ELSE 0 END) AS rated_good,
+                SUM(CASE WHEN c.variables LIKE \(bind: bad) THEN 1 ELSE 0 END) AS rated_bad
+            FROM conversations c
+            WHERE \(Self.insightsRange(filter))
+            GROUP BY quarter ORDER BY quarter
+            """
+        return try await reader.raw(query).all().map { row in
+            InsightsBucket(start: try row.decode(column: "quarter", as: Int64.self) * InsightsBucket.length,
+                           started: try row.decode(column: "started", as: Int.self),
+                           handedOver: try row.decode(column: "handed_over", as: Int.self),
+                           unanswered: try row.decode(column: "unanswered", as: Int.self),
+                           ratedGood: try row.decode(column: "rated_good", as: Int.self),
+                           ratedBad: try row.decode(column: "rated_bad", as: Int.self))
+        }
+    }
+
+    public func firstReplyWaits(_ filter: InsightsFilter) async throws -> [Millis] {
+        let query: SQLQueryString = """
+            SELECT w.replied_at - w.handed_over_at AS wait FROM (
+                SELECT c.handed_over_at,
+                    (SELECT MIN(m.created_at) FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent') AS replied_at
+                FROM conversations c
+                WHERE \(Self.insightsRange(filter)) AND c.handed_over_at IS NOT NULL) w
+            WHERE w.replied_at IS NOT NULL
+            """
+        return try await reader.raw(query).all().map { try $0.decode(column: "wait", as: Int64.self) }
+    }
+
+    private static func insightsRange(_ filter: InsightsFilter) -> SQLQueryString {
+        let range: SQLQueryString = "c.created_at >= \(bind: filter.start) AND c.created_at < \(bind: filter.end)"
+        guard let key = filter.widgetKey else { return range }
+        return range + " AND c.widget_key = \(bind: key)"
+    }
+
     public func deleteTasks(widgetKey: String) async throws {
         try await write { db in try await db.delete(from: "agent_tasks").where("widget_key", .equal, widgetKey).run() }
     }

@@ -189,14 +189,21 @@ enum WriteSQL {
             external_id = excluded.external_id
         """
     static let upsertConversation = """
-        INSERT INTO conversations (id, widget_key, visitor_id, state, progress, variables, created_at, updated_at, closed_at)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        INSERT INTO conversations (id, widget_key, visitor_id, state, progress, variables, created_at, updated_at, closed_at, handed_over_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \(handedOver("?4", "?8")))
         ON CONFLICT (id) DO UPDATE SET state = excluded.state, progress = excluded.progress, variables = excluded.variables,
-            updated_at = excluded.updated_at, closed_at = excluded.closed_at
+            updated_at = excluded.updated_at, closed_at = excluded.closed_at,
+            handed_over_at = COALESCE(conversations.handed_over_at, \(handedOver("excluded.state", "excluded.updated_at")))
         """
     static let touchConversation = """
-        UPDATE conversations SET state = ?2, updated_at = ?3, closed_at = ?4 WHERE id = ?1
+        UPDATE conversations SET state = ?2, updated_at = ?3, closed_at = ?4,
+            handed_over_at = COALESCE(handed_over_at, \(handedOver("?2", "?3"))) WHERE id = ?1
         """
+    /// `handed_over_at` of a step that wrote `state` at `time`: the step's time when it
+    /// leaves the conversation with the agents (kept by the caller once set).
+    static func handedOver(_ state: String, _ time: String) -> String {
+        "CASE WHEN \(state) IN ('waiting_for_agent', 'with_agent') THEN \(time) END"
+    }
     static let insertMessage = """
         INSERT INTO messages (id, conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces, files)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)

@@ -322,6 +322,92 @@ struct Dashboard {
         }
     }
 
+    /// Thirty days of chats with the demo bot, as the store keeps them: some the bot
+    /// handled, some handed over and answered after a while, some never answered, some rated.
+    static func seedMonthOfChats(in store: some ChatStore, now: Millis = .now()) async throws {
+        let day: Millis = 86_400_000, minute: Millis = 60_000
+        let today = now - now % day
+        for ago in 0..<30 {
+            let weekday = ((today - Millis(ago) * day) / day + 3) % 7  // 0 is Monday (1970-01-01 was a Thursday)
+            let count = weekday >= 5 ? 1 + ago % 2 : 3 + (ago * 7) % 5
+            for i in 0..<count {
+                let start = today - Millis(ago) * day + Millis(8 + (i * 5 + ago) % 10) * 60 * minute + Millis(i * 13 % 60) * minute
+                guard start < now - 10 * minute else { continue }
+                var visitor = Visitor(id: .random(), widgetKey: "demo", tokenHash: "seed-\(ago)-\(i)", createdAt: start, lastSeenAt: start)
+                visitor.name = ["Ada", "Grace", "Hedy", "Alan", "Edsger", "Barbara"][(i + ago) % 6]
+                var conversation = Conversation(id: .random(), widgetKey: "demo", visitorID: visitor.id, createdAt: start, updatedAt: start)
+                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
+                                                     messages: [NewMessage(role: .visitor, text: "Hello", clientID: "s", createdAt: start)]))
+                func step(at time: Millis, to state: ConversationState? = nil, rating: ChatRating? = nil, _ messages: [NewMessage] = []) async throws {
+                    let basis = conversation
+                    if let state { try conversation.move(to: state, at: time) }
+                    if let rating { conversation.set(ChatRating.variable, to: rating.rawValue) }
+                    conversation.updatedAt = time
+                    _ = try await store.commit(ChangeSet(conversation: conversation, messages: messages, basis: basis))
+                }
+                guard i % 5 >= 2 else { continue }  // the bot's
+                let handover = start + 2 * minute
+                try await step(at: handover, to: .waitingForAgent)
+                if i % 5 == 4 && ago % 3 == 0 {
+                    try await step(at: handover + 20 * minute, to: .closed)  // nobody answered
+                    continue
+                }
+                let reply = handover + Millis(20 + (i * 37 + ago * 53) % 400) * 1000
+                guard reply < now else { continue }
+                try await step(at: reply, to: .withAgent, [NewMessage(role: .agent, authorName: "Alice", text: "Hi, I'm Alice.",
+                                                                      externalID: "seed-\(conversation.id)", createdAt: reply)])
+                guard ago > 0 else { continue }
+                try await step(at: reply + 5 * minute, to: .closed)
+                if (i + ago) % 3 != 0 { try await step(at: reply + 6 * minute, rating: ago % 7 == 1 ? .bad : .good) }
+            }
+        }
+    }
+
+    @Test func insightsShowHowTheChatsWent() async throws {
+        try await LiveBaton.run { baton in
+            try await Self.seedMonthOfChats(in: baton.services.store)
+            let admin = AdminClient(base: baton.http)
+            try await WebDriver.with(width: 1280, height: 1360) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitForText("Demo")
+                try await page.click("Insights")
+                try await page.waitForText("Handled by the bot")
+                #expect(try await page.run("location.hash") as? String == "#/insights")
+                _ = try await admin.signIn("a@example.com", "a long enough password")
+                // The tiles say what the API says for the browser's days and zone.
+                let zone = try #require(try await page.run("Intl.DateTimeFormat().resolvedOptions().timeZone") as? String)
+                let today = try #require(try await page.run("(() => { const d = new Date(); return [d.getFullYear(), d.getMonth() + 1, d.getDate()].map((n) => String(n).padStart(2, '0')).join('-'); })()") as? String)
+                let first = try #require(LocalDate(today)).adding(days: -29)
+                let report = try await admin.get("/api/v1/insights?from=\(first)&to=\(today)&tz=\(zone)")
+                #expect(report.status == 200)
+                func tile(_ name: String) async throws -> String {
+                    try await page.run("document.querySelector('[data-stat=\(name)] .stat-value').textContent") as? String ?? ""
+                }
+                let started = try #require(report.json["started"] as? Int), handedOver = try #require(report.json["handedOver"] as? Int)
+                #expect(started > 50 && handedOver > 10)
+                #expect(try await tile("started") == String(started))
+                #expect(try await tile("handed-over") == String(handedOver))
+                #expect(try await tile("unanswered") == String(report.json["unanswered"] as? Int ?? -1))
+                #expect(try await tile("first-reply") != "—")
+                #expect(try await page.run("document.querySelectorAll('.day-bar').length") as? Int == 30)
+                #expect(try await page.run("document.querySelectorAll('.hour-cell').length") as? Int == 168)
+                #expect(try await page.run("[...document.querySelectorAll('.hour-cell')].reduce((n, c) => n + Number(c.dataset.count), 0)") as? Int == started)
+                #expect(try await page.run("document.querySelector('.day-bar:last-child').dataset.date") as? String == today)
+                try await driver.screenshot("dashboard-insights")
+                // Seven days; then a bot nobody talked to.
+                try await page.click("Last 7 days")
+                try await driver.wait(for: "seven bars", "return document.querySelectorAll('.day-bar').length === 7")
+                #expect(try await page.run("location.hash") as? String == "#/insights?days=7")
+                let created = try await admin.send("POST", "/api/v1/bots", json: ["name": "Quiet"])
+                let key = try #require(created.json["key"] as? String)
+                try await driver.open("\(baton.http)/dashboard/#/insights?bot=\(key)")
+                try await driver.run("location.reload()")
+                try await page.waitForText("No conversations in these days")
+            }
+        }
+    }
+
     @Test func theDashboardOnAPhone() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with(width: 390, height: 844, phone: true) { driver in
@@ -331,6 +417,11 @@ struct Dashboard {
                 // Nothing wider than the screen.
                 #expect(try await page.run("document.documentElement.scrollWidth <= 390") as? Bool == true)
                 try await driver.screenshot("dashboard-phone")
+                // The insights too: the weekday × hour grid scrolls inside its card.
+                try await Self.seedMonthOfChats(in: baton.services.store)
+                try await driver.open("\(baton.http)/dashboard/#/insights")
+                try await page.waitForText("Handled by the bot")
+                #expect(try await page.run("document.documentElement.scrollWidth <= 390") as? Bool == true)
             }
         }
     }

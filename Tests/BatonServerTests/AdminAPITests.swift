@@ -63,7 +63,8 @@ import Testing
         try await Self.withAdmin { baton, _ in
             let anonymous = AdminClient(base: baton.http)
             for (method, path) in [("GET", "/api/v1/bots"), ("GET", "/api/v1/bots/demo"), ("DELETE", "/api/v1/bots/demo"),
-                                   ("GET", "/api/v1/conversations"), ("GET", "/api/v1/bots/demo/mattermost"), ("GET", "/api/v1/session")] {
+                                   ("GET", "/api/v1/conversations"), ("GET", "/api/v1/bots/demo/mattermost"), ("GET", "/api/v1/session"),
+                                   ("GET", "/api/v1/insights")] {
                 let answer = try await anonymous.send(method, path)
                 #expect(answer.status == 401, "\(method) \(path): \(answer)")
                 #expect(answer.errorCode == "sign_in_required")
@@ -225,13 +226,18 @@ import Testing
         }
     }
 
+    /// A visitor asks the demo bot what it costs, and leaves.
+    static func visitorAsksTheBot(_ baton: LiveBaton) async throws {
+        try await WidgetClient.connect(baton.socketURL) { visitor in
+            _ = try await visitor.hello()
+            _ = try await visitor.say("How much does it cost?", clientID: "a1")
+        }
+    }
+
     @Test func conversationsAreListedFilteredSearchedAndShown() async throws {
         try await Self.withAdmin { baton, client in
             // Two visitors talk to the demo bot.
-            try await WidgetClient.connect(baton.socketURL) { visitor in
-                _ = try await visitor.hello()
-                _ = try await visitor.say("How much does it cost?", clientID: "a1")
-            }
+            try await Self.visitorAsksTheBot(baton)
             try await WidgetClient.connect(baton.socketURL) { visitor in
                 _ = try await visitor.hello()
                 _ = try await visitor.say("talk to a person", clientID: "b1")
@@ -263,6 +269,44 @@ import Testing
             #expect(secondRows.count == 1)
             #expect(secondRows.first?["id"] as? String != (paged.json["conversations"] as? [[String: Any]])?.first?["id"] as? String)
             #expect(try await client.get("/api/v1/conversations/aaaaaaaaaaaaaaaaaaaa").status == 404)
+        }
+    }
+
+    @Test func insightsCountTheConversationsOfTheDaysAskedFor() async throws {
+        try await Self.withAdmin { baton, client in
+            // One visitor stays with the bot; another is handed over (nobody is connected:
+            // they wait for an agent).
+            try await Self.visitorAsksTheBot(baton)
+            try await WidgetClient.connect(baton.socketURL) { visitor in
+                _ = try await visitor.hello()
+                for (index, (answer, next)) in [("talk to a person", "name"), ("Quentin Quux", "email"), ("q@example.com", "about")].enumerated() {
+                    _ = try await visitor.say(answer, clientID: "b\(index)")
+                    _ = try await visitor.until("the \(next) question") { ($0.messageText ?? "").contains(next) }
+                }
+                _ = try await visitor.say("Sales", clientID: "b3")
+                _ = try await visitor.until("the handover") { $0.type == "state" && $0.string("state") == "waiting_for_agent" }
+            }
+            let report = try await client.get("/api/v1/insights?tz=Asia/Kolkata")
+            #expect(report.status == 200, "\(report)")
+            #expect(report.json["timeZone"] as? String == "Asia/Kolkata")
+            #expect(report.json["started"] as? Int == 2 && report.json["handedOver"] as? Int == 1 && report.json["botOnly"] as? Int == 1)
+            #expect(report.json["waiting"] as? Int == 1 && report.json["answered"] as? Int == 0 && report.json["firstReply"] == nil)
+            let days = try #require(report.json["days"] as? [[String: Any]])
+            #expect(days.count == 30)
+            #expect(days.last?["date"] as? String == LocalDate(at: .now(), in: TimeZone(identifier: "Asia/Kolkata")!).description)
+            #expect(days.last?["started"] as? Int == 2 && days.last?["handedOver"] as? Int == 1)
+            #expect((report.json["hours"] as? [[Int]])?.joined().reduce(0, +) == 2)
+            // Another bot, other days, a zone this server does not know.
+            #expect(try await client.get("/api/v1/insights?bot=nobody").json["started"] as? Int == 0)
+            let old = try await client.get("/api/v1/insights?from=2026-01-01&to=2026-01-31&tz=Mars/Olympus")
+            #expect(old.json["started"] as? Int == 0 && old.json["timeZone"] as? String == "UTC")
+            #expect((old.json["days"] as? [[String: Any]])?.count == 31)
+            // What it refuses.
+            for (query, code) in [("from=2026-01-01", "invalid_date"), ("from=2026-02-30&to=2026-03-01", "invalid_date"),
+                                  ("from=2026-03-02&to=2026-03-01", "invalid_range"), ("from=2025-01-01&to=2026-01-02", "invalid_range")] {
+                let refused = try await client.get("/api/v1/insights?\(query)")
+                #expect(refused.status == 400 && refused.errorCode == code, "\(query): \(refused)")
+            }
         }
     }
 

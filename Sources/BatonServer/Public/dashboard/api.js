@@ -95,16 +95,20 @@ export const api = {
   mattermostUsers: (key, server, team, prefix, signal) =>
     request('POST', `/api/v1/bots/${enc(key)}/mattermost/users`, { server, team, prefix }, { signal }),
 
-  conversations: (query = {}, signal) => {
-    const params = new URLSearchParams();
-    for (const [name, value] of Object.entries(query)) {
-      if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
-    }
-    const qs = params.toString();
-    return request('GET', `/api/v1/conversations${qs ? `?${qs}` : ''}`, undefined, { signal });
-  },
+  conversations: (query = {}, signal) => request('GET', `/api/v1/conversations${queryString(query)}`, undefined, { signal }),
   conversation: (id, signal) => request('GET', `/api/v1/conversations/${enc(id)}`, undefined, { signal }),
   closeConversation: (id) => request('POST', `/api/v1/conversations/${enc(id)}/close`),
   deleteConversation: (id, inMattermost = false) => request('DELETE', `/api/v1/conversations/${enc(id)}${inMattermost ? '?mattermost=erase' : ''}`),
+  insights: (query = {}, signal) => request('GET', `/api/v1/insights${queryString(query)}`, undefined, { signal }),
   deleteVisitor: (id, inMattermost = false) => request('DELETE', `/api/v1/visitors/${enc(id)}${inMattermost ? '?mattermost=erase' : ''}`),
 };
+
+/** "?a=1&b=2" of the values that are set, or "". */
+function queryString(query) {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `?${qs}` : '';
+}

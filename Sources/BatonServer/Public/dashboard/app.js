@@ -11,6 +11,7 @@ import { mountBots } from '/dashboard/views/bots.js';
 import { mountBotPage } from '/dashboard/views/bot-page.js';
 import { mountConversations } from '/dashboard/views/conversations.js';
 import { mountTranscript } from '/dashboard/views/transcript.js';
+import { mountInsights } from '/dashboard/views/insights.js';
 import { openPasswordDialog } from '/dashboard/views/password-dialog.js';
 
 const app = document.getElementById('app');
@@ -108,9 +109,10 @@ function buildShell() {
   const links = {
     bots: h('a', { href: '#/bots', class: 'nav-link' }, icon('bot'), 'Bots'),
     conversations: h('a', { href: '#/conversations', class: 'nav-link' }, icon('chat'), 'Conversations'),
+    insights: h('a', { href: '#/insights', class: 'nav-link' }, icon('chart'), 'Insights'),
   };
   const menu = h('div', { class: 'topbar-menu', id: 'topbar-menu' },
-    h('nav', { class: 'nav', 'aria-label': 'Main' }, links.bots, links.conversations),
+    h('nav', { class: 'nav', 'aria-label': 'Main' }, links.bots, links.conversations, links.insights),
     h('div', { class: 'account' },
       h('span', { class: 'account-email', title: 'Signed in as' }, session.admin.email),
       button('Password', { variant: 'ghost', onclick: changePassword, title: 'Change your password' }),
@@ -172,7 +174,7 @@ function route() {
   shell.setMenu(false);
   if (current && current.update && current.update(next)) return;
   unmountCurrent();
-  const mounts = { bots: mountBots, bot: mountBotPage, conversations: mountConversations, transcript: mountTranscript };
+  const mounts = { bots: mountBots, bot: mountBotPage, conversations: mountConversations, transcript: mountTranscript, insights: mountInsights };
   const mount = mounts[next.view];
   replace(shell.main);
   if (!mount) {

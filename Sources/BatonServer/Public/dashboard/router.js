@@ -3,6 +3,7 @@
 //   #/bots/KEY/(bot|widget|platforms|conversations)
 //   #/conversations?state=…&bot=…&q=…
 //   #/conversations/ID             one transcript
+//   #/insights?days=…&bot=…         how the conversations went
 
 export const BOT_TABS = ['bot', 'widget', 'platforms', 'conversations'];
 
@@ -25,6 +26,7 @@ export function parseRoute(hash) {
     if (parts.length === 1) return { view: 'conversations', section: 'conversations', query };
     if (parts.length === 2) return { view: 'transcript', section: 'conversations', id: parts[1] };
   }
+  if (parts[0] === 'insights' && parts.length === 1) return { view: 'insights', section: 'insights', query };
   return { view: 'notFound', section: null };
 }
 

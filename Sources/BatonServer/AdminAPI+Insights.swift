@@ -1,0 +1,70 @@
+import BatonCore
+import Foundation
+import Hummingbird
+
+/// How the conversations of a range of days went (the dashboard's Insights page).
+extension AdminAPI {
+    struct InsightsBody: Encodable {
+        struct Ratings: Encodable { var good, bad: Int }
+        struct Waits: Encodable { var count: Int; var median, p90, longest: Int64 }
+        struct Day: Encodable { var date: String; var started, handedOver: Int }
+        var from, to, timeZone: String
+        var bot: String?
+        var started, handedOver, botOnly, answered, unanswered, waiting: Int
+        var ratings: Ratings
+        /// Absent when no handed-over visitor got an agent's message.
+        var firstReply: Waits?
+        var days: [Day]
+        var hours: [[Int]]
+
+        init(_ report: InsightsReport, timeZone: String, bot: String?) {
+            from = report.days.first.description
+            to = report.days.last.description
+            self.timeZone = timeZone
+            self.bot = bot
+            started = report.started
+            handedOver = report.handedOver
+            botOnly = report.botOnly
+            answered = report.answered
+            unanswered = report.unanswered
+            waiting = report.waiting
+            ratings = Ratings(good: report.ratedGood, bad: report.ratedBad)
+            firstReply = report.firstReply.map { Waits(count: $0.count, median: $0.median, p90: $0.p90, longest: $0.longest) }
+            days = report.perDay.map { Day(date: $0.date.description, started: $0.started, handedOver: $0.handedOver) }
+            hours = report.byHour
+        }
+    }
+
+    func registerInsights(on api: RouterGroup<BatonRequestContext>) {
+        api.get("insights") { request, _ in
+            let query = request.uri.queryParameters
+            let (days, zone) = try Self.insightDays(from: query["from"].map(String.init), to: query["to"].map(String.init),
+                                            timeZone: query["tz"].map(String.init))
+            let bot = query["bot"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            let (start, end) = days.filter
+            let filter = InsightsFilter(start: start, end: end, widgetKey: bot)
+            let report = InsightsReport(days: days, buckets: try await services.store.insightBuckets(filter),
+                                        firstReplyWaits: try await services.store.firstReplyWaits(filter))
+            return try Self.json(InsightsBody(report, timeZone: zone, bot: bot))
+        }
+    }
+
+    /// The days asked for: `from` and `to` (YYYY-MM-DD, both or neither; without them the
+    /// last 30 days) in the zone `tz` names (an IANA name; one this server does not know
+    /// gives UTC, and the answer says which), with the zone's name.
+    static func insightDays(from: String?, to: String?, timeZone name: String?) throws -> (LocalDays, String) {
+        let known = name.flatMap { name in TranscriptText.timeZone(named: name).map { ($0, name) } }
+        let (timeZone, zone) = known ?? (TimeZone(identifier: "UTC")!, "UTC")
+        guard from != nil || to != nil else { return (LocalDays.ending(at: .now(), days: 30, timeZone: timeZone), zone) }
+        guard let from, let first = LocalDate(from), let to, let last = LocalDate(to) else {
+            throw APIError(.badRequest, code: "invalid_date", "from and to must both be dates such as 2026-12-05.")
+        }
+        do {
+            return (try LocalDays(first: first, last: last, timeZone: timeZone), zone)
+        } catch .endBeforeStart {
+            throw APIError(.badRequest, code: "invalid_range", "from must not be after to.")
+        } catch .tooLong {
+            throw APIError(.badRequest, code: "invalid_range", "A report covers at most \(LocalDays.maximumDays) days.")
+        }
+    }
+}

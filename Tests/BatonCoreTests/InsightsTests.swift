@@ -1,0 +1,86 @@
+import BatonCore
+import Foundation
+import Testing
+
+/// The insights report: days in the reader's zone, the quarters put in them, the waits.
+@Suite struct InsightsTests {
+    static let berlin = TimeZone(identifier: "Europe/Berlin")!
+    static let kolkata = TimeZone(identifier: "Asia/Kolkata")!
+    static let utc = TimeZone(identifier: "UTC")!
+
+    @Test func datesAreReadOnlyWhenTheyExist() {
+        #expect(LocalDate("2026-12-05")?.description == "2026-12-05")
+        #expect(LocalDate("2028-02-29") != nil)
+        for bad in ["2026-02-29", "2026-13-01", "2026-12-32", "2026-2-05", "26-12-05", "2026-12-05T00", "2026/12/05", "", "1969-12-31", "abcd-ef-gh"] {
+            #expect(LocalDate(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func daysAreCountedAcrossMonthsYearsAndLeapDays() throws {
+        let first = try #require(LocalDate("2027-12-30"))
+        #expect(first.adding(days: 3).description == "2028-01-02")
+        #expect(try #require(LocalDate("2028-02-28")).adding(days: 1).description == "2028-02-29")
+        #expect(try #require(LocalDate("2028-03-01")).adding(days: -1).description == "2028-02-29")
+        #expect(try #require(LocalDate("1970-01-01")).dayNumber == 0)
+        #expect(try #require(LocalDate("2026-12-05")).dayNumber == 20_792)
+        for offset in stride(from: -800, through: 800, by: 37) {
+            #expect(first.adding(days: offset).dayNumber == first.dayNumber + offset)
+        }
+    }
+
+    @Test func aRangeCoversItsDaysInItsZoneAndRefusesWhatItCannot() throws {
+        // The autumn clock change: 25 hours in Berlin's 2026-10-25.
+        let days = try LocalDays(first: #require(LocalDate("2026-10-25")), last: #require(LocalDate("2026-10-25")), timeZone: Self.berlin)
+        let (start, end) = days.filter
+        #expect(start == 1_792_879_200_000)  // 2026-10-24 22:00 UTC
+        #expect(end - start == 25 * 3_600_000)
+        #expect(throws: LocalDays.Problem.endBeforeStart) {
+            try LocalDays(first: #require(LocalDate("2026-12-05")), last: #require(LocalDate("2026-12-04")), timeZone: Self.utc)
+        }
+        #expect(throws: LocalDays.Problem.tooLong) {
+            try LocalDays(first: #require(LocalDate("2025-01-01")), last: #require(LocalDate("2026-01-02")), timeZone: Self.utc)
+        }
+        #expect(try LocalDays(first: #require(LocalDate("2025-01-01")), last: #require(LocalDate("2026-01-01")), timeZone: Self.utc).count == 366)
+        // The last 30 days end today in the zone: 2026-12-05 00:10 UTC is already the 5th in Kolkata, not yet in Los Angeles.
+        let now: Millis = 1_796_429_400_000
+        #expect(LocalDays.ending(at: now, days: 30, timeZone: Self.kolkata).last.description == "2026-12-05")
+        #expect(LocalDays.ending(at: now, days: 30, timeZone: Self.kolkata).first.description == "2026-11-06")
+        #expect(LocalDays.ending(at: now, days: 30, timeZone: TimeZone(identifier: "America/Los_Angeles")!).last.description == "2026-12-04")
+    }
+
+    @Test func quartersGoToTheReadersDaysAndHours() throws {
+        let days = try LocalDays(first: #require(LocalDate("2026-11-30")), last: #require(LocalDate("2026-12-06")), timeZone: Self.kolkata)
+        let (start, _) = days.filter
+        #expect(start == 1_795_977_000_000)  // 2026-11-29 18:30 UTC, midnight in Kolkata
+        let quarter = InsightsBucket.length
+        let buckets = [
+            // Monday 2026-11-30 00:00–00:15 in Kolkata.
+            InsightsBucket(start: start, started: 3, handedOver: 1, ratedGood: 1),
+            // Monday 23:45.
+            InsightsBucket(start: start + 95 * quarter, started: 2, handedOver: 2, unanswered: 1, ratedBad: 1),
+            // Tuesday 00:00.
+            InsightsBucket(start: start + 96 * quarter, started: 1),
+            // Sunday 2026-12-06 14:30.
+            InsightsBucket(start: start + (6 * 96 + 58) * quarter, started: 4, handedOver: 1),
+        ]
+        let report = InsightsReport(days: days, buckets: buckets, firstReplyWaits: [])
+        #expect((report.started, report.handedOver, report.unanswered, report.ratedGood, report.ratedBad) == (10, 4, 1, 1, 1))
+        #expect(report.botOnly == 6 && report.answered == 0 && report.waiting == 3 && report.firstReply == nil)
+        #expect(report.perDay.map(\.date.description) == ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04", "2026-12-05", "2026-12-06"])
+        #expect(report.perDay.map(\.started) == [5, 1, 0, 0, 0, 0, 4])
+        #expect(report.perDay.map(\.handedOver) == [3, 0, 0, 0, 0, 0, 1])
+        #expect(report.byHour[0][0] == 3 && report.byHour[0][23] == 2 && report.byHour[1][0] == 1 && report.byHour[6][14] == 4)
+        #expect(report.byHour.joined().reduce(0, +) == 10)
+    }
+
+    @Test func waitsForTheFirstReplyAreSummedUpByRank() throws {
+        let days = LocalDays.ending(at: 1_796_429_400_000, days: 7, timeZone: Self.utc)
+        let seconds: [Millis] = [40, 10, 20, 30, 50, 60, 70, 80, 90, 600].map { $0 * 1000 }
+        let report = InsightsReport(days: days, buckets: [InsightsBucket(start: days.filter.start, started: 12, handedOver: 11)],
+                                    firstReplyWaits: seconds)
+        #expect(report.firstReply == InsightsReport.Waits(count: 10, median: 50_000, p90: 90_000, longest: 600_000))
+        #expect(report.answered == 10 && report.waiting == 1)
+        let one = InsightsReport(days: days, buckets: [], firstReplyWaits: [5000])
+        #expect(one.firstReply == InsightsReport.Waits(count: 1, median: 5000, p90: 5000, longest: 5000))
+    }
+}

@@ -1,0 +1,135 @@
+import BatonCore
+@testable import BatonStore
+import BatonTestSupport
+import Foundation
+import SQLKit
+import Testing
+
+/// The counts behind the dashboard's insights, on each database: when conversations were
+/// handed over, whether an agent answered, how they were rated.
+@Suite struct InsightsStoreTests {
+    static let minute: Millis = 60_000
+    /// 2026-12-01 09:00 UTC.
+    static let t0: Millis = 1_796_115_600_000
+
+    /// A conversation started at `start` by a new visitor of widget `widget`.
+    private static func started(in store: SQLStore, at start: Millis, widget: String = "w") async throws -> Conversation {
+        var visitor = Visitor.new()
+        visitor.widgetKey = widget
+        var conversation = Conversation.new(visitor.id, at: start)
+        conversation.widgetKey = widget
+        _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
+                                             messages: [NewMessage(role: .visitor, text: "hi", clientID: "c-\(conversation.id)", createdAt: start)]))
+        return conversation
+    }
+
+    /// One step of `conversation` at `time`: moved to `state` (if given), with `messages`.
+    @discardableResult
+    private static func step(_ conversation: inout Conversation, in store: SQLStore, at time: Millis, to state: ConversationState? = nil,
+                             rating: ChatRating? = nil, messages: [NewMessage] = []) async throws -> [Message] {
+        let basis = conversation
+        if let state { try conversation.move(to: state, at: time) }
+        if let rating { conversation.set(ChatRating.variable, to: rating.rawValue) }
+        conversation.updatedAt = time
+        return try await store.commit(ChangeSet(conversation: conversation, messages: messages, basis: basis))
+    }
+
+    @Test(arguments: StoreKind.available) func conversationsAreCountedByQuarterWithHandoversRepliesAndRatings(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (m, t0) = (Self.minute, Self.t0)
+            // The bot alone.
+            _ = try await Self.started(in: store, at: t0 + 1 * m)
+            // Handed over at +12; an agent joins at +12:30 (that keeps the handover's time)
+            // and writes at +13:10; closed and rated good.
+            var answered = try await Self.started(in: store, at: t0 + 10 * m)
+            try await Self.step(&answered, in: store, at: t0 + 12 * m, to: .waitingForAgent)
+            try await Self.step(&answered, in: store, at: t0 + 12 * m + 30_000, to: .withAgent,
+                                messages: [NewMessage(role: .system, text: "Alice joined the chat.", createdAt: t0 + 12 * m + 30_000)])
+            try await Self.step(&answered, in: store, at: t0 + 13 * m + 10_000,
+                                messages: [NewMessage(role: .agent, authorName: "Alice", text: "Hello", externalID: "p1", createdAt: t0 + 13 * m + 10_000)])
+            try await Self.step(&answered, in: store, at: t0 + 20 * m,
+                                messages: [NewMessage(role: .agent, authorName: "Alice", text: "Bye", externalID: "p2", createdAt: t0 + 20 * m)])
+            try await Self.step(&answered, in: store, at: t0 + 21 * m, to: .closed)
+            try await Self.step(&answered, in: store, at: t0 + 22 * m, rating: .good)
+            // Handed over in its first step, closed without an agent's word, rated bad.
+            var visitor = Visitor.new()
+            var unanswered = Conversation.new(visitor.id, at: t0 + 20 * m)
+            try unanswered.move(to: .waitingForAgent, at: t0 + 20 * m)
+            visitor.name = "Una"
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: unanswered))
+            try await Self.step(&unanswered, in: store, at: t0 + 40 * m, to: .closed)
+            try await Self.step(&unanswered, in: store, at: t0 + 41 * m, rating: .bad)
+            // Still waiting an hour later.
+            var waiting = try await Self.started(in: store, at: t0 + 70 * m)
+            try await Self.step(&waiting, in: store, at: t0 + 71 * m, to: .waitingForAgent)
+            // Another widget, and a conversation before the range.
+            var elsewhere = try await Self.started(in: store, at: t0 + 2 * m, widget: "other")
+            try await Self.step(&elsewhere, in: store, at: t0 + 3 * m, to: .waitingForAgent)
+            try await Self.step(&elsewhere, in: store, at: t0 + 5 * m,
+                                messages: [NewMessage(role: .agent, authorName: "Bob", text: "Hi", externalID: "p3", createdAt: t0 + 5 * m)])
+            _ = try await Self.started(in: store, at: t0 - 1)
+
+            let range = InsightsFilter(start: t0, end: t0 + 24 * 60 * m, widgetKey: "w")
+            let quarter = InsightsBucket.length
+            #expect(try await store.insightBuckets(range) == [
+                InsightsBucket(start: t0, started: 2, handedOver: 1, ratedGood: 1),
+                InsightsBucket(start: t0 + quarter, started: 1, handedOver: 1, unanswered: 1, ratedBad: 1),
+                InsightsBucket(start: t0 + 4 * quarter, started: 1, handedOver: 1),
+            ])
+            #expect(try await store.firstReplyWaits(range) == [70_000])
+            // Every widget: the other one's chat too.
+            let everyone = InsightsFilter(start: t0, end: t0 + 24 * 60 * m)
+            #expect(try await store.insightBuckets(everyone).first == InsightsBucket(start: t0, started: 3, handedOver: 2, ratedGood: 1))
+            #expect(try await store.firstReplyWaits(everyone).sorted() == [70_000, 120_000])
+            // The range's end is not in it.
+            #expect(try await store.insightBuckets(InsightsFilter(start: t0, end: t0 + 1 * m)).isEmpty)
+            #expect(try await store.insightBuckets(InsightsFilter(start: t0 - 1, end: t0)).map(\.started) == [1])
+        }
+    }
+
+    /// A database from before the column: conversations handed over then get a time from
+    /// their room, else their last update; the bot's own and a pending handover flow's do not.
+    @Test(arguments: StoreKind.available) func anOlderDatabaseLearnsWhichConversationsWereHandedOver(_ kind: StoreKind) async throws {
+        try await kind.withDatabase { open in
+            let m = Self.minute, t0 = Self.t0
+            var ids: [String: ConversationID] = [:]
+            do {
+                let store = try await open()
+                func conversation(_ name: String, _ state: ConversationState, progress: BotProgress = .init(), at time: Millis) async throws -> Conversation {
+                    let visitor = Visitor.new()
+                    var conversation = Conversation.new(visitor.id, at: t0)
+                    conversation.progress = progress
+                    if state != .bot { try conversation.move(to: state == .closed ? .closed : .waitingForAgent, at: time) }
+                    if state == .withAgent { try conversation.move(to: .withAgent, at: time) }
+                    ids[name] = conversation.id
+                    _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation))
+                    return conversation
+                }
+                let withRoom = try await conversation("room", .closed, progress: BotProgress(handoverReason: "asked"), at: t0 + 30 * m)
+                try await store.saveRoom(Room(conversationID: withRoom.id, widgetKey: "w", externalID: "ch1", name: "chat", link: "http://mm/ch1",
+                                              cursor: t0 + 5 * m, createdAt: t0 + 5 * m))
+                _ = try await conversation("waiting", .waitingForAgent, at: t0 + 7 * m)
+                _ = try await conversation("agent", .withAgent, at: t0 + 8 * m)
+                _ = try await conversation("noRoom", .closed, progress: BotProgress(handoverReason: "asked"), at: t0 + 9 * m)
+                _ = try await conversation("pending", .closed, progress: BotProgress(flow: "contact", handoverPending: true, handoverReason: "asked"), at: t0 + 10 * m)
+                _ = try await conversation("bot", .closed, at: t0 + 11 * m)
+                _ = try await conversation("open", .bot, at: t0)
+                // Back to version 11.
+                try await store.write { db in
+                    for statement in ["DROP INDEX conversations_by_creation", "ALTER TABLE conversations DROP COLUMN handed_over_at",
+                                      "DELETE FROM schema_migrations WHERE version = 12"] {
+                        try await db.raw(SQLQueryString(statement)).run()
+                    }
+                }
+                await store.close()
+            }
+            let store = try await open()
+            let handedOver = try await store.reader.raw("SELECT id, handed_over_at FROM conversations WHERE handed_over_at IS NOT NULL").all()
+                .reduce(into: [ConversationID: Int64]()) {
+                    $0[ConversationID(try $1.decode(column: "id", as: String.self))] = try $1.decode(column: "handed_over_at", as: Int64.self)
+                }
+            #expect(handedOver == [ids["room"]!: t0 + 5 * m, ids["waiting"]!: t0 + 7 * m, ids["agent"]!: t0 + 8 * m, ids["noRoom"]!: t0 + 9 * m])
+            await store.close()
+        }
+    }
+}
