@@ -80,6 +80,13 @@ import Testing
                 #expect(sandbox.channel(id: room.id)?.deleteAt == 0)
                 try await eventually("the closing note") { rig.messages(in: room.id, by: "relay").last?.contains("closed by Alice Archer") == true }
                 try await eventually("the outbox to empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
+                // The insights count it: handed over, then answered by Alice within the test's time.
+                let everything = InsightsFilter(start: 0, end: .now() + 1)
+                let buckets = try await rig.baton.services.store.insightBuckets(everything)
+                #expect(buckets.map(\.started).reduce(0, +) == 1 && buckets.map(\.handedOver).reduce(0, +) == 1)
+                #expect(buckets.map(\.unanswered).reduce(0, +) == 0)
+                let waits = try await rig.baton.services.store.firstReplyWaits(everything)
+                #expect(waits.count == 1 && (0..<60_000).contains(waits.first ?? -1), "\(waits)")
             }
             #expect(try rig.contractViolations() == [])
         } }
