@@ -67,9 +67,16 @@ public struct ConversationFilter: Sendable, Hashable {
     public var rating: ChatRating?
     /// Only this visitor's conversations.
     public var visitorID: VisitorID?
+    /// Only conversations handed over and closed without a message from an agent.
+    public var unanswered: Bool
+    /// Only conversations started in this range (start included, end not).
+    public var started: Range<Millis>?
 
     public init(widgetKey: String? = nil, state: ConversationState? = nil, search: String? = nil, limit: Int = 50,
-                before: Millis? = nil, beforeID: ConversationID? = nil, rating: ChatRating? = nil, visitorID: VisitorID? = nil) {
+                before: Millis? = nil, beforeID: ConversationID? = nil, rating: ChatRating? = nil, visitorID: VisitorID? = nil,
+                unanswered: Bool = false, started: Range<Millis>? = nil) {
+        self.unanswered = unanswered
+        self.started = started
         self.beforeID = beforeID
         self.visitorID = visitorID
         self.rating = rating

@@ -45,7 +45,9 @@ extension AdminAPI {
                                             limit: limit, before: query["before"].flatMap { Int64(String($0)) },
                                             beforeID: query["beforeId"].map { ConversationID(String($0)) },
                                             rating: query["rating"].flatMap { ChatRating(rawValue: String($0)) },
-                                            visitorID: query["visitor"].map { VisitorID(String($0)) })
+                                            visitorID: query["visitor"].map { VisitorID(String($0)) },
+                                            unanswered: query["unanswered"] == "true",
+                                            started: try Self.startedRange(request))
             let found = try await services.store.conversations(filter)
             return try Self.json(Answer(conversations: found.map(ConversationBody.init),
                                         next: found.count == limit ? found.last?.conversation.updatedAt : nil,
@@ -147,6 +149,19 @@ extension AdminAPI {
                 "visitor": "\(id)", "admin": "\(context.admin?.email ?? "")", "mattermost": "\(inMattermost ? "erase" : "keep")"])
             return Response(status: .noContent)
         }
+    }
+
+    /// `?startedFrom=MS&startedBefore=MS` (either or both): the conversations started from
+    /// the first instant and before the second (ms since 1970).
+    static func startedRange(_ request: Request) throws -> Range<Millis>? {
+        let query = request.uri.queryParameters
+        let from = query["startedFrom"].flatMap { Int64(String($0)) }, before = query["startedBefore"].flatMap { Int64(String($0)) }
+        guard from != nil || before != nil else { return nil }
+        let range = (from ?? 0, before ?? .max)
+        guard range.0 <= range.1 else {
+            throw APIError(.badRequest, code: "invalid_range", "startedFrom must not be after startedBefore.")
+        }
+        return range.0..<range.1
     }
 
     /// `?mattermost=erase` deletes the rooms in Mattermost too; `keep` (the default) leaves them.

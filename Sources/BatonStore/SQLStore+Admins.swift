@@ -89,6 +89,10 @@ extension SQLStore: ConversationArchive {
         if let key = filter.widgetKey { conditions.append("c.widget_key = \(bind: key)") }
         if let state = filter.state { conditions.append("c.state = \(bind: state.rawValue)") }
         if let visitor = filter.visitorID { conditions.append("c.visitor_id = \(bind: visitor.rawValue)") }
+        if filter.unanswered { conditions.append(Self.unanswered) }
+        if let started = filter.started {
+            conditions.append("c.created_at >= \(bind: started.lowerBound) AND c.created_at < \(bind: started.upperBound)")
+        }
         if let rating = filter.rating {
             // The rating is one of the conversation's variables, stored as JSON with sorted
             // keys: its member is always written the same way (and holds no LIKE wildcard).
@@ -142,8 +146,7 @@ extension SQLStore: ConversationArchive {
         let query: SQLQueryString = """
             SELECT c.created_at / \(unsafeRaw: String(InsightsBucket.length)) AS quarter, COUNT(*) AS started,
                 COUNT(c.handed_over_at) AS handed_over,
-                SUM(CASE WHEN c.handed_over_at IS NOT NULL AND c.state = 'closed' AND NOT EXISTS (
-                    SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent') THEN 1 ELSE 0 END) AS unanswered,
+                SUM(CASE WHEN \(Self.unanswered) THEN 1 ELSE 0 END) AS unanswered,
                 SUM(CASE WHEN c.variables LIKE \(bind: good) THEN 1 ELSE 0 END) AS rated_good,
                 SUM(CASE WHEN c.variables LIKE \(bind: bad) THEN 1 ELSE 0 END) AS rated_bad
             FROM conversations c
@@ -171,6 +174,12 @@ extension SQLStore: ConversationArchive {
             """
         return try await reader.raw(query).all().map { try $0.decode(column: "wait", as: Int64.self) }
     }
+
+    /// A conversation `c` handed over and closed without a message from an agent.
+    private static let unanswered: SQLQueryString = """
+        (c.handed_over_at IS NOT NULL AND c.state = 'closed'
+         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent'))
+        """
 
     private static func insightsRange(_ filter: InsightsFilter) -> SQLQueryString {
         let range: SQLQueryString = "c.created_at >= \(bind: filter.start) AND c.created_at < \(bind: filter.end)"

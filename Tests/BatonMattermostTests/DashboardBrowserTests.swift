@@ -395,6 +395,18 @@ struct Dashboard {
                 #expect(try await page.run("[...document.querySelectorAll('.hour-cell')].reduce((n, c) => n + Number(c.dataset.count), 0)") as? Int == started)
                 #expect(try await page.run("document.querySelector('.day-bar:last-child').dataset.date") as? String == today)
                 try await driver.screenshot("dashboard-insights")
+                // The unanswered chats, listed: the tile leads to them.
+                let unanswered = try #require(report.json["unanswered"] as? Int)
+                #expect(unanswered > 0)
+                _ = try await page.run("document.querySelector('[data-stat=unanswered] a').click()")
+                try await page.waitForText("\(unanswered) conversation\(unanswered == 1 ? "" : "s") shown.")
+                #expect(try await page.run("document.querySelector('.unanswered-filter').textContent.startsWith('Unanswered · started')") as? Bool == true)
+                #expect(try await page.run("[...document.querySelectorAll('.conversation-table tbody tr')].every((r) => r.textContent.includes('Closed'))") as? Bool == true)
+                _ = try await page.run("document.querySelector('.unanswered-filter').click()")
+                try await page.waitForText("50 conversations shown.")
+                #expect(try await page.run("location.hash") as? String == "#/conversations")
+                try await page.click("Insights")
+                try await page.waitForText("Handled by the bot")
                 // Seven days; then a bot nobody talked to.
                 try await page.click("Last 7 days")
                 try await driver.wait(for: "seven bars", "return document.querySelectorAll('.day-bar').length === 7")

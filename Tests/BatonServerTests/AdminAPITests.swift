@@ -296,6 +296,16 @@ import Testing
             #expect(days.last?["date"] as? String == LocalDate(at: .now(), in: TimeZone(identifier: "Asia/Kolkata")!).description)
             #expect(days.last?["started"] as? Int == 2 && days.last?["handedOver"] as? Int == 1)
             #expect((report.json["hours"] as? [[Int]])?.joined().reduce(0, +) == 2)
+            // Closed without an agent's word: unanswered, and listed as such.
+            let waiting = try #require((try await client.get("/api/v1/conversations?state=waiting_for_agent").json["conversations"] as? [[String: Any]])?.first)
+            let waitingID = try #require(waiting["id"] as? String)
+            #expect(try await client.send("POST", "/api/v1/conversations/\(waitingID)/close").status == 200)
+            let after = try await client.get("/api/v1/insights")
+            #expect(after.json["unanswered"] as? Int == 1 && after.json["waiting"] as? Int == 0)
+            let listed = try await client.get("/api/v1/conversations?unanswered=true&startedFrom=\(Millis.now() - 3_600_000)&startedBefore=\(Millis.now() + 1)")
+            #expect((listed.json["conversations"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [waitingID])
+            #expect((try await client.get("/api/v1/conversations?unanswered=true&startedBefore=1000").json["conversations"] as? [[String: Any]])?.isEmpty == true)
+            #expect(try await client.get("/api/v1/conversations?startedFrom=2000&startedBefore=1000").errorCode == "invalid_range")
             // Another bot, other days, a zone this server does not know.
             #expect(try await client.get("/api/v1/insights?bot=nobody").json["started"] as? Int == 0)
             let old = try await client.get("/api/v1/insights?from=2026-01-01&to=2026-01-31&tz=Mars/Olympus")

@@ -77,6 +77,11 @@ import Testing
                 InsightsBucket(start: t0 + 4 * quarter, started: 1, handedOver: 1),
             ])
             #expect(try await store.firstReplyWaits(range) == [70_000])
+            // The conversation list finds the unanswered ones, and those started in a range.
+            #expect(try await store.conversations(ConversationFilter(unanswered: true)).map(\.conversation.id) == [unanswered.id])
+            #expect(try await store.conversations(ConversationFilter(unanswered: true, started: t0..<(t0 + 20 * m))).isEmpty)
+            let early = try await store.conversations(ConversationFilter(widgetKey: "w", started: t0..<(t0 + 20 * m)))
+            #expect(Set(early.map(\.conversation.id)).count == 2 && early.contains { $0.conversation.id == answered.id })
             // Every widget: the other one's chat too.
             let everyone = InsightsFilter(start: t0, end: t0 + 24 * 60 * m)
             #expect(try await store.insightBuckets(everyone).first == InsightsBucket(start: t0, started: 3, handedOver: 2, ratedGood: 1))

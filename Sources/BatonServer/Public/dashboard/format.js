@@ -4,6 +4,8 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeS
 const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dayOnly = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 const shortDate = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+/** "5 Dec", in the browser's zone. */
+export const shortDay = shortDate;
 
 /** "12 s ago", "3 min ago", "2 h ago", "yesterday", "4 Mar". */
 export function relativeTime(ms, now = Date.now()) {

@@ -1,12 +1,13 @@
 // Conversations, newest first: state chips, bot and rating filters, a search box, "Load more";
-// `?visitor=ID` lists one visitor's chats (the transcript's "All their chats").
+// `?visitor=ID` lists one visitor's chats (the transcript's "All their chats"), and
+// `?unanswered=true&startedFrom=MS&startedBefore=MS` the chats nobody answered (Insights).
 // Used as a page (#/conversations?…) and inside a bot's Conversations tab.
 
 import { h, replace, debounce, uid } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
 import { badge, button, busy, emptyState, errorBox, loading } from '/dashboard/ui.js';
-import { CONVERSATION_STATES, relativeTime, formatDateTime } from '/dashboard/format.js';
+import { CONVERSATION_STATES, relativeTime, formatDateTime, shortDay } from '/dashboard/format.js';
 import { conversationHref } from '/dashboard/router.js';
 
 const PAGE = 50;
@@ -18,6 +19,9 @@ export function mountConversations(container, route, { botKey = null, embedded =
     q: route.query.q || '',
     rating: ['good', 'bad'].includes(route.query.rating) ? route.query.rating : '',
     visitor: !embedded && /^[a-z2-7]{20}$/.test(route.query.visitor || '') ? route.query.visitor : '',
+    unanswered: !embedded && route.query.unanswered === 'true' ? 'true' : '',
+    startedFrom: !embedded && /^\d{1,15}$/.test(route.query.startedFrom || '') ? route.query.startedFrom : '',
+    startedBefore: !embedded && /^\d{1,15}$/.test(route.query.startedBefore || '') ? route.query.startedBefore : '',
   };
   let alive = true;
   let controller = null;
@@ -42,6 +46,11 @@ export function mountConversations(container, route, { botKey = null, embedded =
     type: 'button', class: 'filter-chip visitor-filter', 'aria-pressed': 'true', hidden: !filters.visitor,
     title: 'Show every visitor’s chats', onclick: () => { filters.visitor = ''; visitorChip.hidden = true; changed(); },
   }, h('span', { class: 'visitor-filter-name' }, 'One visitor'), icon('close', 'icon icon-inline'));
+  // Chats nobody answered (from Insights), maybe of some days: pressing the chip shows all chats again.
+  const unansweredChip = h('button', {
+    type: 'button', class: 'filter-chip unanswered-filter', 'aria-pressed': 'true', hidden: !filters.unanswered && !filters.startedFrom && !filters.startedBefore,
+    title: 'Show all chats', onclick: () => { filters.unanswered = ''; filters.startedFrom = ''; filters.startedBefore = ''; unansweredChip.hidden = true; changed(); },
+  }, h('span', {}, startedLabel()), icon('close', 'icon icon-inline'));
   const results = h('div', { class: 'conversation-results', 'aria-live': 'polite', 'aria-busy': 'true' });
   const more = h('div', { class: 'load-more' });
   const count = h('p', { class: 'visually-hidden', role: 'status' });
@@ -50,6 +59,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
     chips,
     h('div', { class: 'toolbar-fields' },
       embedded ? null : visitorChip,
+      embedded ? null : unansweredChip,
       embedded ? null : h('div', { class: 'inline-field' }, h('label', { for: botSelect.id }, 'Bot'), botSelect),
       h('div', { class: 'inline-field' }, h('label', { for: ratingSelect.id }, 'Rating'), ratingSelect),
       h('div', { class: 'inline-field search-field' }, h('label', { for: searchInput.id, class: 'visually-hidden' }, 'Search conversations'),
@@ -68,6 +78,15 @@ export function mountConversations(container, route, { botKey = null, embedded =
 
   if (!embedded) loadBots();
   load(false);
+
+  // "Unanswered · 6 Nov – 5 Dec": what the chip stands for.
+  function startedLabel() {
+    const day = (ms) => shortDay.format(new Date(Number(ms)));
+    const from = filters.startedFrom ? day(filters.startedFrom) : null;
+    const to = filters.startedBefore ? day(Number(filters.startedBefore) - 1) : null;
+    const days = from && to ? (from === to ? `started ${from}` : `started ${from} – ${to}`) : from ? `started since ${from}` : to ? `started until ${to}` : null;
+    return [filters.unanswered ? 'Unanswered' : null, days].filter(Boolean).join(' · ');
+  }
 
   function syncChips() {
     for (const chip of chips.children) chip.setAttribute('aria-pressed', String(chip.dataset.state === filters.state));
@@ -108,7 +127,8 @@ export function mountConversations(container, route, { botKey = null, embedded =
       replace(more);
     }
     try {
-      const page = await api.conversations({ bot: filters.bot, state: filters.state, q: filters.q, rating: filters.rating, visitor: filters.visitor, limit: PAGE, before: append ? next : undefined, beforeId: append && nextId ? nextId : undefined }, mine.signal);
+      const page = await api.conversations({ bot: filters.bot, state: filters.state, q: filters.q, rating: filters.rating, visitor: filters.visitor,
+        unanswered: filters.unanswered, startedFrom: filters.startedFrom, startedBefore: filters.startedBefore, limit: PAGE, before: append ? next : undefined, beforeId: append && nextId ? nextId : undefined }, mine.signal);
       if (!alive || controller !== mine) return;
       next = page.next ?? null;
       nextId = page.nextId ?? null;
@@ -132,10 +152,11 @@ export function mountConversations(container, route, { botKey = null, embedded =
     let tbody = results.querySelector('tbody');
     if (!append || !tbody) {
       if (conversations.length === 0) {
-        const filtered = filters.state || filters.q || filters.rating || filters.visitor || (!embedded && filters.bot);
+        const filtered = filters.state || filters.q || filters.rating || filters.visitor || filters.unanswered || filters.startedFrom
+          || filters.startedBefore || (!embedded && filters.bot);
         replace(results, filtered
           ? emptyState('No conversations match', 'Try another state, bot, rating or search.',
-            button('Clear the filters', { onclick: () => { filters.state = ''; filters.q = ''; filters.rating = ''; filters.visitor = ''; visitorChip.hidden = true; if (!embedded) filters.bot = ''; searchInput.value = ''; botSelect.value = ''; ratingSelect.value = ''; syncChips(); changed(); } }))
+            button('Clear the filters', { onclick: () => { filters.state = ''; filters.q = ''; filters.rating = ''; filters.visitor = ''; visitorChip.hidden = true; filters.unanswered = ''; filters.startedFrom = ''; filters.startedBefore = ''; unansweredChip.hidden = true; if (!embedded) filters.bot = ''; searchInput.value = ''; botSelect.value = ''; ratingSelect.value = ''; syncChips(); changed(); } }))
           : emptyState('No conversations yet', embedded ? 'Chats with this bot will appear here, including the ones from the live preview.' : 'Chats appear here as soon as visitors open a widget and write.'));
         replace(more);
         count.textContent = 'No conversations.';

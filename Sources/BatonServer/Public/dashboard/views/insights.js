@@ -126,17 +126,24 @@ export function mountInsights(container, route) {
   return { unmount() { alive = false; if (controller) controller.abort(); } };
 }
 
-function tile(label, value, detail, { tone = null, name } = {}) {
-  return h('li', { class: `card stat-tile${tone ? ` stat-${tone}` : ''}`, dataset: { stat: name } },
-    h('span', { class: 'stat-label' }, label),
-    h('span', { class: 'stat-value' }, value),
-    h('span', { class: 'stat-detail' }, detail));
+/** The first instant of a report's day ("2026-12-05") in the browser's zone, `plus` days on. */
+function dayStart(iso, plus = 0) {
+  const [y, m, d] = iso.split('-').map(Number);
+  return new Date(y, m - 1, d + plus).getTime();
+}
+
+function tile(label, value, detail, { tone = null, name, href = null } = {}) {
+  const parts = [h('span', { class: 'stat-label' }, label), h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-detail' }, detail)];
+  return h('li', { class: `card stat-tile${tone ? ` stat-${tone}` : ''}${href ? ' stat-linked' : ''}`, dataset: { stat: name } },
+    href ? h('a', { href, class: 'stat-link' }, parts) : parts);
 }
 
 function tiles(r) {
+  const range = `startedFrom=${dayStart(r.from)}&startedBefore=${dayStart(r.to, 1)}${r.bot ? `&bot=${encodeURIComponent(r.bot)}` : ''}`;
   const rated = r.ratings.good + r.ratings.bad;
   return h('ul', { class: 'stat-tiles', 'aria-label': 'Totals' },
-    tile('Conversations', String(r.started), `${dayText(r.from, shortDay)} – ${dayText(r.to, shortDay)}`, { name: 'started' }),
+    tile('Conversations', String(r.started), `${dayText(r.from, shortDay)} – ${dayText(r.to, shortDay)}`,
+      { name: 'started', href: `#/conversations?${range}` }),
     tile('Handled by the bot', percent(r.botOnly, r.started), `${r.botOnly} of ${r.started} never handed over`, { name: 'bot-only' }),
     tile('Handed over', String(r.handedOver),
       `${percent(r.handedOver, r.started)} of conversations${r.waiting ? ` · ${r.waiting} not answered yet` : ''}`, { name: 'handed-over' }),
@@ -144,7 +151,7 @@ function tiles(r) {
       r.firstReply ? `median of ${r.firstReply.count} · 9 in 10 within ${formatWait(r.firstReply.p90)}` : 'No agent has answered yet',
       { name: 'first-reply' }),
     tile('Unanswered', String(r.unanswered), 'handed over, then closed without an agent’s message',
-      { name: 'unanswered', tone: r.unanswered > 0 ? 'warning' : null }),
+      { name: 'unanswered', tone: r.unanswered > 0 ? 'warning' : null, href: r.unanswered > 0 ? `#/conversations?unanswered=true&${range}` : null }),
     tile('Rated good', rated ? percent(r.ratings.good, rated) : '—',
       rated ? `${r.ratings.good} good · ${r.ratings.bad} bad` : 'No ratings yet', { name: 'rating' }));
 }
