@@ -120,8 +120,10 @@ public protocol ConversationArchive: Sendable {
     /// (only quarters that have some, in order).
     func insightBuckets(_ filter: InsightsFilter) async throws -> [InsightsBucket]
     /// For each conversation started in the range that was handed over and then got a
-    /// message from an agent: how long after the handover that first message came (ms).
-    func firstReplyWaits(_ filter: InsightsFilter) async throws -> [Millis]
+    /// message from an agent: how long after the handover that first message came, and whose.
+    func firstReplies(_ filter: InsightsFilter) async throws -> [FirstReply]
+    /// The agents who wrote in the conversations started in the range, by name.
+    func agentActivity(_ filter: InsightsFilter) async throws -> [AgentActivity]
     /// Removes the agent tasks of a widget (when the widget is deleted).
     func deleteTasks(widgetKey: String) async throws
 }

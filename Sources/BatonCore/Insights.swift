@@ -40,6 +40,32 @@ public struct InsightsBucket: Sendable, Hashable {
     }
 }
 
+/// A handed-over conversation's first message from an agent: how long after the
+/// handover it came (ms), and who wrote it (their name as the visitor saw it).
+public struct FirstReply: Sendable, Hashable {
+    public var wait: Millis
+    public var agent: String?
+
+    public init(wait: Millis, agent: String?) {
+        self.wait = wait
+        self.agent = agent
+    }
+}
+
+/// What one agent (by name) wrote in the conversations of a range: in how many, and how
+/// many messages.
+public struct AgentActivity: Sendable, Hashable {
+    public var agent: String?
+    public var chats: Int
+    public var messages: Int
+
+    public init(agent: String?, chats: Int, messages: Int) {
+        self.agent = agent
+        self.chats = chats
+        self.messages = messages
+    }
+}
+
 /// Days of a calendar in one time zone, from `first` to `last` inclusive.
 public struct LocalDays: Sendable, Hashable {
     /// The longest range a report covers.
@@ -163,6 +189,15 @@ public struct InsightsReport: Sendable, Hashable {
         public var handedOver = 0
     }
 
+    /// One agent's part: the chats they wrote in, their messages, the chats where theirs
+    /// was the first agent's message and how long those visitors waited for it.
+    public struct Agent: Sendable, Hashable {
+        public var name: String
+        public var chats: Int
+        public var messages: Int
+        public var firstReplies: Waits?
+    }
+
     /// How long handed-over visitors waited for an agent's first message (ms).
     public struct Waits: Sendable, Hashable {
         public var count: Int
@@ -192,13 +227,18 @@ public struct InsightsReport: Sendable, Hashable {
     public var perDay: [Day]
     /// Conversations started by weekday (0 is Monday) and hour of the day (0–23).
     public var byHour: [[Int]]
+    /// The agents who wrote in these conversations, those in the most chats first.
+    public var agents: [Agent] = []
 
     /// Handed over and neither answered nor closed yet.
     public var waiting: Int { max(0, handedOver - answered - unanswered) }
     /// Conversations the bot handled without the agents.
     public var botOnly: Int { started - handedOver }
 
-    public init(days: LocalDays, buckets: [InsightsBucket], firstReplyWaits: [Millis]) {
+    /// An agent without a name, as the visitor saw them.
+    public static let unnamedAgent = "An agent"
+
+    public init(days: LocalDays, buckets: [InsightsBucket], firstReplies: [FirstReply] = [], agents activity: [AgentActivity] = []) {
         self.days = days
         perDay = (0..<days.count).map { Day(date: days.first.adding(days: $0)) }
         byHour = Array(repeating: Array(repeating: 0, count: 24), count: 7)
@@ -223,11 +263,29 @@ public struct InsightsReport: Sendable, Hashable {
                 byHour[(weekday + 5) % 7][hour] += bucket.started
             }
         }
-        let waits = firstReplyWaits.map { max(0, $0) }.sorted()
-        answered = waits.count
-        if let longest = waits.last {
-            func rank(_ p: Double) -> Millis { waits[max(0, Int((p * Double(waits.count)).rounded(.up)) - 1)] }
-            firstReply = Waits(count: waits.count, median: rank(0.5), p90: rank(0.9), longest: longest)
+        answered = firstReplies.count
+        firstReply = Waits(firstReplies.map(\.wait))
+        let name = { (agent: String?) in agent.flatMap { $0.isEmpty ? nil : $0 } ?? Self.unnamedAgent }
+        let repliesByAgent = Dictionary(grouping: firstReplies) { name($0.agent) }
+        var byName: [String: Agent] = [:]
+        for row in activity {
+            byName[name(row.agent), default: Agent(name: name(row.agent), chats: 0, messages: 0)].chats += row.chats
+            byName[name(row.agent)]?.messages += row.messages
         }
+        for (agent, replies) in repliesByAgent {
+            byName[agent, default: Agent(name: agent, chats: replies.count, messages: replies.count)].firstReplies = Waits(replies.map(\.wait))
+        }
+        agents = byName.values.sorted { ($0.chats, $0.messages, $1.name) > ($1.chats, $1.messages, $0.name) }
+    }
+}
+
+extension InsightsReport.Waits {
+    /// The nearest-rank median and 90th percentile of `waits` (negative ones as 0); nil
+    /// without any.
+    init?(_ waits: [Millis]) {
+        let sorted = waits.map { max(0, $0) }.sorted()
+        guard let longest = sorted.last else { return nil }
+        func rank(_ p: Double) -> Millis { sorted[max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1)] }
+        self.init(count: sorted.count, median: rank(0.5), p90: rank(0.9), longest: longest)
     }
 }

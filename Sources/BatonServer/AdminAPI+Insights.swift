@@ -6,8 +6,15 @@ import Hummingbird
 extension AdminAPI {
     struct InsightsBody: Encodable {
         struct Ratings: Encodable { var good, bad: Int }
-        struct Waits: Encodable { var count: Int; var median, p90, longest: Int64 }
+        struct Waits: Encodable {
+            var count: Int
+            var median, p90, longest: Int64
+            init(_ waits: InsightsReport.Waits) {
+                (count, median, p90, longest) = (waits.count, waits.median, waits.p90, waits.longest)
+            }
+        }
         struct Day: Encodable { var date: String; var started, handedOver: Int }
+        struct Agent: Encodable { var name: String; var chats, messages: Int; var firstReplies: Waits? }
         var from, to, timeZone: String
         var bot: String?
         var started, handedOver, botOnly, answered, unanswered, waiting: Int
@@ -16,6 +23,7 @@ extension AdminAPI {
         var firstReply: Waits?
         var days: [Day]
         var hours: [[Int]]
+        var agents: [Agent]
 
         init(_ report: InsightsReport, timeZone: String, bot: String?) {
             from = report.days.first.description
@@ -29,7 +37,8 @@ extension AdminAPI {
             unanswered = report.unanswered
             waiting = report.waiting
             ratings = Ratings(good: report.ratedGood, bad: report.ratedBad)
-            firstReply = report.firstReply.map { Waits(count: $0.count, median: $0.median, p90: $0.p90, longest: $0.longest) }
+            firstReply = report.firstReply.map(Waits.init)
+            agents = report.agents.map { Agent(name: $0.name, chats: $0.chats, messages: $0.messages, firstReplies: $0.firstReplies.map(Waits.init)) }
             days = report.perDay.map { Day(date: $0.date.description, started: $0.started, handedOver: $0.handedOver) }
             hours = report.byHour
         }
@@ -44,7 +53,8 @@ extension AdminAPI {
             let (start, end) = days.filter
             let filter = InsightsFilter(start: start, end: end, widgetKey: bot)
             let report = InsightsReport(days: days, buckets: try await services.store.insightBuckets(filter),
-                                        firstReplyWaits: try await services.store.firstReplyWaits(filter))
+                                        firstReplies: try await services.store.firstReplies(filter),
+                                        agents: try await services.store.agentActivity(filter))
             return try Self.json(InsightsBody(report, timeZone: zone, bot: bot))
         }
     }

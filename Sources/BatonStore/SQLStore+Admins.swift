@@ -163,16 +163,31 @@ extension SQLStore: ConversationArchive {
         }
     }
 
-    public func firstReplyWaits(_ filter: InsightsFilter) async throws -> [Millis] {
+    public func firstReplies(_ filter: InsightsFilter) async throws -> [FirstReply] {
+        // An agent's first message is their conversation's agent message with the lowest id.
         let query: SQLQueryString = """
-            SELECT w.replied_at - w.handed_over_at AS wait FROM (
-                SELECT c.handed_over_at,
-                    (SELECT MIN(m.created_at) FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent') AS replied_at
-                FROM conversations c
-                WHERE \(Self.insightsRange(filter)) AND c.handed_over_at IS NOT NULL) w
-            WHERE w.replied_at IS NOT NULL
+            SELECT f.created_at - c.handed_over_at AS wait, f.author_name AS agent
+            FROM conversations c
+            JOIN messages f ON f.id = (SELECT MIN(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent')
+            WHERE \(Self.insightsRange(filter)) AND c.handed_over_at IS NOT NULL
             """
-        return try await reader.raw(query).all().map { try $0.decode(column: "wait", as: Int64.self) }
+        return try await reader.raw(query).all().map { row in
+            FirstReply(wait: try row.decode(column: "wait", as: Int64.self), agent: try row.decode(column: "agent", as: String?.self))
+        }
+    }
+
+    public func agentActivity(_ filter: InsightsFilter) async throws -> [AgentActivity] {
+        // Agents' corrections (`replaces`) are not messages of their own.
+        let query: SQLQueryString = """
+            SELECT m.author_name AS agent, COUNT(DISTINCT m.conversation_id) AS chats, COUNT(*) AS messages
+            FROM conversations c JOIN messages m ON m.conversation_id = c.id
+            WHERE \(Self.insightsRange(filter)) AND m.role = 'agent' AND m.replaces IS NULL
+            GROUP BY m.author_name
+            """
+        return try await reader.raw(query).all().map { row in
+            AgentActivity(agent: try row.decode(column: "agent", as: String?.self), chats: try row.decode(column: "chats", as: Int.self),
+                          messages: try row.decode(column: "messages", as: Int.self))
+        }
     }
 
     /// A conversation `c` handed over and closed without a message from an agent.

@@ -63,7 +63,7 @@ import Testing
             // Sunday 2026-12-06 14:30.
             InsightsBucket(start: start + (6 * 96 + 58) * quarter, started: 4, handedOver: 1),
         ]
-        let report = InsightsReport(days: days, buckets: buckets, firstReplyWaits: [])
+        let report = InsightsReport(days: days, buckets: buckets)
         #expect((report.started, report.handedOver, report.unanswered, report.ratedGood, report.ratedBad) == (10, 4, 1, 1, 1))
         #expect(report.botOnly == 6 && report.answered == 0 && report.waiting == 3 && report.firstReply == nil)
         #expect(report.perDay.map(\.date.description) == ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04", "2026-12-05", "2026-12-06"])
@@ -76,11 +76,20 @@ import Testing
     @Test func waitsForTheFirstReplyAreSummedUpByRank() throws {
         let days = LocalDays.ending(at: 1_796_429_400_000, days: 7, timeZone: Self.utc)
         let seconds: [Millis] = [40, 10, 20, 30, 50, 60, 70, 80, 90, 600].map { $0 * 1000 }
+        let replies = seconds.enumerated().map { FirstReply(wait: $1, agent: $0 < 7 ? "Alice" : $0 < 9 ? "Bob" : nil) }
+        let activity = [AgentActivity(agent: "Bob", chats: 4, messages: 9), AgentActivity(agent: "Alice", chats: 7, messages: 30),
+                        AgentActivity(agent: nil, chats: 1, messages: 1), AgentActivity(agent: "Cleo", chats: 4, messages: 12)]
         let report = InsightsReport(days: days, buckets: [InsightsBucket(start: days.filter.start, started: 12, handedOver: 11)],
-                                    firstReplyWaits: seconds)
+                                    firstReplies: replies, agents: activity)
         #expect(report.firstReply == InsightsReport.Waits(count: 10, median: 50_000, p90: 90_000, longest: 600_000))
         #expect(report.answered == 10 && report.waiting == 1)
-        let one = InsightsReport(days: days, buckets: [], firstReplyWaits: [5000])
+        // Each agent: their chats and messages, and the first replies that were theirs.
+        #expect(report.agents.map(\.name) == ["Alice", "Cleo", "Bob", InsightsReport.unnamedAgent])
+        #expect(report.agents[0].firstReplies == InsightsReport.Waits(count: 7, median: 40_000, p90: 70_000, longest: 70_000))
+        #expect(report.agents[1].firstReplies == nil && report.agents[1].messages == 12)
+        #expect(report.agents[2].firstReplies == InsightsReport.Waits(count: 2, median: 80_000, p90: 90_000, longest: 90_000))
+        #expect(report.agents[3].firstReplies?.count == 1 && report.agents[3].chats == 1)
+        let one = InsightsReport(days: days, buckets: [], firstReplies: [FirstReply(wait: 5000, agent: "Alice")])
         #expect(one.firstReply == InsightsReport.Waits(count: 1, median: 5000, p90: 5000, longest: 5000))
     }
 }

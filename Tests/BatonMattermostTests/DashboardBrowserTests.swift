@@ -354,7 +354,7 @@ struct Dashboard {
                 }
                 let reply = handover + Millis(20 + (i * 37 + ago * 53) % 400) * 1000
                 guard reply < now else { continue }
-                try await step(at: reply, to: .withAgent, [NewMessage(role: .agent, authorName: "Alice", text: "Hi, I'm Alice.",
+                try await step(at: reply, to: .withAgent, [NewMessage(role: .agent, authorName: ["Alice", "Bob", "Cleo"][(i + ago) % 3], text: "Hi, how can I help?",
                                                                       externalID: "seed-\(conversation.id)", createdAt: reply)])
                 guard ago > 0 else { continue }
                 try await step(at: reply + 5 * minute, to: .closed)
@@ -367,7 +367,7 @@ struct Dashboard {
         try await LiveBaton.run { baton in
             try await Self.seedMonthOfChats(in: baton.services.store)
             let admin = AdminClient(base: baton.http)
-            try await WebDriver.with(width: 1280, height: 1360) { driver in
+            try await WebDriver.with(width: 1280, height: 1640) { driver in
                 let page = Dashboard(driver: driver)
                 try await page.signInAsFirstAdmin(of: baton)
                 try await page.waitForText("Demo")
@@ -394,6 +394,11 @@ struct Dashboard {
                 #expect(try await page.run("document.querySelectorAll('.hour-cell').length") as? Int == 168)
                 #expect(try await page.run("[...document.querySelectorAll('.hour-cell')].reduce((n, c) => n + Number(c.dataset.count), 0)") as? Int == started)
                 #expect(try await page.run("document.querySelector('.day-bar:last-child').dataset.date") as? String == today)
+                // Each agent's part, in the API's order.
+                let agents = try #require(report.json["agents"] as? [[String: Any]])
+                #expect(Set(agents.compactMap { $0["name"] as? String }) == ["Alice", "Bob", "Cleo"])
+                #expect(try await page.run("[...document.querySelectorAll('.agent-table .agent-name')].map((c) => c.textContent)") as? [String]
+                    == agents.compactMap { $0["name"] as? String })
                 try await driver.screenshot("dashboard-insights")
                 // The unanswered chats, listed: the tile leads to them.
                 let unanswered = try #require(report.json["unanswered"] as? Int)

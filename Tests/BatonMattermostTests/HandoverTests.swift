@@ -85,8 +85,11 @@ import Testing
                 let buckets = try await rig.baton.services.store.insightBuckets(everything)
                 #expect(buckets.map(\.started).reduce(0, +) == 1 && buckets.map(\.handedOver).reduce(0, +) == 1)
                 #expect(buckets.map(\.unanswered).reduce(0, +) == 0)
-                let waits = try await rig.baton.services.store.firstReplyWaits(everything)
-                #expect(waits.count == 1 && (0..<60_000).contains(waits.first ?? -1), "\(waits)")
+                let replies = try await rig.baton.services.store.firstReplies(everything)
+                #expect(replies.count == 1 && (0..<60_000).contains(replies.first?.wait ?? -1), "\(replies)")
+                #expect(replies.first?.agent == "Alice Archer")
+                #expect(Set(try await rig.baton.services.store.agentActivity(everything))
+                    == [AgentActivity(agent: "Alice Archer", chats: 1, messages: 1), AgentActivity(agent: "Bobby", chats: 1, messages: 1)])
             }
             #expect(try rig.contractViolations() == [])
         } }

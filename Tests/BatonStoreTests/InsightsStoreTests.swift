@@ -47,8 +47,12 @@ import Testing
                                 messages: [NewMessage(role: .system, text: "Alice joined the chat.", createdAt: t0 + 12 * m + 30_000)])
             try await Self.step(&answered, in: store, at: t0 + 13 * m + 10_000,
                                 messages: [NewMessage(role: .agent, authorName: "Alice", text: "Hello", externalID: "p1", createdAt: t0 + 13 * m + 10_000)])
-            try await Self.step(&answered, in: store, at: t0 + 20 * m,
-                                messages: [NewMessage(role: .agent, authorName: "Alice", text: "Bye", externalID: "p2", createdAt: t0 + 20 * m)])
+            let bye = try await Self.step(&answered, in: store, at: t0 + 20 * m,
+                                          messages: [NewMessage(role: .agent, authorName: "Alice", text: "Bye", externalID: "p2", createdAt: t0 + 20 * m)])
+            // A correction is not another message.
+            try await Self.step(&answered, in: store, at: t0 + 20 * m + 1,
+                                messages: [NewMessage(role: .agent, authorName: "Alice", text: "Bye!", externalID: "p2:edit", replaces: bye[0].id,
+                                                      createdAt: t0 + 20 * m + 1)])
             try await Self.step(&answered, in: store, at: t0 + 21 * m, to: .closed)
             try await Self.step(&answered, in: store, at: t0 + 22 * m, rating: .good)
             // Handed over in its first step, closed without an agent's word, rated bad.
@@ -76,7 +80,8 @@ import Testing
                 InsightsBucket(start: t0 + quarter, started: 1, handedOver: 1, unanswered: 1, ratedBad: 1),
                 InsightsBucket(start: t0 + 4 * quarter, started: 1, handedOver: 1),
             ])
-            #expect(try await store.firstReplyWaits(range) == [70_000])
+            #expect(try await store.firstReplies(range) == [FirstReply(wait: 70_000, agent: "Alice")])
+            #expect(try await store.agentActivity(range) == [AgentActivity(agent: "Alice", chats: 1, messages: 2)])
             // The conversation list finds the unanswered ones, and those started in a range.
             #expect(try await store.conversations(ConversationFilter(unanswered: true)).map(\.conversation.id) == [unanswered.id])
             #expect(try await store.conversations(ConversationFilter(unanswered: true, started: t0..<(t0 + 20 * m))).isEmpty)
@@ -85,7 +90,9 @@ import Testing
             // Every widget: the other one's chat too.
             let everyone = InsightsFilter(start: t0, end: t0 + 24 * 60 * m)
             #expect(try await store.insightBuckets(everyone).first == InsightsBucket(start: t0, started: 3, handedOver: 2, ratedGood: 1))
-            #expect(try await store.firstReplyWaits(everyone).sorted() == [70_000, 120_000])
+            #expect(try await store.firstReplies(everyone).map(\.wait).sorted() == [70_000, 120_000])
+            #expect(Set(try await store.agentActivity(everyone)) == [AgentActivity(agent: "Alice", chats: 1, messages: 2),
+                                                                    AgentActivity(agent: "Bob", chats: 1, messages: 1)])
             // The range's end is not in it.
             #expect(try await store.insightBuckets(InsightsFilter(start: t0, end: t0 + 1 * m)).isEmpty)
             #expect(try await store.insightBuckets(InsightsFilter(start: t0 - 1, end: t0)).map(\.started) == [1])

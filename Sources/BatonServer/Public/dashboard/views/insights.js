@@ -1,7 +1,7 @@
 // Insights (#/insights?days=30&bot=KEY): how the conversations of the last 7, 30 or 90
 // days went, in the browser's time zone: how many, the share the bot handled alone, how
-// long handed-over visitors waited for an agent, the ratings; a bar per day and a
-// weekday × hour grid of when chats start.
+// long handed-over visitors waited for an agent, the ratings; a bar per day, each agent's
+// part, and a weekday × hour grid of when chats start.
 
 import { h, replace, uid } from '/dashboard/dom.js';
 import { api } from '/dashboard/api.js';
@@ -120,7 +120,7 @@ export function mountInsights(container, route) {
         filters.bot ? 'Nobody chatted with this bot then. Try more days or all bots.' : 'When visitors chat, their conversations are counted here.'));
       return;
     }
-    replace(results, tiles(report), dayChart(report), hourGrid(report));
+    replace(results, tiles(report), dayChart(report), agentTable(report), hourGrid(report));
   }
 
   return { unmount() { alive = false; if (controller) controller.abort(); } };
@@ -167,7 +167,8 @@ function dayChart(r) {
   const middle = r.days[Math.floor(r.days.length / 2)];
   const table = h('table', { class: 'table day-table' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col' }, 'Conversations'), h('th', { scope: 'col' }, 'Handed over'))),
-    h('tbody', {}, r.days.map((d) => h('tr', {}, h('td', {}, dayText(d.date)), h('td', {}, String(d.started)), h('td', {}, String(d.handedOver))))));
+    h('tbody', {}, r.days.map((d) => h('tr', {}, h('td', { 'data-label': 'Day' }, dayText(d.date)),
+      h('td', { 'data-label': 'Conversations' }, String(d.started)), h('td', { 'data-label': 'Handed over' }, String(d.handedOver))))));
   return h('section', { class: 'card card-padded insight-card' },
     h('div', { class: 'insight-head' }, h('h2', { class: 'section-title' }, 'Conversations per day'),
       h('span', { class: 'legend' }, h('span', { class: 'swatch swatch-all' }), 'All',
@@ -176,6 +177,26 @@ function dayChart(r) {
     h('div', { class: 'day-axis', 'aria-hidden': 'true' },
       h('span', {}, dayText(r.from, shortDay)), h('span', {}, dayText(middle.date, shortDay)), h('span', {}, dayText(r.to, shortDay))),
     h('details', { class: 'chart-table' }, h('summary', {}, 'Show as a table'), table));
+}
+
+function agentTable(r) {
+  const card = h('section', { class: 'card card-padded insight-card agents-card' }, h('h2', { class: 'section-title' }, 'Agents'));
+  if (r.agents.length === 0) {
+    card.append(h('p', { class: 'muted' }, r.handedOver ? 'No agent has written in these chats yet.' : 'No chat was handed over in these days.'));
+    return card;
+  }
+  card.append(h('p', { class: 'muted insight-note' }, 'Who wrote in these chats; a first reply is the first agent’s message a visitor got after the handover.'),
+    h('div', { class: 'table-scroll' }, h('table', { class: 'table agent-table' },
+      h('thead', {}, h('tr', {},
+        h('th', { scope: 'col' }, 'Agent'), h('th', { scope: 'col', class: 'num' }, 'Chats'), h('th', { scope: 'col', class: 'num' }, 'Messages'),
+        h('th', { scope: 'col', class: 'num' }, 'First replies'), h('th', { scope: 'col', class: 'num' }, 'Median first reply'))),
+      h('tbody', {}, r.agents.map((a) => h('tr', {},
+        h('td', { class: 'agent-name', 'data-label': 'Agent' }, a.name),
+        h('td', { class: 'num', 'data-label': 'Chats' }, String(a.chats)),
+        h('td', { class: 'num', 'data-label': 'Messages' }, String(a.messages)),
+        h('td', { class: 'num', 'data-label': 'First replies' }, String(a.firstReplies ? a.firstReplies.count : 0)),
+        h('td', { class: 'num', 'data-label': 'Median first reply' }, a.firstReplies ? formatWait(a.firstReplies.median) : '—')))))));
+  return card;
 }
 
 function hourGrid(r) {
