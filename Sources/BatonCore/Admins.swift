@@ -98,9 +98,12 @@ public struct ConversationListing: Sendable, Hashable {
     public var lastMessage: String?
     public var messageCount: Int
     public var roomLink: String?
+    /// When it was handed over to the agents, if it was.
+    public var handedOverAt: Millis?
 
     public init(conversation: Conversation, visitorName: String?, visitorEmail: String?, visitorUserID: String? = nil,
-                lastMessage: String?, messageCount: Int, roomLink: String?) {
+                lastMessage: String?, messageCount: Int, roomLink: String?, handedOverAt: Millis? = nil) {
+        self.handedOverAt = handedOverAt
         self.conversation = conversation
         self.visitorName = visitorName
         self.visitorEmail = visitorEmail

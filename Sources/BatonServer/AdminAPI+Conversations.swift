@@ -37,21 +37,34 @@ extension AdminAPI {
     func registerConversations(on api: RouterGroup<BatonRequestContext>) {
         api.get("conversations") { request, _ in
             struct Answer: Encodable { var conversations: [ConversationBody]; var next: Int64?; var nextId: String? }
-            let query = request.uri.queryParameters
-            let limit = query["limit"].flatMap { Int(String($0)) } ?? 50
-            let filter = ConversationFilter(widgetKey: query["bot"].map(String.init),
-                                            state: query["state"].flatMap { ConversationState(rawValue: String($0)) },
-                                            search: query["q"].map(String.init)?.trimmingWhitespace(),
-                                            limit: limit, before: query["before"].flatMap { Int64(String($0)) },
-                                            beforeID: query["beforeId"].map { ConversationID(String($0)) },
-                                            rating: query["rating"].flatMap { ChatRating(rawValue: String($0)) },
-                                            visitorID: query["visitor"].map { VisitorID(String($0)) },
-                                            unanswered: query["unanswered"] == "true",
-                                            started: try Self.startedRange(request))
-            let found = try await services.store.conversations(filter)
+            let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50
+            let found = try await services.store.conversations(try Self.conversationFilter(request, limit: limit))
             return try Self.json(Answer(conversations: found.map(ConversationBody.init),
                                         next: found.count == limit ? found.last?.conversation.updatedAt : nil,
                                         nextId: found.count == limit ? found.last?.conversation.id.rawValue : nil))
+        }
+
+        api.get("conversations.csv") { request, _ in
+            // A zone this server does not know gives UTC, which the header then names.
+            let zoneName = request.uri.queryParameters["tz"].map(String.init)
+            let timeZone = zoneName.flatMap(TranscriptText.timeZone(named:))
+            var filter = try Self.conversationFilter(request, limit: 500)
+            var listings: [ConversationListing] = []
+            while listings.count < ConversationCSV.maximumRows {
+                let page = try await services.store.conversations(filter)
+                listings += page.prefix(ConversationCSV.maximumRows - listings.count)
+                guard page.count == filter.limit, let last = page.last else { break }
+                (filter.before, filter.beforeID) = (last.conversation.updatedAt, last.conversation.id)
+            }
+            let bots = (try? await services.store.widgets()) ?? []
+            let csv = ConversationCSV(listings: listings, botNames: Dictionary(bots.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a }),
+                                      timeZone: timeZone ?? TimeZone(identifier: "UTC")!, zoneName: timeZone == nil ? "UTC" : zoneName ?? "UTC")
+            let day = LocalDate(at: .now(), in: timeZone ?? TimeZone(identifier: "UTC")!)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/csv; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"conversations-\(day).csv\""
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: csv.text)))
         }
 
         api.get("conversations/{id}") { _, context in
@@ -149,6 +162,21 @@ extension AdminAPI {
                 "visitor": "\(id)", "admin": "\(context.admin?.email ?? "")", "mattermost": "\(inMattermost ? "erase" : "keep")"])
             return Response(status: .noContent)
         }
+    }
+
+    /// The list's filters in `request`'s query: bot, state, q, before and beforeId, rating,
+    /// visitor, unanswered, startedFrom and startedBefore.
+    static func conversationFilter(_ request: Request, limit: Int) throws -> ConversationFilter {
+        let query = request.uri.queryParameters
+        return ConversationFilter(widgetKey: query["bot"].map(String.init),
+                                  state: query["state"].flatMap { ConversationState(rawValue: String($0)) },
+                                  search: query["q"].map(String.init)?.trimmingWhitespace(),
+                                  limit: limit, before: query["before"].flatMap { Int64(String($0)) },
+                                  beforeID: query["beforeId"].map { ConversationID(String($0)) },
+                                  rating: query["rating"].flatMap { ChatRating(rawValue: String($0)) },
+                                  visitorID: query["visitor"].map { VisitorID(String($0)) },
+                                  unanswered: query["unanswered"] == "true",
+                                  started: try startedRange(request))
     }
 
     /// `?startedFrom=MS&startedBefore=MS` (either or both): the conversations started from

@@ -213,6 +213,7 @@ extension SQLStore: ConversationArchive {
                             visitorUserID: try row.decode(column: "visitor_user_id", as: String?.self),
                             lastMessage: try row.decode(column: "last_message", as: String?.self),
                             messageCount: try row.decode(column: "message_count", as: Int.self),
-                            roomLink: try row.decode(column: "room_link", as: String?.self))
+                            roomLink: try row.decode(column: "room_link", as: String?.self),
+                            handedOverAt: try row.decode(column: "handed_over_at", as: Int64?.self))
     }
 }

@@ -296,6 +296,12 @@ struct Dashboard {
                 try await page.waitForText("1 conversation shown.")
                 #expect(try await page.run("pageText().includes('Hedy Lamarr')") as? Bool == true)
                 #expect(try await page.run("location.hash") as? String == "#/conversations?rating=bad")
+                // Download CSV gives what the list shows.
+                let href = try #require(try await page.run("document.querySelector('.csv-download').getAttribute('href')") as? String)
+                #expect(href.hasPrefix("/api/v1/conversations.csv?rating=bad&tz="))
+                try await driver.wait(for: "the CSV file", "return window.csvText !== undefined || (fetch(\(Dashboard.literal(href))).then((r) => r.text()).then((t) => { window.csvText = t; }), false)")
+                let csv = try #require(try await page.run("window.csvText") as? String)
+                #expect(csv.split(separator: "\r\n").count == 2 && csv.contains("Hedy Lamarr") && csv.contains("hedy@example.com"))
                 _ = try await page.run("(() => { const s = document.querySelector('.rating-filter'); s.value = 'good'; s.dispatchEvent(new Event('change')); })()")
                 try await page.waitForText("No conversations match")
 

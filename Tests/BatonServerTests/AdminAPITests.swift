@@ -269,6 +269,19 @@ import Testing
             #expect(secondRows.count == 1)
             #expect(secondRows.first?["id"] as? String != (paged.json["conversations"] as? [[String: Any]])?.first?["id"] as? String)
             #expect(try await client.get("/api/v1/conversations/aaaaaaaaaaaaaaaaaaaa").status == 404)
+
+            // The list as a CSV file: every row the filters find, the bot's answers in columns.
+            let csv = try await client.get("/api/v1/conversations.csv?tz=Asia/Kolkata")
+            #expect(csv.status == 200)
+            #expect(csv.headers.first(name: "Content-Type") == "text/csv; charset=utf-8")
+            let day = LocalDate(at: .now(), in: TimeZone(identifier: "Asia/Kolkata")!)
+            #expect(csv.headers.first(name: "Content-Disposition") == "attachment; filename=\"conversations-\(day).csv\"")
+            let lines = csv.text.split(separator: "\r\n").map(String.init)
+            #expect(lines.count == 3)
+            #expect(lines.first?.contains("Started (Asia/Kolkata)") == true)
+            #expect(lines.contains { $0.contains("Quentin Quux") && $0.contains(",collecting,") && $0.contains(",Demo,") })
+            let filtered = try await client.get("/api/v1/conversations.csv?q=cost&state=bot")
+            #expect(filtered.text.split(separator: "\r\n").count == 2 && filtered.text.contains("Started (UTC)"))
         }
     }
 

@@ -51,6 +51,9 @@ export function mountConversations(container, route, { botKey = null, embedded =
     type: 'button', class: 'filter-chip unanswered-filter', 'aria-pressed': 'true', hidden: !filters.unanswered && !filters.startedFrom && !filters.startedBefore,
     title: 'Show all chats', onclick: () => { filters.unanswered = ''; filters.startedFrom = ''; filters.startedBefore = ''; unansweredChip.hidden = true; changed(); },
   }, h('span', {}, startedLabel()), icon('close', 'icon icon-inline'));
+  // The filtered list as a spreadsheet (the server names the file).
+  const download = h('a', { class: 'btn btn-secondary btn-small csv-download', download: '', title: 'Every conversation that matches, as a CSV file' },
+    icon('download', 'icon icon-inline'), 'Download CSV');
   const results = h('div', { class: 'conversation-results', 'aria-live': 'polite', 'aria-busy': 'true' });
   const more = h('div', { class: 'load-more' });
   const count = h('p', { class: 'visually-hidden', role: 'status' });
@@ -69,7 +72,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
     ? h('div', { class: 'stack' }, h('h2', { class: 'section-title' }, 'Conversations with this bot'), toolbar, results, more, count)
     : h('div', { class: 'page' },
       h('div', { class: 'page-header' }, h('div', {}, h('h1', {}, 'Conversations'),
-        h('p', { class: 'page-subtitle' }, 'Every chat with every bot, the newest first.'))),
+        h('p', { class: 'page-subtitle' }, 'Every chat with every bot, the newest first.')), download),
       toolbar, results, more, count));
 
   const search = debounce(() => { filters.q = searchInput.value.trim(); changed(); }, 300);
@@ -104,6 +107,13 @@ export function mountConversations(container, route, { botKey = null, embedded =
     } catch { /* the list still works with keys */ }
   }
 
+  function syncDownload() {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(filters)) if (v) params.set(k, v);
+    try { params.set('tz', Intl.DateTimeFormat().resolvedOptions().timeZone); } catch { /* UTC */ }
+    download.href = `/api/v1/conversations.csv?${params}`;
+  }
+
   function changed() {
     if (!embedded) {
       const params = new URLSearchParams();
@@ -115,6 +125,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
   }
 
   async function load(append) {
+    syncDownload();
     if (controller) controller.abort();
     const mine = new AbortController();
     controller = mine;

@@ -1,0 +1,56 @@
+import BatonCore
+@testable import BatonServer
+import Foundation
+import Testing
+
+/// The conversations' CSV file: one row each, the bot's answers in their own columns,
+/// times in the reader's zone, nothing a spreadsheet would run.
+@Suite struct ConversationCSVTests {
+    /// 2026-12-04 23:59:58 UTC, in milliseconds.
+    static let lateEvening: Millis = 1_796_428_798_000
+
+    @Test func cellsAreQuotedWhereNeededAndFormulasNeutralised() {
+        #expect(ConversationCSV.cell("Grace") == "Grace")
+        #expect(ConversationCSV.cell("Hopper, Grace") == "\"Hopper, Grace\"")
+        #expect(ConversationCSV.cell("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(ConversationCSV.cell("two\nlines") == "\"two\nlines\"")
+        #expect(ConversationCSV.cell(" padded") == "\" padded\"")
+        #expect(ConversationCSV.cell("=HYPERLINK(\"http://evil\",\"x\")") == "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"")
+        for risky in ["+1 555", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            #expect(ConversationCSV.cell(risky).contains("'" + risky.prefix(1)), "\(risky)")
+        }
+        #expect(ConversationCSV.cell("") == "")
+        #expect(ConversationCSV.row(["a", "b,c"]) == "a,\"b,c\"\r\n")
+    }
+
+    @Test func eachConversationIsARowWithTheBotsAnswersInColumns() throws {
+        var grace = Conversation(id: ConversationID("abcdefghijklmnopqrst"), widgetKey: "shop", visitorID: VisitorID("v1"),
+                                 createdAt: Self.lateEvening, updatedAt: Self.lateEvening + 60_000)
+        grace.set("name", to: "Grace")
+        grace.set("topic", to: "Sales")
+        grace.set("phone", to: "+49 30 1234")
+        grace.progress.handoverReason = "asked for a person"
+        try grace.move(to: .waitingForAgent, at: Self.lateEvening + 30_000)
+        try grace.move(to: .closed, at: Self.lateEvening + 60_000)
+        grace.set(ChatRating.variable, to: "good")
+        var ada = Conversation(id: ConversationID("bcdefghijklmnopqrstu"), widgetKey: "gone", visitorID: VisitorID("v2"),
+                               createdAt: Self.lateEvening - 3_600_000, updatedAt: Self.lateEvening - 3_600_000)
+        ada.set("order", to: "A-17")
+        let listings = [
+            ConversationListing(conversation: grace, visitorName: "Grace Hopper", visitorEmail: "grace@example.com", visitorUserID: "u-42",
+                                lastMessage: "Thanks, bye", messageCount: 9, roomLink: "https://chat.example/t/channels/chat-abc",
+                                handedOverAt: Self.lateEvening + 30_000),
+            ConversationListing(conversation: ada, visitorName: nil, visitorEmail: nil, lastMessage: "=1+1", messageCount: 2, roomLink: nil),
+        ]
+        let csv = ConversationCSV(listings: listings, botNames: ["shop": "Shop, Inc."], timeZone: TimeZone(identifier: "Europe/Berlin")!,
+                                  zoneName: "Europe/Berlin").text
+        #expect(csv.hasPrefix("\u{FEFF}Conversation,Bot,State,"))
+        let lines = csv.dropFirst().components(separatedBy: "\r\n")
+        #expect(lines.count == 4 && lines[3].isEmpty)
+        #expect(lines[0] == "Conversation,Bot,State,Started (Europe/Berlin),Last change (Europe/Berlin),Name,Email,Website user id,"
+            + "Handed over (Europe/Berlin),Handover reason,Closed (Europe/Berlin),Rating,Messages,Last message,Mattermost room,topic,phone,order")
+        #expect(lines[1] == "abcdefghijklmnopqrst,\"Shop, Inc.\",closed,2026-12-05 00:59:58,2026-12-05 01:00:58,Grace Hopper,grace@example.com,u-42,"
+            + "2026-12-05 01:00:28,asked for a person,2026-12-05 01:00:58,good,9,\"Thanks, bye\",https://chat.example/t/channels/chat-abc,Sales,'+49 30 1234,")
+        #expect(lines[2] == "bcdefghijklmnopqrstu,gone,bot,2026-12-04 23:59:58,2026-12-04 23:59:58,,,,,,,,2,'=1+1,,,,A-17")
+    }
+}
