@@ -16,6 +16,8 @@ extension AdminAPI {
         var rating: String?
         var messageCount: Int
         var createdAt, updatedAt: Int64
+        /// When it was handed over to the agents, if it was.
+        var handedOverAt: Int64?
 
         init(_ listing: ConversationListing) {
             id = listing.conversation.id.rawValue
@@ -31,6 +33,7 @@ extension AdminAPI {
             messageCount = listing.messageCount
             createdAt = listing.conversation.createdAt
             updatedAt = listing.conversation.updatedAt
+            handedOverAt = listing.handedOverAt
         }
     }
 

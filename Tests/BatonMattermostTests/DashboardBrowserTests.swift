@@ -208,6 +208,9 @@ struct Dashboard {
                 _ = try await driver.run("fetch(arguments[0]).then(r => r.text()).then(t => { window.transcriptText = t })", [download])
                 try await page.waitFor("the transcript file", "(window.transcriptText || '').startsWith('Chat with Grace Hopper')")
                 #expect(try await page.run("window.transcriptText.includes('Alice Archer (agent) edited a message: Hi Grace, how may I help?')") as? Bool == true)
+                // When it was handed over, and how long Grace waited for Alice.
+                let times = try #require(try await page.run("document.querySelector('.handover-times')?.textContent") as? String)
+                #expect(times.hasPrefix("Handed over ") && times.contains("An agent answered after") && times.hasSuffix(" s."), "\(times)")
                 try await driver.screenshot("dashboard-transcript")
 
                 // A chat with the agents is closed before it can be deleted; closing it from

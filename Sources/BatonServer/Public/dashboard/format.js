@@ -67,3 +67,16 @@ export function formatBytes(n) {
   while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
   return `${v < 10 ? Math.round(v * 10) / 10 : Math.round(v)} ${units[u]}`;
 }
+
+/** A wait in words: "< 1 s", "45 s", "3 min", "1 h 20 min", "2 d 4 h". */
+export function formatWait(ms) {
+  if (ms < 1000) return '< 1 s';
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
+}

@@ -6,6 +6,7 @@
 import { h, replace, uid } from '/dashboard/dom.js';
 import { api } from '/dashboard/api.js';
 import { button, emptyState, errorBox, loading } from '/dashboard/ui.js';
+import { formatWait } from '/dashboard/format.js';
 
 const RANGES = [[7, 'Last 7 days'], [30, 'Last 30 days'], [90, 'Last 90 days']];
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -20,18 +21,6 @@ function isoDay(date) {
 
 /** A day of the report ("2026-12-05") as words, without moving it to another zone. */
 const dayText = (iso, format = dayLabel) => format.format(new Date(`${iso}T12:00:00Z`));
-
-/** "45 s", "3 min", "1 h 20 min", "2 d 4 h". */
-export function formatWait(ms) {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
-}
 
 const percent = (part, whole) => (whole > 0 ? `${Math.round((100 * part) / whole)} %` : '—');
 const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -6,7 +6,7 @@ import { h, replace } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
 import { badge, button, confirmDialog, errorBox, loading, toast } from '/dashboard/ui.js';
-import { formatBytes, formatDateTime, formatDay, formatTime, relativeTime, visitorLabel } from '/dashboard/format.js';
+import { formatBytes, formatDateTime, formatDay, formatTime, formatWait, relativeTime, visitorLabel } from '/dashboard/format.js';
 import { botHref, conversationHref } from '/dashboard/router.js';
 
 const REFRESH_MS = 5000;
@@ -128,11 +128,23 @@ export function mountTranscript(main, route) {
       h('section', { class: 'card card-padded', 'aria-labelledby': 'tr-answers' },
         h('h2', { class: 'section-title', id: 'tr-answers' }, 'Visitor and answers'),
         h('table', { class: 'kv-table' }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v)))))),
-      c.handoverReason ? h('section', { class: 'card card-padded', 'aria-labelledby': 'tr-handover' },
+      c.handoverReason || c.handedOverAt ? h('section', { class: 'card card-padded handover-card', 'aria-labelledby': 'tr-handover' },
         h('h2', { class: 'section-title', id: 'tr-handover' }, 'Handover'),
-        h('p', {}, c.handoverReason)) : null,
+        c.handoverReason ? h('p', {}, c.handoverReason) : null,
+        handoverTimes()) : null,
       otherChats(),
       actions());
+  }
+
+  // When it was handed over, and how long the visitor waited for an agent's first message.
+  function handoverTimes() {
+    const c = conversation;
+    if (!c.handedOverAt) return null;
+    const reply = (c.messages || []).find((m) => m.role === 'agent' && !m.replaces);
+    const wait = reply ? `An agent answered after ${formatWait(Math.max(0, reply.at - c.handedOverAt))}.`
+      : c.state === 'closed' ? 'No agent answered.' : 'No agent has answered yet.';
+    return h('p', { class: 'muted handover-times' }, 'Handed over ',
+      h('time', { datetime: new Date(c.handedOverAt).toISOString() }, formatDateTime(c.handedOverAt)), '. ', wait);
   }
 
   // Closing and deleting. A chat with the agents is closed before it can be deleted.
