@@ -52,9 +52,11 @@ extension AdminAPI {
             let bot = query["bot"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
             let (start, end) = days.filter
             let filter = InsightsFilter(start: start, end: end, widgetKey: bot)
-            let report = InsightsReport(days: days, buckets: try await services.store.insightBuckets(filter),
-                                        firstReplies: try await services.store.firstReplies(filter),
-                                        agents: try await services.store.agentActivity(filter))
+            // Three reads of the same conversations, each on a reader of its own.
+            async let buckets = services.store.insightBuckets(filter)
+            async let firstReplies = services.store.firstReplies(filter)
+            async let agents = services.store.agentActivity(filter)
+            let report = InsightsReport(days: days, buckets: try await buckets, firstReplies: try await firstReplies, agents: try await agents)
             return try Self.json(InsightsBody(report, timeZone: zone, bot: bot))
         }
     }

@@ -235,7 +235,11 @@ enum Migrations {
                     OR EXISTS (SELECT 1 FROM rooms r WHERE r.conversation_id = conversations.id)
                     OR (state = 'closed' AND progress LIKE '%"handoverReason":%' AND progress NOT LIKE '%"handoverPending":true%')
                 """,
+                // The insights read the conversations started in a range, of one bot or all,
+                // and each one's agent messages (few of all messages: a small index).
                 "CREATE INDEX conversations_by_creation ON conversations (created_at)",
+                "CREATE INDEX conversations_by_widget_creation ON conversations (widget_key, created_at)",
+                "CREATE INDEX messages_by_agent ON messages (conversation_id, id) WHERE role = 'agent'",
             ]
         },
     ]

@@ -85,11 +85,16 @@ extension SQLStore: AdminStore {
 
 extension SQLStore: ConversationArchive {
     public func conversations(_ filter: ConversationFilter) async throws -> [ConversationListing] {
+        try await reader.raw(try Self.listingQuery(filter)).all().map(Self.listing)
+    }
+
+    /// The conversation list's query (its plan is tested).
+    static func listingQuery(_ filter: ConversationFilter) throws -> SQLQueryString {
         var conditions: [SQLQueryString] = []
         if let key = filter.widgetKey { conditions.append("c.widget_key = \(bind: key)") }
         if let state = filter.state { conditions.append("c.state = \(bind: state.rawValue)") }
         if let visitor = filter.visitorID { conditions.append("c.visitor_id = \(bind: visitor.rawValue)") }
-        if filter.unanswered { conditions.append(Self.unanswered) }
+        if filter.unanswered { conditions.append(unanswered) }
         if let started = filter.started {
             conditions.append("c.created_at >= \(bind: started.lowerBound) AND c.created_at < \(bind: started.upperBound)")
         }
@@ -101,7 +106,9 @@ extension SQLStore: ConversationArchive {
         }
         if let before = filter.before {
             if let id = filter.beforeID {
-                conditions.append("(c.updated_at < \(bind: before) OR (c.updated_at = \(bind: before) AND c.id < \(bind: id.rawValue)))")
+                // The first condition alone bounds the index range (with the time bound twice,
+                // SQLite cannot tell that an OR of both is one range, and sorted everything).
+                conditions.append("c.updated_at <= \(bind: before) AND (c.updated_at < \(bind: before) OR c.id < \(bind: id.rawValue))")
             } else {
                 conditions.append("c.updated_at < \(bind: before)")
             }
@@ -116,12 +123,11 @@ extension SQLStore: ConversationArchive {
                  OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND LOWER(s.text) LIKE \(bind: pattern) ESCAPE '\\'))
                 """)
         }
-        var query: SQLQueryString = Self.listingSelect
+        var query: SQLQueryString = listingSelect
         if !conditions.isEmpty {
             query = query + " WHERE " + conditions.dropFirst().reduce(conditions[0]) { $0 + " AND " + $1 }
         }
-        query = query + " ORDER BY c.updated_at DESC, c.id DESC LIMIT \(bind: max(1, min(filter.limit, 500)))"
-        return try await reader.raw(query).all().map(Self.listing)
+        return query + " ORDER BY c.updated_at DESC, c.id DESC LIMIT \(bind: max(1, min(filter.limit, 500)))"
     }
 
     /// A conversation with its visitor, room, message count and last message (a message
@@ -138,68 +144,6 @@ extension SQLStore: ConversationArchive {
 
     public func listing(of conversation: ConversationID) async throws -> ConversationListing? {
         try await reader.raw(Self.listingSelect + " WHERE c.id = \(bind: conversation.rawValue)").first().map(Self.listing)
-    }
-
-    public func insightBuckets(_ filter: InsightsFilter) async throws -> [InsightsBucket] {
-        let good = "%" + (try Rows.json(Variable(name: ChatRating.variable, value: ChatRating.good.rawValue))) + "%"
-        let bad = "%" + (try Rows.json(Variable(name: ChatRating.variable, value: ChatRating.bad.rawValue))) + "%"
-        let query: SQLQueryString = """
-            SELECT c.created_at / \(unsafeRaw: String(InsightsBucket.length)) AS quarter, COUNT(*) AS started,
-                COUNT(c.handed_over_at) AS handed_over,
-                SUM(CASE WHEN \(Self.unanswered) THEN 1 ELSE 0 END) AS unanswered,
-                SUM(CASE WHEN c.variables LIKE \(bind: good) THEN 1 ELSE 0 END) AS rated_good,
-                SUM(CASE WHEN c.variables LIKE \(bind: bad) THEN 1 ELSE 0 END) AS rated_bad
-            FROM conversations c
-            WHERE \(Self.insightsRange(filter))
-            GROUP BY quarter ORDER BY quarter
-            """
-        return try await reader.raw(query).all().map { row in
-            InsightsBucket(start: try row.decode(column: "quarter", as: Int64.self) * InsightsBucket.length,
-                           started: try row.decode(column: "started", as: Int.self),
-                           handedOver: try row.decode(column: "handed_over", as: Int.self),
-                           unanswered: try row.decode(column: "unanswered", as: Int.self),
-                           ratedGood: try row.decode(column: "rated_good", as: Int.self),
-                           ratedBad: try row.decode(column: "rated_bad", as: Int.self))
-        }
-    }
-
-    public func firstReplies(_ filter: InsightsFilter) async throws -> [FirstReply] {
-        // An agent's first message is their conversation's agent message with the lowest id.
-        let query: SQLQueryString = """
-            SELECT f.created_at - c.handed_over_at AS wait, f.author_name AS agent
-            FROM conversations c
-            JOIN messages f ON f.id = (SELECT MIN(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent')
-            WHERE \(Self.insightsRange(filter)) AND c.handed_over_at IS NOT NULL
-            """
-        return try await reader.raw(query).all().map { row in
-            FirstReply(wait: try row.decode(column: "wait", as: Int64.self), agent: try row.decode(column: "agent", as: String?.self))
-        }
-    }
-
-    public func agentActivity(_ filter: InsightsFilter) async throws -> [AgentActivity] {
-        // Agents' corrections (`replaces`) are not messages of their own.
-        let query: SQLQueryString = """
-            SELECT m.author_name AS agent, COUNT(DISTINCT m.conversation_id) AS chats, COUNT(*) AS messages
-            FROM conversations c JOIN messages m ON m.conversation_id = c.id
-            WHERE \(Self.insightsRange(filter)) AND m.role = 'agent' AND m.replaces IS NULL
-            GROUP BY m.author_name
-            """
-        return try await reader.raw(query).all().map { row in
-            AgentActivity(agent: try row.decode(column: "agent", as: String?.self), chats: try row.decode(column: "chats", as: Int.self),
-                          messages: try row.decode(column: "messages", as: Int.self))
-        }
-    }
-
-    /// A conversation `c` handed over and closed without a message from an agent.
-    private static let unanswered: SQLQueryString = """
-        (c.handed_over_at IS NOT NULL AND c.state = 'closed'
-         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent'))
-        """
-
-    private static func insightsRange(_ filter: InsightsFilter) -> SQLQueryString {
-        let range: SQLQueryString = "c.created_at >= \(bind: filter.start) AND c.created_at < \(bind: filter.end)"
-        guard let key = filter.widgetKey else { return range }
-        return range + " AND c.widget_key = \(bind: key)"
     }
 
     public func deleteTasks(widgetKey: String) async throws {

@@ -63,7 +63,8 @@ extension SQLStore: ErasureStore {
             WHERE updated_at < \(bind: before) AND state IN (\(unsafeRaw: states))
             """
         if let after {
-            query = query + " AND (updated_at > \(bind: after.updatedAt) OR (updated_at = \(bind: after.updatedAt) AND id > \(bind: after.id.rawValue)))"
+            // As the conversation list's cursor: the first condition bounds the index range.
+            query = query + " AND updated_at >= \(bind: after.updatedAt) AND (updated_at > \(bind: after.updatedAt) OR id > \(bind: after.id.rawValue))"
         }
         query = query + " ORDER BY updated_at, id LIMIT \(bind: limit)"
         return try await reader.raw(query).all().map { row in

@@ -99,6 +99,30 @@ import Testing
         }
     }
 
+    /// On SQLite, the list's next page and the insights read through their indexes: a
+    /// plan that sorts or scans every conversation made a 200,000-conversation database
+    /// take seconds a page (docs/dashboard.md).
+    @Test func theListAndTheInsightsReadThroughTheirIndexes() async throws {
+        try await withStore { store, _ in
+            func plan(_ query: SQLQueryString) async throws -> [String] {
+                try await store.reader.raw("EXPLAIN QUERY PLAN " + query).all().map { try $0.decode(column: "detail", as: String.self) }
+            }
+            let page = try await plan(SQLStore.listingQuery(ConversationFilter(before: Self.t0, beforeID: ConversationID("x"))))
+            #expect(page.contains { $0.contains("SEARCH c USING INDEX conversations_by_update (updated_at<?)") }, "\(page)")
+            #expect(!page.contains { $0.contains("TEMP B-TREE FOR ORDER BY") }, "\(page)")
+            for widget in [nil, "w"] {
+                let filter = InsightsFilter(start: Self.t0, end: Self.t0 + 1, widgetKey: widget)
+                let index = widget == nil ? "conversations_by_creation (created_at>? AND created_at<?)"
+                    : "conversations_by_widget_creation (widget_key=? AND created_at>? AND created_at<?)"
+                for query in [try SQLStore.bucketsQuery(filter), SQLStore.firstRepliesQuery(filter), SQLStore.agentActivityQuery(filter)] {
+                    let steps = try await plan(query)
+                    #expect(steps.contains { $0.contains("SEARCH c USING INDEX \(index)") }, "\(steps)")
+                    #expect(steps.contains { $0.contains("messages_by_agent") }, "\(steps)")
+                }
+            }
+        }
+    }
+
     /// A database from before the column: conversations handed over then get a time from
     /// their room, else their last update; the bot's own and a pending handover flow's do not.
     @Test(arguments: StoreKind.available) func anOlderDatabaseLearnsWhichConversationsWereHandedOver(_ kind: StoreKind) async throws {
@@ -128,7 +152,8 @@ import Testing
                 _ = try await conversation("open", .bot, at: t0)
                 // Back to version 11.
                 try await store.write { db in
-                    for statement in ["DROP INDEX conversations_by_creation", "ALTER TABLE conversations DROP COLUMN handed_over_at",
+                    for statement in ["DROP INDEX conversations_by_creation", "DROP INDEX conversations_by_widget_creation",
+                                      "DROP INDEX messages_by_agent", "ALTER TABLE conversations DROP COLUMN handed_over_at",
                                       "DELETE FROM schema_migrations WHERE version = 12"] {
                         try await db.raw(SQLQueryString(statement)).run()
                     }

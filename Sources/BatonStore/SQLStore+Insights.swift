@@ -1,0 +1,78 @@
+import BatonCore
+import SQLKit
+
+/// The counts behind the dashboard's insights.
+extension SQLStore {
+    public func insightBuckets(_ filter: InsightsFilter) async throws -> [InsightsBucket] {
+        try await reader.raw(try Self.bucketsQuery(filter)).all().map { row in
+            InsightsBucket(start: try row.decode(column: "quarter", as: Int64.self) * InsightsBucket.length,
+                           started: try row.decode(column: "started", as: Int.self),
+                           handedOver: try row.decode(column: "handed_over", as: Int.self),
+                           unanswered: try row.decode(column: "unanswered", as: Int.self),
+                           ratedGood: try row.decode(column: "rated_good", as: Int.self),
+                           ratedBad: try row.decode(column: "rated_bad", as: Int.self))
+        }
+    }
+
+    public func firstReplies(_ filter: InsightsFilter) async throws -> [FirstReply] {
+        try await reader.raw(Self.firstRepliesQuery(filter)).all().map { row in
+            FirstReply(wait: try row.decode(column: "wait", as: Int64.self), agent: try row.decode(column: "agent", as: String?.self))
+        }
+    }
+
+    public func agentActivity(_ filter: InsightsFilter) async throws -> [AgentActivity] {
+        try await reader.raw(Self.agentActivityQuery(filter)).all().map { row in
+            AgentActivity(agent: try row.decode(column: "agent", as: String?.self), chats: try row.decode(column: "chats", as: Int.self),
+                          messages: try row.decode(column: "messages", as: Int.self))
+        }
+    }
+
+    // The queries (their plans are tested).
+
+    static func bucketsQuery(_ filter: InsightsFilter) throws -> SQLQueryString {
+        let good = "%" + (try Rows.json(Variable(name: ChatRating.variable, value: ChatRating.good.rawValue))) + "%"
+        let bad = "%" + (try Rows.json(Variable(name: ChatRating.variable, value: ChatRating.bad.rawValue))) + "%"
+        return """
+            SELECT c.created_at / \(unsafeRaw: String(InsightsBucket.length)) AS quarter, COUNT(*) AS started,
+                COUNT(c.handed_over_at) AS handed_over,
+                SUM(CASE WHEN \(Self.unanswered) THEN 1 ELSE 0 END) AS unanswered,
+                SUM(CASE WHEN c.variables LIKE \(bind: good) THEN 1 ELSE 0 END) AS rated_good,
+                SUM(CASE WHEN c.variables LIKE \(bind: bad) THEN 1 ELSE 0 END) AS rated_bad
+            FROM conversations c
+            WHERE \(Self.insightsRange(filter))
+            GROUP BY quarter ORDER BY quarter
+            """
+    }
+
+    static func firstRepliesQuery(_ filter: InsightsFilter) -> SQLQueryString {
+        // An agent's first message is their conversation's agent message with the lowest id.
+        """
+            SELECT f.created_at - c.handed_over_at AS wait, f.author_name AS agent
+            FROM conversations c
+            JOIN messages f ON f.id = (SELECT MIN(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent')
+            WHERE \(Self.insightsRange(filter)) AND c.handed_over_at IS NOT NULL
+            """
+    }
+
+    static func agentActivityQuery(_ filter: InsightsFilter) -> SQLQueryString {
+        // Agents' corrections (`replaces`) are not messages of their own.
+        """
+            SELECT m.author_name AS agent, COUNT(DISTINCT m.conversation_id) AS chats, COUNT(*) AS messages
+            FROM conversations c JOIN messages m ON m.conversation_id = c.id
+            WHERE \(Self.insightsRange(filter)) AND m.role = 'agent' AND m.replaces IS NULL
+            GROUP BY m.author_name
+            """
+    }
+
+    /// A conversation `c` handed over and closed without a message from an agent.
+    static let unanswered: SQLQueryString = """
+        (c.handed_over_at IS NOT NULL AND c.state = 'closed'
+         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent'))
+        """
+
+    static func insightsRange(_ filter: InsightsFilter) -> SQLQueryString {
+        let range: SQLQueryString = "c.created_at >= \(bind: filter.start) AND c.created_at < \(bind: filter.end)"
+        guard let key = filter.widgetKey else { return range }
+        return range + " AND c.widget_key = \(bind: key)"
+    }
+}
