@@ -66,6 +66,20 @@ public struct AgentActivity: Sendable, Hashable {
     }
 }
 
+/// The visitors of one widget waiting for an agent now: how many, and since when the one
+/// who waited longest was handed over.
+public struct WaitingVisitors: Sendable, Hashable {
+    public var widgetKey: String
+    public var count: Int
+    public var longestSince: Millis?
+
+    public init(widgetKey: String, count: Int, longestSince: Millis?) {
+        self.widgetKey = widgetKey
+        self.count = count
+        self.longestSince = longestSince
+    }
+}
+
 /// Days of a calendar in one time zone, from `first` to `last` inclusive.
 public struct LocalDays: Sendable, Hashable {
     /// The longest range a report covers.

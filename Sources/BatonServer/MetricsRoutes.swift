@@ -12,7 +12,8 @@ import Synchronization
 /// (`Authorization: Bearer TOKEN`): the counts say how busy a support team is.
 ///
 /// The counters (messages, handovers, posts…) are counted where they happen, into
-/// `registry`; the gauges (sockets, links, outbox, the process) are read at each scrape.
+/// `registry`; the gauges (sockets, links, outbox, visitors waiting, the process) are read
+/// at each scrape.
 final class MetricsRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
     let token: String
@@ -23,6 +24,8 @@ final class MetricsRoutes: Sendable {
     /// Widgets whose link gauges were set at the last scrape (a removed connection's are
     /// taken out of the registry).
     private let linkWidgets = Mutex<Set<String>>([])
+    /// Widgets whose waiting gauges were set at the last scrape (a deleted bot's go).
+    fileprivate let waitingWidgets = Mutex<Set<String>>([])
 
     init(registry: PrometheusCollectorRegistry, token: String, store: SQLStore, desk: MattermostDesk, sockets: SocketCount, logger: Logger) {
         self.registry = registry
@@ -84,11 +87,44 @@ final class MetricsRoutes: Sendable {
             registry.unregisterGauge(registry.makeGauge(name: "baton_mattermost_connected", labels: [("widget", key)]))
             registry.unregisterGauge(registry.makeGauge(name: "baton_outbox_tasks", labels: [("widget", key)]))
         }
+        await refreshWaiting()
         if let process = ProcessFigures.current() {
             registry.makeGauge(name: "process_resident_memory_bytes").set(to: Double(process.residentBytes))
             registry.makeGauge(name: "process_cpu_seconds_total").set(to: process.cpuSeconds)
             registry.makeGauge(name: "process_open_fds").set(to: Double(process.openFiles))
             registry.makeGauge(name: "process_start_time_seconds").set(to: process.startTime)
+        }
+    }
+}
+
+extension MetricsRoutes {
+    /// Visitors waiting for an agent, by widget: how many, and how long the one who waited
+    /// longest has waited since the handover (0 for a widget with nobody waiting).
+    fileprivate func refreshWaiting() async {
+        let waiting: [WaitingVisitors]
+        let widgets: [Widget]
+        do {
+            (waiting, widgets) = (try await store.waitingVisitors(), try await store.widgets())
+        } catch {
+            logger.warning("Reading the visitors waiting for /metrics failed", metadata: ["error": "\(error)"])
+            return
+        }
+        let now = Millis.now()
+        let byWidget = Dictionary(waiting.map { ($0.widgetKey, $0) }, uniquingKeysWith: { a, _ in a })
+        let keys = Set(widgets.map(\.key)).union(byWidget.keys)
+        for key in keys {
+            let found = byWidget[key]
+            registry.makeGauge(name: "baton_visitors_waiting", labels: [("widget", key)]).set(to: Double(found?.count ?? 0))
+            let longest = found?.longestSince.map { Double(max(0, now - $0)) / 1000 } ?? 0
+            registry.makeGauge(name: "baton_longest_wait_seconds", labels: [("widget", key)]).set(to: longest)
+        }
+        let gone = waitingWidgets.withLock { known in
+            defer { known = keys }
+            return known.subtracting(keys)
+        }
+        for key in gone {
+            registry.unregisterGauge(registry.makeGauge(name: "baton_visitors_waiting", labels: [("widget", key)]))
+            registry.unregisterGauge(registry.makeGauge(name: "baton_longest_wait_seconds", labels: [("widget", key)]))
         }
     }
 }

@@ -27,6 +27,17 @@ extension SQLStore {
         }
     }
 
+    /// The conversations waiting for an agent now, by widget (those with none left out).
+    public func waitingVisitors() async throws -> [WaitingVisitors] {
+        try await reader.raw("""
+            SELECT widget_key, COUNT(*) AS waiting, MIN(handed_over_at) AS since FROM conversations
+            WHERE state = 'waiting_for_agent' GROUP BY widget_key
+            """).all().map { row in
+            WaitingVisitors(widgetKey: try row.decode(column: "widget_key", as: String.self), count: try row.decode(column: "waiting", as: Int.self),
+                            longestSince: try row.decode(column: "since", as: Int64?.self))
+        }
+    }
+
     // The queries (their plans are tested).
 
     static func bucketsQuery(_ filter: InsightsFilter) throws -> SQLQueryString {

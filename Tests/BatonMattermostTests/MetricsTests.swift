@@ -67,6 +67,10 @@ import Testing
             try await WidgetClient.connect(baton.socketURL) { client in
                 let conversation = try await talkUntilHandover(client)
                 let room = try await rig.waitForRoom(conversation)
+                // Grace waits for an agent: one visitor waiting, since the handover.
+                let waiting = try await Self.scrape(baton).samples
+                #expect(waiting["baton_visitors_waiting{widget=\"demo\"}"] == 1)
+                #expect((0..<60).contains(waiting["baton_longest_wait_seconds{widget=\"demo\"}"] ?? -1))
                 _ = try await client.say("Is it in stock?", clientID: "v1")
                 try await eventually("the message relayed") { rig.relayed(in: room.id).contains("Is it in stock?") }
                 try rig.sandbox.post(as: "alice", in: room.id, "Yes, it is.")
@@ -87,6 +91,9 @@ import Testing
                 #expect(samples["baton_mattermost_connected{widget=\"demo\"}"] == 1)
                 #expect(samples["baton_mattermost_leader"] == 1)
                 #expect(samples["baton_outbox_tasks{widget=\"demo\"}"] == 0)
+                // Alice answered: nobody waits.
+                #expect(samples["baton_visitors_waiting{widget=\"demo\"}"] == 0)
+                #expect(samples["baton_longest_wait_seconds{widget=\"demo\"}"] == 0)
 
                 try rig.sandbox.post(as: "alice", in: room.id, "!close")
                 _ = try await client.message(containing: "closed the chat")
