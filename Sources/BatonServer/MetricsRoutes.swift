@@ -79,14 +79,7 @@ final class MetricsRoutes: Sendable {
                 registry.makeGauge(name: "baton_outbox_tasks", labels: [("widget", key)]).set(to: Double(tasks))
             }
         }
-        let gone = linkWidgets.withLock { known in
-            defer { known = widgets }
-            return known.subtracting(widgets)
-        }
-        for key in gone {
-            registry.unregisterGauge(registry.makeGauge(name: "baton_mattermost_connected", labels: [("widget", key)]))
-            registry.unregisterGauge(registry.makeGauge(name: "baton_outbox_tasks", labels: [("widget", key)]))
-        }
+        retire(["baton_mattermost_connected", "baton_outbox_tasks"], keeping: widgets, of: linkWidgets)
         await refreshWaiting()
         if let process = ProcessFigures.current() {
             registry.makeGauge(name: "process_resident_memory_bytes").set(to: Double(process.residentBytes))
@@ -118,13 +111,18 @@ extension MetricsRoutes {
             let longest = found?.longestSince.map { Double(max(0, now - $0)) / 1000 } ?? 0
             registry.makeGauge(name: "baton_longest_wait_seconds", labels: [("widget", key)]).set(to: longest)
         }
-        let gone = waitingWidgets.withLock { known in
-            defer { known = keys }
-            return known.subtracting(keys)
+        retire(["baton_visitors_waiting", "baton_longest_wait_seconds"], keeping: keys, of: waitingWidgets)
+    }
+
+    /// Takes the per-widget gauges `names` of the widgets not in `widgets` (set at the last
+    /// scrape, as `known` remembers) out of the registry, and remembers `widgets`.
+    fileprivate func retire(_ names: [String], keeping widgets: Set<String>, of known: borrowing Mutex<Set<String>>) {
+        let gone = known.withLock { known in
+            defer { known = widgets }
+            return known.subtracting(widgets)
         }
         for key in gone {
-            registry.unregisterGauge(registry.makeGauge(name: "baton_visitors_waiting", labels: [("widget", key)]))
-            registry.unregisterGauge(registry.makeGauge(name: "baton_longest_wait_seconds", labels: [("widget", key)]))
+            for name in names { registry.unregisterGauge(registry.makeGauge(name: name, labels: [("widget", key)])) }
         }
     }
 }
