@@ -49,8 +49,7 @@ extension AdminAPI {
 
         api.get("conversations.csv") { request, _ in
             // A zone this server does not know gives UTC, which the header then names.
-            let zoneName = request.uri.queryParameters["tz"].map(String.init)
-            let timeZone = zoneName.flatMap(TranscriptText.timeZone(named:))
+            let (timeZone, zoneName) = Self.readerZone(named: request.uri.queryParameters["tz"].map(String.init))
             var filter = try Self.conversationFilter(request, limit: 500)
             var listings: [ConversationListing] = []
             while listings.count < ConversationCSV.maximumRows {
@@ -61,8 +60,8 @@ extension AdminAPI {
             }
             let bots = (try? await services.store.widgets()) ?? []
             let csv = ConversationCSV(listings: listings, botNames: Dictionary(bots.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a }),
-                                      timeZone: timeZone ?? TimeZone(identifier: "UTC")!, zoneName: timeZone == nil ? "UTC" : zoneName ?? "UTC")
-            let day = LocalDate(at: .now(), in: timeZone ?? TimeZone(identifier: "UTC")!)
+                                      timeZone: timeZone, zoneName: zoneName)
+            let day = LocalDate(at: .now(), in: timeZone)
             var headers = HTTPFields()
             headers[.contentType] = "text/csv; charset=utf-8"
             headers[.contentDisposition] = "attachment; filename=\"conversations-\(day).csv\""

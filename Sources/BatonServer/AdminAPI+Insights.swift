@@ -65,8 +65,7 @@ extension AdminAPI {
     /// last 30 days) in the zone `tz` names (an IANA name; one this server does not know
     /// gives UTC, and the answer says which), with the zone's name.
     static func insightDays(from: String?, to: String?, timeZone name: String?) throws -> (LocalDays, String) {
-        let known = name.flatMap { name in TranscriptText.timeZone(named: name).map { ($0, name) } }
-        let (timeZone, zone) = known ?? (TimeZone(identifier: "UTC")!, "UTC")
+        let (timeZone, zone) = readerZone(named: name)
         guard from != nil || to != nil else { return (LocalDays.ending(at: .now(), days: 30, timeZone: timeZone), zone) }
         guard let from, let first = LocalDate(from), let to, let last = LocalDate(to) else {
             throw APIError(.badRequest, code: "invalid_date", "from and to must both be dates such as 2026-12-05.")
@@ -78,5 +77,11 @@ extension AdminAPI {
         } catch .tooLong {
             throw APIError(.badRequest, code: "invalid_range", "A report covers at most \(LocalDays.maximumDays) days.")
         }
+    }
+
+    /// The zone an IANA name (`tz`) names, with that name; UTC for none or one this server
+    /// does not know.
+    static func readerZone(named name: String?) -> (zone: TimeZone, name: String) {
+        name.flatMap { name in TranscriptText.timeZone(named: name).map { ($0, name) } } ?? (TimeZone(identifier: "UTC")!, "UTC")
     }
 }

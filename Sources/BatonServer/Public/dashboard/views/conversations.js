@@ -82,13 +82,14 @@ export function mountConversations(container, route, { botKey = null, embedded =
   if (!embedded) loadBots();
   load(false);
 
-  // "Unanswered · 6 Nov – 5 Dec": what the chip stands for.
+  // "Unanswered · started 6 Nov – 5 Dec", "Started 6 Nov – 5 Dec": what the chip stands for.
   function startedLabel() {
     const day = (ms) => shortDay.format(new Date(Number(ms)));
     const from = filters.startedFrom ? day(filters.startedFrom) : null;
     const to = filters.startedBefore ? day(Number(filters.startedBefore) - 1) : null;
     const days = from && to ? (from === to ? `started ${from}` : `started ${from} – ${to}`) : from ? `started since ${from}` : to ? `started until ${to}` : null;
-    return [filters.unanswered ? 'Unanswered' : null, days].filter(Boolean).join(' · ');
+    const label = [filters.unanswered ? 'Unanswered' : null, days].filter(Boolean).join(' · ');
+    return label.charAt(0).toUpperCase() + label.slice(1);
   }
 
   function syncChips() {
