@@ -138,8 +138,14 @@ enum RealServerScenario {
                 // The agent closes the chat.
                 _ = try await agentClient.createPost(channelID: channelID, message: "!close", rootID: rootID)
                 try await client.message(containing: "closed the chat")
-                // The chat erased from Baton, and from Mattermost too.
+                // The insights count it: handed over, answered by the agent, by their name.
                 let id = ConversationID(conversation)
+                let everything = InsightsFilter(start: 0, end: .now() + 1)
+                let replies = try await baton.services.store.firstReplies(everything)
+                #expect(replies.count == 1 && (replies.first?.wait ?? -1) >= 0)
+                #expect(try await baton.services.store.agentActivity(everything).map(\.agent) == [replies.first?.agent])
+                #expect(try await baton.services.store.insightBuckets(everything).map(\.unanswered).reduce(0, +) == 0)
+                // The chat erased from Baton, and from Mattermost too.
                 try await eventually("the closing done", seconds: 30) { try await baton.services.store.taskCount(widgetKey: "demo") == 0 }
                 #expect(try await baton.services.chat.erase(conversation: id, eraseRooms: true) == .erased([id]))
                 try await eventually("the room erased in Mattermost", seconds: 60) {
