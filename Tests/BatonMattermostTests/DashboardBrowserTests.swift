@@ -307,6 +307,17 @@ struct Dashboard {
                 #expect(csv.split(separator: "\r\n").count == 2 && csv.contains("Hedy Lamarr") && csv.contains("hedy@example.com"))
                 _ = try await page.run("(() => { const s = document.querySelector('.rating-filter'); s.value = 'good'; s.dispatchEvent(new Event('change')); })()")
                 try await page.waitForText("No conversations match")
+                // When they started: all three today, none yesterday; the CSV file follows.
+                _ = try await page.run("(() => { const s = document.querySelector('.rating-filter'); s.value = ''; s.dispatchEvent(new Event('change')); })()")
+                try await page.waitForText("3 conversations shown.")
+                _ = try await page.run("(() => { const s = document.querySelector('.period-filter'); s.value = 'today'; s.dispatchEvent(new Event('change')); })()")
+                try await driver.wait(for: "today in the address", "return location.hash === '#/conversations?period=today'")
+                try await page.waitForText("3 conversations shown.")
+                #expect(try await page.run("document.querySelector('.csv-download').getAttribute('href').includes('startedFrom=')") as? Bool == true)
+                _ = try await page.run("(() => { const s = document.querySelector('.period-filter'); s.value = 'yesterday'; s.dispatchEvent(new Event('change')); })()")
+                try await page.waitForText("No conversations match")
+                _ = try await page.run("(() => { const s = document.querySelector('.period-filter'); s.value = ''; s.dispatchEvent(new Event('change')); })()")
+                try await page.waitForText("3 conversations shown.")
 
                 // Hedy's rated chat lists her other one, which leads to the list of her chats.
                 let conversation = try #require(rated.last)

@@ -11,6 +11,20 @@ import { CONVERSATION_STATES, relativeTime, formatDateTime, shortDay } from '/da
 import { conversationHref } from '/dashboard/router.js';
 
 const PAGE = 50;
+// When conversations started, in the browser's days: [value, label, days back to the first day, days in the range].
+const PERIODS = [['today', 'Today', 0, 1], ['yesterday', 'Yesterday', 1, 1], ['7d', 'Last 7 days', 6, 7], ['30d', 'Last 30 days', 29, 30],
+  ['90d', 'Last 90 days', 89, 90]];
+
+/** The instants a period covers: from the first day's midnight to the midnight after the last. */
+function periodRange(period) {
+  const found = PERIODS.find(([value]) => value === period);
+  if (!found) return {};
+  const [, , back, days] = found;
+  const now = new Date();
+  const first = new Date(now.getFullYear(), now.getMonth(), now.getDate() - back);
+  const end = new Date(first.getFullYear(), first.getMonth(), first.getDate() + days);
+  return { startedFrom: String(first.getTime()), startedBefore: String(end.getTime()) };
+}
 
 export function mountConversations(container, route, { botKey = null, embedded = false } = {}) {
   const filters = {
@@ -22,6 +36,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
     unanswered: !embedded && route.query.unanswered === 'true' ? 'true' : '',
     startedFrom: !embedded && /^\d{1,15}$/.test(route.query.startedFrom || '') ? route.query.startedFrom : '',
     startedBefore: !embedded && /^\d{1,15}$/.test(route.query.startedBefore || '') ? route.query.startedBefore : '',
+    period: PERIODS.some(([value]) => value === route.query.period) ? route.query.period : '',
   };
   let alive = true;
   let controller = null;
@@ -40,6 +55,10 @@ export function mountConversations(container, route, { botKey = null, embedded =
   const ratingSelect = h('select', { class: 'input input-small rating-filter', id: uid('rating'), onchange: () => { filters.rating = ratingSelect.value; changed(); } },
     h('option', { value: '' }, 'Any'), h('option', { value: 'good' }, 'Rated good'), h('option', { value: 'bad' }, 'Rated bad'));
   ratingSelect.value = filters.rating;
+  const periodSelect = h('select', { class: 'input input-small period-filter', id: uid('period'),
+    onchange: () => { filters.period = periodSelect.value; filters.startedFrom = ''; filters.startedBefore = ''; unansweredChip.hidden = !filters.unanswered; relabel(); changed(); } },
+  h('option', { value: '' }, 'Any time'), PERIODS.map(([value, label]) => h('option', { value }, label)));
+  periodSelect.value = filters.period;
   const searchInput = h('input', { type: 'search', class: 'input input-small', id: uid('q'), placeholder: 'Name, email or words', value: filters.q, autocomplete: 'off', maxlength: '200' });
   // One visitor's chats: pressing the chip shows everyone's again.
   const visitorChip = h('button', {
@@ -64,6 +83,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
       embedded ? null : visitorChip,
       embedded ? null : unansweredChip,
       embedded ? null : h('div', { class: 'inline-field' }, h('label', { for: botSelect.id }, 'Bot'), botSelect),
+      h('div', { class: 'inline-field' }, h('label', { for: periodSelect.id }, 'Started'), periodSelect),
       h('div', { class: 'inline-field' }, h('label', { for: ratingSelect.id }, 'Rating'), ratingSelect),
       h('div', { class: 'inline-field search-field' }, h('label', { for: searchInput.id, class: 'visually-hidden' }, 'Search conversations'),
         icon('search', 'icon search-icon'), searchInput)));
@@ -108,9 +128,17 @@ export function mountConversations(container, route, { botKey = null, embedded =
     } catch { /* the list still works with keys */ }
   }
 
+  // The API's filters: a period becomes its instants, as of now.
+  function apiFilters() {
+    const { period, ...rest } = filters;
+    return period ? { ...rest, ...periodRange(period) } : rest;
+  }
+
+  function relabel() { unansweredChip.firstChild.textContent = startedLabel(); }
+
   function syncDownload() {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(filters)) if (v) params.set(k, v);
+    for (const [k, v] of Object.entries(apiFilters())) if (v) params.set(k, v);
     try { params.set('tz', Intl.DateTimeFormat().resolvedOptions().timeZone); } catch { /* UTC */ }
     download.href = `/api/v1/conversations.csv?${params}`;
   }
@@ -139,8 +167,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
       replace(more);
     }
     try {
-      const page = await api.conversations({ bot: filters.bot, state: filters.state, q: filters.q, rating: filters.rating, visitor: filters.visitor,
-        unanswered: filters.unanswered, startedFrom: filters.startedFrom, startedBefore: filters.startedBefore, limit: PAGE, before: append ? next : undefined, beforeId: append && nextId ? nextId : undefined }, mine.signal);
+      const page = await api.conversations({ ...apiFilters(), limit: PAGE, before: append ? next : undefined, beforeId: append && nextId ? nextId : undefined }, mine.signal);
       if (!alive || controller !== mine) return;
       next = page.next ?? null;
       nextId = page.nextId ?? null;
@@ -165,10 +192,10 @@ export function mountConversations(container, route, { botKey = null, embedded =
     if (!append || !tbody) {
       if (conversations.length === 0) {
         const filtered = filters.state || filters.q || filters.rating || filters.visitor || filters.unanswered || filters.startedFrom
-          || filters.startedBefore || (!embedded && filters.bot);
+          || filters.startedBefore || filters.period || (!embedded && filters.bot);
         replace(results, filtered
-          ? emptyState('No conversations match', 'Try another state, bot, rating or search.',
-            button('Clear the filters', { onclick: () => { filters.state = ''; filters.q = ''; filters.rating = ''; filters.visitor = ''; visitorChip.hidden = true; filters.unanswered = ''; filters.startedFrom = ''; filters.startedBefore = ''; unansweredChip.hidden = true; if (!embedded) filters.bot = ''; searchInput.value = ''; botSelect.value = ''; ratingSelect.value = ''; syncChips(); changed(); } }))
+          ? emptyState('No conversations match', 'Try another state, bot, time, rating or search.',
+            button('Clear the filters', { onclick: () => { filters.state = ''; filters.q = ''; filters.rating = ''; filters.visitor = ''; visitorChip.hidden = true; filters.unanswered = ''; filters.startedFrom = ''; filters.startedBefore = ''; filters.period = ''; unansweredChip.hidden = true; if (!embedded) filters.bot = ''; searchInput.value = ''; botSelect.value = ''; ratingSelect.value = ''; periodSelect.value = ''; syncChips(); changed(); } }))
           : emptyState('No conversations yet', embedded ? 'Chats with this bot will appear here, including the ones from the live preview.' : 'Chats appear here as soon as visitors open a widget and write.'));
         replace(more);
         count.textContent = 'No conversations.';
