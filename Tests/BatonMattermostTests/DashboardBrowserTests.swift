@@ -318,6 +318,11 @@ struct Dashboard {
                 try await page.waitForText("No conversations match")
                 _ = try await page.run("(() => { const s = document.querySelector('.period-filter'); s.value = ''; s.dispatchEvent(new Event('change')); })()")
                 try await page.waitForText("3 conversations shown.")
+                // A bot's own Conversations tab lists its chats, and its CSV file is the bot's.
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/conversations")
+                try await page.waitForText("Conversations with this bot")
+                try await page.waitForText("3 conversations shown.")
+                #expect(try await page.run("document.querySelector('.csv-download').getAttribute('href').startsWith('/api/v1/conversations.csv?bot=demo&')") as? Bool == true)
 
                 // Hedy's rated chat lists her other one, which leads to the list of her chats.
                 let conversation = try #require(rated.last)

@@ -89,7 +89,8 @@ export function mountConversations(container, route, { botKey = null, embedded =
         icon('search', 'icon search-icon'), searchInput)));
 
   container.append(embedded
-    ? h('div', { class: 'stack' }, h('h2', { class: 'section-title' }, 'Conversations with this bot'), toolbar, results, more, count)
+    ? h('div', { class: 'stack' }, h('div', { class: 'section-head' }, h('h2', { class: 'section-title' }, 'Conversations with this bot'), download),
+      toolbar, results, more, count)
     : h('div', { class: 'page' },
       h('div', { class: 'page-header' }, h('div', {}, h('h1', {}, 'Conversations'),
         h('p', { class: 'page-subtitle' }, 'Every chat with every bot, the newest first.')), download),
