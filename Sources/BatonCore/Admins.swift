@@ -114,6 +114,13 @@ public struct ConversationListing: Sendable, Hashable {
     }
 }
 
+extension ConversationListing {
+    /// The visitor's name: the one stored with the visitor, else the one the bot collected.
+    public var name: String? { visitorName ?? conversation.variable("name") }
+    /// The visitor's email, likewise.
+    public var email: String? { visitorEmail ?? conversation.variable("email") }
+}
+
 /// Looking back at conversations, for the dashboard.
 public protocol ConversationArchive: Sendable {
     /// Newest first (by last update).

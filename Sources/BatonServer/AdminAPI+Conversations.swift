@@ -24,8 +24,8 @@ extension AdminAPI {
             bot = listing.conversation.widgetKey
             state = listing.conversation.state.rawValue
             visitor = VisitorBody(id: listing.conversation.visitorID.rawValue,
-                                  name: listing.visitorName ?? listing.conversation.variable("name"),
-                                  email: listing.visitorEmail ?? listing.conversation.variable("email"),
+                                  name: listing.name,
+                                  email: listing.email,
                                   userID: listing.visitorUserID)
             lastMessage = listing.lastMessage.map { $0.count > 200 ? String($0.prefix(200)) + "…" : $0 }
             roomLink = listing.roomLink

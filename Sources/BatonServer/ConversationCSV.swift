@@ -42,7 +42,7 @@ struct ConversationCSV {
         for listing in listings {
             let c = listing.conversation
             var cells = [c.id.rawValue, botNames[c.widgetKey] ?? c.widgetKey, c.state.rawValue, time(c.createdAt), time(c.updatedAt),
-                         listing.visitorName ?? c.variable("name") ?? "", listing.visitorEmail ?? c.variable("email") ?? "",
+                         listing.name ?? "", listing.email ?? "",
                          listing.visitorUserID ?? "", time(listing.handedOverAt), c.progress.handoverReason ?? "", time(c.closedAt),
                          c.variable(ChatRating.variable) ?? "", String(listing.messageCount), listing.lastMessage ?? "",
                          listing.roomLink ?? ""]

@@ -70,12 +70,12 @@ struct TranscriptText {
     }
 
     private var visitorName: String {
-        let name = listing.visitorName ?? listing.conversation.variable("name")
+        let name = listing.name
         return name.map(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 } ?? "Visitor"
     }
 
     private var email: String? {
-        (listing.visitorEmail ?? listing.conversation.variable("email")).map(Self.oneLine)
+        listing.email.map(Self.oneLine)
     }
 
     private static func stateText(_ state: ConversationState) -> String {
