@@ -134,6 +134,13 @@ extension AdminAPI {
     /// Step 1's credentials: a token, a username and password, or (when editing) the stored
     /// credential of the same server and user.
     private func signInWithCredentials(_ server: ServerBody, widgetKey: String) async throws -> (MattermostSetup, MattermostCredentials) {
+        // An address that is not one is the admin's to mend (422), not an unreachable
+        // Mattermost (502).
+        guard (try? MattermostClient.normaliseURL(server.url)) != nil else {
+            throw APIError(.unprocessableContent, code: "invalid_url",
+                           "\"\(server.url.prefix(200))\" is not an http:// or https:// address, such as https://chat.example.com.",
+                           issues: [.init(path: "server.url", message: "Use an http:// or https:// address.")])
+        }
         let credentials: MattermostCredentials
         if let token = server.token, !token.isEmpty {
             credentials = .token(token)

@@ -89,8 +89,11 @@ struct APIGate: RouterMiddleware {
         case .unknownPath:
             throw APIError(.notFound, code: "unknown_path", "The admin API has no \(request.uri.path). See /api/openapi.yaml.")
         case .methodNotAllowed(let allowed):
+            // RFC 9110 §15.5.6: a 405 lists the methods the resource takes (HEAD with GET).
+            let methods = allowed.contains("GET") ? allowed + ["HEAD"] : allowed
             throw APIError(.methodNotAllowed, code: "method_not_allowed",
-                           "\(request.uri.path) does not take \(request.method.rawValue); it takes \(allowed.joined(separator: ", ")).")
+                           "\(request.uri.path) does not take \(request.method.rawValue); it takes \(allowed.joined(separator: ", ")).",
+                           headers: [.allow: methods.joined(separator: ", ")])
         case .invalid(let problems):
             if try await signIn(request, &context) == nil, !Self.mayBeAnonymous(request, contract: contract) {
                 throw APIError.signInRequired

@@ -83,7 +83,7 @@ public func buildApplication(
     }
 
     let app = Application(
-        router: router,
+        router: HeadAsGet(routes: router),
         server: server,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Baton"),
         // Stopped in reverse order: the server first, then the hello deadlines, the desk,

@@ -145,6 +145,35 @@ struct APIError: Error, HTTPResponseError {
     }
 }
 
+/// Answers `HEAD` as `GET` without the body (RFC 9110 §9.3.2): the same status and
+/// headers, `Content-Length` included, for uptime monitors and link checkers that ask
+/// with `HEAD`. It wraps the router, because the router picks a route by method before
+/// any middleware runs. Errors too are answered without their body, which a client of
+/// `HEAD` does not read (and would take for the next answer on a kept-alive connection).
+struct HeadAsGet<Routes: HTTPResponderBuilder>: HTTPResponderBuilder where Routes.Responder.Context: RequestContext {
+    let routes: Routes
+
+    struct Responder: HTTPResponder {
+        let routes: Routes.Responder
+
+        func respond(to request: Request, context: Routes.Responder.Context) async throws -> Response {
+            guard request.method == .head else { return try await routes.respond(to: request, context: context) }
+            var head = request.head
+            head.method = .get
+            let asGet = Request(head: head, body: request.body)
+            do {
+                return try await routes.respond(to: asGet, context: context).createHeadResponse()
+            } catch let error as any HTTPResponseError {
+                return try error.response(from: asGet, context: context).createHeadResponse()
+            }
+        }
+    }
+
+    func buildResponder() -> Responder {
+        Responder(routes: routes.buildResponder())
+    }
+}
+
 /// Turns every error into a JSON error response; unexpected ones are logged and answered
 /// with 500 without details.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {

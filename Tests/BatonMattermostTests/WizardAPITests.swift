@@ -39,6 +39,16 @@ import Testing
             let unreachable = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": ["url": "http://127.0.0.1:9", "username": "relay", "password": "x"]])
             #expect(unreachable.status == 502)
             #expect(unreachable.errorCode == "unreachable")
+            // Not an address at all: the admin's to mend, whichever step sends it.
+            for (step, extra) in [("server", [:]), ("team", ["team": "support"]), ("users", ["team": "support", "prefix": "a"])] as [(String, [String: String])] {
+                for url in ["ftp://chat.example.com", "https://", "https://chat.example.com/?q=1", "\u{7}"] {
+                    var body: [String: Any] = extra
+                    body["server"] = ["url": url, "token": "t"]
+                    let invalid = try await client.send("POST", "/api/v1/bots/demo/mattermost/\(step)", json: body)
+                    #expect(invalid.status == 422, "\(step) \(url): \(invalid)")
+                    #expect(invalid.errorCode == "invalid_url", "\(step) \(url): \(invalid)")
+                }
+            }
             let noPassword = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": server(rig, password: nil)])
             #expect(noPassword.errorCode == "password_required")
             let token = try await client.send("POST", "/api/v1/bots/demo/mattermost/server",

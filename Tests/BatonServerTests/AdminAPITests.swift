@@ -21,10 +21,11 @@ import Testing
     }
 
     /// Every answer checked against the API's own document.
+    static let documentPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Sources/BatonServer/Public/api/openapi.yaml").standardized.path
+
     static func contractViolations(_ client: AdminClient) throws -> [String] {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Sources/BatonServer/Public/api/openapi.yaml").standardized.path
-        let contract = try OpenAPIContract(contentsOf: path, deviations: [])
+        let contract = try OpenAPIContract(contentsOf: documentPath, deviations: [])
         // Requests for paths or methods the document does not have are, by definition,
         // outside it; so is the 413 for a body the gate will not read. Requests the tests
         // broke on purpose are checked for their answer only.
@@ -166,8 +167,57 @@ import Testing
                 #expect(answer.status == status, "\(method) \(path): \(answer)")
                 #expect(answer.errorMessage?.contains(words) == true, "\(method) \(path): \(answer)")
             }
+            // A 405 says which methods the path takes (RFC 9110).
+            #expect(try await client.send("TRACE", "/api/v1/bots").headers.first(name: "Allow") == "GET, POST, HEAD")
+            #expect(try await client.send("GET", "/api/v1/bots/demo/check").headers.first(name: "Allow") == "POST")
             let huge = try await client.send("PUT", "/api/v1/bots/demo", raw: Data(repeating: 0x20, count: 2 << 20))
             #expect(huge.status == 413)
+        }
+    }
+
+    /// Every operation with a path parameter, asked with a malformed one, answers 400, and
+    /// with a well-formed one that names nothing, 404: statuses its document lists (the
+    /// contract check at the end of `withAdmin` fails on any other).
+    @Test func malformedAndUnknownPathParametersGetDocumentedAnswers() async throws {
+        let document = try String(contentsOfFile: Self.documentPath, encoding: .utf8)
+        var operations: [(method: String, template: String)] = []
+        var template: String?
+        for line in document.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  /api/v1/"), line.hasSuffix(":") {
+                let path = String(line.dropFirst(2).dropLast())
+                template = path.contains("{") ? path : nil
+            } else if let template, let method = ["get", "put", "post", "delete"].first(where: { line == "    \($0):" }) {
+                operations.append((method.uppercased(), template))
+            }
+        }
+        #expect(operations.count >= 15, "\(operations)")
+        let templated = operations
+        @Sendable func filled(_ template: String, key: String, id: String) -> String {
+            template.replacingOccurrences(of: "{key}", with: key).replacingOccurrences(of: "{id}", with: id)
+        }
+        try await Self.withAdmin { _, client in
+            for (method, template) in templated {
+                let bad = try await client.send(method, filled(template, key: "%21", id: "%21"))
+                #expect(bad.status == 400, "\(method) \(template): \(bad)")
+                #expect(bad.errorCode == "invalid_request", "\(method) \(template): \(bad)")
+            }
+            // Unknown, well-formed: the operations that need no body, and the wizard's
+            // helpers, which look for the bot before they call any Mattermost.
+            let server: [String: Any] = ["url": "http://127.0.0.1:1/", "token": "t"]
+            let helperBodies: [String: [String: Any]] = [
+                "/mattermost/server": ["server": server],
+                "/mattermost/team": ["server": server, "team": "support"],
+                "/mattermost/users": ["server": server, "team": "support", "prefix": "a"],
+            ]
+            for (method, template) in templated where !template.hasSuffix("/check") {
+                let helper = helperBodies.first { template.hasSuffix($0.key) }?.value
+                let needsBody = method == "PUT" || (method == "POST" && helper != nil)
+                if needsBody && helper == nil { continue }
+                let path = filled(template, key: "no-such-bot", id: "aaaaaaaaaaaaaaaaaaaa")
+                let body: [String: Any]? = needsBody ? helper : nil
+                let unknown = try await client.send(method, path, json: body)
+                #expect(unknown.status == 404, "\(method) \(path): \(unknown)")
+            }
         }
     }
 

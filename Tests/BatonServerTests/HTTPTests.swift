@@ -68,6 +68,33 @@ func get(_ url: String, headers: [(String, String)] = []) async throws -> HTTPRe
         }
     }
 
+    /// `HEAD` answers as `GET` would, without the body, so a kept-alive connection goes on
+    /// with the next answer (an uptime monitor asking `HEAD /healthz` must not see 404).
+    @Test func headIsAnsweredLikeGetWithoutTheBody() async throws {
+        try await LiveBaton.run { baton in
+            let connection = try await RawConnection.open(port: baton.port)
+            try await connection.send("HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                + "HEAD /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                + "HEAD /widget.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                + "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            #expect(await connection.closedByServer(within: 10))
+            let answers = connection.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { "HTTP/1.1 " + $0 }
+            try #require(answers.count == 4, "\(connection.text)")
+            let health = try await get("\(baton.http)/healthz")
+            let script = try await get("\(baton.http)/widget.js")
+            #expect(answers[0].hasPrefix("HTTP/1.1 200"))
+            #expect(answers[0].lowercased().contains("content-length: \(health.body.utf8.count)\r\n"))
+            #expect(answers[0].hasSuffix("\r\n\r\n"), "no body after the head")
+            #expect(answers[1].hasPrefix("HTTP/1.1 404"))
+            #expect(answers[1].hasSuffix("\r\n\r\n"))
+            #expect(answers[2].hasPrefix("HTTP/1.1 200"))
+            #expect(answers[2].lowercased().contains("content-length: \(script.body.utf8.count)\r\n"))
+            #expect(answers[2].hasSuffix("\r\n\r\n"))
+            #expect(answers[3].hasPrefix("HTTP/1.1 200"))
+            #expect(answers[3].hasSuffix(health.body))
+        }
+    }
+
     @Test func noDemoWhenAskedNotTo() async throws {
         try await LiveBaton.run(configure: { $0.demo = false }) { baton in
             let config = try await get("\(baton.http)/widget/v1/config/demo")
