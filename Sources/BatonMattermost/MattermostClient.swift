@@ -239,7 +239,15 @@ public final class MattermostClient: Sendable {
             return .rateLimited(retryAfter: max(0.05, reset))
         }
         guard let appError = try? JSONDecoder().decode(MMAppError.self, from: Data(buffer: body)) else {
-            return .notMattermost(url: baseURL, reason: "\(path) answered \(status) with \(Self.snippet(body))")
+            let reason = "\(path) answered \(status) with \(Self.snippet(body))"
+            switch status {
+            // A proxy in front of Mattermost (nginx, a load balancer) answering for it while
+            // Mattermost is down or restarting: an outage, not a wrong address.
+            case 502, 503, 504: return .unreachable(url: baseURL, reason: reason)
+            // Some other server error page: tried again like Mattermost's own.
+            case 500...: return .server(status: status, id: "", message: reason)
+            default: return .notMattermost(url: baseURL, reason: reason)
+            }
         }
         if status == 403 { return .forbidden(appError.message) }
         return .server(status: status, id: appError.id, message: appError.message)

@@ -14,6 +14,8 @@ final class SandboxCore: Sendable {
             var remaining: Int
             var status: Int
             var pathPrefix: String?
+            /// An HTML page from a proxy in front of Mattermost instead of its JSON error.
+            var proxyPage = false
         }
 
         var failures: [Failure] = []

@@ -8,6 +8,14 @@ extension MattermostSandbox {
         core.control.withLock { $0.failures.append(.init(remaining: count, status: status, pathPrefix: pathPrefix)) }
     }
 
+    /// The next `count` REST requests (under `pathPrefix`, when given) are answered by a
+    /// reverse proxy in front of Mattermost instead, with `status` and the proxy's own HTML
+    /// page (nginx's `502 Bad Gateway` while Mattermost restarts, say); Mattermost never
+    /// sees them.
+    public func answerAsProxy(next count: Int, status: Int = 502, pathPrefix: String? = nil) {
+        core.control.withLock { $0.failures.append(.init(remaining: count, status: status, pathPrefix: pathPrefix, proxyPage: true)) }
+    }
+
     /// The next `count` REST requests get 429 with the plain-text body `limit exceeded` and
     /// `X-Ratelimit-Limit`, `X-Ratelimit-Remaining` and `X-Ratelimit-Reset` (seconds).
     public func rateLimit(next count: Int, resetSeconds: Int) {
@@ -58,11 +66,26 @@ extension SandboxHTTP {
             }) else { return nil }
             control.failures[index].remaining -= 1
             let status = control.failures[index].status
+            let proxyPage = control.failures[index].proxyPage
             if control.failures[index].remaining == 0 { control.failures.remove(at: index) }
+            if proxyPage {
+                let title = "\(status) \(Self.reasonPhrase(status))"
+                let page = "<html>\r\n<head><title>\(title)</title></head>\r\n<body>\r\n<center><h1>\(title)</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+                return Reply(status: status, body: Array(page.utf8), contentType: "text/html", headers: [])
+            }
             let error = MattermostSandbox.APIError("api.sandbox.injected_failure.app_error",
                                                    "The sandbox was told to fail this request.", status: status,
                                                    detailed: "injected status \(status)")
             return Reply(status: status, body: error.json(requestID: requestID))
+        }
+    }
+
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 502: "Bad Gateway"
+        case 503: "Service Temporarily Unavailable"
+        case 504: "Gateway Time-out"
+        default: "Error"
         }
     }
 }

@@ -113,6 +113,25 @@ import Testing
         }
     }
 
+    /// While Mattermost restarts behind nginx, the proxy answers for it with an HTML error
+    /// page: an outage, waited out with the link's short backoff, not a wrong address whose
+    /// messages wait half a minute or more each.
+    @Test(arguments: [502, 503, 504]) func aProxyAnswersForMattermostWhileItRestarts(_ status: Int) async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                rig.sandbox.answerAsProxy(next: 3, status: status)
+                let started = ContinuousClock.now
+                for i in 1...4 { _ = try await client.say("restart \(i)", clientID: "restart-\(i)") }
+                try await eventually("the messages in the room", seconds: 20) { relayed(rig, room: room).count == 4 }
+                #expect(ContinuousClock.now - started < .seconds(15))
+                #expect(relayed(rig, room: room) == (1...4).map { "restart \($0)" })
+            }
+            #expect(rig.sandbox.exchanges.contains { $0.status == status })
+        }
+    }
+
     @Test func theSessionExpires() async throws {
         try await HandoverRig.run { rig in
             try await rig.connect()

@@ -90,6 +90,20 @@ import Testing
         }
     }
 
+    @Test func aProxyAnsweringForADownMattermostIsAnOutageNotAWrongAddress() async throws {
+        try await withSandbox { sandbox in
+            sandbox.answerAsProxy(next: 10, status: 502)
+            do {
+                _ = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger)
+                Issue.record("signed in through a 502")
+            } catch let error as MattermostError {
+                guard case .unreachable = error else { Issue.record("not unreachable: \(error)"); return }
+                #expect(error.isTransient)
+                #expect(error.description.contains("answered 502 with \"<html>"), "\(error)")
+            }
+        }
+    }
+
     @Test func teamsAgentsAndChannelsAreChecked() async throws {
         try await withSandbox { sandbox in
             let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger)
