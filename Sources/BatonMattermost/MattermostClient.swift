@@ -47,6 +47,10 @@ public final class MattermostClient: Sendable {
             // out on it fails that request.
             connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 32),
             decompression: .enabled(limit: .ratio(20)))
+        // Mattermost's API does not redirect; a redirect is an address to correct
+        // (http:// to https://, another host). Followed, it turns the login's POST into a
+        // GET (then "wrong password") and could carry the token elsewhere.
+        configuration.redirectConfiguration = .disallow
         // Baton does not trace requests: no span per request.
         configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -238,6 +242,9 @@ public final class MattermostClient: Sendable {
                 ?? headers.first(name: "Retry-After").flatMap(Double.init) ?? 1
             return .rateLimited(retryAfter: max(0.05, reset))
         }
+        if (300..<400).contains(status), let location = headers.first(name: "Location") {
+            return .redirected(url: baseURL, to: Self.address(redirectedTo: location, from: path, base: baseURL))
+        }
         guard let appError = try? JSONDecoder().decode(MMAppError.self, from: Data(buffer: body)) else {
             let reason = "\(path) answered \(status) with \(Self.snippet(body))"
             switch status {
@@ -251,6 +258,19 @@ public final class MattermostClient: Sendable {
         }
         if status == 403 { return .forbidden(appError.message) }
         return .server(status: status, id: appError.id, message: appError.message)
+    }
+
+    /// The server's address a redirect of `path` points to: `https://chat.example.com/api/v4/users/login`
+    /// → `https://chat.example.com` (the location as given when it does not end in `path`).
+    static func address(redirectedTo location: String, from path: String, base: String) -> String {
+        var target = location.trimmingWhitespace()
+        if target.hasPrefix("/"), let url = URL(string: base), let scheme = url.scheme, let host = url.host {
+            target = "\(scheme)://\(host)\(url.port.map { ":\($0)" } ?? "")" + target
+        }
+        if let query = target.firstIndex(of: "?") { target = String(target[..<query]) }
+        if target.hasSuffix(path) { target.removeLast(path.count) }
+        while target.hasSuffix("/") { target.removeLast() }
+        return String(target.prefix(300))
     }
 
     static func snippet(_ body: ByteBuffer) -> String {

@@ -7,6 +7,8 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
     case tls(url: String, reason: String)
     /// The address answers, but not like a Mattermost server.
     case notMattermost(url: String, reason: String)
+    /// The address redirects elsewhere (`to`, the server's address it points to).
+    case redirected(url: String, to: String)
     /// Wrong username or password, or an invalid token.
     case badCredentials(username: String?)
     /// The session expired and logging in again failed.
@@ -31,6 +33,8 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
             "The secure connection to \(url) failed (\(reason)). Check the certificate, or the http/https part of the address."
         case .notMattermost(let url, let reason):
             "\(url) does not answer like a Mattermost server (\(reason)). Check the address: it is the one you open Mattermost with."
+        case .redirected(let url, let target):
+            "\(url) redirects to \(target). Use that address for Mattermost (Baton does not follow redirects)."
         case .badCredentials(let username):
             username.map { "Mattermost refused the username \"\($0)\" or its password. Check both." }
                 ?? "Mattermost refused the access token. Check that it is valid and not revoked."

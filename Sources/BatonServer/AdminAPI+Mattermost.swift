@@ -175,6 +175,7 @@ extension AdminAPI {
             case .unreachable: (.badGateway, "unreachable")
             case .tls: (.badGateway, "tls")
             case .notMattermost: (.badGateway, "not_mattermost")
+            case .redirected: (.unprocessableContent, "redirected")
             case .badCredentials, .sessionExpired: (.unprocessableContent, "bad_credentials")
             case .notAdmin: (.unprocessableContent, "not_admin")
             case .teamNotFound: (.unprocessableContent, "team_not_found")

@@ -16,6 +16,8 @@ final class SandboxCore: Sendable {
             var pathPrefix: String?
             /// An HTML page from a proxy in front of Mattermost instead of its JSON error.
             var proxyPage = false
+            /// A redirect to this address (the request's path appended) instead.
+            var redirect: String?
         }
 
         var failures: [Failure] = []

@@ -16,6 +16,12 @@ extension MattermostSandbox {
         core.control.withLock { $0.failures.append(.init(remaining: count, status: status, pathPrefix: pathPrefix, proxyPage: true)) }
     }
 
+    /// The next `count` REST requests are redirected (301) to the same path on `base`, as
+    /// a web server does from http:// to https:// or from an old host name to a new one.
+    public func redirect(next count: Int, to base: String) {
+        core.control.withLock { $0.failures.append(.init(remaining: count, status: 301, redirect: base)) }
+    }
+
     /// The next `count` REST requests get 429 with the plain-text body `limit exceeded` and
     /// `X-Ratelimit-Limit`, `X-Ratelimit-Remaining` and `X-Ratelimit-Reset` (seconds).
     public func rateLimit(next count: Int, resetSeconds: Int) {
@@ -67,7 +73,11 @@ extension SandboxHTTP {
             control.failures[index].remaining -= 1
             let status = control.failures[index].status
             let proxyPage = control.failures[index].proxyPage
+            let redirect = control.failures[index].redirect
             if control.failures[index].remaining == 0 { control.failures.remove(at: index) }
+            if let redirect {
+                return Reply(status: status, body: [], contentType: nil, headers: [("Location", redirect + path)])
+            }
             if proxyPage {
                 let title = "\(status) \(Self.reasonPhrase(status))"
                 let page = "<html>\r\n<head><title>\(title)</title></head>\r\n<body>\r\n<center><h1>\(title)</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"

@@ -1,4 +1,4 @@
-import BatonMattermost
+@testable import BatonMattermost
 import BatonTestSupport
 import Foundation
 import Logging
@@ -102,6 +102,28 @@ import Testing
                 #expect(error.description.contains("answered 502 with \"<html>"), "\(error)")
             }
         }
+    }
+
+    /// A redirect (http:// to https://, an old host name) is reported with the address to
+    /// use, whatever the credentials: followed, the login's POST became a GET, and the
+    /// answer "wrong password".
+    @Test(arguments: [HandoverRig.relayCredentials, .token("a-token")])
+    func anAddressThatRedirectsSaysWhereTo(_ credentials: MattermostCredentials) async throws {
+        try await withSandbox { sandbox in
+            sandbox.redirect(next: 10, to: "https://chat.example.com")
+            await #expect(throws: MattermostError.redirected(url: sandbox.url, to: "https://chat.example.com")) {
+                _ = try await MattermostSetup.signIn(url: sandbox.url, credentials: credentials, logger: logger)
+            }
+        }
+    }
+
+    @Test func theAddressARedirectPointsTo() {
+        let base = "http://chat.example.com:8065"
+        #expect(MattermostClient.address(redirectedTo: "https://chat.example.com/api/v4/users/login", from: "/api/v4/users/login", base: base)
+            == "https://chat.example.com")
+        #expect(MattermostClient.address(redirectedTo: "https://new.example.com/mm/api/v4/users/me?x=1", from: "/api/v4/users/me", base: base)
+            == "https://new.example.com/mm")
+        #expect(MattermostClient.address(redirectedTo: "/login", from: "/api/v4/users/me", base: base) == "http://chat.example.com:8065/login")
     }
 
     @Test func teamsAgentsAndChannelsAreChecked() async throws {

@@ -49,6 +49,11 @@ import Testing
                     #expect(invalid.errorCode == "invalid_url", "\(step) \(url): \(invalid)")
                 }
             }
+            rig.sandbox.redirect(next: 1, to: "https://chat.example.com")
+            let redirected = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": server(rig)])
+            #expect(redirected.status == 422)
+            #expect(redirected.errorCode == "redirected")
+            #expect(redirected.errorMessage?.contains("redirects to https://chat.example.com. Use that address") == true, "\(redirected)")
             let noPassword = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": server(rig, password: nil)])
             #expect(noPassword.errorCode == "password_required")
             let token = try await client.send("POST", "/api/v1/bots/demo/mattermost/server",
