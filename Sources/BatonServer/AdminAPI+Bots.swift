@@ -76,7 +76,7 @@ extension AdminAPI {
                 throw APIError(.conflict, code: "key_taken", "A bot with the key \"\(key)\" exists already.")
             }
             let now = Millis.now()
-            let widget = Widget(key: key, name: input.name.trimmingWhitespace(), botSource: input.source ?? Self.template(named: input.name),
+            let widget = Widget(key: key, name: try Self.botName(input.name), botSource: input.source ?? Self.template(named: input.name),
                                 settings: try Self.settings(input.settings ?? SettingsBody()), createdAt: now, updatedAt: now)
             try await save(widget)
             context.logger.info("Bot created", metadata: ["bot": "\(key)", "admin": "\(context.admin?.email ?? "")"])
@@ -91,7 +91,7 @@ extension AdminAPI {
             struct Input: Decodable { var name: String; var source: String; var settings: SettingsBody }
             let input = try await Self.decode(Input.self, from: request)
             var widget = try await widget(context)
-            widget.name = input.name.trimmingWhitespace()
+            widget.name = try Self.botName(input.name)
             widget.botSource = input.source
             widget.settings = try Self.settings(input.settings, keeping: widget.settings)
             widget.updatedAt = max(Millis.now(), widget.updatedAt + 1)
@@ -187,11 +187,41 @@ extension AdminAPI {
                                      createdAt: widget.createdAt, updatedAt: widget.updatedAt), status: status)
     }
 
+    /// The bot's name as the dashboard lists it: trimmed, not blank, on one line.
+    static func botName(_ text: String) throws -> String {
+        let name = text.trimmingWhitespace()
+        let problem = name.isEmpty ? "The name must not be blank." : controlCharacterProblem(name, label: "The name")
+        if let problem {
+            throw APIError(.unprocessableContent, code: "invalid_name", problem, issues: [.init(path: "name", message: problem)])
+        }
+        return name
+    }
+
+    /// Control characters (C0 and C1; line breaks too, unless `multiline`) show as boxes
+    /// or break the line in the widget, the dashboard and Mattermost's posts: refused.
+    static func controlCharacterProblem(_ text: String, label: String, multiline: Bool = false) -> String? {
+        let found = text.unicodeScalars.first { scalar in
+            if multiline && (scalar == "\n" || scalar == "\r" || scalar == "\t") { return false }
+            return scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
+        }
+        guard let found else { return nil }
+        let code = String(found.value, radix: 16, uppercase: true)
+        let character = "U+" + String(repeating: "0", count: max(0, 4 - code.count)) + code
+        return multiline ? "\(label) contains a control character (\(character)): remove it."
+            : "\(label) contains a line break or a control character (\(character)): write it on one line, without it."
+    }
+
     /// Settings checked beyond what the API document says: the avatar, the origins, and
     /// that only a widget with an identity secret requires signed-in users. The secret is
     /// kept from `current` (it is not part of the body).
     static func settings(_ body: SettingsBody, keeping current: WidgetSettings = .init()) throws -> WidgetSettings {
         var issues: [APIError.Issue] = []
+        for (value, field, label, multiline) in [(body.title, "title", "The title", false), (body.subtitle, "subtitle", "The subtitle", false),
+                                                 (body.greeting, "greeting", "The greeting", true)] {
+            if let value, let problem = controlCharacterProblem(value, label: label, multiline: multiline) {
+                issues.append(.init(path: "settings.\(field)", message: problem))
+            }
+        }
         var avatar = body.avatarURL?.trimmingWhitespace()
         if avatar?.isEmpty == true { avatar = nil }
         if let avatar, !(avatar.hasPrefix("https://") && URL(string: avatar)?.host != nil) {

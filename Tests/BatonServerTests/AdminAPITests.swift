@@ -244,6 +244,23 @@ import Testing
             ])
             #expect(badOrigin.status == 422)
             #expect(badOrigin.issues.first?["path"] as? String == "settings.allowedOrigins[1]")
+            // Names and titles are one line of text: no blank name, no control characters
+            // (a greeting may have line breaks).
+            for (name, settings, path) in [("   ", [:], "name"), ("Sup\u{1}port", [:], "name"), ("Two\nlines", [:], "name"),
+                                           ("Support", ["title": "Help\r"], "settings.title"),
+                                           ("Support", ["subtitle": "fast\u{85}"], "settings.subtitle"),
+                                           ("Support", ["greeting": "Hi\u{7}"], "settings.greeting")] as [(String, [String: String], String)] {
+                let refused = try await client.send("PUT", "/api/v1/bots/\(key)", json: ["name": name, "source": "name: X\ngreeting: Hi\n", "settings": settings])
+                #expect(refused.status == 422, "\(name) \(settings): \(refused)")
+                #expect(refused.issues.first?["path"] as? String == path, "\(name) \(settings): \(refused)")
+            }
+            let badName = try await client.send("POST", "/api/v1/bots", json: ["name": "Bad\u{0}name"])
+            #expect(badName.status == 422)
+            #expect(badName.errorCode == "invalid_name")
+            let multiline = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: X\ngreeting: Hi\n", "settings": ["greeting": "Hello!\nHow can we help?"],
+            ])
+            #expect(multiline.status == 200, "\(multiline)")
             let saved = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n",
                 "settings": ["title": "Help", "subtitle": "We reply fast", "greeting": " Welcome to Sunny's! ", "color": "#ff8800",
