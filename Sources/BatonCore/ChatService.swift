@@ -252,15 +252,22 @@ public final class ChatService: Sendable {
         NewMessage(role: .bot, authorName: bot.name, text: reply.text, buttons: reply.buttons)
     }
 
-    /// Text as stored: control characters other than newline and tab removed, line ends
-    /// normalised, surrounding white space trimmed.
+    /// Text as stored: control characters other than newline and tab removed (C0 and C1),
+    /// line ends normalised (Unicode's line and paragraph separators become newlines),
+    /// surrounding white space trimmed. The explicit bidirectional embeddings, overrides
+    /// and isolates (U+202A–U+202E, U+2066–U+2069) are removed too: a visitor's name or
+    /// text with a right-to-left override shows the rest of its line reversed, in the
+    /// room, the announcement and the dashboard ("Eve\u{202E}gnp.exe" reads "Eveexe.png").
+    /// Right-to-left text needs none of them; the marks (U+200E, U+200F) stay.
     public static func clean(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             switch scalar.value {
             case 0x0A, 0x09: scalars.append(scalar)
+            case 0x2028, 0x2029: scalars.append("\n")
             case 0x0D: continue
-            case 0x00...0x1F, 0x7F: continue
+            case 0x00...0x1F, 0x7F...0x9F: continue
+            case 0x202A...0x202E, 0x2066...0x2069: continue
             default: scalars.append(scalar)
             }
         }

@@ -415,6 +415,17 @@ final class Inbox: Sendable {
         #expect(texts == ["Hello!", "ab\u{1F600}cd", "echo: ab\u{1F600}cd"])
     }
 
+    /// What a visitor writes is stored without control characters (C0, C1) and without the
+    /// bidirectional overrides that would show a name or a line reversed to the agents;
+    /// right-to-left text and its marks are kept.
+    @Test func visitorTextLosesControlsAndDirectionOverrides() {
+        #expect(ChatService.clean("Eve\u{202E}gnp.exe") == "Evegnp.exe")
+        #expect(ChatService.clean("\u{202D}a\u{202A}b\u{202B}c\u{202C}\u{2066}d\u{2067}e\u{2068}f\u{2069}") == "abcdef")
+        #expect(ChatService.clean(" a\u{85}b\u{9F}c\u{80}\u{2028}d\r\ne\u{2029}f ") == "abc\nd\ne\nf")
+        #expect(ChatService.clean("שלום \u{200F}world\u{200E}!") == "שלום \u{200F}world\u{200E}!")
+        #expect(ChatService.clean("tab\tand\nline") == "tab\tand\nline")
+    }
+
     @Test func concurrentMessagesOfOneVisitorAreProcessedOneAtATime() async throws {
         let chat = service()
         let session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: { _ in })
