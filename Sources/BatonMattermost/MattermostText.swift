@@ -16,7 +16,7 @@ public enum MattermostText {
 
     /// The text escaped: Markdown punctuation backslash-escaped; `@` followed by an
     /// invisible zero-width space so no `@all`, `@channel`, `@here` or `@user` is a
-    /// mention; `://` and `www.` broken the same way so nothing is auto-linked; control
+    /// mention (except inside a word, as in an email address, where none can start); `://` and `www.` broken the same way so nothing is auto-linked; control
     /// characters dropped; indentation that would make a code block removed.
     public static func inert(_ text: String) -> String {
         var out = String.UnicodeScalarView()
@@ -53,8 +53,13 @@ public enum MattermostText {
                 out.append(scalars[end])
                 index = end
             } else if scalar == "@" {
+                // After a letter or a number an `@` starts no mention (Mattermost reads words
+                // of letters, numbers and `: . - _ @`, trimmed of `: . - _` in front, and cut
+                // again at `. - :`): an email address stays whole, to copy and to click.
+                // Anywhere else, broken.
+                let inWord = out.last.map(isLetterOrNumber) ?? false
                 out.append(scalar)
-                out.append(zeroWidthSpace)
+                if !inWord { out.append(zeroWidthSpace) }
             } else if scalar == ":", index + 2 < scalars.count, scalars[index + 1] == "/", scalars[index + 2] == "/" {
                 out.append(scalar)
                 out.append(zeroWidthSpace)
@@ -65,6 +70,16 @@ public enum MattermostText {
                 out.append(scalar)
             }
             if scalar != " " && scalar != "\t" { atStart = false }
+        }
+    }
+
+    /// A letter or a number as Go's `unicode.IsLetter` and `unicode.IsNumber` say (general
+    /// categories L and N), which is what Mattermost's mention parser asks.
+    static func isLetterOrNumber(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .decimalNumber, .letterNumber, .otherNumber: true
+        default: false
         }
     }
 

@@ -107,14 +107,15 @@ extension World {
         publish(SocketEvent(name: "posted", data: data, broadcast: .init(channelID: channel.id)))
     }
 
-    /// Channel members other than the author named as `@username` in a user post.
+    /// Channel members other than the author a user post mentions (`MentionParser`):
+    /// by `@username`, or all of them with `@all`, `@channel` or `@here`.
     private func mentions(in post: Post) -> [String] {
         guard !post.isSystemPost, post.message.utf8.contains(UInt8(ascii: "@")) else { return [] }
-        let words = post.message.split(whereSeparator: { !($0.isLetter || $0.isNumber || "@._-".contains($0)) })
-        let names = Set(words.filter { $0.hasPrefix("@") }.map { $0.dropFirst().lowercased() })
-        return (channelMembers[post.channelID] ?? [:]).keys
-            .filter { $0 != post.userID && names.contains(users[$0]?.username ?? "") }
-            .sorted()
+        let members = (channelMembers[post.channelID] ?? [:]).keys.filter { $0 != post.userID }
+        let keywords = Set(members.compactMap { users[$0].map { "@" + $0.username.lowercased() } })
+        let found = MentionParser.mentions(in: post.message, keywords: keywords)
+        let everyone = !found.isDisjoint(with: ["@all", "@channel", "@here"])
+        return members.filter { everyone || found.contains("@" + (users[$0]?.username.lowercased() ?? "")) }.sorted()
     }
 
     /// `PUT /posts/{id}/patch` after the caller's permission check: 400 in an archived
