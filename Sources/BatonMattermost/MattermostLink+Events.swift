@@ -250,7 +250,8 @@ extension MattermostLink {
                 // Nothing the visitor can get (the agents were told).
                 if files.isEmpty && text.isEmpty { return }
             }
-            try await chat.agentMessage(room.conversationID, name: name, text: post.message, files: files, externalID: post.id)
+            try await chat.agentMessage(room.conversationID, name: name, text: MattermostEmoji.replacingShortcodes(in: post.message),
+                                        files: files, externalID: post.id)
         } catch {
             logger.error("Relaying an agent post failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
         }
@@ -280,7 +281,8 @@ extension MattermostLink {
         }
         let text = post.message.trimmingWhitespace()
         let hidden = (text.isEmpty && post.fileIDs.isEmpty) || text.hasPrefix(settings.internalPrefix)
-        try await chat.agentEdited(room.conversationID, original: post.id, text: hidden ? "" : post.message, deleted: hidden,
+        try await chat.agentEdited(room.conversationID, original: post.id, text: hidden ? "" : MattermostEmoji.replacingShortcodes(in: post.message),
+                                   deleted: hidden,
                                    externalID: "\(post.id):edit:\(post.editAt)")
     }
 

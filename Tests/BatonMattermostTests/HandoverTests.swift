@@ -66,6 +66,11 @@ import Testing
                 let frames = try await client.until("Bob's message") { $0.type == "message" && $0.messageText == "Bob here too." }
                 #expect(!frames.contains { ($0.messageText ?? "").contains("discount") })
                 #expect(frames.contains { $0.messageText == "Bobby joined the chat." })
+                // Emoji from Mattermost's picker reach the visitor as emoji (a team's own, and
+                // code, as written); the Markdown is the widget's to show.
+                try sandbox.post(as: "alice", in: room.id, ":wave: See **you** soon :+1: :custom_logo: `:x:`")
+                let emoji = try await client.message(containing: "See **you** soon")
+                #expect(emoji.messageText == "👋 See **you** soon 👍 :custom_logo: `:x:`")
 
                 // !close closes: the visitor is told, the announcement says who closed it.
                 try sandbox.post(as: "alice", in: room.id, "!close")
@@ -89,7 +94,7 @@ import Testing
                 #expect(replies.count == 1 && (0..<60_000).contains(replies.first?.wait ?? -1), "\(replies)")
                 #expect(replies.first?.agent == "Alice Archer")
                 #expect(Set(try await rig.baton.services.store.agentActivity(everything))
-                    == [AgentActivity(agent: "Alice Archer", chats: 1, messages: 1), AgentActivity(agent: "Bobby", chats: 1, messages: 1)])
+                    == [AgentActivity(agent: "Alice Archer", chats: 1, messages: 2), AgentActivity(agent: "Bobby", chats: 1, messages: 1)])
             }
             #expect(try rig.contractViolations() == [])
         } }

@@ -37,6 +37,15 @@ import Testing
         }
     }
 
+    @Test func emojiShortcodesBecomeEmojiOutsideCode() {
+        #expect(MattermostEmoji.replacingShortcodes(in: ":tada: Done :white_check_mark:") == "🎉 Done ✅")
+        #expect(MattermostEmoji.replacingShortcodes(in: "at 10:30: :thumbsup::-1:") == "at 10:30: 👍👎")
+        #expect(MattermostEmoji.replacingShortcodes(in: ":our_logo: :not an emoji: ::") == ":our_logo: :not an emoji: ::")
+        #expect(MattermostEmoji.replacingShortcodes(in: "`:x:` :x:\n```\n:x:\n```\n:x:") == "`:x:` ❌\n```\n:x:\n```\n❌")
+        #expect(MattermostEmoji.replacingShortcodes(in: "no colon here") == "no colon here")
+        #expect(MattermostEmoji.replacingShortcodes(in: ":") == ":")
+    }
+
     @Test func markdownIsEscaped() {
         #expect(MattermostText.inert("**bold** _it_ `code` ~~x~~") == "\\*\\*bold\\*\\* \\_it\\_ \\`code\\` \\~\\~x\\~\\~")
         #expect(MattermostText.inert("![img](http://x/y.png)") == "\\!\\[img\\]\\(http:\(zwsp)//x/y.png\\)")

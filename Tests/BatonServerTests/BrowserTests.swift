@@ -158,6 +158,76 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
         }
     }
 
+    /// Agents write Mattermost's Markdown: the visitor sees its bold, italics, code and
+    /// links (http, https and mailto only; in a new tab), never markup or a script link; a
+    /// visitor's own text gets its addresses linked and nothing else. The saved chat keeps
+    /// the text as written.
+    @Test func agentsFormattingAndLinksShow() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await send(driver, "my order is at https://shop.example/orders/42, **urgent**")
+                try await driver.wait(for: "the message stored", "return !\(root).querySelector('.row.pending') && \(root).querySelectorAll('.row.visitor').length === 1")
+                let conversation = try #require(try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first)
+                let text = "**Thanks!** See [our _returns_ page](https://shop.example/returns) or https://shop.example/faq. "
+                    + "Type `reset` and ~~wait~~ *retry*; mail help@shop.example or mailto:help@shop.example.\n"
+                    + "<b>not html</b> [bad](javascript:alert(1)) \\*not italic\\* snake_case_name 2*3*4"
+                try await baton.services.chat.agentMessage(conversation.conversation.id, name: "Alice Archer", text: text,
+                                                           files: [], externalID: "post-1")
+                try await waitForBubble(driver, containing: "Thanks!")
+                let agent = "Array.from(\(root).querySelectorAll('.row.them .bubble')).pop()"
+                let found = try await driver.run("""
+                    const b = \(agent);
+                    return {
+                      strong: Array.from(b.querySelectorAll('strong')).map(e => e.textContent),
+                      em: Array.from(b.querySelectorAll('em')).map(e => e.textContent),
+                      code: Array.from(b.querySelectorAll('code')).map(e => e.textContent),
+                      del: Array.from(b.querySelectorAll('del')).map(e => e.textContent),
+                      links: Array.from(b.querySelectorAll('a')).map(a => [a.textContent, a.getAttribute('href'), a.target, a.rel]),
+                      other: b.querySelectorAll('b, script, img').length,
+                      text: b.textContent,
+                    };
+                    """) as? [String: Any] ?? [:]
+                #expect(found["strong"] as? [String] == ["Thanks!"])
+                #expect(found["em"] as? [String] == ["returns", "retry"])
+                #expect(found["code"] as? [String] == ["reset"])
+                #expect(found["del"] as? [String] == ["wait"])
+                let links = found["links"] as? [[String]] ?? []
+                #expect(links.map { $0[0] } == ["our returns page", "https://shop.example/faq", "help@shop.example", "mailto:help@shop.example"])
+                #expect(links.map { $0[1] } == ["https://shop.example/returns", "https://shop.example/faq", "mailto:help@shop.example",
+                                                "mailto:help@shop.example"])
+                #expect(links.map { $0[2] } == ["_blank", "_blank", "", ""])
+                #expect(links.allSatisfy { $0[3] == "noopener noreferrer nofollow ugc" })
+                #expect(found["other"] as? Int == 0)
+                let shown = found["text"] as? String ?? ""
+                #expect(shown.contains("<b>not html</b> [bad](javascript:alert(1)) *not italic* snake_case_name 2*3*4"), "\(shown)")
+                // The visitor's own message: the address linked, the stars as typed.
+                let mine = try await driver.run("""
+                    const b = Array.from(\(root).querySelectorAll('.row.visitor .bubble')).pop();
+                    return [Array.from(b.querySelectorAll('a')).map(a => a.href), b.querySelectorAll('strong').length, b.textContent];
+                    """) as? [Any] ?? []
+                #expect(mine.first as? [String] == ["https://shop.example/orders/42"])
+                #expect(mine.dropFirst().first as? Int == 0)
+                #expect(mine.last as? String == "my order is at https://shop.example/orders/42, **urgent**")
+                // The saved chat has the agent's text as written.
+                _ = try await driver.run("const r = \(root); r.querySelector('.save').hidden = false; return true")
+                let saved = try await driver.run("""
+                    return (async () => {
+                      const made = new Promise((resolve) => {
+                        const original = URL.createObjectURL;
+                        URL.createObjectURL = (blob) => { blob.text().then(resolve); URL.createObjectURL = original; return original(blob); };
+                      });
+                      \(root).querySelector('.save').click();
+                      return await made;
+                    })();
+                    """) as? String ?? ""
+                #expect(saved.contains("  **Thanks!** See [our _returns_ page](https://shop.example/returns)"), "\(saved)")
+                try await driver.screenshot("widget-agent-formatting")
+            }
+        }
+    }
+
     /// A snippet with data-page-title="off" names the page by its address alone: a title
     /// may name the signed-in user.
     @Test func thePageTitleCanBeLeftOut() async throws {

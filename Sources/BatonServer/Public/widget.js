@@ -230,6 +230,9 @@ textarea:disabled { background: #f1f3f5; }
 .attach:disabled { opacity: .45; cursor: default; }
 .files { display: flex; flex-direction: column; gap: 4px; }
 .bubble .files:not(:first-child) { margin-top: 6px; }
+.bubble a.link { color: inherit; text-decoration: underline; }
+.bubble code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em;
+  padding: 1px 4px; border-radius: 4px; background: rgba(0,0,0,.07); }
 .file { display: inline-flex; align-items: center; gap: 6px; max-width: 100%; padding: 6px 10px; border-radius: 10px;
   background: rgba(0,0,0,.06); color: inherit; text-decoration: none; white-space: normal; }
 .file:hover { text-decoration: underline; }
@@ -520,16 +523,79 @@ textarea:disabled { background: #f1f3f5; }
     row.append(el('div', 'name', role === 'visitor' ? 'You' : name || botName || 'Bot'));
     const bubble = el('div', 'bubble');
     if (at) { bubble.title = new Date(at).toLocaleString(); row.dataset.at = String(at); }
-    fillBubble(bubble, text, files);
+    fillBubble(bubble, text, files, null, role !== 'visitor');
     row.append(bubble);
     return row;
   }
 
+  // Agents write Mattermost's Markdown; the widget shows its everyday part: **bold**,
+  // *italic* or _italic_, ~~struck~~, `code`, [a link](https://…), and addresses written
+  // out (http, https, mailto, email addresses) as links. Headings and lists read well as the text they are.
+  // Built as DOM nodes from the text: nothing is ever parsed as HTML, and a link goes only
+  // to an http(s) or mailto address, in a new tab, without the page as referrer. A
+  // visitor's own text gets only its addresses linked.
+  const INLINE = [
+    { kind: 'escape', re: /\\([\\`*_{}\[\]()#+\-.!~|>])/ },
+    { kind: 'code', re: /`([^`\n]+)`/ },
+    { kind: 'link', re: /\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^\s()]+)\)/i },
+    { kind: 'url', re: /\b(?:https?:\/\/|mailto:)[^\s<>"]*[^\s<>".,:;'!?)\]}*_~]/i },
+    { kind: 'email', re: /\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/i },
+    { kind: 'strong', re: /\*\*(?=\S)([^\n]*?\S)\*\*/ },
+    { kind: 'em', re: /(?:^|(?<=[^\w*]))\*(?=[^\s*])([^\n*]*?[^\s*])\*(?![\w*])/ },
+    { kind: 'em', re: /(?:^|(?<=[^\w_]))_(?=[^\s_])([^\n_]*?[^\s_])_(?![\w_])/ },
+    { kind: 'del', re: /~~(?=\S)([^\n~]*?\S)~~/ },
+  ];
+  const PLAIN_KINDS = new Set(['url', 'email']);
+
+  function appendText(parent, text, rich) {
+    while (text) {
+      let best = null;
+      for (const rule of INLINE) {
+        if (!rich && !PLAIN_KINDS.has(rule.kind)) continue;
+        const m = rule.re.exec(text);
+        if (m && (!best || m.index < best.m.index)) best = { rule, m };
+      }
+      if (!best) { parent.append(document.createTextNode(text)); return; }
+      const { rule, m } = best;
+      if (m.index) parent.append(document.createTextNode(text.slice(0, m.index)));
+      if (rule.kind === 'escape') parent.append(document.createTextNode(m[1]));
+      else if (rule.kind === 'code') parent.append(el('code', '', m[1]));
+      else if (rule.kind === 'link' || rule.kind === 'url' || rule.kind === 'email') {
+        const href = rule.kind === 'link' ? m[2] : rule.kind === 'email' ? 'mailto:' + m[0] : m[0];
+        const link = safeLink(href);
+        if (link) {
+          if (rule.kind === 'link') appendText(link, m[1], rich);
+          else link.textContent = m[0];
+          parent.append(link);
+        } else {
+          parent.append(document.createTextNode(m[0]));
+        }
+      } else {
+        const node = el(rule.kind);
+        appendText(node, m[1], rich);
+        parent.append(node);
+      }
+      text = text.slice(m.index + m[0].length);
+    }
+  }
+
+  function safeLink(href) {
+    let url;
+    try { url = new URL(href); } catch (e) { return null; }
+    if (!/^(https?|mailto):$/.test(url.protocol)) return null;
+    const link = el('a', 'link');
+    link.href = url.href;
+    if (url.protocol !== 'mailto:') link.target = '_blank';
+    link.rel = 'noopener noreferrer nofollow ugc';
+    return link;
+  }
+
   // A message's text and files. Images show as pictures, other files as links that
   // download them; names and sizes go in as text, addresses are made from the ids.
-  function fillBubble(bubble, text, files, previews) {
+  function fillBubble(bubble, text, files, previews, rich) {
     bubble.textContent = '';
-    if (text) bubble.append(document.createTextNode(text));
+    bubble.dataset.text = text || '';
+    if (text) appendText(bubble, text, rich);
     const list = Array.isArray(files) ? files.filter(isFile) : [];
     // A picture alone needs no bubble around it.
     bubble.classList.toggle('bare', !text && list.length > 0 && list.every((f) => IMAGE_TYPES.has(f.type) || (previews && previews[f.id])));
@@ -618,7 +684,7 @@ textarea:disabled { background: #f1f3f5; }
       let head = row.querySelector('.name').textContent;
       if (at) head += ' · ' + new Date(at).toLocaleString();
       if (meta && meta.textContent === 'Edited') head += ' (edited)';
-      const text = Array.from(bubble.childNodes).filter((n) => n.nodeType === 3).map((n) => n.textContent).join('');
+      const text = row.classList.contains('deleted') ? bubble.textContent : bubble.dataset.text || '';
       const files = Array.from(bubble.querySelectorAll('.file')).map((a) => '[file] ' + (a.dataset.file || ''));
       lines.push(head, ...[text, ...files].filter((t) => t).map((t) => '  ' + t.replace(/\n/g, '\n  ')), '');
     }
@@ -683,7 +749,7 @@ textarea:disabled { background: #f1f3f5; }
     keepingScroll(() => {
       row.classList.toggle('deleted', deleted);
       if (deleted) { bubble.textContent = 'Message deleted'; bubble.classList.remove('bare'); }
-      else fillBubble(bubble, text, files);
+      else fillBubble(bubble, text, files, null, true);
       setMeta(row, deleted ? null : 'Edited');
     });
   }
