@@ -228,6 +228,42 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
         }
     }
 
+    /// A site with a strict Content Security Policy (no inline styles) that enforces Trusted
+    /// Types, allowing the policy `baton-chat`: the widget is styled and works (its styles
+    /// go in through the CSS object model, its constant markup through the policy).
+    @Test func aStrictContentSecurityPolicyStillShowsAStyledWidget() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with { driver in
+                try await driver.open("\(baton.http)/nothing")
+                _ = try await driver.run("""
+                    document.open();
+                    document.write(`<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'self'; \\
+                    style-src 'self'; require-trusted-types-for 'script'; trusted-types baton-chat"></head><body><h1>Shop</h1>\\
+                    <script src="/widget.js" data-widget="demo" data-open="true"></script></body></html>`);
+                    document.close();
+                    return true;
+                    """)
+                try await waitForBubble(driver, containing: "I'm Ada")
+                // The page does enforce both: inline styles and plain HTML strings are refused.
+                #expect(try await driver.run("""
+                    try { document.body.insertAdjacentHTML('beforeend', '<b>x</b>'); return 'accepted'; } catch (e) { return 'refused'; }
+                    """) as? String == "refused")
+                #expect(try await driver.run("""
+                    const s = document.createElement('style'); s.textContent = 'h1 { color: rgb(255, 0, 0) }'; document.head.append(s);
+                    return getComputedStyle(document.querySelector('h1')).color;
+                    """) as? String != "rgb(255, 0, 0)")
+                let styled = try await driver.run("""
+                    const r = \(root);
+                    return [getComputedStyle(r.querySelector('.panel')).position, getComputedStyle(r.querySelector('.launcher')).width,
+                            getComputedStyle(document.querySelector('baton-chat')).display];
+                    """) as? [String]
+                #expect(styled == ["fixed", "56px", "inline"], "\(String(describing: styled))")
+                try await send(driver, "hello")
+                try await waitForBubble(driver, containing: "Hello! What can I do for you?")
+            }
+        }
+    }
+
     /// A snippet with data-page-title="off" names the page by its address alone: a title
     /// may name the signed-in user.
     @Test func thePageTitleCanBeLeftOut() async throws {

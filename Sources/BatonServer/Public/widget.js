@@ -320,16 +320,40 @@ textarea:disabled { background: #f1f3f5; }
 
   let ui = null; // the elements, once built
 
+  // Pages with a strict Content Security Policy: the styles go in through the CSS object
+  // model (a constructed style sheet, properties set one by one), which `style-src` does
+  // not govern, so no `'unsafe-inline'` is needed; and the constant markup above goes in
+  // through a Trusted Types policy named `baton-chat` where the page enforces them
+  // (`require-trusted-types-for 'script'`; the page's `trusted-types` must allow the name).
+  let htmlPolicy = null;
+  try {
+    if (window.trustedTypes && window.trustedTypes.createPolicy) {
+      htmlPolicy = window.trustedTypes.createPolicy('baton-chat', { createHTML: (constant) => constant });
+    }
+  } catch (e) { /* the page allows no policy of that name: plain strings, as without Trusted Types */ }
+  const markup = (constant) => (htmlPolicy ? htmlPolicy.createHTML(constant) : constant);
+
   function build() {
     const host = document.createElement('baton-chat');
     // Page rules such as `body > * { transform: … }` or `display: none` must not reach us.
-    host.setAttribute('style', 'all: initial !important');
+    host.style.setProperty('all', 'initial', 'important');
     const shadow = host.attachShadow({ mode: 'open' });
-    const style = document.createElement('style');
-    style.textContent = CSS;
+    let sheet = null;
+    try {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      sheet = null; // an older browser: a style element (which a strict `style-src` refuses)
+    }
+    if (!sheet) {
+      const style = document.createElement('style');
+      style.textContent = CSS;
+      shadow.append(style);
+    }
     const tpl = document.createElement('template');
-    tpl.innerHTML = SKELETON;
-    shadow.append(style, tpl.content);
+    tpl.innerHTML = markup(SKELETON);
+    shadow.append(tpl.content);
     document.body.appendChild(host);
     const $ = (sel) => shadow.querySelector(sel);
     ui = {
@@ -630,7 +654,7 @@ textarea:disabled { background: #f1f3f5; }
       } else {
         link.href += '?download';
         link.setAttribute('download', f.name);
-        link.insertAdjacentHTML('afterbegin', ICON_FILE); // a constant
+        link.insertAdjacentHTML('afterbegin', markup(ICON_FILE)); // a constant
         link.append(el('span', 'fname', f.name));
         if (f.size >= 0) link.append(el('span', 'fsize', sizeText(f.size)));
         link.dataset.file = f.name + (f.size >= 0 ? ' (' + sizeText(f.size) + ')' : '');
@@ -1411,7 +1435,7 @@ textarea:disabled { background: #f1f3f5; }
         img.src = entry.preview;
         chip.append(img);
       } else {
-        chip.insertAdjacentHTML('afterbegin', ICON_FILE); // a constant
+        chip.insertAdjacentHTML('afterbegin', markup(ICON_FILE)); // a constant
       }
       const text = el('div', 'chip-text');
       text.append(el('span', 'fname', entry.name), el('span', 'chip-meta'));
@@ -1419,7 +1443,7 @@ textarea:disabled { background: #f1f3f5; }
       remove.type = 'button';
       remove.setAttribute('aria-label', 'Remove ' + entry.name);
       remove.title = 'Remove';
-      remove.insertAdjacentHTML('afterbegin', ICON_X('')); // a constant
+      remove.insertAdjacentHTML('afterbegin', markup(ICON_X(''))); // a constant
       remove.addEventListener('click', () => unstage(entry));
       chip.append(text, remove);
       entry.chip = chip;
