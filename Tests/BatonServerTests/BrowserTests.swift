@@ -12,6 +12,10 @@ private func waitForBubble(_ driver: WebDriver, containing text: String, seconds
     try await driver.wait(for: "a message containing \(text)", "return \(bubbles).some(t => t.includes(\(literal)[0]))", seconds: seconds)
 }
 
+private func jsonString(_ text: String) -> String {
+    String(data: try! JSONSerialization.data(withJSONObject: [text]), encoding: .utf8)!.dropFirst().dropLast().description
+}
+
 private func send(_ driver: WebDriver, _ text: String) async throws {
     let input = try await driver.element("return \(root).querySelector('textarea')")
     try await driver.type(text + "\u{E007}", into: input)
@@ -224,6 +228,60 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                     """) as? String ?? ""
                 #expect(saved.contains("  **Thanks!** See [our _returns_ page](https://shop.example/returns)"), "\(saved)")
                 try await driver.screenshot("widget-agent-formatting")
+            }
+        }
+    }
+
+    /// An agent answers while the visitor is on another tab: the page's title alternates
+    /// with "Alice Archer wrote" (then "(2) …") and a chime plays; back on the page, the
+    /// title is the page's own again.
+    @Test func aReplyWhileAwayFlashesTheTitleAndChimes() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                // A recording stand-in for the browser's audio, in place before the visitor's
+                // first gesture (typing), which makes the audio context.
+                _ = try await driver.run("""
+                    window.__tones = 0;
+                    window.AudioContext = class {
+                      constructor() { this.state = 'running'; this.currentTime = 0; this.destination = {}; }
+                      resume() {}
+                      createOscillator() { return { frequency: {}, connect: (g) => g, start: () => { window.__tones++; }, stop() {} }; }
+                      createGain() { return { gain: { setValueAtTime() {}, exponentialRampToValueAtTime() {} }, connect: (d) => d }; }
+                    };
+                    return true;
+                    """)
+                try await send(driver, "hello")
+                try await waitForBubble(driver, containing: "Hello! What can I do for you?")
+                let title = try await driver.run("return document.title") as? String ?? ""
+                #expect(try await driver.run("return window.__tones") as? Int == 0, "no chime for the bot, nor while the page is seen")
+                // The visitor goes to another tab.
+                _ = try await driver.run("""
+                    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+                    document.dispatchEvent(new Event('visibilitychange'));
+                    window.__titles = new Set();
+                    new MutationObserver(() => window.__titles.add(document.title)).observe(document.querySelector('title'), { childList: true, characterData: true, subtree: true });
+                    return true;
+                    """)
+                let conversation = try #require(try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first)
+                try await baton.services.chat.agentMessage(conversation.conversation.id, name: "Alice Archer", text: "Hi! Sorry for the wait.",
+                                                           files: [], externalID: "post-1")
+                try await driver.wait(for: "the title to name Alice", "return window.__titles.has('Alice Archer wrote')")
+                #expect(try await driver.run("return window.__tones") as? Int == 2, "one chime of two tones")
+                try await driver.wait(for: "the page's own title in between", "return document.title === \(jsonString(title))", seconds: 4)
+                try await baton.services.chat.agentMessage(conversation.conversation.id, name: "Alice Archer", text: "Are you still there?",
+                                                           files: [], externalID: "post-2")
+                try await driver.wait(for: "the count in the title", "return window.__titles.has('(2) Alice Archer wrote')")
+                // Back on the page: the page's title stays.
+                _ = try await driver.run("""
+                    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+                    document.dispatchEvent(new Event('visibilitychange'));
+                    return true;
+                    """)
+                #expect(try await driver.run("return document.title") as? String == title)
+                try await Task.sleep(for: .seconds(2))
+                #expect(try await driver.run("return document.title") as? String == title)
             }
         }
     }

@@ -406,7 +406,9 @@ textarea:disabled { background: #f1f3f5; }
       e.preventDefault();
       stageFiles(Array.from(e.dataTransfer.files || []));
     });
-    ui.launcher.addEventListener('click', () => (isOpen ? closePanel(false) : openPanel(true)));
+    ui.launcher.addEventListener('click', () => { primeSound(); isOpen ? closePanel(false) : openPanel(true); });
+    ui.panel.addEventListener('pointerdown', primeSound);
+    ui.panel.addEventListener('keydown', primeSound);
     ui.close.addEventListener('click', () => closePanel(true));
     ui.send.addEventListener('click', submit);
     ui.input.addEventListener('input', onInput);
@@ -759,6 +761,7 @@ textarea:disabled { background: #f1f3f5; }
       place(row);
     }
     if (!isOpen && m.role !== 'visitor' && m.id > state.lastSeen) { unread++; updateBadge(); }
+    if (m.role === 'agent' && m.id > state.lastSeen) alertAway(m.name);
     markSeen(m.id);
     if (m.role === 'agent' && m.name) agentName = m.name;
     if (m.role !== 'system') setQuickReplies(m.role === 'bot' ? m.buttons : null);
@@ -1470,6 +1473,83 @@ textarea:disabled { background: #f1f3f5; }
     ui.send.title = waiting ? 'Waiting for the upload to finish' : '';
   }
 
+  // ---------------------------------------------------------------- a reply while away
+
+  // An agent may answer minutes later, when the visitor is on another tab or has closed
+  // the panel: the page's title then alternates with "(1) Alice wrote" until the page is
+  // seen again, and a short chime plays (once the visitor has used the widget: browsers
+  // allow sound only after a gesture). `data-title-alert="off"` and `data-sound="off"`
+  // turn either off.
+  const TITLE_ALERT = (script.getAttribute('data-title-alert') || 'on').toLowerCase() !== 'off';
+  const SOUND = (script.getAttribute('data-sound') || 'on').toLowerCase() !== 'off';
+  let awayCount = 0;
+  let awayTitle = null; // the page's own title while ours alternates with it
+  let flashTimer = null;
+  let audio = null;
+  let lastChime = 0;
+
+  const pageHidden = () => document.visibilityState === 'hidden';
+
+  function alertAway(name) {
+    if (!pageHidden() && isOpen) return;
+    awayCount++;
+    if (TITLE_ALERT && pageHidden()) flashTitle((awayCount > 1 ? '(' + awayCount + ') ' : '') + (name || 'Someone') + ' wrote');
+    chime();
+  }
+
+  function flashTitle(text) {
+    if (awayTitle === null) awayTitle = document.title;
+    let ours = false;
+    const flip = () => {
+      // The page changed its own title meanwhile (a single-page app): that is the one to keep.
+      if (!ours && document.title !== awayTitle) awayTitle = document.title;
+      ours = !ours;
+      document.title = ours ? text : awayTitle;
+    };
+    clearInterval(flashTimer);
+    flip();
+    flashTimer = setInterval(flip, 1500);
+  }
+
+  function endAway() {
+    awayCount = 0;
+    if (flashTimer === null) return;
+    clearInterval(flashTimer);
+    flashTimer = null;
+    document.title = awayTitle;
+    awayTitle = null;
+  }
+
+  // Called on the visitor's gestures: the audio context is made (or resumed) in one.
+  function primeSound() {
+    if (!SOUND) return;
+    try {
+      const Context = window.AudioContext || window.webkitAudioContext;
+      if (!audio && Context) audio = new Context();
+      if (audio && audio.state === 'suspended') audio.resume();
+    } catch (e) { audio = null; }
+  }
+
+  function chime() {
+    if (!SOUND || !audio || audio.state !== 'running' || Date.now() - lastChime < 2000) return;
+    lastChime = Date.now();
+    try {
+      const start = audio.currentTime;
+      [[660, 0], [880, 0.12]].forEach(([frequency, offset]) => {
+        const tone = audio.createOscillator();
+        const gain = audio.createGain();
+        tone.type = 'sine';
+        tone.frequency.value = frequency;
+        gain.gain.setValueAtTime(0.0001, start + offset);
+        gain.gain.exponentialRampToValueAtTime(0.08, start + offset + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.18);
+        tone.connect(gain).connect(audio.destination);
+        tone.start(start + offset);
+        tone.stop(start + offset + 0.2);
+      });
+    } catch (e) { /* no sound, no harm */ }
+  }
+
   // ---------------------------------------------------------------- panel
 
   function openPanel(focus) {
@@ -1480,6 +1560,7 @@ textarea:disabled { background: #f1f3f5; }
     ui.launcher.setAttribute('aria-expanded', 'true');
     unread = 0;
     updateBadge();
+    if (!pageHidden()) endAway();
     if (!ws && !reconnectTimer) connect();
     scrollToEnd();
     // Opened by the page (data-open) rather than by the visitor: do not steal focus.
@@ -1510,8 +1591,9 @@ textarea:disabled { background: #f1f3f5; }
     if (OPEN_AT_LOAD) openPanel(false);
     window.addEventListener('online', reconnectNow);
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') reconnectNow();
+      if (document.visibilityState === 'visible') { reconnectNow(); endAway(); }
     });
+    window.addEventListener('focus', endAway);
     window.addEventListener('hashchange', () => { if (location.hash === '#baton-open') openPanel(true); });
     window.addEventListener('hashchange', notePage);
     window.addEventListener('popstate', notePage);
