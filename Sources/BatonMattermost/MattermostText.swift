@@ -16,7 +16,9 @@ public enum MattermostText {
 
     /// The text escaped: Markdown punctuation backslash-escaped; `@` followed by an
     /// invisible zero-width space so no `@all`, `@channel`, `@here` or `@user` is a
-    /// mention (except inside a word, as in an email address, where none can start); `://` and `www.` broken the same way so nothing is auto-linked; control
+    /// mention (except inside a word, as in an email address, where none can start);
+    /// addresses (`https://…`, `www.…`) in code spans, whole but no links, and any other
+    /// `://` and `www.` broken by the zero-width space so nothing is auto-linked; control
     /// characters dropped; indentation that would make a code block removed.
     public static func inert(_ text: String) -> String {
         var out = String.UnicodeScalarView()
@@ -40,6 +42,16 @@ public enum MattermostText {
             if scalar.value < 0x20 && scalar != "\t" || scalar.value == 0x7F { continue }
             if scalar == "\u{200B}" || scalar == "\u{2060}" || scalar == "\u{FEFF}" {
                 // Invisible characters of the visitor's could hide a mention from a reader.
+                continue
+            }
+            if let end = addressEnd(scalars, from: index, after: out.last) {
+                // An address the visitor wrote: shown whole in a code span, which Mattermost
+                // neither links nor reads for mentions, so agents copy it as it is.
+                out.append("`")
+                out.append(contentsOf: scalars[index..<end])
+                out.append("`")
+                atStart = false
+                index = end - 1
                 continue
             }
             if escapedEverywhere.contains(scalar) || (atStart && escapedAtLineStart.contains(scalar)) {
@@ -71,6 +83,26 @@ public enum MattermostText {
             }
             if scalar != " " && scalar != "\t" { atStart = false }
         }
+    }
+
+    /// Where an address starting at `start` ends (`http://…`, `https://…` or `www.…` up to
+    /// the next space, without the punctuation that ends a sentence or closes a bracket),
+    /// when one starts there: not inside a word, and without anything a code span could
+    /// not hold (a backtick, a control or invisible character).
+    static func addressEnd(_ scalars: [Unicode.Scalar], from start: Int, after previous: Unicode.Scalar?) -> Int? {
+        if let previous, isLetterOrNumber(previous) { return nil }
+        func lowercased(_ count: Int) -> String {
+            String(String.UnicodeScalarView(scalars[start..<min(scalars.count, start + count)])).lowercased()
+        }
+        guard lowercased(8) == "https://" || lowercased(7) == "http://" || lowercased(4) == "www." else { return nil }
+        var end = start
+        while end < scalars.count, !scalars[end].properties.isWhitespace { end += 1 }
+        while end > start, ".,;:!?)]}'\"*_~>".unicodeScalars.contains(scalars[end - 1]) { end -= 1 }
+        let address = scalars[start..<end]
+        guard end - start > 8,
+              !address.contains(where: { $0 == "`" || $0.value < 0x20 || $0.value == 0x7F || $0.properties.generalCategory == .format })
+        else { return nil }
+        return end
     }
 
     /// A letter or a number as Go's `unicode.IsLetter` and `unicode.IsNumber` say (general
