@@ -90,11 +90,19 @@ public enum MattermostText {
     /// when one starts there: not inside a word, and without anything a code span could
     /// not hold (a backtick, a control or invisible character).
     static func addressEnd(_ scalars: [Unicode.Scalar], from start: Int, after previous: Unicode.Scalar?) -> Int? {
-        if let previous, isLetterOrNumber(previous) { return nil }
-        func lowercased(_ count: Int) -> String {
-            String(String.UnicodeScalarView(scalars[start..<min(scalars.count, start + count)])).lowercased()
+        // Called at every character of every relayed message: no strings made to look.
+        func starts(with prefix: StaticString) -> Bool {
+            let bytes = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+            guard scalars.count - start >= bytes.count else { return false }
+            for (offset, byte) in bytes.enumerated() {
+                var value = scalars[start + offset].value
+                if (0x41...0x5A).contains(value) { value += 0x20 }
+                if value != UInt32(byte) { return false }
+            }
+            return true
         }
-        guard lowercased(8) == "https://" || lowercased(7) == "http://" || lowercased(4) == "www." else { return nil }
+        guard starts(with: "http://") || starts(with: "https://") || starts(with: "www.") else { return nil }
+        if let previous, isLetterOrNumber(previous) { return nil }
         var end = start
         while end < scalars.count, !scalars[end].properties.isWhitespace { end += 1 }
         while end > start, ".,;:!?)]}'\"*_~>".unicodeScalars.contains(scalars[end - 1]) { end -= 1 }
