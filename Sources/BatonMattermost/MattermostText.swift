@@ -89,7 +89,7 @@ public enum MattermostText {
     /// the next space, without the punctuation that ends a sentence or closes a bracket),
     /// when one starts there: not inside a word, and without anything a code span could
     /// not hold (a backtick, a control or invisible character).
-    static func addressEnd(_ scalars: [Unicode.Scalar], from start: Int, after previous: Unicode.Scalar?) -> Int? {
+    static func addressEnd(_ scalars: [Unicode.Scalar], from start: Int, after previous: @autoclosure () -> Unicode.Scalar?) -> Int? {
         // Called at every character of every relayed message: no strings made to look.
         func starts(with prefix: StaticString) -> Bool {
             let bytes = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
@@ -102,7 +102,7 @@ public enum MattermostText {
             return true
         }
         guard starts(with: "http://") || starts(with: "https://") || starts(with: "www.") else { return nil }
-        if let previous, isLetterOrNumber(previous) { return nil }
+        if let previous = previous(), isLetterOrNumber(previous) { return nil }
         var end = start
         while end < scalars.count, !scalars[end].properties.isWhitespace { end += 1 }
         while end > start, ".,;:!?)]}'\"*_~>".unicodeScalars.contains(scalars[end - 1]) { end -= 1 }
