@@ -227,6 +227,14 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                     })();
                     """) as? String ?? ""
                 #expect(saved.contains("  **Thanks!** See [our _returns_ page](https://shop.example/returns)"), "\(saved)")
+                // Right-to-left text reads right to left in its bubble, the rest left to right.
+                try await baton.services.chat.agentMessage(conversation.conversation.id, name: "נועה", text: "שלום! איך אפשר לעזור?",
+                                                           files: [], externalID: "post-2")
+                try await waitForBubble(driver, containing: "שלום!")
+                let directions = try await driver.run("""
+                    return Array.from(\(root).querySelectorAll('.row.them .bubble')).slice(-2).map(b => getComputedStyle(b).direction);
+                    """) as? [String]
+                #expect(directions == ["ltr", "rtl"])
                 try await driver.screenshot("widget-agent-formatting")
             }
         }

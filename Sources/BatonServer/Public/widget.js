@@ -309,7 +309,7 @@ textarea:disabled { background: #f1f3f5; }
       <button type="button" class="icon-btn attach" aria-label="Attach files" title="Attach files" hidden>${ICON_CLIP}</button>
       <input type="file" class="file-input" multiple hidden tabindex="-1" aria-hidden="true">
       <div class="field">
-        <textarea rows="1" aria-label="Message" placeholder="Write a message…"></textarea>
+        <textarea rows="1" dir="auto" aria-label="Message" placeholder="Write a message…"></textarea>
         <div class="counter" hidden></div>
       </div>
       <button type="button" class="send" aria-label="Send">${ICON_SEND}</button>
@@ -546,8 +546,12 @@ textarea:disabled { background: #f1f3f5; }
   function makeRow(role, name, text, at, files) {
     const row = el('div', 'row ' + (role === 'visitor' ? 'visitor' : 'them'));
     row.dataset.author = role === 'visitor' ? 'visitor' : role + ':' + (name || '');
-    row.append(el('div', 'name', role === 'visitor' ? 'You' : name || botName || 'Bot'));
+    const author = el('div', 'name', role === 'visitor' ? 'You' : name || botName || 'Bot');
+    author.dir = 'auto';
+    row.append(author);
+    // Each message in its own direction: Arabic or Hebrew right to left, whatever the page.
     const bubble = el('div', 'bubble');
+    bubble.dir = 'auto';
     if (at) { bubble.title = new Date(at).toLocaleString(); row.dataset.at = String(at); }
     fillBubble(bubble, text, files, null, role !== 'visitor');
     row.append(bubble);
@@ -668,6 +672,7 @@ textarea:disabled { background: #f1f3f5; }
 
   function makeNotice(text, extra) {
     const row = el('div', 'notice' + (extra ? ' ' + extra : ''), text);
+    row.dir = 'auto';
     row.dataset.author = 'system';
     return row;
   }
