@@ -235,7 +235,7 @@ export function mountConversations(container, route, { botKey = null, embedded =
       embedded ? null : h('td', { class: 'cell-bot', 'data-label': 'Bot', dataset: { bot: c.bot } }, botNames.get(c.bot) || c.bot),
       h('td', { 'data-label': 'State' }, badge('conversation', c.state),
         c.rating ? h('span', { class: `rating rating-${c.rating}` }, c.rating === 'good' ? 'Rated good' : 'Rated bad') : null),
-      h('td', { class: 'cell-last', 'data-label': 'Last message' }, h('span', { class: 'ellipsis', title: c.lastMessage || '' }, c.lastMessage || '—')),
+      h('td', { class: 'cell-last', 'data-label': 'Last message' }, h('span', { class: 'ellipsis', dir: 'auto', title: c.lastMessage || '' }, c.lastMessage || '—')),
       h('td', { class: 'cell-time', 'data-label': 'Updated' },
         h('time', { datetime: new Date(c.updatedAt).toISOString(), title: formatDateTime(c.updatedAt) }, relativeTime(c.updatedAt))));
     return tr;

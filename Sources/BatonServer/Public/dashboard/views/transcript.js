@@ -260,7 +260,7 @@ export function mountTranscript(main, route) {
       }
       const time = h('time', { datetime: new Date(m.at).toISOString(), title: `${formatDateTime(m.at)} (${relativeTime(m.at)})` }, formatTime(m.at));
       if (m.role === 'system') {
-        list.append(h('li', { class: 'msg msg-system' }, h('span', { class: 'visually-hidden' }, 'System notice: '), h('span', { class: 'msg-text' }, m.text), ' ', time));
+        list.append(h('li', { class: 'msg msg-system' }, h('span', { class: 'visually-hidden' }, 'System notice: '), h('span', { class: 'msg-text', dir: 'auto' }, m.text), ' ', time));
         continue;
       }
       // A correction made in Mattermost is kept as it came, after the message it corrects.
@@ -270,7 +270,7 @@ export function mountTranscript(main, route) {
       list.append(h('li', { class: `msg msg-${m.role}${corrects ? ' msg-correction' : ''}` },
         h('div', { class: 'msg-head' }, h('span', { class: 'msg-author' }, author(m)),
           corrects ? h('span', { class: 'muted' }, deleted ? ' deleted a message' : ' edited a message') : null, time),
-        deleted ? null : h('div', { class: 'msg-bubble' }, m.text || null, files.length ? fileList(files) : null)));
+        deleted ? null : h('div', { class: 'msg-bubble', dir: 'auto' }, m.text || null, files.length ? fileList(files) : null)));
     }
   }
 
