@@ -115,3 +115,20 @@ enum DemoSeed {
         logger.info("Created the demo widget", metadata: ["widget": "\(DemoBot.widgetKey)"])
     }
 }
+
+/// Why the server could not start listening, in words an admin can act on (nil for other
+/// failures): the port taken by another program, a port below 1024 without the right to
+/// it, or an address that is not this machine's.
+public func listenFailure(_ error: any Error, host: String, port: Int) -> String? {
+    guard let error = error as? IOError else { return nil }
+    switch error.errnoCode {
+    case EADDRINUSE:
+        return "Port \(port) on \(host) is in use by another program (another Baton?). Stop it, or start Baton on another port: --port N or BATON_PORT."
+    case EACCES:
+        return "Baton may not listen on port \(port) on \(host): ports below 1024 need administrator rights. Use a higher port (--port 8080) behind a reverse proxy."
+    case EADDRNOTAVAIL:
+        return "\(host) is not an address of this machine, so Baton cannot listen on it. Use one of its addresses, 127.0.0.1, or 0.0.0.0 for all (--host or BATON_HOST)."
+    default:
+        return nil
+    }
+}

@@ -87,7 +87,12 @@ struct Serve: AsyncParsableCommand {
             let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"
             logger.notice("Baton \(BatonVersion.current) is ready at http://\(address)/")
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            if let message = listenFailure(error, host: config.host, port: config.port) { throw CommandFailure(message: message) }
+            throw error
+        }
     }
 
     /// Defaults, then the environment, then the flags.

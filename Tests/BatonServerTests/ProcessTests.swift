@@ -55,6 +55,24 @@ import Testing
         await store.close()
     }
 
+    /// A port another program holds, or an address that is not this machine's: Baton says
+    /// so in words (not "bind(descriptor:ptr:bytes:): Address already in use") and exits 1.
+    @Test func aTakenPortOrAForeignAddressIsExplained() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let first = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
+        let port = try await first.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+        let second = try BatonProcess(["serve", "--port", port, "--database", folder.url.appendingPathComponent("second.sqlite").path])
+        #expect(try await second.exit() == 1)
+        #expect(second.log.contains("Error: Port \(port) on 127.0.0.1 is in use by another program"), "\(second.log)")
+        first.signal(SIGTERM)
+        #expect(try await first.exit() == 0)
+        // 192.0.2.1 is documentation's own address (RFC 5737): no machine has it.
+        let foreign = try BatonProcess(["serve", "--port", "0", "--host", "192.0.2.1", "--database", folder.url.appendingPathComponent("third.sqlite").path])
+        #expect(try await foreign.exit() == 1)
+        #expect(foreign.log.contains("192.0.2.1 is not an address of this machine"), "\(foreign.log)")
+    }
+
     /// A connection that never sent a request (browsers open some ahead of need), one kept
     /// alive after its request, and one stopped halfway through a request do not keep
     /// Baton from stopping: the first held it for ever before.
