@@ -226,6 +226,19 @@ final class PostgresConnections: Sendable {
         if let info = psql.serverInfo, let message = info[.message] {
             return "\(message) (SQLSTATE \(info[.sqlState] ?? "?"))"
         }
+        if psql.code == .connectionError {
+            // NIO's connection failures, in words an admin can act on.
+            let detail = psql.underlying.map { String(describing: $0) } ?? ""
+            if detail.contains("Connection refused") {
+                return "nothing answers at that host and port (connection refused): is PostgreSQL running there, and is the port right?"
+            }
+            if detail.contains("dns") || detail.contains("DNS") || detail.contains("resolve") {
+                return "the host name does not resolve"
+            }
+            if detail.contains("timed out") || detail.contains("Timeout") || detail.contains("timeout") {
+                return "no answer from that host and port (timed out)"
+            }
+        }
         return String(reflecting: psql)
     }
 

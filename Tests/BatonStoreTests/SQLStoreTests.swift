@@ -447,6 +447,7 @@ extension Visitor {
             Issue.record("opened a database on a closed port")
         } catch let error as StoreOpenError {
             #expect(error.description.hasPrefix("cannot open the database postgres://baton@127.0.0.1:\(port)/chat"), "\(error)")
+            #expect(error.description.contains("nothing answers at that host and port (connection refused)"), "\(error)")
             #expect(!error.description.contains("hunter2"))
         }
     }
