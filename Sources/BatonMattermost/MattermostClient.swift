@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 
 /// How the relay user signs in.
@@ -38,8 +39,14 @@ public final class MattermostClient: Sendable {
 
     /// One HTTP client for every Mattermost connection of the process: connection pools
     /// per server, and short connect timeouts so an unreachable server is reported fast.
-    public static let sharedHTTP: HTTPClient = {
+    /// Made at first use, after `MattermostTrust` read the trusted certificates.
+    public static let sharedHTTP: HTTPClient = makeHTTP(tls: MattermostTrust.clientConfiguration())
+
+    /// An HTTP client for Mattermost with these TLS settings (tests trust their own
+    /// certificate with it).
+    public static func makeHTTP(tls: TLSConfiguration) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
             timeout: .init(connect: .seconds(5), read: .seconds(20)),
             // As many connections as the outbox works on conversations at once. An idle
             // one is closed before Mattermost's own idle timeout (`IdleTimeout`, 60 s by
@@ -54,7 +61,7 @@ public final class MattermostClient: Sendable {
         // Baton does not trace requests: no span per request.
         configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    }
 
     public init(url: String, credentials: MattermostCredentials, logger: Logger,
                 http: HTTPClient = MattermostClient.sharedHTTP, timeout: TimeAmount = .seconds(20)) throws(MattermostError) {

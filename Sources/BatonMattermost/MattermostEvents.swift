@@ -121,6 +121,8 @@ enum MattermostEventSocket {
             try await WebSocketClient.connect(
                 url: url,
                 configuration: .init(maxFrameSize: 1 << 24, autoPing: .enabled(timePeriod: .seconds(30))),
+                // The private authority's certificates too (`MattermostTrust`), when given.
+                tlsConfiguration: url.hasPrefix("wss:") && MattermostTrust.hasExtra ? MattermostTrust.clientConfiguration() : nil,
                 logger: logger
             ) { inbound, outbound, _ in
                 let sender = MattermostEventSender(outbound: outbound, token: token)

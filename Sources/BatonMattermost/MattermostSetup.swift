@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import BatonCore
 import Foundation
 import Logging
@@ -11,8 +12,9 @@ public struct MattermostSetup: Sendable {
 
     /// Step 1: the server and the relay user. Signs in, and checks the user is a system
     /// administrator (Baton creates channels and adds people to teams).
-    public static func signIn(url: String, credentials: MattermostCredentials, logger: Logger) async throws -> MattermostSetup {
-        let client = try MattermostClient(url: url, credentials: credentials, logger: logger)
+    public static func signIn(url: String, credentials: MattermostCredentials, logger: Logger,
+                              http: HTTPClient = MattermostClient.sharedHTTP) async throws -> MattermostSetup {
+        let client = try MattermostClient(url: url, credentials: credentials, logger: logger, http: http)
         let user = try await client.signIn()
         guard user.isSystemAdmin else { throw MattermostError.notAdmin(username: user.username) }
         return MattermostSetup(client: client, relayUser: user)

@@ -25,6 +25,9 @@ public struct BatonConfiguration: Sendable {
     /// Baton's address as visitors' browsers reach it (e.g. `https://chat.example.com`),
     /// for embed snippets; by default taken from each request.
     public var publicURL: String?
+    /// PEM certificates of a private certificate authority that signed Mattermost's
+    /// certificate, trusted besides the system's (`MattermostTrust`).
+    public var mattermostCAFile: String?
     /// bcrypt cost of admin passwords (each step doubles the work).
     public var passwordCost: UInt8 = 12
     /// How each Mattermost connection paces itself (session checks, queues, concurrency).
@@ -75,6 +78,7 @@ public struct BatonConfiguration: Sendable {
         ("BATON_SECRET_KEY", "the key that encrypts stored credentials (instead of the key file)"),
         ("BATON_SECRET_KEY_FILE", "the key file (default: baton.key next to the database)"),
         ("BATON_PUBLIC_URL", "Baton's address as browsers reach it, for embed snippets"),
+        ("BATON_MATTERMOST_CA_FILE", "PEM certificates of a private authority that signed Mattermost's certificate"),
     ]
 
     /// Reads the `BATON_*` variables over the defaults.
@@ -114,6 +118,7 @@ public struct BatonConfiguration: Sendable {
         }
         if let text = value("BATON_SECRET_KEY_FILE") { secretKeyFile = text }
         if let text = value("BATON_PUBLIC_URL") { publicURL = try Self.publicURL(text, from: "BATON_PUBLIC_URL") }
+        if let text = value("BATON_MATTERMOST_CA_FILE") { mattermostCAFile = text }
         if let text = value("BATON_METRICS_TOKEN") { metricsToken = try Self.metricsToken(text, from: "BATON_METRICS_TOKEN") }
     }
 
@@ -238,4 +243,13 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public var value: String
     public var expected: String
     public var description: String { "\(source)=\"\(value)\" is not valid: expected \(expected)" }
+}
+
+extension BatonConfiguration {
+    /// Trusts `mattermostCAFile`'s certificates for every connection to Mattermost from
+    /// now on (before the first is made); refuses a file that is missing or holds none.
+    public func trustMattermostAuthority() throws {
+        guard let file = mattermostCAFile else { return }
+        try MattermostTrust.trust(pemFile: file)
+    }
 }

@@ -73,6 +73,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Baton's address as browsers reach it, e.g. https://chat.example.com (BATON_PUBLIC_URL), for embed snippets and links.")
     var publicURL: String?
 
+    @Option(help: "PEM certificates of a private certificate authority that signed Mattermost's certificate, trusted besides the system's (BATON_MATTERMOST_CA_FILE).")
+    var mattermostCAFile: String?
+
     func run() async throws {
         let config: BatonConfiguration
         do {
@@ -123,6 +126,8 @@ struct Serve: AsyncParsableCommand {
         }
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }
         if let publicURL { config.publicURL = try BatonConfiguration.publicURL(publicURL, from: "--public-url") }
+        if let mattermostCAFile { config.mattermostCAFile = mattermostCAFile }
+        try config.trustMattermostAuthority()
         return config
     }
 }

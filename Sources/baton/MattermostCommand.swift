@@ -21,10 +21,15 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE). Default: baton.key next to a SQLite database, or in the working folder.")
     var secretKeyFile: String?
 
+    @Option(help: "PEM certificates of a private certificate authority that signed Mattermost's certificate (BATON_MATTERMOST_CA_FILE).")
+    var mattermostCAFile: String?
+
     func configuration() throws -> BatonConfiguration {
         var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
         if let database { config.database = try BatonConfiguration.database(database, from: "--database") }
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }
+        if let mattermostCAFile { config.mattermostCAFile = mattermostCAFile }
+        try config.trustMattermostAuthority()
         config.logLevel = .warning
         return config
     }

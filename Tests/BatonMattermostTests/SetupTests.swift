@@ -67,7 +67,7 @@ import Testing
 
     @Test func aTLSFailureIsReported() async throws {
         // An HTTPS server whose certificate nobody signed: the handshake fails.
-        try await SelfSignedServer.run { url in
+        try await SelfSignedServer.run { url, certificate in
             do {
                 _ = try await MattermostSetup.signIn(url: url, credentials: HandoverRig.relayCredentials, logger: logger)
                 Issue.record("trusted a self-signed certificate")
@@ -76,6 +76,23 @@ import Testing
                 #expect(error.description.contains("secure connection"))
             }
         }
+    }
+
+    /// A Mattermost whose certificate a private authority signed: trusted once that
+    /// authority's certificate is given (`--mattermost-ca-file`); TLS then succeeds (this
+    /// server is no Mattermost: what fails is what it answers).
+    @Test func aPrivateAuthoritysCertificateIsTrustedWhenGiven() async throws {
+        try await SelfSignedServer.run { url, certificate in
+            let http = MattermostClient.makeHTTP(tls: MattermostTrust.clientConfiguration(trusting: try MattermostTrust.certificates(pemFile: certificate)))
+            do {
+                _ = try await MattermostSetup.signIn(url: url, credentials: HandoverRig.relayCredentials, logger: logger, http: http)
+                Issue.record("took the server for Mattermost")
+            } catch let error as MattermostError {
+                guard case .notMattermost = error else { Issue.record("not past TLS: \(error)"); try await http.shutdown(); return }
+            }
+            try await http.shutdown()
+        }
+        #expect(throws: MattermostTrust.TrustError.self) { try MattermostTrust.certificates(pemFile: "/nonexistent/ca.pem") }
     }
 
     @Test func somethingThatIsNotMattermostIsReported() async throws {

@@ -71,6 +71,11 @@ import Testing
         let foreign = try BatonProcess(["serve", "--port", "0", "--host", "192.0.2.1", "--database", folder.url.appendingPathComponent("third.sqlite").path])
         #expect(try await foreign.exit() == 1)
         #expect(foreign.log.contains("192.0.2.1 is not an address of this machine"), "\(foreign.log)")
+        // A certificate authority file that is not there stops Baton before it starts.
+        let authority = try BatonProcess(["serve", "--port", "0", "--mattermost-ca-file", "/nonexistent/ca.pem",
+                                          "--database", folder.url.appendingPathComponent("fourth.sqlite").path])
+        #expect(try await authority.exit() != 0)
+        #expect(authority.log.contains("cannot use /nonexistent/ca.pem as Mattermost's certificate authority"), "\(authority.log)")
     }
 
     /// A connection that never sent a request (browsers open some ahead of need), one kept

@@ -9,12 +9,13 @@ import ServiceLifecycle
 /// An HTTPS server on loopback with a self-signed certificate (made with `openssl`), for
 /// testing how TLS failures are reported.
 enum SelfSignedServer {
-    static func run(_ body: @Sendable @escaping (String) async throws -> Void) async throws {
+    /// Runs `body` with the server's address and the path of its certificate (PEM).
+    static func run(_ body: @Sendable @escaping (_ url: String, _ certificate: String) async throws -> Void) async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let key = folder.url.appendingPathComponent("key.pem").path, cert = folder.url.appendingPathComponent("cert.pem").path
         let openssl = try ChildProcess("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                                                            "-days", "1", "-subj", "/CN=127.0.0.1"])
+                                                            "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
         // Not `waitUntilExit()`: it would hold one of the few threads every test's tasks share.
         let deadline = ContinuousClock.now + .seconds(60)
         while openssl.isRunning {
@@ -36,7 +37,7 @@ enum SelfSignedServer {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw TestFailure("the TLS server did not start") }
             do {
-                try await withTimeout(60) { try await body("https://127.0.0.1:\(port)") }
+                try await withTimeout(60) { try await body("https://127.0.0.1:\(port)", cert) }
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error
