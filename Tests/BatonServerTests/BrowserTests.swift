@@ -299,13 +299,17 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
     /// go in through the CSS object model, its constant markup through the policy).
     @Test func aStrictContentSecurityPolicyStillShowsAStyledWidget() async throws {
         try await LiveBaton.run { baton in
+            let now = Millis.now()
+            try await baton.services.bots.save(Widget(key: "second", name: "Second", botSource: "name: Second\ngreeting: Hi from the second\n",
+                                                      createdAt: now, updatedAt: now))
             try await WebDriver.with { driver in
                 try await driver.open("\(baton.http)/nothing")
                 _ = try await driver.run("""
                     document.open();
                     document.write(`<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'self'; \\
                     style-src 'self'; require-trusted-types-for 'script'; trusted-types baton-chat"></head><body><h1>Shop</h1>\\
-                    <script src="/widget.js" data-widget="demo" data-open="true"></script></body></html>`);
+                    <script src="/widget.js" data-widget="demo" data-open="true"></script>\\
+                    <script src="/widget.js" data-widget="second"></script></body></html>`);
                     document.close();
                     return true;
                     """)
@@ -324,6 +328,12 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                             getComputedStyle(document.querySelector('baton-chat')).display];
                     """) as? [String]
                 #expect(styled == ["fixed", "56px", "inline"], "\(String(describing: styled))")
+                // A second widget on the page shares the policy (a name is made only once).
+                try await driver.wait(for: "the second widget", """
+                    const hosts = document.querySelectorAll('baton-chat');
+                    return hosts.length === 2 && !!hosts[1].shadowRoot?.querySelector('.launcher')
+                      && getComputedStyle(hosts[1].shadowRoot.querySelector('.launcher')).width === '56px';
+                    """)
                 try await send(driver, "hello")
                 try await waitForBubble(driver, containing: "Hello! What can I do for you?")
             }

@@ -325,11 +325,14 @@ textarea:disabled { background: #f1f3f5; }
   // not govern, so no `'unsafe-inline'` is needed; and the constant markup above goes in
   // through a Trusted Types policy named `baton-chat` where the page enforces them
   // (`require-trusted-types-for 'script'`; the page's `trusted-types` must allow the name).
+  // One policy for every Baton widget on the page (a name may be created only once).
   let htmlPolicy = null;
   try {
-    if (window.trustedTypes && window.trustedTypes.createPolicy) {
-      htmlPolicy = window.trustedTypes.createPolicy('baton-chat', { createHTML: (constant) => constant });
+    const shared = (window.BatonChat = window.BatonChat || {});
+    if (!shared._htmlPolicy && window.trustedTypes && window.trustedTypes.createPolicy) {
+      shared._htmlPolicy = window.trustedTypes.createPolicy('baton-chat', { createHTML: (constant) => constant });
     }
+    htmlPolicy = shared._htmlPolicy || null;
   } catch (e) { /* the page allows no policy of that name: plain strings, as without Trusted Types */ }
   const markup = (constant) => (htmlPolicy ? htmlPolicy.createHTML(constant) : constant);
 
