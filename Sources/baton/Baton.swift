@@ -76,13 +76,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM certificates of a private certificate authority that signed Mattermost's certificate, trusted besides the system's (BATON_MATTERMOST_CA_FILE).")
     var mattermostCAFile: String?
 
-    func run() async throws {
-        let config: BatonConfiguration
+    /// Bad settings are reported before anything starts, with `serve`'s usage.
+    func validate() throws {
         do {
-            config = try configuration()
+            _ = try configuration()
         } catch {
             throw ValidationError("\(error)")
         }
+    }
+
+    func run() async throws {
+        let config = try configuration()
         var log = Logger(label: "baton")
         log.logLevel = config.logLevel
         let logger = log
