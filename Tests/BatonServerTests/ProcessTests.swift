@@ -24,6 +24,7 @@ import Testing
         let bad = try BatonProcess(["serve", "--port", "99999"])
         #expect(try await bad.exit() != 0)
         #expect(bad.log.contains("--port=\"99999\" is not valid: expected a whole number from 0 to 65535"))
+        #expect(bad.log.contains("See 'baton serve --help'"), "\(bad.log)")
     }
 
     @Test func sigtermClosesSocketsAndLeavesAConsistentDatabase() async throws {
