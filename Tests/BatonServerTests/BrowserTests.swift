@@ -176,7 +176,8 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 let conversation = try #require(try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first)
                 let text = "**Thanks!** See [our _returns_ page](https://shop.example/returns) or https://shop.example/faq. "
                     + "Type `reset` and ~~wait~~ *retry*; mail help@shop.example or mailto:help@shop.example.\n"
-                    + "<b>not html</b> [bad](javascript:alert(1)) \\*not italic\\* snake_case_name 2*3*4"
+                    + "<b>not html</b> [bad](javascript:alert(1)) \\*not italic\\* snake_case_name 2*3*4 _[tracking](https://shop.example/t)_\n"
+                    + "[https://shop.example/x](https://shop.example/x)"
                 try await baton.services.chat.agentMessage(conversation.conversation.id, name: "Alice Archer", text: text,
                                                            files: [], externalID: "post-1")
                 try await waitForBubble(driver, containing: "Thanks!")
@@ -194,14 +195,17 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                     };
                     """) as? [String: Any] ?? [:]
                 #expect(found["strong"] as? [String] == ["Thanks!"])
-                #expect(found["em"] as? [String] == ["returns", "retry"])
+                #expect(found["em"] as? [String] == ["returns", "retry", "tracking"])
                 #expect(found["code"] as? [String] == ["reset"])
                 #expect(found["del"] as? [String] == ["wait"])
                 let links = found["links"] as? [[String]] ?? []
-                #expect(links.map { $0[0] } == ["our returns page", "https://shop.example/faq", "help@shop.example", "mailto:help@shop.example"])
+                // A link's label holds no link of its own.
+                #expect(links.map { $0[0] } == ["our returns page", "https://shop.example/faq", "help@shop.example", "mailto:help@shop.example",
+                                                "tracking", "https://shop.example/x"])
                 #expect(links.map { $0[1] } == ["https://shop.example/returns", "https://shop.example/faq", "mailto:help@shop.example",
-                                                "mailto:help@shop.example"])
-                #expect(links.map { $0[2] } == ["_blank", "_blank", "", ""])
+                                                "mailto:help@shop.example", "https://shop.example/t", "https://shop.example/x"])
+                #expect(links.map { $0[2] } == ["_blank", "_blank", "", "", "_blank", "_blank"])
+                #expect(try await driver.run("return \(agent).querySelectorAll('a a').length") as? Int == 0)
                 #expect(links.allSatisfy { $0[3] == "noopener noreferrer nofollow ugc" })
                 #expect(found["other"] as? Int == 0)
                 let shown = found["text"] as? String ?? ""
