@@ -88,6 +88,8 @@ struct ChannelMembership: Sendable, Hashable {
     var isAdmin: Bool
     var lastViewedAt: Int64
     var lastUpdateAt: Int64
+    /// Posts that mentioned the member (`MentionParser`), as the real server counts them.
+    var mentionCount: Int64 = 0
 }
 
 /// A credential: a login session or a personal access token.

@@ -81,6 +81,7 @@ extension World {
         } else {
             replyIDs[rootID, default: []].append(post.id)
         }
+        for member in mentions(in: post) { channelMembers[channelID]?[member]?.mentionCount += 1 }
         publishPosted(post)
         for observer in postObservers { observer(post) }
         return post

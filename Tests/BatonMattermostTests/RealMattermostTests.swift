@@ -126,8 +126,12 @@ enum RealServerScenario {
                 }
                 let filePost = try #require(try await admin.posts(channelID: channelID, since: 1).last { $0.userID == setup.relayUser.id && !$0.fileIDs.isEmpty })
                 #expect(try await admin.downloadFile(id: filePost.fileIDs[0], maxBytes: 1 << 20).data == visitorBytes)
-                // The visitor's @all mentions nobody.
-                _ = try await client.say("@all thanks", clientID: "real-1")
+                // The visitor's @all, or the agent's name after a dot, mentions nobody (the
+                // agent's mention count stays as it was), and an email address stays whole.
+                struct Member: Decodable { var mention_count: Int64 }
+                let mentions = { try await admin.request(.GET, "/api/v4/channels/\(channelID)/members/\(agent.id)", as: Member.self).mention_count }
+                let mentionsBefore = try await mentions()
+                _ = try await client.say("@all thanks, x.@\(agentName) and -@here; mail tess@\(agentName).example", clientID: "real-1")
                 try await eventually("the visitor's message in the room", seconds: 30) {
                     try await admin.posts(channelID: channelID, since: 1).contains {
                         $0.message.contains("thanks") && $0.userID == setup.relayUser.id && $0.rootID == (rootID ?? "")
@@ -135,6 +139,8 @@ enum RealServerScenario {
                 }
                 let relayed = try await admin.posts(channelID: channelID, since: 1).last { $0.message.contains("thanks") }
                 #expect(relayed?.message.contains("@all") == false)
+                #expect(relayed?.message.contains("tess@\(agentName).example") == true)
+                #expect(try await mentions() == mentionsBefore)
                 // The agent closes the chat.
                 _ = try await agentClient.createPost(channelID: channelID, message: "!close", rootID: rootID)
                 try await client.message(containing: "closed the chat")

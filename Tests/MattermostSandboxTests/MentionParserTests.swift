@@ -36,3 +36,20 @@ import Testing
         }
     }
 }
+
+/// A member's `mention_count` counts the posts that mentioned them, as the server's does.
+@Suite struct MentionCountTests {
+    @Test func aMentionCountsAndAWordWithAnAtDoesNot() async throws {
+        try await Seeded.run { s async throws in
+            let bob = s.api(as: s.bob)
+            func count() async throws -> Int64? {
+                try await bob.get("/api/v4/channels/\(s.townSquare)/members/\(s.alice.id)").int("mention_count")
+            }
+            #expect(try await count() == 0)
+            for message in ["hello @alice!", "mail alice at x@alice.example", "e@alice", "`@alice`", "all of you: @all"] {
+                #expect(try await bob.post("/api/v4/posts", ["channel_id": s.townSquare, "message": message]).status == 201)
+            }
+            #expect(try await count() == 2)
+        }
+    }
+}
