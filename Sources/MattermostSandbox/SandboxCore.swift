@@ -11,13 +11,19 @@ final class SandboxCore: Sendable {
     /// the transport, not Mattermost. Never locked while `world` is held, nor the reverse.
     struct Control: Sendable {
         struct Failure: Sendable {
+            /// What answers instead of Mattermost.
+            enum Answer: Sendable {
+                /// Mattermost's own JSON error with this status.
+                case error(status: Int)
+                /// A proxy's HTML error page with this status.
+                case proxyPage(status: Int)
+                /// A 301 to this address, the request's path appended.
+                case redirect(to: String)
+            }
+
             var remaining: Int
-            var status: Int
+            var answer: Answer
             var pathPrefix: String?
-            /// An HTML page from a proxy in front of Mattermost instead of its JSON error.
-            var proxyPage = false
-            /// A redirect to this address (the request's path appended) instead.
-            var redirect: String?
         }
 
         var failures: [Failure] = []

@@ -5,7 +5,7 @@ extension MattermostSandbox {
     /// The next `count` REST requests (under `pathPrefix`, e.g. `/api/v4/posts`, when given)
     /// are answered with `status` and a JSON error body.
     public func fail(next count: Int, status: Int, pathPrefix: String? = nil) {
-        core.control.withLock { $0.failures.append(.init(remaining: count, status: status, pathPrefix: pathPrefix)) }
+        core.control.withLock { $0.failures.append(.init(remaining: count, answer: .error(status: status), pathPrefix: pathPrefix)) }
     }
 
     /// The next `count` REST requests (under `pathPrefix`, when given) are answered by a
@@ -13,13 +13,13 @@ extension MattermostSandbox {
     /// page (nginx's `502 Bad Gateway` while Mattermost restarts, say); Mattermost never
     /// sees them.
     public func answerAsProxy(next count: Int, status: Int = 502, pathPrefix: String? = nil) {
-        core.control.withLock { $0.failures.append(.init(remaining: count, status: status, pathPrefix: pathPrefix, proxyPage: true)) }
+        core.control.withLock { $0.failures.append(.init(remaining: count, answer: .proxyPage(status: status), pathPrefix: pathPrefix)) }
     }
 
     /// The next `count` REST requests are redirected (301) to the same path on `base`, as
     /// a web server does from http:// to https:// or from an old host name to a new one.
     public func redirect(next count: Int, to base: String) {
-        core.control.withLock { $0.failures.append(.init(remaining: count, status: 301, redirect: base)) }
+        core.control.withLock { $0.failures.append(.init(remaining: count, answer: .redirect(to: base))) }
     }
 
     /// The next `count` REST requests get 429 with the plain-text body `limit exceeded` and
@@ -71,22 +71,21 @@ extension SandboxHTTP {
                 rule.remaining > 0 && (rule.pathPrefix.map { path.hasPrefix($0) } ?? true)
             }) else { return nil }
             control.failures[index].remaining -= 1
-            let status = control.failures[index].status
-            let proxyPage = control.failures[index].proxyPage
-            let redirect = control.failures[index].redirect
+            let answer = control.failures[index].answer
             if control.failures[index].remaining == 0 { control.failures.remove(at: index) }
-            if let redirect {
-                return Reply(status: status, body: [], contentType: nil, headers: [("Location", redirect + path)])
-            }
-            if proxyPage {
+            switch answer {
+            case .redirect(let base):
+                return Reply(status: 301, body: [], contentType: nil, headers: [("Location", base + path)])
+            case .proxyPage(let status):
                 let title = "\(status) \(Self.reasonPhrase(status))"
                 let page = "<html>\r\n<head><title>\(title)</title></head>\r\n<body>\r\n<center><h1>\(title)</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
                 return Reply(status: status, body: Array(page.utf8), contentType: "text/html", headers: [])
+            case .error(let status):
+                let error = MattermostSandbox.APIError("api.sandbox.injected_failure.app_error",
+                                                       "The sandbox was told to fail this request.", status: status,
+                                                       detailed: "injected status \(status)")
+                return Reply(status: status, body: error.json(requestID: requestID))
             }
-            let error = MattermostSandbox.APIError("api.sandbox.injected_failure.app_error",
-                                                   "The sandbox was told to fail this request.", status: status,
-                                                   detailed: "injected status \(status)")
-            return Reply(status: status, body: error.json(requestID: requestID))
         }
     }
 

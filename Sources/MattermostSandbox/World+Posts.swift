@@ -81,13 +81,14 @@ extension World {
         } else {
             replyIDs[rootID, default: []].append(post.id)
         }
-        for member in mentions(in: post) { channelMembers[channelID]?[member]?.mentionCount += 1 }
-        publishPosted(post)
+        let mentioned = mentions(in: post)
+        for member in mentioned { channelMembers[channelID]?[member]?.mentionCount += 1 }
+        publishPosted(post, mentioning: mentioned)
         for observer in postObservers { observer(post) }
         return post
     }
 
-    private func publishPosted(_ post: Post) {
+    private func publishPosted(_ post: Post, mentioning mentioned: [String]) {
         guard let channel = channels[post.channelID] else { return }
         let sender = post.isSystemPost ? "System" : "@\(users[post.userID]?.username ?? "")"
         var data: [String: SocketEvent.Value] = [
@@ -99,7 +100,6 @@ extension World {
             "set_online": .json(.bool(true)),
             "team_id": .json(.string(channel.teamID)),
         ]
-        let mentioned = mentions(in: post)
         if !mentioned.isEmpty {
             var writer = GoJSONWriter()
             writer.array(mentioned) { $0.string($1) }

@@ -87,6 +87,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = try configuration()
+        try config.trustMattermostAuthority()
         var log = Logger(label: "baton")
         log.logLevel = config.logLevel
         let logger = log
@@ -131,7 +132,6 @@ struct Serve: AsyncParsableCommand {
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }
         if let publicURL { config.publicURL = try BatonConfiguration.publicURL(publicURL, from: "--public-url") }
         if let mattermostCAFile { config.mattermostCAFile = mattermostCAFile }
-        try config.trustMattermostAuthority()
         return config
     }
 }
