@@ -19,16 +19,47 @@ struct StaticAssets: Sendable {
         guard let root = Bundle.module.url(forResource: "Public", withExtension: nil) else {
             throw StaticAssetsError.missing("the Public resource folder")
         }
-        var assets: [String: Asset] = [:]
-        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
-        while let url = files?.nextObject() as? URL {
+        var files: [String: Data] = [:]
+        let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
+        while let url = walker?.nextObject() as? URL {
             guard !url.hasDirectoryPath, !url.lastPathComponent.hasPrefix(".") else { continue }
-            let data = try Data(contentsOf: url)
             let name = String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1))
+            files[name] = try Data(contentsOf: url)
+        }
+        try composeShared(&files)
+        var assets: [String: Asset] = [:]
+        for (name, data) in files {
             let digest = Hex.string(SHA256.hash(data: data).prefix(8))
             assets[name] = Asset(body: ByteBuffer(bytes: data), contentType: contentType(of: name), etag: "\"\(digest)\"")
         }
         return StaticAssets(assets: assets)
+    }
+
+    /// Code the widget and the dashboard share lives in `shared/`, written once: the widget
+    /// (one script, embedded on other sites) gets a shared file in place of its
+    /// `// @include shared/NAME` line, and the dashboard gets it as the module
+    /// `dashboard/NAME` exporting its one top-level function. `shared/` itself is not served.
+    static func composeShared(_ files: inout [String: Data]) throws {
+        let shared = files.keys.filter { $0.hasPrefix("shared/") }
+        guard var widget = files["widget.js"].map({ String(decoding: $0, as: UTF8.self) }) else {
+            throw StaticAssetsError.missing("widget.js")
+        }
+        for name in shared {
+            let code = String(decoding: files.removeValue(forKey: name)!, as: UTF8.self)
+            let line = "// @include \(name)"
+            guard let marker = widget.range(of: line) else { throw StaticAssetsError.missing("widget.js's \(line)") }
+            // Indented as the marker is, so that the served widget reads as one file.
+            let lineStart = widget[..<marker.lowerBound].lastIndex(of: "\n").map { widget.index(after: $0) } ?? widget.startIndex
+            let indent = String(widget[lineStart ..< marker.lowerBound])
+            let lines = code.trimmingCharacters(in: .newlines).split(separator: "\n", omittingEmptySubsequences: false)
+            widget.replaceSubrange(marker, with: lines.map { $0.isEmpty ? "" : indent + $0 }.joined(separator: "\n").dropFirst(indent.count))
+            guard let function = code.firstMatch(of: /\nfunction (\w+)\(/)?.1 else {
+                throw StaticAssetsError.missing("a top-level function in \(name)")
+            }
+            let module = "dashboard/" + name.dropFirst("shared/".count)
+            files[module] = Data((code + "\nexport { \(function) };\n").utf8)
+        }
+        files["widget.js"] = Data(widget.utf8)
     }
 
     func asset(_ name: String) -> Asset? { assets[name] }

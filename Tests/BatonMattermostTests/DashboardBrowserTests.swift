@@ -468,3 +468,86 @@ struct Dashboard {
         }
     }
 }
+
+/// Every page and dialog of the dashboard through axe-core (WCAG 2.x A and AA, and axe's
+/// best practices), and the transcript showing messages as the visitor saw them.
+@Suite(.serialized) struct DashboardAccessibilityTests {
+    func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let violations = try await driver.accessibilityViolations()
+        #expect(violations == [], "\(state):\n\(violations.joined(separator: "\n"))", sourceLocation: sourceLocation)
+    }
+
+    /// A handed-over chat whose agent wrote Markdown; returns its id.
+    static func chatWithFormatting(in store: some ChatStore) async throws -> ConversationID {
+        let now = Millis.now()
+        var visitor = Visitor(id: .random(), widgetKey: "demo", tokenHash: "formatting", createdAt: now - 60_000, lastSeenAt: now)
+        visitor.name = "Grace Hopper"
+        var conversation = Conversation(id: .random(), widgetKey: "demo", visitorID: visitor.id, createdAt: now - 60_000, updatedAt: now - 60_000)
+        _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [
+            NewMessage(role: .visitor, text: "**not bold**, my order: https://shop.example/orders/42", clientID: "v1", createdAt: now - 60_000)]))
+        let reply = NewMessage(role: .agent, authorName: "Alice", text: "**Thanks!** See [our _returns_ page](https://shop.example/returns), `reset` and ~~wait~~ 🎉",
+                               externalID: "formatting-1", createdAt: now - 30_000)
+        for (state, at, messages) in [(ConversationState.waitingForAgent, now - 40_000, []), (.withAgent, now - 30_000, [reply])] {
+            let basis = conversation
+            try conversation.move(to: state, at: at)
+            conversation.updatedAt = at
+            _ = try await store.commit(ChangeSet(conversation: conversation, messages: messages, basis: basis))
+        }
+        return conversation.id
+    }
+
+    @Test func everyPageAndDialogPassesTheAudit() async throws {
+        try await LiveBaton.run { baton in
+            try await DashboardBrowserTests.seedMonthOfChats(in: baton.services.store)
+            let formatted = try await Self.chatWithFormatting(in: baton.services.store)
+            try await WebDriver.with(width: 1280, height: 900) { driver in
+                let page = Dashboard(driver: driver)
+                try await driver.open("\(baton.http)/dashboard/")
+                try await page.waitFor("the first-run page", "document.querySelector('form')")
+                try await expectAccessible(driver, "the first run, no admin yet")
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitForText("Demo")
+                for (hash, text) in [("#/bots", "Demo"), ("#/bots/demo/bot", "Save"), ("#/bots/demo/widget", "Embed"),
+                                     ("#/bots/demo/platforms", "Mattermost"), ("#/bots/demo/conversations", "shown."),
+                                     ("#/conversations", "50 conversations shown."), ("#/insights", "Handled by the bot"),
+                                     ("#/nowhere", "Page not found")] {
+                    try await driver.open("\(baton.http)/dashboard/\(hash)")
+                    try await page.waitForText(text)
+                    try await expectAccessible(driver, hash)
+                }
+                // The dialogs: a new bot, the password, the Mattermost wizard, deleting a bot.
+                for (hash, opener, title) in [("#/bots", "New bot", "New bot"), ("#/bots", "Password", "Change your password"),
+                                              ("#/bots/demo/platforms", "Connect for Mattermost", "Connect for Mattermost")] {
+                    try await driver.open("\(baton.http)/dashboard/\(hash)")
+                    try await page.click(opener)
+                    try await page.waitFor("the dialog \(title)", "document.querySelector('dialog[open]')?.textContent.includes(\(Dashboard.literal(title)))")
+                    try await expectAccessible(driver, "the dialog \(title)")
+                    // Back (or any move to another page) closes the dialog with its page.
+                    try await driver.run("history.back()")
+                    try await page.waitFor("the dialog to close", "!document.querySelector('dialog[open]')")
+                }
+                // The transcript: the agent's Markdown formatted as the widget shows it, the
+                // visitor's text as typed with its address linked.
+                try await driver.open("\(baton.http)/dashboard/#/conversations/\(formatted)")
+                try await page.waitForText("Thanks!")
+                let agent = "document.querySelector('.msg-agent .msg-bubble')"
+                #expect(try await page.run("[...\(agent).querySelectorAll('strong, em, code, del')].map((e) => e.tagName + ':' + e.textContent)") as? [String]
+                    == ["STRONG:Thanks!", "EM:returns", "CODE:reset", "DEL:wait"])
+                #expect(try await page.run("[...\(agent).querySelectorAll('a')].map((a) => [a.textContent, a.href, a.rel])") as? [[String]]
+                    == [["our returns page", "https://shop.example/returns", "noopener noreferrer nofollow ugc"]])
+                let visitor = "document.querySelector('.msg-visitor .msg-bubble')"
+                #expect(try await page.run("\(visitor).textContent") as? String == "**not bold**, my order: https://shop.example/orders/42")
+                #expect(try await page.run("[...\(visitor).querySelectorAll('a')].map((a) => a.href)") as? [String] == ["https://shop.example/orders/42"])
+                #expect(try await page.run("\(visitor).querySelectorAll('strong').length") as? Int == 0)
+                try await expectAccessible(driver, "a transcript")
+                // On a phone, with the menu open.
+                try await driver.setWindow(width: 390, height: 844)
+                try await driver.open("\(baton.http)/dashboard/#/bots")
+                try await page.waitForText("Demo")
+                try await page.click("Menu")
+                try await page.waitFor("the menu", "document.querySelector('.topbar-menu.open')")
+                try await expectAccessible(driver, "the menu on a phone")
+            }
+        }
+    }
+}

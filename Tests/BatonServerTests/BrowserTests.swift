@@ -16,6 +16,12 @@ private func jsonString(_ text: String) -> String {
     String(data: try! JSONSerialization.data(withJSONObject: [text]), encoding: .utf8)!.dropFirst().dropLast().description
 }
 
+/// axe-core finds nothing on the page as it is now (the widget's shadow root included).
+private func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let violations = try await driver.accessibilityViolations()
+    #expect(violations == [], "\(state):\n\(violations.joined(separator: "\n"))", sourceLocation: sourceLocation)
+}
+
 private func send(_ driver: WebDriver, _ text: String) async throws {
     let input = try await driver.element("return \(root).querySelector('textarea')")
     try await driver.type(text + "\u{E007}", into: input)
@@ -31,12 +37,14 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await driver.open("\(baton.http)/")
                 try await driver.wait(for: "the launcher", "return \(root)?.querySelector('.launcher')")
                 try await driver.screenshot("demo-page")
+                try await expectAccessible(driver, "the demo page, the widget closed")
                 try await driver.click(try await driver.element("return \(root).querySelector('.launcher')"))
                 try await waitForBubble(driver, containing: "I'm Ada")
                 // The greeting's quick replies are offered.
                 let quick = try await driver.run("return Array.from(\(root).querySelectorAll('.quick button')).map(b => b.textContent)") as? [String]
                 #expect(quick == ["What is Baton?", "How does the handover work?", "Talk to a person"])
                 try await driver.screenshot("widget-greeting")
+                try await expectAccessible(driver, "the greeting with its quick replies")
 
                 try await send(driver, "how much does it cost?")
                 try await waitForBubble(driver, containing: "free to run on your own server")
@@ -72,6 +80,7 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await waitForBubble(driver, containing: "Nobody is available right now")
                 try await driver.wait(for: "the waiting status", "return \(root).querySelector('.status').textContent.includes('Waiting')")
                 try await driver.screenshot("widget-handover")
+                try await expectAccessible(driver, "waiting for an agent")
 
                 // A reload resumes the same conversation with its history.
                 let before = try await driver.run("return \(bubbles)") as? [String] ?? []
@@ -85,6 +94,7 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await driver.click(try await driver.element("return \(root).querySelector('.end-chat')"))
                 try await driver.wait(for: "the confirmation", "return !\(root).querySelector('.confirm').hidden")
                 try await driver.screenshot("widget-end-chat")
+                try await expectAccessible(driver, "asked to confirm the end")
                 try await driver.click(try await driver.element("return \(root).querySelector('.confirm-keep')"))
                 try await driver.wait(for: "the confirmation gone", "return \(root).querySelector('.confirm').hidden")
                 #expect(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation.state == .waitingForAgent)
@@ -101,6 +111,7 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await driver.open("\(baton.http)/#baton-open")
                 try await driver.wait(for: "the rating question after a reload", "return !\(root).querySelector('.rate').hidden")
                 try await driver.screenshot("widget-rate")
+                try await expectAccessible(driver, "asked for a rating")
                 try await driver.click(try await driver.element("return \(root).querySelector('.rate-good')"))
                 try await driver.wait(for: "the rating's notice", "return \(notices).includes('Grace rated the chat: good.')")
                 #expect(try await driver.run("return \(root).querySelector('.rate').hidden") as? Bool == true)
@@ -240,6 +251,7 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                     """) as? [String]
                 #expect(directions == ["ltr", "rtl"])
                 try await driver.screenshot("widget-agent-formatting")
+                try await expectAccessible(driver, "an agent's formatted message")
             }
         }
     }
@@ -437,6 +449,32 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
             }
         }
     }
+    /// A site picks the widget's colour; whatever it picks, the text on it stays readable
+    /// (light colours get dark text) and the audit passes: the launcher, the header, the
+    /// quick replies and the visitor's own bubbles are in that colour.
+    @Test func everyColourStaysReadable() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                for color in ["#ffd43b", "#ff6b6b", "#868e96", "#12b886", "#000000", "#ffffff"] {
+                    var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+                    demo.settings.color = color
+                    _ = try await baton.services.bots.save(demo)
+                    try await driver.open("\(baton.http)/#baton-open")
+                    try await driver.run("localStorage.clear(); location.reload()")
+                    try await waitForBubble(driver, containing: "I'm Ada")
+                    try await driver.wait(for: "the quick replies", "return \(root).querySelectorAll('.quick button').length > 0")
+                    let rgb = stride(from: 1, to: 7, by: 2).map { Int(color.dropFirst($0).prefix(2), radix: 16)! }
+                    #expect(try await driver.run("return getComputedStyle(\(root).querySelector('.launcher')).backgroundColor") as? String
+                        == "rgb(\(rgb.map(String.init).joined(separator: ", ")))")
+                    try await expectAccessible(driver, "the greeting in \(color)")
+                    try await send(driver, "what is baton?")
+                    try await driver.wait(for: "the message stored", "return !\(root).querySelector('.row.pending') && \(root).querySelectorAll('.row.visitor').length === 1")
+                    try await expectAccessible(driver, "a visitor's message in \(color)")
+                }
+            }
+        }
+    }
+
     @Test func filesAreSentAndShown() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with(width: 1280, height: 800) { driver in

@@ -41,6 +41,14 @@ func get(_ url: String, headers: [(String, String)] = []) async throws -> HTTPRe
             // Regular expressions with lookbehind are a syntax error before Safari 16.4: the
             // whole script would fail there.
             #expect(!script.body.contains("(?<=") && !script.body.contains("(?<!"))
+            // The code shared with the dashboard is in it, written once (Public/shared/).
+            #expect(script.body.contains("function batonRichText(el) {") && !script.body.contains("// @include "))
+            let module = try await get("\(baton.http)/dashboard/rich-text.js")
+            #expect(module.status == 200 && module.headers["content-type"].first == "text/javascript; charset=utf-8")
+            #expect(module.body.contains("function batonRichText(el) {") && module.body.hasSuffix("\nexport { batonRichText };\n"))
+            for path in ["/shared/rich-text.js", "/dashboard/../shared/rich-text.js", "/dashboard/shared/rich-text.js"] {
+                #expect(try await get("\(baton.http)\(path)").status == 404, "\(path)")
+            }
             let etag = try #require(script.headers["etag"].first)
             let cached = try await get("\(baton.http)/widget.js", headers: [("If-None-Match", etag)])
             #expect(cached.status == 304)

@@ -173,6 +173,8 @@ function route() {
   }
   shell.setMenu(false);
   if (current && current.update && current.update(next)) return;
+  // A dialog belongs to the page it was opened on (Back with one open leaves both).
+  closeAllDialogs();
   unmountCurrent();
   const mounts = { bots: mountBots, bot: mountBotPage, conversations: mountConversations, transcript: mountTranscript, insights: mountInsights };
   const mount = mounts[next.view];

@@ -8,6 +8,11 @@ import { api } from '/dashboard/api.js';
 import { badge, button, confirmDialog, errorBox, loading, toast } from '/dashboard/ui.js';
 import { formatBytes, formatDateTime, formatDay, formatTime, formatWait, relativeTime, visitorLabel } from '/dashboard/format.js';
 import { botHref, conversationHref } from '/dashboard/router.js';
+import { batonRichText } from '/dashboard/rich-text.js';
+
+// Messages as the visitor saw them: agents' and the bot's Markdown formatted, addresses
+// linked (the same code as the widget's).
+const appendText = batonRichText((tag, className, text) => h(tag, { class: className || null }, text ?? null));
 
 const REFRESH_MS = 5000;
 const OTHER_CHATS = 5; // the visitor's other chats listed beside the transcript
@@ -270,8 +275,15 @@ export function mountTranscript(main, route) {
       list.append(h('li', { class: `msg msg-${m.role}${corrects ? ' msg-correction' : ''}` },
         h('div', { class: 'msg-head' }, h('span', { class: 'msg-author' }, author(m)),
           corrects ? h('span', { class: 'muted' }, deleted ? ' deleted a message' : ' edited a message') : null, time),
-        deleted ? null : h('div', { class: 'msg-bubble', dir: 'auto' }, m.text || null, files.length ? fileList(files) : null)));
+        deleted ? null : messageBubble(m, files)));
     }
+  }
+
+  function messageBubble(m, files) {
+    const bubble = h('div', { class: 'msg-bubble', dir: 'auto' });
+    if (m.text) appendText(bubble, m.text, m.role !== 'visitor');
+    if (files.length) bubble.append(fileList(files));
+    return bubble;
   }
 
   // Files as links that download them (names as text; the address is Baton's own).

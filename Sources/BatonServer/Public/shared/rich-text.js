@@ -1,0 +1,80 @@
+// Text as DOM nodes, with the everyday part of Mattermost's Markdown. Shared: Baton puts
+// this file into widget.js where it says `@include`, and serves it to the dashboard as the
+// module /dashboard/rich-text.js. No module syntax and nothing global here for that reason.
+//
+// batonRichText(el) returns appendText(parent, text, rich): `el(tag, className, text)`
+// makes an element; `rich` false links addresses only (a visitor's own text).
+function batonRichText(el) {
+  // Agents write Mattermost's Markdown; its everyday part is shown: **bold**,
+  // *italic* or _italic_, ~~struck~~, `code`, [a link](https://…), and addresses written
+  // out (http, https, mailto, email addresses) as links; headings and lists read well as
+  // the text they are. Built as DOM nodes from the text: nothing is ever parsed as HTML,
+  // and a link goes only to an http(s) or mailto address, in a new tab, without the page
+  // as referrer. A visitor's own text gets only its addresses linked. (No lookbehind in
+  // these patterns: Safari before 16.4 would refuse the whole widget script.)
+  const INLINE = [
+    { kind: 'escape', re: /\\([\\`*_{}\[\]()#+\-.!~|>])/ },
+    { kind: 'code', re: /`([^`\n]+)`/ },
+    { kind: 'link', re: /\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^\s()]+)\)/i },
+    { kind: 'url', re: /\b(?:https?:\/\/|mailto:)[^\s<>"]*[^\s<>".,:;'!?)\]}*_~]/i },
+    { kind: 'email', re: /\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/i },
+    { kind: 'strong', re: /\*\*(?=\S)([^\n]*?\S)\*\*/ },
+    // A star or underscore inside a word (2*3*4, snake_case) is no emphasis: the character
+    // before, if any, is captured first and kept as text.
+    { kind: 'em', lead: true, re: /(^|[^\w*])\*(?=[^\s*])([^\n*]*?[^\s*])\*(?![\w*])/ },
+    { kind: 'em', lead: true, re: /(^|[^\w_])_(?=[^\s_])([^\n_]*?[^\s_])_(?![\w_])/ },
+    { kind: 'del', re: /~~(?=\S)([^\n~]*?\S)~~/ },
+  ];
+  const PLAIN_KINDS = new Set(['url', 'email']);
+  const LINK_KINDS = new Set(['link', 'url', 'email']);
+
+  // `links` is false inside a link's label: no link within a link.
+  function appendText(parent, text, rich, links = true) {
+    while (text) {
+      let best = null;
+      for (const rule of INLINE) {
+        if (!rich && !PLAIN_KINDS.has(rule.kind)) continue;
+        if (!links && LINK_KINDS.has(rule.kind)) continue;
+        const m = rule.re.exec(text);
+        if (!m) continue;
+        const start = m.index + (rule.lead ? m[1].length : 0);
+        if (!best || start < best.start) best = { rule, m, start };
+      }
+      if (!best) { parent.append(document.createTextNode(text)); return; }
+      const { rule, m, start } = best;
+      const inner = rule.lead ? m[2] : m[1];
+      if (start) parent.append(document.createTextNode(text.slice(0, start)));
+      if (rule.kind === 'escape') parent.append(document.createTextNode(inner));
+      else if (rule.kind === 'code') parent.append(el('code', '', inner));
+      else if (LINK_KINDS.has(rule.kind)) {
+        const href = rule.kind === 'link' ? m[2] : rule.kind === 'email' ? 'mailto:' + m[0] : m[0];
+        const link = safeLink(href);
+        if (link) {
+          if (rule.kind === 'link') appendText(link, inner, rich, false);
+          else link.textContent = m[0];
+          parent.append(link);
+        } else {
+          parent.append(document.createTextNode(m[0]));
+        }
+      } else {
+        const node = el(rule.kind);
+        appendText(node, inner, rich, links);
+        parent.append(node);
+      }
+      text = text.slice(m.index + m[0].length);
+    }
+  }
+
+  function safeLink(href) {
+    let url;
+    try { url = new URL(href); } catch (e) { return null; }
+    if (!/^(https?|mailto):$/.test(url.protocol)) return null;
+    const link = el('a', 'link');
+    link.href = url.href;
+    if (url.protocol !== 'mailto:') link.target = '_blank';
+    link.rel = 'noopener noreferrer nofollow ugc';
+    return link;
+  }
+
+  return appendText;
+}
