@@ -9,7 +9,9 @@ import NIOHTTPTypesHTTP1
 import NIOWebSocket
 
 /// Baton's connections: HTTP/1.1 for pages and the APIs, and on the widget's path an
-/// upgrade to WebSocket, where `WidgetChannelHandler` takes the connection. (A
+/// upgrade to WebSocket, where `WidgetChannelHandler` takes the connection: at the first
+/// request by NIO's upgrade handler, at a later one (behind a proxy that keeps connections
+/// open) by `LateWebSocketUpgradeHandler`. (A
 /// `ConnectionGuard` goes in front, for connections that never send a request and for
 /// the shutdown.)
 ///
@@ -26,6 +28,8 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     struct Value: ServerChildChannelValue {
         let upgrade: EventLoopFuture<Upgrade>
+        /// A widget's upgrade on a later request of an HTTP connection (nil when none came).
+        let lateUpgrade: EventLoopFuture<LateWebSocketUpgradeHandler.Upgraded?>
         let channel: any Channel
     }
 
@@ -41,7 +45,7 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     init(responder: @escaping HTTPChannelHandler.Responder, socketPath: String, settings: WidgetChannelHandler.Settings,
          idleTimeout: Duration, widgetLoop: @escaping WidgetLoop) {
-        self.responder = Self.redirectingLateUpgrades(responder)
+        self.responder = responder
         self.socketPath = socketPath
         self.settings = settings
         self.idleTimeout = idleTimeout
@@ -69,9 +73,15 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                     }
                 }
             )
+            let lateUpgrade = channel.eventLoop.makePromise(of: LateWebSocketUpgradeHandler.Upgraded?.self)
             let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Upgrade>(upgraders: [upgrader]) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    if attempted.value {
+                        lateUpgrade.succeed(nil)  // refused: the connection ends with the answer
+                    } else {
+                        try pipeline.addHandler(LateWebSocketUpgradeHandler(upgrader: upgrader, settings: settings, upgraded: lateUpgrade))
+                    }
                     try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                     try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
                     let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
@@ -84,7 +94,10 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.enableErrorHandling = false  // Hummingbird answers parse errors
             configuration.enableResponseHeaderValidation = false  // HTTPTypes validated them already
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
-            return Value(upgrade: result, channel: channel)
+            // Upgraded at the first request: no later one.
+            result.whenSuccess { if case .widget = $0 { lateUpgrade.succeed(nil) } }
+            result.whenFailure { _ in lateUpgrade.succeed(nil) }
+            return Value(upgrade: result, lateUpgrade: lateUpgrade.futureResult, channel: channel)
         }
     }
 
@@ -92,7 +105,16 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
         do {
             switch try await value.upgrade.get() {
             case .http(let http):
-                await handleHTTP(asyncChannel: http, logger: logger)
+                // The HTTP requests, and the widget's loop if one of them is its upgrade.
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await handleHTTP(asyncChannel: http, logger: logger) }
+                    group.addTask {
+                        guard let late = try? await value.lateUpgrade.get() else { return }
+                        await withTaskExecutorPreference(EventLoopExecutor(late.connection.eventLoop)) {
+                            await widgetLoop(late.connection, late.origin, late.host, logger)
+                        }
+                    }
+                }
             case .refused(let http):
                 await refuse(http)
             case .widget(let connection, let origin, let host):
@@ -113,21 +135,6 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                 .head(HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])),
                 .end(nil),
             ])
-        }
-    }
-
-    /// NIO upgrades only a connection's first request; an upgrade asked for later on a
-    /// kept-alive connection is redirected to the same address, on a new connection.
-    static func redirectingLateUpgrades(_ responder: @escaping HTTPChannelHandler.Responder) -> HTTPChannelHandler.Responder {
-        struct LateUpgrade: Error {}
-        return { request, writer, channel in
-            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
-                try await responder(request, writer, channel)
-                return
-            }
-            let location = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
-            try await writer.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: location]))
-            throw LateUpgrade()
         }
     }
 }

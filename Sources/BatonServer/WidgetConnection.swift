@@ -18,13 +18,14 @@ final class WidgetConnection: Sendable {
         self.eventLoop = eventLoop
     }
 
-    /// Puts the widget handler at the end of an upgraded channel's pipeline. Call it on
-    /// the channel's event loop.
-    static func install(on channel: any Channel, settings: WidgetChannelHandler.Settings) throws -> WidgetConnection {
+    /// Puts the widget handler in an upgraded channel's pipeline, by default at its end.
+    /// Call it on the channel's event loop.
+    static func install(on channel: any Channel, settings: WidgetChannelHandler.Settings,
+                        position: ChannelPipeline.SynchronousOperations.Position = .last) throws -> WidgetConnection {
         // Messages wait here while the request loop handles the one before.
         let (inbound, continuation) = AsyncStream.makeStream(of: WidgetInbound.self, bufferingPolicy: .bufferingOldest(Self.inboundLimit))
         let handler = WidgetChannelHandler(settings: settings, inbound: continuation)
-        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.pipeline.syncOperations.addHandler(handler, position: position)
         return WidgetConnection(inbound: inbound, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), eventLoop: channel.eventLoop)
     }
 

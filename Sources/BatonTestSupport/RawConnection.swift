@@ -30,13 +30,48 @@ public final class RawConnection: Sendable {
         try await channel.writeAndFlush(ByteBuffer(string: text))
     }
 
+    /// Sends bytes as they are.
+    public func send(bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    /// Waits until what the server sent holds `text`, at most `seconds`: whether it does.
+    public func received(_ text: String, within seconds: Double = 10) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while !self.text.contains(text) {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    /// A client's WebSocket text frame (masked, as RFC 6455 asks of clients).
+    public static func maskedTextFrame(_ text: String) -> [UInt8] {
+        let payload = Array(text.utf8)
+        var frame: [UInt8] = [0x81]
+        if payload.count < 126 {
+            frame.append(0x80 | UInt8(payload.count))
+        } else {
+            frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        }
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        frame += mask
+        frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        return frame
+    }
+
     /// What the server sent so far, as text.
     public var text: String { String(decoding: collector.received.withLock { $0 }, as: UTF8.self) }
 
     /// Waits for the server to close the connection, at most `seconds`: whether it did.
     public func closedByServer(within seconds: Double) async -> Bool {
-        let closed = channel.closeFuture
-        return (try? await withTimeout(seconds) { try await closed.get() }) != nil
+        // Polled: a wait on the close future would outlast the time while it stays open.
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while channel.isActive {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
     }
 
     /// Closes the client's side (if the server has not).

@@ -32,6 +32,49 @@ import Testing
         }
     }
 
+    /// A reverse proxy that keeps its connections to Baton open (nginx's `keepalive`) sends
+    /// a widget's upgrade on a connection that served other requests before: it is upgraded
+    /// there (a browser would not follow a redirect), HTTP's idle timeout no longer applies,
+    /// and the widget is served as on a connection of its own.
+    @Test func aWidgetUpgradesOnAConnectionThatServedOtherRequests() async throws {
+        try await LiveBaton.run(configure: { $0.socket.idleTimeout = .seconds(5) }) { baton in
+            let connection = try await RawConnection.open(port: baton.port)
+            defer { Task { await connection.close() } }
+            try await connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nHEAD /widget.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(await connection.received("\"status\":\"ok\""))
+            #expect(await connection.received("text/javascript"))
+            try await connection.send("GET /widget/v1/socket HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            #expect(await connection.received("HTTP/1.1 101 Switching Protocols\r\n"), "\(connection.text)")
+            // RFC 6455's own example key and answer.
+            #expect(connection.text.lowercased().contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=\r\n"), "\(connection.text)")
+            try await connection.send(bytes: RawConnection.maskedTextFrame(#"{"type":"hello","widget":"demo"}"#))
+            #expect(await connection.received(#""type":"welcome""#), "\(connection.text)")
+            #expect(await connection.received("I'm Ada"))
+            // Past HTTP's idle timeout the socket is still the widget's…
+            #expect(await !connection.closedByServer(within: 6))
+            try await connection.send(bytes: RawConnection.maskedTextFrame(#"{"type":"message","text":"What is Baton?","clientId":"late-1"}"#))
+            #expect(await connection.received("self-hosted"), "\(connection.text)")
+        }
+    }
+
+    /// A later upgrade to another path, or a handshake that is not one, is refused as a
+    /// first request's would be: 400, and the connection closed.
+    @Test func aLateUpgradeElsewhereOrMalformedIsRefused() async throws {
+        try await LiveBaton.run { baton in
+            for (path, version) in [("/healthz", "13"), ("/widget/v1/socket", "8")] {
+                let connection = try await RawConnection.open(port: baton.port)
+                try await connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                #expect(await connection.received("\"status\":\"ok\""))
+                try await connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: \(version)\r\n\r\n")
+                #expect(await connection.closedByServer(within: 10), "\(path)")
+                let answers = connection.text.components(separatedBy: "HTTP/1.1 ").dropFirst()
+                #expect(answers.count == 2 && answers.last?.hasPrefix("400") == true, "\(connection.text)")
+            }
+        }
+    }
+
     @Test func theBotHandsOverAfterTwoMisunderstandingsAndTheConversationWaits() async throws {
         try await LiveBaton.run { baton in
             try await WidgetClient.connect(baton.socketURL) { client in
