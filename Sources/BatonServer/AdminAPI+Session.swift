@@ -20,7 +20,7 @@ extension AdminAPI {
             struct Input: Decodable { var email: String; var password: String }
             let input = try await Self.decode(Input.self, from: request)
             do {
-                let (admin, token, session) = try await auth.signIn(email: input.email, password: input.password, client: Self.client(of: context))
+                let (admin, token, session) = try await auth.signIn(email: input.email, password: input.password, client: client(of: request, context))
                 return try signedIn(admin, token: token, session: session, request: request)
             } catch AdminAuthError.badCredentials {
                 throw APIError(.unauthorized, code: "bad_credentials", "The email or the password is wrong.")
@@ -42,7 +42,7 @@ extension AdminAPI {
             guard let admin = context.admin else { throw APIError.signInRequired }
             do {
                 let (token, session) = try await auth.changeOwnPassword(admin, current: input.currentPassword, new: input.newPassword,
-                                                                         client: Self.client(of: context))
+                                                                         client: client(of: request, context))
                 return try signedIn(admin, token: token, session: session, request: request)
             } catch AdminAuthError.badCredentials {
                 throw APIError(.forbidden, code: "wrong_password", "The current password is wrong.")
@@ -98,7 +98,10 @@ extension AdminAPI {
         request.head.scheme == "https" || request.headers[.init("X-Forwarded-Proto")!] == "https"
     }
 
-    static func client(of context: BatonRequestContext) -> String {
-        context.remoteAddress?.ipAddress ?? "unknown"
+    /// Who is signing in, for counting failures: the TCP peer, or behind a trusted proxy
+    /// the address it forwarded (`TrustedProxies`).
+    func client(of request: Request, _ context: BatonRequestContext) -> String {
+        config.trustedProxies.client(peer: context.remoteAddress?.ipAddress,
+                                     forwardedFor: request.headers[values: .init("X-Forwarded-For")!]) ?? "unknown"
     }
 }

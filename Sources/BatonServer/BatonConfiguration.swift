@@ -25,6 +25,9 @@ public struct BatonConfiguration: Sendable {
     /// Baton's address as visitors' browsers reach it (e.g. `https://chat.example.com`),
     /// for embed snippets; by default taken from each request.
     public var publicURL: String?
+    /// Reverse proxies whose `X-Forwarded-For` names the client (failed sign-ins are
+    /// counted per client); none by default: the client is the TCP peer.
+    public var trustedProxies = TrustedProxies.none
     /// PEM certificates of a private certificate authority that signed Mattermost's
     /// certificate, trusted besides the system's (`MattermostTrust`).
     public var mattermostCAFile: String?
@@ -78,6 +81,7 @@ public struct BatonConfiguration: Sendable {
         ("BATON_SECRET_KEY", "the key that encrypts stored credentials (instead of the key file)"),
         ("BATON_SECRET_KEY_FILE", "the key file (default: baton.key next to the database)"),
         ("BATON_PUBLIC_URL", "Baton's address as browsers reach it, for embed snippets"),
+        ("BATON_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For names the client: addresses or CIDR ranges"),
         ("BATON_MATTERMOST_CA_FILE", "PEM certificates of a private authority that signed Mattermost's certificate"),
     ]
 
@@ -118,6 +122,7 @@ public struct BatonConfiguration: Sendable {
         }
         if let text = value("BATON_SECRET_KEY_FILE") { secretKeyFile = text }
         if let text = value("BATON_PUBLIC_URL") { publicURL = try Self.publicURL(text, from: "BATON_PUBLIC_URL") }
+        if let text = value("BATON_TRUSTED_PROXIES") { trustedProxies = try TrustedProxies(parsing: text, from: "BATON_TRUSTED_PROXIES") }
         if let text = value("BATON_MATTERMOST_CA_FILE") { mattermostCAFile = text }
         if let text = value("BATON_METRICS_TOKEN") { metricsToken = try Self.metricsToken(text, from: "BATON_METRICS_TOKEN") }
     }

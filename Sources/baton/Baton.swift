@@ -73,6 +73,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Baton's address as browsers reach it, e.g. https://chat.example.com (BATON_PUBLIC_URL), for embed snippets and links.")
     var publicURL: String?
 
+    @Option(help: "Reverse proxies in front of Baton whose X-Forwarded-For names the client, e.g. 127.0.0.1,::1 or 10.0.0.0/8 (BATON_TRUSTED_PROXIES). Default: none.")
+    var trustedProxies: String?
+
     @Option(help: "PEM certificates of a private certificate authority that signed Mattermost's certificate, trusted besides the system's (BATON_MATTERMOST_CA_FILE).")
     var mattermostCAFile: String?
 
@@ -131,6 +134,7 @@ struct Serve: AsyncParsableCommand {
         }
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }
         if let publicURL { config.publicURL = try BatonConfiguration.publicURL(publicURL, from: "--public-url") }
+        if let trustedProxies { config.trustedProxies = try TrustedProxies(parsing: trustedProxies, from: "--trusted-proxies") }
         if let mattermostCAFile { config.mattermostCAFile = mattermostCAFile }
         return config
     }

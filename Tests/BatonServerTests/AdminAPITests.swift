@@ -1,4 +1,5 @@
 import BatonCore
+import BatonServer
 import BatonTestSupport
 import Foundation
 import OpenAPIContract
@@ -9,8 +10,9 @@ import Testing
     static let email = "admin@example.com", password = "correct horse battery"
 
     /// A server with one admin, and a client signed in as them.
-    static func withAdmin(_ body: @Sendable @escaping (LiveBaton, AdminClient) async throws -> Void) async throws {
-        try await LiveBaton.run { baton in
+    static func withAdmin(configure: @escaping @Sendable (inout BatonConfiguration) -> Void = { _ in },
+                          _ body: @Sendable @escaping (LiveBaton, AdminClient) async throws -> Void) async throws {
+        try await LiveBaton.run(configure: configure) { baton in
             let client = AdminClient(base: baton.http)
             let created = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken ?? "", "email": email, "password": password])
             #expect(created.status == 200, "\(created)")
@@ -110,6 +112,36 @@ import Testing
             let asked = ContinuousClock.now
             let right = try await guesser.signIn(Self.email, Self.password)
             #expect(right.status == (asked - lastFailure >= .seconds(2) ? 200 : 429))
+        }
+    }
+
+    /// Behind a trusted reverse proxy, failures count per address the proxy forwarded:
+    /// one guesser does not lock everybody else out. Without `--trusted-proxies` the
+    /// header is anyone's to write and is ignored: all requests count as the TCP peer.
+    @Test func behindATrustedProxyFailuresCountPerForwardedClient() async throws {
+        @Sendable func guess(_ client: AdminClient, as address: String, email: String = "nobody@example.com") async throws -> APIAnswer {
+            try await client.send("POST", "/api/v1/session", json: ["email": email, "password": "wrong password"],
+                                  headers: [("X-Forwarded-For", "10.9.8.7, \(address)")])
+        }
+        try await Self.withAdmin(configure: { $0.trustedProxies = try! TrustedProxies(parsing: "127.0.0.1, ::1", from: "test") }) { baton, _ in
+            let guesser = AdminClient(base: baton.http)
+            for _ in 0..<3 { #expect(try await guess(guesser, as: "203.0.113.7").status == 401) }
+            // The guesser is slowed down whatever email they try next…
+            #expect(try await guess(guesser, as: "203.0.113.7", email: "other@example.com").status == 429)
+            // …and what they write left of the proxy's entry changes nothing.
+            #expect(try await guesser.send("POST", "/api/v1/session", json: ["email": "third@example.com", "password": "x"],
+                                           headers: [("X-Forwarded-For", "198.51.100.1, 203.0.113.7")]).status == 429)
+            // Another admin behind the same proxy signs in at once.
+            let colleague = AdminClient(base: baton.http)
+            let signedIn = try await colleague.send("POST", "/api/v1/session", json: ["email": Self.email, "password": Self.password],
+                                                    headers: [("X-Forwarded-For", "198.51.100.9")])
+            #expect(signedIn.status == 200, "\(signedIn)")
+        }
+        try await Self.withAdmin { baton, _ in
+            let guesser = AdminClient(base: baton.http)
+            for _ in 0..<3 { #expect(try await guess(guesser, as: "203.0.113.7").status == 401) }
+            let spoofed = try await guess(guesser, as: "198.51.100.9", email: "other@example.com")
+            #expect(spoofed.status == 429)
         }
     }
 
