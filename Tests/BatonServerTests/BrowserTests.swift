@@ -152,6 +152,21 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 #expect(width == 390)
                 try await driver.screenshot("widget-phone")
             }
+            // Held sideways (or a page zoomed in): a short screen is filled too, and the text
+            // box stays whole however many replies are suggested.
+            try await WebDriver.with(width: 844, height: 360, phone: true) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await driver.wait(for: "the quick replies", "return \(root).querySelectorAll('.quick button').length > 0")
+                let fits = try await driver.run("""
+                    const r = \(root), panel = r.querySelector('.panel').getBoundingClientRect();
+                    const box = r.querySelector('textarea').getBoundingClientRect(), close = r.querySelector('.close').getBoundingClientRect();
+                    return [panel.height === innerHeight && panel.width === innerWidth,
+                            box.top >= 0 && box.bottom <= innerHeight, close.top >= 0, r.querySelector('.log').clientHeight > 40];
+                    """) as? [Bool]
+                #expect(fits == [true, true, true, true], "\(String(describing: fits))")
+                try await driver.screenshot("widget-phone-sideways")
+            }
         }
     }
 
@@ -352,6 +367,46 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                     """)
                 try await send(driver, "hello")
                 try await waitForBubble(driver, containing: "Hello! What can I do for you?")
+            }
+        }
+    }
+
+    /// A right-to-left site (Arabic, Hebrew) with a header and a cookie banner at the highest
+    /// z-index there is: the widget keeps its own left-to-right layout (its words are
+    /// English; each message and button takes its own direction) and stays on top, its close
+    /// button within reach, on a desktop and on a phone.
+    @Test func aRightToLeftPageWithItsOwnTopLayerKeepsTheWidgetUsable() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                for (width, height) in [(1280, 800), (360, 700)] {
+                    try await driver.setWindow(width: width, height: height)
+                    try await driver.open("\(baton.http)/dashboard/")
+                    _ = try await driver.run("""
+                        document.documentElement.dir = 'rtl';
+                        document.documentElement.lang = 'ar';
+                        document.body.innerHTML = '<header style="position:fixed;inset:0 0 auto 0;height:80px;background:#222;z-index:2147483647">رأس</header>'
+                          + '<div style="position:fixed;inset:auto 0 0 0;height:60px;background:#c00;z-index:2147483647">ملفات تعريف الارتباط</div>';
+                        const script = document.createElement('script');
+                        script.src = '/widget.js';
+                        Object.assign(script.dataset, { widget: 'demo', open: 'true' });
+                        document.body.append(script);
+                        """)
+                    try await waitForBubble(driver, containing: "I'm Ada")
+                    try await driver.wait(for: "the quick replies", "return \(root).querySelectorAll('.quick button').length > 0")
+                    let layout = try await driver.run("""
+                        const r = \(root), panel = r.querySelector('.panel').getBoundingClientRect();
+                        const bubble = r.querySelector('.row.them .bubble').getBoundingClientRect();
+                        const close = r.querySelector('.close').getBoundingClientRect();
+                        const x = close.left + close.width / 2, y = close.top + close.height / 2;
+                        return [getComputedStyle(r.querySelector('.panel')).direction,
+                                bubble.left - panel.left < panel.right - bubble.right,
+                                document.elementFromPoint(x, y) === document.querySelector('baton-chat') && r.elementFromPoint(x, y)?.closest('.close') !== null,
+                                [...r.querySelectorAll('.quick button')].every((b) => b.dir === 'auto')];
+                        """) as? [Any]
+                    #expect(layout?.first as? String == "ltr", "\(width): \(String(describing: layout))")
+                    #expect(layout?.dropFirst().allSatisfy { $0 as? Bool == true } == true, "\(width): \(String(describing: layout))")
+                    try await driver.screenshot("widget-rtl-page-\(width)")
+                }
             }
         }
     }

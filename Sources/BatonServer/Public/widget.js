@@ -134,7 +134,9 @@
   // ---------------------------------------------------------------- DOM
 
   const CSS = `
-:host { all: initial; color-scheme: light; }
+/* all: initial leaves direction alone: on a right-to-left page the widget (its own words
+   are English) would be mirrored. Each message, name and button takes its own direction. */
+:host { all: initial; direction: ltr; unicode-bidi: isolate; color-scheme: light; }
 *, *::before, *::after { box-sizing: border-box; }
 [hidden] { display: none !important; }
 .root { --c: ${DEFAULT_COLOR}; --on-c: #fff; --c-ink: ${DEFAULT_COLOR}; --focus: #1864ab;
@@ -142,7 +144,9 @@
   color: ${INK}; -webkit-font-smoothing: antialiased; }
 button { font: inherit; }
 button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
-.launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; width: 56px; height: 56px;
+/* The highest z-index there is: added last to the page, the widget stays above a site's
+   header or banner that uses it too. */
+.launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483647; width: 56px; height: 56px;
   border: 0; border-radius: 50%; padding: 0; background: var(--c); color: var(--on-c); cursor: pointer;
   display: grid; place-items: center; box-shadow: 0 4px 14px rgba(0,0,0,.25); transition: transform .15s; }
 .launcher:hover { transform: scale(1.06); }
@@ -151,7 +155,7 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .open .launcher .i-close { display: block; }
 .badge { position: absolute; top: -3px; right: -3px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px;
   background: #c92a2a; color: #fff; font-size: 12px; font-weight: 600; line-height: 20px; text-align: center; }
-.panel { position: fixed; right: 20px; bottom: 88px; z-index: 2147483000; width: 370px; height: 560px;
+.panel { position: fixed; right: 20px; bottom: 88px; z-index: 2147483647; width: 370px; height: 560px;
   max-width: calc(100vw - 40px); max-height: calc(100vh - 108px); display: flex; flex-direction: column;
   background: #fff; border-radius: 14px; overflow: hidden; box-shadow: 0 12px 40px rgba(0,0,0,.22);
   animation: baton-in .18s ease-out; }
@@ -186,6 +190,10 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .bar { padding: 5px 16px; background: #fff4e6; color: #7a3e00; font-size: 12.5px; text-align: center;
   animation: baton-later .6s step-end both; }
 @keyframes baton-later { from { visibility: hidden; } }
+/* Only the messages give way when the panel is short: the header and the text box stay whole,
+   and suggested replies or attached files scroll within their share. */
+.panel > :not(.log) { flex-shrink: 0; }
+.panel > .quick, .panel > .tray { max-height: 35%; overflow-y: auto; }
 .log { flex: 1; overflow-y: auto; overscroll-behavior: contain; display: flex; flex-direction: column;
   padding: 14px 14px 8px; background: #f6f7f9; scrollbar-width: thin; }
 .row { display: flex; flex-direction: column; align-items: flex-start; max-width: 85%; margin-top: 3px; }
@@ -258,7 +266,8 @@ textarea:disabled { background: #f1f3f5; }
 .panel.dropping::after { content: "Drop files to attach them"; position: absolute; inset: 0; display: grid; place-items: center;
   background: rgba(255,255,255,.92); border: 3px dashed var(--c-ink); border-radius: 14px; color: var(--c-ink); font-size: 16px; font-weight: 600; }
 .send svg { width: 20px; height: 20px; }
-@media (max-width: 480px) {
+/* On a short screen too (a phone held sideways, a page zoomed in), the panel fills it. */
+@media (max-width: 480px), (max-height: 520px) {
   .panel { top: 0; right: 0; bottom: 0; left: 0; width: auto; height: auto; max-width: none; max-height: none; border-radius: 0; }
   .open .launcher { display: none; }
   textarea { font-size: 16px; } /* below 16px iOS zooms into the page on focus */
@@ -284,7 +293,7 @@ textarea:disabled { background: #f1f3f5; }
   <section class="panel" role="dialog" aria-modal="false" aria-label="Chat" hidden>
     <header class="header">
       <img class="avatar" alt="" referrerpolicy="no-referrer" hidden>
-      <div class="titles"><h2 class="title">Chat</h2><div class="status"></div></div>
+      <div class="titles"><h2 class="title" dir="auto">Chat</h2><div class="status" dir="auto"></div></div>
       <button type="button" class="end-chat" hidden>End chat</button>
       <button type="button" class="icon-btn save" aria-label="Save this chat as a text file" title="Save this chat" hidden>${ICON_SAVE}</button>
       <button type="button" class="icon-btn close" aria-label="Close chat">${ICON_X('')}</button>
@@ -740,6 +749,7 @@ textarea:disabled { background: #f1f3f5; }
       for (const b of list) {
         const button = el('button', '', b.title);
         button.type = 'button';
+        button.dir = 'auto';
         button.addEventListener('click', () => {
           sendMessage(b.title, typeof b.action === 'string' ? b.action : null);
           ui.input.focus(); // the button is gone; keep focus somewhere useful
