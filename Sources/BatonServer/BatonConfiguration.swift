@@ -15,6 +15,8 @@ public struct BatonConfiguration: Sendable {
     /// Create the demo widget when the database has no widget.
     public var demo = true
     public var logLevel = Logger.Level.info
+    /// Lines for a person, or JSON for a log collector.
+    public var logFormat = LogFormat.text
     public var chat = ChatPolicy()
     public var socket = SocketLimits()
     /// The file holding the key that encrypts stored credentials; by default `baton.key`
@@ -70,6 +72,7 @@ public struct BatonConfiguration: Sendable {
         ("BATON_DURABLE", "sync every commit to disk (true/false)"),
         ("BATON_DEMO", "create the demo widget on an empty database (true/false)"),
         ("BATON_LOG_LEVEL", "trace, debug, info, notice, warning, error or critical"),
+        ("BATON_LOG_FORMAT", "text, or json for one JSON object a line"),
         ("BATON_MAX_MESSAGE_LENGTH", "longest visitor message, in characters"),
         ("BATON_MAX_FILE_SIZE", "largest file sent in a chat, e.g. 10MB; 0 turns files off"),
         ("BATON_REMIND_AGENTS_AFTER", "minutes a visitor waits in a room nobody joined before the agents are reminded; 0 never"),
@@ -103,6 +106,7 @@ public struct BatonConfiguration: Sendable {
         if let text = value("BATON_DURABLE") { durable = try Self.bool(text, from: "BATON_DURABLE") }
         if let text = value("BATON_DEMO") { demo = try Self.bool(text, from: "BATON_DEMO") }
         if let text = value("BATON_LOG_LEVEL") { logLevel = try Self.logLevel(text, from: "BATON_LOG_LEVEL") }
+        if let text = value("BATON_LOG_FORMAT") { logFormat = try Self.logFormat(text, from: "BATON_LOG_FORMAT") }
         if let text = value("BATON_MAX_MESSAGE_LENGTH") {
             chat.maxTextLength = try Self.integer(text, in: 1...16383, from: "BATON_MAX_MESSAGE_LENGTH")
         }
@@ -219,6 +223,13 @@ public struct BatonConfiguration: Sendable {
         case "0", "false", "no", "off": return false
         default: throw ConfigurationError(source: source, value: text, expected: "true or false")
         }
+    }
+
+    public static func logFormat(_ text: String, from source: String) throws(ConfigurationError) -> LogFormat {
+        guard let format = LogFormat(rawValue: text.lowercased()) else {
+            throw ConfigurationError(source: source, value: text, expected: "text or json")
+        }
+        return format
     }
 
     public static func logLevel(_ text: String, from source: String) throws(ConfigurationError) -> Logger.Level {

@@ -40,6 +40,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (BATON_LOG_LEVEL). Default info.")
     var logLevel: String?
 
+    @Option(help: "Log format: text, or json for one JSON object a line (BATON_LOG_FORMAT). Default text.")
+    var logFormat: String?
+
     @Option(help: "Longest visitor message in characters (BATON_MAX_MESSAGE_LENGTH). Default 4000.")
     var maxMessageLength: String?
 
@@ -90,6 +93,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = try configuration()
+        if config.logFormat == .json {
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        }
         try config.trustMattermostAuthority()
         var log = Logger(label: "baton")
         log.logLevel = config.logLevel
@@ -115,6 +121,7 @@ struct Serve: AsyncParsableCommand {
         if let durable { config.durable = try BatonConfiguration.bool(durable, from: "--durable") }
         if let demo { config.demo = try BatonConfiguration.bool(demo, from: "--demo") }
         if let logLevel { config.logLevel = try BatonConfiguration.logLevel(logLevel, from: "--log-level") }
+        if let logFormat { config.logFormat = try BatonConfiguration.logFormat(logFormat, from: "--log-format") }
         if let maxMessageLength {
             config.chat.maxTextLength = try BatonConfiguration.integer(maxMessageLength, in: 1...16383, from: "--max-message-length")
         }

@@ -20,6 +20,25 @@ import Testing
         }
     }
 
+    /// `--log-format json`: every line Baton writes is one JSON object, from the first
+    /// (the database migrated) to the last (stopped by SIGTERM).
+    @Test func theLogCanBeJSONLines() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let baton = try BatonProcess(["serve", "--port", "0", "--database", folder.database], environment: ["BATON_LOG_FORMAT": "json"])
+        _ = try await baton.wait(for: #""message":"Baton [^"]+ is ready at http://127\.0\.0\.1:(\d+)/""#)
+        baton.signal(SIGTERM)
+        #expect(try await baton.exit() == 0)
+        let lines = baton.log.split(separator: "\n").map(String.init)
+        #expect(lines.count >= 4, "\(baton.log)")
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["time"] is String && object?["level"] is String && object?["message"] is String, "\(line)")
+        }
+        #expect(lines.contains { $0.contains(#""level":"notice","label":"baton","source":"baton""#) })
+        #expect(lines.contains { $0.contains(#""message":"Created the demo widget","metadata":{"widget":"demo"}"#) }, "\(baton.log)")
+    }
+
     @Test func aBadSettingIsExplainedAndNothingStarts() async throws {
         let bad = try BatonProcess(["serve", "--port", "99999"])
         #expect(try await bad.exit() != 0)
