@@ -18,6 +18,10 @@ import HummingbirdCore
 /// handshake), puts the WebSocket codec and the widget's handler in front of Hummingbird's
 /// (which then sees nothing more of the connection), takes HTTP's handlers away, and
 /// hands the widget connection over through `upgraded`, for its request loop.
+///
+/// It answers at once: an upgrade pipelined behind a request still being answered would
+/// have its 101 in the middle of that answer. Proxies and browsers do not pipeline (a
+/// proxy sends the next request on a connection once the last answer is through).
 final class LateWebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
