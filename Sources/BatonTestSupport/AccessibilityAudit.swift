@@ -14,10 +14,7 @@ extension WebDriver {
     /// `skip` names rules left out, each with the caller's reason.
     public func accessibilityViolations(skip: [String: String] = [:]) async throws -> [String] {
         // Colours are judged as they end up: not halfway through a fade-in.
-        try await wait(for: "the page's transitions to end", """
-            const roots = [document, ...[...document.querySelectorAll('*')].filter((e) => e.shadowRoot).map((e) => e.shadowRoot)];
-            return roots.flatMap((r) => r.getAnimations()).every((a) => a.playState !== 'running' || a.effect.getComputedTiming().endTime === Infinity);
-            """, seconds: 5)
+        try await waitForAnimations()
         if try await run("return typeof window.axe === 'object'") as? Bool != true {
             _ = try await run(try Self.axeScript() + "\nreturn true;")
         }
@@ -33,6 +30,16 @@ extension WebDriver {
             """, [options])
         guard let lines = found as? [String] else { throw TestFailure("the accessibility audit did not run: \(String(describing: found))") }
         return lines
+    }
+
+    /// Waits until no animation or transition that ends is running: in the page, its open
+    /// shadow roots and its same-origin frames (the dashboard's preview).
+    public func waitForAnimations(seconds: Double = 5) async throws {
+        try await wait(for: "the page's transitions to end", """
+            const documents = [document, ...[...document.querySelectorAll('iframe')].map((f) => { try { return f.contentDocument; } catch (e) { return null; } }).filter(Boolean)];
+            const roots = documents.flatMap((d) => [d, ...[...d.querySelectorAll('*')].filter((e) => e.shadowRoot).map((e) => e.shadowRoot)]);
+            return roots.flatMap((r) => r.getAnimations()).every((a) => a.playState !== 'running' || a.effect.getComputedTiming().endTime === Infinity);
+            """, seconds: seconds)
     }
 
     private static func axeScript() throws -> String {

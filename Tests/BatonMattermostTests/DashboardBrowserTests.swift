@@ -241,7 +241,9 @@ struct Dashboard {
                 #expect(try await page.run("pageText().includes('Grace Hopper')") as? Bool == false)
                 #expect(try await rig.baton.services.store.conversation(id: try #require(conversation).conversation.id) == nil)
 
-                // The Widget tab: the widget's own greeting greets the next new visitor.
+                // The Widget tab: the widget's own greeting greets the next new visitor. (Loaded
+                // afresh: the toasts of the pages before would be in its screenshot.)
+                try await driver.open("about:blank")
                 try await driver.open("\(baton.http)/dashboard/#/bots/demo/widget")
                 try await page.fill("Greeting", "Welcome to Ada's desk!")
                 // The snippet's options are named under it.
@@ -251,6 +253,8 @@ struct Dashboard {
                 _ = try await page.run("document.querySelector('.ask-for-rating').click()")
                 try await page.click("Save")
                 try await page.waitForText("Saved. The widget is updated")
+                try await page.waitFor("the preview reloaded", "!!document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('.log .bubble')")
+                try await driver.waitForAnimations()
                 try await driver.screenshot("dashboard-widget")
                 try await WidgetClient.connect(baton.socketURL) { client in
                     let welcome = try await client.hello()
