@@ -500,6 +500,32 @@ struct Dashboard {
         return conversation.id
     }
 
+    /// Every page fits its window's width, from a wide screen down to a tablet or half a
+    /// laptop's (or a page zoomed in): nothing scrolls sideways (WCAG 1.4.10). The phone
+    /// test covers 390 px.
+    @Test func noPageIsWiderThanItsWindow() async throws {
+        try await LiveBaton.run { baton in
+            try await DashboardBrowserTests.seedMonthOfChats(in: baton.services.store)
+            let chat = try await Self.chatWithFormatting(in: baton.services.store)
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitForText("Demo")
+                for width in [1280, 1024, 900, 768, 600] {
+                    try await driver.setWindow(width: width, height: 800)
+                    for (hash, text) in [("#/bots", "Demo"), ("#/bots/demo/bot", "Save"), ("#/bots/demo/widget", "Embed"),
+                                         ("#/bots/demo/platforms", "Mattermost"), ("#/conversations", "shown."),
+                                         ("#/conversations/\(chat)", "Thanks!"), ("#/insights", "Handled by the bot")] {
+                        try await driver.open("\(baton.http)/dashboard/\(hash)")
+                        try await page.waitForText(text)
+                        let overflow = try await page.run("document.documentElement.scrollWidth - document.documentElement.clientWidth") as? Int
+                        #expect(overflow == 0, "\(hash) at \(width) px is \(overflow ?? -1) px too wide")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func everyPageAndDialogPassesTheAudit() async throws {
         try await LiveBaton.run { baton in
             try await DashboardBrowserTests.seedMonthOfChats(in: baton.services.store)
