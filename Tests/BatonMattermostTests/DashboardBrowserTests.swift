@@ -504,80 +504,83 @@ struct Dashboard {
     /// laptop's (or a page zoomed in): nothing scrolls sideways (WCAG 1.4.10). The phone
     /// test covers 390 px.
     @Test func noPageIsWiderThanItsWindow() async throws {
-        try await LiveBaton.run { baton in
-            try await DashboardBrowserTests.seedMonthOfChats(in: baton.services.store)
-            let chat = try await Self.chatWithFormatting(in: baton.services.store)
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await page.waitForText("Demo")
-                for width in [1280, 1024, 900, 768, 600] {
-                    try await driver.setWindow(width: width, height: 800)
-                    for (hash, text) in [("#/bots", "Demo"), ("#/bots/demo/bot", "Save"), ("#/bots/demo/widget", "Embed"),
-                                         ("#/bots/demo/platforms", "Mattermost"), ("#/conversations", "shown."),
-                                         ("#/conversations/\(chat)", "Thanks!"), ("#/insights", "Handled by the bot")] {
-                        try await driver.open("\(baton.http)/dashboard/\(hash)")
-                        try await page.waitForText(text)
-                        let overflow = try await page.run("document.documentElement.scrollWidth - document.documentElement.clientWidth") as? Int
-                        #expect(overflow == 0, "\(hash) at \(width) px is \(overflow ?? -1) px too wide")
-                    }
+        try await withSeededBaton { baton, driver, chat in
+            let page = Dashboard(driver: driver)
+            try await page.signInAsFirstAdmin(of: baton)
+            try await page.waitForText("Demo")
+            for width in [1280, 1024, 900, 768, 600] {
+                try await driver.setWindow(width: width, height: 800)
+                for (hash, text) in Self.pages(chat) {
+                    try await driver.open("\(baton.http)/dashboard/\(hash)")
+                    try await page.waitForText(text)
+                    let overflow = try await page.run("document.documentElement.scrollWidth - document.documentElement.clientWidth") as? Int
+                    #expect(overflow == 0, "\(hash) at \(width) px is \(overflow ?? -1) px too wide")
                 }
             }
         }
     }
 
-    @Test func everyPageAndDialogPassesTheAudit() async throws {
+    /// Every page, with a text it shows once loaded.
+    static func pages(_ chat: ConversationID) -> [(hash: String, text: String)] {
+        [("#/bots", "Demo"), ("#/bots/demo/bot", "Save"), ("#/bots/demo/widget", "Embed"), ("#/bots/demo/platforms", "Mattermost"),
+         ("#/bots/demo/conversations", "shown."), ("#/conversations", "shown."), ("#/conversations/\(chat)", "Thanks!"),
+         ("#/insights", "Handled by the bot"), ("#/nowhere", "Page not found")]
+    }
+
+    /// A Baton holding a month of chats and `chatWithFormatting`'s, and a browser.
+    func withSeededBaton(_ body: @Sendable @escaping (LiveBaton, WebDriver, ConversationID) async throws -> Void) async throws {
         try await LiveBaton.run { baton in
             try await DashboardBrowserTests.seedMonthOfChats(in: baton.services.store)
-            let formatted = try await Self.chatWithFormatting(in: baton.services.store)
-            try await WebDriver.with(width: 1280, height: 900) { driver in
-                let page = Dashboard(driver: driver)
-                try await driver.open("\(baton.http)/dashboard/")
-                try await page.waitFor("the first-run page", "document.querySelector('form')")
-                try await expectAccessible(driver, "the first run, no admin yet")
-                try await page.signInAsFirstAdmin(of: baton)
-                try await page.waitForText("Demo")
-                for (hash, text) in [("#/bots", "Demo"), ("#/bots/demo/bot", "Save"), ("#/bots/demo/widget", "Embed"),
-                                     ("#/bots/demo/platforms", "Mattermost"), ("#/bots/demo/conversations", "shown."),
-                                     ("#/conversations", "50 conversations shown."), ("#/insights", "Handled by the bot"),
-                                     ("#/nowhere", "Page not found")] {
-                    try await driver.open("\(baton.http)/dashboard/\(hash)")
-                    try await page.waitForText(text)
-                    try await expectAccessible(driver, hash)
-                }
-                // The dialogs: a new bot, the password, the Mattermost wizard, deleting a bot.
-                for (hash, opener, title) in [("#/bots", "New bot", "New bot"), ("#/bots", "Password", "Change your password"),
-                                              ("#/bots/demo/platforms", "Connect for Mattermost", "Connect for Mattermost")] {
-                    try await driver.open("\(baton.http)/dashboard/\(hash)")
-                    try await page.click(opener)
-                    try await page.waitFor("the dialog \(title)", "document.querySelector('dialog[open]')?.textContent.includes(\(Dashboard.literal(title)))")
-                    try await expectAccessible(driver, "the dialog \(title)")
-                    // Back (or any move to another page) closes the dialog with its page.
-                    try await driver.run("history.back()")
-                    try await page.waitFor("the dialog to close", "!document.querySelector('dialog[open]')")
-                }
-                // The transcript: the agent's Markdown formatted as the widget shows it, the
-                // visitor's text as typed with its address linked.
-                try await driver.open("\(baton.http)/dashboard/#/conversations/\(formatted)")
-                try await page.waitForText("Thanks!")
-                let agent = "document.querySelector('.msg-agent .msg-bubble')"
-                #expect(try await page.run("[...\(agent).querySelectorAll('strong, em, code, del')].map((e) => e.tagName + ':' + e.textContent)") as? [String]
-                    == ["STRONG:Thanks!", "EM:returns", "CODE:reset", "DEL:wait"])
-                #expect(try await page.run("[...\(agent).querySelectorAll('a')].map((a) => [a.textContent, a.href, a.rel])") as? [[String]]
-                    == [["our returns page", "https://shop.example/returns", "noopener noreferrer nofollow ugc"]])
-                let visitor = "document.querySelector('.msg-visitor .msg-bubble')"
-                #expect(try await page.run("\(visitor).textContent") as? String == "**not bold**, my order: https://shop.example/orders/42")
-                #expect(try await page.run("[...\(visitor).querySelectorAll('a')].map((a) => a.href)") as? [String] == ["https://shop.example/orders/42"])
-                #expect(try await page.run("\(visitor).querySelectorAll('strong').length") as? Int == 0)
-                try await expectAccessible(driver, "a transcript")
-                // On a phone, with the menu open.
-                try await driver.setWindow(width: 390, height: 844)
-                try await driver.open("\(baton.http)/dashboard/#/bots")
-                try await page.waitForText("Demo")
-                try await page.click("Menu")
-                try await page.waitFor("the menu", "document.querySelector('.topbar-menu.open')")
-                try await expectAccessible(driver, "the menu on a phone")
+            let chat = try await Self.chatWithFormatting(in: baton.services.store)
+            try await WebDriver.with(width: 1280, height: 900) { driver in try await body(baton, driver, chat) }
+        }
+    }
+
+    @Test func everyPageAndDialogPassesTheAudit() async throws {
+        try await withSeededBaton { baton, driver, formatted in
+            let page = Dashboard(driver: driver)
+            try await driver.open("\(baton.http)/dashboard/")
+            try await page.waitFor("the first-run page", "document.querySelector('form')")
+            try await expectAccessible(driver, "the first run, no admin yet")
+            try await page.signInAsFirstAdmin(of: baton)
+            try await page.waitForText("Demo")
+            for (hash, text) in Self.pages(formatted) {
+                try await driver.open("\(baton.http)/dashboard/\(hash)")
+                try await page.waitForText(text)
+                try await expectAccessible(driver, hash)
             }
+            // The dialogs: a new bot, the password, the Mattermost wizard.
+            for (hash, opener, title) in [("#/bots", "New bot", "New bot"), ("#/bots", "Password", "Change your password"),
+                                          ("#/bots/demo/platforms", "Connect for Mattermost", "Connect for Mattermost")] {
+                try await driver.open("\(baton.http)/dashboard/\(hash)")
+                try await page.click(opener)
+                try await page.waitFor("the dialog \(title)", "document.querySelector('dialog[open]')?.textContent.includes(\(Dashboard.literal(title)))")
+                try await expectAccessible(driver, "the dialog \(title)")
+                // Back (or any move to another page) closes the dialog with its page.
+                try await driver.run("history.back()")
+                try await page.waitFor("the dialog to close", "!document.querySelector('dialog[open]')")
+            }
+            // The transcript: the agent's Markdown formatted as the widget shows it, the
+            // visitor's text as typed with its address linked.
+            try await driver.open("\(baton.http)/dashboard/#/conversations/\(formatted)")
+            try await page.waitForText("Thanks!")
+            let agent = "document.querySelector('.msg-agent .msg-bubble')"
+            #expect(try await page.run("[...\(agent).querySelectorAll('strong, em, code, del')].map((e) => e.tagName + ':' + e.textContent)") as? [String]
+                == ["STRONG:Thanks!", "EM:returns", "CODE:reset", "DEL:wait"])
+            #expect(try await page.run("[...\(agent).querySelectorAll('a')].map((a) => [a.textContent, a.href, a.rel])") as? [[String]]
+                == [["our returns page", "https://shop.example/returns", "noopener noreferrer nofollow ugc"]])
+            let visitor = "document.querySelector('.msg-visitor .msg-bubble')"
+            #expect(try await page.run("\(visitor).textContent") as? String == "**not bold**, my order: https://shop.example/orders/42")
+            #expect(try await page.run("[...\(visitor).querySelectorAll('a')].map((a) => a.href)") as? [String] == ["https://shop.example/orders/42"])
+            #expect(try await page.run("\(visitor).querySelectorAll('strong').length") as? Int == 0)
+            try await expectAccessible(driver, "a transcript")
+            // In a narrow window, with the menu open.
+            try await driver.setWindow(width: 600, height: 844)
+            try await driver.open("\(baton.http)/dashboard/#/bots")
+            try await page.waitForText("Demo")
+            try await page.click("Menu")
+            try await page.waitFor("the menu", "document.querySelector('.topbar-menu.open')")
+            try await expectAccessible(driver, "the menu in a narrow window")
         }
     }
 }
