@@ -17,6 +17,10 @@ export function h(tag, attrs = {}, ...children) {
       el[name] = value;
     } else if (name === 'dataset') {
       Object.assign(el.dataset, value);
+    } else if (name === 'style') {
+      // Through the CSS object model: the dashboard's Content-Security-Policy refuses style
+      // attributes ({height: '40%', '--level': '0.5'}).
+      for (const [property, v] of Object.entries(value)) el.style.setProperty(property, String(v));
     } else {
       el.setAttribute(name, value === true ? '' : String(value));
     }

@@ -151,8 +151,8 @@ function dayChart(r) {
     'aria-label': `Conversations per day, ${dayText(r.from)} to ${dayText(r.to)}: at most ${most} a day.` },
   r.days.map((d) => h('div', {
     class: 'day-bar', title: `${dayText(d.date)}: ${plural(d.started, 'conversation')}, ${d.handedOver} handed over`,
-    style: `height: ${(100 * d.started) / most}%`, dataset: { date: d.date },
-  }, h('span', { class: 'day-bar-handed', style: `height: ${d.started ? (100 * d.handedOver) / d.started : 0}%` }))));
+    style: { height: `${(100 * d.started) / most}%` }, dataset: { date: d.date },
+  }, h('span', { class: 'day-bar-handed', style: { height: `${d.started ? (100 * d.handedOver) / d.started : 0}%` } }))));
   const middle = r.days[Math.floor(r.days.length / 2)];
   const table = h('table', { class: 'table day-table' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col' }, 'Conversations'), h('th', { scope: 'col' }, 'Handed over'))),
@@ -195,7 +195,7 @@ function hourGrid(r) {
   const rows = r.hours.map((counts, day) => h('div', { class: 'hour-row', role: 'row' },
     h('span', { class: 'hour-day', role: 'rowheader' }, WEEKDAYS[day].slice(0, 3)),
     counts.map((count, hour) => h('span', {
-      class: 'hour-cell', role: 'cell', style: `--level: ${count / most}`, dataset: { count: String(count) },
+      class: 'hour-cell', role: 'cell', style: { '--level': count / most }, dataset: { count: String(count) },
       title: `${WEEKDAYS[day]} ${String(hour).padStart(2, '0')}:00–${String(hour + 1).padStart(2, '0')}:00: ${plural(count, 'conversation')}`,
     }, h('span', { class: 'visually-hidden' }, `${String(hour).padStart(2, '0')}:00 ${count}`)))));
   return h('section', { class: 'card card-padded insight-card' },
