@@ -72,11 +72,17 @@ public func buildApplication(
     let widgetSettings = WidgetChannelHandler.Settings(maxMessageBytes: config.socket.maxFrameBytes, outboundLimit: config.socket.outboundBuffer)
     let guardSettings = ConnectionGuard.Settings(firstRequestTimeout: TimeAmount(config.socket.idleTimeout),
                                                  shutdownGrace: TimeAmount(config.socket.shutdownGrace))
+    let clients = ClientLimits(socketsPerClient: config.socket.socketsPerClient, newVisitorsPerMinute: config.socket.newVisitorsPerMinute)
     let server = HTTPServerBuilder { responder in
         let channel = BatonServerChannel(responder: responder, socketPath: "/widget/v1/socket", settings: widgetSettings,
-                                         idleTimeout: config.socket.idleTimeout) { connection, origin, host, logger in
+                                         idleTimeout: config.socket.idleTimeout, proxies: config.trustedProxies) { connection, request, logger in
+            guard clients.admitSocket(request.client) else {
+                WidgetSocket.refuseBusyClient(connection, sockets: clients.socketsPerClient, logger: logger, client: request.client)
+                return
+            }
+            defer { clients.releaseSocket(request.client) }
             let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines, identity: identity, tickets: tickets,
-                                      origin: origin, host: host, logger: logger)
+                                      request: request, clients: clients, logger: logger)
             await sockets.counting { await socket.run(connection) }
         }
         return GuardedChildChannel(channel, settings: guardSettings)

@@ -80,6 +80,8 @@ public struct BatonConfiguration: Sendable {
         ("BATON_RATE_LIMIT", "visitor messages per second per connection"),
         ("BATON_RATE_BURST", "visitor messages allowed at once before the rate applies"),
         ("BATON_IDLE_TIMEOUT", "seconds a connection may stay silent before it is closed"),
+        ("BATON_SOCKETS_PER_CLIENT", "widget sockets one client address may hold at once; 0 no limit"),
+        ("BATON_NEW_VISITORS_PER_MINUTE", "new visitors one client address may start a minute; 0 no limit"),
         ("BATON_SHUTDOWN_GRACE", "seconds connections have to finish when Baton stops"),
         ("BATON_SECRET_KEY", "the key that encrypts stored credentials (instead of the key file)"),
         ("BATON_SECRET_KEY_FILE", "the key file (default: baton.key next to the database)"),
@@ -120,6 +122,12 @@ public struct BatonConfiguration: Sendable {
         }
         if let text = value("BATON_RATE_LIMIT") { socket.messagesPerSecond = try Self.rate(text, from: "BATON_RATE_LIMIT") }
         if let text = value("BATON_RATE_BURST") { socket.burst = try Self.integer(text, in: 1...10_000, from: "BATON_RATE_BURST") }
+        if let text = value("BATON_SOCKETS_PER_CLIENT") {
+            socket.socketsPerClient = try Self.integer(text, in: 0...1_000_000, from: "BATON_SOCKETS_PER_CLIENT")
+        }
+        if let text = value("BATON_NEW_VISITORS_PER_MINUTE") {
+            socket.newVisitorsPerMinute = try Self.integer(text, in: 0...1_000_000, from: "BATON_NEW_VISITORS_PER_MINUTE")
+        }
         if let text = value("BATON_IDLE_TIMEOUT") { socket.idleTimeout = try Self.seconds(text, in: 5...3600, from: "BATON_IDLE_TIMEOUT") }
         if let text = value("BATON_SHUTDOWN_GRACE") {
             socket.shutdownGrace = try Self.seconds(text, in: 0...600, from: "BATON_SHUTDOWN_GRACE")

@@ -23,7 +23,7 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         /// A WebSocket upgrade that was refused (another path, or a bad request).
         case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        case widget(WidgetConnection, origin: String?, host: String?)
+        case widget(WidgetConnection, WidgetRequest)
     }
 
     struct Value: ServerChildChannelValue {
@@ -34,28 +34,31 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     /// Runs a widget connection's request loop until the connection ends.
-    typealias WidgetLoop = @Sendable (WidgetConnection, _ origin: String?, _ host: String?, Logger) async -> Void
+    typealias WidgetLoop = @Sendable (WidgetConnection, WidgetRequest, Logger) async -> Void
 
     let responder: HTTPChannelHandler.Responder
     let socketPath: String
     let settings: WidgetChannelHandler.Settings
     /// An HTTP connection idle this long, between requests or within one, is closed.
     let idleTimeout: Duration
+    /// Whose `X-Forwarded-For` names a widget's client.
+    let proxies: TrustedProxies
     let widgetLoop: WidgetLoop
 
     init(responder: @escaping HTTPChannelHandler.Responder, socketPath: String, settings: WidgetChannelHandler.Settings,
-         idleTimeout: Duration, widgetLoop: @escaping WidgetLoop) {
+         idleTimeout: Duration, proxies: TrustedProxies, widgetLoop: @escaping WidgetLoop) {
         self.responder = responder
         self.socketPath = socketPath
         self.settings = settings
         self.idleTimeout = idleTimeout
+        self.proxies = proxies
         self.widgetLoop = widgetLoop
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
-            let socketPath = socketPath, settings = settings, idleTimeout = idleTimeout
+            let socketPath = socketPath, settings = settings, idleTimeout = idleTimeout, proxies = proxies
             let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                 maxFrameSize: settings.maxMessageBytes,
                 shouldUpgrade: { channel, head in
@@ -69,7 +72,7 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                         // an idle socket need not carry the guard as well.
                         ConnectionGuard.standDown(on: channel)
                         let connection = try WidgetConnection.install(on: channel, settings: settings)
-                        return .widget(connection, origin: OriginPolicy.single(head.headers["origin"]), host: head.headers["host"].first)
+                        return .widget(connection, WidgetRequest(head, peer: channel.remoteAddress, proxies: proxies))
                     }
                 }
             )
@@ -80,7 +83,7 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                     if attempted.value {
                         lateUpgrade.succeed(nil)  // refused: the connection ends with the answer
                     } else {
-                        try pipeline.addHandler(LateWebSocketUpgradeHandler(upgrader: upgrader, settings: settings, upgraded: lateUpgrade))
+                        try pipeline.addHandler(LateWebSocketUpgradeHandler(upgrader: upgrader, settings: settings, proxies: proxies, upgraded: lateUpgrade))
                     }
                     try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                     try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
@@ -111,16 +114,16 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                     group.addTask {
                         guard let late = try? await value.lateUpgrade.get() else { return }
                         await withTaskExecutorPreference(EventLoopExecutor(late.connection.eventLoop)) {
-                            await widgetLoop(late.connection, late.origin, late.host, logger)
+                            await widgetLoop(late.connection, late.request, logger)
                         }
                     }
                 }
             case .refused(let http):
                 await refuse(http)
-            case .widget(let connection, let origin, let host):
+            case .widget(let connection, let request):
                 // The request loop runs on the socket's event loop (see EventLoopExecutor).
                 await withTaskExecutorPreference(EventLoopExecutor(connection.eventLoop)) {
-                    await widgetLoop(connection, origin, host, logger)
+                    await widgetLoop(connection, request, logger)
                 }
             }
         } catch {
@@ -135,6 +138,29 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                 .head(HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])),
                 .end(nil),
             ])
+        }
+    }
+}
+
+/// Where a widget's upgrade request comes from.
+struct WidgetRequest: Sendable {
+    /// The page's origin (from its one `Origin` field) and the `Host` it asked for.
+    let origin: String?
+    let host: String?
+    /// The client's address: the TCP peer's, or behind a trusted proxy the forwarded one;
+    /// nil when it cannot be told: a connection from a loopback or private address when no
+    /// proxy is trusted (most likely a proxy whose clients all look alike), or from a
+    /// trusted proxy that forwarded no address. Per-client limits apply only to a known one.
+    let client: String?
+
+    init(_ head: HTTPRequestHead, peer: SocketAddress?, proxies: TrustedProxies) {
+        origin = OriginPolicy.single(head.headers["origin"])
+        host = head.headers["host"].first
+        let address = proxies.client(peer: peer?.ipAddress, forwardedFor: head.headers["x-forwarded-for"])
+        if let address, !(proxies.isEmpty ? TrustedProxies.local : proxies).trusts(address) {
+            client = address
+        } else {
+            client = nil
         }
     }
 }

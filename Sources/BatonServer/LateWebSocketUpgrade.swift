@@ -27,25 +27,26 @@ final class LateWebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannel
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// The widget connection, with the request's origin and host; nil when the connection
+    /// The widget connection, with where its request came from; nil when the connection
     /// ended without such an upgrade.
     struct Upgraded: Sendable {
         let connection: WidgetConnection
-        let origin: String?
-        let host: String?
+        let request: WidgetRequest
     }
 
     private let upgrader: NIOTypedWebSocketServerUpgrader<BatonServerChannel.Upgrade>
     private let settings: WidgetChannelHandler.Settings
+    private let proxies: TrustedProxies
     private let upgraded: EventLoopPromise<Upgraded?>
     /// The upgrade request, from its head until its end.
     private var pending: HTTPRequestHead?
     private var handedOver = false
 
     init(upgrader: NIOTypedWebSocketServerUpgrader<BatonServerChannel.Upgrade>, settings: WidgetChannelHandler.Settings,
-         upgraded: EventLoopPromise<Upgraded?>) {
+         proxies: TrustedProxies, upgraded: EventLoopPromise<Upgraded?>) {
         self.upgrader = upgrader
         self.settings = settings
+        self.proxies = proxies
         self.upgraded = upgraded
     }
 
@@ -112,8 +113,7 @@ final class LateWebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannel
             if let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) { pipeline.removeHandler(codec, promise: nil) }
             let httpEncoder = try pipeline.handler(type: HTTPResponseEncoder.self)
             let httpDecoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            handOver(Upgraded(connection: connection, origin: OriginPolicy.single(head.headers["origin"]),
-                              host: head.headers["host"].first))
+            handOver(Upgraded(connection: connection, request: WidgetRequest(head, peer: context.channel.remoteAddress, proxies: proxies)))
             pipeline.removeHandler(context: context, promise: nil)
             pipeline.removeHandler(httpEncoder, promise: nil)
             pipeline.removeHandler(httpDecoder, promise: nil)

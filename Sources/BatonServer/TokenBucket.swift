@@ -5,6 +5,9 @@ struct TokenBucket: Sendable {
     private var tokens: Double
     private var last: ContinuousClock.Instant
 
+    /// When a token was last asked for.
+    var lastUse: ContinuousClock.Instant { last }
+
     init(rate: Double, burst: Int, now: ContinuousClock.Instant = .now) {
         self.rate = rate
         self.burst = Double(max(1, burst))

@@ -59,6 +59,11 @@ public struct TrustedProxies: Sendable, Equatable {
 
     init(ranges: [Range]) { self.ranges = ranges }
 
+    /// Loopback and private networks (RFC 1918, unique local, link local): where a proxy
+    /// in front of Baton would be, rather than a visitor.
+    static let local = try! TrustedProxies(parsing: "127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, ::1, fc00::/7, fe80::/10",
+                                           from: "local networks")
+
     public func trusts(_ address: String) -> Bool {
         guard let bytes = Self.parse(address) else { return false }
         return ranges.contains { $0.contains(bytes) }

@@ -23,6 +23,10 @@ public struct SocketLimits: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// When Baton stops, how long connections have to finish what they are doing.
     public var shutdownGrace: Duration = .seconds(10)
+    /// Widget sockets one client address may hold at once; 0 for no limit (`ClientLimits`).
+    public var socketsPerClient = 200
+    /// New visitors one client address may start a minute; 0 for no limit (`ClientLimits`).
+    public var newVisitorsPerMinute = 30
 
     public init() {}
 }
@@ -50,9 +54,24 @@ struct WidgetSocket {
     let deadlines: HelloDeadlines
     let identity: IdentityCheck
     let tickets: UploadTickets
-    let origin: String?
-    let host: String?
+    /// Where the widget's request came from (its page's origin, the host, the client).
+    let request: WidgetRequest
+    let clients: ClientLimits
     let logger: Logger
+
+    private var origin: String? { request.origin }
+    private var host: String? { request.host }
+
+    /// A client that holds as many sockets as it may gets none more: told why, and closed
+    /// with 1013 (try again later), which the widget answers with its backoff.
+    static func refuseBusyClient(_ connection: WidgetConnection, sockets: Int, logger: Logger, client: String?) {
+        logger.notice("A client holds as many widget sockets as it may; one more was refused",
+                      metadata: ["client": "\(client ?? "?")", "sockets": "\(sockets)"])
+        connection.send(.frame(.error(ProtocolError(code: "too_many_connections",
+                                                    message: "Too many chats are open from your network; try again later.",
+                                                    retryAfterMillis: 30_000))))
+        connection.send(.close(.init(codeNumber: 1013), "too many connections"))
+    }
 
     @inline(never)
     func run(_ connection: WidgetConnection) async {
@@ -269,6 +288,17 @@ struct WidgetSocket {
                     send(.close(.init(codeNumber: error.code == "unavailable" ? 1011 : 4407), error.code))
                     return true
                 }
+            }
+            // A new anonymous visitor is a stored visitor, conversation and greeting: one
+            // address may start only so many a minute.
+            if token == nil, verified == nil, let wait = clients.admitNewVisitor(request.client) {
+                let seconds = max(1, Int64((wait / .milliseconds(1)).rounded(.up)) / 1000 + 1)
+                logger.notice("A client starts new chats faster than it may; one was refused",
+                              metadata: ["client": "\(request.client ?? "?")", "widget": "\(widget)"])
+                send(.frame(.error(ProtocolError(code: "rate_limited", message: "Too many new chats from your network; try again in \(seconds) s.",
+                                                 retryAfterMillis: seconds * 1000))))
+                send(.close(.init(codeNumber: 1013), "too many new chats"))
+                return true
             }
             let policy = chat.policy
             let limits = ServerFrame.Limits(maxTextLength: policy.maxTextLength, messagesPerSecond: self.limits.messagesPerSecond,

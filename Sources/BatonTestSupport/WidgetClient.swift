@@ -35,10 +35,11 @@ public final class WidgetClient {
 
     /// Connects, runs `body`, and returns the close frame the server sent (if any).
     @discardableResult
-    public static func connect(_ url: String, origin: String? = nil,
+    public static func connect(_ url: String, origin: String? = nil, headers extra: [(String, String)] = [],
                         _ body: @escaping @Sendable (WidgetClient) async throws -> Void) async throws -> WebSocketCloseFrame? {
         var headers = HTTPFields()
         if let origin { headers[.origin] = origin }
+        for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
         var logger = Logger(label: "widget-client")
         logger.logLevel = .critical
         return try await WebSocketClient.connect(

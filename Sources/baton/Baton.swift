@@ -64,6 +64,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Visitor messages allowed at once before the rate applies (BATON_RATE_BURST). Default 10.")
     var rateBurst: String?
 
+    @Option(help: "Widget sockets one client address may hold at once; 0 for no limit (BATON_SOCKETS_PER_CLIENT). Default 200.")
+    var socketsPerClient: String?
+
+    @Option(help: "New visitors one client address may start a minute; 0 for no limit (BATON_NEW_VISITORS_PER_MINUTE). Default 30.")
+    var newVisitorsPerMinute: String?
+
     @Option(help: "Seconds a connection may stay silent before it is closed: a new one before its first request, an HTTP one between requests (BATON_IDLE_TIMEOUT). Default 60.")
     var idleTimeout: String?
 
@@ -135,6 +141,12 @@ struct Serve: AsyncParsableCommand {
         }
         if let rateLimit { config.socket.messagesPerSecond = try BatonConfiguration.rate(rateLimit, from: "--rate-limit") }
         if let rateBurst { config.socket.burst = try BatonConfiguration.integer(rateBurst, in: 1...10_000, from: "--rate-burst") }
+        if let socketsPerClient {
+            config.socket.socketsPerClient = try BatonConfiguration.integer(socketsPerClient, in: 0...1_000_000, from: "--sockets-per-client")
+        }
+        if let newVisitorsPerMinute {
+            config.socket.newVisitorsPerMinute = try BatonConfiguration.integer(newVisitorsPerMinute, in: 0...1_000_000, from: "--new-visitors-per-minute")
+        }
         if let idleTimeout { config.socket.idleTimeout = try BatonConfiguration.seconds(idleTimeout, in: 5...3600, from: "--idle-timeout") }
         if let shutdownGrace {
             config.socket.shutdownGrace = try BatonConfiguration.seconds(shutdownGrace, in: 0...600, from: "--shutdown-grace")

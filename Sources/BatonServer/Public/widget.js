@@ -1029,14 +1029,17 @@ textarea:disabled { background: #f1f3f5; }
       // Start the new visitor now, unless the server refuses even without a token.
       if (helloHadToken) { connect(); return; }
     }
-    scheduleReconnect();
+    // "Try again later" (too many chats from this network): not before the server says.
+    const later = code === 1013 && lastError ? Number(lastError.retryAfter) || 0 : 0;
+    scheduleReconnect(later);
   }
 
-  function scheduleReconnect() {
+  function scheduleReconnect(atLeast = 0) {
     if (fatal || reconnectTimer) return;
     const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** attempt);
     attempt++;
-    const delay = Math.min(BACKOFF_MAX, base * (0.8 + 0.4 * Math.random())); // jitter spreads a server restart's reconnects
+    // Jitter spreads a server restart's reconnects.
+    const delay = Math.max(Math.min(BACKOFF_MAX, base * (0.8 + 0.4 * Math.random())), Math.min(atLeast, 5 * 60000));
     reconnectTimer = setTimeout(() => { reconnectTimer = 0; connect(); }, delay);
     showBar();
   }

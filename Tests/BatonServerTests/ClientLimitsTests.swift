@@ -1,0 +1,99 @@
+@testable import BatonServer
+import BatonTestSupport
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// What one client address may take of the widget's socket (`ClientLimits`).
+struct ClientLimitsTests {
+    @Test func socketsAreCountedAndNewVisitorsPaced() {
+        let limits = ClientLimits(socketsPerClient: 2, newVisitorsPerMinute: 3)
+        #expect(limits.admitSocket("203.0.113.7") && limits.admitSocket("203.0.113.7"))
+        #expect(!limits.admitSocket("203.0.113.7"))
+        #expect(limits.admitSocket("198.51.100.1"), "another address has its own count")
+        limits.releaseSocket("203.0.113.7")
+        #expect(limits.admitSocket("203.0.113.7"))
+        #expect(limits.sockets(of: "203.0.113.7") == 2)
+        // An address that cannot be told is not limited.
+        #expect((0..<10).allSatisfy { _ in limits.admitSocket(nil) })
+        let start = ContinuousClock.now
+        #expect((0..<3).allSatisfy { _ in limits.admitNewVisitor("203.0.113.7", now: start) == nil })
+        let wait = limits.admitNewVisitor("203.0.113.7", now: start)
+        #expect(wait != nil && wait! <= .seconds(20) && wait! > .seconds(19))
+        #expect(limits.admitNewVisitor("198.51.100.1", now: start) == nil)
+        #expect(limits.admitNewVisitor("203.0.113.7", now: start + .seconds(21)) == nil, "one more after a third of a minute")
+        #expect(limits.admitNewVisitor(nil, now: start) == nil)
+        let none = ClientLimits(socketsPerClient: 0, newVisitorsPerMinute: 0)
+        #expect((0..<1000).allSatisfy { _ in none.admitSocket("203.0.113.7") && none.admitNewVisitor("203.0.113.7", now: start) == nil })
+    }
+
+    @Test func theClientIsKnownOnlyWhereItCanBeTold() throws {
+        func client(peer: String, forwarded: String? = nil, proxies: String? = nil) throws -> String? {
+            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/widget/v1/socket")
+            if let forwarded { head.headers.add(name: "X-Forwarded-For", value: forwarded) }
+            let trusted = try proxies.map { try TrustedProxies(parsing: $0, from: "test") } ?? .none
+            return WidgetRequest(head, peer: try SocketAddress(ipAddress: peer, port: 4711), proxies: trusted).client
+        }
+        // Directly from the internet: the peer.
+        #expect(try client(peer: "203.0.113.7") == "203.0.113.7")
+        #expect(try client(peer: "203.0.113.7", forwarded: "198.51.100.1") == "203.0.113.7")
+        // From this machine or a private network with no proxy named: most likely a proxy.
+        for local in ["127.0.0.1", "::1", "10.1.2.3", "172.20.0.5", "192.168.1.9", "fd00::5"] {
+            #expect(try client(peer: local, forwarded: "198.51.100.1") == nil, "\(local)")
+        }
+        // Behind a named proxy: the forwarded address; none forwarded, unknown.
+        #expect(try client(peer: "127.0.0.1", forwarded: "198.51.100.1", proxies: "127.0.0.1") == "198.51.100.1")
+        #expect(try client(peer: "127.0.0.1", proxies: "127.0.0.1") == nil)
+        #expect(try client(peer: "10.0.0.2", forwarded: "192.168.5.5", proxies: "10.0.0.0/8") == "192.168.5.5",
+                "behind a named proxy, a visitor on the company network is a client like any")
+    }
+
+    /// Behind a named proxy, one address gets so many sockets and so many new chats, and is
+    /// told why (closed with 1013, try again later); another address is not affected.
+    @Test func oneAddressIsLimitedAndAnotherIsNot() async throws {
+        try await LiveBaton.run(configure: {
+            $0.trustedProxies = try! TrustedProxies(parsing: "127.0.0.1, ::1", from: "test")
+            $0.socket.socketsPerClient = 2
+            $0.socket.newVisitorsPerMinute = 2
+        }) { baton in
+            let busy = [("X-Forwarded-For", "203.0.113.7")], other = [("X-Forwarded-For", "198.51.100.1")]
+            // Two new chats, then a third is refused.
+            for _ in 0..<2 {
+                try await WidgetClient.connect(baton.socketURL, headers: busy) { client in _ = try await client.hello() }
+            }
+            let refused = try await WidgetClient.connect(baton.socketURL, headers: busy) { client in
+                try await client.send(["type": "hello", "widget": "demo"])
+                let error = try await client.expect("error")
+                #expect(error.string("code") == "rate_limited")
+                #expect((error.int("retryAfter") ?? 0) >= 1000)
+                #expect(error.string("message")?.hasPrefix("Too many new chats from your network; try again in ") == true)
+            }
+            #expect(refused?.closeCode.code == 1013)
+            // A returning visitor (with their token) is not a new chat.
+            let token = Collected<String>()
+            try await WidgetClient.connect(baton.socketURL, headers: other) { client in token.append(try await client.hello().string("token")!) }
+            try await WidgetClient.connect(baton.socketURL, headers: busy) { client in
+                try await client.send(["type": "hello", "widget": "demo", "token": token.all.first!])
+                _ = try await client.expect("welcome")
+            }
+            // Two sockets at once; a third is refused before its hello.
+            try await WidgetClient.connect(baton.socketURL, headers: busy) { first in
+                try await WidgetClient.connect(baton.socketURL, headers: busy) { second in
+                    let third = try await WidgetClient.connect(baton.socketURL, headers: busy) { client in
+                        let error = try await client.expect("error")
+                        #expect(error.string("code") == "too_many_connections")
+                    }
+                    #expect(third?.closeCode.code == 1013)
+                    // Another address is not held back.
+                    try await WidgetClient.connect(baton.socketURL, headers: other) { client in _ = try await client.hello() }
+                }
+            }
+            // The count goes down as sockets close.
+            try await WidgetClient.connect(baton.socketURL, headers: busy) { client in
+                try await client.send(["type": "hello", "widget": "demo", "token": token.all.first!])
+                _ = try await client.expect("welcome")
+            }
+        }
+    }
+}
