@@ -55,6 +55,11 @@ import Testing
             #expect(await !connection.closedByServer(within: 6))
             try await connection.send(bytes: RawConnection.maskedTextFrame(#"{"type":"message","text":"What is Baton?","clientId":"late-1"}"#))
             #expect(await connection.received("self-hosted"), "\(connection.text)")
+            // When Baton stops, the widget is told to reconnect (1001, going away), as on a
+            // socket of its own.
+            let stopping = Task { await baton.shutdown() }
+            #expect(await connection.received("server shutting down"), "\(Array(connection.text.utf8.suffix(40)))")
+            await stopping.value
         }
     }
 
