@@ -50,23 +50,35 @@ extension AdminAPI {
         api.get("conversations.csv") { request, _ in
             // A zone this server does not know gives UTC, which the header then names.
             let (timeZone, zoneName) = Self.readerZone(named: request.uri.queryParameters["tz"].map(String.init))
-            var filter = try Self.conversationFilter(request, limit: 500)
-            var listings: [ConversationListing] = []
-            while listings.count < ConversationCSV.maximumRows {
-                let page = try await services.store.conversations(filter)
-                listings += page.prefix(ConversationCSV.maximumRows - listings.count)
-                guard page.count == filter.limit, let last = page.last else { break }
-                (filter.before, filter.beforeID) = (last.conversation.updatedAt, last.conversation.id)
+            let filter = try Self.conversationFilter(request, limit: 500)
+            let store = services.store, logger = logger
+            // Every conversation, however many: read twice, a page at a time, first for the
+            // answers' columns (the header comes first), then written out as it is read.
+            var answers: [String] = [], seen = Set<String>()
+            for try await page in Self.pages(of: filter, in: store) {
+                ConversationCSV.collectAnswers(of: page, into: &answers, seen: &seen)
             }
-            let bots = (try? await services.store.widgets()) ?? []
-            let csv = ConversationCSV(listings: listings, botNames: Dictionary(bots.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a }),
+            let bots = (try? await store.widgets()) ?? []
+            let csv = ConversationCSV(answers: answers, botNames: Dictionary(bots.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a }),
                                       timeZone: timeZone, zoneName: zoneName)
             let day = LocalDate(at: .now(), in: timeZone)
             var headers = HTTPFields()
             headers[.contentType] = "text/csv; charset=utf-8"
             headers[.contentDisposition] = "attachment; filename=\"conversations-\(day).csv\""
             headers[.cacheControl] = "no-store"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: csv.text)))
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: csv.header))
+                do {
+                    for try await page in Self.pages(of: filter, in: store) {
+                        try await writer.write(ByteBuffer(string: page.map(csv.row).joined()))
+                    }
+                } catch {
+                    // The status went out with the header: the file ends short.
+                    logger.error("The CSV file could not be finished", metadata: ["error": "\(error)"])
+                    throw error
+                }
+                try await writer.finish(nil)
+            })
         }
 
         api.get("conversations/{id}") { _, context in
@@ -205,6 +217,36 @@ extension AdminAPI {
     }
 
     /// Turns an erasure that did nothing into the API's error.
+    /// The conversations `filter` finds, a page (of its `limit`) at a time, the newest first;
+    /// each page is read when the one before has been taken (a slow download holds one).
+    static func pages(of filter: ConversationFilter, in store: any ConversationArchive) -> ConversationPages {
+        ConversationPages(filter: filter, store: store)
+    }
+
+    struct ConversationPages: AsyncSequence {
+        let filter: ConversationFilter
+        let store: any ConversationArchive
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var filter: ConversationFilter?
+            let store: any ConversationArchive
+
+            mutating func next() async throws -> [ConversationListing]? {
+                guard var current = filter else { return nil }
+                let page = try await store.conversations(current)
+                if page.count == current.limit, let last = page.last {
+                    (current.before, current.beforeID) = (last.conversation.updatedAt, last.conversation.id)
+                    filter = current
+                } else {
+                    filter = nil
+                }
+                return page.isEmpty ? nil : page
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(filter: filter, store: store) }
+    }
+
     static func check(_ outcome: ErasureOutcome, missing: APIError) throws {
         switch outcome {
         case .erased: return

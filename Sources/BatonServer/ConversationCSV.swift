@@ -10,46 +10,58 @@ import Foundation
 /// for a formula (`=`, `+`, `-`, `@`, a tab or a carriage return first) is written with
 /// a `'` before it, so that opening the file never runs anything.
 struct ConversationCSV {
-    /// The most rows one file holds (the newest first).
-    static let maximumRows = 100_000
-
-    let listings: [ConversationListing]
+    /// The answers with a column of their own, in the order they were first collected.
+    let answers: [String]
     /// Bots' names by widget key.
     let botNames: [String: String]
     let timeZone: TimeZone
     /// The zone's name for the header ("UTC", "Europe/Berlin").
     let zoneName: String
+    private let format: Date.ISO8601FormatStyle
+
+    init(answers: [String], botNames: [String: String], timeZone: TimeZone, zoneName: String) {
+        self.answers = answers
+        self.botNames = botNames
+        self.timeZone = timeZone
+        self.zoneName = zoneName
+        format = Date.ISO8601FormatStyle(timeZone: timeZone).year().month().day().dateSeparator(.dash)
+            .time(includingFractionalSeconds: false).timeSeparator(.colon).dateTimeSeparator(.space)
+    }
 
     /// Variables with columns of their own, and the rating: not repeated among the answers.
     private static let ownColumns: Set<String> = ["name", "email", ChatRating.variable]
 
-    var text: String {
-        // The answers' columns, in the order they were first collected.
-        var answers: [String] = []
-        var seen = Set<String>()
+    /// Adds the answers of `listings` not seen yet to `columns` (the file's columns are known
+    /// before its first row: the export reads the conversations twice).
+    static func collectAnswers(of listings: some Sequence<ConversationListing>, into columns: inout [String], seen: inout Set<String>) {
         for listing in listings {
-            for variable in listing.conversation.variables where !Self.ownColumns.contains(variable.name) && seen.insert(variable.name).inserted {
-                answers.append(variable.name)
+            for variable in listing.conversation.variables where !ownColumns.contains(variable.name) && seen.insert(variable.name).inserted {
+                columns.append(variable.name)
             }
         }
-        let header = ["Conversation", "Bot", "State", "Started (\(zoneName))", "Last change (\(zoneName))", "Name", "Email",
-                      "Website user id", "Handed over (\(zoneName))", "Handover reason", "Closed (\(zoneName))", "Rating",
-                      "Messages", "Last message", "Mattermost room"] + answers
-        var out = "\u{FEFF}" + Self.row(header)
-        let format = Date.ISO8601FormatStyle(timeZone: timeZone).year().month().day().dateSeparator(.dash)
-            .time(includingFractionalSeconds: false).timeSeparator(.colon).dateTimeSeparator(.space)
-        func time(_ ms: Millis?) -> String { ms.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(format) } ?? "" }
-        for listing in listings {
-            let c = listing.conversation
-            var cells = [c.id.rawValue, botNames[c.widgetKey] ?? c.widgetKey, c.state.rawValue, time(c.createdAt), time(c.updatedAt),
-                         listing.name ?? "", listing.email ?? "",
-                         listing.visitorUserID ?? "", time(listing.handedOverAt), c.progress.handoverReason ?? "", time(c.closedAt),
-                         c.variable(ChatRating.variable) ?? "", String(listing.messageCount), listing.lastMessage ?? "",
-                         listing.roomLink ?? ""]
-            cells += answers.map { c.variable($0) ?? "" }
-            out += Self.row(cells)
-        }
-        return out
+    }
+
+    /// The byte-order mark and the header line.
+    var header: String {
+        "\u{FEFF}" + Self.row(["Conversation", "Bot", "State", "Started (\(zoneName))", "Last change (\(zoneName))", "Name", "Email",
+                               "Website user id", "Handed over (\(zoneName))", "Handover reason", "Closed (\(zoneName))", "Rating",
+                               "Messages", "Last message", "Mattermost room"] + answers)
+    }
+
+    /// One conversation's line.
+    func row(_ listing: ConversationListing) -> String {
+        let c = listing.conversation
+        var cells = [c.id.rawValue, botNames[c.widgetKey] ?? c.widgetKey, c.state.rawValue, time(c.createdAt), time(c.updatedAt),
+                     listing.name ?? "", listing.email ?? "",
+                     listing.visitorUserID ?? "", time(listing.handedOverAt), c.progress.handoverReason ?? "", time(c.closedAt),
+                     c.variable(ChatRating.variable) ?? "", String(listing.messageCount), listing.lastMessage ?? "",
+                     listing.roomLink ?? ""]
+        cells += answers.map { c.variable($0) ?? "" }
+        return Self.row(cells)
+    }
+
+    private func time(_ ms: Millis?) -> String {
+        ms.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(format) } ?? ""
     }
 
     static func row(_ cells: [String]) -> String {

@@ -384,6 +384,31 @@ import Testing
         }
     }
 
+    /// The CSV file holds every conversation the filters find, however many (it is written
+    /// as it is read, a page at a time), with a column for an answer that only the oldest
+    /// conversation has.
+    @Test func theCSVFileHoldsEveryConversation() async throws {
+        try await Self.withAdmin { baton, client in
+            let store = baton.services.store, start: Millis = 1_764_000_000_000
+            for index in 0..<1_234 {
+                let at = start + Millis(index) * 1_000
+                let visitor = Visitor(id: .random(), widgetKey: "demo", tokenHash: "csv-\(index)", createdAt: at, lastSeenAt: at)
+                var conversation = Conversation(id: .random(), widgetKey: "demo", visitorID: visitor.id, createdAt: at, updatedAt: at)
+                conversation.set("name", to: "Visitor \(index)")
+                if index == 0 { conversation.set("order number", to: "A-1") }
+                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
+                                                     messages: [NewMessage(role: .visitor, text: "hello \(index)", clientID: "c", createdAt: at)]))
+            }
+            let csv = try await client.get("/api/v1/conversations.csv")
+            #expect(csv.status == 200)
+            let lines = csv.text.split(separator: "\r\n").map(String.init)
+            #expect(lines.count == 1 + 1_234)
+            #expect(lines.first?.hasSuffix(",Mattermost room,order number") == true, "\(lines.first ?? "")")
+            #expect(lines[1].contains(",Visitor 1233,") && lines.last?.contains(",Visitor 0,") == true && lines.last?.hasSuffix(",A-1") == true)
+            #expect(Set(lines.dropFirst().map { $0.prefix(20) }).count == 1_234, "every conversation once")
+        }
+    }
+
     @Test func insightsCountTheConversationsOfTheDaysAskedFor() async throws {
         try await Self.withAdmin { baton, client in
             // One visitor stays with the bot; another is handed over (nobody is connected:

@@ -42,8 +42,12 @@ import Testing
                                 handedOverAt: Self.lateEvening + 30_000),
             ConversationListing(conversation: ada, visitorName: nil, visitorEmail: nil, lastMessage: "=1+1", messageCount: 2, roomLink: nil),
         ]
-        let csv = ConversationCSV(listings: listings, botNames: ["shop": "Shop, Inc."], timeZone: TimeZone(identifier: "Europe/Berlin")!,
-                                  zoneName: "Europe/Berlin").text
+        // As the export writes it: the answers' columns first, then the header and the rows.
+        var answers: [String] = [], seen = Set<String>()
+        ConversationCSV.collectAnswers(of: listings, into: &answers, seen: &seen)
+        let file = ConversationCSV(answers: answers, botNames: ["shop": "Shop, Inc."], timeZone: TimeZone(identifier: "Europe/Berlin")!,
+                                   zoneName: "Europe/Berlin")
+        let csv = file.header + listings.map(file.row).joined()
         #expect(csv.hasPrefix("\u{FEFF}Conversation,Bot,State,"))
         let lines = csv.dropFirst().components(separatedBy: "\r\n")
         #expect(lines.count == 4 && lines[3].isEmpty)
