@@ -72,7 +72,8 @@ public func buildApplication(
     let widgetSettings = WidgetChannelHandler.Settings(maxMessageBytes: config.socket.maxFrameBytes, outboundLimit: config.socket.outboundBuffer)
     let guardSettings = ConnectionGuard.Settings(firstRequestTimeout: TimeAmount(config.socket.idleTimeout),
                                                  shutdownGrace: TimeAmount(config.socket.shutdownGrace))
-    let clients = ClientLimits(socketsPerClient: config.socket.socketsPerClient, newVisitorsPerMinute: config.socket.newVisitorsPerMinute)
+    let clients = ClientLimits(socketsPerClient: config.socket.socketsPerClient, newVisitorsPerMinute: config.socket.newVisitorsPerMinute,
+                               metrics: metricsFactory)
     let server = HTTPServerBuilder { responder in
         let channel = BatonServerChannel(responder: responder, socketPath: "/widget/v1/socket", settings: widgetSettings,
                                          idleTimeout: config.socket.idleTimeout, proxies: config.trustedProxies) { connection, request, logger in

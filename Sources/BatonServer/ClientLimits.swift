@@ -1,3 +1,4 @@
+import CoreMetrics
 import Synchronization
 
 /// What one client address may take of the widget's socket: how many sockets it holds at
@@ -18,10 +19,16 @@ final class ClientLimits: Sendable {
     /// New visitors one address may start a minute (and at once); 0 for no limit.
     let newVisitorsPerMinute: Int
     private let state = Mutex(State())
+    /// Refusals, counted at `/metrics` (`baton_widget_refusals_total`) rather than logged
+    /// one by one: a script in a loop would fill the log.
+    private let refusedSockets: Counter
+    private let refusedVisitors: Counter
 
-    init(socketsPerClient: Int, newVisitorsPerMinute: Int) {
+    init(socketsPerClient: Int, newVisitorsPerMinute: Int, metrics: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.socketsPerClient = socketsPerClient
         self.newVisitorsPerMinute = newVisitorsPerMinute
+        refusedSockets = Counter(label: "baton_widget_refusals_total", dimensions: [("reason", "sockets_per_client")], factory: metrics)
+        refusedVisitors = Counter(label: "baton_widget_refusals_total", dimensions: [("reason", "new_visitors_per_minute")], factory: metrics)
     }
 
     /// Counts a socket of `client`'s in, unless it holds as many as it may. An unknown
@@ -30,7 +37,10 @@ final class ClientLimits: Sendable {
         guard socketsPerClient > 0, let client else { return true }
         return state.withLock { state in
             let held = state.sockets[client, default: 0]
-            guard held < socketsPerClient else { return false }
+            guard held < socketsPerClient else {
+                refusedSockets.increment()
+                return false
+            }
             state.sockets[client] = held + 1
             return true
         }
@@ -58,6 +68,7 @@ final class ClientLimits: Sendable {
             var bucket = state.newVisitors[client] ?? TokenBucket(rate: Double(perMinute) / 60, burst: perMinute, now: now)
             let wait = bucket.take(now: now)
             state.newVisitors[client] = bucket
+            if wait != nil { refusedVisitors.increment() }
             return wait
         }
     }

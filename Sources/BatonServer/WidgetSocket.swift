@@ -65,8 +65,8 @@ struct WidgetSocket {
     /// A client that holds as many sockets as it may gets none more: told why, and closed
     /// with 1013 (try again later), which the widget answers with its backoff.
     static func refuseBusyClient(_ connection: WidgetConnection, sockets: Int, logger: Logger, client: String?) {
-        logger.notice("A client holds as many widget sockets as it may; one more was refused",
-                      metadata: ["client": "\(client ?? "?")", "sockets": "\(sockets)"])
+        logger.debug("A client holds as many widget sockets as it may; one more was refused",
+                     metadata: ["client": "\(client ?? "?")", "sockets": "\(sockets)"])
         connection.send(.frame(.error(ProtocolError(code: "too_many_connections",
                                                     message: "Too many chats are open from your network; try again later.",
                                                     retryAfterMillis: 30_000))))
@@ -293,7 +293,7 @@ struct WidgetSocket {
             // address may start only so many a minute.
             if token == nil, verified == nil, let wait = clients.admitNewVisitor(request.client) {
                 let seconds = max(1, Int64((wait / .milliseconds(1)).rounded(.up)) / 1000 + 1)
-                logger.notice("A client starts new chats faster than it may; one was refused",
+                logger.debug("A client starts new chats faster than it may; one was refused",
                               metadata: ["client": "\(request.client ?? "?")", "widget": "\(widget)"])
                 send(.frame(.error(ProtocolError(code: "rate_limited", message: "Too many new chats from your network; try again in \(seconds) s.",
                                                  retryAfterMillis: seconds * 1000))))

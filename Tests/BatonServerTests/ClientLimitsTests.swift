@@ -56,6 +56,7 @@ struct ClientLimitsTests {
             $0.trustedProxies = try! TrustedProxies(parsing: "127.0.0.1, ::1", from: "test")
             $0.socket.socketsPerClient = 2
             $0.socket.newVisitorsPerMinute = 2
+            $0.metricsToken = "limits-test-metrics-token"
         }) { baton in
             let busy = [("X-Forwarded-For", "203.0.113.7")], other = [("X-Forwarded-For", "198.51.100.1")]
             // Two new chats, then a third is refused.
@@ -94,6 +95,10 @@ struct ClientLimitsTests {
                 try await client.send(["type": "hello", "widget": "demo", "token": token.all.first!])
                 _ = try await client.expect("welcome")
             }
+            // The refusals are counted for the operator.
+            let metrics = try await get("\(baton.http)/metrics", headers: [("Authorization", "Bearer limits-test-metrics-token")])
+            #expect(metrics.body.contains(#"baton_widget_refusals_total{reason="sockets_per_client"} 1"#), "\(metrics.body)")
+            #expect(metrics.body.contains(#"baton_widget_refusals_total{reason="new_visitors_per_minute"} 1"#), "\(metrics.body)")
         }
     }
 }
