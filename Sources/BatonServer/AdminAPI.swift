@@ -25,6 +25,7 @@ struct AdminAPI: Sendable {
         router.middlewares.add(APIGate(contract: contract, auth: auth))
         let api = router.group("api/v1")
         registerSession(on: api)
+        registerAdmins(on: api)
         registerBots(on: api)
         registerMattermost(on: api)
         registerConversations(on: api)

@@ -145,6 +145,39 @@ import Testing
         }
     }
 
+    /// Admins add and remove each other from the dashboard: a new admin signs in with the
+    /// password they were given; the last admin cannot be removed; a removed admin's
+    /// sessions end at once.
+    @Test func adminsAddAndRemoveEachOther() async throws {
+        try await Self.withAdmin { baton, client in
+            let listed = try await client.get("/api/v1/admins")
+            #expect(listed.status == 200)
+            let me = try #require((listed.json["admins"] as? [[String: Any]])?.first)
+            #expect(me["email"] as? String == Self.email && me["you"] as? Bool == true)
+            let myID = try #require(me["id"] as? String)
+            #expect(try await client.send("DELETE", "/api/v1/admins/\(myID)").errorCode == "last_admin")
+
+            let added = try await client.send("POST", "/api/v1/admins", json: ["email": " Grace@Example.com ", "password": "a first password"])
+            #expect(added.status == 201, "\(added)")
+            #expect(added.json["email"] as? String == "grace@example.com" && added.json["you"] as? Bool == false)
+            let graceID = try #require(added.json["id"] as? String)
+            #expect(try await client.send("POST", "/api/v1/admins", json: ["email": "grace@example.com", "password": "another password"]).errorCode == "email_taken")
+            let notAnEmail = try await client.send("POST", "/api/v1/admins", json: ["email": "grace", "password": "a first password"])
+            #expect(notAnEmail.status == 422 && notAnEmail.errorCode == "invalid_admin")
+            #expect(try await client.send("POST", "/api/v1/admins", json: ["email": "x@example.com", "password": "short"]).status == 400)
+            #expect(try await client.send("POST", "/api/v1/admins", json: ["email": "x@example.com", "password": "a long enough one"], csrf: false).status == 403)
+
+            let grace = AdminClient(base: baton.http)
+            #expect(try await grace.signIn("grace@example.com", "a first password").status == 200)
+            #expect((try await grace.get("/api/v1/admins").json["admins"] as? [[String: Any]])?.map { $0["email"] as? String } == [Self.email, "grace@example.com"])
+            // Removed, her session ends at once.
+            #expect(try await client.send("DELETE", "/api/v1/admins/\(graceID)").status == 204)
+            #expect(try await grace.get("/api/v1/admins").status == 401)
+            #expect(try await client.send("DELETE", "/api/v1/admins/\(graceID)").status == 404)
+            #expect(try await grace.signIn("grace@example.com", "a first password").status == 401)
+        }
+    }
+
     /// An admin changes their own password: the current one is required, the new one
     /// must be long enough; afterwards their other sessions are over and this one goes on
     /// with a new cookie and CSRF token.
