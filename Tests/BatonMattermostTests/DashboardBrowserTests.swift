@@ -454,6 +454,44 @@ struct Dashboard {
         }
     }
 
+    /// An admin adds a colleague with a first password, the colleague signs in with it,
+    /// and is removed again: signed out at once.
+    @Test func adminsAreAddedAndRemovedInTheDashboard() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitForText("Demo")
+                try await page.click("Admins")
+                try await page.waitForText("Everyone who may sign in")
+                #expect(try await page.run("location.hash") as? String == "#/admins")
+                // Alone, nobody can be removed.
+                #expect(try await page.run("document.querySelectorAll('.admin-table tbody tr').length") as? Int == 1)
+                #expect(try await page.run("!!named('Remove')") as? Bool == false)
+                try await page.click("Add admin")
+                try await page.fill("Email", "grace@example.com")
+                try await page.fill("First password", "short")
+                _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
+                try await page.waitForText("Use at least 10 characters.")
+                try await page.fill("First password", "a first password")
+                _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
+                try await page.waitForText("Added grace@example.com")
+                try await page.waitFor("two admins", "document.querySelectorAll('.admin-table tbody tr').length === 2")
+                try await driver.screenshot("dashboard-admins")
+                // She signs in with it.
+                let grace = AdminClient(base: baton.http)
+                #expect(try await grace.signIn("grace@example.com", "a first password").status == 200)
+                // Removed, her session is over.
+                _ = try await page.run("document.querySelector('[aria-label=\"Remove grace@example.com\"]').click()")
+                try await page.waitFor("the confirmation", "document.querySelector('dialog[open]')?.textContent.includes('Remove grace@example.com?')")
+                try await page.click("Remove admin")
+                try await page.waitForText("Removed grace@example.com")
+                try await page.waitFor("one admin", "document.querySelectorAll('.admin-table tbody tr').length === 1")
+                #expect(try await grace.get("/api/v1/admins").status == 401)
+            }
+        }
+    }
+
     @Test func theDashboardOnAPhone() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with(width: 390, height: 844, phone: true) { driver in
@@ -524,7 +562,7 @@ struct Dashboard {
     static func pages(_ chat: ConversationID) -> [(hash: String, text: String)] {
         [("#/bots", "Demo"), ("#/bots/demo/bot", "Save"), ("#/bots/demo/widget", "Embed"), ("#/bots/demo/platforms", "Mattermost"),
          ("#/bots/demo/conversations", "shown."), ("#/conversations", "shown."), ("#/conversations/\(chat)", "Thanks!"),
-         ("#/insights", "Handled by the bot"), ("#/nowhere", "Page not found")]
+         ("#/insights", "Handled by the bot"), ("#/admins", "Add admin"), ("#/nowhere", "Page not found")]
     }
 
     /// A Baton holding a month of chats and `chatWithFormatting`'s, and a browser.
@@ -560,9 +598,10 @@ struct Dashboard {
             try await page.waitForText("Handled by the bot")
             #expect(try await page.run("[...document.querySelectorAll('.day-bar')].some((b) => b.getBoundingClientRect().height > 10)") as? Bool == true)
             #expect(try await page.run("[...document.querySelectorAll('.hour-cell')].some((c) => Number(getComputedStyle(c).getPropertyValue('--level')) > 0)") as? Bool == true)
-            // The dialogs: a new bot, the password, the Mattermost wizard.
+            // The dialogs: a new bot, the password, the Mattermost wizard, a new admin.
             for (hash, opener, title) in [("#/bots", "New bot", "New bot"), ("#/bots", "Password", "Change your password"),
-                                          ("#/bots/demo/platforms", "Connect for Mattermost", "Connect for Mattermost")] {
+                                          ("#/bots/demo/platforms", "Connect for Mattermost", "Connect for Mattermost"),
+                                          ("#/admins", "Add admin", "Add an admin")] {
                 try await driver.open("\(baton.http)/dashboard/\(hash)")
                 try await page.click(opener)
                 try await page.waitFor("the dialog \(title)", "document.querySelector('dialog[open]')?.textContent.includes(\(Dashboard.literal(title)))")

@@ -77,6 +77,9 @@ export const api = {
   changePassword: (currentPassword, newPassword) => request('PUT', '/api/v1/session/password', { currentPassword, newPassword }),
   setup: () => request('GET', '/api/v1/setup', undefined, { sessionCall: true }),
   createFirstAdmin: (body) => request('POST', '/api/v1/setup', body, { sessionCall: true }),
+  admins: () => request('GET', '/api/v1/admins'),
+  addAdmin: (email, password) => request('POST', '/api/v1/admins', { email, password }),
+  removeAdmin: (id) => request('DELETE', `/api/v1/admins/${enc(id)}`),
 
   bots: () => request('GET', '/api/v1/bots'),
   createBot: (body) => request('POST', '/api/v1/bots', body),

@@ -11,6 +11,7 @@ import { mountBots } from '/dashboard/views/bots.js';
 import { mountBotPage } from '/dashboard/views/bot-page.js';
 import { mountConversations } from '/dashboard/views/conversations.js';
 import { mountTranscript } from '/dashboard/views/transcript.js';
+import { mountAdmins } from '/dashboard/views/admins.js';
 import { mountInsights } from '/dashboard/views/insights.js';
 import { openPasswordDialog } from '/dashboard/views/password-dialog.js';
 
@@ -110,11 +111,13 @@ function buildShell() {
     bots: h('a', { href: '#/bots', class: 'nav-link' }, icon('bot'), 'Bots'),
     conversations: h('a', { href: '#/conversations', class: 'nav-link' }, icon('chat'), 'Conversations'),
     insights: h('a', { href: '#/insights', class: 'nav-link' }, icon('chart'), 'Insights'),
+    admins: h('a', { href: '#/admins', class: 'btn btn-ghost account-link' }, 'Admins'),
   };
   const menu = h('div', { class: 'topbar-menu', id: 'topbar-menu' },
     h('nav', { class: 'nav', 'aria-label': 'Main' }, links.bots, links.conversations, links.insights),
     h('div', { class: 'account' },
       h('span', { class: 'account-email', title: 'Signed in as' }, session.admin.email),
+      links.admins,
       button('Password', { variant: 'ghost', onclick: changePassword, title: 'Change your password' }),
       button('Sign out', { variant: 'ghost', iconName: 'signOut', onclick: signOut })));
   const menuButton = h('button', { type: 'button', class: 'btn btn-ghost menu-button', 'aria-expanded': 'false', 'aria-controls': 'topbar-menu',
@@ -176,7 +179,7 @@ function route() {
   // A dialog belongs to the page it was opened on (Back with one open leaves both).
   closeAllDialogs();
   unmountCurrent();
-  const mounts = { bots: mountBots, bot: mountBotPage, conversations: mountConversations, transcript: mountTranscript, insights: mountInsights };
+  const mounts = { bots: mountBots, bot: mountBotPage, conversations: mountConversations, transcript: mountTranscript, insights: mountInsights, admins: mountAdmins };
   const mount = mounts[next.view];
   replace(shell.main);
   if (!mount) {

@@ -4,6 +4,7 @@
 //   #/conversations?state=…&bot=…&q=…
 //   #/conversations/ID             one transcript
 //   #/insights?days=…&bot=…         how the conversations went
+//   #/admins                       who may sign in
 
 export const BOT_TABS = ['bot', 'widget', 'platforms', 'conversations'];
 
@@ -27,6 +28,7 @@ export function parseRoute(hash) {
     if (parts.length === 2) return { view: 'transcript', section: 'conversations', id: parts[1] };
   }
   if (parts[0] === 'insights' && parts.length === 1) return { view: 'insights', section: 'insights', query };
+  if (parts[0] === 'admins' && parts.length === 1) return { view: 'admins', section: 'admins' };
   return { view: 'notFound', section: null };
 }
 
