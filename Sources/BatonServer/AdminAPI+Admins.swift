@@ -26,8 +26,7 @@ extension AdminAPI {
             guard let me = context.admin else { throw APIError.signInRequired }
             let input = try await Self.decode(Input.self, from: request)
             do {
-                let admin = try await auth.createAdmin(email: input.email, password: input.password)
-                logger.notice("Admin added from the dashboard", metadata: ["admin": "\(admin.email)", "by": "\(me.email)"])
+                let admin = try await auth.createAdmin(email: input.email, password: input.password, by: me)
                 return try Self.json(AdminBody(id: admin.id, email: admin.email, createdAt: admin.createdAt, you: false), status: .created)
             } catch AdminAuthError.invalid(let message) {
                 throw APIError(.unprocessableContent, code: "invalid_admin", message)
@@ -41,15 +40,13 @@ extension AdminAPI {
             let id = context.parameters.get("id") ?? ""
             // The last admin stays: without one, nobody could sign in (only the shell's
             // `baton admin create` would help).
-            let admins = try await services.store.admins()
-            guard let admin = admins.first(where: { $0.id == id }) else {
+            guard let admin = try await services.store.admin(id: id) else {
                 throw APIError(.notFound, code: "unknown_admin", "There is no such admin.")
             }
-            guard admins.count > 1 else {
+            guard try await services.store.adminCount() > 1 else {
                 throw APIError(.conflict, code: "last_admin", "\(admin.email) is the only admin: add another one first.")
             }
-            _ = try await auth.deleteAdmin(email: admin.email)
-            logger.notice("Admin removed from the dashboard", metadata: ["admin": "\(admin.email)", "by": "\(me.email)"])
+            _ = try await auth.delete(admin, by: me)
             return Response(status: .noContent)
         }
     }

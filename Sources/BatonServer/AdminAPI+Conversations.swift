@@ -55,7 +55,7 @@ extension AdminAPI {
             // Every conversation, however many: read twice, a page at a time, first for the
             // answers' columns (the header comes first), then written out as it is read.
             var answers: [String] = [], seen = Set<String>()
-            for try await page in Self.pages(of: filter, in: store) {
+            for try await page in ConversationPages(filter: filter, store: store) {
                 ConversationCSV.collectAnswers(of: page, into: &answers, seen: &seen)
             }
             let bots = (try? await store.widgets()) ?? []
@@ -69,7 +69,7 @@ extension AdminAPI {
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: csv.header))
                 do {
-                    for try await page in Self.pages(of: filter, in: store) {
+                    for try await page in ConversationPages(filter: filter, store: store) {
                         try await writer.write(ByteBuffer(string: page.map(csv.row).joined()))
                     }
                 } catch {
@@ -219,10 +219,6 @@ extension AdminAPI {
     /// Turns an erasure that did nothing into the API's error.
     /// The conversations `filter` finds, a page (of its `limit`) at a time, the newest first;
     /// each page is read when the one before has been taken (a slow download holds one).
-    static func pages(of filter: ConversationFilter, in store: any ConversationArchive) -> ConversationPages {
-        ConversationPages(filter: filter, store: store)
-    }
-
     struct ConversationPages: AsyncSequence {
         let filter: ConversationFilter
         let store: any ConversationArchive

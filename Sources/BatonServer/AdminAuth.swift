@@ -35,15 +35,16 @@ final class AdminAuth: Sendable {
 
     var setupNeeded: Bool { get async { (try? await store.adminCount()) == 0 } }
 
-    /// Creates an admin (the CLI, the setup page). Throws a message for people.
-    func createAdmin(email: String, password: String) async throws -> Admin {
+    /// Creates an admin (the CLI, the setup page, another admin: `by`). Throws a message
+    /// for people.
+    func createAdmin(email: String, password: String, by: Admin? = nil) async throws -> Admin {
         let email = email.trimmingWhitespace().lowercased()
         guard Self.isEmail(email) else { throw AdminAuthError.invalid("\"\(email)\" is not an email address.") }
         try Self.checkPassword(password)
         let admin = Admin(id: RandomID.make(), email: email, passwordHash: Bcrypt.hash(password, cost: passwordCost), createdAt: .now())
         guard try await store.createAdmin(admin) else { throw AdminAuthError.taken(email) }
         setupToken.withLock { $0 = nil }
-        logger.notice("Admin created", metadata: ["admin": "\(email)"])
+        logger.notice("Admin created", metadata: by.map { ["admin": "\(email)", "by": "\($0.email)"] } ?? ["admin": "\(email)"])
         return admin
     }
 
@@ -72,11 +73,16 @@ final class AdminAuth: Sendable {
         return try await startSession(for: admin)
     }
 
-    /// Removes an admin; their sessions end at once.
-    func deleteAdmin(email: String) async throws -> Admin {
-        guard let admin = try await store.admin(email: email.trimmingWhitespace().lowercased()),
-              try await store.deleteAdmin(id: admin.id) else { throw AdminAuthError.unknown(email) }
-        logger.notice("Admin removed; their sessions ended", metadata: ["admin": "\(admin.email)"])
+    /// Removes an admin (by another admin: `by`); their sessions end at once.
+    func deleteAdmin(email: String, by: Admin? = nil) async throws -> Admin {
+        guard let admin = try await store.admin(email: email.trimmingWhitespace().lowercased()) else { throw AdminAuthError.unknown(email) }
+        return try await delete(admin, by: by)
+    }
+
+    func delete(_ admin: Admin, by: Admin? = nil) async throws -> Admin {
+        guard try await store.deleteAdmin(id: admin.id) else { throw AdminAuthError.unknown(admin.email) }
+        logger.notice("Admin removed; their sessions ended",
+                      metadata: by.map { ["admin": "\(admin.email)", "by": "\($0.email)"] } ?? ["admin": "\(admin.email)"])
         return admin
     }
 

@@ -113,21 +113,23 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                     group.addTask { await handleHTTP(asyncChannel: http, logger: logger) }
                     group.addTask {
                         guard let late = try? await value.lateUpgrade.get() else { return }
-                        await withTaskExecutorPreference(EventLoopExecutor(late.connection.eventLoop)) {
-                            await widgetLoop(late.connection, late.request, logger)
-                        }
+                        await runWidget(late.connection, late.request, logger)
                     }
                 }
             case .refused(let http):
                 await refuse(http)
             case .widget(let connection, let request):
-                // The request loop runs on the socket's event loop (see EventLoopExecutor).
-                await withTaskExecutorPreference(EventLoopExecutor(connection.eventLoop)) {
-                    await widgetLoop(connection, request, logger)
-                }
+                await runWidget(connection, request, logger)
             }
         } catch {
             logger.debug("Connection setup failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A widget's request loop, on its socket's event loop (see EventLoopExecutor).
+    private func runWidget(_ connection: WidgetConnection, _ request: WidgetRequest, _ logger: Logger) async {
+        await withTaskExecutorPreference(EventLoopExecutor(connection.eventLoop)) {
+            await widgetLoop(connection, request, logger)
         }
     }
 

@@ -71,6 +71,28 @@ export function loading(label = 'Loading…') {
   return h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), label);
 }
 
+/**
+ * Fills `container` with what `fetch()` finds, through `show`; a failure shows its message
+ * and "Try again" (with `label` while it loads again). Nothing is shown once `isAlive()`
+ * is false (the page was left meanwhile).
+ */
+export async function loadInto(container, { fetch, show, label, isAlive }) {
+  try {
+    const data = await fetch();
+    if (isAlive()) show(data);
+  } catch (error) {
+    if (!isAlive()) return;
+    const box = errorBox();
+    box.show(error.message);
+    container.replaceChildren(box.root, button('Try again', { onclick: () => {
+      container.replaceChildren(loading(label));
+      loadInto(container, { fetch, show, label, isAlive });
+    } }));
+  } finally {
+    container.setAttribute('aria-busy', 'false');
+  }
+}
+
 export function emptyState(title, text = null, action = null) {
   return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), text ? h('p', {}, text) : null, action);
 }

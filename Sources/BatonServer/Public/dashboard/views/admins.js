@@ -3,7 +3,7 @@
 
 import { h, replace } from '/dashboard/dom.js';
 import { api } from '/dashboard/api.js';
-import { button, busy, confirmDialog, errorBox, field, loading, openDialog, toast } from '/dashboard/ui.js';
+import { button, busy, confirmDialog, errorBox, field, loadInto, loading, openDialog, toast } from '/dashboard/ui.js';
 import { formatDateTime, relativeTime } from '/dashboard/format.js';
 
 export function mountAdmins(main) {
@@ -21,20 +21,8 @@ export function mountAdmins(main) {
   let admins = [];
   load();
 
-  async function load() {
-    try {
-      const data = await api.admins();
-      if (!alive) return;
-      admins = data.admins;
-      draw();
-    } catch (error) {
-      if (!alive) return;
-      const box = errorBox();
-      box.show(error.message);
-      replace(list, box.root);
-    } finally {
-      list.setAttribute('aria-busy', 'false');
-    }
+  function load() {
+    return loadInto(list, { fetch: () => api.admins(), show: (data) => { admins = data.admins; draw(); }, label: 'Loading admins…', isAlive: () => alive });
   }
 
   function draw() {

@@ -3,7 +3,7 @@
 import { h, replace } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
-import { badge, button, busy, confirmDialog, emptyState, errorBox, field, loading, openDialog, toast } from '/dashboard/ui.js';
+import { badge, button, busy, confirmDialog, emptyState, errorBox, field, loadInto, loading, openDialog, toast } from '/dashboard/ui.js';
 import { relativeTime, formatDateTime } from '/dashboard/format.js';
 import { botHref } from '/dashboard/router.js';
 
@@ -21,20 +21,8 @@ export function mountBots(main) {
   let bots = [];
   load();
 
-  async function load() {
-    try {
-      const data = await api.bots();
-      if (!alive) return;
-      bots = data.bots;
-      draw();
-    } catch (error) {
-      if (!alive) return;
-      const box = errorBox();
-      box.show(error.message);
-      replace(list, box.root, button('Try again', { onclick: () => { replace(list, loading('Loading bots…')); load(); } }));
-    } finally {
-      list.setAttribute('aria-busy', 'false');
-    }
+  function load() {
+    return loadInto(list, { fetch: () => api.bots(), show: (data) => { bots = data.bots; draw(); }, label: 'Loading bots…', isAlive: () => alive });
   }
 
   function draw() {
