@@ -19,13 +19,13 @@ extension ChatService {
         guard try await store.message(externalID: externalID) == nil else { return .duplicate }
         return try await withConversation(conversationID) { conversation in
             guard try await store.message(externalID: externalID) == nil else { return .duplicate }
-            let text = "\(name) joined the chat."
-            let told = try await store.messages(in: conversationID, after: 0, limit: 100_000).contains { $0.role == .system && $0.text == text }
+            let joined = NewMessage(notice: Notice(.agentJoined, name: name), externalID: externalID)
+            let told = try await store.messages(in: conversationID, after: 0, limit: 100_000).contains { $0.role == .system && $0.text == joined.text }
             guard !told || conversation.state == .waitingForAgent else { return .duplicate }
             let basis = conversation
             if conversation.state == .waitingForAgent { try conversation.move(to: .withAgent) }
             conversation.updatedAt = .now()
-            let notice = told ? [] : [NewMessage(role: .system, text: text, externalID: externalID)]
+            let notice = told ? [] : [joined]
             let stored = try await apply(ChangeSet(conversation: conversation, messages: notice, basis: basis), from: basis.state)
             return told ? .duplicate : .delivered(stored.last?.id ?? 0)
         }
@@ -42,13 +42,11 @@ extension ChatService {
             guard try await store.message(externalID: externalID) == nil else { return .duplicate }
             let basis = conversation
             conversation.updatedAt = .now()
-            let notice = NewMessage(role: .system, text: Self.stillWaitingText, externalID: externalID)
+            let notice = NewMessage(notice: Notice(.stillWaiting), externalID: externalID)
             let stored = try await apply(ChangeSet(conversation: conversation, messages: [notice], basis: basis), from: basis.state)
             return .delivered(stored.last?.id ?? 0)
         }
     }
-
-    static let stillWaitingText = "Thanks for waiting. Everyone is busy right now; someone will answer here as soon as they are free."
 
     /// A message an agent wrote in the room, with the files they attached (saved before,
     /// for the conversation's visitor: the message makes them its own). `externalID` (the
@@ -111,12 +109,12 @@ extension ChatService {
         try await withConversation(conversationID) { conversation in
             let basis = conversation
             try conversation.move(to: .closed)
-            let text = name.map { "\($0) closed the chat." } ?? "The chat was closed."
             var tasks: [AgentTask] = []
             if await agents.isConnected(widgetKey: conversation.widgetKey) {
                 tasks.append(.closeRoom(closedBy: name, roomArchived: roomArchived))
             }
-            let change = ChangeSet(conversation: conversation, messages: [NewMessage(role: .system, text: text)], tasks: tasks, basis: basis)
+            let change = ChangeSet(conversation: conversation, messages: [NewMessage(notice: Notice(.closed, name: name))], tasks: tasks,
+                                   basis: basis)
             let stored = try await apply(change, from: basis.state)
             return .delivered(stored.last?.id ?? 0)
         }

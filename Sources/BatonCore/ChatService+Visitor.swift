@@ -173,8 +173,7 @@ extension ChatService {
     public func visitorEndsChat(in session: ChatSession) async throws -> MessageID {
         try await visitorActs(in: session, refusal: .nothingToEnd, when: { $0.state.isHandedOver }) { conversation, name in
             try conversation.move(to: .closed)
-            return (name.map { "\($0) ended the chat." } ?? "The visitor ended the chat.",
-                    .closeRoom(closedBy: name, roomArchived: false, endedByVisitor: true))
+            return (Notice(.visitorEnded, name: name), .closeRoom(closedBy: name, roomArchived: false, endedByVisitor: true))
         }
     }
 
@@ -192,7 +191,7 @@ extension ChatService {
                 && conversation.variable(ChatRating.variable) == nil
         }) { conversation, name in
             conversation.set(ChatRating.variable, to: rating.rawValue)
-            return ("\(name ?? "The visitor") rated the chat: \(rating.rawValue).", .chatRated(rating))
+            return (Notice(.visitorRated, name: name, rating: rating.rawValue), .chatRated(rating))
         }
         metrics.rated(rating)
         return rated
@@ -204,7 +203,7 @@ extension ChatService {
     /// agent side's task (queued when the widget is connected to one). Returns the
     /// notice's id.
     private func visitorActs(in session: ChatSession, refusal: ChatError, when allowed: (Conversation) -> Bool,
-                             _ change: (inout Conversation, _ name: String?) throws -> (notice: String, task: AgentTask)) async throws -> MessageID {
+                             _ change: (inout Conversation, _ name: String?) throws -> (notice: Notice, task: AgentTask)) async throws -> MessageID {
         let visitor = session.visitor.id
         return try await locks.withLock(visitor) { try await retryingConflicts(of: visitor) {
             guard var conversation = try await latestConversation(of: visitor), allowed(conversation) else { throw refusal }
@@ -213,7 +212,7 @@ extension ChatService {
             let (notice, task) = try change(&conversation, name)
             conversation.updatedAt = Millis.now()
             let tasks = await agents.isConnected(widgetKey: conversation.widgetKey) ? [task] : []
-            let stored = try await apply(ChangeSet(conversation: conversation, messages: [NewMessage(role: .system, text: notice)],
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: [NewMessage(notice: notice)],
                                                    tasks: tasks, basis: basis), from: basis.state)
             return stored.last?.id ?? 0
         } }

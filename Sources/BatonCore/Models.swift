@@ -49,11 +49,14 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
     public var replaces: MessageID?
     /// Files sent with the message (the text may then be empty).
     public var files: [Attachment]
+    /// A system notice's meaning, for the widget to say in the visitor's language (the
+    /// text says it in English); nil for other messages and notices stored before.
+    public var notice: Notice?
     public var createdAt: Millis
 
     public init(id: MessageID, conversationID: ConversationID, role: Role, authorName: String? = nil,
                 text: String, buttons: [QuickReply] = [], clientID: String? = nil, externalID: String? = nil,
-                replaces: MessageID? = nil, files: [Attachment] = [], createdAt: Millis) {
+                replaces: MessageID? = nil, files: [Attachment] = [], notice: Notice? = nil, createdAt: Millis) {
         self.id = id
         self.conversationID = conversationID
         self.role = role
@@ -64,6 +67,7 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
         self.externalID = externalID
         self.replaces = replaces
         self.files = files
+        self.notice = notice
         self.createdAt = createdAt
     }
 
@@ -79,6 +83,7 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
         externalID = try c.decodeIfPresent(String.self, forKey: .externalID)
         replaces = try c.decodeIfPresent(MessageID.self, forKey: .replaces)
         files = try c.decodeIfPresent([Attachment].self, forKey: .files) ?? []
+        notice = try c.decodeIfPresent(Notice.self, forKey: .notice)
         createdAt = try c.decode(Millis.self, forKey: .createdAt)
     }
 }
@@ -95,11 +100,13 @@ public struct NewMessage: Sendable, Hashable {
     public var replaces: MessageID?
     /// Files sent with it; the store records this message as theirs.
     public var files: [Attachment]
+    /// See `Message.notice`.
+    public var notice: Notice?
     public var createdAt: Millis
 
     public init(role: Role, authorName: String? = nil, text: String, buttons: [QuickReply] = [],
                 clientID: String? = nil, externalID: String? = nil, replaces: MessageID? = nil, files: [Attachment] = [],
-                createdAt: Millis = .now()) {
+                notice: Notice? = nil, createdAt: Millis = .now()) {
         self.role = role
         self.authorName = authorName
         self.text = text
@@ -108,12 +115,57 @@ public struct NewMessage: Sendable, Hashable {
         self.externalID = externalID
         self.replaces = replaces
         self.files = files
+        self.notice = notice
         self.createdAt = createdAt
     }
 
+    /// A system notice: its text is the notice in English.
+    public init(notice: Notice, externalID: String? = nil) {
+        self.init(role: .system, text: notice.englishText, externalID: externalID, notice: notice)
+    }
+
     public func stored(id: MessageID, in conversation: ConversationID) -> Message {
-        Message(id: id, conversationID: conversation, role: role, authorName: authorName, text: text,
-                buttons: buttons, clientID: clientID, externalID: externalID, replaces: replaces, files: files, createdAt: createdAt)
+        Message(id: id, conversationID: conversation, role: role, authorName: authorName, text: text, buttons: buttons,
+                clientID: clientID, externalID: externalID, replaces: replaces, files: files, notice: notice, createdAt: createdAt)
+    }
+}
+
+/// What a system notice to the visitor means ("Alice joined the chat."), so that the
+/// widget can say it in its own language; the message's text says it in English, for
+/// the transcript, the agents and widgets that do not know the kind.
+public struct Notice: Sendable, Codable, Hashable {
+    public enum Kind: String, Sendable, Codable {
+        /// An agent joined (`name`).
+        case agentJoined = "agent_joined"
+        /// The visitor waits, and the agents were reminded.
+        case stillWaiting = "still_waiting"
+        /// An agent closed the chat (`name`; nil when the agent side did not say who).
+        case closed
+        /// The visitor ended the chat from the widget (`name`: the visitor's, if known).
+        case visitorEnded = "visitor_ended"
+        /// The visitor rated the chat (`rating`; `name`: the visitor's, if known).
+        case visitorRated = "visitor_rated"
+    }
+
+    public var kind: Kind
+    public var name: String?
+    /// A rating's value (`good`, `bad`).
+    public var rating: String?
+
+    public init(_ kind: Kind, name: String? = nil, rating: String? = nil) {
+        self.kind = kind
+        self.name = name
+        self.rating = rating
+    }
+
+    public var englishText: String {
+        switch kind {
+        case .agentJoined: "\(name ?? "An agent") joined the chat."
+        case .stillWaiting: "Thanks for waiting. Everyone is busy right now; someone will answer here as soon as they are free."
+        case .closed: name.map { "\($0) closed the chat." } ?? "The chat was closed."
+        case .visitorEnded: name.map { "\($0) ended the chat." } ?? "The visitor ended the chat."
+        case .visitorRated: "\(name ?? "The visitor") rated the chat: \(rating ?? "")."
+        }
     }
 }
 

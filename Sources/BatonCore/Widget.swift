@@ -53,10 +53,17 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     /// When a chat with the agents ends, the widget asks the visitor to rate it (good or
     /// bad); the agents see the answer.
     public var askForRating: Bool
+    /// The language of the widget's own words and notices, one of `languages`; nil: the
+    /// page's or the visitor's (see docs/widget.md, "Language").
+    public var language: String?
+
+    /// The languages the widget speaks (`Public/shared/widget-languages.js` has their words).
+    public static let languages = ["en", "de", "es", "fr", "it", "nl", "pt"]
 
     public init(title: String? = nil, subtitle: String? = nil, greeting: String? = nil, color: String = "#3b5bdb",
                 avatarURL: String? = nil, allowedOrigins: [String] = [], sealedIdentitySecret: String? = nil,
-                identityRequired: Bool = false, workingHours: WorkingHours? = nil, askForRating: Bool = true) {
+                identityRequired: Bool = false, workingHours: WorkingHours? = nil, askForRating: Bool = true,
+                language: String? = nil) {
         self.title = title
         self.subtitle = subtitle
         self.greeting = greeting
@@ -67,10 +74,11 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
         self.identityRequired = identityRequired
         self.workingHours = workingHours
         self.askForRating = askForRating
+        self.language = language
     }
 
     enum CodingKeys: String, CodingKey {
-        case title, subtitle, greeting, color, avatarURL, allowedOrigins, sealedIdentitySecret, identityRequired, workingHours, askForRating
+        case title, subtitle, greeting, color, avatarURL, allowedOrigins, sealedIdentitySecret, identityRequired, workingHours, askForRating, language
     }
 
     /// Settings stored by older versions lack newer fields: they get their defaults.
@@ -86,6 +94,7 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
         identityRequired = try c.decodeIfPresent(Bool.self, forKey: .identityRequired) ?? false
         workingHours = try c.decodeIfPresent(WorkingHours.self, forKey: .workingHours)
         askForRating = try c.decodeIfPresent(Bool.self, forKey: .askForRating) ?? true
+        language = try c.decodeIfPresent(String.self, forKey: .language)
     }
 }
 

@@ -18,6 +18,8 @@ extension AdminAPI {
         var workingHours: WorkingHoursBody?
         /// Ask visitors to rate a chat with the agents once it ends; absent keeps what is set.
         var askForRating: Bool?
+        /// The widget's language (`en`, `de`…); absent or null: the page's or visitor's.
+        var language: String?
     }
 
     /// `{"timeZone": "Europe/Berlin", "days": {"mon": ["09:00-17:00"], …}, "awayMessage": …}`.
@@ -179,7 +181,7 @@ extension AdminAPI {
                                     avatarURL: widget.settings.avatarURL, allowedOrigins: widget.settings.allowedOrigins,
                                     identityRequired: widget.settings.identityRequired,
                                     workingHours: widget.settings.workingHours.map(WorkingHoursBody.init),
-                                    askForRating: widget.settings.askForRating)
+                                    askForRating: widget.settings.askForRating, language: widget.settings.language)
         return try Self.json(BotBody(key: widget.key, name: widget.name, source: widget.botSource, botName: botName,
                                      embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
                                      previewURL: "/preview/\(widget.key)", settings: settings,
@@ -240,6 +242,12 @@ extension AdminAPI {
             if !origins.contains(origin) { origins.append(origin) }
         }
         let workingHours = body.workingHours.map { Self.workingHours($0, issues: &issues) } ?? nil
+        let language = body.language?.trimmingWhitespace().lowercased()
+        if let language, !language.isEmpty, !WidgetSettings.languages.contains(language) {
+            let shown = language.count > 20 ? String(language.prefix(20)) + "…" : language
+            issues.append(.init(path: "settings.language",
+                                message: "The widget does not speak \"\(shown)\": use one of \(WidgetSettings.languages.joined(separator: ", ")), or none for the page's or visitor's language."))
+        }
         let identityRequired = body.identityRequired ?? current.identityRequired
         if identityRequired && current.sealedIdentitySecret == nil {
             issues.append(.init(path: "settings.identityRequired",
@@ -256,7 +264,8 @@ extension AdminAPI {
                               color: body.color ?? "#3b5bdb",
                               avatarURL: avatar, allowedOrigins: origins,
                               sealedIdentitySecret: current.sealedIdentitySecret, identityRequired: identityRequired,
-                              workingHours: workingHours, askForRating: body.askForRating ?? current.askForRating)
+                              workingHours: workingHours, askForRating: body.askForRating ?? current.askForRating,
+                              language: language?.isEmpty == false ? language : nil)
     }
 
     /// Working hours as written, checked: a known time zone, ranges like 09:00-17:00 that

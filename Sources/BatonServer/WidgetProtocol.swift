@@ -285,6 +285,7 @@ enum ServerFrame: Sendable {
                     if let subtitle = session.widget.settings.subtitle { w.field("subtitle", subtitle) }
                     if let avatar = session.widget.settings.avatarURL { w.field("avatarURL", avatar) }
                     w.field("askForRating", session.widget.settings.askForRating)
+                    if let language = session.widget.settings.language { w.field("language", language) }
                     // Outside the working hours: when people are back (milliseconds since 1970).
                     let now = Date()
                     if let hours = session.widget.settings.workingHours, !hours.isOpen(at: now), let back = hours.nextOpening(after: now) {
@@ -379,6 +380,14 @@ enum ServerFrame: Sendable {
             }
             if let clientID = message.clientID { w.field("clientId", clientID) }
             if let replaces = message.replaces { w.field("replaces", replaces) }
+            if let notice = message.notice {
+                w.key("notice")
+                w.object { w in
+                    w.field("kind", notice.kind.rawValue)
+                    if let name = notice.name { w.field("name", name) }
+                    if let rating = notice.rating { w.field("rating", rating) }
+                }
+            }
             w.field("at", message.createdAt)
         }
     }

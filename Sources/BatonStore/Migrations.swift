@@ -242,6 +242,11 @@ enum Migrations {
                 "CREATE INDEX messages_by_agent ON messages (conversation_id, id) WHERE role = 'agent'",
             ]
         },
+        // What a system notice means (JSON of `Notice`), for the widget to say it in the
+        // visitor's language. Notices stored before keep only their English text.
+        Migration(version: 13, name: "messages: the meaning of system notices") { _ in
+            ["ALTER TABLE messages ADD COLUMN notice TEXT"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

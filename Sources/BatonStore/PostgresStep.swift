@@ -28,10 +28,12 @@ enum PostgresStep {
             SELECT $11, $12, $13, $14, $15, $16, $17, $18 FROM c WHERE $10
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at,
                 external_id = excluded.external_id),
-        m AS (INSERT INTO messages (conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces, files)
-            SELECT c.id, x.visitor_id, x.role, x.author_name, x.text, x.buttons, x.client_id, x.external_id, x.created_at, x.replaces, x.files
+        m AS (INSERT INTO messages (conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces, files,
+                notice)
+            SELECT c.id, x.visitor_id, x.role, x.author_name, x.text, x.buttons, x.client_id, x.external_id, x.created_at, x.replaces, x.files,
+                x.notice
             FROM c, jsonb_to_recordset($19::JSONB) AS x(n BIGINT, visitor_id TEXT, role TEXT, author_name TEXT, text TEXT, buttons TEXT,
-                client_id TEXT, external_id TEXT, created_at BIGINT, replaces BIGINT, files TEXT)
+                client_id TEXT, external_id TEXT, created_at BIGINT, replaces BIGINT, files TEXT, notice TEXT)
             ORDER BY x.n
             RETURNING id),
         f AS (UPDATE files SET message_id = (SELECT r.id FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM m) r WHERE r.n = x.n)
@@ -117,6 +119,7 @@ enum PostgresStep {
             b.append(v?.externalID)
             let buttons = try change.messages.map { $0.buttons.isEmpty ? nil : try Rows.json($0.buttons) }
             let files = try change.messages.map { try Rows.files($0.files) }
+            let notices = try change.messages.map { try $0.notice.map(Rows.json) }
             var json = JSONWriter(capacity: 256 * max(1, change.messages.count))
             var fileMessages: [Int64] = [], fileIDs: [String] = []
             json.array(change.messages.enumerated()) { json, item in
@@ -133,6 +136,7 @@ enum PostgresStep {
                     json.field("created_at", m.createdAt)
                     json.field("replaces", m.replaces)
                     json.field("files", files[index])
+                    json.field("notice", notices[index])
                 }
                 // The message makes its files its own (a correction only shows them): the
                 // nth message's id is the nth smallest returned, as they went in in order.

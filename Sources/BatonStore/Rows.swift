@@ -48,6 +48,7 @@ enum Rows {
         guard let role = Role(rawValue: roleText) else { throw StoreError.failure("unknown message role \"\(roleText)\"") }
         let buttons = try row.decode(column: "buttons", as: String?.self)
         let files = try row.decode(column: "files", as: String?.self)
+        let notice = try row.decode(column: "notice", as: String?.self)
         return Message(id: try row.decode(column: "id", as: Int64.self),
                        conversationID: ConversationID(try row.decode(column: "conversation_id", as: String.self)),
                        role: role,
@@ -58,6 +59,7 @@ enum Rows {
                        externalID: try row.decode(column: "external_id", as: String?.self),
                        replaces: try row.decode(column: "replaces", as: Int64?.self),
                        files: try files.map { try fromJSON($0) } ?? [],
+                       notice: try notice.map { try fromJSON($0) },
                        createdAt: try row.decode(column: "created_at", as: Int64.self))
     }
 

@@ -19,8 +19,9 @@ public final class WebDriver: Sendable {
 
     /// Starts chromedriver and a headless Chromium of the given window size (emulating a
     /// phone when `phone` is set: headless windows are never narrower than 500 px), runs
-    /// `body`, then quits both.
-    public static func with<T: Sendable>(width: Int = 1280, height: Int = 800, phone: Bool = false,
+    /// `body`, then quits both. `languages` are the browser's (`navigator.languages`),
+    /// like `"fr-FR,fr"`; Chromium's own when nil.
+    public static func with<T: Sendable>(width: Int = 1280, height: Int = 800, phone: Bool = false, languages: String? = nil,
                                   _ body: @Sendable (WebDriver) async throws -> T) async throws -> T {
         guard let driverPath = which("chromedriver"), let browserPath = which("chromium") else {
             throw TestFailure("chromium and chromedriver are needed for the browser tests: run scripts/install-test-deps")
@@ -28,7 +29,8 @@ public final class WebDriver: Sendable {
         let (process, port) = try await launch(driverPath)
         let driver: WebDriver
         do {
-            let session = try await createSession(port: port, browser: browserPath, width: width, height: height, phone: phone)
+            let session = try await createSession(port: port, browser: browserPath, width: width, height: height, phone: phone,
+                                                  languages: languages)
             driver = WebDriver(port: port, session: session, process: process)
         } catch {
             await stop(process, port: port)
@@ -69,13 +71,18 @@ public final class WebDriver: Sendable {
         throw TestFailure("chromedriver did not start")
     }
 
-    private static func createSession(port: Int, browser: String, width: Int, height: Int, phone: Bool) async throws -> String {
+    private static func createSession(port: Int, browser: String, width: Int, height: Int, phone: Bool,
+                                      languages: String?) async throws -> String {
         var options: [String: Any] = [
             "binary": browser,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--window-size=\(max(width, 500)),\(height)", "--force-device-scale-factor=1", "--hide-scrollbars",
                      "--no-first-run", "--disable-extensions"],
         ]
+        if let languages {
+            options["args"] = (options["args"] as? [String] ?? []) + ["--accept-lang=\(languages)", "--lang=\(languages.prefix { $0 != "," })"]
+            options["prefs"] = ["intl.accept_languages": languages]
+        }
         if phone {
             options["mobileEmulation"] = ["deviceMetrics": ["width": width, "height": height, "pixelRatio": 1, "touch": true]]
         }

@@ -1,4 +1,5 @@
 import BatonBot
+import Foundation
 import BatonCore
 import Testing
 
@@ -200,5 +201,40 @@ struct BotHarness {
         #expect(h.say("x", action: "flow:details") == ["Your name?"])
         var g = try BotHarness(Self.support)
         #expect(g.say("x", action: "intent:refund") == ["Refunds take 5 days.", "Your name?"])
+    }
+}
+
+/// A bot speaks the language its texts are written in: the German example sets every text
+/// that has an English default, and German visitors are understood and handed over.
+@Suite struct GermanExampleBotTests {
+    static let source = { () -> String in
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/kundendienst.yaml")
+        return (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+    }()
+
+    @Test func noEnglishDefaultIsLeft() throws {
+        let bot = try ScriptedBot(source: Self.source)
+        let defaults = BotSettings()
+        let settings = bot.definition.settings
+        #expect(settings.fallback != defaults.fallback && settings.fileReceived != defaults.fileReceived)
+        #expect(settings.handoverMessage != defaults.handoverMessage && settings.noAgentsMessage != defaults.noAgentsMessage)
+        #expect(Set(settings.handoverTriggers).isDisjoint(with: defaults.handoverTriggers))
+        for (name, steps) in bot.definition.flows {
+            for case .ask(let question) in steps { #expect(question.retry != nil, "\(name): \(question.ask)") }
+        }
+    }
+
+    @Test func aGermanVisitorIsUnderstoodAndHandedOver() throws {
+        var harness = try BotHarness(Self.source)
+        #expect(harness.greet().first?.hasPrefix("Hallo!") == true)
+        #expect(harness.say("Wann kommt meine Bestellung an?").first?.hasPrefix("Bestellungen verlassen unser Lager") == true)
+        #expect(harness.say("Ich möchte eine Rückerstattung").first?.hasPrefix("Sie können alles innerhalb von 30 Tagen") == true)
+        #expect(harness.say("Kann ich mit einem Menschen sprechen?") == ["Wie heißen Sie?"])
+        #expect(harness.say("Grete") == ["Und Ihre E-Mail-Adresse?"])
+        #expect(harness.say("keine ahnung") == ["Das sieht nicht nach einer E-Mail-Adresse aus. Können Sie sie prüfen?", "Und Ihre E-Mail-Adresse?"])
+        harness.say("grete@example.com")
+        harness.say("keine")
+        #expect(harness.say("Eine Rücksendung") == ["Danke, Grete. Gleich meldet sich jemand aus unserem Team hier im Chat."])
+        #expect(harness.handover != nil)
     }
 }

@@ -273,6 +273,8 @@ final class Inbox: Sendable {
 
         try await chat.visitorEndsChat(in: session)
         #expect(inbox.summary(origin: 1).suffix(2) == ["msg:system:Ann ended the chat.", "state:closed"])
+        // With its meaning, for the widget to say in its language.
+        #expect(try await store.messages(in: session.conversation.id, after: 0, limit: 100).last?.notice == Notice(.visitorEnded, name: "Ann"))
         #expect(try await store.conversation(id: session.conversation.id)?.state == .closed)
         let tasks = try await store.tasks(of: session.conversation.id, widgetKey: "w1", limit: 10).map(\.task)
         #expect(tasks.last == .closeRoom(closedBy: "Ann", roomArchived: false, endedByVisitor: true))
@@ -303,6 +305,7 @@ final class Inbox: Sendable {
 
         try await chat.rate(.bad, conversation: second, in: session)
         #expect(inbox.summary(origin: 1).last == "msg:system:Ann rated the chat: bad.")
+        #expect(try await store.messages(in: second, after: 0, limit: 100).last?.notice == Notice(.visitorRated, name: "Ann", rating: "bad"))
         let rated = try #require(try await store.conversation(id: second))
         #expect(rated.variable(ChatRating.variable) == "bad")
         #expect(rated.state == .closed)
@@ -345,6 +348,7 @@ final class Inbox: Sendable {
         #expect(latest.state == .bot)
         // The closed conversation is left as it was.
         #expect(try await store.messages(in: session.conversation.id, after: 0, limit: 10).map(\.text) == ["Hello!", "The chat was closed."])
+        #expect(try await store.messages(in: session.conversation.id, after: 0, limit: 10).map(\.notice) == [nil, Notice(.closed)])
         #expect(try await store.conversation(id: session.conversation.id)?.state == .closed)
     }
 

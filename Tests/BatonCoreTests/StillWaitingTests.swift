@@ -35,5 +35,8 @@ import Testing
         }
         let notices = try await store.messages(in: id, after: 0, limit: 100).filter { $0.text.hasSuffix("joined the chat.") }.map(\.text)
         #expect(notices == ["Alice joined the chat.", "Bob joined the chat."])
+        // Each with its meaning, for the widget to say in its language.
+        let meanings = try await store.messages(in: id, after: 0, limit: 100).compactMap(\.notice)
+        #expect(meanings == [Notice(.stillWaiting), Notice(.agentJoined, name: "Alice"), Notice(.agentJoined, name: "Bob")])
     }
 }

@@ -261,6 +261,15 @@ struct Dashboard {
                     #expect(welcome.messages.first?["text"] as? String == "Welcome to Ada's desk!")
                     #expect((welcome["widget"] as? [String: Any])?["askForRating"] as? Bool == false)
                 }
+                // The widget's language: the page's or the visitor's until one is chosen.
+                let languages = try await page.run("Array.from(document.querySelectorAll('select.language option')).map(o => o.value)") as? [String]
+                #expect(languages == [""] + WidgetSettings.languages)
+                #expect(try await page.run("document.querySelector('select.language').value") as? String == "")
+                _ = try await page.run("(() => { const s = document.querySelector('select.language'); s.value = 'de'; s.dispatchEvent(new Event('input', { bubbles: true })); return true; })()")
+                try await page.waitFor("the unsaved mark", "!document.querySelector('.unsaved').hidden")
+                try await page.click("Save")
+                try await page.waitFor("the preview in German", "document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('textarea')?.placeholder === 'Nachricht schreiben…'")
+                #expect(try await baton.services.bots.widget(forKey: "demo")?.widget.settings.language == "de")
             }
         }
     }

@@ -351,6 +351,22 @@ import Testing
             let config = try await client.get("/widget/v1/config/\(key)")
             #expect(config.json["title"] as? String == "Help")
             #expect(config.json["color"] as? String == "#ff8800")
+            // The widget's language: one it speaks, or none (the page's or the visitor's).
+            #expect((kept.json["settings"] as? [String: Any])?["language"] == nil)
+            let german = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["language": "de"],
+            ])
+            #expect((german.json["settings"] as? [String: Any])?["language"] as? String == "de", "\(german)")
+            let unknown = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["language": "tlh"],
+            ])
+            #expect(unknown.status == 422, "\(unknown)")
+            let issue = (unknown.json["error"] as? [String: Any]).flatMap { ($0["issues"] as? [[String: Any]])?.first }
+            #expect(issue?["path"] as? String == "settings.language" && (issue?["message"] as? String)?.contains("\"tlh\"") == true, "\(unknown)")
+            let automatic = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["language": NSNull()],
+            ])
+            #expect(automatic.status == 200 && (automatic.json["settings"] as? [String: Any])?["language"] == nil, "\(automatic)")
             let list = try await client.get("/api/v1/bots")
             #expect((list.json["bots"] as? [[String: Any]])?.map { $0["key"] as? String } == ["demo", key])
             #expect(try await client.send("DELETE", "/api/v1/bots/\(key)").status == 204)

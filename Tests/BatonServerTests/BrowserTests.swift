@@ -4,10 +4,10 @@ import BatonTestSupport
 import Testing
 
 /// JavaScript that reaches into the widget's shadow root.
-private let root = "document.querySelector('baton-chat')?.shadowRoot"
-private let bubbles = "Array.from(\(root)?.querySelectorAll('.log .bubble') ?? []).map(b => b.textContent)"
+let root = "document.querySelector('baton-chat')?.shadowRoot"
+let bubbles = "Array.from(\(root)?.querySelectorAll('.log .bubble') ?? []).map(b => b.textContent)"
 
-private func waitForBubble(_ driver: WebDriver, containing text: String, seconds: Double = 10) async throws {
+func waitForBubble(_ driver: WebDriver, containing text: String, seconds: Double = 10) async throws {
     let literal = String(data: try JSONSerialization.data(withJSONObject: [text]), encoding: .utf8)!
     try await driver.wait(for: "a message containing \(text)", "return \(bubbles).some(t => t.includes(\(literal)[0]))", seconds: seconds)
 }
@@ -17,12 +17,12 @@ private func jsonString(_ text: String) -> String {
 }
 
 /// axe-core finds nothing on the page as it is now (the widget's shadow root included).
-private func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let violations = try await driver.accessibilityViolations()
     #expect(violations == [], "\(state):\n\(violations.joined(separator: "\n"))", sourceLocation: sourceLocation)
 }
 
-private func send(_ driver: WebDriver, _ text: String) async throws {
+func send(_ driver: WebDriver, _ text: String) async throws {
     let input = try await driver.element("return \(root).querySelector('textarea')")
     try await driver.type(text + "\u{E007}", into: input)
 }
@@ -101,7 +101,7 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await driver.click(try await driver.element("return \(root).querySelector('.end-chat')"))
                 try await driver.click(try await driver.element("return \(root).querySelector('.confirm-end')"))
                 let notices = "Array.from(\(root).querySelectorAll('.log .notice')).map(n => n.textContent)"
-                try await driver.wait(for: "the notice", "return \(notices).includes('Grace ended the chat.')")
+                try await driver.wait(for: "the notice", "return \(notices).includes('You ended the chat.')")
                 try await driver.wait(for: "the ended status", "return \(root).querySelector('.status').textContent === 'Conversation ended'")
                 #expect(try await driver.run("return \(root).querySelector('.end-chat').hidden") as? Bool == true)
                 #expect(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation.state == .closed)
@@ -113,12 +113,12 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 try await driver.screenshot("widget-rate")
                 try await expectAccessible(driver, "asked for a rating")
                 try await driver.click(try await driver.element("return \(root).querySelector('.rate-good')"))
-                try await driver.wait(for: "the rating's notice", "return \(notices).includes('Grace rated the chat: good.')")
+                try await driver.wait(for: "the rating's notice", "return \(notices).includes('You rated the chat: good.')")
                 #expect(try await driver.run("return \(root).querySelector('.rate').hidden") as? Bool == true)
                 let rated = try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation
                 #expect(rated?.variable(ChatRating.variable) == "good")
                 try await driver.open("\(baton.http)/#baton-open")
-                try await driver.wait(for: "the history after a reload", "return \(notices).includes('Grace rated the chat: good.')")
+                try await driver.wait(for: "the history after a reload", "return \(notices).includes('You rated the chat: good.')")
                 #expect(try await driver.run("return \(root).querySelector('.rate').hidden") as? Bool == true)
 
                 // The visitor saves the chat as a text file (the download itself is caught here).
@@ -136,7 +136,7 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                 #expect(lines.first?.hasSuffix(" · 127.0.0.1:\(baton.port)") == true, "\(saved)")
                 #expect(lines.contains { $0.hasPrefix("You · ") } && lines.contains("  how much does it cost?"), "\(saved)")
                 #expect(lines.contains { $0.hasPrefix("Ada · ") } && lines.contains { $0.contains("free to run on your own server") })
-                #expect(lines.contains("— Grace ended the chat. —") && lines.contains("— Grace rated the chat: good. —"), "\(saved)")
+                #expect(lines.contains("— You ended the chat. —") && lines.contains("— You rated the chat: good. —"), "\(saved)")
             }
         }
     }
@@ -564,7 +564,7 @@ private func send(_ driver: WebDriver, _ text: String) async throws {
                       && !r.querySelector('.send').disabled
                     """)
                 let staged = try await driver.run("return \(chips)") as? [String] ?? []
-                #expect(staged.count == 4 && staged[0].hasPrefix("screenshot.png") && staged[0].hasSuffix(" KB"), "\(staged)")
+                #expect(staged.count == 4 && staged[0].hasPrefix("screenshot.png") && staged[0].hasSuffix(" kB"), "\(staged)")
                 #expect(staged.dropFirst() == ["console log.txt14 bytes", "notes.txt12 bytes", "huge.binNot sent: larger than 10 MB."])
                 #expect(try await driver.run("return !!\(root).querySelector('.row.visitor .file')") as? Bool == false, "nothing is sent yet")
                 // Screen readers hear what became of each file.

@@ -13,6 +13,8 @@ import Testing
                 #expect((welcome.string("token") ?? "").count >= 40)
                 #expect((welcome["conversation"] as? [String: Any])?["state"] as? String == "bot")
                 #expect((welcome["widget"] as? [String: Any])?["botName"] as? String == "Ada")
+                // No language set: the widget picks one (the page's or the visitor's).
+                #expect((welcome["widget"] as? [String: Any])?["language"] == nil)
                 #expect((welcome["limits"] as? [String: Any])?["maxTextLength"] as? Int == 4000)
                 let greeting = try #require(welcome.messages.first)
                 #expect(greeting["role"] as? String == "bot")
@@ -28,6 +30,28 @@ import Testing
 
                 try await client.send(["type": "ping"])
                 _ = try await client.expect("pong")
+            }
+        }
+    }
+
+    /// The widget's language, when set, comes with the welcome; a notice comes with its
+    /// meaning beside its English text, for the widget to say in that language.
+    @Test func theWidgetLearnsItsLanguageAndWhatANoticeMeans() async throws {
+        try await LiveBaton.run { baton in
+            var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+            demo.settings.language = "fr"
+            _ = try await baton.services.bots.save(demo)
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                #expect((welcome["widget"] as? [String: Any])?["language"] as? String == "fr")
+                _ = try await client.say("Talk to a person", clientID: "c1")
+                let conversation = try #require(try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first)
+                try await baton.services.chat.agentJoined(conversation.conversation.id, name: "Zoë", externalID: "join-1")
+                let notice = try await client.message(containing: "joined the chat").message
+                #expect(notice["role"] as? String == "system" && notice["text"] as? String == "Zoë joined the chat.")
+                let meaning = notice["notice"] as? [String: Any]
+                #expect(meaning?["kind"] as? String == "agent_joined" && meaning?["name"] as? String == "Zoë", "\(notice)")
+                #expect(meaning?["rating"] == nil)
             }
         }
     }

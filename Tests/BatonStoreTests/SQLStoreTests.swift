@@ -127,6 +127,27 @@ extension Visitor {
         }
     }
 
+    @Test(arguments: StoreKind.available) func aNoticeKeepsItsMeaningAndAWidgetItsLanguage(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let visitor = Visitor.new()
+            let conversation = Conversation.new(visitor.id)
+            let stored = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [
+                NewMessage(notice: Notice(.agentJoined, name: "Zoë \"Z\" O'Neil"), externalID: "j1"),
+                NewMessage(notice: Notice(.visitorRated, name: nil, rating: "good")),
+                NewMessage(role: .bot, authorName: "Ada", text: "Hi"),
+            ]))
+            #expect(stored.map(\.text) == ["Zoë \"Z\" O'Neil joined the chat.", "The visitor rated the chat: good.", "Hi"])
+            let read = try await store.messages(in: conversation.id, after: 0, limit: 10)
+            #expect(read == stored)
+            #expect(read.map(\.notice) == [Notice(.agentJoined, name: "Zoë \"Z\" O'Neil"), Notice(.visitorRated, rating: "good"), nil])
+            #expect(read.map(\.role) == [.system, .system, .bot])
+
+            let widget = Widget(key: "w", name: "Web", botSource: "name: X", settings: WidgetSettings(language: "de"), createdAt: 1, updatedAt: 1)
+            try await store.saveWidget(widget)
+            #expect(try await store.widget(key: "w")?.settings.language == "de")
+        }
+    }
+
     @Test(arguments: StoreKind.available) func aSignedInVisitorIsFoundByItsWebsiteUserIDOncePerWidget(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             // An anonymous visitor, then recorded as website user 42 (with its conversation, as a step writes it).

@@ -66,14 +66,15 @@
             (p.files === undefined || (Array.isArray(p.files) && p.files.every(isFile))))
           : [],
         staged: Array.isArray(data.staged) ? data.staged.filter(isFile) : [],
+        language: typeof data.language === 'string' ? data.language : null,
       };
     } catch (e) {
-      return { token: null, lastSeen: 0, signedIn: false, pending: [], staged: [] };
+      return { token: null, lastSeen: 0, signedIn: false, pending: [], staged: [], language: null };
     }
   }
 
   // token, lastSeen, signedIn, pending [{clientId, text, action, files}], staged [file]:
-  // uploaded files waiting for the next message
+  // uploaded files waiting for the next message, language: the one set in the dashboard
   const state = load();
   const settled = new Set(); // clientIds this tab saw stored or refused
 
@@ -88,6 +89,7 @@
       const staged = stagedHere ? state.staged : load().staged;
       storage.setItem(STORAGE_KEY, JSON.stringify({
         token: state.token, lastSeen: state.lastSeen, signedIn: state.signedIn, pending: state.pending.concat(others), staged: staged,
+        language: state.language,
       }));
     } catch (e) { /* storage full or blocked: keep going in memory */ }
   }
@@ -118,11 +120,86 @@
   const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);
   function sizeText(n) {
     if (!(n >= 0)) return '';
-    if (n < 1000) return n + (n === 1 ? ' byte' : ' bytes');
-    const units = ['KB', 'MB', 'GB'];
-    let v = n / 1000, u = 0;
+    const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'];
+    let v = n, u = 0;
     while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
-    return (v < 10 ? Math.round(v * 10) / 10 : Math.round(v)) + ' ' + units[u];
+    v = u && v < 10 ? Math.round(v * 10) / 10 : Math.round(v);
+    try {
+      return new Intl.NumberFormat(lang, { style: 'unit', unit: units[u], unitDisplay: u ? 'short' : 'long' }).format(v);
+    } catch (e) { // a browser without unit formatting
+      return v + ' ' + ['bytes', 'KB', 'MB', 'GB'][u];
+    }
+  }
+
+  // ---------------------------------------------------------------- language
+
+  // @include shared/widget-languages.js
+  const LANGUAGES = batonWidgetLanguages();
+  // The widget's words are in the first language it speaks of: the embed tag's
+  // `data-language`, the one set in the dashboard (known from the last welcome), the
+  // page's `lang`, the visitor's browser languages; else English. The bot's own texts are
+  // whatever the bot definition says.
+  function pickLanguage() {
+    const wanted = [script.getAttribute('data-language'), state.language, document.documentElement.lang]
+      .concat(Array.from(navigator.languages || [navigator.language]));
+    for (const tag of wanted) {
+      const code = typeof tag === 'string' ? tag.trim().toLowerCase().split(/[-_]/)[0] : '';
+      if (code && Object.prototype.hasOwnProperty.call(LANGUAGES, code)) return code;
+    }
+    return 'en';
+  }
+  let lang = 'en';
+  // `t('typing', { name: 'Alice' })`: the string of the widget's language, its
+  // `{placeholders}` filled in one pass (a value is never read as a placeholder).
+  function t(key, params) {
+    const text = LANGUAGES[lang].strings[key] || LANGUAGES.en.strings[key] || key;
+    return params ? text.replace(/\{(\w+)\}/g, (whole, name) => (params[name] === undefined || params[name] === null ? whole : String(params[name]))) : text;
+  }
+  // A refusal's reason: English widgets show the server's own words, which say more;
+  // the others say it in their language, by the error's code.
+  const REASONS = {
+    text_too_long: 'errorTextTooLong', unknown_file: 'errorFiles', too_many_files: 'errorFiles', file_too_large: 'errorFiles',
+    empty_file: 'errorFiles', files_disabled: 'errorFilesDisabled', origin_not_allowed: 'notOnThisSite', unknown_widget: 'noSuchChat',
+    identity_required: 'signInRequired',
+  };
+  function reason(error, fallbackKey) {
+    if (lang === 'en' && error && typeof error.message === 'string' && error.message) return error.message;
+    return t((error && REASONS[error.code]) || fallbackKey);
+  }
+  // A notice the server sent with its meaning, in the widget's language; else its text.
+  function noticeText(m) {
+    const n = m.notice;
+    if (!n || typeof n !== 'object') return typeof m.text === 'string' ? m.text : '';
+    const name = typeof n.name === 'string' && n.name ? n.name : null;
+    switch (n.kind) {
+      case 'agent_joined': return name ? t('noticeAgentJoined', { name: name }) : m.text;
+      case 'still_waiting': return t('noticeStillWaiting');
+      case 'closed': return name ? t('noticeClosedBy', { name: name }) : t('noticeClosed');
+      case 'visitor_ended': return t('noticeVisitorEnded');
+      case 'visitor_rated': return n.rating === 'good' ? t('noticeRatedGood') : n.rating === 'bad' ? t('noticeRatedBad') : m.text;
+      default: return typeof m.text === 'string' ? m.text : '';
+    }
+  }
+  // Puts the widget's fixed words in `lang`: text, labels, titles and placeholders named in
+  // the skeleton (`data-t`, `data-t-label`, `data-t-title`), then what depends on state.
+  function applyLanguage() {
+    const next = pickLanguage();
+    if (next === lang && ui.root.lang === next) return;
+    lang = next;
+    ui.root.lang = lang;
+    for (const node of ui.root.querySelectorAll('[data-t]')) node.textContent = t(node.dataset.t);
+    for (const node of ui.root.querySelectorAll('[data-t-label]')) node.setAttribute('aria-label', t(node.dataset.tLabel));
+    for (const node of ui.root.querySelectorAll('[data-t-title]')) node.title = t(node.dataset.tTitle);
+    ui.panel.dataset.drop = t('dropFiles');
+    if (!botName) { // no welcome yet: no title of the widget's own
+      ui.title.textContent = t('chat');
+      ui.panel.setAttribute('aria-label', t('chat'));
+    }
+    updateStatus();
+    updateBadge();
+    updateSendState();
+    for (const entry of staged) updateChip(entry);
+    if (!ui.bar.hidden) showBar();
   }
 
   let counter = 0;
@@ -263,7 +340,7 @@ textarea:disabled { background: #f1f3f5; }
 .chip.failed .chip-meta { color: #b02525; }
 .chip-remove { width: 28px; height: 28px; }
 .chip-remove svg { width: 14px; height: 14px; }
-.panel.dropping::after { content: "Drop files to attach them"; position: absolute; inset: 0; display: grid; place-items: center;
+.panel.dropping::after { content: attr(data-drop); position: absolute; inset: 0; display: grid; place-items: center;
   background: rgba(255,255,255,.92); border: 3px dashed var(--c-ink); border-radius: 14px; color: var(--c-ink); font-size: 16px; font-weight: 600; }
 .send svg { width: 20px; height: 20px; }
 /* On a short screen too (a phone held sideways, a page zoomed in), the panel fills it. */
@@ -290,41 +367,41 @@ textarea:disabled { background: #f1f3f5; }
   // HTML. All message content goes in with textContent.
   const SKELETON = `
 <div class="root">
-  <section class="panel" role="dialog" aria-modal="false" aria-label="Chat" hidden>
+  <section class="panel" role="dialog" aria-modal="false" hidden>
     <header class="header">
       <img class="avatar" alt="" referrerpolicy="no-referrer" hidden>
-      <div class="titles"><h2 class="title" dir="auto">Chat</h2><div class="status" dir="auto"></div></div>
-      <button type="button" class="end-chat" hidden>End chat</button>
-      <button type="button" class="icon-btn save" aria-label="Save this chat as a text file" title="Save this chat" hidden>${ICON_SAVE}</button>
-      <button type="button" class="icon-btn close" aria-label="Close chat">${ICON_X('')}</button>
+      <div class="titles"><h2 class="title" dir="auto"></h2><div class="status" dir="auto"></div></div>
+      <button type="button" class="end-chat" data-t="endChat" hidden></button>
+      <button type="button" class="icon-btn save" data-t-label="saveChat" data-t-title="saveChatShort" hidden>${ICON_SAVE}</button>
+      <button type="button" class="icon-btn close" data-t-label="closeChat">${ICON_X('')}</button>
     </header>
-    <div class="confirm" role="group" aria-label="End the chat" hidden>
-      <span class="confirm-text">End this chat? The agents will be told.</span>
-      <button type="button" class="confirm-keep">Keep chatting</button>
-      <button type="button" class="confirm-end">End chat</button>
+    <div class="confirm" role="group" data-t-label="endTheChat" hidden>
+      <span class="confirm-text" data-t="endConfirm"></span>
+      <button type="button" class="confirm-keep" data-t="keepChatting"></button>
+      <button type="button" class="confirm-end" data-t="endChat"></button>
     </div>
     <div class="bar" role="status" hidden></div>
-    <div class="log" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" tabindex="0"></div>
+    <div class="log" role="log" aria-live="polite" aria-relevant="additions" data-t-label="messages" tabindex="0"></div>
     <div class="typing" hidden><span class="typing-text"></span><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span></div>
-    <div class="quick" role="group" aria-label="Suggested replies" hidden></div>
-    <div class="tray" role="list" aria-label="Files to send with your next message" hidden></div>
+    <div class="quick" role="group" data-t-label="suggestedReplies" hidden></div>
+    <div class="tray" role="list" data-t-label="filesToSend" hidden></div>
     <div class="sr tray-status" role="status"></div>
-    <div class="rate" role="group" aria-label="Rate this chat" hidden>
-      <span class="rate-text">How was your chat?</span>
-      <button type="button" class="rate-good">${ICON_GOOD}Good</button>
-      <button type="button" class="rate-bad">${ICON_BAD}Bad</button>
+    <div class="rate" role="group" data-t-label="rateThisChat" hidden>
+      <span class="rate-text" data-t="rateQuestion"></span>
+      <button type="button" class="rate-good">${ICON_GOOD}<span data-t="good"></span></button>
+      <button type="button" class="rate-bad">${ICON_BAD}<span data-t="bad"></span></button>
     </div>
     <div class="composer">
-      <button type="button" class="icon-btn attach" aria-label="Attach files" title="Attach files" hidden>${ICON_CLIP}</button>
+      <button type="button" class="icon-btn attach" data-t-label="attachFiles" data-t-title="attachFiles" hidden>${ICON_CLIP}</button>
       <input type="file" class="file-input" multiple hidden tabindex="-1" aria-hidden="true">
       <div class="field">
-        <textarea rows="1" dir="auto" aria-label="Message" placeholder="Write a message…"></textarea>
+        <textarea rows="1" dir="auto" data-t-label="message"></textarea>
         <div class="counter" hidden></div>
       </div>
-      <button type="button" class="send" aria-label="Send">${ICON_SEND}</button>
+      <button type="button" class="send" data-t-label="send">${ICON_SEND}</button>
     </div>
   </section>
-  <button type="button" class="launcher" aria-label="Open chat" aria-expanded="false">${ICON_CHAT}${ICON_X('i-close')}<span class="badge" aria-hidden="true" hidden></span></button>
+  <button type="button" class="launcher" aria-expanded="false">${ICON_CHAT}${ICON_X('i-close')}<span class="badge" aria-hidden="true" hidden></span></button>
 </div>`;
 
   let ui = null; // the elements, once built
@@ -499,20 +576,20 @@ textarea:disabled { background: #f1f3f5; }
     const today = back.toDateString() === new Date().toDateString();
     let when;
     try {
-      when = new Intl.DateTimeFormat(undefined, today ? { hour: 'numeric', minute: '2-digit' }
+      when = new Intl.DateTimeFormat(lang, today ? { hour: 'numeric', minute: '2-digit' }
         : { weekday: 'short', hour: 'numeric', minute: '2-digit' }).format(back);
-    } catch (e) { when = back.toLocaleString(); }
-    return 'Away · back ' + when;
+    } catch (e) { when = back.toLocaleString(lang); }
+    return t('statusAway', { time: when });
   }
 
   function updateStatus() {
     let text = '';
     const away = awayText();
-    if (fatal) text = 'Unavailable';
-    else if (convState === 'waiting_for_agent') text = away || 'Waiting for an agent…';
-    else if (convState === 'with_agent') text = agentName ? 'Chatting with ' + agentName : 'Chatting with an agent';
-    else if (convState === 'closed') text = 'Conversation ended';
-    else if (convState) text = away || subtitle || 'Bot';
+    if (fatal) text = t('statusUnavailable');
+    else if (convState === 'waiting_for_agent') text = away || t('statusWaiting');
+    else if (convState === 'with_agent') text = agentName ? t('statusWithAgentNamed', { name: agentName }) : t('statusWithAgent');
+    else if (convState === 'closed') text = t('statusEnded');
+    else if (convState) text = away || subtitle || t('bot');
     ui.status.textContent = text;
     // The visitor may end a chat with the agents (only over a live connection: the frame
     // is not queued).
@@ -523,8 +600,7 @@ textarea:disabled { background: #f1f3f5; }
     const canRate = !fatal && ready && askForRating && convState === 'closed' && handedOver && !rated;
     if (canRate !== !ui.rate.hidden) keepingScroll(() => { ui.rate.hidden = !canRate; });
     ui.save.hidden = !ui.log.querySelector('.row:not(.pending):not(.failed)');
-    ui.input.placeholder = fatal ? 'Chat unavailable'
-      : convState === 'closed' ? 'Write to start a new chat…' : 'Write a message…';
+    ui.input.placeholder = t(fatal ? 'placeholderUnavailable' : convState === 'closed' ? 'placeholderClosed' : 'placeholder');
   }
 
   function nearBottom() {
@@ -558,13 +634,13 @@ textarea:disabled { background: #f1f3f5; }
   function makeRow(role, name, text, at, files) {
     const row = el('div', 'row ' + (role === 'visitor' ? 'visitor' : 'them'));
     row.dataset.author = role === 'visitor' ? 'visitor' : role + ':' + (name || '');
-    const author = el('div', 'name', role === 'visitor' ? 'You' : name || botName || 'Bot');
+    const author = el('div', 'name', role === 'visitor' ? t('you') : name || botName || t('bot'));
     author.dir = 'auto';
     row.append(author);
     // Each message in its own direction: Arabic or Hebrew right to left, whatever the page.
     const bubble = el('div', 'bubble');
     bubble.dir = 'auto';
-    if (at) { bubble.title = new Date(at).toLocaleString(); row.dataset.at = String(at); }
+    if (at) { bubble.title = new Date(at).toLocaleString(lang); row.dataset.at = String(at); }
     fillBubble(bubble, text, files, null, role !== 'visitor');
     row.append(bubble);
     return row;
@@ -634,16 +710,17 @@ textarea:disabled { background: #f1f3f5; }
   function setMeta(row, text, kind) {
     if (!row) return;
     let meta = row.querySelector('.meta');
-    if (!text) { if (meta) meta.remove(); row.classList.remove('retrying'); return; }
+    if (!text) { if (meta) meta.remove(); row.classList.remove('retrying', 'edited'); return; }
     if (!meta) row.append((meta = el('div', 'meta')));
     meta.textContent = text;
     row.classList.toggle('retrying', kind === 'retrying');
+    row.classList.toggle('edited', kind === 'edited');
   }
 
   function noteConversation(id) {
     if (!id) return;
     if (lastConversation && lastConversation !== id) {
-      const divider = el('div', 'divider', 'New conversation');
+      const divider = el('div', 'divider', t('newConversation'));
       divider.dataset.author = 'system';
       place(divider);
       agentName = null;
@@ -655,8 +732,8 @@ textarea:disabled { background: #f1f3f5; }
   // server stored, notices, and corrections as they now read), with times in the
   // visitor's own zone and language. Made here: nothing is asked of the server.
   function transcriptText() {
-    const title = ui.title.textContent || 'Chat';
-    const lines = [title + ' · ' + location.host, 'Saved ' + new Date().toLocaleString(), ''];
+    const title = ui.title.textContent || t('chat');
+    const lines = [title + ' · ' + location.host, t('transcriptSaved', { time: new Date().toLocaleString(lang) }), ''];
     for (const row of ui.log.children) {
       if (row.classList.contains('pending') || row.classList.contains('failed')) continue;
       if (!row.classList.contains('row')) { // a notice, or the line between two conversations
@@ -665,12 +742,11 @@ textarea:disabled { background: #f1f3f5; }
       }
       const bubble = row.querySelector('.bubble');
       const at = Number(row.dataset.at);
-      const meta = row.querySelector('.meta');
       let head = row.querySelector('.name').textContent;
-      if (at) head += ' · ' + new Date(at).toLocaleString();
-      if (meta && meta.textContent === 'Edited') head += ' (edited)';
+      if (at) head += ' · ' + new Date(at).toLocaleString(lang);
+      if (row.classList.contains('edited')) head += ' ' + t('transcriptEdited');
       const text = row.classList.contains('deleted') ? bubble.textContent : bubble.dataset.text || '';
-      const files = Array.from(bubble.querySelectorAll('.file')).map((a) => '[file] ' + (a.dataset.file || ''));
+      const files = Array.from(bubble.querySelectorAll('.file')).map((a) => t('transcriptFile') + ' ' + (a.dataset.file || ''));
       lines.push(head, ...[text, ...files].filter((t) => t).map((t) => '  ' + t.replace(/\n/g, '\n  ')), '');
     }
     return lines.join('\n');
@@ -713,7 +789,9 @@ textarea:disabled { background: #f1f3f5; }
       // One of ours, stored although its ack was lost: this is its ack.
       markStored(m.clientId, m.id);
     } else if (m.role === 'system') {
-      place(makeNotice(text));
+      place(makeNotice(noticeText(m)));
+      // Who joined is who the visitor is chatting with, before they write.
+      if (m.notice && m.notice.kind === 'agent_joined' && typeof m.notice.name === 'string' && m.notice.name) agentName = m.notice.name;
     } else {
       const row = makeRow(m.role, m.name, text, m.at, m.files);
       if (m.role === 'agent') rows.set(m.id, row);
@@ -734,9 +812,9 @@ textarea:disabled { background: #f1f3f5; }
     const deleted = !text && !(Array.isArray(files) && files.length);
     keepingScroll(() => {
       row.classList.toggle('deleted', deleted);
-      if (deleted) { bubble.textContent = 'Message deleted'; bubble.classList.remove('bare'); }
+      if (deleted) { bubble.textContent = t('messageDeleted'); bubble.classList.remove('bare'); }
       else fillBubble(bubble, text, files, null, true);
-      setMeta(row, deleted ? null : 'Edited');
+      setMeta(row, deleted ? null : t('edited'), 'edited');
     });
   }
 
@@ -768,7 +846,7 @@ textarea:disabled { background: #f1f3f5; }
     }
     if (f.role === 'agent' && f.name) { agentName = f.name; updateStatus(); }
     remoteTypingRole = f.role;
-    ui.typingText.textContent = (f.name || (f.role === 'bot' ? botName : null) || 'Someone') + ' is typing';
+    ui.typingText.textContent = t('typing', { name: f.name || (f.role === 'bot' ? botName : null) || t('someone') });
     keepingScroll(() => { ui.typing.hidden = false; });
     clearTimeout(remoteTypingTimer);
     remoteTypingTimer = setTimeout(hideRemoteTyping, REMOTE_TYPING_TIMEOUT);
@@ -782,8 +860,8 @@ textarea:disabled { background: #f1f3f5; }
   function updateBadge() {
     ui.badge.hidden = !unread;
     ui.badge.textContent = unread > 9 ? '9+' : String(unread);
-    const label = isOpen ? 'Close chat' : 'Open chat';
-    ui.launcher.setAttribute('aria-label', unread ? label + ' (' + unread + ' new)' : label);
+    const label = t(isOpen ? 'closeChat' : 'openChat');
+    ui.launcher.setAttribute('aria-label', unread ? t('unread', { label: label, count: unread }) : label);
   }
 
   // ---------------------------------------------------------------- the visitor's messages
@@ -792,7 +870,7 @@ textarea:disabled { background: #f1f3f5; }
     const row = makeRow('visitor', null, item.text);
     fillBubble(row.querySelector('.bubble'), item.text, item.files, previews);
     row.classList.add('pending');
-    setMeta(row, 'Sending…');
+    setMeta(row, t('sending'));
     bubbles.set(item.clientId, row);
     ui.log.append(row);
     markRun(row);
@@ -831,7 +909,7 @@ textarea:disabled { background: #f1f3f5; }
     if (row) {
       row.classList.remove('pending');
       row.classList.add('failed');
-      setMeta(row, 'Not sent: ' + reason);
+      setMeta(row, t('notSent', { reason: reason }));
     }
     save();
   }
@@ -1010,12 +1088,11 @@ textarea:disabled { background: #f1f3f5; }
     if (code === 4407 && lastError && (lastError.code === 'identity_invalid' || lastError.code === 'invalid_identity')) {
       // The website's signature is wrong: tell its developers, not the visitor.
       console.error('Baton:', lastError.message);
-      failFatally('This chat could not confirm who you are. Reload the page, or sign in again.');
+      failFatally(t('identityFailed'));
       return;
     }
     if (code === 4403 || code === 4404 || code === 4407 || fatalCode) {
-      failFatally(lastError && lastError.message ? lastError.message
-        : code === 4403 ? 'This chat cannot be used on this website.' : 'This chat does not exist.');
+      failFatally(reason(lastError, code === 4403 ? 'notOnThisSite' : 'noSuchChat'));
       return;
     }
     if (code === 4410) {
@@ -1066,7 +1143,7 @@ textarea:disabled { background: #f1f3f5; }
 
   function showBar() {
     if (fatal || ready) return;
-    ui.bar.textContent = everReady ? 'Reconnecting…' : 'Connecting…';
+    ui.bar.textContent = t(everReady ? 'reconnecting' : 'connecting');
     ui.bar.hidden = false;
   }
 
@@ -1198,6 +1275,9 @@ textarea:disabled { background: #f1f3f5; }
     state.signedIn = f.identified === true;
     if (state.signedIn) state.token = null;
     const w = f.widget || {};
+    // The language set in the dashboard, if any, before anything is drawn in words.
+    state.language = typeof w.language === 'string' && w.language ? w.language : null;
+    applyLanguage();
     botName = w.botName || botName;
     subtitle = typeof w.subtitle === 'string' && w.subtitle ? w.subtitle : null;
     setAway(w.awayUntil);
@@ -1208,7 +1288,7 @@ textarea:disabled { background: #f1f3f5; }
     } else {
       ui.avatar.hidden = true;
     }
-    const title = w.title || w.botName || 'Chat';
+    const title = w.title || w.botName || t('chat');
     ui.title.textContent = title;
     ui.panel.setAttribute('aria-label', title);
     applyColor(w.color);
@@ -1217,7 +1297,7 @@ textarea:disabled { background: #f1f3f5; }
     ui.attach.hidden = !fileLimits;
     if (!fileLimits) clearStaged(); // files were turned off meanwhile
     ui.log.setAttribute('aria-busy', 'true'); // announce the history once, not message by message
-    if (f.truncated) place(makeNotice('Earlier messages are not shown.'));
+    if (f.truncated) place(makeNotice(t('earlierNotShown')));
     const conversation = f.conversation || {};
     noteConversation(conversation.id);
     // After a reconnect only what is newer than what this page shows is appended.
@@ -1255,7 +1335,7 @@ textarea:disabled { background: #f1f3f5; }
       unavailableDelay = Math.min(BACKOFF_MAX, (unavailableDelay || 1000) * 2);
       hold(clientId, unavailableDelay);
     } else {
-      fail(clientId, f.message || 'the server refused it.');
+      fail(clientId, reason(f, 'refused'));
     }
   }
 
@@ -1264,7 +1344,7 @@ textarea:disabled { background: #f1f3f5; }
   function hold(clientId, ms) {
     const from = Math.max(0, state.pending.findIndex((p) => p.clientId === clientId));
     for (const p of state.pending.slice(from)) sentHere.delete(p.clientId);
-    setMeta(bubbles.get(clientId), 'Not sent — retrying', 'retrying');
+    setMeta(bubbles.get(clientId), t('notSentRetrying'), 'retrying');
     holdUntil = Date.now() + ms;
     clearTimeout(holdTimer);
     holdTimer = setTimeout(flush, ms);
@@ -1297,7 +1377,7 @@ textarea:disabled { background: #f1f3f5; }
       bucket.tokens -= 1;
       sentHere.add(p.clientId);
       const row = bubbles.get(p.clientId);
-      if (row && row.classList.contains('retrying')) setMeta(row, 'Sending…');
+      if (row && row.classList.contains('retrying')) setMeta(row, t('sending'));
     }
   }
 
@@ -1334,8 +1414,8 @@ textarea:disabled { background: #f1f3f5; }
     const entry = { name: file.name || 'file', type: file.type || '', size: file.size, status: 'uploading', progress: 0 };
     if (IMAGE_TYPES.has(file.type) && window.URL && URL.createObjectURL) entry.preview = URL.createObjectURL(file);
     staged.push(entry);
-    if (file.size > fileLimits.maxBytes) return failStaged(entry, 'larger than ' + sizeText(fileLimits.maxBytes));
-    if (!file.size) return failStaged(entry, 'the file is empty');
+    if (file.size > fileLimits.maxBytes) return failStaged(entry, t('fileTooLarge', { size: sizeText(fileLimits.maxBytes) }));
+    if (!file.size) return failStaged(entry, t('fileEmpty'));
     const xhr = new XMLHttpRequest();
     entry.xhr = xhr;
     xhr.open('POST', BASE + fileLimits.upload + '?name=' + encodeURIComponent(entry.name));
@@ -1344,15 +1424,19 @@ textarea:disabled { background: #f1f3f5; }
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable && e.total) { entry.progress = Math.floor((e.loaded / e.total) * 100); updateChip(entry); }
     };
-    xhr.onerror = () => failStaged(entry, 'the upload failed; check the connection and try again');
+    xhr.onerror = () => failStaged(entry, t('uploadFailed'));
     xhr.onload = () => {
       let answer = null;
       try { answer = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
       if (xhr.status !== 201 || !isFile(answer)) {
-        const why = answer && answer.error && answer.error.message;
+        const error = answer && answer.error;
         // An expired ticket: the next connection brings a new one.
         if (xhr.status === 401 && ws) { try { ws.close(); } catch (e) { /* closing */ } }
-        failStaged(entry, why ? why.replace(/\.$/, '') : 'the upload failed (' + xhr.status + ')');
+        const why = error && error.code === 'file_too_large' && lang !== 'en' ? t('fileTooLarge', { size: sizeText(fileLimits.maxBytes) })
+          : error && error.code === 'empty_file' && lang !== 'en' ? t('fileEmpty')
+          : lang === 'en' && error && typeof error.message === 'string' && error.message ? error.message
+          : t('uploadFailedStatus', { status: xhr.status });
+        failStaged(entry, why.replace(/\.$/, ''));
         return;
       }
       Object.assign(entry, { id: answer.id, name: answer.name, type: answer.type || entry.type, size: answer.size, status: 'ready', xhr: null });
@@ -1407,8 +1491,6 @@ textarea:disabled { background: #f1f3f5; }
       text.append(el('span', 'fname', entry.name), el('span', 'chip-meta'));
       const remove = el('button', 'icon-btn chip-remove');
       remove.type = 'button';
-      remove.setAttribute('aria-label', 'Remove ' + entry.name);
-      remove.title = 'Remove';
       remove.insertAdjacentHTML('afterbegin', markup(ICON_X(''))); // a constant
       remove.addEventListener('click', () => unstage(entry));
       chip.append(text, remove);
@@ -1425,15 +1507,18 @@ textarea:disabled { background: #f1f3f5; }
     if (!chip) return;
     chip.classList.toggle('failed', entry.status === 'failed');
     chip.classList.toggle('uploading', entry.status === 'uploading');
-    chip.querySelector('.chip-meta').textContent = entry.status === 'uploading' ? 'Uploading… ' + (entry.progress || 0) + '%'
-      : entry.status === 'failed' ? 'Not sent: ' + entry.reason + '.' : sizeText(entry.size);
+    chip.querySelector('.chip-meta').textContent = entry.status === 'uploading' ? t('uploading', { percent: entry.progress || 0 })
+      : entry.status === 'failed' ? t('notSent', { reason: entry.reason }) + '.' : sizeText(entry.size);
     chip.title = entry.name;
+    const remove = chip.querySelector('.chip-remove');
+    remove.setAttribute('aria-label', t('removeFile', { name: entry.name }));
+    remove.title = t('remove');
   }
 
   function updateSendState() {
     const waiting = isUploading();
     ui.send.disabled = fatal || waiting;
-    ui.send.title = waiting ? 'Waiting for the upload to finish' : '';
+    ui.send.title = waiting ? t('waitingForUpload') : '';
   }
 
   // ---------------------------------------------------------------- a reply while away
@@ -1456,7 +1541,7 @@ textarea:disabled { background: #f1f3f5; }
   function alertAway(name) {
     if (!pageHidden() && isOpen) return;
     awayCount++;
-    if (TITLE_ALERT && pageHidden()) flashTitle((awayCount > 1 ? '(' + awayCount + ') ' : '') + (name || 'Someone') + ' wrote');
+    if (TITLE_ALERT && pageHidden()) flashTitle((awayCount > 1 ? '(' + awayCount + ') ' : '') + t('wrote', { name: name || t('someone') }));
     chime();
   }
 
@@ -1542,6 +1627,7 @@ textarea:disabled { background: #f1f3f5; }
 
   function init() {
     build();
+    applyLanguage();
     // Signed in when last here and not now: that person's chat stays hidden.
     if (state.signedIn && !user) startOver();
     for (const p of state.pending) addPendingBubble(p);

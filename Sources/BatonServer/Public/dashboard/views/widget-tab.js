@@ -7,6 +7,7 @@ import { widgetPreview } from '/dashboard/components/preview.js';
 import { copyBox } from '/dashboard/components/copy-box.js';
 import { identityCard } from '/dashboard/components/identity-card.js';
 import { hoursEditor } from '/dashboard/components/hours-editor.js';
+import { batonWidgetLanguages } from '/dashboard/widget-languages.js';
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
 const ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
@@ -29,13 +30,18 @@ export function mountWidgetTab(panel, ctx) {
     { optional: true, hint: 'An https:// image shown next to the bot’s messages.' });
   const origins = field('Allowed origins', h('textarea', { class: 'input mono', rows: '4', spellcheck: 'false', placeholder: 'https://www.example.com' }),
     { optional: true, hint: 'One per line, e.g. https://www.example.com. Empty = any site may embed it; when you list sites, requests from other sites are refused.' });
+  const languages = batonWidgetLanguages();
+  const language = field('Language', h('select', { class: 'input language' },
+    h('option', { value: '' }, 'The page’s or the visitor’s'),
+    Object.entries(languages).map(([code, spoken]) => h('option', { value: code, lang: code }, spoken.name))),
+  { hint: 'Of the widget’s own words: buttons, status lines, notices such as “Alice joined the chat.” By default the language of the page it is on (its lang attribute), else the visitor’s browser’s, else English. The bot says what its definition says, in the language it is written in.' });
   const askForRating = h('input', { type: 'checkbox', class: 'ask-for-rating' });
   const rating = h('fieldset', { class: 'rating-setting' },
     h('legend', { class: 'label' }, 'Rating'),
     h('label', { class: 'check' }, askForRating, ' Ask visitors to rate a chat with the agents when it ends'),
     h('p', { class: 'field-hint' }, 'Good or bad, once; the agents see the answer in the chat’s room.'));
   const hours = hoursEditor();
-  const fields = { title, subtitle, greeting, color, avatarURL: avatar, allowedOrigins: origins, ...hours.fields };
+  const fields = { title, subtitle, greeting, color, avatarURL: avatar, allowedOrigins: origins, language, ...hours.fields };
 
   const saveError = errorBox();
   const saveButton = button('Save', { variant: 'primary', type: 'submit' });
@@ -47,7 +53,7 @@ export function mountWidgetTab(panel, ctx) {
   });
 
   const form = h('form', { class: 'stack', novalidate: true },
-    title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root, rating, hours.root,
+    title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root, language.root, rating, hours.root,
     h('div', { class: 'save-bar' }, saveButton, unsaved), saveError.root);
 
   panel.append(h('div', { class: 'split' },
@@ -92,6 +98,7 @@ export function mountWidgetTab(panel, ctx) {
     avatar.input.value = settings.avatarURL || '';
     origins.input.value = (settings.allowedOrigins || []).join('\n');
     askForRating.checked = settings.askForRating !== false;
+    language.input.value = settings.language || '';
     hours.fill(settings.workingHours || null);
   }
 
@@ -106,6 +113,7 @@ export function mountWidgetTab(panel, ctx) {
       allowedOrigins: origins.input.value.split('\n').map((line) => line.trim().replace(/\/+$/, '')).filter(Boolean),
       workingHours: hours.read(),
       askForRating: askForRating.checked,
+      language: language.input.value || null,
     };
   }
 
@@ -114,6 +122,7 @@ export function mountWidgetTab(panel, ctx) {
       title: settings.title || null, subtitle: settings.subtitle || null, greeting: settings.greeting || null, color: (settings.color || '').toLowerCase(),
       avatarURL: settings.avatarURL || null, allowedOrigins: settings.allowedOrigins || [],
       askForRating: settings.askForRating !== false,
+      language: settings.language || null,
       workingHours: settings.workingHours ? {
         timeZone: settings.workingHours.timeZone,
         days: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, (settings.workingHours.days || {})[d] || []])),

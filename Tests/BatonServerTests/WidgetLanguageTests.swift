@@ -1,0 +1,148 @@
+import BatonCore
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// The widget in the visitor's language: its own words, the notices Baton sends, and
+/// which language it picks.
+@Suite(.serialized) struct WidgetLanguageTests {
+    /// The languages the widget speaks, as served to the dashboard: exactly the ones the
+    /// server accepts, each with every string of English and the same placeholders.
+    @Test func everyLanguageHasEveryString() async throws {
+        try await LiveBaton.run { baton in
+            let module = try await get("\(baton.http)/dashboard/widget-languages.js")
+            #expect(module.status == 200)
+            let start = try #require(module.body.range(of: "return {")).upperBound
+            let end = try #require(module.body.range(of: "};\n}", options: .backwards)).lowerBound
+            let json = "{" + module.body[start..<end] + "}"
+            let languages = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [String: Any]])
+            // JSON objects keep no order: the file's order is the order of the first appearances.
+            let order = WidgetSettings.languages.sorted { module.body.range(of: "\"\($0)\": {")!.lowerBound < module.body.range(of: "\"\($1)\": {")!.lowerBound }
+            #expect(Set(languages.keys) == Set(WidgetSettings.languages))
+            #expect(order == WidgetSettings.languages, "the dashboard lists them in the file's order")
+            let english = try #require(languages["en"]?["strings"] as? [String: String])
+            func placeholders(_ text: String) -> Set<String> { Set(text.matches(of: /\{(\w+)\}/).map { String($0.1) }) }
+            for (code, language) in languages {
+                #expect((language["name"] as? String)?.isEmpty == false, "\(code)")
+                let strings = try #require(language["strings"] as? [String: String], "\(code)")
+                #expect(Set(strings.keys) == Set(english.keys), "\(code): \(Set(english.keys).symmetricDifference(strings.keys).sorted())")
+                for (key, text) in strings {
+                    #expect(!text.isEmpty && text == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(code).\(key)")
+                    #expect(placeholders(text) == placeholders(english[key] ?? ""), "\(code).\(key): \(text)")
+                }
+            }
+            // Every kind of notice is one the widget can say.
+            let widget = try await get("\(baton.http)/widget.js").body
+            for kind in ["agent_joined", "still_waiting", "closed", "visitor_ended", "visitor_rated"] {
+                #expect(widget.contains("case '\(kind)':"), "\(kind)")
+            }
+        }
+    }
+
+    /// Set in the dashboard, the language wins over the page's (`lang="en"`) and the
+    /// browser's (French): the widget's words, its status lines and every notice of a
+    /// handover are German; the bot's own texts stay as its definition says.
+    @Test func aWidgetSetToGermanSpeaksGermanThroughAHandover() async throws {
+        try await LiveBaton.run { baton in
+            var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+            demo.settings.language = "de"
+            _ = try await baton.services.bots.save(demo)
+            try await WebDriver.with(width: 1280, height: 800, languages: "fr-FR,fr") { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                func value(_ script: String) async throws -> String? { try await driver.run("return \(root).\(script)") as? String }
+                #expect(try await value("querySelector('.root').lang") == "de")
+                #expect(try await value("querySelector('textarea').placeholder") == "Nachricht schreiben…")
+                #expect(try await value("querySelector('textarea').getAttribute('aria-label')") == "Nachricht")
+                #expect(try await value("querySelector('.send').getAttribute('aria-label')") == "Senden")
+                #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == "Chat schließen")
+                #expect(try await value("querySelector('.log').getAttribute('aria-label')") == "Nachrichten")
+                // The bot's own words are its definition's.
+                let quick = try await driver.run("return Array.from(\(root).querySelectorAll('.quick button')).map(b => b.textContent)") as? [String]
+                #expect(quick?.last == "Talk to a person")
+
+                try await driver.click(try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Talk to a person')"))
+                try await waitForBubble(driver, containing: "What's your name?")
+                try await send(driver, "Grace")
+                try await waitForBubble(driver, containing: "email address")
+                try await send(driver, "grace@example.com")
+                try await waitForBubble(driver, containing: "What is it about?")
+                try await driver.click(try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Sales')"))
+                try await driver.wait(for: "the waiting status", "return \(root).querySelector('.status').textContent === 'Warten auf das Team…'")
+                #expect(try await value("querySelector('.end-chat').textContent") == "Chat beenden")
+                let you = try await driver.run("return Array.from(\(root).querySelectorAll('.row.visitor .name')).map(n => n.textContent)") as? [String]
+                #expect(you?.first == "Sie")
+
+                // The agents' side, as the Mattermost link would tell it.
+                let conversation = try #require(try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first).conversation.id
+                let notices = "Array.from(\(root).querySelectorAll('.log .notice')).map(n => n.textContent)"
+                _ = try await baton.services.chat.stillWaiting(conversation, externalID: "remind-1")
+                try await driver.wait(for: "the reminder", "return \(notices).some(n => n.startsWith('Danke für Ihre Geduld.'))")
+                try await baton.services.chat.agentJoined(conversation, name: "Alice", externalID: "join-1")
+                try await driver.wait(for: "the join", "return \(notices).includes('Alice ist dem Chat beigetreten.')")
+                try await driver.wait(for: "the agent's status", "return \(root).querySelector('.status').textContent === 'Im Chat mit Alice'")
+                try await baton.services.chat.agentTyping(conversation, name: "Alice", active: true)
+                try await driver.wait(for: "the typing line", "return \(root).querySelector('.typing-text').textContent === 'Alice schreibt'")
+                try await driver.screenshot("widget-german")
+                try await expectAccessible(driver, "the widget in German, with an agent")
+                try await baton.services.chat.closeConversation(conversation, closedBy: "Alice")
+                try await driver.wait(for: "the close", "return \(notices).includes('Alice hat den Chat beendet.')")
+                try await driver.wait(for: "the rating question", "return !\(root).querySelector('.rate').hidden")
+                #expect(try await value("querySelector('.rate-text').textContent") == "Wie war Ihr Chat?")
+                #expect(try await value("querySelector('.status').textContent") == "Unterhaltung beendet")
+                #expect(try await value("querySelector('textarea').placeholder") == "Schreiben Sie, um einen neuen Chat zu beginnen…")
+                try await driver.click(try await driver.element("return \(root).querySelector('.rate-good')"))
+                try await driver.wait(for: "the rating's notice", "return \(notices).includes('Sie haben den Chat mit „gut“ bewertet.')")
+
+                // A reload draws the history in German from the start (the language is remembered).
+                try await driver.open("\(baton.http)/#baton-open")
+                try await driver.wait(for: "the history", "return \(notices).includes('Alice ist dem Chat beigetreten.')")
+                #expect(try await value("querySelector('.root').lang") == "de")
+            }
+        }
+    }
+
+    /// With no language set, the widget takes the embed tag's `data-language`, else the
+    /// page's `lang`, else the browser's languages (a region counts as its language).
+    @Test func withoutASettingTheTagThePageOrTheBrowserDecides() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800, languages: "pt-BR,pt,en") { driver in
+                func value(_ script: String) async throws -> String? { try await driver.run("return \(root).\(script)") as? String }
+                // The demo page says lang="en".
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                #expect(try await value("querySelector('textarea').placeholder") == "Write a message…")
+
+                // A page that names no language: the browser's.
+                func load(tag attributes: String) async throws {
+                    try await driver.open("\(baton.http)/healthz")
+                    _ = try await driver.run("""
+                        localStorage.clear();
+                        const s = document.createElement('script');
+                        s.src = '/widget.js';
+                        s.dataset.widget = 'demo';
+                        \(attributes)
+                        document.body.append(s);
+                        """)
+                    try await driver.wait(for: "the launcher", "return \(root)?.querySelector('.launcher')")
+                }
+                try await load(tag: "")
+                #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == "Abrir o chat")
+                try await driver.click(try await driver.element("return \(root).querySelector('.launcher')"))
+                try await waitForBubble(driver, containing: "I'm Ada")
+                #expect(try await value("querySelector('textarea').placeholder") == "Escreva uma mensagem…")
+                #expect(try await value("querySelector('.root').lang") == "pt")
+                // (The bare page itself has no title, language or landmarks: only the widget is judged.)
+                let violations = try await driver.accessibilityViolations(skip: ["document-title": "the page", "html-has-lang": "the page", "region": "the page"])
+                #expect(violations == [], "the widget in Portuguese:\n\(violations.joined(separator: "\n"))")
+
+                // The tag's data-language, over the browser's.
+                try await load(tag: "s.dataset.language = 'es';")
+                #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == "Abrir el chat")
+                // A language the widget does not speak is passed over.
+                try await load(tag: "s.dataset.language = 'tlh';")
+                #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == "Abrir o chat")
+            }
+        }
+    }
+}
