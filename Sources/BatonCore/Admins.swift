@@ -59,8 +59,8 @@ public struct ConversationFilter: Sendable, Hashable {
     /// Words that must all appear in the visitor's name, email or messages.
     public var search: String?
     public var limit: Int
-    /// Only conversations updated before this time; with `beforeID`, those after the
-    /// conversation (before, beforeID) in the list's order.
+    /// Only conversations updated (started, in `.started` order) before this time; with
+    /// `beforeID`, those after the conversation (before, beforeID) in the list's order.
     public var before: Millis?
     public var beforeID: ConversationID?
     /// Only conversations the visitor rated so.
@@ -71,10 +71,18 @@ public struct ConversationFilter: Sendable, Hashable {
     public var unanswered: Bool
     /// Only conversations started in this range (start included, end not).
     public var started: Range<Millis>?
+    /// The list's order, newest first: by last update (the dashboard's list), or by start,
+    /// which a conversation's updates do not change (an export that pages through all).
+    public var order: ConversationOrder
+
+    public enum ConversationOrder: Sendable, Hashable {
+        case lastUpdate, started
+    }
 
     public init(widgetKey: String? = nil, state: ConversationState? = nil, search: String? = nil, limit: Int = 50,
                 before: Millis? = nil, beforeID: ConversationID? = nil, rating: ChatRating? = nil, visitorID: VisitorID? = nil,
-                unanswered: Bool = false, started: Range<Millis>? = nil) {
+                unanswered: Bool = false, started: Range<Millis>? = nil, order: ConversationOrder = .lastUpdate) {
+        self.order = order
         self.unanswered = unanswered
         self.started = started
         self.beforeID = beforeID
@@ -123,7 +131,7 @@ extension ConversationListing {
 
 /// Looking back at conversations, for the dashboard.
 public protocol ConversationArchive: Sendable {
-    /// Newest first (by last update).
+    /// Newest first (by last update, or by start: `filter.order`).
     func conversations(_ filter: ConversationFilter) async throws -> [ConversationListing]
     func listing(of conversation: ConversationID) async throws -> ConversationListing?
     /// The conversations started in the filter's range, counted per quarter of an hour

@@ -50,10 +50,13 @@ extension AdminAPI {
         api.get("conversations.csv") { request, _ in
             // A zone this server does not know gives UTC, which the header then names.
             let (timeZone, zoneName) = Self.readerZone(named: request.uri.queryParameters["tz"].map(String.init))
-            let filter = try Self.conversationFilter(request, limit: 500)
-            let store = services.store, logger = logger
             // Every conversation, however many: read twice, a page at a time, first for the
             // answers' columns (the header comes first), then written out as it is read.
+            // Both passes see the conversations started until now, newest first by start:
+            // a conversation that changes meanwhile keeps its place (by last update it would
+            // move to the top, above where the export has got to, and be left out).
+            let filter = Self.exportFilter(try Self.conversationFilter(request, limit: 500))
+            let store = services.store, logger = logger
             var answers: [String] = [], seen = Set<String>()
             for try await page in ConversationPages(filter: filter, store: store) {
                 ConversationCSV.collectAnswers(of: page, into: &answers, seen: &seen)
@@ -216,8 +219,18 @@ extension AdminAPI {
         }
     }
 
+    /// The list's filter as the CSV export pages through it: by start, and only what
+    /// started before `now` (both passes see the same conversations).
+    static func exportFilter(_ listed: ConversationFilter, now: Millis = .now()) -> ConversationFilter {
+        var filter = listed
+        let end = now + 1
+        filter.started = filter.started.map { $0.lowerBound ..< max($0.lowerBound, min($0.upperBound, end)) } ?? (0 ..< end)
+        filter.order = .started
+        return filter
+    }
+
     /// Turns an erasure that did nothing into the API's error.
-    /// The conversations `filter` finds, a page (of its `limit`) at a time, the newest first;
+    /// The conversations `filter` finds, a page (of its `limit`) at a time, in its order;
     /// each page is read when the one before has been taken (a slow download holds one).
     struct ConversationPages: AsyncSequence {
         let filter: ConversationFilter
@@ -231,7 +244,8 @@ extension AdminAPI {
                 guard var current = filter else { return nil }
                 let page = try await store.conversations(current)
                 if page.count == current.limit, let last = page.last {
-                    (current.before, current.beforeID) = (last.conversation.updatedAt, last.conversation.id)
+                    let time = current.order == .started ? last.conversation.createdAt : last.conversation.updatedAt
+                    (current.before, current.beforeID) = (time, last.conversation.id)
                     filter = current
                 } else {
                     filter = nil

@@ -104,13 +104,14 @@ extension SQLStore: ConversationArchive {
             let member = try Rows.json(Variable(name: ChatRating.variable, value: rating.rawValue))
             conditions.append("c.variables LIKE \(bind: "%" + member + "%")")
         }
+        let time: SQLQueryString = filter.order == .started ? "c.created_at" : "c.updated_at"
         if let before = filter.before {
             if let id = filter.beforeID {
                 // The first condition alone bounds the index range (with the time bound twice,
                 // SQLite cannot tell that an OR of both is one range, and sorted everything).
-                conditions.append("c.updated_at <= \(bind: before) AND (c.updated_at < \(bind: before) OR c.id < \(bind: id.rawValue))")
+                conditions.append(time + " <= \(bind: before) AND (" + time + " < \(bind: before) OR c.id < \(bind: id.rawValue))")
             } else {
-                conditions.append("c.updated_at < \(bind: before)")
+                conditions.append(time + " < \(bind: before)")
             }
         }
         for word in (filter.search ?? "").split(whereSeparator: \.isWhitespace).prefix(8) {
@@ -127,7 +128,7 @@ extension SQLStore: ConversationArchive {
         if !conditions.isEmpty {
             query = query + " WHERE " + conditions.dropFirst().reduce(conditions[0]) { $0 + " AND " + $1 }
         }
-        return query + " ORDER BY c.updated_at DESC, c.id DESC LIMIT \(bind: max(1, min(filter.limit, 500)))"
+        return query + " ORDER BY " + time + " DESC, c.id DESC LIMIT \(bind: max(1, min(filter.limit, 500)))"
     }
 
     /// A conversation with its visitor, room, message count and last message (a message

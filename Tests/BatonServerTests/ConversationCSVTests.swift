@@ -1,4 +1,5 @@
 import BatonCore
+import BatonTestSupport
 @testable import BatonServer
 import Foundation
 import Testing
@@ -56,5 +57,64 @@ import Testing
         #expect(lines[1] == "abcdefghijklmnopqrst,\"Shop, Inc.\",closed,2026-12-05 00:59:58,2026-12-05 01:00:58,Grace Hopper,grace@example.com,u-42,"
             + "2026-12-05 01:00:28,asked for a person,2026-12-05 01:00:58,good,9,\"Thanks, bye\",https://chat.example/t/channels/chat-abc,Sales,'+49 30 1234,")
         #expect(lines[2] == "bcdefghijklmnopqrstu,gone,bot,2026-12-04 23:59:58,2026-12-04 23:59:58,,,,,,,,2,'=1+1,,,,A-17")
+    }
+}
+
+/// The export pages through every conversation while chats go on: one that changes
+/// meanwhile keeps its place (by last update it would move above where the export has
+/// got to, and be left out), and one that starts meanwhile is not half in it.
+@Suite struct ConversationExportPagingTests {
+    /// The store, with a change to the oldest conversation and a new conversation made
+    /// right after the first page was read.
+    struct BusyArchive: ConversationArchive {
+        let store: any ConversationArchive & ChatStore
+        let oldest: Conversation
+        let pages = Counter()
+
+        final class Counter: @unchecked Sendable {
+            private let lock = NSLock()
+            private var count = 0
+            func next() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
+        }
+
+        func conversations(_ filter: ConversationFilter) async throws -> [ConversationListing] {
+            let page = try await store.conversations(filter)
+            if pages.next() == 1 {
+                var changed = oldest
+                changed.updatedAt = .now()
+                _ = try await store.commit(ChangeSet(conversation: changed, messages: [NewMessage(role: .visitor, text: "still there?", clientID: "late")]))
+                let visitor = Visitor(id: .random(), widgetKey: "demo", tokenHash: "late", createdAt: .now(), lastSeenAt: .now())
+                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: Conversation(id: .random(), widgetKey: "demo", visitorID: visitor.id,
+                                                                                                 createdAt: .now(), updatedAt: .now())))
+            }
+            return page
+        }
+        func listing(of conversation: ConversationID) async throws -> ConversationListing? { try await store.listing(of: conversation) }
+        func insightBuckets(_ filter: InsightsFilter) async throws -> [InsightsBucket] { try await store.insightBuckets(filter) }
+        func firstReplies(_ filter: InsightsFilter) async throws -> [FirstReply] { try await store.firstReplies(filter) }
+        func agentActivity(_ filter: InsightsFilter) async throws -> [AgentActivity] { try await store.agentActivity(filter) }
+        func deleteTasks(widgetKey: String) async throws { try await store.deleteTasks(widgetKey: widgetKey) }
+    }
+
+    @Test func aConversationThatChangesDuringTheExportIsInItOnce() async throws {
+        try await LiveBaton.run { baton in
+            let store = baton.services.store, start: Millis = 1_764_000_000_000
+            var ids: [ConversationID] = [], oldest: Conversation?
+            for index in 0..<25 {
+                let at = start + Millis(index) * 1_000
+                let visitor = Visitor(id: .random(), widgetKey: "demo", tokenHash: "paging-\(index)", createdAt: at, lastSeenAt: at)
+                let conversation = Conversation(id: .random(), widgetKey: "demo", visitorID: visitor.id, createdAt: at, updatedAt: at)
+                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation))
+                ids.append(conversation.id)
+                if index == 0 { oldest = conversation }
+            }
+            let filter = AdminAPI.exportFilter(ConversationFilter(widgetKey: "demo", limit: 10))
+            let busy = BusyArchive(store: store, oldest: try #require(oldest))
+            var exported: [ConversationID] = []
+            for try await page in AdminAPI.ConversationPages(filter: filter, store: busy) {
+                exported += page.map(\.conversation.id)
+            }
+            #expect(exported == ids.reversed(), "newest first by start, each once, the one started meanwhile left out")
+        }
     }
 }

@@ -110,6 +110,14 @@ import Testing
             let page = try await plan(SQLStore.listingQuery(ConversationFilter(before: Self.t0, beforeID: ConversationID("x"))))
             #expect(page.contains { $0.contains("SEARCH c USING INDEX conversations_by_update (updated_at<?)") }, "\(page)")
             #expect(!page.contains { $0.contains("TEMP B-TREE FOR ORDER BY") }, "\(page)")
+            // The CSV export's pages, by start.
+            for widget in [nil, "w"] {
+                let export = try await plan(SQLStore.listingQuery(ConversationFilter(widgetKey: widget, limit: 500, before: Self.t0, beforeID: ConversationID("x"),
+                                                                                     started: 0..<(Self.t0 + 1), order: .started)))
+                let index = widget == nil ? "conversations_by_creation" : "conversations_by_widget_creation"
+                #expect(export.contains { $0.contains("SEARCH c USING INDEX \(index)") }, "\(export)")
+                #expect(!export.contains { $0.contains("TEMP B-TREE FOR ORDER BY") }, "\(export)")
+            }
             for widget in [nil, "w"] {
                 let filter = InsightsFilter(start: Self.t0, end: Self.t0 + 1, widgetKey: widget)
                 let index = widget == nil ? "conversations_by_creation (created_at>? AND created_at<?)"
