@@ -138,7 +138,7 @@ extension ChatService {
             return ([botMessage(bot.noAgentsReply(conversation), bot: bot)], nil)
         }
         let now = Date(timeIntervalSince1970: Double(clock()) / 1000)
-        if let away = widget.settings.workingHours?.awayText(at: now) {
+        if let away = widget.settings.workingHours?.awayText(at: now, language: widget.settings.language) {
             conversation.progress.handoverReason = request.reason + " (outside working hours)"
             return ([NewMessage(role: .bot, authorName: bot.name, text: away)], .openRoom)
         }

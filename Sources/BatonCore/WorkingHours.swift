@@ -61,8 +61,7 @@ public struct WorkingHours: Sendable, Codable, Hashable {
     }
 
     public static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    static let weekdayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-    public static let defaultAwayMessage = "We're away right now and back {{opens}}. Leave your message here: we'll reply as soon as we're in."
+    public static let defaultAwayMessage = AwayWords.of("en").message
 
     public init(timeZone: String, days: [[Interval]], awayMessage: String? = nil, closedDates: [String] = []) {
         self.timeZone = timeZone
@@ -135,24 +134,25 @@ public struct WorkingHours: Sendable, Codable, Hashable {
         return nil
     }
 
-    /// "on Monday at 09:00 (Europe/Berlin time)", or "today at 13:00 (…)", "tomorrow at …".
-    public func describeOpening(_ opening: Date, from now: Date) -> String {
-        guard let calendar else { return "soon" }
+    /// "on Monday at 09:00 (Europe/Berlin time)", or "today at 13:00 (…)", "tomorrow at …";
+    /// in `language` (one the widget speaks; English when nil).
+    public func describeOpening(_ opening: Date, from now: Date, language: String? = nil) -> String {
+        let words = AwayWords.of(language)
+        guard let calendar else { return words.soon }
         let parts = calendar.dateComponents([.weekday, .hour, .minute], from: opening)
         let days = calendar.dateComponents([.day], from: calendar.startOfDay(for: now), to: calendar.startOfDay(for: opening)).day ?? 0
-        let when = switch days {
-        case 0: "today"
-        case 1: "tomorrow"
-        default: "on " + Self.weekdayNames[((parts.weekday ?? 2) + 5) % 7]
-        }
-        return "\(when) at \(Interval.clock((parts.hour ?? 0) * 60 + (parts.minute ?? 0))) (\(timeZone) time)"
+        return words.opening(days: days, weekday: ((parts.weekday ?? 2) + 5) % 7,
+                             time: Interval.clock((parts.hour ?? 0) * 60 + (parts.minute ?? 0)), timeZone: timeZone)
     }
 
-    /// What the visitor is told on a handover at `now`, when the hours are closed then.
-    public func awayText(at now: Date) -> String? {
+    /// What the visitor is told on a handover at `now`, when the hours are closed then: the
+    /// admin's away message, else the default in `language` (English when nil), its
+    /// `{{opens}}` in that language.
+    public func awayText(at now: Date, language: String? = nil) -> String? {
         guard !isOpen(at: now) else { return nil }
-        let opens = nextOpening(after: now).map { describeOpening($0, from: now) } ?? "later"
-        let text = awayMessage?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty ?? Self.defaultAwayMessage
+        let words = AwayWords.of(language)
+        let opens = nextOpening(after: now).map { describeOpening($0, from: now, language: language) } ?? words.later
+        let text = awayMessage?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty ?? words.message
         return text.replacingOccurrences(of: "{{opens}}", with: opens)
     }
 }

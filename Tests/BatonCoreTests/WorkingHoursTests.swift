@@ -1,4 +1,4 @@
-import BatonCore
+@testable import BatonCore
 import Foundation
 import Testing
 
@@ -77,5 +77,27 @@ import Testing
         let never = WorkingHours(timeZone: "UTC", days: Array(repeating: [], count: 7))
         #expect(never.nextOpening(after: friday) == nil)
         #expect(never.awayText(at: friday)?.contains("back later") == true)
+    }
+
+    /// In the widget's language, when one is set: the default message and the opening;
+    /// an admin's own message keeps its words, the opening in that language.
+    @Test func theAwayTextSpeaksTheWidgetsLanguage() throws {
+        let hours = Self.office
+        let friday = Self.utc("2026-12-11T17:00:00"), sunday = Self.utc("2026-12-13T20:00:00")
+        #expect(hours.awayText(at: sunday, language: "de")
+            == "Wir sind gerade nicht da und morgen um 09:00 (Zeitzone Europe/Berlin) wieder erreichbar. Hinterlassen Sie Ihre Nachricht hier: Wir antworten, sobald wir zurück sind.")
+        #expect(hours.describeOpening(try #require(hours.nextOpening(after: friday)), from: friday, language: "fr") == "lundi à 09:00 (heure de Europe/Berlin)")
+        #expect(hours.describeOpening(try #require(hours.nextOpening(after: friday)), from: friday, language: "nl") == "op maandag om 09:00 (tijdzone Europe/Berlin)")
+        var custom = hours
+        custom.awayMessage = "Geschlossen. Zurück {{opens}}!"
+        #expect(custom.awayText(at: friday, language: "de") == "Geschlossen. Zurück am Montag um 09:00 (Zeitzone Europe/Berlin)!")
+        let never = WorkingHours(timeZone: "UTC", days: Array(repeating: [], count: 7))
+        #expect(never.awayText(at: friday, language: "es")?.contains("volvemos más tarde") == true)
+        // Every language the widget speaks has its words; another falls back to English.
+        for language in WidgetSettings.languages {
+            #expect(AwayWords.all[language]?.days.count == 7, "\(language)")
+            #expect(AwayWords.all[language]?.message.contains("{{opens}}") == true, "\(language)")
+        }
+        #expect(hours.awayText(at: sunday, language: "tlh") == hours.awayText(at: sunday))
     }
 }

@@ -1,0 +1,58 @@
+/// What the bot says on a handover outside the working hours, in each language the
+/// widget speaks (`WidgetSettings.languages`): the default away message, and how its
+/// `{{opens}}` says when people are back. Used in the widget's Language when one is set;
+/// else English, as the bot's other defaults (the admin's own away message is theirs).
+struct AwayWords {
+    var message: String
+    /// "today at {time}", "tomorrow at {time}", "on {day} at {time}".
+    var today, tomorrow, onDay: String
+    /// Monday to Sunday.
+    var days: [String]
+    /// After the time: "({zone} time)".
+    var zone: String
+    /// No time to name (no calendar, or no opening hours at all).
+    var soon, later: String
+
+    static func of(_ language: String?) -> AwayWords { all[language ?? "en"] ?? all["en"]! }
+
+    /// "on Monday at 09:00 (Europe/Berlin time)": `days` is 0 today, 1 tomorrow.
+    func opening(days away: Int, weekday: Int, time: String, timeZone: String) -> String {
+        let when = switch away {
+        case 0: today
+        case 1: tomorrow
+        default: onDay.replacingOccurrences(of: "{day}", with: days[weekday])
+        }
+        return when.replacingOccurrences(of: "{time}", with: time) + " " + zone.replacingOccurrences(of: "{zone}", with: timeZone)
+    }
+
+    static let all: [String: AwayWords] = [
+        "en": AwayWords(message: "We're away right now and back {{opens}}. Leave your message here: we'll reply as soon as we're in.",
+                        today: "today at {time}", tomorrow: "tomorrow at {time}", onDay: "on {day} at {time}",
+                        days: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+                        zone: "({zone} time)", soon: "soon", later: "later"),
+        "de": AwayWords(message: "Wir sind gerade nicht da und {{opens}} wieder erreichbar. Hinterlassen Sie Ihre Nachricht hier: Wir antworten, sobald wir zurück sind.",
+                        today: "heute um {time}", tomorrow: "morgen um {time}", onDay: "am {day} um {time}",
+                        days: ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+                        zone: "(Zeitzone {zone})", soon: "bald", later: "später"),
+        "es": AwayWords(message: "Ahora mismo no estamos; volvemos {{opens}}. Deja tu mensaje aquí y te responderemos en cuanto volvamos.",
+                        today: "hoy a las {time}", tomorrow: "mañana a las {time}", onDay: "el {day} a las {time}",
+                        days: ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
+                        zone: "(hora de {zone})", soon: "pronto", later: "más tarde"),
+        "fr": AwayWords(message: "Nous sommes absents pour le moment et de retour {{opens}}. Laissez votre message ici : nous répondrons dès notre retour.",
+                        today: "aujourd’hui à {time}", tomorrow: "demain à {time}", onDay: "{day} à {time}",
+                        days: ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+                        zone: "(heure de {zone})", soon: "bientôt", later: "plus tard"),
+        "it": AwayWords(message: "Al momento non ci siamo; torniamo {{opens}}. Lascia qui il tuo messaggio: ti risponderemo appena rientrati.",
+                        today: "oggi alle {time}", tomorrow: "domani alle {time}", onDay: "{day} alle {time}",
+                        days: ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"],
+                        zone: "(ora di {zone})", soon: "presto", later: "più tardi"),
+        "nl": AwayWords(message: "We zijn er nu niet en zijn {{opens}} terug. Laat hier je bericht achter: we antwoorden zodra we er weer zijn.",
+                        today: "vandaag om {time}", tomorrow: "morgen om {time}", onDay: "op {day} om {time}",
+                        days: ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
+                        zone: "(tijdzone {zone})", soon: "binnenkort", later: "later"),
+        "pt": AwayWords(message: "Não estamos disponíveis agora; voltamos {{opens}}. Deixe sua mensagem aqui: responderemos assim que voltarmos.",
+                        today: "hoje às {time}", tomorrow: "amanhã às {time}", onDay: "{day} às {time}",
+                        days: ["segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado", "domingo"],
+                        zone: "(horário de {zone})", soon: "em breve", later: "mais tarde"),
+    ]
+}
