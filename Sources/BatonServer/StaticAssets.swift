@@ -73,11 +73,21 @@ struct StaticAssets: Sendable {
             .cacheControl: "public, max-age=\(maxAge)",
             .init("X-Content-Type-Options")!: "nosniff",
         ]
-        if request.headers[.ifNoneMatch] == asset.etag {
+        if Self.matches(request.headers[.ifNoneMatch], asset.etag) {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentLength] = String(asset.body.readableBytes)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: asset.body))
+    }
+
+    /// Whether `If-None-Match` names `etag`: one of its tags, weak or strong (a proxy that
+    /// compresses the file, such as nginx with `gzip on`, passes it on as `W/"…"`), or `*`.
+    static func matches(_ ifNoneMatch: String?, _ etag: String) -> Bool {
+        guard let ifNoneMatch else { return false }
+        return ifNoneMatch.split(separator: ",").contains { tag in
+            let tag = tag.trimmingCharacters(in: .whitespaces)
+            return tag == "*" || tag == etag || tag == "W/" + etag
+        }
     }
 
     private static func contentType(of name: String) -> String {
