@@ -145,6 +145,13 @@ extension ChatService {
         return (request.message.map { [botMessage($0, bot: bot)] } ?? [], .openRoom)
     }
 
+    /// The first language of the visitor's browser (`Visitor.languageTag`), as their widget
+    /// says in its hello: kept for the agents when it changed.
+    public func visitorSpeaks(_ language: String, in session: ChatSession) async throws {
+        guard session.visitor.language != language else { return }
+        try await store.setLanguage(language, of: session.visitor.id)
+    }
+
     /// The visitor's widget is on `page` (a page load, or a single-page site that moved on).
     /// Recorded when it changed, for the agents: the room's first post names it, and while
     /// the chat is with the agents (and a room is to be or was opened) they are told of

@@ -156,6 +156,9 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
 
     public func visitor(id: VisitorID) async throws -> Visitor? { tables.withLock { $0.visitors[id] } }
     public func setPage(_ page: VisitedPage, of visitor: VisitorID) async throws { tables.withLock { $0.visitors[visitor]?.page = page } }
+    public func setLanguage(_ language: String, of visitor: VisitorID) async throws {
+        tables.withLock { $0.visitors[visitor]?.language = language }
+    }
 
     public func visitor(widgetKey: String, externalID: String) async throws -> Visitor? {
         tables.withLock { $0.visitors.values.first { $0.widgetKey == widgetKey && $0.externalID == externalID } }
@@ -219,6 +222,7 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
             if var visitor = change.visitor {
                 // A step does not change the page (as the database's upsert leaves it).
                 visitor.page = tables.visitors[visitor.id]?.page
+                visitor.language = tables.visitors[visitor.id]?.language
                 tables.visitors[visitor.id] = visitor
             }
             tables.conversations[change.conversation.id] = change.conversation

@@ -186,9 +186,13 @@ public struct Visitor: Sendable, Codable, Hashable {
     /// The page of the website the visitor's widget was last on (`ChatStore.setPage`;
     /// a step leaves it as it is).
     public var page: VisitedPage?
+    /// The first language of the visitor's browser, a BCP 47 tag such as `de-DE`, as their
+    /// widget last said (`ChatStore.setLanguage`; a step leaves it as it is).
+    public var language: String?
 
     public init(id: VisitorID, widgetKey: String, tokenHash: String, name: String? = nil, email: String? = nil,
-                externalID: String? = nil, createdAt: Millis, lastSeenAt: Millis, page: VisitedPage? = nil) {
+                externalID: String? = nil, createdAt: Millis, lastSeenAt: Millis, page: VisitedPage? = nil,
+                language: String? = nil) {
         self.id = id
         self.widgetKey = widgetKey
         self.tokenHash = tokenHash
@@ -198,6 +202,25 @@ public struct Visitor: Sendable, Codable, Hashable {
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
         self.page = page
+        self.language = language
+    }
+
+    /// A language tag as a browser gives it (`de-DE`, `pt-br`, `zh-Hant-TW`), checked for
+    /// form (a language of 2 to 8 letters, up to four subtags of 1 to 8 letters or digits,
+    /// at most 35 characters) and written the usual way (`pt-BR`); nil when it is not one.
+    public static func languageTag(_ text: String) -> String? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.utf8.count <= 35, let first = parts.first, (2...8).contains(first.count),
+              first.utf8.allSatisfy({ ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A }), parts.count <= 5,
+              parts.dropFirst().allSatisfy({ part in
+                  (1...8).contains(part.count) && part.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A) }
+              }) else { return nil }
+        return parts.enumerated().map { index, part in
+            if index == 0 { return part.lowercased() }
+            if part.count == 2 { return part.uppercased() }
+            if part.count == 4 { return part.prefix(1).uppercased() + part.dropFirst().lowercased() }
+            return part.lowercased()
+        }.joined(separator: "-")
     }
 }
 

@@ -136,6 +136,8 @@ public protocol ChatStore: FileStore, ErasureStore {
     func visitor(widgetKey: String, externalID: String) async throws -> Visitor?
     /// Records the page the visitor's widget is on (a visitor that is gone: nothing).
     func setPage(_ page: VisitedPage, of visitor: VisitorID) async throws
+    /// Records the first language of the visitor's browser (not synced on its own).
+    func setLanguage(_ language: String, of visitor: VisitorID) async throws
 
     func conversation(id: ConversationID) async throws -> Conversation?
     /// The visitor's newest conversation, open or closed.

@@ -327,7 +327,7 @@ extension MattermostLink {
             let text = MattermostPosts.transcript(conversation: conversation, visitor: visitor, messages: messages,
                                                   botName: messages.first { $0.role == .bot }?.authorName,
                                                   signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,
-                                                  earlier: try await earlierChats(of: conversation))
+                                                  language: visitorRecord?.language, earlier: try await earlierChats(of: conversation))
             for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
                 _ = try await postOnce(part, in: room, marker: "transcript-\(conversation.id)-\(index)", record: record)
             }
@@ -364,7 +364,8 @@ extension MattermostLink {
         let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
         return MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
                                             conversation: conversation, firstMessage: first?.text, link: link,
-                                            signedInAs: visitorRecord?.externalID, page: visitorRecord?.page, earlier: earlier, closedBy: closedBy,
+                                            signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,
+                                            language: visitorRecord?.language, earlier: earlier, closedBy: closedBy,
                                             endedByVisitor: endedByVisitor)
     }
 

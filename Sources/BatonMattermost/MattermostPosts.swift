@@ -29,9 +29,19 @@ enum MattermostPosts {
         return ":warning: Not sent to the visitor: \(list). Files over \(ByteCount.text(Int64(limit))) are not passed on."
     }
 
+    /// A language tag (checked for form: letters, digits and hyphens) in English words:
+    /// "German (Germany)" for `de-DE`; the tag itself when the locale data does not know it.
+    /// Words of the system's locale data, not of the visitor: shown as they are.
+    static func languageName(_ tag: String) -> String {
+        guard let name = Locale(identifier: "en").localizedString(forIdentifier: tag), !name.isEmpty,
+              name.count <= 100, !name.contains(where: { "*_`[]<>|~\\".contains($0) }) else { return tag }
+        return name
+    }
+
     /// The first post of a room: why the chat came, the answers, the transcript.
     static func transcript(conversation: Conversation, visitor: String, messages: [Message], botName: String?,
-                           signedInAs userID: String? = nil, page: VisitedPage? = nil, earlier: String? = nil) -> String {
+                           signedInAs userID: String? = nil, page: VisitedPage? = nil, language: String? = nil,
+                           earlier: String? = nil) -> String {
         var lines = ["#### Chat with \(MattermostText.inertName(visitor))"]
         if let userID {
             lines.append("Signed in on the website as \(MattermostText.inertName(userID, limit: 256)) (verified).")
@@ -41,6 +51,9 @@ enum MattermostPosts {
         }
         if let page {
             lines.append("On the page \(MattermostText.link(to: page)).")
+        }
+        if let language {
+            lines.append("Their browser's language: \(languageName(language)).")
         }
         if let reason = conversation.progress.handoverReason {
             lines.append("Handed over because \(MattermostText.inert(reason)).")
@@ -83,7 +96,8 @@ enum MattermostPosts {
     }
 
     static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,
-                             link: String?, signedInAs userID: String? = nil, page: VisitedPage? = nil, earlier: String? = nil,
+                             link: String?, signedInAs userID: String? = nil, page: VisitedPage? = nil, language: String? = nil,
+                             earlier: String? = nil,
                              closedBy: String?? = nil, endedByVisitor: Bool = false) -> String {
         var lines: [String] = []
         if endedByVisitor {
@@ -99,6 +113,9 @@ enum MattermostPosts {
         let open = closedBy == nil && !endedByVisitor
         if let page, open {
             lines.append("**Page:** \(MattermostText.link(to: page))")
+        }
+        if let language, open {
+            lines.append("**Language:** \(languageName(language))")
         }
         if let earlier, open {
             lines.append("**Earlier chats:** \(earlier)")

@@ -96,14 +96,16 @@ extension AdminAPI {
                 var variables: [Variable]
                 var handoverReason: String?
                 var page: Page?
+                var language: String?
                 var messages: [Message]
                 func encode(to encoder: any Encoder) throws {
                     try summary.encode(to: encoder)
-                    enum Keys: String, CodingKey { case variables, handoverReason, page, messages }
+                    enum Keys: String, CodingKey { case variables, handoverReason, page, language, messages }
                     var container = encoder.container(keyedBy: Keys.self)
                     try container.encode(variables, forKey: .variables)
                     try container.encode(handoverReason, forKey: .handoverReason)
                     try container.encode(page, forKey: .page)
+                    try container.encode(language, forKey: .language)
                     try container.encode(messages, forKey: .messages)
                 }
             }
@@ -112,11 +114,12 @@ extension AdminAPI {
                 throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id).")
             }
             let messages = try await services.store.messages(in: id, after: 0, limit: 10_000)
+            let visitor = try await services.store.visitor(id: listing.conversation.visitorID)
             return try Self.json(Detail(summary: ConversationBody(listing),
                                         variables: listing.conversation.variables.map { Variable(name: $0.name, value: $0.value) },
                                         handoverReason: listing.conversation.progress.handoverReason,
-                                        page: try await services.store.visitor(id: listing.conversation.visitorID)?.page
-                                            .map { Page(url: $0.url, title: $0.title) },
+                                        page: visitor?.page.map { Page(url: $0.url, title: $0.title) },
+                                        language: visitor?.language,
                                         messages: messages.map { message in
                                             let files = message.files.map { File(id: $0.id.rawValue, name: $0.name, type: $0.contentType, size: $0.size,
                                                                                  url: FileRoutes.path(of: $0)) }

@@ -25,6 +25,8 @@ struct ClientFrame: JSONReadable {
     var title: String?
     /// `hello.page`: the page the widget is on.
     var page: PageFields?
+    /// `hello.language`: the first language of the visitor's browser.
+    var language: String?
     /// `rate` frames: the conversation rated, and how.
     var conversation: String?
     var rating: String?
@@ -93,6 +95,7 @@ struct ClientFrame: JSONReadable {
             case "title": title = try field("title", "a string", &json) { try $0.stringOrNull() }
             case "conversation": conversation = try field("conversation", "a string", &json) { try $0.stringOrNull() }
             case "rating": rating = try field("rating", "a string", &json) { try $0.stringOrNull() }
+            case "language": language = try field("language", "a string", &json) { try $0.stringOrNull() }
             case "page":
                 page = try strings("page", ["url", "title"], &json).map { PageFields(url: $0["url"], title: $0["title"]) }
             case "files":
@@ -118,9 +121,10 @@ struct ClientFrame: JSONReadable {
 
 /// A request of the widget, validated.
 enum ClientRequest {
-    /// `page`: where the widget is, when the widget said and it is a page Baton keeps
-    /// (an unusable one is left out: it must not stop the chat from opening).
-    case hello(widget: String, token: String?, lastSeen: MessageID, user: ClaimedUser?, page: VisitedPage?)
+    /// `page`: where the widget is, when the widget said and it is a page Baton keeps;
+    /// `language`: the browser's first language, when it is a language tag (an unusable
+    /// one of either is left out: it must not stop the chat from opening).
+    case hello(widget: String, token: String?, lastSeen: MessageID, user: ClaimedUser?, page: VisitedPage?, language: String?)
     case message(clientID: String, text: String, action: String?, files: [FileID])
     case typing(active: Bool)
     /// The widget is on another page (a single-page site moved on).
@@ -165,7 +169,8 @@ extension ClientRequest {
             guard let widget = frame.widget else { throw .missing("widget", in: "hello") }
             return .hello(widget: widget, token: frame.token, lastSeen: max(0, frame.lastSeen ?? 0),
                           user: try frame.user.map(ClaimedUser.init(validating:)),
-                          page: frame.page.flatMap { page in page.url.flatMap { VisitedPage(url: $0, title: page.title) } })
+                          page: frame.page.flatMap { page in page.url.flatMap { VisitedPage(url: $0, title: page.title) } },
+                          language: frame.language.flatMap(Visitor.languageTag))
         case "message":
             guard let clientID = frame.clientId else { throw .missing("clientId", in: "message") }
             let files = frame.files ?? []

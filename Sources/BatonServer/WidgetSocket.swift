@@ -204,12 +204,19 @@ struct WidgetSocket {
         case .ping:
             send(.frame(.pong))
             return false
-        case .hello(let widget, let token, let lastSeen, let user, let page):
+        case .hello(let widget, let token, let lastSeen, let user, let page, let language):
             guard state.session == nil else {
                 return refuse(ProtocolError(code: "already_open", message: "This connection already said hello."), state: &state, send: send)
             }
             let end = await open(widget: widget, token: token, user: user, lastSeen: lastSeen, state: &state, subscription: subscription, send: send)
             if !end, let page, let session = state.session { await visitorOnPage(page, in: session) }
+            if !end, let language, let session = state.session {
+                do {
+                    try await chat.visitorSpeaks(language, in: session)
+                } catch {
+                    logger.warning("Recording the visitor's language failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
+                }
+            }
             return end
         case .page(let page):
             guard let session = state.session else {

@@ -247,6 +247,10 @@ enum Migrations {
         Migration(version: 13, name: "messages: the meaning of system notices") { _ in
             ["ALTER TABLE messages ADD COLUMN notice TEXT"]
         },
+        // The first language of the visitor's browser, for the agents.
+        Migration(version: 14, name: "visitors: their browser's language") { _ in
+            ["ALTER TABLE visitors ADD COLUMN language TEXT"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -24,7 +24,8 @@ enum Rows {
                 lastSeenAt: try row.decode(column: "last_seen_at", as: Int64.self),
                 page: try row.decode(column: "page_url", as: String?.self).map {
                     VisitedPage(stored: $0, title: try row.decode(column: "page_title", as: String?.self) ?? "")
-                })
+                },
+                language: try row.decode(column: "language", as: String?.self))
     }
 
     static func conversation(_ row: any SQLRow) throws -> Conversation {

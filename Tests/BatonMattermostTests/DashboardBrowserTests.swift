@@ -200,6 +200,8 @@ struct Dashboard {
                 try await page.waitFor("the room link", "[...document.querySelectorAll('a')].some((a) => a.href.includes('/support/channels/chat-'))")
                 // The page of the website the visitor's widget is on.
                 try await page.waitFor("the visitor's page", "document.querySelector('a.page-link')?.href === '\(baton.http)/preview/demo'")
+                // And their browser's language, in words.
+                try await page.waitFor("the visitor's language", "[...document.querySelectorAll('.kv-table tr')].some((tr) => tr.querySelector('th')?.textContent === 'Language' && tr.querySelector('td').textContent === 'English (United States)')")
                 // The transcript as a file, with the session the dashboard has.
                 let download = try #require(try await page.run("document.querySelector('a.transcript-download')?.getAttribute('href')") as? String)
                 // The times in the reader's own zone.

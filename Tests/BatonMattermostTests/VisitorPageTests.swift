@@ -4,21 +4,23 @@ import Foundation
 import MattermostSandbox
 import Testing
 
-/// Agents see which page of the website the visitor is on: in the room's first post and
-/// the announcement, and, while the chat is with them, each page the visitor moves to.
+/// Agents see which page of the website the visitor is on (and their browser's language):
+/// in the room's first post and the announcement, and, while the chat is with them, each
+/// page the visitor moves to.
 @Suite struct VisitorPageTests {
     @Test func agentsSeeThePageTheVisitorIsOn() async throws {
         try await HandoverRig.run { rig in
             try await rig.connect()
             let store = rig.baton.services.store
             try await WidgetClient.connect(rig.baton.socketURL) { grace in
-                try await grace.send(["type": "hello", "widget": "demo",
+                try await grace.send(["type": "hello", "widget": "demo", "language": "de-de",
                                       "page": ["url": "https://shop.example/pricing?plan=(pro)", "title": "Pricing | Shop"]])
                 let welcome = try await grace.expect("welcome")
                 let conversation = try #require((welcome["conversation"] as? [String: Any])?["id"] as? String)
                 let visitor = try #require(try await store.conversation(id: ConversationID(conversation))?.visitorID)
                 // Recorded just after the welcome.
                 try await eventually("the page recorded") { try await store.visitor(id: visitor)?.page?.title == "Pricing | Shop" }
+                try await eventually("the language recorded") { try await store.visitor(id: visitor)?.language == "de-DE" }
                 _ = try await grace.say("talk to a person", clientID: "p1")
                 _ = try await grace.message(containing: "What's your name?")
                 _ = try await grace.say("Grace", clientID: "p2")
@@ -32,8 +34,11 @@ import Testing
                 let transcript = try #require(rig.messages(in: room.id, by: "relay").first)
                 #expect(transcript.contains("On the page [Pricing"))
                 #expect(transcript.contains("](https://shop.example/pricing?plan=%28pro%29)."))
+                // And which language to answer in.
+                #expect(transcript.contains("Their browser's language: German (Germany)."), "\(transcript)")
                 let index = try #require(rig.indexChannel)
                 #expect(rig.messages(in: index.id).contains { $0.contains("**Page:** [Pricing") })
+                #expect(rig.messages(in: index.id).contains { $0.contains("**Language:** German (Germany)") })
 
                 // The visitor moves on: the room is told, once per new page.
                 try await grace.send(["type": "page", "url": "https://shop.example/cart", "title": "Cart"])

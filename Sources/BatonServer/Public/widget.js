@@ -1059,6 +1059,9 @@ textarea:disabled { background: #f1f3f5; }
       if (user) hello.user = user;
       const page = currentPage();
       if (page) hello.page = page;
+      // The language the visitor reads best, for the agents.
+      const spoken = (navigator.languages && navigator.languages[0]) || navigator.language;
+      if (typeof spoken === 'string' && spoken) hello.language = spoken;
       pageSent = pageURL();
       // A fresh page has drawn nothing and asks for the whole conversation.
       if (maxShown > 0) hello.lastSeen = maxShown;

@@ -117,6 +117,13 @@ export function mountTranscript(main, route) {
     } catch { return ''; }
   }
 
+  // "German (Germany)" for de-DE (as in Mattermost); the tag where the browser cannot say.
+  function languageName(tag) {
+    try {
+      return new Intl.DisplayNames(['en'], { type: 'language', languageDisplay: 'standard' }).of(tag) || tag;
+    } catch (e) { return tag; }
+  }
+
   function details() {
     const c = conversation;
     const visitor = c.visitor || {};
@@ -126,6 +133,7 @@ export function mountTranscript(main, route) {
       ...(visitor.userID ? [['Signed in as', [h('code', {}, visitor.userID), ' (verified by the website)']]] : []),
       ...(c.page && /^https?:\/\//i.test(c.page.url)
         ? [['Page', h('a', { href: c.page.url, target: '_blank', rel: 'noopener noreferrer', class: 'page-link' }, c.page.title || c.page.url)]] : []),
+      ...(c.language ? [['Language', languageName(c.language)]] : []),
       ...c.variables.filter((v) => !(v.name === 'name' && v.value === visitor.name) && !(v.name === 'email' && v.value === visitor.email))
         .map((v) => [v.name, v.value]),
     ];
