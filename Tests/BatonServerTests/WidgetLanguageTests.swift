@@ -90,7 +90,7 @@ import Testing
                 try await driver.wait(for: "the rating question", "return !\(root).querySelector('.rate').hidden")
                 #expect(try await value("querySelector('.rate-text').textContent") == "Wie war Ihr Chat?")
                 #expect(try await value("querySelector('.status').textContent") == "Unterhaltung beendet")
-                #expect(try await value("querySelector('textarea').placeholder") == "Schreiben Sie, um einen neuen Chat zu beginnen…")
+                #expect(try await value("querySelector('textarea').placeholder") == "Neuen Chat beginnen…")
                 try await driver.click(try await driver.element("return \(root).querySelector('.rate-good')"))
                 try await driver.wait(for: "the rating's notice", "return \(notices).includes('Sie haben den Chat mit „gut“ bewertet.')")
 
