@@ -61,7 +61,6 @@ public struct WorkingHours: Sendable, Codable, Hashable {
     }
 
     public static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    public static let defaultAwayMessage = AwayWords.of("en").message
 
     public init(timeZone: String, days: [[Interval]], awayMessage: String? = nil, closedDates: [String] = []) {
         self.timeZone = timeZone
