@@ -1,7 +1,7 @@
 /// What the bot says on a handover outside the working hours, in each language the
 /// widget speaks (`WidgetSettings.languages`): the default away message, and how its
-/// `{{opens}}` says when people are back. Used in the widget's Language when one is set;
-/// else English, as the bot's other defaults (the admin's own away message is theirs).
+/// `{{opens}}` says when people are back. Used in the widget's language (its Language
+/// setting, else the one the widget shows); the admin's own away message is theirs.
 struct AwayWords {
     var message: String
     /// "today at {time}", "tomorrow at {time}", "on {day} at {time}".

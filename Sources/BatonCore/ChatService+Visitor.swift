@@ -61,7 +61,8 @@ extension ChatService {
                 let outcome = bot.respond(to: input, in: &conversation)
                 messages += outcome.replies.map { botMessage($0, bot: bot) }
                 if let request = outcome.handover {
-                    let (said, task) = try await handOver(&conversation, request, widget: widget, bot: bot)
+                    let (said, task) = try await handOver(&conversation, request, widget: widget, bot: bot,
+                                                          language: widget.settings.language ?? session.widgetLanguage)
                     messages += said
                     tasks += task.map { [$0] } ?? []
                 }
@@ -129,16 +130,16 @@ extension ChatService {
     /// handover message and a room is to be opened; without one the visitor is told that
     /// nobody is available and the conversation waits. Outside the widget's working hours
     /// the room is opened all the same (agents find it when they are back), and the visitor
-    /// is told when that will be.
+    /// is told when that will be, in `language` (the widget's; English when nil).
     private func handOver(_ conversation: inout Conversation, _ request: HandoverRequest, widget: Widget,
-                          bot: any ChatBot) async throws -> ([NewMessage], AgentTask?) {
+                          bot: any ChatBot, language: String?) async throws -> ([NewMessage], AgentTask?) {
         conversation.progress.handoverReason = request.reason
         try conversation.move(to: .waitingForAgent)
         guard await agents.isConnected(widgetKey: conversation.widgetKey) else {
             return ([botMessage(bot.noAgentsReply(conversation), bot: bot)], nil)
         }
         let now = Date(timeIntervalSince1970: Double(clock()) / 1000)
-        if let away = widget.settings.workingHours?.awayText(at: now, language: widget.settings.language) {
+        if let away = widget.settings.workingHours?.awayText(at: now, language: language) {
             conversation.progress.handoverReason = request.reason + " (outside working hours)"
             return ([NewMessage(role: .bot, authorName: bot.name, text: away)], .openRoom)
         }

@@ -96,6 +96,10 @@ public struct ChatSession: Sendable {
     public var messages: [Message]
     /// More messages exist before `messages` than were sent.
     public var truncated: Bool
+    /// The language the widget shows its words in (one of `WidgetSettings.languages`), as
+    /// it said; what Baton writes for the visitor follows it where the widget has no
+    /// Language set (the working hours' default away message).
+    public var widgetLanguage: String? = nil
 }
 
 /// What became of a visitor message.

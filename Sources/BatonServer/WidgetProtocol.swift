@@ -27,6 +27,8 @@ struct ClientFrame: JSONReadable {
     var page: PageFields?
     /// `hello.language`: the first language of the visitor's browser.
     var language: String?
+    /// `hello.widgetLanguage`: the language the widget shows its words in.
+    var widgetLanguage: String?
     /// `rate` frames: the conversation rated, and how.
     var conversation: String?
     var rating: String?
@@ -96,6 +98,7 @@ struct ClientFrame: JSONReadable {
             case "conversation": conversation = try field("conversation", "a string", &json) { try $0.stringOrNull() }
             case "rating": rating = try field("rating", "a string", &json) { try $0.stringOrNull() }
             case "language": language = try field("language", "a string", &json) { try $0.stringOrNull() }
+            case "widgetLanguage": widgetLanguage = try field("widgetLanguage", "a string", &json) { try $0.stringOrNull() }
             case "page":
                 page = try strings("page", ["url", "title"], &json).map { PageFields(url: $0["url"], title: $0["title"]) }
             case "files":
@@ -122,9 +125,11 @@ struct ClientFrame: JSONReadable {
 /// A request of the widget, validated.
 enum ClientRequest {
     /// `page`: where the widget is, when the widget said and it is a page Baton keeps;
-    /// `language`: the browser's first language, when it is a language tag (an unusable
-    /// one of either is left out: it must not stop the chat from opening).
-    case hello(widget: String, token: String?, lastSeen: MessageID, user: ClaimedUser?, page: VisitedPage?, language: String?)
+    /// `language`: the browser's first language, when it is a language tag; `widgetLanguage`:
+    /// the one the widget shows, when Baton speaks it (an unusable page or language is
+    /// left out: it must not stop the chat from opening).
+    case hello(widget: String, token: String?, lastSeen: MessageID, user: ClaimedUser?, page: VisitedPage?, language: String?,
+               widgetLanguage: String?)
     case message(clientID: String, text: String, action: String?, files: [FileID])
     case typing(active: Bool)
     /// The widget is on another page (a single-page site moved on).
@@ -170,7 +175,8 @@ extension ClientRequest {
             return .hello(widget: widget, token: frame.token, lastSeen: max(0, frame.lastSeen ?? 0),
                           user: try frame.user.map(ClaimedUser.init(validating:)),
                           page: frame.page.flatMap { page in page.url.flatMap { VisitedPage(url: $0, title: page.title) } },
-                          language: frame.language.flatMap(Visitor.languageTag))
+                          language: frame.language.flatMap(Visitor.languageTag),
+                          widgetLanguage: frame.widgetLanguage.flatMap { WidgetSettings.languages.contains($0) ? $0 : nil })
         case "message":
             guard let clientID = frame.clientId else { throw .missing("clientId", in: "message") }
             let files = frame.files ?? []

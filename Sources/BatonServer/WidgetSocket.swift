@@ -204,11 +204,12 @@ struct WidgetSocket {
         case .ping:
             send(.frame(.pong))
             return false
-        case .hello(let widget, let token, let lastSeen, let user, let page, let language):
+        case .hello(let widget, let token, let lastSeen, let user, let page, let language, let widgetLanguage):
             guard state.session == nil else {
                 return refuse(ProtocolError(code: "already_open", message: "This connection already said hello."), state: &state, send: send)
             }
             let end = await open(widget: widget, token: token, user: user, lastSeen: lastSeen, state: &state, subscription: subscription, send: send)
+            state.session?.widgetLanguage = widgetLanguage
             if !end, let page, let session = state.session { await visitorOnPage(page, in: session) }
             if !end, let language, let session = state.session {
                 do {

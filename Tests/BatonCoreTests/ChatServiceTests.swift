@@ -194,6 +194,23 @@ final class Inbox: Sendable {
         let monday = try await chat.open(widgetKey: "w3", token: nil, subscription: 2, sink: { _ in })
         _ = try await chat.receive(VisitorInput(text: "human"), clientID: "b", from: monday, origin: 2)
         #expect(try await store.messages(in: monday.conversation.id, after: 0, limit: 10).last?.text == "Connecting…")
+
+        // A widget that shows French (no Language set for it): the default in French.
+        time.withLock { $0 = Millis(WorkingHoursTests.utc("2026-12-12T10:00:00").timeIntervalSince1970 * 1000) }
+        var french = try await chat.open(widgetKey: "w3", token: nil, subscription: 3, sink: { _ in })
+        french.widgetLanguage = "fr"
+        _ = try await chat.receive(VisitorInput(text: "human"), clientID: "c", from: french, origin: 3)
+        #expect(try await store.messages(in: french.conversation.id, after: 0, limit: 10).last?.text
+            == "Nous sommes absents pour le moment et de retour lundi à 09:00 (heure de Europe/Berlin). Laissez votre message ici : nous répondrons dès notre retour.")
+        // Set for the widget, its Language wins.
+        var german = shop
+        german.settings.language = "de"
+        let fixed = ChatService(store: store, bots: FixedDirectory(widgets: ["w3": german]), agents: desk,
+                                clock: { time.withLock { $0 } }, hashToken: { "h:" + $0 })
+        var anyway = try await fixed.open(widgetKey: "w3", token: nil, subscription: 4, sink: { _ in })
+        anyway.widgetLanguage = "fr"
+        _ = try await fixed.receive(VisitorInput(text: "human"), clientID: "d", from: anyway, origin: 4)
+        #expect(try await store.messages(in: anyway.conversation.id, after: 0, limit: 10).last?.text.hasPrefix("Wir sind gerade nicht da und am Montag um 09:00") == true)
     }
 
     @Test func unknownWidgetsAndTokensAreRefused() async throws {

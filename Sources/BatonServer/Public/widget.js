@@ -1062,6 +1062,8 @@ textarea:disabled { background: #f1f3f5; }
       // The language the visitor reads best, for the agents.
       const spoken = (navigator.languages && navigator.languages[0]) || navigator.language;
       if (typeof spoken === 'string' && spoken) hello.language = spoken;
+      // And the one it shows its words in, for what Baton writes to the visitor.
+      hello.widgetLanguage = lang;
       pageSent = pageURL();
       // A fresh page has drawn nothing and asks for the whole conversation.
       if (maxShown > 0) hello.lastSeen = maxShown;

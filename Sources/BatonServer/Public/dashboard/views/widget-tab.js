@@ -34,7 +34,7 @@ export function mountWidgetTab(panel, ctx) {
   const language = field('Language', h('select', { class: 'input language' },
     h('option', { value: '' }, 'The page’s or the visitor’s'),
     Object.entries(languages).map(([code, spoken]) => h('option', { value: code, lang: code }, spoken.name))),
-  { hint: 'Of the widget’s own words: buttons, status lines, notices such as “Alice joined the chat.” By default the language of the page it is on (its lang attribute), else the visitor’s browser’s, else English. Set, it is also the language of the working hours’ default away message. The bot says what its definition says, in the language it is written in.' });
+  { hint: 'Of the widget’s own words: buttons, status lines, notices such as “Alice joined the chat.” By default the language of the page it is on (its lang attribute), else the visitor’s browser’s, else English. It is also the language of the working hours’ default away message. The bot says what its definition says, in the language it is written in.' });
   const askForRating = h('input', { type: 'checkbox', class: 'ask-for-rating' });
   const rating = h('fieldset', { class: 'rating-setting' },
     h('legend', { class: 'label' }, 'Rating'),
