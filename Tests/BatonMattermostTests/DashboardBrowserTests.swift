@@ -250,6 +250,7 @@ struct Dashboard {
                 try await page.fill("Greeting", "Welcome to Ada's desk!")
                 // The snippet's options are named under it.
                 #expect(try await page.run("document.querySelector('.snippet-options').textContent.includes('data-page-title=\"off\"')") as? Bool == true)
+                #expect(try await page.run("document.querySelector('.snippet-options').textContent.includes('data-language=\"de\"')") as? Bool == true)
                 // Ratings are asked for by default; turned off here.
                 #expect(try await page.run("document.querySelector('.ask-for-rating').checked") as? Bool == true)
                 _ = try await page.run("document.querySelector('.ask-for-rating').click()")

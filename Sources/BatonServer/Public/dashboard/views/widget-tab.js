@@ -67,7 +67,8 @@ export function mountWidgetTab(panel, ctx) {
         h('p', { class: 'field-hint snippet-options' }, 'The agents see the page the visitor is on, by its address without the query or fragment, and its title. Add ',
           h('code', {}, 'data-page="full"'), ' to the tag for the whole address, ', h('code', {}, 'data-page="off"'), ' for no page at all, or ',
           h('code', {}, 'data-page-title="off"'), ' to leave out titles (they may name a signed-in user). ',
-          h('code', {}, 'data-open="true"'), ' opens the chat when the page loads. When an agent answers while the visitor is on another tab, the page title says so and a short chime plays: ',
+          h('code', {}, 'data-open="true"'), ' opens the chat when the page loads; ', h('code', {}, 'data-language="de"'),
+          ' sets the widget’s language on that page, over the Language setting. When an agent answers while the visitor is on another tab, the page title says so and a short chime plays: ',
           h('code', {}, 'data-title-alert="off"'), ' and ', h('code', {}, 'data-sound="off"'), ' turn them off.')),
       identity.root),
     h('div', { class: 'split-side' }, preview.root)));
