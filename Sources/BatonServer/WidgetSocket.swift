@@ -177,10 +177,15 @@ struct WidgetSocket {
 
     /// Records the page the visitor is on; a failure only costs the agents that detail.
     private func visitorOnPage(_ page: VisitedPage, in session: ChatSession) async {
+        await record("the visitor's page", of: session) { _ = try await chat.visitorOnPage(page, in: $0) }
+    }
+
+    /// Records a detail of the visitor for the agents; a failure is logged and costs only it.
+    private func record(_ what: String, of session: ChatSession, _ body: (ChatSession) async throws -> Void) async {
         do {
-            try await chat.visitorOnPage(page, in: session)
+            try await body(session)
         } catch {
-            logger.warning("Recording the visitor's page failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
+            logger.warning("Recording \(what) failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
         }
     }
 
@@ -212,11 +217,7 @@ struct WidgetSocket {
             state.session?.widgetLanguage = widgetLanguage
             if !end, let page, let session = state.session { await visitorOnPage(page, in: session) }
             if !end, let language, let session = state.session {
-                do {
-                    try await chat.visitorSpeaks(language, in: session)
-                } catch {
-                    logger.warning("Recording the visitor's language failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
-                }
+                await record("the visitor's language", of: session) { try await chat.visitorSpeaks(language, in: $0) }
             }
             return end
         case .page(let page):

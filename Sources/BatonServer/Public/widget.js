@@ -162,9 +162,11 @@
     empty_file: 'errorFiles', files_disabled: 'errorFilesDisabled', origin_not_allowed: 'notOnThisSite', unknown_widget: 'noSuchChat',
     identity_required: 'signInRequired',
   };
-  function reason(error, fallbackKey) {
+  // An upload's refusal says more than a message's would.
+  const UPLOAD_REASONS = { file_too_large: 'fileTooLarge', empty_file: 'fileEmpty' };
+  function reason(error, fallbackKey, keys = REASONS, params) {
     if (lang === 'en' && error && typeof error.message === 'string' && error.message) return error.message;
-    return t((error && REASONS[error.code]) || fallbackKey);
+    return t((error && keys[error.code]) || fallbackKey, params);
   }
   // A notice the server sent with its meaning, in the widget's language; else its text.
   function noticeText(m) {
@@ -1437,10 +1439,7 @@ textarea:disabled { background: #f1f3f5; }
         const error = answer && answer.error;
         // An expired ticket: the next connection brings a new one.
         if (xhr.status === 401 && ws) { try { ws.close(); } catch (e) { /* closing */ } }
-        const why = error && error.code === 'file_too_large' && lang !== 'en' ? t('fileTooLarge', { size: sizeText(fileLimits.maxBytes) })
-          : error && error.code === 'empty_file' && lang !== 'en' ? t('fileEmpty')
-          : lang === 'en' && error && typeof error.message === 'string' && error.message ? error.message
-          : t('uploadFailedStatus', { status: xhr.status });
+        const why = reason(error, 'uploadFailedStatus', UPLOAD_REASONS, { status: xhr.status, size: sizeText(fileLimits.maxBytes) });
         failStaged(entry, why.replace(/\.$/, ''));
         return;
       }
