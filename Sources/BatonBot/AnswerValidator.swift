@@ -1,13 +1,13 @@
 /// Checks a visitor's answer to a question and returns the value to store.
 enum AnswerValidator {
-    static func validate(_ answer: String, for question: Question) -> String? {
+    static func validate(_ answer: String, for question: Question, language: BotLanguage = .english) -> String? {
         let answer = answer.trimmingWhitespace()
         guard !answer.isEmpty else { return nil }
         switch question.type {
         case .text: return answer.count <= 500 ? answer : nil
         case .email: return email(answer)
         case .phone: return phone(answer)
-        case .choice: return choice(answer, among: question.choices)
+        case .choice: return choice(answer, among: question.choices, language: language)
         }
     }
 
@@ -43,12 +43,12 @@ enum AnswerValidator {
 
     /// The choice the answer names: exactly (ignoring case and punctuation), by its
     /// number in the list, or closely enough despite a typo.
-    static func choice(_ text: String, among choices: [String]) -> String? {
-        let canonical = Normalizer.canonical(text)
-        if let exact = choices.first(where: { Normalizer.canonical($0) == canonical }) { return exact }
+    static func choice(_ text: String, among choices: [String], language: BotLanguage = .english) -> String? {
+        let canonical = Normalizer.canonical(text, language: language)
+        if let exact = choices.first(where: { Normalizer.canonical($0, language: language) == canonical }) { return exact }
         if let number = Int(canonical), choices.indices.contains(number - 1) { return choices[number - 1] }
-        let input = IntentMatcher.Phrase(text)
-        let scored = choices.map { ($0, IntentMatcher.score(example: IntentMatcher.Phrase($0), input: input)) }
+        let input = IntentMatcher.Phrase(text, language: language)
+        let scored = choices.map { ($0, IntentMatcher.score(example: IntentMatcher.Phrase($0, language: language), input: input)) }
         guard let best = scored.max(by: { $0.1 < $1.1 }), best.1 >= 0.75 else { return nil }
         // Refuse a tie: "support or sales" names two choices.
         if scored.filter({ $0.1 >= best.1 - 0.05 }).count > 1 { return nil }

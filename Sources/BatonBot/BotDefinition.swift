@@ -4,19 +4,35 @@ import BatonCore
 /// part that can be wrong remembers its line so errors point at it.
 public struct BotDefinition: Sendable, Decodable {
     public var name: String
+    /// The language the bot speaks: its defaults' and how it reads the visitor.
+    public var language: BotLanguage
+    /// Whether the document says the language (else English is assumed, and the widget
+    /// speaks the page's or the browser's).
+    public var declaresLanguage: Bool
     public var greeting: BotText
     public var settings: BotSettings
     public var intents: [Intent]
     public var flows: [String: [Step]]
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, greeting, settings, intents, flows }
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, language, greeting, settings, intents, flows }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try rejectUnknownKeys(decoder, allowed: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
+        if let code = try c.decodeIfPresent(String.self, forKey: .language) {
+            guard let language = BotLanguage.named(code.trimmingWhitespace()) else {
+                throw DecodingError.dataCorruptedError(forKey: .language, in: c, debugDescription:
+                    "a bot speaks one of: \(BotLanguage.codes.joined(separator: ", "))")
+            }
+            self.language = language
+            declaresLanguage = true
+        } else {
+            language = .english
+            declaresLanguage = false
+        }
         greeting = try c.decode(BotText.self, forKey: .greeting)
-        settings = try c.decodeIfPresent(BotSettings.self, forKey: .settings) ?? BotSettings()
+        settings = BotSettings(try c.decodeIfPresent(BotSettings.Written.self, forKey: .settings), texts: language.texts)
         intents = try c.decodeIfPresent([Intent].self, forKey: .intents) ?? []
         flows = try c.decodeIfPresent([String: [Step]].self, forKey: .flows) ?? [:]
     }
@@ -73,45 +89,74 @@ public struct Button: Sendable, Decodable, Hashable {
     var quickReply: QuickReply { QuickReply(title: title, action: action) }
 }
 
-/// How the bot behaves when it does not understand, and how it hands over.
-public struct BotSettings: Sendable, Decodable, Hashable {
+/// How the bot behaves when it does not understand, and how it hands over. A text the
+/// document leaves out is the bot's language's (`BotTexts`).
+public struct BotSettings: Sendable, Hashable {
     /// Lowest match score (0 to 1) at which an intent counts as understood.
     public var threshold: Double = 0.6
     /// Misunderstandings in a row that trigger a handover.
     public var maxMisunderstandings: Int = 2
     /// Said when no intent matches.
-    public var fallback: String = "Sorry, I didn't understand that. Could you say it another way?"
+    public var fallback: String
     /// Phrases that ask for a person, matched like intents.
-    public var handoverTriggers: [String] = ["talk to a human", "talk to a person", "speak to a human", "speak to a person",
-                                             "real person", "human agent", "live agent", "talk to an agent",
-                                             "talk to someone", "customer service", "operator"]
+    public var handoverTriggers: [String]
     /// A flow whose questions are asked before every handover (skipped when answered).
     public var handoverFlow: String?
     /// Said when the visitor sends files while a question waits for its answer (before
     /// the question is asked again: a file, or its caption, is not the answer).
-    public var fileReceived: String = "Thanks, I've got your file."
+    public var fileReceived: String
     /// Said when the conversation is handed over and agents are reachable.
-    public var handoverMessage: String = "I'm connecting you with a person. They'll answer here shortly."
+    public var handoverMessage: String
     /// Said when the conversation is handed over but no agent side is connected.
-    public var noAgentsMessage: String = "Nobody is available to chat right now. Leave your message here and we'll get back to you."
+    public var noAgentsMessage: String
 
-    public init() {}
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case threshold, maxMisunderstandings, fallback, fileReceived, handoverTriggers, handoverFlow, handoverMessage, noAgentsMessage
+    /// The defaults, in the language of `texts`.
+    public init(texts: BotTexts = BotLanguage.english.texts) {
+        fallback = texts.fallback
+        handoverTriggers = texts.handoverTriggers
+        fileReceived = texts.fileReceived
+        handoverMessage = texts.handoverMessage
+        noAgentsMessage = texts.noAgentsMessage
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try rejectUnknownKeys(decoder, allowed: CodingKeys.self)
-        threshold = try c.decodeIfPresent(Double.self, forKey: .threshold) ?? threshold
-        maxMisunderstandings = try c.decodeIfPresent(Int.self, forKey: .maxMisunderstandings) ?? maxMisunderstandings
-        fallback = try c.decodeIfPresent(String.self, forKey: .fallback) ?? fallback
-        fileReceived = try c.decodeIfPresent(String.self, forKey: .fileReceived) ?? fileReceived
-        handoverTriggers = try c.decodeIfPresent([String].self, forKey: .handoverTriggers) ?? handoverTriggers
-        handoverFlow = try c.decodeIfPresent(String.self, forKey: .handoverFlow)
-        handoverMessage = try c.decodeIfPresent(String.self, forKey: .handoverMessage) ?? handoverMessage
-        noAgentsMessage = try c.decodeIfPresent(String.self, forKey: .noAgentsMessage) ?? noAgentsMessage
+    /// The settings as the document has them, over the defaults in the language of `texts`.
+    init(_ written: Written?, texts: BotTexts) {
+        self.init(texts: texts)
+        guard let written else { return }
+        threshold = written.threshold ?? threshold
+        maxMisunderstandings = written.maxMisunderstandings ?? maxMisunderstandings
+        fallback = written.fallback ?? fallback
+        fileReceived = written.fileReceived ?? fileReceived
+        handoverTriggers = written.handoverTriggers ?? handoverTriggers
+        handoverFlow = written.handoverFlow
+        handoverMessage = written.handoverMessage ?? handoverMessage
+        noAgentsMessage = written.noAgentsMessage ?? noAgentsMessage
+    }
+
+    /// `settings:` as written: what is absent takes the default.
+    struct Written: Decodable {
+        var threshold: Double?
+        var maxMisunderstandings: Int?
+        var fallback, fileReceived: String?
+        var handoverTriggers: [String]?
+        var handoverFlow, handoverMessage, noAgentsMessage: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case threshold, maxMisunderstandings, fallback, fileReceived, handoverTriggers, handoverFlow, handoverMessage, noAgentsMessage
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            try rejectUnknownKeys(decoder, allowed: CodingKeys.self)
+            threshold = try c.decodeIfPresent(Double.self, forKey: .threshold)
+            maxMisunderstandings = try c.decodeIfPresent(Int.self, forKey: .maxMisunderstandings)
+            fallback = try c.decodeIfPresent(String.self, forKey: .fallback)
+            fileReceived = try c.decodeIfPresent(String.self, forKey: .fileReceived)
+            handoverTriggers = try c.decodeIfPresent([String].self, forKey: .handoverTriggers)
+            handoverFlow = try c.decodeIfPresent(String.self, forKey: .handoverFlow)
+            handoverMessage = try c.decodeIfPresent(String.self, forKey: .handoverMessage)
+            noAgentsMessage = try c.decodeIfPresent(String.self, forKey: .noAgentsMessage)
+        }
     }
 }
 
@@ -154,7 +199,8 @@ public struct Question: Sendable, Hashable {
     public var save: String
     public var type: AnswerType
     public var choices: [String]
-    /// Said before asking again after a bad answer; a default per type otherwise.
+    /// Said before asking again after a bad answer; a default per type (in the bot's
+    /// language) otherwise.
     public var retry: String?
 }
 

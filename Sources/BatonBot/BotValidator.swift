@@ -30,7 +30,7 @@ struct BotValidator {
             if intent.examples.isEmpty && intent.keywords.isEmpty {
                 report(path, "give the intent examples or keywords, or it can never match")
             }
-            for (i, example) in intent.examples.enumerated() where Normalizer.tokens(example).isEmpty {
+            for (i, example) in intent.examples.enumerated() where Normalizer.tokens(example, language: definition.language).isEmpty {
                 report("\(path).examples[\(i)]", "this example has no words")
             }
             if intent.answer == nil && intent.then == nil && !intent.handover {

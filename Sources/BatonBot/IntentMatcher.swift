@@ -8,12 +8,12 @@ struct IntentMatcher: Sendable {
         let weights: [Double]
         let total: Double
 
-        init(_ text: String) {
-            let tokens = Normalizer.tokens(text)
-            words = tokens.map(Word.init)
-            let allStop = tokens.allSatisfy { Normalizer.stopwords.contains($0) }
+        init(_ text: String, language: BotLanguage = .english) {
+            let tokens = Normalizer.tokens(text, language: language)
+            words = tokens.map { Word($0, language: language) }
+            let allStop = tokens.allSatisfy(language.isStopword)
             // A phrase made only of filler words ("who are you") is weighed as it is.
-            weights = tokens.map { allStop || !Normalizer.stopwords.contains($0) ? 1 : 0.2 }
+            weights = tokens.map { allStop || !language.isStopword($0) ? 1 : 0.2 }
             total = weights.reduce(0, +)
         }
     }
@@ -28,11 +28,13 @@ struct IntentMatcher: Sendable {
     }
 
     let candidates: [Candidate]
+    let language: BotLanguage
     /// Every distinct word of the examples and keywords: an input word is compared with
     /// each once per message, however many phrases use it.
     let vocabulary: [Word]
 
-    init(_ candidates: [(name: String, examples: [String], keywords: [String])]) {
+    init(_ candidates: [(name: String, examples: [String], keywords: [String])], language: BotLanguage = .english) {
+        self.language = language
         var vocabulary: [Word] = []
         var positions: [String: Int] = [:]
         func indexed(_ phrase: Phrase) -> [Int] {
@@ -44,7 +46,8 @@ struct IntentMatcher: Sendable {
             }
         }
         self.candidates = candidates.map { candidate in
-            let examples = candidate.examples.map(Phrase.init), keywords = candidate.keywords.map(Phrase.init)
+            let examples = candidate.examples.map { Phrase($0, language: language) }
+            let keywords = candidate.keywords.map { Phrase($0, language: language) }
             return Candidate(name: candidate.name, examples: examples, keywords: keywords,
                              exampleWords: examples.map(indexed), keywordWords: keywords.map(indexed))
         }
@@ -52,7 +55,7 @@ struct IntentMatcher: Sendable {
     }
 
     /// The best-scoring candidate and its score (0 to 1), if any scores above zero.
-    func best(for text: String) -> (name: String, score: Double)? { best(for: Phrase(text)) }
+    func best(for text: String) -> (name: String, score: Double)? { best(for: Phrase(text, language: language)) }
 
     /// The same for a phrase normalised already (one message is matched against the
     /// triggers and the intents).

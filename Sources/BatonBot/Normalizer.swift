@@ -1,14 +1,15 @@
 /// Turns text into comparable words: lowercase, accents folded, apostrophes dropped
-/// ("What's" → "whats"), split on everything that is not a letter or digit.
+/// ("What's" → "whats"; in French and Italian they end a word: "l'adresse" → "l",
+/// "adresse"), split on everything that is not a letter or digit.
 enum Normalizer {
-    static func tokens(_ text: String) -> [String] {
-        text.utf8.allSatisfy { $0 < 0x80 } ? asciiTokens(text) : unicodeTokens(text)
+    static func tokens(_ text: String, language: BotLanguage = .english) -> [String] {
+        text.utf8.allSatisfy { $0 < 0x80 } ? asciiTokens(text, elides: language.elides) : unicodeTokens(text, elides: language.elides)
     }
 
     /// `tokens` for ASCII text (most messages), byte by byte: the same words without
     /// lowercasing the whole text, looking scalars up in the fold table or reading their
     /// Unicode properties.
-    static func asciiTokens(_ text: String) -> [String] {
+    static func asciiTokens(_ text: String, elides: Bool = false) -> [String] {
         var tokens: [String] = []
         var current: [UInt8] = []
         current.reserveCapacity(16)
@@ -16,7 +17,7 @@ enum Normalizer {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): current.append(byte)
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): current.append(byte + 32)
-            case UInt8(ascii: "'"): continue
+            case UInt8(ascii: "'") where !elides: continue
             default:
                 if !current.isEmpty { tokens.append(String(decoding: current, as: UTF8.self)) }
                 current.removeAll(keepingCapacity: true)
@@ -26,7 +27,7 @@ enum Normalizer {
         return tokens
     }
 
-    static func unicodeTokens(_ text: String) -> [String] {
+    static func unicodeTokens(_ text: String, elides: Bool = false) -> [String] {
         var tokens: [String] = []
         var current = String.UnicodeScalarView()
         func flush() {
@@ -34,7 +35,10 @@ enum Normalizer {
             current = String.UnicodeScalarView()
         }
         for scalar in text.lowercased().unicodeScalars {
-            if scalar == "'" || scalar == "\u{2019}" { continue }
+            if scalar == "'" || scalar == "\u{2019}" {
+                if elides { flush() }
+                continue
+            }
             if let folded = fold[scalar] {
                 current.append(contentsOf: folded.unicodeScalars)
             } else if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
@@ -50,7 +54,9 @@ enum Normalizer {
     }
 
     /// The text as one normalised string, for exact comparisons (choices, triggers).
-    static func canonical(_ text: String) -> String { tokens(text).joined(separator: " ") }
+    static func canonical(_ text: String, language: BotLanguage = .english) -> String {
+        tokens(text, language: language).joined(separator: " ")
+    }
 
     /// Accented Latin letters and ligatures folded to plain ASCII.
     static let fold: [Unicode.Scalar: String] = {
@@ -66,15 +72,6 @@ enum Normalizer {
         table["ß"] = "ss"; table["æ"] = "ae"; table["œ"] = "oe"; table["þ"] = "th"; table["ð"] = "d"
         return table
     }()
-
-    /// Common English words that carry little meaning; they count, but much less.
-    static let stopwords: Set<String> = [
-        "a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "do", "does", "did", "i", "im", "me", "my",
-        "you", "your", "we", "our", "us", "it", "its", "to", "of", "in", "on", "at", "for", "with", "and", "or",
-        "can", "could", "would", "should", "will", "please", "what", "whats", "how", "hows", "when", "where",
-        "who", "which", "this", "that", "there", "have", "has", "had", "any", "some", "about", "from", "get",
-        "so", "if", "then", "just", "want", "like", "know", "tell", "hi", "hello", "hey", "thanks",
-    ]
 
     /// A crude English stem, enough to match "prices", "price" and "pricing", or
     /// "opening" and "open": a plural or verb ending is removed, then a final "e".
@@ -133,9 +130,12 @@ struct Word: Sendable, Equatable {
     let letters: UInt64
     let stemLetters: UInt64
 
-    init(_ text: String) {
+    init(_ text: String, language: BotLanguage = .english) {
         self.text = text
-        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+        if let endings = language.endings {
+            scalars = Array(text.unicodeScalars)
+            stem = endings.stem(scalars)
+        } else if text.utf8.allSatisfy({ $0 < 0x80 }) {
             let bytes = Array(text.utf8)
             scalars = bytes.map { Unicode.Scalar($0) }
             stem = Normalizer.asciiStem(bytes).map { Unicode.Scalar($0) }

@@ -13,8 +13,8 @@ public struct ScriptedBot: ChatBot {
 
     public init(_ definition: BotDefinition) {
         self.definition = definition
-        intents = IntentMatcher(definition.intents.map { ($0.name, $0.examples, $0.keywords) })
-        triggers = IntentMatcher([("handover", definition.settings.handoverTriggers, [])])
+        intents = IntentMatcher(definition.intents.map { ($0.name, $0.examples, $0.keywords) }, language: definition.language)
+        triggers = IntentMatcher([("handover", definition.settings.handoverTriggers, [])], language: definition.language)
     }
 
     /// Compiles a bot document; throws `BotDocumentError` with every problem found.
@@ -23,6 +23,8 @@ public struct ScriptedBot: ChatBot {
     }
 
     public var name: String { definition.name }
+    /// The language the document declares; nil when it says none (English is assumed).
+    public var language: String? { definition.declaresLanguage ? definition.language.code : nil }
     public func noAgentsReply(_ conversation: Conversation) -> BotReply {
         BotReply(Template.render(definition.settings.noAgentsMessage, conversation))
     }
@@ -92,7 +94,7 @@ public struct ScriptedBot: ChatBot {
         /// Free text while the bot is in charge: a handover trigger, an intent, or a
         /// misunderstanding.
         mutating func understand(_ text: String) {
-            let input = IntentMatcher.Phrase(text)
+            let input = IntentMatcher.Phrase(text, language: bot.definition.language)
             let trigger = bot.triggers.best(for: input)
             let intent = bot.intents.best(for: input)
             if let trigger, trigger.score >= settings.threshold, trigger.score >= (intent?.score ?? 0) {
@@ -125,7 +127,7 @@ public struct ScriptedBot: ChatBot {
 
         /// The visitor's answer to the question the bot is waiting on.
         mutating func answer(_ text: String, to question: Question) {
-            if let value = AnswerValidator.validate(text, for: question) {
+            if let value = AnswerValidator.validate(text, for: question, language: bot.definition.language) {
                 conversation.set(question.save, to: value)
                 progress.invalidAnswers = 0
                 progress.step += 1
@@ -144,7 +146,7 @@ public struct ScriptedBot: ChatBot {
                 }
                 return
             }
-            say(question.retry ?? Self.defaultRetry(question.type))
+            say(question.retry ?? bot.definition.language.texts.retry(question.type))
             ask(question)
         }
 
@@ -217,15 +219,6 @@ public struct ScriptedBot: ChatBot {
 
         mutating func ask(_ question: Question) {
             say(question.ask, buttons: question.type == .choice ? question.choices.map { Button(title: $0) } : [])
-        }
-
-        static func defaultRetry(_ type: AnswerType) -> String {
-            switch type {
-            case .text: "Sorry, I need an answer to go on."
-            case .email: "That doesn't look like an email address. Could you check it?"
-            case .phone: "That doesn't look like a phone number. Please use digits, with + and the country code if you like."
-            case .choice: "Please pick one of the options."
-            }
         }
     }
 }

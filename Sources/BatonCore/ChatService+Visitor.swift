@@ -62,7 +62,7 @@ extension ChatService {
                 messages += outcome.replies.map { botMessage($0, bot: bot) }
                 if let request = outcome.handover {
                     let (said, task) = try await handOver(&conversation, request, widget: widget, bot: bot,
-                                                          language: widget.settings.language ?? session.widgetLanguage)
+                                                          language: widget.settings.language ?? bot.language ?? session.widgetLanguage)
                     messages += said
                     tasks += task.map { [$0] } ?? []
                 }
@@ -130,7 +130,8 @@ extension ChatService {
     /// handover message and a room is to be opened; without one the visitor is told that
     /// nobody is available and the conversation waits. Outside the widget's working hours
     /// the room is opened all the same (agents find it when they are back), and the visitor
-    /// is told when that will be, in `language` (the widget's; English when nil).
+    /// is told when that will be, in `language` (the widget's Language, else the bot's, else
+    /// the one the widget shows; English when nil).
     private func handOver(_ conversation: inout Conversation, _ request: HandoverRequest, widget: Widget,
                           bot: any ChatBot, language: String?) async throws -> ([NewMessage], AgentTask?) {
         conversation.progress.handoverReason = request.reason

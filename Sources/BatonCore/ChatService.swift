@@ -94,7 +94,7 @@ public final class ChatService: Sendable {
             let visitor = Visitor(id: .random(), widgetKey: widget.key, tokenHash: hashToken(RandomID.secret()),
                                   name: identity.name, email: identity.email, externalID: identity.id, createdAt: now, lastSeenAt: now)
             let (conversation, messages) = try await begin(for: visitor, widget: widget, bot: opening.bot, insertVisitor: true)
-            let session = ChatSession(widget: widget, botName: opening.bot.name, visitor: visitor, conversation: conversation,
+            let session = ChatSession(widget: widget, botName: opening.bot.name, botLanguage: opening.bot.language, visitor: visitor, conversation: conversation,
                                       messages: messages, truncated: false)
             hub.subscribe(visitor.id, id: opening.subscription, sink: opening.sink)
             opening.sink(.opened(session))
@@ -136,12 +136,12 @@ public final class ChatService: Sendable {
                 var messages = try await store.messages(in: conversation.id, after: max(opening.lastSeen, 0), limit: policy.historyLimit + 1)
                 let truncated = messages.count > policy.historyLimit
                 if truncated { messages = Array(messages.suffix(policy.historyLimit)) }
-                session = ChatSession(widget: widget, botName: bot.name, visitor: visitor, conversation: conversation,
+                session = ChatSession(widget: widget, botName: bot.name, botLanguage: bot.language, visitor: visitor, conversation: conversation,
                                       messages: messages, truncated: truncated)
             } else {
                 // Never strand a visitor without a conversation.
                 let (conversation, messages) = try await begin(for: visitor, widget: widget, bot: bot, insertVisitor: visitor != found)
-                session = ChatSession(widget: widget, botName: bot.name, visitor: visitor, conversation: conversation,
+                session = ChatSession(widget: widget, botName: bot.name, botLanguage: bot.language, visitor: visitor, conversation: conversation,
                                       messages: messages, truncated: false)
             }
             hub.subscribe(visitor.id, id: opening.subscription, sink: opening.sink)
@@ -160,7 +160,7 @@ public final class ChatService: Sendable {
         let now = Millis.now()
         let visitor = Visitor(id: .random(), widgetKey: widget.key, tokenHash: hashToken(token), createdAt: now, lastSeenAt: now)
         let (conversation, messages) = try await begin(for: visitor, widget: widget, bot: bot, insertVisitor: true)
-        return ChatSession(widget: widget, botName: bot.name, visitor: visitor, conversation: conversation,
+        return ChatSession(widget: widget, botName: bot.name, botLanguage: bot.language, visitor: visitor, conversation: conversation,
                            newToken: token, messages: messages, truncated: false)
     }
 

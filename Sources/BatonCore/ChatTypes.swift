@@ -88,6 +88,8 @@ public enum ChatError: Error, Equatable {
 public struct ChatSession: Sendable {
     public var widget: Widget
     public var botName: String
+    /// The language the bot's document declares (nil: it says none).
+    public var botLanguage: String?
     public var visitor: Visitor
     public var conversation: Conversation
     /// Set only when the visitor was created by this session: the widget must keep it.
@@ -100,6 +102,10 @@ public struct ChatSession: Sendable {
     /// it said; what Baton writes for the visitor follows it where the widget has no
     /// Language set (the working hours' default away message).
     public var widgetLanguage: String? = nil
+
+    /// The language the widget is told to speak: its Language setting, else the bot's
+    /// (nil: the widget takes the page's or the browser's).
+    public var language: String? { widget.settings.language ?? botLanguage }
 }
 
 /// What became of a visitor message.

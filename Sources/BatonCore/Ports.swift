@@ -52,6 +52,9 @@ public struct BotOutcome: Sendable, Hashable {
 public protocol ChatBot: Sendable {
     /// The name shown to visitors on the bot's messages.
     var name: String { get }
+    /// The language the bot speaks, when it says (one of `WidgetSettings.languages`): the
+    /// widget speaks it too unless its Language is set.
+    var language: String? { get }
     /// What the visitor is told when a handover finds no agent side connected.
     func noAgentsReply(_ conversation: Conversation) -> BotReply
     /// The opening messages of a new conversation.
@@ -59,6 +62,10 @@ public protocol ChatBot: Sendable {
     /// Answers a visitor message; may move the conversation between `bot` and `collecting`.
     /// While collecting, a message of files alone comes here too (its text empty).
     func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome
+}
+
+extension ChatBot {
+    public var language: String? { nil }
 }
 
 /// Finds the widget for a key and the compiled bot that answers in it.

@@ -18,7 +18,8 @@ extension AdminAPI {
         var workingHours: WorkingHoursBody?
         /// Ask visitors to rate a chat with the agents once it ends; absent keeps what is set.
         var askForRating: Bool?
-        /// The widget's language (`en`, `de`…); absent or null: the page's or visitor's.
+        /// The widget's language (`en`, `de`…); absent or null: the bot's, else the page's or
+        /// visitor's.
         var language: String?
     }
 
@@ -47,6 +48,8 @@ extension AdminAPI {
 
     struct BotBody: Encodable {
         var key, name, source, botName, embedSnippet, previewURL: String
+        /// The language the bot's document declares; absent when it says none.
+        var botLanguage: String?
         var settings: SettingsBody
         /// Whether an identity secret is set (the secret itself is shown only when made).
         var identityVerification: Bool
@@ -175,7 +178,8 @@ extension AdminAPI {
 
     private func botResponse(_ widget: Widget, request: Request, status: HTTPResponse.Status = .ok) async throws -> Response {
         let base = publicBase(for: request)
-        let botName = (try? await services.bots.widget(forKey: widget.key))?.bot.name ?? widget.name
+        let bot = (try? await services.bots.widget(forKey: widget.key))?.bot
+        let botName = bot?.name ?? widget.name
         let settings = SettingsBody(title: widget.settings.title, subtitle: widget.settings.subtitle,
                                     greeting: widget.settings.greeting, color: widget.settings.color,
                                     avatarURL: widget.settings.avatarURL, allowedOrigins: widget.settings.allowedOrigins,
@@ -184,7 +188,7 @@ extension AdminAPI {
                                     askForRating: widget.settings.askForRating, language: widget.settings.language)
         return try Self.json(BotBody(key: widget.key, name: widget.name, source: widget.botSource, botName: botName,
                                      embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
-                                     previewURL: "/preview/\(widget.key)", settings: settings,
+                                     previewURL: "/preview/\(widget.key)", botLanguage: bot?.language, settings: settings,
                                      identityVerification: widget.settings.sealedIdentitySecret != nil,
                                      createdAt: widget.createdAt, updatedAt: widget.updatedAt), status: status)
     }

@@ -296,7 +296,7 @@ enum ServerFrame: Sendable {
                     if let subtitle = session.widget.settings.subtitle { w.field("subtitle", subtitle) }
                     if let avatar = session.widget.settings.avatarURL { w.field("avatarURL", avatar) }
                     w.field("askForRating", session.widget.settings.askForRating)
-                    if let language = session.widget.settings.language { w.field("language", language) }
+                    if let language = session.language { w.field("language", language) }
                     // Outside the working hours: when people are back (milliseconds since 1970).
                     let now = Date()
                     if let hours = session.widget.settings.workingHours, !hours.isOpen(at: now), let back = hours.nextOpening(after: now) {

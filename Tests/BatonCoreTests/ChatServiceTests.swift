@@ -6,6 +6,7 @@ import Testing
 /// A bot that echoes, hands over on "human", and asks a question on "ask".
 struct EchoBot: ChatBot {
     var name = "Echo"
+    var language: String?
     func greet(_ conversation: inout Conversation) -> [BotReply] { [BotReply("Hello!", buttons: [QuickReply(title: "Human", action: "handover")])] }
     func noAgentsReply(_ conversation: Conversation) -> BotReply { BotReply("Nobody is here, \(conversation.variable("name") ?? "friend").") }
     func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome {
@@ -27,8 +28,9 @@ struct EchoBot: ChatBot {
 
 struct FixedDirectory: BotDirectory {
     let widgets: [String: Widget]
+    var bot = EchoBot()
     func widget(forKey key: String) async throws -> (widget: Widget, bot: any ChatBot)? {
-        widgets[key].map { ($0, EchoBot()) }
+        widgets[key].map { ($0, bot) }
     }
 }
 
@@ -211,6 +213,22 @@ final class Inbox: Sendable {
         anyway.widgetLanguage = "fr"
         _ = try await fixed.receive(VisitorInput(text: "human"), clientID: "d", from: anyway, origin: 4)
         #expect(try await store.messages(in: anyway.conversation.id, after: 0, limit: 10).last?.text.hasPrefix("Wir sind gerade nicht da und am Montag um 09:00") == true)
+        // A bot that says it speaks Dutch: the widget is told so, and without a Language
+        // setting the away message is Dutch whatever the widget showed.
+        let dutchBot = ChatService(store: store, bots: FixedDirectory(widgets: ["w3": shop], bot: EchoBot(language: "nl")), agents: desk,
+                                   clock: { time.withLock { $0 } }, hashToken: { "h:" + $0 })
+        var dutch = try await dutchBot.open(widgetKey: "w3", token: nil, subscription: 5, sink: { _ in })
+        #expect(dutch.botLanguage == "nl" && dutch.language == "nl")
+        dutch.widgetLanguage = "fr"
+        _ = try await dutchBot.receive(VisitorInput(text: "human"), clientID: "e", from: dutch, origin: 5)
+        #expect(try await store.messages(in: dutch.conversation.id, after: 0, limit: 10).last?.text.hasPrefix("We zijn er nu niet en zijn op maandag om 09:00") == true)
+        // The widget's Language still wins over the bot's.
+        let both = ChatService(store: store, bots: FixedDirectory(widgets: ["w3": german], bot: EchoBot(language: "nl")), agents: desk,
+                               clock: { time.withLock { $0 } }, hashToken: { "h:" + $0 })
+        let germanWidget = try await both.open(widgetKey: "w3", token: nil, subscription: 6, sink: { _ in })
+        #expect(germanWidget.language == "de")
+        _ = try await both.receive(VisitorInput(text: "human"), clientID: "f", from: germanWidget, origin: 6)
+        #expect(try await store.messages(in: germanWidget.conversation.id, after: 0, limit: 10).last?.text.hasPrefix("Wir sind gerade nicht da") == true)
     }
 
     @Test func unknownWidgetsAndTokensAreRefused() async throws {

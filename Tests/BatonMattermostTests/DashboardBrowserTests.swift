@@ -273,6 +273,15 @@ struct Dashboard {
                 try await page.click("Save")
                 try await page.waitFor("the preview in German", "document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('textarea')?.placeholder === 'Nachricht schreiben…'")
                 #expect(try await baton.services.bots.widget(forKey: "demo")?.widget.settings.language == "de")
+                // A bot that says its language: the Automatic choice names it.
+                #expect(try await page.run("document.querySelector('select.language option').textContent") as? String == "The page’s or the visitor’s")
+                var dutch = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+                dutch.botSource = "language: nl\n" + dutch.botSource
+                _ = try await baton.services.bots.save(dutch)
+                try await driver.open("about:blank")
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/widget")
+                try await page.waitFor("the bot's language named", "document.querySelector('select.language option')?.textContent === 'The bot’s: Nederlands'")
+                #expect(try await page.run("document.querySelector('select.language').value") as? String == "de")
             }
         }
     }

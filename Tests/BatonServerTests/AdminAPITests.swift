@@ -357,6 +357,14 @@ import Testing
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["language": "de"],
             ])
             #expect((german.json["settings"] as? [String: Any])?["language"] as? String == "de", "\(german)")
+            #expect(german.json["botLanguage"] == nil, "the bot declares none")
+            let dutchBot = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\nlanguage: nl\ngreeting: Hallo!\n", "settings": ["language": "de"],
+            ])
+            #expect(dutchBot.json["botLanguage"] as? String == "nl", "\(dutchBot)")
+            let wrong = try await client.send("PUT", "/api/v1/bots/\(key)", json: ["name": "Support", "source": "name: Sunny\nlanguage: tlh\ngreeting: Hallo!\n", "settings": [:]])
+            let wrongIssue = (wrong.json["error"] as? [String: Any]).flatMap { ($0["issues"] as? [[String: Any]])?.first }
+            #expect(wrong.status == 422 && wrongIssue?["path"] as? String == "language" && wrongIssue?["line"] as? Int == 2, "\(wrong)")
             let unknown = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["language": "tlh"],
             ])

@@ -103,7 +103,8 @@ import Testing
     }
 
     /// With no language set, the widget takes the embed tag's `data-language`, else the
-    /// page's `lang`, else the browser's languages (a region counts as its language).
+    /// page's `lang`, else the browser's languages (a region counts as its language); a
+    /// bot that says its language comes before the page's.
     @Test func withoutASettingTheTagThePageOrTheBrowserDecides() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with(width: 1280, height: 800, languages: "pt-BR,pt,en") { driver in
@@ -142,6 +143,18 @@ import Testing
                 // A language the widget does not speak is passed over.
                 try await load(tag: "s.dataset.language = 'tlh';")
                 #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == "Abrir o chat")
+
+                // A bot that says it speaks Italian: its widget does, over the page's and the
+                // browser's; the tag's data-language still wins.
+                var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+                demo.botSource = "language: it\n" + demo.botSource
+                _ = try await baton.services.bots.save(demo)
+                try await driver.open("\(baton.http)/#baton-open")
+                _ = try await driver.run("localStorage.clear(); location.reload(); return true")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await driver.wait(for: "the widget in Italian", "return \(root).querySelector('textarea').placeholder === 'Scrivi un messaggio…'")
+                try await load(tag: "s.dataset.language = 'es';")
+                #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == "Abrir el chat")
             }
         }
     }

@@ -34,11 +34,26 @@ import Testing
         }
     }
 
-    /// The widget's language, when set, comes with the welcome; a notice comes with its
-    /// meaning beside its English text, for the widget to say in that language.
+    /// The widget's language, when set, comes with the welcome, else the bot's when it
+    /// says one; a notice comes with its meaning beside its English text, for the widget
+    /// to say in that language.
     @Test func theWidgetLearnsItsLanguageAndWhatANoticeMeans() async throws {
         try await LiveBaton.run { baton in
             var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                #expect((welcome["widget"] as? [String: Any])?["language"] == nil)
+            }
+            let source = demo.botSource
+            demo.botSource = "language: nl\n" + source
+            _ = try await baton.services.bots.save(demo)
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                #expect((welcome["widget"] as? [String: Any])?["language"] as? String == "nl")
+            }
+            let config = try await get("\(baton.http)/widget/v1/config/demo")
+            #expect((try JSONSerialization.jsonObject(with: Data(config.body.utf8)) as? [String: Any])?["language"] as? String == "nl", "\(config.body)")
+            demo.botSource = source
             demo.settings.language = "fr"
             _ = try await baton.services.bots.save(demo)
             try await WidgetClient.connect(baton.socketURL) { client in

@@ -31,10 +31,11 @@ export function mountWidgetTab(panel, ctx) {
   const origins = field('Allowed origins', h('textarea', { class: 'input mono', rows: '4', spellcheck: 'false', placeholder: 'https://www.example.com' }),
     { optional: true, hint: 'One per line, e.g. https://www.example.com. Empty = any site may embed it; when you list sites, requests from other sites are refused.' });
   const languages = batonWidgetLanguages();
+  const automatic = h('option', { value: '' }, 'The page’s or the visitor’s');
   const language = field('Language', h('select', { class: 'input language' },
-    h('option', { value: '' }, 'The page’s or the visitor’s'),
+    automatic,
     Object.entries(languages).map(([code, spoken]) => h('option', { value: code, lang: code }, spoken.name))),
-  { hint: 'Of the widget’s own words: buttons, status lines, notices such as “Alice joined the chat.” By default the language of the page it is on (its lang attribute), else the visitor’s browser’s, else English. It is also the language of the working hours’ default away message. The bot says what its definition says, in the language it is written in.' });
+  { hint: 'Of the widget’s own words: buttons, status lines, notices such as “Alice joined the chat.” By default the bot’s (its definition’s language field), else the language of the page it is on (its lang attribute), else the visitor’s browser’s, else English. It is also the language of the working hours’ default away message. The bot says what its definition says, in the language it is written in.' });
   const askForRating = h('input', { type: 'checkbox', class: 'ask-for-rating' });
   const rating = h('fieldset', { class: 'rating-setting' },
     h('legend', { class: 'label' }, 'Rating'),
@@ -99,6 +100,8 @@ export function mountWidgetTab(panel, ctx) {
     avatar.input.value = settings.avatarURL || '';
     origins.input.value = (settings.allowedOrigins || []).join('\n');
     askForRating.checked = settings.askForRating !== false;
+    const botLanguage = languages[saved.botLanguage];
+    automatic.textContent = botLanguage ? `The bot’s: ${botLanguage.name}` : 'The page’s or the visitor’s';
     language.input.value = settings.language || '';
     hours.fill(settings.workingHours || null);
   }

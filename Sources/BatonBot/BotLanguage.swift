@@ -1,0 +1,151 @@
+/// The language a bot speaks (`language:` in its document; English when absent): what it
+/// says where the document leaves a text out (`BotTexts`), and how it reads the visitor,
+/// which words are filler and which endings to ignore. One of the languages the widget
+/// speaks (`WidgetSettings.languages`).
+public struct BotLanguage: Sendable {
+    /// `en`, `de`…
+    public let code: String
+    public let texts: BotTexts
+    /// Words that carry little meaning: they count, but much less (normalised: lowercase,
+    /// accents folded, as `Normalizer.tokens` gives them).
+    let stopwords: Set<String>
+    /// How endings are cut (nil: English, `Normalizer.stem`).
+    let endings: Endings?
+    /// Whether an apostrophe ends a word, as after an elided article ("l'adresse",
+    /// "dell'ordine"); in English and the others it is dropped ("what's" → "whats").
+    let elides: Bool
+
+    public static let english = BotLanguage(code: "en", texts: .english, stopwords: [
+        "a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "do", "does", "did", "i", "im", "me", "my",
+        "you", "your", "we", "our", "us", "it", "its", "to", "of", "in", "on", "at", "for", "with", "and", "or",
+        "can", "could", "would", "should", "will", "please", "what", "whats", "how", "hows", "when", "where",
+        "who", "which", "this", "that", "there", "have", "has", "had", "any", "some", "about", "from", "get",
+        "so", "if", "then", "just", "want", "like", "know", "tell", "hi", "hello", "hey", "thanks",
+    ], endings: nil, elides: false)
+
+    /// Every language a bot may speak, by code.
+    public static let all: [String: BotLanguage] = Dictionary(uniqueKeysWithValues: [
+        english,
+        BotLanguage(code: "de", texts: .german, stopwords: [
+            "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "und", "oder",
+            "aber", "ich", "du", "er", "sie", "es", "wir", "ihr", "mich", "mir", "dich", "dir", "uns", "euch", "mein",
+            "meine", "meinen", "meinem", "meiner", "dein", "deine", "ihre", "ihren", "ist", "sind", "bin", "bist", "war",
+            "waren", "sein", "hat", "haben", "habe", "hast", "hatte", "wird", "werden", "kann", "konnen", "konnte",
+            "mochte", "mochten", "will", "wollen", "soll", "zu", "zum", "zur", "von", "vom", "mit", "fur", "auf", "an",
+            "am", "im", "in", "aus", "bei", "nach", "uber", "um", "wie", "was", "wo", "wann", "wer", "welche",
+            "welcher", "welches", "warum", "ob", "dass", "da", "hier", "dort", "ja", "bitte", "danke", "hallo", "hi",
+            "hey", "guten", "tag", "mal", "doch", "noch", "schon", "auch", "nur", "so", "sehr", "gerne", "gern",
+            "etwas", "man", "gibt",
+        ], endings: Endings(passes: [
+            [("ungen", "ung"), ("heiten", "heit"), ("keiten", "keit"), ("ern", ""), ("em", ""), ("en", ""),
+             ("er", ""), ("es", ""), ("e", ""), ("s", ""), ("n", "")],
+        ]), elides: false),
+        BotLanguage(code: "es", texts: .spanish, stopwords: [
+            "el", "la", "los", "las", "un", "una", "unos", "unas", "y", "o", "pero", "de", "del", "al", "a", "en",
+            "con", "por", "para", "que", "como", "cual", "cuales", "cuando", "donde", "quien", "es", "son", "soy",
+            "eres", "esta", "estan", "estoy", "era", "fue", "ser", "estar", "he", "ha", "han", "hay", "tengo", "tiene",
+            "tienen", "puedo", "puede", "pueden", "quiero", "quisiera", "me", "mi", "mis", "te", "tu", "tus", "su",
+            "sus", "se", "lo", "le", "les", "nos", "yo", "usted", "ustedes", "este", "esto", "ese", "esa", "eso",
+            "hola", "gracias", "favor", "buenos", "buenas", "dias", "algo", "muy", "mas", "ya", "tambien",
+        ], endings: Endings(passes: [
+            [("aciones", "acion"), ("uciones", "ucion"), ("iones", "ion"), ("ces", "z"), ("es", ""), ("s", "")],
+            [("a", ""), ("o", ""), ("e", "")],
+        ]), elides: false),
+        BotLanguage(code: "fr", texts: .french, stopwords: [
+            "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "et", "ou", "mais", "je", "j", "tu", "il",
+            "elle", "on", "nous", "vous", "ils", "elles", "me", "m", "te", "t", "se", "s", "mon", "ma", "mes", "ton",
+            "ta", "tes", "son", "sa", "ses", "notre", "votre", "vos", "leur", "ce", "c", "cet", "cette", "ces", "est",
+            "sont", "suis", "es", "etes", "etait", "etre", "ai", "as", "a", "avons", "avez", "ont", "avoir", "peux",
+            "peut", "pouvez", "voudrais", "veux", "voulez", "que", "qu", "qui", "quoi", "comment", "quand", "quel",
+            "quelle", "quels", "quelles", "pourquoi", "en", "dans", "sur", "pour", "par", "avec", "au", "aux", "y",
+            "bonjour", "salut", "merci", "plait", "svp", "n", "ne", "pas", "fait", "faire",
+        ], endings: Endings(passes: [
+            [("eaux", "eau"), ("aux", "al"), ("s", ""), ("x", "")],
+            [("issement", ""), ("ement", ""), ("ation", ""), ("euse", "eu"), ("ent", ""), ("ee", ""), ("er", ""),
+             ("ez", ""), ("e", "")],
+        ]), elides: true),
+        BotLanguage(code: "it", texts: .italian, stopwords: [
+            "il", "lo", "la", "i", "gli", "le", "l", "un", "uno", "una", "di", "del", "dello", "della", "dei",
+            "degli", "delle", "dell", "da", "dal", "dalla", "in", "nel", "nella", "con", "su", "per", "tra", "fra",
+            "a", "al", "alla", "ai", "all", "e", "ed", "o", "ma", "che", "chi", "come", "quando", "dove", "quale",
+            "quali", "perche", "io", "tu", "lui", "lei", "noi", "voi", "loro", "mi", "ti", "si", "ci", "vi", "mio",
+            "mia", "miei", "mie", "tuo", "tua", "suo", "sua", "nostro", "vostro", "sono", "sei", "siamo", "era",
+            "essere", "ho", "hai", "ha", "abbiamo", "hanno", "avere", "posso", "puo", "potete", "vorrei", "voglio",
+            "questo", "questa", "quello", "quella", "ciao", "salve", "grazie", "favore", "buongiorno", "qualcosa",
+            "molto", "anche", "gia", "c", "po",
+        ], endings: Endings(passes: [
+            [("zioni", "zion"), ("che", "c"), ("chi", "c"), ("ghe", "g"), ("ghi", "g"), ("i", ""), ("e", ""),
+             ("a", ""), ("o", "")],
+        ]), elides: true),
+        BotLanguage(code: "nl", texts: .dutch, stopwords: [
+            "de", "het", "een", "en", "of", "maar", "ik", "je", "jij", "u", "hij", "zij", "ze", "wij", "we",
+            "jullie", "mij", "me", "mijn", "jouw", "uw", "zijn", "haar", "ons", "onze", "is", "ben", "bent", "was",
+            "waren", "heb", "hebt", "heeft", "hebben", "had", "kan", "kun", "kunt", "kunnen", "wil", "wilt",
+            "willen", "zou", "zal", "van", "voor", "met", "op", "aan", "in", "uit", "bij", "naar", "over", "om", "te",
+            "tot", "wat", "hoe", "waar", "wanneer", "wie", "welke", "waarom", "dat", "dit", "die", "deze", "er",
+            "hier", "daar", "hallo", "hoi", "hey", "dag", "bedankt", "dank", "graag", "alstublieft", "alsjeblieft",
+            "even", "ook", "nog", "al", "wel",
+        ], endings: Endings(passes: [
+            [("heden", "heid"), ("ingen", "ing"), ("en", ""), ("s", ""), ("e", "")],
+        ], undoubles: true), elides: false),
+        BotLanguage(code: "pt", texts: .portuguese, stopwords: [
+            "o", "a", "os", "as", "um", "uma", "uns", "umas", "e", "ou", "mas", "de", "do", "da", "dos", "das", "no",
+            "na", "nos", "nas", "em", "com", "por", "para", "pelo", "pela", "que", "como", "qual", "quais", "quando",
+            "onde", "quem", "porque", "eu", "tu", "voce", "voces", "ele", "ela", "me", "mim", "meu", "minha", "meus",
+            "minhas", "seu", "sua", "seus", "suas", "te", "se", "lhe", "sao", "sou", "esta", "estao", "estou", "era",
+            "foi", "ser", "estar", "tenho", "tem", "temos", "pode", "posso", "podem", "quero", "queria", "gostaria",
+            "este", "isto", "esse", "essa", "isso", "ola", "oi", "obrigado", "obrigada", "favor", "bom", "dia",
+            "boa", "tarde", "algo", "muito", "mais", "ja", "tambem",
+        ], endings: Endings(passes: [
+            [("coes", "cao"), ("oes", "ao"), ("aes", "ao"), ("ais", "al"), ("eis", "el"), ("ns", "m"), ("es", ""),
+             ("s", "")],
+            [("a", ""), ("o", ""), ("e", "")],
+        ]), elides: false),
+    ].map { ($0.code, $0) })
+
+    /// The language of a `language:` field: one of the codes, in any case, or a tag that
+    /// starts with one (`pt-BR` and `pt_BR` are `pt`).
+    public static func named(_ text: String) -> BotLanguage? {
+        all[String(text.prefix { $0 != "-" && $0 != "_" }).lowercased()]
+    }
+
+    /// The codes, English first, as the widget lists them.
+    public static var codes: [String] { ["en"] + all.keys.filter { $0 != "en" }.sorted() }
+
+    func isStopword(_ word: String) -> Bool { stopwords.contains(word) }
+}
+
+/// A light stemmer: endings cut in passes (a plural, then a gender), at most one per pass,
+/// the longest that leaves at least `shortest` letters. Enough to match "Bestellungen"
+/// with "Bestellung", or "pedidos" with "pedida"; a word that is only alike by its
+/// letters is left to the typo tolerance.
+struct Endings: Sendable {
+    /// Each pass: (ending, replacement), longest endings first.
+    let passes: [[(String, String)]]
+    /// After cutting, a doubled last consonant is made single (Dutch: "pakketten" →
+    /// "pakket").
+    var undoubles = false
+    var shortest = 3
+
+    private static let vowels: Set<Unicode.Scalar> = ["a", "e", "i", "o", "u", "y"]
+
+    func stem(_ word: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var stem = word[...]
+        var cut = false
+        for pass in passes {
+            for (ending, replacement) in pass {
+                let suffix = Array(ending.unicodeScalars)
+                guard stem.count - suffix.count + replacement.unicodeScalars.count >= shortest,
+                      stem.count > suffix.count, stem.suffix(suffix.count).elementsEqual(suffix) else { continue }
+                stem = stem.dropLast(suffix.count) + replacement.unicodeScalars
+                cut = true
+                break
+            }
+        }
+        if undoubles, cut, stem.count > shortest, let last = stem.last, !Self.vowels.contains(last),
+           stem[stem.index(stem.endIndex, offsetBy: -2)] == last {
+            stem.removeLast()
+        }
+        return Array(stem)
+    }
+}

@@ -1,0 +1,107 @@
+/// What a bot says where its document leaves a text out, in the language it speaks
+/// (`BotLanguage`): the settings' texts, the phrases that ask for a person, and what a
+/// question says after a bad answer without a `retry` of its own. The widget's own words
+/// are in `Public/shared/widget-languages.js`; these address the visitor the same way
+/// (Sie, tu, vous, tu, je, você).
+public struct BotTexts: Sendable, Hashable {
+    public var fallback: String
+    public var fileReceived: String
+    public var handoverMessage: String
+    public var noAgentsMessage: String
+    public var handoverTriggers: [String]
+    /// After a bad answer, by the question's type.
+    public var retryText, retryEmail, retryPhone, retryChoice: String
+
+    public func retry(_ type: AnswerType) -> String {
+        switch type {
+        case .text: retryText
+        case .email: retryEmail
+        case .phone: retryPhone
+        case .choice: retryChoice
+        }
+    }
+
+    static let english = BotTexts(
+        fallback: "Sorry, I didn't understand that. Could you say it another way?",
+        fileReceived: "Thanks, I've got your file.",
+        handoverMessage: "I'm connecting you with a person. They'll answer here shortly.",
+        noAgentsMessage: "Nobody is available to chat right now. Leave your message here and we'll get back to you.",
+        handoverTriggers: ["talk to a human", "talk to a person", "speak to a human", "speak to a person", "real person",
+                           "human agent", "live agent", "talk to an agent", "talk to someone", "customer service", "operator"],
+        retryText: "Sorry, I need an answer to go on.",
+        retryEmail: "That doesn't look like an email address. Could you check it?",
+        retryPhone: "That doesn't look like a phone number. Please use digits, with + and the country code if you like.",
+        retryChoice: "Please pick one of the options.")
+
+    static let german = BotTexts(
+        fallback: "Das habe ich leider nicht verstanden. Können Sie es anders formulieren?",
+        fileReceived: "Danke, Ihre Datei ist angekommen.",
+        handoverMessage: "Ich verbinde Sie mit unserem Team. Gleich antwortet Ihnen hier jemand.",
+        noAgentsMessage: "Gerade ist niemand für den Chat da. Hinterlassen Sie Ihre Nachricht hier, wir melden uns bei Ihnen.",
+        handoverTriggers: ["mit einer person sprechen", "mit einem menschen sprechen", "mit jemandem sprechen",
+                           "mit einem mitarbeiter sprechen", "echter mensch", "echte person", "kundenservice", "kundendienst"],
+        retryText: "Ich brauche eine Antwort, um weiterzumachen.",
+        retryEmail: "Das sieht nicht nach einer E-Mail-Adresse aus. Können Sie sie prüfen?",
+        retryPhone: "Das sieht nicht nach einer Telefonnummer aus. Bitte nur Ziffern, gern mit + und der Ländervorwahl.",
+        retryChoice: "Bitte wählen Sie eine der Möglichkeiten.")
+
+    static let spanish = BotTexts(
+        fallback: "Lo siento, no lo he entendido. ¿Puedes decirlo de otra manera?",
+        fileReceived: "Gracias, he recibido tu archivo.",
+        handoverMessage: "Te paso con una persona. Te responderá aquí en breve.",
+        noAgentsMessage: "Ahora mismo no hay nadie disponible para chatear. Deja tu mensaje aquí y te responderemos.",
+        handoverTriggers: ["hablar con una persona", "hablar con un humano", "hablar con un agente", "hablar con alguien",
+                           "persona real", "agente humano", "atención al cliente", "servicio al cliente", "operador"],
+        retryText: "Lo siento, necesito una respuesta para seguir.",
+        retryEmail: "Eso no parece una dirección de correo electrónico. ¿Puedes revisarla?",
+        retryPhone: "Eso no parece un número de teléfono. Usa cifras, con + y el prefijo del país si quieres.",
+        retryChoice: "Elige una de las opciones, por favor.")
+
+    static let french = BotTexts(
+        fallback: "Désolé, je n’ai pas compris. Pouvez-vous le dire autrement ?",
+        fileReceived: "Merci, j’ai bien reçu votre fichier.",
+        handoverMessage: "Je vous mets en relation avec une personne. Elle vous répondra ici sous peu.",
+        noAgentsMessage: "Personne n’est disponible pour discuter en ce moment. Laissez votre message ici : nous vous recontacterons.",
+        handoverTriggers: ["parler à une personne", "parler à un humain", "parler à un conseiller", "parler à quelqu’un",
+                           "une vraie personne", "agent humain", "service client", "opérateur"],
+        retryText: "Désolé, j’ai besoin d’une réponse pour continuer.",
+        retryEmail: "Cela ne ressemble pas à une adresse e-mail. Pouvez-vous la vérifier ?",
+        retryPhone: "Cela ne ressemble pas à un numéro de téléphone. Utilisez des chiffres, avec + et l’indicatif du pays si vous le souhaitez.",
+        retryChoice: "Choisissez l’une des options, s’il vous plaît.")
+
+    static let italian = BotTexts(
+        fallback: "Scusa, non ho capito. Puoi dirlo in un altro modo?",
+        fileReceived: "Grazie, ho ricevuto il tuo file.",
+        handoverMessage: "Ti metto in contatto con una persona. Ti risponderà qui a breve.",
+        noAgentsMessage: "Al momento non c’è nessuno disponibile per la chat. Lascia qui il tuo messaggio e ti ricontatteremo.",
+        handoverTriggers: ["parlare con una persona", "parlare con un operatore", "parlare con un umano", "parlare con qualcuno",
+                           "persona reale", "operatore umano", "assistenza clienti", "servizio clienti", "operatore"],
+        retryText: "Scusa, mi serve una risposta per andare avanti.",
+        retryEmail: "Non sembra un indirizzo email. Puoi controllarlo?",
+        retryPhone: "Non sembra un numero di telefono. Usa le cifre, con + e il prefisso internazionale se vuoi.",
+        retryChoice: "Scegli una delle opzioni, per favore.")
+
+    static let dutch = BotTexts(
+        fallback: "Sorry, dat begreep ik niet. Kun je het anders zeggen?",
+        fileReceived: "Bedankt, ik heb je bestand ontvangen.",
+        handoverMessage: "Ik verbind je met een medewerker. Die antwoordt je hier zo.",
+        noAgentsMessage: "Er is nu niemand beschikbaar om te chatten. Laat hier je bericht achter, dan nemen we contact met je op.",
+        handoverTriggers: ["met een mens praten", "met een persoon praten", "met een medewerker praten", "met iemand praten",
+                           "echte persoon", "echt mens", "klantenservice", "medewerker spreken"],
+        retryText: "Sorry, ik heb een antwoord nodig om verder te gaan.",
+        retryEmail: "Dat lijkt geen e-mailadres. Kun je het controleren?",
+        retryPhone: "Dat lijkt geen telefoonnummer. Gebruik cijfers, eventueel met + en de landcode.",
+        retryChoice: "Kies een van de opties.")
+
+    static let portuguese = BotTexts(
+        fallback: "Desculpe, não entendi. Pode dizer de outra forma?",
+        fileReceived: "Obrigado, recebi seu arquivo.",
+        handoverMessage: "Vou transferir você para uma pessoa. Ela responderá aqui em instantes.",
+        noAgentsMessage: "Não há ninguém disponível para conversar agora. Deixe sua mensagem aqui e entraremos em contato.",
+        handoverTriggers: ["falar com uma pessoa", "falar com um humano", "falar com um atendente", "falar com alguém",
+                           "pessoa de verdade", "atendente humano", "atendimento ao cliente", "atendente"],
+        retryText: "Desculpe, preciso de uma resposta para continuar.",
+        retryEmail: "Isso não parece um endereço de e-mail. Pode verificar?",
+        retryPhone: "Isso não parece um número de telefone. Use dígitos, com + e o código do país se quiser.",
+        retryChoice: "Escolha uma das opções, por favor.")
+}

@@ -1,0 +1,141 @@
+@testable import BatonBot
+import BatonCore
+import Testing
+
+/// A bot that says which language it speaks (`language:`) gets its defaults in that
+/// language and reads its visitors by its filler words and endings.
+@Suite struct BotLanguageTests {
+    /// A bot in `language` that sets none of the texts with a default.
+    static func bare(_ language: String, intents: String = "") -> String {
+        """
+        name: Sunny
+        language: \(language)
+        greeting: Hallo!
+        settings:
+          handoverFlow: contact
+        \(intents)
+        flows:
+          contact:
+            - ask: E-Mail?
+              save: email
+              type: email
+            - ask: Telefon?
+              save: phone
+              type: phone
+            - ask: Thema?
+              save: topic
+              type: choice
+              choices: [Bestellung, Rücksendung]
+        """
+    }
+
+    @Test func theBotsLanguagesAreTheWidgets() {
+        #expect(BotLanguage.codes == WidgetSettings.languages)
+        for code in BotLanguage.codes { #expect(BotLanguage.all[code]?.code == code) }
+    }
+
+    @Test func everyLanguageHasItsOwnTexts() {
+        let english = BotLanguage.english.texts
+        for code in BotLanguage.codes where code != "en" {
+            let texts = BotLanguage.all[code]!.texts
+            let all = [texts.fallback, texts.fileReceived, texts.handoverMessage, texts.noAgentsMessage] + AnswerType.allCases.map(texts.retry)
+            let englishAll = [english.fallback, english.fileReceived, english.handoverMessage, english.noAgentsMessage] + AnswerType.allCases.map(english.retry)
+            for (text, englishText) in zip(all, englishAll) {
+                #expect(!text.trimmingWhitespace().isEmpty && text != englishText, "\(code): \(text)")
+            }
+            #expect(texts.handoverTriggers.count >= 5 && Set(texts.handoverTriggers).isDisjoint(with: english.handoverTriggers), "\(code)")
+            // Each trigger has a word that is not filler, or it would match any chatter.
+            let language = BotLanguage.all[code]!
+            for trigger in texts.handoverTriggers {
+                #expect(Normalizer.tokens(trigger, language: language).contains { !language.isStopword($0) }, "\(code): \(trigger)")
+            }
+        }
+    }
+
+    @Test func aLanguageIsNamedByItsCodeOrATagThatStartsWithIt() throws {
+        #expect(BotLanguage.named("de")?.code == "de")
+        #expect(BotLanguage.named("DE")?.code == "de")
+        #expect(BotLanguage.named("pt-BR")?.code == "pt")
+        #expect(BotLanguage.named("xx") == nil && BotLanguage.named("") == nil && BotLanguage.named("-de") == nil)
+
+        let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
+        let issue = try #require(error?.issues.first)
+        #expect(issue.path == "language" && issue.line == 2, "\(issue)")
+        #expect(issue.message == "a bot speaks one of: en, de, es, fr, it, nl, pt")
+    }
+
+    @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
+        let bot = try ScriptedBot(source: "name: Ada\ngreeting: Hi\n")
+        #expect(bot.language == nil && bot.definition.language.code == "en")
+        #expect(bot.definition.settings == BotSettings())
+        let english = try ScriptedBot(source: "name: Ada\nlanguage: en\ngreeting: Hi\n")
+        #expect(english.language == "en")
+    }
+
+    /// A German bot that writes none of its texts: the defaults are German, the default
+    /// phrases for a person are German, and so are the questions' retries.
+    @Test func aGermanBotWithoutTextsSpeaksGermanDefaults() throws {
+        var bot = try BotHarness(Self.bare("de"))
+        #expect(bot.bot.language == "de")
+        #expect(bot.say("Was kostet der Mond?") == [BotTexts.german.fallback])
+        #expect(bot.say("Kann ich bitte mit einem Menschen sprechen?") == ["E-Mail?"])
+        #expect(bot.say("nein") == ["Das sieht nicht nach einer E-Mail-Adresse aus. Können Sie sie prüfen?", "E-Mail?"])
+        bot.say("grete@example.com")
+        #expect(bot.say("abc") == [BotTexts.german.retryPhone, "Telefon?"])
+        bot.say("+49 30 1234567")
+        #expect(bot.say("Garten") == ["Bitte wählen Sie eine der Möglichkeiten.", "Thema?"])
+        #expect(bot.say("Rücksendungen") == ["Ich verbinde Sie mit unserem Team. Gleich antwortet Ihnen hier jemand."])
+        #expect(bot.conversation.variable("topic") == "Rücksendung")
+        #expect(bot.bot.noAgentsReply(bot.conversation).text == BotTexts.german.noAgentsMessage)
+
+        // What the document writes still wins.
+        let own = try ScriptedBot(source: Self.bare("de").replacingOccurrences(of: "handoverFlow: contact", with: "fallback: Wie bitte?"))
+        #expect(own.definition.settings.fallback == "Wie bitte?" && own.definition.settings.fileReceived == BotTexts.german.fileReceived)
+    }
+
+    /// Plurals and endings are matched in each language, and an elided article ("l'",
+    /// "dell'") is a word of its own in French and Italian.
+    @Test func eachLanguageReadsItsEndings() {
+        func sameStem(_ code: String, _ a: String, _ b: String) -> Bool {
+            let language = BotLanguage.all[code]!
+            return Word(a, language: language).stem == Word(b, language: language).stem
+        }
+        #expect(sameStem("de", "bestellungen", "bestellung") && sameStem("de", "pakete", "paket") && sameStem("de", "lieferzeiten", "lieferzeit"))
+        #expect(sameStem("es", "pedidos", "pedida") && sameStem("es", "devoluciones", "devolucion") && sameStem("es", "luces", "luz"))
+        #expect(sameStem("fr", "commandes", "commander") && sameStem("fr", "remboursement", "rembourser") && sameStem("fr", "journaux", "journal"))
+        #expect(sameStem("it", "ordini", "ordine") && sameStem("it", "spedizioni", "spedizione") && sameStem("it", "banche", "banca"))
+        #expect(sameStem("nl", "pakketten", "pakket") && sameStem("nl", "bestellingen", "bestelling") && sameStem("nl", "mogelijkheden", "mogelijkheid"))
+        #expect(sameStem("pt", "devolucoes", "devolucao") && sameStem("pt", "pedidos", "pedida") && sameStem("pt", "jornais", "jornal"))
+        // Short words keep their letters.
+        #expect(Word("dia", language: BotLanguage.all["es"]!).stem.count == 3)
+        #expect(!sameStem("de", "paket", "pakt"))
+
+        let french = BotLanguage.all["fr"]!
+        #expect(Normalizer.tokens("L’adresse de l'entrepôt", language: french) == ["l", "adresse", "de", "l", "entrepot"])
+        #expect(Normalizer.tokens("L'adresse", language: .english) == ["ladresse"])
+        #expect(Normalizer.tokens("dell'ordine", language: BotLanguage.all["it"]!) == ["dell", "ordine"])
+    }
+
+    /// A French visitor is understood in their own words: other forms of the example's
+    /// words, an elided article, filler words of French.
+    @Test func aFrenchVisitorIsUnderstood() throws {
+        let source = """
+        name: Camille
+        language: fr
+        greeting: Bonjour !
+        intents:
+          - name: livraison
+            examples: [quand arrive ma commande, suivre ma commande]
+            answer: Votre commande arrive en 2 à 4 jours.
+          - name: adresse
+            examples: [changer l'adresse de livraison]
+            answer: Écrivez-nous la nouvelle adresse.
+        """
+        var bot = try BotHarness(source)
+        #expect(bot.say("Bonjour, quand arrivent mes commandes ?") == ["Votre commande arrive en 2 à 4 jours."])
+        #expect(bot.say("Je voudrais changer d’adresse pour la livraison, s’il vous plaît") == ["Écrivez-nous la nouvelle adresse."])
+        #expect(bot.say("Quel temps fait-il ?") == [BotTexts.french.fallback])
+        #expect(bot.say("Je veux parler à un conseiller") == [BotTexts.french.handoverMessage])
+        #expect(bot.handover != nil)
+    }
+}
