@@ -1,8 +1,9 @@
 /// The language a bot speaks (`language:` in its document; English when absent): what it
 /// says where the document leaves a text out (`BotTexts`), and how it reads the visitor,
 /// which words are filler and which endings to ignore. One of the languages the widget
-/// speaks (`WidgetSettings.languages`).
-public struct BotLanguage: Sendable {
+/// speaks (`WidgetSettings.languages`). A class: every phrase the bot reads takes it along,
+/// and one reference is cheaper to pass than its tables.
+public final class BotLanguage: Sendable {
     /// `en`, `de`…
     public let code: String
     public let texts: BotTexts
@@ -14,6 +15,14 @@ public struct BotLanguage: Sendable {
     /// Whether an apostrophe ends a word, as after an elided article ("l'adresse",
     /// "dell'ordine"); in English and the others it is dropped ("what's" → "whats").
     let elides: Bool
+
+    init(code: String, texts: BotTexts, stopwords: Set<String>, endings: Endings?, elides: Bool) {
+        self.code = code
+        self.texts = texts
+        self.stopwords = stopwords
+        self.endings = endings
+        self.elides = elides
+    }
 
     public static let english = BotLanguage(code: "en", texts: .english, stopwords: [
         "a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "do", "does", "did", "i", "im", "me", "my",

@@ -118,12 +118,10 @@ enum MattermostEventSocket {
         let token = try await client.token()
         let url = client.webSocketURL
         do {
-            try await WebSocketClient.connect(
-                url: url,
-                configuration: .init(maxFrameSize: 1 << 24, autoPing: .enabled(timePeriod: .seconds(30))),
-                // The private authority's certificates too (`MattermostTrust`), when given.
-                tlsConfiguration: url.hasPrefix("wss:") && MattermostTrust.hasExtra ? MattermostTrust.clientConfiguration() : nil,
-                logger: logger
+            // The private authority's certificates too (`MattermostTrust`), when given.
+            try await EventStreamChannel(
+                url: url, tlsConfiguration: MattermostTrust.clientConfiguration(),
+                maxFrameSize: 1 << 24, autoPing: .enabled(timePeriod: .seconds(30))
             ) { inbound, outbound, _ in
                 let sender = MattermostEventSender(outbound: outbound, token: token)
                 try await sender.send(action: "authentication_challenge", data: ["token": .string(token)])
@@ -141,7 +139,7 @@ enum MattermostEventSocket {
                     }
                     if let event = frame.asEvent { try await onEvent(event) }
                 }
-            }
+            }.run(logger: logger)
         } catch let error as MattermostError {
             throw error
         } catch {

@@ -8,10 +8,13 @@ import Synchronization
 extension MattermostLink {
     func listenLoop() async {
         var failures = 0
+        // Why the stream last failed, as logged (nil once it connected again).
+        var reported: String?
         while !Task.isCancelled && !isStopped {
             // A connection that got as far as "connected" starts the backoff over.
             if status.withLock({ $0.state }) == .connected { failures = 0 }
             update { $0.state = .connecting }
+            var failure: String?
             do {
                 try await MattermostEventSocket.run(client: client, logger: logger) { sender in
                     self.sender.withLock { $0 = sender }
@@ -36,13 +39,23 @@ extension MattermostLink {
             } catch MattermostError.sessionExpired {
                 // The socket refused the token: log in again before reconnecting.
                 _ = try? await client.logIn(replacing: try? await client.token())
-                update { $0.lastError = MattermostError.sessionExpired.description }
+                failure = MattermostError.sessionExpired.description
             } catch {
-                if !Task.isCancelled { update { $0.lastError = "\(error)" } }
+                if !Task.isCancelled { failure = "\(error)" }
             }
             sender.withLock { $0 = nil }
             if Task.isCancelled || isStopped { break }
-            if status.withLock({ $0.state }) == .connected { failures = 0 }
+            if status.withLock({ $0.state }) == .connected { failures = 0; reported = nil }
+            if let failure {
+                // Said once per reason, not at every retry of a Mattermost that stays down:
+                // without the stream no agent's reply reaches a visitor.
+                if failure != reported {
+                    logger.warning("Mattermost's event stream is not connected; agents' replies wait until it is (retrying)",
+                                   metadata: ["error": "\(failure)"])
+                    reported = failure
+                }
+                update { $0.lastError = failure }
+            }
             update { $0.state = .disconnected }
             try? await Task.sleep(for: .milliseconds(Int64(Self.backoff(attempt: failures) * 1000)))
             failures += 1

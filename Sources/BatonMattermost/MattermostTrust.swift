@@ -42,9 +42,6 @@ public enum MattermostTrust {
         return tls
     }
 
-    /// Whether certificates beyond the system's are trusted.
-    static var hasExtra: Bool { extra.withLock { !$0.isEmpty } }
-
     public struct TrustError: Error, CustomStringConvertible {
         public let path: String
         public let reason: String

@@ -1,4 +1,5 @@
 import Logging
+import NIOSSL
 
 extension MattermostSandbox {
     /// How the sandbox behaves; the defaults are those of a current Mattermost server.
@@ -33,6 +34,9 @@ extension MattermostSandbox {
         /// Whether every REST exchange is kept for `exchanges` (tests check them against the
         /// API reference); a load generator that makes thousands turns this off.
         public var recordsExchanges = true
+        /// Serve HTTPS (and `wss://` events) with this certificate and key instead of plain
+        /// HTTP: a Mattermost behind a private certificate authority.
+        public var tls: TLSConfiguration?
         /// Level of the sandbox's own log (to stderr).
         public var logLevel: Logger.Level = .error
 

@@ -49,11 +49,12 @@ public final class MattermostSandbox: Sendable {
     /// The port the sandbox listens on (kept across `goDown()` / `comeBack()`).
     public var port: Int { server.port }
 
-    /// `http://127.0.0.1:PORT`, the server URL a client is configured with.
-    public var url: String { "http://\(configuration.host):\(port)" }
+    /// `http://127.0.0.1:PORT` (`https://` with `Configuration.tls`), the server URL a
+    /// client is configured with.
+    public var url: String { "\(configuration.tls == nil ? "http" : "https")://\(configuration.host):\(port)" }
 
-    /// `ws://127.0.0.1:PORT/api/v4/websocket`.
-    public var webSocketURL: String { "ws://\(configuration.host):\(port)/api/v4/websocket" }
+    /// `ws://127.0.0.1:PORT/api/v4/websocket` (`wss://` with `Configuration.tls`).
+    public var webSocketURL: String { "\(configuration.tls == nil ? "ws" : "wss")://\(configuration.host):\(port)/api/v4/websocket" }
 
     /// Stops listening: event sockets are dropped, then new connections are refused.
     public func goDown() async {

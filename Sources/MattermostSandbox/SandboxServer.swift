@@ -1,9 +1,11 @@
 import ConnectionGuard
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -81,8 +83,14 @@ final class SandboxServer: Sendable {
                     let attempted = boundPort.withLock { $0 } ?? core.configuration.port
                     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
                     let (finished, finishedSink) = AsyncStream.makeStream(of: Void.self)
-                    let group = ServiceGroup(services: [makeApplication(reportingPortTo: portSink)],
-                                             gracefulShutdownSignals: [], logger: logger)
+                    let application: any Service
+                    do {
+                        application = try makeApplication(reportingPortTo: portSink)
+                    } catch {
+                        reply.resume(throwing: error)
+                        continue
+                    }
+                    let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: logger)
                     let task = Task { [logger] in
                         do { try await group.run() } catch { logger.error("Sandbox server stopped: \(error)") }
                         portSink.finish()
@@ -145,7 +153,7 @@ final class SandboxServer: Sendable {
         core.control.withLock { $0.stopping = false }
     }
 
-    private func makeApplication(reportingPortTo ports: AsyncStream<Int>.Continuation) -> some Service {
+    private func makeApplication(reportingPortTo ports: AsyncStream<Int>.Continuation) throws -> some Service {
         let core = self.core
         let http = SandboxHTTP(core: core)
         let configuration = core.configuration
@@ -154,7 +162,7 @@ final class SandboxServer: Sendable {
             responder: CallbackResponder<BasicRequestContext> { request, context in
                 try await http.respond(to: request, context: context)
             },
-            server: HTTPServerBuilder { responder in
+            server: try Self.secured(HTTPServerBuilder { responder in
                 let http = HTTP1WebSocketUpgradeChannel(
                     responder: responder,
                     configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: configuration.pingInterval)))
@@ -168,7 +176,7 @@ final class SandboxServer: Sendable {
                 // Without it, a connection an HTTP client opened and never used held the
                 // server's graceful shutdown for ever.
                 return GuardedChildChannel(http, settings: .init(firstRequestTimeout: .seconds(300), shutdownGrace: .seconds(5)))
-            },
+            }, with: configuration.tls),
             configuration: .init(address: .hostname(configuration.host, port: port), serverName: "mattermost-sandbox"),
             onServerRunning: { channel in
                 ports.yield(channel.localAddress?.port ?? 0)
@@ -176,6 +184,12 @@ final class SandboxServer: Sendable {
             },
             logger: logger
         )
+    }
+
+    /// The server as is, or behind TLS when the configuration has a certificate.
+    private static func secured(_ server: HTTPServerBuilder, with tls: TLSConfiguration?) throws -> HTTPServerBuilder {
+        guard let tls else { return server }
+        return try .tls(server, tlsConfiguration: tls)
     }
 
     /// A token sent with the upgrade request authenticates the socket at once.

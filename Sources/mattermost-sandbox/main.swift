@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import MattermostSandbox
+import NIOSSL
 
 /// Runs the Mattermost stand-in alone, seeded for local trials of Baton.
 struct SandboxCommand: AsyncParsableCommand {
@@ -24,11 +25,28 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "warning"
 
+    @Option(help: "Serve HTTPS and wss:// with this certificate (PEM; give --tls-key too), as a Mattermost behind a private certificate authority.")
+    var tlsCertificate: String?
+
+    @Option(help: "The private key (PEM) of --tls-certificate.")
+    var tlsKey: String?
+
+    func validate() throws {
+        guard (tlsCertificate == nil) == (tlsKey == nil) else {
+            throw ValidationError("Give --tls-certificate and --tls-key together.")
+        }
+    }
+
     func run() async throws {
         var configuration = MattermostSandbox.Configuration()
         configuration.host = host
         configuration.port = port
         configuration.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        if let tlsCertificate, let tlsKey {
+            configuration.tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCertificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
+        }
         try await MattermostSandbox.run(configuration: configuration) { sandbox in
             let token = Self.seed(sandbox)
             // Written straight to the file handle: `print` is buffered when stdout is a pipe,

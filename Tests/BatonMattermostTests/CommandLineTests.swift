@@ -111,6 +111,63 @@ import Testing
         }
     }
 
+    /// A Mattermost whose certificate a private authority signed (here one that signs
+    /// itself) is refused until Baton is given that authority (`--mattermost-ca-file`);
+    /// then its API and its event stream (`wss://`) both work: a chat is opened there and
+    /// an agent's reply reaches the visitor.
+    @Test func aMattermostBehindAPrivateAuthorityIsReachedWithItsCertificate() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let (certificate, tls) = try await SelfSignedCertificate.make(in: folder)
+        var configuration = MattermostSandbox.Configuration()
+        configuration.tls = tls
+        try await MattermostSandbox.run(configuration: configuration) { sandbox in
+            HandoverRig.seed(sandbox)
+            #expect(sandbox.url.hasPrefix("https://") && sandbox.webSocketURL.hasPrefix("wss://"))
+            var environment = ProcessInfo.processInfo.environment
+            environment["MM_PASSWORD"] = "relay-password"
+            func connect(_ more: [String]) throws -> BatonProcess {
+                try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", sandbox.url, "--username", "relay",
+                                  "--password-env", "MM_PASSWORD", "--team", "support", "--agents", "alice",
+                                  "--create-index-channel", "Live chats", "--database", folder.database] + more, environment: environment)
+            }
+            let untrusted = try connect([])
+            #expect(try await untrusted.exit() != 0)
+            #expect(untrusted.log.contains("The secure connection to \(sandbox.url) failed"), "\(untrusted.log)")
+            let trusted = try connect(["--mattermost-ca-file", certificate])
+            #expect(try await trusted.exit() == 0, "\(trusted.log)")
+
+            let server = try BatonProcess(["serve", "--port", "0", "--database", folder.database, "--mattermost-ca-file", certificate])
+            defer { server.signal(SIGTERM) }
+            let port = try await server.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+            let relay = try #require(sandbox.user(named: "relay")).id
+            try await eventually("the event stream over wss", seconds: 20) { sandbox.webSocketUsers.contains(relay) }
+            try await WidgetClient.connect("ws://127.0.0.1:\(port)/widget/v1/socket") { client in
+                let conversation = try await talkUntilHandover(client)
+                let alice = try #require(sandbox.user(named: "alice")).id
+                try await eventually("the room, with Alice in it") {
+                    sandbox.channel(team: "support", name: "chat-\(conversation)").map { sandbox.members(of: $0.id).contains(alice) } ?? false
+                }
+                let room = try #require(sandbox.channel(team: "support", name: "chat-\(conversation)"))
+                try sandbox.post(as: "alice", in: room.id, "Hello from behind the private authority")
+                try await client.message(containing: "Hello from behind the private authority")
+            }
+            #expect(!server.log.contains("The secure connection"), "\(server.log)")
+
+            // Mattermost goes away: the log says once that the stream is down, not at
+            // every retry, and again that it is back.
+            let down = "Mattermost's event stream is not connected"
+            await sandbox.goDown()
+            try await eventually("the stream's failure logged", seconds: 10) { server.log.contains(down) }
+            try await Task.sleep(for: .seconds(3))  // two or three retries meanwhile
+            #expect(server.log.components(separatedBy: down).count == 2, "\(server.log)")
+            try await sandbox.comeBack()
+            try await eventually("the stream back", seconds: 20) {
+                server.log.components(separatedBy: "Connected to Mattermost's event stream").count == 3
+            }
+        }
+    }
+
     @Test func badArgumentsAreExplained() async throws {
         let noSecret = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:9", "--username", "x",
                                          "--team", "t", "--index-channel", "c"])
