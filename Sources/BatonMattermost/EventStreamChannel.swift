@@ -8,12 +8,12 @@ import WSClient
 @_spi(WSInternal) import WSCore
 
 /// The connection of Mattermost's event stream: WSClient's WebSocket client, set up as its
-/// own client channel does, except for TLS to a server named by its IP address
+/// own client channel does, except in two ways. TLS to a server named by its IP address
 /// (`wss://10.0.0.5`, as a Mattermost on a private network with a private authority's
-/// certificate often is). TLS forbids an address in the server name indication, which
+/// certificate often is): TLS forbids an address in the server name indication, which
 /// WSClient always sends, so such a server could never be reached; here no name is sent
 /// and the certificate is checked against the address instead, as AsyncHTTPClient does
-/// for the REST API.
+/// for the REST API. And no `Origin` header (below).
 struct EventStreamChannel: ClientConnectionChannel {
     enum Upgrade: Sendable {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
@@ -67,9 +67,11 @@ struct EventStreamChannel: ClientConnectionChannel {
             }
             let defaultPort = tls == nil ? 80 : 443
             let authority = (host.contains(":") ? "[\(host)]" : host) + (port == defaultPort ? "" : ":\(port)")
+            // No Origin: Mattermost (gorilla/websocket) refuses an upgrade whose Origin is not
+            // its own host and port unless cross-origin requests are allowed, and WSClient's
+            // leaves out the port; a client that is no browser has no origin to give.
             var headers = HTTPHeaders()
             headers.add(name: "Host", value: authority)
-            headers.add(name: "Origin", value: "\(tls == nil ? "ws" : "wss")://\(authority)")
             let upgrade = NIOTypedHTTPClientUpgradeConfiguration(
                 upgradeRequestHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers),
                 upgraders: [upgrader],

@@ -34,6 +34,12 @@ extension MattermostSandbox {
         /// Whether every REST exchange is kept for `exchanges` (tests check them against the
         /// API reference); a load generator that makes thousands turns this off.
         public var recordsExchanges = true
+        /// `ServiceSettings.AllowCorsFrom`, as the event socket's upgrade reads it: empty (the
+        /// default), an upgrade that carries an `Origin` must come from the server's own
+        /// host and port (its `Host`), as gorilla/websocket checks, else it is refused (400
+        /// here; the real server writes 403 and logs 400); `*` takes any; otherwise the origins listed, separated by spaces. An upgrade
+        /// without an `Origin` (a server-side client) is always taken.
+        public var allowCorsFrom = ""
         /// Serve HTTPS (and `wss://` events) with this certificate and key instead of plain
         /// HTTP: a Mattermost behind a private certificate authority.
         public var tls: TLSConfiguration?

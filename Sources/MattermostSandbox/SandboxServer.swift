@@ -1,4 +1,5 @@
 import ConnectionGuard
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -167,7 +168,10 @@ final class SandboxServer: Sendable {
                     responder: responder,
                     configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: configuration.pingInterval)))
                 ) { request, channel, _ in
-                    guard request.path?.split(separator: "?").first == "/api/v4/websocket" else { return .dontUpgrade }
+                    // An origin it does not take is refused (400 here; Mattermost logs 400, while
+                    // gorilla/websocket has written 403).
+                    guard request.path?.split(separator: "?").first == "/api/v4/websocket",
+                          Self.originAllowed(request, allowCorsFrom: configuration.allowCorsFrom) else { return .dontUpgrade }
                     let token = Self.upgradeToken(request.headerFields)
                     return .upgrade([:]) { inbound, outbound, _ in
                         await SandboxWebSocket(core: core, channel: channel, upgradeToken: token).run(inbound: inbound, outbound: outbound)
@@ -190,6 +194,18 @@ final class SandboxServer: Sendable {
     private static func secured(_ server: HTTPServerBuilder, with tls: TLSConfiguration?) throws -> HTTPServerBuilder {
         guard let tls else { return server }
         return try .tls(server, tlsConfiguration: tls)
+    }
+
+    /// Whether an event socket's upgrade may come from its `Origin` (`Configuration.allowCorsFrom`).
+    static func originAllowed(_ request: HTTPRequest, allowCorsFrom: String) -> Bool {
+        guard let origin = request.headerFields[.origin], !origin.isEmpty else { return true }
+        if allowCorsFrom.isEmpty {
+            // The origin's host and port, as the request's own `Host`.
+            let afterScheme = origin.range(of: "://").map { origin[$0.upperBound...] } ?? origin[...]
+            let host = afterScheme.prefix { $0 != "/" }
+            return host.lowercased() == (request.authority ?? "").lowercased()
+        }
+        return allowCorsFrom == "*" || allowCorsFrom.split(separator: " ").contains { $0 == origin }
     }
 
     /// A token sent with the upgrade request authenticates the socket at once.

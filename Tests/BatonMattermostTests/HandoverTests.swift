@@ -230,7 +230,11 @@ import Testing
 /// What agents see of the visitor, live.
 @Suite struct AgentViewTests {
     @Test func theVisitorTypingShowsAsTheRelayUserTypingInTheRoom() async throws {
-        try await HandoverRig.run { rig in
+        // Alice's app below is WSClient, whose Origin lacks the port: as a Mattermost that
+        // allows cross-origin requests.
+        var allowingOrigins = MattermostSandbox.Configuration()
+        allowingOrigins.allowCorsFrom = "*"
+        try await HandoverRig.run(configuration: allowingOrigins) { rig in
             try await rig.connect()
             try await WidgetClient.connect(rig.baton.socketURL) { client in
                 let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id

@@ -1,3 +1,4 @@
+import BatonTestSupport
 import Foundation
 import HTTPTypes
 import MattermostSandbox
@@ -30,6 +31,31 @@ import Testing
                 #expect(frames.map { $0.event ?? "reply" } == ["reply", "hello"])
             }
         }
+    }
+
+    /// As on a Mattermost without cross-origin requests allowed (gorilla/websocket's check):
+    /// an upgrade whose Origin is not the server's own host and port is refused with 400,
+    /// one without an Origin (a server-side client) is taken; with `AllowCorsFrom` the
+    /// origins it lists are taken.
+    @Test func theUpgradeChecksItsOrigin() async throws {
+        @Sendable func upgrade(_ port: Int, origin: String?) async throws -> String {
+            let connection = try await RawConnection.open(port: port)
+            defer { Task { await connection.close() } }
+            try await connection.send("GET /api/v4/websocket HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n" + (origin.map { "Origin: \($0)\r\n" } ?? "")
+                + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            _ = await connection.received("\r\n\r\n")
+            return connection.text.components(separatedBy: "\r\n").first ?? ""
+        }
+        let sameHost = try await Seeded.run(configure: { $0.allowCorsFrom = "" }) { s in
+            let port = s.sandbox.port
+            return [try await upgrade(port, origin: nil), try await upgrade(port, origin: "http://127.0.0.1:\(port)"),
+                    try await upgrade(port, origin: "http://127.0.0.1"), try await upgrade(port, origin: "https://baton.example")]
+        }
+        #expect(sameHost == ["HTTP/1.1 101 Switching Protocols", "HTTP/1.1 101 Switching Protocols", "HTTP/1.1 400 Bad Request", "HTTP/1.1 400 Bad Request"])
+        let listed = try await Seeded.run(configure: { $0.allowCorsFrom = "https://baton.example https://other.example" }) { s in
+            [try await upgrade(s.sandbox.port, origin: "https://baton.example"), try await upgrade(s.sandbox.port, origin: "https://evil.example")]
+        }
+        #expect(listed == ["HTTP/1.1 101 Switching Protocols", "HTTP/1.1 400 Bad Request"])
     }
 
     @Test func aBadTokenEndsTheConnectionWithoutAReply() async throws {
