@@ -119,3 +119,23 @@ import Testing
         #expect(rest == expected)
     }
 }
+
+/// Where the event stream's connection goes, and whether TLS sends a server name.
+@Suite struct EventStreamChannelTests {
+    func channel(_ url: String) throws -> EventStreamChannel {
+        try EventStreamChannel(url: url, tlsConfiguration: .makeClientConfiguration(), maxFrameSize: 1 << 20, autoPing: .disabled) { _, _, _ in }
+    }
+
+    @Test func theURLGivesHostPortAndTarget() throws {
+        let named = try channel("wss://chat.example.com/mattermost/api/v4/websocket?connection_id=abc")
+        #expect(named.host == "chat.example.com" && named.port == 443 && named.target == "/mattermost/api/v4/websocket?connection_id=abc")
+        #expect(named.tls != nil && !EventStreamChannel.isAddress(named.host))
+        let plain = try channel("ws://127.0.0.1:8065/api/v4/websocket")
+        #expect(plain.host == "127.0.0.1" && plain.port == 8065 && plain.tls == nil && EventStreamChannel.isAddress(plain.host))
+        let six = try channel("wss://[::1]:8443/api/v4/websocket")
+        #expect(six.host == "::1" && six.port == 8443 && EventStreamChannel.isAddress(six.host))
+        #expect(try channel("ws://mm.internal/api/v4/websocket").port == 80)
+        #expect(throws: (any Error).self) { try channel("https://chat.example.com/api/v4/websocket") }
+        #expect(throws: (any Error).self) { try channel("not a url") }
+    }
+}
