@@ -290,6 +290,11 @@ public final class MattermostClient: Sendable {
         if let error = error as? MattermostError { return error }
         let text = String(reflecting: error)
         let lowered = text.lowercased()
+        if lowered.contains("certificate_verify_failed") {
+            // The chain does not lead to an authority Baton trusts: say what to do about it.
+            return .tls(url: url, reason: "its certificate is not signed by an authority Baton trusts; if a private authority signed it, "
+                        + "give Baton that authority's certificate (--mattermost-ca-file, or BATON_MATTERMOST_CA_FILE)")
+        }
         if lowered.contains("ssl") || lowered.contains("tls") || lowered.contains("certificate") || lowered.contains("handshake") {
             return .tls(url: url, reason: String(describing: error))
         }

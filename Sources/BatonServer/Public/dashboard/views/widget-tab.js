@@ -90,6 +90,12 @@ export function mountWidgetTab(panel, ctx) {
   form.addEventListener('input', dirtyChanged);
   form.addEventListener('submit', (event) => { event.preventDefault(); save(); });
 
+  // The Automatic choice names the language the bot's definition says, if any.
+  function showBotLanguage() {
+    const botLanguage = languages[saved.botLanguage];
+    automatic.textContent = botLanguage ? `The bot’s: ${botLanguage.name}` : 'The page’s or the visitor’s';
+  }
+
   function fill(settings) {
     title.input.value = settings.title || '';
     title.input.placeholder = saved.botName || saved.name;
@@ -100,8 +106,7 @@ export function mountWidgetTab(panel, ctx) {
     avatar.input.value = settings.avatarURL || '';
     origins.input.value = (settings.allowedOrigins || []).join('\n');
     askForRating.checked = settings.askForRating !== false;
-    const botLanguage = languages[saved.botLanguage];
-    automatic.textContent = botLanguage ? `The bot’s: ${botLanguage.name}` : 'The page’s or the visitor’s';
+    showBotLanguage();
     language.input.value = settings.language || '';
     hours.fill(settings.workingHours || null);
   }
@@ -189,6 +194,7 @@ export function mountWidgetTab(panel, ctx) {
       const dirty = isDirty();
       saved = bot;
       if (!dirty) fill(bot.settings);
+      showBotLanguage();
       snippet.setText(bot.embedSnippet);
       identity.botSaved(bot);
       preview.reload(bot.previewURL);
