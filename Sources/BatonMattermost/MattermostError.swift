@@ -24,6 +24,9 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
     case rateLimited(retryAfter: Double)
     /// Any other error answer of the server.
     case server(status: Int, id: String, message: String)
+    /// The API answers, but the event stream's WebSocket upgrade is refused (most often a
+    /// proxy in front of Mattermost that does not pass WebSockets on).
+    case webSocketRefused(url: String)
 
     public var description: String {
         switch self {
@@ -54,13 +57,16 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
             "Mattermost is rate-limiting Baton; retrying in \(Int(seconds.rounded(.up))) s."
         case .server(let status, let id, let message):
             "Mattermost answered \(status): \(message)\(id.isEmpty ? "" : " (\(id))")"
+        case .webSocketRefused(let url):
+            "\(url) refused the WebSocket of Mattermost's event stream (/api/v4/websocket), so agents' replies cannot reach visitors. "
+                + "A proxy in front of Mattermost must pass WebSockets on (nginx: proxy_http_version 1.1 and the Upgrade and Connection headers)."
         }
     }
 
     /// Whether trying again later may succeed without anyone changing anything.
     public var isTransient: Bool {
         switch self {
-        case .unreachable, .rateLimited, .sessionExpired: true
+        case .unreachable, .rateLimited, .sessionExpired, .webSocketRefused: true
         case .server(let status, _, _): status >= 500 || status == 408
         default: false
         }

@@ -112,6 +112,31 @@ public final class MattermostEventSender: Sendable {
 /// One connection to Mattermost's event stream: authenticates with the session token,
 /// then hands every event to `onEvent` until the connection ends (it returns or throws).
 enum MattermostEventSocket {
+    /// Ends a probe's connection once it is open.
+    struct Probed: Error {}
+
+    /// Opens the event stream, authenticates and closes it again: whether Mattermost (and
+    /// any proxy in front of it) takes the WebSocket, so that connecting says so at once
+    /// rather than agents' replies never arriving. Gives up after `seconds`.
+    static func probe(client: MattermostClient, logger: Logger, seconds: Double = 10) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await run(client: client, logger: logger, onOpen: { _ in throw Probed() }, onEvent: { _ in })
+                    throw MattermostError.webSocketRefused(url: client.baseURL)  // closed before it was open
+                } catch is Probed {
+                    return
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                throw MattermostError.unreachable(url: client.baseURL, reason: "its event stream (/api/v4/websocket) did not open within \(Int(seconds)) s")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
     static func run(client: MattermostClient, logger: Logger,
                     onOpen: @escaping @Sendable (MattermostEventSender) async throws -> Void,
                     onEvent: @escaping @Sendable (MattermostEvent) async throws -> Void) async throws {
@@ -142,6 +167,10 @@ enum MattermostEventSocket {
             }.run(logger: logger)
         } catch let error as MattermostError {
             throw error
+        } catch let error as Probed {
+            throw error
+        } catch let error as WebSocketClientError where error == .webSocketUpgradeFailed {
+            throw MattermostError.webSocketRefused(url: client.baseURL)
         } catch {
             throw MattermostClient.transportError(error, url: client.baseURL)
         }

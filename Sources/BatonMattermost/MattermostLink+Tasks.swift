@@ -238,9 +238,11 @@ extension MattermostLink {
         }
     }
 
+    /// A task went through: the error it may have left is over, but not the event
+    /// stream's while the stream is down (the status keeps saying why).
     private func succeeded() {
         outage.withLock { $0 = 0 }
-        if status.withLock({ $0.lastError }) != nil { update { $0.lastError = nil } }
+        if status.withLock({ $0.lastError != nil && $0.state == .connected }) { update { $0.lastError = nil } }
     }
 
     private func failed(_ record: AgentTaskRecord, _ error: any Error) async {

@@ -10,13 +10,15 @@ public struct MattermostSetup: Sendable {
     public let client: MattermostClient
     public let relayUser: MMUser
 
-    /// Step 1: the server and the relay user. Signs in, and checks the user is a system
-    /// administrator (Baton creates channels and adds people to teams).
+    /// Step 1: the server and the relay user. Signs in, checks the user is a system
+    /// administrator (Baton creates channels and adds people to teams), and that the event
+    /// stream opens (agents' replies come that way; a proxy may refuse WebSockets).
     public static func signIn(url: String, credentials: MattermostCredentials, logger: Logger,
                               http: HTTPClient = MattermostClient.sharedHTTP) async throws -> MattermostSetup {
         let client = try MattermostClient(url: url, credentials: credentials, logger: logger, http: http)
         let user = try await client.signIn()
         guard user.isSystemAdmin else { throw MattermostError.notAdmin(username: user.username) }
+        try await MattermostEventSocket.probe(client: client, logger: logger)
         return MattermostSetup(client: client, relayUser: user)
     }
 

@@ -184,6 +184,7 @@ extension AdminAPI {
             case .forbidden: (.unprocessableContent, "forbidden")
             case .rateLimited: (.badGateway, "rate_limited")
             case .server: (.badGateway, "mattermost_error")
+            case .webSocketRefused: (.badGateway, "websocket_refused")
             }
             var issues: [APIError.Issue] = []
             if case .usersNotFound(let names) = error {

@@ -30,6 +30,8 @@ final class SandboxCore: Sendable {
         var rateLimitRemaining = 0
         var rateLimitReset = 0
         var delay: Duration?
+        /// Event socket upgrades are refused, as behind a proxy that does not pass them on.
+        var refusesUpgrades = false
         /// Set while the server shuts down, so delayed answers stop waiting.
         var stopping = false
         var exchanges: [MattermostSandbox.Exchange] = []

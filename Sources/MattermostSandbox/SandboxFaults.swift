@@ -42,6 +42,13 @@ extension MattermostSandbox {
         core.dropSockets()
     }
 
+    /// Refuses every event socket's upgrade while on (400, as when a proxy in front of
+    /// Mattermost does not pass `Upgrade` on and Mattermost gets a plain GET), while the
+    /// REST API keeps working. Open sockets are not touched.
+    public func refuseWebSockets(_ on: Bool) {
+        core.control.withLock { $0.refusesUpgrades = on }
+    }
+
     /// Keeps event sockets open but delivers nothing on them (events and replies), the
     /// failure a client only notices by checking its session now and then.
     public func silenceWebSockets(_ on: Bool) {

@@ -171,7 +171,8 @@ final class SandboxServer: Sendable {
                     // An origin it does not take is refused (400 here; Mattermost logs 400, while
                     // gorilla/websocket has written 403).
                     guard request.path?.split(separator: "?").first == "/api/v4/websocket",
-                          Self.originAllowed(request, allowCorsFrom: configuration.allowCorsFrom) else { return .dontUpgrade }
+                          Self.originAllowed(request, allowCorsFrom: configuration.allowCorsFrom),
+                          !core.control.withLock({ $0.refusesUpgrades }) else { return .dontUpgrade }
                     let token = Self.upgradeToken(request.headerFields)
                     return .upgrade([:]) { inbound, outbound, _ in
                         await SandboxWebSocket(core: core, channel: channel, upgradeToken: token).run(inbound: inbound, outbound: outbound)

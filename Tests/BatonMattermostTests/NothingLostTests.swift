@@ -39,6 +39,31 @@ import Testing
         }
     }
 
+    /// The event stream cannot come back (a proxy stopped passing WebSockets on) while the
+    /// API works: the visitor's messages still reach the room, the status keeps saying why
+    /// the stream is down, and once it is back the agents' replies of meanwhile arrive.
+    @Test func theEventStreamIsRefusedWhileTheAPIWorks() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                rig.sandbox.refuseWebSockets(true)
+                rig.sandbox.dropWebSockets()
+                let refused = MattermostError.webSocketRefused(url: rig.sandbox.url).description
+                try await eventually("the status to say why") { rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError == refused }
+                _ = try await client.say("anyone there?", clientID: "refused-1")
+                try await eventually("the visitor message in the room") { relayed(rig, room: room).last == "anyone there?" }
+                #expect(rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError == refused, "a task's success does not hide it")
+                #expect(rig.baton.services.mattermost.status(widgetKey: "demo")?.state != .connected)
+                try rig.sandbox.post(as: "alice", in: room, "sorry, we were away")
+                rig.sandbox.refuseWebSockets(false)
+                let frames = try await client.until("the reply") { $0.messageText == "sorry, we were away" }
+                #expect(Self.agentTexts(frames) == ["sorry, we were away"])
+                try await eventually("connected again", seconds: 20) { rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError == nil }
+            }
+        }
+    }
+
     @Test func agentsWritingFasterThanBatonHandles() async throws {
         // Three waiting events per room at most: a burst of posts overflows the queue, and
         // the room reads what it let go from Mattermost.

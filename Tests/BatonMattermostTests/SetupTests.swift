@@ -65,6 +65,23 @@ import Testing
         }
     }
 
+    /// A proxy in front of Mattermost that does not pass WebSockets on: the API answers,
+    /// but agents' replies could never arrive, so connecting says so at its first step.
+    @Test func aProxyThatRefusesWebSocketsIsReportedWhenConnecting() async throws {
+        try await withSandbox { sandbox in
+            sandbox.refuseWebSockets(true)
+            do {
+                _ = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger)
+                Issue.record("connected without an event stream")
+            } catch let error as MattermostError {
+                #expect(error == .webSocketRefused(url: sandbox.url))
+                #expect(error.description.contains("A proxy in front of Mattermost must pass WebSockets on"), "\(error)")
+            }
+            sandbox.refuseWebSockets(false)
+            _ = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger)
+        }
+    }
+
     @Test func aTLSFailureIsReported() async throws {
         // An HTTPS server whose certificate nobody signed: the handshake fails.
         try await SelfSignedServer.run { url, certificate in
