@@ -37,8 +37,9 @@ extension MattermostSandbox {
         /// `ServiceSettings.AllowCorsFrom`, as the event socket's upgrade reads it: empty (the
         /// default), an upgrade that carries an `Origin` must come from the server's own
         /// host and port (its `Host`), as gorilla/websocket checks, else it is refused (400
-        /// here; the real server writes 403 and logs 400); `*` takes any; otherwise the origins listed, separated by spaces. An upgrade
-        /// without an `Origin` (a server-side client) is always taken.
+        /// here; the real server writes 403 and logs 400); `*` takes any; otherwise the
+        /// origins listed, separated by spaces. An upgrade without an `Origin` (a
+        /// server-side client) is always taken.
         public var allowCorsFrom = ""
         /// Serve HTTPS (and `wss://` events) with this certificate and key instead of plain
         /// HTTP: a Mattermost behind a private certificate authority.
