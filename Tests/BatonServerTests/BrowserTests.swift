@@ -540,7 +540,7 @@ func send(_ driver: WebDriver, _ text: String) async throws {
                 try await waitForBubble(driver, containing: "Hello! What can I do for you?")
                 // The visitor picks a picture, two text files and one too large (as the file
                 // dialog would): they wait above the text box, uploaded, for the next message.
-                _ = try await driver.run("""
+                let askedToLeave = try await driver.run("""
                     return (async () => {
                       const c = document.createElement('canvas'); c.width = 160; c.height = 90;
                       const g = c.getContext('2d'); g.fillStyle = '#c92a2a'; g.fillRect(0, 0, 160, 90);
@@ -554,9 +554,13 @@ func send(_ driver: WebDriver, _ text: String) async throws {
                       const input = \(root).querySelector('.file-input');
                       input.files = dt.files;
                       input.dispatchEvent(new Event('change'));
-                      return true;
+                      // Leaving now would lose the uploads: the page asks first.
+                      const leaving = new Event('beforeunload', { cancelable: true });
+                      window.dispatchEvent(leaving);
+                      return leaving.defaultPrevented;
                     })()
                     """)
+                #expect(askedToLeave as? Bool == true, "leaving during the uploads asks first")
                 let chips = "Array.from(\(root).querySelectorAll('.tray .chip')).map(c => c.textContent)"
                 try await driver.wait(for: "the files in the tray", """
                     const r = \(root);
@@ -564,6 +568,8 @@ func send(_ driver: WebDriver, _ text: String) async throws {
                       && !r.querySelector('.send').disabled
                     """)
                 let staged = try await driver.run("return \(chips)") as? [String] ?? []
+                let leavingNow = "const e = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(e); return e.defaultPrevented"
+                #expect(try await driver.run(leavingNow) as? Bool == false, "once uploaded, leaving is free")
                 #expect(staged.count == 4 && staged[0].hasPrefix("screenshot.png") && staged[0].hasSuffix(" kB"), "\(staged)")
                 #expect(staged.dropFirst() == ["console log.txt14 bytes", "notes.txt12 bytes", "huge.binNot sent: larger than 10 MB."])
                 #expect(try await driver.run("return !!\(root).querySelector('.row.visitor .file')") as? Bool == false, "nothing is sent yet")

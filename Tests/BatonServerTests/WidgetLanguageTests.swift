@@ -70,6 +70,15 @@ import Testing
                 try await driver.click(try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Sales')"))
                 try await driver.wait(for: "the waiting status", "return \(root).querySelector('.status').textContent === 'Warten auf das Team…'")
                 #expect(try await value("querySelector('.end-chat').textContent") == "Chat beenden")
+                // Near the length limit (4,000 by default) the counter counts down in German.
+                func type(_ count: Int) async throws -> String? {
+                    try await driver.run("const x = \(root).querySelector('textarea'); x.value = 'x'.repeat(\(count)); x.dispatchEvent(new Event('input')); "
+                        + "return \(root).querySelector('.counter').hidden ? null : \(root).querySelector('.counter').textContent") as? String
+                }
+                #expect(try await type(3_999) == "Noch 1 Zeichen")
+                #expect(try await type(2_500) == nil)
+                #expect(try await type(3_850) == "Noch 150 Zeichen")
+                #expect(try await type(0) == nil)
                 let you = try await driver.run("return Array.from(\(root).querySelectorAll('.row.visitor .name')).map(n => n.textContent)") as? [String]
                 #expect(you?.first == "Sie")
 

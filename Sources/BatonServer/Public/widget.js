@@ -964,7 +964,7 @@ textarea:disabled { background: #f1f3f5; }
     }
     const left = max - Math.min(chars.length, max);
     ui.counter.hidden = left > Math.min(200, Math.ceil(max * 0.2));
-    ui.counter.textContent = left === 1 ? '1 character left' : left + ' characters left';
+    ui.counter.textContent = left === 1 ? t('charactersLeftOne') : t('charactersLeft', { count: left.toLocaleString(lang) });
     ui.counter.classList.toggle('full', left === 0);
     // Grow with the text up to the CSS max-height.
     input.style.height = 'auto';
@@ -1447,7 +1447,7 @@ textarea:disabled { background: #f1f3f5; }
       saveStaged();
       updateChip(entry);
       updateSendState();
-      ui.trayStatus.textContent = entry.name + ' is attached to your next message.';
+      ui.trayStatus.textContent = t('fileAttached', { name: entry.name });
     };
     xhr.send(file);
   }
@@ -1458,7 +1458,7 @@ textarea:disabled { background: #f1f3f5; }
     entry.xhr = null;
     updateChip(entry);
     updateSendState();
-    ui.trayStatus.textContent = entry.name + ' was not attached: ' + reason + '.';
+    ui.trayStatus.textContent = t('fileNotAttached', { name: entry.name, reason });
   }
 
   function unstage(entry) {
@@ -1523,6 +1523,19 @@ textarea:disabled { background: #f1f3f5; }
     const waiting = isUploading();
     ui.send.disabled = fatal || waiting;
     ui.send.title = waiting ? t('waitingForUpload') : '';
+    guardLeaving(waiting);
+  }
+
+  // Leaving the page while a file uploads would lose it (an uploaded one is kept), so the
+  // browser asks first. Listened for only meanwhile: a page with the listener may be kept
+  // out of the browser's back-forward cache.
+  function onLeaving(event) { event.preventDefault(); event.returnValue = ''; }
+  let guardingLeave = false;
+  function guardLeaving(on) {
+    if (on === guardingLeave) return;
+    guardingLeave = on;
+    if (on) window.addEventListener('beforeunload', onLeaving);
+    else window.removeEventListener('beforeunload', onLeaving);
   }
 
   // ---------------------------------------------------------------- a reply while away
