@@ -71,6 +71,15 @@ struct IntentMatcher: Sendable {
         return best
     }
 
+    /// Every candidate that scores above zero, best first (ties in the candidates' order,
+    /// so the first is `best(for:)`'s).
+    func scores(for input: Phrase) -> [(name: String, score: Double)] {
+        guard !input.words.isEmpty else { return [] }
+        let similarity = input.words.map { word in vocabulary.map { Fuzzy.similarity(word, $0) } }
+        let scored = candidates.enumerated().map { ($0.offset, $0.element.name, Self.score($0.element, input, similarity)) }
+        return scored.filter { $0.2 > 0 }.sorted { ($0.2, -$0.0) > ($1.2, -$1.0) }.map { ($0.1, $0.2) }
+    }
+
     /// A candidate's score: its best example's, or its keywords' when they do better.
     /// `similarity[i][v]` is input word i against vocabulary word v.
     static func score(_ candidate: Candidate, _ input: Phrase, _ similarity: [[Double]]) -> Double {

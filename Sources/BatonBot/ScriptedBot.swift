@@ -54,6 +54,45 @@ public struct ScriptedBot: ChatBot {
         return BotOutcome(replies: run.replies, handover: run.handover)
     }
 
+    /// How the bot reads `text` when it is in charge (no question waiting): the phrases
+    /// that ask for a person win when they score at least the threshold and at least as
+    /// well as the best intent; else the best intent at or above the threshold answers;
+    /// else it is not understood. Also what the dashboard's "Try a sentence" shows.
+    public func explain(_ text: String) -> Reading {
+        let input = IntentMatcher.Phrase(text, language: definition.language)
+        let handover = triggers.best(for: input)?.score ?? 0
+        let scores = intents.scores(for: input)
+        let best = scores.first
+        let threshold = settings.threshold
+        let outcome: Reading.Outcome = if handover > 0, handover >= threshold, handover >= (best?.score ?? 0) {
+            .handover
+        } else if let best, best.score >= threshold {
+            .intent
+        } else {
+            .notUnderstood
+        }
+        return Reading(outcome: outcome, intent: outcome == .intent ? best?.name : nil, threshold: threshold,
+                       handoverScore: handover, scores: scores.map { Reading.Score(intent: $0.name, score: $0.score) })
+    }
+
+    /// What the bot makes of a visitor's text (`explain`).
+    public struct Reading: Sendable, Equatable {
+        public enum Outcome: String, Sendable, Equatable { case handover, intent, notUnderstood = "not_understood" }
+        public struct Score: Sendable, Equatable {
+            public var intent: String
+            public var score: Double
+        }
+
+        public var outcome: Outcome
+        /// The intent that answers (`intent` outcome only).
+        public var intent: String?
+        public var threshold: Double
+        /// How well the text matches the phrases that ask for a person (0 when not at all).
+        public var handoverScore: Double
+        /// Every intent that matches at all, best first.
+        public var scores: [Score]
+    }
+
     func reply(_ text: BotText, _ conversation: Conversation) -> BotReply {
         BotReply(Template.render(text.text, conversation), buttons: text.buttons.map(\.quickReply))
     }
@@ -94,14 +133,12 @@ public struct ScriptedBot: ChatBot {
         /// Free text while the bot is in charge: a handover trigger, an intent, or a
         /// misunderstanding.
         mutating func understand(_ text: String) {
-            let input = IntentMatcher.Phrase(text, language: bot.definition.language)
-            let trigger = bot.triggers.best(for: input)
-            let intent = bot.intents.best(for: input)
-            if let trigger, trigger.score >= settings.threshold, trigger.score >= (intent?.score ?? 0) {
+            let reading = bot.explain(text)
+            if reading.outcome == .handover {
                 progress.misunderstandings = 0
                 requestHandover(reason: "the visitor asked for a person")
-            } else if let intent, intent.score >= settings.threshold,
-                      let match = bot.definition.intents.first(where: { $0.name == intent.name }) {
+            } else if reading.outcome == .intent, let name = reading.intent,
+                      let match = bot.definition.intents.first(where: { $0.name == name }) {
                 progress.misunderstandings = 0
                 answer(match)
             } else {

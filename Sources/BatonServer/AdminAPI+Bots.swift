@@ -152,6 +152,37 @@ extension AdminAPI {
             }
             return try Self.json(Answer(ok: issues.isEmpty, issues: issues))
         }
+
+        // How a definition (saved or not) reads a sentence: for tuning intents.
+        api.post("bots/{key}/try") { request, _ in
+            struct Input: Decodable { var source: String; var text: String }
+            struct Score: Encodable { var intent: String; var score: Double }
+            struct Answer: Encodable {
+                var ok: Bool
+                var issues: [APIError.Issue]
+                var outcome: String?
+                var intent: String?
+                var threshold: Double?
+                var handoverScore: Double?
+                var scores: [Score]?
+            }
+            let input = try await Self.decode(Input.self, from: request)
+            guard !input.text.trimmingWhitespace().isEmpty else {
+                throw APIError(.unprocessableContent, code: "invalid_text", "Write a sentence to try.",
+                               issues: [.init(path: "text", message: "Write a sentence to try.")])
+            }
+            let bot: ScriptedBot
+            do throws(BotDocumentError) {
+                bot = try ScriptedBot(source: input.source)
+            } catch {
+                return try Self.json(Answer(ok: false, issues: error.issues.map(Self.issue)))
+            }
+            let reading = bot.explain(input.text)
+            func rounded(_ score: Double) -> Double { (score * 1000).rounded() / 1000 }
+            return try Self.json(Answer(ok: true, issues: [], outcome: reading.outcome.rawValue, intent: reading.intent,
+                                        threshold: reading.threshold, handoverScore: rounded(reading.handoverScore),
+                                        scores: reading.scores.prefix(10).map { Score(intent: $0.intent, score: rounded($0.score)) }))
+        }
     }
 
     func widget(_ context: BatonRequestContext) async throws -> Widget {

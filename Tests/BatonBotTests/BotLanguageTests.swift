@@ -138,4 +138,31 @@ import Testing
         #expect(bot.say("Je veux parler à un conseiller") == [BotTexts.french.handoverMessage])
         #expect(bot.handover != nil)
     }
+
+    /// `explain` says what `respond` does with free text, with the scores behind it.
+    @Test func aReadingExplainsWhatTheBotDoes() throws {
+        let bot = try ScriptedBot(source: ScriptedBotTests.support)
+        let refund = bot.explain("I want my money back please")
+        #expect(refund.outcome == .intent && refund.intent == "refund" && refund.threshold == 0.6)
+        #expect(refund.scores.first?.intent == "refund" && (refund.scores.first?.score ?? 0) >= 0.6)
+        #expect(refund.scores.map(\.score) == refund.scores.map(\.score).sorted(by: >))
+        let person = bot.explain("can I talk to a human")
+        #expect(person.outcome == .handover && person.intent == nil && person.handoverScore >= 0.6)
+        let weather = bot.explain("what is the weather like")
+        #expect(weather.outcome == .notUnderstood && weather.intent == nil)
+        // The same as the bot does.
+        var harness = try BotHarness(ScriptedBotTests.support)
+        #expect(harness.say("what is the weather like") == ["Pardon?"])
+        #expect(harness.say("I want my money back please").first == "Refunds take 5 days.")
+        // In German, by German words.
+        let german = try ScriptedBot(source: Self.bare("de", intents: """
+        intents:
+          - name: lieferung
+            examples: [wann kommt meine bestellung]
+            answer: Bald.
+        """))
+        let reading = german.explain("Wann kommen meine Bestellungen?")
+        #expect(reading.outcome == .intent && reading.intent == "lieferung", "\(reading)")
+    }
 }
+

@@ -94,12 +94,22 @@ struct Dashboard {
                 try await page.click("Create bot")
                 try await page.waitFor("the bot page", "location.hash.includes('/bots/sales-desk-')")
                 try await page.waitFor("the editor", "document.querySelector('textarea')")
+                // What the bot makes of a sentence, before anything is saved.
+                try await page.fill("Try a sentence", "Are you open on Saturdays?")
+                try await page.click("Try")
+                try await page.waitFor("the reading", "document.querySelector('.tryout-verdict')?.textContent.startsWith('Answers with hours')")
+                try await page.fill("Try a sentence", "What does it cost?")
+                try await page.click("Try")
+                try await page.waitFor("the fallback", "document.querySelector('.tryout-verdict')?.textContent.startsWith('Not understood: the bot says its fallback')")
                 _ = try await page.run("""
                     (() => { const t = document.querySelector('textarea.code, .code-editor textarea, textarea');
                       t.value = t.value.replace('answer: We', 'anwser: We'); t.dispatchEvent(new Event('input', { bubbles: true })); return true; })()
                     """)
                 try await page.waitForText("unknown field \"anwser\"")
                 try await page.waitForText("Line 18")
+                // (The editor and its problem in view, the toast of the new bot gone.)
+                _ = try await page.run("(() => { document.querySelector('.editor-label-row').scrollIntoView({ block: 'start' }); window.scrollBy(0, -70); return true; })()")
+                try await page.waitFor("the toast gone", "!document.querySelector('.toast')")
                 try await driver.screenshot("dashboard-bot-editor")
 
                 // The demo bot goes to Mattermost: the Platforms tab and its wizard.

@@ -375,6 +375,20 @@ import Testing
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["language": NSNull()],
             ])
             #expect(automatic.status == 200 && (automatic.json["settings"] as? [String: Any])?["language"] == nil, "\(automatic)")
+            // How a definition, saved or not, reads a sentence.
+            let tried = try await client.send("POST", "/api/v1/bots/\(key)/try", json: [
+                "source": "name: Sunny\ngreeting: Hello!\nintents:\n  - name: hours\n    examples: [when are you open]\n    answer: Always.\n",
+                "text": "When are you opening?",
+            ])
+            #expect(tried.status == 200 && tried.json["ok"] as? Bool == true && tried.json["outcome"] as? String == "intent", "\(tried)")
+            #expect(tried.json["intent"] as? String == "hours" && tried.json["threshold"] as? Double == 0.6)
+            #expect(((tried.json["scores"] as? [[String: Any]])?.first?["score"] as? Double ?? 0) >= 0.6, "\(tried)")
+            let person = try await client.send("POST", "/api/v1/bots/\(key)/try", json: ["source": "name: Sunny\ngreeting: Hello!\n", "text": "talk to a human"])
+            #expect(person.json["outcome"] as? String == "handover" && person.json["intent"] == nil, "\(person)")
+            let unusable = try await client.send("POST", "/api/v1/bots/\(key)/try", json: ["source": "name: Sunny\n", "text": "hi"])
+            #expect(unusable.status == 200 && unusable.json["ok"] as? Bool == false && (unusable.json["issues"] as? [Any])?.isEmpty == false, "\(unusable)")
+            let blank = try await client.send("POST", "/api/v1/bots/\(key)/try", json: ["source": "name: Sunny\ngreeting: Hello!\n", "text": "  "])
+            #expect(blank.status == 422, "\(blank)")
             let list = try await client.get("/api/v1/bots")
             #expect((list.json["bots"] as? [[String: Any]])?.map { $0["key"] as? String } == ["demo", key])
             #expect(try await client.send("DELETE", "/api/v1/bots/\(key)").status == 204)

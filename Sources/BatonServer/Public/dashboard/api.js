@@ -89,6 +89,7 @@ export const api = {
   makeIdentitySecret: (key) => request('POST', `/api/v1/bots/${enc(key)}/identity-secret`),
   deleteIdentitySecret: (key) => request('DELETE', `/api/v1/bots/${enc(key)}/identity-secret`),
   checkBot: (key, source, signal) => request('POST', `/api/v1/bots/${enc(key)}/check`, { source }, { signal }),
+  tryBot: (key, source, text) => request('POST', `/api/v1/bots/${enc(key)}/try`, { source, text }),
 
   mattermost: (key, signal) => request('GET', `/api/v1/bots/${enc(key)}/mattermost`, undefined, { signal }),
   connectMattermost: (key, body) => request('PUT', `/api/v1/bots/${enc(key)}/mattermost`, body),

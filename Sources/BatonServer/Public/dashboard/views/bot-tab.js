@@ -7,6 +7,7 @@ import { codeEditor } from '/dashboard/components/code-editor.js';
 import { widgetPreview } from '/dashboard/components/preview.js';
 import { issueList } from '/dashboard/components/issue-list.js';
 import { cheatSheet } from '/dashboard/components/cheat-sheet.js';
+import { sentenceTryout } from '/dashboard/components/sentence-tryout.js';
 
 export function mountBotTab(panel, ctx) {
   let saved = ctx.bot();
@@ -42,6 +43,7 @@ export function mountBotTab(panel, ctx) {
         h('p', { class: 'field-hint', id: hintId },
           'Tab indents by two spaces; press Esc then Tab to leave the editor. ', h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'S'), ' saves.')),
       problems.root,
+      sentenceTryout({ key: ctx.key, source: () => editor.value }).root,
       cheatSheet(),
       h('div', { class: 'save-area' }, saveError.root, h('div', { class: 'save-bar' }, saveButton, unsaved))),
     h('div', { class: 'split-side' }, preview.root)));
