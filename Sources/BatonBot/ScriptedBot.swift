@@ -51,7 +51,7 @@ public struct ScriptedBot: ChatBot {
             run.understand(input.text)
         }
         conversation = run.conversation
-        return BotOutcome(replies: run.replies, handover: run.handover)
+        return BotOutcome(replies: run.replies, handover: run.handover, misunderstood: run.misunderstood)
     }
 
     /// How the bot reads `text` when it is in charge (no question waiting): the phrases
@@ -103,6 +103,8 @@ public struct ScriptedBot: ChatBot {
         var conversation: Conversation
         var replies: [BotReply] = []
         var handover: HandoverRequest?
+        /// The visitor's text was not understood.
+        var misunderstood = false
         var stepsRun = 0
 
         var settings: BotSettings { bot.settings }
@@ -142,6 +144,7 @@ public struct ScriptedBot: ChatBot {
                 progress.misunderstandings = 0
                 answer(match)
             } else {
+                misunderstood = true
                 progress.misunderstandings += 1
                 if progress.misunderstandings >= settings.maxMisunderstandings {
                     let count = progress.misunderstandings

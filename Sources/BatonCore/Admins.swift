@@ -142,6 +142,9 @@ public protocol ConversationArchive: Sendable {
     func firstReplies(_ filter: InsightsFilter) async throws -> [FirstReply]
     /// The agents who wrote in the conversations started in the range, by name.
     func agentActivity(_ filter: InsightsFilter) async throws -> [AgentActivity]
+    /// What the bot did not understand in the conversations started in the range, the
+    /// most frequent first (then the newest), at most `limit`.
+    func notUnderstood(_ filter: InsightsFilter, limit: Int) async throws -> [NotUnderstood]
     /// Removes the agent tasks of a widget (when the widget is deleted).
     func deleteTasks(widgetKey: String) async throws
 }

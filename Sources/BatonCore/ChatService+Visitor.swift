@@ -59,6 +59,7 @@ extension ChatService {
                 // (While it asks a question, the bot says it got them and asks again.)
             } else if conversation.state.isBotActive {
                 let outcome = bot.respond(to: input, in: &conversation)
+                messages[messages.count - 1].misunderstood = outcome.misunderstood
                 messages += outcome.replies.map { botMessage($0, bot: bot) }
                 if let request = outcome.handover {
                     let (said, task) = try await handOver(&conversation, request, widget: widget, bot: bot,

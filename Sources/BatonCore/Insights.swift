@@ -52,6 +52,23 @@ public struct FirstReply: Sendable, Hashable {
     }
 }
 
+/// Visitors' messages the bot did not understand, alike ones together (the same text,
+/// case and surrounding spaces aside): the newest of them as written, how many there
+/// were, and the conversation of the newest.
+public struct NotUnderstood: Sendable, Hashable {
+    public var text: String
+    public var count: Int
+    public var conversationID: ConversationID
+    public var lastAt: Millis
+
+    public init(text: String, count: Int, conversationID: ConversationID, lastAt: Millis) {
+        self.text = text
+        self.count = count
+        self.conversationID = conversationID
+        self.lastAt = lastAt
+    }
+}
+
 /// What one agent (by name) wrote in the conversations of a range: in how many, and how
 /// many messages.
 public struct AgentActivity: Sendable, Hashable {

@@ -52,11 +52,15 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
     /// A system notice's meaning, for the widget to say in the visitor's language (the
     /// text says it in English); nil for other messages and notices stored before.
     public var notice: Notice?
+    /// A visitor's message the bot did not understand (it said its fallback, or handed
+    /// over after too many): for the insights.
+    public var misunderstood: Bool
     public var createdAt: Millis
 
     public init(id: MessageID, conversationID: ConversationID, role: Role, authorName: String? = nil,
                 text: String, buttons: [QuickReply] = [], clientID: String? = nil, externalID: String? = nil,
-                replaces: MessageID? = nil, files: [Attachment] = [], notice: Notice? = nil, createdAt: Millis) {
+                replaces: MessageID? = nil, files: [Attachment] = [], notice: Notice? = nil, misunderstood: Bool = false,
+                createdAt: Millis) {
         self.id = id
         self.conversationID = conversationID
         self.role = role
@@ -68,6 +72,7 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
         self.replaces = replaces
         self.files = files
         self.notice = notice
+        self.misunderstood = misunderstood
         self.createdAt = createdAt
     }
 
@@ -84,6 +89,7 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
         replaces = try c.decodeIfPresent(MessageID.self, forKey: .replaces)
         files = try c.decodeIfPresent([Attachment].self, forKey: .files) ?? []
         notice = try c.decodeIfPresent(Notice.self, forKey: .notice)
+        misunderstood = try c.decodeIfPresent(Bool.self, forKey: .misunderstood) ?? false
         createdAt = try c.decode(Millis.self, forKey: .createdAt)
     }
 }
@@ -102,6 +108,8 @@ public struct NewMessage: Sendable, Hashable {
     public var files: [Attachment]
     /// See `Message.notice`.
     public var notice: Notice?
+    /// See `Message.misunderstood`.
+    public var misunderstood = false
     public var createdAt: Millis
 
     public init(role: Role, authorName: String? = nil, text: String, buttons: [QuickReply] = [],
@@ -126,7 +134,8 @@ public struct NewMessage: Sendable, Hashable {
 
     public func stored(id: MessageID, in conversation: ConversationID) -> Message {
         Message(id: id, conversationID: conversation, role: role, authorName: authorName, text: text, buttons: buttons,
-                clientID: clientID, externalID: externalID, replaces: replaces, files: files, notice: notice, createdAt: createdAt)
+                clientID: clientID, externalID: externalID, replaces: replaces, files: files, notice: notice,
+                misunderstood: misunderstood, createdAt: createdAt)
     }
 }
 

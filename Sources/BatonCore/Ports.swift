@@ -41,9 +41,13 @@ public struct BotOutcome: Sendable, Hashable {
     public var replies: [BotReply]
     /// Set when the conversation must go to a human.
     public var handover: HandoverRequest?
-    public init(replies: [BotReply], handover: HandoverRequest? = nil) {
+    /// The bot did not understand the visitor's text (it said its fallback, or handed
+    /// over after too many misunderstandings).
+    public var misunderstood: Bool
+    public init(replies: [BotReply], handover: HandoverRequest? = nil, misunderstood: Bool = false) {
         self.replies = replies
         self.handover = handover
+        self.misunderstood = misunderstood
     }
 }
 

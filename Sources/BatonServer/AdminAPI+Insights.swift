@@ -15,6 +15,7 @@ extension AdminAPI {
         }
         struct Day: Encodable { var date: String; var started, handedOver: Int }
         struct Agent: Encodable { var name: String; var chats, messages: Int; var firstReplies: Waits? }
+        struct Misunderstood: Encodable { var text: String; var count: Int; var conversationId: String; var lastAt: Int64 }
         var from, to, timeZone: String
         var bot: String?
         var started, handedOver, botOnly, answered, unanswered, waiting: Int
@@ -24,6 +25,8 @@ extension AdminAPI {
         var days: [Day]
         var hours: [[Int]]
         var agents: [Agent]
+        /// What the bot did not understand, the most frequent first.
+        var notUnderstood: [Misunderstood] = []
 
         init(_ report: InsightsReport, timeZone: String, bot: String?) {
             from = report.days.first.description
@@ -52,12 +55,17 @@ extension AdminAPI {
             let bot = query["bot"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
             let (start, end) = days.filter
             let filter = InsightsFilter(start: start, end: end, widgetKey: bot)
-            // Three reads of the same conversations, each on a reader of its own.
+            // Four reads of the same conversations, each on a reader of its own.
             async let buckets = services.store.insightBuckets(filter)
             async let firstReplies = services.store.firstReplies(filter)
             async let agents = services.store.agentActivity(filter)
+            async let notUnderstood = services.store.notUnderstood(filter, limit: 10)
             let report = InsightsReport(days: days, buckets: try await buckets, firstReplies: try await firstReplies, agents: try await agents)
-            return try Self.json(InsightsBody(report, timeZone: zone, bot: bot))
+            var body = InsightsBody(report, timeZone: zone, bot: bot)
+            body.notUnderstood = try await notUnderstood.map {
+                .init(text: $0.text, count: $0.count, conversationId: $0.conversationID.rawValue, lastAt: $0.lastAt)
+            }
+            return try Self.json(body)
         }
     }
 

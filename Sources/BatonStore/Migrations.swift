@@ -251,6 +251,12 @@ enum Migrations {
         Migration(version: 14, name: "visitors: their browser's language") { _ in
             ["ALTER TABLE visitors ADD COLUMN language TEXT"]
         },
+        // A visitor's message the bot did not understand: 1, else NULL (most messages),
+        // and an index of those only, for the insights' list of them.
+        Migration(version: 15, name: "messages: what the bot did not understand") { _ in
+            ["ALTER TABLE messages ADD COLUMN misunderstood INTEGER",
+             "CREATE INDEX messages_misunderstood ON messages (conversation_id) WHERE misunderstood = 1"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

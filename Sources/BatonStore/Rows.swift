@@ -61,6 +61,7 @@ enum Rows {
                        replaces: try row.decode(column: "replaces", as: Int64?.self),
                        files: try files.map { try fromJSON($0) } ?? [],
                        notice: try notice.map { try fromJSON($0) },
+                       misunderstood: try row.decode(column: "misunderstood", as: Int64?.self) == 1,
                        createdAt: try row.decode(column: "created_at", as: Int64.self))
     }
 

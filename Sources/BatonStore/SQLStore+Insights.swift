@@ -27,6 +27,25 @@ extension SQLStore {
         }
     }
 
+    public func notUnderstood(_ filter: InsightsFilter, limit: Int) async throws -> [NotUnderstood] {
+        let groups = try await reader.raw(Self.notUnderstoodQuery(filter, limit: limit)).all().map { row in
+            (count: try row.decode(column: "n", as: Int.self), last: try row.decode(column: "last_id", as: Int64.self))
+        }
+        guard !groups.isEmpty else { return [] }
+        // The newest message of each group, as written.
+        let newest = try await reader.select().columns("id", "conversation_id", "text", "created_at").from("messages")
+            .where("id", .in, groups.map(\.last)).all()
+        var byID: [Int64: (ConversationID, String, Millis)] = [:]
+        for row in newest {
+            byID[try row.decode(column: "id", as: Int64.self)] = (ConversationID(try row.decode(column: "conversation_id", as: String.self)),
+                                                                 try row.decode(column: "text", as: String.self),
+                                                                 try row.decode(column: "created_at", as: Int64.self))
+        }
+        return groups.compactMap { group in
+            byID[group.last].map { NotUnderstood(text: $0.1, count: group.count, conversationID: $0.0, lastAt: $0.2) }
+        }
+    }
+
     /// The conversations waiting for an agent now, by widget (those with none left out).
     public func waitingVisitors() async throws -> [WaitingVisitors] {
         try await reader.raw("""
@@ -72,6 +91,16 @@ extension SQLStore {
             FROM conversations c JOIN messages m ON m.conversation_id = c.id
             WHERE \(Self.insightsRange(filter)) AND m.role = 'agent' AND m.replaces IS NULL
             GROUP BY m.author_name
+            """
+    }
+
+    static func notUnderstoodQuery(_ filter: InsightsFilter, limit: Int) -> SQLQueryString {
+        // Through the index of misunderstood messages only (`messages_misunderstood`).
+        """
+            SELECT LOWER(TRIM(m.text)) AS said, COUNT(*) AS n, MAX(m.id) AS last_id
+            FROM conversations c JOIN messages m ON m.conversation_id = c.id
+            WHERE \(Self.insightsRange(filter)) AND m.misunderstood = 1
+            GROUP BY said ORDER BY n DESC, last_id DESC LIMIT \(bind: limit)
             """
     }
 

@@ -145,7 +145,7 @@ extension SQLStore {
                         .integer(m.id), .text(c.id.rawValue), m.role == .visitor ? .text(c.visitorID.rawValue) : .null, .text(m.role.rawValue),
                         .text(m.authorName), .text(m.text), m.buttons.isEmpty ? .null : .text(try Rows.json(m.buttons)),
                         .text(m.clientID), .text(m.externalID), .integer(m.createdAt), .integer(m.replaces),
-                        .text(try Rows.files(m.files)), .text(try m.notice.map(Rows.json)),
+                        .text(try Rows.files(m.files)), .text(try m.notice.map(Rows.json)), m.misunderstood ? .integer(1) : .null,
                     ])
                     // The message makes its files its own (a correction only shows them).
                     if m.replaces == nil {
@@ -205,8 +205,9 @@ enum WriteSQL {
         "CASE WHEN \(state) IN ('waiting_for_agent', 'with_agent') THEN \(time) END"
     }
     static let insertMessage = """
-        INSERT INTO messages (id, conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces, files, notice)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+        INSERT INTO messages (id, conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces, files, notice,
+            misunderstood)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
         """
     static let attachFile = "UPDATE files SET message_id = ?1 WHERE id = ?2 AND message_id IS NULL"
     static let insertTask = """

@@ -154,6 +154,14 @@ import Testing
         var harness = try BotHarness(ScriptedBotTests.support)
         #expect(harness.say("what is the weather like") == ["Pardon?"])
         #expect(harness.say("I want my money back please").first == "Refunds take 5 days.")
+        // The bot's outcome says when it did not understand: its fallback, and the
+        // handover after too many; not when it answered.
+        var flagged = try BotHarness(ScriptedBotTests.support)
+        #expect(flagged.bot.respond(to: VisitorInput(text: "what is the weather like"), in: &flagged.conversation).misunderstood)
+        #expect(flagged.bot.respond(to: VisitorInput(text: "is it sunny"), in: &flagged.conversation).misunderstood)
+        #expect(flagged.conversation.state == .bot || flagged.conversation.state == .collecting)
+        var fresh = try BotHarness(ScriptedBotTests.support)
+        #expect(!fresh.bot.respond(to: VisitorInput(text: "I want my money back please"), in: &fresh.conversation).misunderstood)
         // In German, by German words.
         let german = try ScriptedBot(source: Self.bare("de", intents: """
         intents:

@@ -396,8 +396,13 @@ struct Dashboard {
                 var visitor = Visitor(id: .random(), widgetKey: "demo", tokenHash: "seed-\(ago)-\(i)", createdAt: start, lastSeenAt: start)
                 visitor.name = ["Ada", "Grace", "Hedy", "Alan", "Edsger", "Barbara"][(i + ago) % 6]
                 var conversation = Conversation(id: .random(), widgetKey: "demo", visitorID: visitor.id, createdAt: start, updatedAt: start)
-                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
-                                                     messages: [NewMessage(role: .visitor, text: "Hello", clientID: "s", createdAt: start)]))
+                var opening = [NewMessage(role: .visitor, text: "Hello", clientID: "s", createdAt: start)]
+                if i % 5 == 0 {  // something the bot did not understand
+                    var question = NewMessage(role: .visitor, text: ["Do you ship to Mars?", "can I pay in bitcoin?"][ago % 2], createdAt: start)
+                    question.misunderstood = true
+                    opening.append(question)
+                }
+                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: opening))
                 func step(at time: Millis, to state: ConversationState? = nil, rating: ChatRating? = nil, _ messages: [NewMessage] = []) async throws {
                     let basis = conversation
                     if let state { try conversation.move(to: state, at: time) }
@@ -459,6 +464,13 @@ struct Dashboard {
                 #expect(Set(agents.compactMap { $0["name"] as? String }) == ["Alice", "Bob", "Cleo"])
                 #expect(try await page.run("[...document.querySelectorAll('.agent-table .agent-name')].map((c) => c.textContent)") as? [String]
                     == agents.compactMap { $0["name"] as? String })
+                // What the bot did not understand, in the API's order, each with its count.
+                let notUnderstood = try #require(report.json["notUnderstood"] as? [[String: Any]])
+                #expect(notUnderstood.compactMap { $0["text"] as? String }.sorted() == ["Do you ship to Mars?", "can I pay in bitcoin?"], "\(notUnderstood)")
+                #expect(try await page.run("[...document.querySelectorAll('.not-understood .said')].map((q) => q.textContent)") as? [String]
+                    == notUnderstood.compactMap { $0["text"] as? String })
+                let times = try await page.run("document.querySelector('.not-understood li').textContent") as? String ?? ""
+                #expect(times.contains("\(notUnderstood.first?["count"] as? Int ?? -1) times"), "\(times)")
                 try await driver.screenshot("dashboard-insights")
                 // The unanswered chats, listed: the tile leads to them.
                 let unanswered = try #require(report.json["unanswered"] as? Int)

@@ -274,7 +274,8 @@ import Testing
                 "/mattermost/team": ["server": server, "team": "support"],
                 "/mattermost/users": ["server": server, "team": "support", "prefix": "a"],
             ]
-            for (method, template) in templated where !template.hasSuffix("/check") {
+            // (`check` and `try` read the definition sent, not the bot.)
+            for (method, template) in templated where !template.hasSuffix("/check") && !template.hasSuffix("/try") {
                 let helper = helperBodies.first { template.hasSuffix($0.key) }?.value
                 let needsBody = method == "PUT" || (method == "POST" && helper != nil)
                 if needsBody && helper == nil { continue }
@@ -487,11 +488,12 @@ import Testing
             try await Self.visitorAsksTheBot(baton)
             try await WidgetClient.connect(baton.socketURL) { visitor in
                 _ = try await visitor.hello()
-                for (index, (answer, next)) in [("talk to a person", "name"), ("Quentin Quux", "email"), ("q@example.com", "about")].enumerated() {
+                for (index, (answer, next)) in [("Do you ship to Mars?", "get that"), ("talk to a person", "name"), ("Quentin Quux", "email"),
+                                                 ("q@example.com", "about")].enumerated() {
                     _ = try await visitor.say(answer, clientID: "b\(index)")
                     _ = try await visitor.until("the \(next) question") { ($0.messageText ?? "").contains(next) }
                 }
-                _ = try await visitor.say("Sales", clientID: "b3")
+                _ = try await visitor.say("Sales", clientID: "b4")
                 _ = try await visitor.until("the handover") { $0.type == "state" && $0.string("state") == "waiting_for_agent" }
             }
             let report = try await client.get("/api/v1/insights?tz=Asia/Kolkata")
@@ -504,6 +506,10 @@ import Testing
             #expect(days.last?["date"] as? String == LocalDate(at: .now(), in: TimeZone(identifier: "Asia/Kolkata")!).description)
             #expect(days.last?["started"] as? Int == 2 && days.last?["handedOver"] as? Int == 1)
             #expect((report.json["hours"] as? [[Int]])?.joined().reduce(0, +) == 2)
+            // The first visitor's question the demo bot did not understand is listed.
+            let notUnderstood = try #require(report.json["notUnderstood"] as? [[String: Any]], "\(report)")
+            #expect(notUnderstood.count == 1 && notUnderstood.first?["text"] as? String == "Do you ship to Mars?"
+                && notUnderstood.first?["count"] as? Int == 1 && notUnderstood.first?["conversationId"] is String, "\(notUnderstood)")
             // Closed without an agent's word: unanswered, and listed as such.
             let waiting = try #require((try await client.get("/api/v1/conversations?state=waiting_for_agent").json["conversations"] as? [[String: Any]])?.first)
             let waitingID = try #require(waiting["id"] as? String)

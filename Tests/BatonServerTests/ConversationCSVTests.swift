@@ -93,6 +93,7 @@ import Testing
         func insightBuckets(_ filter: InsightsFilter) async throws -> [InsightsBucket] { try await store.insightBuckets(filter) }
         func firstReplies(_ filter: InsightsFilter) async throws -> [FirstReply] { try await store.firstReplies(filter) }
         func agentActivity(_ filter: InsightsFilter) async throws -> [AgentActivity] { try await store.agentActivity(filter) }
+        func notUnderstood(_ filter: InsightsFilter, limit: Int) async throws -> [NotUnderstood] { try await store.notUnderstood(filter, limit: limit) }
         func deleteTasks(widgetKey: String) async throws { try await store.deleteTasks(widgetKey: widgetKey) }
     }
 

@@ -102,6 +102,41 @@ import Testing
     /// On SQLite, the list's next page and the insights read through their indexes: a
     /// plan that sorts or scans every conversation made a 200,000-conversation database
     /// take seconds a page (docs/dashboard.md).
+    /// What the bot did not understand: alike messages together (case and spaces aside),
+    /// the most frequent first, each with its newest as written and that one's chat; only
+    /// the conversations started in the range, of the bot asked for.
+    @Test(arguments: StoreKind.available) func whatTheBotDidNotUnderstandIsListed(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            func misunderstood(_ text: String, at time: Millis) -> NewMessage {
+                var message = NewMessage(role: .visitor, text: text, createdAt: time)
+                message.misunderstood = true
+                return message
+            }
+            var a = try await Self.started(in: store, at: Self.t0)
+            try await Self.step(&a, in: store, at: Self.t0 + Self.minute, messages: [misunderstood("Do you ship to Mars?", at: Self.t0 + Self.minute),
+                                                                                   NewMessage(role: .bot, text: "Pardon?")])
+            var b = try await Self.started(in: store, at: Self.t0 + 10 * Self.minute)
+            try await Self.step(&b, in: store, at: Self.t0 + 11 * Self.minute, messages: [misunderstood("  do you ship to mars? ", at: Self.t0 + 11 * Self.minute),
+                                                                                        misunderstood("blorp", at: Self.t0 + 12 * Self.minute)])
+            var other = try await Self.started(in: store, at: Self.t0 + 20 * Self.minute, widget: "x")
+            try await Self.step(&other, in: store, at: Self.t0 + 21 * Self.minute, messages: [misunderstood("elsewhere", at: Self.t0 + 21 * Self.minute)])
+            var late = try await Self.started(in: store, at: Self.t0 + 2 * 24 * 60 * Self.minute)
+            try await Self.step(&late, in: store, at: Self.t0 + 2 * 24 * 60 * Self.minute, messages: [misunderstood("too late", at: Self.t0 + 2 * 24 * 60 * Self.minute)])
+
+            let day = InsightsFilter(start: Self.t0, end: Self.t0 + 24 * 60 * Self.minute, widgetKey: "w")
+            let found = try await store.notUnderstood(day, limit: 10)
+            #expect(found == [NotUnderstood(text: "  do you ship to mars? ", count: 2, conversationID: b.id, lastAt: Self.t0 + 11 * Self.minute),
+                              NotUnderstood(text: "blorp", count: 1, conversationID: b.id, lastAt: Self.t0 + 12 * Self.minute)], "\(found)")
+            #expect(try await store.notUnderstood(day, limit: 1).map(\.count) == [2])
+            var everyBot = day
+            everyBot.widgetKey = nil
+            #expect(try await store.notUnderstood(everyBot, limit: 10).map(\.text).contains("elsewhere"))
+            // The flag is read back with the message; the others have none.
+            let messages = try await store.messages(in: a.id, after: 0, limit: 10)
+            #expect(messages.map(\.misunderstood) == [false, true, false])
+        }
+    }
+
     @Test func theListAndTheInsightsReadThroughTheirIndexes() async throws {
         try await withStore { store, _ in
             func plan(_ query: SQLQueryString) async throws -> [String] {
@@ -127,6 +162,9 @@ import Testing
                     #expect(steps.contains { $0.contains("SEARCH c USING INDEX \(index)") }, "\(steps)")
                     #expect(steps.contains { $0.contains("messages_by_agent") }, "\(steps)")
                 }
+                let notUnderstood = try await plan(SQLStore.notUnderstoodQuery(filter, limit: 10))
+                #expect(notUnderstood.contains { $0.contains("SEARCH c USING INDEX \(index)") }, "\(notUnderstood)")
+                #expect(notUnderstood.contains { $0.contains("messages_misunderstood") }, "\(notUnderstood)")
             }
         }
     }

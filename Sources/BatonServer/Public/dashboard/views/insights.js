@@ -7,6 +7,7 @@ import { h, replace, uid } from '/dashboard/dom.js';
 import { api } from '/dashboard/api.js';
 import { button, emptyState, errorBox, loading } from '/dashboard/ui.js';
 import { formatWait } from '/dashboard/format.js';
+import { botHref, conversationHref } from '/dashboard/router.js';
 
 const RANGES = [[7, 'Last 7 days'], [30, 'Last 30 days'], [90, 'Last 90 days']];
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -109,7 +110,7 @@ export function mountInsights(container, route) {
         filters.bot ? 'Nobody chatted with this bot then. Try more days or all bots.' : 'When visitors chat, their conversations are counted here.'));
       return;
     }
-    replace(results, tiles(report), dayChart(report), agentTable(report), hourGrid(report));
+    replace(results, tiles(report), dayChart(report), agentTable(report), notUnderstoodList(report, filters.bot), hourGrid(report));
   }
 
   return { unmount() { alive = false; if (controller) controller.abort(); } };
@@ -185,6 +186,26 @@ function agentTable(r) {
         h('td', { class: 'num', 'data-label': 'Messages' }, String(a.messages)),
         h('td', { class: 'num', 'data-label': 'First replies' }, String(a.firstReplies ? a.firstReplies.count : 0)),
         h('td', { class: 'num', 'data-label': 'Median first reply' }, a.firstReplies ? formatWait(a.firstReplies.median) : '—')))))));
+  return card;
+}
+
+// What visitors wrote that the bot did not understand: the list to teach it from. Each
+// links to the newest such chat and, for one bot, to its Bot tab's Try a sentence.
+function notUnderstoodList(r, bot) {
+  const card = h('section', { class: 'card card-padded insight-card not-understood-card' },
+    h('h2', { class: 'section-title' }, 'Not understood by the bot'));
+  const items = r.notUnderstood || [];
+  if (items.length === 0) {
+    card.append(h('p', { class: 'muted' }, 'The bot understood every message in these chats.'));
+    return card;
+  }
+  card.append(h('p', { class: 'muted insight-note' },
+    'What visitors wrote that the bot answered with its fallback, or handed over after too many: examples or keywords to add to its intents. Alike messages are counted together.'),
+  h('ol', { class: 'not-understood' }, items.map((m) => h('li', {},
+    h('q', { class: 'said' }, m.text),
+    h('span', { class: 'muted' }, m.count > 1 ? ` ${m.count} times · ` : ' · '),
+    h('a', { href: conversationHref(m.conversationId) }, m.count > 1 ? 'latest chat' : 'the chat')))));
+  if (bot) card.append(h('p', { class: 'field-hint' }, h('a', { href: botHref(bot) }, 'Try them against the bot'), ' (the Bot tab’s Try a sentence).'));
   return card;
 }
 
