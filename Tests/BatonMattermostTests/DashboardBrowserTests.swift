@@ -472,6 +472,15 @@ struct Dashboard {
                 let times = try await page.run("document.querySelector('.not-understood li').textContent") as? String ?? ""
                 #expect(times.contains("\(notUnderstood.first?["count"] as? Int ?? -1) times"), "\(times)")
                 try await driver.screenshot("dashboard-insights")
+                // For one bot, each can be tried against it at once.
+                try await driver.open("\(baton.http)/dashboard/#/insights?bot=demo")
+                try await page.waitFor("the try links", "[...document.querySelectorAll('.not-understood a')].some((a) => a.textContent === 'try it')")
+                let firstText = try #require(notUnderstood.first?["text"] as? String)
+                _ = try await page.run("[...document.querySelectorAll('.not-understood a')].find((a) => a.textContent === 'try it').click()")
+                try await page.waitFor("the sentence tried", "document.querySelector('.tryout-verdict')?.textContent.startsWith('Not understood')")
+                #expect(try await page.run("document.querySelector('.tryout input').value") as? String == firstText)
+                try await driver.open("\(baton.http)/dashboard/#/insights")
+                try await page.waitForText("Handled by the bot")
                 // The unanswered chats, listed: the tile leads to them.
                 let unanswered = try #require(report.json["unanswered"] as? Int)
                 #expect(unanswered > 0)

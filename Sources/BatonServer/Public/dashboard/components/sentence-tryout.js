@@ -6,7 +6,7 @@ import { h, uid } from '/dashboard/dom.js';
 import { api } from '/dashboard/api.js';
 import { busy } from '/dashboard/ui.js';
 
-export function sentenceTryout({ key, source }) {
+export function sentenceTryout({ key, source, initial = null }) {
   const inputId = uid('try');
   const hintId = uid('try-hint');
   const input = h('input', {
@@ -50,6 +50,11 @@ export function sentenceTryout({ key, source }) {
     const others = answer.scores.slice(0, 5).map((s) => h('li', {}, h('code', {}, s.intent), ` ${score(s.score)}`));
     result.replaceChildren(h('p', { class: 'tryout-verdict' }, verdict),
       others.length ? h('ol', { class: 'tryout-scores', 'aria-label': 'Best-matching intents' }, others) : null);
+  }
+
+  if (initial) {
+    input.value = initial;
+    queueMicrotask(run);
   }
 
   return { root: form };

@@ -54,6 +54,8 @@ export function mountBotPage(main, route) {
 
   const ctx = {
     key,
+    // A sentence to try at once (`#/bots/KEY/bot?try=…`, from the insights).
+    tryText: route.query && route.query.try ? String(route.query.try).slice(0, 500) : null,
     bot: () => bot,
     saved(updated, from) {
       bot = updated;

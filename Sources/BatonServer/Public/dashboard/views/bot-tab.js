@@ -43,7 +43,7 @@ export function mountBotTab(panel, ctx) {
         h('p', { class: 'field-hint', id: hintId },
           'Tab indents by two spaces; press Esc then Tab to leave the editor. ', h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'S'), ' saves.')),
       problems.root,
-      sentenceTryout({ key: ctx.key, source: () => editor.value }).root,
+      sentenceTryout({ key: ctx.key, source: () => editor.value, initial: ctx.tryText }).root,
       cheatSheet(),
       h('div', { class: 'save-area' }, saveError.root, h('div', { class: 'save-bar' }, saveButton, unsaved))),
     h('div', { class: 'split-side' }, preview.root)));

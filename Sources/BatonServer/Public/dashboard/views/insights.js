@@ -204,8 +204,10 @@ function notUnderstoodList(r, bot) {
   h('ol', { class: 'not-understood' }, items.map((m) => h('li', {},
     h('q', { class: 'said' }, m.text),
     h('span', { class: 'muted' }, m.count > 1 ? ` ${m.count} times · ` : ' · '),
-    h('a', { href: conversationHref(m.conversationId) }, m.count > 1 ? 'latest chat' : 'the chat')))));
-  if (bot) card.append(h('p', { class: 'field-hint' }, h('a', { href: botHref(bot) }, 'Try them against the bot'), ' (the Bot tab’s Try a sentence).'));
+    h('a', { href: conversationHref(m.conversationId) }, m.count > 1 ? 'latest chat' : 'the chat'),
+    // With one bot chosen: the sentence in its Bot tab's Try a sentence.
+    bot ? [h('span', { class: 'muted' }, ' · '), h('a', { href: `${botHref(bot)}?try=${encodeURIComponent(m.text)}` }, 'try it')] : null))));
+  if (!bot) card.append(h('p', { class: 'field-hint' }, 'Choose a bot above to try each one against it.'));
   return card;
 }
 
