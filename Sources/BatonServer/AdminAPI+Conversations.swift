@@ -87,7 +87,10 @@ extension AdminAPI {
         api.get("conversations/{id}") { _, context in
             struct File: Encodable { var id, name, type: String; var size: Int64; var url: String }
             struct Message: Encodable {
-                var id: Int64; var role: String; var name: String?; var text: String; var replaces: Int64?; var files: [File]?; var at: Int64
+                var id: Int64; var role: String; var name: String?; var text: String; var replaces: Int64?; var files: [File]?
+                /// Present (true) on a visitor's message the bot did not understand.
+                var notUnderstood: Bool?
+                var at: Int64
             }
             struct Variable: Encodable { var name, value: String }
             struct Page: Encodable { var url, title: String }
@@ -124,7 +127,8 @@ extension AdminAPI {
                                             let files = message.files.map { File(id: $0.id.rawValue, name: $0.name, type: $0.contentType, size: $0.size,
                                                                                  url: FileRoutes.path(of: $0)) }
                                             return Message(id: message.id, role: message.role.rawValue, name: message.authorName, text: message.text,
-                                                           replaces: message.replaces, files: files.isEmpty ? nil : files, at: message.createdAt)
+                                                           replaces: message.replaces, files: files.isEmpty ? nil : files,
+                                                           notUnderstood: message.misunderstood ? true : nil, at: message.createdAt)
                                         }))
         }
 

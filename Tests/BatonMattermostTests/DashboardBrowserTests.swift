@@ -479,6 +479,10 @@ struct Dashboard {
                 _ = try await page.run("[...document.querySelectorAll('.not-understood a')].find((a) => a.textContent === 'try it').click()")
                 try await page.waitFor("the sentence tried", "document.querySelector('.tryout-verdict')?.textContent.startsWith('Not understood')")
                 #expect(try await page.run("document.querySelector('.tryout input').value") as? String == firstText)
+                // Its latest chat marks it in the transcript.
+                let chat = try #require(notUnderstood.first?["conversationId"] as? String)
+                try await driver.open("\(baton.http)/dashboard/#/conversations/\(chat)")
+                try await page.waitFor("the mark", "[...document.querySelectorAll('.msg-visitor')].some((m) => m.querySelector('.not-understood-badge') && m.textContent.includes(\(Dashboard.literal(firstText))))")
                 try await driver.open("\(baton.http)/dashboard/#/insights")
                 try await page.waitForText("Handled by the bot")
                 // The unanswered chats, listed: the tile leads to them.

@@ -510,6 +510,10 @@ import Testing
             let notUnderstood = try #require(report.json["notUnderstood"] as? [[String: Any]], "\(report)")
             #expect(notUnderstood.count == 1 && notUnderstood.first?["text"] as? String == "Do you ship to Mars?"
                 && notUnderstood.first?["count"] as? Int == 1 && notUnderstood.first?["conversationId"] is String, "\(notUnderstood)")
+            // Its transcript marks it.
+            let marked = try await client.get("/api/v1/conversations/\(notUnderstood.first?["conversationId"] as? String ?? "")")
+            let said = (marked.json["messages"] as? [[String: Any]] ?? []).filter { $0["role"] as? String == "visitor" }
+            #expect(said.map { $0["notUnderstood"] as? Bool } == [true, nil, nil, nil, nil], "\(said)")
             // Closed without an agent's word: unanswered, and listed as such.
             let waiting = try #require((try await client.get("/api/v1/conversations?state=waiting_for_agent").json["conversations"] as? [[String: Any]])?.first)
             let waitingID = try #require(waiting["id"] as? String)

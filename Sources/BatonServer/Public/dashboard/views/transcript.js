@@ -282,7 +282,9 @@ export function mountTranscript(main, route) {
       const deleted = corrects && !m.text && !files.length;
       list.append(h('li', { class: `msg msg-${m.role}${corrects ? ' msg-correction' : ''}` },
         h('div', { class: 'msg-head' }, h('span', { class: 'msg-author' }, author(m)),
-          corrects ? h('span', { class: 'muted' }, deleted ? ' deleted a message' : ' edited a message') : null, time),
+          corrects ? h('span', { class: 'muted' }, deleted ? ' deleted a message' : ' edited a message') : null,
+          m.notUnderstood ? h('span', { class: 'badge not-understood-badge', title: 'The bot answered with its fallback, or handed over after too many' }, 'Not understood') : null,
+          time),
         deleted ? null : messageBubble(m, files)));
     }
   }
