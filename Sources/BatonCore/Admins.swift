@@ -145,6 +145,9 @@ public protocol ConversationArchive: Sendable {
     /// What the bot did not understand in the conversations started in the range, the
     /// most frequent first (then the newest), at most `limit`.
     func notUnderstood(_ filter: InsightsFilter, limit: Int) async throws -> [NotUnderstood]
+    /// Of the conversations started in the range and handed over, how many went for each
+    /// cause (those handed over before causes were kept are in none).
+    func handoverCauses(_ filter: InsightsFilter) async throws -> [HandoverCause: Int]
     /// Removes the agent tasks of a widget (when the widget is deleted).
     func deleteTasks(widgetKey: String) async throws
 }

@@ -136,6 +136,7 @@ extension ChatService {
     private func handOver(_ conversation: inout Conversation, _ request: HandoverRequest, widget: Widget,
                           bot: any ChatBot, language: String?) async throws -> ([NewMessage], AgentTask?) {
         conversation.progress.handoverReason = request.reason
+        conversation.progress.handoverCause = request.cause
         try conversation.move(to: .waitingForAgent)
         guard await agents.isConnected(widgetKey: conversation.widgetKey) else {
             return ([botMessage(bot.noAgentsReply(conversation), bot: bot)], nil)

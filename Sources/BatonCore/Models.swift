@@ -292,6 +292,8 @@ public struct BotProgress: Sendable, Codable, Hashable {
     public var handoverPending: Bool
     /// Why the handover was asked for, kept for the agents' transcript.
     public var handoverReason: String?
+    /// The same as a kind, for the insights (nil before it was kept).
+    public var handoverCause: HandoverCause?
 
     public init(flow: String? = nil, step: Int = 0, misunderstandings: Int = 0, invalidAnswers: Int = 0,
                 handoverPending: Bool = false, handoverReason: String? = nil) {

@@ -30,10 +30,25 @@ public struct HandoverRequest: Sendable, Hashable {
     public var reason: String
     /// What the bot tells the visitor when agents are reachable ("Connecting you...").
     public var message: BotReply?
-    public init(reason: String, message: BotReply? = nil) {
+    /// Why, as a kind, for the insights.
+    public var cause: HandoverCause?
+    public init(reason: String, message: BotReply? = nil, cause: HandoverCause? = nil) {
         self.reason = reason
         self.message = message
+        self.cause = cause
     }
+}
+
+/// Why a chat went to the agents, as the insights count it.
+public enum HandoverCause: String, Sendable, Codable, Hashable, CaseIterable {
+    /// The visitor asked for a person (a button, or words that ask for one).
+    case asked
+    /// The bot did not understand them too many times in a row.
+    case notUnderstood = "not_understood"
+    /// The bot's definition hands over there (an intent or a flow step).
+    case byDesign = "by_design"
+    /// The visitor could not answer one of the bot's questions.
+    case unansweredQuestion = "unanswered_question"
 }
 
 /// The bot's answer to one visitor message.

@@ -16,6 +16,7 @@ extension AdminAPI {
         struct Day: Encodable { var date: String; var started, handedOver: Int }
         struct Agent: Encodable { var name: String; var chats, messages: Int; var firstReplies: Waits? }
         struct Misunderstood: Encodable { var text: String; var count: Int; var conversationId: String; var lastAt: Int64 }
+        struct Causes: Encodable { var asked = 0, notUnderstood = 0, byDesign = 0, unansweredQuestion = 0 }
         var from, to, timeZone: String
         var bot: String?
         var started, handedOver, botOnly, answered, unanswered, waiting: Int
@@ -27,6 +28,8 @@ extension AdminAPI {
         var agents: [Agent]
         /// What the bot did not understand, the most frequent first.
         var notUnderstood: [Misunderstood] = []
+        /// Why the handed-over chats went to the agents.
+        var handoverCauses = Causes()
 
         init(_ report: InsightsReport, timeZone: String, bot: String?) {
             from = report.days.first.description
@@ -55,16 +58,20 @@ extension AdminAPI {
             let bot = query["bot"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
             let (start, end) = days.filter
             let filter = InsightsFilter(start: start, end: end, widgetKey: bot)
-            // Four reads of the same conversations, each on a reader of its own.
+            // Five reads of the same conversations, each on a reader of its own.
             async let buckets = services.store.insightBuckets(filter)
             async let firstReplies = services.store.firstReplies(filter)
             async let agents = services.store.agentActivity(filter)
             async let notUnderstood = services.store.notUnderstood(filter, limit: 10)
+            async let causes = services.store.handoverCauses(filter)
             let report = InsightsReport(days: days, buckets: try await buckets, firstReplies: try await firstReplies, agents: try await agents)
             var body = InsightsBody(report, timeZone: zone, bot: bot)
             body.notUnderstood = try await notUnderstood.map {
                 .init(text: $0.text, count: $0.count, conversationId: $0.conversationID.rawValue, lastAt: $0.lastAt)
             }
+            let counted = try await causes
+            body.handoverCauses = .init(asked: counted[.asked] ?? 0, notUnderstood: counted[.notUnderstood] ?? 0,
+                                        byDesign: counted[.byDesign] ?? 0, unansweredQuestion: counted[.unansweredQuestion] ?? 0)
             return try Self.json(body)
         }
     }

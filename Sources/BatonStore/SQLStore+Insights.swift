@@ -46,6 +46,15 @@ extension SQLStore {
         }
     }
 
+    public func handoverCauses(_ filter: InsightsFilter) async throws -> [HandoverCause: Int] {
+        guard let row = try await reader.raw(Self.handoverCausesQuery(filter)).first() else { return [:] }
+        var counts: [HandoverCause: Int] = [:]
+        for cause in HandoverCause.allCases {
+            counts[cause] = try row.decode(column: cause.rawValue, as: Int?.self) ?? 0
+        }
+        return counts
+    }
+
     /// The conversations waiting for an agent now, by widget (those with none left out).
     public func waitingVisitors() async throws -> [WaitingVisitors] {
         try await reader.raw("""
@@ -102,6 +111,16 @@ extension SQLStore {
             WHERE \(Self.insightsRange(filter)) AND m.misunderstood = 1
             GROUP BY said ORDER BY n DESC, last_id DESC LIMIT \(bind: limit)
             """
+    }
+
+    static func handoverCausesQuery(_ filter: InsightsFilter) -> SQLQueryString {
+        // The cause is in the conversation's progress (JSON), as `"handoverCause":"asked"`.
+        var sums: [SQLQueryString] = []
+        for cause in HandoverCause.allCases {
+            let pattern = "%\"handoverCause\":\"\(cause.rawValue)\"%"
+            sums.append("SUM(CASE WHEN c.progress LIKE \(bind: pattern) THEN 1 ELSE 0 END) AS \(ident: cause.rawValue)")
+        }
+        return "SELECT " + sums.joined(separator: ", ") + " FROM conversations c WHERE \(Self.insightsRange(filter)) AND c.handed_over_at IS NOT NULL"
     }
 
     /// A conversation `c` handed over and closed without a message from an agent.

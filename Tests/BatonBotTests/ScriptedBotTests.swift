@@ -204,6 +204,50 @@ struct BotHarness {
     }
 }
 
+/// Why each handover happened, as the insights count it.
+@Suite struct HandoverCauseTests {
+    static let bot = """
+    name: Sam
+    greeting: Hello.
+    settings:
+      maxMisunderstandings: 2
+      handoverFlow: details
+    intents:
+      - name: complaint
+        examples: [i want to complain]
+        answer: Sorry to hear that.
+        handover: true
+    flows:
+      details:
+        - ask: Your email?
+          save: email
+          type: email
+    """
+
+    func cause(_ messages: [String], action: String? = nil) throws -> HandoverCause? {
+        var harness = try BotHarness(Self.bot)
+        if let action { harness.say("", action: action) }
+        for message in messages where harness.handover == nil { harness.say(message) }
+        return harness.handover?.cause
+    }
+
+    @Test func eachWayToAPersonHasItsCause() throws {
+        #expect(try cause(["sam@example.com"], action: "handover") == .asked)
+        #expect(try cause(["can I talk to a human", "sam@example.com"]) == .asked)
+        #expect(try cause(["qwerty", "asdfgh", "sam@example.com"]) == .notUnderstood)
+        #expect(try cause(["I want to complain", "sam@example.com"]) == .byDesign)
+        // The handover flow's question answered badly too often: skipped, the first cause kept.
+        #expect(try cause(["can I talk to a human", "no", "nope"]) == .asked)
+        // A question outside a handover answered badly too often.
+        var harness = try BotHarness(Self.bot)
+        harness.say("", action: "flow:details")
+        harness.say("no")
+        harness.say("nope")  // then the handover flow asks again, before the handover
+        harness.say("sam@example.com")
+        #expect(harness.handover?.cause == .unansweredQuestion)
+    }
+}
+
 /// A bot speaks the language its texts are written in: the German example sets every text
 /// that has an English default, and German visitors are understood and handed over.
 @Suite struct GermanExampleBotTests {

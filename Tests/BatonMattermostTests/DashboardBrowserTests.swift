@@ -403,8 +403,10 @@ struct Dashboard {
                     opening.append(question)
                 }
                 _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: opening))
-                func step(at time: Millis, to state: ConversationState? = nil, rating: ChatRating? = nil, _ messages: [NewMessage] = []) async throws {
+                func step(at time: Millis, to state: ConversationState? = nil, rating: ChatRating? = nil, cause: HandoverCause? = nil,
+                          _ messages: [NewMessage] = []) async throws {
                     let basis = conversation
+                    if let cause { conversation.progress.handoverCause = cause }
                     if let state { try conversation.move(to: state, at: time) }
                     if let rating { conversation.set(ChatRating.variable, to: rating.rawValue) }
                     conversation.updatedAt = time
@@ -412,7 +414,7 @@ struct Dashboard {
                 }
                 guard i % 5 >= 2 else { continue }  // the bot's
                 let handover = start + 2 * minute
-                try await step(at: handover, to: .waitingForAgent)
+                try await step(at: handover, to: .waitingForAgent, cause: [HandoverCause.asked, .asked, .notUnderstood, .byDesign][(i + ago) % 4])
                 if i % 5 == 4 && ago % 3 == 0 {
                     try await step(at: handover + 20 * minute, to: .closed)  // nobody answered
                     continue
@@ -464,6 +466,12 @@ struct Dashboard {
                 #expect(Set(agents.compactMap { $0["name"] as? String }) == ["Alice", "Bob", "Cleo"])
                 #expect(try await page.run("[...document.querySelectorAll('.agent-table .agent-name')].map((c) => c.textContent)") as? [String]
                     == agents.compactMap { $0["name"] as? String })
+                // Why they were handed over, as the API counts it.
+                let causes = try #require(report.json["handoverCauses"] as? [String: Int])
+                #expect(causes.values.reduce(0, +) == handedOver && (causes["asked"] ?? 0) > (causes["byDesign"] ?? 0), "\(causes)")
+                for (key, count) in causes {
+                    #expect(try await page.run("document.querySelector('[data-cause=\(key)] strong').textContent") as? String == String(count), "\(key)")
+                }
                 // What the bot did not understand, in the API's order, each with its count.
                 let notUnderstood = try #require(report.json["notUnderstood"] as? [[String: Any]])
                 #expect(notUnderstood.compactMap { $0["text"] as? String }.sorted() == ["Do you ship to Mars?", "can I pay in bitcoin?"], "\(notUnderstood)")

@@ -510,6 +510,9 @@ import Testing
             let notUnderstood = try #require(report.json["notUnderstood"] as? [[String: Any]], "\(report)")
             #expect(notUnderstood.count == 1 && notUnderstood.first?["text"] as? String == "Do you ship to Mars?"
                 && notUnderstood.first?["count"] as? Int == 1 && notUnderstood.first?["conversationId"] is String, "\(notUnderstood)")
+            // The handed-over visitor asked for a person.
+            let causes = report.json["handoverCauses"] as? [String: Int]
+            #expect(causes == ["asked": 1, "notUnderstood": 0, "byDesign": 0, "unansweredQuestion": 0], "\(report.json["handoverCauses"] ?? "none")")
             // Its transcript marks it.
             let marked = try await client.get("/api/v1/conversations/\(notUnderstood.first?["conversationId"] as? String ?? "")")
             let said = (marked.json["messages"] as? [[String: Any]] ?? []).filter { $0["role"] as? String == "visitor" }

@@ -26,8 +26,9 @@ import Testing
     /// One step of `conversation` at `time`: moved to `state` (if given), with `messages`.
     @discardableResult
     private static func step(_ conversation: inout Conversation, in store: SQLStore, at time: Millis, to state: ConversationState? = nil,
-                             rating: ChatRating? = nil, messages: [NewMessage] = []) async throws -> [Message] {
+                             rating: ChatRating? = nil, cause: HandoverCause? = nil, messages: [NewMessage] = []) async throws -> [Message] {
         let basis = conversation
+        if let cause { conversation.progress.handoverCause = cause }
         if let state { try conversation.move(to: state, at: time) }
         if let rating { conversation.set(ChatRating.variable, to: rating.rawValue) }
         conversation.updatedAt = time
@@ -134,6 +135,22 @@ import Testing
             // The flag is read back with the message; the others have none.
             let messages = try await store.messages(in: a.id, after: 0, limit: 10)
             #expect(messages.map(\.misunderstood) == [false, true, false])
+        }
+    }
+
+    /// Why the handed-over conversations of the range went to the agents.
+    @Test(arguments: StoreKind.available) func handoversAreCountedByCause(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            for (minute, cause) in [(1, HandoverCause.asked), (2, .asked), (3, .notUnderstood), (4, .byDesign)] {
+                var conversation = try await Self.started(in: store, at: Self.t0 + Millis(minute) * Self.minute)
+                try await Self.step(&conversation, in: store, at: Self.t0 + Millis(minute + 1) * Self.minute, to: .waitingForAgent, cause: cause)
+            }
+            var older = try await Self.started(in: store, at: Self.t0 + 6 * Self.minute)  // handed over before causes were kept
+            try await Self.step(&older, in: store, at: Self.t0 + 7 * Self.minute, to: .waitingForAgent)
+            _ = try await Self.started(in: store, at: Self.t0 + 8 * Self.minute)  // the bot's alone
+            let counts = try await store.handoverCauses(InsightsFilter(start: Self.t0, end: Self.t0 + 60 * Self.minute))
+            #expect(counts == [.asked: 2, .notUnderstood: 1, .byDesign: 1, .unansweredQuestion: 0], "\(counts)")
+            #expect(try await store.handoverCauses(InsightsFilter(start: Self.t0, end: Self.t0 + 60 * Self.minute, widgetKey: "x")).values.reduce(0, +) == 0)
         }
     }
 

@@ -110,7 +110,7 @@ export function mountInsights(container, route) {
         filters.bot ? 'Nobody chatted with this bot then. Try more days or all bots.' : 'When visitors chat, their conversations are counted here.'));
       return;
     }
-    replace(results, tiles(report), dayChart(report), agentTable(report), notUnderstoodList(report, filters.bot), hourGrid(report));
+    replace(results, tiles(report), dayChart(report), agentTable(report), handoverCauses(report), notUnderstoodList(report, filters.bot), hourGrid(report));
   }
 
   return { unmount() { alive = false; if (controller) controller.abort(); } };
@@ -186,6 +186,29 @@ function agentTable(r) {
         h('td', { class: 'num', 'data-label': 'Messages' }, String(a.messages)),
         h('td', { class: 'num', 'data-label': 'First replies' }, String(a.firstReplies ? a.firstReplies.count : 0)),
         h('td', { class: 'num', 'data-label': 'Median first reply' }, a.firstReplies ? formatWait(a.firstReplies.median) : '—')))))));
+  return card;
+}
+
+// Why the handed-over chats went to the agents, each cause with its share.
+const CAUSES = [
+  ['asked', 'The visitor asked for a person'],
+  ['notUnderstood', 'The bot did not understand, too many times in a row'],
+  ['byDesign', 'The bot’s definition hands over there (an intent or a flow step)'],
+  ['unansweredQuestion', 'The visitor could not answer one of the bot’s questions'],
+];
+
+function handoverCauses(r) {
+  const card = h('section', { class: 'card card-padded insight-card causes-card' }, h('h2', { class: 'section-title' }, 'Why chats were handed over'));
+  if (!r.handedOver) {
+    card.append(h('p', { class: 'muted' }, 'No chat was handed over in these days.'));
+    return card;
+  }
+  const causes = r.handoverCauses || {};
+  const known = CAUSES.reduce((n, [key]) => n + (causes[key] || 0), 0);
+  const share = (n) => `${Math.round((100 * n) / r.handedOver)} %`;
+  card.append(h('dl', { class: 'causes' }, CAUSES.flatMap(([key, label]) => [
+    h('dt', {}, label), h('dd', { dataset: { cause: key } }, h('strong', {}, String(causes[key] || 0)), ` · ${share(causes[key] || 0)}`)])));
+  if (known < r.handedOver) card.append(h('p', { class: 'field-hint' }, `${r.handedOver - known} handed over before this was kept.`));
   return card;
 }
 
