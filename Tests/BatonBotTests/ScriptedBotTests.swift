@@ -213,15 +213,15 @@ struct BotHarness {
       maxMisunderstandings: 2
       handoverFlow: details
     intents:
-      - name: complaint
-        examples: [i want to complain]
-        answer: Sorry to hear that.
+      - name: urgent
         handover: true
+        examples: [this is urgent]
+        answer: Right away.
     flows:
       details:
         - ask: Your email?
-          save: email
           type: email
+          save: email
     """
 
     func cause(_ messages: [String], action: String? = nil) throws -> HandoverCause? {
@@ -235,7 +235,7 @@ struct BotHarness {
         #expect(try cause(["sam@example.com"], action: "handover") == .asked)
         #expect(try cause(["can I talk to a human", "sam@example.com"]) == .asked)
         #expect(try cause(["qwerty", "asdfgh", "sam@example.com"]) == .notUnderstood)
-        #expect(try cause(["I want to complain", "sam@example.com"]) == .byDesign)
+        #expect(try cause(["this is urgent", "sam@example.com"]) == .byDesign)
         // The handover flow's question answered badly too often: skipped, the first cause kept.
         #expect(try cause(["can I talk to a human", "no", "nope"]) == .asked)
         // A question outside a handover answered badly too often.
