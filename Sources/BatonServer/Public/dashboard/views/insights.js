@@ -219,7 +219,7 @@ function notUnderstoodList(r, bot) {
     h('h2', { class: 'section-title' }, 'Not understood by the bot'));
   const items = r.notUnderstood || [];
   if (items.length === 0) {
-    card.append(h('p', { class: 'muted' }, 'The bot understood every message in these chats.'));
+    card.append(h('p', { class: 'muted' }, 'No message of these chats was marked as not understood.'));
     return card;
   }
   card.append(h('p', { class: 'muted insight-note' },
