@@ -129,24 +129,29 @@ public final class BotLanguage: Sendable {
 /// with "Bestellung", or "pedidos" with "pedida"; a word that is only alike by its
 /// letters is left to the typo tolerance.
 struct Endings: Sendable {
-    /// Each pass: (ending, replacement), longest endings first.
-    let passes: [[(String, String)]]
+    /// Each pass: (ending, replacement), longest endings first, as scalars (converted
+    /// once: every word a visitor writes goes through them).
+    let passes: [[(ending: [Unicode.Scalar], replacement: [Unicode.Scalar])]]
     /// After cutting, a doubled last consonant is made single (Dutch: "pakketten" →
     /// "pakket").
-    var undoubles = false
-    var shortest = 3
+    let undoubles: Bool
+    let shortest = 3
 
     private static let vowels: Set<Unicode.Scalar> = ["a", "e", "i", "o", "u", "y"]
+
+    init(passes: [[(String, String)]], undoubles: Bool = false) {
+        self.passes = passes.map { pass in pass.map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) } }
+        self.undoubles = undoubles
+    }
 
     func stem(_ word: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var stem = word[...]
         var cut = false
         for pass in passes {
             for (ending, replacement) in pass {
-                let suffix = Array(ending.unicodeScalars)
-                guard stem.count - suffix.count + replacement.unicodeScalars.count >= shortest,
-                      stem.count > suffix.count, stem.suffix(suffix.count).elementsEqual(suffix) else { continue }
-                stem = stem.dropLast(suffix.count) + replacement.unicodeScalars
+                guard stem.count - ending.count + replacement.count >= shortest,
+                      stem.count > ending.count, stem.suffix(ending.count).elementsEqual(ending) else { continue }
+                stem = stem.dropLast(ending.count) + replacement
                 cut = true
                 break
             }

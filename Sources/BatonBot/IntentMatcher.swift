@@ -59,22 +59,12 @@ struct IntentMatcher: Sendable {
 
     /// The same for a phrase normalised already (one message is matched against the
     /// triggers and the intents).
-    func best(for input: Phrase) -> (name: String, score: Double)? {
-        guard !input.words.isEmpty else { return nil }
-        // similarity[i][v]: input word i against vocabulary word v.
-        let similarity = input.words.map { word in vocabulary.map { Fuzzy.similarity(word, $0) } }
-        var best: (name: String, score: Double)?
-        for candidate in candidates {
-            let score = Self.score(candidate, input, similarity)
-            if score > 0, score > (best?.score ?? 0) { best = (candidate.name, score) }
-        }
-        return best
-    }
+    func best(for input: Phrase) -> (name: String, score: Double)? { scores(for: input).first }
 
-    /// Every candidate that scores above zero, best first (ties in the candidates' order,
-    /// so the first is `best(for:)`'s).
+    /// Every candidate that scores above zero, best first (ties in the candidates' order).
     func scores(for input: Phrase) -> [(name: String, score: Double)] {
         guard !input.words.isEmpty else { return [] }
+        // similarity[i][v]: input word i against vocabulary word v.
         let similarity = input.words.map { word in vocabulary.map { Fuzzy.similarity(word, $0) } }
         let scored = candidates.enumerated().map { ($0.offset, $0.element.name, Self.score($0.element, input, similarity)) }
         return scored.filter { $0.2 > 0 }.sorted { ($0.2, -$0.0) > ($1.2, -$1.0) }.map { ($0.1, $0.2) }

@@ -63,7 +63,7 @@ extension ChatService {
                 messages += outcome.replies.map { botMessage($0, bot: bot) }
                 if let request = outcome.handover {
                     let (said, task) = try await handOver(&conversation, request, widget: widget, bot: bot,
-                                                          language: widget.settings.language ?? bot.language ?? session.widgetLanguage)
+                                                          language: widget.settings.language(botLanguage: bot.language) ?? session.widgetLanguage)
                     messages += said
                     tasks += task.map { [$0] } ?? []
                 }

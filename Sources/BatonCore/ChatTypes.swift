@@ -105,7 +105,7 @@ public struct ChatSession: Sendable {
 
     /// The language the widget is told to speak: its Language setting, else the bot's
     /// (nil: the widget takes the page's or the browser's).
-    public var language: String? { widget.settings.language ?? botLanguage }
+    public var language: String? { widget.settings.language(botLanguage: botLanguage) }
 }
 
 /// What became of a visitor message.

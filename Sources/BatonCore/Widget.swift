@@ -60,6 +60,10 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     /// The languages the widget speaks (`Public/shared/widget-languages.js` has their words).
     public static let languages = ["en", "de", "es", "fr", "it", "nl", "pt"]
 
+    /// The language the widget is told to speak: its Language, else the one its bot says
+    /// it speaks; nil lets the widget take the page's or the browser's.
+    public func language(botLanguage: String?) -> String? { language ?? botLanguage }
+
     public init(title: String? = nil, subtitle: String? = nil, greeting: String? = nil, color: String = "#3b5bdb",
                 avatarURL: String? = nil, allowedOrigins: [String] = [], sealedIdentitySecret: String? = nil,
                 identityRequired: Bool = false, workingHours: WorkingHours? = nil, askForRating: Bool = true,

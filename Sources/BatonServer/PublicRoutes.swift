@@ -60,7 +60,7 @@ struct PublicRoutes: Sendable {
                 w.field("botName", bot.name)
                 if let subtitle = widget.settings.subtitle { w.field("subtitle", subtitle) }
                 if let avatar = widget.settings.avatarURL { w.field("avatarURL", avatar) }
-                if let language = widget.settings.language ?? bot.language { w.field("language", language) }
+                if let language = widget.settings.language(botLanguage: bot.language) { w.field("language", language) }
             }
             // Public, read-only settings: any page may read them.
             response.headers[.accessControlAllowOrigin] = "*"

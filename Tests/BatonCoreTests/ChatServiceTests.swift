@@ -179,8 +179,12 @@ final class Inbox: Sendable {
         let shop = Widget(key: "w3", name: "Shop", botSource: "", settings: settings, createdAt: 1, updatedAt: 1)
         let desk = FakeDesk(connected: true)
         let time = Mutex<Millis>(Millis(WorkingHoursTests.utc("2026-12-12T10:00:00").timeIntervalSince1970 * 1000))  // a Saturday
-        let chat = ChatService(store: store, bots: FixedDirectory(widgets: ["w3": shop]), agents: desk,
-                               clock: { time.withLock { $0 } }, hashToken: { "h:" + $0 })
+        // The shop's chat, as `widget`, with `bot`.
+        func service(_ widget: Widget, bot: EchoBot = EchoBot()) -> ChatService {
+            ChatService(store: store, bots: FixedDirectory(widgets: ["w3": widget], bot: bot), agents: desk,
+                        clock: { time.withLock { $0 } }, hashToken: { "h:" + $0 })
+        }
+        let chat = service(shop)
         let saturday = try await chat.open(widgetKey: "w3", token: nil, subscription: 1, sink: { _ in })
         _ = try await chat.receive(VisitorInput(text: "human"), clientID: "a", from: saturday, origin: 1)
         let said = try await store.messages(in: saturday.conversation.id, after: 0, limit: 10).map(\.text)
@@ -207,24 +211,21 @@ final class Inbox: Sendable {
         // Set for the widget, its Language wins.
         var german = shop
         german.settings.language = "de"
-        let fixed = ChatService(store: store, bots: FixedDirectory(widgets: ["w3": german]), agents: desk,
-                                clock: { time.withLock { $0 } }, hashToken: { "h:" + $0 })
+        let fixed = service(german)
         var anyway = try await fixed.open(widgetKey: "w3", token: nil, subscription: 4, sink: { _ in })
         anyway.widgetLanguage = "fr"
         _ = try await fixed.receive(VisitorInput(text: "human"), clientID: "d", from: anyway, origin: 4)
         #expect(try await store.messages(in: anyway.conversation.id, after: 0, limit: 10).last?.text.hasPrefix("Wir sind gerade nicht da und am Montag um 09:00") == true)
         // A bot that says it speaks Dutch: the widget is told so, and without a Language
         // setting the away message is Dutch whatever the widget showed.
-        let dutchBot = ChatService(store: store, bots: FixedDirectory(widgets: ["w3": shop], bot: EchoBot(language: "nl")), agents: desk,
-                                   clock: { time.withLock { $0 } }, hashToken: { "h:" + $0 })
+        let dutchBot = service(shop, bot: EchoBot(language: "nl"))
         var dutch = try await dutchBot.open(widgetKey: "w3", token: nil, subscription: 5, sink: { _ in })
         #expect(dutch.botLanguage == "nl" && dutch.language == "nl")
         dutch.widgetLanguage = "fr"
         _ = try await dutchBot.receive(VisitorInput(text: "human"), clientID: "e", from: dutch, origin: 5)
         #expect(try await store.messages(in: dutch.conversation.id, after: 0, limit: 10).last?.text.hasPrefix("We zijn er nu niet en zijn op maandag om 09:00") == true)
         // The widget's Language still wins over the bot's.
-        let both = ChatService(store: store, bots: FixedDirectory(widgets: ["w3": german], bot: EchoBot(language: "nl")), agents: desk,
-                               clock: { time.withLock { $0 } }, hashToken: { "h:" + $0 })
+        let both = service(german, bot: EchoBot(language: "nl"))
         let germanWidget = try await both.open(widgetKey: "w3", token: nil, subscription: 6, sink: { _ in })
         #expect(germanWidget.language == "de")
         _ = try await both.receive(VisitorInput(text: "human"), clientID: "f", from: germanWidget, origin: 6)
