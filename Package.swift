@@ -74,6 +74,8 @@ let package = Package(
             .product(name: "WSCore", package: "swift-websocket"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            // The event stream's CONNECT through a proxy (NIOHTTP1ProxyConnectHandler).
+            .product(name: "NIOExtras", package: "swift-nio-extras"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOSSL
 import NIOWebSocket
@@ -13,7 +14,9 @@ import WSClient
 /// certificate often is): TLS forbids an address in the server name indication, which
 /// WSClient always sends, so such a server could never be reached; here no name is sent
 /// and the certificate is checked against the address instead, as AsyncHTTPClient does
-/// for the REST API. And no `Origin` header (below).
+/// for the REST API. And no `Origin` header (below). Through an HTTP proxy
+/// (`MattermostProxy`) it first asks the proxy with `CONNECT` for a tunnel to the server, as
+/// AsyncHTTPClient does for the API, and speaks TLS and WebSocket inside it.
 struct EventStreamChannel: ClientConnectionChannel {
     enum Upgrade: Sendable {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
@@ -31,12 +34,13 @@ struct EventStreamChannel: ClientConnectionChannel {
     /// The path and query of the request that upgrades.
     let target: String
     let tls: NIOSSLContext?
+    let proxy: MattermostProxy?
     let maxFrameSize: Int
     let autoPing: AutoPingSetup
     let handler: WebSocketDataHandler<Context>
 
     /// `ws://` or `wss://` URLs only; TLS settings for `wss://`.
-    init(url: String, tlsConfiguration: TLSConfiguration, maxFrameSize: Int, autoPing: AutoPingSetup,
+    init(url: String, tlsConfiguration: TLSConfiguration, proxy: MattermostProxy? = nil, maxFrameSize: Int, autoPing: AutoPingSetup,
          handler: @escaping WebSocketDataHandler<Context>) throws {
         guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), scheme == "ws" || scheme == "wss",
               let host = parts.host, !host.isEmpty else { throw WebSocketClientError.invalidURL }
@@ -44,6 +48,7 @@ struct EventStreamChannel: ClientConnectionChannel {
         port = parts.port ?? (scheme == "wss" ? 443 : 80)
         target = (parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath) + (parts.percentEncodedQuery.map { "?\($0)" } ?? "")
         tls = scheme == "wss" ? try NIOSSLContext(configuration: tlsConfiguration) : nil
+        self.proxy = proxy
         self.maxFrameSize = maxFrameSize
         self.autoPing = autoPing
         self.handler = handler
@@ -51,35 +56,79 @@ struct EventStreamChannel: ClientConnectionChannel {
 
     /// Connects, upgrades and runs `handler` until the socket closes.
     func run(logger: Logger) async throws {
-        _ = try await ClientConnection(self, address: .hostname(host, port: port), logger: logger).run()
+        let address: ClientConnection<Self>.Address = proxy.map { .hostname($0.host, port: $0.port) } ?? .hostname(host, port: port)
+        _ = try await ClientConnection(self, address: address, logger: logger).run()
+    }
+
+    /// The server's `host:port` as a request names it (an IPv6 address in brackets), with
+    /// the port left out when it is the scheme's.
+    private func authority(portAlways: Bool) -> String {
+        let defaultPort = tls == nil ? 80 : 443
+        return (host.contains(":") ? "[\(host)]" : host) + (port == defaultPort && !portAlways ? "" : ":\(port)")
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
-            if let tls {
-                let name = Self.isAddress(host) ? nil : host
-                try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: name), position: .first)
-            }
-            let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: maxFrameSize) { channel, _ in
-                channel.eventLoop.makeCompletedFuture {
-                    .websocket(try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel))
+        guard let proxy else {
+            return channel.eventLoop.makeCompletedFuture { try upgrade(channel: channel) }
+        }
+        // The tunnel first: CONNECT, then TLS and the upgrade inside it once the proxy said 2xx.
+        let tunnel = channel.eventLoop.makePromise(of: Void.self)
+        let upgraded = channel.eventLoop.makePromise(of: Upgrade.self)
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: authority(portAlways: true))
+        if let authorization = proxy.authorization { headers.add(name: "Proxy-Authorization", value: authorization) }
+        let connect = NIOHTTP1ProxyConnectHandler(targetHost: host.contains(":") ? "[\(host)]" : host, targetPort: port, headers: headers,
+                                                  deadline: .now() + .seconds(10), promise: tunnel)
+        tunnel.futureResult.whenComplete { result in
+            switch result {
+            case .failure(let error):
+                upgraded.fail(error)
+            case .success:
+                channel.pipeline.removeHandler(name: "ProxyRequestEncoder").flatMap {
+                    channel.pipeline.removeHandler(name: "ProxyResponseDecoder")
+                }.flatMapThrowing {
+                    try upgrade(channel: channel)
+                }.whenComplete { result in
+                    switch result {
+                    case .success(let value): upgraded.completeWith(value)
+                    case .failure(let error): upgraded.fail(error)
+                    }
                 }
             }
-            let defaultPort = tls == nil ? 80 : 443
-            let authority = (host.contains(":") ? "[\(host)]" : host) + (port == defaultPort ? "" : ":\(port)")
-            // No Origin: Mattermost (gorilla/websocket) refuses an upgrade whose Origin is not
-            // its own host and port unless cross-origin requests are allowed, and WSClient's
-            // leaves out the port; a client that is no browser has no origin to give.
-            var headers = HTTPHeaders()
-            headers.add(name: "Host", value: authority)
-            let upgrade = NIOTypedHTTPClientUpgradeConfiguration(
-                upgradeRequestHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers),
-                upgraders: [upgrader],
-                notUpgradingCompletionHandler: { channel in channel.eventLoop.makeCompletedFuture { Upgrade.notUpgraded } })
-            var configuration = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: upgrade)
-            configuration.leftOverBytesStrategy = .forwardBytes
-            return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: configuration)
         }
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder(), name: "ProxyRequestEncoder")
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),
+                                                           name: "ProxyResponseDecoder")
+            try channel.pipeline.syncOperations.addHandler(connect)
+            return upgraded.futureResult
+        }
+    }
+
+    /// TLS when `wss://`, and the WebSocket upgrade, on a connection to the server (or a
+    /// tunnel to it).
+    private func upgrade(channel: any Channel) throws -> Value {
+        if let tls {
+            let name = Self.isAddress(host) ? nil : host
+            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: name), position: .first)
+        }
+        let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: maxFrameSize) { channel, _ in
+            channel.eventLoop.makeCompletedFuture {
+                .websocket(try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel))
+            }
+        }
+        // No Origin: Mattermost (gorilla/websocket) refuses an upgrade whose Origin is not
+        // its own host and port unless cross-origin requests are allowed, and WSClient's
+        // leaves out the port; a client that is no browser has no origin to give.
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: authority(portAlways: false))
+        let upgrade = NIOTypedHTTPClientUpgradeConfiguration(
+            upgradeRequestHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers),
+            upgraders: [upgrader],
+            notUpgradingCompletionHandler: { channel in channel.eventLoop.makeCompletedFuture { Upgrade.notUpgraded } })
+        var configuration = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: upgrade)
+        configuration.leftOverBytesStrategy = .forwardBytes
+        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: configuration)
     }
 
     func handle(value: Value, logger: Logger) async throws -> WebSocketCloseFrame? {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOFoundationCompat
+import NIOExtras
 import NIOHTTP1
 import NIOSSL
 import Synchronization
@@ -31,6 +32,8 @@ public final class MattermostClient: Sendable {
     let credentials: MattermostCredentials
     let logger: Logger
     let http: HTTPClient
+    /// The proxy this server is reached through, if any (`MattermostProxyRules`).
+    public let proxy: MattermostProxy?
     let timeout: TimeAmount
     private let session = Mutex<String?>(nil)
     private let loginLock = KeyedLock<Int>()
@@ -43,8 +46,8 @@ public final class MattermostClient: Sendable {
     public static let sharedHTTP: HTTPClient = makeHTTP(tls: MattermostTrust.clientConfiguration())
 
     /// An HTTP client for Mattermost with these TLS settings (tests trust their own
-    /// certificate with it).
-    public static func makeHTTP(tls: TLSConfiguration) -> HTTPClient {
+    /// certificate with it), through `proxy` when given.
+    public static func makeHTTP(tls: TLSConfiguration, proxy: MattermostProxy? = nil) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             timeout: .init(connect: .seconds(5), read: .seconds(20)),
@@ -60,15 +63,24 @@ public final class MattermostClient: Sendable {
         configuration.redirectConfiguration = .disallow
         // Baton does not trace requests: no span per request.
         configuration.tracing.tracer = nil
+        if let proxy {
+            // A CONNECT tunnel for http:// and https:// servers alike.
+            configuration.proxy = .server(host: proxy.host, port: proxy.port,
+                                          authorization: proxy.username.map { .basic(username: $0, password: proxy.password ?? "") })
+        }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// `proxies`: which proxy to reach `url` through (`--mattermost-proxy`, `HTTPS_PROXY`…).
+    /// `http`: a client of the caller's for the API (tests), used as it is, its own proxy
+    /// setting included.
     public init(url: String, credentials: MattermostCredentials, logger: Logger,
-                http: HTTPClient = MattermostClient.sharedHTTP, timeout: TimeAmount = .seconds(20)) throws(MattermostError) {
+                http: HTTPClient? = nil, proxies: MattermostProxyRules = .direct, timeout: TimeAmount = .seconds(20)) throws(MattermostError) {
         baseURL = try Self.normalise(url)
         self.credentials = credentials
         self.logger = logger
-        self.http = http
+        proxy = proxies.route(for: baseURL)?.proxy
+        self.http = http ?? MattermostProxies.http(through: proxy)
         self.timeout = timeout
         if case .token(let token) = credentials { session.withLock { $0 = token } }
     }
@@ -216,7 +228,7 @@ public final class MattermostClient: Sendable {
             throw MattermostError.server(status: 413, id: "baton.answer_too_large",
                                         message: "the answer to \(path) is larger than the \(limit) bytes Baton takes")
         } catch {
-            throw Self.transportError(error, url: baseURL)
+            throw Self.transportError(error, url: baseURL, proxy: proxy)
         }
     }
 
@@ -286,8 +298,9 @@ public final class MattermostClient: Sendable {
         return "\"\(text.prefix(120))\(text.count > 120 ? "…" : "")\""
     }
 
-    static func transportError(_ error: any Error, url: String) -> MattermostError {
+    static func transportError(_ error: any Error, url: String, proxy: MattermostProxy?) -> MattermostError {
         if let error = error as? MattermostError { return error }
+        if let proxy, let failure = proxyFailure(error, url: url, proxy: proxy) { return failure }
         let text = String(reflecting: error)
         let lowered = text.lowercased()
         if lowered.contains("certificate_verify_failed") {
@@ -306,5 +319,44 @@ public final class MattermostClient: Sendable {
             return .unreachable(url: url, reason: "the host name does not resolve")
         }
         return .unreachable(url: url, reason: String(describing: error))
+    }
+
+    /// A failure of the proxy itself, in words: it cannot be reached, asks for a password,
+    /// or will not open the tunnel (a rule of its own, or it cannot reach Mattermost).
+    /// Nil for what happened inside the tunnel (TLS, Mattermost's answers).
+    static func proxyFailure(_ error: any Error, url: String, proxy: MattermostProxy) -> MattermostError? {
+        if let client = error as? HTTPClientError {
+            switch client {
+            case .proxyAuthenticationRequired: return .proxyAuthentication(url: url, proxy: proxy.description)
+            case .invalidProxyResponse: return .proxy(url: url, proxy: proxy.description, reason: tunnelRefused(url))
+            case .httpProxyHandshakeTimeout: return .proxy(url: url, proxy: proxy.description, reason: "it did not answer the request to connect in time")
+            case .connectTimeout: return .proxy(url: url, proxy: proxy.description, reason: "connecting to it timed out")
+            default: break
+            }
+        }
+        if let tunnel = error as? NIOHTTP1ProxyConnectHandler.Error {
+            if tunnel == .proxyAuthenticationRequired() { return .proxyAuthentication(url: url, proxy: proxy.description) }
+            if tunnel == .httpProxyHandshakeTimeout() {
+                return .proxy(url: url, proxy: proxy.description, reason: "it did not answer the request to connect in time")
+            }
+            if tunnel == .remoteConnectionClosed() || tunnel == .channelUnexpectedlyInactive() {
+                return .proxy(url: url, proxy: proxy.description, reason: "it closed the connection instead of answering the request to connect")
+            }
+            return .proxy(url: url, proxy: proxy.description, reason: tunnelRefused(url))
+        }
+        // Connecting happens to the proxy: a refusal or a name that does not resolve is its.
+        let lowered = String(reflecting: error).lowercased()
+        if lowered.contains("refused") { return .proxy(url: url, proxy: proxy.description, reason: "connection refused") }
+        if lowered.contains("dns") || lowered.contains("resolve") || lowered.contains("lookup") {
+            return .proxy(url: url, proxy: proxy.description, reason: "its host name does not resolve")
+        }
+        return nil
+    }
+
+    private static func tunnelRefused(_ url: String) -> String {
+        let target = URLComponents(string: url).map { parts in
+            "\(parts.host ?? url):\(parts.port ?? (parts.scheme == "https" ? 443 : 80))"
+        } ?? url
+        return "it would not open a connection to \(target): a rule of the proxy's forbids it, or the proxy cannot reach Mattermost; the proxy's own log says which"
     }
 }

@@ -23,6 +23,7 @@ public final class MattermostDesk: AgentDesk, Service {
     private let leading = Atomic<Bool>(false)
     private let chat = Mutex<ChatService?>(nil)
     private let reloadSignal = WakeSignal()
+    private let proxies: MattermostProxyRules
 
     private struct State {
         var links: [String: (link: MattermostLink, updatedAt: Millis)] = [:]
@@ -32,9 +33,12 @@ public final class MattermostDesk: AgentDesk, Service {
 
     private let state = Mutex(State())
 
+    /// `proxies`: which HTTP proxy each Mattermost is reached through.
     public init(store: any AgentStore & ChatStore, box: CredentialBox, logger: Logger, pollInterval: Duration = .seconds(2),
-                limits: LinkLimits = LinkLimits(), leadership: (any Leadership)? = nil, metrics: LinkMetrics = .none) {
+                limits: LinkLimits = LinkLimits(), proxies: MattermostProxyRules = .direct, leadership: (any Leadership)? = nil,
+                metrics: LinkMetrics = .none) {
         self.limits = limits
+        self.proxies = proxies
         self.metrics = metrics
         self.leadership = leadership
         self.store = store
@@ -135,10 +139,12 @@ public final class MattermostDesk: AgentDesk, Service {
                 let (settings, credentials) = try connections.decode(integration)
                 let key = integration.widgetKey
                 let link = try MattermostLink(widgetKey: key, settings: settings, credentials: credentials, store: store, chat: chat, logger: logger,
-                                              limits: limits, metrics: metrics)
+                                              limits: limits, proxies: proxies, metrics: metrics)
                 state.withLock { $0.links[key] = (link, integration.updatedAt) }
                 group.addTask { await link.run() }
-                logger.info("Mattermost connection started", metadata: ["bot": "\(key)", "url": "\(settings.url)"])
+                var metadata: Logger.Metadata = ["bot": "\(key)", "url": "\(settings.url)"]
+                if let proxy = link.client.proxy { metadata["proxy"] = "\(proxy)" }
+                logger.info("Mattermost connection started", metadata: metadata)
             } catch {
                 logger.error("A Mattermost connection cannot start", metadata: ["bot": "\(integration.widgetKey)", "error": "\(error)"])
                 let status = IntegrationStatus(state: "error", lastError: "\(error)", updatedAt: .now())

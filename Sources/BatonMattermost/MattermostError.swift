@@ -27,6 +27,11 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
     /// The API answers, but the event stream's WebSocket upgrade is refused (most often a
     /// proxy in front of Mattermost that does not pass WebSockets on).
     case webSocketRefused(url: String)
+    /// The HTTP proxy between Baton and Mattermost cannot be reached or will not open the
+    /// tunnel (`proxy`: its address without credentials).
+    case proxy(url: String, proxy: String, reason: String)
+    /// The proxy asks for a user and password (407), or refused the ones given.
+    case proxyAuthentication(url: String, proxy: String)
 
     public var description: String {
         switch self {
@@ -60,13 +65,19 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
         case .webSocketRefused(let url):
             "\(url) refused the WebSocket of Mattermost's event stream (/api/v4/websocket), so agents' replies cannot reach visitors. "
                 + "A proxy in front of Mattermost must pass WebSockets on (nginx: proxy_http_version 1.1 and the Upgrade and Connection headers)."
+        case .proxy(let url, let proxy, let reason):
+            "Cannot reach Mattermost at \(url) through the proxy \(proxy) (\(reason)). Check the proxy's address (--mattermost-proxy, "
+                + "or HTTPS_PROXY / HTTP_PROXY), that it runs and lets Baton through; NO_PROXY lists the hosts Baton reaches directly."
+        case .proxyAuthentication(let url, let proxy):
+            "The proxy \(proxy) asks for a user name and password to reach \(url) (407), or refused the ones given. "
+                + "Put them in the proxy's address: http://USER:PASSWORD@HOST:PORT (percent-encoded)."
         }
     }
 
     /// Whether trying again later may succeed without anyone changing anything.
     public var isTransient: Bool {
         switch self {
-        case .unreachable, .rateLimited, .sessionExpired, .webSocketRefused: true
+        case .unreachable, .rateLimited, .sessionExpired, .webSocketRefused, .proxy: true
         case .server(let status, _, _): status >= 500 || status == 408
         default: false
         }

@@ -145,7 +145,7 @@ enum MattermostEventSocket {
         do {
             // The private authority's certificates too (`MattermostTrust`), when given.
             try await EventStreamChannel(
-                url: url, tlsConfiguration: MattermostTrust.clientConfiguration(),
+                url: url, tlsConfiguration: MattermostTrust.clientConfiguration(), proxy: client.proxy,
                 maxFrameSize: 1 << 24, autoPing: .enabled(timePeriod: .seconds(30))
             ) { inbound, outbound, _ in
                 let sender = MattermostEventSender(outbound: outbound, token: token)
@@ -172,7 +172,7 @@ enum MattermostEventSocket {
         } catch let error as WebSocketClientError where error == .webSocketUpgradeFailed {
             throw MattermostError.webSocketRefused(url: client.baseURL)
         } catch {
-            throw MattermostClient.transportError(error, url: client.baseURL)
+            throw MattermostClient.transportError(error, url: client.baseURL, proxy: client.proxy)
         }
     }
 }

@@ -85,7 +85,8 @@ final class MattermostLink: Sendable {
     let startedAt = Millis.now()
 
     init(widgetKey: String, settings: MattermostSettings, credentials: MattermostCredentials, store: any AgentStore & ChatStore,
-         chat: ChatService, logger: Logger, limits: LinkLimits = LinkLimits(), metrics: LinkMetrics = .none) throws {
+         chat: ChatService, logger: Logger, limits: LinkLimits = LinkLimits(), proxies: MattermostProxyRules = .direct,
+         metrics: LinkMetrics = .none) throws {
         self.limits = limits
         self.metrics = metrics
         roomEvents = OrderedQueues(limit: limits.roomEventLimit)
@@ -94,7 +95,7 @@ final class MattermostLink: Sendable {
         var logger = logger
         logger[metadataKey: "bot"] = "\(widgetKey)"
         self.logger = logger
-        client = try MattermostClient(url: settings.url, credentials: credentials, logger: logger)
+        client = try MattermostClient(url: settings.url, credentials: credentials, logger: logger, proxies: proxies)
         self.store = store
         self.chat = chat
     }

@@ -14,8 +14,8 @@ public struct MattermostSetup: Sendable {
     /// administrator (Baton creates channels and adds people to teams), and that the event
     /// stream opens (agents' replies come that way; a proxy may refuse WebSockets).
     public static func signIn(url: String, credentials: MattermostCredentials, logger: Logger,
-                              http: HTTPClient = MattermostClient.sharedHTTP) async throws -> MattermostSetup {
-        let client = try MattermostClient(url: url, credentials: credentials, logger: logger, http: http)
+                              http: HTTPClient? = nil, proxies: MattermostProxyRules = .direct) async throws -> MattermostSetup {
+        let client = try MattermostClient(url: url, credentials: credentials, logger: logger, http: http, proxies: proxies)
         let user = try await client.signIn()
         guard user.isSystemAdmin else { throw MattermostError.notAdmin(username: user.username) }
         try await MattermostEventSocket.probe(client: client, logger: logger)

@@ -159,7 +159,7 @@ extension AdminAPI {
                            issues: [.init(path: "server.password", message: "Enter the password, or an access token.")])
         }
         let setup = try await mattermost {
-            try await MattermostSetup.signIn(url: server.url, credentials: credentials, logger: logger)
+            try await MattermostSetup.signIn(url: server.url, credentials: credentials, logger: logger, proxies: config.mattermostProxies)
         }
         return (setup, credentials)
     }
@@ -185,6 +185,8 @@ extension AdminAPI {
             case .rateLimited: (.badGateway, "rate_limited")
             case .server: (.badGateway, "mattermost_error")
             case .webSocketRefused: (.badGateway, "websocket_refused")
+            case .proxy: (.badGateway, "proxy")
+            case .proxyAuthentication: (.badGateway, "proxy_authentication")
             }
             var issues: [APIError.Issue] = []
             if case .usersNotFound(let names) = error {
@@ -205,6 +207,8 @@ extension AdminAPI {
         }
         var connected: Bool
         var url, auth, relayUser, team, indexChannel, indexChannelLink, closeCommand, internalPrefix: String?
+        /// The HTTP proxy this server is reached through, without credentials.
+        var proxy: String?
         var agents: [String]?
         var archiveOnClose: Bool?
         /// "channel" or "thread".
@@ -227,7 +231,8 @@ extension AdminAPI {
         return ConnectionBody(
             connected: true, url: settings.url, auth: settings.auth.rawValue, relayUser: settings.relayUser.name, team: settings.team.name,
             indexChannel: settings.indexChannel.name, indexChannelLink: settings.link(toChannel: settings.indexChannel.name),
-            closeCommand: settings.closeCommand, internalPrefix: settings.internalPrefix, agents: settings.agents.map(\.name),
+            closeCommand: settings.closeCommand, internalPrefix: settings.internalPrefix,
+            proxy: config.mattermostProxies.route(for: settings.url).map { "\($0.proxy)" }, agents: settings.agents.map(\.name),
             archiveOnClose: settings.archiveOnClose, rooms: settings.rooms.rawValue,
             status: .init(state: state, lastEventAt: live?.lastEventAt ?? stored?.lastEventAt, lastError: live?.lastError ?? stored?.lastError,
                           outbox: try await services.store.taskCount(widgetKey: key)))

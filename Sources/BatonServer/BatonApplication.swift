@@ -41,7 +41,7 @@ public func buildApplication(
     let metrics = PrometheusCollectorRegistry()
     let metricsFactory = PrometheusMetricsFactory(registry: metrics)
     let desk = MattermostDesk(store: store, box: box, logger: logger, pollInterval: config.integrationPollInterval,
-                              limits: config.mattermostLimits, leadership: store.agentSideLeadership(),
+                              limits: config.mattermostLimits, proxies: config.mattermostProxies, leadership: store.agentSideLeadership(),
                               metrics: LinkMetrics(factory: metricsFactory))
     try await desk.loadConfigured()
     let shared = store.sharedChanges

@@ -33,6 +33,9 @@ public struct BatonConfiguration: Sendable {
     /// PEM certificates of a private certificate authority that signed Mattermost's
     /// certificate, trusted besides the system's (`MattermostTrust`).
     public var mattermostCAFile: String?
+    /// Which HTTP proxy each Mattermost is reached through: `--mattermost-proxy`, else
+    /// `HTTPS_PROXY` / `HTTP_PROXY`, except `NO_PROXY`'s hosts (`MattermostProxyRules`).
+    public var mattermostProxies = MattermostProxyRules.direct
     /// bcrypt cost of admin passwords (each step doubles the work).
     public var passwordCost: UInt8 = 12
     /// How each Mattermost connection paces itself (session checks, queues, concurrency).
@@ -136,6 +139,11 @@ public struct BatonConfiguration: Sendable {
         if let text = value("BATON_PUBLIC_URL") { publicURL = try Self.publicURL(text, from: "BATON_PUBLIC_URL") }
         if let text = value("BATON_TRUSTED_PROXIES") { trustedProxies = try TrustedProxies(parsing: text, from: "BATON_TRUSTED_PROXIES") }
         if let text = value("BATON_MATTERMOST_CA_FILE") { mattermostCAFile = text }
+        do {
+            mattermostProxies = try MattermostProxyRules.fromEnvironment(environment)
+        } catch {
+            throw ConfigurationError(error)
+        }
         if let text = value("BATON_METRICS_TOKEN") { metricsToken = try Self.metricsToken(text, from: "BATON_METRICS_TOKEN") }
     }
 
@@ -267,6 +275,17 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public var value: String
     public var expected: String
     public var description: String { "\(source)=\"\(value)\" is not valid: expected \(expected)" }
+
+    public init(source: String, value: String, expected: String) {
+        self.source = source
+        self.value = value
+        self.expected = expected
+    }
+
+    /// A proxy's address that cannot be used (its password left out of `value`).
+    init(_ error: ProxySettingError) {
+        self.init(source: error.source, value: error.value, expected: error.expected)
+    }
 }
 
 extension BatonConfiguration {
@@ -275,5 +294,14 @@ extension BatonConfiguration {
     public func trustMattermostAuthority() throws {
         guard let file = mattermostCAFile else { return }
         try MattermostTrust.trust(pemFile: file)
+    }
+
+    /// `--mattermost-proxy`'s value, `NO_PROXY` still applying.
+    public mutating func setMattermostProxy(_ text: String, from source: String) throws(ConfigurationError) {
+        do {
+            mattermostProxies = try mattermostProxies.replacingProxy(with: text, from: source)
+        } catch {
+            throw ConfigurationError(error)
+        }
     }
 }

@@ -65,7 +65,8 @@ public struct MattermostAdmin: Sendable {
                 let known = keys.isEmpty ? "it has no bot: create one in the dashboard" : "its bots: \(keys.joined(separator: ", "))"
                 throw AdminError("There is no bot with the key \"\(options.widgetKey)\" in this database (\(known)).")
             }
-            let setup = try await MattermostSetup.signIn(url: options.url, credentials: options.credentials, logger: logger)
+            let setup = try await MattermostSetup.signIn(url: options.url, credentials: options.credentials, logger: logger,
+                                                         proxies: config.mattermostProxies)
             let team = try await setup.team(named: options.team)
             let agents = try await setup.agents(options.agents, team: team)
             let index = try await setup.indexChannel(options.indexChannel, team: team, agents: agents)
@@ -74,13 +75,14 @@ public struct MattermostAdmin: Sendable {
             try await connections.save(settings, credentials: options.credentials, widgetKey: options.widgetKey)
             return [
                 "Connected bot \"\(options.widgetKey)\" to \(settings.url) as \(settings.relayUser.name).",
+                setup.client.proxy.map { "Reached through the proxy \($0)" },
                 "Team: \(team.displayName) (\(team.name))",
                 "Agents added to every chat: \(agents.map(\.username).joined(separator: ", "))",
                 "Index channel: ~\(index.name) — \(settings.link(toChannel: index.name))",
                 settings.rooms == .thread ? "Chats: a thread each, under its announcement in the index channel"
                     : "Chats: a channel each, announced in the index channel",
                 "A running Baton picks this up within a few seconds; no restart needed.",
-            ]
+            ].compactMap { $0 }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import BatonCore
 
 /// The reverse proxies in front of Baton whose `X-Forwarded-For` it believes
 /// (`--trusted-proxies`): addresses and ranges, IPv4 or IPv6. Behind such a proxy every
@@ -7,27 +8,7 @@ import Foundation
 /// the connection comes from a trusted proxy, and only up to the first address (from the
 /// right, the proxy's end) that is not one: what a client wrote further left is ignored.
 public struct TrustedProxies: Sendable, Equatable {
-    /// An address, or a range of them in CIDR notation (`10.0.0.0/8`, `fd00::/8`).
-    struct Range: Sendable, Equatable, CustomStringConvertible {
-        let bytes: [UInt8]  // 4 (IPv4) or 16 (IPv6)
-        let prefix: Int
-
-        func contains(_ address: [UInt8]) -> Bool {
-            guard address.count == bytes.count else { return false }
-            var bits = prefix
-            for (a, b) in zip(address, bytes) {
-                guard bits > 0 else { return true }
-                let mask: UInt8 = bits >= 8 ? 0xFF : ~(0xFF >> UInt8(bits))
-                guard a & mask == b & mask else { return false }
-                bits -= 8
-            }
-            return true
-        }
-
-        var description: String { "\(TrustedProxies.format(bytes))/\(prefix)" }
-    }
-
-    let ranges: [Range]
+    let ranges: [AddressRange]
 
     /// No proxy trusted: the client is always the TCP peer.
     public static let none = TrustedProxies(ranges: [])
@@ -36,20 +17,15 @@ public struct TrustedProxies: Sendable, Equatable {
 
     /// Parses a comma- or space-separated list: `127.0.0.1, ::1, 10.0.0.0/8`.
     public init(parsing text: String, from source: String) throws(ConfigurationError) {
-        var ranges: [Range] = []
+        var ranges: [AddressRange] = []
         for item in text.split(whereSeparator: { $0 == "," || $0.isWhitespace }) {
-            let parts = item.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let bytes = Self.parse(String(parts[0])) else {
-                throw ConfigurationError(source: source, value: text, expected: "IP addresses or ranges (CIDR, e.g. 10.0.0.0/8), separated by commas; \"\(item)\" is neither")
-            }
-            var prefix = bytes.count * 8
-            if parts.count == 2 {
-                guard let bits = Int(parts[1]), (0...prefix).contains(bits) else {
-                    throw ConfigurationError(source: source, value: text, expected: "a range's prefix length from 0 to \(prefix) in \"\(item)\"")
+            guard let range = AddressRange(parsing: String(item)) else {
+                guard let maximum = AddressRange.maximumPrefix(of: String(item)) else {
+                    throw ConfigurationError(source: source, value: text, expected: "IP addresses or ranges (CIDR, e.g. 10.0.0.0/8), separated by commas; \"\(item)\" is neither")
                 }
-                prefix = bits
+                throw ConfigurationError(source: source, value: text, expected: "a range's prefix length from 0 to \(maximum) in \"\(item)\"")
             }
-            ranges.append(Range(bytes: bytes, prefix: prefix))
+            ranges.append(range)
         }
         guard !ranges.isEmpty else {
             throw ConfigurationError(source: source, value: text, expected: "at least one IP address or range")
@@ -57,7 +33,7 @@ public struct TrustedProxies: Sendable, Equatable {
         self.ranges = ranges
     }
 
-    init(ranges: [Range]) { self.ranges = ranges }
+    init(ranges: [AddressRange]) { self.ranges = ranges }
 
     /// Loopback and private networks (RFC 1918, unique local, link local): where a proxy
     /// in front of Baton would be, rather than a visitor.
@@ -86,39 +62,13 @@ public struct TrustedProxies: Sendable, Equatable {
         return client
     }
 
-    /// An address as bytes: 4 for IPv4 (and IPv4 mapped into IPv6, `::ffff:a.b.c.d`, as a
-    /// socket listening on `::` reports IPv4 peers), 16 for IPv6; nil for anything else.
-    static func parse(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            return withUnsafeBytes(of: &v4) { Array($0) }
-        }
-        var v6 = in6_addr()
-        guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
-        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
-        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return Array(bytes[12...]) }
-        return bytes
-    }
+    /// An address as bytes (`AddressRange.bytes(of:)`).
+    static func parse(_ text: String) -> [UInt8]? { AddressRange.bytes(of: text) }
 
     /// One spelling per address (throttles count per client): IPv4-mapped IPv6 as IPv4,
     /// IPv6 in its canonical form; anything unparsable as it came.
     static func normalized(_ text: String) -> String {
-        parse(text).map(format) ?? text
-    }
-
-    static func format(_ bytes: [UInt8]) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        var ok = false
-        if bytes.count == 4 {
-            var v4 = in_addr()
-            withUnsafeMutableBytes(of: &v4) { $0.copyBytes(from: bytes) }
-            ok = inet_ntop(AF_INET, &v4, &buffer, socklen_t(buffer.count)) != nil
-        } else {
-            var v6 = in6_addr()
-            withUnsafeMutableBytes(of: &v6) { $0.copyBytes(from: bytes) }
-            ok = inet_ntop(AF_INET6, &v6, &buffer, socklen_t(buffer.count)) != nil
-        }
-        return ok ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        parse(text).map(AddressRange.format) ?? text
     }
 
     /// Some proxies write a port: `203.0.113.7:4711`, `[2001:db8::1]:4711`.

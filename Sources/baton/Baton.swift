@@ -88,6 +88,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM certificates of a private certificate authority that signed Mattermost's certificate, trusted besides the system's (BATON_MATTERMOST_CA_FILE).")
     var mattermostCAFile: String?
 
+    @Option(help: "HTTP proxy to reach Mattermost through, http://[USER:PASSWORD@]HOST:PORT, or none (BATON_MATTERMOST_PROXY). Default: HTTPS_PROXY / HTTP_PROXY, except NO_PROXY's hosts.")
+    var mattermostProxy: String?
+
     /// Bad settings are reported before anything starts, with `serve`'s usage.
     func validate() throws {
         do {
@@ -106,6 +109,7 @@ struct Serve: AsyncParsableCommand {
         var log = Logger(label: "baton")
         log.logLevel = config.logLevel
         let logger = log
+        if let proxies = config.mattermostProxies.summary { logger.info("\(proxies)") }
         let (app, _) = try await buildApplication(config, logger: logger) { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"
             logger.notice("Baton \(BatonVersion.current) is ready at http://\(address)/")
@@ -155,6 +159,7 @@ struct Serve: AsyncParsableCommand {
         if let publicURL { config.publicURL = try BatonConfiguration.publicURL(publicURL, from: "--public-url") }
         if let trustedProxies { config.trustedProxies = try TrustedProxies(parsing: trustedProxies, from: "--trusted-proxies") }
         if let mattermostCAFile { config.mattermostCAFile = mattermostCAFile }
+        if let mattermostProxy { try config.setMattermostProxy(mattermostProxy, from: "--mattermost-proxy") }
         return config
     }
 }

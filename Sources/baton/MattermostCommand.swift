@@ -24,11 +24,15 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "PEM certificates of a private certificate authority that signed Mattermost's certificate (BATON_MATTERMOST_CA_FILE).")
     var mattermostCAFile: String?
 
+    @Option(help: "HTTP proxy to reach Mattermost through, http://[USER:PASSWORD@]HOST:PORT, or none (BATON_MATTERMOST_PROXY). Default: HTTPS_PROXY / HTTP_PROXY, except NO_PROXY's hosts.")
+    var mattermostProxy: String?
+
     func configuration() throws -> BatonConfiguration {
         var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
         if let database { config.database = try BatonConfiguration.database(database, from: "--database") }
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }
         if let mattermostCAFile { config.mattermostCAFile = mattermostCAFile }
+        if let mattermostProxy { try config.setMattermostProxy(mattermostProxy, from: "--mattermost-proxy") }
         try config.trustMattermostAuthority()
         config.logLevel = .warning
         return config

@@ -143,16 +143,7 @@ import Testing
             let port = try await server.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
             let relay = try #require(sandbox.user(named: "relay")).id
             try await eventually("the event stream over wss", seconds: 20) { sandbox.webSocketUsers.contains(relay) }
-            try await WidgetClient.connect("ws://127.0.0.1:\(port)/widget/v1/socket") { client in
-                let conversation = try await talkUntilHandover(client)
-                let alice = try #require(sandbox.user(named: "alice")).id
-                try await eventually("the room, with Alice in it") {
-                    sandbox.channel(team: "support", name: "chat-\(conversation)").map { sandbox.members(of: $0.id).contains(alice) } ?? false
-                }
-                let room = try #require(sandbox.channel(team: "support", name: "chat-\(conversation)"))
-                try sandbox.post(as: "alice", in: room.id, "Hello from behind the private authority")
-                try await client.message(containing: "Hello from behind the private authority")
-            }
+            try await handOverAndHearAlice(sandbox: sandbox, batonPort: port, saying: "Hello from behind the private authority")
             #expect(!server.log.contains("The secure connection"), "\(server.log)")
 
             // Mattermost goes away: the log says once that the stream is down, not at
@@ -169,6 +160,55 @@ import Testing
         }
     }
 
+    /// A Mattermost Baton reaches only through an HTTP proxy that wants a password (here
+    /// over TLS, as through a company's egress proxy): `--mattermost-proxy` for the
+    /// commands, `BATON_MATTERMOST_PROXY` for the server; the API and the event stream run
+    /// in the proxy's tunnels, and the password is never shown.
+    @Test func aMattermostReachedThroughAProxy() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let (certificate, tls) = try await SelfSignedCertificate.make(in: folder)
+        let proxy = try await TunnelProxy.start(credentials: .init(username: "baton", password: "proxy-secret"))
+        var configuration = MattermostSandbox.Configuration()
+        configuration.tls = tls
+        try await MattermostSandbox.run(configuration: configuration) { sandbox in
+            HandoverRig.seed(sandbox)
+            var environment = ProcessInfo.processInfo.environment
+            for name in ["NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "BATON_MATTERMOST_PROXY"] {
+                environment[name] = nil
+            }
+            environment["MM_PASSWORD"] = "relay-password"
+            func connect(through address: String) throws -> BatonProcess {
+                try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", sandbox.url, "--username", "relay",
+                                  "--password-env", "MM_PASSWORD", "--team", "support", "--agents", "alice",
+                                  "--create-index-channel", "Live chats", "--database", folder.database,
+                                  "--mattermost-ca-file", certificate, "--mattermost-proxy", address], environment: environment)
+            }
+            let noPassword = try connect(through: proxy.url())
+            #expect(try await noPassword.exit() != 0)
+            #expect(noPassword.log.contains("The proxy http://127.0.0.1:\(proxy.port) asks for a user name and password"), "\(noPassword.log)")
+            let connected = try connect(through: proxy.url(username: "baton", password: "proxy-secret"))
+            #expect(try await connected.exit() == 0, "\(connected.log)")
+            #expect(!connected.log.contains("proxy-secret"))
+            #expect(connected.log.contains("Reached through the proxy http://127.0.0.1:\(proxy.port)"), "\(connected.log)")
+
+            environment["BATON_MATTERMOST_PROXY"] = proxy.url(username: "baton", password: "proxy-secret")
+            let server = try BatonProcess(["serve", "--port", "0", "--database", folder.database, "--mattermost-ca-file", certificate],
+                                          environment: environment)
+            defer { server.signal(SIGTERM) }
+            let port = try await server.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+            #expect(server.log.contains("Mattermost is reached through the proxy http://127.0.0.1:\(proxy.port) (BATON_MATTERMOST_PROXY)"), "\(server.log)")
+            let relay = try #require(sandbox.user(named: "relay")).id
+            try await eventually("the event stream through the proxy", seconds: 20) { sandbox.webSocketUsers.contains(relay) }
+            #expect(server.log.contains("proxy=http://127.0.0.1:\(proxy.port)"), "\(server.log)")
+            try await handOverAndHearAlice(sandbox: sandbox, batonPort: port, saying: "Hello through the proxy")
+            #expect(!server.log.contains("proxy-secret"))
+            let tunnels = proxy.tunnels
+            #expect(tunnels.count >= 2 && tunnels.allSatisfy { $0.target == "127.0.0.1:\(sandbox.port)" }, "\(tunnels)")
+        }
+        await proxy.stop()
+    }
+
     @Test func badArgumentsAreExplained() async throws {
         let noSecret = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:9", "--username", "x",
                                          "--team", "t", "--index-channel", "c"])
@@ -182,5 +222,20 @@ import Testing
                                          "--team", "t", "--index-channel", "c", "--rooms", "forum"])
         #expect(try await badRooms.exit() != 0)
         #expect(badRooms.log.contains("forum"), "\(badRooms.log)")
+    }
+}
+
+/// A visitor on the Baton at `batonPort` is handed over; Alice, added to the room, replies
+/// there, and the visitor reads her words.
+private func handOverAndHearAlice(sandbox: MattermostSandbox, batonPort port: String, saying words: String) async throws {
+    try await WidgetClient.connect("ws://127.0.0.1:\(port)/widget/v1/socket") { client in
+        let conversation = try await talkUntilHandover(client)
+        let alice = try #require(sandbox.user(named: "alice")).id
+        try await eventually("the room, with Alice in it") {
+            sandbox.channel(team: "support", name: "chat-\(conversation)").map { sandbox.members(of: $0.id).contains(alice) } ?? false
+        }
+        let room = try #require(sandbox.channel(team: "support", name: "chat-\(conversation)"))
+        try sandbox.post(as: "alice", in: room.id, words)
+        try await client.message(containing: words)
     }
 }

@@ -1,3 +1,4 @@
+import BatonServer
 import BatonTestSupport
 import Foundation
 import MattermostSandbox
@@ -6,8 +7,9 @@ import Testing
 
 /// The Connect-for-Mattermost wizard, through the admin API, against the stand-in.
 @Suite struct WizardAPITests {
-    static func withDashboard(_ body: @Sendable @escaping (HandoverRig, AdminClient) async throws -> Void) async throws {
-        try await HandoverRig.run { rig in
+    static func withDashboard(baton tweak: @Sendable @escaping (inout BatonConfiguration) -> Void = { _ in },
+                              _ body: @Sendable @escaping (HandoverRig, AdminClient) async throws -> Void) async throws {
+        try await HandoverRig.run(baton: tweak) { rig in
             let client = AdminClient(base: rig.baton.http)
             let created = try await client.send("POST", "/api/v1/setup", json: ["token": rig.baton.services.setupToken ?? "", "email": "admin@example.com", "password": "a long enough password"])
             #expect(created.status == 200)

@@ -94,6 +94,7 @@ export function mountPlatformsTab(panel, ctx) {
     const agents = (c.agents || []).filter((a) => a !== c.relayUser);
     const rows = [
       ['Server', c.url || none],
+      c.proxy ? ['Through the proxy', c.proxy] : null,
       ['Relay user', c.relayUser ? [`@${c.relayUser}`, c.auth === 'token' ? ' (access token)' : ''] : none],
       ['Team', c.team || none],
       ['Agents', agents.length ? agents.map((a) => `@${a}`).join(', ') : 'Only the relay user'],
@@ -105,7 +106,7 @@ export function mountPlatformsTab(panel, ctx) {
     ];
     replace(cardBody,
       justConnected ? h('div', { class: 'message message-success', role: 'status' }, icon('check'), 'Live now — no restart needed.') : null,
-      h('dl', { class: 'details' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+      h('dl', { class: 'details' }, rows.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
       h('div', { class: 'status', 'aria-labelledby': 'mm-status' },
         h('h4', { class: 'status-title', id: 'mm-status' }, 'Status'),
         h('dl', { class: 'status-grid' },

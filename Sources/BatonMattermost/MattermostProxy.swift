@@ -1,0 +1,287 @@
+import AsyncHTTPClient
+import BatonCore
+import Foundation
+import NIOCore
+import Synchronization
+
+/// An HTTP proxy between Baton and Mattermost: a forward proxy that opens tunnels with
+/// `CONNECT` (squid, tinyproxy, a company's egress proxy). Every connection to a Mattermost
+/// it serves, the API's and the event stream's, plain or TLS, goes through such a tunnel;
+/// TLS runs end to end inside it, so the proxy sees the host and port only.
+public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+    let username: String?
+    let password: String?
+
+    /// `http://[USER:PASSWORD@]HOST[:PORT]`: port 80 when left out, the user and password
+    /// percent-encoded; without a scheme `http://` is meant (as curl and Go read it).
+    public init(parsing text: String) throws(ProxyAddressError) {
+        var url = text.trimmingWhitespace()
+        if !url.contains("://") { url = "http://" + url }
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased() else {
+            throw ProxyAddressError(reason: "not an address")
+        }
+        switch scheme {
+        case "http": break
+        case "https":
+            throw ProxyAddressError(reason: "Baton speaks to a proxy in plain HTTP (http://); TLS to Mattermost still runs end to end through its tunnel")
+        case let other where other.hasPrefix("socks"):
+            throw ProxyAddressError(reason: "SOCKS proxies are not supported; give an HTTP proxy that takes CONNECT (http://)")
+        default:
+            throw ProxyAddressError(reason: "an http:// address")
+        }
+        guard var host = parts.host, !host.isEmpty else { throw ProxyAddressError(reason: "no host") }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard parts.percentEncodedPath.isEmpty || parts.percentEncodedPath == "/", parts.query == nil, parts.fragment == nil else {
+            throw ProxyAddressError(reason: "only a host and port (no path or query)")
+        }
+        guard (1...65535).contains(parts.port ?? 80) else { throw ProxyAddressError(reason: "a port from 1 to 65535") }
+        self.host = host
+        port = parts.port ?? 80
+        username = parts.user.flatMap { $0.isEmpty ? nil : $0 }
+        password = parts.password
+    }
+
+    public init(host: String, port: Int, username: String? = nil, password: String? = nil) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+    }
+
+    /// The address without the credentials, for logs and messages.
+    public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+
+    /// The `Proxy-Authorization` value, when the address carries a user.
+    var authorization: String? {
+        username.map { "Basic " + Data("\($0):\(password ?? "")".utf8).base64EncodedString() }
+    }
+
+    /// The same address with the password left out, for an error about it.
+    static func redacted(_ text: String) -> String {
+        guard let at = text.lastIndex(of: "@") else { return text }
+        let start = text.range(of: "://").map(\.upperBound) ?? text.startIndex
+        guard start < at, let colon = text[start..<at].firstIndex(of: ":") else { return text }
+        return String(text[..<text.index(after: colon)]) + "…" + String(text[at...])
+    }
+}
+
+/// Why a proxy's address cannot be used.
+public struct ProxyAddressError: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// Which proxy, if any, each Mattermost address is reached through: Baton's own setting
+/// (`--mattermost-proxy`), else the variables other programs read (`HTTPS_PROXY` for
+/// `https://` addresses, `HTTP_PROXY` for `http://`, the upper-case spelling before the
+/// lower-case one, as Go reads them), except the hosts `NO_PROXY` lists. Loopback addresses
+/// and `localhost` are never sent to a proxy from those variables (a proxy elsewhere
+/// cannot reach this machine's loopback); Baton's own setting applies to them too.
+public struct MattermostProxyRules: Sendable, Equatable {
+    /// A proxy and the setting that named it (for the log).
+    public struct Route: Sendable, Equatable {
+        public let proxy: MattermostProxy
+        public let source: String
+    }
+
+    var forHTTPS: Route?
+    var forHTTP: Route?
+    var bypass: NoProxy
+    var loopbackDirect: Bool
+
+    /// Every Mattermost reached directly.
+    public static let direct = MattermostProxyRules(forHTTPS: nil, forHTTP: nil, bypass: NoProxy(parsing: ""), loopbackDirect: true)
+
+    /// Every Mattermost through `proxy`, except the hosts `noProxy` lists.
+    public static func through(_ proxy: MattermostProxy, source: String = "--mattermost-proxy", noProxy: String? = nil) -> MattermostProxyRules {
+        let route = Route(proxy: proxy, source: source)
+        return MattermostProxyRules(forHTTPS: route, forHTTP: route, bypass: NoProxy(parsing: noProxy ?? ""), loopbackDirect: false)
+    }
+
+    /// From the process's environment: `BATON_MATTERMOST_PROXY` (`none` for direct
+    /// whatever the others say), else `HTTPS_PROXY` / `HTTP_PROXY`; `NO_PROXY` for both.
+    /// A proxy address that cannot be used is an error naming its variable.
+    public static func fromEnvironment(_ environment: [String: String]) throws(ProxySettingError) -> MattermostProxyRules {
+        func value(_ names: String...) -> (name: String, text: String)? {
+            for name in names {
+                if let text = environment[name]?.trimmingWhitespace(), !text.isEmpty { return (name, text) }
+            }
+            return nil
+        }
+        let noProxy = value("NO_PROXY", "no_proxy")?.text
+        if let own = value("BATON_MATTERMOST_PROXY") {
+            return try setting(own.text, from: own.name, noProxy: noProxy)
+        }
+        func route(_ names: String...) throws(ProxySettingError) -> Route? {
+            for name in names {
+                guard let text = environment[name]?.trimmingWhitespace(), !text.isEmpty else { continue }
+                do {
+                    return Route(proxy: try MattermostProxy(parsing: text), source: name)
+                } catch {
+                    throw ProxySettingError(source: name, value: MattermostProxy.redacted(text), reason: error.reason, conventional: true)
+                }
+            }
+            return nil
+        }
+        return MattermostProxyRules(forHTTPS: try route("HTTPS_PROXY", "https_proxy"), forHTTP: try route("HTTP_PROXY", "http_proxy"),
+                                    bypass: NoProxy(parsing: noProxy ?? ""), loopbackDirect: true)
+    }
+
+    /// Baton's own setting from `source`: a proxy's address, or `none` (direct).
+    public static func setting(_ text: String, from source: String, noProxy: String?) throws(ProxySettingError) -> MattermostProxyRules {
+        try MattermostProxyRules.direct.replacingProxy(with: text, from: source, bypass: NoProxy(parsing: noProxy ?? ""))
+    }
+
+    /// These rules with Baton's own setting from `source` instead of the proxies they had
+    /// (a flag over the environment), the same hosts bypassing it.
+    public func replacingProxy(with text: String, from source: String) throws(ProxySettingError) -> MattermostProxyRules {
+        try replacingProxy(with: text, from: source, bypass: bypass)
+    }
+
+    private func replacingProxy(with text: String, from source: String, bypass: NoProxy) throws(ProxySettingError) -> MattermostProxyRules {
+        if ["none", "direct", "off"].contains(text.trimmingWhitespace().lowercased()) { return .direct }
+        do {
+            let route = Route(proxy: try MattermostProxy(parsing: text), source: source)
+            return MattermostProxyRules(forHTTPS: route, forHTTP: route, bypass: bypass, loopbackDirect: false)
+        } catch {
+            throw ProxySettingError(source: source, value: MattermostProxy.redacted(text), reason: error.reason, conventional: false)
+        }
+    }
+
+    /// The proxy for the Mattermost at `url` (`https://chat.example.com`), nil for direct.
+    public func route(for url: String) -> Route? {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), var host = parts.host?.lowercased() else { return nil }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let secure = scheme == "https" || scheme == "wss"
+        guard let route = secure ? forHTTPS : forHTTP else { return nil }
+        if loopbackDirect && (host == "localhost" || host.hasSuffix(".localhost") || AddressRange.loopback.contains { $0.contains(address: host) }) {
+            return nil
+        }
+        if bypass.covers(host: host, port: parts.port ?? (secure ? 443 : 80)) { return nil }
+        return route
+    }
+
+    /// In words, for the log at start; nil when every Mattermost is reached directly.
+    public var summary: String? {
+        var parts: [String] = []
+        if let forHTTPS, forHTTPS == forHTTP {
+            parts.append("through the proxy \(forHTTPS.proxy) (\(forHTTPS.source))")
+        } else {
+            if let forHTTPS { parts.append("https:// addresses through the proxy \(forHTTPS.proxy) (\(forHTTPS.source))") }
+            if let forHTTP { parts.append("http:// addresses through the proxy \(forHTTP.proxy) (\(forHTTP.source))") }
+        }
+        guard !parts.isEmpty else { return nil }
+        var exceptions: [String] = []
+        if loopbackDirect { exceptions.append("this machine") }
+        if !bypass.isEmpty { exceptions.append("the hosts NO_PROXY lists") }
+        return "Mattermost is reached " + parts.joined(separator: ", ")
+            + (exceptions.isEmpty ? "" : ", except " + exceptions.joined(separator: " and "))
+    }
+}
+
+/// The hosts `NO_PROXY` lists, read as Go reads it (Mattermost's own language): `*` for
+/// every host; an IP address or CIDR range; a name, which also covers its subdomains
+/// (`example.com`: `example.com` and `chat.example.com`), or with a leading dot (or `*.`)
+/// only its subdomains; any of them with `:PORT` for that port only. Case does not count,
+/// names are not resolved; what is none of these is passed over.
+struct NoProxy: Sendable, Equatable {
+    enum Entry: Sendable, Equatable {
+        case addresses(AddressRange, port: Int?)
+        case name(String, subdomainsOnly: Bool, port: Int?)
+    }
+
+    var everything = false
+    var entries: [Entry] = []
+
+    var isEmpty: Bool { !everything && entries.isEmpty }
+
+    init(parsing text: String) {
+        for item in text.split(whereSeparator: { $0 == "," || $0.isWhitespace }) {
+            var entry = item.lowercased()
+            if entry == "*" {
+                everything = true
+                continue
+            }
+            if let range = AddressRange(parsing: entry) {
+                entries.append(.addresses(range, port: nil))
+                continue
+            }
+            var port: Int?
+            if entry.hasPrefix("["), let end = entry.firstIndex(of: "]") {
+                let rest = entry[entry.index(after: end)...]
+                if rest.hasPrefix(":") { port = Int(rest.dropFirst()) }
+                entry = String(entry[entry.index(after: entry.startIndex)..<end])
+            } else if let colon = entry.lastIndex(of: ":"), entry.firstIndex(of: ":") == colon, let number = Int(entry[entry.index(after: colon)...]) {
+                port = number
+                entry = String(entry[..<colon])
+            }
+            if let range = AddressRange(parsing: entry) {
+                entries.append(.addresses(range, port: port))
+                continue
+            }
+            if entry.hasPrefix("*.") { entry.removeFirst() }
+            let subdomainsOnly = entry.hasPrefix(".")
+            while entry.hasPrefix(".") { entry.removeFirst() }
+            while entry.hasSuffix(".") { entry.removeLast() }
+            guard !entry.isEmpty, !entry.contains("/"), !entry.contains(":") else { continue }
+            entries.append(.name(entry, subdomainsOnly: subdomainsOnly, port: port))
+        }
+    }
+
+    /// Whether `host` (lower case, an IPv6 address without brackets) on `port` goes direct.
+    func covers(host: String, port: Int) -> Bool {
+        if everything { return true }
+        var name = host
+        while name.hasSuffix(".") { name.removeLast() }
+        let address = AddressRange.bytes(of: name)
+        return entries.contains { entry in
+            switch entry {
+            case .addresses(let range, let only):
+                guard let address, only == nil || only == port else { return false }
+                return range.contains(address)
+            case .name(let domain, let subdomainsOnly, let only):
+                guard address == nil, only == nil || only == port else { return false }
+                return name.hasSuffix("." + domain) || (!subdomainsOnly && name == domain)
+            }
+        }
+    }
+}
+
+/// A proxy setting that cannot be used, with where it came from.
+public struct ProxySettingError: Error, Sendable, CustomStringConvertible {
+    public let source: String
+    /// The value as given, its password left out.
+    public let value: String
+    public let reason: String
+    /// Whether it is a variable other programs read too (`HTTPS_PROXY`), which Baton can
+    /// be told to leave alone.
+    public let conventional: Bool
+
+    /// What was expected instead, and why the value is not it.
+    public var expected: String {
+        "a proxy's address, http://[USER:PASSWORD@]HOST:PORT (\(reason))"
+            + (conventional ? "; to reach Mattermost directly whatever it says, set --mattermost-proxy none (BATON_MATTERMOST_PROXY=none)" : "")
+    }
+
+    public var description: String { "\(source)=\"\(value)\" is not valid: expected \(expected)" }
+}
+
+/// One HTTP client per proxy in use, beside `MattermostClient.sharedHTTP` for direct
+/// connections.
+enum MattermostProxies {
+    private static let clients = Mutex<[MattermostProxy: HTTPClient]>([:])
+
+    /// The shared client for connections through `proxy` (direct when nil); made at first
+    /// use and kept for the life of the process, as `sharedHTTP` is.
+    static func http(through proxy: MattermostProxy?) -> HTTPClient {
+        guard let proxy else { return MattermostClient.sharedHTTP }
+        return clients.withLock { clients in
+            if let client = clients[proxy] { return client }
+            let client = MattermostClient.makeHTTP(tls: MattermostTrust.clientConfiguration(), proxy: proxy)
+            clients[proxy] = client
+            return client
+        }
+    }
+}

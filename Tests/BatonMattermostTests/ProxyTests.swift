@@ -1,0 +1,239 @@
+@testable import BatonMattermost
+import BatonServer
+import BatonTestSupport
+import Foundation
+import Logging
+import MattermostSandbox
+import Testing
+
+/// Reaching Mattermost through an HTTP proxy: which addresses go through which proxy, and
+/// the API and the event stream through a real tunnel.
+@Suite struct ProxyTests {
+    let logger = Logger(label: "test")
+
+    // MARK: Settings
+
+    @Test func aProxysAddressIsRead() throws {
+        let plain = try MattermostProxy(parsing: "http://proxy.example.com:3128")
+        #expect(plain.host == "proxy.example.com" && plain.port == 3128 && plain.authorization == nil)
+        #expect(try MattermostProxy(parsing: "proxy.example.com:8080/").port == 8080)
+        #expect(try MattermostProxy(parsing: "http://proxy.example.com").port == 80)
+        let v6 = try MattermostProxy(parsing: "http://[fd00::1]:3128")
+        #expect(v6.host == "fd00::1" && v6.description == "http://[fd00::1]:3128")
+        let user = try MattermostProxy(parsing: "http://baton:p%40ss%3Aword@10.0.0.2:3128")
+        #expect(user.authorization == "Basic " + Data("baton:p@ss:word".utf8).base64EncodedString())
+        #expect(user.description == "http://10.0.0.2:3128")
+        for (text, reason) in [("https://proxy:3128", "plain HTTP"), ("socks5://proxy:1080", "SOCKS"), ("ftp://proxy", "http://"),
+                               ("http://proxy:3128/path", "no path"), ("http://:3128", "no host"), ("http://proxy:0", "port")] {
+            #expect { try MattermostProxy(parsing: text) } throws: { ($0 as? ProxyAddressError)?.reason.contains(reason) == true }
+        }
+        #expect(MattermostProxy.redacted("http://baton:secret@proxy:3128") == "http://baton:…@proxy:3128")
+        #expect(MattermostProxy.redacted("http://proxy:3128") == "http://proxy:3128")
+    }
+
+    @Test func theEnvironmentsProxiesApplyByScheme() throws {
+        let rules = try MattermostProxyRules.fromEnvironment([
+            "HTTPS_PROXY": "http://secure-proxy:3128", "https_proxy": "http://ignored:1",
+            "http_proxy": "plain-proxy:8080",
+        ])
+        #expect(rules.route(for: "https://chat.example.com")?.proxy.host == "secure-proxy")
+        #expect(rules.route(for: "https://chat.example.com")?.source == "HTTPS_PROXY")
+        #expect(rules.route(for: "http://chat.example.com:8065")?.proxy.host == "plain-proxy")
+        #expect(rules.route(for: "http://chat.example.com:8065")?.source == "http_proxy")
+        // This machine is never sent to a proxy from these variables.
+        for url in ["http://localhost:8065", "https://127.0.0.1", "http://[::1]:8065", "http://127.1.2.3", "http://api.localhost"] {
+            #expect(rules.route(for: url) == nil, "\(url)")
+        }
+        #expect(rules.summary == "Mattermost is reached https:// addresses through the proxy http://secure-proxy:3128 (HTTPS_PROXY), "
+            + "http:// addresses through the proxy http://plain-proxy:8080 (http_proxy), except this machine")
+        // Only one of them: the other scheme goes direct.
+        let onlySecure = try MattermostProxyRules.fromEnvironment(["HTTPS_PROXY": "http://p:3128"])
+        #expect(onlySecure.route(for: "http://chat.example.com") == nil)
+        #expect(try MattermostProxyRules.fromEnvironment([:]) == .direct)
+        #expect(MattermostProxyRules.direct.summary == nil)
+    }
+
+    @Test func noProxyListsHostsReachedDirectly() throws {
+        let rules = try MattermostProxyRules.fromEnvironment([
+            "HTTPS_PROXY": "http://p:3128", "HTTP_PROXY": "http://p:3128",
+            "NO_PROXY": "example.com, .internal.net,*.corp.org,10.0.0.0/8, 192.168.1.5, chat.other.com:8065, [fd00::7]:443, fd00::8, ",
+        ])
+        func direct(_ url: String) -> Bool { rules.route(for: url) == nil }
+        #expect(direct("https://example.com") && direct("https://chat.example.com") && direct("https://CHAT.Example.COM"))
+        #expect(!direct("https://notexample.com"))
+        #expect(direct("https://chat.internal.net") && !direct("https://internal.net"))
+        #expect(direct("https://mm.corp.org") && !direct("https://corp.org"))
+        #expect(direct("https://10.1.2.3") && !direct("https://11.1.2.3"))
+        #expect(direct("http://192.168.1.5:8065") && !direct("http://192.168.1.6:8065"))
+        #expect(direct("http://chat.other.com:8065") && !direct("https://chat.other.com"))
+        #expect(direct("https://[fd00::7]") && !direct("http://[fd00::7]:8065") && direct("http://[fd00::8]:8065"))
+        #expect(rules.summary?.hasSuffix("except this machine and the hosts NO_PROXY lists") == true)
+        let everything = try MattermostProxyRules.fromEnvironment(["HTTPS_PROXY": "http://p:3128", "no_proxy": "*"])
+        #expect(everything.route(for: "https://chat.example.com") == nil)
+    }
+
+    @Test func batonsOwnSettingWinsAndAppliesToThisMachineToo() throws {
+        let environment = ["BATON_MATTERMOST_PROXY": "http://own:3128", "HTTPS_PROXY": "http://other:3128", "NO_PROXY": "example.com"]
+        let rules = try MattermostProxyRules.fromEnvironment(environment)
+        #expect(rules.route(for: "https://chat.example.org")?.proxy.host == "own")
+        #expect(rules.route(for: "http://127.0.0.1:8065")?.source == "BATON_MATTERMOST_PROXY")
+        #expect(rules.route(for: "https://chat.example.com") == nil)  // NO_PROXY still counts
+        #expect(rules.summary == "Mattermost is reached through the proxy http://own:3128 (BATON_MATTERMOST_PROXY), except the hosts NO_PROXY lists")
+        // `none`: direct, whatever HTTPS_PROXY says.
+        #expect(try MattermostProxyRules.fromEnvironment(["BATON_MATTERMOST_PROXY": "none", "HTTPS_PROXY": "http://p:3128"]) == .direct)
+
+        // The flag over the variables, NO_PROXY kept.
+        var config = try BatonConfiguration.fromEnvironment(environment)
+        try config.setMattermostProxy("http://flag:8080", from: "--mattermost-proxy")
+        #expect(config.mattermostProxies.route(for: "https://chat.example.org")?.proxy.host == "flag")
+        #expect(config.mattermostProxies.route(for: "https://chat.example.com") == nil)
+        try config.setMattermostProxy("none", from: "--mattermost-proxy")
+        #expect(config.mattermostProxies == .direct)
+    }
+
+    @Test func aProxySettingThatCannotBeUsedIsNamedWithoutItsPassword() throws {
+        #expect { try BatonConfiguration.fromEnvironment(["HTTPS_PROXY": "socks5://user:secret@p:1080"]) } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix("HTTPS_PROXY=\"socks5://user:…@p:1080\" is not valid") && text.contains("SOCKS proxies are not supported")
+                && text.contains("--mattermost-proxy none") && !text.contains("secret")
+        }
+        var config = BatonConfiguration()
+        #expect { try config.setMattermostProxy("https://p:3128", from: "--mattermost-proxy") } throws: { error in
+            "\(error)".hasPrefix("--mattermost-proxy=\"https://p:3128\" is not valid") && !"\(error)".contains("none")
+        }
+    }
+
+    // MARK: Through a tunnel
+
+    /// Signing in (the API) and the event stream's check both go through the proxy: each
+    /// connection is a CONNECT tunnel to Mattermost, and the requests run inside them.
+    @Test func theAPIAndTheEventStreamGoThroughTheProxy() async throws {
+        let proxy = try await TunnelProxy.start(credentials: .init(username: "baton", password: "p@ss"))
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            let rules = MattermostProxyRules.through(try MattermostProxy(parsing: proxy.url(username: "baton", password: "p%40ss")))
+            let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger, proxies: rules)
+            #expect(setup.client.proxy?.port == proxy.port)
+            _ = try await setup.teams()
+            let target = "127.0.0.1:\(sandbox.port)"
+            let tunnels = proxy.tunnels
+            #expect(!tunnels.isEmpty && tunnels.allSatisfy { $0.target == target }, "\(tunnels)")
+            let lines = TunnelProxy.Tunnel.requestLines(tunnels)
+            #expect(lines.contains("POST /api/v4/users/login HTTP/1.1") && lines.contains("GET /api/v4/websocket HTTP/1.1"), "\(lines)")
+            #expect(proxy.refusals == 0)
+        }
+        await proxy.stop()
+    }
+
+    @Test func aProxyThatWantsAPasswordSaysSo() async throws {
+        let proxy = try await TunnelProxy.start(credentials: .init(username: "baton", password: "right"))
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            for address in [proxy.url(), proxy.url(username: "baton", password: "wrong")] {
+                let rules = MattermostProxyRules.through(try MattermostProxy(parsing: address))
+                await #expect(throws: MattermostError.proxyAuthentication(url: sandbox.url, proxy: "http://127.0.0.1:\(proxy.port)")) {
+                    try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger, proxies: rules)
+                }
+                // The event stream's own tunnel says the same (a token: no sign-in first).
+                let client = try MattermostClient(url: sandbox.url, credentials: .token(sandbox.personalAccessToken(for: "relay")), logger: logger, proxies: rules)
+                await #expect(throws: MattermostError.proxyAuthentication(url: sandbox.url, proxy: "http://127.0.0.1:\(proxy.port)")) {
+                    try await MattermostEventSocket.probe(client: client, logger: logger, seconds: 5)
+                }
+            }
+            #expect(proxy.tunnels.isEmpty)
+            let description = MattermostError.proxyAuthentication(url: sandbox.url, proxy: "http://127.0.0.1:\(proxy.port)").description
+            #expect(description.contains("http://USER:PASSWORD@HOST:PORT") && !MattermostError.proxyAuthentication(url: "", proxy: "").isTransient)
+        }
+        await proxy.stop()
+    }
+
+    @Test func aProxyThatRefusesOrIsNotThereIsNamed() async throws {
+        let refusing = try await TunnelProxy.start(refusing: true)
+        let gone = try await TunnelProxy.start()
+        await gone.stop()
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            let token = MattermostCredentials.token(sandbox.personalAccessToken(for: "relay"))
+            for (proxy, reason) in [(refusing, "would not open a connection to 127.0.0.1:\(sandbox.port)"), (gone, "connection refused")] {
+                let rules = MattermostProxyRules.through(try MattermostProxy(parsing: proxy.url()))
+                for step in ["api", "stream"] {
+                    do {
+                        if step == "api" {
+                            _ = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger, proxies: rules)
+                        } else {
+                            let client = try MattermostClient(url: sandbox.url, credentials: token, logger: logger, proxies: rules)
+                            try await MattermostEventSocket.probe(client: client, logger: logger, seconds: 5)
+                        }
+                        Issue.record("went through \(proxy.url()) (\(step))")
+                    } catch let error as MattermostError {
+                        guard case .proxy(let url, let named, let said) = error else { Issue.record("\(step): \(error)"); continue }
+                        #expect(url == sandbox.url && named == "http://127.0.0.1:\(proxy.port)")
+                        #expect(said.contains(reason), "\(step): \(said)")
+                        #expect(error.isTransient)
+                        #expect(error.description.hasPrefix("Cannot reach Mattermost at \(sandbox.url) through the proxy http://127.0.0.1:\(proxy.port) ("))
+                    }
+                }
+            }
+            // AsyncHTTPClient tries the connection again until its connect timeout (5 s).
+            #expect(refusing.refusals >= 4 && refusing.tunnels.isEmpty)
+        }
+        await refusing.stop()
+    }
+
+    /// The wizard, the connection it starts and a chat, all through the proxy Baton is set
+    /// to use; the connection names the proxy (the dashboard shows it).
+    @Test func theWizardAndTheConnectionGoThroughTheProxy() async throws {
+        let proxy = try await TunnelProxy.start()
+        let rules = MattermostProxyRules.through(MattermostProxy(host: "127.0.0.1", port: proxy.port))
+        try await WizardAPITests.withDashboard(baton: { $0.mattermostProxies = rules }) { rig, client in
+            let connected = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": ["url": rig.sandbox.url, "username": "relay", "password": "relay-password"],
+                "team": "support", "agents": ["alice"], "indexChannel": ["create": "Live chats"],
+            ])
+            #expect(connected.status == 200, "\(connected)")
+            #expect(connected.json["proxy"] as? String == "http://127.0.0.1:\(proxy.port)")
+            try await eventually("the connection to be live") {
+                (try await client.get("/api/v1/bots/demo/mattermost").json["status"] as? [String: Any])?["state"] as? String == "connected"
+            }
+            try await WidgetClient.connect(rig.baton.socketURL) { visitor in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(visitor))
+                try rig.sandbox.post(as: "alice", in: room.id, "Hello through the tunnel")
+                try await visitor.message(containing: "Hello through the tunnel")
+            }
+            let lines = TunnelProxy.Tunnel.requestLines(proxy.tunnels)
+            #expect(lines.contains("POST /api/v4/channels HTTP/1.1") && lines.filter { $0 == "GET /api/v4/websocket HTTP/1.1" }.count >= 2, "\(lines)")
+            #expect(proxy.tunnels.allSatisfy { $0.target == "127.0.0.1:\(rig.sandbox.port)" })
+        }
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let client = AdminClient(base: rig.baton.http)
+            _ = try await client.send("POST", "/api/v1/setup", json: ["token": rig.baton.services.setupToken ?? "", "email": "a@example.com", "password": "a long enough password"])
+            #expect(try await client.get("/api/v1/bots/demo/mattermost").json["proxy"] == nil)
+        }
+        await proxy.stop()
+    }
+
+    /// TLS to Mattermost runs end to end inside the tunnel: the proxy sees no request.
+    @Test func anHTTPSMattermostIsReachedThroughTheTunnel() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let (certificate, tls) = try await SelfSignedCertificate.make(in: folder)
+        let proxy = try await TunnelProxy.start()
+        var configuration = MattermostSandbox.Configuration()
+        configuration.tls = tls
+        try await MattermostSandbox.run(configuration: configuration) { sandbox in
+            HandoverRig.seed(sandbox)
+            let through = try MattermostProxy(parsing: proxy.url())
+            let http = MattermostClient.makeHTTP(tls: MattermostTrust.clientConfiguration(trusting: try MattermostTrust.certificates(pemFile: certificate)),
+                                                 proxy: through)
+            let client = try MattermostClient(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger, http: http,
+                                              proxies: .through(through))
+            let me = try await client.signIn()
+            #expect(me.username == "relay")
+            let tunnels = proxy.tunnels
+            #expect(!tunnels.isEmpty && tunnels.allSatisfy { $0.target == "127.0.0.1:\(sandbox.port)" } && TunnelProxy.Tunnel.requestLines(tunnels).isEmpty)
+            try await http.shutdown()
+        }
+        await proxy.stop()
+    }
+}
