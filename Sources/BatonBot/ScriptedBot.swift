@@ -125,7 +125,7 @@ public struct ScriptedBot: ChatBot {
         mutating func perform(_ action: ButtonAction) {
             progress.misunderstandings = 0
             switch action {
-            case .handover: requestHandover(reason: "the visitor asked for a person", cause: .asked)
+            case .handover: requestHandover(HandoverReason(.asked))
             case .flow(let flow): start(flow)
             case .intent(let name):
                 if let intent = bot.definition.intents.first(where: { $0.name == name }) { answer(intent) }
@@ -138,7 +138,7 @@ public struct ScriptedBot: ChatBot {
             let reading = bot.explain(text)
             if reading.outcome == .handover {
                 progress.misunderstandings = 0
-                requestHandover(reason: "the visitor asked for a person", cause: .asked)
+                requestHandover(HandoverReason(.asked))
             } else if reading.outcome == .intent, let name = reading.intent,
                       let match = bot.definition.intents.first(where: { $0.name == name }) {
                 progress.misunderstandings = 0
@@ -149,7 +149,7 @@ public struct ScriptedBot: ChatBot {
                 if progress.misunderstandings >= settings.maxMisunderstandings {
                     let count = progress.misunderstandings
                     progress.misunderstandings = 0
-                    requestHandover(reason: "the bot did not understand the visitor \(count) times in a row", cause: .notUnderstood)
+                    requestHandover(HandoverReason(.notUnderstood, "\(count)"))
                 } else {
                     say(settings.fallback)
                 }
@@ -159,7 +159,7 @@ public struct ScriptedBot: ChatBot {
         mutating func answer(_ intent: Intent) {
             if let text = intent.answer { say(text, buttons: intent.buttons) }
             if intent.handover {
-                requestHandover(reason: "the visitor asked about \"\(intent.name)\"", cause: .byDesign)
+                requestHandover(HandoverReason(.intent, intent.name))
             } else if let flow = intent.then {
                 start(flow)
             }
@@ -182,7 +182,7 @@ public struct ScriptedBot: ChatBot {
                     progress.step += 1
                     runSteps()
                 } else {
-                    requestHandover(reason: "the visitor could not answer \"\(question.ask)\"", cause: .unansweredQuestion)
+                    requestHandover(HandoverReason(.question, question.ask))
                 }
                 return
             }
@@ -190,24 +190,38 @@ public struct ScriptedBot: ChatBot {
             ask(question)
         }
 
-        mutating func requestHandover(reason: String, cause: HandoverCause) {
+        mutating func requestHandover(_ why: HandoverReason) {
             if let flow = settings.handoverFlow, !progress.handoverPending, bot.definition.flows[flow] != nil {
                 progress.handoverPending = true
-                progress.handoverReason = reason
-                progress.handoverCause = cause
+                keep(HandoverRequest(why))
                 start(flow)
             } else {
-                handOver(reason: progress.handoverReason ?? reason, cause: progress.handoverCause ?? cause, message: settings.handoverMessage)
+                handOver(keptRequest ?? HandoverRequest(why), message: settings.handoverMessage)
             }
         }
 
-        mutating func handOver(reason: String, cause: HandoverCause, message: String) {
-            handover = HandoverRequest(reason: reason, message: BotReply(Template.render(message, conversation)), cause: cause)
+        /// The handover asked for earlier (before the handover flow ran), if one was.
+        var keptRequest: HandoverRequest? {
+            guard let reason = progress.handoverReason else { return nil }
+            var request = HandoverRequest(reason: reason, cause: progress.handoverCause)
+            request.why = progress.handoverWhy
+            return request
+        }
+
+        mutating func keep(_ request: HandoverRequest) {
+            progress.handoverReason = request.reason
+            progress.handoverCause = request.cause
+            progress.handoverWhy = request.why
+        }
+
+        mutating func handOver(_ request: HandoverRequest, message: String) {
+            var request = request
+            request.message = BotReply(Template.render(message, conversation))
+            handover = request
             progress.flow = nil
             progress.step = 0
             progress.handoverPending = false
-            progress.handoverReason = reason
-            progress.handoverCause = cause
+            keep(request)
             if conversation.state == .collecting { try? conversation.move(to: .bot) }
         }
 
@@ -239,8 +253,7 @@ public struct ScriptedBot: ChatBot {
                     try? conversation.move(to: .collecting)
                     return
                 case .handover(let text):
-                    handOver(reason: progress.handoverReason ?? "the \"\(flow)\" flow hands over", cause: progress.handoverCause ?? .byDesign,
-                             message: text ?? settings.handoverMessage)
+                    handOver(keptRequest ?? HandoverRequest(HandoverReason(.flow, flow)), message: text ?? settings.handoverMessage)
                     return
                 case .goto(let next):
                     progress.flow = next
@@ -256,7 +269,7 @@ public struct ScriptedBot: ChatBot {
             if conversation.state == .collecting { try? conversation.move(to: .bot) }
             if progress.handoverPending {
                 progress.handoverPending = false
-                handOver(reason: progress.handoverReason ?? "handover", cause: progress.handoverCause ?? .byDesign, message: settings.handoverMessage)
+                handOver(keptRequest ?? HandoverRequest(reason: "handover", cause: .byDesign), message: settings.handoverMessage)
             }
         }
 

@@ -137,6 +137,7 @@ extension ChatService {
                           bot: any ChatBot, language: String?) async throws -> ([NewMessage], AgentTask?) {
         conversation.progress.handoverReason = request.reason
         conversation.progress.handoverCause = request.cause
+        conversation.progress.handoverWhy = request.why
         try conversation.move(to: .waitingForAgent)
         guard await agents.isConnected(widgetKey: conversation.widgetKey) else {
             return ([botMessage(bot.noAgentsReply(conversation), bot: bot)], nil)
@@ -144,6 +145,7 @@ extension ChatService {
         let now = Date(timeIntervalSince1970: Double(clock()) / 1000)
         if let away = widget.settings.workingHours?.awayText(at: now, language: language) {
             conversation.progress.handoverReason = request.reason + " (outside working hours)"
+            conversation.progress.handoverWhy?.outsideWorkingHours = true
             return ([NewMessage(role: .bot, authorName: bot.name, text: away)], .openRoom)
         }
         return (request.message.map { [botMessage($0, bot: bot)] } ?? [], .openRoom)

@@ -294,6 +294,8 @@ public struct BotProgress: Sendable, Codable, Hashable {
     public var handoverReason: String?
     /// The same as a kind, for the insights (nil before it was kept).
     public var handoverCause: HandoverCause?
+    /// The same in parts, for the agents' language (nil before it was kept).
+    public var handoverWhy: HandoverReason?
 
     public init(flow: String? = nil, step: Int = 0, misunderstandings: Int = 0, invalidAnswers: Int = 0,
                 handoverPending: Bool = false, handoverReason: String? = nil) {

@@ -32,10 +32,68 @@ public struct HandoverRequest: Sendable, Hashable {
     public var message: BotReply?
     /// Why, as a kind, for the insights.
     public var cause: HandoverCause?
+    /// Why, in parts, for words in the agents' language.
+    public var why: HandoverReason?
     public init(reason: String, message: BotReply? = nil, cause: HandoverCause? = nil) {
         self.reason = reason
         self.message = message
         self.cause = cause
+    }
+
+    /// A handover for `why`: its English words and its cause with it.
+    public init(_ why: HandoverReason, message: BotReply? = nil) {
+        self.init(reason: why.english, message: message, cause: why.cause)
+        self.why = why
+    }
+}
+
+/// Why a bot handed a chat over, in parts: the agents' posts say it in their language
+/// (`english` is what the dashboard and the export show).
+public struct HandoverReason: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The visitor asked for a person.
+        case asked
+        /// The bot did not understand the visitor `subject` times in a row.
+        case notUnderstood = "not_understood"
+        /// The intent named `subject` hands over.
+        case intent
+        /// The flow named `subject` hands over.
+        case flow
+        /// The visitor could not answer the question `subject`.
+        case question
+    }
+
+    public var kind: Kind
+    /// The intent's or flow's name, the question, or the number of times.
+    public var subject: String?
+    /// The chat came outside the widget's working hours.
+    public var outsideWorkingHours: Bool?
+
+    public init(_ kind: Kind, _ subject: String? = nil) {
+        self.kind = kind
+        self.subject = subject
+    }
+
+    public var cause: HandoverCause {
+        switch kind {
+        case .asked: .asked
+        case .notUnderstood: .notUnderstood
+        case .intent, .flow: .byDesign
+        case .question: .unansweredQuestion
+        }
+    }
+
+    /// In English, as the bot has always written it ("the visitor asked for a person").
+    public var english: String {
+        let subject = subject ?? ""
+        let words = switch kind {
+        case .asked: "the visitor asked for a person"
+        case .notUnderstood: "the bot did not understand the visitor \(subject) times in a row"
+        case .intent: "the visitor asked about \"\(subject)\""
+        case .flow: "the \"\(subject)\" flow hands over"
+        case .question: "the visitor could not answer \"\(subject)\""
+        }
+        return words + (outsideWorkingHours == true ? " (outside working hours)" : "")
     }
 }
 

@@ -22,11 +22,11 @@ extension MattermostLink {
         let visitor = if let conversation = try? await store.conversation(id: room.conversationID) {
             await visitorName(of: conversation)
         } else {
-            "The visitor"
+            words(.theVisitor)
         }
         do {
             try await client.createEphemeralPost(for: post.userID, channelID: room.channelID,
-                                                 message: MattermostPosts.chatIsClosed(visitor: visitor), rootID: room.rootID)
+                                                 message: MattermostPosts.chatIsClosed(visitor: visitor, words: words), rootID: room.rootID)
         } catch {
             // Best effort: the relay user may not be a system admin.
             logger.notice("Telling an agent that the chat is closed failed", metadata: [
@@ -42,7 +42,7 @@ extension MattermostLink {
     func chatRated(_ record: AgentTaskRecord, rating: ChatRating) async throws {
         guard let room = try await store.room(for: record.conversationID),
               let conversation = try await store.conversation(id: record.conversationID) else { return }
-        let note = MattermostPosts.rated(rating, visitor: await visitorName(of: conversation))
+        let note = MattermostPosts.rated(rating, visitor: await visitorName(of: conversation), words: words)
         let marker = "rated-\(record.conversationID)"
         do {
             var open = room.rootID != nil

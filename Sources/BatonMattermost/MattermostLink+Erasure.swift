@@ -46,8 +46,8 @@ extension MattermostLink {
         }
         // Posts of an archived channel cannot be deleted.
         if channel.deleteAt != 0 { try await client.restoreChannel(id: channelID) }
-        if channel.displayName != Self.erasedChannelName {
-            try await client.renameChannel(id: channelID, displayName: Self.erasedChannelName)
+        if channel.displayName != words(.erasedChat) {
+            try await client.renameChannel(id: channelID, displayName: words(.erasedChat))
         }
         // The system posts too ("… updated the channel display name from: Grace …"), as far
         // as the server lets them go: one it keeps does not hold the rest up. A server
@@ -69,8 +69,6 @@ extension MattermostLink {
         try await client.archiveChannel(id: channelID)
     }
 
-    /// What an erased room's channel is called where it could not be deleted for good.
-    static let erasedChannelName = "Erased chat"
     /// Reads of an erased room's posts, at most (each deletes what it found).
     static let erasureRounds = 50
 

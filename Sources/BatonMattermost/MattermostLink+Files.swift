@@ -73,7 +73,7 @@ extension MattermostLink {
             stored.append(attachment)
         }
         if !refused.isEmpty {
-            let text = MattermostPosts.filesNotPassedOn(refused.map(\.name), limit: policy.filesEnabled ? policy.maxFileBytes : nil)
+            let text = MattermostPosts.filesNotPassedOn(refused.map(\.name), limit: policy.filesEnabled ? policy.maxFileBytes : nil, words: words)
             do {
                 _ = try await client.createPost(channelID: room.channelID, message: text, props: ["from_baton": .bool(true)], rootID: room.rootID)
             } catch {

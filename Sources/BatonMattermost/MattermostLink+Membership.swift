@@ -59,10 +59,9 @@ extension MattermostLink {
         logger.warning("The relay user was removed from a channel of open chats and joined it again", metadata: [
             "mattermost.channel": "\(channelID)", "chats": "\(rooms.count)"])
         let note = isIndex && rooms.allSatisfy({ $0.threadChannelID == nil })
-            ? "Baton's relay user was removed from this channel and has joined it again: new chats are announced here."
-            : "Baton's relay user was removed from this channel and has joined it again: while a chat is open, it passes "
-                + "the agents' replies here to the visitor. To end a chat, post `\(settings.closeCommand)` "
-                + (rooms.contains { $0.threadChannelID != nil } ? "in its thread." : "or archive the channel.")
+            ? words(.relayRejoinedIndex)
+            : words(rooms.contains { $0.threadChannelID != nil } ? .relayRejoinedThread : .relayRejoinedChannel,
+                    ["close": MattermostPosts.inCode(settings.closeCommand)])
         do {
             _ = try await client.createPost(channelID: channelID, message: note, props: ["from_baton": .bool(true)])
         } catch {

@@ -30,7 +30,7 @@ extension MattermostLink {
             for room in rooms {
                 guard let conversation = try await store.conversation(id: room.conversationID) else { continue }
                 let text = MattermostPosts.waitingReminder(visitor: await visitorName(of: conversation), minutes: Int((now - room.createdAt) / 60_000),
-                                                           link: room.link)
+                                                           link: room.link, words: words)
                 _ = try await batonPost(text, in: settings.indexChannel.id, conversation: conversation.id, marker: "remind-\(conversation.id)")
                 try await store.markReminded(conversation.id, at: now)
                 logger.info("Reminded the agents of a waiting visitor", metadata: ["conversation": "\(conversation.id)"])

@@ -202,7 +202,7 @@ extension MattermostLink {
                 try await eraseRoom(room)
             case .visitorPage(let page):
                 let target = try await ensureRoom(for: record)
-                _ = try await postOnce(MattermostPosts.visitorPage(page, visitor: target.visitor), in: target.room,
+                _ = try await postOnce(MattermostPosts.visitorPage(page, visitor: target.visitor, words: words), in: target.room,
                                        marker: "page-\(record.id)", record: record)
             case .chatRated(let rating):
                 try await chatRated(record, rating: rating)
@@ -304,15 +304,15 @@ extension MattermostLink {
                                               earlier: try await earlierChats(of: conversation))
             let root = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
             room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: root.id, threadChannelID: settings.indexChannel.id,
-                        name: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic")),
+                        name: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
                         link: settings.link(toPost: root.id), announcementID: root.id, cursor: .now() - 1, createdAt: .now())
             try await store.saveRoom(room)
             remember(room)
         } else {
             let channel = try await client.createChannel(
                 teamID: settings.team.id, name: MattermostPosts.channelName(for: conversation.id),
-                displayName: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic")),
-                purpose: "Live chat from Baton (widget \(widgetKey)).")
+                displayName: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
+                purpose: words(.channelPurpose, ["widget": widgetKey]))
             room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: channel.id, name: channel.name,
                         link: settings.link(toChannel: channel.name), cursor: .now() - 1, createdAt: .now())
             try await store.saveRoom(room)
@@ -329,7 +329,8 @@ extension MattermostLink {
             let text = MattermostPosts.transcript(conversation: conversation, visitor: visitor, messages: messages,
                                                   botName: messages.first { $0.role == .bot }?.authorName,
                                                   signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,
-                                                  language: visitorRecord?.language, earlier: try await earlierChats(of: conversation))
+                                                  language: visitorRecord?.language, earlier: try await earlierChats(of: conversation),
+                                                  closeCommand: settings.closeCommand, internalPrefix: settings.internalPrefix, words: words)
             for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
                 _ = try await postOnce(part, in: room, marker: "transcript-\(conversation.id)-\(index)", record: record)
             }
@@ -337,7 +338,7 @@ extension MattermostLink {
             let files = messages.filter { $0.role == .visitor }.flatMap(\.files)
             for (index, start) in stride(from: 0, to: files.count, by: Self.filesPerPost).enumerated() {
                 let sent = try await uploaded(Array(files[start..<min(start + Self.filesPerPost, files.count)]), to: room)
-                _ = try await postOnce(MattermostPosts.withRefusedFiles(MattermostPosts.filesBeforeHandover(visitor: visitor), sent.refused),
+                _ = try await postOnce(MattermostPosts.withRefusedFiles(MattermostPosts.filesBeforeHandover(visitor: visitor, words: words), sent.refused, words: words),
                                        in: room, marker: "transcript-files-\(conversation.id)-\(index)", record: record, fileIDs: sent.ids)
             }
             room.transcriptUntil = messages.last?.id ?? 0
@@ -368,14 +369,14 @@ extension MattermostLink {
                                             conversation: conversation, firstMessage: first?.text, link: link,
                                             signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,
                                             language: visitorRecord?.language, earlier: earlier, closedBy: closedBy,
-                                            endedByVisitor: endedByVisitor)
+                                            endedByVisitor: endedByVisitor, words: words)
     }
 
     /// A returning visitor's earlier chats with the agents, for a new room's first post and
     /// announcement; nil for a first chat.
     func earlierChats(of conversation: Conversation) async throws -> String? {
         let earlier = try await store.earlierRooms(of: conversation.visitorID, excluding: conversation.id, limit: Self.earlierChatsShown)
-        return MattermostPosts.earlierChats(earlier, site: settings.url, now: .now())
+        return MattermostPosts.earlierChats(earlier, site: settings.url, now: .now(), words: words)
     }
 
     /// Earlier chats a new room links to; the rest are counted.
@@ -425,7 +426,7 @@ extension MattermostLink {
                     // A message of its own: too long for one post, or with files (they go
                     // with its first post).
                     let sent = try await uploaded(first.files, to: room)
-                    text = MattermostPosts.withRefusedFiles(text, sent.refused)
+                    text = MattermostPosts.withRefusedFiles(text, sent.refused, words: words)
                     for (index, part) in MattermostText.split(text, limit: limit).enumerated() {
                         _ = try await postOnce(part, in: room, marker: "message-\(first.id)-\(index)", record: record,
                                                fileIDs: index == 0 ? sent.ids : [])
@@ -466,10 +467,10 @@ extension MattermostLink {
         // A room whose channel is gone for good has nobody left to tell, nothing to archive.
         var gone = false
         if !archived {
-            var note = MattermostPosts.closed(by: closedBy)
+            var note = MattermostPosts.closed(by: closedBy, words: words)
             if endedByVisitor {
-                let visitor = if let conversation { await visitorName(of: conversation) } else { closedBy ?? "Visitor" }
-                note = MattermostPosts.endedByVisitor(visitor)
+                let visitor = if let conversation { await visitorName(of: conversation) } else { closedBy ?? words(.visitor) }
+                note = MattermostPosts.endedByVisitor(visitor, words: words)
             }
             do {
                 _ = try await postOnce(note, in: room, marker: "closed-\(record.conversationID)", record: record)

@@ -42,6 +42,8 @@ struct RelayTarget: Sendable {
 final class MattermostLink: Sendable {
     let widgetKey: String
     let settings: MattermostSettings
+    /// What Baton writes to the agents, in the connection's language.
+    let words: AgentWords
     let client: MattermostClient
     let store: any AgentStore & ChatStore
     let chat: ChatService
@@ -92,6 +94,7 @@ final class MattermostLink: Sendable {
         roomEvents = OrderedQueues(limit: limits.roomEventLimit)
         self.widgetKey = widgetKey
         self.settings = settings
+        words = AgentWords(language: settings.language)
         var logger = logger
         logger[metadataKey: "bot"] = "\(widgetKey)"
         self.logger = logger
@@ -312,7 +315,7 @@ final class MattermostLink: Sendable {
 
     /// The visitor's name as agents see it.
     func visitorName(of conversation: Conversation) async -> String {
-        (try? await store.visitorName(of: conversation)) ?? "Visitor"
+        (try? await store.visitorName(of: conversation)) ?? words(.visitor)
     }
 
     // MARK: Typing

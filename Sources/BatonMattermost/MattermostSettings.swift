@@ -39,9 +39,13 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
     public var archiveOnClose: Bool
     /// Where new chats happen. Rooms opened before a change stay what they are.
     public var rooms: RoomKind
+    /// The language of what Baton writes to the agents (announcements, notes, the room's
+    /// first post): one of `WidgetSettings.languages`.
+    public var language: String
 
     public init(url: String, auth: AuthKind, relayUser: Reference, team: Reference, indexChannel: Reference, agents: [Reference],
-                closeCommand: String = "!close", internalPrefix: String = "//", archiveOnClose: Bool = false, rooms: RoomKind = .channel) {
+                closeCommand: String = "!close", internalPrefix: String = "//", archiveOnClose: Bool = false, rooms: RoomKind = .channel,
+                language: String = "en") {
         self.url = url
         self.auth = auth
         self.relayUser = relayUser
@@ -52,10 +56,11 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
         self.internalPrefix = internalPrefix
         self.archiveOnClose = archiveOnClose
         self.rooms = rooms
+        self.language = language
     }
 
     private enum CodingKeys: String, CodingKey {
-        case url, auth, relayUser, team, indexChannel, agents, closeCommand, internalPrefix, archiveOnClose, rooms
+        case url, auth, relayUser, team, indexChannel, agents, closeCommand, internalPrefix, archiveOnClose, rooms, language
     }
 
     public init(from decoder: any Decoder) throws {
@@ -71,6 +76,8 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
         archiveOnClose = try c.decode(Bool.self, forKey: .archiveOnClose)
         // Settings saved before threads existed are channel rooms.
         rooms = try c.decodeIfPresent(RoomKind.self, forKey: .rooms) ?? .channel
+        // Settings saved before the agents' language existed are English.
+        language = try c.decodeIfPresent(String.self, forKey: .language) ?? "en"
     }
 
     /// The link that joins a channel: `SITE/TEAM/channels/NAME`.

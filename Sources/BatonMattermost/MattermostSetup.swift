@@ -98,12 +98,13 @@ public struct MattermostSetup: Sendable {
 
     /// The settings to store for the widget.
     public func settings(team: MMTeam, agents: [MMUser], indexChannel: MMChannel, closeCommand: String = "!close",
-                         internalPrefix: String = "//", archiveOnClose: Bool = false, rooms: MattermostSettings.RoomKind = .channel) -> MattermostSettings {
+                         internalPrefix: String = "//", archiveOnClose: Bool = false, rooms: MattermostSettings.RoomKind = .channel,
+                         language: String = "en") -> MattermostSettings {
         let auth: MattermostSettings.AuthKind = if case .token = client.credentials { .token } else { .password }
         return MattermostSettings(url: client.baseURL, auth: auth, relayUser: .init(id: relayUser.id, name: relayUser.username),
                                   team: .init(id: team.id, name: team.name), indexChannel: .init(id: indexChannel.id, name: indexChannel.name),
                                   agents: agents.map { .init(id: $0.id, name: $0.username) }, closeCommand: closeCommand,
-                                  internalPrefix: internalPrefix, archiveOnClose: archiveOnClose, rooms: rooms)
+                                  internalPrefix: internalPrefix, archiveOnClose: archiveOnClose, rooms: rooms, language: language)
     }
 
     /// A channel name from what a person typed: "Live Chats" → "live-chats".

@@ -79,9 +79,11 @@ extension AdminAPI {
                 var internalPrefix: String?
                 var archiveOnClose: Bool?
                 var rooms: String?
+                var language: String?
             }
             let input = try await Self.decode(Input.self, from: request)
             let rooms = try Self.roomKind(input.rooms)
+            let language = try Self.agentsLanguage(input.language)
             let key = try await widget(context).key
             let index: MattermostSetup.IndexChannel
             switch (input.indexChannel.existing, input.indexChannel.create) {
@@ -99,7 +101,7 @@ extension AdminAPI {
                 let settings = setup.settings(team: team, agents: agents, indexChannel: channel,
                                               closeCommand: input.closeCommand?.trimmingWhitespace() ?? "!close",
                                               internalPrefix: input.internalPrefix ?? "//", archiveOnClose: input.archiveOnClose ?? false,
-                                              rooms: rooms)
+                                              rooms: rooms, language: language)
                 try await services.connections.save(settings, credentials: credentials, widgetKey: key)
             }
             services.mattermost.reload()
@@ -115,6 +117,17 @@ extension AdminAPI {
             context.logger.notice("Mattermost disconnected", metadata: ["bot": "\(key)", "admin": "\(context.admin?.email ?? "")"])
             return Response(status: .noContent)
         }
+    }
+
+    /// `language` of a connect request: one of the widget's languages, English by default.
+    static func agentsLanguage(_ text: String?) throws -> String {
+        guard let text else { return "en" }
+        guard WidgetSettings.languages.contains(text) else {
+            let list = WidgetSettings.languages.joined(separator: ", ")
+            throw APIError(.badRequest, code: "invalid_request", "Baton writes to agents in one of: \(list).",
+                           issues: [.init(path: "language", message: "must be one of \(list)")])
+        }
+        return text
     }
 
     /// `rooms` of a connect request: "channel" (the default) or "thread".
@@ -213,6 +226,8 @@ extension AdminAPI {
         var archiveOnClose: Bool?
         /// "channel" or "thread".
         var rooms: String?
+        /// The language of what Baton writes to the agents.
+        var language: String?
         var status: Status?
     }
 
@@ -233,7 +248,7 @@ extension AdminAPI {
             indexChannel: settings.indexChannel.name, indexChannelLink: settings.link(toChannel: settings.indexChannel.name),
             closeCommand: settings.closeCommand, internalPrefix: settings.internalPrefix,
             proxy: config.mattermostProxies.route(for: settings.url).map { "\($0.proxy)" }, agents: settings.agents.map(\.name),
-            archiveOnClose: settings.archiveOnClose, rooms: settings.rooms.rawValue,
+            archiveOnClose: settings.archiveOnClose, rooms: settings.rooms.rawValue, language: settings.language,
             status: .init(state: state, lastEventAt: live?.lastEventAt ?? stored?.lastEventAt, lastError: live?.lastError ?? stored?.lastError,
                           outbox: try await services.store.taskCount(widgetKey: key)))
     }

@@ -19,6 +19,8 @@ public struct MattermostAdmin: Sendable {
         public var internalPrefix = "//"
         public var archiveOnClose = false
         public var rooms = MattermostSettings.RoomKind.channel
+        /// The language of what Baton writes to the agents (`WidgetSettings.languages`).
+        public var language = "en"
 
         public init(widgetKey: String, url: String, credentials: MattermostCredentials, team: String, agents: [String],
                     indexChannel: MattermostSetup.IndexChannel) {
@@ -71,7 +73,8 @@ public struct MattermostAdmin: Sendable {
             let agents = try await setup.agents(options.agents, team: team)
             let index = try await setup.indexChannel(options.indexChannel, team: team, agents: agents)
             let settings = setup.settings(team: team, agents: agents, indexChannel: index, closeCommand: options.closeCommand,
-                                          internalPrefix: options.internalPrefix, archiveOnClose: options.archiveOnClose, rooms: options.rooms)
+                                          internalPrefix: options.internalPrefix, archiveOnClose: options.archiveOnClose, rooms: options.rooms,
+                                          language: options.language)
             try await connections.save(settings, credentials: options.credentials, widgetKey: options.widgetKey)
             return [
                 "Connected bot \"\(options.widgetKey)\" to \(settings.url) as \(settings.relayUser.name).",
@@ -81,9 +84,15 @@ public struct MattermostAdmin: Sendable {
                 "Index channel: ~\(index.name) — \(settings.link(toChannel: index.name))",
                 settings.rooms == .thread ? "Chats: a thread each, under its announcement in the index channel"
                     : "Chats: a channel each, announced in the index channel",
+                "Posts for the agents in: \(Self.languageName(settings.language))",
                 "A running Baton picks this up within a few seconds; no restart needed.",
             ].compactMap { $0 }
         }
+    }
+
+    /// A language's English name: "German" for `de`.
+    static func languageName(_ code: String) -> String {
+        Locale(identifier: "en").localizedString(forLanguageCode: code) ?? code
     }
 
     /// The connection's settings (never its credential) and how it is doing.
@@ -102,6 +111,7 @@ public struct MattermostAdmin: Sendable {
                 "Index channel: ~\(settings.indexChannel.name)",
                 "Chats: \(settings.rooms == .thread ? "a thread each in the index channel" : "a channel each")",
                 "Close command: \(settings.closeCommand)   Internal prefix: \(settings.internalPrefix)   Archive on close: \(settings.archiveOnClose ? "yes" : "no")",
+                "Posts for the agents in: \(Self.languageName(settings.language))",
                 "State: \(status?.state ?? "not started (is Baton running?)")",
                 "Last event: \(status?.lastEventAt.map(Self.format) ?? "none yet")",
                 "Outbox: \(outbox) task\(outbox == 1 ? "" : "s") waiting",

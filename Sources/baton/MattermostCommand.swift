@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatonCore
 import BatonMattermost
 import BatonServer
 import Foundation
@@ -72,7 +73,15 @@ extension MattermostCommand {
         @Flag(help: "Archive a chat's channel when the chat is closed.") var archiveOnClose = false
         @Option(help: "Where chats happen: \"channel\" (a channel each) or \"thread\" (a thread under its announcement in the index channel).")
         var rooms: MattermostSettings.RoomKind = .channel
+        @Option(help: "The language Baton writes to the agents in: \(WidgetSettings.languages.joined(separator: ", ")).")
+        var language: String = "en"
         @OptionGroup var storage: StorageOptions
+
+        func validate() throws {
+            guard WidgetSettings.languages.contains(language) else {
+                throw ValidationError("--language must be one of \(WidgetSettings.languages.joined(separator: ", ")).")
+            }
+        }
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
@@ -105,6 +114,7 @@ extension MattermostCommand {
             options.internalPrefix = internalPrefix
             options.archiveOnClose = archiveOnClose
             options.rooms = rooms
+            options.language = language
             do {
                 for line in try await storage.admin().connect(options) { print(line) }
             } catch {

@@ -245,6 +245,38 @@ struct BotHarness {
         harness.say("nope")  // then the handover flow asks again, before the handover
         harness.say("sam@example.com")
         #expect(harness.handover?.cause == .unansweredQuestion)
+        #expect(harness.handover?.why == HandoverReason(.question, "Your email?"))
+        #expect(harness.handover?.reason == "the visitor could not answer \"Your email?\"")
+    }
+
+    /// Each handover keeps its reason in parts, for the agents' language; its English
+    /// words are the reason the dashboard shows, as before.
+    @Test func eachWayToAPersonKeepsItsReasonInParts() throws {
+        func why(_ messages: [String], action: String? = nil) throws -> (HandoverReason?, String?, HandoverReason?) {
+            var harness = try BotHarness(Self.bot)
+            if let action { harness.say("", action: action) }
+            for message in messages where harness.handover == nil { harness.say(message) }
+            return (harness.handover?.why, harness.handover?.reason, harness.conversation.progress.handoverWhy)
+        }
+        let asked = try why(["sam@example.com"], action: "handover")
+        #expect(asked.0 == HandoverReason(.asked) && asked.1 == "the visitor asked for a person" && asked.2 == asked.0)
+        let notUnderstood = try why(["qwerty", "asdfgh", "sam@example.com"])
+        #expect(notUnderstood.0 == HandoverReason(.notUnderstood, "2"))
+        #expect(notUnderstood.1 == "the bot did not understand the visitor 2 times in a row")
+        let urgent = try why(["this is urgent", "sam@example.com"])
+        #expect(urgent.0 == HandoverReason(.intent, "urgent") && urgent.1 == "the visitor asked about \"urgent\"")
+        // A flow that hands over by itself.
+        var harness = try BotHarness("""
+            name: Sam
+            greeting: Hello.
+            flows:
+              sales:
+                - say: One moment.
+                - handover: A colleague takes over.
+            """)
+        harness.say("", action: "flow:sales")
+        #expect(harness.handover?.why == HandoverReason(.flow, "sales"))
+        #expect(harness.handover?.reason == "the \"sales\" flow hands over")
     }
 }
 

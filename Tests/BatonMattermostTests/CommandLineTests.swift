@@ -47,6 +47,7 @@ import Testing
             #expect(status.log.contains("Agents: relay, alice, bob"))
             #expect(status.log.contains("Index channel: ~live-chats"))
             #expect(status.log.contains("Chats: a channel each"))
+            #expect(status.log.contains("Posts for the agents in: English"))
             #expect(!status.log.contains("relay-password"))
 
             // Threads from now on: the next chat is a thread under its announcement.
@@ -88,17 +89,21 @@ import Testing
             HandoverRig.seed(sandbox)
             var environment = ProcessInfo.processInfo.environment
             environment["MM_PASSWORD"] = "relay-password"
-            func connect(bot: String) throws -> BatonProcess {
+            func connect(bot: String, _ more: [String] = []) throws -> BatonProcess {
                 try BatonProcess(["mattermost", "connect", "--bot", bot, "--url", sandbox.url, "--username", "relay",
                                   "--password-env", "MM_PASSWORD", "--team", "support", "--agents", "alice",
-                                  "--create-index-channel", "Live chats", "--database", folder.database], environment: environment)
+                                  "--create-index-channel", "Live chats", "--database", folder.database] + more, environment: environment)
             }
             let unknown = try connect(bot: "shop")
             #expect(try await unknown.exit() != 0)
             #expect(unknown.log.contains("There is no bot with the key \"shop\" in this database (its bots: \"demo\")."), "\(unknown.log)")
-            let connected = try connect(bot: "demo")
+            let klingon = try connect(bot: "demo", ["--language", "tlh"])
+            #expect(try await klingon.exit() != 0)
+            #expect(klingon.log.contains("--language must be one of en, de, es, fr, it, nl, pt."), "\(klingon.log)")
+            let connected = try connect(bot: "demo", ["--language", "de"])
             #expect(try await connected.exit() == 0, "\(connected.log)")
             #expect(connected.log.contains("Connected bot \"demo\""))
+            #expect(connected.log.contains("Posts for the agents in: German"), "\(connected.log)")
 
             let server = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
             defer { server.signal(SIGTERM) }

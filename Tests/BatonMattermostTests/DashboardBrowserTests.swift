@@ -161,9 +161,13 @@ struct Dashboard {
                     })()
                     """
                 #expect(try await page.run(archiveFollowsRooms) as? Bool == true)
+                // Baton's posts for the agents: English unless chosen, any of the widget's languages.
+                #expect(try await page.run("byLabel('Language of Baton’s posts').value") as? String == "en")
+                #expect(try await page.run("byLabel('Language of Baton’s posts').options.length") as? Int == 7)
                 try await driver.screenshot("wizard-4-index-channel")
                 try await page.click("Next")
                 try await page.waitForText("A channel of its own")
+                try await page.waitForText("Baton’s posts in")
                 try await driver.screenshot("wizard-5-review")
                 try await page.click("Confirm")
                 try await page.waitForText("Connected", seconds: 30)

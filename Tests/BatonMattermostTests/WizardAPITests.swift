@@ -104,6 +104,7 @@ import Testing
             #expect(connected.json["agents"] as? [String] == ["relay", "alice", "bob"])
             #expect(connected.json["indexChannelLink"] as? String == "\(rig.sandbox.url)/support/channels/live-chats")
             #expect(connected.json["rooms"] as? String == "channel")
+            #expect(connected.json["language"] as? String == "en")
             try await eventually("the connection to be live") {
                 let status = try await client.get("/api/v1/bots/demo/mattermost").json["status"] as? [String: Any]
                 return status?["state"] as? String == "connected"
@@ -126,6 +127,18 @@ import Testing
                 "rooms": "thread",
             ])
             #expect(threads.status == 200 && threads.json["rooms"] as? String == "thread", "\(threads)")
+            // Baton's posts for the agents in German; a language it has no words in is refused.
+            let german = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": server(rig, password: nil), "team": "support", "agents": ["alice"], "indexChannel": ["existing": "live-chats"],
+                "rooms": "thread", "language": "de",
+            ])
+            #expect(german.status == 200 && german.json["language"] as? String == "de", "\(german)")
+            let klingon = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": server(rig, password: nil), "team": "support", "agents": ["alice"], "indexChannel": ["existing": "live-chats"],
+                "language": "tlh",
+            ])
+            #expect(klingon.status == 400, "\(klingon)")
+            #expect(try await client.get("/api/v1/bots/demo/mattermost").json["language"] as? String == "de")
             try await WidgetClient.connect(rig.baton.socketURL) { visitor in
                 let conversation = try await talkUntilHandover(visitor)
                 #expect(try await rig.waitForThread(conversation).channelID == rig.indexChannel?.id)

@@ -35,13 +35,14 @@ struct HandoverRig: Sendable {
     /// `server`), and waits until Baton's event stream is connected.
     func connect(agents: [String] = ["alice", "bob", "carol"], archiveOnClose: Bool = false,
                  rooms: MattermostSettings.RoomKind = .channel, as credentials: MattermostCredentials = relayCredentials,
-                 to server: MattermostSandbox? = nil) async throws {
+                 to server: MattermostSandbox? = nil, language: String = "en") async throws {
         let logger = Logger(label: "test")
         let setup = try await MattermostSetup.signIn(url: (server ?? sandbox).url, credentials: credentials, logger: logger)
         let team = try await setup.team(named: self.team)
         let users = try await setup.agents(agents, team: team)
         let index = try await setup.indexChannel(.create("Live chats"), team: team, agents: users)
-        let settings = setup.settings(team: team, agents: users, indexChannel: index, archiveOnClose: archiveOnClose, rooms: rooms)
+        let settings = setup.settings(team: team, agents: users, indexChannel: index, archiveOnClose: archiveOnClose, rooms: rooms,
+                                      language: language)
         try await baton.services.connections.save(settings, credentials: credentials, widgetKey: "demo")
         baton.services.mattermost.reload()
         try await eventually("Baton connects to the event stream") {

@@ -8,6 +8,7 @@ import { api } from '/dashboard/api.js';
 import { button, busy, errorBox, field, openDialog } from '/dashboard/ui.js';
 import { agentPicker } from '/dashboard/components/agent-picker.js';
 import { mattermostServerForm } from '/dashboard/components/mattermost-server-form.js';
+import { batonWidgetLanguages } from '/dashboard/widget-languages.js';
 
 const STEPS = ['Sign in', 'Team', 'Agents', 'Index channel', 'Review'];
 const OTHER_TEAM = '\u0000other';
@@ -73,6 +74,11 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   const internalPrefix = field('Internal prefix', h('input', { class: 'input mono', type: 'text', maxlength: '16', value: editing && connection.internalPrefix ? connection.internalPrefix : '//' }),
     { hint: 'Messages starting with it stay in Mattermost; the visitor never sees them.' });
   const archive = h('input', { type: 'checkbox', checked: editing ? Boolean(connection.archiveOnClose) : false });
+  const languages = batonWidgetLanguages();
+  const chosenLanguage = editing && connection.language ? connection.language : 'en';
+  const agentsLanguage = field('Language of Baton’s posts', h('select', { class: 'input agents-language' },
+    Object.entries(languages).map(([code, spoken]) => h('option', { value: code, lang: code, selected: code === chosenLanguage }, spoken.name))),
+  { hint: 'What Baton writes for the agents: the announcements, the room’s first post, notes and reminders. What visitors and the bot write stays as written.' });
   const roomsName = uid('rooms');
   const threadRooms = editing && connection.rooms === 'thread';
   const channelRooms = h('input', { type: 'radio', name: roomsName, value: 'channel', id: uid('rc'), checked: !threadRooms });
@@ -89,6 +95,7 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
       h('div', { class: 'radio-option' }, h('label', { class: 'check', for: threadRoomsInput.id }, threadRoomsInput,
         ' A thread under its announcement in the index channel; the default agents follow it')),
       h('p', { class: 'field-hint' }, 'Chats already open stay where they are.')),
+    agentsLanguage.root,
     h('details', { class: 'advanced' }, h('summary', {}, 'Advanced'),
       h('div', { class: 'stack' }, closeCommand.root, internalPrefix.root,
         h('label', { class: 'check' }, archive, ' Archive the room when a chat is closed (channels only)'))));
@@ -266,6 +273,7 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
       internalPrefix: internalPrefix.input.value.trim(),
       archiveOnClose: archive.checked,
       rooms: threadRoomsInput.checked ? 'thread' : 'channel',
+      language: agentsLanguage.input.value,
     };
   }
 
@@ -282,6 +290,7 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
       ['Internal prefix', b.internalPrefix],
       ['Each chat', b.rooms === 'thread' ? 'A thread in the index channel' : 'A channel of its own'],
       ['Archive closed rooms', b.rooms === 'thread' ? 'No (threads stay)' : b.archiveOnClose ? 'Yes' : 'No'],
+      ['Baton’s posts in', languages[b.language] ? languages[b.language].name : b.language],
     ];
     summary.replaceChildren(...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
     confirmIssues.hidden = true;

@@ -9,6 +9,9 @@ import { badge, button, confirmDialog, errorBox, loading, toast } from '/dashboa
 import { relativeTime, formatDateTime } from '/dashboard/format.js';
 import { botHref } from '/dashboard/router.js';
 import { openMattermostWizard } from '/dashboard/views/mattermost-wizard.js';
+import { batonWidgetLanguages } from '/dashboard/widget-languages.js';
+
+const languages = batonWidgetLanguages();
 
 const POLL_MS = 5000;
 
@@ -103,6 +106,7 @@ export function mountPlatformsTab(panel, ctx) {
       ['Internal prefix', h('code', {}, c.internalPrefix || '//')],
       ['Each chat', c.rooms === 'thread' ? 'A thread in the index channel' : 'A channel of its own'],
       ['Archive on close', c.rooms === 'thread' ? 'No (threads stay)' : c.archiveOnClose ? 'Yes' : 'No'],
+      ['Baton’s posts in', (languages[c.language || 'en'] || { name: c.language }).name],
     ];
     replace(cardBody,
       justConnected ? h('div', { class: 'message message-success', role: 'status' }, icon('check'), 'Live now — no restart needed.') : null,
