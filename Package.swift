@@ -76,6 +76,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             // The event stream's CONNECT through a proxy (NIOHTTP1ProxyConnectHandler).
             .product(name: "NIOExtras", package: "swift-nio-extras"),
+            .product(name: "NIOSOCKS", package: "swift-nio-extras"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOExtras
 import NIOHTTP1
+import NIOSOCKS
 import NIOSSL
 import NIOWebSocket
 import WSClient
@@ -71,36 +72,47 @@ struct EventStreamChannel: ClientConnectionChannel {
         guard let proxy else {
             return channel.eventLoop.makeCompletedFuture { try upgrade(channel: channel) }
         }
-        // The tunnel first: CONNECT, then TLS and the upgrade inside it once the proxy said 2xx.
+        // The tunnel first (HTTP CONNECT or SOCKS5), then TLS and the upgrade inside it.
         let tunnel = channel.eventLoop.makePromise(of: Void.self)
         let upgraded = channel.eventLoop.makePromise(of: Upgrade.self)
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: authority(portAlways: true))
-        if let authorization = proxy.authorization { headers.add(name: "Proxy-Authorization", value: authorization) }
-        let connect = NIOHTTP1ProxyConnectHandler(targetHost: host.contains(":") ? "[\(host)]" : host, targetPort: port, headers: headers,
-                                                  deadline: .now() + .seconds(10), promise: tunnel)
+        // What goes between the connection and TLS until the tunnel is open: made on the
+        // channel's event loop (handlers are not Sendable), taken out again by name.
+        let leftovers = proxy.kind == .http ? ["ProxyRequestEncoder", "ProxyResponseDecoder"] : ["ProxySOCKS", "ProxySOCKSWaiter"]
+        let addHandshake: @Sendable () throws -> Void = { [host, port] in
+            let pipeline = channel.pipeline.syncOperations
+            switch proxy.kind {
+            case .http:
+                var headers = HTTPHeaders()
+                headers.add(name: "Host", value: authority(portAlways: true))
+                if let authorization = proxy.authorization { headers.add(name: "Proxy-Authorization", value: authorization) }
+                try pipeline.addHandler(HTTPRequestEncoder(), name: "ProxyRequestEncoder")
+                try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)), name: "ProxyResponseDecoder")
+                // Takes itself out once the proxy said 2xx.
+                try pipeline.addHandler(NIOHTTP1ProxyConnectHandler(targetHost: host.contains(":") ? "[\(host)]" : host, targetPort: port,
+                                                                    headers: headers, deadline: .now() + .seconds(10), promise: tunnel))
+            case .socks5:
+                let target: SOCKSAddress = (try? SocketAddress(ipAddress: host, port: port)).map { .address($0) } ?? .domain(host, port: port)
+                try pipeline.addHandler(SOCKSClientHandler(targetAddress: target), name: "ProxySOCKS")
+                try pipeline.addHandler(SOCKSWaiter(promise: tunnel, deadline: .now() + .seconds(10)), name: "ProxySOCKSWaiter")
+            }
+        }
         tunnel.futureResult.whenComplete { result in
             switch result {
             case .failure(let error):
                 upgraded.fail(error)
             case .success:
-                channel.pipeline.removeHandler(name: "ProxyRequestEncoder").flatMap {
-                    channel.pipeline.removeHandler(name: "ProxyResponseDecoder")
-                }.flatMapThrowing {
-                    try upgrade(channel: channel)
-                }.whenComplete { result in
-                    switch result {
-                    case .success(let value): upgraded.completeWith(value)
-                    case .failure(let error): upgraded.fail(error)
+                EventLoopFuture.andAllSucceed(leftovers.map { channel.pipeline.removeHandler(name: $0) }, on: channel.eventLoop)
+                    .flatMapThrowing { try upgrade(channel: channel) }
+                    .whenComplete { result in
+                        switch result {
+                        case .success(let value): upgraded.completeWith(value)
+                        case .failure(let error): upgraded.fail(error)
+                        }
                     }
-                }
             }
         }
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder(), name: "ProxyRequestEncoder")
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),
-                                                           name: "ProxyResponseDecoder")
-            try channel.pipeline.syncOperations.addHandler(connect)
+            try addHandshake()
             return upgraded.futureResult
         }
     }
@@ -146,5 +158,42 @@ struct EventStreamChannel: ClientConnectionChannel {
     /// Whether `host` is an IPv4 or IPv6 address rather than a name.
     static func isAddress(_ host: String) -> Bool {
         (try? SocketAddress(ipAddress: host, port: 0)) != nil
+    }
+}
+
+/// Waits for a SOCKS5 proxy to say the tunnel is open (`SOCKSProxyEstablishedEvent`), or
+/// fails: the proxy refused, closed the connection, or did not answer by `deadline`.
+private final class SOCKSWaiter: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+
+    private let promise: EventLoopPromise<Void>
+    private let deadline: NIODeadline
+
+    init(promise: EventLoopPromise<Void>, deadline: NIODeadline) {
+        self.promise = promise
+        self.deadline = deadline
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let promise = self.promise
+        let timeout = context.eventLoop.scheduleTask(deadline: deadline) {
+            promise.fail(MattermostError.unreachable(url: "", reason: "the SOCKS5 proxy did not answer in time"))
+        }
+        promise.futureResult.whenComplete { _ in timeout.cancel() }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is SOCKSProxyEstablishedEvent { promise.succeed(()) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(SOCKSError.UnexpectedRead())
+        context.fireChannelInactive()
     }
 }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOExtras
 import NIOHTTP1
+import NIOSOCKS
 import NIOSSL
 import Synchronization
 
@@ -63,10 +64,15 @@ public final class MattermostClient: Sendable {
         configuration.redirectConfiguration = .disallow
         // Baton does not trace requests: no span per request.
         configuration.tracing.tracer = nil
-        if let proxy {
+        switch proxy?.kind {
+        case .http?:
             // A CONNECT tunnel for http:// and https:// servers alike.
-            configuration.proxy = .server(host: proxy.host, port: proxy.port,
-                                          authorization: proxy.username.map { .basic(username: $0, password: proxy.password ?? "") })
+            configuration.proxy = .server(host: proxy!.host, port: proxy!.port,
+                                          authorization: proxy!.username.map { .basic(username: $0, password: proxy!.password ?? "") })
+        case .socks5?:
+            configuration.proxy = .socksServer(host: proxy!.host, port: proxy!.port)
+        case nil:
+            break
         }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -331,6 +337,7 @@ public final class MattermostClient: Sendable {
             case .invalidProxyResponse: return .proxy(url: url, proxy: proxy.description, reason: tunnelRefused(url))
             case .httpProxyHandshakeTimeout: return .proxy(url: url, proxy: proxy.description, reason: "it did not answer the request to connect in time")
             case .connectTimeout: return .proxy(url: url, proxy: proxy.description, reason: "connecting to it timed out")
+            case .socksHandshakeTimeout: return .proxy(url: url, proxy: proxy.description, reason: "it did not answer the request to connect in time")
             default: break
             }
         }
@@ -343,6 +350,13 @@ public final class MattermostClient: Sendable {
                 return .proxy(url: url, proxy: proxy.description, reason: "it closed the connection instead of answering the request to connect")
             }
             return .proxy(url: url, proxy: proxy.description, reason: tunnelRefused(url))
+        }
+        if error is SOCKSError.ConnectionFailed { return .proxy(url: url, proxy: proxy.description, reason: tunnelRefused(url)) }
+        if error is SOCKSError.NoValidAuthenticationMethod || error is SOCKSError.InvalidAuthenticationSelection {
+            return .proxy(url: url, proxy: proxy.description, reason: "it asks for a way of signing in Baton does not have (SOCKS5 without authentication)")
+        }
+        if error is SOCKSError.InvalidProtocolVersion {
+            return .proxy(url: url, proxy: proxy.description, reason: "it does not speak SOCKS5")
         }
         // Connecting happens to the proxy: a refusal or a name that does not resolve is its.
         let lowered = String(reflecting: error).lowercased()

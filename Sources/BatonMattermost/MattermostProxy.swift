@@ -4,18 +4,28 @@ import Foundation
 import NIOCore
 import Synchronization
 
-/// An HTTP proxy between Baton and Mattermost: a forward proxy that opens tunnels with
-/// `CONNECT` (squid, tinyproxy, a company's egress proxy). Every connection to a Mattermost
-/// it serves, the API's and the event stream's, plain or TLS, goes through such a tunnel;
-/// TLS runs end to end inside it, so the proxy sees the host and port only.
+/// A proxy between Baton and Mattermost: an HTTP forward proxy that opens tunnels with
+/// `CONNECT` (squid, tinyproxy, a company's egress proxy), or a SOCKS5 proxy (an SSH
+/// tunnel's `ssh -D`, Dante). Every connection to a Mattermost it serves, the API's and the
+/// event stream's, plain or TLS, goes through such a tunnel; TLS runs end to end inside it,
+/// so the proxy sees the host and port only.
 public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// HTTP `CONNECT`.
+        case http
+        /// SOCKS5, the host name resolved by the proxy, without authentication.
+        case socks5
+    }
+
+    public let kind: Kind
     public let host: String
     public let port: Int
     let username: String?
     let password: String?
 
-    /// `http://[USER:PASSWORD@]HOST[:PORT]`: port 80 when left out, the user and password
-    /// percent-encoded; without a scheme `http://` is meant (as curl and Go read it).
+    /// `http://[USER:PASSWORD@]HOST[:PORT]` (port 80 when left out, the user and password
+    /// percent-encoded), or `socks5://HOST[:PORT]` (or `socks5h://`; port 1080); without a
+    /// scheme `http://` is meant (as curl and Go read it).
     public init(parsing text: String) throws(ProxyAddressError) {
         var url = text.trimmingWhitespace()
         if !url.contains("://") { url = "http://" + url }
@@ -23,27 +33,33 @@ public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
             throw ProxyAddressError(reason: "not an address")
         }
         switch scheme {
-        case "http": break
+        case "http": kind = .http
+        case "socks5", "socks5h": kind = .socks5
         case "https":
             throw ProxyAddressError(reason: "Baton speaks to a proxy in plain HTTP (http://); TLS to Mattermost still runs end to end through its tunnel")
         case let other where other.hasPrefix("socks"):
-            throw ProxyAddressError(reason: "SOCKS proxies are not supported; give an HTTP proxy that takes CONNECT (http://)")
+            throw ProxyAddressError(reason: "of SOCKS proxies, Baton speaks SOCKS5 (socks5://)")
         default:
-            throw ProxyAddressError(reason: "an http:// address")
+            throw ProxyAddressError(reason: "an http:// or socks5:// address")
         }
         guard var host = parts.host, !host.isEmpty else { throw ProxyAddressError(reason: "no host") }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard parts.percentEncodedPath.isEmpty || parts.percentEncodedPath == "/", parts.query == nil, parts.fragment == nil else {
             throw ProxyAddressError(reason: "only a host and port (no path or query)")
         }
-        guard (1...65535).contains(parts.port ?? 80) else { throw ProxyAddressError(reason: "a port from 1 to 65535") }
+        let defaultPort = kind == .http ? 80 : 1080
+        guard (1...65535).contains(parts.port ?? defaultPort) else { throw ProxyAddressError(reason: "a port from 1 to 65535") }
         self.host = host
-        port = parts.port ?? 80
+        port = parts.port ?? defaultPort
         username = parts.user.flatMap { $0.isEmpty ? nil : $0 }
         password = parts.password
+        if kind == .socks5 && username != nil {
+            throw ProxyAddressError(reason: "a SOCKS5 proxy that asks for a user and password is not supported; an HTTP proxy's may be given")
+        }
     }
 
-    public init(host: String, port: Int, username: String? = nil, password: String? = nil) {
+    public init(_ kind: Kind = .http, host: String, port: Int, username: String? = nil, password: String? = nil) {
+        self.kind = kind
         self.host = host
         self.port = port
         self.username = username
@@ -51,7 +67,7 @@ public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The address without the credentials, for logs and messages.
-    public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    public var description: String { "\(kind.rawValue)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 
     /// The `Proxy-Authorization` value, when the address carries a user.
     var authorization: String? {
@@ -90,6 +106,9 @@ public struct MattermostProxyRules: Sendable, Equatable {
     var forHTTP: Route?
     var bypass: NoProxy
     var loopbackDirect: Bool
+    /// Variables other programs read that Baton cannot use (`HTTPS_PROXY=socks4://…`):
+    /// passed over, and said at start.
+    public var passedOver: [ProxySettingError] = []
 
     /// Every Mattermost reached directly.
     public static let direct = MattermostProxyRules(forHTTPS: nil, forHTTP: nil, bypass: NoProxy(parsing: ""), loopbackDirect: true)
@@ -102,7 +121,8 @@ public struct MattermostProxyRules: Sendable, Equatable {
 
     /// From the process's environment: `BATON_MATTERMOST_PROXY` (`none` for direct
     /// whatever the others say), else `HTTPS_PROXY` / `HTTP_PROXY`; `NO_PROXY` for both.
-    /// A proxy address that cannot be used is an error naming its variable.
+    /// Baton's own setting that cannot be used is an error naming it; one of the others is
+    /// passed over (`passedOver`): they are other programs' too, and Baton ran without them.
     public static func fromEnvironment(_ environment: [String: String]) throws(ProxySettingError) -> MattermostProxyRules {
         func value(_ names: String...) -> (name: String, text: String)? {
             for name in names {
@@ -114,19 +134,23 @@ public struct MattermostProxyRules: Sendable, Equatable {
         if let own = value("BATON_MATTERMOST_PROXY") {
             return try setting(own.text, from: own.name, noProxy: noProxy)
         }
-        func route(_ names: String...) throws(ProxySettingError) -> Route? {
+        var passedOver: [ProxySettingError] = []
+        func route(_ names: String...) -> Route? {
             for name in names {
                 guard let text = environment[name]?.trimmingWhitespace(), !text.isEmpty else { continue }
                 do {
                     return Route(proxy: try MattermostProxy(parsing: text), source: name)
                 } catch {
-                    throw ProxySettingError(source: name, value: MattermostProxy.redacted(text), reason: error.reason, conventional: true)
+                    passedOver.append(ProxySettingError(source: name, value: MattermostProxy.redacted(text), reason: error.reason, conventional: true))
+                    return nil
                 }
             }
             return nil
         }
-        return MattermostProxyRules(forHTTPS: try route("HTTPS_PROXY", "https_proxy"), forHTTP: try route("HTTP_PROXY", "http_proxy"),
-                                    bypass: NoProxy(parsing: noProxy ?? ""), loopbackDirect: true)
+        var rules = MattermostProxyRules(forHTTPS: route("HTTPS_PROXY", "https_proxy"), forHTTP: route("HTTP_PROXY", "http_proxy"),
+                                         bypass: NoProxy(parsing: noProxy ?? ""), loopbackDirect: true)
+        rules.passedOver = passedOver
+        return rules
     }
 
     /// Baton's own setting from `source`: a proxy's address, or `none` (direct).
@@ -250,7 +274,7 @@ struct NoProxy: Sendable, Equatable {
 }
 
 /// A proxy setting that cannot be used, with where it came from.
-public struct ProxySettingError: Error, Sendable, CustomStringConvertible {
+public struct ProxySettingError: Error, Sendable, Equatable, CustomStringConvertible {
     public let source: String
     /// The value as given, its password left out.
     public let value: String
@@ -261,11 +285,15 @@ public struct ProxySettingError: Error, Sendable, CustomStringConvertible {
 
     /// What was expected instead, and why the value is not it.
     public var expected: String {
-        "a proxy's address, http://[USER:PASSWORD@]HOST:PORT (\(reason))"
-            + (conventional ? "; to reach Mattermost directly whatever it says, set --mattermost-proxy none (BATON_MATTERMOST_PROXY=none)" : "")
+        "a proxy's address, http://[USER:PASSWORD@]HOST:PORT or socks5://HOST:PORT (\(reason))"
     }
 
-    public var description: String { "\(source)=\"\(value)\" is not valid: expected \(expected)" }
+    public var description: String {
+        conventional
+            ? "\(source)=\"\(value)\" is not a proxy Baton can use (\(reason)); Mattermost is reached without it. "
+                + "To reach it through a proxy, set --mattermost-proxy (BATON_MATTERMOST_PROXY)"
+            : "\(source)=\"\(value)\" is not valid: expected \(expected)"
+    }
 }
 
 /// One HTTP client per proxy in use, beside `MattermostClient.sharedHTTP` for direct

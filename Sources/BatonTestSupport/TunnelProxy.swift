@@ -1,12 +1,14 @@
+import BatonCore
 import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
 
-/// An HTTP forward proxy on loopback that opens tunnels with `CONNECT`, as squid or
-/// tinyproxy do for a client behind a company's egress proxy: it answers `200 Connection
-/// established` and passes bytes both ways. It can ask for a user and password (407), or
-/// refuse every tunnel (403), and it records what went through it.
+/// A forward proxy on loopback that opens tunnels, as squid or tinyproxy do for a client
+/// behind a company's egress proxy (HTTP `CONNECT`: `200 Connection established`) or as
+/// `ssh -D` does (SOCKS5, told apart by the first byte), and passes bytes both ways. It can
+/// ask for a user and password (407, HTTP only), or refuse every tunnel (403; SOCKS5's "not
+/// allowed by ruleset"), and it records what went through it.
 public final class TunnelProxy: Sendable {
     /// A tunnel the proxy opened: its target (`127.0.0.1:8065`) and the start of what the
     /// client sent through it (readable for plain HTTP, not for TLS).
@@ -100,50 +102,15 @@ public final class TunnelProxy: Sendable {
 
     private func serve(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         try? await client.executeThenClose { input, output in
-            var reader = input.makeAsyncIterator()
-            var head = ByteBuffer()
-            var end: Int?
-            while end == nil {
-                guard var chunk = try await reader.next() else { return }
-                head.writeBuffer(&chunk)
-                end = head.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)).map { $0.upperBound - head.readerIndex }
-                if head.readableBytes > 16_384 { return }
+            let incoming = Incoming(input.makeAsyncIterator())
+            guard try await incoming.need(1) else { return }
+            let opened: (target: String, upstream: NIOAsyncChannel<ByteBuffer, ByteBuffer>)?
+            if incoming.head.getInteger(at: incoming.head.readerIndex, as: UInt8.self) == 5 {
+                opened = try await openSOCKS5(output, incoming)
+            } else {
+                opened = try await openCONNECT(output, incoming)
             }
-            let headText = head.readString(length: end!) ?? ""
-            let lines = headText.components(separatedBy: "\r\n")
-            let request = lines[0].split(separator: " ")
-            guard request.count == 3, request[0] == "CONNECT" else {
-                try await output.write(ByteBuffer(string: "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-                return
-            }
-            let target = String(request[1])
-            if let credentials {
-                let expected = "Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString()
-                let given = lines.dropFirst().first { $0.lowercased().hasPrefix("proxy-authorization:") }
-                    .map { String($0.dropFirst("proxy-authorization:".count)).trimmingCharacters(in: .whitespaces) }
-                guard given == expected else {
-                    state.withLock { $0.refusals += 1 }
-                    try await output.write(ByteBuffer(string: "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-                    return
-                }
-            }
-            guard !refusing, let (host, port) = Self.split(target) else {
-                state.withLock { $0.refusals += 1 }
-                try await output.write(ByteBuffer(string: "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-                return
-            }
-            let upstream: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-            do {
-                upstream = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .connectTimeout(.seconds(5))
-                    .connect(host: host, port: port) { channel in
-                        channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-                    }
-            } catch {
-                try await output.write(ByteBuffer(string: "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-                return
-            }
-            try await output.write(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"))
+            guard let (target, upstream) = opened else { return }
             let index = state.withLock { state in
                 state.tunnels.append(Tunnel(target: target))
                 return state.tunnels.count - 1
@@ -164,12 +131,12 @@ public final class TunnelProxy: Sendable {
                         } catch {}
                         clientChannel.close(promise: nil)
                     }
-                    if head.readableBytes > 0 {
-                        record(head)
-                        try await toServer.write(head)
+                    if incoming.head.readableBytes > 0 {
+                        record(incoming.head)
+                        try await toServer.write(incoming.head)
                     }
                     do {
-                        while let chunk = try await reader.next() {
+                        while let chunk = try await incoming.reader.next() {
                             record(chunk)
                             try await toServer.write(chunk)
                         }
@@ -181,11 +148,128 @@ public final class TunnelProxy: Sendable {
         }
     }
 
+    /// An HTTP `CONNECT`: the request's head, checked (the password when asked for; every
+    /// tunnel refused when refusing), the target connected and `200` answered.
+    private func openCONNECT(_ output: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+                             _ incoming: Incoming) async throws -> (String, NIOAsyncChannel<ByteBuffer, ByteBuffer>)? {
+        var end: Int?
+        while end == nil {
+            let head = incoming.head
+            end = head.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)).map { $0.upperBound - head.readerIndex }
+            if end == nil { guard try await incoming.need(head.readableBytes + 1) else { return nil } }
+        }
+        let lines = (incoming.head.readString(length: end!) ?? "").components(separatedBy: "\r\n")
+        let request = lines[0].split(separator: " ")
+        guard request.count == 3, request[0] == "CONNECT" else {
+            try await output.write(ByteBuffer(string: "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+            return nil
+        }
+        let target = String(request[1])
+        if let credentials {
+            let expected = "Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString()
+            let given = lines.dropFirst().first { $0.lowercased().hasPrefix("proxy-authorization:") }
+                .map { String($0.dropFirst("proxy-authorization:".count)).trimmingCharacters(in: .whitespaces) }
+            guard given == expected else {
+                state.withLock { $0.refusals += 1 }
+                try await output.write(ByteBuffer(string: "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+                return nil
+            }
+        }
+        guard !refusing, let (host, port) = Self.split(target) else {
+            state.withLock { $0.refusals += 1 }
+            try await output.write(ByteBuffer(string: "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+            return nil
+        }
+        guard let upstream = await Self.connect(host: host, port: port) else {
+            try await output.write(ByteBuffer(string: "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+            return nil
+        }
+        try await output.write(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"))
+        return (target, upstream)
+    }
+
+    /// A SOCKS5 `CONNECT` without authentication (RFC 1928): the greeting, the request (an
+    /// IPv4 or IPv6 address or a name), the target connected and success answered; refused
+    /// with "not allowed by ruleset" when refusing.
+    private func openSOCKS5(_ output: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+                            _ incoming: Incoming) async throws -> (String, NIOAsyncChannel<ByteBuffer, ByteBuffer>)? {
+        func byte(_ offset: Int) -> Int { Int(incoming.head.getInteger(at: incoming.head.readerIndex + offset, as: UInt8.self) ?? 0) }
+        func need(_ count: Int) async throws -> Bool { try await incoming.need(count) }
+        guard try await need(2), try await need(2 + byte(1)) else { return nil }
+        let methods = (0..<byte(1)).map { byte(2 + $0) }
+        incoming.head.moveReaderIndex(forwardBy: 2 + byte(1))
+        guard methods.contains(0) else {
+            try await output.write(ByteBuffer(bytes: [5, 0xFF]))
+            return nil
+        }
+        try await output.write(ByteBuffer(bytes: [5, 0]))
+        guard try await need(5), byte(1) == 1 else { return nil }
+        let host: String
+        let length: Int
+        switch byte(3) {
+        case 1:
+            length = 4 + 4 + 2
+            guard try await need(length) else { return nil }
+            host = (0..<4).map { "\(byte(4 + $0))" }.joined(separator: ".")
+        case 3:
+            length = 5 + byte(4) + 2
+            guard try await need(length) else { return nil }
+            host = incoming.head.getString(at: incoming.head.readerIndex + 5, length: byte(4)) ?? ""
+        case 4:
+            length = 4 + 16 + 2
+            guard try await need(length) else { return nil }
+            host = AddressRange.format((0..<16).map { UInt8(byte(4 + $0)) })
+        default:
+            return nil
+        }
+        let port = byte(length - 2) << 8 | byte(length - 1)
+        incoming.head.moveReaderIndex(forwardBy: length)
+        let target = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+        let failure: (UInt8) -> ByteBuffer = { ByteBuffer(bytes: [5, $0, 0, 1, 0, 0, 0, 0, 0, 0]) }
+        guard !refusing else {
+            state.withLock { $0.refusals += 1 }
+            try await output.write(failure(2))
+            return nil
+        }
+        guard let upstream = await Self.connect(host: host, port: port) else {
+            try await output.write(failure(5))
+            return nil
+        }
+        try await output.write(failure(0))
+        return (target, upstream)
+    }
+
+    private static func connect(host: String, port: Int) async -> NIOAsyncChannel<ByteBuffer, ByteBuffer>? {
+        try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(5))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+    }
+
     /// `host:port` or `[v6]:port`.
     private static func split(_ target: String) -> (String, Int)? {
         guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]) else { return nil }
         var host = String(target[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return host.isEmpty ? nil : (host, port)
+    }
+}
+
+/// What a client sent before its tunnel opened, read as the handshake needs it.
+private final class Incoming {
+    var reader: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    var head = ByteBuffer()
+
+    init(_ reader: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator) { self.reader = reader }
+
+    /// Reads until `head` holds `count` bytes; false when the client went away first (or
+    /// sent more than a handshake takes).
+    func need(_ count: Int) async throws -> Bool {
+        while head.readableBytes < count {
+            guard var chunk = try await reader.next(), head.readableBytes < 16_384 else { return false }
+            head.writeBuffer(&chunk)
+        }
+        return true
     }
 }

@@ -109,6 +109,7 @@ struct Serve: AsyncParsableCommand {
         var log = Logger(label: "baton")
         log.logLevel = config.logLevel
         let logger = log
+        for variable in config.mattermostProxies.passedOver { logger.warning("\(variable)") }
         if let proxies = config.mattermostProxies.summary { logger.info("\(proxies)") }
         let (app, _) = try await buildApplication(config, logger: logger) { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"

@@ -34,6 +34,7 @@ struct StorageOptions: ParsableArguments {
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }
         if let mattermostCAFile { config.mattermostCAFile = mattermostCAFile }
         if let mattermostProxy { try config.setMattermostProxy(mattermostProxy, from: "--mattermost-proxy") }
+        for variable in config.mattermostProxies.passedOver { FileHandle.standardError.write(Data("Warning: \(variable)\n".utf8)) }
         try config.trustMattermostAuthority()
         config.logLevel = .warning
         return config

@@ -23,7 +23,11 @@ import Testing
         let user = try MattermostProxy(parsing: "http://baton:p%40ss%3Aword@10.0.0.2:3128")
         #expect(user.authorization == "Basic " + Data("baton:p@ss:word".utf8).base64EncodedString())
         #expect(user.description == "http://10.0.0.2:3128")
-        for (text, reason) in [("https://proxy:3128", "plain HTTP"), ("socks5://proxy:1080", "SOCKS"), ("ftp://proxy", "http://"),
+        let socks = try MattermostProxy(parsing: "socks5://127.0.0.1")
+        #expect(socks.kind == .socks5 && socks.port == 1080 && socks.description == "socks5://127.0.0.1:1080")
+        #expect(try MattermostProxy(parsing: "socks5h://tunnel:9050").kind == .socks5)
+        for (text, reason) in [("https://proxy:3128", "plain HTTP"), ("socks4://proxy:1080", "SOCKS5"), ("ftp://proxy", "http://"),
+                               ("socks5://user:pw@proxy:1080", "SOCKS5 proxy that asks for a user and password"),
                                ("http://proxy:3128/path", "no path"), ("http://:3128", "no host"), ("http://proxy:0", "port")] {
             #expect { try MattermostProxy(parsing: text) } throws: { ($0 as? ProxyAddressError)?.reason.contains(reason) == true }
         }
@@ -92,13 +96,19 @@ import Testing
     }
 
     @Test func aProxySettingThatCannotBeUsedIsNamedWithoutItsPassword() throws {
-        #expect { try BatonConfiguration.fromEnvironment(["HTTPS_PROXY": "socks5://user:secret@p:1080"]) } throws: { error in
-            let text = "\(error)"
-            return text.hasPrefix("HTTPS_PROXY=\"socks5://user:…@p:1080\" is not valid") && text.contains("SOCKS proxies are not supported")
-                && text.contains("--mattermost-proxy none") && !text.contains("secret")
+        // Another program's variable Baton cannot use: passed over (Baton starts), and said.
+        let config = try BatonConfiguration.fromEnvironment(["HTTPS_PROXY": "socks4://user:secret@p:1080", "HTTP_PROXY": "http://p:3128"])
+        #expect(config.mattermostProxies.route(for: "https://chat.example.com") == nil)
+        #expect(config.mattermostProxies.route(for: "http://chat.example.com")?.proxy.port == 3128)
+        let said = config.mattermostProxies.passedOver.map(\.description)
+        #expect(said == ["HTTPS_PROXY=\"socks4://user:…@p:1080\" is not a proxy Baton can use (of SOCKS proxies, Baton speaks SOCKS5 (socks5://)); "
+            + "Mattermost is reached without it. To reach it through a proxy, set --mattermost-proxy (BATON_MATTERMOST_PROXY)"], "\(said)")
+        // Baton's own setting must be right.
+        #expect { try BatonConfiguration.fromEnvironment(["BATON_MATTERMOST_PROXY": "socks4://user:secret@p:1080"]) } throws: { error in
+            "\(error)".hasPrefix("BATON_MATTERMOST_PROXY=\"socks4://user:…@p:1080\" is not valid") && !"\(error)".contains("secret")
         }
-        var config = BatonConfiguration()
-        #expect { try config.setMattermostProxy("https://p:3128", from: "--mattermost-proxy") } throws: { error in
+        var fresh = BatonConfiguration()
+        #expect { try fresh.setMattermostProxy("https://p:3128", from: "--mattermost-proxy") } throws: { error in
             "\(error)".hasPrefix("--mattermost-proxy=\"https://p:3128\" is not valid") && !"\(error)".contains("none")
         }
     }
@@ -123,6 +133,36 @@ import Testing
             #expect(proxy.refusals == 0)
         }
         await proxy.stop()
+    }
+
+    /// A SOCKS5 proxy (`ssh -D`): the same tunnels, opened the SOCKS way.
+    @Test func theAPIAndTheEventStreamGoThroughASOCKS5Proxy() async throws {
+        let proxy = try await TunnelProxy.start()
+        let refusing = try await TunnelProxy.start(refusing: true)
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            let rules = MattermostProxyRules.through(try MattermostProxy(parsing: "socks5://127.0.0.1:\(proxy.port)"))
+            let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger, proxies: rules)
+            #expect(setup.client.proxy?.kind == .socks5)
+            let lines = TunnelProxy.Tunnel.requestLines(proxy.tunnels)
+            #expect(lines.contains("POST /api/v4/users/login HTTP/1.1") && lines.contains("GET /api/v4/websocket HTTP/1.1"), "\(lines)")
+            #expect(proxy.tunnels.allSatisfy { $0.target == "127.0.0.1:\(sandbox.port)" }, "\(proxy.tunnels)")
+
+            let refused = MattermostProxyRules.through(try MattermostProxy(parsing: "socks5://127.0.0.1:\(refusing.port)"))
+            let client = try MattermostClient(url: sandbox.url, credentials: .token(sandbox.personalAccessToken(for: "relay")), logger: logger, proxies: refused)
+            for step in ["api", "stream"] {
+                do {
+                    if step == "api" { _ = try await client.me() } else { try await MattermostEventSocket.probe(client: client, logger: logger, seconds: 5) }
+                    Issue.record("went through a refusing SOCKS5 proxy (\(step))")
+                } catch let error as MattermostError {
+                    guard case .proxy(_, let named, let reason) = error else { Issue.record("\(step): \(error)"); continue }
+                    #expect(named == "socks5://127.0.0.1:\(refusing.port)")
+                    #expect(reason.contains("would not open a connection to 127.0.0.1:\(sandbox.port)"), "\(step): \(reason)")
+                }
+            }
+        }
+        await proxy.stop()
+        await refusing.stop()
     }
 
     @Test func aProxyThatWantsAPasswordSaysSo() async throws {
