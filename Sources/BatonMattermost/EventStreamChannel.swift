@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
@@ -72,7 +73,8 @@ struct EventStreamChannel: ClientConnectionChannel {
         guard let proxy else {
             return channel.eventLoop.makeCompletedFuture { try upgrade(channel: channel) }
         }
-        // The tunnel first (HTTP CONNECT or SOCKS5), then TLS and the upgrade inside it.
+        // The tunnel first (HTTP CONNECT or SOCKS5), then TLS and the upgrade inside it. The
+        // proxy has 5 s to open it, as the API's connections have to connect.
         let tunnel = channel.eventLoop.makePromise(of: Void.self)
         let upgraded = channel.eventLoop.makePromise(of: Upgrade.self)
         // What goes between the connection and TLS until the tunnel is open: made on the
@@ -89,11 +91,11 @@ struct EventStreamChannel: ClientConnectionChannel {
                 try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)), name: "ProxyResponseDecoder")
                 // Takes itself out once the proxy said 2xx.
                 try pipeline.addHandler(NIOHTTP1ProxyConnectHandler(targetHost: host.contains(":") ? "[\(host)]" : host, targetPort: port,
-                                                                    headers: headers, deadline: .now() + .seconds(10), promise: tunnel))
+                                                                    headers: headers, deadline: .now() + .seconds(5), promise: tunnel))
             case .socks5:
                 let target: SOCKSAddress = (try? SocketAddress(ipAddress: host, port: port)).map { .address($0) } ?? .domain(host, port: port)
                 try pipeline.addHandler(SOCKSClientHandler(targetAddress: target), name: "ProxySOCKS")
-                try pipeline.addHandler(SOCKSWaiter(promise: tunnel, deadline: .now() + .seconds(10)), name: "ProxySOCKSWaiter")
+                try pipeline.addHandler(SOCKSWaiter(promise: tunnel, deadline: .now() + .seconds(5)), name: "ProxySOCKSWaiter")
             }
         }
         tunnel.futureResult.whenComplete { result in
@@ -177,7 +179,7 @@ private final class SOCKSWaiter: ChannelInboundHandler, RemovableChannelHandler,
     func handlerAdded(context: ChannelHandlerContext) {
         let promise = self.promise
         let timeout = context.eventLoop.scheduleTask(deadline: deadline) {
-            promise.fail(MattermostError.unreachable(url: "", reason: "the SOCKS5 proxy did not answer in time"))
+            promise.fail(HTTPClientError.socksHandshakeTimeout)
         }
         promise.futureResult.whenComplete { _ in timeout.cancel() }
     }

@@ -355,6 +355,9 @@ public final class MattermostClient: Sendable {
         if error is SOCKSError.NoValidAuthenticationMethod || error is SOCKSError.InvalidAuthenticationSelection {
             return .proxy(url: url, proxy: proxy.description, reason: "it asks for a way of signing in Baton does not have (SOCKS5 without authentication)")
         }
+        if error is SOCKSError.UnexpectedRead {
+            return .proxy(url: url, proxy: proxy.description, reason: "it closed the connection instead of answering the request to connect")
+        }
         if error is SOCKSError.InvalidProtocolVersion {
             return .proxy(url: url, proxy: proxy.description, reason: "it does not speak SOCKS5")
         }

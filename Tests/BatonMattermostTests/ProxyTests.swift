@@ -160,6 +160,17 @@ import Testing
                     #expect(reason.contains("would not open a connection to 127.0.0.1:\(sandbox.port)"), "\(step): \(reason)")
                 }
             }
+            // Something that is no SOCKS5 proxy (Mattermost's own port) is named as such.
+            let notSOCKS = MattermostProxyRules.through(MattermostProxy(.socks5, host: "127.0.0.1", port: sandbox.port))
+            let confused = try MattermostClient(url: sandbox.url, credentials: .token(sandbox.personalAccessToken(for: "relay")), logger: logger, proxies: notSOCKS)
+            do {
+                try await MattermostEventSocket.probe(client: confused, logger: logger, seconds: 8)
+                Issue.record("took Mattermost for a SOCKS5 proxy")
+            } catch let error as MattermostError {
+                guard case .proxy(_, _, let reason) = error else { Issue.record("\(error)"); return }
+                // It waits for more of what it takes for a request: no answer in time.
+                #expect(["it does not speak SOCKS5", "it did not answer the request to connect in time"].contains(reason), "\(reason)")
+            }
         }
         await proxy.stop()
         await refusing.stop()
