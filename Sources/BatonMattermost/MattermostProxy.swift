@@ -189,19 +189,19 @@ public struct MattermostProxyRules: Sendable, Equatable {
 
     /// In words, for the log at start; nil when every Mattermost is reached directly.
     public var summary: String? {
-        var parts: [String] = []
-        if let forHTTPS, forHTTPS == forHTTP {
-            parts.append("through the proxy \(forHTTPS.proxy) (\(forHTTPS.source))")
-        } else {
-            if let forHTTPS { parts.append("https:// addresses through the proxy \(forHTTPS.proxy) (\(forHTTPS.source))") }
-            if let forHTTP { parts.append("http:// addresses through the proxy \(forHTTP.proxy) (\(forHTTP.source))") }
+        func through(_ route: Route) -> String { "through the proxy \(route.proxy) (\(route.source))" }
+        let text: String
+        switch (forHTTPS, forHTTP) {
+        case (nil, nil): return nil
+        case (let secure?, let plain?) where secure == plain: text = "Mattermost is reached \(through(secure))"
+        case (let secure?, let plain?): text = "Mattermost at an https:// address is reached \(through(secure)), at an http:// address \(through(plain))"
+        case (let secure?, nil): text = "Mattermost at an https:// address is reached \(through(secure))"
+        case (nil, let plain?): text = "Mattermost at an http:// address is reached \(through(plain))"
         }
-        guard !parts.isEmpty else { return nil }
         var exceptions: [String] = []
         if loopbackDirect { exceptions.append("this machine") }
         if !bypass.isEmpty { exceptions.append("the hosts NO_PROXY lists") }
-        return "Mattermost is reached " + parts.joined(separator: ", ")
-            + (exceptions.isEmpty ? "" : ", except " + exceptions.joined(separator: " and "))
+        return text + (exceptions.isEmpty ? "" : ", except " + exceptions.joined(separator: " and "))
     }
 }
 

@@ -48,11 +48,12 @@ import Testing
         for url in ["http://localhost:8065", "https://127.0.0.1", "http://[::1]:8065", "http://127.1.2.3", "http://api.localhost"] {
             #expect(rules.route(for: url) == nil, "\(url)")
         }
-        #expect(rules.summary == "Mattermost is reached https:// addresses through the proxy http://secure-proxy:3128 (HTTPS_PROXY), "
-            + "http:// addresses through the proxy http://plain-proxy:8080 (http_proxy), except this machine")
+        #expect(rules.summary == "Mattermost at an https:// address is reached through the proxy http://secure-proxy:3128 (HTTPS_PROXY), "
+            + "at an http:// address through the proxy http://plain-proxy:8080 (http_proxy), except this machine")
         // Only one of them: the other scheme goes direct.
         let onlySecure = try MattermostProxyRules.fromEnvironment(["HTTPS_PROXY": "http://p:3128"])
         #expect(onlySecure.route(for: "http://chat.example.com") == nil)
+        #expect(onlySecure.summary == "Mattermost at an https:// address is reached through the proxy http://p:3128 (HTTPS_PROXY), except this machine")
         #expect(try MattermostProxyRules.fromEnvironment([:]) == .direct)
         #expect(MattermostProxyRules.direct.summary == nil)
     }
