@@ -52,7 +52,7 @@ extension ChatService {
     /// for the conversation's visitor: the message makes them its own). `externalID` (the
     /// post id) makes a message seen twice (a live event and a catch-up) reach the visitor once.
     @discardableResult
-    public func agentMessage(_ conversationID: ConversationID, name: String, text: String, files: [Attachment] = [],
+    public func agentMessage(_ conversationID: ConversationID, name: String, agentID: String? = nil, text: String, files: [Attachment] = [],
                              externalID: String) async throws -> AgentEventResult {
         guard try await store.message(externalID: externalID) == nil else { return .duplicate }
         return try await withConversation(conversationID) { conversation in
@@ -60,7 +60,7 @@ extension ChatService {
             let basis = conversation
             if conversation.state == .waitingForAgent { try conversation.move(to: .withAgent) }
             conversation.updatedAt = .now()
-            let message = NewMessage(role: .agent, authorName: name, text: text, externalID: externalID, files: files)
+            let message = NewMessage(role: .agent, authorName: name, authorID: agentID, text: text, externalID: externalID, files: files)
             let stored = try await apply(ChangeSet(conversation: conversation, messages: [message], basis: basis), from: basis.state)
             return .delivered(stored.last?.id ?? 0)
         }
@@ -85,7 +85,8 @@ extension ChatService {
             conversation.updatedAt = .now()
             // An edit keeps the files (the correction carries them, as it replaces the
             // message); a deletion takes them away, from the visitor and from storage.
-            let message = NewMessage(role: .agent, authorName: original.authorName, text: deleted ? "" : text, externalID: externalID,
+            let message = NewMessage(role: .agent, authorName: original.authorName, authorID: original.authorID, text: deleted ? "" : text,
+                                     externalID: externalID,
                                      replaces: original.id, files: deleted ? [] : original.files)
             let stored = try await apply(ChangeSet(conversation: conversation, messages: [message], basis: basis), from: basis.state)
             if deleted, !original.files.isEmpty { try await store.deleteFiles(of: original.id) }

@@ -41,14 +41,17 @@ public struct InsightsBucket: Sendable, Hashable {
 }
 
 /// A handed-over conversation's first message from an agent: how long after the
-/// handover it came (ms), and who wrote it (their name as the visitor saw it).
+/// handover it came (ms), and who wrote it (their name as the visitor saw it, and their id
+/// on the agent side when it was kept).
 public struct FirstReply: Sendable, Hashable {
     public var wait: Millis
     public var agent: String?
+    public var agentID: String?
 
-    public init(wait: Millis, agent: String?) {
+    public init(wait: Millis, agent: String?, agentID: String? = nil) {
         self.wait = wait
         self.agent = agent
+        self.agentID = agentID
     }
 }
 
@@ -69,15 +72,18 @@ public struct NotUnderstood: Sendable, Hashable {
     }
 }
 
-/// What one agent (by name) wrote in the conversations of a range: in how many, and how
-/// many messages.
+/// What one agent wrote in the conversations of a range: in how many, and how many
+/// messages. An agent is their id on the agent side (`agentID`), with the name of their
+/// latest message there; messages stored before ids were kept count by name.
 public struct AgentActivity: Sendable, Hashable {
     public var agent: String?
+    public var agentID: String?
     public var chats: Int
     public var messages: Int
 
-    public init(agent: String?, chats: Int, messages: Int) {
+    public init(agent: String?, agentID: String? = nil, chats: Int, messages: Int) {
         self.agent = agent
+        self.agentID = agentID
         self.chats = chats
         self.messages = messages
     }
@@ -296,17 +302,24 @@ public struct InsightsReport: Sendable, Hashable {
         }
         answered = firstReplies.count
         firstReply = Waits(firstReplies.map(\.wait))
+        // An agent is their id where it was kept, shown by the name of their latest
+        // message; messages from before ids were kept count for the agent who now has
+        // that name (else for the name alone).
         let name = { (agent: String?) in agent.flatMap { $0.isEmpty ? nil : $0 } ?? Self.unnamedAgent }
-        let repliesByAgent = Dictionary(grouping: firstReplies) { name($0.agent) }
-        var byName: [String: Agent] = [:]
+        var idByName: [String: String] = [:]
+        for row in activity { if let id = row.agentID { idByName[name(row.agent)] = id } }
+        let key = { (id: String?, agent: String?) in id.map { "id:\($0)" } ?? idByName[name(agent)].map { "id:\($0)" } ?? "name:\(name(agent))" }
+        var byKey: [String: Agent] = [:]
         for row in activity {
-            byName[name(row.agent), default: Agent(name: name(row.agent), chats: 0, messages: 0)].chats += row.chats
-            byName[name(row.agent)]?.messages += row.messages
+            let k = key(row.agentID, row.agent)
+            if row.agentID != nil || byKey[k] == nil { byKey[k, default: Agent(name: name(row.agent), chats: 0, messages: 0)].name = name(row.agent) }
+            byKey[k]?.chats += row.chats
+            byKey[k]?.messages += row.messages
         }
-        for (agent, replies) in repliesByAgent {
-            byName[agent, default: Agent(name: agent, chats: replies.count, messages: replies.count)].firstReplies = Waits(replies.map(\.wait))
+        for (k, replies) in Dictionary(grouping: firstReplies, by: { key($0.agentID, $0.agent) }) {
+            byKey[k, default: Agent(name: name(replies[0].agent), chats: replies.count, messages: replies.count)].firstReplies = Waits(replies.map(\.wait))
         }
-        agents = byName.values.sorted { ($0.chats, $0.messages, $1.name) > ($1.chats, $1.messages, $0.name) }
+        agents = byKey.values.sorted { ($0.chats, $0.messages, $1.name) > ($1.chats, $1.messages, $0.name) }
     }
 }
 

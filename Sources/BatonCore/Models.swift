@@ -37,6 +37,10 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
     /// The name shown to the visitor: the bot's or agent's name; nil for the visitor and
     /// for system notices.
     public var authorName: String?
+    /// Who an agent is on the agent side (a Mattermost user id), whatever name they show:
+    /// the insights count agents by it. Nil for other messages, and agents' messages
+    /// stored before it was kept.
+    public var authorID: String?
     public var text: String
     public var buttons: [QuickReply]
     /// The widget's own id for a visitor message; de-duplicates resent messages.
@@ -57,7 +61,7 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
     public var misunderstood: Bool
     public var createdAt: Millis
 
-    public init(id: MessageID, conversationID: ConversationID, role: Role, authorName: String? = nil,
+    public init(id: MessageID, conversationID: ConversationID, role: Role, authorName: String? = nil, authorID: String? = nil,
                 text: String, buttons: [QuickReply] = [], clientID: String? = nil, externalID: String? = nil,
                 replaces: MessageID? = nil, files: [Attachment] = [], notice: Notice? = nil, misunderstood: Bool = false,
                 createdAt: Millis) {
@@ -65,6 +69,7 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
         self.conversationID = conversationID
         self.role = role
         self.authorName = authorName
+        self.authorID = authorID
         self.text = text
         self.buttons = buttons
         self.clientID = clientID
@@ -82,6 +87,7 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
         conversationID = try c.decode(ConversationID.self, forKey: .conversationID)
         role = try c.decode(Role.self, forKey: .role)
         authorName = try c.decodeIfPresent(String.self, forKey: .authorName)
+        authorID = try c.decodeIfPresent(String.self, forKey: .authorID)
         text = try c.decode(String.self, forKey: .text)
         buttons = try c.decodeIfPresent([QuickReply].self, forKey: .buttons) ?? []
         clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
@@ -98,6 +104,8 @@ public struct Message: Sendable, Codable, Hashable, Identifiable {
 public struct NewMessage: Sendable, Hashable {
     public var role: Role
     public var authorName: String?
+    /// See `Message.authorID`.
+    public var authorID: String?
     public var text: String
     public var buttons: [QuickReply]
     public var clientID: String?
@@ -112,11 +120,12 @@ public struct NewMessage: Sendable, Hashable {
     public var misunderstood = false
     public var createdAt: Millis
 
-    public init(role: Role, authorName: String? = nil, text: String, buttons: [QuickReply] = [],
+    public init(role: Role, authorName: String? = nil, authorID: String? = nil, text: String, buttons: [QuickReply] = [],
                 clientID: String? = nil, externalID: String? = nil, replaces: MessageID? = nil, files: [Attachment] = [],
                 notice: Notice? = nil, createdAt: Millis = .now()) {
         self.role = role
         self.authorName = authorName
+        self.authorID = authorID
         self.text = text
         self.buttons = buttons
         self.clientID = clientID
@@ -133,7 +142,7 @@ public struct NewMessage: Sendable, Hashable {
     }
 
     public func stored(id: MessageID, in conversation: ConversationID) -> Message {
-        Message(id: id, conversationID: conversation, role: role, authorName: authorName, text: text, buttons: buttons,
+        Message(id: id, conversationID: conversation, role: role, authorName: authorName, authorID: authorID, text: text, buttons: buttons,
                 clientID: clientID, externalID: externalID, replaces: replaces, files: files, notice: notice,
                 misunderstood: misunderstood, createdAt: createdAt)
     }

@@ -263,7 +263,8 @@ extension MattermostLink {
                 // Nothing the visitor can get (the agents were told).
                 if files.isEmpty && text.isEmpty { return }
             }
-            try await chat.agentMessage(room.conversationID, name: name, text: MattermostEmoji.replacingShortcodes(in: post.message),
+            try await chat.agentMessage(room.conversationID, name: name, agentID: post.userID,
+                                        text: MattermostEmoji.replacingShortcodes(in: post.message),
                                         files: files, externalID: post.id)
         } catch {
             logger.error("Relaying an agent post failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])

@@ -257,6 +257,11 @@ enum Migrations {
             ["ALTER TABLE messages ADD COLUMN misunderstood INTEGER",
              "CREATE INDEX messages_misunderstood ON messages (conversation_id) WHERE misunderstood = 1"]
         },
+        // Who an agent is on the agent side (a Mattermost user id), for the insights to
+        // count agents by it rather than by the name they show.
+        Migration(version: 16, name: "messages: the agent's id") { _ in
+            ["ALTER TABLE messages ADD COLUMN author_id TEXT"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -29,11 +29,11 @@ enum PostgresStep {
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, last_seen_at = excluded.last_seen_at,
                 external_id = excluded.external_id),
         m AS (INSERT INTO messages (conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces, files,
-                notice, misunderstood)
+                notice, misunderstood, author_id)
             SELECT c.id, x.visitor_id, x.role, x.author_name, x.text, x.buttons, x.client_id, x.external_id, x.created_at, x.replaces, x.files,
-                x.notice, x.misunderstood
+                x.notice, x.misunderstood, x.author_id
             FROM c, jsonb_to_recordset($19::JSONB) AS x(n BIGINT, visitor_id TEXT, role TEXT, author_name TEXT, text TEXT, buttons TEXT,
-                client_id TEXT, external_id TEXT, created_at BIGINT, replaces BIGINT, files TEXT, notice TEXT, misunderstood INTEGER)
+                client_id TEXT, external_id TEXT, created_at BIGINT, replaces BIGINT, files TEXT, notice TEXT, misunderstood INTEGER, author_id TEXT)
             ORDER BY x.n
             RETURNING id),
         f AS (UPDATE files SET message_id = (SELECT r.id FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM m) r WHERE r.n = x.n)
@@ -138,6 +138,7 @@ enum PostgresStep {
                     json.field("files", files[index])
                     json.field("notice", notices[index])
                     if m.misunderstood { json.field("misunderstood", Int64(1)) }
+                    if let id = m.authorID { json.field("author_id", id) }
                 }
                 // The message makes its files its own (a correction only shows them): the
                 // nth message's id is the nth smallest returned, as they went in in order.

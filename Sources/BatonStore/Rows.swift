@@ -54,6 +54,7 @@ enum Rows {
                        conversationID: ConversationID(try row.decode(column: "conversation_id", as: String.self)),
                        role: role,
                        authorName: try row.decode(column: "author_name", as: String?.self),
+                       authorID: try row.decode(column: "author_id", as: String?.self),
                        text: try row.decode(column: "text", as: String.self),
                        buttons: try buttons.map { try fromJSON($0) } ?? [],
                        clientID: try row.decode(column: "client_id", as: String?.self),

@@ -16,14 +16,15 @@ extension SQLStore {
 
     public func firstReplies(_ filter: InsightsFilter) async throws -> [FirstReply] {
         try await reader.raw(Self.firstRepliesQuery(filter)).all().map { row in
-            FirstReply(wait: try row.decode(column: "wait", as: Int64.self), agent: try row.decode(column: "agent", as: String?.self))
+            FirstReply(wait: try row.decode(column: "wait", as: Int64.self), agent: try row.decode(column: "agent", as: String?.self),
+                       agentID: try row.decode(column: "agent_id", as: String?.self))
         }
     }
 
     public func agentActivity(_ filter: InsightsFilter) async throws -> [AgentActivity] {
         try await reader.raw(Self.agentActivityQuery(filter)).all().map { row in
-            AgentActivity(agent: try row.decode(column: "agent", as: String?.self), chats: try row.decode(column: "chats", as: Int.self),
-                          messages: try row.decode(column: "messages", as: Int.self))
+            AgentActivity(agent: try row.decode(column: "agent", as: String?.self), agentID: try row.decode(column: "agent_id", as: String?.self),
+                          chats: try row.decode(column: "chats", as: Int.self), messages: try row.decode(column: "messages", as: Int.self))
         }
     }
 
@@ -86,7 +87,7 @@ extension SQLStore {
     static func firstRepliesQuery(_ filter: InsightsFilter) -> SQLQueryString {
         // An agent's first message is their conversation's agent message with the lowest id.
         """
-            SELECT f.created_at - c.handed_over_at AS wait, f.author_name AS agent
+            SELECT f.created_at - c.handed_over_at AS wait, f.author_name AS agent, f.author_id AS agent_id
             FROM conversations c
             JOIN messages f ON f.id = (SELECT MIN(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent')
             WHERE \(Self.insightsRange(filter)) AND c.handed_over_at IS NOT NULL
@@ -94,12 +95,15 @@ extension SQLStore {
     }
 
     static func agentActivityQuery(_ filter: InsightsFilter) -> SQLQueryString {
-        // Agents' corrections (`replaces`) are not messages of their own.
+        // Agents' corrections (`replaces`) are not messages of their own. An agent is their
+        // id where it was kept (else their name), named by their latest message.
         """
-            SELECT m.author_name AS agent, COUNT(DISTINCT m.conversation_id) AS chats, COUNT(*) AS messages
-            FROM conversations c JOIN messages m ON m.conversation_id = c.id
-            WHERE \(Self.insightsRange(filter)) AND m.role = 'agent' AND m.replaces IS NULL
-            GROUP BY m.author_name
+            SELECT n.author_name AS agent, n.author_id AS agent_id, a.chats, a.messages
+            FROM (SELECT MAX(m.id) AS latest, COUNT(DISTINCT m.conversation_id) AS chats, COUNT(*) AS messages
+                  FROM conversations c JOIN messages m ON m.conversation_id = c.id
+                  WHERE \(Self.insightsRange(filter)) AND m.role = 'agent' AND m.replaces IS NULL
+                  GROUP BY COALESCE('id:' || m.author_id, 'name:' || m.author_name)) a
+            JOIN messages n ON n.id = a.latest
             """
     }
 

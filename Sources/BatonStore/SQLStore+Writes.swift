@@ -146,6 +146,7 @@ extension SQLStore {
                         .text(m.authorName), .text(m.text), m.buttons.isEmpty ? .null : .text(try Rows.json(m.buttons)),
                         .text(m.clientID), .text(m.externalID), .integer(m.createdAt), .integer(m.replaces),
                         .text(try Rows.files(m.files)), .text(try m.notice.map(Rows.json)), m.misunderstood ? .integer(1) : .null,
+                        .text(m.authorID),
                     ])
                     // The message makes its files its own (a correction only shows them).
                     if m.replaces == nil {
@@ -206,8 +207,8 @@ enum WriteSQL {
     }
     static let insertMessage = """
         INSERT INTO messages (id, conversation_id, visitor_id, role, author_name, text, buttons, client_id, external_id, created_at, replaces, files, notice,
-            misunderstood)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            misunderstood, author_id)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
         """
     static let attachFile = "UPDATE files SET message_id = ?1 WHERE id = ?2 AND message_id IS NULL"
     static let insertTask = """

@@ -92,4 +92,19 @@ import Testing
         let one = InsightsReport(days: days, buckets: [], firstReplies: [FirstReply(wait: 5000, agent: "Alice")])
         #expect(one.firstReply == InsightsReport.Waits(count: 1, median: 5000, p90: 5000, longest: 5000))
     }
+
+    /// Agents by their id on the agent side; what they wrote before ids were kept counts
+    /// for the agent who now has that name; two agents of one name stay two.
+    @Test func agentsAreOneEachWhateverTheirNames() {
+        let days = LocalDays.ending(at: 1_796_429_400_000, days: 7, timeZone: Self.utc)
+        let activity = [AgentActivity(agent: "Alex", agentID: "u1", chats: 2, messages: 3), AgentActivity(agent: "Alex", chats: 1, messages: 1),
+                        AgentActivity(agent: "Robin", agentID: "u2", chats: 1, messages: 1), AgentActivity(agent: "Robin", agentID: "u3", chats: 1, messages: 2)]
+        let replies = [FirstReply(wait: 1000, agent: "Alex"), FirstReply(wait: 3000, agent: "Alexander", agentID: "u1"),
+                       FirstReply(wait: 2000, agent: "Robin", agentID: "u3")]
+        let report = InsightsReport(days: days, buckets: [], firstReplies: replies, agents: activity)
+        #expect(report.agents.map(\.name) == ["Alex", "Robin", "Robin"])
+        #expect(report.agents[0].chats == 3 && report.agents[0].messages == 4 && report.agents[0].firstReplies?.count == 2)
+        #expect(report.agents[1].messages == 2 && report.agents[1].firstReplies?.count == 1)
+        #expect(report.agents[2].messages == 1 && report.agents[2].firstReplies == nil)
+    }
 }

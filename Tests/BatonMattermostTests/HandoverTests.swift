@@ -92,9 +92,12 @@ import Testing
                 #expect(buckets.map(\.unanswered).reduce(0, +) == 0)
                 let replies = try await rig.baton.services.store.firstReplies(everything)
                 #expect(replies.count == 1 && (0..<60_000).contains(replies.first?.wait ?? -1), "\(replies)")
-                #expect(replies.first?.agent == "Alice Archer")
+                let alice = rig.sandbox.user(named: "alice")?.id, bob = rig.sandbox.user(named: "bob")?.id
+                #expect(replies.first?.agent == "Alice Archer" && replies.first?.agentID == alice)
+                // Agents by who they are in Mattermost, named as they last showed.
                 #expect(Set(try await rig.baton.services.store.agentActivity(everything))
-                    == [AgentActivity(agent: "Alice Archer", chats: 1, messages: 2), AgentActivity(agent: "Bobby", chats: 1, messages: 1)])
+                    == [AgentActivity(agent: "Alice Archer", agentID: alice, chats: 1, messages: 2),
+                        AgentActivity(agent: "Bobby", agentID: bob, chats: 1, messages: 1)])
             }
             #expect(try rig.contractViolations() == [])
         } }

@@ -154,6 +154,38 @@ import Testing
         }
     }
 
+    /// Agents are counted by who they are on the agent side, named as they last showed:
+    /// one who renamed themselves is one agent, two who share a name are two; messages from
+    /// before ids were kept count by name.
+    @Test(arguments: StoreKind.available) func agentsAreCountedByWhoTheyAre(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (m, t0) = (Self.minute, Self.t0)
+            func agent(_ name: String, _ id: String?, _ post: String, at minute: Millis) -> NewMessage {
+                NewMessage(role: .agent, authorName: name, authorID: id, text: "Hello", externalID: post, createdAt: t0 + minute * m)
+            }
+            var first = try await Self.started(in: store, at: t0 + 1 * m)
+            try await Self.step(&first, in: store, at: t0 + 2 * m, to: .waitingForAgent)
+            try await Self.step(&first, in: store, at: t0 + 3 * m, messages: [agent("Alex", "u1", "p1", at: 3), agent("Sam", nil, "p2", at: 3)])
+            var second = try await Self.started(in: store, at: t0 + 4 * m)
+            try await Self.step(&second, in: store, at: t0 + 5 * m, to: .waitingForAgent)
+            try await Self.step(&second, in: store, at: t0 + 6 * m, messages: [agent("Alexandra", "u1", "p3", at: 6), agent("Alex", "u2", "p4", at: 6)])
+            let range = InsightsFilter(start: t0, end: t0 + 60 * m)
+            #expect(Set(try await store.agentActivity(range)) == [
+                AgentActivity(agent: "Alexandra", agentID: "u1", chats: 2, messages: 2),
+                AgentActivity(agent: "Alex", agentID: "u2", chats: 1, messages: 1),
+                AgentActivity(agent: "Sam", chats: 1, messages: 1),
+            ])
+            #expect(Set(try await store.firstReplies(range)) == [FirstReply(wait: m, agent: "Alex", agentID: "u1"),
+                                                                 FirstReply(wait: m, agent: "Alexandra", agentID: "u1")])
+            // Read back as stored, and in the report one agent each.
+            #expect(try await store.message(externalID: "p3")?.authorID == "u1")
+            let report = InsightsReport(days: LocalDays.ending(at: t0, days: 1, timeZone: TimeZone(identifier: "UTC")!),
+                                        buckets: [], firstReplies: try await store.firstReplies(range), agents: try await store.agentActivity(range))
+            #expect(report.agents.map(\.name) == ["Alexandra", "Alex", "Sam"])
+            #expect(report.agents.first?.firstReplies?.count == 2)
+        }
+    }
+
     @Test func theListAndTheInsightsReadThroughTheirIndexes() async throws {
         try await withStore { store, _ in
             func plan(_ query: SQLQueryString) async throws -> [String] {
