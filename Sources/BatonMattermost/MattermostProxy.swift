@@ -132,7 +132,7 @@ public struct MattermostProxyRules: Sendable, Equatable {
         }
         let noProxy = value("NO_PROXY", "no_proxy")?.text
         if let own = value("BATON_MATTERMOST_PROXY") {
-            return try setting(own.text, from: own.name, noProxy: noProxy)
+            return try direct.replacingProxy(with: own.text, from: own.name, bypass: NoProxy(parsing: noProxy ?? ""))
         }
         var passedOver: [ProxySettingError] = []
         func route(_ names: String...) -> Route? {
@@ -151,11 +151,6 @@ public struct MattermostProxyRules: Sendable, Equatable {
                                          bypass: NoProxy(parsing: noProxy ?? ""), loopbackDirect: true)
         rules.passedOver = passedOver
         return rules
-    }
-
-    /// Baton's own setting from `source`: a proxy's address, or `none` (direct).
-    public static func setting(_ text: String, from source: String, noProxy: String?) throws(ProxySettingError) -> MattermostProxyRules {
-        try MattermostProxyRules.direct.replacingProxy(with: text, from: source, bypass: NoProxy(parsing: noProxy ?? ""))
     }
 
     /// These rules with Baton's own setting from `source` instead of the proxies they had
