@@ -103,8 +103,9 @@ public struct MattermostAdmin: Sendable {
             }
             let status = try await store.integrationStatus(widgetKey: widgetKey, kind: "mattermost")
             let outbox = try await store.taskCount(widgetKey: widgetKey)
-            var lines = [
+            var lines: [String?] = [
                 "Bot \"\(widgetKey)\" → \(settings.url)",
+                config.mattermostProxies.route(for: settings.url).map { "Through the proxy \($0.proxy) (\($0.source))" },
                 "Relay user: \(settings.relayUser.name) (\(settings.auth == .token ? "token" : "password"))",
                 "Team: \(settings.team.name)",
                 "Agents: \(settings.agents.map(\.name).joined(separator: ", "))",
@@ -117,7 +118,7 @@ public struct MattermostAdmin: Sendable {
                 "Outbox: \(outbox) task\(outbox == 1 ? "" : "s") waiting",
             ]
             if let error = status?.lastError { lines.append("Last error: \(error)") }
-            return lines
+            return lines.compactMap { $0 }
         }
     }
 

@@ -196,6 +196,11 @@ import Testing
             #expect(try await connected.exit() == 0, "\(connected.log)")
             #expect(!connected.log.contains("proxy-secret"))
             #expect(connected.log.contains("Reached through the proxy http://127.0.0.1:\(proxy.port)"), "\(connected.log)")
+            let status = try BatonProcess(["mattermost", "status", "--bot", "demo", "--database", folder.database,
+                                           "--mattermost-proxy", proxy.url(username: "baton", password: "proxy-secret")], environment: environment)
+            #expect(try await status.exit() == 0)
+            #expect(status.log.contains("Through the proxy http://127.0.0.1:\(proxy.port) (--mattermost-proxy)") && !status.log.contains("proxy-secret"),
+                    "\(status.log)")
 
             environment["BATON_MATTERMOST_PROXY"] = proxy.url(username: "baton", password: "proxy-secret")
             let server = try BatonProcess(["serve", "--port", "0", "--database", folder.database, "--mattermost-ca-file", certificate],
