@@ -37,11 +37,12 @@ extension AdminAPI {
 
         api.post("bots/{key}/mattermost/server") { request, context in
             struct Input: Decodable { var server: ServerBody }
-            struct Answer: Encodable { var relayUser: UserBody; var teams: [TeamBody] }
+            struct Answer: Encodable { var relayUser: UserBody; var teams: [TeamBody]; var proxy: String? }
             let input = try await Self.decode(Input.self, from: request)
             let setup = try await signIn(input.server, widgetKey: try await widget(context).key)
             let teams = try await mattermost { try await setup.teams() }
-            return try Self.json(Answer(relayUser: UserBody(setup.relayUser), teams: teams.map(TeamBody.init)))
+            return try Self.json(Answer(relayUser: UserBody(setup.relayUser), teams: teams.map(TeamBody.init),
+                                        proxy: setup.client.proxy.map { "\($0)" }))
         }
 
         api.post("bots/{key}/mattermost/team") { request, context in

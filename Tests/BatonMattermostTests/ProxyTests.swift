@@ -238,6 +238,9 @@ import Testing
         let proxy = try await TunnelProxy.start()
         let rules = MattermostProxyRules.through(MattermostProxy(host: "127.0.0.1", port: proxy.port))
         try await WizardAPITests.withDashboard(baton: { $0.mattermostProxies = rules }) { rig, client in
+            let signedIn = try await client.send("POST", "/api/v1/bots/demo/mattermost/server",
+                                                 json: ["server": ["url": rig.sandbox.url, "username": "relay", "password": "relay-password"]])
+            #expect(signedIn.status == 200 && signedIn.json["proxy"] as? String == "http://127.0.0.1:\(proxy.port)", "\(signedIn)")
             let connected = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
                 "server": ["url": rig.sandbox.url, "username": "relay", "password": "relay-password"],
                 "team": "support", "agents": ["alice"], "indexChannel": ["create": "Live chats"],

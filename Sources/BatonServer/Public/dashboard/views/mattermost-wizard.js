@@ -201,7 +201,7 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
     const who = `Signed in as @${result.relayUser.username}`;
     signedIn.replaceChildren(icon('check'), who);
     signedIn.hidden = false;
-    signedInAs.replaceChildren(icon('check'), `${who} on ${server.url}`);
+    signedInAs.replaceChildren(icon('check'), `${who} on ${server.url}${result.proxy ? `, through the proxy ${result.proxy}` : ''}`);
     agents.setRelay(result.relayUser);
     fillTeams();
     go(1);
