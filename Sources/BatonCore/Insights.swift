@@ -70,6 +70,14 @@ public struct NotUnderstood: Sendable, Hashable {
         self.conversationID = conversationID
         self.lastAt = lastAt
     }
+
+    /// What alike messages share: the words, without case, accents, punctuation and extra
+    /// spaces ("Où est ma commande ?!" and "ou est ma commande" are alike).
+    public static func key(_ text: String) -> String {
+        text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+            .unicodeScalars.split { !CharacterSet.alphanumerics.contains($0) }
+            .map { String(String.UnicodeScalarView($0)) }.joined(separator: " ")
+    }
 }
 
 /// What one agent wrote in the conversations of a range: in how many, and how many

@@ -29,9 +29,20 @@ extension SQLStore {
     }
 
     public func notUnderstood(_ filter: InsightsFilter, limit: Int) async throws -> [NotUnderstood] {
-        let groups = try await reader.raw(Self.notUnderstoodQuery(filter, limit: limit)).all().map { row in
-            (count: try row.decode(column: "n", as: Int.self), last: try row.decode(column: "last_id", as: Int64.self))
+        // The database groups by the text as written (case and outer spaces aside); alike
+        // ones (punctuation, accents, inner spaces aside) are merged here, among the most
+        // frequent of those groups.
+        let exact = try await reader.raw(Self.notUnderstoodQuery(filter, limit: min(limit * 20, 1000))).all().map { row in
+            (said: try row.decode(column: "said", as: String.self), count: try row.decode(column: "n", as: Int.self),
+             last: try row.decode(column: "last_id", as: Int64.self))
         }
+        var merged: [String: (count: Int, last: Int64)] = [:]
+        for group in exact {
+            let key = NotUnderstood.key(group.said)
+            let before = merged[key] ?? (0, 0)
+            merged[key] = (before.count + group.count, max(before.last, group.last))
+        }
+        let groups = merged.values.sorted { ($0.count, $0.last) > ($1.count, $1.last) }.prefix(limit)
         guard !groups.isEmpty else { return [] }
         // The newest message of each group, as written.
         let newest = try await reader.select().columns("id", "conversation_id", "text", "created_at").from("messages")

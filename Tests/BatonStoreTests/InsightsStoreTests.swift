@@ -116,6 +116,9 @@ import Testing
             var a = try await Self.started(in: store, at: Self.t0)
             try await Self.step(&a, in: store, at: Self.t0 + Self.minute, messages: [misunderstood("Do you ship to Mars?", at: Self.t0 + Self.minute),
                                                                                    NewMessage(role: .bot, text: "Pardon?")])
+            // Alike but not the same text: punctuation, an accent, spaces inside.
+            var c = try await Self.started(in: store, at: Self.t0 + 5 * Self.minute)
+            try await Self.step(&c, in: store, at: Self.t0 + 6 * Self.minute, messages: [misunderstood("Do you ship to  Márs!?", at: Self.t0 + 6 * Self.minute)])
             var b = try await Self.started(in: store, at: Self.t0 + 10 * Self.minute)
             try await Self.step(&b, in: store, at: Self.t0 + 11 * Self.minute, messages: [misunderstood("  do you ship to mars? ", at: Self.t0 + 11 * Self.minute),
                                                                                         misunderstood("blorp", at: Self.t0 + 12 * Self.minute)])
@@ -126,9 +129,10 @@ import Testing
 
             let day = InsightsFilter(start: Self.t0, end: Self.t0 + 24 * 60 * Self.minute, widgetKey: "w")
             let found = try await store.notUnderstood(day, limit: 10)
-            #expect(found == [NotUnderstood(text: "  do you ship to mars? ", count: 2, conversationID: b.id, lastAt: Self.t0 + 11 * Self.minute),
+            #expect(found == [NotUnderstood(text: "  do you ship to mars? ", count: 3, conversationID: b.id, lastAt: Self.t0 + 11 * Self.minute),
                               NotUnderstood(text: "blorp", count: 1, conversationID: b.id, lastAt: Self.t0 + 12 * Self.minute)], "\(found)")
-            #expect(try await store.notUnderstood(day, limit: 1).map(\.count) == [2])
+            #expect(try await store.notUnderstood(day, limit: 1).map(\.count) == [3])
+            #expect(NotUnderstood.key("  Où est ma COMMANDE ?! ") == "ou est ma commande")
             var everyBot = day
             everyBot.widgetKey = nil
             #expect(try await store.notUnderstood(everyBot, limit: 10).map(\.text).contains("elsewhere"))
