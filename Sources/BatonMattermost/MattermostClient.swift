@@ -64,15 +64,15 @@ public final class MattermostClient: Sendable {
         configuration.redirectConfiguration = .disallow
         // Baton does not trace requests: no span per request.
         configuration.tracing.tracer = nil
-        switch proxy?.kind {
-        case .http?:
-            // A CONNECT tunnel for http:// and https:// servers alike.
-            configuration.proxy = .server(host: proxy!.host, port: proxy!.port,
-                                          authorization: proxy!.username.map { .basic(username: $0, password: proxy!.password ?? "") })
-        case .socks5?:
-            configuration.proxy = .socksServer(host: proxy!.host, port: proxy!.port)
-        case nil:
-            break
+        if let proxy {
+            switch proxy.kind {
+            case .http:
+                // A CONNECT tunnel for http:// and https:// servers alike.
+                configuration.proxy = .server(host: proxy.host, port: proxy.port,
+                                              authorization: proxy.username.map { .basic(username: $0, password: proxy.password ?? "") })
+            case .socks5:
+                configuration.proxy = .socksServer(host: proxy.host, port: proxy.port)
+            }
         }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -331,43 +331,41 @@ public final class MattermostClient: Sendable {
     /// or will not open the tunnel (a rule of its own, or it cannot reach Mattermost).
     /// Nil for what happened inside the tunnel (TLS, Mattermost's answers).
     static func proxyFailure(_ error: any Error, url: String, proxy: MattermostProxy) -> MattermostError? {
+        let noAnswer = "it did not answer the request to connect in time"
+        let closed = "it closed the connection instead of answering the request to connect"
+        let reason: String
         if let client = error as? HTTPClientError {
             switch client {
             case .proxyAuthenticationRequired: return .proxyAuthentication(url: url, proxy: proxy.description)
-            case .invalidProxyResponse: return .proxy(url: url, proxy: proxy.description, reason: tunnelRefused(url))
-            case .httpProxyHandshakeTimeout: return .proxy(url: url, proxy: proxy.description, reason: "it did not answer the request to connect in time")
-            case .connectTimeout: return .proxy(url: url, proxy: proxy.description, reason: "connecting to it timed out")
-            case .socksHandshakeTimeout: return .proxy(url: url, proxy: proxy.description, reason: "it did not answer the request to connect in time")
-            default: break
+            case .invalidProxyResponse: reason = tunnelRefused(url)
+            case .httpProxyHandshakeTimeout, .socksHandshakeTimeout: reason = noAnswer
+            case .connectTimeout: reason = "connecting to it timed out"
+            default: return nil
             }
-        }
-        if let tunnel = error as? NIOHTTP1ProxyConnectHandler.Error {
+        } else if let tunnel = error as? NIOHTTP1ProxyConnectHandler.Error {
             if tunnel == .proxyAuthenticationRequired() { return .proxyAuthentication(url: url, proxy: proxy.description) }
-            if tunnel == .httpProxyHandshakeTimeout() {
-                return .proxy(url: url, proxy: proxy.description, reason: "it did not answer the request to connect in time")
+            reason = tunnel == .httpProxyHandshakeTimeout() ? noAnswer
+                : tunnel == .remoteConnectionClosed() || tunnel == .channelUnexpectedlyInactive() ? closed : tunnelRefused(url)
+        } else if error is SOCKSError.ConnectionFailed {
+            reason = tunnelRefused(url)
+        } else if error is SOCKSError.NoValidAuthenticationMethod || error is SOCKSError.InvalidAuthenticationSelection {
+            reason = "it asks for a way of signing in Baton does not have (SOCKS5 without authentication)"
+        } else if error is SOCKSError.UnexpectedRead {
+            reason = closed
+        } else if error is SOCKSError.InvalidProtocolVersion {
+            reason = "it does not speak SOCKS5"
+        } else {
+            // Connecting happens to the proxy: a refusal or a name that does not resolve is its.
+            let lowered = String(reflecting: error).lowercased()
+            if lowered.contains("refused") {
+                reason = "connection refused"
+            } else if lowered.contains("dns") || lowered.contains("resolve") || lowered.contains("lookup") {
+                reason = "its host name does not resolve"
+            } else {
+                return nil
             }
-            if tunnel == .remoteConnectionClosed() || tunnel == .channelUnexpectedlyInactive() {
-                return .proxy(url: url, proxy: proxy.description, reason: "it closed the connection instead of answering the request to connect")
-            }
-            return .proxy(url: url, proxy: proxy.description, reason: tunnelRefused(url))
         }
-        if error is SOCKSError.ConnectionFailed { return .proxy(url: url, proxy: proxy.description, reason: tunnelRefused(url)) }
-        if error is SOCKSError.NoValidAuthenticationMethod || error is SOCKSError.InvalidAuthenticationSelection {
-            return .proxy(url: url, proxy: proxy.description, reason: "it asks for a way of signing in Baton does not have (SOCKS5 without authentication)")
-        }
-        if error is SOCKSError.UnexpectedRead {
-            return .proxy(url: url, proxy: proxy.description, reason: "it closed the connection instead of answering the request to connect")
-        }
-        if error is SOCKSError.InvalidProtocolVersion {
-            return .proxy(url: url, proxy: proxy.description, reason: "it does not speak SOCKS5")
-        }
-        // Connecting happens to the proxy: a refusal or a name that does not resolve is its.
-        let lowered = String(reflecting: error).lowercased()
-        if lowered.contains("refused") { return .proxy(url: url, proxy: proxy.description, reason: "connection refused") }
-        if lowered.contains("dns") || lowered.contains("resolve") || lowered.contains("lookup") {
-            return .proxy(url: url, proxy: proxy.description, reason: "its host name does not resolve")
-        }
-        return nil
+        return .proxy(url: url, proxy: proxy.description, reason: reason)
     }
 
     private static func tunnelRefused(_ url: String) -> String {

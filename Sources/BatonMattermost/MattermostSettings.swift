@@ -80,6 +80,9 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
         language = try c.decodeIfPresent(String.self, forKey: .language) ?? "en"
     }
 
+    /// `language`'s name in English ("German").
+    public var languageName: String { AgentWords.english.languageName(language) }
+
     /// The link that joins a channel: `SITE/TEAM/channels/NAME`.
     public func link(toChannel name: String) -> String { "\(url)/\(team.name)/channels/\(name)" }
 

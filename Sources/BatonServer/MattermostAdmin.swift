@@ -84,15 +84,10 @@ public struct MattermostAdmin: Sendable {
                 "Index channel: ~\(index.name) — \(settings.link(toChannel: index.name))",
                 settings.rooms == .thread ? "Chats: a thread each, under its announcement in the index channel"
                     : "Chats: a channel each, announced in the index channel",
-                "Posts for the agents in: \(Self.languageName(settings.language))",
+                "Posts for the agents in: \(settings.languageName)",
                 "A running Baton picks this up within a few seconds; no restart needed.",
             ].compactMap { $0 }
         }
-    }
-
-    /// A language's English name: "German" for `de`.
-    static func languageName(_ code: String) -> String {
-        Locale(identifier: "en").localizedString(forLanguageCode: code) ?? code
     }
 
     /// The connection's settings (never its credential) and how it is doing.
@@ -112,7 +107,7 @@ public struct MattermostAdmin: Sendable {
                 "Index channel: ~\(settings.indexChannel.name)",
                 "Chats: \(settings.rooms == .thread ? "a thread each in the index channel" : "a channel each")",
                 "Close command: \(settings.closeCommand)   Internal prefix: \(settings.internalPrefix)   Archive on close: \(settings.archiveOnClose ? "yes" : "no")",
-                "Posts for the agents in: \(Self.languageName(settings.language))",
+                "Posts for the agents in: \(settings.languageName)",
                 "State: \(status?.state ?? "not started (is Baton running?)")",
                 "Last event: \(status?.lastEventAt.map(Self.format) ?? "none yet")",
                 "Outbox: \(outbox) task\(outbox == 1 ? "" : "s") waiting",
