@@ -201,13 +201,15 @@ import Testing
 
     @Test func aProxyThatRefusesOrIsNotThereIsNamed() async throws {
         let refusing = try await TunnelProxy.start(refusing: true)
-        let gone = try await TunnelProxy.start()
-        await gone.stop()
+        // No proxy there: a port held closed, so no other test's listener can take it meanwhile.
+        let gone = try ClosedPort()
+        defer { withExtendedLifetime(gone) {} }
         try await MattermostSandbox.run { sandbox in
             HandoverRig.seed(sandbox)
             let token = MattermostCredentials.token(sandbox.personalAccessToken(for: "relay"))
-            for (proxy, reason) in [(refusing, "would not open a connection to 127.0.0.1:\(sandbox.port)"), (gone, "connection refused")] {
-                let rules = MattermostProxyRules.through(try MattermostProxy(parsing: proxy.url()))
+            for (port, reason) in [(refusing.port, "would not open a connection to 127.0.0.1:\(sandbox.port)"), (gone.port, "connection refused")] {
+                let named = "http://127.0.0.1:\(port)"
+                let rules = MattermostProxyRules.through(try MattermostProxy(parsing: named))
                 for step in ["api", "stream"] {
                     do {
                         if step == "api" {
@@ -216,13 +218,13 @@ import Testing
                             let client = try MattermostClient(url: sandbox.url, credentials: token, logger: logger, proxies: rules)
                             try await MattermostEventSocket.probe(client: client, logger: logger, seconds: 5)
                         }
-                        Issue.record("went through \(proxy.url()) (\(step))")
+                        Issue.record("went through \(named) (\(step))")
                     } catch let error as MattermostError {
-                        guard case .proxy(let url, let named, let said) = error else { Issue.record("\(step): \(error)"); continue }
-                        #expect(url == sandbox.url && named == "http://127.0.0.1:\(proxy.port)")
+                        guard case .proxy(let url, let proxy, let said) = error else { Issue.record("\(step): \(error)"); continue }
+                        #expect(url == sandbox.url && proxy == named)
                         #expect(said.contains(reason), "\(step): \(said)")
                         #expect(error.isTransient)
-                        #expect(error.description.hasPrefix("Cannot reach Mattermost at \(sandbox.url) through the proxy http://127.0.0.1:\(proxy.port) ("))
+                        #expect(error.description.hasPrefix("Cannot reach Mattermost at \(sandbox.url) through the proxy \(named) ("))
                     }
                 }
             }

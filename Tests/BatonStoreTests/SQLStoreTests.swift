@@ -459,8 +459,10 @@ extension Visitor {
     }
 
     @Test func aPostgresServerThatCannotBeReachedIsReported() async throws {
-        // A loopback port nothing listens on (bound, then closed).
-        let port = try ClosedPort.make()
+        // A loopback port nothing listens on, held for the test.
+        let closed = try ClosedPort()
+        defer { withExtendedLifetime(closed) {} }
+        let port = closed.port
         do {
             let store = try await SQLStore.open(.postgres(PostgresLocation(port: port, username: "baton", password: "hunter2", database: "chat", tls: .disable)),
                                                 logger: Logger(label: "test"))
@@ -512,25 +514,6 @@ extension Visitor {
             // And back to full syncs after them.
             #expect(try await synchronous() == 2)
         }
-    }
-}
-
-/// A loopback port nothing listens on: bound, then closed.
-enum ClosedPort {
-    static func make() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw StoreError.failure("socket failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw StoreError.failure("bind failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
