@@ -37,8 +37,12 @@ public struct ExpiredConversation: Sendable, Hashable {
 /// The store's side of erasure: each call one transaction, all of it or none of it.
 public protocol ErasureStore: Sendable {
     /// Deletes a conversation with its messages, their files and its room record, when it
-    /// may go (see above); with `eraseRooms`, queues the erasure of its room on the agent side.
-    func eraseConversation(_ id: ConversationID, eraseRooms: Bool) async throws -> ErasureOutcome
+    /// may go (see above); with `eraseRooms`, queues the erasure of its room on the agent
+    /// side. With `keepingInsights` (the retention period's sweep), what the dashboard's
+    /// insights count of it stays, without any of its words or its visitor: when it
+    /// started and was handed over, whether an agent answered, its rating, why it was
+    /// handed over, the first reply's wait and agent, and each agent's message count.
+    func eraseConversation(_ id: ConversationID, eraseRooms: Bool, keepingInsights: Bool) async throws -> ErasureOutcome
     /// Deletes a visitor with all their conversations (each must be allowed to go, or
     /// nothing is deleted) and their uploads; with `eraseRooms`, queues the erasure of
     /// their rooms on the agent side.
@@ -52,8 +56,8 @@ public protocol ErasureStore: Sendable {
 
 extension ErasureStore {
     /// Erases in Baton only: the rooms stay on the agent side.
-    public func eraseConversation(_ id: ConversationID) async throws -> ErasureOutcome {
-        try await eraseConversation(id, eraseRooms: false)
+    public func eraseConversation(_ id: ConversationID, eraseRooms: Bool = false) async throws -> ErasureOutcome {
+        try await eraseConversation(id, eraseRooms: eraseRooms, keepingInsights: false)
     }
 
     public func eraseVisitor(_ id: VisitorID) async throws -> ErasureOutcome {
@@ -87,10 +91,12 @@ extension ChatService {
         return try await erase(conversation: id, of: found.visitorID, eraseRooms: eraseRooms)
     }
 
-    /// Erases a conversation whose visitor is known.
-    private func erase(conversation id: ConversationID, of visitor: VisitorID, eraseRooms: Bool) async throws -> ErasureOutcome {
+    /// Erases a conversation whose visitor is known (keeping what the insights count of it,
+    /// for the retention period's sweep).
+    private func erase(conversation id: ConversationID, of visitor: VisitorID, eraseRooms: Bool,
+                       keepingInsights: Bool = false) async throws -> ErasureOutcome {
         let outcome = try await locks.withLock(visitor) {
-            let outcome = try await store.eraseConversation(id, eraseRooms: eraseRooms)
+            let outcome = try await store.eraseConversation(id, eraseRooms: eraseRooms, keepingInsights: keepingInsights)
             if case .erased = outcome { forgetErased(visitor: visitor, conversation: id) }
             return outcome
         }
@@ -112,6 +118,7 @@ extension ChatService {
 
     /// Erases what has been quiet since before `cutoff`: conversations that may go, then
     /// visitors left without any (with `eraseRooms`, their rooms on the agent side too).
+    /// The insights go on counting the conversations (their numbers, not their words).
     /// `batch` rows are read at a time.
     public func sweep(before cutoff: Millis, eraseRooms: Bool = false, batch: Int = 200) async throws -> SweepResult {
         var result = SweepResult()
@@ -119,7 +126,7 @@ extension ChatService {
         while true {
             let page = try await store.expiredConversations(before: cutoff, after: after, limit: batch)
             for expired in page {
-                switch try await erase(conversation: expired.id, of: expired.visitorID, eraseRooms: eraseRooms) {
+                switch try await erase(conversation: expired.id, of: expired.visitorID, eraseRooms: eraseRooms, keepingInsights: true) {
                 case .erased: result.conversations += 1
                 case .open, .busy: result.kept += 1
                 case .notFound: break

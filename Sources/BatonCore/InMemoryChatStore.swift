@@ -98,7 +98,8 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
 
     // MARK: ErasureStore
 
-    public func eraseConversation(_ id: ConversationID, eraseRooms: Bool) async throws -> ErasureOutcome {
+    /// Keeps nothing for the insights, which this store does not count.
+    public func eraseConversation(_ id: ConversationID, eraseRooms: Bool, keepingInsights: Bool) async throws -> ErasureOutcome {
         tables.withLock { tables in
             guard let conversation = tables.conversations[id] else { return .notFound }
             if let refusal = tables.refusal(conversation) { return refusal }

@@ -262,6 +262,37 @@ enum Migrations {
         Migration(version: 16, name: "messages: the agent's id") { _ in
             ["ALTER TABLE messages ADD COLUMN author_id TEXT"]
         },
+        // What the insights count of a conversation the retention period deleted: its
+        // numbers, none of its words (SQLStore+Insights.swift, "Swept conversations").
+        Migration(version: 17, name: "insights of conversations the retention period deleted") { flavor in
+            ["""
+             CREATE TABLE swept_conversations (
+                 id \(flavor.serialPrimaryKey),
+                 widget_key TEXT NOT NULL,
+                 created_at BIGINT NOT NULL,
+                 handed_over_at BIGINT,
+                 unanswered INTEGER NOT NULL,
+                 rating TEXT,
+                 handover_cause TEXT,
+                 first_reply_wait BIGINT,
+                 first_reply_agent TEXT,
+                 first_reply_agent_id TEXT)
+             """,
+             "CREATE INDEX swept_conversations_by_creation ON swept_conversations (created_at)",
+             "CREATE INDEX swept_conversations_by_widget_creation ON swept_conversations (widget_key, created_at)",
+             """
+             CREATE TABLE swept_agents (
+                 id \(flavor.serialPrimaryKey),
+                 widget_key TEXT NOT NULL,
+                 created_at BIGINT NOT NULL,
+                 agent_name TEXT,
+                 agent_id TEXT,
+                 messages INTEGER NOT NULL,
+                 latest_at BIGINT NOT NULL)
+             """,
+             "CREATE INDEX swept_agents_by_creation ON swept_agents (created_at)",
+             "CREATE INDEX swept_agents_by_widget_creation ON swept_agents (widget_key, created_at)"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -8,7 +8,7 @@ import Synchronization
 /// Baton cannot hand the conversation over between the check and the delete: its step
 /// then finds the conversation gone and reads again.
 extension SQLStore: ErasureStore {
-    public func eraseConversation(_ id: ConversationID, eraseRooms: Bool) async throws -> ErasureOutcome {
+    public func eraseConversation(_ id: ConversationID, eraseRooms: Bool, keepingInsights: Bool) async throws -> ErasureOutcome {
         let outcome = Mutex<ErasureOutcome>(.notFound)
         let lock = flavor == .postgres ? " FOR UPDATE" : ""
         try await write { db in
@@ -21,6 +21,7 @@ extension SQLStore: ErasureStore {
                 return
             }
             let only: SQLQueryString = "= \(bind: id.rawValue)"
+            if keepingInsights { try await Self.keepInsights(of: id, on: db) }
             if eraseRooms { try await Self.queueRoomErasure(only, on: db) }
             try await Self.deleteConversations(only, on: db)
             outcome.withLock { $0 = .erased([id]) }

@@ -4,28 +4,49 @@ import SQLKit
 /// The counts behind the dashboard's insights.
 extension SQLStore {
     public func insightBuckets(_ filter: InsightsFilter) async throws -> [InsightsBucket] {
-        try await reader.raw(try Self.bucketsQuery(filter)).all().map { row in
-            InsightsBucket(start: try row.decode(column: "quarter", as: Int64.self) * InsightsBucket.length,
-                           started: try row.decode(column: "started", as: Int.self),
-                           handedOver: try row.decode(column: "handed_over", as: Int.self),
-                           unanswered: try row.decode(column: "unanswered", as: Int.self),
-                           ratedGood: try row.decode(column: "rated_good", as: Int.self),
-                           ratedBad: try row.decode(column: "rated_bad", as: Int.self))
+        func buckets(_ query: SQLQueryString) async throws -> [InsightsBucket] {
+            try await reader.raw(query).all().map { row in
+                InsightsBucket(start: try row.decode(column: "quarter", as: Int64.self) * InsightsBucket.length,
+                               started: try row.decode(column: "started", as: Int.self),
+                               handedOver: try row.decode(column: "handed_over", as: Int.self),
+                               unanswered: try row.decode(column: "unanswered", as: Int.self),
+                               ratedGood: try row.decode(column: "rated_good", as: Int.self),
+                               ratedBad: try row.decode(column: "rated_bad", as: Int.self))
+            }
         }
+        return Self.merged(try await buckets(try Self.bucketsQuery(filter)), try await buckets(Self.sweptBucketsQuery(filter)))
     }
 
     public func firstReplies(_ filter: InsightsFilter) async throws -> [FirstReply] {
-        try await reader.raw(Self.firstRepliesQuery(filter)).all().map { row in
-            FirstReply(wait: try row.decode(column: "wait", as: Int64.self), agent: try row.decode(column: "agent", as: String?.self),
-                       agentID: try row.decode(column: "agent_id", as: String?.self))
+        func replies(_ query: SQLQueryString) async throws -> [FirstReply] {
+            try await reader.raw(query).all().map { row in
+                FirstReply(wait: try row.decode(column: "wait", as: Int64.self), agent: try row.decode(column: "agent", as: String?.self),
+                           agentID: try row.decode(column: "agent_id", as: String?.self))
+            }
         }
+        return try await replies(Self.sweptFirstRepliesQuery(filter)) + replies(Self.firstRepliesQuery(filter))
     }
 
+    /// The agents of the swept conversations first (each once, by id or else by name, named
+    /// as they last wrote there), then those of the kept ones: the report names an agent
+    /// by the last row with their id.
     public func agentActivity(_ filter: InsightsFilter) async throws -> [AgentActivity] {
-        try await reader.raw(Self.agentActivityQuery(filter)).all().map { row in
+        var swept: [String: (activity: AgentActivity, latest: Millis)] = [:]
+        for row in try await reader.raw(Self.sweptAgentsQuery(filter)).all() {
+            let (name, id) = (try row.decode(column: "agent", as: String?.self), try row.decode(column: "agent_id", as: String?.self))
+            let (messages, latest) = (try row.decode(column: "messages", as: Int.self), try row.decode(column: "latest_at", as: Int64.self))
+            let key = id.map { "id:\($0)" } ?? "name:\(name ?? "")"
+            var entry = swept[key] ?? (AgentActivity(agent: name, agentID: id, chats: 0, messages: 0), latest)
+            entry.activity.chats += 1
+            entry.activity.messages += messages
+            if latest >= entry.latest { (entry.activity.agent, entry.latest) = (name, latest) }
+            swept[key] = entry
+        }
+        let kept = try await reader.raw(Self.agentActivityQuery(filter)).all().map { row in
             AgentActivity(agent: try row.decode(column: "agent", as: String?.self), agentID: try row.decode(column: "agent_id", as: String?.self),
                           chats: try row.decode(column: "chats", as: Int.self), messages: try row.decode(column: "messages", as: Int.self))
         }
+        return swept.values.sorted { $0.latest < $1.latest }.map(\.activity) + kept
     }
 
     public func notUnderstood(_ filter: InsightsFilter, limit: Int) async throws -> [NotUnderstood] {
@@ -59,10 +80,15 @@ extension SQLStore {
     }
 
     public func handoverCauses(_ filter: InsightsFilter) async throws -> [HandoverCause: Int] {
-        guard let row = try await reader.raw(Self.handoverCausesQuery(filter)).first() else { return [:] }
         var counts: [HandoverCause: Int] = [:]
-        for cause in HandoverCause.allCases {
-            counts[cause] = try row.decode(column: cause.rawValue, as: Int?.self) ?? 0
+        if let row = try await reader.raw(Self.handoverCausesQuery(filter)).first() {
+            for cause in HandoverCause.allCases {
+                counts[cause] = try row.decode(column: cause.rawValue, as: Int?.self) ?? 0
+            }
+        }
+        for row in try await reader.raw(Self.sweptCausesQuery(filter)).all() {
+            guard let cause = HandoverCause(rawValue: try row.decode(column: "cause", as: String.self)) else { continue }
+            counts[cause, default: 0] += try row.decode(column: "n", as: Int.self)
         }
         return counts
     }
@@ -76,6 +102,22 @@ extension SQLStore {
             WaitingVisitors(widgetKey: try row.decode(column: "widget_key", as: String.self), count: try row.decode(column: "waiting", as: Int.self),
                             longestSince: try row.decode(column: "since", as: Int64?.self))
         }
+    }
+
+    /// Two lists of buckets in order of their start as one, a quarter in both added up.
+    static func merged(_ a: [InsightsBucket], _ b: [InsightsBucket]) -> [InsightsBucket] {
+        guard !b.isEmpty else { return a }
+        var byStart: [Millis: InsightsBucket] = [:]
+        for bucket in a + b {
+            guard var sum = byStart[bucket.start] else { byStart[bucket.start] = bucket; continue }
+            sum.started += bucket.started
+            sum.handedOver += bucket.handedOver
+            sum.unanswered += bucket.unanswered
+            sum.ratedGood += bucket.ratedGood
+            sum.ratedBad += bucket.ratedBad
+            byStart[bucket.start] = sum
+        }
+        return byStart.values.sorted { $0.start < $1.start }
     }
 
     // The queries (their plans are tested).
@@ -148,5 +190,102 @@ extension SQLStore {
         let range: SQLQueryString = "c.created_at >= \(bind: filter.start) AND c.created_at < \(bind: filter.end)"
         guard let key = filter.widgetKey else { return range }
         return range + " AND c.widget_key = \(bind: key)"
+    }
+}
+
+// MARK: Swept conversations
+//
+// The retention period deletes conversations; the insights go on counting them from what
+// the sweep kept of each (`swept_conversations`, and a row per agent who wrote in it in
+// `swept_agents`): numbers and the agents' names, none of the visitor's data or anyone's
+// words. Their not-understood messages are gone with them. Each read below adds the swept
+// conversations of the range to those still kept, which are disjoint: a conversation is
+// swept in the transaction that deletes it.
+extension SQLStore {
+    /// Keeps what the insights count of conversation `id`, which is about to be deleted in
+    /// the same transaction.
+    static func keepInsights(of id: ConversationID, on db: any SQLDatabase) async throws {
+        guard let row = try await db.raw("SELECT * FROM conversations WHERE id = \(bind: id.rawValue)").first() else { return }
+        let conversation = try Rows.conversation(row)
+        let handedOverAt = try row.decode(column: "handed_over_at", as: Int64?.self)
+        // The agents' messages in order; corrections (`replaces`) are not messages of their own.
+        let written = try await db.raw("""
+            SELECT author_name, author_id, created_at, replaces FROM messages
+            WHERE conversation_id = \(bind: id.rawValue) AND role = 'agent' ORDER BY id
+            """).all().map { row in
+            (name: try row.decode(column: "author_name", as: String?.self), id: try row.decode(column: "author_id", as: String?.self),
+             at: try row.decode(column: "created_at", as: Int64.self), correction: try row.decode(column: "replaces", as: Int64?.self) != nil)
+        }
+        let first = handedOverAt == nil ? nil : written.first
+        let rating = conversation.variable(ChatRating.variable).flatMap(ChatRating.init(rawValue:))
+        try await db.raw("""
+            INSERT INTO swept_conversations (widget_key, created_at, handed_over_at, unanswered, rating, handover_cause,
+                                             first_reply_wait, first_reply_agent, first_reply_agent_id)
+            VALUES (\(bind: conversation.widgetKey), \(bind: conversation.createdAt), \(bind: handedOverAt),
+                    \(bind: handedOverAt != nil && conversation.state == .closed && written.isEmpty ? 1 : 0),
+                    \(bind: rating?.rawValue), \(bind: handedOverAt == nil ? nil : conversation.progress.handoverCause?.rawValue),
+                    \(bind: first.map { $0.at - (handedOverAt ?? 0) }), \(bind: first?.name), \(bind: first?.id))
+            """).run()
+        // One row per agent, as the kept conversations' query groups them: by id, else by
+        // name; named by their latest message.
+        var agents: [String: (name: String?, id: String?, messages: Int, latest: Millis)] = [:]
+        var order: [String] = []
+        for message in written where !message.correction {
+            let key = message.id.map { "id:\($0)" } ?? "name:\(message.name ?? "")"
+            if agents[key] == nil { order.append(key) }
+            let before = agents[key]
+            agents[key] = (message.name, message.id, (before?.messages ?? 0) + 1, message.at)
+        }
+        for key in order {
+            guard let agent = agents[key] else { continue }
+            try await db.raw("""
+                INSERT INTO swept_agents (widget_key, created_at, agent_name, agent_id, messages, latest_at)
+                VALUES (\(bind: conversation.widgetKey), \(bind: conversation.createdAt), \(bind: agent.name), \(bind: agent.id),
+                        \(bind: agent.messages), \(bind: agent.latest))
+                """).run()
+        }
+    }
+
+    static func sweptBucketsQuery(_ filter: InsightsFilter) -> SQLQueryString {
+        """
+            SELECT s.created_at / \(unsafeRaw: String(InsightsBucket.length)) AS quarter, COUNT(*) AS started,
+                COUNT(s.handed_over_at) AS handed_over, SUM(s.unanswered) AS unanswered,
+                SUM(CASE WHEN s.rating = 'good' THEN 1 ELSE 0 END) AS rated_good,
+                SUM(CASE WHEN s.rating = 'bad' THEN 1 ELSE 0 END) AS rated_bad
+            FROM swept_conversations s
+            WHERE \(sweptRange(filter))
+            GROUP BY quarter ORDER BY quarter
+            """
+    }
+
+    static func sweptFirstRepliesQuery(_ filter: InsightsFilter) -> SQLQueryString {
+        """
+            SELECT s.first_reply_wait AS wait, s.first_reply_agent AS agent, s.first_reply_agent_id AS agent_id
+            FROM swept_conversations s
+            WHERE \(sweptRange(filter)) AND s.first_reply_wait IS NOT NULL
+            """
+    }
+
+    static func sweptAgentsQuery(_ filter: InsightsFilter) -> SQLQueryString {
+        // Each row is one conversation of one agent; the name is that of their latest
+        // message, picked in `agentActivity`.
+        """
+            SELECT s.agent_name AS agent, s.agent_id AS agent_id, s.messages, s.latest_at
+            FROM swept_agents s
+            WHERE \(sweptRange(filter))
+            """
+    }
+
+    static func sweptCausesQuery(_ filter: InsightsFilter) -> SQLQueryString {
+        """
+            SELECT s.handover_cause AS cause, COUNT(*) AS n FROM swept_conversations s
+            WHERE \(sweptRange(filter)) AND s.handover_cause IS NOT NULL GROUP BY s.handover_cause
+            """
+    }
+
+    static func sweptRange(_ filter: InsightsFilter) -> SQLQueryString {
+        let range: SQLQueryString = "s.created_at >= \(bind: filter.start) AND s.created_at < \(bind: filter.end)"
+        guard let key = filter.widgetKey else { return range }
+        return range + " AND s.widget_key = \(bind: key)"
     }
 }

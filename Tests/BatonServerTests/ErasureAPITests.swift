@@ -112,13 +112,15 @@ import Testing
     }
 
     @Test func theRetentionSweepDeletesWhatIsOlderThanItsDays() async throws {
-        try await LiveBaton.run(configure: { $0.retentionDays = 30 }) { baton in
+        try await AdminAPITests.withAdmin(configure: { $0.retentionDays = 30 }) { baton, admin in
             let chat = baton.services.chat
             let (quiet, helped) = (Collected<String>(), Collected<String>())
             try await WidgetClient.connect(baton.socketURL) { client in
                 let welcome = try await client.hello()
                 quiet.append(Self.conversation(of: welcome))
                 _ = try await client.say("How much does it cost?", clientID: "a")
+                _ = try await client.expect("message")
+                _ = try await client.say("Zorglub blibber?", clientID: "b")
                 _ = try await client.expect("message")
             }
             try await WidgetClient.connect(baton.socketURL) { client in
@@ -127,6 +129,8 @@ import Testing
                 _ = try await client.message(containing: "name")
             }
             let store = baton.services.store
+            let insights = try await admin.get("/api/v1/insights").json
+            #expect(insights["started"] as? Int == 2 && (insights["notUnderstood"] as? [Any])?.count == 1, "\(insights)")
             // 29 days on, nothing is old enough; 31 days on, the chat with the bot goes
             // with its visitor. The one collecting the visitor's details is the bot's too.
             let now = Millis.now()
@@ -139,6 +143,13 @@ import Testing
             #expect(result.conversations == 2 && result.visitors == 2)
             #expect(try await store.conversation(id: ConversationID(quiet.last!)) == nil)
             #expect(try await store.conversation(id: ConversationID(helped.last!)) == nil)
+            // The insights still count them; what the bot did not understand went with them.
+            var swept = try await admin.get("/api/v1/insights").json
+            #expect((swept["notUnderstood"] as? [Any])?.isEmpty == true)
+            for key in ["notUnderstood", "from", "to"] { swept[key] = nil }
+            var kept = insights
+            for key in ["notUnderstood", "from", "to"] { kept[key] = nil }
+            #expect(NSDictionary(dictionary: swept) == NSDictionary(dictionary: kept), "\(swept)")
         }
     }
 

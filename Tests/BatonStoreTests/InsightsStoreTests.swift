@@ -100,6 +100,91 @@ import Testing
         }
     }
 
+    /// The retention period's sweep keeps what the insights count of a conversation, none
+    /// of its words: the counts, waits, ratings, causes and agents read the same after it,
+    /// the messages not understood are gone with the conversations. An admin's erasure
+    /// takes a conversation out of the insights too.
+    @Test(arguments: StoreKind.available) func sweptConversationsStillCount(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (m, t0) = (Self.minute, Self.t0)
+            func agent(_ name: String, _ id: String?, _ post: String, at minute: Millis, replaces: Int64? = nil) -> NewMessage {
+                NewMessage(role: .agent, authorName: name, authorID: id, text: "Hello", externalID: post, replaces: replaces, createdAt: t0 + minute * m)
+            }
+            // Answered by Alex (who then calls himself Alexander) and Sam, closed, rated good.
+            var answered = try await Self.started(in: store, at: t0 + 1 * m)
+            try await Self.step(&answered, in: store, at: t0 + 2 * m, to: .waitingForAgent, cause: .asked)
+            let hello = try await Self.step(&answered, in: store, at: t0 + 3 * m, messages: [agent("Alex", "u1", "p1", at: 3), agent("Sam", nil, "p2", at: 4)])
+            try await Self.step(&answered, in: store, at: t0 + 5 * m, messages: [agent("Alexander", "u1", "p1:edit", at: 5, replaces: hello[0].id),
+                                                                                  agent("Alexander", "u1", "p3", at: 6)])
+            try await Self.step(&answered, in: store, at: t0 + 7 * m, to: .closed, rating: .good)
+            // Handed over because the bot did not understand, closed unanswered, rated bad.
+            var unanswered = try await Self.started(in: store, at: t0 + 20 * m)
+            var notUnderstood = NewMessage(role: .visitor, text: "Où est ma commande ?", clientID: "u-1", createdAt: t0 + 21 * m)
+            notUnderstood.misunderstood = true
+            try await Self.step(&unanswered, in: store, at: t0 + 21 * m, messages: [notUnderstood])
+            try await Self.step(&unanswered, in: store, at: t0 + 22 * m, to: .waitingForAgent, cause: .notUnderstood)
+            try await Self.step(&unanswered, in: store, at: t0 + 30 * m, to: .closed, rating: .bad)
+            // The bot alone; another widget's, answered by Alexander.
+            _ = try await Self.started(in: store, at: t0 + 40 * m)
+            var elsewhere = try await Self.started(in: store, at: t0 + 50 * m, widget: "other")
+            try await Self.step(&elsewhere, in: store, at: t0 + 51 * m, to: .waitingForAgent, cause: .byDesign)
+            try await Self.step(&elsewhere, in: store, at: t0 + 53 * m, messages: [agent("Alexander", "u1", "p4", at: 53)])
+            try await Self.step(&elsewhere, in: store, at: t0 + 54 * m, to: .closed)
+            // Still with the agents: not swept.
+            var open = try await Self.started(in: store, at: t0 + 60 * m)
+            try await Self.step(&open, in: store, at: t0 + 61 * m, to: .waitingForAgent, cause: .asked)
+
+            struct Read: Equatable {
+                var buckets: [InsightsBucket], replies: Set<FirstReply>, report: InsightsReport, causes: [HandoverCause: Int], notUnderstood: Int
+            }
+            let days = LocalDays.ending(at: t0, days: 1, timeZone: TimeZone(identifier: "Europe/Berlin")!)
+            func read(_ widget: String?) async throws -> Read {
+                let filter = InsightsFilter(start: days.filter.start, end: days.filter.end, widgetKey: widget)
+                let buckets = try await store.insightBuckets(filter), replies = try await store.firstReplies(filter)
+                return Read(buckets: buckets, replies: Set(replies),
+                            report: InsightsReport(days: days, buckets: buckets, firstReplies: replies, agents: try await store.agentActivity(filter)),
+                            causes: try await store.handoverCauses(filter), notUnderstood: try await store.notUnderstood(filter, limit: 10).count)
+            }
+            let before = try await (read(nil), read("w"))
+            #expect(before.0.report.started == 5 && before.0.report.handedOver == 4 && before.0.report.unanswered == 1)
+            #expect(before.0.report.agents.map(\.name) == ["Alexander", "Sam"] && before.0.report.agents.map(\.chats) == [2, 1])
+            #expect(before.0.causes == [.asked: 2, .notUnderstood: 1, .byDesign: 1, .unansweredQuestion: 0] && before.1.notUnderstood == 1)
+
+            for conversation in [answered, unanswered, elsewhere] {
+                #expect(try await store.eraseConversation(conversation.id, eraseRooms: false, keepingInsights: true) == .erased([conversation.id]))
+            }
+            let bot = try await store.conversations(ConversationFilter(widgetKey: "w")).first { $0.conversation.state == .bot }
+            let botOnly = try #require(bot?.conversation.id)
+            #expect(try await store.eraseConversation(botOnly, eraseRooms: false, keepingInsights: true) == .erased([botOnly]))
+            #expect(try await store.eraseConversation(open.id, eraseRooms: false, keepingInsights: true) == .open(open.id))
+            #expect(try await store.conversations(ConversationFilter()).map(\.conversation.id) == [open.id])
+
+            var after = try await (read(nil), read("w"))
+            #expect(after.0.notUnderstood == 0 && after.1.notUnderstood == 0)
+            after.0.notUnderstood = before.0.notUnderstood
+            after.1.notUnderstood = before.1.notUnderstood
+            #expect(after.0 == before.0)
+            #expect(after.1 == before.1)
+            // Nothing of the visitors' or anyone's words is kept.
+            for table in ["swept_conversations", "swept_agents"] {
+                let rows = try await store.reader.raw("SELECT * FROM \(unsafeRaw: table)").all()
+                #expect(rows.count == (table == "swept_conversations" ? 4 : 3))
+                for row in rows {
+                    for column in row.allColumns {
+                        let text = (try? row.decode(column: column, as: String?.self)) ?? nil
+                        #expect(![answered.id.rawValue, "Hello", "hi", "Où est ma commande ?"].contains(text ?? ""), "\(table).\(column)")
+                    }
+                }
+            }
+
+            // An admin's erasure keeps nothing: the open one, once closed, leaves the insights.
+            try await Self.step(&open, in: store, at: t0 + 62 * m, to: .closed)
+            #expect(try await store.eraseConversation(open.id) == .erased([open.id]))
+            let gone = try await read(nil)
+            #expect(gone.report.started == 4 && gone.report.handedOver == 3)
+        }
+    }
+
     /// On SQLite, the list's next page and the insights read through their indexes: a
     /// plan that sorts or scans every conversation made a 200,000-conversation database
     /// take seconds a page (docs/dashboard.md).
@@ -214,6 +299,13 @@ import Testing
                     let steps = try await plan(query)
                     #expect(steps.contains { $0.contains("SEARCH c USING INDEX \(index)") }, "\(steps)")
                     #expect(steps.contains { $0.contains("messages_by_agent") }, "\(steps)")
+                }
+                // What the retention period's sweep kept, through the indexes by start.
+                let swept = widget == nil ? "_by_creation (created_at>? AND created_at<?)" : "_by_widget_creation (widget_key=? AND created_at>? AND created_at<?)"
+                for (query, table) in [(SQLStore.sweptBucketsQuery(filter), "swept_conversations"), (SQLStore.sweptFirstRepliesQuery(filter), "swept_conversations"),
+                                       (SQLStore.sweptCausesQuery(filter), "swept_conversations"), (SQLStore.sweptAgentsQuery(filter), "swept_agents")] {
+                    let steps = try await plan(query)
+                    #expect(steps.contains { $0.contains("SEARCH s USING INDEX \(table)\(swept)") }, "\(steps)")
                 }
                 let notUnderstood = try await plan(SQLStore.notUnderstoodQuery(filter, limit: 10))
                 #expect(notUnderstood.contains { $0.contains("SEARCH c USING INDEX \(index)") }, "\(notUnderstood)")
