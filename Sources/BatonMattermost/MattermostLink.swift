@@ -106,7 +106,7 @@ final class MattermostLink: Sendable {
     /// Runs until `stop()`.
     func run() async {
         do {
-            let open = try await joinChannels(of: try await store.openRooms(widgetKey: widgetKey))
+            let open = await joinChannels(of: try await store.openRooms(widgetKey: widgetKey))
             await addMissingAgents(to: open)
         } catch {
             logger.warning("Reading the open chats' rooms failed", metadata: ["error": "\(error)"])

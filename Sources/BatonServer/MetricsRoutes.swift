@@ -48,6 +48,7 @@ final class MetricsRoutes: Sendable {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(4096)
             registry.emit(into: &bytes)
+            if let process = ProcessFigures.current() { bytes += Array(process.exposition.utf8) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
@@ -56,8 +57,8 @@ final class MetricsRoutes: Sendable {
 
     /// Sets the gauges read at scrape time.
     private func refreshGauges() async {
-        registry.makeGauge(name: "baton_widget_sockets").set(to: Double(sockets.open))
-        registry.makeGauge(name: "baton_mattermost_leader").set(to: desk.isLeading ? 1 : 0)
+        gauge(.widgetSockets).set(to: Double(sockets.open))
+        gauge(.mattermostLeader).set(to: desk.isLeading ? 1 : 0)
         let integrations: [Integration]
         do {
             integrations = try await store.integrations(kind: MattermostSettings.kind)
@@ -74,19 +75,18 @@ final class MetricsRoutes: Sendable {
             if !desk.isLeading, let stored = try? await store.integrationStatus(widgetKey: key, kind: MattermostSettings.kind) {
                 connected = stored.state == LinkStatus.State.connected.rawValue
             }
-            registry.makeGauge(name: "baton_mattermost_connected", labels: [("widget", key)]).set(to: connected ? 1 : 0)
+            gauge(.mattermostConnected, widget: key).set(to: connected ? 1 : 0)
             if let tasks = try? await store.taskCount(widgetKey: key) {
-                registry.makeGauge(name: "baton_outbox_tasks", labels: [("widget", key)]).set(to: Double(tasks))
+                gauge(.outboxTasks, widget: key).set(to: Double(tasks))
             }
         }
-        retire(["baton_mattermost_connected", "baton_outbox_tasks"], keeping: widgets, of: linkWidgets)
+        retire([.mattermostConnected, .outboxTasks], keeping: widgets, of: linkWidgets)
         await refreshWaiting()
-        if let process = ProcessFigures.current() {
-            registry.makeGauge(name: "process_resident_memory_bytes").set(to: Double(process.residentBytes))
-            registry.makeGauge(name: "process_cpu_seconds_total").set(to: process.cpuSeconds)
-            registry.makeGauge(name: "process_open_fds").set(to: Double(process.openFiles))
-            registry.makeGauge(name: "process_start_time_seconds").set(to: process.startTime)
-        }
+    }
+
+    /// The gauge `kind`, of one widget if given.
+    fileprivate func gauge(_ kind: ScrapeGauge, widget: String? = nil) -> Gauge {
+        registry.makeGauge(descriptor: kind.descriptor, labels: widget.map { [("widget", $0)] } ?? [])
     }
 }
 
@@ -107,24 +107,47 @@ extension MetricsRoutes {
         let keys = Set(widgets.map(\.key)).union(byWidget.keys)
         for key in keys {
             let found = byWidget[key]
-            registry.makeGauge(name: "baton_visitors_waiting", labels: [("widget", key)]).set(to: Double(found?.count ?? 0))
+            gauge(.visitorsWaiting, widget: key).set(to: Double(found?.count ?? 0))
             let longest = found?.longestSince.map { Double(max(0, now - $0)) / 1000 } ?? 0
-            registry.makeGauge(name: "baton_longest_wait_seconds", labels: [("widget", key)]).set(to: longest)
+            gauge(.longestWait, widget: key).set(to: longest)
         }
-        retire(["baton_visitors_waiting", "baton_longest_wait_seconds"], keeping: keys, of: waitingWidgets)
+        retire([.visitorsWaiting, .longestWait], keeping: keys, of: waitingWidgets)
     }
 
-    /// Takes the per-widget gauges `names` of the widgets not in `widgets` (set at the last
+    /// Takes the per-widget `gauges` of the widgets not in `widgets` (set at the last
     /// scrape, as `known` remembers) out of the registry, and remembers `widgets`.
-    fileprivate func retire(_ names: [String], keeping widgets: Set<String>, of known: borrowing Mutex<Set<String>>) {
+    fileprivate func retire(_ gauges: [ScrapeGauge], keeping widgets: Set<String>, of known: borrowing Mutex<Set<String>>) {
         let gone = known.withLock { known in
             defer { known = widgets }
             return known.subtracting(widgets)
         }
         for key in gone {
-            for name in names { registry.unregisterGauge(registry.makeGauge(name: name, labels: [("widget", key)])) }
+            for gauge in gauges { registry.unregisterGauge(self.gauge(gauge, widget: key)) }
         }
     }
+}
+
+/// The gauges set at each scrape (docs/configuration.md, Metrics), with their help lines.
+enum ScrapeGauge: String {
+    case widgetSockets = "baton_widget_sockets"
+    case mattermostLeader = "baton_mattermost_leader"
+    case mattermostConnected = "baton_mattermost_connected"
+    case outboxTasks = "baton_outbox_tasks"
+    case visitorsWaiting = "baton_visitors_waiting"
+    case longestWait = "baton_longest_wait_seconds"
+
+    var help: String {
+        switch self {
+        case .widgetSockets: "Widget sockets open now."
+        case .mattermostLeader: "1 if this process runs the Mattermost links (one of several Batons on one database does)."
+        case .mattermostConnected: "1 while the widget's Mattermost event stream is connected, else 0."
+        case .outboxTasks: "Tasks waiting for Mattermost (posts, rooms to open or close); the same in every Baton on one database."
+        case .visitorsWaiting: "Visitors handed over and waiting for an agent now; the same in every Baton on one database."
+        case .longestWait: "Seconds the visitor waiting longest has waited since the handover, 0 when nobody waits."
+        }
+    }
+
+    var descriptor: MetricNameDescriptor { MetricNameDescriptor(metricName: rawValue, unitName: "", helpText: help) }
 }
 
 /// Open widget sockets, counted as they open and close.

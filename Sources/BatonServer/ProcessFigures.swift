@@ -27,3 +27,17 @@ struct ProcessFigures {
                               startTime: (bootTime + started / ticks).rounded())
     }
 }
+
+extension ProcessFigures {
+    /// The figures in Prometheus's text format, under the names and types every
+    /// Prometheus client library gives them (the CPU time is a counter).
+    var exposition: String {
+        func family(_ name: String, _ type: String, _ help: String, _ value: String) -> String {
+            "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        return family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", String(residentBytes))
+            + family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", String(cpuSeconds))
+            + family("process_open_fds", "gauge", "Number of open file descriptors.", String(openFiles))
+            + family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", String(startTime))
+    }
+}
