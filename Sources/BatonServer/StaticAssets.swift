@@ -53,13 +53,27 @@ struct StaticAssets: Sendable {
             let indent = String(widget[lineStart ..< marker.lowerBound])
             let lines = code.trimmingCharacters(in: .newlines).split(separator: "\n", omittingEmptySubsequences: false)
             widget.replaceSubrange(marker, with: lines.map { $0.isEmpty ? "" : indent + $0 }.joined(separator: "\n").dropFirst(indent.count))
-            guard let function = code.firstMatch(of: /\nfunction (\w+)\(/)?.1 else {
+            guard let function = topLevelFunction(in: code) else {
                 throw StaticAssetsError.missing("a top-level function in \(name)")
             }
             let module = "dashboard/" + name.dropFirst("shared/".count)
             files[module] = Data((code + "\nexport { \(function) };\n").utf8)
         }
         files["widget.js"] = Data(widget.utf8)
+    }
+
+    /// The name of the first function declared at the start of a line (`function NAME(`).
+    /// Plain string search: a regex here would pull the regex engine's code into every
+    /// start for one line.
+    static func topLevelFunction(in code: String) -> Substring? {
+        var rest = code[...]
+        while let declaration = rest.range(of: "\nfunction ") {
+            let after = rest[declaration.upperBound...]
+            let name = after.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            if !name.isEmpty, after.dropFirst(name.count).first == "(" { return name }
+            rest = after
+        }
+        return nil
     }
 
     func asset(_ name: String) -> Asset? { assets[name] }
