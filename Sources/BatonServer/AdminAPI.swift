@@ -4,12 +4,13 @@ import Hummingbird
 import Logging
 import NIOCore
 import OpenAPIContract
+import Synchronization
 
 /// The admin API (`/api/v1`), described by `Public/api/openapi.yaml`, which the dashboard
 /// uses. Its gate checks every request against that document before a handler sees it,
 /// then the session, the origin and the CSRF token.
 struct AdminAPI: Sendable {
-    let contract: OpenAPIContract
+    let contract: APIContract
     let auth: AdminAuth
     let services: BatonServices
     let config: BatonConfiguration
@@ -68,9 +69,31 @@ extension APIError {
     static let notFound = APIError(.notFound, code: "not_found", "There is no such thing here.")
 }
 
+/// The admin API's document as a contract, read at the first request to the API: most
+/// starts of a server never need it (the dashboard is opened now and then), and reading
+/// its YAML takes the YAML parser's and the regular expressions' code into memory.
+final class APIContract: Sendable {
+    private let document: String
+    private let contract = Mutex<OpenAPIContract?>(nil)
+
+    init(document: String) {
+        self.document = document
+    }
+
+    /// The contract; the document is read once (a request meanwhile waits for it).
+    func get() throws -> OpenAPIContract {
+        try contract.withLock { contract in
+            if let contract { return contract }
+            let read = try OpenAPIContract(yaml: document, deviations: [])
+            contract = read
+            return read
+        }
+    }
+}
+
 /// Checks requests to the admin API: against the document, then who is asking.
 struct APIGate: RouterMiddleware {
-    let contract: OpenAPIContract
+    let contract: APIContract
     let auth: AdminAuth
 
     func handle(_ request: Request, context: BatonRequestContext,
@@ -86,7 +109,7 @@ struct APIGate: RouterMiddleware {
         }
         request.body = .init(buffer: body)
         let operation: String?
-        switch contract.check(method: request.method.rawValue, path: request.uri.path, query: request.uri.query, body: Data(buffer: body)) {
+        switch try contract.get().check(method: request.method.rawValue, path: request.uri.path, query: request.uri.query, body: Data(buffer: body)) {
         case .unknownPath:
             throw APIError(.notFound, code: "unknown_path", "The admin API has no \(request.uri.path). See /api/openapi.yaml.")
         case .methodNotAllowed(let allowed):
@@ -96,7 +119,7 @@ struct APIGate: RouterMiddleware {
                            "\(request.uri.path) does not take \(request.method.rawValue); it takes \(allowed.joined(separator: ", ")).",
                            headers: [.allow: methods.joined(separator: ", ")])
         case .invalid(let problems):
-            if try await signIn(request, &context) == nil, !Self.mayBeAnonymous(request, contract: contract) {
+            if try await signIn(request, &context) == nil, !Self.mayBeAnonymous(request) {
                 throw APIError.signInRequired
             }
             let readable = problems.map(Self.readable)
@@ -132,7 +155,7 @@ struct APIGate: RouterMiddleware {
         return session
     }
 
-    private static func mayBeAnonymous(_ request: Request, contract: OpenAPIContract) -> Bool {
+    private static func mayBeAnonymous(_ request: Request) -> Bool {
         let path = request.uri.path
         return path == "/api/v1/session" || path == "/api/v1/setup"
     }

@@ -54,7 +54,7 @@ public func buildApplication(
     let setupToken = try await auth.prepareSetup()
     services.setupToken = setupToken
     guard let apiDocument = assets.asset("api/openapi.yaml") else { throw StaticAssetsError.missing("the admin API document") }
-    let contract = try OpenAPIContract(yaml: String(buffer: apiDocument.body), deviations: [])
+    let contract = APIContract(document: String(buffer: apiDocument.body))
 
     let router = Router(context: BatonRequestContext.self)
     router.middlewares.add(ErrorMiddleware<BatonRequestContext>(logger: logger))

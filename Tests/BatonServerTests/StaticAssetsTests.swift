@@ -1,4 +1,6 @@
 @testable import BatonServer
+import Foundation
+import NIOCore
 import Testing
 
 /// The shared scripts (Public/shared/) become dashboard modules that export their first
@@ -17,5 +19,28 @@ import Testing
         for (code, name) in cases {
             #expect(StaticAssets.topLevelFunction(in: code).map(String.init) == name, "\(code)")
         }
+    }
+}
+
+/// The admin API's document is read at the first request to the API, once.
+@Suite struct APIContractTests {
+    @Test func theDocumentIsReadAtFirstUseAndKept() throws {
+        let assets = try StaticAssets.load()
+        let document = try #require(assets.asset("api/openapi.yaml"))
+        let contract = APIContract(document: String(buffer: document.body))
+        let first = try contract.get()
+        guard case .accepted(let operation, _) = first.check(method: "GET", path: "/api/v1/session", query: nil, body: Data()) else {
+            Issue.record("GET /api/v1/session was not accepted")
+            return
+        }
+        #expect(operation == "getSession")
+        guard case .unknownPath = try contract.get().check(method: "GET", path: "/api/v1/nothing", query: nil, body: Data()) else {
+            Issue.record("an unknown path was accepted")
+            return
+        }
+        // A document that cannot be read fails each request that needs it, not the start.
+        let broken = APIContract(document: "paths: [")
+        #expect(throws: (any Error).self) { try broken.get() }
+        #expect(throws: (any Error).self) { try broken.get() }
     }
 }
