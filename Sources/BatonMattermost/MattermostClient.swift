@@ -47,8 +47,12 @@ public final class MattermostClient: Sendable {
     public static let sharedHTTP: HTTPClient = makeHTTP(tls: MattermostTrust.clientConfiguration())
 
     /// An HTTP client for Mattermost with these TLS settings (tests trust their own
-    /// certificate with it), through `proxy` when given.
-    public static func makeHTTP(tls: TLSConfiguration, proxy: MattermostProxy? = nil) -> HTTPClient {
+    /// certificate with it), through `proxy` when given. `retryingConnections`: a
+    /// connection that could not be made is tried again until the connect timeout (5 s),
+    /// as a running link wants (a server restarting); without, a request fails as soon as
+    /// its connection does, as an admin at the wizard wants (a wrong port, a proxy that
+    /// refuses: each answered at once instead of after 5 s).
+    public static func makeHTTP(tls: TLSConfiguration, proxy: MattermostProxy? = nil, retryingConnections: Bool = true) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             timeout: .init(connect: .seconds(5), read: .seconds(20)),
@@ -62,6 +66,7 @@ public final class MattermostClient: Sendable {
         // (http:// to https://, another host). Followed, it turns the login's POST into a
         // GET (then "wrong password") and could carry the token elsewhere.
         configuration.redirectConfiguration = .disallow
+        configuration.connectionPool.retryConnectionEstablishment = retryingConnections
         // Baton does not trace requests: no span per request.
         configuration.tracing.tracer = nil
         if let proxy {
@@ -79,14 +84,15 @@ public final class MattermostClient: Sendable {
 
     /// `proxies`: which proxy to reach `url` through (`--mattermost-proxy`, `HTTPS_PROXY`…).
     /// `http`: a client of the caller's for the API (tests), used as it is, its own proxy
-    /// setting included.
-    public init(url: String, credentials: MattermostCredentials, logger: Logger,
-                http: HTTPClient? = nil, proxies: MattermostProxyRules = .direct, timeout: TimeAmount = .seconds(20)) throws(MattermostError) {
+    /// setting included. `interactive`: for an admin waiting for the answer (the setup's
+    /// steps), a connection that fails is not tried again (`makeHTTP`).
+    public init(url: String, credentials: MattermostCredentials, logger: Logger, http: HTTPClient? = nil,
+                proxies: MattermostProxyRules = .direct, interactive: Bool = false, timeout: TimeAmount = .seconds(20)) throws(MattermostError) {
         baseURL = try Self.normalise(url)
         self.credentials = credentials
         self.logger = logger
         proxy = proxies.route(for: baseURL)?.proxy
-        self.http = http ?? MattermostProxies.http(through: proxy)
+        self.http = http ?? MattermostProxies.http(through: proxy, interactive: interactive)
         self.timeout = timeout
         if case .token(let token) = credentials { session.withLock { $0 = token } }
     }

@@ -292,18 +292,25 @@ public struct ProxySettingError: Error, Sendable, Equatable, CustomStringConvert
 }
 
 /// One HTTP client per proxy in use, beside `MattermostClient.sharedHTTP` for direct
-/// connections.
+/// connections, and as many that do not try a failed connection again, for the setup's
+/// steps (`MattermostClient.makeHTTP`).
 enum MattermostProxies {
-    private static let clients = Mutex<[MattermostProxy: HTTPClient]>([:])
+    private struct Key: Hashable {
+        var proxy: MattermostProxy?
+        var interactive: Bool
+    }
+
+    private static let clients = Mutex<[Key: HTTPClient]>([:])
 
     /// The shared client for connections through `proxy` (direct when nil); made at first
     /// use and kept for the life of the process, as `sharedHTTP` is.
-    static func http(through proxy: MattermostProxy?) -> HTTPClient {
-        guard let proxy else { return MattermostClient.sharedHTTP }
+    static func http(through proxy: MattermostProxy?, interactive: Bool = false) -> HTTPClient {
+        if proxy == nil, !interactive { return MattermostClient.sharedHTTP }
         return clients.withLock { clients in
-            if let client = clients[proxy] { return client }
-            let client = MattermostClient.makeHTTP(tls: MattermostTrust.clientConfiguration(), proxy: proxy)
-            clients[proxy] = client
+            let key = Key(proxy: proxy, interactive: interactive)
+            if let client = clients[key] { return client }
+            let client = MattermostClient.makeHTTP(tls: MattermostTrust.clientConfiguration(), proxy: proxy, retryingConnections: !interactive)
+            clients[key] = client
             return client
         }
     }

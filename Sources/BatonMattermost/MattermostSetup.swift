@@ -15,7 +15,8 @@ public struct MattermostSetup: Sendable {
     /// stream opens (agents' replies come that way; a proxy may refuse WebSockets).
     public static func signIn(url: String, credentials: MattermostCredentials, logger: Logger,
                               http: HTTPClient? = nil, proxies: MattermostProxyRules = .direct) async throws -> MattermostSetup {
-        let client = try MattermostClient(url: url, credentials: credentials, logger: logger, http: http, proxies: proxies)
+        // An admin waits for the answer: a connection that fails is not tried for 5 s.
+        let client = try MattermostClient(url: url, credentials: credentials, logger: logger, http: http, proxies: proxies, interactive: true)
         let user = try await client.signIn()
         guard user.isSystemAdmin else { throw MattermostError.notAdmin(username: user.username) }
         try await MattermostEventSocket.probe(client: client, logger: logger)
