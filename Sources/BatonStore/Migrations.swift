@@ -293,6 +293,23 @@ enum Migrations {
              "CREATE INDEX swept_agents_by_creation ON swept_agents (created_at)",
              "CREATE INDEX swept_agents_by_widget_creation ON swept_agents (widget_key, created_at)"]
         },
+        // `baton_lower(text)`, lower case by Unicode's rules, for searches with letters
+        // beyond ASCII. On SQLite each connection has it (SQLiteHandle); PostgreSQL's
+        // `lower` follows the database's locale, which may be C: through ICU's root
+        // collation where the server has ICU.
+        Migration(version: 18, name: "baton_lower: lower case by Unicode's rules") { flavor in
+            flavor == .sqlite ? [] : ["""
+                DO $$ BEGIN
+                    IF EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu') THEN
+                        CREATE OR REPLACE FUNCTION baton_lower(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                            AS $f$ SELECT lower($1 COLLATE "und-x-icu") $f$;
+                    ELSE
+                        CREATE OR REPLACE FUNCTION baton_lower(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                            AS $f$ SELECT lower($1) $f$;
+                    END IF;
+                END $$
+                """]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

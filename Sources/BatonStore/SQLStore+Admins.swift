@@ -115,14 +115,16 @@ extension SQLStore: ConversationArchive {
             }
         }
         for word in (filter.search ?? "").split(whereSeparator: \.isWhitespace).prefix(8) {
-            // LIKE with the wildcards of the word escaped; case-insensitive for ASCII.
+            // LIKE with the wildcards of the word escaped, case-insensitive: `LOWER` for a
+            // word of ASCII letters (only ASCII letters can match them), Unicode's rules for
+            // any other (`baton_lower`, slower: "ÖZIL" finds "Özil").
             let pattern = "%" + word.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-            conditions.append("""
-                (LOWER(COALESCE(v.name, '')) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(COALESCE(v.email, '')) LIKE \(bind: pattern) ESCAPE '\\'
-                 OR LOWER(COALESCE(v.external_id, '')) LIKE \(bind: pattern) ESCAPE '\\'
-                 OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND LOWER(s.text) LIKE \(bind: pattern) ESCAPE '\\'))
-                """)
+            let lower: SQLQueryString = word.utf8.allSatisfy { $0 < 0x80 } ? "LOWER" : "baton_lower"
+            conditions.append(
+                "(" + lower + "(COALESCE(v.name, '')) LIKE \(bind: pattern) ESCAPE '\\' OR " + lower + "(COALESCE(v.email, '')) LIKE \(bind: pattern) ESCAPE '\\'"
+                + " OR " + lower + "(COALESCE(v.external_id, '')) LIKE \(bind: pattern) ESCAPE '\\'"
+                + " OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND " + lower + "(s.text) LIKE \(bind: pattern) ESCAPE '\\'))")
         }
         var query: SQLQueryString = listingSelect
         if !conditions.isEmpty {

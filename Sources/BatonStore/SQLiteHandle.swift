@@ -30,6 +30,25 @@ final class SQLiteHandle: @unchecked Sendable {
         // Wait for a lock held by another process (the CLI) instead of failing at once.
         sqlite_nio_sqlite3_busy_timeout(db, Self.busyTimeout)
         sqlite_nio_sqlite3_extended_result_codes(db, 1)
+        Self.installUnicodeLower(on: db)
+    }
+
+    /// `baton_lower(text)`: the text in lower case by Unicode's rules (SQLite's own `LOWER`
+    /// changes only ASCII letters), for searches with other letters ("ÖZIL" finds "Özil").
+    /// PostgreSQL has it as a function of migration 18. NULL stays NULL.
+    private static func installUnicodeLower(on db: OpaquePointer) {
+        sqlite_nio_sqlite3_create_function_v2(db, "baton_lower", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, { context, count, values in
+            guard count == 1, let value = values?[0], sqlite_nio_sqlite3_value_type(value) != SQLITE_NULL,
+                  let text = sqlite_nio_sqlite3_value_text(value) else {
+                sqlite_nio_sqlite3_result_null(context)
+                return
+            }
+            let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite_nio_sqlite3_value_bytes(value)))
+            let lowered = String(decoding: bytes, as: UTF8.self).lowercased()
+            lowered.withCString { text in
+                sqlite_nio_sqlite3_result_text64(context, text, UInt64(lowered.utf8.count), SQLiteHandle.transient, UInt8(SQLITE_UTF8))
+            }
+        }, nil, nil, nil)
     }
 
     deinit { close() }
@@ -163,7 +182,7 @@ final class SQLiteHandle: @unchecked Sendable {
     }
 
     /// SQLite copies bound text and blobs before the call returns.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    fileprivate static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }
 
 /// An error SQLite reported: its (extended) result code and message.

@@ -249,6 +249,14 @@ import Testing
             #expect(try await store.conversations(ConversationFilter(search: "INVOICE_42")).map(\.conversation.id) == [ann.id])
             #expect(try await store.conversations(ConversationFilter(search: "100%")).map(\.conversation.id) == [ann.id])
             #expect(try await store.conversations(ConversationFilter(search: "in_oice")).isEmpty)
+            // Letters beyond ASCII match in either case too (names and texts); accents count.
+            let (özil, _) = try await waiting(in: store, name: "Özil Ærøe", text: "ΣΟΦΙΑ asks about Ärger", at: 3000)
+            for word in ["özil", "ÖZIL", "ærøe", "σοφια", "ärger", "ÄRGER"] {
+                #expect(try await store.conversations(ConversationFilter(search: word)).map(\.conversation.id) == [özil.id], "\(word)")
+            }
+            #expect(try await store.conversations(ConversationFilter(search: "ozil")).isEmpty)
+            #expect(try await store.conversations(ConversationFilter(search: "özil 100%")).isEmpty)
+            #expect(try await store.conversations(ConversationFilter(search: "Ann")).map(\.conversation.id) == [ann.id])
             #expect(try await store.conversations(ConversationFilter(state: .closed)).isEmpty)
             // Rated chats: a rating is one of the conversation's variables.
             var rated = bob
