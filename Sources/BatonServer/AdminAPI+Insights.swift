@@ -19,6 +19,8 @@ extension AdminAPI {
         struct Causes: Encodable { var asked = 0, notUnderstood = 0, byDesign = 0, unansweredQuestion = 0 }
         var from, to, timeZone: String
         var bot: String?
+        /// The retention period: what it deleted still counts, but not in `notUnderstood`.
+        var retentionDays: Int?
         var started, handedOver, botOnly, answered, unanswered, waiting: Int
         var ratings: Ratings
         /// Absent when no handed-over visitor got an agent's message.
@@ -66,6 +68,7 @@ extension AdminAPI {
             async let causes = services.store.handoverCauses(filter)
             let report = InsightsReport(days: days, buckets: try await buckets, firstReplies: try await firstReplies, agents: try await agents)
             var body = InsightsBody(report, timeZone: zone, bot: bot)
+            body.retentionDays = config.retentionDays
             body.notUnderstood = try await notUnderstood.map {
                 .init(text: $0.text, count: $0.count, conversationId: $0.conversationID.rawValue, lastAt: $0.lastAt)
             }

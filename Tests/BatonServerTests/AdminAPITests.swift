@@ -501,6 +501,7 @@ import Testing
             #expect(report.json["timeZone"] as? String == "Asia/Kolkata")
             #expect(report.json["started"] as? Int == 2 && report.json["handedOver"] as? Int == 1 && report.json["botOnly"] as? Int == 1)
             #expect(report.json["waiting"] as? Int == 1 && report.json["answered"] as? Int == 0 && report.json["firstReply"] == nil)
+            #expect(report.json["retentionDays"] == nil)
             let days = try #require(report.json["days"] as? [[String: Any]])
             #expect(days.count == 30)
             #expect(days.last?["date"] as? String == LocalDate(at: .now(), in: TimeZone(identifier: "Asia/Kolkata")!).description)

@@ -131,6 +131,7 @@ import Testing
             let store = baton.services.store
             let insights = try await admin.get("/api/v1/insights").json
             #expect(insights["started"] as? Int == 2 && (insights["notUnderstood"] as? [Any])?.count == 1, "\(insights)")
+            #expect(insights["retentionDays"] as? Int == 30)
             // 29 days on, nothing is old enough; 31 days on, the chat with the bot goes
             // with its visitor. The one collecting the visitor's details is the bot's too.
             let now = Millis.now()

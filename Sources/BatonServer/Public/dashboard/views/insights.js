@@ -231,6 +231,12 @@ function notUnderstoodList(r, bot) {
     // With one bot chosen: the sentence in its Bot tab's Try a sentence.
     bot ? [h('span', { class: 'muted' }, ' · '), h('a', { href: `${botHref(bot)}?try=${encodeURIComponent(m.text)}` }, 'try it')] : null))));
   if (!bot) card.append(h('p', { class: 'field-hint' }, 'Choose a bot above to try each one against it.'));
+  // The other cards count the chats the retention period deleted; this one cannot (what
+  // visitors wrote went with them).
+  if (r.retentionDays) {
+    card.append(h('p', { class: 'field-hint' },
+      `Only from chats of about the last ${plural(r.retentionDays, 'day')}: older ones were deleted by the retention period, with what visitors wrote. The other cards still count them.`));
+  }
   return card;
 }
 
