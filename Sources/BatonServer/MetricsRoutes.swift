@@ -48,6 +48,7 @@ final class MetricsRoutes: Sendable {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(4096)
             registry.emit(into: &bytes)
+            bytes = Self.withCounterHelp(bytes)
             if let process = ProcessFigures.current() { bytes += Array(process.exposition.utf8) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -124,6 +125,35 @@ extension MetricsRoutes {
         for key in gone {
             for gauge in gauges { registry.unregisterGauge(self.gauge(gauge, widget: key)) }
         }
+    }
+}
+
+extension MetricsRoutes {
+    /// The help lines of the counters, which are counted through swift-metrics (whose
+    /// counters have no help text), by name.
+    static let counterHelp: [String: String] = [
+        "baton_messages_total": "Messages stored, by author (an agent's correction is not counted).",
+        "baton_conversations_started_total": "Conversations started (a new visitor, or a visitor writing after a close).",
+        "baton_handovers_total": "Conversations handed over to the agents.",
+        "baton_conversations_closed_total": "Conversations closed.",
+        "baton_chat_ratings_total": "Visitors' ratings of chats with the agents, by rating.",
+        "baton_relayed_messages_total": "Visitor messages posted into Mattermost rooms.",
+        "baton_mattermost_posts_total": "Posts Baton made in Mattermost.",
+        "baton_mattermost_failed_attempts_total": "Mattermost tasks that failed and wait for a retry.",
+        "baton_widget_refusals_total": "Widget connections refused by the per-client limits, by reason.",
+    ]
+
+    /// The registry's text with a `# HELP` line before each counter's `# TYPE` line.
+    static func withCounterHelp(_ bytes: [UInt8]) -> [UInt8] {
+        var text = ""
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), line.hasSuffix(" counter"),
+               let name = line.dropFirst("# TYPE ".count).split(separator: " ").first, let help = counterHelp[String(name)] {
+                text += "# HELP \(name) \(help)\n"
+            }
+            text += line + "\n"
+        }
+        return Array(text.dropLast().utf8)
     }
 }
 

@@ -82,7 +82,14 @@ import Testing
                 try await eventually("the message relayed") { rig.relayed(in: room.id).contains("Is it in stock?") }
                 try rig.sandbox.post(as: "alice", in: room.id, "Yes, it is.")
                 _ = try await client.message(containing: "Yes, it is.")
-                var samples = try await Self.scrape(baton).samples
+                let scraped = try await Self.scrape(baton)
+                var samples = scraped.samples
+                // Each counter says what it counts, once, before its type.
+                for name in ["baton_messages_total", "baton_relayed_messages_total", "baton_handovers_total"] {
+                    #expect(scraped.text.contains("# HELP \(name) ") && scraped.text.components(separatedBy: "# HELP \(name) ").count == 2, "\(name)")
+                    #expect(scraped.text.contains("\n# TYPE \(name) counter\n"), "\(name)")
+                }
+                #expect(!scraped.text.contains("\n\n"))
                 // hello's greeting, then five visitor messages and six bot replies to a
                 // handover; then a relayed message, and the agent's join notice and reply.
                 #expect(samples["baton_conversations_started_total"] == 1)
