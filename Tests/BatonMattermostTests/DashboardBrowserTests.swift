@@ -164,6 +164,19 @@ struct Dashboard {
                 // Baton's posts for the agents: English unless chosen, any of the widget's languages.
                 #expect(try await page.run("byLabel('Language of Baton’s posts').value") as? String == "en")
                 #expect(try await page.run("byLabel('Language of Baton’s posts').options.length") as? Int == 7)
+                // The new channel's suggested name follows that language, until the admin writes one.
+                let suggested = """
+                    (() => {
+                      const select = byLabel('Language of Baton’s posts'), name = document.querySelector('input[aria-label="New channel name"]');
+                      const pick = (code) => { select.value = code; select.dispatchEvent(new Event('change')); return name.value; };
+                      const names = [name.value, pick('de'), pick('fr')];
+                      name.value = 'Support chats';
+                      names.push(pick('de'), pick('en'));
+                      name.value = 'Live chats';
+                      return names.join('|');
+                    })()
+                    """
+                #expect(try await page.run(suggested) as? String == "Live chats|Live-Chats|Chats en direct|Support chats|Support chats")
                 try await driver.screenshot("wizard-4-index-channel")
                 try await page.click("Next")
                 try await page.waitForText("A channel of its own")

@@ -12,6 +12,10 @@ import { batonWidgetLanguages } from '/dashboard/widget-languages.js';
 
 const STEPS = ['Sign in', 'Team', 'Agents', 'Index channel', 'Review'];
 const OTHER_TEAM = '\u0000other';
+// The new index channel's suggested name in each language Baton posts in.
+const INDEX_CHANNEL_NAMES = {
+  en: 'Live chats', de: 'Live-Chats', es: 'Chats en vivo', fr: 'Chats en direct', it: 'Chat dal vivo', nl: 'Livechats', pt: 'Chats ao vivo',
+};
 
 export function openMattermostWizard({ botKey, connection = null, onConnected }) {
   const editing = Boolean(connection && connection.connected);
@@ -67,7 +71,7 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   const useExisting = h('input', { type: 'radio', name: radioName, value: 'existing', id: uid('ex') });
   const createNew = h('input', { type: 'radio', name: radioName, value: 'create', id: uid('cr'), checked: true });
   const channelSelect = h('select', { class: 'input', 'aria-label': 'Existing channel' });
-  const channelName = h('input', { class: 'input', type: 'text', maxlength: '64', autocomplete: 'off', value: 'Live chats', 'aria-label': 'New channel name' });
+  const channelName = h('input', { class: 'input', type: 'text', maxlength: '64', autocomplete: 'off', 'aria-label': 'New channel name' });
   const indexError = h('p', { class: 'field-error', hidden: true });
   const closeCommand = field('Close command', h('input', { class: 'input mono', type: 'text', maxlength: '64', value: editing && connection.closeCommand ? connection.closeCommand : '!close' }),
     { hint: 'Posted by an agent in a room, closes the chat.' });
@@ -76,9 +80,18 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   const archive = h('input', { type: 'checkbox', checked: editing ? Boolean(connection.archiveOnClose) : false });
   const languages = batonWidgetLanguages();
   const chosenLanguage = editing && connection.language ? connection.language : 'en';
-  const agentsLanguage = field('Language of Baton’s posts', h('select', { class: 'input agents-language' },
-    Object.entries(languages).map(([code, spoken]) => h('option', { value: code, lang: code, selected: code === chosenLanguage }, spoken.name))),
-  { hint: 'What Baton writes for the agents: the announcements, the room’s first post, notes and reminders. What visitors and the bot write stays as written.' });
+  const languageSelect = h('select', { class: 'input agents-language' },
+    Object.entries(languages).map(([code, spoken]) => h('option', { value: code, lang: code, selected: code === chosenLanguage }, spoken.name)));
+  const agentsLanguage = field('Language of Baton’s posts', languageSelect,
+    { hint: 'What Baton writes for the agents: the announcements, the room’s first post, notes and reminders. What visitors and the bot write stays as written.' });
+  // The new index channel's suggested name follows the language of Baton's posts, unless
+  // the admin wrote a name of their own.
+  channelName.value = INDEX_CHANNEL_NAMES[chosenLanguage] || INDEX_CHANNEL_NAMES.en;
+  languageSelect.addEventListener('change', () => {
+    if (Object.values(INDEX_CHANNEL_NAMES).includes(channelName.value.trim())) {
+      channelName.value = INDEX_CHANNEL_NAMES[languageSelect.value] || INDEX_CHANNEL_NAMES.en;
+    }
+  });
   const roomsName = uid('rooms');
   const threadRooms = editing && connection.rooms === 'thread';
   const channelRooms = h('input', { type: 'radio', name: roomsName, value: 'channel', id: uid('rc'), checked: !threadRooms });
