@@ -77,6 +77,18 @@ extension Visitor {
 }
 
 @Suite struct SQLStoreTests {
+    /// `baton_lower`, the search's lower case by Unicode's rules, on each database.
+    @Test(arguments: StoreKind.available) func textIsLoweredByUnicodesRules(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let row = try #require(try await store.reader.raw("""
+                SELECT baton_lower('ÖZIL Ærøe ΣΟΦΙΑ ИВАН ABC') AS lowered, baton_lower(NULL) AS absent, baton_lower('') AS empty
+                """).first())
+            #expect(try row.decode(column: "lowered", as: String.self) == "özil ærøe σοφια иван abc")
+            #expect(try row.decode(column: "absent", as: String?.self) == nil)
+            #expect(try row.decode(column: "empty", as: String.self) == "")
+        }
+    }
+
     @Test(arguments: StoreKind.available) func widgetsRoundTripAndUpdate(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             var widget = Widget(key: "w", name: "Web", botSource: "name: X", settings: WidgetSettings(title: "T", color: "#112233", allowedOrigins: ["https://a.example"]), createdAt: 1, updatedAt: 1)
