@@ -148,6 +148,9 @@ public protocol ConversationArchive: Sendable {
     /// Of the conversations started in the range and handed over, how many went for each
     /// cause (those handed over before causes were kept are in none).
     func handoverCauses(_ filter: InsightsFilter) async throws -> [HandoverCause: Int]
+    /// Of the conversations started in the range, how many the retention period deleted
+    /// (they still count in the insights, with their numbers only).
+    func sweptConversationCount(_ filter: InsightsFilter) async throws -> Int
     /// Removes the agent tasks of a widget (when the widget is deleted).
     func deleteTasks(widgetKey: String) async throws
 }

@@ -246,6 +246,11 @@ extension SQLStore {
         }
     }
 
+    public func sweptConversationCount(_ filter: InsightsFilter) async throws -> Int {
+        try await reader.raw("SELECT COUNT(*) AS n FROM swept_conversations s WHERE \(Self.sweptRange(filter))").first()?
+            .decode(column: "n", as: Int.self) ?? 0
+    }
+
     static func sweptBucketsQuery(_ filter: InsightsFilter) -> SQLQueryString {
         """
             SELECT s.created_at / \(unsafeRaw: String(InsightsBucket.length)) AS quarter, COUNT(*) AS started,

@@ -95,6 +95,7 @@ import Testing
         func agentActivity(_ filter: InsightsFilter) async throws -> [AgentActivity] { try await store.agentActivity(filter) }
         func notUnderstood(_ filter: InsightsFilter, limit: Int) async throws -> [NotUnderstood] { try await store.notUnderstood(filter, limit: limit) }
         func handoverCauses(_ filter: InsightsFilter) async throws -> [HandoverCause: Int] { try await store.handoverCauses(filter) }
+        func sweptConversationCount(_ filter: InsightsFilter) async throws -> Int { try await store.sweptConversationCount(filter) }
         func deleteTasks(widgetKey: String) async throws { try await store.deleteTasks(widgetKey: widgetKey) }
     }
 

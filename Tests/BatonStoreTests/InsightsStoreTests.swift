@@ -159,6 +159,10 @@ import Testing
             #expect(try await store.eraseConversation(open.id, eraseRooms: false, keepingInsights: true) == .open(open.id))
             #expect(try await store.conversations(ConversationFilter()).map(\.conversation.id) == [open.id])
 
+            let whole = InsightsFilter(start: days.filter.start, end: days.filter.end)
+            #expect(try await store.sweptConversationCount(whole) == 4)
+            #expect(try await store.sweptConversationCount(InsightsFilter(start: whole.start, end: whole.end, widgetKey: "other")) == 1)
+            #expect(try await store.sweptConversationCount(InsightsFilter(start: t0 + 60 * m, end: whole.end)) == 0)
             var after = try await (read(nil), read("w"))
             #expect(after.0.notUnderstood == 0 && after.1.notUnderstood == 0)
             after.0.notUnderstood = before.0.notUnderstood

@@ -132,7 +132,8 @@ function tiles(r) {
   const range = `startedFrom=${dayStart(r.from)}&startedBefore=${dayStart(r.to, 1)}${r.bot ? `&bot=${encodeURIComponent(r.bot)}` : ''}`;
   const rated = r.ratings.good + r.ratings.bad;
   return h('ul', { class: 'stat-tiles', 'aria-label': 'Totals' },
-    tile('Conversations', String(r.started), `${dayText(r.from, shortDay)} – ${dayText(r.to, shortDay)}`,
+    tile('Conversations', String(r.started), `${dayText(r.from, shortDay)} – ${dayText(r.to, shortDay)}`
+      + (r.swept ? ` · ${r.swept} since deleted by the retention period (counted, no longer listed)` : ''),
       { name: 'started', href: `#/conversations?${range}` }),
     tile('Handled by the bot', percent(r.botOnly, r.started), `${r.botOnly} of ${r.started} never handed over`, { name: 'bot-only' }),
     tile('Handed over', String(r.handedOver),
