@@ -121,10 +121,9 @@ extension SQLStore: ConversationArchive {
             let pattern = "%" + word.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
             let lower: SQLQueryString = word.utf8.allSatisfy { $0 < 0x80 } ? "LOWER" : "baton_lower"
-            conditions.append(
-                "(" + lower + "(COALESCE(v.name, '')) LIKE \(bind: pattern) ESCAPE '\\' OR " + lower + "(COALESCE(v.email, '')) LIKE \(bind: pattern) ESCAPE '\\'"
-                + " OR " + lower + "(COALESCE(v.external_id, '')) LIKE \(bind: pattern) ESCAPE '\\'"
-                + " OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND " + lower + "(s.text) LIKE \(bind: pattern) ESCAPE '\\'))")
+            let holds = { (text: SQLQueryString) -> SQLQueryString in lower + "(" + text + ") LIKE \(bind: pattern) ESCAPE '\\'" }
+            conditions.append("(" + holds("COALESCE(v.name, '')") + " OR " + holds("COALESCE(v.email, '')") + " OR " + holds("COALESCE(v.external_id, '')")
+                              + " OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND " + holds("s.text") + "))")
         }
         var query: SQLQueryString = listingSelect
         if !conditions.isEmpty {
