@@ -95,6 +95,12 @@ public struct AgentActivity: Sendable, Hashable {
         self.chats = chats
         self.messages = messages
     }
+
+    /// Who wrote, as the store groups agents: their id where it was kept, else their name
+    /// (the SQL of the kept conversations says the same: `COALESCE('id:' || …, 'name:' || …)`).
+    public static func key(id: String?, name: String?) -> String {
+        id.map { "id:\($0)" } ?? "name:\(name ?? "")"
+    }
 }
 
 /// The visitors of one widget waiting for an agent now: how many, and since when the one

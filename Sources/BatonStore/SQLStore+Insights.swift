@@ -35,7 +35,7 @@ extension SQLStore {
         for row in try await reader.raw(Self.sweptAgentsQuery(filter)).all() {
             let (name, id) = (try row.decode(column: "agent", as: String?.self), try row.decode(column: "agent_id", as: String?.self))
             let (messages, latest) = (try row.decode(column: "messages", as: Int.self), try row.decode(column: "latest_at", as: Int64.self))
-            let key = id.map { "id:\($0)" } ?? "name:\(name ?? "")"
+            let key = AgentActivity.key(id: id, name: name)
             var entry = swept[key] ?? (AgentActivity(agent: name, agentID: id, chats: 0, messages: 0), latest)
             entry.activity.chats += 1
             entry.activity.messages += messages
@@ -229,15 +229,11 @@ extension SQLStore {
         // One row per agent, as the kept conversations' query groups them: by id, else by
         // name; named by their latest message.
         var agents: [String: (name: String?, id: String?, messages: Int, latest: Millis)] = [:]
-        var order: [String] = []
         for message in written where !message.correction {
-            let key = message.id.map { "id:\($0)" } ?? "name:\(message.name ?? "")"
-            if agents[key] == nil { order.append(key) }
-            let before = agents[key]
-            agents[key] = (message.name, message.id, (before?.messages ?? 0) + 1, message.at)
+            let key = AgentActivity.key(id: message.id, name: message.name)
+            agents[key] = (message.name, message.id, (agents[key]?.messages ?? 0) + 1, message.at)
         }
-        for key in order {
-            guard let agent = agents[key] else { continue }
+        for agent in agents.values {
             try await db.raw("""
                 INSERT INTO swept_agents (widget_key, created_at, agent_name, agent_id, messages, latest_at)
                 VALUES (\(bind: conversation.widgetKey), \(bind: conversation.createdAt), \(bind: agent.name), \(bind: agent.id),
