@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOExtras
+import NIOPosix
 import NIOHTTP1
 import NIOSOCKS
 import NIOSSL
@@ -56,10 +57,12 @@ struct EventStreamChannel: ClientConnectionChannel {
         self.handler = handler
     }
 
-    /// Connects, upgrades and runs `handler` until the socket closes.
-    func run(logger: Logger) async throws {
+    /// Connects, upgrades and runs `handler` until the socket closes; the connection on
+    /// `eventLoop` when given (the link's, `MattermostClient.eventLoop`).
+    func run(on eventLoop: (any EventLoop)? = nil, logger: Logger) async throws {
         let address: ClientConnection<Self>.Address = proxy.map { .hostname($0.host, port: $0.port) } ?? .hostname(host, port: port)
-        _ = try await ClientConnection(self, address: address, logger: logger).run()
+        _ = try await ClientConnection(self, address: address, eventLoopGroup: eventLoop ?? MultiThreadedEventLoopGroup.singleton,
+                                       logger: logger).run()
     }
 
     /// The server's `host:port` as a request names it (an IPv6 address in brackets), with

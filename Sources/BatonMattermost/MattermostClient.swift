@@ -36,6 +36,9 @@ public final class MattermostClient: Sendable {
     /// The proxy this server is reached through, if any (`MattermostProxyRules`).
     public let proxy: MattermostProxy?
     let timeout: TimeAmount
+    /// The event loop of the HTTP client's that the owner of this client (a link) runs
+    /// its work on, when it asked for one (`init`).
+    public let eventLoop: (any EventLoop)?
     private let session = Mutex<String?>(nil)
     private let loginLock = KeyedLock<Int>()
     /// Whether the server takes `user_ids` when adding channel members (newer servers).
@@ -85,14 +88,18 @@ public final class MattermostClient: Sendable {
     /// `proxies`: which proxy to reach `url` through (`--mattermost-proxy`, `HTTPS_PROXY`…).
     /// `http`: a client of the caller's for the API (tests), used as it is, its own proxy
     /// setting included. `interactive`: for an admin waiting for the answer (the setup's
-    /// steps), a connection that fails is not tried again (`makeHTTP`).
+    /// steps), a connection that fails is not tried again (`makeHTTP`). `onOneEventLoop`:
+    /// choose one of the HTTP client's event loops for the owner to run on (`eventLoop`).
     public init(url: String, credentials: MattermostCredentials, logger: Logger, http: HTTPClient? = nil,
-                proxies: MattermostProxyRules = .direct, interactive: Bool = false, timeout: TimeAmount = .seconds(20)) throws(MattermostError) {
+                proxies: MattermostProxyRules = .direct, interactive: Bool = false, onOneEventLoop: Bool = false,
+                timeout: TimeAmount = .seconds(20)) throws(MattermostError) {
         baseURL = try Self.normalise(url)
         self.credentials = credentials
         self.logger = logger
         proxy = proxies.route(for: baseURL)?.proxy
-        self.http = http ?? MattermostProxies.http(through: proxy, interactive: interactive)
+        let http = http ?? MattermostProxies.http(through: proxy, interactive: interactive)
+        self.http = http
+        eventLoop = onOneEventLoop ? http.eventLoopGroup.next() : nil
         self.timeout = timeout
         if case .token(let token) = credentials { session.withLock { $0 = token } }
     }
@@ -221,22 +228,33 @@ public final class MattermostClient: Sendable {
         if !query.isEmpty {
             url += "?" + query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
         }
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "Accept", value: accept)
-        request.headers.add(name: "X-Requested-With", value: "XMLHttpRequest")
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: contentType)
-            request.body = .bytes(body)
-        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: accept)
+        headers.add(name: "X-Requested-With", value: "XMLHttpRequest")
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if body != nil { headers.add(name: "Content-Type", value: contentType) }
+        // The limit is for what was asked for: an error answer is always read (up to 64 KiB).
+        let readLimit = max(limit, 1 << 16)
         do {
-            let response = try await http.execute(request, timeout: timeout)
-            // The limit is for what was asked for: an error answer is always read.
-            let isSuccess = (200..<300).contains(Int(response.status.code))
-            let data = try await response.body.collect(upTo: isSuccess ? limit : max(limit, 1 << 16))
-            return (Int(response.status.code), response.headers, data)
-        } catch is NIOTooManyBytesError {
+            // AsyncHTTPClient's delegate API rather than its async one: the answer is read
+            // on the connection's event loop and handed over once, where the async API
+            // wakes the caller for the head and again for each part of the body. A caller
+            // that runs on one of the client's event loops (`EventLoopExecutor`) gets its
+            // answer there (`.indifferent` prefers the current loop, for the answer and for
+            // the connection when one of that loop is free) and is resumed without a hop.
+            let request = try HTTPClient.Request(url: url, method: method, headers: headers, body: body.map { .byteBuffer($0) })
+            let task = http.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: readLimit),
+                                    eventLoop: .indifferent, deadline: .now() + timeout)
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
+            let status = Int(response.status.code)
+            let data = response.body ?? ByteBuffer()
+            if (200..<300).contains(status), data.readableBytes > limit { throw ResponseAccumulator.ResponseTooBigError(maxBodySize: limit) }
+            return (status, response.headers, data)
+        } catch is ResponseAccumulator.ResponseTooBigError {
             throw MattermostError.server(status: 413, id: "baton.answer_too_large",
                                         message: "the answer to \(path) is larger than the \(limit) bytes Baton takes")
         } catch {

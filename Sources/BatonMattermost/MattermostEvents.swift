@@ -164,7 +164,7 @@ enum MattermostEventSocket {
                     }
                     if let event = frame.asEvent { try await onEvent(event) }
                 }
-            }.run(logger: logger)
+            }.run(on: client.eventLoop, logger: logger)
         } catch let error as MattermostError {
             throw error
         } catch let error as Probed {

@@ -69,10 +69,17 @@ extension MattermostLink {
         // Discarding: a finished drain's task is freed at once. (A plain task group keeps
         // every finished child until it is awaited, and drains are never awaited.)
         await withDiscardingTaskGroup { group in
+            // Wake-ups, and a regular tick for retries that come due: two tasks for the
+            // whole run rather than a timer and two tasks made at every wake-up.
             group.addTask {
-                // Wake-ups and a regular tick for retries that come due.
                 while !Task.isCancelled {
-                    await self.wakeup.wait(timeout: .milliseconds(250))
+                    await self.wakeup.next()
+                    continuation.yield(.tick)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
                     continuation.yield(.tick)
                 }
             }
@@ -80,9 +87,13 @@ extension MattermostLink {
             // Announced while their drain was running: announced again when it ends.
             var again = Set<ConversationID>()
             var lastScan: ContinuousClock.Instant?
+            // Drains take the HTTP client's event loops in turn (`drainExecutors`): each
+            // sends its posts on a connection of its loop and is resumed there.
+            var started = 0
             func start(_ conversation: ConversationID, from first: AgentTaskRecord? = nil) {
                 inFlight.insert(conversation)
-                group.addTask {
+                started &+= 1
+                group.addTask(executorPreference: drainExecutors[started % drainExecutors.count]) {
                     if await self.drain(conversation, from: first) {
                         // Stopped at its limit: back in line behind the others.
                         self.announced.withLock { $0.add(conversation) }

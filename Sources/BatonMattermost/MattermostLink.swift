@@ -45,6 +45,8 @@ final class MattermostLink: Sendable {
     /// What Baton writes to the agents, in the connection's language.
     let words: AgentWords
     let client: MattermostClient
+    /// The HTTP client's event loops as executors, for the outbox's drains.
+    let drainExecutors: [EventLoopExecutor]
     let store: any AgentStore & ChatStore
     let chat: ChatService
     let logger: Logger
@@ -98,13 +100,22 @@ final class MattermostLink: Sendable {
         var logger = logger
         logger[metadataKey: "bot"] = "\(widgetKey)"
         self.logger = logger
-        client = try MattermostClient(url: settings.url, credentials: credentials, logger: logger, proxies: proxies)
+        client = try MattermostClient(url: settings.url, credentials: credentials, logger: logger, proxies: proxies, onOneEventLoop: true)
+        drainExecutors = client.http.eventLoopGroup.makeIterator().map(EventLoopExecutor.init)
         self.store = store
         self.chat = chat
     }
 
-    /// Runs until `stop()`.
+    /// Runs until `stop()`, on the event loop of the link's event stream (and one of its
+    /// HTTP client's): an event resumes the task that waits for it on the thread that
+    /// read it, and the outbox's own hand-offs (a drain done, a wake-up) stay on that
+    /// thread too. The drains take the client's event loops in turn (`workLoop`).
     func run() async {
+        guard let eventLoop = client.eventLoop else { return await runLoops() }
+        await withTaskExecutorPreference(EventLoopExecutor(eventLoop)) { await runLoops() }
+    }
+
+    private func runLoops() async {
         do {
             let open = await joinChannels(of: try await store.openRooms(widgetKey: widgetKey))
             await addMissingAgents(to: open)
@@ -256,6 +267,7 @@ final class MattermostLink: Sendable {
                     try? await socket.outbound.close(.normalClosure, reason: "new session")
                 }
             } catch {
+                if Task.isCancelled { return }  // the link stops: not a failed check
                 logger.warning("Mattermost session check failed; reconnecting", metadata: ["error": "\(error)"])
                 update { $0.lastError = "\(error)" }
                 if let socket { try? await socket.outbound.close(.normalClosure, reason: "session check") }

@@ -29,14 +29,15 @@ final class WakeSignal: Sendable {
             return state.pending
         }) { return }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForSignal() }
+            group.addTask { await self.next() }
             group.addTask { try? await Task.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
         }
     }
 
-    private func waitForSignal() async {
+    /// Returns when signalled (at once if a signal is pending) or when the task is cancelled.
+    func next() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let ready = state.withLock { state -> Bool in

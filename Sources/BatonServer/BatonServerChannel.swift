@@ -1,3 +1,4 @@
+import BatonMattermost
 import ConnectionGuard
 import HTTPTypes
 import HummingbirdCore

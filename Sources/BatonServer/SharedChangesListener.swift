@@ -10,7 +10,7 @@ struct SharedChangesListener: Service {
     let logger: Logger
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await shared.listen { change in await chat.applyShared(change) }

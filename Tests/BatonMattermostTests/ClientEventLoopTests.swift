@@ -1,0 +1,50 @@
+@testable import BatonMattermost
+import BatonTestSupport
+import Logging
+import MattermostSandbox
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Where the client's requests run: a caller on one of the HTTP client's event loops (a
+/// link, `EventLoopExecutor`) stays there, and a request ends with the task that waits for it.
+@Suite struct ClientEventLoopTests {
+    @Test func aCallerOnTheClientsEventLoopStaysThereAcrossRequests() async throws {
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            let client = try MattermostClient(url: sandbox.url, credentials: HandoverRig.relayCredentials,
+                                              logger: Logger(label: "test"), onOneEventLoop: true)
+            let loop = try #require(client.eventLoop)
+            #expect(client.http.eventLoopGroup.makeIterator().contains { $0 === loop })
+            try await withTaskExecutorPreference(EventLoopExecutor(loop)) { () async throws in
+                // The login first, then the session's requests.
+                for _ in 0..<3 {
+                    let me = try await client.me()
+                    #expect(me.username == "relay")
+                    #expect(MultiThreadedEventLoopGroup.currentEventLoop === loop)
+                }
+                await #expect(throws: MattermostError.self) { try await client.user(id: "nobodyatall0000000000000000") }
+                #expect(MultiThreadedEventLoopGroup.currentEventLoop === loop)
+            }
+            // Without the choice, no loop is named and requests go anywhere.
+            let anywhere = try MattermostClient(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: Logger(label: "test"))
+            #expect(anywhere.eventLoop == nil)
+            let me = try await anywhere.me()
+            #expect(me.username == "relay")
+        }
+    }
+
+    @Test func aRequestEndsWhenItsTaskIsCancelled() async throws {
+        // A server that takes the connection and never answers: only the client's own
+        // timeout (20 s) or the cancellation ends the request.
+        let silent = try SilentPort()
+        let client = try MattermostClient(url: "http://127.0.0.1:\(silent.port)", credentials: .token("token"), logger: Logger(label: "test"))
+        let started = ContinuousClock.now
+        let request = Task { try await client.me() }
+        try await Task.sleep(for: .milliseconds(300))
+        request.cancel()
+        let result = await request.result
+        #expect(throws: MattermostError.self) { try result.get() }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+}
