@@ -88,12 +88,12 @@ extension MattermostLink {
             var again = Set<ConversationID>()
             var lastScan: ContinuousClock.Instant?
             // Drains take the HTTP client's event loops in turn (`drainExecutors`): each
-            // sends its posts on a connection of its loop and is resumed there.
-            var started = 0
+            // runs on its loop and is resumed there with its answers from Mattermost.
+            var nextLoop = 0
             func start(_ conversation: ConversationID, from first: AgentTaskRecord? = nil) {
                 inFlight.insert(conversation)
-                started &+= 1
-                group.addTask(executorPreference: drainExecutors[started % drainExecutors.count]) {
+                nextLoop = (nextLoop + 1) % drainExecutors.count
+                group.addTask(executorPreference: drainExecutors[nextLoop]) {
                     if await self.drain(conversation, from: first) {
                         // Stopped at its limit: back in line behind the others.
                         self.announced.withLock { $0.add(conversation) }

@@ -106,10 +106,10 @@ final class MattermostLink: Sendable {
         self.chat = chat
     }
 
-    /// Runs until `stop()`, on the event loop of the link's event stream (and one of its
-    /// HTTP client's): an event resumes the task that waits for it on the thread that
-    /// read it, and the outbox's own hand-offs (a drain done, a wake-up) stay on that
-    /// thread too. The drains take the client's event loops in turn (`workLoop`).
+    /// Runs until `stop()`, on the event loop of the link's event stream (one of its HTTP
+    /// client's): an event resumes the task that waits for it on the thread that read it,
+    /// and the worker's own hand-offs (a wake-up, its tick) stay on that thread too. The
+    /// drains take the client's event loops in turn (`workLoop`).
     func run() async {
         guard let eventLoop = client.eventLoop else { return await runLoops() }
         await withTaskExecutorPreference(EventLoopExecutor(eventLoop)) { await runLoops() }
