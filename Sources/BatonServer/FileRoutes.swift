@@ -76,7 +76,7 @@ struct FileRoutes: Sendable {
             throw APIError(.contentTooLarge, code: "file_too_large", ChatError.fileTooLarge(limit: limit).message)
         }
         if let wait = limiter.take(body.readableBytes, by: visitor) {
-            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            let seconds = max(1, Int(wait.seconds.rounded(.up)))
             throw APIError(.tooManyRequests, code: "upload_rate_limited",
                            "Files are coming too fast from this visitor; send it again in \(seconds) s.", headers: [.retryAfter: String(seconds)])
         }

@@ -51,9 +51,7 @@ final class MemoryTrimmer: Service, Sendable {
             while clock.now - lastTrim < longest {
                 let (cpu, start) = (cpuSeconds(), clock.now)
                 try await Task.sleep(for: probe)
-                let elapsed = clock.now - start
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                if cpuSeconds() - cpu < quietLoad * seconds { break }
+                if cpuSeconds() - cpu < quietLoad * (clock.now - start).seconds { break }
             }
             trimNow()
             lastTrim = clock.now

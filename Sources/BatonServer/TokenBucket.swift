@@ -19,8 +19,7 @@ struct TokenBucket: Sendable {
     mutating func take(_ cost: Double = 1, now: ContinuousClock.Instant = .now) -> Duration? {
         let elapsed = now - last
         last = now
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(burst, tokens + seconds * rate)
+        tokens = min(burst, tokens + elapsed.seconds * rate)
         if tokens >= cost {
             tokens -= cost
             return nil
