@@ -156,7 +156,8 @@ func eventually(_ what: String, seconds: Double = 15, _ condition: @Sendable () 
 /// Returns the conversation id.
 @discardableResult
 func talkUntilHandover(_ client: WidgetClient, name: String = "Grace", email: String = "grace@example.com",
-                       topic: String = "Sales", page: [String: String]? = nil, welcomed: (Frame) -> Void = { _ in }) async throws -> String {
+                       topic: String = "Sales", page: [String: String]? = nil, handedOver: String = "handing you over to a person",
+                       welcomed: (Frame) -> Void = { _ in }) async throws -> String {
     let welcome = try await client.hello(page: page)
     welcomed(welcome)
     let conversation = (welcome["conversation"] as? [String: Any])?["id"] as? String ?? ""
@@ -169,6 +170,6 @@ func talkUntilHandover(_ client: WidgetClient, name: String = "Grace", email: St
     _ = try await client.say(email, clientID: "u4")
     try await client.message(containing: "What is it about?")
     _ = try await client.say(topic, clientID: "u5")
-    try await client.message(containing: "handing you over to a person")
+    try await client.message(containing: handedOver)
     return conversation
 }
