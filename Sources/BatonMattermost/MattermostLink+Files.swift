@@ -14,6 +14,12 @@ extension MattermostLink {
     /// Uploads a visitor's files to the room's channel, each once: a retry reuses what an
     /// earlier attempt uploaded. A file no longer stored is left out.
     func uploaded(_ files: [Attachment], to room: Room) async throws -> UploadedFiles {
+        guard !files.isEmpty else { return UploadedFiles() }
+        // The files' bytes are read and built into requests off the event loops.
+        return try await withTaskExecutorPreference(limits.fileExecutor) { try await upload(files, to: room) }
+    }
+
+    private func upload(_ files: [Attachment], to room: Room) async throws -> UploadedFiles {
         var result = UploadedFiles()
         for attachment in files {
             guard let record = try await store.fileRecord(id: attachment.id) else { continue }
@@ -59,18 +65,9 @@ extension MattermostLink {
             for id in post.fileIDs { infos.append(try await client.fileInfo(id: id)) }
         }
         let policy = chat.policy
-        var stored: [Attachment] = [], refused: [MMFileInfo] = []
-        for info in infos.prefix(policy.maxFilesPerMessage) {
-            guard policy.filesEnabled, info.size <= Int64(policy.maxFileBytes) else {
-                refused.append(info)
-                continue
-            }
-            let (data, type) = try await client.downloadFile(id: info.id, maxBytes: policy.maxFileBytes)
-            let attachment = Attachment(id: .newFile(), name: Attachment.cleanName(info.name),
-                                        contentType: Attachment.cleanType(info.mimeType.isEmpty ? type : info.mimeType),
-                                        size: Int64(data.count))
-            try await store.saveFile(StoredFile(attachment: attachment, visitorID: conversation.visitorID, mattermostID: info.id, data: data))
-            stored.append(attachment)
+        // Downloaded bytes are copied and stored off the event loops.
+        let (stored, refused) = try await withTaskExecutorPreference(limits.fileExecutor) {
+            try await fetch(infos, for: conversation.visitorID, policy: policy)
         }
         if !refused.isEmpty {
             let text = MattermostPosts.filesNotPassedOn(refused.map(\.name), limit: policy.filesEnabled ? policy.maxFileBytes : nil, words: words)
@@ -81,5 +78,24 @@ extension MattermostLink {
             }
         }
         return stored
+    }
+
+    /// Downloads and stores the files the policy lets through; returns them and the ones refused.
+    private func fetch(_ infos: [MMFileInfo], for visitor: VisitorID, policy: ChatPolicy) async throws
+        -> (stored: [Attachment], refused: [MMFileInfo]) {
+        var stored: [Attachment] = [], refused: [MMFileInfo] = []
+        for info in infos.prefix(policy.maxFilesPerMessage) {
+            guard policy.filesEnabled, info.size <= Int64(policy.maxFileBytes) else {
+                refused.append(info)
+                continue
+            }
+            let (data, type) = try await client.downloadFile(id: info.id, maxBytes: policy.maxFileBytes)
+            let attachment = Attachment(id: .newFile(), name: Attachment.cleanName(info.name),
+                                        contentType: Attachment.cleanType(info.mimeType.isEmpty ? type : info.mimeType),
+                                        size: Int64(data.count))
+            try await store.saveFile(StoredFile(attachment: attachment, visitorID: visitor, mattermostID: info.id, data: data))
+            stored.append(attachment)
+        }
+        return (stored, refused)
     }
 }

@@ -25,6 +25,10 @@ public struct LinkLimits: Sendable {
     /// How long a visitor waits in a room nobody joined before the agents are reminded in
     /// the index channel (once, and only within the widget's working hours); nil: never.
     public var remindAgentsAfter: Duration? = .seconds(300)
+    /// Where files are read, built into uploads and stored: not on an event loop (the
+    /// outbox's drains and the event listener run on the HTTP client's loops, where copying
+    /// megabytes would hold up every socket of that loop). Tests count its jobs.
+    public var fileExecutor: any TaskExecutor = globalConcurrentExecutor
 
     public init() {}
 }

@@ -4,6 +4,7 @@ import BatonStore
 import BatonTestSupport
 import Foundation
 import MattermostSandbox
+import Synchronization
 import Testing
 
 /// Files both ways: what a visitor sends reaches the room as Mattermost files, before and
@@ -151,17 +152,25 @@ import Testing
         }
     }
 
+    /// Connects Baton and hands a visitor over to a channel room; `body` gets the visitor's
+    /// widget client, a file transfer, the upload ticket last given, and the room.
+    static func handedOver(_ rig: HandoverRig,
+                           _ body: @escaping @Sendable (WidgetClient, FileTransfer, _ ticket: String?, _ room: MattermostSandbox.Channel) async throws -> Void) async throws {
+        try await rig.connect()
+        let files = FileTransfer(base: rig.baton.http)
+        try await WidgetClient.connect(rig.baton.socketURL) { client in
+            let tickets = Collected<String>()
+            let conversation = try await talkUntilHandover(client) { if let ticket = $0.uploadTicket { tickets.append(ticket) } }
+            try await body(client, files, tickets.last, try await rig.waitForRoom(conversation))
+        }
+    }
+
     @Test func aFileMattermostRefusesGoesAsANoteAndHoldsNothingUp() async throws {
         var configuration = MattermostSandbox.Configuration()
         configuration.maxFileSize = 1000
         try await HandoverRig.run(configuration: configuration) { rig in
-            try await rig.connect()
-            let files = FileTransfer(base: rig.baton.http)
-            try await WidgetClient.connect(rig.baton.socketURL) { client in
-                let tickets = Collected<String>()
-                let conversation = try await talkUntilHandover(client) { if let ticket = $0.uploadTicket { tickets.append(ticket) } }
-                let room = try await rig.waitForRoom(conversation)
-                let big = try await files.upload(Array(repeating: 9, count: 5000), name: "big.log", type: "text/plain", ticket: tickets.last)
+            try await Self.handedOver(rig) { client, files, ticket, room in
+                let big = try await files.upload(Array(repeating: 9, count: 5000), name: "big.log", type: "text/plain", ticket: ticket)
                 try await client.send(["type": "message", "clientId": "big", "text": "the log", "files": [try #require(big.json["id"] as? String)]])
                 _ = try await client.expect("ack")
                 _ = try await client.say("and after it", clientID: "after")
@@ -172,5 +181,44 @@ import Testing
             }
             #expect(try rig.contractViolations() == [])
         }
+    }
+
+    /// The files' bytes are read, uploaded, downloaded and stored on the link's file
+    /// executor, not on the event loop its drains and listener run on.
+    @Test func filesAreHandledOffTheEventLoops() async throws {
+        let fileWork = CountingExecutor()
+        try await HandoverRig.run(baton: { $0.mattermostLimits.fileExecutor = fileWork }) { rig in
+            try await Self.handedOver(rig) { client, files, ticket, room in
+                #expect(fileWork.jobs == 0)
+                let plan = try await files.upload(Self.pdf, name: "plan.pdf", type: "application/pdf", ticket: ticket)
+                try await client.send(["type": "message", "clientId": "plan", "text": "the plan", "files": [try #require(plan.json["id"] as? String)]])
+                _ = try await client.expect("ack")
+                try await eventually("the file in the room") {
+                    rig.sandbox.posts(in: room.id).contains { $0.message.contains("the plan") && !rig.sandbox.files(ofPost: $0.id).isEmpty }
+                }
+                let uploading = fileWork.jobs
+                #expect(uploading > 0)
+                let invoice = try rig.sandbox.upload(as: "alice", in: room.id, name: "invoice.txt", data: Self.pdf)
+                try rig.sandbox.post(as: "alice", in: room.id, "The invoice", files: [invoice.id])
+                let got = try await client.message(containing: "The invoice")
+                #expect(got.messageFiles.map { $0["name"] as? String } == ["invoice.txt"])
+                #expect(fileWork.jobs > uploading)
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+}
+
+/// A task executor that counts the jobs it runs (on a Dispatch queue, never an event loop).
+final class CountingExecutor: TaskExecutor {
+    private let count = Atomic(0)
+    private let queue = DispatchQueue(label: "baton.tests.counting-executor", attributes: .concurrent)
+
+    var jobs: Int { count.load(ordering: .relaxed) }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        count.add(1, ordering: .relaxed)
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

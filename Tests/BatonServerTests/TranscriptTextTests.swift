@@ -8,7 +8,7 @@ import Testing
     /// 2026-12-04 23:59:58 UTC, in milliseconds.
     static let lateEvening: Millis = 1_796_428_798_000
 
-    @Test func theTextNamesTheVisitorTheAnswersAndEveryMessage() {
+    @Test func theTextNamesTheVisitorTheAnswersAndEveryMessage() throws {
         var conversation = Conversation(id: ConversationID("abcdefghijklmnopqrst"), widgetKey: "shop", visitorID: VisitorID("v1"),
                                         createdAt: Self.lateEvening, updatedAt: Self.lateEvening)
         conversation.set("name", to: "Grace Hopper")
@@ -58,13 +58,15 @@ import Testing
         #expect(transcript.fileName == "chat-shop-2026-12-04-abcdefghijklmnopqrst.txt")
         // In the reader's zone: the times, the days and the file's day move with it.
         var kolkata = transcript
-        kolkata.timeZone = try! #require(TranscriptText.timeZone(named: "Asia/Kolkata"))
+        let kolkataZone = try #require(TranscriptText.timeZone(named: "Asia/Kolkata"))
+        kolkata.timeZone = kolkataZone
         #expect(kolkata.text.contains("Started 2026-12-05 05:29:58 Asia/Kolkata (UTC+05:30)\n"))
         #expect(kolkata.text.contains("— 2026-12-05 —\n05:29:58  Ada (bot): Hi!\n"))
         #expect(!kolkata.text.contains("— 2026-12-04 —"))
         #expect(kolkata.fileName == "chat-shop-2026-12-05-abcdefghijklmnopqrst.txt")
         var newYork = transcript
-        newYork.timeZone = try! #require(TranscriptText.timeZone(named: "America/New_York"))
+        let newYorkZone = try #require(TranscriptText.timeZone(named: "America/New_York"))
+        newYork.timeZone = newYorkZone
         #expect(newYork.text.contains("Started 2026-12-04 18:59:58 America/New_York (UTC-05:00)\n"))
         for bad in ["Mars/Olympus", "../etc/passwd", "", String(repeating: "A", count: 65)] {
             #expect(TranscriptText.timeZone(named: bad) == nil, "\(bad)")
