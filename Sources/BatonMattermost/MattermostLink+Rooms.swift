@@ -1,0 +1,155 @@
+import BatonCore
+
+/// Rooms: a conversation's room made step by step (channel or thread, agents, transcript,
+/// announcement), each step recorded so a retry goes on where the last attempt stopped;
+/// and the room closed (the note, the announcement marked, the channel archived).
+extension MattermostLink {
+    /// The conversation's room, created if needed: channel, agents, transcript (messages up
+    /// to the task's message), announcement. Every step is recorded as it completes, so a
+    /// retry continues where the last attempt stopped and posts nothing twice. A complete
+    /// room is kept in memory (until it closes) with the visitor's name.
+    @discardableResult
+    func ensureRoom(for record: AgentTaskRecord) async throws -> RelayTarget {
+        if let target = relayTargets.withLock({ $0[record.conversationID] }) { return target }
+        guard let conversation = try await store.conversation(id: record.conversationID) else {
+            throw MattermostError.server(status: 0, id: "", message: "conversation \(record.conversationID) is not stored")
+        }
+        let visitor = await visitorName(of: conversation)
+        var room: Room
+        if let existing = try await store.room(for: conversation.id) {
+            room = existing
+        } else if settings.rooms == .thread {
+            // The announcement starts the thread: agents answer under it.
+            let visitorRecord = try await store.visitor(id: conversation.visitorID)
+            let text = try await announcement(conversation, visitor: visitor, visitorRecord: visitorRecord, link: nil,
+                                              earlier: try await earlierChats(of: conversation))
+            let root = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
+            room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: root.id, threadChannelID: settings.indexChannel.id,
+                        name: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
+                        link: settings.link(toPost: root.id), announcementID: root.id, cursor: .now() - 1, createdAt: .now())
+            try await store.saveRoom(room)
+            remember(room)
+        } else {
+            let channel = try await client.createChannel(
+                teamID: settings.team.id, name: MattermostPosts.channelName(for: conversation.id),
+                displayName: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
+                purpose: words(.channelPurpose, ["widget": widgetKey]))
+            room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: channel.id, name: channel.name,
+                        link: settings.link(toChannel: channel.name), cursor: .now() - 1, createdAt: .now())
+            try await store.saveRoom(room)
+            remember(room)
+        }
+        if room.transcriptUntil == nil {
+            // The agents are in the room's channel (for a thread, the index channel, where
+            // they may have left since the connection was made).
+            try await client.addChannelMembers(channelID: room.channelID, userIDs: settings.agents.map(\.id))
+            if let root = room.rootID { await follow(root) }
+            var messages = try await store.messages(in: conversation.id, after: 0, limit: 100_000)
+            if let until = record.messageID { messages = messages.filter { $0.id <= until } }
+            let visitorRecord = try await store.visitor(id: conversation.visitorID)
+            let text = MattermostPosts.transcript(conversation: conversation, visitor: visitor, messages: messages,
+                                                  botName: messages.first { $0.role == .bot }?.authorName,
+                                                  signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,
+                                                  language: visitorRecord?.language, earlier: try await earlierChats(of: conversation),
+                                                  closeCommand: settings.closeCommand, internalPrefix: settings.internalPrefix, words: words)
+            for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
+                _ = try await postOnce(part, in: room, marker: "transcript-\(conversation.id)-\(index)", record: record)
+            }
+            // What the visitor sent the bot, the files themselves (Mattermost takes 10 a post).
+            let files = messages.filter { $0.role == .visitor }.flatMap(\.files)
+            for (index, start) in stride(from: 0, to: files.count, by: Self.filesPerPost).enumerated() {
+                let sent = try await uploaded(Array(files[start..<min(start + Self.filesPerPost, files.count)]), to: room)
+                _ = try await postOnce(MattermostPosts.withRefusedFiles(MattermostPosts.filesBeforeHandover(visitor: visitor, words: words), sent.refused, words: words),
+                                       in: room, marker: "transcript-files-\(conversation.id)-\(index)", record: record, fileIDs: sent.ids)
+            }
+            room.transcriptUntil = messages.last?.id ?? 0
+            room.agents = settings.agents.map(\.id)
+            try await store.saveRoom(room)
+            remember(room)
+        }
+        if room.announcementID == nil {
+            let text = try await announcement(conversation, visitor: visitor, visitorRecord: try await store.visitor(id: conversation.visitorID),
+                                              link: room.link, earlier: try await earlierChats(of: conversation))
+            let post = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
+            room.announcementID = post.id
+            try await store.saveRoom(room)
+            remember(room)
+        }
+        let target = RelayTarget(room: room, visitor: visitor)
+        if room.closedAt == nil { relayTargets.withLock { $0[conversation.id] = target } }
+        return target
+    }
+
+    /// The announcement of a chat in the index channel; `closedBy` once it is closed (by
+    /// nobody in particular when it holds nil). A thread's announcement has no link: it is
+    /// the thread.
+    func announcement(_ conversation: Conversation, visitor: String, visitorRecord: Visitor?, link: String?, earlier: String? = nil,
+                      closedBy: String?? = nil, endedByVisitor: Bool = false) async throws -> String {
+        let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
+        return MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
+                                            conversation: conversation, firstMessage: first?.text, link: link,
+                                            signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,
+                                            language: visitorRecord?.language, earlier: earlier, closedBy: closedBy,
+                                            endedByVisitor: endedByVisitor, words: words)
+    }
+
+    /// A returning visitor's earlier chats with the agents, for a new room's first post and
+    /// announcement; nil for a first chat.
+    func earlierChats(of conversation: Conversation) async throws -> String? {
+        let earlier = try await store.earlierRooms(of: conversation.visitorID, excluding: conversation.id, limit: Self.earlierChatsShown)
+        return MattermostPosts.earlierChats(earlier, site: settings.url, now: .now(), words: words)
+    }
+
+    /// Earlier chats a new room links to; the rest are counted.
+    static let earlierChatsShown = 3
+
+    /// The agents follow a thread room, so that it shows in their Threads view and its
+    /// replies notify them. Best effort: the chat works without it (the relay user needs
+    /// the right to edit other users; an older server has no threads view).
+    func follow(_ root: String, agents: [MattermostSettings.Reference]? = nil) async {
+        for agent in agents ?? settings.agents where agent.id != settings.relayUser.id {
+            do {
+                try await client.followThread(userID: agent.id, teamID: settings.team.id, threadID: root)
+            } catch {
+                logger.warning("Could not make an agent follow a chat's thread", metadata: [
+                    "mattermost.user": "\(agent.name)", "mattermost.post": "\(root)", "error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    func closeRoom(_ record: AgentTaskRecord, closedBy: String?, archived: Bool, endedByVisitor: Bool = false) async throws {
+        relayTargets.withLock { _ = $0.removeValue(forKey: record.conversationID) }
+        guard var room = try await store.room(for: record.conversationID) else { return }
+        let conversation = try await store.conversation(id: record.conversationID)
+        // A room whose channel is gone for good has nobody left to tell, nothing to archive.
+        var gone = false
+        if !archived {
+            var note = MattermostPosts.closed(by: closedBy, words: words)
+            if endedByVisitor {
+                let visitor = if let conversation { await visitorName(of: conversation) } else { closedBy ?? words(.visitor) }
+                note = MattermostPosts.endedByVisitor(visitor, words: words)
+            }
+            do {
+                _ = try await postOnce(note, in: room, marker: "closed-\(record.conversationID)", record: record)
+            } catch {
+                guard await channelIsGone(room.channelID, after: error) else { throw error }
+                gone = true
+            }
+        }
+        // A thread whose first post was deleted (or whose channel was archived or is gone)
+        // has no announcement left to mark.
+        if let announcementID = room.announcementID, !((archived || gone) && room.rootID != nil), let conversation {
+            let text = try await announcement(conversation, visitor: await visitorName(of: conversation),
+                                              visitorRecord: try await store.visitor(id: conversation.visitorID),
+                                              link: room.rootID == nil ? room.link : nil, closedBy: .some(closedBy),
+                                              endedByVisitor: endedByVisitor)
+            _ = try await client.editPost(id: announcementID, message: text)
+        }
+        // A thread stays: archiving would close the index channel for every chat.
+        if settings.archiveOnClose && !archived && !gone && room.rootID == nil { try await client.archiveChannel(id: room.externalID) }
+        room.closedAt = .now()
+        try await store.saveRoom(room)
+        remember(room)
+    }
+}
