@@ -120,6 +120,7 @@ public final class WebDriver: Sendable {
     public func open(_ url: String) async throws { try await command("POST", "/url", ["url": url]) }
 
     /// Runs JavaScript in the page and returns its result.
+    @discardableResult
     public func run(_ script: String, _ args: [Any] = []) async throws -> Any? {
         let value = try await command("POST", "/execute/sync", ["script": script, "args": args])
         return value["value"] ?? value
