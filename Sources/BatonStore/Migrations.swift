@@ -310,6 +310,22 @@ enum Migrations {
                 END $$
                 """]
         },
+        // A file's content in a table of its own: SQLite writes a whole row again when one
+        // of its columns changes, so sending a file with a message (`message_id`) and
+        // uploading it to Mattermost (`mattermost_id`) each wrote its megabytes again, the
+        // first in the visitor's durable commit that every other write waited behind.
+        Migration(version: 19, name: "files: the content in a table of its own") { flavor in
+            [
+                """
+                CREATE TABLE file_data (
+                    file_id TEXT PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+                    data \(flavor == .sqlite ? "BLOB" : "BYTEA") NOT NULL
+                )
+                """,
+                "INSERT INTO file_data (file_id, data) SELECT id, data FROM files",
+                "ALTER TABLE files DROP COLUMN data",
+            ]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -2,17 +2,20 @@ import BatonCore
 import Foundation
 import SQLKit
 
-/// Files sent with messages (`FileStore`): content and record in one row, so that every
-/// Baton sharing a database serves every file.
+/// Files sent with messages (`FileStore`), in the database so that every Baton sharing it
+/// serves every file: the record in `files`, the content in `file_data` (deleted with its
+/// record), so that changing the record (the message that sent the file, its id in
+/// Mattermost) does not write the content again.
 extension SQLStore: FileStore {
     public func saveFile(_ file: StoredFile) async throws {
         let a = file.attachment
         try await write { db in
             try await db.raw("""
-                INSERT INTO files (id, visitor_id, message_id, name, content_type, size, data, mattermost_id, created_at)
+                INSERT INTO files (id, visitor_id, message_id, name, content_type, size, mattermost_id, created_at)
                 VALUES (\(bind: a.id.rawValue), \(bind: file.visitorID.rawValue), \(bind: file.messageID), \(bind: a.name),
-                        \(bind: a.contentType), \(bind: a.size), \(bind: Data(file.data)), \(bind: file.mattermostID), \(bind: file.createdAt))
+                        \(bind: a.contentType), \(bind: a.size), \(bind: file.mattermostID), \(bind: file.createdAt))
                 """).run()
+            try await db.raw("INSERT INTO file_data (file_id, data) VALUES (\(bind: a.id.rawValue), \(bind: Data(file.data)))").run()
         }
     }
 
@@ -23,7 +26,9 @@ extension SQLStore: FileStore {
     }
 
     public func file(id: FileID) async throws -> StoredFile? {
-        try await reader.raw("SELECT * FROM files WHERE id = \(bind: id.rawValue)").first().map(Rows.file)
+        try await reader.raw("""
+            SELECT files.*, file_data.data FROM files JOIN file_data ON file_data.file_id = files.id WHERE files.id = \(bind: id.rawValue)
+            """).first().map(Rows.file)
     }
 
     public func setMattermostID(_ mattermostID: String, of file: FileID) async throws {

@@ -44,6 +44,8 @@ import Testing
             // Mattermost's id of the upload is remembered (a retry does not upload again).
             try await store.setMattermostID("mm-file-1", of: plan.id)
             #expect(try await store.fileRecord(id: plan.id)?.mattermostID == "mm-file-1")
+            // Changing the record leaves the content as it was.
+            #expect(try await store.file(id: plan.id)?.data == Self.bytes)
 
             // A correction shows the files but does not take them; deleting the message's
             // files removes them.
@@ -55,6 +57,10 @@ import Testing
             try await store.deleteFiles(of: stored[0].id)
             #expect(try await store.fileRecord(id: plan.id) == nil)
             #expect(try await store.fileRecord(id: photo.id) == nil)
+            // The content goes with its record (in a table of its own in a database).
+            if let sql = store as? SQLStore {
+                #expect(try await sql.reader.raw("SELECT COUNT(*) AS n FROM file_data").first()?.decode(column: "n", as: Int.self) == 0)
+            }
         }
     }
 

@@ -374,6 +374,35 @@ extension Visitor {
         }
     }
 
+    /// A database before version 19 kept a file's content in its `files` row: the upgrade
+    /// moves it to `file_data` and the file reads as before.
+    @Test func filesOfAnOlderDatabaseKeepTheirContent() async throws {
+        let db = try TemporaryDatabase()
+        defer { db.remove() }
+        let visitor = Visitor.new()
+        let bytes: [UInt8] = (0..<3000).map { UInt8($0 % 256) }
+        let file = Attachment(id: .newFile(), name: "plan.pdf", contentType: "application/pdf", size: Int64(bytes.count))
+        do {
+            let store = try await db.open()
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: Conversation.new(visitor.id)))
+            try await store.saveFile(StoredFile(attachment: file, visitorID: visitor.id, mattermostID: "mm-1", createdAt: 1000, data: bytes))
+            // Back to version 18's table: the content in the row.
+            for statement in [
+                "ALTER TABLE files ADD COLUMN data BLOB NOT NULL DEFAULT x''",
+                "UPDATE files SET data = (SELECT data FROM file_data WHERE file_id = files.id)",
+                "DROP TABLE file_data",
+                "DELETE FROM schema_migrations WHERE version = 19",
+            ] { try await store.connections.writer.raw(SQLQueryString(statement)).run() }
+            await store.close()
+        }
+        let store = try await db.open()
+        let read = try #require(try await store.file(id: file.id))
+        #expect(read.data == bytes && read.attachment == file && read.mattermostID == "mm-1" && read.createdAt == 1000)
+        let columns = try await store.reader.raw("SELECT name FROM pragma_table_info('files')").all().map { try $0.decode(column: "name", as: String.self) }
+        #expect(!columns.isEmpty && !columns.contains("data"))
+        await store.close()
+    }
+
     @Test func clientAndExternalIDsAreIndexedOnlyWhereTheyAreSetAndAnOlderDatabaseIsUpgraded() async throws {
         let db = try TemporaryDatabase()
         defer { db.remove() }
