@@ -31,9 +31,10 @@ public struct LiveBaton: Sendable {
 
     @discardableResult
     /// Runs a server on `database` for the duration of `body`, then shuts it down
-    /// gracefully (as SIGTERM would).
+    /// gracefully (as SIGTERM would). `body` fails after `timeLimit` seconds.
     public static func run<T: Sendable>(
         database: String,
+        timeLimit: Double = 60,
         configure: @Sendable (inout BatonConfiguration) -> Void = { _ in },
         _ body: @Sendable @escaping (LiveBaton) async throws -> T
     ) async throws -> T {
@@ -66,7 +67,7 @@ public struct LiveBaton: Sendable {
             let live = LiveBaton(port: port, services: services, shutdown: { await group.triggerGracefulShutdown() })
             let result: T
             do {
-                result = try await withTimeout(60) { try await body(live) }
+                result = try await withTimeout(timeLimit) { try await body(live) }
             } catch {
                 await group.triggerGracefulShutdown()
                 try? await tasks.waitForAll()
@@ -81,12 +82,13 @@ public struct LiveBaton: Sendable {
     @discardableResult
     /// Runs a server on a new temporary database.
     public static func run<T: Sendable>(
+        timeLimit: Double = 60,
         configure: @Sendable (inout BatonConfiguration) -> Void = { _ in },
         _ body: @Sendable @escaping (LiveBaton) async throws -> T
     ) async throws -> T {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        return try await run(database: folder.database, configure: configure, body)
+        return try await run(database: folder.database, timeLimit: timeLimit, configure: configure, body)
     }
 }
 

@@ -51,21 +51,22 @@ struct HandoverRig: Sendable {
     }
 
     /// Runs a sandbox and a Baton (on `database`, or a new SQLite one) for the length of `body`.
+    /// `body` fails after `timeLimit` seconds.
     static func run(database: DatabaseLocation? = nil, sandbox existing: MattermostSandbox? = nil,
-                    configuration: MattermostSandbox.Configuration = .init(),
+                    configuration: MattermostSandbox.Configuration = .init(), timeLimit: Double = 60,
                     baton tweak: @Sendable @escaping (inout BatonConfiguration) -> Void = { _ in },
                     _ body: @Sendable @escaping (HandoverRig) async throws -> Void) async throws {
         if let existing {
-            try await runBaton(database: database, sandbox: existing, tweak: tweak, body)
+            try await runBaton(database: database, sandbox: existing, timeLimit: timeLimit, tweak: tweak, body)
             return
         }
         try await MattermostSandbox.run(configuration: configuration) { sandbox in
             seed(sandbox)
-            try await runBaton(database: database, sandbox: sandbox, tweak: tweak, body)
+            try await runBaton(database: database, sandbox: sandbox, timeLimit: timeLimit, tweak: tweak, body)
         }
     }
 
-    private static func runBaton(database: DatabaseLocation?, sandbox: MattermostSandbox,
+    private static func runBaton(database: DatabaseLocation?, sandbox: MattermostSandbox, timeLimit: Double,
                                  tweak: @Sendable @escaping (inout BatonConfiguration) -> Void,
                                  _ body: @Sendable @escaping (HandoverRig) async throws -> Void) async throws {
         let configure: @Sendable (inout BatonConfiguration) -> Void = { config in
@@ -77,7 +78,7 @@ struct HandoverRig: Sendable {
             if let database { config.database = database }
             tweak(&config)
         }
-        try await LiveBaton.run(configure: configure) { baton in try await body(HandoverRig(sandbox: sandbox, baton: baton)) }
+        try await LiveBaton.run(timeLimit: timeLimit, configure: configure) { baton in try await body(HandoverRig(sandbox: sandbox, baton: baton)) }
     }
 
     // MARK: Looking at Mattermost
