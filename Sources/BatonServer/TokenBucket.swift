@@ -1,3 +1,5 @@
+import BatonCore
+
 /// A token bucket: `rate` actions a second on average, bursts of up to `burst`.
 struct TokenBucket: Sendable {
     let rate: Double

@@ -1,3 +1,4 @@
+import BatonCore
 import Foundation
 import Synchronization
 
@@ -87,12 +88,6 @@ struct TimeoutError: Error, CustomStringConvertible {
 }
 
 extension Duration {
-    /// The duration in seconds, as a Double.
-    var seconds: Double {
-        let (whole, atto) = components
-        return Double(whole) + Double(atto) / 1e18
-    }
-
     /// The duration in whole microseconds.
     var microseconds: Int64 {
         let (whole, atto) = components

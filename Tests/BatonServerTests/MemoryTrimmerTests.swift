@@ -1,3 +1,4 @@
+import BatonCore
 @testable import BatonServer
 import Foundation
 import Synchronization

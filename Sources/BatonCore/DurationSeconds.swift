@@ -1,6 +1,6 @@
 extension Duration {
     /// The duration in seconds, as a Double.
-    var seconds: Double {
+    public var seconds: Double {
         let (whole, atto) = components
         return Double(whole) + Double(atto) / 1e18
     }
