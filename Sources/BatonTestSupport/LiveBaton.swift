@@ -26,15 +26,20 @@ public struct LiveBaton: Sendable {
     public let services: BatonServices
     public let shutdown: @Sendable () async -> Void
 
+    /// Seconds a live Baton's test body may take before it fails.
+    public static let defaultTimeLimit: Double = 180
+
     public var http: String { "http://127.0.0.1:\(port)" }
     public var socketURL: String { "ws://127.0.0.1:\(port)/widget/v1/socket" }
 
     @discardableResult
     /// Runs a server on `database` for the duration of `body`, then shuts it down
-    /// gracefully (as SIGTERM would). `body` fails after `timeLimit` seconds.
+    /// gracefully (as SIGTERM would). `body` fails after `timeLimit` seconds: a guard
+    /// against a hung test, not a measure of speed, so it is generous (a browser test can
+    /// take over a minute beside the rest of the suite on two cores).
     public static func run<T: Sendable>(
         database: String,
-        timeLimit: Double = 60,
+        timeLimit: Double = LiveBaton.defaultTimeLimit,
         configure: @Sendable (inout BatonConfiguration) -> Void = { _ in },
         _ body: @Sendable @escaping (LiveBaton) async throws -> T
     ) async throws -> T {
@@ -82,7 +87,7 @@ public struct LiveBaton: Sendable {
     @discardableResult
     /// Runs a server on a new temporary database.
     public static func run<T: Sendable>(
-        timeLimit: Double = 60,
+        timeLimit: Double = LiveBaton.defaultTimeLimit,
         configure: @Sendable (inout BatonConfiguration) -> Void = { _ in },
         _ body: @Sendable @escaping (LiveBaton) async throws -> T
     ) async throws -> T {

@@ -53,7 +53,7 @@ struct HandoverRig: Sendable {
     /// Runs a sandbox and a Baton (on `database`, or a new SQLite one) for the length of `body`.
     /// `body` fails after `timeLimit` seconds.
     static func run(database: DatabaseLocation? = nil, sandbox existing: MattermostSandbox? = nil,
-                    configuration: MattermostSandbox.Configuration = .init(), timeLimit: Double = 60,
+                    configuration: MattermostSandbox.Configuration = .init(), timeLimit: Double = LiveBaton.defaultTimeLimit,
                     baton tweak: @Sendable @escaping (inout BatonConfiguration) -> Void = { _ in },
                     _ body: @Sendable @escaping (HandoverRig) async throws -> Void) async throws {
         if let existing {
