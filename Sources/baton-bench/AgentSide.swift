@@ -66,6 +66,7 @@ final class PostWatch: Sendable {
     private struct State {
         var indexChannelID: String?
         var relayProbes: ProbeTable?
+        var files: FileTimes?
         var announcements: [String: Gate<ContinuousClock.Instant>] = [:]
     }
 
@@ -79,6 +80,9 @@ final class PostWatch: Sendable {
     /// Where relayed probes of the running phase are reported (nil between phases).
     func setRelayProbes(_ probes: ProbeTable?) { state.withLock { $0.relayProbes = probes } }
 
+    /// Where the files scenario's files are reported as they reach their rooms (nil between phases).
+    func setFileTimes(_ files: FileTimes?) { state.withLock { $0.files = files } }
+
     /// Opened when the announcement of `conversation` is posted, with the time it was.
     func announcement(of conversation: String) -> Gate<ContinuousClock.Instant> {
         gate(Self.key(conversation))
@@ -87,9 +91,11 @@ final class PostWatch: Sendable {
     func observe(_ post: MattermostSandbox.Post) {
         let now = ContinuousClock.now
         guard post.userID == relayUserID, !post.isSystemPost else { return }
-        let (indexChannel, probes) = state.withLock { ($0.indexChannelID, $0.relayProbes) }
+        let (indexChannel, probes, files) = state.withLock { ($0.indexChannelID, $0.relayProbes, $0.files) }
         if post.channelID == indexChannel {
             if let key = Self.roomKey(in: post.message) { gate(key).open(now) }
+        } else if let files, !post.fileIDs.isEmpty {
+            for id in ProbeToken.ids(in: post.message) { files.arrived(id, at: now) }
         } else if let probes {
             // Messages that waited together are relayed as one post, a line each.
             probes.carried(ProbeToken.ids(in: post.message), at: now)

@@ -20,7 +20,7 @@ struct Bench: AsyncParsableCommand {
 struct Measure: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the benchmark (the default).")
 
-    @Option(help: "Scenarios, comma-separated: idle, bot, relay, agent, handover, or all.")
+    @Option(help: "Scenarios, comma-separated: idle, bot, relay, agent, handover, files, or all.")
     var scenario = "all"
 
     @Option(help: "Connections of the idle scenario (default 20000).")
@@ -46,6 +46,12 @@ struct Measure: AsyncParsableCommand {
 
     @Option(help: "Handover scenario: new visitors per second (default 50).")
     var handoverRate: Double?
+
+    @Option(help: "Files scenario: the size of each file in bytes (default 9900000, under Baton's default limit of 10 MB).")
+    var fileSize: Int?
+
+    @Option(help: "Files scenario: files sent a second while the bot scenario's load runs (default 1).")
+    var fileRate: Double?
 
     @Option(help: "Seconds each measured phase lasts (default 10).")
     var duration: Double?
@@ -132,7 +138,7 @@ struct Measure: AsyncParsableCommand {
         if scenario != "all" {
             settings.scenarios = try scenario.split(separator: ",").map { name in
                 guard let scenario = Scenario(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("Unknown scenario \"\(name)\": use idle, bot, relay, agent, handover or all.")
+                    throw ValidationError("Unknown scenario \"\(name)\": use idle, bot, relay, agent, handover, files or all.")
                 }
                 return scenario
             }
@@ -144,6 +150,8 @@ struct Measure: AsyncParsableCommand {
         if let relayRate { settings.relayRate = relayRate }
         if let agentRate { settings.agentRate = agentRate }
         if let handoverRate { settings.handoverRate = handoverRate }
+        if let fileSize { settings.fileSize = fileSize }
+        if let fileRate { settings.fileRate = fileRate }
         if let duration { settings.duration = duration }
         if let window { settings.window = window }
         settings.botRepeats = botRepeats
@@ -158,9 +166,10 @@ struct Measure: AsyncParsableCommand {
               settings.botRepeats >= 1, settings.duration > 0 else {
             throw ValidationError("--runs, --connections, --idle-connections, --window, --bot-repeats and --duration must be positive.")
         }
-        guard [settings.botRate, settings.relayRate, settings.agentRate, settings.handoverRate].allSatisfy({ $0 > 0 }) else {
+        guard [settings.botRate, settings.relayRate, settings.agentRate, settings.handoverRate, settings.fileRate].allSatisfy({ $0 > 0 }) else {
             throw ValidationError("Rates must be above 0.")
         }
+        guard settings.fileSize > 0 else { throw ValidationError("--file-size must be positive.") }
         return settings
     }
 

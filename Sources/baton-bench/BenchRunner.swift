@@ -142,6 +142,12 @@ struct BenchRunner: Sendable {
                 phases.append(report(outcome, "baton"))
             }
         }
+        if settings.runs(.files) {
+            let plan = PhasePlan(name: "files", connections: settings.connections, load: .rate(settings.botRate, duration: duration))
+            let load = FileLoad(size: settings.fileSize, rate: settings.fileRate, duration: duration)
+            phases.append(report(await runFilesPhase(plan, load, connector: connector, agentSide: agentSide, server: gauge),
+                                 "baton"))
+        }
         if settings.runs(.agent) {
             let plan = PhasePlan(name: "agent", connections: settings.connections, load: .rate(settings.agentRate, duration: duration))
             phases.append(report(await runPhase(withHandovers(plan), script: AgentVisitor(agentSide: agentSide),

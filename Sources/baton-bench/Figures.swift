@@ -30,13 +30,20 @@ enum Figures {
             if let perSocket = phase.perSocketKiB { figures["\(key).perSocketKiB"] = perSocket }
             if let cpu = phase.serverCPU { figures["\(key).serverCPU"] = cpu }
             if let cpu = phase.benchCPU { figures["\(key).benchCPU"] = cpu }
+            if let files = phase.files {
+                figures["\(key).filesUploadedCount"] = Double(files.uploaded)
+                figures["\(key).filesRelayedCount"] = Double(files.relayed)
+                figures["\(key).filesFailedCount"] = Double(files.failures.values.reduce(0, +))
+                if let upload = files.upload { (figures["\(key).uploadP50"], figures["\(key).uploadMax"]) = (upload.p50, upload.max) }
+                if let relay = files.relay { (figures["\(key).fileRelayP50"], figures["\(key).fileRelayMax"]) = (relay.p50, relay.max) }
+            }
         }
         func ratio(_ key: String, _ numerator: String, _ denominator: String) {
             guard let top = figures[numerator], let bottom = figures[denominator], bottom > 0 else { return }
             figures[key] = top / bottom
         }
         ratio("idle.perSocketKiB.vsEcho", "idle.perSocketKiB", "echo-idle.perSocketKiB")
-        for (phase, rate) in [("bot", settings.botRate), ("relay", settings.relayRate), ("agent", settings.agentRate)] {
+        for (phase, rate) in [("bot", settings.botRate), ("files", settings.botRate), ("relay", settings.relayRate), ("agent", settings.agentRate)] {
             ratio("\(phase).p99.vsEcho", "\(phase).p99", "echo@\(Int(rate)).p99")
         }
         for phase in ["bot-max", "relay-max"] {

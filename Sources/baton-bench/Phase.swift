@@ -64,6 +64,8 @@ struct PhaseOutcome: Sendable {
     /// server's, and the bench's own (client, and the stand-in when it is involved).
     var serverCPU: Double?
     var benchCPU: Double?
+    /// The files scenario: what its files did.
+    var files: FileRecord?
 
     /// Messages answered per second: all answers for an open-loop phase (it sent at the
     /// target rate), those within the window for a saturating one.
@@ -122,8 +124,10 @@ final class Tally: Sendable {
 
 /// Runs one phase of `plan.connections` visitor connections doing `script`; `memory`
 /// is read at the end of the measured window, while every connection is still open.
+/// `windowOpens` is told when the measured window starts (for load besides the script's).
 func runPhase<Script: VisitorScript>(_ plan: PhasePlan, script: Script, connector: VisitorConnector, server: ProcessGauge,
-                                     probesReady: @Sendable (ProbeTable) -> Void = { _ in }) async -> PhaseOutcome {
+                                     probesReady: @Sendable (ProbeTable) -> Void = { _ in },
+                                     windowOpens: @Sendable (ContinuousClock.Instant) -> Void = { _ in }) async -> PhaseOutcome {
     await settle(server)
     let errors = ErrorTally()
     var credits: [Credits] = []
@@ -165,6 +169,7 @@ func runPhase<Script: VisitorScript>(_ plan: PhasePlan, script: Script, connecto
         let windowEnd = startAt + plan.load.duration
         probes.setWindowEnd(windowEnd)
         let cpu = CPUWindow(server: server)
+        windowOpens(startAt)
         start.open(startAt)
         try? await Task.sleep(until: windowEnd)
         probes.finishCredits()

@@ -60,6 +60,8 @@ struct PhaseRecord: Codable, Sendable {
     /// difference per connection.
     var memoryBefore: ProcessMemory?
     var perSocketKiB: Double?
+    /// The files scenario: what its files did besides the bot load.
+    var files: FileRecord?
 
     init(_ outcome: PhaseOutcome, system: String, memoryBefore: ProcessMemory? = nil) {
         name = outcome.plan.name
@@ -83,6 +85,7 @@ struct PhaseRecord: Codable, Sendable {
         serverCPU = outcome.serverCPU
         benchCPU = outcome.benchCPU
         self.memoryBefore = memoryBefore
+        files = outcome.files
         if let before = memoryBefore, let after = outcome.memory, outcome.connected > 0 {
             perSocketKiB = Double(after.residentBytes - before.residentBytes) / Double(outcome.connected) / 1024
         }
@@ -92,6 +95,9 @@ struct PhaseRecord: Codable, Sendable {
     var problem: String? {
         if connected == 0 { return "\(name): no connection was ready (\(errors.firstFailure ?? "no error recorded"))" }
         if load != "idle", completed == 0 { return "\(name): nothing was answered (\(sent) sent)" }
+        if let files, files.relayed == 0 {
+            return "\(name): no file reached its room (\(files.uploaded) of \(files.planned) uploaded; \(files.failures.keys.first ?? "no error recorded"))"
+        }
         return nil
     }
 }

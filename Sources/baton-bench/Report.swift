@@ -67,6 +67,17 @@ struct Report {
                 + "\(cell("\(key).errors", .count)) | \(cell("\(key).rssMiB", .memory)) | "
                 + "\(cell("\(key).serverCPU", .ratio)) / \(cell("\(key).benchCPU", .ratio)) | \(versusEcho(key)) |")
         }
+        for phase in report.runs.first?.phases ?? [] {
+            guard let files = phase.files else { continue }
+            let key = phase.name
+            rows += ["", "\(key): the bot's answers (the `bot` phase's load) while \(files.planned) files of "
+                + String(format: "%.1f MB", Double(files.size) / 1_000_000) + " went from \(files.senders) handed-over visitor\(files.senders == 1 ? "" : "s"), "
+                + "evenly over the window: uploaded \(cell("\(key).filesUploadedCount", .count)) "
+                + "(upload p50 \(cell("\(key).uploadP50", .latency)) ms, max \(cell("\(key).uploadMax", .latency)) ms), "
+                + "in their rooms \(cell("\(key).filesRelayedCount", .count)) "
+                + "(message to post p50 \(cell("\(key).fileRelayP50", .latency)) ms, max \(cell("\(key).fileRelayMax", .latency)) ms), "
+                + "failed \(cell("\(key).filesFailedCount", .count))."]
+        }
         return rows
     }
 
@@ -118,7 +129,7 @@ struct Report {
         if figure.hasSuffix("vsEcho") { return .ratio }
         if figure.hasSuffix("MiB") || figure.hasSuffix("KiB") { return .memory }
         if figure.hasSuffix(".rate") { return .rate }
-        if figure.hasSuffix("Ms") || figure.hasSuffix(".connected") { return .count }
+        if figure.hasSuffix("Ms") || figure.hasSuffix(".connected") || figure.hasSuffix("Count") { return .count }
         return .latency
     }
 
@@ -151,6 +162,11 @@ enum Progress {
         if let latency = phase.latency { parts.append(String(format: "p50 %.2f p99 %.2f max %.1f ms", latency.p50, latency.p99, latency.max)) }
         if let posts = phase.posts, posts > 0 { parts.append(String(format: "%.2f messages per post", Double(phase.completed) / Double(posts))) }
         if let perSocket = phase.perSocketKiB { parts.append(String(format: "%.1f KiB per socket", perSocket)) }
+        if let files = phase.files {
+            parts.append("files uploaded \(files.uploaded)/\(files.planned) relayed \(files.relayed)")
+            if let upload = files.upload { parts.append(String(format: "upload p50 %.1f max %.1f ms", upload.p50, upload.max)) }
+            if let relay = files.relay { parts.append(String(format: "file relay p50 %.1f max %.1f ms", relay.p50, relay.max)) }
+        }
         if let memory = phase.memory { parts.append(String(format: "server %.1f MiB", memory.residentMiB)) }
         if let server = phase.serverCPU, let bench = phase.benchCPU {
             parts.append(String(format: "CPU server %.2f bench %.2f cores", server, bench))

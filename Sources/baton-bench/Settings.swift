@@ -1,6 +1,6 @@
 /// The scenarios of the benchmark (the a–e).
 enum Scenario: String, CaseIterable, Codable, Sendable {
-    case idle, bot, relay, agent, handover
+    case idle, bot, relay, agent, handover, files
 }
 
 /// Everything a benchmark run is set to do.
@@ -14,6 +14,10 @@ struct BenchSettings: Codable, Sendable {
     var relayRate: Double
     var agentRate: Double
     var handoverRate: Double
+    /// Files scenario: the size of each file, and files sent a second (by as many
+    /// handed-over visitors as their upload limit needs) while the bot load runs.
+    var fileSize = 9_900_000
+    var fileRate = 1.0
     /// Seconds each measured phase lasts.
     var duration: Double
     /// Seconds the idle connections are held open before the memory is read.
@@ -47,19 +51,19 @@ struct BenchSettings: Codable, Sendable {
     /// works, not how fast anything is.
     static func quick(baton: String, bench: String) -> BenchSettings {
         BenchSettings(scenarios: Scenario.allCases, idleConnections: 100, connections: 8, botRate: 40, relayRate: 40,
-                      agentRate: 20, handoverRate: 5, duration: 1.5, hold: 0.5, window: 2, runs: 1, quick: true,
-                      batonPath: baton, benchPath: bench)
+                      agentRate: 20, handoverRate: 5, fileSize: 200_000, fileRate: 2, duration: 1.5, hold: 0.5, window: 2,
+                      runs: 1, quick: true, batonPath: baton, benchPath: bench)
     }
 
     func runs(_ scenario: Scenario) -> Bool { scenarios.contains(scenario) }
 
     /// The stand-in and a connected Baton are needed.
-    var needsAgentSide: Bool { runs(.relay) || runs(.agent) || runs(.handover) }
+    var needsAgentSide: Bool { runs(.relay) || runs(.agent) || runs(.handover) || runs(.files) }
 
     /// The rates the echo baseline is driven at: those of the message scenarios that run.
     var echoRates: [Double] {
         var rates: [Double] = []
-        for (scenario, rate) in [(Scenario.bot, botRate), (.relay, relayRate), (.agent, agentRate)]
+        for (scenario, rate) in [(Scenario.bot, botRate), (.files, botRate), (.relay, relayRate), (.agent, agentRate)]
         where runs(scenario) && !rates.contains(rate) {
             rates.append(rate)
         }

@@ -19,10 +19,13 @@ struct ServerFrame: JSONReadable, Sendable {
     var message: Message?
     /// The conversation id of a `welcome`.
     var conversation: String?
+    /// The upload ticket of a `welcome` (`files.ticket`).
+    var ticket: String?
 
     init(reading json: inout JSONReader) throws {
         var message: Message?
         var conversation: String?
+        var ticket: String?
         // A field of another type than expected is passed over.
         try json.members { key, json in
             switch key {
@@ -43,11 +46,15 @@ struct ServerFrame: JSONReadable, Sendable {
                 try json.members { key, json in
                     if key == "id" { conversation = try? json.stringOrNull() }
                 }
+            case "files" where try json.kind() == .object:
+                try json.members { key, json in
+                    if key == "ticket" { ticket = try? json.stringOrNull() }
+                }
             default: break
             }
         }
         if type == "message" { self.message = message }
-        if type == "welcome" { self.conversation = conversation }
+        if type == "welcome" { (self.conversation, self.ticket) = (conversation, ticket) }
     }
 
     /// The probe id in a `clientId` of the form `c<id>`.
@@ -163,9 +170,13 @@ struct VisitorSocket: Sendable {
 
     /// Sends `hello` for the demo widget and waits for `welcome`; returns the conversation id.
     func hello(timeout: Duration = .seconds(15)) async throws -> String {
+        try await welcome(timeout: timeout).conversation ?? ""
+    }
+
+    /// Sends `hello` for the demo widget and returns the `welcome`.
+    func welcome(timeout: Duration = .seconds(15)) async throws -> ServerFrame {
         try await send(#"{"type":"hello","widget":"demo"}"#)
-        let welcome = try await waitFor("welcome", timeout: timeout) { $0.type == "welcome" }
-        return welcome.conversation ?? ""
+        return try await waitFor("welcome", timeout: timeout) { $0.type == "welcome" }
     }
 
     /// A visitor message; `text` must need no JSON escaping (the bench's texts do not).
@@ -222,6 +233,9 @@ struct VisitorConnector: Sendable {
         self.ports = ports
         self.path = path
     }
+
+    /// The HTTP address of the server connection `index` goes to.
+    func http(index: Int) -> String { "http://\(host):\(ports[index % ports.count])" }
 
     /// `ws://host:port/path`.
     init(url: String) {
