@@ -92,8 +92,7 @@ enum Rows {
                    visitorID: VisitorID(try row.decode(column: "visitor_id", as: String.self)),
                    messageID: try row.decode(column: "message_id", as: Int64?.self),
                    mattermostID: try row.decode(column: "mattermost_id", as: String?.self),
-                   createdAt: try row.decode(column: "created_at", as: Int64.self),
-                   data: row.contains(column: "data") ? Array(try row.decode(column: "data", as: Data.self)) : [])
+                   createdAt: try row.decode(column: "created_at", as: Int64.self))
     }
 
     /// A message's files as stored with it: NULL when it has none.

@@ -3,19 +3,44 @@ import Foundation
 import SQLKit
 
 /// Files sent with messages (`FileStore`), in the database so that every Baton sharing it
-/// serves every file: the record in `files`, the content in `file_data` (deleted with its
+/// serves every file: the record in `files`, the content in `file_parts` (deleted with its
 /// record), so that changing the record (the message that sent the file, its id in
 /// Mattermost) does not write the content again.
 extension SQLStore: FileStore {
+    /// The most of a file's content one part holds. Each part is written by a transaction
+    /// of its own, so that a large file holds up other writes (SQLite has one writer) for
+    /// one part's write at a time, not the whole file's.
+    static let filePartBytes = 256 * 1024
+
+    /// Stores the record with the first part, then the other parts in order; only the last
+    /// write waits for the disk, which makes the earlier ones durable too (both databases
+    /// write their log in order). Until then the record is there with part of its content:
+    /// nobody holds its id yet, `file(id:)` would not read it, and if Baton stops midway
+    /// the upload is forgotten like any other never sent.
     public func saveFile(_ file: StoredFile) async throws {
         let a = file.attachment
-        try await write { db in
+        let data = file.data
+        let parts = data.isEmpty ? [0..<0] : stride(from: 0, to: data.count, by: Self.filePartBytes).map { $0..<min($0 + Self.filePartBytes, data.count) }
+        @Sendable func insert(_ part: Int, into db: any SQLDatabase) async throws {
+            try await db.raw("""
+                INSERT INTO file_parts (file_id, part, data) VALUES (\(bind: a.id.rawValue), \(bind: part), \(bind: Data(data[parts[part]])))
+                """).run()
+        }
+        try await write(durable: parts.count == 1) { db in
             try await db.raw("""
                 INSERT INTO files (id, visitor_id, message_id, name, content_type, size, mattermost_id, created_at)
                 VALUES (\(bind: a.id.rawValue), \(bind: file.visitorID.rawValue), \(bind: file.messageID), \(bind: a.name),
                         \(bind: a.contentType), \(bind: a.size), \(bind: file.mattermostID), \(bind: file.createdAt))
                 """).run()
-            try await db.raw("INSERT INTO file_data (file_id, data) VALUES (\(bind: a.id.rawValue), \(bind: Data(file.data)))").run()
+            try await insert(0, into: db)
+        }
+        do {
+            for part in parts.indices.dropFirst() {
+                try await write(durable: part == parts.count - 1) { db in try await insert(part, into: db) }
+            }
+        } catch {
+            try? await write(durable: false) { db in try await db.raw("DELETE FROM files WHERE id = \(bind: a.id.rawValue)").run() }
+            throw error
         }
     }
 
@@ -25,10 +50,16 @@ extension SQLStore: FileStore {
             """).first().map(Rows.file)
     }
 
+    /// The record and its parts; nil when the content is not all there (still being stored).
     public func file(id: FileID) async throws -> StoredFile? {
-        try await reader.raw("""
-            SELECT files.*, file_data.data FROM files JOIN file_data ON file_data.file_id = files.id WHERE files.id = \(bind: id.rawValue)
-            """).first().map(Rows.file)
+        guard var file = try await fileRecord(id: id) else { return nil }
+        let parts = try await reader.raw("SELECT data FROM file_parts WHERE file_id = \(bind: id.rawValue) ORDER BY part").all()
+        var data: [UInt8] = []
+        data.reserveCapacity(Int(file.attachment.size))
+        for part in parts { data += try part.decode(column: "data", as: Data.self) }
+        guard data.count == file.attachment.size else { return nil }
+        file.data = data
+        return file
     }
 
     public func setMattermostID(_ mattermostID: String, of file: FileID) async throws {

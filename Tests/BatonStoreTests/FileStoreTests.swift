@@ -59,8 +59,39 @@ import Testing
             #expect(try await store.fileRecord(id: photo.id) == nil)
             // The content goes with its record (in a table of its own in a database).
             if let sql = store as? SQLStore {
-                #expect(try await sql.reader.raw("SELECT COUNT(*) AS n FROM file_data").first()?.decode(column: "n", as: Int.self) == 0)
+                #expect(try await sql.reader.raw("SELECT COUNT(*) AS n FROM file_parts").first()?.decode(column: "n", as: Int.self) == 0)
             }
+        }
+    }
+
+    /// A database stores a large file in parts, each written on its own (so that others'
+    /// writes go between them); it reads back whole, and not at all while a part is missing.
+    @Test(arguments: StoreKind.available) func aLargeFileIsStoredInPartsAndReadWhole(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let visitor = Visitor.new()
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: Conversation.new(visitor.id)))
+            // Two whole parts and a bit, every byte value at every offset of a part.
+            let count = 2 * SQLStore.filePartBytes + 1001
+            let bytes: [UInt8] = (0..<count).map { (i: Int) -> UInt8 in UInt8(truncatingIfNeeded: i * 7 + i / 256) }
+            let large = Attachment(id: .newFile(), name: "video.mp4", contentType: "video/mp4", size: Int64(bytes.count))
+            let empty = Attachment(id: .newFile(), name: "empty.txt", contentType: "text/plain", size: 0)
+            try await store.saveFile(StoredFile(attachment: large, visitorID: visitor.id, data: bytes))
+            try await store.saveFile(StoredFile(attachment: empty, visitorID: visitor.id, data: []))
+            #expect(try await store.file(id: large.id)?.data == bytes)
+            #expect(try await store.file(id: empty.id)?.data == [])
+            guard let sql = store as? SQLStore else { return }
+            func parts(_ file: BatonCore.Attachment) async throws -> [Int] {
+                try await sql.reader.raw("SELECT part FROM file_parts WHERE file_id = \(bind: file.id.rawValue) ORDER BY part").all()
+                    .map { try $0.decode(column: "part", as: Int.self) }
+            }
+            #expect(try await parts(large) == [0, 1, 2])
+            #expect(try await parts(empty) == [0])
+            // A part missing (a file still being stored, or cut short): the file does not read.
+            try await sql.write { db in
+                try await db.raw("DELETE FROM file_parts WHERE file_id = \(bind: large.id.rawValue) AND part = 2").run()
+            }
+            #expect(try await store.file(id: large.id) == nil)
+            #expect(try await store.fileRecord(id: large.id) != nil)
         }
     }
 

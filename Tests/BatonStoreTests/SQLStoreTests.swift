@@ -374,8 +374,8 @@ extension Visitor {
         }
     }
 
-    /// A database before version 19 kept a file's content in its `files` row: the upgrade
-    /// moves it to `file_data` and the file reads as before.
+    /// A database before version 19 kept a file's content in its `files` row: the upgrades
+    /// move it to `file_data`, then to `file_parts`, and the file reads as before.
     @Test func filesOfAnOlderDatabaseKeepTheirContent() async throws {
         let db = try TemporaryDatabase()
         defer { db.remove() }
@@ -389,9 +389,9 @@ extension Visitor {
             // Back to version 18's table: the content in the row.
             for statement in [
                 "ALTER TABLE files ADD COLUMN data BLOB NOT NULL DEFAULT x''",
-                "UPDATE files SET data = (SELECT data FROM file_data WHERE file_id = files.id)",
-                "DROP TABLE file_data",
-                "DELETE FROM schema_migrations WHERE version = 19",
+                "UPDATE files SET data = (SELECT data FROM file_parts WHERE file_id = files.id)",
+                "DROP TABLE file_parts",
+                "DELETE FROM schema_migrations WHERE version IN (19, 20)",
             ] { try await store.connections.writer.raw(SQLQueryString(statement)).run() }
             await store.close()
         }
