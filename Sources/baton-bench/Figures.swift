@@ -30,6 +30,7 @@ enum Figures {
             if let perSocket = phase.perSocketKiB { figures["\(key).perSocketKiB"] = perSocket }
             if let cpu = phase.serverCPU { figures["\(key).serverCPU"] = cpu }
             if let cpu = phase.benchCPU { figures["\(key).benchCPU"] = cpu }
+            if let cpu = phase.stolenCPU { figures["\(key).stolenCPU"] = cpu }
             if let files = phase.files {
                 figures["\(key).filesUploadedCount"] = Double(files.uploaded)
                 figures["\(key).filesRelayedCount"] = Double(files.relayed)

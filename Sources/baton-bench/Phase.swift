@@ -64,6 +64,8 @@ struct PhaseOutcome: Sendable {
     /// server's, and the bench's own (client, and the stand-in when it is involved).
     var serverCPU: Double?
     var benchCPU: Double?
+    /// CPU the host took from this machine meanwhile, in cores (`StolenCPU`).
+    var stolenCPU: Double?
     /// The files scenario: what its files did.
     var files: FileRecord?
 
@@ -174,7 +176,7 @@ func runPhase<Script: VisitorScript>(_ plan: PhasePlan, script: Script, connecto
         try? await Task.sleep(until: windowEnd)
         probes.finishCredits()
         let measured = server.memory
-        let (serverCPU, benchCPU) = cpu.end()
+        let (serverCPU, benchCPU, stolenCPU) = cpu.end()
         let drainEnd = ContinuousClock.now + plan.drainTimeout
         while probes.inFlightCount > 0, ContinuousClock.now < drainEnd {
             try? await Task.sleep(for: .milliseconds(5))
@@ -186,7 +188,7 @@ func runPhase<Script: VisitorScript>(_ plan: PhasePlan, script: Script, connecto
         return PhaseOutcome(plan: plan, connected: connected, sent: counts.sent, completed: counts.completed,
                             completedInWindow: counts.completedInWindow, posts: counts.carriers, latency: probes.latency.summary,
                             ackLatency: probes.ackLatency.summary, errors: errors.snapshot, memory: measured,
-                            serverCPU: serverCPU, benchCPU: benchCPU)
+                            serverCPU: serverCPU, benchCPU: benchCPU, stolenCPU: stolenCPU)
     }
 }
 
@@ -205,27 +207,31 @@ func settle(_ server: ProcessGauge) async {
     }
 }
 
-/// CPU used by the server and by the bench from its creation to `end()`, in cores.
+/// CPU used by the server and by the bench from its creation to `end()`, and taken by
+/// the host (`StolenCPU`), in cores.
 struct CPUWindow {
     let server: ProcessGauge
     private let start = ContinuousClock.now
     private let serverStart: Double?
     private let benchStart: Double?
+    private let stolenStart: Double?
 
     init(server: ProcessGauge) {
         self.server = server
         serverStart = server.cpuSeconds
         benchStart = ProcessGauge.bench.cpuSeconds
+        stolenStart = StolenCPU.seconds
     }
 
-    func end() -> (server: Double?, bench: Double?) {
+    func end() -> (server: Double?, bench: Double?, stolen: Double?) {
         let elapsed = start.duration(to: .now).seconds
-        guard elapsed > 0 else { return (nil, nil) }
+        guard elapsed > 0 else { return (nil, nil, nil) }
         func cores(_ before: Double?, _ after: Double?) -> Double? {
             guard let before, let after else { return nil }
             return (after - before) / elapsed
         }
-        return (cores(serverStart, server.cpuSeconds), cores(benchStart, ProcessGauge.bench.cpuSeconds))
+        return (cores(serverStart, server.cpuSeconds), cores(benchStart, ProcessGauge.bench.cpuSeconds),
+                cores(stolenStart, StolenCPU.seconds))
     }
 }
 

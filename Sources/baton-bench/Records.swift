@@ -56,6 +56,8 @@ struct PhaseRecord: Codable, Sendable {
     /// CPU used during the measured window, in cores: the server's and the bench's.
     var serverCPU: Double?
     var benchCPU: Double?
+    /// CPU the host took from this machine during the window, in cores.
+    var stolenCPU: Double?
     /// Idle phases: the server's memory before the connections were opened, and the
     /// difference per connection.
     var memoryBefore: ProcessMemory?
@@ -84,6 +86,7 @@ struct PhaseRecord: Codable, Sendable {
         memory = outcome.memory
         serverCPU = outcome.serverCPU
         benchCPU = outcome.benchCPU
+        stolenCPU = outcome.stolenCPU
         self.memoryBefore = memoryBefore
         files = outcome.files
         if let before = memoryBefore, let after = outcome.memory, outcome.connected > 0 {

@@ -67,6 +67,7 @@ struct Report {
                 + "\(cell("\(key).errors", .count)) | \(cell("\(key).rssMiB", .memory)) | "
                 + "\(cell("\(key).serverCPU", .ratio)) / \(cell("\(key).benchCPU", .ratio)) | \(versusEcho(key)) |")
         }
+        rows += stolenNote
         for phase in report.runs.first?.phases ?? [] {
             guard let files = phase.files else { continue }
             let key = phase.name
@@ -79,6 +80,24 @@ struct Report {
                 + "failed \(cell("\(key).filesFailedCount", .count))."]
         }
         return rows
+    }
+
+    /// Cores the host may take from the machine before a phase is named as unsound.
+    static let stolenNoted = 0.05
+
+    /// The phases during which the host took CPU from this (virtual) machine, if any.
+    private var stolenNote: [String] {
+        var worst: [String: Double] = [:]
+        for run in report.runs {
+            for phase in run.phases {
+                guard let stolen = phase.stolenCPU, stolen >= Self.stolenNoted else { continue }
+                worst[phase.name] = max(worst[phase.name] ?? 0, stolen)
+            }
+        }
+        guard !worst.isEmpty else { return [] }
+        let list = worst.sorted { $0.key < $1.key }.map { "\($0.key) (up to " + String(format: "%.2f", $0.value) + ")" }
+        return ["", "The host took CPU from this machine for its other guests (steal time, in cores) during "
+            + list.joined(separator: ", ") + ": those figures measured the host as much as Baton."]
     }
 
     private func load(_ phase: PhaseRecord) -> String {
@@ -171,6 +190,7 @@ enum Progress {
         if let server = phase.serverCPU, let bench = phase.benchCPU {
             parts.append(String(format: "CPU server %.2f bench %.2f cores", server, bench))
         }
+        if let stolen = phase.stolenCPU, stolen >= Report.stolenNoted { parts.append(String(format: "taken by the host %.2f cores", stolen)) }
         if phase.errors.total > 0 { parts.append("errors \(phase.errors.total)") }
         if let failure = phase.errors.firstFailure { parts.append("first failure: \(failure)") }
         say(parts.joined(separator: " "))

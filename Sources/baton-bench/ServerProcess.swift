@@ -137,6 +137,20 @@ struct ProcessGauge: Sendable {
     }
 }
 
+/// CPU time the host took from this machine (a virtual one) for its other guests: the
+/// `steal` of `/proc/stat`, in seconds summed over the cores. A phase during which the
+/// host took much measured the host, not Baton.
+enum StolenCPU {
+    static var seconds: Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+        // cpu user nice system idle iowait irq softirq steal …
+        let fields = line.split(separator: " ")
+        guard fields.count > 8, let steal = Double(fields[8]) else { return nil }
+        return steal / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
 /// A process's resident memory, from `/proc/PID/status`.
 struct ProcessMemory: Codable, Sendable {
     /// VmRSS.

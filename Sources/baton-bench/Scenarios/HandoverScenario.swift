@@ -12,7 +12,7 @@ func runHandovers(rate: Double, duration: Duration, connector: VisitorConnector,
     let start = ContinuousClock.now + .milliseconds(20)
     probes.setWindowEnd(start + duration)
     let cpu = CPUWindow(server: server)
-    let (measured, serverCPU, benchCPU) = await withTaskGroup(of: Void.self) { group in
+    let (measured, used) = await withTaskGroup(of: Void.self) { group in
         for index in 0..<total {
             try? await Task.sleep(until: start + interval * Double(index))
             group.addTask {
@@ -32,14 +32,14 @@ func runHandovers(rate: Double, duration: Duration, connector: VisitorConnector,
             }
         }
         let measured = server.memory
-        let (serverCPU, benchCPU) = cpu.end()
+        let used = cpu.end()
         await group.waitForAll()
-        return (measured, serverCPU, benchCPU)
+        return (measured, used)
     }
     probes.expireAll()
     let counts = probes.counts
     return PhaseOutcome(plan: plan, connected: total - errors.snapshot.connectionFailures, sent: counts.sent,
                         completed: counts.completed, completedInWindow: counts.completedInWindow,
                         latency: probes.latency.summary, ackLatency: nil, errors: errors.snapshot, memory: measured,
-                        serverCPU: serverCPU, benchCPU: benchCPU)
+                        serverCPU: used.server, benchCPU: used.bench, stolenCPU: used.stolen)
 }
