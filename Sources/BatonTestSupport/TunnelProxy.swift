@@ -184,7 +184,7 @@ public final class TunnelProxy: Sendable {
             try await output.write(ByteBuffer(string: "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
             return nil
         }
-        try await output.write(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"))
+        try await Self.confirm(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), to: output, upstream: upstream)
         return (target, upstream)
     }
 
@@ -235,8 +235,21 @@ public final class TunnelProxy: Sendable {
             try await output.write(failure(5))
             return nil
         }
-        try await output.write(failure(0))
+        try await Self.confirm(failure(0), to: output, upstream: upstream)
         return (target, upstream)
+    }
+
+    /// Tells the client its tunnel is open. When the client went away meanwhile, the
+    /// connection just made to the target is closed through itself (an async channel
+    /// dropped unclosed stops the process).
+    private static func confirm(_ answer: ByteBuffer, to output: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+                                upstream: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws {
+        do {
+            try await output.write(answer)
+        } catch {
+            try? await upstream.executeThenClose { _, _ in }
+            throw error
+        }
     }
 
     private static func connect(host: String, port: Int) async -> NIOAsyncChannel<ByteBuffer, ByteBuffer>? {

@@ -36,15 +36,17 @@ import Testing
 
     @Test func aRequestEndsWhenItsTaskIsCancelled() async throws {
         // A server that takes the connection and never answers: only the client's own
-        // timeout (20 s) or the cancellation ends the request.
+        // timeout (20 s) or the cancellation ends the request. Which one did is told by the
+        // error, not by the time it took (a starved machine can take seconds for anything).
         let silent = try SilentPort()
         let client = try MattermostClient(url: "http://127.0.0.1:\(silent.port)", credentials: .token("token"), logger: Logger(label: "test"))
-        let started = ContinuousClock.now
         let request = Task { try await client.me() }
         try await Task.sleep(for: .milliseconds(300))
         request.cancel()
-        let result = await request.result
-        #expect(throws: MattermostError.self) { try result.get() }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        guard case .failure(let error) = await request.result, case .unreachable(_, let reason)? = error as? MattermostError else {
+            Issue.record("the request did not fail as unreachable")
+            return
+        }
+        #expect(reason != "timed out", "the request ran into its timeout instead of ending with its task")
     }
 }

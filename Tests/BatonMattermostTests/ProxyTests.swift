@@ -282,15 +282,15 @@ import Testing
         try await MattermostSandbox.run(configuration: configuration) { sandbox in
             HandoverRig.seed(sandbox)
             let through = try MattermostProxy(parsing: proxy.url())
-            let http = MattermostClient.makeHTTP(tls: MattermostTrust.clientConfiguration(trusting: try MattermostTrust.certificates(pemFile: certificate)),
-                                                 proxy: through)
-            let client = try MattermostClient(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger, http: http,
-                                              proxies: .through(through))
-            let me = try await client.signIn()
-            #expect(me.username == "relay")
-            let tunnels = proxy.tunnels
-            #expect(!tunnels.isEmpty && tunnels.allSatisfy { $0.target == "127.0.0.1:\(sandbox.port)" } && TunnelProxy.Tunnel.requestLines(tunnels).isEmpty)
-            try await http.shutdown()
+            let trust = MattermostTrust.clientConfiguration(trusting: try MattermostTrust.certificates(pemFile: certificate))
+            try await withShutdown(MattermostClient.makeHTTP(tls: trust, proxy: through)) { http in
+                let client = try MattermostClient(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger, http: http,
+                                                  proxies: .through(through))
+                let me = try await client.signIn()
+                #expect(me.username == "relay")
+                let tunnels = proxy.tunnels
+                #expect(!tunnels.isEmpty && tunnels.allSatisfy { $0.target == "127.0.0.1:\(sandbox.port)" } && TunnelProxy.Tunnel.requestLines(tunnels).isEmpty)
+            }
         }
         await proxy.stop()
     }

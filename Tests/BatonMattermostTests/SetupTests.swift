@@ -100,14 +100,15 @@ import Testing
     /// server is no Mattermost: what fails is what it answers).
     @Test func aPrivateAuthoritysCertificateIsTrustedWhenGiven() async throws {
         try await SelfSignedServer.run { url, certificate in
-            let http = MattermostClient.makeHTTP(tls: MattermostTrust.clientConfiguration(trusting: try MattermostTrust.certificates(pemFile: certificate)))
-            do {
-                _ = try await MattermostSetup.signIn(url: url, credentials: HandoverRig.relayCredentials, logger: logger, http: http)
-                Issue.record("took the server for Mattermost")
-            } catch let error as MattermostError {
-                guard case .notMattermost = error else { Issue.record("not past TLS: \(error)"); try await http.shutdown(); return }
+            let trust = MattermostTrust.clientConfiguration(trusting: try MattermostTrust.certificates(pemFile: certificate))
+            try await withShutdown(MattermostClient.makeHTTP(tls: trust)) { http in
+                do {
+                    _ = try await MattermostSetup.signIn(url: url, credentials: HandoverRig.relayCredentials, logger: logger, http: http)
+                    Issue.record("took the server for Mattermost")
+                } catch let error as MattermostError {
+                    guard case .notMattermost = error else { Issue.record("not past TLS: \(error)"); return }
+                }
             }
-            try await http.shutdown()
         }
         #expect(throws: MattermostTrust.TrustError.self) { try MattermostTrust.certificates(pemFile: "/nonexistent/ca.pem") }
     }
