@@ -118,7 +118,7 @@ let package = Package(
         ]),
         // What the tests share: a live Baton on a loopback port, a widget client, WebDriver.
         .target(name: "BatonTestSupport", dependencies: [
-            "BatonServer", "BatonStore", "ChildProcesses",
+            "BatonServer", "BatonStore", "BatonMattermost", "ChildProcesses",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOWebSocket", package: "swift-nio"),

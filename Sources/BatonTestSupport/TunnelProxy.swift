@@ -1,4 +1,5 @@
 import BatonCore
+import BatonMattermost
 import Foundation
 import NIOCore
 import NIOPosix
@@ -76,7 +77,11 @@ public final class TunnelProxy: Sendable {
                 await withDiscardingTaskGroup { group in
                     do {
                         for try await client in clients {
-                            group.addTask { await proxy.serve(client) }
+                            // On the connection's event loop, not Swift's pool: a test
+                            // process starting hundreds of tests at once keeps the pool's
+                            // few threads busy for seconds, and a handshake waiting there
+                            // made the client's 5 s connect timeout run out.
+                            group.addTask(executorPreference: EventLoopExecutor(client.channel.eventLoop)) { await proxy.serve(client) }
                         }
                     } catch {}
                 }

@@ -109,7 +109,7 @@ import Testing
         let silent = try await RawConnection.open(port: port)
         let kept = try await RawConnection.open(port: port)
         try await kept.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        try await withTimeout(5) { while !kept.text.contains("\r\n\r\n") { try await Task.sleep(for: .milliseconds(20)) } }
+        try await withTimeout(30) { while !kept.text.contains("\r\n\r\n") { try await Task.sleep(for: .milliseconds(20)) } }
         #expect(kept.text.hasPrefix("HTTP/1.1 200"))
         let half = try await RawConnection.open(port: port)
         try await half.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")

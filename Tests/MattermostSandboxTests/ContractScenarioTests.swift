@@ -13,7 +13,7 @@ import Testing
 @Suite struct ContractScenarioTests {
     @Test func everyExchangeOfAFullScenarioConformsToTheReference() async throws {
         let contract = try OpenAPIContract.mattermost
-        let exchanges = try await Seeded.run(timeout: 60) { s in
+        let exchanges = try await Seeded.run { s in
             try await Self.scenario(s)
             return s.sandbox.exchanges
         }

@@ -135,7 +135,7 @@ import Testing
             try await half.send("GET /api/v4/system/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             let kept = try await RawConnection.open(port: s.sandbox.port)
             try await kept.send("GET /api/v4/system/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            try await withTimeout(5) { while !kept.text.contains("\r\n\r\n") { try await Task.sleep(for: .milliseconds(20)) } }
+            try await withTimeout(30) { while !kept.text.contains("\r\n\r\n") { try await Task.sleep(for: .milliseconds(20)) } }
             #expect(kept.text.hasPrefix("HTTP/1.1 200"))
             await s.sandbox.goDown()
             #expect(await silent.closedByServer(within: 1))

@@ -36,9 +36,11 @@ struct Seeded: Sendable {
 
     var townSquare: String { sandbox.channel(team: "support", name: "town-square")!.id }
 
+    /// Runs a seeded stand-in for the length of `body`, which fails after `timeout` seconds:
+    /// a guard against a hung test, generous because a starved machine is slow.
     @discardableResult
     static func run<T: Sendable>(configure: @Sendable (inout MattermostSandbox.Configuration) -> Void = { _ in },
-                                 timeout: Double = 30,
+                                 timeout: Double = 180,
                                  _ body: @Sendable @escaping (Seeded) async throws -> T) async throws -> T {
         var configuration = MattermostSandbox.Configuration()
         // The tests' event sockets (WSClient) send an Origin without the port, which the

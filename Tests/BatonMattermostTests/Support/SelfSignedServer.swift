@@ -25,7 +25,7 @@ enum SelfSignedServer {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw TestFailure("the TLS server did not start") }
             do {
-                try await withTimeout(60) { try await body("https://127.0.0.1:\(port)", cert) }
+                try await withTimeout(LiveBaton.defaultTimeLimit) { try await body("https://127.0.0.1:\(port)", cert) }
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error
