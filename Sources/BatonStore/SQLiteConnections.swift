@@ -152,11 +152,11 @@ final class SQLiteConnections: Sendable {
     func close() async {
         reader.close()
         checkpointer.close()
-        checkpointThread.stop()
+        await checkpointThread.stop()
         // A checkpoint folds the WAL back into the database file on a clean shutdown.
         try? writer.run(SQLRaw("PRAGMA wal_checkpoint(TRUNCATE)")) { _ in }
         writer.close()
-        writerThread.stop()
+        await writerThread.stop()
         databaseFile.close()
     }
 }

@@ -12,11 +12,13 @@ final class WriterThread: TaskExecutor, Sendable {
         var jobs: [UnownedJob] = []
         var head = 0
         var stopped = false
+        /// Resumed when the thread has ended (`stop()`'s callers).
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var ended = false
     }
 
     private let queue = Mutex(Queue())
     private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
     private let thread = Mutex<pthread_t?>(nil)
 
     init(name: String) {
@@ -43,11 +45,18 @@ final class WriterThread: TaskExecutor, Sendable {
         wake.signal()
     }
 
-    /// Runs what is queued, then ends the thread; jobs enqueued later never run.
-    func stop() {
-        queue.withLock { $0.stopped = true }
-        wake.signal()
-        finished.wait()
+    /// Runs what is queued, then ends the thread; jobs enqueued later never run. The
+    /// caller is suspended meanwhile, not blocked: a job still running (a checkpoint's
+    /// sync) must not hold one of the few threads of Swift's pool.
+    func stop() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let ended = queue.withLock { queue in
+                queue.stopped = true
+                if !queue.ended { queue.waiters.append(waiter) }
+                return queue.ended
+            }
+            if ended { waiter.resume() } else { wake.signal() }
+        }
     }
 
     private func loop() {
@@ -57,7 +66,12 @@ final class WriterThread: TaskExecutor, Sendable {
             while let job = next() { job.runSynchronously(on: executor) }
             if queue.withLock({ $0.stopped }) { break }
         }
-        finished.signal()
+        let waiters = queue.withLock { queue in
+            queue.ended = true
+            defer { queue.waiters = [] }
+            return queue.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     private func next() -> UnownedJob? {

@@ -107,7 +107,39 @@ import Testing
             #expect(onWriter == [true, true])
             #expect(!writer.isCurrent)
         }
-        writer.stop()
+        await writer.stop()
+    }
+
+    /// A store's close stops its threads from async code: the caller is suspended until
+    /// the job still running ends, and its own thread stays free meanwhile.
+    @Test func stoppingAWriterWaitsForItsJobWithoutHoldingTheCallersThread() async {
+        let writer = WriterThread(name: "test-writer")
+        let caller = WriterThread(name: "test-caller")
+        let release = DispatchSemaphore(value: 0)
+        final class Flag: Sendable {
+            let value = Atomic<Bool>(false)
+            var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
+        }
+        let stopped = Flag()
+        await withCheckedContinuation { (started: CheckedContinuation<Void, Never>) in
+            Task(executorPreference: writer) {
+                started.resume()
+                release.wait()
+            }
+        }
+        let stopping = Task(executorPreference: caller) {
+            await writer.stop()
+            stopped.value.store(true, ordering: .sequentiallyConsistent)
+        }
+        // The caller's only thread runs other work while the stop waits for the job.
+        let callerFree = await Task(executorPreference: caller) { caller.isCurrent }.value
+        #expect(callerFree)
+        #expect(!stopped.isSet)
+        release.signal()
+        await stopping.value
+        #expect(stopped.isSet)
+        await writer.stop()  // a second stop returns at once
+        await caller.stop()
     }
 
     /// Commits `count` new visitors, each with a conversation and a message.
