@@ -96,8 +96,11 @@ public protocol FileStore: Sendable {
     func saveFile(_ file: StoredFile) async throws
     /// A file's record, without its content.
     func fileRecord(id: FileID) async throws -> StoredFile?
-    /// A file's record with its content.
-    func file(id: FileID) async throws -> StoredFile?
+    /// A file's record (without `data`), its content handed to `consume` part by part in
+    /// order, so that a large file is never copied whole on its way out: nil, with nothing
+    /// handed over, when the file is unknown or its content is not all there yet (still
+    /// being stored). Throws if the file goes while it is read.
+    func readFile(id: FileID, parts consume: ([UInt8]) async throws -> Void) async throws -> StoredFile?
     func setMattermostID(_ mattermostID: String, of file: FileID) async throws
     /// Files a visitor uploaded and has not sent yet.
     func unsentFileCount(of visitor: VisitorID) async throws -> Int
@@ -106,4 +109,14 @@ public protocol FileStore: Sendable {
     func deleteUnsentFiles(before: Millis) async throws -> Int
     /// Deletes the files of a message (an agent deleted it in Mattermost).
     func deleteFiles(of message: MessageID) async throws
+}
+
+extension FileStore {
+    /// A file's record with its whole content in `data`.
+    public func file(id: FileID) async throws -> StoredFile? {
+        var data: [UInt8] = []
+        guard var file = try await readFile(id: id, parts: { data += $0 }) else { return nil }
+        file.data = data
+        return file
+    }
 }

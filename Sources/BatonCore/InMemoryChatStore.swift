@@ -74,7 +74,12 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         }
     }
 
-    public func file(id: FileID) async throws -> StoredFile? { tables.withLock { $0.files[id] } }
+    public func readFile(id: FileID, parts consume: ([UInt8]) async throws -> Void) async throws -> StoredFile? {
+        guard var file = tables.withLock({ $0.files[id] }) else { return nil }
+        try await consume(file.data)
+        file.data = []
+        return file
+    }
 
     public func setMattermostID(_ mattermostID: String, of file: FileID) async throws {
         tables.withLock { $0.files[file]?.mattermostID = mattermostID }

@@ -11,11 +11,16 @@ extension MattermostClient {
     /// extension, not from `contentType`. Over the server's `MaxFileSize` (100 MiB by
     /// default) it answers 413.
     public func uploadFile(channelID: String, name: String, contentType: String, data: [UInt8]) async throws -> MMFileInfo {
-        var form = MultipartForm()
-        form.field("channel_id", channelID)
-        form.file("files", filename: name, contentType: contentType, data: data)
+        var upload = FileUpload(channelID: channelID, name: name, contentType: contentType, size: data.count)
+        upload.append(data)
+        return try await uploadFile(upload)
+    }
+
+    /// Uploads a file whose content was appended to `upload` part by part.
+    public func uploadFile(_ upload: consuming FileUpload) async throws -> MMFileInfo {
         let path = "/api/v4/files"
-        let (_, _, answer) = try await call(.POST, path, encodedBody: form.finished(), contentType: form.contentType)
+        let contentType = upload.contentType
+        let (_, _, answer) = try await call(.POST, path, encodedBody: upload.finished(), contentType: contentType)
         guard let info = try decode(UploadAnswer.self, from: answer, path: path).fileInfos.first else {
             throw MattermostError.notMattermost(url: baseURL, reason: "the answer to \(path) lists no file")
         }
@@ -52,15 +57,47 @@ struct UploadAnswer: JSONReadable {
     }
 }
 
+/// The body of one file's upload into a channel, its content appended part by part into
+/// a buffer sized for it at the start: the file is copied once on its way to Mattermost.
+public struct FileUpload: Sendable {
+    private var form: MultipartForm
+    private let size: Int
+    private var appended = 0
+
+    /// `size` is the content's length in bytes.
+    public init(channelID: String, name: String, contentType: String, size: Int) {
+        self.size = size
+        form = MultipartForm(capacity: size + 512 + name.utf8.count * 3 + contentType.utf8.count)
+        form.field("channel_id", channelID)
+        form.beginFile("files", filename: name, contentType: contentType)
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        form.append(bytes)
+        appended += bytes.count
+    }
+
+    var contentType: String { form.contentType }
+
+    consuming func finished() -> ByteBuffer {
+        precondition(appended == size, "a file upload of \(size) bytes was given \(appended)")
+        form.endPart()
+        return form.finish()
+    }
+}
+
 /// A `multipart/form-data` body written as browsers write it (the HTML standard's
 /// algorithm): CRLF line ends, and in the `name` and `filename` parameters `"`, CR and LF
 /// percent-encoded while other characters stay UTF-8, so no name can end its header early.
 struct MultipartForm {
     /// About 140 random bits: a boundary that no file contains but by chance.
     let boundary: String
-    private var body = ByteBuffer()
+    private var body: ByteBuffer
 
-    init() {
+    /// `capacity`: the bytes the whole body is expected to take, allocated at once.
+    init(capacity: Int = 0) {
+        body = ByteBuffer()
+        body.reserveCapacity(capacity)
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
         var generator = SystemRandomNumberGenerator()
         let random = (0..<24).map { _ in alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))] }
@@ -74,26 +111,44 @@ struct MultipartForm {
     }
 
     mutating func file(_ name: String, filename: String, contentType: String, data: [UInt8]) {
+        beginFile(name, filename: filename, contentType: contentType)
+        append(data)
+        endPart()
+    }
+
+    /// A file part's head; its content follows (`append`), then `endPart()`.
+    mutating func beginFile(_ name: String, filename: String, contentType: String) {
         // A type that could break its header line goes as the generic one.
         let safeType = contentType.utf8.allSatisfy { (0x20..<0x7F).contains($0) } && !contentType.isEmpty
             ? contentType : "application/octet-stream"
-        part(disposition: "form-data; name=\"\(Self.escape(name))\"; filename=\"\(Self.escape(filename))\"",
-             contentType: safeType, content: data)
+        beginPart(disposition: "form-data; name=\"\(Self.escape(name))\"; filename=\"\(Self.escape(filename))\"",
+                  contentType: safeType)
     }
 
-    /// The body, closed by the final boundary.
-    func finished() -> ByteBuffer {
-        var closed = body
-        closed.writeString("--\(boundary)--\r\n")
-        return closed
+    mutating func append(_ content: [UInt8]) {
+        body.writeBytes(content)
+    }
+
+    mutating func endPart() {
+        body.writeString("\r\n")
+    }
+
+    /// The body, closed by the final boundary (written in place: not a copy).
+    mutating func finish() -> ByteBuffer {
+        body.writeString("--\(boundary)--\r\n")
+        return body
     }
 
     private mutating func part(disposition: String, contentType: String?, content: [UInt8]) {
+        beginPart(disposition: disposition, contentType: contentType)
+        append(content)
+        endPart()
+    }
+
+    private mutating func beginPart(disposition: String, contentType: String?) {
         var head = "--\(boundary)\r\nContent-Disposition: \(disposition)\r\n"
         if let contentType { head += "Content-Type: \(contentType)\r\n" }
         body.writeString(head + "\r\n")
-        body.writeBytes(content)
-        body.writeString("\r\n")
     }
 
     /// `"` → `%22`, CR → `%0D`, LF → `%0A`; nothing else changes.

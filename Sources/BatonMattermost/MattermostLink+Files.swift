@@ -27,11 +27,13 @@ extension MattermostLink {
                 result.ids.append(known)
                 continue
             }
-            guard let file = try await store.file(id: attachment.id) else { continue }
+            // Read part by part straight into the request's body.
+            var upload = FileUpload(channelID: room.channelID, name: attachment.name, contentType: attachment.contentType,
+                                    size: Int(record.attachment.size))
+            guard try await store.readFile(id: attachment.id, parts: { upload.append($0) }) != nil else { continue }
             let info: MMFileInfo
             do {
-                info = try await client.uploadFile(channelID: room.channelID, name: attachment.name, contentType: attachment.contentType,
-                                                   data: file.data)
+                info = try await client.uploadFile(upload)
             } catch let error as MattermostError where Self.refusesFile(error) {
                 logger.warning("Mattermost refused a visitor's file; the message goes without it", metadata: [
                     "conversation": "\(room.conversationID)", "file": "\(attachment.id)", "error": "\(error)"])

@@ -66,16 +66,18 @@ struct FileRoutes: Sendable {
         }
         let limit = chat.policy.maxFileBytes
         guard chat.policy.filesEnabled else { throw APIError(.forbidden, code: "files_disabled", ChatError.filesDisabled.message) }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError(.contentTooLarge, code: "file_too_large", ChatError.fileTooLarge(limit: limit).message)
+        let tooLarge = APIError(.contentTooLarge, code: "file_too_large", ChatError.fileTooLarge(limit: limit).message)
+        let length = request.headers[.contentLength].flatMap(Int.init)
+        if let length, length > limit { throw tooLarge }
+        // Read straight into the file's bytes, sized up front when the length is given:
+        // one copy of the file, not a growing buffer and a copy of it.
+        var data: [UInt8] = []
+        data.reserveCapacity(length ?? 0)
+        for try await chunk in request.body {
+            guard data.count + chunk.readableBytes <= limit else { throw tooLarge }
+            data.append(contentsOf: chunk.readableBytesView)
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError(.contentTooLarge, code: "file_too_large", ChatError.fileTooLarge(limit: limit).message)
-        }
-        if let wait = limiter.take(body.readableBytes, by: visitor) {
+        if let wait = limiter.take(data.count, by: visitor) {
             let seconds = max(1, Int(wait.seconds.rounded(.up)))
             throw APIError(.tooManyRequests, code: "upload_rate_limited",
                            "Files are coming too fast from this visitor; send it again in \(seconds) s.", headers: [.retryAfter: String(seconds)])
@@ -83,8 +85,7 @@ struct FileRoutes: Sendable {
         let name = request.uri.queryParameters["name"].map(String.init) ?? "file"
         let attachment: Attachment
         do {
-            attachment = try await chat.upload(name: name, contentType: request.headers[.contentType], data: Array(body.readableBytesView),
-                                               by: visitor)
+            attachment = try await chat.upload(name: name, contentType: request.headers[.contentType], data: data, by: visitor)
         } catch let error as ChatError {
             let status: HTTPResponse.Status = switch error {
             case .fileTooLarge: .contentTooLarge
@@ -123,7 +124,7 @@ struct FileRoutes: Sendable {
     /// shown as a page of this site. Only raster images are shown inline; anything else is
     /// a download, and the answer forbids scripts, sniffing and framing whatever it is.
     private func download(_ id: String, _ request: Request) async throws -> Response {
-        guard FileID.isValid(id), let file = try await chat.store.file(id: FileID(id)), file.messageID != nil else {
+        guard FileID.isValid(id), let file = try await chat.store.fileRecord(id: FileID(id)), file.messageID != nil else {
             throw APIError(.notFound, code: "unknown_file", "No file has this address (it may have been deleted).")
         }
         let type = file.attachment.contentType
@@ -138,7 +139,16 @@ struct FileRoutes: Sendable {
         ]
         headers[.init("Cross-Origin-Resource-Policy")!] = "cross-origin"
         headers[.init("X-Frame-Options")!] = "DENY"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: file.data)))
+        // Sent part by part as the store reads them: a large file is never in memory
+        // whole. (A sent file's content is all there: it was stored before its message.)
+        let store = chat.store
+        let body = ResponseBody(contentLength: Int(file.attachment.size)) { writer in
+            guard try await store.readFile(id: file.id, parts: { try await writer.write(ByteBuffer(bytes: $0)) }) != nil else {
+                throw APIError(.notFound, code: "unknown_file", "The file was deleted while it was sent.")
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
     }
 
     /// RFC 8187's attr-char without `!#$&+^`|` (kept simple): ASCII letters, digits, `-._~`.

@@ -50,15 +50,24 @@ extension SQLStore: FileStore {
             """).first().map(Rows.file)
     }
 
-    /// The record and its parts; nil when the content is not all there (still being stored).
-    public func file(id: FileID) async throws -> StoredFile? {
-        guard var file = try await fileRecord(id: id) else { return nil }
-        let parts = try await reader.raw("SELECT data FROM file_parts WHERE file_id = \(bind: id.rawValue) ORDER BY part").all()
-        var data: [UInt8] = []
-        data.reserveCapacity(Int(file.attachment.size))
-        for part in parts { data += try part.decode(column: "data", as: Data.self) }
-        guard data.count == file.attachment.size else { return nil }
-        file.data = data
+    /// The record, then its parts one query each: at most one part in memory at a time.
+    /// The content is all there when its parts add up to the record's size (`length` of
+    /// a blob or `bytea` is read from its header, not its content).
+    public func readFile(id: FileID, parts consume: ([UInt8]) async throws -> Void) async throws -> StoredFile? {
+        guard let file = try await fileRecord(id: id) else { return nil }
+        guard let layout = try await reader.raw("""
+            SELECT COUNT(*) AS parts, COALESCE(SUM(length(data)), 0) AS bytes FROM file_parts WHERE file_id = \(bind: id.rawValue)
+            """).first() else { return nil }
+        let parts = try layout.decode(column: "parts", as: Int.self)
+        guard parts > 0, try layout.decode(column: "bytes", as: Int64.self) == file.attachment.size else { return nil }
+        for part in 0..<parts {
+            guard let row = try await reader.raw("""
+                SELECT data FROM file_parts WHERE file_id = \(bind: id.rawValue) AND part = \(bind: part)
+                """).first() else {
+                throw StoreError.failure("the file \(id) was deleted while it was read")
+            }
+            try await consume([UInt8](try row.decode(column: "data", as: Data.self)))
+        }
         return file
     }
 

@@ -18,15 +18,22 @@ public struct FileTransfer: Sendable {
     public let base: String
     public init(base: String) { self.base = base }
 
-    /// Uploads a file with the welcome's ticket (nil: none sent).
-    public func upload(_ data: [UInt8], name: String, type: String?, ticket: String?, origin: String? = nil) async throws -> Answer {
+    /// Uploads a file with the welcome's ticket (nil: none sent); `chunked`: without a
+    /// length, in chunks of 100 bytes.
+    public func upload(_ data: [UInt8], name: String, type: String?, ticket: String?, origin: String? = nil,
+                       chunked: Bool = false) async throws -> Answer {
         let escaped = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
         var request = HTTPClientRequest(url: "\(base)/widget/v1/files?name=\(escaped)")
         request.method = .POST
         if let ticket { request.headers.add(name: "Authorization", value: "Bearer \(ticket)") }
         if let type { request.headers.add(name: "Content-Type", value: type) }
         if let origin { request.headers.add(name: "Origin", value: origin) }
-        request.body = .bytes(ByteBuffer(bytes: data))
+        if chunked {
+            let chunks = stride(from: 0, to: data.count, by: 100).map { ByteBuffer(bytes: data[$0..<min($0 + 100, data.count)]) }
+            request.body = .stream(chunks.async, length: .unknown)
+        } else {
+            request.body = .bytes(ByteBuffer(bytes: data))
+        }
         return try await send(request)
     }
 
@@ -49,6 +56,16 @@ public struct FileTransfer: Sendable {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
         let body = try await response.body.collect(upTo: 64 << 20)
         return Answer(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
+    }
+}
+
+extension Array where Element: Sendable {
+    /// The elements as an async sequence (a streamed request body).
+    var async: AsyncStream<Element> {
+        AsyncStream { continuation in
+            for element in self { continuation.yield(element) }
+            continuation.finish()
+        }
     }
 }
 

@@ -11,7 +11,8 @@ import Testing
 /// after the handover; what an agent attaches reaches the widget, stored by Baton.
 @Suite(.serialized) struct FileRelayTests {
     static let pdf: [UInt8] = (0..<5000).map { UInt8($0 % 256) }
-    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + (0..<300).map { UInt8($0 % 251) }
+    /// Longer than two of the store's parts (256 KiB): read back part by part both ways.
+    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + (0..<(2 * 262_144 + 300)).map { UInt8($0 % 251) }
 
     /// Where the chat happens, and the posts of Baton's and of everybody in it.
     struct Place {

@@ -70,6 +70,17 @@ import Testing
                 #expect(got.header("x-content-type-options") == "nosniff")
                 #expect(got.header("content-security-policy") == "default-src 'none'; sandbox")
 
+                // A file of several of the store's parts is served whole, its length known up front.
+                let large: [UInt8] = (0..<(2 * 262_144 + 4321)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+                let bigUp = try await files.upload(large, name: "scan.tiff", type: "image/tiff", ticket: ticket)
+                let bigID = try #require(bigUp.json["id"] as? String)
+                try await client.send(["type": "message", "clientId": "f3", "files": [bigID]])
+                _ = try await client.expect("ack")
+                let big = try await files.fetch("/widget/v1/files/\(bigID)/scan.tiff")
+                #expect(big.status == 200)
+                #expect(big.header("content-length") == String(large.count))
+                #expect(big.body == large)
+
                 // The history after a reload carries the file too.
                 try await WidgetClient.connect(baton.socketURL) { reload in
                     let resumed = try await reload.hello(token: token)
@@ -125,10 +136,14 @@ import Testing
                 #expect(large.status == 413)
                 #expect(large.errorCode == "file_too_large")
                 #expect((large.json["error"] as? [String: Any])?["message"] as? String == "The file is larger than 1 KB.")
+                // Sent without a length, it is refused once it passes the limit.
+                #expect(try await files.upload(Array(repeating: 7, count: 1001), name: "big.bin", type: nil, ticket: ticket,
+                                               chunked: true).errorCode == "file_too_large")
                 #expect(try await files.upload([], name: "empty", type: nil, ticket: ticket).errorCode == "empty_file")
 
                 // A file with no type is stored as bytes.
-                let first = try await files.upload([1, 2], name: "", type: nil, ticket: ticket)
+                let first = try await files.upload(Array(repeating: 1, count: 1000), name: "", type: nil, ticket: ticket, chunked: true)
+                #expect(first.json["size"] as? Int == 1000)
                 #expect(first.json["name"] as? String == "file")
                 #expect(first.json["type"] as? String == "application/octet-stream")
                 _ = try await files.upload([3], name: "b", type: nil, ticket: ticket)

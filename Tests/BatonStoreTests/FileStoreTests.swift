@@ -80,6 +80,12 @@ import Testing
             #expect(try await store.file(id: large.id)?.data == bytes)
             #expect(try await store.file(id: empty.id)?.data == [])
             guard let sql = store as? SQLStore else { return }
+            // Read out part by part, in order, never more than a part at a time.
+            var handed: [[UInt8]] = []
+            let record = try await store.readFile(id: large.id, parts: { handed.append($0) })
+            #expect(record?.attachment == large && record?.data == [])
+            #expect(handed.map(\.count) == [SQLStore.filePartBytes, SQLStore.filePartBytes, 1001])
+            #expect(Array(handed.joined()) == bytes)
             func parts(_ file: BatonCore.Attachment) async throws -> [Int] {
                 try await sql.reader.raw("SELECT part FROM file_parts WHERE file_id = \(bind: file.id.rawValue) ORDER BY part").all()
                     .map { try $0.decode(column: "part", as: Int.self) }
@@ -91,6 +97,9 @@ import Testing
                 try await db.raw("DELETE FROM file_parts WHERE file_id = \(bind: large.id.rawValue) AND part = 2").run()
             }
             #expect(try await store.file(id: large.id) == nil)
+            handed = []
+            #expect(try await store.readFile(id: large.id, parts: { handed.append($0) }) == nil)
+            #expect(handed.isEmpty)
             #expect(try await store.fileRecord(id: large.id) != nil)
         }
     }
