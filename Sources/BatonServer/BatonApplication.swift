@@ -89,6 +89,7 @@ public func buildApplication(
         return GuardedChildChannel(channel, settings: guardSettings)
     }
 
+    MemoryTrimmer.mapLargeBlocksOnTheirOwn()
     let app = Application(
         router: HeadAsGet(routes: router),
         server: server,

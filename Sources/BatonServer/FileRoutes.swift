@@ -2,6 +2,7 @@ import BatonBot
 import BatonCore
 import Foundation
 import Hummingbird
+import Logging
 
 /// Files in chats over HTTP (docs/widget-protocol.md, "Files"): the widget uploads a file
 /// with the ticket its socket was given, then sends it in a `message` frame; anyone with
@@ -42,8 +43,12 @@ struct FileRoutes: Sendable {
                 throw error
             }
         }
-        router.get("/widget/v1/files/{id}") { request, context in try await download(context.parameters.get("id") ?? "", request) }
-        router.get("/widget/v1/files/{id}/{name}") { request, context in try await download(context.parameters.get("id") ?? "", request) }
+        router.get("/widget/v1/files/{id}") { request, context in
+            try await download(context.parameters.get("id") ?? "", request, logger: context.logger)
+        }
+        router.get("/widget/v1/files/{id}/{name}") { request, context in
+            try await download(context.parameters.get("id") ?? "", request, logger: context.logger)
+        }
     }
 
     private static func allowCrossOrigin(_ headers: inout HTTPFields, origin: String?) {
@@ -123,7 +128,7 @@ struct FileRoutes: Sendable {
     /// A sent file. What the file holds came from a visitor or an agent: it is never
     /// shown as a page of this site. Only raster images are shown inline; anything else is
     /// a download, and the answer forbids scripts, sniffing and framing whatever it is.
-    private func download(_ id: String, _ request: Request) async throws -> Response {
+    private func download(_ id: String, _ request: Request, logger: Logger) async throws -> Response {
         guard FileID.isValid(id), let file = try await chat.store.fileRecord(id: FileID(id)), file.messageID != nil else {
             throw APIError(.notFound, code: "unknown_file", "No file has this address (it may have been deleted).")
         }
@@ -143,8 +148,14 @@ struct FileRoutes: Sendable {
         // whole. (A sent file's content is all there: it was stored before its message.)
         let store = chat.store
         let body = ResponseBody(contentLength: Int(file.attachment.size)) { writer in
-            guard try await store.readFile(id: file.id, parts: { try await writer.write(ByteBuffer(bytes: $0)) }) != nil else {
-                throw APIError(.notFound, code: "unknown_file", "The file was deleted while it was sent.")
+            do {
+                guard try await store.readFile(id: file.id, parts: { try await writer.write(ByteBuffer(bytes: $0)) }) != nil else {
+                    throw StoreError.failure("the file was deleted before it was read")
+                }
+            } catch {
+                // The answer's head is out: the connection is closed short of its length.
+                logger.warning("A file could not be sent whole", metadata: ["file": "\(file.id)", "error": "\(error)"])
+                throw error
             }
             try await writer.finish(nil)
         }

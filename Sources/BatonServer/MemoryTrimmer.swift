@@ -6,6 +6,10 @@ import ServiceLifecycle
 /// glibc's `malloc_trim` (declared in malloc.h, which the Glibc module leaves out).
 @_silgen_name("malloc_trim")
 private func malloc_trim(_ pad: Int) -> Int32
+@_silgen_name("mallopt")
+private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
+/// `M_MMAP_THRESHOLD` of malloc.h.
+private let mmapThreshold: Int32 = -3
 #endif
 
 /// Gives memory the server no longer uses back to the system, at a quiet moment.
@@ -57,6 +61,20 @@ final class MemoryTrimmer: Service, Sendable {
             trimNow()
             lastTrim = clock.now
         }
+    }
+
+    /// Blocks from this size up (a file's bytes on their way, a large answer) are mapped
+    /// each on its own, and given back to the system as soon as they are freed.
+    static let mappedBlockBytes: Int32 = 1 << 20
+
+    /// Sets `mappedBlockBytes` for the whole process. glibc's default is a threshold that
+    /// rises to the size of the largest mapped block freed so far (up to 32 MiB): after the
+    /// first file of 10 MB went through, the next ones would come from the arenas and stay
+    /// with the process until a trim.
+    static func mapLargeBlocksOnTheirOwn() {
+        #if os(Linux)
+        _ = mallopt(mmapThreshold, mappedBlockBytes)
+        #endif
     }
 
     /// Returns free memory to the system now.
