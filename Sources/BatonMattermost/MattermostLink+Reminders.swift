@@ -28,7 +28,10 @@ extension MattermostLink {
             if let hours = try await store.widget(key: widgetKey)?.settings.workingHours,
                !hours.isOpen(at: Date(timeIntervalSince1970: Double(now) / 1000)) { return }
             for room in rooms {
-                guard let conversation = try await store.conversation(id: room.conversationID) else { continue }
+                // Read again: an agent may have joined while the reminders before it went out.
+                guard let conversation = try await store.conversation(id: room.conversationID), conversation.state == .waitingForAgent,
+                      let current = try await store.room(for: room.conversationID), current.joinedAgents.isEmpty,
+                      current.closedAt == nil else { continue }
                 let text = MattermostPosts.waitingReminder(visitor: await visitorName(of: conversation), minutes: Int((now - room.createdAt) / 60_000),
                                                            link: room.link, words: words)
                 _ = try await batonPost(text, in: settings.indexChannel.id, conversation: conversation.id, marker: "remind-\(conversation.id)")

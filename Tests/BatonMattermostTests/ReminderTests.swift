@@ -28,11 +28,16 @@ import Testing
                 let graceRoom = try await rig.waitForRoom(graceChat.rawValue)
                 // Henry's chat is taken at once.
                 let henryChat = Collected<String>()
+                // Whether Baton knew of Alice's join before Henry's room had waited the delay
+                // (a starved machine can take longer, and then the reminder is right).
+                let joinedInTime = Collected<Bool>()
                 try await WidgetClient.connect(rig.baton.socketURL) { henry in
                     henryChat.append(try await talkUntilHandover(henry, name: "Henry", email: "henry@example.com"))
                     let room = try await rig.waitForRoom(henryChat.last!)
                     try rig.sandbox.post(as: "alice", in: room.id, "Hi Henry")
                     try await henry.message(containing: "Alice Archer joined the chat.")
+                    let opened = try #require(try await store.room(for: ConversationID(henryChat.last!))).createdAt
+                    joinedInTime.append(Millis.now() - opened < Millis(Self.wait))
                 }
                 try await eventually("the reminder of Grace") { !Self.reminders(rig).isEmpty }
                 let reminder = try #require(Self.reminders(rig).first)
@@ -44,10 +49,13 @@ import Testing
                 #expect(notice.message["role"] as? String == "system")
                 // Long enough for Henry's room to have waited too, and for more passes.
                 try await Task.sleep(for: .seconds(3))
-                #expect(Self.reminders(rig).count == 1)
-                #expect(!Self.reminders(rig).contains { $0.contains("Henry") })
-                let henryTexts = try await store.messages(in: ConversationID(henryChat.last!), after: 0, limit: 100).map(\.text)
-                #expect(!henryTexts.contains { $0.contains("Thanks for waiting") })
+                #expect(Self.reminders(rig).filter { $0.contains("Grace") }.count == 1)
+                if joinedInTime.last == true {
+                    #expect(Self.reminders(rig).count == 1)
+                    #expect(!Self.reminders(rig).contains { $0.contains("Henry") })
+                    let henryTexts = try await store.messages(in: ConversationID(henryChat.last!), after: 0, limit: 100).map(\.text)
+                    #expect(!henryTexts.contains { $0.contains("Thanks for waiting") })
+                }
                 let graceTexts = try await store.messages(in: graceChat, after: 0, limit: 100).map(\.text)
                 #expect(graceTexts.filter { $0.contains("Thanks for waiting") }.count == 1)
             }
