@@ -35,6 +35,19 @@ public final class BotLanguage: Sendable {
     /// Every language a bot may speak, by code.
     public static let all: [String: BotLanguage] = Dictionary(uniqueKeysWithValues: [
         english,
+        // Arabic is read as written without short vowels (they are folded away, as are
+        // the forms of alef, `Normalizer.fold`), its words as their light stems: the
+        // article and a joined conjunction or preposition before it, and a plural or
+        // pronoun ending after ("الطلبات" = "طلب").
+        BotLanguage(code: "ar", texts: .arabic, stopwords: [
+            "في", "من", "الي", "علي", "عن", "مع", "هذا", "هذه", "ذلك", "تلك", "هل", "ما", "ماذا", "كيف", "متي", "اين",
+            "لماذا", "كم", "انا", "انت", "انتم", "نحن", "هو", "هي", "هم", "كان", "كانت", "يكون", "لي", "لك", "له", "لها",
+            "لنا", "او", "ثم", "لكن", "ان", "قد", "لا", "نعم", "كل", "اي", "التي", "الذي", "مرحبا", "اهلا", "السلام",
+            "عليكم", "شكرا", "لو", "سمحت", "فضلك", "اريد", "اود", "ممكن", "يمكن", "يمكنني", "هناك", "عند", "عندي", "و",
+            "يا", "بعض", "شيء",
+        ], endings: Endings(prefixes: ["وال", "بال", "كال", "فال", "لل", "ال", "و"], passes: [
+            [("ها", ""), ("ان", ""), ("ات", ""), ("ون", ""), ("ين", ""), ("يه", ""), ("ه", ""), ("ي", "")],
+        ]), elides: false),
         BotLanguage(code: "de", texts: .german, stopwords: [
             "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "und", "oder",
             "aber", "ich", "du", "er", "sie", "es", "wir", "ihr", "mich", "mir", "dich", "dir", "uns", "euch", "mein",
@@ -132,6 +145,9 @@ struct Endings: Sendable {
     /// Each pass: (ending, replacement), longest endings first, as scalars (converted
     /// once: every word a visitor writes goes through them).
     let passes: [[(ending: [Unicode.Scalar], replacement: [Unicode.Scalar])]]
+    /// Cut before the endings, the longest that leaves `shortest` letters (Arabic's
+    /// article and the letters joined before it).
+    let prefixes: [[Unicode.Scalar]]
     /// After cutting, a doubled last consonant is made single (Dutch: "pakketten" →
     /// "pakket").
     let undoubles: Bool
@@ -139,13 +155,17 @@ struct Endings: Sendable {
 
     private static let vowels: Set<Unicode.Scalar> = ["a", "e", "i", "o", "u", "y"]
 
-    init(passes: [[(String, String)]], undoubles: Bool = false) {
+    init(prefixes: [String] = [], passes: [[(String, String)]], undoubles: Bool = false) {
+        self.prefixes = prefixes.map { Array($0.unicodeScalars) }.sorted { $0.count > $1.count }
         self.passes = passes.map { pass in pass.map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) } }
         self.undoubles = undoubles
     }
 
     func stem(_ word: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var stem = word[...]
+        if let prefix = prefixes.first(where: { stem.count - $0.count >= shortest && stem.starts(with: $0) }) {
+            stem = stem.dropFirst(prefix.count)
+        }
         var cut = false
         for pass in passes {
             for (ending, replacement) in pass {

@@ -2,7 +2,7 @@
 /// (`BotLanguage`): the settings' texts, the phrases that ask for a person, and what a
 /// question says after a bad answer without a `retry` of its own. The widget's own words
 /// are in `Public/shared/widget-languages.js`; these address the visitor the same way
-/// (Sie, tu, vous, tu, je, você).
+/// (Sie, tu, vous, tu, je, você; in Arabic, the masculine singular as the widget does).
 public struct BotTexts: Sendable, Hashable {
     public var fallback: String
     public var fileReceived: String
@@ -32,6 +32,18 @@ public struct BotTexts: Sendable, Hashable {
         retryEmail: "That doesn't look like an email address. Could you check it?",
         retryPhone: "That doesn't look like a phone number. Please use digits, with + and the country code if you like.",
         retryChoice: "Please pick one of the options.")
+
+    static let arabic = BotTexts(
+        fallback: "عذرًا، لم أفهم ذلك. هل يمكنك قوله بطريقة أخرى؟",
+        fileReceived: "شكرًا، وصلني ملفك.",
+        handoverMessage: "سأوصلك بأحد أفراد فريقنا. سيرد عليك هنا قريبًا.",
+        noAgentsMessage: "لا يوجد أحد متاح للمحادثة الآن. اترك رسالتك هنا وسنعود إليك.",
+        handoverTriggers: ["التحدث مع شخص", "التحدث مع موظف", "التكلم مع شخص", "التكلم مع موظف", "شخص حقيقي",
+                           "موظف خدمة العملاء", "خدمة العملاء", "موظف بشري"],
+        retryText: "عذرًا، أحتاج إلى إجابة للمتابعة.",
+        retryEmail: "لا يبدو هذا عنوان بريد إلكتروني. هل يمكنك التحقق منه؟",
+        retryPhone: "لا يبدو هذا رقم هاتف. استخدم الأرقام، مع + ورمز الدولة إن أردت.",
+        retryChoice: "يُرجى اختيار أحد الخيارات.")
 
     static let german = BotTexts(
         fallback: "Das habe ich leider nicht verstanden. Können Sie es anders formulieren?",

@@ -58,7 +58,7 @@ enum Normalizer {
         tokens(text, language: language).joined(separator: " ")
     }
 
-    /// Accented Latin letters and ligatures folded to plain ASCII.
+    /// Accented Latin letters and ligatures folded to plain ASCII, and Arabic's variant letters.
     static let fold: [Unicode.Scalar: String] = {
         var table: [Unicode.Scalar: String] = [:]
         let groups: [(String, String)] = [
@@ -70,6 +70,18 @@ enum Normalizer {
             for scalar in letters.unicodeScalars { table[scalar] = base }
         }
         table["ß"] = "ss"; table["æ"] = "ae"; table["œ"] = "oe"; table["þ"] = "th"; table["ð"] = "d"
+        // Arabic as commonly typed: the forms of alef as alef, teh marbuta as heh, alef
+        // maksura as yeh, hamza on a carrier as its carrier; short vowels and other marks,
+        // and the stretching tatweel, dropped; Arabic-Indic digits as digits.
+        for (letters, base) in [("أإآٱ", "ا"), ("ة", "ه"), ("ىئ", "ي"), ("ؤ", "و")] {
+            for scalar in letters.unicodeScalars { table[scalar] = base }
+        }
+        for value in [0x0640] + Array(0x064B...0x065F) + [0x0670] {
+            if let scalar = Unicode.Scalar(value) { table[scalar] = "" }
+        }
+        for (offset, value) in (0x0660...0x0669).enumerated() {
+            if let scalar = Unicode.Scalar(value) { table[scalar] = String(offset) }
+        }
         return table
     }()
 

@@ -61,7 +61,7 @@ import Testing
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, de, es, fr, it, nl, pt")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, it, nl, pt")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -91,6 +91,42 @@ import Testing
         // What the document writes still wins.
         let own = try ScriptedBot(source: Self.bare("de").replacingOccurrences(of: "handoverFlow: contact", with: "fallback: Wie bitte?"))
         #expect(own.definition.settings.fallback == "Wie bitte?" && own.definition.settings.fileReceived == BotTexts.german.fileReceived)
+    }
+
+    /// An Arabic bot that writes none of its texts speaks Arabic defaults, and reads the
+    /// visitor as Arabic is commonly typed: with or without short vowels, any form of
+    /// alef, the article and joined letters before a word, a plural or pronoun after it.
+    @Test func anArabicBotReadsArabic() throws {
+        var bot = try BotHarness(Self.bare("ar"))
+        #expect(bot.bot.language == "ar")
+        #expect(bot.say("ما هو سعر القمر؟") == [BotTexts.arabic.fallback])
+        #expect(bot.say("هل يمكنني التحدث مع موظف من فضلك") == ["E-Mail?"])
+        #expect(bot.say("لا") == [BotTexts.arabic.retryEmail, "E-Mail?"])
+
+        let arabic = BotLanguage.all["ar"]!
+        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: arabic), language: arabic).stem }
+        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        #expect(sameStem("الطلبات", "طلب") && sameStem("بالطلب", "طلب") && sameStem("وطلبي", "طلب") && sameStem("للطلبات", "طلبه"))
+        #expect(sameStem("طَلَب", "طلب") && sameStem("أسعار", "اسعار") && sameStem("إرجاع", "ارجاع") && sameStem("فاتورة", "فاتوره"))
+        // Short words keep their letters ("وقت", time, is not "و" + "قت").
+        #expect(Word("وقت", language: arabic).stem.count == 3)
+        #expect(Normalizer.tokens("طلب رقم ١٢٣، شكرًا", language: arabic) == ["طلب", "رقم", "123", "شكرا"])
+
+        // An intent written without vowels matches a visitor who writes them, in other forms.
+        let source = """
+        name: Layla
+        language: ar
+        greeting: مرحبا!
+        intents:
+          - name: refunds
+            examples: [كيف استرجع اموالي, استرجاع المبلغ]
+            answer: يمكنك طلب الاسترجاع من صفحة الطلبات.
+        """
+        var layla = try BotHarness(source)
+        #expect(layla.say("أُرِيدُ اسْتِرْجاعَ المَبْلَغ") == ["يمكنك طلب الاسترجاع من صفحة الطلبات."])
+        #expect(layla.say("كيف الطقس اليوم؟") == [BotTexts.arabic.fallback])
+        #expect(layla.say("أريد التحدث مع موظف") == [BotTexts.arabic.handoverMessage])
+        #expect(layla.handover != nil)
     }
 
     /// Plurals and endings are matched in each language, and an elided article ("l'",

@@ -371,19 +371,21 @@ func send(_ driver: WebDriver, _ text: String) async throws {
         }
     }
 
-    /// A right-to-left site (Arabic, Hebrew) with a header and a cookie banner at the highest
-    /// z-index there is: the widget keeps its own left-to-right layout (its words are
-    /// English; each message and button takes its own direction) and stays on top, its close
-    /// button within reach, on a desktop and on a phone.
+    /// A right-to-left site with a header and a cookie banner at the highest z-index there
+    /// is: the widget stays on top, its close button within reach, on a desktop and on a
+    /// phone. On a Hebrew page (a language the widget does not speak: its words are English)
+    /// it keeps its left-to-right layout; on an Arabic page it speaks Arabic and is mirrored.
+    /// Each message and button takes its own direction.
     @Test func aRightToLeftPageWithItsOwnTopLayerKeepsTheWidgetUsable() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with(width: 1280, height: 800) { driver in
-                for (width, height) in [(1280, 800), (360, 700)] {
+                for (width, height, language) in [(1280, 800, "he"), (360, 700, "he"), (1280, 800, "ar")] {
                     try await driver.setWindow(width: width, height: height)
                     try await driver.open("\(baton.http)/dashboard/")
                     _ = try await driver.run("""
+                        localStorage.clear();
                         document.documentElement.dir = 'rtl';
-                        document.documentElement.lang = 'ar';
+                        document.documentElement.lang = '\(language)';
                         document.body.innerHTML = '<header style="position:fixed;inset:0 0 auto 0;height:80px;background:#222;z-index:2147483647">رأس</header>'
                           + '<div style="position:fixed;inset:auto 0 0 0;height:60px;background:#c00;z-index:2147483647">ملفات تعريف الارتباط</div>';
                         const script = document.createElement('script');
@@ -398,14 +400,15 @@ func send(_ driver: WebDriver, _ text: String) async throws {
                         const bubble = r.querySelector('.row.them .bubble').getBoundingClientRect();
                         const close = r.querySelector('.close').getBoundingClientRect();
                         const x = close.left + close.width / 2, y = close.top + close.height / 2;
+                        const rtl = getComputedStyle(r.querySelector('.panel')).direction === 'rtl';
                         return [getComputedStyle(r.querySelector('.panel')).direction,
-                                bubble.left - panel.left < panel.right - bubble.right,
+                                (bubble.left - panel.left < panel.right - bubble.right) !== rtl,
                                 document.elementFromPoint(x, y) === document.querySelector('baton-chat') && r.elementFromPoint(x, y)?.closest('.close') !== null,
                                 [...r.querySelectorAll('.quick button')].every((b) => b.dir === 'auto')];
                         """) as? [Any]
-                    #expect(layout?.first as? String == "ltr", "\(width): \(String(describing: layout))")
-                    #expect(layout?.dropFirst().allSatisfy { $0 as? Bool == true } == true, "\(width): \(String(describing: layout))")
-                    try await driver.screenshot("widget-rtl-page-\(width)")
+                    #expect(layout?.first as? String == (language == "ar" ? "rtl" : "ltr"), "\(width) \(language): \(String(describing: layout))")
+                    #expect(layout?.dropFirst().allSatisfy { $0 as? Bool == true } == true, "\(width) \(language): \(String(describing: layout))")
+                    try await driver.screenshot("widget-rtl-page-\(language)-\(width)")
                 }
             }
         }

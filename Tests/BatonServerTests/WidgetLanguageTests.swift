@@ -111,6 +111,48 @@ import Testing
         }
     }
 
+    /// Arabic is written right to left: the whole widget is mirrored (the button and the
+    /// panel in the bottom left corner, the visitor's messages on the left, the send
+    /// button's plane flying left), while a message in English keeps its own direction.
+    @Test func aWidgetInArabicIsMirrored() async throws {
+        try await LiveBaton.run { baton in
+            var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+            demo.settings.language = "ar"
+            _ = try await baton.services.bots.save(demo)
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                func value(_ script: String) async throws -> Any? { try await driver.run("return \(root).\(script)") }
+                #expect(try await value("querySelector('.root').dir") as? String == "rtl")
+                #expect(try await value("querySelector('textarea').placeholder") as? String == "اكتب رسالة…")
+                #expect(try await value("querySelector('.send').getAttribute('aria-label')") as? String == "إرسال")
+                // The empty text box starts on the right, where its placeholder is read from.
+                #expect(try await driver.run("return getComputedStyle(\(root).querySelector('textarea')).direction") as? String == "rtl")
+                func box(_ selector: String) async throws -> [String: Double] {
+                    let found = try await driver.run("""
+                        const r = Array.from(\(root).querySelectorAll("\(selector)")).pop().getBoundingClientRect();
+                        return { left: r.left, right: r.right, width: innerWidth };
+                        """) as? [String: Any] ?? [:]
+                    return found.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+                }
+                let launcher = try await box(".launcher"), panel = try await box(".panel")
+                #expect(launcher["left"] == 20, "\(launcher)")
+                #expect(panel["left"] == 20, "\(panel)")
+                // The bot's English greeting keeps its own direction.
+                #expect(try await value("querySelector('.bubble').dir") as? String == "auto")
+                #expect(try await driver.run("return getComputedStyle(\(root).querySelector('.bubble')).direction") as? String == "ltr")
+                try await send(driver, "مرحبا")
+                try await waitForBubble(driver, containing: "مرحبا")
+                let mine = try await box(".row.visitor .bubble"), log = try await box(".log")
+                #expect(mine["left"].map { $0 - (log["left"] ?? 0) < 30 } == true, "the visitor's message on the left: \(mine), \(log)")
+                #expect(try await driver.run("return getComputedStyle(\(root).querySelector('.send svg')).transform") as? String
+                    == "matrix(-1, 0, 0, 1, 0, 0)")
+                try await driver.screenshot("widget-arabic")
+                try await expectAccessible(driver, "the widget in Arabic")
+            }
+        }
+    }
+
     /// With no language set, the widget takes the embed tag's `data-language`, else the
     /// page's `lang`, else the browser's languages (a region counts as its language); a
     /// bot that says its language comes before the page's.

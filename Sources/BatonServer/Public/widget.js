@@ -189,6 +189,7 @@
     if (next === lang && ui.root.lang === next) return;
     lang = next;
     ui.root.lang = lang;
+    ui.root.dir = LANGUAGES[lang].dir === 'rtl' ? 'rtl' : 'ltr';
     for (const node of ui.root.querySelectorAll('[data-t]')) node.textContent = t(node.dataset.t);
     for (const node of ui.root.querySelectorAll('[data-t-label]')) node.setAttribute('aria-label', t(node.dataset.tLabel));
     for (const node of ui.root.querySelectorAll('[data-t-title]')) node.title = t(node.dataset.tTitle);
@@ -213,8 +214,10 @@
   // ---------------------------------------------------------------- DOM
 
   const CSS = `
-/* all: initial leaves direction alone: on a right-to-left page the widget (its own words
-   are English) would be mirrored. Each message, name and button takes its own direction. */
+/* all: initial leaves direction alone: on a right-to-left page the widget would be
+   mirrored whatever language it speaks. Its direction is its language's (the root's dir attribute),
+   and every side below is logical (start, end), so a right-to-left language mirrors it
+   all; each message, name and button takes its own direction. */
 :host { all: initial; direction: ltr; unicode-bidi: isolate; color-scheme: light; }
 *, *::before, *::after { box-sizing: border-box; }
 [hidden] { display: none !important; }
@@ -225,26 +228,28 @@ button { font: inherit; }
 button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 /* The highest z-index there is: added last to the page, the widget stays above a site's
    header or banner that uses it too. */
-.launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483647; width: 56px; height: 56px;
+.launcher { position: fixed; inset-inline-end: 20px; bottom: 20px; z-index: 2147483647; width: 56px; height: 56px;
   border: 0; border-radius: 50%; padding: 0; background: var(--c); color: var(--on-c); cursor: pointer;
   display: grid; place-items: center; box-shadow: 0 4px 14px rgba(0,0,0,.25); transition: transform .15s; }
 .launcher:hover { transform: scale(1.06); }
 .launcher svg { width: 26px; height: 26px; }
 .launcher .i-close, .open .launcher .i-chat { display: none; }
 .open .launcher .i-close { display: block; }
-.badge { position: absolute; top: -3px; right: -3px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px;
+.badge { position: absolute; top: -3px; inset-inline-end: -3px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px;
   background: #c92a2a; color: #fff; font-size: 12px; font-weight: 600; line-height: 20px; text-align: center; }
-.panel { position: fixed; right: 20px; bottom: 88px; z-index: 2147483647; width: 370px; height: 560px;
+.panel { position: fixed; inset-inline-end: 20px; bottom: 88px; z-index: 2147483647; width: 370px; height: 560px;
   max-width: calc(100vw - 40px); max-height: calc(100vh - 108px); display: flex; flex-direction: column;
   background: #fff; border-radius: 14px; overflow: hidden; box-shadow: 0 12px 40px rgba(0,0,0,.22);
   animation: baton-in .18s ease-out; }
 @keyframes baton-in { from { opacity: 0; transform: translateY(12px); } }
-.header { display: flex; align-items: center; gap: 8px; padding: 12px 8px 12px 16px; background: var(--c); color: var(--on-c); }
+.header { display: flex; align-items: center; gap: 8px; padding: 12px 8px; padding-inline-start: 16px; background: var(--c); color: var(--on-c); }
 .header button:focus-visible { outline-color: currentColor; outline-offset: -3px; }
 .titles { flex: 1; min-width: 0; }
 .avatar { flex: none; width: 36px; height: 36px; border-radius: 50%; object-fit: cover; background: rgba(255,255,255,.2); }
 .title { margin: 0; font-size: 16px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .status { min-height: 18px; font-size: 12.5px; }
+/* Title and status keep their words' direction but line up with the widget's side. */
+[dir=rtl] .title, [dir=rtl] .status { text-align: right; }
 .icon-btn { flex: none; width: 36px; height: 36px; border: 0; border-radius: 8px; padding: 0; background: transparent;
   color: inherit; cursor: pointer; display: grid; place-items: center; }
 .icon-btn:hover { background: rgba(0,0,0,.14); }
@@ -255,7 +260,7 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .confirm { display: flex; align-items: center; flex-wrap: wrap; gap: 8px; padding: 9px 14px; background: #f1f3f5;
   border-bottom: 1px solid #e3e6ea; font-size: 13px; }
 .confirm-text { flex: 1 1 100%; }
-.confirm-keep { margin-left: auto; }
+.confirm-keep { margin-inline-start: auto; }
 .confirm button { border: 1px solid var(--c-ink); border-radius: 15px; padding: 5px 11px; background: #fff; color: var(--c-ink);
   font: inherit; cursor: pointer; }
 .confirm .confirm-end { background: var(--c); color: var(--on-c); border-color: transparent; }
@@ -263,7 +268,7 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
   background: #f6f7f9; font-size: 13px; }
 .rate-text { flex: 1; min-width: 120px; }
 .rate button { display: inline-flex; align-items: center; gap: 5px; border: 1px solid var(--c-ink); border-radius: 15px;
-  padding: 4px 11px 4px 8px; background: #fff; color: var(--c-ink); font: inherit; cursor: pointer; }
+  padding: 4px 11px; padding-inline-start: 8px; background: #fff; color: var(--c-ink); font: inherit; cursor: pointer; }
 .rate svg { width: 18px; height: 18px; }
 .rate button:hover { background: #eef1ff; }
 .bar { padding: 5px 16px; background: #fff4e6; color: #7a3e00; font-size: 12.5px; text-align: center;
@@ -278,7 +283,7 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .row { display: flex; flex-direction: column; align-items: flex-start; max-width: 85%; margin-top: 3px; }
 .row.first { margin-top: 12px; }
 .row.visitor { align-self: flex-end; align-items: flex-end; }
-.name { margin: 0 0 3px 4px; font-size: 12px; color: #495057; }
+.name { margin: 0 0 3px; margin-inline-start: 4px; font-size: 12px; color: #495057; }
 .row:not(.first) .name, .visitor .name, .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .bubble, .notice { white-space: pre-wrap; overflow-wrap: anywhere; }
 .bubble { padding: 8px 12px; border-radius: 16px; background: #fff; border: 1px solid #e3e6ea; }
@@ -287,7 +292,7 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .failed .bubble { background: #fff; color: ${INK}; border: 1px dashed #c92a2a; }
 .meta { margin: 3px 4px 0; font-size: 11.5px; color: #495057; }
 .deleted .bubble { font-style: italic; color: #6c757d; background: #f8f9fa; }
-.visitor .meta { text-align: right; }
+.visitor .meta { text-align: end; }
 .failed .meta, .retrying .meta { color: #b02525; }
 .notice { align-self: center; max-width: 90%; margin: 12px 0 2px; font-size: 12px; color: #495057; text-align: center; }
 .notice.error { padding: 8px 12px; border-radius: 8px; background: #fff5f5; color: #a61e1e; font-size: 13px; }
@@ -301,13 +306,15 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .quick { display: flex; flex-wrap: wrap; justify-content: flex-end; gap: 6px; padding: 4px 14px 10px; background: #f6f7f9; }
 .quick button { border: 1px solid var(--c-ink); border-radius: 16px; padding: 5px 12px; background: #fff; color: var(--c-ink); cursor: pointer; }
 .quick button:hover { background: #eef1ff; }
-.composer { display: flex; align-items: flex-end; gap: 8px; padding: 10px 10px 10px 14px; border-top: 1px solid #e3e6ea; background: #fff; }
+.composer { display: flex; align-items: flex-end; gap: 8px; padding: 10px; padding-inline-start: 14px; border-top: 1px solid #e3e6ea; background: #fff; }
 .field { flex: 1; min-width: 0; }
 textarea { display: block; width: 100%; min-height: 40px; max-height: 120px; margin: 0; padding: 9px 10px; resize: none;
   border: 1px solid #b8bfc8; border-radius: 10px; background: #fff; color: ${INK}; font: inherit; line-height: 1.4; }
 textarea::placeholder { color: #6c737d; }
+/* Empty, the text box starts on the widget's side (dir=auto reads no words yet). */
+[dir=rtl] textarea:placeholder-shown { direction: rtl; }
 textarea:disabled { background: #f1f3f5; }
-.counter { margin-top: 3px; font-size: 11.5px; color: #495057; text-align: right; }
+.counter { margin-top: 3px; font-size: 11.5px; color: #495057; text-align: end; }
 .counter.full { color: #b02525; }
 .send { flex: none; width: 40px; height: 40px; border: 0; border-radius: 10px; padding: 0; background: var(--c);
   color: var(--on-c); cursor: pointer; display: grid; place-items: center; }
@@ -329,9 +336,9 @@ textarea:disabled { background: #f1f3f5; }
 .bubble.bare { padding: 0; background: none; border-color: transparent; }
 .file.image { padding: 0; background: none; border-radius: 10px; overflow: hidden; }
 .file.image img { display: block; max-width: 220px; max-height: 220px; border-radius: 10px; background: #e9ecef; }
-.tray { display: flex; flex-wrap: wrap; gap: 6px; padding: 10px 10px 0 14px; border-top: 1px solid #e3e6ea; background: #fff; }
+.tray { display: flex; flex-wrap: wrap; gap: 6px; padding: 10px 10px 0; padding-inline-start: 14px; border-top: 1px solid #e3e6ea; background: #fff; }
 .tray:not([hidden]) + .composer { border-top: 0; }
-.chip { display: flex; align-items: center; gap: 8px; max-width: 100%; padding: 4px 2px 4px 8px; border-radius: 10px;
+.chip { display: flex; align-items: center; gap: 8px; max-width: 100%; padding: 4px 2px; padding-inline-start: 8px; border-radius: 10px;
   background: #f1f3f5; font-size: 12.5px; line-height: 1.3; }
 .chip > svg { flex: none; width: 16px; height: 16px; }
 .chip img { flex: none; width: 32px; height: 32px; object-fit: cover; border-radius: 6px; background: #e9ecef; }
@@ -345,9 +352,11 @@ textarea:disabled { background: #f1f3f5; }
 .panel.dropping::after { content: attr(data-drop); position: absolute; inset: 0; display: grid; place-items: center;
   background: rgba(255,255,255,.92); border: 3px dashed var(--c-ink); border-radius: 14px; color: var(--c-ink); font-size: 16px; font-weight: 600; }
 .send svg { width: 20px; height: 20px; }
+/* The paper plane flies towards the end of the line. */
+[dir=rtl] .send svg { transform: scaleX(-1); }
 /* On a short screen too (a phone held sideways, a page zoomed in), the panel fills it. */
 @media (max-width: 480px), (max-height: 520px) {
-  .panel { top: 0; right: 0; bottom: 0; left: 0; width: auto; height: auto; max-width: none; max-height: none; border-radius: 0; }
+  .panel { inset: 0; width: auto; height: auto; max-width: none; max-height: none; border-radius: 0; }
   .open .launcher { display: none; }
   textarea { font-size: 16px; } /* below 16px iOS zooms into the page on focus */
 }

@@ -3,10 +3,11 @@
 // widget.js where it says `@include`, and serves it to the dashboard as the module
 // /dashboard/widget-languages.js (its Language setting lists these). The object is JSON
 // (a test reads it so): every language has every key of English, with the same
-// `{placeholders}`; the BCP 47 primary language subtag is the key.
+// `{placeholders}`; the BCP 47 primary language subtag is the key. A language written
+// right to left says `"dir": "rtl"`: the widget is mirrored for it.
 //
 // Adding a language: copy "en", translate each string, add its code to
-// `WidgetSettings.languages` (BatonCore) and to docs/widget.md.
+// `WidgetSettings.languages` (BatonCore) and to docs/dashboard.md (Language).
 function batonWidgetLanguages() {
   return {
     "en": {
@@ -86,6 +87,86 @@ function batonWidgetLanguages() {
         "noticeVisitorEnded": "You ended the chat.",
         "noticeRatedGood": "You rated the chat: good.",
         "noticeRatedBad": "You rated the chat: bad."
+      }
+    },
+    "ar": {
+      "name": "العربية",
+      "dir": "rtl",
+      "strings": {
+        "chat": "محادثة",
+        "openChat": "فتح المحادثة",
+        "closeChat": "إغلاق المحادثة",
+        "unread": "{label} ({count} جديدة)",
+        "endChat": "إنهاء المحادثة",
+        "endTheChat": "إنهاء المحادثة",
+        "endConfirm": "إنهاء هذه المحادثة؟ سيتم إبلاغ فريق الدعم.",
+        "keepChatting": "متابعة المحادثة",
+        "saveChat": "حفظ هذه المحادثة كملف نصي",
+        "saveChatShort": "حفظ المحادثة",
+        "messages": "الرسائل",
+        "suggestedReplies": "ردود مقترحة",
+        "filesToSend": "ملفات تُرسل مع رسالتك التالية",
+        "rateThisChat": "قيّم هذه المحادثة",
+        "rateQuestion": "كيف كانت محادثتك؟",
+        "good": "جيدة",
+        "bad": "سيئة",
+        "attachFiles": "إرفاق ملفات",
+        "dropFiles": "أفلت الملفات هنا لإرفاقها",
+        "message": "رسالة",
+        "send": "إرسال",
+        "placeholder": "اكتب رسالة…",
+        "placeholderClosed": "اكتب لبدء محادثة جديدة…",
+        "placeholderUnavailable": "المحادثة غير متاحة",
+        "statusUnavailable": "غير متاح",
+        "statusWaiting": "في انتظار أحد أفراد الفريق…",
+        "statusWithAgent": "تتحدث مع أحد أفراد الفريق",
+        "statusWithAgentNamed": "تتحدث مع {name}",
+        "statusEnded": "انتهت المحادثة",
+        "statusAway": "غير متاحين · نعود {time}",
+        "bot": "روبوت",
+        "you": "أنت",
+        "someone": "شخص ما",
+        "typing": "{name} يكتب",
+        "newConversation": "محادثة جديدة",
+        "earlierNotShown": "الرسائل السابقة غير معروضة.",
+        "edited": "معدّلة",
+        "messageDeleted": "حُذفت الرسالة",
+        "sending": "جارٍ الإرسال…",
+        "notSent": "لم تُرسل: {reason}",
+        "notSentRetrying": "لم تُرسل — جارٍ إعادة المحاولة",
+        "refused": "رفضها الخادم",
+        "connecting": "جارٍ الاتصال…",
+        "reconnecting": "جارٍ إعادة الاتصال…",
+        "identityFailed": "تعذّر على هذه المحادثة التحقق من هويتك. أعد تحميل الصفحة أو سجّل الدخول مرة أخرى.",
+        "signInRequired": "هذه المحادثة للمستخدمين المسجّلين؛ سجّل الدخول إلى الموقع أولًا.",
+        "notOnThisSite": "لا يمكن استخدام هذه المحادثة على هذا الموقع.",
+        "noSuchChat": "هذه المحادثة غير موجودة.",
+        "remove": "إزالة",
+        "removeFile": "إزالة {name}",
+        "uploading": "جارٍ الرفع… {percent}%",
+        "waitingForUpload": "في انتظار اكتمال الرفع",
+        "fileTooLarge": "أكبر من {size}",
+        "fileEmpty": "الملف فارغ",
+        "uploadFailed": "فشل الرفع؛ تحقّق من الاتصال وحاول مرة أخرى",
+        "uploadFailedStatus": "فشل الرفع ({status})",
+        "fileAttached": "أُرفق {name} برسالتك التالية.",
+        "fileNotAttached": "لم يُرفق {name}: {reason}.",
+        "charactersLeftOne": "بقي حرف واحد",
+        "charactersLeft": "الأحرف المتبقية: {count}",
+        "errorTextTooLong": "الرسالة طويلة جدًا",
+        "errorFiles": "تعذّر إرسال ملف؛ أرفقه مرة أخرى",
+        "errorFilesDisabled": "هذه المحادثة لا تقبل الملفات",
+        "wrote": "كتب {name}",
+        "transcriptSaved": "حُفظت في {time}",
+        "transcriptEdited": "(معدّلة)",
+        "transcriptFile": "[ملف]",
+        "noticeAgentJoined": "انضم {name} إلى المحادثة.",
+        "noticeStillWaiting": "شكرًا على انتظارك. الجميع مشغولون الآن؛ سيرد عليك أحدهم هنا فور أن يصبح متاحًا.",
+        "noticeClosedBy": "أغلق {name} المحادثة.",
+        "noticeClosed": "أُغلقت المحادثة.",
+        "noticeVisitorEnded": "أنهيت المحادثة.",
+        "noticeRatedGood": "قيّمت المحادثة: جيدة.",
+        "noticeRatedBad": "قيّمت المحادثة: سيئة."
       }
     },
     "de": {
