@@ -20,7 +20,7 @@ extension MattermostClient {
     public func uploadFile(_ upload: consuming FileUpload) async throws -> MMFileInfo {
         let path = "/api/v4/files"
         let contentType = upload.contentType
-        let (_, _, answer) = try await call(.POST, path, encodedBody: upload.finished(), contentType: contentType)
+        let (_, _, answer) = try await call(.POST, path, encodedBody: try upload.finished(), contentType: contentType)
         guard let info = try decode(UploadAnswer.self, from: answer, path: path).fileInfos.first else {
             throw MattermostError.notMattermost(url: baseURL, reason: "the answer to \(path) lists no file")
         }
@@ -79,11 +79,19 @@ public struct FileUpload: Sendable {
 
     var contentType: String { form.contentType }
 
-    consuming func finished() -> ByteBuffer {
-        precondition(appended == size, "a file upload of \(size) bytes was given \(appended)")
+    /// The body; its content must be `size` bytes, as announced.
+    consuming func finished() throws -> ByteBuffer {
+        guard appended == size else { throw IncompleteUpload(expected: size, given: appended) }
         form.endPart()
         return form.finish()
     }
+}
+
+/// A file upload given more or fewer bytes than its size: not sent.
+public struct IncompleteUpload: Error, CustomStringConvertible {
+    public let expected: Int
+    public let given: Int
+    public var description: String { "a file upload of \(expected) bytes was given \(given)" }
 }
 
 /// A `multipart/form-data` body written as browsers write it (the HTML standard's

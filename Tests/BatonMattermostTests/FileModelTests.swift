@@ -53,4 +53,21 @@ import Testing
             + Array("\r\n--\(boundary)--\r\n".utf8)
         #expect(Array(form.finish().readableBytesView) == expected)
     }
+
+    /// A relayed file's body is written part by part: the same bytes as the whole form,
+    /// and never sent with more or fewer bytes than announced.
+    @Test func anUploadWrittenInPartsIsTheWholeForm() throws {
+        let content: [UInt8] = (0..<1000).map { UInt8($0 % 251) }
+        var upload = FileUpload(channelID: "c1", name: "a.bin", contentType: "application/octet-stream", size: content.count)
+        for start in stride(from: 0, to: content.count, by: 300) { upload.append(Array(content[start..<min(start + 300, content.count)])) }
+        let boundary = try #require(upload.contentType.split(separator: "=").last.map(String.init))
+        let expected = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"channel_id\"\r\n\r\nc1\r\n".utf8)
+            + Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.bin\"\r\n".utf8)
+            + Array("Content-Type: application/octet-stream\r\n\r\n".utf8) + content + Array("\r\n--\(boundary)--\r\n".utf8)
+        #expect(Array(try upload.finished().readableBytesView) == expected)
+
+        var short = FileUpload(channelID: "c1", name: "a.bin", contentType: "text/plain", size: 10)
+        short.append([1, 2, 3])
+        #expect(throws: IncompleteUpload.self) { try short.finished() }
+    }
 }
