@@ -312,7 +312,7 @@ textarea { display: block; width: 100%; min-height: 40px; max-height: 120px; mar
   border: 1px solid #b8bfc8; border-radius: 10px; background: #fff; color: ${INK}; font: inherit; line-height: 1.4; }
 textarea::placeholder { color: #6c737d; }
 /* Empty, the text box starts on the widget's side (dir=auto reads no words yet). */
-[dir=rtl] textarea:placeholder-shown { direction: rtl; }
+[dir=rtl] textarea:placeholder-shown { direction: rtl; unicode-bidi: isolate; }
 textarea:disabled { background: #f1f3f5; }
 .counter { margin-top: 3px; font-size: 11.5px; color: #495057; text-align: end; }
 .counter.full { color: #b02525; }
