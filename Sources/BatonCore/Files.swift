@@ -96,11 +96,11 @@ public protocol FileStore: Sendable {
     func saveFile(_ file: StoredFile) async throws
     /// A file's record, without its content.
     func fileRecord(id: FileID) async throws -> StoredFile?
-    /// A file's record (without `data`), its content handed to `consume` part by part in
-    /// order, so that a large file is never copied whole on its way out: nil, with nothing
-    /// handed over, when the file is unknown or its content is not all there yet (still
-    /// being stored). Throws if the file goes while it is read.
-    func readFile(id: FileID, parts consume: ([UInt8]) async throws -> Void) async throws -> StoredFile?
+    /// The content of a file whose record was read (`fileRecord`), handed to `consume` part
+    /// by part in order, so that a large file is never copied whole on its way out: false,
+    /// with nothing handed over, when its content is not all there (still being stored, or
+    /// gone). Throws if the file goes while it is read.
+    func readContent(of file: StoredFile, parts consume: ([UInt8]) async throws -> Void) async throws -> Bool
     func setMattermostID(_ mattermostID: String, of file: FileID) async throws
     /// Files a visitor uploaded and has not sent yet.
     func unsentFileCount(of visitor: VisitorID) async throws -> Int
@@ -112,6 +112,14 @@ public protocol FileStore: Sendable {
 }
 
 extension FileStore {
+    /// A file's record (without `data`), its content handed to `consume` part by part
+    /// (`readContent`); nil, with nothing handed over, when the file is unknown or its
+    /// content is not all there.
+    public func readFile(id: FileID, parts consume: ([UInt8]) async throws -> Void) async throws -> StoredFile? {
+        guard let file = try await fileRecord(id: id), try await readContent(of: file, parts: consume) else { return nil }
+        return file
+    }
+
     /// A file's record with its whole content in `data`.
     public func file(id: FileID) async throws -> StoredFile? {
         var data: [UInt8] = []

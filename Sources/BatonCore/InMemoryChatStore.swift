@@ -74,11 +74,10 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         }
     }
 
-    public func readFile(id: FileID, parts consume: ([UInt8]) async throws -> Void) async throws -> StoredFile? {
-        guard var file = tables.withLock({ $0.files[id] }) else { return nil }
-        try await consume(file.data)
-        file.data = []
-        return file
+    public func readContent(of file: StoredFile, parts consume: ([UInt8]) async throws -> Void) async throws -> Bool {
+        guard let data = tables.withLock({ $0.files[file.id]?.data }) else { return false }
+        try await consume(data)
+        return true
     }
 
     public func setMattermostID(_ mattermostID: String, of file: FileID) async throws {

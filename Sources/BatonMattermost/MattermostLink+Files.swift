@@ -30,7 +30,7 @@ extension MattermostLink {
             // Read part by part straight into the request's body.
             var upload = FileUpload(channelID: room.channelID, name: attachment.name, contentType: attachment.contentType,
                                     size: Int(record.attachment.size))
-            guard try await store.readFile(id: attachment.id, parts: { upload.append($0) }) != nil else { continue }
+            guard try await store.readContent(of: record, parts: { upload.append($0) }) else { continue }
             let info: MMFileInfo
             do {
                 info = try await client.uploadFile(upload)

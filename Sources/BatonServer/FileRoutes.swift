@@ -149,7 +149,7 @@ struct FileRoutes: Sendable {
         let store = chat.store
         let body = ResponseBody(contentLength: Int(file.attachment.size)) { writer in
             do {
-                guard try await store.readFile(id: file.id, parts: { try await writer.write(ByteBuffer(bytes: $0)) }) != nil else {
+                guard try await store.readContent(of: file, parts: { try await writer.write(ByteBuffer(bytes: $0)) }) else {
                     throw StoreError.failure("the file was deleted before it was read")
                 }
             } catch {

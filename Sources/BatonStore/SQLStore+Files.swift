@@ -50,16 +50,16 @@ extension SQLStore: FileStore {
             """).first().map(Rows.file)
     }
 
-    /// The record, then its parts one query each: at most one part in memory at a time.
-    /// The content is all there when its parts add up to the record's size (`length` of
-    /// a blob or `bytea` is read from its header, not its content).
-    public func readFile(id: FileID, parts consume: ([UInt8]) async throws -> Void) async throws -> StoredFile? {
-        guard let file = try await fileRecord(id: id) else { return nil }
+    /// The parts one query each: at most one part in memory at a time. The content is all
+    /// there when its parts add up to the record's size (`length` of a blob or `bytea` is
+    /// read from its header, not its content).
+    public func readContent(of file: StoredFile, parts consume: ([UInt8]) async throws -> Void) async throws -> Bool {
+        let id = file.id
         guard let layout = try await reader.raw("""
             SELECT COUNT(*) AS parts, COALESCE(SUM(length(data)), 0) AS bytes FROM file_parts WHERE file_id = \(bind: id.rawValue)
-            """).first() else { return nil }
+            """).first() else { return false }
         let parts = try layout.decode(column: "parts", as: Int.self)
-        guard parts > 0, try layout.decode(column: "bytes", as: Int64.self) == file.attachment.size else { return nil }
+        guard parts > 0, try layout.decode(column: "bytes", as: Int64.self) == file.attachment.size else { return false }
         for part in 0..<parts {
             guard let row = try await reader.raw("""
                 SELECT data FROM file_parts WHERE file_id = \(bind: id.rawValue) AND part = \(bind: part)
@@ -68,7 +68,7 @@ extension SQLStore: FileStore {
             }
             try await consume([UInt8](try row.decode(column: "data", as: Data.self)))
         }
-        return file
+        return true
     }
 
     public func setMattermostID(_ mattermostID: String, of file: FileID) async throws {
