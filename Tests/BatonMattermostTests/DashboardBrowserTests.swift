@@ -53,7 +53,15 @@ struct Dashboard {
 
     func click(_ text: String) async throws {
         try await waitFor("the control \(text)", "named(\(Self.literal(text)))")
-        try await driver.click(try await element("named(\(Self.literal(text)))"))
+        // The page may draw the control again between finding and clicking it (a stale
+        // element, once in CI): find it again.
+        for attempt in 1...3 {
+            do {
+                return try await driver.click(try await element("named(\(Self.literal(text)))"))
+            } catch let error where attempt < 3 && "\(error)".contains("stale element") {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 
     static func literal(_ text: String) -> String {
