@@ -72,7 +72,7 @@ public final class MattermostClient: Sendable {
         configuration.connectionPool.retryConnectionEstablishment = retryingConnections
         // Baton does not trace requests: no span per request.
         configuration.tracing.tracer = nil
-        if let proxy {
+        if let proxy = proxy?.connectable {
             switch proxy.kind {
             case .http:
                 // A CONNECT tunnel for http:// and https:// servers alike.
@@ -358,10 +358,16 @@ public final class MattermostClient: Sendable {
         let noAnswer = "it did not answer the request to connect in time"
         let closed = "it closed the connection instead of answering the request to connect"
         let reason: String
+        // Through Baton's bridge to a SOCKS5 proxy with a password, the bridge said why.
+        let bridged = proxy.kind == .socks5 && proxy.username != nil ? SOCKSBridge.existing(for: proxy) : nil
+        let target = URLComponents(string: url).map { parts in
+            (host: parts.host ?? url, port: parts.port ?? (parts.scheme == "https" ? 443 : 80))
+        } ?? (host: url, port: 0)
+        let refused = bridged?.failure(host: target.host, port: target.port) ?? tunnelRefused(url)
         if let client = error as? HTTPClientError {
             switch client {
             case .proxyAuthenticationRequired: return .proxyAuthentication(url: url, proxy: proxy.description)
-            case .invalidProxyResponse: reason = tunnelRefused(url)
+            case .invalidProxyResponse: reason = refused
             case .httpProxyHandshakeTimeout, .socksHandshakeTimeout: reason = noAnswer
             case .connectTimeout: reason = "connecting to it timed out"
             default: return nil
@@ -369,11 +375,12 @@ public final class MattermostClient: Sendable {
         } else if let tunnel = error as? NIOHTTP1ProxyConnectHandler.Error {
             if tunnel == .proxyAuthenticationRequired() { return .proxyAuthentication(url: url, proxy: proxy.description) }
             reason = tunnel == .httpProxyHandshakeTimeout() ? noAnswer
-                : tunnel == .remoteConnectionClosed() || tunnel == .channelUnexpectedlyInactive() ? closed : tunnelRefused(url)
+                : tunnel == .remoteConnectionClosed() || tunnel == .channelUnexpectedlyInactive() ? closed : refused
         } else if error is SOCKSError.ConnectionFailed {
-            reason = tunnelRefused(url)
+            reason = refused
         } else if error is SOCKSError.NoValidAuthenticationMethod || error is SOCKSError.InvalidAuthenticationSelection {
-            reason = "it asks for a way of signing in Baton does not have (SOCKS5 without authentication)"
+            // Asked of a SOCKS5 proxy without a password in its address.
+            return .proxyAuthentication(url: url, proxy: proxy.description)
         } else if error is SOCKSError.UnexpectedRead {
             reason = closed
         } else if error is SOCKSError.InvalidProtocolVersion {

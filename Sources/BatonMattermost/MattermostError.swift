@@ -30,7 +30,7 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
     /// The HTTP proxy between Baton and Mattermost cannot be reached or will not open the
     /// tunnel (`proxy`: its address without credentials).
     case proxy(url: String, proxy: String, reason: String)
-    /// The proxy asks for a user and password (407), or refused the ones given.
+    /// The proxy asks for a user and password (HTTP's 407, or SOCKS5's way of signing in), or refused the ones given.
     case proxyAuthentication(url: String, proxy: String)
 
     public var description: String {
@@ -69,8 +69,11 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
             "Cannot reach Mattermost at \(url) through the proxy \(proxy) (\(reason)). Check the proxy's address (--mattermost-proxy, "
                 + "or HTTPS_PROXY / HTTP_PROXY), that it runs and lets Baton through; NO_PROXY lists the hosts Baton reaches directly."
         case .proxyAuthentication(let url, let proxy):
-            "The proxy \(proxy) asks for a user name and password to reach \(url) (407), or refused the ones given. "
-                + "Put them in the proxy's address: http://USER:PASSWORD@HOST:PORT (percent-encoded)."
+            proxy.hasPrefix("socks5:")
+                ? "The proxy \(proxy) asks for a user name and password to reach \(url), or refused the ones given. "
+                    + "Put them in the proxy's address: socks5://USER:PASSWORD@HOST:PORT (percent-encoded)."
+                : "The proxy \(proxy) asks for a user name and password to reach \(url) (407), or refused the ones given. "
+                    + "Put them in the proxy's address: http://USER:PASSWORD@HOST:PORT (percent-encoded)."
         }
     }
 

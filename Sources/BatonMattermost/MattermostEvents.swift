@@ -145,7 +145,7 @@ enum MattermostEventSocket {
         do {
             // The private authority's certificates too (`MattermostTrust`), when given.
             try await EventStreamChannel(
-                url: url, tlsConfiguration: MattermostTrust.clientConfiguration(), proxy: client.proxy,
+                url: url, tlsConfiguration: MattermostTrust.clientConfiguration(), proxy: client.proxy?.connectable,
                 maxFrameSize: 1 << 24, autoPing: .enabled(timePeriod: .seconds(30))
             ) { inbound, outbound, _ in
                 let sender = MattermostEventSender(outbound: outbound, token: token)

@@ -13,7 +13,8 @@ public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         /// HTTP `CONNECT`.
         case http
-        /// SOCKS5, the host name resolved by the proxy, without authentication.
+        /// SOCKS5, the host name resolved by the proxy; with a user name and password when
+        /// the address has them (through Baton's bridge, `SOCKSBridge`).
         case socks5
     }
 
@@ -24,8 +25,8 @@ public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
     let password: String?
 
     /// `http://[USER:PASSWORD@]HOST[:PORT]` (port 80 when left out, the user and password
-    /// percent-encoded), or `socks5://HOST[:PORT]` (or `socks5h://`; port 1080); without a
-    /// scheme `http://` is meant (as curl and Go read it).
+    /// percent-encoded), or `socks5://[USER:PASSWORD@]HOST[:PORT]` (or `socks5h://`; port
+    /// 1080); without a scheme `http://` is meant (as curl and Go read it).
     public init(parsing text: String) throws(ProxyAddressError) {
         var url = text.trimmingWhitespace()
         if !url.contains("://") { url = "http://" + url }
@@ -53,8 +54,11 @@ public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
         port = parts.port ?? defaultPort
         username = parts.user.flatMap { $0.isEmpty ? nil : $0 }
         password = parts.password
-        if kind == .socks5 && username != nil {
-            throw ProxyAddressError(reason: "a SOCKS5 proxy that asks for a user and password is not supported; an HTTP proxy's may be given")
+        if kind == .socks5, let username {
+            // RFC 1929: each is 1 to 255 bytes.
+            guard username.utf8.count <= 255, let password, (1...255).contains(password.utf8.count) else {
+                throw ProxyAddressError(reason: "a SOCKS5 proxy's user name and password are 1 to 255 bytes each")
+            }
         }
     }
 
@@ -69,9 +73,16 @@ public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
     /// The address without the credentials, for logs and messages.
     public var description: String { "\(kind.rawValue)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 
-    /// The `Proxy-Authorization` value, when the address carries a user.
+    /// What Baton's connections go to for this proxy: the proxy itself, or, for a SOCKS5
+    /// proxy with a user and password, Baton's bridge to it on loopback (an HTTP proxy).
+    var connectable: MattermostProxy {
+        kind == .socks5 && username != nil ? SOCKSBridge.to(self).entrance : self
+    }
+
+    /// The `Proxy-Authorization` value (HTTP), when the address carries a user.
     var authorization: String? {
-        username.map { "Basic " + Data("\($0):\(password ?? "")".utf8).base64EncodedString() }
+        guard kind == .http else { return nil }
+        return username.map { "Basic " + Data("\($0):\(password ?? "")".utf8).base64EncodedString() }
     }
 
     /// The same address with the password left out, for an error about it.
@@ -280,7 +291,7 @@ public struct ProxySettingError: Error, Sendable, Equatable, CustomStringConvert
 
     /// What was expected instead, and why the value is not it.
     public var expected: String {
-        "a proxy's address, http://[USER:PASSWORD@]HOST:PORT or socks5://HOST:PORT (\(reason))"
+        "a proxy's address, http://[USER:PASSWORD@]HOST:PORT or socks5://[USER:PASSWORD@]HOST:PORT (\(reason))"
     }
 
     public var description: String {

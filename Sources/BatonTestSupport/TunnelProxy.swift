@@ -8,8 +8,8 @@ import Synchronization
 /// A forward proxy on loopback that opens tunnels, as squid or tinyproxy do for a client
 /// behind a company's egress proxy (HTTP `CONNECT`: `200 Connection established`) or as
 /// `ssh -D` does (SOCKS5, told apart by the first byte), and passes bytes both ways. It can
-/// ask for a user and password (407, HTTP only), or refuse every tunnel (403; SOCKS5's "not
-/// allowed by ruleset"), and it records what went through it.
+/// ask for a user and password (HTTP's 407; SOCKS5's RFC 1929), or refuse every tunnel (403;
+/// SOCKS5's "not allowed by ruleset"), and it records what went through it.
 public final class TunnelProxy: Sendable {
     /// A tunnel the proxy opened: its target (`127.0.0.1:8065`) and the start of what the
     /// client sent through it (readable for plain HTTP, not for TLS).
@@ -57,13 +57,20 @@ public final class TunnelProxy: Sendable {
         return "http://\(user)127.0.0.1:\(port)"
     }
 
+    /// The proxy's address as a SOCKS5 proxy: `socks5://[user:password@]127.0.0.1:PORT`.
+    public func socksURL(username: String? = nil, password: String? = nil) -> String {
+        let user = username.map { "\($0):\(password ?? "")@" } ?? ""
+        return "socks5://\(user)127.0.0.1:\(port)"
+    }
+
     /// The tunnels opened so far.
     public var tunnels: [Tunnel] { state.withLock { $0.tunnels } }
 
     /// Requests refused so far (407 or 403).
     public var refusals: Int { state.withLock { $0.refusals } }
 
-    /// Starts on a free loopback port. `credentials`: ask for them (Basic); `refusing`:
+    /// Starts on a free loopback port. `credentials`: ask for them (HTTP's Basic, SOCKS5's
+    /// user name and password); `refusing`:
     /// answer every CONNECT with 403, as a proxy whose rules forbid the target does.
     public static func start(credentials: Credentials? = nil, refusing: Bool = false) async throws -> TunnelProxy {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -107,10 +114,10 @@ public final class TunnelProxy: Sendable {
 
     private func serve(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         try? await client.executeThenClose { input, output in
-            let incoming = Incoming(input.makeAsyncIterator())
+            let incoming = HandshakeReader(input)
             guard try await incoming.need(1) else { return }
             let opened: (target: String, upstream: NIOAsyncChannel<ByteBuffer, ByteBuffer>)?
-            if incoming.head.getInteger(at: incoming.head.readerIndex, as: UInt8.self) == 5 {
+            if incoming.byte(0) == 5 {
                 opened = try await openSOCKS5(output, incoming)
             } else {
                 opened = try await openCONNECT(output, incoming)
@@ -120,34 +127,13 @@ public final class TunnelProxy: Sendable {
                 state.tunnels.append(Tunnel(target: target))
                 return state.tunnels.count - 1
             }
-            func record(_ chunk: ByteBuffer) {
-                state.withLock { state in
-                    guard state.tunnels[index].sent.utf8.count < 256 * 1024 else { return }
-                    state.tunnels[index].sent += String(decoding: chunk.readableBytesView, as: UTF8.self)
-                }
-            }
-            let clientChannel = client.channel
             try? await upstream.executeThenClose { fromServer, toServer in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        // The server's side, until it closes; then the client's ends too.
-                        do {
-                            for try await chunk in fromServer { try await output.write(chunk) }
-                        } catch {}
-                        clientChannel.close(promise: nil)
+                try await ProxyTunnel.pass(client: client.channel, fromClient: incoming, toClient: output,
+                                           server: upstream.channel, fromServer: HandshakeReader(fromServer), toServer: toServer) { chunk in
+                    self.state.withLock { state in
+                        guard state.tunnels[index].sent.utf8.count < 256 * 1024 else { return }
+                        state.tunnels[index].sent += String(decoding: chunk.readableBytesView, as: UTF8.self)
                     }
-                    if incoming.head.readableBytes > 0 {
-                        record(incoming.head)
-                        try await toServer.write(incoming.head)
-                    }
-                    do {
-                        while let chunk = try await incoming.reader.next() {
-                            record(chunk)
-                            try await toServer.write(chunk)
-                        }
-                    } catch {}
-                    upstream.channel.close(promise: nil)
-                    try await group.waitForAll()
                 }
             }
         }
@@ -156,14 +142,8 @@ public final class TunnelProxy: Sendable {
     /// An HTTP `CONNECT`: the request's head, checked (the password when asked for; every
     /// tunnel refused when refusing), the target connected and `200` answered.
     private func openCONNECT(_ output: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-                             _ incoming: Incoming) async throws -> (String, NIOAsyncChannel<ByteBuffer, ByteBuffer>)? {
-        var end: Int?
-        while end == nil {
-            let head = incoming.head
-            end = head.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)).map { $0.upperBound - head.readerIndex }
-            if end == nil { guard try await incoming.need(head.readableBytes + 1) else { return nil } }
-        }
-        let lines = (incoming.head.readString(length: end!) ?? "").components(separatedBy: "\r\n")
+                             _ incoming: HandshakeReader) async throws -> (String, NIOAsyncChannel<ByteBuffer, ByteBuffer>)? {
+        guard let lines = try await incoming.headLines() else { return nil }
         let request = lines[0].split(separator: " ")
         guard request.count == 3, request[0] == "CONNECT" else {
             try await output.write(ByteBuffer(string: "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
@@ -172,15 +152,13 @@ public final class TunnelProxy: Sendable {
         let target = String(request[1])
         if let credentials {
             let expected = "Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString()
-            let given = lines.dropFirst().first { $0.lowercased().hasPrefix("proxy-authorization:") }
-                .map { String($0.dropFirst("proxy-authorization:".count)).trimmingCharacters(in: .whitespaces) }
-            guard given == expected else {
+            guard ProxyTunnel.proxyAuthorization(in: lines) == expected else {
                 state.withLock { $0.refusals += 1 }
                 try await output.write(ByteBuffer(string: "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
                 return nil
             }
         }
-        guard !refusing, let (host, port) = Self.split(target) else {
+        guard !refusing, let (host, port) = ProxyTunnel.split(target) else {
             state.withLock { $0.refusals += 1 }
             try await output.write(ByteBuffer(string: "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
             return nil
@@ -193,21 +171,39 @@ public final class TunnelProxy: Sendable {
         return (target, upstream)
     }
 
-    /// A SOCKS5 `CONNECT` without authentication (RFC 1928): the greeting, the request (an
+    /// A SOCKS5 `CONNECT` (RFC 1928), with a user name and password when asking for them
+    /// (RFC 1929): the greeting, the request (an
     /// IPv4 or IPv6 address or a name), the target connected and success answered; refused
     /// with "not allowed by ruleset" when refusing.
     private func openSOCKS5(_ output: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-                            _ incoming: Incoming) async throws -> (String, NIOAsyncChannel<ByteBuffer, ByteBuffer>)? {
-        func byte(_ offset: Int) -> Int { Int(incoming.head.getInteger(at: incoming.head.readerIndex + offset, as: UInt8.self) ?? 0) }
+                            _ incoming: HandshakeReader) async throws -> (String, NIOAsyncChannel<ByteBuffer, ByteBuffer>)? {
+        func byte(_ offset: Int) -> Int { incoming.byte(offset) }
         func need(_ count: Int) async throws -> Bool { try await incoming.need(count) }
         guard try await need(2), try await need(2 + byte(1)) else { return nil }
         let methods = (0..<byte(1)).map { byte(2 + $0) }
         incoming.head.moveReaderIndex(forwardBy: 2 + byte(1))
-        guard methods.contains(0) else {
+        // Without credentials, no authentication; with them, a user name and password.
+        let method = credentials == nil ? 0 : 2
+        guard methods.contains(method) else {
+            if credentials != nil { state.withLock { $0.refusals += 1 } }
             try await output.write(ByteBuffer(bytes: [5, 0xFF]))
             return nil
         }
-        try await output.write(ByteBuffer(bytes: [5, 0]))
+        try await output.write(ByteBuffer(bytes: [5, UInt8(method)]))
+        if let credentials {
+            // RFC 1929: version 1, the user name and the password, each after its length.
+            guard try await need(2), try await need(2 + byte(1) + 1), try await need(2 + byte(1) + 1 + byte(2 + byte(1))) else { return nil }
+            let userLength = byte(1), passwordLength = byte(2 + userLength)
+            let user = incoming.head.getString(at: incoming.head.readerIndex + 2, length: userLength)
+            let password = incoming.head.getString(at: incoming.head.readerIndex + 3 + userLength, length: passwordLength)
+            incoming.head.moveReaderIndex(forwardBy: 3 + userLength + passwordLength)
+            guard user == credentials.username, password == credentials.password else {
+                state.withLock { $0.refusals += 1 }
+                try await output.write(ByteBuffer(bytes: [1, 1]))
+                return nil
+            }
+            try await output.write(ByteBuffer(bytes: [1, 0]))
+        }
         guard try await need(5), byte(1) == 1 else { return nil }
         let host: String
         let length: Int
@@ -263,31 +259,5 @@ public final class TunnelProxy: Sendable {
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
             }
-    }
-
-    /// `host:port` or `[v6]:port`.
-    private static func split(_ target: String) -> (String, Int)? {
-        guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]) else { return nil }
-        var host = String(target[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
-    }
-}
-
-/// What a client sent before its tunnel opened, read as the handshake needs it.
-private final class Incoming {
-    var reader: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
-    var head = ByteBuffer()
-
-    init(_ reader: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator) { self.reader = reader }
-
-    /// Reads until `head` holds `count` bytes; false when the client went away first (or
-    /// sent more than a handshake takes).
-    func need(_ count: Int) async throws -> Bool {
-        while head.readableBytes < count {
-            guard var chunk = try await reader.next(), head.readableBytes < 16_384 else { return false }
-            head.writeBuffer(&chunk)
-        }
-        return true
     }
 }

@@ -88,7 +88,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM certificates of a private certificate authority that signed Mattermost's certificate, trusted besides the system's (BATON_MATTERMOST_CA_FILE).")
     var mattermostCAFile: String?
 
-    @Option(help: "HTTP proxy to reach Mattermost through, http://[USER:PASSWORD@]HOST:PORT, or none (BATON_MATTERMOST_PROXY). Default: HTTPS_PROXY / HTTP_PROXY, except NO_PROXY's hosts.")
+    @Option(help: "Proxy to reach Mattermost through, http://[USER:PASSWORD@]HOST:PORT or socks5://[USER:PASSWORD@]HOST:PORT, or none (BATON_MATTERMOST_PROXY). Default: HTTPS_PROXY / HTTP_PROXY, except NO_PROXY's hosts.")
     var mattermostProxy: String?
 
     /// Bad settings are reported before anything starts, with `serve`'s usage.

@@ -25,7 +25,7 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "PEM certificates of a private certificate authority that signed Mattermost's certificate (BATON_MATTERMOST_CA_FILE).")
     var mattermostCAFile: String?
 
-    @Option(help: "HTTP proxy to reach Mattermost through, http://[USER:PASSWORD@]HOST:PORT, or none (BATON_MATTERMOST_PROXY). Default: HTTPS_PROXY / HTTP_PROXY, except NO_PROXY's hosts.")
+    @Option(help: "Proxy to reach Mattermost through, http://[USER:PASSWORD@]HOST:PORT or socks5://[USER:PASSWORD@]HOST:PORT, or none (BATON_MATTERMOST_PROXY). Default: HTTPS_PROXY / HTTP_PROXY, except NO_PROXY's hosts.")
     var mattermostProxy: String?
 
     func configuration() throws -> BatonConfiguration {

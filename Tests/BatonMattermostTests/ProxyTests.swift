@@ -26,8 +26,12 @@ import Testing
         let socks = try MattermostProxy(parsing: "socks5://127.0.0.1")
         #expect(socks.kind == .socks5 && socks.port == 1080 && socks.description == "socks5://127.0.0.1:1080")
         #expect(try MattermostProxy(parsing: "socks5h://tunnel:9050").kind == .socks5)
+        let signingIn = try MattermostProxy(parsing: "socks5://baton:p%40ss@10.0.0.3")
+        #expect(signingIn.username == "baton" && signingIn.password == "p@ss" && signingIn.description == "socks5://10.0.0.3:1080")
+        #expect(signingIn.authorization == nil && socks.connectable == socks)
         for (text, reason) in [("https://proxy:3128", "plain HTTP"), ("socks4://proxy:1080", "SOCKS5"), ("ftp://proxy", "http://"),
-                               ("socks5://user:pw@proxy:1080", "SOCKS5 proxy that asks for a user and password"),
+                               ("socks5://user@proxy:1080", "1 to 255 bytes each"),
+                               ("socks5://\(String(repeating: "u", count: 256)):pw@proxy", "1 to 255 bytes each"),
                                ("http://proxy:3128/path", "no path"), ("http://:3128", "no host"), ("http://proxy:0", "port")] {
             #expect { try MattermostProxy(parsing: text) } throws: { ($0 as? ProxyAddressError)?.reason.contains(reason) == true }
         }
@@ -199,6 +203,89 @@ import Testing
         await proxy.stop()
     }
 
+    /// A SOCKS5 proxy that asks for a user name and password (Dante, `microsocks -u`): the
+    /// API's and the event stream's tunnels opened through Baton's bridge on loopback, which
+    /// signs in for them. The bridge takes no request but Baton's own.
+    @Test func aSOCKS5ProxyWithAPasswordIsSignedInto() async throws {
+        let proxy = try await TunnelProxy.start(credentials: .init(username: "baton", password: "p@ss:word"))
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            let socks = try MattermostProxy(parsing: proxy.socksURL(username: "baton", password: "p%40ss%3Aword"))
+            let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger,
+                                                         proxies: .through(socks))
+            #expect(setup.client.proxy == socks)
+            _ = try await setup.teams()
+            let lines = TunnelProxy.Tunnel.requestLines(proxy.tunnels)
+            #expect(lines.contains("POST /api/v4/users/login HTTP/1.1") && lines.contains("GET /api/v4/websocket HTTP/1.1"), "\(lines)")
+            #expect(proxy.tunnels.allSatisfy { $0.target == "127.0.0.1:\(sandbox.port)" } && proxy.refusals == 0, "\(proxy.tunnels)")
+
+            // The bridge listens on loopback and wants its token: without it (or with a
+            // guess) no tunnel, whatever the request names.
+            let bridge = try #require(SOCKSBridge.existing(for: socks))
+            #expect(bridge.entrance.host == "127.0.0.1" && bridge.entrance.port > 0 && socks.connectable == bridge.entrance)
+            let opened = proxy.tunnels.count
+            for authorization in [nil, "Basic " + Data("baton:guess".utf8).base64EncodedString()] {
+                let connection = try await RawConnection.open(port: bridge.entrance.port)
+                try await connection.send("CONNECT 127.0.0.1:\(sandbox.port) HTTP/1.1\r\nHost: 127.0.0.1:\(sandbox.port)\r\n"
+                    + (authorization.map { "Proxy-Authorization: \($0)\r\n" } ?? "") + "\r\n")
+                #expect(await connection.closedByServer(within: 5) && connection.text.hasPrefix("HTTP/1.1 407 "), "\(connection.text)")
+                await connection.close()
+            }
+            let notCONNECT = try await RawConnection.open(port: bridge.entrance.port)
+            try await notCONNECT.send("GET http://127.0.0.1:\(sandbox.port)/ HTTP/1.1\r\n\r\n")
+            #expect(await notCONNECT.closedByServer(within: 5) && notCONNECT.text.hasPrefix("HTTP/1.1 405 "), "\(notCONNECT.text)")
+            await notCONNECT.close()
+            #expect(proxy.tunnels.count == opened)
+        }
+        await proxy.stop()
+    }
+
+    /// A SOCKS5 proxy's refusals in words: the wrong password, none given to one that asks,
+    /// a rule against the target, no proxy at the address.
+    @Test func aSOCKS5ProxysRefusalsAreNamed() async throws {
+        let asking = try await TunnelProxy.start(credentials: .init(username: "baton", password: "right"))
+        let refusing = try await TunnelProxy.start(refusing: true)
+        let gone = try ClosedPort()
+        defer { withExtendedLifetime(gone) {} }
+        try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            let token = MattermostCredentials.token(sandbox.personalAccessToken(for: "relay"))
+            func attempt(_ address: String, _ step: String) async -> MattermostError? {
+                do {
+                    // Interactive: a refused connection is not tried again.
+                    let client = try MattermostClient(url: sandbox.url, credentials: token, logger: logger,
+                                                      proxies: .through(try MattermostProxy(parsing: address)), interactive: true)
+                    if step == "api" { _ = try await client.me() } else { try await MattermostEventSocket.probe(client: client, logger: logger, seconds: 8) }
+                    Issue.record("went through \(address) (\(step))")
+                } catch let error as MattermostError {
+                    return error
+                } catch {
+                    Issue.record("\(step): \(error)")
+                }
+                return nil
+            }
+            for step in ["api", "stream"] {
+                for address in [asking.socksURL(username: "baton", password: "wrong"), asking.socksURL()] {
+                    let error = await attempt(address, step)
+                    #expect(error == .proxyAuthentication(url: sandbox.url, proxy: "socks5://127.0.0.1:\(asking.port)"), "\(step) \(address): \(String(describing: error))")
+                    #expect(error?.description.contains("socks5://USER:PASSWORD@HOST:PORT") == true)
+                }
+                for (port, said) in [(refusing.port, "would not open a connection to 127.0.0.1:\(sandbox.port): its rules forbid it"),
+                                     (gone.port, "connection refused")] {
+                    // Through the bridge (with a password; the refusing proxy offers no
+                    // authentication, and the bridge takes that too).
+                    let error = await attempt("socks5://baton:pw@127.0.0.1:\(port)", step)
+                    guard case .proxy(let url, let proxy, let reason)? = error else { Issue.record("\(step): \(String(describing: error))"); continue }
+                    #expect(url == sandbox.url && proxy == "socks5://127.0.0.1:\(port)")
+                    #expect(reason.contains(said), "\(step): \(reason)")
+                }
+            }
+            #expect(asking.tunnels.isEmpty && refusing.tunnels.isEmpty)
+        }
+        await asking.stop()
+        await refusing.stop()
+    }
+
     @Test func aProxyThatRefusesOrIsNotThereIsNamed() async throws {
         let refusing = try await TunnelProxy.start(refusing: true)
         // No proxy there: a port held closed, so no other test's listener can take it meanwhile.
@@ -237,19 +324,23 @@ import Testing
 
     /// The wizard, the connection it starts and a chat, all through the proxy Baton is set
     /// to use; the connection names the proxy (the dashboard shows it).
-    @Test func theWizardAndTheConnectionGoThroughTheProxy() async throws {
-        let proxy = try await TunnelProxy.start()
-        let rules = MattermostProxyRules.through(MattermostProxy(host: "127.0.0.1", port: proxy.port))
+    /// Also through a SOCKS5 proxy that asks for a password (Baton's bridge signs in).
+    @Test(arguments: ["http", "socks5 with a password"])
+    func theWizardAndTheConnectionGoThroughTheProxy(kind: String) async throws {
+        let socks = kind != "http"
+        let proxy = try await TunnelProxy.start(credentials: socks ? .init(username: "baton", password: "s3cret") : nil)
+        let named = socks ? "socks5://127.0.0.1:\(proxy.port)" : "http://127.0.0.1:\(proxy.port)"
+        let rules = MattermostProxyRules.through(try MattermostProxy(parsing: socks ? proxy.socksURL(username: "baton", password: "s3cret") : proxy.url()))
         try await WizardAPITests.withDashboard(baton: { $0.mattermostProxies = rules }) { rig, client in
             let signedIn = try await client.send("POST", "/api/v1/bots/demo/mattermost/server",
                                                  json: ["server": ["url": rig.sandbox.url, "username": "relay", "password": "relay-password"]])
-            #expect(signedIn.status == 200 && signedIn.json["proxy"] as? String == "http://127.0.0.1:\(proxy.port)", "\(signedIn)")
+            #expect(signedIn.status == 200 && signedIn.json["proxy"] as? String == named, "\(signedIn)")
             let connected = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
                 "server": ["url": rig.sandbox.url, "username": "relay", "password": "relay-password"],
                 "team": "support", "agents": ["alice"], "indexChannel": ["create": "Live chats"],
             ])
             #expect(connected.status == 200, "\(connected)")
-            #expect(connected.json["proxy"] as? String == "http://127.0.0.1:\(proxy.port)")
+            #expect(connected.json["proxy"] as? String == named)
             try await eventually("the connection to be live") {
                 (try await client.get("/api/v1/bots/demo/mattermost").json["status"] as? [String: Any])?["state"] as? String == "connected"
             }
@@ -260,7 +351,7 @@ import Testing
             }
             let lines = TunnelProxy.Tunnel.requestLines(proxy.tunnels)
             #expect(lines.contains("POST /api/v4/channels HTTP/1.1") && lines.filter { $0 == "GET /api/v4/websocket HTTP/1.1" }.count >= 2, "\(lines)")
-            #expect(proxy.tunnels.allSatisfy { $0.target == "127.0.0.1:\(rig.sandbox.port)" })
+            #expect(proxy.tunnels.allSatisfy { $0.target == "127.0.0.1:\(rig.sandbox.port)" } && proxy.refusals == 0)
         }
         try await HandoverRig.run { rig in
             try await rig.connect()
@@ -272,16 +363,18 @@ import Testing
     }
 
     /// TLS to Mattermost runs end to end inside the tunnel: the proxy sees no request.
-    @Test func anHTTPSMattermostIsReachedThroughTheTunnel() async throws {
+    @Test(arguments: ["http", "socks5 with a password"])
+    func anHTTPSMattermostIsReachedThroughTheTunnel(kind: String) async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let (certificate, tls) = try await SelfSignedCertificate.make(in: folder)
-        let proxy = try await TunnelProxy.start()
+        let socks = kind != "http"
+        let proxy = try await TunnelProxy.start(credentials: socks ? .init(username: "baton", password: "tls") : nil)
         var configuration = MattermostSandbox.Configuration()
         configuration.tls = tls
         try await MattermostSandbox.run(configuration: configuration) { sandbox in
             HandoverRig.seed(sandbox)
-            let through = try MattermostProxy(parsing: proxy.url())
+            let through = try MattermostProxy(parsing: socks ? proxy.socksURL(username: "baton", password: "tls") : proxy.url())
             let trust = MattermostTrust.clientConfiguration(trusting: try MattermostTrust.certificates(pemFile: certificate))
             try await withShutdown(MattermostClient.makeHTTP(tls: trust, proxy: through)) { http in
                 let client = try MattermostClient(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger, http: http,
