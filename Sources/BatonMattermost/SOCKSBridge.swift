@@ -139,11 +139,16 @@ final class SOCKSBridge: Sendable {
             let key = Self.key(host, port)
             let upstream: NIOAsyncChannel<ByteBuffer, ByteBuffer>
             do {
-                upstream = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .connectTimeout(Self.deadline)
-                    .connect(host: proxy.host, port: proxy.port) { channel in
-                        channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-                    }
+                let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connectTimeout(Self.deadline)
+                let wrap: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
+                    channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+                }
+                // An address needs no lookup (NIO's resolver waits for a thread of its own).
+                if let address = try? SocketAddress(ipAddress: proxy.host, port: proxy.port) {
+                    upstream = try await bootstrap.connect(to: address, channelInitializer: wrap)
+                } else {
+                    upstream = try await bootstrap.connect(host: proxy.host, port: proxy.port, channelInitializer: wrap)
+                }
             } catch {
                 try await refuse(output, key: key, Self.connectFailure(error), authentication: false)
                 return
