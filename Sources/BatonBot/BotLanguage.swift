@@ -19,7 +19,8 @@ public final class BotLanguage: Sendable {
     init(code: String, texts: BotTexts, stopwords: Set<String>, endings: Endings?, elides: Bool) {
         self.code = code
         self.texts = texts
-        self.stopwords = stopwords
+        // As `Normalizer.tokens` gives them (Hebrew's final letters as their plain forms).
+        self.stopwords = Set(stopwords.map { Normalizer.unicodeTokens($0, elides: elides).joined() })
         self.endings = endings
         self.elides = elides
     }
@@ -86,6 +87,22 @@ public final class BotLanguage: Sendable {
             [("issement", ""), ("ement", ""), ("ation", ""), ("euse", "eu"), ("ent", ""), ("ee", ""), ("er", ""),
              ("ez", ""), ("e", "")],
         ]), elides: true),
+        // Hebrew is read without its points (niqqud) and with final letters as their plain
+        // forms (`Normalizer.fold`), its words as light stems: the article and "and"
+        // joined before a word ("והמחיר" = "מחיר"), a plural or a feminine ending after
+        // ("הזמנות" = "הזמנה").
+        BotLanguage(code: "he", texts: .hebrew, stopwords: [
+            "של", "את", "על", "עם", "אל", "מן", "זה", "זאת", "זו", "אלה", "הוא", "היא", "הם", "הן", "אני", "אתה",
+            "אתם", "אתן", "אנחנו", "לי", "לך", "לו", "לה", "לנו", "יש", "אין", "לא", "כן", "מה", "איך", "למה", "מתי",
+            "איפה", "כמה", "מי", "איזה", "אם", "או", "אבל", "גם", "רק", "כל", "כבר", "עוד", "היה", "הייתה", "להיות",
+            "שלום", "היי", "תודה", "בבקשה", "רוצה", "אפשר", "צריך", "יכול", "יכולה", "אשמח", "ש", "ו", "ה", "ב", "ל",
+            "מ", "כ", "שלי", "שלך", "משהו",
+        ], endings: Endings(prefixes: ["וה", "ה", "ו"], passes: [
+            // As `Normalizer.tokens` gives words: "ים" ends in a plain mem.
+            [("ימ", "")],
+            [("ות", "ה")],
+            [("ה", "")],
+        ]), elides: false),
         BotLanguage(code: "it", texts: .italian, stopwords: [
             "il", "lo", "la", "i", "gli", "le", "l", "un", "uno", "una", "di", "del", "dello", "della", "dei",
             "degli", "delle", "dell", "da", "dal", "dalla", "in", "nel", "nella", "con", "su", "per", "tra", "fra",
@@ -145,8 +162,8 @@ struct Endings: Sendable {
     /// Each pass: (ending, replacement), longest endings first, as scalars (converted
     /// once: every word a visitor writes goes through them).
     let passes: [[(ending: [Unicode.Scalar], replacement: [Unicode.Scalar])]]
-    /// Cut before the endings, the longest that leaves `shortest` letters (Arabic's
-    /// article and the letters joined before it).
+    /// Cut before the endings, the longest that leaves `shortest` letters, as long as one
+    /// does (Arabic's article and the letters joined before it; Hebrew's article and "and").
     let prefixes: [[Unicode.Scalar]]
     /// After cutting, a doubled last consonant is made single (Dutch: "pakketten" →
     /// "pakket").
@@ -163,7 +180,9 @@ struct Endings: Sendable {
 
     func stem(_ word: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var stem = word[...]
-        if let prefix = prefixes.first(where: { stem.count - $0.count >= shortest && stem.starts(with: $0) }) {
+        // Again while one fits: a word that starts with such letters of its own ("הזמנה")
+        // then reads as it does after them ("ההזמנה").
+        while let prefix = prefixes.first(where: { stem.count - $0.count >= shortest && stem.starts(with: $0) }) {
             stem = stem.dropFirst(prefix.count)
         }
         var cut = false

@@ -2,7 +2,8 @@
 /// (`BotLanguage`): the settings' texts, the phrases that ask for a person, and what a
 /// question says after a bad answer without a `retry` of its own. The widget's own words
 /// are in `Public/shared/widget-languages.js`; these address the visitor the same way
-/// (Sie, tu, vous, tu, je, você; in Arabic, the masculine singular as the widget does).
+/// (Sie, tu, vous, tu, je, você; in Arabic, the masculine singular as the widget does; in
+/// Hebrew, impersonal forms where they read naturally, else both genders, "מעביר/ה").
 public struct BotTexts: Sendable, Hashable {
     public var fallback: String
     public var fileReceived: String
@@ -80,6 +81,18 @@ public struct BotTexts: Sendable, Hashable {
         retryEmail: "Cela ne ressemble pas à une adresse e-mail. Pouvez-vous la vérifier ?",
         retryPhone: "Cela ne ressemble pas à un numéro de téléphone. Utilisez des chiffres, avec + et l’indicatif du pays si vous le souhaitez.",
         retryChoice: "Choisissez l’une des options, s’il vous plaît.")
+
+    static let hebrew = BotTexts(
+        fallback: "סליחה, לא הבנתי. אפשר לנסח את זה אחרת?",
+        fileReceived: "תודה, הקובץ התקבל.",
+        handoverMessage: "אני מעביר/ה אותך לאחד מאנשי הצוות שלנו. התשובה תגיע כאן בקרוב.",
+        noAgentsMessage: "אין כרגע מישהו זמין לצ׳אט. אפשר להשאיר כאן הודעה ונחזור אליך.",
+        handoverTriggers: ["לדבר עם נציג", "לדבר עם אדם", "לדבר עם בן אדם", "נציג אנושי", "נציג שירות", "שירות לקוחות",
+                           "בן אדם אמיתי", "אדם אמיתי"],
+        retryText: "סליחה, צריך תשובה כדי להמשיך.",
+        retryEmail: "זו לא נראית כתובת אימייל. אפשר לבדוק אותה?",
+        retryPhone: "זה לא נראה כמו מספר טלפון. אפשר לכתוב ספרות, עם + וקידומת המדינה אם רוצים.",
+        retryChoice: "יש לבחור אחת מהאפשרויות.")
 
     static let italian = BotTexts(
         fallback: "Scusa, non ho capito. Puoi dirlo in un altro modo?",

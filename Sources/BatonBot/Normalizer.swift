@@ -58,7 +58,8 @@ enum Normalizer {
         tokens(text, language: language).joined(separator: " ")
     }
 
-    /// Accented Latin letters and ligatures folded to plain ASCII, and Arabic's variant letters.
+    /// Accented Latin letters and ligatures folded to plain ASCII, Arabic's variant letters,
+    /// Hebrew's final ones.
     static let fold: [Unicode.Scalar: String] = {
         var table: [Unicode.Scalar: String] = [:]
         let groups: [(String, String)] = [
@@ -81,6 +82,17 @@ enum Normalizer {
         }
         for (offset, value) in (0x0660...0x0669).enumerated() {
             if let scalar = Unicode.Scalar(value) { table[scalar] = String(offset) }
+        }
+        // Hebrew: points and cantillation marks dropped (U+0591–U+05C7, but the maqaf, a
+        // hyphen, still parts words), geresh and gershayim dropped ("צה״ל" is one word),
+        // final letters as their plain forms (an ending cut from "תשלומים" leaves "תשלומ",
+        // as "תשלום" reads).
+        for value in 0x0591...0x05C7 where value != 0x05BE && value != 0x05C0 && value != 0x05C3 && value != 0x05C6 {
+            if let scalar = Unicode.Scalar(value) { table[scalar] = "" }
+        }
+        table["\u{05F3}"] = ""; table["\u{05F4}"] = ""
+        for (final, plain) in [("ך", "כ"), ("ם", "מ"), ("ן", "נ"), ("ף", "פ"), ("ץ", "צ")] {
+            table[final.unicodeScalars.first!] = plain
         }
         return table
     }()

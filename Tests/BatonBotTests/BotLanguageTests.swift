@@ -61,7 +61,7 @@ import Testing
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, it, nl, pt")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, nl, pt")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -127,6 +127,44 @@ import Testing
         #expect(layla.say("كيف الطقس اليوم؟") == [BotTexts.arabic.fallback])
         #expect(layla.say("أريد التحدث مع موظف") == [BotTexts.arabic.handoverMessage])
         #expect(layla.handover != nil)
+    }
+
+    /// A Hebrew bot that writes none of its texts speaks Hebrew defaults, and reads the
+    /// visitor as Hebrew is typed: with or without points, final letters or plain, the
+    /// article and "and" before a word, a plural or feminine ending after it.
+    @Test func aHebrewBotReadsHebrew() throws {
+        var bot = try BotHarness(Self.bare("he"))
+        #expect(bot.bot.language == "he")
+        #expect(bot.say("מה מזג האוויר בירח?") == [BotTexts.hebrew.fallback])
+        #expect(bot.say("אפשר לדבר עם נציג בבקשה") == ["E-Mail?"])
+        #expect(bot.say("לא") == [BotTexts.hebrew.retryEmail, "E-Mail?"])
+
+        let hebrew = BotLanguage.all["he"]!
+        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: hebrew), language: hebrew).stem }
+        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        #expect(sameStem("הזמנה", "ההזמנה") && sameStem("הזמנות", "הזמנה") && sameStem("וההזמנות", "הזמנה"))
+        #expect(sameStem("מחירים", "המחיר") && sameStem("תשלומים", "תשלום") && sameStem("שירותים", "שירות"))
+        #expect(sameStem("מְחִיר", "מחיר") && !sameStem("מחיר", "משלוח"))
+        // Short words keep their letters ("ימים", days, is not "ימ").
+        #expect(Word("ימים", language: hebrew).stem.count == 4)
+        #expect(Normalizer.tokens("הזמנה מס׳ 123, צה״ל־תודה", language: hebrew) == ["הזמנה", "מס", "123", "צהל", "תודה"])
+        #expect(hebrew.isStopword(Normalizer.canonical("אתם", language: hebrew)) && hebrew.isStopword("שלומ"))
+
+        // An intent written without points matches a visitor who writes them, in other forms.
+        let source = """
+        name: Noa
+        language: he
+        greeting: שלום!
+        intents:
+          - name: refunds
+            examples: [איך מקבלים החזר כספי, החזר על הזמנה]
+            answer: אפשר לבקש החזר בדף ההזמנות.
+        """
+        var noa = try BotHarness(source)
+        #expect(noa.say("רוצה הֶחְזֵר על ההזמנות שלי") == ["אפשר לבקש החזר בדף ההזמנות."])
+        #expect(noa.say("מה מזג האוויר היום?") == [BotTexts.hebrew.fallback])
+        #expect(noa.say("אני רוצה לדבר עם נציג") == [BotTexts.hebrew.handoverMessage])
+        #expect(noa.handover != nil)
     }
 
     /// Plurals and endings are matched in each language, and an elided article ("l'",

@@ -111,21 +111,23 @@ import Testing
         }
     }
 
-    /// Arabic is written right to left: the whole widget is mirrored (the button and the
-    /// panel in the bottom left corner, the visitor's messages on the left, the send
-    /// button's plane flying left), while a message in English keeps its own direction.
-    @Test func aWidgetInArabicIsMirrored() async throws {
+    /// Arabic and Hebrew are written right to left: the whole widget is mirrored (the
+    /// button and the panel in the bottom left corner, the visitor's messages on the left,
+    /// the send button's plane flying left), while a message in English keeps its own
+    /// direction.
+    @Test(arguments: [("ar", "اكتب رسالة…", "إرسال", "مرحبا"), ("he", "כתיבת הודעה…", "שליחה", "שלום")])
+    func aWidgetInARightToLeftLanguageIsMirrored(language: String, placeholder: String, send label: String, hello: String) async throws {
         try await LiveBaton.run { baton in
             var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
-            demo.settings.language = "ar"
+            demo.settings.language = language
             _ = try await baton.services.bots.save(demo)
             try await WebDriver.with(width: 1280, height: 800) { driver in
                 try await driver.open("\(baton.http)/#baton-open")
                 try await waitForBubble(driver, containing: "I'm Ada")
                 func value(_ script: String) async throws -> Any? { try await driver.run("return \(root).\(script)") }
                 #expect(try await value("querySelector('.root').dir") as? String == "rtl")
-                #expect(try await value("querySelector('textarea').placeholder") as? String == "اكتب رسالة…")
-                #expect(try await value("querySelector('.send').getAttribute('aria-label')") as? String == "إرسال")
+                #expect(try await value("querySelector('textarea').placeholder") as? String == placeholder)
+                #expect(try await value("querySelector('.send').getAttribute('aria-label')") as? String == label)
                 // The empty text box starts on the right, where its placeholder is read from.
                 #expect(try await driver.run("return getComputedStyle(\(root).querySelector('textarea')).direction") as? String == "rtl")
                 func box(_ selector: String) async throws -> [String: Double] {
@@ -141,14 +143,14 @@ import Testing
                 // The bot's English greeting keeps its own direction.
                 #expect(try await value("querySelector('.bubble').dir") as? String == "auto")
                 #expect(try await driver.run("return getComputedStyle(\(root).querySelector('.bubble')).direction") as? String == "ltr")
-                try await send(driver, "مرحبا")
-                try await waitForBubble(driver, containing: "مرحبا")
+                try await send(driver, hello)
+                try await waitForBubble(driver, containing: hello)
                 let mine = try await box(".row.visitor .bubble"), log = try await box(".log")
                 #expect(mine["left"].map { $0 - (log["left"] ?? 0) < 30 } == true, "the visitor's message on the left: \(mine), \(log)")
                 #expect(try await driver.run("return getComputedStyle(\(root).querySelector('.send svg')).transform") as? String
                     == "matrix(-1, 0, 0, 1, 0, 0)")
-                try await driver.screenshot("widget-arabic")
-                try await expectAccessible(driver, "the widget in Arabic")
+                try await driver.screenshot(language == "ar" ? "widget-arabic" : "widget-hebrew")
+                try await expectAccessible(driver, "the widget in \(language)")
             }
         }
     }
