@@ -18,12 +18,11 @@ public final class TunnelProxy: Sendable {
         /// The client's bytes, the first 256 KiB, as text (invalid UTF-8 replaced).
         public fileprivate(set) var sent = ""
 
-        /// The request lines sent through the tunnel (`GET /api/v4/websocket HTTP/1.1`).
+        /// The request lines sent through the tunnel (`GET /api/v4/websocket HTTP/1.1`),
+        /// also one that follows a body at once (a body ends without a line break).
         public var requestLines: [String] {
-            sent.components(separatedBy: "\r\n").filter { line in
-                let parts = line.split(separator: " ")
-                return parts.count == 3 && parts[1].hasPrefix("/") && parts[2].hasPrefix("HTTP/1.") && parts[0].allSatisfy(\.isUppercase)
-            }
+            let pattern = /(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \/[^ \r\n]* HTTP\/1\.[01]/
+            return sent.matches(of: pattern).map { String($0.output) }
         }
 
         /// Every request line sent through any of `tunnels`.
