@@ -2,7 +2,7 @@
 /// (`BotLanguage`): the settings' texts, the phrases that ask for a person, and what a
 /// question says after a bad answer without a `retry` of its own. The widget's own words
 /// are in `Public/shared/widget-languages.js`; these address the visitor the same way
-/// (Sie, tu, vous, tu, je, você; in Arabic, the masculine singular as the widget does; in
+/// (Sie, tu, vous, tu, je, você, вы; in Arabic, the masculine singular as the widget does; in
 /// Hebrew, impersonal forms where they read naturally, else both genders, "מעביר/ה").
 public struct BotTexts: Sendable, Hashable {
     public var fallback: String
@@ -129,4 +129,16 @@ public struct BotTexts: Sendable, Hashable {
         retryEmail: "Isso não parece um endereço de e-mail. Pode verificar?",
         retryPhone: "Isso não parece um número de telefone. Use dígitos, com + e o código do país se quiser.",
         retryChoice: "Escolha uma das opções, por favor.")
+
+    static let russian = BotTexts(
+        fallback: "Извините, я не понял. Можете сказать это по-другому?",
+        fileReceived: "Спасибо, ваш файл получен.",
+        handoverMessage: "Соединяю вас с нашей командой. Вам ответят здесь в ближайшее время.",
+        noAgentsMessage: "Сейчас никого нет в чате. Оставьте сообщение здесь, и мы с вами свяжемся.",
+        handoverTriggers: ["поговорить с человеком", "связаться с оператором", "позовите оператора", "живой человек",
+                           "живой оператор", "соедините с оператором", "служба поддержки", "оператор"],
+        retryText: "Извините, чтобы продолжить, нужен ответ.",
+        retryEmail: "Это не похоже на адрес электронной почты. Можете проверить?",
+        retryPhone: "Это не похоже на номер телефона. Используйте цифры, можно с + и кодом страны.",
+        retryChoice: "Пожалуйста, выберите один из вариантов.")
 }

@@ -71,6 +71,8 @@ enum Normalizer {
             for scalar in letters.unicodeScalars { table[scalar] = base }
         }
         table["ß"] = "ss"; table["æ"] = "ae"; table["œ"] = "oe"; table["þ"] = "th"; table["ð"] = "d"
+        // Russian: ё as е (most people type it so).
+        table["ё"] = "е"
         // Arabic as commonly typed: the forms of alef as alef, teh marbuta as heh, alef
         // maksura as yeh, hamza on a carrier as its carrier; short vowels and other marks,
         // and the stretching tatweel, dropped; Arabic-Indic digits as digits.

@@ -62,5 +62,9 @@ struct AwayWords {
                         today: "hoje às {time}", tomorrow: "amanhã às {time}", onDay: "{day} às {time}",
                         days: ["segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado", "domingo"],
                         zone: "(horário de {zone})", soon: "em breve", later: "mais tarde"),
+        "ru": AwayWords(message: "Сейчас нас нет на месте, вернёмся {{opens}}. Оставьте сообщение здесь: мы ответим, как только вернёмся.",
+                        today: "сегодня в {time}", tomorrow: "завтра в {time}", onDay: "{day} в {time}",
+                        days: ["в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу", "в воскресенье"],
+                        zone: "(время {zone})", soon: "скоро", later: "позже"),
     ]
 }

@@ -61,7 +61,7 @@ import Testing
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, nl, pt")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, nl, pt, ru")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -165,6 +165,40 @@ import Testing
         #expect(noa.say("מה מזג האוויר היום?") == [BotTexts.hebrew.fallback])
         #expect(noa.say("אני רוצה לדבר עם נציג") == [BotTexts.hebrew.handoverMessage])
         #expect(noa.handover != nil)
+    }
+
+    /// A Russian bot that writes none of its texts speaks Russian defaults, and reads a
+    /// word in any of its cases and numbers, with ё or е.
+    @Test func aRussianBotReadsRussian() throws {
+        var bot = try BotHarness(Self.bare("ru"))
+        #expect(bot.bot.language == "ru")
+        #expect(bot.say("Какая погода на Луне?") == [BotTexts.russian.fallback])
+        #expect(bot.say("Можно поговорить с человеком, пожалуйста") == ["E-Mail?"])
+        #expect(bot.say("нет") == [BotTexts.russian.retryEmail, "E-Mail?"])
+
+        let russian = BotLanguage.all["ru"]!
+        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: russian), language: russian).stem }
+        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        #expect(sameStem("заказ", "заказов") && sameStem("заказом", "заказа") && sameStem("заказами", "заказы"))
+        #expect(sameStem("доставка", "доставку") && sameStem("доставкой", "доставки") && sameStem("цена", "ценой"))
+        #expect(sameStem("ещё", "еще") && sameStem("Возврат", "возврата") && !sameStem("заказ", "оплата"))
+        #expect(Normalizer.tokens("Заказ №123, ЁЛКА", language: russian) == ["заказ", "123", "елка"])
+        #expect(russian.isStopword("здравствуйте") && russian.isStopword("еще"))
+
+        let source = """
+        name: Маша
+        language: ru
+        greeting: Здравствуйте!
+        intents:
+          - name: delivery
+            examples: [сколько стоит доставка, когда придёт мой заказ]
+            answer: Доставка занимает 2–3 дня.
+        """
+        var masha = try BotHarness(source)
+        #expect(masha.say("Когда придут мои заказы?") == ["Доставка занимает 2–3 дня."])
+        #expect(masha.say("Какая сегодня погода?") == [BotTexts.russian.fallback])
+        #expect(masha.say("Хочу поговорить с человеком") == [BotTexts.russian.handoverMessage])
+        #expect(masha.handover != nil)
     }
 
     /// Plurals and endings are matched in each language, and an elided article ("l'",
