@@ -751,7 +751,7 @@ function batonWidgetLanguages() {
         "placeholderClosed": "Напишите, чтобы начать новый чат…",
         "placeholderUnavailable": "Чат недоступен",
         "statusUnavailable": "Недоступно",
-        "statusWaiting": "Ожидаем оператора…",
+        "statusWaiting": "Ждём оператора…",
         "statusWithAgent": "Чат с оператором",
         "statusWithAgentNamed": "Чат с {name}",
         "statusEnded": "Разговор завершён",
