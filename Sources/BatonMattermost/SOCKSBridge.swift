@@ -29,7 +29,6 @@ final class SOCKSBridge: Sendable {
     let entrance: MattermostProxy
     /// Why the latest tunnel to each target (`host:port`) failed, until one opens.
     private let failures = Mutex<[String: String]>([:])
-    private let server = Mutex<(any Channel)?>(nil)
     /// How long the proxy has to connect and open a tunnel (the clients give the bridge 5 s).
     static let deadline = TimeAmount.seconds(4)
 
@@ -71,11 +70,8 @@ final class SOCKSBridge: Sendable {
                     }
                 }
                 .withBoundSocket(socket.descriptor)
-            future.whenComplete { [self] result in
-                switch result {
-                case .success(let channel): server.withLock { $0 = channel }
-                case .failure(let error): noteForEveryTarget("Baton could not open its bridge to the proxy on this machine's loopback (\(error))")
-                }
+            future.whenFailure { [self] error in
+                noteForEveryTarget("Baton could not open its bridge to the proxy on this machine's loopback (\(error))")
             }
         } catch {
             // Every tunnel fails (nothing listens on port 1 of loopback), saying why.
@@ -135,7 +131,11 @@ final class SOCKSBridge: Sendable {
     private func serve(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         try? await client.executeThenClose { input, output in
             let incoming = HandshakeReader(input)
-            guard let (host, port) = try await readCONNECT(incoming, output) else { return }
+            // A connection that does not ask in time is closed (Baton's clients ask at once).
+            let asking = client.channel.eventLoop.scheduleTask(in: .seconds(10)) { client.channel.close(promise: nil) }
+            let asked = try await readCONNECT(incoming, output)
+            asking.cancel()
+            guard let (host, port) = asked else { return }
             let key = Self.key(host, port)
             let upstream: NIOAsyncChannel<ByteBuffer, ByteBuffer>
             do {
@@ -185,11 +185,19 @@ final class SOCKSBridge: Sendable {
             try await output.write(ByteBuffer(string: "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
             return nil
         }
-        guard ProxyTunnel.proxyAuthorization(in: lines) == entrance.authorization else {
+        guard Self.same(ProxyTunnel.proxyAuthorization(in: lines) ?? "", entrance.authorization ?? "") else {
             try await output.write(ByteBuffer(string: "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"baton\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
             return nil
         }
         return (host, port)
+    }
+
+    /// Whether two texts are the same, in a time that does not tell how much of them is.
+    private static func same(_ given: String, _ expected: String) -> Bool {
+        let a = Array(given.utf8), b = Array(expected.utf8)
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in b.indices { difference |= b[index] ^ (index < a.count ? a[index] : 0) }
+        return difference == 0
     }
 
     /// Answers a tunnel that could not be opened: 407 when the proxy refused the user and

@@ -236,6 +236,10 @@ import Testing
             #expect(await notCONNECT.closedByServer(within: 5) && notCONNECT.text.hasPrefix("HTTP/1.1 405 "), "\(notCONNECT.text)")
             await notCONNECT.close()
             #expect(proxy.tunnels.count == opened)
+            // One that asks nothing is closed after 10 s (nobody holds the bridge's connections).
+            let silent = try await RawConnection.open(port: bridge.entrance.port)
+            #expect(await silent.closedByServer(within: 20) && silent.text.isEmpty)
+            await silent.close()
         }
         await proxy.stop()
     }
