@@ -116,6 +116,13 @@ public final class BotLanguage: Sendable {
             [("zioni", "zion"), ("che", "c"), ("chi", "c"), ("ghe", "g"), ("ghi", "g"), ("i", ""), ("e", ""),
              ("a", ""), ("o", "")],
         ]), elides: true),
+        // Japanese is written without spaces: words end where the script changes
+        // (`Normalizer`), and a word of hiragana alone (a particle, an ending) weighs little,
+        // so the kanji and katakana carry the meaning. Full-width letters and digits read as
+        // ASCII. No endings are cut.
+        BotLanguage(code: "ja", texts: .japanese, stopwords: [
+            "私", "僕", "何", "今", "方", "事", "物", "願", "下", "教", "知", "思",
+        ], endings: Endings(passes: []), elides: false),
         BotLanguage(code: "nl", texts: .dutch, stopwords: [
             "de", "het", "een", "en", "of", "maar", "ik", "je", "jij", "u", "hij", "zij", "ze", "wij", "we",
             "jullie", "mij", "me", "mijn", "jouw", "uw", "zijn", "haar", "ons", "onze", "is", "ben", "bent", "was",
@@ -170,7 +177,11 @@ public final class BotLanguage: Sendable {
     /// The codes, English first, as the widget lists them.
     public static var codes: [String] { ["en"] + all.keys.filter { $0 != "en" }.sorted() }
 
-    func isStopword(_ word: String) -> Bool { stopwords.contains(word) }
+    /// A filler word; in Japanese also any word of hiragana alone (particles, verbs' and
+    /// adjectives' endings: the meaning is in the kanji and katakana).
+    func isStopword(_ word: String) -> Bool {
+        stopwords.contains(word) || (code == "ja" && Normalizer.Script.isHiragana(word))
+    }
 }
 
 /// A light stemmer: endings cut in passes (a plural, then a gender), at most one per pass,

@@ -2,7 +2,7 @@
 /// (`BotLanguage`): the settings' texts, the phrases that ask for a person, and what a
 /// question says after a bad answer without a `retry` of its own. The widget's own words
 /// are in `Public/shared/widget-languages.js`; these address the visitor the same way
-/// (Sie, tu, vous, tu, je, você, вы; in Arabic, the masculine singular as the widget does; in
+/// (Sie, tu, vous, tu, je, você, вы; in Japanese politely; in Arabic, the masculine singular as the widget does; in
 /// Hebrew, impersonal forms where they read naturally, else both genders, "מעביר/ה").
 public struct BotTexts: Sendable, Hashable {
     public var fallback: String
@@ -117,6 +117,18 @@ public struct BotTexts: Sendable, Hashable {
         retryEmail: "Dat lijkt geen e-mailadres. Kun je het controleren?",
         retryPhone: "Dat lijkt geen telefoonnummer. Gebruik cijfers, eventueel met + en de landcode.",
         retryChoice: "Kies een van de opties.")
+
+    static let japanese = BotTexts(
+        fallback: "申し訳ありません、よく分かりませんでした。別の言い方で教えていただけますか？",
+        fileReceived: "ありがとうございます。ファイルを受け取りました。",
+        handoverMessage: "担当者におつなぎします。まもなくこちらでお返事します。",
+        noAgentsMessage: "ただいま対応できる者がおりません。こちらにメッセージを残していただければ、折り返しご連絡します。",
+        handoverTriggers: ["担当者と話したい", "人と話したい", "オペレーターと話したい", "オペレーター", "有人対応",
+                           "担当者につないで", "スタッフと話したい", "カスタマーサポート"],
+        retryText: "申し訳ありません、続けるにはお答えが必要です。",
+        retryEmail: "メールアドレスではないようです。ご確認いただけますか？",
+        retryPhone: "電話番号ではないようです。数字で入力してください（+ と国番号も使えます）。",
+        retryChoice: "選択肢から一つお選びください。")
 
     static let portuguese = BotTexts(
         fallback: "Desculpe, não entendi. Pode dizer de outra forma?",

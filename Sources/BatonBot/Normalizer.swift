@@ -34,16 +34,26 @@ enum Normalizer {
             if !current.isEmpty { tokens.append(String(current)) }
             current = String.UnicodeScalarView()
         }
+        // Japanese has no spaces: a word ends where its script changes (kanji, hiragana,
+        // katakana, anything else), so "注文の状況" reads as "注文", "の", "状況".
+        var script = Script.other
         for scalar in text.lowercased().unicodeScalars {
             if scalar == "'" || scalar == "\u{2019}" {
                 if elides { flush() }
                 continue
             }
             if let folded = fold[scalar] {
+                if script != .other { flush() }
+                script = .other
                 current.append(contentsOf: folded.unicodeScalars)
             } else if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
                 // Combining marks (U+0300–U+036F) left over from decomposed input are dropped.
                 if (0x300...0x36F).contains(scalar.value) { continue }
+                let own = Script(scalar)
+                if own != script {
+                    flush()
+                    script = own
+                }
                 current.append(scalar)
             } else {
                 flush()
@@ -51,6 +61,25 @@ enum Normalizer {
         }
         flush()
         return tokens
+    }
+
+    /// Which of Japanese's scripts a letter is written in (a word is written in one).
+    enum Script: Equatable {
+        case kanji, hiragana, katakana, other
+
+        init(_ scalar: Unicode.Scalar) {
+            switch scalar.value {
+            case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0xF900...0xFAFF, 0x3005: self = .kanji
+            case 0x3041...0x309F: self = .hiragana
+            // The long vowel mark ー goes with the katakana it follows.
+            case 0x30A0...0x30FF, 0x31F0...0x31FF: self = .katakana
+            default: self = .other
+            }
+        }
+
+        static func isHiragana(_ word: String) -> Bool {
+            !word.isEmpty && word.unicodeScalars.allSatisfy { Script($0) == .hiragana }
+        }
     }
 
     /// The text as one normalised string, for exact comparisons (choices, triggers).
@@ -73,6 +102,10 @@ enum Normalizer {
         table["ß"] = "ss"; table["æ"] = "ae"; table["œ"] = "oe"; table["þ"] = "th"; table["ð"] = "d"
         // Russian: ё as е (most people type it so).
         table["ё"] = "е"
+        // Full-width Latin letters and digits (typed with a Japanese input method) as ASCII.
+        for value in 0xFF10...0xFF19 { table[Unicode.Scalar(value)!] = String(value - 0xFF10) }
+        for value in 0xFF21...0xFF3A { table[Unicode.Scalar(value)!] = String(Character(Unicode.Scalar(value - 0xFF21 + 0x61)!)) }
+        for value in 0xFF41...0xFF5A { table[Unicode.Scalar(value)!] = String(Character(Unicode.Scalar(value - 0xFF41 + 0x61)!)) }
         // Arabic as commonly typed: the forms of alef as alef, teh marbuta as heh, alef
         // maksura as yeh, hamza on a carrier as its carrier; short vowels and other marks,
         // and the stretching tatweel, dropped; Arabic-Indic digits as digits.

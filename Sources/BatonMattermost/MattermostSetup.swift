@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BatonCore
+import Crypto
 import Foundation
 import Logging
 
@@ -84,8 +85,8 @@ public struct MattermostSetup: Sendable {
             }
             channel = found
         case .create(let displayName):
-            let name = Self.channelName(from: displayName)
-            guard !name.isEmpty else { throw MattermostError.channelNotFound(displayName) }
+            guard !displayName.trimmingWhitespace().isEmpty else { throw MattermostError.channelNotFound(displayName) }
+            let name = Self.newChannelName(from: displayName)
             if let found = try await client.channel(teamID: team.id, name: name), found.deleteAt == 0 {
                 channel = found
             } else {
@@ -106,6 +107,16 @@ public struct MattermostSetup: Sendable {
                                   team: .init(id: team.id, name: team.name), indexChannel: .init(id: indexChannel.id, name: indexChannel.name),
                                   agents: agents.map { .init(id: $0.id, name: $0.username) }, closeCommand: closeCommand,
                                   internalPrefix: internalPrefix, archiveOnClose: archiveOnClose, rooms: rooms, language: language)
+    }
+
+    /// A new channel's name from its display name: "Live Chats" → "live-chats"; one
+    /// without letters a name can hold ("Онлайн-чаты", "ライブチャット") gets "chats-" and
+    /// 12 hex digits of its digest, the same each time (connecting again finds it).
+    static func newChannelName(from displayName: String) -> String {
+        let name = channelName(from: displayName)
+        guard name.count < 2 else { return name }
+        let text = displayName.trimmingWhitespace().lowercased()
+        return "chats-" + Hex.string(SHA256.hash(data: Array(text.utf8)).prefix(6))
     }
 
     /// A channel name from what a person typed: "Live Chats" → "live-chats".

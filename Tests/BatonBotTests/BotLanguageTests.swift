@@ -61,7 +61,7 @@ import Testing
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, nl, pt, ru")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, nl, pt, ru")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -199,6 +199,43 @@ import Testing
         #expect(masha.say("Какая сегодня погода?") == [BotTexts.russian.fallback])
         #expect(masha.say("Хочу поговорить с человеком") == [BotTexts.russian.handoverMessage])
         #expect(masha.handover != nil)
+    }
+
+    /// A Japanese bot speaks Japanese defaults and reads text without spaces: words end
+    /// where the script changes, and the kanji and katakana carry the meaning (particles
+    /// and endings in hiragana weigh little).
+    @Test func aJapaneseBotReadsJapanese() throws {
+        var bot = try BotHarness(Self.bare("ja"))
+        #expect(bot.bot.language == "ja")
+        #expect(bot.say("月の天気はどうですか？") == [BotTexts.japanese.fallback])
+        #expect(bot.say("担当者と話したいです") == ["E-Mail?"])
+        #expect(bot.say("いいえ") == [BotTexts.japanese.retryEmail, "E-Mail?"])
+
+        let japanese = BotLanguage.all["ja"]!
+        #expect(Normalizer.tokens("注文の状況を知りたいです。キャンセルはできますか？", language: japanese)
+                == ["注文", "の", "状況", "を", "知", "りたいです", "キャンセル", "はできますか"])
+        #expect(Normalizer.tokens("注文番号は１２３４、ＡＢＣです", language: japanese) == ["注文番号", "は", "1234", "abc", "です"])
+        #expect(japanese.isStopword("の") && japanese.isStopword("りたいです") && !japanese.isStopword("注文"))
+        #expect(Word("キャンセル", language: japanese).stem == Array("キャンセル".unicodeScalars))
+
+        let source = """
+        name: Hana
+        language: ja
+        greeting: こんにちは！
+        intents:
+          - name: cancel
+            examples: [注文をキャンセルしたい, キャンセル方法]
+            answer: ご注文のキャンセルは注文履歴のページからできます。
+          - name: shipping
+            examples: [送料はいくらですか, 配送について]
+            answer: 送料は全国一律500円です。
+        """
+        var hana = try BotHarness(source)
+        #expect(hana.say("すみません、注文のキャンセルはできますか？") == ["ご注文のキャンセルは注文履歴のページからできます。"])
+        #expect(hana.say("送料を教えてください") == ["送料は全国一律500円です。"])
+        #expect(hana.say("今日の天気は？") == [BotTexts.japanese.fallback])
+        #expect(hana.say("オペレーターと話したい") == [BotTexts.japanese.handoverMessage])
+        #expect(hana.handover != nil)
     }
 
     /// Plurals and endings are matched in each language, and an elided article ("l'",

@@ -180,6 +180,12 @@ import Testing
             // Creating again finds the same channel; choosing it by name works too.
             #expect(try await setup.indexChannel(.create("Live chats"), team: team, agents: agents).id == created.id)
             #expect(try await setup.indexChannel(.existing("town-square"), team: team, agents: agents).name == "town-square")
+            // A display name in another script gets a name of its own, the same each time.
+            let russian = try await setup.indexChannel(.create("Онлайн-чаты"), team: team, agents: agents)
+            #expect(russian.displayName == "Онлайн-чаты" && russian.name.hasPrefix("chats-") && russian.name.count == 18, "\(russian.name)")
+            #expect(try await setup.indexChannel(.create(" онлайн-чаты "), team: team, agents: agents).id == russian.id)
+            let japanese = try await setup.indexChannel(.create("ライブチャット"), team: team, agents: agents)
+            #expect(japanese.id != russian.id && japanese.name.hasPrefix("chats-"))
         }
     }
 

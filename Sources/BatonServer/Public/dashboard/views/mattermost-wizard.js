@@ -14,7 +14,8 @@ const STEPS = ['Sign in', 'Team', 'Agents', 'Index channel', 'Review'];
 const OTHER_TEAM = '\u0000other';
 // The new index channel's suggested name in each language Baton posts in.
 const INDEX_CHANNEL_NAMES = {
-  en: 'Live chats', de: 'Live-Chats', es: 'Chats en vivo', fr: 'Chats en direct', it: 'Chat dal vivo', nl: 'Livechats', pt: 'Chats ao vivo',
+  en: 'Live chats', ar: 'المحادثات المباشرة', de: 'Live-Chats', es: 'Chats en vivo', fr: 'Chats en direct', he: 'צ׳אטים חיים',
+  it: 'Chat dal vivo', ja: 'ライブチャット', nl: 'Livechats', pt: 'Chats ao vivo', ru: 'Онлайн-чаты',
 };
 
 export function openMattermostWizard({ botKey, connection = null, onConnected }) {
