@@ -166,6 +166,13 @@ public final class BotLanguage: Sendable {
              ("ом", ""), ("ем", ""), ("ью", ""), ("а", ""), ("я", ""), ("о", ""), ("е", ""), ("и", ""), ("ы", ""),
              ("у", ""), ("ю", ""), ("ь", ""), ("й", "")],
         ]), elides: false),
+        // Chinese (simplified) is read a character at a time (`Normalizer`: each Han
+        // character is a word); particles and pronouns weigh little. No endings are cut.
+        BotLanguage(code: "zh", texts: .chinese, stopwords: [
+            "的", "了", "是", "我", "你", "您", "他", "她", "它", "们", "在", "有", "和", "就", "不", "吗", "呢", "吧",
+            "啊", "请", "问", "一", "个", "这", "那", "也", "都", "要", "想", "能", "可", "以", "怎", "么", "什", "如",
+            "何", "谢", "好", "嗨", "下", "给", "让", "会", "得", "地", "着", "过", "还", "很",
+        ], endings: Endings(passes: []), elides: false),
     ].map { ($0.code, $0) })
 
     /// The language of a `language:` field: one of the codes, in any case, or a tag that

@@ -2,7 +2,7 @@
 /// (`BotLanguage`): the settings' texts, the phrases that ask for a person, and what a
 /// question says after a bad answer without a `retry` of its own. The widget's own words
 /// are in `Public/shared/widget-languages.js`; these address the visitor the same way
-/// (Sie, tu, vous, tu, je, você, вы; in Japanese politely; in Arabic, the masculine singular as the widget does; in
+/// (Sie, tu, vous, tu, je, você, вы, 你; in Japanese politely; in Arabic, the masculine singular as the widget does; in
 /// Hebrew, impersonal forms where they read naturally, else both genders, "מעביר/ה").
 public struct BotTexts: Sendable, Hashable {
     public var fallback: String
@@ -153,4 +153,15 @@ public struct BotTexts: Sendable, Hashable {
         retryEmail: "Это не похоже на адрес электронной почты. Можете проверить?",
         retryPhone: "Это не похоже на номер телефона. Используйте цифры, можно с + и кодом страны.",
         retryChoice: "Пожалуйста, выберите один из вариантов.")
+
+    static let chinese = BotTexts(
+        fallback: "抱歉，我没有理解。可以换个说法吗？",
+        fileReceived: "谢谢，已收到你的文件。",
+        handoverMessage: "正在为你转接人工客服，稍后会在这里回复你。",
+        noAgentsMessage: "现在没有客服在线。请在这里留言，我们会尽快联系你。",
+        handoverTriggers: ["转人工", "人工客服", "找人工", "真人客服", "联系客服", "和客服聊", "我要找人", "客服"],
+        retryText: "抱歉，需要你的回答才能继续。",
+        retryEmail: "这看起来不像电子邮件地址。可以检查一下吗？",
+        retryPhone: "这看起来不像电话号码。请输入数字，可以带 + 和国家代码。",
+        retryChoice: "请选择其中一个选项。")
 }

@@ -34,8 +34,10 @@ enum Normalizer {
             if !current.isEmpty { tokens.append(String(current)) }
             current = String.UnicodeScalarView()
         }
-        // Japanese has no spaces: a word ends where its script changes (kanji, hiragana,
-        // katakana, anything else), so "注文の状況" reads as "注文", "の", "状況".
+        // Chinese and Japanese have no spaces: each Han character (kanji) is a word of its
+        // own, and a word of kana ends where its script changes (hiragana, katakana,
+        // anything else), so "注文の状況" reads as "注", "文", "の", "状", "況", and a
+        // visitor who writes part of a compound ("注文" of "注文履歴") still matches it.
         var script = Script.other
         for scalar in text.lowercased().unicodeScalars {
             if scalar == "'" || scalar == "\u{2019}" {
@@ -50,7 +52,7 @@ enum Normalizer {
                 // Combining marks (U+0300–U+036F) left over from decomposed input are dropped.
                 if (0x300...0x36F).contains(scalar.value) { continue }
                 let own = Script(scalar)
-                if own != script {
+                if own != script || own == .kanji {
                     flush()
                     script = own
                 }
@@ -63,7 +65,8 @@ enum Normalizer {
         return tokens
     }
 
-    /// Which of Japanese's scripts a letter is written in (a word is written in one).
+    /// Which of Chinese's and Japanese's scripts a letter is written in (a word is written
+    /// in one).
     enum Script: Equatable {
         case kanji, hiragana, katakana, other
 

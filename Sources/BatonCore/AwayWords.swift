@@ -70,5 +70,9 @@ struct AwayWords {
                         today: "сегодня в {time}", tomorrow: "завтра в {time}", onDay: "{day} в {time}",
                         days: ["в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу", "в воскресенье"],
                         zone: "(время {zone})", soon: "скоро", later: "позже"),
+        "zh": AwayWords(message: "我们现在不在，{{opens}}回来。请在这里留言：我们回来后会尽快回复你。",
+                        today: "今天 {time}", tomorrow: "明天 {time}", onDay: "{day} {time}",
+                        days: ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"],
+                        zone: "（{zone} 时间）", soon: "很快", later: "稍后"),
     ]
 }

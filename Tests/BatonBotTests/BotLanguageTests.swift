@@ -61,7 +61,7 @@ import Testing
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, nl, pt, ru")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, nl, pt, ru, zh")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -201,9 +201,9 @@ import Testing
         #expect(masha.handover != nil)
     }
 
-    /// A Japanese bot speaks Japanese defaults and reads text without spaces: words end
-    /// where the script changes, and the kanji and katakana carry the meaning (particles
-    /// and endings in hiragana weigh little).
+    /// A Japanese bot speaks Japanese defaults and reads text without spaces: each kanji
+    /// is a word, kana words end where the script changes, and the kanji and katakana carry
+    /// the meaning (particles and endings in hiragana weigh little).
     @Test func aJapaneseBotReadsJapanese() throws {
         var bot = try BotHarness(Self.bare("ja"))
         #expect(bot.bot.language == "ja")
@@ -213,9 +213,9 @@ import Testing
 
         let japanese = BotLanguage.all["ja"]!
         #expect(Normalizer.tokens("注文の状況を知りたいです。キャンセルはできますか？", language: japanese)
-                == ["注文", "の", "状況", "を", "知", "りたいです", "キャンセル", "はできますか"])
-        #expect(Normalizer.tokens("注文番号は１２３４、ＡＢＣです", language: japanese) == ["注文番号", "は", "1234", "abc", "です"])
-        #expect(japanese.isStopword("の") && japanese.isStopword("りたいです") && !japanese.isStopword("注文"))
+                == ["注", "文", "の", "状", "況", "を", "知", "りたいです", "キャンセル", "はできますか"])
+        #expect(Normalizer.tokens("注文番号は１２３４、ＡＢＣです", language: japanese) == ["注", "文", "番", "号", "は", "1234", "abc", "です"])
+        #expect(japanese.isStopword("の") && japanese.isStopword("りたいです") && !japanese.isStopword("注"))
         #expect(Word("キャンセル", language: japanese).stem == Array("キャンセル".unicodeScalars))
 
         let source = """
@@ -233,9 +233,44 @@ import Testing
         var hana = try BotHarness(source)
         #expect(hana.say("すみません、注文のキャンセルはできますか？") == ["ご注文のキャンセルは注文履歴のページからできます。"])
         #expect(hana.say("送料を教えてください") == ["送料は全国一律500円です。"])
+        #expect(hana.say("配送の状況は？") == ["送料は全国一律500円です。"])
         #expect(hana.say("今日の天気は？") == [BotTexts.japanese.fallback])
         #expect(hana.say("オペレーターと話したい") == [BotTexts.japanese.handoverMessage])
         #expect(hana.handover != nil)
+    }
+
+    /// A Chinese bot speaks Chinese defaults and reads a character at a time: a visitor's
+    /// sentence, with its particles and full-width punctuation, matches an intent whose
+    /// characters it holds.
+    @Test func aChineseBotReadsChinese() throws {
+        var bot = try BotHarness(Self.bare("zh"))
+        #expect(bot.bot.language == "zh")
+        #expect(bot.say("月球上的天气怎么样？") == [BotTexts.chinese.fallback])
+        #expect(bot.say("我要转人工") == ["E-Mail?"])
+        #expect(bot.say("不知道") == [BotTexts.chinese.retryEmail, "E-Mail?"])
+
+        let chinese = BotLanguage.all["zh"]!
+        #expect(Normalizer.tokens("查询订单１２３，谢谢！", language: chinese) == ["查", "询", "订", "单", "123", "谢", "谢"])
+        #expect(chinese.isStopword("的") && !chinese.isStopword("订"))
+
+        let source = """
+        name: Xiaomei
+        language: zh
+        greeting: 你好！
+        intents:
+          - name: order
+            examples: [查询订单, 我的订单到哪里了]
+            answer: 你可以在"我的订单"页面查看物流信息。
+          - name: refund
+            examples: [怎么退款, 申请退货退款]
+            answer: 退款请在订单详情页申请。
+        """
+        var xiaomei = try BotHarness(source)
+        #expect(xiaomei.say("你好，我想查一下我的订单。") == ["你可以在\"我的订单\"页面查看物流信息。"])
+        #expect(xiaomei.say("请问如何申请退款？") == ["退款请在订单详情页申请。"])
+        #expect(xiaomei.say("今天天气怎么样") == [BotTexts.chinese.fallback])
+        #expect(xiaomei.say("我想找人工客服") == [BotTexts.chinese.handoverMessage])
+        #expect(xiaomei.handover != nil)
     }
 
     /// Plurals and endings are matched in each language, and an elided article ("l'",
