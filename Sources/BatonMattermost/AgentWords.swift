@@ -17,7 +17,7 @@ struct AgentWords: Sendable {
         case signedInField, pageField, languageField, joinLink, replyInThread, andMore
         case waiting, underAMinute, oneMinute, minutes
         case visitorPage, ratedGood, ratedBad, chatIsClosed, endedByVisitor, closed, closedBy
-        case relayRejoinedIndex, relayRejoinedThread, relayRejoinedChannel, channelPurpose, erasedChat
+        case relayRejoinedIndex, relayRejoinedThread, relayRejoinedChannel, channelPurpose, indexPurpose, erasedChat
         case reasonAsked, reasonNotUnderstood, reasonIntent, reasonFlow, reasonQuestion, reasonOutsideHours
         case justNow, yesterday, minuteAgo, minutesAgo, hourAgo, hoursAgo, dayAgo, daysAgo
         case weekAgo, weeksAgo, monthAgo, monthsAgo, yearAgo, yearsAgo
@@ -129,6 +129,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "Baton's relay user was removed from this channel and has joined it again: while a chat is open, it passes the agents' replies here to the visitor. To end a chat, post `{close}` in its thread.",
             .relayRejoinedChannel: "Baton's relay user was removed from this channel and has joined it again: while a chat is open, it passes the agents' replies here to the visitor. To end a chat, post `{close}` or archive the channel.",
             .channelPurpose: "Live chat from Baton (widget {widget}).",
+            .indexPurpose: "New live chats from Baton are announced here.",
             .erasedChat: "Erased chat",
             .reasonAsked: "the visitor asked for a person",
             .reasonNotUnderstood: "the bot did not understand the visitor {count} times in a row",
@@ -190,6 +191,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "أُزيل مستخدم الترحيل الخاص بـ Baton من هذه القناة ثم انضم إليها مجددًا: ما دامت المحادثة مفتوحة، ينقل ردود الموظفين هنا إلى الزائر. لإنهاء محادثة، اكتب `{close}` في موضوعها.",
             .relayRejoinedChannel: "أُزيل مستخدم الترحيل الخاص بـ Baton من هذه القناة ثم انضم إليها مجددًا: ما دامت المحادثة مفتوحة، ينقل ردود الموظفين هنا إلى الزائر. لإنهاء المحادثة، اكتب `{close}` أو أرشف القناة.",
             .channelPurpose: "محادثة مباشرة من Baton (النافذة {widget}).",
+            .indexPurpose: "يُعلَن هنا عن المحادثات المباشرة الجديدة من Baton.",
             .erasedChat: "محادثة محذوفة",
             .reasonAsked: "الزائر طلب التحدث مع شخص",
             .reasonNotUnderstood: "الروبوت لم يفهم الزائر {count} مرات متتالية",
@@ -251,6 +253,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "Batons Relay-Benutzer wurde aus diesem Kanal entfernt und ist ihm wieder beigetreten: Solange ein Chat offen ist, gibt er die Antworten der Mitarbeiter hier an den Besucher weiter. Um einen Chat zu beenden, schreibe `{close}` in seinen Thread.",
             .relayRejoinedChannel: "Batons Relay-Benutzer wurde aus diesem Kanal entfernt und ist ihm wieder beigetreten: Solange ein Chat offen ist, gibt er die Antworten der Mitarbeiter hier an den Besucher weiter. Um einen Chat zu beenden, schreibe `{close}` oder archiviere den Kanal.",
             .channelPurpose: "Live-Chat von Baton (Widget {widget}).",
+            .indexPurpose: "Neue Live-Chats von Baton werden hier angekündigt.",
             .erasedChat: "Gelöschter Chat",
             .reasonAsked: "der Besucher nach einer Person gefragt hat",
             .reasonNotUnderstood: "der Bot den Besucher {count}-mal hintereinander nicht verstanden hat",
@@ -312,6 +315,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "El usuario de enlace de Baton fue eliminado de este canal y se ha vuelto a unir: mientras un chat está abierto, transmite aquí las respuestas de los agentes al visitante. Para terminar un chat, escribe `{close}` en su hilo.",
             .relayRejoinedChannel: "El usuario de enlace de Baton fue eliminado de este canal y se ha vuelto a unir: mientras un chat está abierto, transmite aquí las respuestas de los agentes al visitante. Para terminar un chat, escribe `{close}` o archiva el canal.",
             .channelPurpose: "Chat en vivo de Baton (widget {widget}).",
+            .indexPurpose: "Aquí se anuncian los nuevos chats en vivo de Baton.",
             .erasedChat: "Chat borrado",
             .reasonAsked: "el visitante pidió hablar con una persona",
             .reasonNotUnderstood: "el bot no entendió al visitante {count} veces seguidas",
@@ -373,6 +377,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "L'utilisateur relais de Baton a été retiré de ce canal et l'a rejoint à nouveau : tant qu'un chat est ouvert, il transmet ici les réponses des agents au visiteur. Pour terminer un chat, écrivez `{close}` dans son fil.",
             .relayRejoinedChannel: "L'utilisateur relais de Baton a été retiré de ce canal et l'a rejoint à nouveau : tant qu'un chat est ouvert, il transmet ici les réponses des agents au visiteur. Pour terminer un chat, écrivez `{close}` ou archivez le canal.",
             .channelPurpose: "Chat en direct de Baton (widget {widget}).",
+            .indexPurpose: "Les nouveaux chats en direct de Baton sont annoncés ici.",
             .erasedChat: "Chat effacé",
             .reasonAsked: "le visiteur a demandé à parler à une personne",
             .reasonNotUnderstood: "le bot n'a pas compris le visiteur {count} fois de suite",
@@ -434,6 +439,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "משתמש הממסר של Baton הוסר מהערוץ הזה והצטרף אליו שוב: כל עוד צ׳אט פתוח, הוא מעביר למבקר את תשובות הנציגים כאן. כדי לסיים צ׳אט, כתבו `{close}` בשרשור שלו.",
             .relayRejoinedChannel: "משתמש הממסר של Baton הוסר מהערוץ הזה והצטרף אליו שוב: כל עוד הצ׳אט פתוח, הוא מעביר למבקר את תשובות הנציגים כאן. כדי לסיים את הצ׳אט, כתבו `{close}` או העבירו את הערוץ לארכיון.",
             .channelPurpose: "צ׳אט חי מ־Baton (הווידג׳ט {widget}).",
+            .indexPurpose: "צ׳אטים חיים חדשים מ־Baton מוכרזים כאן.",
             .erasedChat: "צ׳אט שנמחק",
             .reasonAsked: "המבקר ביקש לדבר עם אדם",
             .reasonNotUnderstood: "הבוט לא הבין את המבקר {count} פעמים ברצף",
@@ -495,6 +501,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "L'utente di inoltro di Baton è stato rimosso da questo canale e vi è rientrato: finché una chat è aperta, inoltra qui le risposte degli operatori al visitatore. Per chiudere una chat, scrivi `{close}` nel suo thread.",
             .relayRejoinedChannel: "L'utente di inoltro di Baton è stato rimosso da questo canale e vi è rientrato: finché una chat è aperta, inoltra qui le risposte degli operatori al visitatore. Per chiudere una chat, scrivi `{close}` o archivia il canale.",
             .channelPurpose: "Chat dal vivo di Baton (widget {widget}).",
+            .indexPurpose: "Qui vengono annunciate le nuove chat dal vivo di Baton.",
             .erasedChat: "Chat cancellata",
             .reasonAsked: "il visitatore ha chiesto di parlare con una persona",
             .reasonNotUnderstood: "il bot non ha capito il visitatore {count} volte di seguito",
@@ -556,6 +563,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "Baton の中継ユーザーがこのチャンネルから削除され、再参加しました。チャットが続いている間、ここでの担当者の返信を訪問者に届けます。チャットを終了するには、そのスレッドに `{close}` と書いてください。",
             .relayRejoinedChannel: "Baton の中継ユーザーがこのチャンネルから削除され、再参加しました。チャットが続いている間、ここでの担当者の返信を訪問者に届けます。チャットを終了するには、`{close}` と書くか、チャンネルをアーカイブしてください。",
             .channelPurpose: "Baton からのライブチャット（ウィジェット {widget}）。",
+            .indexPurpose: "Baton からの新しいライブチャットがここで告知されます。",
             .erasedChat: "削除されたチャット",
             .reasonAsked: "訪問者が人との会話を希望した",
             .reasonNotUnderstood: "ボットが訪問者の言葉を {count} 回続けて理解できなかった",
@@ -617,6 +625,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "De relaygebruiker van Baton is uit dit kanaal verwijderd en is opnieuw lid geworden: zolang een chat open is, geeft hij de antwoorden van de medewerkers hier door aan de bezoeker. Om een chat te beëindigen, plaats je `{close}` in de thread.",
             .relayRejoinedChannel: "De relaygebruiker van Baton is uit dit kanaal verwijderd en is opnieuw lid geworden: zolang een chat open is, geeft hij de antwoorden van de medewerkers hier door aan de bezoeker. Om een chat te beëindigen, plaats je `{close}` of archiveer je het kanaal.",
             .channelPurpose: "Livechat van Baton (widget {widget}).",
+            .indexPurpose: "Nieuwe livechats van Baton worden hier aangekondigd.",
             .erasedChat: "Gewiste chat",
             .reasonAsked: "de bezoeker om een persoon vroeg",
             .reasonNotUnderstood: "de bot de bezoeker {count} keer achter elkaar niet begreep",
@@ -678,6 +687,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "O usuário de retransmissão do Baton foi removido deste canal e entrou nele novamente: enquanto um chat está aberto, ele repassa aqui as respostas dos agentes ao visitante. Para encerrar um chat, publique `{close}` na conversa (thread) dele.",
             .relayRejoinedChannel: "O usuário de retransmissão do Baton foi removido deste canal e entrou nele novamente: enquanto um chat está aberto, ele repassa aqui as respostas dos agentes ao visitante. Para encerrar um chat, publique `{close}` ou arquive o canal.",
             .channelPurpose: "Chat ao vivo do Baton (widget {widget}).",
+            .indexPurpose: "Novos chats ao vivo do Baton são anunciados aqui.",
             .erasedChat: "Chat apagado",
             .reasonAsked: "o visitante pediu para falar com uma pessoa",
             .reasonNotUnderstood: "o bot não entendeu o visitante {count} vezes seguidas",
@@ -739,6 +749,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "Пользователя-ретранслятора Baton удалили из этого канала, и он снова присоединился: пока чат открыт, он передаёт посетителю ответы операторов отсюда. Чтобы завершить чат, напишите `{close}` в его ветке.",
             .relayRejoinedChannel: "Пользователя-ретранслятора Baton удалили из этого канала, и он снова присоединился: пока чат открыт, он передаёт посетителю ответы операторов отсюда. Чтобы завершить чат, напишите `{close}` или архивируйте канал.",
             .channelPurpose: "Онлайн-чат из Baton (виджет {widget}).",
+            .indexPurpose: "Здесь объявляются новые онлайн-чаты из Baton.",
             .erasedChat: "удалённый чат",
             .reasonAsked: "посетитель попросил человека",
             .reasonNotUnderstood: "бот {count} раз(а) подряд не понял посетителя",
@@ -800,6 +811,7 @@ struct AgentWords: Sendable {
             .relayRejoinedThread: "Baton 的中继用户被移出此频道后又重新加入：聊天进行期间，它会把这里客服的回复转给访客。要结束聊天，请在其主题中输入 `{close}`。",
             .relayRejoinedChannel: "Baton 的中继用户被移出此频道后又重新加入：聊天进行期间，它会把这里客服的回复转给访客。要结束聊天，请输入 `{close}` 或归档此频道。",
             .channelPurpose: "来自 Baton 的在线聊天（小部件 {widget}）。",
+            .indexPurpose: "来自 Baton 的新在线聊天会在这里公布。",
             .erasedChat: "已删除的聊天",
             .reasonAsked: "访客要求与人工客服交谈",
             .reasonNotUnderstood: "机器人连续 {count} 次没有理解访客",

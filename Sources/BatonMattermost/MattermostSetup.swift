@@ -74,8 +74,8 @@ public struct MattermostSetup: Sendable {
     }
 
     /// Step 4: the index channel, found or created (public, with the relay user and the
-    /// agents in it).
-    public func indexChannel(_ choice: IndexChannel, team: MMTeam, agents: [MMUser]) async throws -> MMChannel {
+    /// agents in it; a new one's purpose in `language`, that of Baton's posts).
+    public func indexChannel(_ choice: IndexChannel, team: MMTeam, agents: [MMUser], language: String? = nil) async throws -> MMChannel {
         let channel: MMChannel
         switch choice {
         case .existing(let name):
@@ -91,7 +91,7 @@ public struct MattermostSetup: Sendable {
                 channel = found
             } else {
                 channel = try await client.createChannel(teamID: team.id, name: name, displayName: String(displayName.trimmingWhitespace().prefix(64)),
-                                                         purpose: "New live chats from Baton are announced here.")
+                                                         purpose: AgentWords(language: language)(.indexPurpose))
             }
         }
         try await client.addChannelMembers(channelID: channel.id, userIDs: agents.map(\.id))

@@ -98,7 +98,7 @@ extension AdminAPI {
             try await mattermost {
                 let team = try await setup.team(named: input.team)
                 let agents = try await setup.agents(input.agents, team: team)
-                let channel = try await setup.indexChannel(index, team: team, agents: agents)
+                let channel = try await setup.indexChannel(index, team: team, agents: agents, language: language)
                 let settings = setup.settings(team: team, agents: agents, indexChannel: channel,
                                               closeCommand: input.closeCommand?.trimmingWhitespace() ?? "!close",
                                               internalPrefix: input.internalPrefix ?? "//", archiveOnClose: input.archiveOnClose ?? false,

@@ -71,7 +71,7 @@ public struct MattermostAdmin: Sendable {
                                                          proxies: config.mattermostProxies)
             let team = try await setup.team(named: options.team)
             let agents = try await setup.agents(options.agents, team: team)
-            let index = try await setup.indexChannel(options.indexChannel, team: team, agents: agents)
+            let index = try await setup.indexChannel(options.indexChannel, team: team, agents: agents, language: options.language)
             let settings = setup.settings(team: team, agents: agents, indexChannel: index, closeCommand: options.closeCommand,
                                           internalPrefix: options.internalPrefix, archiveOnClose: options.archiveOnClose, rooms: options.rooms,
                                           language: options.language)

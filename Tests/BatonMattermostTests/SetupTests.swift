@@ -181,8 +181,11 @@ import Testing
             #expect(try await setup.indexChannel(.create("Live chats"), team: team, agents: agents).id == created.id)
             #expect(try await setup.indexChannel(.existing("town-square"), team: team, agents: agents).name == "town-square")
             // A display name in another script gets a name of its own, the same each time.
-            let russian = try await setup.indexChannel(.create("Онлайн-чаты"), team: team, agents: agents)
+            #expect(sandbox.channel(id: created.id)?.purpose == "New live chats from Baton are announced here.")
+            let russian = try await setup.indexChannel(.create("Онлайн-чаты"), team: team, agents: agents, language: "ru")
             #expect(russian.displayName == "Онлайн-чаты" && russian.name.hasPrefix("chats-") && russian.name.count == 18, "\(russian.name)")
+            // Its purpose in the language of Baton's posts.
+            #expect(sandbox.channel(id: russian.id)?.purpose == "Здесь объявляются новые онлайн-чаты из Baton.")
             #expect(try await setup.indexChannel(.create(" онлайн-чаты "), team: team, agents: agents).id == russian.id)
             let japanese = try await setup.indexChannel(.create("ライブチャット"), team: team, agents: agents)
             #expect(japanese.id != russian.id && japanese.name.hasPrefix("chats-"))
