@@ -134,6 +134,21 @@ public final class BotLanguage: Sendable {
         ], endings: Endings(passes: [
             [("heden", "heid"), ("ingen", "ing"), ("en", ""), ("s", ""), ("e", "")],
         ], undoubles: true), elides: false),
+        // Polish is read with its letters folded (ą as a, ł as l…), its words as light
+        // stems: a case or plural ending ("zamówienia", "zamówieniem" = "zamówienie").
+        BotLanguage(code: "pl", texts: .polish, stopwords: [
+            "i", "w", "we", "z", "ze", "na", "do", "od", "o", "u", "po", "za", "przez", "dla", "bez", "nie", "tak",
+            "to", "ten", "ta", "te", "tego", "tej", "jest", "sa", "byl", "byla", "bylo", "jestem", "czy", "jak", "co",
+            "gdzie", "kiedy", "dlaczego", "ile", "ktory", "ktora", "ktore", "ja", "ty", "pan", "pani", "my", "wy",
+            "on", "ona", "oni", "mnie", "mi", "moj", "moja", "moje", "twoj", "sie", "a", "ale", "lub", "albo",
+            "juz", "jeszcze", "tez", "tylko", "moge", "mozna", "chce", "chcialbym", "chcialabym", "prosze", "dzien",
+            "dobry", "czesc", "witam", "dziekuje", "dzieki", "mam", "ma", "jakie", "jaki", "jaka",
+        ], endings: Endings(passes: [
+            [("owie", ""), ("ami", ""), ("ach", ""), ("iem", ""), ("owi", ""), ("ego", ""), ("emu", ""), ("ymi", ""),
+             ("imi", ""), ("ych", ""), ("ich", ""), ("om", ""), ("ow", ""), ("em", ""), ("ym", ""), ("im", ""),
+             ("ej", ""), ("ie", ""), ("ia", ""), ("iu", ""), ("ii", ""), ("a", ""), ("e", ""), ("i", ""), ("o", ""),
+             ("u", ""), ("y", "")],
+        ]), elides: false),
         BotLanguage(code: "pt", texts: .portuguese, stopwords: [
             "o", "a", "os", "as", "um", "uma", "uns", "umas", "e", "ou", "mas", "de", "do", "da", "dos", "das", "no",
             "na", "nos", "nas", "em", "com", "por", "para", "pelo", "pela", "que", "como", "qual", "quais", "quando",

@@ -2,7 +2,7 @@
 /// (`BotLanguage`): the settings' texts, the phrases that ask for a person, and what a
 /// question says after a bad answer without a `retry` of its own. The widget's own words
 /// are in `Public/shared/widget-languages.js`; these address the visitor the same way
-/// (Sie, tu, vous, tu, je, você, вы, 你; in Japanese politely; in Arabic, the masculine singular as the widget does; in
+/// (Sie, tu, vous, tu, je, você, ty, вы, 你; in Japanese politely; in Arabic, the masculine singular as the widget does; in
 /// Hebrew, impersonal forms where they read naturally, else both genders, "מעביר/ה").
 public struct BotTexts: Sendable, Hashable {
     public var fallback: String
@@ -129,6 +129,18 @@ public struct BotTexts: Sendable, Hashable {
         retryEmail: "メールアドレスではないようです。ご確認いただけますか？",
         retryPhone: "電話番号ではないようです。数字で入力してください（+ と国番号も使えます）。",
         retryChoice: "選択肢から一つお選びください。")
+
+    static let polish = BotTexts(
+        fallback: "Przepraszam, nie zrozumiałem. Możesz to ująć inaczej?",
+        fileReceived: "Dzięki, plik dotarł.",
+        handoverMessage: "Łączę z naszym zespołem. Ktoś odpowie tutaj za chwilę.",
+        noAgentsMessage: "Nikt nie jest teraz dostępny. Zostaw tutaj wiadomość, a odezwiemy się.",
+        handoverTriggers: ["rozmowa z człowiekiem", "porozmawiać z człowiekiem", "porozmawiać z konsultantem",
+                           "połącz z konsultantem", "żywy człowiek", "prawdziwa osoba", "obsługa klienta", "konsultant"],
+        retryText: "Przepraszam, potrzebuję odpowiedzi, żeby kontynuować.",
+        retryEmail: "To nie wygląda na adres e-mail. Możesz go sprawdzić?",
+        retryPhone: "To nie wygląda na numer telefonu. Użyj cyfr, można z + i kierunkowym kraju.",
+        retryChoice: "Wybierz jedną z opcji.")
 
     static let portuguese = BotTexts(
         fallback: "Desculpe, não entendi. Pode dizer de outra forma?",

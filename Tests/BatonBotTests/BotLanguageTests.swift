@@ -61,7 +61,7 @@ import Testing
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, nl, pt, ru, zh")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, nl, pl, pt, ru, zh")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -271,6 +271,40 @@ import Testing
         #expect(xiaomei.say("今天天气怎么样") == [BotTexts.chinese.fallback])
         #expect(xiaomei.say("我想找人工客服") == [BotTexts.chinese.handoverMessage])
         #expect(xiaomei.handover != nil)
+    }
+
+    /// A Polish bot that writes none of its texts speaks Polish defaults, and reads a word
+    /// in its cases, with or without its Polish letters.
+    @Test func aPolishBotReadsPolish() throws {
+        var bot = try BotHarness(Self.bare("pl"))
+        #expect(bot.bot.language == "pl")
+        #expect(bot.say("Jaka jest pogoda na Księżycu?") == [BotTexts.polish.fallback])
+        #expect(bot.say("Chcę porozmawiać z konsultantem") == ["E-Mail?"])
+        #expect(bot.say("nie") == [BotTexts.polish.retryEmail, "E-Mail?"])
+
+        let polish = BotLanguage.all["pl"]!
+        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: polish), language: polish).stem }
+        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        #expect(sameStem("zamówienie", "zamówienia") && sameStem("zamówieniem", "zamowieniu") && sameStem("zamówień", "zamówienie"))
+        #expect(sameStem("dostawa", "dostawę") && sameStem("dostawy", "dostawie") && sameStem("zwrot", "zwrotu"))
+        #expect(!sameStem("zamówienie", "dostawa"))
+        #expect(polish.isStopword("dziekuje") && polish.isStopword(Normalizer.canonical("mój", language: polish)))
+
+        let source = """
+        name: Ola
+        language: pl
+        greeting: Dzień dobry!
+        intents:
+          - name: delivery
+            examples: [ile kosztuje dostawa, kiedy przyjdzie zamówienie]
+            answer: Dostawa trwa 2–3 dni robocze.
+        """
+        var ola = try BotHarness(source)
+        #expect(ola.say("Kiedy przyjdzie moje zamowienie?") == ["Dostawa trwa 2–3 dni robocze."])
+        #expect(ola.say("Ile kosztuje dostawę do Krakowa?") == ["Dostawa trwa 2–3 dni robocze."])
+        #expect(ola.say("Jaka jest dziś pogoda?") == [BotTexts.polish.fallback])
+        #expect(ola.say("Proszę o rozmowę z człowiekiem") == [BotTexts.polish.handoverMessage])
+        #expect(ola.handover != nil)
     }
 
     /// Plurals and endings are matched in each language, and an elided article ("l'",
