@@ -123,6 +123,17 @@ public final class BotLanguage: Sendable {
         BotLanguage(code: "ja", texts: .japanese, stopwords: [
             "私", "僕", "何", "今", "方", "事", "物", "願", "下", "教", "知", "思",
         ], endings: Endings(passes: []), elides: false),
+        // Korean writes its particles joined to the word before: they are cut ("주문이",
+        // "주문을", "주문에서" = "주문"); a syllable block is a letter, two of them a stem.
+        BotLanguage(code: "ko", texts: .korean, stopwords: [
+            "저", "제", "나", "내", "우리", "이", "그", "저기", "여기", "거기", "것", "수", "좀", "더", "안녕하세요", "안녕",
+            "감사합니다", "고맙습니다", "네", "예", "아니요", "어떻게", "무엇", "뭐", "언제", "어디", "왜", "얼마", "하고",
+            "싶어요", "싶습니다", "있어요", "있나요", "있습니다", "해요", "합니다", "주세요", "부탁합니다", "알려", "궁금해요",
+        ], endings: Endings(passes: [
+            [("에서는", ""), ("에서", ""), ("으로", ""), ("까지", ""), ("부터", ""), ("에게", ""), ("한테", ""), ("이랑", ""),
+             ("하고", ""), ("은", ""), ("는", ""), ("이", ""), ("가", ""), ("을", ""), ("를", ""), ("의", ""), ("에", ""),
+             ("로", ""), ("와", ""), ("과", ""), ("도", ""), ("만", ""), ("랑", "")],
+        ], shortest: 2), elides: false),
         BotLanguage(code: "nl", texts: .dutch, stopwords: [
             "de", "het", "een", "en", "of", "maar", "ik", "je", "jij", "u", "hij", "zij", "ze", "wij", "we",
             "jullie", "mij", "me", "mijn", "jouw", "uw", "zijn", "haar", "ons", "onze", "is", "ben", "bent", "was",
@@ -220,11 +231,14 @@ struct Endings: Sendable {
     /// After cutting, a doubled last consonant is made single (Dutch: "pakketten" →
     /// "pakket").
     let undoubles: Bool
-    let shortest = 3
+    /// The fewest letters a cut may leave (Korean's syllable blocks are letters too: two
+    /// of them make most nouns).
+    let shortest: Int
 
     private static let vowels: Set<Unicode.Scalar> = ["a", "e", "i", "o", "u", "y"]
 
-    init(prefixes: [String] = [], passes: [[(String, String)]], undoubles: Bool = false) {
+    init(prefixes: [String] = [], passes: [[(String, String)]], undoubles: Bool = false, shortest: Int = 3) {
+        self.shortest = shortest
         self.prefixes = prefixes.map { Array($0.unicodeScalars) }.sorted { $0.count > $1.count }
         self.passes = passes.map { pass in pass.map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) } }
         self.undoubles = undoubles

@@ -2,7 +2,7 @@
 /// (`BotLanguage`): the settings' texts, the phrases that ask for a person, and what a
 /// question says after a bad answer without a `retry` of its own. The widget's own words
 /// are in `Public/shared/widget-languages.js`; these address the visitor the same way
-/// (Sie, tu, vous, tu, je, você, ty, вы, 你; in Japanese politely; in Arabic, the masculine singular as the widget does; in
+/// (Sie, tu, vous, tu, je, você, ty, вы, 你; in Japanese and Korean politely; in Arabic, the masculine singular as the widget does; in
 /// Hebrew, impersonal forms where they read naturally, else both genders, "מעביר/ה").
 public struct BotTexts: Sendable, Hashable {
     public var fallback: String
@@ -129,6 +129,18 @@ public struct BotTexts: Sendable, Hashable {
         retryEmail: "メールアドレスではないようです。ご確認いただけますか？",
         retryPhone: "電話番号ではないようです。数字で入力してください（+ と国番号も使えます）。",
         retryChoice: "選択肢から一つお選びください。")
+
+    static let korean = BotTexts(
+        fallback: "죄송해요, 이해하지 못했어요. 다르게 말씀해 주시겠어요?",
+        fileReceived: "감사합니다. 파일을 받았어요.",
+        handoverMessage: "상담원에게 연결해 드릴게요. 곧 여기에서 답변드립니다.",
+        noAgentsMessage: "지금은 상담 가능한 사람이 없어요. 여기에 메시지를 남겨 주시면 연락드릴게요.",
+        handoverTriggers: ["상담원 연결", "상담원과 대화", "사람과 대화", "상담원 바꿔 주세요", "직원과 이야기", "실제 사람",
+                           "고객센터", "상담원"],
+        retryText: "죄송해요, 계속하려면 답변이 필요해요.",
+        retryEmail: "이메일 주소가 아닌 것 같아요. 확인해 주시겠어요?",
+        retryPhone: "전화번호가 아닌 것 같아요. 숫자로 입력해 주세요(+와 국가 번호도 괜찮아요).",
+        retryChoice: "선택지 중 하나를 골라 주세요.")
 
     static let polish = BotTexts(
         fallback: "Przepraszam, nie zrozumiałem. Możesz to ująć inaczej?",

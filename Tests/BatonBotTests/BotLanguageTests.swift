@@ -61,7 +61,7 @@ import Testing
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, nl, pl, pt, ru, zh")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, ko, nl, pl, pt, ru, zh")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -305,6 +305,38 @@ import Testing
         #expect(ola.say("Jaka jest dziś pogoda?") == [BotTexts.polish.fallback])
         #expect(ola.say("Proszę o rozmowę z człowiekiem") == [BotTexts.polish.handoverMessage])
         #expect(ola.handover != nil)
+    }
+
+    /// A Korean bot that writes none of its texts speaks Korean defaults, and reads a noun
+    /// whatever particle is joined to it.
+    @Test func aKoreanBotReadsKorean() throws {
+        var bot = try BotHarness(Self.bare("ko"))
+        #expect(bot.bot.language == "ko")
+        #expect(bot.say("달의 날씨는 어때요?") == [BotTexts.korean.fallback])
+        #expect(bot.say("상담원 연결해 주세요") == ["E-Mail?"])
+        #expect(bot.say("아니요") == [BotTexts.korean.retryEmail, "E-Mail?"])
+
+        let korean = BotLanguage.all["ko"]!
+        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: korean), language: korean).stem }
+        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        #expect(sameStem("주문이", "주문") && sameStem("주문을", "주문에서") && sameStem("배송은", "배송으로") && !sameStem("주문", "배송"))
+        // A word of two syllables keeps them ("나이", age, is not "나" + "이").
+        #expect(Word("나이", language: korean).stem.count == 2)
+
+        let source = """
+        name: Jiwoo
+        language: ko
+        greeting: 안녕하세요!
+        intents:
+          - name: delivery
+            examples: [배송 조회, 주문한 상품은 언제 도착하나요]
+            answer: 배송은 보통 2~3일 걸립니다.
+        """
+        var jiwoo = try BotHarness(source)
+        #expect(jiwoo.say("배송을 조회하고 싶어요") == ["배송은 보통 2~3일 걸립니다."])
+        #expect(jiwoo.say("오늘 날씨 어때요?") == [BotTexts.korean.fallback])
+        #expect(jiwoo.say("상담원과 대화하고 싶어요") == [BotTexts.korean.handoverMessage])
+        #expect(jiwoo.handover != nil)
     }
 
     /// Plurals and endings are matched in each language, and an elided article ("l'",
