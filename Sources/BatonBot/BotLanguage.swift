@@ -199,6 +199,26 @@ public final class BotLanguage: Sendable {
             "啊", "请", "问", "一", "个", "这", "那", "也", "都", "要", "想", "能", "可", "以", "怎", "么", "什", "如",
             "何", "谢", "好", "嗨", "下", "给", "让", "会", "得", "地", "着", "过", "还", "很",
         ], endings: Endings(passes: []), elides: false),
+        // Turkish is read with its letters folded (ı and i alike, ş as s…), its words as
+        // light stems: suffixes cut from the end, a case, then a possessive, then a plural
+        // ("siparişlerimden" = "sipariş"; a lone vowel is left to the typo tolerance, as it
+        // also ends many words: "fatura").
+        BotLanguage(code: "tr", texts: .turkish, stopwords: [
+            "ve", "ile", "bir", "bu", "su", "o", "da", "de", "mi", "mu", "ne", "nasil", "neden", "nerede", "zaman",
+            "hangi", "kac", "ben", "sen", "siz", "biz", "onlar", "benim", "sizin", "icin", "ama", "veya", "ya", "gibi",
+            "daha", "cok", "var", "yok", "merhaba", "selam", "tesekkurler", "tesekkur", "ederim", "lutfen",
+            "istiyorum", "isterim", "olarak", "olan", "ki", "her", "hic", "kadar", "sonra", "once",
+        ], endings: Endings(passes: [
+            [("ndan", ""), ("nden", ""), ("dan", ""), ("den", ""), ("tan", ""), ("ten", ""), ("nda", ""), ("nde", ""),
+             ("da", ""), ("de", ""), ("ta", ""), ("te", ""), ("na", ""), ("ne", ""), ("ya", ""), ("ye", ""),
+             ("nin", ""), ("nun", ""), ("yi", ""), ("yu", ""),
+             // After a possessive or a plural, the accusative's and dative's lone vowel.
+             ("imi", "im"), ("umu", "um"), ("ini", "in"), ("unu", "un"), ("ima", "im"), ("ime", "im"), ("uma", "um"),
+             ("ume", "um"), ("lari", "lar"), ("leri", "ler"), ("lara", "lar"), ("lere", "ler")],
+            [("imiz", ""), ("umuz", ""), ("iniz", ""), ("unuz", ""), ("im", ""), ("um", ""), ("in", ""), ("un", ""),
+             ("si", ""), ("su", "")],
+            [("lar", ""), ("ler", "")],
+        ]), elides: false),
     ].map { ($0.code, $0) })
 
     /// The language of a `language:` field: one of the codes, in any case, or a tag that

@@ -2,7 +2,7 @@
 /// (`BotLanguage`): the settings' texts, the phrases that ask for a person, and what a
 /// question says after a bad answer without a `retry` of its own. The widget's own words
 /// are in `Public/shared/widget-languages.js`; these address the visitor the same way
-/// (Sie, tu, vous, tu, je, você, ty, вы, 你; in Japanese and Korean politely; in Arabic, the masculine singular as the widget does; in
+/// (Sie, tu, vous, tu, je, você, ty, вы, siz, 你; in Japanese and Korean politely; in Arabic, the masculine singular as the widget does; in
 /// Hebrew, impersonal forms where they read naturally, else both genders, "מעביר/ה").
 public struct BotTexts: Sendable, Hashable {
     public var fallback: String
@@ -188,4 +188,16 @@ public struct BotTexts: Sendable, Hashable {
         retryEmail: "这看起来不像电子邮件地址。可以检查一下吗？",
         retryPhone: "这看起来不像电话号码。请输入数字，可以带 + 和国家代码。",
         retryChoice: "请选择其中一个选项。")
+
+    static let turkish = BotTexts(
+        fallback: "Üzgünüm, anlayamadım. Başka bir şekilde söyleyebilir misiniz?",
+        fileReceived: "Teşekkürler, dosyanız ulaştı.",
+        handoverMessage: "Sizi ekibimizden birine bağlıyorum. Birazdan burada yanıt verecek.",
+        noAgentsMessage: "Şu an sohbet için kimse müsait değil. Mesajınızı buraya bırakın, size geri döneceğiz.",
+        handoverTriggers: ["bir kişiyle konuşmak", "temsilciyle konuşmak", "müşteri temsilcisi", "gerçek bir kişi",
+                           "canlı destek", "müşteri hizmetleri", "insanla konuşmak", "temsilci"],
+        retryText: "Üzgünüm, devam etmek için bir yanıt gerekiyor.",
+        retryEmail: "Bu bir e-posta adresine benzemiyor. Kontrol edebilir misiniz?",
+        retryPhone: "Bu bir telefon numarasına benzemiyor. Rakam kullanın; isterseniz + ve ülke koduyla.",
+        retryChoice: "Lütfen seçeneklerden birini seçin.")
 }

@@ -103,6 +103,9 @@ enum Normalizer {
             for scalar in letters.unicodeScalars { table[scalar] = base }
         }
         table["ß"] = "ss"; table["æ"] = "ae"; table["œ"] = "oe"; table["þ"] = "th"; table["ð"] = "d"
+        // Combining marks (U+0300–U+036F) left over from decomposed input, or from
+        // lowercasing ("İ" becomes "i" and a combining dot), are dropped.
+        for value in 0x0300...0x036F { table[Unicode.Scalar(value)!] = "" }
         // Russian: ё as е (most people type it so).
         table["ё"] = "е"
         // Full-width Latin letters and digits (typed with a Japanese input method) as ASCII.

@@ -58,7 +58,7 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     public var language: String?
 
     /// The languages the widget speaks (`Public/shared/widget-languages.js` has their words).
-    public static let languages = ["en", "ar", "de", "es", "fr", "he", "it", "ja", "ko", "nl", "pl", "pt", "ru", "zh"]
+    public static let languages = ["en", "ar", "de", "es", "fr", "he", "it", "ja", "ko", "nl", "pl", "pt", "ru", "tr", "zh"]
 
     /// The language the widget is told to speak: its Language, else the one its bot says
     /// it speaks; nil lets the widget take the page's or the browser's.

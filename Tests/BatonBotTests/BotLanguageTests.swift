@@ -61,7 +61,7 @@ import Testing
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, ko, nl, pl, pt, ru, zh")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, ko, nl, pl, pt, ru, tr, zh")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -104,6 +104,7 @@ import Testing
         ("zh", "月球上的天气怎么样？", "我要转人工", "不知道"),
         ("pl", "Jaka jest pogoda na Księżycu?", "Chcę porozmawiać z konsultantem", "nie"),
         ("ko", "달의 날씨는 어때요?", "상담원 연결해 주세요", "아니요"),
+        ("tr", "Ay'da hava nasıl?", "Bir temsilciyle konuşmak istiyorum", "hayır"),
     ])
     func aBotWithoutTextsSpeaksItsLanguagesDefaults(language: String, question: String, trigger: String, wrong: String) throws {
         var bot = try BotHarness(Self.bare(language))
@@ -311,6 +312,33 @@ import Testing
         #expect(jiwoo.say("오늘 날씨 어때요?") == [BotTexts.korean.fallback])
         #expect(jiwoo.say("상담원과 대화하고 싶어요") == [BotTexts.korean.handoverMessage])
         #expect(jiwoo.handover != nil)
+    }
+
+    /// A Turkish bot reads a word with its suffixes (a case, a possessive, a plural) and
+    /// with or without its Turkish letters.
+    @Test func aTurkishBotReadsTurkish() throws {
+        let turkish = BotLanguage.all["tr"]!
+        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: turkish), language: turkish).stem }
+        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        #expect(sameStem("siparişlerimden", "sipariş") && sameStem("siparişim", "SİPARİŞ") && sameStem("siparisler", "siparişler"))
+        #expect(sameStem("kargoyu", "kargo") && sameStem("kargonun", "kargo") && sameStem("fatura", "faturayı"))
+        #expect(!sameStem("sipariş", "kargo"))
+        #expect(Normalizer.tokens("IŞIK ışık İade", language: turkish) == ["isik", "isik", "iade"])
+
+        let source = """
+        name: Elif
+        language: tr
+        greeting: Merhaba!
+        intents:
+          - name: returns
+            examples: [iade nasıl yapılır, siparişimi iade etmek istiyorum]
+            answer: İadeleri sipariş sayfanızdan başlatabilirsiniz.
+        """
+        var elif = try BotHarness(source)
+        #expect(elif.say("Siparişlerimi nasıl iade ederim?") == ["İadeleri sipariş sayfanızdan başlatabilirsiniz."])
+        #expect(elif.say("Bugün hava nasıl?") == [BotTexts.turkish.fallback])
+        #expect(elif.say("Müşteri temsilcisi lütfen") == [BotTexts.turkish.handoverMessage])
+        #expect(elif.handover != nil)
     }
 
     /// Plurals and endings are matched in each language, and an elided article ("l'",
