@@ -116,10 +116,10 @@ public final class BotLanguage: Sendable {
             [("zioni", "zion"), ("che", "c"), ("chi", "c"), ("ghe", "g"), ("ghi", "g"), ("i", ""), ("e", ""),
              ("a", ""), ("o", "")],
         ]), elides: true),
-        // Japanese is written without spaces: words end where the script changes
-        // (`Normalizer`), and a word of hiragana alone (a particle, an ending) weighs little,
-        // so the kanji and katakana carry the meaning. Full-width letters and digits read as
-        // ASCII. No endings are cut.
+        // Japanese is written without spaces: each kanji is a word and a word of kana ends
+        // where the script changes (`Normalizer`); a word of hiragana alone (a particle, an
+        // ending) weighs little, so the kanji and katakana carry the meaning. Full-width
+        // letters and digits read as ASCII. No endings are cut.
         BotLanguage(code: "ja", texts: .japanese, stopwords: [
             "私", "僕", "何", "今", "方", "事", "物", "願", "下", "教", "知", "思",
         ], endings: Endings(passes: []), elides: false),
@@ -192,13 +192,6 @@ public final class BotLanguage: Sendable {
              ("ом", ""), ("ем", ""), ("ью", ""), ("а", ""), ("я", ""), ("о", ""), ("е", ""), ("и", ""), ("ы", ""),
              ("у", ""), ("ю", ""), ("ь", ""), ("й", "")],
         ]), elides: false),
-        // Chinese (simplified) is read a character at a time (`Normalizer`: each Han
-        // character is a word); particles and pronouns weigh little. No endings are cut.
-        BotLanguage(code: "zh", texts: .chinese, stopwords: [
-            "的", "了", "是", "我", "你", "您", "他", "她", "它", "们", "在", "有", "和", "就", "不", "吗", "呢", "吧",
-            "啊", "请", "问", "一", "个", "这", "那", "也", "都", "要", "想", "能", "可", "以", "怎", "么", "什", "如",
-            "何", "谢", "好", "嗨", "下", "给", "让", "会", "得", "地", "着", "过", "还", "很",
-        ], endings: Endings(passes: []), elides: false),
         // Turkish is read with its letters folded (ı and i alike, ş as s…), its words as
         // light stems: suffixes cut from the end, a case, then a possessive, then a plural
         // ("siparişlerimden" = "sipariş"; a lone vowel is left to the typo tolerance, as it
@@ -219,6 +212,13 @@ public final class BotLanguage: Sendable {
              ("si", ""), ("su", "")],
             [("lar", ""), ("ler", "")],
         ]), elides: false),
+        // Chinese (simplified) is read a character at a time (`Normalizer`: each Han
+        // character is a word); particles and pronouns weigh little. No endings are cut.
+        BotLanguage(code: "zh", texts: .chinese, stopwords: [
+            "的", "了", "是", "我", "你", "您", "他", "她", "它", "们", "在", "有", "和", "就", "不", "吗", "呢", "吧",
+            "啊", "请", "问", "一", "个", "这", "那", "也", "都", "要", "想", "能", "可", "以", "怎", "么", "什", "如",
+            "何", "谢", "好", "嗨", "下", "给", "让", "会", "得", "地", "着", "过", "还", "很",
+        ], endings: Endings(passes: []), elides: false),
     ].map { ($0.code, $0) })
 
     /// The language of a `language:` field: one of the codes, in any case, or a tag that
