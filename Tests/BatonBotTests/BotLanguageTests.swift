@@ -6,6 +6,12 @@ import Testing
 /// language and reads its visitors by its filler words and endings.
 @Suite struct BotLanguageTests {
     /// A bot in `language` that sets none of the texts with a default.
+    /// Whether two texts, read as `language` reads a visitor, come to the same stem.
+    static func sameStem(in language: BotLanguage) -> (String, String) -> Bool {
+        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: language), language: language).stem }
+        return { stem($0) == stem($1) }
+    }
+
     static func bare(_ language: String, intents: String = "") -> String {
         """
         name: Sunny
@@ -120,8 +126,7 @@ import Testing
     /// it.
     @Test func anArabicBotReadsArabic() throws {
         let arabic = BotLanguage.all["ar"]!
-        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: arabic), language: arabic).stem }
-        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        let sameStem = Self.sameStem(in: arabic)
         #expect(sameStem("الطلبات", "طلب") && sameStem("بالطلب", "طلب") && sameStem("وطلبي", "طلب") && sameStem("للطلبات", "طلبه"))
         #expect(sameStem("طَلَب", "طلب") && sameStem("أسعار", "اسعار") && sameStem("إرجاع", "ارجاع") && sameStem("فاتورة", "فاتوره"))
         // Short words keep their letters ("وقت", time, is not "و" + "قت").
@@ -149,8 +154,7 @@ import Testing
     /// plain, the article and "and" before a word, a plural or feminine ending after it.
     @Test func aHebrewBotReadsHebrew() throws {
         let hebrew = BotLanguage.all["he"]!
-        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: hebrew), language: hebrew).stem }
-        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        let sameStem = Self.sameStem(in: hebrew)
         #expect(sameStem("הזמנה", "ההזמנה") && sameStem("הזמנות", "הזמנה") && sameStem("וההזמנות", "הזמנה"))
         #expect(sameStem("מחירים", "המחיר") && sameStem("תשלומים", "תשלום") && sameStem("שירותים", "שירות"))
         #expect(sameStem("מְחִיר", "מחיר") && !sameStem("מחיר", "משלוח"))
@@ -179,8 +183,7 @@ import Testing
     /// A Russian bot reads a word in any of its cases and numbers, with ё or е.
     @Test func aRussianBotReadsRussian() throws {
         let russian = BotLanguage.all["ru"]!
-        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: russian), language: russian).stem }
-        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        let sameStem = Self.sameStem(in: russian)
         #expect(sameStem("заказ", "заказов") && sameStem("заказом", "заказа") && sameStem("заказами", "заказы"))
         #expect(sameStem("доставка", "доставку") && sameStem("доставкой", "доставки") && sameStem("цена", "ценой"))
         #expect(sameStem("ещё", "еще") && sameStem("Возврат", "возврата") && !sameStem("заказ", "оплата"))
@@ -265,8 +268,7 @@ import Testing
     /// A Polish bot reads a word in its cases, with or without its Polish letters.
     @Test func aPolishBotReadsPolish() throws {
         let polish = BotLanguage.all["pl"]!
-        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: polish), language: polish).stem }
-        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        let sameStem = Self.sameStem(in: polish)
         #expect(sameStem("zamówienie", "zamówienia") && sameStem("zamówieniem", "zamowieniu") && sameStem("zamówień", "zamówienie"))
         #expect(sameStem("dostawa", "dostawę") && sameStem("dostawy", "dostawie") && sameStem("zwrot", "zwrotu"))
         #expect(!sameStem("zamówienie", "dostawa"))
@@ -292,8 +294,7 @@ import Testing
     /// A Korean bot reads a noun whatever particle is joined to it.
     @Test func aKoreanBotReadsKorean() throws {
         let korean = BotLanguage.all["ko"]!
-        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: korean), language: korean).stem }
-        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        let sameStem = Self.sameStem(in: korean)
         #expect(sameStem("주문이", "주문") && sameStem("주문을", "주문에서") && sameStem("배송은", "배송으로") && !sameStem("주문", "배송"))
         // A word of two syllables keeps them ("나이", age, is not "나" + "이").
         #expect(Word("나이", language: korean).stem.count == 2)
@@ -318,8 +319,7 @@ import Testing
     /// with or without its Turkish letters.
     @Test func aTurkishBotReadsTurkish() throws {
         let turkish = BotLanguage.all["tr"]!
-        func stem(_ text: String) -> [Unicode.Scalar] { Word(Normalizer.canonical(text, language: turkish), language: turkish).stem }
-        func sameStem(_ a: String, _ b: String) -> Bool { stem(a) == stem(b) }
+        let sameStem = Self.sameStem(in: turkish)
         #expect(sameStem("siparişlerimden", "sipariş") && sameStem("siparişim", "SİPARİŞ") && sameStem("siparisler", "siparişler"))
         #expect(sameStem("kargoyu", "kargo") && sameStem("kargonun", "kargo") && sameStem("fatura", "faturayı"))
         #expect(!sameStem("sipariş", "kargo"))
@@ -344,10 +344,7 @@ import Testing
     /// Plurals and endings are matched in each language, and an elided article ("l'",
     /// "dell'") is a word of its own in French and Italian.
     @Test func eachLanguageReadsItsEndings() {
-        func sameStem(_ code: String, _ a: String, _ b: String) -> Bool {
-            let language = BotLanguage.all[code]!
-            return Word(a, language: language).stem == Word(b, language: language).stem
-        }
+        func sameStem(_ code: String, _ a: String, _ b: String) -> Bool { Self.sameStem(in: BotLanguage.all[code]!)(a, b) }
         #expect(sameStem("de", "bestellungen", "bestellung") && sameStem("de", "pakete", "paket") && sameStem("de", "lieferzeiten", "lieferzeit"))
         #expect(sameStem("es", "pedidos", "pedida") && sameStem("es", "devoluciones", "devolucion") && sameStem("es", "luces", "luz"))
         #expect(sameStem("fr", "commandes", "commander") && sameStem("fr", "remboursement", "rembourser") && sameStem("fr", "journaux", "journal"))
