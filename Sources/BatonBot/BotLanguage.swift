@@ -15,9 +15,13 @@ public final class BotLanguage: Sendable {
     /// Whether an apostrophe ends a word, as after an elided article ("l'adresse",
     /// "dell'ordine"); in English and the others it is dropped ("what's" → "whats").
     let elides: Bool
+    /// A script whose words are all filler (Japanese's hiragana: particles, verbs' and
+    /// adjectives' endings; the meaning is in the kanji and katakana).
+    let fillerScript: Normalizer.Script?
 
-    init(code: String, texts: BotTexts, stopwords: Set<String>, endings: Endings?, elides: Bool) {
+    init(code: String, texts: BotTexts, stopwords: Set<String>, endings: Endings?, elides: Bool, fillerScript: Normalizer.Script? = nil) {
         self.code = code
+        self.fillerScript = fillerScript
         self.texts = texts
         // As `Normalizer.tokens` gives them (Hebrew's final letters as their plain forms).
         self.stopwords = Set(stopwords.map { Normalizer.unicodeTokens($0, elides: elides).joined() })
@@ -122,7 +126,7 @@ public final class BotLanguage: Sendable {
         // letters and digits read as ASCII. No endings are cut.
         BotLanguage(code: "ja", texts: .japanese, stopwords: [
             "私", "僕", "何", "今", "方", "事", "物", "願", "下", "教", "知", "思",
-        ], endings: Endings(passes: []), elides: false),
+        ], endings: Endings(passes: []), elides: false, fillerScript: .hiragana),
         // Korean writes its particles joined to the word before: they are cut ("주문이",
         // "주문을", "주문에서" = "주문"); a syllable block is a letter, two of them a stem.
         BotLanguage(code: "ko", texts: .korean, stopwords: [
@@ -230,10 +234,11 @@ public final class BotLanguage: Sendable {
     /// The codes, English first, as the widget lists them.
     public static var codes: [String] { ["en"] + all.keys.filter { $0 != "en" }.sorted() }
 
-    /// A filler word; in Japanese also any word of hiragana alone (particles, verbs' and
-    /// adjectives' endings: the meaning is in the kanji and katakana).
+    /// A filler word: one of `stopwords`, or a word written in `fillerScript` alone.
     func isStopword(_ word: String) -> Bool {
-        stopwords.contains(word) || (code == "ja" && Normalizer.Script.isHiragana(word))
+        if stopwords.contains(word) { return true }
+        guard let fillerScript, !word.isEmpty else { return false }
+        return word.unicodeScalars.allSatisfy { Normalizer.Script($0) == fillerScript }
     }
 }
 

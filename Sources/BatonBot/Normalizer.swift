@@ -79,10 +79,6 @@ enum Normalizer {
             default: self = .other
             }
         }
-
-        static func isHiragana(_ word: String) -> Bool {
-            !word.isEmpty && word.unicodeScalars.allSatisfy { Script($0) == .hiragana }
-        }
     }
 
     /// The text as one normalised string, for exact comparisons (choices, triggers).
