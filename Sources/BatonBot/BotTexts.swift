@@ -1,7 +1,7 @@
 /// What a bot says where its document leaves a text out, in the language it speaks
 /// (`BotLanguage`): the settings' texts, the phrases that ask for a person, and what a
 /// question says after a bad answer without a `retry` of its own. The widget's own words
-/// are in `Public/shared/widget-languages.js`; these address the visitor the same way
+/// are in `Public/languages/` (BatonServer); these address the visitor the same way
 /// (Sie, tu, vous, tu, je, você, ty, вы, siz, 你; in Japanese and Korean politely; in Arabic, the masculine singular as the widget does; in
 /// Hebrew, impersonal forms where they read naturally, else both genders, "מעביר/ה").
 public struct BotTexts: Sendable, Hashable {

@@ -57,7 +57,7 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     /// page's or the visitor's (see docs/widget.md, "Language").
     public var language: String?
 
-    /// The languages the widget speaks (`Public/shared/widget-languages.js` has their words).
+    /// The languages the widget speaks (`Public/languages/` has their words, one file each).
     public static let languages = ["en", "ar", "de", "es", "fr", "he", "it", "ja", "ko", "nl", "pl", "pt", "ru", "tr", "zh"]
 
     /// The language the widget is told to speak: its Language, else the one its bot says

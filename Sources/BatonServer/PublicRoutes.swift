@@ -21,6 +21,22 @@ struct PublicRoutes: Sendable {
         router.get("/widget.js") { request, _ in
             try assets.response(for: "widget.js", request: request) ?? { throw HTTPError(.notFound) }()
         }
+        router.get("/widget/v1/languages/{file}") { request, context in
+            // The widget's words in a language (`CODE.json`), fetched by widget.js when it
+            // is to speak one: public, from any page; kept for good when asked for by the
+            // version widget.js knows (a new version is a new address).
+            let file = context.parameters.get("file") ?? ""
+            let code = file.hasSuffix(".json") ? String(file.dropLast(5)) : ""
+            guard WidgetSettings.languages.contains(code),
+                  var response = assets.response(for: "languages/\(file)", request: request) else {
+                throw APIError(.notFound, code: "unknown_language", "The widget speaks no language \"\(file.prefix(64))\".")
+            }
+            response.headers[.accessControlAllowOrigin] = "*"
+            if request.uri.queryParameters["v"].map(String.init) == assets.asset("languages/\(file)")?.version {
+                response.headers[.cacheControl] = "public, max-age=31536000, immutable"
+            }
+            return response
+        }
         router.get("/preview/{key}") { request, context in
             // A bare page with one widget open: the dashboard's live preview, and a way to
             // try any widget without embedding it anywhere.

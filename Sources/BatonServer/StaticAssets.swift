@@ -9,7 +9,10 @@ struct StaticAssets: Sendable {
     struct Asset: Sendable {
         let body: ByteBuffer
         let contentType: String
-        let etag: String
+        /// Hex digits of the content's SHA-256: its ETag, and the version in the address of
+        /// a file the widget fetches (`widget/v1/languages/CODE.json?v=VERSION`).
+        let version: String
+        var etag: String { "\"\(version)\"" }
     }
 
     private let assets: [String: Asset]
@@ -22,17 +25,67 @@ struct StaticAssets: Sendable {
         var files: [String: Data] = [:]
         let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
         while let url = walker?.nextObject() as? URL {
-            guard !url.hasDirectoryPath, !url.lastPathComponent.hasPrefix(".") else { continue }
+            // (A folder's README is for whoever edits it, not served.)
+            guard !url.hasDirectoryPath, !url.lastPathComponent.hasPrefix("."), url.pathExtension != "md" else { continue }
             let name = String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1))
             files[name] = try Data(contentsOf: url)
         }
+        try composeLanguages(&files)
         try composeShared(&files)
         var assets: [String: Asset] = [:]
         for (name, data) in files {
-            let digest = Hex.string(SHA256.hash(data: data).prefix(8))
-            assets[name] = Asset(body: ByteBuffer(bytes: data), contentType: contentType(of: name), etag: "\"\(digest)\"")
+            assets[name] = Asset(body: ByteBuffer(bytes: data), contentType: contentType(of: name), version: version(of: data))
         }
         return StaticAssets(assets: assets)
+    }
+
+    private static func version(of data: Data) -> String { Hex.string(SHA256.hash(data: data).prefix(8)) }
+
+    /// The widget's words, one JSON file per language (`languages/CODE.json`, exactly the
+    /// codes of `WidgetSettings.languages`). English is built into widget.js in place of its
+    /// `// @include languages` line, with the version of every other language; the widget
+    /// fetches another language when it is to speak it (`widget/v1/languages/CODE.json`,
+    /// served as they are). The dashboard gets them all, in `WidgetSettings.languages`'
+    /// order, as the module `dashboard/widget-languages.js` (its Language settings list them).
+    static func composeLanguages(_ files: inout [String: Data]) throws {
+        let found = Set(files.keys.filter { $0.hasPrefix("languages/") })
+        let expected = Set(WidgetSettings.languages.map { "languages/\($0).json" })
+        if let stray = found.subtracting(expected).sorted().first {
+            throw StaticAssetsError.unexpected("\(stray) is in the Baton installation, but its language is not among the widget's (WidgetSettings.languages)")
+        }
+        if let missing = expected.subtracting(found).sorted().first { throw StaticAssetsError.missing(missing) }
+        guard var widget = files["widget.js"].map({ String(decoding: $0, as: UTF8.self) }) else {
+            throw StaticAssetsError.missing("widget.js")
+        }
+        let languages = files
+        func text(_ code: String) -> String {
+            String(decoding: languages["languages/\(code).json"]!, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func indented(_ json: String, by indent: String) -> String {
+            json.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n" + indent)
+        }
+        let line = "// @include languages"
+        guard let marker = widget.range(of: line) else { throw StaticAssetsError.missing("widget.js's \(line)") }
+        let lineStart = widget[..<marker.lowerBound].lastIndex(of: "\n").map { widget.index(after: $0) } ?? widget.startIndex
+        let indent = String(widget[lineStart ..< marker.lowerBound])
+        let versions = WidgetSettings.languages.filter { $0 != "en" }
+            .map { "\"\($0)\": \"\(version(of: files["languages/\($0).json"]!))\"" }
+        widget.replaceSubrange(marker, with: "const LANGUAGES = { \"en\": \(indented(text("en"), by: indent)) };\n"
+            + "\(indent)const LANGUAGE_VERSIONS = { \(versions.joined(separator: ", ")) };")
+        files["widget.js"] = Data(widget.utf8)
+
+        let entries = WidgetSettings.languages.map { "    \"\($0)\": \(indented(text($0), by: "    "))" }
+        let module = """
+            // The languages the widget speaks (Public/languages/), for the dashboard's Language settings.
+            function batonWidgetLanguages() {
+              return {
+            \(entries.joined(separator: ",\n"))
+              };
+            }
+            export { batonWidgetLanguages };
+
+            """
+        files["dashboard/widget-languages.js"] = Data(module.utf8)
     }
 
     /// Code the widget and the dashboard share lives in `shared/`, written once: the widget
@@ -120,9 +173,11 @@ struct StaticAssets: Sendable {
 
 enum StaticAssetsError: Error, CustomStringConvertible {
     case missing(String)
+    case unexpected(String)
     var description: String {
         switch self {
         case .missing(let what): "\(what) is missing from the Baton installation"
+        case .unexpected(let what): what
         }
     }
 }

@@ -12,6 +12,15 @@ func waitForBubble(_ driver: WebDriver, containing text: String, seconds: Double
     try await driver.wait(for: "a message containing \(text)", "return \(bubbles).some(t => t.includes(\(literal)[0]))", seconds: seconds)
 }
 
+/// Waits until the widget is shown (it stays hidden until it can speak its language) and
+/// speaks `language`: the words of a language other than English are fetched from Baton.
+func waitForWidget(_ driver: WebDriver, speaking language: String, seconds: Double = 10) async throws {
+    try await driver.wait(for: "the widget shown in \(language)", """
+        const host = document.querySelector('baton-chat');
+        return !!host && getComputedStyle(host).visibility === 'visible' && \(root).querySelector('.root').lang === '\(language)'
+        """, seconds: seconds)
+}
+
 private func jsonString(_ text: String) -> String {
     String(data: try! JSONSerialization.data(withJSONObject: [text]), encoding: .utf8)!.dropFirst().dropLast().description
 }
@@ -395,6 +404,7 @@ func send(_ driver: WebDriver, _ text: String) async throws {
                         document.body.append(script);
                         """)
                     try await waitForBubble(driver, containing: "I'm Ada")
+                    try await waitForWidget(driver, speaking: language == "ar" ? "ar" : "en")
                     try await driver.wait(for: "the quick replies", "return \(root).querySelectorAll('.quick button').length > 0")
                     let layout = try await driver.run("""
                         const r = \(root), panel = r.querySelector('.panel').getBoundingClientRect();

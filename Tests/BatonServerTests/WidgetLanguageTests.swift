@@ -36,6 +36,46 @@ import Testing
             for kind in ["agent_joined", "still_waiting", "closed", "visitor_ended", "visitor_rated"] {
                 #expect(widget.contains("case '\(kind)':"), "\(kind)")
             }
+            // The widget fetches the same words, one language at a time.
+            for code in WidgetSettings.languages {
+                let file = try await get("\(baton.http)/widget/v1/languages/\(code).json")
+                func canonical(_ object: Any) throws -> Data { try JSONSerialization.data(withJSONObject: object, options: .sortedKeys) }
+                let served = try JSONSerialization.jsonObject(with: Data(file.body.utf8))
+                #expect(try canonical(served) == canonical(languages[code] ?? [:]), "\(code)")
+            }
+        }
+    }
+
+    /// widget.js carries English only, and the version of every other language; it fetches
+    /// one by that version (kept for good by browsers and proxies, from any origin). Others
+    /// are not found.
+    @Test func theWidgetCarriesEnglishAndFetchesTheOthersByTheirVersion() async throws {
+        try await LiveBaton.run { baton in
+            let widget = try await get("\(baton.http)/widget.js").body
+            #expect(widget.contains("const LANGUAGES = { \"en\": {") && !widget.contains("\"Nachricht\""))
+            let versions = try #require(widget.firstMatch(of: /const LANGUAGE_VERSIONS = (\{[^}]*\});/)).1
+            let table = try #require(try JSONSerialization.jsonObject(with: Data(versions.utf8)) as? [String: String])
+            #expect(Set(table.keys) == Set(WidgetSettings.languages).subtracting(["en"]))
+            for (code, version) in table {
+                let file = try await get("\(baton.http)/widget/v1/languages/\(code).json?v=\(version)")
+                #expect(file.status == 200, "\(code)")
+                #expect(file.headers["etag"].first == "\"\(version)\"", "\(code)")
+                #expect(file.headers["content-type"].first == "application/json", "\(code)")
+                #expect(file.headers["access-control-allow-origin"].first == "*", "\(code)")
+                #expect(file.headers["cache-control"].first == "public, max-age=31536000, immutable", "\(code)")
+            }
+            // Without the version (or with an old one): kept for five minutes, as widget.js is.
+            let unversioned = try await get("\(baton.http)/widget/v1/languages/de.json?v=0123456789abcdef")
+            #expect(unversioned.status == 200 && unversioned.headers["cache-control"].first == "public, max-age=300")
+            #expect(unversioned.body.contains("\"Nachricht\""))
+            let cached = try await get("\(baton.http)/widget/v1/languages/de.json", headers: [("If-None-Match", "\"\(table["de"] ?? "")\"")])
+            #expect(cached.status == 304 && cached.body.isEmpty)
+            for path in ["xx.json", "de", "de.js", "README.md", "..%2Fwidget.js", "DE.json", "en.json.json"] {
+                let missing = try await get("\(baton.http)/widget/v1/languages/\(path)")
+                #expect(missing.status == 404, "\(path)")
+                #expect((missing.json["error"] as? [String: Any])?["code"] as? String == "unknown_language", "\(path)")
+            }
+            #expect(try await get("\(baton.http)/languages/de.json").status == 404)
         }
     }
 
@@ -51,6 +91,8 @@ import Testing
                 try await driver.open("\(baton.http)/#baton-open")
                 try await waitForBubble(driver, containing: "I'm Ada")
                 func value(_ script: String) async throws -> String? { try await driver.run("return \(root).\(script)") as? String }
+                // Learnt from the welcome: its frames wait for the German words, so nothing
+                // was drawn in English first.
                 #expect(try await value("querySelector('.root').lang") == "de")
                 #expect(try await value("querySelector('textarea').placeholder") == "Nachricht schreiben…")
                 #expect(try await value("querySelector('textarea').getAttribute('aria-label')") == "Nachricht")
@@ -107,6 +149,7 @@ import Testing
                 try await driver.open("\(baton.http)/#baton-open")
                 try await driver.wait(for: "the history", "return \(notices).includes('Alice ist dem Chat beigetreten.')")
                 #expect(try await value("querySelector('.root').lang") == "de")
+                #expect(try await driver.run("return getComputedStyle(document.querySelector('baton-chat')).visibility") as? String == "visible")
             }
         }
     }
@@ -155,6 +198,54 @@ import Testing
         }
     }
 
+    /// A page on another origin in Russian: the widget fetches the Russian words from Baton
+    /// (allowed from any origin) and shows itself once they are in; an English page fetches
+    /// none. Words that do not come within 5 s: the widget shows itself in English.
+    @Test func theWidgetFetchesItsLanguageFromAnotherOriginOrSpeaksEnglish() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let fetchedLanguages = "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/widget/v1/languages/'))"
+                func load(language: String, before: String = "") async throws {
+                    try await driver.open("http://localhost:\(baton.port)/healthz")
+                    _ = try await driver.run("""
+                        localStorage.clear();
+                        document.documentElement.lang = '\(language)';
+                        \(before)
+                        const s = document.createElement('script');
+                        s.src = '\(baton.http)/widget.js';
+                        Object.assign(s.dataset, { widget: 'demo', open: 'true' });
+                        document.body.append(s);
+                        """)
+                }
+                try await load(language: "ru")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await waitForWidget(driver, speaking: "ru")
+                #expect(try await driver.run("return \(root).querySelector('textarea').placeholder") as? String == "Напишите сообщение…")
+                #expect(try await driver.run("return \(root).querySelector('.row.them .name').textContent") as? String == "Ada")
+                let fetched = try await driver.run(fetchedLanguages) as? [String] ?? []
+                #expect(fetched.count == 1 && fetched.first?.hasPrefix("\(baton.http)/widget/v1/languages/ru.json?v=") == true, "\(fetched)")
+
+                try await load(language: "en")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await waitForWidget(driver, speaking: "en")
+                #expect(try await driver.run(fetchedLanguages) as? [String] == [])
+
+                // A fetch that never answers (a page's service worker, a stalled proxy).
+                try await load(language: "de", before: """
+                    window.fetch = (url, options) => new Promise((resolve, reject) => {
+                      options.signal.addEventListener('abort', () => reject(new DOMException('The operation was aborted.', 'AbortError')));
+                    });
+                    """)
+                try await driver.wait(for: "the widget's element", "return !!document.querySelector('baton-chat')")
+                try await Task.sleep(for: .seconds(1))
+                #expect(try await driver.run("return getComputedStyle(document.querySelector('baton-chat')).visibility") as? String == "hidden")
+                try await waitForWidget(driver, speaking: "en", seconds: 15)
+                try await waitForBubble(driver, containing: "I'm Ada")
+                #expect(try await driver.run("return \(root).querySelector('textarea').placeholder") as? String == "Write a message…")
+            }
+        }
+    }
+
     /// With no language set, the widget takes the embed tag's `data-language`, else the
     /// page's `lang`, else the browser's languages (a region counts as its language); a
     /// bot that says its language comes before the page's.
@@ -178,7 +269,7 @@ import Testing
                         \(attributes)
                         document.body.append(s);
                         """)
-                    try await driver.wait(for: "the launcher", "return \(root)?.querySelector('.launcher')")
+                    try await driver.wait(for: "the launcher shown", "return \(root)?.querySelector('.launcher') && getComputedStyle(document.querySelector('baton-chat')).visibility === 'visible'")
                 }
                 try await load(tag: "")
                 #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == "Abrir o chat")

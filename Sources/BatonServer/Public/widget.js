@@ -133,20 +133,59 @@
 
   // ---------------------------------------------------------------- language
 
-  // @include shared/widget-languages.js
-  const LANGUAGES = batonWidgetLanguages();
+  // English is built in; Baton writes it here (Public/languages/en.json) with the version
+  // of each other language the widget speaks, which it fetches from Baton when it is to
+  // speak one: `widget/v1/languages/CODE.json?v=VERSION` (a new version, a new address,
+  // so browsers may keep one for good).
+  // @include languages
+  const own = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+  const LANGUAGE_WAIT = 5000; // then the widget speaks another language (for this page)
+  const fetches = {}; // code: the fetch of its words, settled once they are in or not
+  const unfetched = {}; // code: true when its words could not be fetched
   // The widget's words are in the first language it speaks of: the embed tag's
   // `data-language`, the one set in the dashboard (known from the last welcome), the
-  // page's `lang`, the visitor's browser languages; else English. The bot's own texts are
-  // whatever the bot definition says.
+  // page's `lang`, the visitor's browser languages; else English. A language whose words
+  // could not be fetched is passed over. The bot's own texts are whatever the bot
+  // definition says.
   function pickLanguage() {
     const wanted = [script.getAttribute('data-language'), state.language, document.documentElement.lang]
       .concat(Array.from(navigator.languages || [navigator.language]));
     for (const tag of wanted) {
       const code = typeof tag === 'string' ? tag.trim().toLowerCase().split(/[-_]/)[0] : '';
-      if (code && Object.prototype.hasOwnProperty.call(LANGUAGES, code)) return code;
+      if (code && (own(LANGUAGES, code) || (own(LANGUAGE_VERSIONS, code) && !unfetched[code]))) return code;
     }
     return 'en';
+  }
+  // Runs `then` once the widget has the words of the language it should speak: at once,
+  // or once they are fetched (or could not be: then of the next language it should). Nothing
+  // is drawn in words before, so nothing is drawn in one language and then another.
+  function withLanguage(then) {
+    const code = pickLanguage();
+    if (own(LANGUAGES, code)) then();
+    else fetchLanguage(code).then(() => withLanguage(then));
+  }
+  function fetchLanguage(code) {
+    if (fetches[code]) return fetches[code];
+    const abort = typeof AbortController === 'function' ? new AbortController() : null;
+    const timer = abort && setTimeout(() => abort.abort(), LANGUAGE_WAIT);
+    const url = BASE + 'widget/v1/languages/' + code + '.json?v=' + encodeURIComponent(LANGUAGE_VERSIONS[code]);
+    fetches[code] = fetch(url, { credentials: 'omit', signal: abort ? abort.signal : undefined })
+      .then((response) => {
+        if (!response.ok) throw new Error('HTTP ' + response.status);
+        return response.json();
+      })
+      .then((words) => {
+        if (!words || typeof words !== 'object' || !words.strings || typeof words.strings !== 'object') throw new Error('not a language');
+        LANGUAGES[code] = words;
+      })
+      .catch((e) => {
+        unfetched[code] = true;
+        console.warn('Baton: the widget\'s words in "' + code + '" could not be fetched (' + (e && (e.name === 'AbortError' ? 'no answer within '
+          + LANGUAGE_WAIT / 1000 + ' s' : e.message)) + '); it speaks another language on this page. A page with a Content Security Policy'
+          + ' needs ' + SRC.origin + ' in its connect-src.');
+      })
+      .then(() => clearTimeout(timer));
+    return fetches[code];
   }
   let lang = 'en';
   // `t('typing', { name: 'Alice' })`: the string of the widget's language, its
@@ -184,8 +223,10 @@
   }
   // Puts the widget's fixed words in `lang`: text, labels, titles and placeholders named in
   // the skeleton (`data-t`, `data-t-label`, `data-t-title`), then what depends on state.
+  // (Called once the words are here: `withLanguage`.)
   function applyLanguage() {
     const next = pickLanguage();
+    if (!own(LANGUAGES, next)) return withLanguage(applyLanguage);
     if (next === lang && ui.root.lang === next) return;
     lang = next;
     ui.root.lang = lang;
@@ -416,6 +457,8 @@ textarea:disabled { background: #f1f3f5; }
 </div>`;
 
   let ui = null; // the elements, once built
+  let host = null; // the element on the page holding them
+  let started = false; // once it speaks its language: shown, and connecting when it should
 
   // Pages with a strict Content Security Policy: the styles go in through the CSS object
   // model (a constructed style sheet, properties set one by one), which `style-src` does
@@ -434,7 +477,7 @@ textarea:disabled { background: #f1f3f5; }
   const markup = (constant) => (htmlPolicy ? htmlPolicy.createHTML(constant) : constant);
 
   function build() {
-    const host = document.createElement('baton-chat');
+    host = document.createElement('baton-chat');
     // Page rules such as `body > * { transform: … }` or `display: none` must not reach us.
     host.style.setProperty('all', 'initial', 'important');
     const shadow = host.attachShadow({ mode: 'open' });
@@ -454,6 +497,8 @@ textarea:disabled { background: #f1f3f5; }
     const tpl = document.createElement('template');
     tpl.innerHTML = markup(SKELETON);
     shadow.append(tpl.content);
+    // Hidden until it can speak its language (`init`).
+    host.style.setProperty('visibility', 'hidden', 'important');
     document.body.appendChild(host);
     const $ = (sel) => shadow.querySelector(sel);
     ui = {
@@ -1073,8 +1118,9 @@ textarea:disabled { background: #f1f3f5; }
       // The language the visitor reads best, for the agents.
       const spoken = (navigator.languages && navigator.languages[0]) || navigator.language;
       if (typeof spoken === 'string' && spoken) hello.language = spoken;
-      // And the one it shows its words in, for what Baton writes to the visitor.
-      hello.widgetLanguage = lang;
+      // And the one it shows its words in (or will, once they are fetched), for what Baton
+      // writes to the visitor.
+      hello.widgetLanguage = pickLanguage();
       pageSent = pageURL();
       // A fresh page has drawn nothing and asks for the whole conversation.
       if (maxShown > 0) hello.lastSeen = maxShown;
@@ -1228,7 +1274,7 @@ textarea:disabled { background: #f1f3f5; }
   function identifyAs(next) {
     next = readUser(next);
     if (JSON.stringify(next) === JSON.stringify(user)) return;
-    if (!ui) { user = next; return; } // before the widget is built: init() takes it from here
+    if (!started) { user = next; return; } // before the widget started: start() takes it from here
     // Signing in goes on with this browser's chat (the server makes it the user's);
     // anything else is another person.
     const signingIn = !user && !state.signedIn && next;
@@ -1248,12 +1294,35 @@ textarea:disabled { background: #f1f3f5; }
     if (wanted || isOpen) connect();
   }
 
+  // Frames held while the words of the language a welcome named are fetched, each with its
+  // socket (those of a socket since replaced are dropped).
+  let held = null;
   function onFrame(data) {
     let f;
     try { f = JSON.parse(data); } catch (e) { return; }
     if (!f || typeof f !== 'object') return;
     clearTimeout(pongTimer); // any frame proves the connection alive
     pongTimer = 0;
+    if (held) {
+      held.push([ws, f]);
+      return;
+    }
+    if (f.type === 'welcome') {
+      state.language = welcomeLanguage(f);
+      if (!own(LANGUAGES, pickLanguage())) {
+        held = [[ws, f]];
+        withLanguage(() => {
+          const frames = held;
+          held = null;
+          for (const [socket, frame] of frames) if (socket === ws) handleFrame(frame);
+        });
+        return;
+      }
+    }
+    handleFrame(f);
+  }
+
+  function handleFrame(f) {
     switch (f.type) {
       case 'welcome': onWelcome(f); break;
       case 'message': renderMessage(f.message); save(); break;
@@ -1280,6 +1349,11 @@ textarea:disabled { background: #f1f3f5; }
     }
   }
 
+  function welcomeLanguage(f) {
+    const w = f.widget || {};
+    return typeof w.language === 'string' && w.language ? w.language : null;
+  }
+
   function onWelcome(f) {
     ready = true;
     everReady = true;
@@ -1291,8 +1365,9 @@ textarea:disabled { background: #f1f3f5; }
     state.signedIn = f.identified === true;
     if (state.signedIn) state.token = null;
     const w = f.widget || {};
-    // The language set in the dashboard, if any, before anything is drawn in words.
-    state.language = typeof w.language === 'string' && w.language ? w.language : null;
+    // The language set in the dashboard, if any, before anything is drawn in words (its
+    // words are here: `onFrame`).
+    state.language = welcomeLanguage(f);
     applyLanguage();
     botName = w.botName || botName;
     subtitle = typeof w.subtitle === 'string' && w.subtitle ? w.subtitle : null;
@@ -1653,7 +1728,13 @@ textarea:disabled { background: #f1f3f5; }
 
   function init() {
     build();
+    withLanguage(start);
+  }
+
+  function start() {
+    started = true;
     applyLanguage();
+    host.style.setProperty('visibility', 'visible', 'important');
     // Signed in when last here and not now: that person's chat stays hidden.
     if (state.signedIn && !user) startOver();
     for (const p of state.pending) addPendingBubble(p);
