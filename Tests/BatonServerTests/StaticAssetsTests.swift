@@ -1,4 +1,5 @@
 @testable import BatonServer
+import BatonCore
 import Foundation
 import NIOCore
 import Testing
@@ -18,6 +19,42 @@ import Testing
         ]
         for (code, name) in cases {
             #expect(StaticAssets.topLevelFunction(in: code).map(String.init) == name, "\(code)")
+        }
+    }
+}
+
+/// The widget's languages are exactly `WidgetSettings.languages`: a file more or less stops
+/// Baton at start (a language the server accepts but the widget could not fetch, or one
+/// nobody may choose), with the file named.
+@Suite struct WidgetLanguageFilesTests {
+    private func files(codes: [String]) -> [String: Data] {
+        var files = ["widget.js": Data("(() => {\n    // @include languages\n})();\n".utf8)]
+        for code in codes { files["languages/\(code).json"] = Data("{\n  \"name\": \"\(code)\",\n  \"strings\": {}\n}\n".utf8) }
+        return files
+    }
+
+    @Test func everyLanguageHasItsFileAndNoOther() throws {
+        var complete = files(codes: WidgetSettings.languages)
+        try StaticAssets.composeLanguages(&complete)
+        let widget = String(decoding: try #require(complete["widget.js"]), as: UTF8.self)
+        #expect(widget.hasPrefix("(() => {\n    const LANGUAGES = { \"en\": {\n      \"name\": \"en\",\n      \"strings\": {}\n    } };\n    const LANGUAGE_VERSIONS = { \"ar\": \""))
+        #expect(!widget.contains("\"en\": \"") && widget.contains("\"zh\": \""))
+        let module = String(decoding: try #require(complete["dashboard/widget-languages.js"]), as: UTF8.self)
+        #expect(module.hasSuffix("  };\n}\nexport { batonWidgetLanguages };\n"))
+
+        var missing = files(codes: WidgetSettings.languages.filter { $0 != "ko" })
+        do {
+            try StaticAssets.composeLanguages(&missing)
+            Issue.record("a missing language went unnoticed")
+        } catch {
+            #expect("\(error)" == "languages/ko.json is missing from the Baton installation")
+        }
+        var stray = files(codes: WidgetSettings.languages + ["xx"])
+        do {
+            try StaticAssets.composeLanguages(&stray)
+            Issue.record("a stray language was taken")
+        } catch {
+            #expect("\(error)".hasPrefix("languages/xx.json is in the Baton installation, but its language is not among the widget's"))
         }
     }
 }
