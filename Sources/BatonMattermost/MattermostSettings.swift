@@ -6,9 +6,24 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
     public struct Reference: Sendable, Codable, Hashable {
         public var id: String
         public var name: String
-        public init(id: String, name: String) {
+        /// What Mattermost shows for a team or channel ("Онлайн-чаты" for ~chats-eb04898d9ab9);
+        /// absent for users, and for connections made before Baton kept it.
+        public var displayName: String?
+        public init(id: String, name: String, displayName: String? = nil) {
             self.id = id
             self.name = name
+            self.displayName = displayName
+        }
+
+        /// "Онлайн-чаты (~chats-eb04898d9ab9)", or "~live-chats" without a display name or
+        /// when it says no more than the name.
+        public var channelLabel: String { label(prefix: "~") }
+        /// "Sales Team (sales)", or "sales".
+        public var teamLabel: String { label(prefix: "") }
+
+        private func label(prefix: String) -> String {
+            guard let displayName, !displayName.isEmpty, displayName.lowercased() != name.lowercased() else { return prefix + name }
+            return "\(displayName) (\(prefix)\(name))"
         }
     }
 

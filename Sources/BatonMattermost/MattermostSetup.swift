@@ -104,7 +104,8 @@ public struct MattermostSetup: Sendable {
                          language: String = "en") -> MattermostSettings {
         let auth: MattermostSettings.AuthKind = if case .token = client.credentials { .token } else { .password }
         return MattermostSettings(url: client.baseURL, auth: auth, relayUser: .init(id: relayUser.id, name: relayUser.username),
-                                  team: .init(id: team.id, name: team.name), indexChannel: .init(id: indexChannel.id, name: indexChannel.name),
+                                  team: .init(id: team.id, name: team.name, displayName: team.displayName),
+                                  indexChannel: .init(id: indexChannel.id, name: indexChannel.name, displayName: indexChannel.displayName),
                                   agents: agents.map { .init(id: $0.id, name: $0.username) }, closeCommand: closeCommand,
                                   internalPrefix: internalPrefix, archiveOnClose: archiveOnClose, rooms: rooms, language: language)
     }

@@ -221,6 +221,8 @@ extension AdminAPI {
         }
         var connected: Bool
         var url, auth, relayUser, team, indexChannel, indexChannelLink, closeCommand, internalPrefix: String?
+        /// What Mattermost shows for the team and the index channel, when Baton knows it.
+        var teamDisplayName, indexChannelDisplayName: String?
         /// The HTTP proxy this server is reached through, without credentials.
         var proxy: String?
         var agents: [String]?
@@ -248,6 +250,7 @@ extension AdminAPI {
             connected: true, url: settings.url, auth: settings.auth.rawValue, relayUser: settings.relayUser.name, team: settings.team.name,
             indexChannel: settings.indexChannel.name, indexChannelLink: settings.link(toChannel: settings.indexChannel.name),
             closeCommand: settings.closeCommand, internalPrefix: settings.internalPrefix,
+            teamDisplayName: settings.team.displayName, indexChannelDisplayName: settings.indexChannel.displayName,
             proxy: config.mattermostProxies.route(for: settings.url).map { "\($0.proxy)" }, agents: settings.agents.map(\.name),
             archiveOnClose: settings.archiveOnClose, rooms: settings.rooms.rawValue, language: settings.language,
             status: .init(state: state, lastEventAt: live?.lastEventAt ?? stored?.lastEventAt, lastError: live?.lastError ?? stored?.lastError,

@@ -45,7 +45,7 @@ import Testing
             let status = try BatonProcess(["mattermost", "status", "--bot", "demo", "--database", folder.database])
             #expect(try await status.exit() == 0)
             #expect(status.log.contains("Agents: relay, alice, bob"))
-            #expect(status.log.contains("Index channel: ~live-chats"))
+            #expect(status.log.contains("Index channel: Live chats (~live-chats)"))
             #expect(status.log.contains("Chats: a channel each"))
             #expect(status.log.contains("Posts for the agents in: English"))
             #expect(!status.log.contains("relay-password"))

@@ -194,6 +194,8 @@ struct Dashboard {
                 try await driver.screenshot("wizard-5-review")
                 try await page.click("Confirm")
                 try await page.waitForText("Connected", seconds: 30)
+                // The index channel as Mattermost shows it, its name after.
+                try await page.waitForText("Live chats (~live-chats)")
                 try await driver.screenshot("dashboard-mattermost-connected")
                 #expect(sandbox.channel(team: "support", name: "live-chats") != nil)
 

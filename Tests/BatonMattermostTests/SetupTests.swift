@@ -189,6 +189,14 @@ import Testing
             #expect(try await setup.indexChannel(.create(" онлайн-чаты "), team: team, agents: agents).id == russian.id)
             let japanese = try await setup.indexChannel(.create("ライブチャット"), team: team, agents: agents)
             #expect(japanese.id != russian.id && japanese.name.hasPrefix("chats-"))
+            // The settings keep what Mattermost shows, so Baton can name the channel so too.
+            let settings = setup.settings(team: team, agents: agents, indexChannel: russian, language: "ru")
+            #expect(settings.indexChannel.channelLabel == "Онлайн-чаты (~\(russian.name))")
+            #expect(settings.team.teamLabel == "support", "the display name \"\(team.displayName)\" says no more")
+            #expect(setup.settings(team: team, agents: agents, indexChannel: created).indexChannel.channelLabel == "Live Chats! (~live-chats)")
+            // Settings stored before Baton kept display names read as before.
+            let old = try JSONDecoder().decode(MattermostSettings.Reference.self, from: Data(#"{"id":"x","name":"live-chats"}"#.utf8))
+            #expect(old.displayName == nil && old.channelLabel == "~live-chats")
         }
     }
 

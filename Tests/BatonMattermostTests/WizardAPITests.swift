@@ -103,6 +103,8 @@ import Testing
             #expect(connected.status == 200, "\(connected)")
             #expect(connected.json["agents"] as? [String] == ["relay", "alice", "bob"])
             #expect(connected.json["indexChannelLink"] as? String == "\(rig.sandbox.url)/support/channels/live-chats")
+            #expect(connected.json["indexChannelDisplayName"] as? String == "Live chats")
+            #expect(connected.json["teamDisplayName"] as? String == rig.sandbox.team(named: "support")?.displayName)
             #expect(connected.json["rooms"] as? String == "channel")
             #expect(connected.json["language"] as? String == "en")
             try await eventually("the connection to be live") {

@@ -89,7 +89,10 @@ export function mountPlatformsTab(panel, ctx) {
       return;
     }
     const none = '—';
-    const channel = c.indexChannel ? `~${c.indexChannel}` : none;
+    // Mattermost's own words for the team and channel first, their names after.
+    const named = (display, name) => (display && display.toLowerCase() !== name.toLowerCase()
+      ? [display, ' ', h('span', { class: 'muted' }, `(${name})`)] : name);
+    const channel = c.indexChannel ? named(c.indexChannelDisplayName, `~${c.indexChannel}`) : none;
     const link = c.indexChannelLink && /^https?:\/\//i.test(c.indexChannelLink)
       ? h('a', { href: c.indexChannelLink, target: '_blank', rel: 'noopener noreferrer' }, channel, icon('external', 'icon icon-inline'))
       : channel;
@@ -99,7 +102,7 @@ export function mountPlatformsTab(panel, ctx) {
       ['Server', c.url || none],
       c.proxy ? ['Through the proxy', c.proxy] : null,
       ['Relay user', c.relayUser ? [`@${c.relayUser}`, c.auth === 'token' ? ' (access token)' : ''] : none],
-      ['Team', c.team || none],
+      ['Team', c.team ? named(c.teamDisplayName, c.team) : none],
       ['Agents', agents.length ? agents.map((a) => `@${a}`).join(', ') : 'Only the relay user'],
       ['Index channel', link],
       ['Close command', h('code', {}, c.closeCommand || '!close')],
