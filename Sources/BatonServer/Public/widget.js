@@ -497,7 +497,7 @@ textarea:disabled { background: #f1f3f5; }
     const tpl = document.createElement('template');
     tpl.innerHTML = markup(SKELETON);
     shadow.append(tpl.content);
-    // Hidden until it can speak its language (`init`).
+    // Hidden until it can speak its language (`start`).
     host.style.setProperty('visibility', 'hidden', 'important');
     document.body.appendChild(host);
     const $ = (sel) => shadow.querySelector(sel);
