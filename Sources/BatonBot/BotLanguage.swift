@@ -1,3 +1,5 @@
+import BatonCore
+
 /// The language a bot speaks (`language:` in its document; English when absent): what it
 /// says where the document leaves a text out (`BotTexts`), and how it reads the visitor,
 /// which words are filler and which endings to ignore. One of the languages the widget
@@ -223,12 +225,19 @@ public final class BotLanguage: Sendable {
             "啊", "请", "问", "一", "个", "这", "那", "也", "都", "要", "想", "能", "可", "以", "怎", "么", "什", "如",
             "何", "谢", "好", "嗨", "下", "给", "让", "会", "得", "地", "着", "过", "还", "很",
         ], endings: Endings(passes: []), elides: false),
+        // Chinese in traditional characters, read as the simplified is.
+        BotLanguage(code: "zh-Hant", texts: .traditionalChinese, stopwords: [
+            "的", "了", "是", "我", "你", "您", "他", "她", "它", "們", "在", "有", "和", "就", "不", "嗎", "呢", "吧",
+            "啊", "請", "問", "一", "個", "這", "那", "也", "都", "要", "想", "能", "可", "以", "怎", "麼", "什", "如",
+            "何", "謝", "好", "嗨", "下", "給", "讓", "會", "得", "地", "著", "過", "還", "很",
+        ], endings: Endings(passes: []), elides: false),
     ].map { ($0.code, $0) })
 
     /// The language of a `language:` field: one of the codes, in any case, or a tag that
-    /// starts with one (`pt-BR` and `pt_BR` are `pt`).
+    /// starts with one (`pt-BR` and `pt_BR` are `pt`; `zh-TW` is `zh-Hant`:
+    /// `WidgetSettings.language(forTag:)`).
     public static func named(_ text: String) -> BotLanguage? {
-        all[String(text.prefix { $0 != "-" && $0 != "_" }).lowercased()]
+        WidgetSettings.language(forTag: text).flatMap { all[$0] }
     }
 
     /// The codes, English first, as the widget lists them.

@@ -189,6 +189,17 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "这看起来不像电话号码。请输入数字，可以带 + 和国家代码。",
         retryChoice: "请选择其中一个选项。")
 
+    static let traditionalChinese = BotTexts(
+        fallback: "抱歉，我沒有理解。可以換個說法嗎？",
+        fileReceived: "謝謝，已收到你的檔案。",
+        handoverMessage: "正在為你轉接真人客服，稍後會在這裡回覆你。",
+        noAgentsMessage: "現在沒有客服在線上。請在這裡留言，我們會盡快與你聯絡。",
+        handoverTriggers: ["轉真人", "真人客服", "找真人", "人工客服", "聯絡客服", "和客服聊", "我要找人", "客服"],
+        retryText: "抱歉，需要你的回答才能繼續。",
+        retryEmail: "這看起來不像電子郵件地址。可以檢查一下嗎？",
+        retryPhone: "這看起來不像電話號碼。請輸入數字，可以加上 + 和國碼。",
+        retryChoice: "請選擇其中一個選項。")
+
     static let turkish = BotTexts(
         fallback: "Üzgünüm, anlayamadım. Başka bir şekilde söyleyebilir misiniz?",
         fileReceived: "Teşekkürler, dosyanız ulaştı.",

@@ -86,5 +86,9 @@ struct AwayWords {
                         today: "今天 {time}", tomorrow: "明天 {time}", onDay: "{day} {time}",
                         days: ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"],
                         zone: "（{zone} 时间）", soon: "很快", later: "稍后"),
+        "zh-Hant": AwayWords(message: "我們現在不在，{{opens}}回來。請在這裡留言：我們回來後會盡快回覆你。",
+                             today: "今天 {time}", tomorrow: "明天 {time}", onDay: "{day} {time}",
+                             days: ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"],
+                             zone: "（{zone} 時間）", soon: "很快", later: "稍後"),
     ]
 }

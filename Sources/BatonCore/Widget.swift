@@ -58,7 +58,21 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     public var language: String?
 
     /// The languages the widget speaks (`Public/languages/` has their words, one file each).
-    public static let languages = ["en", "ar", "de", "es", "fr", "he", "it", "ja", "ko", "nl", "pl", "pt", "ru", "tr", "zh"]
+    public static let languages = ["en", "ar", "de", "es", "fr", "he", "it", "ja", "ko", "nl", "pl", "pt", "ru", "tr", "zh", "zh-Hant"]
+
+    /// The widget's language for a BCP 47 tag, in any case: its primary subtag (`pt-BR` and
+    /// `pt_BR` are `pt`), but Chinese in traditional characters (`zh-Hant`, or Taiwan's,
+    /// Hong Kong's or Macau's without `Hans`: `zh-TW`) is `zh-Hant`; nil for a language the
+    /// widget does not speak. (widget.js reads a page's and a browser's tags the same way.)
+    public static func language(forTag tag: String) -> String? {
+        let parts = tag.trimmingWhitespace().lowercased().split(omittingEmptySubsequences: false, whereSeparator: { $0 == "-" || $0 == "_" })
+            .map(String.init)
+        guard let primary = parts.first else { return nil }
+        if primary == "zh", !parts.contains("hans"), parts.contains("hant") || parts.contains(where: ["tw", "hk", "mo"].contains) {
+            return "zh-Hant"
+        }
+        return languages.contains(primary) ? primary : nil
+    }
 
     /// The language the widget is told to speak: its Language, else the one its bot says
     /// it speaks; nil lets the widget take the page's or the browser's.

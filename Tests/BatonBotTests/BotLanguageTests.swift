@@ -62,12 +62,15 @@ import Testing
         #expect(BotLanguage.named("de")?.code == "de")
         #expect(BotLanguage.named("DE")?.code == "de")
         #expect(BotLanguage.named("pt-BR")?.code == "pt")
+        // Chinese by its characters: traditional by script, or by a region that writes them.
+        for tag in ["zh-Hant", "zh-hant", "zh-TW", "zh_HK", "zh-Hant-CN", "zh-MO"] { #expect(BotLanguage.named(tag)?.code == "zh-Hant", "\(tag)") }
+        for tag in ["zh", "zh-CN", "zh-Hans", "zh-Hans-TW", "ZH_sg"] { #expect(BotLanguage.named(tag)?.code == "zh", "\(tag)") }
         #expect(BotLanguage.named("xx") == nil && BotLanguage.named("") == nil && BotLanguage.named("-de") == nil)
 
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, ko, nl, pl, pt, ru, tr, zh")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, ko, nl, pl, pt, ru, tr, zh, zh-Hant")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -108,6 +111,7 @@ import Testing
         ("ru", "Какая погода на Луне?", "Можно поговорить с человеком, пожалуйста", "нет"),
         ("ja", "月の天気はどうですか？", "担当者と話したいです", "いいえ"),
         ("zh", "月球上的天气怎么样？", "我要转人工", "不知道"),
+        ("zh-Hant", "月球上的天氣怎麼樣？", "我要找真人客服", "不知道"),
         ("pl", "Jaka jest pogoda na Księżycu?", "Chcę porozmawiać z konsultantem", "nie"),
         ("ko", "달의 날씨는 어때요?", "상담원 연결해 주세요", "아니요"),
         ("tr", "Ay'da hava nasıl?", "Bir temsilciyle konuşmak istiyorum", "hayır"),
@@ -263,6 +267,17 @@ import Testing
         #expect(xiaomei.say("今天天气怎么样") == [BotTexts.chinese.fallback])
         #expect(xiaomei.say("我想找人工客服") == [BotTexts.chinese.handoverMessage])
         #expect(xiaomei.handover != nil)
+
+        // The same in traditional characters, with a language tag of Taiwan's.
+        let traditional = source.replacingOccurrences(of: "language: zh", with: "language: zh-TW")
+            .replacingOccurrences(of: "查询订单, 我的订单到哪里了", with: "查詢訂單, 我的訂單到哪裡了")
+            .replacingOccurrences(of: "怎么退款, 申请退货退款", with: "怎麼退款, 申請退貨退款")
+        var meimei = try BotHarness(traditional)
+        #expect(meimei.bot.language == "zh-Hant")
+        #expect(meimei.say("你好，我想查一下我的訂單。") == ["你可以在\"我的订单\"页面查看物流信息。"])
+        #expect(meimei.say("請問如何申請退款？") == ["退款请在订单详情页申请。"])
+        #expect(meimei.say("今天天氣怎麼樣") == [BotTexts.traditionalChinese.fallback])
+        #expect(meimei.say("我想找真人客服") == [BotTexts.traditionalChinese.handoverMessage])
     }
 
     /// A Polish bot reads a word in its cases, with or without its Polish letters.

@@ -284,6 +284,12 @@ import Testing
                 // The tag's data-language, over the browser's.
                 try await load(tag: "s.dataset.language = 'es';")
                 #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == "Abrir el chat")
+                // Chinese by its characters: Taiwan's and Hong Kong's are traditional.
+                for (tag, label) in [("zh-TW", "開啟聊天"), ("zh-Hant-HK", "開啟聊天"), ("zh-CN", "打开聊天"), ("zh", "打开聊天")] {
+                    try await load(tag: "s.dataset.language = '\(tag)';")
+                    #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == label, "\(tag)")
+                }
+                #expect(try await value("querySelector('.root').lang") == "zh")
                 // A language the widget does not speak is passed over.
                 try await load(tag: "s.dataset.language = 'tlh';")
                 #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == "Abrir o chat")

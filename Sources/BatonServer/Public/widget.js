@@ -151,10 +151,18 @@
     const wanted = [script.getAttribute('data-language'), state.language, document.documentElement.lang]
       .concat(Array.from(navigator.languages || [navigator.language]));
     for (const tag of wanted) {
-      const code = typeof tag === 'string' ? tag.trim().toLowerCase().split(/[-_]/)[0] : '';
+      const code = typeof tag === 'string' ? languageOf(tag) : '';
       if (code && (own(LANGUAGES, code) || (own(LANGUAGE_VERSIONS, code) && !unfetched[code]))) return code;
     }
     return 'en';
+  }
+  // A tag's language: its primary subtag (`pt-BR` is `pt`), but Chinese in traditional
+  // characters (`zh-Hant`, or Taiwan's, Hong Kong's or Macau's without `Hans`) is
+  // `zh-Hant`, as Baton reads tags (`WidgetSettings.language(forTag:)`).
+  function languageOf(tag) {
+    const parts = tag.trim().toLowerCase().split(/[-_]/);
+    const traditional = parts.includes('hant') || parts.some((p) => p === 'tw' || p === 'hk' || p === 'mo');
+    return parts[0] === 'zh' && traditional && !parts.includes('hans') ? 'zh-Hant' : parts[0];
   }
   // Runs `then` once the widget has the words of the language it should speak: at once,
   // or once they are fetched (or could not be: then of the next language it should). Nothing
