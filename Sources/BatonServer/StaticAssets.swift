@@ -61,20 +61,15 @@ struct StaticAssets: Sendable {
         func text(_ code: String) -> String {
             String(decoding: languages["languages/\(code).json"]!, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        func indented(_ json: String, by indent: String) -> String {
-            json.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n" + indent)
-        }
-        let line = "// @include languages"
-        guard let marker = widget.range(of: line) else { throw StaticAssetsError.missing("widget.js's \(line)") }
-        let lineStart = widget[..<marker.lowerBound].lastIndex(of: "\n").map { widget.index(after: $0) } ?? widget.startIndex
-        let indent = String(widget[lineStart ..< marker.lowerBound])
         let versions = WidgetSettings.languages.filter { $0 != "en" }
             .map { "\"\($0)\": \"\(version(of: files["languages/\($0).json"]!))\"" }
-        widget.replaceSubrange(marker, with: "const LANGUAGES = { \"en\": \(indented(text("en"), by: indent)) };\n"
-            + "\(indent)const LANGUAGE_VERSIONS = { \(versions.joined(separator: ", ")) };")
+        try replace("// @include languages", in: &widget, with: """
+            const LANGUAGES = { "en": \(text("en")) };
+            const LANGUAGE_VERSIONS = { \(versions.joined(separator: ", ")) };
+            """)
         files["widget.js"] = Data(widget.utf8)
 
-        let entries = WidgetSettings.languages.map { "    \"\($0)\": \(indented(text($0), by: "    "))" }
+        let entries = WidgetSettings.languages.map { "    \"\($0)\": \(indented(text($0), by: "    ").dropFirst(4))" }
         let module = """
             // The languages the widget speaks (Public/languages/), for the dashboard's Language settings.
             function batonWidgetLanguages() {
@@ -99,13 +94,7 @@ struct StaticAssets: Sendable {
         }
         for name in shared {
             let code = String(decoding: files.removeValue(forKey: name)!, as: UTF8.self)
-            let line = "// @include \(name)"
-            guard let marker = widget.range(of: line) else { throw StaticAssetsError.missing("widget.js's \(line)") }
-            // Indented as the marker is, so that the served widget reads as one file.
-            let lineStart = widget[..<marker.lowerBound].lastIndex(of: "\n").map { widget.index(after: $0) } ?? widget.startIndex
-            let indent = String(widget[lineStart ..< marker.lowerBound])
-            let lines = code.trimmingCharacters(in: .newlines).split(separator: "\n", omittingEmptySubsequences: false)
-            widget.replaceSubrange(marker, with: lines.map { $0.isEmpty ? "" : indent + $0 }.joined(separator: "\n").dropFirst(indent.count))
+            try replace("// @include \(name)", in: &widget, with: code.trimmingCharacters(in: .newlines))
             guard let function = topLevelFunction(in: code) else {
                 throw StaticAssetsError.missing("a top-level function in \(name)")
             }
@@ -113,6 +102,20 @@ struct StaticAssets: Sendable {
             files[module] = Data((code + "\nexport { \(function) };\n").utf8)
         }
         files["widget.js"] = Data(widget.utf8)
+    }
+
+    /// Puts `code` in place of `line` in `text`, indented as the line is, so that the served
+    /// widget reads as one file.
+    private static func replace(_ line: String, in text: inout String, with code: String) throws {
+        guard let marker = text.range(of: line) else { throw StaticAssetsError.missing("widget.js's \(line)") }
+        let lineStart = text[..<marker.lowerBound].lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex
+        let indent = String(text[lineStart ..< marker.lowerBound])
+        text.replaceSubrange(marker, with: indented(code, by: indent).dropFirst(indent.count))
+    }
+
+    /// Every line of `code` but empty ones with `indent` before it.
+    private static func indented(_ code: String, by indent: String) -> String {
+        code.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : indent + $0 }.joined(separator: "\n")
     }
 
     /// The name of the first function declared at the start of a line (`function NAME(`).
