@@ -90,9 +90,10 @@ export function mountPlatformsTab(panel, ctx) {
     }
     const none = '—';
     // Mattermost's own words for the team and channel first, their names after.
-    const named = (display, name) => (display && display.toLowerCase() !== name.toLowerCase()
-      ? [display, ' ', h('span', { class: 'muted' }, `(${name})`)] : name);
-    const channel = c.indexChannel ? named(c.indexChannelDisplayName, `~${c.indexChannel}`) : none;
+    // (As `baton mattermost status` does: a display name that only says the name is left out.)
+    const named = (display, name, prefix = '') => (display && display.toLowerCase() !== name.toLowerCase()
+      ? [display, ' ', h('span', { class: 'muted' }, `(${prefix}${name})`)] : prefix + name);
+    const channel = c.indexChannel ? named(c.indexChannelDisplayName, c.indexChannel, '~') : none;
     const link = c.indexChannelLink && /^https?:\/\//i.test(c.indexChannelLink)
       ? h('a', { href: c.indexChannelLink, target: '_blank', rel: 'noopener noreferrer' }, channel, icon('external', 'icon icon-inline'))
       : channel;
