@@ -198,6 +198,37 @@ public final class BotLanguage: Sendable {
              ("ом", ""), ("ем", ""), ("ью", ""), ("а", ""), ("я", ""), ("о", ""), ("е", ""), ("и", ""), ("ы", ""),
              ("у", ""), ("ю", ""), ("ь", ""), ("й", "")],
         ]), elides: false),
+        // Ukrainian as Russian is: reflexive, then case and plural endings (ї is read as і
+        // and ґ as г, as many type them; the apostrophe is dropped: "пʼятниця" = "п'ятниця").
+        BotLanguage(code: "uk", texts: .ukrainian, stopwords: [
+            "і", "й", "та", "в", "у", "не", "що", "він", "на", "я", "з", "із", "зі", "як", "а", "то", "все", "вона",
+            "так", "його", "але", "ти", "до", "же", "ви", "за", "б", "би", "по", "тільки", "її", "мені", "було", "ось",
+            "від", "мене", "ще", "ні", "о", "про", "йому", "коли", "чи", "якщо", "вже", "або", "бути", "був", "там",
+            "де", "є", "для", "ми", "їх", "ніж", "була", "це", "цей", "ця", "ці", "хто", "який", "яка", "які", "тут",
+            "мій", "моя", "мої", "моє", "можна", "при", "нас", "вас", "вам", "добрий", "день", "вітаю", "привіт",
+            "дякую", "будь", "ласка", "хочу", "хотів", "хотіла", "підкажіть", "скажіть", "чому", "скільки", "ваш",
+            "ваша", "ваші",
+        ], endings: Endings(passes: [
+            [("ся", ""), ("сь", "")],
+            [("ями", ""), ("ами", ""), ("ях", ""), ("ах", ""), ("ові", ""), ("еві", ""), ("ого", ""), ("ому", ""),
+             ("ими", ""), ("іми", ""), ("ів", ""), ("ою", ""), ("ею", ""), ("ий", ""), ("ій", ""), ("оі", ""),
+             ("ам", ""), ("ям", ""), ("ом", ""), ("ем", ""), ("их", ""), ("іх", ""), ("ь", ""), ("а", ""), ("я", ""),
+             ("о", ""), ("е", ""), ("і", ""), ("и", ""), ("у", ""), ("ю", ""), ("й", "")],
+        ]), elides: false),
+        // Indonesian: enclitics, then possessives, then a suffix cut from the end
+        // ("pesanannya" = "pesan"); prefixes are left alone (cutting "di" or "ter" would
+        // also cut "diskon" and "terima"), and a cut leaves at least four letters.
+        BotLanguage(code: "id", texts: .indonesian, stopwords: [
+            "yang", "dan", "di", "ke", "dari", "ini", "itu", "untuk", "dengan", "saya", "aku", "anda", "kamu", "kami",
+            "kita", "apa", "apakah", "bagaimana", "berapa", "kapan", "dimana", "mana", "siapa", "mengapa", "kenapa",
+            "tidak", "bisa", "dapat", "mau", "ingin", "ada", "adalah", "akan", "sudah", "belum", "juga", "atau", "tapi",
+            "tetapi", "jika", "kalau", "pada", "dalam", "oleh", "tolong", "mohon", "terima", "kasih", "halo", "hai",
+            "selamat", "pagi", "siang", "sore", "malam", "ya", "saja", "lagi", "sih", "dong", "nih", "gimana", "bagaimanakah",
+        ], endings: Endings(passes: [
+            [("lah", ""), ("kah", ""), ("pun", "")],
+            [("nya", ""), ("ku", ""), ("mu", "")],
+            [("kan", ""), ("an", ""), ("i", "")],
+        ], shortest: 4), elides: false),
         // Turkish is read with its letters folded (ı and i alike, ş as s…), its words as
         // light stems: suffixes cut from the end, a case, then a possessive, then a plural
         // ("siparişlerimden" = "sipariş"; a lone vowel is left to the typo tolerance, as it

@@ -200,6 +200,30 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "這看起來不像電話號碼。請輸入數字，可以加上 + 和國碼。",
         retryChoice: "請選擇其中一個選項。")
 
+    static let ukrainian = BotTexts(
+        fallback: "Вибачте, я не зрозумів. Можете сказати це інакше?",
+        fileReceived: "Дякуємо, ваш файл отримано.",
+        handoverMessage: "Зʼєдную вас із нашою командою. Вам відповідять тут найближчим часом.",
+        noAgentsMessage: "Зараз нікого немає в чаті. Залиште повідомлення тут, і ми з вами звʼяжемося.",
+        handoverTriggers: ["поговорити з людиною", "звʼязатися з оператором", "покличте оператора", "жива людина",
+                           "живий оператор", "зʼєднайте з оператором", "служба підтримки", "оператор"],
+        retryText: "Вибачте, щоб продовжити, потрібна відповідь.",
+        retryEmail: "Це не схоже на адресу електронної пошти. Можете перевірити?",
+        retryPhone: "Це не схоже на номер телефону. Використовуйте цифри, можна з + і кодом країни.",
+        retryChoice: "Будь ласка, виберіть один із варіантів.")
+
+    static let indonesian = BotTexts(
+        fallback: "Maaf, saya tidak mengerti. Bisakah Anda menyampaikannya dengan cara lain?",
+        fileReceived: "Terima kasih, file Anda sudah kami terima.",
+        handoverMessage: "Saya hubungkan Anda dengan tim kami. Seseorang akan segera membalas di sini.",
+        noAgentsMessage: "Saat ini tidak ada yang bisa diajak chat. Tinggalkan pesan di sini dan kami akan menghubungi Anda.",
+        handoverTriggers: ["bicara dengan orang", "bicara dengan manusia", "hubungi agen", "hubungi cs", "layanan pelanggan",
+                           "orang sungguhan", "bicara dengan agen", "agen"],
+        retryText: "Maaf, kami perlu jawaban untuk melanjutkan.",
+        retryEmail: "Sepertinya itu bukan alamat email. Bisa diperiksa lagi?",
+        retryPhone: "Sepertinya itu bukan nomor telepon. Gunakan angka, boleh dengan + dan kode negara.",
+        retryChoice: "Silakan pilih salah satu pilihan.")
+
     static let turkish = BotTexts(
         fallback: "Üzgünüm, anlayamadım. Başka bir şekilde söyleyebilir misiniz?",
         fileReceived: "Teşekkürler, dosyanız ulaştı.",

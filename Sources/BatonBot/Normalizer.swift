@@ -40,7 +40,7 @@ enum Normalizer {
         // visitor who writes part of a compound ("注文" of "注文履歴") still matches it.
         var script = Script.other
         for scalar in text.lowercased().unicodeScalars {
-            if scalar == "'" || scalar == "\u{2019}" {
+            if scalar == "'" || scalar == "\u{2019}" || scalar == "\u{02BC}" {
                 if elides { flush() }
                 continue
             }
@@ -102,8 +102,8 @@ enum Normalizer {
         // Combining marks (U+0300–U+036F) left over from decomposed input, or from
         // lowercasing ("İ" becomes "i" and a combining dot), are dropped.
         for value in 0x0300...0x036F { table[Unicode.Scalar(value)!] = "" }
-        // Russian: ё as е (most people type it so).
-        table["ё"] = "е"
+        // Russian: ё as е (most people type it so); Ukrainian: ї as і and ґ as г.
+        table["ё"] = "е"; table["ї"] = "і"; table["ґ"] = "г"
         // Full-width Latin letters and digits (typed with a Japanese input method) as ASCII.
         for value in 0xFF10...0xFF19 { table[Unicode.Scalar(value)!] = String(value - 0xFF10) }
         for value in 0xFF21...0xFF3A { table[Unicode.Scalar(value)!] = String(Character(Unicode.Scalar(value - 0xFF21 + 0x61)!)) }

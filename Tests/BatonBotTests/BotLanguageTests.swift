@@ -70,7 +70,7 @@ import Testing
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, it, ja, ko, nl, pl, pt, ru, tr, zh, zh-Hant")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, id, it, ja, ko, nl, pl, pt, ru, tr, uk, zh, zh-Hant")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -115,6 +115,8 @@ import Testing
         ("pl", "Jaka jest pogoda na Księżycu?", "Chcę porozmawiać z konsultantem", "nie"),
         ("ko", "달의 날씨는 어때요?", "상담원 연결해 주세요", "아니요"),
         ("tr", "Ay'da hava nasıl?", "Bir temsilciyle konuşmak istiyorum", "hayır"),
+        ("uk", "Яка погода на Місяці?", "Можна поговорити з людиною, будь ласка", "ні"),
+        ("id", "Bagaimana cuaca di bulan?", "Saya mau bicara dengan orang", "tidak"),
     ])
     func aBotWithoutTextsSpeaksItsLanguagesDefaults(language: String, question: String, trigger: String, wrong: String) throws {
         var bot = try BotHarness(Self.bare(language))
@@ -278,6 +280,58 @@ import Testing
         #expect(meimei.say("請問如何申請退款？") == ["退款请在订单详情页申请。"])
         #expect(meimei.say("今天天氣怎麼樣") == [BotTexts.traditionalChinese.fallback])
         #expect(meimei.say("我想找真人客服") == [BotTexts.traditionalChinese.handoverMessage])
+    }
+
+    /// A Ukrainian bot reads a word in its cases, ї as і, ґ as г, with either apostrophe.
+    @Test func aUkrainianBotReadsUkrainian() throws {
+        let ukrainian = BotLanguage.all["uk"]!
+        let sameStem = Self.sameStem(in: ukrainian)
+        #expect(sameStem("замовлення", "замовленнями") && sameStem("замовленні", "ЗАМОВЛЕННЯ") && sameStem("доставка", "доставкою"))
+        #expect(sameStem("доставку", "доставки") && sameStem("пʼятниця", "п'ятниця") && sameStem("ґудзик", "гудзика"))
+        #expect(!sameStem("замовлення", "доставка"))
+        #expect(Normalizer.tokens("Її пʼять ҐУДЗИКІВ", language: ukrainian) == ["іі", "пять", "гудзиків"])
+        #expect(ukrainian.isStopword(Normalizer.canonical("Її", language: ukrainian)) && ukrainian.isStopword("дякую"))
+
+        let source = """
+        name: Оксана
+        language: uk
+        greeting: Вітаю!
+        intents:
+          - name: delivery
+            examples: [скільки коштує доставка, коли прийде моє замовлення]
+            answer: Доставка триває 2–3 дні.
+        """
+        var oksana = try BotHarness(source)
+        #expect(oksana.say("А доставку замовлень скільки коштує?") == ["Доставка триває 2–3 дні."])
+        #expect(oksana.say("Яка сьогодні погода?") == [BotTexts.ukrainian.fallback])
+        #expect(oksana.say("Хочу поговорити з людиною") == [BotTexts.ukrainian.handoverMessage])
+        #expect(oksana.handover != nil)
+    }
+
+    /// An Indonesian bot reads a word without its particle, possessive or suffix.
+    @Test func anIndonesianBotReadsIndonesian() throws {
+        let indonesian = BotLanguage.all["id"]!
+        let sameStem = Self.sameStem(in: indonesian)
+        #expect(sameStem("pesanannya", "pesanan") && sameStem("pesanan", "Pesan") && sameStem("kirimkan", "kirim"))
+        #expect(sameStem("harganya", "harga") && sameStem("pesanankah", "pesan") && !sameStem("pesan", "harga"))
+        // A short word keeps its letters ("kopi" is not "kop"; "makan" is not "mak").
+        #expect(Word("kopi", language: indonesian).stem.count == 4 && Word("makan", language: indonesian).stem.count == 5)
+        #expect(indonesian.isStopword("bagaimana") && indonesian.isStopword("terima"))
+
+        let source = """
+        name: Sari
+        language: id
+        greeting: Halo!
+        intents:
+          - name: delivery
+            examples: [berapa ongkos kirim, kapan pesanan saya sampai]
+            answer: Pengiriman memakan waktu 2–3 hari.
+        """
+        var sari = try BotHarness(source)
+        #expect(sari.say("Kapan pesanannya sampai?") == ["Pengiriman memakan waktu 2–3 hari."])
+        #expect(sari.say("Bagaimana cuaca hari ini?") == [BotTexts.indonesian.fallback])
+        #expect(sari.say("Saya mau bicara dengan orang") == [BotTexts.indonesian.handoverMessage])
+        #expect(sari.handover != nil)
     }
 
     /// A Polish bot reads a word in its cases, with or without its Polish letters.
