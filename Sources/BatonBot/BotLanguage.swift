@@ -198,6 +198,20 @@ public final class BotLanguage: Sendable {
              ("ом", ""), ("ем", ""), ("ью", ""), ("а", ""), ("я", ""), ("о", ""), ("е", ""), ("и", ""), ("ы", ""),
              ("у", ""), ("ю", ""), ("ь", ""), ("й", "")],
         ]), elides: false),
+        // Persian is read as Arabic is typed (its yeh and kaf as Arabic's, `Normalizer.fold`),
+        // with the zero-width non-joiner dropped, and by light stems: the verbs' "می" and
+        // "نمی" before a word, a plural (with its possessive) or a possessive or indefinite
+        // ending after ("سفارش‌هایم" = "سفارش"). Endings are written as folded.
+        BotLanguage(code: "fa", texts: .persian, stopwords: [
+            "و", "در", "به", "از", "که", "این", "آن", "را", "با", "برای", "است", "هست", "بود", "من", "تو", "شما", "ما",
+            "او", "آنها", "یک", "هم", "چه", "چی", "چطور", "چگونه", "کی", "کجا", "چرا", "چند", "آیا", "می", "نمی", "خیلی",
+            "لطفا", "لطفاً", "ممکن", "خواهم", "سلام", "ممنون", "مرسی", "متشکرم", "باید", "شود", "کنم", "کنید", "دارم",
+            "دارید", "هستم", "هستید", "یا", "اما", "ولی", "اگر", "تا", "روی", "بر", "نه", "بله", "آره",
+        ], endings: Endings(prefixes: ["نمي", "مي"], passes: [
+            [("هايمان", ""), ("هايتان", ""), ("هايشان", ""), ("هايم", ""), ("هايت", ""), ("هايش", ""), ("هايي", ""),
+             ("هاي", ""), ("ها", "")],
+            [("مان", ""), ("تان", ""), ("شان", ""), ("ان", ""), ("ات", ""), ("ي", "")],
+        ]), elides: false),
         // Ukrainian as Russian is: reflexive, then case and plural endings (ї is read as і
         // and ґ as г, as many type them; the apostrophe is dropped: "пʼятниця" = "п'ятниця").
         BotLanguage(code: "uk", texts: .ukrainian, stopwords: [

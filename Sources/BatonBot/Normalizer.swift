@@ -111,7 +111,9 @@ enum Normalizer {
         // Arabic as commonly typed: the forms of alef as alef, teh marbuta as heh, alef
         // maksura as yeh, hamza on a carrier as its carrier; short vowels and other marks,
         // and the stretching tatweel, dropped; Arabic-Indic digits as digits.
-        for (letters, base) in [("أإآٱ", "ا"), ("ة", "ه"), ("ىئ", "ي"), ("ؤ", "و")] {
+        // Persian's own yeh and kaf as Arabic's, its digits as digits, and the zero-width
+        // non-joiner inside its words dropped ("کتاب‌ها" reads as "کتابها", as many type it).
+        for (letters, base) in [("أإآٱ", "ا"), ("ةۀ", "ه"), ("ىئی", "ي"), ("ؤ", "و"), ("ک", "ك")] {
             for scalar in letters.unicodeScalars { table[scalar] = base }
         }
         for value in [0x0640] + Array(0x064B...0x065F) + [0x0670] {
@@ -120,6 +122,10 @@ enum Normalizer {
         for (offset, value) in (0x0660...0x0669).enumerated() {
             if let scalar = Unicode.Scalar(value) { table[scalar] = String(offset) }
         }
+        for (offset, value) in (0x06F0...0x06F9).enumerated() {
+            if let scalar = Unicode.Scalar(value) { table[scalar] = String(offset) }
+        }
+        table["\u{200C}"] = ""
         // Hebrew: points and cantillation marks dropped (U+0591–U+05C7, but the maqaf, a
         // hyphen, still parts words), geresh and gershayim dropped ("צה״ל" is one word),
         // final letters as their plain forms (an ending cut from "תשלומים" leaves "תשלומ",

@@ -58,7 +58,7 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     public var language: String?
 
     /// The languages the widget speaks (`Public/languages/` has their words, one file each).
-    public static let languages = ["en", "ar", "de", "es", "fr", "he", "id", "it", "ja", "ko", "nl", "pl", "pt", "ru", "tr", "uk", "zh", "zh-Hant"]
+    public static let languages = ["en", "ar", "de", "es", "fa", "fr", "he", "id", "it", "ja", "ko", "nl", "pl", "pt", "ru", "tr", "uk", "zh", "zh-Hant"]
 
     /// The widget's language for a BCP 47 tag, in any case: its primary subtag (`pt-BR` and
     /// `pt_BR` are `pt`), but Chinese in traditional characters (`zh-Hant`, or Taiwan's,

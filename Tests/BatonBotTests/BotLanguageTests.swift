@@ -70,7 +70,7 @@ import Testing
         let error = #expect(throws: BotDocumentError.self) { try ScriptedBot(source: Self.bare("klingon")) }
         let issue = try #require(error?.issues.first)
         #expect(issue.path == "language" && issue.line == 2, "\(issue)")
-        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fr, he, id, it, ja, ko, nl, pl, pt, ru, tr, uk, zh, zh-Hant")
+        #expect(issue.message == "a bot speaks one of: en, ar, de, es, fa, fr, he, id, it, ja, ko, nl, pl, pt, ru, tr, uk, zh, zh-Hant")
     }
 
     @Test func withoutALanguageTheBotIsEnglishAndSaysNone() throws {
@@ -115,6 +115,7 @@ import Testing
         ("pl", "Jaka jest pogoda na Księżycu?", "Chcę porozmawiać z konsultantem", "nie"),
         ("ko", "달의 날씨는 어때요?", "상담원 연결해 주세요", "아니요"),
         ("tr", "Ay'da hava nasıl?", "Bir temsilciyle konuşmak istiyorum", "hayır"),
+        ("fa", "هوای ماه چطور است؟", "می‌خواهم با پشتیبان صحبت کنم", "نه"),
         ("uk", "Яка погода на Місяці?", "Можна поговорити з людиною, будь ласка", "ні"),
         ("id", "Bagaimana cuaca di bulan?", "Saya mau bicara dengan orang", "tidak"),
     ])
@@ -280,6 +281,32 @@ import Testing
         #expect(meimei.say("請問如何申請退款？") == ["退款请在订单详情页申请。"])
         #expect(meimei.say("今天天氣怎麼樣") == [BotTexts.traditionalChinese.fallback])
         #expect(meimei.say("我想找真人客服") == [BotTexts.traditionalChinese.handoverMessage])
+    }
+
+    /// A Persian bot reads Persian as it is typed: with or without the zero-width
+    /// non-joiner, Persian or Arabic yeh and kaf, Persian digits, and words by light stems.
+    @Test func aPersianBotReadsPersian() throws {
+        let persian = BotLanguage.all["fa"]!
+        let sameStem = Self.sameStem(in: persian)
+        #expect(sameStem("کتاب‌ها", "کتابها") && sameStem("کتاب", "کتاب‌های") && sameStem("سفارش‌هایم", "سفارش"))
+        #expect(sameStem("می‌خواهم", "میخواهم") && sameStem("کیف", "كيف") && !sameStem("سفارش", "کتاب"))
+        #expect(Normalizer.tokens("سفارش ۱۲۳", language: persian) == ["سفارش", "123"])
+        #expect(persian.isStopword(Normalizer.canonical("لطفاً", language: persian)) && persian.isStopword(Normalizer.canonical("کی", language: persian)))
+
+        let source = """
+        name: سارا
+        language: fa
+        greeting: سلام!
+        intents:
+          - name: delivery
+            examples: [هزینهٔ ارسال چقدر است, سفارش من کی می‌رسد]
+            answer: ارسال ۲ تا ۳ روز طول می‌کشد.
+        """
+        var sara = try BotHarness(source)
+        #expect(sara.say("سفارش‌های من کی می‌رسند؟") == ["ارسال ۲ تا ۳ روز طول می‌کشد."])
+        #expect(sara.say("هوا امروز چطور است؟") == [BotTexts.persian.fallback])
+        #expect(sara.say("لطفاً با اپراتور صحبت کنم") == [BotTexts.persian.handoverMessage])
+        #expect(sara.handover != nil)
     }
 
     /// A Ukrainian bot reads a word in its cases, ї as і, ґ as г, with either apostrophe.

@@ -99,7 +99,7 @@ import Testing
             #expect(unknown.log.contains("There is no bot with the key \"shop\" in this database (its bots: \"demo\")."), "\(unknown.log)")
             let klingon = try connect(bot: "demo", ["--language", "tlh"])
             #expect(try await klingon.exit() != 0)
-            #expect(klingon.log.contains("--language must be one of en, ar, de, es, fr, he, id, it, ja, ko, nl, pl, pt, ru, tr, uk, zh, zh-Hant."), "\(klingon.log)")
+            #expect(klingon.log.contains("--language must be one of en, ar, de, es, fa, fr, he, id, it, ja, ko, nl, pl, pt, ru, tr, uk, zh, zh-Hant."), "\(klingon.log)")
             let connected = try connect(bot: "demo", ["--language", "de"])
             #expect(try await connected.exit() == 0, "\(connected.log)")
             #expect(connected.log.contains("Connected bot \"demo\""))

@@ -173,7 +173,7 @@ struct Dashboard {
                 #expect(try await page.run(archiveFollowsRooms) as? Bool == true)
                 // Baton's posts for the agents: English unless chosen, any of the widget's languages.
                 #expect(try await page.run("byLabel('Language of Baton’s posts').value") as? String == "en")
-                #expect(try await page.run("byLabel('Language of Baton’s posts').options.length") as? Int == 18)
+                #expect(try await page.run("byLabel('Language of Baton’s posts').options.length") as? Int == 19)
                 // The new channel's suggested name follows that language, until the admin writes one.
                 let suggested = """
                     (() => {

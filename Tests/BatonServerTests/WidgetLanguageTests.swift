@@ -158,7 +158,7 @@ import Testing
     /// button and the panel in the bottom left corner, the visitor's messages on the left,
     /// the send button's plane flying left), while a message in English keeps its own
     /// direction.
-    @Test(arguments: [("ar", "اكتب رسالة…", "إرسال", "مرحبا"), ("he", "כתיבת הודעה…", "שליחה", "שלום")])
+    @Test(arguments: [("ar", "اكتب رسالة…", "إرسال", "مرحبا"), ("he", "כתיבת הודעה…", "שליחה", "שלום"), ("fa", "پیامی بنویسید…", "ارسال", "سلام")])
     func aWidgetInARightToLeftLanguageIsMirrored(language: String, placeholder: String, send label: String, hello: String) async throws {
         try await LiveBaton.run { baton in
             var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
@@ -192,7 +192,7 @@ import Testing
                 #expect(mine["left"].map { $0 - (log["left"] ?? 0) < 30 } == true, "the visitor's message on the left: \(mine), \(log)")
                 #expect(try await driver.run("return getComputedStyle(\(root).querySelector('.send svg')).transform") as? String
                     == "matrix(-1, 0, 0, 1, 0, 0)")
-                try await driver.screenshot(language == "ar" ? "widget-arabic" : "widget-hebrew")
+                try await driver.screenshot(["ar": "widget-arabic", "he": "widget-hebrew"][language] ?? "widget-\(language)")
                 try await expectAccessible(driver, "the widget in \(language)")
             }
         }

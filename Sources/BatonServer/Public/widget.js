@@ -701,7 +701,7 @@ textarea:disabled { background: #f1f3f5; }
     const author = el('div', 'name', role === 'visitor' ? t('you') : name || botName || t('bot'));
     author.dir = 'auto';
     row.append(author);
-    // Each message in its own direction: Arabic or Hebrew right to left, whatever the page.
+    // Each message in its own direction: Arabic, Hebrew or Persian right to left, whatever the page.
     const bubble = el('div', 'bubble');
     bubble.dir = 'auto';
     if (at) { bubble.title = new Date(at).toLocaleString(lang); row.dataset.at = String(at); }

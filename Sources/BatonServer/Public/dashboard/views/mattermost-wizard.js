@@ -14,7 +14,7 @@ const STEPS = ['Sign in', 'Team', 'Agents', 'Index channel', 'Review'];
 const OTHER_TEAM = '\u0000other';
 // The new index channel's suggested name in each language Baton posts in.
 const INDEX_CHANNEL_NAMES = {
-  en: 'Live chats', ar: 'المحادثات المباشرة', de: 'Live-Chats', es: 'Chats en vivo', fr: 'Chats en direct', he: 'צ׳אטים חיים', id: 'Live chat',
+  en: 'Live chats', ar: 'المحادثات المباشرة', de: 'Live-Chats', es: 'Chats en vivo', fa: 'گفتگوهای زنده', fr: 'Chats en direct', he: 'צ׳אטים חיים', id: 'Live chat',
   it: 'Chat dal vivo', ja: 'ライブチャット', ko: '실시간 채팅', nl: 'Livechats', pl: 'Czaty na żywo', pt: 'Chats ao vivo', ru: 'Онлайн-чаты', tr: 'Canlı sohbetler', uk: 'Онлайн-чати', zh: '在线聊天', 'zh-Hant': '線上聊天',
 };
 
