@@ -192,6 +192,12 @@ import Testing
                 #expect(mine["left"].map { $0 - (log["left"] ?? 0) < 30 } == true, "the visitor's message on the left: \(mine), \(log)")
                 #expect(try await driver.run("return getComputedStyle(\(root).querySelector('.send svg')).transform") as? String
                     == "matrix(-1, 0, 0, 1, 0, 0)")
+                // A notice in the widget's words reads right to left, though it starts with a
+                // name in Latin letters.
+                let conversation = try #require(try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first).conversation.id
+                _ = try await baton.services.chat.agentJoined(conversation, name: "Alice Archer", externalID: "join-\(language)")
+                try await driver.wait(for: "the join notice", "return \(root).querySelectorAll('.log .notice').length > 0")
+                #expect(try await driver.run("return getComputedStyle(\(root).querySelector('.log .notice')).direction") as? String == "rtl")
                 try await driver.screenshot(["ar": "widget-arabic", "he": "widget-hebrew"][language] ?? "widget-\(language)")
                 try await expectAccessible(driver, "the widget in \(language)")
             }

@@ -215,18 +215,19 @@
     if (lang === 'en' && error && typeof error.message === 'string' && error.message) return error.message;
     return t((error && keys[error.code]) || fallbackKey, params);
   }
-  // A notice the server sent with its meaning, in the widget's language; else its text.
+  // A notice the server sent with its meaning, in the widget's language; null when the
+  // widget does not know it (then the server's text is shown).
   function noticeText(m) {
     const n = m.notice;
-    if (!n || typeof n !== 'object') return typeof m.text === 'string' ? m.text : '';
+    if (!n || typeof n !== 'object') return null;
     const name = typeof n.name === 'string' && n.name ? n.name : null;
     switch (n.kind) {
-      case 'agent_joined': return name ? t('noticeAgentJoined', { name: name }) : m.text;
+      case 'agent_joined': return name ? t('noticeAgentJoined', { name: name }) : null;
       case 'still_waiting': return t('noticeStillWaiting');
       case 'closed': return name ? t('noticeClosedBy', { name: name }) : t('noticeClosed');
       case 'visitor_ended': return t('noticeVisitorEnded');
-      case 'visitor_rated': return n.rating === 'good' ? t('noticeRatedGood') : n.rating === 'bad' ? t('noticeRatedBad') : m.text;
-      default: return typeof m.text === 'string' ? m.text : '';
+      case 'visitor_rated': return n.rating === 'good' ? t('noticeRatedGood') : n.rating === 'bad' ? t('noticeRatedBad') : null;
+      default: return null;
     }
   }
   // Puts the widget's fixed words in `lang`: text, labels, titles and placeholders named in
@@ -764,9 +765,12 @@ textarea:disabled { background: #f1f3f5; }
     bubble.append(box);
   }
 
-  function makeNotice(text, extra) {
+  // A notice in the widget's own words, laid out in its language's direction ("Alice
+  // Archer به گفتگو پیوست." reads right to left, the name in it left to right); one in the
+  // server's words (`own` false) takes the direction of its text.
+  function makeNotice(text, extra, own = true) {
     const row = el('div', 'notice' + (extra ? ' ' + extra : ''), text);
-    row.dir = 'auto';
+    if (!own) row.dir = 'auto';
     row.dataset.author = 'system';
     return row;
   }
@@ -853,7 +857,8 @@ textarea:disabled { background: #f1f3f5; }
       // One of ours, stored although its ack was lost: this is its ack.
       markStored(m.clientId, m.id);
     } else if (m.role === 'system') {
-      place(makeNotice(noticeText(m)));
+      const own = noticeText(m);
+      place(own === null ? makeNotice(typeof m.text === 'string' ? m.text : '', undefined, false) : makeNotice(own));
       // Who joined is who the visitor is chatting with, before they write.
       if (m.notice && m.notice.kind === 'agent_joined' && typeof m.notice.name === 'string' && m.notice.name) agentName = m.notice.name;
     } else {
