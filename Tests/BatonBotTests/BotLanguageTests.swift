@@ -12,6 +12,17 @@ import Testing
         return { stem($0) == stem($1) }
     }
 
+    /// The bot of `source` answers each question with its answer, says `texts.fallback` to
+    /// `unknown`, and hands over with `texts.handoverMessage` when `person` asks for one.
+    static func expectConversation(_ source: String, texts: BotTexts, answers: [(String, String)], unknown: String, person: String,
+                                   sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var bot = try BotHarness(source)
+        for (question, answer) in answers { #expect(bot.say(question) == [answer], sourceLocation: sourceLocation) }
+        #expect(bot.say(unknown) == [texts.fallback], sourceLocation: sourceLocation)
+        #expect(bot.say(person) == [texts.handoverMessage], sourceLocation: sourceLocation)
+        #expect(bot.handover != nil, sourceLocation: sourceLocation)
+    }
+
     static func bare(_ language: String, intents: String = "") -> String {
         """
         name: Sunny
@@ -150,11 +161,9 @@ import Testing
             examples: [كيف استرجع اموالي, استرجاع المبلغ]
             answer: يمكنك طلب الاسترجاع من صفحة الطلبات.
         """
-        var layla = try BotHarness(source)
-        #expect(layla.say("أُرِيدُ اسْتِرْجاعَ المَبْلَغ") == ["يمكنك طلب الاسترجاع من صفحة الطلبات."])
-        #expect(layla.say("كيف الطقس اليوم؟") == [BotTexts.arabic.fallback])
-        #expect(layla.say("أريد التحدث مع موظف") == [BotTexts.arabic.handoverMessage])
-        #expect(layla.handover != nil)
+        try Self.expectConversation(source, texts: .arabic, answers: [
+            ("أُرِيدُ اسْتِرْجاعَ المَبْلَغ", "يمكنك طلب الاسترجاع من صفحة الطلبات."),
+        ], unknown: "كيف الطقس اليوم؟", person: "أريد التحدث مع موظف")
     }
 
     /// A Hebrew bot reads the visitor as Hebrew is typed: with or without points, final letters or
@@ -180,11 +189,9 @@ import Testing
             examples: [איך מקבלים החזר כספי, החזר על הזמנה]
             answer: אפשר לבקש החזר בדף ההזמנות.
         """
-        var noa = try BotHarness(source)
-        #expect(noa.say("רוצה הֶחְזֵר על ההזמנות שלי") == ["אפשר לבקש החזר בדף ההזמנות."])
-        #expect(noa.say("מה מזג האוויר היום?") == [BotTexts.hebrew.fallback])
-        #expect(noa.say("אני רוצה לדבר עם נציג") == [BotTexts.hebrew.handoverMessage])
-        #expect(noa.handover != nil)
+        try Self.expectConversation(source, texts: .hebrew, answers: [
+            ("רוצה הֶחְזֵר על ההזמנות שלי", "אפשר לבקש החזר בדף ההזמנות."),
+        ], unknown: "מה מזג האוויר היום?", person: "אני רוצה לדבר עם נציג")
     }
 
     /// A Russian bot reads a word in any of its cases and numbers, with ё or е.
@@ -206,11 +213,9 @@ import Testing
             examples: [сколько стоит доставка, когда придёт мой заказ]
             answer: Доставка занимает 2–3 дня.
         """
-        var masha = try BotHarness(source)
-        #expect(masha.say("Когда придут мои заказы?") == ["Доставка занимает 2–3 дня."])
-        #expect(masha.say("Какая сегодня погода?") == [BotTexts.russian.fallback])
-        #expect(masha.say("Хочу поговорить с человеком") == [BotTexts.russian.handoverMessage])
-        #expect(masha.handover != nil)
+        try Self.expectConversation(source, texts: .russian, answers: [
+            ("Когда придут мои заказы?", "Доставка занимает 2–3 дня."),
+        ], unknown: "Какая сегодня погода?", person: "Хочу поговорить с человеком")
     }
 
     /// A Japanese bot reads text without spaces: each kanji is a word, kana words end where the
@@ -236,13 +241,11 @@ import Testing
             examples: [送料はいくらですか, 配送について]
             answer: 送料は全国一律500円です。
         """
-        var hana = try BotHarness(source)
-        #expect(hana.say("すみません、注文のキャンセルはできますか？") == ["ご注文のキャンセルは注文履歴のページからできます。"])
-        #expect(hana.say("送料を教えてください") == ["送料は全国一律500円です。"])
-        #expect(hana.say("配送の状況は？") == ["送料は全国一律500円です。"])
-        #expect(hana.say("今日の天気は？") == [BotTexts.japanese.fallback])
-        #expect(hana.say("オペレーターと話したい") == [BotTexts.japanese.handoverMessage])
-        #expect(hana.handover != nil)
+        try Self.expectConversation(source, texts: .japanese, answers: [
+            ("すみません、注文のキャンセルはできますか？", "ご注文のキャンセルは注文履歴のページからできます。"),
+            ("送料を教えてください", "送料は全国一律500円です。"),
+            ("配送の状況は？", "送料は全国一律500円です。"),
+        ], unknown: "今日の天気は？", person: "オペレーターと話したい")
     }
 
     /// A Chinese bot reads a character at a time: a visitor's sentence, with its particles and
@@ -264,12 +267,10 @@ import Testing
             examples: [怎么退款, 申请退货退款]
             answer: 退款请在订单详情页申请。
         """
-        var xiaomei = try BotHarness(source)
-        #expect(xiaomei.say("你好，我想查一下我的订单。") == ["你可以在\"我的订单\"页面查看物流信息。"])
-        #expect(xiaomei.say("请问如何申请退款？") == ["退款请在订单详情页申请。"])
-        #expect(xiaomei.say("今天天气怎么样") == [BotTexts.chinese.fallback])
-        #expect(xiaomei.say("我想找人工客服") == [BotTexts.chinese.handoverMessage])
-        #expect(xiaomei.handover != nil)
+        try Self.expectConversation(source, texts: .chinese, answers: [
+            ("你好，我想查一下我的订单。", "你可以在\"我的订单\"页面查看物流信息。"),
+            ("请问如何申请退款？", "退款请在订单详情页申请。"),
+        ], unknown: "今天天气怎么样", person: "我想找人工客服")
 
         // The same in traditional characters, with a language tag of Taiwan's.
         let traditional = source.replacingOccurrences(of: "language: zh", with: "language: zh-TW")
@@ -302,11 +303,9 @@ import Testing
             examples: [هزینهٔ ارسال چقدر است, سفارش من کی می‌رسد]
             answer: ارسال ۲ تا ۳ روز طول می‌کشد.
         """
-        var sara = try BotHarness(source)
-        #expect(sara.say("سفارش‌های من کی می‌رسند؟") == ["ارسال ۲ تا ۳ روز طول می‌کشد."])
-        #expect(sara.say("هوا امروز چطور است؟") == [BotTexts.persian.fallback])
-        #expect(sara.say("لطفاً با اپراتور صحبت کنم") == [BotTexts.persian.handoverMessage])
-        #expect(sara.handover != nil)
+        try Self.expectConversation(source, texts: .persian, answers: [
+            ("سفارش‌های من کی می‌رسند؟", "ارسال ۲ تا ۳ روز طول می‌کشد."),
+        ], unknown: "هوا امروز چطور است؟", person: "لطفاً با اپراتور صحبت کنم")
     }
 
     /// A Ukrainian bot reads a word in its cases, ї as і, ґ as г, with either apostrophe.
@@ -328,11 +327,9 @@ import Testing
             examples: [скільки коштує доставка, коли прийде моє замовлення]
             answer: Доставка триває 2–3 дні.
         """
-        var oksana = try BotHarness(source)
-        #expect(oksana.say("А доставку замовлень скільки коштує?") == ["Доставка триває 2–3 дні."])
-        #expect(oksana.say("Яка сьогодні погода?") == [BotTexts.ukrainian.fallback])
-        #expect(oksana.say("Хочу поговорити з людиною") == [BotTexts.ukrainian.handoverMessage])
-        #expect(oksana.handover != nil)
+        try Self.expectConversation(source, texts: .ukrainian, answers: [
+            ("А доставку замовлень скільки коштує?", "Доставка триває 2–3 дні."),
+        ], unknown: "Яка сьогодні погода?", person: "Хочу поговорити з людиною")
     }
 
     /// An Indonesian bot reads a word without its particle, possessive or suffix.
@@ -354,11 +351,9 @@ import Testing
             examples: [berapa ongkos kirim, kapan pesanan saya sampai]
             answer: Pengiriman memakan waktu 2–3 hari.
         """
-        var sari = try BotHarness(source)
-        #expect(sari.say("Kapan pesanannya sampai?") == ["Pengiriman memakan waktu 2–3 hari."])
-        #expect(sari.say("Bagaimana cuaca hari ini?") == [BotTexts.indonesian.fallback])
-        #expect(sari.say("Saya mau bicara dengan orang") == [BotTexts.indonesian.handoverMessage])
-        #expect(sari.handover != nil)
+        try Self.expectConversation(source, texts: .indonesian, answers: [
+            ("Kapan pesanannya sampai?", "Pengiriman memakan waktu 2–3 hari."),
+        ], unknown: "Bagaimana cuaca hari ini?", person: "Saya mau bicara dengan orang")
     }
 
     /// A Polish bot reads a word in its cases, with or without its Polish letters.
@@ -379,12 +374,10 @@ import Testing
             examples: [ile kosztuje dostawa, kiedy przyjdzie zamówienie]
             answer: Dostawa trwa 2–3 dni robocze.
         """
-        var ola = try BotHarness(source)
-        #expect(ola.say("Kiedy przyjdzie moje zamowienie?") == ["Dostawa trwa 2–3 dni robocze."])
-        #expect(ola.say("Ile kosztuje dostawę do Krakowa?") == ["Dostawa trwa 2–3 dni robocze."])
-        #expect(ola.say("Jaka jest dziś pogoda?") == [BotTexts.polish.fallback])
-        #expect(ola.say("Proszę o rozmowę z człowiekiem") == [BotTexts.polish.handoverMessage])
-        #expect(ola.handover != nil)
+        try Self.expectConversation(source, texts: .polish, answers: [
+            ("Kiedy przyjdzie moje zamowienie?", "Dostawa trwa 2–3 dni robocze."),
+            ("Ile kosztuje dostawę do Krakowa?", "Dostawa trwa 2–3 dni robocze."),
+        ], unknown: "Jaka jest dziś pogoda?", person: "Proszę o rozmowę z człowiekiem")
     }
 
     /// A Korean bot reads a noun whatever particle is joined to it.
@@ -404,11 +397,9 @@ import Testing
             examples: [배송 조회, 주문한 상품은 언제 도착하나요]
             answer: 배송은 보통 2~3일 걸립니다.
         """
-        var jiwoo = try BotHarness(source)
-        #expect(jiwoo.say("배송을 조회하고 싶어요") == ["배송은 보통 2~3일 걸립니다."])
-        #expect(jiwoo.say("오늘 날씨 어때요?") == [BotTexts.korean.fallback])
-        #expect(jiwoo.say("상담원과 대화하고 싶어요") == [BotTexts.korean.handoverMessage])
-        #expect(jiwoo.handover != nil)
+        try Self.expectConversation(source, texts: .korean, answers: [
+            ("배송을 조회하고 싶어요", "배송은 보통 2~3일 걸립니다."),
+        ], unknown: "오늘 날씨 어때요?", person: "상담원과 대화하고 싶어요")
     }
 
     /// A Turkish bot reads a word with its suffixes (a case, a possessive, a plural) and
@@ -430,11 +421,9 @@ import Testing
             examples: [iade nasıl yapılır, siparişimi iade etmek istiyorum]
             answer: İadeleri sipariş sayfanızdan başlatabilirsiniz.
         """
-        var elif = try BotHarness(source)
-        #expect(elif.say("Siparişlerimi nasıl iade ederim?") == ["İadeleri sipariş sayfanızdan başlatabilirsiniz."])
-        #expect(elif.say("Bugün hava nasıl?") == [BotTexts.turkish.fallback])
-        #expect(elif.say("Müşteri temsilcisi lütfen") == [BotTexts.turkish.handoverMessage])
-        #expect(elif.handover != nil)
+        try Self.expectConversation(source, texts: .turkish, answers: [
+            ("Siparişlerimi nasıl iade ederim?", "İadeleri sipariş sayfanızdan başlatabilirsiniz."),
+        ], unknown: "Bugün hava nasıl?", person: "Müşteri temsilcisi lütfen")
     }
 
     /// Plurals and endings are matched in each language, and an elided article ("l'",
@@ -472,12 +461,10 @@ import Testing
             examples: [changer l'adresse de livraison]
             answer: Écrivez-nous la nouvelle adresse.
         """
-        var bot = try BotHarness(source)
-        #expect(bot.say("Bonjour, quand arrivent mes commandes ?") == ["Votre commande arrive en 2 à 4 jours."])
-        #expect(bot.say("Je voudrais changer d’adresse pour la livraison, s’il vous plaît") == ["Écrivez-nous la nouvelle adresse."])
-        #expect(bot.say("Quel temps fait-il ?") == [BotTexts.french.fallback])
-        #expect(bot.say("Je veux parler à un conseiller") == [BotTexts.french.handoverMessage])
-        #expect(bot.handover != nil)
+        try Self.expectConversation(source, texts: .french, answers: [
+            ("Bonjour, quand arrivent mes commandes ?", "Votre commande arrive en 2 à 4 jours."),
+            ("Je voudrais changer d’adresse pour la livraison, s’il vous plaît", "Écrivez-nous la nouvelle adresse."),
+        ], unknown: "Quel temps fait-il ?", person: "Je veux parler à un conseiller")
     }
 
     /// `explain` says what `respond` does with free text, with the scores behind it.
