@@ -51,7 +51,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "BatonServer", dependencies: [
-            "BatonCore", "BatonBot", "BatonStore", "BatonMattermost", "OpenAPIContract", "ConnectionGuard",
+            "BatonCore", "BatonBot", "BatonStore", "BatonMattermost", "BatonMail", "OpenAPIContract", "ConnectionGuard",
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -83,6 +83,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
+        // Email to visitors (the replies they missed) through an SMTP server.
+        .target(name: "BatonMail", dependencies: [
+            "BatonCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOExtras", package: "swift-nio-extras"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // The Mattermost stand-in: tests run Baton against it; `mattermost-sandbox` runs it alone.
         .target(name: "MattermostSandbox", dependencies: [
@@ -120,6 +128,8 @@ let package = Package(
         .target(name: "BatonTestSupport", dependencies: [
             "BatonServer", "BatonStore", "BatonMattermost", "ChildProcesses",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOExtras", package: "swift-nio-extras"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -150,6 +160,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "BatonBotTests", dependencies: ["BatonBot"]),
+        .testTarget(name: "BatonMailTests", dependencies: ["BatonMail", "BatonTestSupport"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonTestSupport"]),
         .testTarget(name: "BatonMattermostTests", dependencies: [
             "BatonMattermost", "BatonCore", "BatonServer", "BatonStore", "BatonTestSupport", "MattermostSandbox", "OpenAPIContract",

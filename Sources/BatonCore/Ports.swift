@@ -208,7 +208,7 @@ public enum StoreError: Error, Equatable {
 }
 
 /// Durable storage for widgets, visitors, conversations, messages and their files.
-public protocol ChatStore: FileStore, ErasureStore {
+public protocol ChatStore: FileStore, ErasureStore, ReplyMailStore {
     func widget(key: String) async throws -> Widget?
     func widgets() async throws -> [Widget]
     func saveWidget(_ widget: Widget) async throws

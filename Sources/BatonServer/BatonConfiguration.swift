@@ -52,6 +52,8 @@ public struct BatonConfiguration: Sendable {
     public var retentionErasesMattermost = false
     /// How often the retention sweep runs (tests make it short).
     public var retentionSweepInterval: Duration = .seconds(3600)
+    /// Emails of the replies visitors missed; off without a mail server.
+    public var mail = MailSettings()
 
     /// The key file actually used.
     public var resolvedSecretKeyFile: String {
@@ -91,6 +93,9 @@ public struct BatonConfiguration: Sendable {
         ("BATON_PUBLIC_URL", "Baton's address as browsers reach it, for embed snippets"),
         ("BATON_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For names the client: addresses or CIDR ranges"),
         ("BATON_MATTERMOST_CA_FILE", "PEM certificates of a private authority that signed Mattermost's certificate"),
+        ("BATON_SMTP", "mail server for emailing visitors the replies they missed: smtp://USER:PASSWORD@HOST:587 or smtps://…"),
+        ("BATON_MAIL_FROM", "who those emails come from, e.g. Support <support@example.com>"),
+        ("BATON_MAIL_MISSED_REPLIES_AFTER", "minutes a chat stays quiet, with replies the visitor has not seen, before they are emailed; 0 never"),
     ]
 
     /// Reads the `BATON_*` variables over the defaults.
@@ -145,6 +150,7 @@ public struct BatonConfiguration: Sendable {
             throw ConfigurationError(error)
         }
         if let text = value("BATON_METRICS_TOKEN") { metricsToken = try Self.metricsToken(text, from: "BATON_METRICS_TOKEN") }
+        try mail.apply(value)
     }
 
     /// A token of 16 to 200 visible ASCII characters (it travels in an HTTP header).

@@ -138,6 +138,7 @@ extension MetricsRoutes {
         "baton_conversations_closed_total": "Conversations closed.",
         "baton_chat_ratings_total": "Visitors' ratings of chats with the agents, by rating.",
         "baton_relayed_messages_total": "Visitor messages posted into Mattermost rooms.",
+        "baton_reply_emails_total": "Emails of agents' replies to visitors who missed them, by result: sent, or failed (tried again later).",
         "baton_mattermost_posts_total": "Posts Baton made in Mattermost.",
         "baton_mattermost_failed_attempts_total": "Mattermost tasks that failed and wait for a retry.",
         "baton_widget_refusals_total": "Widget connections refused by the per-client limits, by reason.",

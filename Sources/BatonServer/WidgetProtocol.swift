@@ -29,6 +29,8 @@ struct ClientFrame: JSONReadable {
     var language: String?
     /// `hello.widgetLanguage`: the language the widget shows its words in.
     var widgetLanguage: String?
+    /// `seen` frames: the newest message shown to the visitor.
+    var upTo: Int64?
     /// `rate` frames: the conversation rated, and how.
     var conversation: String?
     var rating: String?
@@ -90,6 +92,7 @@ struct ClientFrame: JSONReadable {
             case "widget": widget = try field("widget", "a string", &json) { try $0.stringOrNull() }
             case "token": token = try field("token", "a string", &json) { try $0.stringOrNull() }
             case "lastSeen": lastSeen = try field("lastSeen", "an integer", &json) { try $0.int64OrNull() }
+            case "upTo": upTo = try field("upTo", "an integer", &json) { try $0.int64OrNull() }
             case "clientId": clientId = try field("clientId", "a string", &json) { try $0.stringOrNull() }
             case "text": text = try field("text", "a string", &json) { try $0.stringOrNull() }
             case "action": action = try field("action", "a string", &json) { try $0.stringOrNull() }
@@ -138,6 +141,8 @@ enum ClientRequest {
     case end
     /// The visitor rates a chat that ended.
     case rate(ConversationID, ChatRating)
+    /// The widget showed the visitor their messages up to this one.
+    case seen(MessageID)
     case ping
 }
 
@@ -207,11 +212,14 @@ extension ClientRequest {
                 throw ProtocolError(code: "invalid_rating", message: "A rating is \"good\" or \"bad\".")
             }
             return .rate(ConversationID(conversation), rating)
+        case "seen":
+            guard let upTo = frame.upTo else { throw .missing("upTo", in: "seen") }
+            return .seen(max(0, upTo))
         case "ping":
             return .ping
         default:
             let shown = type.count > 40 ? String(type.prefix(40)) + "…" : type
-            throw ProtocolError(code: "unknown_type", message: "Unknown frame type \"\(shown)\"; expected hello, message, typing, page, end, rate or ping.")
+            throw ProtocolError(code: "unknown_type", message: "Unknown frame type \"\(shown)\"; expected hello, message, typing, page, end, rate, seen or ping.")
         }
     }
 }

@@ -232,6 +232,13 @@ struct WidgetSocket {
             return await act("ending a chat", state: &state, send: send) { try await chat.visitorEndsChat(in: $0) }
         case .rate(let conversation, let rating):
             return await act("rating a chat", state: &state, send: send) { try await chat.rate(rating, conversation: conversation, in: $0) }
+        case .seen(let upTo):
+            // Replies the visitor saw are not emailed. Counted against the message rate: one
+            // past it is not recorded (the widget says it again with the next reply).
+            if let session = state.session, state.bucket.take() == nil {
+                await record("what the visitor saw", of: session) { try await chat.visitorSaw(upTo: upTo, visitor: $0.visitor.id) }
+            }
+            return false
         case .typing(let active):
             // Relayed to agents after a handover (throttled there); otherwise ignored.
             if let session = state.session { await chat.visitorTyping(active, in: session) }

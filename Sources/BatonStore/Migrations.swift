@@ -343,6 +343,22 @@ enum Migrations {
                 "DROP TABLE file_data",
             ]
         },
+        // What each handed-over visitor saw of the agents' replies and what was emailed to
+        // them (docs/configuration.md, "Email"); a row only once either happened.
+        Migration(version: 21, name: "reply mail: the replies a visitor saw or got by email") { _ in
+            [
+                """
+                CREATE TABLE reply_mail (
+                    conversation_id TEXT PRIMARY KEY REFERENCES conversations(id),
+                    seen_id BIGINT NOT NULL,
+                    mailed_id BIGINT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    retry_at BIGINT
+                )
+                """,
+                "CREATE INDEX reply_mail_retries ON reply_mail (retry_at) WHERE retry_at IS NOT NULL",
+            ]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -107,6 +107,7 @@ extension SQLStore: ErasureStore {
         try await db.raw("DELETE FROM files WHERE message_id IS NOT NULL AND message_id IN (SELECT id FROM messages WHERE conversation_id " + match + ")").run()
         try await db.raw("DELETE FROM messages WHERE conversation_id " + match).run()
         try await db.raw("DELETE FROM rooms WHERE conversation_id " + match).run()
+        try await db.raw("DELETE FROM reply_mail WHERE conversation_id " + match).run()
         try await db.raw("DELETE FROM conversations WHERE id " + match).run()
     }
 }

@@ -91,6 +91,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Proxy to reach Mattermost through, http://[USER:PASSWORD@]HOST:PORT or socks5://[USER:PASSWORD@]HOST:PORT, or none (BATON_MATTERMOST_PROXY). Default: HTTPS_PROXY / HTTP_PROXY, except NO_PROXY's hosts.")
     var mattermostProxy: String?
 
+    @Option(help: "Who the emails of missed replies come from, e.g. \"Support <support@example.com>\" (BATON_MAIL_FROM); they go out through the mail server BATON_SMTP names (smtp://USER:PASSWORD@HOST:587, smtps://…).")
+    var mailFrom: String?
+
+    @Option(help: "Email a visitor who left the agents' replies they did not see, once the chat has been quiet this many minutes; 0 never (BATON_MAIL_MISSED_REPLIES_AFTER). Default 5; needs BATON_SMTP and --mail-from.")
+    var mailMissedRepliesAfter: String?
+
     /// Bad settings are reported before anything starts, with `serve`'s usage.
     func validate() throws {
         do {
@@ -111,6 +117,9 @@ struct Serve: AsyncParsableCommand {
         let logger = log
         for variable in config.mattermostProxies.passedOver { logger.warning("\(variable)") }
         if let proxies = config.mattermostProxies.summary { logger.info("\(proxies)") }
+        if let server = config.mail.server, let quiet = config.mail.quiet {
+            logger.info("Emailing visitors the replies they missed once a chat has been quiet \(quiet.components.seconds / 60) minutes, through \(server)")
+        }
         let (app, _) = try await buildApplication(config, logger: logger) { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"
             logger.notice("Baton \(BatonVersion.current) is ready at http://\(address)/")
@@ -161,6 +170,9 @@ struct Serve: AsyncParsableCommand {
         if let trustedProxies { config.trustedProxies = try TrustedProxies(parsing: trustedProxies, from: "--trusted-proxies") }
         if let mattermostCAFile { config.mattermostCAFile = mattermostCAFile }
         if let mattermostProxy { try config.setMattermostProxy(mattermostProxy, from: "--mattermost-proxy") }
+        if let mailFrom { try config.mail.setSender(mailFrom, from: "--mail-from") }
+        if let mailMissedRepliesAfter { try config.mail.setQuiet(mailMissedRepliesAfter, from: "--mail-missed-replies-after") }
+        try config.mail.check()
         return config
     }
 }

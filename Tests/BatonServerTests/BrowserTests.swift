@@ -3,14 +3,6 @@ import Foundation
 import BatonTestSupport
 import Testing
 
-/// JavaScript that reaches into the widget's shadow root.
-let root = "document.querySelector('baton-chat')?.shadowRoot"
-let bubbles = "Array.from(\(root)?.querySelectorAll('.log .bubble') ?? []).map(b => b.textContent)"
-
-func waitForBubble(_ driver: WebDriver, containing text: String, seconds: Double = 10) async throws {
-    let literal = String(data: try JSONSerialization.data(withJSONObject: [text]), encoding: .utf8)!
-    try await driver.wait(for: "a message containing \(text)", "return \(bubbles).some(t => t.includes(\(literal)[0]))", seconds: seconds)
-}
 
 /// Waits until the widget is shown (it stays hidden until it can speak its language) and
 /// speaks `language`: the words of a language other than English are fetched from Baton.
@@ -31,10 +23,6 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
     #expect(violations == [], "\(state):\n\(violations.joined(separator: "\n"))", sourceLocation: sourceLocation)
 }
 
-func send(_ driver: WebDriver, _ text: String) async throws {
-    let input = try await driver.element("return \(root).querySelector('textarea')")
-    try await driver.type(text + "\u{E007}", into: input)
-}
 
 
 /// The widget in a real headless Chromium against a live Baton: what a visitor sees.

@@ -870,9 +870,20 @@ textarea:disabled { background: #f1f3f5; }
     if (m.role === 'agent' && m.id > state.lastSeen) alertAway(m.name);
     markSeen(m.id);
     if (m.role === 'agent' && m.name) agentName = m.name;
+    if (m.role === 'agent') { newestReply = Math.max(newestReply, m.id); tellSeen(); }
     if (m.role !== 'system') setQuickReplies(m.role === 'bot' ? m.buttons : null);
     if (remoteTypingRole === m.role) hideRemoteTyping();
     updateStatus();
+  }
+
+  // The newest agent reply drawn, and the newest the server was told the visitor saw
+  // (the panel open on a visible page): Baton emails a visitor who left only the replies
+  // they did not see (docs/widget-protocol.md, `seen`).
+  let newestReply = 0;
+  let toldSeen = 0;
+  function tellSeen() {
+    if (!ready || !isOpen || pageHidden() || newestReply <= toldSeen) return;
+    if (send({ type: 'seen', upTo: newestReply })) toldSeen = newestReply;
   }
 
   function correct(row, text, files) {
@@ -1723,6 +1734,7 @@ textarea:disabled { background: #f1f3f5; }
     unread = 0;
     updateBadge();
     if (!pageHidden()) endAway();
+    tellSeen();
     if (!ws && !reconnectTimer) connect();
     scrollToEnd();
     // Opened by the page (data-open) rather than by the visitor: do not steal focus.
@@ -1760,7 +1772,7 @@ textarea:disabled { background: #f1f3f5; }
     if (OPEN_AT_LOAD) openPanel(false);
     window.addEventListener('online', reconnectNow);
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') { reconnectNow(); endAway(); }
+      if (document.visibilityState === 'visible') { reconnectNow(); endAway(); tellSeen(); }
     });
     window.addEventListener('focus', endAway);
     window.addEventListener('hashchange', () => { if (location.hash === '#baton-open') openPanel(true); });

@@ -1,0 +1,65 @@
+import Foundation
+
+extension ChatService {
+    /// The visitor's widget showed them their conversation's messages up to `message`
+    /// (the panel open on a visible page): replies up to there are not emailed.
+    public func visitorSaw(upTo message: MessageID, visitor: VisitorID) async throws {
+        guard message > 0, let conversation = try await store.latestConversation(of: visitor) else { return }
+        try await store.markRepliesSeen(in: conversation.id, upTo: message)
+    }
+
+    /// The email of the agents' replies in `unseen` that its visitor neither saw nor got by
+    /// email, and the newest message it covers; nil when there is none (the replies were
+    /// deleted), or no address to send them to.
+    public func replyMail(for unseen: UnseenReplies) async throws -> (mail: ReplyMail, upTo: MessageID)? {
+        guard unseen.hasNews, let conversation = try await store.conversation(id: unseen.conversationID),
+              let visitor = try await store.visitor(id: conversation.visitorID) else { return nil }
+        guard let address = (conversation.variable("email") ?? visitor.email)?.trimmingWhitespace(),
+              ReplyMail.isAddress(address) else { return nil }
+        let after = max(unseen.seen, unseen.mailed)
+        let messages = try await store.messages(in: conversation.id, after: after, limit: 1000)
+        let replies = Self.replies(in: messages)
+        guard !replies.isEmpty, let upTo = messages.last?.id else { return nil }
+
+        let found = try await bots.widget(forKey: conversation.widgetKey)
+        let sender = found.map { $0.widget.settings.title ?? $0.bot.name } ?? conversation.widgetKey
+        let language = found.flatMap { $0.widget.settings.language(botLanguage: $0.bot.language) }
+            ?? visitor.language.flatMap(WidgetSettings.language(forTag:)) ?? "en"
+        let words = ReplyMailWords.of(language)
+        let pageURL = visitor.page.flatMap { URL(string: $0.url) }
+        let site = pageURL?.host ?? sender
+
+        func fill(_ text: String) -> String {
+            text.replacingOccurrences(of: "{agent}", with: replies[0].authorName ?? sender).replacingOccurrences(of: "{site}", with: site)
+        }
+        var lines = [fill(words.intro), ""]
+        var lastAuthor: String?
+        for reply in replies {
+            let author = reply.authorName ?? sender
+            if author != lastAuthor {
+                if lastAuthor != nil { lines.append("") }
+                lines.append(author + ":")
+                lastAuthor = author
+            }
+            if !reply.text.isEmpty { lines.append(reply.text) }
+            lines += reply.files.map { "📎 " + $0.name }
+        }
+        lines += ["", pageURL.map { words.goOn.replacingOccurrences(of: "{link}", with: $0.absoluteString) } ?? fill(words.goOnWithoutLink),
+                  "", "-- ", words.why]
+        let subject = fill(words.subject).replacingOccurrences(of: "\n", with: " ")
+        return (ReplyMail(to: address, senderName: sender, subject: subject, body: lines.joined(separator: "\n"), language: language), upTo)
+    }
+
+    /// The agents' messages among `messages`, as corrected later in them: a reply edited
+    /// reads as it does now, a deleted one is left out, and corrections of earlier replies
+    /// (already seen or mailed) are not news.
+    static func replies(in messages: [Message]) -> [Message] {
+        var replies = messages.filter { $0.role == .agent && $0.replaces == nil }
+        for correction in messages where correction.role == .agent {
+            guard let original = correction.replaces, let index = replies.firstIndex(where: { $0.id == original }) else { continue }
+            replies[index].text = correction.text
+            replies[index].files = correction.files
+        }
+        return replies.filter { !$0.text.isEmpty || !$0.files.isEmpty }
+    }
+}

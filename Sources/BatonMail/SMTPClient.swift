@@ -1,0 +1,232 @@
+import BatonCore
+import Foundation
+import NIOCore
+import NIOExtras
+import NIOPosix
+import NIOSSL
+
+/// Sends email through one SMTP server (RFC 5321): a connection per email (Baton sends
+/// few), EHLO, STARTTLS or TLS from the start, AUTH PLAIN or LOGIN, one recipient.
+/// Errors are `MailFailure`: temporary for what may pass later (the server unreachable
+/// or slow, a 4xx answer), permanent for a 5xx answer.
+public struct SMTPClient: Mailer {
+    public let server: SMTPServer
+    public let sender: MailSender
+    /// Certificates trusted besides the system's (tests' own authority).
+    var trustRoots: [NIOSSLCertificate]
+    /// How long the server may take to answer any one command.
+    var timeout: TimeAmount
+    /// The name Baton gives itself in EHLO.
+    var clientName: String
+
+    public init(server: SMTPServer, sender: MailSender, trustRoots: [NIOSSLCertificate] = [], timeout: Duration = .seconds(30)) {
+        self.server = server
+        self.sender = sender
+        self.trustRoots = trustRoots
+        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        // A host name of this machine when it has a usable one, else the address literal.
+        let host = ProcessInfo.processInfo.hostName
+        clientName = host.contains(".") && host.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x2E || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A })
+            ? host : "[127.0.0.1]"
+    }
+
+    public func send(_ mail: ReplyMail) async throws {
+        guard ReplyMail.isAddress(mail.to) else { throw MailFailure.permanent("\(mail.to) is not an email address") }
+        let domain = sender.address.split(separator: "@").last.map(String.init) ?? "baton"
+        let message = MailText.message(mail, from: sender, date: Date(), messageID: UUID().uuidString.lowercased() + "@" + domain)
+        let session = try await connect()
+        do {
+            try await session.converse(self, to: mail.to, message: message)
+        } catch {
+            session.close()
+            throw Self.failure(error, server: server)
+        }
+        session.close()
+    }
+
+    private func connect() async throws -> SMTPSession {
+        let tls = try makeTLSContext()
+        let serverName = server.isIPAddress ? nil : server.host
+        let (replies, continuation) = AsyncThrowingStream<SMTPReply, any Error>.makeStream()
+        let implicitTLS = server.security == .tls
+        let timeout = self.timeout
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(timeout)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handlers = channel.pipeline.syncOperations
+                        if implicitTLS { try handlers.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                        try handlers.addHandler(IdleStateHandler(readTimeout: timeout))
+                        try handlers.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
+                        try handlers.addHandler(SMTPReplyReader(continuation))
+                    }
+                }
+                .connect(host: server.host, port: server.port).get()
+            return SMTPSession(channel: channel, replies: replies, tls: tls, serverName: serverName, encrypted: implicitTLS)
+        } catch {
+            throw Self.failure(error, server: server)
+        }
+    }
+
+    private func makeTLSContext() throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if !trustRoots.isEmpty { configuration.additionalTrustRoots = [.certificates(trustRoots)] }
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw MailFailure.temporary("cannot set up TLS: \(error)")
+        }
+    }
+
+    /// Any error as a `MailFailure` that names the server.
+    static func failure(_ error: any Error, server: SMTPServer) -> MailFailure {
+        switch error {
+        case let failure as MailFailure:
+            return failure
+        case let reply as SMTPReply:
+            let text = "the mail server \(server) answered \(reply)"
+            return reply.code >= 500 ? .permanent(text) : .temporary(text)
+        case is NIOSSLError, is BoringSSLError:
+            return .temporary("TLS with the mail server \(server) failed (\(error)); is its certificate valid for \(server.host)?")
+        case ChannelError.connectTimeout:
+            return .temporary("the mail server \(server) did not accept a connection in time")
+        default:
+            return .temporary("cannot reach the mail server \(server) (\(error))")
+        }
+    }
+}
+
+extension SMTPServer {
+    var isIPAddress: Bool { (try? SocketAddress(ipAddress: host, port: 0)) != nil }
+}
+
+/// One reply of the server: its code and its lines' texts.
+struct SMTPReply: Error, CustomStringConvertible {
+    var code: Int
+    var lines: [String]
+    var description: String { "\(code) " + lines.joined(separator: " ").prefix(300) }
+}
+
+/// One connection's conversation, command by command.
+private struct SMTPSession {
+    let channel: any Channel
+    let replies: AsyncThrowingStream<SMTPReply, any Error>
+    let tls: NIOSSLContext
+    let serverName: String?
+    var encrypted: Bool
+
+    func close() { channel.close(promise: nil) }
+
+    func converse(_ client: SMTPClient, to recipient: String, message: String) async throws {
+        var session = self
+        var iterator = replies.makeAsyncIterator()
+        func next() async throws -> SMTPReply {
+            guard let reply = try await iterator.next() else {
+                throw MailFailure.temporary("the mail server \(client.server) closed the connection")
+            }
+            return reply
+        }
+        func write(_ text: String) async throws {
+            do {
+                try await channel.writeAndFlush(ByteBuffer(string: text))
+            } catch {
+                // The connection closed: the reader knows why (a TLS failure, say).
+                _ = try await next()
+                throw error
+            }
+        }
+        func expect(_ codes: ClosedRange<Int>, after command: String?) async throws -> SMTPReply {
+            if let command { try await write(command + "\r\n") }
+            let reply = try await next()
+            guard codes.contains(reply.code) else { throw reply }
+            return reply
+        }
+        _ = try await expect(200...299, after: nil)
+        var features = try await expect(200...299, after: "EHLO \(client.clientName)").features
+        if !session.encrypted, features.contains("STARTTLS") {
+            _ = try await expect(200...299, after: "STARTTLS")
+            try await channel.pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName), position: .first)
+            session.encrypted = true
+            features = try await expect(200...299, after: "EHLO \(client.clientName)").features
+        }
+        if let username = client.server.username {
+            guard session.encrypted || client.server.isLoopback else {
+                throw MailFailure.permanent("the mail server \(client.server) does not offer STARTTLS, and Baton sends no password unencrypted")
+            }
+            let password = client.server.password ?? ""
+            let methods = features.first { $0.hasPrefix("AUTH ") }.map { Set($0.split(separator: " ").dropFirst().map(String.init)) } ?? []
+            do {
+                if methods.contains("PLAIN") || !methods.contains("LOGIN") {
+                    let token = Data(("\0" + username + "\0" + password).utf8).base64EncodedString()
+                    _ = try await expect(235...235, after: "AUTH PLAIN " + token)
+                } else {
+                    _ = try await expect(334...334, after: "AUTH LOGIN")
+                    _ = try await expect(334...334, after: Data(username.utf8).base64EncodedString())
+                    _ = try await expect(235...235, after: Data(password.utf8).base64EncodedString())
+                }
+            } catch let reply as SMTPReply {
+                let text = "the mail server \(client.server) refused the user name and password (\(reply))"
+                throw reply.code >= 500 ? MailFailure.permanent(text) : MailFailure.temporary(text)
+            }
+        }
+        _ = try await expect(200...299, after: "MAIL FROM:<\(client.sender.address)>")
+        _ = try await expect(200...299, after: "RCPT TO:<\(recipient)>")
+        _ = try await expect(354...354, after: "DATA")
+        // The message ends with its own CRLF.CRLF.
+        try await write(MailText.dotStuffed(message))
+        _ = try await expect(200...299, after: nil)
+        _ = try? await expect(200...299, after: "QUIT")
+    }
+}
+
+extension SMTPReply {
+    /// EHLO's extensions, upper-cased: `STARTTLS`, `AUTH PLAIN LOGIN`…
+    var features: [String] { lines.dropFirst().map { $0.uppercased() } }
+}
+
+/// Gathers the server's reply lines (`250-…` goes on, `250 …` ends) into replies.
+private final class SMTPReplyReader: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private let continuation: AsyncThrowingStream<SMTPReply, any Error>.Continuation
+    private var lines: [String] = []
+
+    init(_ continuation: AsyncThrowingStream<SMTPReply, any Error>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        let line = (buffer.readString(length: buffer.readableBytes) ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        let digits = line.prefix(3)
+        guard digits.count == 3, let code = Int(digits), (200...599).contains(code) else {
+            continuation.finish(throwing: MailFailure.temporary("the mail server answered something that is not SMTP: \(line.prefix(100))"))
+            context.close(promise: nil)
+            return
+        }
+        let rest = line.dropFirst(3)
+        lines.append(String(rest.dropFirst()))
+        if rest.first != "-" {
+            continuation.yield(SMTPReply(code: code, lines: lines))
+            lines = []
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            continuation.finish(throwing: MailFailure.temporary("the mail server did not answer in time"))
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        continuation.finish(throwing: error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        continuation.finish()
+        context.fireChannelInactive()
+    }
+}

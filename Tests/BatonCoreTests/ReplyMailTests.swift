@@ -1,0 +1,142 @@
+import BatonCore
+import Testing
+
+/// The email of the agents' replies a visitor missed: what it says, and when there is none.
+@Suite struct ReplyMailTests {
+    /// A handed-over chat of a visitor who signed in as Grace (with her email) on a page of
+    /// shop.example.
+    private func handedOver(settings: WidgetSettings = WidgetSettings(title: "Shop help"), email: String? = "grace@example.com",
+                            page: String? = "https://shop.example/cart") async throws -> (ChatService, InMemoryChatStore, ChatSession) {
+        let store = InMemoryChatStore()
+        let widget = Widget(key: "w1", name: "W", botSource: "", settings: settings, createdAt: 1, updatedAt: 1)
+        let chat = ChatService(store: store, bots: FixedDirectory(widgets: ["w1": widget]), agents: FakeDesk(connected: true),
+                               hashToken: { "h:" + $0 })
+        let session = try await chat.open(widgetKey: "w1", token: nil, identity: VisitorIdentity(id: "u1", name: "Grace", email: email),
+                                          subscription: 1, sink: Inbox().sink)
+        if let page { try await store.setPage(VisitedPage(url: page, title: "Cart")!, of: session.visitor.id) }
+        _ = try await chat.receive(VisitorInput(text: "human"), clientID: "a", from: session, origin: 1)
+        return (chat, store, session)
+    }
+
+    private func unseen(_ store: InMemoryChatStore, _ id: ConversationID) async throws -> UnseenReplies? {
+        try await store.unseenReplies(changedAfter: 0, until: .max, limit: 10).first { $0.conversationID == id }
+    }
+
+    @Test func theRepliesAVisitorDidNotSeeAreMailedOnceAsCorrected() async throws {
+        let (chat, store, session) = try await handedOver()
+        let id = session.conversation.id
+        #expect(try await unseen(store, id) == nil)  // no agent reply yet
+
+        _ = try await chat.agentMessage(id, name: "Alice Archer", text: "Hello Grace!", externalID: "p1")
+        _ = try await chat.agentMessage(id, name: "Alice Archer", text: "Your order shipped.", externalID: "p2")
+        _ = try await chat.agentMessage(id, name: "Alice Archer", text: "Oops, wrong chat", externalID: "p3")
+        _ = try await chat.agentEdited(id, original: "p2", text: "Your order shipped today.", externalID: "p2-edit")
+        _ = try await chat.agentEdited(id, original: "p3", text: "", externalID: "p3-delete")
+        _ = try await chat.agentMessage(id, name: "Bob", text: "I'll follow up tomorrow.", externalID: "p4")
+
+        let found = try #require(try await unseen(store, id))
+        #expect(found.hasNews)
+        let (mail, upTo) = try #require(try await chat.replyMail(for: found))
+        #expect(mail.to == "grace@example.com")
+        #expect(mail.senderName == "Shop help")
+        #expect(mail.language == "en")
+        #expect(mail.subject == "Alice Archer replied to your chat on shop.example")
+        #expect(mail.body == """
+            You left the chat on shop.example before these replies came:
+
+            Alice Archer:
+            Hello Grace!
+            Your order shipped today.
+
+            Bob:
+            I'll follow up tomorrow.
+
+            To answer, open the chat again: https://shop.example/cart
+
+            --\u{20}
+            You get this email because you gave this address in the chat.
+            """)
+
+        // Taken once: a second claim of the same state fails.
+        #expect(try await store.claimReplyMail(found, upTo: upTo))
+        #expect(try await !store.claimReplyMail(found, upTo: upTo))
+        #expect(try await unseen(store, id)?.hasNews == false)
+
+        // A new reply after the email: only it is news.
+        _ = try await chat.agentMessage(id, name: "Bob", text: "Done!", externalID: "p5")
+        let next = try #require(try await unseen(store, id))
+        let (second, _) = try #require(try await chat.replyMail(for: next))
+        #expect(second.subject == "Bob replied to your chat on shop.example")
+        #expect(second.body.contains("Done!") && !second.body.contains("Hello Grace"))
+    }
+
+    @Test func repliesTheWidgetShowedAreNotNews() async throws {
+        let (chat, store, session) = try await handedOver()
+        let id = session.conversation.id
+        guard case .delivered(let reply) = try await chat.agentMessage(id, name: "Alice", text: "Hi", externalID: "p1") else {
+            Issue.record("the reply was not stored")
+            return
+        }
+        let before = try #require(try await unseen(store, id))
+        try await chat.visitorSaw(upTo: reply, visitor: session.visitor.id)
+        #expect(try await unseen(store, id)?.hasNews == false)
+        // The claim of what was read before the visitor saw it fails.
+        #expect(try await !store.claimReplyMail(before, upTo: reply))
+        // Saying less than before changes nothing.
+        try await chat.visitorSaw(upTo: reply - 1, visitor: session.visitor.id)
+        #expect(try await unseen(store, id)?.seen == reply)
+    }
+
+    @Test func aFailedEmailGoesBackToBeTriedAgain() async throws {
+        let (chat, store, session) = try await handedOver()
+        let id = session.conversation.id
+        _ = try await chat.agentMessage(id, name: "Alice", text: "Hi", externalID: "p1")
+        let found = try #require(try await unseen(store, id))
+        let (_, upTo) = try #require(try await chat.replyMail(for: found))
+        #expect(try await store.claimReplyMail(found, upTo: upTo))
+        try await store.replyMailFailed(id, upTo: upTo, mailed: found.mailed, attempts: 1, retryAt: 5000)
+        #expect(try await store.replyMailRetries(dueBy: 4999, limit: 10).isEmpty)
+        let retry = try #require(try await store.replyMailRetries(dueBy: 5000, limit: 10).first)
+        #expect(retry.conversationID == id && retry.attempts == 1 && retry.hasNews)
+        #expect(try await store.claimReplyMail(retry, upTo: upTo))
+        #expect(try await store.replyMailRetries(dueBy: 10_000, limit: 10).isEmpty)
+    }
+
+    @Test func noAddressNoEmail() async throws {
+        let (chat, store, session) = try await handedOver(email: nil)
+        _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "Hi", externalID: "p1")
+        let found = try #require(try await unseen(store, session.conversation.id))
+        #expect(try await chat.replyMail(for: found) == nil)
+    }
+
+    @Test func theEmailSpeaksTheWidgetsLanguageAndNamesTheWidgetWithoutAPage() async throws {
+        let (chat, store, session) = try await handedOver(settings: WidgetSettings(title: "Hilfe", language: "de"), page: nil)
+        _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "Hallo!", externalID: "p1")
+        let found = try #require(try await unseen(store, session.conversation.id))
+        let (mail, _) = try #require(try await chat.replyMail(for: found))
+        #expect(mail.language == "de")
+        #expect(mail.subject == "Alice hat auf Ihren Chat auf Hilfe geantwortet")
+        #expect(mail.body.contains("Um zu antworten, öffnen Sie den Chat auf Hilfe wieder."))
+    }
+
+    @Test(arguments: WidgetSettings.languages) func everyLanguageHasItsWords(_ language: String) async throws {
+        let (chat, store, session) = try await handedOver(settings: WidgetSettings(language: language))
+        _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "…", externalID: "p1")
+        let found = try #require(try await unseen(store, session.conversation.id))
+        let (mail, _) = try #require(try await chat.replyMail(for: found))
+        #expect(mail.language == language)
+        #expect(mail.subject.contains("Alice") && mail.subject.contains("shop.example"))
+        #expect(mail.body.contains("https://shop.example/cart"))
+        #expect(!mail.body.contains("{") && !mail.subject.contains("{"))
+        if language != "en" { #expect(!mail.body.contains("You get this email")) }
+    }
+
+    @Test(arguments: [
+        ("grace@example.com", true), ("g.r+1@mail.example.co.uk", true),
+        ("grace", false), ("grace@example", false), ("@example.com", false), ("grace@@example.com", false),
+        ("grace@example.com\r\nBcc: x@y.z", false), ("Grace <grace@example.com>", false), ("grace @example.com", false),
+        ("grâce@example.com", false), ("grace@.example.com", false), ("grace@example.com.", false),
+    ]) func addressesAreChecked(_ text: String, _ valid: Bool) {
+        #expect(ReplyMail.isAddress(text) == valid)
+    }
+}

@@ -1,0 +1,140 @@
+import BatonCore
+@testable import BatonMail
+import BatonTestSupport
+import Foundation
+import NIOSSL
+import Testing
+
+/// The SMTP client against a mail server on a loopback port (`SMTPCatcher`).
+@Suite struct SMTPClientTests {
+    let mail = ReplyMail(to: "grace@example.com", senderName: "Онлайн-чат · Shop",
+                         subject: "Алиса ответила в вашем чате на shop.example — и это длинная тема письма, чтобы её разбить",
+                         body: "Alice:\n.a line that starts with a dot\nПривет!\n\n-- \nwhy", language: "ru")
+
+    @Test func aMessageArrivesWithItsHeadersAndTextIntact() async throws {
+        let catcher = try await SMTPCatcher.start()
+        defer { Task { await catcher.stop() } }
+        let client = SMTPClient(server: SMTPServer(host: "127.0.0.1", port: catcher.port), sender: try MailSender("support@shop.example"))
+        try await client.send(mail)
+        let received = try #require(try await catcher.waitForMails(1).first)
+        #expect(received.from == "support@shop.example")
+        #expect(received.recipients == ["grace@example.com"])
+        #expect(received.header("To") == "<grace@example.com>")
+        #expect(received.decodedHeader("Subject") == mail.subject)
+        #expect(received.decodedHeader("From") == "Онлайн-чат · Shop <support@shop.example>")
+        #expect(received.header("Content-Type") == "text/plain; charset=utf-8")
+        #expect(received.header("Content-Language") == "ru")
+        #expect(received.header("Auto-Submitted") == "auto-generated")
+        #expect(received.header("Message-ID")?.hasSuffix("@shop.example>") == true)
+        #expect(received.text == mail.body)
+        // No header line is longer than RFC 5322's 78 characters.
+        let head = received.data.components(separatedBy: "\r\n\r\n")[0]
+        #expect(head.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 })
+        #expect(!received.encrypted)
+    }
+
+    @Test func startTLSThenSignsIn() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let (certificate, tls) = try await SelfSignedCertificate.make(in: folder)
+        let catcher = try await SMTPCatcher.start(SMTPCatcher.Options(tls: tls, credentials: ("baton", "s3cret")))
+        defer { Task { await catcher.stop() } }
+        let roots = try NIOSSLCertificate.fromPEMFile(certificate)
+        let server = try SMTPServer(url: "smtp://baton:s3cret@127.0.0.1:\(catcher.port)")
+        try await SMTPClient(server: server, sender: try MailSender("Shop <support@shop.example>"), trustRoots: roots).send(mail)
+        let received = try #require(try await catcher.waitForMails(1).first)
+        #expect(received.encrypted && received.signedIn)
+        #expect(received.decodedHeader("From") == "Shop <support@shop.example>")
+
+        // A certificate Baton does not trust: no mail, and words about TLS.
+        let untrusting = SMTPClient(server: server, sender: try MailSender("support@shop.example"))
+        await #expect { try await untrusting.send(mail) } throws: { error in
+            guard case MailFailure.temporary(let reason) = error else { return false }
+            return reason.contains("TLS with the mail server smtp://baton@127.0.0.1:\(catcher.port) failed")
+        }
+        // The wrong password: refused for good, the password never in the words.
+        let wrong = try SMTPServer(url: "smtp://baton:wrong@127.0.0.1:\(catcher.port)")
+        await #expect { try await SMTPClient(server: wrong, sender: try MailSender("support@shop.example"), trustRoots: roots).send(mail) } throws: { error in
+            guard case MailFailure.permanent(let reason) = error else { return false }
+            return reason.contains("refused the user name and password") && reason.contains("535") && !reason.contains("wrong")
+        }
+        #expect(catcher.mails.count == 1)
+    }
+
+    @Test func authLoginWhenThatIsWhatTheServerTakes() async throws {
+        var options = SMTPCatcher.Options(credentials: ("baton", "pa:ss@word"))
+        options.authMethods = "LOGIN"
+        let catcher = try await SMTPCatcher.start(options)
+        defer { Task { await catcher.stop() } }
+        // On loopback a password may go without TLS.
+        let server = try SMTPServer(url: "smtp://baton:pa%3Ass%40word@127.0.0.1:\(catcher.port)")
+        #expect(server.password == "pa:ss@word")
+        try await SMTPClient(server: server, sender: try MailSender("support@shop.example")).send(mail)
+        let received = try #require(try await catcher.waitForMails(1).first)
+        #expect(received.signedIn && !received.encrypted)
+    }
+
+    @Test func refusalsAreTemporaryOrPermanentAsTheServerSays() async throws {
+        var options = SMTPCatcher.Options()
+        options.refusedRecipients = ["nobody@example.com": "550 5.1.1 No such user"]
+        options.temporaryFailures = 1
+        let catcher = try await SMTPCatcher.start(options)
+        defer { Task { await catcher.stop() } }
+        let client = SMTPClient(server: SMTPServer(host: "127.0.0.1", port: catcher.port), sender: try MailSender("support@shop.example"))
+        var toNobody = mail
+        toNobody.to = "nobody@example.com"
+        await #expect { try await client.send(toNobody) } throws: { error in
+            guard case MailFailure.permanent(let reason) = error else { return false }
+            return reason.contains("550 5.1.1 No such user")
+        }
+        await #expect { try await client.send(mail) } throws: { error in
+            guard case MailFailure.temporary(let reason) = error else { return false }
+            return reason.contains("451")
+        }
+        try await client.send(mail)
+        #expect(try await catcher.waitForMails(1).count == 1)
+    }
+
+    @Test func anUnreachableServerIsATemporaryFailure() async throws {
+        let port = try ClosedPort().port
+        let client = SMTPClient(server: SMTPServer(host: "127.0.0.1", port: port), sender: try MailSender("support@shop.example"))
+        await #expect { try await client.send(mail) } throws: { error in
+            guard case MailFailure.temporary(let reason) = error else { return false }
+            return reason.contains("cannot reach the mail server smtp://127.0.0.1:\(port)")
+        }
+    }
+
+    @Test func serverAddressesAndSenders() throws {
+        let plain = try SMTPServer(url: "smtp://mail.example.com")
+        #expect(plain.port == 587 && plain.security == .startTLS && plain.username == nil && !plain.isLoopback)
+        let tls = try SMTPServer(url: "smtps://me%40example.com:secret@mail.example.com")
+        #expect(tls.port == 465 && tls.security == .tls && tls.username == "me@example.com" && tls.password == "secret")
+        #expect("\(tls)" == "smtps://me%40example.com@mail.example.com:465")
+        #expect(try SMTPServer(url: "smtp://[::1]:2525").isLoopback)
+        for bad in ["http://mail.example.com", "smtp://", "smtp://mail.example.com/path", "smtp://:pw@mail.example.com", "mail.example.com:25"] {
+            #expect(throws: MailConfigurationError.self) { try SMTPServer(url: bad) }
+        }
+        // A bad address with a password does not repeat it.
+        do {
+            _ = try SMTPServer(url: "smtp://me:hunter2@mail.example.com/x")
+            Issue.record("accepted")
+        } catch {
+            #expect(!"\(error)".contains("hunter2"))
+        }
+        #expect(try MailSender("\"Shop help\" <help@shop.example>") == MailSender(address: "help@shop.example", name: "Shop help"))
+        #expect(try MailSender(" help@shop.example ") == MailSender(address: "help@shop.example"))
+        for bad in ["help", "Shop <help>", "Shop\r\nBcc: x@y.z <help@shop.example>", "<help@shop.example"] {
+            #expect(throws: MailConfigurationError.self) { try MailSender(bad) }
+        }
+    }
+
+    @Test func dotsAndHeadersCannotBreakTheMessage() {
+        #expect(MailText.dotStuffed("a\r\n.b\r\n..c\r\n") == "a\r\n..b\r\n...c\r\n.\r\n")
+        #expect(MailText.dotStuffed("a") == "a\r\n.\r\n")
+        // A subject with a line break stays one header.
+        #expect(MailText.header("Hi\r\nBcc: x@y.z") == "Hi  Bcc: x@y.z")
+        #expect(MailText.header("=?UTF-8?B?x?=").hasPrefix("=?UTF-8?B?"))
+        let long = MailText.encodedWords(String(repeating: "日本語", count: 40))
+        #expect(long.components(separatedBy: "\r\n ").allSatisfy { $0.utf8.count <= 75 })
+    }
+}

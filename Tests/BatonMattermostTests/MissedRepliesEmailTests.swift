@@ -1,0 +1,142 @@
+import BatonCore
+import BatonMail
+import BatonServer
+import BatonTestSupport
+import Foundation
+import Synchronization
+import MattermostSandbox
+import Testing
+
+/// A visitor who left before the agents answered gets the replies by email; one whose
+/// widget showed them does not; a mail server that fails for a while gets it later.
+@Suite struct MissedRepliesEmailTests {
+    static func mailing(to catcher: SMTPCatcher) -> @Sendable (inout BatonConfiguration) -> Void {
+        { config in
+            config.mail.server = SMTPServer(host: "127.0.0.1", port: catcher.port)
+            config.mail.sender = MailSender(address: "support@shop.example")
+            config.mail.quiet = .seconds(1)
+            config.mail.interval = .milliseconds(200)
+            config.mail.retryPause = .milliseconds(300)
+        }
+    }
+
+    @Test func aVisitorWhoLeftGetsTheRepliesTheyMissedAndOneWhoSawThemDoesNot() async throws {
+        var options = SMTPCatcher.Options()
+        options.temporaryFailures = 1  // the first try fails; the next goes through
+        let catcher = try await SMTPCatcher.start(options)
+        defer { Task { await catcher.stop() } }
+        try await HandoverRig.run(baton: Self.mailing(to: catcher)) { rig in
+            try await rig.connect()
+            // Heidi stays, sees Bob's reply, and says so.
+            try await WidgetClient.connect(rig.baton.socketURL) { heidi in
+                let conversation = try await talkUntilHandover(heidi, name: "Heidi", email: "heidi@example.com",
+                                                               page: ["url": "https://shop.example/help", "title": "Help"])
+                let room = try await rig.waitForRoom(conversation)
+                try rig.sandbox.post(as: "bob", in: room.id, "Hi Heidi")
+                let reply = try await heidi.message(containing: "Hi Heidi")
+                let id = try #require((reply["message"] as? [String: Any])?["id"] as? Int)
+                try await heidi.send(["type": "seen", "upTo": id])
+                try await heidi.send(["type": "seen"])
+                #expect(try await heidi.expect("error").string("code") == "missing_field")
+                try await eventually("the reply recorded as seen") {
+                    try await rig.baton.services.store.unseenReplies(changedAfter: 0, until: .max, limit: 10)
+                        .first { $0.conversationID.rawValue == conversation }?.seen == Int64(id)
+                }
+            }
+            // Grace leaves right after the handover; Alice answers twice, with a file.
+            let handedOver = Mutex("")
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let id = try await talkUntilHandover(grace, page: ["url": "https://shop.example/cart", "title": "Cart"])
+                handedOver.withLock { $0 = id }
+            }
+            let room = try await rig.waitForRoom(handedOver.withLock { $0 })
+            try rig.sandbox.post(as: "alice", in: room.id, "Your order shipped today.")
+            try rig.sandbox.post(as: "alice", in: room.id, "// internal: she seemed upset")
+            try rig.sandbox.post(as: "alice", in: room.id, "Anything else?")
+
+            let mails = try await catcher.waitForMails(1)
+            let mail = try #require(mails.first)
+            #expect(mails.count == 1)
+            #expect(mail.recipients == ["grace@example.com"])
+            #expect(mail.decodedHeader("From") == "Chat with Ada <support@shop.example>")
+            #expect(mail.decodedHeader("Subject") == "Alice Archer replied to your chat on shop.example")
+            #expect(mail.text.contains("Alice Archer:\nYour order shipped today.\nAnything else?\n"))
+            #expect(!mail.text.contains("internal"))
+            #expect(mail.text.contains("To answer, open the chat again: https://shop.example/cart"))
+            // The first try failed (451): this is the second, and the only one that went out.
+            #expect(catcher.sessions >= 2)
+
+            // Nothing more: not for Heidi, who saw hers, nor again for Grace.
+            try await Task.sleep(for: .seconds(2))
+            #expect(catcher.mails.count == 1)
+
+            // A new reply while she is still away is mailed alone.
+            try rig.sandbox.post(as: "alice", in: room.id, "We also refunded the shipping.")
+            let second = try await catcher.waitForMails(2)[1]
+            #expect(second.text.contains("We also refunded the shipping.") && !second.text.contains("Your order shipped"))
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
+    /// In a real browser: a reply the widget showed while Grace looked at it is not mailed;
+    /// one that came while her tab was in the background is.
+    @Test func theWidgetSaysWhatTheVisitorSawSoOnlyWhatTheyMissedIsMailed() async throws {
+        let catcher = try await SMTPCatcher.start()
+        defer { Task { await catcher.stop() } }
+        try await HandoverRig.run(baton: Self.mailing(to: catcher)) { rig in
+            try await rig.connect()
+            let store = rig.baton.services.store
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(rig.baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                for (answer, next) in [("talk to a person", "What's your name?"), ("Grace", "email address"),
+                                       ("grace@example.com", "What is it about?"), ("Sales", "handing you over")] {
+                    try await send(driver, answer)
+                    try await waitForBubble(driver, containing: next)
+                }
+                let conversation = try #require(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first).conversation.id
+                let room = try await rig.waitForRoom(conversation.rawValue)
+                try rig.sandbox.post(as: "alice", in: room.id, "Hi Grace, I'm here.")
+                try await waitForBubble(driver, containing: "Hi Grace, I'm here.")
+                try await eventually("the widget says Grace saw the reply") {
+                    let record = try await store.unseenReplies(changedAfter: 0, until: .max, limit: 10).first { $0.conversationID == conversation }
+                    return record?.seen ?? 0 > 0 && record?.hasNews == false
+                }
+                // Grace goes to another tab; Alice asks again.
+                _ = try await driver.run("""
+                    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+                    document.dispatchEvent(new Event('visibilitychange'));
+                    return true;
+                    """)
+                try rig.sandbox.post(as: "alice", in: room.id, "Are you still there?")
+                try await waitForBubble(driver, containing: "Are you still there?")
+                let mail = try #require(try await catcher.waitForMails(1).first)
+                #expect(mail.recipients == ["grace@example.com"])
+                #expect(mail.text.contains("Alice Archer:\nAre you still there?\n") && !mail.text.contains("I'm here"))
+                #expect(mail.text.contains("To answer, open the chat again: \(rig.baton.http)/"))
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
+    @Test func withoutAMailServerNothingIsSentAndTheSettingsAreChecked() throws {
+        var config = BatonConfiguration()
+        #expect(throws: Never.self) { try config.mail.check() }
+        config.mail.server = try SMTPServer(url: "smtp://mail.example.com")
+        #expect(throws: ConfigurationError.self) { try config.mail.check() }
+        try config.mail.setSender("Shop <help@shop.example>", from: "--mail-from")
+        #expect(throws: Never.self) { try config.mail.check() }
+        try config.mail.setQuiet("0", from: "--mail-missed-replies-after")
+        #expect(config.mail.quiet == nil)
+        #expect(throws: ConfigurationError.self) { try config.mail.setQuiet("1441", from: "--mail-missed-replies-after") }
+        let env = try BatonConfiguration.fromEnvironment(["BATON_SMTP": "smtps://me:pw@mail.example.com", "BATON_MAIL_FROM": "help@shop.example",
+                                                          "BATON_MAIL_MISSED_REPLIES_AFTER": "10"])
+        #expect(env.mail.server?.security == .tls && env.mail.sender?.address == "help@shop.example" && env.mail.quiet == .seconds(600))
+        do {
+            _ = try BatonConfiguration.fromEnvironment(["BATON_SMTP": "smtp://me:hunter2@mail.example.com/path"])
+            Issue.record("a bad address was taken")
+        } catch {
+            #expect("\(error)".contains("BATON_SMTP") && !"\(error)".contains("hunter2"))
+        }
+    }
+}
