@@ -136,7 +136,7 @@ let package = Package(
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ]),
         .executableTarget(name: "baton", dependencies: [
-            "BatonServer", "BatonStore", "BatonCore",
+            "BatonServer", "BatonStore", "BatonCore", "BatonMail",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: releaseLinking),
         // The load generator and benchmark: drives a running `baton` (and a bare echo server,

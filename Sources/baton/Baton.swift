@@ -11,7 +11,7 @@ struct Baton: AsyncParsableCommand {
         commandName: "baton",
         abstract: "A self-hosted chatbot and live-chat server that hands conversations to agents in Mattermost.",
         version: BatonVersion.current,
-        subcommands: [Serve.self, MattermostCommand.self, AdminCommand.self, BackupCommand.self],
+        subcommands: [Serve.self, MattermostCommand.self, AdminCommand.self, BackupCommand.self, MailCommand.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -253,3 +253,31 @@ private func handOverAndHearAlice(sandbox: MattermostSandbox, batonPort port: St
         try await client.message(containing: words)
     }
 }
+
+/// `baton mail test`: the mail server's settings checked by sending an email.
+@Suite struct MailCommandTests {
+    @Test func aTestEmailGoesThroughTheMailServerOrSaysWhyNot() async throws {
+        let catcher = try await SMTPCatcher.start(SMTPCatcher.Options(credentials: ("baton", "s3cret")))
+        defer { Task { await catcher.stop() } }
+        var environment = ProcessInfo.processInfo.environment
+        environment["BATON_SMTP"] = "smtp://baton:s3cret@127.0.0.1:\(catcher.port)"
+        let sent = try BatonProcess(["mail", "test", "--to", "grace@example.com", "--mail-from", "Shop <help@shop.example>"],
+                                    environment: environment)
+        #expect(try await sent.exit() == 0, "\(sent.log)")
+        #expect(sent.log.contains("Sent a test email to grace@example.com from help@shop.example through smtp://baton@127.0.0.1:\(catcher.port)."))
+        let mail = try #require(try await catcher.waitForMails(1).first)
+        #expect(mail.decodedHeader("Subject") == "Baton can send email" && mail.signedIn)
+
+        environment["BATON_SMTP"] = "smtp://baton:wrong@127.0.0.1:\(catcher.port)"
+        let refused = try BatonProcess(["mail", "test", "--to", "grace@example.com", "--mail-from", "help@shop.example"], environment: environment)
+        #expect(try await refused.exit() != 0)
+        #expect(refused.log.contains("Not sent: the mail server smtp://baton@127.0.0.1:\(catcher.port) refused the user name and password"))
+        #expect(!refused.log.contains("wrong"))
+
+        environment["BATON_SMTP"] = nil
+        let unset = try BatonProcess(["mail", "test", "--to", "grace@example.com"], environment: environment)
+        #expect(try await unset.exit() != 0)
+        #expect(unset.log.contains("No mail server: set BATON_SMTP"))
+        #expect(catcher.mails.count == 1)
+    }
+}
