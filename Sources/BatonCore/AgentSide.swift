@@ -22,6 +22,9 @@ public enum AgentTask: Sendable, Codable, Hashable {
     /// The visitor rated the closed chat: tell the room, or (archived) the announcement's
     /// thread.
     case chatRated(ChatRating)
+    /// The visitor had left: the replies they had not seen were emailed to them. Tell the
+    /// room (or, archived, the announcement's thread), so agents know.
+    case repliesEmailed
 }
 
 /// How a visitor rated a chat with the agents, asked by the widget once it ended. Kept

@@ -50,6 +50,16 @@ extension ChatService {
         return (ReplyMail(to: address, senderName: sender, subject: subject, body: lines.joined(separator: "\n"), language: language), upTo)
     }
 
+    /// The replies the visitor had not seen were emailed to them: the agent side tells
+    /// the room, when the widget is connected to one. The conversation is left as it was.
+    public func repliesEmailed(in id: ConversationID) async throws {
+        guard let found = try await store.conversation(id: id), await agents.isConnected(widgetKey: found.widgetKey) else { return }
+        try await locks.withLock(found.visitorID) { try await retryingConflicts(of: found.visitorID) {
+            guard let conversation = try await store.conversation(id: id) else { return }
+            _ = try await apply(ChangeSet(conversation: conversation, tasks: [.repliesEmailed], basis: conversation), from: conversation.state)
+        } }
+    }
+
     /// The agents' messages among `messages`, as corrected later in them: a reply edited
     /// reads as it does now, a deleted one is left out, and corrections of earlier replies
     /// (already seen or mailed) are not news.

@@ -36,25 +36,39 @@ extension MattermostLink {
 }
 
 extension MattermostLink {
-    /// The visitor rated the chat after it ended: the room is told (its thread, or its
-    /// channel); an archived channel takes no posts, so then the announcement's thread in
-    /// the index channel is. A room whose channel or thread is gone gets nothing.
+    /// The visitor rated the chat after it ended: the room is told.
     func chatRated(_ record: AgentTaskRecord, rating: ChatRating) async throws {
+        try await tellRoomEvenArchived(record, marker: "rated-\(record.conversationID)", what: "rating") { visitor in
+            MattermostPosts.rated(rating, visitor: visitor, words: words)
+        }
+    }
+
+    /// The replies the visitor had not seen were emailed to them: the room is told (one
+    /// note per email).
+    func repliesEmailed(_ record: AgentTaskRecord) async throws {
+        try await tellRoomEvenArchived(record, marker: "emailed-\(record.id)", what: "note of the email") { visitor in
+            MattermostPosts.repliesEmailed(visitor: visitor, words: words)
+        }
+    }
+
+    /// Posts a note for the conversation of `record` in its room (its thread, or its
+    /// channel); an archived channel takes no posts, so then in the announcement's thread
+    /// in the index channel. A room whose channel or thread is gone gets nothing.
+    private func tellRoomEvenArchived(_ record: AgentTaskRecord, marker: String, what: String,
+                                      _ note: (_ visitor: String) -> String) async throws {
         guard let room = try await store.room(for: record.conversationID),
               let conversation = try await store.conversation(id: record.conversationID) else { return }
-        let note = MattermostPosts.rated(rating, visitor: await visitorName(of: conversation), words: words)
-        let marker = "rated-\(record.conversationID)"
+        let text = note(await visitorName(of: conversation))
         do {
             var open = room.rootID != nil
             if !open { open = try await client.channel(id: room.channelID).deleteAt == 0 }
             if open {
-                _ = try await postOnce(note, in: room, marker: marker, record: record)
+                _ = try await postOnce(text, in: room, marker: marker, record: record)
             } else if let announcementID = room.announcementID, let announcement = try await client.post(id: announcementID) {
-                _ = try await postOnce(note, in: announcement.channelID, thread: announcement.id, marker: marker, record: record)
+                _ = try await postOnce(text, in: announcement.channelID, thread: announcement.id, marker: marker, record: record)
             }
         } catch MattermostError.server(let status, _, _) where status == 404 || status == 400 {
-            logger.notice("The chat's room is gone: its rating is not posted", metadata: [
-                "conversation": "\(record.conversationID)", "rating": "\(rating.rawValue)"])
+            logger.notice("The chat's room is gone: its \(what) is not posted", metadata: ["conversation": "\(record.conversationID)"])
         }
     }
 }

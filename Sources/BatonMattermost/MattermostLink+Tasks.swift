@@ -217,6 +217,8 @@ extension MattermostLink {
                                        marker: "page-\(record.id)", record: record)
             case .chatRated(let rating):
                 try await chatRated(record, rating: rating)
+            case .repliesEmailed:
+                try await repliesEmailed(record)
             }
             try await store.completeTask(record.id)
             succeeded()

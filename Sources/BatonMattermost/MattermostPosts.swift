@@ -168,6 +168,11 @@ enum MattermostPosts {
         words(rating == .good ? .ratedGood : .ratedBad, ["visitor": MattermostText.inertName(visitor)])
     }
 
+    /// The visitor had left: the replies they had not seen went to them by email.
+    static func repliesEmailed(visitor: String, words: AgentWords = .english) -> String {
+        words(.repliesEmailed, ["visitor": MattermostText.inertName(visitor)])
+    }
+
     /// To an agent who wrote in a closed chat's room (only they see it).
     static func chatIsClosed(visitor: String, words: AgentWords = .english) -> String {
         words(.chatIsClosed, ["visitor": MattermostText.inertName(visitor)])

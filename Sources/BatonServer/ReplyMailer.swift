@@ -81,6 +81,11 @@ struct ReplyMailer: Service {
             try await mailer.send(composed.mail)
             metrics.sent.increment()
             logger.info("Emailed the visitor the replies they missed", metadata: ["conversation": "\(id)", "language": "\(composed.mail.language)"])
+            do {
+                try await chat.repliesEmailed(in: id)
+            } catch {
+                logger.warning("Telling the agents that the replies were emailed failed", metadata: ["conversation": "\(id)", "error": "\(error)"])
+            }
         } catch {
             let attempts = unseen.attempts + 1
             let permanent = if case MailFailure.permanent = error { true } else { false }

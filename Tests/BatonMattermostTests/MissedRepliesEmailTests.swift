@@ -65,6 +65,10 @@ import Testing
             #expect(mail.text.contains("To answer, open the chat again: https://shop.example/cart"))
             // The first try failed (451): this is the second, and the only one that went out.
             #expect(catcher.sessions >= 2)
+            // The agents are told, in the room.
+            try await eventually("the room told of the email") {
+                rig.messages(in: room.id, by: "relay").contains(":email: The replies **Grace** had not seen were emailed to them.")
+            }
 
             // Nothing more: not for Heidi, who saw hers, nor again for Grace.
             try await Task.sleep(for: .seconds(2))
@@ -74,6 +78,9 @@ import Testing
             try rig.sandbox.post(as: "alice", in: room.id, "We also refunded the shipping.")
             let second = try await catcher.waitForMails(2)[1]
             #expect(second.text.contains("We also refunded the shipping.") && !second.text.contains("Your order shipped"))
+            try await eventually("the room told of the second email") {
+                rig.messages(in: room.id, by: "relay").filter { $0.hasPrefix(":email:") }.count == 2
+            }
             #expect(try rig.contractViolations() == [])
         }
     }
