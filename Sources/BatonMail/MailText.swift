@@ -8,7 +8,7 @@ enum MailText {
     static func message(_ mail: ReplyMail, from sender: MailSender, date: Date, messageID: String) -> String {
         let name = sender.name ?? mail.senderName
         var headers = [
-            "From: " + (name.isEmpty ? "" : encodedWords(name) + "\r\n ") + "<\(sender.address)>",
+            "From: " + displayName(name) + "<\(sender.address)>",
             "To: <\(mail.to)>",
             "Subject: " + header(mail.subject),
             "Date: " + rfc5322Date(date),
@@ -25,6 +25,16 @@ enum MailText {
         let body = Data(mail.body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
             .base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
         return headers.joined(separator: "\r\n") + "\r\n\r\n" + body + "\r\n"
+    }
+
+    /// A sender's name before its address: quoted when it is short printable ASCII
+    /// (`"Shop support" `), else encoded words on lines of their own; nothing when empty.
+    static func displayName(_ name: String) -> String {
+        if name.isEmpty { return "" }
+        if name.utf8.count <= 40, name.utf8.allSatisfy({ (0x20...0x7E).contains($0) && $0 != 0x22 && $0 != 0x5C }), !name.contains("=?") {
+            return "\"\(name)\" "
+        }
+        return encodedWords(name) + "\r\n "
     }
 
     /// A header's text: as it is when it is short printable ASCII, else encoded words.

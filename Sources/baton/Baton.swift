@@ -118,7 +118,8 @@ struct Serve: AsyncParsableCommand {
         for variable in config.mattermostProxies.passedOver { logger.warning("\(variable)") }
         if let proxies = config.mattermostProxies.summary { logger.info("\(proxies)") }
         if let server = config.mail.server, let quiet = config.mail.quiet {
-            logger.info("Emailing visitors the replies they missed once a chat has been quiet \(quiet.components.seconds / 60) minutes, through \(server)")
+            let minutes = quiet.components.seconds / 60
+            logger.info("Emailing visitors the replies they missed once a chat has been quiet \(minutes) minute\(minutes == 1 ? "" : "s"), through \(server)")
         }
         let (app, _) = try await buildApplication(config, logger: logger) { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"

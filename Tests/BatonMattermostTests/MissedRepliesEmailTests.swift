@@ -58,7 +58,7 @@ import Testing
             let mail = try #require(mails.first)
             #expect(mails.count == 1)
             #expect(mail.recipients == ["grace@example.com"])
-            #expect(mail.decodedHeader("From") == "Chat with Ada <support@shop.example>")
+            #expect(mail.header("From") == "\"Chat with Ada\" <support@shop.example>")
             #expect(mail.decodedHeader("Subject") == "Alice Archer replied to your chat on shop.example")
             #expect(mail.text.contains("Alice Archer:\nYour order shipped today.\nAnything else?\n"))
             #expect(!mail.text.contains("internal"))
