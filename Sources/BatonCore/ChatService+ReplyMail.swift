@@ -10,7 +10,7 @@ extension ChatService {
 
     /// The email of the agents' replies in `unseen` that its visitor neither saw nor got by
     /// email, and the newest message it covers; nil when there is none (the replies were
-    /// deleted), or no address to send them to.
+    /// deleted), no address to send them to, or the widget sends no such emails.
     public func replyMail(for unseen: UnseenReplies) async throws -> (mail: ReplyMail, upTo: MessageID)? {
         guard unseen.hasNews, let conversation = try await store.conversation(id: unseen.conversationID),
               let visitor = try await store.visitor(id: conversation.visitorID) else { return nil }
@@ -22,6 +22,7 @@ extension ChatService {
         guard !replies.isEmpty, let upTo = messages.last?.id else { return nil }
 
         let found = try await bots.widget(forKey: conversation.widgetKey)
+        guard found?.widget.settings.emailMissedReplies != false else { return nil }
         let sender = found.map { $0.widget.settings.title ?? $0.bot.name } ?? conversation.widgetKey
         let language = found.flatMap { $0.widget.settings.language(botLanguage: $0.bot.language) }
             ?? visitor.language.flatMap(WidgetSettings.language(forTag:)) ?? "en"

@@ -53,6 +53,9 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     /// When a chat with the agents ends, the widget asks the visitor to rate it (good or
     /// bad); the agents see the answer.
     public var askForRating: Bool
+    /// A visitor who gave an email address and left gets the agents' replies they did not
+    /// see by email (when Baton has a mail server; docs/configuration.md, "Email").
+    public var emailMissedReplies: Bool
     /// The language of the widget's own words and notices, one of `languages`; nil: the
     /// page's or the visitor's (see docs/widget.md, "Language").
     public var language: String?
@@ -81,7 +84,7 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
     public init(title: String? = nil, subtitle: String? = nil, greeting: String? = nil, color: String = "#3b5bdb",
                 avatarURL: String? = nil, allowedOrigins: [String] = [], sealedIdentitySecret: String? = nil,
                 identityRequired: Bool = false, workingHours: WorkingHours? = nil, askForRating: Bool = true,
-                language: String? = nil) {
+                emailMissedReplies: Bool = true, language: String? = nil) {
         self.title = title
         self.subtitle = subtitle
         self.greeting = greeting
@@ -92,11 +95,13 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
         self.identityRequired = identityRequired
         self.workingHours = workingHours
         self.askForRating = askForRating
+        self.emailMissedReplies = emailMissedReplies
         self.language = language
     }
 
     enum CodingKeys: String, CodingKey {
-        case title, subtitle, greeting, color, avatarURL, allowedOrigins, sealedIdentitySecret, identityRequired, workingHours, askForRating, language
+        case title, subtitle, greeting, color, avatarURL, allowedOrigins, sealedIdentitySecret, identityRequired, workingHours, askForRating,
+            emailMissedReplies, language
     }
 
     /// Settings stored by older versions lack newer fields: they get their defaults.
@@ -112,6 +117,7 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
         identityRequired = try c.decodeIfPresent(Bool.self, forKey: .identityRequired) ?? false
         workingHours = try c.decodeIfPresent(WorkingHours.self, forKey: .workingHours)
         askForRating = try c.decodeIfPresent(Bool.self, forKey: .askForRating) ?? true
+        emailMissedReplies = try c.decodeIfPresent(Bool.self, forKey: .emailMissedReplies) ?? true
         language = try c.decodeIfPresent(String.self, forKey: .language)
     }
 }

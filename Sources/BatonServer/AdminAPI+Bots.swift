@@ -18,6 +18,8 @@ extension AdminAPI {
         var workingHours: WorkingHoursBody?
         /// Ask visitors to rate a chat with the agents once it ends; absent keeps what is set.
         var askForRating: Bool?
+        /// Email visitors who left the replies they missed; absent keeps what is set.
+        var emailMissedReplies: Bool?
         /// The widget's language (`en`, `de`…); absent or null: the bot's, else the page's or
         /// visitor's.
         var language: String?
@@ -53,6 +55,8 @@ extension AdminAPI {
         var settings: SettingsBody
         /// Whether an identity secret is set (the secret itself is shown only when made).
         var identityVerification: Bool
+        /// Whether this Baton has a mail server to email visitors with (`BATON_SMTP`).
+        var mailServer: Bool
         var createdAt, updatedAt: Int64
     }
 
@@ -216,11 +220,13 @@ extension AdminAPI {
                                     avatarURL: widget.settings.avatarURL, allowedOrigins: widget.settings.allowedOrigins,
                                     identityRequired: widget.settings.identityRequired,
                                     workingHours: widget.settings.workingHours.map(WorkingHoursBody.init),
-                                    askForRating: widget.settings.askForRating, language: widget.settings.language)
+                                    askForRating: widget.settings.askForRating, emailMissedReplies: widget.settings.emailMissedReplies,
+                                    language: widget.settings.language)
         return try Self.json(BotBody(key: widget.key, name: widget.name, source: widget.botSource, botName: botName,
                                      embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
                                      previewURL: "/preview/\(widget.key)", botLanguage: bot?.language, settings: settings,
                                      identityVerification: widget.settings.sealedIdentitySecret != nil,
+                                     mailServer: config.mail.server != nil && config.mail.sender != nil && config.mail.quiet != nil,
                                      createdAt: widget.createdAt, updatedAt: widget.updatedAt), status: status)
     }
 
@@ -300,6 +306,7 @@ extension AdminAPI {
                               avatarURL: avatar, allowedOrigins: origins,
                               sealedIdentitySecret: current.sealedIdentitySecret, identityRequired: identityRequired,
                               workingHours: workingHours, askForRating: body.askForRating ?? current.askForRating,
+                              emailMissedReplies: body.emailMissedReplies ?? current.emailMissedReplies,
                               language: language?.isEmpty == false ? language : nil)
     }
 

@@ -65,11 +65,11 @@ public struct MailSettings: Sendable {
     public func check() throws(ConfigurationError) {
         if server != nil, sender == nil {
             throw ConfigurationError(source: "BATON_SMTP", value: server.map { "\($0)" } ?? "",
-                                     expected: "set with a sender: --mail-from or BATON_MAIL_FROM, e.g. \"Support <support@example.com>\"")
+                                     expected: "to come with a sender (--mail-from or BATON_MAIL_FROM, e.g. \"Support <support@example.com>\")")
         }
         if let sender, server == nil {
-            throw ConfigurationError(source: "--mail-from", value: sender.address,
-                                     expected: "set with a mail server to send through: BATON_SMTP=smtp://USER:PASSWORD@HOST:587")
+            throw ConfigurationError(source: "--mail-from (or BATON_MAIL_FROM)", value: sender.address,
+                                     expected: "to come with a mail server to send through (BATON_SMTP=smtp://USER:PASSWORD@HOST:587)")
         }
     }
 }

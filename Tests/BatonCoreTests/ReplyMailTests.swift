@@ -102,6 +102,13 @@ import Testing
         #expect(try await store.replyMailRetries(dueBy: 10_000, limit: 10).isEmpty)
     }
 
+    @Test func aWidgetThatSendsNoSuchEmailsSendsNone() async throws {
+        let (chat, store, session) = try await handedOver(settings: WidgetSettings(emailMissedReplies: false))
+        _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "Hi", externalID: "p1")
+        let found = try #require(try await unseen(store, session.conversation.id))
+        #expect(try await chat.replyMail(for: found) == nil)
+    }
+
     @Test func noAddressNoEmail() async throws {
         let (chat, store, session) = try await handedOver(email: nil)
         _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "Hi", externalID: "p1")

@@ -293,6 +293,10 @@ struct Dashboard {
                 // Ratings are asked for by default; turned off here.
                 #expect(try await page.run("document.querySelector('.ask-for-rating').checked") as? Bool == true)
                 _ = try await page.run("document.querySelector('.ask-for-rating').click()")
+                // Missed replies are emailed by default; this Baton has no mail server, and says so.
+                #expect(try await page.run("document.querySelector('.email-missed-replies').checked") as? Bool == true)
+                #expect(try await page.run("!document.querySelector('.no-mail-server').hidden") as? Bool == true)
+                _ = try await page.run("document.querySelector('.email-missed-replies').click()")
                 try await page.click("Save")
                 try await page.waitForText("Saved. The widget is updated")
                 try await page.waitFor("the preview reloaded", "!!document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('.log .bubble')")
@@ -303,6 +307,7 @@ struct Dashboard {
                     #expect(welcome.messages.first?["text"] as? String == "Welcome to Ada's desk!")
                     #expect((welcome["widget"] as? [String: Any])?["askForRating"] as? Bool == false)
                 }
+                #expect(try await baton.services.store.widget(key: "demo")?.settings.emailMissedReplies == false)
                 // The widget's language: the page's or the visitor's until one is chosen.
                 let languages = try await page.run("Array.from(document.querySelectorAll('select.language option')).map(o => o.value)") as? [String]
                 #expect(languages == [""] + WidgetSettings.languages)

@@ -342,12 +342,21 @@ import Testing
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["askForRating": false],
             ])
             #expect((quiet.json["settings"] as? [String: Any])?["askForRating"] as? Bool == false)
+            // Missed replies are emailed unless turned off (none go out here: no mail server).
+            #expect((saved.json["settings"] as? [String: Any])?["emailMissedReplies"] as? Bool == true)
+            #expect(saved.json["mailServer"] as? Bool == false)
+            let noEmail = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["emailMissedReplies": false],
+            ])
+            #expect((noEmail.json["settings"] as? [String: Any])?["emailMissedReplies"] as? Bool == false)
+            #expect((noEmail.json["settings"] as? [String: Any])?["askForRating"] as? Bool == false)
             let kept = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n",
                 "settings": ["title": "Help", "subtitle": "We reply fast", "greeting": " Welcome to Sunny's! ", "color": "#ff8800",
                              "allowedOrigins": ["https://shop.example/"]],
             ])
             #expect((kept.json["settings"] as? [String: Any])?["askForRating"] as? Bool == false)
+            #expect((kept.json["settings"] as? [String: Any])?["emailMissedReplies"] as? Bool == false)
             // Live at once: the widget's public settings changed.
             let config = try await client.get("/widget/v1/config/\(key)")
             #expect(config.json["title"] as? String == "Help")

@@ -41,6 +41,14 @@ export function mountWidgetTab(panel, ctx) {
     h('legend', { class: 'label' }, 'Rating'),
     h('label', { class: 'check' }, askForRating, ' Ask visitors to rate a chat with the agents when it ends'),
     h('p', { class: 'field-hint' }, 'Good or bad, once; the agents see the answer in the chat’s room.'));
+  const emailMissedReplies = h('input', { type: 'checkbox', class: 'email-missed-replies' });
+  const noMailServer = h('p', { class: 'field-hint no-mail-server', hidden: true },
+    'This Baton has no mail server, so no email goes out: set BATON_SMTP and --mail-from (docs/configuration.md, Email).');
+  const email = h('fieldset', { class: 'email-setting' },
+    h('legend', { class: 'label' }, 'Email'),
+    h('label', { class: 'check' }, emailMissedReplies, ' Email visitors who left the replies they did not see'),
+    h('p', { class: 'field-hint' }, 'To visitors who gave an email address, once the chat has been quiet for a few minutes; the agents are told in the chat’s room.'),
+    noMailServer);
   const hours = hoursEditor();
   const fields = { title, subtitle, greeting, color, avatarURL: avatar, allowedOrigins: origins, language, ...hours.fields };
 
@@ -54,7 +62,7 @@ export function mountWidgetTab(panel, ctx) {
   });
 
   const form = h('form', { class: 'stack', novalidate: true },
-    title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root, language.root, rating, hours.root,
+    title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root, language.root, rating, email, hours.root,
     h('div', { class: 'save-bar' }, saveButton, unsaved), saveError.root);
 
   panel.append(h('div', { class: 'split' },
@@ -106,6 +114,8 @@ export function mountWidgetTab(panel, ctx) {
     avatar.input.value = settings.avatarURL || '';
     origins.input.value = (settings.allowedOrigins || []).join('\n');
     askForRating.checked = settings.askForRating !== false;
+    emailMissedReplies.checked = settings.emailMissedReplies !== false;
+    noMailServer.hidden = saved.mailServer !== false;
     showBotLanguage();
     language.input.value = settings.language || '';
     hours.fill(settings.workingHours || null);
@@ -122,6 +132,7 @@ export function mountWidgetTab(panel, ctx) {
       allowedOrigins: origins.input.value.split('\n').map((line) => line.trim().replace(/\/+$/, '')).filter(Boolean),
       workingHours: hours.read(),
       askForRating: askForRating.checked,
+      emailMissedReplies: emailMissedReplies.checked,
       language: language.input.value || null,
     };
   }
@@ -131,6 +142,7 @@ export function mountWidgetTab(panel, ctx) {
       title: settings.title || null, subtitle: settings.subtitle || null, greeting: settings.greeting || null, color: (settings.color || '').toLowerCase(),
       avatarURL: settings.avatarURL || null, allowedOrigins: settings.allowedOrigins || [],
       askForRating: settings.askForRating !== false,
+      emailMissedReplies: settings.emailMissedReplies !== false,
       language: settings.language || null,
       workingHours: settings.workingHours ? {
         timeZone: settings.workingHours.timeZone,
