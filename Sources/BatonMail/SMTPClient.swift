@@ -24,10 +24,18 @@ public struct SMTPClient: Mailer {
         self.sender = sender
         self.trustRoots = trustRoots
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
-        // A host name of this machine when it has a usable one, else the address literal.
-        let host = ProcessInfo.processInfo.hostName
-        clientName = host.contains(".") && host.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x2E || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A })
-            ? host : "[127.0.0.1]"
+        clientName = Self.machineName()
+    }
+
+    /// This machine's name when it is a usable domain name, else an address literal.
+    /// (`gethostname`, not Foundation's `hostName`, which asks the resolver and loads its
+    /// libraries into every Baton that sends email.)
+    static func machineName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, 255) == 0 else { return "[127.0.0.1]" }
+        let host = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let usable = host.contains(".") && host.utf8.allSatisfy { $0 == 0x2D || $0 == 0x2E || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A }
+        return usable ? host : "[127.0.0.1]"
     }
 
     public func send(_ mail: ReplyMail) async throws {
