@@ -27,7 +27,10 @@ extension ChatService {
         let language = found.flatMap { $0.widget.settings.language(botLanguage: $0.bot.language) }
             ?? visitor.language.flatMap(WidgetSettings.language(forTag:)) ?? "en"
         let words = ReplyMailWords.of(language)
+        // The page they chatted on, else the first site the widget may be on (a widget that
+        // is told no pages, `data-page="off"`), else the widget's name.
         let pageURL = visitor.page.flatMap { URL(string: $0.url) }
+            ?? found?.widget.settings.allowedOrigins.first.flatMap { URL(string: $0 + "/") }
         let site = pageURL?.host ?? sender
 
         func fill(_ text: String) -> String {

@@ -126,6 +126,16 @@ import Testing
         #expect(mail.body.contains("Um zu antworten, öffnen Sie den Chat auf Hilfe wieder."))
     }
 
+    @Test func withoutAPageTheWidgetsFirstSiteIsNamed() async throws {
+        let settings = WidgetSettings(title: "Help", allowedOrigins: ["https://www.shop.example", "https://shop.example"])
+        let (chat, store, session) = try await handedOver(settings: settings, page: nil)
+        _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "Hi", externalID: "p1")
+        let found = try #require(try await unseen(store, session.conversation.id))
+        let (mail, _) = try #require(try await chat.replyMail(for: found))
+        #expect(mail.subject == "Alice replied to your chat on www.shop.example")
+        #expect(mail.body.contains("To answer, open the chat again: https://www.shop.example/"))
+    }
+
     @Test(arguments: WidgetSettings.languages) func everyLanguageHasItsWords(_ language: String) async throws {
         let (chat, store, session) = try await handedOver(settings: WidgetSettings(language: language))
         _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "…", externalID: "p1")
