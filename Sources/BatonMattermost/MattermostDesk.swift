@@ -21,9 +21,6 @@ public final class MattermostDesk: AgentDesk, Service {
     let metrics: LinkMetrics
     /// Whether this process runs the links (always, without `leadership`).
     private let leading = Atomic<Bool>(false)
-    /// Whether this process runs the links now: what runs in one process at a time
-    /// (emailing visitors) runs where they run.
-    public var runsLinks: Bool { leading.load(ordering: .relaxed) }
     private let chat = Mutex<ChatService?>(nil)
     private let reloadSignal = WakeSignal()
     private let proxies: MattermostProxyRules

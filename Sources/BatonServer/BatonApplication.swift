@@ -98,7 +98,7 @@ public func buildApplication(
         // and the store.
         services: [store, desk, deadlines, MemoryTrimmer()]
             + (shared.map { [SharedChangesListener(shared: $0, chat: chat, logger: logger)] } ?? [])
-            + (config.mail.service(chat: chat, isLeading: { desk.runsLinks }, metrics: ReplyMailMetrics(factory: metricsFactory),
+            + (config.mail.service(chat: chat, isLeading: { desk.isLeading }, metrics: ReplyMailMetrics(factory: metricsFactory),
                                    logger: logger).map { [$0] } ?? [])
             + (config.retentionDays.map { [RetentionSweeper(chat: chat, days: $0, erasesMattermost: config.retentionErasesMattermost,
                                                                 interval: config.retentionSweepInterval, logger: logger)] } ?? []),

@@ -10,6 +10,46 @@ import Testing
 /// the agents' replies reach the visitor whichever Baton holds the widget's socket, and
 /// when the Baton that runs the Mattermost link stops, another takes over.
 @Suite(.serialized) struct ScaleOutTests {
+    /// Two Batons sharing a database email a visitor once: the one that runs the Mattermost
+    /// links does; when it stops, the other takes that over too, without mailing again what
+    /// went before.
+    @Test(.enabled(if: TestPostgres.isAvailable)) func oneBatonOfTwoEmailsTheMissedReplies() async throws {
+        let catcher = try await SMTPCatcher.start()
+        defer { Task { await catcher.stop() } }
+        let mailing = MissedRepliesEmailTests.mailing(to: catcher)
+        try await TestPostgres.withDatabase { location in
+            try await MattermostSandbox.run { sandbox in
+                HandoverRig.seed(sandbox)
+                try await HandoverRig.run(database: .postgres(location), sandbox: sandbox, baton: mailing) { a in
+                    try await a.connect()
+                    try await HandoverRig.run(database: .postgres(location), sandbox: sandbox, baton: mailing) { b in
+                        try await eventually("B knows the bot is connected") {
+                            await b.baton.services.mattermost.isConnected(widgetKey: "demo")
+                        }
+                        // Grace chats on B and leaves after the handover.
+                        let conversation = Collected<String>()
+                        try await WidgetClient.connect(b.baton.socketURL) { client in conversation.append(try await talkUntilHandover(client)) }
+                        let room = try await a.waitForRoom(try #require(conversation.all.first)).id
+                        try sandbox.post(as: "alice", in: room, "Hello Grace")
+                        #expect(try await catcher.waitForMails(1)[0].text.contains("Hello Grace"))
+                        try await Task.sleep(for: .seconds(2))
+                        #expect(catcher.mails.count == 1)
+
+                        await a.baton.shutdown()
+                        try await eventually("B runs the link", seconds: 20) {
+                            b.baton.services.mattermost.status(widgetKey: "demo")?.state == .connected
+                        }
+                        try sandbox.post(as: "alice", in: room, "Still there?")
+                        let second = try await catcher.waitForMails(2, seconds: 30)[1]
+                        #expect(second.text.contains("Still there?") && !second.text.contains("Hello Grace"))
+                        try await Task.sleep(for: .seconds(2))
+                        #expect(catcher.mails.count == 2)
+                    }
+                }
+            }
+        }
+    }
+
     @Test(.enabled(if: TestPostgres.isAvailable)) func twoBatonsOnOneDatabaseServeOneChatAndTakeOverFromEachOther() async throws {
         try await TestPostgres.withDatabase { location in
             try await MattermostSandbox.run { sandbox in
