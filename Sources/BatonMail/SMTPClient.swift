@@ -4,6 +4,7 @@ import NIOCore
 import NIOExtras
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// Sends email through one SMTP server (RFC 5321): a connection per email (Baton sends
 /// few), EHLO, STARTTLS or TLS from the start, AUTH PLAIN or LOGIN, one recipient.
@@ -43,6 +44,13 @@ public struct SMTPClient: Mailer {
         let domain = sender.address.split(separator: "@").last.map(String.init) ?? "baton"
         let message = MailText.message(mail, from: sender, date: Date(), messageID: UUID().uuidString.lowercased() + "@" + domain)
         let session = try await connect()
+        // A server that answers, but slower and slower, is not waited for without end.
+        let channel = session.channel, overtime = session.overtime
+        let deadline = channel.eventLoop.scheduleTask(in: Self.deadline) {
+            overtime.set()
+            channel.close(promise: nil)
+        }
+        defer { deadline.cancel() }
         do {
             try await session.converse(self, to: mail.to, message: message)
         } catch {
@@ -51,6 +59,11 @@ public struct SMTPClient: Mailer {
         }
         session.close()
     }
+
+    /// The longest one email may take, all its commands together.
+    static let deadline = TimeAmount.minutes(2)
+    /// The longest line a server may send (its replies are short).
+    static let maxLine = 64 * 1024
 
     private func connect() async throws -> SMTPSession {
         let tls = try makeTLSContext()
@@ -66,12 +79,12 @@ public struct SMTPClient: Mailer {
                         let handlers = channel.pipeline.syncOperations
                         if implicitTLS { try handlers.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
                         try handlers.addHandler(IdleStateHandler(readTimeout: timeout))
-                        try handlers.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
+                        try handlers.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: SMTPClient.maxLine))
                         try handlers.addHandler(SMTPReplyReader(continuation))
                     }
                 }
                 .connect(host: server.host, port: server.port).get()
-            return SMTPSession(channel: channel, replies: replies, tls: tls, serverName: serverName, encrypted: implicitTLS)
+            return SMTPSession(channel: channel, replies: replies, tls: tls, serverName: serverName, encrypted: implicitTLS, overtime: Flag())
         } catch {
             throw Self.failure(error, server: server)
         }
@@ -97,6 +110,8 @@ public struct SMTPClient: Mailer {
             return reply.code >= 500 ? .permanent(text) : .temporary(text)
         case is NIOSSLError, is BoringSSLError:
             return .temporary("TLS with the mail server \(server) failed (\(error)); is its certificate valid for \(server.host)?")
+        case is ByteToMessageDecoderError.PayloadTooLargeError:
+            return .temporary("the mail server \(server) sent a line longer than \(maxLine / 1024) KB: is it a mail server?")
         case ChannelError.connectTimeout:
             return .temporary("the mail server \(server) did not accept a connection in time")
         default:
@@ -123,6 +138,8 @@ private struct SMTPSession {
     let tls: NIOSSLContext
     let serverName: String?
     var encrypted: Bool
+    /// Set when the email took longer than `SMTPClient.deadline` and the connection was closed.
+    let overtime: Flag
 
     func close() { channel.close(promise: nil) }
 
@@ -131,7 +148,9 @@ private struct SMTPSession {
         var iterator = replies.makeAsyncIterator()
         func next() async throws -> SMTPReply {
             guard let reply = try await iterator.next() else {
-                throw MailFailure.temporary("the mail server \(client.server) closed the connection")
+                throw MailFailure.temporary(overtime.isSet
+                    ? "the mail server \(client.server) took longer than \(SMTPClient.deadline.nanoseconds / 60_000_000_000) minutes"
+                    : "the mail server \(client.server) closed the connection")
             }
             return reply
         }
@@ -186,6 +205,13 @@ private struct SMTPSession {
         _ = try await expect(200...299, after: nil)
         _ = try? await expect(200...299, after: "QUIT")
     }
+}
+
+/// A flag set once, from any thread.
+private final class Flag: Sendable {
+    private let value = Atomic(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
 extension SMTPReply {

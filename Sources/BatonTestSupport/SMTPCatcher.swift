@@ -64,6 +64,9 @@ public final class SMTPCatcher: Sendable {
         public var tls: TLSConfiguration?
         /// Ask for this user name and password (AUTH), refusing mail before.
         public var credentials: (user: String, password: String)?
+        /// The first line the server sends (a web server's answer, to test a client told
+        /// the wrong address).
+        public var greeting = "220 catcher.test ESMTP ready"
         /// The AUTH methods offered.
         public var authMethods = "PLAIN LOGIN"
         /// Recipients refused at RCPT, with the reply line (`550 5.1.1 No such user`).
@@ -167,7 +170,7 @@ private final class SMTPSessionHandler: ChannelInboundHandler, @unchecked Sendab
 
     func channelActive(context: ChannelHandlerContext) {
         catcher.state.withLock { $0.sessions += 1 }
-        reply("220 catcher.test ESMTP ready", context: context)
+        reply(catcher.options.greeting, context: context)
     }
 
     private func reply(_ line: String, context: ChannelHandlerContext) {

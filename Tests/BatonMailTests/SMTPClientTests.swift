@@ -104,6 +104,33 @@ import Testing
         }
     }
 
+    @Test func somethingThatIsNotAMailServerIsToldApart() async throws {
+        var options = SMTPCatcher.Options()
+        options.greeting = "HTTP/1.1 400 Bad Request"
+        let web = try await SMTPCatcher.start(options)
+        defer { Task { await web.stop() } }
+        let sender = try MailSender("support@shop.example")
+        await #expect { try await SMTPClient(server: SMTPServer(host: "127.0.0.1", port: web.port), sender: sender).send(mail) } throws: { error in
+            guard case MailFailure.temporary(let reason) = error else { return false }
+            return reason.contains("answered something that is not SMTP: HTTP/1.1 400 Bad Request")
+        }
+        // A line without end.
+        options.greeting = String(repeating: "x", count: 100_000)
+        let endless = try await SMTPCatcher.start(options)
+        defer { Task { await endless.stop() } }
+        await #expect { try await SMTPClient(server: SMTPServer(host: "127.0.0.1", port: endless.port), sender: sender).send(mail) } throws: { error in
+            guard case MailFailure.temporary(let reason) = error else { return false }
+            return reason.contains("longer than 64 KB") || reason.contains("not SMTP")
+        }
+        // A server that accepts the connection and says nothing.
+        let silent = try SilentPort()
+        let patient = SMTPClient(server: SMTPServer(host: "127.0.0.1", port: silent.port), sender: sender, timeout: .seconds(1))
+        await #expect { try await patient.send(mail) } throws: { error in
+            guard case MailFailure.temporary(let reason) = error else { return false }
+            return reason.contains("did not answer in time")
+        }
+    }
+
     @Test func serverAddressesAndSenders() throws {
         let plain = try SMTPServer(url: "smtp://mail.example.com")
         #expect(plain.port == 587 && plain.security == .startTLS && plain.username == nil && !plain.isLoopback)
