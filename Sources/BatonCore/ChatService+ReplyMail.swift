@@ -54,13 +54,18 @@ extension ChatService {
         return (ReplyMail(to: address, senderName: sender, subject: subject, body: lines.joined(separator: "\n"), language: language), upTo)
     }
 
-    /// The replies the visitor had not seen were emailed to them: the agent side tells
-    /// the room, when the widget is connected to one. The conversation is left as it was.
+    /// The replies the visitor had not seen were emailed to them: the transcript says so
+    /// (and the widget, when they come back, in its language), and the agent side tells
+    /// the room, when the widget is connected to one. The conversation's state and time of
+    /// last change are left as they were.
     public func repliesEmailed(in id: ConversationID) async throws {
-        guard let found = try await store.conversation(id: id), await agents.isConnected(widgetKey: found.widgetKey) else { return }
+        guard let found = try await store.conversation(id: id) else { return }
+        let connected = await agents.isConnected(widgetKey: found.widgetKey)
         try await locks.withLock(found.visitorID) { try await retryingConflicts(of: found.visitorID) {
             guard let conversation = try await store.conversation(id: id) else { return }
-            _ = try await apply(ChangeSet(conversation: conversation, tasks: [.repliesEmailed], basis: conversation), from: conversation.state)
+            let notice = NewMessage(notice: Notice(.repliesEmailed, name: try await store.visitorName(of: conversation)))
+            _ = try await apply(ChangeSet(conversation: conversation, messages: [notice], tasks: connected ? [.repliesEmailed] : [],
+                                          basis: conversation), from: conversation.state)
         } }
     }
 

@@ -163,6 +163,8 @@ public struct Notice: Sendable, Codable, Hashable {
         case visitorEnded = "visitor_ended"
         /// The visitor rated the chat (`rating`; `name`: the visitor's, if known).
         case visitorRated = "visitor_rated"
+        /// The replies the visitor had not seen were emailed to them (`name`: theirs, if known).
+        case repliesEmailed = "replies_emailed"
     }
 
     public var kind: Kind
@@ -183,6 +185,7 @@ public struct Notice: Sendable, Codable, Hashable {
         case .closed: name.map { "\($0) closed the chat." } ?? "The chat was closed."
         case .visitorEnded: name.map { "\($0) ended the chat." } ?? "The visitor ended the chat."
         case .visitorRated: "\(name ?? "The visitor") rated the chat: \(rating ?? "")."
+        case .repliesEmailed: "\(name ?? "The visitor") was emailed the replies they had not seen."
         }
     }
 }

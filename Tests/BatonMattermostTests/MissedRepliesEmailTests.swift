@@ -69,6 +69,10 @@ import Testing
             try await eventually("the room told of the email") {
                 rig.messages(in: room.id, by: "relay").contains(":email: The replies **Grace** had not seen were emailed to them.")
             }
+            // The transcript says so, with its meaning for the widget.
+            let notice = try await rig.baton.services.store.messages(in: ConversationID(handedOver.withLock { $0 }), after: 0, limit: 100)
+                .last { $0.notice?.kind == .repliesEmailed }
+            #expect(notice?.text == "Grace was emailed the replies they had not seen.")
 
             // Nothing more: not for Heidi, who saw hers, nor again for Grace.
             try await Task.sleep(for: .seconds(2))

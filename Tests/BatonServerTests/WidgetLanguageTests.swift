@@ -33,7 +33,7 @@ import Testing
             }
             // Every kind of notice is one the widget can say.
             let widget = try await get("\(baton.http)/widget.js").body
-            for kind in ["agent_joined", "still_waiting", "closed", "visitor_ended", "visitor_rated"] {
+            for kind in ["agent_joined", "still_waiting", "closed", "visitor_ended", "visitor_rated", "replies_emailed"] {
                 #expect(widget.contains("case '\(kind)':"), "\(kind)")
             }
             // The widget fetches the same words, one language at a time.

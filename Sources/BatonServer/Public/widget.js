@@ -227,6 +227,7 @@
       case 'closed': return name ? t('noticeClosedBy', { name: name }) : t('noticeClosed');
       case 'visitor_ended': return t('noticeVisitorEnded');
       case 'visitor_rated': return n.rating === 'good' ? t('noticeRatedGood') : n.rating === 'bad' ? t('noticeRatedBad') : null;
+      case 'replies_emailed': return t('noticeRepliesEmailed');
       default: return null;
     }
   }
