@@ -1433,6 +1433,8 @@ textarea:disabled { background: #f1f3f5; }
     clearInterval(pingTimer);
     pingTimer = setInterval(checkAlive, PING_EVERY);
     flush();
+    // A reply seen while the socket was down is said now.
+    tellSeen();
   }
 
   function onError(f) {
