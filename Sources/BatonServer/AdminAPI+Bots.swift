@@ -226,7 +226,7 @@ extension AdminAPI {
                                      embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
                                      previewURL: "/preview/\(widget.key)", botLanguage: bot?.language, settings: settings,
                                      identityVerification: widget.settings.sealedIdentitySecret != nil,
-                                     mailServer: config.mail.server != nil && config.mail.sender != nil && config.mail.quiet != nil,
+                                     mailServer: config.mail.isOn,
                                      createdAt: widget.createdAt, updatedAt: widget.updatedAt), status: status)
     }
 

@@ -19,9 +19,12 @@ public struct MailSettings: Sendable {
 
     public init() {}
 
+    /// Whether emails go out: a mail server, a sender, and a quiet time.
+    public var isOn: Bool { server != nil && sender != nil && quiet != nil }
+
     /// The client to send with, when emails are on.
     var mailer: SMTPClient? {
-        guard let server, let sender, quiet != nil else { return nil }
+        guard isOn, let server, let sender else { return nil }
         return SMTPClient(server: server, sender: sender)
     }
 
