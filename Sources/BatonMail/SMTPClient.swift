@@ -115,8 +115,28 @@ public struct SMTPClient: Mailer {
         case ChannelError.connectTimeout:
             return .temporary("the mail server \(server) did not accept a connection in time")
         default:
-            return .temporary("cannot reach the mail server \(server) (\(error))")
+            return .temporary("cannot reach the mail server \(server) (\(reason(error)))")
         }
+    }
+
+    /// Why a connection failed, in a few words where they can be told (NIO's own
+    /// description lists every address it tried).
+    static func reason(_ error: any Error) -> String {
+        if let connection = error as? NIOConnectionError {
+            if connection.connectionErrors.isEmpty, connection.dnsAError != nil || connection.dnsAAAAError != nil {
+                return "its host name does not resolve"
+            }
+            if let first = connection.connectionErrors.first?.error { return reason(first) }
+        }
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case ETIMEDOUT: return "it did not answer"
+            case EHOSTUNREACH, ENETUNREACH: return "no route to it"
+            default: return "\(io)"
+            }
+        }
+        return "\(error)"
     }
 }
 

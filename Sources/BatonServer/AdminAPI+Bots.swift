@@ -57,7 +57,17 @@ extension AdminAPI {
         var identityVerification: Bool
         /// Whether this Baton has a mail server to email visitors with (`BATON_SMTP`).
         var mailServer: Bool
+        /// What its emails did last, when it has one.
+        var mail: MailBody?
         var createdAt, updatedAt: Int64
+    }
+
+    /// The mail server, and when this Baton last emailed a visitor or failed to.
+    struct MailBody: Encodable {
+        var server: String
+        var lastSentAt: Int64?
+        var lastFailure: String?
+        var lastFailureAt: Int64?
     }
 
     struct BotSummaryBody: Encodable {
@@ -211,6 +221,12 @@ extension AdminAPI {
         APIError.Issue(path: issue.path, line: issue.line, column: issue.column, message: issue.message)
     }
 
+    private func mailBody() -> MailBody? {
+        guard config.mail.isOn, let server = config.mail.server else { return nil }
+        let status = services.mailStatus.snapshot
+        return MailBody(server: "\(server)", lastSentAt: status.lastSentAt, lastFailure: status.lastFailure, lastFailureAt: status.lastFailureAt)
+    }
+
     private func botResponse(_ widget: Widget, request: Request, status: HTTPResponse.Status = .ok) async throws -> Response {
         let base = publicBase(for: request)
         let bot = (try? await services.bots.widget(forKey: widget.key))?.bot
@@ -226,7 +242,7 @@ extension AdminAPI {
                                      embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
                                      previewURL: "/preview/\(widget.key)", botLanguage: bot?.language, settings: settings,
                                      identityVerification: widget.settings.sealedIdentitySecret != nil,
-                                     mailServer: config.mail.isOn,
+                                     mailServer: config.mail.isOn, mail: mailBody(),
                                      createdAt: widget.createdAt, updatedAt: widget.updatedAt), status: status)
     }
 

@@ -100,7 +100,7 @@ import Testing
         let client = SMTPClient(server: SMTPServer(host: "127.0.0.1", port: port), sender: try MailSender("support@shop.example"))
         await #expect { try await client.send(mail) } throws: { error in
             guard case MailFailure.temporary(let reason) = error else { return false }
-            return reason.contains("cannot reach the mail server smtp://127.0.0.1:\(port)")
+            return reason == "cannot reach the mail server smtp://127.0.0.1:\(port) (connection refused)"
         }
     }
 

@@ -65,6 +65,16 @@ import Testing
             #expect(mail.text.contains("To answer, open the chat again: https://shop.example/cart"))
             // The first try failed (451): this is the second, and the only one that went out.
             #expect(catcher.sessions >= 2)
+            // The dashboard's Widget tab shows how the emails went: the failure, then the email.
+            let admin = AdminClient(base: rig.baton.http)
+            #expect(try await admin.send("POST", "/api/v1/setup", json: ["token": rig.baton.services.setupToken ?? "", "email": "admin@example.com",
+                                                                           "password": "a long enough password"]).status == 200)
+            let status = try #require(try await admin.get("/api/v1/bots/demo").json["mail"] as? [String: Any])
+            #expect(status["server"] as? String == "smtp://127.0.0.1:\(catcher.port)")
+            #expect((status["lastFailure"] as? String)?.contains("451 4.3.0 Try again later") == true)
+            let failedAt = try #require(status["lastFailureAt"] as? Int64), sentAt = try #require(status["lastSentAt"] as? Int64)
+            #expect(failedAt <= sentAt)
+            #expect(try AdminAPITestsSupport.contractViolations(admin) == [])
             // The agents are told, in the room.
             try await eventually("the room told of the email") {
                 rig.messages(in: room.id, by: "relay").contains(":email: The replies **Grace** had not seen were emailed to them.")

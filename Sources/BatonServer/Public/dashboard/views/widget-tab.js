@@ -8,6 +8,7 @@ import { copyBox } from '/dashboard/components/copy-box.js';
 import { identityCard } from '/dashboard/components/identity-card.js';
 import { hoursEditor } from '/dashboard/components/hours-editor.js';
 import { batonWidgetLanguages } from '/dashboard/widget-languages.js';
+import { formatDateTime } from '/dashboard/format.js';
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
 const ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
@@ -49,6 +50,8 @@ export function mountWidgetTab(panel, ctx) {
     h('label', { class: 'check' }, emailMissedReplies, ' Email visitors who left the replies they did not see'),
     h('p', { class: 'field-hint' }, 'To visitors who gave an email address, once the chat has been quiet for a few minutes; the agents are told in the chat’s room.'),
     noMailServer);
+  const mailStatus = h('p', { class: 'field-hint mail-status', hidden: true });
+  email.append(mailStatus);
   const hours = hoursEditor();
   const fields = { title, subtitle, greeting, color, avatarURL: avatar, allowedOrigins: origins, language, ...hours.fields };
 
@@ -116,9 +119,23 @@ export function mountWidgetTab(panel, ctx) {
     askForRating.checked = settings.askForRating !== false;
     emailMissedReplies.checked = settings.emailMissedReplies !== false;
     noMailServer.hidden = saved.mailServer !== false;
+    showMailStatus(saved.mail);
     showBotLanguage();
     language.input.value = settings.language || '';
     hours.fill(settings.workingHours || null);
+  }
+
+  // How the last emails went (this Baton's mail server): a failure after the last success
+  // is shown as a warning, with the server's words.
+  function showMailStatus(mail) {
+    mailStatus.hidden = !mail;
+    if (!mail) return;
+    const failing = mail.lastFailureAt && (!mail.lastSentAt || mail.lastFailureAt > mail.lastSentAt);
+    mailStatus.classList.toggle('mail-failing', !!failing);
+    mailStatus.textContent = failing
+      ? `The last email failed (${formatDateTime(mail.lastFailureAt)}): ${mail.lastFailure}. It is tried again; check ${mail.server}.`
+      : mail.lastSentAt ? `Through ${mail.server}; the last email went ${formatDateTime(mail.lastSentAt)}.`
+        : `Through ${mail.server}; none sent since Baton started.`;
   }
 
   function read() {
