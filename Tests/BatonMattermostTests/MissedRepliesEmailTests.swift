@@ -69,6 +69,10 @@ import Testing
             let admin = AdminClient(base: rig.baton.http)
             #expect(try await admin.send("POST", "/api/v1/setup", json: ["token": rig.baton.services.setupToken ?? "", "email": "admin@example.com",
                                                                            "password": "a long enough password"]).status == 200)
+            // (Recorded once the server said goodbye, just after it took the message.)
+            try await eventually("the email recorded as sent") {
+                (try await admin.get("/api/v1/bots/demo").json["mail"] as? [String: Any])?["lastSentAt"] != nil
+            }
             let status = try #require(try await admin.get("/api/v1/bots/demo").json["mail"] as? [String: Any])
             #expect(status["server"] as? String == "smtp://127.0.0.1:\(catcher.port)")
             #expect((status["lastFailure"] as? String)?.contains("451 4.3.0 Try again later") == true)
