@@ -24,7 +24,7 @@ public struct SMTPClient: Mailer {
         self.server = server
         self.sender = sender
         self.trustRoots = trustRoots
-        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        self.timeout = TimeAmount(timeout)
         clientName = Self.machineName()
     }
 

@@ -27,15 +27,15 @@ public struct SMTPServer: Sendable, Equatable, CustomStringConvertible {
               let scheme = components.scheme?.lowercased(), scheme == "smtp" || scheme == "smtps",
               let host = components.host, !host.isEmpty, components.path.isEmpty || components.path == "/",
               components.query == nil, components.fragment == nil else {
-            throw MailConfigurationError(value: Self.withoutPassword(text), expected: expected)
+            throw MailConfigurationError(value: URLPassword.hidden(in: text), expected: expected)
         }
         self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         security = scheme == "smtps" ? .tls : .startTLS
         port = components.port ?? (scheme == "smtps" ? 465 : 587)
-        guard (1...65535).contains(port) else { throw MailConfigurationError(value: Self.withoutPassword(text), expected: expected) }
+        guard (1...65535).contains(port) else { throw MailConfigurationError(value: URLPassword.hidden(in: text), expected: expected) }
         username = components.user?.removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 }
         password = components.password?.removingPercentEncoding
-        if password != nil, username == nil { throw MailConfigurationError(value: Self.withoutPassword(text), expected: expected) }
+        if password != nil, username == nil { throw MailConfigurationError(value: URLPassword.hidden(in: text), expected: expected) }
     }
 
     public init(host: String, port: Int, security: Security = .startTLS, username: String? = nil, password: String? = nil) {
@@ -58,12 +58,6 @@ public struct SMTPServer: Sendable, Equatable, CustomStringConvertible {
         return "\(scheme)://\(user)\(host.contains(":") ? "[\(host)]" : host):\(port)"
     }
 
-    /// `text` with anything between `://USER:` and `@` replaced, for an error message.
-    static func withoutPassword(_ text: String) -> String {
-        guard let scheme = text.range(of: "://"), let at = text.range(of: "@", options: .backwards),
-              let colon = text[scheme.upperBound..<at.lowerBound].firstIndex(of: ":") else { return text }
-        return String(text[..<text.index(after: colon)]) + "…" + String(text[at.lowerBound...])
-    }
 }
 
 /// Who Baton's email comes from: an address, and a name when the admin gave one (else

@@ -85,13 +85,6 @@ public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
         return username.map { "Basic " + Data("\($0):\(password ?? "")".utf8).base64EncodedString() }
     }
 
-    /// The same address with the password left out, for an error about it.
-    static func redacted(_ text: String) -> String {
-        guard let at = text.lastIndex(of: "@") else { return text }
-        let start = text.range(of: "://").map(\.upperBound) ?? text.startIndex
-        guard start < at, let colon = text[start..<at].firstIndex(of: ":") else { return text }
-        return String(text[..<text.index(after: colon)]) + "…" + String(text[at...])
-    }
 }
 
 /// Why a proxy's address cannot be used.
@@ -152,7 +145,7 @@ public struct MattermostProxyRules: Sendable, Equatable {
                 do {
                     return Route(proxy: try MattermostProxy(parsing: text), source: name)
                 } catch {
-                    passedOver.append(ProxySettingError(source: name, value: MattermostProxy.redacted(text), reason: error.reason, conventional: true))
+                    passedOver.append(ProxySettingError(source: name, value: URLPassword.hidden(in: text), reason: error.reason, conventional: true))
                     return nil
                 }
             }
@@ -176,7 +169,7 @@ public struct MattermostProxyRules: Sendable, Equatable {
             let route = Route(proxy: try MattermostProxy(parsing: text), source: source)
             return MattermostProxyRules(forHTTPS: route, forHTTP: route, bypass: bypass, loopbackDirect: false)
         } catch {
-            throw ProxySettingError(source: source, value: MattermostProxy.redacted(text), reason: error.reason, conventional: false)
+            throw ProxySettingError(source: source, value: URLPassword.hidden(in: text), reason: error.reason, conventional: false)
         }
     }
 

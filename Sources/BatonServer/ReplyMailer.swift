@@ -71,15 +71,14 @@ struct ReplyMailer: Service {
 
     private func mail(_ unseen: UnseenReplies, now: Millis) async {
         let id = unseen.conversationID
-        let composed: (mail: ReplyMail, upTo: MessageID)?
+        let composed: (mail: ReplyMail, upTo: MessageID)
         do {
-            composed = try await chat.replyMail(for: unseen)
-            guard let composed, try await chat.store.claimReplyMail(unseen, upTo: composed.upTo) else { return }
+            guard let found = try await chat.replyMail(for: unseen), try await chat.store.claimReplyMail(unseen, upTo: found.upTo) else { return }
+            composed = found
         } catch {
             logger.error("Preparing an email of missed replies failed", metadata: ["conversation": "\(id)", "error": "\(error)"])
             return
         }
-        guard let composed else { return }
         do {
             try await mailer.send(composed.mail)
             metrics.sent.increment()

@@ -1,3 +1,4 @@
+import BatonCore
 @testable import BatonMattermost
 import BatonServer
 import BatonTestSupport
@@ -35,8 +36,8 @@ import Testing
                                ("http://proxy:3128/path", "no path"), ("http://:3128", "no host"), ("http://proxy:0", "port")] {
             #expect { try MattermostProxy(parsing: text) } throws: { ($0 as? ProxyAddressError)?.reason.contains(reason) == true }
         }
-        #expect(MattermostProxy.redacted("http://baton:secret@proxy:3128") == "http://baton:…@proxy:3128")
-        #expect(MattermostProxy.redacted("http://proxy:3128") == "http://proxy:3128")
+        #expect(URLPassword.hidden(in: "http://baton:secret@proxy:3128") == "http://baton:…@proxy:3128")
+        #expect(URLPassword.hidden(in: "http://proxy:3128") == "http://proxy:3128")
     }
 
     @Test func theEnvironmentsProxiesApplyByScheme() throws {
