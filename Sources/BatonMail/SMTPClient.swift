@@ -109,6 +109,10 @@ public struct SMTPClient: Mailer {
             let text = "the mail server \(server) answered \(reply)"
             return reply.code >= 500 ? .permanent(text) : .temporary(text)
         case is NIOSSLError, is BoringSSLError:
+            if String(reflecting: error).contains("CERTIFICATE_VERIFY_FAILED") {
+                return .temporary("TLS with the mail server \(server) failed: its certificate is not signed by an authority Baton trusts; "
+                                  + "if a private authority signed it, give Baton that authority's certificate (--mail-ca-file, or BATON_MAIL_CA_FILE)")
+            }
             return .temporary("TLS with the mail server \(server) failed (\(error)); is its certificate valid for \(server.host)?")
         case is ByteToMessageDecoderError.PayloadTooLargeError:
             return .temporary("the mail server \(server) sent a line longer than \(maxLine / 1024) KB: is it a mail server?")

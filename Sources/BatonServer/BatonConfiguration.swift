@@ -96,6 +96,7 @@ public struct BatonConfiguration: Sendable {
         ("BATON_SMTP", "mail server for emailing visitors the replies they missed: smtp://USER:PASSWORD@HOST:587 or smtps://…"),
         ("BATON_MAIL_FROM", "who those emails come from, e.g. Support <support@example.com>"),
         ("BATON_MAIL_MISSED_REPLIES_AFTER", "minutes a chat stays quiet, with replies the visitor has not seen, before they are emailed; 0 never"),
+        ("BATON_MAIL_CA_FILE", "PEM certificates of a private authority that signed the mail server's certificate"),
     ]
 
     /// Reads the `BATON_*` variables over the defaults.
@@ -299,7 +300,7 @@ extension BatonConfiguration {
     /// now on (before the first is made); refuses a file that is missing or holds none.
     public func trustMattermostAuthority() throws {
         guard let file = mattermostCAFile else { return }
-        try MattermostTrust.trust(pemFile: file)
+        MattermostTrust.trust(try CertificateAuthorityFile.certificates(pemFile: file, for: "Mattermost"))
     }
 
     /// `--mattermost-proxy`'s value, `NO_PROXY` still applying.

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonMail
 import Logging
+import NIOSSL
 
 /// Emailing visitors the agents' replies they missed (docs/configuration.md, "Email"):
 /// on when a mail server and a sender are given.
@@ -9,6 +10,9 @@ public struct MailSettings: Sendable {
     public var server: SMTPServer?
     /// `--mail-from` / `BATON_MAIL_FROM`.
     public var sender: MailSender?
+    /// `--mail-ca-file` / `BATON_MAIL_CA_FILE`: the file and the certificates of a private
+    /// authority that signed the mail server's certificate, trusted besides the system's.
+    public private(set) var authority: (file: String, certificates: [NIOSSLCertificate])?
     /// How long a chat stays quiet, its newest replies unseen, before they are mailed
     /// (`--mail-missed-replies-after` minutes; 0 turns the emails off).
     public var quiet: Duration? = .seconds(300)
@@ -25,7 +29,12 @@ public struct MailSettings: Sendable {
     /// The client to send with, when emails are on.
     var mailer: SMTPClient? {
         guard isOn, let server, let sender else { return nil }
-        return SMTPClient(server: server, sender: sender)
+        return client(server: server, sender: sender)
+    }
+
+    /// A client for `server`, trusting the private authority when one is given.
+    public func client(server: SMTPServer, sender: MailSender) -> SMTPClient {
+        SMTPClient(server: server, sender: sender, trustRoots: authority?.certificates ?? [])
     }
 
     /// The service that sends them, when they are on.
@@ -40,6 +49,16 @@ public struct MailSettings: Sendable {
         if let text = value("BATON_SMTP") { try setServer(text, from: "BATON_SMTP") }
         if let text = value("BATON_MAIL_FROM") { try setSender(text, from: "BATON_MAIL_FROM") }
         if let text = value("BATON_MAIL_MISSED_REPLIES_AFTER") { try setQuiet(text, from: "BATON_MAIL_MISSED_REPLIES_AFTER") }
+        if let text = value("BATON_MAIL_CA_FILE") { try setAuthorityFile(text, from: "BATON_MAIL_CA_FILE") }
+    }
+
+    /// Reads the private authority's certificates now, so that a bad file stops the start.
+    public mutating func setAuthorityFile(_ path: String, from source: String) throws(ConfigurationError) {
+        do {
+            authority = (path, try CertificateAuthorityFile.certificates(pemFile: path, for: "the mail server"))
+        } catch {
+            throw ConfigurationError(source: source, value: path, expected: "a file of PEM certificates (\(error.reason))")
+        }
     }
 
     mutating func setServer(_ text: String, from source: String) throws(ConfigurationError) {
@@ -70,6 +89,10 @@ public struct MailSettings: Sendable {
         if server != nil, sender == nil {
             throw ConfigurationError(source: "BATON_SMTP", value: server.map { "\($0)" } ?? "",
                                      expected: "to come with a sender (--mail-from or BATON_MAIL_FROM, e.g. \"Support <support@example.com>\")")
+        }
+        if let authority, server == nil {
+            throw ConfigurationError(source: "--mail-ca-file (or BATON_MAIL_CA_FILE)", value: authority.file,
+                                     expected: "to come with a mail server to send through (BATON_SMTP=smtp://USER:PASSWORD@HOST:587)")
         }
         if let sender, server == nil {
             throw ConfigurationError(source: "--mail-from (or BATON_MAIL_FROM)", value: sender.address,

@@ -97,6 +97,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Email a visitor who left the agents' replies they did not see, once the chat has been quiet this many minutes; 0 never (BATON_MAIL_MISSED_REPLIES_AFTER). Default 5; needs BATON_SMTP and --mail-from.")
     var mailMissedRepliesAfter: String?
 
+    @Option(help: "PEM certificates of a private certificate authority that signed the mail server's certificate, trusted besides the system's (BATON_MAIL_CA_FILE).")
+    var mailCAFile: String?
+
     /// Bad settings are reported before anything starts, with `serve`'s usage.
     func validate() throws {
         do {
@@ -119,7 +122,8 @@ struct Serve: AsyncParsableCommand {
         if let proxies = config.mattermostProxies.summary { logger.info("\(proxies)") }
         if let server = config.mail.server, let quiet = config.mail.quiet {
             let minutes = quiet.components.seconds / 60
-            logger.info("Emailing visitors the replies they missed once a chat has been quiet \(minutes) minute\(minutes == 1 ? "" : "s"), through \(server)")
+            let authority = config.mail.authority.map { ", trusting the certificate authority in \($0.file)" } ?? ""
+            logger.info("Emailing visitors the replies they missed once a chat has been quiet \(minutes) minute\(minutes == 1 ? "" : "s"), through \(server)\(authority)")
         }
         let (app, _) = try await buildApplication(config, logger: logger) { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"
@@ -173,6 +177,7 @@ struct Serve: AsyncParsableCommand {
         if let mattermostProxy { try config.setMattermostProxy(mattermostProxy, from: "--mattermost-proxy") }
         if let mailFrom { try config.mail.setSender(mailFrom, from: "--mail-from") }
         if let mailMissedRepliesAfter { try config.mail.setQuiet(mailMissedRepliesAfter, from: "--mail-missed-replies-after") }
+        if let mailCAFile { try config.mail.setAuthorityFile(mailCAFile, from: "--mail-ca-file") }
         try config.mail.check()
         return config
     }

@@ -28,9 +28,13 @@ extension MailCommand {
         @Option(help: "Who it comes from, e.g. \"Support <support@example.com>\" (BATON_MAIL_FROM).")
         var mailFrom: String?
 
+        @Option(help: "PEM certificates of a private certificate authority that signed the mail server's certificate (BATON_MAIL_CA_FILE).")
+        var mailCAFile: String?
+
         func run() async throws {
             var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
             if let mailFrom { try config.mail.setSender(mailFrom, from: "--mail-from") }
+            if let mailCAFile { try config.mail.setAuthorityFile(mailCAFile, from: "--mail-ca-file") }
             guard let server = config.mail.server else {
                 throw CommandFailure(message: "No mail server: set BATON_SMTP, e.g. BATON_SMTP='smtp://USER:PASSWORD@mail.example.com:587' (or smtps://… for port 465).")
             }
@@ -46,7 +50,7 @@ extension MailCommand {
                                      from \(sender.address).
                                      """, language: "en")
             do {
-                try await SMTPClient(server: server, sender: sender).send(mail)
+                try await config.mail.client(server: server, sender: sender).send(mail)
             } catch {
                 throw CommandFailure(message: "Not sent: \(error)")
             }

@@ -280,4 +280,28 @@ private func handOverAndHearAlice(sandbox: MattermostSandbox, batonPort port: St
         #expect(unset.log.contains("No mail server: set BATON_SMTP"))
         #expect(catcher.mails.count == 1)
     }
+
+    @Test func aMailServerWhoseCertificateAPrivateAuthoritySignedIsTrustedWhenGiven() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let (certificate, tls) = try await SelfSignedCertificate.make(in: folder)
+        let catcher = try await SMTPCatcher.start(SMTPCatcher.Options(tls: tls, credentials: ("baton", "s3cret")))
+        defer { Task { await catcher.stop() } }
+        var environment = ProcessInfo.processInfo.environment
+        environment["BATON_SMTP"] = "smtp://baton:s3cret@127.0.0.1:\(catcher.port)"
+        let arguments = ["mail", "test", "--to", "grace@example.com", "--mail-from", "help@shop.example"]
+        let untrusted = try BatonProcess(arguments, environment: environment)
+        #expect(try await untrusted.exit() != 0)
+        #expect(untrusted.log.contains("its certificate is not signed by an authority Baton trusts"))
+        #expect(untrusted.log.contains("--mail-ca-file"))
+
+        let trusted = try BatonProcess(arguments + ["--mail-ca-file", certificate], environment: environment)
+        #expect(try await trusted.exit() == 0, "\(trusted.log)")
+        let mail = try #require(try await catcher.waitForMails(1).first)
+        #expect(mail.encrypted && mail.signedIn)
+
+        let missing = try BatonProcess(arguments + ["--mail-ca-file", folder.url.appendingPathComponent("none.pem").path], environment: environment)
+        #expect(try await missing.exit() != 0)
+        #expect(missing.log.contains("cannot use") || missing.log.contains("no such file"), "\(missing.log)")
+    }
 }

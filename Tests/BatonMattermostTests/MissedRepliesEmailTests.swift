@@ -164,4 +164,28 @@ import Testing
             #expect("\(error)".contains("BATON_SMTP") && !"\(error)".contains("hunter2"))
         }
     }
+
+    @Test func aPrivateAuthorityForTheMailServerIsReadAtStart() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let (certificate, _) = try await SelfSignedCertificate.make(in: folder)
+        let env = try BatonConfiguration.fromEnvironment(["BATON_SMTP": "smtp://mail.example.com", "BATON_MAIL_FROM": "help@shop.example",
+                                                          "BATON_MAIL_CA_FILE": certificate])
+        #expect(env.mail.authority?.file == certificate && env.mail.authority?.certificates.count == 1)
+        #expect(throws: Never.self) { try env.mail.check() }
+        // A file that is not there, or holds no certificate, stops the start with the reason.
+        let notPEM = folder.url.appendingPathComponent("not.pem").path
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: notPEM))
+        for (file, reason) in [(folder.url.appendingPathComponent("missing.pem").path, "there is no such file"), (notPEM, "does not hold PEM certificates")] {
+            #expect {
+                _ = try BatonConfiguration.fromEnvironment(["BATON_MAIL_CA_FILE": file])
+            } throws: { error in
+                "\(error)".contains("BATON_MAIL_CA_FILE=\"\(file)\"") && "\(error)".contains(reason)
+            }
+        }
+        // An authority without a mail server to trust it for is a mistake.
+        var alone = BatonConfiguration()
+        try alone.mail.setAuthorityFile(certificate, from: "--mail-ca-file")
+        #expect { try alone.mail.check() } throws: { "\($0)".contains("--mail-ca-file") }
+    }
 }

@@ -405,7 +405,7 @@ import Testing
         try await MattermostSandbox.run(configuration: configuration) { sandbox in
             HandoverRig.seed(sandbox)
             let through = try MattermostProxy(parsing: socks ? proxy.socksURL(username: "baton", password: "tls") : proxy.url())
-            let trust = MattermostTrust.clientConfiguration(trusting: try MattermostTrust.certificates(pemFile: certificate))
+            let trust = MattermostTrust.clientConfiguration(trusting: try CertificateAuthorityFile.certificates(pemFile: certificate, for: "Mattermost"))
             try await withShutdown(MattermostClient.makeHTTP(tls: trust, proxy: through)) { http in
                 let client = try MattermostClient(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger, http: http,
                                                   proxies: .through(through))

@@ -1,4 +1,5 @@
 @testable import BatonMattermost
+import BatonServer
 import BatonTestSupport
 import Foundation
 import Logging
@@ -100,7 +101,7 @@ import Testing
     /// server is no Mattermost: what fails is what it answers).
     @Test func aPrivateAuthoritysCertificateIsTrustedWhenGiven() async throws {
         try await SelfSignedServer.run { url, certificate in
-            let trust = MattermostTrust.clientConfiguration(trusting: try MattermostTrust.certificates(pemFile: certificate))
+            let trust = MattermostTrust.clientConfiguration(trusting: try CertificateAuthorityFile.certificates(pemFile: certificate, for: "Mattermost"))
             try await withShutdown(MattermostClient.makeHTTP(tls: trust)) { http in
                 do {
                     _ = try await MattermostSetup.signIn(url: url, credentials: HandoverRig.relayCredentials, logger: logger, http: http)
@@ -110,7 +111,7 @@ import Testing
                 }
             }
         }
-        #expect(throws: MattermostTrust.TrustError.self) { try MattermostTrust.certificates(pemFile: "/nonexistent/ca.pem") }
+        #expect(throws: CertificateAuthorityFile.Unusable.self) { try CertificateAuthorityFile.certificates(pemFile: "/nonexistent/ca.pem", for: "Mattermost") }
     }
 
     @Test func somethingThatIsNotMattermostIsReported() async throws {

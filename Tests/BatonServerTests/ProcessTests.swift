@@ -95,7 +95,7 @@ import Testing
         let authority = try BatonProcess(["serve", "--port", "0", "--mattermost-ca-file", "/nonexistent/ca.pem",
                                           "--database", folder.url.appendingPathComponent("fourth.sqlite").path])
         #expect(try await authority.exit() != 0)
-        #expect(authority.log.contains("cannot use /nonexistent/ca.pem as Mattermost's certificate authority"), "\(authority.log)")
+        #expect(authority.log.contains("cannot use /nonexistent/ca.pem as the certificate authority of Mattermost"), "\(authority.log)")
     }
 
     /// A connection that never sent a request (browsers open some ahead of need), one kept
