@@ -112,15 +112,7 @@ import Testing
             try await rig.connect()
             let store = rig.baton.services.store
             try await WebDriver.with(width: 1280, height: 800) { driver in
-                try await driver.open("\(rig.baton.http)/#baton-open")
-                try await waitForBubble(driver, containing: "I'm Ada")
-                for (answer, next) in [("talk to a person", "What's your name?"), ("Grace", "email address"),
-                                       ("grace@example.com", "What is it about?"), ("Sales", "handing you over")] {
-                    try await send(driver, answer)
-                    try await waitForBubble(driver, containing: next)
-                }
-                let conversation = try #require(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first).conversation.id
-                let room = try await rig.waitForRoom(conversation.rawValue)
+                let (conversation, room) = try await Self.handOverInBrowser(driver, rig)
                 try rig.sandbox.post(as: "alice", in: room.id, "Hi Grace, I'm here.")
                 try await waitForBubble(driver, containing: "Hi Grace, I'm here.")
                 try await eventually("the widget says Grace saw the reply") {
@@ -128,11 +120,7 @@ import Testing
                     return record?.seen ?? 0 > 0 && record?.hasNews == false
                 }
                 // Grace goes to another tab; Alice asks again.
-                _ = try await driver.run("""
-                    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
-                    document.dispatchEvent(new Event('visibilitychange'));
-                    return true;
-                    """)
+                try await Self.setPage(driver, visible: false)
                 try rig.sandbox.post(as: "alice", in: room.id, "Are you still there?")
                 try await waitForBubble(driver, containing: "Are you still there?")
                 let mail = try #require(try await catcher.waitForMails(1).first)
@@ -142,6 +130,69 @@ import Testing
             }
             #expect(try rig.contractViolations() == [])
         }
+    }
+
+    /// A reply drawn while Grace's tab was in the background, her socket down when she
+    /// comes back: the widget says she saw it once it is connected again, and nothing is mailed.
+    @Test func aReplySeenWhileTheSocketWasDownIsSaidAfterTheReconnect() async throws {
+        let catcher = try await SMTPCatcher.start()
+        defer { Task { await catcher.stop() } }
+        let mailing = Self.mailing(to: catcher)
+        try await HandoverRig.run(baton: { config in
+            mailing(&config)
+            config.mail.quiet = .seconds(4)  // longer than a reconnect takes
+        }) { rig in
+            try await rig.connect()
+            let store = rig.baton.services.store
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let (conversation, room) = try await Self.handOverInBrowser(driver, rig)
+                // The widget's socket, remembered as it sends its next frame.
+                _ = try await driver.run("""
+                    const send = WebSocket.prototype.send;
+                    WebSocket.prototype.send = function (data) { window.widgetSocket = this; return send.call(this, data); };
+                    return true;
+                    """)
+                try await send(driver, "One more thing")
+                try await Self.setPage(driver, visible: false)
+                try rig.sandbox.post(as: "alice", in: room.id, "Sorry for the wait, Grace.")
+                try await waitForBubble(driver, containing: "Sorry for the wait, Grace.")
+                let unseen = try await store.unseenReplies(changedAfter: 0, until: .max, limit: 10).first { $0.conversationID == conversation }
+                #expect(unseen?.hasNews == true)
+                // Her connection drops just as she comes back to the tab: the `seen` cannot go now.
+                _ = try await driver.run("window.widgetSocket.close(); return true;")
+                try await Self.setPage(driver, visible: true)
+                try await eventually("the widget says Grace saw the reply once it is connected again") {
+                    let record = try await store.unseenReplies(changedAfter: 0, until: .max, limit: 10).first { $0.conversationID == conversation }
+                    return record.map { $0.seen == $0.newestReply } ?? false
+                }
+                try await Task.sleep(for: .seconds(5))
+                #expect(catcher.mails.isEmpty)
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
+    /// Grace in the browser, handed over to the agents; her conversation and its room.
+    static func handOverInBrowser(_ driver: WebDriver, _ rig: HandoverRig) async throws -> (ConversationID, MattermostSandbox.Channel) {
+        try await driver.open("\(rig.baton.http)/#baton-open")
+        try await waitForBubble(driver, containing: "I'm Ada")
+        for (answer, next) in [("talk to a person", "What's your name?"), ("Grace", "email address"),
+                               ("grace@example.com", "What is it about?"), ("Sales", "handing you over")] {
+            try await send(driver, answer)
+            try await waitForBubble(driver, containing: next)
+        }
+        let store = rig.baton.services.store
+        let conversation = try #require(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first).conversation.id
+        return (conversation, try await rig.waitForRoom(conversation.rawValue))
+    }
+
+    /// The page hidden (another tab in front) or visible again, as the browser tells it.
+    static func setPage(_ driver: WebDriver, visible: Bool) async throws {
+        _ = try await driver.run("""
+            Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => '\(visible ? "visible" : "hidden")' });
+            document.dispatchEvent(new Event('visibilitychange'));
+            return true;
+            """)
     }
 
     @Test func withoutAMailServerNothingIsSentAndTheSettingsAreChecked() throws {
