@@ -14,8 +14,7 @@ extension ChatService {
     public func replyMail(for unseen: UnseenReplies) async throws -> (mail: ReplyMail, upTo: MessageID)? {
         guard unseen.hasNews, let conversation = try await store.conversation(id: unseen.conversationID),
               let visitor = try await store.visitor(id: conversation.visitorID) else { return nil }
-        guard let address = (conversation.variable("email") ?? visitor.email)?.trimmingWhitespace(),
-              ReplyMail.isAddress(address) else { return nil }
+        guard let address = (conversation.variable("email") ?? visitor.email).flatMap(ReplyMail.deliverableAddress) else { return nil }
         let after = max(unseen.seen, unseen.mailed)
         let messages = try await store.messages(in: conversation.id, after: after, limit: 1000)
         let replies = Self.replies(in: messages)

@@ -25,6 +25,18 @@ public struct ReplyMail: Sendable, Hashable {
     /// something on each side, a domain with a dot, at most 254 characters, ASCII (an
     /// address in other letters needs SMTPUTF8, which not every server speaks), and nothing
     /// that could end a header or an address (spaces, control characters, `<>()[],;:"\`).
+    /// `text` as an address the email can go to: trimmed, a domain in other letters in its
+    /// ASCII form (`grace@müller.de` → `grace@xn--mller-kva.de`); nil when it is no address
+    /// or its part before the `@` is not ASCII (that needs SMTPUTF8).
+    public static func deliverableAddress(_ text: String) -> String? {
+        let text = text.trimmingWhitespace()
+        guard let at = text.lastIndex(of: "@") else { return nil }
+        let domain = text[text.index(after: at)...]
+        let address = domain.unicodeScalars.allSatisfy({ $0.isASCII }) ? text
+            : Punycode.asciiDomain(String(domain)).map { text[..<at] + "@" + $0 }
+        return address.flatMap { isAddress($0) ? $0 : nil }
+    }
+
     public static func isAddress(_ text: String) -> Bool {
         guard (3...254).contains(text.utf8.count), text.utf8.allSatisfy({ $0 < 0x80 }) else { return false }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)

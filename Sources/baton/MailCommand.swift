@@ -41,7 +41,9 @@ extension MailCommand {
             guard let sender = config.mail.sender else {
                 throw CommandFailure(message: "No sender: give --mail-from 'Support <support@example.com>' or set BATON_MAIL_FROM.")
             }
-            guard ReplyMail.isAddress(to) else { throw CommandFailure(message: "\"\(to)\" is not an email address.") }
+            guard let to = ReplyMail.deliverableAddress(to) else {
+                throw CommandFailure(message: "\"\(to)\" is not an email address Baton can send to (letters other than ASCII before the @ are not sent).")
+            }
             let mail = ReplyMail(to: to, senderName: "Baton", subject: "Baton can send email",
                                  body: """
                                      This is a test from Baton, sent through \(server).

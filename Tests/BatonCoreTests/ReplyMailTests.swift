@@ -156,4 +156,35 @@ import Testing
     ]) func addressesAreChecked(_ text: String, _ valid: Bool) {
         #expect(ReplyMail.isAddress(text) == valid)
     }
+
+    /// A domain in other letters is mailed in its ASCII form; a name before the `@` in
+    /// other letters is not mailed (it needs SMTPUTF8).
+    @Test(arguments: [
+        ("grace@example.com", "grace@example.com"), (" Grace@Müller.de ", "Grace@xn--mller-kva.de"),
+        ("grace@bücher.example", "grace@xn--bcher-kva.example"), ("grace@例え。テスト", "grace@xn--r8jz45g.xn--zckzah"),
+        ("grace@MÜNCHEN.DE", "grace@xn--mnchen-3ya.de"),
+        ("grâce@example.com", nil), ("grace@exa mple.de", nil), ("grace@müller..de", nil), ("grace", nil), ("grace@ü", nil),
+    ] as [(String, String?)]) func aDomainInOtherLettersIsMailedInASCII(_ text: String, _ address: String?) {
+        #expect(ReplyMail.deliverableAddress(text) == address)
+    }
+
+    @Test func anAddressInADomainOfOtherLettersGetsItsEmail() async throws {
+        let (chat, store, session) = try await handedOver(email: "grace@müller.de")
+        _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "Hi", externalID: "p1")
+        let found = try #require(try await unseen(store, session.conversation.id))
+        #expect(try await chat.replyMail(for: found)?.mail.to == "grace@xn--mller-kva.de")
+    }
+
+    /// RFC 3492's samples (section 7.1) and names of known domains.
+    @Test(arguments: [
+        ("bücher", "bcher-kva"), ("münchen", "mnchen-3ya"), ("日本語", "wgv71a119e"),
+        ("\u{0644}\u{064A}\u{0647}\u{0645}\u{0627}\u{0628}\u{062A}\u{0643}\u{0644}\u{0645}\u{0648}\u{0634}\u{0639}\u{0631}\u{0628}\u{064A}\u{061F}",
+         "egbpdaj6bu4bxfgehfvwxn"),
+        ("他们为什么不说中文", "ihqwcrb4cv8a8dqg056pqjye"),
+        ("Pročprostěnemluvíčesky", "Proprostnemluvesky-uyb24dma41a"),
+        ("почемужеонинеговорятпорусски", "b1abfaaepdrnnbgefbadotcwatmq2g4l"),
+        ("3年B組金八先生", "3B-ww4c5e180e575a65lsy2b"),
+    ]) func punycodeAsRFC3492Gives(_ text: String, _ encoded: String) {
+        #expect(Punycode.encode(text) == encoded)
+    }
 }

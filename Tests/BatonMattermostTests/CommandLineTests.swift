@@ -261,12 +261,13 @@ private func handOverAndHearAlice(sandbox: MattermostSandbox, batonPort port: St
         defer { Task { await catcher.stop() } }
         var environment = ProcessInfo.processInfo.environment
         environment["BATON_SMTP"] = "smtp://baton:s3cret@127.0.0.1:\(catcher.port)"
-        let sent = try BatonProcess(["mail", "test", "--to", "grace@example.com", "--mail-from", "Shop <help@shop.example>"],
+        let sent = try BatonProcess(["mail", "test", "--to", "grace@bücher.example", "--mail-from", "Shop <help@shop.example>"],
                                     environment: environment)
         #expect(try await sent.exit() == 0, "\(sent.log)")
-        #expect(sent.log.contains("Sent a test email to grace@example.com from help@shop.example through smtp://baton@127.0.0.1:\(catcher.port)."))
+        #expect(sent.log.contains("Sent a test email to grace@xn--bcher-kva.example from help@shop.example through smtp://baton@127.0.0.1:\(catcher.port)."))
         let mail = try #require(try await catcher.waitForMails(1).first)
         #expect(mail.decodedHeader("Subject") == "Baton can send email" && mail.signedIn)
+        #expect(mail.recipients == ["grace@xn--bcher-kva.example"])
 
         environment["BATON_SMTP"] = "smtp://baton:wrong@127.0.0.1:\(catcher.port)"
         let refused = try BatonProcess(["mail", "test", "--to", "grace@example.com", "--mail-from", "help@shop.example"], environment: environment)
