@@ -45,6 +45,17 @@ extension InMemoryChatStore: ReplyMailStore {
             tables.replyMailRetries[conversation] = retryAt
         }
     }
+
+    public func mailDelivery() async throws -> MailDelivery { tables.withLock { $0.mailDelivery } }
+
+    public func recordMailSent(at time: Millis) async throws { tables.withLock { $0.mailDelivery.lastSentAt = time } }
+
+    public func recordMailFailure(_ reason: String, at time: Millis) async throws {
+        tables.withLock {
+            $0.mailDelivery.lastFailure = reason
+            $0.mailDelivery.lastFailureAt = time
+        }
+    }
 }
 
 extension InMemoryChatStore.Tables {

@@ -19,6 +19,7 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         var reminded: Set<ConversationID> = []
         var replyMail: [ConversationID: UnseenReplies] = [:]
         var replyMailRetries: [ConversationID: Millis] = [:]
+        var mailDelivery = MailDelivery()
 
         /// Why a conversation may not be erased now, if it may not.
         func refusal(_ conversation: Conversation) -> ErasureOutcome? {

@@ -111,4 +111,25 @@ public protocol ReplyMailStore: Sendable {
     /// The email of the replies up to `upTo` failed: the record goes back to `mailed`, to
     /// be tried again at `retryAt` (nil: not again), after `attempts` tries.
     func replyMailFailed(_ conversation: ConversationID, upTo: MessageID, mailed: MessageID, attempts: Int, retryAt: Millis?) async throws
+
+    /// How the emails went lately, whichever Baton sent them.
+    func mailDelivery() async throws -> MailDelivery
+    /// An email went at `time`.
+    func recordMailSent(at time: Millis) async throws
+    /// An email failed at `time`, for `reason` (in words, without passwords).
+    func recordMailFailure(_ reason: String, at time: Millis) async throws
+}
+
+/// When an email of missed replies last went, and the last failure: the dashboard shows
+/// them, so that a mail server that refuses Baton is seen without reading the log.
+public struct MailDelivery: Sendable, Hashable {
+    public var lastSentAt: Millis?
+    public var lastFailure: String?
+    public var lastFailureAt: Millis?
+
+    public init(lastSentAt: Millis? = nil, lastFailure: String? = nil, lastFailureAt: Millis? = nil) {
+        self.lastSentAt = lastSentAt
+        self.lastFailure = lastFailure
+        self.lastFailureAt = lastFailureAt
+    }
 }

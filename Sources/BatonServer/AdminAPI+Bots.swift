@@ -221,9 +221,10 @@ extension AdminAPI {
         APIError.Issue(path: issue.path, line: issue.line, column: issue.column, message: issue.message)
     }
 
-    private func mailBody() -> MailBody? {
+    /// This Baton's mail server, and how the emails went lately (whichever Baton sent them).
+    private func mailBody() async throws -> MailBody? {
         guard config.mail.isOn, let server = config.mail.server else { return nil }
-        let status = services.mailStatus.snapshot
+        let status = try await services.store.mailDelivery()
         return MailBody(server: "\(server)", lastSentAt: status.lastSentAt, lastFailure: status.lastFailure, lastFailureAt: status.lastFailureAt)
     }
 
@@ -242,7 +243,7 @@ extension AdminAPI {
                                      embedSnippet: "<script src=\"\(base)/widget.js\" data-widget=\"\(widget.key)\" async></script>",
                                      previewURL: "/preview/\(widget.key)", botLanguage: bot?.language, settings: settings,
                                      identityVerification: widget.settings.sealedIdentitySecret != nil,
-                                     mailServer: config.mail.isOn, mail: mailBody(),
+                                     mailServer: config.mail.isOn, mail: try await mailBody(),
                                      createdAt: widget.createdAt, updatedAt: widget.updatedAt), status: status)
     }
 

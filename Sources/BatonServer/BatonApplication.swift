@@ -20,8 +20,6 @@ public struct BatonServices: Sendable {
     public let connections: MattermostConnections
     /// The one-time token for creating the first admin, while none exists.
     public var setupToken: String?
-    /// What the emails of missed replies did last (in this process).
-    public let mailStatus: MailStatus
 }
 
 /// Builds the Baton application: opens the store (migrating it), seeds the demo widget,
@@ -50,8 +48,7 @@ public func buildApplication(
     let chat = ChatService(store: store, bots: bots, agents: desk, policy: config.chat, shared: shared,
                            metrics: ChatMetrics(factory: metricsFactory), hashToken: TokenHash.sha256)
     desk.attach(chat)
-    var services = BatonServices(store: store, bots: bots, chat: chat, mattermost: desk, connections: desk.connections, setupToken: nil,
-                                 mailStatus: MailStatus())
+    var services = BatonServices(store: store, bots: bots, chat: chat, mattermost: desk, connections: desk.connections, setupToken: nil)
     let assets = try StaticAssets.load()
     let auth = AdminAuth(store: store, passwordCost: config.passwordCost, logger: logger)
     let setupToken = try await auth.prepareSetup()
@@ -102,7 +99,7 @@ public func buildApplication(
         services: [store, desk, deadlines, MemoryTrimmer()]
             + (shared.map { [SharedChangesListener(shared: $0, chat: chat, logger: logger)] } ?? [])
             + (config.mail.service(chat: chat, isLeading: { desk.isLeading }, metrics: ReplyMailMetrics(factory: metricsFactory),
-                                   status: services.mailStatus, logger: logger).map { [$0] } ?? [])
+                                   logger: logger).map { [$0] } ?? [])
             + (config.retentionDays.map { [RetentionSweeper(chat: chat, days: $0, erasesMattermost: config.retentionErasesMattermost,
                                                                 interval: config.retentionSweepInterval, logger: logger)] } ?? []),
         onServerRunning: { channel in

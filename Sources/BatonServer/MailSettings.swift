@@ -38,11 +38,10 @@ public struct MailSettings: Sendable {
     }
 
     /// The service that sends them, when they are on.
-    func service(chat: ChatService, isLeading: @escaping @Sendable () -> Bool, metrics: ReplyMailMetrics, status: MailStatus,
-                 logger: Logger) -> ReplyMailer? {
+    func service(chat: ChatService, isLeading: @escaping @Sendable () -> Bool, metrics: ReplyMailMetrics, logger: Logger) -> ReplyMailer? {
         guard let mailer, let quiet else { return nil }
         return ReplyMailer(chat: chat, mailer: mailer, quiet: quiet, interval: interval, retryPause: retryPause, isLeading: isLeading,
-                           metrics: metrics, status: status, logger: logger)
+                           metrics: metrics, logger: logger)
     }
 
     mutating func apply(_ value: (String) -> String?) throws(ConfigurationError) {

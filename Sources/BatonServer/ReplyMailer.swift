@@ -1,4 +1,5 @@
 import BatonCore
+import Foundation
 import CoreMetrics
 import Logging
 import ServiceLifecycle
@@ -20,8 +21,6 @@ struct ReplyMailer: Service {
     /// Whether this process is the one that mails (several Batons on one database).
     var isLeading: @Sendable () -> Bool = { true }
     let metrics: ReplyMailMetrics
-    /// What the last emails did, for the dashboard.
-    var status = MailStatus()
     let logger: Logger
     /// The time (tests move it).
     var clock: @Sendable () -> Millis = { Millis.now() }
@@ -82,7 +81,7 @@ struct ReplyMailer: Service {
         do {
             try await mailer.send(composed.mail)
             metrics.sent.increment()
-            status.sent(at: clock())
+            await record("sent") { try await chat.store.recordMailSent(at: clock()) }
             logger.info("Emailed the visitor the replies they missed", metadata: ["conversation": "\(id)", "language": "\(composed.mail.language)"])
             do {
                 try await chat.repliesEmailed(in: id)
@@ -94,7 +93,10 @@ struct ReplyMailer: Service {
             let permanent = if case MailFailure.permanent = error { true } else { false }
             let retryAt = permanent || attempts >= Self.maxAttempts ? nil : now + pause(after: attempts)
             metrics.failed.increment()
-            status.failed("\(error)", at: now)
+            // Kept without the visitor's address, which a server's refusal may quote (the
+            // record outlives an erasure of the visitor).
+            let reason = "\(error)".replacingOccurrences(of: composed.mail.to, with: "(the visitor's address)", options: .caseInsensitive)
+            await record("failure") { try await chat.store.recordMailFailure(reason, at: now) }
             logger.warning(retryAt == nil ? "Emailing the visitor failed; not trying again until an agent replies again"
                                           : "Emailing the visitor failed; trying again later",
                            metadata: ["conversation": "\(id)", "error": "\(error)", "attempts": "\(attempts)",
@@ -104,6 +106,15 @@ struct ReplyMailer: Service {
             } catch {
                 logger.error("Recording a failed email failed", metadata: ["conversation": "\(id)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// Records how an email went, for the dashboard; a failure to is only logged.
+    private func record(_ what: String, _ write: () async throws -> Void) async {
+        do {
+            try await write()
+        } catch {
+            logger.warning("Recording the email's \(what) for the dashboard failed", metadata: ["error": "\(error)"])
         }
     }
 
@@ -122,31 +133,5 @@ struct ReplyMailMetrics: Sendable {
     init(factory: any MetricsFactory) {
         sent = Counter(label: "baton_reply_emails_total", dimensions: [("result", "sent")], factory: factory)
         failed = Counter(label: "baton_reply_emails_total", dimensions: [("result", "failed")], factory: factory)
-    }
-}
-
-/// When this Baton last sent an email of missed replies, and its last failure: the
-/// dashboard's Widget tab shows them, so that a mail server that refuses Baton is seen
-/// without reading the log. Kept in memory, by the process that sends.
-public final class MailStatus: Sendable {
-    public struct Snapshot: Sendable {
-        public var lastSentAt: Millis?
-        public var lastFailure: String?
-        public var lastFailureAt: Millis?
-    }
-
-    private let state = Mutex(Snapshot())
-
-    public init() {}
-
-    public var snapshot: Snapshot { state.withLock { $0 } }
-
-    func sent(at time: Millis) { state.withLock { $0.lastSentAt = time } }
-
-    func failed(_ reason: String, at time: Millis) {
-        state.withLock {
-            $0.lastFailure = reason
-            $0.lastFailureAt = time
-        }
     }
 }

@@ -359,6 +359,19 @@ enum Migrations {
                 "CREATE INDEX reply_mail_retries ON reply_mail (retry_at) WHERE retry_at IS NOT NULL",
             ]
         },
+        // How the emails of missed replies went lately, whichever Baton sent them: one row.
+        Migration(version: 22, name: "mail delivery: the last email sent and the last failure") { _ in
+            [
+                """
+                CREATE TABLE mail_delivery (
+                    id INTEGER PRIMARY KEY,
+                    last_sent_at BIGINT,
+                    last_failure TEXT,
+                    last_failure_at BIGINT
+                )
+                """,
+            ]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

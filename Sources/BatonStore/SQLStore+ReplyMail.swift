@@ -58,6 +58,33 @@ extension SQLStore: ReplyMailStore {
         }
     }
 
+    public func mailDelivery() async throws -> MailDelivery {
+        guard let row = try await reader.raw("SELECT last_sent_at, last_failure, last_failure_at FROM mail_delivery WHERE id = 1").first() else {
+            return MailDelivery()
+        }
+        return MailDelivery(lastSentAt: try row.decode(column: "last_sent_at", as: Int64?.self),
+                            lastFailure: try row.decode(column: "last_failure", as: String?.self),
+                            lastFailureAt: try row.decode(column: "last_failure_at", as: Int64?.self))
+    }
+
+    public func recordMailSent(at time: Millis) async throws {
+        try await write(durable: false) { db in
+            try await db.raw("""
+                INSERT INTO mail_delivery (id, last_sent_at) VALUES (1, \(bind: time))
+                ON CONFLICT (id) DO UPDATE SET last_sent_at = excluded.last_sent_at
+                """).run()
+        }
+    }
+
+    public func recordMailFailure(_ reason: String, at time: Millis) async throws {
+        try await write(durable: false) { db in
+            try await db.raw("""
+                INSERT INTO mail_delivery (id, last_failure, last_failure_at) VALUES (1, \(bind: reason), \(bind: time))
+                ON CONFLICT (id) DO UPDATE SET last_failure = excluded.last_failure, last_failure_at = excluded.last_failure_at
+                """).run()
+        }
+    }
+
     /// A row of the queries above; nil for a conversation without agent replies.
     private static func unseenReplies(_ row: any SQLRow) throws -> UnseenReplies? {
         guard let newest = try row.decodeNil(column: "newest") ? nil : row.decode(column: "newest", as: Int64.self) else { return nil }

@@ -132,6 +132,31 @@ import Testing
         }
     }
 
+    /// A mail server that refuses the visitor's address for good: not tried again, and the
+    /// failure the dashboard shows (kept in the database) does not hold the address.
+    @Test func aRefusedAddressIsNotTriedAgainAndNotKeptInTheStatus() async throws {
+        var options = SMTPCatcher.Options()
+        options.refusedRecipients = ["grace@example.com": "550 5.1.1 <grace@example.com>: Recipient address rejected"]
+        let catcher = try await SMTPCatcher.start(options)
+        defer { Task { await catcher.stop() } }
+        try await HandoverRig.run(baton: Self.mailing(to: catcher)) { rig in
+            try await rig.connect()
+            let store = rig.baton.services.store
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(grace))
+                try rig.sandbox.post(as: "alice", in: room.id, "Hello Grace")
+                _ = try await grace.message(containing: "Hello Grace")
+            }
+            try await eventually("the refusal recorded") { try await store.mailDelivery().lastFailure != nil }
+            let failure = try #require(try await store.mailDelivery().lastFailure)
+            #expect(failure.contains("550 5.1.1 <(the visitor's address)>: Recipient address rejected"), "\(failure)")
+            #expect(!failure.contains("grace@example.com"))
+            let sessions = catcher.sessions
+            try await Task.sleep(for: .seconds(2))  // several retry pauses of this test's Baton
+            #expect(catcher.sessions == sessions && catcher.mails.isEmpty)
+        }
+    }
+
     /// A reply drawn while Grace's tab was in the background, her socket down when she
     /// comes back: the widget says she saw it once it is connected again, and nothing is mailed.
     @Test func aReplySeenWhileTheSocketWasDownIsSaidAfterTheReconnect() async throws {

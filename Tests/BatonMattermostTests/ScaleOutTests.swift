@@ -32,6 +32,8 @@ import Testing
                         let room = try await a.waitForRoom(try #require(conversation.all.first)).id
                         try sandbox.post(as: "alice", in: room, "Hello Grace")
                         #expect(try await catcher.waitForMails(1)[0].text.contains("Hello Grace"))
+                        // B's dashboard shows the email A sent.
+                        try await eventually("B reads that an email went") { try await b.baton.services.store.mailDelivery().lastSentAt != nil }
                         try await Task.sleep(for: .seconds(2))
                         #expect(catcher.mails.count == 1)
 

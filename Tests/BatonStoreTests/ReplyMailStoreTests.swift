@@ -13,6 +13,23 @@ import Testing
 
     @Test func inMemory() async throws {
         try await Self.keepingTrack(in: InMemoryChatStore())
+        try await Self.howTheEmailsWent(in: InMemoryChatStore())
+    }
+
+    @Test(arguments: StoreKind.available) func howTheEmailsWentInTheDatabase(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in try await Self.howTheEmailsWent(in: store) }
+    }
+
+    /// The last email sent and the last failure, each kept when the other comes.
+    static func howTheEmailsWent(in store: some ChatStore) async throws {
+        #expect(try await store.mailDelivery() == MailDelivery())
+        try await store.recordMailFailure("cannot reach the mail server", at: 1000)
+        #expect(try await store.mailDelivery() == MailDelivery(lastFailure: "cannot reach the mail server", lastFailureAt: 1000))
+        try await store.recordMailSent(at: 2000)
+        try await store.recordMailSent(at: 3000)
+        #expect(try await store.mailDelivery() == MailDelivery(lastSentAt: 3000, lastFailure: "cannot reach the mail server", lastFailureAt: 1000))
+        try await store.recordMailFailure("451 try again", at: 4000)
+        #expect(try await store.mailDelivery() == MailDelivery(lastSentAt: 3000, lastFailure: "451 try again", lastFailureAt: 4000))
     }
 
     static func keepingTrack(in store: some ChatStore) async throws {

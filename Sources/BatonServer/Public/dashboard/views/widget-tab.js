@@ -135,7 +135,7 @@ export function mountWidgetTab(panel, ctx) {
     mailStatus.textContent = failing
       ? `The last email failed (${formatDateTime(mail.lastFailureAt)}): ${mail.lastFailure}. It is tried again; check ${mail.server}.`
       : mail.lastSentAt ? `Through ${mail.server}; the last email went ${formatDateTime(mail.lastSentAt)}.`
-        : `Through ${mail.server}; none sent since Baton started.`;
+        : `Through ${mail.server}; none sent yet.`;
   }
 
   function read() {
