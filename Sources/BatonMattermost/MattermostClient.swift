@@ -115,6 +115,10 @@ public final class MattermostClient: Sendable {
               let host = parsed.host, !host.isEmpty, parsed.query == nil, parsed.fragment == nil else {
             throw .unreachable(url: text, reason: "not an http:// or https:// address")
         }
+        // (A port beyond 16 bits would stop the process where the socket address is made.)
+        if let port = parsed.port, !(1...65535).contains(port) {
+            throw .unreachable(url: text, reason: "its port \(port) is not one from 1 to 65535")
+        }
         return url
     }
 

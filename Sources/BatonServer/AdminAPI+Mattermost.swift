@@ -150,10 +150,14 @@ extension AdminAPI {
     private func signInWithCredentials(_ server: ServerBody, widgetKey: String) async throws -> (MattermostSetup, MattermostCredentials) {
         // An address that is not one is the admin's to mend (422), not an unreachable
         // Mattermost (502).
-        guard (try? MattermostClient.normaliseURL(server.url)) != nil else {
+        do {
+            _ = try MattermostClient.normaliseURL(server.url)
+        } catch {
+            let port = if case .unreachable(_, let reason) = error, reason.contains("port") { reason } else { String?.none }
             throw APIError(.unprocessableContent, code: "invalid_url",
-                           "\"\(server.url.prefix(200))\" is not an http:// or https:// address, such as https://chat.example.com.",
-                           issues: [.init(path: "server.url", message: "Use an http:// or https:// address.")])
+                           "\"\(server.url.prefix(200))\" " + (port.map { "cannot be used: \($0)." }
+                               ?? "is not an http:// or https:// address, such as https://chat.example.com."),
+                           issues: [.init(path: "server.url", message: port.map { "Use a port from 1 to 65535 (\($0))." } ?? "Use an http:// or https:// address.")])
         }
         let credentials: MattermostCredentials
         if let token = server.token, !token.isEmpty {

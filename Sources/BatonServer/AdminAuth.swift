@@ -16,7 +16,15 @@ final class AdminAuth: Sendable {
     let sessionLength: Millis
     let logger: Logger
     let throttle = LoginThrottle()
-    private let setupToken = Mutex<String?>(nil)
+    private let setup = Mutex(SetupState.none)
+
+    /// The first admin's one-time token: none, waiting, or being used by one request
+    /// (others meanwhile are refused, so that only one first admin is made).
+    private enum SetupState {
+        case none
+        case open(String)
+        case inUse(String)
+    }
 
     init(store: any AdminStore, passwordCost: UInt8, sessionLength: Duration = .seconds(12 * 3600), logger: Logger) {
         self.store = store
@@ -29,7 +37,7 @@ final class AdminAuth: Sendable {
     func prepareSetup() async throws -> String? {
         guard try await store.adminCount() == 0 else { return nil }
         let token = RandomID.secret(byteCount: 18)
-        setupToken.withLock { $0 = token }
+        setup.withLock { $0 = .open(token) }
         return token
     }
 
@@ -43,7 +51,7 @@ final class AdminAuth: Sendable {
         try Self.checkPassword(password)
         let admin = Admin(id: RandomID.make(), email: email, passwordHash: Bcrypt.hash(password, cost: passwordCost), createdAt: .now())
         guard try await store.createAdmin(admin) else { throw AdminAuthError.taken(email) }
-        setupToken.withLock { $0 = nil }
+        setup.withLock { $0 = .none }
         logger.notice("Admin created", metadata: by.map { ["admin": "\(email)", "by": "\($0.email)"] } ?? ["admin": "\(email)"])
         return admin
     }
@@ -88,10 +96,25 @@ final class AdminAuth: Sendable {
 
     /// The first admin, with the setup token.
     func createFirstAdmin(token: String, email: String, password: String) async throws -> (Admin, String, AdminSession) {
-        let expected = setupToken.withLock { $0 }
-        guard let expected, Self.equal(expected, token) else { throw AdminAuthError.badSetupToken }
         guard try await store.adminCount() == 0 else { throw AdminAuthError.setupDone }
-        let admin = try await createAdmin(email: email, password: password)
+        let claimed = try setup.withLock { state throws(AdminAuthError) -> String in
+            switch state {
+            case .open(let expected) where Self.equal(expected, token):
+                state = .inUse(expected)
+                return expected
+            case .inUse(let expected) where Self.equal(expected, token):
+                throw .setupDone  // another request is making the first admin with it
+            default:
+                throw .badSetupToken
+            }
+        }
+        let admin: Admin
+        do {
+            admin = try await createAdmin(email: email, password: password)
+        } catch {
+            setup.withLock { if case .inUse = $0 { $0 = .open(claimed) } }
+            throw error
+        }
         let (token, session) = try await startSession(for: admin)
         return (admin, token, session)
     }

@@ -225,8 +225,8 @@ public struct BatonConfiguration: Sendable {
     }
 
     public static func rate(_ text: String, from source: String) throws(ConfigurationError) -> Double {
-        guard let value = Double(text), value > 0, value <= 100_000 else {
-            throw ConfigurationError(source: source, value: text, expected: "a number of messages per second above 0")
+        guard let value = Double(text), value >= 0.01, value <= 100_000 else {
+            throw ConfigurationError(source: source, value: text, expected: "a number of messages per second from 0.01 to 100000")
         }
         return value
     }

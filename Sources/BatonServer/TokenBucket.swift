@@ -26,6 +26,7 @@ struct TokenBucket: Sendable {
             tokens -= cost
             return nil
         }
-        return .milliseconds(Int64(((cost - tokens) / rate * 1000).rounded(.up)))
+        // At most a day: a tiny rate would otherwise give a wait beyond Int64's range.
+        return .milliseconds(Int64(min((cost - tokens) / rate * 1000, 86_400_000).rounded(.up)))
     }
 }

@@ -236,6 +236,10 @@ import Testing
                                          "--team", "t", "--index-channel", "c", "--rooms", "forum"])
         #expect(try await badRooms.exit() != 0)
         #expect(badRooms.log.contains("forum"), "\(badRooms.log)")
+        let badPort = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:99999", "--token-env", "HOME",
+                                        "--team", "t", "--index-channel", "c"])
+        #expect(try await badPort.exit() == 1, "\(badPort.log)")
+        #expect(badPort.log.contains("its port 99999 is not one from 1 to 65535"), "\(badPort.log)")
     }
 }
 

@@ -43,7 +43,7 @@ import Testing
             #expect(unreachable.errorCode == "unreachable")
             // Not an address at all: the admin's to mend, whichever step sends it.
             for (step, extra) in [("server", [:]), ("team", ["team": "support"]), ("users", ["team": "support", "prefix": "a"])] as [(String, [String: String])] {
-                for url in ["ftp://chat.example.com", "https://", "https://chat.example.com/?q=1", "\u{7}"] {
+                for url in ["ftp://chat.example.com", "https://", "https://chat.example.com/?q=1", "\u{7}", "http://127.0.0.1:99999", "http://127.0.0.1:0"] {
                     var body: [String: Any] = extra
                     body["server"] = ["url": url, "token": "t"]
                     let invalid = try await client.send("POST", "/api/v1/bots/demo/mattermost/\(step)", json: body)
@@ -51,6 +51,9 @@ import Testing
                     #expect(invalid.errorCode == "invalid_url", "\(step) \(url): \(invalid)")
                 }
             }
+            // (A port beyond 65535 once stopped the process.)
+            let port = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": ["url": "http://127.0.0.1:99999", "username": "relay", "password": "x"]])
+            #expect(port.errorMessage == "\"http://127.0.0.1:99999\" cannot be used: its port 99999 is not one from 1 to 65535.", "\(port)")
             rig.sandbox.redirect(next: 1, to: "https://chat.example.com")
             let redirected = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": server(rig)])
             #expect(redirected.status == 422)

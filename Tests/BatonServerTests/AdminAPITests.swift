@@ -58,7 +58,29 @@ import Testing
             // The token is spent, and setup is no longer needed.
             #expect(try await client.get("/api/v1/setup").json["needed"] as? Bool == false)
             let again = try await AdminClient(base: baton.http).send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": "b@example.com", "password": Self.password])
-            #expect(again.status == 403)
+            #expect(again.status == 409)
+            #expect(again.errorCode == "setup_done")
+        }
+    }
+
+    /// Several requests with the setup link at once (a double click, or two people) make
+    /// one first admin; the others are told an admin exists.
+    @Test func theSetupTokenMakesOneAdminWhenUsedAtOnce() async throws {
+        try await LiveBaton.run { baton in
+            let token = try #require(baton.services.setupToken)
+            let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        let answer = try await AdminClient(base: baton.http).send("POST", "/api/v1/setup", json: [
+                            "token": token, "email": "admin\(index)@example.com", "password": Self.password])
+                        return (answer.status, answer.errorCode)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0.0 == 200 }.count == 1, "\(statuses)")
+            #expect(statuses.filter { $0.0 != 200 }.allSatisfy { $0 == (409, "setup_done") }, "\(statuses)")
+            #expect(try await baton.services.store.adminCount() == 1)
         }
     }
 

@@ -7,6 +7,21 @@ import Testing
 
 /// What one client address may take of the widget's socket (`ClientLimits`).
 struct ClientLimitsTests {
+    /// The visitor message rate is 0.01 to 100,000 a second; a bucket's wait is at most a
+    /// day whatever its rate (a tiny one overflowed the wait and stopped the process).
+    @Test func ratesAreBoundedAndSoIsTheWait() throws {
+        #expect(try BatonConfiguration.fromEnvironment(["BATON_RATE_LIMIT": "0.01"]).socket.messagesPerSecond == 0.01)
+        for bad in ["0.009", "1e-300", "0", "-1", "100001", "nan", "inf"] {
+            #expect { try BatonConfiguration.fromEnvironment(["BATON_RATE_LIMIT": bad]) } throws: { error in
+                "\(error)".contains("BATON_RATE_LIMIT=\"\(bad)\" is not valid: expected a number of messages per second from 0.01 to 100000")
+            }
+        }
+        let start = ContinuousClock.now
+        var bucket = TokenBucket(rate: 1e-300, burst: 1, now: start)
+        #expect(bucket.take(now: start) == nil)
+        #expect(bucket.take(now: start) == .seconds(86_400))
+    }
+
     @Test func socketsAreCountedAndNewVisitorsPaced() {
         let limits = ClientLimits(socketsPerClient: 2, newVisitorsPerMinute: 3)
         #expect(limits.admitSocket("203.0.113.7") && limits.admitSocket("203.0.113.7"))
