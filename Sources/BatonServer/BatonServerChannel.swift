@@ -72,6 +72,7 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                         // The widget's handler pings, and closes on a shutdown, by itself:
                         // an idle socket need not carry the guard as well.
                         ConnectionGuard.standDown(on: channel)
+                        try FirstRequestRefusal.remove(from: channel)
                         let connection = try WidgetConnection.install(on: channel, settings: settings)
                         return .widget(connection, WidgetRequest(head, peer: channel.remoteAddress, proxies: proxies))
                     }
@@ -81,6 +82,7 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
             let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Upgrade>(upgraders: [upgrader]) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    try FirstRequestRefusal.remove(from: channel)
                     if attempted.value {
                         lateUpgrade.succeed(nil)  // refused: the connection ends with the answer
                     } else {
@@ -98,6 +100,7 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.enableErrorHandling = false  // Hummingbird answers parse errors
             configuration.enableResponseHeaderValidation = false  // HTTPTypes validated them already
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            try channel.pipeline.syncOperations.addHandler(FirstRequestRefusal())
             // Upgraded at the first request: no later one.
             result.whenSuccess { if case .widget = $0 { lateUpgrade.succeed(nil) } }
             result.whenFailure { _ in lateUpgrade.succeed(nil) }
@@ -142,6 +145,31 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
                 .end(nil),
             ])
         }
+    }
+}
+
+/// Answers a first request NIO's parser refused (a garbage request line, a negative
+/// Content-Length, both Content-Length and Transfer-Encoding) with 400 and closes: until
+/// the upgrade handler has decided, nothing else would, and the connection stayed open
+/// with nothing to time it out. Taken off once the upgrade handler decided (Hummingbird
+/// answers later requests' parse errors itself).
+private final class FirstRequestRefusal: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    static func remove(from channel: any Channel) throws {
+        let pipeline = channel.pipeline.syncOperations
+        if let handler = try? pipeline.handler(type: FirstRequestRefusal.self) { pipeline.removeHandler(handler, promise: nil) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let error = error as? HTTPParserError else { return context.fireErrorCaught(error) }
+        // The input ended halfway through a head (the client gave up, or the guard's
+        // deadline passed): nobody to answer.
+        guard error != .invalidEOFState else { return context.close(promise: nil) }
+        let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: ["Connection": "close", "Content-Length": "0"])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }
 

@@ -154,6 +154,19 @@ func get(_ url: String, headers: [(String, String)] = []) async throws -> HTTPRe
                 #expect(kept.text.hasPrefix("HTTP/1.1 200"))
                 #expect(await half.closedByServer(within: 15))
                 #expect(half.text.isEmpty)
+                // Requests NIO's parser refuses are answered 400 and closed at once.
+                for malformed in ["GARBAGE\r\n\r\n", "POST /widget/v1/files HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\nabc",
+                                  "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"] {
+                    let bad = try await RawConnection.open(port: baton.port)
+                    try await bad.send(malformed)
+                    #expect(await bad.closedByServer(within: 2), "\(malformed)")
+                    #expect(bad.text.hasPrefix("HTTP/1.1 400 Bad Request"), "\(malformed): \(bad.text)")
+                }
+                // A malformed request after a good one on the same connection as well.
+                let second = try await RawConnection.open(port: baton.port)
+                try await second.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGARBAGE\r\n\r\n")
+                #expect(await second.closedByServer(within: 2))
+                #expect(second.text.hasPrefix("HTTP/1.1 200") && second.text.contains("HTTP/1.1 400"), "\(second.text)")
                 // Well past the HTTP idle timeout, the widget still talks.
                 _ = try await widget.say("thank you", clientID: "after-idle")
                 _ = try await widget.expect("message")
