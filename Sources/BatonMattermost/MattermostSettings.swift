@@ -58,6 +58,21 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
     /// first post): one of `WidgetSettings.languages`.
     public var language: String
 
+    /// What is wrong with a close command or an internal prefix, if anything: the field's
+    /// name and why. A blank command would close the chat at a post of a file alone; a
+    /// blank prefix would keep every post in Mattermost.
+    public static func problem(closeCommand: String, internalPrefix: String) -> (field: String, reason: String)? {
+        for (field, value, limit) in [("closeCommand", closeCommand, 64), ("internalPrefix", internalPrefix, 16)] {
+            if value.trimmingWhitespace().isEmpty { return (field, "it is blank") }
+            if value.count > limit { return (field, "it is longer than \(limit) characters") }
+            if value.contains(where: \.isNewline) { return (field, "it spans lines") }
+        }
+        if closeCommand.hasPrefix(internalPrefix) {
+            return ("closeCommand", "it starts with the internal prefix \(internalPrefix), so it would stay in Mattermost")
+        }
+        return nil
+    }
+
     public init(url: String, auth: AuthKind, relayUser: Reference, team: Reference, indexChannel: Reference, agents: [Reference],
                 closeCommand: String = "!close", internalPrefix: String = "//", archiveOnClose: Bool = false, rooms: RoomKind = .channel,
                 language: String = "en") {

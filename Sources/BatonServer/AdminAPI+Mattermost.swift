@@ -83,6 +83,11 @@ extension AdminAPI {
                 var language: String?
             }
             let input = try await Self.decode(Input.self, from: request)
+            let closeCommand = input.closeCommand?.trimmingWhitespace() ?? "!close", internalPrefix = input.internalPrefix ?? "//"
+            if let (field, reason) = MattermostSettings.problem(closeCommand: closeCommand, internalPrefix: internalPrefix) {
+                throw APIError(.unprocessableContent, code: "invalid_request", "The \(field == "closeCommand" ? "close command" : "internal prefix") cannot be used: \(reason).",
+                               issues: [.init(path: field, message: reason)])
+            }
             let rooms = try Self.roomKind(input.rooms)
             let language = try Self.agentsLanguage(input.language)
             let key = try await widget(context).key
@@ -91,7 +96,8 @@ extension AdminAPI {
             case (let name?, nil): index = .existing(name)
             case (nil, let name?): index = .create(name)
             default:
-                throw APIError(.badRequest, code: "invalid_request", "Choose an existing index channel or a new one, not both.",
+                throw APIError(.badRequest, code: "invalid_request",
+                               input.indexChannel.existing == nil ? "Choose an existing index channel or a new one." : "Choose an existing index channel or a new one, not both.",
                                issues: [.init(path: "indexChannel", message: "give exactly one of existing or create")])
             }
             let (setup, credentials) = try await signInWithCredentials(input.server, widgetKey: key)
@@ -100,8 +106,7 @@ extension AdminAPI {
                 let agents = try await setup.agents(input.agents, team: team)
                 let channel = try await setup.indexChannel(index, team: team, agents: agents, language: language)
                 let settings = setup.settings(team: team, agents: agents, indexChannel: channel,
-                                              closeCommand: input.closeCommand?.trimmingWhitespace() ?? "!close",
-                                              internalPrefix: input.internalPrefix ?? "//", archiveOnClose: input.archiveOnClose ?? false,
+                                              closeCommand: closeCommand, internalPrefix: internalPrefix, archiveOnClose: input.archiveOnClose ?? false,
                                               rooms: rooms, language: language)
                 try await services.connections.save(settings, credentials: credentials, widgetKey: key)
             }

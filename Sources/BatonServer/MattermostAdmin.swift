@@ -58,7 +58,10 @@ public struct MattermostAdmin: Sendable {
     /// Runs the wizard's steps against the server and saves the connection; returns what
     /// to tell the user.
     public func connect(_ options: ConnectOptions) async throws -> [String] {
-        try await withConnections { store, connections in
+        if let (field, reason) = MattermostSettings.problem(closeCommand: options.closeCommand, internalPrefix: options.internalPrefix) {
+            throw AdminError("\(field == "closeCommand" ? "--close-command" : "--internal-prefix") \"\(field == "closeCommand" ? options.closeCommand : options.internalPrefix)\" cannot be used: \(reason).")
+        }
+        return try await withConnections { store, connections in
             // Before Baton ever ran on this database it has no bot yet: the demo bot is
             // made here as `baton serve` would make it, so that connecting may come first.
             if config.demo { try await DemoSeed.ensure(BotLibrary(store: store), logger: logger) }

@@ -111,7 +111,7 @@ extension MattermostCommand {
             }
             var options = MattermostAdmin.ConnectOptions(widgetKey: bot, url: url, credentials: credentials, team: team,
                                                         agents: agents.split(separator: ",").map(String.init), indexChannel: index)
-            options.closeCommand = closeCommand
+            options.closeCommand = closeCommand.trimmingWhitespace()
             options.internalPrefix = internalPrefix
             options.archiveOnClose = archiveOnClose
             options.rooms = rooms

@@ -240,6 +240,10 @@ import Testing
                                         "--team", "t", "--index-channel", "c"])
         #expect(try await badPort.exit() == 1, "\(badPort.log)")
         #expect(badPort.log.contains("its port 99999 is not one from 1 to 65535"), "\(badPort.log)")
+        let blankCommand = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:9", "--token-env", "HOME",
+                                             "--team", "t", "--index-channel", "c", "--close-command", " ", "--internal-prefix", ""])
+        #expect(try await blankCommand.exit() == 1, "\(blankCommand.log)")
+        #expect(blankCommand.log.contains("--close-command \"\" cannot be used: it is blank."), "\(blankCommand.log)")
     }
 }
 

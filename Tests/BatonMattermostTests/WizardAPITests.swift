@@ -98,6 +98,21 @@ import Testing
                 "server": server(rig), "team": "support", "agents": ["alice"], "indexChannel": ["create": "Live chats"], "rooms": "forum",
             ])
             #expect(badRooms.status == 400 && badRooms.issues.first?["path"] as? String == "rooms", "\(badRooms)")
+            let neither = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": server(rig), "team": "support", "agents": ["alice"], "indexChannel": [String: String](),
+            ])
+            #expect(neither.status == 400 && neither.errorMessage == "Choose an existing index channel or a new one.", "\(neither)")
+            // A blank close command would close the chat at a file posted alone; a blank
+            // prefix would keep every reply from the visitor; a command behind the prefix
+            // would never be seen.
+            for (field, value, reason) in [("closeCommand", "   ", "it is blank"),
+                                           ("internalPrefix", " ", "it is blank"), ("closeCommand", "//close", "starts with the internal prefix")] {
+                let refused = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                    "server": server(rig), "team": "support", "agents": ["alice"], "indexChannel": ["create": "Live chats"], field: value,
+                ])
+                #expect(refused.status == 422 && refused.issues.first?["path"] as? String == field, "\(field) \(value): \(refused)")
+                #expect(refused.errorMessage?.contains(reason) == true, "\(refused)")
+            }
 
             let connected = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
                 "server": server(rig), "team": "support", "agents": ["alice", "bob"], "indexChannel": ["create": "Live chats"],
