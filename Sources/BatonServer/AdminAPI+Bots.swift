@@ -289,12 +289,10 @@ extension AdminAPI {
         }
         var origins: [String] = []
         for (index, text) in (body.allowedOrigins ?? []).enumerated() {
-            let origin = OriginPolicy.normalise(text)
-            if origin.isEmpty { continue }
-            guard let url = URL(string: origin), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
-                  url.path.isEmpty, url.query == nil else {
+            if OriginPolicy.normalise(text).isEmpty { continue }
+            guard let origin = OriginPolicy.canonical(text) else {
                 issues.append(.init(path: "settings.allowedOrigins[\(index)]",
-                                    message: "\"\(text)\" is not an origin: write it like https://www.example.com (scheme, host, and a port if not the default)."))
+                                    message: "\"\(text)\" is not an origin: write it like https://www.example.com (scheme, host, and a port from 1 to 65535 if not the default)."))
                 continue
             }
             if !origins.contains(origin) { origins.append(origin) }

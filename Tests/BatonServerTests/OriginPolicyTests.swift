@@ -23,6 +23,25 @@ import Testing
         #expect(!OriginPolicy.allows(origin: "http://127.0.0.1:8081", host: "127.0.0.1:8080", allowed: ["https://shop.example"]))
     }
 
+    /// An origin as an admin may write it, as a browser sends it: the scheme's default
+    /// port left out, a host in other letters in ASCII; what is no origin is refused.
+    @Test(arguments: [
+        ("HTTPS://SHOP.EXAMPLE:443/", "https://shop.example"), ("http://shop.example:80", "http://shop.example"),
+        ("https://shop.example:80", "https://shop.example:80"), ("http://localhost:3000", "http://localhost:3000"),
+        ("https://ü.example", "https://xn--tda.example"), ("https://Bücher.Example", "https://xn--bcher-kva.example"),
+        ("http://[::1]:8080", "http://[::1]:8080"), ("http://127.0.0.1", "http://127.0.0.1"),
+        ("https://shop.example:99999", nil), ("https://shop.example:0", nil), ("https://shop.example:", nil),
+        ("ftp://shop.example", nil), ("https://shop.example/cart", nil), ("https://user@shop.example", nil),
+        ("https://", nil), ("shop.example", nil), ("https://shop .example", nil), ("https://shop.example?x", nil),
+    ] as [(String, String?)]) func originsAreWrittenAsBrowsersSendThem(_ text: String, _ origin: String?) {
+        #expect(OriginPolicy.canonical(text) == origin)
+    }
+
+    @Test func anOriginSavedWithItsDefaultPortStillMatches() {
+        #expect(OriginPolicy.allows(origin: "https://shop.example", host: "baton.example", allowed: ["https://shop.example:443"]))
+        #expect(OriginPolicy.allows(origin: "https://xn--tda.example", host: "baton.example", allowed: ["https://ü.example"]))
+    }
+
     @Test func aMissingOriginIsRefusedWhenTheListIsNotEmpty() {
         #expect(!OriginPolicy.allows(origin: nil, host: "baton.example", allowed: ["https://shop.example"]))
     }
