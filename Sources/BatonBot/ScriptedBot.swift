@@ -279,7 +279,9 @@ public struct ScriptedBot: ChatBot {
     }
 }
 
-/// Fills `{{name}}` placeholders with collected variables (empty when not collected).
+/// Fills `{{name}}` placeholders with collected variables (empty when not collected). A
+/// value is what a visitor typed: its Markdown is escaped, so that a name such as
+/// `[Verify your account](https://…)` shows as written in the bot's message, not as a link.
 enum Template {
     static func render(_ text: String, _ conversation: Conversation) -> String {
         guard hasPlaceholder(text) else { return text }
@@ -292,7 +294,7 @@ enum Template {
                 return result
             }
             let name = String(rest[open.upperBound..<close.lowerBound]).trimmingWhitespace()
-            result += conversation.variable(name) ?? ""
+            result += BotMarkdown.escaped(conversation.variable(name) ?? "")
             rest = rest[close.upperBound...]
         }
         return result + rest

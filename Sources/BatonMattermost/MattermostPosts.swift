@@ -74,7 +74,7 @@ enum MattermostPosts {
             case .system: "_Baton_"
             }
             // Each message is one quoted paragraph so a multi-line message stays together.
-            var text = MattermostText.inert(message.text)
+            var text = MattermostText.inert(message.role == .bot ? BotMarkdown.unescaped(message.text) : message.text)
             for file in message.files {
                 text += (text.isEmpty ? "" : "\n") + ":paperclip: \(MattermostText.inertName(file.name)) (\(ByteCount.text(file.size)))"
             }

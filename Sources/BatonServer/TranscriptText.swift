@@ -54,7 +54,7 @@ struct TranscriptText {
                 continue
             }
             head += corrects ? " edited a message: " : ": "
-            var body = message.text
+            var body = message.role == .bot ? BotMarkdown.unescaped(message.text) : message.text
             for file in message.files {
                 body += (body.isEmpty ? "" : "\n") + "[file] \(Self.oneLine(file.name)) (\(ByteCount.text(file.size)))"
             }

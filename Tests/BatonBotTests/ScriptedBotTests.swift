@@ -87,6 +87,19 @@ struct BotHarness {
         #expect(h.handover == nil)
     }
 
+    /// What a visitor typed goes into the bot's words as written: its Markdown escaped, so
+    /// a "name" cannot become a link or bold text in the bot's own message.
+    @Test func answersAreFilledInWithTheirMarkdownEscaped() throws {
+        var h = try BotHarness(Self.support)
+        h.say("refund")
+        h.say("[Verify your account](https://evil.example) **NOW** `x` ~~y~~ snake_case \\")
+        h.say("ann@example.com")
+        h.say("+44 20 7946 0958")
+        #expect(h.say("1") == [#"Thanks \[Verify your account\](https://evil.example) \*\*NOW\*\* \`x\` \~\~y\~\~ snake\_case \\, we'll write to ann@example.com about the Basic plan."#])
+        // The variable itself is kept as typed.
+        #expect(h.conversation.variable("name") == "[Verify your account](https://evil.example) **NOW** `x` ~~y~~ snake_case \\")
+    }
+
     /// A file sent while a question waits (a screenshot with "this is wrong") is not the
     /// answer: the bot says it got it and asks again.
     @Test func filesWhileAQuestionWaitsAreNotTheAnswer() throws {

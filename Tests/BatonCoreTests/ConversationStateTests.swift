@@ -63,3 +63,16 @@ import Testing
         #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
     }
 }
+
+/// A visitor's words in a bot's Markdown: escaped to show as typed, unescaped for plain text.
+@Suite struct BotMarkdownTests {
+    @Test(arguments: ["Grace Hopper", "[Verify](https://evil.example) **now**", "a\\b `c` ~d~ _e_", "\\", "Mary-Jane O'Neil. (Jr.)"])
+    func escapedTextReadsAsTypedOnceUnescaped(_ text: String) {
+        #expect(BotMarkdown.unescaped(BotMarkdown.escaped(text)) == text)
+    }
+
+    @Test func aBotAuthorsOwnEscapesAreReadToo() {
+        #expect(BotMarkdown.escaped("Grace Hopper") == "Grace Hopper")
+        #expect(BotMarkdown.unescaped(#"Prices from 5\* \(VAT\) \q and a last \"#) == #"Prices from 5* (VAT) \q and a last \"#)
+    }
+}

@@ -68,6 +68,11 @@ import Testing
                                                     closeCommand: "!fertig", internalPrefix: "##", words: german)
         #expect(transcript.hasPrefix("#### Chat mit Grete\nÜbergeben, weil der Besucher nach einer Person gefragt hat.\n"), "\(transcript)")
         #expect(transcript.hasSuffix("_Antworte hier, um dem Besucher zu antworten. Nachrichten, die mit `##` beginnen, bleiben intern; `!fertig` beendet den Chat._"))
+        // The bot's words with a visitor's answer in them (its Markdown escaped for the
+        // widget) read as the visitor typed it, and stay inert.
+        let botSaid = Message(id: 1, conversationID: conversation.id, role: .bot, text: #"Thanks \[Verify\](https://evil.example) \*\*now\*\*!"#, createdAt: 1)
+        #expect(MattermostPosts.transcript(conversation: conversation, visitor: "Grete", messages: [botSaid], botName: "Sam")
+            .contains(#"> **Sam** (bot): Thanks \[Verify\]\(`https://evil.example`\) \*\*now\*\*\!"#))
         // The connection's own close command and prefix, in English too (it said `!close` whatever they were).
         #expect(MattermostPosts.transcript(conversation: conversation, visitor: "Grete", messages: [], botName: nil, closeCommand: "!done")
             .hasSuffix("Messages starting with `//` stay internal; `!done` ends the chat._"))

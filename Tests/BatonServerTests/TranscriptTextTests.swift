@@ -23,7 +23,7 @@ import Testing
         func at(_ seconds: Int64) -> Millis { Self.lateEvening + seconds * 1000 }
         let file = Attachment(id: FileID("f1"), name: "invoice\n.pdf", contentType: "application/pdf", size: 1200)
         let messages = [
-            Message(id: 1, conversationID: id, role: .bot, authorName: "Ada", text: "Hi!", createdAt: at(0)),
+            Message(id: 1, conversationID: id, role: .bot, authorName: "Ada", text: #"Hi \[Grace\]!"#, createdAt: at(0)),
             Message(id: 2, conversationID: id, role: .visitor, text: "Two lines\nof text", files: [file], createdAt: at(1)),
             Message(id: 3, conversationID: id, role: .agent, authorName: "Alice Archer", text: "Hello Grace", createdAt: at(3)),
             Message(id: 4, conversationID: id, role: .agent, authorName: "Alice Archer", text: "Hello, Grace", replaces: 3, createdAt: at(4)),
@@ -43,7 +43,7 @@ import Testing
             Mattermost room: https://chat.example/support/channels/chat-abc
 
             — 2026-12-04 —
-            23:59:58  Ada (bot): Hi!
+            23:59:58  Ada (bot): Hi [Grace]!
             23:59:59  Grace Hopper: Two lines
                       of text
                       [file] invoice .pdf (1.2 KB)
@@ -61,7 +61,7 @@ import Testing
         let kolkataZone = try #require(TranscriptText.timeZone(named: "Asia/Kolkata"))
         kolkata.timeZone = kolkataZone
         #expect(kolkata.text.contains("Started 2026-12-05 05:29:58 Asia/Kolkata (UTC+05:30)\n"))
-        #expect(kolkata.text.contains("— 2026-12-05 —\n05:29:58  Ada (bot): Hi!\n"))
+        #expect(kolkata.text.contains("— 2026-12-05 —\n05:29:58  Ada (bot): Hi [Grace]!\n"))
         #expect(!kolkata.text.contains("— 2026-12-04 —"))
         #expect(kolkata.fileName == "chat-shop-2026-12-05-abcdefghijklmnopqrst.txt")
         var newYork = transcript

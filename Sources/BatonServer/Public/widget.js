@@ -814,7 +814,9 @@ textarea:disabled { background: #f1f3f5; }
       let head = row.querySelector('.name').textContent;
       if (at) head += ' · ' + new Date(at).toLocaleString(lang);
       if (row.classList.contains('edited')) head += ' ' + t('transcriptEdited');
-      const text = row.classList.contains('deleted') ? bubble.textContent : bubble.dataset.text || '';
+      let text = row.classList.contains('deleted') ? bubble.textContent : bubble.dataset.text || '';
+      // The bot's Markdown escapes (a visitor's name in its words) are not part of the text.
+      if (row.dataset.author.startsWith('bot:')) text = text.replace(/\\([\\`*_{}\[\]()#+\-.!~|>])/g, '$1');
       const files = Array.from(bubble.querySelectorAll('.file')).map((a) => t('transcriptFile') + ' ' + (a.dataset.file || ''));
       lines.push(head, ...[text, ...files].filter((t) => t).map((t) => '  ' + t.replace(/\n/g, '\n  ')), '');
     }
