@@ -200,7 +200,7 @@ extension ChatService {
             throw ChatError.cannotRate
         }
         let rated = try await visitorActs(in: session, refusal: .cannotRate, when: { conversation in
-            conversation.id == conversationID && conversation.state == .closed && conversation.progress.handoverReason != nil
+            conversation.id == conversationID && conversation.state == .closed && conversation.progress.handedOver
                 && conversation.variable(ChatRating.variable) == nil
         }) { conversation, name in
             conversation.set(ChatRating.variable, to: rating.rawValue)

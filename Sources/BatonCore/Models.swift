@@ -320,6 +320,12 @@ public struct BotProgress: Sendable, Codable, Hashable {
     }
 }
 
+extension BotProgress {
+    /// The conversation went to the agents (not only asked to: while the bot collects the
+    /// handover flow's answers it has not).
+    public var handedOver: Bool { handoverReason != nil && !handoverPending }
+}
+
 /// One conversation between a visitor and the company, bot first, then maybe agents.
 public struct Conversation: Sendable, Codable, Hashable {
     public var id: ConversationID

@@ -372,7 +372,7 @@ enum ServerFrame: Sendable {
             w.field("state", conversation.state.rawValue)
             // Whether it went to the agents, and how the visitor rated it: the widget asks
             // for a rating of a chat with the agents that ended.
-            w.field("handedOver", conversation.progress.handoverReason != nil)
+            w.field("handedOver", conversation.progress.handedOver)
             if let rating = conversation.variable(ChatRating.variable) { w.field("rating", rating) }
         }
     }

@@ -76,3 +76,12 @@ import Testing
         #expect(BotMarkdown.unescaped(#"Prices from 5\* \(VAT\) \q and a last \"#) == #"Prices from 5* (VAT) \q and a last \"#)
     }
 }
+
+@Suite struct HandedOverTests {
+    /// Asked for while the bot collects the handover flow's answers is not handed over yet.
+    @Test func onlyAFinishedHandoverCounts() {
+        #expect(!BotProgress().handedOver)
+        #expect(!BotProgress(handoverPending: true, handoverReason: "asked").handedOver)
+        #expect(BotProgress(handoverReason: "asked").handedOver)
+    }
+}

@@ -129,6 +129,13 @@ import Testing
                 #expect(try await client.expect("state").string("state") == "collecting")
                 _ = try await client.expect("message")
                 #expect(try await client.expect("message").messageText == "What's your name?")
+                // Asked for, not yet with the agents: a returning widget is told so (it
+                // would otherwise offer a rating once an admin closed the chat).
+                let token = try #require(welcome.string("token"))
+                try await WidgetClient.connect(baton.socketURL) { again in
+                    let back = try await again.hello(token: token)
+                    #expect((back["conversation"] as? [String: Any])?["handedOver"] as? Bool == false)
+                }
                 _ = try await client.say("Zoë", clientID: "3")
                 _ = try await client.expect("message")
                 _ = try await client.say("zoe@example.org", clientID: "4")
@@ -141,6 +148,10 @@ import Testing
                 let stored = try #require(try await baton.services.store.conversation(id: id))
                 #expect(stored.state == .waitingForAgent)
                 #expect(stored.variables.map(\.value) == ["Zoë", "zoe@example.org", "Support"])
+                try await WidgetClient.connect(baton.socketURL) { again in
+                    let back = try await again.hello(token: token)
+                    #expect((back["conversation"] as? [String: Any])?["handedOver"] as? Bool == true)
+                }
             }
         }
     }
