@@ -104,8 +104,7 @@ public func buildApplication(
                                                                 interval: config.retentionSweepInterval, logger: logger)] } ?? []),
         onServerRunning: { channel in
             if let setupToken {
-                let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"
-                let base = config.publicURL ?? "http://\(address)"
+                let base = config.publicURL ?? "http://\(config.address(of: channel))"
                 logger.notice("No admin exists yet. Create the first one at \(base)/dashboard/#setup=\(setupToken) (valid until one exists), or with `baton admin create --email you@example.com`.")
             }
             await onServerRunning(channel)

@@ -3,6 +3,7 @@ import BatonMattermost
 import BatonStore
 import Foundation
 import Logging
+import NIOCore
 
 /// Everything `baton serve` can be told, by flag or by `BATON_*` environment variable
 /// (docs/configuration.md). Flags win over the environment, the environment over defaults.
@@ -296,6 +297,13 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 }
 
 extension BatonConfiguration {
+    /// The address and port `channel` listens on, as a URL's authority: an IPv6 address in
+    /// brackets (`[::1]:8080`).
+    public func address(of channel: any Channel) -> String {
+        let host = channel.localAddress?.ipAddress ?? self.host, port = channel.localAddress?.port ?? self.port
+        return (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+    }
+
     /// Trusts `mattermostCAFile`'s certificates for every connection to Mattermost from
     /// now on (before the first is made); refuses a file that is missing or holds none.
     public func trustMattermostAuthority() throws {

@@ -126,8 +126,7 @@ struct Serve: AsyncParsableCommand {
             logger.info("Emailing visitors the replies they missed once a chat has been quiet \(minutes) minute\(minutes == 1 ? "" : "s"), through \(server)\(authority)")
         }
         let (app, _) = try await buildApplication(config, logger: logger) { channel in
-            let address = channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" } ?? "\(config.host):\(config.port)"
-            logger.notice("Baton \(BatonVersion.current) is ready at http://\(address)/")
+            logger.notice("Baton \(BatonVersion.current) is ready at http://\(config.address(of: channel))/")
         }
         do {
             try await app.runService()

@@ -46,6 +46,17 @@ import Testing
         #expect(bad.log.contains("See 'baton serve --help'"), "\(bad.log)")
     }
 
+    /// On IPv6 the addresses Baton prints are URLs: the address in brackets.
+    @Test func theSetupLinkOnIPv6IsAnAddress() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let baton = try BatonProcess(["serve", "--port", "0", "--host", "::1", "--database", folder.database])
+        let port = try await baton.wait(for: #"ready at http://\[::1\]:(\d+)/"#)
+        #expect(baton.log.contains("Create the first one at http://[::1]:\(port)/dashboard/#setup="), "\(baton.log)")
+        baton.signal(SIGTERM)
+        #expect(try await baton.exit() == 0)
+    }
+
     @Test func sigtermClosesSocketsAndLeavesAConsistentDatabase() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
