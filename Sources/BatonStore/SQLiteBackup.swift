@@ -10,6 +10,7 @@ public enum SQLiteBackup {
         case noDatabase(String)
         case notBaton(String)
         case targetExists(String)
+        case noTarget
         case failed(String)
 
         public var description: String {
@@ -17,6 +18,7 @@ public enum SQLiteBackup {
             case .noDatabase(let path): "There is no database at \(path)."
             case .notBaton(let path): "\(path) is not a Baton database."
             case .targetExists(let path): "\(path) exists already; choose a new file (a backup never overwrites one)."
+            case .noTarget: "Name the new file to write the backup into."
             case .failed(let reason): "The backup failed: \(reason)"
             }
         }
@@ -28,6 +30,8 @@ public enum SQLiteBackup {
     public static func copy(_ path: String, to target: String) throws(Failure) -> Int64 {
         let files = FileManager.default
         guard files.fileExists(atPath: path) else { throw .noDatabase(path) }
+        // SQLite takes an empty name for a temporary database: the copy would go nowhere.
+        guard !target.trimmingCharacters(in: .whitespaces).isEmpty else { throw .noTarget }
         guard !files.fileExists(atPath: target) else { throw .targetExists(target) }
         do {
             let source = try SQLiteHandle(path: path)
@@ -56,7 +60,9 @@ public enum SQLiteBackup {
         } catch {
             throw .failed("\(error)")
         }
-        let size = (try? files.attributesOfItem(atPath: target)[.size] as? NSNumber)?.int64Value
-        return size ?? 0
+        guard let size = (try? files.attributesOfItem(atPath: target)[.size] as? NSNumber)?.int64Value else {
+            throw .failed("no file was written at \(target)")
+        }
+        return size
     }
 }

@@ -43,6 +43,8 @@ import Testing
             try handle.run("CREATE TABLE t (x)", [])
             handle.close()
             #expect(throws: SQLiteBackup.Failure.self) { try SQLiteBackup.copy(other, to: db.folder.appendingPathComponent("y.sqlite").path) }
+            // No name: SQLite would write into a temporary database and report success.
+            #expect { try SQLiteBackup.copy(db.path, to: " ") } throws: { "\($0)" == "Name the new file to write the backup into." }
         }
     }
 }
