@@ -58,6 +58,10 @@ final class AdminAuth: Sendable {
 
     static func checkPassword(_ password: String) throws {
         guard password.count >= 10 else { throw AdminAuthError.invalid("The password needs at least 10 characters.") }
+        // bcrypt reads 72 bytes: a longer password's end would not count.
+        guard password.utf8.count <= 72 else {
+            throw AdminAuthError.invalid("The password may be at most 72 bytes long (72 letters of English, fewer in other scripts): a longer one's end would not count.")
+        }
     }
 
     /// Gives an admin a new password; every session of theirs ends (a password changed

@@ -50,6 +50,10 @@ import Testing
             #expect(wrong.errorCode == "bad_setup_token")
             let short = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": Self.email, "password": "short"])
             #expect(short.status == 400)
+            // bcrypt reads 72 bytes: a longer password is refused, not cut.
+            let long = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": Self.email,
+                                                                             "password": String(repeating: "é", count: 37)])
+            #expect(long.status == 400 && long.errorMessage?.contains("at most 72 bytes") == true, "\(long)")
             let created = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": Self.email, "password": Self.password])
             #expect(created.status == 200)
             #expect(created.headers.first(name: "Set-Cookie")?.contains("HttpOnly") == true)
