@@ -175,7 +175,9 @@ public struct JSONReader {
         let text = String(decoding: digits, as: UTF8.self)
         guard !isInteger, let double = Double(text), double == double.rounded(),
               double >= -9_223_372_036_854_775_808, double < 9_223_372_036_854_775_808 else {
-            throw Failure.invalid(offset: start, reason: "\(text) is not a 64-bit integer")
+            // Well-formed JSON, but not the integer asked for (5.5, 1e30): the caller says
+            // which field is wrong, and the reader passes over the number.
+            throw Failure.unexpected(.number, offset: start)
         }
         offset = end
         return Int64(double)

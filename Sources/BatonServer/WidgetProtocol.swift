@@ -291,7 +291,7 @@ enum ServerFrame: Sendable {
             case .welcome(let session, let limits):
                 w.field("type", "welcome")
                 w.field("protocol", WidgetProtocol.version)
-                w.field("token", session.newToken)
+                if let token = session.newToken { w.field("token", token) }
                 w.field("visitor", session.visitor.id.rawValue)
                 w.key("conversation")
                 Self.write(session.conversation, to: &w)

@@ -195,6 +195,7 @@ struct WidgetSocket {
         state.violations += 1
         send(.frame(.error(error)))
         if state.violations > limits.maxViolations {
+            send(.frame(.error(ProtocolError(code: "too_many_frames", message: "Too many frames were refused: the connection is closed."))))
             send(.close(.policyViolation, "too many invalid frames"))
             return true
         }

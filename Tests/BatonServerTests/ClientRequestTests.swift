@@ -132,7 +132,9 @@ import Testing
         #expect(refusal(#"{"type":"hello","widget":"w","lastSeen":"3"}"#)?.message == #"The frame is not valid JSON of the widget protocol: "lastSeen" must be an integer."#)
         // A wrong field in a frame that is not JSON after all: the JSON is what is wrong.
         #expect(refusal(#"{"type":42,"text":"#)?.message == "The frame is not valid JSON of the widget protocol: it does not parse as a JSON object.")
-        #expect(refusal(#"{"type":"hello","lastSeen":1.5,"widget":"w"}"#)?.code == "malformed_frame")
+        #expect(refusal(#"{"type":"hello","lastSeen":1.5,"widget":"w"}"#)?.message == #"The frame is not valid JSON of the widget protocol: "lastSeen" must be an integer."#)
+        #expect(refusal(#"{"type":"seen","upTo":5.5}"#)?.message == #"The frame is not valid JSON of the widget protocol: "upTo" must be an integer."#)
+        #expect(refusal(#"{"type":"seen","upTo":1e30}"#)?.message == #"The frame is not valid JSON of the widget protocol: "upTo" must be an integer."#)
         #expect(refusal(#"{"type":"message","text":"x"}"#)?.code == "missing_field")
         #expect(refusal(#"{"type":"message","clientId":"c"}"#) == ProtocolError(code: "missing_field", message: "A message frame needs the field \"text\".", clientID: "c"))
         #expect(refusal(#"{"type":"dance"}"#)?.code == "unknown_type")

@@ -135,6 +135,7 @@ import Testing
                 try await WidgetClient.connect(baton.socketURL) { again in
                     let back = try await again.hello(token: token)
                     #expect((back["conversation"] as? [String: Any])?["handedOver"] as? Bool == false)
+                    #expect(back.json["token"] == nil, "only a new visitor gets a token")
                 }
                 _ = try await client.say("Zoë", clientID: "3")
                 _ = try await client.expect("message")
@@ -153,6 +154,21 @@ import Testing
                     #expect((back["conversation"] as? [String: Any])?["handedOver"] as? Bool == true)
                 }
             }
+        }
+    }
+
+    /// After 100 refused frames the connection is closed (1008), and the last error says why.
+    @Test func aWidgetThatKeepsSendingBadFramesIsDisconnected() async throws {
+        try await LiveBaton.run { baton in
+            let codes = Collected<String>()
+            let close = try await WidgetClient.connect(baton.socketURL) { client in
+                _ = try await client.hello()
+                for _ in 0..<101 { try await client.sendText("x") }
+                while let frame = try await client.next() { if let code = frame.string("code") { codes.append(code) } }
+            }
+            #expect(codes.all.count == 102 && codes.all.dropLast().allSatisfy { $0 == "malformed_frame" }, "\(codes.all)")
+            #expect(codes.last == "too_many_frames")
+            #expect(close?.closeCode == .policyViolation)
         }
     }
 
