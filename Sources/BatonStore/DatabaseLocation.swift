@@ -15,6 +15,12 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         }
         var path = text
         if path.hasPrefix("sqlite://") { path.removeFirst("sqlite://".count) } else if path.hasPrefix("sqlite:") { path.removeFirst("sqlite:".count) }
+        // Another database's URL (mysql://…) is no file name: it would make a SQLite file
+        // in a folder named "mysql:".
+        if let scheme = text.range(of: "://").map({ text[..<$0.lowerBound] }), !scheme.isEmpty,
+           scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }), scheme != "sqlite" {
+            throw StoreOpenError.invalidLocation("\(scheme)://… (Baton keeps its data in SQLite or PostgreSQL)")
+        }
         guard !path.isEmpty, !path.contains("\0") else { throw StoreOpenError.invalidLocation(text) }
         self = .sqlite(path: path)
     }

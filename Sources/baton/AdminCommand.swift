@@ -86,12 +86,9 @@ struct PasswordInput: ParsableArguments {
     func read() throws -> String {
         switch (passwordFile, passwordEnv) {
         case (let file?, nil):
-            return try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
+            return try SecretInput.file(file)
         case (nil, let variable?):
-            guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
-                throw ValidationError("The environment variable \(variable) is not set.")
-            }
-            return value
+            return try SecretInput.environment(variable)
         case (nil, nil):
             guard let first = Self.ask("Password (at least 10 characters): "), let second = Self.ask("The same again: ") else {
                 throw ValidationError("No password was given.")

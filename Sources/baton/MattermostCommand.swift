@@ -85,21 +85,16 @@ extension MattermostCommand {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
             let credentials: MattermostCredentials
             switch (passwordFile, passwordEnv, tokenEnv) {
             case (let file?, nil, nil):
                 guard let username else { throw ValidationError("--password-file needs --username.") }
-                let password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
-                guard !password.isEmpty else { throw ValidationError("The password file \(file) is empty.") }
-                credentials = .password(username: username, password: password)
+                credentials = .password(username: username, password: try SecretInput.file(file))
             case (nil, let variable?, nil):
                 guard let username else { throw ValidationError("--password-env needs --username.") }
-                guard let password = environment[variable], !password.isEmpty else { throw ValidationError("The environment variable \(variable) is not set.") }
-                credentials = .password(username: username, password: password)
+                credentials = .password(username: username, password: try SecretInput.environment(variable))
             case (nil, nil, let variable?):
-                guard let token = environment[variable], !token.isEmpty else { throw ValidationError("The environment variable \(variable) is not set.") }
-                credentials = .token(token)
+                credentials = .token(try SecretInput.environment(variable))
             default:
                 throw ValidationError("Give exactly one of --password-file, --password-env or --token-env.")
             }

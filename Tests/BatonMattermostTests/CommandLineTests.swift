@@ -244,6 +244,17 @@ import Testing
                                              "--team", "t", "--index-channel", "c", "--close-command", " ", "--internal-prefix", ""])
         #expect(try await blankCommand.exit() == 1, "\(blankCommand.log)")
         #expect(blankCommand.log.contains("--close-command \"\" cannot be used: it is blank."), "\(blankCommand.log)")
+        // Secrets that cannot be read are said so in words.
+        var environment = ProcessInfo.processInfo.environment
+        environment["EMPTY_SECRET"] = ""
+        for (source, words) in [(["--token-env", "EMPTY_SECRET"], "The environment variable EMPTY_SECRET is empty."),
+                                (["--username", "relay", "--password-file", "/nonexistent/pw"], "There is no password file /nonexistent/pw."),
+                                (["--username", "relay", "--password-file", "/tmp"], "/tmp is a folder, not a password file.")] {
+            let refused = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:9", "--team", "t",
+                                            "--index-channel", "c"] + source, environment: environment)
+            #expect(try await refused.exit() != 0)
+            #expect(refused.log.contains(words), "\(refused.log)")
+        }
     }
 }
 

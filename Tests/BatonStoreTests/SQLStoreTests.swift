@@ -479,6 +479,9 @@ extension Visitor {
         #expect(try DatabaseLocation(parsing: "sqlite:/var/lib/b.sqlite") == .sqlite(path: "/var/lib/b.sqlite"))
         #expect(try DatabaseLocation(parsing: "sqlite:///var/lib/b.sqlite") == .sqlite(path: "/var/lib/b.sqlite"))
         #expect(throws: StoreOpenError.self) { try DatabaseLocation(parsing: "sqlite:") }
+        // Another database's URL is no file name.
+        #expect { try DatabaseLocation(parsing: "mysql://baton:pw@db/chat") } throws: { "\($0)".contains("mysql://…") && !"\($0)".contains("pw") }
+        #expect(try DatabaseLocation(parsing: "data/baton.sqlite") == .sqlite(path: "data/baton.sqlite"))
 
         #expect(try DatabaseLocation(parsing: "postgres://baton:s%40cret@db.example:6543/chat?sslmode=require")
             == .postgres(PostgresLocation(host: "db.example", port: 6543, username: "baton", password: "s@cret", database: "chat", tls: .require)))
