@@ -75,6 +75,12 @@ final class WidgetChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         lastRead = context.eventLoop.now
+        // RFC 6455, 5.1 and 5.2: a client masks every frame, and sets no reserved bit
+        // without an extension (none is agreed).
+        guard frame.maskKey != nil, !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
+            close(code: .protocolError, reason: frame.maskKey == nil ? "unmasked frame" : "reserved bit set")
+            return
+        }
         switch frame.opcode {
         case .connectionClose:
             receivedClose(frame, context: context)
@@ -122,12 +128,23 @@ final class WidgetChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         }
         closing = true
         inbound.finish()
-        var data = frame.unmaskedData
-        let code = data.readWebSocketErrorCode() ?? .normalClosure
+        let code = Self.closeCode(frame.unmaskedData)
         var reply = context.channel.allocator.buffer(capacity: 2)
         reply.write(webSocketErrorCode: code)
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// The code to answer a widget's close with: its own, none for none, and 1002 for a
+    /// payload of one byte or a code an endpoint may not send (RFC 6455, 5.5.1 and 7.4).
+    static func closeCode(_ payload: ByteBuffer) -> WebSocketErrorCode {
+        var payload = payload
+        guard payload.readableBytes > 0 else { return .normalClosure }
+        guard let number = payload.readInteger(as: UInt16.self) else { return .protocolError }
+        switch number {
+        case 1000...1003, 1007...1011, 3000...4999: return WebSocketErrorCode(codeNumber: Int(number))
+        default: return .protocolError
+        }
     }
 
     /// Writes what the request loop (or the chat) sends; called on the event loop.

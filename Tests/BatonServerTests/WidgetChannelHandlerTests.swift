@@ -112,6 +112,29 @@ import Testing
         #expect(await rig.next() == nil)
     }
 
+    /// A close with a code no endpoint may send, or a payload of one byte, is answered
+    /// 1002 (RFC 6455, 7.4); a code of the application's range is returned as it came.
+    @Test(arguments: [([0x03, 0xE7], 1002), ([0x03], 1002), ([0x03, 0xED], 1002), ([0x0F, 0xA0], 4000), ([], 1000)] as [([UInt8], UInt16)])
+    func aCloseIsAnsweredWithAValidCode(_ payload: [UInt8], _ answer: UInt16) throws {
+        let rig = try Rig()
+        try rig.receive(.connectionClose, payload)
+        #expect(try rig.sent().first.flatMap(Self.code) == answer)
+    }
+
+    /// Frames a client may not send (unmasked, or with a reserved bit and no extension)
+    /// close the connection with 1002.
+    @Test func unmaskedFramesAndReservedBitsAreProtocolErrors() throws {
+        let unmasked = try Rig()
+        try unmasked.channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: unmasked.channel.allocator.buffer(string: "{}")))
+        #expect(try unmasked.sent().last.flatMap(Self.code) == 1002)
+        let reserved = try Rig()
+        let key: WebSocketMaskingKey = [1, 2, 3, 4]
+        var data = reserved.channel.allocator.buffer(string: "{}")
+        data.webSocketMask(key)
+        try reserved.channel.writeInbound(WebSocketFrame(fin: true, rsv1: true, opcode: .text, maskKey: key, data: data))
+        #expect(try reserved.sent().last.flatMap(Self.code) == 1002)
+    }
+
     @Test func aSilentWidgetIsPingedThenDropped() throws {
         let rig = try Rig()
         let loop = rig.channel.embeddedEventLoop
