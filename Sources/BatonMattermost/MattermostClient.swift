@@ -348,6 +348,10 @@ public final class MattermostClient: Sendable {
         if let client = error as? HTTPClientError, client == .deadlineExceeded || client == .readTimeout || client == .connectTimeout {
             return .unreachable(url: url, reason: "timed out")
         }
+        if error is HTTPParserError {
+            // Bytes came back, but not an HTTP answer (another service on that port).
+            return .notMattermost(url: url, reason: "it does not answer in HTTP (\(error))")
+        }
         if lowered.contains("refused") { return .unreachable(url: url, reason: "connection refused") }
         if lowered.contains("dns") || lowered.contains("resolve") || lowered.contains("lookup") {
             return .unreachable(url: url, reason: "the host name does not resolve")

@@ -60,6 +60,9 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
             "Mattermost refused the operation: \(message)"
         case .rateLimited(let seconds):
             "Mattermost is rate-limiting Baton; retrying in \(Int(seconds.rounded(.up))) s."
+        case .server(_, "baton.answer_too_large", let message):
+            // Baton's own refusal of a too large answer, not a status Mattermost sent.
+            "Baton did not read Mattermost's answer: \(message)"
         case .server(let status, let id, let message):
             "Mattermost answered \(status): \(message)\(id.isEmpty ? "" : " (\(id))")"
         case .webSocketRefused(let url):

@@ -114,6 +114,24 @@ import Testing
         #expect(throws: CertificateAuthorityFile.Unusable.self) { try CertificateAuthorityFile.certificates(pemFile: "/nonexistent/ca.pem", for: "Mattermost") }
     }
 
+    /// Another service on the port (here one that greets like SSH): not HTTP, said so.
+    @Test func aServiceThatDoesNotSpeakHTTPIsNotMattermost() async throws {
+        var options = SMTPCatcher.Options()
+        options.greeting = "SSH-2.0-OpenSSH_9.6"
+        let other = try await SMTPCatcher.start(options)
+        defer { Task { await other.stop() } }
+        do {
+            _ = try await MattermostSetup.signIn(url: "http://127.0.0.1:\(other.port)", credentials: HandoverRig.relayCredentials, logger: logger)
+            Issue.record("took an SSH-like service for Mattermost")
+        } catch let error as MattermostError {
+            guard case .notMattermost(_, let reason) = error else { Issue.record("not notMattermost: \(error)"); return }
+            #expect(reason.contains("does not answer in HTTP"), "\(reason)")
+        }
+        // Baton's own limit on an answer is not a status Mattermost sent.
+        let tooLarge = MattermostError.server(status: 413, id: "baton.answer_too_large", message: "the answer to /x is larger than the 10 bytes Baton takes")
+        #expect(tooLarge.description == "Baton did not read Mattermost's answer: the answer to /x is larger than the 10 bytes Baton takes")
+    }
+
     @Test func somethingThatIsNotMattermostIsReported() async throws {
         try await LiveBaton.run { baton in
             // Baton itself answers HTTP, but not like Mattermost.
