@@ -61,6 +61,8 @@ public struct MattermostAdmin: Sendable {
         if let (field, reason) = MattermostSettings.problem(closeCommand: options.closeCommand, internalPrefix: options.internalPrefix) {
             throw AdminError("\(field == "closeCommand" ? "--close-command" : "--internal-prefix") \"\(field == "closeCommand" ? options.closeCommand : options.internalPrefix)\" cannot be used: \(reason).")
         }
+        // An address that is none is told before the database is opened (or made).
+        _ = try MattermostClient.normaliseURL(options.url)
         return try await withConnections { store, connections in
             // Before Baton ever ran on this database it has no bot yet: the demo bot is
             // made here as `baton serve` would make it, so that connecting may come first.
