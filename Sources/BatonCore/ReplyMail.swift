@@ -21,10 +21,6 @@ public struct ReplyMail: Sendable, Hashable {
         self.language = language
     }
 
-    /// Whether `text` can be a visitor's email address in a mail header: one `@` with
-    /// something on each side, a domain with a dot, at most 254 characters, ASCII (an
-    /// address in other letters needs SMTPUTF8, which not every server speaks), and nothing
-    /// that could end a header or an address (spaces, control characters, `<>()[],;:"\`).
     /// `text` as an address the email can go to: trimmed, a domain in other letters in its
     /// ASCII form (`grace@müller.de` → `grace@xn--mller-kva.de`); nil when it is no address
     /// or its part before the `@` is not ASCII (that needs SMTPUTF8).
@@ -37,6 +33,10 @@ public struct ReplyMail: Sendable, Hashable {
         return address.flatMap { isAddress($0) ? $0 : nil }
     }
 
+    /// Whether `text` can be a visitor's email address in a mail header: one `@` with
+    /// something on each side, a domain with a dot, at most 254 characters, ASCII (an
+    /// address in other letters needs SMTPUTF8, which not every server speaks), and nothing
+    /// that could end a header or an address (spaces, control characters, `<>()[],;:"\`).
     public static func isAddress(_ text: String) -> Bool {
         guard (3...254).contains(text.utf8.count), text.utf8.allSatisfy({ $0 < 0x80 }) else { return false }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
