@@ -1,4 +1,5 @@
 import ConnectionGuard
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -81,31 +82,24 @@ final class SandboxServer: Sendable {
                         reply.resume(returning: port)
                         continue
                     }
-                    let attempted = boundPort.withLock { $0 } ?? core.configuration.port
-                    let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-                    let (finished, finishedSink) = AsyncStream.makeStream(of: Void.self)
-                    let application: any Service
-                    do {
-                        application = try makeApplication(reportingPortTo: portSink)
-                    } catch {
-                        reply.resume(throwing: error)
-                        continue
+                    let candidates = boundPort.withLock { $0 }.map { [$0] } ?? Self.firstPorts(configured: core.configuration.port)
+                    var failure: (any Error)?
+                    for candidate in candidates {
+                        do {
+                            if let started = try await run(on: candidate) {
+                                running = started
+                                break
+                            }
+                        } catch {
+                            failure = error
+                            break
+                        }
                     }
-                    let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: logger)
-                    let task = Task { [logger] in
-                        do { try await group.run() } catch { logger.error("Sandbox server stopped: \(error)") }
-                        portSink.finish()
-                        finishedSink.finish()
-                    }
-                    var iterator = ports.makeAsyncIterator()
-                    if let port = await iterator.next(), port > 0 {
-                        boundPort.withLock { $0 = port }
-                        running = Running(group: group, finished: finished, task: task)
+                    if running != nil {
                         reply.resume(returning: port)
                     } else {
-                        await group.triggerGracefulShutdown()
-                        for await _ in finished {}
-                        reply.resume(throwing: CannotListen(description: "the sandbox could not listen on \(core.configuration.host):\(attempted)"))
+                        reply.resume(throwing: failure ?? CannotListen(
+                            description: "the sandbox could not listen on \(core.configuration.host):\(candidates.first ?? core.configuration.port)"))
                     }
                 case .stop(let reply):
                     if let current = running {
@@ -117,6 +111,39 @@ final class SandboxServer: Sendable {
             }
             if let current = running { await shutDown(current) }
         }
+    }
+
+    /// Runs the server on `port`; nil when it could not listen there.
+    private func run(on port: Int) async throws -> Running? {
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let (finished, finishedSink) = AsyncStream.makeStream(of: Void.self)
+        let application = try makeApplication(port: port, reportingPortTo: portSink)
+        let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: logger)
+        let task = Task { [logger] in
+            do { try await group.run() } catch { logger.error("Sandbox server stopped: \(error)") }
+            portSink.finish()
+            finishedSink.finish()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let bound = await iterator.next(), bound > 0 else {
+            await group.triggerGracefulShutdown()
+            for await _ in finished {}
+            return nil
+        }
+        boundPort.withLock { $0 = bound }
+        return Running(group: group, finished: finished, task: task)
+    }
+
+    /// Where to listen the first time: the configured port; for "any port" (0), a few
+    /// random ports below the system's ephemeral range, then any. A port from that range
+    /// could be handed to another server or to an outgoing connection while the sandbox
+    /// is down (`goDown()`), and it could not come back on it.
+    static func firstPorts(configured: Int) -> [Int] {
+        guard configured == 0 else { return [configured] }
+        let ephemeralStart = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+            .flatMap { $0.split(whereSeparator: \.isWhitespace).first }.flatMap { Int($0) } ?? 32768
+        guard ephemeralStart > 11_000 else { return [0] }
+        return (0..<8).map { _ in Int.random(in: 10_000..<ephemeralStart) } + [0]
     }
 
     private func shutDown(_ running: Running) async {
@@ -154,11 +181,10 @@ final class SandboxServer: Sendable {
         core.control.withLock { $0.stopping = false }
     }
 
-    private func makeApplication(reportingPortTo ports: AsyncStream<Int>.Continuation) throws -> some Service {
+    private func makeApplication(port: Int, reportingPortTo ports: AsyncStream<Int>.Continuation) throws -> some Service {
         let core = self.core
         let http = SandboxHTTP(core: core)
         let configuration = core.configuration
-        let port = boundPort.withLock { $0 } ?? configuration.port
         return Application(
             responder: CallbackResponder<BasicRequestContext> { request, context in
                 try await http.respond(to: request, context: context)

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
-import Foundation
 import BatonTestSupport
-import MattermostSandbox
+import Foundation
+@testable import MattermostSandbox
 import Testing
 
 @Suite struct FaultTests {
@@ -48,6 +48,17 @@ import Testing
             let ping = try await s.api().get("/api/v4/system/ping")
             #expect(ping.status == 200)
         }
+    }
+
+    /// A sandbox asked for any port takes one below the system's ephemeral range: while
+    /// it is down, no other server's "any port" and no outgoing connection can take it
+    /// (a full test run once lost this test that way).
+    @Test func anyPortIsOneTheSystemDoesNotHandOut() throws {
+        let range = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+        let start = try #require(range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) })
+        let ports = SandboxServer.firstPorts(configured: 0)
+        #expect(ports.last == 0 && ports.dropLast().allSatisfy { (10_000..<start).contains($0) }, "\(ports)")
+        #expect(SandboxServer.firstPorts(configured: 8065) == [8065])
     }
 
     @Test func goingDownRefusesConnectionsAndComingBackKeepsEverything() async throws {
