@@ -25,7 +25,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on (BATON_HOST). Default 127.0.0.1; use 0.0.0.0 for all interfaces.")
     var host: String?
 
-    @Option(help: "Port to listen on (BATON_PORT). Default 8080; 0 picks a free port.")
+    // Numbers are taken as they come, so that a negative one ("--port -1") is refused as
+    // a value (BatonConfiguration says why) rather than read as a flag.
+    @Option(parsing: .unconditional, help: "Port to listen on (BATON_PORT). Default 8080; 0 picks a free port.")
     var port: String?
 
     @Option(help: "Database: a SQLite file path or sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (BATON_DATABASE; better there than here, where others may see the password). Default ./baton.sqlite.")
@@ -43,37 +45,37 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log format: text, or json for one JSON object a line (BATON_LOG_FORMAT). Default text.")
     var logFormat: String?
 
-    @Option(help: "Longest visitor message in characters (BATON_MAX_MESSAGE_LENGTH). Default 4000.")
+    @Option(parsing: .unconditional, help: "Longest visitor message in characters (BATON_MAX_MESSAGE_LENGTH). Default 4000.")
     var maxMessageLength: String?
 
     @Option(help: "Largest file a visitor may send or an agent's file passed on, e.g. 10MB, 500KB or bytes; 0 turns files off (BATON_MAX_FILE_SIZE). Default 10MB.")
     var maxFileSize: String?
 
-    @Option(help: "Remind the agents in the index channel when a visitor has waited this many minutes in a room nobody joined (within the widget's working hours, once); 0 never (BATON_REMIND_AGENTS_AFTER). Default 5.")
+    @Option(parsing: .unconditional, help: "Remind the agents in the index channel when a visitor has waited this many minutes in a room nobody joined (within the widget's working hours, once); 0 never (BATON_REMIND_AGENTS_AFTER). Default 5.")
     var remindAgentsAfter: String?
 
-    @Option(help: "Delete a conversation this many days after its last message, when it is closed or never left the bot, and then visitors left without any; 0 keeps everything (BATON_RETENTION_DAYS). Default 0.")
+    @Option(parsing: .unconditional, help: "Delete a conversation this many days after its last message, when it is closed or never left the bot, and then visitors left without any; 0 keeps everything (BATON_RETENTION_DAYS). Default 0.")
     var retentionDays: String?
 
     @Option(help: "What the retention period does in Mattermost: keep the rooms of the chats it deletes, or erase them too (BATON_RETENTION_MATTERMOST). Default keep.")
     var retentionMattermost: String?
 
-    @Option(help: "Visitor messages per second per connection (BATON_RATE_LIMIT). Default 5.")
+    @Option(parsing: .unconditional, help: "Visitor messages per second per connection (BATON_RATE_LIMIT). Default 5.")
     var rateLimit: String?
 
-    @Option(help: "Visitor messages allowed at once before the rate applies (BATON_RATE_BURST). Default 10.")
+    @Option(parsing: .unconditional, help: "Visitor messages allowed at once before the rate applies (BATON_RATE_BURST). Default 10.")
     var rateBurst: String?
 
-    @Option(help: "Widget sockets one client address may hold at once; 0 for no limit (BATON_SOCKETS_PER_CLIENT). Default 200.")
+    @Option(parsing: .unconditional, help: "Widget sockets one client address may hold at once; 0 for no limit (BATON_SOCKETS_PER_CLIENT). Default 200.")
     var socketsPerClient: String?
 
-    @Option(help: "New visitors one client address may start a minute; 0 for no limit (BATON_NEW_VISITORS_PER_MINUTE). Default 30.")
+    @Option(parsing: .unconditional, help: "New visitors one client address may start a minute; 0 for no limit (BATON_NEW_VISITORS_PER_MINUTE). Default 30.")
     var newVisitorsPerMinute: String?
 
-    @Option(help: "Seconds a connection may stay silent before it is closed: a new one before its first request, an HTTP one between requests (BATON_IDLE_TIMEOUT). Default 60.")
+    @Option(parsing: .unconditional, help: "Seconds a connection may stay silent before it is closed: a new one before its first request, an HTTP one between requests (BATON_IDLE_TIMEOUT). Default 60.")
     var idleTimeout: String?
 
-    @Option(help: "Seconds connections have to finish what they are doing when Baton stops; then they are closed (BATON_SHUTDOWN_GRACE). Default 10.")
+    @Option(parsing: .unconditional, help: "Seconds connections have to finish what they are doing when Baton stops; then they are closed (BATON_SHUTDOWN_GRACE). Default 10.")
     var shutdownGrace: String?
 
     @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE; BATON_SECRET_KEY replaces it). Default: baton.key next to a SQLite database, or in the working folder.")
@@ -94,7 +96,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Who the emails of missed replies come from, e.g. \"Support <support@example.com>\" (BATON_MAIL_FROM); they go out through the mail server BATON_SMTP names (smtp://USER:PASSWORD@HOST:587, smtps://…).")
     var mailFrom: String?
 
-    @Option(help: "Email a visitor who left the agents' replies they did not see, once the chat has been quiet this many minutes; 0 never (BATON_MAIL_MISSED_REPLIES_AFTER). Default 5; needs BATON_SMTP and --mail-from.")
+    @Option(parsing: .unconditional, help: "Email a visitor who left the agents' replies they did not see, once the chat has been quiet this many minutes; 0 never (BATON_MAIL_MISSED_REPLIES_AFTER). Default 5; needs BATON_SMTP and --mail-from.")
     var mailMissedRepliesAfter: String?
 
     @Option(help: "PEM certificates of a private certificate authority that signed the mail server's certificate, trusted besides the system's (BATON_MAIL_CA_FILE).")

@@ -44,6 +44,10 @@ import Testing
         #expect(try await bad.exit() != 0)
         #expect(bad.log.contains("--port=\"99999\" is not valid: expected a whole number from 0 to 65535"))
         #expect(bad.log.contains("See 'baton serve --help'"), "\(bad.log)")
+        // A negative number is a value to refuse, not a flag.
+        let negative = try BatonProcess(["serve", "--port", "-1"])
+        #expect(try await negative.exit() != 0)
+        #expect(negative.log.contains("--port=\"-1\" is not valid: expected a whole number from 0 to 65535"), "\(negative.log)")
     }
 
     /// On IPv6 the addresses Baton prints are URLs: the address in brackets.
