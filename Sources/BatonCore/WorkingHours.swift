@@ -119,8 +119,9 @@ public struct WorkingHours: Sendable, Codable, Hashable {
     public func nextOpening(after date: Date) -> Date? {
         guard let calendar else { return nil }
         let today = calendar.startOfDay(for: date)
-        // A week, and as many days again as are closed (holidays), is as far as it can be.
-        for offset in 0...(7 + closedDates.count) {
+        // Each closed date can push the opening back by a week (a holiday on the only
+        // open weekday): a week for each, and one more, is as far as it can be.
+        for offset in 0...(7 * (closedDates.count + 1)) {
             guard let day = calendar.date(byAdding: .day, value: offset, to: today),
                   let weekday = calendar.dateComponents([.weekday], from: day).weekday, !isClosedDate(day, calendar) else { continue }
             for interval in days[(weekday + 5) % 7].sorted(by: { $0.from < $1.from }) {

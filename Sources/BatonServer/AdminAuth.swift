@@ -58,6 +58,10 @@ final class AdminAuth: Sendable {
 
     static func checkPassword(_ password: String) throws {
         guard password.count >= 10 else { throw AdminAuthError.invalid("The password needs at least 10 characters.") }
+        // bcrypt stops at a NUL: what came after it would not count.
+        guard !password.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\t" }) else {
+            throw AdminAuthError.invalid("The password may not hold control characters.")
+        }
         // bcrypt reads 72 bytes: a longer password's end would not count.
         guard password.utf8.count <= 72 else {
             throw AdminAuthError.invalid("The password may be at most 72 bytes long (72 letters of English, fewer in other scripts): a longer one's end would not count.")
@@ -140,7 +144,8 @@ final class AdminAuth: Sendable {
                                find: (String) async throws -> Admin?) async throws -> Admin {
         let keys = ["email:\(email)", "client:\(client)"]
         if let wait = throttle.wait(for: keys) { throw AdminAuthError.throttled(seconds: wait) }
-        guard let admin = try await find(email), Bcrypt.verify(password, hash: admin.passwordHash) else {
+        // A NUL ends what bcrypt reads: a password with one never matches.
+        guard !password.contains("\0"), let admin = try await find(email), Bcrypt.verify(password, hash: admin.passwordHash) else {
             throttle.failed(keys)
             logger.warning("\(failure)", metadata: ["admin": "\(email)", "client": "\(client)"])
             throw AdminAuthError.badCredentials
@@ -179,7 +184,10 @@ final class AdminAuth: Sendable {
 
     static func isEmail(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(where: \.isWhitespace) && text.count <= 254
+        // No white space, and no control or format characters: a right-to-left override
+        // would show another admin's address.
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && text.count <= 254
+            && !text.unicodeScalars.contains { $0.properties.isWhitespace || [.control, .format].contains($0.properties.generalCategory) }
     }
 }
 

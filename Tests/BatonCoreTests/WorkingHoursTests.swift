@@ -54,6 +54,14 @@ import Testing
         for bad in ["2026-02-29", "2026-13-01", "26-12-25", "2026-1-5", "2026-12-25x", "", "christmas"] { #expect(!WorkingHours.isDate(bad), "\(bad)") }
     }
 
+    /// Open on Mondays only, the next two Mondays closed: back on the third (a closed date
+    /// can push the opening a week back, not a day).
+    @Test func holidaysOnTheOnlyOpenDayPushTheOpeningByWeeks() throws {
+        var mondays = WorkingHours(timeZone: "UTC", days: [[.init(from: 540, to: 1020)], [], [], [], [], [], []])
+        mondays.closedDates = ["2026-12-07", "2026-12-14"]
+        #expect(try #require(mondays.nextOpening(after: Self.utc("2026-12-02T12:00:00"))) == Self.utc("2026-12-21T09:00:00"))
+    }
+
     @Test func theNextOpeningIsSaidInWords() throws {
         let hours = Self.office
         let friday = Self.utc("2026-12-11T17:00:00")

@@ -50,6 +50,14 @@ import Testing
             #expect(wrong.errorCode == "bad_setup_token")
             let short = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": Self.email, "password": "short"])
             #expect(short.status == 400)
+            // bcrypt stops at a NUL: a password with control characters is refused.
+            let nul = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": Self.email,
+                                                                            "password": "abc\u{0}defghijk"])
+            #expect(nul.status == 400 && nul.errorMessage == "The password may not hold control characters.", "\(nul)")
+            // An address with a right-to-left override would show as another.
+            let spoof = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": "rtl\u{202E}@example.com",
+                                                                              "password": Self.password])
+            #expect(spoof.status == 400, "\(spoof)")
             // bcrypt reads 72 bytes: a longer password is refused, not cut.
             let long = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": Self.email,
                                                                              "password": String(repeating: "é", count: 37)])
