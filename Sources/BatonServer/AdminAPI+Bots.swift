@@ -107,9 +107,15 @@ extension AdminAPI {
         }
 
         api.put("bots/{key}") { request, context in
-            struct Input: Decodable { var name: String; var source: String; var settings: SettingsBody }
+            struct Input: Decodable { var name: String; var source: String; var settings: SettingsBody; var updatedAt: Int64? }
             let input = try await Self.decode(Input.self, from: request)
             var widget = try await widget(context)
+            // The version the change was made on: another tab's or admin's save since then
+            // would be undone without anyone knowing.
+            if let seen = input.updatedAt, seen != widget.updatedAt {
+                throw APIError(.conflict, code: "edited_meanwhile",
+                               "This bot was changed since it was opened here (in another tab, or by another admin). Reload to see that change, then make yours again.")
+            }
             widget.name = try Self.botName(input.name)
             widget.botSource = input.source
             widget.settings = try Self.settings(input.settings, keeping: widget.settings)

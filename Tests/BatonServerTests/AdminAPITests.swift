@@ -384,6 +384,17 @@ import Testing
             ])
             #expect((noEmail.json["settings"] as? [String: Any])?["emailMissedReplies"] as? Bool == false)
             #expect((noEmail.json["settings"] as? [String: Any])?["askForRating"] as? Bool == false)
+            // A change made on an older read (another tab saved since) is refused, not
+            // silently undoing that save; on the current one it goes through.
+            let stale = try #require(quiet.json["updatedAt"] as? Int64), current = try #require(noEmail.json["updatedAt"] as? Int64)
+            let staleSave = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["emailMissedReplies": true], "updatedAt": stale,
+            ])
+            #expect(staleSave.status == 409 && staleSave.errorCode == "edited_meanwhile", "\(staleSave)")
+            let onCurrent = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["emailMissedReplies": false], "updatedAt": current,
+            ])
+            #expect(onCurrent.status == 200, "\(onCurrent)")
             let kept = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n",
                 "settings": ["title": "Help", "subtitle": "We reply fast", "greeting": " Welcome to Sunny's! ", "color": "#ff8800",

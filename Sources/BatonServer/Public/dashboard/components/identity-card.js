@@ -100,7 +100,7 @@ export function identityCard(ctx, { onSaved }) {
     try {
       const saved = await api.updateBot(ctx.key, {
         name: current.name, source: current.source,
-        settings: Object.assign({}, current.settings, { identityRequired: box.checked }),
+        settings: Object.assign({}, current.settings, { identityRequired: box.checked }), updatedAt: current.updatedAt,
       });
       bot = saved;
       onSaved(saved);

@@ -95,7 +95,7 @@ export function mountBotTab(panel, ctx) {
     if (checking) checking.abort();
     try {
       const bot = await busy(saveButton, 'Saving…', () => api.updateBot(ctx.key, {
-        name: newName, source: editor.value, settings: ctx.bot().settings,
+        name: newName, source: editor.value, settings: ctx.bot().settings, updatedAt: ctx.bot().updatedAt,
       }));
       if (!alive) return;
       saved = bot;

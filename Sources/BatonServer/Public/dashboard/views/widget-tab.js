@@ -195,7 +195,7 @@ export function mountWidgetTab(panel, ctx) {
     }
     const current = ctx.bot();
     try {
-      const bot = await busy(saveButton, 'Saving…', () => api.updateBot(ctx.key, { name: current.name, source: current.source, settings }));
+      const bot = await busy(saveButton, 'Saving…', () => api.updateBot(ctx.key, { name: current.name, source: current.source, settings, updatedAt: current.updatedAt }));
       if (!alive) return;
       saved = bot;
       fill(bot.settings);
