@@ -113,7 +113,7 @@ public final class MattermostClient: Sendable {
         while url.hasSuffix("/") { url.removeLast() }
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = parsed.host, !host.isEmpty, parsed.query == nil, parsed.fragment == nil else {
-            throw .unreachable(url: text, reason: "not an http:// or https:// address")
+            throw .unreachable(url: text, reason: "it is not an http:// or https:// address, such as https://chat.example.com")
         }
         // (A port beyond 16 bits would stop the process where the socket address is made.)
         if let port = parsed.port, !(1...65535).contains(port) {

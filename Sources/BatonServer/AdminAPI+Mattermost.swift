@@ -158,11 +158,9 @@ extension AdminAPI {
         do {
             _ = try MattermostClient.normaliseURL(server.url)
         } catch {
-            let port = if case .unreachable(_, let reason) = error, reason.contains("port") { reason } else { String?.none }
-            throw APIError(.unprocessableContent, code: "invalid_url",
-                           "\"\(server.url.prefix(200))\" " + (port.map { "cannot be used: \($0)." }
-                               ?? "is not an http:// or https:// address, such as https://chat.example.com."),
-                           issues: [.init(path: "server.url", message: port.map { "Use a port from 1 to 65535 (\($0))." } ?? "Use an http:// or https:// address.")])
+            let reason = if case .unreachable(_, let reason) = error { reason } else { "\(error)" }
+            throw APIError(.unprocessableContent, code: "invalid_url", "\"\(server.url.prefix(200))\" cannot be used: \(reason).",
+                           issues: [.init(path: "server.url", message: "Use an http:// or https:// address, with a port from 1 to 65535 if one is given.")])
         }
         let credentials: MattermostCredentials
         if let token = server.token, !token.isEmpty {

@@ -434,7 +434,9 @@ enum OriginPolicy {
         guard !allowed.isEmpty else { return true }
         guard let origin = origin.map(normalise) else { return false }
         if let host, let originHost = origin.split(separator: "/").last, originHost == host.lowercased() { return true }
-        return allowed.contains { (canonical($0) ?? normalise($0)) == origin }
+        // Saved origins are in the browsers' form; one saved before that was checked is
+        // put in it only when none matched as it is.
+        return allowed.contains { normalise($0) == origin } || allowed.contains { canonical($0) == origin }
     }
 
     /// An origin as browsers send it: scheme and host in lower case, a host in other
