@@ -43,11 +43,17 @@ public final class BotLibrary: BotDirectory {
         return (widget, bot)
     }
 
-    /// Checks the bot document, then stores the widget and uses it at once.
+    /// Checks the bot document, then stores the widget and uses it at once. With
+    /// `basis`, only if the stored widget is still of that `updatedAt` (nil when it was
+    /// saved since, and nothing is stored).
     @discardableResult
-    public func save(_ widget: Widget) async throws -> ScriptedBot {
+    public func save(_ widget: Widget, ifUpdatedAt basis: Millis? = nil) async throws -> ScriptedBot? {
         let bot = try ScriptedBot(source: widget.botSource)
-        try await store.saveWidget(widget)
+        if let basis {
+            guard try await store.saveWidget(widget, ifUpdatedAt: basis) else { return nil }
+        } else {
+            try await store.saveWidget(widget)
+        }
         cache.withLock { $0[widget.key] = Entry(widget: widget, bot: bot, checkedAt: .now) }
         return bot
     }

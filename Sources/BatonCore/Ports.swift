@@ -212,6 +212,9 @@ public protocol ChatStore: FileStore, ErasureStore, ReplyMailStore {
     func widget(key: String) async throws -> Widget?
     func widgets() async throws -> [Widget]
     func saveWidget(_ widget: Widget) async throws
+    /// Saves a change to a widget only if it is still the version of `basis` (its
+    /// `updatedAt` then); false, and nothing written, when it was saved since.
+    func saveWidget(_ widget: Widget, ifUpdatedAt basis: Millis) async throws -> Bool
     func deleteWidget(key: String) async throws
 
     func visitor(tokenHash: String) async throws -> Visitor?

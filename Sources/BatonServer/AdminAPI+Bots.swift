@@ -111,16 +111,17 @@ extension AdminAPI {
             let input = try await Self.decode(Input.self, from: request)
             var widget = try await widget(context)
             // The version the change was made on: another tab's or admin's save since then
-            // would be undone without anyone knowing.
-            if let seen = input.updatedAt, seen != widget.updatedAt {
-                throw APIError(.conflict, code: "edited_meanwhile",
-                               "This bot was changed since it was opened here (in another tab, or by another admin). Reload to see that change, then make yours again.")
-            }
+            // would be undone without anyone knowing. Checked as it is written, so that
+            // of two saves on the same version only one lands.
+            let changedMeanwhile = APIError(.conflict, code: "edited_meanwhile",
+                                            "This bot was changed since it was opened here (in another tab, or by another admin). Reload to see that change, then make yours again.")
+            if let seen = input.updatedAt, seen != widget.updatedAt { throw changedMeanwhile }
+            let basis = widget.updatedAt
             widget.name = try Self.botName(input.name)
             widget.botSource = input.source
             widget.settings = try Self.settings(input.settings, keeping: widget.settings)
             widget.updatedAt = max(Millis.now(), widget.updatedAt + 1)
-            try await save(widget)
+            guard try await save(widget, ifUpdatedAt: input.updatedAt.map { _ in basis }) else { throw changedMeanwhile }
             return try await botResponse(widget, request: request)
         }
 
@@ -138,22 +139,24 @@ extension AdminAPI {
         // working at once. Deleting it turns verification off.
         api.post("bots/{key}/identity-secret") { _, context in
             struct Answer: Encodable { var secret: String }
-            var widget = try await widget(context)
             let secret = IdentityCheck.newSecret()
-            widget.settings.sealedIdentitySecret = try identity.seal(secret, widgetKey: widget.key)
-            widget.updatedAt = max(Millis.now(), widget.updatedAt + 1)
-            try await save(widget)
+            let widget = try await change(context) { widget in
+                widget.settings.sealedIdentitySecret = try identity.seal(secret, widgetKey: widget.key)
+                return true
+            }
             context.logger.notice("Identity secret made", metadata: ["bot": "\(widget.key)", "admin": "\(context.admin?.email ?? "")"])
             return try Self.json(Answer(secret: secret))
         }
 
         api.delete("bots/{key}/identity-secret") { _, context in
-            var widget = try await widget(context)
-            if widget.settings.sealedIdentitySecret != nil || widget.settings.identityRequired {
+            var turnedOff = false
+            let widget = try await change(context) { widget in
+                turnedOff = widget.settings.sealedIdentitySecret != nil || widget.settings.identityRequired
                 widget.settings.sealedIdentitySecret = nil
                 widget.settings.identityRequired = false
-                widget.updatedAt = max(Millis.now(), widget.updatedAt + 1)
-                try await save(widget)
+                return turnedOff
+            }
+            if turnedOff {
                 context.logger.notice("Identity verification turned off", metadata: ["bot": "\(widget.key)", "admin": "\(context.admin?.email ?? "")"])
             }
             return Response(status: .noContent)
@@ -212,10 +215,26 @@ extension AdminAPI {
         return widget
     }
 
+    /// Changes part of a bot without undoing another change saved meanwhile: reads it,
+    /// lets `body` change it (false: nothing to save) and saves it if no other save came
+    /// in between, else starts over.
+    private func change(_ context: BatonRequestContext, _ body: (inout Widget) throws -> Bool) async throws -> Widget {
+        for _ in 0..<8 {
+            let read = try await widget(context)
+            var widget = read
+            guard try body(&widget) else { return read }
+            widget.updatedAt = max(Millis.now(), read.updatedAt + 1)
+            if try await save(widget, ifUpdatedAt: read.updatedAt) { return widget }
+        }
+        throw APIError(.conflict, code: "edited_meanwhile", "This bot is being changed by others at this moment; try again.")
+    }
+
     /// Checks the bot document; saves and uses it at once, or refuses with every problem.
-    private func save(_ widget: Widget) async throws {
+    /// With `basis`: false, and nothing saved, when the bot was saved since.
+    @discardableResult
+    private func save(_ widget: Widget, ifUpdatedAt basis: Millis? = nil) async throws -> Bool {
         do {
-            try await services.bots.save(widget)
+            return try await services.bots.save(widget, ifUpdatedAt: basis) != nil
         } catch let error as BotDocumentError {
             throw APIError(.unprocessableContent, code: "invalid_bot",
                            "The bot definition has \(error.issues.count) problem\(error.issues.count == 1 ? "" : "s"): \(error.issues[0].description)",

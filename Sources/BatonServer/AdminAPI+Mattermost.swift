@@ -83,14 +83,17 @@ extension AdminAPI {
                 var language: String?
             }
             let input = try await Self.decode(Input.self, from: request)
-            let closeCommand = input.closeCommand?.trimmingWhitespace() ?? "!close", internalPrefix = input.internalPrefix ?? "//"
+            let key = try await widget(context).key
+            // What the request leaves out stays as the connection has it (a new one: the defaults).
+            let current = (try? await services.connections.load(widgetKey: key))?.0
+            let closeCommand = input.closeCommand?.trimmingWhitespace() ?? current?.closeCommand ?? "!close"
+            let internalPrefix = input.internalPrefix ?? current?.internalPrefix ?? "//"
             if let (field, reason) = MattermostSettings.problem(closeCommand: closeCommand, internalPrefix: internalPrefix) {
                 throw APIError(.unprocessableContent, code: "invalid_request", "The \(field == "closeCommand" ? "close command" : "internal prefix") cannot be used: \(reason).",
                                issues: [.init(path: field, message: reason)])
             }
-            let rooms = try Self.roomKind(input.rooms)
-            let language = try Self.agentsLanguage(input.language)
-            let key = try await widget(context).key
+            let rooms = try input.rooms.map { try Self.roomKind($0) } ?? current?.rooms ?? .channel
+            let language = try input.language.map { try Self.agentsLanguage($0) } ?? current?.language ?? "en"
             let index: MattermostSetup.IndexChannel
             switch (input.indexChannel.existing, input.indexChannel.create) {
             case (let name?, nil): index = .existing(name)
@@ -106,7 +109,7 @@ extension AdminAPI {
                 let agents = try await setup.agents(input.agents, team: team)
                 let channel = try await setup.indexChannel(index, team: team, agents: agents, language: language)
                 let settings = setup.settings(team: team, agents: agents, indexChannel: channel,
-                                              closeCommand: closeCommand, internalPrefix: internalPrefix, archiveOnClose: input.archiveOnClose ?? false,
+                                              closeCommand: closeCommand, internalPrefix: internalPrefix, archiveOnClose: input.archiveOnClose ?? current?.archiveOnClose ?? false,
                                               rooms: rooms, language: language)
                 try await services.connections.save(settings, credentials: credentials, widgetKey: key)
             }
@@ -125,9 +128,8 @@ extension AdminAPI {
         }
     }
 
-    /// `language` of a connect request: one of the widget's languages, English by default.
-    static func agentsLanguage(_ text: String?) throws -> String {
-        guard let text else { return "en" }
+    /// `language` of a connect request: one of the widget's languages.
+    static func agentsLanguage(_ text: String) throws -> String {
         guard WidgetSettings.languages.contains(text) else {
             let list = WidgetSettings.languages.joined(separator: ", ")
             throw APIError(.badRequest, code: "invalid_request", "Baton writes to agents in one of: \(list).",
@@ -136,9 +138,8 @@ extension AdminAPI {
         return text
     }
 
-    /// `rooms` of a connect request: "channel" (the default) or "thread".
-    static func roomKind(_ text: String?) throws -> MattermostSettings.RoomKind {
-        guard let text else { return .channel }
+    /// `rooms` of a connect request: "channel" or "thread".
+    static func roomKind(_ text: String) throws -> MattermostSettings.RoomKind {
         guard let kind = MattermostSettings.RoomKind(rawValue: text) else {
             throw APIError(.badRequest, code: "invalid_request", "Chats happen in a \"channel\" each or a \"thread\" each.",
                            issues: [.init(path: "rooms", message: "must be \"channel\" or \"thread\"")])

@@ -56,6 +56,15 @@ final class AdminAuth: Sendable {
         return admin
     }
 
+    /// Passwords of 10 characters or more that head the lists of leaked ones.
+    static let commonPasswords: Set<String> = [
+        "0123456789", "1234567890", "0987654321", "12345678910", "123456789a", "1234567890a", "a123456789",
+        "qwertyuiop", "1q2w3e4r5t", "q1w2e3r4t5", "1qaz2wsx3edc", "qwerty1234", "qwerty12345", "qwerty123456",
+        "asdfghjkl;", "zxcvbnm123", "abcdefghij", "abcd123456", "abc1234567",
+        "password12", "password123", "password1234", "password!1", "passw0rd12", "iloveyou12", "letmein123",
+        "welcome123", "administrator", "admin12345", "admin123456", "changeme123", "baton12345",
+    ]
+
     static func checkPassword(_ password: String) throws {
         guard password.count >= 10 else { throw AdminAuthError.invalid("The password needs at least 10 characters.") }
         // bcrypt stops at a NUL: what came after it would not count.
@@ -65,6 +74,13 @@ final class AdminAuth: Sendable {
         // bcrypt reads 72 bytes: a longer password's end would not count.
         guard password.utf8.count <= 72 else {
             throw AdminAuthError.invalid("The password may be at most 72 bytes long (72 letters of English, fewer in other scripts): a longer one's end would not count.")
+        }
+        // Ten spaces, or one key held down, or the first row of a keyboard is no password.
+        guard Set(password.lowercased().filter { !$0.isWhitespace }).count >= 4 else {
+            throw AdminAuthError.invalid("The password needs at least 4 different characters besides spaces.")
+        }
+        guard !Self.commonPasswords.contains(password.lowercased()) else {
+            throw AdminAuthError.invalid("This password is one of the first that are tried; choose another.")
         }
     }
 

@@ -133,12 +133,14 @@ extension SQLStore: ConversationArchive {
     }
 
     /// A conversation with its visitor, room, message count and last message (a message
-    /// of files alone shows as "📎 File").
+    /// of files alone shows as "📎 File"; the bot's words without the escapes of the
+    /// visitor's answers put into them).
     private static let listingSelect: SQLQueryString = """
         SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, v.external_id AS visitor_user_id, r.link AS room_link,
             (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
             (SELECT CASE WHEN m.text = '' AND m.files IS NOT NULL THEN '📎 File' ELSE m.text END
-             FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message
+             FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message,
+            (SELECT m.role FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message_role
         FROM conversations c
         JOIN visitors v ON v.id = c.visitor_id
         LEFT JOIN rooms r ON r.conversation_id = c.id
@@ -157,7 +159,10 @@ extension SQLStore: ConversationArchive {
                             visitorName: try row.decode(column: "visitor_name", as: String?.self),
                             visitorEmail: try row.decode(column: "visitor_email", as: String?.self),
                             visitorUserID: try row.decode(column: "visitor_user_id", as: String?.self),
-                            lastMessage: try row.decode(column: "last_message", as: String?.self),
+                            lastMessage: try row.decode(column: "last_message", as: String?.self).map { text in
+                                try row.decode(column: "last_message_role", as: String?.self) == Role.bot.rawValue
+                                    ? BotMarkdown.unescaped(text) : text
+                            },
                             messageCount: try row.decode(column: "message_count", as: Int.self),
                             roomLink: try row.decode(column: "room_link", as: String?.self),
                             handedOverAt: try row.decode(column: "handed_over_at", as: Int64?.self))

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SQLKit
 import SQLiteKit
+import Synchronization
 import ServiceLifecycle
 
 /// The durable `ChatStore`, on SQLite (embedded, one process) or PostgreSQL. Most queries
@@ -172,6 +173,21 @@ public final class SQLStore: ChatStore, Service {
                     .set(excludedValueOf: "settings").set(excludedValueOf: "updated_at") }
                 .run()
         }
+    }
+
+    public func saveWidget(_ widget: Widget, ifUpdatedAt basis: Millis) async throws -> Bool {
+        let saved = Mutex(false)
+        let settings = try Rows.json(widget.settings)
+        try await write { db in
+            let rows = try await db.raw("""
+                UPDATE widgets SET name = \(bind: widget.name), bot_source = \(bind: widget.botSource), settings = \(bind: settings),
+                    updated_at = \(bind: widget.updatedAt)
+                WHERE key = \(bind: widget.key) AND updated_at = \(bind: basis)
+                RETURNING key
+                """).all()
+            saved.withLock { $0 = !rows.isEmpty }
+        }
+        return saved.withLock { $0 }
     }
 
     public func deleteWidget(key: String) async throws {

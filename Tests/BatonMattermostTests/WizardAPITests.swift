@@ -131,12 +131,13 @@ import Testing
             }
             let list = try await client.get("/api/v1/bots")
             #expect((list.json["bots"] as? [[String: Any]])?.first?["mattermost"] as? String == "connected")
-            // Editing without the password keeps the stored one.
+            // Editing without the password keeps the stored one; so with the settings left out.
             let edited = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
                 "server": server(rig, password: nil), "team": "support", "agents": ["alice"], "indexChannel": ["existing": "live-chats"],
             ])
             #expect(edited.status == 200, "\(edited)")
-            #expect(edited.json["closeCommand"] as? String == "!close")
+            #expect(edited.json["closeCommand"] as? String == "!done" && edited.json["archiveOnClose"] as? Bool == true, "\(edited)")
+            #expect(edited.json["internalPrefix"] as? String == "//")
             // A visitor handed over now lands in Mattermost.
             try await WidgetClient.connect(rig.baton.socketURL) { visitor in
                 _ = try await rig.waitForRoom(try await talkUntilHandover(visitor))
@@ -159,6 +160,12 @@ import Testing
             ])
             #expect(klingon.status == 400, "\(klingon)")
             #expect(try await client.get("/api/v1/bots/demo/mattermost").json["language"] as? String == "de")
+            let untouched = try await client.send("PUT", "/api/v1/bots/demo/mattermost", json: [
+                "server": server(rig, password: nil), "team": "support", "agents": ["alice"], "indexChannel": ["existing": "live-chats"],
+                "closeCommand": "!close", "archiveOnClose": false,
+            ])
+            #expect(untouched.json["language"] as? String == "de" && untouched.json["rooms"] as? String == "thread", "\(untouched)")
+            #expect(untouched.json["closeCommand"] as? String == "!close" && untouched.json["archiveOnClose"] as? Bool == false)
             try await WidgetClient.connect(rig.baton.socketURL) { visitor in
                 let conversation = try await talkUntilHandover(visitor)
                 #expect(try await rig.waitForThread(conversation).channelID == rig.indexChannel?.id)

@@ -62,6 +62,12 @@ import Testing
             let long = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": Self.email,
                                                                              "password": String(repeating: "é", count: 37)])
             #expect(long.status == 400 && long.errorMessage?.contains("at most 72 bytes") == true, "\(long)")
+            // Ten spaces, a key held down, the keyboard's first row.
+            for (weak, reason) in [(String(repeating: " ", count: 12), "4 different characters"), ("aaaaaaaaaaAAA", "4 different characters"),
+                                   ("ab ab ab ab ab", "4 different characters"), ("QWERTYUIOP", "first that are tried")] {
+                let refused = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": Self.email, "password": weak])
+                #expect(refused.status == 400 && refused.errorMessage?.contains(reason) == true, "\(weak): \(refused)")
+            }
             let created = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": Self.email, "password": Self.password])
             #expect(created.status == 200)
             #expect(created.headers.first(name: "Set-Cookie")?.contains("HttpOnly") == true)

@@ -272,6 +272,12 @@ import Testing
             let next = try await store.conversations(ConversationFilter(limit: 1, before: rated.updatedAt, beforeID: bob.id))
             #expect(next.map(\.conversation.id) == [ann.id])
             #expect(try await store.listing(of: bob.id)?.visitorName == "Bob")
+            // The bot's words are listed without the escapes of a visitor's answer put into them.
+            let thanks = "Thanks " + BotMarkdown.escaped("**Ann** [x](y)") + "!"
+            _ = try await store.commit(ChangeSet(conversation: ann, messages: [NewMessage(role: .bot, text: thanks)]))
+            #expect(try await store.listing(of: ann.id)?.lastMessage == "Thanks **Ann** [x](y)!")
+            _ = try await store.commit(ChangeSet(conversation: ann, messages: [NewMessage(role: .visitor, text: #"a \* b"#, clientID: "c-esc")]))
+            #expect(try await store.listing(of: ann.id)?.lastMessage == #"a \* b"#)
         }
     }
 

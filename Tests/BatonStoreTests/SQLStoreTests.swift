@@ -98,7 +98,28 @@ extension Visitor {
             widget.updatedAt = 2
             try await store.saveWidget(widget)
             #expect(try await store.widgets() == [widget])
+            // A change on an older version is not written; of changes made at once on the
+            // same version, one is.
+            var stale = widget
+            stale.name = "Stale"
+            stale.updatedAt = 3
+            #expect(try await !store.saveWidget(stale, ifUpdatedAt: 1))
+            #expect(try await store.widget(key: "w") == widget)
+            let saved = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<6 {
+                    var change = widget
+                    change.name = "Change \(index)"
+                    change.updatedAt = 3
+                    group.addTask { try await store.saveWidget(change, ifUpdatedAt: 2) }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(saved == 1)
+            #expect(try await store.widget(key: "w")?.name.hasPrefix("Change ") == true)
+            #expect(try await store.widget(key: "w")?.updatedAt == 3)
+            #expect(try await !store.saveWidget(stale, ifUpdatedAt: 2))
             try await store.deleteWidget(key: "w")
+            #expect(try await !store.saveWidget(stale, ifUpdatedAt: 3))
             #expect(try await store.widget(key: "w") == nil)
         }
     }

@@ -298,7 +298,7 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .titles { flex: 1; min-width: 0; }
 .avatar { flex: none; width: 36px; height: 36px; border-radius: 50%; object-fit: cover; background: rgba(255,255,255,.2); }
 .title { margin: 0; font-size: 16px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.status { min-height: 18px; font-size: 12.5px; }
+.status { min-height: 18px; font-size: 12.5px; overflow-wrap: anywhere; }
 /* Title and status keep their words' direction but line up with the widget's side. */
 [dir=rtl] .title, [dir=rtl] .status { text-align: right; }
 .icon-btn { flex: none; width: 36px; height: 36px; border: 0; border-radius: 8px; padding: 0; background: transparent;
