@@ -31,6 +31,12 @@ extension ChatService {
         let pageURL = visitor.page.flatMap { URL(string: $0.url) }
             ?? found?.widget.settings.allowedOrigins.first.flatMap { URL(string: $0 + "/") }
         let site = pageURL?.host ?? sender
+        // The link opens this chat in any browser, not only the one it began in; a signed-in
+        // user's opens where they sign in.
+        var link = pageURL
+        if let pageURL, visitor.externalID == nil {
+            link = try await emailLink(to: pageURL, visitor: visitor, widgetKey: conversation.widgetKey)
+        }
 
         func fill(_ text: String) -> String {
             text.replacingOccurrences(of: "{agent}", with: replies[0].authorName ?? sender).replacingOccurrences(of: "{site}", with: site)
@@ -47,10 +53,29 @@ extension ChatService {
             if !reply.text.isEmpty { lines.append(reply.text) }
             lines += reply.files.map { "📎 " + $0.name }
         }
-        lines += ["", pageURL.map { words.goOn.replacingOccurrences(of: "{link}", with: $0.absoluteString) } ?? fill(words.goOnWithoutLink),
+        lines += ["", link.map { words.goOn.replacingOccurrences(of: "{link}", with: $0.absoluteString) } ?? fill(words.goOnWithoutLink),
                   "", "-- ", words.why]
         let subject = fill(words.subject).replacingOccurrences(of: "\n", with: " ")
         return (ReplyMail(to: address, senderName: sender, subject: subject, body: lines.joined(separator: "\n"), language: language), upTo)
+    }
+
+    /// How long the link in an email opens the chat it is about.
+    public static let emailLinkLifetime: Millis = 30 * 24 * 3_600_000
+
+    /// `page` with the code of a new link to the visitor's chat in its fragment
+    /// (`#baton-chat=WIDGET:CODE`: the widget on that page opens the chat with it; a
+    /// fragment does not reach the website's server, nor a Referer). The code is stored as
+    /// a SHA-256 and good for `emailLinkLifetime`.
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+
+    func emailLink(to page: URL, visitor: Visitor, widgetKey: String) async throws -> URL? {
+        let code = RandomID.secret()
+        let now = Millis.now()
+        try await store.addVisitorKey(tokenHash: hashToken(code), visitor: visitor.id, expiresAt: now + Self.emailLinkLifetime, now: now)
+        var components = URLComponents(url: page, resolvingAgainstBaseURL: false)
+        let key = widgetKey.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? widgetKey
+        components?.percentEncodedFragment = "baton-chat=\(key):\(code)"
+        return components?.url ?? page
     }
 
     /// The replies the visitor had not seen were emailed to them: the transcript says so

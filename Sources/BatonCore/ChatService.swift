@@ -43,19 +43,41 @@ public final class ChatService: Sendable {
     /// opens nothing without that identity (`unknownVisitor`): on a shared computer, the
     /// next person does not see the chat of the one who signed out.
     ///
+    /// With the code of a `link` emailed to an anonymous visitor (`emailLink`), that
+    /// visitor's chat opens whatever `token` says, in any browser: a browser that is not
+    /// the visitor's yet gets a token of its own (`newToken`), and their other browsers
+    /// keep theirs. A code unknown, expired or of another widget opens the chat as if
+    /// there were none, and says so (`linkExpired`). A signed-in user's chat opens by
+    /// `identity` only.
+    ///
     /// `sink` is subscribed to the visitor's events and receives `.opened(session)` first:
     /// subscribing and reading the history happen under the visitor's lock, so no event
     /// falls between the history and the live stream, and none comes twice.
     @discardableResult
-    public func open(widgetKey: String, token: String?, identity: VisitorIdentity? = nil, lastSeen: MessageID = 0,
+    public func open(widgetKey: String, token: String?, link: String? = nil, identity: VisitorIdentity? = nil, lastSeen: MessageID = 0,
                      subscription: SubscriptionID, sink: @escaping ChatHub.Sink) async throws -> ChatSession {
         guard let (widget, bot) = try await bots.widget(forKey: widgetKey) else {
             throw ChatError.unknownWidget(widgetKey)
         }
-        let opening = Opening(widget: widget, bot: bot, lastSeen: lastSeen, subscription: subscription, sink: sink)
+        var opening = Opening(widget: widget, bot: bot, lastSeen: lastSeen, subscription: subscription, sink: sink)
         if let identity { return try await open(identity, token: token, opening) }
+        if let link {
+            if let linked = try await store.visitor(linkHash: hashToken(link), now: .now()), linked.widgetKey == widget.key, linked.externalID == nil {
+                var current: Visitor?
+                if let token { current = try await store.visitor(tokenHash: hashToken(token)) }
+                if current?.id != linked.id {
+                    let browserToken = RandomID.secret()
+                    try await store.addVisitorKey(tokenHash: hashToken(browserToken), visitor: linked.id, expiresAt: nil, now: .now())
+                    opening.newToken = browserToken
+                    // What this browser showed was another chat: the whole of this one.
+                    opening.lastSeen = 0
+                }
+                return try await resume(linked, opening)
+            }
+            opening.linkExpired = true
+        }
         guard let token else {
-            let session = try await startVisitor(widget: widget, bot: bot)
+            let session = try await startVisitor(widget: widget, bot: bot, linkExpired: opening.linkExpired)
             hub.subscribe(session.visitor.id, id: subscription, sink: sink)
             sink(.opened(session))
             return session
@@ -74,6 +96,10 @@ public final class ChatService: Sendable {
         var lastSeen: MessageID
         var subscription: SubscriptionID
         var sink: ChatHub.Sink
+        /// A token this browser is given for the visitor it opens (by a link).
+        var newToken: String?
+        /// The link it came with was unknown or expired.
+        var linkExpired = false
     }
 
     /// Opens the chat of a verified website user. One user's openings are taken one at a
@@ -137,12 +163,12 @@ public final class ChatService: Sendable {
                 let truncated = messages.count > policy.historyLimit
                 if truncated { messages = Array(messages.suffix(policy.historyLimit)) }
                 session = ChatSession(widget: widget, botName: bot.name, botLanguage: bot.language, visitor: visitor, conversation: conversation,
-                                      messages: messages, truncated: truncated)
+                                      newToken: opening.newToken, messages: messages, truncated: truncated, linkExpired: opening.linkExpired)
             } else {
                 // Never strand a visitor without a conversation.
                 let (conversation, messages) = try await begin(for: visitor, widget: widget, bot: bot, insertVisitor: visitor != found)
                 session = ChatSession(widget: widget, botName: bot.name, botLanguage: bot.language, visitor: visitor, conversation: conversation,
-                                      messages: messages, truncated: false)
+                                      newToken: opening.newToken, messages: messages, truncated: false, linkExpired: opening.linkExpired)
             }
             hub.subscribe(visitor.id, id: opening.subscription, sink: opening.sink)
             opening.sink(.opened(session))
@@ -155,13 +181,13 @@ public final class ChatService: Sendable {
         hub.unsubscribe(session.visitor.id, subscription)
     }
 
-    private func startVisitor(widget: Widget, bot: any ChatBot) async throws -> ChatSession {
+    private func startVisitor(widget: Widget, bot: any ChatBot, linkExpired: Bool = false) async throws -> ChatSession {
         let token = RandomID.secret()
         let now = Millis.now()
         let visitor = Visitor(id: .random(), widgetKey: widget.key, tokenHash: hashToken(token), createdAt: now, lastSeenAt: now)
         let (conversation, messages) = try await begin(for: visitor, widget: widget, bot: bot, insertVisitor: true)
         return ChatSession(widget: widget, botName: bot.name, botLanguage: bot.language, visitor: visitor, conversation: conversation,
-                           newToken: token, messages: messages, truncated: false)
+                           newToken: token, messages: messages, truncated: false, linkExpired: linkExpired)
     }
 
     /// Creates a conversation with the bot's greeting.

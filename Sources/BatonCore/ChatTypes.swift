@@ -92,7 +92,8 @@ public struct ChatSession: Sendable {
     public var botLanguage: String?
     public var visitor: Visitor
     public var conversation: Conversation
-    /// Set only when the visitor was created by this session: the widget must keep it.
+    /// Set only when the visitor was created by this session, or opened in this browser by
+    /// a link emailed to them: the widget must keep it.
     public var newToken: String?
     /// Messages after the widget's last seen id, oldest first.
     public var messages: [Message]
@@ -102,6 +103,9 @@ public struct ChatSession: Sendable {
     /// it said; what Baton writes for the visitor follows it where the widget has no
     /// Language set (the working hours' default away message).
     public var widgetLanguage: String? = nil
+    /// The widget came with the code of an emailed link that is unknown or expired: the
+    /// chat opened as if it had come without (`ChatService.open`).
+    public var linkExpired = false
 
     /// The language the widget is told to speak: its Language setting, else the bot's
     /// (nil: the widget takes the page's or the browser's).

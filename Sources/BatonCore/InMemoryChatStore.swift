@@ -20,6 +20,8 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         var replyMail: [ConversationID: UnseenReplies] = [:]
         var replyMailRetries: [ConversationID: Millis] = [:]
         var mailDelivery = MailDelivery()
+        /// `addVisitorKey`: a key's hash → its visitor and expiry.
+        var visitorKeys: [String: (visitor: VisitorID, expiresAt: Millis?)] = [:]
 
         /// Why a conversation may not be erased now, if it may not.
         func refusal(_ conversation: Conversation) -> ErasureOutcome? {
@@ -130,6 +132,7 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
             tables.erase(ids)
             tables.files = tables.files.filter { $0.value.visitorID != id }
             tables.visitors[id] = nil
+            tables.visitorKeys = tables.visitorKeys.filter { $0.value.visitor != id }
             return .erased(ids)
         }
     }
@@ -168,7 +171,25 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
     public func deleteWidget(key: String) async throws { tables.withLock { $0.widgets[key] = nil } }
 
     public func visitor(tokenHash: String) async throws -> Visitor? {
-        tables.withLock { $0.visitors.values.first { $0.tokenHash == tokenHash } }
+        tables.withLock { tables in
+            if let visitor = tables.visitors.values.first(where: { $0.tokenHash == tokenHash }) { return visitor }
+            guard let key = tables.visitorKeys[tokenHash], key.expiresAt == nil else { return nil }
+            return tables.visitors[key.visitor]
+        }
+    }
+
+    public func addVisitorKey(tokenHash: String, visitor: VisitorID, expiresAt: Millis?, now: Millis) async throws {
+        tables.withLock { tables in
+            tables.visitorKeys = tables.visitorKeys.filter { $0.value.expiresAt.map { $0 > now } ?? true }
+            tables.visitorKeys[tokenHash] = (visitor, expiresAt)
+        }
+    }
+
+    public func visitor(linkHash: String, now: Millis) async throws -> Visitor? {
+        tables.withLock { tables in
+            guard let key = tables.visitorKeys[linkHash], let expiry = key.expiresAt, expiry > now else { return nil }
+            return tables.visitors[key.visitor]
+        }
     }
 
     public func visitor(id: VisitorID) async throws -> Visitor? { tables.withLock { $0.visitors[id] } }

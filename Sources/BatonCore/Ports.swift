@@ -217,7 +217,15 @@ public protocol ChatStore: FileStore, ErasureStore, ReplyMailStore {
     func saveWidget(_ widget: Widget, ifUpdatedAt basis: Millis) async throws -> Bool
     func deleteWidget(key: String) async throws
 
+    /// The visitor of a browser's token: the one it started with, or one it got by opening
+    /// a link emailed to the visitor (`addVisitorKey`).
     func visitor(tokenHash: String) async throws -> Visitor?
+    /// Gives a visitor another key: the token of another browser (`expiresAt` nil), or the
+    /// code of a link emailed to them, good until `expiresAt`. Keys expired by `now` are
+    /// deleted meanwhile.
+    func addVisitorKey(tokenHash: String, visitor: VisitorID, expiresAt: Millis?, now: Millis) async throws
+    /// The visitor of an emailed link's code, unless it expired by `now`.
+    func visitor(linkHash: String, now: Millis) async throws -> Visitor?
     func visitor(id: VisitorID) async throws -> Visitor?
     /// The visitor of a widget with this verified website user id.
     func visitor(widgetKey: String, externalID: String) async throws -> Visitor?

@@ -13,6 +13,8 @@ struct ClientFrame: JSONReadable {
     var type: String?
     var widget: String?
     var token: String?
+    /// `hello.link`: the code of a link emailed to the visitor.
+    var link: String?
     var lastSeen: Int64?
     var clientId: String?
     var text: String?
@@ -91,6 +93,7 @@ struct ClientFrame: JSONReadable {
             case "type": type = try field("type", "a string", &json) { try $0.stringOrNull() }
             case "widget": widget = try field("widget", "a string", &json) { try $0.stringOrNull() }
             case "token": token = try field("token", "a string", &json) { try $0.stringOrNull() }
+            case "link": link = try field("link", "a string", &json) { try $0.stringOrNull() }
             case "lastSeen": lastSeen = try field("lastSeen", "an integer", &json) { try $0.int64OrNull() }
             case "upTo": upTo = try field("upTo", "an integer", &json) { try $0.int64OrNull() }
             case "clientId": clientId = try field("clientId", "a string", &json) { try $0.stringOrNull() }
@@ -131,7 +134,7 @@ enum ClientRequest {
     /// `language`: the browser's first language, when it is a language tag; `widgetLanguage`:
     /// the one the widget shows, when Baton speaks it (an unusable page or language is
     /// left out: it must not stop the chat from opening).
-    case hello(widget: String, token: String?, lastSeen: MessageID, user: ClaimedUser?, page: VisitedPage?, language: String?,
+    case hello(widget: String, token: String?, link: String?, lastSeen: MessageID, user: ClaimedUser?, page: VisitedPage?, language: String?,
                widgetLanguage: String?)
     case message(clientID: String, text: String, action: String?, files: [FileID])
     case typing(active: Bool)
@@ -177,7 +180,7 @@ extension ClientRequest {
         switch type {
         case "hello":
             guard let widget = frame.widget else { throw .missing("widget", in: "hello") }
-            return .hello(widget: widget, token: frame.token, lastSeen: max(0, frame.lastSeen ?? 0),
+            return .hello(widget: widget, token: frame.token, link: frame.link, lastSeen: max(0, frame.lastSeen ?? 0),
                           user: try frame.user.map(ClaimedUser.init(validating:)),
                           page: frame.page.flatMap { page in page.url.flatMap { VisitedPage(url: $0, title: page.title) } },
                           language: frame.language.flatMap(Visitor.languageTag),
@@ -315,6 +318,7 @@ enum ServerFrame: Sendable {
                 w.array(session.messages) { w, message in Self.write(message, to: &w) }
                 w.field("truncated", session.truncated)
                 w.field("identified", session.visitor.externalID != nil)
+                if session.linkExpired { w.field("linkExpired", true) }
                 w.key("limits")
                 w.object { w in
                     w.field("maxTextLength", limits.maxTextLength)

@@ -210,11 +210,11 @@ struct WidgetSocket {
         case .ping:
             send(.frame(.pong))
             return false
-        case .hello(let widget, let token, let lastSeen, let user, let page, let language, let widgetLanguage):
+        case .hello(let widget, let token, let link, let lastSeen, let user, let page, let language, let widgetLanguage):
             guard state.session == nil else {
                 return refuse(ProtocolError(code: "already_open", message: "This connection already said hello."), state: &state, send: send)
             }
-            let end = await open(widget: widget, token: token, user: user, lastSeen: lastSeen, state: &state, subscription: subscription, send: send)
+            let end = await open(widget: widget, token: token, link: link, user: user, lastSeen: lastSeen, state: &state, subscription: subscription, send: send)
             state.session?.widgetLanguage = widgetLanguage
             if !end, let page, let session = state.session { await visitorOnPage(page, in: session) }
             if !end, let language, let session = state.session {
@@ -286,7 +286,7 @@ struct WidgetSocket {
         return false
     }
 
-    private func open(widget: String, token: String?, user: ClaimedUser?, lastSeen: MessageID, state: inout ReadState,
+    private func open(widget: String, token: String?, link: String?, user: ClaimedUser?, lastSeen: MessageID, state: inout ReadState,
                       subscription: SubscriptionID, send: @escaping @Sendable (Outgoing) -> Void) async -> Bool {
         do {
             var verified: VisitorIdentity?
@@ -322,7 +322,7 @@ struct WidgetSocket {
                                             burst: self.limits.burst, maxFileBytes: policy.maxFileBytes,
                                             maxFilesPerMessage: policy.maxFilesPerMessage, uploadTicket: nil)
             let tickets = self.tickets
-            var session = try await chat.open(widgetKey: widget, token: token, identity: verified, lastSeen: lastSeen,
+            var session = try await chat.open(widgetKey: widget, token: token, link: link, identity: verified, lastSeen: lastSeen,
                                                subscription: subscription) { event in
                 switch event {
                 case .opened(let session):

@@ -372,6 +372,23 @@ enum Migrations {
                 """,
             ]
         },
+        // More keys to a visitor than the token of the browser they started in: the code of
+        // a link emailed to them (until it expires) and the tokens of the browsers that
+        // opened such a link (no expiry). SHA-256s only, as for the visitor's own token.
+        Migration(version: 23, name: "visitor keys: emailed links and the other browsers that opened them") { _ in
+            [
+                """
+                CREATE TABLE visitor_keys (
+                    token_hash TEXT PRIMARY KEY,
+                    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+                    expires_at BIGINT,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX visitor_keys_by_visitor ON visitor_keys (visitor_id)",
+                "CREATE INDEX visitor_keys_expiring ON visitor_keys (expires_at) WHERE expires_at IS NOT NULL",
+            ]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -213,7 +213,31 @@ public final class SQLStore: ChatStore, Service {
     // MARK: Visitors and conversations
 
     public func visitor(tokenHash: String) async throws -> Visitor? {
-        try await reader.select().column("*").from("visitors").where("token_hash", .equal, tokenHash).first().map(Rows.visitor)
+        if let visitor = try await reader.select().column("*").from("visitors").where("token_hash", .equal, tokenHash).first().map(Rows.visitor) {
+            return visitor
+        }
+        // Another browser of the visitor's, that opened a link emailed to them.
+        return try await reader.raw("""
+            SELECT v.* FROM visitor_keys k JOIN visitors v ON v.id = k.visitor_id
+            WHERE k.token_hash = \(bind: tokenHash) AND k.expires_at IS NULL
+            """).first().map(Rows.visitor)
+    }
+
+    public func addVisitorKey(tokenHash: String, visitor: VisitorID, expiresAt: Millis?, now: Millis) async throws {
+        try await write { db in
+            try await db.raw("DELETE FROM visitor_keys WHERE expires_at IS NOT NULL AND expires_at <= \(bind: now)").run()
+            try await db.raw("""
+                INSERT INTO visitor_keys (token_hash, visitor_id, expires_at, created_at)
+                VALUES (\(bind: tokenHash), \(bind: visitor.rawValue), \(bind: expiresAt), \(bind: now))
+                """).run()
+        }
+    }
+
+    public func visitor(linkHash: String, now: Millis) async throws -> Visitor? {
+        try await reader.raw("""
+            SELECT v.* FROM visitor_keys k JOIN visitors v ON v.id = k.visitor_id
+            WHERE k.token_hash = \(bind: linkHash) AND k.expires_at > \(bind: now)
+            """).first().map(Rows.visitor)
     }
 
     public func visitor(id: VisitorID) async throws -> Visitor? {

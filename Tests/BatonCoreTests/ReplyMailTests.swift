@@ -70,6 +70,71 @@ import Testing
         #expect(second.body.contains("Done!") && !second.body.contains("Hello Grace"))
     }
 
+    /// An anonymous visitor's email links their chat with a code: it opens that chat in any
+    /// browser, which gets a token of its own; the first browser keeps its own.
+    @Test func theEmailsLinkOpensTheChatInAnotherBrowser() async throws {
+        let store = InMemoryChatStore()
+        let widget = Widget(key: "w1", name: "W", botSource: "", settings: WidgetSettings(title: "Shop help"), createdAt: 1, updatedAt: 1)
+        let other = Widget(key: "w2", name: "W2", botSource: "", settings: WidgetSettings(), createdAt: 1, updatedAt: 1)
+        let chat = ChatService(store: store, bots: FixedDirectory(widgets: ["w1": widget, "w2": other]), agents: FakeDesk(connected: true),
+                               hashToken: { "h:" + $0 })
+        let first = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: Inbox().sink)
+        let firstToken = try #require(first.newToken)
+        var visitor = first.visitor
+        visitor.email = "grace@example.com"
+        _ = try await store.commit(ChangeSet(visitor: visitor, conversation: first.conversation, basis: first.conversation))
+        try await store.setPage(VisitedPage(url: "https://shop.example/cart?item=5", title: "Cart")!, of: visitor.id)
+        _ = try await chat.receive(VisitorInput(text: "human"), clientID: "a", from: first, origin: 1)
+        _ = try await chat.agentMessage(first.conversation.id, name: "Alice", text: "Your order shipped.", externalID: "p1")
+
+        let found = try #require(try await unseen(store, first.conversation.id))
+        let (mail, _) = try #require(try await chat.replyMail(for: found))
+        let line = try #require(mail.body.split(separator: "\n").first { $0.hasPrefix("To answer, open the chat again: ") })
+        let link = line.dropFirst("To answer, open the chat again: ".count)
+        #expect(link.hasPrefix("https://shop.example/cart?item=5#baton-chat=w1:"), "\(link)")
+        let code = String(link.split(separator: ":").last ?? "")
+        #expect(code.count == 43)
+
+        // Another browser (no token, or another visitor's): the same chat, and a token of its own.
+        let stranger = try await chat.open(widgetKey: "w1", token: nil, subscription: 2, sink: Inbox().sink)
+        for token in [nil, stranger.newToken] {
+            let linked = try await chat.open(widgetKey: "w1", token: token, link: code, lastSeen: 10_000, subscription: 3, sink: Inbox().sink)
+            #expect(linked.visitor.id == first.visitor.id && linked.conversation.id == first.conversation.id)
+            #expect(!linked.linkExpired)
+            // Shown from the start: what the other chat's page showed does not count here.
+            #expect(linked.messages.contains { $0.text == "Your order shipped." })
+            let own = try #require(linked.newToken)
+            #expect(own != firstToken)
+            // Its token opens the chat by itself later, as the first browser's still does.
+            #expect(try await chat.open(widgetKey: "w1", token: own, subscription: 4, sink: Inbox().sink).visitor.id == first.visitor.id)
+        }
+        #expect(try await chat.open(widgetKey: "w1", token: firstToken, subscription: 5, sink: Inbox().sink).visitor.id == first.visitor.id)
+        // The visitor's own browser opening the link gets no new token.
+        let same = try await chat.open(widgetKey: "w1", token: firstToken, link: code, subscription: 6, sink: Inbox().sink)
+        #expect(same.visitor.id == first.visitor.id && same.newToken == nil)
+        // The code is no token, and no key to another widget's chats.
+        await #expect(throws: ChatError.unknownVisitor) {
+            try await chat.open(widgetKey: "w1", token: code, subscription: 7, sink: Inbox().sink)
+        }
+        let elsewhere = try await chat.open(widgetKey: "w2", token: nil, link: code, subscription: 8, sink: Inbox().sink)
+        #expect(elsewhere.linkExpired && elsewhere.visitor.id != first.visitor.id && elsewhere.newToken != nil)
+        // Unknown or expired: the chat opens as without it, and says so.
+        let unknown = try await chat.open(widgetKey: "w1", token: stranger.newToken, link: "nonsense", subscription: 9, sink: Inbox().sink)
+        #expect(unknown.linkExpired && unknown.visitor.id == stranger.visitor.id && unknown.newToken == nil)
+        try await store.addVisitorKey(tokenHash: "h:old", visitor: first.visitor.id, expiresAt: Millis.now() - 1, now: 0)
+        #expect(try await chat.open(widgetKey: "w1", token: nil, link: "old", subscription: 10, sink: Inbox().sink).linkExpired)
+    }
+
+    /// A signed-in user's email links the page alone: their chat opens where they sign in.
+    @Test func aSignedInUsersEmailHasNoCode() async throws {
+        let (chat, store, session) = try await handedOver()
+        _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "Hi", externalID: "p1")
+        let found = try #require(try await unseen(store, session.conversation.id))
+        let (mail, _) = try #require(try await chat.replyMail(for: found))
+        #expect(mail.body.contains("open the chat again: https://shop.example/cart\n"))
+        #expect(!mail.body.contains("baton-chat"))
+    }
+
     @Test func repliesTheWidgetShowedAreNotNews() async throws {
         let (chat, store, session) = try await handedOver()
         let id = session.conversation.id

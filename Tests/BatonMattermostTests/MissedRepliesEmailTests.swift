@@ -128,6 +128,32 @@ import Testing
                 #expect(mail.text.contains("Alice Archer:\nAre you still there?\n") && !mail.text.contains("I'm here"))
                 #expect(mail.text.contains("To answer, open the chat again: \(rig.baton.http)/"))
             }
+            // The email's link, opened in another browser (a phone): the same chat, where
+            // Grace answers; the code leaves the address bar.
+            let mail = try #require(catcher.mails.first)
+            let line = try #require(mail.text.split(separator: "\n").first { $0.hasPrefix("To answer, open the chat again: ") })
+            let link = String(line.dropFirst("To answer, open the chat again: ".count))
+            #expect(link.hasPrefix("\(rig.baton.http)/#baton-chat=demo:"), "\(link)")
+            let room = try await rig.waitForRoom(try #require(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first).conversation.id.rawValue)
+            try await WebDriver.with(width: 420, height: 800) { phone in
+                try await phone.open(link)
+                try await waitForBubble(phone, containing: "Are you still there?")
+                try await waitForBubble(phone, containing: "Hi Grace, I'm here.")
+                #expect(try await phone.run("return location.href") as? String == "\(rig.baton.http)/")
+                try await send(phone, "Yes, on my phone now")
+                try await eventually("her answer in the room") { rig.messages(in: room.id, by: "relay").contains { $0.contains("Yes, on my phone now") } }
+                // Back later on the phone, without the link: still her chat.
+                try await phone.open("\(rig.baton.http)/#baton-open")
+                try await waitForBubble(phone, containing: "Yes, on my phone now")
+                // A link whose code is not known (or too old) says so, and opens this browser's
+                // chat: followed on the page already open, and on a page loaded with it.
+                for page in ["/", "/?again"] {
+                    try await phone.open("\(rig.baton.http)\(page)#baton-chat=demo:" + String(repeating: "A", count: 43))
+                    try await phone.wait(for: "the link said to be expired",
+                                         "return \(root).querySelector('.log').textContent.includes('The link to your earlier chat has expired.')")
+                    try await waitForBubble(phone, containing: "Yes, on my phone now")
+                }
+            }
             #expect(try rig.contractViolations() == [])
         }
     }

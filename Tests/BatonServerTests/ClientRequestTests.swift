@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func framesOfTheProtocolAreRead() throws {
-        guard case .hello(let widget, let token, let lastSeen, let user, nil, nil, nil) = try ClientRequest.parse(#"{"type":"hello","widget":"demo","token":null,"lastSeen":42,"extra":[1,{"a":2}]}"#) else {
+        guard case .hello(let widget, let token, nil, let lastSeen, let user, nil, nil, nil) = try ClientRequest.parse(#"{"type":"hello","widget":"demo","token":null,"lastSeen":42,"extra":[1,{"a":2}]}"#) else {
             Issue.record("not a hello"); return
         }
         #expect(widget == "demo" && token == nil && lastSeen == 42 && user == nil)
@@ -34,8 +34,12 @@ import Testing
         #expect(!active)
         guard case .typing(true) = try ClientRequest.parse(#"{"type":"typing"}"#) else { Issue.record("typing defaults to active"); return }
         guard case .ping = try ClientRequest.parse(#"{"type":"ping"}"#) else { Issue.record("not a ping"); return }
+        // The code of an emailed link.
+        guard case .hello(_, _, "Zq3-_x", _, _, _, _, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","link":"Zq3-_x"}"#) else {
+            Issue.record("no link"); return
+        }
         // A negative lastSeen counts from the start.
-        guard case .hello(_, _, 0, _, _, _, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","lastSeen":-5}"#) else {
+        guard case .hello(_, _, _, 0, _, _, _, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","lastSeen":-5}"#) else {
             Issue.record("lastSeen below 0"); return
         }
     }
@@ -56,20 +60,20 @@ import Testing
     /// out when it is not one (the chat still opens).
     @Test func theBrowsersLanguageIsReadAndChecked() throws {
         for (sent, kept) in [("de-de", "de-DE"), ("pt-BR", "pt-BR"), ("EN", "en"), ("zh-hant-tw", "zh-Hant-TW"), ("es-419", "es-419")] {
-            guard case .hello(_, _, _, _, _, let language, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","language":""# + sent + #""}"#) else {
+            guard case .hello(_, _, _, _, _, _, let language, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","language":""# + sent + #""}"#) else {
                 Issue.record("no hello"); return
             }
             #expect(language == kept, "\(sent)")
         }
         for bad in ["", "x", "de_DE", "de--DE", "<script>", "de-DE-a-b-c-d", String(repeating: "a", count: 9), "ab-" + String(repeating: "c", count: 40)] {
-            guard case .hello(_, _, _, _, _, nil, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","language":""# + bad + #""}"#) else {
+            guard case .hello(_, _, _, _, _, _, nil, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","language":""# + bad + #""}"#) else {
                 Issue.record("kept \(bad)"); return
             }
         }
         #expect(refusal(#"{"type":"hello","widget":"w","language":5}"#)?.code == "malformed_frame")
         // The widget's own language: one Baton speaks, else left out.
-        guard case .hello(_, _, _, _, _, _, "fr") = try ClientRequest.parse(#"{"type":"hello","widget":"w","widgetLanguage":"fr"}"#),
-              case .hello(_, _, _, _, _, _, nil) = try ClientRequest.parse(#"{"type":"hello","widget":"w","widgetLanguage":"tlh"}"#) else {
+        guard case .hello(_, _, _, _, _, _, _, "fr") = try ClientRequest.parse(#"{"type":"hello","widget":"w","widgetLanguage":"fr"}"#),
+              case .hello(_, _, _, _, _, _, _, nil) = try ClientRequest.parse(#"{"type":"hello","widget":"w","widgetLanguage":"tlh"}"#) else {
             Issue.record("widgetLanguage"); return
         }
     }
@@ -77,13 +81,13 @@ import Testing
     /// The page the widget is on: in the hello (left out when unusable, the chat still
     /// opens) and in `page` frames (refused when unusable).
     @Test func pagesAreReadAndChecked() throws {
-        guard case .hello(_, _, _, _, let page?, _, _) = try ClientRequest.parse(
+        guard case .hello(_, _, _, _, _, let page?, _, _) = try ClientRequest.parse(
             #"{"type":"hello","widget":"w","page":{"url":"https://shop.example/pricing?plan=pro#faq","title":"  Pricing\n| Shop \u0007"}}"#) else {
             Issue.record("no page"); return
         }
         #expect(page == VisitedPage(stored: "https://shop.example/pricing?plan=pro#faq", title: "Pricing | Shop"))
         for bad in [#""javascript:alert(1)""#, #""/pricing""#, #""file:///etc/passwd""#, #""https://""#, "\"https://a.example/\(String(repeating: "x", count: 2100))\""] {
-            guard case .hello(_, _, _, _, nil, _, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","page":{"url":"# + bad + "}}") else {
+            guard case .hello(_, _, _, _, _, nil, _, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","page":{"url":"# + bad + "}}") else {
                 Issue.record("kept \(bad)"); return
             }
         }
@@ -101,13 +105,13 @@ import Testing
 
     @Test func aSignedInUserIsReadAndChecked() throws {
         let hash = String(repeating: "aB", count: 32)
-        guard case .hello(_, _, _, let user?, _, _, _) = try ClientRequest.parse(
+        guard case .hello(_, _, _, _, let user?, _, _, _) = try ClientRequest.parse(
             #"{"type":"hello","widget":"w","user":{"id":"42","hash":"\#(hash)","name":"  Ada\nLovelace ","email":"","x":1}}"#) else {
             Issue.record("no user"); return
         }
         // The hash is compared in lowercase; names keep one line; empty details are absent.
         #expect(user == ClaimedUser(id: "42", hash: hash.lowercased(), name: "Ada Lovelace", email: nil))
-        guard case .hello(_, _, _, nil, _, _, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","user":null}"#) else {
+        guard case .hello(_, _, _, _, nil, _, _, _) = try ClientRequest.parse(#"{"type":"hello","widget":"w","user":null}"#) else {
             Issue.record("a null user is no user"); return
         }
         #expect(refusal(#"{"type":"hello","widget":"w","user":"42"}"#)?.message

@@ -124,6 +124,30 @@ extension Visitor {
         }
     }
 
+    /// Keys to a visitor besides their first browser's token: an emailed link's code until
+    /// it expires, and other browsers' tokens; gone with the visitor.
+    @Test(arguments: StoreKind.available) func aVisitorHasMoreKeysThanItsFirstToken(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let visitor = Visitor.new()
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: Conversation.new(visitor.id)))
+            try await store.addVisitorKey(tokenHash: "link", visitor: visitor.id, expiresAt: 2000, now: 1000)
+            try await store.addVisitorKey(tokenHash: "browser", visitor: visitor.id, expiresAt: nil, now: 1000)
+            #expect(try await store.visitor(linkHash: "link", now: 1999)?.id == visitor.id)
+            #expect(try await store.visitor(linkHash: "link", now: 2000) == nil)
+            #expect(try await store.visitor(linkHash: "browser", now: 1000) == nil)
+            #expect(try await store.visitor(tokenHash: "browser")?.id == visitor.id)
+            #expect(try await store.visitor(tokenHash: "link") == nil)
+            #expect(try await store.visitor(tokenHash: visitor.tokenHash)?.id == visitor.id)
+            // Expired codes go as others are added.
+            try await store.addVisitorKey(tokenHash: "later", visitor: visitor.id, expiresAt: 9000, now: 2500)
+            try await store.addVisitorKey(tokenHash: "link", visitor: visitor.id, expiresAt: 9000, now: 2500)
+            #expect(try await store.visitor(linkHash: "link", now: 2500)?.id == visitor.id)
+            #expect(try await store.eraseVisitor(visitor.id, eraseRooms: false) != .notFound)
+            #expect(try await store.visitor(tokenHash: "browser") == nil)
+            #expect(try await store.visitor(linkHash: "later", now: 2500) == nil)
+        }
+    }
+
     @Test(arguments: StoreKind.available) func aChangeIsStoredWithIncreasingMessageIDs(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let visitor = Visitor.new()

@@ -33,7 +33,20 @@
     SRC.pathname.replace(/[^/]*$/, '') + 'widget/v1/socket';
   // Where Baton's HTTP routes are (files), next to widget.js as well.
   const BASE = SRC.protocol + '//' + SRC.host + SRC.pathname.replace(/[^/]*$/, '');
-  const OPEN_AT_LOAD = script.getAttribute('data-open') === 'true' || location.hash === '#baton-open';
+  // The code of a link emailed to the visitor (`#baton-chat=KEY:CODE`): this widget opens
+  // that chat, in whatever browser. The code leaves the address bar at once (no bookmark or
+  // copied address carries it); the server gives this browser a token of its own.
+  function takeEmailLink() {
+    const m = /^#baton-chat=([^:&]+):([A-Za-z0-9_-]{16,200})$/.exec(location.hash || '');
+    let key = null;
+    try { key = m && decodeURIComponent(m[1]); } catch (e) { key = null; }
+    if (key !== KEY) return null;
+    try { history.replaceState(history.state, '', location.pathname + location.search); } catch (e) { /* a sandboxed frame */ }
+    return m[2];
+  }
+  let emailLink = takeEmailLink();
+  let relinking = false; // the socket is closed to open the chat of a link followed on this page
+  const OPEN_AT_LOAD = script.getAttribute('data-open') === 'true' || location.hash === '#baton-open' || !!emailLink;
   const STORAGE_KEY = 'baton:' + KEY;
 
   const DEFAULT_COLOR = '#3b5bdb';
@@ -1139,6 +1152,7 @@ textarea:disabled { background: #f1f3f5; }
       if (ws !== socket) return;
       const hello = { type: 'hello', widget: KEY };
       if (state.token) hello.token = state.token;
+      if (emailLink) hello.link = emailLink;
       if (user) hello.user = user;
       const page = currentPage();
       if (page) hello.page = page;
@@ -1184,8 +1198,10 @@ textarea:disabled { background: #f1f3f5; }
       failFatally(reason(lastError, code === 4403 ? 'notOnThisSite' : 'noSuchChat'));
       return;
     }
-    if (code === 4410) {
-      // The conversation shown was deleted on the server: draw the chat again from the welcome.
+    if (code === 4410 || relinking) {
+      // The conversation shown was deleted on the server, or a link to another was followed:
+      // draw the chat again from the welcome.
+      relinking = false;
       clearLog();
       connect();
       return;
@@ -1391,6 +1407,11 @@ textarea:disabled { background: #f1f3f5; }
     // (one kept would only be refused once they sign out).
     state.signedIn = f.identified === true;
     if (state.signedIn) state.token = null;
+    if (emailLink) {
+      emailLink = null;
+      // A link to another chat than this browser's: its files waiting to be sent were that one's.
+      if (typeof f.token === 'string' && f.token) clearStaged();
+    }
     const w = f.widget || {};
     // The language set in the dashboard, if any, before anything is drawn in words (its
     // words are here: `onFrame`).
@@ -1421,6 +1442,8 @@ textarea:disabled { background: #f1f3f5; }
     // After a reconnect only what is newer than what this page shows is appended.
     const since = maxShown;
     for (const m of Array.isArray(f.messages) ? f.messages : []) if (m && m.id > since) renderMessage(m);
+    // The emailed link was too old (or of a chat erased since): say why this is not that chat.
+    if (f.linkExpired === true) place(makeNotice(t('linkExpired')));
     ui.log.setAttribute('aria-busy', 'false');
     if (conversation.state) convState = conversation.state;
     handedOver = conversation.handedOver === true;
@@ -1773,7 +1796,9 @@ textarea:disabled { background: #f1f3f5; }
     updateBadge();
     // A returning visitor resumes at once (new replies show as a badge); a new one only
     // opens a chat when they open the panel.
-    if (state.token || state.pending.length || (state.signedIn && user)) connect();
+    // A link from an email shows its chat from the start, not after what this page drew.
+    if (emailLink) clearLog();
+    if (state.token || state.pending.length || (state.signedIn && user) || emailLink) connect();
     if (OPEN_AT_LOAD) openPanel(false);
     window.addEventListener('online', reconnectNow);
     document.addEventListener('visibilitychange', () => {
@@ -1781,6 +1806,14 @@ textarea:disabled { background: #f1f3f5; }
     });
     window.addEventListener('focus', endAway);
     window.addEventListener('hashchange', () => { if (location.hash === '#baton-open') openPanel(true); });
+    // An emailed link followed on a page already open.
+    window.addEventListener('hashchange', () => {
+      const code = takeEmailLink();
+      if (!code || fatal) return;
+      emailLink = code;
+      if (ws) { relinking = true; ws.close(); } else { clearLog(); connect(); }
+      openPanel(true);
+    });
     window.addEventListener('hashchange', notePage);
     window.addEventListener('popstate', notePage);
     // history.pushState fires no event: look now and then.
