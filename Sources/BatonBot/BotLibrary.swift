@@ -58,6 +58,15 @@ public final class BotLibrary: BotDirectory {
         return bot
     }
 
+    /// Checks the bot document, then stores a new widget and uses it at once; nil when its
+    /// key is taken (nothing stored).
+    public func create(_ widget: Widget) async throws -> ScriptedBot? {
+        let bot = try ScriptedBot(source: widget.botSource)
+        guard try await store.createWidget(widget) else { return nil }
+        cache.withLock { $0[widget.key] = Entry(widget: widget, bot: bot, checkedAt: .now) }
+        return bot
+    }
+
     public func delete(key: String) async throws {
         try await store.deleteWidget(key: key)
         cache.withLock { $0[key] = nil }

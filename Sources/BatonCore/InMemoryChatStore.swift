@@ -161,6 +161,14 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
     public func widget(key: String) async throws -> Widget? { tables.withLock { $0.widgets[key] } }
     public func widgets() async throws -> [Widget] { tables.withLock { $0.widgets.values.sorted { $0.createdAt < $1.createdAt } } }
     public func saveWidget(_ widget: Widget) async throws { tables.withLock { $0.widgets[widget.key] = widget } }
+    public func createWidget(_ widget: Widget) async throws -> Bool {
+        tables.withLock { tables in
+            guard tables.widgets[widget.key] == nil else { return false }
+            tables.widgets[widget.key] = widget
+            return true
+        }
+    }
+
     public func saveWidget(_ widget: Widget, ifUpdatedAt basis: Millis) async throws -> Bool {
         tables.withLock { tables in
             guard tables.widgets[widget.key]?.updatedAt == basis else { return false }

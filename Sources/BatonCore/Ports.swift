@@ -215,6 +215,8 @@ public protocol ChatStore: FileStore, ErasureStore, ReplyMailStore {
     /// Saves a change to a widget only if it is still the version of `basis` (its
     /// `updatedAt` then); false, and nothing written, when it was saved since.
     func saveWidget(_ widget: Widget, ifUpdatedAt basis: Millis) async throws -> Bool
+    /// Stores a new widget; false, and nothing written, when its key is taken.
+    func createWidget(_ widget: Widget) async throws -> Bool
     func deleteWidget(key: String) async throws
 
     /// The visitor of a browser's token: the one it started with, or one it got by opening

@@ -91,13 +91,13 @@ extension AdminAPI {
             struct Input: Decodable { var key: String?; var name: String; var source: String?; var settings: SettingsBody? }
             let input = try await Self.decode(Input.self, from: request)
             let key = input.key ?? Self.newKey(from: input.name)
-            guard try await services.store.widget(key: key) == nil else {
-                throw APIError(.conflict, code: "key_taken", "A bot with the key \"\(key)\" exists already.")
-            }
+            let taken = APIError(.conflict, code: "key_taken", "A bot with the key \"\(key)\" exists already.")
+            guard try await services.store.widget(key: key) == nil else { throw taken }
             let now = Millis.now()
             let widget = Widget(key: key, name: try Self.botName(input.name), botSource: input.source ?? Self.template(named: input.name),
                                 settings: try Self.settings(input.settings ?? SettingsBody()), createdAt: now, updatedAt: now)
-            try await save(widget)
+            // Checked again as it is written: of two bots made with one key at once, one is.
+            guard try await checked({ try await services.bots.create(widget) != nil }) else { throw taken }
             context.logger.info("Bot created", metadata: ["bot": "\(key)", "admin": "\(context.admin?.email ?? "")"])
             return try await botResponse(widget, request: request, status: .created)
         }
@@ -233,8 +233,13 @@ extension AdminAPI {
     /// With `basis`: false, and nothing saved, when the bot was saved since.
     @discardableResult
     private func save(_ widget: Widget, ifUpdatedAt basis: Millis? = nil) async throws -> Bool {
+        try await checked { try await services.bots.save(widget, ifUpdatedAt: basis) != nil }
+    }
+
+    /// Runs a save that checks the bot document; its problems become the API's 422.
+    private func checked<T>(_ save: () async throws -> T) async throws -> T {
         do {
-            return try await services.bots.save(widget, ifUpdatedAt: basis) != nil
+            return try await save()
         } catch let error as BotDocumentError {
             throw APIError(.unprocessableContent, code: "invalid_bot",
                            "The bot definition has \(error.issues.count) problem\(error.issues.count == 1 ? "" : "s"): \(error.issues[0].description)",

@@ -175,6 +175,21 @@ public final class SQLStore: ChatStore, Service {
         }
     }
 
+    public func createWidget(_ widget: Widget) async throws -> Bool {
+        let created = Mutex(false)
+        let settings = try Rows.json(widget.settings)
+        try await write { db in
+            let rows = try await db.raw("""
+                INSERT INTO widgets (key, name, bot_source, settings, created_at, updated_at)
+                VALUES (\(bind: widget.key), \(bind: widget.name), \(bind: widget.botSource), \(bind: settings), \(bind: widget.createdAt), \(bind: widget.updatedAt))
+                ON CONFLICT (key) DO NOTHING
+                RETURNING key
+                """).all()
+            created.withLock { $0 = !rows.isEmpty }
+        }
+        return created.withLock { $0 }
+    }
+
     public func saveWidget(_ widget: Widget, ifUpdatedAt basis: Millis) async throws -> Bool {
         let saved = Mutex(false)
         let settings = try Rows.json(widget.settings)

@@ -120,6 +120,19 @@ extension Visitor {
             #expect(try await !store.saveWidget(stale, ifUpdatedAt: 2))
             try await store.deleteWidget(key: "w")
             #expect(try await !store.saveWidget(stale, ifUpdatedAt: 3))
+            // A new widget is made once: of several made at once with one key, one is.
+            let made = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<6 {
+                    var new = widget
+                    new.name = "New \(index)"
+                    group.addTask { try await store.createWidget(new) }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(made == 1)
+            #expect(try await !store.createWidget(widget))
+            #expect(try await store.widget(key: "w")?.name.hasPrefix("New ") == true)
+            try await store.deleteWidget(key: "w")
             #expect(try await store.widget(key: "w") == nil)
         }
     }
