@@ -21,30 +21,47 @@ public struct ReplyMail: Sendable, Hashable {
         self.language = language
     }
 
-    /// `text` as an address the email can go to: trimmed, a domain in other letters in its
-    /// ASCII form (`grace@müller.de` → `grace@xn--mller-kva.de`); nil when it is no address
-    /// or its part before the `@` is not ASCII (that needs SMTPUTF8).
+    /// `text` as an address the email can go to: trimmed, in Unicode's composed form (NFC),
+    /// a domain in other letters in its ASCII form (`grace@müller.de` →
+    /// `grace@xn--mller-kva.de`); nil when it is no address (`isAddress`).
     public static func deliverableAddress(_ text: String) -> String? {
-        let text = text.trimmingWhitespace()
+        let text = text.trimmingWhitespace().precomposedStringWithCanonicalMapping
         guard let at = text.lastIndex(of: "@") else { return nil }
-        let domain = text[text.index(after: at)...]
-        let address = domain.unicodeScalars.allSatisfy({ $0.isASCII }) ? text
-            : Punycode.asciiDomain(String(domain)).map { text[..<at] + "@" + $0 }
-        return address.flatMap { isAddress($0) ? $0 : nil }
+        let domain = String(text[text.index(after: at)...])
+        let ascii = domain.unicodeScalars.allSatisfy({ $0.isASCII }) ? domain : Punycode.asciiDomain(domain)
+        guard let ascii else { return nil }
+        let address = String(text[..<at]) + "@" + ascii
+        return isAddress(address) ? address : nil
     }
 
-    /// Whether `text` can be a visitor's email address in a mail header: one `@` with
-    /// something on each side, a domain with a dot, at most 254 characters, ASCII (an
-    /// address in other letters needs SMTPUTF8, which not every server speaks), and nothing
-    /// that could end a header or an address (spaces, control characters, `<>()[],;:"\`).
+    /// Whether `text` can be an email address in a mail header: one `@` with something on
+    /// each side, an ASCII domain with a dot, at most 254 bytes (64 before the `@`), and
+    /// nothing that could end a header or an address (spaces, control characters,
+    /// `<>()[],;:"\`). Before the `@` letters other than ASCII may be (`grâce@…`: such
+    /// an address goes only through a mail server that offers SMTPUTF8), but no invisible
+    /// or formatting characters (a right-to-left override would show another address).
     public static func isAddress(_ text: String) -> Bool {
-        guard (3...254).contains(text.utf8.count), text.utf8.allSatisfy({ $0 < 0x80 }) else { return false }
+        guard (3...254).contains(text.utf8.count) else { return false }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64,
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64, parts[1].utf8.allSatisfy({ $0 < 0x80 }),
               parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else { return false }
         let forbidden = Set("<>()[],;:\"\\ ".unicodeScalars)
-        return text.unicodeScalars.allSatisfy { !forbidden.contains($0) && $0.value > 0x20 && $0.value != 0x7F }
+        return text.unicodeScalars.allSatisfy { scalar in
+            if scalar.isASCII { return !forbidden.contains(scalar) && scalar.value > 0x20 && scalar.value != 0x7F }
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+                 .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber,
+                 .connectorPunctuation, .dashPunctuation, .otherPunctuation, .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+                return true
+            default:
+                return false
+            }
+        }
     }
+
+    /// Whether an address needs a mail server that offers SMTPUTF8 (RFC 6531): letters
+    /// other than ASCII before its `@`.
+    public static func needsSMTPUTF8(_ address: String) -> Bool { !address.utf8.allSatisfy { $0 < 0x80 } }
 }
 
 /// Why an email could not be sent.

@@ -221,7 +221,12 @@ private struct SMTPSession {
                 throw reply.code >= 500 ? MailFailure.permanent(text) : MailFailure.temporary(text)
             }
         }
-        _ = try await expect(200...299, after: "MAIL FROM:<\(client.sender.address)>")
+        // An address with other letters before its `@` needs the server's SMTPUTF8 (RFC 6531).
+        let international = ReplyMail.needsSMTPUTF8(recipient) || ReplyMail.needsSMTPUTF8(client.sender.address)
+        if international, !features.contains(where: { $0 == "SMTPUTF8" || $0.hasPrefix("SMTPUTF8 ") }) {
+            throw MailFailure.permanent("the mail server \(client.server) does not take addresses with letters other than ASCII before the @ (it does not offer SMTPUTF8)")
+        }
+        _ = try await expect(200...299, after: "MAIL FROM:<\(client.sender.address)>" + (international ? " SMTPUTF8" : ""))
         _ = try await expect(200...299, after: "RCPT TO:<\(recipient)>")
         _ = try await expect(354...354, after: "DATA")
         // The message ends with its own CRLF.CRLF.

@@ -73,6 +73,9 @@ public final class SMTPCatcher: Sendable {
         public var refusedRecipients: [String: String] = [:]
         /// The next messages' DATA fail with `451` (a temporary failure).
         public var temporaryFailures = 0
+        /// Offer SMTPUTF8 (RFC 6531): addresses with other letters before the `@`, which
+        /// are refused (553 5.6.7) in a transaction that did not ask for it.
+        public var smtpUTF8 = false
 
         public init(tls: TLSConfiguration? = nil, credentials: (user: String, password: String)? = nil) {
             self.tls = tls
@@ -159,6 +162,8 @@ private final class SMTPSessionHandler: ChannelInboundHandler, @unchecked Sendab
     var signedIn = false
     var from: String?
     var recipients: [String] = []
+    /// The transaction's MAIL asked for SMTPUTF8.
+    var international = false
     var data: [String]?
     /// AUTH LOGIN's steps: waiting for the user name, then the password.
     var login: (step: Int, user: String)?
@@ -210,6 +215,7 @@ private final class SMTPSessionHandler: ChannelInboundHandler, @unchecked Sendab
             var features = ["250-catcher.test greets you", "250-8BITMIME"]
             if tls != nil, !encrypted { features.append("250-STARTTLS") }
             if options.credentials != nil { features.append("250-AUTH " + options.authMethods) }
+            if options.smtpUTF8 { features.append("250-SMTPUTF8") }
             features.append("250 SIZE 10000000")
             reply(features.joined(separator: "\r\n"), context: context)
         case "STARTTLS":
@@ -236,10 +242,15 @@ private final class SMTPSessionHandler: ChannelInboundHandler, @unchecked Sendab
             guard options.credentials == nil || signedIn else { return reply("530 5.7.0 Authentication required", context: context) }
             from = Self.address(argument)
             recipients = []
+            international = argument.uppercased().hasSuffix(" SMTPUTF8")
+            if international, !options.smtpUTF8 { return reply("555 5.5.4 SMTPUTF8 not offered", context: context) }
             reply("250 2.1.0 OK", context: context)
         case "RCPT":
             guard from != nil else { return reply("503 5.5.1 MAIL first", context: context) }
             let address = Self.address(argument)
+            if !address.utf8.allSatisfy({ $0 < 0x80 }), !international {
+                return reply("553 5.6.7 Non-ASCII addresses need SMTPUTF8", context: context)
+            }
             if let refusal = options.refusedRecipients[address] { return reply(refusal, context: context) }
             recipients.append(address)
             reply("250 2.1.5 OK", context: context)

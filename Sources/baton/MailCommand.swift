@@ -42,7 +42,7 @@ extension MailCommand {
                 throw CommandFailure(message: "No sender: give --mail-from 'Support <support@example.com>' or set BATON_MAIL_FROM.")
             }
             guard let to = ReplyMail.deliverableAddress(to) else {
-                throw CommandFailure(message: "\"\(to)\" is not an email address Baton can send to (letters other than ASCII before the @ are not sent).")
+                throw CommandFailure(message: "\"\(to)\" is not an email address Baton can send to.")
             }
             let mail = ReplyMail(to: to, senderName: "Baton", subject: "Baton can send email",
                                  body: """

@@ -217,18 +217,20 @@ import Testing
         ("grace@example.com", true), ("g.r+1@mail.example.co.uk", true),
         ("grace", false), ("grace@example", false), ("@example.com", false), ("grace@@example.com", false),
         ("grace@example.com\r\nBcc: x@y.z", false), ("Grace <grace@example.com>", false), ("grace @example.com", false),
-        ("grâce@example.com", false), ("grace@.example.com", false), ("grace@example.com.", false),
+        ("grâce@example.com", true), ("Δημήτρης@example.com", true), ("grace@exämple.com", false), ("gr\u{202E}ace@example.com", false),
+        ("gr\u{200B}ace@example.com", false), ("gr\u{00A0}ace@example.com", false), ("grace@.example.com", false), ("grace@example.com.", false),
     ]) func addressesAreChecked(_ text: String, _ valid: Bool) {
         #expect(ReplyMail.isAddress(text) == valid)
     }
 
     /// A domain in other letters is mailed in its ASCII form; a name before the `@` in
-    /// other letters is not mailed (it needs SMTPUTF8).
+    /// other letters as it is, composed (it needs a server with SMTPUTF8).
     @Test(arguments: [
         ("grace@example.com", "grace@example.com"), (" Grace@Müller.de ", "Grace@xn--mller-kva.de"),
         ("grace@bücher.example", "grace@xn--bcher-kva.example"), ("grace@例え。テスト", "grace@xn--r8jz45g.xn--zckzah"),
         ("grace@MÜNCHEN.DE", "grace@xn--mnchen-3ya.de"),
-        ("grâce@example.com", nil), ("grace@exa mple.de", nil), ("grace@müller..de", nil), ("grace", nil), ("grace@ü", nil),
+        ("grâce@example.com", "grâce@example.com"), ("gra\u{0302}ce@Müller.de", "grâce@xn--mller-kva.de"),
+        ("gr\u{202E}ace@example.com", nil), ("grace@exa mple.de", nil), ("grace@müller..de", nil), ("grace", nil), ("grace@ü", nil),
     ] as [(String, String?)]) func aDomainInOtherLettersIsMailedInASCII(_ text: String, _ address: String?) {
         #expect(ReplyMail.deliverableAddress(text) == address)
     }

@@ -33,6 +33,32 @@ import Testing
         #expect(!received.encrypted)
     }
 
+    /// An address with other letters before its `@` goes through a server that offers
+    /// SMTPUTF8, asking for it; a server that does not is not asked, and the reason is said.
+    @Test func anAddressInOtherLettersNeedsSMTPUTF8() async throws {
+        var international = mail
+        international.to = "grâce@xn--mller-kva.de"
+        var options = SMTPCatcher.Options()
+        options.smtpUTF8 = true
+        let offering = try await SMTPCatcher.start(options)
+        defer { Task { await offering.stop() } }
+        try await SMTPClient(server: SMTPServer(host: "127.0.0.1", port: offering.port), sender: try MailSender("support@shop.example")).send(international)
+        let received = try #require(try await offering.waitForMails(1).first)
+        #expect(received.recipients == ["grâce@xn--mller-kva.de"])
+        #expect(received.header("To") == "<grâce@xn--mller-kva.de>")
+        // An ASCII address is sent as before, without asking for it.
+        try await SMTPClient(server: SMTPServer(host: "127.0.0.1", port: offering.port), sender: try MailSender("support@shop.example")).send(mail)
+        #expect(try await offering.waitForMails(2)[1].recipients == ["grace@example.com"])
+
+        let plain = try await SMTPCatcher.start()
+        defer { Task { await plain.stop() } }
+        let client = SMTPClient(server: SMTPServer(host: "127.0.0.1", port: plain.port), sender: try MailSender("support@shop.example"))
+        await #expect(throws: MailFailure.permanent("the mail server smtp://127.0.0.1:\(plain.port) does not take addresses with letters other than ASCII before the @ (it does not offer SMTPUTF8)")) {
+            try await client.send(international)
+        }
+        #expect(plain.mails.isEmpty)
+    }
+
     @Test func startTLSThenSignsIn() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
