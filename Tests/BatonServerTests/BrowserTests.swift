@@ -439,6 +439,43 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// The code of an emailed link followed on a page already open, where the widget sends
+    /// the whole address (`data-page="full"`): it leaves the address bar, is never sent as
+    /// the page, and, not known here, is said to have expired.
+    @Test func anEmailedLinksCodeIsNeverSentAsThePage() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with { driver in
+                try await driver.open("\(baton.http)/dashboard/?from=mail")
+                _ = try await driver.run("""
+                    const script = document.createElement('script');
+                    script.src = '/widget.js';
+                    Object.assign(script.dataset, { widget: 'demo', page: 'full', open: 'true' });
+                    document.body.append(script);
+                    """)
+                try await waitForBubble(driver, containing: "I'm Ada")
+                _ = try await driver.run("""
+                    window.sentFrames = [];
+                    const send = WebSocket.prototype.send;
+                    WebSocket.prototype.send = function (data) { window.sentFrames.push(String(data)); return send.call(this, data); };
+                    location.hash = 'baton-chat=demo:' + 'A'.repeat(43);
+                    return true;
+                    """)
+                try await driver.wait(for: "the link said to have expired",
+                                      "return \(root).querySelector('.log').textContent.includes('The link to your earlier chat has expired.')")
+                #expect(try await driver.run("return location.href") as? String == "\(baton.http)/dashboard/?from=mail")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await Task.sleep(for: .seconds(2.5))  // the widget looks at the address every 2 s
+                let frames = try await driver.run("return window.sentFrames") as? [String] ?? []
+                #expect(frames.contains { $0.contains("\"link\":\"AAAA") }, "\(frames)")
+                #expect(!frames.contains { $0.contains("baton-chat") }, "\(frames)")
+                let store = baton.services.store
+                let visitor = try #require(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation.visitorID)
+                #expect(try await store.visitor(id: visitor)?.page?.url == "\(baton.http)/dashboard/?from=mail")
+                #expect(try await store.conversations(ConversationFilter(widgetKey: "demo")).count == 1)
+            }
+        }
+    }
+
     @Test func aReloadedPreviewResumesTheSameConversation() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with { driver in

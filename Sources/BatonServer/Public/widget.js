@@ -1117,7 +1117,9 @@ textarea:disabled { background: #f1f3f5; }
   let pageSent = '';
   function pageURL() {
     if (PAGE_MODE === 'off') return '';
-    return PAGE_MODE === 'full' ? String(location.href) : location.origin + location.pathname;
+    // An emailed link's code is never sent as part of the page (`popstate` comes before the
+    // `hashchange` that takes it out of the address).
+    return PAGE_MODE === 'full' ? String(location.href).replace(/#baton-chat=.*$/, '') : location.origin + location.pathname;
   }
   function currentPage() {
     const url = pageURL();
