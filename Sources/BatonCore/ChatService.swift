@@ -62,18 +62,7 @@ public final class ChatService: Sendable {
         var opening = Opening(widget: widget, bot: bot, lastSeen: lastSeen, subscription: subscription, sink: sink)
         if let identity { return try await open(identity, token: token, opening) }
         if let link {
-            if let linked = try await store.visitor(linkHash: hashToken(link), now: .now()), linked.widgetKey == widget.key, linked.externalID == nil {
-                var current: Visitor?
-                if let token { current = try await store.visitor(tokenHash: hashToken(token)) }
-                if current?.id != linked.id {
-                    let browserToken = RandomID.secret()
-                    try await store.addVisitorKey(tokenHash: hashToken(browserToken), visitor: linked.id, expiresAt: nil, now: .now())
-                    opening.newToken = browserToken
-                    // What this browser showed was another chat: the whole of this one.
-                    opening.lastSeen = 0
-                }
-                return try await resume(linked, opening)
-            }
+            if let session = try await open(link: link, token: token, opening) { return session }
             opening.linkExpired = true
         }
         guard let token else {
@@ -100,6 +89,24 @@ public final class ChatService: Sendable {
         var newToken: String?
         /// The link it came with was unknown or expired.
         var linkExpired = false
+    }
+
+    /// Opens the chat an emailed link's code is for; nil when the code is unknown, expired,
+    /// of another widget or of a signed-in user.
+    private func open(link: String, token: String?, _ opening: Opening) async throws -> ChatSession? {
+        guard let linked = try await store.visitor(linkHash: hashToken(link), now: .now()), linked.widgetKey == opening.widget.key,
+              linked.externalID == nil else { return nil }
+        var opening = opening
+        var current: Visitor?
+        if let token { current = try await store.visitor(tokenHash: hashToken(token)) }
+        if current?.id != linked.id {
+            let browserToken = RandomID.secret()
+            try await store.addVisitorKey(tokenHash: hashToken(browserToken), visitor: linked.id, expiresAt: nil, now: .now())
+            opening.newToken = browserToken
+            // What this browser showed was another chat: the whole of this one.
+            opening.lastSeen = 0
+        }
+        return try await resume(linked, opening)
     }
 
     /// Opens the chat of a verified website user. One user's openings are taken one at a
