@@ -27,9 +27,13 @@ extension ChatService {
             ?? visitor.language.flatMap(WidgetSettings.language(forTag:)) ?? "en"
         let words = ReplyMailWords.of(language)
         // The page they chatted on, else the first site the widget may be on (a widget that
-        // is told no pages, `data-page="off"`), else the widget's name.
-        let pageURL = visitor.page.flatMap { URL(string: $0.url) }
-            ?? found?.widget.settings.allowedOrigins.first.flatMap { URL(string: $0 + "/") }
+        // is told no pages, `data-page="off"`), else the widget's name. Only a site the
+        // widget is allowed on is linked: the page is the visitor's word, and a widget
+        // allowed anywhere would let anyone have this mail server send a link to a site of
+        // theirs.
+        let allowed = Set((found?.widget.settings.allowedOrigins ?? []).compactMap(WebOrigin.canonical))
+        let pageURL = visitor.page.flatMap { page in WebOrigin.of(url: page.url).map(allowed.contains) == true ? URL(string: page.url) : nil }
+            ?? found?.widget.settings.allowedOrigins.first.flatMap(WebOrigin.canonical).flatMap { URL(string: $0 + "/") }
         let site = pageURL?.host ?? sender
         // The link opens this chat in any browser, not only the one it began in; a signed-in
         // user's opens where they sign in.

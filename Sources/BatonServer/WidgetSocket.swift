@@ -177,6 +177,13 @@ struct WidgetSocket {
 
     /// Records the page the visitor is on; a failure only costs the agents that detail.
     private func visitorOnPage(_ page: VisitedPage, in session: ChatSession) async {
+        // A page of another origin than the web page's that opened the socket is not where
+        // the visitor is (a script's word): agents would follow it, and emails link it. (A
+        // socket from no web page, `null` or another scheme, has no origin to hold it to.)
+        if let origin = origin.flatMap(WebOrigin.canonical), WebOrigin.of(url: page.url) != origin {
+            logger.debug("A page of another origin than the socket's was left out", metadata: ["origin": "\(origin)", "visitor": "\(session.visitor.id)"])
+            return
+        }
         await record("the visitor's page", of: session) { _ = try await chat.visitorOnPage(page, in: $0) }
     }
 
@@ -439,38 +446,8 @@ enum OriginPolicy {
         return allowed.contains { normalise($0) == origin } || allowed.contains { canonical($0) == origin }
     }
 
-    /// An origin as browsers send it: scheme and host in lower case, a host in other
-    /// letters in its ASCII form (`https://ü.example` → `https://xn--tda.example`), the
-    /// scheme's default port left out; nil when `text` is no http(s) origin or its port is
-    /// not 1 to 65535. (Settings saved before this was checked may still hold `:443`.)
-    static func canonical(_ text: String) -> String? {
-        var text = text.trimmingWhitespace()
-        while text.hasSuffix("/") { text.removeLast() }
-        guard let separator = text.range(of: "://") else { return nil }
-        let scheme = text[..<separator.lowerBound].lowercased()
-        var rest = Substring(text[separator.upperBound...])
-        guard scheme == "http" || scheme == "https", !rest.isEmpty,
-              !rest.contains(where: { "/?#@\\%".contains($0) || $0.isWhitespace }) else { return nil }
-        var port: Int?
-        let hostEnd = rest.hasPrefix("[") ? rest.firstIndex(of: "]").map(rest.index(after:)) : rest.lastIndex(of: ":") ?? rest.endIndex
-        guard let hostEnd else { return nil }
-        if hostEnd < rest.endIndex {
-            guard rest[hostEnd] == ":", let number = Int(rest[rest.index(after: hostEnd)...]), (1...65535).contains(number) else { return nil }
-            port = number == (scheme == "https" ? 443 : 80) ? nil : number
-        }
-        rest = rest[..<hostEnd]
-        let host: String
-        if rest.hasPrefix("[") {
-            guard rest.dropFirst().dropLast().allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
-            host = rest.lowercased()
-        } else {
-            guard let ascii = Punycode.asciiDomain(String(rest)),
-                  ascii.unicodeScalars.allSatisfy({ ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "-" || $0 == "." })
-            else { return nil }
-            host = ascii
-        }
-        return "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "")
-    }
+    /// An origin as browsers send it (`WebOrigin.canonical`).
+    static func canonical(_ text: String) -> String? { WebOrigin.canonical(text) }
 
     /// The page's origin: browsers send exactly one `Origin` field; anything else counts
     /// as no origin.

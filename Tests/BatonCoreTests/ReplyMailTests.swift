@@ -4,9 +4,12 @@ import Testing
 /// The email of the agents' replies a visitor missed: what it says, and when there is none.
 @Suite struct ReplyMailTests {
     /// A handed-over chat of a visitor who signed in as Grace (with her email) on a page of
-    /// shop.example.
-    private func handedOver(settings: WidgetSettings = WidgetSettings(title: "Shop help"), email: String? = "grace@example.com",
+    /// shop.example, where the widget is allowed (`origins`, unless `settings` names some).
+    private func handedOver(settings: WidgetSettings = WidgetSettings(title: "Shop help"), origins: [String] = ["https://shop.example"],
+                            email: String? = "grace@example.com",
                             page: String? = "https://shop.example/cart") async throws -> (ChatService, InMemoryChatStore, ChatSession) {
+        var settings = settings
+        if settings.allowedOrigins.isEmpty { settings.allowedOrigins = origins }
         let store = InMemoryChatStore()
         let widget = Widget(key: "w1", name: "W", botSource: "", settings: settings, createdAt: 1, updatedAt: 1)
         let chat = ChatService(store: store, bots: FixedDirectory(widgets: ["w1": widget]), agents: FakeDesk(connected: true),
@@ -74,7 +77,8 @@ import Testing
     /// browser, which gets a token of its own; the first browser keeps its own.
     @Test func theEmailsLinkOpensTheChatInAnotherBrowser() async throws {
         let store = InMemoryChatStore()
-        let widget = Widget(key: "w1", name: "W", botSource: "", settings: WidgetSettings(title: "Shop help"), createdAt: 1, updatedAt: 1)
+        let widget = Widget(key: "w1", name: "W", botSource: "", settings: WidgetSettings(title: "Shop help", allowedOrigins: ["https://shop.example"]),
+                            createdAt: 1, updatedAt: 1)
         let other = Widget(key: "w2", name: "W2", botSource: "", settings: WidgetSettings(), createdAt: 1, updatedAt: 1)
         let chat = ChatService(store: store, bots: FixedDirectory(widgets: ["w1": widget, "w2": other]), agents: FakeDesk(connected: true),
                                hashToken: { "h:" + $0 })
@@ -182,7 +186,7 @@ import Testing
     }
 
     @Test func theEmailSpeaksTheWidgetsLanguageAndNamesTheWidgetWithoutAPage() async throws {
-        let (chat, store, session) = try await handedOver(settings: WidgetSettings(title: "Hilfe", language: "de"), page: nil)
+        let (chat, store, session) = try await handedOver(settings: WidgetSettings(title: "Hilfe", language: "de"), origins: [], page: nil)
         _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "Hallo!", externalID: "p1")
         let found = try #require(try await unseen(store, session.conversation.id))
         let (mail, _) = try #require(try await chat.replyMail(for: found))
@@ -199,6 +203,24 @@ import Testing
         let (mail, _) = try #require(try await chat.replyMail(for: found))
         #expect(mail.subject == "Alice replied to your chat on www.shop.example")
         #expect(mail.body.contains("To answer, open the chat again: https://www.shop.example/"))
+    }
+
+    /// The page is the visitor's word: one on a site the widget is not allowed on is not
+    /// linked (the widget's first site is), and a widget allowed anywhere links none.
+    @Test func onlyASiteTheWidgetIsAllowedOnIsLinked() async throws {
+        let (chat, store, session) = try await handedOver(origins: ["https://www.shop.example"], page: "https://evil.example/shop-login")
+        _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "Hi", externalID: "p1")
+        let found = try #require(try await unseen(store, session.conversation.id))
+        let (mail, _) = try #require(try await chat.replyMail(for: found))
+        #expect(mail.subject == "Alice replied to your chat on www.shop.example")
+        #expect(mail.body.contains("open the chat again: https://www.shop.example/\n") && !mail.body.contains("evil"), "\(mail.body)")
+
+        let (anywhere, anywhereStore, anywhereSession) = try await handedOver(origins: [], page: "https://evil.example/shop-login")
+        _ = try await anywhere.agentMessage(anywhereSession.conversation.id, name: "Alice", text: "Hi", externalID: "p1")
+        let unlinked = try #require(try await unseen(anywhereStore, anywhereSession.conversation.id))
+        let (plain, _) = try #require(try await anywhere.replyMail(for: unlinked))
+        #expect(plain.subject == "Alice replied to your chat on Shop help")
+        #expect(plain.body.contains("To answer, open the chat on Shop help again.") && !plain.body.contains("http"), "\(plain.body)")
     }
 
     @Test(arguments: WidgetSettings.languages) func everyLanguageHasItsWords(_ language: String) async throws {

@@ -20,6 +20,13 @@ import Testing
         }
     }
 
+    /// The demo widget allowed on these sites only (emails link pages of them alone).
+    static func allow(_ origins: [String], in rig: HandoverRig) async throws {
+        var widget = try #require(try await rig.baton.services.bots.widget(forKey: "demo")).widget
+        widget.settings.allowedOrigins = origins
+        _ = try await rig.baton.services.bots.save(widget)
+    }
+
     @Test func aVisitorWhoLeftGetsTheRepliesTheyMissedAndOneWhoSawThemDoesNot() async throws {
         var options = SMTPCatcher.Options()
         options.temporaryFailures = 1  // the first try fails; the next goes through
@@ -27,6 +34,8 @@ import Testing
         defer { Task { await catcher.stop() } }
         try await HandoverRig.run(baton: Self.mailing(to: catcher)) { rig in
             try await rig.connect()
+            // (The test client's own origin, ws://127.0.0.1, is allowed too.)
+            try await Self.allow(["https://shop.example", "ws://127.0.0.1"], in: rig)
             // Heidi stays, sees Bob's reply, and says so.
             try await WidgetClient.connect(rig.baton.socketURL) { heidi in
                 let conversation = try await talkUntilHandover(heidi, name: "Heidi", email: "heidi@example.com",
@@ -110,6 +119,7 @@ import Testing
         defer { Task { await catcher.stop() } }
         try await HandoverRig.run(baton: Self.mailing(to: catcher)) { rig in
             try await rig.connect()
+            try await Self.allow([rig.baton.http], in: rig)
             let store = rig.baton.services.store
             try await WebDriver.with(width: 1280, height: 800) { driver in
                 let (conversation, room) = try await Self.handOverInBrowser(driver, rig)

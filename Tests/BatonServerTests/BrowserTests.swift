@@ -456,7 +456,7 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 _ = try await driver.run("""
                     window.sentFrames = [];
                     const send = WebSocket.prototype.send;
-                    WebSocket.prototype.send = function (data) { window.sentFrames.push(String(data)); return send.call(this, data); };
+                    WebSocket.prototype.send = function (data) { window.widgetSocket = this; window.sentFrames.push(String(data)); return send.call(this, data); };
                     location.hash = 'baton-chat=demo:' + 'A'.repeat(43);
                     return true;
                     """)
@@ -472,6 +472,17 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 let visitor = try #require(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation.visitorID)
                 #expect(try await store.visitor(id: visitor)?.page?.url == "\(baton.http)/dashboard/?from=mail")
                 #expect(try await store.conversations(ConversationFilter(widgetKey: "demo")).count == 1)
+                // A page of another origin than this one's is not recorded (a script's word).
+                _ = try await driver.run("""
+                    window.widgetSocket.send(JSON.stringify({ type: 'page', url: 'https://evil.example/login', title: 'Sign in' }));
+                    window.widgetSocket.send(JSON.stringify({ type: 'page', url: '\(baton.http)/dashboard/#later', title: 'Later' }));
+                    return true;
+                    """)
+                let deadline = ContinuousClock.now + .seconds(10)
+                while try await store.visitor(id: visitor)?.page?.title != "Later", ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(try await store.visitor(id: visitor)?.page?.title == "Later")
             }
         }
     }

@@ -1,3 +1,4 @@
+import BatonCore
 @testable import BatonServer
 import BatonTestSupport
 import Testing
@@ -44,5 +45,22 @@ import Testing
 
     @Test func aMissingOriginIsRefusedWhenTheListIsNotEmpty() {
         #expect(!OriginPolicy.allows(origin: nil, host: "baton.example", allowed: ["https://shop.example"]))
+    }
+}
+
+/// The origin of a page's address, as the widget's socket compares it with the socket's own.
+@Suite struct WebOriginTests {
+    @Test(arguments: [
+        ("https://shop.example/cart?x=1#top", "https://shop.example"), ("HTTPS://Shop.Example:443/", "https://shop.example"),
+        ("http://127.0.0.1:8080/dashboard/", "http://127.0.0.1:8080"), ("http://[::1]:8080/", "http://[::1]:8080"),
+        ("https://xn--mller-kva.example/", "https://xn--mller-kva.example"),
+    ]) func pagesHaveTheirOrigins(_ url: String, _ origin: String) {
+        #expect(WebOrigin.of(url: url) == origin)
+    }
+
+    @Test func otherAddressesHaveNone() {
+        for url in ["javascript:alert(1)", "file:///etc/passwd", "ws://127.0.0.1/", "not a url", "https:///path"] {
+            #expect(WebOrigin.of(url: url) == nil, "\(url)")
+        }
     }
 }
