@@ -160,6 +160,24 @@ public final class WebDriver: Sendable {
         try await command("POST", "/element/\(element)/value", ["text": text])
     }
 
+    /// The tab commands go to now.
+    public func currentTab() async throws -> String {
+        guard let handle = try await command("GET", "/window")["value"] as? String else { throw TestFailure("no current tab") }
+        return handle
+    }
+
+    /// Opens a new tab and turns to it; returns its handle.
+    public func newTab() async throws -> String {
+        guard let handle = try await command("POST", "/window/new", ["type": "tab"])["handle"] as? String else {
+            throw TestFailure("no new tab")
+        }
+        try await switchTo(handle)
+        return handle
+    }
+
+    /// Turns to another tab (the browser's focus with it).
+    public func switchTo(_ tab: String) async throws { try await command("POST", "/window", ["handle": tab]) }
+
     public func setWindow(width: Int, height: Int) async throws {
         try await command("POST", "/window/rect", ["width": width, "height": height])
     }

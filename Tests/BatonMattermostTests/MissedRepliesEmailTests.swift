@@ -164,6 +164,47 @@ import Testing
                     try await waitForBubble(phone, containing: "Yes, on my phone now")
                 }
             }
+            // A browser with a chat of its own, in two tabs, a message of it waiting to be
+            // sent (the network down): the link opens Grace's chat in both tabs, and the
+            // waiting message is not sent into it.
+            try await WebDriver.with(width: 1280, height: 800) { tablet in
+                try await tablet.open("\(rig.baton.http)/#baton-open")
+                try await waitForBubble(tablet, containing: "I'm Ada")
+                let first = try await tablet.currentTab()
+                _ = try await tablet.newTab()
+                try await tablet.open("\(rig.baton.http)/#baton-open")
+                try await waitForBubble(tablet, containing: "I'm Ada")
+                try await tablet.switchTo(first)
+                _ = try await tablet.run("""
+                    const send = WebSocket.prototype.send;
+                    WebSocket.prototype.send = function (data) { window.widgetSocket = this; return send.call(this, data); };
+                    return true;
+                    """)
+                try await send(tablet, "hello again")
+                try await waitForBubble(tablet, containing: "hello again")
+                _ = try await tablet.run("""
+                    window.RealWebSocket = WebSocket;
+                    window.WebSocket = function () { throw new Error('offline'); };
+                    window.widgetSocket.close();
+                    return true;
+                    """)
+                try await send(tablet, "a private note typed offline")
+                try await tablet.wait(for: "the message waiting", "return \(root).querySelectorAll('.row.pending').length === 1")
+                _ = try await tablet.run("window.WebSocket = window.RealWebSocket; location.hash = arguments[0]; return true;",
+                                         [String(link[link.range(of: "#")!.lowerBound...])])
+                try await waitForBubble(tablet, containing: "Hi Grace, I'm here.")
+                try await tablet.wait(for: "the waiting message dropped", "return \(root).querySelectorAll('.row.pending').length === 0")
+                try await send(tablet, "Tablet here")
+                try await eventually("the tablet's message in the room") { rig.messages(in: room.id, by: "relay").contains { $0.contains("Tablet here") } }
+                // The other tab follows, and keeps Grace's chat after a reload.
+                let tabs = try await tablet.command("GET", "/window/handles")["value"] as? [String] ?? []
+                try await tablet.switchTo(try #require(tabs.first { $0 != first }))
+                try await waitForBubble(tablet, containing: "Tablet here")
+                try await tablet.open("\(rig.baton.http)/#baton-open")
+                try await waitForBubble(tablet, containing: "Hi Grace, I'm here.")
+                try await Task.sleep(for: .seconds(1))
+                #expect(!rig.messages(in: room.id, by: "relay").contains { $0.contains("private note") })
+            }
             #expect(try rig.contractViolations() == [])
         }
     }

@@ -1293,6 +1293,34 @@ textarea:disabled { background: #f1f3f5; }
     updateStatus();
   }
 
+  // Forgets the messages waiting to be sent, here and in the other tabs' shared copy.
+  function dropPending() {
+    for (const p of state.pending.concat(load().pending)) {
+      settled.add(p.clientId);
+      const row = bubbles.get(p.clientId);
+      if (row) { row.remove(); bubbles.delete(p.clientId); }
+    }
+    state.pending = [];
+  }
+
+  // Another tab of this browser opened another chat (an emailed link): this one follows it,
+  // without the messages waiting here that the other tab dropped.
+  function followOtherTab(e) {
+    if (e.key !== STORAGE_KEY || state.signedIn || fatal || !state.token) return;
+    const stored = load();
+    if (!stored.token || stored.token === state.token) return;
+    state.token = stored.token;
+    const kept = new Set(stored.pending.map((p) => p.clientId));
+    for (const p of state.pending) {
+      if (kept.has(p.clientId)) continue;
+      settled.add(p.clientId);
+      const row = bubbles.get(p.clientId);
+      if (row) { row.remove(); bubbles.delete(p.clientId); }
+    }
+    state.pending = state.pending.filter((p) => kept.has(p.clientId));
+    if (ws) { relinking = true; ws.close(); } else { clearLog(); connect(); }
+  }
+
   // Another person now (signed out, or someone else signed in): nothing of the last one's
   // chat stays on this page or in this browser, not even unsent messages.
   function startOver() {
@@ -1411,8 +1439,9 @@ textarea:disabled { background: #f1f3f5; }
     if (state.signedIn) state.token = null;
     if (emailLink) {
       emailLink = null;
-      // A link to another chat than this browser's: its files waiting to be sent were that one's.
-      if (typeof f.token === 'string' && f.token) clearStaged();
+      // A link to another chat than this browser's: the messages and files waiting to be
+      // sent were written to the chat it leaves, not to this one.
+      if (typeof f.token === 'string' && f.token) { clearStaged(); dropPending(); }
     }
     const w = f.widget || {};
     // The language set in the dashboard, if any, before anything is drawn in words (its
@@ -1803,6 +1832,7 @@ textarea:disabled { background: #f1f3f5; }
     if (state.token || state.pending.length || (state.signedIn && user) || emailLink) connect();
     if (OPEN_AT_LOAD) openPanel(false);
     window.addEventListener('online', reconnectNow);
+    window.addEventListener('storage', followOtherTab);
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') { reconnectNow(); endAway(); tellSeen(); }
     });
