@@ -142,8 +142,17 @@ import Testing
                 #expect(try await value("querySelector('.rate-text').textContent") == "Wie war Ihr Chat?")
                 #expect(try await value("querySelector('.status').textContent") == "Unterhaltung beendet")
                 #expect(try await value("querySelector('textarea').placeholder") == "Neuen Chat beginnen…")
+                // Rated in another tab: this one stops asking too.
+                let first = try await driver.currentTab()
+                let second = try await driver.newTab()
+                try await driver.open("\(baton.http)/#baton-open")
+                try await driver.wait(for: "the rating question in the second tab", "return !\(root).querySelector('.rate').hidden")
                 try await driver.click(try await driver.element("return \(root).querySelector('.rate-good')"))
                 try await driver.wait(for: "the rating's notice", "return \(notices).includes('Sie haben den Chat mit „gut“ bewertet.')")
+                try await driver.switchTo(first)
+                try await driver.wait(for: "the rating's notice in the first tab", "return \(notices).includes('Sie haben den Chat mit „gut“ bewertet.')")
+                try await driver.wait(for: "no more asking in the first tab", "return \(root).querySelector('.rate').hidden")
+                try await driver.switchTo(second)
 
                 // A reload draws the history in German from the start (the language is remembered).
                 try await driver.open("\(baton.http)/#baton-open")

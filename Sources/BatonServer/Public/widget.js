@@ -877,6 +877,8 @@ textarea:disabled { background: #f1f3f5; }
       place(own === null ? makeNotice(typeof m.text === 'string' ? m.text : '', undefined, false) : makeNotice(own));
       // Who joined is who the visitor is chatting with, before they write.
       if (m.notice && m.notice.kind === 'agent_joined' && typeof m.notice.name === 'string' && m.notice.name) agentName = m.notice.name;
+      // Rated in another tab or browser of the visitor's: no asking here any more.
+      if (m.notice && m.notice.kind === 'visitor_rated' && !rated) { rated = true; updateStatus(); }
     } else {
       const row = makeRow(m.role, m.name, text, m.at, m.files);
       if (m.role === 'agent') rows.set(m.id, row);
