@@ -105,7 +105,18 @@ public enum MattermostText {
         if let previous = previous(), isLetterOrNumber(previous) { return nil }
         var end = start
         while end < scalars.count, !scalars[end].properties.isWhitespace { end += 1 }
-        while end > start, ".,;:!?)]}'\"*_~>".unicodeScalars.contains(scalars[end - 1]) { end -= 1 }
+        // Punctuation after an address is the sentence's; a closing parenthesis is the
+        // address's when it closes one of its own (`…/Swift_(programming_language)`).
+        while end > start {
+            let last = scalars[end - 1]
+            if last == ")" {
+                let opened = scalars[start..<end].reduce(0) { $0 + ($1 == "(" ? 1 : $1 == ")" ? -1 : 0) }
+                guard opened < 0 else { break }
+            } else if !".,;:!?]}'\"*_~>".unicodeScalars.contains(last) {
+                break
+            }
+            end -= 1
+        }
         let address = scalars[start..<end]
         guard end - start > 8,
               !address.contains(where: { $0 == "`" || $0.value < 0x20 || $0.value == 0x7F || $0.properties.generalCategory == .format })

@@ -76,6 +76,11 @@ import Testing
         #expect(MattermostText.inert("see https://example.com/a_b*c*?q=1#x.") == "see `https://example.com/a_b*c*?q=1#x`.")
         #expect(MattermostText.inert("www.example.com and WWW.x.org!") == "`www.example.com` and `WWW.x.org`\\!")
         #expect(MattermostText.inert("(https://shop.example/o/42)") == "\\(`https://shop.example/o/42`\\)")
+        // Parentheses in pairs are the address's; one that closes the sentence's is not.
+        #expect(MattermostText.inert("https://en.wikipedia.org/wiki/Swift_(programming_language)")
+                == "`https://en.wikipedia.org/wiki/Swift_(programming_language)`")
+        #expect(MattermostText.inert("(see https://w.example/C_(lang))") == "\\(see `https://w.example/C_(lang)`\\)")
+        #expect(MattermostText.inert("https://w.example/a)b)") == "`https://w.example/a)b`\\)")
         #expect(MattermostText.inert("https://user@host.example/@all") == "`https://user@host.example/@all`")
         // What a code span could not hold, or what is no address, is broken as before.
         #expect(MattermostText.inert("https://x.example/`y`") == "https:\(zwsp)//x.example/\\`y\\`")

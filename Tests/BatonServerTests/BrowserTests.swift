@@ -200,7 +200,8 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 let text = "**Thanks!** See [our _returns_ page](https://shop.example/returns) or https://shop.example/faq. "
                     + "Type `reset` and ~~wait~~ *retry*; mail help@shop.example or mailto:help@shop.example.\n"
                     + "<b>not html</b> [bad](javascript:alert(1)) \\*not italic\\* snake_case_name 2*3*4 _[tracking](https://shop.example/t)_\n"
-                    + "[https://shop.example/x](https://shop.example/x)"
+                    + "[https://shop.example/x](https://shop.example/x)\n"
+                    + "[wiki](https://w.example/Swift_(lang)) (https://w.example/C_(lang))"
                 try await baton.services.chat.agentMessage(conversation.conversation.id, name: "Alice Archer", text: text,
                                                            files: [], externalID: "post-1")
                 try await waitForBubble(driver, containing: "Thanks!")
@@ -223,11 +224,13 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 #expect(found["del"] as? [String] == ["wait"])
                 let links = found["links"] as? [[String]] ?? []
                 // A link's label holds no link of its own.
+                // Parentheses in pairs are the address's; the one that closes the sentence's is not.
                 #expect(links.map { $0[0] } == ["our returns page", "https://shop.example/faq", "help@shop.example", "mailto:help@shop.example",
-                                                "tracking", "https://shop.example/x"])
+                                                "tracking", "https://shop.example/x", "wiki", "https://w.example/C_(lang)"])
                 #expect(links.map { $0[1] } == ["https://shop.example/returns", "https://shop.example/faq", "mailto:help@shop.example",
-                                                "mailto:help@shop.example", "https://shop.example/t", "https://shop.example/x"])
-                #expect(links.map { $0[2] } == ["_blank", "_blank", "", "", "_blank", "_blank"])
+                                                "mailto:help@shop.example", "https://shop.example/t", "https://shop.example/x",
+                                                "https://w.example/Swift_(lang)", "https://w.example/C_(lang)"])
+                #expect(links.map { $0[2] } == ["_blank", "_blank", "", "", "_blank", "_blank", "_blank", "_blank"])
                 #expect(try await driver.run("return \(agent).querySelectorAll('a a').length") as? Int == 0)
                 #expect(links.allSatisfy { $0[3] == "noopener noreferrer nofollow ugc" })
                 #expect(found["other"] as? Int == 0)

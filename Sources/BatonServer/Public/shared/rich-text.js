@@ -15,8 +15,10 @@ function batonRichText(el) {
   const INLINE = [
     { kind: 'escape', re: /\\([\\`*_{}\[\]()#+\-.!~|>])/ },
     { kind: 'code', re: /`([^`\n]+)`/ },
-    { kind: 'link', re: /\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^\s()]+)\)/i },
-    { kind: 'url', re: /\b(?:https?:\/\/|mailto:)[^\s<>"]*[^\s<>".,:;'!?)\]}*_~]/i },
+    // An address may hold parentheses in pairs (`…/Swift_(programming_language)`); a
+    // closing one of its own is part of it, one that closes the sentence's is not.
+    { kind: 'link', re: /\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)(?:[^\s()]|\([^\s()]*\))+)\)/i },
+    { kind: 'url', re: /\b(?:https?:\/\/|mailto:)(?:[^\s<>"()]|\([^\s<>"()]*\))*(?:[^\s<>"().,:;'!?\]}*_~]|\([^\s<>"()]*\))/i },
     { kind: 'email', re: /\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/i },
     { kind: 'strong', re: /\*\*(?=\S)([^\n]*?\S)\*\*/ },
     // A star or underscore inside a word (2*3*4, snake_case) is no emphasis: the character
