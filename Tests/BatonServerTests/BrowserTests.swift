@@ -95,6 +95,12 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 try await driver.click(try await driver.element("return \(root).querySelector('.confirm-keep')"))
                 try await driver.wait(for: "the confirmation gone", "return \(root).querySelector('.confirm').hidden")
                 #expect(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first?.conversation.state == .waitingForAgent)
+                // Escape answers the question "no" first, and leaves the panel open.
+                try await driver.click(try await driver.element("return \(root).querySelector('.end-chat')"))
+                try await driver.wait(for: "the confirmation again", "return !\(root).querySelector('.confirm').hidden")
+                try await driver.type("\u{E00C}", into: try await driver.element("return \(root).querySelector('.confirm-keep')"))
+                try await driver.wait(for: "the confirmation gone on Escape", "return \(root).querySelector('.confirm').hidden")
+                #expect(try await driver.run("return !\(root).querySelector('.panel').hidden") as? Bool == true)
                 try await driver.click(try await driver.element("return \(root).querySelector('.end-chat')"))
                 try await driver.click(try await driver.element("return \(root).querySelector('.confirm-end')"))
                 let notices = "Array.from(\(root).querySelectorAll('.log .notice')).map(n => n.textContent)"

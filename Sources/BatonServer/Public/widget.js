@@ -374,7 +374,8 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .field { flex: 1; min-width: 0; }
 textarea { display: block; width: 100%; min-height: 40px; max-height: 120px; margin: 0; padding: 9px 10px; resize: none;
   border: 1px solid #b8bfc8; border-radius: 10px; background: #fff; color: ${INK}; font: inherit; line-height: 1.4; }
-textarea::placeholder { color: #6c737d; }
+/* One line, whatever the language: a longer hint ends in an ellipsis rather than a cut second line. */
+textarea::placeholder { color: #6c737d; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 /* Empty, the text box starts on the widget's side (dir=auto reads no words yet). */
 [dir=rtl] textarea:placeholder-shown { direction: rtl; unicode-bidi: isolate; }
 textarea:disabled { background: #f1f3f5; }
@@ -588,8 +589,18 @@ textarea:disabled { background: #f1f3f5; }
       }
     });
     ui.root.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && isOpen) { e.stopPropagation(); closePanel(true); }
+      if (e.key !== 'Escape' || !isOpen) return;
+      e.stopPropagation();
+      // A question open in the panel is answered "no" first; the panel closes on the next.
+      if (!ui.confirm.hidden) { ui.confirm.hidden = true; ui.endChat.focus(); } else closePanel(true);
     });
+  }
+
+  // A file's name in its own direction: "notes ملاحظات.txt" is not reordered by the panel's.
+  function fileName(name) {
+    const span = el('span', 'fname', name);
+    span.dir = 'auto';
+    return span;
   }
 
   function el(tag, className, text) {
@@ -770,7 +781,7 @@ textarea:disabled { background: #f1f3f5; }
         link.href += '?download';
         link.setAttribute('download', f.name);
         link.insertAdjacentHTML('afterbegin', markup(ICON_FILE)); // a constant
-        link.append(el('span', 'fname', f.name));
+        link.append(fileName(f.name));
         if (f.size >= 0) link.append(el('span', 'fsize', sizeText(f.size)));
         link.dataset.file = f.name + (f.size >= 0 ? ' (' + sizeText(f.size) + ')' : '');
       }
@@ -1661,7 +1672,7 @@ textarea:disabled { background: #f1f3f5; }
         chip.insertAdjacentHTML('afterbegin', markup(ICON_FILE)); // a constant
       }
       const text = el('div', 'chip-text');
-      text.append(el('span', 'fname', entry.name), el('span', 'chip-meta'));
+      text.append(fileName(entry.name), el('span', 'chip-meta'));
       const remove = el('button', 'icon-btn chip-remove');
       remove.type = 'button';
       remove.insertAdjacentHTML('afterbegin', markup(ICON_X(''))); // a constant
