@@ -111,6 +111,10 @@ struct Dashboard {
                 try await page.fill("Try a sentence", "What does it cost?")
                 try await page.click("Try")
                 try await page.waitFor("the fallback", "document.querySelector('.tryout-verdict')?.textContent.startsWith('Not understood: the bot says its fallback')")
+                try await page.fill("Try a sentence", "zzzz qqqq")
+                try await page.click("Try")
+                try await page.waitFor("no intent at all", "document.querySelector('.tryout-verdict')?.textContent.includes('no intent matches at all')")
+                #expect(try await page.run("document.querySelector('.tryout-result').textContent.includes('null')") as? Bool == false)
                 _ = try await page.run("""
                     (() => { const t = document.querySelector('textarea.code, .code-editor textarea, textarea');
                       t.value = t.value.replace('answer: We', 'anwser: We'); t.dispatchEvent(new Event('input', { bubbles: true })); return true; })()
@@ -158,7 +162,22 @@ struct Dashboard {
                 try await driver.screenshot("wizard-3-agents")
                 try await driver.type("\u{E015}\u{E007}", into: try await page.element("byLabel('Default agents')"))
                 try await page.waitFor("alice chosen", "[...document.querySelectorAll('.chips li')].some((c) => c.textContent.includes('alice'))")
+                // A name typed, not picked, is looked up before the next step: an unknown one
+                // keeps the step open; one Mattermost knows lets it go on.
+                try await driver.type("nobody\u{E007}", into: try await page.element("byLabel('Default agents')"))
                 try await page.click("Next")
+                try await page.waitForText("Mattermost has no user named “nobody” in this team")
+                #expect(try await page.run("document.querySelector('input[value=channel]').offsetParent === null") as? Bool == true)
+                try await driver.click(try await page.element("document.querySelector('[aria-label=\"Remove nobody\"]')"))
+                try await driver.type("bob\u{E007}", into: try await page.element("byLabel('Default agents')"))
+                try await page.click("Next")
+                // Step 4: a close command behind the internal prefix is refused here.
+                try await page.waitFor("step 4", "document.querySelector('input[value=channel]').offsetParent !== null")
+                _ = try await page.run("(() => { document.querySelector('details.advanced').open = true; return true; })()")
+                try await page.fill("Close command", "//close")
+                try await page.click("Next")
+                try await page.waitForText("It starts with the internal prefix //")
+                try await page.fill("Close command", "!close")
                 // Step 4: a new index channel ("Live chats" is offered), a channel per chat (a
                 // thread per chat would never archive); then the review and Confirm.
                 let archiveFollowsRooms = """

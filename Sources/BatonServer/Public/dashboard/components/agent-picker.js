@@ -9,7 +9,9 @@ export function agentPicker({ label, hint, search, initial = [] }) {
   const inputId = uid('agents');
   const listId = uid('agents-list');
   const hintId = uid('agents-hint');
-  const chosen = [...initial];            // [{username, displayName}]
+  // [{username, displayName, known}]: `known` once Mattermost named it (picked from its
+  // list, or saved in the connection); typed names are looked up before the next step.
+  const chosen = initial.map((u) => ({ ...u, known: true }));
   let relay = null;
   let options = [];
   let active = -1;
@@ -86,7 +88,7 @@ export function agentPicker({ label, hint, search, initial = [] }) {
   }
 
   function pick(index) {
-    add(options[index]);
+    add({ ...options[index], known: true });
   }
 
   function add(user) {
@@ -98,6 +100,7 @@ export function agentPicker({ label, hint, search, initial = [] }) {
     close();
     drawChips();
     note.textContent = `Added @${username}.`;
+    note.classList.remove('field-error');
     input.focus();
   }
 
@@ -174,5 +177,23 @@ export function agentPicker({ label, hint, search, initial = [] }) {
     },
     /** Adds what is typed but not picked yet, if anything. */
     commit() { if (input.value.trim()) add({ username: input.value.trim(), displayName: '' }); close(); },
+    /**
+     * Looks the typed names up in Mattermost; returns those it has no user of (and says
+     * so under the field), an empty list when all are known.
+     */
+    async unknown() {
+      const missing = [];
+      for (const user of chosen.filter((u) => !u.known)) {
+        const found = (await search(user.username)).find((u) => u.username.toLowerCase() === user.username.toLowerCase());
+        if (found) Object.assign(user, found, { known: true });
+        else missing.push(user.username);
+      }
+      drawChips();
+      note.textContent = missing.length
+        ? `Mattermost has no user named ${missing.map((m) => `“${m}”`).join(', ')} in this team: remove ${missing.length === 1 ? 'it' : 'them'}, or pick from the list.`
+        : '';
+      note.classList.toggle('field-error', missing.length > 0);
+      return missing;
+    },
   };
 }

@@ -33,7 +33,7 @@ export function copyBox(text, { label }) {
       try { copied = document.execCommand('copy'); } catch { copied = false; }
     }
     clearTimeout(timer);
-    feedback.replaceChildren(copied ? icon('check') : null, copied ? 'Copied' : 'Selected — press Ctrl+C (⌘C) to copy');
+    feedback.replaceChildren(...(copied ? [icon('check'), 'Copied'] : ['Selected — press Ctrl+C (⌘C) to copy']));
     feedback.className = copied ? 'copy-feedback ok' : 'copy-feedback';
     timer = setTimeout(() => feedback.replaceChildren(), 2500);
   }

@@ -48,8 +48,9 @@ export function sentenceTryout({ key, source, initial = null }) {
         : ['Not understood: the bot says its fallback (',
           best ? [h('code', {}, best.intent), ` scores ${score(best.score)}`] : 'no intent matches at all', `; ${needed}).`];
     const others = answer.scores.slice(0, 5).map((s) => h('li', {}, h('code', {}, s.intent), ` ${score(s.score)}`));
+    // (replaceChildren would write out a null as the text "null".)
     result.replaceChildren(h('p', { class: 'tryout-verdict' }, verdict),
-      others.length ? h('ol', { class: 'tryout-scores', 'aria-label': 'Best-matching intents' }, others) : null);
+      ...(others.length ? [h('ol', { class: 'tryout-scores', 'aria-label': 'Best-matching intents' }, others)] : []));
   }
 
   if (initial) {

@@ -187,7 +187,12 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
     try {
       if (state.step === 0) await submitServer();
       else if (state.step === 1) await submitTeam();
-      else if (state.step === 2) { agents.commit(); go(3); }
+      else if (state.step === 2) {
+        agents.commit();
+        // Each typed name is checked before the next step opens.
+        if ((await busy(primary, 'Checking…', () => agents.unknown())).length === 0) go(3);
+        else agents.input.focus();
+      }
       else if (state.step === 3) submitIndex();
       else await confirm();
     } catch (err) {
@@ -197,9 +202,13 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
     }
   }
 
+  // The problems of a field say the same as the message, in fewer words: listed only
+  // when they add to it, and without the API's field names.
   function showError(err) {
-    error.show(err.message, (err.issues || []).filter((i) => i.message !== err.message).map((i) => `${i.path}: ${i.message}`));
+    error.show(err.message, (err.issues || []).filter((i) => !err.message.includes(i.message)).map((i) => sentence(i.message)));
   }
+
+  const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.');
 
   async function submitServer() {
     const invalid = serverForm.validate();
@@ -274,6 +283,14 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
     for (const [f, what] of [[closeCommand, 'a close command'], [internalPrefix, 'an internal prefix']]) {
       if (!f.input.value.trim()) { f.setError(`Enter ${what}.`); f.root.closest('details').open = true; f.input.focus(); return; }
     }
+    // As Baton checks it: a close command behind the prefix would stay in Mattermost.
+    const prefix = internalPrefix.input.value.trim();
+    if (closeCommand.input.value.trim().startsWith(prefix)) {
+      closeCommand.setError(`It starts with the internal prefix ${prefix}: such a post stays in Mattermost and would never close the chat.`);
+      closeCommand.root.closest('details').open = true;
+      closeCommand.input.focus();
+      return;
+    }
     go(4);
   }
 
@@ -319,11 +336,13 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
     } catch (err) {
       // Point at the step that can fix each problem.
       const stepOf = (path) => (/^server/.test(path) ? 0 : /^team/.test(path) ? 1 : /^agents/.test(path) ? 2 : 3);
-      const links = (err.issues || []).map((issue) => h('li', {}, `${issue.message} `,
+      // One problem: the message says it, with the way to its step; several: each.
+      const issues = err.issues || [];
+      const links = issues.map((issue) => h('li', {}, `${issues.length === 1 ? err.message : sentence(issue.message)} `,
         h('button', { type: 'button', class: 'btn-link', onclick: () => go(stepOf(issue.path)) }, `Go to “${STEPS[stepOf(issue.path)]}”`)));
       confirmIssues.replaceChildren(...links);
       confirmIssues.hidden = links.length === 0;
-      error.show(err.message);
+      error.show(links.length ? 'Not connected yet: mend what is listed below, then confirm again.' : err.message);
     }
   }
 

@@ -102,7 +102,7 @@ export function mountPlatformsTab(panel, ctx) {
     const rows = [
       ['Server', c.url || none],
       c.proxy ? ['Through the proxy', c.proxy] : null,
-      ['Relay user', c.relayUser ? [`@${c.relayUser}`, c.auth === 'token' ? ' (access token)' : ''] : none],
+      ['Relay user', c.relayUser ? [`@${c.relayUser}`, c.auth === 'token' ? ' (signs in with an access token)' : ' (signs in with a password)'] : none],
       ['Team', c.team ? named(c.teamDisplayName, c.team) : none],
       ['Agents', agents.length ? agents.map((a) => `@${a}`).join(', ') : 'Only the relay user'],
       ['Index channel', link],

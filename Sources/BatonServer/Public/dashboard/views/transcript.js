@@ -273,7 +273,9 @@ export function mountTranscript(main, route) {
       }
       const time = h('time', { datetime: new Date(m.at).toISOString(), title: `${formatDateTime(m.at)} (${relativeTime(m.at)})` }, formatTime(m.at));
       if (m.role === 'system') {
-        list.append(h('li', { class: 'msg msg-system' }, h('span', { class: 'visually-hidden' }, 'System notice: '), h('span', { class: 'msg-text', dir: 'auto' }, m.text), ' ', time));
+        // Baton's notices are English sentences: a name in another script at their start
+        // must not turn the whole line right to left (".ended the chat مريم").
+        list.append(h('li', { class: 'msg msg-system' }, h('span', { class: 'visually-hidden' }, 'System notice: '), h('span', { class: 'msg-text', dir: 'ltr' }, m.text), ' ', time));
         continue;
       }
       // A correction made in Mattermost is kept as it came, after the message it corrects.

@@ -11,7 +11,9 @@ import { batonWidgetLanguages } from '/dashboard/widget-languages.js';
 import { formatDateTime } from '/dashboard/format.js';
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
-const ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
+// The shape only: the server saves it as browsers send it (lower case, a host in other
+// letters in its ASCII form, the default port left out) or says why not.
+const ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[^\s/?#@\\%:]+)(:\d{1,5})?\/?$/i;
 
 export function mountWidgetTab(panel, ctx) {
   let saved = ctx.bot();
