@@ -82,7 +82,8 @@ public struct Room: Sendable, Codable, Hashable {
     public var name: String
     /// The link that joins the room.
     public var link: String
-    /// The announcement of the room in the index channel, once posted.
+    /// The announcement of the room in the index channel, once posted; "" when none will
+    /// be (the index channel was archived or deleted when the room opened).
     public var announcementID: String?
     /// The last message of the transcript posted in the room, once posted: visitor
     /// messages up to it are in the room already.

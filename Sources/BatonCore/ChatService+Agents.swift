@@ -111,7 +111,7 @@ extension ChatService {
             let basis = conversation
             try conversation.move(to: .closed)
             var tasks: [AgentTask] = []
-            if await agents.isConnected(widgetKey: conversation.widgetKey) {
+            if await agentSideFollows(conversation) {
                 tasks.append(.closeRoom(closedBy: name, roomArchived: roomArchived))
             }
             let change = ChangeSet(conversation: conversation, messages: [NewMessage(notice: Notice(.closed, name: name))], tasks: tasks,

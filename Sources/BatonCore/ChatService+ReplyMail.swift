@@ -88,7 +88,7 @@ extension ChatService {
     /// last change are left as they were.
     public func repliesEmailed(in id: ConversationID) async throws {
         guard let found = try await store.conversation(id: id) else { return }
-        let connected = await agents.isConnected(widgetKey: found.widgetKey)
+        let connected = await agentSideFollows(found)
         try await locks.withLock(found.visitorID) { try await retryingConflicts(of: found.visitorID) {
             guard let conversation = try await store.conversation(id: id) else { return }
             let notice = NewMessage(notice: Notice(.repliesEmailed, name: try await store.visitorName(of: conversation)))

@@ -67,7 +67,7 @@ extension ChatService {
                     messages += said
                     tasks += task.map { [$0] } ?? []
                 }
-            } else if await agents.isConnected(widgetKey: conversation.widgetKey) {
+            } else if await agentSideFollows(conversation) {
                 tasks.append(.relay)
             }
             conversation.updatedAt = Millis.now()
@@ -146,9 +146,19 @@ extension ChatService {
         if let away = widget.settings.workingHours?.awayText(at: now, language: language) {
             conversation.progress.handoverReason = request.reason + " (outside working hours)"
             conversation.progress.handoverWhy?.outsideWorkingHours = true
+            conversation.progress.roomAsked = true
             return ([NewMessage(role: .bot, authorName: bot.name, text: away)], .openRoom)
         }
+        conversation.progress.roomAsked = true
         return (request.message.map { [botMessage($0, bot: bot)] } ?? [], .openRoom)
+    }
+
+    /// Whether the agent side is to hear of what happens in `conversation`: it is connected,
+    /// or it was when the chat went to it (the tasks wait for it to be connected again:
+    /// an admin who disconnects and connects again loses none of the visitor's messages).
+    func agentSideFollows(_ conversation: Conversation) async -> Bool {
+        if conversation.progress.roomAsked == true { return true }
+        return await agents.isConnected(widgetKey: conversation.widgetKey)
     }
 
     /// The first language of the visitor's browser (`Visitor.languageTag`), as their widget
@@ -170,7 +180,7 @@ extension ChatService {
             try await store.setPage(page, of: visitor)
             try await retryingConflicts(of: visitor) {
                 guard let conversation = try await latestConversation(of: visitor), conversation.state.isHandedOver,
-                      await agents.isConnected(widgetKey: conversation.widgetKey) else { return }
+                      await agentSideFollows(conversation) else { return }
                 let change = ChangeSet(conversation: conversation, messages: [], tasks: [.visitorPage(page)], basis: conversation)
                 _ = try await apply(change, from: conversation.state)
             }
@@ -224,7 +234,7 @@ extension ChatService {
             let name = try await store.visitorName(of: conversation)
             let (notice, task) = try change(&conversation, name)
             conversation.updatedAt = Millis.now()
-            let tasks = await agents.isConnected(widgetKey: conversation.widgetKey) ? [task] : []
+            let tasks = await agentSideFollows(conversation) ? [task] : []
             let stored = try await apply(ChangeSet(conversation: conversation, messages: [NewMessage(notice: notice)],
                                                    tasks: tasks, basis: basis), from: basis.state)
             return stored.last?.id ?? 0

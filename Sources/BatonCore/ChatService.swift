@@ -291,7 +291,12 @@ public final class ChatService: Sendable {
     /// and isolates (U+202A–U+202E, U+2066–U+2069) are removed too: a visitor's name or
     /// text with a right-to-left override shows the rest of its line reversed, in the
     /// room, the announcement and the dashboard ("Eve\u{202E}gnp.exe" reads "Eveexe.png").
-    /// Right-to-left text needs none of them; the marks (U+200E, U+200F) stay.
+    /// Right-to-left text needs none of them; the marks (U+200E, U+200F) stay. So do
+    /// characters that show nothing and mean nothing in a chat: the zero-width space, the
+    /// soft hyphen, the word joiner and invisible operators, the byte order mark, the
+    /// combining grapheme joiner, the interlinear annotation marks and the Hangul fillers
+    /// (the joiners U+200C and U+200D stay: Persian words and emoji need them). A text of
+    /// nothing visible is empty.
     public static func clean(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
@@ -301,10 +306,13 @@ public final class ChatService: Sendable {
             case 0x0D: continue
             case 0x00...0x1F, 0x7F...0x9F: continue
             case 0x202A...0x202E, 0x2066...0x2069: continue
+            case 0x00AD, 0x034F, 0x115F, 0x1160, 0x180E, 0x200B, 0x2060...0x2064, 0x3164, 0xFEFF, 0xFFA0, 0xFFF9...0xFFFB: continue
             default: scalars.append(scalar)
             }
         }
-        return String(scalars).trimmingWhitespace()
+        let cleaned = String(scalars).trimmingWhitespace()
+        let visible = cleaned.unicodeScalars.contains { !$0.properties.isWhitespace && !$0.properties.isDefaultIgnorableCodePoint }
+        return visible ? cleaned : ""
     }
 
     static func isValidClientID(_ id: String) -> Bool {

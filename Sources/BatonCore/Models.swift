@@ -308,6 +308,10 @@ public struct BotProgress: Sendable, Codable, Hashable {
     public var handoverCause: HandoverCause?
     /// The same in parts, for the agents' language (nil before it was kept).
     public var handoverWhy: HandoverReason?
+    /// A room was asked of the agent side (handed over while one was connected): what
+    /// happens in the chat goes to it even while it is disconnected, to be carried out
+    /// once it is connected again (nil before it was kept).
+    public var roomAsked: Bool?
 
     public init(flow: String? = nil, step: Int = 0, misunderstandings: Int = 0, invalidAnswers: Int = 0,
                 handoverPending: Bool = false, handoverReason: String? = nil) {

@@ -28,6 +28,24 @@ extension MattermostLink {
         Self.mayMeanGone(error) ? await channelIsGone(channelID) == true : false
     }
 
+    /// Whether a post or edit in the index channel failed because the channel is archived or
+    /// gone (an admin's doing): then a chat's own room goes on without its announcement
+    /// rather than wait for that to be undone.
+    func indexChannelUnusable(after error: any Error) async -> Bool {
+        switch error as? MattermostError {
+        case .forbidden?, .server(400, _, _)?, .server(404, _, _)?:
+            do {
+                return try await client.channel(id: settings.indexChannel.id).deleteAt != 0
+            } catch MattermostError.server(404, _, _) {
+                return true
+            } catch {
+                return false
+            }
+        default:
+            return false
+        }
+    }
+
     /// Tasks that post in the room: one of them failing may mean the room is gone.
     private static func postsInTheRoom(_ task: AgentTask) -> Bool {
         switch task {

@@ -70,8 +70,18 @@ extension MattermostLink {
         if room.announcementID == nil {
             let text = try await announcement(conversation, visitor: visitor, visitorRecord: try await store.visitor(id: conversation.visitorID),
                                               link: room.link, earlier: try await earlierChats(of: conversation))
-            let post = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
-            room.announcementID = post.id
+            do {
+                let post = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
+                room.announcementID = post.id
+            } catch {
+                // The index channel archived or deleted: the room works without its
+                // announcement (the default agents are in it) rather than hold the chat's
+                // messages until an admin restores the channel. "" says none is to come.
+                guard await indexChannelUnusable(after: error) else { throw error }
+                logger.error("The index channel is archived or deleted: a chat was not announced. Restore it, or choose another in the dashboard's Mattermost wizard.",
+                             metadata: ["channel": "\(settings.indexChannel.name)", "conversation": "\(conversation.id)"])
+                room.announcementID = ""
+            }
             try await store.saveRoom(room)
             remember(room)
         }
@@ -139,12 +149,19 @@ extension MattermostLink {
         }
         // A thread whose first post was deleted (or whose channel was archived or is gone)
         // has no announcement left to mark.
-        if let announcementID = room.announcementID, !((archived || gone) && room.rootID != nil), let conversation {
+        if let announcementID = room.announcementID, !announcementID.isEmpty, !((archived || gone) && room.rootID != nil), let conversation {
             let text = try await announcement(conversation, visitor: await visitorName(of: conversation),
                                               visitorRecord: try await store.visitor(id: conversation.visitorID),
                                               link: room.rootID == nil ? room.link : nil, closedBy: .some(closedBy),
                                               endedByVisitor: endedByVisitor)
-            _ = try await client.editPost(id: announcementID, message: text)
+            do {
+                _ = try await client.editPost(id: announcementID, message: text)
+            } catch {
+                // Marking it closed waits for nobody: the room was told.
+                guard room.rootID == nil, await indexChannelUnusable(after: error) else { throw error }
+                logger.warning("The index channel is archived or deleted: a closed chat's announcement was not marked",
+                               metadata: ["channel": "\(settings.indexChannel.name)", "conversation": "\(record.conversationID)"])
+            }
         }
         // A thread stays: archiving would close the index channel for every chat.
         if settings.archiveOnClose && !archived && !gone && room.rootID == nil { try await client.archiveChannel(id: room.externalID) }

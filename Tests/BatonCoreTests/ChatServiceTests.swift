@@ -464,6 +464,11 @@ final class Inbox: Sendable {
         #expect(ChatService.clean(" a\u{85}b\u{9F}c\u{80}\u{2028}d\r\ne\u{2029}f ") == "abc\nd\ne\nf")
         #expect(ChatService.clean("שלום \u{200F}world\u{200E}!") == "שלום \u{200F}world\u{200E}!")
         #expect(ChatService.clean("tab\tand\nline") == "tab\tand\nline")
+        // What shows nothing goes; a text of nothing visible is empty; the joiners stay.
+        #expect(ChatService.clean("a\u{200B}b\u{00AD}c\u{2060}d\u{FEFF}e\u{034F}f\u{FFF9}g") == "abcdefg")
+        #expect(ChatService.clean("\u{200B}\u{200B}\u{2060}") == "")
+        #expect(ChatService.clean(" \u{200D}\u{FE0F} \u{3164}") == "")
+        #expect(ChatService.clean("👨\u{200D}👩\u{200D}👧 می\u{200C}خواهم") == "👨\u{200D}👩\u{200D}👧 می\u{200C}خواهم")
     }
 
     @Test func concurrentMessagesOfOneVisitorAreProcessedOneAtATime() async throws {

@@ -144,6 +144,44 @@ import Testing
         }
     }
 
+    /// An index channel an admin archived holds no chat up: a chat opened meanwhile goes
+    /// on in its room unannounced (its messages both ways, its end), and one already open
+    /// ends and is rated without its announcement marked.
+    @Test func anArchivedIndexChannelHoldsNoChatUp() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let index = try #require(rig.indexChannel)
+            try await WidgetClient.connect(rig.baton.socketURL) { ann in
+                let open = try await rig.waitForRoom(try await talkUntilHandover(ann, name: "Ann"))
+                try rig.sandbox.archive(index.id, by: "relay")
+                try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                    let conversation = try await talkUntilHandover(grace)
+                    try await eventually("the room with its transcript") {
+                        rig.room(for: conversation).map { !rig.messages(in: $0.id).isEmpty } ?? false
+                    }
+                    let room = try #require(rig.room(for: conversation))
+                    _ = try await grace.say("are you there?", clientID: "g1")
+                    try await eventually("the message in the room") { rig.relayed(in: room.id) == ["are you there?"] }
+                    try rig.sandbox.post(as: "alice", in: room.id, "Yes, Grace.")
+                    _ = try await grace.message(containing: "Yes, Grace.")
+                    try await grace.send(["type": "end"])
+                    try await eventually("the room told of the end") { rig.messages(in: room.id, by: "relay").last?.hasPrefix(":wave:") == true }
+                }
+                try rig.sandbox.post(as: "alice", in: open.id, "Hi Ann")
+                _ = try await ann.message(containing: "Hi Ann")
+                try await ann.send(["type": "end"])
+                _ = try await ann.message(containing: "ended the chat")
+                _ = try await ann.expect("state")
+                let conversation = try #require(try await rig.baton.services.store.conversations(ConversationFilter(widgetKey: "demo"))
+                    .first { rig.room(for: $0.conversation.id.rawValue)?.id == open.id }).conversation.id
+                try await ann.send(["type": "rate", "conversation": conversation.rawValue, "rating": "good"])
+                try await eventually("the rating in the room") { rig.messages(in: open.id, by: "relay").contains { $0.contains("rated the chat") } }
+            }
+            try await eventually("the outbox to empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
     /// A returning visitor's new room, and its announcement, link the chat they had with
     /// the agents before; a first chat names none.
     @Test func aReturningVisitorsNewRoomLinksTheirEarlierChat() async throws {

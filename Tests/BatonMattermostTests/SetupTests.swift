@@ -259,4 +259,29 @@ import Testing
             }
         }
     }
+
+    /// Mattermost disconnected and connected again: what the visitor of a chat that was
+    /// with the agents wrote meanwhile reaches the room, in order, once (it went nowhere).
+    @Test func messagesWrittenWhileDisconnectedArePostedOnceConnectedAgain() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(grace))
+                _ = try await grace.say("before", clientID: "b1")
+                try await eventually("the first message relayed") { rig.relayed(in: room.id) == ["before"] }
+                try await rig.baton.services.connections.delete(widgetKey: "demo")
+                rig.baton.services.mattermost.reload()
+                try await eventually("the desk to notice") { !(await rig.baton.services.mattermost.isConnected(widgetKey: "demo")) }
+                for n in 1...3 { _ = try await grace.say("while disconnected \(n)", clientID: "w\(n)") }
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(rig.relayed(in: room.id) == ["before"])
+                try await rig.connect()
+                _ = try await grace.say("after", clientID: "a1")
+                try await eventually("every message in the room, in order") {
+                    rig.relayed(in: room.id) == ["before", "while disconnected 1", "while disconnected 2", "while disconnected 3", "after"]
+                }
+            }
+            #expect(try rig.contractViolations() == [])
+        }
+    }
 }
