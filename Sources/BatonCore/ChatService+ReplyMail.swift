@@ -23,7 +23,10 @@ extension ChatService {
         let found = try await bots.widget(forKey: conversation.widgetKey)
         guard found?.widget.settings.emailMissedReplies != false else { return nil }
         let sender = found.map { $0.widget.settings.title ?? $0.bot.name } ?? conversation.widgetKey
-        let language = found.flatMap { $0.widget.settings.language(botLanguage: $0.bot.language) }
+        // The language the widget showed the visitor (the page may have chosen it), else the
+        // one it is set to speak, else the browser's.
+        let language = visitor.widgetLanguage.flatMap { WidgetSettings.languages.contains($0) ? $0 : nil }
+            ?? found.flatMap { $0.widget.settings.language(botLanguage: $0.bot.language) }
             ?? visitor.language.flatMap(WidgetSettings.language(forTag:)) ?? "en"
         let words = ReplyMailWords.of(language)
         // The page they chatted on, else the first site the widget may be on (a widget that
@@ -54,7 +57,7 @@ extension ChatService {
                 lines.append(author + ":")
                 lastAuthor = author
             }
-            if !reply.text.isEmpty { lines.append(reply.text) }
+            if !reply.text.isEmpty { lines.append(MarkdownPlain.text(reply.text)) }
             lines += reply.files.map { "📎 " + $0.name }
         }
         lines += ["", link.map { words.goOn.replacingOccurrences(of: "{link}", with: $0.absoluteString) } ?? fill(words.goOnWithoutLink),

@@ -168,6 +168,13 @@ extension ChatService {
         try await store.setLanguage(language, of: session.visitor.id)
     }
 
+    /// The language the visitor's widget shows its words in (one of
+    /// `WidgetSettings.languages`), as it says in its hello: kept for the emails.
+    public func visitorReads(_ language: String, in session: ChatSession) async throws {
+        guard session.visitor.widgetLanguage != language else { return }
+        try await store.setWidgetLanguage(language, of: session.visitor.id)
+    }
+
     /// The visitor's widget is on `page` (a page load, or a single-page site that moved on).
     /// Recorded when it changed, for the agents: the room's first post names it, and while
     /// the chat is with the agents (and a room is to be or was opened) they are told of

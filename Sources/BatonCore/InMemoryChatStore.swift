@@ -205,6 +205,9 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
     public func setLanguage(_ language: String, of visitor: VisitorID) async throws {
         tables.withLock { $0.visitors[visitor]?.language = language }
     }
+    public func setWidgetLanguage(_ language: String, of visitor: VisitorID) async throws {
+        tables.withLock { $0.visitors[visitor]?.widgetLanguage = language }
+    }
 
     public func visitor(widgetKey: String, externalID: String) async throws -> Visitor? {
         tables.withLock { $0.visitors.values.first { $0.widgetKey == widgetKey && $0.externalID == externalID } }
@@ -269,6 +272,7 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
                 // A step does not change the page (as the database's upsert leaves it).
                 visitor.page = tables.visitors[visitor.id]?.page
                 visitor.language = tables.visitors[visitor.id]?.language
+                visitor.widgetLanguage = tables.visitors[visitor.id]?.widgetLanguage
                 tables.visitors[visitor.id] = visitor
             }
             tables.conversations[change.conversation.id] = change.conversation

@@ -210,10 +210,14 @@ public struct Visitor: Sendable, Codable, Hashable {
     /// The first language of the visitor's browser, a BCP 47 tag such as `de-DE`, as their
     /// widget last said (`ChatStore.setLanguage`; a step leaves it as it is).
     public var language: String?
+    /// The language the visitor's widget showed its words in (one of
+    /// `WidgetSettings.languages`), as it last said (`ChatStore.setWidgetLanguage`): what
+    /// Baton writes to the visitor away from the widget (emails) follows it.
+    public var widgetLanguage: String?
 
     public init(id: VisitorID, widgetKey: String, tokenHash: String, name: String? = nil, email: String? = nil,
                 externalID: String? = nil, createdAt: Millis, lastSeenAt: Millis, page: VisitedPage? = nil,
-                language: String? = nil) {
+                language: String? = nil, widgetLanguage: String? = nil) {
         self.id = id
         self.widgetKey = widgetKey
         self.tokenHash = tokenHash
@@ -224,6 +228,7 @@ public struct Visitor: Sendable, Codable, Hashable {
         self.lastSeenAt = lastSeenAt
         self.page = page
         self.language = language
+        self.widgetLanguage = widgetLanguage
     }
 
     /// A language tag as a browser gives it (`de-DE`, `pt-br`, `zh-Hant-TW`), checked for

@@ -235,6 +235,8 @@ public protocol ChatStore: FileStore, ErasureStore, ReplyMailStore {
     func setPage(_ page: VisitedPage, of visitor: VisitorID) async throws
     /// Records the first language of the visitor's browser (not synced on its own).
     func setLanguage(_ language: String, of visitor: VisitorID) async throws
+    /// Records the language the visitor's widget shows its words in (as `setLanguage`).
+    func setWidgetLanguage(_ language: String, of visitor: VisitorID) async throws
 
     func conversation(id: ConversationID) async throws -> Conversation?
     /// The visitor's newest conversation, open or closed.

@@ -227,6 +227,9 @@ struct WidgetSocket {
             if !end, let language, let session = state.session {
                 await record("the visitor's language", of: session) { try await chat.visitorSpeaks(language, in: $0) }
             }
+            if !end, let widgetLanguage, let session = state.session {
+                await record("the widget's language", of: session) { try await chat.visitorReads(widgetLanguage, in: $0) }
+            }
             return end
         case .page(let page):
             guard let session = state.session else {

@@ -375,8 +375,10 @@ enum Migrations {
         // More keys to a visitor than the token of the browser they started in: the code of
         // a link emailed to them (until it expires) and the tokens of the browsers that
         // opened such a link (no expiry). SHA-256s only, as for the visitor's own token.
-        Migration(version: 23, name: "visitor keys: emailed links and the other browsers that opened them") { _ in
+        // And the language a visitor's widget showed them, for the emails.
+        Migration(version: 23, name: "visitor keys: emailed links and the other browsers that opened them; the widget's language") { _ in
             [
+                "ALTER TABLE visitors ADD COLUMN widget_language TEXT",
                 """
                 CREATE TABLE visitor_keys (
                     token_hash TEXT PRIMARY KEY,

@@ -25,7 +25,8 @@ enum Rows {
                 page: try row.decode(column: "page_url", as: String?.self).map {
                     VisitedPage(stored: $0, title: try row.decode(column: "page_title", as: String?.self) ?? "")
                 },
-                language: try row.decode(column: "language", as: String?.self))
+                language: try row.decode(column: "language", as: String?.self),
+                widgetLanguage: try row.decode(column: "widget_language", as: String?.self))
     }
 
     static func conversation(_ row: any SQLRow) throws -> Conversation {

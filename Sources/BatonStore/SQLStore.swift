@@ -273,6 +273,13 @@ public final class SQLStore: ChatStore, Service {
         }
     }
 
+    /// Not synced on its own: the next hello says it again.
+    public func setWidgetLanguage(_ language: String, of visitor: VisitorID) async throws {
+        try await write(durable: false) { db in
+            try await db.raw("UPDATE visitors SET widget_language = \(bind: language) WHERE id = \(bind: visitor.rawValue)").run()
+        }
+    }
+
     public func visitor(widgetKey: String, externalID: String) async throws -> Visitor? {
         try await reader.select().column("*").from("visitors").where("widget_key", .equal, widgetKey)
             .where("external_id", .equal, externalID).first().map(Rows.visitor)

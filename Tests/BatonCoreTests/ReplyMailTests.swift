@@ -185,6 +185,16 @@ import Testing
         #expect(try await chat.replyMail(for: found) == nil)
     }
 
+    /// The language the widget showed (a page may choose it: `data-language`) wins over the
+    /// one it is set to speak.
+    @Test func theEmailSpeaksTheLanguageTheWidgetShowed() async throws {
+        let (chat, store, session) = try await handedOver(settings: WidgetSettings(title: "Hilfe", language: "de"))
+        try await chat.visitorReads("ar", in: session)
+        _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "مرحبا", externalID: "p1")
+        let found = try #require(try await unseen(store, session.conversation.id))
+        #expect(try await chat.replyMail(for: found)?.mail.language == "ar")
+    }
+
     @Test func theEmailSpeaksTheWidgetsLanguageAndNamesTheWidgetWithoutAPage() async throws {
         let (chat, store, session) = try await handedOver(settings: WidgetSettings(title: "Hilfe", language: "de"), origins: [], page: nil)
         _ = try await chat.agentMessage(session.conversation.id, name: "Alice", text: "Hallo!", externalID: "p1")
@@ -275,5 +285,21 @@ import Testing
         ("3年B組金八先生", "3B-ww4c5e180e575a65lsy2b"),
     ]) func punycodeAsRFC3492Gives(_ text: String, _ encoded: String) {
         #expect(Punycode.encode(text) == encoded)
+    }
+}
+
+/// Agents' Markdown in a plain-text email: the words, without the marks.
+@Suite struct MarkdownPlainTests {
+    @Test(arguments: [
+        ("**Done**, see [our returns page](https://shop.example/returns).", "Done, see our returns page (https://shop.example/returns)."),
+        ("Type `reset` and ~~wait~~ *retry* or _now_.", "Type reset and wait retry or now."),
+        ("snake_case_name stays, 2*3*4 too", "snake_case_name stays, 2*3*4 too"),
+        ("[https://shop.example/x](https://shop.example/x)", "https://shop.example/x"),
+        ("[wiki](https://w.example/Swift_(lang))", "wiki (https://w.example/Swift_(lang))"),
+        ("![the box](https://shop.example/box.png)", "the box (https://shop.example/box.png)"),
+        ("## Your order\n```\ncode line\n```\n\\*not italic\\*", "Your order\ncode line\n*not italic*"),
+        ("C:\\path\\to", "C:\\path\\to"),
+    ]) func marksGoWordsStay(_ markdown: String, _ plain: String) {
+        #expect(MarkdownPlain.text(markdown) == plain)
     }
 }
