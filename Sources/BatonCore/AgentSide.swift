@@ -25,6 +25,9 @@ public enum AgentTask: Sendable, Codable, Hashable {
     /// The visitor had left: the replies they had not seen were emailed to them. Tell the
     /// room (or, archived, the announcement's thread), so agents know.
     case repliesEmailed
+    /// An agent took the chat (the first to join it or write in it): mark its announcement
+    /// with who, so that the other agents see it is in hand. Best effort.
+    case chatTaken(by: String)
 }
 
 /// How a visitor rated a chat with the agents, asked by the widget once it ended. Kept

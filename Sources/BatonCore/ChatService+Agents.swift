@@ -23,10 +23,15 @@ extension ChatService {
             let told = try await store.messages(in: conversationID, after: 0, limit: 100_000).contains { $0.role == .system && $0.text == joined.text }
             guard !told || conversation.state == .waitingForAgent else { return .duplicate }
             let basis = conversation
-            if conversation.state == .waitingForAgent { try conversation.move(to: .withAgent) }
+            var tasks: [AgentTask] = []
+            if conversation.state == .waitingForAgent {
+                try conversation.move(to: .withAgent)
+                // The first agent: the announcement says who took the chat.
+                if await agentSideFollows(conversation) { tasks.append(.chatTaken(by: name)) }
+            }
             conversation.updatedAt = .now()
             let notice = told ? [] : [joined]
-            let stored = try await apply(ChangeSet(conversation: conversation, messages: notice, basis: basis), from: basis.state)
+            let stored = try await apply(ChangeSet(conversation: conversation, messages: notice, tasks: tasks, basis: basis), from: basis.state)
             return told ? .duplicate : .delivered(stored.last?.id ?? 0)
         }
     }

@@ -50,7 +50,7 @@ extension MattermostLink {
     private static func postsInTheRoom(_ task: AgentTask) -> Bool {
         switch task {
         case .relay, .openRoom, .visitorPage: true
-        case .closeRoom, .eraseRoom, .chatRated, .repliesEmailed: false
+        case .closeRoom, .eraseRoom, .chatRated, .repliesEmailed, .chatTaken: false
         }
     }
 

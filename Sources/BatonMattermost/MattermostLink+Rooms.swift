@@ -94,13 +94,32 @@ extension MattermostLink {
     /// nobody in particular when it holds nil). A thread's announcement has no link: it is
     /// the thread.
     func announcement(_ conversation: Conversation, visitor: String, visitorRecord: Visitor?, link: String?, earlier: String? = nil,
-                      closedBy: String?? = nil, endedByVisitor: Bool = false) async throws -> String {
+                      takenBy: String? = nil, closedBy: String?? = nil, endedByVisitor: Bool = false) async throws -> String {
         let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
         return MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
                                             conversation: conversation, firstMessage: first?.text, link: link,
                                             signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,
-                                            language: visitorRecord?.language, earlier: earlier, closedBy: closedBy,
+                                            language: visitorRecord?.language, earlier: earlier, takenBy: takenBy, closedBy: closedBy,
                                             endedByVisitor: endedByVisitor, words: words)
+    }
+
+    /// An agent took the chat (the first to join it or write in it): its announcement says
+    /// who, so that the other agents see it is in hand. Best effort: a failure is logged,
+    /// and the chat's next tasks do not wait for it. (In the outbox, so that a close
+    /// queued after it marks the announcement last.)
+    func announceTaken(_ record: AgentTaskRecord, by agent: String) async {
+        do {
+            guard let room = try await store.room(for: record.conversationID), room.closedAt == nil,
+                  let announcementID = room.announcementID, !announcementID.isEmpty,
+                  let conversation = try await store.conversation(id: record.conversationID), conversation.state != .closed else { return }
+            let text = try await announcement(conversation, visitor: await visitorName(of: conversation),
+                                              visitorRecord: try await store.visitor(id: conversation.visitorID),
+                                              link: room.rootID == nil ? room.link : nil, earlier: try await earlierChats(of: conversation),
+                                              takenBy: agent)
+            _ = try await client.editPost(id: announcementID, message: text)
+        } catch {
+            logger.warning("Marking a chat's announcement as taken failed", metadata: ["conversation": "\(record.conversationID)", "error": "\(error)"])
+        }
     }
 
     /// A returning visitor's earlier chats with the agents, for a new room's first post and

@@ -219,6 +219,8 @@ extension MattermostLink {
                 try await chatRated(record, rating: rating)
             case .repliesEmailed:
                 try await repliesEmailed(record)
+            case .chatTaken(let agent):
+                await announceTaken(record, by: agent)
             }
             try await store.completeTask(record.id)
             succeeded()

@@ -83,6 +83,9 @@ final class MattermostLink: Sendable {
     let lastTyping = Mutex<[ConversationID: ContinuousClock.Instant]>([:])
     /// "Room id, user id" of agents told that a chat they wrote in is closed (once each).
     let toldClosed = Mutex<Set<String>>([])
+    /// Rooms closed while Baton runs: a copy of one read before it closed, remembered by a
+    /// handler that was still busy with it, must not put it back in the cache as open.
+    let closedRooms = Mutex<Set<String>>([])
 
     private let statusChanged = WakeSignal()
 
@@ -313,6 +316,14 @@ final class MattermostLink: Sendable {
     /// Caches a room; the listener and the worker both keep it, so the newest of each
     /// part wins.
     func remember(_ room: Room) {
+        if room.closedAt != nil {
+            closedRooms.withLock { closed in
+                if closed.count >= 10_000 { closed.removeAll() }
+                closed.insert(room.externalID)
+            }
+        } else if closedRooms.withLock({ $0.contains(room.externalID) }) {
+            return
+        }
         rooms.withLock { rooms in
             guard room.closedAt == nil else {
                 rooms[room.externalID] = nil

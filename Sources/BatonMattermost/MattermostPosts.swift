@@ -96,7 +96,7 @@ enum MattermostPosts {
     /// - Parameter signedInAs: the website's user id, for a visitor the website vouched for.
     static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,
                              link: String?, signedInAs userID: String? = nil, page: VisitedPage? = nil, language: String? = nil,
-                             earlier: String? = nil,
+                             earlier: String? = nil, takenBy: String? = nil,
                              closedBy: String?? = nil, endedByVisitor: Bool = false, words: AgentWords = .english) -> String {
         var lines: [String] = []
         let name = MattermostText.inertName(visitor)
@@ -105,6 +105,10 @@ enum MattermostPosts {
         } else if let closedBy {
             lines.append(closedBy.map { words(.newChatClosedBy, ["visitor": name, "agent": MattermostText.inertName($0)]) }
                 ?? words(.newChatClosed, ["visitor": name]))
+        } else if let takenBy {
+            // An agent answered: the others see the chat is in hand.
+            lines.append(words(.newChatTaken, ["visitor": name, "agent": MattermostText.inertName(takenBy)])
+                + (email.map { " (\(MattermostText.inertName($0, limit: 254)))" } ?? ""))
         } else {
             lines.append(email.map { words(.newChatWithEmail, ["visitor": name, "email": MattermostText.inertName($0, limit: 254)]) }
                 ?? words(.newChat, ["visitor": name]))

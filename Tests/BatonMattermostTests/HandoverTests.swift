@@ -122,6 +122,12 @@ import Testing
                 let room = try await rig.waitForRoom(conversation)
                 try sandbox.post(as: "alice", in: room.id, "Hello Grace, how can I help?")
                 try await client.message(containing: "how can I help?")
+                // The other agents see the chat is in hand; the rest of the announcement stays.
+                try await eventually("the announcement marked taken") {
+                    let announcement = rig.messages(in: index.id).last ?? ""
+                    return announcement.hasPrefix(":raising_hand: ~~New chat~~ **Taken by Alice Archer** — Grace (grace@example.com)")
+                        && announcement.contains("[Join the conversation](")
+                }
                 try await client.send(["type": "end"])
                 #expect(try await client.message(containing: "ended the chat").messageText == "Grace ended the chat.")
                 #expect(try await client.expect("state").string("state") == "closed")
