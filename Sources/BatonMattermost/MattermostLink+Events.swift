@@ -286,8 +286,8 @@ extension MattermostLink {
 
     /// An agent edited or deleted a post the visitor has (live, or found by a catch-up):
     /// the visitor sees the new text, or that it was deleted. A post edited into an
-    /// internal note counts as deleted for the visitor. Each edit is told once (named by
-    /// its `edit_at`).
+    /// internal note, or into the close command (which closes nothing as an edit), counts
+    /// as deleted for the visitor. Each edit is told once (named by its `edit_at`).
     private func corrected(_ post: MMPost, room: Room) async throws {
         if post.deleteAt != 0 {
             try await chat.agentEdited(room.conversationID, original: post.id, text: "", externalID: "\(post.id):deleted")
@@ -295,6 +295,7 @@ extension MattermostLink {
         }
         let text = post.message.trimmingWhitespace()
         let hidden = (text.isEmpty && post.fileIDs.isEmpty) || text.hasPrefix(settings.internalPrefix)
+            || text.lowercased() == settings.closeCommand.lowercased()
         try await chat.agentEdited(room.conversationID, original: post.id, text: hidden ? "" : MattermostEmoji.replacingShortcodes(in: post.message),
                                    deleted: hidden,
                                    externalID: "\(post.id):edit:\(post.editAt)")

@@ -382,6 +382,12 @@ import Testing
                 try sandbox.editPost(second.id, message: "// she is a VIP", by: "alice")
                 let hidden = try await client.until("the note hidden") { $0.message["replaces"] as? Int == Int(secondID) }.last!
                 #expect(hidden.messageText == "")
+                // Edited into the close command: gone too (an edit closes nothing).
+                let fourth = try sandbox.post(as: "alice", in: room, "one more thing")
+                let fourthID = try #require(try await client.message(containing: "one more thing").messageID)
+                try sandbox.editPost(fourth.id, message: "!close", by: "alice")
+                let unsaid = try await client.until("the command hidden") { $0.message["replaces"] as? Int == Int(fourthID) }.last!
+                #expect(unsaid.messageText == "")
                 let third = try sandbox.post(as: "alice", in: room, "Wrong chat, sorry")
                 let last = try #require(try await client.message(containing: "Wrong chat").messageID)
                 seen.append(String(last))
