@@ -345,6 +345,11 @@ public final class MattermostClient: Sendable {
         if lowered.contains("ssl") || lowered.contains("tls") || lowered.contains("certificate") || lowered.contains("handshake") {
             return .tls(url: url, reason: String(describing: error))
         }
+        if let client = error as? HTTPClientError, client == .connectTimeout || client == .tlsHandshakeTimeout, url.lowercased().hasPrefix("https:") {
+            // The connection's time includes TLS's handshake: a server that takes the
+            // connection and says nothing to TLS's hello often speaks plain HTTP there.
+            return .unreachable(url: url, reason: "connecting or its TLS handshake timed out; if it speaks plain HTTP on that port, use an http:// address")
+        }
         if let client = error as? HTTPClientError, client == .deadlineExceeded || client == .readTimeout || client == .connectTimeout {
             return .unreachable(url: url, reason: "timed out")
         }

@@ -202,8 +202,11 @@ final class AdminAuth: Sendable {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         // No white space, and no control or format characters: a right-to-left override
         // would show another admin's address.
+        // Nor what ends an address in a mail header or reads as markup (`<b>x</b>@…`).
         return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && text.count <= 254
-            && !text.unicodeScalars.contains { $0.properties.isWhitespace || [.control, .format].contains($0.properties.generalCategory) }
+            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+            && !text.unicodeScalars.contains { $0.properties.isWhitespace || [.control, .format].contains($0.properties.generalCategory)
+                || "<>()[],;:\"\\".unicodeScalars.contains($0) }
     }
 }
 

@@ -34,6 +34,21 @@ import Testing
         }
     }
 
+    /// An https:// address of a server that says nothing to TLS's hello (one that speaks
+    /// plain HTTP there, and waits): the time-out names the handshake and the likely mistake.
+    @Test func aServerSilentToTLSIsSaidToBe() async throws {
+        let silent = try SilentPort()
+        let client = try MattermostClient(url: "https://127.0.0.1:\(silent.port)", credentials: .token("token"), logger: Logger(label: "test"))
+        do {
+            _ = try await client.me()
+            Issue.record("a silent server answered")
+        } catch let MattermostError.unreachable(_, reason) {
+            #expect(reason.contains("TLS handshake timed out; if it speaks plain HTTP on that port, use an http:// address"), "\(reason)")
+        } catch {
+            Issue.record("not a TLS failure: \(error)")
+        }
+    }
+
     @Test func aRequestEndsWhenItsTaskIsCancelled() async throws {
         // A server that takes the connection and never answers: only the client's own
         // timeout (20 s) or the cancellation ends the request. Which one did is told by the

@@ -58,6 +58,9 @@ import Testing
             let spoof = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": "rtl\u{202E}@example.com",
                                                                               "password": Self.password])
             #expect(spoof.status == 400, "\(spoof)")
+            let markup = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": "<b>x</b>@example.com",
+                                                                               "password": Self.password])
+            #expect(markup.status == 400, "\(markup)")
             // bcrypt reads 72 bytes: a longer password is refused, not cut.
             let long = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken!, "email": Self.email,
                                                                              "password": String(repeating: "é", count: 37)])

@@ -191,15 +191,17 @@ export function confirmDialog({ title, text, confirmLabel, typeToConfirm = null,
       option.hint ? h('p', { class: 'field-hint' }, option.hint) : null));
   }
   let input = null;
+  // What was typed, as a person types it: spaces around it and capitals do not count.
+  const typed = () => input && input.value.trim().toLowerCase() === String(typeToConfirm).toLowerCase();
   if (typeToConfirm) {
     input = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', class: 'input mono',
-      oninput: () => { confirm.disabled = input.value !== typeToConfirm; } });
+      oninput: () => { confirm.disabled = !typed(); } });
     form.append(field(['Type ', h('code', {}, typeToConfirm), ' to confirm'], input).root);
   }
   form.append(error.root);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    if (typeToConfirm && input.value !== typeToConfirm) return;
+    if (typeToConfirm && !typed()) return;
     error.clear();
     try {
       await busy(confirm, confirmLabel, () => action(Boolean(check && check.checked)));
