@@ -304,6 +304,18 @@ extension AdminAPI {
     /// Settings checked beyond what the API document says: the avatar, the origins, and
     /// that only a widget with an identity secret requires signed-in users. The secret is
     /// kept from `current` (it is not part of the body).
+    /// The `{{name}}` placeholders of a text, in order.
+    static func placeholders(in text: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            names.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
+            rest = rest[close.upperBound...]
+        }
+        return names
+    }
+
     static func settings(_ body: SettingsBody, keeping current: WidgetSettings = .init()) throws -> WidgetSettings {
         var issues: [APIError.Issue] = []
         for (value, field, label, multiline) in [(body.title, "title", "The title", false), (body.subtitle, "subtitle", "The subtitle", false),
@@ -395,6 +407,11 @@ extension AdminAPI {
         }
         if issues.count == before, days.allSatisfy(\.isEmpty) {
             issues.append(.init(path: "settings.workingHours.days", message: "No day has opening hours: give at least one, or turn working hours off."))
+        }
+        // `{{opens}}` is the one placeholder: another would reach visitors as written.
+        if let away = body.awayMessage, let unknown = Self.placeholders(in: away).first(where: { $0 != "opens" }) {
+            issues.append(.init(path: "settings.workingHours.awayMessage",
+                                message: "{{\(unknown)}} means nothing here: the away message knows only {{opens}} (when people are back)."))
         }
         guard issues.count == before else { return nil }
         let away = body.awayMessage?.trimmingWhitespace()

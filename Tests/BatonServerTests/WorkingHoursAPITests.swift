@@ -33,6 +33,10 @@ import Testing
             let clash = try await put(["timeZone": "UTC", "days": ["mon": ["22:00-06:00"], "tue": ["05:00-09:00"]]])
             #expect(clash.status == 422 && clash.issues.first?["path"] as? String == "settings.workingHours.days.tue", "\(clash)")
             #expect(try await put(["timeZone": "UTC", "days": ["mon": ["09:00-09:00"]]]).status == 422)
+            // A placeholder the away message does not know would reach visitors as written.
+            let unknown = try await put(["timeZone": "UTC", "days": ["mon": ["09:00-17:00"]], "awayMessage": "Back {{opens}} {{ unknown }}"])
+            #expect(unknown.status == 422 && unknown.issues.first?["path"] as? String == "settings.workingHours.awayMessage", "\(unknown)")
+            #expect(unknown.errorMessage?.contains("{{unknown}} means nothing here") == true, "\(unknown)")
             // Unknown days are outside the API.
             #expect(try await put(["timeZone": "UTC", "days": ["someday": ["09:00-17:00"]]]).status == 400)
 
