@@ -120,6 +120,9 @@ import Testing
                 #expect(try await type(3_999) == "Noch 1 Zeichen")
                 #expect(try await type(2_500) == nil)
                 #expect(try await type(3_850) == "Noch 150 Zeichen")
+                // A paste past it: the end left out, and said so.
+                #expect(try await type(4_100) == "Auf 4.000 Zeichen gekürzt, mehr fasst eine Nachricht nicht.")
+                #expect(try await driver.run("return \(root).querySelector('textarea').value.length") as? Int == 4_000)
                 #expect(try await type(0) == nil)
                 let you = try await driver.run("return Array.from(\(root).querySelectorAll('.row.visitor .name')).map(n => n.textContent)") as? [String]
                 #expect(you?.first == "Sie")

@@ -1064,14 +1064,17 @@ textarea:disabled { background: #f1f3f5; }
     const input = ui.input, max = limits.maxTextLength;
     // The limit counts code points, which the textarea's own maxlength (UTF-16) cannot do.
     const chars = Array.from(input.value);
-    if (chars.length > max) {
+    const cut = chars.length > max;
+    if (cut) {
       const caret = input.selectionStart;
       input.value = chars.slice(0, max).join('');
       input.setSelectionRange(Math.min(caret, input.value.length), Math.min(caret, input.value.length));
     }
     const left = max - Math.min(chars.length, max);
-    ui.counter.hidden = left > Math.min(200, Math.ceil(max * 0.2));
-    ui.counter.textContent = left === 1 ? t('charactersLeftOne') : t('charactersLeft', { count: left.toLocaleString(lang) });
+    ui.counter.hidden = !cut && left > Math.min(200, Math.ceil(max * 0.2));
+    // A paste past the limit says its end was left out, not only that nothing is left.
+    ui.counter.textContent = cut ? t('textCut', { count: max.toLocaleString(lang) })
+      : left === 1 ? t('charactersLeftOne') : t('charactersLeft', { count: left.toLocaleString(lang) });
     ui.counter.classList.toggle('full', left === 0);
     // Grow with the text up to the CSS max-height.
     input.style.height = 'auto';
