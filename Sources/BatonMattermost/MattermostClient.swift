@@ -112,8 +112,11 @@ public final class MattermostClient: Sendable {
         if !url.contains("://") { url = "https://" + url }
         while url.hasSuffix("/") { url.removeLast() }
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = parsed.host, !host.isEmpty, parsed.query == nil, parsed.fragment == nil else {
+              let host = parsed.host, !host.isEmpty else {
             throw .unreachable(url: text, reason: "it is not an http:// or https:// address, such as https://chat.example.com")
+        }
+        guard parsed.query == nil, parsed.fragment == nil else {
+            throw .unreachable(url: text, reason: "it has a query (?…) or a fragment (#…): give the server's address alone, such as https://chat.example.com")
         }
         // (A port beyond 16 bits would stop the process where the socket address is made.)
         if let port = parsed.port, !(1...65535).contains(port) {

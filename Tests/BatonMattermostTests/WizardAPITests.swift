@@ -51,6 +51,8 @@ import Testing
                     #expect(invalid.errorCode == "invalid_url", "\(step) \(url): \(invalid)")
                 }
             }
+            let query = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": ["url": "https://chat.example.com/?q=1", "token": "t"]])
+            #expect(query.errorMessage?.contains("it has a query (?…) or a fragment (#…)") == true, "\(query)")
             // (A port beyond 65535 once stopped the process.)
             let port = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": ["url": "http://127.0.0.1:99999", "username": "relay", "password": "x"]])
             #expect(port.errorMessage == "\"http://127.0.0.1:99999\" cannot be used: its port 99999 is not one from 1 to 65535.", "\(port)")
