@@ -93,6 +93,10 @@ extension AdminAPI {
             let key = input.key ?? Self.newKey(from: input.name)
             let taken = APIError(.conflict, code: "key_taken", "A bot with the key \"\(key)\" exists already.")
             guard try await services.store.widget(key: key) == nil else { throw taken }
+            // A deleted bot's chats keep its key: a new bot of that key would take them over.
+            guard try await services.store.conversations(ConversationFilter(widgetKey: key, limit: 1)).isEmpty else {
+                throw APIError(.conflict, code: "key_taken", "The chats of a deleted bot keep the key \"\(key)\": choose another key.")
+            }
             let now = Millis.now()
             let widget = Widget(key: key, name: try Self.botName(input.name), botSource: input.source ?? Self.template(named: input.name),
                                 settings: try Self.settings(input.settings ?? SettingsBody()), createdAt: now, updatedAt: now)

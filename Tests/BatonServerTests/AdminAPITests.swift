@@ -457,6 +457,14 @@ import Testing
             #expect((list.json["bots"] as? [[String: Any]])?.map { $0["key"] as? String } == ["demo", key])
             #expect(try await client.send("DELETE", "/api/v1/bots/\(key)").status == 204)
             #expect(try await client.get("/api/v1/bots/\(key)").status == 404)
+            // A deleted bot's key is free again when it had no chats; one whose chats remain
+            // is not (a new bot would take them over).
+            #expect(try await client.send("POST", "/api/v1/bots", json: ["key": key, "name": "Support again"]).status == 201)
+            try await Self.visitorAsksTheBot(baton)
+            #expect(try await client.send("DELETE", "/api/v1/bots/demo").status == 204)
+            let reused = try await client.send("POST", "/api/v1/bots", json: ["key": "demo", "name": "Demo again"])
+            #expect(reused.status == 409 && reused.errorCode == "key_taken", "\(reused)")
+            #expect(reused.errorMessage == "The chats of a deleted bot keep the key \"demo\": choose another key.")
         }
     }
 
