@@ -82,6 +82,8 @@ import Testing
                 try await eventually("the message relayed") { rig.relayed(in: room.id).contains("Is it in stock?") }
                 try rig.sandbox.post(as: "alice", in: room.id, "Yes, it is.")
                 _ = try await client.message(containing: "Yes, it is.")
+                // (The announcement marked taken by Alice, after her reply reached Grace.)
+                try await eventually("the outbox empty") { try await baton.services.store.taskCount(widgetKey: "demo") == 0 }
                 let scraped = try await Self.scrape(baton)
                 var samples = scraped.samples
                 // Each counter says what it counts, once, before its type.
