@@ -50,7 +50,8 @@ export function mountWidgetTab(panel, ctx) {
   const email = h('fieldset', { class: 'email-setting' },
     h('legend', { class: 'label' }, 'Email'),
     h('label', { class: 'check' }, emailMissedReplies, ' Email visitors who left the replies they did not see'),
-    h('p', { class: 'field-hint' }, 'To visitors who gave an email address, once the chat has been quiet for a few minutes; the agents are told in the chat’s room.'),
+    h('p', { class: 'field-hint' }, 'To visitors who gave an email address, once the chat has been quiet for a few minutes; the agents are told in the chat’s room. '
+      + 'The email links back to the chat on your site when Allowed origins name it (a widget allowed on every site sends no link).'),
     noMailServer);
   const mailStatus = h('p', { class: 'field-hint mail-status', hidden: true });
   email.append(mailStatus);
