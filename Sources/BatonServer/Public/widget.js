@@ -1309,14 +1309,16 @@ textarea:disabled { background: #f1f3f5; }
     updateStatus();
   }
 
-  // Forgets the messages waiting to be sent, here and in the other tabs' shared copy.
-  function dropPending() {
+  // Forgets the messages waiting to be sent (but those `keep` says), here and in the other
+  // tabs' shared copy.
+  function dropPending(keep = () => false) {
     for (const p of state.pending.concat(load().pending)) {
+      if (keep(p)) continue;
       settled.add(p.clientId);
       const row = bubbles.get(p.clientId);
       if (row) { row.remove(); bubbles.delete(p.clientId); }
     }
-    state.pending = [];
+    state.pending = state.pending.filter(keep);
   }
 
   // Another tab of this browser opened another chat (an emailed link): this one follows it,
@@ -1327,13 +1329,7 @@ textarea:disabled { background: #f1f3f5; }
     if (!stored.token || stored.token === state.token) return;
     state.token = stored.token;
     const kept = new Set(stored.pending.map((p) => p.clientId));
-    for (const p of state.pending) {
-      if (kept.has(p.clientId)) continue;
-      settled.add(p.clientId);
-      const row = bubbles.get(p.clientId);
-      if (row) { row.remove(); bubbles.delete(p.clientId); }
-    }
-    state.pending = state.pending.filter((p) => kept.has(p.clientId));
+    dropPending((p) => kept.has(p.clientId));
     if (ws) { relinking = true; ws.close(); } else { clearLog(); connect(); }
   }
 
