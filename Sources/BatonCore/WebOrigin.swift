@@ -35,7 +35,6 @@ public enum WebOrigin {
         return "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "")
     }
 
-
     /// The origin of a page's address (`https://shop.example/cart?x` → `https://shop.example`);
     /// nil when it is no http(s) address.
     public static func of(url: String) -> String? {
