@@ -88,6 +88,8 @@ public struct Room: Sendable, Codable, Hashable {
     /// The announcement of the room in the index channel, once posted; "" when none will
     /// be (the index channel was archived or deleted when the room opened).
     public var announcementID: String?
+    /// The announcement's post, when there is one to edit or delete.
+    public var announcementPost: String? { announcementID.flatMap { $0.isEmpty ? nil : $0 } }
     /// The last message of the transcript posted in the room, once posted: visitor
     /// messages up to it are in the room already.
     public var transcriptUntil: MessageID?

@@ -69,12 +69,13 @@ extension ChatService {
     /// How long the link in an email opens the chat it is about.
     public static let emailLinkLifetime: Millis = 30 * 24 * 3_600_000
 
+    /// What a widget key may hold unescaped in a link's fragment.
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+
     /// `page` with the code of a new link to the visitor's chat in its fragment
     /// (`#baton-chat=WIDGET:CODE`: the widget on that page opens the chat with it; a
     /// fragment does not reach the website's server, nor a Referer). The code is stored as
     /// a SHA-256 and good for `emailLinkLifetime`.
-    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
-
     func emailLink(to page: URL, visitor: Visitor, widgetKey: String) async throws -> URL? {
         let code = RandomID.secret()
         let now = Millis.now()

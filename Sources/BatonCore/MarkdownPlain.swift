@@ -28,26 +28,8 @@ public enum MarkdownPlain {
         }
         // A link whose label is its address, written once.
         text = sameLink.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "$1")
-        return unescape(text)
-    }
-
-    /// `\*` → `*`: a backslash before Markdown punctuation only kept it from being a mark.
-    private static func unescape(_ text: String) -> String {
-        var out = ""
-        var escaped = false
-        for character in text {
-            if escaped {
-                if !"\\`*_{}[]()#+-.!~|>".contains(character) { out.append("\\") }
-                out.append(character)
-                escaped = false
-            } else if character == "\\" {
-                escaped = true
-            } else {
-                out.append(character)
-            }
-        }
-        if escaped { out.append("\\") }
-        return out
+        // `\*` → `*`: a backslash before Markdown punctuation only kept it from being a mark.
+        return BotMarkdown.unescaped(text)
     }
 
     private static let headingPattern = try! NSRegularExpression(pattern: "^\\s{0,3}#{1,6}\\s+(.*?)\\s*#*\\s*$")

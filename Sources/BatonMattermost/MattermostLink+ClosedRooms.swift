@@ -64,7 +64,7 @@ extension MattermostLink {
             if !open { open = try await client.channel(id: room.channelID).deleteAt == 0 }
             if open {
                 _ = try await postOnce(text, in: room, marker: marker, record: record)
-            } else if let announcementID = room.announcementID, !announcementID.isEmpty, let announcement = try await client.post(id: announcementID) {
+            } else if let announcementID = room.announcementPost, let announcement = try await client.post(id: announcementID) {
                 _ = try await postOnce(text, in: announcement.channelID, thread: announcement.id, marker: marker, record: record)
             }
         } catch MattermostError.server(let status, _, _) where status == 404 || status == 400 {

@@ -24,7 +24,7 @@ extension MattermostLink {
             try await client.deletePost(id: room.externalID)
         } else {
             try await eraseChannel(room.externalID)
-            if let announcement = room.announcementID, !announcement.isEmpty { try await client.deletePost(id: announcement) }
+            if let announcement = room.announcementPost { try await client.deletePost(id: announcement) }
         }
         try await eraseReminder(of: room)
         logger.notice("Erased a chat's room in Mattermost", metadata: [

@@ -247,7 +247,7 @@ extension MattermostLink {
             let text = post.message.trimmingWhitespace()
             guard !text.isEmpty || !post.fileIDs.isEmpty, !text.hasPrefix(settings.internalPrefix) else { return }
             let name = await user(post.userID)?.displayName ?? "An agent"
-            if text.lowercased() == settings.closeCommand.lowercased() {
+            if isCloseCommand(text) {
                 try await chat.closeConversation(room.conversationID, closedBy: name)
                 return
             }
@@ -270,6 +270,9 @@ extension MattermostLink {
             logger.error("Relaying an agent post failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
         }
     }
+
+    /// Whether an agent's (trimmed) post is the close command, in any case.
+    private func isCloseCommand(_ text: String) -> Bool { text.lowercased() == settings.closeCommand.lowercased() }
 
     /// An agent corrected, after the chat closed, a post the visitor has: the closed chat's
     /// transcript reads as corrected (the widget shows it while that chat is the visitor's
@@ -295,7 +298,7 @@ extension MattermostLink {
         }
         let text = post.message.trimmingWhitespace()
         let hidden = (text.isEmpty && post.fileIDs.isEmpty) || text.hasPrefix(settings.internalPrefix)
-            || text.lowercased() == settings.closeCommand.lowercased()
+            || isCloseCommand(text)
         try await chat.agentEdited(room.conversationID, original: post.id, text: hidden ? "" : MattermostEmoji.replacingShortcodes(in: post.message),
                                    deleted: hidden,
                                    externalID: "\(post.id):edit:\(post.editAt)")

@@ -110,7 +110,7 @@ extension MattermostLink {
     func announceTaken(_ record: AgentTaskRecord, by agent: String) async {
         do {
             guard let room = try await store.room(for: record.conversationID), room.closedAt == nil,
-                  let announcementID = room.announcementID, !announcementID.isEmpty,
+                  let announcementID = room.announcementPost,
                   let conversation = try await store.conversation(id: record.conversationID), conversation.state != .closed else { return }
             let text = try await announcement(conversation, visitor: await visitorName(of: conversation),
                                               visitorRecord: try await store.visitor(id: conversation.visitorID),
@@ -168,7 +168,7 @@ extension MattermostLink {
         }
         // A thread whose first post was deleted (or whose channel was archived or is gone)
         // has no announcement left to mark.
-        if let announcementID = room.announcementID, !announcementID.isEmpty, !((archived || gone) && room.rootID != nil), let conversation {
+        if let announcementID = room.announcementPost, !((archived || gone) && room.rootID != nil), let conversation {
             let text = try await announcement(conversation, visitor: await visitorName(of: conversation),
                                               visitorRecord: try await store.visitor(id: conversation.visitorID),
                                               link: room.rootID == nil ? room.link : nil, closedBy: .some(closedBy),
