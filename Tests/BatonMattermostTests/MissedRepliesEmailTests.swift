@@ -182,6 +182,8 @@ import Testing
                     """)
                 try await send(tablet, "hello again")
                 try await waitForBubble(tablet, containing: "hello again")
+                // Stored (the bubble shows at once, while it is still being sent).
+                try await tablet.wait(for: "hello again stored", "return \(root).querySelectorAll('.row.pending').length === 0")
                 _ = try await tablet.run("""
                     window.RealWebSocket = WebSocket;
                     window.WebSocket = function () { throw new Error('offline'); };

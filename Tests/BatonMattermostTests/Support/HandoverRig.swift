@@ -45,7 +45,10 @@ struct HandoverRig: Sendable {
                                       language: language)
         try await baton.services.connections.save(settings, credentials: credentials, widgetKey: "demo")
         baton.services.mattermost.reload()
-        try await eventually("Baton connects to the event stream") {
+        // 30 s: at the start of a full test run hundreds of tests share the two cores, and a
+        // stream through a proxy (Baton's SOCKS bridge, the proxy's tunnel) has taken more
+        // than 15 s there, its first attempts timing out and backing off.
+        try await eventually("Baton connects to the event stream", seconds: 30) {
             baton.services.mattermost.status(widgetKey: "demo")?.state == .connected
         }
     }
