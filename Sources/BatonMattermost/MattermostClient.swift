@@ -122,7 +122,19 @@ public final class MattermostClient: Sendable {
         if let port = parsed.port, !(1...65535).contains(port) {
             throw .unreachable(url: text, reason: "its port \(port) is not one from 1 to 65535")
         }
+        // One server, one address: `HTTPS://Chat.Example.com:443` is `https://chat.example.com`
+        // (its rooms' links are recognised by it). A path (a server under a folder) is kept.
+        let separator = url.range(of: "://")!
+        let pathStart = url[separator.upperBound...].firstIndex(of: "/") ?? url.endIndex
+        if let origin = WebOrigin.canonical(String(url[..<pathStart])) { url = origin + url[pathStart...] }
         return url
+    }
+
+    /// Whether `link` is an address on the server at `base` (a normalised URL), however
+    /// either was written.
+    static func isOnServer(_ link: String, base: String) -> Bool {
+        guard let link = try? normalise(link), let base = try? normalise(base) else { return false }
+        return link.hasPrefix(base + "/")
     }
 
     /// The WebSocket address of the server's event stream.

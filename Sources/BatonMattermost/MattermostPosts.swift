@@ -149,7 +149,7 @@ enum MattermostPosts {
         guard !earlier.rooms.isEmpty else { return nil }
         var text = earlier.rooms.map { room in
             let when = timeAgo(room.createdAt, now: now, words: words)
-            return room.link.hasPrefix(site + "/") ? "[\(when)](\(room.link))" : when
+            return MattermostClient.isOnServer(room.link, base: site) ? "[\(when)](\(room.link))" : when
         }.joined(separator: " · ")
         let more = earlier.count - earlier.rooms.count
         if more > 0 { text = words(.andMore, ["chats": text, "count": "\(more)"]) }

@@ -90,20 +90,28 @@ extension AdminAPI {
         api.post("bots") { request, context in
             struct Input: Decodable { var key: String?; var name: String; var source: String?; var settings: SettingsBody? }
             let input = try await Self.decode(Input.self, from: request)
-            let key = input.key ?? Self.newKey(from: input.name)
-            let taken = APIError(.conflict, code: "key_taken", "A bot with the key \"\(key)\" exists already.")
-            guard try await services.store.widget(key: key) == nil else { throw taken }
-            // A deleted bot's chats keep its key: a new bot of that key would take them over.
-            guard try await services.store.conversations(ConversationFilter(widgetKey: key, limit: 1)).isEmpty else {
-                throw APIError(.conflict, code: "key_taken", "The chats of a deleted bot keep the key \"\(key)\": choose another key.")
+            let name = try Self.botName(input.name), settings = try Self.settings(input.settings ?? SettingsBody())
+            // A key chosen from the name: the name's own ("support-desk") while it is free,
+            // else with a random ending ("support-desk-x7k2").
+            let keys = input.key.map { [$0] } ?? Self.newKeys(from: input.name)
+            for (index, key) in keys.enumerated() {
+                let last = index == keys.count - 1
+                let taken = APIError(.conflict, code: "key_taken", "A bot with the key \"\(key)\" exists already.")
+                guard try await services.store.widget(key: key) == nil else { if last { throw taken } else { continue } }
+                // A deleted bot's chats keep its key: a new bot of that key would take them over.
+                guard try await services.store.conversations(ConversationFilter(widgetKey: key, limit: 1)).isEmpty else {
+                    if last { throw APIError(.conflict, code: "key_taken", "The chats of a deleted bot keep the key \"\(key)\": choose another key.") }
+                    continue
+                }
+                let now = Millis.now()
+                let widget = Widget(key: key, name: name, botSource: input.source ?? Self.template(named: input.name),
+                                    settings: settings, createdAt: now, updatedAt: now)
+                // Checked again as it is written: of two bots made with one key at once, one is.
+                guard try await checked({ try await services.bots.create(widget) != nil }) else { if last { throw taken } else { continue } }
+                context.logger.info("Bot created", metadata: ["bot": "\(key)", "admin": "\(context.admin?.email ?? "")"])
+                return try await botResponse(widget, request: request, status: .created)
             }
-            let now = Millis.now()
-            let widget = Widget(key: key, name: try Self.botName(input.name), botSource: input.source ?? Self.template(named: input.name),
-                                settings: try Self.settings(input.settings ?? SettingsBody()), createdAt: now, updatedAt: now)
-            // Checked again as it is written: of two bots made with one key at once, one is.
-            guard try await checked({ try await services.bots.create(widget) != nil }) else { throw taken }
-            context.logger.info("Bot created", metadata: ["bot": "\(key)", "admin": "\(context.admin?.email ?? "")"])
-            return try await botResponse(widget, request: request, status: .created)
+            throw APIError(.conflict, code: "key_taken", "No key could be chosen from the name: give one.")
         }
 
         api.get("bots/{key}") { request, context in
@@ -422,8 +430,10 @@ extension AdminAPI {
         return WorkingHours(timeZone: zone, days: days, awayMessage: away?.isEmpty == false ? away : nil, closedDates: closed.sorted())
     }
 
-    /// "Support Desk" → "support-desk-x7k2".
-    static func newKey(from name: String) -> String {
+    /// The keys a new bot named `name` may get, in turn: "Support Desk" → "support-desk",
+    /// then "support-desk-x7k2" and two more random endings (a name without letters or
+    /// digits: random keys alone).
+    static func newKeys(from name: String) -> [String] {
         var slug = ""
         for scalar in name.lowercased().unicodeScalars {
             if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
@@ -433,7 +443,10 @@ extension AdminAPI {
             }
         }
         while slug.hasSuffix("-") { slug.removeLast() }
-        return String(slug.prefix(40)) + (slug.isEmpty ? "" : "-") + RandomID.make(length: 4)
+        slug = String(slug.prefix(40))
+        while slug.hasSuffix("-") { slug.removeLast() }
+        let random = (0..<3).map { _ in slug + (slug.isEmpty ? "" : "-") + RandomID.make(length: 4) }
+        return (slug.isEmpty ? [] : [slug]) + random
     }
 
     /// A small working bot to start from.

@@ -173,7 +173,7 @@ extension AdminAPI {
             }
             credentials = .password(username: username, password: password)
         } else if let (stored, storedCredentials) = try await services.connections.load(widgetKey: widgetKey),
-                  (try? MattermostClient.normaliseURL(server.url)) == stored.url,
+                  (try? MattermostClient.normaliseURL(server.url)) == (try? MattermostClient.normaliseURL(stored.url)),
                   server.username.map({ $0.trimmingWhitespace().lowercased() == stored.relayUser.name.lowercased() }) ?? true {
             credentials = storedCredentials
         } else {

@@ -100,6 +100,7 @@ final class AdminAuth: Sendable {
     func changeOwnPassword(_ admin: Admin, current: String, new: String, client: String) async throws -> (String, AdminSession) {
         try await checkPassword(current, of: admin.email, client: client, failure: "Wrong current password when changing it") { _ in admin }
         try Self.checkPassword(new)
+        guard new != current else { throw AdminAuthError.invalid("The new password is the one you have: choose another.") }
         try await store.setPasswordHash(Bcrypt.hash(new, cost: passwordCost), adminID: admin.id)
         logger.notice("Admin changed their password; their other sessions ended", metadata: ["admin": "\(admin.email)"])
         return try await startSession(for: admin)

@@ -232,5 +232,18 @@ import Testing
         // A site is matched whole: https://mm.example.evil is not https://mm.example.
         #expect(MattermostPosts.earlierChats(EarlierRooms(rooms: [room("d", "https://mm.example.evil/x", daysAgo: 1)], count: 1),
                                              site: "https://mm.example", now: now) == "yesterday")
+        // The same server, written otherwise (a room made before its address was retyped).
+        #expect(MattermostPosts.earlierChats(EarlierRooms(rooms: [room("e", "HTTPS://MM.example:443/support/channels/chat-e", daysAgo: 1)], count: 1),
+                                             site: "https://mm.example", now: now) == "[yesterday](HTTPS://MM.example:443/support/channels/chat-e)")
+    }
+
+    /// A server's address is kept in one form, whatever its case or default port.
+    @Test func aServersAddressHasOneForm() throws {
+        #expect(try MattermostClient.normaliseURL("HTTPS://Chat.Example.com:443/") == "https://chat.example.com")
+        #expect(try MattermostClient.normaliseURL("Chat.Example.com") == "https://chat.example.com")
+        #expect(try MattermostClient.normaliseURL("http://Chat.Example.com:80/Team/Path/") == "http://chat.example.com/Team/Path")
+        #expect(try MattermostClient.normaliseURL("http://127.0.0.1:8065") == "http://127.0.0.1:8065")
+        #expect(try MattermostClient.normaliseURL("https://[::1]:8443") == "https://[::1]:8443")
+        #expect(try MattermostClient.normaliseURL("https://chät.example") == "https://xn--cht-rla.example")
     }
 }

@@ -234,6 +234,8 @@ import Testing
             #expect(wrong.status == 403 && wrong.errorCode == "wrong_password", "\(wrong)")
             let short = try await client.send("PUT", "/api/v1/session/password", json: ["currentPassword": Self.password, "newPassword": "short"])
             #expect(short.status == 400 && short.errorCode == "invalid_password", "\(short)")
+            let same = try await client.send("PUT", "/api/v1/session/password", json: ["currentPassword": Self.password, "newPassword": Self.password])
+            #expect(same.status == 400 && same.errorMessage?.contains("the one you have") == true, "\(same)")
             let noCSRF = try await client.send("PUT", "/api/v1/session/password", json: ["currentPassword": Self.password, "newPassword": "a new password"], csrf: false)
             #expect(noCSRF.status == 403 && noCSRF.errorCode == "csrf")
 
@@ -335,7 +337,12 @@ import Testing
             let created = try await client.send("POST", "/api/v1/bots", json: ["name": "Support Desk"])
             #expect(created.status == 201)
             let key = try #require(created.json["key"] as? String)
-            #expect(key.hasPrefix("support-desk-"))
+            #expect(key == "support-desk")
+            // The name's key taken: another is made from it.
+            let again = try await client.send("POST", "/api/v1/bots", json: ["name": "Support Desk"])
+            #expect(again.status == 201 && (again.json["key"] as? String)?.hasPrefix("support-desk-") == true
+                    && (again.json["key"] as? String)?.count == "support-desk-".count + 4, "\(again)")
+            #expect(try await client.send("DELETE", "/api/v1/bots/\(again.json["key"] as? String ?? "")").status == 204)
             #expect(created.json["embedSnippet"] as? String == "<script src=\"\(baton.http)/widget.js\" data-widget=\"\(key)\" async></script>")
             #expect(created.json["botName"] as? String == "Support Desk")
             // A broken definition: every problem, located.

@@ -210,13 +210,13 @@ export function mountWidgetTab(panel, ctx) {
       toast('Saved. The widget is updated everywhere it is embedded.');
     } catch (error) {
       if (!alive) return;
-      let first = null;
-      for (const issue of error.issues) {
-        const name = issue.path.replace(/^settings\./, '').replace(/\[.*$/, '');
-        if (fields[name]) { fields[name].setError(issue.message); first = first || fields[name]; }
-      }
-      saveError.show(`Not saved: ${error.message}`, error.issues.filter((i) => !fields[i.path.replace(/^settings\./, '').replace(/\[.*$/, '')]).map((i) => `${i.path}: ${i.message}`));
-      if (first) first.input.focus();
+      // Each problem once: by its field where it has one, in the list otherwise.
+      const fieldOf = (issue) => fields[issue.path.replace(/^settings\./, '').replace(/\[.*$/, '')];
+      const placed = error.issues.filter(fieldOf), rest = error.issues.filter((i) => !fieldOf(i));
+      for (const issue of placed) fieldOf(issue).setError(issue.message);
+      saveError.show(placed.length ? 'Not saved: correct the marked fields.' : `Not saved: ${error.message}`,
+        rest.length > (placed.length ? 0 : 1) ? rest.map((i) => `${i.path}: ${i.message}`) : []);
+      if (placed.length) fieldOf(placed[0]).input.focus();
     }
   }
 
