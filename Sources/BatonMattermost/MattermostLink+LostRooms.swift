@@ -28,6 +28,13 @@ extension MattermostLink {
         Self.mayMeanGone(error) ? await channelIsGone(channelID) == true : false
     }
 
+    /// The index channel found archived or deleted (at start): said once, as an error, since
+    /// new chats then go unannounced.
+    func logIndexChannelUnusable() {
+        logger.error("The index channel is archived or deleted: new chats are not announced (their rooms work without). Restore it, or choose another in the dashboard's Mattermost wizard.",
+                     metadata: ["channel": "\(settings.indexChannel.name)"])
+    }
+
     /// Whether a post or edit in the index channel failed because the channel is archived or
     /// gone (an admin's doing): then a chat's own room goes on without its announcement
     /// rather than wait for that to be undone.

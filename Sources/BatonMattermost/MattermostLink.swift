@@ -151,9 +151,13 @@ final class MattermostLink: Sendable {
     /// After a re-link with another relay user (a bot account instead of a person's, say),
     /// the new one may not be in the index channel or in the rooms of chats still open: it
     /// would not hear what agents write there, nor be able to post. It joins them (public
-    /// channels; a private one needs someone to add it, which the log says). A room whose
-    /// channel is gone (a re-link to another server, a channel deleted for good) is
-    /// replaced by a new one instead. Returns the rooms still open.
+    /// channels; a private one needs someone to add it, which the log says). The relay
+    /// user removed while Baton was stopped (from the index channel, where it always is, or
+    /// a room whose posts since it was last read record the removal) joins again with a
+    /// word in the channel, as when Baton sees the removal live. A room whose channel is
+    /// gone (a re-link to another server, a channel deleted for good) is replaced by a new
+    /// one; one archived meanwhile is left to the catch-up, which closes its chats.
+    /// Returns the rooms still open.
     private func joinChannels(of rooms: [Room]) async -> [Room] {
         var lost: [Room] = []
         do {
@@ -162,8 +166,28 @@ final class MattermostLink: Sendable {
             let mine = Set(try await client.myChannels(teamID: settings.team.id).map(\.id))
             for channel in needed.subtracting(mine).sorted() {
                 let inChannel = rooms.filter { $0.channelID == channel }
-                if !inChannel.isEmpty, await channelIsGone(channel) == true {
+                let isIndex = channel == settings.indexChannel.id
+                let archived: Bool
+                do {
+                    archived = try await client.channel(id: channel).deleteAt != 0
+                } catch MattermostError.server(404, _, _) {
                     lost += inChannel
+                    if isIndex { logIndexChannelUnusable() }
+                    continue
+                } catch {
+                    archived = false
+                }
+                if archived {
+                    if isIndex { logIndexChannelUnusable() }
+                    continue
+                }
+                if isIndex {
+                    await relayUserLeft(channel, catchUp: false)
+                    continue
+                }
+                if let since = inChannel.map(\.cursor).min(),
+                   (try? await client.posts(channelID: channel, since: since - 1))?.contains(where: recordsRelayUserLeaving) == true {
+                    await relayUserLeft(channel, catchUp: false)
                     continue
                 }
                 do {

@@ -124,6 +124,47 @@ import Testing
         }
     }
 
+    /// Removed while Baton was stopped, from a chat's room and from the index channel: at
+    /// start it joins both again and says why in each, as when it sees a removal live. A
+    /// room archived meanwhile is not joined (Mattermost would refuse): its chat closes.
+    @Test func removedAndArchivedWhileBatonWasStopped() async throws {
+        try await TestDatabase.sqlite.withLocation { location in try await MattermostSandbox.run { sandbox in
+            HandoverRig.seed(sandbox)
+            let conversations = Collected<String>(), rooms = Collected<String>()
+            try await HandoverRig.run(database: location, sandbox: sandbox) { rig in
+                try await rig.connect()
+                for name in ["Grace", "Heidi"] {
+                    try await WidgetClient.connect(rig.baton.socketURL) { visitor in
+                        let conversation = try await talkUntilHandover(visitor, name: name, email: "\(name.lowercased())@example.com")
+                        conversations.append(conversation)
+                        rooms.append(try await rig.waitForRoom(conversation).id)
+                    }
+                }
+            }
+            let relay = try #require(sandbox.user(named: "relay")?.id)
+            let index = try #require(sandbox.channel(team: "support", name: "live-chats"))
+            let (removed, archived) = (rooms.all[0], rooms.all[1])
+            try sandbox.removeFromChannel("relay", channel: removed, by: "alice")
+            try sandbox.removeFromChannel("relay", channel: index.id, by: "erin")
+            try sandbox.archive(archived, by: "erin")
+            sandbox.clearExchanges()
+            try await HandoverRig.run(database: location, sandbox: sandbox) { rig in
+                let why: @Sendable (String) -> [String] = { rig.messages(in: $0, by: "relay").filter { $0.contains("was removed from this channel") } }
+                try await eventually("the relay user back, and why") {
+                    sandbox.members(of: removed).contains(relay) && sandbox.members(of: index.id).contains(relay)
+                        && why(removed).count == 1 && why(index.id).count == 1
+                }
+                try await eventually("the archived room's chat closed") {
+                    try await rig.baton.services.store.conversation(id: ConversationID(conversations.all[1]))?.state == .closed
+                }
+                #expect(!sandbox.exchanges.contains { $0.method == "POST" && $0.path == "/api/v4/channels/\(archived)/members" })
+                #expect(try await rig.baton.services.store.conversation(id: ConversationID(conversations.all[0]))?.state != .closed)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(why(removed).count == 1 && why(index.id).count == 1)
+            }
+        } }
+    }
+
     /// A closed chat's room is the agents' to tidy: the relay user stays out.
     @Test func aClosedChatsRoomIsLeftAlone() async throws {
         try await inARoom { rig, grace, conversation, room, relay in
