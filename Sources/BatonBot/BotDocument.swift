@@ -71,8 +71,15 @@ public enum BotDocument {
 
     private static func syntaxIssue(_ error: any Error) -> BotIssue {
         switch error as? YamlError {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return BotIssue(path: "", line: mark.line, column: mark.column, message: "syntax error: \(problem)")
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            // What was open when it went wrong ("while scanning a quoted scalar", and where
+            // it began): an unclosed quote or bracket is found only at the end of the file,
+            // so the issue points at where it was opened.
+            guard let context else { return BotIssue(path: "", line: mark.line, column: mark.column, message: "syntax error: \(problem)") }
+            let at = problem.contains("end of stream") ? context.mark : mark
+            return BotIssue(path: "", line: at.line, column: at.column,
+                            message: "syntax error: \(problem) \(context.text) that begins at line \(context.mark.line), column \(context.mark.column)")
         case .duplicatedKeysInMapping(let duplicates, _):
             return BotIssue(path: "", message: "a key is written twice: \(duplicates.joined(separator: ", "))")
         default:

@@ -46,6 +46,18 @@ import Testing
         #expect(found.first?.message.hasPrefix("syntax error") == true)
     }
 
+    /// A quote left open is found at the end of the file: the issue points at the quote.
+    @Test func anUnclosedQuoteIsFoundWhereItOpens() {
+        let found = issues("name: X\ngreeting: \"Hi there\nintents:\n  - name: a\n    examples: [hello]\n    answer: ok\n")
+        #expect(found.count == 1)
+        #expect(found.first?.line == 2 && found.first?.column == 11, "\(found)")
+        #expect(found.first?.message == "syntax error: found unexpected end of stream while scanning a quoted scalar that begins at line 2, column 11",
+                "\(found)")
+        // A bracket left open: where the parser stopped, with where the list began.
+        let bracket = issues("name: X\ngreeting: Hi\nintents:\n  - name: a\n    examples: [hello\n    answer: ok\n")
+        #expect(bracket.first?.line == 6 && bracket.first?.message.contains("begins at line 5, column 15") == true, "\(bracket)")
+    }
+
     @Test func anUnknownFieldIsNamedWithItsLine() {
         let found = issues("name: X\ngreeting: Hi\nintents:\n  - name: a\n    examples: [x]\n    anwser: oops\n")
         #expect(found.count == 1)
