@@ -589,6 +589,47 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// An upload that failed on the way (here the network) is tried again from its chip;
+    /// one refused for what it is (too large) is not offered again.
+    @Test func aFailedUploadIsTriedAgain() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await driver.wait(for: "the paperclip", "return !\(root).querySelector('.attach').hidden")
+                _ = try await driver.run("""
+                    const send = XMLHttpRequest.prototype.send;
+                    window.failNext = 1;
+                    XMLHttpRequest.prototype.send = function (body) {
+                      if (window.failNext > 0) { window.failNext--; setTimeout(() => this.onerror(new ProgressEvent('error')), 10); return; }
+                      return send.call(this, body);
+                    };
+                    const dt = new DataTransfer();
+                    dt.items.add(new File(['the log'], 'log.txt', { type: 'text/plain' }));
+                    dt.items.add(new File([new Uint8Array(12000000)], 'huge.bin', { type: 'application/octet-stream' }));
+                    const input = \(root).querySelector('.file-input');
+                    input.files = dt.files;
+                    input.dispatchEvent(new Event('change'));
+                    return true;
+                    """)
+                try await driver.wait(for: "both failed", "return \(root).querySelectorAll('.tray .chip.failed').length === 2")
+                let retries = "Array.from(\(root).querySelectorAll('.tray .chip-retry')).map(b => b.getAttribute('aria-label'))"
+                #expect(try await driver.run("return \(retries)") as? [String] == ["Try uploading log.txt again"])
+                try await driver.screenshot("widget-file-retry")
+                try await driver.click(try await driver.element("return \(root).querySelector('.chip-retry')"))
+                try await driver.wait(for: "the file uploaded", """
+                    const r = \(root);
+                    return r.querySelectorAll('.tray .chip.failed').length === 1 && !r.querySelector('.tray .chip.uploading')
+                    """)
+                let chips = try await driver.run("return Array.from(\(root).querySelectorAll('.tray .chip')).map(c => c.textContent)") as? [String]
+                #expect(chips == ["log.txt7 bytes", "huge.binNot sent: larger than 10 MB."], "\(chips ?? [])")
+                #expect(try await driver.run("return \(retries)") as? [String] == [])
+                try await send(driver, "Here it is")
+                try await driver.wait(for: "the message with the file", "return \(root).querySelectorAll('.row.visitor .file').length === 1")
+            }
+        }
+    }
+
     @Test func filesAreSentAndShown() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with(width: 1280, height: 800) { driver in

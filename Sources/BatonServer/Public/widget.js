@@ -412,8 +412,8 @@ textarea:disabled { background: #f1f3f5; }
 .chip-meta { color: #495057; font-size: 11.5px; }
 .chip.failed { background: #fff5f5; border: 1px dashed #c92a2a; }
 .chip.failed .chip-meta { color: #b02525; }
-.chip-remove { width: 28px; height: 28px; }
-.chip-remove svg { width: 14px; height: 14px; }
+.chip-remove, .chip-retry { width: 28px; height: 28px; }
+.chip-remove svg, .chip-retry svg { width: 14px; height: 14px; }
 .panel.dropping::after { content: attr(data-drop); position: absolute; inset: 0; display: grid; place-items: center;
   background: rgba(255,255,255,.92); border: 3px dashed var(--c-ink); border-radius: 14px; color: var(--c-ink); font-size: 16px; font-weight: 600; }
 .send svg { width: 20px; height: 20px; }
@@ -433,6 +433,7 @@ textarea:disabled { background: #f1f3f5; }
   const ICON_X = (cls) => '<svg class="' + cls + '" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
   const ICON_SAVE = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M12 4v11M7 10.5l5 5 5-5"/><path d="M5 19.5h14"/></svg>';
   const ICON_CLIP = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9"/></svg>';
+  const ICON_RETRY = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M20 12a8 8 0 1 1-2.34-5.66"/><path d="M20 4v5h-5"/></svg>';
   const ICON_FILE = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M14 3H6a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9z"/><path d="M14 3v6h6"/></svg>';
   const FACE = (mouth) => '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true"><circle cx="12" cy="12" r="9"/><path d="M9 10h.01M15 10h.01"/><path d="' + mouth + '"/></svg>';
   const ICON_GOOD = FACE('M8.5 14.5a4 4 0 0 0 7 0');
@@ -1602,6 +1603,27 @@ textarea:disabled { background: #f1f3f5; }
     staged.push(entry);
     if (file.size > fileLimits.maxBytes) return failStaged(entry, t('fileTooLarge', { size: sizeText(fileLimits.maxBytes) }));
     if (!file.size) return failStaged(entry, t('fileEmpty'));
+    upload(entry, file);
+  }
+
+  // An upload that failed on the way (the network, the server busy or restarting, an
+  // expired ticket) may be tried again from its chip; one refused for what it is may not.
+  function retryable(status) { return status === 0 || status === 401 || status === 408 || status === 429 || status >= 500; }
+
+  function retryStaged(entry) {
+    if (!entry.file || entry.status !== 'failed' || fatal) return;
+    Object.assign(entry, { status: 'uploading', progress: 0, reason: null });
+    renderTray();
+    upload(entry, entry.file);
+  }
+
+  function upload(entry, file) {
+    entry.file = null;
+    const failed = (reason, status) => {
+      if (retryable(status)) entry.file = file;
+      failStaged(entry, reason);
+      renderTray();
+    };
     const xhr = new XMLHttpRequest();
     entry.xhr = xhr;
     xhr.open('POST', BASE + fileLimits.upload + '?name=' + encodeURIComponent(entry.name));
@@ -1610,7 +1632,7 @@ textarea:disabled { background: #f1f3f5; }
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable && e.total) { entry.progress = Math.floor((e.loaded / e.total) * 100); updateChip(entry); }
     };
-    xhr.onerror = () => failStaged(entry, t('uploadFailed'));
+    xhr.onerror = () => failed(t('uploadFailed'), 0);
     xhr.onload = () => {
       let answer = null;
       try { answer = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
@@ -1619,7 +1641,7 @@ textarea:disabled { background: #f1f3f5; }
         // An expired ticket: the next connection brings a new one.
         if (xhr.status === 401 && ws) { try { ws.close(); } catch (e) { /* closing */ } }
         const why = reason(error, 'uploadFailedStatus', UPLOAD_REASONS, { status: xhr.status, size: sizeText(fileLimits.maxBytes) });
-        failStaged(entry, why.replace(/\.$/, ''));
+        failed(why.replace(/\.$/, ''), xhr.status);
         return;
       }
       Object.assign(entry, { id: answer.id, name: answer.name, type: answer.type || entry.type, size: answer.size, status: 'ready', xhr: null });
@@ -1672,11 +1694,19 @@ textarea:disabled { background: #f1f3f5; }
       }
       const text = el('div', 'chip-text');
       text.append(fileName(entry.name), el('span', 'chip-meta'));
+      chip.append(text);
+      if (entry.status === 'failed' && entry.file) {
+        const retry = el('button', 'icon-btn chip-retry');
+        retry.type = 'button';
+        retry.insertAdjacentHTML('afterbegin', markup(ICON_RETRY)); // a constant
+        retry.addEventListener('click', () => retryStaged(entry));
+        chip.append(retry);
+      }
       const remove = el('button', 'icon-btn chip-remove');
       remove.type = 'button';
       remove.insertAdjacentHTML('afterbegin', markup(ICON_X(''))); // a constant
       remove.addEventListener('click', () => unstage(entry));
-      chip.append(text, remove);
+      chip.append(remove);
       entry.chip = chip;
       ui.tray.append(chip);
       updateChip(entry);
@@ -1696,6 +1726,11 @@ textarea:disabled { background: #f1f3f5; }
     const remove = chip.querySelector('.chip-remove');
     remove.setAttribute('aria-label', t('removeFile', { name: entry.name }));
     remove.title = t('remove');
+    const retry = chip.querySelector('.chip-retry');
+    if (retry) {
+      retry.setAttribute('aria-label', t('retryFile', { name: entry.name }));
+      retry.title = t('retry');
+    }
   }
 
   function updateSendState() {
