@@ -108,10 +108,13 @@ public struct ConversationListing: Sendable, Hashable {
     public var roomLink: String?
     /// When it was handed over to the agents, if it was.
     public var handedOverAt: Millis?
+    /// The admin who had it, trying the widget in Baton's own pages (`ChatStore.markTried`).
+    public var triedBy: String?
 
     public init(conversation: Conversation, visitorName: String?, visitorEmail: String?, visitorUserID: String? = nil,
-                lastMessage: String?, messageCount: Int, roomLink: String?, handedOverAt: Millis? = nil) {
+                lastMessage: String?, messageCount: Int, roomLink: String?, handedOverAt: Millis? = nil, triedBy: String? = nil) {
         self.handedOverAt = handedOverAt
+        self.triedBy = triedBy
         self.conversation = conversation
         self.visitorName = visitorName
         self.visitorEmail = visitorEmail
@@ -151,6 +154,9 @@ public protocol ConversationArchive: Sendable {
     /// Of the conversations started in the range, how many the retention period deleted
     /// (they still count in the insights, with their numbers only).
     func sweptConversationCount(_ filter: InsightsFilter) async throws -> Int
+    /// Of the conversations started in the range, how many were admins' tries in the live
+    /// preview (`ChatStore.markTried`), which the insights leave out.
+    func triedConversationCount(_ filter: InsightsFilter) async throws -> Int
     /// Removes the agent tasks of a widget (when the widget is deleted).
     func deleteTasks(widgetKey: String) async throws
 }

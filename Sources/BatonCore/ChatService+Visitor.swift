@@ -83,6 +83,9 @@ extension ChatService {
             } catch StoreError.duplicateClientMessage(let existing) {
                 return .duplicate(existing)
             }
+            // A new conversation of an admin trying the widget (unmarked, it would only
+            // count in the insights).
+            if basis == nil, let admin = session.triedBy { try? await store.markTried(conversation.id, by: admin) }
             let visitorMessage = stored.first { $0.role == .visitor && $0.clientID == clientID }
             return .stored(visitorMessage?.id ?? 0)
         } }

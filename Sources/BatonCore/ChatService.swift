@@ -183,6 +183,14 @@ public final class ChatService: Sendable {
         }
     }
 
+    /// An admin tries the widget in this session (`ChatSession.triedBy`): its conversation
+    /// is marked, as the ones it starts later will be (best effort there: a conversation
+    /// left unmarked only counts in the insights).
+    public func markTried(_ session: ChatSession) async throws {
+        guard let admin = session.triedBy else { return }
+        try await store.markTried(session.conversation.id, by: admin)
+    }
+
     /// Stops delivering events to a widget that went away.
     public func close(_ session: ChatSession, subscription: SubscriptionID) {
         hub.unsubscribe(session.visitor.id, subscription)

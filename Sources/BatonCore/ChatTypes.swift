@@ -106,6 +106,10 @@ public struct ChatSession: Sendable {
     /// The widget came with the code of an emailed link that is unknown or expired: the
     /// chat opened as if it had come without (`ChatService.open`).
     public var linkExpired = false
+    /// The signed-in admin whose browser this is, trying the widget in one of Baton's own
+    /// pages (the dashboard's live preview): the conversations it starts are marked so
+    /// (`ChatStore.markTried`). Nil for visitors.
+    public var triedBy: String? = nil
 
     /// The language the widget is told to speak: its Language setting, else the bot's
     /// (nil: the widget takes the page's or the browser's).

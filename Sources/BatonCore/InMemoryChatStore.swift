@@ -22,6 +22,8 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         var mailDelivery = MailDelivery()
         /// `addVisitorKey`: a key's hash → its visitor and expiry.
         var visitorKeys: [String: (visitor: VisitorID, expiresAt: Millis?)] = [:]
+        /// `markTried`: conversations an admin tried, and who.
+        var tried: [ConversationID: String] = [:]
 
         /// Why a conversation may not be erased now, if it may not.
         func refusal(_ conversation: Conversation) -> ErasureOutcome? {
@@ -207,6 +209,13 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
     }
     public func setWidgetLanguage(_ language: String, of visitor: VisitorID) async throws {
         tables.withLock { $0.visitors[visitor]?.widgetLanguage = language }
+    }
+    public func markTried(_ conversation: ConversationID, by admin: String) async throws {
+        tables.withLock { if $0.tried[conversation] == nil { $0.tried[conversation] = admin } }
+    }
+    /// Who tried the widget in `conversation` (`markTried`).
+    public func triedBy(_ conversation: ConversationID) -> String? {
+        tables.withLock { $0.tried[conversation] }
     }
 
     public func visitor(widgetKey: String, externalID: String) async throws -> Visitor? {

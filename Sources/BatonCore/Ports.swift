@@ -237,6 +237,9 @@ public protocol ChatStore: FileStore, ErasureStore, ReplyMailStore {
     func setLanguage(_ language: String, of visitor: VisitorID) async throws
     /// Records the language the visitor's widget shows its words in (as `setLanguage`).
     func setWidgetLanguage(_ language: String, of visitor: VisitorID) async throws
+    /// Records that an admin tried the widget in this conversation (`ChatSession.triedBy`):
+    /// it is listed as such and left out of the insights. Marking it again changes nothing.
+    func markTried(_ conversation: ConversationID, by admin: String) async throws
 
     func conversation(id: ConversationID) async throws -> Conversation?
     /// The visitor's newest conversation, open or closed.

@@ -18,6 +18,8 @@ extension AdminAPI {
         var createdAt, updatedAt: Int64
         /// When it was handed over to the agents, if it was.
         var handedOverAt: Int64?
+        /// The admin who had it in the dashboard's live preview (not counted in the insights).
+        var triedBy: String?
 
         init(_ listing: ConversationListing) {
             id = listing.conversation.id.rawValue
@@ -34,6 +36,7 @@ extension AdminAPI {
             createdAt = listing.conversation.createdAt
             updatedAt = listing.conversation.updatedAt
             handedOverAt = listing.handedOverAt
+            triedBy = listing.triedBy
         }
     }
 

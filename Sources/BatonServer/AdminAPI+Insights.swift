@@ -23,6 +23,8 @@ extension AdminAPI {
         var retentionDays: Int?
         /// Of `started`, how many the retention period deleted (no longer listed).
         var swept = 0
+        /// Admins' tries in the live preview started in the range: not counted anywhere here.
+        var tried = 0
         var started, handedOver, botOnly, answered, unanswered, waiting: Int
         var ratings: Ratings
         /// Absent when no handed-over visitor got an agent's message.
@@ -69,10 +71,12 @@ extension AdminAPI {
             async let notUnderstood = services.store.notUnderstood(filter, limit: 10)
             async let causes = services.store.handoverCauses(filter)
             async let swept = services.store.sweptConversationCount(filter)
+            async let tried = services.store.triedConversationCount(filter)
             let report = InsightsReport(days: days, buckets: try await buckets, firstReplies: try await firstReplies, agents: try await agents)
             var body = InsightsBody(report, timeZone: zone, bot: bot)
             body.retentionDays = config.retentionDays
             body.swept = try await swept
+            body.tried = try await tried
             body.notUnderstood = try await notUnderstood.map {
                 .init(text: $0.text, count: $0.count, conversationId: $0.conversationID.rawValue, lastAt: $0.lastAt)
             }

@@ -130,7 +130,7 @@ struct APIGate: RouterMiddleware {
             context.apiParameters = parameters
         }
         let isChange = request.method != .get && request.method != .head
-        if isChange, let origin = request.headers[.origin], !Self.sameOrigin(origin, host: request.head.authority) {
+        if isChange, let origin = request.headers[.origin], !OriginPolicy.isBatonsOwn(origin, host: request.head.authority) {
             throw APIError(.forbidden, code: "origin_refused", "Changes are only accepted from Baton's own pages, not from \(origin.prefix(200)).")
         }
         if let operation, AdminAPI.publicOperations.contains(operation) {
@@ -160,11 +160,6 @@ struct APIGate: RouterMiddleware {
         return path == "/api/v1/session" || path == "/api/v1/setup"
     }
 
-    static func sameOrigin(_ origin: String, host: String?) -> Bool {
-        guard let host else { return false }
-        let bare = origin.lowercased().split(separator: "/").last.map(String.init) ?? ""
-        return bare == host.lowercased()
-    }
 
     /// `body.settings.color: …` → `settings.color: …`.
     static func readable(_ problem: String) -> String {

@@ -83,7 +83,7 @@ public func buildApplication(
             }
             defer { clients.releaseSocket(request.client) }
             let socket = WidgetSocket(chat: chat, limits: config.socket, deadlines: deadlines, identity: identity, tickets: tickets,
-                                      request: request, clients: clients, logger: logger)
+                                      request: request, clients: clients, admins: auth, logger: logger)
             await sockets.counting { await socket.run(connection) }
         }
         return GuardedChildChannel(channel, settings: guardSettings)

@@ -183,15 +183,37 @@ struct WidgetRequest: Sendable {
     /// proxy is trusted (most likely a proxy whose clients all look alike), or from a
     /// trusted proxy that forwarded no address. Per-client limits apply only to a known one.
     let client: String?
+    /// The dashboard's session cookie, sent by a page of Baton's own (the live preview):
+    /// a signed-in admin trying the widget. Nil for any other page.
+    let adminCookie: String?
 
     init(_ head: HTTPRequestHead, peer: SocketAddress?, proxies: TrustedProxies) {
         origin = OriginPolicy.single(head.headers["origin"])
         host = head.headers["host"].first
+        if let origin, OriginPolicy.isBatonsOwn(origin, host: host) {
+            adminCookie = Self.cookie(AdminAuth.cookieName, in: head.headers["cookie"])
+        } else {
+            adminCookie = nil
+        }
         let address = proxies.client(peer: peer?.ipAddress, forwardedFor: head.headers["x-forwarded-for"])
         if let address, !(proxies.isEmpty ? TrustedProxies.local : proxies).trusts(address) {
             client = address
         } else {
             client = nil
         }
+    }
+
+    /// The value of the cookie `name` in a request's `Cookie` fields (`a=1; b=2`).
+    static func cookie(_ name: String, in fields: [String]) -> String? {
+        for field in fields {
+            for pair in field.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
+                    let value = parts[1].trimmingCharacters(in: .whitespaces)
+                    return value.isEmpty ? nil : value
+                }
+            }
+        }
+        return nil
     }
 }

@@ -45,7 +45,7 @@ struct ConversationCSV {
     var header: String {
         "\u{FEFF}" + Self.row(["Conversation", "Bot", "State", "Started (\(zoneName))", "Last change (\(zoneName))", "Name", "Email",
                                "Website user id", "Handed over (\(zoneName))", "Handover reason", "Closed (\(zoneName))", "Rating",
-                               "Messages", "Last message", "Mattermost room"] + answers)
+                               "Messages", "Last message", "Mattermost room", "Tried by admin"] + answers)
     }
 
     /// One conversation's line.
@@ -55,7 +55,7 @@ struct ConversationCSV {
                      listing.name ?? "", listing.email ?? "",
                      listing.visitorUserID ?? "", time(listing.handedOverAt), c.progress.handoverReason ?? "", time(c.closedAt),
                      c.variable(ChatRating.variable) ?? "", String(listing.messageCount), listing.lastMessage ?? "",
-                     listing.roomLink ?? ""]
+                     listing.roomLink ?? "", listing.triedBy ?? ""]
         cells += answers.map { c.variable($0) ?? "" }
         return Self.row(cells)
     }

@@ -57,6 +57,8 @@ struct WidgetSocket {
     /// Where the widget's request came from (its page's origin, the host, the client).
     let request: WidgetRequest
     let clients: ClientLimits
+    /// Who a page of Baton's own belongs to (`WidgetRequest.adminCookie`).
+    let admins: AdminAuth
     let logger: Logger
 
     private var origin: String? { request.origin }
@@ -296,6 +298,19 @@ struct WidgetSocket {
         return false
     }
 
+    /// A signed-in admin's browser on one of Baton's own pages (the dashboard's live
+    /// preview) is an admin trying the widget: its conversations are marked so.
+    private func markIfTried(_ session: inout ChatSession) async {
+        guard let cookie = request.adminCookie else { return }
+        do {
+            guard let (admin, _) = try await admins.authenticate(cookie: cookie) else { return }
+            session.triedBy = admin.email
+            try await chat.markTried(session)
+        } catch {
+            logger.warning("Marking an admin's try of the widget failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
+        }
+    }
+
     private func open(widget: String, token: String?, link: String?, user: ClaimedUser?, lastSeen: MessageID, state: inout ReadState,
                       subscription: SubscriptionID, send: @escaping @Sendable (Outgoing) -> Void) async -> Bool {
         do {
@@ -361,6 +376,7 @@ struct WidgetSocket {
             }
             // The backlog went out with the welcome; an open connection need not keep it.
             session.messages = []
+            await markIfTried(&session)
             state.session = session
             return false
         } catch let error as ChatError {
@@ -443,10 +459,17 @@ enum OriginPolicy {
     static func allows(origin: String?, host: String?, allowed: [String]) -> Bool {
         guard !allowed.isEmpty else { return true }
         guard let origin = origin.map(normalise) else { return false }
-        if let host, let originHost = origin.split(separator: "/").last, originHost == host.lowercased() { return true }
+        if isBatonsOwn(origin, host: host) { return true }
         // Saved origins are in the browsers' form; one saved before that was checked is
         // put in it only when none matched as it is.
         return allowed.contains { normalise($0) == origin } || allowed.contains { canonical($0) == origin }
+    }
+
+    /// Whether a page of `origin` is one of Baton's own: its host is the one the request
+    /// asked for (`Host`).
+    static func isBatonsOwn(_ origin: String, host: String?) -> Bool {
+        guard let host, let originHost = normalise(origin).split(separator: "/").last else { return false }
+        return originHost == host.lowercased()
     }
 
     /// An origin as browsers send it (`WebOrigin.canonical`).

@@ -391,6 +391,19 @@ enum Migrations {
                 "CREATE INDEX visitor_keys_expiring ON visitor_keys (expires_at) WHERE expires_at IS NOT NULL",
             ]
         },
+        // Conversations an admin had in Baton's own pages (the dashboard's live preview),
+        // signed in: listed as such, and not counted in the insights.
+        Migration(version: 24, name: "conversations tried by admins") { _ in
+            [
+                """
+                CREATE TABLE tried_conversations (
+                    conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+                    admin_email TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+            ]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

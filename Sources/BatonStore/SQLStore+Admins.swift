@@ -94,7 +94,8 @@ extension SQLStore: ConversationArchive {
         if let key = filter.widgetKey { conditions.append("c.widget_key = \(bind: key)") }
         if let state = filter.state { conditions.append("c.state = \(bind: state.rawValue)") }
         if let visitor = filter.visitorID { conditions.append("c.visitor_id = \(bind: visitor.rawValue)") }
-        if filter.unanswered { conditions.append(unanswered) }
+        // As the insights count them: without an admin's tries.
+        if filter.unanswered { conditions.append(unanswered + " AND t.conversation_id IS NULL") }
         if let started = filter.started {
             conditions.append("c.created_at >= \(bind: started.lowerBound) AND c.created_at < \(bind: started.upperBound)")
         }
@@ -137,6 +138,7 @@ extension SQLStore: ConversationArchive {
     /// visitor's answers put into them).
     private static let listingSelect: SQLQueryString = """
         SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, v.external_id AS visitor_user_id, r.link AS room_link,
+            t.admin_email AS tried_by,
             (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
             (SELECT CASE WHEN m.text = '' AND m.files IS NOT NULL THEN '📎 File' ELSE m.text END
              FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message,
@@ -144,6 +146,7 @@ extension SQLStore: ConversationArchive {
         FROM conversations c
         JOIN visitors v ON v.id = c.visitor_id
         LEFT JOIN rooms r ON r.conversation_id = c.id
+        LEFT JOIN tried_conversations t ON t.conversation_id = c.id
         """
 
     public func listing(of conversation: ConversationID) async throws -> ConversationListing? {
@@ -165,6 +168,7 @@ extension SQLStore: ConversationArchive {
                             },
                             messageCount: try row.decode(column: "message_count", as: Int.self),
                             roomLink: try row.decode(column: "room_link", as: String?.self),
-                            handedOverAt: try row.decode(column: "handed_over_at", as: Int64?.self))
+                            handedOverAt: try row.decode(column: "handed_over_at", as: Int64?.self),
+                            triedBy: try row.decode(column: "tried_by", as: String?.self))
     }
 }

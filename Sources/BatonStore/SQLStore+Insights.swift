@@ -186,7 +186,13 @@ extension SQLStore {
          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent'))
         """
 
+    /// The conversations `c` started in the range (of the widget), an admin's tries left out.
     static func insightsRange(_ filter: InsightsFilter) -> SQLQueryString {
+        startedIn(filter) + " AND NOT EXISTS (SELECT 1 FROM tried_conversations t WHERE t.conversation_id = c.id)"
+    }
+
+    /// The conversations `c` started in the range (of the widget).
+    static func startedIn(_ filter: InsightsFilter) -> SQLQueryString {
         let range: SQLQueryString = "c.created_at >= \(bind: filter.start) AND c.created_at < \(bind: filter.end)"
         guard let key = filter.widgetKey else { return range }
         return range + " AND c.widget_key = \(bind: key)"
@@ -206,6 +212,8 @@ extension SQLStore {
     /// the same transaction.
     static func keepInsights(of id: ConversationID, on db: any SQLDatabase) async throws {
         guard let row = try await db.raw("SELECT * FROM conversations WHERE id = \(bind: id.rawValue)").first() else { return }
+        // An admin's try counted for nothing while it was kept.
+        if try await db.raw("SELECT 1 FROM tried_conversations WHERE conversation_id = \(bind: id.rawValue)").first() != nil { return }
         let conversation = try Rows.conversation(row)
         let handedOverAt = try row.decode(column: "handed_over_at", as: Int64?.self)
         // The agents' messages in order; corrections (`replaces`) are not messages of their own.
@@ -240,6 +248,12 @@ extension SQLStore {
                         \(bind: agent.messages), \(bind: agent.latest))
                 """).run()
         }
+    }
+
+    public func triedConversationCount(_ filter: InsightsFilter) async throws -> Int {
+        try await reader.raw("SELECT COUNT(*) AS n FROM tried_conversations t JOIN conversations c ON c.id = t.conversation_id WHERE "
+                             + Self.startedIn(filter))
+            .first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
     public func sweptConversationCount(_ filter: InsightsFilter) async throws -> Int {

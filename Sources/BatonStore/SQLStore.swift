@@ -280,6 +280,16 @@ public final class SQLStore: ChatStore, Service {
         }
     }
 
+    public func markTried(_ conversation: ConversationID, by admin: String) async throws {
+        try await write(durable: false) { db in
+            try await db.raw("""
+                INSERT INTO tried_conversations (conversation_id, admin_email, created_at)
+                VALUES (\(bind: conversation.rawValue), \(bind: admin), \(bind: Millis.now()))
+                ON CONFLICT (conversation_id) DO NOTHING
+                """).run()
+        }
+    }
+
     public func visitor(widgetKey: String, externalID: String) async throws -> Visitor? {
         try await reader.select().column("*").from("visitors").where("widget_key", .equal, widgetKey)
             .where("external_id", .equal, externalID).first().map(Rows.visitor)

@@ -39,6 +39,8 @@ public final class AdminClient: Sendable {
 
     public var exchanges: [RecordedExchange] { recorded.withLock { $0 } }
     public var csrfToken: String? { csrf.withLock { $0 } }
+    /// The session cookie as a `Cookie` field holds it (`baton_session=…`).
+    public var sessionCookie: String? { cookie.withLock { $0 } }
 
     /// Signs in; the session and CSRF token are kept for later requests.
     @discardableResult

@@ -100,6 +100,26 @@ final class Inbox: Sendable {
         #expect(try await store.visitor(tokenHash: token) == nil)
     }
 
+    /// An admin trying the widget: the conversation they open and the ones they start
+    /// after it are marked as tries; a visitor's are not.
+    @Test func anAdminsConversationsAreMarkedAsTries() async throws {
+        let chat = service()
+        var session = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: { _ in })
+        session.triedBy = "admin@example.com"
+        try await chat.markTried(session)
+        #expect(store.triedBy(session.conversation.id) == "admin@example.com")
+        try await chat.closeConversation(session.conversation.id, closedBy: nil)
+        _ = try await chat.receive(VisitorInput(text: "again"), clientID: "a", from: session, origin: 1)
+        let next = try #require(try await store.latestConversation(of: session.visitor.id))
+        #expect(next.id != session.conversation.id && store.triedBy(next.id) == "admin@example.com")
+        let visitor = try await chat.open(widgetKey: "w1", token: nil, subscription: 2, sink: { _ in })
+        try await chat.markTried(visitor)
+        try await chat.closeConversation(visitor.conversation.id, closedBy: nil)
+        _ = try await chat.receive(VisitorInput(text: "again"), clientID: "b", from: visitor, origin: 2)
+        let visitorsNext = try #require(try await store.latestConversation(of: visitor.visitor.id))
+        #expect(store.triedBy(visitor.conversation.id) == nil && store.triedBy(visitorsNext.id) == nil)
+    }
+
     @Test func aTokenResumesWithWhatTheWidgetMissed() async throws {
         let chat = service()
         let first = try await chat.open(widgetKey: "w1", token: nil, subscription: 1, sink: { _ in })

@@ -356,6 +356,37 @@ struct Dashboard {
         }
     }
 
+    /// The live preview is the admin trying the bot: its chat says so in the list and the
+    /// transcript, and the insights leave it out (and say so).
+    @Test func theLivePreviewsChatsAreTriesNotCounted() async throws {
+        try await LiveBaton.run { baton in
+            try await WidgetClient.connect(baton.socketURL) { visitor in
+                _ = try await visitor.hello()
+                _ = try await visitor.say("What is Baton?", clientID: "v")
+                _ = try await visitor.until("the answer") { ($0.messageText ?? "").contains("self-hosted") }
+            }
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitForText("Demo")
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
+                try await page.waitFor("the preview's greeting",
+                                       "!!document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('.log .bubble')")
+                try await eventually("the preview's chat marked") {
+                    try await baton.services.store.conversations(ConversationFilter()).compactMap(\.triedBy) == ["a@example.com"]
+                }
+                try await driver.open("\(baton.http)/dashboard/#/conversations")
+                try await page.waitForText("2 conversations shown.")
+                #expect(try await page.run("[...document.querySelectorAll('.tried')].map((t) => t.textContent)") as? [String] == ["Preview"])
+                _ = try await page.run("document.querySelector('.tried').closest('tr').click()")
+                try await page.waitForText("a@example.com’s try in the live preview, not counted in Insights")
+                try await driver.open("\(baton.http)/dashboard/#/insights")
+                try await page.waitForText("1 try in the live preview not counted")
+                #expect(try await page.run("document.querySelector('[data-stat=started] .stat-value').textContent") as? String == "1")
+            }
+        }
+    }
+
     /// A visitor who rated their chat bad is found with the list's rating filter.
     @Test func chatsAreFilteredByRatingAndByVisitor() async throws {
         try await LiveBaton.run { baton in

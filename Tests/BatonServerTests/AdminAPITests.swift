@@ -553,7 +553,7 @@ import Testing
             #expect(csv.status == 200)
             let lines = csv.text.split(separator: "\r\n").map(String.init)
             #expect(lines.count == 1 + 1_234)
-            #expect(lines.first?.hasSuffix(",Mattermost room,order number") == true, "\(lines.first ?? "")")
+            #expect(lines.first?.hasSuffix(",Mattermost room,Tried by admin,order number") == true, "\(lines.first ?? "")")
             #expect(lines[1].contains(",Visitor 1233,") && lines.last?.contains(",Visitor 0,") == true && lines.last?.hasSuffix(",A-1") == true)
             #expect(Set(lines.dropFirst().map { $0.prefix(20) }).count == 1_234, "every conversation once")
         }

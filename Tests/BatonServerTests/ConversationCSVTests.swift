@@ -41,7 +41,8 @@ import Testing
             ConversationListing(conversation: grace, visitorName: "Grace Hopper", visitorEmail: "grace@example.com", visitorUserID: "u-42",
                                 lastMessage: "Thanks, bye", messageCount: 9, roomLink: "https://chat.example/t/channels/chat-abc",
                                 handedOverAt: Self.lateEvening + 30_000),
-            ConversationListing(conversation: ada, visitorName: nil, visitorEmail: nil, lastMessage: "=1+1", messageCount: 2, roomLink: nil),
+            ConversationListing(conversation: ada, visitorName: nil, visitorEmail: nil, lastMessage: "=1+1", messageCount: 2, roomLink: nil,
+                                triedBy: "admin@example.com"),
         ]
         // As the export writes it: the answers' columns first, then the header and the rows.
         var answers: [String] = [], seen = Set<String>()
@@ -53,10 +54,10 @@ import Testing
         let lines = csv.dropFirst().components(separatedBy: "\r\n")
         #expect(lines.count == 4 && lines[3].isEmpty)
         #expect(lines[0] == "Conversation,Bot,State,Started (Europe/Berlin),Last change (Europe/Berlin),Name,Email,Website user id,"
-            + "Handed over (Europe/Berlin),Handover reason,Closed (Europe/Berlin),Rating,Messages,Last message,Mattermost room,topic,phone,order")
+            + "Handed over (Europe/Berlin),Handover reason,Closed (Europe/Berlin),Rating,Messages,Last message,Mattermost room,Tried by admin,topic,phone,order")
         #expect(lines[1] == "abcdefghijklmnopqrst,\"Shop, Inc.\",closed,2026-12-05 00:59:58,2026-12-05 01:00:58,Grace Hopper,grace@example.com,u-42,"
-            + "2026-12-05 01:00:28,asked for a person,2026-12-05 01:00:58,good,9,\"Thanks, bye\",https://chat.example/t/channels/chat-abc,Sales,'+49 30 1234,")
-        #expect(lines[2] == "bcdefghijklmnopqrstu,gone,bot,2026-12-04 23:59:58,2026-12-04 23:59:58,,,,,,,,2,'=1+1,,,,A-17")
+            + "2026-12-05 01:00:28,asked for a person,2026-12-05 01:00:58,good,9,\"Thanks, bye\",https://chat.example/t/channels/chat-abc,,Sales,'+49 30 1234,")
+        #expect(lines[2] == "bcdefghijklmnopqrstu,gone,bot,2026-12-04 23:59:58,2026-12-04 23:59:58,,,,,,,,2,'=1+1,,admin@example.com,,,A-17")
     }
 }
 
@@ -96,6 +97,7 @@ import Testing
         func notUnderstood(_ filter: InsightsFilter, limit: Int) async throws -> [NotUnderstood] { try await store.notUnderstood(filter, limit: limit) }
         func handoverCauses(_ filter: InsightsFilter) async throws -> [HandoverCause: Int] { try await store.handoverCauses(filter) }
         func sweptConversationCount(_ filter: InsightsFilter) async throws -> Int { try await store.sweptConversationCount(filter) }
+        func triedConversationCount(_ filter: InsightsFilter) async throws -> Int { try await store.triedConversationCount(filter) }
         func deleteTasks(widgetKey: String) async throws { try await store.deleteTasks(widgetKey: widgetKey) }
     }
 

@@ -279,6 +279,41 @@ import Testing
         }
     }
 
+    /// An admin's tries in the live preview are listed as such and counted nowhere in the
+    /// insights, kept or swept; a try marked twice is one.
+    @Test(arguments: StoreKind.available) func anAdminsTriesAreLeftOutOfTheInsights(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (m, t0) = (Self.minute, Self.t0)
+            var visitors = try await Self.started(in: store, at: t0 + 1 * m)
+            try await Self.step(&visitors, in: store, at: t0 + 2 * m, to: .waitingForAgent, cause: .asked)
+            try await Self.step(&visitors, in: store, at: t0 + 3 * m, to: .closed, rating: .good)
+            var tried = try await Self.started(in: store, at: t0 + 4 * m)
+            try await store.markTried(tried.id, by: "admin@example.com")
+            try await store.markTried(tried.id, by: "other@example.com")
+            try await Self.step(&tried, in: store, at: t0 + 5 * m, to: .waitingForAgent, cause: .asked)
+            try await Self.step(&tried, in: store, at: t0 + 6 * m, to: .closed, rating: .bad)
+            let filter = InsightsFilter(start: t0, end: t0 + 60 * m)
+            let report = InsightsReport(days: LocalDays.ending(at: t0, days: 1, timeZone: TimeZone(identifier: "UTC")!),
+                                        buckets: try await store.insightBuckets(filter), firstReplies: [], agents: [])
+            #expect(report.started == 1 && report.handedOver == 1 && report.unanswered == 1 && report.ratedGood == 1 && report.ratedBad == 0)
+            #expect(try await store.handoverCauses(filter)[.asked] == 1)
+            #expect(try await store.triedConversationCount(filter) == 1)
+            #expect(try await store.triedConversationCount(InsightsFilter(start: t0, end: t0 + 60 * m, widgetKey: "other")) == 0)
+            let listed = try await store.conversations(ConversationFilter())
+            #expect(listed.first { $0.conversation.id == tried.id }?.triedBy == "admin@example.com")
+            #expect(listed.first { $0.conversation.id == visitors.id }?.triedBy == nil)
+            // The list of the unanswered (from the insights) has the visitors' alone.
+            #expect(try await store.conversations(ConversationFilter(unanswered: true)).map(\.conversation.id) == [visitors.id])
+            // Swept by the retention period: still counted nowhere; the mark goes with it.
+            for conversation in [visitors, tried] {
+                _ = try await store.eraseConversation(conversation.id, eraseRooms: false, keepingInsights: true)
+            }
+            #expect(try await store.sweptConversationCount(filter) == 1)
+            #expect(try await store.triedConversationCount(filter) == 0)
+            #expect(try await store.reader.raw("SELECT COUNT(*) AS n FROM tried_conversations").first()?.decode(column: "n", as: Int.self) == 0)
+        }
+    }
+
     @Test func theListAndTheInsightsReadThroughTheirIndexes() async throws {
         try await withStore { store, _ in
             func plan(_ query: SQLQueryString) async throws -> [String] {

@@ -234,7 +234,8 @@ export function mountConversations(container, route, { botKey = null, embedded =
       h('td', { class: 'cell-visitor', 'data-label': 'Visitor' }, visitorCell(c.visitor, href)),
       embedded ? null : h('td', { class: 'cell-bot', 'data-label': 'Bot', dataset: { bot: c.bot } }, botNames.get(c.bot) || c.bot),
       h('td', { 'data-label': 'State' }, badge('conversation', c.state),
-        c.rating ? h('span', { class: `rating rating-${c.rating}` }, c.rating === 'good' ? 'Rated good' : 'Rated bad') : null),
+        c.rating ? h('span', { class: `rating rating-${c.rating}` }, c.rating === 'good' ? 'Rated good' : 'Rated bad') : null,
+        c.triedBy ? h('span', { class: 'tried', title: `${c.triedBy} tried the widget in the live preview; not counted in Insights` }, 'Preview') : null),
       h('td', { class: 'cell-last', 'data-label': 'Last message' }, h('span', { class: 'ellipsis', dir: 'auto', title: c.lastMessage || '' }, c.lastMessage || '—')),
       h('td', { class: 'cell-time', 'data-label': 'Updated' },
         h('time', { datetime: new Date(c.updatedAt).toISOString(), title: formatDateTime(c.updatedAt) }, relativeTime(c.updatedAt))));

@@ -133,7 +133,8 @@ function tiles(r) {
   const rated = r.ratings.good + r.ratings.bad;
   return h('ul', { class: 'stat-tiles', 'aria-label': 'Totals' },
     tile('Conversations', String(r.started), `${dayText(r.from, shortDay)} – ${dayText(r.to, shortDay)}`
-      + (r.swept ? ` · ${r.swept} since deleted by the retention period (counted, no longer listed)` : ''),
+      + (r.swept ? ` · ${r.swept} since deleted by the retention period (counted, no longer listed)` : '')
+      + (r.tried ? ` · ${r.tried} ${r.tried === 1 ? 'try' : 'tries'} in the live preview not counted` : ''),
       { name: 'started', href: `#/conversations?${range}` }),
     tile('Handled by the bot', percent(r.botOnly, r.started), `${r.botOnly} of ${r.started} never handed over`, { name: 'bot-only' }),
     tile('Handed over', String(r.handedOver),

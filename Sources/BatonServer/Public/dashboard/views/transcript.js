@@ -100,6 +100,7 @@ export function mountTranscript(main, route) {
     replace(headerMeta,
       badge('conversation', c.state),
       h('span', {}, 'with ', h('a', { href: botHref(c.bot, 'bot') }, botNames.get(c.bot) || c.bot)),
+      c.triedBy ? h('span', { class: 'tried', dir: 'auto' }, `${c.triedBy}’s try in the live preview, not counted in Insights`) : null,
       h('span', {}, 'started ', h('time', { datetime: new Date(c.createdAt).toISOString(), title: formatDateTime(c.createdAt) }, formatDateTime(c.createdAt))),
       h('span', {}, `${c.messageCount} message${c.messageCount === 1 ? '' : 's'}`),
       c.roomLink && /^https?:\/\//i.test(c.roomLink) ? h('a', { href: c.roomLink, target: '_blank', rel: 'noopener noreferrer', class: 'btn btn-secondary btn-small' },
