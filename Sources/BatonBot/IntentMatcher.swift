@@ -2,19 +2,37 @@
 /// order and small typos: words are compared one by one (`Fuzzy.similarity`), weighted so
 /// that filler words ("the", "how", "please") count for little.
 struct IntentMatcher: Sendable {
-    /// A normalised phrase: its words (stems prepared) and their weights.
+    /// A normalised phrase: its distinct words (stems prepared), each weighed by how often
+    /// it comes and how much it means, and the weight of the whole. A word said twice
+    /// scores as it did once, twice over: what a score adds up per word is the same.
     struct Phrase: Sendable {
         let words: [Word]
         let weights: [Double]
         let total: Double
 
+        /// A message's words past this many distinct ones are not compared (they still
+        /// weigh in `total`): a long message costs a bounded amount, however it is made
+        /// (4,000 characters of "ab ab ab…" or of different words).
+        static let maxDistinctWords = 100
+
         init(_ text: String, language: BotLanguage = .english) {
             let tokens = Normalizer.tokens(text, language: language)
-            words = tokens.map { Word($0, language: language) }
-            let allStop = tokens.allSatisfy(language.isStopword)
             // A phrase made only of filler words ("who are you") is weighed as it is.
-            weights = tokens.map { allStop || !language.isStopword($0) ? 1 : 0.2 }
-            total = weights.reduce(0, +)
+            let allStop = tokens.allSatisfy(language.isStopword)
+            var positions: [String: Int] = [:]
+            var words: [Word] = [], weights: [Double] = [], total = 0.0
+            for token in tokens {
+                let weight = allStop || !language.isStopword(token) ? 1 : 0.2
+                total += weight
+                if let position = positions[token] {
+                    weights[position] += weight
+                } else if words.count < Self.maxDistinctWords {
+                    positions[token] = words.count
+                    words.append(Word(token, language: language))
+                    weights.append(weight)
+                }
+            }
+            (self.words, self.weights, self.total) = (words, weights, total)
         }
     }
 

@@ -100,6 +100,20 @@ import Testing
         return match.name
     }
 
+    /// A word said again and again is compared once: a phrase holds each word once, with
+    /// its weight added up, and scores exactly as before; past 100 distinct words a long
+    /// message's words are not compared (its length still counts).
+    @Test func aLongMessageCostsABoundedAmount() {
+        let repeated = IntentMatcher.Phrase(String(repeating: "ab ", count: 1300))
+        #expect(repeated.words.count == 1 && repeated.weights == [1300] && repeated.total == 1300)
+        let twice = IntentMatcher.Phrase("how much does it cost cost")
+        #expect(twice.words.count == 5 && twice.total == IntentMatcher.Phrase("how much does it cost").total + 1)
+        #expect(IntentMatcher.score(example: IntentMatcher.Phrase("very very good"), input: IntentMatcher.Phrase("good")) > 0)
+        let many = IntentMatcher.Phrase((0..<300).map { "w\($0)x" }.joined(separator: " "))
+        #expect(many.words.count == IntentMatcher.Phrase.maxDistinctWords && many.total == 300)
+        #expect(best(String(repeating: "cost ", count: 800)) == "pricing")
+    }
+
     @Test(arguments: [
         "how much does it cost", "How much does it cost?", "HOW MUCH DOES IT COST!!!",   // case, punctuation
         "cost, how much does it", "does it cost how much",                               // word order
