@@ -4,7 +4,8 @@ enum AnswerValidator {
         let answer = answer.trimmingWhitespace()
         guard !answer.isEmpty else { return nil }
         switch question.type {
-        case .text: return answer.count <= 500 ? answer : nil
+        // A long answer is taken, kept to its start: the message holds it whole.
+        case .text: return answer.count <= 500 ? answer : String(answer.prefix(499)) + "…"
         case .email: return email(answer)
         case .phone: return phone(answer)
         case .choice: return choice(answer, among: question.choices, language: language)
@@ -16,7 +17,9 @@ enum AnswerValidator {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, text.count <= 254 else { return nil }
         let local = parts[0], domain = parts[1].lowercased()
-        guard !local.isEmpty, local.count <= 64, !local.contains(where: { $0.isWhitespace || $0 == "," || $0 == ";" }) else { return nil }
+        // Letters (any script), digits and the signs addresses use; dots between them.
+        guard !local.isEmpty, local.count <= 64, local.first != ".", local.last != ".", !local.contains(".."),
+              local.allSatisfy({ $0.isLetter || $0.isNumber || "!#$%&'*+/=?^_`{|}~.-".contains($0) }) else { return nil }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.allSatisfy({ label in
             !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
@@ -25,12 +28,13 @@ enum AnswerValidator {
         return "\(local)@\(domain)"
     }
 
-    /// 7 to 15 digits, optionally led by `+`, with spaces, dots, dashes and parentheses
-    /// allowed between them.
+    /// 7 to 15 digits (of any script), optionally led by `+`, with spaces, dots, dashes and
+    /// parentheses allowed between them.
     static func phone(_ text: String) -> String? {
         var digits = 0
         for (offset, character) in text.enumerated() {
-            if character.isASCII, character.isNumber {
+            // Digits of any script (Persian ۰۹۱, Arabic ٠٩١, full-width ０９０).
+            if character.unicodeScalars.count == 1, character.unicodeScalars.first?.properties.numericType == .decimal {
                 digits += 1
             } else if character == "+" {
                 guard offset == 0 else { return nil }

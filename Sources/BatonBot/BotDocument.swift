@@ -111,7 +111,14 @@ public enum BotDocument {
         case is Int.Type: "a whole number"
         case is Double.Type: "a number"
         case is Bool.Type: "true or false"
-        default: type is any Collection.Type ? "a list" : "a \(type)"
+        default:
+            // The YAML library's own names (Node.Scalar, Node.Mapping) are not the reader's.
+            switch String(describing: type) {
+            case let name where name.contains("Mapping") || name.hasPrefix("Dictionary<"): "fields (name: value)"
+            case let name where name.contains("Sequence") || name.hasPrefix("Array<"): "a list"
+            case let name where name.contains("Scalar"): "a single value (a text or a number), not a list or fields"
+            default: type is any Collection.Type ? "a list" : "fields (name: value)"
+            }
         }
     }
 

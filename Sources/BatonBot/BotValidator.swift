@@ -48,7 +48,119 @@ struct BotValidator {
                 checkStep(step, at: "\(path)[\(index)]", report: report)
             }
         }
+        checkLoops(report: report)
+        for (i, trigger) in settings.handoverTriggers.enumerated() {
+            let words = Normalizer.tokens(trigger, language: definition.language)
+            if words.isEmpty {
+                report("settings.handoverTriggers[\(i)]", "this phrase has no words")
+            } else if words.allSatisfy(definition.language.isStopword) && words.count < 2 {
+                report("settings.handoverTriggers[\(i)]", "\"\(trigger)\" alone is too common a word: any message with it would hand over")
+            }
+        }
+        for (index, intent) in definition.intents.enumerated() {
+            for (i, keyword) in intent.keywords.enumerated() where Normalizer.tokens(keyword, language: definition.language).isEmpty {
+                report("intents[\(index)].keywords[\(i)]", "this keyword has no letters or digits: it can never match")
+            }
+        }
+        checkPlaceholders(report: report)
         return issues
+    }
+
+    /// Flows that lead back to themselves through `goto` would run round (a question in
+    /// the loop is skipped once its answer is known): refused.
+    private func checkLoops(report: (String, String) -> Void) {
+        // The flow each flow goes on to: its first `goto` (the steps after it never run).
+        var next: [String: (String, Int)] = [:]
+        for (name, steps) in definition.flows {
+            if let index = steps.firstIndex(where: { if case .goto = $0 { true } else { false } }), case .goto(let target) = steps[index] {
+                next[name] = (target, index)
+            }
+        }
+        var reported = Set<String>()
+        for start in definition.flows.keys.sorted() where !reported.contains(start) {
+            var path = [start], flow = start
+            while let (target, _) = next[flow], definition.flows[target] != nil {
+                if let loopStart = path.firstIndex(of: target) {
+                    let loop = Array(path[loopStart...])
+                    if loop.allSatisfy({ !reported.contains($0) }), let first = loop.min(), let (_, index) = next[first] {
+                        let order = Array(loop[loop.firstIndex(of: first)!...] + loop[..<loop.firstIndex(of: first)!]) + [first]
+                        report("flows.\(first)[\(index)].goto",
+                               "the flows go round (\(order.joined(separator: " → "))): the visitor would get the same messages again and again")
+                    }
+                    reported.formUnion(loop)
+                    break
+                }
+                path.append(target)
+                flow = target
+            }
+        }
+    }
+
+    /// `{{name}}` in a bot's texts must name a variable: `name`, `email`, or one a question
+    /// saves. Buttons and choices are shown as written: no placeholders there.
+    private func checkPlaceholders(report: (String, String) -> Void) {
+        var saved: Set<String> = ["name", "email"]
+        for steps in definition.flows.values {
+            for case .ask(let question) in steps { saved.insert(question.save) }
+        }
+        func check(_ text: String, at path: String) {
+            for placeholder in Self.placeholders(in: text) {
+                if !Self.isVariableName(placeholder) {
+                    report(path, "{{\(placeholder)}} is no variable name (1 to 32 of a-z, 0-9 and _, starting with a letter): it would show as written")
+                } else if !saved.contains(placeholder) {
+                    report(path, "{{\(placeholder)}}: no question saves \"\(placeholder)\"\(suggestion(placeholder, among: Array(saved))), so it would always be empty")
+                }
+            }
+        }
+        func refuse(_ text: String, at path: String) {
+            if !Self.placeholders(in: text).isEmpty { report(path, "placeholders are not filled in here: it is shown as written") }
+        }
+        func checkButtons(_ buttons: [Button], at path: String) {
+            for (i, button) in buttons.enumerated() { refuse(button.title, at: "\(path)[\(i)].title") }
+        }
+        check(definition.greeting.text, at: "greeting")
+        checkButtons(definition.greeting.buttons, at: "greeting.buttons")
+        let settings = definition.settings
+        for (name, text) in [("fallback", settings.fallback), ("fileReceived", settings.fileReceived), ("handoverMessage", settings.handoverMessage),
+                             ("noAgentsMessage", settings.noAgentsMessage)] {
+            check(text, at: "settings.\(name)")
+        }
+        for (index, intent) in definition.intents.enumerated() {
+            if let answer = intent.answer { check(answer, at: "intents[\(index)].answer") }
+            checkButtons(intent.buttons, at: "intents[\(index)].buttons")
+        }
+        for (name, steps) in definition.flows.sorted(by: { $0.key < $1.key }) {
+            for (index, step) in steps.enumerated() {
+                let path = "flows.\(name)[\(index)]"
+                switch step {
+                case .say(let text):
+                    check(text.text, at: "\(path).say")
+                    checkButtons(text.buttons, at: "\(path).buttons")
+                case .ask(let question):
+                    check(question.ask, at: "\(path).ask")
+                    if let retry = question.retry { check(retry, at: "\(path).retry") }
+                    for (i, choice) in question.choices.enumerated() { refuse(choice, at: "\(path).choices[\(i)]") }
+                case .handover(let text?): check(text, at: "\(path).handover")
+                case .handover(nil), .goto: break
+                }
+            }
+        }
+    }
+
+    /// What stands between `{{` and `}}` in `text`, trimmed, each time.
+    static func placeholders(in text: String) -> [String] {
+        var found: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            let after = rest[open.upperBound...]
+            guard let close = after.range(of: "}}") else { break }
+            let inside = after[..<close.lowerBound]
+            // `{{{name}}}`: the placeholder is the innermost.
+            if inside.hasPrefix("{") { rest = rest[rest.index(after: open.lowerBound)...]; continue }
+            found.append(String(inside).trimmingWhitespace())
+            rest = after[close.upperBound...]
+        }
+        return found
     }
 
     private func checkStep(_ step: Step, at path: String, report: (String, String) -> Void) {
@@ -67,6 +179,21 @@ struct BotValidator {
             if question.type != .choice && !question.choices.isEmpty {
                 report("\(path).choices", "choices only go with type: choice")
             }
+            if question.choices.count > 10 { report("\(path).choices", "at most 10 choices fit under a question") }
+            var seenChoices = Set<String>()
+            for (i, choice) in question.choices.enumerated() {
+                let canonical = Normalizer.canonical(choice, language: definition.language)
+                if choice.trimmingWhitespace().isEmpty {
+                    report("\(path).choices[\(i)]", "a choice must not be empty")
+                } else if choice.count > 60 {
+                    report("\(path).choices[\(i)]", "a choice is at most 60 characters (it is a button)")
+                } else if !seenChoices.insert(canonical).inserted {
+                    report("\(path).choices[\(i)]", "\"\(choice)\" is another choice again (case and punctuation aside): the visitor could not tell them apart")
+                }
+            }
+            if let retry = question.retry, retry.trimmingWhitespace().isEmpty { report("\(path).retry", "this text must not be empty") }
+        case .handover(let text?) where text.trimmingWhitespace().isEmpty:
+            report("\(path).handover", "the text must not be empty (or write handover: true)")
         case .handover:
             break
         case .goto(let flow):

@@ -37,7 +37,10 @@ public struct ScriptedBot: ChatBot {
 
     public func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome {
         var run = Run(bot: self, conversation: conversation)
-        if let action = input.action.flatMap(ButtonAction.init) {
+        // A flow the bot's definition no longer has (it was edited meanwhile): the bot is
+        // in charge again rather than wait on a question that is gone.
+        if run.progress.flow != nil, run.currentStep == nil { run.abandonFlow() }
+        if let action = input.action.flatMap(ButtonAction.init), run.canPerform(action) {
             run.perform(action)
         } else if case .ask(let question)? = run.currentStep {
             if input.files.isEmpty {
@@ -73,6 +76,12 @@ public struct ScriptedBot: ChatBot {
         }
         return Reading(outcome: outcome, intent: outcome == .intent ? best?.name : nil, threshold: threshold,
                        handoverScore: handover, scores: scores.map { Reading.Score(intent: $0.name, score: $0.score) })
+    }
+
+    /// Whether `text`, given while a question waits, asks for a person rather than answers:
+    /// one of `handoverTriggers` nearly as written (a score of 0.9 or more).
+    func asksForAPerson(_ text: String) -> Bool {
+        (triggers.best(for: IntentMatcher.Phrase(text, language: definition.language))?.score ?? 0) >= max(0.9, settings.threshold)
     }
 
     /// What the bot makes of a visitor's text (`explain`).
@@ -122,6 +131,16 @@ public struct ScriptedBot: ChatBot {
             replies.append(bot.reply(BotText(text: text, buttons: buttons), conversation))
         }
 
+        /// Whether the bot has what a button's action names: a button of an earlier version
+        /// of the bot is read as its title instead.
+        func canPerform(_ action: ButtonAction) -> Bool {
+            switch action {
+            case .handover: true
+            case .flow(let flow): bot.definition.flows[flow] != nil
+            case .intent(let name): bot.definition.intents.contains { $0.name == name }
+            }
+        }
+
         mutating func perform(_ action: ButtonAction) {
             progress.misunderstandings = 0
             switch action {
@@ -130,6 +149,13 @@ public struct ScriptedBot: ChatBot {
             case .intent(let name):
                 if let intent = bot.definition.intents.first(where: { $0.name == name }) { answer(intent) }
             }
+        }
+
+        mutating func abandonFlow() {
+            progress.flow = nil
+            progress.step = 0
+            progress.invalidAnswers = 0
+            if conversation.state == .collecting { try? conversation.move(to: .bot) }
         }
 
         /// Free text while the bot is in charge: a handover trigger, an intent, or a
@@ -158,7 +184,12 @@ public struct ScriptedBot: ChatBot {
 
         mutating func answer(_ intent: Intent) {
             if let text = intent.answer { say(text, buttons: intent.buttons) }
-            if intent.handover {
+            if intent.handover, let flow = intent.then, !progress.handoverPending {
+                // Its flow first, then the handover (and the handover flow, when another).
+                progress.handoverPending = true
+                keep(HandoverRequest(HandoverReason(.intent, intent.name)))
+                start(flow)
+            } else if intent.handover {
                 requestHandover(HandoverReason(.intent, intent.name))
             } else if let flow = intent.then {
                 start(flow)
@@ -167,6 +198,14 @@ public struct ScriptedBot: ChatBot {
 
         /// The visitor's answer to the question the bot is waiting on.
         mutating func answer(_ text: String, to question: Question) {
+            // "Talk to a person" is no answer: the visitor asks for one (unless the
+            // questions are the handover's own).
+            if !progress.handoverPending, bot.asksForAPerson(text) {
+                progress.misunderstandings = 0
+                progress.invalidAnswers = 0
+                requestHandover(HandoverReason(.asked))
+                return
+            }
             if let value = AnswerValidator.validate(text, for: question, language: bot.definition.language) {
                 conversation.set(question.save, to: value)
                 progress.invalidAnswers = 0
@@ -190,13 +229,16 @@ public struct ScriptedBot: ChatBot {
             ask(question)
         }
 
-        mutating func requestHandover(_ why: HandoverReason) {
+        /// A handover: after the handover flow when there is one (and it is not running
+        /// yet), saying `message` (else `handoverMessage`) when it happens.
+        mutating func requestHandover(_ why: HandoverReason, message: String? = nil) {
             if let flow = settings.handoverFlow, !progress.handoverPending, bot.definition.flows[flow] != nil {
                 progress.handoverPending = true
                 keep(HandoverRequest(why))
+                progress.handoverMessage = message
                 start(flow)
             } else {
-                handOver(keptRequest ?? HandoverRequest(why), message: settings.handoverMessage)
+                handOver(keptRequest ?? HandoverRequest(why), message: message ?? progress.handoverMessage ?? settings.handoverMessage)
             }
         }
 
@@ -221,6 +263,7 @@ public struct ScriptedBot: ChatBot {
             progress.flow = nil
             progress.step = 0
             progress.handoverPending = false
+            progress.handoverMessage = nil
             keep(request)
             if conversation.state == .collecting { try? conversation.move(to: .bot) }
         }
@@ -253,7 +296,8 @@ public struct ScriptedBot: ChatBot {
                     try? conversation.move(to: .collecting)
                     return
                 case .handover(let text):
-                    handOver(keptRequest ?? HandoverRequest(HandoverReason(.flow, flow)), message: text ?? settings.handoverMessage)
+                    // The handover flow first, when this is not it.
+                    requestHandover(HandoverReason(.flow, flow), message: text)
                     return
                 case .goto(let next):
                     progress.flow = next
@@ -264,12 +308,18 @@ public struct ScriptedBot: ChatBot {
         }
 
         mutating func finishFlow() {
+            let finished = progress.flow
             progress.flow = nil
             progress.step = 0
             if conversation.state == .collecting { try? conversation.move(to: .bot) }
             if progress.handoverPending {
-                progress.handoverPending = false
-                handOver(keptRequest ?? HandoverRequest(reason: "handover", cause: .byDesign), message: settings.handoverMessage)
+                // An intent's own flow ran before its handover: the handover flow comes next.
+                if let handoverFlow = settings.handoverFlow, finished != handoverFlow, bot.definition.flows[handoverFlow] != nil {
+                    start(handoverFlow)
+                    return
+                }
+                handOver(keptRequest ?? HandoverRequest(reason: "handover", cause: .byDesign),
+                         message: progress.handoverMessage ?? settings.handoverMessage)
             }
         }
 
@@ -281,7 +331,9 @@ public struct ScriptedBot: ChatBot {
 
 /// Fills `{{name}}` placeholders with collected variables (empty when not collected). A
 /// value is what a visitor typed: its Markdown is escaped, so that a name such as
-/// `[Verify your account](https://…)` shows as written in the bot's message, not as a link.
+/// `[Verify your account](https://…)` shows as written in the bot's message, not as a link;
+/// inside a code span, where nothing is Markdown, it goes as typed, its backticks as `'`.
+/// Braces around anything but a variable name (`{{ a b }}`, `{{x}`) stay as written.
 enum Template {
     static func render(_ text: String, _ conversation: Conversation) -> String {
         guard hasPlaceholder(text) else { return text }
@@ -289,15 +341,29 @@ enum Template {
         var rest = Substring(text)
         while let open = rest.range(of: "{{") {
             result += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
-                result += rest[open.lowerBound...]
-                return result
+            let after = rest[open.upperBound...]
+            guard let close = after.range(of: "}}"),
+                  case let name = String(after[..<close.lowerBound]).trimmingWhitespace(), BotValidator.isVariableName(name) else {
+                // Not a placeholder here: one brace is text, and the next may open one.
+                result += "{"
+                rest = rest[rest.index(after: open.lowerBound)...]
+                continue
             }
-            let name = String(rest[open.upperBound..<close.lowerBound]).trimmingWhitespace()
-            result += BotMarkdown.escaped(conversation.variable(name) ?? "")
-            rest = rest[close.upperBound...]
+            let value = conversation.variable(name) ?? ""
+            result += inCodeSpan(result) ? value.replacingOccurrences(of: "`", with: "'") : BotMarkdown.escaped(value)
+            rest = after[close.upperBound...]
         }
         return result + rest
+    }
+
+    /// Whether text that ends with `before` is inside a code span: an odd number of
+    /// backticks not escaped by a backslash.
+    static func inCodeSpan(_ before: String) -> Bool {
+        var ticks = 0, escaped = false
+        for character in before {
+            if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "`" { ticks += 1 }
+        }
+        return ticks % 2 == 1
     }
 
     /// Whether the text has a `{{`: most replies have none, and Foundation's

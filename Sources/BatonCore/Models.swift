@@ -317,6 +317,9 @@ public struct BotProgress: Sendable, Codable, Hashable {
     /// happens in the chat goes to it even while it is disconnected, to be carried out
     /// once it is connected again (nil before it was kept).
     public var roomAsked: Bool?
+    /// What the visitor is to be told when the handover asked for (by a `handover` step
+    /// with a text of its own) happens, after the handover flow; nil: `handoverMessage`.
+    public var handoverMessage: String?
 
     public init(flow: String? = nil, step: Int = 0, misunderstandings: Int = 0, invalidAnswers: Int = 0,
                 handoverPending: Bool = false, handoverReason: String? = nil) {

@@ -1,4 +1,4 @@
-import BatonBot
+@testable import BatonBot
 import Foundation
 import BatonCore
 import Testing
@@ -195,18 +195,28 @@ struct BotHarness {
         #expect(h.conversation.variable("email") == nil)
     }
 
-    @Test func gotoLoopsStop() throws {
-        var h = try BotHarness("""
+    /// Flows that go round through `goto` are refused (a question in the loop is skipped
+    /// once answered, so it would run round), each loop once; a chain is fine.
+    @Test func gotoLoopsAreRefused() throws {
+        let loops = """
         name: Loop
         greeting: hi
         intents: [{name: go, examples: [go], then: a}]
         flows:
           a: [{say: A}, {goto: b}]
-          b: [{goto: a}]
-        """)
-        let replies = h.say("go")
-        #expect(replies.count < 100)
-        #expect(h.conversation.progress.flow == nil)
+          b: [{ask: Name?, save: name}, {goto: a}]
+          c: [{say: round and round}, {goto: c}]
+          d: [{goto: a}]
+          e: [{say: E}, {goto: f}]
+          f: [{say: F}]
+        """
+        do {
+            _ = try ScriptedBot(source: loops)
+            Issue.record("the loops were accepted")
+        } catch {
+            #expect(error.issues.map(\.path) == ["flows.a[1].goto", "flows.c[1].goto"], "\(error.issues)")
+            #expect(error.issues.first?.message == "the flows go round (a → b → a): the visitor would get the same messages again and again")
+        }
     }
 
     @Test func buttonActionsRunFlowsAndIntents() throws {
@@ -325,5 +335,107 @@ struct BotHarness {
         harness.say("keine")
         #expect(harness.say("Eine Rücksendung") == ["Danke, Grete. Gleich meldet sich jemand aus unserem Team hier im Chat."])
         #expect(harness.handover != nil)
+    }
+}
+
+/// What a helper found by using bots as their documentation describes them.
+@Suite struct BotBehaviourTests {
+    static let contact = """
+    name: Sam
+    greeting: Hi
+    settings:
+      handoverFlow: contact
+      handoverMessage: Connecting you.
+    intents:
+      - {name: refund, examples: [i want a refund], answer: Sure., then: order, handover: true}
+      - {name: other, examples: [something else], then: mid}
+    flows:
+      contact:
+        - ask: Your name?
+          save: name
+      order:
+        - ask: Your order number?
+          save: order
+      mid:
+        - say: One moment.
+        - handover: Passing you to billing.
+      survey:
+        - ask: Which colour?
+          save: colour
+          type: choice
+          choices: [Red, Blue]
+    """
+
+    /// A `handover` step runs the handover flow first, and its own text is said at the end.
+    @Test func aHandoverStepRunsTheHandoverFlowFirst() throws {
+        var h = try BotHarness(Self.contact)
+        #expect(h.say("something else") == ["One moment.", "Your name?"])
+        #expect(h.handover == nil)
+        #expect(h.say("Grace") == ["Passing you to billing."])
+        #expect(h.handover != nil && h.conversation.variable("name") == "Grace")
+    }
+
+    /// An intent with `then` and `handover: true`: its flow, then the handover flow, then the handover.
+    @Test func anIntentsFlowComesBeforeItsHandover() throws {
+        var h = try BotHarness(Self.contact)
+        #expect(h.say("i want a refund") == ["Sure.", "Your order number?"])
+        #expect(h.say("A-17") == ["Your name?"])
+        #expect(h.say("Grace") == ["Connecting you."])
+        #expect(h.conversation.variable("order") == "A-17" && h.handover?.reason.contains("refund") == true, "\(String(describing: h.handover))")
+    }
+
+    /// Asking for a person while a question waits hands over (after the handover flow);
+    /// during the handover flow's own questions it is an answer like any other.
+    @Test func askingForAPersonWhileAQuestionWaits() throws {
+        var h = try BotHarness(Self.contact)
+        #expect(h.say("survey", action: "flow:survey") == ["Which colour?"])
+        #expect(h.say("talk to a person") == ["Your name?"])
+        #expect(h.conversation.variable("colour") == nil)
+        #expect(h.say("Grace") == ["Connecting you."])
+    }
+
+    /// After an edit of the bot, a question of a flow it no longer has is not waited on,
+    /// and a button of the older version reads as its title.
+    @Test func anEditedBotLetsGoOfWhatItNoLongerHas() throws {
+        var h = try BotHarness(Self.contact)
+        #expect(h.say("survey", action: "flow:survey") == ["Which colour?"])
+        #expect(h.conversation.state == .collecting)
+        var edited = try BotHarness(Self.contact.replacingOccurrences(of: "  survey:", with: "  poll:"))
+        edited.conversation = h.conversation
+        #expect(edited.say("something else") == ["One moment.", "Your name?"])
+        var again = try BotHarness(Self.contact)
+        #expect(again.say("something else", action: "intent:gone") == ["One moment.", "Your name?"])
+        #expect(again.say("x", action: "dance").count == 1)
+    }
+
+    /// Digits of other scripts make a phone number; an address with signs no address has
+    /// is refused; a long text answer is kept to its start.
+    @Test func answersInEveryScript() {
+        let phone = Question(ask: "Phone?", save: "phone", type: .phone, choices: [], retry: nil)
+        for number in ["۰۹۱۲۳۴۵۶۷۸۹", "٠٩١٢٣٤٥٦٧٨٩", "０９０１２３４５６７８", "+49 30 1234567"] {
+            #expect(AnswerValidator.validate(number, for: phone) == number, "\(number)")
+        }
+        #expect(AnswerValidator.validate("12³4567890", for: phone) == nil)
+        let email = Question(ask: "Email?", save: "email", type: .email, choices: [], retry: nil)
+        for bad in ["<script>@x.io", "mailto:a@b.co", ".a@b.co", "a..b@c.co", "a.@b.co", "a b@c.co"] {
+            #expect(AnswerValidator.validate(bad, for: email) == nil, "\(bad)")
+        }
+        for good in ["grace.hopper+baton@Example.COM", "müller@example.de", "o'brien@example.ie"] {
+            #expect(AnswerValidator.validate(good, for: email) != nil, "\(good)")
+        }
+        let text = Question(ask: "About?", save: "topic", type: .text, choices: [], retry: nil)
+        let long = String(repeating: "é", count: 600)
+        #expect(AnswerValidator.validate(long, for: text) == String(repeating: "é", count: 499) + "…")
+    }
+
+    /// Placeholders: braces around anything but a variable name stay as written; inside a
+    /// code span the value goes in as typed.
+    @Test func placeholdersInTheirContext() {
+        var conversation = Conversation(id: .init("c"), widgetKey: "w", visitorID: .init("v"), createdAt: 0, updatedAt: 0)
+        conversation.set("name", to: "Ada_L*")
+        conversation.set("order", to: "x_y`z")
+        #expect(Template.render("5 [{{name}] 6 [{{{name}}}] 7", conversation) == "5 [{{name}] 6 [{Ada\\_L\\*}] 7")
+        #expect(Template.render("Order `{{order}}` for **{{name}}**", conversation) == "Order `x_y'z` for **Ada\\_L\\***")
+        #expect(Template.render("{{ not a name }} {{name}}", conversation) == "{{ not a name }} Ada\\_L\\*")
     }
 }

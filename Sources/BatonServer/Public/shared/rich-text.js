@@ -17,7 +17,8 @@ function batonRichText(el) {
     { kind: 'code', re: /`([^`\n]+)`/ },
     // An address may hold parentheses in pairs (`…/Swift_(programming_language)`); a
     // closing one of its own is part of it, one that closes the sentence's is not.
-    { kind: 'link', re: /\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)(?:[^\s()]|\([^\s()]*\))+)\)/i },
+    // A label's escaped brackets (`\]`, a visitor's text put into a bot's) are its own.
+    { kind: 'link', re: /\[((?:\\[^\n]|[^\]\\\n])+)\]\(((?:https?:\/\/|mailto:)(?:[^\s()]|\([^\s()]*\))+)\)/i },
     { kind: 'url', re: /\b(?:https?:\/\/|mailto:)(?:[^\s<>"()]|\([^\s<>"()]*\))*(?:[^\s<>"().,:;'!?\]}*_~]|\([^\s<>"()]*\))/i },
     { kind: 'email', re: /\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/i },
     { kind: 'strong', re: /\*\*(?=\S)([^\n]*?\S)\*\*/ },
