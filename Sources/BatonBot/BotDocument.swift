@@ -35,6 +35,8 @@ public enum BotDocument {
 
     /// Parses `source` and checks it; throws `BotDocumentError` listing every problem.
     public static func parse(_ source: String) throws(BotDocumentError) -> BotDefinition {
+        // A byte-order mark some editors write first is no part of the YAML.
+        let source = source.hasPrefix("\u{FEFF}") ? String(source.dropFirst()) : source
         guard source.utf8.count <= maxSize else {
             throw BotDocumentError(issues: [BotIssue(path: "", message: "the document is larger than \(maxSize / 1024) KiB")])
         }

@@ -313,9 +313,6 @@ extension AdminAPI {
             : "\(label) contains a line break or a control character (\(character)): write it on one line, without it."
     }
 
-    /// Settings checked beyond what the API document says: the avatar, the origins, and
-    /// that only a widget with an identity secret requires signed-in users. The secret is
-    /// kept from `current` (it is not part of the body).
     /// The `{{name}}` placeholders of a text, in order.
     static func placeholders(in text: String) -> [String] {
         var names: [String] = []
@@ -328,6 +325,9 @@ extension AdminAPI {
         return names
     }
 
+    /// Settings checked beyond what the API document says: the avatar, the origins, and
+    /// that only a widget with an identity secret requires signed-in users. The secret is
+    /// kept from `current` (it is not part of the body).
     static func settings(_ body: SettingsBody, keeping current: WidgetSettings = .init()) throws -> WidgetSettings {
         var issues: [APIError.Issue] = []
         for (value, field, label, multiline) in [(body.title, "title", "The title", false), (body.subtitle, "subtitle", "The subtitle", false),
@@ -335,6 +335,11 @@ extension AdminAPI {
             if let value, let problem = controlCharacterProblem(value, label: label, multiline: multiline) {
                 issues.append(.init(path: "settings.\(field)", message: problem))
             }
+        }
+        // The widget's greeting is said before the visitor has said anything: nothing to fill in.
+        if let greeting = body.greeting, let placeholder = Self.placeholders(in: greeting).first {
+            issues.append(.init(path: "settings.greeting",
+                                message: "{{\(placeholder)}} would show as written: the greeting comes before anything is known of the visitor."))
         }
         var avatar = body.avatarURL?.trimmingWhitespace()
         if avatar?.isEmpty == true { avatar = nil }

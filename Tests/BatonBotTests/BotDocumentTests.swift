@@ -46,6 +46,11 @@ import Testing
         #expect(found.first?.message.hasPrefix("syntax error") == true)
     }
 
+    /// A byte-order mark before the document (some editors write one) is no part of it.
+    @Test func aByteOrderMarkIsNoProblem() {
+        #expect(issues("\u{FEFF}name: X\ngreeting: Hi\nintents: [{name: a, examples: [a], answer: A}]\n").isEmpty)
+    }
+
     /// A quote left open is found at the end of the file: the issue points at the quote.
     @Test func anUnclosedQuoteIsFoundWhereItOpens() {
         let found = issues("name: X\ngreeting: \"Hi there\nintents:\n  - name: a\n    examples: [hello]\n    answer: ok\n")
