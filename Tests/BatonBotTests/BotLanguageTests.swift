@@ -147,6 +147,11 @@ import Testing
         let sameStem = Self.sameStem(in: arabic)
         #expect(sameStem("الطلبات", "طلب") && sameStem("بالطلب", "طلب") && sameStem("وطلبي", "طلب") && sameStem("للطلبات", "طلبه"))
         #expect(sameStem("طَلَب", "طلب") && sameStem("أسعار", "اسعار") && sameStem("إرجاع", "ارجاع") && sameStem("فاتورة", "فاتوره"))
+        // Pronoun endings, after a plural too: your, our, their, my.
+        for word in ["طلبك", "طلبنا", "طلبهم", "طلبكم", "طلباتكم", "طلباتي", "وطلباتكم", "بالطلبات"] {
+            #expect(sameStem(word, "طلب"), "\(word)")
+        }
+        #expect(sameStem("كتابنا", "كتاب") && sameStem("حساباتي", "حساب") && sameStem("موظفين", "موظف"))
         // Short words keep their letters ("وقت", time, is not "و" + "قت").
         #expect(Word("وقت", language: arabic).stem.count == 3)
         #expect(Normalizer.tokens("طلب رقم ١٢٣، شكرًا", language: arabic) == ["طلب", "رقم", "123", "شكرا"])
