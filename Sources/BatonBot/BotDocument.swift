@@ -82,8 +82,9 @@ public enum BotDocument {
             let at = problem.contains("end of stream") ? context.mark : mark
             return BotIssue(path: "", line: at.line, column: at.column,
                             message: "syntax error: \(problem) \(context.text) that begins at line \(context.mark.line), column \(context.mark.column)")
-        case .duplicatedKeysInMapping(let duplicates, _):
-            return BotIssue(path: "", message: "a key is written twice: \(duplicates.joined(separator: ", "))")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return BotIssue(path: "", line: context.mark.line, column: context.mark.column,
+                            message: "a key is written twice: \(duplicates.joined(separator: ", "))")
         default:
             return BotIssue(path: "", message: "syntax error: \(error)")
         }

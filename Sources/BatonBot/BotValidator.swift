@@ -58,8 +58,14 @@ struct BotValidator {
             }
         }
         for (index, intent) in definition.intents.enumerated() {
-            for (i, keyword) in intent.keywords.enumerated() where Normalizer.tokens(keyword, language: definition.language).isEmpty {
-                report("intents[\(index)].keywords[\(i)]", "this keyword has no letters or digits: it can never match")
+            for (i, keyword) in intent.keywords.enumerated() {
+                let words = Normalizer.tokens(keyword, language: definition.language)
+                if words.isEmpty {
+                    report("intents[\(index)].keywords[\(i)]", "this keyword has no letters or digits: it can never match")
+                } else if words.allSatisfy({ $0.count == 1 && $0.unicodeScalars.allSatisfy(\.isASCII) }) {
+                    // "c++" is read as "c": any message with that letter alone would match.
+                    report("intents[\(index)].keywords[\(i)]", "\"\(keyword)\" is read as single letters (signs are left out): it would match too much")
+                }
             }
         }
         checkPlaceholders(report: report)

@@ -46,6 +46,14 @@ import Testing
         #expect(found.first?.message.hasPrefix("syntax error") == true)
     }
 
+    /// A key written twice is found where it is; a keyword of single letters is refused.
+    @Test func aKeyTwiceAndSingleLetterKeywords() {
+        let twice = issues("name: X\ngreeting: Hi\nname: Y\nintents: [{name: a, examples: [a], answer: A}]\n")
+        #expect(twice.first?.message == "a key is written twice: name" && twice.first?.line != nil, "\(twice)")
+        let letters = issues("name: X\ngreeting: Hi\nintents: [{name: a, keywords: [c++, swift], answer: A}]\n")
+        #expect(letters.map(\.path) == ["intents[0].keywords[0]"], "\(letters)")
+    }
+
     /// A byte-order mark before the document (some editors write one) is no part of it.
     @Test func aByteOrderMarkIsNoProblem() {
         #expect(issues("\u{FEFF}name: X\ngreeting: Hi\nintents: [{name: a, examples: [a], answer: A}]\n").isEmpty)
@@ -98,7 +106,7 @@ import Testing
           - name: a
             examples: [hello]
           - name: a
-            keywords: [x]
+            keywords: [refund]
             answer: A
             then: contact
         flows:
