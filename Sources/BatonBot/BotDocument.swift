@@ -34,7 +34,9 @@ public enum BotDocument {
     public static let maxSize = 512 * 1024
 
     /// Parses `source` and checks it; throws `BotDocumentError` listing every problem.
-    public static func parse(_ source: String) throws(BotDocumentError) -> BotDefinition {
+    /// `strict` (saving, checking) adds the checks that came after documents were stored
+    /// without them (`BotValidator.strict`): a stored bot that fails only those still runs.
+    public static func parse(_ source: String, strict: Bool = true) throws(BotDocumentError) -> BotDefinition {
         // A byte-order mark some editors write first is no part of the YAML.
         let source = source.hasPrefix("\u{FEFF}") ? String(source.dropFirst()) : source
         guard source.utf8.count <= maxSize else {
@@ -59,7 +61,7 @@ public enum BotDocument {
         } catch {
             throw BotDocumentError(issues: [BotIssue(path: "", message: "\(error)")])
         }
-        let issues = BotValidator(definition: definition).issues().map { issue in
+        let issues = BotValidator(definition: definition, strict: strict).issues().map { issue in
             var issue = issue
             if let mark = node.mark(at: issue.path) {
                 issue.line = mark.line

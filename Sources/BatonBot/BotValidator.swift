@@ -2,6 +2,11 @@
 /// texts that must not be empty. Reports every problem with its path.
 struct BotValidator {
     let definition: BotDefinition
+    /// With the checks added after bots were stored without them (loops, placeholders,
+    /// choices, triggers and keywords, empty retry and handover texts): a document is
+    /// saved only if it passes them, a stored one runs without them (the bot copes:
+    /// `ScriptedBot.maxSteps`, placeholders left as text).
+    var strict = true
 
     func issues() -> [BotIssue] {
         var issues: [BotIssue] = []
@@ -48,6 +53,7 @@ struct BotValidator {
                 checkStep(step, at: "\(path)[\(index)]", report: report)
             }
         }
+        guard strict else { return issues }
         checkLoops(report: report)
         for (i, trigger) in settings.handoverTriggers.enumerated() {
             let words = Normalizer.tokens(trigger, language: definition.language)
@@ -185,6 +191,7 @@ struct BotValidator {
             if question.type != .choice && !question.choices.isEmpty {
                 report("\(path).choices", "choices only go with type: choice")
             }
+            guard strict else { return }
             if question.choices.count > 10 { report("\(path).choices", "at most 10 choices fit under a question") }
             var seenChoices = Set<String>()
             for (i, choice) in question.choices.enumerated() {
@@ -198,7 +205,7 @@ struct BotValidator {
                 }
             }
             if let retry = question.retry, retry.trimmingWhitespace().isEmpty { report("\(path).retry", "this text must not be empty") }
-        case .handover(let text?) where text.trimmingWhitespace().isEmpty:
+        case .handover(let text?) where strict && text.trimmingWhitespace().isEmpty:
             report("\(path).handover", "the text must not be empty (or write handover: true)")
         case .handover:
             break

@@ -18,8 +18,9 @@ public struct ScriptedBot: ChatBot {
     }
 
     /// Compiles a bot document; throws `BotDocumentError` with every problem found.
-    public init(source: String) throws(BotDocumentError) {
-        self.init(try BotDocument.parse(source))
+    /// `strict: false` for a document stored earlier (`BotDocument.parse`).
+    public init(source: String, strict: Bool = true) throws(BotDocumentError) {
+        self.init(try BotDocument.parse(source, strict: strict))
     }
 
     public var name: String { definition.name }

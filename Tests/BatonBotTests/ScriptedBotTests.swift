@@ -217,6 +217,12 @@ struct BotHarness {
             #expect(error.issues.map(\.path) == ["flows.a[1].goto", "flows.c[1].goto"], "\(error.issues)")
             #expect(error.issues.first?.message == "the flows go round (a → b → a): the visitor would get the same messages again and again")
         }
+        // A bot stored before this check still runs (`strict: false`), its loop cut short.
+        let stored = try ScriptedBot(source: loops, strict: false)
+        var conversation = Conversation(id: .init("c"), widgetKey: "w", visitorID: .init("v"), createdAt: 0, updatedAt: 0)
+        conversation.set("name", to: "Ada")
+        let outcome = stored.respond(to: VisitorInput(text: "go"), in: &conversation)
+        #expect(outcome.replies.count < 100 && conversation.progress.flow == nil)
     }
 
     @Test func buttonActionsRunFlowsAndIntents() throws {
@@ -437,5 +443,19 @@ struct BotHarness {
         #expect(Template.render("5 [{{name}] 6 [{{{name}}}] 7", conversation) == "5 [{{name}] 6 [{Ada\\_L\\*}] 7")
         #expect(Template.render("Order `{{order}}` for **{{name}}**", conversation) == "Order `x_y'z` for **Ada\\_L\\***")
         #expect(Template.render("{{ not a name }} {{name}}", conversation) == "{{ not a name }} Ada\\_L\\*")
+    }
+}
+
+/// Checks added to the bot format later refuse a new save, not a bot stored before them.
+@Suite struct StoredBotTests {
+    @Test func aStoredBotThatNewerChecksRefuseStillRuns() async throws {
+        let store = InMemoryChatStore()
+        let source = "name: X\ngreeting: Hi {{nosuch}}\nintents: [{name: a, examples: [a], answer: A}]\n"
+        var widget = Widget(key: "w", name: "W", botSource: source, createdAt: 1, updatedAt: 1)
+        try await store.saveWidget(widget)
+        let library = BotLibrary(store: store)
+        #expect(try await library.widget(forKey: "w")?.bot.name == "X")
+        widget.updatedAt = 2
+        await #expect(throws: BotDocumentError.self) { try await library.save(widget) }
     }
 }
