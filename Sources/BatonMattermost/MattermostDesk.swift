@@ -29,6 +29,9 @@ public final class MattermostDesk: AgentDesk, Service {
         var links: [String: (link: MattermostLink, updatedAt: Millis)] = [:]
         /// Widgets with a stored connection, running or about to.
         var configured: Set<String> = []
+        /// Connections that could not start (their credentials do not decrypt, say), by
+        /// the version that failed: tried again, and said again, only once it changes.
+        var failed: [String: Millis] = [:]
     }
 
     private let state = Mutex(State())
@@ -131,7 +134,8 @@ public final class MattermostDesk: AgentDesk, Service {
                 stale.append(running.link)
                 state.links[key] = nil
             }
-            return (stale, wanted.values.filter { state.links[$0.widgetKey] == nil })
+            state.failed = state.failed.filter { wanted[$0.key]?.updatedAt == $0.value }
+            return (stale, wanted.values.filter { state.links[$0.widgetKey] == nil && state.failed[$0.widgetKey] != $0.updatedAt })
         }
         for link in stale { link.stop() }
         for integration in toStart {
@@ -146,7 +150,9 @@ public final class MattermostDesk: AgentDesk, Service {
                 if let proxy = link.client.proxy { metadata["proxy"] = "\(proxy)" }
                 logger.info("Mattermost connection started", metadata: metadata)
             } catch {
-                logger.error("A Mattermost connection cannot start", metadata: ["bot": "\(integration.widgetKey)", "error": "\(error)"])
+                state.withLock { $0.failed[integration.widgetKey] = integration.updatedAt }
+                logger.error("A Mattermost connection cannot start (tried again when it is changed, or at the next start)",
+                             metadata: ["bot": "\(integration.widgetKey)", "error": "\(error)"])
                 let status = IntegrationStatus(state: "error", lastError: "\(error)", updatedAt: .now())
                 try? await store.saveIntegrationStatus(status, widgetKey: integration.widgetKey, kind: MattermostSettings.kind)
             }

@@ -127,6 +127,8 @@ public struct MattermostSettings: Sendable, Codable, Hashable {
 /// created on first use with permissions 0600.
 public struct CredentialBox: Sendable {
     let key: [UInt8]
+    /// The key file was made just now (there was none).
+    public var created = false
 
     public init(key: [UInt8]) { self.key = key }
 
@@ -148,7 +150,9 @@ public struct CredentialBox: Sendable {
         guard manager.createFile(atPath: keyFile, contents: Data((Base64URL.encode(bytes) + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw CredentialError.cannotCreateKeyFile(keyFile)
         }
-        return CredentialBox(key: bytes)
+        var box = CredentialBox(key: bytes)
+        box.created = true
+        return box
     }
 
     /// Encrypts `secret` bound to `context` (the widget key): a ciphertext copied to

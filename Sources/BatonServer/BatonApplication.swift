@@ -34,6 +34,14 @@ public func buildApplication(
     let bots = BotLibrary(store: store)
     if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
     let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
+    if box.created, !(try await store.integrations(kind: MattermostSettings.kind)).isEmpty {
+        // A database restored without its key file, most likely: say so once, plainly.
+        logger.error("""
+            A new key file was made at \(config.resolvedSecretKeyFile), but this database holds Mattermost credentials sealed with \
+            another key (restored without its key file?). Put that key file there (or set BATON_SECRET_KEY) and restart, or \
+            connect Mattermost again in the dashboard.
+            """)
+    }
     let identity = IdentityCheck(box: box, logger: logger)
     // On PostgreSQL several Batons may share the database: one of them runs the
     // Mattermost links at a time, and each tells the others what it committed.
@@ -105,7 +113,8 @@ public func buildApplication(
         onServerRunning: { channel in
             if let setupToken {
                 let base = config.publicURL ?? "http://\(config.address(of: channel))"
-                logger.notice("No admin exists yet. Create the first one at \(base)/dashboard/#setup=\(setupToken) (valid until one exists), or with `baton admin create --email you@example.com`.")
+                // Shown whatever the log level: without it nobody can sign in.
+                logger.log(level: max(logger.logLevel, .notice), "No admin exists yet. Create the first one at \(base)/dashboard/#setup=\(setupToken) (valid until one exists), or with `baton admin create --email you@example.com`.")
             }
             await onServerRunning(channel)
         },

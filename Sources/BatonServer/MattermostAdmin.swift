@@ -111,7 +111,7 @@ public struct MattermostAdmin: Sendable {
                 "Agents: \(settings.agents.map(\.name).joined(separator: ", "))",
                 "Index channel: \(settings.indexChannel.channelLabel)",
                 "Chats: \(settings.rooms == .thread ? "a thread each in the index channel" : "a channel each")",
-                "Close command: \(settings.closeCommand)   Internal prefix: \(settings.internalPrefix)   Archive on close: \(settings.archiveOnClose ? "yes" : "no")",
+                "Close command: \(settings.closeCommand)   Internal prefix: \(settings.internalPrefix)   Archive on close: \(settings.rooms == .thread ? "no (threads stay)" : settings.archiveOnClose ? "yes" : "no")",
                 "Posts for the agents in: \(settings.languageName)",
                 "State: \(status?.state ?? "not started (is Baton running?)")",
                 "Last event: \(status?.lastEventAt.map(Self.format) ?? "none yet")",

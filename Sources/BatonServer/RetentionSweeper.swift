@@ -34,7 +34,7 @@ struct RetentionSweeper: Service {
         do {
             let result = try await chat.sweep(before: cutoff, eraseRooms: erasesMattermost)
             if result.conversations > 0 || result.visitors > 0 || result.kept > 0 {
-                logger.notice("Retention: deleted what was older than \(days) days", metadata: [
+                logger.notice("Retention: deleted what was older than \(days) day\(days == 1 ? "" : "s")", metadata: [
                     "conversations": "\(result.conversations)", "visitors": "\(result.visitors)",
                     "kept_until_their_mattermost_work_is_done": "\(result.kept)", "mattermost": "\(erasesMattermost ? "erase" : "keep")",
                 ])

@@ -192,6 +192,10 @@ final class WidgetChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         if event is ChannelShouldQuiesceEvent {
             // The server is shutting down: widgets reconnect to the next one.
             close(code: .goingAway, reason: "server shutting down")
+        } else if case ChannelEvent.inputClosed? = event as? ChannelEvent {
+            // The client closed its side without a close frame (its page or process gone):
+            // nothing more can come, and the socket would wait for the keep-alive.
+            context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
         }

@@ -226,6 +226,15 @@ final class PostgresConnections: Sendable {
         if let info = psql.serverInfo, let message = info[.message] {
             return "\(message) (SQLSTATE \(info[.sqlState] ?? "?"))"
         }
+        switch psql.code {
+        case .sslUnsupported:
+            return "the server does not offer TLS, which the URL's sslmode asks for (sslmode=disable, or turn ssl on in PostgreSQL)"
+        case .authMechanismRequiresPassword:
+            return "the server asks for a password and the URL has none (postgres://USER:PASSWORD@HOST:PORT/DATABASE)"
+        case .unsupportedAuthMechanism:
+            return "the server asks for a way of signing in Baton does not speak (it speaks password, md5 and scram-sha-256)"
+        default: break
+        }
         if psql.code == .connectionError {
             // NIO's connection failures, in words an admin can act on.
             let detail = psql.underlying.map { String(describing: $0) } ?? ""

@@ -90,6 +90,10 @@ struct PasswordInput: ParsableArguments {
         case (nil, let variable?):
             return try SecretInput.environment(variable)
         case (nil, nil):
+            // Without a terminal (a script, a pipe) there is nobody to ask.
+            guard Self.hasTerminal else {
+                throw ValidationError("There is no terminal to ask the password on: give it with --password-file or --password-env.")
+            }
             guard let first = Self.ask("Password (at least 10 characters): "), let second = Self.ask("The same again: ") else {
                 throw ValidationError("No password was given.")
             }
@@ -98,6 +102,14 @@ struct PasswordInput: ParsableArguments {
         default:
             throw ValidationError("Give at most one of --password-file and --password-env.")
         }
+    }
+
+    /// Whether there is a terminal to ask on (`getpass` reads the controlling one).
+    static var hasTerminal: Bool {
+        let fd = open("/dev/tty", O_RDONLY)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
     }
 
     /// Reads a line from the terminal without echoing it.

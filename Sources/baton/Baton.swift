@@ -1,6 +1,7 @@
 import ArgumentParser
 import BatonCore
 import BatonServer
+import BatonStore
 import Foundation
 import Hummingbird
 import Logging
@@ -14,6 +15,23 @@ struct Baton: AsyncParsableCommand {
         subcommands: [Serve.self, MattermostCommand.self, AdminCommand.self, BackupCommand.self, MailCommand.self],
         defaultSubcommand: Serve.self
     )
+
+    static func main() async {
+        // What Baton writes (the database and its journal, backups, the key file) holds
+        // transcripts, visitors' addresses and password hashes: its owner's alone, whatever
+        // the umask it was started with (systemd's is 022).
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -48,7 +66,7 @@ struct Serve: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Longest visitor message in characters (BATON_MAX_MESSAGE_LENGTH). Default 4000.")
     var maxMessageLength: String?
 
-    @Option(help: "Largest file a visitor may send or an agent's file passed on, e.g. 10MB, 500KB or bytes; 0 turns files off (BATON_MAX_FILE_SIZE). Default 10MB.")
+    @Option(parsing: .unconditional, help: "Largest file a visitor may send or an agent's file passed on, e.g. 10MB, 500KB or bytes; 0 turns files off (BATON_MAX_FILE_SIZE). Default 10MB.")
     var maxFileSize: String?
 
     @Option(parsing: .unconditional, help: "Remind the agents in the index channel when a visitor has waited this many minutes in a room nobody joined (within the widget's working hours, once); 0 never (BATON_REMIND_AGENTS_AFTER). Default 5.")
@@ -113,6 +131,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = try configuration()
+        var serving: Int32?
+        if case .sqlite(let path) = config.database, path != ":memory:" { serving = try ServeLock.take(forDatabase: path) }
+        defer { if let serving { close(serving) } }
         if config.logFormat == .json {
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
         }
@@ -136,6 +157,8 @@ struct Serve: AsyncParsableCommand {
             if let message = listenFailure(error, host: config.host, port: config.port) { throw CommandFailure(message: message) }
             throw error
         }
+        // Said so that a clean stop (SIGINT, SIGTERM) is told from a crash in the log.
+        logger.notice("Baton stopped")
     }
 
     /// Defaults, then the environment, then the flags.

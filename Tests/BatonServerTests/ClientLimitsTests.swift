@@ -64,6 +64,30 @@ struct ClientLimitsTests {
                 "behind a named proxy, a visitor on the company network is a client like any")
     }
 
+    /// A client gone without a close frame (its process killed: the system closes the
+    /// connection) leaves no socket open: it counted against its address until the
+    /// keep-alive found it, a minute later.
+    @Test func aClientGoneWithoutACloseFrameLeavesAtOnce() async throws {
+        try await LiveBaton.run(configure: { $0.metricsToken = "gone-test-metrics-token" }) { baton in
+            let raw = try await RawConnection.open(port: baton.port)
+            try await raw.send("GET /widget/v1/socket HTTP/1.1\r\nHost: 127.0.0.1:\(baton.port)\r\nUpgrade: websocket\r\n"
+                               + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            #expect(await raw.received("101 Switching Protocols"))
+            try await raw.send(bytes: RawConnection.maskedTextFrame(#"{"type":"hello","widget":"demo"}"#))
+            #expect(await raw.received("\"welcome\""))
+            await raw.close()
+            let metricsAuth = [("Authorization", "Bearer gone-test-metrics-token")]
+            var open = -1.0
+            for _ in 0..<100 {
+                let line = try await get("\(baton.http)/metrics", headers: metricsAuth).body.split(separator: "\n").first { $0.hasPrefix("baton_widget_sockets ") }
+                open = line.flatMap { Double($0.dropFirst("baton_widget_sockets ".count)) } ?? -1
+                if open == 0 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(open == 0)
+        }
+    }
+
     /// Behind a named proxy, one address gets so many sockets and so many new chats, and is
     /// told why (closed with 1013, try again later); another address is not affected.
     @Test func oneAddressIsLimitedAndAnotherIsNot() async throws {

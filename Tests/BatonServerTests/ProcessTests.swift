@@ -50,6 +50,35 @@ import Testing
         #expect(negative.log.contains("--port=\"-1\" is not valid: expected a whole number from 0 to 65535"), "\(negative.log)")
     }
 
+    /// One `baton serve` per SQLite database: a second one on the same file stops at
+    /// start and says why (two would each deliver half of every chat). The files Baton
+    /// makes are its owner's alone, whatever the umask; a clean stop says so.
+    @Test func oneServerPerSQLiteDatabaseAndFilesOfItsOwner() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let first = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
+        _ = try await first.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+        let second = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
+        #expect(try await second.exit() != 0)
+        #expect(second.log.contains("Another Baton serves \(folder.database)"), "\(second.log)")
+        // The commands work beside it.
+        let backup = folder.url.appendingPathComponent("copy.sqlite").path
+        let copied = try BatonProcess(["backup", backup, "--database", folder.database])
+        #expect(try await copied.exit() == 0, "\(copied.log)")
+        for name in ["baton.sqlite", "baton.sqlite-wal", "baton.key", "copy.sqlite"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: folder.url.appendingPathComponent(name).path)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(name): \(String(mode ?? 0, radix: 8))")
+        }
+        first.signal(SIGTERM)
+        #expect(try await first.exit() == 0)
+        #expect(first.log.contains("Baton stopped"), "\(first.log)")
+        // Once it has stopped, another may serve.
+        let third = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
+        _ = try await third.wait(for: #"ready at http://127\.0\.0\.1:(\d+)/"#)
+        third.signal(SIGTERM)
+        #expect(try await third.exit() == 0)
+    }
+
     /// On IPv6 the addresses Baton prints are URLs: the address in brackets.
     @Test func theSetupLinkOnIPv6IsAnAddress() async throws {
         let folder = try TemporaryFolder()

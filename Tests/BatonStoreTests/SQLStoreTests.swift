@@ -577,6 +577,23 @@ extension Visitor {
         }
     }
 
+    /// A URL that asks for TLS from a server without it, or gives no password to one that
+    /// wants one, is said so in words (they were PostgresNIO's codes).
+    @Test func aPostgresServerWithoutTLSOrAPasswordIsSaidSo() async throws {
+        guard TestPostgres.isAvailable else { return }
+        try await TestPostgres.withDatabase { location in
+            var location = location
+            location.tls = .require
+            do {
+                let store = try await SQLStore.open(.postgres(location), logger: Logger(label: "test"))
+                await store.close()
+                Issue.record("opened a database over TLS on a server without it")
+            } catch let error as StoreOpenError {
+                #expect(error.description.contains("the server does not offer TLS, which the URL's sslmode asks for"), "\(error)")
+            }
+        }
+    }
+
     @Test func theJournalIsWAL() async throws {
         try await withStore { store, _ in
             let mode = try await store.reader.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)

@@ -1,0 +1,31 @@
+import Foundation
+
+/// One `baton serve` per SQLite database. Two would each run the Mattermost links and
+/// each deliver only what passed through itself: a visitor on one and an agent's reply
+/// read by the other never meet. The server holds an exclusive `flock` on a file beside
+/// the database (`baton.sqlite.lock`) while it runs; the system lets go of it however the
+/// process ends. (Not on the database file itself: SQLite's own locks are `fcntl` ones,
+/// which a network file system may make the same kind.) The other commands do not take it.
+enum ServeLock {
+    /// Takes the lock for the database at `path` and returns its descriptor, to be held
+    /// open while serving; throws when another process holds it.
+    static func take(forDatabase path: String) throws -> Int32 {
+        let lockPath = path + ".lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw CommandFailure(message: "Cannot open \(lockPath), which keeps a second Baton off this database: \(String(cString: strerror(errno))).")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let reason = errno
+            close(fd)
+            if reason == EWOULDBLOCK {
+                throw CommandFailure(message: """
+                    Another Baton serves \(path) (it holds \(lockPath)). One `baton serve` uses a SQLite database at a time; \
+                    to run several servers, share a PostgreSQL database (docs/configuration.md#postgresql).
+                    """)
+            }
+            throw CommandFailure(message: "Cannot lock \(lockPath): \(String(cString: strerror(reason))).")
+        }
+        return fd
+    }
+}
