@@ -76,16 +76,23 @@ struct ClientLimitsTests {
             try await raw.send(bytes: RawConnection.maskedTextFrame(#"{"type":"hello","widget":"demo"}"#))
             #expect(await raw.received("\"welcome\""))
             await raw.close()
-            let metricsAuth = [("Authorization", "Bearer gone-test-metrics-token")]
-            var open = -1.0
-            for _ in 0..<100 {
-                let line = try await get("\(baton.http)/metrics", headers: metricsAuth).body.split(separator: "\n").first { $0.hasPrefix("baton_widget_sockets ") }
-                open = line.flatMap { Double($0.dropFirst("baton_widget_sockets ".count)) } ?? -1
-                if open == 0 { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(open == 0)
+            #expect(try await Self.openSockets(on: baton, token: "gone-test-metrics-token", whenNone: 100) == 0)
         }
+    }
+
+    /// The widget sockets the server counts (`baton_widget_sockets`), read until there are
+    /// none (at most `tries` times, 50 ms apart): the server sees a socket close a little
+    /// after the client's side does.
+    static func openSockets(on baton: LiveBaton, token: String, whenNone tries: Int) async throws -> Double {
+        var open = -1.0
+        for _ in 0..<tries {
+            let line = try await get("\(baton.http)/metrics", headers: [("Authorization", "Bearer \(token)")]).body
+                .split(separator: "\n").first { $0.hasPrefix("baton_widget_sockets ") }
+            open = line.flatMap { Double($0.dropFirst("baton_widget_sockets ".count)) } ?? -1
+            if open == 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return open
     }
 
     /// Behind a named proxy, one address gets so many sockets and so many new chats, and is
@@ -129,17 +136,9 @@ struct ClientLimitsTests {
                     try await WidgetClient.connect(baton.socketURL, headers: other) { client in _ = try await client.hello() }
                 }
             }
-            // The count goes down as sockets close (once the server has seen them close: on
-            // a busy machine that comes a little after the client's side).
+            // The count goes down as sockets close.
             let metricsAuth = [("Authorization", "Bearer limits-test-metrics-token")]
-            var open = -1.0
-            for _ in 0..<200 {
-                let line = try await get("\(baton.http)/metrics", headers: metricsAuth).body.split(separator: "\n").first { $0.hasPrefix("baton_widget_sockets ") }
-                open = line.flatMap { Double($0.dropFirst("baton_widget_sockets ".count)) } ?? -1
-                if open == 0 { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(open == 0)
+            #expect(try await Self.openSockets(on: baton, token: "limits-test-metrics-token", whenNone: 200) == 0)
             try await WidgetClient.connect(baton.socketURL, headers: busy) { client in
                 try await client.send(["type": "hello", "widget": "demo", "token": token.all.first!])
                 _ = try await client.expect("welcome")
