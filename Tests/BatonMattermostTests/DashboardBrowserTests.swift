@@ -360,11 +360,6 @@ struct Dashboard {
     /// transcript, and the insights leave it out (and say so).
     @Test func theLivePreviewsChatsAreTriesNotCounted() async throws {
         try await LiveBaton.run { baton in
-            try await WidgetClient.connect(baton.socketURL) { visitor in
-                _ = try await visitor.hello()
-                _ = try await visitor.say("What is Baton?", clientID: "v")
-                _ = try await visitor.until("the answer") { ($0.messageText ?? "").contains("self-hosted") }
-            }
             try await WebDriver.with(width: 1280, height: 800) { driver in
                 let page = Dashboard(driver: driver)
                 try await page.signInAsFirstAdmin(of: baton)
@@ -374,6 +369,15 @@ struct Dashboard {
                                        "!!document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('.log .bubble')")
                 try await eventually("the preview's chat marked") {
                     try await baton.services.store.conversations(ConversationFilter()).compactMap(\.triedBy) == ["a@example.com"]
+                }
+                // Insights with the admin's try alone: nothing counted, and why.
+                try await driver.open("\(baton.http)/dashboard/#/insights")
+                try await page.waitForText("The chat in the live preview is not counted.")
+                // A visitor's chat.
+                try await WidgetClient.connect(baton.socketURL) { visitor in
+                    _ = try await visitor.hello()
+                    _ = try await visitor.say("What is Baton?", clientID: "v")
+                    _ = try await visitor.until("the answer") { ($0.messageText ?? "").contains("self-hosted") }
                 }
                 try await driver.open("\(baton.http)/dashboard/#/conversations")
                 try await page.waitForText("2 conversations shown.")

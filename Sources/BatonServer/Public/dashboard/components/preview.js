@@ -13,7 +13,7 @@ export function widgetPreview(url) {
       h('h2', { class: 'section-title' }, 'Live preview'),
       reloadButton),
     holder,
-    h('p', { class: 'preview-note' }, 'Shows the saved bot. Chats you start here appear in Conversations.'));
+    h('p', { class: 'preview-note' }, 'Shows the saved bot. Chats you start here appear in Conversations, marked as previews, and are not counted in Insights.'));
 
   function makeFrame(src) {
     return h('iframe', { src, title: 'Widget preview', class: 'preview-iframe', loading: 'lazy', referrerpolicy: 'same-origin' });

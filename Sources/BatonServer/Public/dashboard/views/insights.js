@@ -106,8 +106,9 @@ export function mountInsights(container, route) {
 
   function draw(report) {
     if (report.started === 0) {
+      const tries = report.tried ? ` The ${report.tried === 1 ? 'chat' : `${report.tried} chats`} in the live preview ${report.tried === 1 ? 'is' : 'are'} not counted.` : '';
       replace(results, emptyState('No conversations in these days',
-        filters.bot ? 'Nobody chatted with this bot then. Try more days or all bots.' : 'When visitors chat, their conversations are counted here.'));
+        (filters.bot ? 'Nobody chatted with this bot then. Try more days or all bots.' : 'When visitors chat, their conversations are counted here.') + tries));
       return;
     }
     replace(results, tiles(report), dayChart(report), agentTable(report), handoverCauses(report), notUnderstoodList(report, filters.bot), hourGrid(report));
