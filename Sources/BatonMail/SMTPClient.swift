@@ -109,11 +109,20 @@ public struct SMTPClient: Mailer {
             let text = "the mail server \(server) answered \(reply)"
             return reply.code >= 500 ? .permanent(text) : .temporary(text)
         case is NIOSSLError, is BoringSSLError:
-            if String(reflecting: error).contains("CERTIFICATE_VERIFY_FAILED") {
+            let detail = String(reflecting: error)
+            if detail.contains("WRONG_VERSION_NUMBER") || detail.contains("PACKET_LENGTH_TOO_LONG") || detail.contains("HTTP_REQUEST") {
+                // What answered is not TLS: a plain SMTP server (or STARTTLS on 587) at smtps://.
+                return .temporary("the mail server \(server) does not speak TLS from the start: for a server that starts in plain text "
+                                  + "(STARTTLS, port 587 or 25) use smtp://, for TLS from the start use its TLS port (465)")
+            }
+            if detail.contains("CERTIFICATE_VERIFY_FAILED") {
                 return .temporary("TLS with the mail server \(server) failed: its certificate is not signed by an authority Baton trusts; "
                                   + "if a private authority signed it, give Baton that authority's certificate (--mail-ca-file, or BATON_MAIL_CA_FILE)")
             }
-            return .temporary("TLS with the mail server \(server) failed (\(error)); is its certificate valid for \(server.host)?")
+            // The library's error names the file it was built from: only its reason goes out.
+            let reason = detail.range(of: #"error:[0-9A-F]+:[^:]*:[^:]*:([A-Z_]+)"#, options: .regularExpression)
+                .map { String(detail[$0]).split(separator: ":").last.map(String.init) ?? "" } ?? "\(error)"
+            return .temporary("TLS with the mail server \(server) failed (\(reason)); is its certificate valid for \(server.host)?")
         case is ByteToMessageDecoderError.PayloadTooLargeError:
             return .temporary("the mail server \(server) sent a line longer than \(maxLine / 1024) KB: is it a mail server?")
         case ChannelError.connectTimeout:

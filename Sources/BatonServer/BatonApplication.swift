@@ -138,6 +138,10 @@ enum DemoSeed {
 /// failures): the port taken by another program, a port below 1024 without the right to
 /// it, or an address that is not this machine's.
 public func listenFailure(_ error: any Error, host: String, port: Int) -> String? {
+    if error is SocketAddressError || error is SocketAddressError.UnknownHost {
+        // Not an address, and no name this machine can look up (`--host 999.1.1.1`).
+        return "\(host) is neither an address of this machine nor a name it can look up, so Baton cannot listen on it. Use one of its addresses, 127.0.0.1, or 0.0.0.0 for all (--host or BATON_HOST)."
+    }
     guard let error = error as? IOError else { return nil }
     switch error.errnoCode {
     case EADDRINUSE:

@@ -88,6 +88,18 @@ import Testing
         #expect(catcher.mails.count == 1)
     }
 
+    /// smtps:// (TLS from the start) at a server that starts in plain text: said in
+    /// words, not as the TLS library's error (which named the file it was built from).
+    @Test func smtpsAtAPlainServerIsSaidSo() async throws {
+        let catcher = try await SMTPCatcher.start()
+        defer { Task { await catcher.stop() } }
+        let server = try SMTPServer(url: "smtps://127.0.0.1:\(catcher.port)")
+        await #expect { try await SMTPClient(server: server, sender: try MailSender("support@shop.example")).send(mail) } throws: { error in
+            guard case MailFailure.temporary(let reason) = error else { return false }
+            return reason.contains("does not speak TLS from the start") && reason.contains("use smtp://") && !reason.contains(".cc")
+        }
+    }
+
     @Test func authLoginWhenThatIsWhatTheServerTakes() async throws {
         var options = SMTPCatcher.Options(credentials: ("baton", "pa:ss@word"))
         options.authMethods = "LOGIN"

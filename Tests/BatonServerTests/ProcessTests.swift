@@ -135,6 +135,10 @@ import Testing
         let foreign = try BatonProcess(["serve", "--port", "0", "--host", "192.0.2.1", "--database", folder.url.appendingPathComponent("third.sqlite").path])
         #expect(try await foreign.exit() == 1)
         #expect(foreign.log.contains("192.0.2.1 is not an address of this machine"), "\(foreign.log)")
+        // Not an address at all, and no name (an address's numbers past 255).
+        let nonsense = try BatonProcess(["serve", "--port", "0", "--host", "999.1.1.1", "--database", folder.url.appendingPathComponent("third.sqlite").path])
+        #expect(try await nonsense.exit() == 1)
+        #expect(nonsense.log.contains("999.1.1.1 is neither an address of this machine nor a name it can look up"), "\(nonsense.log)")
         // A certificate authority file that is not there stops Baton before it starts.
         let authority = try BatonProcess(["serve", "--port", "0", "--mattermost-ca-file", "/nonexistent/ca.pem",
                                           "--database", folder.url.appendingPathComponent("fourth.sqlite").path])
