@@ -270,9 +270,14 @@ public struct BatonConfiguration: Sendable {
             guard text.hasPrefix("postgres") else {
                 throw ConfigurationError(source: source, value: text, expected: "a SQLite file path (sqlite:PATH) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
             }
-            // The URL may hold a password: it is not repeated.
+            // The URL may hold a password: it is not repeated. What is wrong with it is the
+            // part in parentheses of the store's words.
+            var why = "\(error)"
+            if case .invalidLocation(let located) = error, let open = located.firstIndex(of: "("), let close = located.lastIndex(of: ")"), open < close {
+                why = String(located[located.index(after: open)..<close])
+            }
             throw ConfigurationError(source: source, value: "\(text.prefix(while: { $0 != ":" }))://…",
-                                     expected: "postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require] (\(error))")
+                                     expected: "postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require]; here: \(why)")
         }
     }
 }

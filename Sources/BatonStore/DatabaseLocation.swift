@@ -100,8 +100,12 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             case "host":
                 guard let folder = item.value, folder.hasPrefix("/") else { throw invalid("host= must be a socket folder") }
                 socketFolder = folder
+            case "application_name", "fallback_application_name", "connect_timeout", "keepalives", "keepalives_idle",
+                 "keepalives_interval", "keepalives_count", "target_session_attrs":
+                // libpq's, without a meaning for Baton's connections: left alone.
+                break
             default:
-                throw invalid("unknown parameter \(item.name)")
+                throw invalid("the parameter \(item.name) is not one Baton reads (it reads sslmode and host)")
             }
         }
     }

@@ -560,6 +560,18 @@ extension Visitor {
         }
     }
 
+    /// libpq's parameters without a meaning here are left alone; another is named.
+    @Test func libpqParametersAreReadOrNamed() throws {
+        let location = try DatabaseLocation(parsing: "postgres://baton:pw@db.example/chat?application_name=shop&connect_timeout=5&sslmode=require")
+        #expect(location == .postgres(PostgresLocation(host: "db.example", username: "baton", password: "pw", database: "chat", tls: .require)))
+        #expect(throws: StoreOpenError.self) { try DatabaseLocation(parsing: "postgres://baton:pw@db.example/chat?foo=1") }
+        do {
+            _ = try DatabaseLocation(parsing: "postgres://baton:pw@db.example/chat?foo=1")
+        } catch {
+            #expect("\(error)".contains("the parameter foo is not one Baton reads") && !"\(error)".contains("pw"), "\(error)")
+        }
+    }
+
     @Test func aPostgresServerThatCannotBeReachedIsReported() async throws {
         // A loopback port nothing listens on, held for the test.
         let closed = try ClosedPort()
