@@ -50,6 +50,11 @@ struct IntentMatcher: Sendable {
     /// Every distinct word of the examples and keywords: an input word is compared with
     /// each once per message, however many phrases use it.
     let vocabulary: [Word]
+    /// The vocabulary's positions by stem, and by length: an input word is compared only
+    /// with the words it may resemble (its stem's, and those of 4 letters or more within
+    /// two of its length), which is all `Fuzzy.similarity` finds anything in.
+    let byStem: [[Unicode.Scalar]: [Int]]
+    let byLength: [Int: [Int]]
 
     init(_ candidates: [(name: String, examples: [String], keywords: [String])], language: BotLanguage = .english) {
         self.language = language
@@ -70,6 +75,26 @@ struct IntentMatcher: Sendable {
                              exampleWords: examples.map(indexed), keywordWords: keywords.map(indexed))
         }
         self.vocabulary = vocabulary
+        var byStem: [[Unicode.Scalar]: [Int]] = [:], byLength: [Int: [Int]] = [:]
+        for (position, word) in vocabulary.enumerated() {
+            byStem[word.stem, default: []].append(position)
+            if word.scalars.count >= 4 { byLength[word.scalars.count, default: []].append(position) }
+        }
+        (self.byStem, self.byLength) = (byStem, byLength)
+    }
+
+    /// `word` against each vocabulary word (`Fuzzy.similarity`, 0 where it finds nothing).
+    func similarities(of word: Word) -> [Double] {
+        var row = [Double](repeating: 0, count: vocabulary.count)
+        for position in byStem[word.stem] ?? [] { row[position] = vocabulary[position].scalars == word.scalars ? 1 : 0.9 }
+        let length = word.scalars.count
+        guard length >= 4 else { return row }
+        for other in max(4, length - 2)...(length + 2) {
+            for position in byLength[other] ?? [] where row[position] == 0 {
+                row[position] = Fuzzy.similarity(word, vocabulary[position])
+            }
+        }
+        return row
     }
 
     /// The best-scoring candidate and its score (0 to 1), if any scores above zero.
@@ -83,7 +108,7 @@ struct IntentMatcher: Sendable {
     func scores(for input: Phrase) -> [(name: String, score: Double)] {
         guard !input.words.isEmpty else { return [] }
         // similarity[i][v]: input word i against vocabulary word v.
-        let similarity = input.words.map { word in vocabulary.map { Fuzzy.similarity(word, $0) } }
+        let similarity = input.words.map(similarities(of:))
         let scored = candidates.enumerated().map { ($0.offset, $0.element.name, Self.score($0.element, input, similarity)) }
         return scored.filter { $0.2 > 0 }.sorted { ($0.2, -$0.0) > ($1.2, -$1.0) }.map { ($0.1, $0.2) }
     }

@@ -100,6 +100,22 @@ import Testing
         return match.name
     }
 
+    /// Comparing a word only with the vocabulary it may resemble finds what comparing it
+    /// with every word finds.
+    @Test func theIndexedComparisonIsTheWholeOne() throws {
+        for source in [DemoBot.source, ScriptedBotTests.support] {
+            let matcher = try ScriptedBot(source: source).intents
+            let words = matcher.vocabulary.map(\.text) + ["pricing", "prcies", "hour", "opend", "mattermst", "ab", "a", "Bestellungen"]
+            for _ in 0..<200 {
+                let text = (0..<Int.random(in: 1...8)).map { _ in words.randomElement()! }.joined(separator: " ")
+                let input = IntentMatcher.Phrase(text)
+                for word in input.words {
+                    #expect(matcher.similarities(of: word) == matcher.vocabulary.map { Fuzzy.similarity(word, $0) }, "\(word.text)")
+                }
+            }
+        }
+    }
+
     /// A word said again and again is compared once: a phrase holds each word once, with
     /// its weight added up, and scores exactly as before; past 100 distinct words a long
     /// message's words are not compared (its length still counts).
