@@ -84,6 +84,13 @@ public enum BotDocument {
             let at = problem.contains("end of stream") ? context.mark : mark
             return BotIssue(path: "", line: at.line, column: at.column,
                             message: "syntax error: \(problem) \(context.text) that begins at line \(context.mark.line), column \(context.mark.column)")
+        case .reader(let problem, let offset?, _, let yaml) where offset <= yaml.utf8.count:
+            // A character YAML does not read (a NUL, another control character): where it is.
+            let before = yaml.utf8.prefix(offset)
+            let lineStart = before.lastIndex(of: 10).map { before.index(after: $0) } ?? before.startIndex
+            return BotIssue(path: "", line: before.count(where: { $0 == 10 }) + 1,
+                            column: String(decoding: before[lineStart...], as: UTF8.self).unicodeScalars.count + 1,
+                            message: "syntax error: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return BotIssue(path: "", line: context.mark.line, column: context.mark.column,
                             message: "a key is written twice: \(duplicates.joined(separator: ", "))")

@@ -12,7 +12,8 @@ struct BotValidator {
         var issues: [BotIssue] = []
         func report(_ path: String, _ message: String) { issues.append(BotIssue(path: path, message: message)) }
 
-        if definition.name.trimmingWhitespace().isEmpty { report("name", "the bot needs a name") }
+        // `~` is YAML's null: no name either.
+        if definition.name.trimmingWhitespace().isEmpty || definition.name == "~" { report("name", "the bot needs a name") }
         if definition.name.count > 64 { report("name", "the name is longer than 64 characters") }
         checkText(definition.greeting, at: "greeting", report: report)
 

@@ -54,6 +54,13 @@ import Testing
         #expect(letters.map(\.path) == ["intents[0].keywords[0]"], "\(letters)")
     }
 
+    /// A name of YAML's null (`~`) is no name; a NUL byte is found where it is.
+    @Test func aNullNameAndANulByte() {
+        #expect(issues("name: ~\ngreeting: Hi\nintents: [{name: a, examples: [a], answer: A}]\n").first?.path == "name")
+        let nul = issues("name: X\ngreeting: Hi\u{0}there\nintents: [{name: a, examples: [a], answer: A}]\n")
+        #expect(nul.first?.line == 2, "\(nul)")
+    }
+
     /// A byte-order mark before the document (some editors write one) is no part of it.
     @Test func aByteOrderMarkIsNoProblem() {
         #expect(issues("\u{FEFF}name: X\ngreeting: Hi\nintents: [{name: a, examples: [a], answer: A}]\n").isEmpty)
