@@ -21,13 +21,22 @@ struct Baton: AsyncParsableCommand {
         // transcripts, visitors' addresses and password hashes: its owner's alone, whatever
         // the umask it was started with (systemd's is 022).
         umask(0o077)
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
             } else {
                 try command.run()
             }
+        } catch let error as ValidationError {
+            // Found while running (a password file that is not there), not in the
+            // arguments: said alone, without the root command's usage.
+            exit(withError: CommandFailure(message: error.message))
         } catch {
             exit(withError: error)
         }

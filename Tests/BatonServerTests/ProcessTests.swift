@@ -48,6 +48,12 @@ import Testing
         let negative = try BatonProcess(["serve", "--port", "-1"])
         #expect(try await negative.exit() != 0)
         #expect(negative.log.contains("--port=\"-1\" is not valid: expected a whole number from 0 to 65535"), "\(negative.log)")
+        // A problem found while running is said alone, not with the root command's usage.
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let missing = try BatonProcess(["admin", "create", "--email", "a@example.com", "--password-file", "/nonexistent", "--database", folder.database])
+        #expect(try await missing.exit() == 1)
+        #expect(missing.log.contains("Error: There is no password file /nonexistent.") && !missing.log.contains("Usage: baton <subcommand>"), "\(missing.log)")
     }
 
     /// One `baton serve` per SQLite database: a second one on the same file stops at
