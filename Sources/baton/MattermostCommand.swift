@@ -14,7 +14,7 @@ struct MattermostCommand: AsyncParsableCommand {
     )
 }
 
-/// Where the database and the key are (shared by the subcommands).
+/// Where the database and the key are (shared by the commands that work on the database).
 struct StorageOptions: ParsableArguments {
     @Option(help: "Database: a SQLite file or postgres://… URL (BATON_DATABASE). Default ./baton.sqlite.")
     var database: String?
@@ -22,26 +22,31 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE). Default: baton.key next to a SQLite database, or in the working folder.")
     var secretKeyFile: String?
 
+    func configuration() throws -> BatonConfiguration {
+        var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        if let database { config.database = try BatonConfiguration.database(database, from: "--database") }
+        if let secretKeyFile { config.secretKeyFile = secretKeyFile }
+        config.logLevel = .warning
+        return config
+    }
+}
+
+/// The database, and how Mattermost is reached (the `mattermost` subcommands).
+struct MattermostStorageOptions: ParsableArguments {
+    @OptionGroup var storage: StorageOptions
+
     @Option(help: "PEM certificates of a private certificate authority that signed Mattermost's certificate (BATON_MATTERMOST_CA_FILE).")
     var mattermostCAFile: String?
 
     @Option(help: "Proxy to reach Mattermost through, http://[USER:PASSWORD@]HOST:PORT or socks5://[USER:PASSWORD@]HOST:PORT, or none (BATON_MATTERMOST_PROXY). Default: HTTPS_PROXY / HTTP_PROXY, except NO_PROXY's hosts.")
     var mattermostProxy: String?
 
-    func configuration() throws -> BatonConfiguration {
-        var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
-        if let database { config.database = try BatonConfiguration.database(database, from: "--database") }
-        if let secretKeyFile { config.secretKeyFile = secretKeyFile }
+    func admin() throws -> MattermostAdmin {
+        var config = try storage.configuration()
         if let mattermostCAFile { config.mattermostCAFile = mattermostCAFile }
         if let mattermostProxy { try config.setMattermostProxy(mattermostProxy, from: "--mattermost-proxy") }
         for variable in config.mattermostProxies.passedOver { FileHandle.standardError.write(Data("Warning: \(variable)\n".utf8)) }
         try config.trustMattermostAuthority()
-        config.logLevel = .warning
-        return config
-    }
-
-    func admin() throws -> MattermostAdmin {
-        let config = try configuration()
         var logger = Logger(label: "baton")
         logger.logLevel = config.logLevel
         return MattermostAdmin(config: config, logger: logger)
@@ -76,7 +81,7 @@ extension MattermostCommand {
         var rooms: MattermostSettings.RoomKind = .channel
         @Option(help: "The language Baton writes to the agents in: \(WidgetSettings.languages.joined(separator: ", ")).")
         var language: String = "en"
-        @OptionGroup var storage: StorageOptions
+        @OptionGroup var storage: MattermostStorageOptions
 
         func validate() throws {
             guard WidgetSettings.languages.contains(language) else {
@@ -122,7 +127,7 @@ extension MattermostCommand {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a bot's Mattermost connection and how it is doing.")
         @Option(help: "The bot's widget key.") var bot: String
-        @OptionGroup var storage: StorageOptions
+        @OptionGroup var storage: MattermostStorageOptions
 
         func run() async throws {
             do {
@@ -136,7 +141,7 @@ extension MattermostCommand {
     struct Disconnect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disconnect a bot from Mattermost.")
         @Option(help: "The bot's widget key.") var bot: String
-        @OptionGroup var storage: StorageOptions
+        @OptionGroup var storage: MattermostStorageOptions
 
         func run() async throws {
             do {
