@@ -95,8 +95,10 @@ struct BotValidator {
             while let (target, _) = next[flow], definition.flows[target] != nil {
                 if let loopStart = path.firstIndex(of: target) {
                     let loop = Array(path[loopStart...])
-                    if loop.allSatisfy({ !reported.contains($0) }), let first = loop.min(), let (_, index) = next[first] {
-                        let order = Array(loop[loop.firstIndex(of: first)!...] + loop[..<loop.firstIndex(of: first)!]) + [first]
+                    // Said once, from the loop's first flow by name, round to it again.
+                    if loop.allSatisfy({ !reported.contains($0) }), let first = loop.min(), let at = loop.firstIndex(of: first),
+                       let (_, index) = next[first] {
+                        let order = Array(loop[at...] + loop[..<at]) + [first]
                         report("flows.\(first)[\(index)].goto",
                                "the flows go round (\(order.joined(separator: " → "))): the visitor would get the same messages again and again")
                     }

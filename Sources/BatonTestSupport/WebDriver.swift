@@ -54,14 +54,21 @@ public final class WebDriver: Sendable {
         return nil
     }
 
-    /// Starts chromedriver on a free loopback port and waits until it answers.
+    /// Starts chromedriver on a free loopback port and waits until it answers. The port is
+    /// below the system's ephemeral range (one from it may be an outgoing connection's),
+    /// and the chromedriver that answers must be this one: another test's may hold the
+    /// port (this one then cannot listen, and exits), and it goes away with that test.
     private static func launch(_ path: String) async throws -> (ChildProcess, Int) {
+        let ephemeralStart = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+            .flatMap { $0.split(whereSeparator: \.isWhitespace).first }.flatMap { Int($0) } ?? 32768
         for _ in 0..<5 {
-            let port = Int.random(in: 20_000...60_000)
+            let port = Int.random(in: 10_000..<max(ephemeralStart, 20_000))
             let process = try ChildProcess(path, ["--port=\(port)", "--allowed-ips=127.0.0.1", "--log-level=OFF"])
             for _ in 0..<100 {
                 if let status = try? await request(port: port, "GET", "/status"), status["ready"] as? Bool == true {
-                    return (process, port)
+                    try await Task.sleep(for: .milliseconds(100))
+                    if process.isRunning { return (process, port) }
+                    break
                 }
                 if !process.isRunning { break }
                 try await Task.sleep(for: .milliseconds(50))
