@@ -1,3 +1,5 @@
+import BatonCore
+
 /// Checks the meaning of a decoded bot: references that must exist, values in range,
 /// texts that must not be empty. Reports every problem with its path.
 struct BotValidator {
@@ -119,7 +121,7 @@ struct BotValidator {
             for case .ask(let question) in steps { saved.insert(question.save) }
         }
         func check(_ text: String, at path: String) {
-            for placeholder in Self.placeholders(in: text) {
+            for placeholder in BotMarkdown.placeholders(in: text) {
                 if !Self.isVariableName(placeholder) {
                     report(path, "{{\(placeholder)}} is no variable name (1 to 32 of a-z, 0-9 and _, starting with a letter): it would show as written")
                 } else if !saved.contains(placeholder) {
@@ -128,7 +130,7 @@ struct BotValidator {
             }
         }
         func refuse(_ text: String, at path: String) {
-            if !Self.placeholders(in: text).isEmpty { report(path, "placeholders are not filled in here: it is shown as written") }
+            if !BotMarkdown.placeholders(in: text).isEmpty { report(path, "placeholders are not filled in here: it is shown as written") }
         }
         func checkButtons(_ buttons: [Button], at path: String) {
             for (i, button) in buttons.enumerated() { refuse(button.title, at: "\(path)[\(i)].title") }
@@ -162,21 +164,6 @@ struct BotValidator {
         }
     }
 
-    /// What stands between `{{` and `}}` in `text`, trimmed, each time.
-    static func placeholders(in text: String) -> [String] {
-        var found: [String] = []
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            let after = rest[open.upperBound...]
-            guard let close = after.range(of: "}}") else { break }
-            let inside = after[..<close.lowerBound]
-            // `{{{name}}}`: the placeholder is the innermost.
-            if inside.hasPrefix("{") { rest = rest[rest.index(after: open.lowerBound)...]; continue }
-            found.append(String(inside).trimmingWhitespace())
-            rest = after[close.upperBound...]
-        }
-        return found
-    }
 
     private func checkStep(_ step: Step, at path: String, report: (String, String) -> Void) {
         switch step {

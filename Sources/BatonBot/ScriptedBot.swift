@@ -340,31 +340,31 @@ enum Template {
         guard hasPlaceholder(text) else { return text }
         var result = ""
         var rest = Substring(text)
+        // Whether what is written so far ends inside a code span: an odd number of the
+        // template's own backticks (not escaped) before the placeholder.
+        var inCode = false, escaped = false
+        func write(_ template: Substring) {
+            result += template
+            for character in template {
+                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "`" { inCode.toggle() }
+            }
+        }
         while let open = rest.range(of: "{{") {
-            result += rest[..<open.lowerBound]
+            write(rest[..<open.lowerBound])
             let after = rest[open.upperBound...]
             guard let close = after.range(of: "}}"),
                   case let name = String(after[..<close.lowerBound]).trimmingWhitespace(), BotValidator.isVariableName(name) else {
                 // Not a placeholder here: one brace is text, and the next may open one.
-                result += "{"
+                write("{")
                 rest = rest[rest.index(after: open.lowerBound)...]
                 continue
             }
             let value = conversation.variable(name) ?? ""
-            result += inCodeSpan(result) ? value.replacingOccurrences(of: "`", with: "'") : BotMarkdown.escaped(value)
+            // Values add no backticks to count: escaped outside a code span, replaced in one.
+            result += inCode ? value.replacingOccurrences(of: "`", with: "'") : BotMarkdown.escaped(value)
             rest = after[close.upperBound...]
         }
         return result + rest
-    }
-
-    /// Whether text that ends with `before` is inside a code span: an odd number of
-    /// backticks not escaped by a backslash.
-    static func inCodeSpan(_ before: String) -> Bool {
-        var ticks = 0, escaped = false
-        for character in before {
-            if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "`" { ticks += 1 }
-        }
-        return ticks % 2 == 1
     }
 
     /// Whether the text has a `{{`: most replies have none, and Foundation's

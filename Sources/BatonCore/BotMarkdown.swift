@@ -37,4 +37,21 @@ public enum BotMarkdown {
         if escaping { out.append("\\") }
         return out
     }
+
+    /// The `{{name}}` placeholders of a text: what stands between `{{` and `}}`, trimmed,
+    /// in order (`{{{name}}}` holds `name`).
+    public static func placeholders(in text: String) -> [String] {
+        var found: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            let after = rest[open.upperBound...]
+            guard let close = after.range(of: "}}") else { break }
+            let inside = after[..<close.lowerBound]
+            // `{{{name}}}`: the placeholder is the innermost.
+            if inside.hasPrefix("{") { rest = rest[rest.index(after: open.lowerBound)...]; continue }
+            found.append(String(inside).trimmingWhitespace())
+            rest = after[close.upperBound...]
+        }
+        return found
+    }
 }

@@ -313,18 +313,6 @@ extension AdminAPI {
             : "\(label) contains a line break or a control character (\(character)): write it on one line, without it."
     }
 
-    /// The `{{name}}` placeholders of a text, in order.
-    static func placeholders(in text: String) -> [String] {
-        var names: [String] = []
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
-            names.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
-            rest = rest[close.upperBound...]
-        }
-        return names
-    }
-
     /// Settings checked beyond what the API document says: the avatar, the origins, and
     /// that only a widget with an identity secret requires signed-in users. The secret is
     /// kept from `current` (it is not part of the body).
@@ -337,7 +325,7 @@ extension AdminAPI {
             }
         }
         // The widget's greeting is said before the visitor has said anything: nothing to fill in.
-        if let greeting = body.greeting, let placeholder = Self.placeholders(in: greeting).first {
+        if let greeting = body.greeting, let placeholder = BotMarkdown.placeholders(in: greeting).first {
             issues.append(.init(path: "settings.greeting",
                                 message: "{{\(placeholder)}} would show as written: the greeting comes before anything is known of the visitor."))
         }
@@ -426,7 +414,7 @@ extension AdminAPI {
             issues.append(.init(path: "settings.workingHours.days", message: "No day has opening hours: give at least one, or turn working hours off."))
         }
         // `{{opens}}` is the one placeholder: another would reach visitors as written.
-        if let away = body.awayMessage, let unknown = Self.placeholders(in: away).first(where: { $0 != "opens" }) {
+        if let away = body.awayMessage, let unknown = BotMarkdown.placeholders(in: away).first(where: { $0 != "opens" }) {
             issues.append(.init(path: "settings.workingHours.awayMessage",
                                 message: "{{\(unknown)}} means nothing here: the away message knows only {{opens}} (when people are back)."))
         }
