@@ -24,7 +24,10 @@ struct AdminAPI: Sendable {
         // On the whole router, so that it sees requests no route matches (unknown paths,
         // wrong methods) too.
         router.middlewares.add(APIGate(contract: contract, auth: auth))
-        let api = router.group("api/v1")
+        // And on the API's routes themselves: a request reaches none of them without
+        // having passed the gate, whatever a path that the router reads like the API's
+        // looks like to the gate.
+        let api = router.group("api/v1").add(middleware: APIGate.Passed())
         registerSession(on: api)
         registerAdmins(on: api)
         registerBots(on: api)
@@ -98,16 +101,29 @@ struct APIGate: RouterMiddleware {
 
     func handle(_ request: Request, context: BatonRequestContext,
                 next: (Request, BatonRequestContext) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/v1/") || request.uri.path == "/api/v1" else { return try await next(request, context) }
+        guard Self.isAPIPath(request.uri.path) else { return try await next(request, context) }
+        // The router reads `//api/v1/…` and `/api//v1/…` as `/api/v1/…` (it skips empty
+        // segments): such paths are nobody's, so no route is reached by a path the
+        // document does not know.
+        guard !request.uri.path.contains("//"), !request.uri.path.hasSuffix("/") else {
+            throw APIError(.notFound, code: "unknown_path", "The admin API has no \(request.uri.path.prefix(200)). See /api/openapi.yaml.")
+        }
         var request = request
         var context = context
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: 1 << 20)
-        } catch {
-            throw APIError(.contentTooLarge, code: "too_large", "The request body is larger than 1 MiB.")
+        context.passedAPIGate = true
+        // Who is asking is known first: outside signing in and the setup, a request
+        // without a session is refused without its body being read (up to 1 MiB each).
+        let anonymousAllowed = Self.mayBeAnonymous(request)
+        let session = try await signIn(request, &context)
+        var body = ByteBuffer()
+        if session != nil || anonymousAllowed {
+            do {
+                body = try await request.body.collect(upTo: 1 << 20)
+            } catch {
+                throw APIError(.contentTooLarge, code: "too_large", "The request body is larger than 1 MiB.")
+            }
+            request.body = .init(buffer: body)
         }
-        request.body = .init(buffer: body)
         let operation: String?
         switch try contract.get().check(method: request.method.rawValue, path: request.uri.path, query: request.uri.query, body: Data(buffer: body)) {
         case .unknownPath:
@@ -119,9 +135,7 @@ struct APIGate: RouterMiddleware {
                            "\(request.uri.path) does not take \(request.method.rawValue); it takes \(allowed.joined(separator: ", ")).",
                            headers: [.allow: methods.joined(separator: ", ")])
         case .invalid(let problems):
-            if try await signIn(request, &context) == nil, !Self.mayBeAnonymous(request) {
-                throw APIError.signInRequired
-            }
+            if session == nil, !anonymousAllowed { throw APIError.signInRequired }
             let readable = problems.map(Self.readable)
             throw APIError(.badRequest, code: "invalid_request", "The request does not match the API: \(readable.first ?? "")",
                            issues: zip(problems, readable).map { APIError.Issue(path: Self.field(of: $0), message: $1) })
@@ -134,10 +148,9 @@ struct APIGate: RouterMiddleware {
             throw APIError(.forbidden, code: "origin_refused", "Changes are only accepted from Baton's own pages, not from \(origin.prefix(200)).")
         }
         if let operation, AdminAPI.publicOperations.contains(operation) {
-            _ = try await signIn(request, &context)
             return try await next(request, context)
         }
-        guard let session = try await signIn(request, &context) else { throw APIError.signInRequired }
+        guard let session else { throw APIError.signInRequired }
         if isChange {
             guard let token = request.headers[.init("X-CSRF-Token")!], AdminAuth.equal(token, session.csrfToken) else {
                 throw APIError(.forbidden, code: "csrf", "The CSRF token is missing or wrong. Reload the dashboard and try again.")
@@ -153,6 +166,22 @@ struct APIGate: RouterMiddleware {
         context.admin = admin
         context.session = session
         return session
+    }
+
+    /// Whether the router may read `path` as one of the admin API's: its first two
+    /// non-empty segments are `api` and `v1`.
+    static func isAPIPath(_ path: String) -> Bool {
+        var segments = path.split(separator: "/").makeIterator()
+        return segments.next() == "api" && segments.next() == "v1"
+    }
+
+    /// On the API's routes: refuses a request that did not come through the gate.
+    struct Passed: RouterMiddleware {
+        func handle(_ request: Request, context: BatonRequestContext,
+                    next: (Request, BatonRequestContext) async throws -> Response) async throws -> Response {
+            guard context.passedAPIGate else { throw APIError.notFound }
+            return try await next(request, context)
+        }
     }
 
     private static func mayBeAnonymous(_ request: Request) -> Bool {

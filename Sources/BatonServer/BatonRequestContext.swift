@@ -11,6 +11,8 @@ struct BatonRequestContext: RequestContext, RemoteAddressRequestContext {
     var session: AdminSession?
     /// The path parameters the API document matched.
     var apiParameters: [String: String] = [:]
+    /// The admin API's gate checked this request (`APIGate`).
+    var passedAPIGate = false
 
     /// The client's address (for slowing down failed sign-ins).
     let remoteAddress: SocketAddress?

@@ -54,7 +54,9 @@ struct PublicRoutes: Sendable {
                 <body><p>Preview of the widget <code>\(key)</code>.</p>
                 <script src="/widget.js" data-widget="\(key)" data-open="true"\(user) async></script></body></html>
                 """
-            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            // Framed by the dashboard alone: the page may act as the signed-in admin.
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                                                   .contentSecurityPolicy: "frame-ancestors 'self'", .init("X-Frame-Options")!: "SAMEORIGIN"],
                             body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         router.get("/healthz") { _, _ in

@@ -117,6 +117,34 @@ import Testing
             }
             // A forged cookie is no session either.
             #expect(try await anonymous.send("GET", "/api/v1/bots", headers: [("Cookie", "baton_session=forged")]).status == 401)
+            // Refused before its body is read: 2 MiB is not "too large" but "sign in".
+            let large = try await anonymous.send("POST", "/api/v1/bots", raw: Data(repeating: 0x20, count: 2 << 20))
+            #expect(large.status == 401 && large.errorCode == "sign_in_required", "\(large)")
+        }
+    }
+
+    /// The router skips empty segments (`//api/v1/bots` is `/api/v1/bots` to it): such a
+    /// path went past the gate and reached the handlers without a session.
+    @Test func aPathWithEmptySegmentsReachesNothing() async throws {
+        try await Self.withAdmin { baton, client in
+            let anonymous = AdminClient(base: baton.http)
+            let botsBefore = try await client.get("/api/v1/bots").json["bots"] as? [Any]
+            for path in ["//api/v1/bots", "/api//v1/bots", "/api/v1//bots", "//api/v1/conversations.csv", "/api//v1/conversations",
+                         "/api//v1/insights", "/api/v1/bots/", "///api///v1///admins"] {
+                for who in [anonymous, client] {
+                    let answer = try await who.send("GET", path)
+                    #expect(answer.status == 404 && answer.errorCode == "unknown_path", "\(path): \(answer)")
+                }
+            }
+            for who in [anonymous, client] {
+                let answer = try await who.send("POST", "//api/v1/bots", json: ["name": "Evil", "key": "evil"])
+                #expect(answer.status == 404, "\(answer)")
+            }
+            let botsAfter = try await client.get("/api/v1/bots").json["bots"] as? [Any]
+            #expect(botsAfter?.count == botsBefore?.count)
+            // The API's own paths still answer.
+            #expect(try await client.get("/api/v1/bots").status == 200)
+            #expect(try await anonymous.get("/api/v1/bots").status == 401)
         }
     }
 

@@ -153,6 +153,10 @@ import Testing
             #expect(preview.contains(#"data-user-id="\#(id)" data-user-hash="\#(Self.sign(id, with: secret))""#), "\(preview)")
             let stranger = try await AdminClient(base: baton.http).get("/preview/demo").text
             #expect(!stranger.contains("data-user-id"))
+            // Only Baton's own pages (the dashboard) may frame it.
+            let headers = try await client.get("/preview/demo").headers
+            #expect(headers["Content-Security-Policy"] == ["frame-ancestors 'self'"])
+            #expect(headers["X-Frame-Options"] == ["SAMEORIGIN"])
         }
     }
 
