@@ -74,6 +74,15 @@ struct FileRoutes: Sendable {
         let tooLarge = APIError(.contentTooLarge, code: "file_too_large", ChatError.fileTooLarge(limit: limit).message)
         let length = request.headers[.contentLength].flatMap(Int.init)
         if let length, length > limit { throw tooLarge }
+        func rateLimited(_ wait: Duration) -> APIError {
+            let seconds = max(1, Int(wait.seconds.rounded(.up)))
+            return APIError(.tooManyRequests, code: "upload_rate_limited",
+                            "Files are coming too fast from this visitor; send it again in \(seconds) s.", headers: [.retryAfter: String(seconds)])
+        }
+        guard limiter.start(by: visitor) else { throw rateLimited(.seconds(1)) }
+        defer { limiter.finished(by: visitor) }
+        // A file whose length is given costs it before it is read.
+        if let length, let wait = limiter.take(length, by: visitor) { throw rateLimited(wait) }
         // Read straight into the file's bytes, sized up front when the length is given:
         // one copy of the file, not a growing buffer and a copy of it.
         var data: [UInt8] = []
@@ -82,11 +91,7 @@ struct FileRoutes: Sendable {
             guard data.count + chunk.readableBytes <= limit else { throw tooLarge }
             data.append(contentsOf: chunk.readableBytesView)
         }
-        if let wait = limiter.take(data.count, by: visitor) {
-            let seconds = max(1, Int(wait.seconds.rounded(.up)))
-            throw APIError(.tooManyRequests, code: "upload_rate_limited",
-                           "Files are coming too fast from this visitor; send it again in \(seconds) s.", headers: [.retryAfter: String(seconds)])
-        }
+        if length == nil, let wait = limiter.take(data.count, by: visitor) { throw rateLimited(wait) }
         let name = request.uri.queryParameters["name"].map(String.init) ?? "file"
         let attachment: Attachment
         do {

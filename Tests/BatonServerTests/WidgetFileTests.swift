@@ -248,6 +248,52 @@ import Testing
         }
     }
 
+    /// One ticket cannot hold many connections, each filling with a file's bytes.
+    @Test func aVisitorsUploadsOnTheirWayAreFew() async throws {
+        try await LiveBaton.run { baton in
+            let files = FileTransfer(base: baton.http)
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let ticket = try #require(try await client.hello().uploadTicket)
+                var halfSent: [RawConnection] = []
+                for index in 0..<UploadLimiter.maxInFlight {
+                    let raw = try await RawConnection.open(port: baton.port)
+                    try await raw.send("POST /widget/v1/files?name=slow\(index) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Authorization: Bearer \(ticket)\r\nContent-Length: 5000\r\n\r\n" + String(repeating: "x", count: 100))
+                    halfSent.append(raw)
+                }
+                // The server has begun reading all of them before the next one comes.
+                try await Task.sleep(for: .milliseconds(300))
+                let refused = try await files.upload([1, 2, 3], name: "one-more", type: nil, ticket: ticket)
+                #expect(refused.status == 429 && refused.errorCode == "upload_rate_limited", "\(refused)")
+                #expect(refused.header("retry-after") == "1")
+                // Another visitor is not held up, and once one of them ends, so is this one.
+                try await WidgetClient.connect(baton.socketURL) { other in
+                    let theirs = try #require(try await other.hello().uploadTicket)
+                    #expect(try await files.upload([1], name: "theirs", type: nil, ticket: theirs).status == 201)
+                }
+                await halfSent[0].close()
+                var answer = refused
+                for _ in 0..<50 where answer.status != 201 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    answer = try await files.upload([1, 2, 3], name: "one-more", type: nil, ticket: ticket)
+                }
+                #expect(answer.status == 201, "\(answer)")
+                for raw in halfSent { await raw.close() }
+            }
+        }
+    }
+
+    @Test func uploadsOnTheirWayAreCountedPerVisitor() {
+        let limiter = UploadLimiter(maxFileBytes: 1_000_000)
+        let ann = VisitorID("ann"), bob = VisitorID("bob")
+        for _ in 0..<UploadLimiter.maxInFlight { #expect(limiter.start(by: ann)) }
+        #expect(!limiter.start(by: ann))
+        #expect(limiter.start(by: bob))
+        limiter.finished(by: ann)
+        #expect(limiter.start(by: ann))
+        #expect(!limiter.start(by: ann))
+    }
+
     @Test func aVisitorMayUploadFiveLargestFilesAtOnceThenOneAMinute() {
         let limiter = UploadLimiter(maxFileBytes: 1_000_000)
         let start = ContinuousClock.now
