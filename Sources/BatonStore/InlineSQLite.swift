@@ -54,8 +54,10 @@ final class InlineSQLite: SQLDatabase, Sendable {
     /// Runs a serialised query now.
     func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
         let (sql, binds) = serialize(query)
-        if logger.logLevel <= .debug {
-            logger.debug("Executing query", metadata: ["sql": .string(sql), "binds": .array(binds.map { .string("\($0)") })])
+        // Its values are visitors' messages and addresses: only at `trace`, which is
+        // said to log them (docs/configuration.md).
+        if logger.logLevel <= .trace {
+            logger.trace("Executing query", metadata: ["sql": .string(sql), "binds": .array(binds.map { .string("\($0)") })])
         }
         let values = try binds.map { try encoder.encode($0) }
         let decoder = decoder

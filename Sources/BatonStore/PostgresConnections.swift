@@ -106,13 +106,13 @@ final class PostgresConnections: Sendable {
     /// a shutdown never leaves half of a step's work undone because its caller stopped
     /// waiting.
     func transaction<T: Sendable>(durable: Bool = true, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await connectionTransaction(durable: durable) { connection in try await body(connection.sql()) }
+        try await connectionTransaction(durable: durable) { connection in try await body(connection.sql(queryLogLevel: .trace)) }
     }
 
     /// `transaction`, with the connection itself (for prepared statements).
     func connectionTransaction<T: Sendable>(durable: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await Self.withDeadline(Self.answerWithin) { try await self.client.withConnection { connection in
-            let db = connection.sql()
+            let db = connection.sql(queryLogLevel: .trace)
             try await db.raw("BEGIN").run()
             do {
                 if !(durable && self.durable) { try await db.raw("SET LOCAL synchronous_commit = off").run() }
@@ -163,7 +163,7 @@ final class PostgresConnections: Sendable {
 
     /// Runs `body` on one connection (for session-level state: advisory locks).
     func withConnection<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await body(connection.sql()) }
+        try await client.withConnection { connection in try await body(connection.sql(queryLogLevel: .trace)) }
     }
 
     /// Takes the session-level advisory lock `key` on a connection kept for it until
@@ -175,7 +175,7 @@ final class PostgresConnections: Sendable {
         let holder = Task {
             do {
                 try await client.withConnection { connection in
-                    let db = connection.sql()
+                    let db = connection.sql(queryLogLevel: .trace)
                     let got = try await db.raw("SELECT pg_try_advisory_lock(\(unsafeRaw: String(key))) AS got").first()?
                         .decode(column: "got", as: Bool.self) ?? false
                     answer.yield(.success(got))
@@ -264,12 +264,12 @@ private struct PooledPostgres: SQLDatabase {
     let logger: Logger
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     var dialect: any SQLDialect { PostgresDialect() }
-    var queryLogLevel: Logger.Level? { .debug }
+    var queryLogLevel: Logger.Level? { .trace }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let client = client
         try await PostgresConnections.withDeadline(PostgresConnections.answerWithin) {
-            try await client.withConnection { connection in try await connection.sql().execute(sql: query, onRow) }
+            try await client.withConnection { connection in try await connection.sql(queryLogLevel: .trace).execute(sql: query, onRow) }
         }
     }
 

@@ -137,6 +137,31 @@ extension Visitor {
         }
     }
 
+    /// Addresses and words are in the statements' values (a visitor's, an admin's, a
+    /// search's): `debug` does not log them (`trace` does, as documented).
+    @Test(arguments: StoreKind.available) func debugLogsHoldNoVisitorsWords(_ kind: StoreKind) async throws {
+        for level in [Logger.Level.debug, .trace] {
+            let lines = LoggedLines()
+            var handler = CapturingLogHandler(logged: lines)
+            handler.logLevel = level
+            let logger = Logger(label: "test") { [handler] _ in handler }
+            try await kind.withLocation { location in
+                let store = try await SQLStore.open(location, logger: logger)
+                var visitor = Visitor.new()
+                visitor.email = "secret-address@example.com"
+                let conversation = Conversation.new(visitor.id)
+                _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation,
+                                                     messages: [NewMessage(role: .visitor, text: "my secret words")]))
+                #expect(try await store.messages(in: conversation.id, after: 0, limit: 10).count == 1)
+                #expect(try await store.admin(email: "secret-address@example.com") == nil)
+                await store.close()
+            }
+            let logged = lines.lines.withLock { $0.joined(separator: "\n") }
+            let leaked = logged.contains("my secret words") || logged.contains("secret-address")
+            #expect(leaked == (level == .trace), "\(level): \(logged.prefix(3000))")
+        }
+    }
+
     /// Keys to a visitor besides their first browser's token: an emailed link's code until
     /// it expires, and other browsers' tokens; gone with the visitor.
     @Test(arguments: StoreKind.available) func aVisitorHasMoreKeysThanItsFirstToken(_ kind: StoreKind) async throws {
@@ -799,5 +824,26 @@ extension Visitor {
                 #expect("\(error)".contains("no_such_table") && "\(error)".contains("42P01"), "\(error)")
             }
         }
+    }
+}
+
+final class LoggedLines: Sendable {
+    let lines = Mutex<[String]>([])
+}
+
+/// Keeps every line logged to it, with its metadata.
+struct CapturingLogHandler: LogHandler {
+    let logged: LoggedLines
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+             function: String, line: UInt) {
+        logged.lines.withLock { $0.append("\(level) \(message) \(self.metadata.merging(metadata ?? [:]) { $1 })") }
     }
 }
