@@ -32,7 +32,7 @@ extension AdminAPI {
         api.delete("session") { request, context in
             if let session = context.session { try await auth.signOut(session) }
             var response = Response(status: .noContent)
-            response.setCookie(Self.cookie(value: "", maxAge: 0, secure: Self.isSecure(request)))
+            response.setCookie(Self.cookie(value: "", maxAge: 0, secure: isSecure(request)))
             return response
         }
 
@@ -79,7 +79,7 @@ extension AdminAPI {
     private func signedIn(_ admin: Admin, token: String, session: AdminSession, request: Request) throws -> Response {
         var response = try Self.json(SessionBody(admin: .init(email: admin.email), csrfToken: session.csrfToken))
         let maxAge = Int((session.expiresAt - session.createdAt) / 1000)
-        response.setCookie(Self.cookie(value: token, maxAge: maxAge, secure: Self.isSecure(request)))
+        response.setCookie(Self.cookie(value: token, maxAge: maxAge, secure: isSecure(request)))
         return response
     }
 
@@ -94,8 +94,13 @@ extension AdminAPI {
     }
 
     /// Secure cookies only travel over HTTPS; behind a TLS proxy the proxy says so.
-    static func isSecure(_ request: Request) -> Bool {
+    /// Whether the browser came over HTTPS: said by the request, a proxy, the page that
+    /// sent it (a sign-in's `Origin`), or Baton's public address. A proxy that terminates
+    /// TLS without saying so still gets a cookie that is never sent over plain HTTP.
+    func isSecure(_ request: Request) -> Bool {
         request.head.scheme == "https" || request.headers[.init("X-Forwarded-Proto")!] == "https"
+            || request.headers[.origin]?.lowercased().hasPrefix("https://") == true
+            || config.publicURL?.lowercased().hasPrefix("https://") == true
     }
 
     /// Who is signing in, for counting failures: the TCP peer, or behind a trusted proxy

@@ -75,6 +75,15 @@ import Testing
             #expect(created.status == 200)
             #expect(created.headers.first(name: "Set-Cookie")?.contains("HttpOnly") == true)
             #expect(created.headers.first(name: "Set-Cookie")?.contains("SameSite=Strict") == true)
+            // Over plain HTTP the cookie cannot be Secure; from an HTTPS page (a proxy that
+            // terminates TLS, saying so or not) it is.
+            #expect(created.headers.first(name: "Set-Cookie")?.contains("Secure") == false)
+            let port = baton.http.split(separator: ":").last.map(String.init) ?? ""
+            for headers in [[("X-Forwarded-Proto", "https")], []] {
+                let proxied = try await AdminClient(base: baton.http).send("POST", "/api/v1/session", json: ["email": Self.email, "password": Self.password],
+                                                                           origin: "https://127.0.0.1:\(port)", headers: headers)
+                #expect(proxied.status == 200 && proxied.headers.first(name: "Set-Cookie")?.contains("; Secure") == true, "\(proxied)")
+            }
             #expect(try await client.get("/api/v1/session").json["admin"] as? [String: String] == ["email": Self.email])
             // The token is spent, and setup is no longer needed.
             #expect(try await client.get("/api/v1/setup").json["needed"] as? Bool == false)
