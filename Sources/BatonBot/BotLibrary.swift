@@ -44,6 +44,10 @@ public final class BotLibrary: BotDirectory {
         return (widget, bot)
     }
 
+    public func cachedWidget(forKey key: String) -> Widget? {
+        cache.withLock { $0[key]?.widget }
+    }
+
     /// Checks the bot document, then stores the widget and uses it at once. With
     /// `basis`, only if the stored widget is still of that `updatedAt` (nil when it was
     /// saved since, and nothing is stored).

@@ -148,6 +148,13 @@ extension ChatBot {
 /// Finds the widget for a key and the compiled bot that answers in it.
 public protocol BotDirectory: Sendable {
     func widget(forKey key: String) async throws -> (widget: Widget, bot: any ChatBot)?
+    /// The widget as last read or saved, without reading the store (nil: not known here).
+    /// Cheap enough for every frame of every open chat.
+    func cachedWidget(forKey key: String) -> Widget?
+}
+
+extension BotDirectory {
+    public func cachedWidget(forKey key: String) -> Widget? { nil }
 }
 
 /// The human side of a handover (Mattermost, or nothing yet).

@@ -44,12 +44,19 @@ struct IdentityCheck: Sendable {
     /// Bound to the widget: a sealed secret copied to another widget does not open.
     private static func context(_ widgetKey: String) -> String { "identity-secret:\(widgetKey)" }
 
+    static let requiredMessage = "This chat is for signed-in users; sign in on the website first."
+
+    /// Whether the widget takes signed-in users only (verification on and required).
+    static func onlySignedIn(_ widget: Widget) -> Bool {
+        widget.settings.identityRequired && widget.settings.sealedIdentitySecret != nil
+    }
+
     func check(_ user: ClaimedUser?, for widget: Widget) -> Outcome {
         // Identity verification is off: a claim nobody can check counts for nothing.
         guard widget.settings.sealedIdentitySecret != nil else { return .anonymous }
         guard let user else {
             guard widget.settings.identityRequired else { return .anonymous }
-            return .refused(ProtocolError(code: "identity_required", message: "This chat is for signed-in users; sign in on the website first."))
+            return .refused(ProtocolError(code: "identity_required", message: Self.requiredMessage))
         }
         let secret: String
         do {

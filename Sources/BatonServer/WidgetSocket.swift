@@ -149,6 +149,9 @@ struct WidgetSocket {
         }
         switch request {
         case .ping:
+            // The widget pings an idle chat every 25 s: an admin's change of who may use
+            // the widget reaches it then at the latest (`stillAllowed`).
+            if accessMayHaveChanged(state) { return .handle(request) }
             send(.frame(.pong))
             return .read
         case .hello:
@@ -156,6 +159,38 @@ struct WidgetSocket {
         default: break
         }
         return .handle(request)
+    }
+
+    /// Whether the admin changed who may use this chat's widget since it opened (its
+    /// allowed origins, or signed-in users only), as far as this server knows without
+    /// asking the store.
+    private func accessMayHaveChanged(_ state: ReadState) -> Bool {
+        guard let session = state.session, let current = chat.bots.cachedWidget(forKey: session.widget.key) else { return false }
+        return current.settings.allowedOrigins != session.widget.settings.allowedOrigins
+            || current.settings.identityRequired != session.widget.settings.identityRequired
+    }
+
+    /// An open chat whose page the admin no longer allows (the origin was taken off the
+    /// list; signed-in users only, and this visitor is anonymous) ends as a new one would
+    /// be refused. Returns true when the connection must end.
+    private func stillAllowed(_ state: inout ReadState, send: @Sendable (Outgoing) -> Void) async -> Bool {
+        guard accessMayHaveChanged(state), var session = state.session else { return true }
+        guard let found = try? await chat.bots.widget(forKey: session.widget.key) else { return true }
+        if !OriginPolicy.allows(origin: origin, host: host, allowed: found.widget.settings.allowedOrigins) {
+            let page = origin ?? "a page without an origin"
+            send(.frame(.error(ProtocolError(code: "origin_not_allowed", message: "This widget may not be embedded on \(page)."))))
+            send(.close(.init(codeNumber: 4403), "origin not allowed"))
+            return false
+        }
+        if IdentityCheck.onlySignedIn(found.widget), session.visitor.externalID == nil {
+            send(.frame(.error(ProtocolError(code: "identity_required", message: IdentityCheck.requiredMessage))))
+            send(.close(.init(codeNumber: 4407), "identity_required"))
+            return false
+        }
+        session.widget.settings.allowedOrigins = found.widget.settings.allowedOrigins
+        session.widget.settings.identityRequired = found.widget.settings.identityRequired
+        state.session = session
+        return true
     }
 
     /// Handles a request in a child task. A task keeps the memory its deepest call ever
@@ -215,6 +250,7 @@ struct WidgetSocket {
     @inline(never)
     private func handle(_ request: ClientRequest, state: inout ReadState, subscription: SubscriptionID,
                         send: @escaping @Sendable (Outgoing) -> Void) async -> Bool {
+        if state.session != nil, accessMayHaveChanged(state), await !stillAllowed(&state, send: send) { return true }
         switch request {
         case .ping:
             send(.frame(.pong))

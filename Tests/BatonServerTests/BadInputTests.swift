@@ -190,4 +190,36 @@ import Testing
             }
         }
     }
+
+    /// Taking a site off the list ends the chats open on it, not only new ones: at its
+    /// next frame (an idle widget pings every 25 s).
+    @Test func anOriginTakenOffTheListEndsItsOpenChats() async throws {
+        try await LiveBaton.run { baton in
+            let now = Millis.now()
+            @Sendable func save(_ origins: [String], at time: Millis) async throws {
+                try await baton.services.bots.save(Widget(key: "shop", name: "Shop", botSource: "name: S\ngreeting: Hi\n",
+                                                          settings: WidgetSettings(allowedOrigins: origins), createdAt: now, updatedAt: time))
+            }
+            try await save(["ws://127.0.0.1"], at: now)
+            for type in ["ping", "message"] {
+                let closed = try await WidgetClient.connect(baton.socketURL) { client in
+                    _ = try await client.hello(widget: "shop")
+                    try await client.send(["type": "ping"])
+                    _ = try await client.expect("pong")
+                    // Another setting changed: the chat goes on.
+                    try await baton.services.bots.save(Widget(key: "shop", name: "Shop", botSource: "name: S\ngreeting: Hello\n",
+                                                              settings: WidgetSettings(allowedOrigins: ["ws://127.0.0.1"]), createdAt: now, updatedAt: now + 1))
+                    try await client.send(["type": "ping"])
+                    _ = try await client.expect("pong")
+                    try await save(["https://shop.example"], at: now + 2)
+                    try await client.send(type == "ping" ? ["type": "ping"] : ["type": "message", "clientId": "c-1", "text": "still here?"])
+                    let error = try await client.expect("error")
+                    #expect(error.string("code") == "origin_not_allowed")
+                    _ = try await client.next()
+                }
+                #expect(closed?.closeCode.code == 4403)
+                try await save(["ws://127.0.0.1"], at: now + 3)
+            }
+        }
+    }
 }

@@ -135,7 +135,22 @@ import Testing
         try await AdminAPITests.withAdmin { baton, client in
             let secret = try #require(try await client.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
             let source = try #require(try await baton.services.store.widget(key: "demo")).botSource
-            #expect(try await client.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source, "settings": ["identityRequired": true]]).status == 200)
+            // Chats open when it is turned on: the anonymous one ends, the signed-in one goes on.
+            let ended = try await WidgetClient.connect(baton.socketURL) { anonymous in
+                _ = try await anonymous.hello()
+                _ = try await WidgetClient.connect(baton.socketURL) { signedIn in
+                    try await signedIn.send(Self.hello(secret, id: "early@example.com"))
+                    _ = try await signedIn.expect("welcome")
+                    #expect(try await client.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source,
+                                                                                     "settings": ["identityRequired": true]]).status == 200)
+                    try await signedIn.send(["type": "ping"])
+                    _ = try await signedIn.expect("pong")
+                }
+                try await anonymous.send(["type": "ping"])
+                #expect(try await anonymous.expect("error").string("code") == "identity_required")
+                _ = try await anonymous.next()
+            }
+            #expect(ended?.closeCode.code == 4407)
             let close = try await WidgetClient.connect(baton.socketURL) { widget in
                 try await widget.send(["type": "hello", "widget": "demo"])
                 let error = try await widget.expect("error")
