@@ -164,6 +164,10 @@ enum MattermostEventSocket {
                     }
                     if let event = frame.asEvent { try await onEvent(event) }
                 }
+                // Mattermost closes the socket without a word at a token it does not know
+                // (a restarted server, revoked sessions): a new login is needed, not the
+                // same token again until the next check of the session notices.
+                if !authenticated { throw MattermostError.sessionExpired }
             }.run(on: client.eventLoop, logger: logger)
         } catch let error as MattermostError {
             throw error

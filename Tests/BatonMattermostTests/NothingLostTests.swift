@@ -172,6 +172,33 @@ import Testing
         }
     }
 
+    /// Mattermost forgot the session (restarted, sessions revoked) and the stream dropped
+    /// before any request noticed: the socket closes at the old token without a word, and
+    /// that is taken as the session's end (it was retried with the old token until the
+    /// next minute's check of the session).
+    @Test func theStreamClosedAtTheOldTokenLogsInAgain() async throws {
+        // The session's check as in a running Baton (the rig's is 0.5 s), past the test.
+        try await HandoverRig.run(baton: { $0.mattermostLimits.sessionCheckInterval = .seconds(600) }) { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                // Until the handover's requests are done: none of them is to find out.
+                var seen = -1
+                for _ in 0..<10 where seen != rig.sandbox.exchanges.count {
+                    seen = rig.sandbox.exchanges.count
+                    try await Task.sleep(for: .milliseconds(700))
+                }
+                rig.sandbox.expireSessions()
+                rig.sandbox.dropWebSockets()
+                let start = ContinuousClock.now
+                try rig.sandbox.post(as: "alice", in: room, "answered after the sessions were gone")
+                try await client.message(containing: "answered after the sessions were gone")
+                // The stream's backoff, not the minute's check (with room for a slow machine).
+                #expect(ContinuousClock.now - start < .seconds(20))
+            }
+        }
+    }
+
     @Test(arguments: TestDatabase.available) func batonRestartedMidChat(_ database: TestDatabase) async throws {
         try await database.withLocation { location in try await MattermostSandbox.run { sandbox in
             HandoverRig.seed(sandbox)
