@@ -123,6 +123,14 @@ final class MattermostLink: Sendable {
     }
 
     private func runLoops() async {
+        // A link starts with new settings (or a new process): what failed before is tried
+        // now. Saving the settings made the tasks due already, but the link of the old ones
+        // may have put them off again before it stopped.
+        do {
+            try await store.rescheduleTasks(widgetKey: widgetKey, at: .now())
+        } catch {
+            logger.warning("Making the outbox's failed tasks due failed; they are tried at their time", metadata: ["error": "\(error)"])
+        }
         do {
             let open = await joinChannels(of: try await store.openRooms(widgetKey: widgetKey))
             await addMissingAgents(to: open)

@@ -45,6 +45,36 @@ import Testing
         }
     }
 
+    /// A connection saved by another process (`baton mattermost connect`) makes the failed
+    /// tasks due, but the running link may try them once more under the old settings before
+    /// it sees the new ones, and put them off again (30 s, at the longest backoff). The link
+    /// of new settings runs them at once.
+    @Test func tasksPutOffUnderTheOldSettingsRunAtOnceUnderTheNew() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let store = rig.baton.services.store
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let conversation = try await talkUntilHandover(grace)
+                let room = try await rig.waitForRoom(conversation)
+                try await eventually("the handover's tasks done") { try await store.taskCount(widgetKey: "demo") == 0 }
+                rig.sandbox.fail(next: 1, status: 500, pathPrefix: "/api/v4/posts")
+                _ = try await grace.say("sent while it failed", clientID: "failed")
+                try await eventually("the relay failed once") {
+                    try await store.tasks(of: ConversationID(conversation), widgetKey: "demo", limit: 10).contains { $0.attempts > 0 }
+                }
+                // Put off for ten minutes, as by the old link after the new settings were saved.
+                try await store.rescheduleTasks(widgetKey: "demo", at: Millis.now() + 600_000)
+                var integration = try #require(try await store.integration(widgetKey: "demo", kind: MattermostSettings.kind))
+                integration.updatedAt += 1
+                try await store.saveIntegration(integration)
+                rig.baton.services.mattermost.reload()
+                try await eventually("the message in the room", seconds: 15) {
+                    rig.messages(in: room.id).contains { $0.contains("sent while it failed") }
+                }
+            }
+        }
+    }
+
     /// An agent added to the connection's default agents joins the chats already open: a
     /// channel room's members, a thread room's followers.
     @Test(arguments: [MattermostSettings.RoomKind.channel, .thread]) func aNewDefaultAgentJoinsTheChatsAlreadyOpen(_ kind: MattermostSettings.RoomKind) async throws {
