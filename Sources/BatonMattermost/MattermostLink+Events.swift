@@ -18,7 +18,8 @@ extension MattermostLink {
             do {
                 try await MattermostEventSocket.run(client: client, logger: logger) { sender in
                     self.sender.withLock { $0 = sender }
-                    self.update { $0.state = .connected; $0.lastError = nil }
+                    let standing = self.indexChannelProblem.withLock { $0 }
+                    self.update { $0.state = .connected; $0.lastError = standing }
                     self.logger.info("Connected to Mattermost's event stream")
                     await self.catchUp()
                 } onEvent: { event in

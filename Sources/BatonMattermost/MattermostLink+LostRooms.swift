@@ -33,6 +33,25 @@ extension MattermostLink {
     func logIndexChannelUnusable() {
         logger.error("The index channel is archived or deleted: new chats are not announced (their rooms work without). Restore it, or choose another in the dashboard's Mattermost wizard.",
                      metadata: ["channel": "\(settings.indexChannel.name)"])
+        noteIndexChannelUnusable()
+    }
+
+    /// The status says the index channel is unusable (see `indexChannelProblem`); returns
+    /// what it says.
+    @discardableResult
+    func noteIndexChannelUnusable() -> String {
+        let waits = settings.rooms == .thread ? "new chats wait until it is restored (their threads start there)"
+            : "new chats are not announced (their rooms work without)"
+        let problem = "The index channel ~\(settings.indexChannel.name) is archived or deleted: \(waits). Restore it, or choose another in the dashboard's Mattermost wizard."
+        indexChannelProblem.withLock { $0 = problem }
+        update { $0.lastError = problem }
+        return problem
+    }
+
+    /// A post in the index channel went through: it is usable again.
+    func indexChannelUsable() {
+        guard indexChannelProblem.withLock({ $0.take() }) != nil else { return }
+        update { if $0.lastError?.hasPrefix("The index channel ~") == true { $0.lastError = nil } }
     }
 
     /// Whether a post or edit in the index channel failed because the channel is archived or

@@ -23,7 +23,15 @@ extension MattermostLink {
             let visitorRecord = try await store.visitor(id: conversation.visitorID)
             let text = try await announcement(conversation, visitor: visitor, visitorRecord: visitorRecord, link: nil,
                                               earlier: try await earlierChats(of: conversation))
-            let root = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
+            let root: MMPost
+            do {
+                root = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
+            } catch {
+                // The chat waits for the channel (its thread starts there), saying why.
+                guard await indexChannelUnusable(after: error) else { throw error }
+                throw MattermostError.forbidden(noteIndexChannelUnusable())
+            }
+            indexChannelUsable()
             room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: root.id, threadChannelID: settings.indexChannel.id,
                         name: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
                         link: settings.link(toPost: root.id), announcementID: root.id, cursor: .now() - 1, createdAt: .now())
@@ -73,6 +81,7 @@ extension MattermostLink {
             do {
                 let post = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
                 room.announcementID = post.id
+                indexChannelUsable()
             } catch {
                 // The index channel archived or deleted: the room works without its
                 // announcement (the default agents are in it) rather than hold the chat's
@@ -80,6 +89,7 @@ extension MattermostLink {
                 guard await indexChannelUnusable(after: error) else { throw error }
                 logger.error("The index channel is archived or deleted: a chat was not announced. Restore it, or choose another in the dashboard's Mattermost wizard.",
                              metadata: ["channel": "\(settings.indexChannel.name)", "conversation": "\(conversation.id)"])
+                noteIndexChannelUnusable()
                 room.announcementID = ""
             }
             try await store.saveRoom(room)

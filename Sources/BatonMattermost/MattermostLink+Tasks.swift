@@ -257,7 +257,8 @@ extension MattermostLink {
     /// stream's while the stream is down (the status keeps saying why).
     private func succeeded() {
         outage.withLock { $0 = 0 }
-        if status.withLock({ $0.lastError != nil && $0.state == .connected }) { update { $0.lastError = nil } }
+        let standing = indexChannelProblem.withLock { $0 }
+        if status.withLock({ $0.lastError != standing && $0.state == .connected }) { update { $0.lastError = standing } }
     }
 
     private func failed(_ record: AgentTaskRecord, _ error: any Error) async {

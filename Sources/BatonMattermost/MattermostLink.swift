@@ -86,6 +86,10 @@ final class MattermostLink: Sendable {
     /// Rooms closed while Baton runs: a copy of one read before it closed, remembered by a
     /// handler that was still busy with it, must not put it back in the cache as open.
     let closedRooms = Mutex<Set<String>>([])
+    /// The index channel found archived or deleted: said as the status's last error while
+    /// nothing else is wrong, until a post there goes through (a task's success does not
+    /// clear it, as it does other errors).
+    let indexChannelProblem = Mutex<String?>(nil)
 
     private let statusChanged = WakeSignal()
 

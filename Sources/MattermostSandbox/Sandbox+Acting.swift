@@ -82,6 +82,14 @@ extension MattermostSandbox {
         }
     }
 
+    /// Restores an archived channel (`POST /channels/{id}/restore`, as its route does).
+    public func restore(_ channelID: String, by user: String) throws(APIError) {
+        try act { (world: inout World) throws(APIError) in
+            let actor = try world.actor(user)
+            _ = try world.restore(channelID, by: actor.id)
+        }
+    }
+
     /// Deletes a channel for good (`DELETE /channels/{id}?permanent=true` by a system
     /// admin): it, its posts and members are gone, and no event says so.
     public func deletePermanently(_ channelID: String) throws(APIError) {

@@ -166,6 +166,9 @@ import Testing
                         rig.room(for: conversation).map { !rig.messages(in: $0.id).isEmpty } ?? false
                     }
                     let room = try #require(rig.room(for: conversation))
+                    // The status says so (the log too), and goes on saying it while chats work.
+                    let problem = "The index channel ~\(index.name) is archived or deleted: new chats are not announced"
+                    #expect(rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?.hasPrefix(problem) == true)
                     _ = try await grace.say("are you there?", clientID: "g1")
                     try await eventually("the message in the room") { rig.relayed(in: room.id) == ["are you there?"] }
                     try rig.sandbox.post(as: "alice", in: room.id, "Yes, Grace.")
@@ -184,6 +187,13 @@ import Testing
                 try await eventually("the rating in the room") { rig.messages(in: open.id, by: "relay").contains { $0.contains("rated the chat") } }
             }
             try await eventually("the outbox to empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
+            #expect(rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?.contains("is archived or deleted") == true)
+            // Restored: the next chat is announced, and the status says nothing more.
+            try rig.sandbox.restore(index.id, by: "relay")
+            try await WidgetClient.connect(rig.baton.socketURL) { henry in
+                _ = try await rig.waitForRoom(try await talkUntilHandover(henry, name: "Henry", email: "henry@example.com"))
+            }
+            try await eventually("the status clear") { rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError == nil }
             #expect(try rig.contractViolations() == [])
         }
     }

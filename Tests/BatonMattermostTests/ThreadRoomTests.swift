@@ -78,6 +78,29 @@ import Testing
         } }
     }
 
+    /// The index channel archived: a new chat cannot start its thread there, and waits
+    /// for it; the status says why (it said "Mattermost answered 400: Can not post to
+    /// deleted channel."), and the chat goes on once the channel is restored.
+    @Test func aNewChatWaitsForAnArchivedIndexChannelSayingWhy() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect(rooms: .thread)
+            let index = try #require(rig.indexChannel)
+            try rig.sandbox.archive(index.id, by: "relay")
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client)
+                try await eventually("the status saying why") {
+                    rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?
+                        .contains("The index channel ~\(index.name) is archived or deleted: new chats wait until it is restored") == true
+                }
+                try rig.sandbox.restore(index.id, by: "relay")
+                // A settings change retries at once; here the task's own retry (30 s) is let be.
+                try await rig.baton.services.store.rescheduleTasks(widgetKey: "demo", at: Millis.now())
+                _ = try await rig.waitForThread(conversation)
+                try await eventually("the status clear") { rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError == nil }
+            }
+        }
+    }
+
     @Test func twoChatsInOneChannelStayApart() async throws {
         try await HandoverRig.run { rig in
             try await rig.connect(rooms: .thread)
