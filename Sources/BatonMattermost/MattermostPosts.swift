@@ -100,15 +100,16 @@ enum MattermostPosts {
                              closedBy: String?? = nil, endedByVisitor: Bool = false, words: AgentWords = .english) -> String {
         var lines: [String] = []
         let name = MattermostText.inertName(visitor)
+        // The visitor's address stays beside their name whatever became of the chat.
+        let address = email.map { " (\(MattermostText.inertName($0, limit: 254)))" } ?? ""
         if endedByVisitor {
-            lines.append(words(.newChatEnded, ["visitor": name]))
+            lines.append(words(.newChatEnded, ["visitor": name]) + address)
         } else if let closedBy {
-            lines.append(closedBy.map { words(.newChatClosedBy, ["visitor": name, "agent": MattermostText.inertName($0)]) }
-                ?? words(.newChatClosed, ["visitor": name]))
+            lines.append((closedBy.map { words(.newChatClosedBy, ["visitor": name, "agent": MattermostText.inertName($0)]) }
+                ?? words(.newChatClosed, ["visitor": name])) + address)
         } else if let takenBy {
             // An agent answered: the others see the chat is in hand.
-            lines.append(words(.newChatTaken, ["visitor": name, "agent": MattermostText.inertName(takenBy)])
-                + (email.map { " (\(MattermostText.inertName($0, limit: 254)))" } ?? ""))
+            lines.append(words(.newChatTaken, ["visitor": name, "agent": MattermostText.inertName(takenBy)]) + address)
         } else {
             lines.append(email.map { words(.newChatWithEmail, ["visitor": name, "email": MattermostText.inertName($0, limit: 254)]) }
                 ?? words(.newChat, ["visitor": name]))

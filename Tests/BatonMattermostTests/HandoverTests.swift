@@ -79,6 +79,8 @@ import Testing
                 try await eventually("the announcement edited") {
                     rig.messages(in: index.id).last?.contains("Closed by Alice Archer") == true
                 }
+                // The address stays beside the name.
+                #expect(rig.messages(in: index.id).last?.contains("**Closed by Alice Archer** — Grace (grace@example.com)") == true)
                 let stored = try await rig.baton.services.store.conversation(id: ConversationID(conversation))
                 #expect(stored?.state == .closed)
                 // The room stays (archiving is off by default), with a closing note.
@@ -136,7 +138,7 @@ import Testing
                         == ":wave: **Grace** ended the chat in the website's widget: replies here no longer reach them."
                 }
                 try await eventually("the announcement edited") {
-                    rig.messages(in: index.id).last?.hasPrefix(":white_check_mark: ~~New chat~~ **Ended by the visitor** — Grace") == true
+                    rig.messages(in: index.id).last?.hasPrefix(":white_check_mark: ~~New chat~~ **Ended by the visitor** — Grace (grace@example.com)") == true
                 }
                 try await eventually("the room archived") { sandbox.channel(id: room.id)?.deleteAt != 0 }
                 let stored = try await rig.baton.services.store.conversation(id: ConversationID(conversation))
