@@ -36,7 +36,7 @@ public enum MattermostEmoji {
             }
             let after = rest.index(after: first)
             if !inCode, let close = rest[after...].firstIndex(of: ":"), close > after,
-               let emoji = byName[String(rest[after..<close])] {
+               let emoji = emoji(named: rest[after..<close]) {
                 out += emoji
                 rest = rest[rest.index(after: close)...]
             } else {
@@ -45,6 +45,27 @@ public enum MattermostEmoji {
             }
         }
         return out + rest
+    }
+
+    /// The emoji of a name: from the table, a flag (`flag-de`, regional indicators of the
+    /// country's two letters), or a skin tone (`skin-tone-2` to `-6`, which Mattermost
+    /// writes after the hand it changes: `:wave::skin-tone-3:`).
+    static func emoji(named name: Substring) -> String? {
+        if let emoji = byName[String(name)] { return emoji }
+        if name.hasPrefix("flag-"), let flag = flag(name.dropFirst(5)) { return flag }
+        if name.hasPrefix("skin-tone-"), let tone = name.dropFirst(10).first?.wholeNumberValue, (2...6).contains(tone),
+           name.count == 11, let modifier = Unicode.Scalar(0x1F3FB + UInt32(tone - 2)) {
+            return String(Character(modifier))
+        }
+        return nil
+    }
+
+    /// A country's flag from its two-letter code (ISO 3166-1), as regional indicators.
+    private static func flag(_ code: Substring) -> String? {
+        guard code.count == 2, code.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) }) else { return nil }
+        var scalars = String.UnicodeScalarView()
+        for letter in code.unicodeScalars { scalars.append(Unicode.Scalar(0x1F1E6 + letter.value - 0x61)!) }
+        return String(scalars)
     }
 
     static let byName: [String: String] = {
@@ -115,6 +136,13 @@ public enum MattermostEmoji {
         ("airplane", "✈️"), ("train", "🚆"), ("ship", "🚢"), ("dog", "🐶"), ("cat", "🐱"), ("unicorn", "🦄"),
         ("bug", "🐛"), ("seedling", "🌱"), ("rose", "🌹"), ("sunflower", "🌻"), ("christmas_tree", "🎄"),
         ("jack_o_lantern", "🎃"), ("snowman", "⛄"), ("checkered_flag", "🏁"), ("triangular_flag_on_post", "🚩"),
-        ("construction", "🚧"), ("rotating_light", "🚨"),
+        ("construction", "🚧"), ("rotating_light", "🚨"), ("stop_sign", "🛑"), ("inbox_tray", "📥"), ("outbox_tray", "📤"),
+        ("money_with_wings", "💸"), ("smiling_face_with_three_hearts", "🥰"),
+        // Cats
+        ("smiley_cat", "😺"), ("smile_cat", "😸"), ("joy_cat", "😹"), ("heart_eyes_cat", "😻"), ("smirk_cat", "😼"),
+        ("kissing_cat", "😽"), ("scream_cat", "🙀"), ("crying_cat_face", "😿"), ("pouting_cat", "😾"),
+        // The flags that also go by their country's code alone
+        ("us", "🇺🇸"), ("gb uk", "🇬🇧"), ("de", "🇩🇪"), ("fr", "🇫🇷"), ("es", "🇪🇸"), ("it", "🇮🇹"), ("jp", "🇯🇵"),
+        ("kr", "🇰🇷"), ("cn", "🇨🇳"), ("ru", "🇷🇺"),
     ]
 }

@@ -41,6 +41,10 @@ import Testing
         #expect(MattermostEmoji.replacingShortcodes(in: ":tada: Done :white_check_mark:") == "🎉 Done ✅")
         #expect(MattermostEmoji.replacingShortcodes(in: "at 10:30: :thumbsup::-1:") == "at 10:30: 👍👎")
         #expect(MattermostEmoji.replacingShortcodes(in: ":our_logo: :not an emoji: ::") == ":our_logo: :not an emoji: ::")
+        // Flags by their country's code, skin tones after the hand, cats.
+        #expect(MattermostEmoji.replacingShortcodes(in: ":flag-de: :flag-br: :us: :wave::skin-tone-3: :smiley_cat:") == "🇩🇪 🇧🇷 🇺🇸 👋🏼 😺")
+        #expect(MattermostEmoji.replacingShortcodes(in: ":flag-d: :flag-deu: :flag-D1: :skin-tone-1: :skin-tone-7: :skin-tone-22:")
+            == ":flag-d: :flag-deu: :flag-D1: :skin-tone-1: :skin-tone-7: :skin-tone-22:")
         #expect(MattermostEmoji.replacingShortcodes(in: "`:x:` :x:\n```\n:x:\n```\n:x:") == "`:x:` ❌\n```\n:x:\n```\n❌")
         #expect(MattermostEmoji.replacingShortcodes(in: "no colon here") == "no colon here")
         #expect(MattermostEmoji.replacingShortcodes(in: ":") == ":")
