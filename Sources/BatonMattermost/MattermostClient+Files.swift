@@ -5,10 +5,9 @@ import NIOCore
 /// a file's details and bytes back.
 extension MattermostClient {
     /// Uploads a file into a channel, where the relay user must be able to post; attach it
-    /// with `createPost(fileIDs:)`. Sent as `multipart/form-data` the way browsers send it:
-    /// `"`, CR and LF in the name percent-encoded, everything else as UTF-8. Mattermost keeps
-    /// those escapes (a `"` comes back as `%22`) and takes the MIME type from the name's
-    /// extension, not from `contentType`. Over the server's `MaxFileSize` (100 MiB by
+    /// with `createPost(fileIDs:)`. Sent as `multipart/form-data`, the name as UTF-8 in a
+    /// quoted string whose escapes Mattermost undoes (`MultipartForm.escape`). Mattermost
+    /// takes the MIME type from the name's extension, not from `contentType`. Over the server's `MaxFileSize` (100 MiB by
     /// default) it answers 413.
     public func uploadFile(channelID: String, name: String, contentType: String, data: [UInt8]) async throws -> MMFileInfo {
         var upload = FileUpload(channelID: channelID, name: name, contentType: contentType, size: data.count)
@@ -159,12 +158,16 @@ struct MultipartForm {
         body.writeString(head + "\r\n")
     }
 
-    /// `"` → `%22`, CR → `%0D`, LF → `%0A`; nothing else changes.
+    /// A quoted string's escapes that Mattermost (Go's `mime.ParseMediaType`) undoes: `"`
+    /// → `\"`, `\` → `\\`. (Browsers write `%22`, which Go keeps as it is: the file's
+    /// name in Mattermost would show it.) CR → `%0D`, LF → `%0A`, which would end the
+    /// header (names never hold them: `Attachment.cleanName`); nothing else changes.
     static func escape(_ text: String) -> String {
         var escaped = ""
         for scalar in text.unicodeScalars {
             switch scalar {
-            case "\"": escaped += "%22"
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
             case "\r": escaped += "%0D"
             case "\n": escaped += "%0A"
             default: escaped.unicodeScalars.append(scalar)

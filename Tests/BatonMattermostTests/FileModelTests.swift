@@ -38,8 +38,8 @@ import Testing
         #expect(try UploadAnswer(json: #"{"file_infos":null,"client_ids":[]}"#).fileInfos.isEmpty)
     }
 
-    @Test func aFormIsWrittenAsBrowsersWriteIt() {
-        #expect(MultipartForm.escape("a\"b\r\nc ✓\\") == "a%22b%0D%0Ac ✓\\")
+    @Test func aFormIsWrittenAsMattermostReadsIt() {
+        #expect(MultipartForm.escape("a\"b\r\nc ✓\\") == "a\\\"b%0D%0Ac ✓\\\\")
         var form = MultipartForm()
         form.field("channel_id", "c1")
         form.file("files", filename: "x\".txt", contentType: "text/plain", data: [0, 13, 10, 255])
@@ -48,7 +48,7 @@ import Testing
         #expect(MultipartForm().boundary != boundary)
         #expect(form.contentType == "multipart/form-data; boundary=\(boundary)")
         let expected = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"channel_id\"\r\n\r\nc1\r\n".utf8)
-            + Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x%22.txt\"\r\n".utf8)
+            + Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x\\\".txt\"\r\n".utf8)
             + Array("Content-Type: text/plain\r\n\r\n".utf8) + [0, 13, 10, 255]
             + Array("\r\n--\(boundary)--\r\n".utf8)
         #expect(Array(form.finish().readableBytesView) == expected)
