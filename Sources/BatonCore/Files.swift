@@ -33,14 +33,21 @@ public struct Attachment: Sendable, Codable, Hashable {
     }
 
     /// A file name fit to show and to send on: the last path component, control and
-    /// bidirectional-override characters removed, at most 200 characters; "file" when
-    /// nothing is left.
+    /// bidirectional-override characters removed, at most 200 characters (a longer name
+    /// is cut before its extension, which stays); "file" when nothing is left.
     public static func cleanName(_ raw: String) -> String {
         let last = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        let scalars = last.unicodeScalars.filter { scalar in
+        var scalars = Array(last.unicodeScalars).filter { scalar in
             !(scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format)
         }
-        var name = String(String.UnicodeScalarView(scalars.prefix(200))).trimmingWhitespace()
+        if scalars.count > 200 {
+            // An extension: a dot and up to 16 letters or digits at the end.
+            let ext = scalars.suffix(17).split(separator: ".", omittingEmptySubsequences: false).last ?? []
+            let keep = ext.count < 17 && !ext.isEmpty && ext.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+                ? ext.count + 1 : 0
+            scalars = Array(scalars.prefix(200 - keep)) + scalars.suffix(keep)
+        }
+        var name = String(String.UnicodeScalarView(scalars)).trimmingWhitespace()
         while name.hasPrefix(".") { name.removeFirst() }
         return name.isEmpty ? "file" : name
     }
