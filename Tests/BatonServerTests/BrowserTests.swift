@@ -242,6 +242,28 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 #expect(found["other"] as? Int == 0)
                 let shown = found["text"] as? String ?? ""
                 #expect(shown.contains("<b>not html</b> [bad](javascript:alert(1)) *not italic* snake_case_name 2*3*4"), "\(shown)")
+                // A fenced block keeps its lines, Markdown and addresses as they are (one left
+                // open runs to the end); a link's title is left out; an address in brackets.
+                let blocks = "Try this:\n```bash\ncurl https://shop.example/api\n  **not bold**\n```\n"
+                    + "then [Docs](https://shop.example/docs \"the docs\") or <https://shop.example/help>.\n```\nunclosed"
+                try await baton.services.chat.agentMessage(conversation.conversation.id, name: "Alice Archer", text: blocks,
+                                                           files: [], externalID: "post-blocks")
+                try await waitForBubble(driver, containing: "Try this")
+                let second = try await driver.run("""
+                    const b = \(agent);
+                    return {
+                      pre: Array.from(b.querySelectorAll('pre.code-block > code')).map(e => e.textContent),
+                      links: Array.from(b.querySelectorAll('a')).map(a => [a.textContent, a.getAttribute('href')]),
+                      strong: b.querySelectorAll('strong').length,
+                      text: b.textContent,
+                    };
+                    """) as? [String: Any] ?? [:]
+                #expect(second["pre"] as? [String] == ["curl https://shop.example/api\n  **not bold**", "unclosed"])
+                #expect(second["links"] as? [[String]] == [["Docs", "https://shop.example/docs"],
+                                                           ["https://shop.example/help", "https://shop.example/help"]])
+                #expect(second["strong"] as? Int == 0)
+                #expect((second["text"] as? String)?.contains("Try this:curl") == true && (second["text"] as? String)?.contains("then Docs or https://shop.example/help.") == true,
+                        "\(second)")
                 // The visitor's own message: the address linked, the stars as typed.
                 let mine = try await driver.run("""
                     const b = Array.from(\(root).querySelectorAll('.row.visitor .bubble')).pop();

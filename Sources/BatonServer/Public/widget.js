@@ -392,6 +392,10 @@ textarea:disabled { background: #f1f3f5; }
 .bubble a.link { color: inherit; text-decoration: underline; }
 .bubble code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em;
   padding: 1px 4px; border-radius: 4px; background: rgba(0,0,0,.07); }
+/* A fenced block keeps its lines as they are and scrolls sideways rather than wrap. */
+.bubble pre.code-block { margin: 4px 0; padding: 6px 8px; border-radius: 6px; background: rgba(0,0,0,.07);
+  white-space: pre; overflow-x: auto; max-width: 100%; overflow-wrap: normal; }
+.bubble pre.code-block code { padding: 0; background: none; font-size: 12.5px; line-height: 1.45; }
 .file { display: inline-flex; align-items: center; gap: 6px; max-width: 100%; padding: 6px 10px; border-radius: 10px;
   background: rgba(0,0,0,.06); color: inherit; text-decoration: none; white-space: normal; }
 .file:hover { text-decoration: underline; }

@@ -6,9 +6,9 @@
 // makes an element; `rich` false links addresses only (a visitor's own text).
 function batonRichText(el) {
   // Agents write Mattermost's Markdown; its everyday part is shown: **bold**,
-  // *italic* or _italic_, ~~struck~~, `code`, [a link](https://…), and addresses written
-  // out (http, https, mailto, email addresses) as links; headings and lists read well as
-  // the text they are. Built as DOM nodes from the text: nothing is ever parsed as HTML,
+  // *italic* or _italic_, ~~struck~~, `code`, fenced code blocks (```), [a link](https://…)
+  // (with or without a "title"), <https://…>, and addresses written out (http, https,
+  // mailto, email addresses) as links; headings and lists read well as the text they are. Built as DOM nodes from the text: nothing is ever parsed as HTML,
   // and a link goes only to an http(s) or mailto address, in a new tab, without the page
   // as referrer. A visitor's own text gets only its addresses linked. (No lookbehind in
   // these patterns: Safari before 16.4 would refuse the whole widget script.)
@@ -18,7 +18,9 @@ function batonRichText(el) {
     // An address may hold parentheses in pairs (`…/Swift_(programming_language)`); a
     // closing one of its own is part of it, one that closes the sentence's is not.
     // A label's escaped brackets (`\]`, a visitor's text put into a bot's) are its own.
-    { kind: 'link', re: /\[((?:\\[^\n]|[^\]\\\n])+)\]\(((?:https?:\/\/|mailto:)(?:[^\s()]|\([^\s()]*\))+)\)/i },
+    // An optional title after the address ([Docs](https://… "title")) is left out.
+    { kind: 'link', re: /\[((?:\\[^\n]|[^\]\\\n])+)\]\(((?:https?:\/\/|mailto:)(?:[^\s()]|\([^\s()]*\))+)(?:[ \t]+"[^"\n]*")?\)/i },
+    { kind: 'autolink', re: /<((?:https?:\/\/|mailto:)[^\s<>]+)>/i },
     { kind: 'url', re: /\b(?:https?:\/\/|mailto:)(?:[^\s<>"()]|\([^\s<>"()]*\))*(?:[^\s<>"().,:;'!?\]}*_~]|\([^\s<>"()]*\))/i },
     { kind: 'email', re: /\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/i },
     { kind: 'strong', re: /\*\*(?=\S)([^\n]*?\S)\*\*/ },
@@ -29,10 +31,25 @@ function batonRichText(el) {
     { kind: 'del', re: /~~(?=\S)([^\n~]*?\S)~~/ },
   ];
   const PLAIN_KINDS = new Set(['url', 'email']);
-  const LINK_KINDS = new Set(['link', 'url', 'email']);
+  const LINK_KINDS = new Set(['link', 'autolink', 'url', 'email']);
+  // A fenced block: ``` (and a language, which is not shown) on a line of its own, to the
+  // next ``` line or, unclosed, to the end, as Mattermost shows it.
+  const FENCE = /(^|\n) {0,3}```[^`\n]*\n([\s\S]*?)(?:\n {0,3}```[ \t]*(?=\n|$)|$)/;
 
   // `links` is false inside a link's label: no link within a link.
   function appendText(parent, text, rich, links = true) {
+    let fence;
+    while (rich && links && text && (fence = FENCE.exec(text))) {
+      if (fence.index) appendInline(parent, text.slice(0, fence.index), rich, links);
+      const block = el('pre', 'code-block');
+      block.append(el('code', '', fence[2]));
+      parent.append(block);
+      text = text.slice(fence.index + fence[0].length).replace(/^\n/, '');
+    }
+    appendInline(parent, text, rich, links);
+  }
+
+  function appendInline(parent, text, rich, links) {
     while (text) {
       let best = null;
       for (const rule of INLINE) {
@@ -50,18 +67,18 @@ function batonRichText(el) {
       if (rule.kind === 'escape') parent.append(document.createTextNode(inner));
       else if (rule.kind === 'code') parent.append(el('code', '', inner));
       else if (LINK_KINDS.has(rule.kind)) {
-        const href = rule.kind === 'link' ? m[2] : rule.kind === 'email' ? 'mailto:' + m[0] : m[0];
+        const href = rule.kind === 'link' ? m[2] : rule.kind === 'autolink' ? inner : rule.kind === 'email' ? 'mailto:' + m[0] : m[0];
         const link = safeLink(href);
         if (link) {
-          if (rule.kind === 'link') appendText(link, inner, rich, false);
-          else link.textContent = m[0];
+          if (rule.kind === 'link') appendInline(link, inner, rich, false);
+          else link.textContent = rule.kind === 'autolink' ? inner : m[0];
           parent.append(link);
         } else {
           parent.append(document.createTextNode(m[0]));
         }
       } else {
         const node = el(rule.kind);
-        appendText(node, inner, rich, links);
+        appendInline(node, inner, rich, links);
         parent.append(node);
       }
       text = text.slice(m.index + m[0].length);
