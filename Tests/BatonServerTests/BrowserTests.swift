@@ -154,6 +154,17 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 let width = try await driver.run("return \(root).querySelector('.panel').getBoundingClientRect().width") as? Double
                 #expect(width == 390)
                 try await driver.screenshot("widget-phone")
+                // The page behind cannot be seen: Tab goes round the panel's controls, and
+                // the panel says it is modal.
+                #expect(try await driver.run("return \(root).querySelector('.panel').getAttribute('aria-modal')") as? String == "true")
+                let controls = """
+                    Array.from(\(root).querySelector('.panel').querySelectorAll('button, textarea, a[href], [tabindex="0"]'))
+                      .filter((n) => !n.disabled && n.getClientRects().length > 0)
+                    """
+                try await driver.type("\u{E004}", into: try await driver.element("return \(controls).pop()"))
+                #expect(try await driver.run("const c = \(controls); return \(root).activeElement === c[0]") as? Bool == true)
+                try await driver.type("\u{E008}\u{E004}", into: try await driver.element("return \(controls)[0]"))
+                #expect(try await driver.run("const c = \(controls); return \(root).activeElement === c[c.length - 1]") as? Bool == true)
             }
             // Held sideways (or a page zoomed in): a short screen is filled too, and the text
             // box stays whole however many replies are suggested.
@@ -578,6 +589,8 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 try await driver.wait(for: "the input to have focus", "return \(root).activeElement?.tagName === 'TEXTAREA'")
                 #expect(try await driver.run("return \(root).querySelector('.log').getAttribute('role')") as? String == "log")
                 #expect(try await driver.run("return \(root).querySelector('.log').getAttribute('aria-live')") as? String == "polite")
+                // Beside the page, not over it: not modal, and Tab goes on to the page.
+                #expect(try await driver.run("return \(root).querySelector('.panel').getAttribute('aria-modal')") as? String == "false")
                 // Escape closes it and gives the focus back to the launcher.
                 try await driver.type("\u{E00C}", into: try await driver.element("return \(root).querySelector('textarea')"))
                 try await driver.wait(for: "the panel to close", "return \(root).querySelector('.panel').hidden")

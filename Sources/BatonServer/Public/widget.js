@@ -539,6 +539,8 @@ textarea:disabled { background: #f1f3f5; }
       rate: $('.rate'), rateGood: $('.rate-good'), rateBad: $('.rate-bad'), save: $('.save'),
     };
     ui.save.addEventListener('click', saveTranscript);
+    // A phone turned sideways, a window resized: modal or not follows.
+    if (FILLS_SCREEN && FILLS_SCREEN.addEventListener) FILLS_SCREEN.addEventListener('change', updateModal);
     // A chat with the agents that ended may be rated, once.
     const rate = (rating) => {
       if (!send({ type: 'rate', conversation: lastConversation, rating: rating })) return;
@@ -594,11 +596,36 @@ textarea:disabled { background: #f1f3f5; }
       }
     });
     ui.root.addEventListener('keydown', (e) => {
+      if (e.key === 'Tab') { keepFocusIn(e); return; }
       if (e.key !== 'Escape' || !isOpen) return;
       e.stopPropagation();
       // A question open in the panel is answered "no" first; the panel closes on the next.
       if (!ui.confirm.hidden) { ui.confirm.hidden = true; ui.endChat.focus(); } else closePanel(true);
     });
+  }
+
+  // While the panel fills the screen (a phone, a short or zoomed-in window) the page behind
+  // it cannot be seen: Tab goes round the panel's controls instead of on to the page, and
+  // the panel says it is modal. (Escape closes it, as ever.)
+  const FILLS_SCREEN = window.matchMedia ? window.matchMedia('(max-width: 480px), (max-height: 520px)') : null;
+
+  function fillsScreen() { return !!(FILLS_SCREEN && FILLS_SCREEN.matches); }
+
+  function updateModal() {
+    ui.panel.setAttribute('aria-modal', isOpen && fillsScreen() ? 'true' : 'false');
+  }
+
+  function keepFocusIn(e) {
+    if (!isOpen || !fillsScreen()) return;
+    const focusable = Array.from(ui.panel.querySelectorAll('button, textarea, input, a[href], [tabindex]:not([tabindex="-1"])'))
+      .filter((n) => !n.disabled && n.getClientRects().length > 0 && !(n.type === 'file'));
+    if (!focusable.length) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    const active = ui.root.getRootNode().activeElement;
+    const inside = active && ui.panel.contains(active);
+    if (e.shiftKey && (!inside || active === first)) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && (!inside || active === last)) { e.preventDefault(); first.focus(); }
   }
 
   // A file's name in its own direction: "notes ملاحظات.txt" is not reordered by the panel's.
@@ -1841,6 +1868,7 @@ textarea:disabled { background: #f1f3f5; }
     ui.panel.hidden = false;
     ui.root.classList.add('open');
     ui.launcher.setAttribute('aria-expanded', 'true');
+    updateModal();
     unread = 0;
     updateBadge();
     if (!pageHidden()) endAway();
@@ -1857,6 +1885,7 @@ textarea:disabled { background: #f1f3f5; }
     ui.panel.hidden = true;
     ui.root.classList.remove('open');
     ui.launcher.setAttribute('aria-expanded', 'false');
+    updateModal();
     updateBadge();
     if (returnFocus) ui.launcher.focus();
   }
