@@ -665,6 +665,37 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// The visitor's own bubble and file names show what the server keeps: a direction
+    /// override showed "rlo‮evil" reversed there alone, "evil‮gnp.exe" as a picture.
+    @Test func invisibleCharactersAreLeftOutAsTheServerDoes() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await driver.wait(for: "the paperclip", "return !\(root).querySelector('.attach').hidden")
+                _ = try await driver.run("""
+                    const r = \(root), box = r.querySelector('textarea');
+                    box.value = 'rlo\\u202Eevil\\u202C end\\u200B';
+                    box.dispatchEvent(new Event('input'));
+                    const dt = new DataTransfer();
+                    dt.items.add(new File(['x'], 'evil\\u202Egnp.exe', { type: 'application/octet-stream' }));
+                    const input = r.querySelector('.file-input');
+                    input.files = dt.files;
+                    input.dispatchEvent(new Event('change'));
+                    return true
+                    """)
+                try await driver.wait(for: "the file in the tray", "return \(root).querySelector('.tray .chip .fname')?.textContent === 'evilgnp.exe'")
+                try await driver.wait(for: "the file uploaded", "return !\(root).querySelector('.tray .chip.uploading')")
+                try await driver.type("\u{E007}", into: try await driver.element("return \(root).querySelector('textarea')"))
+                try await driver.wait(for: "the message stored", "return !\(root).querySelector('.row.pending') && \(root).querySelectorAll('.row.visitor').length === 1")
+                #expect(try await driver.run("return \(root).querySelector('.row.visitor .bubble').firstChild.textContent") as? String == "rloevil end")
+                let stored = try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first
+                let messages = try await baton.services.store.messages(in: try #require(stored).conversation.id, after: 0, limit: 10)
+                #expect(messages.contains { $0.text == "rloevil end" && $0.files.map(\.name) == ["evilgnp.exe"] })
+            }
+        }
+    }
+
     @Test func filesAreSentAndShown() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with(width: 1280, height: 800) { driver in

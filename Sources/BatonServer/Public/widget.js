@@ -352,7 +352,8 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .bubble, .notice { white-space: pre-wrap; overflow-wrap: anywhere; }
 .bubble { padding: 8px 12px; border-radius: 16px; background: #fff; border: 1px solid #e3e6ea; }
 .visitor .bubble { background: var(--c); color: var(--on-c); border-color: transparent; }
-.pending .bubble { opacity: .8; }
+/* On its way: outlined, its text as readable as when it is stored ("Sending…" says so too). */
+.pending .bubble { outline: 1.5px dashed var(--c); outline-offset: 2px; }
 .failed .bubble { background: #fff; color: ${INK}; border: 1px dashed #c92a2a; }
 .meta { margin: 3px 4px 0; font-size: 11.5px; color: #495057; }
 .deleted .bubble { font-style: italic; color: #6c757d; background: #f8f9fa; }
@@ -630,7 +631,8 @@ textarea:disabled { background: #f1f3f5; }
 
   // A file's name in its own direction: "notes ملاحظات.txt" is not reordered by the panel's.
   function fileName(name) {
-    const span = el('span', 'fname', name);
+    // As the server keeps it: a direction override would show "evil‮gnp.exe" as a picture.
+    const span = el('span', 'fname', name.replace(/[\p{Cc}\p{Cf}]/gu, ''));
     span.dir = 'auto';
     return span;
   }
@@ -1071,9 +1073,19 @@ textarea:disabled { background: #f1f3f5; }
 
   // Sends the text with the files waiting above it (the text is their caption). While a
   // file is still uploading the Send button waits for it.
+  // What the server keeps of a message (ChatService.clean): without control, direction
+  // override and invisible characters, so that the visitor's own bubble shows what the
+  // agents read (an override would show it reversed here only).
+  const INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u034F\u115F\u1160\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\u3164\uFEFF\uFFA0\uFFF9-\uFFFB]/g;
+
+  function cleanText(text) {
+    return text.replace(/[\u2028\u2029]/g, '\n').replace(INVISIBLE, '').trim();
+  }
+
   function submit() {
-    const text = ui.input.value.trim();
+    const text = cleanText(ui.input.value);
     const files = staged.filter((f) => f.status === 'ready');
+    if (!text && !files.length && ui.input.value && !fatal && !isUploading()) { ui.input.value = ''; onInput(); return; }
     if (fatal || (!text && !files.length) || isUploading()) return;
     ui.input.value = '';
     onInput();
