@@ -591,10 +591,18 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 #expect(try await driver.run("return \(root).querySelector('.log').getAttribute('aria-live')") as? String == "polite")
                 // Beside the page, not over it: not modal, and Tab goes on to the page.
                 #expect(try await driver.run("return \(root).querySelector('.panel').getAttribute('aria-modal')") as? String == "false")
+                // Left open, it is open on the next page (here the same one, reloaded).
+                try await driver.open("\(baton.http)/")
+                try await driver.wait(for: "the panel open after the reload", "return \(root) && !\(root).querySelector('.panel').hidden")
                 // Escape closes it and gives the focus back to the launcher.
                 try await driver.type("\u{E00C}", into: try await driver.element("return \(root).querySelector('textarea')"))
                 try await driver.wait(for: "the panel to close", "return \(root).querySelector('.panel').hidden")
                 #expect(try await driver.run("return \(root).activeElement?.classList.contains('launcher')") as? Bool == true)
+                // Closed, it stays closed on the next page.
+                try await driver.open("\(baton.http)/")
+                try await driver.wait(for: "the launcher", "return \(root)?.querySelector('.launcher')")
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await driver.run("return \(root).querySelector('.panel').hidden") as? Bool == true)
             }
         }
     }

@@ -281,6 +281,7 @@ import Testing
                     try await driver.open("\(baton.http)/healthz")
                     _ = try await driver.run("""
                         localStorage.clear();
+                        sessionStorage.clear();
                         const s = document.createElement('script');
                         s.src = '/widget.js';
                         s.dataset.widget = 'demo';

@@ -46,8 +46,16 @@
   }
   let emailLink = takeEmailLink();
   let relinking = false; // the socket is closed to open the chat of a link followed on this page
-  const OPEN_AT_LOAD = script.getAttribute('data-open') === 'true' || location.hash === '#baton-open' || !!emailLink;
   const STORAGE_KEY = 'baton:' + KEY;
+  // Open on the page before, in this tab (a reload, the next page of the site): open again.
+  // Per tab, so that a visitor back another day finds it as the page has it.
+  const OPEN_KEY = STORAGE_KEY + ':open';
+  const WAS_OPEN = (() => { try { return window.sessionStorage.getItem(OPEN_KEY) === '1'; } catch (e) { return false; } })();
+  const OPEN_AT_LOAD = script.getAttribute('data-open') === 'true' || location.hash === '#baton-open' || !!emailLink || WAS_OPEN;
+
+  function rememberOpen(open) {
+    try { window.sessionStorage.setItem(OPEN_KEY, open ? '1' : '0'); } catch (e) { /* not kept: it only reopens the panel */ }
+  }
 
   const DEFAULT_COLOR = '#3b5bdb';
   const INK = '#1f2430';
@@ -1881,6 +1889,7 @@ textarea:disabled { background: #f1f3f5; }
     ui.root.classList.add('open');
     ui.launcher.setAttribute('aria-expanded', 'true');
     updateModal();
+    rememberOpen(true);
     unread = 0;
     updateBadge();
     if (!pageHidden()) endAway();
@@ -1898,6 +1907,7 @@ textarea:disabled { background: #f1f3f5; }
     ui.root.classList.remove('open');
     ui.launcher.setAttribute('aria-expanded', 'false');
     updateModal();
+    rememberOpen(false);
     updateBadge();
     if (returnFocus) ui.launcher.focus();
   }
