@@ -50,13 +50,19 @@ extension MattermostLink {
                 try await client.addChannelMembers(channelID: channelID, userIDs: [me])
                 return true
             } catch {
-                logger.error("The relay user was removed from a channel of open chats and cannot join it again; add it there in Mattermost",
+                // A channel that is gone is not a removal to undo: the index channel's
+                // absence is said as such; a room's is the lost rooms' to mend.
+                if await channelIsGone(channelID, after: error) {
+                    if isIndex { logIndexChannelUnusable() }
+                    return false
+                }
+                logger.error("The relay user was removed from \(isIndex ? "the index channel" : "a channel of open chats") and cannot join it again; add it there in Mattermost",
                              metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
                 return false
             }
         }
         guard rejoined else { return }
-        logger.warning("The relay user was removed from a channel of open chats and joined it again", metadata: [
+        logger.warning("The relay user was removed from \(isIndex ? "the index channel" : "a channel of open chats") and joined it again", metadata: [
             "mattermost.channel": "\(channelID)", "chats": "\(rooms.count)"])
         let note = isIndex && rooms.allSatisfy({ $0.threadChannelID == nil })
             ? words(.relayRejoinedIndex)

@@ -200,6 +200,22 @@ import Testing
         }
     }
 
+    /// The index channel deleted for good: the catch-up after a reconnect finds the relay
+    /// user no longer in it, and says the channel is gone (it said "removed … add it there
+    /// in Mattermost", advice nobody could follow).
+    @Test func anIndexChannelDeletedForGoodIsSaidToBeGone() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let index = try #require(rig.indexChannel)
+            try rig.sandbox.deletePermanently(index.id)
+            rig.sandbox.dropWebSockets()
+            try await eventually("the status saying the index channel is gone") {
+                rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?
+                    .contains("The index channel ~\(index.name) is archived or deleted") == true
+            }
+        }
+    }
+
     /// A returning visitor's new room, and its announcement, link the chat they had with
     /// the agents before; a first chat names none.
     @Test func aReturningVisitorsNewRoomLinksTheirEarlierChat() async throws {
