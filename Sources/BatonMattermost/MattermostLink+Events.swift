@@ -18,7 +18,7 @@ extension MattermostLink {
             do {
                 try await MattermostEventSocket.run(client: client, logger: logger) { sender in
                     self.sender.withLock { $0 = sender }
-                    let standing = self.indexChannelProblem.withLock { $0 }
+                    let standing = self.standingProblem
                     self.update { $0.state = .connected; $0.lastError = standing }
                     self.logger.info("Connected to Mattermost's event stream")
                     await self.catchUp()

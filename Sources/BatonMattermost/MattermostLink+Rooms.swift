@@ -42,6 +42,7 @@ extension MattermostLink {
                 teamID: settings.team.id, name: MattermostPosts.channelName(for: conversation.id),
                 displayName: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
                 purpose: words(.channelPurpose, ["widget": widgetKey]))
+            teamProblem.withLock { $0 = nil }
             room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: channel.id, name: channel.name,
                         link: settings.link(toChannel: channel.name), cursor: .now() - 1, createdAt: .now())
             try await store.saveRoom(room)

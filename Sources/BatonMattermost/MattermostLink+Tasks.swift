@@ -257,7 +257,7 @@ extension MattermostLink {
     /// stream's while the stream is down (the status keeps saying why).
     private func succeeded() {
         outage.withLock { $0 = 0 }
-        let standing = indexChannelProblem.withLock { $0 }
+        let standing = standingProblem
         if status.withLock({ $0.lastError != standing && $0.state == .connected }) { update { $0.lastError = standing } }
     }
 
@@ -278,12 +278,35 @@ extension MattermostLink {
             // Needs someone to change something: retry slowly (a settings change retries at once).
             delay = min(300, max(delay, 30))
         }
+        if mattermost?.isTransient != true { await checkTeam() }
         logger.warning("Mattermost task failed; will retry", metadata: [
             "conversation": "\(record.conversationID)", "task": "\(record.task)", "attempt": "\(record.attempts + 1)",
             "retry_in_s": "\(String(format: "%.1f", delay))", "error": "\(error)",
         ])
-        update { $0.lastError = "\(error)" }
+        let problem = teamProblem.withLock { $0 }
+        update { $0.lastError = problem ?? "\(error)" }
         try? await store.retryTask(record.id, at: .now() + Millis(delay * 1000), error: "\(error)")
+    }
+
+    /// Whether the relay user is still in the connection's team (after a failure that
+    /// needs a person, at most once a minute): if not, that is what the status says, as
+    /// the reason no room can be made ("Invalid team_id", "permissions" said nothing of it).
+    func checkTeam() async {
+        let now = ContinuousClock.now
+        let due = teamCheckedAt.withLock { last -> Bool in
+            if let last, now - last < .seconds(60) { return false }
+            last = now
+            return true
+        }
+        guard due, let teams = try? await client.teams(of: "me") else { return }
+        if teams.contains(where: { $0.id == settings.team.id }) {
+            teamProblem.withLock { $0 = nil }
+            return
+        }
+        let problem = "The relay user \(settings.relayUser.name) is not in the team \(settings.team.name) any more, or the team is gone from Mattermost: "
+            + "no new chat's room can be made. Add the relay user to the team again, or connect the bot again (the dashboard's Mattermost wizard, or `baton mattermost connect`)."
+        if teamProblem.withLock({ $0 }) == nil { logger.error("\(problem)") }
+        teamProblem.withLock { $0 = problem }
     }
 
     func pause(for seconds: Double) {

@@ -90,6 +90,15 @@ final class MattermostLink: Sendable {
     /// nothing else is wrong, until a post there goes through (a task's success does not
     /// clear it, as it does other errors).
     let indexChannelProblem = Mutex<String?>(nil)
+    /// The relay user found outside the connection's team (the team deleted, the user
+    /// removed, a Mattermost whose data is gone): no room can be made. Checked after a
+    /// failure that needs a person, at most once a minute (`checkTeam`).
+    let teamProblem = Mutex<String?>(nil)
+    let teamCheckedAt = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// What the status says is wrong while no task's own error is newer: the team, then
+    /// the index channel.
+    var standingProblem: String? { teamProblem.withLock { $0 } ?? indexChannelProblem.withLock { $0 } }
 
     private let statusChanged = WakeSignal()
 

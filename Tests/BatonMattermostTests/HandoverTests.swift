@@ -170,7 +170,9 @@ import Testing
                     let room = try #require(rig.room(for: conversation))
                     // The status says so (the log too), and goes on saying it while chats work.
                     let problem = "The index channel ~\(index.name) is archived or deleted: new chats are not announced"
-                    #expect(rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?.hasPrefix(problem) == true)
+                    try await eventually("the status saying so") {
+                        rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?.hasPrefix(problem) == true
+                    }
                     _ = try await grace.say("are you there?", clientID: "g1")
                     try await eventually("the message in the room") { rig.relayed(in: room.id) == ["are you there?"] }
                     try rig.sandbox.post(as: "alice", in: room.id, "Yes, Grace.")
@@ -212,6 +214,27 @@ import Testing
             try await eventually("the status saying the index channel is gone") {
                 rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?
                     .contains("The index channel ~\(index.name) is archived or deleted") == true
+            }
+        }
+    }
+
+    /// A Mattermost whose data is gone (restored from elsewhere, reinstalled at the same
+    /// address): the connection's team is not there. The status says so and what to do (it
+    /// said "Mattermost answered 400: Invalid team_id parameter.").
+    @Test func aTeamThatIsGoneIsSaid() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let connections = rig.baton.services.connections
+            var (settings, credentials) = try #require(try await connections.load(widgetKey: "demo"))
+            settings.team.id = "gonegonegonegonegonegonego"
+            try await connections.save(settings, credentials: credentials, widgetKey: "demo")
+            rig.baton.services.mattermost.reload()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                _ = try await talkUntilHandover(client)
+                try await eventually("the status naming the team") {
+                    rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?
+                        .hasPrefix("The relay user relay is not in the team support any more, or the team is gone from Mattermost") == true
+                }
             }
         }
     }
