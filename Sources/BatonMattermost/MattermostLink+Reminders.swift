@@ -35,6 +35,7 @@ extension MattermostLink {
                 let text = MattermostPosts.waitingReminder(visitor: await visitorName(of: conversation), minutes: Int((now - room.createdAt) / 60_000),
                                                            link: room.link, words: words)
                 _ = try await batonPost(text, in: settings.indexChannel.id, conversation: conversation.id, marker: "remind-\(conversation.id)")
+                indexChannelUsable()
                 try await store.markReminded(conversation.id, at: now)
                 logger.info("Reminded the agents of a waiting visitor", metadata: ["conversation": "\(conversation.id)"])
                 // The visitor hears they are not forgotten (once: the notice has an id of its own).
@@ -44,8 +45,12 @@ extension MattermostLink {
                     logger.warning("Telling a waiting visitor failed", metadata: ["conversation": "\(conversation.id)", "error": "\(error)"])
                 }
             }
+            reminderFailure.withLock { $0 = nil }
         } catch {
-            logger.warning("Reminding the agents of waiting visitors failed; trying again", metadata: ["error": "\(error)"])
+            // Said once per reason, not at every pass while it lasts.
+            let reason = "\(error)"
+            let said = reminderFailure.withLock { last in defer { last = reason }; return last == reason }
+            logger.log(level: said ? .debug : .warning, "Reminding the agents of waiting visitors failed; trying again", metadata: ["error": "\(reason)"])
         }
     }
 }

@@ -95,6 +95,8 @@ final class MattermostLink: Sendable {
     /// failure that needs a person, at most once a minute (`checkTeam`).
     let teamProblem = Mutex<String?>(nil)
     let teamCheckedAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// Why the last pass of reminders failed, as logged (nil after one that did not).
+    let reminderFailure = Mutex<String?>(nil)
 
     /// What the status says is wrong while no task's own error is newer: the team, then
     /// the index channel.
