@@ -673,6 +673,35 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// A connection that went dead without a word (a network gone, a frozen server): a
+    /// message it leaves unacknowledged has it checked and replaced within seconds, not at
+    /// the next ping (up to 35 s).
+    @Test func aMessageUnacknowledgedHasTheConnectionChecked() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                // From now on the socket open now loses everything it sends.
+                _ = try await driver.run("""
+                    const send = WebSocket.prototype.send;
+                    WebSocket.prototype.send = function (data) {
+                      if (window.deadSocket === undefined) window.deadSocket = this;
+                      if (this === window.deadSocket) return;
+                      return send.call(this, data);
+                    };
+                    return true
+                    """)
+                let start = ContinuousClock.now
+                try await send(driver, "are you there?")
+                try await driver.wait(for: "the message stored over a new connection",
+                                      "return !\(root).querySelector('.row.pending') && \(root).querySelectorAll('.row.visitor').length === 1",
+                                      seconds: 25)
+                #expect(ContinuousClock.now - start < .seconds(20))
+                #expect(try await driver.run("return window.deadSocket !== undefined") as? Bool == true)
+            }
+        }
+    }
+
     /// The visitor's own bubble and file names show what the server keeps: a direction
     /// override showed "rlo‮evil" reversed there alone, "evil‮gnp.exe" as a picture.
     @Test func invisibleCharactersAreLeftOutAsTheServerDoes() async throws {

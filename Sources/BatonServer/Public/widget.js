@@ -62,6 +62,9 @@
   const BACKOFF_MIN = 500, BACKOFF_MAX = 30000;
   const TYPING_EVERY = 3000, TYPING_IDLE = 5000, REMOTE_TYPING_TIMEOUT = 6000;
   const PING_EVERY = 25000, PONG_TIMEOUT = 10000;
+  // A message sent and not acknowledged this long: is the connection still there? (A
+  // network gone without a word is otherwise noticed at the next ping, up to 35 s.)
+  const ACK_WAIT = 4000, ACK_PONG_TIMEOUT = 5000;
   const FATAL_CODES = { unknown_widget: 4404, origin_not_allowed: 4403, identity_invalid: 4407, invalid_identity: 4407, identity_required: 4407 };
   // Errors about a message that mean "not stored, try again"; any other error with a
   // clientId means the server will never take that message.
@@ -1251,7 +1254,9 @@ textarea:disabled { background: #f1f3f5; }
     clearInterval(pingTimer);
     clearTimeout(pongTimer);
     clearTimeout(holdTimer);
+    clearTimeout(ackTimer);
     pongTimer = 0;
+    ackTimer = 0;
     hideRemoteTyping();
     typingActive = false;
     updateStatus(); // no ending a chat while disconnected
@@ -1305,7 +1310,7 @@ textarea:disabled { background: #f1f3f5; }
 
   // Browsers notice a dead connection (sleep, Wi-Fi change) late: ping, and give up on a
   // socket that stays silent.
-  function checkAlive() {
+  function checkAlive(timeout = PONG_TIMEOUT) {
     if (!ready || pongTimer) return;
     send({ type: 'ping' });
     const socket = ws;
@@ -1313,7 +1318,17 @@ textarea:disabled { background: #f1f3f5; }
       pongTimer = 0;
       onClose(socket, 1006);
       try { socket.close(); } catch (e) { /* already closing */ }
-    }, PONG_TIMEOUT);
+    }, timeout);
+  }
+
+  // After a message goes out: unacknowledged a while later, the connection is checked.
+  let ackTimer = 0;
+  function awaitAck() {
+    if (ackTimer) return;
+    ackTimer = setTimeout(() => {
+      ackTimer = 0;
+      if (state.pending.some((p) => sentHere.has(p.clientId))) checkAlive(ACK_PONG_TIMEOUT);
+    }, ACK_WAIT);
   }
 
   function showBar() {
@@ -1614,6 +1629,7 @@ textarea:disabled { background: #f1f3f5; }
       if (!send(frame)) return;
       bucket.tokens -= 1;
       sentHere.add(p.clientId);
+      awaitAck();
       const row = bubbles.get(p.clientId);
       if (row && row.classList.contains('retrying')) setMeta(row, t('sending'));
     }
