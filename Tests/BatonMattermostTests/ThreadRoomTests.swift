@@ -92,9 +92,13 @@ import Testing
                     rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?
                         .contains("The index channel ~\(index.name) is archived or deleted: new chats wait until it is restored") == true
                 }
+                // Its retry put off (30 s) first, then made due, as a settings change does.
+                let store = rig.baton.services.store
+                try await eventually("the failure recorded") {
+                    try await store.tasks(of: ConversationID(conversation), widgetKey: "demo", limit: 10).contains { $0.attempts > 0 }
+                }
                 try rig.sandbox.restore(index.id, by: "relay")
-                // A settings change retries at once; here the task's own retry (30 s) is let be.
-                try await rig.baton.services.store.rescheduleTasks(widgetKey: "demo", at: Millis.now())
+                try await store.rescheduleTasks(widgetKey: "demo", at: Millis.now())
                 _ = try await rig.waitForThread(conversation)
                 try await eventually("the status clear") { rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError == nil }
             }
