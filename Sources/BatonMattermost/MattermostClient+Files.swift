@@ -7,8 +7,8 @@ extension MattermostClient {
     /// Uploads a file into a channel, where the relay user must be able to post; attach it
     /// with `createPost(fileIDs:)`. Sent as `multipart/form-data`, the name as UTF-8 in a
     /// quoted string whose escapes Mattermost undoes (`MultipartForm.escape`). Mattermost
-    /// takes the MIME type from the name's extension, not from `contentType`. Over the server's `MaxFileSize` (100 MiB by
-    /// default) it answers 413.
+    /// takes the MIME type from the name's extension, not from `contentType`. Over the
+    /// server's `MaxFileSize` (100 MiB by default) it answers 413.
     public func uploadFile(channelID: String, name: String, contentType: String, data: [UInt8]) async throws -> MMFileInfo {
         var upload = FileUpload(channelID: channelID, name: name, contentType: contentType, size: data.count)
         upload.append(data)

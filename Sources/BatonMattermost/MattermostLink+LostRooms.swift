@@ -50,8 +50,8 @@ extension MattermostLink {
 
     /// A post in the index channel went through: it is usable again.
     func indexChannelUsable() {
-        guard indexChannelProblem.withLock({ $0.take() }) != nil else { return }
-        update { if $0.lastError?.hasPrefix("The index channel ~") == true { $0.lastError = nil } }
+        guard let problem = indexChannelProblem.withLock({ $0.take() }) else { return }
+        update { if $0.lastError == problem { $0.lastError = nil } }
     }
 
     /// Whether a post or edit in the index channel failed because the channel is archived or

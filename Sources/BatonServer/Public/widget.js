@@ -1082,8 +1082,6 @@ textarea:disabled { background: #f1f3f5; }
     flush();
   }
 
-  // Sends the text with the files waiting above it (the text is their caption). While a
-  // file is still uploading the Send button waits for it.
   // What the server keeps of a message (ChatService.clean): without control, direction
   // override and invisible characters, so that the visitor's own bubble shows what the
   // agents read (an override would show it reversed here only).
@@ -1093,6 +1091,9 @@ textarea:disabled { background: #f1f3f5; }
     return text.replace(/[\u2028\u2029]/g, '\n').replace(INVISIBLE, '').trim();
   }
 
+  // Sends the text with the files waiting above it (the text is their caption). While a
+  // file is still uploading the Send button waits for it. Text of invisible characters
+  // alone is nothing to send: the box is emptied.
   function submit() {
     const text = cleanText(ui.input.value);
     const files = staged.filter((f) => f.status === 'ready');

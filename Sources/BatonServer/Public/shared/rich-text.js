@@ -8,9 +8,9 @@ function batonRichText(el) {
   // Agents write Mattermost's Markdown; its everyday part is shown: **bold**,
   // *italic* or _italic_, ~~struck~~, `code`, fenced code blocks (```), [a link](https://…)
   // (with or without a "title"), <https://…>, and addresses written out (http, https,
-  // mailto, email addresses) as links; headings and lists read well as the text they are. Built as DOM nodes from the text: nothing is ever parsed as HTML,
-  // and a link goes only to an http(s) or mailto address, in a new tab, without the page
-  // as referrer. A visitor's own text gets only its addresses linked. (No lookbehind in
+  // mailto, email addresses) as links; headings and lists read well as the text they are.
+  // Built as DOM nodes from the text: nothing is ever parsed as HTML, and a link goes only
+  // to an http(s) or mailto address, in a new tab, without the page as referrer. A visitor's own text gets only its addresses linked. (No lookbehind in
   // these patterns: Safari before 16.4 would refuse the whole widget script.)
   const INLINE = [
     { kind: 'escape', re: /\\([\\`*_{}\[\]()#+\-.!~|>])/ },
