@@ -29,7 +29,9 @@ extension AdminAPI {
                 let admin = try await auth.createAdmin(email: input.email, password: input.password, by: me)
                 return try Self.json(AdminBody(id: admin.id, email: admin.email, createdAt: admin.createdAt, you: false), status: .created)
             } catch AdminAuthError.invalid(let message) {
-                throw APIError(.unprocessableContent, code: "invalid_admin", message)
+                throw APIError(.unprocessableContent, code: "invalid_admin", message, issues: [.init(path: "password", message: message)])
+            } catch AdminAuthError.invalidEmail(let message) {
+                throw APIError(.unprocessableContent, code: "invalid_admin", message, issues: [.init(path: "email", message: message)])
             } catch AdminAuthError.taken(let email) {
                 throw APIError(.conflict, code: "email_taken", "\(email) is an admin already.")
             }

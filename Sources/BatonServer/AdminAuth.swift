@@ -47,7 +47,7 @@ final class AdminAuth: Sendable {
     /// for people.
     func createAdmin(email: String, password: String, by: Admin? = nil) async throws -> Admin {
         let email = email.trimmingWhitespace().lowercased()
-        guard Self.isEmail(email) else { throw AdminAuthError.invalid("\"\(email)\" is not an email address.") }
+        guard Self.isEmail(email) else { throw AdminAuthError.invalidEmail("\"\(email)\" is not an email address.") }
         try Self.checkPassword(password)
         let admin = Admin(id: RandomID.make(), email: email, passwordHash: Bcrypt.hash(password, cost: passwordCost), createdAt: .now())
         guard try await store.createAdmin(admin) else { throw AdminAuthError.taken(email) }
@@ -212,7 +212,9 @@ final class AdminAuth: Sendable {
 }
 
 enum AdminAuthError: Error {
+    /// A password that may not be used, and why.
     case invalid(String)
+    case invalidEmail(String)
     case taken(String)
     case unknown(String)
     case badCredentials

@@ -199,7 +199,7 @@ public struct AdminAccounts: Sendable {
         await store.close()
         switch result {
         case .success(let text): return text
-        case .failure(AdminAuthError.invalid(let message)): throw AdminError(message)
+        case .failure(AdminAuthError.invalid(let message)), .failure(AdminAuthError.invalidEmail(let message)): throw AdminError(message)
         case .failure(AdminAuthError.taken(let email)): throw AdminError("\(email) is an admin already.")
         case .failure(AdminAuthError.unknown(let email)): throw AdminError("There is no admin \(email). `baton admin list` shows who there is.")
         case .failure(let error): throw error

@@ -632,6 +632,14 @@ struct Dashboard {
                 try await page.fill("First password", "short")
                 _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
                 try await page.waitForText("Use at least 10 characters.")
+                // The server's refusal of a password is shown under the password, with the
+                // focus there (it was under the email).
+                try await page.fill("First password", "password123")
+                _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
+                try await page.waitFor("the refusal under the password", """
+                    byLabel('First password').getAttribute('aria-invalid') === 'true' && document.activeElement === byLabel('First password')
+                      && byLabel('Email').getAttribute('aria-invalid') !== 'true' && pageText().includes('one of the first that are tried')
+                    """)
                 try await page.fill("First password", "a first password")
                 _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
                 try await page.waitForText("Added grace@example.com")
@@ -647,6 +655,49 @@ struct Dashboard {
                 try await page.waitForText("Removed grace@example.com")
                 try await page.waitFor("one admin", "document.querySelectorAll('.admin-table tbody tr').length === 1")
                 #expect(try await grace.get("/api/v1/admins").status == 401)
+            }
+        }
+    }
+
+    /// The session ends while the bot's page holds unsaved changes: the sign-in opens over
+    /// the page, and the changes are still there to save (they were lost to a sign-in page).
+    @Test func aSessionEndedMidEditKeepsTheChanges() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
+                try await page.fill("Name", "Demo, renamed")
+                // Signed out elsewhere (as at the twelfth hour): every session of hers ends.
+                let other = AdminClient(base: baton.http)
+                #expect(try await other.signIn("a@example.com", "a long enough password").status == 200)
+                _ = try await other.send("PUT", "/api/v1/session/password", json: ["currentPassword": "a long enough password", "newPassword": "another long password"])
+                try await page.click("Save")
+                try await page.waitFor("the sign-in over the page", "document.querySelector('dialog[open]')?.textContent.includes('Your unsaved changes are still here')")
+                #expect(try await page.run("byLabel('Name').value") as? String == "Demo, renamed")
+                _ = try await page.run("((p) => { p.value = 'another long password'; p.form.requestSubmit(); return true })(document.querySelector('dialog[open] input[type=password]'))")
+                try await page.waitFor("the dialog gone", "!document.querySelector('dialog[open]')")
+                #expect(try await page.run("byLabel('Name').value") as? String == "Demo, renamed")
+                try await page.click("Save")
+                try await page.waitFor("the name saved", "!pageText().includes('Not saved')")
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await baton.services.store.widget(key: "demo")?.name == "Demo, renamed")
+            }
+        }
+    }
+
+    /// A card that refreshes itself every 5 s keeps the keyboard's place: the focused
+    /// control drawn again gets the focus back (it fell to the page's body).
+    @Test func aRefreshKeepsTheFocus() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/platforms")
+                try await page.waitFor("the connect button", "!!named('Connect for Mattermost')")
+                _ = try await page.run("(named('Connect for Mattermost').focus(), window.focused = named('Connect for Mattermost'), true)")
+                try await page.waitFor("the card drawn again", "!window.focused.isConnected", seconds: 12)
+                #expect(try await page.run("document.activeElement === named('Connect for Mattermost')") as? Bool == true)
             }
         }
     }

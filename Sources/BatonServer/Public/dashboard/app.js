@@ -4,9 +4,9 @@
 import { h, replace } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api, setCsrfToken, onSessionLost } from '/dashboard/api.js';
-import { errorBox, button, closeAllDialogs } from '/dashboard/ui.js';
+import { errorBox, button, closeAllDialogs, openDialog } from '/dashboard/ui.js';
 import { parseRoute } from '/dashboard/router.js';
-import { renderSignIn, renderSetup } from '/dashboard/views/sign-in.js';
+import { renderSignIn, renderSetup, signInForm } from '/dashboard/views/sign-in.js';
 import { mountBots } from '/dashboard/views/bots.js';
 import { mountBotPage } from '/dashboard/views/bot-page.js';
 import { mountConversations } from '/dashboard/views/conversations.js';
@@ -40,10 +40,38 @@ document.getElementById('skip-link').addEventListener('click', (event) => {
 
 onSessionLost(() => {
   if (!session) return;
+  const address = session.admin.email;
   session = null;
   setCsrfToken(null);
-  showSignIn('Your session has ended. Sign in again to continue.');
+  if (current && current.isDirty && current.isDirty()) signInOverPage(address);
+  else showSignIn('Your session has ended. Sign in again to continue.');
 });
+
+// The session ended (12 hours, a sign-out elsewhere) while the page holds unsaved changes:
+// the sign-in opens over it, and the page goes on, its changes kept, once it is done.
+// Closed without signing in, the page gives way to the sign-in as usual.
+function signInOverPage(address) {
+  let done = false;
+  const d = openDialog({
+    title: 'Sign in again',
+    description: 'Your session has ended. Your unsaved changes are still here: sign in, then save them.',
+    className: 'dialog-small',
+    onClose: () => { if (!done && !session) showSignIn('Your session has ended. Sign in again to continue.'); },
+    initialFocus: () => d && (d.body.querySelector('input[type=password]')),
+  });
+  const { form } = signInForm({
+    address,
+    onDone: (s) => {
+      done = true;
+      session = s;
+      setCsrfToken(s.csrfToken);
+      const shown = document.querySelector('.account-email');
+      if (shown) shown.textContent = s.admin.email;
+      d.close();
+    },
+  });
+  d.body.append(form);
+}
 
 window.addEventListener('beforeunload', (event) => {
   if (current && current.isDirty && current.isDirty()) { event.preventDefault(); event.returnValue = ''; }

@@ -38,10 +38,39 @@ export function append(parent, children) {
   return parent;
 }
 
-/** Replaces everything inside `parent`. */
+/**
+ * Replaces everything inside `parent`. A control that had the focus and is drawn again (a
+ * page that refreshes itself, a form drawn anew after a save) gets it back, so that the
+ * keyboard's place is not lost to the top of the page.
+ */
 export function replace(parent, ...children) {
+  const active = document.activeElement;
+  const had = active && active !== document.body && parent.contains(active) ? active : null;
   parent.replaceChildren();
-  return append(parent, children);
+  append(parent, children);
+  if (had && !had.isConnected) {
+    const again = sameControl(had, parent);
+    if (again) again.focus({ preventScroll: true });
+  } else if (had && document.activeElement !== had) {
+    had.focus({ preventScroll: true });
+  }
+  return parent;
+}
+
+/**
+ * The control in `root` that stands where `old` stood: the same id, or the same kind,
+ * name, label and address (and text, for buttons and links). Null when there is none.
+ */
+export function sameControl(old, root = document) {
+  const key = controlKey(old);
+  return [...root.querySelectorAll(old.tagName)].find((el) => el !== old && controlKey(el) === key) || null;
+}
+
+function controlKey(el) {
+  // Ids made by uid() differ at each drawing; others name the control.
+  if (el.id && !/-\d+$/.test(el.id)) return `#${el.id}`;
+  const text = /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) ? '' : el.textContent.trim();
+  return [el.tagName, el.getAttribute('name'), el.getAttribute('aria-label'), el.getAttribute('href'), text].join('|');
 }
 
 let idCounter = 0;

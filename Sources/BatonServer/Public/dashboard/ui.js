@@ -1,6 +1,6 @@
 // Shared pieces: badges, form fields, messages, toasts and modal dialogs.
 
-import { h, uid, focusables } from '/dashboard/dom.js';
+import { h, uid, focusables, sameControl } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { conversationStateLabel, mattermostStateLabel } from '/dashboard/format.js';
 
@@ -48,6 +48,27 @@ export function field(label, input, { hint = null, optional = false } = {}) {
       describe();
     },
   };
+}
+
+/** What a new password must be, as the server checks it (AdminAuth.checkPassword). */
+export const PASSWORD_RULES = 'At least 10 characters, 4 of them different, at most 72 bytes, and none of the commonest passwords.';
+
+/**
+ * Shows a refusal where it belongs: each issue the server tied to a field (`fields`, by
+ * the request's field name) under that field, the focus on the first; anything else in
+ * `box`. Returns whether a field got one.
+ */
+export function showRefusal(err, fields, box) {
+  let first = null;
+  for (const issue of err.issues || []) {
+    const f = fields[issue.path];
+    if (!f) continue;
+    f.setError(issue.message);
+    first = first || f;
+  }
+  if (first) { first.input.focus(); return true; }
+  box.show(err.message, (err.issues || []).map((i) => `${i.path}: ${i.message}`));
+  return false;
 }
 
 /** A box for an error message (role=alert so it is announced). Hidden while empty. */
@@ -150,7 +171,9 @@ export function openDialog({ title, description = null, className = '', onClose 
     if (dialog.open) dialog.close();
     dialog.remove();
     onClose();
-    const back = opener && opener.isConnected && opener !== document.body ? opener : (returnFocus && returnFocus());
+    // The opener drawn anew meanwhile (a page that refreshes itself): its successor.
+    const successor = opener && !opener.isConnected && opener !== document.body ? sameControl(opener) : null;
+    const back = opener && opener.isConnected && opener !== document.body ? opener : successor || (returnFocus && returnFocus());
     if (back && typeof back.focus === 'function') back.focus();
   }
   dialog.addEventListener('cancel', (event) => { event.preventDefault(); close(); });

@@ -3,7 +3,7 @@
 
 import { h, replace } from '/dashboard/dom.js';
 import { api } from '/dashboard/api.js';
-import { button, busy, confirmDialog, errorBox, field, loadInto, loading, openDialog, toast } from '/dashboard/ui.js';
+import { button, busy, confirmDialog, errorBox, field, loadInto, loading, openDialog, PASSWORD_RULES, showRefusal, toast } from '/dashboard/ui.js';
 import { formatDateTime, relativeTime } from '/dashboard/format.js';
 
 export function mountAdmins(main) {
@@ -40,7 +40,7 @@ export function mountAdmins(main) {
     const d = openDialog({ title: 'Add an admin', description: 'Give them the address of this dashboard and the first password; they can change it once signed in.', className: 'dialog-small' });
     const email = field('Email', h('input', { class: 'input', type: 'email', maxlength: '254', autocomplete: 'off', required: true }));
     const password = field('First password', h('input', { class: 'input', type: 'password', minlength: '10', autocomplete: 'new-password', required: true }),
-      { hint: 'At least 10 characters.' });
+      { hint: PASSWORD_RULES });
     const error = errorBox();
     const add = button('Add admin', { variant: 'primary', type: 'submit' });
     const form = h('form', { class: 'stack', novalidate: true }, email.root, password.root, error.root);
@@ -59,7 +59,7 @@ export function mountAdmins(main) {
         toast(`Added ${admin.email}`);
         load();
       } catch (err) {
-        if (err.code === 'email_taken' || err.code === 'invalid_admin') { email.setError(err.message); email.input.focus(); } else error.show(err.message);
+        if (err.code === 'email_taken') { email.setError(err.message); email.input.focus(); } else showRefusal(err, { email, password }, error);
       }
     });
     d.body.append(form);

@@ -3,12 +3,12 @@
 
 import { h } from '/dashboard/dom.js';
 import { api } from '/dashboard/api.js';
-import { field, errorBox, button, busy, openDialog, toast } from '/dashboard/ui.js';
+import { field, errorBox, button, busy, openDialog, PASSWORD_RULES, showRefusal, toast } from '/dashboard/ui.js';
 
 export function openPasswordDialog({ email, onChanged }) {
   const current = field('Current password', h('input', { class: 'input', type: 'password', autocomplete: 'current-password', required: true }));
   const next = field('New password', h('input', { class: 'input', type: 'password', autocomplete: 'new-password', minlength: '10', required: true }),
-    { hint: 'At least 10 characters. You stay signed in here; every other session of yours ends.' });
+    { hint: `${PASSWORD_RULES} You stay signed in here; every other session of yours ends.` });
   const repeat = field('Repeat the new password', h('input', { class: 'input', type: 'password', autocomplete: 'new-password', required: true }));
   // The browser's password manager pairs the new password with this account.
   const username = h('input', { type: 'email', autocomplete: 'username', value: email, hidden: true, readonly: true, tabindex: '-1' });
@@ -42,7 +42,7 @@ export function openPasswordDialog({ email, onChanged }) {
         current.input.select();
         current.input.focus();
       } else {
-        error.show(err.message, err.issues.map((i) => `${i.path}: ${i.message}`));
+        showRefusal(err, { newPassword: next }, error);
       }
     }
   });

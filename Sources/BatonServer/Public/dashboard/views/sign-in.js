@@ -2,7 +2,7 @@
 
 import { h, replace } from '/dashboard/dom.js';
 import { api } from '/dashboard/api.js';
-import { field, errorBox, button, busy } from '/dashboard/ui.js';
+import { field, errorBox, button, busy, showRefusal, PASSWORD_RULES } from '/dashboard/ui.js';
 
 function authCard(title, subtitle, ...content) {
   return h('main', { class: 'auth', id: 'main' },
@@ -14,7 +14,17 @@ function authCard(title, subtitle, ...content) {
 }
 
 export function renderSignIn(root, { notice = null, onDone }) {
-  const email = field('Email', h('input', { class: 'input', type: 'email', name: 'email', autocomplete: 'username', required: true }));
+  const { form, email } = signInForm({ notice, onDone });
+  replace(root, authCard('Sign in', 'The admin dashboard of your Baton server.', form));
+  email.input.focus();
+}
+
+/**
+ * The sign-in form alone (for a dialog over a page whose session ended): `email` fills in
+ * the address; the focus goes to the first empty field.
+ */
+export function signInForm({ notice = null, onDone, address = '' }) {
+  const email = field('Email', h('input', { class: 'input', type: 'email', name: 'email', autocomplete: 'username', required: true, value: address }));
   const password = field('Password', h('input', { class: 'input', type: 'password', name: 'password', autocomplete: 'current-password', required: true }));
   const error = errorBox();
   const submit = button('Sign in', { variant: 'primary', type: 'submit', class: 'btn btn-primary btn-block' });
@@ -67,14 +77,13 @@ export function renderSignIn(root, { notice = null, onDone }) {
     countdown = setInterval(() => { if (!form.isConnected) { clearInterval(countdown); countdown = null; return; } tick(); }, 1000);
   }
 
-  replace(root, authCard('Sign in', 'The admin dashboard of your Baton server.', form));
-  email.input.focus();
+  return { form, email, password };
 }
 
 export function renderSetup(root, { token, onDone }) {
   const email = field('Email', h('input', { class: 'input', type: 'email', autocomplete: 'username', required: true }));
   const password = field('Password', h('input', { class: 'input', type: 'password', autocomplete: 'new-password', minlength: '10', required: true }),
-    { hint: 'At least 10 characters.' });
+    { hint: PASSWORD_RULES });
   const repeat = field('Repeat the password', h('input', { class: 'input', type: 'password', autocomplete: 'new-password', required: true }));
   const tokenField = field('Setup token', h('input', { class: 'input mono', type: 'text', autocomplete: 'off', spellcheck: 'false', value: token, required: true }),
     { hint: token ? 'Filled in from the link the server printed.' : 'Printed by `baton serve` when it started, in the link /dashboard/#setup=…' });
@@ -104,8 +113,7 @@ export function renderSetup(root, { token, onDone }) {
         renderSignIn(root, { notice: err.message, onDone });
         return;
       }
-      const issues = err.issues.map((i) => `${i.path}: ${i.message}`);
-      error.show(err.message, issues);
+      showRefusal(err, { email, password }, error);
     }
   });
 
