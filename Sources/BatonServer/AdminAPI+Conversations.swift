@@ -117,7 +117,7 @@ extension AdminAPI {
             }
             let id = ConversationID(context.apiParameters["id"] ?? "")
             guard let listing = try await services.store.listing(of: id) else {
-                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id).")
+                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id): it was deleted, or never was.")
             }
             let messages = try await services.store.messages(in: id, after: 0, limit: 10_000)
             let visitor = try await services.store.visitor(id: listing.conversation.visitorID)
@@ -141,7 +141,7 @@ extension AdminAPI {
             // a browser's zone must never cost the admin the download.
             let timeZone = request.uri.queryParameters["tz"].flatMap { TranscriptText.timeZone(named: String($0)) }
             guard let listing = try await services.store.listing(of: id) else {
-                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id).")
+                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id): it was deleted, or never was.")
             }
             let transcript = TranscriptText(
                 listing: listing,
@@ -160,7 +160,7 @@ extension AdminAPI {
             let id = ConversationID(context.apiParameters["id"] ?? "")
             let inMattermost = try Self.erasesInMattermost(request)
             let outcome = try await services.chat.erase(conversation: id, eraseRooms: inMattermost)
-            try Self.check(outcome, missing: APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id)."))
+            try Self.check(outcome, missing: APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id): it was deleted, or never was."))
             context.logger.notice("Conversation deleted", metadata: [
                 "conversation": "\(id)", "admin": "\(context.admin?.email ?? "")", "mattermost": "\(inMattermost ? "erase" : "keep")"])
             return Response(status: .noContent)
@@ -169,13 +169,13 @@ extension AdminAPI {
         api.post("conversations/{id}/close") { _, context in
             let id = ConversationID(context.apiParameters["id"] ?? "")
             guard try await services.store.conversation(id: id) != nil else {
-                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id).")
+                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id): it was deleted, or never was.")
             }
             if case .delivered = try await services.chat.closeConversation(id, closedBy: nil) {
                 context.logger.notice("Conversation closed from the dashboard", metadata: ["conversation": "\(id)", "admin": "\(context.admin?.email ?? "")"])
             }
             guard let listing = try await services.store.listing(of: id) else {
-                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id).")
+                throw APIError(.notFound, code: "unknown_conversation", "There is no conversation \(id): it was deleted, or never was.")
             }
             return try Self.json(ConversationBody(listing))
         }

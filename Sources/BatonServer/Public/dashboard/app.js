@@ -158,6 +158,12 @@ function buildShell() {
   menu.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && menu.classList.contains('open')) { setMenu(false); menuButton.focus(); }
   });
+  // Tabbing out of the open menu (on a phone, over the page) closes it: the control that
+  // gets the focus must not be hidden under it.
+  menu.addEventListener('focusout', (event) => {
+    const next = event.relatedTarget;
+    if (menu.classList.contains('open') && next && !menu.contains(next) && next !== menuButton) setMenu(false);
+  });
   const main = h('main', { id: 'main', class: 'main' });
   replace(app,
     h('header', { class: 'topbar' }, h('div', { class: 'topbar-inner' },

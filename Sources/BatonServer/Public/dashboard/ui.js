@@ -130,6 +130,9 @@ export function toast(message) {
 /** Puts a button in a busy state while `work` runs; returns what it returns. */
 export async function busy(btn, label, work) {
   const before = [...btn.childNodes];
+  // A disabled button loses the focus: it comes back to it (or to the control drawn in
+  // its place) unless the work moved it somewhere on purpose.
+  const hadFocus = document.activeElement === btn;
   btn.disabled = true;
   btn.setAttribute('aria-busy', 'true');
   btn.replaceChildren(h('span', { class: 'spinner spinner-small', 'aria-hidden': 'true' }), label);
@@ -139,6 +142,10 @@ export async function busy(btn, label, work) {
     btn.disabled = false;
     btn.removeAttribute('aria-busy');
     btn.replaceChildren(...before);
+    if (hadFocus && (document.activeElement === document.body || document.activeElement === null)) {
+      const target = btn.isConnected ? btn : sameControl(btn);
+      if (target) target.focus({ preventScroll: true });
+    }
   }
 }
 

@@ -73,7 +73,9 @@ export function mountConversations(container, route, { botKey = null, embedded =
   // The filtered list as a spreadsheet (the server names the file).
   const download = h('a', { class: 'btn btn-secondary btn-small csv-download', download: '', title: 'Every conversation that matches, as a CSV file' },
     icon('download', 'icon icon-inline'), 'Download CSV');
-  const results = h('div', { class: 'conversation-results', 'aria-live': 'polite', 'aria-busy': 'true' });
+  // Not a live region: the count below says what a search found; the table itself would
+  // be read out whole at every keystroke of a search.
+  const results = h('div', { class: 'conversation-results', 'aria-busy': 'true' });
   const more = h('div', { class: 'load-more' });
   const count = h('p', { class: 'visually-hidden', role: 'status' });
 

@@ -125,6 +125,9 @@ export function mountTranscript(main, route) {
     } catch (e) { return tag; }
   }
 
+  // A variable's name or a reason, as the start of a line reads: "Topic", "The visitor asked…".
+  function capitalised(text) { return text ? text.charAt(0).toLocaleUpperCase() + text.slice(1) : text; }
+
   function details() {
     const c = conversation;
     const visitor = c.visitor || {};
@@ -136,7 +139,7 @@ export function mountTranscript(main, route) {
         ? [['Page', h('a', { href: c.page.url, target: '_blank', rel: 'noopener noreferrer', class: 'page-link' }, c.page.title || c.page.url)]] : []),
       ...(c.language ? [['Language', languageName(c.language)]] : []),
       ...c.variables.filter((v) => !(v.name === 'name' && v.value === visitor.name) && !(v.name === 'email' && v.value === visitor.email))
-        .map((v) => [v.name, v.value]),
+        .map((v) => [capitalised(v.name), v.value]),
     ];
     return h('aside', { class: 'transcript-side stack' },
       h('section', { class: 'card card-padded', 'aria-labelledby': 'tr-answers' },
@@ -144,7 +147,7 @@ export function mountTranscript(main, route) {
         h('table', { class: 'kv-table' }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v)))))),
       c.handoverReason || c.handedOverAt ? h('section', { class: 'card card-padded handover-card', 'aria-labelledby': 'tr-handover' },
         h('h2', { class: 'section-title', id: 'tr-handover' }, 'Handover'),
-        c.handoverReason ? h('p', {}, c.handoverReason) : null,
+        c.handoverReason ? h('p', {}, capitalised(c.handoverReason)) : null,
         handoverTimes()) : null,
       otherChats(),
       actions());
