@@ -121,6 +121,11 @@ struct Dashboard {
                     """)
                 try await page.waitForText("unknown field \"anwser\"")
                 try await page.waitForText("Line 18")
+                // The editor says it holds a problem, and how many, to a screen reader.
+                #expect(try await page.run("""
+                    ((t) => t.getAttribute('aria-invalid') === 'true'
+                      && t.getAttribute('aria-describedby').split(' ').some((id) => document.getElementById(id)?.textContent === '1 problem'))(document.querySelector('textarea.editor-text'))
+                    """) as? Bool == true)
                 // (The editor and its problem in view, the toast of the new bot gone.)
                 _ = try await page.run("(() => { document.querySelector('.editor-label-row').scrollIntoView({ block: 'start' }); window.scrollBy(0, -70); return true; })()")
                 try await page.waitFor("the toast gone", "!document.querySelector('.toast')")

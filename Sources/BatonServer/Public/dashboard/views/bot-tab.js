@@ -18,7 +18,8 @@ export function mountBotTab(panel, ctx) {
     { hint: 'For you, in this dashboard. The bot introduces itself with the name in its definition.' });
   const labelId = uid('def');
   const hintId = uid('def-hint');
-  const checkStatus = h('span', { class: 'check-status', role: 'status' });
+  const statusId = uid('def-status');
+  const checkStatus = h('span', { class: 'check-status', role: 'status', id: statusId });
   const problems = issueList({ onPick: (issue) => editor.goTo(issue.line, issue.column) });
   const editor = codeEditor({
     value: saved.source, labelledBy: labelId, describedBy: hintId,
@@ -72,6 +73,10 @@ export function mountBotTab(panel, ctx) {
 
   function showIssues(issues) {
     editor.setIssues(issues);
+    // A screen reader hears, at the editor, that it holds problems and how many.
+    const area = editor.root.querySelector('textarea');
+    if (issues.length) area.setAttribute('aria-invalid', 'true'); else area.removeAttribute('aria-invalid');
+    area.setAttribute('aria-describedby', issues.length ? `${hintId} ${statusId}` : hintId);
     problems.show(issues);
     checkStatus.className = issues.length ? 'check-status check-bad' : 'check-status check-ok';
     checkStatus.textContent = issues.length === 0 ? 'No problems' : issues.length === 1 ? '1 problem' : `${issues.length} problems`;
