@@ -716,11 +716,16 @@ struct Dashboard {
                 // Nothing wider than the screen.
                 #expect(try await page.run("document.documentElement.scrollWidth <= 390") as? Bool == true)
                 try await driver.screenshot("dashboard-phone")
-                // The insights too: the weekday × hour grid scrolls inside its card.
+                // The insights too: the weekday × hour grid fits the card, the whole day in
+                // sight (the evening scrolled out of it).
                 try await Self.seedMonthOfChats(in: baton.services.store)
                 try await driver.open("\(baton.http)/dashboard/#/insights")
                 try await page.waitForText("Handled by the bot")
                 #expect(try await page.run("document.documentElement.scrollWidth <= 390") as? Bool == true)
+                try await page.waitFor("the hours", "!!document.querySelector('.hour-grid')")
+                #expect(try await page.run("((g) => g.scrollWidth <= g.clientWidth)(document.querySelector('.hour-grid'))") as? Bool == true)
+                _ = try await page.run("(document.querySelector('.hour-grid').scrollIntoView({ block: 'center' }), true)")
+                try await driver.screenshot("dashboard-phone-insights")
             }
         }
     }
