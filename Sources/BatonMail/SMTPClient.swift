@@ -20,11 +20,20 @@ public struct SMTPClient: Mailer {
     /// The name Baton gives itself in EHLO.
     var clientName: String
 
-    public init(server: SMTPServer, sender: MailSender, trustRoots: [NIOSSLCertificate] = [], timeout: Duration = .seconds(30)) {
+    /// How long the answer to the message's final dot may take: RFC 5321 (4.5.3.2.6) gives
+    /// it 10 minutes, as servers check the message (spam, viruses) before they answer. A
+    /// client that gives up sooner sends again what the server had kept: twice.
+    let acceptTimeout: TimeAmount
+
+    /// - Parameter timeout: how long each of the server's answers may take, but the one to
+    ///   the message itself (`acceptTimeout`).
+    public init(server: SMTPServer, sender: MailSender, trustRoots: [NIOSSLCertificate] = [], timeout: Duration = .seconds(30),
+                acceptTimeout: Duration = .seconds(600)) {
         self.server = server
         self.sender = sender
         self.trustRoots = trustRoots
         self.timeout = TimeAmount(timeout)
+        self.acceptTimeout = TimeAmount(acceptTimeout)
         clientName = Self.machineName()
     }
 
@@ -60,8 +69,9 @@ public struct SMTPClient: Mailer {
         session.close()
     }
 
-    /// The longest one email may take, all its commands together.
-    static let deadline = TimeAmount.minutes(2)
+    /// The longest one email may take, all its commands together (the answer to its text
+    /// included, which may take 10 minutes: `acceptTimeout`).
+    static let deadline = TimeAmount.minutes(12)
     /// The longest line a server may send (its replies are short).
     static let maxLine = 64 * 1024
 
@@ -78,7 +88,7 @@ public struct SMTPClient: Mailer {
                     channel.eventLoop.makeCompletedFuture {
                         let handlers = channel.pipeline.syncOperations
                         if implicitTLS { try handlers.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
-                        try handlers.addHandler(IdleStateHandler(readTimeout: timeout))
+                        try handlers.addHandler(IdleStateHandler(readTimeout: timeout), name: SMTPSession.idleHandler)
                         try handlers.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: SMTPClient.maxLine))
                         try handlers.addHandler(SMTPReplyReader(continuation))
                     }
@@ -176,6 +186,9 @@ private struct SMTPSession {
 
     func close() { channel.close(promise: nil) }
 
+    /// The handler that ends a conversation whose server stays silent too long.
+    static let idleHandler = "smtp-idle"
+
     func converse(_ client: SMTPClient, to recipient: String, message: String) async throws {
         var session = self
         var iterator = replies.makeAsyncIterator()
@@ -238,7 +251,10 @@ private struct SMTPSession {
         _ = try await expect(200...299, after: "MAIL FROM:<\(client.sender.address)>" + (international ? " SMTPUTF8" : ""))
         _ = try await expect(200...299, after: "RCPT TO:<\(recipient)>")
         _ = try await expect(354...354, after: "DATA")
-        // The message ends with its own CRLF.CRLF.
+        // The message ends with its own CRLF.CRLF. Its answer is waited for longer.
+        try await channel.pipeline.removeHandler(name: Self.idleHandler).get()
+        try await channel.pipeline.addHandler(IdleStateHandler(readTimeout: client.acceptTimeout), name: Self.idleHandler,
+                                              position: .first).get()
         try await write(MailText.dotStuffed(message))
         _ = try await expect(200...299, after: nil)
         _ = try? await expect(200...299, after: "QUIT")

@@ -76,6 +76,9 @@ public final class SMTPCatcher: Sendable {
         /// Offer SMTPUTF8 (RFC 6531): addresses with other letters before the `@`, which
         /// are refused (553 5.6.7) in a transaction that did not ask for it.
         public var smtpUTF8 = false
+        /// How long the answer to a message's final dot takes (a server that filters for
+        /// spam or viruses after taking the message); the message is kept at once.
+        public var acceptDelay: TimeAmount = .zero
 
         public init(tls: TLSConfiguration? = nil, credentials: (user: String, password: String)? = nil) {
             self.tls = tls
@@ -291,7 +294,13 @@ private final class SMTPSessionHandler: ChannelInboundHandler, @unchecked Sendab
         catcher.state.withLock { $0.mails.append(mail) }
         from = nil
         recipients = []
-        reply("250 2.0.0 OK queued", context: context)
+        let delay = catcher.options.acceptDelay
+        guard delay > .zero else { return reply("250 2.0.0 OK queued", context: context) }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: delay) {
+            let (handler, context) = loopBound.value
+            handler.reply("250 2.0.0 OK queued", context: context)
+        }
     }
 
     /// `FROM:<a@b>` → `a@b`.

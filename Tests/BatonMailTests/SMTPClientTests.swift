@@ -170,6 +170,26 @@ import Testing
         }
     }
 
+    /// A server that checks the message before it answers its final dot: the answer is
+    /// waited for longer than any other (it was given 30 s like the others, then the email
+    /// went again, and the server that had kept it the first time had it twice).
+    @Test func theAnswerToTheMessageIsWaitedForLonger() async throws {
+        var options = SMTPCatcher.Options()
+        options.acceptDelay = .milliseconds(1500)
+        let slow = try await SMTPCatcher.start(options)
+        defer { Task { await slow.stop() } }
+        let sender = try MailSender("support@shop.example")
+        try await SMTPClient(server: SMTPServer(host: "127.0.0.1", port: slow.port), sender: sender, timeout: .milliseconds(500)).send(mail)
+        #expect(slow.mails.count == 1)
+        // Past its own limit, it failed (and is tried again: the server may not have it).
+        let impatient = SMTPClient(server: SMTPServer(host: "127.0.0.1", port: slow.port), sender: sender, timeout: .milliseconds(500),
+                                   acceptTimeout: .milliseconds(700))
+        await #expect { try await impatient.send(mail) } throws: { error in
+            guard case MailFailure.temporary(let reason) = error else { return false }
+            return reason.contains("did not answer in time")
+        }
+    }
+
     @Test func serverAddressesAndSenders() throws {
         let plain = try SMTPServer(url: "smtp://mail.example.com")
         #expect(plain.port == 587 && plain.security == .startTLS && plain.username == nil && !plain.isLoopback)
