@@ -49,12 +49,18 @@ enum MailText {
     static func encodedWords(_ text: String) -> String {
         var words: [String] = []
         var chunk = ""
-        for character in text {
-            if chunk.utf8.count + character.utf8.count > 39, !chunk.isEmpty {
+        // Whole characters where they fit; one longer than a word (a letter under hundreds
+        // of combining marks) goes by code points, which RFC 2047 allows, rather than make
+        // a line no mail server takes.
+        let pieces = text.flatMap { character in
+            character.utf8.count <= 39 ? [String(character)] : character.unicodeScalars.map { String($0) }
+        }
+        for piece in pieces {
+            if chunk.utf8.count + piece.utf8.count > 39, !chunk.isEmpty {
                 words.append(chunk)
                 chunk = ""
             }
-            chunk.append(character)
+            chunk += piece
         }
         if !chunk.isEmpty { words.append(chunk) }
         return words.map { "=?UTF-8?B?" + Data($0.utf8).base64EncodedString() + "?=" }.joined(separator: "\r\n ")

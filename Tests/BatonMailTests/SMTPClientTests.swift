@@ -222,5 +222,12 @@ import Testing
         #expect(MailText.header("=?UTF-8?B?x?=").hasPrefix("=?UTF-8?B?"))
         let long = MailText.encodedWords(String(repeating: "日本語", count: 40))
         #expect(long.components(separatedBy: "\r\n ").allSatisfy { $0.utf8.count <= 75 })
+        // One letter under 600 combining marks: split between its code points (it made a
+        // line of 1,600 characters, refused by mail servers), and nothing lost.
+        let stacked = "Z" + String(repeating: "\u{301}", count: 600) + " Shop"
+        let words = MailText.encodedWords(stacked).components(separatedBy: "\r\n ")
+        #expect(words.allSatisfy { $0.utf8.count <= 75 })
+        let decoded = words.map { String(decoding: Data(base64Encoded: String($0.dropFirst(10).dropLast(2))) ?? Data(), as: UTF8.self) }.joined()
+        #expect(decoded == stacked)
     }
 }
