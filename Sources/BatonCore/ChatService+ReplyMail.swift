@@ -34,8 +34,10 @@ extension ChatService {
         // widget is allowed on is linked: the page is the visitor's word, and a widget
         // allowed anywhere would let anyone have this mail server send a link to a site of
         // theirs.
+        // Its address only, without a query: what a script that is no widget said there
+        // (an open redirect's parameter) is not sent in the company's name.
         let allowed = Set((found?.widget.settings.allowedOrigins ?? []).compactMap(WebOrigin.canonical))
-        let pageURL = visitor.page.flatMap { page in WebOrigin.of(url: page.url).map(allowed.contains) == true ? URL(string: page.url) : nil }
+        let pageURL = visitor.page.flatMap { page in WebOrigin.of(url: page.url).map(allowed.contains) == true ? Self.withoutQuery(page.url) : nil }
             ?? found?.widget.settings.allowedOrigins.first.flatMap(WebOrigin.canonical).flatMap { URL(string: $0 + "/") }
         let site = pageURL?.host ?? sender
         // The link opens this chat in any browser, not only the one it began in; a signed-in
@@ -112,5 +114,13 @@ extension ChatService {
             replies[index].files = correction.files
         }
         return replies.filter { !$0.text.isEmpty || !$0.files.isEmpty }
+    }
+
+    /// A page's address without its query and fragment.
+    static func withoutQuery(_ url: String) -> URL? {
+        guard var parts = URLComponents(string: url) else { return nil }
+        parts.query = nil
+        parts.fragment = nil
+        return parts.url
     }
 }

@@ -95,7 +95,8 @@ import Testing
         let (mail, _) = try #require(try await chat.replyMail(for: found))
         let line = try #require(mail.body.split(separator: "\n").first { $0.hasPrefix("To answer, open the chat again: ") })
         let link = line.dropFirst("To answer, open the chat again: ".count)
-        #expect(link.hasPrefix("https://shop.example/cart?item=5#baton-chat=w1:"), "\(link)")
+        // Without the page's query: anyone's script may say it is on any page of the site.
+        #expect(link.hasPrefix("https://shop.example/cart#baton-chat=w1:"), "\(link)")
         let code = String(link.split(separator: ":").last ?? "")
         #expect(code.count == 43)
 
