@@ -90,7 +90,7 @@ public struct SMTPClient: Mailer {
                         if implicitTLS { try handlers.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
                         try handlers.addHandler(IdleStateHandler(readTimeout: timeout), name: SMTPSession.idleHandler)
                         try handlers.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: SMTPClient.maxLine))
-                        try handlers.addHandler(SMTPReplyReader(continuation))
+                        try handlers.addHandler(SMTPReplyReader(continuation, plain: !implicitTLS))
                     }
                 }
                 .connect(host: server.host, port: server.port).get()
@@ -278,9 +278,13 @@ private final class SMTPReplyReader: ChannelInboundHandler, @unchecked Sendable 
     typealias InboundIn = ByteBuffer
     private let continuation: AsyncThrowingStream<SMTPReply, any Error>.Continuation
     private var lines: [String] = []
+    /// Connected without TLS (`smtp://`), and whether the server said anything yet.
+    private let plain: Bool
+    private var greeted = false
 
-    init(_ continuation: AsyncThrowingStream<SMTPReply, any Error>.Continuation) {
+    init(_ continuation: AsyncThrowingStream<SMTPReply, any Error>.Continuation, plain: Bool) {
         self.continuation = continuation
+        self.plain = plain
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -295,6 +299,7 @@ private final class SMTPReplyReader: ChannelInboundHandler, @unchecked Sendable 
         let rest = line.dropFirst(3)
         lines.append(String(rest.dropFirst()))
         if rest.first != "-" {
+            greeted = true
             continuation.yield(SMTPReply(code: code, lines: lines))
             lines = []
         }
@@ -302,7 +307,9 @@ private final class SMTPReplyReader: ChannelInboundHandler, @unchecked Sendable 
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            continuation.finish(throwing: MailFailure.temporary("the mail server did not answer in time"))
+            // Silent from the start, over plain text: most likely a port that waits for TLS.
+            let hint = plain && !greeted ? " (it sent no greeting: for a port that speaks TLS from the start, 465, use smtps://)" : ""
+            continuation.finish(throwing: MailFailure.temporary("the mail server did not answer in time" + hint))
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
