@@ -110,10 +110,16 @@ extension MattermostLink {
             let posts = try await client.posts(channelID: channelID, since: since - 1)
             // Removed while Baton was not listening: no events come from there until it rejoins.
             if posts.contains(where: recordsRelayUserLeaving) { await relayUserLeft(channelID, catchUp: false) }
+            // A room whose post could not be stored stops there (its cursor before it); the
+            // others go on. A room that got through all of them is no longer stalled.
+            var failed = Set<String>()
             for post in posts
             where ids.contains(post.channelID) || ids.contains(post.rootID.isEmpty ? post.id : post.rootID) {
-                await handle(post)
+                let key = ids.contains(post.channelID) ? post.channelID : (post.rootID.isEmpty ? post.id : post.rootID)
+                guard !failed.contains(key) else { continue }
+                if await !handle(post, catchingUp: true) { failed.insert(key) }
             }
+            stalledRooms.withLock { $0.subtract(ids.subtracting(failed)) }
         } catch {
             logger.warning("Catching up a room failed", metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
         }
@@ -192,43 +198,74 @@ extension MattermostLink {
     }
 
     /// One post of a room, live or from a catch-up; a room's posts are handled one at a
-    /// time, in order, and the room's cursor moves past each.
-    func handle(_ post: MMPost) async {
-        guard let key = try? await room(of: post)?.externalID else { return }
-        await channelLocks.withLock(key) {
-            guard let found = try? await room(externalID: key) else { return }
+    /// time, in order, and the room's cursor moves past each. A post that could not be
+    /// stored (the database away) leaves the cursor before it and the room stalled: its
+    /// live posts wait for a catch-up, tried until it gets through. Returns false then.
+    @discardableResult
+    func handle(_ post: MMPost, catchingUp: Bool = false) async -> Bool {
+        guard let key = try? await room(of: post)?.externalID else { return true }
+        return await channelLocks.withLock(key) { () -> Bool in
+            // Stalled: what comes live now is read again, in order, by the catch-up.
+            if !catchingUp, stalledRooms.withLock({ $0.contains(key) }) { return true }
+            guard let found = try? await room(externalID: key) else { return true }
             guard found.closedAt == nil else {
                 await wroteInClosedRoom(post, room: found)
                 await correctedAfterClose(post, room: found)
-                return
+                return true
             }
             if post.id == found.rootID {
                 // A thread's first post (the announcement, Baton's): deleting it closes the chat.
                 if post.deleteAt != 0 { await roomArchived(found) }
-                return
+                return true
             }
             var room = found
-            await relay(post, room: &room)
+            guard await relay(post, room: &room) else {
+                let first = stalledRooms.withLock { $0.insert(key).inserted }
+                if first && !catchingUp { recover(key) }
+                return false
+            }
             room.cursor = max(room.cursor, post.createAt)
-            guard room.cursor != found.cursor || room.joinedAgents != found.joinedAgents else { return }
+            guard room.cursor != found.cursor || room.joinedAgents != found.joinedAgents else { return true }
             remember(room)
             // Baton's own posts move the cursor in memory only: a catch-up after a restart
             // reads them again and skips them, so saving each would be a write per relayed
             // message for nothing. The next agent post saves the cursor.
-            if post.userID == settings.relayUser.id, room.joinedAgents == found.joinedAgents { return }
+            if post.userID == settings.relayUser.id, room.joinedAgents == found.joinedAgents { return true }
             do {
                 try await store.advanceRoom(room.conversationID, cursor: room.cursor, joinedAgents: room.joinedAgents)
             } catch {
                 logger.warning("Saving a room's cursor failed", metadata: ["mattermost.room": "\(room.externalID)", "error": "\(error)"])
+            }
+            return true
+        }
+    }
+
+    /// A stalled room's catch-up, tried with growing waits (1 s to 30 s) until it got
+    /// through every post since the cursor.
+    func recover(_ key: String) {
+        Task {
+            var wait = 1.0
+            while !Task.isCancelled, !isStopped, stalledRooms.withLock({ $0.contains(key) }) {
+                try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+                wait = min(wait * 2, 30)
+                if let room = try? await room(externalID: key) {
+                    await catchUp([room])
+                } else if let threads = try? await openThreads(in: key), !threads.isEmpty {
+                    await catchUp(threads)
+                } else {
+                    // Not to be read yet (the database still away): tried again.
+                    continue
+                }
             }
         }
     }
 
     /// Relay-user posts, system posts and internal notes stay in Mattermost; `!close`
     /// closes; anything else reaches the visitor, after a notice the first time its
-    /// author speaks.
-    private func relay(_ post: MMPost, room: inout Room) async {
-        guard post.userID != settings.relayUser.id else { return }
+    /// author speaks. Returns false when the post could not be stored and must be read
+    /// again (the database or Mattermost away; a refusal for good is no reason to).
+    private func relay(_ post: MMPost, room: inout Room) async -> Bool {
+        guard post.userID != settings.relayUser.id else { return true }
         do {
             // A deletion, or an edit of a post the visitor has: a correction. (An edited
             // post the visitor never got, made during an outage or a note turned into a
@@ -236,21 +273,21 @@ extension MattermostLink {
             let known = post.editAt != 0 ? try await chat.store.message(externalID: post.id) != nil : false
             if post.deleteAt != 0 || known {
                 try await corrected(post, room: room)
-                return
+                return true
             }
             if post.isSystem {
                 if post.type == "system_join_channel", let user = await user(post.userID) {
                     try await chat.agentJoined(room.conversationID, name: user.displayName, externalID: "join-\(room.externalID)-\(post.userID)")
                     if !room.joinedAgents.contains(post.userID) { room.joinedAgents.append(post.userID) }
                 }
-                return
+                return true
             }
             let text = post.message.trimmingWhitespace()
-            guard !text.isEmpty || !post.fileIDs.isEmpty, !text.hasPrefix(settings.internalPrefix) else { return }
+            guard !text.isEmpty || !post.fileIDs.isEmpty, !text.hasPrefix(settings.internalPrefix) else { return true }
             let name = await user(post.userID)?.displayName ?? "An agent"
             if isCloseCommand(text) {
                 try await chat.closeConversation(room.conversationID, closedBy: name)
-                return
+                return true
             }
             if !room.joinedAgents.contains(post.userID) {
                 try await chat.agentJoined(room.conversationID, name: name, externalID: "join-\(room.externalID)-\(post.userID)")
@@ -259,17 +296,24 @@ extension MattermostLink {
             var files: [Attachment] = []
             if !post.fileIDs.isEmpty {
                 // Seen before (a catch-up after the live event): not fetched again.
-                guard try await chat.store.message(externalID: post.id) == nil else { return }
+                guard try await chat.store.message(externalID: post.id) == nil else { return true }
                 files = try await agentFiles(of: post, room: room)
                 // Nothing the visitor can get (the agents were told).
-                if files.isEmpty && text.isEmpty { return }
+                if files.isEmpty && text.isEmpty { return true }
             }
             try await chat.agentMessage(room.conversationID, name: name, agentID: post.userID,
                                         text: MattermostEmoji.replacingShortcodes(in: post.message),
                                         files: files, externalID: post.id)
-        } catch {
+        } catch let error as ChatError {
             logger.error("Relaying an agent post failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
+        } catch let error as MattermostError where !error.isTransient {
+            // Mattermost refuses for good (a file gone): reading it again would not help.
+            logger.error("Relaying an agent post failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
+        } catch {
+            logger.error("Relaying an agent post failed; the room's posts from it are read again", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
+            return false
         }
+        return true
     }
 
     /// Whether an agent's (trimmed) post is the close command, in any case.

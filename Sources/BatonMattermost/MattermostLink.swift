@@ -86,6 +86,10 @@ final class MattermostLink: Sendable {
     /// Rooms closed while Baton runs: a copy of one read before it closed, remembered by a
     /// handler that was still busy with it, must not put it back in the cache as open.
     let closedRooms = Mutex<Set<String>>([])
+    /// Rooms (by `externalID`) an agent's post could not be stored for (the database away):
+    /// their cursor stays before it, their live posts are left to a catch-up that is tried
+    /// until it gets through (`recover`), so that none is skipped.
+    let stalledRooms = Mutex<Set<String>>([])
     /// The index channel found archived or deleted: said as the status's last error while
     /// nothing else is wrong, until a post there goes through (a task's success does not
     /// clear it, as it does other errors).

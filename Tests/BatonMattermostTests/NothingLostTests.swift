@@ -1,6 +1,6 @@
 import BatonCore
 import BatonMattermost
-import BatonStore
+@testable import BatonStore
 import BatonTestSupport
 import Foundation
 import Logging
@@ -195,6 +195,37 @@ import Testing
                 try await client.message(containing: "answered after the sessions were gone")
                 // The stream's backoff, not the minute's check (with room for a slow machine).
                 #expect(ContinuousClock.now - start < .seconds(20))
+            }
+        }
+    }
+
+    /// The database could not take an agent's post (here a lock held past a write's wait
+    /// for it, 5 s; a PostgreSQL restarting does the same): that post and the ones after it
+    /// reach the visitor once it can, once each, in order. The post was dropped, and the
+    /// room's cursor moved past it with the next one.
+    @Test func anAgentPostTheDatabaseRefusedIsReadAgain() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try await HandoverRig.run(database: .sqlite(path: folder.database)) { rig in
+            try await rig.connect()
+            let store = rig.baton.services.store
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(conversation).id
+                try await eventually("the handover's tasks done") { try await store.taskCount(widgetKey: "demo") == 0 }
+                let blocker = try SQLiteHandle(path: folder.database)
+                try blocker.run("BEGIN IMMEDIATE", [])
+                try rig.sandbox.post(as: "alice", in: room, "first while locked")
+                try await Task.sleep(for: .milliseconds(300))
+                try rig.sandbox.post(as: "alice", in: room, "second while locked")
+                try await Task.sleep(for: .seconds(7))
+                try blocker.run("ROLLBACK", [])
+                _ = try await client.message(containing: "first while locked")
+                _ = try await client.message(containing: "second while locked")
+                let texts = try await store.messages(in: ConversationID(conversation), after: 0, limit: 1000).map(\.text)
+                #expect(texts.filter { $0 == "first while locked" }.count == 1 && texts.filter { $0 == "second while locked" }.count == 1)
+                try rig.sandbox.post(as: "alice", in: room, "and after")
+                _ = try await client.message(containing: "and after")
             }
         }
     }
