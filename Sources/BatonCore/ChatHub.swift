@@ -57,6 +57,11 @@ public final class ChatHub: Sendable {
         state.withLock { $0.sinks[visitor] != nil }
     }
 
+    /// The visitors with a widget open here.
+    public var onlineVisitors: [VisitorID] {
+        state.withLock { Array($0.sinks.keys) }
+    }
+
     /// Number of open subscriptions, for metrics.
     public var subscriptionCount: Int {
         state.withLock { $0.sinks.values.reduce(0) { $0 + $1.count } }

@@ -144,6 +144,20 @@ extension ChatService {
     /// What another process sharing the database committed: the visitor's widgets open
     /// here get its messages and state, the cached conversation is dropped, and the agent
     /// side here (if it runs here) hears of new tasks and of the visitor typing.
+    /// This process missed what the others told it (its listener's connection was lost,
+    /// the database restarting): each widget open here gets its latest conversation's
+    /// messages from `since` on, and its state. The widget keeps a message once, in order.
+    public func resendRecent(since: Millis) async {
+        for visitor in hub.onlineVisitors {
+            await locks.withLock(visitor) {
+                guard let conversation = try? await store.latestConversation(of: visitor),
+                      let messages = try? await store.messages(in: conversation.id, after: 0, limit: 10_000) else { return }
+                for message in messages where message.createdAt >= since { hub.publish(.message(message, origin: nil), to: visitor) }
+                hub.publish(.state(conversation.id, conversation.state), to: visitor)
+            }
+        }
+    }
+
     public func applyShared(_ change: SharedChange) async {
         switch change {
         case .step(let visitor, let conversationID, let widgetKey, let first, let last, let newState, let started, let tasks):

@@ -1,6 +1,6 @@
 import BatonCore
 import BatonMattermost
-import BatonStore
+@testable import BatonStore
 import BatonTestSupport
 import Foundation
 import MattermostSandbox
@@ -46,6 +46,39 @@ import Testing
                         #expect(second.text.contains("Still there?") && !second.text.contains("Hello Grace"))
                         try await Task.sleep(for: .seconds(2))
                         #expect(catcher.mails.count == 2)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A Baton whose listening connection was lost (the database restarting) missed what
+    /// the other told meanwhile: its widgets get it once it listens again (an agent's reply
+    /// stayed away until a reload).
+    @Test(.enabled(if: TestPostgres.isAvailable)) func whatAListenerMissedReachesItsWidgets() async throws {
+        try await TestPostgres.withDatabase { location in
+            try await MattermostSandbox.run { sandbox in
+                HandoverRig.seed(sandbox)
+                try await HandoverRig.run(database: .postgres(location), sandbox: sandbox) { a in
+                    try await a.connect()
+                    try await HandoverRig.run(database: .postgres(location), sandbox: sandbox) { b in
+                        try await eventually("B knows the bot is connected") {
+                            await b.baton.services.mattermost.isConnected(widgetKey: "demo")
+                        }
+                        try await WidgetClient.connect(b.baton.socketURL) { client in
+                            let room = try await a.waitForRoom(try await talkUntilHandover(client)).id
+                            try sandbox.post(as: "alice", in: room, "Before the loss")
+                            try await client.message(containing: "Before the loss")
+                            // Every listening connection cut; A, which runs the link, stores
+                            // the reply and tells it while B is not listening.
+                            try await b.baton.services.store.write { db in
+                                try await db.raw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()").run()
+                            }
+                            try sandbox.post(as: "alice", in: room, "Said while B was not listening")
+                            try await client.message(containing: "Said while B was not listening")
+                            try sandbox.post(as: "alice", in: room, "And after")
+                            try await client.message(containing: "And after")
+                        }
                     }
                 }
             }
