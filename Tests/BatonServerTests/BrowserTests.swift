@@ -689,6 +689,10 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                       if (this === window.deadSocket) return;
                       return send.call(this, data);
                     };
+                    // The sockets made from now on, to play a server's frames on.
+                    const Original = window.WebSocket;
+                    window.sockets = [];
+                    window.WebSocket = class extends Original { constructor(...a) { super(...a); window.sockets.push(this); } };
                     return true
                     """)
                 let start = ContinuousClock.now
@@ -698,6 +702,20 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                                       seconds: 25)
                 #expect(ContinuousClock.now - start < .seconds(20))
                 #expect(try await driver.run("return window.deadSocket !== undefined") as? Bool == true)
+                // A message that comes after a later one (another server's, or sent again
+                // after a lost notification) stands by its id, before the later one.
+                let conversation = try #require(try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first).conversation.id
+                _ = try await driver.run("""
+                    const socket = window.sockets[window.sockets.length - 1];
+                    const frame = (id, text) => new MessageEvent('message', { data: JSON.stringify({ type: 'message',
+                      message: { id: id, conversation: '\(conversation.rawValue)', role: 'agent', name: 'Alice', text: text, at: Date.now() } }) });
+                    socket.dispatchEvent(frame(1000002, 'The later reply'));
+                    socket.dispatchEvent(frame(1000001, 'The earlier reply'));
+                    return true
+                    """)
+                try await waitForBubble(driver, containing: "The earlier reply")
+                let order = try await driver.run("return \(bubbles).filter(t => t.includes('reply'))") as? [String]
+                #expect(order == ["The earlier reply", "The later reply"], "\(order ?? [])")
             }
         }
     }

@@ -752,8 +752,16 @@ textarea:disabled { background: #f1f3f5; }
 
   // Unacknowledged visitor messages stay at the end of the log: everything the server sends
   // was stored before them, so it goes in above them.
-  function place(row) {
-    const before = ui.log.querySelector('.row.pending');
+  // `id`: a stored message's. It stands by its id: one that comes late (another server's,
+  // or sent again after that server lost what it was told) goes before the later ones
+  // already shown, not under them.
+  function place(row, id = 0) {
+    let before = ui.log.querySelector('.row.pending');
+    if (id) {
+      let node = before ? before.previousElementSibling : ui.log.lastElementChild;
+      while (node && node !== row && Number(node.dataset.id || 0) > id) { before = node; node = node.previousElementSibling; }
+      row.dataset.id = String(id);
+    }
     if (row.parentNode === ui.log && row.nextElementSibling === before && row !== before) return;
     keepingScroll(() => ui.log.insertBefore(row, before));
     markRun(row);
@@ -930,7 +938,7 @@ textarea:disabled { background: #f1f3f5; }
       markStored(m.clientId, m.id);
     } else if (m.role === 'system') {
       const own = noticeText(m);
-      place(own === null ? makeNotice(typeof m.text === 'string' ? m.text : '', undefined, false) : makeNotice(own));
+      place(own === null ? makeNotice(typeof m.text === 'string' ? m.text : '', undefined, false) : makeNotice(own), m.id);
       // Who joined is who the visitor is chatting with, before they write.
       if (m.notice && m.notice.kind === 'agent_joined' && typeof m.notice.name === 'string' && m.notice.name) agentName = m.notice.name;
       // Rated in another tab or browser of the visitor's: no asking here any more.
@@ -938,7 +946,7 @@ textarea:disabled { background: #f1f3f5; }
     } else {
       const row = makeRow(m.role, m.name, text, m.at, m.files);
       if (m.role === 'agent') rows.set(m.id, row);
-      place(row);
+      place(row, m.id);
     }
     if (!isOpen && m.role !== 'visitor' && m.id > state.lastSeen) { unread++; updateBadge(); }
     if (m.role === 'agent' && m.id > state.lastSeen) alertAway(m.name);
@@ -1049,7 +1057,7 @@ textarea:disabled { background: #f1f3f5; }
       row.classList.remove('pending');
       row.dataset.at = String(Date.now());
       setMeta(row, null);
-      place(row); // in case later messages of ours were stored first
+      place(row, id); // in case later messages of ours were stored first
       for (const img of row.querySelectorAll('img')) retryPicture(img);
     }
     markSeen(id);
