@@ -141,9 +141,6 @@ extension ChatService {
 }
 
 extension ChatService {
-    /// What another process sharing the database committed: the visitor's widgets open
-    /// here get its messages and state, the cached conversation is dropped, and the agent
-    /// side here (if it runs here) hears of new tasks and of the visitor typing.
     /// This process missed what the others told it (its listener's connection was lost,
     /// the database restarting): each widget open here gets its latest conversation's
     /// messages from `since` on, and its state. The widget keeps a message once, in order.
@@ -158,6 +155,9 @@ extension ChatService {
         }
     }
 
+    /// What another process sharing the database committed: the visitor's widgets open
+    /// here get its messages and state, the cached conversation is dropped, and the agent
+    /// side here (if it runs here) hears of new tasks and of the visitor typing.
     public func applyShared(_ change: SharedChange) async {
         switch change {
         case .step(let visitor, let conversationID, let widgetKey, let first, let last, let newState, let started, let tasks):

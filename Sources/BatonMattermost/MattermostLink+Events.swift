@@ -221,7 +221,7 @@ extension MattermostLink {
             var room = found
             guard await relay(post, room: &room) else {
                 let first = stalledRooms.withLock { $0.insert(key).inserted }
-                if first && !catchingUp { recover(key) }
+                if first { recover(key) }
                 return false
             }
             room.cursor = max(room.cursor, post.createAt)
