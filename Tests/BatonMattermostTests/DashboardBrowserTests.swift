@@ -583,6 +583,8 @@ struct Dashboard {
                 // For one bot, each can be tried against it at once.
                 try await driver.open("\(baton.http)/dashboard/#/insights?bot=demo")
                 try await page.waitFor("the try links", "[...document.querySelectorAll('.not-understood a')].some((a) => a.textContent === 'try it')")
+                // Each link's name says which message it is for (a list of links read out alone).
+                #expect(try await page.run("((names) => new Set(names).size === names.length)([...document.querySelectorAll('.not-understood a')].map((a) => a.getAttribute('aria-label')))") as? Bool == true)
                 let firstText = try #require(notUnderstood.first?["text"] as? String)
                 _ = try await page.run("[...document.querySelectorAll('.not-understood a')].find((a) => a.textContent === 'try it').click()")
                 try await page.waitFor("the sentence tried", "document.querySelector('.tryout-verdict')?.textContent.startsWith('Not understood')")

@@ -230,9 +230,12 @@ function notUnderstoodList(r, bot) {
   h('ol', { class: 'not-understood' }, items.map((m) => h('li', {},
     h('q', { class: 'said' }, m.text),
     h('span', { class: 'muted' }, m.count > 1 ? ` ${m.count} times · ` : ' · '),
-    h('a', { href: conversationHref(m.conversationId) }, m.count > 1 ? 'latest chat' : 'the chat'),
+    // Named by what was said, so that a list of links read out alone tells them apart.
+    h('a', { href: conversationHref(m.conversationId), 'aria-label': `${m.count > 1 ? 'Latest chat' : 'The chat'} with “${m.text}”` },
+      m.count > 1 ? 'latest chat' : 'the chat'),
     // With one bot chosen: the sentence in its Bot tab's Try a sentence.
-    bot ? [h('span', { class: 'muted' }, ' · '), h('a', { href: `${botHref(bot)}?try=${encodeURIComponent(m.text)}` }, 'try it')] : null))));
+    bot ? [h('span', { class: 'muted' }, ' · '),
+      h('a', { href: `${botHref(bot)}?try=${encodeURIComponent(m.text)}`, 'aria-label': `Try it: “${m.text}”` }, 'try it')] : null))));
   if (!bot) card.append(h('p', { class: 'field-hint' }, 'Choose a bot above to try each one against it.'));
   // The other cards count the chats the retention period deleted; this one cannot (what
   // visitors wrote went with them).
