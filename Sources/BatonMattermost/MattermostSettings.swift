@@ -161,6 +161,11 @@ public struct CredentialBox: Sendable {
         try SecretCipher.seal(Array(secret.utf8), key: key, context: Array(context.utf8))
     }
 
+    /// The widget keys of the connections whose credentials this key does not open.
+    public func unreadable(_ integrations: [Integration]) -> [String] {
+        integrations.filter { (try? open($0.secret, context: $0.widgetKey)) == nil }.map(\.widgetKey)
+    }
+
     public func open(_ sealed: [UInt8], context: String) throws -> String {
         String(decoding: try SecretCipher.open(sealed, key: key, context: Array(context.utf8)), as: UTF8.self)
     }

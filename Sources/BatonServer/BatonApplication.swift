@@ -34,12 +34,22 @@ public func buildApplication(
     let bots = BotLibrary(store: store)
     if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
     let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
-    if box.created, !(try await store.integrations(kind: MattermostSettings.kind)).isEmpty {
+    let integrations = try await store.integrations(kind: MattermostSettings.kind)
+    if box.created, !integrations.isEmpty {
         // A database restored without its key file, most likely: say so once, plainly.
         logger.error("""
             A new key file was made at \(config.resolvedSecretKeyFile), but this database holds Mattermost credentials sealed with \
             another key (restored without its key file?). Put that key file there (or set BATON_SECRET_KEY) and restart, or \
             connect Mattermost again in the dashboard.
+            """)
+    } else if case let unreadable = box.unreadable(integrations), !unreadable.isEmpty {
+        // Another key than the one they were saved with (on PostgreSQL, most likely this
+        // Baton's BATON_SECRET_KEY differs from the others'): said at start, not only when
+        // this one comes to run the connections.
+        logger.error("""
+            The secret key (BATON_SECRET_KEY or the key file at \(config.resolvedSecretKeyFile)) does not open the Mattermost \
+            credentials stored for \(unreadable.joined(separator: ", ")): every Baton that uses this database needs the key they were \
+            saved with. This one cannot run those connections.
             """)
     }
     let identity = IdentityCheck(box: box, logger: logger)

@@ -26,6 +26,12 @@ import Testing
                 let first = try await store.integrationStatus(widgetKey: "demo", kind: MattermostSettings.kind)
                 #expect(first?.lastError?.contains("cannot be decrypted") == true, "\(String(describing: first))")
                 #expect(FileManager.default.fileExists(atPath: elsewhere))
+                // The key names the connections it does not open (said at start).
+                let integrations = try await store.integrations(kind: MattermostSettings.kind)
+                let other = try CredentialBox.load(environment: [:], keyFile: elsewhere)
+                #expect(other.unreadable(integrations) == ["demo"])
+                let original = try CredentialBox.load(environment: [:], keyFile: folder.url.appendingPathComponent("baton.key").path)
+                #expect(original.unreadable(integrations).isEmpty)
                 // Polled every 100 ms here: not tried (nor its failure stored) again.
                 try await Task.sleep(for: .milliseconds(600))
                 #expect(try await store.integrationStatus(widgetKey: "demo", kind: MattermostSettings.kind)?.updatedAt == first?.updatedAt)
