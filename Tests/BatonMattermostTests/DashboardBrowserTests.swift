@@ -693,6 +693,49 @@ struct Dashboard {
         }
     }
 
+    /// A save refused because another admin saved the bot meanwhile offers the two ways
+    /// out in the page: save mine over theirs, or drop mine and show theirs (it said
+    /// "Reload", which lost the changes).
+    @Test func aBotChangedElsewhereOffersMineOrTheirs() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                let other = AdminClient(base: baton.http)
+                #expect(try await other.signIn("a@example.com", "a long enough password").status == 200)
+                let source = try #require(try await other.send("GET", "/api/v1/bots/demo").json["source"] as? String)
+                func saveElsewhere(name: String, greeting: String) async throws {
+                    let saved = try await other.send("PUT", "/api/v1/bots/demo", json: [
+                        "name": name, "source": source, "settings": ["greeting": greeting]])
+                    #expect(saved.status == 200, "\(saved)")
+                }
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
+                try await page.fill("Name", "Mine")
+                try await saveElsewhere(name: "Theirs", greeting: "Their greeting")
+                try await page.click("Save")
+                try await page.waitFor("the choice", "!!named('Save mine over it')")
+                #expect(try await page.run("pageText().includes('this bot was changed since it was opened here')") as? Bool == true)
+                try await driver.screenshot("dashboard-bot-changed-elsewhere")
+                try await page.click("Save mine over it")
+                try await page.waitForText("Saved. The bot is live now.")
+                var stored = try #require(try await baton.services.store.widget(key: "demo"))
+                #expect(stored.name == "Mine")
+                #expect(stored.settings.greeting == "Their greeting", "their other change stays")
+
+                // The widget tab: theirs wins this time, and the fields show it.
+                try await page.click("Widget")
+                try await page.fill("Greeting", "My greeting")
+                try await saveElsewhere(name: "Mine", greeting: "Their second greeting")
+                try await page.click("Save")
+                try await page.click("Discard mine and show theirs")
+                try await page.waitFor("their greeting", "byLabel('Greeting').value === 'Their second greeting'")
+                #expect(try await page.run("pageText().includes('Unsaved changes') || pageText().includes('Not saved')") as? Bool == false)
+                stored = try #require(try await baton.services.store.widget(key: "demo"))
+                #expect(stored.settings.greeting == "Their second greeting")
+            }
+        }
+    }
+
     /// A card that refreshes itself every 5 s keeps the keyboard's place: the focused
     /// control drawn again gets the focus back (it fell to the page's body).
     @Test func aRefreshKeepsTheFocus() async throws {

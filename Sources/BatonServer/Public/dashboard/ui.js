@@ -71,20 +71,26 @@ export function showRefusal(err, fields, box) {
   return false;
 }
 
-/** A box for an error message (role=alert so it is announced). Hidden while empty. */
+/**
+ * A box for an error message (role=alert so it is announced), with its details and the
+ * buttons that resolve it (`actions`) if any. Hidden while empty.
+ */
 export function errorBox() {
   const text = h('div', { class: 'message-text' });
   const list = h('ul', { class: 'message-list', hidden: true });
-  const root = h('div', { class: 'message message-error', role: 'alert', hidden: true }, icon('alert'), h('div', {}, text, list));
+  const actions = h('div', { class: 'message-actions', hidden: true });
+  const root = h('div', { class: 'message message-error', role: 'alert', hidden: true }, icon('alert'), h('div', {}, text, list, actions));
   return {
     root,
-    show(message, details = []) {
+    show(message, details = [], buttons = []) {
       text.textContent = message;
       list.replaceChildren(...details.map((d) => h('li', {}, d)));
       list.hidden = details.length === 0;
+      actions.replaceChildren(...buttons);
+      actions.hidden = buttons.length === 0;
       root.hidden = false;
     },
-    clear() { root.hidden = true; text.textContent = ''; list.replaceChildren(); },
+    clear() { root.hidden = true; text.textContent = ''; list.replaceChildren(); actions.replaceChildren(); actions.hidden = true; },
   };
 }
 

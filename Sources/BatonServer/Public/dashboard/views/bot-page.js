@@ -4,7 +4,7 @@
 import { h, replace } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
-import { button, errorBox, loading } from '/dashboard/ui.js';
+import { busy, button, errorBox, loading } from '/dashboard/ui.js';
 import { BOT_TABS, botHref } from '/dashboard/router.js';
 import { mountBotTab } from '/dashboard/views/bot-tab.js';
 import { mountWidgetTab } from '/dashboard/views/widget-tab.js';
@@ -63,6 +63,28 @@ export function mountBotPage(main, route) {
       for (const [name, t] of Object.entries(tabs)) {
         if (name !== from && t.view && t.view.botSaved) t.view.botSaved(updated);
       }
+    },
+    // A save refused because the bot was saved elsewhere since it was loaded here (409
+    // edited_meanwhile): `box` offers the two ways out, each after loading the latest
+    // version (which every tab learns; tabs with unsaved changes keep them). "Save mine"
+    // saves the tab's own part over it, the rest of the other change stays; "Discard
+    // mine" shows theirs in the tab (`takeTheirs(latest)`).
+    offerChoice(box, { saveMine, takeTheirs }) {
+      const choice = (label, variant, then) => button(label, { variant, onclick: async (event) => {
+        try {
+          const latest = await busy(event.currentTarget, 'Loading…', () => api.bot(key));
+          if (!alive) return;
+          ctx.saved(latest, null);
+          box.clear();
+          then(latest);
+        } catch (error) {
+          if (alive) box.show(`The latest version could not be loaded: ${error.message}`);
+        }
+      } });
+      box.show('Not saved: this bot was changed since it was opened here (in another tab, or by another admin).', [], [
+        choice('Save mine over it', 'primary', () => saveMine()),
+        choice('Discard mine and show theirs', 'secondary', takeTheirs),
+      ]);
     },
   };
 

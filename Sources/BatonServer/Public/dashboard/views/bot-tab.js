@@ -115,7 +115,9 @@ export function mountBotTab(panel, ctx) {
       const sourceIssues = error.issues.filter((i) => i.path !== 'name');
       const nameIssue = error.issues.find((i) => i.path === 'name');
       if (nameIssue) name.setError(nameIssue.message);
-      if (error.status === 422 && sourceIssues.length) {
+      if (error.code === 'edited_meanwhile') {
+        ctx.offerChoice(saveError, { saveMine: save, takeTheirs: showSaved });
+      } else if (error.status === 422 && sourceIssues.length) {
         showIssues(sourceIssues);
         saveError.show(`Not saved: ${error.message}`);
         problems.focus();
@@ -123,6 +125,15 @@ export function mountBotTab(panel, ctx) {
         saveError.show(`Not saved: ${error.message}`);
       }
     }
+  }
+
+  // Shows `bot` as saved, dropping what was typed here.
+  function showSaved(bot) {
+    saved = bot;
+    name.input.value = bot.name;
+    editor.value = bot.source;
+    dirtyChanged();
+    runCheck();
   }
 
   return {

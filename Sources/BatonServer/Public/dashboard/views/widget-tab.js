@@ -210,6 +210,10 @@ export function mountWidgetTab(panel, ctx) {
       toast('Saved. The widget is updated everywhere it is embedded.');
     } catch (error) {
       if (!alive) return;
+      if (error.code === 'edited_meanwhile') {
+        ctx.offerChoice(saveError, { saveMine: save, takeTheirs: (bot) => { saved = bot; fill(bot.settings); dirtyChanged(); } });
+        return;
+      }
       // Each problem once: by its field where it has one, in the list otherwise.
       const fieldOf = (issue) => fields[issue.path.replace(/^settings\./, '').replace(/\[.*$/, '')];
       const placed = error.issues.filter(fieldOf), rest = error.issues.filter((i) => !fieldOf(i));
