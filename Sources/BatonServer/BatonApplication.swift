@@ -133,13 +133,20 @@ public func buildApplication(
     return (app, services)
 }
 
-/// Creates the demo widget on a database that has no widget yet.
+/// Creates the demo widget on a database that has no widget yet. Of several Batons started
+/// at once on a new database, one creates it and says so.
 enum DemoSeed {
     static func ensure(_ bots: BotLibrary, logger: Logger) async throws {
         guard try await bots.store.widgets().isEmpty else { return }
+        try await create(bots, logger: logger)
+    }
+
+    /// Creates the demo widget unless another Baton, past the same check, just did.
+    static func create(_ bots: BotLibrary, logger: Logger) async throws {
         let now = Millis.now()
-        try await bots.save(Widget(key: DemoBot.widgetKey, name: "Demo", botSource: DemoBot.source,
-                                   settings: WidgetSettings(title: "Chat with Ada"), createdAt: now, updatedAt: now))
+        guard try await bots.create(Widget(key: DemoBot.widgetKey, name: "Demo", botSource: DemoBot.source,
+                                           settings: WidgetSettings(title: "Chat with Ada"), createdAt: now, updatedAt: now)) != nil
+        else { return }
         logger.info("Created the demo widget", metadata: ["widget": "\(DemoBot.widgetKey)"])
     }
 }

@@ -1,3 +1,4 @@
+import BatonBot
 import BatonCore
 @testable import BatonServer
 @testable import BatonStore
@@ -213,6 +214,19 @@ import Testing
 
     /// `baton serve` on PostgreSQL, as a user runs it, twice on one database: a chat
     /// started on one server resumes on the other, and after both restarted.
+    /// Batons started at once on a new database seed one demo widget, and only the one
+    /// that created it says so (each said "Created the demo widget").
+    @Test func batonsStartedTogetherSayTheyCreatedTheDemoOnce() async throws {
+        let store = InMemoryChatStore()
+        let lines = LoggedLines()
+        let logger = Logger(label: "test") { _ in CapturingLogHandler(logged: lines) }
+        // Both found no widget; the second creates after the first.
+        for _ in 0..<2 { try await DemoSeed.create(BotLibrary(store: store), logger: logger) }
+        try await DemoSeed.ensure(BotLibrary(store: store), logger: logger)
+        #expect(try await store.widgets().map(\.key) == ["demo"])
+        #expect(lines.lines.withLock { $0.filter { $0.contains("Created the demo widget") }.count } == 1)
+    }
+
     @Test(.enabled(if: TestPostgres.isAvailable)) func twoServersShareOnePostgreSQLDatabase() async throws {
         try await TestPostgres.withDatabase { location in
             let folder = try TemporaryFolder()

@@ -826,24 +826,3 @@ extension Visitor {
         }
     }
 }
-
-final class LoggedLines: Sendable {
-    let lines = Mutex<[String]>([])
-}
-
-/// Keeps every line logged to it, with its metadata.
-struct CapturingLogHandler: LogHandler {
-    let logged: LoggedLines
-    var logLevel: Logger.Level = .trace
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-             function: String, line: UInt) {
-        logged.lines.withLock { $0.append("\(level) \(message) \(self.metadata.merging(metadata ?? [:]) { $1 })") }
-    }
-}
