@@ -42,8 +42,10 @@ public protocol AdminStore: Sendable {
     func createAdmin(_ admin: Admin) async throws -> Bool
     /// Every admin, by email.
     func admins() async throws -> [Admin]
-    /// Removes an admin and every session of theirs; false when there was none.
-    func deleteAdmin(id: String) async throws -> Bool
+    /// Removes an admin and every session of theirs; false when there was none, or when
+    /// `keepingOne` and they are the only admin (checked in the same transaction, so that
+    /// two admins removing each other at once leave one).
+    func deleteAdmin(id: String, keepingOne: Bool) async throws -> Bool
     /// Replaces an admin's password hash and ends every session of theirs.
     func setPasswordHash(_ hash: String, adminID: String) async throws
     func session(tokenHash: String) async throws -> AdminSession?

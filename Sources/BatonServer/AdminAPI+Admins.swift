@@ -45,10 +45,13 @@ extension AdminAPI {
             guard let admin = try await services.store.admin(id: id) else {
                 throw APIError(.notFound, code: "unknown_admin", "There is no such admin.")
             }
-            guard try await services.store.adminCount() > 1 else {
+            do {
+                _ = try await auth.delete(admin, by: me, keepingOne: true)
+            } catch AdminAuthError.lastAdmin {
                 throw APIError(.conflict, code: "last_admin", "\(admin.email) is the only admin: add another one first.")
+            } catch AdminAuthError.unknown {
+                throw APIError(.notFound, code: "unknown_admin", "There is no such admin.")
             }
-            _ = try await auth.delete(admin, by: me)
             return Response(status: .noContent)
         }
     }

@@ -112,8 +112,13 @@ final class AdminAuth: Sendable {
         return try await delete(admin, by: by)
     }
 
-    func delete(_ admin: Admin, by: Admin? = nil) async throws -> Admin {
-        guard try await store.deleteAdmin(id: admin.id) else { throw AdminAuthError.unknown(admin.email) }
+    /// With `keepingOne` (the dashboard), the only admin is not removed (`lastAdmin`);
+    /// the shell's `baton admin delete` may, as `baton admin create` can make another.
+    func delete(_ admin: Admin, by: Admin? = nil, keepingOne: Bool = false) async throws -> Admin {
+        guard try await store.deleteAdmin(id: admin.id, keepingOne: keepingOne) else {
+            guard keepingOne, try await store.admin(id: admin.id) != nil else { throw AdminAuthError.unknown(admin.email) }
+            throw AdminAuthError.lastAdmin(admin.email)
+        }
         logger.notice("Admin removed; their sessions ended",
                       metadata: by.map { ["admin": "\(admin.email)", "by": "\($0.email)"] } ?? ["admin": "\(admin.email)"])
         return admin
@@ -217,6 +222,8 @@ enum AdminAuthError: Error {
     case invalidEmail(String)
     case taken(String)
     case unknown(String)
+    /// The only admin, whom the dashboard does not remove.
+    case lastAdmin(String)
     case badCredentials
     case throttled(seconds: Int)
     case badSetupToken

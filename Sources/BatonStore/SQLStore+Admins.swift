@@ -1,3 +1,4 @@
+import Synchronization
 import BatonCore
 import SQLKit
 
@@ -33,13 +34,24 @@ extension SQLStore: AdminStore {
         try await reader.select().column("*").from("admins").orderBy("email").all().map(Self.admin)
     }
 
-    public func deleteAdmin(id: String) async throws -> Bool {
-        guard try await admin(id: id) != nil else { return false }
+    public func deleteAdmin(id: String, keepingOne: Bool) async throws -> Bool {
+        let deleted = Mutex(false)
+        let lock = flavor == .postgres ? " FOR UPDATE" : ""
         try await write { db in
+            // Of two admins removing each other at once, the second must find one left:
+            // SQLite writes one transaction at a time; on PostgreSQL every admin row is
+            // locked first, so the second waits for the first and counts after it.
+            if keepingOne && !lock.isEmpty { _ = try await db.raw("SELECT id FROM admins\(unsafeRaw: lock)").all() }
+            let rows = try await db.raw("""
+                DELETE FROM admins WHERE id = \(bind: id)
+                    AND (\(bind: !keepingOne) OR (SELECT COUNT(*) FROM admins) > 1)
+                RETURNING id
+                """).all()
+            guard !rows.isEmpty else { return }
             try await db.delete(from: "admin_sessions").where("admin_id", .equal, id).run()
-            try await db.delete(from: "admins").where("id", .equal, id).run()
+            deleted.withLock { $0 = true }
         }
-        return true
+        return deleted.withLock { $0 }
     }
 
     public func setPasswordHash(_ hash: String, adminID: String) async throws {

@@ -300,12 +300,34 @@ import Testing
             #expect(try await store.session(tokenHash: "a1-s2") == nil)
             #expect(try await store.session(tokenHash: "a2-s1") != nil)
 
-            #expect(try await store.deleteAdmin(id: "a2"))
-            #expect(try await !store.deleteAdmin(id: "a2"))
+            #expect(try await store.deleteAdmin(id: "a2", keepingOne: true))
+            #expect(try await !store.deleteAdmin(id: "a2", keepingOne: false))
             #expect(try await store.session(tokenHash: "a2-s1") == nil)
             #expect(try await store.session(tokenHash: "a2-s2") == nil)
             #expect(try await store.admins().map(\.id) == ["a1"])
             #expect(try await store.adminCount() == 1)
+            #expect(try await !store.deleteAdmin(id: "a1", keepingOne: true), "the only admin stays")
+            #expect(try await store.deleteAdmin(id: "a1", keepingOne: false))
+            #expect(try await store.adminCount() == 0)
+        }
+    }
+
+    /// Two admins removing each other at the same moment: one of them stays (both were
+    /// removed, and nobody could sign in).
+    @Test(arguments: StoreKind.available) func adminsRemovingEachOtherLeaveOne(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            for round in 0..<10 {
+                let (a, b) = ("a\(round)", "b\(round)")
+                for id in [a, b] {
+                    #expect(try await store.createAdmin(Admin(id: id, email: "\(id)@example.com", passwordHash: "h", createdAt: 1)))
+                }
+                async let first = store.deleteAdmin(id: a, keepingOne: true)
+                async let second = store.deleteAdmin(id: b, keepingOne: true)
+                let removed = try await [first, second].filter { $0 }.count
+                #expect(removed == 1, "round \(round)")
+                #expect(try await store.adminCount() == 1)
+                for admin in try await store.admins() { #expect(try await store.deleteAdmin(id: admin.id, keepingOne: false)) }
+            }
         }
     }
 }
