@@ -113,14 +113,20 @@ public final class MattermostClient: Sendable {
         while url.hasSuffix("/") { url.removeLast() }
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = parsed.host, !host.isEmpty else {
-            throw .unreachable(url: text, reason: "it is not an http:// or https:// address, such as https://chat.example.com")
+            throw .invalidURL(url: withoutUserInfo(text), reason: "it is not an http:// or https:// address, such as https://chat.example.com")
+        }
+        // A password there would be stored, shown and logged with the address: the
+        // sign-in has fields of its own.
+        guard parsed.user == nil, parsed.password == nil else {
+            throw .invalidURL(url: withoutUserInfo(text), reason: "it has a user name or password in it (…@): give the server's address alone, "
+                                + "and the sign-in as the username and password or the token")
         }
         guard parsed.query == nil, parsed.fragment == nil else {
-            throw .unreachable(url: text, reason: "it has a query (?…) or a fragment (#…): give the server's address alone, such as https://chat.example.com")
+            throw .invalidURL(url: text, reason: "it has a query (?…) or a fragment (#…): give the server's address alone, such as https://chat.example.com")
         }
         // (A port beyond 16 bits would stop the process where the socket address is made.)
         if let port = parsed.port, !(1...65535).contains(port) {
-            throw .unreachable(url: text, reason: "its port \(port) is not one from 1 to 65535")
+            throw .invalidURL(url: text, reason: "its port \(port) is not one from 1 to 65535")
         }
         // One server, one address: `HTTPS://Chat.Example.com:443` is `https://chat.example.com`
         // (its rooms' links are recognised by it). A path (a server under a folder) is kept.
@@ -128,6 +134,15 @@ public final class MattermostClient: Sendable {
         let pathStart = url[separator.upperBound...].firstIndex(of: "/") ?? url.endIndex
         if let origin = WebOrigin.canonical(String(url[..<pathStart])) { url = origin + url[pathStart...] }
         return url
+    }
+
+    /// `text` without what stands between its scheme and an `@` before its path (a user
+    /// name and password), for messages.
+    static func withoutUserInfo(_ text: String) -> String {
+        guard let at = text.firstIndex(of: "@") else { return text }
+        let start = text.range(of: "://").map(\.upperBound) ?? text.startIndex
+        guard start <= at, !text[start..<at].contains("/") else { return text }
+        return String(text[..<start]) + "…" + String(text[at...])
     }
 
     /// Whether `link` is an address on the server at `base` (a normalised URL), however
@@ -357,13 +372,14 @@ public final class MattermostClient: Sendable {
             return .tls(url: url, reason: "its certificate is not signed by an authority Baton trusts; if a private authority signed it, "
                         + "give Baton that authority's certificate (--mattermost-ca-file, or BATON_MATTERMOST_CA_FILE)")
         }
+        if let client = error as? HTTPClientError, client == .connectTimeout || client == .tlsHandshakeTimeout, url.lowercased().hasPrefix("https:") {
+            // (Before the TLS errors below: this one's name says TLS.) The connection's time
+            // includes TLS's handshake: a server that takes the connection and says nothing
+            // to TLS's hello often speaks plain HTTP there.
+            return .unreachable(url: url, reason: "connecting or its TLS handshake timed out; if it speaks plain HTTP on that port, use an http:// address")
+        }
         if lowered.contains("ssl") || lowered.contains("tls") || lowered.contains("certificate") || lowered.contains("handshake") {
             return .tls(url: url, reason: String(describing: error))
-        }
-        if let client = error as? HTTPClientError, client == .connectTimeout || client == .tlsHandshakeTimeout, url.lowercased().hasPrefix("https:") {
-            // The connection's time includes TLS's handshake: a server that takes the
-            // connection and says nothing to TLS's hello often speaks plain HTTP there.
-            return .unreachable(url: url, reason: "connecting or its TLS handshake timed out; if it speaks plain HTTP on that port, use an http:// address")
         }
         if let client = error as? HTTPClientError, client == .deadlineExceeded || client == .readTimeout || client == .connectTimeout {
             return .unreachable(url: url, reason: "timed out")

@@ -1,6 +1,9 @@
 /// Why a Mattermost operation failed, in words an admin can act on. `retryAfter` and
 /// `isTransient` tell the outbox whether and when to try again.
 public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What was given is no address of a server Baton can use (`url`: as given, without
+    /// any user name and password in it), and why.
+    case invalidURL(url: String, reason: String)
     /// The server could not be reached (DNS, refused, timeout).
     case unreachable(url: String, reason: String)
     /// The TLS handshake failed (certificate, protocol).
@@ -35,6 +38,8 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         switch self {
+        case .invalidURL(let url, let reason):
+            "\"\(url)\" cannot be used as Mattermost's address: \(reason)."
         case .unreachable(let url, let reason):
             "Cannot reach Mattermost at \(url) (\(reason)). Check the address and that the server is running and reachable from Baton."
         case .tls(let url, let reason):

@@ -159,8 +159,8 @@ extension AdminAPI {
         do {
             _ = try MattermostClient.normaliseURL(server.url)
         } catch {
-            let reason = if case .unreachable(_, let reason) = error { reason } else { "\(error)" }
-            throw APIError(.unprocessableContent, code: "invalid_url", "\"\(server.url.prefix(200))\" cannot be used: \(reason).",
+            let (url, reason) = if case .invalidURL(let url, let reason) = error { (url, reason) } else { (server.url, "\(error)") }
+            throw APIError(.unprocessableContent, code: "invalid_url", "\"\(url.prefix(200))\" cannot be used: \(reason).",
                            issues: [.init(path: "server.url", message: "Use an http:// or https:// address, with a port from 1 to 65535 if one is given.")])
         }
         let credentials: MattermostCredentials
@@ -194,6 +194,7 @@ extension AdminAPI {
             return try await step()
         } catch let error as MattermostError {
             let (status, code): (HTTPResponse.Status, String) = switch error {
+            case .invalidURL: (.unprocessableContent, "invalid_url")
             case .unreachable: (.badGateway, "unreachable")
             case .tls: (.badGateway, "tls")
             case .notMattermost: (.badGateway, "not_mattermost")

@@ -49,6 +49,23 @@ import Testing
         }
     }
 
+    /// https:// given for a server that speaks plain HTTP on its port (the sandbox): the
+    /// failure says to use http:// (it said "HTTPClientError.tlsHandshakeTimeout").
+    @Test func anHTTPSAddressOfAPlainHTTPServerSuggestsHTTP() async throws {
+        try await MattermostSandbox.run { sandbox in
+            let url = sandbox.url.replacingOccurrences(of: "http://", with: "https://")
+            let client = try MattermostClient(url: url, credentials: .token("token"), logger: Logger(label: "test"), interactive: true,
+                                              timeout: .seconds(15))
+            do {
+                _ = try await client.me()
+                Issue.record("a plain HTTP server answered over TLS")
+            } catch let error as MattermostError {
+                #expect(error.description.contains("use an http:// address"), "\(error)")
+                #expect(!error.description.contains("HTTPClientError"), "\(error)")
+            }
+        }
+    }
+
     @Test func aRequestEndsWhenItsTaskIsCancelled() async throws {
         // A server that takes the connection and never answers: only the client's own
         // timeout (20 s) or the cancellation ends the request. Which one did is told by the

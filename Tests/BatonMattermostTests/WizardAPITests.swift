@@ -51,6 +51,13 @@ import Testing
                     #expect(invalid.errorCode == "invalid_url", "\(step) \(url): \(invalid)")
                 }
             }
+            // A password in the address would be stored, shown and logged with it.
+            for url in ["http://admin:s3cret@127.0.0.1:9/", "https://admin@chat.example.com", "chat:s3cret@chat.example.com"] {
+                let userInfo = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": ["url": url, "username": "relay", "password": "x"]])
+                #expect(userInfo.status == 422 && userInfo.errorCode == "invalid_url", "\(url): \(userInfo)")
+                #expect(userInfo.errorMessage?.contains("it has a user name or password in it") == true, "\(userInfo)")
+                #expect(userInfo.errorMessage?.contains("s3cret") == false && userInfo.errorMessage?.contains("admin") == false, "\(userInfo)")
+            }
             let query = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": ["url": "https://chat.example.com/?q=1", "token": "t"]])
             #expect(query.errorMessage?.contains("it has a query (?…) or a fragment (#…)") == true, "\(query)")
             // (A port beyond 65535 once stopped the process.)
