@@ -87,8 +87,8 @@ final class AdminAuth: Sendable {
     /// Gives an admin a new password; every session of theirs ends (a password changed
     /// because it leaked must not leave a thief signed in).
     func setPassword(email: String, to password: String) async throws -> Admin {
-        try Self.checkPassword(password)
         guard let admin = try await store.admin(email: email.trimmingWhitespace().lowercased()) else { throw AdminAuthError.unknown(email) }
+        try Self.checkPassword(password)
         try await store.setPasswordHash(Bcrypt.hash(password, cost: passwordCost), adminID: admin.id)
         logger.notice("Admin password changed; their sessions ended", metadata: ["admin": "\(admin.email)"])
         return admin

@@ -245,7 +245,7 @@ public struct BatonConfiguration: Sendable {
         switch text.lowercased() {
         case "1", "true", "yes", "on": return true
         case "0", "false", "no", "off": return false
-        default: throw ConfigurationError(source: source, value: text, expected: "true or false")
+        default: throw ConfigurationError(source: source, value: text, expected: "true or false (or yes/no, on/off, 1/0)")
         }
     }
 

@@ -41,8 +41,11 @@ public struct MattermostAdmin: Sendable {
         self.logger = logger
     }
 
-    /// Opens the store and the credential box for the length of `body`.
-    func withConnections<T>(_ body: (SQLStore, MattermostConnections) async throws -> T) async throws -> T {
+    /// Opens the store and the credential box for the length of `body`. Only `connect`
+    /// may make the database (`existing: false`): the other commands are about what is in
+    /// one, and a mistyped --database would otherwise make a new, empty one (and a key).
+    func withConnections<T>(existing: Bool = true, _ body: (SQLStore, MattermostConnections) async throws -> T) async throws -> T {
+        if existing { try config.database.checkExists() }
         let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
         do {
             let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
@@ -63,15 +66,12 @@ public struct MattermostAdmin: Sendable {
         }
         // An address that is none is told before the database is opened (or made).
         _ = try MattermostClient.normaliseURL(options.url)
-        return try await withConnections { store, connections in
+        let made = config.database.missingSQLiteFile
+        return try await withConnections(existing: false) { store, connections in
             // Before Baton ever ran on this database it has no bot yet: the demo bot is
             // made here as `baton serve` would make it, so that connecting may come first.
             if config.demo { try await DemoSeed.ensure(BotLibrary(store: store), logger: logger) }
-            guard try await store.widget(key: options.widgetKey) != nil else {
-                let keys = try await store.widgets().map { "\"\($0.key)\"" }
-                let known = keys.isEmpty ? "it has no bot: create one in the dashboard" : "its bots: \(keys.joined(separator: ", "))"
-                throw AdminError("There is no bot with the key \"\(options.widgetKey)\" in this database (\(known)).")
-            }
+            try await Self.checkBot(options.widgetKey, in: store)
             let setup = try await MattermostSetup.signIn(url: options.url, credentials: options.credentials, logger: logger,
                                                          proxies: config.mattermostProxies)
             let team = try await setup.team(named: options.team)
@@ -82,6 +82,7 @@ public struct MattermostAdmin: Sendable {
                                           language: options.language)
             try await connections.save(settings, credentials: options.credentials, widgetKey: options.widgetKey)
             return [
+                made.map { "Made the database \($0) (Baton had not run on it); `baton serve` uses it with the same --database." },
                 "Connected bot \"\(options.widgetKey)\" to \(settings.url) as \(settings.relayUser.name).",
                 setup.client.proxy.map { "Reached through the proxy \($0)" },
                 "Team: \(team.displayName) (\(team.name))",
@@ -98,6 +99,7 @@ public struct MattermostAdmin: Sendable {
     /// The connection's settings (never its credential) and how it is doing.
     public func status(widgetKey: String) async throws -> [String] {
         try await withConnections { store, connections in
+            try await Self.checkBot(widgetKey, in: store)
             guard let (settings, _) = try await connections.load(widgetKey: widgetKey) else {
                 return ["Bot \"\(widgetKey)\" is not connected to Mattermost."]
             }
@@ -123,7 +125,8 @@ public struct MattermostAdmin: Sendable {
     }
 
     public func disconnect(widgetKey: String) async throws -> [String] {
-        try await withConnections { _, connections in
+        try await withConnections { store, connections in
+            try await Self.checkBot(widgetKey, in: store)
             guard try await connections.load(widgetKey: widgetKey) != nil else {
                 return ["Bot \"\(widgetKey)\" was not connected to Mattermost."]
             }
@@ -132,9 +135,33 @@ public struct MattermostAdmin: Sendable {
         }
     }
 
+    /// Refuses a key no bot of the database has, naming those it has.
+    static func checkBot(_ key: String, in store: SQLStore) async throws {
+        guard try await store.widget(key: key) == nil else { return }
+        let keys = try await store.widgets().map { "\"\($0.key)\"" }
+        let known = keys.isEmpty ? "it has no bot: create one in the dashboard" : "its bots: \(keys.joined(separator: ", "))"
+        throw AdminError("There is no bot with the key \"\(key)\" in this database (\(known)).")
+    }
+
     static func format(_ millis: Millis) -> String {
         let formatter = ISO8601DateFormatter()
         return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+}
+
+extension DatabaseLocation {
+    /// The path of a SQLite database whose file does not exist yet (opening makes it).
+    var missingSQLiteFile: String? {
+        guard case .sqlite(let path) = self, !FileManager.default.fileExists(atPath: path) else { return nil }
+        return path
+    }
+
+    /// Refuses a SQLite file that is not there, for the commands that read or change what
+    /// a database holds.
+    func checkExists() throws {
+        if let path = missingSQLiteFile {
+            throw AdminError("There is no database at \(path). Check --database (or BATON_DATABASE): Baton makes the database when it first starts.")
+        }
     }
 }
 
@@ -156,9 +183,11 @@ public struct AdminAccounts: Sendable {
     }
 
     public func create(email: String, password: String) async throws -> String {
-        try await withAuth { auth in
+        let made = config.database.missingSQLiteFile
+        return try await withAuth(existing: false) { auth in
             let admin = try await auth.createAdmin(email: email, password: password)
-            return "Created the admin \(admin.email). Sign in at /dashboard/."
+            let database = made.map { "Made the database \($0) (Baton had not run on it); `baton serve` uses it with the same --database. " } ?? ""
+            return "\(database)Created the admin \(admin.email). \(config.publicURL.map { "Sign in at \($0)/dashboard/." } ?? "Sign in at /dashboard/ on Baton's address (http://127.0.0.1:8080/dashboard/ by default).")"
         }
     }
 
@@ -188,7 +217,9 @@ public struct AdminAccounts: Sendable {
     }
 
     /// Runs `body` on the configured database, turning mistakes into messages for people.
-    private func withAuth(_ body: (AdminAuth) async throws -> String) async throws -> String {
+    /// Only `create` may make the database (`existing: false`).
+    private func withAuth(existing: Bool = true, _ body: (AdminAuth) async throws -> String) async throws -> String {
+        if existing { try config.database.checkExists() }
         let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
         let result: Result<String, any Error>
         do {

@@ -94,6 +94,15 @@ import Testing
                                   "--password-env", "MM_PASSWORD", "--team", "support", "--agents", "alice",
                                   "--create-index-channel", "Live chats", "--database", folder.database] + more, environment: environment)
             }
+            // The commands about what a database holds do not make one (a mistyped
+            // --database made a new, empty database, and "not connected").
+            let typo = folder.url.appendingPathComponent("typo.sqlite").path
+            for command in [["status"], ["disconnect"]] {
+                let mistyped = try BatonProcess(["mattermost"] + command + ["--bot", "demo", "--database", typo])
+                #expect(try await mistyped.exit() == 1, "\(mistyped.log)")
+                #expect(mistyped.log.contains("There is no database at \(typo)."), "\(mistyped.log)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: typo))
             let unknown = try connect(bot: "shop")
             #expect(try await unknown.exit() != 0)
             #expect(unknown.log.contains("There is no bot with the key \"shop\" in this database (its bots: \"demo\")."), "\(unknown.log)")
@@ -104,6 +113,11 @@ import Testing
             #expect(try await connected.exit() == 0, "\(connected.log)")
             #expect(connected.log.contains("Connected bot \"demo\""))
             #expect(connected.log.contains("Posts for the agents in: German"), "\(connected.log)")
+            for command in [["status"], ["disconnect"]] {
+                let nobot = try BatonProcess(["mattermost"] + command + ["--bot", "shop", "--database", folder.database])
+                #expect(try await nobot.exit() == 1, "\(nobot.log)")
+                #expect(nobot.log.contains("There is no bot with the key \"shop\" in this database (its bots: \"demo\")."), "\(nobot.log)")
+            }
 
             let server = try BatonProcess(["serve", "--port", "0", "--database", folder.database])
             defer { server.signal(SIGTERM) }

@@ -16,9 +16,22 @@ import Testing
         config.durable = false
         config.passwordCost = 4
         let accounts = AdminAccounts(config: config, logger: Logger(label: "test"))
-        #expect(try await accounts.list().contains("No admins yet"))
-        _ = try await accounts.create(email: "Zoe@Example.com", password: "first password")
-        _ = try await accounts.create(email: "ann@example.com", password: "ann's password")
+        // Only `create` makes a database: the others name the file that is not there (a
+        // mistyped --database made a new, empty one, and "No admins yet" sent people to
+        // create one in it).
+        do {
+            _ = try await accounts.list()
+            Issue.record("listed the admins of a database that is not there")
+        } catch {
+            #expect("\(error)" == "There is no database at \(folder.database). Check --database (or BATON_DATABASE): Baton makes the database when it first starts.")
+        }
+        await #expect(throws: AdminError.self) { try await accounts.delete(email: "zoe@example.com") }
+        #expect(!FileManager.default.fileExists(atPath: folder.database))
+        let first = try await accounts.create(email: "Zoe@Example.com", password: "first password")
+        #expect(first == "Made the database \(folder.database) (Baton had not run on it); `baton serve` uses it with the same --database. "
+                    + "Created the admin zoe@example.com. Sign in at /dashboard/ on Baton's address (http://127.0.0.1:8080/dashboard/ by default).")
+        #expect(try await accounts.list().contains("zoe@example.com"))
+        #expect(try await accounts.create(email: "ann@example.com", password: "ann's password") == "Created the admin ann@example.com. Sign in at /dashboard/ on Baton's address (http://127.0.0.1:8080/dashboard/ by default).")
         let listed = try await accounts.list().split(separator: "\n")
         #expect(listed.count == 2 && listed[0].hasPrefix("ann@example.com  created 20") && listed[1].hasPrefix("zoe@example.com"))
 
@@ -28,7 +41,8 @@ import Testing
         await #expect(throws: AdminError.self) { try await accounts.setPassword(email: "zoe@example.com", password: "short") }
         await #expect(throws: AdminError.self) { try await accounts.delete(email: "ann@example.com") }
         do {
-            _ = try await accounts.setPassword(email: "nobody@example.com", password: "long enough password")
+            // Who first: a short password for nobody is about nobody.
+            _ = try await accounts.setPassword(email: "nobody@example.com", password: "short")
         } catch {
             #expect("\(error)" == "There is no admin nobody@example.com. `baton admin list` shows who there is.")
         }
