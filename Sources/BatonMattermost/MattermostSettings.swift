@@ -138,8 +138,17 @@ public struct CredentialBox: Sendable {
             return CredentialBox(key: SecretCipher.key(from: text))
         }
         let manager = FileManager.default
-        if manager.fileExists(atPath: keyFile) {
-            let text = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingWhitespace()
+        var isFolder: ObjCBool = false
+        if manager.fileExists(atPath: keyFile, isDirectory: &isFolder) {
+            guard !isFolder.boolValue else { throw CredentialError.unreadableKeyFile(keyFile, reason: "it is a folder") }
+            let text: String
+            do {
+                text = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingWhitespace()
+            } catch {
+                // (Made by another user, most often: `sudo baton …` rather than `sudo -u baton baton …`.)
+                throw CredentialError.unreadableKeyFile(keyFile, reason: manager.isReadableFile(atPath: keyFile)
+                    ? "\((error as NSError).localizedDescription)" : "this user may not read it")
+            }
             guard let bytes = Base64URL.decode(text), bytes.count == 32 else {
                 throw CredentialError.badKeyFile(keyFile)
             }
@@ -174,12 +183,17 @@ public struct CredentialBox: Sendable {
 public enum CredentialError: Error, CustomStringConvertible {
     case badKeyFile(String)
     case cannotCreateKeyFile(String)
+    case unreadableKeyFile(String, reason: String)
     case cannotDecrypt
 
     public var description: String {
         switch self {
         case .badKeyFile(let path): "The key file \(path) does not hold a 32-byte base64 key."
         case .cannotCreateKeyFile(let path): "Cannot create the key file \(path); check the folder's permissions."
+        case .unreadableKeyFile(let path, let reason):
+            "Cannot read the key file \(path): \(reason). It must be a file the user running Baton may read (check its owner and "
+                + "permissions; whoever ran Baton first made it, readable by them alone), or give another with --secret-key-file "
+                + "or BATON_SECRET_KEY_FILE."
         case .cannotDecrypt: "A stored credential cannot be decrypted: the secret key (BATON_SECRET_KEY or the key file) is not the one it was saved with. Connect Mattermost again."
         }
     }

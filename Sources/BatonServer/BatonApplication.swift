@@ -30,10 +30,11 @@ public func buildApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> (some ApplicationProtocol, BatonServices) {
+    // The key first: one that cannot be read stops Baton before the database is touched.
+    let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
     let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
     let bots = BotLibrary(store: store)
     if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
-    let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
     let integrations = try await store.integrations(kind: MattermostSettings.kind)
     if box.created, !integrations.isEmpty {
         // A database restored without its key file, most likely: say so once, plainly.

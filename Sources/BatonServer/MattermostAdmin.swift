@@ -46,9 +46,9 @@ public struct MattermostAdmin: Sendable {
     /// one, and a mistyped --database would otherwise make a new, empty one (and a key).
     func withConnections<T>(existing: Bool = true, _ body: (SQLStore, MattermostConnections) async throws -> T) async throws -> T {
         if existing { try config.database.checkExists() }
+        let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
         let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
         do {
-            let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
             let result = try await body(store, MattermostConnections(store: store, box: box))
             await store.close()
             return result

@@ -55,6 +55,15 @@ import Testing
         let missing = try BatonProcess(["admin", "create", "--email", "a@example.com", "--password-file", "/nonexistent", "--database", folder.database])
         #expect(try await missing.exit() == 1)
         #expect(missing.log.contains("Error: There is no password file /nonexistent.") && !missing.log.contains("Usage: baton <subcommand>"), "\(missing.log)")
+        // A key file that cannot be read is said in words, before the database is made
+        // (it was "Error Domain=NSCocoaErrorDomain Code=256", after the migrations).
+        let keyFile = folder.url.appendingPathComponent("baton.key").path
+        try FileManager.default.createDirectory(atPath: keyFile, withIntermediateDirectories: false)
+        let folderKey = try BatonProcess(["serve", "--port", "0", "--database", folder.database, "--secret-key-file", keyFile])
+        #expect(try await folderKey.exit() != 0)
+        #expect(folderKey.log.contains("Cannot read the key file \(keyFile): it is a folder."), "\(folderKey.log)")
+        #expect(!folderKey.log.contains("NSCocoaErrorDomain"), "\(folderKey.log)")
+        #expect(!FileManager.default.fileExists(atPath: folder.database))
     }
 
     /// One `baton serve` per SQLite database: a second one on the same file stops at
