@@ -20,9 +20,21 @@ extension AdminAPI {
         var askForRating: Bool?
         /// Email visitors who left the replies they missed; absent keeps what is set.
         var emailMissedReplies: Bool?
-        /// The widget's language (`en`, `de`…); absent or null: the bot's, else the page's or
+        /// The widget's language (`en`, `de`…); null: the bot's, else the page's or
         /// visitor's.
         var language: String?
+        /// The fields a request had, null ones included (nil: made here, all of them). A
+        /// save keeps what is set for a field it leaves out: a script that renames a bot
+        /// must not open its widget to every site by leaving out its allowed origins.
+        var given: Set<String>?
+
+        enum CodingKeys: String, CodingKey {
+            case title, subtitle, greeting, color, avatarURL, allowedOrigins, identityRequired, workingHours, askForRating,
+                 emailMissedReplies, language
+        }
+
+        /// Whether the request set `field` (to a value or to null).
+        func sets(_ field: CodingKeys) -> Bool { given?.contains(field.rawValue) ?? true }
     }
 
     /// `{"timeZone": "Europe/Berlin", "days": {"mon": ["09:00-17:00"], …}, "awayMessage": …}`.
@@ -345,9 +357,11 @@ extension AdminAPI {
             if !origins.contains(origin) { origins.append(origin) }
         }
         let workingHours = body.workingHours.map { Self.workingHours($0, issues: &issues) } ?? nil
-        let language = body.language?.trimmingWhitespace().lowercased()
-        if let language, !language.isEmpty, !WidgetSettings.languages.contains(language) {
-            let shown = language.count > 20 ? String(language.prefix(20)) + "…" : language
+        // Language tags are the same in any case: `ZH-HANT` is `zh-Hant`.
+        let typed = body.language?.trimmingWhitespace() ?? ""
+        let language = WidgetSettings.languages.first { $0.lowercased() == typed.lowercased() }
+        if !typed.isEmpty, language == nil {
+            let shown = typed.count > 20 ? String(typed.prefix(20)) + "…" : typed
             issues.append(.init(path: "settings.language",
                                 message: "The widget does not speak \"\(shown)\": use one of \(WidgetSettings.languages.joined(separator: ", ")), or none for the page's or visitor's language."))
         }
@@ -363,13 +377,19 @@ extension AdminAPI {
             guard let value = value?.trimmingWhitespace(), !value.isEmpty else { return nil }
             return value
         }
-        return WidgetSettings(title: text(body.title), subtitle: text(body.subtitle), greeting: text(body.greeting),
-                              color: body.color ?? "#3b5bdb",
-                              avatarURL: avatar, allowedOrigins: origins,
+        // A field the request left out keeps what is set; null (or an empty text or list)
+        // clears it.
+        return WidgetSettings(title: body.sets(.title) ? text(body.title) : current.title,
+                              subtitle: body.sets(.subtitle) ? text(body.subtitle) : current.subtitle,
+                              greeting: body.sets(.greeting) ? text(body.greeting) : current.greeting,
+                              color: body.sets(.color) ? body.color ?? "#3b5bdb" : current.color,
+                              avatarURL: body.sets(.avatarURL) ? avatar : current.avatarURL,
+                              allowedOrigins: body.sets(.allowedOrigins) ? origins : current.allowedOrigins,
                               sealedIdentitySecret: current.sealedIdentitySecret, identityRequired: identityRequired,
-                              workingHours: workingHours, askForRating: body.askForRating ?? current.askForRating,
+                              workingHours: body.sets(.workingHours) ? workingHours : current.workingHours,
+                              askForRating: body.askForRating ?? current.askForRating,
                               emailMissedReplies: body.emailMissedReplies ?? current.emailMissedReplies,
-                              language: language?.isEmpty == false ? language : nil)
+                              language: body.sets(.language) ? language : current.language)
     }
 
     /// Working hours as written, checked: a known time zone, ranges like 09:00-17:00 that
@@ -481,5 +501,23 @@ extension AdminAPI {
         guard let status = services.mattermost.status(widgetKey: key) else { return "connecting" }
         if status.state != .connected, status.lastError != nil { return "error" }
         return status.state.rawValue
+    }
+}
+
+extension AdminAPI.SettingsBody {
+    init(from decoder: any Decoder) throws {
+        let fields = try decoder.container(keyedBy: CodingKeys.self)
+        title = try fields.decodeIfPresent(String.self, forKey: .title)
+        subtitle = try fields.decodeIfPresent(String.self, forKey: .subtitle)
+        greeting = try fields.decodeIfPresent(String.self, forKey: .greeting)
+        color = try fields.decodeIfPresent(String.self, forKey: .color)
+        avatarURL = try fields.decodeIfPresent(String.self, forKey: .avatarURL)
+        allowedOrigins = try fields.decodeIfPresent([String].self, forKey: .allowedOrigins)
+        identityRequired = try fields.decodeIfPresent(Bool.self, forKey: .identityRequired)
+        workingHours = try fields.decodeIfPresent(AdminAPI.WorkingHoursBody.self, forKey: .workingHours)
+        askForRating = try fields.decodeIfPresent(Bool.self, forKey: .askForRating)
+        emailMissedReplies = try fields.decodeIfPresent(Bool.self, forKey: .emailMissedReplies)
+        language = try fields.decodeIfPresent(String.self, forKey: .language)
+        given = Set(fields.allKeys.map(\.rawValue))
     }
 }

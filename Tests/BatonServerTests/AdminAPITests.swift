@@ -453,6 +453,24 @@ import Testing
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["emailMissedReplies": false], "updatedAt": current,
             ])
             #expect(onCurrent.status == 200, "\(onCurrent)")
+            // A field left out keeps what is set (a script renaming the bot does not open
+            // its widget to every site); null or empty clears it; a language in any case.
+            let renamed = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support renamed", "source": "name: Sunny\ngreeting: Hello!\n", "settings": ["language": "ZH-HANT"],
+            ])
+            let renamedSettings = try #require(renamed.json["settings"] as? [String: Any])
+            #expect(renamedSettings["allowedOrigins"] as? [String] == ["https://shop.example"], "\(renamed)")
+            #expect(renamedSettings["greeting"] as? String == "Welcome to Sunny's!" && renamedSettings["language"] as? String == "zh-Hant")
+            let cleared = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n",
+                "settings": ["allowedOrigins": [String](), "greeting": NSNull(), "language": ""],
+            ])
+            let clearedSettings = try #require(cleared.json["settings"] as? [String: Any])
+            #expect(clearedSettings["allowedOrigins"] as? [String] == [] && clearedSettings["greeting"] == nil && clearedSettings["language"] == nil, "\(cleared)")
+            _ = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n",
+                "settings": ["allowedOrigins": ["https://shop.example/"], "greeting": " Welcome to Sunny's! "],
+            ])
             let kept = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n",
                 "settings": ["title": "Help", "subtitle": "We reply fast", "greeting": " Welcome to Sunny's! ", "color": "#ff8800",

@@ -62,8 +62,11 @@ import Testing
                     #expect(away?.int64Value == Int64(expected.timeIntervalSince1970 * 1000))
                 }
             }
-            // Turned off: no hours, and the widget is never away.
-            let off = try await client.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source, "settings": [:]])
+            // Left out of a save, they stay; turned off (null): no hours, and the widget is
+            // never away.
+            let kept = try await client.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source, "settings": [:]])
+            #expect((kept.json["settings"] as? [String: Any])?["workingHours"] != nil)
+            let off = try await client.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source, "settings": ["workingHours": NSNull()]])
             #expect((off.json["settings"] as? [String: Any])?["workingHours"] == nil)
             try await WidgetClient.connect(baton.socketURL) { widget in
                 let welcome = try await widget.hello()
