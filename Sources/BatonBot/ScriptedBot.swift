@@ -231,9 +231,10 @@ public struct ScriptedBot: ChatBot {
         }
 
         /// A handover: after the handover flow when there is one (and it is not running
-        /// yet), saying `message` (else `handoverMessage`) when it happens.
+        /// yet, nor running now: a `handover` step of its own hands over), saying
+        /// `message` (else `handoverMessage`) when it happens.
         mutating func requestHandover(_ why: HandoverReason, message: String? = nil) {
-            if let flow = settings.handoverFlow, !progress.handoverPending, bot.definition.flows[flow] != nil {
+            if let flow = settings.handoverFlow, !progress.handoverPending, progress.flow != flow, bot.definition.flows[flow] != nil {
                 progress.handoverPending = true
                 keep(HandoverRequest(why))
                 progress.handoverMessage = message

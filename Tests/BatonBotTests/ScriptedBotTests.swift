@@ -381,6 +381,29 @@ struct BotHarness {
         #expect(h.handover != nil && h.conversation.variable("name") == "Grace")
     }
 
+    /// The handover flow's own `handover` step hands over: the flow is not run again
+    /// (its `say` steps were said twice).
+    @Test func theHandoverFlowsOwnHandoverStepHandsOver() throws {
+        var h = try BotHarness("""
+            name: Dup
+            greeting: Hi
+            settings:
+              handoverFlow: contact
+            intents:
+              - {name: contact, keywords: [contact], answer: Okay, then: contact}
+            flows:
+              contact:
+                - ask: Your name?
+                  save: name
+                - say: "Summary for {{name}}"
+                - handover: true
+            """)
+        #expect(h.say("contact") == ["Okay", "Your name?"])
+        let replies = h.say("Ann")
+        #expect(replies.filter { $0 == "Summary for Ann" }.count == 1, "\(replies)")
+        #expect(h.handover != nil)
+    }
+
     /// An intent with `then` and `handover: true`: its flow, then the handover flow, then the handover.
     @Test func anIntentsFlowComesBeforeItsHandover() throws {
         var h = try BotHarness(Self.contact)
