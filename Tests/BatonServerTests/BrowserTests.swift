@@ -275,6 +275,29 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 #expect(second["strong"] as? Int == 0)
                 #expect((second["text"] as? String)?.contains("Try this:curl") == true && (second["text"] as? String)?.contains("then Docs or https://shop.example/help.") == true,
                         "\(second)")
+                // Other scripts: an address with letters beyond ASCII is linked whole (the
+                // link began after the last of them: mailto:ller@firma.de); an address ends
+                // at CJK and Arabic punctuation; a star or underscore inside a word of any
+                // script is no emphasis.
+                let scripts = "jürgen.müller@firma.de, 山田@例え.jp; 詳しくは https://example.com/help。または（https://example.com/faq）を、"
+                    + "راجع https://example.com/ar، شكرا. ファイル名_注文_2024.pdf λέξη_με_κάτω Ä*ö*ü"
+                try await baton.services.chat.agentMessage(conversation.conversation.id, name: "Alice Archer", text: scripts,
+                                                           files: [], externalID: "post-scripts")
+                try await waitForBubble(driver, containing: "jürgen")
+                let third = try await driver.run("""
+                    const b = \(agent);
+                    return {
+                      links: Array.from(b.querySelectorAll('a')).map(a => [a.textContent, decodeURI(a.getAttribute('href'))]),
+                      em: b.querySelectorAll('em').length,
+                      text: b.textContent,
+                    };
+                    """) as? [String: Any] ?? [:]
+                #expect(third["links"] as? [[String]] == [["jürgen.müller@firma.de", "mailto:jürgen.müller@firma.de"], ["山田@例え.jp", "mailto:山田@例え.jp"],
+                                                          ["https://example.com/help", "https://example.com/help"],
+                                                          ["https://example.com/faq", "https://example.com/faq"],
+                                                          ["https://example.com/ar", "https://example.com/ar"]], "\(third)")
+                #expect(third["em"] as? Int == 0, "\(third)")
+                #expect(third["text"] as? String == scripts, "\(third)")
                 // The visitor's own message: the address linked, the stars as typed.
                 let mine = try await driver.run("""
                     const b = Array.from(\(root).querySelectorAll('.row.visitor .bubble')).pop();

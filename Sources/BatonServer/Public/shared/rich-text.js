@@ -12,6 +12,9 @@ function batonRichText(el) {
   // Built as DOM nodes from the text: nothing is ever parsed as HTML, and a link goes only
   // to an http(s) or mailto address, in a new tab, without the page as referrer. A visitor's own text gets only its addresses linked. (No lookbehind in
   // these patterns: Safari before 16.4 would refuse the whole widget script.)
+  // What no address written out holds: spaces, <>"() and the punctuation of CJK and
+  // Arabic text (CJK symbols 、。「」…, full-width ！（），：；？, Arabic ، ؛ ؟).
+  const STOP = '\\s<>"()\\u3000-\\u303f\\uff01\\uff08\\uff09\\uff0c\\uff1a\\uff1b\\uff1f\\u060c\\u061b\\u061f';
   const INLINE = [
     { kind: 'escape', re: /\\([\\`*_{}\[\]()#+\-.!~|>])/ },
     { kind: 'code', re: /`([^`\n]+)`/ },
@@ -21,13 +24,18 @@ function batonRichText(el) {
     // An optional title after the address ([Docs](https://… "title")) is left out.
     { kind: 'link', re: /\[((?:\\[^\n]|[^\]\\\n])+)\]\(((?:https?:\/\/|mailto:)(?:[^\s()]|\([^\s()]*\))+)(?:[ \t]+"[^"\n]*")?\)/i },
     { kind: 'autolink', re: /<((?:https?:\/\/|mailto:)[^\s<>]+)>/i },
-    { kind: 'url', re: /\b(?:https?:\/\/|mailto:)(?:[^\s<>"()]|\([^\s<>"()]*\))*(?:[^\s<>"().,:;'!?\]}*_~]|\([^\s<>"()]*\))/i },
-    { kind: 'email', re: /\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/i },
+    // An address written out ends at a space, and at the punctuation of scripts that
+    // put none (、。「」（）…) or their own (، ؛ ؟); its last character is no
+    // sentence's punctuation.
+    { kind: 'url', re: new RegExp(`\\b(?:https?:\\/\\/|mailto:)(?:[^${STOP}]|\\([^${STOP}]*\\))*(?:[^${STOP}.,:;'!?\\]}*_~\u2026]|\\([^${STOP}]*\\))`, 'iu') },
+    // An email address in any script (jürgen.müller@firma.de, 山田@例え.jp), whole: the
+    // character before, if any, is captured first and kept as text.
+    { kind: 'email', lead: true, re: /(^|[^\p{L}\p{N}\p{M}._%+-])([\p{L}\p{N}\p{M}._%+-]+@[\p{L}\p{N}\p{M}-]+(?:\.[\p{L}\p{N}\p{M}-]+)*\.[\p{L}\p{M}]{2,})(?![\p{L}\p{N}\p{M}-])/u },
     { kind: 'strong', re: /\*\*(?=\S)([^\n]*?\S)\*\*/ },
-    // A star or underscore inside a word (2*3*4, snake_case) is no emphasis: the character
-    // before, if any, is captured first and kept as text.
-    { kind: 'em', lead: true, re: /(^|[^\w*])\*(?=[^\s*])([^\n*]*?[^\s*])\*(?![\w*])/ },
-    { kind: 'em', lead: true, re: /(^|[^\w_])_(?=[^\s_])([^\n_]*?[^\s_])_(?![\w_])/ },
+    // A star or underscore inside a word of any script (2*3*4, snake_case, 名前_田中_様)
+    // is no emphasis: the character before, if any, is captured first and kept as text.
+    { kind: 'em', lead: true, re: /(^|[^\p{L}\p{N}\p{M}_*])\*(?=[^\s*])([^\n*]*?[^\s*])\*(?![\p{L}\p{N}\p{M}_*])/u },
+    { kind: 'em', lead: true, re: /(^|[^\p{L}\p{N}\p{M}_])_(?=[^\s_])([^\n_]*?[^\s_])_(?![\p{L}\p{N}\p{M}_])/u },
     { kind: 'del', re: /~~(?=\S)([^\n~]*?\S)~~/ },
   ];
   const PLAIN_KINDS = new Set(['url', 'email']);
@@ -67,14 +75,14 @@ function batonRichText(el) {
       if (rule.kind === 'escape') parent.append(document.createTextNode(inner));
       else if (rule.kind === 'code') parent.append(el('code', '', inner));
       else if (LINK_KINDS.has(rule.kind)) {
-        const href = rule.kind === 'link' ? m[2] : rule.kind === 'autolink' ? inner : rule.kind === 'email' ? 'mailto:' + m[0] : m[0];
+        const href = rule.kind === 'link' ? m[2] : rule.kind === 'autolink' ? inner : rule.kind === 'email' ? 'mailto:' + inner : m[0];
         const link = safeLink(href);
         if (link) {
           if (rule.kind === 'link') appendInline(link, inner, rich, false);
-          else link.textContent = rule.kind === 'autolink' ? inner : m[0];
+          else link.textContent = rule.kind === 'autolink' || rule.kind === 'email' ? inner : m[0];
           parent.append(link);
         } else {
-          parent.append(document.createTextNode(m[0]));
+          parent.append(document.createTextNode(m[0].slice(start - m.index)));
         }
       } else {
         const node = el(rule.kind);
