@@ -88,7 +88,7 @@ public func buildApplication(
     }
 
     let deadlines = HelloDeadlines(timeout: config.socket.helloTimeout)
-    let widgetSettings = WidgetChannelHandler.Settings(maxMessageBytes: config.socket.maxFrameBytes, outboundLimit: config.socket.outboundBuffer)
+    let widgetSettings = WidgetChannelHandler.Settings(maxMessageBytes: config.frameBytes, outboundLimit: config.socket.outboundBuffer)
     let guardSettings = ConnectionGuard.Settings(firstRequestTimeout: TimeAmount(config.socket.idleTimeout),
                                                  shutdownGrace: TimeAmount(config.socket.shutdownGrace))
     let clients = ClientLimits(socketsPerClient: config.socket.socketsPerClient, newVisitorsPerMinute: config.socket.newVisitorsPerMinute,

@@ -232,6 +232,13 @@ public struct BatonConfiguration: Sendable {
         return value
     }
 
+    /// The largest widget frame accepted: room for a message of the longest text allowed
+    /// (`--max-message-length`) in any characters, at 6 bytes each as JSON escapes a
+    /// control character (`\u0001`; others take at most 4), and the frame's other fields.
+    /// A longer limit than the default's would otherwise let the widget send a message of
+    /// emoji that the socket refuses (closing it, 1009).
+    public var frameBytes: Int { max(socket.maxFrameBytes, chat.maxTextLength * 6 + 8 * 1024) }
+
     public static func publicURL(_ text: String, from source: String) throws(ConfigurationError) -> String {
         var url = text
         while url.hasSuffix("/") { url.removeLast() }

@@ -10,7 +10,8 @@ public struct SocketLimits: Sendable {
     public var messagesPerSecond: Double = 5
     /// Messages a visitor may send at once before the rate applies.
     public var burst: Int = 10
-    /// Largest frame accepted, in bytes (a 4,000-character message is well under it).
+    /// Largest frame accepted, in bytes (a 4,000-character message is well under it), at
+    /// least: `BatonConfiguration.frameBytes` makes room for the longest message allowed.
     public var maxFrameBytes: Int = 64 * 1024
     /// Time a new connection has to send its hello.
     public var helloTimeout: Duration = .seconds(10)

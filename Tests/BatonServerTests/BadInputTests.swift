@@ -66,6 +66,24 @@ import Testing
         }
     }
 
+    /// The longest message allowed, of 4-byte characters (16,383 emoji, 64 KiB in JSON):
+    /// the socket takes it (its frame was refused, 1009, and the widget sent it again at
+    /// every reconnect).
+    @Test func theLongestMessageAllowedFitsAFrame() async throws {
+        try await LiveBaton.run(configure: { $0.chat.maxTextLength = 16383 }) { baton in
+            try await WidgetClient.connect(baton.socketURL) { client in
+                _ = try await client.hello()
+                for (clientID, character) in [("emoji", "😀"), ("controls", "\u{1}")] {
+                    try await client.send(["type": "message", "clientId": clientID, "text": String(repeating: character, count: 16383)])
+                    let answer = try await client.until("an answer") { $0.type == "ack" || $0.type == "error" }.last
+                    // (Control characters are taken out: nothing is left to store.)
+                    #expect(answer?.type == (clientID == "emoji" ? "ack" : "error"), "\(clientID): \(String(describing: answer))")
+                    if clientID == "controls" { #expect(answer?.string("code") == "empty_message", "\(String(describing: answer))") }
+                }
+            }
+        }
+    }
+
     @Test func invalidUTF8ClosesWith1007AfterAnError() async throws {
         try await LiveBaton.run { baton in
             let close = try await WidgetClient.connect(baton.socketURL) { client in

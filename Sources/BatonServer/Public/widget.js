@@ -1271,6 +1271,12 @@ textarea:disabled { background: #f1f3f5; }
     updateStatus(); // no ending a chat while disconnected
     // A connection that held resets the backoff; one dropped right after welcome does not.
     if (lasted) attempt = 0;
+    // A frame too large for the server (1009): the first message sent and not taken would
+    // be sent again at each reconnect, for ever, holding up the ones after it.
+    if (code === 1009) {
+      const refused = state.pending.find((p) => sentHere.has(p.clientId));
+      if (refused) fail(refused.clientId, t('errorTextTooLong', { max: limits.maxTextLength }));
+    }
     const fatalCode = lastError && FATAL_CODES[lastError.code];
     if (code === 4407 && lastError && (lastError.code === 'identity_invalid' || lastError.code === 'invalid_identity')) {
       // The website's signature is wrong: tell its developers, not the visitor.
