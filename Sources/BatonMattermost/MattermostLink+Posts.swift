@@ -53,7 +53,7 @@ extension MattermostLink {
                     last = next.id
                 }
                 let post = try await postOnce(lines.joined(separator: "\n"), in: room, marker: "message-\(first.id)-0",
-                                              record: record, through: last)
+                                              record: record, through: last, relaying: first.id)
                 // A post made by an earlier attempt may have covered fewer messages.
                 let through = post.batonThrough.flatMap(Int64.init) ?? first.id
                 let before = messages.count
@@ -72,22 +72,29 @@ extension MattermostLink {
     /// this link started, the channel's recent posts are searched for the marker first, for
     /// resends after a longer outage or a crash.
     ///
-    /// - Parameter through: for a post of several visitor messages, the id of the last one
-    ///   (kept in the post's props, so that a retry knows what the first attempt covered).
+    /// - Parameters:
+    ///   - through: for a post of several visitor messages, the id of the last one (kept in
+    ///     the post's props, so that a retry knows what the first attempt covered).
+    ///   - relaying: for a post of visitor messages, the first one's id: an earlier post
+    ///     that carried it among others counts as this one (a process that stopped after
+    ///     posting D3 to D7 together, before it deleted their tasks, may start again on D4).
     func postOnce(_ message: String, in room: Room, marker: String, record: AgentTaskRecord,
-                  through: MessageID? = nil, fileIDs: [String] = []) async throws -> MMPost {
-        try await postOnce(message, in: room.channelID, thread: room.rootID, marker: marker, record: record, through: through, fileIDs: fileIDs)
+                  through: MessageID? = nil, relaying: MessageID? = nil, fileIDs: [String] = []) async throws -> MMPost {
+        try await postOnce(message, in: room.channelID, thread: room.rootID, marker: marker, record: record, through: through,
+                           relaying: relaying, fileIDs: fileIDs)
     }
 
     func postOnce(_ message: String, in channelID: String, thread rootID: String? = nil, marker: String, record: AgentTaskRecord,
-                  through: MessageID? = nil, fileIDs: [String] = []) async throws -> MMPost {
+                  through: MessageID? = nil, relaying: MessageID? = nil, fileIDs: [String] = []) async throws -> MMPost {
         if record.attempts > 0 || record.createdAt < startedAt {
             // Tried before, or queued before this link started: perhaps done by a link (or
             // a process) that ended before deleting the task, longer ago than Mattermost's
             // `pending_post_id` remembers. Clocks differ between machines: look well before
             // the task was created.
             let posts = try await client.posts(channelID: channelID, since: record.createdAt - 10 * 60 * 1000)
-            if let earlier = posts.first(where: { $0.batonMarker == marker && $0.rootID == (rootID ?? "") }) { return earlier }
+                .filter { $0.rootID == (rootID ?? "") }
+            if let earlier = posts.first(where: { $0.batonMarker == marker }) { return earlier }
+            if let relaying, let earlier = posts.first(where: { $0.relaysVisitorMessage(relaying) }) { return earlier }
         }
         return try await batonPost(message, in: channelID, thread: rootID, conversation: record.conversationID, marker: marker,
                                    through: through, fileIDs: fileIDs)

@@ -116,6 +116,15 @@ public struct MMPost: Sendable, Hashable, JSONReadable {
     /// several carries. Other props are passed over.
     public var batonMarker: String?
     public var batonThrough: String?
+    /// Whether this is Baton's post of several visitor messages (`message-FIRST-0` through
+    /// `baton_through`) and `id` is one of them.
+    public func relaysVisitorMessage(_ id: Int64) -> Bool {
+        guard let marker = batonMarker, marker.hasPrefix("message-"), marker.hasSuffix("-0"),
+              let first = Int64(marker.dropFirst("message-".count).dropLast(2)),
+              let last = batonThrough.flatMap(Int64.init) else { return false }
+        return first <= id && id <= last
+    }
+
     /// Who a `system_remove_from_channel` post says was removed (`props.removedUserId`).
     public var removedUserID: String?
     /// The ids of the files attached (`file_ids`), in the author's order.

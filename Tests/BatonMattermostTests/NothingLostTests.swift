@@ -313,6 +313,50 @@ import Testing
         }
     }
 
+    /// The same with several messages in one post (sent while Mattermost was away): the
+    /// completion of all but the first was lost, so the next start begins at the second.
+    /// The post that carried it among others counts as made (it was made again, from the
+    /// second message on).
+    @Test func aPostOfSeveralMessagesIsNotMadeAgainFromItsSecond() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        var configuration = MattermostSandbox.Configuration()
+        configuration.pendingPostWindow = .zero
+        try await MattermostSandbox.run(configuration: configuration) { sandbox in
+            HandoverRig.seed(sandbox)
+            let room = Collected<String>()
+            let conversation = Collected<String>()
+            let texts = (1...4).map { "together \($0)" }
+            let later = Collected<String>()
+            try await HandoverRig.run(database: .sqlite(path: folder.database), sandbox: sandbox) { rig in
+                try await rig.connect()
+                try await WidgetClient.connect(rig.baton.socketURL) { client in
+                    conversation.append(try await talkUntilHandover(client))
+                    room.append(try await rig.waitForRoom(conversation.last!).id)
+                    await sandbox.goDown()
+                    for (i, text) in texts.enumerated() { _ = try await client.say(text, clientID: "t\(i)") }
+                    try await sandbox.comeBack()
+                    try await eventually("the messages in the room", seconds: 30) { relayed(rig, room: room.last!) == texts }
+                    try await eventually("the outbox to empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
+                    // (The first may go alone, as Mattermost comes back.)
+                    let posts = rig.messages(in: room.last!, by: "relay").map { post in texts.filter { post.contains($0) } }
+                    let together = try #require(posts.first { $0.count > 1 }, "a post of several: \(posts)")
+                    for text in together.dropFirst() { later.append(text) }
+                }
+            }
+            let store = try await SQLStore.open(.sqlite(path: folder.database), logger: Logger(label: "test"))
+            let id = ConversationID(conversation.last!)
+            let messages = try await store.messages(in: id, after: 0, limit: 100).filter { later.all.contains($0.text) }
+            #expect(!messages.isEmpty)
+            try await store.addTasks(messages.map { (id, .relay, $0.id) }, widgetKey: "demo")
+            await store.close()
+            try await HandoverRig.run(database: .sqlite(path: folder.database), sandbox: sandbox) { rig in
+                try await eventually("the tasks done", seconds: 30) { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
+                #expect(relayed(rig, room: room.last!) == texts)
+            }
+        }
+    }
+
     func relayedAll(_ rig: HandoverRig, room: String) -> [String] { relayed(rig, room: room) }
 }
 
