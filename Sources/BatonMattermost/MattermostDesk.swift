@@ -148,6 +148,9 @@ public final class MattermostDesk: AgentDesk, Service {
                 group.addTask { await link.run() }
                 var metadata: Logger.Metadata = ["bot": "\(key)", "url": "\(settings.url)"]
                 if let proxy = link.client.proxy { metadata["proxy"] = "\(proxy)" }
+                // Work left from before (a stop, a crash, another Baton that led): said, so
+                // that a start after a crash does not look like any other.
+                if let waiting = try? await store.taskCount(widgetKey: key), waiting > 0 { metadata["outbox"] = "\(waiting)" }
                 logger.info("Mattermost connection started", metadata: metadata)
             } catch {
                 state.withLock { $0.failed[integration.widgetKey] = integration.updatedAt }

@@ -279,11 +279,12 @@ extension MattermostLink {
             delay = min(300, max(delay, 30))
         }
         if mattermost?.isTransient != true { await checkTeam() }
-        logger.warning("Mattermost task failed; will retry", metadata: [
+        let problem = teamProblem.withLock { $0 }
+        // With the team gone every chat's tasks fail alike: the problem was logged once.
+        logger.log(level: problem == nil ? .warning : .debug, "Mattermost task failed; will retry", metadata: [
             "conversation": "\(record.conversationID)", "task": "\(record.task)", "attempt": "\(record.attempts + 1)",
             "retry_in_s": "\(String(format: "%.1f", delay))", "error": "\(error)",
         ])
-        let problem = teamProblem.withLock { $0 }
         update { $0.lastError = problem ?? "\(error)" }
         try? await store.retryTask(record.id, at: .now() + Millis(delay * 1000), error: "\(error)")
     }
@@ -303,8 +304,14 @@ extension MattermostLink {
             teamProblem.withLock { $0 = nil }
             return
         }
-        let problem = "The relay user \(settings.relayUser.name) is not in the team \(settings.team.name) any more, or the team is gone from Mattermost: "
-            + "no new chat's room can be made. Add the relay user to the team again, or connect the bot again (the dashboard's Mattermost wizard, or `baton mattermost connect`)."
+        let problem = teams.contains { $0.name == settings.team.name }
+            // The name is there with another id: the team was made again (Mattermost's data
+            // replaced at the same address), and the relay user is in it.
+            ? "The team \(settings.team.name) in Mattermost is not the one this bot was connected to (it was made again, as when Mattermost's data "
+                + "is replaced: its id changed): no new chat's room can be made. Connect the bot again (the dashboard's Mattermost wizard, or "
+                + "`baton mattermost connect`); open chats then go on in new rooms."
+            : "The relay user \(settings.relayUser.name) is not in the team \(settings.team.name) any more, or the team is gone from Mattermost: "
+                + "no new chat's room can be made. Add the relay user to the team again, or connect the bot again (the dashboard's Mattermost wizard, or `baton mattermost connect`)."
         if teamProblem.withLock({ $0 }) == nil { logger.error("\(problem)") }
         teamProblem.withLock { $0 = problem }
     }

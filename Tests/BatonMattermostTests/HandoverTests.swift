@@ -220,20 +220,24 @@ import Testing
 
     /// A Mattermost whose data is gone (restored from elsewhere, reinstalled at the same
     /// address): the connection's team is not there. The status says so and what to do (it
-    /// said "Mattermost answered 400: Invalid team_id parameter.").
-    @Test func aTeamThatIsGoneIsSaid() async throws {
+    /// said "Mattermost answered 400: Invalid team_id parameter."); a team of the same name
+    /// made again is said to be another (it said the relay user was not in it, and it was).
+    @Test(arguments: ["support", "elsewhere"]) func aTeamThatIsGoneIsSaid(_ name: String) async throws {
         try await HandoverRig.run { rig in
             try await rig.connect()
             let connections = rig.baton.services.connections
             var (settings, credentials) = try #require(try await connections.load(widgetKey: "demo"))
             settings.team.id = "gonegonegonegonegonegonego"
+            settings.team.name = name
             try await connections.save(settings, credentials: credentials, widgetKey: "demo")
             rig.baton.services.mattermost.reload()
+            let words = name == "support"
+                ? "The team support in Mattermost is not the one this bot was connected to (it was made again"
+                : "The relay user relay is not in the team elsewhere any more, or the team is gone from Mattermost"
             try await WidgetClient.connect(rig.baton.socketURL) { client in
                 _ = try await talkUntilHandover(client)
                 try await eventually("the status naming the team") {
-                    rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?
-                        .hasPrefix("The relay user relay is not in the team support any more, or the team is gone from Mattermost") == true
+                    rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?.hasPrefix(words) == true
                 }
             }
         }
