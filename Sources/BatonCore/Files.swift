@@ -33,19 +33,24 @@ public struct Attachment: Sendable, Codable, Hashable {
     }
 
     /// A file name fit to show and to send on: the last path component, control and
-    /// bidirectional-override characters removed, at most 200 characters (a longer name
-    /// is cut before its extension, which stays); "file" when nothing is left.
+    /// bidirectional-override characters and invisible ones removed as from a message
+    /// (`ChatService.clean`; the joiners stay), at most 200 characters, cut between two
+    /// (a longer name is cut before its extension, which stays); "file" when nothing is
+    /// left.
     public static func cleanName(_ raw: String) -> String {
         let last = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        var scalars = Array(last.unicodeScalars).filter { scalar in
-            !(scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format)
-        }
+        // As a message's text is cleaned (the joiners of Persian words and emoji stay), and
+        // on one line.
+        var scalars = Array(ChatService.clean(last).unicodeScalars).filter { $0 != "\n" && $0 != "\t" }
         if scalars.count > 200 {
             // An extension: a dot and up to 16 letters or digits at the end.
             let ext = scalars.suffix(17).split(separator: ".", omittingEmptySubsequences: false).last ?? []
             let keep = ext.count < 17 && !ext.isEmpty && ext.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) }
                 ? ext.count + 1 : 0
-            scalars = Array(scalars.prefix(200 - keep)) + scalars.suffix(keep)
+            // Cut between characters: a flag or a skin tone is not split, nor an accent
+            // lost from its letter.
+            let start = String(String.UnicodeScalarView(scalars)).prefix(scalars: 200 - keep)
+            scalars = Array(start.unicodeScalars) + scalars.suffix(keep)
         }
         var name = String(String.UnicodeScalarView(scalars)).trimmingWhitespace()
         while name.hasPrefix(".") { name.removeFirst() }

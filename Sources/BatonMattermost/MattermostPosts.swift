@@ -205,8 +205,9 @@ enum MattermostPosts {
         var name = visitor.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingWhitespace()
         if name.isEmpty { name = words(.visitor) }
         if let topic, !topic.isEmpty { name += " · " + topic.split(whereSeparator: \.isNewline).joined(separator: " ") }
-        // Mattermost counts runes (Unicode scalars), not characters.
+        // Mattermost counts runes (Unicode scalars), not characters; the cut is between
+        // characters (no half a flag or family).
         let filtered = name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }
-        return String(String.UnicodeScalarView(filtered.prefix(64))).trimmingWhitespace()
+        return String(String(String.UnicodeScalarView(filtered)).prefix(scalars: 64)).trimmingWhitespace()
     }
 }

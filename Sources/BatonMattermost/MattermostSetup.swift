@@ -90,7 +90,7 @@ public struct MattermostSetup: Sendable {
             if let found = try await client.channel(teamID: team.id, name: name), found.deleteAt == 0 {
                 channel = found
             } else {
-                channel = try await client.createChannel(teamID: team.id, name: name, displayName: String(displayName.trimmingWhitespace().prefix(64)),
+                channel = try await client.createChannel(teamID: team.id, name: name, displayName: String(displayName.trimmingWhitespace().prefix(scalars: 64)),
                                                          purpose: AgentWords(language: language)(.indexPurpose))
             }
         }

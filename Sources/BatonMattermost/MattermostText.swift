@@ -169,16 +169,20 @@ public enum MattermostText {
     public static func split(_ text: String, limit: Int = maxPostRunes) -> [String] {
         let scalars = Array(text.unicodeScalars)
         guard scalars.count > limit, limit > 8 else { return [text] }
+        let characterEnds = text.characterEnds
         var parts: [String] = []
         var start = 0
         while scalars.count - start > limit {
             var end = start + limit
-            // Prefer the last line break, then the last space, in the second half.
+            // Prefer the last line break, then the last space, in the second half; else the
+            // last end of a character (a flag, a family emoji is not cut in two).
             let window = scalars[(start + limit / 2)..<end]
             if let newline = window.lastIndex(of: "\n") {
                 end = newline + 1
             } else if let space = window.lastIndex(of: " ") {
                 end = space + 1
+            } else if let between = (start + 1...end).reversed().first(where: characterEnds.contains) {
+                end = between
             }
             while end > start + 1, scalars[end - 1] == "\\" || scalars[end] == zeroWidthSpace { end -= 1 }
             parts.append(String(String.UnicodeScalarView(scalars[start..<end])))

@@ -7,7 +7,8 @@ extension World {
         guard Self.isValidChannelName(name) else {
             throw .invalidChannel("name", "Name must be 1 or more lowercase alphanumeric characters.")
         }
-        guard (1...64).contains(displayName.count) else {
+        // Runes, as Mattermost counts (`utf8.RuneCountInString`), not characters.
+        guard (1...64).contains(displayName.unicodeScalars.count) else {
             throw .invalidChannel("display_name", "Invalid display name.")
         }
         guard type == "O" || type == "P" else { throw .invalidChannel("type", "Invalid type.") }
@@ -154,7 +155,8 @@ extension World {
             channel.name = name
         }
         if let displayName {
-            guard (1...64).contains(displayName.count) else { throw .invalidChannel("display_name", "Invalid display name.") }
+            // Runes, as Mattermost counts (`utf8.RuneCountInString`), not characters.
+        guard (1...64).contains(displayName.unicodeScalars.count) else { throw .invalidChannel("display_name", "Invalid display name.") }
             channel.displayName = displayName
         }
         if let header {

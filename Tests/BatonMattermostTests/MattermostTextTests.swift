@@ -117,6 +117,13 @@ import Testing
         let emoji = String(repeating: "😀", count: 20_000)
         let emojiParts = MattermostText.split(emoji, limit: 16_383)
         #expect(emojiParts.map { $0.unicodeScalars.count } == [16_383, 3_617])
+        // With no space or line break, the cut is between characters: a family emoji (7
+        // runes) or a letter with its accent is not split between two posts.
+        let families = String(repeating: "_👨‍👩‍👧‍👦", count: 2100)  // 8 runes each
+        let familyParts = MattermostText.split(families, limit: 16_383)
+        #expect(familyParts.joined() == families && familyParts.count == 2)
+        #expect(familyParts.allSatisfy { $0.unicodeScalars.count <= 16_383 })
+        #expect(Set(familyParts.flatMap { Array($0) }) == ["_", "👨‍👩‍👧‍👦"], "a family cut in two")
     }
 
     @Test func splitsNeverCutAnEscapeOrAMentionBreak() {
@@ -146,6 +153,11 @@ import Testing
         #expect(MattermostPosts.channelDisplayName(visitor: "  ", topic: nil) == "Visitor")
         let long = MattermostPosts.channelDisplayName(visitor: String(repeating: "👩‍💻", count: 40), topic: "x")
         #expect(long.unicodeScalars.count <= 64)
+        // Cut between characters: no man left with a dangling joiner, no half a flag.
+        let family = MattermostPosts.channelDisplayName(visitor: String(repeating: "A", count: 62) + "👨‍👩‍👧‍👦", topic: nil)
+        #expect(family == String(repeating: "A", count: 62))
+        let flags = MattermostPosts.channelDisplayName(visitor: String(repeating: "🇩🇪", count: 40), topic: nil)
+        #expect(flags == String(repeating: "🇩🇪", count: 32))
         #expect(MattermostPosts.channelDisplayName(visitor: "a\nb\u{0}c", topic: nil) == "a bc")
     }
 

@@ -123,6 +123,13 @@ import Testing
                 // A paste past it: the end left out, and said so.
                 #expect(try await type(4_100) == "Auf 4.000 Zeichen gekürzt, mehr fasst eine Nachricht nicht.")
                 #expect(try await driver.run("return \(root).querySelector('textarea').value.length") as? Int == 4_000)
+                // Cut between characters: a flag at the limit is left out whole (half of it
+                // was kept), a letter keeps its accent.
+                for (end, kept) in [("🇩🇪", 3_999), ("e\\u0301", 3_999)] {
+                    let value = try await driver.run("const x = \(root).querySelector('textarea'); x.value = 'x'.repeat(3999) + '\(end)'; "
+                        + "x.dispatchEvent(new Event('input')); return Array.from(x.value).length") as? Int
+                    #expect(value == kept, "\(end)")
+                }
                 #expect(try await type(0) == nil)
                 let you = try await driver.run("return Array.from(\(root).querySelectorAll('.row.visitor .name')).map(n => n.textContent)") as? [String]
                 #expect(you?.first == "Sie")

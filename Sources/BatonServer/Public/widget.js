@@ -1124,6 +1124,20 @@ textarea:disabled { background: #f1f3f5; }
     ui.input.focus();
   }
 
+  // The start of `text` of at most `max` code points, ending between two characters as a
+  // person sees them: a flag, a family emoji or a letter with its accent is kept whole or
+  // left out (Intl.Segmenter where the browser has it, else between code points).
+  function prefixBetweenCharacters(text, max) {
+    if (typeof Intl === 'undefined' || !Intl.Segmenter) return Array.from(text).slice(0, max).join('');
+    let kept = '', count = 0;
+    for (const { segment } of new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)) {
+      count += Array.from(segment).length;
+      if (count > max) break;
+      kept += segment;
+    }
+    return kept;
+  }
+
   function onInput() {
     const input = ui.input, max = limits.maxTextLength;
     // The limit counts code points, which the textarea's own maxlength (UTF-16) cannot do.
@@ -1131,7 +1145,7 @@ textarea:disabled { background: #f1f3f5; }
     const cut = chars.length > max;
     if (cut) {
       const caret = input.selectionStart;
-      input.value = chars.slice(0, max).join('');
+      input.value = prefixBetweenCharacters(input.value, max);
       input.setSelectionRange(Math.min(caret, input.value.length), Math.min(caret, input.value.length));
     }
     const left = max - Math.min(chars.length, max);
