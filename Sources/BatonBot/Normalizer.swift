@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns text into comparable words: lowercase, accents folded, apostrophes dropped
 /// ("What's" → "whats"; in French and Italian they end a word: "l'adresse" → "l",
 /// "adresse"), split on everything that is not a letter or digit.
@@ -39,7 +41,7 @@ enum Normalizer {
         // anything else), so "注文の状況" reads as "注", "文", "の", "状", "況", and a
         // visitor who writes part of a compound ("注文" of "注文履歴") still matches it.
         var script = Script.other
-        for scalar in text.lowercased().unicodeScalars {
+        for scalar in halfWidthKanaAsFull(text).lowercased().unicodeScalars {
             if scalar == "'" || scalar == "\u{2019}" || scalar == "\u{02BC}" {
                 if elides { flush() }
                 continue
@@ -65,6 +67,22 @@ enum Normalizer {
         return tokens
     }
 
+    /// Half-width katakana (U+FF61–U+FF9F, as some keyboards and old systems type) as the
+    /// katakana they stand for, their sound marks joined to the letter before: "ｵﾍﾟﾚｰﾀｰ"
+    /// as "オペレーター". (Only these: compatibility mapping at large would make "№" "No".)
+    static func halfWidthKanaAsFull(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { (0xFF61...0xFF9F).contains($0.value) }) else { return text }
+        var mapped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if (0xFF61...0xFF9F).contains(scalar.value) {
+                mapped.append(contentsOf: String(scalar).decomposedStringWithCompatibilityMapping.unicodeScalars)
+            } else {
+                mapped.append(scalar)
+            }
+        }
+        return String(mapped).precomposedStringWithCanonicalMapping
+    }
+
     /// Which of Chinese's and Japanese's scripts a letter is written in (a word is written
     /// in one).
     enum Script: Equatable {
@@ -86,8 +104,8 @@ enum Normalizer {
         tokens(text, language: language).joined(separator: " ")
     }
 
-    /// Accented Latin letters and ligatures folded to plain ASCII, Arabic's variant letters,
-    /// Hebrew's final ones.
+    /// Accented Latin letters and ligatures folded to plain ASCII, Greek's accented letters
+    /// to plain ones, Arabic's variant letters, Hebrew's final ones.
     static let fold: [Unicode.Scalar: String] = {
         var table: [Unicode.Scalar: String] = [:]
         let groups: [(String, String)] = [
@@ -99,6 +117,19 @@ enum Normalizer {
             for scalar in letters.unicodeScalars { table[scalar] = base }
         }
         table["ß"] = "ss"; table["æ"] = "ae"; table["œ"] = "oe"; table["þ"] = "th"; table["ð"] = "d"
+        // The rest of Latin's accented letters (Vietnamese "hướng dẫn" as "huong dan") and
+        // Greek's (tonos, dialytika, the polytonic marks: "καφές" as "καφεσ", as Greeks
+        // write in capitals), by their decomposition; Greek's final sigma as sigma.
+        for range in [0x0180...0x024F, 0x1E00...0x1EFF, 0x0370...0x03FF, 0x1F00...0x1FFF] {
+            for value in range {
+                guard let scalar = Unicode.Scalar(value), table[scalar] == nil, scalar.properties.isLowercase else { continue }
+                let base = String(scalar).decomposedStringWithCanonicalMapping.unicodeScalars
+                    .filter { $0.properties.generalCategory != .nonspacingMark }
+                guard base.count == 1, base.first != scalar else { continue }
+                table[scalar] = String(String.UnicodeScalarView(base))
+            }
+        }
+        table["ς"] = "σ"
         // Combining marks (U+0300–U+036F) left over from decomposed input, or from
         // lowercasing ("İ" becomes "i" and a combining dot), are dropped.
         for value in 0x0300...0x036F { table[Unicode.Scalar(value)!] = "" }

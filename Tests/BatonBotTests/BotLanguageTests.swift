@@ -232,6 +232,8 @@ import Testing
                 == ["注", "文", "の", "状", "況", "を", "知", "りたいです", "キャンセル", "はできますか"])
         #expect(Normalizer.tokens("注文番号は１２３４、ＡＢＣです", language: japanese) == ["注", "文", "番", "号", "は", "1234", "abc", "です"])
         #expect(japanese.isStopword("の") && japanese.isStopword("りたいです") && !japanese.isStopword("注"))
+        // Half-width katakana read as katakana (they scored nothing).
+        #expect(Normalizer.tokens("ｷｬﾝｾﾙ ｵﾍﾟﾚｰﾀｰ", language: japanese) == ["キャンセル", "オペレーター"])
         #expect(Word("キャンセル", language: japanese).stem == Array("キャンセル".unicodeScalars))
 
         let source = """
@@ -251,6 +253,14 @@ import Testing
             ("送料を教えてください", "送料は全国一律500円です。"),
             ("配送の状況は？", "送料は全国一律500円です。"),
         ], unknown: "今日の天気は？", person: "オペレーターと話したい")
+    }
+
+    /// Greek as Greeks type it, in capitals without accents or in small letters with them,
+    /// and with the final sigma, reads the same; Vietnamese without its marks too.
+    @Test func greekAndVietnameseAccentsFold() {
+        #expect(Normalizer.tokens("ΚΑΦΕΣ καφές Παραγγελίες οδός ΟΔΟΣ") == ["καφεσ", "καφεσ", "παραγγελιεσ", "οδοσ", "οδοσ"])
+        #expect(Normalizer.tokens("Hướng dẫn") == Normalizer.tokens("huong dan"))
+        #expect(Normalizer.tokens("ǧ ȩ ǹ") == ["g", "e", "n"])
     }
 
     /// A Chinese bot reads a character at a time: a visitor's sentence, with its particles and
