@@ -74,7 +74,9 @@ public struct WidgetSettings: Sendable, Codable, Hashable {
         if primary == "zh", !parts.contains("hans"), parts.contains("hant") || parts.contains(where: ["tw", "hk", "mo"].contains) {
             return "zh-Hant"
         }
-        return languages.contains(primary) ? primary : nil
+        // The old codes of Hebrew and Indonesian, still in some pages and browsers.
+        let code = ["iw": "he", "in": "id"][primary] ?? primary
+        return languages.contains(code) ? code : nil
     }
 
     /// The language the widget is told to speak: its Language, else the one its bot says

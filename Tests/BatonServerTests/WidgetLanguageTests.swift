@@ -316,6 +316,12 @@ import Testing
                     #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == label, "\(tag)")
                 }
                 #expect(try await value("querySelector('.root').lang") == "zh")
+                // The old codes of Hebrew and Indonesian are theirs.
+                for (tag, label) in [("iw", "פתיחת הצ׳אט"), ("in-ID", "Buka chat")] {
+                    try await load(tag: "s.dataset.language = '\(tag)';")
+                    #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == label, "\(tag)")
+                }
+                #expect(WidgetSettings.language(forTag: "iw-IL") == "he" && WidgetSettings.language(forTag: "in") == "id")
                 // A language the widget does not speak is passed over.
                 try await load(tag: "s.dataset.language = 'tlh';")
                 #expect(try await value("querySelector('.launcher').getAttribute('aria-label')") == "Abrir o chat")

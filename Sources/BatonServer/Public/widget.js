@@ -183,10 +183,12 @@
   // A tag's language: its primary subtag (`pt-BR` is `pt`), but Chinese in traditional
   // characters (`zh-Hant`, or Taiwan's, Hong Kong's or Macau's without `Hans`) is
   // `zh-Hant`, as Baton reads tags (`WidgetSettings.language(forTag:)`).
+  // The old codes of Hebrew and Indonesian (`iw`, `in`, still in some pages) are theirs.
   function languageOf(tag) {
     const parts = tag.trim().toLowerCase().split(/[-_]/);
     const traditional = parts.includes('hant') || parts.some((p) => p === 'tw' || p === 'hk' || p === 'mo');
-    return parts[0] === 'zh' && traditional && !parts.includes('hans') ? 'zh-Hant' : parts[0];
+    if (parts[0] === 'zh' && traditional && !parts.includes('hans')) return 'zh-Hant';
+    return { iw: 'he', in: 'id' }[parts[0]] || parts[0];
   }
   // Runs `then` once the widget has the words of the language it should speak: at once,
   // or once they are fetched (or could not be: then of the next language it should). Nothing
