@@ -1,6 +1,8 @@
+import Foundation
 import Logging
 import SQLKit
 import Synchronization
+import VaporCSQLite
 
 /// The SQLite connections of a store: one writer (all writes are serialised through it
 /// by group commit) and a few readers, which WAL mode lets run beside the writer.
@@ -77,11 +79,32 @@ final class SQLiteConnections: Sendable {
         } catch let error as StoreOpenError {
             throw error
         } catch {
-            throw fail("\(error)")
+            throw fail(advice(for: error, path: path))
         }
         return SQLiteConnections(path: path, writer: InlineSQLite(handles: [handles[0]], logger: logger),
                                  reader: InlineSQLite(handles: Array(handles.dropFirst().dropLast()), logger: logger),
                                  checkpointer: InlineSQLite(handles: [handles[handles.count - 1]], logger: logger))
+    }
+
+    /// Why a SQLite file could not be opened, with what to do about it (SQLite's own words
+    /// say little: "attempt to write a readonly database").
+    static func advice(for error: any Error, path: String) -> String {
+        guard let failure = error as? SQLiteFailure else { return "\(error)" }
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        let advice = switch failure.code & 0xff {
+        case SQLITE_READONLY:
+            "this user may not write it, or its folder: Baton writes the database and the files beside it (-wal, -shm), "
+                + "also for commands that only read; check the owner and permissions, or run Baton as the user that owns them"
+        case SQLITE_CANTOPEN where isFolder.boolValue: "it is a folder: give the path of the database file (such as \(path)/baton.sqlite)"
+        case SQLITE_CANTOPEN where !exists:
+            "it cannot be made there: check that the folder exists and this user may write in it"
+        case SQLITE_CANTOPEN: "check that this user may read and write it and its folder"
+        case SQLITE_NOTADB: "the file is not a SQLite database: check the path (--database, BATON_DATABASE)"
+        case SQLITE_CORRUPT: "the file is damaged: put the last backup in its place (`baton backup` makes them; docs/configuration.md, Backups)"
+        default: ""
+        }
+        return advice.isEmpty ? "\(failure)" : "\(advice) (\(failure))"
     }
 
     /// WAL pages after which the writer checkpoints by itself, inside a commit (about

@@ -78,6 +78,25 @@ extension Visitor {
 
 @Suite struct SQLStoreTests {
     /// `baton_lower`, the search's lower case by Unicode's rules, on each database.
+    /// A SQLite file that cannot be opened is said with what to do (SQLite's own words,
+    /// "unable to open database file", said nothing of a folder or a missing one).
+    @Test func aFileThatCannotBeOpenedIsExplained() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let notDatabase = folder.url.appendingPathComponent("notes.txt").path
+        try Data(String(repeating: "not a database ", count: 100).utf8).write(to: URL(fileURLWithPath: notDatabase))
+        for (path, words) in [(folder.url.path, "it is a folder: give the path of the database file"),
+                              (folder.url.appendingPathComponent("missing/baton.sqlite").path, "it cannot be made there: check that the folder exists"),
+                              (notDatabase, "the file is not a SQLite database: check the path")] {
+            do {
+                _ = try await SQLStore.open(.sqlite(path: path), logger: Logger(label: "test"))
+                Issue.record("opened \(path)")
+            } catch {
+                #expect("\(error)".contains(words), "\(error)")
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.available) func textIsLoweredByUnicodesRules(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let row = try #require(try await store.reader.raw("""
