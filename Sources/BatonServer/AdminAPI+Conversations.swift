@@ -44,10 +44,14 @@ extension AdminAPI {
         api.get("conversations") { request, _ in
             struct Answer: Encodable { var conversations: [ConversationBody]; var next: Int64?; var nextId: String? }
             let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50
-            let found = try await services.store.conversations(try Self.conversationFilter(request, limit: limit))
+            // One more than asked for tells whether there is a next page (a full page said
+            // so, and the next one could be empty).
+            var found = try await services.store.conversations(try Self.conversationFilter(request, limit: limit + 1))
+            let more = found.count > limit
+            if more { found.removeLast(found.count - limit) }
             return try Self.json(Answer(conversations: found.map(ConversationBody.init),
-                                        next: found.count == limit ? found.last?.conversation.updatedAt : nil,
-                                        nextId: found.count == limit ? found.last?.conversation.id.rawValue : nil))
+                                        next: more ? found.last?.conversation.updatedAt : nil,
+                                        nextId: more ? found.last?.conversation.id.rawValue : nil))
         }
 
         api.get("conversations.csv") { request, _ in

@@ -577,6 +577,8 @@ import Testing
             let secondRows = try #require(second.json["conversations"] as? [[String: Any]])
             #expect(secondRows.count == 1)
             #expect(secondRows.first?["id"] as? String != (paged.json["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+            // The last page says there is no next one (a full page said there was).
+            #expect(second.json["next"] == nil && second.json["nextId"] == nil, "\(second)")
             #expect(try await client.get("/api/v1/conversations/aaaaaaaaaaaaaaaaaaaa").status == 404)
 
             // The list as a CSV file: every row the filters find, the bot's answers in columns.
