@@ -110,6 +110,12 @@ extension AdminAPI {
                 let last = index == keys.count - 1
                 let taken = APIError(.conflict, code: "key_taken", "A bot with the key \"\(key)\" exists already.")
                 guard try await services.store.widget(key: key) == nil else { if last { throw taken } else { continue } }
+                // Keys differing only in case ("DEMO" beside "demo") would be taken for each
+                // other in embed tags and links.
+                if let same = try await services.store.widgets().first(where: { $0.key.lowercased() == key.lowercased() }) {
+                    if last { throw APIError(.conflict, code: "key_taken", "A bot with the key \"\(same.key)\" exists already: keys differ in more than case.") }
+                    continue
+                }
                 // A deleted bot's chats keep its key: a new bot of that key would take them over.
                 guard try await services.store.conversations(ConversationFilter(widgetKey: key, limit: 1)).isEmpty else {
                     if last { throw APIError(.conflict, code: "key_taken", "The chats of a deleted bot keep the key \"\(key)\": choose another key.") }
@@ -318,11 +324,18 @@ extension AdminAPI {
             if multiline && (scalar == "\n" || scalar == "\r" || scalar == "\t") { return false }
             return scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
         }
+        func named(_ scalar: Unicode.Scalar) -> String {
+            let code = String(scalar.value, radix: 16, uppercase: true)
+            return "U+" + String(repeating: "0", count: max(0, 4 - code.count)) + code
+        }
+        // A direction override shows the rest of the line reversed (a name that reads as
+        // another's), as in admins' emails and visitors' words, where it is refused or taken out.
+        if found == nil, let override = text.unicodeScalars.first(where: { (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+            return "\(label) contains a direction override (\(named(override))), which shows text in another order than written: remove it."
+        }
         guard let found else { return nil }
-        let code = String(found.value, radix: 16, uppercase: true)
-        let character = "U+" + String(repeating: "0", count: max(0, 4 - code.count)) + code
-        return multiline ? "\(label) contains a control character (\(character)): remove it."
-            : "\(label) contains a line break or a control character (\(character)): write it on one line, without it."
+        return multiline ? "\(label) contains a control character (\(named(found))): remove it."
+            : "\(label) contains a line break or a control character (\(named(found))): write it on one line, without it."
     }
 
     /// Settings checked beyond what the API document says: the avatar, the origins, and
@@ -448,7 +461,9 @@ extension AdminAPI {
     /// digits: random keys alone).
     static func newKeys(from name: String) -> [String] {
         var slug = ""
-        for scalar in name.lowercased().unicodeScalars {
+        // Accents taken off their letters ("Ünïcödé" gives "unicode", not "n-c-d").
+        let plain = name.lowercased().replacingOccurrences(of: "ß", with: "ss").decomposedStringWithCanonicalMapping
+        for scalar in plain.unicodeScalars where scalar.properties.generalCategory != .nonspacingMark {
             if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
                 slug.unicodeScalars.append(scalar)
             } else if !slug.isEmpty, !slug.hasSuffix("-") {

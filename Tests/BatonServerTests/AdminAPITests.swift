@@ -380,6 +380,15 @@ import Testing
             #expect(again.status == 201 && (again.json["key"] as? String)?.hasPrefix("support-desk-") == true
                     && (again.json["key"] as? String)?.count == "support-desk-".count + 4, "\(again)")
             #expect(try await client.send("DELETE", "/api/v1/bots/\(again.json["key"] as? String ?? "")").status == 204)
+            // A name's accents come off its key (it was "n-c-d"); a key differing only in
+            // case from one taken is refused; a direction override is no part of a name.
+            let accented = try await client.send("POST", "/api/v1/bots", json: ["name": "Ünïcödé Straße 日本 🎉"])
+            #expect(accented.json["key"] as? String == "unicode-strasse", "\(accented)")
+            #expect(try await client.send("DELETE", "/api/v1/bots/unicode-strasse").status == 204)
+            let shouting = try await client.send("POST", "/api/v1/bots", json: ["name": "Shouting", "key": "SUPPORT-DESK"])
+            #expect(shouting.status == 409 && shouting.errorCode == "key_taken", "\(shouting)")
+            let reversed = try await client.send("POST", "/api/v1/bots", json: ["name": "Eve\u{202E}nimda"])
+            #expect(reversed.status == 422 && reversed.errorMessage?.contains("direction override (U+202E)") == true, "\(reversed)")
             #expect(created.json["embedSnippet"] as? String == "<script src=\"\(baton.http)/widget.js\" data-widget=\"\(key)\" async></script>")
             #expect(created.json["botName"] as? String == "Support Desk")
             // A broken definition: every problem, located.
