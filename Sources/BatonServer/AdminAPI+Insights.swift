@@ -94,7 +94,7 @@ extension AdminAPI {
         let (timeZone, zone) = readerZone(named: name)
         guard from != nil || to != nil else { return (LocalDays.ending(at: .now(), days: 30, timeZone: timeZone), zone) }
         guard let from, let first = LocalDate(from), let to, let last = LocalDate(to) else {
-            throw APIError(.badRequest, code: "invalid_date", "from and to must both be dates such as 2026-12-05.")
+            throw APIError(.badRequest, code: "invalid_date", "from and to must both be dates such as 2026-12-05, from 1970 to 9999.")
         }
         do {
             return (try LocalDays(first: first, last: last, timeZone: timeZone), zone)
