@@ -89,7 +89,7 @@ extension AdminAPI {
             let closeCommand = input.closeCommand?.trimmingWhitespace() ?? current?.closeCommand ?? "!close"
             let internalPrefix = input.internalPrefix ?? current?.internalPrefix ?? "//"
             if let (field, reason) = MattermostSettings.problem(closeCommand: closeCommand, internalPrefix: internalPrefix) {
-                throw APIError(.unprocessableContent, code: "invalid_request", "The \(field == "closeCommand" ? "close command" : "internal prefix") cannot be used: \(reason).",
+                throw APIError(.unprocessableContent, code: "invalid_settings", "The \(field == "closeCommand" ? "close command" : "internal prefix") cannot be used: \(reason).",
                                issues: [.init(path: field, message: reason)])
             }
             let rooms = try input.rooms.map { try Self.roomKind($0) } ?? current?.rooms ?? .channel

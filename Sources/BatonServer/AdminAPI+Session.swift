@@ -49,7 +49,7 @@ extension AdminAPI {
             } catch AdminAuthError.throttled(let seconds) {
                 throw Self.throttled(seconds)
             } catch AdminAuthError.invalid(let message) {
-                throw APIError(.badRequest, code: "invalid_password", message, issues: [.init(path: "newPassword", message: message)])
+                throw APIError(.unprocessableContent, code: "invalid_password", message, issues: [.init(path: "newPassword", message: message)])
             }
         }
 
@@ -69,9 +69,9 @@ extension AdminAPI {
             } catch AdminAuthError.setupDone {
                 throw APIError(.conflict, code: "setup_done", "An admin exists already: sign in instead.")
             } catch AdminAuthError.invalid(let message) {
-                throw APIError(.badRequest, code: "invalid_admin", message, issues: [.init(path: "password", message: message)])
+                throw APIError(.unprocessableContent, code: "invalid_admin", message, issues: [.init(path: "password", message: message)])
             } catch AdminAuthError.invalidEmail(let message) {
-                throw APIError(.badRequest, code: "invalid_admin", message, issues: [.init(path: "email", message: message)])
+                throw APIError(.unprocessableContent, code: "invalid_admin", message, issues: [.init(path: "email", message: message)])
             } catch AdminAuthError.taken(let email) {
                 throw APIError(.conflict, code: "email_taken", "\(email) is an admin already.")
             }
