@@ -51,7 +51,7 @@ public enum BotDocument {
         } catch let error as BotDocumentError {
             throw error
         } catch {
-            throw BotDocumentError(issues: [syntaxIssue(error)])
+            throw BotDocumentError(issues: [syntaxIssue(error, source: source)])
         }
         let definition: BotDefinition
         do {
@@ -73,15 +73,22 @@ public enum BotDocument {
         return definition
     }
 
-    private static func syntaxIssue(_ error: any Error) -> BotIssue {
+    private static func syntaxIssue(_ error: any Error, source: String) -> BotIssue {
+        // The lines the document has: a problem found past them (at the end of the stream)
+        // is told where what was left open began, or on the last line.
+        let lines = max(1, source.split(separator: "\n", omittingEmptySubsequences: false).count - (source.hasSuffix("\n") ? 1 : 0))
         switch error as? YamlError {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             // What was open when it went wrong ("while scanning a quoted scalar", and where
             // it began): an unclosed quote or bracket is found only at the end of the file,
             // so the issue points at where it was opened.
-            guard let context else { return BotIssue(path: "", line: mark.line, column: mark.column, message: "syntax error: \(problem)") }
-            let at = problem.contains("end of stream") ? context.mark : mark
+            guard let context else {
+                return mark.line > lines ? BotIssue(path: "", line: lines, message: "syntax error: \(problem)")
+                    : BotIssue(path: "", line: mark.line, column: mark.column, message: "syntax error: \(problem)")
+            }
+            let at = problem.contains("end of stream") || mark.line > lines ? context.mark : mark
+            guard at.line <= lines else { return BotIssue(path: "", line: lines, message: "syntax error: \(problem) \(context.text)") }
             return BotIssue(path: "", line: at.line, column: at.column,
                             message: "syntax error: \(problem) \(context.text) that begins at line \(context.mark.line), column \(context.mark.column)")
         case .reader(let problem, let offset?, _, let yaml) where offset <= yaml.utf8.count:
