@@ -105,7 +105,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
                 // libpq's, without a meaning for Baton's connections: left alone.
                 break
             default:
-                throw invalid("the parameter \(item.name) is not one Baton reads (it reads sslmode and host)")
+                throw invalid("the parameter \(item.name) is not one Baton reads (it reads sslmode and host, and passes over libpq's "
+                              + "application_name, connect_timeout, keepalives… and target_session_attrs)")
             }
         }
     }

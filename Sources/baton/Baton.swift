@@ -212,6 +212,9 @@ struct Serve: AsyncParsableCommand {
         if let mailMissedRepliesAfter { try config.mail.setQuiet(mailMissedRepliesAfter, from: "--mail-missed-replies-after") }
         if let mailCAFile { try config.mail.setAuthorityFile(mailCAFile, from: "--mail-ca-file") }
         try config.mail.check()
+        // A certificate file that is missing or holds none is a setting to mend, as the
+        // mail server's is (it stopped Baton later, as any failure).
+        if let file = config.mattermostCAFile { _ = try CertificateAuthorityFile.certificates(pemFile: file, for: "Mattermost") }
         return config
     }
 }

@@ -49,6 +49,10 @@ import Testing
         let negative = try BatonProcess(["serve", "--port", "-1"])
         #expect(try await negative.exit() != 0)
         #expect(negative.log.contains("--port=\"-1\" is not valid: expected a whole number from 0 to 65535"), "\(negative.log)")
+        // A certificate file that is not there is a setting to mend, as any other (64).
+        let noAuthority = try BatonProcess(["serve", "--port", "0", "--mattermost-ca-file", "/nonexistent.pem"])
+        #expect(try await noAuthority.exit() == 64)
+        #expect(noAuthority.log.contains("cannot use /nonexistent.pem as the certificate authority of Mattermost"), "\(noAuthority.log)")
         // A problem found while running is said alone, not with the root command's usage.
         let folder = try TemporaryFolder()
         defer { folder.remove() }
