@@ -245,6 +245,12 @@ public struct BatonConfiguration: Sendable {
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw ConfigurationError(source: source, value: text, expected: "an http:// or https:// address")
         }
+        // The dashboard's pages load from the host's root: under a path they would not.
+        guard parsed.path.isEmpty, parsed.query == nil, parsed.fragment == nil else {
+            throw ConfigurationError(source: source, value: text,
+                                     expected: "an http:// or https:// address without a path, such as https://chat.example.com "
+                                        + "(Baton is served from the root of a host of its own)")
+        }
         return url
     }
 

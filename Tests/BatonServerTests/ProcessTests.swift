@@ -49,6 +49,11 @@ import Testing
         let negative = try BatonProcess(["serve", "--port", "-1"])
         #expect(try await negative.exit() != 0)
         #expect(negative.log.contains("--port=\"-1\" is not valid: expected a whole number from 0 to 65535"), "\(negative.log)")
+        // Baton's address is a host's root: under a path its dashboard would not load.
+        let underPath = try BatonProcess(["serve", "--port", "0", "--public-url", "https://example.com/chat"])
+        #expect(try await underPath.exit() == 64)
+        #expect(underPath.log.contains("without a path"), "\(underPath.log)")
+        #expect(try BatonConfiguration.publicURL("https://chat.example.com/", from: "x") == "https://chat.example.com")
         // A certificate file that is not there is a setting to mend, as any other (64).
         let noAuthority = try BatonProcess(["serve", "--port", "0", "--mattermost-ca-file", "/nonexistent.pem"])
         #expect(try await noAuthority.exit() == 64)
