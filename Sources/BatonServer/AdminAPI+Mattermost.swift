@@ -164,6 +164,11 @@ extension AdminAPI {
                            issues: [.init(path: "server.url", message: "Use an http:// or https:// address, with a port from 1 to 65535 if one is given.")])
         }
         let credentials: MattermostCredentials
+        // Which would be used? Neither is taken silently over the other.
+        if server.token?.isEmpty == false, server.password?.isEmpty == false {
+            throw APIError(.badRequest, code: "invalid_request", "Give an access token, or a username and password: not both.",
+                           issues: [.init(path: "server.token", message: "Give a token or a password, not both.")])
+        }
         if let token = server.token, !token.isEmpty {
             credentials = .token(token)
         } else if let password = server.password, !password.isEmpty {

@@ -68,6 +68,9 @@ import Testing
             #expect(redirected.status == 422)
             #expect(redirected.errorCode == "redirected")
             #expect(redirected.errorMessage?.contains("redirects to https://chat.example.com. Use that address") == true, "\(redirected)")
+            let both = try await client.send("POST", "/api/v1/bots/demo/mattermost/server",
+                                             json: ["server": ["url": rig.sandbox.url, "username": "relay", "password": "x", "token": "t"]])
+            #expect(both.status == 400 && both.errorMessage == "Give an access token, or a username and password: not both.", "\(both)")
             let noPassword = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": server(rig, password: nil)])
             #expect(noPassword.errorCode == "password_required")
             let token = try await client.send("POST", "/api/v1/bots/demo/mattermost/server",
