@@ -231,14 +231,20 @@ public struct ScriptedBot: ChatBot {
         }
 
         /// A handover: after the handover flow when there is one (and it is not running
-        /// yet, nor running now: a `handover` step of its own hands over), saying
-        /// `message` (else `handoverMessage`) when it happens.
-        mutating func requestHandover(_ why: HandoverReason, message: String? = nil) {
-            if let flow = settings.handoverFlow, !progress.handoverPending, progress.flow != flow, bot.definition.flows[flow] != nil {
+        /// for this handover yet), saying `message` (else `handoverMessage`) when it
+        /// happens. The handover flow already under way (an intent's `then` started it)
+        /// goes on from where it is, its questions asked, then hands over; its own
+        /// `handover` step (`fromFlowStep`) hands over.
+        mutating func requestHandover(_ why: HandoverReason, message: String? = nil, fromFlowStep: Bool = false) {
+            if let flow = settings.handoverFlow, !progress.handoverPending, bot.definition.flows[flow] != nil,
+               !(fromFlowStep && progress.flow == flow) {
                 progress.handoverPending = true
                 keep(HandoverRequest(why))
                 progress.handoverMessage = message
-                start(flow)
+                guard progress.flow == flow else { return start(flow) }
+                // Asked for a person while it waits on a question: the question again (what
+                // was said was no answer), the handover after the last.
+                if case .ask(let question)? = currentStep, conversation.variable(question.save) == nil { ask(question) } else { runSteps() }
             } else {
                 handOver(keptRequest ?? HandoverRequest(why), message: message ?? progress.handoverMessage ?? settings.handoverMessage)
             }
@@ -299,7 +305,7 @@ public struct ScriptedBot: ChatBot {
                     return
                 case .handover(let text):
                     // The handover flow first, when this is not it.
-                    requestHandover(HandoverReason(.flow, flow), message: text)
+                    requestHandover(HandoverReason(.flow, flow), message: text, fromFlowStep: true)
                     return
                 case .goto(let next):
                     progress.flow = next

@@ -17,6 +17,25 @@ import Testing
         #expect(try String(contentsOf: file, encoding: .utf8) == DemoBot.source)
     }
 
+    /// The bot format's own example, copied from docs/bot-format.md as a reader would,
+    /// loads and does what it says (its "…" in a list once made it refuse to load).
+    @Test func theDocumentedExampleLoadsAndWorks() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/bot-format.md")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let blocks = text.components(separatedBy: "```yaml\n").dropFirst().compactMap { $0.components(separatedBy: "\n```").first }
+        #expect(!blocks.isEmpty)
+        for block in blocks { #expect(issues(block).isEmpty, "\(issues(block))") }
+        var ada = try BotHarness(try #require(blocks.first))
+        #expect(ada.say("What is Baton?") == ["Baton is a chatbot that hands chats to people in Mattermost."])
+        #expect(ada.say("how much does it cost") == ["Plans start at 10 € a month.", "Which plan interests you?"])
+        // Asking for a person there: the handover flow's questions, then the handover.
+        #expect(ada.say("Talk to a person", action: "handover") == ["Before I hand you over, a few questions.", "What's your name?"])
+        #expect(ada.say("Grace") == ["Your email?"])
+        #expect(ada.say("grace@example.com") == ["What is it about?"])
+        #expect(ada.say("Sales") == ["Thanks Grace, a person will join shortly."])
+        #expect(ada.handover != nil)
+    }
+
     @Test func everyExampleParses() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }

@@ -383,6 +383,21 @@ struct BotHarness {
 
     /// The handover flow's own `handover` step hands over: the flow is not run again
     /// (its `say` steps were said twice).
+    static let dup = """
+        name: Dup
+        greeting: Hi
+        settings:
+          handoverFlow: contact
+        intents:
+          - {name: contact, keywords: [contact], answer: Okay, then: contact}
+        flows:
+          contact:
+            - ask: Your name?
+              save: name
+            - say: "Summary for {{name}}"
+            - handover: true
+        """
+
     @Test func theHandoverFlowsOwnHandoverStepHandsOver() throws {
         var h = try BotHarness("""
             name: Dup
@@ -402,6 +417,15 @@ struct BotHarness {
         let replies = h.say("Ann")
         #expect(replies.filter { $0 == "Summary for Ann" }.count == 1, "\(replies)")
         #expect(h.handover != nil)
+        // Asking for a person while that flow waits on its question: the question again,
+        // then the handover after it (the handover came at once, the questions skipped).
+        var asked = try BotHarness(Self.dup)
+        #expect(asked.say("contact") == ["Okay", "Your name?"])
+        #expect(asked.say("Talk to a person", action: "handover") == ["Your name?"])
+        #expect(asked.handover == nil)
+        let last = asked.say("Ann")
+        #expect(last.filter { $0 == "Summary for Ann" }.count == 1 && asked.handover != nil, "\(last)")
+        #expect(asked.conversation.variable("name") == "Ann")
     }
 
     /// An intent with `then` and `handover: true`: its flow, then the handover flow, then the handover.
