@@ -12,7 +12,9 @@ import BatonCore
 /// - A thread room goes with its first post, the announcement: Mattermost deletes a
 ///   thread's replies with it.
 /// - The announcement of a channel room, and the reminder of a visitor who waited, are
-///   deleted from the index channel.
+///   deleted from the index channel (the one of the chat's time, and the one now).
+/// - A post in an archived channel (an index channel an admin archived) is deleted with
+///   the channel unarchived for it, then archived again.
 ///
 /// Each step is safe to repeat, so a task retried after a failure finishes the job.
 extension MattermostLink {
@@ -20,13 +22,21 @@ extension MattermostLink {
         // This link's memory of the room goes first: later events of it are nobody's.
         rooms.withLock { _ = $0.removeValue(forKey: room.externalID) }
         relayTargets.withLock { _ = $0.removeValue(forKey: room.conversationID) }
+        // The index channels the chat was announced in (the one of its time may not be the
+        // connection's now): its reminder is in one of them.
+        var indexChannels = [settings.indexChannel.id]
+        if let channel = room.threadChannelID {
+            indexChannels.append(channel)
+        } else if let announcement = room.announcementPost, let post = try await client.post(id: announcement) {
+            indexChannels.append(post.channelID)
+        }
         if room.threadChannelID != nil {
-            try await client.deletePost(id: room.externalID)
+            try await deleteEvenArchived(room.externalID)
         } else {
             try await eraseChannel(room.externalID)
-            if let announcement = room.announcementPost { try await client.deletePost(id: announcement) }
+            if let announcement = room.announcementPost { try await deleteEvenArchived(announcement) }
         }
-        try await eraseReminder(of: room)
+        for channel in Set(indexChannels) { try await eraseReminder(of: room, in: channel) }
         logger.notice("Erased a chat's room in Mattermost", metadata: [
             "conversation": "\(room.conversationID)", "mattermost.room": "\(room.externalID)"])
     }
@@ -72,13 +82,33 @@ extension MattermostLink {
     /// Reads of an erased room's posts, at most (each deletes what it found).
     static let erasureRounds = 50
 
-    /// The index channel's reminder that the visitor was waiting (found by its marker, among
-    /// the posts since the room was made).
-    private func eraseReminder(of room: Room) async throws {
+    /// The reminder in an index channel that the visitor was waiting (found by its marker,
+    /// among the posts since the room was made).
+    private func eraseReminder(of room: Room, in channelID: String) async throws {
         let marker = "remind-\(room.conversationID)"
-        let posts = try await client.posts(channelID: settings.indexChannel.id, since: room.createdAt)
+        let posts: [MMPost]
+        do {
+            posts = try await client.posts(channelID: channelID, since: room.createdAt)
+        } catch MattermostError.server(404, _, _) {
+            return  // the channel is gone, and what was in it
+        }
         for post in posts where post.batonMarker == marker && post.deleteAt == 0 {
-            try await client.deletePost(id: post.id)
+            try await deleteEvenArchived(post.id)
+        }
+    }
+
+    /// Deletes a post, also in an archived channel (an index channel an admin archived,
+    /// which closed its chats): Mattermost deletes no post there, so the channel is
+    /// unarchived for it and archived again.
+    private func deleteEvenArchived(_ postID: String) async throws {
+        do {
+            try await client.deletePost(id: postID)
+        } catch {
+            guard let post = try await client.post(id: postID), let channel = try? await client.channel(id: post.channelID),
+                  channel.deleteAt != 0 else { throw error }
+            try await client.restoreChannel(id: channel.id)
+            try await client.deletePost(id: postID)
+            try await client.archiveChannel(id: channel.id)
         }
     }
 }

@@ -147,14 +147,20 @@ extension MattermostLink {
     /// replies notify them. Best effort: the chat works without it (the relay user needs
     /// the right to edit other users; an older server has no threads view).
     func follow(_ root: String, agents: [MattermostSettings.Reference]? = nil) async {
+        // One refused agent does not keep the others from following (it stopped at the
+        // first); the refusals are logged together.
+        var refused: [String] = [], lastError: (any Error)?
         for agent in agents ?? settings.agents where agent.id != settings.relayUser.id {
             do {
                 try await client.followThread(userID: agent.id, teamID: settings.team.id, threadID: root)
             } catch {
-                logger.warning("Could not make an agent follow a chat's thread", metadata: [
-                    "mattermost.user": "\(agent.name)", "mattermost.post": "\(root)", "error": "\(error)"])
-                return
+                refused.append(agent.name)
+                lastError = error
             }
+        }
+        if let lastError {
+            logger.warning("Could not make agents follow a chat's thread", metadata: [
+                "mattermost.users": "\(refused.joined(separator: ", "))", "mattermost.post": "\(root)", "error": "\(lastError)"])
         }
     }
 

@@ -107,7 +107,10 @@ public struct MattermostSetup: Sendable {
                                   team: .init(id: team.id, name: team.name, displayName: team.displayName),
                                   indexChannel: .init(id: indexChannel.id, name: indexChannel.name, displayName: indexChannel.displayName),
                                   agents: agents.map { .init(id: $0.id, name: $0.username) }, closeCommand: closeCommand,
-                                  internalPrefix: internalPrefix, archiveOnClose: archiveOnClose, rooms: rooms, language: language)
+                                  // Threads stay (the index channel is never archived), and so do
+                                  // channel rooms left from before: as the wizard's box, off.
+                                  internalPrefix: internalPrefix, archiveOnClose: archiveOnClose && rooms == .channel, rooms: rooms,
+                                  language: language)
     }
 
     /// A new channel's name from its display name: "Live Chats" → "live-chats"; one

@@ -76,7 +76,7 @@ extension MattermostCommand {
         @Option(help: "Create this channel for the announcements (or use it if it exists).") var createIndexChannel: String?
         @Option(help: "The post that closes a chat.") var closeCommand: String = "!close"
         @Option(help: "Posts starting with this stay in Mattermost.") var internalPrefix: String = "//"
-        @Flag(help: "Archive a chat's channel when the chat is closed.") var archiveOnClose = false
+        @Flag(help: "Archive a chat's channel when the chat is closed (chats in channels only).") var archiveOnClose = false
         @Option(help: "Where chats happen: \"channel\" (a channel each) or \"thread\" (a thread under its announcement in the index channel).")
         var rooms: MattermostSettings.RoomKind = .channel
         @Option(help: "The language Baton writes to the agents in: \(WidgetSettings.languages.joined(separator: ", ")).")
@@ -108,6 +108,9 @@ extension MattermostCommand {
             case (let name?, nil): index = .existing(name)
             case (nil, let name?): index = .create(name)
             default: throw ValidationError("Give exactly one of --index-channel or --create-index-channel.")
+            }
+            if archiveOnClose && rooms == .thread {
+                throw ValidationError("--archive-on-close is for chats in channels: with --rooms thread, threads stay (the index channel is never archived).")
             }
             var options = MattermostAdmin.ConnectOptions(widgetKey: bot, url: url, credentials: credentials, team: team,
                                                         agents: agents.split(separator: ",").map(String.init), indexChannel: index)

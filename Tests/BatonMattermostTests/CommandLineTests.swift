@@ -250,6 +250,11 @@ import Testing
                                          "--team", "t", "--index-channel", "c", "--rooms", "forum"])
         #expect(try await badRooms.exit() != 0)
         #expect(badRooms.log.contains("forum"), "\(badRooms.log)")
+        // Archiving is for chats in channels: with threads it would be said off and done.
+        let threadArchive = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:9", "--token-env", "HOME",
+                                              "--team", "t", "--index-channel", "c", "--rooms", "thread", "--archive-on-close"])
+        #expect(try await threadArchive.exit() != 0)
+        #expect(threadArchive.log.contains("--archive-on-close is for chats in channels"), "\(threadArchive.log)")
         let badPort = try BatonProcess(["mattermost", "connect", "--bot", "demo", "--url", "http://127.0.0.1:99999", "--token-env", "HOME",
                                         "--team", "t", "--index-channel", "c"])
         #expect(try await badPort.exit() == 1, "\(badPort.log)")
