@@ -36,6 +36,32 @@ extension MattermostLink {
 }
 
 extension MattermostLink {
+    /// An agent replied under the index channel's reminder that a visitor waits (a post of
+    /// its own, with a reply arrow like any): the visitor sees nothing of that thread. The
+    /// agent is told so, once per reminder, with the link to the chat itself.
+    func repliedUnderReminder(_ post: MMPost) async {
+        guard post.channelID == settings.indexChannel.id, !post.rootID.isEmpty, post.userID != settings.relayUser.id,
+              !post.isSystem, post.deleteAt == 0, post.editAt == 0,
+              (try? await room(externalID: post.rootID)) == nil,
+              let root = try? await client.post(id: post.rootID), root.userID == settings.relayUser.id,
+              let marker = root.batonMarker, marker.hasPrefix("remind-") else { return }
+        let conversationID = ConversationID(String(marker.dropFirst("remind-".count)))
+        guard let room = try? await store.room(for: conversationID),
+              toldClosed.withLock({ $0.insert("reminder \(root.id) \(post.userID)").inserted }) else { return }
+        let visitor = if let conversation = try? await store.conversation(id: conversationID) {
+            await visitorName(of: conversation)
+        } else {
+            words(.theVisitor)
+        }
+        do {
+            try await client.createEphemeralPost(for: post.userID, channelID: post.channelID,
+                                                 message: MattermostPosts.reminderReply(visitor: visitor, link: room.link, words: words),
+                                                 rootID: root.id)
+        } catch {
+            logger.notice("Telling an agent where the chat is failed", metadata: ["mattermost.post": "\(post.id)", "error": "\(error)"])
+        }
+    }
+
     /// The visitor rated the chat after it ended: the room is told.
     func chatRated(_ record: AgentTaskRecord, rating: ChatRating) async throws {
         try await tellRoomEvenArchived(record, marker: "rated-\(record.conversationID)", what: "rating") { visitor in

@@ -171,7 +171,10 @@ extension MattermostLink {
         noteEvent()
         switch event.event {
         case "posted":
-            if let post = event.post { await handle(post) }
+            if let post = event.post {
+                await handle(post)
+                await repliedUnderReminder(post)
+            }
         case "post_edited", "post_deleted":
             if let post = event.post { await handle(post) }
         case "typing":

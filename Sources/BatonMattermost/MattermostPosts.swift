@@ -183,6 +183,12 @@ enum MattermostPosts {
         words(.chatIsClosed, ["visitor": MattermostText.inertName(visitor)])
     }
 
+    /// To an agent who replied under the reminder that a visitor waits: the visitor does not
+    /// see it; the chat is at `link`.
+    static func reminderReply(visitor: String, link: String, words: AgentWords = .english) -> String {
+        words(.reminderReply, ["visitor": MattermostText.inertName(visitor), "link": link])
+    }
+
     /// The visitor ended the chat from the widget.
     static func endedByVisitor(_ visitor: String, words: AgentWords = .english) -> String {
         words(.endedByVisitor, ["visitor": MattermostText.inertName(visitor)])

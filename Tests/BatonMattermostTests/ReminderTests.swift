@@ -63,6 +63,32 @@ import Testing
         }
     }
 
+    /// An agent who replies under the reminder (a post with a reply arrow like any) is
+    /// told, once, that the visitor does not see that thread, with the chat's link (the
+    /// reply was lost without a word).
+    @Test func aReplyUnderTheReminderIsPointedToTheChat() async throws {
+        try await HandoverRig.run(baton: { $0.mattermostLimits.remindAgentsAfter = .seconds(1) }) { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let chat = ConversationID(try await talkUntilHandover(grace, name: "Grace"))
+                _ = try await rig.waitForRoom(chat.rawValue)
+                let link = try #require(try await rig.baton.services.store.room(for: chat)).link
+                let index = try #require(rig.indexChannel)
+                try await eventually("the reminder") { !Self.reminders(rig).isEmpty }
+                let reminder = try #require(rig.sandbox.posts(in: index.id).first { $0.message.contains("has been waiting") })
+                for text in ["Hi Grace, I'm here", "and here"] {
+                    _ = try rig.sandbox.post(as: "alice", in: index.id, text, rootID: reminder.id)
+                }
+                try await eventually("alice told where the chat is") {
+                    rig.sandbox.ephemeralPosts(for: "alice").contains { $0.message.contains("This thread is the reminder's") }
+                }
+                let told = rig.sandbox.ephemeralPosts(for: "alice").filter { $0.message.contains("This thread is the reminder's") }
+                #expect(told.count == 1 && told[0].message.contains(link) && told[0].message.contains("**Grace**"), "\(told.map(\.message))")
+                #expect(told[0].rootID == reminder.id)
+            }
+        }
+    }
+
     @Test func outsideWorkingHoursTheReminderWaitsForThemToOpen() async throws {
         try await HandoverRig.run(baton: { $0.mattermostLimits.remindAgentsAfter = Self.wait }) { rig in
             try await rig.connect()
