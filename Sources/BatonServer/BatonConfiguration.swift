@@ -318,9 +318,14 @@ extension BatonConfiguration {
     /// The address and port `channel` listens on, as a URL's authority: an IPv6 address in
     /// brackets (`[::1]:8080`).
     public func address(of channel: any Channel) -> String {
-        let host = channel.localAddress?.ipAddress ?? self.host, port = channel.localAddress?.port ?? self.port
-        return (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+        Self.authority(host: channel.localAddress?.ipAddress ?? host, port: channel.localAddress?.port ?? port)
     }
+
+    /// The address and port these settings listen on (0.0.0.0 read as this machine's
+    /// loopback, where a browser on it reaches Baton).
+    public var address: String { Self.authority(host: host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host, port: port) }
+
+    static func authority(host: String, port: Int) -> String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
 
     /// Trusts `mattermostCAFile`'s certificates for every connection to Mattermost from
     /// now on (before the first is made); refuses a file that is missing or holds none.

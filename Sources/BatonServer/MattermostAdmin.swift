@@ -115,7 +115,7 @@ public struct MattermostAdmin: Sendable {
                 "Chats: \(settings.rooms == .thread ? "a thread each in the index channel" : "a channel each")",
                 "Close command: \(settings.closeCommand)   Internal prefix: \(settings.internalPrefix)   Archive on close: \(settings.rooms == .thread ? "no (threads stay)" : settings.archiveOnClose ? "yes" : "no")",
                 "Posts for the agents in: \(settings.languageName)",
-                "State: \(status?.state ?? "not started (is Baton running?)")",
+                "State: \(status?.state ?? "not started yet (a running Baton starts it within seconds of a change; is Baton running?)")",
                 "Last event: \(status?.lastEventAt.map(Self.format) ?? "none yet")",
                 "Outbox: \(outbox) task\(outbox == 1 ? "" : "s") waiting",
             ]
@@ -183,11 +183,13 @@ public struct AdminAccounts: Sendable {
     }
 
     public func create(email: String, password: String) async throws -> String {
+        // A password that will be refused makes no database first.
+        do { try AdminAuth.checkPassword(password) } catch AdminAuthError.invalid(let message) { throw AdminError(message) }
         let made = config.database.missingSQLiteFile
         return try await withAuth(existing: false) { auth in
             let admin = try await auth.createAdmin(email: email, password: password)
             let database = made.map { "Made the database \($0) (Baton had not run on it); `baton serve` uses it with the same --database. " } ?? ""
-            return "\(database)Created the admin \(admin.email). \(config.publicURL.map { "Sign in at \($0)/dashboard/." } ?? "Sign in at /dashboard/ on Baton's address (http://127.0.0.1:8080/dashboard/ by default).")"
+            return "\(database)Created the admin \(admin.email). \(config.publicURL.map { "Sign in at \($0)/dashboard/." } ?? "Sign in at /dashboard/ on Baton's address (http://\(config.address)/dashboard/ where `baton serve` listens with these settings).")"
         }
     }
 

@@ -29,7 +29,7 @@ struct PublicRoutes: Sendable {
             let code = file.hasSuffix(".json") ? String(file.dropLast(5)) : ""
             guard WidgetSettings.languages.contains(code),
                   var response = assets.response(for: "languages/\(file)", request: request) else {
-                throw APIError(.notFound, code: "unknown_language", "The widget speaks no language \"\(file.prefix(64))\": ask for CODE.json, "
+                throw APIError(.notFound, code: "unknown_language", "The widget speaks no language \"\((code.isEmpty ? file : code).prefix(64))\": ask for CODE.json, "
                                + "CODE one of \(WidgetSettings.languages.joined(separator: ", ")).")
             }
             response.headers[.accessControlAllowOrigin] = "*"

@@ -27,11 +27,14 @@ import Testing
         }
         await #expect(throws: AdminError.self) { try await accounts.delete(email: "zoe@example.com") }
         #expect(!FileManager.default.fileExists(atPath: folder.database))
+        // A password that will be refused makes no database either.
+        await #expect(throws: AdminError.self) { try await accounts.create(email: "zoe@example.com", password: "short") }
+        #expect(!FileManager.default.fileExists(atPath: folder.database))
         let first = try await accounts.create(email: "Zoe@Example.com", password: "first password")
         #expect(first == "Made the database \(folder.database) (Baton had not run on it); `baton serve` uses it with the same --database. "
-                    + "Created the admin zoe@example.com. Sign in at /dashboard/ on Baton's address (http://127.0.0.1:8080/dashboard/ by default).")
+                    + "Created the admin zoe@example.com. Sign in at /dashboard/ on Baton's address (http://127.0.0.1:8080/dashboard/ where `baton serve` listens with these settings).")
         #expect(try await accounts.list().contains("zoe@example.com"))
-        #expect(try await accounts.create(email: "ann@example.com", password: "ann's password") == "Created the admin ann@example.com. Sign in at /dashboard/ on Baton's address (http://127.0.0.1:8080/dashboard/ by default).")
+        #expect(try await accounts.create(email: "ann@example.com", password: "ann's password") == "Created the admin ann@example.com. Sign in at /dashboard/ on Baton's address (http://127.0.0.1:8080/dashboard/ where `baton serve` listens with these settings).")
         let listed = try await accounts.list().split(separator: "\n")
         #expect(listed.count == 2 && listed[0].hasPrefix("ann@example.com  created 20") && listed[1].hasPrefix("zoe@example.com"))
 
