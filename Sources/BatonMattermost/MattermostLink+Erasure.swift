@@ -27,7 +27,7 @@ extension MattermostLink {
         var indexChannels = [settings.indexChannel.id]
         if let channel = room.threadChannelID {
             indexChannels.append(channel)
-        } else if let announcement = room.announcementPost, let post = try await client.post(id: announcement) {
+        } else if let announcement = room.announcementPost, let post = (try? await client.post(id: announcement)) ?? nil {
             indexChannels.append(post.channelID)
         }
         if room.threadChannelID != nil {
