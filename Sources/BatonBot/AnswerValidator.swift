@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks a visitor's answer to a question and returns the value to store.
 enum AnswerValidator {
     static func validate(_ answer: String, for question: Question, language: BotLanguage = .english) -> String? {
@@ -12,8 +14,12 @@ enum AnswerValidator {
         }
     }
 
-    /// `local@domain.tld`, no spaces, domain lowercased.
-    static func email(_ text: String) -> String? {
+    /// `local@domain.tld`, no spaces, domain lowercased. Typed with a Japanese or Chinese
+    /// input method, full-width letters and signs are read as what they stand for
+    /// (`ｕｓｅｒ＠ｅｘａｍｐｌｅ．ｃｏｍ` is `user@example.com`), and the ideographic full stop
+    /// parts a domain's labels as a dot does (`user@例え。jp`), as IDNA reads it.
+    static func email(_ typed: String) -> String? {
+        let text = typed.precomposedStringWithCompatibilityMapping.replacingOccurrences(of: "\u{3002}", with: ".")
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, text.count <= 254 else { return nil }
         let local = parts[0], domain = parts[1].lowercased()

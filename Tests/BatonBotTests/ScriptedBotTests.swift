@@ -476,6 +476,9 @@ struct BotHarness {
         for good in ["grace.hopper+baton@Example.COM", "müller@example.de", "o'brien@example.ie"] {
             #expect(AnswerValidator.validate(good, for: email) != nil, "\(good)")
         }
+        // Typed with a Japanese input method: full width, and the ideographic full stop.
+        #expect(AnswerValidator.validate("ｕｓｅｒ＠ｅｘａｍｐｌｅ．ｃｏｍ", for: email) == "user@example.com")
+        #expect(AnswerValidator.validate("山田@例え。jp", for: email) == "山田@例え.jp")
         let text = Question(ask: "About?", save: "topic", type: .text, choices: [], retry: nil)
         let long = String(repeating: "é", count: 600)
         #expect(AnswerValidator.validate(long, for: text) == String(repeating: "é", count: 499) + "…")
