@@ -736,6 +736,55 @@ struct Dashboard {
         }
     }
 
+    /// A signed-in user's unsent message left in the browser is not sent as the next
+    /// signed-in user's on a later page (it was: the browser kept "signed in", not who), and
+    /// is sent when the same user comes back.
+    @Test func anotherUsersUnsentMessageIsNotSentAsThisOnes() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitFor("the dashboard", "!!named('Sign out')")
+                let other = AdminClient(base: baton.http)
+                #expect(try await other.signIn("a@example.com", "a long enough password").status == 200)
+                #expect(try await other.send("POST", "/api/v1/bots/demo/identity-secret").status == 200)
+                // Signed-in users only: the preview signs in as the admin who opens it.
+                let source = try #require(try await other.send("GET", "/api/v1/bots/demo").json["source"] as? String)
+                #expect(try await other.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source,
+                                                                                 "settings": ["identityRequired": true]]).status == 200)
+                let me = "dashboard:a@example.com"
+                func leave(_ text: String, by userId: String) async throws {
+                    try await driver.open("\(baton.http)/healthz")
+                    _ = try await driver.run("""
+                        (localStorage.setItem('baton:demo', JSON.stringify({signedIn: true, userId: \(Dashboard.literal(userId)), lastSeen: 0,
+                          pending: [{clientId: 'left-' + Date.now(), text: \(Dashboard.literal(text))}]})), true)
+                        """)
+                }
+                @Sendable func storedTexts() async throws -> [String] {
+                    guard let visitor = try await baton.services.store.visitor(widgetKey: "demo", externalID: me) else { return [] }
+                    var texts: [String] = []
+                    for listing in try await baton.services.store.conversations(.init(widgetKey: "demo", visitorID: visitor.id)) {
+                        texts += try await baton.services.store.messages(in: listing.conversation.id, after: 0, limit: 100).map(\.text)
+                    }
+                    return texts
+                }
+                try await leave("another user's secret", by: "dashboard:someone@example.com")
+                try await driver.open("\(baton.http)/preview/demo")
+                try await page.waitFor("the greeting", "document.querySelector('baton-chat')?.shadowRoot?.querySelector('.log')?.innerText.includes(\"I'm Ada\")")
+                try await Task.sleep(for: .seconds(1))
+                #expect(try await page.run("document.querySelector('baton-chat').shadowRoot.querySelector('.log').innerText.includes('secret')") as? Bool == false)
+                #expect(try await !storedTexts().contains("another user's secret"))
+                let saved = try await page.run("localStorage.getItem('baton:demo')") as? String
+                #expect(saved?.contains(#""userId":"\#(me)""#) == true, "\(saved ?? "")")
+                // The same user's own, left unsent on an earlier page: sent now.
+                try await leave("my own words", by: me)
+                try await driver.open("\(baton.http)/preview/demo")
+                try await eventually("my words stored") { try await storedTexts().contains("my own words") }
+                #expect(try await !storedTexts().contains("another user's secret"))
+            }
+        }
+    }
+
     /// A card that refreshes itself every 5 s keeps the keyboard's place: the focused
     /// control drawn again gets the focus back (it fell to the page's body).
     @Test func aRefreshKeepsTheFocus() async throws {

@@ -85,6 +85,8 @@
         token: typeof data.token === 'string' ? data.token : null,
         lastSeen: Number(data.lastSeen) > 0 ? Number(data.lastSeen) : 0,
         signedIn: data.signedIn === true,
+        // Whose the signed-in chat is: another user on a later page starts over.
+        userId: typeof data.userId === 'string' ? data.userId : null,
         pending: Array.isArray(data.pending)
           ? data.pending.filter((p) => p && typeof p.clientId === 'string' && typeof p.text === 'string' &&
             (p.files === undefined || (Array.isArray(p.files) && p.files.every(isFile))))
@@ -93,7 +95,7 @@
         language: typeof data.language === 'string' ? data.language : null,
       };
     } catch (e) {
-      return { token: null, lastSeen: 0, signedIn: false, pending: [], staged: [], language: null };
+      return { token: null, lastSeen: 0, signedIn: false, userId: null, pending: [], staged: [], language: null };
     }
   }
 
@@ -106,13 +108,17 @@
     if (!storage) return;
     try {
       // Other tabs of the same visitor write here too: keep the unacknowledged messages
-      // this tab never knew of, so one tab cannot erase another's.
+      // this tab never knew of, so one tab cannot erase another's (another person's are
+      // not kept: they would be sent as this one's).
       const mine = new Set(state.pending.map((p) => p.clientId));
-      const others = load().pending.filter((p) => !mine.has(p.clientId) && !settled.has(p.clientId));
+      const stored = load();
+      const same = stored.signedIn === state.signedIn && stored.userId === state.userId;
+      const others = same ? stored.pending.filter((p) => !mine.has(p.clientId) && !settled.has(p.clientId)) : [];
       // Files waiting for a message are the last tab's that touched them.
       const staged = stagedHere ? state.staged : load().staged;
       storage.setItem(STORAGE_KEY, JSON.stringify({
-        token: state.token, lastSeen: state.lastSeen, signedIn: state.signedIn, pending: state.pending.concat(others), staged: staged,
+        token: state.token, lastSeen: state.lastSeen, signedIn: state.signedIn, userId: state.userId,
+        pending: state.pending.concat(others), staged: staged,
         language: state.language,
       }));
     } catch (e) { /* storage full or blocked: keep going in memory */ }
@@ -1437,6 +1443,7 @@ textarea:disabled { background: #f1f3f5; }
     forgetVisitor();
     state.pending = [];
     state.signedIn = false;
+    state.userId = null;
     for (const row of Array.from(ui.log.children)) row.remove();
     bubbles.clear();
     if (storage) { try { storage.removeItem(STORAGE_KEY); } catch (e) { /* blocked */ } }
@@ -1546,6 +1553,7 @@ textarea:disabled { background: #f1f3f5; }
     // A signed-in user is recognised by who they are, in any browser: no token to keep
     // (one kept would only be refused once they sign out).
     state.signedIn = f.identified === true;
+    state.userId = state.signedIn && user ? user.id : null;
     if (state.signedIn) state.token = null;
     if (emailLink) {
       emailLink = null;
@@ -1968,8 +1976,9 @@ textarea:disabled { background: #f1f3f5; }
     started = true;
     applyLanguage();
     host.style.setProperty('visibility', 'visible', 'important');
-    // Signed in when last here and not now: that person's chat stays hidden.
-    if (state.signedIn && !user) startOver();
+    // Signed in when last here, and not now or as someone else: that person's chat and
+    // unsent messages stay theirs (they were sent into the next user's chat).
+    if (state.signedIn && (!user || state.userId !== user.id)) startOver();
     for (const p of state.pending) addPendingBubble(p);
     renderTray();
     updateStatus();
