@@ -163,12 +163,13 @@ struct WidgetSocket {
     }
 
     /// Whether the admin changed who may use this chat's widget since it opened (its
-    /// allowed origins, or signed-in users only), as far as this server knows without
-    /// asking the store.
+    /// allowed origins, signed-in users only, or the identity secret), as far as this
+    /// server knows without asking the store.
     private func accessMayHaveChanged(_ state: ReadState) -> Bool {
         guard let session = state.session, let current = chat.bots.cachedWidget(forKey: session.widget.key) else { return false }
         return current.settings.allowedOrigins != session.widget.settings.allowedOrigins
             || current.settings.identityRequired != session.widget.settings.identityRequired
+            || current.settings.sealedIdentitySecret != session.widget.settings.sealedIdentitySecret
     }
 
     /// An open chat whose page the admin no longer allows (the origin was taken off the
@@ -188,8 +189,16 @@ struct WidgetSocket {
             send(.close(.init(codeNumber: 4407), "identity_required"))
             return false
         }
+        // A new identity secret (or none): a signed-in user's signature was checked with the
+        // old one, which "stops working at once". The widget connects again, and its hello
+        // is checked as any new one (refused unless the page signs with the new secret).
+        if found.widget.settings.sealedIdentitySecret != session.widget.settings.sealedIdentitySecret, session.visitor.externalID != nil {
+            send(.close(.init(codeNumber: 1012), "identity secret changed"))
+            return false
+        }
         session.widget.settings.allowedOrigins = found.widget.settings.allowedOrigins
         session.widget.settings.identityRequired = found.widget.settings.identityRequired
+        session.widget.settings.sealedIdentitySecret = found.widget.settings.sealedIdentitySecret
         state.session = session
         return true
     }

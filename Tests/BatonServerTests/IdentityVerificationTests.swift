@@ -131,6 +131,28 @@ import Testing
         }
     }
 
+    /// A new identity secret stops the old one at once, for chats already open too: a
+    /// signed-in user's socket is closed at its next frame (a ping), and its hello again,
+    /// signed with the old secret, is refused (it went on for ever).
+    @Test func aNewSecretEndsChatsSignedWithTheOld() async throws {
+        try await AdminAPITests.withAdmin { baton, client in
+            let old = try #require(try await client.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
+            let close = try await WidgetClient.connect(baton.socketURL) { widget in
+                try await widget.send(Self.hello(old))
+                #expect(try await widget.expect("welcome")["identified"] as? Bool == true)
+                let renewed = try await client.send("POST", "/api/v1/bots/demo/identity-secret")
+                #expect(renewed.status == 200 && renewed.json["secret"] as? String != old)
+                try await widget.send(["type": "ping"])
+                while try await widget.next() != nil {}
+            }
+            #expect(close?.closeCode.code == 1012, "\(String(describing: close))")
+            _ = try await WidgetClient.connect(baton.socketURL) { widget in
+                try await widget.send(Self.hello(old))
+                #expect(try await widget.expect("error").string("code") == "identity_invalid")
+            }
+        }
+    }
+
     @Test func aWidgetForSignedInUsersOnlyRefusesAnonymousVisitors() async throws {
         try await AdminAPITests.withAdmin { baton, client in
             let secret = try #require(try await client.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
