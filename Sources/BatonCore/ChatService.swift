@@ -117,10 +117,13 @@ public final class ChatService: Sendable {
             if let known = try await store.visitor(widgetKey: widget.key, externalID: identity.id) {
                 return try await resume(known, learning: identity, opening)
             }
-            // The user chatted in this browser before signing in: that chat goes on.
+            // The user chatted in this browser before signing in: that chat goes on (unless
+            // another user, signing in with the same token at the same moment, took it).
             if let token, let anonymous = try await store.visitor(tokenHash: hashToken(token)),
                anonymous.widgetKey == widget.key, anonymous.externalID == nil {
-                return try await resume(anonymous, learning: identity, opening)
+                do {
+                    return try await resume(anonymous, learning: identity, opening)
+                } catch AdoptionError.takenMeanwhile {}
             }
             // Recognised by the identity, not by a token: it gets one nobody holds.
             let now = Millis.now()
@@ -135,11 +138,21 @@ public final class ChatService: Sendable {
         }
     }
 
+    /// An anonymous visitor another user's opening made theirs first.
+    private enum AdoptionError: Error { case takenMeanwhile }
+
     /// Resumes a stored visitor's current conversation (or starts one); with `identity`,
     /// the visitor is first recorded as that website user, with the name and email the
     /// page gave, when they differ from what is stored.
     private func resume(_ found: Visitor, learning identity: VisitorIdentity? = nil, _ opening: Opening) async throws -> ChatSession {
         try await locks.withLock(found.id) {
+            // An anonymous visitor becomes one user's: read again under its lock, in case
+            // another user's opening made it theirs meanwhile (the locks of two users'
+            // openings are not the same).
+            if let identity, found.externalID == nil, let now = try await store.visitor(id: found.id),
+               let owner = now.externalID, owner != identity.id {
+                throw AdoptionError.takenMeanwhile
+            }
             var visitor = found
             if let identity {
                 visitor.externalID = identity.id

@@ -153,6 +153,34 @@ import Testing
         }
     }
 
+    /// Two users signing in at the same moment with the same browser's token (two tabs of
+    /// two accounts): one of them takes over its chat, the other gets a chat of their own
+    /// (both were given the same visitor, one user's socket in the other's chat).
+    @Test func twoUsersSigningInWithOneTokenAtOnceGetTwoChats() async throws {
+        try await AdminAPITests.withAdmin { baton, client in
+            let secret = try #require(try await client.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
+            for round in 0..<6 {
+                let token = Collected<String>()
+                _ = try await WidgetClient.connect(baton.socketURL) { widget in
+                    token.append(try #require(try await widget.hello().string("token")))
+                }
+                let visitors = Collected<String>()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for user in ["a\(round)", "b\(round)"] {
+                        group.addTask {
+                            _ = try await WidgetClient.connect(baton.socketURL) { widget in
+                                try await widget.send(Self.hello(secret, id: user, token: token.last!))
+                                visitors.append(try #require(try await widget.expect("welcome").string("visitor")))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                #expect(Set(visitors.all).count == 2, "round \(round): \(visitors.all)")
+            }
+        }
+    }
+
     @Test func aWidgetForSignedInUsersOnlyRefusesAnonymousVisitors() async throws {
         try await AdminAPITests.withAdmin { baton, client in
             let secret = try #require(try await client.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
