@@ -104,6 +104,15 @@ struct FileRoutes: Sendable {
             default: .badRequest
             }
             throw APIError(status, code: error.code, error.message)
+        } catch {
+            // The visitor was erased while the ticket still held (their chat was deleted):
+            // no one to keep the file for.
+            let gone: Bool
+            do { gone = try await chat.store.visitor(id: visitor) == nil } catch { gone = false }
+            if gone {
+                throw APIError(.unauthorized, code: "invalid_ticket", "This chat was deleted; reconnect the chat for a new one.")
+            }
+            throw error
         }
         var response = JSONBody.response(.created) { w in Self.writeFields(of: attachment, to: &w) }
         Self.allowCrossOrigin(&response.headers, origin: origin)

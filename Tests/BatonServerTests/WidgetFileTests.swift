@@ -184,6 +184,24 @@ import Testing
 
     /// A file with a caption while the bot asks its handover questions: the caption is not
     /// taken for the answer; the bot says it got the file and asks again.
+    /// A visitor erased while their upload ticket still holds: an upload with it is
+    /// refused as a ticket that no longer opens anything (it was a 500, a foreign key).
+    @Test func anUploadAfterTheVisitorWasErasedIsRefused() async throws {
+        try await LiveBaton.run { baton in
+            let files = FileTransfer(base: baton.http)
+            let ticket = Collected<String>()
+            let visitor = Collected<String>()
+            _ = try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                ticket.append(try #require(welcome.uploadTicket))
+                visitor.append(try #require(welcome.string("visitor")))
+            }
+            #expect(try await baton.services.chat.erase(visitor: VisitorID(visitor.last!)) != .notFound)
+            let refused = try await files.upload([1, 2, 3], name: "late.txt", type: "text/plain", ticket: ticket.last!)
+            #expect(refused.status == 401 && refused.errorCode == "invalid_ticket", "\(refused)")
+        }
+    }
+
     @Test func aFileWhileTheBotAsksIsNotTheAnswer() async throws {
         try await LiveBaton.run { baton in
             let files = FileTransfer(base: baton.http)
