@@ -201,13 +201,27 @@ extension AdminAPI {
         let query = request.uri.queryParameters
         return ConversationFilter(widgetKey: query["bot"].map(String.init),
                                   state: query["state"].flatMap { ConversationState(rawValue: String($0)) },
-                                  search: query["q"].map(String.init)?.trimmingWhitespace(),
+                                  search: formParameter("q", of: request)?.trimmingWhitespace(),
                                   limit: limit, before: query["before"].flatMap { Int64(String($0)) },
                                   beforeID: query["beforeId"].map { ConversationID(String($0)) },
                                   rating: query["rating"].flatMap { ChatRating(rawValue: String($0)) },
                                   visitorID: query["visitor"].map { VisitorID(String($0)) },
                                   unanswered: query["unanswered"] == "true",
                                   started: try startedRange(request))
+    }
+
+    /// A query parameter as a form writes it: `+` is a space (the dashboard's
+    /// `URLSearchParams`, and many scripts, write "two words" as `two+words`; a `+` of the
+    /// text itself comes as `%2B`).
+    static func formParameter(_ name: String, of request: Request) -> String? {
+        guard let query = request.uri.query else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts[0].replacingOccurrences(of: "+", with: " ").removingPercentEncoding == name else { continue }
+            let value = parts.count > 1 ? String(parts[1]) : ""
+            return value.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? value
+        }
+        return nil
     }
 
     /// `?startedFrom=MS&startedBefore=MS` (either or both): the conversations started from

@@ -572,6 +572,13 @@ import Testing
             let searched = try await client.get("/api/v1/conversations?q=cost")
             let found = try #require((searched.json["conversations"] as? [[String: Any]])?.first)
             #expect((searched.json["conversations"] as? [[String: Any]])?.count == 1)
+            // Two words as a form writes them (the dashboard's URLSearchParams): `+` is a
+            // space (the two were one word with a "+", and nothing matched).
+            for twoWords in ["quentin+quux", "quentin%20quux", "+quentin+"] {
+                let found = try await client.get("/api/v1/conversations?q=\(twoWords)")
+                #expect((found.json["conversations"] as? [[String: Any]])?.count == 1, "\(twoWords): \(found)")
+            }
+            #expect((try await client.get("/api/v1/conversations?q=quentin%2Bquux").json["conversations"] as? [[String: Any]])?.isEmpty == true)
             let byName = try await client.get("/api/v1/conversations?q=quentin")
             #expect(((byName.json["conversations"] as? [[String: Any]])?.first?["visitor"] as? [String: Any])?["name"] as? String == "Quentin Quux")
             let wildcard = try await client.get("/api/v1/conversations?q=%25")
