@@ -381,8 +381,7 @@ struct BotHarness {
         #expect(h.handover != nil && h.conversation.variable("name") == "Grace")
     }
 
-    /// The handover flow's own `handover` step hands over: the flow is not run again
-    /// (its `say` steps were said twice).
+    /// A handover flow that an intent's `then` starts, ending in its own handover step.
     static let dup = """
         name: Dup
         greeting: Hi
@@ -398,21 +397,10 @@ struct BotHarness {
             - handover: true
         """
 
+    /// The handover flow's own `handover` step hands over: the flow is not run again
+    /// (its `say` steps were said twice).
     @Test func theHandoverFlowsOwnHandoverStepHandsOver() throws {
-        var h = try BotHarness("""
-            name: Dup
-            greeting: Hi
-            settings:
-              handoverFlow: contact
-            intents:
-              - {name: contact, keywords: [contact], answer: Okay, then: contact}
-            flows:
-              contact:
-                - ask: Your name?
-                  save: name
-                - say: "Summary for {{name}}"
-                - handover: true
-            """)
+        var h = try BotHarness(Self.dup)
         #expect(h.say("contact") == ["Okay", "Your name?"])
         let replies = h.say("Ann")
         #expect(replies.filter { $0 == "Summary for Ann" }.count == 1, "\(replies)")

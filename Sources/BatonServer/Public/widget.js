@@ -115,7 +115,7 @@
       const same = stored.signedIn === state.signedIn && stored.userId === state.userId;
       const others = same ? stored.pending.filter((p) => !mine.has(p.clientId) && !settled.has(p.clientId)) : [];
       // Files waiting for a message are the last tab's that touched them.
-      const staged = stagedHere ? state.staged : load().staged;
+      const staged = stagedHere ? state.staged : stored.staged;
       storage.setItem(STORAGE_KEY, JSON.stringify({
         token: state.token, lastSeen: state.lastSeen, signedIn: state.signedIn, userId: state.userId,
         pending: state.pending.concat(others), staged: staged,
