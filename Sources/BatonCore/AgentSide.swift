@@ -103,10 +103,15 @@ public struct Room: Sendable, Codable, Hashable {
     public var agents: [String]?
     public var createdAt: Millis
     public var closedAt: Millis?
+    /// When the agents were reminded that the visitor waits (`markReminded`), and the
+    /// reminder's post, to mark once the chat is taken or ends (nil for a reminder of an
+    /// older Baton). Only `markReminded` writes them: `saveRoom` leaves them.
+    public var remindedAt: Millis?
+    public var reminderID: String?
 
     public init(conversationID: ConversationID, widgetKey: String, externalID: String, threadChannelID: String? = nil, name: String, link: String,
                 announcementID: String? = nil, transcriptUntil: MessageID? = nil, cursor: Millis, joinedAgents: [String] = [], agents: [String]? = nil,
-                createdAt: Millis, closedAt: Millis? = nil) {
+                createdAt: Millis, closedAt: Millis? = nil, remindedAt: Millis? = nil, reminderID: String? = nil) {
         self.conversationID = conversationID
         self.widgetKey = widgetKey
         self.externalID = externalID
@@ -120,6 +125,8 @@ public struct Room: Sendable, Codable, Hashable {
         self.agents = agents
         self.createdAt = createdAt
         self.closedAt = closedAt
+        self.remindedAt = remindedAt
+        self.reminderID = reminderID
     }
 
     /// The channel the room's posts go to.
@@ -224,8 +231,8 @@ public protocol AgentStore: Sendable {
     /// Announced rooms made before `createdBefore` whose conversation still waits for an
     /// agent, that no agent joined and that the agents were not reminded of; oldest first.
     func roomsAwaitingAgents(widgetKey: String, createdBefore: Millis, limit: Int) async throws -> [Room]
-    /// Records that the agents were reminded of the room's waiting visitor.
-    func markReminded(_ conversation: ConversationID, at time: Millis) async throws
+    /// Records that the agents were reminded of the room's waiting visitor, by `post`.
+    func markReminded(_ conversation: ConversationID, at time: Millis, post: String) async throws
 
     func integration(widgetKey: String, kind: String) async throws -> Integration?
     func integrations(kind: String) async throws -> [Integration]

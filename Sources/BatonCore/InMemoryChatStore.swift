@@ -16,7 +16,6 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         var integrations: [String: Integration] = [:]
         var statuses: [String: IntegrationStatus] = [:]
         var files: [FileID: StoredFile] = [:]
-        var reminded: Set<ConversationID> = []
         var replyMail: [ConversationID: UnseenReplies] = [:]
         var replyMailRetries: [ConversationID: Millis] = [:]
         var mailDelivery = MailDelivery()
@@ -397,7 +396,6 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         tables.withLock { tables in
             guard let room = tables.rooms[conversation], room.externalID == externalID, room.closedAt == nil else { return false }
             tables.rooms[conversation] = nil
-            tables.reminded.remove(conversation)
             let now = Millis.now()
             tables.tasks.append(AgentTaskRecord(id: tables.nextTaskID, widgetKey: room.widgetKey, conversationID: conversation, task: .openRoom,
                                                 messageID: nil, attempts: 0, nextAttemptAt: now, lastError: nil, createdAt: now))
@@ -423,15 +421,18 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         tables.withLock { tables in
             let found = tables.rooms.values.filter { room in
                 room.widgetKey == widgetKey && room.createdAt < createdBefore && room.closedAt == nil && room.announcementID != nil
-                    && room.joinedAgents.isEmpty && !tables.reminded.contains(room.conversationID)
+                    && room.joinedAgents.isEmpty && room.remindedAt == nil
                     && tables.conversations[room.conversationID]?.state == .waitingForAgent
             }
             return Array(found.sorted { $0.createdAt < $1.createdAt }.prefix(limit))
         }
     }
 
-    public func markReminded(_ conversation: ConversationID, at time: Millis) async throws {
-        _ = tables.withLock { $0.reminded.insert(conversation) }
+    public func markReminded(_ conversation: ConversationID, at time: Millis, post: String) async throws {
+        tables.withLock { tables in
+            tables.rooms[conversation]?.remindedAt = time
+            tables.rooms[conversation]?.reminderID = post
+        }
     }
 
     public func conversationsWithoutRoom(widgetKey: String, state: ConversationState, since: Millis) async throws -> [Conversation] {

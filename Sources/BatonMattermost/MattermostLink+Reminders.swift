@@ -34,9 +34,9 @@ extension MattermostLink {
                       current.closedAt == nil else { continue }
                 let text = MattermostPosts.waitingReminder(visitor: await visitorName(of: conversation), minutes: Int((now - room.createdAt) / 60_000),
                                                            link: room.link, words: words)
-                _ = try await batonPost(text, in: settings.indexChannel.id, conversation: conversation.id, marker: "remind-\(conversation.id)")
+                let post = try await batonPost(text, in: settings.indexChannel.id, conversation: conversation.id, marker: "remind-\(conversation.id)")
                 indexChannelUsable()
-                try await store.markReminded(conversation.id, at: now)
+                try await store.markReminded(conversation.id, at: now, post: post.id)
                 logger.info("Reminded the agents of a waiting visitor", metadata: ["conversation": "\(conversation.id)"])
                 // The visitor hears they are not forgotten (once: the notice has an id of its own).
                 do {
@@ -51,6 +51,20 @@ extension MattermostLink {
             let reason = "\(error)"
             let said = reminderFailure.withLock { last in defer { last = reason }; return last == reason }
             logger.log(level: said ? .debug : .warning, "Reminding the agents of waiting visitors failed; trying again", metadata: ["error": "\(reason)"])
+        }
+    }
+
+    /// Marks a room's reminder once an agent took the chat (`takenBy`) or it ended with
+    /// nobody, so that the index channel does not go on saying nobody joined. Best effort:
+    /// an agent may have deleted the reminder.
+    func markReminder(of room: Room, visitor: String, takenBy agent: String?) async {
+        guard let reminderID = room.reminderID, let remindedAt = room.remindedAt else { return }
+        let text = MattermostPosts.answeredReminder(visitor: visitor, minutes: Int((remindedAt - room.createdAt) / 60_000), link: room.link,
+                                                    takenBy: agent, words: words)
+        do {
+            _ = try await client.editPost(id: reminderID, message: text)
+        } catch {
+            logger.warning("Marking the reminder of a waiting visitor failed", metadata: ["conversation": "\(room.conversationID)", "error": "\(error)"])
         }
     }
 }

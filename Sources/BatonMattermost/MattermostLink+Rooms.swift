@@ -120,10 +120,13 @@ extension MattermostLink {
     /// queued after it marks the announcement last.)
     func announceTaken(_ record: AgentTaskRecord, by agent: String) async {
         do {
-            guard let room = try await store.room(for: record.conversationID), room.closedAt == nil,
-                  let announcementID = room.announcementPost,
-                  let conversation = try await store.conversation(id: record.conversationID), conversation.state != .closed else { return }
-            let text = try await announcement(conversation, visitor: await visitorName(of: conversation),
+            guard let room = try await store.room(for: record.conversationID),
+                  let conversation = try await store.conversation(id: record.conversationID) else { return }
+            let visitor = await visitorName(of: conversation)
+            // Even when the chat closed meanwhile: its close leaves a taken chat's reminder.
+            await markReminder(of: room, visitor: visitor, takenBy: agent)
+            guard room.closedAt == nil, let announcementID = room.announcementPost, conversation.state != .closed else { return }
+            let text = try await announcement(conversation, visitor: visitor,
                                               visitorRecord: try await store.visitor(id: conversation.visitorID),
                                               link: room.rootID == nil ? room.link : nil, earlier: try await earlierChats(of: conversation),
                                               takenBy: agent)
@@ -199,6 +202,9 @@ extension MattermostLink {
                                metadata: ["channel": "\(settings.indexChannel.name)", "conversation": "\(record.conversationID)"])
             }
         }
+        // A reminder that nobody joined: the chat ended without anybody (one taken was
+        // marked so when it was taken).
+        if room.joinedAgents.isEmpty, let conversation { await markReminder(of: room, visitor: await visitorName(of: conversation), takenBy: nil) }
         // A thread stays: archiving would close the index channel for every chat.
         if settings.archiveOnClose && !archived && !gone && room.rootID == nil { try await client.archiveChannel(id: room.externalID) }
         room.closedAt = .now()

@@ -92,6 +92,13 @@ enum MattermostPosts {
         return words(.waiting, ["visitor": MattermostText.inertName(visitor), "waited": waited, "link": link])
     }
 
+    /// The reminder once it is out of date: struck through, with who took the chat, or
+    /// that it ended with nobody (`takenBy` nil).
+    static func answeredReminder(visitor: String, minutes: Int, link: String, takenBy agent: String?, words: AgentWords = .english) -> String {
+        let outcome = agent.map { words(.reminderTaken, ["agent": MattermostText.inertName($0)]) } ?? words(.reminderEnded)
+        return "~~\(waitingReminder(visitor: visitor, minutes: minutes, link: link, words: words))~~ \(outcome)"
+    }
+
     /// The announcement in the index channel.
     /// - Parameter signedInAs: the website's user id, for a visitor the website vouched for.
     static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,

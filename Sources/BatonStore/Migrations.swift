@@ -404,6 +404,11 @@ enum Migrations {
                 """,
             ]
         },
+        // The reminder's post, marked once the chat is taken or ends (it said "no agent has
+        // joined yet" for ever).
+        Migration(version: 25, name: "rooms: the post reminding agents of a waiting visitor") { _ in
+            ["ALTER TABLE rooms ADD COLUMN reminder_id TEXT"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -117,7 +117,9 @@ enum Rows {
              joinedAgents: try fromJSON(row.decode(column: "joined_agents", as: String.self)),
              agents: try row.decode(column: "agents", as: String?.self).map { try fromJSON($0) },
              createdAt: try row.decode(column: "created_at", as: Int64.self),
-             closedAt: try row.decode(column: "closed_at", as: Int64?.self))
+             closedAt: try row.decode(column: "closed_at", as: Int64?.self),
+             remindedAt: try row.decode(column: "reminded_at", as: Int64?.self),
+             reminderID: try row.decode(column: "reminder_id", as: String?.self))
     }
 
     static func integration(_ row: any SQLRow) throws -> Integration {

@@ -177,10 +177,11 @@ extension SQLStore: AgentStore {
             """).all().map(Rows.room)
     }
 
-    public func markReminded(_ conversation: ConversationID, at time: Millis) async throws {
+    public func markReminded(_ conversation: ConversationID, at time: Millis, post: String) async throws {
         // Lost to a power cut, the reminder is posted again: nothing worse.
         try await write(durable: false) { db in
-            try await db.raw("UPDATE rooms SET reminded_at = \(bind: time) WHERE conversation_id = \(bind: conversation.rawValue)").run()
+            try await db.raw("UPDATE rooms SET reminded_at = \(bind: time), reminder_id = \(bind: post) WHERE conversation_id = \(bind: conversation.rawValue)")
+                .run()
         }
     }
 

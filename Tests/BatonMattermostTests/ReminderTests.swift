@@ -89,6 +89,40 @@ import Testing
         }
     }
 
+    /// A reminder does not go on saying nobody joined: once an agent takes the chat it is
+    /// struck through and says who; once the chat ends with nobody, it says so.
+    @Test func aReminderIsMarkedOnceTheChatIsTakenOrEnds() async throws {
+        try await HandoverRig.run(baton: { $0.mattermostLimits.remindAgentsAfter = .seconds(1) }) { rig in
+            try await rig.connect()
+            let index = try #require(rig.indexChannel)
+            @Sendable func reminder(of name: String) -> String? {
+                rig.messages(in: index.id).first { $0.contains("**\(name)** has been waiting") }
+            }
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(grace, name: "Grace"))
+                try await eventually("Grace's reminder") { reminder(of: "Grace") != nil }
+                #expect(reminder(of: "Grace")?.hasPrefix(":hourglass_flowing_sand:") == true)
+                try rig.sandbox.post(as: "alice", in: room.id, "Hi Grace")
+                try await grace.message(containing: "Hi Grace")
+                try await eventually("Grace's reminder marked taken") { reminder(of: "Grace")?.hasSuffix("~~ :raising_hand: **Taken by Alice Archer**") == true }
+                let text = try #require(reminder(of: "Grace"))
+                #expect(text.hasPrefix("~~:hourglass_flowing_sand: **Grace** has been waiting for under a minute and no agent has joined yet. [Join the conversation]("),
+                        "\(text)")
+            }
+            try await WidgetClient.connect(rig.baton.socketURL) { henry in
+                _ = try await rig.waitForRoom(try await talkUntilHandover(henry, name: "Henry"))
+                try await eventually("Henry's reminder") { reminder(of: "Henry") != nil }
+                try await henry.send(["type": "end"])
+                try await eventually("Henry's reminder marked ended") {
+                    reminder(of: "Henry")?.hasSuffix("~~ :white_check_mark: **Ended before an agent joined**") == true
+                }
+            }
+            // Each reminder was edited, not posted again.
+            #expect(rig.messages(in: index.id).filter { $0.contains("has been waiting") }.count == 2)
+            #expect(try rig.contractViolations() == [])
+        }
+    }
+
     @Test func outsideWorkingHoursTheReminderWaitsForThemToOpen() async throws {
         try await HandoverRig.run(baton: { $0.mattermostLimits.remindAgentsAfter = Self.wait }) { rig in
             try await rig.connect()

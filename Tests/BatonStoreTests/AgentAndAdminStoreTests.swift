@@ -151,13 +151,16 @@ import Testing
             #expect(try await store.roomsAwaitingAgents(widgetKey: "w", createdBefore: 1500, limit: 10).map(\.externalID) == ["ann"])
             #expect(try await store.roomsAwaitingAgents(widgetKey: "other", createdBefore: 5000, limit: 10).isEmpty)
             // Reminded once; an agent joined Bob's.
-            try await store.markReminded(ann.id, at: 4000)
+            try await store.markReminded(ann.id, at: 4000, post: "r-ann")
             try await store.advanceRoom(bob.id, cursor: 2500, joinedAgents: ["alice"])
             #expect(try await store.roomsAwaitingAgents(widgetKey: "w", createdBefore: 5000, limit: 10).isEmpty)
             // Saving the room again (the link does) keeps the reminder recorded.
             var saved = try #require(try await store.room(for: ann.id))
             saved.transcriptUntil = 7
             try await store.saveRoom(saved)
+            let reminded = try #require(try await store.room(for: ann.id))
+            #expect(reminded.remindedAt == 4000 && reminded.reminderID == "r-ann" && reminded.transcriptUntil == 7)
+            #expect(try await store.room(for: bob.id)?.reminderID == nil)
             try await store.advanceRoom(bob.id, cursor: 2600, joinedAgents: [])
             #expect(try await store.roomsAwaitingAgents(widgetKey: "w", createdBefore: 5000, limit: 10).map(\.externalID) == ["bob"])
         }
@@ -179,7 +182,7 @@ import Testing
         let room = Room(conversationID: conversation.id, widgetKey: "w", externalID: "old", name: "chat", link: "http://mm/t/channels/chat",
                         announcementID: "a1", transcriptUntil: 1, cursor: 1000, createdAt: 1000)
         try await store.saveRoom(room)
-        try await store.markReminded(conversation.id, at: 2000)
+        try await store.markReminded(conversation.id, at: 2000, post: "r1")
 
         #expect(try await !store.replaceRoom(of: conversation.id, externalID: "another"))
         #expect(try await store.room(for: conversation.id) != nil)
