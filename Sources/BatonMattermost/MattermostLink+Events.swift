@@ -175,8 +175,14 @@ extension MattermostLink {
                 await handle(post)
                 await repliedUnderReminder(post)
             }
-        case "post_edited", "post_deleted":
+        case "post_edited":
             if let post = event.post { await handle(post) }
+        case "post_deleted":
+            // The real server sends the post as it was before the deletion: `delete_at` 0.
+            if var post = event.post {
+                if post.deleteAt == 0 { post.deleteAt = max(Millis.now(), post.updateAt) }
+                await handle(post)
+            }
         case "typing":
             guard let channel = event.channelID, let userID = event.userID, userID != settings.relayUser.id else { return }
             // In a thread room, or anywhere in a channel room (its threads included).

@@ -91,8 +91,10 @@ extension MattermostLink {
             // a process) that ended before deleting the task, longer ago than Mattermost's
             // `pending_post_id` remembers. Clocks differ between machines: look well before
             // the task was created.
+            // Not a deleted post: Mattermost keeps an edited post's earlier text as a deleted
+            // copy (its `original_id` the post's) with the same props, the marker among them.
             let posts = try await client.posts(channelID: channelID, since: record.createdAt - 10 * 60 * 1000)
-                .filter { $0.rootID == (rootID ?? "") }
+                .filter { $0.rootID == (rootID ?? "") && $0.deleteAt == 0 }
             if let earlier = posts.first(where: { $0.batonMarker == marker }) { return earlier }
             if let relaying, let earlier = posts.first(where: { $0.relaysVisitorMessage(relaying) }) { return earlier }
         }

@@ -152,11 +152,14 @@ extension World {
                            status: 400)
         }
         let time = now()
+        // The event carries the post as it was read before the deletion (`delete_at` 0),
+        // as the real server's `DeletePost` marshals it.
+        let before = post
         post.deleteAt = time
         post.updateAt = time
         posts[postID] = post
         publish(SocketEvent(name: "post_deleted",
-                            data: ["post": .json(.string(postText(post))), "delete_by": .json(.string(userID))],
+                            data: ["post": .json(.string(postText(before))), "delete_by": .json(.string(userID))],
                             broadcast: .init(channelID: post.channelID)))
         deleteFiles(of: post, at: time)
         if post.rootID.isEmpty {

@@ -177,6 +177,9 @@ import Testing
                 try s.sandbox.deletePost(post.id, by: "relay")
                 let deleted = try await relay.next(event: "post_deleted")
                 #expect(try decodePost(deleted.data["post"])["id"] as? String == post.id)
+                // The post as it was read before the deletion, as the real server sends it.
+                #expect((try decodePost(deleted.data["post"])["delete_at"] as? NSNumber)?.int64Value == 0)
+                #expect(s.sandbox.post(id: post.id)?.deleteAt != 0)
                 #expect(throws: MattermostSandbox.APIError.self) { try s.sandbox.archive(channel.id, by: "alice") }
                 try s.sandbox.archive(channel.id, by: "relay")
                 let system = try await relay.next(event: "posted")
