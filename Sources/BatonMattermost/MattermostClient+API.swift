@@ -55,10 +55,12 @@ extension MattermostClient {
         }
     }
 
+    /// Whether the user is in the team now. Mattermost answers a user who left or was
+    /// removed with their old membership, `delete_at` set.
     public func isTeamMember(teamID: String, userID: String) async throws -> Bool {
+        struct Member: Decodable { var delete_at: Int64? }
         do {
-            try await perform(.GET, "/api/v4/teams/\(teamID)/members/\(userID)")
-            return true
+            return try await request(.GET, "/api/v4/teams/\(teamID)/members/\(userID)", as: Member.self).delete_at ?? 0 == 0
         } catch MattermostError.server(404, _, _) {
             return false
         }
@@ -139,20 +141,38 @@ extension MattermostClient {
 
     /// Adds users to a channel: in one call with `user_ids` where the server takes it,
     /// else one by one (older servers). Users already in the channel are fine.
-    public func addChannelMembers(channelID: String, userIDs: [String]) async throws {
-        guard !userIDs.isEmpty else { return }
+    /// Adds one user to a channel (`user_id`, which every server takes).
+    public func addChannelMember(channelID: String, userID: String) async throws {
+        try await perform(.POST, "/api/v4/channels/\(channelID)/members", body: ["user_id": userID])
+    }
+
+    /// Adds users to a channel, all at once where the server can. Users no longer in the
+    /// channel's team (who left it or were removed) cannot be added: they are left out,
+    /// and returned, rather than keep the others out. Any other refusal is thrown.
+    @discardableResult
+    public func addChannelMembers(channelID: String, userIDs: [String], teamID: String) async throws -> [String] {
+        guard !userIDs.isEmpty else { return [] }
         if userIDsSupported.withLock({ $0 }) {
             do {
                 try await perform(.POST, "/api/v4/channels/\(channelID)/members", body: ["user_ids": userIDs])
-                return
-            } catch MattermostError.server(400, _, _) {
+                return []
+            } catch MattermostError.server(400, "api.context.invalid_param.app_error", _) {
                 // An older server: it wants `user_id`. Remember, and add them one by one.
                 userIDsSupported.withLock { $0 = false }
+            } catch MattermostError.server(let status, _, _) where [400, 404].contains(status) && userIDs.count > 1 {
+                // Perhaps one of them is no longer in the team: one by one, below.
             }
         }
+        var left: [String] = []
         for userID in userIDs {
-            try await perform(.POST, "/api/v4/channels/\(channelID)/members", body: ["user_id": userID])
+            do {
+                try await addChannelMember(channelID: channelID, userID: userID)
+            } catch MattermostError.server(let status, let id, let message) where [400, 404].contains(status) {
+                guard try await !isTeamMember(teamID: teamID, userID: userID) else { throw MattermostError.server(status: status, id: id, message: message) }
+                left.append(userID)
+            }
         }
+        return left
     }
 
     /// Makes a user follow a thread: it shows in their Threads view and its replies notify

@@ -47,7 +47,7 @@ extension MattermostLink {
         let rejoined = await channelLocks.withLock("membership \(channelID)") { () -> Bool in
             do {
                 guard try await !client.isChannelMember(channelID: channelID, userID: me) else { return false }
-                try await client.addChannelMembers(channelID: channelID, userIDs: [me])
+                try await client.addChannelMember(channelID: channelID, userID: me)
                 return true
             } catch {
                 // A channel that is gone is not a removal to undo: the index channel's
@@ -74,5 +74,16 @@ extension MattermostLink {
             logger.warning("Posting why the relay user joined again failed", metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
         }
         if catchUp, !rooms.isEmpty { await self.catchUp(rooms) }
+    }
+
+    /// Default agents who could not be added to a room because they are no longer in the
+    /// team: the room is made without them (it used to wait for them, and so did every
+    /// new chat). Said once per agent.
+    func noteAgentsLeftOut(_ userIDs: [String]) {
+        let new = agentsLeftOut.withLock { said in userIDs.filter { said.insert($0).inserted } }
+        guard !new.isEmpty else { return }
+        let names = new.map { id in settings.agents.first { $0.id == id }?.name ?? id }
+        logger.warning("Agents who are no longer in the team are left out of new chats; add them to the team in Mattermost, or connect again without them",
+                       metadata: ["mattermost.users": "\(names.joined(separator: ", "))", "mattermost.team": "\(settings.team.name)"])
     }
 }

@@ -51,7 +51,8 @@ extension MattermostLink {
         if room.transcriptUntil == nil {
             // The agents are in the room's channel (for a thread, the index channel, where
             // they may have left since the connection was made).
-            try await client.addChannelMembers(channelID: room.channelID, userIDs: settings.agents.map(\.id))
+            let left = try await client.addChannelMembers(channelID: room.channelID, userIDs: settings.agents.map(\.id), teamID: settings.team.id)
+            noteAgentsLeftOut(left)
             if let root = room.rootID { await follow(root) }
             var messages = try await store.messages(in: conversation.id, after: 0, limit: 100_000)
             if let until = record.messageID { messages = messages.filter { $0.id <= until } }
@@ -72,7 +73,7 @@ extension MattermostLink {
                                        in: room, marker: "transcript-files-\(conversation.id)-\(index)", record: record, fileIDs: sent.ids)
             }
             room.transcriptUntil = messages.last?.id ?? 0
-            room.agents = settings.agents.map(\.id)
+            room.agents = settings.agents.map(\.id).filter { !left.contains($0) }
             try await store.saveRoom(room)
             remember(room)
         }

@@ -99,6 +99,9 @@ final class MattermostLink: Sendable {
     /// failure that needs a person, at most once a minute (`checkTeam`).
     let teamProblem = Mutex<String?>(nil)
     let teamCheckedAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// Default agents found no longer in the team and so left out of new rooms, as
+    /// logged (each once while this link lasts).
+    let agentsLeftOut = Mutex<Set<String>>([])
     /// Why the last pass of reminders failed, as logged (nil after one that did not).
     let reminderFailure = Mutex<String?>(nil)
 
@@ -218,7 +221,7 @@ final class MattermostLink: Sendable {
                     continue
                 }
                 do {
-                    try await client.addChannelMembers(channelID: channel, userIDs: [settings.relayUser.id])
+                    try await client.addChannelMember(channelID: channel, userID: settings.relayUser.id)
                     logger.notice("The relay user joined a channel of open chats", metadata: ["channel": "\(channel)"])
                 } catch {
                     logger.warning("The relay user is not in a channel of open chats and cannot join it; add it there in Mattermost",
@@ -249,9 +252,12 @@ final class MattermostLink: Sendable {
                 }
                 let missing = settings.agents.filter { !recorded.contains($0.id) }
                 guard !missing.isEmpty else { continue }
-                try await client.addChannelMembers(channelID: room.channelID, userIDs: missing.map(\.id))
-                if let root = room.rootID { await follow(root, agents: missing) }
-                try await store.recordRoomAgents(room.conversationID, agents: recorded + missing.map(\.id))
+                let left = try await client.addChannelMembers(channelID: room.channelID, userIDs: missing.map(\.id), teamID: settings.team.id)
+                noteAgentsLeftOut(left)
+                let added = missing.filter { !left.contains($0.id) }
+                guard !added.isEmpty else { continue }
+                if let root = room.rootID { await follow(root, agents: added) }
+                try await store.recordRoomAgents(room.conversationID, agents: recorded + added.map(\.id))
                 joined += 1
             } catch {
                 logger.warning("New agents could not be added to an open chat", metadata: ["conversation": "\(room.conversationID)", "error": "\(error)"])

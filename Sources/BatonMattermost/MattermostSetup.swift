@@ -94,7 +94,7 @@ public struct MattermostSetup: Sendable {
                                                          purpose: AgentWords(language: language)(.indexPurpose))
             }
         }
-        try await client.addChannelMembers(channelID: channel.id, userIDs: agents.map(\.id))
+        try await client.addChannelMembers(channelID: channel.id, userIDs: agents.map(\.id), teamID: team.id)
         return channel
     }
 

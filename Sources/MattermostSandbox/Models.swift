@@ -79,6 +79,9 @@ struct TeamMembership: Sendable, Hashable {
     var userID: String
     var isAdmin: Bool
     var createAt: Int64
+    /// When the user left or was removed from the team: the membership stays, and
+    /// `GET /teams/{id}/members/{user_id}` still answers it, with this set.
+    var deleteAt: Int64 = 0
 }
 
 /// A user's membership of a channel.

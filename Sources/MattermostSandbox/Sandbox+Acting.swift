@@ -70,6 +70,33 @@ extension MattermostSandbox {
         }
     }
 
+    /// `remover` (a team admin) takes `user` off a team, as the real server's
+    /// `RemoveUserFromTeam` does: the user leaves the team's channels, town-square says so,
+    /// `leave_team` goes to the team, and the membership stays with `delete_at` set.
+    /// Adding them to a team channel is then refused (400) until they join the team again.
+    public func removeFromTeam(_ user: String, team: String, by remover: String) throws(APIError) {
+        try act { (world: inout World) throws(APIError) in
+            let member = try world.actor(user)
+            let actor = try world.actor(remover)
+            let teamID = world.resolveTeam(team)
+            guard world.isTeamAdmin(actor.id, teamID) else { throw .permissions }
+            guard world.isTeamMember(member.id, teamID) else { throw .missingTeamMember }
+            let time = world.now()
+            for channel in world.channels.values where channel.teamID == teamID && world.isChannelMember(member.id, channel.id) {
+                world.channelMembers[channel.id]?[member.id] = nil
+            }
+            if let square = world.channel(team: teamID, name: "town-square") {
+                world.insertSystemPost(in: square.id, by: actor.id, type: "system_remove_from_team",
+                                       message: "\(member.username) was removed from the team.",
+                                       props: ["removedUserId": .string(member.id), "removedUsername": .string(member.username),
+                                               "userId": .string(actor.id), "username": .string(actor.username)])
+            }
+            world.teamMembers[teamID]?[member.id]?.deleteAt = time
+            world.publish(SocketEvent(name: "leave_team", data: ["team_id": .json(.string(teamID)), "user_id": .json(.string(member.id))],
+                                      broadcast: .init(teamID: teamID)))
+        }
+    }
+
     /// Archives a channel: `system_channel_deleted`, `delete_at`, `channel_deleted`. The
     /// user must be the channel's admin (its creator), a team admin or a system admin.
     public func archive(_ channelID: String, by user: String) throws(APIError) {

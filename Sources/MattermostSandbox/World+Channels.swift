@@ -66,7 +66,11 @@ extension World {
         guard let channel = channels[channelID] else { throw .missingChannel }
         guard let user = users[userID] else { throw .missingUser }
         if let existing = channelMembers[channelID]?[userID] { return existing }
-        guard isTeamMember(userID, channel.teamID) else { throw .missingTeamMember }
+        guard let membership = teamMembers[channel.teamID]?[userID] else { throw .missingTeamMember }
+        guard membership.deleteAt == 0 else {
+            throw APIError("api.channel.add_user.to.channel.failed.deleted.app_error", "Failed to add user to channel because they have been removed from the team.",
+                           status: 400)
+        }
         joinChannel(userID, channelID)
         if actorID == userID {
             insertSystemPost(in: channelID, by: userID, type: "system_join_channel", message: "\(user.username) joined the channel.",

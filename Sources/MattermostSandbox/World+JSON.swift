@@ -96,7 +96,7 @@ extension World {
             w.field("team_id", member.teamID)
             w.field("user_id", member.userID)
             w.field("roles", member.isAdmin ? "team_user team_admin" : "team_user")
-            w.field("delete_at", Int64(0))
+            w.field("delete_at", member.deleteAt)
             w.field("scheme_guest", false)
             w.field("scheme_user", true)
             w.field("scheme_admin", member.isAdmin)

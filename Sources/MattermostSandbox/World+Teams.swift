@@ -51,7 +51,7 @@ extension World {
     /// membership, which is the existing one when the user was a member already.
     @discardableResult
     mutating func addTeamMember(_ userID: String, team teamID: String, by actorID: String) -> TeamMembership {
-        if let existing = teamMembers[teamID]?[userID] { return existing }
+        if let existing = teamMembers[teamID]?[userID], existing.deleteAt == 0 { return existing }
         guard let user = users[userID] else { preconditionFailure("MattermostSandbox: no user \(userID)") }
         let actor = users[actorID] ?? user
         let membership = TeamMembership(teamID: teamID, userID: userID, isAdmin: false, createAt: now())

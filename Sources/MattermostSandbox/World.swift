@@ -72,7 +72,7 @@ struct World: Sendable {
     }
 
     func isTeamMember(_ userID: String, _ teamID: String) -> Bool {
-        teamMembers[teamID]?[userID] != nil
+        teamMembers[teamID]?[userID].map { $0.deleteAt == 0 } ?? false
     }
 
     func isChannelMember(_ userID: String, _ channelID: String) -> Bool {

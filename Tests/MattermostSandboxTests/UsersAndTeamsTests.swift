@@ -99,4 +99,31 @@ import Testing
             #expect(mismatch.status == 400)
         }
     }
+
+    /// A user taken off the team keeps a membership with `delete_at` set, which
+    /// `GET /teams/{id}/members/{user_id}` still answers; adding them to a channel of the
+    /// team is refused until they are added to the team again.
+    @Test func aUserRemovedFromTheTeamKeepsADeletedMembership() async throws {
+        try await Seeded.run { s in
+            let channel = s.sandbox.addChannel(team: "support", name: "visitor", displayName: "Visitor", creator: "relay")
+            #expect(throws: MattermostSandbox.APIError.self) { try s.sandbox.removeFromTeam("bob", team: "support", by: "alice") }
+            try s.sandbox.removeFromTeam("bob", team: "support", by: "relay")
+            #expect(!s.sandbox.isMember("bob", ofTeam: "support"))
+            #expect(!s.sandbox.members(of: s.townSquare).contains(s.bob.id))
+            #expect(s.sandbox.posts(in: s.townSquare).last?.type == "system_remove_from_team")
+            let member = try await s.api(as: s.alice).get("/api/v4/teams/\(s.team.id)/members/\(s.bob.id)")
+            #expect(member.status == 200)
+            #expect((member.object["delete_at"] as? NSNumber)?.int64Value ?? 0 > 0)
+            let relay = s.api(as: s.relay)
+            let refused = try await relay.post("/api/v4/channels/\(channel.id)/members", ["user_id": s.bob.id])
+            #expect(refused.status == 400)
+            #expect(refused.errorID == "api.channel.add_user.to.channel.failed.deleted.app_error")
+            #expect(try await relay.post("/api/v4/channels/\(channel.id)/members", ["user_ids": [s.alice.id, s.bob.id]]).status == 400)
+            // Added again: a member once more.
+            #expect(try await relay.post("/api/v4/teams/\(s.team.id)/members", ["team_id": s.team.id, "user_id": s.bob.id]).status == 201)
+            let again = try await relay.get("/api/v4/teams/\(s.team.id)/members/\(s.bob.id)")
+            #expect((again.object["delete_at"] as? NSNumber)?.int64Value == 0)
+            #expect(try await relay.post("/api/v4/channels/\(channel.id)/members", ["user_id": s.bob.id]).status == 201)
+        }
+    }
 }
