@@ -258,9 +258,37 @@ extension MattermostClient {
     }
 
     /// Posts created or changed after `since` (ms), oldest first.
+    /// The channel's posts changed after `since` (new, edited, deleted), oldest first.
+    /// Mattermost answers at most 1,000 at a time, the first changed: a full answer is
+    /// followed by another from the last change in it, until one brings nothing new.
     public func posts(channelID: String, since: Int64) async throws -> [MMPost] {
-        try await request(.GET, "/api/v4/channels/\(channelID)/posts", query: [("since", "\(max(1, since))")], as: MMPostList.self).chronological
+        var found: [MMPost] = [], index: [String: Int] = [:]
+        var from = max(1, since)
+        for _ in 0..<1000 {
+            let list = try await request(.GET, "/api/v4/channels/\(channelID)/posts", query: [("since", "\(from)")], as: MMPostList.self)
+            var fresh = false
+            for post in list.chronological {
+                if let at = index[post.id] {
+                    if post.updateAt > found[at].updateAt { found[at] = post; fresh = true }
+                } else {
+                    index[post.id] = found.count
+                    found.append(post)
+                    fresh = true
+                }
+            }
+            // Replies' roots come along without counting: only the changed posts do.
+            let changed = list.posts.values.filter { $0.updateAt > from }
+            guard changed.count >= Self.postsSinceLimit, fresh, let last = changed.map(\.updateAt).max() else { break }
+            // From the last change's own millisecond: others of that millisecond may be next.
+            from = last - 1
+        }
+        guard found.count > 1 else { return found }
+        // In the order they were made; each answer's own order stands for one millisecond.
+        return found.enumerated().sorted { ($0.element.createAt, $0.offset) < ($1.element.createAt, $1.offset) }.map(\.element)
     }
+
+    /// Most posts one `since` answer holds (the server's `LIMIT 1000`).
+    static let postsSinceLimit = 1000
 
     static func pathSegment(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? text

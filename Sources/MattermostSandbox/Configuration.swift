@@ -29,6 +29,9 @@ extension MattermostSandbox {
         public var enableAPIChannelDeletion = false
         /// The version reported in `hello` and `X-Version-Id`.
         public var serverVersion = "10.5.0"
+        /// Most posts `GET /channels/{id}/posts?since=` answers (the real server's query has
+        /// `LIMIT 1000`); the ones changed first, as its index on the update time reads them.
+        public var maxPostsSince = 1000
         /// Largest `per_page` honoured; larger values are capped silently.
         public var maxPerPage = 200
         /// Whether every REST exchange is kept for `exchanges` (tests check them against the
