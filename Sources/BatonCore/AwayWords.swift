@@ -15,12 +15,15 @@ struct AwayWords {
 
     static func of(_ language: String?) -> AwayWords { all[language ?? "en"] ?? all["en"]! }
 
-    /// "on Monday at 09:00 (Europe/Berlin time)": `days` is 0 today, 1 tomorrow.
-    func opening(days away: Int, weekday: Int, time: String, timeZone: String) -> String {
+    /// "on Monday at 09:00 (Europe/Berlin time)": `days` is 0 today, 1 tomorrow. A week or
+    /// more away, the day is named by its `date` ("Monday, January 3"), as a weekday alone
+    /// reads as the coming one.
+    func opening(days away: Int, weekday: Int, date: String, time: String, timeZone: String) -> String {
         let when = switch away {
         case 0: today
         case 1: tomorrow
-        default: onDay.replacingOccurrences(of: "{day}", with: days[weekday])
+        case 2..<7: onDay.replacingOccurrences(of: "{day}", with: days[weekday])
+        default: onDay.replacingOccurrences(of: "{day}", with: date)
         }
         return when.replacingOccurrences(of: "{time}", with: time) + " " + zone.replacingOccurrences(of: "{zone}", with: timeZone)
     }

@@ -120,15 +120,20 @@ public struct WorkingHours: Sendable, Codable, Hashable {
         guard let calendar else { return nil }
         let today = calendar.startOfDay(for: date)
         // Each closed date can push the opening back by a week (a holiday on the only
-        // open weekday): a week for each, and one more, is as far as it can be.
-        for offset in 0...(7 * (closedDates.count + 1)) {
+        // open weekday), and so can a night the clocks skip: a week for each, and one
+        // more, is as far as it can be.
+        for offset in 0...(7 * (closedDates.count + 2)) {
             guard let day = calendar.date(byAdding: .day, value: offset, to: today),
                   let weekday = calendar.dateComponents([.weekday], from: day).weekday, !isClosedDate(day, calendar) else { continue }
             for interval in days[(weekday + 5) % 7].sorted(by: { $0.from < $1.from }) {
-                // A time a clock change skips is taken as the first one after it.
-                guard let start = calendar.date(bySettingHour: interval.from / 60, minute: interval.from % 60, second: 0, of: day,
-                                                matchingPolicy: .nextTime) else { continue }
-                if start > date { return start }
+                // A time the clocks going back repeat opens twice; a time they skip going
+                // forward is taken as the first one after it, if the hours are open then
+                // (02:00-02:30 that night never opens).
+                for repeated in [Calendar.RepeatedTimePolicy.first, .last] {
+                    guard let start = calendar.date(bySettingHour: interval.from / 60, minute: interval.from % 60, second: 0, of: day,
+                                                    matchingPolicy: .nextTime, repeatedTimePolicy: repeated, direction: .forward) else { continue }
+                    if start > date && isOpen(at: start) { return start }
+                }
             }
         }
         return nil
@@ -141,7 +146,15 @@ public struct WorkingHours: Sendable, Codable, Hashable {
         guard let calendar else { return words.soon }
         let parts = calendar.dateComponents([.weekday, .hour, .minute], from: opening)
         let days = calendar.dateComponents([.day], from: calendar.startOfDay(for: now), to: calendar.startOfDay(for: opening)).day ?? 0
-        return words.opening(days: days, weekday: ((parts.weekday ?? 2) + 5) % 7,
+        var date = ""
+        if days >= 7 {
+            let format = DateFormatter()
+            format.locale = Locale(identifier: language ?? "en")
+            format.timeZone = calendar.timeZone
+            format.setLocalizedDateFormatFromTemplate("EEEEdMMMM")
+            date = format.string(from: opening)
+        }
+        return words.opening(days: days, weekday: ((parts.weekday ?? 2) + 5) % 7, date: date,
                              time: Interval.clock((parts.hour ?? 0) * 60 + (parts.minute ?? 0)), timeZone: timeZone)
     }
 
@@ -153,7 +166,8 @@ public struct WorkingHours: Sendable, Codable, Hashable {
         let words = AwayWords.of(language)
         let opens = nextOpening(after: now).map { describeOpening($0, from: now, language: language) } ?? words.later
         let text = awayMessage?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty ?? words.message
-        return text.replacingOccurrences(of: "{{opens}}", with: opens)
+        // `{{ opens }}` too: the check of the message (`BotMarkdown.placeholders`) takes it.
+        return text.replacing(#/\{\{\s*opens\s*\}\}/#, with: opens)
     }
 }
 

@@ -410,9 +410,12 @@ extension AdminAPI {
     static func workingHours(_ body: WorkingHoursBody, issues: inout [APIError.Issue]) -> WorkingHours? {
         let before = issues.count
         let zone = body.timeZone.trimmingWhitespace()
-        if TimeZone(identifier: zone) == nil {
+        // An IANA name: Foundation also takes abbreviations and offsets ("BST", "IST",
+        // "GMT+5"), each of which it reads as one zone of several the admin may have meant
+        // (BST is Bangladesh there, not British Summer Time).
+        if TimeZone(identifier: zone) == nil || !(zone.contains("/") || zone == "UTC" || zone == "GMT") {
             issues.append(.init(path: "settings.workingHours.timeZone",
-                                message: "\"\(body.timeZone)\" is not a time zone: use a name like Europe/Berlin or America/New_York."))
+                                message: "\"\(body.timeZone)\" is not a time zone's name: use one like Europe/Berlin, America/New_York or UTC (abbreviations such as BST or IST name several zones)."))
         }
         // A range past midnight ("22:00-06:00" on Monday) is kept as its two days' parts
         // (Monday 22:00-24:00, Tuesday 00:00-06:00).

@@ -59,7 +59,27 @@ import Testing
     @Test func holidaysOnTheOnlyOpenDayPushTheOpeningByWeeks() throws {
         var mondays = WorkingHours(timeZone: "UTC", days: [[.init(from: 540, to: 1020)], [], [], [], [], [], []])
         mondays.closedDates = ["2026-12-07", "2026-12-14"]
-        #expect(try #require(mondays.nextOpening(after: Self.utc("2026-12-02T12:00:00"))) == Self.utc("2026-12-21T09:00:00"))
+        let now = Self.utc("2026-12-02T12:00:00")
+        let back = try #require(mondays.nextOpening(after: now))
+        #expect(back == Self.utc("2026-12-21T09:00:00"))
+        // A week or more away, the day is named by its date: "on Monday" reads as the 7th.
+        #expect(mondays.describeOpening(back, from: now) == "on Monday, December 21 at 09:00 (UTC time)")
+        #expect(mondays.describeOpening(back, from: now, language: "de") == "am Montag, 21. Dezember um 09:00 (Zeitzone UTC)")
+        #expect(mondays.describeOpening(back, from: Self.utc("2026-12-15T12:00:00")) == "on Monday at 09:00 (UTC time)")
+    }
+
+    /// Hours that start in the hour the clocks repeat open twice that night; hours in the
+    /// hour they skip do not open that night.
+    @Test func clockChangesAreOpenedAsTheClockReads() throws {
+        var sundays = WorkingHours(timeZone: "Europe/Berlin", days: [[], [], [], [], [], [], [.init(from: 120, to: 150)]])
+        // 31 October 2027: 03:00 summer time is 02:00 again (01:00 UTC). At 02:45 summer
+        // time, the second 02:00 comes 15 minutes later.
+        #expect(sundays.nextOpening(after: Self.utc("2027-10-31T00:45:00")) == Self.utc("2027-10-31T01:00:00"))
+        #expect(sundays.nextOpening(after: Self.utc("2027-10-30T12:00:00")) == Self.utc("2027-10-31T00:00:00"))
+        // 28 March 2027: 02:00 is 03:00; 02:00-02:30 never comes: a week later.
+        #expect(sundays.nextOpening(after: Self.utc("2027-03-27T12:00:00")) == Self.utc("2027-04-04T00:00:00"))
+        sundays.days[6] = [.init(from: 120, to: 240)]
+        #expect(sundays.nextOpening(after: Self.utc("2027-03-27T12:00:00")) == Self.utc("2027-03-28T01:00:00"))
     }
 
     @Test func theNextOpeningIsSaidInWords() throws {
@@ -81,6 +101,9 @@ import Testing
         // An own message, and hours that never open.
         var custom = hours
         custom.awayMessage = "Closed. Back {{opens}}!"
+        #expect(custom.awayText(at: friday) == "Closed. Back on Monday at 09:00 (Europe/Berlin time)!")
+        // Written with spaces, as the message's check takes it.
+        custom.awayMessage = "Closed. Back {{ opens }}!"
         #expect(custom.awayText(at: friday) == "Closed. Back on Monday at 09:00 (Europe/Berlin time)!")
         let never = WorkingHours(timeZone: "UTC", days: Array(repeating: [], count: 7))
         #expect(never.nextOpening(after: friday) == nil)

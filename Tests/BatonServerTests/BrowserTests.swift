@@ -629,6 +629,41 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
             }
         }
     }
+    /// Away for more than a week (holidays): the header names the day by its date, as a
+    /// weekday alone ("back Mon") reads as the coming one.
+    @Test func awayForWeeksTheHeaderSaysTheDate() async throws {
+        try await LiveBaton.run { baton in
+            var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = TimeZone(identifier: "UTC")!
+            let days = (0..<10).compactMap { utc.date(byAdding: .day, value: $0, to: Date()) }
+            let closed = days.map { ISO8601DateFormatter.string(from: $0, timeZone: utc.timeZone, formatOptions: [.withFullDate]) }
+            demo.settings.workingHours = WorkingHours(timeZone: "UTC", days: Array(repeating: [.init(from: 0, to: 1440)], count: 7), closedDates: closed)
+            _ = try await baton.services.bots.save(demo)
+            let back = try #require(utc.date(byAdding: .day, value: 10, to: utc.startOfDay(for: Date())))
+            let month = back.formatted(Date.FormatStyle(timeZone: utc.timeZone).month(.abbreviated).locale(Locale(identifier: "en-US")))
+            let day = utc.component(.day, from: back)
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await driver.click(try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Talk to a person')"))
+                try await waitForBubble(driver, containing: "What's your name?")
+                try await send(driver, "Grace")
+                try await waitForBubble(driver, containing: "email address")
+                try await send(driver, "grace@example.com")
+                try await waitForBubble(driver, containing: "What is it about?")
+                try await driver.click(try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Sales')"))
+                // No agent side here: the bot's own words for that (the away message, with the
+                // date, is the room's: WorkingHoursTests).
+                try await waitForBubble(driver, containing: "Nobody is available right now")
+                try await driver.wait(for: "the away status", "return \(root).querySelector('.status').textContent.startsWith('Away')")
+                let status = try await driver.run("return \(root).querySelector('.status').textContent") as? String ?? ""
+                #expect(status.contains(month) && status.contains("\(day)"), "\(status)")
+                try await driver.screenshot("widget-away-for-weeks")
+            }
+        }
+    }
+
     /// A site picks the widget's colour; whatever it picks, the text on it stays readable
     /// (light colours get dark text) and the audit passes: the launcher, the header, the
     /// quick replies and the visitor's own bubbles are in that colour.

@@ -15,6 +15,14 @@ import Testing
             #expect(wrong.status == 422)
             #expect(wrong.issues.compactMap { $0["path"] as? String }
                 == ["settings.workingHours.timeZone", "settings.workingHours.days.tue[0]", "settings.workingHours.days.mon"], "\(wrong)")
+            // Abbreviations and offsets name no one zone (Foundation reads BST as Bangladesh).
+            for abbreviation in ["BST", "IST", "CST", "PST", "UTC+5", "GMT+05:30"] {
+                let refused = try await put(["timeZone": abbreviation, "days": ["mon": ["09:00-17:00"]]])
+                #expect(refused.status == 422 && refused.issues.first?["path"] as? String == "settings.workingHours.timeZone", "\(abbreviation)")
+            }
+            for zone in ["UTC", "GMT", "Asia/Kathmandu", "Etc/GMT-14"] {
+                #expect(try await put(["timeZone": zone, "days": ["mon": ["09:00-17:00"]]]).status == 200, "\(zone)")
+            }
             let badDate = try await put(["timeZone": "UTC", "days": ["mon": ["09:00-17:00"]], "closedDates": ["2026-12-25", "Christmas"]])
             #expect(badDate.status == 422 && badDate.issues.first?["path"] as? String == "settings.workingHours.closedDates[1]", "\(badDate)")
             let never = try await put(["timeZone": "UTC", "days": ["sat": []]])

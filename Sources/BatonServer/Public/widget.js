@@ -712,15 +712,19 @@ textarea:disabled { background: #f1f3f5; }
     if (awayUntil) awayTimer = setTimeout(() => { awayUntil = 0; updateStatus(); }, Math.min(awayUntil - Date.now(), 2147483647));
   }
 
-  // "back 09:00" today, "back Mon 09:00" on another day, in the visitor's own time and language.
+  // "back 09:00" today, "back Mon 09:00" within the week, "back Mon, Jan 3, 09:00" (the
+  // date: a weekday alone would read as this week's) later; in the visitor's own time and
+  // language.
   function awayText() {
     if (!awayUntil || awayUntil <= Date.now()) return null;
     const back = new Date(awayUntil);
     const today = back.toDateString() === new Date().toDateString();
+    const withinWeek = awayUntil - Date.now() < 6 * 86400000;
     let when;
     try {
       when = new Intl.DateTimeFormat(lang, today ? { hour: 'numeric', minute: '2-digit' }
-        : { weekday: 'short', hour: 'numeric', minute: '2-digit' }).format(back);
+        : withinWeek ? { weekday: 'short', hour: 'numeric', minute: '2-digit' }
+        : { weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' }).format(back);
     } catch (e) { when = back.toLocaleString(lang); }
     return t('statusAway', { time: when });
   }
