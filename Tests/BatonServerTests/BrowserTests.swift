@@ -17,6 +17,19 @@ private func jsonString(_ text: String) -> String {
     String(data: try! JSONSerialization.data(withJSONObject: [text]), encoding: .utf8)!.dropFirst().dropLast().description
 }
 
+/// Asks the demo bot for a person from its greeting ("Talk to a person") and answers its
+/// questions as Grace, about Sales.
+func askTheDemoBotForAPerson(_ driver: WebDriver) async throws {
+    let button = { (text: String) in "return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === '\(text)')" }
+    try await driver.click(try await driver.element(button("Talk to a person")))
+    try await waitForBubble(driver, containing: "What's your name?")
+    try await send(driver, "Grace")
+    try await waitForBubble(driver, containing: "email address")
+    try await send(driver, "grace@example.com")
+    try await waitForBubble(driver, containing: "What is it about?")
+    try await driver.click(try await driver.element(button("Sales")))
+}
+
 /// axe-core finds nothing on the page as it is now (the widget's shadow root included).
 func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let violations = try await driver.accessibilityViolations()
@@ -646,13 +659,7 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
             try await WebDriver.with(width: 1280, height: 800) { driver in
                 try await driver.open("\(baton.http)/#baton-open")
                 try await waitForBubble(driver, containing: "I'm Ada")
-                try await driver.click(try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Talk to a person')"))
-                try await waitForBubble(driver, containing: "What's your name?")
-                try await send(driver, "Grace")
-                try await waitForBubble(driver, containing: "email address")
-                try await send(driver, "grace@example.com")
-                try await waitForBubble(driver, containing: "What is it about?")
-                try await driver.click(try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Sales')"))
+                try await askTheDemoBotForAPerson(driver)
                 // No agent side here: the bot's own words for that (the away message, with the
                 // date, is the room's: WorkingHoursTests).
                 try await waitForBubble(driver, containing: "Nobody is available right now")

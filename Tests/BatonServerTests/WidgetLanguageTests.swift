@@ -103,13 +103,7 @@ import Testing
                 let quick = try await driver.run("return Array.from(\(root).querySelectorAll('.quick button')).map(b => b.textContent)") as? [String]
                 #expect(quick?.last == "Talk to a person")
 
-                try await driver.click(try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Talk to a person')"))
-                try await waitForBubble(driver, containing: "What's your name?")
-                try await send(driver, "Grace")
-                try await waitForBubble(driver, containing: "email address")
-                try await send(driver, "grace@example.com")
-                try await waitForBubble(driver, containing: "What is it about?")
-                try await driver.click(try await driver.element("return Array.from(\(root).querySelectorAll('.quick button')).find(b => b.textContent === 'Sales')"))
+                try await askTheDemoBotForAPerson(driver)
                 try await driver.wait(for: "the waiting status", "return \(root).querySelector('.status').textContent === 'Warten auf das Team…'")
                 #expect(try await value("querySelector('.end-chat').textContent") == "Chat beenden")
                 // Near the length limit (4,000 by default) the counter counts down in German.
