@@ -38,6 +38,12 @@ extension MattermostLink {
                 indexChannelUsable()
                 try await store.markReminded(conversation.id, at: now, post: post.id)
                 logger.info("Reminded the agents of a waiting visitor", metadata: ["conversation": "\(conversation.id)"])
+                // An agent who wrote while the reminder went out found none to mark: it is
+                // marked now.
+                if let marked = try await store.room(for: room.conversationID), let first = marked.joinedAgents.first {
+                    await markReminder(of: marked, visitor: await visitorName(of: conversation), takenBy: await user(first)?.displayName ?? words(.agent))
+                    continue
+                }
                 // The visitor hears they are not forgotten (once: the notice has an id of its own).
                 do {
                     try await chat.stillWaiting(conversation.id, externalID: "remind-\(conversation.id)")
