@@ -147,14 +147,18 @@ extension SQLStore: ConversationArchive {
 
     /// A conversation with its visitor, room, message count and last message (a message
     /// of files alone shows as "📎 File"; the bot's words without the escapes of the
-    /// visitor's answers put into them).
+    /// visitor's answers put into them). Corrections (`replaces`) are no messages of their
+    /// own: the last message reads as last corrected ("Message deleted" once deleted).
     private static let listingSelect: SQLQueryString = """
         SELECT c.*, v.name AS visitor_name, v.email AS visitor_email, v.external_id AS visitor_user_id, r.link AS room_link,
             t.admin_email AS tried_by,
-            (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
-            (SELECT CASE WHEN m.text = '' AND m.files IS NOT NULL THEN '📎 File' ELSE m.text END
-             FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message,
-            (SELECT m.role FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message_role
+            (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.replaces IS NULL) AS message_count,
+            (SELECT CASE WHEN x.text = '' AND x.files IS NOT NULL THEN '📎 File'
+                         WHEN x.text = '' AND x.replaces IS NOT NULL THEN 'Message deleted' ELSE x.text END
+             FROM messages x WHERE x.conversation_id = c.id AND x.id = (
+                SELECT COALESCE((SELECT MAX(e.id) FROM messages e WHERE e.conversation_id = c.id AND e.replaces = m.id), m.id)
+                FROM messages m WHERE m.conversation_id = c.id AND m.replaces IS NULL ORDER BY m.id DESC LIMIT 1)) AS last_message,
+            (SELECT m.role FROM messages m WHERE m.conversation_id = c.id AND m.replaces IS NULL ORDER BY m.id DESC LIMIT 1) AS last_message_role
         FROM conversations c
         JOIN visitors v ON v.id = c.visitor_id
         LEFT JOIN rooms r ON r.conversation_id = c.id

@@ -138,23 +138,25 @@ extension SQLStore {
     }
 
     static func firstRepliesQuery(_ filter: InsightsFilter) -> SQLQueryString {
-        // An agent's first message is their conversation's agent message with the lowest id.
+        // An agent's first message is their conversation's agent message with the lowest id
+        // (one the agent deleted answered nothing).
         """
             SELECT f.created_at - c.handed_over_at AS wait, f.author_name AS agent, f.author_id AS agent_id
             FROM conversations c
-            JOIN messages f ON f.id = (SELECT MIN(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent')
+            JOIN messages f ON f.id = (SELECT MIN(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent' AND \(Self.standing))
             WHERE \(Self.insightsRange(filter)) AND c.handed_over_at IS NOT NULL
             """
     }
 
     static func agentActivityQuery(_ filter: InsightsFilter) -> SQLQueryString {
-        // Agents' corrections (`replaces`) are not messages of their own. An agent is their
-        // id where it was kept (else their name), named by their latest message.
+        // Agents' corrections (`replaces`) are not messages of their own, and a message they
+        // deleted is none. An agent is their id where it was kept (else their name), named by
+        // their latest message.
         """
             SELECT n.author_name AS agent, n.author_id AS agent_id, a.chats, a.messages
             FROM (SELECT MAX(m.id) AS latest, COUNT(DISTINCT m.conversation_id) AS chats, COUNT(*) AS messages
                   FROM conversations c JOIN messages m ON m.conversation_id = c.id
-                  WHERE \(Self.insightsRange(filter)) AND m.role = 'agent' AND m.replaces IS NULL
+                  WHERE \(Self.insightsRange(filter)) AND m.role = 'agent' AND \(Self.standing)
                   GROUP BY COALESCE('id:' || m.author_id, 'name:' || m.author_name)) a
             JOIN messages n ON n.id = a.latest
             """
@@ -183,7 +185,16 @@ extension SQLStore {
     /// A conversation `c` handed over and closed without a message from an agent.
     static let unanswered: SQLQueryString = """
         (c.handed_over_at IS NOT NULL AND c.state = 'closed'
-         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent'))
+         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'agent' AND \(standing)))
+        """
+
+    /// A message `m` that stands: not a correction of another (`replaces`), and not
+    /// deleted by its last correction (no text, no files). Through the index of the
+    /// conversation's messages.
+    static let standing: SQLQueryString = """
+        m.replaces IS NULL AND NOT EXISTS (
+            SELECT 1 FROM messages d WHERE d.conversation_id = m.conversation_id AND d.text = '' AND d.files IS NULL
+                AND d.id = (SELECT MAX(e.id) FROM messages e WHERE e.conversation_id = m.conversation_id AND e.replaces = m.id))
         """
 
     /// The conversations `c` started in the range (of the widget), an admin's tries left out.
@@ -216,13 +227,14 @@ extension SQLStore {
         if try await db.raw("SELECT 1 FROM tried_conversations WHERE conversation_id = \(bind: id.rawValue)").first() != nil { return }
         let conversation = try Rows.conversation(row)
         let handedOverAt = try row.decode(column: "handed_over_at", as: Int64?.self)
-        // The agents' messages in order; corrections (`replaces`) are not messages of their own.
+        // The agents' messages that stand, in order, as the kept conversations' queries count
+        // them (`standing`).
         let written = try await db.raw("""
-            SELECT author_name, author_id, created_at, replaces FROM messages
-            WHERE conversation_id = \(bind: id.rawValue) AND role = 'agent' ORDER BY id
+            SELECT m.author_name, m.author_id, m.created_at FROM messages m
+            WHERE m.conversation_id = \(bind: id.rawValue) AND m.role = 'agent' AND \(Self.standing) ORDER BY m.id
             """).all().map { row in
             (name: try row.decode(column: "author_name", as: String?.self), id: try row.decode(column: "author_id", as: String?.self),
-             at: try row.decode(column: "created_at", as: Int64.self), correction: try row.decode(column: "replaces", as: Int64?.self) != nil)
+             at: try row.decode(column: "created_at", as: Int64.self))
         }
         let first = handedOverAt == nil ? nil : written.first
         let rating = conversation.variable(ChatRating.variable).flatMap(ChatRating.init(rawValue:))
@@ -237,7 +249,7 @@ extension SQLStore {
         // One row per agent, as the kept conversations' query groups them: by id, else by
         // name; named by their latest message.
         var agents: [String: (name: String?, id: String?, messages: Int, latest: Millis)] = [:]
-        for message in written where !message.correction {
+        for message in written {
             let key = AgentActivity.key(id: message.id, name: message.name)
             agents[key] = (message.name, message.id, (agents[key]?.messages ?? 0) + 1, message.at)
         }

@@ -100,6 +100,50 @@ import Testing
         }
     }
 
+    /// A message an agent deleted answered nothing: not the first reply, not one of theirs,
+    /// and a chat whose agent deleted every word is unanswered; the same after the sweep.
+    /// The list counts no correction as a message, and its last message reads as corrected.
+    @Test(arguments: StoreKind.available) func aDeletedAgentMessageCountsForNothing(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (m, t0) = (Self.minute, Self.t0)
+            func agent(_ name: String, _ text: String, _ post: String, at minute: Millis, replaces: Int64? = nil) -> NewMessage {
+                NewMessage(role: .agent, authorName: name, authorID: name.lowercased(), text: text, externalID: post, replaces: replaces, createdAt: t0 + minute * m)
+            }
+            // Alice writes in the wrong chat and deletes it; Bob answers and edits his answer.
+            var mixed = try await Self.started(in: store, at: t0 + 1 * m)
+            try await Self.step(&mixed, in: store, at: t0 + 2 * m, to: .waitingForAgent, cause: .asked)
+            let wrong = try await Self.step(&mixed, in: store, at: t0 + 3 * m, to: .withAgent, messages: [agent("Alice", "Your refund is on its way", "p1", at: 3)])
+            try await Self.step(&mixed, in: store, at: t0 + 4 * m, messages: [agent("Alice", "", "p1:deleted", at: 4, replaces: wrong[0].id)])
+            let answer = try await Self.step(&mixed, in: store, at: t0 + 5 * m, messages: [agent("Bob", "Hello", "p2", at: 5)])
+            try await Self.step(&mixed, in: store, at: t0 + 6 * m, messages: [agent("Bob", "Hello Ann", "p2:edit:1", at: 6, replaces: answer[0].id)])
+            let listed = try #require(try await store.listing(of: mixed.id))
+            #expect(listed.messageCount == 3 && listed.lastMessage == "Hello Ann", "\(listed)")
+            try await Self.step(&mixed, in: store, at: t0 + 7 * m, to: .closed)
+            // Only a deleted message: unanswered, and the list says it was deleted.
+            var deleted = try await Self.started(in: store, at: t0 + 20 * m)
+            try await Self.step(&deleted, in: store, at: t0 + 21 * m, to: .waitingForAgent, cause: .asked)
+            let only = try await Self.step(&deleted, in: store, at: t0 + 22 * m, to: .withAgent, messages: [agent("Alice", "Oops", "p3", at: 22)])
+            try await Self.step(&deleted, in: store, at: t0 + 23 * m, messages: [agent("Alice", "", "p3:deleted", at: 23, replaces: only[0].id)])
+            #expect(try await store.listing(of: deleted.id)?.lastMessage == "Message deleted")
+            try await Self.step(&deleted, in: store, at: t0 + 24 * m, to: .closed)
+
+            let range = InsightsFilter(start: t0, end: t0 + 24 * 60 * m)
+            func read() async throws -> (Set<FirstReply>, Set<AgentActivity>, Int) {
+                (Set(try await store.firstReplies(range)), Set(try await store.agentActivity(range)),
+                 try await store.insightBuckets(range).map(\.unanswered).reduce(0, +))
+            }
+            let before = try await read()
+            #expect(before.0 == [FirstReply(wait: 3 * m, agent: "Bob", agentID: "bob")])
+            #expect(before.1 == [AgentActivity(agent: "Bob", agentID: "bob", chats: 1, messages: 1)])
+            #expect(before.2 == 1)
+            for conversation in [mixed, deleted] {
+                #expect(try await store.eraseConversation(conversation.id, eraseRooms: false, keepingInsights: true) == .erased([conversation.id]))
+            }
+            let after = try await read()
+            #expect(after.0 == before.0 && after.1 == before.1 && after.2 == before.2, "\(after)")
+        }
+    }
+
     /// The retention period's sweep keeps what the insights count of a conversation, none
     /// of its words: the counts, waits, ratings, causes and agents read the same after it,
     /// the messages not understood are gone with the conversations. An admin's erasure
