@@ -21,6 +21,19 @@ struct Baton: AsyncParsableCommand {
         // transcripts, visitors' addresses and password hashes: its owner's alone, whatever
         // the umask it was started with (systemd's is 022).
         umask(0o077)
+        // `serve` is the default and takes no words of its own: a first word that names
+        // no command is a mistyped one, not an argument of `serve` (its usage said so).
+        if let first = CommandLine.arguments.dropFirst().first, !first.hasPrefix("-") {
+            let names = configuration.subcommands.map { $0._commandName }
+            if !(names + ["help"]).contains(first) {
+                FileHandle.standardError.write(Data("""
+                    Error: Unknown command '\(first)'.
+                    Commands: \(names.joined(separator: ", ")) (serve is the default). See 'baton --help'.
+
+                    """.utf8))
+                Foundation.exit(64)
+            }
+        }
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()

@@ -19,6 +19,12 @@ import Testing
         for flag in ["--port", "--database", "BATON_PORT", "BATON_DATABASE", "--max-message-length"] {
             #expect(help.log.contains(flag), "\(flag) missing from the help")
         }
+        // A mistyped command is said to be one, with the commands there are (it was an
+        // unexpected argument of `serve`, the default).
+        let typo = try BatonProcess(["mattermots", "status"])
+        #expect(try await typo.exit() == 64)
+        #expect(typo.log.contains("Unknown command 'mattermots'") && typo.log.contains("serve, mattermost, admin, backup, mail"), "\(typo.log)")
+        #expect(try await BatonProcess(["help", "admin"]).exit() == 0)
     }
 
     /// `--log-format json`: every line Baton writes is one JSON object, from the first
