@@ -28,6 +28,9 @@ extension ChatService {
                 try conversation.move(to: .withAgent)
                 // The first agent: the announcement says who took the chat.
                 if await agentSideFollows(conversation) { tasks.append(.chatTaken(by: name)) }
+            } else if !told, conversation.state == .withAgent, await agentSideFollows(conversation) {
+                // Another agent (the chat handed on, or help asked for): named there too.
+                tasks.append(.chatTaken(by: name))
             }
             conversation.updatedAt = .now()
             let notice = told ? [] : [joined]

@@ -115,8 +115,9 @@ extension MattermostLink {
                                             endedByVisitor: endedByVisitor, words: words)
     }
 
-    /// An agent took the chat (the first to join it or write in it): its announcement says
-    /// who, so that the other agents see it is in hand. Best effort: a failure is logged,
+    /// An agent took the chat (the first to join it or write in it), or joined it after
+    /// another: its announcement says who, all of them, so that the other agents see it is
+    /// in hand and whose. Best effort: a failure is logged,
     /// and the chat's next tasks do not wait for it. (In the outbox, so that a close
     /// queued after it marks the announcement last.)
     func announceTaken(_ record: AgentTaskRecord, by agent: String) async {
@@ -124,13 +125,19 @@ extension MattermostLink {
             guard let room = try await store.room(for: record.conversationID),
                   let conversation = try await store.conversation(id: record.conversationID) else { return }
             let visitor = await visitorName(of: conversation)
+            // Every agent who joined, in order (this one may not be recorded yet).
+            var agents: [String] = []
+            for id in room.joinedAgents {
+                if let name = await user(id)?.displayName, !agents.contains(name) { agents.append(name) }
+            }
+            if !agents.contains(agent) { agents.append(agent) }
             // Even when the chat closed meanwhile: its close leaves a taken chat's reminder.
-            await markReminder(of: room, visitor: visitor, takenBy: agent)
+            await markReminder(of: room, visitor: visitor, takenBy: agents[0])
             guard room.closedAt == nil, let announcementID = room.announcementPost, conversation.state != .closed else { return }
             let text = try await announcement(conversation, visitor: visitor,
                                               visitorRecord: try await store.visitor(id: conversation.visitorID),
                                               link: room.rootID == nil ? room.link : nil, earlier: try await earlierChats(of: conversation),
-                                              takenBy: agent)
+                                              takenBy: agents.joined(separator: ", "))
             _ = try await client.editPost(id: announcementID, message: text)
         } catch {
             logger.warning("Marking a chat's announcement as taken failed", metadata: ["conversation": "\(record.conversationID)", "error": "\(error)"])

@@ -130,6 +130,12 @@ import Testing
                     return announcement.hasPrefix(":raising_hand: ~~New chat~~ **Taken by Alice Archer** — Grace (grace@example.com)")
                         && announcement.contains("[Join the conversation](")
                 }
+                // Bob helps: the announcement names him too (the chat handed on shows whose it is).
+                try sandbox.post(as: "bob", in: room.id, "Bob here, I know about invoices")
+                try await client.message(containing: "Bob here")
+                try await eventually("the announcement naming both") {
+                    rig.messages(in: index.id).last?.hasPrefix(":raising_hand: ~~New chat~~ **Taken by Alice Archer, Bobby** — Grace") == true
+                }
                 try await client.send(["type": "end"])
                 #expect(try await client.message(containing: "ended the chat").messageText == "Grace ended the chat.")
                 #expect(try await client.expect("state").string("state") == "closed")
