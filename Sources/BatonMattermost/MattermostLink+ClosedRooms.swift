@@ -19,14 +19,18 @@ extension MattermostLink {
             return told.insert("\(room.externalID) \(post.userID)").inserted
         }
         guard first else { return }
-        let visitor = if let conversation = try? await store.conversation(id: room.conversationID) {
-            await visitorName(of: conversation)
-        } else {
-            words(.theVisitor)
-        }
+        let conversation = try? await store.conversation(id: room.conversationID)
+        let visitor = if let conversation { await visitorName(of: conversation) } else { words(.theVisitor) }
+        // A visitor who came back is in a newer chat: the agent is pointed there.
+        let newChat = if let conversation {
+            (try? await store.earlierRooms(of: conversation.visitorID, excluding: conversation.id, limit: 1))?.rooms.first {
+                $0.closedAt == nil && $0.createdAt > room.createdAt
+            }?.link
+        } else { String?.none }
         do {
             try await client.createEphemeralPost(for: post.userID, channelID: room.channelID,
-                                                 message: MattermostPosts.chatIsClosed(visitor: visitor, words: words), rootID: room.rootID)
+                                                 message: MattermostPosts.chatIsClosed(visitor: visitor, newChat: newChat, words: words),
+                                                 rootID: room.rootID)
         } catch {
             // Best effort: the relay user may not be a system admin.
             logger.notice("Telling an agent that the chat is closed failed", metadata: [

@@ -186,8 +186,10 @@ enum MattermostPosts {
     }
 
     /// To an agent who wrote in a closed chat's room (only they see it).
-    static func chatIsClosed(visitor: String, words: AgentWords = .english) -> String {
-        words(.chatIsClosed, ["visitor": MattermostText.inertName(visitor)])
+    /// - Parameter newChat: the link to the visitor's chat open now, when they came back.
+    static func chatIsClosed(visitor: String, newChat: String? = nil, words: AgentWords = .english) -> String {
+        let closed = words(.chatIsClosed, ["visitor": MattermostText.inertName(visitor)])
+        return newChat.map { closed + " " + words(.inNewChat, ["link": $0]) } ?? closed
     }
 
     /// To an agent who replied under the reminder that a visitor waits: the visitor does not

@@ -62,6 +62,46 @@ import Testing
         }
     }
 
+    /// A visitor who came back is in a new chat: an agent writing in the old one is pointed
+    /// to it.
+    @Test func anAgentInAClosedChatIsPointedToTheVisitorsNewOne() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let token = Collected<String>()
+            let first = Collected<String>()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                first.append(try await rig.waitForRoom(try await talkUntilHandover(client) { token.append($0.string("token") ?? "") }).id)
+                try await client.send(["type": "end"])
+                try await client.message(containing: "Grace ended the chat.")
+            }
+            // Back later, in a new chat.
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                _ = try await client.hello(token: token.last)
+                // Asks for a person, which starts a new chat; the bot asks only what it does
+                // not know yet.
+                try await client.send(["type": "message", "clientId": "back-1", "text": "talk to a person"])
+                let started = try await client.expect("conversation")
+                let second = try #require((started["conversation"] as? [String: Any])?["id"] as? String)
+                var said = 1
+                while true {
+                    let text = try await client.until("the bot's next words") { $0.type == "message" && $0.message["role"] as? String == "bot" }
+                        .last?.messageText ?? ""
+                    if text.contains("handing you over") { break }
+                    let answer = text.contains("name?") ? "Grace" : text.contains("email") ? "grace@example.com" : text.contains("about?") ? "Sales" : nil
+                    if let answer {
+                        said += 1
+                        _ = try await client.say(answer, clientID: "back-\(said)")
+                    }
+                }
+                _ = try await rig.waitForRoom(second)
+                let link = try #require(try await rig.baton.services.store.room(for: ConversationID(second))).link
+                try rig.sandbox.post(as: "alice", in: try #require(first.last), "Are you still there?")
+                try await eventually("Alice told") { rig.sandbox.ephemeralPosts(for: "alice").count == 1 }
+                #expect(rig.sandbox.ephemeralPosts(for: "alice").first?.message == Self.note + " They are in a new chat now: [open it](\(link))")
+            }
+        }
+    }
+
     /// The rating goes to the room, or, when the room's channel was archived at the close,
     /// to the announcement's thread in the index channel.
     @Test(arguments: [false, true])
