@@ -12,6 +12,7 @@ final class ClientLimits: Sendable {
     private struct State {
         var sockets: [String: Int] = [:]
         var newVisitors: [String: TokenBucket] = [:]
+        var visitorMessages: [String: TokenBucket] = [:]
     }
 
     /// Sockets one address may hold at once; 0 for no limit.
@@ -69,6 +70,22 @@ final class ClientLimits: Sendable {
             let wait = bucket.take(now: now)
             state.newVisitors[client] = bucket
             if wait != nil { refusedVisitors.increment() }
+            return wait
+        }
+    }
+
+    /// Takes one of a visitor's messages, on any of their connections, at `rate` a second
+    /// (and `burst` at once): nil when it may be stored, else how long until one may.
+    func admitMessage(from visitor: String, rate: Double, burst: Int, at arrival: ContinuousClock.Instant) -> Duration? {
+        state.withLock { state in
+            // Forget visitors whose bucket is full again: the table stays small.
+            if state.visitorMessages.count > 10_000 {
+                let refill = Duration.seconds(Double(burst) / max(rate, 0.001))
+                state.visitorMessages = state.visitorMessages.filter { $0.value.lastUse > arrival - refill }
+            }
+            var bucket = state.visitorMessages[visitor] ?? TokenBucket(rate: rate, burst: burst, now: arrival)
+            let wait = bucket.take(now: arrival)
+            state.visitorMessages[visitor] = bucket
             return wait
         }
     }

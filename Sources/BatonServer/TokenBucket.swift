@@ -18,7 +18,9 @@ struct TokenBucket: Sendable {
     }
 
     /// Takes `cost` tokens if there are enough; otherwise returns how long until there are.
+    /// A time before the last one asked for (several connections' arrivals) counts as it.
     mutating func take(_ cost: Double = 1, now: ContinuousClock.Instant = .now) -> Duration? {
+        let now = max(now, last)
         let elapsed = now - last
         last = now
         tokens = min(burst, tokens + elapsed.seconds * rate)

@@ -3,7 +3,10 @@ import NIOWebSocket
 
 /// What the request loop of a widget connection receives: a whole message.
 enum WidgetInbound: Sendable {
-    case text(String)
+    /// A text message, and when it arrived: the request loop counts it against the
+    /// message rate at that time, not when its turn comes (messages that waited in the
+    /// queue would otherwise all pass, their bucket refilled meanwhile).
+    case text(String, at: ContinuousClock.Instant)
     /// A binary message: not part of the protocol, refused by the request loop.
     case binary
 }
@@ -102,7 +105,7 @@ final class WidgetChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         case .incomplete:
             break
         case .text(let text):
-            deliver(.text(text))
+            deliver(.text(text, at: .now))
         case .binary:
             deliver(.binary)
         case .failure(let error, let code):

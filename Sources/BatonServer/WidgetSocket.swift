@@ -96,6 +96,8 @@ struct WidgetSocket {
         var session: ChatSession?
         var bucket: TokenBucket
         var violations = 0
+        /// When the message being handled arrived.
+        var arrival = ContinuousClock.Instant.now
     }
 
     /// What the read loop does after a received frame.
@@ -131,7 +133,9 @@ struct WidgetSocket {
                          send: @Sendable (Outgoing) -> Void) -> Next {
         let text: String
         switch message {
-        case .text(let value): text = value
+        case .text(let value, let arrival):
+            text = value
+            state.arrival = arrival
         case .binary:
             let error = ProtocolError(code: "binary_not_supported", message: "Binary frames are not part of the widget protocol; send JSON text frames.")
             return refuse(error, state: &state, send: send) ? .stop : .read
@@ -284,7 +288,7 @@ struct WidgetSocket {
                 return refuse(ProtocolError(code: "hello_required", message: "Send a hello frame before the page."), state: &state, send: send)
             }
             // Pages count against the message rate; one past it is not recorded (the next is).
-            if state.bucket.take() == nil { await visitorOnPage(page, in: session) }
+            if state.bucket.take(now: state.arrival) == nil { await visitorOnPage(page, in: session) }
             return false
         case .end:
             // The notice and the closed state reach every widget of the visitor.
@@ -294,7 +298,7 @@ struct WidgetSocket {
         case .seen(let upTo):
             // Replies the visitor saw are not emailed. Counted against the message rate: one
             // past it is not recorded (the widget says it again with the next reply).
-            if let session = state.session, state.bucket.take() == nil {
+            if let session = state.session, state.bucket.take(now: state.arrival) == nil {
                 await record("what the visitor saw", of: session) { try await chat.visitorSaw(upTo: upTo, visitor: $0.visitor.id) }
             }
             return false
@@ -306,7 +310,11 @@ struct WidgetSocket {
             guard let session = state.session else {
                 return refuse(ProtocolError(code: "hello_required", message: "Send a hello frame before messages.", clientID: clientID), state: &state, send: send)
             }
-            if let wait = state.bucket.take() {
+            // This connection's rate, and the visitor's on all their connections (a script
+            // opening a hundred sockets as one visitor gets no hundred times the rate, nor
+            // a hundred copies of every message).
+            if let wait = state.bucket.take(now: state.arrival)
+                ?? clients.admitMessage(from: session.visitor.id.rawValue, rate: limits.messagesPerSecond, burst: limits.burst, at: state.arrival) {
                 let millis = Millis(wait)
                 return refuse(ProtocolError(code: "rate_limited", message: "Messages are coming too fast; this one was not stored. Send it again after retryAfter milliseconds.",
                                             clientID: clientID, retryAfterMillis: max(1, millis)), state: &state, send: send)

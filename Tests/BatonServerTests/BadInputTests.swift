@@ -148,6 +148,37 @@ import Testing
         }
     }
 
+    /// One visitor's sockets share the visitor's rate: a script that opens several as one
+    /// visitor and floods each gets no more through than one socket would (each message
+    /// also went out to every socket).
+    @Test func aFloodOverManySocketsOfOneVisitorIsLimitedAsOne() async throws {
+        try await LiveBaton.run(configure: { $0.socket.burst = 3; $0.socket.messagesPerSecond = 0.01 }) { baton in
+            let token = Collected<String>(), conversation = Collected<String>()
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let welcome = try await client.hello()
+                token.append(try #require(welcome.string("token")))
+                conversation.append(try #require((welcome["conversation"] as? [String: Any])?["id"] as? String))
+            }
+            /// `count` sockets of the visitor at once, each sending 3 messages (its burst).
+            @Sendable func flood(_ count: Int) async throws {
+                guard count > 0 else { return }
+                try await WidgetClient.connect(baton.socketURL) { client in
+                    _ = try await client.hello(token: token.last)
+                    try await flood(count - 1)
+                    for i in 0..<3 { try await client.send(["type": "message", "clientId": "s\(count)-\(i)", "text": "thanks \(count) \(i)"]) }
+                    // Every message is answered: acked or refused.
+                    var answered = 0
+                    while answered < 3, let frame = try await client.next() {
+                        if frame.type == "ack" || (frame.type == "error" && frame.string("code") == "rate_limited") { answered += 1 }
+                    }
+                }
+            }
+            try await flood(5)
+            let stored = try await baton.services.store.messages(in: ConversationID(try #require(conversation.last)), after: 0, limit: 100)
+            #expect(stored.filter { $0.role == .visitor }.count == 3)
+        }
+    }
+
     @Test func unknownWidgetsAndTokensAreRefusedWithAReason() async throws {
         try await LiveBaton.run { baton in
             let unknownWidget = try await WidgetClient.connect(baton.socketURL) { client in

@@ -59,8 +59,8 @@ import Testing
         try rig.receive(.continuation, Array("\"typing\"".utf8), fin: false)
         try rig.receive(.continuation, Array("}".utf8))
         try rig.receive(.binary, [1, 2])
-        guard case .text("{\"type\":\"ping\"}")? = await rig.next() else { Issue.record("first message"); return }
-        guard case .text("{\"type\":\"typing\"}")? = await rig.next() else { Issue.record("reassembled message"); return }
+        guard case .text("{\"type\":\"ping\"}", _)? = await rig.next() else { Issue.record("first message"); return }
+        guard case .text("{\"type\":\"typing\"}", _)? = await rig.next() else { Issue.record("reassembled message"); return }
         guard case .binary? = await rig.next() else { Issue.record("binary message"); return }
         #expect(try rig.sent().isEmpty)
     }
@@ -216,7 +216,7 @@ import Testing
 extension WidgetInbound: Equatable {
     public static func == (a: WidgetInbound, b: WidgetInbound) -> Bool {
         switch (a, b) {
-        case (.text(let x), .text(let y)): x == y
+        case (.text(let x, _), .text(let y, _)): x == y
         case (.binary, .binary): true
         default: false
         }
