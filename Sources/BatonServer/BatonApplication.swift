@@ -79,7 +79,7 @@ public func buildApplication(
     router.middlewares.add(ErrorMiddleware<BatonRequestContext>(logger: logger))
     PublicRoutes(assets: assets, bots: bots, store: store, auth: auth, identity: identity).register(on: router)
     let tickets = UploadTickets(box: box)
-    FileRoutes(chat: chat, bots: bots, tickets: tickets).register(on: router)
+    FileRoutes(chat: chat, bots: bots, tickets: tickets, uploadGrace: config.uploadGrace).register(on: router)
     DashboardRoutes(assets: assets).register(on: router)
     AdminAPI(contract: contract, auth: auth, services: services, config: config, identity: identity, logger: logger).register(on: router)
     let sockets = SocketCount()

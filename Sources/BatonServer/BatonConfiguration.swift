@@ -25,6 +25,9 @@ public struct BatonConfiguration: Sendable {
     public var secretKeyFile: String?
     /// How often the database is checked for connections changed by another process.
     public var integrationPollInterval: Duration = .seconds(2)
+    /// How long a widget's upload may take before it must come at 4 KB a second on
+    /// average (`FileRoutes`); shorter in tests.
+    public var uploadGrace: Duration = .seconds(30)
     /// Baton's address as visitors' browsers reach it (e.g. `https://chat.example.com`),
     /// for embed snippets; by default taken from each request.
     public var publicURL: String?

@@ -12,11 +12,16 @@ struct FileRoutes: Sendable {
     let bots: BotLibrary
     let tickets: UploadTickets
     let limiter: UploadLimiter
+    /// How long an upload may take before `leastUploadSpeed` (bytes a second, on average
+    /// since it started) applies.
+    let uploadGrace: Duration
+    static let leastUploadSpeed = 4_000.0
 
-    init(chat: ChatService, bots: BotLibrary, tickets: UploadTickets) {
+    init(chat: ChatService, bots: BotLibrary, tickets: UploadTickets, uploadGrace: Duration = .seconds(30)) {
         self.chat = chat
         self.bots = bots
         self.tickets = tickets
+        self.uploadGrace = uploadGrace
         limiter = UploadLimiter(maxFileBytes: chat.policy.maxFileBytes)
     }
 
@@ -87,9 +92,18 @@ struct FileRoutes: Sendable {
         // one copy of the file, not a growing buffer and a copy of it.
         var data: [UInt8] = []
         data.reserveCapacity(length ?? 0)
+        // A body that trickles in (a byte now and then, never idle long enough for the
+        // idle timeout) would hold its memory for ever: past a grace, it must come at a
+        // least speed on average.
+        let started = ContinuousClock.now
         for try await chunk in request.body {
             guard data.count + chunk.readableBytes <= limit else { throw tooLarge }
             data.append(contentsOf: chunk.readableBytesView)
+            let elapsed = ContinuousClock.now - started
+            if elapsed > uploadGrace, Double(data.count) < elapsed.seconds * Self.leastUploadSpeed {
+                throw APIError(.requestTimeout, code: "upload_too_slow",
+                               "The file came too slowly (under \(Int(Self.leastUploadSpeed / 1000)) KB a second on average); send it again.")
+            }
         }
         if length == nil, let wait = limiter.take(data.count, by: visitor) { throw rateLimited(wait) }
         let name = request.uri.queryParameters["name"].map(String.init) ?? "file"
@@ -139,6 +153,19 @@ struct FileRoutes: Sendable {
     /// Image types a browser shows inline without running anything (not SVG).
     static let inlineTypes: Set<String> = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"]
 
+    /// The type a download is served as: its own for kinds that no browser runs (images,
+    /// sound, video, PDF, archives, office documents), else `application/octet-stream`.
+    /// A denylist let `application/ecmascript` through, which a page's `<script src>` runs
+    /// despite `nosniff`: anyone's script under Baton's address, which sites allow.
+    static func downloadType(_ type: String) -> String {
+        let kind = ["image/", "audio/", "video/", "application/vnd."].contains { type.hasPrefix($0) }
+            || ["application/pdf", "application/zip", "application/gzip", "application/x-7z-compressed", "application/x-tar",
+                "application/msword", "application/rtf"].contains(type)
+        let active = type.hasSuffix("+xml") || type.contains("html") || type.contains("script") || type.contains("xml")
+            && !type.hasPrefix("application/vnd.openxmlformats")
+        return kind && !active ? type : "application/octet-stream"
+    }
+
     /// A sent file. What the file holds came from a visitor or an agent: it is never
     /// shown as a page of this site. Only raster images are shown inline; anything else is
     /// a download, and the answer forbids scripts, sniffing and framing whatever it is.
@@ -149,8 +176,7 @@ struct FileRoutes: Sendable {
         let type = file.attachment.contentType
         let inline = Self.inlineTypes.contains(type) && request.uri.queryParameters["download"] == nil
         var headers: HTTPFields = [
-            .contentType: inline ? type : (type.hasPrefix("text/") || type.contains("html") || type.contains("xml") || type.contains("javascript")
-                                            ? "application/octet-stream" : type),
+            .contentType: inline ? type : Self.downloadType(type),
             .contentDisposition: Self.disposition(inline: inline, name: file.attachment.name),
             .cacheControl: "private, max-age=86400",
             .xContentTypeOptions: "nosniff",

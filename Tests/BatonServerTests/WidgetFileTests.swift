@@ -9,6 +9,27 @@ import Testing
 @Suite struct WidgetFileTests {
     static let bytes: [UInt8] = (0..<3000).map { UInt8($0 % 256) }
 
+    /// An upload that trickles in (a few bytes now and then, never idle for long) is cut
+    /// off once past its grace it comes at under 4 KB a second: it held its memory for ever.
+    @Test func anUploadThatTricklesInIsCutOff() async throws {
+        try await LiveBaton.run(configure: { $0.uploadGrace = .seconds(1) }) { baton in
+            try await WidgetClient.connect(baton.socketURL) { client in
+                let ticket = try #require(try await client.hello().uploadTicket)
+                let connection = try await RawConnection.open(port: baton.port)
+                try await connection.send("POST /widget/v1/files?name=slow.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(ticket)\r\n"
+                                          + "Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n")
+                for _ in 0..<20 {
+                    if connection.text.contains("HTTP/1.1") { break }
+                    try await connection.send(bytes: Array(repeating: 7, count: 100))
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(await connection.received("408"))
+                #expect(connection.text.contains("upload_too_slow"), "\(connection.text)")
+                await connection.close()
+            }
+        }
+    }
+
     @Test func aVisitorUploadsAFileAndSendsItAndOtherTabsSeeIt() async throws {
         try await LiveBaton.run { baton in
             let files = FileTransfer(base: baton.http)
@@ -115,6 +136,18 @@ import Testing
                 #expect(page.header("content-disposition")?.hasPrefix("attachment;") == true)
                 let vector = try await files.fetch("/widget/v1/files/\(ids[2])")
                 #expect(vector.header("content-type") == "application/octet-stream")
+                // Only kinds no browser runs keep their type: a script's would run from a
+                // page's <script src> (nosniff lets a JavaScript type through).
+                for (type, served) in [("application/ecmascript", "application/octet-stream"), ("application/x-ecmascript", "application/octet-stream"),
+                                       ("text/javascript", "application/octet-stream"), ("application/wasm", "application/octet-stream"),
+                                       ("image/svg+xml", "application/octet-stream"), ("application/xhtml+xml", "application/octet-stream"),
+                                       ("application/json", "application/octet-stream"), ("text/css", "application/octet-stream"),
+                                       ("application/pdf", "application/pdf"), ("audio/mpeg", "audio/mpeg"), ("image/heic", "image/heic"),
+                                       ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                                       ("application/vnd.ms-excel", "application/vnd.ms-excel"), ("application/zip", "application/zip")] {
+                    #expect(FileRoutes.downloadType(type) == served, "\(type)")
+                }
                 #expect(vector.header("content-disposition")?.hasPrefix("attachment;") == true)
             }
         }
