@@ -26,6 +26,18 @@ final class AdminAuth: Sendable {
         case inUse(String)
     }
 
+    /// What a password of an email of no admin is checked against: a hash of the same
+    /// cost as admins' (made once, when first needed).
+    private var unknownAdminHash: String {
+        unknownHash.withLock { hash in
+            if let hash { return hash }
+            let made = Bcrypt.hash(RandomID.secret(), cost: passwordCost)
+            hash = made
+            return made
+        }
+    }
+    private let unknownHash = Mutex<String?>(nil)
+
     init(store: any AdminStore, passwordCost: UInt8, sessionLength: Duration = .seconds(12 * 3600), logger: Logger) {
         self.store = store
         self.passwordCost = passwordCost
@@ -166,8 +178,12 @@ final class AdminAuth: Sendable {
                                find: (String) async throws -> Admin?) async throws -> Admin {
         let keys = ["email:\(email)", "client:\(client)"]
         if let wait = throttle.wait(for: keys) { throw AdminAuthError.throttled(seconds: wait) }
-        // A NUL ends what bcrypt reads: a password with one never matches.
-        guard !password.contains("\0"), let admin = try await find(email), Bcrypt.verify(password, hash: admin.passwordHash) else {
+        // A NUL ends what bcrypt reads: a password with one never matches. An email of no
+        // admin costs a hash check as one of an admin does: the time of the answer does
+        // not tell which emails are admins'.
+        let admin = try await find(email)
+        let matches = Bcrypt.verify(password, hash: admin?.passwordHash ?? unknownAdminHash)
+        guard !password.contains("\0"), let admin, matches else {
             throttle.failed(keys)
             logger.warning("\(failure)", metadata: ["admin": "\(email)", "client": "\(client)"])
             throw AdminAuthError.badCredentials
@@ -239,6 +255,9 @@ final class LoginThrottle: Sendable {
     }
 
     private let records = Mutex<[String: Record]>([:])
+    /// When the table was last rid of old records (each failure filtering 10,000 of them
+    /// under the lock slowed every sign-in down).
+    private let pruned = Mutex<ContinuousClock.Instant?>(nil)
     static let free = 3
 
     func wait(for keys: [String], now: ContinuousClock.Instant = .now) -> Int? {
@@ -256,8 +275,15 @@ final class LoginThrottle: Sendable {
     func failed(_ keys: [String], now: ContinuousClock.Instant = .now) {
         records.withLock { records in
             for key in keys { records[key] = Record(failures: (records[key]?.failures ?? 0) + 1, last: now) }
-            // Forget old records so the table cannot grow without bound.
-            if records.count > 10_000 { records = records.filter { now - $0.value.last < .seconds(3600) } }
+            // Forget old records so the table cannot grow without bound; at most once a
+            // minute, and past 50,000 also those that slow nobody down yet.
+            guard records.count > 10_000, pruned.withLock({ last in
+                guard last.map({ now - $0 > .seconds(60) }) ?? true else { return false }
+                last = now
+                return true
+            }) else { return }
+            records = records.filter { now - $0.value.last < .seconds(3600) }
+            if records.count > 50_000 { records = records.filter { $0.value.failures >= Self.free } }
         }
     }
 
