@@ -59,6 +59,15 @@ public struct AddressRange: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The address's usual spelling (IPv6 canonical); "" for a wrong number of bytes.
+    /// What limits per client count: an IPv4 address, or an IPv6 address's /64 (one
+    /// client usually has a whole /64, and would otherwise have its limits many times
+    /// over); anything unparsable as it came.
+    public static func client(_ text: String) -> String {
+        guard let bytes = bytes(of: text) else { return text }
+        guard bytes.count == 16 else { return format(bytes) }
+        return format(Array(bytes.prefix(8)) + Array(repeating: 0, count: 8)) + "/64"
+    }
+
     public static func format(_ bytes: [UInt8]) -> String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         var ok = false

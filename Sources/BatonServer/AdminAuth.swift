@@ -176,7 +176,7 @@ final class AdminAuth: Sendable {
     @discardableResult
     private func checkPassword(_ password: String, of email: String, client: String, failure: String,
                                find: (String) async throws -> Admin?) async throws -> Admin {
-        let keys = ["email:\(email)", "client:\(client)"]
+        let keys = ["email:\(email)", "client:\(AddressRange.client(client))"]
         if let wait = throttle.wait(for: keys) { throw AdminAuthError.throttled(seconds: wait) }
         // A NUL ends what bcrypt reads: a password with one never matches. An email of no
         // admin costs a hash check as one of an admin does: the time of the answer does

@@ -1,3 +1,4 @@
+import BatonCore
 import CoreMetrics
 import Synchronization
 
@@ -35,7 +36,7 @@ final class ClientLimits: Sendable {
     /// Counts a socket of `client`'s in, unless it holds as many as it may. An unknown
     /// client (`WidgetRequest.client`) is not counted.
     func admitSocket(_ client: String?) -> Bool {
-        guard socketsPerClient > 0, let client else { return true }
+        guard socketsPerClient > 0, let client = client.map(AddressRange.client) else { return true }
         return state.withLock { state in
             let held = state.sockets[client, default: 0]
             guard held < socketsPerClient else {
@@ -48,7 +49,7 @@ final class ClientLimits: Sendable {
     }
 
     func releaseSocket(_ client: String?) {
-        guard socketsPerClient > 0, let client else { return }
+        guard socketsPerClient > 0, let client = client.map(AddressRange.client) else { return }
         state.withLock { state in
             let held = state.sockets[client, default: 0]
             state.sockets[client] = held > 1 ? held - 1 : nil
@@ -59,7 +60,7 @@ final class ClientLimits: Sendable {
     /// until it may.
     func admitNewVisitor(_ client: String?, now: ContinuousClock.Instant = .now) -> Duration? {
         let perMinute = newVisitorsPerMinute
-        guard perMinute > 0, let client else { return nil }
+        guard perMinute > 0, let client = client.map(AddressRange.client) else { return nil }
         return state.withLock { state in
             // Forget addresses whose bucket has long been full again: the table stays small.
             if state.newVisitors.count > 10_000 {
@@ -91,5 +92,5 @@ final class ClientLimits: Sendable {
     }
 
     /// Sockets held now (for tests).
-    func sockets(of client: String) -> Int { state.withLock { $0.sockets[client, default: 0] } }
+    func sockets(of client: String) -> Int { state.withLock { $0.sockets[AddressRange.client(client), default: 0] } }
 }

@@ -1,3 +1,4 @@
+import BatonCore
 @testable import BatonServer
 import BatonTestSupport
 import Foundation
@@ -39,6 +40,15 @@ struct ClientLimitsTests {
         #expect(limits.admitNewVisitor("198.51.100.1", now: start) == nil)
         #expect(limits.admitNewVisitor("203.0.113.7", now: start + .seconds(21)) == nil, "one more after a third of a minute")
         #expect(limits.admitNewVisitor(nil, now: start) == nil)
+        // An IPv6 client usually holds a whole /64: its addresses count as one.
+        let six = ClientLimits(socketsPerClient: 2, newVisitorsPerMinute: 3)
+        #expect(six.admitSocket("2001:db8:1:2::1") && six.admitSocket("2001:db8:1:2:ffff::9"))
+        #expect(!six.admitSocket("2001:db8:1:2:abcd:ef01:2345:6789"))
+        #expect(six.admitSocket("2001:db8:1:3::1"), "another /64 has its own count")
+        #expect((0..<3).allSatisfy { six.admitNewVisitor("2001:db8:1:2::\($0 + 10)", now: start) == nil })
+        #expect(six.admitNewVisitor("2001:db8:1:2::99", now: start) != nil)
+        #expect(AddressRange.client("2001:db8:1:2:abcd::1") == "2001:db8:1:2::/64" && AddressRange.client("203.0.113.7") == "203.0.113.7")
+        #expect(AddressRange.client("::ffff:203.0.113.7") == "203.0.113.7")
         let none = ClientLimits(socketsPerClient: 0, newVisitorsPerMinute: 0)
         #expect((0..<1000).allSatisfy { _ in none.admitSocket("203.0.113.7") && none.admitNewVisitor("203.0.113.7", now: start) == nil })
     }
