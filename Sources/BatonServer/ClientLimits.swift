@@ -14,6 +14,7 @@ final class ClientLimits: Sendable {
         var sockets: [String: Int] = [:]
         var newVisitors: [String: TokenBucket] = [:]
         var visitorMessages: [String: TokenBucket] = [:]
+        var returningHellos: [String: TokenBucket] = [:]
     }
 
     /// Sockets one address may hold at once; 0 for no limit.
@@ -61,32 +62,37 @@ final class ClientLimits: Sendable {
     func admitNewVisitor(_ client: String?, now: ContinuousClock.Instant = .now) -> Duration? {
         let perMinute = newVisitorsPerMinute
         guard perMinute > 0, let client = client.map(AddressRange.client) else { return nil }
-        return state.withLock { state in
-            // Forget addresses whose bucket has long been full again: the table stays small.
-            if state.newVisitors.count > 10_000 {
-                let refill = Duration.seconds(60)
-                state.newVisitors = state.newVisitors.filter { $0.value.lastUse > now - refill }
-            }
-            var bucket = state.newVisitors[client] ?? TokenBucket(rate: Double(perMinute) / 60, burst: perMinute, now: now)
-            let wait = bucket.take(now: now)
-            state.newVisitors[client] = bucket
-            if wait != nil { refusedVisitors.increment() }
-            return wait
-        }
+        let wait = take(from: \.newVisitors, key: client, rate: Double(perMinute) / 60, burst: perMinute, at: now)
+        if wait != nil { refusedVisitors.increment() }
+        return wait
     }
 
     /// Takes one of a visitor's messages, on any of their connections, at `rate` a second
     /// (and `burst` at once): nil when it may be stored, else how long until one may.
     func admitMessage(from visitor: String, rate: Double, burst: Int, at arrival: ContinuousClock.Instant) -> Duration? {
+        take(from: \.visitorMessages, key: visitor, rate: rate, burst: burst, at: arrival)
+    }
+
+    /// Takes one of a returning visitor's hellos (`token`, their key), each of which sends
+    /// their chat again (up to 500 messages): a script saying hello in a loop with one
+    /// visitor's key slowed everyone down. Ten at once (tabs opening together), then one
+    /// a second; nil when it may, else how long until it may.
+    func admitReturningHello(_ token: String, now: ContinuousClock.Instant = .now) -> Duration? {
+        take(from: \.returningHellos, key: token, rate: 1, burst: 10, at: now)
+    }
+
+    /// A token from the bucket of `key` in `table`, made full when new; buckets full again
+    /// are forgotten once the table is large.
+    private func take(from table: WritableKeyPath<State, [String: TokenBucket]>, key: String, rate: Double, burst: Int,
+                      at now: ContinuousClock.Instant) -> Duration? {
         state.withLock { state in
-            // Forget visitors whose bucket is full again: the table stays small.
-            if state.visitorMessages.count > 10_000 {
+            if state[keyPath: table].count > 10_000 {
                 let refill = Duration.seconds(Double(burst) / max(rate, 0.001))
-                state.visitorMessages = state.visitorMessages.filter { $0.value.lastUse > arrival - refill }
+                state[keyPath: table] = state[keyPath: table].filter { $0.value.lastUse > now - refill }
             }
-            var bucket = state.visitorMessages[visitor] ?? TokenBucket(rate: rate, burst: burst, now: arrival)
-            let wait = bucket.take(now: arrival)
-            state.visitorMessages[visitor] = bucket
+            var bucket = state[keyPath: table][key] ?? TokenBucket(rate: rate, burst: burst, now: now)
+            let wait = bucket.take(now: now)
+            state[keyPath: table][key] = bucket
             return wait
         }
     }

@@ -396,6 +396,14 @@ struct WidgetSocket {
                 send(.close(.init(codeNumber: 1013), "too many new chats"))
                 return true
             }
+            // A returning visitor's hello sends their chat again: only so many a second.
+            if let token, let wait = clients.admitReturningHello(token) {
+                let seconds = max(1, Int64((wait / .milliseconds(1)).rounded(.up)) / 1000 + 1)
+                send(.frame(.error(ProtocolError(code: "rate_limited", message: "This chat is being opened too often; try again in \(seconds) s.",
+                                                 retryAfterMillis: seconds * 1000))))
+                send(.close(.init(codeNumber: 1013), "too many hellos"))
+                return true
+            }
             let policy = chat.policy
             let limits = ServerFrame.Limits(maxTextLength: policy.maxTextLength, messagesPerSecond: self.limits.messagesPerSecond,
                                             burst: self.limits.burst, maxFileBytes: policy.maxFileBytes,

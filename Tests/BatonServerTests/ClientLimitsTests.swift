@@ -49,6 +49,11 @@ struct ClientLimitsTests {
         #expect(six.admitNewVisitor("2001:db8:1:2::99", now: start) != nil)
         #expect(AddressRange.client("2001:db8:1:2:abcd::1") == "2001:db8:1:2::/64" && AddressRange.client("203.0.113.7") == "203.0.113.7")
         #expect(AddressRange.client("::ffff:203.0.113.7") == "203.0.113.7")
+        // A returning visitor's hellos (each sends the chat again): ten at once, then one a second.
+        #expect((0..<10).allSatisfy { _ in limits.admitReturningHello("key-1", now: start) == nil })
+        #expect(limits.admitReturningHello("key-1", now: start) != nil)
+        #expect(limits.admitReturningHello("key-2", now: start) == nil, "another visitor has their own")
+        #expect(limits.admitReturningHello("key-1", now: start + .seconds(1)) == nil)
         let none = ClientLimits(socketsPerClient: 0, newVisitorsPerMinute: 0)
         #expect((0..<1000).allSatisfy { _ in none.admitSocket("203.0.113.7") && none.admitNewVisitor("203.0.113.7", now: start) == nil })
     }
