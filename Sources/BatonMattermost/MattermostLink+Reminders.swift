@@ -38,11 +38,18 @@ extension MattermostLink {
                 indexChannelUsable()
                 try await store.markReminded(conversation.id, at: now, post: post.id)
                 logger.info("Reminded the agents of a waiting visitor", metadata: ["conversation": "\(conversation.id)"])
-                // An agent who wrote while the reminder went out found none to mark: it is
-                // marked now.
-                if let marked = try await store.room(for: room.conversationID), let first = marked.joinedAgents.first {
-                    await markReminder(of: marked, visitor: await visitorName(of: conversation), takenBy: await user(first)?.displayName ?? words(.agent))
-                    continue
+                // An agent who wrote, or the chat's close, while the reminder went out found
+                // none to mark: it is marked now.
+                if let marked = try await store.room(for: room.conversationID) {
+                    if let first = marked.joinedAgents.first {
+                        await markReminder(of: marked, visitor: await visitorName(of: conversation), takenBy: await user(first)?.displayName ?? words(.agent))
+                        continue
+                    }
+                    let now = try await store.conversation(id: conversation.id)
+                    if marked.closedAt != nil || now?.state == .closed {
+                        await markReminder(of: marked, visitor: await visitorName(of: conversation), takenBy: nil)
+                        continue
+                    }
                 }
                 // The visitor hears they are not forgotten (once: the notice has an id of its own).
                 do {
