@@ -85,7 +85,8 @@ public struct BatonConfiguration: Sendable {
         ("BATON_MAX_MESSAGE_LENGTH", "longest visitor message, in characters"),
         ("BATON_MAX_FILE_SIZE", "largest file sent in a chat, e.g. 10MB; 0 turns files off"),
         ("BATON_REMIND_AGENTS_AFTER", "minutes a visitor waits in a room nobody joined before the agents are reminded; 0 never"),
-        ("BATON_RETENTION_DAYS", "days a finished conversation is kept after its last message; 0 keeps everything"),
+        ("BATON_RETENTION_DAYS", "days a finished conversation is kept after its last change; 0 keeps everything"),
+        ("BATON_RETENTION_MATTERMOST", "what the retention does to a deleted chat's room in Mattermost: keep or erase"),
         ("BATON_RATE_LIMIT", "visitor messages per second per connection"),
         ("BATON_RATE_BURST", "visitor messages allowed at once before the rate applies"),
         ("BATON_IDLE_TIMEOUT", "seconds a connection may stay silent before it is closed"),
@@ -97,6 +98,8 @@ public struct BatonConfiguration: Sendable {
         ("BATON_PUBLIC_URL", "Baton's address as browsers reach it, for embed snippets"),
         ("BATON_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For names the client: addresses or CIDR ranges"),
         ("BATON_MATTERMOST_CA_FILE", "PEM certificates of a private authority that signed Mattermost's certificate"),
+        ("BATON_MATTERMOST_PROXY", "proxy to reach Mattermost through (http:// or socks5://), or none"),
+        ("BATON_METRICS_TOKEN", "the bearer token /metrics asks for (16 to 200 characters); without it /metrics answers 404"),
         ("BATON_SMTP", "mail server for emailing visitors the replies they missed: smtp://USER:PASSWORD@HOST:587 or smtps://…"),
         ("BATON_MAIL_FROM", "who those emails come from, e.g. Support <support@example.com>"),
         ("BATON_MAIL_MISSED_REPLIES_AFTER", "minutes a chat stays quiet, with replies the visitor has not seen, before they are emailed; 0 never"),
@@ -104,6 +107,12 @@ public struct BatonConfiguration: Sendable {
     ]
 
     /// Reads the `BATON_*` variables over the defaults.
+    /// `environment` with only the `BATON_*` variables in `names` (others, such as the
+    /// proxy variables, as they are).
+    public static func environment(_ environment: [String: String], only names: Set<String>) -> [String: String] {
+        environment.filter { !$0.key.hasPrefix("BATON_") || names.contains($0.key) }
+    }
+
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> BatonConfiguration {
         var config = BatonConfiguration()
         try config.apply(environment)
@@ -229,24 +238,30 @@ public struct BatonConfiguration: Sendable {
     }
 
     public static func rate(_ text: String, from source: String) throws(ConfigurationError) -> Double {
-        guard let value = Double(text), value >= 0.01, value <= 100_000 else {
+        // Written in decimals: `Double` also reads 0x10 (16), 1e3 and "nan".
+        guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let value = Double(text), value >= 0.01, value <= 100_000 else {
             throw ConfigurationError(source: source, value: text, expected: "a number of messages per second from 0.01 to 100000")
         }
         return value
     }
 
     /// The largest widget frame accepted: room for a message of the longest text allowed
-    /// (`--max-message-length`) in any characters, at 6 bytes each as JSON escapes a
-    /// control character (`\u0001`; others take at most 4), and the frame's other fields.
-    /// A longer limit than the default's would otherwise let the widget send a message of
-    /// emoji that the socket refuses (closing it, 1009).
-    public var frameBytes: Int { max(socket.maxFrameBytes, chat.maxTextLength * 6 + 8 * 1024) }
+    /// (`--max-message-length`) in any characters, at 12 bytes each as a client that
+    /// writes JSON in ASCII escapes one beyond the Basic Multilingual Plane (an emoji:
+    /// `\ud83d\ude00`), and the frame's other fields. A longer limit than the default's
+    /// would otherwise let a widget send a message of emoji that the socket refuses
+    /// (closing it, 1009).
+    public var frameBytes: Int { max(socket.maxFrameBytes, chat.maxTextLength * 12 + 8 * 1024) }
 
     public static func publicURL(_ text: String, from source: String) throws(ConfigurationError) -> String {
         var url = text
         while url.hasSuffix("/") { url.removeLast() }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw ConfigurationError(source: source, value: text, expected: "an http:// or https:// address")
+        }
+        // It goes into embed snippets and the logged setup link: no password in it.
+        guard parsed.user == nil, parsed.password == nil else {
+            throw ConfigurationError(source: source, value: "…", expected: "an http:// or https:// address without a user name or password")
         }
         // The dashboard's pages load from the host's root: under a path they would not.
         guard parsed.path.isEmpty, parsed.query == nil, parsed.fragment == nil else {
@@ -321,12 +336,30 @@ extension BatonConfiguration {
     /// The address and port `channel` listens on, as a URL's authority: an IPv6 address in
     /// brackets (`[::1]:8080`).
     public func address(of channel: any Channel) -> String {
-        Self.authority(host: channel.localAddress?.ipAddress ?? host, port: channel.localAddress?.port ?? port)
+        Self.authority(host: Self.reachable(channel.localAddress?.ipAddress ?? host), port: channel.localAddress?.port ?? port)
     }
 
     /// The address and port these settings listen on (0.0.0.0 read as this machine's
     /// loopback, where a browser on it reaches Baton).
-    public var address: String { Self.authority(host: host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host, port: port) }
+    public var address: String { Self.authority(host: Self.reachable(host), port: port) }
+
+    /// Refuses a `host` that Baton could not listen on (no address, no name this machine
+    /// looks up, an address of another machine), before anything is opened or written:
+    /// found when listening, the database and key file had been made already.
+    public func checkHost(from source: String) throws(ConfigurationError) {
+        let refusal = ConfigurationError(source: source, value: host,
+                                         expected: "an address of this machine (127.0.0.1, or 0.0.0.0 for all) or a name it can look up")
+        guard let address = try? SocketAddress.makeAddressResolvingHost(host, port: 0) else { throw refusal }
+        let family = address.protocol.rawValue
+        let fd = Glibc.socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bound = address.withSockAddr { pointer, size in bind(fd, pointer, socklen_t(size)) }
+        if bound != 0, errno == EADDRNOTAVAIL { throw refusal }
+    }
+
+    /// A host to open in a browser: "all addresses" (0.0.0.0, ::) as this machine's loopback.
+    static func reachable(_ host: String) -> String { host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host }
 
     static func authority(host: String, port: Int) -> String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
 

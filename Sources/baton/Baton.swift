@@ -59,7 +59,8 @@ struct Baton: AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the Baton server.",
-        discussion: "Every option can also be set with the BATON_* environment variable named in its help; flags win. See docs/configuration.md."
+        discussion: "Every option can also be set with the BATON_* environment variable named in its help; flags win. See docs/configuration.md.\n\nENVIRONMENT:\n"
+            + BatonConfiguration.environmentVariables.map { "  \($0.name)\n      \($0.meaning)" }.joined(separator: "\n")
     )
 
     @Option(help: "Address to listen on (BATON_HOST). Default 127.0.0.1; use 0.0.0.0 for all interfaces.")
@@ -94,7 +95,7 @@ struct Serve: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Remind the agents in the index channel when a visitor has waited this many minutes in a room nobody joined (within the widget's working hours, once); 0 never (BATON_REMIND_AGENTS_AFTER). Default 5.")
     var remindAgentsAfter: String?
 
-    @Option(parsing: .unconditional, help: "Delete a conversation this many days after its last message, when it is closed or never left the bot, and then visitors left without any; 0 keeps everything (BATON_RETENTION_DAYS). Default 0.")
+    @Option(parsing: .unconditional, help: "Delete a conversation this many days after its last change (its last message, or its close), when it is closed or never left the bot, and then visitors left without any; 0 keeps everything (BATON_RETENTION_DAYS). Default 0.")
     var retentionDays: String?
 
     @Option(help: "What the retention period does in Mattermost: keep the rooms of the chats it deletes, or erase them too (BATON_RETENTION_MATTERMOST). Default keep.")
@@ -183,9 +184,23 @@ struct Serve: AsyncParsableCommand {
         logger.notice("Baton stopped")
     }
 
-    /// Defaults, then the environment, then the flags.
+    /// Defaults, then the environment, then the flags. A variable whose flag is given is
+    /// not read (a flag wins, also over a variable that holds no valid value).
     func configuration() throws -> BatonConfiguration {
-        var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        let flagged: [(given: Bool, variable: String)] = [
+            (host != nil, "BATON_HOST"), (port != nil, "BATON_PORT"), (database != nil, "BATON_DATABASE"), (durable != nil, "BATON_DURABLE"),
+            (demo != nil, "BATON_DEMO"), (logLevel != nil, "BATON_LOG_LEVEL"), (logFormat != nil, "BATON_LOG_FORMAT"),
+            (maxMessageLength != nil, "BATON_MAX_MESSAGE_LENGTH"), (maxFileSize != nil, "BATON_MAX_FILE_SIZE"),
+            (remindAgentsAfter != nil, "BATON_REMIND_AGENTS_AFTER"), (retentionDays != nil, "BATON_RETENTION_DAYS"),
+            (retentionMattermost != nil, "BATON_RETENTION_MATTERMOST"), (rateLimit != nil, "BATON_RATE_LIMIT"), (rateBurst != nil, "BATON_RATE_BURST"),
+            (socketsPerClient != nil, "BATON_SOCKETS_PER_CLIENT"), (newVisitorsPerMinute != nil, "BATON_NEW_VISITORS_PER_MINUTE"),
+            (idleTimeout != nil, "BATON_IDLE_TIMEOUT"), (shutdownGrace != nil, "BATON_SHUTDOWN_GRACE"), (secretKeyFile != nil, "BATON_SECRET_KEY_FILE"),
+            (publicURL != nil, "BATON_PUBLIC_URL"), (trustedProxies != nil, "BATON_TRUSTED_PROXIES"),
+            (mattermostCAFile != nil, "BATON_MATTERMOST_CA_FILE"), (mattermostProxy != nil, "BATON_MATTERMOST_PROXY"),
+            (mailFrom != nil, "BATON_MAIL_FROM"), (mailMissedRepliesAfter != nil, "BATON_MAIL_MISSED_REPLIES_AFTER"), (mailCAFile != nil, "BATON_MAIL_CA_FILE"),
+        ]
+        let overridden = Set(flagged.filter(\.given).map(\.variable))
+        var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment.filter { !overridden.contains($0.key) })
         if let host { config.host = host }
         if let port { config.port = try BatonConfiguration.port(port, from: "--port") }
         if let database { config.database = try BatonConfiguration.database(database, from: "--database") }
@@ -228,6 +243,7 @@ struct Serve: AsyncParsableCommand {
         // A certificate file that is missing or holds none is a setting to mend, as the
         // mail server's is (it stopped Baton later, as any failure).
         if let file = config.mattermostCAFile { _ = try CertificateAuthorityFile.certificates(pemFile: file, for: "Mattermost") }
+        try config.checkHost(from: host != nil ? "--host" : "BATON_HOST")
         return config
     }
 }

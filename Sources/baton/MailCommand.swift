@@ -32,7 +32,8 @@ extension MailCommand {
         var mailCAFile: String?
 
         func run() async throws {
-            var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+            var config = try BatonConfiguration.fromEnvironment(BatonConfiguration.environment(
+                ProcessInfo.processInfo.environment, only: ["BATON_SMTP", "BATON_MAIL_FROM", "BATON_MAIL_CA_FILE"]))
             if let mailFrom { try config.mail.setSender(mailFrom, from: "--mail-from") }
             if let mailCAFile { try config.mail.setAuthorityFile(mailCAFile, from: "--mail-ca-file") }
             guard let server = config.mail.server else {

@@ -22,8 +22,16 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "Key file for stored credentials (BATON_SECRET_KEY_FILE). Default: baton.key next to a SQLite database, or in the working folder.")
     var secretKeyFile: String?
 
+    /// The `BATON_*` variables the database commands read (besides `BATON_SECRET_KEY`,
+    /// which the key's loading reads): the database, the key file, where Baton is reached
+    /// (for the links they print), and how Mattermost is reached.
+    static let variables: Set<String> = ["BATON_DATABASE", "BATON_SECRET_KEY_FILE", "BATON_HOST", "BATON_PORT", "BATON_PUBLIC_URL",
+                                         "BATON_MATTERMOST_CA_FILE", "BATON_MATTERMOST_PROXY"]
+
     func configuration() throws -> BatonConfiguration {
-        var config = try BatonConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        // Only what these commands use: a variable of `serve`'s that holds no valid value
+        // (a rate limit, a mail server's certificate file) is none of their business.
+        var config = try BatonConfiguration.fromEnvironment(BatonConfiguration.environment(ProcessInfo.processInfo.environment, only: Self.variables))
         if let database { config.database = try BatonConfiguration.database(database, from: "--database") }
         if let secretKeyFile { config.secretKeyFile = secretKeyFile }
         config.logLevel = .warning

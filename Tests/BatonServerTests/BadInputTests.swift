@@ -80,6 +80,12 @@ import Testing
                     #expect(answer?.type == (clientID == "emoji" ? "ack" : "error"), "\(clientID): \(String(describing: answer))")
                     if clientID == "controls" { #expect(answer?.string("code") == "empty_message", "\(String(describing: answer))") }
                 }
+                // Written as a client that escapes JSON to ASCII writes it (Python's
+                // json.dumps): 12 bytes an emoji, 196 KB.
+                let escaped = #"{"type":"message","clientId":"ascii","text":""# + String(repeating: #"\ud83d\ude00"#, count: 16383) + #""}"#
+                try await client.sendText(escaped)
+                let answer = try await client.until("an answer") { $0.type == "ack" || $0.type == "error" }.last
+                #expect(answer?.type == "ack", "\(String(describing: answer))")
             }
         }
     }

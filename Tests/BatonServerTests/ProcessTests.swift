@@ -19,6 +19,19 @@ import Testing
         for flag in ["--port", "--database", "BATON_PORT", "BATON_DATABASE", "--max-message-length"] {
             #expect(help.log.contains(flag), "\(flag) missing from the help")
         }
+        // Every variable Baton reads is listed, those without a flag too.
+        for (variable, _) in BatonConfiguration.environmentVariables {
+            #expect(help.log.contains(variable), "\(variable) missing from the help")
+        }
+        // And the list is whole: every BATON_ name the settings' code reads is in it.
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/BatonServer").standardized
+        let listed = Set(BatonConfiguration.environmentVariables.map(\.name))
+        for file in ["BatonConfiguration.swift", "MailSettings.swift"] {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for match in text.matches(of: #/value\("(BATON_[A-Z_]+)"\)/#) {
+                #expect(listed.contains(String(match.output.1)), "\(match.output.1) is read but not listed")
+            }
+        }
         // A mistyped command is said to be one, with the commands there are (it was an
         // unexpected argument of `serve`, the default).
         let typo = try BatonProcess(["mattermots", "status"])
@@ -79,6 +92,27 @@ import Testing
         #expect(folderKey.log.contains("Cannot read the key file \(keyFile): it is a folder."), "\(folderKey.log)")
         #expect(!folderKey.log.contains("NSCocoaErrorDomain"), "\(folderKey.log)")
         #expect(!FileManager.default.fileExists(atPath: folder.database))
+        // A flag wins over its variable, even one that holds no valid value; the other
+        // commands read only their own variables (a backup in cron with the service's env
+        // file stopped at a rate limit mistyped there).
+        var environment = ProcessInfo.processInfo.environment
+        environment["BATON_RATE_LIMIT"] = "abc"
+        let list = try BatonProcess(["admin", "list", "--database", folder.database], environment: environment)
+        #expect(try await list.exit() == 1)
+        #expect(list.log.contains("There is no database") && !list.log.contains("BATON_RATE_LIMIT"), "\(list.log)")
+        environment["BATON_RATE_LIMIT"] = "0x10"
+        let hexadecimal = try BatonProcess(["serve", "--port", "0", "--database", folder.database], environment: environment)
+        #expect(try await hexadecimal.exit() == 64)
+        #expect(hexadecimal.log.contains(#"BATON_RATE_LIMIT="0x10" is not valid"#), "\(hexadecimal.log)")
+        environment["BATON_PORT"] = "abc"
+        let other = try TemporaryFolder()
+        defer { other.remove() }
+        let flagWins = try BatonProcess(["serve", "--port", "0", "--rate-limit", "5", "--database", other.database], environment: environment)
+        _ = try await flagWins.wait(for: "is ready at")
+        flagWins.signal(SIGTERM)
+        #expect(try await flagWins.exit() == 0)
+        // No password in Baton's public address: it goes into embed snippets and the log.
+        #expect(throws: ConfigurationError.self) { try BatonConfiguration.publicURL("https://user:secret@chat.example.com", from: "x") }
     }
 
     /// One `baton serve` per SQLite database: a second one on the same file stops at
@@ -162,14 +196,20 @@ import Testing
         #expect(second.log.contains("Error: Port \(port) on 127.0.0.1 is in use by another program"), "\(second.log)")
         first.signal(SIGTERM)
         #expect(try await first.exit() == 0)
-        // 192.0.2.1 is documentation's own address (RFC 5737): no machine has it.
-        let foreign = try BatonProcess(["serve", "--port", "0", "--host", "192.0.2.1", "--database", folder.url.appendingPathComponent("third.sqlite").path])
-        #expect(try await foreign.exit() == 1)
-        #expect(foreign.log.contains("192.0.2.1 is not an address of this machine"), "\(foreign.log)")
+        // 192.0.2.1 is documentation's own address (RFC 5737): no machine has it. Refused
+        // as a setting (64), before the database and the key are made (it was found when
+        // listening, after them).
+        let third = folder.url.appendingPathComponent("third.sqlite").path
+        let foreign = try BatonProcess(["serve", "--port", "0", "--host", "192.0.2.1", "--database", third])
+        #expect(try await foreign.exit() == 64)
+        #expect(foreign.log.contains(#"--host="192.0.2.1" is not valid: expected an address of this machine"#), "\(foreign.log)")
         // Not an address at all, and no name (an address's numbers past 255).
-        let nonsense = try BatonProcess(["serve", "--port", "0", "--host", "999.1.1.1", "--database", folder.url.appendingPathComponent("third.sqlite").path])
-        #expect(try await nonsense.exit() == 1)
-        #expect(nonsense.log.contains("999.1.1.1 is neither an address of this machine nor a name it can look up"), "\(nonsense.log)")
+        var environment = ProcessInfo.processInfo.environment
+        environment["BATON_HOST"] = "999.1.1.1"
+        let nonsense = try BatonProcess(["serve", "--port", "0", "--database", third], environment: environment)
+        #expect(try await nonsense.exit() == 64)
+        #expect(nonsense.log.contains(#"BATON_HOST="999.1.1.1" is not valid"#) && nonsense.log.contains("or a name it can look up"), "\(nonsense.log)")
+        #expect(!FileManager.default.fileExists(atPath: third))
         // A certificate authority file that is not there stops Baton before it starts.
         let authority = try BatonProcess(["serve", "--port", "0", "--mattermost-ca-file", "/nonexistent/ca.pem",
                                           "--database", folder.url.appendingPathComponent("fourth.sqlite").path])
