@@ -178,8 +178,9 @@ public final class ChatService: Sendable {
                     }
                 }
                 // Ids grow across conversations, so a last-seen id from an earlier
-                // conversation replays the whole current one.
-                var messages = try await store.messages(in: conversation.id, after: max(opening.lastSeen, 0), limit: policy.historyLimit + 1)
+                // conversation replays the whole current one. Past the limit, the newest
+                // (it sent the oldest, leaving out the latest replies).
+                var messages = try await store.latestMessages(in: conversation.id, after: max(opening.lastSeen, 0), limit: policy.historyLimit + 1)
                 let truncated = messages.count > policy.historyLimit
                 if truncated { messages = Array(messages.suffix(policy.historyLimit)) }
                 session = ChatSession(widget: widget, botName: bot.name, botLanguage: bot.language, visitor: visitor, conversation: conversation,

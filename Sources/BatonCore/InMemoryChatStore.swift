@@ -236,6 +236,12 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         }
     }
 
+    public func latestMessages(in conversation: ConversationID, after: MessageID, limit: Int) async throws -> [Message] {
+        tables.withLock { tables in
+            Array(tables.messages.filter { $0.conversationID == conversation && $0.id > after }.suffix(limit))
+        }
+    }
+
     public func message(from visitor: VisitorID, clientID: String) async throws -> Message? {
         tables.withLock { Self.message(in: $0, from: visitor, clientID: clientID) }
     }

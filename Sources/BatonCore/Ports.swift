@@ -253,6 +253,9 @@ public protocol ChatStore: FileStore, ErasureStore, ReplyMailStore {
     func latestConversation(of visitor: VisitorID) async throws -> Conversation?
     /// Messages of a conversation with an id greater than `after`, oldest first.
     func messages(in conversation: ConversationID, after: MessageID, limit: Int) async throws -> [Message]
+    /// The newest `limit` messages of a conversation with an id greater than `after`,
+    /// oldest first.
+    func latestMessages(in conversation: ConversationID, after: MessageID, limit: Int) async throws -> [Message]
     /// The visitor's message with this client id, if stored.
     func message(from visitor: VisitorID, clientID: String) async throws -> Message?
     /// The agent message with this agent-side id, if stored.

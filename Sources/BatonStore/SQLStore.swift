@@ -310,6 +310,12 @@ public final class SQLStore: ChatStore, Service {
             .orderBy("id").limit(limit).all().map(Rows.message)
     }
 
+    public func latestMessages(in conversation: ConversationID, after: MessageID, limit: Int) async throws -> [Message] {
+        try await reader.select().column("*").from("messages")
+            .where("conversation_id", .equal, conversation.rawValue).where("id", .greaterThan, after)
+            .orderBy("id", .descending).limit(limit).all().map(Rows.message).reversed()
+    }
+
     public func message(from visitor: VisitorID, clientID: String) async throws -> Message? {
         try await Self.message(from: visitor, clientID: clientID, on: reader)
     }

@@ -133,6 +133,12 @@ final class Inbox: Sendable {
         #expect(resumed.messages.map(\.text) == ["two", "echo: two"])
         let all = try await chat.open(widgetKey: "w1", token: first.newToken, subscription: 3, sink: { _ in })
         #expect(all.messages.map(\.text) == ["Hello!", "one", "echo: one", "two", "echo: two"])
+        #expect(!all.truncated)
+        // Past the history's limit, the newest: the latest replies, not the first ones.
+        let short = ChatService(store: store, bots: FixedDirectory(widgets: ["w1": widget]), agents: FakeDesk(connected: false),
+                                policy: ChatPolicy(maxTextLength: 20, historyLimit: 3), hashToken: { "h:" + $0 })
+        let newest = try await short.open(widgetKey: "w1", token: first.newToken, subscription: 4, sink: { _ in })
+        #expect(newest.truncated && newest.messages.map(\.text) == ["echo: one", "two", "echo: two"], "\(newest.messages.map(\.text))")
     }
 
     @Test func aSignedInUserIsTheSameVisitorInEveryBrowser() async throws {

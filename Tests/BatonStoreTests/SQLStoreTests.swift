@@ -221,6 +221,8 @@ extension Visitor {
             #expect(try await store.conversation(id: conversation.id) == conversation)
             #expect(try await store.messages(in: conversation.id, after: 0, limit: 10) == stored)
             #expect(try await store.messages(in: conversation.id, after: stored[0].id, limit: 10) == [stored[1]])
+            #expect(try await store.latestMessages(in: conversation.id, after: 0, limit: 1) == [stored[1]])
+            #expect(try await store.latestMessages(in: conversation.id, after: 0, limit: 10) == stored)
             #expect(try await store.message(from: visitor.id, clientID: "c1") == stored[1])
         }
     }
