@@ -122,6 +122,10 @@ extension MattermostLink {
             stalledRooms.withLock { $0.subtract(ids.subtracting(failed)) }
         } catch {
             logger.warning("Catching up a room failed", metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
+            // Not read: the rooms stop at their cursors, as a post that could not be stored
+            // stops one (a live post would move the cursor past the posts not read, lost),
+            // and are read again until it gets through.
+            for key in rooms.map(\.externalID) where stalledRooms.withLock({ $0.insert(key).inserted }) { recover(key) }
         }
     }
 

@@ -39,6 +39,33 @@ import Testing
         }
     }
 
+    /// The catch-up after a reconnect fails (Mattermost answers 503 for a while): the room
+    /// waits and reads again, so the reply made while the stream was down still arrives,
+    /// before one made after (which moved the room past it, and it was lost for good).
+    @Test func aFailedCatchUpIsTriedAgainBeforeLivePosts() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                try rig.sandbox.post(as: "alice", in: room, "one")
+                var frames = try await client.until("one") { $0.messageText == "one" }
+                rig.sandbox.refuseWebSockets(true)
+                rig.sandbox.dropWebSockets()
+                try await Task.sleep(for: .milliseconds(300))
+                try rig.sandbox.post(as: "alice", in: room, "written while the stream was down")
+                let posts = "/api/v4/channels/\(room)/posts"
+                rig.sandbox.fail(next: 2, status: 503, pathPrefix: posts)
+                rig.sandbox.refuseWebSockets(false)
+                try await eventually("the catch-up refused", seconds: 20) {
+                    rig.sandbox.exchanges.contains { $0.method == "GET" && $0.path == posts && $0.status == 503 }
+                }
+                try rig.sandbox.post(as: "alice", in: room, "written after")
+                frames += try await client.until("the later reply") { $0.messageText == "written after" }
+                #expect(Self.agentTexts(frames) == ["one", "written while the stream was down", "written after"])
+            }
+        }
+    }
+
     /// The event stream cannot come back (a proxy stopped passing WebSockets on) while the
     /// API works: the visitor's messages still reach the room, the status keeps saying why
     /// the stream is down, and once it is back the agents' replies of meanwhile arrive.
