@@ -56,6 +56,13 @@ extension MattermostLink {
                     if isIndex { logIndexChannelUnusable() }
                     return false
                 }
+                // No answer (the network, a timeout, Mattermost restarting) says nothing of
+                // a removal: checked again at the next reconnect.
+                guard case MattermostError.server(let status, _, _) = error, (400..<500).contains(status) else {
+                    logger.warning("Checking that the relay user is still in \(isIndex ? "the index channel" : "a channel of open chats") failed; it is checked again at the next reconnect",
+                                   metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
+                    return false
+                }
                 logger.error("The relay user was removed from \(isIndex ? "the index channel" : "a channel of open chats") and cannot join it again; add it there in Mattermost",
                              metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
                 return false

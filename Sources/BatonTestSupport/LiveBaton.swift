@@ -32,6 +32,10 @@ public struct LiveBaton: Sendable {
     public var http: String { "http://127.0.0.1:\(port)" }
     public var socketURL: String { "ws://127.0.0.1:\(port)/widget/v1/socket" }
 
+    /// Where the Batons started in this task's scope also log to (warnings and worse):
+    /// `LiveBaton.$logged.withValue(lines) { … }`.
+    @TaskLocal public static var logged: LoggedLines?
+
     @discardableResult
     /// Runs a server on `database` for the duration of `body`, then shuts it down
     /// gracefully (as SIGTERM would). `body` fails after `timeLimit` seconds: a guard
@@ -55,6 +59,12 @@ public struct LiveBaton: Sendable {
             config.secretKeyFile = TestPostgres.keyFile(for: location)
         }
         var logger = Logger(label: "baton-test")
+        if let logged = Self.logged {
+            // Every line kept for the test, besides those printed.
+            logger = Logger(label: "baton-test") { label in
+                MultiplexLogHandler([StreamLogHandler.standardError(label: label), CapturingLogHandler(logged: logged)])
+            }
+        }
         logger.logLevel = ProcessInfo.processInfo.environment["BATON_TEST_LOG"] == "debug" ? .debug : .warning
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let (app, services) = try await buildApplication(config, logger: logger) { channel in

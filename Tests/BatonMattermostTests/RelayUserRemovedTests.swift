@@ -73,6 +73,28 @@ import Testing
         }
     }
 
+    /// The check after a reconnect that the relay user is still in the index channel gets
+    /// no answer (Mattermost restarting): that is said as such, not as a removal that
+    /// needs a person ("cannot join it again; add it there").
+    @Test func aMembershipCheckWithoutAnAnswerIsNoRemoval() async throws {
+        let logged = LoggedLines()
+        try await LiveBaton.$logged.withValue(logged) {
+            try await HandoverRig.run { rig in
+                try await rig.connect()
+                let index = try #require(rig.indexChannel).id
+                rig.sandbox.fail(next: 3, status: 503, pathPrefix: "/api/v4/channels/\(index)/members/ids")
+                rig.sandbox.dropWebSockets()
+                try await eventually("the check refused") {
+                    rig.sandbox.exchanges.contains { $0.path == "/api/v4/channels/\(index)/members/ids" && $0.status == 503 }
+                }
+                try await eventually("the failed check logged") {
+                    logged.lines.withLock { $0.contains { $0.contains("Checking that the relay user is still in the index channel failed") } }
+                }
+                #expect(!logged.lines.withLock { $0.contains { $0.contains("cannot join it again") } })
+            }
+        }
+    }
+
     /// Removed while Baton was not listening (Mattermost down, or Baton restarting): the
     /// catch-up after the reconnect finds the removal in the room's posts.
     @Test func removedWhileBatonWasNotListening() async throws {
