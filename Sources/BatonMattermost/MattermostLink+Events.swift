@@ -46,6 +46,11 @@ extension MattermostLink {
             }
             sender.withLock { $0 = nil }
             if Task.isCancelled || isStopped { break }
+            if failure == nil, status.withLock({ $0.state }) == .connected {
+                // Closed without an error: Mattermost closed it (a restart), or it stopped
+                // answering pings (a connection that died without a word).
+                logger.notice("Mattermost's event stream closed (by Mattermost, or unanswered pings); reconnecting")
+            }
             if status.withLock({ $0.state }) == .connected { failures = 0; reported = nil }
             if let failure {
                 // Said once per reason, not at every retry of a Mattermost that stays down:
