@@ -139,14 +139,14 @@ extension MattermostClient {
         try await perform(.PUT, "/api/v4/channels/\(id)/patch", body: ["display_name": displayName])
     }
 
-    /// Adds users to a channel: in one call with `user_ids` where the server takes it,
-    /// else one by one (older servers). Users already in the channel are fine.
-    /// Adds one user to a channel (`user_id`, which every server takes).
+    /// Adds one user to a channel (`user_id`, which every server takes). A user already in
+    /// the channel is fine.
     public func addChannelMember(channelID: String, userID: String) async throws {
         try await perform(.POST, "/api/v4/channels/\(channelID)/members", body: ["user_id": userID])
     }
 
-    /// Adds users to a channel, all at once where the server can. Users no longer in the
+    /// Adds users to a channel: in one call with `user_ids` where the server takes it,
+    /// else one by one (older servers). Users no longer in the
     /// channel's team (who left it or were removed) cannot be added: they are left out,
     /// and returned, rather than keep the others out. Any other refusal is thrown.
     @discardableResult
@@ -257,8 +257,7 @@ extension MattermostClient {
         try await request(.PUT, "/api/v4/posts/\(id)/patch", body: ["message": message], as: MMPost.self)
     }
 
-    /// Posts created or changed after `since` (ms), oldest first.
-    /// The channel's posts changed after `since` (new, edited, deleted), oldest first.
+    /// The channel's posts changed after `since` (ms: new, edited, deleted), oldest first.
     /// Mattermost answers at most 1,000 at a time, the first changed: a full answer is
     /// followed by another from the last change in it, until one brings nothing new.
     public func posts(channelID: String, since: Int64) async throws -> [MMPost] {

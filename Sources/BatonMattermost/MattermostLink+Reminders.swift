@@ -45,8 +45,8 @@ extension MattermostLink {
                         await markReminder(of: marked, visitor: await visitorName(of: conversation), takenBy: await user(first)?.displayName ?? words(.agent))
                         continue
                     }
-                    let now = try await store.conversation(id: conversation.id)
-                    if marked.closedAt != nil || now?.state == .closed {
+                    let latest = try await store.conversation(id: conversation.id)
+                    if marked.closedAt != nil || latest?.state == .closed {
                         await markReminder(of: marked, visitor: await visitorName(of: conversation), takenBy: nil)
                         continue
                     }

@@ -117,9 +117,9 @@ extension MattermostLink {
 
     /// An agent took the chat (the first to join it or write in it), or joined it after
     /// another: its announcement says who, all of them, so that the other agents see it is
-    /// in hand and whose. Best effort: a failure is logged,
-    /// and the chat's next tasks do not wait for it. (In the outbox, so that a close
-    /// queued after it marks the announcement last.)
+    /// in hand and whose. Best effort: a failure is logged, and the chat's next tasks do
+    /// not wait for it. (In the outbox, so that a close queued after it marks the
+    /// announcement last.)
     func announceTaken(_ record: AgentTaskRecord, by agent: String) async {
         do {
             guard let room = try await store.room(for: record.conversationID),
@@ -131,8 +131,9 @@ extension MattermostLink {
                 if let name = await user(id)?.displayName, !agents.contains(name) { agents.append(name) }
             }
             if !agents.contains(agent) { agents.append(agent) }
-            // Even when the chat closed meanwhile: its close leaves a taken chat's reminder.
-            await markReminder(of: room, visitor: visitor, takenBy: agents[0])
+            // The first agent marks the reminder, even when the chat closed meanwhile (its
+            // close leaves a taken chat's reminder).
+            if agent == agents[0] { await markReminder(of: room, visitor: visitor, takenBy: agent) }
             guard room.closedAt == nil, let announcementID = room.announcementPost, conversation.state != .closed else { return }
             let text = try await announcement(conversation, visitor: visitor,
                                               visitorRecord: try await store.visitor(id: conversation.visitorID),

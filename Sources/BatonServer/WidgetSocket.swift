@@ -333,6 +333,16 @@ struct WidgetSocket {
         }
     }
 
+    /// A hello that came too soon: `rate_limited` with when to try again (`message` says it
+    /// in seconds), then close code 1013, which the widget answers with its backoff.
+    /// Returns true (the connection ends).
+    private func refuseHello(after wait: Duration, reason: String, send: @Sendable (Outgoing) -> Void, message: (Int64) -> String) -> Bool {
+        let seconds = max(1, Int64((wait / .milliseconds(1)).rounded(.up)) / 1000 + 1)
+        send(.frame(.error(ProtocolError(code: "rate_limited", message: message(seconds), retryAfterMillis: seconds * 1000))))
+        send(.close(.init(codeNumber: 1013), reason))
+        return true
+    }
+
     /// The visitor acts on their chat (`what`: "ending a chat"): what the chat refuses goes
     /// back as an error frame, a failure to store it as `unavailable`.
     private func act(_ what: String, state: inout ReadState, send: @escaping @Sendable (Outgoing) -> Void,
@@ -388,21 +398,13 @@ struct WidgetSocket {
             // A new anonymous visitor is a stored visitor, conversation and greeting: one
             // address may start only so many a minute.
             if token == nil, verified == nil, let wait = clients.admitNewVisitor(request.client) {
-                let seconds = max(1, Int64((wait / .milliseconds(1)).rounded(.up)) / 1000 + 1)
                 logger.debug("A client starts new chats faster than it may; one was refused",
                               metadata: ["client": "\(request.client ?? "?")", "widget": "\(widget)"])
-                send(.frame(.error(ProtocolError(code: "rate_limited", message: "Too many new chats from your network; try again in \(seconds) s.",
-                                                 retryAfterMillis: seconds * 1000))))
-                send(.close(.init(codeNumber: 1013), "too many new chats"))
-                return true
+                return refuseHello(after: wait, reason: "too many new chats", send: send) { "Too many new chats from your network; try again in \($0) s." }
             }
             // A returning visitor's hello sends their chat again: only so many a second.
             if let token, let wait = clients.admitReturningHello(token) {
-                let seconds = max(1, Int64((wait / .milliseconds(1)).rounded(.up)) / 1000 + 1)
-                send(.frame(.error(ProtocolError(code: "rate_limited", message: "This chat is being opened too often; try again in \(seconds) s.",
-                                                 retryAfterMillis: seconds * 1000))))
-                send(.close(.init(codeNumber: 1013), "too many hellos"))
-                return true
+                return refuseHello(after: wait, reason: "too many hellos", send: send) { "This chat is being opened too often; try again in \($0) s." }
             }
             let policy = chat.policy
             let limits = ServerFrame.Limits(maxTextLength: policy.maxTextLength, messagesPerSecond: self.limits.messagesPerSecond,
