@@ -111,6 +111,12 @@ import Testing
         _ = try await flagWins.wait(for: "is ready at")
         flagWins.signal(SIGTERM)
         #expect(try await flagWins.exit() == 0)
+        // A database that cannot be opened leaves no key made for it behind.
+        let keyFor = other.url.appendingPathComponent("unreached.key").path
+        let unreached = try BatonProcess(["serve", "--port", "0", "--database", "postgres://baton:secret@127.0.0.1:1/baton", "--secret-key-file", keyFor])
+        #expect(try await unreached.exit() != 0)
+        #expect(unreached.log.contains("nothing answers at that host and port"), "\(unreached.log)")
+        #expect(!FileManager.default.fileExists(atPath: keyFor))
         // No password in Baton's public address: it goes into embed snippets and the log.
         #expect(throws: ConfigurationError.self) { try BatonConfiguration.publicURL("https://user:secret@chat.example.com", from: "x") }
     }
