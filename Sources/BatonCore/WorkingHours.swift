@@ -139,6 +139,43 @@ public struct WorkingHours: Sendable, Codable, Hashable {
         return nil
     }
 
+    /// The next moment after `date`, which is in the hours, at which they close: the end
+    /// of the range it is in, run on past midnight into a range that starts then (nil when
+    /// they never close, or `date` is not in them).
+    public func nextClosing(after date: Date) -> Date? {
+        guard let calendar, isOpen(at: date) else { return nil }
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        var day = calendar.startOfDay(for: date), minute = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        for _ in 0..<(7 * (closedDates.count + 2)) {
+            guard let weekday = calendar.dateComponents([.weekday], from: day).weekday,
+                  let range = days[(weekday + 5) % 7].first(where: { $0.from <= minute && minute < $0.to }) else { return nil }
+            guard range.to == 1440 else {
+                return calendar.date(bySettingHour: range.to / 60, minute: range.to % 60, second: 0, of: day, matchingPolicy: .nextTime)
+            }
+            // Open to midnight: closed then unless the next day opens at once.
+            guard let next = calendar.date(byAdding: .day, value: 1, to: day) else { return nil }
+            guard let nextWeekday = calendar.dateComponents([.weekday], from: next).weekday, !isClosedDate(next, calendar),
+                  days[(nextWeekday + 5) % 7].contains(where: { $0.from == 0 }) else { return next }
+            day = next
+            minute = 0
+        }
+        return nil
+    }
+
+    /// The next `count` moments after `date` at which the hours open or close, in order,
+    /// each with whether they are open from then; fewer when they stop changing.
+    public func changes(after date: Date, count: Int) -> [(at: Date, open: Bool)] {
+        var changes: [(at: Date, open: Bool)] = []
+        var moment = date
+        while changes.count < count {
+            let open = isOpen(at: moment)
+            guard let next = open ? nextClosing(after: moment) : nextOpening(after: moment), next > moment else { break }
+            changes.append((next, !open))
+            moment = next
+        }
+        return changes
+    }
+
     /// "on Monday at 09:00 (Europe/Berlin time)", or "today at 13:00 (…)", "tomorrow at …";
     /// in `language` (one the widget speaks; English when nil).
     public func describeOpening(_ opening: Date, from now: Date, language: String? = nil) -> String {

@@ -277,6 +277,11 @@ enum ServerFrame: Sendable {
     case error(ProtocolError)
     case pong
 
+    /// How many of the working hours' next changes a welcome names (`widget.hours`): three
+    /// days of office hours. Past the last, the header says what it said then until the
+    /// next welcome.
+    static let hoursChangesSent = 6
+
     struct Limits: Sendable {
         var maxTextLength: Int
         var messagesPerSecond: Double
@@ -310,8 +315,19 @@ enum ServerFrame: Sendable {
                     if let language = session.language { w.field("language", language) }
                     // Outside the working hours: when people are back (milliseconds since 1970).
                     let now = Date()
-                    if let hours = session.widget.settings.workingHours, !hours.isOpen(at: now), let back = hours.nextOpening(after: now) {
-                        w.field("awayUntil", Int64(back.timeIntervalSince1970 * 1000))
+                    if let hours = session.widget.settings.workingHours {
+                        if !hours.isOpen(at: now), let back = hours.nextOpening(after: now) {
+                            w.field("awayUntil", Int64(back.timeIntervalSince1970 * 1000))
+                        }
+                        // The next times they close and open, for the widget's header to
+                        // follow without a reconnect.
+                        w.key("hours")
+                        w.array(hours.changes(after: now, count: Self.hoursChangesSent)) { w, change in
+                            w.object { w in
+                                w.field("at", Int64(change.at.timeIntervalSince1970 * 1000))
+                                w.field("open", change.open)
+                            }
+                        }
                     }
                 }
                 w.key("messages")

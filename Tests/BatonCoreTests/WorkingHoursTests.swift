@@ -68,6 +68,33 @@ import Testing
         #expect(mondays.describeOpening(back, from: Self.utc("2026-12-15T12:00:00")) == "on Monday at 09:00 (UTC time)")
     }
 
+    /// When the hours close next, and the changes after: the end of the range, past
+    /// midnight into a range that starts then, a lunch break; none for hours always open.
+    @Test func theNextChangesOfTheHours() throws {
+        let hours = Self.office
+        // Monday 7 December 2026, 10:00 in Berlin (09:00 UTC).
+        let monday = Self.utc("2026-12-07T09:00:00")
+        #expect(hours.nextClosing(after: monday) == Self.utc("2026-12-07T16:00:00"))
+        #expect(hours.nextClosing(after: Self.utc("2026-12-07T17:00:00")) == nil, "closed then")
+        let changes = hours.changes(after: monday, count: 5)
+        #expect(changes.map(\.at) == ["2026-12-07T16:00:00", "2026-12-08T08:00:00", "2026-12-08T16:00:00", "2026-12-09T08:00:00",
+                                       "2026-12-09T11:00:00"].map(Self.utc))
+        #expect(changes.map(\.open) == [false, true, false, true, false])
+        // Friday evening: back on Monday.
+        #expect(hours.changes(after: Self.utc("2026-12-11T17:00:00"), count: 1).map(\.at) == [Self.utc("2026-12-14T08:00:00")])
+        // A range past midnight closes the next morning.
+        let nights = WorkingHours(timeZone: "UTC", days: [[.init(from: 1320, to: 1440)], [.init(from: 0, to: 360)], [], [], [], [], []])
+        #expect(nights.nextClosing(after: Self.utc("2026-12-07T23:00:00")) == Self.utc("2026-12-08T06:00:00"))
+        // Always open: nothing changes.
+        let always = WorkingHours(timeZone: "UTC", days: Array(repeating: [.init(from: 0, to: 1440)], count: 7))
+        #expect(always.nextClosing(after: monday) == nil && always.changes(after: monday, count: 6).isEmpty)
+        // A holiday after an open midnight closes it.
+        var holiday = always
+        holiday.closedDates = ["2026-12-08"]
+        #expect(holiday.nextClosing(after: monday) == Self.utc("2026-12-08T00:00:00"))
+        #expect(holiday.changes(after: monday, count: 2).map(\.at) == [Self.utc("2026-12-08T00:00:00"), Self.utc("2026-12-09T00:00:00")])
+    }
+
     /// Hours that start in the hour the clocks repeat open twice that night; hours in the
     /// hour they skip do not open that night.
     @Test func clockChangesAreOpenedAsTheClockReads() throws {

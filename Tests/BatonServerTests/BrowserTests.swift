@@ -671,6 +671,35 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// The hours close while the chat is open: the header says "Away" then, without a
+    /// reconnect (it changed only with the next welcome).
+    @Test func theHeaderFollowsTheHoursClosing() async throws {
+        try await LiveBaton.run { baton in
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = TimeZone(identifier: "UTC")!
+            let now = utc.dateComponents([.weekday, .hour, .minute, .second], from: Date())
+            // Open today until the next minute (or the one after, to be handed over before),
+            // tomorrow from 01:00 (so that a closing at midnight is one), other days all day.
+            let closing = min(1440, now.hour! * 60 + now.minute! + (now.second! < 45 ? 1 : 2))
+            var days = Array(repeating: [WorkingHours.Interval(from: 0, to: 1440)], count: 7)
+            days[(now.weekday! + 5) % 7] = [.init(from: 0, to: closing)]
+            days[(now.weekday! + 6) % 7] = [.init(from: 60, to: 1440)]
+            var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+            demo.settings.workingHours = WorkingHours(timeZone: "UTC", days: days)
+            _ = try await baton.services.bots.save(demo)
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await askTheDemoBotForAPerson(driver)
+                try await driver.wait(for: "the waiting status", "return \(root).querySelector('.status').textContent.includes('Waiting')")
+                try await driver.wait(for: "the away status once the hours close",
+                                      "return \(root).querySelector('.status').textContent.startsWith('Away')", seconds: 150)
+                let status = try await driver.run("return \(root).querySelector('.status').textContent") as? String ?? ""
+                #expect(status.contains("back"), "\(status)")
+            }
+        }
+    }
+
     /// A site picks the widget's colour; whatever it picks, the text on it stays readable
     /// (light colours get dark text) and the audit passes: the launcher, the header, the
     /// quick replies and the visitor's own bubbles are in that colour.

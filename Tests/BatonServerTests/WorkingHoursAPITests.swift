@@ -69,6 +69,13 @@ import Testing
                     let expected = try #require(stored.nextOpening(after: now))
                     #expect(away?.int64Value == Int64(expected.timeIntervalSince1970 * 1000))
                 }
+                // The next changes of the hours, for the header to follow: open at 03:00 on
+                // Monday, closed a minute later, and so on.
+                let changes = try #require((welcome["widget"] as? [String: Any])?["hours"] as? [[String: Any]])
+                let expected = stored.changes(after: now, count: 6)
+                #expect(changes.count == 6 && changes.map { ($0["open"] as? Bool) == true } == expected.map(\.open))
+                #expect(changes.compactMap { ($0["at"] as? NSNumber)?.int64Value } == expected.map { Int64($0.at.timeIntervalSince1970 * 1000) })
+                #expect(expected.first?.open == !stored.isOpen(at: now) && expected.last.map { $0.at.timeIntervalSince(now) < 22 * 86_400 } == true)
             }
             // Left out of a save, they stay; turned off (null): no hours, and the widget is
             // never away.
@@ -79,6 +86,7 @@ import Testing
             try await WidgetClient.connect(baton.socketURL) { widget in
                 let welcome = try await widget.hello()
                 #expect((welcome["widget"] as? [String: Any])?["awayUntil"] == nil)
+                #expect((welcome["widget"] as? [String: Any])?["hours"] == nil)
             }
         }
     }

@@ -703,13 +703,35 @@ textarea:disabled { background: #f1f3f5; }
   let isOpen = false;
   let unread = 0;
 
-  // Outside the widget's working hours: when people are back (from the welcome).
-  let awayUntil = 0, awayTimer = 0;
+  // Outside the widget's working hours: when people are back (from the welcome), and the
+  // next times the hours close and open, which the header follows while the chat stays open.
+  let awayUntil = 0, awayTimer = 0, hoursChanges = [];
 
-  function setAway(until) {
-    clearTimeout(awayTimer);
+  function setAway(until, changes) {
+    hoursChanges = Array.isArray(changes)
+      ? changes.filter((c) => c && Number(c.at) > Date.now()).map((c) => ({ at: Number(c.at), open: c.open === true }))
+      : [];
     awayUntil = Number(until) > Date.now() ? Number(until) : 0;
-    if (awayUntil) awayTimer = setTimeout(() => { awayUntil = 0; updateStatus(); }, Math.min(awayUntil - Date.now(), 2147483647));
+    followHours();
+  }
+
+  // Waits for the next change of the hours (or, without the list, for awayUntil).
+  function followHours() {
+    clearTimeout(awayTimer);
+    const next = hoursChanges.length ? hoursChanges[0].at : awayUntil;
+    if (!next) return;
+    awayTimer = setTimeout(() => {
+      const change = hoursChanges.shift();
+      if (!change || change.open) {
+        awayUntil = 0;
+      } else {
+        // Closed now: away until the next opening named (not shown as away without one).
+        const reopening = hoursChanges.find((c) => c.open);
+        awayUntil = reopening ? reopening.at : 0;
+      }
+      updateStatus();
+      followHours();
+    }, Math.max(0, Math.min(next - Date.now(), 2147483647)));
   }
 
   // "back 09:00" today, "back Mon 09:00" within the week, "back Mon, Jan 3, 09:00" (the
@@ -1572,7 +1594,7 @@ textarea:disabled { background: #f1f3f5; }
     applyLanguage();
     botName = w.botName || botName;
     subtitle = typeof w.subtitle === 'string' && w.subtitle ? w.subtitle : null;
-    setAway(w.awayUntil);
+    setAway(w.awayUntil, w.hours);
     // Only an https image, set as a property: never markup from the server.
     if (typeof w.avatarURL === 'string' && /^https:\/\//.test(w.avatarURL)) {
       ui.avatar.src = w.avatarURL;
