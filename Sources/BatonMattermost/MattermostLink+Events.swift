@@ -112,6 +112,9 @@ extension MattermostLink {
             // the last one handled may not have been; those handled are known by id. Only
             // these rooms' posts: another thread's live events keep their own order.
             let ids = Set(rooms.map(\.externalID))
+            // Live posts let go while the rooms were stalled, counted before the read: one
+            // let go after it is not in what it read.
+            let skippedBefore = skippedWhileStalled.withLock { skipped in ids.map { ($0, skipped[$0, default: 0]) } }
             let posts = try await client.posts(channelID: channelID, since: since - 1)
             // Removed while Baton was not listening: no events come from there until it rejoins.
             if posts.contains(where: recordsRelayUserLeaving) { await relayUserLeft(channelID, catchUp: false) }
@@ -124,7 +127,17 @@ extension MattermostLink {
                 guard !failed.contains(key) else { continue }
                 if await !handle(post, catchingUp: true) { failed.insert(key) }
             }
-            stalledRooms.withLock { $0.subtract(ids.subtracting(failed)) }
+            // A room that let a live post go while this read ran stays stalled: its recovery
+            // (running while it is) reads again before it goes on.
+            // (Under the stalled rooms' lock, as `letGoWhileStalled` counts.)
+            stalledRooms.withLock { stalled in
+                let through = skippedWhileStalled.withLock { skipped in
+                    let done = Set(skippedBefore.filter { skipped[$0.0, default: 0] == $0.1 }.map(\.0)).subtracting(failed)
+                    for key in done { skipped[key] = nil }
+                    return done
+                }
+                stalled.subtract(through)
+            }
         } catch {
             logger.warning("Catching up a room failed", metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
             // Not read: the rooms stop at their cursors, as a post that could not be stored
@@ -168,6 +181,9 @@ extension MattermostLink {
         guard event.event == "posted", let post = event.post, post.userID == settings.relayUser.id else { return false }
         noteEvent()
         guard let key = cachedRoom(of: post)?.externalID else { return true }
+        // A stalled room stays at its cursor: its catch-up reads from there (moved past
+        // the posts it missed, it found nothing and let the room go on without them).
+        guard !letGoWhileStalled(key) else { return true }
         rooms.withLock { rooms in
             guard var room = rooms[key], room.cursor < post.createAt else { return }
             room.cursor = post.createAt
@@ -224,7 +240,7 @@ extension MattermostLink {
         guard let key = try? await room(of: post)?.externalID else { return true }
         return await channelLocks.withLock(key) { () -> Bool in
             // Stalled: what comes live now is read again, in order, by the catch-up.
-            if !catchingUp, stalledRooms.withLock({ $0.contains(key) }) { return true }
+            if !catchingUp, letGoWhileStalled(key) { return true }
             guard let found = try? await room(externalID: key) else { return true }
             guard found.closedAt == nil else {
                 await wroteInClosedRoom(post, room: found)
@@ -254,6 +270,16 @@ extension MattermostLink {
             } catch {
                 logger.warning("Saving a room's cursor failed", metadata: ["mattermost.room": "\(room.externalID)", "error": "\(error)"])
             }
+            return true
+        }
+    }
+
+    /// Whether room `key` is stalled; if so, counts a live post let go (a catch-up already
+    /// reading then reads again).
+    func letGoWhileStalled(_ key: String) -> Bool {
+        stalledRooms.withLock { stalled in
+            guard stalled.contains(key) else { return false }
+            skippedWhileStalled.withLock { $0[key, default: 0] += 1 }
             return true
         }
     }

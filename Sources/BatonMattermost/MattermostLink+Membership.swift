@@ -43,32 +43,57 @@ extension MattermostLink {
         let isIndex = channelID == settings.indexChannel.id
         guard !rooms.isEmpty || isIndex else { return }
         let me = settings.relayUser.id
+        let place = isIndex ? "the index channel" : "a channel of open chats"
         // The event and a catch-up may both see the same removal: one of them rejoins.
-        let rejoined = await channelLocks.withLock("membership \(channelID)") { () -> Bool in
+        let outcome = await channelLocks.withLock("membership \(channelID)") { () -> MembershipOutcome in
+            let member: Bool
             do {
-                guard try await !client.isChannelMember(channelID: channelID, userID: me) else { return false }
-                try await client.addChannelMember(channelID: channelID, userID: me)
-                return true
+                member = try await client.isChannelMember(channelID: channelID, userID: me)
             } catch {
-                // A channel that is gone is not a removal to undo: the index channel's
-                // absence is said as such; a room's is the lost rooms' to mend.
-                if await channelIsGone(channelID, after: error) {
-                    if isIndex { logIndexChannelUnusable() }
-                    return false
-                }
-                // No answer (the network, a timeout, Mattermost restarting) says nothing of
-                // a removal: checked again at the next reconnect.
-                guard case MattermostError.server(let status, _, _) = error, (400..<500).contains(status) else {
-                    logger.warning("Checking that the relay user is still in \(isIndex ? "the index channel" : "a channel of open chats") failed; it is checked again at the next reconnect",
-                                   metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
-                    return false
-                }
-                logger.error("The relay user was removed from \(isIndex ? "the index channel" : "a channel of open chats") and cannot join it again; add it there in Mattermost",
-                             metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
-                return false
+                return await channelIsGone(channelID, after: error) ? .gone : .unknown(error)
+            }
+            guard !member else { return .member }
+            do {
+                try await client.addChannelMember(channelID: channelID, userID: me)
+                return .rejoined
+            } catch {
+                if await channelIsGone(channelID, after: error) { return .gone }
+                // Refused (the right to join taken away): for a person. Anything else (the
+                // network, a proxy's answer) is tried again.
+                guard case MattermostError.server(let status, _, _) = error, [400, 403, 404].contains(status) else { return .unknown(error) }
+                return .refused(error)
             }
         }
-        guard rejoined else { return }
+        if case .unknown = outcome {} else { membershipUnchecked.withLock { _ = $0.remove(channelID) } }
+        switch outcome {
+        case .member:
+            return
+        case .gone:
+            // A channel that is gone is not a removal to undo: the index channel's absence
+            // is said as such; a room's is the lost rooms' to mend.
+            if isIndex { logIndexChannelUnusable() }
+            return
+        case .unknown(let error):
+            // No answer says nothing of a removal: asked again in a while, while the link
+            // runs (the next reconnect may be hours away).
+            // Said once while it lasts.
+            let first = membershipUnchecked.withLock { $0.insert(channelID).inserted }
+            logger.log(level: first ? .warning : .debug,
+                       "Checking that the relay user is still in \(place) failed; it is checked again in \(limits.membershipRetry) until it gets an answer",
+                       metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
+            Task {
+                try? await Task.sleep(for: limits.membershipRetry)
+                guard !Task.isCancelled, !isStopped else { return }
+                await relayUserLeft(channelID, catchUp: true)
+            }
+            return
+        case .refused(let error):
+            logger.error("The relay user was removed from \(place) and cannot join it again; add it there in Mattermost",
+                         metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
+            return
+        case .rejoined:
+            break
+        }
         logger.warning("The relay user was removed from \(isIndex ? "the index channel" : "a channel of open chats") and joined it again", metadata: [
             "mattermost.channel": "\(channelID)", "chats": "\(rooms.count)"])
         let note = isIndex && rooms.allSatisfy({ $0.threadChannelID == nil })
@@ -81,6 +106,15 @@ extension MattermostLink {
             logger.warning("Posting why the relay user joined again failed", metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
         }
         if catchUp, !rooms.isEmpty { await self.catchUp(rooms) }
+    }
+
+    /// What a check of the relay user's membership found.
+    enum MembershipOutcome: Sendable {
+        case member, rejoined, gone
+        /// Not a member, and joining was refused.
+        case refused(any Error)
+        /// No answer: asked again later.
+        case unknown(any Error)
     }
 
     /// Default agents who could not be added to a room because they are no longer in the

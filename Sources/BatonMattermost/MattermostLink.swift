@@ -25,6 +25,9 @@ public struct LinkLimits: Sendable {
     /// How long a visitor waits in a room nobody joined before the agents are reminded in
     /// the index channel (once, and only within the widget's working hours); nil: never.
     public var remindAgentsAfter: Duration? = .seconds(300)
+    /// How long a check that the relay user is still in a channel waits, after one that
+    /// got no answer, before it asks again.
+    public var membershipRetry: Duration = .seconds(30)
     /// Where files are read, built into uploads and stored: not on an event loop (the
     /// outbox's drains and the event listener run on the HTTP client's loops, where copying
     /// megabytes would hold up every socket of that loop). Tests count its jobs.
@@ -90,6 +93,11 @@ final class MattermostLink: Sendable {
     /// their cursor stays before it, their live posts are left to a catch-up that is tried
     /// until it gets through (`recover`), so that none is skipped.
     let stalledRooms = Mutex<Set<String>>([])
+    /// Live posts let go while their room was stalled, by room: a catch-up that began
+    /// before one was let go reads again.
+    let skippedWhileStalled = Mutex<[String: Int]>([:])
+    /// Channels whose membership check got no answer and is asked again, as logged.
+    let membershipUnchecked = Mutex<Set<String>>([])
     /// The index channel found archived or deleted: said as the status's last error while
     /// nothing else is wrong, until a post there goes through (a task's success does not
     /// clear it, as it does other errors).

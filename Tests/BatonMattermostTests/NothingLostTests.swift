@@ -54,11 +54,15 @@ import Testing
                 try await Task.sleep(for: .milliseconds(300))
                 try rig.sandbox.post(as: "alice", in: room, "written while the stream was down")
                 let posts = "/api/v4/channels/\(room)/posts"
-                rig.sandbox.fail(next: 2, status: 503, pathPrefix: posts)
+                rig.sandbox.fail(next: 3, status: 503, pathPrefix: posts)
                 rig.sandbox.refuseWebSockets(false)
                 try await eventually("the catch-up refused", seconds: 20) {
                     rig.sandbox.exchanges.contains { $0.method == "GET" && $0.path == posts && $0.status == 503 }
                 }
+                // The visitor writes meanwhile: Baton's own post comes back as an event, which
+                // must not move the stalled room past what it missed.
+                _ = try await client.say("anyone there?", clientID: "during-stall")
+                try await eventually("the visitor's message in the room") { relayed(rig, room: room).last == "anyone there?" }
                 try rig.sandbox.post(as: "alice", in: room, "written after")
                 frames += try await client.until("the later reply") { $0.messageText == "written after" }
                 #expect(Self.agentTexts(frames) == ["one", "written while the stream was down", "written after"])

@@ -95,6 +95,24 @@ import Testing
         }
     }
 
+    /// Removed while the membership check gets no answer: it asks again until it does
+    /// (it waited for the next reconnect, which may be hours away), rejoins and reads
+    /// what was written meanwhile.
+    @Test func aMembershipCheckWithoutAnAnswerIsAskedAgain() async throws {
+        try await HandoverRig.run(baton: { $0.mattermostLimits.membershipRetry = .milliseconds(500) }) { rig in
+            try await rig.connect()
+            let relay = try #require(rig.sandbox.user(named: "relay")?.id)
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(grace)).id
+                rig.sandbox.fail(next: 4, status: 502, pathPrefix: "/api/v4/channels/\(room)/members/ids")
+                try rig.sandbox.removeFromChannel("relay", channel: room, by: "alice")
+                try rig.sandbox.post(as: "alice", in: room, "Hi Grace, Alice here")
+                _ = try await grace.message(containing: "Alice here")
+                #expect(rig.sandbox.members(of: room).contains(relay))
+            }
+        }
+    }
+
     /// Removed while Baton was not listening (Mattermost down, or Baton restarting): the
     /// catch-up after the reconnect finds the removal in the room's posts.
     @Test func removedWhileBatonWasNotListening() async throws {
