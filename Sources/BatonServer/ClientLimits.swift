@@ -73,12 +73,12 @@ final class ClientLimits: Sendable {
         take(from: \.visitorMessages, key: visitor, rate: rate, burst: burst, at: arrival)
     }
 
-    /// Takes one of a returning visitor's hellos (`token`, their key), each of which sends
+    /// Takes one of a returning visitor's hellos (`key`: who they are), each of which sends
     /// their chat again (up to 500 messages): a script saying hello in a loop with one
     /// visitor's key slowed everyone down. Ten at once (tabs opening together), then one
     /// a second; nil when it may, else how long until it may.
-    func admitReturningHello(_ token: String, now: ContinuousClock.Instant = .now) -> Duration? {
-        take(from: \.returningHellos, key: token, rate: 1, burst: 10, at: now)
+    func admitReturningHello(_ key: String, now: ContinuousClock.Instant = .now) -> Duration? {
+        take(from: \.returningHellos, key: key, rate: 1, burst: 10, at: now)
     }
 
     /// A token from the bucket of `key` in `table`, made full when new; buckets full again

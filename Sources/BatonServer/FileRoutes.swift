@@ -95,15 +95,19 @@ struct FileRoutes: Sendable {
         // A body that trickles in (a byte now and then, never idle long enough for the
         // idle timeout) would hold its memory for ever: past a grace, it must come at a
         // least speed on average.
-        let started = ContinuousClock.now
+        // Over each stretch of `uploadGrace`, not only since the start (most of a file at
+        // once, then a byte now and then, passed for minutes).
+        var stretch = (start: ContinuousClock.now, bytes: 0)
         for try await chunk in request.body {
             guard data.count + chunk.readableBytes <= limit else { throw tooLarge }
             data.append(contentsOf: chunk.readableBytesView)
-            let elapsed = ContinuousClock.now - started
-            if elapsed > uploadGrace, Double(data.count) < elapsed.seconds * Self.leastUploadSpeed {
+            let elapsed = ContinuousClock.now - stretch.start
+            guard elapsed > uploadGrace else { continue }
+            if Double(data.count - stretch.bytes) < elapsed.seconds * Self.leastUploadSpeed {
                 throw APIError(.requestTimeout, code: "upload_too_slow",
                                "The file came too slowly (under \(Int(Self.leastUploadSpeed / 1000)) KB a second on average); send it again.")
             }
+            stretch = (.now, data.count)
         }
         if length == nil, let wait = limiter.take(data.count, by: visitor) { throw rateLimited(wait) }
         let name = request.uri.queryParameters["name"].map(String.init) ?? "file"
@@ -161,7 +165,7 @@ struct FileRoutes: Sendable {
         let kind = ["image/", "audio/", "video/", "application/vnd."].contains { type.hasPrefix($0) }
             || ["application/pdf", "application/zip", "application/gzip", "application/x-7z-compressed", "application/x-tar",
                 "application/msword", "application/rtf"].contains(type)
-        let active = type.hasSuffix("+xml") || type.contains("html") || type.contains("script") || type.contains("xml")
+        let active = type.hasSuffix("+xml") || type.hasSuffix("+json") || type.contains("html") || type.contains("script") || type.contains("xml")
             && !type.hasPrefix("application/vnd.openxmlformats")
         return kind && !active ? type : "application/octet-stream"
     }

@@ -288,7 +288,7 @@ struct WidgetSocket {
                 return refuse(ProtocolError(code: "hello_required", message: "Send a hello frame before the page."), state: &state, send: send)
             }
             // Pages count against the message rate; one past it is not recorded (the next is).
-            if state.bucket.take(now: state.arrival) == nil { await visitorOnPage(page, in: session) }
+            if takeVisitorToken(session, state: &state) == nil { await visitorOnPage(page, in: session) }
             return false
         case .end:
             // The notice and the closed state reach every widget of the visitor.
@@ -298,7 +298,7 @@ struct WidgetSocket {
         case .seen(let upTo):
             // Replies the visitor saw are not emailed. Counted against the message rate: one
             // past it is not recorded (the widget says it again with the next reply).
-            if let session = state.session, state.bucket.take(now: state.arrival) == nil {
+            if let session = state.session, takeVisitorToken(session, state: &state) == nil {
                 await record("what the visitor saw", of: session) { try await chat.visitorSaw(upTo: upTo, visitor: $0.visitor.id) }
             }
             return false
@@ -310,11 +310,7 @@ struct WidgetSocket {
             guard let session = state.session else {
                 return refuse(ProtocolError(code: "hello_required", message: "Send a hello frame before messages.", clientID: clientID), state: &state, send: send)
             }
-            // This connection's rate, and the visitor's on all their connections (a script
-            // opening a hundred sockets as one visitor gets no hundred times the rate, nor
-            // a hundred copies of every message).
-            if let wait = state.bucket.take(now: state.arrival)
-                ?? clients.admitMessage(from: session.visitor.id.rawValue, rate: limits.messagesPerSecond, burst: limits.burst, at: state.arrival) {
+            if let wait = takeVisitorToken(session, state: &state) {
                 let millis = Millis(wait)
                 return refuse(ProtocolError(code: "rate_limited", message: "Messages are coming too fast; this one was not stored. Send it again after retryAfter milliseconds.",
                                             clientID: clientID, retryAfterMillis: max(1, millis)), state: &state, send: send)
@@ -331,6 +327,15 @@ struct WidgetSocket {
             }
             return false
         }
+    }
+
+    /// A token of this connection's rate and of the visitor's on all their connections,
+    /// for the message (or page, or `seen`) that arrived last: a script opening a hundred
+    /// sockets as one visitor gets no hundred times the rate, nor a hundred copies of every
+    /// message. Nil when it may go on, else how long until one may.
+    private func takeVisitorToken(_ session: ChatSession, state: inout ReadState) -> Duration? {
+        state.bucket.take(now: state.arrival)
+            ?? clients.admitMessage(from: session.visitor.id.rawValue, rate: limits.messagesPerSecond, burst: limits.burst, at: state.arrival)
     }
 
     /// A hello that came too soon: `rate_limited` with when to try again (`message` says it
@@ -402,8 +407,11 @@ struct WidgetSocket {
                               metadata: ["client": "\(request.client ?? "?")", "widget": "\(widget)"])
                 return refuseHello(after: wait, reason: "too many new chats", send: send) { "Too many new chats from your network; try again in \($0) s." }
             }
-            // A returning visitor's hello sends their chat again: only so many a second.
-            if let token, let wait = clients.admitReturningHello(token) {
+            // A returning visitor's hello sends their chat again: only so many a second, by
+            // who they are (a signed-in user, an emailed link, else their key: a made-up key
+            // beside the user or the link changes nothing).
+            let returning = verified.map { "user:\(widget)/\($0.id)" } ?? link.map { "link:\($0)" } ?? token.map { "key:\($0)" }
+            if let returning, let wait = clients.admitReturningHello(returning) {
                 return refuseHello(after: wait, reason: "too many hellos", send: send) { "This chat is being opened too often; try again in \($0) s." }
             }
             let policy = chat.policy

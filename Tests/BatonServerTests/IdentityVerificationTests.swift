@@ -22,6 +22,24 @@ import Testing
         return frame
     }
 
+    /// A signed-in user's hellos are paced as a returning visitor's are, by who they are:
+    /// a made-up key beside the signature changes nothing (each hello sent the chat again).
+    @Test func aSignedInUsersHellosArePaced() async throws {
+        try await AdminAPITests.withAdmin { baton, client in
+            let secret = try #require(try await client.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)
+            let collected = Collected<String>()
+            for index in 0..<12 {
+                try await WidgetClient.connect(baton.socketURL) { widget in
+                    try await widget.send(Self.hello(secret, id: "user-4711", token: "made-up-\(index)"))
+                    guard let frame = try await widget.next() else { return }
+                    collected.append(frame.type == "welcome" ? "welcome" : frame.string("code") ?? frame.type)
+                }
+            }
+            let codes = collected.all
+            #expect(codes.prefix(10).allSatisfy { $0 == "welcome" } && codes.suffix(2).allSatisfy { $0 == "rate_limited" }, "\(codes)")
+        }
+    }
+
     @Test func anAdminTurnsItOnAndTheSecretIsShownOnlyOnce() async throws {
         try await AdminAPITests.withAdmin { baton, client in
             // Requiring signed-in users needs a secret first.

@@ -26,6 +26,19 @@ import Testing
                 #expect(await connection.received("408"))
                 #expect(connection.text.contains("upload_too_slow"), "\(connection.text)")
                 await connection.close()
+                // Most of the file at once, then a trickle: each stretch is held to the
+                // speed, not only the whole since the start.
+                let second = try await RawConnection.open(port: baton.port)
+                try await second.send("POST /widget/v1/files?name=slow.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(ticket)\r\n"
+                                      + "Content-Type: application/octet-stream\r\nContent-Length: 200000\r\n\r\n")
+                try await second.send(bytes: Array(repeating: 7, count: 100_000))
+                for _ in 0..<30 {
+                    if second.text.contains("HTTP/1.1") { break }
+                    try await second.send(bytes: Array(repeating: 7, count: 100))
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(await second.received("upload_too_slow"), "\(second.text)")
+                await second.close()
             }
         }
     }
@@ -145,7 +158,8 @@ import Testing
                                        ("application/pdf", "application/pdf"), ("audio/mpeg", "audio/mpeg"), ("image/heic", "image/heic"),
                                        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-                                       ("application/vnd.ms-excel", "application/vnd.ms-excel"), ("application/zip", "application/zip")] {
+                                       ("application/vnd.ms-excel", "application/vnd.ms-excel"), ("application/zip", "application/zip"),
+                                       ("application/vnd.api+json", "application/octet-stream")] {
                     #expect(FileRoutes.downloadType(type) == served, "\(type)")
                 }
                 #expect(vector.header("content-disposition")?.hasPrefix("attachment;") == true)
