@@ -75,10 +75,10 @@ final class ClientLimits: Sendable {
 
     /// Takes one of a returning visitor's hellos (`key`: who they are), each of which sends
     /// their chat again (up to 500 messages): a script saying hello in a loop with one
-    /// visitor's key slowed everyone down. Ten at once (tabs opening together), then one
-    /// a second; nil when it may, else how long until it may.
-    func admitReturningHello(_ key: String, now: ContinuousClock.Instant = .now) -> Duration? {
-        take(from: \.returningHellos, key: key, rate: 1, burst: 10, at: now)
+    /// visitor's key slowed everyone down. `burst` at once (tabs opening together), then
+    /// `rate` a second; nil when it may, else how long until it may.
+    func admitReturningHello(_ key: String, rate: Double = 1, burst: Int = 10, now: ContinuousClock.Instant = .now) -> Duration? {
+        take(from: \.returningHellos, key: key, rate: rate, burst: burst, at: now)
     }
 
     /// A token from the bucket of `key` in `table`, made full when new; buckets full again

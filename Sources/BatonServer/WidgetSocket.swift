@@ -13,6 +13,10 @@ public struct SocketLimits: Sendable {
     /// Largest frame accepted, in bytes (a 4,000-character message is well under it), at
     /// least: `BatonConfiguration.frameBytes` makes room for the longest message allowed.
     public var maxFrameBytes: Int = 64 * 1024
+    /// A returning visitor's hellos a second, on average (each sends the chat again), after
+    /// `returningHelloBurst` at once.
+    public var returningHellosPerSecond: Double = 1
+    public var returningHelloBurst: Int = 10
     /// Time a new connection has to send its hello.
     public var helloTimeout: Duration = .seconds(10)
     /// Frames queued for a widget that does not read before it is disconnected.
@@ -411,7 +415,7 @@ struct WidgetSocket {
             // who they are (a signed-in user, an emailed link, else their key: a made-up key
             // beside the user or the link changes nothing).
             let returning = verified.map { "user:\(widget)/\($0.id)" } ?? link.map { "link:\($0)" } ?? token.map { "key:\($0)" }
-            if let returning, let wait = clients.admitReturningHello(returning) {
+            if let returning, let wait = clients.admitReturningHello(returning, rate: limits.returningHellosPerSecond, burst: limits.returningHelloBurst) {
                 return refuseHello(after: wait, reason: "too many hellos", send: send) { "This chat is being opened too often; try again in \($0) s." }
             }
             let policy = chat.policy
