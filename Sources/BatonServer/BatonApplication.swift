@@ -32,15 +32,7 @@ public func buildApplication(
 ) async throws -> (some ApplicationProtocol, BatonServices) {
     // The key first: one that cannot be read stops Baton before the database is touched.
     let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
-    let store: SQLStore
-    do {
-        store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
-    } catch {
-        // A key made just now for a database that cannot be opened (PostgreSQL not
-        // reached, a wrong password): nothing was sealed with it; it is not left behind.
-        if box.created { try? FileManager.default.removeItem(atPath: config.resolvedSecretKeyFile) }
-        throw error
-    }
+    let store = try await config.openStore(keyedBy: box, logger: logger)
     let bots = BotLibrary(store: store)
     if config.demo { try await DemoSeed.ensure(bots, logger: logger) }
     let integrations = try await store.integrations(kind: MattermostSettings.kind)

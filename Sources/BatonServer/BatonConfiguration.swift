@@ -343,6 +343,18 @@ extension BatonConfiguration {
     /// loopback, where a browser on it reaches Baton).
     public var address: String { Self.authority(host: Self.reachable(host), port: port) }
 
+    /// Opens the database; a key `box` made just now for one that cannot be opened
+    /// (PostgreSQL not reached, a wrong password) is not left behind: nothing was sealed
+    /// with it.
+    public func openStore(keyedBy box: CredentialBox, logger: Logger) async throws -> SQLStore {
+        do {
+            return try await SQLStore.open(database, durable: durable, logger: logger)
+        } catch {
+            if box.created { try? FileManager.default.removeItem(atPath: resolvedSecretKeyFile) }
+            throw error
+        }
+    }
+
     /// Refuses a `host` that Baton could not listen on (no address, no name this machine
     /// looks up, an address of another machine), before anything is opened or written:
     /// found when listening, the database and key file had been made already.

@@ -47,15 +47,7 @@ public struct MattermostAdmin: Sendable {
     func withConnections<T>(existing: Bool = true, _ body: (SQLStore, MattermostConnections) async throws -> T) async throws -> T {
         if existing { try config.database.checkExists() }
         let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
-        let store: SQLStore
-        do {
-            store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
-        } catch {
-            // A key made just now for a database that cannot be opened: nothing was
-            // sealed with it; it is not left behind.
-            if box.created { try? FileManager.default.removeItem(atPath: config.resolvedSecretKeyFile) }
-            throw error
-        }
+        let store = try await config.openStore(keyedBy: box, logger: logger)
         do {
             let result = try await body(store, MattermostConnections(store: store, box: box))
             await store.close()

@@ -18,24 +18,32 @@ import Testing
         frames.filter { $0.type == "message" && $0.message["role"] as? String == "agent" }.compactMap(\.messageText)
     }
 
-    @Test func theEventSocketDroppedMidChat() async throws {
+    /// A chat with an agent who has written "one", which the visitor got: the body gets
+    /// the rig, the visitor's widget, the room and the frames up to "one".
+    private func afterFirstReply(_ body: @Sendable @escaping (HandoverRig, WidgetClient, String, [Frame]) async throws -> Void) async throws {
         try await HandoverRig.run { rig in
             try await rig.connect()
             try await WidgetClient.connect(rig.baton.socketURL) { client in
                 let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
                 try rig.sandbox.post(as: "alice", in: room, "one")
-                var frames = try await client.until("one") { $0.messageText == "one" }
-                // The socket drops; agents keep writing while Baton reconnects and catches up.
-                rig.sandbox.dropWebSockets()
-                for text in ["two", "three", "four"] { try rig.sandbox.post(as: "alice", in: room, text) }
-                frames += try await client.until("four") { $0.messageText == "four" }
-                try rig.sandbox.post(as: "alice", in: room, "five")
-                frames += try await client.until("five") { $0.messageText == "five" }
-                #expect(Self.agentTexts(frames) == ["one", "two", "three", "four", "five"])
-                // And the visitor's side still flows.
-                _ = try await client.say("still there?", clientID: "after-drop")
-                try await eventually("the visitor message in the room") { relayed(rig, room: room).last == "still there?" }
+                try await body(rig, client, room, try await client.until("one") { $0.messageText == "one" })
             }
+        }
+    }
+
+    @Test func theEventSocketDroppedMidChat() async throws {
+        try await afterFirstReply { rig, client, room, first in
+            var frames = first
+            // The socket drops; agents keep writing while Baton reconnects and catches up.
+            rig.sandbox.dropWebSockets()
+            for text in ["two", "three", "four"] { try rig.sandbox.post(as: "alice", in: room, text) }
+            frames += try await client.until("four") { $0.messageText == "four" }
+            try rig.sandbox.post(as: "alice", in: room, "five")
+            frames += try await client.until("five") { $0.messageText == "five" }
+            #expect(Self.agentTexts(frames) == ["one", "two", "three", "four", "five"])
+            // And the visitor's side still flows.
+            _ = try await client.say("still there?", clientID: "after-drop")
+            try await eventually("the visitor message in the room") { relayed(rig, room: room).last == "still there?" }
         }
     }
 
@@ -43,30 +51,25 @@ import Testing
     /// waits and reads again, so the reply made while the stream was down still arrives,
     /// before one made after (which moved the room past it, and it was lost for good).
     @Test func aFailedCatchUpIsTriedAgainBeforeLivePosts() async throws {
-        try await HandoverRig.run { rig in
-            try await rig.connect()
-            try await WidgetClient.connect(rig.baton.socketURL) { client in
-                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
-                try rig.sandbox.post(as: "alice", in: room, "one")
-                var frames = try await client.until("one") { $0.messageText == "one" }
-                rig.sandbox.refuseWebSockets(true)
-                rig.sandbox.dropWebSockets()
-                try await Task.sleep(for: .milliseconds(300))
-                try rig.sandbox.post(as: "alice", in: room, "written while the stream was down")
-                let posts = "/api/v4/channels/\(room)/posts"
-                rig.sandbox.fail(next: 3, status: 503, pathPrefix: posts)
-                rig.sandbox.refuseWebSockets(false)
-                try await eventually("the catch-up refused", seconds: 20) {
-                    rig.sandbox.exchanges.contains { $0.method == "GET" && $0.path == posts && $0.status == 503 }
-                }
-                // The visitor writes meanwhile: Baton's own post comes back as an event, which
-                // must not move the stalled room past what it missed.
-                _ = try await client.say("anyone there?", clientID: "during-stall")
-                try await eventually("the visitor's message in the room") { relayed(rig, room: room).last == "anyone there?" }
-                try rig.sandbox.post(as: "alice", in: room, "written after")
-                frames += try await client.until("the later reply") { $0.messageText == "written after" }
-                #expect(Self.agentTexts(frames) == ["one", "written while the stream was down", "written after"])
+        try await afterFirstReply { rig, client, room, first in
+            var frames = first
+            rig.sandbox.refuseWebSockets(true)
+            rig.sandbox.dropWebSockets()
+            try await Task.sleep(for: .milliseconds(300))
+            try rig.sandbox.post(as: "alice", in: room, "written while the stream was down")
+            let posts = "/api/v4/channels/\(room)/posts"
+            rig.sandbox.fail(next: 3, status: 503, pathPrefix: posts)
+            rig.sandbox.refuseWebSockets(false)
+            try await eventually("the catch-up refused", seconds: 20) {
+                rig.sandbox.exchanges.contains { $0.method == "GET" && $0.path == posts && $0.status == 503 }
             }
+            // The visitor writes meanwhile: Baton's own post comes back as an event, which
+            // must not move the stalled room past what it missed.
+            _ = try await client.say("anyone there?", clientID: "during-stall")
+            try await eventually("the visitor's message in the room") { relayed(rig, room: room).last == "anyone there?" }
+            try rig.sandbox.post(as: "alice", in: room, "written after")
+            frames += try await client.until("the later reply") { $0.messageText == "written after" }
+            #expect(Self.agentTexts(frames) == ["one", "written while the stream was down", "written after"])
         }
     }
 
