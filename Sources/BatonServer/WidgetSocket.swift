@@ -44,8 +44,9 @@ public struct SocketLimits: Sendable {
 /// The loop is the only task of an open connection, so the memory of its async frame is
 /// memory per open socket: the function that stays suspended keeps its frame small, and
 /// anything that goes deep (parsing, handling a request) runs in a function or child task
-/// of its own.
-struct WidgetSocket {
+/// of its own. A class, so that an async function's frame holds a reference to it, not a
+/// copy of its fields.
+final class WidgetSocket: Sendable {
     /// What goes to the widget: frames are encoded when sent, so what waits is compact text.
     enum Outgoing: Sendable {
         case text(String)
@@ -65,6 +66,19 @@ struct WidgetSocket {
     /// Who a page of Baton's own belongs to (`WidgetRequest.adminCookie`).
     let admins: AdminAuth
     let logger: Logger
+
+    init(chat: ChatService, limits: SocketLimits, deadlines: HelloDeadlines, identity: IdentityCheck, tickets: UploadTickets,
+         request: WidgetRequest, clients: ClientLimits, admins: AdminAuth, logger: Logger) {
+        self.chat = chat
+        self.limits = limits
+        self.deadlines = deadlines
+        self.identity = identity
+        self.tickets = tickets
+        self.request = request
+        self.clients = clients
+        self.admins = admins
+        self.logger = logger
+    }
 
     private var origin: String? { request.origin }
     private var host: String? { request.host }
@@ -89,11 +103,18 @@ struct WidgetSocket {
             send(.frame(.error(ProtocolError(code: "hello_timeout", message: "No hello frame was received in time."))))
             send(.close(.init(codeNumber: 4408), "hello timeout"))
         }
-        let session = await read(connection.inbound, subscription: subscription, hello: hello, send: send)
+        let loop = await read(connection.inbound, subscription: subscription, hello: hello, send: send)
         deadlines.end(hello)
-        if let session { chat.close(session, subscription: subscription) }
+        close(loop, subscription: subscription)
         // When the loop stopped for a reason of its own, the close frame went out already.
         send(.close(.normalClosure, ""))
+    }
+
+    /// Closes the chat the connection opened, if any. Not in `run`: what an async function
+    /// copies out of the loop takes room in its frame for as long as the socket is open.
+    @inline(never)
+    private func close(_ loop: ReadLoop, subscription: SubscriptionID) {
+        if let session = loop.state.session { chat.close(session, subscription: subscription) }
     }
 
     struct ReadState: Sendable {
@@ -104,37 +125,69 @@ struct WidgetSocket {
         var arrival = ContinuousClock.Instant.now
     }
 
+    /// The read loop's state, on the heap. An async function's frame keeps a slot for every
+    /// value its body holds across an await, for as long as it runs; with the session and
+    /// the request held in the loop itself, its frame took 6.7 KB of every idle socket.
+    final class ReadLoop {
+        var state: ReadState
+        /// The request `receive` passed on to be handled.
+        var request: ClientRequest?
+
+        init(_ state: ReadState) { self.state = state }
+    }
+
     /// What the read loop does after a received frame.
     private enum Next {
+        case read
+        case stop
+        /// Handle `ReadLoop.request`.
+        case handle
+    }
+
+    /// The read loop; returns its state, with the session the connection opened, if any.
+    ///
+    /// Every value that lives in an async loop's body is kept in the task's frame while
+    /// it waits, so the body only awaits: the synchronous work is in `receive`, and what
+    /// lasts from one frame to the next is in `ReadLoop`.
+    @inline(never)
+    private func read(_ inbound: AsyncStream<WidgetInbound>, subscription: SubscriptionID, hello: HelloDeadlines.Ticket,
+                      send: @escaping @Sendable (Outgoing) -> Void) async -> ReadLoop {
+        let loop = ReadLoop(ReadState(bucket: TokenBucket(rate: limits.messagesPerSecond, burst: limits.burst)))
+        var messages = inbound.makeAsyncIterator()
+        while let message = await messages.next() {
+            switch receive(message, loop: loop, hello: hello, send: send) {
+            case .read: continue
+            case .stop: return loop
+            case .handle:
+                if await handleApart(loop, subscription: subscription, send: send) { return loop }
+            }
+        }
+        return loop
+    }
+
+    /// Parses a received message, and answers what needs no handling; a request to handle
+    /// is left in `loop.request`.
+    @inline(never)
+    private func receive(_ message: WidgetInbound, loop: ReadLoop, hello: HelloDeadlines.Ticket,
+                         send: @Sendable (Outgoing) -> Void) -> Next {
+        switch parse(message, state: &loop.state, hello: hello, send: send) {
+        case .read: return .read
+        case .stop: return .stop
+        case .handle(let request):
+            loop.request = request
+            return .handle
+        }
+    }
+
+    /// What `parse` found in a received frame.
+    private enum Parsed {
         case read
         case stop
         case handle(ClientRequest)
     }
 
-    /// The read loop; returns the session the connection opened, if any.
-    ///
-    /// Every value that lives in an async loop's body is kept in the task's frame while
-    /// it waits, so the body only awaits: the synchronous work is in `receive`.
-    @inline(never)
-    private func read(_ inbound: AsyncStream<WidgetInbound>, subscription: SubscriptionID, hello: HelloDeadlines.Ticket,
-                      send: @escaping @Sendable (Outgoing) -> Void) async -> ChatSession? {
-        var state = ReadState(bucket: TokenBucket(rate: limits.messagesPerSecond, burst: limits.burst))
-        var messages = inbound.makeAsyncIterator()
-        while let message = await messages.next() {
-            switch receive(message, state: &state, hello: hello, send: send) {
-            case .read: continue
-            case .stop: return state.session
-            case .handle(let request):
-                if await handleApart(request, state: &state, subscription: subscription, send: send) { return state.session }
-            }
-        }
-        return state.session
-    }
-
-    /// Parses a received message, and answers what needs no handling.
-    @inline(never)
-    private func receive(_ message: WidgetInbound, state: inout ReadState, hello: HelloDeadlines.Ticket,
-                         send: @Sendable (Outgoing) -> Void) -> Next {
+    private func parse(_ message: WidgetInbound, state: inout ReadState, hello: HelloDeadlines.Ticket,
+                       send: @Sendable (Outgoing) -> Void) -> Parsed {
         let text: String
         switch message {
         case .text(let value, let arrival):
@@ -215,18 +268,20 @@ struct WidgetSocket {
     /// needed until it ends; handling a request goes deep (the bot, the store), so it runs
     /// in a task of its own and an idle connection keeps only what its read loop needs.
     @inline(never)
-    private func handleApart(_ request: ClientRequest, state: inout ReadState, subscription: SubscriptionID,
+    private func handleApart(_ loop: ReadLoop, subscription: SubscriptionID,
                              send: @escaping @Sendable (Outgoing) -> Void) async -> Bool {
-        let before = state
+        guard let request = loop.request else { return false }
+        loop.request = nil
+        let before = loop.state
         let (after, end) = await withTaskGroup(of: (ReadState, Bool).self) { group in
             group.addTask {
                 var state = before
-                let end = await handle(request, state: &state, subscription: subscription, send: send)
+                let end = await self.handle(request, state: &state, subscription: subscription, send: send)
                 return (state, end)
             }
             return await group.next() ?? (before, true)
         }
-        state = after
+        loop.state = after
         return end
     }
 
