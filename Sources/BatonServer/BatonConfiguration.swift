@@ -299,7 +299,8 @@ public struct BatonConfiguration: Sendable {
             return try DatabaseLocation(parsing: text)
         } catch {
             guard text.hasPrefix("postgres") else {
-                throw ConfigurationError(source: source, value: text, expected: "a SQLite file path (sqlite:PATH) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+                let sqlite = text.hasSuffix(":memory:") ? "a SQLite file path (\(DatabaseLocation.inMemory))" : "a SQLite file path (sqlite:PATH)"
+                throw ConfigurationError(source: source, value: text, expected: sqlite + " or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
             }
             // The URL may hold a password: it is not repeated. What is wrong with it is the
             // part in parentheses of the store's words.

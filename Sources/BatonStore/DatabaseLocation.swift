@@ -22,8 +22,14 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
             throw StoreOpenError.invalidLocation("\(scheme)://… (Baton keeps its data in SQLite or PostgreSQL)")
         }
         guard !path.isEmpty, !path.contains("\0") else { throw StoreOpenError.invalidLocation(text) }
+        // SQLite's in-memory database belongs to one connection, and Baton opens several
+        // (a writer and its readers): each would see an empty database of its own.
+        guard path != ":memory:" else { throw StoreOpenError.invalidLocation("\(text) (\(Self.inMemory))") }
         self = .sqlite(path: path)
     }
+
+    /// Why `:memory:` is refused.
+    public static let inMemory = "an in-memory database would be one per connection, and gone at exit"
 
     /// The location as it may be logged: a PostgreSQL password is left out.
     public var description: String {

@@ -104,6 +104,10 @@ import Testing
         let hexadecimal = try BatonProcess(["serve", "--port", "0", "--database", folder.database], environment: environment)
         #expect(try await hexadecimal.exit() == 64)
         #expect(hexadecimal.log.contains(#"BATON_RATE_LIMIT="0x10" is not valid"#), "\(hexadecimal.log)")
+        // SQLite's in-memory database is refused before anything is made, saying why.
+        let memory = try BatonProcess(["serve", "--port", "0", "--database", ":memory:"])
+        #expect(try await memory.exit() == 64)
+        #expect(memory.log.contains("one per connection"), "\(memory.log)")
         environment["BATON_PORT"] = "abc"
         let other = try TemporaryFolder()
         defer { other.remove() }

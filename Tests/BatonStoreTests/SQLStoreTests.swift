@@ -586,6 +586,11 @@ extension Visitor {
         // Another database's URL is no file name.
         #expect { try DatabaseLocation(parsing: "mysql://baton:pw@db/chat") } throws: { "\($0)".contains("mysql://…") && !"\($0)".contains("pw") }
         #expect(try DatabaseLocation(parsing: "data/baton.sqlite") == .sqlite(path: "data/baton.sqlite"))
+        // SQLite's in-memory database is one per connection: refused, saying why.
+        for memory in [":memory:", "sqlite::memory:"] {
+            #expect { try DatabaseLocation(parsing: memory) } throws: { "\($0)".contains("one per connection") }
+        }
+        #expect(try DatabaseLocation(parsing: "./:memory:") == .sqlite(path: "./:memory:"))
 
         #expect(try DatabaseLocation(parsing: "postgres://baton:s%40cret@db.example:6543/chat?sslmode=require")
             == .postgres(PostgresLocation(host: "db.example", port: 6543, username: "baton", password: "s@cret", database: "chat", tls: .require)))
