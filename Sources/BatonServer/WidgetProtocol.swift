@@ -275,6 +275,8 @@ enum ServerFrame: Sendable {
     case conversation(Conversation)
     case typing(ConversationID, role: Role, name: String?, active: Bool)
     case error(ProtocolError)
+    /// The widget's working hours changed while the chat was open (nil: none now).
+    case hours(WorkingHours?)
     case pong
 
     /// How many of the working hours' next changes a welcome names (`widget.hours`): three
@@ -313,22 +315,7 @@ enum ServerFrame: Sendable {
                     if let avatar = session.widget.settings.avatarURL { w.field("avatarURL", avatar) }
                     w.field("askForRating", session.widget.settings.askForRating)
                     if let language = session.language { w.field("language", language) }
-                    // Outside the working hours: when people are back (milliseconds since 1970).
-                    let now = Date()
-                    if let hours = session.widget.settings.workingHours {
-                        if !hours.isOpen(at: now), let back = hours.nextOpening(after: now) {
-                            w.field("awayUntil", Int64(back.timeIntervalSince1970 * 1000))
-                        }
-                        // The next times they close and open, for the widget's header to
-                        // follow without a reconnect.
-                        w.key("hours")
-                        w.array(hours.changes(after: now, count: Self.hoursChangesSent)) { w, change in
-                            w.object { w in
-                                w.field("at", Int64(change.at.timeIntervalSince1970 * 1000))
-                                w.field("open", change.open)
-                            }
-                        }
-                    }
+                    if let hours = session.widget.settings.workingHours { Self.write(hours, to: &w) }
                 }
                 w.key("messages")
                 w.array(session.messages) { w, message in Self.write(message, to: &w) }
@@ -379,11 +366,36 @@ enum ServerFrame: Sendable {
                 w.field("message", error.message)
                 if let clientID = error.clientID { w.field("clientId", clientID) }
                 if let retry = error.retryAfterMillis { w.field("retryAfter", retry) }
+            case .hours(let hours):
+                w.field("type", "hours")
+                if let hours {
+                    Self.write(hours, to: &w)
+                } else {
+                    w.key("hours")
+                    w.array(EmptyCollection<Int>()) { _, _ in }
+                }
             case .pong:
                 w.field("type", "pong")
             }
         }
         return w.string
+    }
+
+    /// The working hours as the widget follows them: when people are back if they are away
+    /// now (`awayUntil`, milliseconds since 1970), and the next times the hours close and
+    /// open (`hours`), for the header to follow without a reconnect.
+    static func write(_ hours: WorkingHours, to w: inout JSONWriter) {
+        let now = Date()
+        if !hours.isOpen(at: now), let back = hours.nextOpening(after: now) {
+            w.field("awayUntil", Int64(back.timeIntervalSince1970 * 1000))
+        }
+        w.key("hours")
+        w.array(hours.changes(after: now, count: hoursChangesSent)) { w, change in
+            w.object { w in
+                w.field("at", Int64(change.at.timeIntervalSince1970 * 1000))
+                w.field("open", change.open)
+            }
+        }
     }
 
     static func write(_ conversation: Conversation, to w: inout JSONWriter) {

@@ -212,8 +212,9 @@ final class WidgetSocket: Sendable {
         switch request {
         case .ping:
             // The widget pings an idle chat every 25 s: an admin's change of who may use
-            // the widget reaches it then at the latest (`stillAllowed`).
-            if accessMayHaveChanged(state) { return .handle(request) }
+            // the widget, or of its working hours, reaches it then at the latest
+            // (`followSettings`).
+            if settingsMayHaveChanged(state) { return .handle(request) }
             send(.frame(.pong))
             return .read
         case .hello:
@@ -224,20 +225,23 @@ final class WidgetSocket: Sendable {
     }
 
     /// Whether the admin changed who may use this chat's widget since it opened (its
-    /// allowed origins, signed-in users only, or the identity secret), as far as this
-    /// server knows without asking the store.
-    private func accessMayHaveChanged(_ state: ReadState) -> Bool {
+    /// allowed origins, signed-in users only, or the identity secret) or its working
+    /// hours, as far as this server knows without asking the store.
+    private func settingsMayHaveChanged(_ state: ReadState) -> Bool {
         guard let session = state.session, let current = chat.bots.cachedWidget(forKey: session.widget.key) else { return false }
         return current.settings.allowedOrigins != session.widget.settings.allowedOrigins
             || current.settings.identityRequired != session.widget.settings.identityRequired
             || current.settings.sealedIdentitySecret != session.widget.settings.sealedIdentitySecret
+            || current.settings.workingHours != session.widget.settings.workingHours
     }
 
-    /// An open chat whose page the admin no longer allows (the origin was taken off the
-    /// list; signed-in users only, and this visitor is anonymous) ends as a new one would
-    /// be refused. Returns true when the connection must end.
-    private func stillAllowed(_ state: inout ReadState, send: @Sendable (Outgoing) -> Void) async -> Bool {
-        guard accessMayHaveChanged(state), var session = state.session else { return true }
+    /// Follows the admin's changes to an open chat's widget. A chat whose page the admin no
+    /// longer allows (the origin was taken off the list; signed-in users only, and this
+    /// visitor is anonymous) ends as a new one would be refused; new working hours go to
+    /// the widget (an `hours` frame), whose header follows them. Returns false when the
+    /// connection must end.
+    private func followSettings(_ state: inout ReadState, send: @Sendable (Outgoing) -> Void) async -> Bool {
+        guard settingsMayHaveChanged(state), var session = state.session else { return true }
         guard let found = try? await chat.bots.widget(forKey: session.widget.key) else { return true }
         if !OriginPolicy.allows(origin: origin, host: host, allowed: found.widget.settings.allowedOrigins) {
             let page = origin ?? "a page without an origin"
@@ -260,6 +264,10 @@ final class WidgetSocket: Sendable {
         session.widget.settings.allowedOrigins = found.widget.settings.allowedOrigins
         session.widget.settings.identityRequired = found.widget.settings.identityRequired
         session.widget.settings.sealedIdentitySecret = found.widget.settings.sealedIdentitySecret
+        if found.widget.settings.workingHours != session.widget.settings.workingHours {
+            session.widget.settings.workingHours = found.widget.settings.workingHours
+            send(.frame(.hours(found.widget.settings.workingHours)))
+        }
         state.session = session
         return true
     }
@@ -323,7 +331,7 @@ final class WidgetSocket: Sendable {
     @inline(never)
     private func handle(_ request: ClientRequest, state: inout ReadState, subscription: SubscriptionID,
                         send: @escaping @Sendable (Outgoing) -> Void) async -> Bool {
-        if state.session != nil, accessMayHaveChanged(state), await !stillAllowed(&state, send: send) { return true }
+        if state.session != nil, settingsMayHaveChanged(state), await !followSettings(&state, send: send) { return true }
         switch request {
         case .ping:
             send(.frame(.pong))

@@ -700,6 +700,30 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// Hours the admin sets while a chat is open reach its header at the widget's next
+    /// frame (here the visitor's message; an idle widget's ping at the latest).
+    @Test func theHeaderFollowsHoursChangedDuringTheChat() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await askTheDemoBotForAPerson(driver)
+                try await driver.wait(for: "the waiting status", "return \(root).querySelector('.status').textContent.includes('Waiting')")
+                // Open one minute a week, at 03:00 on Mondays at the other end of the world:
+                // closed now.
+                var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+                var days = Array(repeating: [WorkingHours.Interval](), count: 7)
+                days[0] = [.init(from: 180, to: 181)]
+                demo.settings.workingHours = WorkingHours(timeZone: "Pacific/Kiritimati", days: days)
+                _ = try await baton.services.bots.save(demo)
+                try await send(driver, "are you there?")
+                try await driver.wait(for: "the away status", "return \(root).querySelector('.status').textContent.startsWith('Away')")
+                let status = try await driver.run("return \(root).querySelector('.status').textContent") as? String ?? ""
+                #expect(status.contains("back"), "\(status)")
+            }
+        }
+    }
+
     /// A site picks the widget's colour; whatever it picks, the text on it stays readable
     /// (light colours get dark text) and the audit passes: the launcher, the header, the
     /// quick replies and the visitor's own bubbles are in that colour.

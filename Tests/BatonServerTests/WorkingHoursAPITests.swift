@@ -90,4 +90,40 @@ import Testing
             }
         }
     }
+
+    /// Hours changed in the dashboard reach a chat already open at its next frame (an idle
+    /// widget pings every 25 s): an `hours` frame before the pong, which the header follows.
+    @Test func newHoursReachAnOpenChat() async throws {
+        try await AdminAPITests.withAdmin { baton, client in
+            let source = try #require(try await baton.services.store.widget(key: "demo")).botSource
+            @Sendable func put(_ hours: Any) async throws {
+                let saved = try await client.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source, "settings": ["workingHours": hours]])
+                #expect(saved.status == 200, "\(saved)")
+            }
+            try await WidgetClient.connect(baton.socketURL) { widget in
+                let welcome = try await widget.hello()
+                #expect((welcome["widget"] as? [String: Any])?["hours"] == nil)
+                // Open one minute a week, a week from now at the latest: closed now.
+                try await put(["timeZone": "Pacific/Kiritimati", "days": ["mon": ["03:00-03:01"]]])
+                try await widget.send(["type": "ping"])
+                let hours = try await widget.expect("hours")
+                let stored = try #require(try await baton.services.store.widget(key: "demo")?.settings.workingHours)
+                let now = Date()
+                let back = try #require(stored.nextOpening(after: now))
+                #expect((hours["awayUntil"] as? NSNumber)?.int64Value == Int64(back.timeIntervalSince1970 * 1000))
+                let changes = try #require(hours["hours"] as? [[String: Any]])
+                #expect(changes.count == 6 && changes.first?["open"] as? Bool == true)
+                _ = try await widget.expect("pong")
+                // Nothing changed since: a plain pong.
+                try await widget.send(["type": "ping"])
+                #expect(try await widget.next()?["type"] as? String == "pong")
+                // Turned off: an empty list, and the widget is no longer away.
+                try await put(NSNull())
+                try await widget.send(["type": "ping"])
+                let none = try await widget.expect("hours")
+                #expect(none["awayUntil"] == nil && (none["hours"] as? [Any])?.isEmpty == true)
+                _ = try await widget.expect("pong")
+            }
+        }
+    }
 }

@@ -1561,6 +1561,8 @@ textarea:disabled { background: #f1f3f5; }
         break;
       case 'typing': onRemoteTyping(f); break;
       case 'error': onError(f); break;
+      // The admin changed the working hours while the chat was open.
+      case 'hours': setAway(f.awayUntil, f.hours); updateStatus(); break;
       default: break; // 'pong' only proves the connection alive
     }
   }
