@@ -1,5 +1,7 @@
 import BatonCore
 import CoreMetrics
+import Crypto
+import Foundation
 import Synchronization
 
 /// What one client address may take of the widget's socket: how many sockets it holds at
@@ -15,7 +17,14 @@ final class ClientLimits: Sendable {
         var newVisitors: [String: TokenBucket] = [:]
         var visitorMessages: [String: TokenBucket] = [:]
         var returningHellos: [String: TokenBucket] = [:]
+        /// When each table was last pruned.
+        var prunedAt: [ObjectIdentifier: ContinuousClock.Instant] = [:]
     }
+
+    /// Past this many buckets a table is pruned (at most once a second) of those full
+    /// again; past `bucketsKept` even then, it starts over.
+    static let bucketsBeforePruning = 10_000
+    static let bucketsKept = 50_000
 
     /// Sockets one address may hold at once; 0 for no limit.
     let socketsPerClient: Int
@@ -78,24 +87,33 @@ final class ClientLimits: Sendable {
     /// visitor's key slowed everyone down. `burst` at once (tabs opening together), then
     /// `rate` a second; nil when it may, else how long until it may.
     func admitReturningHello(_ key: String, rate: Double = 1, burst: Int = 10, now: ContinuousClock.Instant = .now) -> Duration? {
-        take(from: \.returningHellos, key: key, rate: rate, burst: burst, at: now)
+        // Kept by a digest: the key holds what the hello said (a token, a link), of any
+        // length up to the frame's, before anything checked it.
+        let digest = SHA256.hash(data: Data(key.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        return take(from: \.returningHellos, key: digest, rate: rate, burst: burst, at: now)
     }
 
-    /// A token from the bucket of `key` in `table`, made full when new; buckets full again
-    /// are forgotten once the table is large.
+    /// A token from the bucket of `key` in `table`, made full when new. Once the table is
+    /// large, buckets full again are forgotten (a pass at most once a second); a table
+    /// still too large after that starts over, as everyone's buckets are full then.
     private func take(from table: WritableKeyPath<State, [String: TokenBucket]>, key: String, rate: Double, burst: Int,
                       at now: ContinuousClock.Instant) -> Duration? {
         state.withLock { state in
-            if state[keyPath: table].count > 10_000 {
+            if state[keyPath: table].count > Self.bucketsBeforePruning, state.prunedAt[ObjectIdentifier(table)].map({ now - $0 >= .seconds(1) }) ?? true {
+                state.prunedAt[ObjectIdentifier(table)] = now
                 let refill = Duration.seconds(Double(burst) / max(rate, 0.001))
                 state[keyPath: table] = state[keyPath: table].filter { $0.value.lastUse > now - refill }
             }
+            if state[keyPath: table].count > Self.bucketsKept { state[keyPath: table] = [:] }
             var bucket = state[keyPath: table][key] ?? TokenBucket(rate: rate, burst: burst, now: now)
             let wait = bucket.take(now: now)
             state[keyPath: table][key] = bucket
             return wait
         }
     }
+
+    /// Returning visitors' hello buckets kept now (for tests).
+    var returningHelloBuckets: Int { state.withLock { $0.returningHellos.count } }
 
     /// Sockets held now (for tests).
     func sockets(of client: String) -> Int { state.withLock { $0.sockets[AddressRange.client(client), default: 0] } }

@@ -176,16 +176,17 @@ import Testing
     /// went again, and the server that had kept it the first time had it twice).
     @Test func theAnswerToTheMessageIsWaitedForLonger() async throws {
         var options = SMTPCatcher.Options()
-        // (Each other answer may take 5 s: the test shares the cores with hundreds of others,
-        // and 2 s were once not enough for the greeting.)
-        options.acceptDelay = .seconds(7)
+        // (Each other answer may take 10 s: the test shares the cores with hundreds of
+        // others, and 2 s were once not enough for the greeting, 5 s once not enough for
+        // another answer.)
+        options.acceptDelay = .seconds(12)
         let slow = try await SMTPCatcher.start(options)
         defer { Task { await slow.stop() } }
         let sender = try MailSender("support@shop.example")
-        try await SMTPClient(server: SMTPServer(host: "127.0.0.1", port: slow.port), sender: sender, timeout: .seconds(5)).send(mail)
+        try await SMTPClient(server: SMTPServer(host: "127.0.0.1", port: slow.port), sender: sender, timeout: .seconds(10)).send(mail)
         #expect(slow.mails.count == 1)
         // Past its own limit, it failed (and is tried again: the server may not have it).
-        let impatient = SMTPClient(server: SMTPServer(host: "127.0.0.1", port: slow.port), sender: sender, timeout: .seconds(5),
+        let impatient = SMTPClient(server: SMTPServer(host: "127.0.0.1", port: slow.port), sender: sender, timeout: .seconds(10),
                                    acceptTimeout: .seconds(1))
         await #expect { try await impatient.send(mail) } throws: { error in
             guard case MailFailure.temporary(let reason) = error else { return false }

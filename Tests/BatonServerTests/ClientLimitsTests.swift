@@ -54,6 +54,14 @@ struct ClientLimitsTests {
         #expect(limits.admitReturningHello("key-1", now: start) != nil)
         #expect(limits.admitReturningHello("key-2", now: start) == nil, "another visitor has their own")
         #expect(limits.admitReturningHello("key-1", now: start + .seconds(1)) == nil)
+        // Made-up keys of any length (a hello's token or link, before anything checks it)
+        // take a short digest each, and the table stays bounded: 60 KB keys in a loop took
+        // 64 KB each until the table passed 10,000.
+        let long = String(repeating: "k", count: 60_000)
+        for index in 0..<(ClientLimits.bucketsKept + 100) {
+            _ = limits.admitReturningHello("\(index)\(long)", now: start + .seconds(2))
+        }
+        #expect(limits.returningHelloBuckets <= ClientLimits.bucketsKept)
         let none = ClientLimits(socketsPerClient: 0, newVisitorsPerMinute: 0)
         #expect((0..<1000).allSatisfy { _ in none.admitSocket("203.0.113.7") && none.admitNewVisitor("203.0.113.7", now: start) == nil })
     }
