@@ -60,6 +60,7 @@ extension MattermostLink {
             let text = MattermostPosts.transcript(conversation: conversation, visitor: visitor, messages: messages,
                                                   botName: messages.first { $0.role == .bot }?.authorName,
                                                   signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,
+                                                  pageLinked: await linksPage(visitorRecord?.page),
                                                   language: visitorRecord?.language, earlier: try await earlierChats(of: conversation),
                                                   closeCommand: settings.closeCommand, internalPrefix: settings.internalPrefix, words: words)
             for (index, part) in MattermostText.split(text, limit: maxPostRunes.withLock { $0 }).enumerated() {
@@ -105,12 +106,20 @@ extension MattermostLink {
     /// The announcement of a chat in the index channel; `closedBy` once it is closed (by
     /// nobody in particular when it holds nil). A thread's announcement has no link: it is
     /// the thread.
+    /// Whether agents get the visitor's page as a link: only on a site the widget is
+    /// allowed on (`MattermostText.page`).
+    func linksPage(_ page: VisitedPage?) async -> Bool {
+        guard let page, let origin = WebOrigin.of(url: page.url), let widget = try? await store.widget(key: widgetKey) else { return false }
+        return widget.settings.allowedOrigins.compactMap(WebOrigin.canonical).contains(origin)
+    }
+
     func announcement(_ conversation: Conversation, visitor: String, visitorRecord: Visitor?, link: String?, earlier: String? = nil,
                       takenBy: String? = nil, closedBy: String?? = nil, endedByVisitor: Bool = false) async throws -> String {
         let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
         return MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
                                             conversation: conversation, firstMessage: first?.text, link: link,
                                             signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,
+                                            pageLinked: await linksPage(visitorRecord?.page),
                                             language: visitorRecord?.language, earlier: earlier, takenBy: takenBy, closedBy: closedBy,
                                             endedByVisitor: endedByVisitor, words: words)
     }

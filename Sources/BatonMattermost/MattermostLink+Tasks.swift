@@ -213,7 +213,7 @@ extension MattermostLink {
                 try await eraseRoom(room)
             case .visitorPage(let page):
                 let target = try await ensureRoom(for: record)
-                _ = try await postOnce(MattermostPosts.visitorPage(page, visitor: target.visitor, words: words), in: target.room,
+                _ = try await postOnce(MattermostPosts.visitorPage(page, linked: await linksPage(page), visitor: target.visitor, words: words), in: target.room,
                                        marker: "page-\(record.id)", record: record)
             case .chatRated(let rating):
                 try await chatRated(record, rating: rating)

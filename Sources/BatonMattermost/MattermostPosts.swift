@@ -38,7 +38,7 @@ enum MattermostPosts {
 
     /// The first post of a room: why the chat came, the answers, the transcript.
     static func transcript(conversation: Conversation, visitor: String, messages: [Message], botName: String?,
-                           signedInAs userID: String? = nil, page: VisitedPage? = nil, language: String? = nil,
+                           signedInAs userID: String? = nil, page: VisitedPage? = nil, pageLinked: Bool = false, language: String? = nil,
                            earlier: String? = nil, closeCommand: String = "!close", internalPrefix: String = "//",
                            words: AgentWords = .english) -> String {
         var lines = [words(.chatWith, ["visitor": MattermostText.inertName(visitor)])]
@@ -49,7 +49,7 @@ enum MattermostPosts {
             lines.append(words(.earlierChats, ["chats": earlier]))
         }
         if let page {
-            lines.append(words(.onPage, ["page": MattermostText.link(to: page)]))
+            lines.append(words(.onPage, ["page": MattermostText.page(page, linked: pageLinked)]))
         }
         if let language {
             lines.append(words(.browserLanguage, ["language": words.languageName(language)]))
@@ -102,7 +102,8 @@ enum MattermostPosts {
     /// The announcement in the index channel.
     /// - Parameter signedInAs: the website's user id, for a visitor the website vouched for.
     static func announcement(visitor: String, email: String?, conversation: Conversation, firstMessage: String?,
-                             link: String?, signedInAs userID: String? = nil, page: VisitedPage? = nil, language: String? = nil,
+                             link: String?, signedInAs userID: String? = nil, page: VisitedPage? = nil, pageLinked: Bool = false,
+                             language: String? = nil,
                              earlier: String? = nil, takenBy: String? = nil,
                              closedBy: String?? = nil, endedByVisitor: Bool = false, words: AgentWords = .english) -> String {
         var lines: [String] = []
@@ -126,7 +127,7 @@ enum MattermostPosts {
         }
         let open = closedBy == nil && !endedByVisitor
         if let page, open {
-            lines.append(words(.pageField, ["page": MattermostText.link(to: page)]))
+            lines.append(words(.pageField, ["page": MattermostText.page(page, linked: pageLinked)]))
         }
         if let language, open {
             lines.append(words(.languageField, ["language": words.languageName(language)]))
@@ -171,8 +172,8 @@ enum MattermostPosts {
     }
 
     /// The visitor's widget moved to another page while the chat is with the agents.
-    static func visitorPage(_ page: VisitedPage, visitor: String, words: AgentWords = .english) -> String {
-        words(.visitorPage, ["visitor": MattermostText.inertName(visitor), "page": MattermostText.link(to: page)])
+    static func visitorPage(_ page: VisitedPage, linked pageLinked: Bool, visitor: String, words: AgentWords = .english) -> String {
+        words(.visitorPage, ["visitor": MattermostText.inertName(visitor), "page": MattermostText.page(page, linked: pageLinked)])
     }
 
     /// The visitor's rating of a chat that ended.

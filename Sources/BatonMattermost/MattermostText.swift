@@ -149,6 +149,17 @@ public enum MattermostText {
     /// Splits a post that is over the limit into parts that are not, at line breaks or
     /// spaces where it can, never inside an escape (`\x`) or after an `@` or `:` whose
     /// zero-width space would be cut off.
+    /// A page the visitor is on, as agents see it. On a site the widget is allowed on
+    /// (`linked`), a Markdown link; else the title and the address inert, which agents can
+    /// copy but not click: the page is the visitor's word, and a widget allowed anywhere
+    /// (or a script that is no browser) could otherwise have Baton post a link of anyone's
+    /// choosing, under a title of theirs, to every agent.
+    public static func page(_ page: VisitedPage, linked: Bool) -> String {
+        if linked { return link(to: page) }
+        guard !page.title.isEmpty else { return inert(page.url) }
+        return "\(inertName(page.title, limit: VisitedPage.maxTitleLength)) (\(inert(page.url)))"
+    }
+
     /// A Markdown link to a page the visitor is on: the title inert (or the address when
     /// there is none), the address with every character that could end or bend the link
     /// percent-encoded. The address is an absolute http(s) one (`VisitedPage`).

@@ -50,6 +50,11 @@ enum RealServerScenario {
                                                       credentials: credentials, widgetKey: "demo")
             baton.services.mattermost.reload()
             try await eventually("Baton connects", seconds: 30) { baton.services.mattermost.status(widgetKey: "demo")?.state == .connected }
+            // Pages of a site the widget is allowed on reach the agents as links (the test
+            // client's own origin is allowed too).
+            var demo = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+            demo.settings.allowedOrigins = ["https://shop.example", "ws://127.0.0.1"]
+            _ = try await baton.services.bots.save(demo)
 
             try await WidgetClient.connect(baton.socketURL) { client in
                 let tickets = Collected<String>()
@@ -94,6 +99,10 @@ enum RealServerScenario {
                 try await eventually("the new page told", seconds: 30) {
                     try await admin.posts(channelID: channelID, since: 1).contains { $0.message.contains("is now on [Cart](https://shop.example/cart)") }
                 }
+                // Allowed anywhere again (the uploads below come from no page).
+                var anywhere = try #require(try await baton.services.bots.widget(forKey: "demo")).widget
+                anywhere.settings.allowedOrigins = []
+                _ = try await baton.services.bots.save(anywhere)
                 // The agent replies from Mattermost.
                 _ = try await agentClient.signIn()
                 _ = try await agentClient.createPost(channelID: channelID, message: "Hello from a real Mattermost", rootID: rootID)

@@ -11,6 +11,8 @@ import Testing
     @Test func agentsSeeThePageTheVisitorIsOn() async throws {
         try await HandoverRig.run { rig in
             try await rig.connect()
+            // Pages of a site the widget is allowed on are links.
+            try await MissedRepliesEmailTests.allow(["https://shop.example", "ws://127.0.0.1"], in: rig)
             let store = rig.baton.services.store
             try await WidgetClient.connect(rig.baton.socketURL) { grace in
                 try await grace.send(["type": "hello", "widget": "demo", "language": "de-de",
@@ -61,6 +63,7 @@ import Testing
     @Test func aNewPageMovesAChatWhoseRoomIsGone() async throws {
         try await HandoverRig.run { rig in
             try await rig.connect()
+            try await MissedRepliesEmailTests.allow(["https://shop.example", "ws://127.0.0.1"], in: rig)
             try await WidgetClient.connect(rig.baton.socketURL) { grace in
                 let conversation = try await talkUntilHandover(grace)
                 let old = try await rig.waitForRoom(conversation)
@@ -72,6 +75,31 @@ import Testing
                 }
                 _ = try await grace.say("still there?", clientID: "after-page")
                 try await eventually("the next message relayed") { rig.relayed(in: rig.room(for: conversation)!.id).contains("still there?") }
+            }
+        }
+    }
+
+    /// A page is the visitor's word: on a widget allowed anywhere (or of a site it is not
+    /// allowed on), agents see its title and address but get no link, so that no one can
+    /// have Baton post a link of theirs under a title of theirs ("session expired, sign in
+    /// again") to every agent.
+    @Test func aPageOfNoAllowedSiteIsNoLink() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { mallory in
+                let conversation = try await talkUntilHandover(mallory, page: ["url": "https://evil.example/login",
+                                                                               "title": "Mattermost: session expired, sign in again"])
+                let room = try await rig.waitForRoom(conversation)
+                let transcript = try #require(rig.messages(in: room.id, by: "relay").first)
+                #expect(transcript.contains("Mattermost: session expired, sign in again (`https://evil.example/login`)"), "\(transcript)")
+                #expect(!transcript.contains("](https://evil.example"), "\(transcript)")
+                let index = try #require(rig.indexChannel)
+                let announcement = try #require(rig.messages(in: index.id).first { $0.contains("**Page:**") })
+                #expect(announcement.contains("(`https://evil.example/login`)") && !announcement.contains("](https://evil.example"), "\(announcement)")
+                try await mallory.send(["type": "page", "url": "https://evil.example/next", "title": "Next"])
+                try await eventually("the room told of the new page") {
+                    rig.messages(in: room.id, by: "relay").contains { $0.contains("is now on Next (`https://evil.example/next`)") }
+                }
             }
         }
     }
