@@ -90,7 +90,6 @@ let package = Package(
             "BatonCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOExtras", package: "swift-nio-extras"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // The Mattermost stand-in: tests run Baton against it; `mattermost-sandbox` runs it alone.

@@ -1,7 +1,6 @@
 import BatonCore
 import Foundation
 import NIOCore
-import NIOExtras
 import NIOPosix
 import NIOSSL
 import Synchronization
@@ -36,6 +35,10 @@ public struct SMTPClient: Mailer {
         self.acceptTimeout = TimeAmount(acceptTimeout)
         clientName = Self.machineName()
     }
+
+    /// Tests: a server on this machine counts as one across the network (which tests may
+    /// not reach).
+    var loopbackCountsAsNetwork = false
 
     /// This machine's name when it is a usable domain name, else an address literal.
     /// (`gethostname`, not Foundation's `hostName`, which asks the resolver and loads its
@@ -81,6 +84,7 @@ public struct SMTPClient: Mailer {
         let (replies, continuation) = AsyncThrowingStream<SMTPReply, any Error>.makeStream()
         let implicitTLS = server.security == .tls
         let timeout = self.timeout
+        let reader = SMTPReplyReader(continuation, plain: !implicitTLS)
         do {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(timeout)
@@ -89,12 +93,12 @@ public struct SMTPClient: Mailer {
                         let handlers = channel.pipeline.syncOperations
                         if implicitTLS { try handlers.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
                         try handlers.addHandler(IdleStateHandler(readTimeout: timeout), name: SMTPSession.idleHandler)
-                        try handlers.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: SMTPClient.maxLine))
-                        try handlers.addHandler(SMTPReplyReader(continuation, plain: !implicitTLS))
+                        try handlers.addHandler(reader)
                     }
                 }
                 .connect(host: server.host, port: server.port).get()
-            return SMTPSession(channel: channel, replies: replies, tls: tls, serverName: serverName, encrypted: implicitTLS, overtime: Flag())
+            return SMTPSession(channel: channel, replies: replies, reader: reader, tls: tls, serverName: serverName,
+                               encrypted: implicitTLS, overtime: Flag())
         } catch {
             throw Self.failure(error, server: server)
         }
@@ -178,6 +182,7 @@ struct SMTPReply: Error, CustomStringConvertible {
 private struct SMTPSession {
     let channel: any Channel
     let replies: AsyncThrowingStream<SMTPReply, any Error>
+    fileprivate let reader: SMTPReplyReader
     let tls: NIOSSLContext
     let serverName: String?
     var encrypted: Bool
@@ -218,10 +223,25 @@ private struct SMTPSession {
         _ = try await expect(200...299, after: nil)
         var features = try await expect(200...299, after: "EHLO \(client.clientName)").features
         if !session.encrypted, features.contains("STARTTLS") {
+            try await channel.eventLoop.submit { self.reader.tlsAsked() }.get()
             _ = try await expect(200...299, after: "STARTTLS")
-            try await channel.pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName), position: .first)
+            // TLS from the next byte on. Anything the server sent after its answer came in
+            // plain text, where someone in between may have added it, and would be read as
+            // if it had come through TLS: the conversation ends.
+            let ssl = try NIOSSLClientHandler(context: tls, serverHostname: serverName)
+            try await channel.eventLoop.submit {
+                try self.reader.tlsStarts()
+                try self.channel.pipeline.syncOperations.addHandler(ssl, position: .first)
+            }.get()
             session.encrypted = true
             features = try await expect(200...299, after: "EHLO \(client.clientName)").features
+        }
+        // Not across a network in plain text unless the admin said so: an email carries a
+        // link that opens the visitor's chat, and a STARTTLS an attacker in between took
+        // out of the server's list would otherwise pass unseen.
+        guard session.encrypted || client.server.isLoopback && !client.loopbackCountsAsNetwork || client.server.plainAllowed else {
+            throw MailFailure.permanent("the mail server \(client.server) does not offer STARTTLS, and Baton sends no email unencrypted "
+                                        + "across a network (for a server without TLS, add ?tls=optional to BATON_SMTP)")
         }
         if let username = client.server.username {
             guard session.encrypted || client.server.isLoopback else {
@@ -273,51 +293,103 @@ extension SMTPReply {
     var features: [String] { lines.dropFirst().map { $0.uppercased() } }
 }
 
-/// Gathers the server's reply lines (`250-…` goes on, `250 …` ends) into replies.
-private final class SMTPReplyReader: ChannelInboundHandler, @unchecked Sendable {
+/// Splits what the server sends into lines and gathers them (`250-…` goes on, `250 …`
+/// ends) into replies. Its own lines, not a decoder's: at STARTTLS nothing may be left over
+/// from the plain-text part (`tlsStarts`). Used on the channel's event loop only.
+fileprivate final class SMTPReplyReader: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     private let continuation: AsyncThrowingStream<SMTPReply, any Error>.Continuation
+    private var received = ByteBuffer()
     private var lines: [String] = []
     /// Connected without TLS (`smtp://`), and whether the server said anything yet.
     private let plain: Bool
     private var greeted = false
+    /// STARTTLS was sent, and its answer read: nothing more may come in plain text.
+    private var startTLSSent = false
+    private var tlsAnswered = false
+    private var finished = false
 
     init(_ continuation: AsyncThrowingStream<SMTPReply, any Error>.Continuation, plain: Bool) {
         self.continuation = continuation
         self.plain = plain
     }
 
+    func tlsAsked() { startTLSSent = true }
+
+    /// TLS takes over from here: throws if the server sent anything after its answer to
+    /// STARTTLS (read or not yet a whole line).
+    func tlsStarts() throws {
+        guard tlsAnswered, received.readableBytes == 0, !finished else {
+            let failure = Self.injected
+            fail(failure, context: nil)
+            throw failure
+        }
+        startTLSSent = false
+        tlsAnswered = false
+    }
+
+    static let injected = MailFailure.temporary("the mail server sent more in plain text after agreeing to STARTTLS, "
+                                                + "which someone between Baton and it may have added: not sent")
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !finished else { return }
         var buffer = unwrapInboundIn(data)
-        let line = (buffer.readString(length: buffer.readableBytes) ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        if tlsAnswered {
+            fail(Self.injected, context: context)
+            return
+        }
+        received.writeBuffer(&buffer)
+        while let newline = received.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = received.readString(length: newline - received.readerIndex) ?? ""
+            received.moveReaderIndex(forwardBy: 1)
+            read(line.trimmingCharacters(in: CharacterSet(charactersIn: "\r")), context: context)
+            if finished { return }
+            if tlsAnswered, received.readableBytes > 0 {
+                fail(Self.injected, context: context)
+                return
+            }
+        }
+        if received.readableBytes > SMTPClient.maxLine {
+            fail(ByteToMessageDecoderError.PayloadTooLargeError(), context: context)
+            return
+        }
+        received.discardReadBytes()
+    }
+
+    private func read(_ line: String, context: ChannelHandlerContext) {
         let digits = line.prefix(3)
         guard digits.count == 3, let code = Int(digits), (200...599).contains(code) else {
-            continuation.finish(throwing: MailFailure.temporary("the mail server answered something that is not SMTP: \(line.prefix(100))"))
-            context.close(promise: nil)
+            fail(MailFailure.temporary("the mail server answered something that is not SMTP: \(line.prefix(100))"), context: context)
             return
         }
         let rest = line.dropFirst(3)
         lines.append(String(rest.dropFirst()))
         if rest.first != "-" {
             greeted = true
+            if startTLSSent { tlsAnswered = true }
             continuation.yield(SMTPReply(code: code, lines: lines))
             lines = []
         }
+    }
+
+    private func fail(_ error: any Error, context: ChannelHandlerContext?) {
+        guard !finished else { return }
+        finished = true
+        continuation.finish(throwing: error)
+        context?.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
             // Silent from the start, over plain text: most likely a port that waits for TLS.
             let hint = plain && !greeted ? " (it sent no greeting: for a port that speaks TLS from the start, 465, use smtps://)" : ""
-            continuation.finish(throwing: MailFailure.temporary("the mail server did not answer in time" + hint))
-            context.close(promise: nil)
+            fail(MailFailure.temporary("the mail server did not answer in time" + hint), context: context)
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        continuation.finish(throwing: error)
-        context.close(promise: nil)
+        fail(error, context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

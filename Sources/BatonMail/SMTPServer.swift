@@ -18,15 +18,20 @@ public struct SMTPServer: Sendable, Equatable, CustomStringConvertible {
     public var security: Security
     public var username: String?
     public var password: String?
+    /// `smtp://…?tls=optional`: email goes in plain text to a server across the network that
+    /// offers no STARTTLS. Without it, Baton sends email unencrypted only on this machine:
+    /// its emails carry links that open visitors' chats.
+    public var plainAllowed = false
 
     /// Reads `smtp://` or `smtps://` addresses; the user name and password may be
     /// percent-encoded (an `@` in a user name as `%40`).
     public init(url text: String) throws(MailConfigurationError) {
-        let expected = "smtp://USER:PASSWORD@HOST:PORT or smtps://USER:PASSWORD@HOST:PORT (the user and password optional)"
+        let expected = "smtp://USER:PASSWORD@HOST:PORT or smtps://USER:PASSWORD@HOST:PORT (the user and password optional; "
+            + "smtp://…?tls=optional for a server without TLS)"
         guard let components = URLComponents(string: text.trimmingCharacters(in: .whitespaces)),
               let scheme = components.scheme?.lowercased(), scheme == "smtp" || scheme == "smtps",
               let host = components.host, !host.isEmpty, components.path.isEmpty || components.path == "/",
-              components.query == nil, components.fragment == nil else {
+              components.query == nil || (scheme == "smtp" && components.query == "tls=optional"), components.fragment == nil else {
             throw MailConfigurationError(value: URLPassword.hidden(in: text), expected: expected)
         }
         self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
@@ -36,6 +41,7 @@ public struct SMTPServer: Sendable, Equatable, CustomStringConvertible {
         username = components.user?.removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 }
         password = components.password?.removingPercentEncoding
         if password != nil, username == nil { throw MailConfigurationError(value: URLPassword.hidden(in: text), expected: expected) }
+        plainAllowed = components.query == "tls=optional"
     }
 
     public init(host: String, port: Int, security: Security = .startTLS, username: String? = nil, password: String? = nil) {
@@ -55,7 +61,7 @@ public struct SMTPServer: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         let scheme = security == .tls ? "smtps" : "smtp"
         let user = username.map { ($0.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? $0) + "@" } ?? ""
-        return "\(scheme)://\(user)\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        return "\(scheme)://\(user)\(host.contains(":") ? "[\(host)]" : host):\(port)" + (plainAllowed ? "?tls=optional" : "")
     }
 
 }

@@ -79,6 +79,9 @@ public final class SMTPCatcher: Sendable {
         /// How long the answer to a message's final dot takes (a server that filters for
         /// spam or viruses after taking the message); the message is kept at once.
         public var acceptDelay: TimeAmount = .zero
+        /// Lines sent in plain text right after the answer to STARTTLS, in the same write:
+        /// what someone between client and server could add (`250 AUTH LOGIN`).
+        public var afterStartTLS: String?
 
         public init(tls: TLSConfiguration? = nil, credentials: (user: String, password: String)? = nil) {
             self.tls = tls
@@ -224,7 +227,8 @@ private final class SMTPSessionHandler: ChannelInboundHandler, @unchecked Sendab
         case "STARTTLS":
             guard let tls, !encrypted else { return reply("503 5.5.1 TLS already active or not offered", context: context) }
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "220 2.0.0 Ready to start TLS\r\n"))).whenSuccess {
+            let added = options.afterStartTLS.map { $0 + "\r\n" } ?? ""
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "220 2.0.0 Ready to start TLS\r\n" + added))).whenSuccess {
                 try? channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
             }
             encrypted = true

@@ -72,6 +72,20 @@ import Testing
         #expect(received.encrypted && received.signedIn)
         #expect(received.header("From") == "\"Shop\" <support@shop.example>")
 
+        // Replies slipped in as plain text after the answer to STARTTLS (someone in
+        // between) would be read as if they had come through TLS: nothing is sent.
+        var injecting = SMTPCatcher.Options(tls: tls, credentials: ("baton", "s3cret"))
+        injecting.afterStartTLS = "250-catcher.test\r\n250 AUTH LOGIN"
+        let injected = try await SMTPCatcher.start(injecting)
+        defer { Task { await injected.stop() } }
+        let fooled = SMTPClient(server: try SMTPServer(url: "smtp://baton:s3cret@127.0.0.1:\(injected.port)"),
+                                sender: try MailSender("support@shop.example"), trustRoots: roots)
+        await #expect { try await fooled.send(mail) } throws: { error in
+            guard case MailFailure.temporary(let reason) = error else { return false }
+            return reason.contains("sent more in plain text after agreeing to STARTTLS")
+        }
+        #expect(injected.mails.isEmpty)
+
         // A certificate Baton does not trust: no mail, and words about TLS.
         let untrusting = SMTPClient(server: server, sender: try MailSender("support@shop.example"))
         await #expect { try await untrusting.send(mail) } throws: { error in
@@ -90,6 +104,26 @@ import Testing
 
     /// smtps:// (TLS from the start) at a server that starts in plain text: said in
     /// words, not as the TLS library's error (which named the file it was built from).
+    /// Across a network, email goes encrypted or not at all (it carries links that open
+    /// chats): a server that offers no STARTTLS, or whose offer someone in between took out,
+    /// gets nothing, unless the address says `?tls=optional`.
+    @Test func noPlainTextAcrossTheNetworkUnlessAllowed() async throws {
+        let plain = try await SMTPCatcher.start()
+        defer { Task { await plain.stop() } }
+        var remote = SMTPClient(server: SMTPServer(host: "127.0.0.1", port: plain.port), sender: try MailSender("support@shop.example"))
+        remote.loopbackCountsAsNetwork = true
+        await #expect { try await remote.send(mail) } throws: { error in
+            guard case MailFailure.permanent(let reason) = error else { return false }
+            return reason.contains("does not offer STARTTLS, and Baton sends no email unencrypted across a network")
+                && reason.contains("?tls=optional")
+        }
+        #expect(plain.mails.isEmpty)
+        var allowed = SMTPClient(server: try SMTPServer(url: "smtp://127.0.0.1:\(plain.port)?tls=optional"), sender: try MailSender("support@shop.example"))
+        allowed.loopbackCountsAsNetwork = true
+        try await allowed.send(mail)
+        #expect(plain.mails.count == 1)
+    }
+
     @Test func smtpsAtAPlainServerIsSaidSo() async throws {
         let catcher = try await SMTPCatcher.start()
         defer { Task { await catcher.stop() } }
@@ -201,7 +235,11 @@ import Testing
         #expect(tls.port == 465 && tls.security == .tls && tls.username == "me@example.com" && tls.password == "secret")
         #expect("\(tls)" == "smtps://me%40example.com@mail.example.com:465")
         #expect(try SMTPServer(url: "smtp://[::1]:2525").isLoopback)
-        for bad in ["http://mail.example.com", "smtp://", "smtp://mail.example.com/path", "smtp://:pw@mail.example.com", "mail.example.com:25"] {
+        // A server without TLS across the network only when the address says so.
+        let optional = try SMTPServer(url: "smtp://relay.lan:25?tls=optional")
+        #expect(optional.plainAllowed && !plain.plainAllowed && "\(optional)" == "smtp://relay.lan:25?tls=optional")
+        for bad in ["http://mail.example.com", "smtp://", "smtp://mail.example.com/path", "smtp://:pw@mail.example.com", "mail.example.com:25",
+                    "smtps://mail.example.com?tls=optional", "smtp://mail.example.com?tls=off"] {
             #expect(throws: MailConfigurationError.self) { try SMTPServer(url: bad) }
         }
         // A bad address with a password does not repeat it.
