@@ -170,6 +170,11 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 // The page behind cannot be seen: Tab goes round the panel's controls, and
                 // the panel says it is modal.
                 #expect(try await driver.run("return \(root).querySelector('.panel').getAttribute('aria-modal')") as? String == "true")
+                // Nor does the page behind scroll (a swipe on the header moved it); closed,
+                // the page's own setting is back.
+                #expect(try await driver.run("return document.documentElement.style.overflow") as? String == "hidden")
+                // The status (waiting, with an agent, away) is told to screen readers.
+                #expect(try await driver.run("return \(root).querySelector('.status').getAttribute('role')") as? String == "status")
                 let controls = """
                     Array.from(\(root).querySelector('.panel').querySelectorAll('button, textarea, a[href], [tabindex="0"]'))
                       .filter((n) => !n.disabled && n.getClientRects().length > 0)
@@ -193,6 +198,26 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                     """) as? [Bool]
                 #expect(fits == [true, true, true, true], "\(String(describing: fits))")
                 try await driver.screenshot("widget-phone-sideways")
+                try await driver.run("\(root).querySelector('.close').click()")
+                #expect(try await driver.run("return document.documentElement.style.overflow") as? String == "")
+            }
+            // Very short (zoomed in to 400%, or sideways with the keyboard up): a few lines of
+            // the chat stay in sight, and the whole text box is within reach (the panel
+            // scrolls as a whole); the messages were squeezed to nothing and the text box cut.
+            try await WebDriver.with(width: 320, height: 200, phone: true) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await driver.wait(for: "the quick replies", "return \(root).querySelectorAll('.quick button').length > 0")
+                let fits = try await driver.run("""
+                    const r = \(root), box = r.querySelector('textarea');
+                    const log = r.querySelector('.log').clientHeight;
+                    const panel = r.querySelector('.panel');
+                    panel.scrollTop = panel.scrollHeight;
+                    const b = box.getBoundingClientRect();
+                    return [log >= 50, b.top >= 0 && b.bottom <= innerHeight];
+                    """) as? [Bool]
+                #expect(fits == [true, true], "\(String(describing: fits))")
+                try await driver.screenshot("widget-very-short")
             }
         }
     }

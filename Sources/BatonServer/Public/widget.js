@@ -449,6 +449,24 @@ textarea:disabled { background: #f1f3f5; }
   .open .launcher { display: none; }
   textarea { font-size: 16px; } /* below 16px iOS zooms into the page on focus */
 }
+/* Very short (zoomed in to 400%, a phone held sideways with its keyboard up): the header
+   takes one line, suggested replies one row that scrolls sideways, and the panel scrolls as
+   a whole, so that a few lines of the chat and the whole text box stay within reach. */
+@media (max-height: 320px) {
+  .panel { overflow-y: auto; }
+  .log { flex: 1 0 4.5em; min-height: 4.5em; }
+  .header { padding-block: 4px; }
+  .avatar { display: none; }
+  .panel > .quick { flex-wrap: nowrap; overflow-x: auto; max-height: none; justify-content: flex-start; }
+  .quick button { flex: none; }
+}
+/* High contrast (forced colours) drops backgrounds: the launcher, the panel, its header and
+   the send button keep an outline of the system's colour instead. */
+@media (forced-colors: active) {
+  .launcher, .send { border: 2px solid ButtonText; }
+  .panel { border: 2px solid CanvasText; }
+  .header { border-bottom: 1px solid CanvasText; }
+}
 @media (prefers-reduced-motion: reduce) { .panel, .dots i, .launcher { animation: none; transition: none; } }
 @media print { .root { display: none; } }
 `;
@@ -468,10 +486,10 @@ textarea:disabled { background: #f1f3f5; }
   // HTML. All message content goes in with textContent.
   const SKELETON = `
 <div class="root">
-  <section class="panel" role="dialog" aria-modal="false" hidden>
+  <section class="panel" id="baton-panel" role="dialog" aria-modal="false" hidden>
     <header class="header">
       <img class="avatar" alt="" referrerpolicy="no-referrer" hidden>
-      <div class="titles"><h2 class="title" dir="auto"></h2><div class="status" dir="auto"></div></div>
+      <div class="titles"><h2 class="title" dir="auto"></h2><div class="status" role="status" dir="auto"></div></div>
       <button type="button" class="end-chat" data-t="endChat" hidden></button>
       <button type="button" class="icon-btn save" data-t-label="saveChat" data-t-title="saveChatShort" hidden>${ICON_SAVE}</button>
       <button type="button" class="icon-btn close" data-t-label="closeChat">${ICON_X('')}</button>
@@ -502,7 +520,7 @@ textarea:disabled { background: #f1f3f5; }
       <button type="button" class="send" data-t-label="send">${ICON_SEND}</button>
     </div>
   </section>
-  <button type="button" class="launcher" aria-expanded="false">${ICON_CHAT}${ICON_X('i-close')}<span class="badge" aria-hidden="true" hidden></span></button>
+  <button type="button" class="launcher" aria-expanded="false" aria-controls="baton-panel">${ICON_CHAT}${ICON_X('i-close')}<span class="badge" aria-hidden="true" hidden></span></button>
 </div>`;
 
   let ui = null; // the elements, once built
@@ -631,8 +649,21 @@ textarea:disabled { background: #f1f3f5; }
 
   function fillsScreen() { return !!(FILLS_SCREEN && FILLS_SCREEN.matches); }
 
+  // Nor does the page scroll under it: a swipe on its header or text box moved the page,
+  // and the visitor came back to another place on it. The page's own setting is put back.
+  let pageOverflow = null;
+
   function updateModal() {
-    ui.panel.setAttribute('aria-modal', isOpen && fillsScreen() ? 'true' : 'false');
+    const modal = isOpen && fillsScreen();
+    ui.panel.setAttribute('aria-modal', modal ? 'true' : 'false');
+    const page = document.documentElement;
+    if (modal && pageOverflow === null) {
+      pageOverflow = page.style.overflow;
+      page.style.overflow = 'hidden';
+    } else if (!modal && pageOverflow !== null) {
+      page.style.overflow = pageOverflow;
+      pageOverflow = null;
+    }
   }
 
   function keepFocusIn(e) {
