@@ -186,6 +186,8 @@ final class WidgetSocket: Sendable {
         case handle(ClientRequest)
     }
 
+    /// Reads a received frame into a request, refusing what is not one and answering a
+    /// plain ping.
     private func parse(_ message: WidgetInbound, state: inout ReadState, hello: HelloDeadlines.Ticket,
                        send: @Sendable (Outgoing) -> Void) -> Parsed {
         let text: String
