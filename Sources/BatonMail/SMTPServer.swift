@@ -53,8 +53,12 @@ public struct SMTPServer: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether the server is on this machine, where a password may go without TLS.
+    /// (Written as `localhost` in any case, an address of 127.0.0.0/8, `::1`, or an IPv4
+    /// loopback address written as IPv6, `::ffff:127.0.0.1`; a name that only this
+    /// machine's hosts file points here counts as across the network.)
     public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        let host = host.lowercased()
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.") || host.hasPrefix("::ffff:127.")
     }
 
     /// The address without its password, for logs and errors.

@@ -299,7 +299,11 @@ public struct BatonConfiguration: Sendable {
             return try DatabaseLocation(parsing: text)
         } catch {
             guard text.hasPrefix("postgres") else {
-                let sqlite = text.hasSuffix(":memory:") ? "a SQLite file path (\(DatabaseLocation.inMemory))" : "a SQLite file path (sqlite:PATH)"
+                let lowered = text.lowercased()
+                let sqlite = lowered.hasSuffix(":memory:") || lowered.contains("file:") && lowered.contains("memory")
+                    ? "a SQLite file path (\(DatabaseLocation.inMemory))"
+                    : lowered.hasPrefix("file:") || lowered.hasPrefix("sqlite:file:") ? "a SQLite file path, not \(DatabaseLocation.uriRefused)"
+                    : "a SQLite file path (sqlite:PATH)"
                 throw ConfigurationError(source: source, value: text, expected: sqlite + " or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
             }
             // The URL may hold a password: it is not repeated. What is wrong with it is the

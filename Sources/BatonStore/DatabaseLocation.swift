@@ -25,11 +25,18 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         // SQLite's in-memory database belongs to one connection, and Baton opens several
         // (a writer and its readers): each would see an empty database of its own.
         guard path != ":memory:" else { throw StoreOpenError.invalidLocation("\(text) (\(Self.inMemory))") }
+        // SQLite reads `file:` as a URI (`file:x.db?mode=memory`): the database would be
+        // another file than the one Baton locks (`PATH.lock`), and two Batons could run on it.
+        guard !path.lowercased().hasPrefix("file:") else {
+            throw StoreOpenError.invalidLocation("\(text) (\(path.lowercased().contains("memory") ? Self.inMemory : Self.uriRefused))")
+        }
         self = .sqlite(path: path)
     }
 
     /// Why `:memory:` is refused.
     public static let inMemory = "an in-memory database would be one per connection, and gone at exit"
+    /// Why a SQLite URI (`file:…`) is refused.
+    public static let uriRefused = "a SQLite URI: give the file's path (./file:x.db for a file named so)"
 
     /// The location as it may be logged: a PostgreSQL password is left out.
     public var description: String {

@@ -235,6 +235,9 @@ import Testing
         #expect(tls.port == 465 && tls.security == .tls && tls.username == "me@example.com" && tls.password == "secret")
         #expect("\(tls)" == "smtps://me%40example.com@mail.example.com:465")
         #expect(try SMTPServer(url: "smtp://[::1]:2525").isLoopback)
+        for local in ["smtp://LOCALHOST:2525", "smtp://127.1:25", "smtp://[::ffff:127.0.0.1]:25"] {
+            #expect(try SMTPServer(url: local).isLoopback, "\(local)")
+        }
         // A server without TLS across the network only when the address says so.
         let optional = try SMTPServer(url: "smtp://relay.lan:25?tls=optional")
         #expect(optional.plainAllowed && !plain.plainAllowed && "\(optional)" == "smtp://relay.lan:25?tls=optional")

@@ -587,10 +587,16 @@ extension Visitor {
         #expect { try DatabaseLocation(parsing: "mysql://baton:pw@db/chat") } throws: { "\($0)".contains("mysql://…") && !"\($0)".contains("pw") }
         #expect(try DatabaseLocation(parsing: "data/baton.sqlite") == .sqlite(path: "data/baton.sqlite"))
         // SQLite's in-memory database is one per connection: refused, saying why.
-        for memory in [":memory:", "sqlite::memory:"] {
+        for memory in [":memory:", "sqlite::memory:", "file::memory:", "sqlite:file::memory:", "file:x.db?mode=memory"] {
             #expect { try DatabaseLocation(parsing: memory) } throws: { "\($0)".contains("one per connection") }
         }
         #expect(try DatabaseLocation(parsing: "./:memory:") == .sqlite(path: "./:memory:"))
+        // SQLite's URIs name another file than the one Baton locks: two Batons ran on one
+        // database with `file:foo.db` beside `foo.db`.
+        for uri in ["file:foo.db", "FILE:foo.db", "sqlite:file:foo.db?cache=shared"] {
+            #expect { try DatabaseLocation(parsing: uri) } throws: { "\($0)".contains("a SQLite URI") }
+        }
+        #expect(try DatabaseLocation(parsing: "./file:foo.db") == .sqlite(path: "./file:foo.db"))
 
         #expect(try DatabaseLocation(parsing: "postgres://baton:s%40cret@db.example:6543/chat?sslmode=require")
             == .postgres(PostgresLocation(host: "db.example", port: 6543, username: "baton", password: "s@cret", database: "chat", tls: .require)))

@@ -807,7 +807,13 @@ textarea:disabled { background: #f1f3f5; }
     const log = ui.log;
     return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   }
-  function scrollToEnd() { ui.log.scrollTop = ui.log.scrollHeight; }
+  // On a very short screen the panel scrolls as a whole (the CSS's max-height: 320px): its
+  // end, the text box, is kept in sight too.
+  const VERY_SHORT = window.matchMedia ? window.matchMedia('(max-height: 320px)') : null;
+  function scrollToEnd() {
+    ui.log.scrollTop = ui.log.scrollHeight;
+    if (VERY_SHORT && VERY_SHORT.matches) ui.panel.scrollTop = ui.panel.scrollHeight;
+  }
   // Follow new content only when the visitor is not reading further up.
   function keepingScroll(change) {
     const stick = nearBottom();
