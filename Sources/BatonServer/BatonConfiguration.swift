@@ -299,12 +299,13 @@ public struct BatonConfiguration: Sendable {
             return try DatabaseLocation(parsing: text)
         } catch {
             guard text.hasPrefix("postgres") else {
-                let lowered = text.lowercased()
-                let sqlite = lowered.hasSuffix(":memory:") || lowered.contains("file:") && lowered.contains("memory")
-                    ? "a SQLite file path (\(DatabaseLocation.inMemory))"
-                    : lowered.hasPrefix("file:") || lowered.hasPrefix("sqlite:file:") ? "a SQLite file path, not \(DatabaseLocation.uriRefused)"
-                    : "a SQLite file path (sqlite:PATH)"
-                throw ConfigurationError(source: source, value: text, expected: sqlite + " or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+                // Why the store refused it, where it says (the last part in parentheses of
+                // its words, after the location as written).
+                var why = "sqlite:PATH"
+                if case .invalidLocation(let located) = error, located.hasSuffix(")"), let open = located.range(of: " (", options: .backwards) {
+                    why = String(located[open.upperBound..<located.index(before: located.endIndex)])
+                }
+                throw ConfigurationError(source: source, value: text, expected: "a SQLite file path (\(why)) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
             }
             // The URL may hold a password: it is not repeated. What is wrong with it is the
             // part in parentheses of the store's words.

@@ -1,7 +1,6 @@
 import BatonCore
 import CoreMetrics
 import Crypto
-import Foundation
 import Synchronization
 
 /// What one client address may take of the widget's socket: how many sockets it holds at
@@ -89,7 +88,7 @@ final class ClientLimits: Sendable {
     func admitReturningHello(_ key: String, rate: Double = 1, burst: Int = 10, now: ContinuousClock.Instant = .now) -> Duration? {
         // Kept by a digest: the key holds what the hello said (a token, a link), of any
         // length up to the frame's, before anything checked it.
-        let digest = SHA256.hash(data: Data(key.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.string(SHA256.hash(data: Array(key.utf8)).prefix(16))
         return take(from: \.returningHellos, key: digest, rate: rate, burst: burst, at: now)
     }
 

@@ -33,10 +33,11 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         self = .sqlite(path: path)
     }
 
-    /// Why `:memory:` is refused.
-    public static let inMemory = "an in-memory database would be one per connection, and gone at exit"
+    /// Why `:memory:` is refused. (The reasons hold no parentheses: `BatonConfiguration`
+    /// reads them back from the error's.)
+    static let inMemory = "an in-memory database would be one per connection, and gone at exit"
     /// Why a SQLite URI (`file:…`) is refused.
-    public static let uriRefused = "a SQLite URI: give the file's path (./file:x.db for a file named so)"
+    static let uriRefused = "not a SQLite URI: ./file:x.db for a file named so"
 
     /// The location as it may be logged: a PostgreSQL password is left out.
     public var description: String {
