@@ -153,7 +153,10 @@ struct EventStreamChannel: ClientConnectionChannel {
         case .websocket(let channel):
             return try await WebSocketHandler.handle(
                 type: .client,
-                configuration: .init(extensions: [], autoPing: autoPing, validateUTF8: false, maxFrameSize: maxFrameSize),
+                // A stream Baton ends (stopping, or the link reloaded) waits for
+                // Mattermost's answer to its close no longer than a second.
+                configuration: .init(extensions: [], autoPing: autoPing, closeTimeout: .seconds(1), validateUTF8: false,
+                                     maxFrameSize: maxFrameSize),
                 asyncChannel: channel, context: Context(logger: logger), handler: handler)
         case .notUpgraded:
             throw WebSocketClientError.webSocketUpgradeFailed

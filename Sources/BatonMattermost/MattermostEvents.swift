@@ -137,7 +137,8 @@ enum MattermostEventSocket {
         }
     }
 
-    static func run(client: MattermostClient, logger: Logger,
+    /// `ping`: how often the stream is pinged; unanswered until the next ping, it ends.
+    static func run(client: MattermostClient, logger: Logger, ping: Duration = .seconds(10),
                     onOpen: @escaping @Sendable (MattermostEventSender) async throws -> Void,
                     onEvent: @escaping @Sendable (MattermostEvent) async throws -> Void) async throws {
         let token = try await client.token()
@@ -146,7 +147,7 @@ enum MattermostEventSocket {
             // The private authority's certificates too (`MattermostTrust`), when given.
             try await EventStreamChannel(
                 url: url, tlsConfiguration: MattermostTrust.clientConfiguration(), proxy: client.proxy?.connectable,
-                maxFrameSize: 1 << 24, autoPing: .enabled(timePeriod: .seconds(30))
+                maxFrameSize: 1 << 24, autoPing: .enabled(timePeriod: ping)
             ) { inbound, outbound, _ in
                 let sender = MattermostEventSender(outbound: outbound, token: token)
                 try await sender.send(action: "authentication_challenge", data: ["token": .string(token)])

@@ -16,7 +16,7 @@ extension MattermostLink {
             update { $0.state = .connecting }
             var failure: String?
             do {
-                try await MattermostEventSocket.run(client: client, logger: logger) { sender in
+                try await MattermostEventSocket.run(client: client, logger: logger, ping: limits.eventStreamPing) { sender in
                     self.sender.withLock { $0 = sender }
                     let standing = self.standingProblem
                     self.update { $0.state = .connected; $0.lastError = standing }

@@ -16,6 +16,10 @@ public struct LinkStatus: Sendable, Equatable {
 public struct LinkLimits: Sendable {
     /// How often the Mattermost session behind the event stream is checked.
     public var sessionCheckInterval: Duration = .seconds(60)
+    /// How often the event stream is pinged. A ping left unanswered until the next one ends
+    /// the stream, and the link connects again and catches up: a connection that died
+    /// without a word (a NAT's table flushed, a cable pulled) is noticed within two periods.
+    public var eventStreamPing: Duration = .seconds(10)
     /// Live events a room may have waiting (`OrderedQueues`); past it they are let go and
     /// the room reads its posts from Mattermost instead, so memory stays bounded.
     public var roomEventLimit = 1000

@@ -48,7 +48,7 @@ enum ChannelRoutes {
         }
     }
 
-    /// Channel admins (the creator), team admins and system admins may archive; with
+    /// The channel's members, team admins and system admins may archive (`canArchive`); with
     /// `permanent=true` the channel is deleted for good, where the server allows it
     /// (`enableAPIChannelDeletion`, else 401).
     static func archiveChannel(_ call: Call) throws(APIError) -> Reply {
@@ -57,8 +57,7 @@ enum ChannelRoutes {
         let allowed = call.core.configuration.enableAPIChannelDeletion
         try call.world { (world: inout World) throws(APIError) in
             guard let channel = world.channels[channelID] else { throw .missingChannel }
-            let isChannelAdmin = world.channelMembers[channelID]?[call.userID]?.isAdmin == true
-            guard isChannelAdmin || world.isTeamAdmin(call.userID, channel.teamID) else { throw .permissions }
+            guard world.canArchive(call.userID, channel) else { throw .permissions }
             guard permanent else { return try world.archive(channelID, by: call.userID) }
             guard allowed else {
                 throw APIError("api.user.delete_channel.not_enabled.app_error",

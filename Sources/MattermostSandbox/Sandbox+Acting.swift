@@ -98,13 +98,12 @@ extension MattermostSandbox {
     }
 
     /// Archives a channel: `system_channel_deleted`, `delete_at`, `channel_deleted`. The
-    /// user must be the channel's admin (its creator), a team admin or a system admin.
+    /// user must be a member of the channel, a team admin or a system admin (`canArchive`).
     public func archive(_ channelID: String, by user: String) throws(APIError) {
         try act { (world: inout World) throws(APIError) in
             let actor = try world.actor(user)
             guard let channel = world.channels[channelID] else { throw .missingChannel }
-            let isChannelAdmin = world.channelMembers[channelID]?[actor.id]?.isAdmin == true
-            guard isChannelAdmin || world.isTeamAdmin(actor.id, channel.teamID) else { throw .permissions }
+            guard world.canArchive(actor.id, channel) else { throw .permissions }
             try world.archive(channelID, by: actor.id)
         }
     }

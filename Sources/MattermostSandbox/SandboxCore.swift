@@ -59,6 +59,17 @@ final class SandboxCore: Sendable {
     func dropSockets() {
         world.withLock { world in
             for socket in world.sockets.values { socket.drop() }
+            for socket in world.frozenSockets { socket.drop() }
+            world.frozenSockets = []
+        }
+    }
+
+    /// Every open socket stops being read and written, and stays open (`freezeWebSockets`).
+    func freezeSockets() {
+        world.withLock { world in
+            for socket in world.sockets.values { socket.freeze() }
+            world.frozenSockets += world.sockets.values
+            world.sockets = [:]
         }
     }
 }

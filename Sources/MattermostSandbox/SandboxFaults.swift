@@ -42,6 +42,14 @@ extension MattermostSandbox {
         core.dropSockets()
     }
 
+    /// Every open event socket goes dead without a word, as when a NAT's table is flushed
+    /// or a cable pulled between Baton and Mattermost: it stays open, but nothing more is
+    /// sent on it and nothing read from it, not even the WebSocket's pongs. Sockets opened
+    /// afterwards work. (`silenceWebSockets` keeps answering pings.)
+    public func freezeWebSockets() {
+        core.freezeSockets()
+    }
+
     /// Refuses every event socket's upgrade while on (400, as when a proxy in front of
     /// Mattermost does not pass `Upgrade` on and Mattermost gets a plain GET), while the
     /// REST API keeps working. Open sockets are not touched.

@@ -29,7 +29,8 @@ struct SandboxWebSocket {
         let (outbox, continuation) = AsyncStream.makeStream(of: SocketOutput.self, bufferingPolicy: .bufferingOldest(100_000))
         let channel = self.channel
         let subscriber = SocketSubscriber(connectionID: connectionID, userID: nil, token: nil, outbox: continuation,
-                                          drop: { channel.close(mode: .all, promise: nil) })
+                                          drop: { channel.close(mode: .all, promise: nil) },
+                                          freeze: { channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } })
         core.world.withLock { $0.sockets[connectionID] = subscriber }
         // Upgraded while the server stops, after its sockets were dropped: a graceful
         // shutdown would wait for this one for ever.

@@ -74,6 +74,9 @@ struct SocketSubscriber: Sendable {
     let outbox: AsyncStream<SocketOutput>.Continuation
     /// Closes the TCP connection at once, without a close handshake.
     let drop: @Sendable () -> Void
+    /// Stops reading the TCP connection, which stays open: not even a WebSocket ping is
+    /// answered any more.
+    let freeze: @Sendable () -> Void
 }
 
 extension World {

@@ -40,6 +40,8 @@ struct World: Sendable {
     var ephemeralPosts: [(userID: String, post: Post)] = []
     /// connection id → open event socket.
     var sockets: [String: SocketSubscriber] = [:]
+    /// Sockets frozen by `freezeWebSockets`: open, out of `sockets`, dropped at the end.
+    var frozenSockets: [SocketSubscriber] = []
     var socketsSilenced = false
     /// Called for every post created, under the world lock (`MattermostSandbox.onPost`).
     var postObservers: [@Sendable (Post) -> Void] = []
@@ -85,6 +87,13 @@ struct World: Sendable {
 
     func isTeamAdmin(_ userID: String, _ teamID: String) -> Bool {
         isSystemAdmin(userID) || teamMembers[teamID]?[userID]?.isAdmin == true
+    }
+
+    /// `delete_public_channel` / `delete_private_channel`, as the default permission scheme
+    /// grants them: every member of the channel (`channel_user` has both), team admins and
+    /// system admins. A team member outside the channel may not.
+    func canArchive(_ userID: String, _ channel: Channel) -> Bool {
+        isChannelMember(userID, channel.id) || isTeamAdmin(userID, channel.teamID)
     }
 
     /// Read access: members, system admins, and team members for public channels.

@@ -1,5 +1,6 @@
 import BatonCore
 import BatonMattermost
+import BatonServer
 @testable import BatonStore
 import BatonTestSupport
 import Foundation
@@ -20,8 +21,9 @@ import Testing
 
     /// A chat with an agent who has written "one", which the visitor got: the body gets
     /// the rig, the visitor's widget, the room and the frames up to "one".
-    private func afterFirstReply(_ body: @Sendable @escaping (HandoverRig, WidgetClient, String, [Frame]) async throws -> Void) async throws {
-        try await HandoverRig.run { rig in
+    private func afterFirstReply(baton tweak: @Sendable @escaping (inout BatonConfiguration) -> Void = { _ in },
+                                 _ body: @Sendable @escaping (HandoverRig, WidgetClient, String, [Frame]) async throws -> Void) async throws {
+        try await HandoverRig.run(baton: tweak) { rig in
             try await rig.connect()
             try await WidgetClient.connect(rig.baton.socketURL) { client in
                 let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
@@ -44,6 +46,21 @@ import Testing
             // And the visitor's side still flows.
             _ = try await client.say("still there?", clientID: "after-drop")
             try await eventually("the visitor message in the room") { relayed(rig, room: room).last == "still there?" }
+        }
+    }
+
+    /// The socket dies without a word (no FIN, no close: a NAT's table flushed, a cable
+    /// pulled): the ping it leaves unanswered ends it, Baton connects again and catches
+    /// up, and the reply written meanwhile arrives. (Pinged every 30 s, as before, the
+    /// stream stayed "connected" for most of a minute.)
+    @Test func theEventSocketDeadWithoutAWord() async throws {
+        try await afterFirstReply(baton: { $0.mattermostLimits.eventStreamPing = .milliseconds(500) }) { rig, client, room, first in
+            var frames = first
+            rig.sandbox.freezeWebSockets()
+            try rig.sandbox.post(as: "alice", in: room, "two")
+            frames += try await client.until("two") { $0.messageText == "two" }
+            #expect(Self.agentTexts(frames) == ["one", "two"])
+            #expect(rig.baton.services.mattermost.status(widgetKey: "demo")?.state == .connected)
         }
     }
 

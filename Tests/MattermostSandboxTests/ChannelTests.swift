@@ -56,7 +56,29 @@ import Testing
             #expect(last?.type == "system_channel_deleted")
             #expect(last?.message == "relay archived the channel.")
             #expect(try await s.api(as: s.relay).delete("/api/v4/channels/\(channel.id)").status == 400)
-            #expect(try await alice.delete("/api/v4/channels/\(s.townSquare)").status == 403)
+            // Alice may archive (every member of a channel may, as in the default scheme),
+            // but not the team's default channel.
+            let square = try await alice.delete("/api/v4/channels/\(s.townSquare)")
+            #expect(square.status == 400)
+            #expect(square.errorID == "api.channel.delete_channel.cannot.app_error")
+        }
+    }
+
+    /// The default permission scheme gives `delete_public_channel` and
+    /// `delete_private_channel` to `channel_user`: any member archives; a team member
+    /// outside the channel may not.
+    @Test func membersOfAChannelMayArchiveIt() async throws {
+        try await Seeded.run { s in
+            for type in ["O", "P"] {
+                let created = try await s.api(as: s.relay).post("/api/v4/channels", ["team_id": s.team.id, "name": "room-\(type.lowercased())",
+                                                                                    "display_name": "Room", "type": type])
+                let channelID = try #require(created.string("id"))
+                try s.sandbox.addToChannel("alice", channel: channelID, by: "relay")
+                #expect(try await s.api(as: s.bob).delete("/api/v4/channels/\(channelID)").status == 403)
+                #expect(try await s.api(as: s.alice).delete("/api/v4/channels/\(channelID)").status == 200)
+                #expect(s.sandbox.channel(id: channelID)?.isArchived == true)
+                #expect(s.sandbox.posts(in: channelID).last?.message == "alice archived the channel.")
+            }
         }
     }
 

@@ -217,6 +217,29 @@ import Testing
         }
     }
 
+    /// A frozen socket stays open and gets nothing more (its pongs included: Baton's test
+    /// of a connection dead without a word); a socket opened afterwards works.
+    @Test func aFrozenSocketGetsNothingAndANewOneWorks() async throws {
+        try await Seeded.run { s in
+            let token = s.sandbox.sessionToken(for: "alice")
+            try await EventSocket.connect(s.sandbox.webSocketURL) { frozen in
+                _ = try await frozen.authenticate(token)
+                s.sandbox.freezeWebSockets()
+                try s.sandbox.post(as: "bob", in: s.townSquare, "anyone?")
+                #expect(try await frozen.receivesNothing(within: 0.5))
+                try await EventSocket.connect(s.sandbox.webSocketURL) { fresh in
+                    _ = try await fresh.authenticate(token)
+                    try s.sandbox.post(as: "bob", in: s.townSquare, "hello again")
+                    let posted = try await fresh.next(event: "posted")
+                    #expect(try decodePost(posted.data["post"])["message"] as? String == "hello again")
+                }
+                // Frozen sockets are dropped with the others (else this one's close would
+                // wait for an answer that never comes).
+                s.sandbox.dropWebSockets()
+            }
+        }
+    }
+
     @Test func aTokenOnTheUpgradeRequestAuthenticatesAtOnce() async throws {
         try await Seeded.run { s in
             var headers = HTTPFields()
