@@ -44,16 +44,26 @@ public struct MattermostAdmin: Sendable {
     /// Opens the store and the credential box for the length of `body`. Only `connect`
     /// may make the database (`existing: false`): the other commands are about what is in
     /// one, and a mistyped --database would otherwise make a new, empty one (and a key).
+    /// A `connect` that fails leaves nothing it made: no database, and no key file made with it.
     func withConnections<T>(existing: Bool = true, _ body: (SQLStore, MattermostConnections) async throws -> T) async throws -> T {
         if existing { try config.database.checkExists() }
+        let made = config.database.missingSQLiteFile
         let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
-        let store = try await config.openStore(keyedBy: box, logger: logger)
         do {
-            let result = try await body(store, MattermostConnections(store: store, box: box))
-            await store.close()
-            return result
+            let store = try await config.openStore(keyedBy: box, logger: logger)
+            do {
+                let result = try await body(store, MattermostConnections(store: store, box: box))
+                await store.close()
+                return result
+            } catch {
+                await store.close()
+                throw error
+            }
         } catch {
-            await store.close()
+            if let made {
+                DatabaseLocation.removeSQLite(at: made)
+                if box.created { try? FileManager.default.removeItem(atPath: config.resolvedSecretKeyFile) }
+            }
             throw error
         }
     }
@@ -156,6 +166,11 @@ extension DatabaseLocation {
         return path
     }
 
+    /// Removes a SQLite database a command made and then failed in, with its WAL files.
+    static func removeSQLite(at path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
     /// Refuses a SQLite file that is not there, for the commands that read or change what
     /// a database holds.
     func checkExists() throws {
@@ -222,6 +237,7 @@ public struct AdminAccounts: Sendable {
     /// Only `create` may make the database (`existing: false`).
     private func withAuth(existing: Bool = true, _ body: (AdminAuth) async throws -> String) async throws -> String {
         if existing { try config.database.checkExists() }
+        let made = config.database.missingSQLiteFile
         let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
         let result: Result<String, any Error>
         do {
@@ -230,6 +246,8 @@ public struct AdminAccounts: Sendable {
             result = .failure(error)
         }
         await store.close()
+        // An admin that could not be made leaves no database behind either.
+        if case .failure = result, let made { DatabaseLocation.removeSQLite(at: made) }
         switch result {
         case .success(let text): return text
         case .failure(AdminAuthError.invalid(let message)), .failure(AdminAuthError.invalidEmail(let message)): throw AdminError(message)

@@ -27,6 +27,9 @@ import Testing
         }
         await #expect(throws: AdminError.self) { try await accounts.delete(email: "zoe@example.com") }
         #expect(!FileManager.default.fileExists(atPath: folder.database))
+        // An admin that cannot be made (an address that is none) leaves no database.
+        await #expect(throws: AdminError.self) { try await accounts.create(email: "not an address", password: "first password") }
+        #expect(!FileManager.default.fileExists(atPath: folder.database))
         // A password that will be refused makes no database either.
         await #expect(throws: AdminError.self) { try await accounts.create(email: "zoe@example.com", password: "short") }
         #expect(!FileManager.default.fileExists(atPath: folder.database))
