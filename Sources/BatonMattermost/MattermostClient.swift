@@ -109,11 +109,17 @@ public final class MattermostClient: Sendable {
 
     static func normalise(_ text: String) throws(MattermostError) -> String {
         var url = text.trimmingWhitespace()
+        // Said as what it is: "https://not a url" was "not an http:// or https:// address".
+        guard !url.contains(where: \.isWhitespace) else {
+            throw .invalidURL(url: withoutUserInfo(text), reason: "it has a space in it, and an address has none, such as https://chat.example.com")
+        }
         if !url.contains("://") { url = "https://" + url }
         while url.hasSuffix("/") { url.removeLast() }
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = parsed.host, !host.isEmpty else {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
             throw .invalidURL(url: withoutUserInfo(text), reason: "it is not an http:// or https:// address, such as https://chat.example.com")
+        }
+        guard let host = parsed.host, !host.isEmpty else {
+            throw .invalidURL(url: withoutUserInfo(text), reason: "it names no server, as https://chat.example.com does")
         }
         // A password there would be stored, shown and logged with the address: the
         // sign-in has fields of its own.
@@ -329,7 +335,7 @@ public final class MattermostClient: Sendable {
             return .redirected(url: baseURL, to: Self.address(redirectedTo: location, from: path, base: baseURL))
         }
         guard let appError = try? JSONDecoder().decode(MMAppError.self, from: Data(buffer: body)) else {
-            let reason = "\(path) answered \(status) with \(Self.snippet(body))"
+            let reason = "\(path) answered \(Self.statusText(status))\(Self.plainText(body).map { ": \($0)" } ?? "")"
             switch status {
             // A proxy in front of Mattermost (nginx, a load balancer) answering for it while
             // Mattermost is down or restarting: an outage, not a wrong address.
@@ -354,6 +360,21 @@ public final class MattermostClient: Sendable {
         if target.hasSuffix(path) { target.removeLast(path.count) }
         while target.hasSuffix("/") { target.removeLast() }
         return String(target.prefix(300))
+    }
+
+    /// `404 Not Found`.
+    static func statusText(_ status: Int) -> String {
+        let phrase = HTTPResponseStatus(statusCode: status).reasonPhrase
+        return phrase.isEmpty ? "\(status)" : "\(status) \(phrase)"
+    }
+
+    /// The start of a body that is plain words (a proxy's "Service unavailable"); nil for
+    /// none, or for JSON or an HTML page, whose markup would only stand in the way of
+    /// the message an admin reads.
+    static func plainText(_ body: ByteBuffer) -> String? {
+        let text = String(buffer: body).trimmingWhitespace()
+        guard !text.isEmpty, let first = text.first, first != "{", first != "[", first != "<" else { return nil }
+        return snippet(body)
     }
 
     static func snippet(_ body: ByteBuffer) -> String {

@@ -160,8 +160,10 @@ extension AdminAPI {
             _ = try MattermostClient.normaliseURL(server.url)
         } catch {
             let (url, reason) = if case .invalidURL(let url, let reason) = error { (url, reason) } else { (server.url, "\(error)") }
+            // The issue is the reason itself: a general hint beside it read as a second,
+            // different problem.
             throw APIError(.unprocessableContent, code: "invalid_url", "\"\(url.prefix(200))\" cannot be used: \(reason).",
-                           issues: [.init(path: "server.url", message: "Use an http:// or https:// address, with a port from 1 to 65535 if one is given.")])
+                           issues: [.init(path: "server.url", message: reason)])
         }
         let credentials: MattermostCredentials
         // Which would be used? Neither is taken silently over the other.

@@ -178,6 +178,9 @@ struct Dashboard {
                 try await page.click("Next")
                 // Step 4: a close command behind the internal prefix is refused here.
                 try await page.waitFor("step 4", "document.querySelector('input[value=channel]').offsetParent !== null")
+                // Every step's name whole at 1280 px, the current one's in bold too (it read
+                // "Index chan…").
+                #expect(try await page.run("[...document.querySelectorAll('.stepper-label')].every((l) => l.scrollWidth <= l.clientWidth)") as? Bool == true)
                 _ = try await page.run("(() => { document.querySelector('details.advanced').open = true; return true; })()")
                 try await page.fill("Close command", "//close")
                 try await page.click("Next")
@@ -727,6 +730,13 @@ struct Dashboard {
                 try await page.fill("Greeting", "My greeting")
                 try await saveElsewhere(name: "Mine", greeting: "Their second greeting")
                 try await page.click("Save")
+                try await page.waitFor("the choice", "!!named('Discard mine and show theirs')")
+                // In sight where Save was pressed, not below the window (the page does not
+                // scroll there by itself: Save seemed to do nothing).
+                #expect(try await page.run("""
+                    (() => { const r = named('Discard mine and show theirs').getBoundingClientRect();
+                             return r.top >= 0 && r.bottom <= innerHeight; })()
+                    """) as? Bool == true)
                 try await page.click("Discard mine and show theirs")
                 try await page.waitFor("their greeting", "byLabel('Greeting').value === 'Their second greeting'")
                 #expect(try await page.run("pageText().includes('Unsaved changes') || pageText().includes('Not saved')") as? Bool == false)

@@ -139,7 +139,9 @@ import Testing
                 _ = try await MattermostSetup.signIn(url: baton.http, credentials: HandoverRig.relayCredentials, logger: logger)
                 Issue.record("took Baton for Mattermost")
             } catch let error as MattermostError {
-                guard case .notMattermost = error else { Issue.record("not notMattermost: \(error)"); return }
+                guard case .notMattermost(_, let reason) = error else { Issue.record("not notMattermost: \(error)"); return }
+                // Said in words; Baton's JSON answer left out (it read `{"error":{"code":…`).
+                #expect(reason == "/api/v4/users/login answered 404 Not Found", "\(reason)")
             }
         }
     }
@@ -153,7 +155,9 @@ import Testing
             } catch let error as MattermostError {
                 guard case .unreachable = error else { Issue.record("not unreachable: \(error)"); return }
                 #expect(error.isTransient)
-                #expect(error.description.contains("answered 502 with \"<html>"), "\(error)")
+                // The status in words, not the proxy's page in markup.
+                #expect(error.description.contains("answered 502 Bad Gateway)"), "\(error)")
+                #expect(!error.description.contains("<html>"), "\(error)")
             }
         }
     }

@@ -51,6 +51,14 @@ import Testing
                     #expect(invalid.errorCode == "invalid_url", "\(step) \(url): \(invalid)")
                 }
             }
+            // Each says what is wrong, once: the issue is the reason of the message.
+            for (url, reason) in [("not a url", "it has a space in it, and an address has none, such as https://chat.example.com"),
+                                  ("ftp://chat.example.com", "it is not an http:// or https:// address, such as https://chat.example.com"),
+                                  ("https://", "it names no server, as https://chat.example.com does")] {
+                let refused = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": ["url": url, "token": "t"]])
+                #expect(refused.errorMessage == "\"\(url)\" cannot be used: \(reason).", "\(refused)")
+                #expect(refused.issues.compactMap { $0["message"] as? String } == [reason], "\(refused)")
+            }
             // A password in the address would be stored, shown and logged with it.
             for url in ["http://admin:s3cret@127.0.0.1:9/", "https://admin@chat.example.com", "chat:s3cret@chat.example.com"] {
                 let userInfo = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": ["url": url, "username": "relay", "password": "x"]])

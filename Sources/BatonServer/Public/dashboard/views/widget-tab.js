@@ -69,7 +69,9 @@ export function mountWidgetTab(panel, ctx) {
 
   const form = h('form', { class: 'stack', novalidate: true },
     title.root, subtitle.root, greeting.root, color.root, avatar.root, origins.root, language.root, rating, email, hours.root,
-    h('div', { class: 'save-bar' }, saveButton, unsaved), saveError.root);
+    // As on the Bot tab: the bar stays at the bottom of the window, and a refused save's
+    // message (with "Save mine over it" when the bot was changed meanwhile) shows in it.
+    h('div', { class: 'save-area' }, saveError.root, h('div', { class: 'save-bar' }, saveButton, unsaved)));
 
   panel.append(h('div', { class: 'split' },
     h('div', { class: 'split-main stack-lg' },
