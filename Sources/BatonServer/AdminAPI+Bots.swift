@@ -436,6 +436,15 @@ extension AdminAPI {
             for (earlier, later) in zip(days[day], days[day].dropFirst()) where later.from < earlier.to {
                 issues.append(.init(path: "settings.workingHours.days.\(name)", message: "\(earlier.text) and \(later.text) overlap."))
             }
+            // Ranges that meet are one: Tuesday's "17:00-09:00" and Wednesday's own
+            // "09:00-17:00" make Wednesday "00:00-17:00", not "00:00-09:00, 09:00-17:00".
+            days[day] = days[day].reduce(into: []) { merged, next in
+                if let last = merged.last, last.to == next.from {
+                    merged[merged.count - 1].to = next.to
+                } else {
+                    merged.append(next)
+                }
+            }
         }
         var closed: [String] = []
         for (index, date) in (body.closedDates ?? []).enumerated() {
@@ -464,8 +473,12 @@ extension AdminAPI {
     /// digits: random keys alone).
     static func newKeys(from name: String) -> [String] {
         var slug = ""
-        // Accents taken off their letters ("Ünïcödé" gives "unicode", not "n-c-d").
-        let plain = name.lowercased().replacingOccurrences(of: "ß", with: "ss").decomposedStringWithCanonicalMapping
+        // Accents taken off their letters ("Ünïcödé" gives "unicode", not "n-c-d"), and the
+        // Latin letters that have none to take off written the usual way ("Ørsted" gives
+        // "orsted", not "rsted"; "Łódź" "lodz").
+        var lowered = name.lowercased()
+        for (letter, plain) in Self.latinLetters { lowered = lowered.replacingOccurrences(of: letter, with: plain) }
+        let plain = lowered.decomposedStringWithCanonicalMapping
         for scalar in plain.unicodeScalars where scalar.properties.generalCategory != .nonspacingMark {
             if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
                 slug.unicodeScalars.append(scalar)
@@ -479,6 +492,12 @@ extension AdminAPI {
         let random = (0..<3).map { _ in slug + (slug.isEmpty ? "" : "-") + RandomID.make(length: 4) }
         return (slug.isEmpty ? [] : [slug]) + random
     }
+
+    /// Lower-case Latin letters without a canonical decomposition, as they are usually
+    /// written in ASCII.
+    static let latinLetters: KeyValuePairs<String, String> = [
+        "ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d", "ł": "l", "þ": "th", "ı": "i", "ħ": "h", "ŧ": "t", "ŋ": "n",
+    ]
 
     /// A small working bot to start from.
     static func template(named name: String) -> String {

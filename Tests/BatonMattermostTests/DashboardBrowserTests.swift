@@ -167,7 +167,12 @@ struct Dashboard {
                 try await driver.screenshot("wizard-3-agents")
                 try await driver.type("\u{E015}\u{E007}", into: try await page.element("byLabel('Default agents')"))
                 try await page.waitFor("alice chosen", "[...document.querySelectorAll('.chips li')].some((c) => c.textContent.includes('alice'))")
-                // A name typed, not picked, is looked up before the next step: an unknown one
+                // A name typed, not picked, is looked up at once (Carol is not on the team:
+                // "Added @carol." alone was said)…
+                try await driver.type("carol\u{E007}", into: try await page.element("byLabel('Default agents')"))
+                try await page.waitForText("Added @carol, but Mattermost has no user of that name in this team")
+                try await driver.click(try await page.element("document.querySelector('[aria-label=\"Remove carol\"]')"))
+                // …and again before the next step: an unknown one
                 // keeps the step open; one Mattermost knows lets it go on.
                 try await driver.type("nobody\u{E007}", into: try await page.element("byLabel('Default agents')"))
                 try await page.click("Next")
@@ -560,6 +565,10 @@ struct Dashboard {
                 #expect(try await tile("handed-over") == String(handedOver))
                 #expect(try await tile("unanswered") == String(report.json["unanswered"] as? Int ?? -1))
                 #expect(try await tile("first-reply") != "—")
+                // "9 in 10 within" only from ten replies on.
+                let replies = try #require((report.json["firstReply"] as? [String: Any])?["count"] as? Int)
+                let replyNote = try await page.run("document.querySelector('[data-stat=first-reply] .stat-detail').textContent") as? String ?? ""
+                #expect(replyNote.contains("9 in 10") == (replies >= 10), "\(replies): \(replyNote)")
                 #expect(try await page.run("document.querySelectorAll('.day-bar').length") as? Int == 30)
                 #expect(try await page.run("document.querySelectorAll('.hour-cell').length") as? Int == 168)
                 #expect(try await page.run("[...document.querySelectorAll('.hour-cell')].reduce((n, c) => n + Number(c.dataset.count), 0)") as? Int == started)
@@ -692,6 +701,27 @@ struct Dashboard {
                 try await page.waitFor("the name saved", "!pageText().includes('Not saved')")
                 try await Task.sleep(for: .milliseconds(500))
                 #expect(try await baton.services.store.widget(key: "demo")?.name == "Demo, renamed")
+            }
+        }
+    }
+
+    /// An address that names nothing says so in words: the conversation page quoted the
+    /// API's pattern check, the bot page was headed as if the bot existed.
+    @Test func addressesOfNothingSaySo() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitFor("the dashboard", "!!named('Sign out')")
+                for id in ["doesnotexist", "aaaaaaaaaaaaaaaaaaaa"] {
+                    try await driver.open("\(baton.http)/dashboard/#/conversations/\(id)")
+                    try await page.waitForText("There is no such conversation: it was erased, or the address is mistyped.")
+                    #expect(try await page.run("pageText().includes('pattern')") as? Bool == false)
+                }
+                try await driver.open("\(baton.http)/dashboard/#/bots/nope/bot")
+                try await page.waitFor("the heading", "document.querySelector('h1')?.textContent === 'No such bot'")
+                #expect(try await page.run("pageText().includes('Key nope')") as? Bool == false)
+                #expect(try await page.run("!!named('Back to the bots')") as? Bool == true)
             }
         }
     }

@@ -384,6 +384,9 @@ import Testing
             // case from one taken is refused; a direction override is no part of a name.
             let accented = try await client.send("POST", "/api/v1/bots", json: ["name": "Ünïcödé Straße 日本 🎉"])
             #expect(accented.json["key"] as? String == "unicode-strasse", "\(accented)")
+            let unaccented = try await client.send("POST", "/api/v1/bots", json: ["name": "Ørsted Łódź Æble"])
+            #expect(unaccented.json["key"] as? String == "orsted-lodz-aeble", "\(unaccented)")
+            #expect(try await client.send("DELETE", "/api/v1/bots/orsted-lodz-aeble").status == 204)
             #expect(try await client.send("DELETE", "/api/v1/bots/unicode-strasse").status == 204)
             let shouting = try await client.send("POST", "/api/v1/bots", json: ["name": "Shouting", "key": "SUPPORT-DESK"])
             #expect(shouting.status == 409 && shouting.errorCode == "key_taken", "\(shouting)")

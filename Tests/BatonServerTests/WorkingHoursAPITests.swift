@@ -37,6 +37,10 @@ import Testing
             #expect(nightDays?["fri"] == ["18:00-24:00"])
             #expect(nightDays?["sat"] == [])
             #expect(nightDays?["sun"] == ["20:00-24:00"])
+            // Ranges that meet are one, the night's part and the day's own hours too.
+            let meeting = try await put(["timeZone": "UTC", "days": ["tue": ["17:00-09:00"], "wed": ["09:00-17:00"], "thu": ["08:00-12:00", "12:00-16:00"]]])
+            let meetingDays = (meeting.json["settings"] as? [String: Any]).flatMap { ($0["workingHours"] as? [String: Any])?["days"] as? [String: [String]] }
+            #expect(meetingDays?["tue"] == ["17:00-24:00"] && meetingDays?["wed"] == ["00:00-17:00"] && meetingDays?["thu"] == ["08:00-16:00"], "\(meeting)")
             // Past midnight into the next day's own hours: they overlap there.
             let clash = try await put(["timeZone": "UTC", "days": ["mon": ["22:00-06:00"], "tue": ["05:00-09:00"]]])
             #expect(clash.status == 422 && clash.issues.first?["path"] as? String == "settings.workingHours.days.tue", "\(clash)")

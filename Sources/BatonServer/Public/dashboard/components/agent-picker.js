@@ -102,6 +102,25 @@ export function agentPicker({ label, hint, search, initial = [] }) {
     note.textContent = `Added @${username}.`;
     note.classList.remove('field-error');
     input.focus();
+    // A name typed rather than picked is looked up at once: "Added" alone, for a user
+    // outside the team, was only refused at Next.
+    const added = chosen.find((u) => u.username === username);
+    if (added && !user.known) lookUp(added);
+  }
+
+  async function lookUp(user) {
+    let found;
+    try {
+      found = (await search(user.username)).find((u) => u.username.toLowerCase() === user.username.toLowerCase());
+    } catch { return; }   // Next checks again
+    if (!chosen.includes(user)) return;
+    if (found) {
+      Object.assign(user, found, { known: true });
+      drawChips();
+    } else if (note.textContent === `Added @${user.username}.`) {
+      note.textContent = `Added @${user.username}, but Mattermost has no user of that name in this team: remove it, or pick from the list.`;
+      note.classList.add('field-error');
+    }
   }
 
   function remove(username) {

@@ -41,9 +41,15 @@ export function mountBotPage(main, route) {
       if (!alive) return;
       const box = errorBox();
       box.show(error.message);
-      replace(body, box.root, error.status === 404
+      if (error.status === 404) {
+        // Not headed as if the bot were there.
+        title.textContent = 'No such bot';
+        keyLine.hidden = true;
+        document.title = 'No such bot · Baton';
+      }
+      replace(body, h('div', { class: 'stack' }, box.root, h('p', {}, error.status === 404
         ? h('a', { href: '#/bots', class: 'btn btn-secondary' }, 'Back to the bots')
-        : button('Try again', { onclick: () => { replace(body, loading('Loading the bot…')); load(); } }));
+        : button('Try again', { onclick: () => { replace(body, loading('Loading the bot…')); load(); } }))));
     }
   }
 

@@ -141,12 +141,20 @@ function tiles(r) {
     tile('Handed over', String(r.handedOver),
       `${percent(r.handedOver, r.started)} of conversations${r.waiting ? ` · ${r.waiting} not answered yet` : ''}`, { name: 'handed-over' }),
     tile('First agent reply', r.firstReply ? formatWait(r.firstReply.median) : '—',
-      r.firstReply ? `median of ${r.firstReply.count} · 9 in 10 within ${formatWait(r.firstReply.p90)}` : 'No agent has answered yet',
+      r.firstReply ? firstReplyNote(r.firstReply) : 'No agent has answered yet',
       { name: 'first-reply' }),
     tile('Unanswered', String(r.unanswered), 'handed over, then closed without an agent’s message',
       { name: 'unanswered', tone: r.unanswered > 0 ? 'warning' : null, href: r.unanswered > 0 ? `#/conversations?unanswered=true&${range}` : null }),
     tile('Rated good', rated ? percent(r.ratings.good, rated) : '—',
       rated ? `${r.ratings.good} good · ${r.ratings.bad} bad` : 'No ratings yet', { name: 'rating' }));
+}
+
+// "9 in 10 within" only where there are ten to speak of: from one reply it claimed a
+// 90th percentile.
+function firstReplyNote(waits) {
+  if (waits.count === 1) return 'one reply so far';
+  if (waits.count < 10) return `median of ${waits.count} · the longest ${formatWait(waits.longest)}`;
+  return `median of ${waits.count} · 9 in 10 within ${formatWait(waits.p90)}`;
 }
 
 function dayChart(r) {

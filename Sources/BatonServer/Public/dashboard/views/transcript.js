@@ -56,8 +56,12 @@ export function mountTranscript(main, route) {
       if (!alive) return;
       if (conversation) { schedule(); return; }   // keep what is shown; try again later
       const box = errorBox();
-      box.show(error.message);
-      replace(body, box.root, h('a', { href: '#/conversations', class: 'btn btn-secondary' }, 'Back to the conversations'));
+      // An address that names no conversation (erased, or mistyped: the API's pattern
+      // check said "does not match the pattern ^[a-z2-7]{20}$").
+      const missing = error.status === 404 || (error.status === 400 && error.code === 'invalid_request');
+      box.show(missing ? 'There is no such conversation: it was erased, or the address is mistyped.' : error.message);
+      replace(body, h('div', { class: 'stack' }, box.root,
+        h('p', {}, h('a', { href: '#/conversations', class: 'btn btn-secondary' }, 'Back to the conversations'))));
     }
   }
 
