@@ -111,7 +111,7 @@ public final class MattermostClient: Sendable {
         var url = text.trimmingWhitespace()
         // Said as what it is: "https://not a url" was "not an http:// or https:// address".
         guard !url.contains(where: \.isWhitespace) else {
-            throw .invalidURL(url: withoutUserInfo(text), reason: "it has a space in it, and an address has none, such as https://chat.example.com")
+            throw .invalidURL(url: withoutUserInfo(text), reason: "it has a space in it; an address is written without any, such as https://chat.example.com")
         }
         if !url.contains("://") { url = "https://" + url }
         while url.hasSuffix("/") { url.removeLast() }

@@ -52,7 +52,7 @@ import Testing
                 }
             }
             // Each says what is wrong, once: the issue is the reason of the message.
-            for (url, reason) in [("not a url", "it has a space in it, and an address has none, such as https://chat.example.com"),
+            for (url, reason) in [("not a url", "it has a space in it; an address is written without any, such as https://chat.example.com"),
                                   ("ftp://chat.example.com", "it is not an http:// or https:// address, such as https://chat.example.com"),
                                   ("https://", "it names no server, as https://chat.example.com does")] {
                 let refused = try await client.send("POST", "/api/v1/bots/demo/mattermost/server", json: ["server": ["url": url, "token": "t"]])
