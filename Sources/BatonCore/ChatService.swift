@@ -91,11 +91,23 @@ public final class ChatService: Sendable {
         var linkExpired = false
     }
 
-    /// Opens the chat an emailed link's code is for; nil when the code is unknown, expired,
-    /// of another widget or of a signed-in user.
-    private func open(link: String, token: String?, _ opening: Opening) async throws -> ChatSession? {
-        guard let linked = try await store.visitor(linkHash: hashToken(link), now: .now()), linked.widgetKey == opening.widget.key,
+    /// The visitor an emailed link's code opens; nil when the code is unknown, expired, of
+    /// another widget or of a signed-in user.
+    private func visitor(link: String, widgetKey: String) async throws -> Visitor? {
+        guard let linked = try await store.visitor(linkHash: hashToken(link), now: .now()), linked.widgetKey == widgetKey,
               linked.externalID == nil else { return nil }
+        return linked
+    }
+
+    /// Whether an emailed link's code opens a chat of `widgetKey` (a returning visitor),
+    /// rather than starting a new one.
+    public func linkOpensChat(_ link: String, widgetKey: String) async throws -> Bool {
+        try await visitor(link: link, widgetKey: widgetKey) != nil
+    }
+
+    /// Opens the chat an emailed link's code is for; nil when the code does not open one.
+    private func open(link: String, token: String?, _ opening: Opening) async throws -> ChatSession? {
+        guard let linked = try await visitor(link: link, widgetKey: opening.widget.key) else { return nil }
         var opening = opening
         var current: Visitor?
         if let token { current = try await store.visitor(tokenHash: hashToken(token)) }

@@ -470,8 +470,11 @@ final class WidgetSocket: Sendable {
                 }
             }
             // A new anonymous visitor is a stored visitor, conversation and greeting: one
-            // address may start only so many a minute.
-            if token == nil, verified == nil, let wait = clients.admitNewVisitor(request.client) {
+            // address may start only so many a minute. An emailed link that opens its chat
+            // brings a returning visitor (one unknown or expired starts a new chat).
+            var startsNewVisitor = token == nil && verified == nil
+            if startsNewVisitor, let link, (try? await chat.linkOpensChat(link, widgetKey: widget)) == true { startsNewVisitor = false }
+            if startsNewVisitor, let wait = clients.admitNewVisitor(request.client) {
                 logger.debug("A client starts new chats faster than it may; one was refused",
                               metadata: ["client": "\(request.client ?? "?")", "widget": "\(widget)"])
                 return refuseHello(after: wait, reason: "too many new chats", send: send) { "Too many new chats from your network; try again in \($0) s." }

@@ -1,4 +1,4 @@
-import BatonCore
+@testable import BatonCore
 @testable import BatonServer
 import BatonTestSupport
 import Foundation
@@ -147,6 +147,22 @@ struct ClientLimitsTests {
                 try await client.send(["type": "hello", "widget": "demo", "token": token.all.first!])
                 _ = try await client.expect("welcome")
             }
+            // Nor is one who follows the link of an email to their chat, in a browser without
+            // their token; a link that opens nothing starts a new chat, and is refused.
+            let chat = baton.services.chat
+            let visitor = try #require(try await baton.services.store.visitor(tokenHash: chat.hashToken(token.all.first!)))
+            try await baton.services.store.addVisitorKey(tokenHash: chat.hashToken("emailed-link-code"), visitor: visitor.id,
+                                                         expiresAt: Millis.now() + 60_000, now: .now())
+            try await WidgetClient.connect(baton.socketURL, headers: busy) { client in
+                try await client.send(["type": "hello", "widget": "demo", "link": "emailed-link-code"])
+                let welcome = try await client.expect("welcome")
+                // The linked visitor's chat, with a token for this browser.
+                #expect(welcome.string("token") != nil && welcome.string("token") != token.all.first, "\(welcome)")
+            }
+            try await WidgetClient.connect(baton.socketURL, headers: busy) { client in
+                try await client.send(["type": "hello", "widget": "demo", "link": "made-up-link-code"])
+                #expect(try await client.expect("error").string("code") == "rate_limited")
+            }
             // Two sockets at once; a third is refused before its hello.
             try await WidgetClient.connect(baton.socketURL, headers: busy) { first in
                 try await WidgetClient.connect(baton.socketURL, headers: busy) { second in
@@ -169,7 +185,7 @@ struct ClientLimitsTests {
             // The refusals are counted for the operator.
             let metrics = try await get("\(baton.http)/metrics", headers: metricsAuth)
             #expect(metrics.body.contains(#"baton_widget_refusals_total{reason="sockets_per_client"} 1"#), "\(metrics.body)")
-            #expect(metrics.body.contains(#"baton_widget_refusals_total{reason="new_visitors_per_minute"} 1"#), "\(metrics.body)")
+            #expect(metrics.body.contains(#"baton_widget_refusals_total{reason="new_visitors_per_minute"} 2"#), "\(metrics.body)")
         }
     }
 }
