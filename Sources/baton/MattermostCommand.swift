@@ -80,8 +80,9 @@ extension MattermostCommand {
         @Option(help: "An environment variable holding a personal access token or bot token instead.") var tokenEnv: String?
         @Option(help: "The team's name (as in its URL).") var team: String
         @Option(help: "Usernames of the agents added to every chat, comma-separated.") var agents: String = ""
-        @Option(help: "An existing channel where new chats are announced.") var indexChannel: String?
-        @Option(help: "Create this channel for the announcements (or use it if it exists).") var createIndexChannel: String?
+        @Option(help: "An existing channel where new chats are announced (give this or --create-index-channel).") var indexChannel: String?
+        @Option(help: "Create this channel for the announcements, or use it if it exists (give this or --index-channel).")
+        var createIndexChannel: String?
         @Option(help: "The post that closes a chat.") var closeCommand: String = "!close"
         @Option(help: "Posts starting with this stay in Mattermost.") var internalPrefix: String = "//"
         @Flag(help: "Archive a chat's channel when the chat is closed (chats in channels only).") var archiveOnClose = false
