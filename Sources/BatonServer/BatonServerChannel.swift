@@ -62,6 +62,9 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
             let socketPath = socketPath, settings = settings, idleTimeout = idleTimeout, proxies = proxies
             let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                 maxFrameSize: settings.maxMessageBytes,
+                // The widget's handler answers the decoder's errors (a frame too large gets
+                // its `too_large` error frame before the close).
+                enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     attempted.value = true
                     let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)

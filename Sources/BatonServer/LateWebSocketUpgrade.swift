@@ -100,13 +100,12 @@ final class LateWebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannel
             // The WebSocket's handlers, as the upgrader adds them for a first request, go
             // right after this one: in front of Hummingbird's.
             let encoder = WebSocketFrameEncoder()
+            // The decoder's errors are answered by the widget's handler (`errorCaught`).
             let decoder = ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxMessageBytes))
-            let errors = WebSocketProtocolErrorHandler()
             try pipeline.addHandler(encoder, position: .after(self))
             try pipeline.addHandler(decoder, position: .after(encoder))
-            try pipeline.addHandler(errors, position: .after(decoder))
             ConnectionGuard.standDown(on: context.channel)
-            let connection = try WidgetConnection.install(on: context.channel, settings: settings, position: .after(errors))
+            let connection = try WidgetConnection.install(on: context.channel, settings: settings, position: .after(decoder))
             // HTTP's handlers go: the idle timeout's first, the decoder last, so that bytes
             // the client sent after its request go to the WebSocket's decoder.
             if let state = try? pipeline.handler(type: HTTPConnectionStateHandler.self) { pipeline.removeHandler(state, promise: nil) }

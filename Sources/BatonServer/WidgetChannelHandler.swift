@@ -204,10 +204,34 @@ final class WidgetChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
+    /// The frame decoder's errors are answered here (NIO's `WebSocketProtocolErrorHandler`
+    /// is left out): its close code, then the connection ends, as NIO's would. A frame over
+    /// the message limit is told first, as a message in fragments over it is (`too_large`:
+    /// it closed with 1009 alone). A failed read or write ends the connection.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Protocol errors were answered by NIO's WebSocketProtocolErrorHandler; a failed
-        // read or write ends the connection.
-        context.close(promise: nil)
+        guard let error = error as? NIOWebSocketError, !closing else {
+            context.close(promise: nil)
+            return
+        }
+        closing = true
+        inbound.finish()
+        // As NIO's handler says them: a control frame fragmented or over 125 bytes is 1002.
+        let code: WebSocketErrorCode = error == .invalidFrameLength ? .messageTooLarge : .protocolError
+        var reason = ""
+        if error == .invalidFrameLength {
+            reason = "too_large"
+            let refusal = ServerFrame.error(ProtocolError(code: reason, message: "The message is larger than \(settings.maxMessageBytes) bytes."))
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: context.channel.allocator.buffer(string: refusal.json))),
+                          promise: nil)
+        }
+        var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        data.write(webSocketErrorCode: code)
+        data.writeString(reason)
+        // The decoder reads nothing more: the widget's answer to the close cannot be
+        // waited for.
+        let closed = context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+        let channel = context.channel
+        closed.whenComplete { _ in channel.close(promise: nil) }
     }
 
     private func scheduleKeepAlive(_ context: ChannelHandlerContext) {

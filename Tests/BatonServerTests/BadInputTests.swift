@@ -113,6 +113,31 @@ import Testing
                 #expect(try await client.next() == nil)
             }
             #expect(close?.closeCode == .messageTooLarge)
+            // One frame over it, refused by the frame decoder before the message is put
+            // together, is told the same way (it closed with 1009 alone).
+            let single = try await WidgetClient.connect(baton.socketURL) { client in
+                _ = try await client.hello()
+                try await client.sendRaw(opcode: .text, Array(repeating: 0x20, count: 70_000))
+                let error = try await client.expect("error")
+                #expect(error.string("code") == "too_large")
+                #expect(error.string("message") == "The message is larger than 65536 bytes.")
+                #expect(try await client.next() == nil)
+            }
+            #expect(single?.closeCode == .messageTooLarge)
+            #expect(single?.reason == "too_large")
+        }
+    }
+
+    /// A control frame over 125 bytes breaks the protocol: 1002 without an error frame, as
+    /// NIO's own handler closed it before the widget's handler answered the decoder.
+    @Test func anOverlongControlFrameClosesWith1002() async throws {
+        try await LiveBaton.run { baton in
+            let close = try await WidgetClient.connect(baton.socketURL) { client in
+                _ = try await client.hello()
+                try await client.sendRaw(opcode: .ping, Array(repeating: 0x61, count: 126))
+                #expect(try await client.next() == nil)
+            }
+            #expect(close?.closeCode == .protocolError)
         }
     }
 
