@@ -142,13 +142,31 @@ import Testing
         #expect(try rig.sent().isEmpty)
         loop.advanceTime(by: .seconds(1))
         #expect(try rig.sent().map(\.opcode) == [.ping])
-        // Its pong (or any frame) keeps it.
+        // Its pong (or any frame) keeps it, and it is pinged again after 30 s of silence.
         try rig.receive(.pong, [])
-        loop.advanceTime(by: .seconds(60))
-        #expect(rig.isOpen)
-        // Silent for 75 s: gone.
         loop.advanceTime(by: .seconds(30))
+        #expect(try rig.sent().map(\.opcode) == [.ping])
+        loop.advanceTime(by: .seconds(44))
+        #expect(rig.isOpen)
+        // Silent for 75 s: gone, then and not at a later look (it took 90 s and more).
+        loop.advanceTime(by: .seconds(1))
         #expect(!rig.isOpen)
+    }
+
+    /// A widget that writes now and then is pinged only once it has been silent for 30 s.
+    @Test func aWidgetThatWritesIsNotPinged() throws {
+        let rig = try Rig()
+        let loop = rig.channel.embeddedEventLoop
+        for _ in 0..<4 {
+            loop.advanceTime(by: .seconds(20))
+            try rig.receive(.pong, [])
+        }
+        #expect(try rig.sent().isEmpty)
+        loop.advanceTime(by: .seconds(29))
+        #expect(try rig.sent().isEmpty)
+        loop.advanceTime(by: .seconds(1))
+        #expect(try rig.sent().map(\.opcode) == [.ping])
+        #expect(rig.isOpen)
     }
 
     @Test func aWidgetThatDoesNotReadIsDisconnected() throws {
