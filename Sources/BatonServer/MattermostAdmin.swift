@@ -44,7 +44,7 @@ public struct MattermostAdmin: Sendable {
     /// Opens the store and the credential box for the length of `body`. Only `connect`
     /// may make the database (`existing: false`): the other commands are about what is in
     /// one, and a mistyped --database would otherwise make a new, empty one (and a key).
-    /// A `connect` that fails leaves nothing it made: no database, and no key file made with it.
+    /// A command that fails leaves nothing it made: no database, no key file.
     func withConnections<T>(existing: Bool = true, _ body: (SQLStore, MattermostConnections) async throws -> T) async throws -> T {
         if existing { try config.database.checkExists() }
         let made = config.database.missingSQLiteFile
@@ -60,10 +60,9 @@ public struct MattermostAdmin: Sendable {
                 throw error
             }
         } catch {
-            if let made {
-                DatabaseLocation.removeSQLite(at: made)
-                if box.created { try? FileManager.default.removeItem(atPath: config.resolvedSecretKeyFile) }
-            }
+            if let made { DatabaseLocation.removeSQLite(at: made) }
+            // Nothing was sealed with a key made for a command that failed.
+            if box.created { try? FileManager.default.removeItem(atPath: config.resolvedSecretKeyFile) }
             throw error
         }
     }
@@ -77,19 +76,29 @@ public struct MattermostAdmin: Sendable {
         // An address that is none is told before the database is opened (or made).
         _ = try MattermostClient.normaliseURL(options.url)
         let made = config.database.missingSQLiteFile
+        // The bot first, without making anything (no database, no key file): Mattermost's
+        // steps below can take a while, and a Ctrl-C meanwhile left an empty database.
+        // One Baton never ran on has only the demo bot, which it would make.
+        if made == nil {
+            let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
+            do { try await Self.checkBot(options.widgetKey, in: store) } catch { await store.close(); throw error }
+            await store.close()
+        } else if !(config.demo && options.widgetKey == DemoBot.widgetKey) {
+            throw Self.noBot(options.widgetKey, keys: config.demo ? [DemoBot.widgetKey] : [])
+        }
+        let setup = try await MattermostSetup.signIn(url: options.url, credentials: options.credentials, logger: logger,
+                                                     proxies: config.mattermostProxies)
+        let team = try await setup.team(named: options.team)
+        let agents = try await setup.agents(options.agents, team: team)
+        let index = try await setup.indexChannel(options.indexChannel, team: team, agents: agents, language: options.language)
+        let settings = setup.settings(team: team, agents: agents, indexChannel: index, closeCommand: options.closeCommand,
+                                      internalPrefix: options.internalPrefix, archiveOnClose: options.archiveOnClose, rooms: options.rooms,
+                                      language: options.language)
         return try await withConnections(existing: false) { store, connections in
             // Before Baton ever ran on this database it has no bot yet: the demo bot is
             // made here as `baton serve` would make it, so that connecting may come first.
             if config.demo { try await DemoSeed.ensure(BotLibrary(store: store), logger: logger) }
             try await Self.checkBot(options.widgetKey, in: store)
-            let setup = try await MattermostSetup.signIn(url: options.url, credentials: options.credentials, logger: logger,
-                                                         proxies: config.mattermostProxies)
-            let team = try await setup.team(named: options.team)
-            let agents = try await setup.agents(options.agents, team: team)
-            let index = try await setup.indexChannel(options.indexChannel, team: team, agents: agents, language: options.language)
-            let settings = setup.settings(team: team, agents: agents, indexChannel: index, closeCommand: options.closeCommand,
-                                          internalPrefix: options.internalPrefix, archiveOnClose: options.archiveOnClose, rooms: options.rooms,
-                                          language: options.language)
             try await connections.save(settings, credentials: options.credentials, widgetKey: options.widgetKey)
             return [
                 made.map { "Made the database \($0) (Baton had not run on it); `baton serve` uses it with the same --database." },
@@ -148,9 +157,12 @@ public struct MattermostAdmin: Sendable {
     /// Refuses a key no bot of the database has, naming those it has.
     static func checkBot(_ key: String, in store: SQLStore) async throws {
         guard try await store.widget(key: key) == nil else { return }
-        let keys = try await store.widgets().map { "\"\($0.key)\"" }
-        let known = keys.isEmpty ? "it has no bot: create one in the dashboard" : "its bots: \(keys.joined(separator: ", "))"
-        throw AdminError("There is no bot with the key \"\(key)\" in this database (\(known)).")
+        throw noBot(key, keys: try await store.widgets().map(\.key))
+    }
+
+    static func noBot(_ key: String, keys: [String]) -> AdminError {
+        let known = keys.isEmpty ? "it has no bot: create one in the dashboard" : "its bots: \(keys.map { "\"\($0)\"" }.joined(separator: ", "))"
+        return AdminError("There is no bot with the key \"\(key)\" in this database (\(known)).")
     }
 
     static func format(_ millis: Millis) -> String {

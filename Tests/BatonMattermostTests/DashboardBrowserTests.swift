@@ -136,9 +136,14 @@ struct Dashboard {
                 // The editor holds unsaved changes: the dashboard asks before leaving.
                 try await driver.acceptAlert()
                 try await page.click("Connect for Mattermost")
-                try await page.fill("Mattermost hostname", "http://127.0.0.1:9")
+                // A scheme without a server is said to be one ("http://" was sent as a
+                // server named "http").
+                try await page.fill("Mattermost hostname", "http://")
                 try await page.fill("Relay username", "relay")
                 try await page.fill("Password", "relay-password")
+                try await page.click("Connect")
+                try await page.waitForText("Give the server’s name after the ://")
+                try await page.fill("Mattermost hostname", "http://127.0.0.1:9")
                 try await page.click("Connect")
                 try await page.waitForText("Cannot reach Mattermost at http://127.0.0.1:9", seconds: 30)
                 try await page.fill("Mattermost hostname", sandbox.url)

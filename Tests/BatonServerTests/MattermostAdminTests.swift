@@ -23,10 +23,22 @@ import Testing
                                                      team: "support", agents: ["alice"], indexChannel: .create("Live chats"))
         await #expect(throws: (any Error).self) { try await admin.connect(options) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path) == [])
-        // One that fails on a database that was there keeps it, and its key.
+        // Nothing is made while Mattermost is being asked (a Ctrl-C then left an empty
+        // database and a key): a server that never answers keeps the folder empty.
+        let silent = try SilentPort()
+        var waiting = options
+        waiting.url = "http://127.0.0.1:\(silent.port)"
+        let pending = Task { try await admin.connect(waiting) }
+        try await Task.sleep(for: .seconds(1))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path) == [])
+        pending.cancel()
+        _ = await pending.result
+        // One that fails on a database that was there keeps it, and makes no key file
+        // (`admin create` makes none: a key is made when credentials are sealed).
         _ = try await AdminAccounts(config: config, logger: Logger(label: "test")).create(email: "zoe@example.com", password: "first password")
         await #expect(throws: (any Error).self) { try await admin.connect(options) }
         #expect(FileManager.default.fileExists(atPath: folder.database))
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("baton.key").path))
         #expect(try await AdminAccounts(config: config, logger: Logger(label: "test")).list().contains("zoe@example.com"))
     }
 }

@@ -29,8 +29,11 @@ export function mattermostServerForm({ connection = null, onEdit = () => {} }) {
   for (const f of [url, username, password, token]) f.input.addEventListener('input', onEdit);
   showAuth();
 
+  // https:// added to a bare host name; the scheme looked for before trailing slashes
+  // go ("http://" became "http:", then "https://http:", a server named "http").
   function normalizeURL(value) {
-    const v = value.trim().replace(/\/+$/, '');
+    const trimmed = value.trim();
+    const v = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : trimmed.replace(/\/+$/, '');
     return v && !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? `https://${v}` : v;
   }
 
@@ -53,7 +56,8 @@ export function mattermostServerForm({ connection = null, onEdit = () => {} }) {
     let first = null;
     const fail = (f, message) => { f.setError(message); first = first || f; };
     if (!server.url) fail(url, 'Enter the address of your Mattermost.');
-    else if (!/^https?:\/\/[^\s/]+/i.test(server.url)) fail(url, 'Use an http:// or https:// address.');
+    else if (!/^https?:\/\//i.test(server.url)) fail(url, 'Use an http:// or https:// address.');
+    else if (!/^https?:\/\/[^\s/]+/i.test(server.url)) fail(url, 'Give the server’s name after the ://, such as https://chat.example.com.');
     if (useToken.checked) {
       if (!server.token && keepAuth !== 'token') fail(token, 'Paste the access token.');
     } else {
