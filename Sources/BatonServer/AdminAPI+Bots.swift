@@ -420,6 +420,10 @@ extension AdminAPI {
         // A range past midnight ("22:00-06:00" on Monday) is kept as its two days' parts
         // (Monday 22:00-24:00, Tuesday 00:00-06:00).
         var days = Array(repeating: [WorkingHours.Interval](), count: 7)
+        // The part a night carried into the next day, as the admin wrote it, for messages
+        // ("Sunday's 22:00-06:00", not the "00:00-06:00" nobody typed on Monday).
+        var carried = Array(repeating: [WorkingHours.Interval: String](), count: 7)
+        let dayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
         for (day, name) in WorkingHours.weekdays.enumerated() {
             for (index, text) in (body.days[name] ?? []).enumerated() {
                 guard let (today, tomorrow) = WorkingHours.Interval.overnight(parsing: text) else {
@@ -428,13 +432,17 @@ extension AdminAPI {
                     continue
                 }
                 days[day].append(today)
-                if let tomorrow { days[(day + 1) % 7].append(tomorrow) }
+                if let tomorrow {
+                    days[(day + 1) % 7].append(tomorrow)
+                    carried[(day + 1) % 7][tomorrow] = "\(dayNames[day])'s \(text.trimmingWhitespace())"
+                }
             }
         }
         for (day, name) in WorkingHours.weekdays.enumerated() {
             days[day].sort { $0.from < $1.from }
             for (earlier, later) in zip(days[day], days[day].dropFirst()) where later.from < earlier.to {
-                issues.append(.init(path: "settings.workingHours.days.\(name)", message: "\(earlier.text) and \(later.text) overlap."))
+                let said = { (range: WorkingHours.Interval) in carried[day][range] ?? range.text }
+                issues.append(.init(path: "settings.workingHours.days.\(name)", message: "\(said(earlier)) and \(said(later)) overlap."))
             }
             // Ranges that meet are one: Tuesday's "17:00-09:00" and Wednesday's own
             // "09:00-17:00" make Wednesday "00:00-17:00", not "00:00-09:00, 09:00-17:00".

@@ -44,6 +44,8 @@ import Testing
             // Past midnight into the next day's own hours: they overlap there.
             let clash = try await put(["timeZone": "UTC", "days": ["mon": ["22:00-06:00"], "tue": ["05:00-09:00"]]])
             #expect(clash.status == 422 && clash.issues.first?["path"] as? String == "settings.workingHours.days.tue", "\(clash)")
+            // Said as written: the night's part is Monday's range, not a Tuesday range nobody typed.
+            #expect(clash.issues.first?["message"] as? String == "Monday's 22:00-06:00 and 05:00-09:00 overlap.", "\(clash)")
             #expect(try await put(["timeZone": "UTC", "days": ["mon": ["09:00-09:00"]]]).status == 422)
             // A placeholder the away message does not know would reach visitors as written.
             let unknown = try await put(["timeZone": "UTC", "days": ["mon": ["09:00-17:00"]], "awayMessage": "Back {{opens}} {{ unknown }}"])
