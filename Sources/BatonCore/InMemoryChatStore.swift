@@ -21,6 +21,8 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         var mailDelivery = MailDelivery()
         /// `addVisitorKey`: a key's hash → its visitor and expiry.
         var visitorKeys: [String: (visitor: VisitorID, expiresAt: Millis?)] = [:]
+        /// Each visitor's browser tokens, oldest first (`VisitorKeys.browsersKept`).
+        var visitorKeyOrder: [VisitorID: [String]] = [:]
         /// `markTried`: conversations an admin tried, and who.
         var tried: [ConversationID: String] = [:]
 
@@ -191,6 +193,12 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
         tables.withLock { tables in
             tables.visitorKeys = tables.visitorKeys.filter { $0.value.expiresAt.map { $0 > now } ?? true }
             tables.visitorKeys[tokenHash] = (visitor, expiresAt)
+            guard expiresAt == nil else { return }
+            tables.visitorKeyOrder[visitor, default: []].append(tokenHash)
+            while let order = tables.visitorKeyOrder[visitor], order.count > VisitorKeys.browsersKept {
+                tables.visitorKeys[order[0]] = nil
+                tables.visitorKeyOrder[visitor]?.removeFirst()
+            }
         }
     }
 

@@ -231,7 +231,8 @@ public protocol ChatStore: FileStore, ErasureStore, ReplyMailStore {
     func visitor(tokenHash: String) async throws -> Visitor?
     /// Gives a visitor another key: the token of another browser (`expiresAt` nil), or the
     /// code of a link emailed to them, good until `expiresAt`. Keys expired by `now` are
-    /// deleted meanwhile.
+    /// deleted meanwhile, and a visitor keeps the `VisitorKeys.browsersKept` newest browser
+    /// tokens only (each opening of a link from a browser without the token adds one).
     func addVisitorKey(tokenHash: String, visitor: VisitorID, expiresAt: Millis?, now: Millis) async throws
     /// The visitor of an emailed link's code, unless it expired by `now`.
     func visitor(linkHash: String, now: Millis) async throws -> Visitor?
@@ -307,4 +308,12 @@ public protocol SharedChanges: Sendable {
 public protocol Leadership: Sendable {
     /// Whether this process leads now; takes the lead when nobody holds it.
     func isLeading() async -> Bool
+}
+
+/// The keys a visitor's chat opens with, besides the token of the browser it began in.
+public enum VisitorKeys {
+    /// Browser tokens kept per visitor, the newest: opening an emailed link from a browser
+    /// without the visitor's token gives that browser one, and a link opened over and over
+    /// (a script, within the hello pacing) added a row each time, for ever.
+    public static let browsersKept = 20
 }

@@ -245,6 +245,13 @@ public final class SQLStore: ChatStore, Service {
                 INSERT INTO visitor_keys (token_hash, visitor_id, expires_at, created_at)
                 VALUES (\(bind: tokenHash), \(bind: visitor.rawValue), \(bind: expiresAt), \(bind: now))
                 """).run()
+            guard expiresAt == nil else { return }
+            // The newest browser tokens only (`VisitorKeys.browsersKept`).
+            try await db.raw("""
+                DELETE FROM visitor_keys WHERE visitor_id = \(bind: visitor.rawValue) AND expires_at IS NULL AND token_hash NOT IN (
+                    SELECT token_hash FROM visitor_keys WHERE visitor_id = \(bind: visitor.rawValue) AND expires_at IS NULL
+                    ORDER BY created_at DESC, token_hash LIMIT \(unsafeRaw: String(VisitorKeys.browsersKept)))
+                """).run()
         }
     }
 

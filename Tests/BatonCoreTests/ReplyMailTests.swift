@@ -128,6 +128,16 @@ import Testing
         #expect(unknown.linkExpired && unknown.visitor.id == stranger.visitor.id && unknown.newToken == nil)
         try await store.addVisitorKey(tokenHash: "h:old", visitor: first.visitor.id, expiresAt: Millis.now() - 1, now: 0)
         #expect(try await chat.open(widgetKey: "w1", token: nil, link: "old", subscription: 10, sink: Inbox().sink).linkExpired)
+        // The link opened over and over from new browsers: the newest tokens are kept.
+        var tokens: [String] = []
+        for index in 0..<(VisitorKeys.browsersKept + 2) {
+            let opened = try await chat.open(widgetKey: "w1", token: nil, link: code, subscription: SubscriptionID(20 + index), sink: Inbox().sink)
+            tokens.append(try #require(opened.newToken))
+        }
+        await #expect(throws: ChatError.unknownVisitor) {
+            try await chat.open(widgetKey: "w1", token: tokens[0], subscription: 60, sink: Inbox().sink)
+        }
+        #expect(try await chat.open(widgetKey: "w1", token: tokens.last, subscription: 61, sink: Inbox().sink).visitor.id == first.visitor.id)
     }
 
     /// A signed-in user's email links the page alone: their chat opens where they sign in.

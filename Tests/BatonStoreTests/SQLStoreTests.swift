@@ -181,6 +181,27 @@ extension Visitor {
         }
     }
 
+    /// A visitor keeps the newest browser tokens only: a link opened over and over from
+    /// browsers without the token added a row each time, for ever. Link codes stay.
+    @Test(arguments: StoreKind.available) func aVisitorKeepsItsNewestBrowserTokens(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let visitor = Visitor.new(), other = Visitor.new()
+            _ = try await store.commit(ChangeSet(visitor: visitor, conversation: Conversation.new(visitor.id)))
+            _ = try await store.commit(ChangeSet(visitor: other, conversation: Conversation.new(other.id)))
+            try await store.addVisitorKey(tokenHash: "link", visitor: visitor.id, expiresAt: 900_000, now: 1000)
+            try await store.addVisitorKey(tokenHash: "other-browser", visitor: other.id, expiresAt: nil, now: 1000)
+            let kept = VisitorKeys.browsersKept
+            for index in 0..<(kept + 5) {
+                try await store.addVisitorKey(tokenHash: "browser-\(index)", visitor: visitor.id, expiresAt: nil, now: 2000 + Millis(index))
+            }
+            for index in 0..<5 { #expect(try await store.visitor(tokenHash: "browser-\(index)") == nil, "\(index)") }
+            for index in 5..<(kept + 5) { #expect(try await store.visitor(tokenHash: "browser-\(index)")?.id == visitor.id, "\(index)") }
+            #expect(try await store.visitor(linkHash: "link", now: 3000)?.id == visitor.id)
+            #expect(try await store.visitor(tokenHash: visitor.tokenHash)?.id == visitor.id)
+            #expect(try await store.visitor(tokenHash: "other-browser")?.id == other.id)
+        }
+    }
+
     /// Keys to a visitor besides their first browser's token: an emailed link's code until
     /// it expires, and other browsers' tokens; gone with the visitor.
     @Test(arguments: StoreKind.available) func aVisitorHasMoreKeysThanItsFirstToken(_ kind: StoreKind) async throws {
