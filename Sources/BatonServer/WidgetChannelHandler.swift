@@ -181,11 +181,7 @@ final class WidgetChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         guard let context, !closing else { return }
         closing = true
         inbound.finish()
-        var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
-        data.write(webSocketErrorCode: code)
-        // A close frame's payload is at most 125 bytes.
-        data.writeString(String(decoding: reason.utf8.prefix(123), as: UTF8.self))
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(Self.closeFrame(code: code, reason: reason, allocator: context.channel.allocator)), promise: nil)
         closeDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: settings.closeTimeout) { [weak self] in
             self?.context?.close(promise: nil)
         }
@@ -224,14 +220,19 @@ final class WidgetChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: context.channel.allocator.buffer(string: refusal.json))),
                           promise: nil)
         }
-        var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
-        data.write(webSocketErrorCode: code)
-        data.writeString(reason)
         // The decoder reads nothing more: the widget's answer to the close cannot be
         // waited for.
-        let closed = context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+        let closed = context.writeAndFlush(wrapOutboundOut(Self.closeFrame(code: code, reason: reason, allocator: context.channel.allocator)))
         let channel = context.channel
         closed.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// A close frame: the code, then the reason (a close frame's payload is at most 125 bytes).
+    private static func closeFrame(code: WebSocketErrorCode, reason: String, allocator: ByteBufferAllocator) -> WebSocketFrame {
+        var data = allocator.buffer(capacity: 2 + reason.utf8.count)
+        data.write(webSocketErrorCode: code)
+        data.writeString(String(decoding: reason.utf8.prefix(123), as: UTF8.self))
+        return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
     }
 
     private func scheduleKeepAlive(_ context: ChannelHandlerContext, in delay: TimeAmount? = nil) {
