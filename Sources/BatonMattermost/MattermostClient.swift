@@ -32,7 +32,9 @@ public final class MattermostClient: Sendable {
     public let baseURL: String
     let credentials: MattermostCredentials
     let logger: Logger
-    let http: HTTPClient
+    /// Where requests go: the process's shared client for this proxy (`MattermostProxies`),
+    /// or the caller's own.
+    private let httpSource: HTTPSource
     /// The proxy this server is reached through, if any (`MattermostProxyRules`).
     public let proxy: MattermostProxy?
     let timeout: TimeAmount
@@ -44,10 +46,32 @@ public final class MattermostClient: Sendable {
     /// Whether the server takes `user_ids` when adding channel members (newer servers).
     let userIDsSupported = Mutex(true)
 
-    /// One HTTP client for every Mattermost connection of the process: connection pools
-    /// per server, and short connect timeouts so an unreachable server is reported fast.
-    /// Made at first use, after `MattermostTrust` read the trusted certificates.
-    public static let sharedHTTP: HTTPClient = makeHTTP(tls: MattermostTrust.clientConfiguration())
+    enum HTTPSource: Sendable {
+        case shared(proxy: MattermostProxy?, interactive: Bool)
+        case own(HTTPClient)
+    }
+
+    /// The HTTP client requests go through now: a shared one may have been renewed since
+    /// the last request (`renewConnections`).
+    var http: HTTPClient {
+        switch httpSource {
+        case .shared(let proxy, let interactive): MattermostProxies.http(through: proxy, interactive: interactive)
+        case .own(let http): http
+        }
+    }
+
+    /// The HTTP connections this client keeps open to the server are given up for new
+    /// ones, if `inUse` is still the client its requests go through: after the event
+    /// stream died without a word (unanswered pings), connections opened before it, on the
+    /// same network path, are most likely dead too, and a request sent on one waits out
+    /// its read timeout (20 s) before it fails. Requests under way finish on the old
+    /// connections. A caller's own client is left as it is.
+    public func renewConnections(replacing inUse: HTTPClient) {
+        guard case .shared(let proxy, let interactive) = httpSource else { return }
+        if MattermostProxies.renew(through: proxy, interactive: interactive, replacing: inUse) {
+            logger.info("New HTTP connections to Mattermost from now on (the event stream had died)")
+        }
+    }
 
     /// An HTTP client for Mattermost with these TLS settings (tests trust their own
     /// certificate with it), through `proxy` when given. `retryingConnections`: a
@@ -97,9 +121,10 @@ public final class MattermostClient: Sendable {
         self.credentials = credentials
         self.logger = logger
         proxy = proxies.route(for: baseURL)?.proxy
-        let http = http ?? MattermostProxies.http(through: proxy, interactive: interactive)
-        self.http = http
-        eventLoop = onOneEventLoop ? http.eventLoopGroup.next() : nil
+        httpSource = http.map { .own($0) } ?? .shared(proxy: proxy, interactive: interactive)
+        // Every shared client runs on NIO's singleton group: a renewed one on the same loops.
+        let group = http?.eventLoopGroup ?? MattermostProxies.http(through: proxy, interactive: interactive).eventLoopGroup
+        eventLoop = onOneEventLoop ? group.next() : nil
         self.timeout = timeout
         if case .token(let token) = credentials { session.withLock { $0 = token } }
     }

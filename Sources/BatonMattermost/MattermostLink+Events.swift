@@ -15,6 +15,7 @@ extension MattermostLink {
             if status.withLock({ $0.state }) == .connected { failures = 0 }
             update { $0.state = .connecting }
             var failure: String?
+            let httpInUse = client.http
             do {
                 try await MattermostEventSocket.run(client: client, logger: logger, ping: limits.eventStreamPing) { sender in
                     self.sender.withLock { $0 = sender }
@@ -51,6 +52,11 @@ extension MattermostLink {
                 // answering pings (a connection that died without a word).
                 logger.notice("Mattermost's event stream closed (by Mattermost, or unanswered pings); reconnecting")
             }
+            // The stream was up and ended. If it died without a word, the API's pooled
+            // connections, on the same path, may be dead too: the catch-up would wait out
+            // a read timeout on each it picked. After a restart of Mattermost they are
+            // closed anyway.
+            if status.withLock({ $0.state }) == .connected { client.renewConnections(replacing: httpInUse) }
             if status.withLock({ $0.state }) == .connected { failures = 0; reported = nil }
             if let failure {
                 // Said once per reason, not at every retry of a Mattermost that stays down:

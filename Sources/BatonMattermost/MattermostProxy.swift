@@ -295,9 +295,12 @@ public struct ProxySettingError: Error, Sendable, Equatable, CustomStringConvert
     }
 }
 
-/// One HTTP client per proxy in use, beside `MattermostClient.sharedHTTP` for direct
-/// connections, and as many that do not try a failed connection again, for the setup's
-/// steps (`MattermostClient.makeHTTP`).
+/// The process's HTTP clients for Mattermost: one for direct connections and one per
+/// proxy in use, each with connection pools per server and short connect timeouts so an
+/// unreachable server is reported fast; and as many that do not try a failed connection
+/// again, for the setup's steps (`MattermostClient.makeHTTP`). Made at first use, after
+/// `MattermostTrust` read the trusted certificates, and kept for the life of the process
+/// unless renewed (`renew`).
 enum MattermostProxies {
     private struct Key: Hashable {
         var proxy: MattermostProxy?
@@ -305,17 +308,39 @@ enum MattermostProxies {
     }
 
     private static let clients = Mutex<[Key: HTTPClient]>([:])
+    /// How long a renewed client is kept before it is shut down: longer than any request
+    /// may take (`MattermostClient.timeout`, 20 s), so that those under way end as they would.
+    static let renewedClientGrace: Duration = .seconds(60)
 
-    /// The shared client for connections through `proxy` (direct when nil); made at first
-    /// use and kept for the life of the process, as `sharedHTTP` is.
+    /// The client for connections through `proxy` (direct when nil).
     static func http(through proxy: MattermostProxy?, interactive: Bool = false) -> HTTPClient {
-        if proxy == nil, !interactive { return MattermostClient.sharedHTTP }
-        return clients.withLock { clients in
+        clients.withLock { clients in
             let key = Key(proxy: proxy, interactive: interactive)
             if let client = clients[key] { return client }
-            let client = MattermostClient.makeHTTP(tls: MattermostTrust.clientConfiguration(), proxy: proxy, retryingConnections: !interactive)
+            let client = make(key)
             clients[key] = client
             return client
         }
+    }
+
+    /// Puts a new client in the place of `old`, if it is still there, and shuts `old` down
+    /// once its requests under way have ended. Returns whether it did.
+    static func renew(through proxy: MattermostProxy?, interactive: Bool = false, replacing old: HTTPClient) -> Bool {
+        let key = Key(proxy: proxy, interactive: interactive)
+        let replaced = clients.withLock { clients in
+            guard let current = clients[key], current === old else { return false }
+            clients[key] = make(key)
+            return true
+        }
+        guard replaced else { return false }
+        Task.detached {
+            try? await Task.sleep(for: renewedClientGrace)
+            try? await old.shutdown()
+        }
+        return true
+    }
+
+    private static func make(_ key: Key) -> HTTPClient {
+        MattermostClient.makeHTTP(tls: MattermostTrust.clientConfiguration(), proxy: key.proxy, retryingConnections: !key.interactive)
     }
 }

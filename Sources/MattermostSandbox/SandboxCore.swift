@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// The sandbox's state, independent of the HTTP server so the server can stop and start
@@ -6,6 +7,9 @@ final class SandboxCore: Sendable {
     let configuration: MattermostSandbox.Configuration
     let world: Mutex<World>
     let control: Mutex<Control>
+    /// Every open connection (HTTP, and event sockets upgraded from it) by its channel, for
+    /// `freezeConnections`; and those frozen, which are closed when the server stops.
+    let connections = Mutex<(open: [ObjectIdentifier: any Channel], frozen: [any Channel])>(([:], []))
 
     /// Injected faults and the exchange log: kept apart from `world` because they concern
     /// the transport, not Mattermost. Never locked while `world` is held, nor the reverse.
@@ -62,6 +66,30 @@ final class SandboxCore: Sendable {
             for socket in world.frozenSockets { socket.drop() }
             world.frozenSockets = []
         }
+        let frozen = connections.withLock { connections in
+            defer { connections.frozen = [] }
+            return connections.frozen
+        }
+        for channel in frozen { channel.close(promise: nil) }
+    }
+
+    /// A connection is open (`TrackedChildChannel`) until its channel closes.
+    func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        connections.withLock { $0.open[id] = channel }
+        channel.closeFuture.whenComplete { _ in
+            self.connections.withLock { $0.open[id] = nil }
+        }
+    }
+
+    /// Every open connection stops being read, and stays open (`freezeConnections`).
+    func freezeConnections() {
+        freezeSockets()
+        let open = connections.withLock { connections in
+            connections.frozen += connections.open.values
+            return Array(connections.open.values)
+        }
+        for channel in open { channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
     }
 
     /// Every open socket stops being read and written, and stays open (`freezeWebSockets`).

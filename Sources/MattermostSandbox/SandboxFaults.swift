@@ -50,6 +50,14 @@ extension MattermostSandbox {
         core.freezeSockets()
     }
 
+    /// Every open connection goes dead without a word, the REST API's kept-alive ones as
+    /// well as the event sockets (`freezeWebSockets`): a network path between Baton and
+    /// Mattermost gone, while new connections take another. A request sent on a frozen
+    /// connection is never read, so never answered. Connections opened afterwards work.
+    public func freezeConnections() {
+        core.freezeConnections()
+    }
+
     /// Refuses every event socket's upgrade while on (400, as when a proxy in front of
     /// Mattermost does not pass `Upgrade` on and Mattermost gets a plain GET), while the
     /// REST API keeps working. Open sockets are not touched.

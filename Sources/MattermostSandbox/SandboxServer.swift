@@ -206,7 +206,8 @@ final class SandboxServer: Sendable {
                 }
                 // Without it, a connection an HTTP client opened and never used held the
                 // server's graceful shutdown for ever.
-                return GuardedChildChannel(http, settings: .init(firstRequestTimeout: .seconds(300), shutdownGrace: .seconds(5)))
+                return TrackedChildChannel(
+                    GuardedChildChannel(http, settings: .init(firstRequestTimeout: .seconds(300), shutdownGrace: .seconds(5))), core: core)
             }, with: configuration.tls),
             configuration: .init(address: .hostname(configuration.host, port: port), serverName: "mattermost-sandbox"),
             onServerRunning: { channel in
@@ -246,3 +247,26 @@ final class SandboxServer: Sendable {
     }
 }
 
+
+/// Notes each connection in the core (`SandboxCore.track`), for the faults that act on
+/// connections rather than on requests.
+struct TrackedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+
+    let base: Base
+    let core: SandboxCore
+
+    init(_ base: Base, core: SandboxCore) {
+        self.base = base
+        self.core = core
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        core.track(channel)
+        return base.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}

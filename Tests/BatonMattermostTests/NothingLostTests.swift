@@ -64,6 +64,24 @@ import Testing
         }
     }
 
+    /// The whole path dies without a word, the API's kept-alive connections with the event
+    /// stream (a NAT's table flushed): after the unanswered ping Baton catches up, and
+    /// relays the visitor's next message, on new connections. (It used to send the
+    /// catch-up on a dead pooled connection and wait out its 20-s read timeout.)
+    @Test func deadPooledConnectionsAreGivenUpWithTheStream() async throws {
+        try await afterFirstReply(baton: { $0.mattermostLimits.eventStreamPing = .milliseconds(500) }) { rig, client, room, first in
+            var frames = first
+            rig.sandbox.freezeConnections()
+            let frozenAt = ContinuousClock.now
+            try rig.sandbox.post(as: "alice", in: room, "two")
+            frames += try await client.until("two") { $0.messageText == "two" }
+            #expect(ContinuousClock.now - frozenAt < .seconds(10))
+            #expect(Self.agentTexts(frames) == ["one", "two"])
+            _ = try await client.say("still there?", clientID: "after-freeze")
+            try await eventually("the visitor message in the room", seconds: 8) { relayed(rig, room: room).last == "still there?" }
+        }
+    }
+
     /// The catch-up after a reconnect fails (Mattermost answers 503 for a while): the room
     /// waits and reads again, so the reply made while the stream was down still arrives,
     /// before one made after (which moved the room past it, and it was lost for good).
