@@ -32,8 +32,8 @@ public final class MattermostClient: Sendable {
     public let baseURL: String
     let credentials: MattermostCredentials
     let logger: Logger
-    /// Where requests go: the process's shared client for this proxy (`MattermostProxies`),
-    /// or the caller's own.
+    /// Where requests go: the process's shared client for this server and proxy
+    /// (`MattermostProxies`), or the caller's own.
     private let httpSource: HTTPSource
     /// The proxy this server is reached through, if any (`MattermostProxyRules`).
     public let proxy: MattermostProxy?
@@ -47,28 +47,30 @@ public final class MattermostClient: Sendable {
     let userIDsSupported = Mutex(true)
 
     enum HTTPSource: Sendable {
-        case shared(proxy: MattermostProxy?, interactive: Bool)
+        case shared(MattermostProxies.Key)
         case own(HTTPClient)
+
+        var client: HTTPClient {
+            switch self {
+            case .shared(let key): MattermostProxies.http(key)
+            case .own(let http): http
+            }
+        }
     }
 
     /// The HTTP client requests go through now: a shared one may have been renewed since
     /// the last request (`renewConnections`).
-    var http: HTTPClient {
-        switch httpSource {
-        case .shared(let proxy, let interactive): MattermostProxies.http(through: proxy, interactive: interactive)
-        case .own(let http): http
-        }
-    }
+    var http: HTTPClient { httpSource.client }
 
-    /// The HTTP connections this client keeps open to the server are given up for new
-    /// ones, if `inUse` is still the client its requests go through: after the event
-    /// stream died without a word (unanswered pings), connections opened before it, on the
-    /// same network path, are most likely dead too, and a request sent on one waits out
-    /// its read timeout (20 s) before it fails. Requests under way finish on the old
-    /// connections. A caller's own client is left as it is.
-    public func renewConnections(replacing inUse: HTTPClient) {
-        guard case .shared(let proxy, let interactive) = httpSource else { return }
-        if MattermostProxies.renew(through: proxy, interactive: interactive, replacing: inUse) {
+    /// The HTTP connections kept open to the server are given up for new ones, unless
+    /// they were all opened after `moment`: after the event stream died without a word
+    /// (unanswered pings), connections opened before it died, on the same network path,
+    /// are most likely dead too, and a request sent on one waits out its read timeout
+    /// (20 s) before it fails. Requests under way finish on the old connections. A
+    /// caller's own client is left as it is.
+    public func renewConnections(unlessOpenedAfter moment: ContinuousClock.Instant) {
+        guard case .shared(let key) = httpSource else { return }
+        if MattermostProxies.renew(key, unlessMadeAfter: moment) {
             logger.info("New HTTP connections to Mattermost from now on (the event stream had died)")
         }
     }
@@ -121,10 +123,12 @@ public final class MattermostClient: Sendable {
         self.credentials = credentials
         self.logger = logger
         proxy = proxies.route(for: baseURL)?.proxy
-        httpSource = http.map { .own($0) } ?? .shared(proxy: proxy, interactive: interactive)
+        // A running link's connections to a server are renewed for that server alone; the
+        // setup's steps share one client whatever server an admin tries.
+        let source: HTTPSource = http.map { .own($0) } ?? .shared(.init(server: interactive ? nil : baseURL, proxy: proxy, interactive: interactive))
+        httpSource = source
         // Every shared client runs on NIO's singleton group: a renewed one on the same loops.
-        let group = http?.eventLoopGroup ?? MattermostProxies.http(through: proxy, interactive: interactive).eventLoopGroup
-        eventLoop = onOneEventLoop ? group.next() : nil
+        eventLoop = onOneEventLoop ? source.client.eventLoopGroup.next() : nil
         self.timeout = timeout
         if case .token(let token) = credentials { session.withLock { $0 = token } }
     }

@@ -15,7 +15,6 @@ extension MattermostLink {
             if status.withLock({ $0.state }) == .connected { failures = 0 }
             update { $0.state = .connecting }
             var failure: String?
-            let httpInUse = client.http
             do {
                 try await MattermostEventSocket.run(client: client, logger: logger, ping: limits.eventStreamPing) { sender in
                     self.sender.withLock { $0 = sender }
@@ -54,9 +53,12 @@ extension MattermostLink {
             }
             // The stream was up and ended. If it died without a word, the API's pooled
             // connections, on the same path, may be dead too: the catch-up would wait out
-            // a read timeout on each it picked. After a restart of Mattermost they are
-            // closed anyway.
-            if status.withLock({ $0.state }) == .connected { client.renewConnections(replacing: httpInUse) }
+            // a read timeout on each it picked. (After a restart of Mattermost they are
+            // closed anyway.) The path died before the last ping went unanswered: a
+            // client made since then, when another link's stream ended, is left alone.
+            if status.withLock({ $0.state }) == .connected {
+                client.renewConnections(unlessOpenedAfter: .now - limits.eventStreamPing)
+            }
             if status.withLock({ $0.state }) == .connected { failures = 0; reported = nil }
             if let failure {
                 // Said once per reason, not at every retry of a Mattermost that stays down:

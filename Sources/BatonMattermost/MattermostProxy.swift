@@ -295,44 +295,43 @@ public struct ProxySettingError: Error, Sendable, Equatable, CustomStringConvert
     }
 }
 
-/// The process's HTTP clients for Mattermost: one for direct connections and one per
-/// proxy in use, each with connection pools per server and short connect timeouts so an
-/// unreachable server is reported fast; and as many that do not try a failed connection
-/// again, for the setup's steps (`MattermostClient.makeHTTP`). Made at first use, after
-/// `MattermostTrust` read the trusted certificates, and kept for the life of the process
-/// unless renewed (`renew`).
+/// The process's HTTP clients for Mattermost: for each server a running link reaches,
+/// one per proxy in use (or none), with its connection pool and short connect timeouts so
+/// an unreachable server is reported fast; and for the setup's steps, one per proxy that
+/// does not try a failed connection again (`MattermostClient.makeHTTP`). Made at first
+/// use, after `MattermostTrust` read the trusted certificates, and kept for the life of
+/// the process unless renewed (`renew`).
 enum MattermostProxies {
-    private struct Key: Hashable {
+    struct Key: Hashable, Sendable {
+        var server: String?
         var proxy: MattermostProxy?
         var interactive: Bool
     }
 
-    private static let clients = Mutex<[Key: HTTPClient]>([:])
+    private static let clients = Mutex<[Key: (client: HTTPClient, madeAt: ContinuousClock.Instant)]>([:])
     /// How long a renewed client is kept before it is shut down: longer than any request
     /// may take (`MattermostClient.timeout`, 20 s), so that those under way end as they would.
     static let renewedClientGrace: Duration = .seconds(60)
 
-    /// The client for connections through `proxy` (direct when nil).
-    static func http(through proxy: MattermostProxy?, interactive: Bool = false) -> HTTPClient {
+    static func http(_ key: Key) -> HTTPClient {
         clients.withLock { clients in
-            let key = Key(proxy: proxy, interactive: interactive)
-            if let client = clients[key] { return client }
+            if let entry = clients[key] { return entry.client }
             let client = make(key)
-            clients[key] = client
+            clients[key] = (client, .now)
             return client
         }
     }
 
-    /// Puts a new client in the place of `old`, if it is still there, and shuts `old` down
-    /// once its requests under way have ended. Returns whether it did.
-    static func renew(through proxy: MattermostProxy?, interactive: Bool = false, replacing old: HTTPClient) -> Bool {
-        let key = Key(proxy: proxy, interactive: interactive)
-        let replaced = clients.withLock { clients in
-            guard let current = clients[key], current === old else { return false }
-            clients[key] = make(key)
-            return true
+    /// Puts a new client in the place of the one for `key`, unless that was made after
+    /// `moment`, and shuts the old one down once its requests under way have ended.
+    /// Returns whether it did.
+    static func renew(_ key: Key, unlessMadeAfter moment: ContinuousClock.Instant) -> Bool {
+        let old: HTTPClient? = clients.withLock { clients in
+            guard let entry = clients[key], entry.madeAt <= moment else { return nil }
+            clients[key] = (make(key), .now)
+            return entry.client
         }
-        guard replaced else { return false }
+        guard let old else { return false }
         Task.detached {
             try? await Task.sleep(for: renewedClientGrace)
             try? await old.shutdown()
