@@ -108,10 +108,16 @@ public struct Room: Sendable, Codable, Hashable {
     /// older Baton). Only `markReminded` writes them: `saveRoom` leaves them.
     public var remindedAt: Millis?
     public var reminderID: String?
+    /// The internal-note prefix and the close command the room's transcript told its
+    /// agents, set with `transcriptUntil`; nil for rooms made before Baton kept them. They
+    /// keep working there after the connection's own change.
+    public var internalPrefix: String?
+    public var closeCommand: String?
 
     public init(conversationID: ConversationID, widgetKey: String, externalID: String, threadChannelID: String? = nil, name: String, link: String,
                 announcementID: String? = nil, transcriptUntil: MessageID? = nil, cursor: Millis, joinedAgents: [String] = [], agents: [String]? = nil,
-                createdAt: Millis, closedAt: Millis? = nil, remindedAt: Millis? = nil, reminderID: String? = nil) {
+                createdAt: Millis, closedAt: Millis? = nil, remindedAt: Millis? = nil, reminderID: String? = nil,
+                internalPrefix: String? = nil, closeCommand: String? = nil) {
         self.conversationID = conversationID
         self.widgetKey = widgetKey
         self.externalID = externalID
@@ -127,6 +133,8 @@ public struct Room: Sendable, Codable, Hashable {
         self.closedAt = closedAt
         self.remindedAt = remindedAt
         self.reminderID = reminderID
+        self.internalPrefix = internalPrefix
+        self.closeCommand = closeCommand
     }
 
     /// The channel the room's posts go to.

@@ -400,6 +400,8 @@ public final class InMemoryChatStore: ChatStore, AgentStore {
             }
             existing.announcementID = room.announcementID
             existing.transcriptUntil = room.transcriptUntil
+            existing.internalPrefix = room.internalPrefix
+            existing.closeCommand = room.closeCommand
             existing.agents = room.agents
             existing.closedAt = room.closedAt
             tables.rooms[room.conversationID] = existing

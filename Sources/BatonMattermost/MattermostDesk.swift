@@ -87,6 +87,12 @@ public final class MattermostDesk: AgentDesk, Service {
         state.withLock { $0.links[widgetKey]?.link }?.status.withLock { $0 }
     }
 
+    /// The settings of a widget's connection as its running link has them (a saved change
+    /// applies when the link is started again).
+    public func runningSettings(widgetKey: String) -> MattermostSettings? {
+        state.withLock { $0.links[widgetKey]?.link }?.settings
+    }
+
     // MARK: Service
 
     public func run() async throws {

@@ -12,7 +12,7 @@ extension MattermostLink {
         guard post.userID != settings.relayUser.id, !post.isSystem, post.deleteAt == 0, post.editAt == 0,
               post.id != room.rootID else { return }
         let text = post.message.trimmingWhitespace()
-        guard !text.isEmpty || !post.fileIDs.isEmpty, !text.hasPrefix(settings.internalPrefix) else { return }
+        guard !text.isEmpty || !post.fileIDs.isEmpty, !isInternal(text, in: room) else { return }
         let first = toldClosed.withLock { told in
             // Kept while Baton runs; a long-running one starts over now and then.
             if told.count >= 10_000 { told.removeAll() }

@@ -335,9 +335,9 @@ extension MattermostLink {
                 return true
             }
             let text = post.message.trimmingWhitespace()
-            guard !text.isEmpty || !post.fileIDs.isEmpty, !text.hasPrefix(settings.internalPrefix) else { return true }
+            guard !text.isEmpty || !post.fileIDs.isEmpty, !isInternal(text, in: room) else { return true }
             let name = await user(post.userID)?.displayName ?? "An agent"
-            if isCloseCommand(text) {
+            if isCloseCommand(text, in: room) {
                 try await chat.closeConversation(room.conversationID, closedBy: name)
                 return true
             }
@@ -368,8 +368,19 @@ extension MattermostLink {
         return true
     }
 
-    /// Whether an agent's (trimmed) post is the close command, in any case.
-    private func isCloseCommand(_ text: String) -> Bool { text.lowercased() == settings.closeCommand.lowercased() }
+    /// Whether an agent's (trimmed) post is an internal note: it starts with the prefix the
+    /// room's agents were told, or with the connection's (changed since, or a room older
+    /// than Baton's keeping them).
+    func isInternal(_ text: String, in room: Room) -> Bool {
+        text.hasPrefix(settings.internalPrefix) || room.internalPrefix.map { text.hasPrefix($0) } == true
+    }
+
+    /// Whether an agent's (trimmed) post is the close command, in any case: the room's, as
+    /// its agents were told, or the connection's.
+    private func isCloseCommand(_ text: String, in room: Room) -> Bool {
+        let text = text.lowercased()
+        return text == settings.closeCommand.lowercased() || room.closeCommand.map { text == $0.lowercased() } == true
+    }
 
     /// An agent corrected, after the chat closed, a post the visitor has: the closed chat's
     /// transcript reads as corrected (the widget shows it while that chat is the visitor's
@@ -394,8 +405,8 @@ extension MattermostLink {
             return
         }
         let text = post.message.trimmingWhitespace()
-        let hidden = (text.isEmpty && post.fileIDs.isEmpty) || text.hasPrefix(settings.internalPrefix)
-            || isCloseCommand(text)
+        let hidden = (text.isEmpty && post.fileIDs.isEmpty) || isInternal(text, in: room)
+            || isCloseCommand(text, in: room)
         try await chat.agentEdited(room.conversationID, original: post.id, text: hidden ? "" : MattermostEmoji.replacingShortcodes(in: post.message),
                                    deleted: hidden,
                                    externalID: "\(post.id):edit:\(post.editAt)")

@@ -74,6 +74,8 @@ extension MattermostLink {
                                        in: room, marker: "transcript-files-\(conversation.id)-\(index)", record: record, fileIDs: sent.ids)
             }
             room.transcriptUntil = messages.last?.id ?? 0
+            room.internalPrefix = settings.internalPrefix
+            room.closeCommand = settings.closeCommand
             room.agents = settings.agents.map(\.id).filter { !left.contains($0) }
             try await store.saveRoom(room)
             remember(room)

@@ -409,6 +409,11 @@ enum Migrations {
         Migration(version: 25, name: "rooms: the post reminding agents of a waiting visitor") { _ in
             ["ALTER TABLE rooms ADD COLUMN reminder_id TEXT"]
         },
+        // What the room's transcript told its agents: a changed internal prefix leaked the
+        // notes of rooms already open (written with the prefix they were told) to visitors.
+        Migration(version: 26, name: "rooms: the internal prefix and close command their agents were told") { _ in
+            ["ALTER TABLE rooms ADD COLUMN internal_prefix TEXT", "ALTER TABLE rooms ADD COLUMN close_command TEXT"]
+        },
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -119,7 +119,9 @@ enum Rows {
              createdAt: try row.decode(column: "created_at", as: Int64.self),
              closedAt: try row.decode(column: "closed_at", as: Int64?.self),
              remindedAt: try row.decode(column: "reminded_at", as: Int64?.self),
-             reminderID: try row.decode(column: "reminder_id", as: String?.self))
+             reminderID: try row.decode(column: "reminder_id", as: String?.self),
+             internalPrefix: try row.decode(column: "internal_prefix", as: String?.self),
+             closeCommand: try row.decode(column: "close_command", as: String?.self))
     }
 
     static func integration(_ row: any SQLRow) throws -> Integration {

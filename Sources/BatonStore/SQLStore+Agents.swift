@@ -123,11 +123,13 @@ extension SQLStore: AgentStore {
         try await write { db in
             try await db.insert(into: "rooms")
                 .columns("conversation_id", "widget_key", "external_id", "thread_channel_id", "name", "link", "announcement_id", "transcript_until",
-                         "cursor", "joined_agents", "agents", "created_at", "closed_at")
+                         "cursor", "joined_agents", "agents", "created_at", "closed_at", "internal_prefix", "close_command")
                 .values(room.conversationID.rawValue, room.widgetKey, room.externalID, room.threadChannelID, room.name, room.link, room.announcementID,
-                        room.transcriptUntil, room.cursor, try Rows.json(room.joinedAgents), try room.agents.map { try Rows.json($0) }, room.createdAt, room.closedAt)
+                        room.transcriptUntil, room.cursor, try Rows.json(room.joinedAgents), try room.agents.map { try Rows.json($0) }, room.createdAt, room.closedAt,
+                        room.internalPrefix, room.closeCommand)
                 .onConflict(with: "conversation_id") { update in
                     update.set(excludedValueOf: "announcement_id").set(excludedValueOf: "transcript_until").set(excludedValueOf: "agents")
+                        .set(excludedValueOf: "internal_prefix").set(excludedValueOf: "close_command")
                         .set(excludedValueOf: "closed_at")
                 }
                 .run()

@@ -45,6 +45,32 @@ import Testing
         }
     }
 
+    /// The internal prefix and the close command changed while a chat is open: its room
+    /// keeps the ones its transcript told the agents (a note written with the old prefix
+    /// reached the visitor, and the old close command too, as a message), and takes the
+    /// new ones as well.
+    @Test(arguments: ["!close", "/done"]) func anOpenRoomKeepsThePrefixAndCloseCommandItsAgentsWereTold(_ close: String) async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(grace))
+                try await eventually("the transcript naming // and !close") {
+                    rig.messages(in: room.id, by: "relay").contains { $0.contains("`//`") && $0.contains("`!close`") }
+                }
+                try await rig.connect(internalPrefix: "note:", closeCommand: "/done")
+                try rig.sandbox.post(as: "alice", in: room.id, "// old-style secret")
+                try rig.sandbox.post(as: "alice", in: room.id, "note: new-style secret")
+                try rig.sandbox.post(as: "alice", in: room.id, "visible")
+                let texts = try await grace.until("visible") { $0.messageText == "visible" }.compactMap(\.messageText)
+                #expect(texts.filter { $0.contains("secret") } == [])
+                try rig.sandbox.post(as: "alice", in: room.id, close)
+                let closing = try await grace.until("state")
+                #expect(closing.last?.string("state") == "closed")
+                #expect(!closing.compactMap(\.messageText).contains(close))
+            }
+        }
+    }
+
     /// A connection saved by another process (`baton mattermost connect`) makes the failed
     /// tasks due, but the running link may try them once more under the old settings before
     /// it sees the new ones, and put them off again (30 s, at the longest backoff). The link

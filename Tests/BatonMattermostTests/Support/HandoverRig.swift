@@ -35,21 +35,24 @@ struct HandoverRig: Sendable {
     /// `server`), and waits until Baton's event stream is connected.
     func connect(agents: [String] = ["alice", "bob", "carol"], archiveOnClose: Bool = false,
                  rooms: MattermostSettings.RoomKind = .channel, as credentials: MattermostCredentials = relayCredentials,
-                 to server: MattermostSandbox? = nil, language: String = "en") async throws {
+                 to server: MattermostSandbox? = nil, language: String = "en",
+                 internalPrefix: String = "//", closeCommand: String = "!close") async throws {
         let logger = Logger(label: "test")
         let setup = try await MattermostSetup.signIn(url: (server ?? sandbox).url, credentials: credentials, logger: logger)
         let team = try await setup.team(named: self.team)
         let users = try await setup.agents(agents, team: team)
         let index = try await setup.indexChannel(.create("Live chats"), team: team, agents: users)
-        let settings = setup.settings(team: team, agents: users, indexChannel: index, archiveOnClose: archiveOnClose, rooms: rooms,
-                                      language: language)
+        let settings = setup.settings(team: team, agents: users, indexChannel: index, closeCommand: closeCommand, internalPrefix: internalPrefix,
+                                      archiveOnClose: archiveOnClose, rooms: rooms, language: language)
         try await baton.services.connections.save(settings, credentials: credentials, widgetKey: "demo")
         baton.services.mattermost.reload()
         // 30 s: at the start of a full test run hundreds of tests share the two cores, and a
         // stream through a proxy (Baton's SOCKS bridge, the proxy's tunnel) has taken more
         // than 15 s there, its first attempts timing out and backing off.
+        // The link of these settings: a link of earlier ones may still be connected.
         try await eventually("Baton connects to the event stream", seconds: 30) {
-            baton.services.mattermost.status(widgetKey: "demo")?.state == .connected
+            baton.services.mattermost.runningSettings(widgetKey: "demo") == settings
+                && baton.services.mattermost.status(widgetKey: "demo")?.state == .connected
         }
     }
 
