@@ -93,6 +93,11 @@ public final class MattermostDesk: AgentDesk, Service {
         state.withLock { $0.links[widgetKey]?.link }?.settings
     }
 
+    /// A widget's running link (tests).
+    func link(widgetKey: String) -> MattermostLink? {
+        state.withLock { $0.links[widgetKey]?.link }
+    }
+
     // MARK: Service
 
     public func run() async throws {

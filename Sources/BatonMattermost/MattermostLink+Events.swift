@@ -21,6 +21,7 @@ extension MattermostLink {
                     let standing = self.standingProblem
                     self.update { $0.state = .connected; $0.lastError = standing }
                     self.logger.info("Connected to Mattermost's event stream")
+                    await self.serverAnswers()
                     await self.catchUp()
                 } onEvent: { event in
                     if self.passOwnPost(event) { return }

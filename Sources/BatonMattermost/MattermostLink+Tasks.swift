@@ -136,8 +136,9 @@ extension MattermostLink {
     }
 
     private var isPaused: Bool {
-        guard let until = pausedUntil.withLock({ $0 }) else { return false }
-        return ContinuousClock.now < until
+        let paused = pausedUntil.withLock { $0 }
+        let now = ContinuousClock.now
+        return [paused.rateLimit, paused.outage].contains { $0.map { now < $0 } == true }
     }
 
     /// Runs a conversation's due tasks in order (from `first` when it is known) until none
@@ -269,11 +270,11 @@ extension MattermostLink {
         var delay = Self.backoff(attempt: record.attempts)
         if let retryAfter = mattermost?.retryAfter {
             delay = retryAfter
-            pause(for: retryAfter)
+            pause(for: retryAfter, outage: false)
         } else if case .unreachable? = mattermost {
             // The server is down: pause everything, a little longer each time.
             let failures = outage.withLock { $0 += 1; return $0 }
-            pause(for: Self.backoff(attempt: failures - 1))
+            pause(for: Self.backoff(attempt: failures - 1), outage: true)
         } else if mattermost?.isTransient != true {
             // Needs someone to change something: retry slowly (a settings change retries at once).
             delay = min(300, max(delay, 30))
@@ -316,9 +317,30 @@ extension MattermostLink {
         teamProblem.withLock { $0 = problem }
     }
 
-    func pause(for seconds: Double) {
+    func pause(for seconds: Double, outage: Bool) {
         let until = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        pausedUntil.withLock { $0 = max($0 ?? until, until) }
+        pausedUntil.withLock { paused in
+            if outage { paused.outage = max(paused.outage ?? until, until) } else { paused.rateLimit = max(paused.rateLimit ?? until, until) }
+        }
+    }
+
+    /// Mattermost answers again after an outage (its event stream opened): the pause the
+    /// outage put on the outbox, up to 30 s, is over, and so are the retries it put off;
+    /// what visitors wrote meanwhile goes out now. (It waited out the pause, the stream
+    /// long back.) A rate limit's pause stays.
+    func serverAnswers() async {
+        let hadOutage = outage.withLock { failures in
+            defer { failures = 0 }
+            return failures > 0
+        }
+        guard hadOutage else { return }
+        pausedUntil.withLock { $0.outage = nil }
+        do {
+            try await store.rescheduleTasks(widgetKey: widgetKey, at: .now())
+        } catch {
+            logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
+        }
+        wakeup.signal()
     }
 
     /// 0.5 s, 1 s, 2 s … up to 30 s, with ±20 % jitter so retries of many tasks spread out.

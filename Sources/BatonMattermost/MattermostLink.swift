@@ -80,8 +80,9 @@ final class MattermostLink: Sendable {
     let unread = Mutex<Set<ConversationID>>([])
     let users = Mutex<[String: MMUser]>([:])
     let sender = Mutex<MattermostEventSender?>(nil)
-    /// Until when the worker waits (rate limit, server down).
-    let pausedUntil = Mutex<ContinuousClock.Instant?>(nil)
+    /// Until when the worker waits: for a rate limit, and for a server that was down
+    /// (over as soon as it answers again, `serverAnswers`).
+    let pausedUntil = Mutex<(rateLimit: ContinuousClock.Instant?, outage: ContinuousClock.Instant?)>((nil, nil))
     /// Consecutive failures of the server as a whole, for the pause's length.
     let outage = Mutex(0)
     /// Longest post the server takes; lowered to 4,000 for old servers that refuse more.

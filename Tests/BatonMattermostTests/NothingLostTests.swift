@@ -1,5 +1,5 @@
 import BatonCore
-import BatonMattermost
+@testable import BatonMattermost
 import BatonServer
 @testable import BatonStore
 import BatonTestSupport
@@ -173,6 +173,45 @@ import Testing
                 // The event stream is back too.
                 try rig.sandbox.post(as: "alice", in: room, "back")
                 try await client.message(containing: "back")
+            }
+        }
+    }
+
+    /// An outage paused the outbox, for longer each time it failed (up to 30 s), and
+    /// Mattermost is back: once its event stream opens again, what visitors wrote goes out
+    /// at once. (It waited out the rest of the pause: about 30 s after a long outage.) The
+    /// outage's pause is set here as a long one would have left it.
+    @Test func theOutboxGoesOnOnceTheEventStreamIsBack() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                let link = try #require(rig.baton.services.mattermost.link(widgetKey: "demo"))
+                link.outage.withLock { $0 = 8 }
+                link.pause(for: 60, outage: true)
+                _ = try await client.say("written in the pause", clientID: "paused")
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(relayed(rig, room: room).isEmpty)
+                rig.sandbox.dropWebSockets()
+                try await eventually("the message in the room", seconds: 10) { relayed(rig, room: room) == ["written in the pause"] }
+            }
+        }
+    }
+
+    /// A rate limit's pause is kept when the event stream opens again.
+    @Test func aRateLimitOutlastsTheEventStreamsReturn() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                let link = try #require(rig.baton.services.mattermost.link(widgetKey: "demo"))
+                link.pause(for: 4, outage: false)
+                link.outage.withLock { $0 = 1 }
+                let paused = ContinuousClock.now
+                _ = try await client.say("written in the pause", clientID: "paused")
+                rig.sandbox.dropWebSockets()
+                try await eventually("the message in the room", seconds: 10) { relayed(rig, room: room) == ["written in the pause"] }
+                #expect(ContinuousClock.now - paused >= .seconds(4))
             }
         }
     }
