@@ -7,7 +7,9 @@ enum AnswerValidator {
         guard !answer.isEmpty else { return nil }
         switch question.type {
         // A long answer is taken, kept to its start: the message holds it whole.
-        case .text: return answer.count <= 500 ? answer : String(answer.prefix(499)) + "…"
+        case .text:
+            if let pattern = question.pattern { return pattern.matches(answer) ? answer : nil }
+            return answer.count <= 500 ? answer : String(answer.prefix(499)) + "…"
         case .email: return email(answer)
         case .phone: return phone(answer)
         case .choice: return choice(answer, among: question.choices, language: language)
@@ -34,8 +36,8 @@ enum AnswerValidator {
         return "\(local)@\(domain)"
     }
 
-    /// 7 to 15 digits (of any script), optionally led by `+`, with spaces, dots, dashes and
-    /// parentheses allowed between them.
+    /// 7 to 15 digits (of any script), optionally led by `+`, with spaces, dots, dashes,
+    /// slashes (German's "030/1234567") and parentheses allowed between them.
     static func phone(_ text: String) -> String? {
         var digits = 0
         for (offset, character) in text.enumerated() {
@@ -44,7 +46,7 @@ enum AnswerValidator {
                 digits += 1
             } else if character == "+" {
                 guard offset == 0 else { return nil }
-            } else if !" .-()".contains(character) {
+            } else if !" .-()/".contains(character) {
                 return nil
             }
         }

@@ -202,6 +202,8 @@ public struct Question: Sendable, Hashable {
     /// Said before asking again after a bad answer; a default per type (in the bot's
     /// language) otherwise.
     public var retry: String?
+    /// What a text answer must match, whole (`AnswerPattern`).
+    var pattern: AnswerPattern?
 }
 
 /// One step of a flow.
@@ -213,7 +215,7 @@ public enum Step: Sendable, Decodable, Hashable {
     /// Continue with another flow.
     case goto(String)
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case say, buttons, ask, save, type, choices, retry, handover, goto }
+    enum CodingKeys: String, CodingKey, CaseIterable { case say, buttons, ask, save, type, choices, retry, pattern, handover, goto }
 
     /// `type:`, with a message that names the valid types when it is none of them.
     private static func answerType(_ c: KeyedDecodingContainer<CodingKeys>) throws -> AnswerType {
@@ -223,6 +225,17 @@ public enum Step: Sendable, Decodable, Hashable {
                 "unknown type \"\(text)\" (expected one of: \(AnswerType.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         return type
+    }
+
+    /// `pattern:`, with what is wrong with it when it cannot be used.
+    private static func pattern(_ c: KeyedDecodingContainer<CodingKeys>) throws -> AnswerPattern? {
+        guard let text = try c.decodeIfPresent(String.self, forKey: .pattern) else { return nil }
+        guard text.count <= 200 else { throw DecodingError.dataCorruptedError(forKey: .pattern, in: c, debugDescription: "a pattern is at most 200 characters") }
+        do {
+            return try AnswerPattern(text)
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: .pattern, in: c, debugDescription: "this pattern cannot be used: \(error.reason)")
+        }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -242,7 +255,8 @@ public enum Step: Sendable, Decodable, Hashable {
                                  save: try c.decode(String.self, forKey: .save),
                                  type: try Self.answerType(c),
                                  choices: try c.decodeIfPresent([String].self, forKey: .choices) ?? [],
-                                 retry: try c.decodeIfPresent(String.self, forKey: .retry)))
+                                 retry: try c.decodeIfPresent(String.self, forKey: .retry),
+                                 pattern: try Self.pattern(c)))
         case .handover:
             // `handover: true` or `handover: "text to say"`
             if let flag = try? c.decode(Bool.self, forKey: .handover) {

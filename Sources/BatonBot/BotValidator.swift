@@ -178,6 +178,9 @@ struct BotValidator {
             if question.type == .choice && question.choices.count < 2 {
                 report("\(path).choices", "a choice question needs at least two choices")
             }
+            if question.type != .text && question.pattern != nil {
+                report("\(path).pattern", "a pattern only goes with type: text (the other types check their answers themselves)")
+            }
             if question.type != .choice && !question.choices.isEmpty {
                 report("\(path).choices", "choices only go with type: choice")
             }

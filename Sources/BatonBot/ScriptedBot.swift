@@ -155,6 +155,7 @@ public struct ScriptedBot: ChatBot {
         mutating func abandonFlow() {
             progress.flow = nil
             progress.step = 0
+            progress.askAgain = nil
             progress.invalidAnswers = 0
             if conversation.state == .collecting { try? conversation.move(to: .bot) }
         }
@@ -209,6 +210,8 @@ public struct ScriptedBot: ChatBot {
             }
             if let value = AnswerValidator.validate(text, for: question, language: bot.definition.language) {
                 conversation.set(question.save, to: value)
+                if let flow = progress.flow { progress.answeredIn = (progress.answeredIn ?? [:]).merging([question.save: flow]) { $1 } }
+                progress.askAgain?.removeAll { $0 == question.save }
                 progress.invalidAnswers = 0
                 progress.step += 1
                 runSteps()
@@ -244,7 +247,7 @@ public struct ScriptedBot: ChatBot {
                 guard progress.flow == flow else { return start(flow) }
                 // Asked for a person while it waits on a question: the question again (what
                 // was said was no answer), the handover after the last.
-                if case .ask(let question)? = currentStep, conversation.variable(question.save) == nil { ask(question) } else { runSteps() }
+                if case .ask(let question)? = currentStep, needsAsking(question) { ask(question) } else { runSteps() }
             } else {
                 handOver(keptRequest ?? HandoverRequest(why), message: message ?? progress.handoverMessage ?? settings.handoverMessage)
             }
@@ -270,6 +273,7 @@ public struct ScriptedBot: ChatBot {
             handover = request
             progress.flow = nil
             progress.step = 0
+            progress.askAgain = nil
             progress.handoverPending = false
             progress.handoverMessage = nil
             keep(request)
@@ -277,9 +281,24 @@ public struct ScriptedBot: ChatBot {
         }
 
         mutating func start(_ flow: String) {
+            enter(flow)
+            runSteps()
+        }
+
+        /// The flow's first step is next. Its questions answered in an earlier run of it are
+        /// asked again (a second order's number); what the visitor told another flow, or
+        /// Baton knew (a returning or signed-in visitor's name and email), is not.
+        mutating func enter(_ flow: String) {
             progress.flow = flow
             progress.step = 0
-            runSteps()
+            let again = (progress.answeredIn ?? [:]).filter { $0.value == flow }.keys.sorted()
+            progress.askAgain = again.isEmpty ? nil : again
+        }
+
+        /// Whether a question is to be asked: its answer is not known, or is to be given
+        /// again (`enter`).
+        func needsAsking(_ question: Question) -> Bool {
+            conversation.variable(question.save) == nil || progress.askAgain?.contains(question.save) == true
         }
 
         /// Runs steps from the current one until a question waits for an answer, a
@@ -296,7 +315,7 @@ public struct ScriptedBot: ChatBot {
                     replies.append(bot.reply(text, conversation))
                     progress.step += 1
                 case .ask(let question):
-                    if conversation.variable(question.save) != nil {
+                    if !needsAsking(question) {
                         progress.step += 1  // already known: don't ask again
                         continue
                     }
@@ -308,8 +327,7 @@ public struct ScriptedBot: ChatBot {
                     requestHandover(HandoverReason(.flow, flow), message: text, fromFlowStep: true)
                     return
                 case .goto(let next):
-                    progress.flow = next
-                    progress.step = 0
+                    enter(next)
                 }
             }
             if progress.flow != nil { finishFlow() }  // step budget exhausted: stop the loop
@@ -319,6 +337,7 @@ public struct ScriptedBot: ChatBot {
             let finished = progress.flow
             progress.flow = nil
             progress.step = 0
+            progress.askAgain = nil
             if conversation.state == .collecting { try? conversation.move(to: .bot) }
             if progress.handoverPending {
                 // An intent's own flow ran before its handover: the handover flow comes next.

@@ -320,6 +320,12 @@ public struct BotProgress: Sendable, Codable, Hashable {
     /// What the visitor is to be told when the handover asked for (by a `handover` step
     /// with a text of its own) happens, after the handover flow; nil: `handoverMessage`.
     public var handoverMessage: String?
+    /// The flow whose question each answer (by its variable) was given to: a flow run
+    /// again asks its own questions again (nil before it was kept).
+    public var answeredIn: [String: String]?
+    /// The variables the running flow asks for again although they are known: its own
+    /// answers from an earlier run (`answeredIn`), until answered anew.
+    public var askAgain: [String]?
 
     public init(flow: String? = nil, step: Int = 0, misunderstandings: Int = 0, invalidAnswers: Int = 0,
                 handoverPending: Bool = false, handoverReason: String? = nil) {

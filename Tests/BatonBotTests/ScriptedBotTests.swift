@@ -85,6 +85,9 @@ struct BotHarness {
         #expect(h.conversation.variable("phone") == "+44 (20) 7946-0958")
         #expect(h.conversation.state == .bot)
         #expect(h.handover == nil)
+        // A slash between digits, as Germans write numbers ("030/1234567").
+        #expect(AnswerValidator.phone("030/1234567") == "030/1234567")
+        #expect(AnswerValidator.phone("030/12") == nil)
     }
 
     /// What a visitor typed goes into the bot's words as written: its Markdown escaped, so
@@ -185,6 +188,54 @@ struct BotHarness {
         var g = try BotHarness(DemoBot.source)
         for (name, value) in [("name", "A"), ("email", "a@b.co"), ("topic", "Sales")] { g.conversation.set(name, to: value) }
         #expect(g.say("", action: "handover") == ["Before I hand you over, a few quick questions.", "Thanks A! I'm handing you over to a person; they'll reply right here."])
+    }
+
+    /// A flow run again asks its own questions again (a second order's number), where it
+    /// skipped them and reused the first answers; an answer given to another flow, or
+    /// known before (a returning visitor's name), is still not asked for.
+    @Test func aFlowRunAgainAsksItsQuestionsAgain() throws {
+        var h = try BotHarness("""
+        name: Penny
+        greeting: Hi
+        intents:
+          - name: order
+            examples: [where is my order]
+            then: lookup
+          - name: contact
+            examples: [call me back]
+            then: callback
+        flows:
+          lookup:
+            - ask: Your order number?
+              save: order
+            - ask: Your email?
+              save: email
+              type: email
+            - say: Looking up {{order}} for {{email}}.
+          callback:
+            - ask: Your email?
+              save: email
+              type: email
+            - ask: Your phone?
+              save: phone
+              type: phone
+            - say: We'll call {{phone}}.
+        """)
+        h.conversation.set("name", to: "Ann")
+        #expect(h.say("where is my order") == ["Your order number?"])
+        #expect(h.say("A-1") == ["Your email?"])
+        #expect(h.say("ann@example.com") == ["Looking up A-1 for ann@example.com."])
+        #expect(h.say("where is my order") == ["Your order number?"])
+        #expect(h.say("B-2") == ["Your email?"])
+        #expect(h.say("ann@example.org") == ["Looking up B-2 for ann@example.org."])
+        // The email was given to the other flow: not asked again there.
+        #expect(h.say("call me back") == ["Your phone?"])
+        #expect(h.say("+44 20 7946 0000") == ["We'll call +44 20 7946 0000."])
+        #expect(h.conversation.variable("order") == "B-2")
+        // The handover flow after them skips what is known, as before.
+        var g = try BotHarness(DemoBot.source)
+        g.conversation.set("name", to: "Ann")
+        #expect(g.say("talk to a person") == ["Before I hand you over, a few quick questions.", "What's your email address, so we can get back to you?"])
     }
 
     @Test func aQuestionThatCannotBeAnsweredDoesNotBlockTheHandover() throws {

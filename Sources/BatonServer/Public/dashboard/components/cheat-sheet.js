@@ -41,7 +41,7 @@ const KEYS = [
   ['language', 'the language the bot speaks (en, ar, de, es, fa, fr, he, id, it, ja, ko, nl, pl, pt, ru, tr, uk, zh, zh-Hant): the texts it leaves out come in it, and the widget speaks it.'],
   ['greeting', 'the first message: a text, or text + buttons.'],
   ['intents', 'what the bot understands: examples and keywords, and an answer, a flow (then) or handover: true.'],
-  ['flows', 'named lists of steps; each step is one of say, ask (with save, type, choices, retry), handover or goto.'],
+  ['flows', 'named lists of steps; each step is one of say, ask (with save, type, choices, retry, pattern), handover or goto.'],
   ['settings', 'threshold, maxMisunderstandings, fallback, fileReceived, handoverTriggers, handoverFlow, handoverMessage, noAgentsMessage.'],
   ['{{name}}', 'in any text, the answer saved under that variable.'],
 ];
