@@ -109,6 +109,11 @@ public struct BotSettings: Sendable, Hashable {
     public var handoverMessage: String
     /// Said when the conversation is handed over but no agent side is connected.
     public var noAgentsMessage: String
+    /// Messages that leave a question unanswered, its flow with it ("cancel"), matched
+    /// whole (case, accents and punctuation aside).
+    public var cancelTriggers: [String]
+    /// Said when the visitor left a question so.
+    public var cancelMessage: String
 
     /// The defaults, in the language of `texts`.
     public init(texts: BotTexts = BotLanguage.english.texts) {
@@ -117,6 +122,8 @@ public struct BotSettings: Sendable, Hashable {
         fileReceived = texts.fileReceived
         handoverMessage = texts.handoverMessage
         noAgentsMessage = texts.noAgentsMessage
+        cancelTriggers = texts.cancelTriggers
+        cancelMessage = texts.cancelled
     }
 
     /// The settings as the document has them, over the defaults in the language of `texts`.
@@ -131,6 +138,8 @@ public struct BotSettings: Sendable, Hashable {
         handoverFlow = written.handoverFlow
         handoverMessage = written.handoverMessage ?? handoverMessage
         noAgentsMessage = written.noAgentsMessage ?? noAgentsMessage
+        cancelTriggers = written.cancelTriggers ?? cancelTriggers
+        cancelMessage = written.cancelMessage ?? cancelMessage
     }
 
     /// `settings:` as written: what is absent takes the default.
@@ -138,11 +147,12 @@ public struct BotSettings: Sendable, Hashable {
         var threshold: Double?
         var maxMisunderstandings: Int?
         var fallback, fileReceived: String?
-        var handoverTriggers: [String]?
-        var handoverFlow, handoverMessage, noAgentsMessage: String?
+        var handoverTriggers, cancelTriggers: [String]?
+        var handoverFlow, handoverMessage, noAgentsMessage, cancelMessage: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case threshold, maxMisunderstandings, fallback, fileReceived, handoverTriggers, handoverFlow, handoverMessage, noAgentsMessage
+            case threshold, maxMisunderstandings, fallback, fileReceived, handoverTriggers, handoverFlow, handoverMessage, noAgentsMessage,
+                 cancelTriggers, cancelMessage
         }
 
         init(from decoder: any Decoder) throws {
@@ -156,6 +166,8 @@ public struct BotSettings: Sendable, Hashable {
             handoverFlow = try c.decodeIfPresent(String.self, forKey: .handoverFlow)
             handoverMessage = try c.decodeIfPresent(String.self, forKey: .handoverMessage)
             noAgentsMessage = try c.decodeIfPresent(String.self, forKey: .noAgentsMessage)
+            cancelTriggers = try c.decodeIfPresent([String].self, forKey: .cancelTriggers)
+            cancelMessage = try c.decodeIfPresent(String.self, forKey: .cancelMessage)
         }
     }
 }

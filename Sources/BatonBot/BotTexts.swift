@@ -12,6 +12,10 @@ public struct BotTexts: Sendable, Hashable {
     public var handoverTriggers: [String]
     /// After a bad answer, by the question's type.
     public var retryText, retryEmail, retryPhone, retryChoice: String
+    /// Messages that leave the question waiting for an answer ("cancel"), and what the
+    /// bot says then.
+    public var cancelTriggers: [String]
+    public var cancelled: String
 
     public func retry(_ type: AnswerType) -> String {
         switch type {
@@ -32,7 +36,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Sorry, I need an answer to go on.",
         retryEmail: "That doesn't look like an email address. Could you check it?",
         retryPhone: "That doesn't look like a phone number. Please use digits, with + and the country code if you like.",
-        retryChoice: "Please pick one of the options.")
+        retryChoice: "Please pick one of the options.",
+        cancelTriggers: ["cancel", "stop", "never mind", "nevermind", "forget it"],
+        cancelled: "OK, let's leave that. What else can I help you with?")
 
     static let arabic = BotTexts(
         fallback: "عذرًا، لم أفهم ذلك. هل يمكنك قوله بطريقة أخرى؟",
@@ -44,7 +50,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "عذرًا، أحتاج إلى إجابة للمتابعة.",
         retryEmail: "لا يبدو هذا عنوان بريد إلكتروني. هل يمكنك التحقق منه؟",
         retryPhone: "لا يبدو هذا رقم هاتف. استخدم الأرقام، مع + ورمز الدولة إن أردت.",
-        retryChoice: "يُرجى اختيار أحد الخيارات.")
+        retryChoice: "يُرجى اختيار أحد الخيارات.",
+        cancelTriggers: ["إلغاء", "الغاء", "توقف", "انس الأمر"],
+        cancelled: "حسنًا، لنترك ذلك. بماذا يمكنني مساعدتك أيضًا؟")
 
     static let german = BotTexts(
         fallback: "Das habe ich leider nicht verstanden. Können Sie es anders formulieren?",
@@ -56,7 +64,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Ich brauche eine Antwort, um weiterzumachen.",
         retryEmail: "Das sieht nicht nach einer E-Mail-Adresse aus. Können Sie sie prüfen?",
         retryPhone: "Das sieht nicht nach einer Telefonnummer aus. Bitte nur Ziffern, gern mit + und der Ländervorwahl.",
-        retryChoice: "Bitte wählen Sie eine der Möglichkeiten.")
+        retryChoice: "Bitte wählen Sie eine der Möglichkeiten.",
+        cancelTriggers: ["abbrechen", "stopp", "stop", "vergiss es", "egal"],
+        cancelled: "Alles klar, lassen wir das. Wobei kann ich Ihnen sonst helfen?")
 
     static let spanish = BotTexts(
         fallback: "Lo siento, no lo he entendido. ¿Puedes decirlo de otra manera?",
@@ -68,7 +78,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Lo siento, necesito una respuesta para seguir.",
         retryEmail: "Eso no parece una dirección de correo electrónico. ¿Puedes revisarla?",
         retryPhone: "Eso no parece un número de teléfono. Usa cifras, con + y el prefijo del país si quieres.",
-        retryChoice: "Elige una de las opciones, por favor.")
+        retryChoice: "Elige una de las opciones, por favor.",
+        cancelTriggers: ["cancelar", "déjalo", "olvídalo", "no importa"],
+        cancelled: "De acuerdo, lo dejamos. ¿En qué más puedo ayudarte?")
 
     static let french = BotTexts(
         fallback: "Désolé, je n’ai pas compris. Pouvez-vous le dire autrement ?",
@@ -80,7 +92,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Désolé, j’ai besoin d’une réponse pour continuer.",
         retryEmail: "Cela ne ressemble pas à une adresse e-mail. Pouvez-vous la vérifier ?",
         retryPhone: "Cela ne ressemble pas à un numéro de téléphone. Utilisez des chiffres, avec + et l’indicatif du pays si vous le souhaitez.",
-        retryChoice: "Choisissez l’une des options, s’il vous plaît.")
+        retryChoice: "Choisissez l’une des options, s’il vous plaît.",
+        cancelTriggers: ["annuler", "stop", "laisse tomber", "laissez tomber", "oubliez", "peu importe"],
+        cancelled: "D'accord, laissons cela. Que puis-je faire d'autre pour vous ?")
 
     static let hebrew = BotTexts(
         fallback: "סליחה, לא הבנתי. אפשר לנסח את זה אחרת?",
@@ -92,7 +106,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "סליחה, צריך תשובה כדי להמשיך.",
         retryEmail: "זו לא נראית כתובת אימייל. אפשר לבדוק אותה?",
         retryPhone: "זה לא נראה כמו מספר טלפון. אפשר לכתוב ספרות, עם + וקידומת המדינה אם רוצים.",
-        retryChoice: "יש לבחור אחת מהאפשרויות.")
+        retryChoice: "יש לבחור אחת מהאפשרויות.",
+        cancelTriggers: ["ביטול", "בטל", "עצור", "עזוב", "לא משנה"],
+        cancelled: "בסדר, נעזוב את זה. במה עוד אפשר לעזור?")
 
     static let italian = BotTexts(
         fallback: "Scusa, non ho capito. Puoi dirlo in un altro modo?",
@@ -104,7 +120,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Scusa, mi serve una risposta per andare avanti.",
         retryEmail: "Non sembra un indirizzo email. Puoi controllarlo?",
         retryPhone: "Non sembra un numero di telefono. Usa le cifre, con + e il prefisso internazionale se vuoi.",
-        retryChoice: "Scegli una delle opzioni, per favore.")
+        retryChoice: "Scegli una delle opzioni, per favore.",
+        cancelTriggers: ["annulla", "stop", "lascia perdere", "lascia stare", "non importa"],
+        cancelled: "Va bene, lasciamo stare. In cos'altro posso aiutarti?")
 
     static let dutch = BotTexts(
         fallback: "Sorry, dat begreep ik niet. Kun je het anders zeggen?",
@@ -116,7 +134,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Sorry, ik heb een antwoord nodig om verder te gaan.",
         retryEmail: "Dat lijkt geen e-mailadres. Kun je het controleren?",
         retryPhone: "Dat lijkt geen telefoonnummer. Gebruik cijfers, eventueel met + en de landcode.",
-        retryChoice: "Kies een van de opties.")
+        retryChoice: "Kies een van de opties.",
+        cancelTriggers: ["annuleren", "stop", "laat maar", "laat maar zitten", "vergeet het"],
+        cancelled: "Oké, dan laten we dat. Waarmee kan ik je nog meer helpen?")
 
     static let japanese = BotTexts(
         fallback: "申し訳ありません、よく分かりませんでした。別の言い方で教えていただけますか？",
@@ -128,7 +148,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "申し訳ありません、続けるにはお答えが必要です。",
         retryEmail: "メールアドレスではないようです。ご確認いただけますか？",
         retryPhone: "電話番号ではないようです。数字で入力してください（+ と国番号も使えます）。",
-        retryChoice: "選択肢から一つお選びください。")
+        retryChoice: "選択肢から一つお選びください。",
+        cancelTriggers: ["キャンセル", "やめる", "やめます", "中止", "もういい"],
+        cancelled: "かしこまりました。その件はここまでにします。ほかにお手伝いできることはありますか？")
 
     static let korean = BotTexts(
         fallback: "죄송해요, 이해하지 못했어요. 다르게 말씀해 주시겠어요?",
@@ -140,7 +162,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "죄송해요, 계속하려면 답변이 필요해요.",
         retryEmail: "이메일 주소가 아닌 것 같아요. 확인해 주시겠어요?",
         retryPhone: "전화번호가 아닌 것 같아요. 숫자로 입력해 주세요(+와 국가 번호도 괜찮아요).",
-        retryChoice: "선택지 중 하나를 골라 주세요.")
+        retryChoice: "선택지 중 하나를 골라 주세요.",
+        cancelTriggers: ["취소", "그만", "그만할게요", "됐어요"],
+        cancelled: "알겠습니다. 그 이야기는 여기까지 할게요. 다른 도와드릴 일이 있을까요?")
 
     static let polish = BotTexts(
         fallback: "Przepraszam, nie zrozumiałem. Możesz to ująć inaczej?",
@@ -152,7 +176,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Przepraszam, potrzebuję odpowiedzi, żeby kontynuować.",
         retryEmail: "To nie wygląda na adres e-mail. Możesz go sprawdzić?",
         retryPhone: "To nie wygląda na numer telefonu. Użyj cyfr, można z + i kierunkowym kraju.",
-        retryChoice: "Wybierz jedną z opcji.")
+        retryChoice: "Wybierz jedną z opcji.",
+        cancelTriggers: ["anuluj", "stop", "nieważne", "zapomnij", "rezygnuję"],
+        cancelled: "Dobrze, zostawmy to. W czym jeszcze mogę ci pomóc?")
 
     static let portuguese = BotTexts(
         fallback: "Desculpe, não entendi. Pode dizer de outra forma?",
@@ -164,7 +190,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Desculpe, preciso de uma resposta para continuar.",
         retryEmail: "Isso não parece um endereço de e-mail. Pode verificar?",
         retryPhone: "Isso não parece um número de telefone. Use dígitos, com + e o código do país se quiser.",
-        retryChoice: "Escolha uma das opções, por favor.")
+        retryChoice: "Escolha uma das opções, por favor.",
+        cancelTriggers: ["cancelar", "parar", "deixa pra lá", "deixa para lá", "esquece"],
+        cancelled: "Tudo bem, vamos deixar isso. Em que mais posso ajudar você?")
 
     static let russian = BotTexts(
         fallback: "Извините, я не понял. Можете сказать это по-другому?",
@@ -176,7 +204,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Извините, чтобы продолжить, нужен ответ.",
         retryEmail: "Это не похоже на адрес электронной почты. Можете проверить?",
         retryPhone: "Это не похоже на номер телефона. Используйте цифры, можно с + и кодом страны.",
-        retryChoice: "Пожалуйста, выберите один из вариантов.")
+        retryChoice: "Пожалуйста, выберите один из вариантов.",
+        cancelTriggers: ["отмена", "отменить", "стоп", "неважно", "забудьте", "не надо"],
+        cancelled: "Хорошо, оставим это. Чем ещё я могу вам помочь?")
 
     static let chinese = BotTexts(
         fallback: "抱歉，我没有理解。可以换个说法吗？",
@@ -187,7 +217,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "抱歉，需要你的回答才能继续。",
         retryEmail: "这看起来不像电子邮件地址。可以检查一下吗？",
         retryPhone: "这看起来不像电话号码。请输入数字，可以带 + 和国家代码。",
-        retryChoice: "请选择其中一个选项。")
+        retryChoice: "请选择其中一个选项。",
+        cancelTriggers: ["取消", "算了", "不用了", "停止"],
+        cancelled: "好的，那就先不说这个了。还有什么可以帮你的吗？")
 
     static let traditionalChinese = BotTexts(
         fallback: "抱歉，我沒有理解。可以換個說法嗎？",
@@ -198,7 +230,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "抱歉，需要你的回答才能繼續。",
         retryEmail: "這看起來不像電子郵件地址。可以檢查一下嗎？",
         retryPhone: "這看起來不像電話號碼。請輸入數字，可以加上 + 和國碼。",
-        retryChoice: "請選擇其中一個選項。")
+        retryChoice: "請選擇其中一個選項。",
+        cancelTriggers: ["取消", "算了", "不用了", "停止"],
+        cancelled: "好的，那就先不談這個了。還有什麼可以幫你的嗎？")
 
     static let persian = BotTexts(
         fallback: "متأسفم، متوجه نشدم. می‌شود جور دیگری بگویید؟",
@@ -210,7 +244,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "متأسفم، برای ادامه به پاسخ شما نیاز است.",
         retryEmail: "این شبیه نشانی ایمیل نیست. می‌شود بررسی کنید؟",
         retryPhone: "این شبیه شمارهٔ تلفن نیست. از رقم‌ها استفاده کنید، در صورت تمایل با + و کد کشور.",
-        retryChoice: "لطفاً یکی از گزینه‌ها را انتخاب کنید.")
+        retryChoice: "لطفاً یکی از گزینه‌ها را انتخاب کنید.",
+        cancelTriggers: ["لغو", "بیخیال", "بی‌خیال", "ولش کن"],
+        cancelled: "باشه، از آن می‌گذریم. در چه مورد دیگری می‌توانم کمکتان کنم؟")
 
     static let ukrainian = BotTexts(
         fallback: "Вибачте, я не зрозумів. Можете сказати це інакше?",
@@ -222,7 +258,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Вибачте, щоб продовжити, потрібна відповідь.",
         retryEmail: "Це не схоже на адресу електронної пошти. Можете перевірити?",
         retryPhone: "Це не схоже на номер телефону. Використовуйте цифри, можна з + і кодом країни.",
-        retryChoice: "Будь ласка, виберіть один із варіантів.")
+        retryChoice: "Будь ласка, виберіть один із варіантів.",
+        cancelTriggers: ["скасувати", "відміна", "стоп", "неважливо", "забудьте"],
+        cancelled: "Гаразд, облишмо це. Чим ще я можу вам допомогти?")
 
     static let indonesian = BotTexts(
         fallback: "Maaf, saya tidak mengerti. Bisakah Anda menyampaikannya dengan cara lain?",
@@ -234,7 +272,9 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Maaf, kami perlu jawaban untuk melanjutkan.",
         retryEmail: "Sepertinya itu bukan alamat email. Bisa diperiksa lagi?",
         retryPhone: "Sepertinya itu bukan nomor telepon. Gunakan angka, boleh dengan + dan kode negara.",
-        retryChoice: "Silakan pilih salah satu pilihan.")
+        retryChoice: "Silakan pilih salah satu pilihan.",
+        cancelTriggers: ["batal", "batalkan", "berhenti", "tidak jadi", "gak jadi", "lupakan"],
+        cancelled: "Baik, kita lewati saja. Ada lagi yang bisa saya bantu?")
 
     static let turkish = BotTexts(
         fallback: "Üzgünüm, anlayamadım. Başka bir şekilde söyleyebilir misiniz?",
@@ -246,5 +286,7 @@ public struct BotTexts: Sendable, Hashable {
         retryText: "Üzgünüm, devam etmek için bir yanıt gerekiyor.",
         retryEmail: "Bu bir e-posta adresine benzemiyor. Kontrol edebilir misiniz?",
         retryPhone: "Bu bir telefon numarasına benzemiyor. Rakam kullanın; isterseniz + ve ülke koduyla.",
-        retryChoice: "Lütfen seçeneklerden birini seçin.")
+        retryChoice: "Lütfen seçeneklerden birini seçin.",
+        cancelTriggers: ["iptal", "vazgeç", "vazgeçtim", "boş ver", "dur"],
+        cancelled: "Tamam, bunu bırakalım. Size başka nasıl yardımcı olabilirim?")
 }

@@ -26,8 +26,11 @@ struct BotValidator {
             report("settings.handoverFlow", "there is no flow named \"\(flow)\"\(suggestion(flow, among: Array(definition.flows.keys)))")
         }
         for (name, text) in [("fallback", settings.fallback), ("fileReceived", settings.fileReceived), ("handoverMessage", settings.handoverMessage),
-                             ("noAgentsMessage", settings.noAgentsMessage)] where text.trimmingWhitespace().isEmpty {
+                             ("noAgentsMessage", settings.noAgentsMessage), ("cancelMessage", settings.cancelMessage)] where text.trimmingWhitespace().isEmpty {
             report("settings.\(name)", "this text must not be empty")
+        }
+        for (i, trigger) in settings.cancelTriggers.enumerated() where Normalizer.canonical(trigger, language: definition.language).isEmpty {
+            report("settings.cancelTriggers[\(i)]", "this phrase has no words")
         }
 
         var seen = Set<String>()
@@ -139,7 +142,7 @@ struct BotValidator {
         checkButtons(definition.greeting.buttons, at: "greeting.buttons")
         let settings = definition.settings
         for (name, text) in [("fallback", settings.fallback), ("fileReceived", settings.fileReceived), ("handoverMessage", settings.handoverMessage),
-                             ("noAgentsMessage", settings.noAgentsMessage)] {
+                             ("noAgentsMessage", settings.noAgentsMessage), ("cancelMessage", settings.cancelMessage)] {
             check(text, at: "settings.\(name)")
         }
         for (index, intent) in definition.intents.enumerated() {

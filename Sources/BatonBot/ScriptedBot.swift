@@ -8,6 +8,8 @@ public struct ScriptedBot: ChatBot {
     public let definition: BotDefinition
     let intents: IntentMatcher
     let triggers: IntentMatcher
+    /// `cancelTriggers`, as `Normalizer.canonical` reads them.
+    let cancelPhrases: Set<String>
     /// Longest chain of steps run for one message, so a `goto` loop cannot hang the bot.
     static let maxSteps = 100
 
@@ -15,6 +17,7 @@ public struct ScriptedBot: ChatBot {
         self.definition = definition
         intents = IntentMatcher(definition.intents.map { ($0.name, $0.examples, $0.keywords) }, language: definition.language)
         triggers = IntentMatcher([("handover", definition.settings.handoverTriggers, [])], language: definition.language)
+        cancelPhrases = Set(definition.settings.cancelTriggers.map { Normalizer.canonical($0, language: definition.language) }.filter { !$0.isEmpty })
     }
 
     /// Compiles a bot document; throws `BotDocumentError` with every problem found.
@@ -77,6 +80,13 @@ public struct ScriptedBot: ChatBot {
         }
         return Reading(outcome: outcome, intent: outcome == .intent ? best?.name : nil, threshold: threshold,
                        handoverScore: handover, scores: scores.map { Reading.Score(intent: $0.name, score: $0.score) })
+    }
+
+    /// Whether `text`, given while a question waits, leaves it: one of `cancelTriggers`,
+    /// case, accents and punctuation aside.
+    func cancels(_ text: String) -> Bool {
+        let canonical = Normalizer.canonical(text, language: definition.language)
+        return !canonical.isEmpty && cancelPhrases.contains(canonical)
     }
 
     /// Whether `text`, given while a question waits, asks for a person rather than answers:
@@ -152,6 +162,21 @@ public struct ScriptedBot: ChatBot {
             }
         }
 
+        /// The visitor left the question waiting: the flow ends, and a handover its
+        /// questions were for is not asked for any more.
+        mutating func cancelFlow() {
+            abandonFlow()
+            progress.misunderstandings = 0
+            if progress.handoverPending {
+                progress.handoverPending = false
+                progress.handoverMessage = nil
+                progress.handoverReason = nil
+                progress.handoverCause = nil
+                progress.handoverWhy = nil
+            }
+            say(settings.cancelMessage)
+        }
+
         mutating func abandonFlow() {
             progress.flow = nil
             progress.step = 0
@@ -200,6 +225,13 @@ public struct ScriptedBot: ChatBot {
 
         /// The visitor's answer to the question the bot is waiting on.
         mutating func answer(_ text: String, to question: Question) {
+            // "Cancel" leaves the question and its flow (a pending handover's too), unless
+            // it is an answer the question takes (a choice named "Stop").
+            if bot.cancels(text), (question.type == .text && question.pattern == nil)
+                || AnswerValidator.validate(text, for: question, language: bot.definition.language) == nil {
+                cancelFlow()
+                return
+            }
             // "Talk to a person" is no answer: the visitor asks for one (unless the
             // questions are the handover's own).
             if !progress.handoverPending, bot.asksForAPerson(text) {

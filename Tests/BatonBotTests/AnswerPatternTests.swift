@@ -86,7 +86,7 @@ import Testing
         while let reply = h.say(answers.isEmpty ? "x" : answers.removeFirst()).last, !reply.contains("order number") {
             try #require(h.conversation.variables.count < 5, "no order question: \(reply)")
         }
-        #expect(h.say("never mind").first?.hasPrefix("Order numbers are on your confirmation email") == true)
+        #expect(h.say("the one from last week").first?.hasPrefix("Order numbers are on your confirmation email") == true)
         #expect(h.say("#ES-10234").last?.contains("order, a return") == true)
         #expect(h.conversation.variable("order") == "#ES-10234")
     }
@@ -112,5 +112,108 @@ import Testing
         #expect(issues("    - {ask: 'Email?', save: e, type: email, pattern: '.+'}")
                 == ["line 6, flows.f[0].pattern: a pattern only goes with type: text (the other types check their answers themselves)"])
         #expect(issues("    - {ask: 'Number?', save: n, pattern: '[0-9]+'}") == [])
+    }
+}
+
+/// A visitor can leave a question: "cancel" (or another of `cancelTriggers`) ends its flow,
+/// where any text was taken for the answer.
+@Suite struct CancelTests {
+    static let shop = """
+    name: Penny
+    greeting: Hi
+    settings:
+      handoverFlow: contact
+    intents:
+      - name: order
+        examples: [where is my order]
+        then: lookup
+      - name: shipping
+        examples: [how much is shipping]
+        answer: Shipping is free.
+    flows:
+      lookup:
+        - ask: Your order number?
+          save: order
+        - ask: What went wrong?
+          save: issue
+          type: choice
+          choices: [Late, Damaged, Stop the order]
+        - say: Thanks.
+      contact:
+        - ask: Your name?
+          save: name
+    """
+
+    @Test func cancelLeavesTheQuestionAndItsFlow() throws {
+        var h = try BotHarness(Self.shop)
+        #expect(h.say("where is my order") == ["Your order number?"])
+        #expect(h.say("Never mind!") == ["OK, let's leave that. What else can I help you with?"])
+        #expect(h.conversation.state == .bot)
+        #expect(h.conversation.variable("order") == nil)
+        #expect(h.say("how much is shipping") == ["Shipping is free."])
+        // A choice that reads like a cancel phrase is an answer ("stop" is not "Stop the order").
+        #expect(h.say("where is my order") == ["Your order number?"])
+        #expect(h.say("A-1") == ["What went wrong?"])
+        #expect(h.say("CANCEL") == ["OK, let's leave that. What else can I help you with?"])
+    }
+
+    @Test func cancelDuringTheHandoverQuestionsStaysWithTheBot() throws {
+        var h = try BotHarness(Self.shop)
+        #expect(h.say("talk to a person") == ["Your name?"])
+        #expect(h.say("stop") == ["OK, let's leave that. What else can I help you with?"])
+        #expect(h.handover == nil)
+        #expect(h.conversation.progress.handoverPending == false)
+        #expect(h.say("how much is shipping") == ["Shipping is free."])
+        #expect(h.say("talk to a person") == ["Your name?"])
+        #expect(!h.say("Ann").isEmpty)
+        #expect(h.handover != nil)
+    }
+
+    /// Every language's phrases leave a question, each of them.
+    @Test(arguments: BotLanguage.all.keys.sorted()) func everyLanguagesPhrasesCancel(_ code: String) throws {
+        let language = try #require(BotLanguage.all[code])
+        for phrase in language.texts.cancelTriggers {
+            var h = try BotHarness("""
+            name: P
+            language: \(code)
+            greeting: Hi
+            intents: [{name: a, examples: [zzqx], then: f}]
+            flows:
+              f:
+                - {ask: 'Q?', save: n}
+            """)
+            #expect(h.say("zzqx") == ["Q?"])
+            #expect(h.say(phrase) == [language.texts.cancelled], "\(code): \(phrase)")
+        }
+    }
+
+    @Test func theBotsLanguageAndItsOwnPhrases() throws {
+        var de = try BotHarness("""
+        name: Zahnfee
+        language: de
+        greeting: Hallo
+        intents: [{name: termin, examples: [termin], then: f}]
+        flows:
+          f:
+            - {ask: 'Ihr Name?', save: name}
+        """)
+        #expect(de.say("Termin") == ["Ihr Name?"])
+        #expect(de.say("Vergiss es.") == ["Alles klar, lassen wir das. Wobei kann ich Ihnen sonst helfen?"])
+        var own = try BotHarness("""
+        name: P
+        greeting: Hi
+        settings:
+          cancelTriggers: [back to start]
+          cancelMessage: Back at the start.
+        intents: [{name: a, examples: [order], then: f}]
+        flows:
+          f:
+            - {ask: 'Number?', save: n}
+        """)
+        #expect(own.say("order") == ["Number?"])
+        #expect(own.say("cancel") == [])  // not one of its phrases: the answer
+        #expect(own.conversation.variable("n") == "cancel")
+        #expect(own.say("order") == ["Number?"])
+        #expect(own.say("Back to start") == ["Back at the start."])
     }
 }

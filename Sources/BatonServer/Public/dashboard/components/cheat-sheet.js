@@ -42,7 +42,7 @@ const KEYS = [
   ['greeting', 'the first message: a text, or text + buttons.'],
   ['intents', 'what the bot understands: examples and keywords, and an answer, a flow (then) or handover: true.'],
   ['flows', 'named lists of steps; each step is one of say, ask (with save, type, choices, retry, pattern), handover or goto.'],
-  ['settings', 'threshold, maxMisunderstandings, fallback, fileReceived, handoverTriggers, handoverFlow, handoverMessage, noAgentsMessage.'],
+  ['settings', 'threshold, maxMisunderstandings, fallback, fileReceived, handoverTriggers, handoverFlow, handoverMessage, noAgentsMessage, cancelTriggers, cancelMessage.'],
   ['{{name}}', 'in any text, the answer saved under that variable.'],
 ];
 
