@@ -33,9 +33,12 @@ extension MattermostClient {
     }
 
     /// Members of a team whose username or name starts with `prefix` (for autocomplete).
-    public func autocompleteUsers(inTeam teamID: String, prefix: String) async throws -> [MMUser] {
+    /// Users whose username or name starts with `prefix`: of the team, or (nil) of the
+    /// whole server.
+    public func autocompleteUsers(inTeam teamID: String?, prefix: String) async throws -> [MMUser] {
         struct Answer: Decodable { var users: [MMUser]? }
-        return try await request(.GET, "/api/v4/users/autocomplete", query: [("in_team", teamID), ("name", prefix)], as: Answer.self).users ?? []
+        let query = (teamID.map { [("in_team", $0)] } ?? []) + [("name", prefix)]
+        return try await request(.GET, "/api/v4/users/autocomplete", query: query, as: Answer.self).users ?? []
     }
 
     /// A page of the team's members.

@@ -38,9 +38,19 @@ public struct MattermostSetup: Sendable {
     }
 
     /// Team members whose name starts with `prefix`, for picking agents.
-    public func users(inTeam team: MMTeam, prefix: String) async throws -> [MMUser] {
-        let users = try await client.autocompleteUsers(inTeam: team.id, prefix: prefix.trimmingWhitespace().lowercased())
-        return Array(users.filter { $0.deleteAt == 0 }.prefix(25))
+    /// Step 3's search: the team's users whose username or name starts with `prefix`, then
+    /// the server's other such users (`inTeam` false), who are added to the team with the
+    /// connection (`agents`). At most 25 in all.
+    public func users(inTeam team: MMTeam, prefix: String) async throws -> [(user: MMUser, inTeam: Bool)] {
+        let prefix = prefix.trimmingWhitespace().lowercased()
+        let members = try await client.autocompleteUsers(inTeam: team.id, prefix: prefix).filter { $0.deleteAt == 0 }
+        var found = members.prefix(25).map { (user: $0, inTeam: true) }
+        if found.count < 25 {
+            let known = Set(members.map(\.id))
+            let others = try await client.autocompleteUsers(inTeam: nil, prefix: prefix).filter { $0.deleteAt == 0 && !known.contains($0.id) }
+            found += others.prefix(25 - found.count).map { (user: $0, inTeam: false) }
+        }
+        return found
     }
 
     public func team(named name: String) async throws -> MMTeam {

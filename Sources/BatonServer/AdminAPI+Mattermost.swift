@@ -14,10 +14,14 @@ extension AdminAPI {
 
     struct UserBody: Encodable {
         var id, username, displayName: String
-        init(_ user: MMUser) {
+        /// In a search of step 3: whether the user is in the team already (else the
+        /// connection adds them).
+        var inTeam: Bool?
+        init(_ user: MMUser, inTeam: Bool? = nil) {
             id = user.id
             username = user.username
             displayName = user.displayName
+            self.inTeam = inTeam
         }
     }
 
@@ -65,7 +69,7 @@ extension AdminAPI {
             let setup = try await signIn(input.server, widgetKey: try await widget(context).key)
             return try await mattermost {
                 let team = try await setup.team(named: input.team)
-                return try Self.json(Answer(users: try await setup.users(inTeam: team, prefix: input.prefix).map(UserBody.init)))
+                return try Self.json(Answer(users: try await setup.users(inTeam: team, prefix: input.prefix).map { UserBody($0.user, inTeam: $0.inTeam) }))
             }
         }
 

@@ -99,6 +99,12 @@ import Testing
             let users = try #require(people.json["users"] as? [[String: Any]])
             #expect(users.map { $0["username"] as? String } == ["alice"])
             #expect(users.first?["displayName"] as? String == "Alice Archer")
+            #expect(users.first?["inTeam"] as? Bool == true)
+            // A user outside the team is found too, after the team's: connecting adds them.
+            let outside = try await client.send("POST", "/api/v1/bots/demo/mattermost/users", json: ["server": server(rig), "team": "support", "prefix": "car"])
+            let carol = try #require(outside.json["users"] as? [[String: Any]])
+            #expect(carol.map { $0["username"] as? String } == ["carol"])
+            #expect(carol.first?["inTeam"] as? Bool == false)
         }
     }
 

@@ -57,14 +57,15 @@ export function agentPicker({ label, hint, search, initial = [] }) {
     listbox.replaceChildren(...users.map((user, i) => h('li', {
       id: `${listId}-${i}`, role: 'option', class: 'option', 'aria-selected': 'false',
       onmousedown: (event) => { event.preventDefault(); pick(i); },
-    }, h('span', { class: 'option-name' }, user.displayName || user.username), h('span', { class: 'option-username' }, `@${user.username}`))));
+    }, h('span', { class: 'option-name' }, user.displayName || user.username), h('span', { class: 'option-username' }, `@${user.username}`),
+      user.inTeam === false ? h('span', { class: 'option-note' }, 'not in the team yet') : null)));
     const open = users.length > 0;
     listbox.hidden = !open;
     input.setAttribute('aria-expanded', String(open));
     highlight();
     note.textContent = open
       ? `${users.length} ${users.length === 1 ? 'user' : 'users'} found. Use the arrow keys and Enter to pick.`
-      : prefix ? `No other user’s name starts with “${prefix}”. Press Enter to add “${prefix}” anyway.` : 'No other users in this team.';
+      : prefix ? `No other user’s name starts with “${prefix}”. Press Enter to add “${prefix}” anyway.` : 'No other users.';
   }
 
   function highlight() {
@@ -117,8 +118,11 @@ export function agentPicker({ label, hint, search, initial = [] }) {
     if (found) {
       Object.assign(user, found, { known: true });
       drawChips();
+      if (found.inTeam === false && note.textContent === `Added @${user.username}.`) {
+        note.textContent = `Added @${user.username}, who is not in the team yet: connecting adds them to it.`;
+      }
     } else if (note.textContent === `Added @${user.username}.`) {
-      note.textContent = `Added @${user.username}, but Mattermost has no user of that name in this team: remove it, or pick from the list.`;
+      note.textContent = `Added @${user.username}, but Mattermost has no user of that name: remove it, or pick from the list.`;
       note.classList.add('field-error');
     }
   }
@@ -142,6 +146,7 @@ export function agentPicker({ label, hint, search, initial = [] }) {
     for (const user of chosen) {
       items.push(h('li', { class: 'chip' },
         h('span', { class: 'chip-name' }, user.displayName && user.displayName !== user.username ? `${user.displayName} ` : '', `@${user.username}`),
+        user.inTeam === false ? h('span', { class: 'chip-note' }, '(joins the team)') : null,
         h('button', { type: 'button', class: 'chip-remove', 'aria-label': `Remove ${user.username}`, onclick: () => remove(user.username) }, icon('close'))));
     }
     chips.replaceChildren(...items);
@@ -209,7 +214,7 @@ export function agentPicker({ label, hint, search, initial = [] }) {
       }
       drawChips();
       note.textContent = missing.length
-        ? `Mattermost has no user named ${missing.map((m) => `“${m}”`).join(', ')} in this team: remove ${missing.length === 1 ? 'it' : 'them'}, or pick from the list.`
+        ? `Mattermost has no user named ${missing.map((m) => `“${m}”`).join(', ')}: remove ${missing.length === 1 ? 'it' : 'them'}, or pick from the list.`
         : '';
       note.classList.toggle('field-error', missing.length > 0);
       return missing;
