@@ -46,13 +46,15 @@ struct PublicRoutes: Sendable {
                 throw APIError(.notFound, code: "unknown_widget", "No widget has the key \"\(key.prefix(64))\".")
             }
             let user = try await previewUser(for: found.widget, request: request)
+            // `?new=1`: a new visitor (the dashboard's "New chat", and after a bot is saved).
+            let newVisitor = request.uri.queryParameters["new"] == "1" ? " data-new-visitor=\"true\"" : ""
             let page = """
                 <!doctype html>
                 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
                 <title>Preview: \(key)</title><style>body{margin:0;font:14px system-ui,sans-serif;background:#eef1f5;color:#495057}
                 p{margin:24px}</style></head>
                 <body><p>Preview of the widget <code>\(key)</code>.</p>
-                <script src="/widget.js" data-widget="\(key)" data-open="true"\(user) async></script></body></html>
+                <script src="/widget.js" data-widget="\(key)" data-open="true"\(newVisitor)\(user) async></script></body></html>
                 """
             // Framed by the dashboard alone: the page may act as the signed-in admin.
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",

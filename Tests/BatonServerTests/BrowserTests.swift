@@ -601,6 +601,27 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// `?new=1` (the dashboard's "New chat", and its preview after a bot is saved) starts
+    /// as a new visitor, greeted anew: the old chat, with the bot's old greeting, went on.
+    @Test func aPreviewOfANewVisitorStartsANewChat() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with { driver in
+                try await driver.open("\(baton.http)/preview/demo")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await send(driver, "first try")
+                try await waitForBubble(driver, containing: "Sorry, I didn't get that")
+                let before = try await driver.run("return JSON.parse(localStorage.getItem('baton:demo') || '{}').token") as? String
+                try await driver.open("\(baton.http)/preview/demo?new=1")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                #expect(try await driver.run("return \(bubbles).some(t => t.includes('first try'))") as? Bool == false)
+                let after = try await driver.run("return JSON.parse(localStorage.getItem('baton:demo') || '{}').token") as? String
+                #expect(before != nil && after != nil && before != after)
+            }
+            let conversations = try await baton.services.store.conversations(.init(widgetKey: "demo"))
+            #expect(conversations.count == 2)
+        }
+    }
+
     @Test func aSignedInUserIsRecognisedAndSigningOutHidesTheirChat() async throws {
         try await AdminAPITests.withAdmin { baton, admin in
             let secret = try #require(try await admin.send("POST", "/api/v1/bots/demo/identity-secret").json["secret"] as? String)

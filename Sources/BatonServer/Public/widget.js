@@ -2,6 +2,7 @@
  * Baton chat widget. Embed with
  *   <script src="https://HOST/widget.js" data-widget="KEY" async></script>
  * Optional: data-open="true" (or the page hash #baton-open) opens the panel at load;
+ * data-new-visitor="true" starts as a new visitor at every load (a kiosk, the dashboard's preview);
  * data-page="path" (the default: the address without query or fragment), "full" or "off",
  * and data-page-title="off", choose what the agents learn of the page the visitor is on.
  * Signed-in users (identity verification): data-user-id, data-user-hash (HMAC-SHA256 of the
@@ -77,6 +78,10 @@
   const storage = (() => {
     try { window.localStorage.getItem(STORAGE_KEY); return window.localStorage; } catch (e) { return null; }
   })();
+  // A new visitor at every load of this page: the chat of the load before is forgotten.
+  if (script.getAttribute('data-new-visitor') === 'true' && storage) {
+    try { storage.removeItem(STORAGE_KEY); } catch (e) { /* kept: the chat goes on */ }
+  }
 
   function load() {
     try {

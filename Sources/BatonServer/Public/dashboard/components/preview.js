@@ -7,11 +7,12 @@ import { icon } from '/dashboard/icons.js';
 export function widgetPreview(url) {
   let frame = makeFrame(url);
   const reloadButton = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => reload() }, icon('refresh'), 'Reload');
+  const newChatButton = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => reload(url, { newChat: true }) }, 'New chat');
   const holder = h('div', { class: 'preview-frame' }, frame);
   const root = h('aside', { class: 'preview', 'aria-label': 'Live preview' },
     h('div', { class: 'preview-header' },
       h('h2', { class: 'section-title' }, 'Live preview'),
-      reloadButton),
+      h('div', { class: 'preview-actions' }, newChatButton, reloadButton)),
     holder,
     h('p', { class: 'preview-note' }, 'Shows the saved bot. Chats you start here appear in Conversations, marked as previews, and are not counted in Insights.'));
 
@@ -20,10 +21,11 @@ export function widgetPreview(url) {
   }
 
   // A new iframe rather than location.reload(): it works for any previewURL and starts a
-  // fresh page even when the URL did not change.
-  function reload(newURL = url) {
+  // fresh page even when the URL did not change. `newChat`: as a new visitor, greeted by
+  // the bot as it is now (the page's widget forgets the chat it had).
+  function reload(newURL = url, { newChat = false } = {}) {
     url = newURL;
-    const next = makeFrame(url);
+    const next = makeFrame(newChat ? `${url}${url.includes('?') ? '&' : '?'}new=1` : url);
     frame.replaceWith(next);
     frame = next;
   }

@@ -108,7 +108,8 @@ export function mountBotTab(panel, ctx) {
       showIssues([]);
       dirtyChanged();
       ctx.saved(bot, 'bot');
-      preview.reload(bot.previewURL);
+      // A new chat with the bot as saved: the chat before went on with the old greeting.
+      preview.reload(bot.previewURL, { newChat: true });
       toast('Saved. The bot is live now.');
     } catch (error) {
       if (!alive) return;
