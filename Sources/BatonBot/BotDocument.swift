@@ -51,7 +51,14 @@ public enum BotDocument {
         } catch let error as BotDocumentError {
             throw error
         } catch {
-            throw BotDocumentError(issues: [syntaxIssue(error, source: source)])
+            var issue = syntaxIssue(error, source: source)
+            // A tab where the indentation is: YAML indents with spaces only, which its own
+            // message ("found character that cannot start any token") does not say.
+            if let line = issue.line, line >= 1, let text = source.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(line - 1).first,
+               text.prefix(while: { $0 == " " || $0 == "\t" }).contains("\t") {
+                issue.message += " (the line is indented with a tab: YAML indents with spaces only)"
+            }
+            throw BotDocumentError(issues: [issue])
         }
         let definition: BotDefinition
         do {
@@ -69,6 +76,10 @@ public enum BotDocument {
             }
             return issue
         }
+        // In the order of the document, as the editor shows them (line 75's came first).
+        .enumerated().sorted { a, b in
+            (a.element.line ?? 0, a.element.column ?? 0, a.offset) < (b.element.line ?? 0, b.element.column ?? 0, b.offset)
+        }.map(\.element)
         guard issues.isEmpty else { throw BotDocumentError(issues: issues) }
         return definition
     }

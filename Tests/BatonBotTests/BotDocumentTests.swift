@@ -179,4 +179,27 @@ import Testing
         #expect(issues("").first?.message == "the document is empty")
         #expect(issues("# only a comment\n").first?.message == "the document is empty")
     }
+
+    /// Problems come in the order of the document, as the editor lists them; a tab in the
+    /// indentation is named as the cause.
+    @Test func problemsInLineOrderAndTabsNamed() throws {
+        let found = issues("""
+        name: T
+        greeting: Hi
+        flows:
+          f:
+            - say: ""
+        intents:
+          - name: a
+            examples: [a]
+            then: missing
+        settings:
+          handoverFlow: nowhere
+        """)
+        #expect(found.compactMap(\.line) == found.compactMap(\.line).sorted(), "\(found)")
+        #expect(found.count == 3)
+        let tab = issues("name: T\ngreeting: Hi\nintents:\n\t- name: a\n")
+        #expect(tab.first?.message.hasSuffix("(the line is indented with a tab: YAML indents with spaces only)") == true, "\(tab)")
+        #expect(tab.first?.line == 4)
+    }
 }
