@@ -216,6 +216,13 @@ enum MattermostPosts {
         "chat-" + conversation.rawValue.lowercased().filter { $0.isLetter || $0.isNumber }
     }
 
+    /// Whether a channel's name is one `channelName(for:)` gives a chat's room.
+    static func isChatRoomName(_ name: String) -> Bool {
+        guard name.hasPrefix("chat-") else { return false }
+        let id = name.dropFirst(5)
+        return id.count == 20 && id.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber) }
+    }
+
     /// The channel's display name: the visitor's name and topic, at most 64 characters.
     static func channelDisplayName(visitor: String, topic: String?, words: AgentWords = .english) -> String {
         var name = visitor.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingWhitespace()

@@ -31,13 +31,14 @@ public struct MattermostSetup: Sendable {
 
     /// Channels of the team that can be the index channel: open or private ones the relay
     /// user is in, not archived, sorted by display name.
+    /// The channels the index channel may be: not a chat's own room (`chat-…`), which the
+    /// relay user is in as well.
     public func channels(of team: MMTeam) async throws -> [MMChannel] {
         try await client.myChannels(teamID: team.id)
-            .filter { ($0.type == "O" || $0.type == "P") && $0.deleteAt == 0 }
+            .filter { ($0.type == "O" || $0.type == "P") && $0.deleteAt == 0 && !MattermostPosts.isChatRoomName($0.name) }
             .sorted { $0.displayName.lowercased() < $1.displayName.lowercased() }
     }
 
-    /// Team members whose name starts with `prefix`, for picking agents.
     /// Step 3's search: the team's users whose username or name starts with `prefix`, then
     /// the server's other such users (`inTeam` false), who are added to the team with the
     /// connection (`agents`). At most 25 in all.

@@ -3,6 +3,7 @@ import BatonTestSupport
 import Foundation
 import MattermostSandbox
 import OpenAPIContract
+import Synchronization
 import Testing
 
 /// The Connect-for-Mattermost wizard, through the admin API, against the stand-in.
@@ -105,6 +106,25 @@ import Testing
             let carol = try #require(outside.json["users"] as? [[String: Any]])
             #expect(carol.map { $0["username"] as? String } == ["carol"])
             #expect(carol.first?["inTeam"] as? Bool == false)
+        }
+    }
+
+    /// Step 4 of an edit does not offer the chats' own rooms (the relay user is in each)
+    /// as the index channel.
+    @Test func theIndexChannelIsNotOfferedAChatsRoom() async throws {
+        try await Self.withDashboard { rig, client in
+            try await rig.connect()
+            let found = Mutex<String?>(nil)
+            try await WidgetClient.connect(rig.baton.socketURL) { grace in
+                let room = try await rig.waitForRoom(try await talkUntilHandover(grace))
+                found.withLock { $0 = room.name }
+            }
+            let room = try #require(found.withLock { $0 })
+            #expect(room.hasPrefix("chat-"))
+            let team = try await client.send("POST", "/api/v1/bots/demo/mattermost/team", json: ["server": server(rig), "team": "support"])
+            let names = (team.json["channels"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+            #expect(names.contains("live-chats"))
+            #expect(!names.contains(room), "\(names)")
         }
     }
 

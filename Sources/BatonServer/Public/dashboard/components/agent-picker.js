@@ -199,6 +199,16 @@ export function agentPicker({ label, hint, search, initial = [] }) {
       if (index !== -1) chosen.splice(index, 1);
       drawChips();
     },
+    /** Fills in the names of chosen users known by username only (an edit's saved agents). */
+    async describe() {
+      for (const user of chosen.filter((u) => !u.displayName)) {
+        try {
+          const found = (await search(user.username)).find((u) => u.username.toLowerCase() === user.username.toLowerCase());
+          if (found && chosen.includes(user)) Object.assign(user, found, { known: true });
+        } catch { return; }   // the names stay as usernames
+      }
+      drawChips();
+    },
     /** Adds what is typed but not picked yet, if anything. */
     commit() { if (input.value.trim()) add({ username: input.value.trim(), displayName: '' }); close(); },
     /**

@@ -252,6 +252,8 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
     state.channels = result.channels || [];
     fillChannels();
     go(2);
+    // The saved agents by name too (an edit knows their usernames only).
+    agents.describe();
   }
 
   function fillChannels() {
