@@ -115,12 +115,14 @@ extension MattermostLink {
     @discardableResult
     func reopen(_ lost: [Room]) async -> Set<ConversationID> {
         var moved = Set<ConversationID>()
+        // Said once for all the threads it held (it was said once per thread).
+        let stuck = lost.filter { $0.threadChannelID == settings.indexChannel.id }
+        if !stuck.isEmpty {
+            logger.error("The index channel is gone from Mattermost; connect the bot to another index channel",
+                         metadata: ["mattermost.channel": "\(settings.indexChannel.id)", "open_chats": "\(stuck.count)"])
+        }
         for room in lost {
-            if let channel = room.threadChannelID, channel == settings.indexChannel.id {
-                logger.error("The index channel is gone from Mattermost; connect the bot to another index channel",
-                             metadata: ["mattermost.channel": "\(channel)"])
-                continue
-            }
+            if room.threadChannelID == settings.indexChannel.id { continue }
             do {
                 guard let conversation = try await store.conversation(id: room.conversationID), conversation.state != .closed else { continue }
                 relayTargets.withLock { _ = $0.removeValue(forKey: room.conversationID) }
