@@ -16,6 +16,9 @@ public struct BotTexts: Sendable, Hashable {
     /// bot says then.
     public var cancelTriggers: [String]
     public var cancelled: String
+    /// Said when a question of the handover flow is left unanswered after too many bad
+    /// answers, before the next one: the handover goes on without it.
+    public var questionSkipped: String
 
     public func retry(_ type: AnswerType) -> String {
         switch type {
@@ -38,7 +41,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "That doesn't look like a phone number. Please use digits, with + and the country code if you like.",
         retryChoice: "Please pick one of the options.",
         cancelTriggers: ["cancel", "stop", "never mind", "nevermind", "forget it"],
-        cancelled: "OK, let's leave that. What else can I help you with?")
+        cancelled: "OK, let's leave that. What else can I help you with?",
+        questionSkipped: "Never mind, let's go on without it.")
 
     static let arabic = BotTexts(
         fallback: "عذرًا، لم أفهم ذلك. هل يمكنك قوله بطريقة أخرى؟",
@@ -52,7 +56,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "لا يبدو هذا رقم هاتف. استخدم الأرقام، مع + ورمز الدولة إن أردت.",
         retryChoice: "يُرجى اختيار أحد الخيارات.",
         cancelTriggers: ["إلغاء", "الغاء", "توقف", "انس الأمر"],
-        cancelled: "حسنًا، لنترك ذلك. بماذا يمكنني مساعدتك أيضًا؟")
+        cancelled: "حسنًا، لنترك ذلك. بماذا يمكنني مساعدتك أيضًا؟",
+        questionSkipped: "لا بأس، لنكمل بدونها.")
 
     static let german = BotTexts(
         fallback: "Das habe ich leider nicht verstanden. Können Sie es anders formulieren?",
@@ -66,7 +71,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "Das sieht nicht nach einer Telefonnummer aus. Bitte nur Ziffern, gern mit + und der Ländervorwahl.",
         retryChoice: "Bitte wählen Sie eine der Möglichkeiten.",
         cancelTriggers: ["abbrechen", "stopp", "stop", "vergiss es", "egal"],
-        cancelled: "Alles klar, lassen wir das. Wobei kann ich Ihnen sonst helfen?")
+        cancelled: "Alles klar, lassen wir das. Wobei kann ich Ihnen sonst helfen?",
+        questionSkipped: "Kein Problem, dann machen wir ohne weiter.")
 
     static let spanish = BotTexts(
         fallback: "Lo siento, no lo he entendido. ¿Puedes decirlo de otra manera?",
@@ -80,7 +86,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "Eso no parece un número de teléfono. Usa cifras, con + y el prefijo del país si quieres.",
         retryChoice: "Elige una de las opciones, por favor.",
         cancelTriggers: ["cancelar", "déjalo", "olvídalo", "no importa"],
-        cancelled: "De acuerdo, lo dejamos. ¿En qué más puedo ayudarte?")
+        cancelled: "De acuerdo, lo dejamos. ¿En qué más puedo ayudarte?",
+        questionSkipped: "No pasa nada, seguimos sin eso.")
 
     static let french = BotTexts(
         fallback: "Désolé, je n’ai pas compris. Pouvez-vous le dire autrement ?",
@@ -94,7 +101,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "Cela ne ressemble pas à un numéro de téléphone. Utilisez des chiffres, avec + et l’indicatif du pays si vous le souhaitez.",
         retryChoice: "Choisissez l’une des options, s’il vous plaît.",
         cancelTriggers: ["annuler", "stop", "laisse tomber", "laissez tomber", "oubliez", "peu importe"],
-        cancelled: "D'accord, laissons cela. Que puis-je faire d'autre pour vous ?")
+        cancelled: "D'accord, laissons cela. Que puis-je faire d'autre pour vous ?",
+        questionSkipped: "Ce n'est pas grave, continuons sans.")
 
     static let hebrew = BotTexts(
         fallback: "סליחה, לא הבנתי. אפשר לנסח את זה אחרת?",
@@ -108,7 +116,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "זה לא נראה כמו מספר טלפון. אפשר לכתוב ספרות, עם + וקידומת המדינה אם רוצים.",
         retryChoice: "יש לבחור אחת מהאפשרויות.",
         cancelTriggers: ["ביטול", "בטל", "עצור", "עזוב", "לא משנה"],
-        cancelled: "בסדר, נעזוב את זה. במה עוד אפשר לעזור?")
+        cancelled: "בסדר, נעזוב את זה. במה עוד אפשר לעזור?",
+        questionSkipped: "לא נורא, נמשיך בלי זה.")
 
     static let italian = BotTexts(
         fallback: "Scusa, non ho capito. Puoi dirlo in un altro modo?",
@@ -122,7 +131,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "Non sembra un numero di telefono. Usa le cifre, con + e il prefisso internazionale se vuoi.",
         retryChoice: "Scegli una delle opzioni, per favore.",
         cancelTriggers: ["annulla", "stop", "lascia perdere", "lascia stare", "non importa"],
-        cancelled: "Va bene, lasciamo stare. In cos'altro posso aiutarti?")
+        cancelled: "Va bene, lasciamo stare. In cos'altro posso aiutarti?",
+        questionSkipped: "Non importa, andiamo avanti senza.")
 
     static let dutch = BotTexts(
         fallback: "Sorry, dat begreep ik niet. Kun je het anders zeggen?",
@@ -136,7 +146,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "Dat lijkt geen telefoonnummer. Gebruik cijfers, eventueel met + en de landcode.",
         retryChoice: "Kies een van de opties.",
         cancelTriggers: ["annuleren", "stop", "laat maar", "laat maar zitten", "vergeet het"],
-        cancelled: "Oké, dan laten we dat. Waarmee kan ik je nog meer helpen?")
+        cancelled: "Oké, dan laten we dat. Waarmee kan ik je nog meer helpen?",
+        questionSkipped: "Geen probleem, we gaan zonder verder.")
 
     static let japanese = BotTexts(
         fallback: "申し訳ありません、よく分かりませんでした。別の言い方で教えていただけますか？",
@@ -150,7 +161,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "電話番号ではないようです。数字で入力してください（+ と国番号も使えます）。",
         retryChoice: "選択肢から一つお選びください。",
         cancelTriggers: ["キャンセル", "やめる", "やめます", "中止", "もういい"],
-        cancelled: "かしこまりました。その件はここまでにします。ほかにお手伝いできることはありますか？")
+        cancelled: "かしこまりました。その件はここまでにします。ほかにお手伝いできることはありますか？",
+        questionSkipped: "大丈夫です。こちらは飛ばして先に進みます。")
 
     static let korean = BotTexts(
         fallback: "죄송해요, 이해하지 못했어요. 다르게 말씀해 주시겠어요?",
@@ -164,7 +176,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "전화번호가 아닌 것 같아요. 숫자로 입력해 주세요(+와 국가 번호도 괜찮아요).",
         retryChoice: "선택지 중 하나를 골라 주세요.",
         cancelTriggers: ["취소", "그만", "그만할게요", "됐어요"],
-        cancelled: "알겠습니다. 그 이야기는 여기까지 할게요. 다른 도와드릴 일이 있을까요?")
+        cancelled: "알겠습니다. 그 이야기는 여기까지 할게요. 다른 도와드릴 일이 있을까요?",
+        questionSkipped: "괜찮아요. 이 질문은 건너뛰고 계속할게요.")
 
     static let polish = BotTexts(
         fallback: "Przepraszam, nie zrozumiałem. Możesz to ująć inaczej?",
@@ -178,7 +191,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "To nie wygląda na numer telefonu. Użyj cyfr, można z + i kierunkowym kraju.",
         retryChoice: "Wybierz jedną z opcji.",
         cancelTriggers: ["anuluj", "stop", "nieważne", "zapomnij", "rezygnuję"],
-        cancelled: "Dobrze, zostawmy to. W czym jeszcze mogę ci pomóc?")
+        cancelled: "Dobrze, zostawmy to. W czym jeszcze mogę ci pomóc?",
+        questionSkipped: "Nic nie szkodzi, idziemy dalej bez tego.")
 
     static let portuguese = BotTexts(
         fallback: "Desculpe, não entendi. Pode dizer de outra forma?",
@@ -192,7 +206,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "Isso não parece um número de telefone. Use dígitos, com + e o código do país se quiser.",
         retryChoice: "Escolha uma das opções, por favor.",
         cancelTriggers: ["cancelar", "parar", "deixa pra lá", "deixa para lá", "esquece"],
-        cancelled: "Tudo bem, vamos deixar isso. Em que mais posso ajudar você?")
+        cancelled: "Tudo bem, vamos deixar isso. Em que mais posso ajudar você?",
+        questionSkipped: "Tudo bem, vamos continuar sem isso.")
 
     static let russian = BotTexts(
         fallback: "Извините, я не понял. Можете сказать это по-другому?",
@@ -206,7 +221,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "Это не похоже на номер телефона. Используйте цифры, можно с + и кодом страны.",
         retryChoice: "Пожалуйста, выберите один из вариантов.",
         cancelTriggers: ["отмена", "отменить", "стоп", "неважно", "забудьте", "не надо"],
-        cancelled: "Хорошо, оставим это. Чем ещё я могу вам помочь?")
+        cancelled: "Хорошо, оставим это. Чем ещё я могу вам помочь?",
+        questionSkipped: "Ничего страшного, продолжим без этого.")
 
     static let chinese = BotTexts(
         fallback: "抱歉，我没有理解。可以换个说法吗？",
@@ -219,7 +235,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "这看起来不像电话号码。请输入数字，可以带 + 和国家代码。",
         retryChoice: "请选择其中一个选项。",
         cancelTriggers: ["取消", "算了", "不用了", "停止"],
-        cancelled: "好的，那就先不说这个了。还有什么可以帮你的吗？")
+        cancelled: "好的，那就先不说这个了。还有什么可以帮你的吗？",
+        questionSkipped: "没关系，我们先跳过这个问题。")
 
     static let traditionalChinese = BotTexts(
         fallback: "抱歉，我沒有理解。可以換個說法嗎？",
@@ -232,7 +249,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "這看起來不像電話號碼。請輸入數字，可以加上 + 和國碼。",
         retryChoice: "請選擇其中一個選項。",
         cancelTriggers: ["取消", "算了", "不用了", "停止"],
-        cancelled: "好的，那就先不談這個了。還有什麼可以幫你的嗎？")
+        cancelled: "好的，那就先不談這個了。還有什麼可以幫你的嗎？",
+        questionSkipped: "沒關係，我們先跳過這個問題。")
 
     static let persian = BotTexts(
         fallback: "متأسفم، متوجه نشدم. می‌شود جور دیگری بگویید؟",
@@ -246,7 +264,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "این شبیه شمارهٔ تلفن نیست. از رقم‌ها استفاده کنید، در صورت تمایل با + و کد کشور.",
         retryChoice: "لطفاً یکی از گزینه‌ها را انتخاب کنید.",
         cancelTriggers: ["لغو", "بیخیال", "بی‌خیال", "ولش کن"],
-        cancelled: "باشه، از آن می‌گذریم. در چه مورد دیگری می‌توانم کمکتان کنم؟")
+        cancelled: "باشه، از آن می‌گذریم. در چه مورد دیگری می‌توانم کمکتان کنم؟",
+        questionSkipped: "اشکالی ندارد، بدون آن ادامه می‌دهیم.")
 
     static let ukrainian = BotTexts(
         fallback: "Вибачте, я не зрозумів. Можете сказати це інакше?",
@@ -260,7 +279,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "Це не схоже на номер телефону. Використовуйте цифри, можна з + і кодом країни.",
         retryChoice: "Будь ласка, виберіть один із варіантів.",
         cancelTriggers: ["скасувати", "відміна", "стоп", "неважливо", "забудьте"],
-        cancelled: "Гаразд, облишмо це. Чим ще я можу вам допомогти?")
+        cancelled: "Гаразд, облишмо це. Чим ще я можу вам допомогти?",
+        questionSkipped: "Нічого страшного, продовжимо без цього.")
 
     static let indonesian = BotTexts(
         fallback: "Maaf, saya tidak mengerti. Bisakah Anda menyampaikannya dengan cara lain?",
@@ -274,7 +294,8 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "Sepertinya itu bukan nomor telepon. Gunakan angka, boleh dengan + dan kode negara.",
         retryChoice: "Silakan pilih salah satu pilihan.",
         cancelTriggers: ["batal", "batalkan", "berhenti", "tidak jadi", "gak jadi", "lupakan"],
-        cancelled: "Baik, kita lewati saja. Ada lagi yang bisa saya bantu?")
+        cancelled: "Baik, kita lewati saja. Ada lagi yang bisa saya bantu?",
+        questionSkipped: "Tidak apa-apa, kita lanjutkan tanpa itu.")
 
     static let turkish = BotTexts(
         fallback: "Üzgünüm, anlayamadım. Başka bir şekilde söyleyebilir misiniz?",
@@ -288,5 +309,6 @@ public struct BotTexts: Sendable, Hashable {
         retryPhone: "Bu bir telefon numarasına benzemiyor. Rakam kullanın; isterseniz + ve ülke koduyla.",
         retryChoice: "Lütfen seçeneklerden birini seçin.",
         cancelTriggers: ["iptal", "vazgeç", "vazgeçtim", "boş ver", "dur"],
-        cancelled: "Tamam, bunu bırakalım. Size başka nasıl yardımcı olabilirim?")
+        cancelled: "Tamam, bunu bırakalım. Size başka nasıl yardımcı olabilirim?",
+        questionSkipped: "Sorun değil, bu olmadan devam edelim.")
 }

@@ -253,7 +253,9 @@ public struct ScriptedBot: ChatBot {
             if progress.invalidAnswers >= settings.maxMisunderstandings {
                 progress.invalidAnswers = 0
                 if progress.handoverPending {
-                    // Never let one question block the way to a person: skip it.
+                    // Never let one question block the way to a person: skip it, saying so
+                    // (the visitor took the next question for their answer's acceptance).
+                    say(bot.definition.language.texts.questionSkipped)
                     progress.step += 1
                     runSteps()
                 } else {
