@@ -257,7 +257,8 @@ extension MattermostLink {
     /// A task went through: the error it may have left is over, but not the event
     /// stream's while the stream is down (the status keeps saying why).
     private func succeeded() {
-        outage.withLock { $0 = 0 }
+        // The server answers: an outage's pause is over too.
+        if outage.withLock({ failures in defer { failures = 0 }; return failures > 0 }) { pausedUntil.withLock { $0.outage = nil } }
         let standing = standingProblem
         if status.withLock({ $0.lastError != standing && $0.state == .connected }) { update { $0.lastError = standing } }
     }

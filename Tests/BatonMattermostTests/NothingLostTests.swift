@@ -186,6 +186,8 @@ import Testing
             try await rig.connect()
             try await WidgetClient.connect(rig.baton.socketURL) { client in
                 let room = try await rig.waitForRoom(try await talkUntilHandover(client)).id
+                // The handover's tasks done: one that goes through ends an outage's pause.
+                try await eventually("the handover's tasks done") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
                 let link = try #require(rig.baton.services.mattermost.link(widgetKey: "demo"))
                 link.outage.withLock { $0 = 8 }
                 link.pause(for: 60, outage: true)
