@@ -89,6 +89,14 @@ extension ChatService {
         // Also after the chat closed: its transcript reads as corrected.
         return try await withConversation(conversationID, evenClosed: true) { conversation in
             guard try await store.message(externalID: externalID) == nil else { return .duplicate }
+            // A correction to what the visitor reads already is none: the edit that made
+            // the message (a note turned into a reply, sent as a new message), read again
+            // by a catch-up, showed "Edited" under a message nobody had edited.
+            if !deleted {
+                let later = try await store.messages(in: conversationID, after: original.id, limit: 100_000)
+                let current = later.last { $0.replaces == original.id } ?? original
+                if current.text == text { return .duplicate }
+            }
             let basis = conversation
             conversation.updatedAt = .now()
             // An edit keeps the files (the correction carries them, as it replaces the

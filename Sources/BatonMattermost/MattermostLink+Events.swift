@@ -339,7 +339,9 @@ extension MattermostLink {
             guard !text.isEmpty || !post.fileIDs.isEmpty, !isInternal(text, in: room) else { return true }
             let name = await user(post.userID)?.displayName ?? "An agent"
             if isCloseCommand(text, in: room) {
-                try await chat.closeConversation(room.conversationID, closedBy: name)
+                // An edit closes nothing (a note edited into the command, which the visitor
+                // never had, as much as a reply): the command is posted anew to close.
+                if post.editAt == 0 { try await chat.closeConversation(room.conversationID, closedBy: name) }
                 return true
             }
             if !room.joinedAgents.contains(post.userID) {

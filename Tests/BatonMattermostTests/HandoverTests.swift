@@ -422,6 +422,36 @@ import Testing
         }
     }
 
+    /// A note the visitor never had, edited: into the close command it closes nothing, as
+    /// an edit of a reply does not (it closed the chat); into a reply it reaches the visitor
+    /// once, and a catch-up reading that edit again sends no "correction" of it (it did,
+    /// with the same text, marked "Edited").
+    @Test func aNoteEditedIntoTheCloseCommandOrAReply() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let sandbox = rig.sandbox
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(conversation).id
+                let note = try sandbox.post(as: "alice", in: room, "// to become the command")
+                try sandbox.editPost(note.id, message: "!close", by: "alice")
+                let other = try sandbox.post(as: "alice", in: room, "// to become a reply")
+                try sandbox.editPost(other.id, message: "Now for you to read", by: "alice")
+                var frames = try await client.until("the reply") { $0.messageText == "Now for you to read" }
+                // A catch-up reads the edit again.
+                sandbox.dropWebSockets()
+                try await eventually("the stream back") { rig.baton.services.mattermost.status(widgetKey: "demo")?.state == .connected }
+                try sandbox.post(as: "alice", in: room, "after the catch-up")
+                frames += try await client.until("the next reply") { $0.messageText == "after the catch-up" }
+                #expect(!frames.contains { $0.string("state") == "closed" })
+                #expect(frames.filter { $0.message["replaces"] != nil }.isEmpty, "\(frames)")
+                #expect(frames.compactMap(\.messageText).filter { $0 == "Now for you to read" }.count == 1)
+                let state = try await rig.baton.services.store.conversation(id: ConversationID(conversation))?.state
+                #expect(state == .withAgent)
+            }
+        }
+    }
+
     @Test func anAgentsEditsAndDeletionsReachTheVisitorAlsoAfterBeingAway() async throws {
         try await HandoverRig.run { rig in
             try await rig.connect()
