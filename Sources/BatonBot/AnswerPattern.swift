@@ -19,7 +19,11 @@ struct AnswerPattern: Sendable, Hashable {
     }
 
     static let maxRepetition = 100
-    static let maxProgram = 5_000
+    /// The automaton's states at most: matching costs up to the answer's characters times
+    /// this (a few tens of milliseconds for the longest answer taken).
+    static let maxProgram = 500
+    /// The longest answer a pattern is matched against: a longer one matches no pattern.
+    static let maxAnswer = 500
 
     init(_ source: String) throws(Problem) {
         self.source = source
@@ -27,7 +31,8 @@ struct AnswerPattern: Sendable, Hashable {
         ignoringCase = text.hasPrefix("(?i)")
         if ignoringCase { text = text.dropFirst(4) }
         if text.hasPrefix("^") { text = text.dropFirst() }
-        if text.hasSuffix("$"), !text.hasSuffix("\\$") { text = text.dropLast() }
+        // A `$` last is the end, unless an odd number of `\` makes it the sign (`\$`, not `\\$`).
+        if text.hasSuffix("$"), text.dropLast().reversed().prefix(while: { $0 == "\\" }).count % 2 == 0 { text = text.dropLast() }
         guard !text.isEmpty else { throw Problem(reason: "the pattern matches nothing but an empty answer, which is never taken") }
         var parser = Parser(characters: Array(text))
         let node = try parser.parseAlternation()
@@ -43,6 +48,7 @@ struct AnswerPattern: Sendable, Hashable {
 
     /// Whether `answer`, whole, matches.
     func matches(_ answer: String) -> Bool {
+        guard answer.count <= Self.maxAnswer else { return false }
         let characters = ignoringCase ? Array(answer.lowercased()) : Array(answer)
         var current = StateSet(size: program.count)
         add(0, to: &current)
@@ -95,19 +101,26 @@ struct AnswerPattern: Sendable, Hashable {
         var items: [Item]
         var negated = false
 
+        /// `character` is in lower case when `ignoringCase` (`matches`). Case is mapped on
+        /// strings: "ß" in upper case is "SS", two characters, which match no range.
         func contains(_ character: Character, ignoringCase: Bool) -> Bool {
             items.contains { item in
                 switch item {
-                case .character(let c): ignoringCase ? Character(c.lowercased()) == character || c == character : c == character
+                case .character(let c): c == character || (ignoringCase && c.lowercased() == String(character))
                 case .range(let low, let high):
-                    (low...high).contains(character)
-                        || (ignoringCase && (low...high).contains(Character(character.uppercased())))
+                    (low...high).contains(character) || (ignoringCase && Self.upperCase(of: character).map { (low...high).contains($0) } == true)
                 case .digit: character.unicodeScalars.count == 1 && character.unicodeScalars.first?.properties.numericType == .decimal
                 case .word: character.isLetter || character.isNumber || character == "_"
                 case .space: character.isWhitespace
                 case .any: true
                 }
             } != negated
+        }
+
+        /// The upper case of a character when it is one character.
+        private static func upperCase(of character: Character) -> Character? {
+            let upper = character.uppercased()
+            return upper.count == 1 ? upper.first : nil
         }
     }
 
@@ -236,6 +249,10 @@ struct AnswerPattern: Sendable, Hashable {
                 guard peek == "}" else { throw Problem(reason: "a \"{\" is not closed") }
                 index += 1
                 let parts = text.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+                // Digits only: Int("-1") would read a count below zero.
+                guard parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }) else {
+                    throw Problem(reason: "{\(text)} takes counts written in digits, such as {6} or {2,4}")
+                }
                 guard let min = Int(parts[0]) else { throw Problem(reason: "{\(text)} needs a number first, such as {6} or {2,4}") }
                 let max: Int? = parts.count == 1 ? min : parts[1].isEmpty ? nil : Int(parts[1])
                 if parts.count == 2, !parts[1].isEmpty, max == nil {
@@ -263,7 +280,7 @@ struct AnswerPattern: Sendable, Hashable {
 
         mutating func emit(_ node: Node) throws(Problem) {
             guard program.count < AnswerPattern.maxProgram else {
-                throw Problem(reason: "the pattern is too large once its repetitions are counted out; make its {n,m} smaller")
+                throw Problem(reason: "the pattern is too large once its repetitions are counted out (over \(AnswerPattern.maxProgram) steps); make its {n,m} smaller")
             }
             switch node {
             case .character(let set):

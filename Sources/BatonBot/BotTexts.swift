@@ -70,7 +70,7 @@ public struct BotTexts: Sendable, Hashable {
         retryEmail: "Das sieht nicht nach einer E-Mail-Adresse aus. Können Sie sie prüfen?",
         retryPhone: "Das sieht nicht nach einer Telefonnummer aus. Bitte nur Ziffern, gern mit + und der Ländervorwahl.",
         retryChoice: "Bitte wählen Sie eine der Möglichkeiten.",
-        cancelTriggers: ["abbrechen", "stopp", "stop", "vergiss es", "egal"],
+        cancelTriggers: ["abbrechen", "stopp", "stop", "vergiss es"],
         cancelled: "Alles klar, lassen wir das. Wobei kann ich Ihnen sonst helfen?",
         questionSkipped: "Kein Problem, dann machen wir ohne weiter.")
 

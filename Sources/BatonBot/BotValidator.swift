@@ -183,6 +183,9 @@ struct BotValidator {
             }
             if question.type != .text && question.pattern != nil {
                 report("\(path).pattern", "a pattern only goes with type: text (the other types check their answers themselves)")
+            } else if question.pattern != nil && question.retry == nil {
+                // The default ("I need an answer to go on") is wrong for an answer that was given.
+                report("\(path).pattern", "a question with a pattern needs a retry text that says what an answer looks like (\"Order numbers look like PC-123456.\")")
             }
             if question.type != .choice && !question.choices.isEmpty {
                 report("\(path).choices", "choices only go with type: choice")

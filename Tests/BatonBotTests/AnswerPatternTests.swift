@@ -38,6 +38,29 @@ import Testing
         #expect(try matches("1\\.5\\$", "1.5$"))
     }
 
+    /// Case is mapped on strings: "ß" in upper case is "SS" (it crashed the server, making
+    /// a Character of two); counts are digits (`{-1}` crashed it too); a long answer
+    /// matches no pattern, so the largest pattern costs little on the longest answer taken.
+    @Test func whatCrashedOrStalled() throws {
+        #expect(try matches("(?i)[a-z]+", "straße") == false)
+        #expect(try matches("(?i)[a-zß]+", "Straße"))
+        #expect(try matches("(?i)[^0-9]+", "Straße"))
+        #expect(try matches("(?i)STRASSE", "strasse"))
+        #expect(try matches("(?i)ﬁ", "ﬁ"))
+        for bad in ["a{-1}", "a{-2,-1}", "a{1,-1}", "a{+1}"] {
+            #expect(throws: AnswerPattern.Problem.self, "\(bad)") { try AnswerPattern(bad) }
+        }
+        #expect(throws: AnswerPattern.Problem.self) { try AnswerPattern("(.?.?.?.?.?.?.?.?.?.?.?.?.?.?.?.?.?.?.?.?.?.?.?.?){100}") }
+        let widest = try AnswerPattern("(.?.?.?.?.?.?.?.?.?.?.?.?){10}x")
+        #expect(!widest.matches(String(repeating: "a", count: 500)))
+        #expect(!widest.matches(String(repeating: "a", count: 4_000)))
+        #expect(try matches(".+", String(repeating: "a", count: 500)))
+        #expect(try !matches(".+", String(repeating: "a", count: 501)))
+        // `\$` last is the sign; `\\$`, a backslash and then the end.
+        #expect(try matches("1\\$", "1$"))
+        #expect(try matches("a\\\\$", "a\\"))
+    }
+
     /// A pattern that stalls a backtracking engine is matched in linear time.
     @Test func noCatastrophicBacktracking() throws {
         let pattern = try AnswerPattern("(a+)+b")
@@ -111,7 +134,10 @@ import Testing
                 == ["line 6, flows.f[0].pattern: this pattern cannot be used: a \"[\" is not closed"])
         #expect(issues("    - {ask: 'Email?', save: e, type: email, pattern: '.+'}")
                 == ["line 6, flows.f[0].pattern: a pattern only goes with type: text (the other types check their answers themselves)"])
-        #expect(issues("    - {ask: 'Number?', save: n, pattern: '[0-9]+'}") == [])
+        #expect(issues("    - {ask: 'Number?', save: n, pattern: '[0-9]+', retry: 'Digits only, please.'}") == [])
+        // The default retry ("I need an answer to go on") is wrong for an answer given.
+        #expect(issues("    - {ask: 'Number?', save: n, pattern: '[0-9]+'}")
+                == ["line 6, flows.f[0].pattern: a question with a pattern needs a retry text that says what an answer looks like (\"Order numbers look like PC-123456.\")"])
     }
 }
 

@@ -71,6 +71,10 @@ import Testing
     @Test func deadPooledConnectionsAreGivenUpWithTheStream() async throws {
         try await afterFirstReply(baton: { $0.mattermostLimits.eventStreamPing = .milliseconds(500) }) { rig, client, room, first in
             var frames = first
+            // Nothing under way: a request sent before the path died waits out its own
+            // read timeout (the "taken" mark of Alice's first reply would hold the chat's
+            // outbox for 20 s).
+            try await eventually("the outbox empty") { try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0 }
             rig.sandbox.freezeConnections()
             let frozenAt = ContinuousClock.now
             try rig.sandbox.post(as: "alice", in: room, "two")

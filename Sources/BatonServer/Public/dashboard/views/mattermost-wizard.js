@@ -61,7 +61,7 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   // ---- step 3: agents
   const agents = agentPicker({
     label: 'Default agents',
-    hint: 'These Mattermost users join every conversation’s channel. Type a name, or press ↓ to list the team’s users.',
+    hint: 'These Mattermost users join every conversation’s channel. Type a name, or press ↓ to list the users (the team’s first; others join the team).',
     initial: editing ? (connection.agents || []).filter((u) => u !== connection.relayUser).map((u) => ({ username: u, displayName: '' })) : [],
     search: async (prefix, signal) => (await api.mattermostUsers(botKey, state.server, state.team.name, prefix, signal)).users,
   });
@@ -317,7 +317,8 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
       ['Mattermost', state.server.url],
       ['Relay user', `@${state.relayUser.username}${state.server.token ? ' (access token)' : ''}`],
       ['Team', state.team.displayName && state.team.displayName !== state.team.name ? `${state.team.displayName} (${state.team.name})` : state.team.name],
-      ['Default agents', [`@${state.relayUser.username} (relay user)`, ...b.agents.map((a) => `@${a}`)].join(', ')],
+      ['Default agents', [`@${state.relayUser.username} (relay user)`,
+        ...agents.chosen().map((a) => `@${a.username}${a.inTeam === false ? ' (joins the team)' : ''}`)].join(', ')],
       ['Index channel', b.indexChannel.existing ? `~${b.indexChannel.existing}${channel ? ` — ${channel.displayName}` : ''}` : `Create “${b.indexChannel.create}”`],
       ['Close command', b.closeCommand],
       ['Internal prefix', b.internalPrefix],
