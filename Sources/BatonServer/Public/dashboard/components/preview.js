@@ -7,7 +7,7 @@ import { icon } from '/dashboard/icons.js';
 export function widgetPreview(url) {
   let frame = makeFrame(url);
   const reloadButton = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => reload() }, icon('refresh'), 'Reload');
-  const newChatButton = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => reload(url, { newChat: true }) }, 'New chat');
+  const newChatButton = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => reload(url, { newChat: true }) }, icon('plus'), 'New chat');
   const holder = h('div', { class: 'preview-frame' }, frame);
   const root = h('aside', { class: 'preview', 'aria-label': 'Live preview' },
     h('div', { class: 'preview-header' },
