@@ -1,9 +1,11 @@
 /// The `pattern` a text answer must match, whole (an order number such as `PC-[0-9]{6}`).
 ///
 /// A small regular-expression language, matched in time proportional to the answer's
-/// length times the pattern's (a Thompson automaton, no backtracking): a pattern written by
-/// mistake as `(a+)+b` cannot stall the server on a visitor's answer, as it would in a
-/// backtracking engine. It has characters, `.`, classes (`[A-Z0-9_]`, `[^ ]`), `\d` (a
+/// length times the pattern's (a Thompson automaton, no backtracking), both bounded
+/// (`maxAnswer`, `maxProgram`, `maxClassItems`, `maxWork`): a pattern written by mistake as
+/// `(a+)+b` cannot stall the server on a visitor's answer, as it would in a backtracking
+/// engine. Characters are what the eye sees (a letter with its marks, composed: "é" typed
+/// either way is one); a range takes characters of one code point, by code point. It has characters, `.`, classes (`[A-Z0-9_]`, `[^ ]`), `\d` (a
 /// digit of any script), `\w` (a letter, digit or `_`), `\s` (white space), groups with
 /// alternatives (`(EU|US)-\d+`), the quantifiers `?`, `*`, `+`, `{n}`, `{n,}`, `{n,m}` (up to
 /// 100), and `(?i)` first for ignoring case. `^` first and `$` last are allowed and change
@@ -24,17 +26,25 @@ struct AnswerPattern: Sendable, Hashable {
     static let maxProgram = 500
     /// The longest answer a pattern is matched against: a longer one matches no pattern.
     static let maxAnswer = 500
+    /// The characters and ranges of all its classes, counted out: a class is looked
+    /// through at every character of the answer.
+    static let maxClassItems = 1_000
+    /// Nodes the compiler may visit: a repeated group that adds no step (`(){100}`) is
+    /// visited as often as one that does.
+    static let maxWork = 4 * maxProgram
 
     init(_ source: String) throws(Problem) {
         self.source = source
-        var text = Substring(source)
+        // Composed as the answer is (`matches`): "é" written either way is one character.
+        var text = Substring(source.precomposedStringWithCanonicalMapping)
         ignoringCase = text.hasPrefix("(?i)")
         if ignoringCase { text = text.dropFirst(4) }
         if text.hasPrefix("^") { text = text.dropFirst() }
         // A `$` last is the end, unless an odd number of `\` makes it the sign (`\$`, not `\\$`).
         if text.hasSuffix("$"), text.dropLast().reversed().prefix(while: { $0 == "\\" }).count % 2 == 0 { text = text.dropLast() }
         guard !text.isEmpty else { throw Problem(reason: "the pattern matches nothing but an empty answer, which is never taken") }
-        var parser = Parser(characters: Array(text))
+        // With case ignored, the pattern's characters are in lower case, as the answer is.
+        var parser = Parser(characters: Array(text), lowerCase: ignoringCase)
         let node = try parser.parseAlternation()
         if parser.index < parser.characters.count {
             // Only an unopened `)` stops the parser early.
@@ -42,20 +52,26 @@ struct AnswerPattern: Sendable, Hashable {
         }
         var compiler = Compiler()
         try compiler.emit(node)
+        guard compiler.classItems <= Self.maxClassItems else {
+            throw Problem(reason: "the pattern is too large once its repetitions are counted out (its classes hold over \(Self.maxClassItems) characters and ranges in all); make its {n,m} or its [ ] smaller")
+        }
         compiler.program.append(.match)
         program = compiler.program
     }
 
     /// Whether `answer`, whole, matches.
     func matches(_ answer: String) -> Bool {
+        let answer = answer.precomposedStringWithCanonicalMapping
         guard answer.count <= Self.maxAnswer else { return false }
         let characters = ignoringCase ? Array(answer.lowercased()) : Array(answer)
+        // With case ignored, a range is also tried with the upper case ("[A-Z]" takes "a").
+        let upper = ignoringCase ? characters.map(CharacterSet.upperCase(of:)) : []
         var current = StateSet(size: program.count)
         add(0, to: &current)
-        for character in characters {
+        for (position, character) in characters.enumerated() {
             var next = StateSet(size: program.count)
             for state in current.members {
-                if case .character(let set) = program[state], set.contains(character, ignoringCase: ignoringCase) {
+                if case .character(let set) = program[state], set.contains(character, upper: ignoringCase ? upper[position] : nil) {
                     add(state + 1, to: &next)
                 }
             }
@@ -101,14 +117,14 @@ struct AnswerPattern: Sendable, Hashable {
         var items: [Item]
         var negated = false
 
-        /// `character` is in lower case when `ignoringCase` (`matches`). Case is mapped on
-        /// strings: "ß" in upper case is "SS", two characters, which match no range.
-        func contains(_ character: Character, ignoringCase: Bool) -> Bool {
+        /// `upper`: with case ignored, the upper case of `character` (which is in lower case
+        /// then, as the pattern's characters are), when that is one character: "ß" in upper
+        /// case is "SS", which matches no range.
+        func contains(_ character: Character, upper: Character?) -> Bool {
             items.contains { item in
                 switch item {
-                case .character(let c): c == character || (ignoringCase && c.lowercased() == String(character))
-                case .range(let low, let high):
-                    (low...high).contains(character) || (ignoringCase && Self.upperCase(of: character).map { (low...high).contains($0) } == true)
+                case .character(let c): c == character
+                case .range(let low, let high): Self.within(low, high, character) || upper.map { Self.within(low, high, $0) } == true
                 case .digit: character.unicodeScalars.count == 1 && character.unicodeScalars.first?.properties.numericType == .decimal
                 case .word: character.isLetter || character.isNumber || character == "_"
                 case .space: character.isWhitespace
@@ -118,15 +134,32 @@ struct AnswerPattern: Sendable, Hashable {
         }
 
         /// The upper case of a character when it is one character.
-        private static func upperCase(of character: Character) -> Character? {
+        static func upperCase(of character: Character) -> Character? {
             let upper = character.uppercased()
             return upper.count == 1 ? upper.first : nil
+        }
+
+        /// Whether a character of one code point is in a range, by code point: a digit
+        /// with a mark or a joiner after it ("1" and U+200D) is not a digit of `[0-9]`
+        /// (compared as text, it sorted between "0" and "9").
+        static func within(_ low: Character, _ high: Character, _ character: Character) -> Bool {
+            guard character.unicodeScalars.count == 1, let value = character.unicodeScalars.first?.value,
+                  let from = low.unicodeScalars.first?.value, let to = high.unicodeScalars.first?.value else { return false }
+            return from <= value && value <= to
         }
     }
 
     private struct Parser {
         let characters: [Character]
+        /// Characters are kept in lower case (case ignored), ranges as written.
+        let lowerCase: Bool
         var index = 0
+
+        func literal(_ c: Character) -> Character {
+            guard lowerCase else { return c }
+            let lower = c.lowercased()
+            return lower.count == 1 ? lower.first ?? c : c
+        }
 
         var atEnd: Bool { index >= characters.count }
         var peek: Character? { atEnd ? nil : characters[index] }
@@ -146,7 +179,11 @@ struct AnswerPattern: Sendable, Hashable {
                 var atom = try parseAtom()
                 while let q = peek, "*+?{".contains(q) {
                     let (min, max) = try parseQuantifier()
-                    if case .repeated = atom { throw Problem(reason: "two quantifiers in a row (such as \"a**\"); put the first in a group") }
+                    if case .repeated = atom {
+                        throw Problem(reason: q == "?" || q == "+"
+                            ? "lazy and possessive quantifiers (\"*?\", \"*+\") are not supported: the whole answer must match either way"
+                            : "two quantifiers in a row (such as \"a**\"); put the first in a group")
+                    }
                     atom = .repeated(atom, min: min, max: max)
                 }
                 items.append(atom)
@@ -176,7 +213,7 @@ struct AnswerPattern: Sendable, Hashable {
             case "*", "+", "?", "{": throw Problem(reason: "\"\(c)\" repeats nothing: escape it as \"\\\(c)\" for the character")
             case "^", "$": throw Problem(reason: "\"\(c)\" is allowed only at the start (^) or the end ($): the whole answer must match anyway")
             case "]", "}": throw Problem(reason: "\"\(c)\" closes nothing: escape it as \"\\\(c)\" for the character")
-            default: return .character(.init(items: [.character(c)]))
+            default: return .character(.init(items: [.character(literal(c))]))
             }
         }
 
@@ -194,7 +231,7 @@ struct AnswerPattern: Sendable, Hashable {
                 guard !c.isLetter && !c.isNumber else {
                     throw Problem(reason: "\"\\\(c)\" is not supported (only \\d, \\w, \\s and their capitals, and \\ before a sign)")
                 }
-                return .init(items: [.character(c)])
+                return .init(items: [.character(literal(c))])
             }
         }
 
@@ -227,10 +264,14 @@ struct AnswerPattern: Sendable, Hashable {
                         }
                         high = single
                     }
-                    guard low <= high else { throw Problem(reason: "the range \(low)-\(high) in [ ] goes backwards") }
+                    guard low.unicodeScalars.count == 1, high.unicodeScalars.count == 1,
+                          let from = low.unicodeScalars.first?.value, let to = high.unicodeScalars.first?.value else {
+                        throw Problem(reason: "the range \(low)-\(high) in [ ] has an end of more than one character (a letter with a mark after it)")
+                    }
+                    guard from <= to else { throw Problem(reason: "the range \(low)-\(high) in [ ] goes backwards") }
                     set.items.append(.range(low, high))
                 } else {
-                    set.items.append(.character(low))
+                    set.items.append(.character(literal(low)))
                 }
             }
             return set
@@ -277,14 +318,20 @@ struct AnswerPattern: Sendable, Hashable {
 
     private struct Compiler {
         var program: [Instruction] = []
+        /// The characters and ranges of the classes emitted (`maxClassItems`).
+        var classItems = 0
+        /// Nodes visited (`maxWork`).
+        var work = 0
 
         mutating func emit(_ node: Node) throws(Problem) {
-            guard program.count < AnswerPattern.maxProgram else {
+            work += 1
+            guard program.count < AnswerPattern.maxProgram, work <= AnswerPattern.maxWork, classItems <= AnswerPattern.maxClassItems else {
                 throw Problem(reason: "the pattern is too large once its repetitions are counted out (over \(AnswerPattern.maxProgram) steps); make its {n,m} smaller")
             }
             switch node {
             case .character(let set):
                 program.append(.character(set))
+                classItems += max(1, set.items.count)
             case .sequence(let nodes):
                 for node in nodes { try emit(node) }
             case .alternatives(let branches):

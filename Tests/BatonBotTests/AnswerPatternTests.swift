@@ -61,6 +61,28 @@ import Testing
         #expect(try matches("a\\\\$", "a\\"))
     }
 
+    /// The second fuzzing round: repeated empty groups took minutes to compile; a class of
+    /// 185 characters repeated 100 times took seconds an answer; a range took a digit with
+    /// a joiner or a mark after it; a letter written decomposed was another letter.
+    @Test func whatTheFuzzerFound() throws {
+        for slow in ["((((){100}){100}){100}){100}", "(((((x{0}){100}){100}){100}){100}){100}",
+                     "(?i)(.*[" + (0..<184).map { String(UnicodeScalar(0x100 + $0)!) }.joined() + "é]){100}"] {
+            let started = ContinuousClock.now
+            #expect(throws: AnswerPattern.Problem.self) { try AnswerPattern(slow) }
+            #expect(ContinuousClock.now - started < .seconds(1))
+        }
+        #expect(try !matches("[0-9]{6}", "1\u{200D}23456"))
+        #expect(try !matches("[0-9]{6}", String(repeating: "0\u{301}", count: 6)))
+        #expect(try !matches("PC-[0-9]{6}", "PC-12345\u{1F3FB}6"))
+        #expect(try !matches("[a-z]+", "q\u{301}"))
+        #expect(try matches("[a-zé]+", "e\u{301}t\u{E9}"))
+        #expect(try matches("(?i)CAF\u{E9}", "cafe\u{301}"))
+        #expect(try matches("caf\u{65}\u{301}", "caf\u{E9}"))
+        do { _ = try AnswerPattern("a*?") } catch { #expect(error.reason.hasPrefix("lazy and possessive quantifiers")) }
+        // Still fine: a class of a hundred characters, repeated.
+        #expect(try matches("[" + (0..<100).map { String(UnicodeScalar(0x100 + $0)!) }.joined() + "]{1,10}", "\u{100}\u{101}"))
+    }
+
     /// A pattern that stalls a backtracking engine is matched in linear time.
     @Test func noCatastrophicBacktracking() throws {
         let pattern = try AnswerPattern("(a+)+b")
