@@ -21,7 +21,7 @@ struct BotValidator {
 
         let settings = definition.settings
         if !(0...1).contains(settings.threshold) { report("settings.threshold", "the threshold is a number from 0 to 1") }
-        if settings.maxMisunderstandings < 1 { report("settings.maxMisunderstandings", "must be at least 1") }
+        if settings.maxMisunderstandings < 0 { report("settings.maxMisunderstandings", "must be 0 (never hand over by itself) or more") }
         if let flow = settings.handoverFlow, definition.flows[flow] == nil {
             report("settings.handoverFlow", "there is no flow named \"\(flow)\"\(suggestion(flow, among: Array(definition.flows.keys)))")
         }

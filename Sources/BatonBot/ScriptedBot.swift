@@ -199,7 +199,8 @@ public struct ScriptedBot: ChatBot {
             } else {
                 misunderstood = true
                 progress.misunderstandings += 1
-                if progress.misunderstandings >= settings.maxMisunderstandings {
+                // 0: the bot never hands over by itself (the product page's fallback is optional).
+                if settings.maxMisunderstandings > 0, progress.misunderstandings >= settings.maxMisunderstandings {
                     let count = progress.misunderstandings
                     progress.misunderstandings = 0
                     requestHandover(HandoverReason(.notUnderstood, "\(count)"))
@@ -250,7 +251,10 @@ public struct ScriptedBot: ChatBot {
                 return
             }
             progress.invalidAnswers += 1
-            if progress.invalidAnswers >= settings.maxMisunderstandings {
+            // With no fallback handover (0), a question is asked until answered or left
+            // ("cancel"); one of the handover flow's is still given up after two.
+            let giveUpAfter = settings.maxMisunderstandings > 0 ? settings.maxMisunderstandings : progress.handoverPending ? 2 : Int.max
+            if progress.invalidAnswers >= giveUpAfter {
                 progress.invalidAnswers = 0
                 if progress.handoverPending {
                     // Never let one question block the way to a person: skip it, saying so

@@ -238,6 +238,20 @@ struct BotHarness {
         #expect(g.say("talk to a person") == ["Before I hand you over, a few quick questions.", "What's your email address, so we can get back to you?"])
     }
 
+    /// `maxMisunderstandings: 0`: the fallback handover is off (the product page's "can
+    /// also be programmed as a fallback"): no handover by itself, questions asked until
+    /// answered; asking for a person still works, and the handover flow is not blocked.
+    @Test func noFallbackHandover() throws {
+        var h = try BotHarness(DemoBot.source.replacingOccurrences(of: "maxMisunderstandings: 2", with: "maxMisunderstandings: 0"))
+        for _ in 0..<5 { #expect(h.say("qwerty uiop").first?.hasPrefix("Sorry, I didn't get that") == true) }
+        #expect(h.handover == nil)
+        h.say("talk to a person"); h.say("Bo")
+        h.say("not an email")
+        #expect(h.say("still not") == ["Never mind, let's go on without it.", "What is it about?"])
+        #expect(h.say("Support").last?.contains("handing you over") == true)
+        #expect(h.handover != nil)
+    }
+
     @Test func aQuestionThatCannotBeAnsweredDoesNotBlockTheHandover() throws {
         var h = try BotHarness(DemoBot.source)
         h.say("talk to a person"); h.say("Bo")

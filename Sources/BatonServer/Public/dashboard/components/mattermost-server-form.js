@@ -9,7 +9,7 @@ export function mattermostServerForm({ connection = null, onEdit = () => {} }) {
   const url = field('Mattermost hostname', h('input', {
     class: 'input', type: 'url', maxlength: '2048', autocomplete: 'off', spellcheck: 'false',
     placeholder: 'https://chat.example.com', value: keepAuth ? connection.url || '' : '',
-  }), { hint: 'The address you open Mattermost with.' });
+  }), { hint: 'The address you open Mattermost with. Baton reaches it from this server: Mattermost’s CORS setting needs nothing for Baton.' });
   const useToken = h('input', { type: 'checkbox', id: uid('tok'), checked: keepAuth === 'token' });
   const username = field('Relay username', h('input', {
     class: 'input', type: 'text', maxlength: '64', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off',
