@@ -258,7 +258,7 @@ extension MattermostLink {
     /// stream's while the stream is down (the status keeps saying why).
     private func succeeded() {
         // The server answers: an outage's pause is over too.
-        if outage.withLock({ failures in defer { failures = 0 }; return failures > 0 }) { pausedUntil.withLock { $0.outage = nil } }
+        _ = outageEnded()
         let standing = standingProblem
         if status.withLock({ $0.lastError != standing && $0.state == .connected }) { update { $0.lastError = standing } }
     }
@@ -330,18 +330,24 @@ extension MattermostLink {
     /// what visitors wrote meanwhile goes out now. (It waited out the pause, the stream
     /// long back.) A rate limit's pause stays.
     func serverAnswers() async {
-        let hadOutage = outage.withLock { failures in
-            defer { failures = 0 }
-            return failures > 0
-        }
-        guard hadOutage else { return }
-        pausedUntil.withLock { $0.outage = nil }
+        guard outageEnded() else { return }
         do {
             try await store.rescheduleTasks(widgetKey: widgetKey, at: .now())
         } catch {
             logger.error("Reading the outbox failed", metadata: ["error": "\(error)"])
         }
         wakeup.signal()
+    }
+
+    /// Ends an outage, if there was one: its count starts over and its pause is lifted.
+    /// Returns whether there was.
+    private func outageEnded() -> Bool {
+        let had = outage.withLock { failures in
+            defer { failures = 0 }
+            return failures > 0
+        }
+        if had { pausedUntil.withLock { $0.outage = nil } }
+        return had
     }
 
     /// 0.5 s, 1 s, 2 s … up to 30 s, with ±20 % jitter so retries of many tasks spread out.

@@ -109,10 +109,15 @@ export function agentPicker({ label, hint, search, initial = [] }) {
     if (added && !user.known) lookUp(added);
   }
 
+  // The Mattermost user of exactly this username, if any.
+  async function find(username) {
+    return (await search(username)).find((u) => u.username.toLowerCase() === username.toLowerCase());
+  }
+
   async function lookUp(user) {
     let found;
     try {
-      found = (await search(user.username)).find((u) => u.username.toLowerCase() === user.username.toLowerCase());
+      found = await find(user.username);
     } catch { return; }   // Next checks again
     if (!chosen.includes(user)) return;
     if (found) {
@@ -203,7 +208,7 @@ export function agentPicker({ label, hint, search, initial = [] }) {
     async describe() {
       for (const user of chosen.filter((u) => !u.displayName)) {
         try {
-          const found = (await search(user.username)).find((u) => u.username.toLowerCase() === user.username.toLowerCase());
+          const found = await find(user.username);
           if (found && chosen.includes(user)) Object.assign(user, found, { known: true });
         } catch { return; }   // the names stay as usernames
       }
@@ -218,7 +223,7 @@ export function agentPicker({ label, hint, search, initial = [] }) {
     async unknown() {
       const missing = [];
       for (const user of chosen.filter((u) => !u.known)) {
-        const found = (await search(user.username)).find((u) => u.username.toLowerCase() === user.username.toLowerCase());
+        const found = await find(user.username);
         if (found) Object.assign(user, found, { known: true });
         else missing.push(user.username);
       }
