@@ -58,6 +58,12 @@ extension MattermostClient {
         }
     }
 
+    /// The server's teams, a page at a time (`GET /teams`): every team for a system
+    /// administrator, the open ones for anybody else.
+    public func allTeams(page: Int, perPage: Int = 200) async throws -> [MMTeam] {
+        try await request(.GET, "/api/v4/teams", query: [("page", "\(page)"), ("per_page", "\(perPage)")], as: [MMTeam].self)
+    }
+
     /// Whether the user is in the team now. Mattermost answers a user who left or was
     /// removed with their old membership, `delete_at` set.
     public func isTeamMember(teamID: String, userID: String) async throws -> Bool {

@@ -19,6 +19,8 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
     /// The relay user is not a system administrator.
     case notAdmin(username: String)
     case teamNotFound(String)
+    /// More than one team has the display name an admin wrote: their names.
+    case teamAmbiguous(String, names: [String])
     case channelNotFound(String)
     case usersNotFound([String])
     /// The server refused: no permission.
@@ -56,7 +58,9 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
         case .notAdmin(let username):
             "The Mattermost user \"\(username)\" is not a system administrator. Baton's relay user needs admin rights to create channels and add agents."
         case .teamNotFound(let name):
-            "There is no Mattermost team named \"\(name)\" (or the relay user cannot see it). Use the team's name from its URL, not its display name."
+            "There is no Mattermost team named \"\(name)\" (or the relay user cannot see it). Use the team's name from its URL (chat.example.com/NAME/…) or its display name."
+        case .teamAmbiguous(let name, let names):
+            "Several Mattermost teams are called \"\(name)\": write the name of the one you mean, as in its URL (\(names.joined(separator: ", ")))."
         case .channelNotFound(let name):
             "There is no channel named \"\(name)\" in the team. Check the name, or create it."
         case .usersNotFound(let names):

@@ -54,8 +54,59 @@ public struct MattermostSetup: Sendable {
         return found
     }
 
-    public func team(named name: String) async throws -> MMTeam {
-        try await client.team(named: name.trimmingWhitespace().lowercased())
+    /// Step 2's team, as an admin may write it: its name (as in its URL), a link into it
+    /// (`https://chat.example.com/support/channels/town-square`), or its display name
+    /// ("Customer Support", in any case) when no team has that name and exactly one has
+    /// that display name.
+    public func team(named written: String) async throws -> MMTeam {
+        let text = written.trimmingWhitespace()
+        let name = Self.teamName(in: text, server: client.baseURL)
+        if Self.isTeamName(name) {
+            do {
+                return try await client.team(named: name)
+            } catch MattermostError.teamNotFound {}
+        }
+        let shown = text.lowercased()
+        var matches: [MMTeam] = []
+        var seen = Set<String>()
+        // The relay user's own teams, then every team a system administrator sees (at
+        // most 2,000: a server with more is asked by name).
+        var pages = [try await client.teams()]
+        for page in 0..<10 {
+            let teams = try await client.allTeams(page: page)
+            pages.append(teams)
+            if teams.count < 200 { break }
+        }
+        for team in pages.joined() where seen.insert(team.id).inserted && team.displayName.trimmingWhitespace().lowercased() == shown {
+            matches.append(team)
+        }
+        guard matches.count <= 1 else {
+            throw MattermostError.teamAmbiguous(text, names: matches.map(\.name).sorted())
+        }
+        guard let team = matches.first else { throw MattermostError.teamNotFound(text) }
+        return team
+    }
+
+    /// The team's name in what an admin wrote: the first folder of a link into the team
+    /// (after the server's own path, for a Mattermost under one), else the text itself, in
+    /// lower case (team names are).
+    static func teamName(in text: String, server: String) -> String {
+        let bare = text.trimmingCharacters(in: ["/"]).lowercased()
+        guard bare.contains("/"), let link = URL(string: bare.contains("://") ? bare : "https://" + bare) else { return bare }
+        var folders = link.path.split(separator: "/")
+        let serverFolders = URL(string: server.lowercased())?.path.split(separator: "/") ?? []
+        if folders.starts(with: serverFolders) { folders.removeFirst(serverFolders.count) }
+        return folders.first.map(String.init) ?? bare
+    }
+
+    /// Whether `name` can be a team's name: 2 to 64 of a–z, 0–9, `-` and `_`, starting
+    /// and ending with a letter or digit (the server refuses to look any other up).
+    static func isTeamName(_ name: String) -> Bool {
+        guard (2...64).contains(name.unicodeScalars.count), let first = name.unicodeScalars.first, let last = name.unicodeScalars.last else {
+            return false
+        }
+        func alphanumeric(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("0"..."9").contains(c) }
+        return alphanumeric(first) && alphanumeric(last) && name.unicodeScalars.allSatisfy { alphanumeric($0) || $0 == "-" || $0 == "_" }
     }
 
     /// Step 3: the default agents, by username (with or without `@`). Unknown names are

@@ -3,11 +3,24 @@ enum TeamRoutes {
     typealias APIError = MattermostSandbox.APIError
 
     static func register(_ table: inout RouteTable) {
+        table.add("GET", "teams", teams)
         table.add("GET", "teams/name/{name}", teamByName)
         table.add("GET", "teams/{team_id}", team)
         table.add("GET", "teams/{team_id}/members/{user_id}", teamMember)
         table.add("POST", "teams/{team_id}/members", addTeamMember)
         table.add("GET", "teams/{team_id}/channels/name/{channel_name}", channelByName)
+    }
+
+    /// Every team for a system administrator, by name, a page at a time (`page`,
+    /// `per_page`). Others get the teams open to anyone to join (`allow_open_invite`),
+    /// which the stand-in's teams never are.
+    static func teams(_ call: Call) throws(APIError) -> Reply {
+        let (page, perPage) = call.paging()
+        return try call.world { (world: inout World) throws(APIError) in
+            let visible = world.isSystemAdmin(call.userID) ? world.teams.values.sorted { $0.name < $1.name } : []
+            let shown = visible.dropFirst(page * perPage).prefix(perPage)
+            return Reply.json { writer in writer.array(Array(shown)) { world.write($1, viewer: call.userID, to: &$0) } }
+        }
     }
 
     static func teamByName(_ call: Call) throws(APIError) -> Reply {

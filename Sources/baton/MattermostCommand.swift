@@ -78,7 +78,7 @@ extension MattermostCommand {
         @Option(help: "A file holding the relay user's password.") var passwordFile: String?
         @Option(help: "An environment variable holding the relay user's password.") var passwordEnv: String?
         @Option(help: "An environment variable holding a personal access token or bot token instead.") var tokenEnv: String?
-        @Option(help: "The team's name (as in its URL).") var team: String
+        @Option(help: "The team: its name (as in its URL), a link into it, or its display name.") var team: String
         @Option(help: "Usernames of the agents added to every chat, comma-separated.") var agents: String = ""
         @Option(help: "An existing channel where new chats are announced (give this or --create-index-channel).") var indexChannel: String?
         @Option(help: "Create this channel for the announcements, or use it if it exists (give this or --index-channel).")

@@ -184,6 +184,34 @@ import Testing
         #expect(MattermostClient.address(redirectedTo: "/login", from: "/api/v4/users/me", base: base) == "http://chat.example.com:8065/login")
     }
 
+    @Test func aTeamIsFoundByItsNameALinkIntoItOrItsDisplayName() async throws {
+        try await withSandbox { sandbox in
+            let sales = sandbox.addTeam(name: "sales-emea", displayName: "Customer Sales")
+            _ = sandbox.addTeam(name: "ops-1", displayName: "Operations")
+            _ = sandbox.addTeam(name: "ops-2", displayName: "operations ")
+            let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger)
+            // The relay user is in none of these teams: a system administrator finds them all.
+            #expect(try await setup.team(named: " Sales-EMEA ").id == sales.id)
+            #expect(try await setup.team(named: "customer sales").id == sales.id)
+            #expect(try await setup.team(named: "\(sandbox.url)/sales-emea/channels/town-square").id == sales.id)
+            #expect(try await setup.team(named: "\(sandbox.url.dropFirst("http://".count))/sales-emea/").id == sales.id)
+            #expect(try await setup.team(named: "Support").name == "support")
+            await #expect(throws: MattermostError.teamAmbiguous("Operations", names: ["ops-1", "ops-2"])) {
+                try await setup.team(named: "Operations")
+            }
+            #expect(try await setup.team(named: "ops-2").id != (try await setup.team(named: "ops-1")).id)
+            await #expect(throws: MattermostError.teamNotFound("Customer")) { try await setup.team(named: "Customer") }
+            await #expect(throws: MattermostError.teamNotFound("a")) { try await setup.team(named: "a") }
+        }
+    }
+
+    @Test func aTeamNameInALinkComesAfterTheServersOwnPath() {
+        #expect(MattermostSetup.teamName(in: "https://example.com/mm/support/channels/x", server: "https://example.com/mm") == "support")
+        #expect(MattermostSetup.teamName(in: "Support", server: "https://example.com") == "support")
+        #expect(MattermostSetup.teamName(in: "/support/", server: "https://example.com") == "support")
+        #expect(MattermostSetup.isTeamName("a-b_c1") && !MattermostSetup.isTeamName("-ab") && !MattermostSetup.isTeamName("customer sales"))
+    }
+
     @Test func teamsAgentsAndChannelsAreChecked() async throws {
         try await withSandbox { sandbox in
             let setup = try await MattermostSetup.signIn(url: sandbox.url, credentials: HandoverRig.relayCredentials, logger: logger)

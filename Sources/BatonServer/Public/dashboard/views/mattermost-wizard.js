@@ -53,8 +53,8 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   const signedInAs = h('div', { class: 'message message-success', role: 'status' });
   const teamSelect = h('select', { class: 'input' });
   const teamChoice = field('Team', teamSelect, { hint: 'Chats get their own channel in this team. A team dedicated to live chats works best.' });
-  const teamName = field('Team name', h('input', { class: 'input mono', type: 'text', maxlength: '64', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', placeholder: 'support' }),
-    { hint: 'The team’s name as in its URL: support in https://chat.example.com/support.' });
+  const teamName = field('Team name', h('input', { class: 'input', type: 'text', maxlength: '300', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', placeholder: 'support' }),
+    { hint: 'The team’s name as in its URL (support in https://chat.example.com/support), a link into the team, or its display name.' });
   teamSelect.addEventListener('change', () => { teamName.root.hidden = teamSelect.value !== OTHER_TEAM; });
   const step2 = stepPanel(1, 'Select the Mattermost team', null, signedInAs, teamChoice.root, teamName.root);
 
