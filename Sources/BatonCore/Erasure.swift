@@ -55,7 +55,9 @@ public protocol ErasureStore: Sendable {
 }
 
 extension ErasureStore {
-    /// Erases in Baton only: the rooms stay on the agent side.
+    /// Erases with no figures kept for the insights; the rooms stay on the agent side
+    /// unless `eraseRooms`. (The stores' tests use these: the service's
+    /// `ChatService.erase` also takes the visitor's lock and tells the widgets.)
     public func eraseConversation(_ id: ConversationID, eraseRooms: Bool = false) async throws -> ErasureOutcome {
         try await eraseConversation(id, eraseRooms: eraseRooms, keepingInsights: false)
     }

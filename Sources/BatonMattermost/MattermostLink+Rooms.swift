@@ -105,9 +105,6 @@ extension MattermostLink {
         return target
     }
 
-    /// The announcement of a chat in the index channel; `closedBy` once it is closed (by
-    /// nobody in particular when it holds nil). A thread's announcement has no link: it is
-    /// the thread.
     /// Whether agents get the visitor's page as a link: only on a site the widget is
     /// allowed on (`MattermostText.page`).
     func linksPage(_ page: VisitedPage?) async -> Bool {
@@ -115,9 +112,24 @@ extension MattermostLink {
         return widget.settings.allowedOrigins.compactMap(WebOrigin.canonical).contains(origin)
     }
 
+    /// The visitor's first message, read a page at a time: it is nearly always among the
+    /// first few (after the bot's greeting), however long the chat went on.
+    private func firstVisitorMessage(in conversation: ConversationID) async throws -> Message? {
+        var after = MessageID(0)
+        while true {
+            let page = try await store.messages(in: conversation, after: after, limit: 50)
+            if let found = page.first(where: { $0.role == .visitor }) { return found }
+            guard page.count == 50, let last = page.last else { return nil }
+            after = last.id
+        }
+    }
+
+    /// The announcement of a chat in the index channel; `closedBy` once it is closed (by
+    /// nobody in particular when it holds nil). A thread's announcement has no link: it is
+    /// the thread.
     func announcement(_ conversation: Conversation, visitor: String, visitorRecord: Visitor?, link: String?, earlier: String? = nil,
                       takenBy: String? = nil, closedBy: String?? = nil, endedByVisitor: Bool = false) async throws -> String {
-        let first = try await store.messages(in: conversation.id, after: 0, limit: 100_000).first { $0.role == .visitor }
+        let first = try await firstVisitorMessage(in: conversation.id)
         return MattermostPosts.announcement(visitor: visitor, email: conversation.variable("email") ?? visitorRecord?.email,
                                             conversation: conversation, firstMessage: first?.text, link: link,
                                             signedInAs: visitorRecord?.externalID, page: visitorRecord?.page,

@@ -94,22 +94,24 @@ public final class WidgetClient {
         throw TestFailure("connection closed (or waited \(Self.patience)) while waiting for \(type); got \(frames)")
     }
 
-    /// Frames until (and including) the first that matches.
-    public func until(_ what: String = "a matching frame", where matches: (Frame) -> Bool) async throws -> [Frame] {
-        let watchdog = closing(after: Self.patience)
+    /// Frames until (and including) the first that matches, within `patience` (a test of
+    /// something that must come before a slower path would bring it gives its own).
+    public func until(_ what: String = "a matching frame", within patience: Duration = WidgetClient.patience,
+                      where matches: (Frame) -> Bool) async throws -> [Frame] {
+        let watchdog = closing(after: patience)
         defer { watchdog.cancel() }
         var frames: [Frame] = []
         while let frame = try await next() {
             frames.append(frame)
             if matches(frame) { return frames }
         }
-        throw TestFailure("connection closed (or waited \(Self.patience)) while waiting for \(what); got \(frames)")
+        throw TestFailure("connection closed (or waited \(patience)) while waiting for \(what); got \(frames)")
     }
 
     /// How long a wait for a frame lasts before the connection is closed, so that a test
     /// that waits for something that never comes fails saying what (and what came instead)
     /// rather than by the test's overall time limit.
-    static let patience = Duration.seconds(40)
+    public static let patience = Duration.seconds(40)
 
     /// Closes this side of the connection after `delay`, unless cancelled first.
     private func closing(after delay: Duration) -> Task<Void, Never> {
@@ -122,8 +124,8 @@ public final class WidgetClient {
 
     /// Reads frames until a message whose text contains `text` arrives; returns it.
     @discardableResult
-    public func message(containing text: String) async throws -> Frame {
-        try await until("a message containing \"\(text)\"") { $0.type == "message" && ($0.messageText ?? "").contains(text) }.last!
+    public func message(containing text: String, within patience: Duration = WidgetClient.patience) async throws -> Frame {
+        try await until("a message containing \"\(text)\"", within: patience) { $0.type == "message" && ($0.messageText ?? "").contains(text) }.last!
     }
 
     /// Says hello and returns the welcome.

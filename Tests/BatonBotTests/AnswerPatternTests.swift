@@ -67,9 +67,9 @@ import Testing
     @Test func whatTheFuzzerFound() throws {
         for slow in ["((((){100}){100}){100}){100}", "(((((x{0}){100}){100}){100}){100}){100}",
                      "(?i)(.*[" + (0..<184).map { String(UnicodeScalar(0x100 + $0)!) }.joined() + "é]){100}"] {
-            let started = ContinuousClock.now
-            #expect(throws: AnswerPattern.Problem.self) { try AnswerPattern(slow) }
-            #expect(ContinuousClock.now - started < .seconds(1))
+            // Refused by counting, not by running out of time.
+            let problem = #expect(throws: AnswerPattern.Problem.self) { try AnswerPattern(slow) }
+            #expect(problem?.reason.contains("too large") == true, "\(String(describing: problem))")
         }
         #expect(try !matches("[0-9]{6}", "1\u{200D}23456"))
         #expect(try !matches("[0-9]{6}", String(repeating: "0\u{301}", count: 6)))
