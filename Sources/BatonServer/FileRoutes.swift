@@ -186,7 +186,7 @@ struct FileRoutes: Sendable {
             .xContentTypeOptions: "nosniff",
             .contentSecurityPolicy: "default-src 'none'; sandbox",
         ]
-        headers[.init("Cross-Origin-Resource-Policy")!] = "cross-origin"
+        headers[.crossOriginResourcePolicy] = "cross-origin"
         headers[.init("X-Frame-Options")!] = "DENY"
         // Sent part by part as the store reads them: a large file is never in memory
         // whole. (A sent file's content is all there: it was stored before its message.)

@@ -1,5 +1,6 @@
 import BatonCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -114,4 +115,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.internalServerError, code: "internal_error", "Something went wrong on the server; it has been logged.")
         }
     }
+}
+
+extension HTTPField.Name {
+    /// What widgets load from Baton on other sites' pages says `cross-origin`, so that pages
+    /// isolated from other origins (`Cross-Origin-Embedder-Policy: require-corp`) may too.
+    static let crossOriginResourcePolicy = HTTPField.Name("Cross-Origin-Resource-Policy")!
 }

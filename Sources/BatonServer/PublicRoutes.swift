@@ -19,7 +19,11 @@ struct PublicRoutes: Sendable {
             try assets.response(for: "index.html", request: request, maxAge: 60) ?? { throw HTTPError(.notFound) }()
         }
         router.get("/widget.js") { request, _ in
-            try assets.response(for: "widget.js", request: request) ?? { throw HTTPError(.notFound) }()
+            guard var response = assets.response(for: "widget.js", request: request) else { throw HTTPError(.notFound) }
+            // Loaded by other sites' pages, those isolated from other origins
+            // (`Cross-Origin-Embedder-Policy: require-corp`) included.
+            response.headers[.crossOriginResourcePolicy] = "cross-origin"
+            return response
         }
         router.get("/widget/v1/languages/{file}") { request, context in
             // The widget's words in a language (`CODE.json`), fetched by widget.js when it
@@ -33,6 +37,7 @@ struct PublicRoutes: Sendable {
                                + "CODE one of \(WidgetSettings.languages.joined(separator: ", ")).")
             }
             response.headers[.accessControlAllowOrigin] = "*"
+            response.headers[.crossOriginResourcePolicy] = "cross-origin"
             if request.uri.queryParameters["v"].map(String.init) == assets.asset("languages/\(file)")?.version {
                 response.headers[.cacheControl] = "public, max-age=31536000, immutable"
             }
@@ -85,6 +90,7 @@ struct PublicRoutes: Sendable {
             }
             // Public, read-only settings: any page may read them.
             response.headers[.accessControlAllowOrigin] = "*"
+            response.headers[.crossOriginResourcePolicy] = "cross-origin"
             response.headers[.cacheControl] = "public, max-age=60"
             return response
         }

@@ -38,6 +38,8 @@ func get(_ url: String, headers: [(String, String)] = []) async throws -> HTTPRe
             #expect(script.status == 200)
             #expect(script.headers["content-type"].first == "text/javascript; charset=utf-8")
             #expect(script.body.contains("widget/v1/socket"))
+            // Pages isolated from other origins (`Cross-Origin-Embedder-Policy: require-corp`) may load it.
+            #expect(script.headers["cross-origin-resource-policy"].first == "cross-origin")
             // Regular expressions with lookbehind are a syntax error before Safari 16.4: the
             // whole script would fail there.
             #expect(!script.body.contains("(?<=") && !script.body.contains("(?<!"))
@@ -68,6 +70,7 @@ func get(_ url: String, headers: [(String, String)] = []) async throws -> HTTPRe
             #expect(config.json["botName"] as? String == "Ada")
             #expect(config.json["color"] as? String == "#3b5bdb")
             #expect(config.headers["access-control-allow-origin"].first == "*")
+            #expect(config.headers["cross-origin-resource-policy"].first == "cross-origin")
 
             let unknown = try await get("\(baton.http)/widget/v1/config/nope")
             #expect(unknown.status == 404)

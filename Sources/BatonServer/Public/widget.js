@@ -27,6 +27,9 @@
   const registry = (window.__batonWidgets = window.__batonWidgets || {});
   if (registry[KEY]) return;
   registry[KEY] = true;
+  // Another widget on the page (a sales bot and a support bot): its launcher goes beside
+  // the first one's, not on top of it.
+  const SLOT = Object.keys(registry).length - 1;
 
   const SRC = new URL(script.src, location.href);
   // The socket lives next to widget.js, so a Baton behind a path prefix keeps working.
@@ -107,6 +110,9 @@
   // token, lastSeen, signedIn, pending [{clientId, text, action, files}], staged [file]:
   // uploaded files waiting for the next message, language: the one set in the dashboard
   const state = load();
+  // The widget's colour, title and language as its settings give them
+  // (`widget/v1/config/KEY`), for a visitor new here, before a welcome gives them.
+  let look = {};
   const settled = new Set(); // clientIds this tab saw stored or refused
 
   function save() {
@@ -183,7 +189,7 @@
   // could not be fetched is passed over. The bot's own texts are whatever the bot
   // definition says.
   function pickLanguage() {
-    const wanted = [script.getAttribute('data-language'), state.language, document.documentElement.lang]
+    const wanted = [script.getAttribute('data-language'), state.language, look.language, document.documentElement.lang]
       .concat(Array.from(navigator.languages || [navigator.language]));
     for (const tag of wanted) {
       const code = typeof tag === 'string' ? languageOf(tag) : '';
@@ -282,9 +288,9 @@
     for (const node of ui.root.querySelectorAll('[data-t-label]')) node.setAttribute('aria-label', t(node.dataset.tLabel));
     for (const node of ui.root.querySelectorAll('[data-t-title]')) node.title = t(node.dataset.tTitle);
     ui.panel.dataset.drop = t('dropFiles');
-    if (!botName) { // no welcome yet: no title of the widget's own
-      ui.title.textContent = t('chat');
-      ui.panel.setAttribute('aria-label', t('chat'));
+    if (!botName) { // no welcome yet: the title the widget's settings gave, if any
+      ui.title.textContent = look.title || t('chat');
+      ui.panel.setAttribute('aria-label', look.title || t('chat'));
     }
     updateStatus();
     updateBadge();
@@ -316,7 +322,7 @@ button { font: inherit; }
 button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 /* The highest z-index there is: added last to the page, the widget stays above a site's
    header or banner that uses it too. */
-.launcher { position: fixed; inset-inline-end: 20px; bottom: 20px; z-index: 2147483647; width: 56px; height: 56px;
+.launcher { position: fixed; inset-inline-end: calc(20px + var(--slot, 0) * 68px); bottom: 20px; z-index: 2147483647; width: 56px; height: 56px;
   border: 0; border-radius: 50%; padding: 0; background: var(--c); color: var(--on-c); cursor: pointer;
   display: grid; place-items: center; box-shadow: 0 4px 14px rgba(0,0,0,.25); transition: transform .15s; }
 .launcher:hover { transform: scale(1.06); }
@@ -325,7 +331,7 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .open .launcher .i-close { display: block; }
 .badge { position: absolute; top: -3px; inset-inline-end: -3px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px;
   background: #c92a2a; color: #fff; font-size: 12px; font-weight: 600; line-height: 20px; text-align: center; }
-.panel { position: fixed; inset-inline-end: 20px; bottom: 88px; z-index: 2147483647; width: 370px; height: 560px;
+.panel { position: fixed; inset-inline-end: calc(20px + var(--slot, 0) * 68px); bottom: 88px; z-index: 2147483647; width: 370px; height: 560px;
   max-width: calc(100vw - 40px); max-height: calc(100vh - 108px); display: flex; flex-direction: column;
   background: #fff; border-radius: 14px; overflow: hidden; box-shadow: 0 12px 40px rgba(0,0,0,.22);
   animation: baton-in .18s ease-out; }
@@ -545,14 +551,22 @@ textarea:disabled { background: #f1f3f5; }
       shared._htmlPolicy = window.trustedTypes.createPolicy('baton-chat', { createHTML: (constant) => constant });
     }
     htmlPolicy = shared._htmlPolicy || null;
-  } catch (e) { /* the page allows no policy of that name: plain strings, as without Trusted Types */ }
+  } catch (e) { /* the page allows no policy of that name: if it enforces Trusted Types, `build` says so */ }
   const markup = (constant) => (htmlPolicy ? htmlPolicy.createHTML(constant) : constant);
 
+  // Whether the widget could be built: the page may have taken its element's name, or
+  // refuse its markup (Trusted Types without `baton-chat` allowed).
   function build() {
     host = document.createElement('baton-chat');
     // Page rules such as `body > * { transform: … }` or `display: none` must not reach us.
     host.style.setProperty('all', 'initial', 'important');
-    const shadow = host.attachShadow({ mode: 'open' });
+    let shadow;
+    try {
+      shadow = host.attachShadow({ mode: 'open' });
+    } catch (e) {
+      console.error('Baton: the chat cannot be shown: this page already uses the element name <baton-chat> (' + e.message + ').');
+      return false;
+    }
     let sheet = null;
     try {
       sheet = new CSSStyleSheet();
@@ -567,11 +581,21 @@ textarea:disabled { background: #f1f3f5; }
       shadow.append(style);
     }
     const tpl = document.createElement('template');
-    tpl.innerHTML = markup(SKELETON);
+    try {
+      tpl.innerHTML = markup(SKELETON);
+    } catch (e) {
+      console.error('Baton: the chat cannot be shown: this page enforces Trusted Types and does not allow the policy "baton-chat"; '
+        + 'add baton-chat to its trusted-types directive (' + e.message + ').');
+      return false;
+    }
     shadow.append(tpl.content);
     // Hidden until it can speak its language (`start`).
     host.style.setProperty('visibility', 'hidden', 'important');
-    document.body.appendChild(host);
+    mount();
+    // A page that takes it out (its whole content replaced) has it put back.
+    if (typeof MutationObserver === 'function') {
+      new MutationObserver(() => { if (!host.isConnected) mount(); }).observe(document.documentElement, { childList: true });
+    }
     const $ = (sel) => shadow.querySelector(sel);
     ui = {
       root: $('.root'), panel: $('.panel'), title: $('.title'), status: $('.status'), close: $('.close'), avatar: $('.avatar'),
@@ -581,6 +605,7 @@ textarea:disabled { background: #f1f3f5; }
       endChat: $('.end-chat'), confirm: $('.confirm'), confirmEnd: $('.confirm-end'), confirmKeep: $('.confirm-keep'),
       rate: $('.rate'), rateGood: $('.rate-good'), rateBad: $('.rate-bad'), save: $('.save'),
     };
+    ui.root.style.setProperty('--slot', String(SLOT));
     ui.save.addEventListener('click', saveTranscript);
     // A phone turned sideways, a window resized: modal or not follows.
     if (FILLS_SCREEN && FILLS_SCREEN.addEventListener) FILLS_SCREEN.addEventListener('change', updateModal);
@@ -645,6 +670,7 @@ textarea:disabled { background: #f1f3f5; }
       // A question open in the panel is answered "no" first; the panel closes on the next.
       if (!ui.confirm.hidden) { ui.confirm.hidden = true; ui.endChat.focus(); } else closePanel(true);
     });
+    return true;
   }
 
   // While the panel fills the screen (a phone, a short or zoomed-in window) the page behind
@@ -1270,7 +1296,8 @@ textarea:disabled { background: #f1f3f5; }
   let holdUntil = 0, holdTimer = 0, unavailableDelay = 0;
 
   function send(frame) {
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    // (1 is OPEN: a page's own wrapper of WebSocket may not carry the constants.)
+    if (!ws || ws.readyState !== 1) return false;
     ws.send(JSON.stringify(frame));
     return true;
   }
@@ -2038,8 +2065,28 @@ textarea:disabled { background: #f1f3f5; }
   }
 
   function init() {
-    build();
-    withLanguage(start);
+    if (!build()) return;
+    // A visitor new here, who has had no welcome yet, sees the launcher in the widget's
+    // colour all the same (and its title, in its language when the browser's is not one
+    // it speaks): asked for first, for at most 2 s.
+    (state.token ? Promise.resolve() : fetchLook()).then(() => withLanguage(start));
+  }
+
+  function fetchLook() {
+    const abort = typeof AbortController === 'function' ? new AbortController() : null;
+    const timer = abort && setTimeout(() => abort.abort(), 2000);
+    return fetch(BASE + 'widget/v1/config/' + encodeURIComponent(KEY), { credentials: 'omit', signal: abort ? abort.signal : undefined })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((config) => {
+        if (!config || typeof config !== 'object') return;
+        look = {
+          title: typeof config.title === 'string' && config.title ? config.title : null,
+          language: typeof config.language === 'string' ? config.language : null,
+        };
+        applyColor(config.color);
+      })
+      .catch(() => { /* the welcome gives them */ })
+      .then(() => clearTimeout(timer));
   }
 
   function start() {
@@ -2061,6 +2108,16 @@ textarea:disabled { background: #f1f3f5; }
     if (OPEN_AT_LOAD) openPanel(false);
     window.addEventListener('online', reconnectNow);
     window.addEventListener('storage', followOtherTab);
+    // A Content Security Policy that refuses the socket leaves the widget connecting for
+    // ever, and the browser's own line does not say what to do: said once.
+    let refusedSaid = false;
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const blocked = String(e.blockedURI || '');
+      if (refusedSaid || !/^wss?:/.test(blocked) || blocked.indexOf(SRC.host) === -1) return;
+      refusedSaid = true;
+      console.warn('Baton: this page\'s Content Security Policy (' + e.violatedDirective + ') refuses the chat\'s connection: add '
+        + SOCKET_URL.replace(/^(wss?:\/\/[^/]+).*$/, '$1') + ' to its connect-src.');
+    });
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') { reconnectNow(); endAway(); tellSeen(); }
     });
@@ -2078,6 +2135,22 @@ textarea:disabled { background: #f1f3f5; }
     window.addEventListener('popstate', notePage);
     // history.pushState fires no event: look now and then.
     setInterval(notePage, 2000);
+  }
+
+  // The widget hangs from the page's root element, after its body, not inside it: a body
+  // with a transform, a filter, a zoom or `will-change` (which makes `position: fixed`
+  // relative to the body, carrying the launcher off the screen), or one the site swaps for
+  // the next page's (Turbo, pjax, `innerHTML +=`), leaves it where it is. Where the browser
+  // has a top layer (a manual popover) it goes there: above whatever the page adds later,
+  // whatever its z-index, and clear of a transform on the root element too.
+  function mount() {
+    if (typeof host.showPopover === 'function') host.setAttribute('popover', 'manual');
+    document.documentElement.appendChild(host);
+    try {
+      if (typeof host.showPopover === 'function') host.showPopover();
+    } catch (e) {
+      host.removeAttribute('popover'); // (shown in the page's own layer, as before)
+    }
   }
 
   // The page's way to say who is signed in after the widget loaded (a single-page app):
