@@ -296,15 +296,15 @@ extension MattermostLink {
     /// A stalled room's catch-up, tried with growing waits (1 s to 30 s) until it got
     /// through every post since the cursor.
     func recover(_ key: String) {
-        Task {
+        background.start {
             var wait = 1.0
-            while !Task.isCancelled, !isStopped, stalledRooms.withLock({ $0.contains(key) }) {
+            while !Task.isCancelled, !self.isStopped, self.stalledRooms.withLock({ $0.contains(key) }) {
                 try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
                 wait = min(wait * 2, 30)
-                if let room = try? await room(externalID: key) {
-                    await catchUp([room])
-                } else if let threads = try? await openThreads(in: key), !threads.isEmpty {
-                    await catchUp(threads)
+                if let room = try? await self.room(externalID: key) {
+                    await self.catchUp([room])
+                } else if let threads = try? await self.openThreads(in: key), !threads.isEmpty {
+                    await self.catchUp(threads)
                 } else {
                     // Not to be read yet (the database still away): tried again.
                     continue

@@ -81,10 +81,10 @@ extension MattermostLink {
             logger.log(level: first ? .warning : .debug,
                        "Checking that the relay user is still in \(place) failed; it is checked again in \(limits.membershipRetry) until it gets an answer",
                        metadata: ["mattermost.channel": "\(channelID)", "error": "\(error)"])
-            Task {
-                try? await Task.sleep(for: limits.membershipRetry)
-                guard !Task.isCancelled, !isStopped else { return }
-                await relayUserLeft(channelID, catchUp: true)
+            background.start {
+                try? await Task.sleep(for: self.limits.membershipRetry)
+                guard !Task.isCancelled, !self.isStopped else { return }
+                await self.relayUserLeft(channelID, catchUp: true)
             }
             return
         case .refused(let error):

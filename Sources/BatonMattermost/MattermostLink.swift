@@ -68,6 +68,8 @@ final class MattermostLink: Sendable {
     let announced = Mutex(Announcements())
     /// Live events, queued per room.
     let roomEvents: OrderedQueues<MattermostEvent>
+    /// What the link starts besides its loops, ended with them.
+    let background = LinkWork()
     private let stopSignal = WakeSignal()
     private let stopped = Mutex(false)
     let status = Mutex(LinkStatus())
@@ -135,7 +137,7 @@ final class MattermostLink: Sendable {
          metrics: LinkMetrics = .none) throws {
         self.limits = limits
         self.metrics = metrics
-        roomEvents = OrderedQueues(limit: limits.roomEventLimit)
+        roomEvents = OrderedQueues(limit: limits.roomEventLimit, start: background.start)
         self.widgetKey = widgetKey
         self.settings = settings
         words = AgentWords(language: settings.language)
@@ -179,7 +181,12 @@ final class MattermostLink: Sendable {
             group.addTask { await self.sessionCheckLoop() }
             group.addTask { await self.statusLoop() }
             if let wait = limits.remindAgentsAfter { group.addTask { await self.reminderLoop(after: wait) } }
-            while !stopped.withLock({ $0 }) { await stopSignal.wait(timeout: .seconds(3600)) }
+            group.addTask {
+                while !self.stopped.withLock({ $0 }) { await self.stopSignal.wait(timeout: .seconds(3600)) }
+                self.background.finish()
+            }
+            // Until the link stops: then what was started is cancelled with the loops.
+            await background.run(in: &group)
             group.cancelAll()
         }
     }

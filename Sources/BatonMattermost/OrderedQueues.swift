@@ -47,8 +47,14 @@ final class OrderedQueues<Item: Sendable>: Sendable {
 
     let limit: Int
     private let lines = Mutex<[String: Line]>([:])
+    /// Starts a key's handling: in a task of the owner's group (`LinkWork`), so that it
+    /// ends with its owner.
+    private let start: @Sendable (@escaping @Sendable () async -> Void) -> Void
 
-    init(limit: Int = 1000) { self.limit = max(1, limit) }
+    init(limit: Int = 1000, start: @escaping @Sendable (@escaping @Sendable () async -> Void) -> Void) {
+        self.limit = max(1, limit)
+        self.start = start
+    }
 
     func enqueue(_ item: Item, key: String, handle: @escaping @Sendable (Entry) async -> Void) {
         let limit = limit
@@ -61,11 +67,11 @@ final class OrderedQueues<Item: Sendable>: Sendable {
             return false
         }
         guard idle else { return }
-        Task {
+        start {
             var next: Entry? = .item(item)
             while let current = next {
                 await handle(current)
-                next = lines.withLock { lines in
+                next = self.lines.withLock { lines in
                     guard let entry = lines[key]?.next() else {
                         lines[key] = nil
                         return nil
