@@ -102,6 +102,11 @@ public struct Room: Sendable, Codable, Hashable {
     /// rooms that lack them. Nil for rooms made before Baton kept this.
     public var agents: [String]?
     public var createdAt: Millis
+    /// When the room was closed on the agent side (told, archived or marked): set by the
+    /// outbox's `closeRoom` task, after the conversation itself closed. In between, the
+    /// chat is over (`Conversation.state == .closed`) and its room still open, which is why
+    /// some checks ask both: the conversation whether the chat may go on, the room whether
+    /// the agent side still has something to do.
     public var closedAt: Millis?
     /// When the agents were reminded that the visitor waits (`markReminded`), and the
     /// reminder's post, to mark once the chat is taken or ends (nil for a reminder of an
