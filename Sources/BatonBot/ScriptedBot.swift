@@ -394,7 +394,9 @@ public struct ScriptedBot: ChatBot {
     }
 }
 
-/// Fills `{{name}}` placeholders with collected variables (empty when not collected). A
+/// Fills `{{name}}` placeholders with collected variables (empty when not collected, with
+/// the space before them when a sign, a space or the end follows, and a comma before that
+/// when a sign or the end does). A
 /// value is what a visitor typed: its Markdown is escaped, so that a name such as
 /// `[Verify your account](https://…)` shows as written in the bot's message, not as a link;
 /// inside a code span, where nothing is Markdown, it goes as typed, its backticks as `'`.
@@ -424,9 +426,19 @@ enum Template {
                 continue
             }
             let value = conversation.variable(name) ?? ""
+            rest = after[close.upperBound...]
+            // Nothing to fill in ("Welcome back {{name}}!" to a visitor who gave no name):
+            // the space before it goes too, before a sign, a space or the end ("Welcome
+            // back!", not "Welcome back !").
+            if value.isEmpty, !inCode, result.hasSuffix(" "), rest.first.map({ $0.isWhitespace || $0.isPunctuation }) ?? true {
+                result.removeLast()
+                // And a comma that introduced it, before a sign or the end ("Passing you
+                // to a person, {{name}}." says "Passing you to a person.").
+                if result.hasSuffix(","), rest.first.map(\.isPunctuation) ?? true { result.removeLast() }
+                continue
+            }
             // Values add no backticks to count: escaped outside a code span, replaced in one.
             result += inCode ? value.replacingOccurrences(of: "`", with: "'") : BotMarkdown.escaped(value)
-            rest = after[close.upperBound...]
         }
         return result + rest
     }

@@ -151,14 +151,14 @@ struct BotHarness {
         #expect(h.say("refund") == ["Refunds take 5 days.", "Your name?"])
         var g = try BotHarness(Self.support)
         #expect(g.say("blorp") == ["Pardon?"])
-        #expect(g.say("zzz qqq") == ["Passing you to a person, ."])
+        #expect(g.say("zzz qqq") == ["Passing you to a person."])
         #expect(g.handover?.reason == "the bot did not understand the visitor 2 times in a row")
         #expect(g.conversation.state == .waitingForAgent)
     }
 
     @Test func anIntentCanHandOver() throws {
         var h = try BotHarness(Self.support)
-        #expect(h.say("I want to complain!") == ["Sorry to hear that.", "Passing you to a person, ."])
+        #expect(h.say("I want to complain!") == ["Sorry to hear that.", "Passing you to a person."])
         #expect(h.handover?.reason == "the visitor asked about \"complaint\"")
     }
 
@@ -547,6 +547,13 @@ struct BotHarness {
         #expect(Template.render("5 [{{name}] 6 [{{{name}}}] 7", conversation) == "5 [{{name}] 6 [{Ada\\_L\\*}] 7")
         #expect(Template.render("Order `{{order}}` for **{{name}}**", conversation) == "Order `x_y'z` for **Ada\\_L\\***")
         #expect(Template.render("{{ not a name }} {{name}}", conversation) == "{{ not a name }} Ada\\_L\\*")
+        // A value not given takes the space before it along, before a sign, a space or the end.
+        #expect(Template.render("Welcome back {{first}}!", conversation) == "Welcome back!")
+        #expect(Template.render("Bienvenue {{first}} !", conversation) == "Bienvenue !")
+        #expect(Template.render("Thanks {{first}}, {{name}}.", conversation) == "Thanks, Ada\\_L\\*.")
+        #expect(Template.render("Hi {{first}} there {{first}}", conversation) == "Hi there")
+        #expect(Template.render("Passing you on, {{first}}. Bye, {{first}}, {{name}}", conversation) == "Passing you on. Bye, Ada\\_L\\*")
+        #expect(Template.render("Code `a {{first}}`, x{{first}}y", conversation) == "Code `a `, xy")
     }
 }
 
