@@ -456,8 +456,7 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                     return [getComputedStyle(r.querySelector('.panel')).position, getComputedStyle(r.querySelector('.launcher')).width,
                             getComputedStyle(document.querySelector('baton-chat')).display];
                     """) as? [String]
-                // (The element is in the top layer, where it is positioned, so a block.)
-                #expect(styled == ["fixed", "56px", "block"], "\(String(describing: styled))")
+                #expect(styled == ["fixed", "56px", "inline"], "\(String(describing: styled))")
                 // A second widget on the page shares the policy (a name is made only once).
                 try await driver.wait(for: "the second widget", """
                     const hosts = document.querySelectorAll('baton-chat');
@@ -524,10 +523,25 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 _ = try await driver.run("document.documentElement.innerHTML = '<head></head><body><p>All new</p></body>'")
                 try await driver.wait(for: "the widgets back", "return document.querySelectorAll('baton-chat').length === 2")
                 try await check("after the page's content was replaced")
+                _ = try await driver.run("document.replaceChild(document.createElement('html'), document.documentElement)")
+                try await driver.wait(for: "the widgets back in the new root", "return document.querySelectorAll('baton-chat').length === 2")
                 try await driver.click(try await driver.element("return \(root).querySelector('.launcher')"))
                 try await waitForBubble(driver, containing: "I'm Ada")
                 try await send(driver, "hello")
                 try await waitForBubble(driver, containing: "Hello! What can I do for you?")
+                // One chat open at a time: the second's closes the first's.
+                #expect(try await driver.run("return document.querySelectorAll('baton-chat')[1].shadowRoot.querySelector('.launcher').getAttribute('aria-label')")
+                    as? String == "Open chat: Sales team")
+                try await driver.click(try await driver.element("return document.querySelectorAll('baton-chat')[1].shadowRoot.querySelector('.launcher')"))
+                try await driver.wait(for: "the first chat closed", """
+                    const [a, b] = [...document.querySelectorAll('baton-chat')].map((h) => h.shadowRoot.querySelector('.panel').hidden);
+                    return a === true && b === false;
+                    """)
+                // On a phone the open chat fills the screen: the other launcher is not drawn over it.
+                try await driver.setWindow(width: 360, height: 700)
+                try await driver.wait(for: "the other launcher hidden", """
+                    return getComputedStyle(\(root).querySelector('.launcher')).display === 'none';
+                    """)
             }
         }
     }

@@ -28,8 +28,17 @@
   if (registry[KEY]) return;
   registry[KEY] = true;
   // Another widget on the page (a sales bot and a support bot): its launcher goes beside
-  // the first one's, not on top of it.
-  const SLOT = Object.keys(registry).length - 1;
+  // the first one's, not on top of it, in the order of their tags in the page (not the
+  // order their scripts happened to run in).
+  const SLOT = (() => {
+    const keys = [];
+    for (const tag of document.querySelectorAll('script[data-widget]')) {
+      const key = tag.getAttribute('data-widget');
+      if (/widget\.js/.test(tag.src || '') && keys.indexOf(key) === -1) keys.push(key);
+    }
+    const place = keys.indexOf(KEY);
+    return place >= 0 ? place : Object.keys(registry).length - 1;
+  })();
 
   const SRC = new URL(script.src, location.href);
   // The socket lives next to widget.js, so a Baton behind a path prefix keeps working.
@@ -328,6 +337,7 @@ button:focus-visible, textarea:focus-visible, .log:focus-visible { outline: 3px 
 .launcher:hover { transform: scale(1.06); }
 .launcher svg { width: 26px; height: 26px; }
 .launcher .i-close, .open .launcher .i-chat { display: none; }
+.covered .launcher { display: none; }
 .open .launcher .i-close { display: block; }
 .badge { position: absolute; top: -3px; inset-inline-end: -3px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px;
   background: #c92a2a; color: #fff; font-size: 12px; font-weight: 600; line-height: 20px; text-align: center; }
@@ -592,9 +602,16 @@ textarea:disabled { background: #f1f3f5; }
     // Hidden until it can speak its language (`start`).
     host.style.setProperty('visibility', 'hidden', 'important');
     mount();
-    // A page that takes it out (its whole content replaced) has it put back.
+    // A page that takes it out (its whole content replaced, or its root element) has it
+    // put back.
     if (typeof MutationObserver === 'function') {
-      new MutationObserver(() => { if (!host.isConnected) mount(); }).observe(document.documentElement, { childList: true });
+      const keeper = new MutationObserver(() => {
+        if (host.isConnected) return;
+        mount();
+        keeper.observe(document.documentElement, { childList: true });
+      });
+      keeper.observe(document, { childList: true });
+      keeper.observe(document.documentElement, { childList: true });
     }
     const $ = (sel) => shadow.querySelector(sel);
     ui = {
@@ -606,6 +623,7 @@ textarea:disabled { background: #f1f3f5; }
       rate: $('.rate'), rateGood: $('.rate-good'), rateBad: $('.rate-bad'), save: $('.save'),
     };
     ui.root.style.setProperty('--slot', String(SLOT));
+    peers.join({ close: () => closePanel(false), cover: (on) => ui.root.classList.toggle('covered', on), relabel: () => { if (started) updateBadge(); } });
     ui.save.addEventListener('click', saveTranscript);
     // A phone turned sideways, a window resized: modal or not follows.
     if (FILLS_SCREEN && FILLS_SCREEN.addEventListener) FILLS_SCREEN.addEventListener('change', updateModal);
@@ -666,6 +684,8 @@ textarea:disabled { background: #f1f3f5; }
     ui.root.addEventListener('keydown', (e) => {
       if (e.key === 'Tab') { keepFocusIn(e); return; }
       if (e.key !== 'Escape' || !isOpen) return;
+      // The page's own menu open (a popover): Escape closes that, not the chat too.
+      try { if (document.querySelector(':popover-open')) return; } catch (err) { /* a browser without popovers */ }
       e.stopPropagation();
       // A question open in the panel is answered "no" first; the panel closes on the next.
       if (!ui.confirm.hidden) { ui.confirm.hidden = true; ui.endChat.focus(); } else closePanel(true);
@@ -683,6 +703,24 @@ textarea:disabled { background: #f1f3f5; }
   // Nor does the page scroll under it: a swipe on its header or text box moved the page,
   // and the visitor came back to another place on it. The page's own setting is put back.
   let pageOverflow = null;
+  let pageScroll = null;
+
+  // The widgets of one page (another key's: a sales bot beside a support bot) keep out of
+  // each other's way: one chat open at a time, and one that fills the screen hides the
+  // others' launchers, which would be drawn over its text box.
+  const peers = (() => {
+    const api = (window.BatonChat = window.BatonChat || {});
+    const all = (api._peers = api._peers || {});
+    return {
+      join(handlers) {
+        all[KEY] = handlers;
+        for (const key of Object.keys(all)) if (key !== KEY && all[key].relabel) all[key].relabel();
+      },
+      count() { return Object.keys(all).length; },
+      opened() { for (const key of Object.keys(all)) if (key !== KEY) all[key].close(); },
+      covering(on) { for (const key of Object.keys(all)) if (key !== KEY) all[key].cover(on); },
+    };
+  })();
 
   function updateModal() {
     const modal = isOpen && fillsScreen();
@@ -690,11 +728,21 @@ textarea:disabled { background: #f1f3f5; }
     const page = document.documentElement;
     if (modal && pageOverflow === null) {
       pageOverflow = page.style.overflow;
+      // Where the page was: a page whose body scrolls (html and body 100 % high) starts
+      // over at the top once the root's overflow is hidden.
+      pageScroll = [window.scrollX, window.scrollY, document.body ? document.body.scrollTop : 0];
       page.style.overflow = 'hidden';
     } else if (!modal && pageOverflow !== null) {
       page.style.overflow = pageOverflow;
       pageOverflow = null;
+      if (pageScroll) {
+        if (document.body && pageScroll[2]) document.body.scrollTop = pageScroll[2];
+        if (window.scrollY !== pageScroll[1] || window.scrollX !== pageScroll[0]) window.scrollTo(pageScroll[0], pageScroll[1]);
+        pageScroll = null;
+      }
     }
+    // Filling the screen, it hides the other widgets' launchers, which would be drawn over it.
+    peers.covering(modal);
   }
 
   function keepFocusIn(e) {
@@ -1124,7 +1172,8 @@ textarea:disabled { background: #f1f3f5; }
   function updateBadge() {
     ui.badge.hidden = !unread;
     ui.badge.textContent = unread > 9 ? '9+' : String(unread);
-    const label = t(isOpen ? 'closeChat' : 'openChat');
+    // With other widgets on the page, each launcher says whose chat it is.
+    const label = t(isOpen ? 'closeChat' : 'openChat') + (peers.count() > 1 && ui.title.textContent ? ': ' + ui.title.textContent : '');
     ui.launcher.setAttribute('aria-label', unread ? t('unread', { label: label, count: unread }) : label);
   }
 
@@ -2040,6 +2089,7 @@ textarea:disabled { background: #f1f3f5; }
     ui.panel.hidden = false;
     ui.root.classList.add('open');
     ui.launcher.setAttribute('aria-expanded', 'true');
+    peers.opened();
     updateModal();
     rememberOpen(true);
     unread = 0;
@@ -2048,8 +2098,11 @@ textarea:disabled { background: #f1f3f5; }
     tellSeen();
     if (!ws && !reconnectTimer) connect();
     scrollToEnd();
-    // Opened by the page (data-open) rather than by the visitor: do not steal focus.
+    // Opened by the page (data-open) rather than by the visitor: the text box is not
+    // focused (on a phone that would bring the keyboard up); but a panel that fills the
+    // screen, modal, takes the focus from the page behind it, to its messages.
     if (focus) (ui.input.disabled ? ui.close : ui.input).focus();
+    else if (fillsScreen()) ui.log.focus({ preventScroll: true });
   }
 
   function closePanel(returnFocus) {
@@ -2140,17 +2193,12 @@ textarea:disabled { background: #f1f3f5; }
   // The widget hangs from the page's root element, after its body, not inside it: a body
   // with a transform, a filter, a zoom or `will-change` (which makes `position: fixed`
   // relative to the body, carrying the launcher off the screen), or one the site swaps for
-  // the next page's (Turbo, pjax, `innerHTML +=`), leaves it where it is. Where the browser
-  // has a top layer (a manual popover) it goes there: above whatever the page adds later,
-  // whatever its z-index, and clear of a transform on the root element too.
+  // the next page's (Turbo, pjax, `innerHTML +=`), leaves it where it is. (Not in the top
+  // layer, as a popover: it would be drawn over a consent dialog or a fullscreen video that
+  // was there first, without taking clicks, and a page's `::backdrop` rule would grey the
+  // whole page.)
   function mount() {
-    if (typeof host.showPopover === 'function') host.setAttribute('popover', 'manual');
     document.documentElement.appendChild(host);
-    try {
-      if (typeof host.showPopover === 'function') host.showPopover();
-    } catch (e) {
-      host.removeAttribute('popover'); // (shown in the page's own layer, as before)
-    }
   }
 
   // The page's way to say who is signed in after the widget loaded (a single-page app):
