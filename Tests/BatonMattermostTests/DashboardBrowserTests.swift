@@ -364,13 +364,25 @@ struct Dashboard {
                 try await driver.open("\(baton.http)/dashboard/#/bots/demo/widget")
                 try await page.waitFor("the bot's language named", "document.querySelector('select.language option')?.textContent === 'The bot’s: Nederlands'")
                 #expect(try await page.run("document.querySelector('select.language').value") as? String == "de")
-                // Working hours the server refuses (they overlap): said once, by the day's field.
+                // Working hours with every kind of problem: all said at once, each by its field
+                // (ranges that overlap, one past midnight into the next day's, one that is
+                // no range, an abbreviated time zone, an unknown placeholder). They used to
+                // come in two rounds: the form's own checks, then the server's.
                 _ = try await page.run("document.querySelector('.hours label.check input').click()")
+                try await page.fill("Time zone", "BST")
                 try await page.fill("Tuesday", "09:00-12:00, 11:00-13:00")
+                try await page.fill("Wednesday", "9-5, 22:00-06:00")
+                try await page.fill("Thursday", "05:00-07:00")
+                try await page.fill("Away message", "Back {{when}}")
                 try await page.click("Save")
-                try await page.waitForText("Not saved: correct the marked fields.")
+                try await page.waitForText("09:00-12:00 and 11:00-13:00 overlap.")
+                let said = try await page.run("pageText()") as? String ?? ""
+                for message in ["\"BST\" is not a time zone's name", "Not a range of hours: 9-5.", "Wednesday's 22:00-06:00 and 05:00-07:00 overlap.",
+                                "{{when}} means nothing here"] {
+                    #expect(said.contains(message), "\(message)")
+                }
                 #expect(try await page.run("pageText().split('09:00-12:00 and 11:00-13:00 overlap.').length - 1") as? Int == 1)
-                #expect(try await page.run("document.activeElement === byLabel('Tuesday')") as? Bool == true)
+                #expect(try await page.run("document.activeElement === byLabel('Time zone')") as? Bool == true)
             }
         }
     }

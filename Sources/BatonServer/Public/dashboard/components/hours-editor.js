@@ -8,6 +8,46 @@ const DAYS = [['mon', 'Monday'], ['tue', 'Tuesday'], ['wed', 'Wednesday'], ['thu
   ['fri', 'Friday'], ['sat', 'Saturday'], ['sun', 'Sunday']];
 const RANGE = /^\s*([01]?\d|2[0-3]):[0-5]\d\s*[-–]\s*(([01]?\d|2[0-3]):[0-5]\d|24:00)\s*$/;
 
+// The checks Baton makes when the settings are saved (AdminAPI+Bots), made here first so
+// that every problem shows at once, not some now and the rest after the save.
+function zoneProblem(zone) {
+  let known = true;
+  try { new Intl.DateTimeFormat('en', { timeZone: zone }); } catch (e) { known = false; }
+  if (known && (zone.includes('/') || zone === 'UTC' || zone === 'GMT')) return null;
+  return `"${zone}" is not a time zone's name: use one like Europe/Berlin, America/New_York or UTC (abbreviations such as BST or IST name several zones).`;
+}
+
+// A range's minutes, [from, to] (to up to 1440), or null; one past midnight (22:00-06:00)
+// is [from, to] with to before from.
+function rangeMinutes(text) {
+  if (!RANGE.test(text)) return null;
+  const [from, to] = text.split(/[-–]/).map((t) => { const [h, m] = t.trim().split(':').map(Number); return h * 60 + m; });
+  return from === to ? null : [from, to];
+}
+
+// Ranges of the week that overlap, as [day index, message]: a night's part after midnight
+// counts on the next day, named as written ("Monday's 22:00-06:00").
+function overlaps(week) {
+  const parts = DAYS.map(() => []);
+  week.forEach((ranges, day) => {
+    for (const text of ranges) {
+      const m = rangeMinutes(text);
+      if (!m) continue;
+      if (m[1] > m[0]) { parts[day].push([m[0], m[1], text]); continue; }
+      parts[day].push([m[0], 1440, text]);
+      if (m[1] > 0) parts[(day + 1) % 7].push([0, m[1], `${DAYS[day][1]}'s ${text}`]);
+    }
+  });
+  const found = [];
+  parts.forEach((list, day) => {
+    list.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < list.length; i++) {
+      if (list[i][0] < list[i - 1][1]) found.push([day, `${list[i - 1][2]} and ${list[i][2]} overlap.`]);
+    }
+  });
+  return found;
+}
+
 function browserZone() {
   try { return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'; } catch (e) { return 'UTC'; }
 }
@@ -69,13 +109,22 @@ export function hoursEditor() {
       if (!hours) return [];
       const problems = [];
       if (!hours.timeZone) problems.push([timeZone, 'Choose a time zone, e.g. Europe/Berlin.']);
+      else if (zoneProblem(hours.timeZone)) problems.push([timeZone, zoneProblem(hours.timeZone)]);
+      // One message a field: its problems together.
+      const byDay = new Map();
+      const add = (f, message) => byDay.set(f, (byDay.get(f) || []).concat(message));
       for (const [key, f] of days) {
-        const bad = hours.days[key].filter((range) => !RANGE.test(range));
-        if (bad.length) problems.push([f, `Not a range of hours: ${bad.join(', ')}. Write it like 09:00-17:00.`]);
+        const bad = hours.days[key].filter((range) => !rangeMinutes(range));
+        if (bad.length) add(f, `Not a range of hours: ${bad.join(', ')}. Write it like 09:00-17:00 (24:00 ends the day; 22:00-06:00 runs past midnight).`);
       }
+      for (const [day, message] of overlaps(days.map(([key]) => hours.days[key]))) add(days[day][1], message);
+      for (const [f, messages] of byDay) problems.push([f, messages.join(' ')]);
       const badDates = hours.closedDates.filter((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d));
       if (badDates.length) problems.push([closed, `Not a date: ${badDates.join(', ')}. Write it like 2026-12-25.`]);
       if (!problems.length && DAYS.every(([key]) => !hours.days[key].length)) problems.push([days[0][1], 'Give at least one day opening hours, or turn working hours off.']);
+      const unknown = (hours.awayMessage || '').match(/\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g) || [];
+      const other = unknown.map((p) => p.replace(/[{}\s]/g, '')).find((name) => name !== 'opens');
+      if (other) problems.push([away, `{{${other}}} means nothing here: the away message knows only {{opens}} (when people are back).`]);
       return problems;
     },
   };
