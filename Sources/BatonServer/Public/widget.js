@@ -28,16 +28,22 @@
   if (registry[KEY]) return;
   registry[KEY] = true;
   // Another widget on the page (a sales bot and a support bot): its launcher goes beside
-  // the first one's, not on top of it, in the order of their tags in the page (not the
-  // order their scripts happened to run in).
+  // the others', not on top of one, in the order of their tags in the page where it can
+  // (not the order their scripts happened to run in), else in the first place free (a
+  // loader that removed its tag, a tag put before one that ran already).
   const SLOT = (() => {
+    const shared = (window.BatonChat = window.BatonChat || {});
+    const slots = (shared._slots = shared._slots || {});
+    const taken = new Set(Object.keys(slots).map((key) => slots[key]));
     const keys = [];
     for (const tag of document.querySelectorAll('script[data-widget]')) {
       const key = tag.getAttribute('data-widget');
       if (/widget\.js/.test(tag.src || '') && keys.indexOf(key) === -1) keys.push(key);
     }
-    const place = keys.indexOf(KEY);
-    return place >= 0 ? place : Object.keys(registry).length - 1;
+    let slot = keys.indexOf(KEY);
+    if (slot < 0 || taken.has(slot)) for (slot = 0; taken.has(slot); slot++);
+    slots[KEY] = slot;
+    return slot;
   })();
 
   const SRC = new URL(script.src, location.href);
@@ -606,7 +612,7 @@ textarea:disabled { background: #f1f3f5; }
     // put back.
     if (typeof MutationObserver === 'function') {
       const keeper = new MutationObserver(() => {
-        if (host.isConnected) return;
+        if (host.isConnected || !document.documentElement) return;
         mount();
         keeper.observe(document.documentElement, { childList: true });
       });
@@ -715,10 +721,15 @@ textarea:disabled { background: #f1f3f5; }
       join(handlers) {
         all[KEY] = handlers;
         for (const key of Object.keys(all)) if (key !== KEY && all[key].relabel) all[key].relabel();
+        // A widget added while another's chat fills the screen keeps out of sight too.
+        if (api._coveredBy && api._coveredBy !== KEY) handlers.cover(true);
       },
       count() { return Object.keys(all).length; },
       opened() { for (const key of Object.keys(all)) if (key !== KEY) all[key].close(); },
-      covering(on) { for (const key of Object.keys(all)) if (key !== KEY) all[key].cover(on); },
+      covering(on) {
+        if (on) api._coveredBy = KEY; else if (api._coveredBy === KEY) api._coveredBy = null;
+        for (const key of Object.keys(all)) if (key !== KEY) all[key].cover(on);
+      },
     };
   })();
 
@@ -2122,24 +2133,31 @@ textarea:disabled { background: #f1f3f5; }
     // A visitor new here, who has had no welcome yet, sees the launcher in the widget's
     // colour all the same (and its title, in its language when the browser's is not one
     // it speaks): asked for first, for at most 2 s.
-    (state.token ? Promise.resolve() : fetchLook()).then(() => withLanguage(start));
+    const waited = new Promise((resolve) => setTimeout(resolve, 2000));
+    (state.token ? Promise.resolve() : Promise.race([fetchLook(), waited])).then(() => withLanguage(start));
   }
 
+  // The widget's look from its settings; one that comes after the 2 s the widget waited
+  // for it still colours the launcher and names the panel, unless a welcome did already.
   function fetchLook() {
-    const abort = typeof AbortController === 'function' ? new AbortController() : null;
-    const timer = abort && setTimeout(() => abort.abort(), 2000);
-    return fetch(BASE + 'widget/v1/config/' + encodeURIComponent(KEY), { credentials: 'omit', signal: abort ? abort.signal : undefined })
+    return fetch(BASE + 'widget/v1/config/' + encodeURIComponent(KEY), { credentials: 'omit' })
       .then((response) => (response.ok ? response.json() : null))
       .then((config) => {
-        if (!config || typeof config !== 'object') return;
+        if (!config || typeof config !== 'object' || botName) return;
         look = {
           title: typeof config.title === 'string' && config.title ? config.title : null,
           language: typeof config.language === 'string' ? config.language : null,
         };
         applyColor(config.color);
+        if (!started) return;
+        applyLanguage();
+        if (look.title) {
+          ui.title.textContent = look.title;
+          ui.panel.setAttribute('aria-label', look.title);
+          updateBadge();
+        }
       })
-      .catch(() => { /* the welcome gives them */ })
-      .then(() => clearTimeout(timer));
+      .catch(() => { /* the welcome gives them */ });
   }
 
   function start() {
@@ -2198,7 +2216,8 @@ textarea:disabled { background: #f1f3f5; }
   // was there first, without taking clicks, and a page's `::backdrop` rule would grey the
   // whole page.)
   function mount() {
-    document.documentElement.appendChild(host);
+    // (A page between taking its root element out and putting a new one in has none.)
+    if (document.documentElement) document.documentElement.appendChild(host);
   }
 
   // The page's way to say who is signed in after the widget loaded (a single-page app):
