@@ -92,3 +92,31 @@ public struct OpenAPIContract: Sendable {
         }
     }
 }
+
+extension OpenAPIContract {
+    /// What makes the document wrong whatever the requests: a key without a value (in a
+    /// flow mapping, `{ description: Of those, handed over. }` is read as a description
+    /// "Of those" and a key "handed over."), and an operation that does not say how it is
+    /// authenticated (`security`, `[]` for none).
+    public func documentProblems() -> [String] {
+        var found: [String] = []
+        func walk(_ value: JSONValue, _ path: String) {
+            if let members = value.object {
+                for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                    if case .null = member { found.append("\(path)/\(key): no value") }
+                    walk(member, "\(path)/\(key)")
+                }
+            } else if let elements = value.array {
+                for (index, element) in elements.enumerated() { walk(element, "\(path)[\(index)]") }
+            }
+        }
+        walk(document, "")
+        for (path, item) in (document["paths"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for (method, operation) in (item.object ?? [:]).sorted(by: { $0.key < $1.key })
+            where ["get", "put", "post", "delete", "patch"].contains(method) && operation["security"] == nil {
+                found.append("\(method.uppercased()) \(path): no security")
+            }
+        }
+        return found
+    }
+}

@@ -99,6 +99,13 @@ struct SchemaValidator {
         for name in rules["required"]?.array?.compactMap(\.string) ?? [] where members[name] == nil {
             found.append("\(path).\(name): required property is missing")
         }
+        let named = (rules["properties"]?.object?.keys.sorted()).map { $0.isEmpty ? "" : " of " + $0.joined(separator: ", ") } ?? ""
+        if let least = rules["minProperties"]?.integerValue, members.count < least {
+            found.append("\(path): give at least \(least)\(named)")
+        }
+        if let most = rules["maxProperties"]?.integerValue, members.count > most {
+            found.append("\(path): give at most \(most)\(named)")
+        }
         let properties = rules["properties"]?.object ?? [:]
         for (name, member) in members.sorted(by: { $0.key < $1.key }) {
             if let schema = properties[name] {

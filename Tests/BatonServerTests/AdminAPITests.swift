@@ -717,6 +717,16 @@ import Testing
             #expect(document.text.hasPrefix("openapi: 3.0.3"))
         }
     }
+
+    /// The document is one a client generator takes: no key without a value (three
+    /// descriptions with a comma in them were cut in two), and each operation says how it
+    /// is authenticated.
+    @Test func theAPIDocumentIsWellFormed() throws {
+        let contract = try OpenAPIContract(contentsOf: Self.documentPath, deviations: [])
+        #expect(contract.documentProblems() == [])
+        #expect(try OpenAPIContract(yaml: "paths: {}\nx: { description: Of those, handed over. }", deviations: []).documentProblems()
+            == ["/x/handed over.: no value"])
+    }
     @Test func aTranscriptListsTheFilesOfItsMessages() async throws {
         try await Self.withAdmin { baton, admin in
             let files = FileTransfer(base: baton.http)
