@@ -12,8 +12,9 @@ final class LinkWork: Sendable {
     /// Starts `work` in the link's group (nothing once the link stopped).
     @Sendable func start(_ work: @escaping Work) { continuation.yield(work) }
 
-    /// Adds what is started to `group` until `finish`.
-    func run(in group: inout TaskGroup<Void>) async {
+    /// Adds what is started to `group` until `finish`. (A discarding group: a plain one
+    /// keeps every finished child until it is awaited, and a link starts thousands.)
+    func run(in group: inout DiscardingTaskGroup) async {
         for await work in stream { group.addTask(operation: work) }
     }
 

@@ -175,7 +175,7 @@ final class MattermostLink: Sendable {
             logger.warning("Reading the open chats' rooms failed", metadata: ["error": "\(error)"])
         }
         await handOverWaitingConversations()
-        await withTaskGroup(of: Void.self) { group in
+        await withDiscardingTaskGroup { group in
             group.addTask { await self.workLoop() }
             group.addTask { await self.listenLoop() }
             group.addTask { await self.sessionCheckLoop() }

@@ -19,7 +19,7 @@ import Testing
     /// Queues whose keys are handled in a task group, as a link's are (`LinkWork`).
     private static func withQueues(limit: Int = 1000, _ body: (OrderedQueues<Int>) async throws -> Void) async throws {
         let work = LinkWork()
-        async let running: Void = withTaskGroup(of: Void.self) { group in
+        async let running: Void = withDiscardingTaskGroup { group in
             await work.run(in: &group)
             group.cancelAll()
         }
