@@ -427,6 +427,26 @@ enum Template {
             }
             let value = conversation.variable(name) ?? ""
             rest = after[close.upperBound...]
+            if value.isEmpty, !inCode {
+                // Alone in brackets: "(your guide, {{name}})" is handled below; "I'm Ada
+                // ({{name}})" loses the brackets, and the space before them.
+                if result.hasSuffix("("), rest.first == ")" {
+                    result.removeLast()
+                    if result.hasSuffix(" ") { result.removeLast() }
+                    rest = rest.dropFirst()
+                    continue
+                }
+                // At the start of the text or of a line, with a comma after it: "{{name}},
+                // welcome!" says "Welcome!".
+                if result.isEmpty || result.hasSuffix("\n"), let sign = rest.first, [",", ";", ":"].contains(sign) {
+                    rest = rest.dropFirst().drop { $0 == " " }
+                    if let first = rest.first, first.isLowercase {
+                        write(Substring(first.uppercased()))
+                        rest = rest.dropFirst()
+                    }
+                    continue
+                }
+            }
             // Nothing to fill in ("Welcome back {{name}}!" to a visitor who gave no name):
             // the space before it goes too, before a sign, a space or the end ("Welcome
             // back!", not "Welcome back !").

@@ -19,6 +19,8 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
     /// The relay user is not a system administrator.
     case notAdmin(username: String)
     case teamNotFound(String)
+    /// A link into a team on another server than the one being connected.
+    case teamLinkElsewhere(host: String, server: String)
     /// More than one team has the display name an admin wrote: their names.
     case teamAmbiguous(String, names: [String])
     case channelNotFound(String)
@@ -59,6 +61,8 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
             "The Mattermost user \"\(username)\" is not a system administrator. Baton's relay user needs admin rights to create channels and add agents."
         case .teamNotFound(let name):
             "There is no Mattermost team named \"\(name)\" (or the relay user cannot see it). Use the team's name from its URL (chat.example.com/NAME/…) or its display name."
+        case .teamLinkElsewhere(let host, let server):
+            "That link is into another Mattermost server (\(host)); this connection is to \(server). Give a link into \(server), or the team's name."
         case .teamAmbiguous(let name, let names):
             "Several Mattermost teams are called \"\(name)\": write the name of the one you mean, as in its URL (\(names.joined(separator: ", ")))."
         case .channelNotFound(let name):

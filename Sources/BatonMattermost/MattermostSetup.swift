@@ -61,6 +61,11 @@ public struct MattermostSetup: Sendable {
     public func team(named written: String) async throws -> MMTeam {
         let text = written.trimmingWhitespace()
         let name = Self.teamName(in: text, server: client.baseURL)
+        // A link into another server (staging's, copied while connecting production).
+        if let host = Self.linkHost(text), let server = URL(string: client.baseURL)?.host?.lowercased(), host != server {
+            throw MattermostError.teamLinkElsewhere(host: host, server: server)
+        }
+        let fromLink = name != text.lowercased()
         if Self.isTeamName(name) {
             do {
                 return try await client.team(named: name)
@@ -83,8 +88,17 @@ public struct MattermostSetup: Sendable {
         guard matches.count <= 1 else {
             throw MattermostError.teamAmbiguous(text, names: matches.map(\.name).sorted())
         }
-        guard let team = matches.first else { throw MattermostError.teamNotFound(text) }
+        // A link names its team in its path: say that name, not the whole link.
+        guard let team = matches.first else { throw MattermostError.teamNotFound(fromLink ? name : text) }
         return team
+    }
+
+    /// The host of a link an admin wrote (with or without `https://`), lower case; nil
+    /// for a team's name or display name.
+    static func linkHost(_ text: String) -> String? {
+        let bare = text.trimmingCharacters(in: ["/"]).lowercased()
+        guard bare.contains("/"), !bare.contains(" "), let link = URL(string: bare.contains("://") ? bare : "https://" + bare) else { return nil }
+        return link.host
     }
 
     /// The team's name in what an admin wrote: the first folder of a link into the team

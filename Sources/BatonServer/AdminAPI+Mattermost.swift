@@ -212,7 +212,7 @@ extension AdminAPI {
             case .redirected: (.unprocessableContent, "redirected")
             case .badCredentials, .sessionExpired: (.unprocessableContent, "bad_credentials")
             case .notAdmin: (.unprocessableContent, "not_admin")
-            case .teamNotFound: (.unprocessableContent, "team_not_found")
+            case .teamNotFound, .teamLinkElsewhere: (.unprocessableContent, "team_not_found")
             case .teamAmbiguous: (.unprocessableContent, "team_ambiguous")
             case .channelNotFound: (.unprocessableContent, "channel_not_found")
             case .usersNotFound: (.unprocessableContent, "users_not_found")

@@ -91,7 +91,8 @@ struct PublicRoutes: Sendable {
             // Public, read-only settings: any page may read them.
             response.headers[.accessControlAllowOrigin] = "*"
             response.headers[.crossOriginResourcePolicy] = "cross-origin"
-            response.headers[.cacheControl] = "public, max-age=60"
+            // Asked again at each page view: a colour just saved shows on the site at once.
+            response.headers[.cacheControl] = "no-cache"
             return response
         }
     }

@@ -552,6 +552,8 @@ struct BotHarness {
         #expect(Template.render("Bienvenue {{first}} !", conversation) == "Bienvenue !")
         #expect(Template.render("Thanks {{first}}, {{name}}.", conversation) == "Thanks, Ada\\_L\\*.")
         #expect(Template.render("Hi {{first}} there {{first}}", conversation) == "Hi there")
+        #expect(Template.render("{{first}}, welcome! I'm Ada ({{first}}), or ({{name}}).\n{{first}}: ok", conversation)
+            == "Welcome! I'm Ada, or (Ada\\_L\\*).\nOk")
         #expect(Template.render("Passing you on, {{first}}. Bye, {{first}}, {{name}}", conversation) == "Passing you on. Bye, Ada\\_L\\*")
         #expect(Template.render("Code `a {{first}}`, x{{first}}y", conversation) == "Code `a `, xy")
     }

@@ -373,12 +373,13 @@ struct Dashboard {
                 try await page.fill("Tuesday", "09:00-12:00, 11:00-13:00")
                 try await page.fill("Wednesday", "9-5, 22:00-06:00")
                 try await page.fill("Thursday", "05:00-07:00")
-                try await page.fill("Away message", "Back {{when}}")
+                try await page.fill("Away message", "Back {{when}}, {{who}}")
+                try await page.fill("Closed on", "2026-12-25, 2026-13-45")
                 try await page.click("Save")
                 try await page.waitForText("09:00-12:00 and 11:00-13:00 overlap.")
                 let said = try await page.run("pageText()") as? String ?? ""
                 for message in ["\"BST\" is not a time zone's name", "Not a range of hours: 9-5.", "Wednesday's 22:00-06:00 and 05:00-07:00 overlap.",
-                                "{{when}} means nothing here"] {
+                                "{{when}}, {{who}} mean nothing here", "\"2026-13-45\" is not a date"] {
                     #expect(said.contains(message), "\(message)")
                 }
                 #expect(try await page.run("pageText().split('09:00-12:00 and 11:00-13:00 overlap.').length - 1") as? Int == 1)

@@ -202,6 +202,11 @@ import Testing
             #expect(try await setup.team(named: "ops-2").id != (try await setup.team(named: "ops-1")).id)
             await #expect(throws: MattermostError.teamNotFound("Customer")) { try await setup.team(named: "Customer") }
             await #expect(throws: MattermostError.teamNotFound("a")) { try await setup.team(named: "a") }
+            // A link names the team it is into; a link into another server is said to be one.
+            await #expect(throws: MattermostError.teamNotFound("nosuch")) { try await setup.team(named: "\(sandbox.url)/nosuch/channels/town-square") }
+            await #expect(throws: MattermostError.teamLinkElsewhere(host: "other.example.com", server: "127.0.0.1")) {
+                try await setup.team(named: "https://other.example.com/sales-emea/channels/town-square")
+            }
         }
     }
 

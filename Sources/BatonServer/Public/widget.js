@@ -1736,6 +1736,7 @@ textarea:disabled { background: #f1f3f5; }
     const title = w.title || w.botName || t('chat');
     ui.title.textContent = title;
     ui.panel.setAttribute('aria-label', title);
+    updateBadge(); // (the launcher's name holds the title when other widgets are on the page)
     applyColor(w.color);
     if (f.limits && f.limits.maxTextLength > 0) limits = Object.assign({}, limits, f.limits);
     fileLimits = f.files && typeof f.files.ticket === 'string' && typeof f.files.upload === 'string' ? f.files : null;

@@ -48,6 +48,14 @@ function overlaps(week) {
   return found;
 }
 
+// A day of the calendar written YYYY-MM-DD (not 2026-13-45, nor 2026-02-30).
+function isDate(text) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const day = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+  return day.getUTCFullYear() === +m[1] && day.getUTCMonth() === +m[2] - 1 && day.getUTCDate() === +m[3];
+}
+
 function browserZone() {
   try { return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'; } catch (e) { return 'UTC'; }
 }
@@ -119,12 +127,14 @@ export function hoursEditor() {
       }
       for (const [day, message] of overlaps(days.map(([key]) => hours.days[key]))) add(days[day][1], message);
       for (const [f, messages] of byDay) problems.push([f, messages.join(' ')]);
-      const badDates = hours.closedDates.filter((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d));
-      if (badDates.length) problems.push([closed, `Not a date: ${badDates.join(', ')}. Write it like 2026-12-25.`]);
+      const badDates = hours.closedDates.filter((d) => !isDate(d));
+      if (badDates.length) problems.push([closed, `${badDates.map((d) => `"${d}"`).join(', ')} ${badDates.length > 1 ? 'are not dates' : 'is not a date'}: write it like 2026-12-25.`]);
       if (!problems.length && DAYS.every(([key]) => !hours.days[key].length)) problems.push([days[0][1], 'Give at least one day opening hours, or turn working hours off.']);
       const unknown = (hours.awayMessage || '').match(/\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g) || [];
-      const other = unknown.map((p) => p.replace(/[{}\s]/g, '')).find((name) => name !== 'opens');
-      if (other) problems.push([away, `{{${other}}} means nothing here: the away message knows only {{opens}} (when people are back).`]);
+      const others = [...new Set(unknown.map((p) => p.replace(/[{}\s]/g, '')).filter((name) => name !== 'opens'))];
+      if (others.length) {
+        problems.push([away, `${others.map((o) => `{{${o}}}`).join(', ')} ${others.length > 1 ? 'mean' : 'means'} nothing here: the away message knows only {{opens}} (when people are back).`]);
+      }
       return problems;
     },
   };
