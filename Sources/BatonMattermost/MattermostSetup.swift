@@ -93,12 +93,18 @@ public struct MattermostSetup: Sendable {
         return team
     }
 
-    /// The host of a link an admin wrote (with or without `https://`), lower case; nil
-    /// for a team's name or display name.
-    static func linkHost(_ text: String) -> String? {
+    /// The host of a link an admin wrote, lower case; nil for a team's name or display name.
+    static func linkHost(_ text: String) -> String? { link(text)?.host }
+
+    /// What an admin wrote as a link (with or without `https://`: a host with a dot or a
+    /// port, or `localhost`, then a path); nil for a display name such as "R/D".
+    static func link(_ text: String) -> URL? {
         let bare = text.trimmingCharacters(in: ["/"]).lowercased()
-        guard bare.contains("/"), !bare.contains(" "), let link = URL(string: bare.contains("://") ? bare : "https://" + bare) else { return nil }
-        return link.host
+        guard bare.contains("/"), !bare.contains(where: \.isWhitespace) else { return nil }
+        if bare.contains("://") { return URL(string: bare) }
+        let host = bare.prefix { $0 != "/" }
+        guard host.contains(".") || host.contains(":") || host == "localhost" else { return nil }
+        return URL(string: "https://" + bare)
     }
 
     /// The team's name in what an admin wrote: the first folder of a link into the team
@@ -106,7 +112,7 @@ public struct MattermostSetup: Sendable {
     /// lower case (team names are).
     static func teamName(in text: String, server: String) -> String {
         let bare = text.trimmingCharacters(in: ["/"]).lowercased()
-        guard bare.contains("/"), let link = URL(string: bare.contains("://") ? bare : "https://" + bare) else { return bare }
+        guard let link = link(text) else { return bare }
         var folders = link.path.split(separator: "/")
         let serverFolders = URL(string: server.lowercased())?.path.split(separator: "/") ?? []
         if folders.starts(with: serverFolders) { folders.removeFirst(serverFolders.count) }

@@ -214,6 +214,9 @@ import Testing
         #expect(MattermostSetup.teamName(in: "https://example.com/mm/support/channels/x", server: "https://example.com/mm") == "support")
         #expect(MattermostSetup.teamName(in: "Support", server: "https://example.com") == "support")
         #expect(MattermostSetup.teamName(in: "/support/", server: "https://example.com") == "support")
+        // A display name with a slash is no link.
+        #expect(MattermostSetup.teamName(in: "R/D", server: "https://example.com") == "r/d" && MattermostSetup.linkHost("R/D") == nil)
+        #expect(MattermostSetup.linkHost("chat.example.com/support") == "chat.example.com")
         #expect(MattermostSetup.isTeamName("a-b_c1") && !MattermostSetup.isTeamName("-ab") && !MattermostSetup.isTeamName("customer sales"))
     }
 
