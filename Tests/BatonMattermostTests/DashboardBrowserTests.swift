@@ -295,6 +295,7 @@ struct Dashboard {
                 // A chat with the agents is closed before it can be deleted; closing it from
                 // here tells the visitor and closes the room, as an agent would.
                 #expect(try await page.run("named('Delete this conversation').disabled") as? Bool == true)
+                #expect(try await page.run("document.getElementById('tr-actions').textContent") as? String == "Close or delete")
                 try await page.click("Close the chat")
                 try await page.click("Close it")
                 try await page.waitForText("The chat is closed")
@@ -304,6 +305,8 @@ struct Dashboard {
                 }
                 #expect(rig.messages(in: room.id).contains { $0.contains("The chat was closed") || $0.contains("closed") })
                 try await page.waitFor("the delete button enabled", "named('Delete this conversation') && !named('Delete this conversation').disabled")
+                // Closed, it can only be deleted: the card says so.
+                #expect(try await page.run("document.getElementById('tr-actions').textContent") as? String == "Delete")
                 try await driver.screenshot("dashboard-transcript-closed")
                 try await page.click("Delete this conversation")
                 // The room may go too (here: renamed, emptied and archived, as the stand-in,

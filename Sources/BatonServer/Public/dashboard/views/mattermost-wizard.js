@@ -108,7 +108,8 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
       h('div', { class: 'radio-option' }, h('label', { class: 'check', for: channelRooms.id }, channelRooms, ' A channel of its own, with the default agents in it')),
       h('div', { class: 'radio-option' }, h('label', { class: 'check', for: threadRoomsInput.id }, threadRoomsInput,
         ' A thread under its announcement in the index channel; the default agents follow it')),
-      h('p', { class: 'field-hint' }, 'Chats already open stay where they are.')),
+      // (Said when changing a connection: on a first one there are none.)
+      editing ? h('p', { class: 'field-hint' }, 'Chats already open stay where they are.') : null),
     agentsLanguage.root,
     h('details', { class: 'advanced' }, h('summary', {}, 'Advanced'),
       h('div', { class: 'stack' }, closeCommand.root, internalPrefix.root,

@@ -225,7 +225,7 @@ export function mountTranscript(main, route) {
       }),
     }) : null;
     return h('section', { class: 'card card-padded transcript-actions', 'aria-labelledby': 'tr-actions' },
-      h('h2', { class: 'section-title', id: 'tr-actions' }, 'Close or delete'),
+      h('h2', { class: 'section-title', id: 'tr-actions' }, close ? 'Close or delete' : 'Delete'),
       h('div', { class: 'stack' }, close, remove, forget),
       withAgents ? h('p', { class: 'field-hint' }, 'A chat with the agents is closed before it can be deleted.') : null);
   }
