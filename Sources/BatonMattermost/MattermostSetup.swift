@@ -74,9 +74,9 @@ public struct MattermostSetup: Sendable {
         let shown = text.lowercased()
         var matches: [MMTeam] = []
         var seen = Set<String>()
-        // The relay user's own teams, then every team a system administrator sees (at
-        // most 2,000: a server with more is asked by name).
-        var pages = [try await client.teams()]
+        // Every team, as the relay user is a system administrator (at most 2,000: a server
+        // with more is asked by name).
+        var pages: [[MMTeam]] = []
         for page in 0..<10 {
             let teams = try await client.allTeams(page: page)
             pages.append(teams)

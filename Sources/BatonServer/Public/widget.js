@@ -27,12 +27,13 @@
   const registry = (window.__batonWidgets = window.__batonWidgets || {});
   if (registry[KEY]) return;
   registry[KEY] = true;
+  // What the widgets of one page share (their places, their chats, the page's API).
+  const shared = (window.BatonChat = window.BatonChat || {});
   // Another widget on the page (a sales bot and a support bot): its launcher goes beside
   // the others', not on top of one, in the order of their tags in the page where it can
   // (not the order their scripts happened to run in), else in the first place free (a
   // loader that removed its tag, a tag put before one that ran already).
   const SLOT = (() => {
-    const shared = (window.BatonChat = window.BatonChat || {});
     const slots = (shared._slots = shared._slots || {});
     const taken = new Set(Object.keys(slots).map((key) => slots[key]));
     const keys = [];
@@ -562,7 +563,6 @@ textarea:disabled { background: #f1f3f5; }
   // One policy for every Baton widget on the page (a name may be created only once).
   let htmlPolicy = null;
   try {
-    const shared = (window.BatonChat = window.BatonChat || {});
     if (!shared._htmlPolicy && window.trustedTypes && window.trustedTypes.createPolicy) {
       shared._htmlPolicy = window.trustedTypes.createPolicy('baton-chat', { createHTML: (constant) => constant });
     }
@@ -715,19 +715,18 @@ textarea:disabled { background: #f1f3f5; }
   // each other's way: one chat open at a time, and one that fills the screen hides the
   // others' launchers, which would be drawn over its text box.
   const peers = (() => {
-    const api = (window.BatonChat = window.BatonChat || {});
-    const all = (api._peers = api._peers || {});
+    const all = (shared._peers = shared._peers || {});
     return {
       join(handlers) {
         all[KEY] = handlers;
         for (const key of Object.keys(all)) if (key !== KEY && all[key].relabel) all[key].relabel();
         // A widget added while another's chat fills the screen keeps out of sight too.
-        if (api._coveredBy && api._coveredBy !== KEY) handlers.cover(true);
+        if (shared._coveredBy && shared._coveredBy !== KEY) handlers.cover(true);
       },
       count() { return Object.keys(all).length; },
       opened() { for (const key of Object.keys(all)) if (key !== KEY) all[key].close(); },
       covering(on) {
-        if (on) api._coveredBy = KEY; else if (api._coveredBy === KEY) api._coveredBy = null;
+        if (on) shared._coveredBy = KEY; else if (shared._coveredBy === KEY) shared._coveredBy = null;
         for (const key of Object.keys(all)) if (key !== KEY) all[key].cover(on);
       },
     };
@@ -2223,7 +2222,7 @@ textarea:disabled { background: #f1f3f5; }
 
   // The page's way to say who is signed in after the widget loaded (a single-page app):
   // every Baton widget on the page hears it.
-  const api = (window.BatonChat = window.BatonChat || {});
+  const api = shared;
   api._widgets = api._widgets || [];
   api._widgets.push({ identify: (u) => identifyAs(u), logout: () => identifyAs(null) });
   if (!api.identify) {
