@@ -39,6 +39,8 @@ public struct ScriptedBot: ChatBot {
         return [reply(definition.greeting, conversation)]
     }
 
+    public func fill(_ text: String, for conversation: Conversation) -> String { Template.render(text, conversation) }
+
     public func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome {
         var run = Run(bot: self, conversation: conversation)
         // A flow the bot's definition no longer has (it was edited meanwhile): the bot is

@@ -302,10 +302,11 @@ public final class ChatService: Sendable {
     }
 
     /// The bot's greeting for a new conversation, its first text replaced by the widget's
-    /// own greeting when it has one.
+    /// own greeting when it has one (`{{name}}` in it filled in as in the bot's).
     func greet(_ conversation: inout Conversation, widget: Widget, bot: any ChatBot) -> [NewMessage] {
         var messages = bot.greet(&conversation).map { botMessage($0, bot: bot) }
-        if let text = widget.settings.greeting?.trimmingWhitespace(), !text.isEmpty {
+        if let own = widget.settings.greeting?.trimmingWhitespace(), !own.isEmpty {
+            let text = bot.fill(own, for: conversation)
             if messages.isEmpty {
                 messages = [NewMessage(role: .bot, authorName: bot.name, text: text)]
             } else {

@@ -136,6 +136,9 @@ public protocol ChatBot: Sendable {
     func noAgentsReply(_ conversation: Conversation) -> BotReply
     /// The opening messages of a new conversation.
     func greet(_ conversation: inout Conversation) -> [BotReply]
+    /// `text` (a widget's own greeting) with its placeholders filled in as the bot's own
+    /// texts are, from what is known of the conversation.
+    func fill(_ text: String, for conversation: Conversation) -> String
     /// Answers a visitor message; may move the conversation between `bot` and `collecting`.
     /// While collecting, a message of files alone comes here too (its text empty).
     func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome
@@ -143,6 +146,7 @@ public protocol ChatBot: Sendable {
 
 extension ChatBot {
     public var language: String? { nil }
+    public func fill(_ text: String, for conversation: Conversation) -> String { text }
 }
 
 /// Finds the widget for a key and the compiled bot that answers in it.

@@ -300,7 +300,9 @@ public struct ProxySettingError: Error, Sendable, Equatable, CustomStringConvert
 /// an unreachable server is reported fast; and for the setup's steps, one per proxy that
 /// does not try a failed connection again (`MattermostClient.makeHTTP`). Made at first
 /// use, after `MattermostTrust` read the trusted certificates, and kept for the life of
-/// the process unless renewed (`renew`).
+/// the process unless renewed (`renew`). Process-wide, as AsyncHTTPClient's own
+/// `HTTPClient.shared` is: every link to a server shares that server's connections,
+/// whichever widget it serves.
 enum MattermostProxies {
     struct Key: Hashable, Sendable {
         var server: String?
@@ -332,9 +334,10 @@ enum MattermostProxies {
             return entry.client
         }
         guard let old else { return false }
-        Task.detached {
-            try? await Task.sleep(for: renewedClientGrace)
-            try? await old.shutdown()
+        // Scheduled on its own event loop rather than in a task of its own: nothing waits
+        // for it, and a process that ends first has nothing to release.
+        old.eventLoopGroup.next().scheduleTask(in: .seconds(renewedClientGrace.components.seconds)) {
+            old.shutdown { _ in }
         }
         return true
     }

@@ -349,10 +349,13 @@ extension AdminAPI {
                 issues.append(.init(path: "settings.\(field)", message: problem))
             }
         }
-        // The widget's greeting is said before the visitor has said anything: nothing to fill in.
-        if let greeting = body.greeting, let placeholder = BotMarkdown.placeholders(in: greeting).first {
+        // The widget's greeting is said before the visitor has said anything: only what a
+        // returning (or signed-in) visitor gave before can be known then.
+        if let greeting = body.greeting,
+           let placeholder = BotMarkdown.placeholders(in: greeting).first(where: { $0 != "name" && $0 != "email" }) {
             issues.append(.init(path: "settings.greeting",
-                                message: "{{\(placeholder)}} would show as written: the greeting comes before anything is known of the visitor."))
+                                message: "{{\(placeholder)}} would always be empty: the greeting comes before the visitor has answered anything. "
+                                    + "Only {{name}} and {{email}} can be filled in, for a visitor who gave them before (left out for others)."))
         }
         var avatar = body.avatarURL?.trimmingWhitespace()
         if avatar?.isEmpty == true { avatar = nil }

@@ -9,6 +9,9 @@ struct EchoBot: ChatBot {
     var language: String?
     func greet(_ conversation: inout Conversation) -> [BotReply] { [BotReply("Hello!", buttons: [QuickReply(title: "Human", action: "handover")])] }
     func noAgentsReply(_ conversation: Conversation) -> BotReply { BotReply("Nobody is here, \(conversation.variable("name") ?? "friend").") }
+    func fill(_ text: String, for conversation: Conversation) -> String {
+        text.replacingOccurrences(of: "{{name}}", with: conversation.variable("name") ?? "friend")
+    }
     func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome {
         if input.action == "handover" || input.text == "human" {
             return BotOutcome(replies: [], handover: HandoverRequest(reason: "asked", message: BotReply("Connecting…")))
@@ -83,6 +86,21 @@ final class Inbox: Sendable {
         #expect(session.messages.map(\.text) == ["Welcome to the shop!"])
         // The bot's buttons stay.
         #expect(session.messages.first?.buttons == [QuickReply(title: "Human", action: "handover")])
+    }
+
+    /// A returning visitor's name in the widget's greeting, as in the bot's own texts.
+    @Test func aWidgetsOwnGreetingIsFilledInByTheBot() async throws {
+        let shop = Widget(key: "w3", name: "Shop", botSource: "", settings: WidgetSettings(greeting: "Welcome, {{name}}!"), createdAt: 1, updatedAt: 1)
+        let chat = ChatService(store: store, bots: FixedDirectory(widgets: ["w3": shop]), hashToken: { "h:" + $0 })
+        let session = try await chat.open(widgetKey: "w3", token: nil, subscription: 1, sink: Inbox().sink)
+        #expect(session.messages.map(\.text) == ["Welcome, friend!"])
+        _ = try await chat.receive(VisitorInput(text: "ask"), clientID: "a", from: session, origin: 1)
+        _ = try await chat.receive(VisitorInput(text: "Grace"), clientID: "b", from: session, origin: 1)
+        try await chat.closeConversation(session.conversation.id, closedBy: nil)
+        _ = try await chat.receive(VisitorInput(text: "hello again"), clientID: "c", from: session, origin: 1)
+        let next = try #require(try await store.latestConversation(of: session.visitor.id))
+        #expect(next.id != session.conversation.id)
+        #expect(try await store.messages(in: next.id, after: 0, limit: 10).first?.text == "Welcome, Grace!")
     }
 
     @Test func aNewVisitorGetsATokenAndTheGreeting() async throws {

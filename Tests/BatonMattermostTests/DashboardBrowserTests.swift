@@ -85,6 +85,11 @@ struct Dashboard {
                 try await page.fill("Repeat the password", "a long enough password")
                 try await page.click("Create the admin and sign in")
                 try await page.waitForText("Demo")
+                // What to do next, with the demo bot's pages to do it in.
+                try await page.waitForText("Getting started")
+                #expect(try await page.run("""
+                    Array.from(document.querySelectorAll('.getting-started a')).map((a) => a.getAttribute('href')).join(' ')
+                    """) as? String == "/ #/bots/demo/widget #/bots/demo/platforms #/bots/demo/bot")
                 try await driver.screenshot("dashboard-bots")
 
                 // Sign out, and in again.
@@ -236,6 +241,10 @@ struct Dashboard {
                 try await page.waitForText("Live chats (~live-chats)")
                 try await driver.screenshot("dashboard-mattermost-connected")
                 #expect(sandbox.channel(team: "support", name: "live-chats") != nil)
+                // A bot connected: the bots page no longer tells how to start.
+                try await driver.open("\(baton.http)/dashboard/#/bots")
+                try await page.waitFor("the bots", "document.querySelector('.bot-card')")
+                #expect(try await page.run("!!document.querySelector('.getting-started')") as? Bool == false)
 
                 // A visitor chats to a handover; the agent's reply reaches the widget.
                 try await driver.open("\(baton.http)/preview/demo")
@@ -900,6 +909,7 @@ struct Dashboard {
         let now = Millis.now()
         var visitor = Visitor(id: .random(), widgetKey: "demo", tokenHash: "formatting", createdAt: now - 60_000, lastSeenAt: now)
         visitor.name = "Grace Hopper"
+        visitor.email = "grace.brewster.murray.hopper@navy-research.example.org"
         var conversation = Conversation(id: .random(), widgetKey: "demo", visitorID: visitor.id, createdAt: now - 60_000, updatedAt: now - 60_000)
         _ = try await store.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [
             NewMessage(role: .visitor, text: "**not bold**, my order: https://shop.example/orders/42", clientID: "v1", createdAt: now - 60_000)]))
@@ -999,6 +1009,11 @@ struct Dashboard {
             #expect(try await page.run("\(visitor).textContent") as? String == "**not bold**, my order: https://shop.example/orders/42")
             #expect(try await page.run("[...\(visitor).querySelectorAll('a')].map((a) => a.href)") as? [String] == ["https://shop.example/orders/42"])
             #expect(try await page.run("\(visitor).querySelectorAll('strong').length") as? Int == 0)
+            // A long address breaks before its @ and dots only.
+            let email = "document.querySelector('.transcript-side a[href^=\"mailto:\"]')"
+            #expect(try await page.run("\(email).textContent") as? String == "grace.brewster.murray.hopper@navy-research.example.org")
+            #expect(try await page.run("[...\(email).childNodes].map((n) => n.nodeName === 'WBR' ? '|' : n.textContent).join('')") as? String
+                == "grace|.brewster|.murray|.hopper|@navy-research|.example|.org")
             try await expectAccessible(driver, "a transcript")
             // In a narrow window, with the menu open.
             try await driver.setWindow(width: 600, height: 844)
@@ -1007,6 +1022,16 @@ struct Dashboard {
             try await page.click("Menu")
             try await page.waitFor("the menu", "document.querySelector('.topbar-menu.open')")
             try await expectAccessible(driver, "the menu in a narrow window")
+            // The getting-started guide (no bot is connected here) stays hidden once hidden.
+            try await page.click("Menu")
+            try await page.waitFor("the menu closed", "!document.querySelector('.topbar-menu.open')")
+            try await page.click("Hide")
+            try await page.waitFor("the guide gone", "!document.querySelector('.getting-started')")
+            try await driver.open("\(baton.http)/dashboard/#/admins")
+            try await page.waitForText("Add admin")
+            try await driver.open("\(baton.http)/dashboard/#/bots")
+            try await page.waitFor("the bots", "document.querySelector('.bot-card')")
+            #expect(try await page.run("!!document.querySelector('.getting-started')") as? Bool == false)
         }
     }
 }

@@ -7,14 +7,19 @@ import { badge, button, busy, confirmDialog, emptyState, errorBox, field, loadIn
 import { relativeTime, formatDateTime } from '/dashboard/format.js';
 import { botHref } from '/dashboard/router.js';
 
+const GUIDE_HIDDEN = 'baton.gettingStartedHidden';
+const guideHidden = () => { try { return localStorage.getItem(GUIDE_HIDDEN) === '1'; } catch { return false; } };
+
 export function mountBots(main) {
   document.title = 'Bots · Baton';
   const list = h('div', { class: 'bot-list', 'aria-live': 'polite', 'aria-busy': 'true' }, loading('Loading bots…'));
+  const guide = h('div', { class: 'getting-started-slot' });
   const newButton = button('New bot', { variant: 'primary', iconName: 'plus', onclick: () => newBotDialog() });
   main.append(h('div', { class: 'page' },
     h('div', { class: 'page-header' },
       h('div', {}, h('h1', {}, 'Bots'), h('p', { class: 'page-subtitle' }, 'Each bot is a chat widget for a website, with its own Mattermost connection.')),
       newButton),
+    guide,
     list));
 
   let alive = true;
@@ -26,12 +31,35 @@ export function mountBots(main) {
   }
 
   function draw() {
+    replace(guide, gettingStarted(bots));
     if (bots.length === 0) {
       replace(list, emptyState('No bots yet', 'Create a bot to get a chat widget for your website.',
         button('New bot', { variant: 'primary', iconName: 'plus', onclick: () => newBotDialog() })));
       return;
     }
     replace(list, h('ul', { class: 'cards', role: 'list' }, bots.map(botCard)));
+  }
+
+  // What a new owner does next, until one of the bots is connected to Mattermost (or the
+  // guide is hidden): a first admin otherwise lands on a list with the demo bot in it and
+  // nothing that says where the widget's snippet or the Mattermost connection are.
+  function gettingStarted(all) {
+    if (all.length === 0 || all.some((b) => b.mattermost && b.mattermost !== 'none') || guideHidden()) return null;
+    const bot = all.find((b) => b.key === 'demo') || all[0];
+    const step = (title, text, href, label) => h('li', {},
+      h('p', { class: 'step-title' }, title), h('p', { class: 'step-text' }, text, ' ', h('a', { href }, label)));
+    const hide = button('Hide', { variant: 'ghost', onclick: () => {
+      try { localStorage.setItem(GUIDE_HIDDEN, '1'); } catch { /* private mode: hidden until the next visit */ }
+      replace(guide);
+      newButton.focus();
+    } });
+    return h('section', { class: 'card card-padded getting-started', 'aria-labelledby': 'getting-started-title' },
+      h('div', { class: 'getting-started-head' }, h('h2', { id: 'getting-started-title' }, 'Getting started'), hide),
+      h('ol', {},
+        step('Try the bot', `${bot.name} answers on Baton’s own page, as visitors will see it.`, '/', 'Open the demo page'),
+        step('Put it on your site', 'Copy the widget’s snippet into your pages, and say which sites may embed it.', botHref(bot.key, 'widget'), 'Widget settings'),
+        step('Hand chats to people', 'Connect Mattermost, so that agents take over when the bot cannot help.', botHref(bot.key, 'platforms'), 'Connect Mattermost'),
+        step('Teach it your answers', 'Change its questions, answers and hand-over questions.', botHref(bot.key, 'bot'), 'Edit the bot')));
   }
 
   function botCard(bot) {

@@ -129,6 +129,10 @@ export function mountTranscript(main, route) {
     } catch (e) { return tag; }
   }
 
+  // An address in the narrow side column breaks before its @ and its dots rather than
+  // anywhere in a word ("grace.hopper@" / "example.com", not "grace.hopp" / "er@…").
+  function breakable(text) { return text.split(/(?=[@.])/).flatMap((part, i) => (i ? [h('wbr'), part] : [part])); }
+
   // A variable's name or a reason, as the start of a line reads: "Topic", "The visitor asked…".
   function capitalised(text) { return text ? text.charAt(0).toLocaleUpperCase() + text.slice(1) : text; }
 
@@ -137,7 +141,7 @@ export function mountTranscript(main, route) {
     const visitor = c.visitor || {};
     const rows = [
       ['Name', visitor.name || '—'],
-      ['Email', visitor.email ? h('a', { href: `mailto:${visitor.email}` }, visitor.email) : '—'],
+      ['Email', visitor.email ? h('a', { href: `mailto:${visitor.email}` }, breakable(visitor.email)) : '—'],
       ...(visitor.userID ? [['Signed in as', [h('code', {}, visitor.userID), ' (verified by the website)']]] : []),
       ...(c.page && /^https?:\/\//i.test(c.page.url)
         ? [['Page', h('a', { href: c.page.url, target: '_blank', rel: 'noopener noreferrer', class: 'page-link' }, c.page.title || c.page.url)]] : []),
