@@ -102,6 +102,23 @@ public enum MattermostError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 
+    /// The team holds as many channels as the server allows (`TeamSettings.MaxChannelsPerTeam`,
+    /// 2,000 by default; archived channels count): the server's first check, or its
+    /// database's.
+    public var isChannelLimit: Bool {
+        if case .server(400, let id, _) = self {
+            return id == "api.channel.create_channel.max_channel_limit.app_error" || id == "store.sql_channel.save_channel.limit.app_error"
+        }
+        return false
+    }
+
+    /// The post is older than the server lets a post's text be changed
+    /// (`ServiceSettings.PostEditTimeLimit`, unlimited by default).
+    public var isEditTimeLimit: Bool {
+        if case .server(400, "api.post.update_post.permissions_time_limit.app_error", _) = self { return true }
+        return false
+    }
+
     /// How long to wait before trying again, when the server said so.
     public var retryAfter: Double? {
         if case .rateLimited(let seconds) = self { return seconds }

@@ -76,6 +76,8 @@ extension MattermostLink {
                                                     takenBy: agent, words: words)
         do {
             _ = try await client.editPost(id: reminderID, message: text)
+        } catch let error as MattermostError where error.isEditTimeLimit {
+            noteEditTimeLimit(error)
         } catch {
             logger.warning("Marking the reminder of a waiting visitor failed", metadata: ["conversation": "\(room.conversationID)", "error": "\(error)"])
         }

@@ -19,34 +19,25 @@ extension MattermostLink {
         if let existing = try await store.room(for: conversation.id) {
             room = existing
         } else if settings.rooms == .thread {
-            // The announcement starts the thread: agents answer under it.
-            let visitorRecord = try await store.visitor(id: conversation.visitorID)
-            let text = try await announcement(conversation, visitor: visitor, visitorRecord: visitorRecord, link: nil,
-                                              earlier: try await earlierChats(of: conversation))
-            let root: MMPost
-            do {
-                root = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
-            } catch {
-                // The chat waits for the channel (its thread starts there), saying why.
-                guard await indexChannelUnusable(after: error) else { throw error }
-                throw MattermostError.forbidden(noteIndexChannelUnusable())
-            }
-            indexChannelUsable()
-            room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: root.id, threadChannelID: settings.indexChannel.id,
-                        name: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
-                        link: settings.link(toPost: root.id), announcementID: root.id, cursor: .now() - 1, createdAt: .now())
-            try await store.saveRoom(room)
-            remember(room)
+            room = try await threadRoom(for: conversation, visitor: visitor, record: record)
         } else {
-            let channel = try await client.createChannel(
-                teamID: settings.team.id, name: MattermostPosts.channelName(for: conversation.id),
-                displayName: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
-                purpose: words(.channelPurpose, ["widget": widgetKey]))
-            teamProblem.withLock { $0 = nil }
-            room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: channel.id, name: channel.name,
-                        link: settings.link(toChannel: channel.name), cursor: .now() - 1, createdAt: .now())
-            try await store.saveRoom(room)
-            remember(room)
+            do {
+                let channel = try await client.createChannel(
+                    teamID: settings.team.id, name: MattermostPosts.channelName(for: conversation.id),
+                    displayName: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
+                    purpose: words(.channelPurpose, ["widget": widgetKey]))
+                teamProblem.withLock { $0 = nil }
+                channelLimitLifted()
+                room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: channel.id, name: channel.name,
+                            link: settings.link(toChannel: channel.name), cursor: .now() - 1, createdAt: .now())
+                try await store.saveRoom(room)
+                remember(room)
+            } catch let error as MattermostError where error.isChannelLimit {
+                // The team is full (2,000 channels by default, archived ones counted): the
+                // chat goes to a thread in the index channel rather than wait for an admin.
+                noteChannelLimit()
+                room = try await threadRoom(for: conversation, visitor: visitor, record: record)
+            }
         }
         if room.transcriptUntil == nil {
             // The agents are in the room's channel (for a thread, the index channel, where
@@ -103,6 +94,29 @@ extension MattermostLink {
         let target = RelayTarget(room: room, visitor: visitor)
         if room.closedAt == nil { relayTargets.withLock { $0[conversation.id] = target } }
         return target
+    }
+
+    /// A room that is a thread in the index channel: the announcement starts it, and agents
+    /// answer under it.
+    private func threadRoom(for conversation: Conversation, visitor: String, record: AgentTaskRecord) async throws -> Room {
+        let visitorRecord = try await store.visitor(id: conversation.visitorID)
+        let text = try await announcement(conversation, visitor: visitor, visitorRecord: visitorRecord, link: nil,
+                                          earlier: try await earlierChats(of: conversation))
+        let root: MMPost
+        do {
+            root = try await postOnce(text, in: settings.indexChannel.id, marker: "announce-\(conversation.id)", record: record)
+        } catch {
+            // The chat waits for the channel (its thread starts there), saying why.
+            guard await indexChannelUnusable(after: error) else { throw error }
+            throw MattermostError.forbidden(noteIndexChannelUnusable())
+        }
+        indexChannelUsable()
+        let room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: root.id, threadChannelID: settings.indexChannel.id,
+                        name: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
+                        link: settings.link(toPost: root.id), announcementID: root.id, cursor: .now() - 1, createdAt: .now())
+        try await store.saveRoom(room)
+        remember(room)
+        return room
     }
 
     /// Whether agents get the visitor's page as a link: only on a site the widget is
@@ -163,6 +177,8 @@ extension MattermostLink {
                                               link: room.rootID == nil ? room.link : nil, earlier: try await earlierChats(of: conversation),
                                               takenBy: agents.joined(separator: ", "))
             _ = try await client.editPost(id: announcementID, message: text)
+        } catch let error as MattermostError where error.isEditTimeLimit {
+            noteEditTimeLimit(error)
         } catch {
             logger.warning("Marking a chat's announcement as taken failed", metadata: ["conversation": "\(record.conversationID)", "error": "\(error)"])
         }
@@ -227,6 +243,10 @@ extension MattermostLink {
                                               endedByVisitor: endedByVisitor)
             do {
                 _ = try await client.editPost(id: announcementID, message: text)
+            } catch let error as MattermostError where error.isEditTimeLimit {
+                // Mattermost lets posts be edited for a while only: the announcement stays
+                // as it was rather than hold the close for ever (the room was told).
+                noteEditTimeLimit(error)
             } catch {
                 // Marking it closed waits for nobody: the room was told.
                 guard room.rootID == nil, await indexChannelUnusable(after: error) else { throw error }

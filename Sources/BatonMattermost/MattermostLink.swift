@@ -114,6 +114,11 @@ final class MattermostLink: Sendable {
     /// failure that needs a person, at most once a minute (`checkTeam`).
     let teamProblem = Mutex<String?>(nil)
     let teamCheckedAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// The team found full (`noteChannelLimit`): what the status says, until a channel is
+    /// made again.
+    let channelLimitProblem = Mutex<String?>(nil)
+    /// Whether Mattermost's edit time limit was logged (`noteEditTimeLimit`).
+    let editTimeLimitSaid = Atomic<Bool>(false)
     /// Default agents found no longer in the team and so left out of new rooms, as
     /// logged (each once while this link lasts).
     let agentsLeftOut = Mutex<Set<String>>([])
@@ -121,8 +126,10 @@ final class MattermostLink: Sendable {
     let reminderFailure = Mutex<String?>(nil)
 
     /// What the status says is wrong while no task's own error is newer: the team, then
-    /// the index channel.
-    var standingProblem: String? { teamProblem.withLock { $0 } ?? indexChannelProblem.withLock { $0 } }
+    /// the index channel, then the team's channel limit.
+    var standingProblem: String? {
+        teamProblem.withLock { $0 } ?? indexChannelProblem.withLock { $0 } ?? channelLimitProblem.withLock { $0 }
+    }
 
     private let statusChanged = WakeSignal()
 

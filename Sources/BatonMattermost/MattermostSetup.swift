@@ -205,18 +205,21 @@ public struct MattermostSetup: Sendable {
         return "chats-" + Hex.string(SHA256.hash(data: Array(text.utf8)).prefix(6))
     }
 
-    /// A channel name from what a person typed: "Live Chats" → "live-chats".
+    /// A channel name from what a person typed: "Live Chats" → "live-chats". Mattermost's
+    /// names start with a letter or digit, and older servers refuse "__" in one.
     static func channelName(from text: String) -> String {
         var name = ""
         for scalar in text.trimmingWhitespace().lowercased().unicodeScalars {
-            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-" {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-" {
                 name.unicodeScalars.append(scalar)
+            } else if scalar == "_" {
+                if !name.hasSuffix("_") { name += "_" }
             } else if !name.hasSuffix("-") {
                 name += "-"
             }
         }
         while name.hasSuffix("-") { name.removeLast() }
-        while name.hasPrefix("-") { name.removeFirst() }
+        while name.hasPrefix("-") || name.hasPrefix("_") { name.removeFirst() }
         return String(name.prefix(64))
     }
 }

@@ -48,6 +48,12 @@ extension MattermostSandbox.APIError {
     static let missingTeamMember = Self("app.team.get_member.missing.app_error", "No team member found for that user ID and team ID.", status: 404)
     static let missingPost = Self("app.post.get.app_error", "Unable to get post.", status: 404)
     static let channelExists = Self("store.sql_channel.save_channel.exists.app_error", "A channel with that name already exists on the same team.", status: 400)
+    static func channelLimit(_ limit: Int) -> Self {
+        Self("api.channel.create_channel.max_channel_limit.app_error", "Unable to create more than \(limit) channels for current team.", status: 400)
+    }
+    static func editTimeLimit(_ seconds: Int) -> Self {
+        Self("api.post.update_post.permissions_time_limit.app_error", "Post edit is only allowed for \(seconds) seconds. Please ask your System Administrator for details.", status: 400)
+    }
     static let deletedChannelPost = Self("api.post.create_post.can_not_post_to_deleted.error", "Can not post to deleted channel.", status: 400)
     static let deletedChannelEdit = Self("api.post.patch_post.can_not_update_post_in_deleted.error", "Can not update a post in a deleted channel.", status: 400)
     static let invalidRootID = Self("api.post.create_post.root_id.app_error", "Invalid RootId parameter.", status: 400)

@@ -27,6 +27,14 @@ extension MattermostSandbox {
         /// `ServiceSettings.EnableAPIChannelDeletion`: whether `DELETE /channels/{id}?permanent=true`
         /// deletes for good (off by default, as on the real server: 401).
         public var enableAPIChannelDeletion = false
+        /// `TeamSettings.MaxChannelsPerTeam`: `POST /channels` answers 400
+        /// (`api.channel.create_channel.max_channel_limit.app_error`) once a team holds this
+        /// many channels, archived ones counted (the real server's first check counts them).
+        public var maxChannelsPerTeam = 2000
+        /// `ServiceSettings.PostEditTimeLimit` in seconds, -1 for none (the default): a
+        /// change of a post's text after that long is refused with 400
+        /// (`api.post.update_post.permissions_time_limit.app_error`).
+        public var postEditTimeLimit = -1
         /// The version reported in `hello` and `X-Version-Id`.
         public var serverVersion = "10.5.0"
         /// Most posts `GET /channels/{id}/posts?since=` answers (the real server's query has

@@ -16,6 +16,8 @@ extension World {
         guard header.count <= 1024 else { throw .invalidChannel("header", "Invalid header.") }
         // Archived channels keep their names: the unique key is (team, name).
         guard channel(team: teamID, name: name) == nil else { throw .channelExists }
+        let limit = configuration.maxChannelsPerTeam
+        guard channels.values.count(where: { $0.teamID == teamID }) + 1 <= limit else { throw .channelLimit(limit) }
         let time = now()
         let channel = Channel(id: Identifiers.newID(), teamID: teamID, name: name, displayName: displayName, type: type,
                               purpose: purpose, header: header, creatorID: creatorID, createAt: time, updateAt: time,

@@ -124,6 +124,10 @@ extension World {
     mutating func patchPost(_ postID: String, message: String?, props: [String: MattermostSandbox.JSON]?,
                             isPinned: Bool?) throws(APIError) -> Post {
         guard var post = posts[postID], post.deleteAt == 0 else { throw .permissions }
+        let limit = configuration.postEditTimeLimit
+        if limit != -1, let message, message != post.message, now() > post.createAt + Int64(limit) * 1000 {
+            throw .editTimeLimit(limit)
+        }
         guard channels[post.channelID]?.deleteAt == 0 else { throw .deletedChannelEdit }
         if let message {
             let length = message.unicodeScalars.count

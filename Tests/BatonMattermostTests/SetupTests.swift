@@ -246,6 +246,8 @@ import Testing
             // Its purpose in the language of Baton's posts.
             #expect(sandbox.channel(id: russian.id)?.purpose == "Здесь объявляются новые онлайн-чаты из Baton.")
             #expect(try await setup.indexChannel(.create(" онлайн-чаты "), team: team, agents: agents).id == russian.id)
+            // A name starts with a letter or digit and has no "__", as Mattermost wants.
+            #expect(try await setup.indexChannel(.create("_Support__Chats"), team: team, agents: agents).name == "support_chats")
             let japanese = try await setup.indexChannel(.create("ライブチャット"), team: team, agents: agents)
             #expect(japanese.id != russian.id && japanese.name.hasPrefix("chats-"))
             // The settings keep what Mattermost shows, so Baton can name the channel so too.

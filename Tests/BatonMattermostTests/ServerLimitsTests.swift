@@ -1,0 +1,67 @@
+import BatonCore
+import BatonMattermost
+import BatonTestSupport
+import MattermostSandbox
+import Testing
+
+/// Limits an admin sets on Mattermost that Baton cannot lift: a team full of channels
+/// (`MaxChannelsPerTeam`, 2,000 by default, archived channels counted) and posts that may
+/// be edited for a while only (`PostEditTimeLimit`). Chats go on regardless.
+@Suite struct ServerLimitsTests {
+    @Test func aChatInAFullTeamGoesToAThreadInTheIndexChannel() async throws {
+        var configuration = MattermostSandbox.Configuration()
+        configuration.maxChannelsPerTeam = 4
+        try await HandoverRig.run(configuration: configuration) { rig in
+            let sandbox = rig.sandbox
+            try await rig.connect(archiveOnClose: true)
+            // The team holds town-square, off-topic and the index channel: one room's room left.
+            #expect(sandbox.channels(team: "support").count == 3)
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let first = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(first)
+                try await rig.baton.services.chat.closeConversation(ConversationID(first), closedBy: nil)
+                try await eventually("the first room archived") { sandbox.channel(id: room.id)?.deleteAt != 0 }
+            }
+            // Full, the archived room counted: the next chat is a thread in the index
+            // channel, and works as one.
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let second = try await talkUntilHandover(client, name: "Ada", email: "ada@example.com")
+                let root = try await rig.waitForThread(second)
+                #expect(rig.room(for: second) == nil)
+                #expect(root.message.contains("Ada"))
+                _ = try await client.say("Is anyone there?", clientID: "t1")
+                try await eventually("the message in the thread") { rig.replies(to: root.id, by: "relay").contains { $0.contains("Is anyone there?") } }
+                try sandbox.post(as: "alice", in: root.channelID, "Yes, Alice here", rootID: root.id)
+                try await client.message(containing: "Yes, Alice here")
+            }
+            // The status says why, and what to do.
+            let status = try #require(rig.baton.services.mattermost.status(widgetKey: "demo"))
+            #expect(status.lastError?.hasPrefix("The team support holds as many channels as Mattermost allows") == true, "\(status)")
+            #expect(status.lastError?.contains("~live-chats") == true)
+        }
+    }
+
+    @Test func aChatClosesWhereItsAnnouncementCanNoLongerBeEdited() async throws {
+        var configuration = MattermostSandbox.Configuration()
+        configuration.postEditTimeLimit = 0
+        try await HandoverRig.run(configuration: configuration) { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(conversation)
+                try rig.sandbox.post(as: "alice", in: room.id, "Hello Grace")
+                try await client.message(containing: "Hello Grace")
+                try await rig.baton.services.chat.closeConversation(ConversationID(conversation), closedBy: nil)
+                // The room is told and closed, although its announcement stays as it was.
+                try await eventually("the room closed") {
+                    try await rig.baton.services.store.room(for: ConversationID(conversation))?.closedAt != nil
+                }
+                #expect(rig.messages(in: room.id).last?.contains("closed") == true, "\(rig.messages(in: room.id))")
+                let index = try #require(rig.indexChannel)
+                let announcement = try #require(rig.sandbox.posts(in: index.id).first { $0.message.contains("chat-\(conversation)") })
+                #expect(announcement.editAt == 0)
+                #expect(try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0)
+            }
+        }
+    }
+}
