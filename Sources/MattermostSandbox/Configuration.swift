@@ -40,6 +40,10 @@ extension MattermostSandbox {
         /// Most posts `GET /channels/{id}/posts?since=` answers (the real server's query has
         /// `LIMIT 1000`); the ones changed first, as its index on the update time reads them.
         public var maxPostsSince = 1000
+        /// Which of the changed posts a `since` answer over `maxPostsSince` holds. The real
+        /// query has no `ORDER BY` before its `LIMIT`: PostgreSQL usually reads the index on
+        /// the update time (the first changed), but may read another (the newest made).
+        public var postsSinceNewestFirst = false
         /// Largest `per_page` honoured; larger values are capped silently.
         public var maxPerPage = 200
         /// Whether every REST exchange is kept for `exchanges` (tests check them against the

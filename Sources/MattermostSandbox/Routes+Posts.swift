@@ -114,7 +114,8 @@ enum PostRoutes {
             guard world.canRead(call.userID, channel) else { throw .permissions }
             let list: World.PostListPage
             if since > 0 {
-                list = world.postsSince(channelID, since: since, limit: call.core.configuration.maxPostsSince)
+                let configuration = call.core.configuration
+                list = world.postsSince(channelID, since: since, limit: configuration.maxPostsSince, newestFirst: configuration.postsSinceNewestFirst)
             } else if !after.isEmpty {
                 list = world.posts(channelID, around: after, after: true, page: page, perPage: perPage)
             } else if !before.isEmpty {

@@ -11,12 +11,14 @@ extension World {
     /// Posts updated after `since` (edited and deleted ones too), at most `limit` of them,
     /// plus the roots of any replies among them, newest first; no cursors, as the real
     /// server answers.
-    func postsSince(_ channelID: String, since: Int64, limit: Int) -> PostListPage {
+    func postsSince(_ channelID: String, since: Int64, limit: Int, newestFirst: Bool = false) -> PostListPage {
         let all = postsOf(channelID)
-        let picked = Set(all.filter { $0.updateAt > since }.enumerated().sorted { ($0.element.updateAt, $0.offset) < ($1.element.updateAt, $1.offset) }
-            .prefix(limit).map(\.element.id))
-        let changed = all.filter { picked.contains($0.id) }
-        let rootIDs = Set(changed.map(\.rootID).filter { !$0.isEmpty })
+        let changed = all.filter { $0.updateAt > since }
+        let picked = newestFirst
+            ? Set(changed.suffix(limit).map(\.id))
+            : Set(changed.enumerated().sorted { ($0.element.updateAt, $0.offset) < ($1.element.updateAt, $1.offset) }.prefix(limit).map(\.element.id))
+        let pickedPosts = all.filter { picked.contains($0.id) }
+        let rootIDs = Set(pickedPosts.map(\.rootID).filter { !$0.isEmpty })
         let included = all.filter { picked.contains($0.id) || rootIDs.contains($0.id) }
         return PostListPage(order: included.reversed(), related: [])
     }
