@@ -12,7 +12,7 @@ extension MattermostLink {
     }
 
     /// Uploads a visitor's files to the room's channel, each once: a retry reuses what an
-    /// earlier attempt uploaded. A file no longer stored is left out.
+    /// earlier attempt uploaded to that channel. A file no longer stored is left out.
     func uploaded(_ files: [Attachment], to room: Room) async throws -> UploadedFiles {
         guard !files.isEmpty else { return UploadedFiles() }
         // The files' bytes are read and built into requests off the event loops.
@@ -23,7 +23,7 @@ extension MattermostLink {
         var result = UploadedFiles()
         for attachment in files {
             guard let record = try await store.fileRecord(id: attachment.id) else { continue }
-            if let known = record.mattermostID {
+            if let known = record.mattermostID, try await isUploaded(known, to: room.channelID) {
                 result.ids.append(known)
                 continue
             }
@@ -44,6 +44,22 @@ extension MattermostLink {
             result.ids.append(info.id)
         }
         return result
+    }
+
+    /// Whether a file uploaded before is in `channelID`: Mattermost attaches a file only to a
+    /// post in the channel it was uploaded to, and drops any other without a word, so a
+    /// room made again (its channel deleted for good, or the chat moved to another server)
+    /// gets the transcript's files uploaded anew. An older server that does not say a
+    /// file's channel is taken at its word.
+    private func isUploaded(_ fileID: String, to channelID: String) async throws -> Bool {
+        do {
+            let info = try await client.fileInfo(id: fileID)
+            return info.deleteAt == 0 && (info.channelID.isEmpty || info.channelID == channelID)
+        } catch MattermostError.server(let status, _, _) where status == 403 || status == 404 {
+            return false
+        } catch MattermostError.forbidden {
+            return false
+        }
     }
 
     /// An upload refusal that trying again will not change.

@@ -223,4 +223,37 @@ final class CountingExecutor: TaskExecutor {
         let job = UnownedJob(job)
         queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
+
+    /// A visitor's file goes again with the transcript when the room is made anew: the one
+    /// uploaded to the old room's channel would be dropped from the new room's post.
+    @Test func aRoomMadeAgainGetsTheFilesAnew() async throws {
+        try await HandoverRig.run { rig in
+            try await rig.connect()
+            let sandbox = rig.sandbox
+            let files = FileTransfer(base: rig.baton.http)
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let ticket = Mutex<String?>(nil)
+                let conversation = try await talkUntilHandover(client) { welcome in ticket.withLock { $0 = welcome.uploadTicket } }
+                let old = try await rig.waitForRoom(conversation)
+                let plan = try await files.upload(FileRelayTests.pdf, name: "plan.pdf", type: "application/pdf", ticket: try #require(ticket.withLock { $0 }))
+                try await client.send(["type": "message", "clientId": "f1", "text": "the plan", "files": [try #require(plan.json["id"] as? String)]])
+                _ = try await client.expect("ack")
+                try await eventually("the file in the room") { rig.relayed(in: old.id).contains("the plan") }
+                try sandbox.deletePermanently(old.id)
+                _ = try await client.say("hello again", clientID: "f2")
+                try await eventually("a new room with the transcript so far") {
+                    guard let room = rig.room(for: conversation), room.id != old.id else { return false }
+                    return rig.messages(in: room.id, by: "relay").joined().contains("hello again")
+                }
+                let new = try #require(rig.room(for: conversation))
+                // The transcript's files follow it, and the next message follows them.
+                _ = try await client.say("one more", clientID: "f3")
+                try await eventually("the next message") { rig.relayed(in: new.id).contains("one more") }
+                let attached = sandbox.posts(in: new.id).flatMap { sandbox.files(ofPost: $0.id) }
+                #expect(attached.map(\.name) == ["plan.pdf"])
+                #expect(attached.first.flatMap { sandbox.fileContents(id: $0.id) } == FileRelayTests.pdf, "the file's bytes")
+                #expect(attached.first?.channelID == new.id)
+            }
+        }
+    }
 }
