@@ -4,10 +4,12 @@ import BatonTestSupport
 import MattermostSandbox
 import Testing
 
-/// Limits an admin sets on Mattermost that Baton cannot lift: a team full of channels
-/// (`MaxChannelsPerTeam`, 2,000 by default, archived channels counted) and posts that may
-/// be edited for a while only (`PostEditTimeLimit`). Chats go on regardless.
-@Suite struct ServerLimitsTests {
+/// Ways a real Mattermost differs from the stand-in's defaults: limits an admin sets that
+/// Baton cannot lift (a team full of channels, `MaxChannelsPerTeam`, 2,000 by default,
+/// archived channels counted; posts that may be edited for a while only,
+/// `PostEditTimeLimit`), and the order of the event stream's first frames. Chats go on
+/// regardless.
+@Suite struct ServerVariationsTests {
     @Test func aChatInAFullTeamGoesToAThreadInTheIndexChannel() async throws {
         var configuration = MattermostSandbox.Configuration()
         configuration.maxChannelsPerTeam = 4
@@ -61,6 +63,23 @@ import Testing
                 let announcement = try #require(rig.sandbox.posts(in: index.id).first { $0.message.contains("chat-\(conversation)") })
                 #expect(announcement.editAt == 0)
                 #expect(try await rig.baton.services.store.taskCount(widgetKey: "demo") == 0)
+            }
+        }
+    }
+
+    /// The event stream's `hello` may come before the reply to the authentication (as the
+    /// stand-in sends them by default, as a current server's hub usually does) or after it
+    /// (as the API notes describe): either way, agents' replies reach the visitor.
+    @Test func theEventStreamWorksWithTheAuthenticationReplyFirst() async throws {
+        var configuration = MattermostSandbox.Configuration()
+        configuration.helloBeforeAuthenticationReply = false
+        try await HandoverRig.run(configuration: configuration) { rig in
+            try await rig.connect()
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let conversation = try await talkUntilHandover(client)
+                let room = try await rig.waitForRoom(conversation)
+                try rig.sandbox.post(as: "alice", in: room.id, "Hello Grace, Alice here")
+                try await client.message(containing: "Alice here")
             }
         }
     }
