@@ -552,6 +552,62 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
     /// English) it keeps its left-to-right layout; on an Arabic page it speaks Arabic and is
     /// mirrored.
     /// Each message and button takes its own direction.
+    /// The widget leaves the page as it found it: on a phone, the chat that fills the screen
+    /// keeps the page's scroll position, whether the window or the body scrolls (a body
+    /// that scrolls went back to the top); Escape with the page's own popover open closes
+    /// that popover only, and the chat on the next Escape.
+    @Test func theWidgetLeavesThePageAsItFoundIt() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 390, height: 844, phone: true) { driver in
+                for bodyScrolls in [false, true] {
+                    try await driver.open("\(baton.http)/dashboard/")
+                    _ = try await driver.run("""
+                        localStorage.clear();
+                        // (The dashboard's Content-Security-Policy takes no style attribute: styles are set by script.)
+                        document.querySelectorAll('link[rel=stylesheet], style').forEach((e) => e.remove());
+                        if (\(bodyScrolls)) {
+                          // The body's overflow is the window's (CSS propagates it) until the root's own is set.
+                          Object.assign(document.documentElement.style, { height: '100%' });
+                          Object.assign(document.body.style, { height: '100%', overflow: 'auto', margin: '0' });
+                        }
+                        document.body.innerHTML = '<div>A long page</div>';
+                        Object.assign(document.body.firstElementChild.style, { height: '6000px', background: 'linear-gradient(#fff, #89a)' });
+                        const script = document.createElement('script');
+                        script.src = '/widget.js';
+                        script.dataset.widget = 'demo';
+                        document.body.append(script);
+                        """)
+                    try await driver.wait(for: "the launcher", "return \(root)?.querySelector('.launcher')")
+                    let scroller = "window.scrollY"
+                    _ = try await driver.run("window.scrollTo(0, 1500); return true")
+                    #expect(try await driver.run("return \(scroller)") as? Int == 1500)
+                    try await driver.run("\(root).querySelector('.launcher').click()")
+                    try await waitForBubble(driver, containing: "I'm Ada")
+                    #expect(try await driver.run("return document.documentElement.style.overflow") as? String == "hidden")
+                    try await driver.run("\(root).querySelector('.close').click()")
+                    try await driver.wait(for: "the page's own overflow back", "return document.documentElement.style.overflow === ''")
+                    #expect(try await driver.run("return \(scroller)") as? Int == 1500, "the body scrolls: \(bodyScrolls)")
+                }
+            }
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                _ = try await driver.run("""
+                    document.body.insertAdjacentHTML('beforeend', '<div id="menu" popover>The page’s menu</div>');
+                    document.getElementById('menu').showPopover();
+                    return true
+                    """)
+                let textBox = try await driver.element("return \(root).querySelector('textarea')")
+                try await driver.run("\(root).querySelector('textarea').focus()")
+                try await driver.type("\u{E00C}", into: textBox)
+                try await driver.wait(for: "the page's menu closed", "return !document.getElementById('menu').matches(':popover-open')")
+                #expect(try await driver.run("return !!\(root).querySelector('textarea').checkVisibility()") as? Bool == true)
+                try await driver.type("\u{E00C}", into: textBox)
+                try await driver.wait(for: "the chat closed", "return !\(root).querySelector('textarea').checkVisibility()")
+            }
+        }
+    }
+
     @Test func aRightToLeftPageWithItsOwnTopLayerKeepsTheWidgetUsable() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with(width: 1280, height: 800) { driver in
