@@ -120,6 +120,7 @@ import Testing
                 try sandbox.post(as: "bob", in: place.channelID, "Bob here.", rootID: place.rootID)
                 let frames = try await client.until("Bob's message") { $0.messageText == "Bob here." }
                 #expect(!frames.contains { $0.messageFiles.contains { $0["name"] as? String == "notes.txt" } })
+                #expect(!frames.contains { $0.raw.contains("for us only") }, "\(frames)")
             }
             #expect(try rig.contractViolations() == [])
         } }

@@ -59,13 +59,18 @@ import Testing
                 // An internal note stays in Mattermost; a typing agent shows in the widget.
                 try sandbox.post(as: "bob", in: room.id, "// I think she wants a discount")
                 try sandbox.typing(as: "bob", in: room.id)
-                let typing = try await client.until("typing") { $0.type == "typing" }.last!
-                #expect(typing.string("name") == "Bobby")
-                // A second agent speaks; the note before never reached the visitor.
+                // Every frame from the note on is kept, those before the typing frame too.
+                let untilTyping = try await client.until("typing") { $0.type == "typing" }
+                #expect(untilTyping.last?.string("name") == "Bobby")
+                // A second agent speaks; the note before never reached the visitor, in any
+                // frame, nor the conversation's stored messages.
                 try sandbox.post(as: "bob", in: room.id, "Bob here too.")
-                let frames = try await client.until("Bob's message") { $0.type == "message" && $0.messageText == "Bob here too." }
-                #expect(!frames.contains { ($0.messageText ?? "").contains("discount") })
+                let frames = untilTyping + (try await client.until("Bob's message") { $0.type == "message" && $0.messageText == "Bob here too." })
+                #expect(!frames.contains { $0.raw.contains("wants a discount") }, "\(frames)")
                 #expect(frames.contains { $0.messageText == "Bobby joined the chat." })
+                let storedTexts = try await rig.baton.services.store.messages(in: ConversationID(conversation), after: 0, limit: 1000).map(\.text)
+                #expect(storedTexts.contains("Bob here too."))
+                #expect(!storedTexts.contains { $0.contains("wants a discount") }, "\(storedTexts)")
                 // Emoji from Mattermost's picker reach the visitor as emoji (a team's own, and
                 // code, as written); the Markdown is the widget's to show.
                 try sandbox.post(as: "alice", in: room.id, ":wave: See **you** soon :+1: :custom_logo: `:x:`")
