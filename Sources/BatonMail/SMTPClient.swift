@@ -244,7 +244,7 @@ private struct SMTPSession {
                                         + "across a network (for a server without TLS, add ?tls=optional to BATON_SMTP)")
         }
         if let username = client.server.username {
-            guard session.encrypted || client.server.isLoopback else {
+            guard session.encrypted || client.server.isLoopback && !client.loopbackCountsAsNetwork else {
                 throw MailFailure.permanent("the mail server \(client.server) does not offer STARTTLS, and Baton sends no password unencrypted")
             }
             let password = client.server.password ?? ""

@@ -93,6 +93,9 @@ public final class SMTPCatcher: Sendable {
         var mails: [Mail] = []
         var temporaryFailures: Int
         var sessions = 0
+        /// Every command's verb, in order, across sessions (not the message's lines, nor
+        /// AUTH LOGIN's answers).
+        var verbs: [String] = []
     }
 
     public let port: Int
@@ -130,6 +133,8 @@ public final class SMTPCatcher: Sendable {
     public var mails: [Mail] { state.withLock { $0.mails } }
     /// How many connections were made.
     public var sessions: Int { state.withLock { $0.sessions } }
+    /// The verbs of the commands received so far (`EHLO`, `AUTH`…), in order.
+    public var verbs: [String] { state.withLock { $0.verbs } }
 
     /// Waits until `count` messages have come (at most `seconds`).
     @discardableResult
@@ -215,6 +220,7 @@ private final class SMTPSessionHandler: ChannelInboundHandler, @unchecked Sendab
         }
         let verb = line.prefix(while: { $0 != " " }).uppercased()
         let argument = line.dropFirst(verb.count).trimmingCharacters(in: .whitespaces)
+        catcher.state.withLock { $0.verbs.append(verb) }
         let options = catcher.options
         switch verb {
         case "EHLO", "HELO":

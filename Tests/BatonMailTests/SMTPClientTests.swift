@@ -124,6 +124,24 @@ import Testing
         #expect(plain.mails.count == 1)
     }
 
+    /// `?tls=optional` lets email go in plain text, never a password: a server across the
+    /// network that offers no STARTTLS is not signed in to.
+    @Test func noPasswordInPlainTextAcrossTheNetworkEvenIfAllowed() async throws {
+        let catcher = try await SMTPCatcher.start(SMTPCatcher.Options(credentials: ("baton", "s3cret")))
+        defer { Task { await catcher.stop() } }
+        var remote = SMTPClient(server: try SMTPServer(url: "smtp://baton:s3cret@127.0.0.1:\(catcher.port)?tls=optional"),
+                                sender: try MailSender("support@shop.example"))
+        remote.loopbackCountsAsNetwork = true
+        await #expect { try await remote.send(mail) } throws: { error in
+            guard case MailFailure.permanent(let reason) = error else { return false }
+            return reason.contains("does not offer STARTTLS, and Baton sends no password unencrypted")
+        }
+        // The server was reached and asked what it offers, but heard no AUTH.
+        #expect(catcher.verbs.contains("EHLO"), "\(catcher.verbs)")
+        #expect(!catcher.verbs.contains("AUTH"), "\(catcher.verbs)")
+        #expect(catcher.mails.isEmpty)
+    }
+
     @Test func smtpsAtAPlainServerIsSaidSo() async throws {
         let catcher = try await SMTPCatcher.start()
         defer { Task { await catcher.stop() } }
