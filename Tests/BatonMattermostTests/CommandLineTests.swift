@@ -171,11 +171,15 @@ import Testing
             let down = "Mattermost's event stream is not connected"
             await sandbox.goDown()
             try await eventually("the stream's failure logged", seconds: 10) { server.log.contains(down) }
-            try await Task.sleep(for: .seconds(3))  // two or three retries meanwhile
+            // The retries, seen at Mattermost's port: each connection is taken and closed
+            // there (a handshake cut short each time), at least twice.
+            let knocks = try await KnockCounter.start(port: sandbox.port)
+            try await eventually("two retries", seconds: 30) { knocks.count >= 2 }
             let reasons = server.log.split(separator: "\n").filter { $0.contains(down) }.map { line in
                 line[(line.range(of: "error=")?.upperBound ?? line.startIndex)..<(line.range(of: " [BatonMattermost]")?.lowerBound ?? line.endIndex)]
             }
             #expect(!reasons.isEmpty && Set(reasons).count == reasons.count, "\(server.log)")
+            await knocks.stop()
             try await sandbox.comeBack()
             try await eventually("the stream back", seconds: 20) {
                 server.log.components(separatedBy: "Connected to Mattermost's event stream").count == 3
