@@ -71,9 +71,13 @@ import Testing
                             try await client.message(containing: "Before the loss")
                             // Every listening connection cut; A, which runs the link, stores
                             // the reply and tells it while B is not listening.
+                            let terminated = Collected<Bool>()
                             try await b.baton.services.store.write { db in
-                                try await db.raw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()").run()
+                                for row in try await db.raw("SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()").all() {
+                                    terminated.append(try row.decode(column: "gone", as: Bool.self))
+                                }
                             }
+                            #expect(terminated.all.contains(true), "no listening connection was cut: \(terminated.all)")
                             try sandbox.post(as: "alice", in: room, "Said while B was not listening")
                             try await client.message(containing: "Said while B was not listening")
                             try sandbox.post(as: "alice", in: room, "And after")

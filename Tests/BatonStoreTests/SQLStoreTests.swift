@@ -752,9 +752,10 @@ extension Visitor {
             let firstLead = try #require(first.agentSideLeadership())
             let secondLead = try #require(second.agentSideLeadership())
             #expect(await firstLead.isLeading())
-            _ = try await second.reader.raw("""
+            let gone = try await second.reader.raw("""
                 SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-                """).all()
+                """).all().map { try $0.decode(column: "gone", as: Bool.self) }
+            #expect(gone.contains(true), "no connection was cut: \(gone)")
             // The holder notices within 2 s; then either may take the lead, one only.
             try await Task.sleep(for: .seconds(3))
             let leads = [await firstLead.isLeading(), await secondLead.isLeading(), await firstLead.isLeading()]
