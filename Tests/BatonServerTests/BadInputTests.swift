@@ -202,6 +202,7 @@ import Testing
                     while answered < 3, let frame = try await client.next() {
                         if frame.type == "ack" || (frame.type == "error" && frame.string("code") == "rate_limited") { answered += 1 }
                     }
+                    #expect(answered == 3, "socket \(count) had \(answered) of its 3 messages answered before it closed")
                 }
             }
             try await flood(5)
