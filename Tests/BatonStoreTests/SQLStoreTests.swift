@@ -669,8 +669,7 @@ extension Visitor {
 
     /// A URL that asks for TLS from a server without it, or gives no password to one that
     /// wants one, is said so in words (they were PostgresNIO's codes).
-    @Test func aPostgresServerWithoutTLSOrAPasswordIsSaidSo() async throws {
-        guard TestPostgres.isAvailable else { return }
+    @Test(.enabled(if: TestPostgres.isAvailable)) func aPostgresServerWithoutTLSOrAPasswordIsSaidSo() async throws {
         try await TestPostgres.withDatabase { location in
             var location = location
             location.tls = .require
