@@ -780,7 +780,18 @@ extension Visitor {
                 try await writer.sharedChanges!.listen { change in heardByWriter.withLock { $0.append(change) } }
             }
             defer { writerListening.cancel() }
-            try await Task.sleep(for: .milliseconds(200))
+            // Both listen before anything is committed: their connections are seen idle after
+            // their LISTEN (done, not only sent), within 15 s.
+            let deadline = ContinuousClock.now + .seconds(15)
+            var listeners = 0
+            while listeners < 2 {
+                listeners = try await writer.reader.raw("""
+                    SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle' AND query ILIKE 'LISTEN%'
+                    """).first()?.decode(column: "n", as: Int.self) ?? 0
+                guard listeners < 2 else { break }
+                try #require(ContinuousClock.now < deadline, "\(listeners) of the 2 connections listening after 15 s")
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let visitor = Visitor.new()
             var conversation = Conversation.new(visitor.id)
             let greeting = try await writer.commit(ChangeSet(visitor: visitor, conversation: conversation, messages: [NewMessage(role: .bot, text: "Hi")]))
