@@ -378,6 +378,22 @@ import Testing
         }
     }
 
+    /// The embed snippet names Baton as visitors' browsers reach it: over HTTPS behind a
+    /// proxy that says so (`X-Forwarded-Proto`), and at `--public-url` when one is given.
+    @Test func theEmbedSnippetUsesThePublicAddress() async throws {
+        @Sendable func snippet(_ base: String) -> String { "<script src=\"\(base)/widget.js\" data-widget=\"demo\" async></script>" }
+        try await Self.withAdmin { baton, client in
+            let proxied = try await client.send("GET", "/api/v1/bots/demo", headers: [("X-Forwarded-Proto", "https")])
+            #expect(proxied.json["embedSnippet"] as? String == snippet("https://127.0.0.1:\(baton.port)"), "\(proxied)")
+            #expect(try await client.get("/api/v1/bots/demo").json["embedSnippet"] as? String == snippet(baton.http))
+        }
+        try await Self.withAdmin(configure: { $0.publicURL = "https://chat.shop.example" }) { _, client in
+            let proxied = try await client.send("GET", "/api/v1/bots/demo", headers: [("X-Forwarded-Proto", "http")])
+            #expect(proxied.json["embedSnippet"] as? String == snippet("https://chat.shop.example"), "\(proxied)")
+            #expect(try await client.get("/api/v1/bots/demo").json["embedSnippet"] as? String == snippet("https://chat.shop.example"))
+        }
+    }
+
     @Test func botsAreCreatedEditedCheckedAndDeleted() async throws {
         try await Self.withAdmin { baton, client in
             let created = try await client.send("POST", "/api/v1/bots", json: ["name": "Support Desk"])

@@ -968,6 +968,56 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// The network goes while the visitor types: the message sent into the dead connection
+    /// and those typed while the widget cannot connect go out once each, in order, when it
+    /// can again.
+    @Test func messagesTypedOfflineAreSentOnceEachInOrderWhenBackOnline() async throws {
+        let closed = try ClosedPort()
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                // Offline: the socket open now loses everything it sends, new ones reach a
+                // closed port. Online again: what the sockets send is kept.
+                _ = try await driver.run("""
+                    window.offline = true;
+                    window.sentOnline = [];
+                    const send = WebSocket.prototype.send;
+                    WebSocket.prototype.send = function (data) {
+                      if (window.offline) return;
+                      window.sentOnline.push(String(data));
+                      return send.call(this, data);
+                    };
+                    const Original = window.WebSocket;
+                    window.WebSocket = class extends Original {
+                      constructor(url, ...rest) {
+                        super(window.offline ? String(url).replace(':\(baton.port)/', ':\(closed.port)/') : url, ...rest);
+                      }
+                    };
+                    return true
+                    """)
+                try await send(driver, "first")
+                // The dead connection found out (its ping unanswered): typed while reconnecting.
+                try await driver.wait(for: "the widget reconnecting", "return !\(root).querySelector('.bar').hidden", seconds: 20)
+                try await send(driver, "second")
+                try await send(driver, "third")
+                #expect(try await driver.run("return \(root).querySelectorAll('.row.pending').length") as? Int == 3)
+                _ = try await driver.run("window.offline = false; window.dispatchEvent(new Event('online')); return true")
+                try await driver.wait(for: "the three acknowledged",
+                                      "return !\(root).querySelector('.row.pending') && \(root).querySelectorAll('.row.visitor').length === 3",
+                                      seconds: 30)
+                let sent = try await driver.run("""
+                    return window.sentOnline.map(f => JSON.parse(f)).filter(f => f.type === 'message').map(f => f.clientId + ' ' + f.text)
+                    """) as? [String] ?? []
+                #expect(sent.map { $0.split(separator: " ").last.map(String.init) } == ["first", "second", "third"], "\(sent)")
+                #expect(Set(sent.map { $0.split(separator: " ").first }).count == 3, "\(sent)")
+                let conversation = try #require(try await baton.services.store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first).conversation.id
+                let stored = try await baton.services.store.messages(in: conversation, after: 0, limit: 100).filter { $0.role == .visitor }.map(\.text)
+                #expect(stored == ["first", "second", "third"])
+            }
+        }
+    }
+
     /// A connection that went dead without a word (a network gone, a frozen server): a
     /// message it leaves unacknowledged has it checked and replaced within seconds, not at
     /// the next ping (up to 35 s).
