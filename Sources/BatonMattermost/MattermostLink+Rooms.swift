@@ -21,18 +21,25 @@ extension MattermostLink {
         } else if settings.rooms == .thread {
             room = try await threadRoom(for: conversation, visitor: visitor, record: record)
         } else {
+            let name = MattermostPosts.channelName(for: conversation.id)
+            var made: MMChannel?
             do {
-                let channel = try await client.createChannel(
-                    teamID: settings.team.id, name: MattermostPosts.channelName(for: conversation.id),
+                made = try await client.createChannel(
+                    teamID: settings.team.id, name: name,
                     displayName: MattermostPosts.channelDisplayName(visitor: visitor, topic: conversation.variable("topic"), words: words),
                     purpose: words(.channelPurpose, ["widget": widgetKey]))
+            } catch let error as MattermostError where error.isChannelLimit {
+                // A retry whose first answer was lost: the channel took the team's last place.
+                made = try await client.channel(teamID: settings.team.id, name: name)
+            }
+            if let channel = made {
                 teamProblem.withLock { $0 = nil }
                 channelLimitLifted()
                 room = Room(conversationID: conversation.id, widgetKey: widgetKey, externalID: channel.id, name: channel.name,
                             link: settings.link(toChannel: channel.name), cursor: .now() - 1, createdAt: .now())
                 try await store.saveRoom(room)
                 remember(room)
-            } catch let error as MattermostError where error.isChannelLimit {
+            } else {
                 // The team is full (2,000 channels by default, archived ones counted): the
                 // chat goes to a thread in the index channel rather than wait for an admin.
                 noteChannelLimit()

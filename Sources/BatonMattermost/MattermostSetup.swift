@@ -161,7 +161,7 @@ public struct MattermostSetup: Sendable {
         let channel: MMChannel
         switch choice {
         case .existing(let name):
-            let name = Self.channelName(from: name)
+            let name = Self.channelName(from: name, asNew: false)
             guard let found = try await client.channel(teamID: team.id, name: name), found.deleteAt == 0 else {
                 throw MattermostError.channelNotFound(name)
             }
@@ -169,7 +169,14 @@ public struct MattermostSetup: Sendable {
         case .create(let displayName):
             guard !displayName.trimmingWhitespace().isEmpty else { throw MattermostError.channelNotFound(displayName) }
             let name = Self.newChannelName(from: displayName)
-            if let found = try await client.channel(teamID: team.id, name: name), found.deleteAt == 0 {
+            // Connecting again finds the channel made the first time, also under the name an
+            // earlier Baton gave it (which kept "_" as written).
+            let earlier = Self.channelName(from: displayName, asNew: false)
+            var found: MMChannel?
+            for candidate in [name, earlier] where found == nil && !candidate.isEmpty {
+                if let channel = try await client.channel(teamID: team.id, name: candidate), channel.deleteAt == 0 { found = channel }
+            }
+            if let found {
                 channel = found
             } else {
                 channel = try await client.createChannel(teamID: team.id, name: name, displayName: String(displayName.trimmingWhitespace().prefix(scalars: 64)),
@@ -205,22 +212,29 @@ public struct MattermostSetup: Sendable {
         return "chats-" + Hex.string(SHA256.hash(data: Array(text.utf8)).prefix(6))
     }
 
-    /// A channel name from what a person typed: "Live Chats" → "live-chats". Mattermost's
-    /// names start with a letter or digit, and older servers refuse "__" in one.
-    static func channelName(from text: String) -> String {
+    /// A channel name from what a person typed: "Live Chats" → "live-chats". `asNew`: for
+    /// a channel Baton makes, a name every server takes (starting and ending with a letter
+    /// or digit, no "__", which older servers refuse); otherwise (an existing channel's
+    /// name, as written) its "_" stay as they are.
+    static func channelName(from text: String, asNew: Bool = true) -> String {
         var name = ""
         for scalar in text.trimmingWhitespace().lowercased().unicodeScalars {
             if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-" {
                 name.unicodeScalars.append(scalar)
             } else if scalar == "_" {
-                if !name.hasSuffix("_") { name += "_" }
+                if !(asNew && name.hasSuffix("_")) { name += "_" }
             } else if !name.hasSuffix("-") {
                 name += "-"
             }
         }
-        while name.hasSuffix("-") { name.removeLast() }
-        while name.hasPrefix("-") || name.hasPrefix("_") { name.removeFirst() }
-        return String(name.prefix(64))
+        let edges: Set<Character> = asNew ? ["-", "_"] : ["-"]
+        func trimmed(_ text: Substring) -> String {
+            var text = text
+            while let last = text.last, edges.contains(last) { text.removeLast() }
+            while let first = text.first, edges.contains(first) { text.removeFirst() }
+            return String(text)
+        }
+        return trimmed(Substring(trimmed(Substring(name)).prefix(64)))
     }
 }
 

@@ -68,6 +68,9 @@ extension MattermostSandbox {
         public var isPinned: Bool
         /// The files attached when it was created (`file_ids`).
         public var fileIDs: [String] = []
+        /// For an edit's history row (the text before the edit, kept as a deleted post of
+        /// its own): the edited post's id.
+        public var originalID = ""
 
         public var isSystemPost: Bool { type.hasPrefix("system_") }
     }

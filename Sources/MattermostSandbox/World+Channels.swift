@@ -14,10 +14,12 @@ extension World {
         guard type == "O" || type == "P" else { throw .invalidChannel("type", "Invalid type.") }
         guard purpose.count <= 250 else { throw .invalidChannel("purpose", "Invalid purpose.") }
         guard header.count <= 1024 else { throw .invalidChannel("header", "Invalid header.") }
-        // Archived channels keep their names: the unique key is (team, name).
-        guard channel(team: teamID, name: name) == nil else { throw .channelExists }
+        // The team's channel limit first (the handler's check), then the name (the store's):
+        // a retried creation that took the last place gets the limit, not "exists".
         let limit = configuration.maxChannelsPerTeam
         guard channels.values.count(where: { $0.teamID == teamID }) + 1 <= limit else { throw .channelLimit(limit) }
+        // Archived channels keep their names: the unique key is (team, name).
+        guard channel(team: teamID, name: name) == nil else { throw .channelExists }
         let time = now()
         let channel = Channel(id: Identifiers.newID(), teamID: teamID, name: name, displayName: displayName, type: type,
                               purpose: purpose, header: header, creatorID: creatorID, createAt: time, updateAt: time,

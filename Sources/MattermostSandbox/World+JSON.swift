@@ -138,7 +138,7 @@ extension World {
             w.field("user_id", post.userID)
             w.field("channel_id", post.channelID)
             w.field("root_id", post.rootID)
-            w.field("original_id", "")
+            w.field("original_id", post.originalID)
             w.field("message", post.message)
             w.field("type", post.type)
             w.field("props", .object(post.props))

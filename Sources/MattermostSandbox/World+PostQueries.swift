@@ -12,7 +12,9 @@ extension World {
     /// plus the roots of any replies among them, newest first; no cursors, as the real
     /// server answers.
     func postsSince(_ channelID: String, since: Int64, limit: Int, newestFirst: Bool = false) -> PostListPage {
-        let all = postsOf(channelID)
+        // The edit history rows too, each where it was made (by creation, as the posts are).
+        let all = (postsOf(channelID) + (editHistory[channelID] ?? [])).enumerated()
+            .sorted { ($0.element.createAt, $0.offset) < ($1.element.createAt, $1.offset) }.map(\.element)
         let changed = all.filter { $0.updateAt > since }
         let picked = newestFirst
             ? Set(changed.suffix(limit).map(\.id))

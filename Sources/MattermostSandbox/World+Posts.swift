@@ -135,6 +135,14 @@ extension World {
         }
         let time = now()
         if let message, message != post.message {
+            // The real server keeps the text before the edit as a post of its own, deleted
+            // at once, which `since` answers list with the rest.
+            var history = Post(id: Identifiers.newID(), channelID: post.channelID, userID: post.userID, rootID: post.rootID,
+                               message: post.message, type: post.type, props: post.props, createAt: post.createAt, updateAt: time,
+                               editAt: post.editAt, deleteAt: time, pendingPostID: post.pendingPostID, isPinned: post.isPinned,
+                               fileIDs: post.fileIDs)
+            history.originalID = post.id
+            editHistory[post.channelID, default: []].append(history)
             post.message = message
             post.editAt = time
         }

@@ -17,6 +17,9 @@ struct World: Sendable {
     var teams: [String: Team] = [:]
     var channels: [String: Channel] = [:]
     var posts: [String: Post] = [:]
+    /// Each channel's edit history rows (`patchPost`), oldest first: only `since` answers
+    /// show them, as the real server's do.
+    var editHistory: [String: [Post]] = [:]
     /// Post ids of each channel in creation order.
     var channelPosts: [String: [String]] = [:]
     /// Reply ids by root post id, oldest first: a post's JSON carries its thread's size,

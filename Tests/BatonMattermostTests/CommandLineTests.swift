@@ -172,9 +172,10 @@ import Testing
             await sandbox.goDown()
             try await eventually("the stream's failure logged", seconds: 10) { server.log.contains(down) }
             // The retries, seen at Mattermost's port: each connection is taken and closed
-            // there (a handshake cut short each time), at least twice.
+            // there (a handshake cut short each time). Three, so that the second's failure
+            // has been handled (and would have been logged) by the time the log is read.
             let knocks = try await KnockCounter.start(port: sandbox.port)
-            try await eventually("two retries", seconds: 30) { knocks.count >= 2 }
+            try await eventually("three retries", seconds: 40) { knocks.count >= 3 }
             let reasons = server.log.split(separator: "\n").filter { $0.contains(down) }.map { line in
                 line[(line.range(of: "error=")?.upperBound ?? line.startIndex)..<(line.range(of: " [BatonMattermost]")?.lowerBound ?? line.endIndex)]
             }

@@ -89,7 +89,7 @@ struct Dashboard {
                 try await page.waitForText("Getting started")
                 #expect(try await page.run("""
                     Array.from(document.querySelectorAll('.getting-started a')).map((a) => a.getAttribute('href')).join(' ')
-                    """) as? String == "/ #/bots/demo/widget #/bots/demo/platforms #/bots/demo/bot")
+                    """) as? String == "/preview/demo #/bots/demo/widget #/bots/demo/platforms #/bots/demo/bot")
                 try await driver.screenshot("dashboard-bots")
 
                 // Sign out, and in again.

@@ -210,20 +210,6 @@ import Testing
             #expect(try rig.contractViolations() == [])
         }
     }
-}
-
-/// A task executor that counts the jobs it runs (on a Dispatch queue, never an event loop).
-final class CountingExecutor: TaskExecutor {
-    private let count = Atomic(0)
-    private let queue = DispatchQueue(label: "baton.tests.counting-executor", attributes: .concurrent)
-
-    var jobs: Int { count.load(ordering: .relaxed) }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        count.add(1, ordering: .relaxed)
-        let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-    }
 
     /// A visitor's file goes again with the transcript when the room is made anew: the one
     /// uploaded to the old room's channel would be dropped from the new room's post.
@@ -236,7 +222,7 @@ final class CountingExecutor: TaskExecutor {
                 let ticket = Mutex<String?>(nil)
                 let conversation = try await talkUntilHandover(client) { welcome in ticket.withLock { $0 = welcome.uploadTicket } }
                 let old = try await rig.waitForRoom(conversation)
-                let plan = try await files.upload(FileRelayTests.pdf, name: "plan.pdf", type: "application/pdf", ticket: try #require(ticket.withLock { $0 }))
+                let plan = try await files.upload(Self.pdf, name: "plan.pdf", type: "application/pdf", ticket: try #require(ticket.withLock { $0 }))
                 try await client.send(["type": "message", "clientId": "f1", "text": "the plan", "files": [try #require(plan.json["id"] as? String)]])
                 _ = try await client.expect("ack")
                 try await eventually("the file in the room") { rig.relayed(in: old.id).contains("the plan") }
@@ -252,9 +238,23 @@ final class CountingExecutor: TaskExecutor {
                 try await eventually("the next message") { rig.relayed(in: new.id).contains("one more") }
                 let attached = sandbox.posts(in: new.id).flatMap { sandbox.files(ofPost: $0.id) }
                 #expect(attached.map(\.name) == ["plan.pdf"])
-                #expect(attached.first.flatMap { sandbox.fileContents(id: $0.id) } == FileRelayTests.pdf, "the file's bytes")
+                #expect(attached.first.flatMap { sandbox.fileContents(id: $0.id) } == Self.pdf, "the file's bytes")
                 #expect(attached.first?.channelID == new.id)
             }
         }
+    }
+}
+
+/// A task executor that counts the jobs it runs (on a Dispatch queue, never an event loop).
+final class CountingExecutor: TaskExecutor {
+    private let count = Atomic(0)
+    private let queue = DispatchQueue(label: "baton.tests.counting-executor", attributes: .concurrent)
+
+    var jobs: Int { count.load(ordering: .relaxed) }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        count.add(1, ordering: .relaxed)
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -2,6 +2,7 @@ import BatonCore
 import BatonMattermost
 import BatonTestSupport
 import MattermostSandbox
+import Synchronization
 import Testing
 
 /// Ways a real Mattermost differs from the stand-in's defaults: limits an admin sets that
@@ -18,9 +19,11 @@ import Testing
             try await rig.connect(archiveOnClose: true)
             // The team holds town-square, off-topic and the index channel: one room's room left.
             #expect(sandbox.channels(team: "support").count == 3)
+            let firstRoom = Mutex("")
             try await WidgetClient.connect(rig.baton.socketURL) { client in
                 let first = try await talkUntilHandover(client)
                 let room = try await rig.waitForRoom(first)
+                firstRoom.withLock { $0 = room.id }
                 try await rig.baton.services.chat.closeConversation(ConversationID(first), closedBy: nil)
                 try await eventually("the first room archived") { sandbox.channel(id: room.id)?.deleteAt != 0 }
             }
@@ -35,11 +38,29 @@ import Testing
                 try await eventually("the message in the thread") { rig.replies(to: root.id, by: "relay").contains { $0.contains("Is anyone there?") } }
                 try sandbox.post(as: "alice", in: root.channelID, "Yes, Alice here", rootID: root.id)
                 try await client.message(containing: "Yes, Alice here")
+                // The status says why, and what to do.
+                let status = try #require(rig.baton.services.mattermost.status(widgetKey: "demo"))
+                #expect(status.lastError?.hasPrefix("The team support holds as many channels as Mattermost allows") == true, "\(status)")
+                #expect(status.lastError?.contains("~live-chats") == true)
+                // Closed, it is closed as a thread: told in the thread, the index channel left
+                // open (archiving is for a chat's own channel).
+                try await rig.baton.services.chat.closeConversation(ConversationID(second), closedBy: nil)
+                try await eventually("the thread closed") {
+                    try await rig.baton.services.store.room(for: ConversationID(second))?.closedAt != nil
+                }
+                #expect(rig.replies(to: root.id, by: "relay").last?.contains("The chat was closed") == true)
+                #expect(rig.indexChannel?.deleteAt == 0)
             }
-            // The status says why, and what to do.
-            let status = try #require(rig.baton.services.mattermost.status(widgetKey: "demo"))
-            #expect(status.lastError?.hasPrefix("The team support holds as many channels as Mattermost allows") == true, "\(status)")
-            #expect(status.lastError?.contains("~live-chats") == true)
+            // A place in the team again (a room deleted for good): the next chat has a channel
+            // of its own, and the status no longer speaks of the limit.
+            try sandbox.deletePermanently(firstRoom.withLock { $0 })
+            try await WidgetClient.connect(rig.baton.socketURL) { client in
+                let third = try await talkUntilHandover(client, name: "Lin", email: "lin@example.com")
+                _ = try await rig.waitForRoom(third)
+                try await eventually("the status clear of the limit") {
+                    rig.baton.services.mattermost.status(widgetKey: "demo")?.lastError?.contains("as many channels") != true
+                }
+            }
         }
     }
 

@@ -246,8 +246,14 @@ import Testing
             // Its purpose in the language of Baton's posts.
             #expect(sandbox.channel(id: russian.id)?.purpose == "Здесь объявляются новые онлайн-чаты из Baton.")
             #expect(try await setup.indexChannel(.create(" онлайн-чаты "), team: team, agents: agents).id == russian.id)
-            // A name starts with a letter or digit and has no "__", as Mattermost wants.
-            #expect(try await setup.indexChannel(.create("_Support__Chats"), team: team, agents: agents).name == "support_chats")
+            // A new name starts and ends with a letter or digit and has no "__", as every
+            // Mattermost takes it; an existing channel is found by its name as written.
+            #expect(try await setup.indexChannel(.create("_Support__Chats_"), team: team, agents: agents).name == "support_chats")
+            let written = sandbox.addChannel(team: "support", name: "sales__leads", displayName: "Sales leads", creator: "relay")
+            #expect(try await setup.indexChannel(.existing("sales__leads"), team: team, agents: agents).id == written.id)
+            // One made by an earlier Baton (which kept the "__") is found again, not made twice.
+            let earlier = sandbox.addChannel(team: "support", name: "vip__chats", displayName: "VIP__Chats", creator: "relay")
+            #expect(try await setup.indexChannel(.create("VIP__Chats"), team: team, agents: agents).id == earlier.id)
             let japanese = try await setup.indexChannel(.create("ライブチャット"), team: team, agents: agents)
             #expect(japanese.id != russian.id && japanese.name.hasPrefix("chats-"))
             // The settings keep what Mattermost shows, so Baton can name the channel so too.

@@ -20,9 +20,14 @@ import Testing
             #expect(list.status == 200)
             let order = try #require(list["order"] as? [String])
             let posts = try #require(list["posts"] as? [String: [String: Any]])
-            #expect(Set(order) == [old.id, doomed.id, new.id])
+            // The edit left its history row: the text before it, as a deleted post of its own
+            // that names the edited one.
+            let history = try #require(posts.first { $0.value["original_id"] as? String == old.id })
+            #expect(Set(order) == [old.id, doomed.id, new.id, history.key])
+            #expect(history.value["message"] as? String == "old" && ((history.value["delete_at"] as? NSNumber)?.int64Value ?? 0) > 0)
             #expect(order.first == new.id, "newest first")
             #expect(posts[old.id]?["message"] as? String == "old, edited")
+            #expect(posts[old.id]?["original_id"] as? String == "")
             #expect(((posts[doomed.id]?["delete_at"] as? NSNumber)?.int64Value ?? 0) > 0)
             #expect(list.string("next_post_id") == "")
             #expect(list.string("prev_post_id") == "")

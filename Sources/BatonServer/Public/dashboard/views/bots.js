@@ -56,7 +56,8 @@ export function mountBots(main) {
     return h('section', { class: 'card card-padded getting-started', 'aria-labelledby': 'getting-started-title' },
       h('div', { class: 'getting-started-head' }, h('h2', { id: 'getting-started-title' }, 'Getting started'), hide),
       h('ol', {},
-        step('Try the bot', `${bot.name} answers on Baton’s own page, as visitors will see it.`, '/', 'Open the demo page'),
+        step('Try the bot', `${bot.name} answers in its widget, as visitors will see it (your chats there are tries, not counted).`,
+          `/preview/${encodeURIComponent(bot.key)}`, 'Try it'),
         step('Put it on your site', 'Copy the widget’s snippet into your pages, and say which sites may embed it.', botHref(bot.key, 'widget'), 'Widget settings'),
         step('Hand chats to people', 'Connect Mattermost, so that agents take over when the bot cannot help.', botHref(bot.key, 'platforms'), 'Connect Mattermost'),
         step('Teach it your answers', 'Change its questions, answers and hand-over questions.', botHref(bot.key, 'bot'), 'Edit the bot')));
