@@ -41,6 +41,10 @@ public struct ScriptedBot: ChatBot {
 
     public func fill(_ text: String, for conversation: Conversation) -> String { Template.render(text, conversation) }
 
+    /// Whether `{{name}}` names a variable (1 to 32 of a-z, 0-9 and _, starting with a
+    /// letter): anything else between braces is shown as written.
+    public static func isVariableName(_ name: String) -> Bool { BotValidator.isVariableName(name) }
+
     public func respond(to input: VisitorInput, in conversation: inout Conversation) -> BotOutcome {
         var run = Run(bot: self, conversation: conversation)
         // A flow the bot's definition no longer has (it was edited meanwhile): the bot is

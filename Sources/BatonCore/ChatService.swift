@@ -302,7 +302,7 @@ public final class ChatService: Sendable {
     }
 
     /// The bot's greeting for a new conversation, its first text replaced by the widget's
-    /// own greeting when it has one (`{{name}}` in it filled in as in the bot's).
+    /// own greeting when it has one (`{{name}}` and `{{email}}` in it filled in as in the bot's).
     func greet(_ conversation: inout Conversation, widget: Widget, bot: any ChatBot) -> [NewMessage] {
         var messages = bot.greet(&conversation).map { botMessage($0, bot: bot) }
         if let own = widget.settings.greeting?.trimmingWhitespace(), !own.isEmpty {

@@ -239,12 +239,13 @@ private struct SMTPSession {
         // Not across a network in plain text unless the admin said so: an email carries a
         // link that opens the visitor's chat, and a STARTTLS an attacker in between took
         // out of the server's list would otherwise pass unseen.
-        guard session.encrypted || client.server.isLoopback && !client.loopbackCountsAsNetwork || client.server.plainAllowed else {
+        let unseenByOthers = session.encrypted || client.server.isLoopback && !client.loopbackCountsAsNetwork
+        guard unseenByOthers || client.server.plainAllowed else {
             throw MailFailure.permanent("the mail server \(client.server) does not offer STARTTLS, and Baton sends no email unencrypted "
                                         + "across a network (for a server without TLS, add ?tls=optional to BATON_SMTP)")
         }
         if let username = client.server.username {
-            guard session.encrypted || client.server.isLoopback && !client.loopbackCountsAsNetwork else {
+            guard unseenByOthers else {
                 throw MailFailure.permanent("the mail server \(client.server) does not offer STARTTLS, and Baton sends no password unencrypted")
             }
             let password = client.server.password ?? ""

@@ -40,7 +40,9 @@ extension MattermostLink {
     /// what it says.
     @discardableResult
     func noteIndexChannelUnusable() -> String {
-        let waits = settings.rooms == .thread ? "new chats wait until it is restored (their threads start there)"
+        // Threads start there: in a team full of channels, a channel mode's new chats too.
+        let threads = settings.rooms == .thread || channelLimitProblem.withLock { $0 } != nil
+        let waits = threads ? "new chats wait until it is restored (their threads start there)"
             : "new chats are not announced (their rooms work without)"
         let problem = "The index channel ~\(settings.indexChannel.name) is archived or deleted: \(waits). Restore it, or choose another in the dashboard's Mattermost wizard."
         indexChannelProblem.withLock { $0 = problem }

@@ -12,7 +12,7 @@ extension MattermostLink {
             + "of their own. Raise the limit in the System Console (Site Configuration › Users and Teams), or choose threads in the "
             + "dashboard's Mattermost wizard."
         let new = channelLimitProblem.withLock { last in defer { last = problem }; return last == nil }
-        if new { logger.error("\(problem)") }
+        if new { logger.error("\(problem)", metadata: ["mattermost.team": "\(settings.team.name)", "mattermost.channel": "\(settings.indexChannel.name)"]) }
         update { $0.lastError = problem }
     }
 

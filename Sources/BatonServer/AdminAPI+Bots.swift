@@ -353,9 +353,11 @@ extension AdminAPI {
         // returning (or signed-in) visitor gave before can be known then.
         if let greeting = body.greeting,
            let placeholder = BotMarkdown.placeholders(in: greeting).first(where: { $0 != "name" && $0 != "email" }) {
+            let why = ScriptedBot.isVariableName(placeholder)
+                ? "would always be empty: the greeting comes before the visitor has answered anything"
+                : "is no variable name: it would show as written"
             issues.append(.init(path: "settings.greeting",
-                                message: "{{\(placeholder)}} would always be empty: the greeting comes before the visitor has answered anything. "
-                                    + "Only {{name}} and {{email}} can be filled in, for a visitor who gave them before (left out for others)."))
+                                message: "{{\(placeholder)}} \(why). Only {{name}} and {{email}} can be filled in, for a visitor who gave them before (left out for others)."))
         }
         var avatar = body.avatarURL?.trimmingWhitespace()
         if avatar?.isEmpty == true { avatar = nil }

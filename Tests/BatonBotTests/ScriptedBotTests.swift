@@ -73,6 +73,16 @@ struct BotHarness {
         #expect(h.conversation.state == .collecting)
     }
 
+    /// A widget's own greeting is filled in as the bot's texts are: what a returning visitor
+    /// gave before, else nothing (with the space before it).
+    @Test func aWidgetsGreetingIsFilledInAsTheBotsTexts() throws {
+        var h = try BotHarness(Self.support)
+        #expect(h.bot.fill("Welcome back {{name}}! We write to {{email}}.", for: h.conversation) == "Welcome back! We write to.")
+        h.conversation.set("name", to: "Ada")
+        h.conversation.set("email", to: "ada@example.com")
+        #expect(h.bot.fill("Welcome back {{name}}! We write to {{email}}.", for: h.conversation) == "Welcome back Ada! We write to ada@example.com.")
+    }
+
     @Test func questionsValidateReaskAndStore() throws {
         var h = try BotHarness(Self.support)
         h.say("refund")

@@ -546,12 +546,6 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
-    /// A right-to-left site with a header and a cookie banner at the highest z-index there
-    /// is: the widget stays on top, its close button within reach, on a desktop and on a
-    /// phone. On an Urdu page (a language the widget does not speak: its words are
-    /// English) it keeps its left-to-right layout; on an Arabic page it speaks Arabic and is
-    /// mirrored.
-    /// Each message and button takes its own direction.
     /// The widget leaves the page as it found it: on a phone, the chat that fills the screen
     /// keeps the page's scroll position, whether the window or the body scrolls (a body
     /// that scrolls went back to the top); Escape with the page's own popover open closes
@@ -608,6 +602,12 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// A right-to-left site with a header and a cookie banner at the highest z-index there
+    /// is: the widget stays on top, its close button within reach, on a desktop and on a
+    /// phone. On an Urdu page (a language the widget does not speak: its words are
+    /// English) it keeps its left-to-right layout; on an Arabic page it speaks Arabic and is
+    /// mirrored.
+    /// Each message and button takes its own direction.
     @Test func aRightToLeftPageWithItsOwnTopLayerKeepsTheWidgetUsable() async throws {
         try await LiveBaton.run { baton in
             try await WebDriver.with(width: 1280, height: 800) { driver in

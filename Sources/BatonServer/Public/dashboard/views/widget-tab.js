@@ -24,7 +24,7 @@ export function mountWidgetTab(panel, ctx) {
   const subtitle = field('Subtitle', h('input', { class: 'input', type: 'text', maxlength: '120', autocomplete: 'off' }),
     { optional: true, hint: 'A line under the title, e.g. “We reply in minutes”.' });
   const greeting = field('Greeting', h('textarea', { class: 'input', rows: '2', maxlength: '1000' }),
-    { optional: true, hint: 'The first thing the bot says to a new visitor here; {{name}} is a returning visitor’s name, left out for others. The greeting in the bot definition when empty.' });
+    { optional: true, hint: 'The first thing the bot says to a new visitor here; {{name}} and {{email}} are a returning visitor’s, left out for others. The greeting in the bot definition when empty.' });
   const colorPicker = h('input', { type: 'color', class: 'color-picker', 'aria-label': 'Pick the colour' });
   const colorText = h('input', { class: 'input mono color-text', type: 'text', maxlength: '7', autocomplete: 'off', spellcheck: 'false' });
   const color = field('Colour', colorText, { hint: 'The button and the visitor’s messages, as #RRGGBB.' });
