@@ -105,9 +105,19 @@ enum RealServerScenario {
                 _ = try await baton.services.bots.save(anywhere)
                 // The agent replies from Mattermost.
                 _ = try await agentClient.signIn()
-                _ = try await agentClient.createPost(channelID: channelID, message: "Hello from a real Mattermost", rootID: rootID)
+                let hello = try await agentClient.createPost(channelID: channelID, message: "Hello from a real Mattermost", rootID: rootID)
                 let reply = try await client.message(containing: "Hello from a real Mattermost")
                 #expect(reply.message["name"] as? String == "Test Agent \(suffix)")
+                // The agent corrects the reply, and takes another back: the widget follows both
+                // (a real server keeps the text before an edit as a deleted post of its own).
+                _ = try await agentClient.editPost(id: hello.id, message: "Hello from a real Mattermost, corrected")
+                let corrected = try await client.message(containing: "real Mattermost, corrected")
+                #expect((corrected.message["replaces"] as? NSNumber)?.int64Value == reply.messageID)
+                let mistake = try await agentClient.createPost(channelID: channelID, message: "Sent by mistake", rootID: rootID)
+                let mistaken = try await client.message(containing: "Sent by mistake")
+                try await agentClient.deletePost(id: mistake.id)
+                let removal = try #require(try await client.until("the removal") { ($0.message["replaces"] as? NSNumber)?.int64Value == mistaken.messageID }.last)
+                #expect(removal.messageText == "")
                 // The agent removes the relay user from where the chat is: it joins again,
                 // and the agent's next reply still reaches the visitor.
                 try await agentClient.perform(.DELETE, "/api/v4/channels/\(channelID)/members/\(setup.relayUser.id)")
