@@ -109,17 +109,8 @@ extension AdminAPI {
             for (index, key) in keys.enumerated() {
                 let last = index == keys.count - 1
                 let taken = APIError(.conflict, code: "key_taken", "A bot with the key \"\(key)\" exists already.")
-                guard try await services.store.widget(key: key) == nil else { if last { throw taken } else { continue } }
-                // Keys differing only in case ("DEMO" beside "demo") would be taken for each
-                // other in embed tags and links.
-                if let same = try await services.store.widgets().first(where: { $0.key.lowercased() == key.lowercased() }) {
-                    if last { throw APIError(.conflict, code: "key_taken", "A bot with the key \"\(same.key)\" exists already: keys differ in more than case.") }
-                    continue
-                }
-                // A deleted bot's chats keep its key: a new bot of that key would take them over.
-                guard try await services.store.conversations(ConversationFilter(widgetKey: key, limit: 1)).isEmpty else {
-                    if last { throw APIError(.conflict, code: "key_taken", "The chats of a deleted bot keep the key \"\(key)\": choose another key.") }
-                    continue
+                if let problem = try await BotKeys.problem(with: key, in: services.store) {
+                    if last { throw APIError(.conflict, code: "key_taken", problem) } else { continue }
                 }
                 let now = Millis.now()
                 let widget = Widget(key: key, name: name, botSource: input.source ?? Self.template(named: input.name),

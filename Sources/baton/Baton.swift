@@ -12,7 +12,7 @@ struct Baton: AsyncParsableCommand {
         commandName: "baton",
         abstract: "A self-hosted chatbot and live-chat server that hands conversations to agents in Mattermost.",
         version: BatonVersion.current,
-        subcommands: [Serve.self, MattermostCommand.self, AdminCommand.self, BackupCommand.self, MailCommand.self],
+        subcommands: [Serve.self, MattermostCommand.self, BotCommand.self, AdminCommand.self, BackupCommand.self, MailCommand.self],
         defaultSubcommand: Serve.self
     )
 

@@ -36,8 +36,9 @@ import Testing
         // unexpected argument of `serve`, the default).
         let typo = try BatonProcess(["mattermots", "status"])
         #expect(try await typo.exit() == 64)
-        #expect(typo.log.contains("Unknown command 'mattermots'") && typo.log.contains("serve, mattermost, admin, backup, mail"), "\(typo.log)")
+        #expect(typo.log.contains("Unknown command 'mattermots'") && typo.log.contains("serve, mattermost, bot, admin, backup, mail"), "\(typo.log)")
         #expect(try await BatonProcess(["help", "admin"]).exit() == 0)
+        #expect(try await BatonProcess(["help", "bot"]).exit() == 0)
     }
 
     /// `--log-format json`: every line Baton writes is one JSON object, from the first

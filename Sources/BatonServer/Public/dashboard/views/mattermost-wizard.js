@@ -317,7 +317,9 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
     const rows = [
       ['Mattermost', state.server.url],
       ['Relay user', `@${state.relayUser.username}${state.server.token ? ' (access token)' : ''}`],
-      ['Team', state.team.displayName && state.team.displayName !== state.team.name ? `${state.team.displayName} (${state.team.name})` : state.team.name],
+      // As the Platforms card names it: a display name that only says the name is left out.
+      ['Team', state.team.displayName && state.team.displayName.toLowerCase() !== state.team.name.toLowerCase()
+        ? `${state.team.displayName} (${state.team.name})` : state.team.name],
       ['Default agents', [`@${state.relayUser.username} (relay user)`,
         ...agents.chosen().map((a) => `@${a.username}${a.inTeam === false ? ' (joins the team)' : ''}`)].join(', ')],
       ['Index channel', b.indexChannel.existing ? `~${b.indexChannel.existing}${channel ? ` — ${channel.displayName}` : ''}` : `Create “${b.indexChannel.create}”`],

@@ -1,0 +1,104 @@
+import ArgumentParser
+import BatonServer
+import Foundation
+import Logging
+
+/// `baton bot`: bot definitions as files (docs/bot-format.md).
+struct BotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bot",
+        abstract: "Check, import and export bot definitions (YAML files).",
+        subcommands: [Check.self, Import.self, Export.self, List.self]
+    )
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check bot definition files, as saving them would; no database needed.",
+            discussion: "Prints each problem as FILE:LINE:COLUMN: message, and fails when there is one.")
+
+        @Argument(help: "The files (- for standard input).") var files: [String]
+
+        func run() async throws {
+            var failed = 0
+            for file in files {
+                let problems = BotFiles.problems(of: try BotCommand.read(file), file: file)
+                if problems.isEmpty { print("\(file): OK") } else { failed += 1 }
+                for problem in problems { FileHandle.standardError.write(Data((problem + "\n").utf8)) }
+            }
+            if failed > 0 { throw ExitCode.failure }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Save a bot definition file as a bot's, or make that bot.",
+            discussion: "Nothing is saved when the file has a problem. A running Baton uses the change within seconds.")
+
+        @Argument(help: "The file (- for standard input).") var file: String
+        @Option(help: "The bot's key (as in its widget's data-widget).") var key: String
+        @Option(help: "The bot's name in the dashboard; for a new bot, the definition's name when not given.") var name: String?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let source = try BotCommand.read(file)
+            try await BotCommand.run(storage) { try await $0.importing(source, file: file, key: key, name: name) }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a bot's definition (YAML), or write it to a file.")
+
+        @Argument(help: "The bot's key.") var key: String
+        @Option(name: .shortAndLong, help: "Write it to this file instead.") var output: String?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            var logger = Logger(label: "baton")
+            logger.logLevel = .warning
+            let source: String
+            do {
+                source = try await BotFiles(config: try storage.configuration(), logger: logger).export(key: key)
+            } catch {
+                throw CommandFailure(error)
+            }
+            if let output {
+                do { try Data(source.utf8).write(to: URL(fileURLWithPath: output)) } catch { throw CommandFailure(message: "Cannot write \(output): \(error.localizedDescription)") }
+            } else {
+                print(source, terminator: source.hasSuffix("\n") ? "" : "\n")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the bots.")
+
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            try await BotCommand.run(storage) { try await $0.list() }
+        }
+    }
+
+    /// A definition file's text, or standard input's for `-`.
+    static func read(_ file: String) throws -> String {
+        let data: Data
+        do {
+            data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw CommandFailure(message: "Cannot read \(file): \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw CommandFailure(message: "\(file) is not UTF-8 text.") }
+        return text
+    }
+
+    /// Runs one operation on the configured database and prints its outcome.
+    static func run(_ storage: StorageOptions, _ operation: (BotFiles) async throws -> String) async throws {
+        var logger = Logger(label: "baton")
+        logger.logLevel = .warning
+        do {
+            print(try await operation(BotFiles(config: try storage.configuration(), logger: logger)))
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+}
