@@ -298,10 +298,13 @@ extension AdminAPI {
                                      createdAt: widget.createdAt, updatedAt: widget.updatedAt), status: status)
     }
 
-    /// The bot's name as the dashboard lists it: trimmed, not blank, on one line.
+    /// The bot's name as the dashboard lists it: trimmed, not blank, on one line, at most
+    /// 100 characters (as the API's document says, for `baton bot import` too).
     static func botName(_ text: String) throws -> String {
         let name = text.trimmingWhitespace()
-        let problem = name.isEmpty ? "The name must not be blank." : controlCharacterProblem(name, label: "The name")
+        let problem = name.isEmpty ? "The name must not be blank."
+            : name.count > 100 ? "The name is \(name.count) characters long: at most 100, please."
+            : controlCharacterProblem(name, label: "The name")
         if let problem {
             throw APIError(.unprocessableContent, code: "invalid_name", problem, issues: [.init(path: "name", message: problem)])
         }

@@ -59,29 +59,48 @@ public struct BotFiles: Sendable {
         guard problems.isEmpty else {
             throw AdminError("Not saved: the bot definition has \(problems.count) problem\(problems.count == 1 ? "" : "s").\n" + problems.joined(separator: "\n"))
         }
-        if let name {
-            do { _ = try AdminAPI.botName(name) } catch let error as APIError { throw AdminError(error.message) }
-        }
+        let given = try name.map(Self.checkedName)
         return try await withStore { store in
             let library = BotLibrary(store: store)
             if var widget = try await store.widget(key: key) {
-                guard widget.botSource != source || (name != nil && name != widget.name) else { return "The bot \(key) has this definition already." }
+                // A file written by `export` (or an editor) may end with one more line end
+                // than the dashboard's text: the same definition, not a change.
+                let same = Self.withoutFinalLineEnds(widget.botSource) == Self.withoutFinalLineEnds(source)
+                guard !same || (given != nil && given != widget.name) else { return "The bot \(key) has this definition already." }
                 let basis = widget.updatedAt
-                widget.botSource = source
-                if let name { widget.name = name.trimmingWhitespace() }
+                if !same { widget.botSource = source }
+                if let given { widget.name = given }
                 widget.updatedAt = max(Millis.now(), basis + 1)
                 guard try await library.save(widget, ifUpdatedAt: basis) != nil else {
                     throw AdminError("The bot \(key) was changed meanwhile (in the dashboard?): nothing saved. Run the command again.")
                 }
                 return "Saved the definition of the bot \(key). A running Baton uses it within seconds; chats under way go on with it."
             }
+            if let same = try await store.widgets().first(where: { $0.key.lowercased() == key.lowercased() }) {
+                throw AdminError("There is a bot \"\(same.key)\", and keys must differ in more than case: to change that bot, use --key \(same.key).")
+            }
             if let problem = try await BotKeys.problem(with: key, in: store) { throw AdminError(problem) }
             let bot = try ScriptedBot(source: source)
             let now = Millis.now()
-            let widget = Widget(key: key, name: (name ?? bot.name).trimmingWhitespace(), botSource: source, createdAt: now, updatedAt: now)
+            let widget = Widget(key: key, name: try given ?? Self.checkedName(bot.name), botSource: source, createdAt: now, updatedAt: now)
             guard try await library.create(widget) != nil else { throw AdminError("A bot with the key \"\(key)\" exists already.") }
-            return "Made the bot \(key) (\(widget.name)). Its widget: <script src=\"\(config.publicURL ?? "http://\(config.address)")/widget.js\" data-widget=\"\(key)\" async></script>"
+            let snippet = "<script src=\"…/widget.js\" data-widget=\"\(key)\" async></script>"
+            return "Made the bot \(key) (\(widget.name)). "
+                + (config.publicURL.map { "Its widget: <script src=\"\($0)/widget.js\" data-widget=\"\(key)\" async></script>" }
+                    ?? "Its widget: \(snippet), with Baton's address as visitors reach it (the dashboard's Widget tab has it whole).")
         }
+    }
+
+    /// A bot's name as the dashboard takes it (trimmed, on one line, at most 100
+    /// characters), or why not.
+    static func checkedName(_ name: String) throws -> String {
+        do { return try AdminAPI.botName(name) } catch let error as APIError { throw AdminError(error.message) }
+    }
+
+    static func withoutFinalLineEnds(_ text: String) -> Substring {
+        var text = Substring(text)
+        while text.last?.isNewline == true { text.removeLast() }
+        return text
     }
 
     static func unknown(_ key: String) -> AdminError {
@@ -99,24 +118,5 @@ public struct BotFiles: Sendable {
             await store.close()
             throw error
         }
-    }
-}
-
-/// Which keys a new bot may take: the API's and the command's checks.
-enum BotKeys {
-    /// Why `key` cannot be a new bot's, or nil when it can.
-    static func problem(with key: String, in store: SQLStore) async throws -> String? {
-        guard Widget.isValidKey(key) else { return "\"\(key)\" cannot be a bot's key: use 1 to 64 letters, digits, - and _." }
-        if try await store.widget(key: key) != nil { return "A bot with the key \"\(key)\" exists already." }
-        // Keys differing only in case ("DEMO" beside "demo") would be taken for each other in
-        // embed tags and links.
-        if let same = try await store.widgets().first(where: { $0.key.lowercased() == key.lowercased() }) {
-            return "A bot with the key \"\(same.key)\" exists already: keys differ in more than case."
-        }
-        // A deleted bot's chats keep its key: a new bot of that key would take them over.
-        guard try await store.conversations(ConversationFilter(widgetKey: key, limit: 1)).isEmpty else {
-            return "The chats of a deleted bot keep the key \"\(key)\": choose another key."
-        }
-        return nil
     }
 }

@@ -142,6 +142,7 @@ extension World {
             threadFollowers[postID] = nil
         }
         channelPosts[channelID] = nil
+        editHistory[channelID] = nil
         channelMembers[channelID] = nil
         channels[channelID] = nil
     }

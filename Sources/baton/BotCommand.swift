@@ -18,10 +18,20 @@ struct BotCommand: AsyncParsableCommand {
 
         @Argument(help: "The files (- for standard input).") var files: [String]
 
+        func validate() throws {
+            if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("Standard input (-) can be read once.") }
+        }
+
         func run() async throws {
             var failed = 0
             for file in files {
-                let problems = BotFiles.problems(of: try BotCommand.read(file), file: file)
+                // A file that cannot be read is a problem of its own: the others are checked.
+                let problems: [String]
+                do {
+                    problems = BotFiles.problems(of: try BotCommand.read(file), file: file)
+                } catch {
+                    problems = ["\(file): \(error)"]
+                }
                 if problems.isEmpty { print("\(file): OK") } else { failed += 1 }
                 for problem in problems { FileHandle.standardError.write(Data((problem + "\n").utf8)) }
             }
@@ -53,18 +63,17 @@ struct BotCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            var logger = Logger(label: "baton")
-            logger.logLevel = .warning
-            let source: String
-            do {
-                source = try await BotFiles(config: try storage.configuration(), logger: logger).export(key: key)
-            } catch {
-                throw CommandFailure(error)
-            }
-            if let output {
-                do { try Data(source.utf8).write(to: URL(fileURLWithPath: output)) } catch { throw CommandFailure(message: "Cannot write \(output): \(error.localizedDescription)") }
-            } else {
+            let source = try await BotCommand.outcome(storage) { try await $0.export(key: key) }
+            guard let output else {
                 print(source, terminator: source.hasSuffix("\n") ? "" : "\n")
+                return
+            }
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
+                throw CommandFailure(message: "\(output) is a folder: give the file to write, such as \(output)/\(key).yaml.")
+            }
+            guard FileManager.default.createFile(atPath: output, contents: Data(source.utf8)) else {
+                throw CommandFailure(message: "Baton could not write \(output) (its folder is missing, or not writable).")
             }
         }
     }
@@ -79,24 +88,33 @@ struct BotCommand: AsyncParsableCommand {
         }
     }
 
-    /// A definition file's text, or standard input's for `-`.
+    /// A definition file's text, or standard input's for `-`; why not, in words.
     static func read(_ file: String) throws -> String {
         let data: Data
-        do {
-            data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            throw CommandFailure(message: "Cannot read \(file): \(error.localizedDescription)")
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else { throw CommandFailure(message: "there is no file \(file)") }
+            guard !isFolder.boolValue else { throw CommandFailure(message: "\(file) is a folder, not a bot definition file") }
+            guard let contents = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "Baton may not read \(file)") }
+            data = contents
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw CommandFailure(message: "\(file) is not UTF-8 text.") }
+        guard let text = String(data: data, encoding: .utf8) else { throw CommandFailure(message: "\(file) is not UTF-8 text") }
         return text
     }
 
     /// Runs one operation on the configured database and prints its outcome.
     static func run(_ storage: StorageOptions, _ operation: (BotFiles) async throws -> String) async throws {
+        print(try await outcome(storage, operation))
+    }
+
+    /// What one operation on the configured database gives, its failure in words.
+    static func outcome(_ storage: StorageOptions, _ operation: (BotFiles) async throws -> String) async throws -> String {
         var logger = Logger(label: "baton")
         logger.logLevel = .warning
         do {
-            print(try await operation(BotFiles(config: try storage.configuration(), logger: logger)))
+            return try await operation(BotFiles(config: try storage.configuration(), logger: logger))
         } catch {
             throw CommandFailure(error)
         }

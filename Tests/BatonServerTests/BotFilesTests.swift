@@ -37,20 +37,41 @@ import Testing
             let changed = demo.replacingOccurrences(of: "Hi, I'm Ada", with: "Hello, I'm Ada")
             #expect(try await files.importing(changed, file: "demo.yaml", key: "demo", name: nil).hasPrefix("Saved the definition of the bot demo."))
             #expect(try await files.importing(changed, file: "demo.yaml", key: "demo", name: nil) == "The bot demo has this definition already.")
+            // (A file that only ends with more line ends, as `export` writes it, is the same.)
+            #expect(try await files.importing(changed + "\n\n", file: "demo.yaml", key: "demo", name: " Demo ") == "The bot demo has this definition already.")
             try await Self.eventuallyGreets(baton, widget: "demo", with: "Hello, I'm Ada")
             // A new key makes a new bot, named as its definition says unless told.
             #expect(try await files.importing(Self.sales, file: "sales.yaml", key: "sales", name: "Sales desk").hasPrefix("Made the bot sales (Sales desk)."))
             try await Self.eventuallyGreets(baton, widget: "sales", with: "Hello from the sales desk!")
-            await #expect(throws: AdminError.self) { try await files.importing(Self.sales, file: "sales.yaml", key: "SALES", name: nil) }
-            await #expect(throws: AdminError.self) { try await files.importing(Self.sales, file: "sales.yaml", key: "no spaces", name: nil) }
-            await #expect(throws: AdminError.self) { try await files.export(key: "nobody") }
+            // Mistakes are told plainly, and save nothing.
+            for (source, key, name, said) in [
+                (Self.sales, "SALES", nil, #"There is a bot "sales", and keys must differ in more than case: to change that bot, use --key sales."#),
+                (Self.sales, "no spaces", nil, #""no spaces" cannot be a bot's key: use 1 to 64 letters, digits, - and _."#),
+                // A name the dashboard would refuse, from the file or the command.
+                (Self.sales.replacingOccurrences(of: "name: Sam", with: #"name: "Ev\u0007il""#), "evil", nil,
+                 "The name contains a line break or a control character (U+0007): write it on one line, without it."),
+                (Self.sales, "long", String(repeating: "x", count: 101), "The name is 101 characters long: at most 100, please."),
+            ] as [(String, String, String?, String)] {
+                do {
+                    _ = try await files.importing(source, file: "f.yaml", key: key, name: name)
+                    Issue.record("imported \(key)")
+                } catch {
+                    #expect("\(error)" == said)
+                }
+            }
+            do {
+                _ = try await files.export(key: "nobody")
+                Issue.record("exported a bot that is not there")
+            } catch {
+                #expect("\(error)" == #"There is no bot with the key "nobody". `baton bot list` shows the bots there are."#)
+            }
             let listed = try await files.list().split(separator: "\n")
             #expect(listed.count == 2 && listed[0].hasPrefix("demo  Demo  changed 20") && listed[1].hasPrefix("sales  Sales desk  changed 20"), "\(listed)")
         }
     }
 
-    /// The command itself: `check` needs no database, writes each problem to standard error
-    /// and fails when there is one.
+    /// The command itself: `check` needs no database, says each problem (on standard
+    /// error) and fails when there is one; a file it cannot read does not stop the others.
     @Test func theCheckCommandFailsOnAProblem() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -60,10 +81,15 @@ import Testing
         let passed = try BatonProcess(["bot", "check", good])
         #expect(try await passed.exit() == 0)
         #expect(passed.log.contains("\(good): OK"))
-        let failed = try BatonProcess(["bot", "check", good, bad])
+        let missing = folder.url.appendingPathComponent("nothere.yaml").path
+        let failed = try BatonProcess(["bot", "check", bad, missing, good])
         #expect(try await failed.exit() == 1)
         #expect(failed.log.contains("\(bad):6:") && failed.log.contains("intents[0].anwser: unknown field"), "\(failed.log)")
+        #expect(failed.log.contains("\(missing): there is no file \(missing)") && failed.log.contains("\(good): OK"), "\(failed.log)")
         #expect(!failed.log.contains("\(bad): OK"))
+        // Standard input is read once.
+        #expect(try await BatonProcess(["bot", "check", "-", "-"]).exit() == 64)
+
     }
 
     /// Waits until a new visitor of `widget` is greeted with `text` (the running Baton reads
