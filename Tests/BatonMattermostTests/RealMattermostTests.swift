@@ -113,6 +113,11 @@ enum RealServerScenario {
                 _ = try await agentClient.editPost(id: hello.id, message: "Hello from a real Mattermost, corrected")
                 let corrected = try await client.message(containing: "real Mattermost, corrected")
                 #expect((corrected.message["replaces"] as? NSNumber)?.int64Value == reply.messageID)
+                // The agent typing shows in the widget, with their name.
+                struct Typing: Encodable { var channel_id: String; var parent_id: String }
+                try await agentClient.perform(.POST, "/api/v4/users/\(agent.id)/typing", body: Typing(channel_id: channelID, parent_id: rootID ?? ""))
+                let typing = try #require(try await client.until("the agent typing") { $0.type == "typing" }.last)
+                #expect(typing.string("name") == "Test Agent \(suffix)")
                 let mistake = try await agentClient.createPost(channelID: channelID, message: "Sent by mistake", rootID: rootID)
                 let mistaken = try await client.message(containing: "Sent by mistake")
                 try await agentClient.deletePost(id: mistake.id)
