@@ -546,6 +546,39 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// Several widgets are in the page in the order of their tags (and so of their places),
+    /// whichever script ran first: Tab goes from one to the next as they were put.
+    @Test func severalWidgetsAreInTheOrderOfTheirTags() async throws {
+        try await LiveBaton.run { baton in
+            let now = Millis.now()
+            try await baton.services.bots.save(Widget(key: "second", name: "Second", botSource: "name: Second\ngreeting: Hi from sales\n",
+                                                      createdAt: now, updatedAt: now))
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/nothing")
+                // The first tag's script runs last (here: it is only added once the second's ran).
+                _ = try await driver.run("""
+                    localStorage.clear();
+                    document.body.innerHTML = '<h1>Shop</h1>';
+                    const tag = (key, type) => Object.assign(document.createElement('script'), { src: '/widget.js', type: type || '' });
+                    const first = tag('demo', 'text/plain'); first.dataset.widget = 'demo';
+                    const second = tag('second'); second.dataset.widget = 'second';
+                    document.body.append(first, second);
+                    return true;
+                    """)
+                try await driver.wait(for: "the second widget", "return document.querySelectorAll('baton-chat').length === 1")
+                _ = try await driver.run("""
+                    const late = Object.assign(document.createElement('script'), { src: '/widget.js' });
+                    late.dataset.widget = 'demo';
+                    document.body.append(late);
+                    return true;
+                    """)
+                try await driver.wait(for: "both widgets", "return document.querySelectorAll('baton-chat').length === 2")
+                #expect(try await driver.run("return [...document.querySelectorAll('baton-chat')].map((h) => h.getAttribute('data-baton-slot')).join()")
+                    as? String == "0,1")
+            }
+        }
+    }
+
     /// The widget leaves the page as it found it: on a phone, the chat that fills the screen
     /// keeps the page's scroll position, whether the window or the body scrolls (a body
     /// that scrolls went back to the top); Escape with the page's own popover open closes

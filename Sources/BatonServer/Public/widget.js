@@ -574,6 +574,7 @@ textarea:disabled { background: #f1f3f5; }
   // refuse its markup (Trusted Types without `baton-chat` allowed).
   function build() {
     host = document.createElement('baton-chat');
+    host.setAttribute('data-baton-slot', String(SLOT));
     // Page rules such as `body > * { transform: … }` or `display: none` must not reach us.
     host.style.setProperty('all', 'initial', 'important');
     let shadow;
@@ -2217,7 +2218,13 @@ textarea:disabled { background: #f1f3f5; }
   // whole page.)
   function mount() {
     // (A page between taking its root element out and putting a new one in has none.)
-    if (document.documentElement) document.documentElement.appendChild(host);
+    const root = document.documentElement;
+    if (!root) return;
+    // Several widgets: in the order of their places (their tags'), not the order their
+    // scripts happened to run in, so that Tab goes from one to the next as they were put.
+    const next = Array.from(root.children).find((e) => e !== host && e.hasAttribute('data-baton-slot')
+      && Number(e.getAttribute('data-baton-slot')) > SLOT);
+    if (next) root.insertBefore(host, next); else root.appendChild(host);
   }
 
   // The page's way to say who is signed in after the widget loaded (a single-page app):
