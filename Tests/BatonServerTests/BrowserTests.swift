@@ -575,6 +575,23 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 try await driver.wait(for: "both widgets", "return document.querySelectorAll('baton-chat').length === 2")
                 #expect(try await driver.run("return [...document.querySelectorAll('baton-chat')].map((h) => h.getAttribute('data-baton-slot')).join()")
                     as? String == "0,1")
+                // Both ask to open at load: the first tag's chat is the one open, though the
+                // second's script ran after it (which used to close it).
+                try await driver.open("\(baton.http)/nothing")
+                let add = { (key: String) in """
+                    const s = Object.assign(document.createElement('script'), { src: '/widget.js' });
+                    s.dataset.widget = '\(key)'; s.dataset.open = 'true';
+                    document.body.append(s);
+                    return true;
+                    """ }
+                _ = try await driver.run("localStorage.clear(); sessionStorage.clear(); document.body.innerHTML = '<h1>Shop</h1>'; return true")
+                _ = try await driver.run(add("demo"))
+                try await driver.wait(for: "the first chat open", "return \(root)?.querySelector('.panel')?.hidden === false")
+                _ = try await driver.run(add("second"))
+                try await driver.wait(for: "the second widget", "return document.querySelectorAll('baton-chat').length === 2 && getComputedStyle(document.querySelectorAll('baton-chat')[1]).visibility === 'visible'")
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await driver.run("return [...document.querySelectorAll('baton-chat')].map((h) => h.shadowRoot.querySelector('.panel').hidden).join()")
+                    as? String == "false,true")
             }
         }
     }

@@ -733,6 +733,16 @@ textarea:disabled { background: #f1f3f5; }
     };
   })();
 
+  // Several widgets asked to open at load (data-open on more than one, #baton-open): the
+  // first in the page's order does, whichever script ran first; one opening a chat from an
+  // emailed link does before any.
+  function mayOpenAtLoad() {
+    const before = shared._openedAtLoad;
+    if (before && (before.byLink || (!emailLink && before.slot < SLOT))) return false;
+    shared._openedAtLoad = { slot: SLOT, byLink: !!emailLink };
+    return true;
+  }
+
   function updateModal() {
     const modal = isOpen && fillsScreen();
     ui.panel.setAttribute('aria-modal', modal ? 'true' : 'false');
@@ -2177,7 +2187,7 @@ textarea:disabled { background: #f1f3f5; }
     // A link from an email shows its chat from the start, not after what this page drew.
     if (emailLink) clearLog();
     if (state.token || state.pending.length || (state.signedIn && user) || emailLink) connect();
-    if (OPEN_AT_LOAD) openPanel(false);
+    if (OPEN_AT_LOAD && mayOpenAtLoad()) openPanel(false);
     window.addEventListener('online', reconnectNow);
     window.addEventListener('storage', followOtherTab);
     // A Content Security Policy that refuses the socket leaves the widget connecting for
