@@ -103,7 +103,10 @@ extension MattermostLink {
             }
             continuation.yield(.tick)
             for await event in events {
-                if Task.isCancelled { break }
+                // A stopped link (its connection removed or changed) starts no more work:
+                // its loops are cancelled a moment later, and a task taken meanwhile would
+                // be posted through a connection the admin just took away.
+                if Task.isCancelled || isStopped { break }
                 if case .done(let conversation) = event {
                     inFlight.remove(conversation)
                     if again.remove(conversation) != nil { announced.withLock { $0.add(conversation) } }
@@ -165,7 +168,7 @@ extension MattermostLink {
         // Whether `queue` holds everything the outbox had for the conversation when read.
         var whole = first == nil && queue.count < readLimit
         var ran = 0
-        while !Task.isCancelled, !isPaused {
+        while !Task.isCancelled, !isPaused, !isStopped {
             if ran >= Self.drainLimit { return true }
             let now = Millis.now()
             guard let head = queue.first, head.nextAttemptAt <= now else { return false }
