@@ -11,17 +11,16 @@ import Testing
     static let broken = "name: Sales\ngreeting: Hi\nintents:\n  - name: a\n    examples: [hello]\n    anwser: oops\n"
     static let sales = "name: Sam\ngreeting: Hello from the sales desk!\nintents:\n  - name: prices\n    examples: [what does it cost]\n    answer: It depends.\n"
 
-    @Test func definitionsAreCheckedImportedAndExported() async throws {
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
+    @Test(arguments: TestDatabase.available)
+    func definitionsAreCheckedImportedAndExported(_ database: TestDatabase) async throws {
         // Each problem as compilers write them, for editors and CI.
         let problems = BotFiles.problems(of: Self.broken, file: "bad.yaml")
         #expect(problems.count == 1 && problems[0].hasPrefix("bad.yaml:6:"), "\(problems)")
         #expect(problems.first?.hasSuffix(#"intents[0].anwser: unknown field "anwser" (expected one of: name, examples, keywords, answer, buttons, then, handover)"#) == true)
         #expect(BotFiles.problems(of: Self.sales, file: "sales.yaml").isEmpty)
-        try await LiveBaton.run(database: folder.database) { baton in
+        try await database.withLocation { location in try await LiveBaton.run(configure: { $0.database = location }) { baton in
             var config = BatonConfiguration()
-            config.database = .sqlite(path: folder.database)
+            config.database = location
             let files = BotFiles(config: config, logger: Logger(label: "test"))
             let demo = try await files.export(key: "demo")
             #expect(demo.contains("name: Ada"))
@@ -67,7 +66,7 @@ import Testing
             }
             let listed = try await files.list().split(separator: "\n")
             #expect(listed.count == 2 && listed[0].hasPrefix("demo  Demo  changed 20") && listed[1].hasPrefix("sales  Sales desk  changed 20"), "\(listed)")
-        }
+        } }
     }
 
     /// The command itself: `check` needs no database, says each problem (on standard
