@@ -734,12 +734,13 @@ textarea:disabled { background: #f1f3f5; }
   })();
 
   // Several widgets asked to open at load (data-open on more than one, #baton-open): the
-  // first in the page's order does, whichever script ran first; one opening a chat from an
-  // emailed link does before any.
+  // first in the page's order does, whichever script ran first; before it, one that opens a
+  // chat from an emailed link, then one the visitor had open on the page before (a reload).
   function mayOpenAtLoad() {
+    const rank = emailLink ? 2 : WAS_OPEN ? 1 : 0;
     const before = shared._openedAtLoad;
-    if (before && (before.byLink || (!emailLink && before.slot < SLOT))) return false;
-    shared._openedAtLoad = { slot: SLOT, byLink: !!emailLink };
+    if (before && (before.rank > rank || (before.rank === rank && before.slot < SLOT))) return false;
+    shared._openedAtLoad = { slot: SLOT, rank };
     return true;
   }
 
