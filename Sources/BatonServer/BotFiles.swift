@@ -109,14 +109,6 @@ public struct BotFiles: Sendable {
 
     private func withStore(_ body: (SQLStore) async throws -> String) async throws -> String {
         try config.database.checkExists()
-        let store = try await SQLStore.open(config.database, durable: config.durable, logger: logger)
-        do {
-            let result = try await body(store)
-            await store.close()
-            return result
-        } catch {
-            await store.close()
-            throw error
-        }
+        return try await SQLStore.open(config.database, durable: config.durable, logger: logger).closing(after: body)
     }
 }

@@ -26,6 +26,21 @@ extension DatabaseLocation {
     }
 }
 
+extension SQLStore {
+    /// Runs `body` on this store and closes it after, whether `body` succeeded or threw
+    /// (a command's one use of its database).
+    func closing<T>(after body: (SQLStore) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(self)
+            await close()
+            return result
+        } catch {
+            await close()
+            throw error
+        }
+    }
+}
+
 /// A mistake of the person running a command.
 public struct AdminError: Error, CustomStringConvertible {
     public let description: String

@@ -50,14 +50,8 @@ public struct MattermostAdmin: Sendable {
         let made = config.database.missingSQLiteFile
         let box = try CredentialBox.load(environment: ProcessInfo.processInfo.environment, keyFile: config.resolvedSecretKeyFile)
         do {
-            let store = try await config.openStore(keyedBy: box, logger: logger)
-            do {
-                let result = try await body(store, MattermostConnections(store: store, box: box))
-                await store.close()
-                return result
-            } catch {
-                await store.close()
-                throw error
+            return try await config.openStore(keyedBy: box, logger: logger).closing { store in
+                try await body(store, MattermostConnections(store: store, box: box))
             }
         } catch {
             if let made { DatabaseLocation.removeSQLite(at: made) }
