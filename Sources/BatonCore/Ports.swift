@@ -312,6 +312,13 @@ public protocol SharedChanges: Sendable {
 public protocol Leadership: Sendable {
     /// Whether this process leads now; takes the lead when nobody holds it.
     func isLeading() async -> Bool
+    /// Calls `action` each time this process loses a lead it held, so that what it runs
+    /// stops at once instead of at its next `isLeading`.
+    func whenLost(_ action: @escaping @Sendable () -> Void)
+}
+
+extension Leadership {
+    public func whenLost(_ action: @escaping @Sendable () -> Void) {}
 }
 
 /// The keys a visitor's chat opens with, besides the token of the browser it began in.

@@ -48,6 +48,7 @@ public final class MattermostDesk: AgentDesk, Service {
         connections = MattermostConnections(store: store, box: box)
         self.logger = logger
         self.pollInterval = pollInterval
+        leadership?.whenLost { [reloadSignal] in reloadSignal.signal() }
     }
 
     /// The chat service that agent events go to (it is built with this desk, so it is

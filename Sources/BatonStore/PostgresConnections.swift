@@ -21,9 +21,10 @@ final class PostgresConnections: Sendable {
     /// Whether commits wait for their WAL to reach the disk (`synchronous_commit`).
     let durable: Bool
     private let running: Task<Void, Never>
-    /// Tasks holding a connection with a session-level advisory lock, until `close`.
-    private let lockHolders = Mutex<[Int: Task<Void, Never>]>([:])
-    private let nextHolder = Atomic<Int>(0)
+    /// Tasks holding a connection with a session-level advisory lock, until `close`
+    /// (`holdLock`).
+    let lockHolders = Mutex<[Int: Task<Void, Never>]>([:])
+    let nextHolder = Atomic<Int>(0)
     /// This process among those sharing the database (it skips its own notifications).
     let instanceID = RandomID.make()
     /// The pool as one database: each statement on whichever connection is free.
@@ -164,49 +165,6 @@ final class PostgresConnections: Sendable {
     /// Runs `body` on one connection (for session-level state: advisory locks).
     func withConnection<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in try await body(connection.sql(queryLogLevel: .trace)) }
-    }
-
-    /// Takes the session-level advisory lock `key` on a connection kept for it until
-    /// `close`; false when another session holds it. The connection is checked every
-    /// `checkEvery`; when it is lost (and the lock with it), `onLoss` is called.
-    func holdLock(_ key: Int64, checkEvery: Duration = .seconds(1), onLoss: @escaping @Sendable () -> Void = {}) async throws -> Bool {
-        let (answers, answer) = AsyncStream.makeStream(of: Result<Bool, any Error>.self)
-        let id = nextHolder.wrappingAdd(1, ordering: .relaxed).oldValue
-        let holder = Task {
-            do {
-                try await client.withConnection { connection in
-                    let db = connection.sql(queryLogLevel: .trace)
-                    let got = try await db.raw("SELECT pg_try_advisory_lock(\(unsafeRaw: String(key))) AS got").first()?
-                        .decode(column: "got", as: Bool.self) ?? false
-                    answer.yield(.success(got))
-                    guard got else { return }
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: checkEvery)
-                        if Task.isCancelled { break }
-                        do {
-                            // A connection the server dropped may not answer at all.
-                            _ = try await Self.withDeadline(checkEvery) { try await db.raw("SELECT 1 AS alive").first() }
-                        } catch {
-                            logger.warning("Lost the database connection that held a lock", metadata: ["error": "\(Self.describe(error))"])
-                            onLoss()
-                            return
-                        }
-                    }
-                    _ = try? await db.raw("SELECT pg_advisory_unlock(\(unsafeRaw: String(key)))").run()
-                }
-            } catch {
-                answer.yield(.failure(error))
-            }
-            answer.finish()
-        }
-        lockHolders.withLock { $0[id] = holder }
-        var result: Result<Bool, any Error> = .success(false)
-        for await first in answers {
-            result = first
-            break
-        }
-        if (try? result.get()) != true { _ = lockHolders.withLock { $0.removeValue(forKey: id) } }
-        return try result.get()
     }
 
     func close() async {

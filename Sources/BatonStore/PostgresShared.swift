@@ -101,40 +101,6 @@ final class PostgresShared: SharedChanges {
     }
 }
 
-/// The lead among processes on one PostgreSQL database: an advisory lock held on a
-/// connection of its own. It passes to another process when the holder stops or loses
-/// its connection (the server then releases the lock).
-final class PostgresLeadership: Leadership {
-    let connections: PostgresConnections
-    let key: Int64
-    private let held = Atomic<Bool>(false)
-    private let trying = Mutex<Bool>(false)
-
-    /// How long a new holder waits before it leads.
-    static let grace: Duration = .seconds(2)
-
-    init(connections: PostgresConnections, key: Int64) {
-        self.connections = connections
-        self.key = key
-    }
-
-    func isLeading() async -> Bool {
-        if held.load(ordering: .acquiring) { return true }
-        // One attempt at a time.
-        guard trying.withLock({ trying in defer { trying = true }; return !trying }) else { return false }
-        defer { trying.withLock { $0 = false } }
-        let got = (try? await connections.holdLock(key, onLoss: { self.held.store(false, ordering: .releasing) })) ?? false
-        if got {
-            // A holder whose connection the server dropped learns it at its next check
-            // (at most 2 s): until then it may still think it leads.
-            try? await Task.sleep(for: Self.grace)
-            held.store(true, ordering: .releasing)
-            connections.logger.info("This process now runs the agent side (Mattermost) for the database")
-        }
-        return got
-    }
-}
-
 extension SQLStore {
     /// What other processes on the same database commit (PostgreSQL); nil on SQLite,
     /// which one process has to itself.
@@ -146,7 +112,11 @@ extension SQLStore {
     /// Who runs the agent side among processes on the same database (PostgreSQL); nil on
     /// SQLite, where it is always this process.
     public func agentSideLeadership() -> (any Leadership)? {
+        agentSideLeadership(lease: LockLease())
+    }
+
+    func agentSideLeadership(lease: LockLease) -> PostgresLeadership? {
         guard case .postgres(let connections) = engine else { return nil }
-        return PostgresLeadership(connections: connections, key: AdvisoryLock.agentSide)
+        return PostgresLeadership(connections: connections, key: AdvisoryLock.agentSide, lease: lease)
     }
 }

@@ -725,6 +725,10 @@ extension Visitor {
     }
 }
 
+private final class LossFlag: Sendable {
+    let raised = Atomic<Bool>(false)
+}
+
 @Suite struct PostgresStoreTests {
     @Test(.enabled(if: TestPostgres.isAvailable)) func oneProcessLeadsAtATimeAndTheLeadPasses() async throws {
         try await StoreKind.postgres.withDatabase { open in
@@ -751,6 +755,8 @@ extension Visitor {
             let firstLead = try #require(first.agentSideLeadership())
             let secondLead = try #require(second.agentSideLeadership())
             #expect(await firstLead.isLeading())
+            let lost = LossFlag()
+            firstLead.whenLost { lost.raised.store(true, ordering: .relaxed) }
             let gone = try await second.reader.raw("""
                 SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
                 """).all().map { try $0.decode(column: "gone", as: Bool.self) }
@@ -759,10 +765,71 @@ extension Visitor {
             try await Task.sleep(for: .seconds(3))
             let leads = [await firstLead.isLeading(), await secondLead.isLeading(), await firstLead.isLeading()]
             #expect(leads[0] != leads[1] && leads[0] == leads[2], "\(leads)")
+            // The holder said so as soon as it noticed (the desk stops its links then).
+            let noticed = lost.raised.load(ordering: .relaxed)
+            #expect(noticed)
             try await first.saveWidget(Widget(key: "w", name: "Web", botSource: "name: X", createdAt: 1, updatedAt: 1))
             #expect(try await second.widget(key: "w")?.name == "Web")
             await first.close()
             await second.close()
+        }
+    }
+
+    /// A leader that goes silent (its machine gone, the network cut, the process frozen:
+    /// here, a holder that never checks its lock) loses the lead to another process once
+    /// the server drops its idle session, not hours later when TCP would notice.
+    @Test(.enabled(if: TestPostgres.isAvailable)) func aSilentLeaderLosesTheLeadWhenTheServerDropsItsSession() async throws {
+        try await StoreKind.postgres.withDatabase { open in
+            let first = try await open()
+            let second = try await open()
+            let version = try await second.reader.raw("SELECT current_setting('server_version_num')::int AS v").first()?.decode(column: "v", as: Int.self) ?? 0
+            guard version >= 140000 else { return }  // no idle_session_timeout before PostgreSQL 14
+            let frozen = LockLease(checkEvery: .seconds(600), lease: .seconds(600), serverTimeout: .seconds(3))
+            let firstLead = try #require(first.agentSideLeadership(lease: frozen))
+            let secondLead = try #require(second.agentSideLeadership(lease: LockLease(serverTimeout: .seconds(3))))
+            #expect(await firstLead.isLeading())
+            #expect(await !secondLead.isLeading())
+            // The server drops the silent session after 3 s; the second then takes the lock
+            // and leads after its 2 s wait.
+            let deadline = ContinuousClock.now + .seconds(20)
+            var leads = false
+            while !leads, ContinuousClock.now < deadline {
+                leads = await secondLead.isLeading()
+                if !leads { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(leads, "the second process did not take the lead within 20 s")
+            await first.close()
+            await second.close()
+        }
+    }
+
+    /// A holder whose lock was not confirmed within its lease (a process that was frozen,
+    /// or starved) stops counting itself the leader and lets the lock go: its connection
+    /// is closed, so that its session ends (never handed to the pool with the lock on it).
+    /// Nobody else wanted the lead here, so it takes it again, on a new session.
+    @Test(.enabled(if: TestPostgres.isAvailable)) func aHolderWhoseLeaseRanOutLetsTheLockGo() async throws {
+        try await StoreKind.postgres.withDatabase { open in
+            let store = try await open()
+            let unchecked = LockLease(checkEvery: .seconds(600), lease: .seconds(4), serverTimeout: nil)
+            let lead = try #require(store.agentSideLeadership(lease: unchecked))
+            func holders() async throws -> [Int] {
+                try await store.reader.raw("""
+                    SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                    WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()
+                    """).all().map { try $0.decode(column: "pid", as: Int.self) }
+            }
+            #expect(await lead.isLeading())
+            let before = try await holders()
+            #expect(before.count == 1, "\(before)")
+            // Still within the lease (2 s of waiting when it took the lock, 0.5 s now).
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(await lead.isLeading())
+            #expect(try await holders() == before)
+            try await Task.sleep(for: .seconds(2))
+            #expect(await lead.isLeading())
+            let after = try await holders()
+            #expect(after.count == 1 && after != before, "before \(before), after \(after)")
+            await store.close()
         }
     }
 
