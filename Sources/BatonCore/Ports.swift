@@ -306,6 +306,13 @@ public protocol SharedChanges: Sendable {
     func listen(_ handle: @Sendable (SharedChange) async -> Void) async throws
     /// Tells the other processes (typing is not stored).
     func announce(_ change: SharedChange) async
+    /// How long after a listening connection went silent `listen` may throw at the latest
+    /// (what was told meanwhile is resent from before then).
+    var noticesLossWithin: Duration { get }
+}
+
+extension SharedChanges {
+    public var noticesLossWithin: Duration { .zero }
 }
 
 /// Who runs what must run in one process at a time (the Mattermost links).

@@ -19,11 +19,13 @@ struct SharedChangesListener: Service {
             while !Task.isCancelled {
                 // Once listening again has held a moment, the widgets open here get what
                 // they missed (from a little before the loss: a change told just before it
-                // may not have been read).
+                // may not have been read; and a connection that went silent is noticed
+                // only at its next check).
+                let before = 5_000 + Millis(shared.noticesLossWithin.components.seconds * 1_000)
                 let resend = lostSince.map { since in
                     Task {
                         guard (try? await Task.sleep(for: Self.settle)) != nil else { return }
-                        await chat.resendRecent(since: since - 5_000)
+                        await chat.resendRecent(since: since - before)
                     }
                 }
                 let started = ContinuousClock.now

@@ -18,8 +18,18 @@ import Synchronization
 final class PostgresShared: SharedChanges {
     static let channel = "baton_changes"
     let connections: PostgresConnections
+    /// How often the listening connection is checked: one that went silent (the network
+    /// cut, the server's machine gone) would otherwise wait for notifications for ever,
+    /// and this process's widgets would miss what the others tell.
+    let checkEvery: Duration
 
-    init(connections: PostgresConnections) { self.connections = connections }
+    init(connections: PostgresConnections, checkEvery: Duration = .seconds(5)) {
+        self.connections = connections
+        self.checkEvery = checkEvery
+    }
+
+    /// A silent connection fails its check at most two periods after it went silent.
+    var noticesLossWithin: Duration { checkEvery * 2 }
 
     /// A notification as sent: who sent it and what.
     struct Wire: Codable {
@@ -85,16 +95,37 @@ final class PostgresShared: SharedChanges {
     func listen(_ handle: @Sendable (SharedChange) async -> Void) async throws {
         let mine = Self.ownPrefix(connections.instanceID)
         let logger = connections.logger
+        let checkEvery = checkEvery
         try await connections.client.withConnection { connection in
-            try await connection.listen(on: Self.channel) { notifications in
-                for try await notification in notifications {
-                    // This process's own (with one Baton, every one) are not read at all.
-                    if notification.payload.hasPrefix(mine) { continue }
-                    guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(notification.payload.utf8)) else {
-                        logger.warning("An unreadable notification on \(Self.channel) was ignored")
-                        continue
+            try await withThrowingTaskGroup(of: Void.self) { checks in
+                // A check unanswered within its period closes the connection, which ends
+                // the listening below with an error: the caller listens again.
+                checks.addTask {
+                    while true {
+                        try await Task.sleep(for: checkEvery)
+                        do {
+                            _ = try await PostgresConnections.withDeadline(checkEvery) {
+                                try await connection.query("SELECT 1", logger: logger).collect()
+                            }
+                        } catch {
+                            logger.warning("The connection listening to other Batons did not answer a check: closing it",
+                                           metadata: ["error": "\(PostgresConnections.describe(error))"])
+                            try? await connection.close()
+                            throw error
+                        }
                     }
-                    await handle(wire.change)
+                }
+                defer { checks.cancelAll() }
+                try await connection.listen(on: Self.channel) { notifications in
+                    for try await notification in notifications {
+                        // This process's own (with one Baton, every one) are not read at all.
+                        if notification.payload.hasPrefix(mine) { continue }
+                        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(notification.payload.utf8)) else {
+                            logger.warning("An unreadable notification on \(Self.channel) was ignored")
+                            continue
+                        }
+                        await handle(wire.change)
+                    }
                 }
             }
         }

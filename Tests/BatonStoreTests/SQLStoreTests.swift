@@ -833,6 +833,49 @@ private final class LossFlag: Sendable {
         }
     }
 
+    /// The connection listening to the others goes silent (here its server process is
+    /// stopped; in life the network is cut or the server's machine gone): its check finds
+    /// it, and listening ends with an error within two checks, so that the caller listens
+    /// again, instead of waiting for notifications that never come.
+    @Test(.enabled(if: TestPostgres.isAvailable)) func aListeningConnectionThatGoesSilentIsGivenUp() async throws {
+        try await StoreKind.postgres.withDatabase { open in
+            let observer = try await open()
+            let listener = try await open()
+            guard case .postgres(let connections) = listener.engine else { Issue.record("not PostgreSQL"); return }
+            let shared = PostgresShared(connections: connections, checkEvery: .milliseconds(500))
+            let listening = Task<String, Never> {
+                do { try await shared.listen { _ in }; return "ended without an error" } catch { return "\(error)" }
+            }
+            let deadline = ContinuousClock.now + .seconds(15)
+            var backend: Int?
+            while backend == nil {
+                backend = try await observer.reader.raw("""
+                    SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle' AND query ILIKE 'LISTEN%'
+                    """).first()?.decode(column: "pid", as: Int.self)
+                guard backend == nil else { break }
+                try #require(ContinuousClock.now < deadline, "not listening after 15 s")
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let pid = pid_t(try #require(backend))
+            // A server on another machine cannot be stopped from here.
+            guard kill(pid, SIGSTOP) == 0 else { listening.cancel(); return }
+            let started = ContinuousClock.now
+            // Without the check it would wait for ever: given up on after 10 s.
+            let timeout = Task {
+                try? await Task.sleep(for: .seconds(10))
+                listening.cancel()
+            }
+            let outcome = await listening.value
+            let took = ContinuousClock.now - started
+            timeout.cancel()
+            kill(pid, SIGCONT)
+            #expect(outcome != "ended without an error")
+            #expect(took < .seconds(3), "\(took): \(outcome)")
+            await listener.close()
+            await observer.close()
+        }
+    }
+
     @Test(.enabled(if: TestPostgres.isAvailable)) func whatOneProcessCommitsTheOthersHear() async throws {
         try await StoreKind.postgres.withDatabase { open in
             let writer = try await open()
