@@ -1,3 +1,4 @@
+import BatonCore
 import BatonMattermost
 import ConnectionGuard
 import HTTPTypes
@@ -103,6 +104,8 @@ struct BatonServerChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.enableErrorHandling = false  // Hummingbird answers parse errors
             configuration.enableResponseHeaderValidation = false  // HTTPTypes validated them already
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<Upgrade>.self)
+            try channel.pipeline.syncOperations.addHandler(FirstRequestUpgradeScreen(), position: .before(upgradeHandler))
             try channel.pipeline.syncOperations.addHandler(FirstRequestRefusal())
             // Upgraded at the first request: no later one.
             result.whenSuccess { if case .widget = $0 { lateUpgrade.succeed(nil) } }
@@ -172,6 +175,85 @@ private final class FirstRequestRefusal: ChannelInboundHandler, RemovableChannel
         guard error != .invalidEOFState else { return context.close(promise: nil) }
         let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: ["Connection": "close", "Content-Length": "0"])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
+
+/// Looks at a connection's first request before NIO's upgrade handler does: that handler
+/// loses the request (it answers nothing, and the connection hangs until it is closed)
+/// when the request asks for an upgrade it does not make. `curl --http2` and Java's
+/// HTTP client ask for `Upgrade: h2c` on their first request, as uptime monitors using
+/// them do, and a broken WebSocket handshake got no answer either. So:
+/// - an upgrade to anything but WebSocket is ignored (the `Upgrade` field is taken off,
+///   as a server may do), and the request is answered as any other, closing the
+///   connection (`ignoringUpgrade`);
+/// - a WebSocket handshake without one `Sec-WebSocket-Key` is answered `400`, one
+///   without `Sec-WebSocket-Version: 13` `426` naming the version, both closing the
+///   connection.
+/// It takes itself away after the first request's head.
+final class FirstRequestUpgradeScreen: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// A refused request's remaining parts are dropped until the connection closes.
+    private var refusing = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refusing else { return }
+        guard case .head(var head) = unwrapInboundIn(data) else { return context.fireChannelRead(data) }
+        let protocols = head.headers[canonicalForm: "upgrade"].map { $0.lowercased() }
+        if !protocols.isEmpty && !protocols.contains("websocket") {
+            context.fireChannelRead(wrapInboundOut(.head(Self.ignoringUpgrade(head))))
+        } else if protocols.contains("websocket"), let (status, extra, message) = Self.handshakeProblem(head) {
+            refusing = true
+            refuse(context, status: status, extra: extra, message: message)
+            return
+        } else {
+            context.fireChannelRead(data)
+        }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// The request without its upgrade, to be answered as HTTP/1.1. NIO's HTTP decoder
+    /// reads nothing more of a connection after a request that asked for an upgrade (the
+    /// bytes after it would be the new protocol's), so the answer closes the connection.
+    static func ignoringUpgrade(_ head: HTTPRequestHead) -> HTTPRequestHead {
+        var head = head
+        head.headers.remove(name: "upgrade")
+        head.headers.replaceOrAdd(name: "connection", value: "close")
+        return head
+    }
+
+    /// What is wrong with a WebSocket handshake, as NIO's upgrader checks it (one key, one
+    /// version, 13), with the answer for it; nil when nothing is.
+    static func handshakeProblem(_ head: HTTPRequestHead) -> (HTTPResponseStatus, HTTPHeaders, String)? {
+        let keys = head.headers["sec-websocket-key"]
+        guard keys.count == 1, let key = keys.first, !key.isEmpty, !key.contains(",") else {
+            return (.badRequest, [:], "A WebSocket handshake needs one Sec-WebSocket-Key.")
+        }
+        guard head.headers["sec-websocket-version"] == ["13"] else {
+            return (.upgradeRequired, ["Sec-WebSocket-Version": "13"], "This server speaks WebSocket version 13 (RFC 6455) only.")
+        }
+        return nil
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, status: HTTPResponseStatus, extra: HTTPHeaders, message: String) {
+        var body = JSONWriter(capacity: 128)
+        body.object { w in
+            w.key("error")
+            w.object { w in
+                w.field("code", "bad_handshake")
+                w.field("message", message)
+            }
+        }
+        let bytes = ByteBuffer(bytes: body.bytes)
+        var headers = extra
+        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(bytes.readableBytes))
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }

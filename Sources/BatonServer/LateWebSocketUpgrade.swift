@@ -54,6 +54,9 @@ final class LateWebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannel
         switch unwrapInboundIn(data) {
         case .head(let head) where pending == nil && Self.asksForWebSocket(head):
             pending = head
+        case .head(let head) where pending == nil && head.headers.contains(name: "upgrade"):
+            // Another protocol (`h2c`): answered as HTTP/1.1, and the connection closed.
+            context.fireChannelRead(wrapInboundOut(.head(FirstRequestUpgradeScreen.ignoringUpgrade(head))))
         case .body where pending != nil:
             break  // an upgrade request has no body to speak of
         case .end where pending != nil:

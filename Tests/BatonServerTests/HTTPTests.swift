@@ -138,6 +138,39 @@ func get(_ url: String, headers: [(String, String)] = []) async throws -> HTTPRe
         }
     }
 
+    /// A first request asking for an upgrade Baton does not make (`curl --http2`, Java's
+    /// HTTP client: `Upgrade: h2c`) is answered as any request; a broken WebSocket
+    /// handshake is answered 400 or 426 and closed. NIO's upgrade handler answered neither.
+    @Test func firstRequestsAskingForOtherUpgradesOrWithBrokenHandshakesAreAnswered() async throws {
+        try await LiveBaton.run { baton in
+            let h2c = try await RawConnection.open(port: baton.port)
+            try await h2c.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n")
+            #expect(await h2c.received("\"status\":\"ok\"", within: 5), "\(h2c.text)")
+            #expect(h2c.text.hasPrefix("HTTP/1.1 200"), "\(h2c.text)")
+            // NIO's decoder reads no more after a request that asked for an upgrade: the
+            // answer closes the connection, rather than leave it hanging.
+            #expect(await h2c.closedByServer(within: 5))
+            // On a later request of a kept-alive connection the same.
+            let later = try await RawConnection.open(port: baton.port)
+            try await later.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(await later.received("\"status\":\"ok\"", within: 5))
+            try await later.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+            #expect(await later.closedByServer(within: 5))
+            #expect(later.text.components(separatedBy: "HTTP/1.1 200").count == 3, "\(later.text)")
+            let handshake = "GET /widget/v1/socket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            for (request, status) in [(handshake + "Sec-WebSocket-Version: 13\r\n\r\n", "HTTP/1.1 400 Bad Request"),
+                                      (handshake + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n", "HTTP/1.1 426 Upgrade Required")] {
+                let bad = try await RawConnection.open(port: baton.port)
+                try await bad.send(request)
+                #expect(await bad.closedByServer(within: 5), "\(request)")
+                #expect(bad.text.hasPrefix(status) && bad.text.contains("bad_handshake"), "\(bad.text)")
+                if status.contains("426") { #expect(bad.text.lowercased().contains("sec-websocket-version: 13")) }
+            }
+            // A good handshake still upgrades.
+            try await WidgetClient.connect(baton.socketURL) { widget in _ = try await widget.hello() }
+        }
+    }
+
     /// Silent connections are closed after the idle timeout: one that never sent a request
     /// (nothing else would ever close it), one kept alive after its request, one stopped
     /// halfway through a request. A widget's socket is not an HTTP connection: it stays.
