@@ -66,6 +66,9 @@ final class SQLiteConnections: Sendable {
             var mode: String?
             try writer.run("PRAGMA journal_mode=WAL", []) { row in mode = row.values.first?.string }
             guard mode?.lowercased() == "wal" else { throw fail("the file system does not support SQLite's WAL mode") }
+            // Refused now, not at the first visitor's message with the server up and
+            // healthy by every other sign.
+            try writer.checkWritable()
             try configure(writer, synchronous: synchronous)
             try writer.run("PRAGMA foreign_keys=ON", []) { _ in }
             // `checkpoint()` keeps the WAL short; the writer checkpoints by itself only if
@@ -96,6 +99,7 @@ final class SQLiteConnections: Sendable {
         case SQLITE_READONLY:
             "this user may not write it, or its folder: Baton writes the database and the files beside it (-wal, -shm), "
                 + "also for commands that only read; check the owner and permissions, or run Baton as the user that owns them"
+                + readOnlyFiles(beside: path)
         case SQLITE_CANTOPEN where isFolder.boolValue: "it is a folder: give the path of the database file (such as \(path)/baton.sqlite)"
         case SQLITE_CANTOPEN where !exists:
             "it cannot be made there: check that the folder exists and this user may write in it"
@@ -105,6 +109,15 @@ final class SQLiteConnections: Sendable {
         default: ""
         }
         return advice.isEmpty ? "\(failure)" : "\(advice) (\(failure))"
+    }
+
+    /// The database's files this user may not write, named (SQLite makes `-wal` and
+    /// `-shm` with the database's permissions, so a database made writable again can
+    /// still have them read-only).
+    private static func readOnlyFiles(beside path: String) -> String {
+        let files = FileManager.default
+        let named = [path, path + "-wal", path + "-shm"].filter { files.fileExists(atPath: $0) && !files.isWritableFile(atPath: $0) }
+        return named.isEmpty ? "" : " (not writable: \(named.joined(separator: ", ")))"
     }
 
     /// WAL pages after which the writer checkpoints by itself, inside a commit (about

@@ -53,6 +53,25 @@ final class SQLiteHandle: @unchecked Sendable {
 
     deinit { close() }
 
+    /// Throws `SQLITE_READONLY` unless this connection can write the database: SQLite
+    /// opens a file it may not write read-only without a word (and then refuses every
+    /// write), and a `-shm` file it may not write refuses every transaction. A write
+    /// transaction is begun and rolled back, which writes nothing.
+    func checkWritable() throws(SQLiteFailure) {
+        guard let db else { return }
+        if sqlite_nio_sqlite3_db_readonly(db, "main") == 1 {
+            throw SQLiteFailure(code: SQLITE_READONLY, message: "attempt to write a readonly database")
+        }
+        do {
+            try run("BEGIN IMMEDIATE", [])
+        } catch let failure as SQLiteFailure {
+            throw failure
+        } catch {
+            throw SQLiteFailure(code: SQLITE_ERROR, message: "\(error)")
+        }
+        try? run("ROLLBACK", [])
+    }
+
     /// How long a statement waits for another connection's lock, in milliseconds.
     static let busyTimeout: Int32 = 5000
 

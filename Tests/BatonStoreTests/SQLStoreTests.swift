@@ -97,6 +97,41 @@ extension Visitor {
         }
     }
 
+    /// A database this user may not write is refused when it is opened, with what to do,
+    /// not taken read-only in silence (every chat then failed on a server that said it
+    /// was ready and healthy). As root, whom permissions do not stop, the file is made
+    /// immutable instead (`chattr +i`); where that cannot be done the test has nothing to
+    /// check.
+    @Test func aDatabaseThisUserMayNotWriteIsRefusedWhenOpened() async throws {
+        let db = try TemporaryDatabase()
+        defer { db.remove() }
+        await (try await db.open()).close()
+        let asRoot = getuid() == 0
+        func chattr(_ flag: String) -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+            process.arguments = [flag, db.path]
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+        if asRoot {
+            guard chattr("+i") else { return }
+        } else {
+            try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: db.path)
+        }
+        defer { if asRoot { _ = chattr("-i") } }
+        do {
+            let store = try await db.open()
+            await store.close()
+            Issue.record("a database this user may not write was opened")
+        } catch {
+            #expect("\(error)".contains("this user may not write it"), "\(error)")
+            if !asRoot { #expect("\(error)".contains("not writable: \(db.path)"), "\(error)") }
+        }
+    }
+
     @Test(arguments: StoreKind.available) func textIsLoweredByUnicodesRules(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let row = try #require(try await store.reader.raw("""
