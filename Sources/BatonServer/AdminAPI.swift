@@ -119,8 +119,12 @@ struct APIGate: RouterMiddleware {
         if session != nil || anonymousAllowed {
             do {
                 body = try await request.body.collect(upTo: 1 << 20)
-            } catch {
+            } catch is NIOTooManyBytesError {
                 throw APIError(.contentTooLarge, code: "too_large", "The request body is larger than 1 MiB.")
+            } catch {
+                // A broken chunked encoding, an unknown transfer coding, a connection that
+                // ended halfway.
+                throw APIError(.badRequest, code: "unreadable_body", "The request body could not be read as HTTP/1.1 sends it (check its Transfer-Encoding and chunks).")
             }
             request.body = .init(buffer: body)
         }

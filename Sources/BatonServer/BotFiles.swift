@@ -12,6 +12,9 @@ public struct BotFiles: Sendable {
     let config: BatonConfiguration
     let logger: Logger
 
+    /// The largest definition file read: the admin API's limit on a request's body.
+    public static let maximumBytes = 1 << 20
+
     public init(config: BatonConfiguration, logger: Logger) {
         self.config = config
         self.logger = logger

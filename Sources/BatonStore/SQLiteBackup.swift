@@ -11,6 +11,8 @@ public enum SQLiteBackup {
         case notBaton(String)
         case targetExists(String)
         case noTarget
+        /// A name SQLite reads as something else than a file's (`file:…`, `:memory:`).
+        case notAFileName(String)
         case failed(String)
 
         public var description: String {
@@ -19,6 +21,7 @@ public enum SQLiteBackup {
             case .notBaton(let path): "\(path) is not a Baton database."
             case .targetExists(let path): "\(path) exists already; choose a new file (a backup never overwrites one)."
             case .noTarget: "Name the new file to write the backup into."
+            case .notAFileName(let path): "SQLite reads \(path) as a URI or an in-memory database, not a file's name; write ./\(path) for a file named so."
             case .failed(let reason): "The backup failed: \(reason)"
             }
         }
@@ -32,6 +35,9 @@ public enum SQLiteBackup {
         guard files.fileExists(atPath: path) else { throw .noDatabase(path) }
         // SQLite takes an empty name for a temporary database: the copy would go nowhere.
         guard !target.trimmingCharacters(in: .whitespaces).isEmpty else { throw .noTarget }
+        // `VACUUM INTO` reads `file:x.db` as a URI (writing x.db, which the checks below
+        // would not look at) and `:memory:` as no file at all.
+        guard !target.lowercased().hasPrefix("file:"), target != ":memory:" else { throw .notAFileName(target) }
         guard !files.fileExists(atPath: target) else { throw .targetExists(target) }
         do {
             let source = try SQLiteHandle(path: path)

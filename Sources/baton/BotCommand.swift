@@ -97,7 +97,9 @@ struct BotCommand: AsyncParsableCommand {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else { throw CommandFailure(message: "there is no file \(file)") }
             guard !isFolder.boolValue else { throw CommandFailure(message: "\(file) is a folder, not a bot definition file") }
-            guard let contents = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "Baton may not read \(file)") }
+            guard let contents = try readFile(file, limit: BotFiles.maximumBytes, tooLarge: {
+                CommandFailure(message: "\(file) holds more than \(BotFiles.maximumBytes / 1024) KiB: larger than a bot definition may be")
+            }) else { throw CommandFailure(message: "Baton may not read \(file)") }
             data = contents
         }
         guard let text = String(data: data, encoding: .utf8) else { throw CommandFailure(message: "\(file) is not UTF-8 text") }

@@ -305,7 +305,7 @@ import Testing
     }
 
     @Test func requestsThatDoNotMatchTheDocumentGetA4xxWithAReason() async throws {
-        try await Self.withAdmin { _, client in
+        try await Self.withAdmin { baton, client in
             let cases: [(String, String, Data?, Int, String)] = [
                 ("POST", "/api/v1/bots", Data(#"{"name": 5}"#.utf8), 400, "name: expected string, got integer"),
                 ("POST", "/api/v1/bots", Data(#"{"name": "x", "colour": "red"}"#.utf8), 400, "colour: unknown property"),
@@ -328,6 +328,12 @@ import Testing
             #expect(try await client.send("GET", "/api/v1/bots/demo/check").headers.first(name: "Allow") == "POST")
             let huge = try await client.send("PUT", "/api/v1/bots/demo", raw: Data(repeating: 0x20, count: 2 << 20))
             #expect(huge.status == 413)
+            // A body that cannot be read (a broken chunk) is not "too large".
+            let broken = try await RawConnection.open(port: baton.port)
+            try await broken.send("POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n")
+            #expect(await broken.received("unreadable_body", within: 5), "\(broken.text)")
+            #expect(broken.text.hasPrefix("HTTP/1.1 400"), "\(broken.text)")
+            await broken.close()
         }
     }
 

@@ -60,6 +60,26 @@ import Testing
         #expect(lines.contains { $0.contains(#""message":"Created the demo widget","metadata":{"widget":"demo"}"#) }, "\(baton.log)")
     }
 
+    /// A password file may be a pipe (`<(…)`, a FIFO) or a device (`/dev/stdin`), as
+    /// secrets are often passed: it was refused as "may not read".
+    @Test func aPasswordFileMayBeAPipe() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let fifo = folder.url.appendingPathComponent("password").path
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let writer = Thread {
+            guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
+            handle.write(Data("correct horse battery\n".utf8))
+            try? handle.close()
+        }
+        writer.start()
+        let create = try BatonProcess(["admin", "create", "--email", "pipe@example.com", "--password-file", fifo, "--database", folder.database])
+        #expect(try await create.exit() == 0, "\(create.log)")
+        let list = try BatonProcess(["admin", "list", "--database", folder.database])
+        #expect(try await list.exit() == 0)
+        #expect(list.log.contains("pipe@example.com"), "\(list.log)")
+    }
+
     @Test func aBadSettingIsExplainedAndNothingStarts() async throws {
         let bad = try BatonProcess(["serve", "--port", "99999"])
         #expect(try await bad.exit() != 0)

@@ -33,6 +33,12 @@ import Testing
             #expect(try await restored.visitor(id: visitor.id) == visitor)
             await restored.close()
 
+            // Not to a name SQLite reads as a URI: it wrote the file without the `file:`,
+            // and the checks looked at another name.
+            let uriTarget = db.folder.appendingPathComponent("uri.sqlite").path
+            #expect(throws: SQLiteBackup.Failure.self) { try SQLiteBackup.copy(db.path, to: "file:" + uriTarget) }
+            #expect(!FileManager.default.fileExists(atPath: uriTarget))
+            #expect(throws: SQLiteBackup.Failure.self) { try SQLiteBackup.copy(db.path, to: ":memory:") }
             // Never over an existing file; only a Baton database.
             #expect(throws: SQLiteBackup.Failure.self) { try SQLiteBackup.copy(db.path, to: copy) }
             let missing = db.folder.appendingPathComponent("none.sqlite").path
