@@ -311,6 +311,17 @@ extension AdminAPI {
         return name
     }
 
+    /// Whether an address written out may hold `scalar`: ASCII's visible characters but
+    /// the quotes, angle brackets, backslash, braces, `|`, `^` and backtick RFC 3986 leaves
+    /// out, and beyond ASCII anything but controls, separators and format characters.
+    static func mayBeInAddress(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return scalar.value > 0x20 && scalar.value < 0x7F && !"\"<>\\{}|^`".unicodeScalars.contains(scalar) }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator, .unassigned, .privateUse, .surrogate: return false
+        default: return true
+        }
+    }
+
     /// Control characters (C0 and C1; line breaks too, unless `multiline`) show as boxes
     /// or break the line in the widget, the dashboard and Mattermost's posts: refused.
     static func controlCharacterProblem(_ text: String, label: String, multiline: Bool = false) -> String? {
@@ -355,8 +366,13 @@ extension AdminAPI {
         }
         var avatar = body.avatarURL?.trimmingWhitespace()
         if avatar?.isEmpty == true { avatar = nil }
-        if let avatar, !(avatar.hasPrefix("https://") && URL(string: avatar)?.host != nil) {
-            issues.append(.init(path: "settings.avatarURL", message: "The avatar must be an https:// address of an image."))
+        // Foundation's URL takes a NUL, quotes and spaces: the address is held to what a
+        // URL may hold written out (RFC 3986's characters, non-ASCII as in an IRI), so that
+        // any use of it, not only the widget's `img.src`, gets an address.
+        if let avatar, !(avatar.hasPrefix("https://") && URL(string: avatar)?.host != nil && avatar.count <= 2048
+                         && avatar.unicodeScalars.allSatisfy(Self.mayBeInAddress)) {
+            issues.append(.init(path: "settings.avatarURL",
+                                message: "The avatar must be an https:// address of an image, written without spaces, quotes, angle brackets or control characters, at most 2048 characters."))
         }
         var origins: [String] = []
         for (index, text) in (body.allowedOrigins ?? []).enumerated() {

@@ -388,6 +388,11 @@ final class WidgetSocket: Sendable {
                 let receipt = try await chat.receive(VisitorInput(text: text, action: action, files: files), clientID: clientID, from: session, origin: subscription)
                 if case .duplicate(let id) = receipt { send(.frame(.ack(clientID: clientID, id: id, duplicate: true))) }
             } catch let error as ChatError {
+                if let code = Self.closeCode(ending: error) {
+                    send(.frame(.error(ProtocolError(code: error.code, message: error.message, clientID: clientID))))
+                    send(.close(.init(codeNumber: code), error.code))
+                    return true
+                }
                 return refuse(ProtocolError(code: error.code, message: error.message, clientID: clientID), state: &state, send: send)
             } catch {
                 logger.error("Storing a visitor message failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
@@ -395,6 +400,17 @@ final class WidgetSocket: Sendable {
                                                  clientID: clientID, retryAfterMillis: 2000))))
             }
             return false
+        }
+    }
+
+    /// The close code for an error that leaves the connection nothing to do: its widget
+    /// is gone (deleted by an admin while it was open: 4404, as a hello for it gets), or
+    /// its visitor (4401). Nil for errors about one frame.
+    static func closeCode(ending error: ChatError) -> Int? {
+        switch error {
+        case .unknownWidget: 4404
+        case .unknownVisitor: 4401
+        default: nil
         }
     }
 
@@ -427,6 +443,11 @@ final class WidgetSocket: Sendable {
         do {
             try await action(session)
         } catch let error as ChatError {
+            if let code = Self.closeCode(ending: error) {
+                send(.frame(.error(ProtocolError(code: error.code, message: error.message))))
+                send(.close(.init(codeNumber: code), error.code))
+                return true
+            }
             return refuse(ProtocolError(code: error.code, message: error.message), state: &state, send: send)
         } catch {
             logger.error("The visitor's \(what) failed", metadata: ["error": "\(error)", "visitor": "\(session.visitor.id)"])
@@ -524,13 +545,8 @@ final class WidgetSocket: Sendable {
             state.session = session
             return false
         } catch let error as ChatError {
-            let code: UInt16 = switch error {
-            case .unknownWidget: 4404
-            case .unknownVisitor: 4401
-            default: 1011
-            }
             send(.frame(.error(ProtocolError(code: error.code, message: error.message))))
-            send(.close(.init(codeNumber: Int(code)), error.code))
+            send(.close(.init(codeNumber: Self.closeCode(ending: error) ?? 1011), error.code))
             return true
         } catch {
             logger.error("Opening a widget chat failed", metadata: ["error": "\(error)"])

@@ -456,7 +456,12 @@ import Testing
             for (name, settings, path) in [("   ", [:], "name"), ("Sup\u{1}port", [:], "name"), ("Two\nlines", [:], "name"),
                                            ("Support", ["title": "Help\r"], "settings.title"),
                                            ("Support", ["subtitle": "fast\u{85}"], "settings.subtitle"),
-                                           ("Support", ["greeting": "Hi\u{7}"], "settings.greeting")] as [(String, [String: String], String)] {
+                                           ("Support", ["greeting": "Hi\u{7}"], "settings.greeting"),
+                                           // An avatar's address holds no control characters, quotes or spaces.
+                                           ("Support", ["avatarURL": "https://x.example/\u{0}"], "settings.avatarURL"),
+                                           ("Support", ["avatarURL": "https://x.example/a.png\"><script>"], "settings.avatarURL"),
+                                           ("Support", ["avatarURL": "https://x.example/a b.png"], "settings.avatarURL"),
+                                           ("Support", ["avatarURL": "http://x.example/a.png"], "settings.avatarURL")] as [(String, [String: String], String)] {
                 let refused = try await client.send("PUT", "/api/v1/bots/\(key)", json: ["name": name, "source": "name: X\ngreeting: Hi\n", "settings": settings])
                 #expect(refused.status == 422, "\(name) \(settings): \(refused)")
                 #expect(refused.issues.first?["path"] as? String == path, "\(name) \(settings): \(refused)")
@@ -468,6 +473,10 @@ import Testing
                 "name": "Support", "source": "name: X\ngreeting: Hi\n", "settings": ["greeting": "Hello!\nHow can we help?"],
             ])
             #expect(multiline.status == 200, "\(multiline)")
+            let avatar = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
+                "name": "Support", "source": "name: X\ngreeting: Hi\n", "settings": ["avatarURL": "https://cdn.example/ä/face.png?size=64&v=2#x"],
+            ])
+            #expect(avatar.status == 200, "\(avatar)")
             let saved = try await client.send("PUT", "/api/v1/bots/\(key)", json: [
                 "name": "Support", "source": "name: Sunny\ngreeting: Hello!\n",
                 "settings": ["title": "Help", "subtitle": "We reply fast", "greeting": " Welcome to Sunny's! ", "color": "#ff8800",

@@ -272,6 +272,25 @@ import Testing
         }
     }
 
+    /// A widget deleted while a chat is open on it ends that chat at its next message, as
+    /// a hello for it is refused (4404), instead of refusing each message and
+    /// leaving the socket open and pinging.
+    @Test func aWidgetDeletedWhileOpenEndsItsChats() async throws {
+        try await LiveBaton.run { baton in
+            let now = Millis.now()
+            try await baton.services.bots.save(Widget(key: "gone", name: "Gone", botSource: "name: G\ngreeting: Hi\n", createdAt: now, updatedAt: now))
+            let closed = try await WidgetClient.connect(baton.socketURL) { client in
+                _ = try await client.hello(widget: "gone")
+                try await baton.services.bots.delete(key: "gone")
+                try await client.send(["type": "message", "clientId": "c-1", "text": "hello?"])
+                let error = try await client.expect("error")
+                #expect(error.string("code") == "unknown_widget")
+                _ = try await client.next()
+            }
+            #expect(closed?.closeCode.code == 4404)
+        }
+    }
+
     /// Taking a site off the list ends the chats open on it, not only new ones: at its
     /// next frame (an idle widget pings every 25 s).
     @Test func anOriginTakenOffTheListEndsItsOpenChats() async throws {
