@@ -33,7 +33,9 @@ import Testing
         for (text, reason) in [("https://proxy:3128", "plain HTTP"), ("socks4://proxy:1080", "SOCKS5"), ("ftp://proxy", "http://"),
                                ("socks5://user@proxy:1080", "1 to 255 bytes each"),
                                ("socks5://\(String(repeating: "u", count: 256)):pw@proxy", "1 to 255 bytes each"),
-                               ("http://proxy:3128/path", "no path"), ("http://:3128", "no host"), ("http://proxy:0", "port")] {
+                               ("http://proxy:3128/path", "no path"), ("http://:3128", "no host"), ("http://proxy:0", "port"),
+                               ("http://u:p%zz@proxy:3128", "write %25 for a %"), ("http://u%4:pw@proxy:3128", "write %25 for a %"),
+                               ("http://u:pw%@proxy:3128", "write %25 for a %")] {
             #expect { try MattermostProxy(parsing: text) } throws: { ($0 as? ProxyAddressError)?.reason.contains(reason) == true }
         }
         #expect(URLPassword.hidden(in: "http://baton:secret@proxy:3128") == "http://baton:…@proxy:3128")
