@@ -138,12 +138,14 @@ final class WidgetChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
-    /// The code to answer a widget's close with: its own, none for none, and 1002 for a
-    /// payload of one byte or a code an endpoint may not send (RFC 6455, 5.5.1 and 7.4).
+    /// The code to answer a widget's close with: its own, none for none, 1002 for a
+    /// payload of one byte or a code an endpoint may not send (RFC 6455, 5.5.1 and 7.4),
+    /// and 1007 for a reason that is not UTF-8 (5.5.1: it is UTF-8 text).
     static func closeCode(_ payload: ByteBuffer) -> WebSocketErrorCode {
         var payload = payload
         guard payload.readableBytes > 0 else { return .normalClosure }
         guard let number = payload.readInteger(as: UInt16.self) else { return .protocolError }
+        guard String(validating: payload.readableBytesView, as: UTF8.self) != nil else { return .dataInconsistentWithMessage }
         switch number {
         case 1000...1003, 1007...1011, 3000...4999: return WebSocketErrorCode(codeNumber: Int(number))
         default: return .protocolError
@@ -263,3 +265,4 @@ final class WidgetChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         scheduleKeepAlive(context, in: min(settings.keepAlive, limit - silent))
     }
 }
+

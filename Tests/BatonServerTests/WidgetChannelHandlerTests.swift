@@ -113,8 +113,10 @@ import Testing
     }
 
     /// A close with a code no endpoint may send, or a payload of one byte, is answered
-    /// 1002 (RFC 6455, 7.4); a code of the application's range is returned as it came.
-    @Test(arguments: [([0x03, 0xE7], 1002), ([0x03], 1002), ([0x03, 0xED], 1002), ([0x0F, 0xA0], 4000), ([], 1000)] as [([UInt8], UInt16)])
+    /// 1002 (RFC 6455, 7.4); a code of the application's range is returned as it came; a
+    /// reason that is not UTF-8 is answered 1007 (5.5.1).
+    @Test(arguments: [([0x03, 0xE7], 1002), ([0x03], 1002), ([0x03, 0xED], 1002), ([0x0F, 0xA0], 4000), ([], 1000),
+                      ([0x03, 0xE8, 0x62, 0x79, 0x65], 1000), ([0x03, 0xE8, 0xC3, 0x28], 1007)] as [([UInt8], UInt16)])
     func aCloseIsAnsweredWithAValidCode(_ payload: [UInt8], _ answer: UInt16) throws {
         let rig = try Rig()
         try rig.receive(.connectionClose, payload)
