@@ -154,9 +154,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = try configuration()
-        var serving: Int32?
+        var serving: ServeLock.Held?
         if case .sqlite(let path) = config.database, path != ":memory:" { serving = try ServeLock.take(forDatabase: path) }
-        defer { if let serving { close(serving) } }
+        defer { serving?.release() }
         if config.logFormat == .json {
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
         }

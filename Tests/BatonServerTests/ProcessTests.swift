@@ -113,6 +113,7 @@ import Testing
         #expect(folderKey.log.contains("Cannot read the key file \(keyFile): it is a folder."), "\(folderKey.log)")
         #expect(!folderKey.log.contains("NSCocoaErrorDomain"), "\(folderKey.log)")
         #expect(!FileManager.default.fileExists(atPath: folder.database))
+        #expect(!FileManager.default.fileExists(atPath: folder.database + ".lock"))
         // A flag wins over its variable, even one that holds no valid value; the other
         // commands read only their own variables (a backup in cron with the service's env
         // file stopped at a rate limit mistyped there).
