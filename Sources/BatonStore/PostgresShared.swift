@@ -18,7 +18,7 @@ import Synchronization
 final class PostgresShared: SharedChanges {
     static let channel = "baton_changes"
     let connections: PostgresConnections
-    /// How often the listening connection is checked: one that went silent (the network
+    /// How often the listening connection is checked (`LISTEN` said again): one that went silent (the network
     /// cut, the server's machine gone) would otherwise wait for notifications for ever,
     /// and this process's widgets would miss what the others tell.
     let checkEvery: Duration
@@ -104,8 +104,10 @@ final class PostgresShared: SharedChanges {
                     while true {
                         try await Task.sleep(for: checkEvery)
                         do {
+                            // LISTEN again: nothing for a session that listens already, and
+                            // what the server shows of the connection stays its LISTEN.
                             _ = try await PostgresConnections.withDeadline(checkEvery) {
-                                try await connection.query("SELECT 1", logger: logger).collect()
+                                try await connection.query(PostgresQuery(unsafeSQL: #"LISTEN "\#(Self.channel)";"#), logger: logger).collect()
                             }
                         } catch {
                             logger.warning("The connection listening to other Batons did not answer a check: closing it",

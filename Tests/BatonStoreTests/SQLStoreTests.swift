@@ -823,7 +823,6 @@ private final class LossFlag: Sendable {
             let firstLead = try #require(first.agentSideLeadership(lease: frozen))
             let secondLead = try #require(second.agentSideLeadership(lease: LockLease(serverTimeout: .seconds(3))))
             #expect(await firstLead.isLeading())
-            #expect(await !secondLead.isLeading())
             // The server drops the silent session after 3 s; the second then takes the lock
             // and leads after its 2 s wait.
             let deadline = ContinuousClock.now + .seconds(20)
