@@ -1,4 +1,5 @@
 import BatonCore
+import Synchronization
 
 /// A bot as written by an admin (docs/bot-format.md). Decoded from YAML or JSON; every
 /// part that can be wrong remembers its line so errors point at it.
@@ -229,24 +230,32 @@ public enum Step: Sendable, Decodable, Hashable {
 
     enum CodingKeys: String, CodingKey, CaseIterable { case say, buttons, ask, save, type, choices, retry, pattern, handover, goto }
 
-    /// `type:`, with a message that names the valid types when it is none of them.
-    private static func answerType(_ c: KeyedDecodingContainer<CodingKeys>) throws -> AnswerType {
+    /// `type:`, with a message that names the valid types when it is none of them (the
+    /// question is then read as a text one, to find the document's other problems).
+    private static func answerType(_ c: KeyedDecodingContainer<CodingKeys>, _ decoder: any Decoder) throws -> AnswerType {
         guard let text = try c.decodeIfPresent(String.self, forKey: .type) else { return .text }
         guard let type = AnswerType(rawValue: text) else {
-            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription:
-                "unknown type \"\(text)\" (expected one of: \(AnswerType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            try DecodingProblems.report(in: decoder, at: c.codingPath + [CodingKeys.type],
+                                        "unknown type \"\(text)\" (expected one of: \(AnswerType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            return .text
         }
         return type
     }
 
-    /// `pattern:`, with what is wrong with it when it cannot be used.
-    private static func pattern(_ c: KeyedDecodingContainer<CodingKeys>) throws -> AnswerPattern? {
+    /// `pattern:`, with what is wrong with it when it cannot be used (then left out, to
+    /// find the document's other problems).
+    private static func pattern(_ c: KeyedDecodingContainer<CodingKeys>, _ decoder: any Decoder) throws -> AnswerPattern? {
         guard let text = try c.decodeIfPresent(String.self, forKey: .pattern) else { return nil }
-        guard text.count <= 200 else { throw DecodingError.dataCorruptedError(forKey: .pattern, in: c, debugDescription: "a pattern is at most 200 characters") }
+        let path = c.codingPath + [CodingKeys.pattern]
+        guard text.count <= 200 else {
+            try DecodingProblems.report(in: decoder, at: path, "a pattern is at most 200 characters")
+            return nil
+        }
         do {
             return try AnswerPattern(text)
         } catch {
-            throw DecodingError.dataCorruptedError(forKey: .pattern, in: c, debugDescription: "this pattern cannot be used: \(error.reason)")
+            try DecodingProblems.report(in: decoder, at: path, "this pattern cannot be used: \(error.reason)")
+            return nil
         }
     }
 
@@ -265,10 +274,10 @@ public enum Step: Sendable, Decodable, Hashable {
         case .ask:
             self = .ask(Question(ask: try c.decode(String.self, forKey: .ask),
                                  save: try c.decode(String.self, forKey: .save),
-                                 type: try Self.answerType(c),
+                                 type: try Self.answerType(c, decoder),
                                  choices: try c.decodeIfPresent([String].self, forKey: .choices) ?? [],
                                  retry: try c.decodeIfPresent(String.self, forKey: .retry),
-                                 pattern: try Self.pattern(c)))
+                                 pattern: try Self.pattern(c, decoder)))
         case .handover:
             // `handover: true` or `handover: "text to say"`
             if let flag = try? c.decode(Bool.self, forKey: .handover) {
@@ -291,8 +300,34 @@ private func rejectUnknownKeys<K: CodingKey & CaseIterable>(_ decoder: any Decod
     let container = try decoder.container(keyedBy: AnyKey.self)
     for key in container.allKeys where !known.contains(key.stringValue) {
         let expected = K.allCases.map(\.stringValue).joined(separator: ", ")
-        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [key],
-            debugDescription: "unknown field \"\(key.stringValue)\" (expected one of: \(expected))"))
+        try DecodingProblems.report(in: decoder, at: decoder.codingPath + [key],
+                                    "unknown field \"\(key.stringValue)\" (expected one of: \(expected))", unknownField: true)
+    }
+}
+
+/// Problems found while decoding a definition that need not stop it: an unknown field
+/// (left out) or an unknown value with an obvious stand-in. `BotDocument` collects them
+/// (through the decoder's `userInfo`) and goes on, so that one round shows every problem
+/// of the document, with the validator's; without a collector each is thrown as before.
+final class DecodingProblems: Sendable {
+    static let key = CodingUserInfoKey(rawValue: "baton.decodingProblems")!
+    private let noted = Mutex<(issues: [BotIssue], withUnknownFields: Set<String>)>(([], []))
+
+    /// What was noted, in the order found.
+    var found: [BotIssue] { noted.withLock { $0.issues } }
+    /// The paths of the parts that hold an unknown field (`intents[0]` for
+    /// `intents[0].anwser`).
+    var withUnknownFields: Set<String> { noted.withLock { $0.withUnknownFields } }
+
+    /// Notes the problem at `path` when `decoder` collects them; else throws it.
+    static func report(in decoder: any Decoder, at path: [any CodingKey], _ message: String, unknownField: Bool = false) throws {
+        guard let problems = decoder.userInfo[key] as? DecodingProblems else {
+            throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: message))
+        }
+        problems.noted.withLock { noted in
+            noted.issues.append(BotIssue(path: BotDocument.pathString(path), message: message))
+            if unknownField { noted.withUnknownFields.insert(BotDocument.pathString(path.dropLast())) }
+        }
     }
 }
 

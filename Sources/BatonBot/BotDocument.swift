@@ -61,27 +61,42 @@ public enum BotDocument {
             throw BotDocumentError(issues: [issue])
         }
         let definition: BotDefinition
+        // Unknown fields and values are noted and decoding goes on, so that the validator's
+        // problems come in the same round (one mistake at a time was the editor's lot).
+        let problems = DecodingProblems()
         do {
-            definition = try YAMLDecoder().decode(BotDefinition.self, from: node)
+            definition = try YAMLDecoder().decode(BotDefinition.self, from: node, userInfo: [DecodingProblems.key: problems])
         } catch let error as DecodingError {
-            throw BotDocumentError(issues: [decodingIssue(error, in: node)])
+            throw BotDocumentError(issues: ordered(problems.found.map { located($0, in: node) } + [decodingIssue(error, in: node)]))
         } catch {
             throw BotDocumentError(issues: [BotIssue(path: "", message: "\(error)")])
         }
-        let issues = BotValidator(definition: definition, strict: strict).issues().map { issue in
-            var issue = issue
-            if let mark = node.mark(at: issue.path) {
-                issue.line = mark.line
-                issue.column = mark.column
-            }
-            return issue
+        // What the validator finds wrong with a part that holds an unknown field is most
+        // likely that field's doing (`anwser:` leaves the intent without an answer): the
+        // unknown field alone is said.
+        let unknownHolders = problems.withUnknownFields
+        let meaning = BotValidator(definition: definition, strict: strict).issues().filter { !unknownHolders.contains($0.path) }
+        let issues = ordered((problems.found + meaning).map { located($0, in: node) })
+        guard issues.isEmpty else { throw BotDocumentError(issues: issues) }
+        return definition
+    }
+
+    /// The issue with the line and column of its path.
+    private static func located(_ issue: BotIssue, in node: Node) -> BotIssue {
+        var issue = issue
+        if issue.line == nil, let mark = node.mark(at: issue.path) {
+            issue.line = mark.line
+            issue.column = mark.column
         }
+        return issue
+    }
+
+    private static func ordered(_ issues: [BotIssue]) -> [BotIssue] {
+        issues
         // In the order of the document, as the editor shows them (line 75's came first).
         .enumerated().sorted { a, b in
             (a.element.line ?? 0, a.element.column ?? 0, a.offset) < (b.element.line ?? 0, b.element.column ?? 0, b.offset)
         }.map(\.element)
-        guard issues.isEmpty else { throw BotDocumentError(issues: issues) }
-        return definition
     }
 
     private static func syntaxIssue(_ error: any Error, source: String) -> BotIssue {
