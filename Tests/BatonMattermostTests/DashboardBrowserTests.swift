@@ -435,6 +435,35 @@ struct Dashboard {
         }
     }
 
+    /// The live preview leaves the keyboard to the admin: the widget, open in a frame narrow
+    /// enough to fill, took the focus to its messages when the page loaded and after each
+    /// save (which loads the preview again), and what the admin typed went there.
+    @Test func theLivePreviewTakesNoFocus() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitForText("Demo")
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
+                try await page.waitFor("the name field", "!!byLabel('Name')")
+                _ = try await page.run("(byLabel('Name').focus(), true)")
+                let greeted = "!!document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('.log .bubble')"
+                try await page.waitFor("the preview's greeting", greeted)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await page.run("document.activeElement === byLabel('Name')") as? Bool == true)
+                // Saved: the preview loads again, as a new chat, and the focus stays where the
+                // admin went on working.
+                try await page.fill("Name", "Demo, renamed")
+                try await page.click("Save")
+                _ = try await page.run("(byLabel('Name').focus(), true)")
+                try await page.waitForText("Saved. The bot is live now.")
+                try await page.waitFor("the new preview's greeting", "document.querySelector('iframe')?.src.includes('new=1') && \(greeted)")
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await page.run("document.activeElement === byLabel('Name')") as? Bool == true)
+            }
+        }
+    }
+
     /// A visitor who rated their chat bad is found with the list's rating filter.
     @Test func chatsAreFilteredByRatingAndByVisitor() async throws {
         try await LiveBaton.run { baton in

@@ -220,6 +220,31 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// A chat that opens by itself (data-open) on a phone takes no focus from the page: a
+    /// field the visitor is in keeps it (the panel's messages took it). With nothing
+    /// focused, the panel, which hides the page, takes it to its messages.
+    @Test func aChatOpenedAtLoadLeavesTheFocusWhereItIs() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 390, height: 844, phone: true) { driver in
+                try await driver.open("\(baton.http)/nothing")
+                _ = try await driver.run("""
+                    document.open();
+                    document.write(`<!doctype html><html><head><meta name="viewport" content="width=device-width, initial-scale=1"></head>\\
+                    <body><label>Search <input id="search"></label><script>document.getElementById('search').focus()</script>\\
+                    <script src="/widget.js" data-widget="demo" data-open="true"></script></body></html>`);
+                    document.close();
+                    return true;
+                    """)
+                try await waitForBubble(driver, containing: "I'm Ada")
+                #expect(try await driver.run("return \(root).querySelector('.panel').getAttribute('aria-modal')") as? String == "true")
+                #expect(try await driver.run("return document.activeElement?.id ?? null") as? String == "search")
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await driver.wait(for: "the messages focused", "return \(root).activeElement?.classList.contains('log') === true")
+            }
+        }
+    }
+
     @Test func textFromTheServerIsNeverHTML() async throws {
         try await LiveBaton.run { baton in
             let now = Millis.now()

@@ -2121,11 +2121,24 @@ textarea:disabled { background: #f1f3f5; }
     tellSeen();
     if (!ws && !reconnectTimer) connect();
     scrollToEnd();
-    // Opened by the page (data-open) rather than by the visitor: the text box is not
-    // focused (on a phone that would bring the keyboard up); but a panel that fills the
-    // screen, modal, takes the focus from the page behind it, to its messages.
+    // Opened by the page (data-open, a reload) rather than by the visitor: the text box is
+    // not focused (on a phone that would bring the keyboard up), and nothing the visitor
+    // is in is taken from them (a field they tapped, a page's autofocus, or a frame's
+    // parent page: the dashboard's preview took the admin's typing at each save). Only
+    // focus that nobody holds goes into a panel that fills the screen, to its messages:
+    // modal over the page, it would otherwise leave Tab going through controls hidden
+    // under it before reaching the chat.
     if (focus) (ui.input.disabled ? ui.close : ui.input).focus();
-    else if (fillsScreen()) ui.log.focus({ preventScroll: true });
+    else if (fillsScreen() && focusIsFree()) ui.log.focus({ preventScroll: true });
+  }
+
+  // The page has the keyboard (not another window, nor the page around this one's frame)
+  // and nothing on it is focused.
+  function focusIsFree() {
+    try {
+      const active = document.activeElement;
+      return document.hasFocus() && (!active || active === document.body || active === document.documentElement);
+    } catch (e) { return false; }
   }
 
   function closePanel(returnFocus) {
