@@ -22,7 +22,7 @@ settings:
   fallback: Sorry, I didn't get that. Try asking about Baton, pricing or Mattermost, or say "talk to a person".
   handoverFlow: contact
   handoverMessage: Thanks {{name}}! I'm handing you over to a person; they'll reply right here.
-  noAgentsMessage: Thanks {{name}}. Nobody is available right now; leave a message and we'll get back to you at {{email}}.
+  noAgentsMessage: Thanks {{name}}. Nobody is available right now; leave a message and we'll get back to you ({{email}}).
 
 intents:
   - name: about

@@ -192,7 +192,19 @@ struct BotHarness {
         #expect(h.handover?.reason == "the visitor asked for a person")
         #expect(h.conversation.variables.map(\.name) == ["name", "email", "topic"])
         #expect(h.conversation.variable("topic") == "Support")
-        #expect(h.bot.noAgentsReply(h.conversation).text == "Thanks Zoë. Nobody is available right now; leave a message and we'll get back to you at zoe@example.org.")
+        #expect(h.bot.noAgentsReply(h.conversation).text == "Thanks Zoë. Nobody is available right now; leave a message and we'll get back to you (zoe@example.org).")
+
+        // The email question given up after two answers that are none: the message reads
+        // whole without it (it said "we'll get back to you at.").
+        var n = try BotHarness(DemoBot.source)
+        _ = n.greet()
+        _ = n.say("talk to a person")
+        _ = n.say("Zed Visitor")
+        _ = n.say("no")
+        #expect(n.say("I'd rather not").contains("What is it about?"))
+        _ = n.say("Sales")
+        #expect(n.conversation.variable("email") == nil)
+        #expect(n.bot.noAgentsReply(n.conversation).text == "Thanks Zed Visitor. Nobody is available right now; leave a message and we'll get back to you.")
 
         // With every answer known, the flow only says its opening line.
         var g = try BotHarness(DemoBot.source)

@@ -144,7 +144,7 @@ import Testing
                 #expect((topic.message["buttons"] as? [[String: Any]])?.map { $0["title"] as? String } == ["Sales", "Support", "Something else"])
                 _ = try await client.say("Support", clientID: "5")
                 #expect(try await client.expect("state").string("state") == "waiting_for_agent")
-                #expect(try await client.expect("message").messageText == "Thanks Zoë. Nobody is available right now; leave a message and we'll get back to you at zoe@example.org.")
+                #expect(try await client.expect("message").messageText == "Thanks Zoë. Nobody is available right now; leave a message and we'll get back to you (zoe@example.org).")
                 let id = ConversationID((welcome["conversation"] as? [String: Any])?["id"] as? String ?? "")
                 let stored = try #require(try await baton.services.store.conversation(id: id))
                 #expect(stored.state == .waitingForAgent)
