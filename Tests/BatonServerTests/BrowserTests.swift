@@ -245,6 +245,27 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// The demo page on a phone, upright and sideways: its top is on the screen and its end
+    /// can be scrolled to (centred in a body as high as the window, its top was cut off,
+    /// out of reach).
+    @Test func theDemoPageFitsAPhone() async throws {
+        try await LiveBaton.run { baton in
+            for (width, height) in [(375, 667), (667, 375)] {
+                try await WebDriver.with(width: width, height: height, phone: true) { driver in
+                    try await driver.open("\(baton.http)/")
+                    try await driver.wait(for: "the launcher", "return \(root)?.querySelector('.launcher')")
+                    let top = try await driver.run("return document.querySelector('.mark').getBoundingClientRect().top + scrollY") as? Double
+                    #expect((top ?? -1) >= 0, "\(width)×\(height): the top at \(String(describing: top))")
+                    let end = try await driver.run("""
+                        scrollTo(0, document.documentElement.scrollHeight);
+                        return document.querySelector('footer').getBoundingClientRect().bottom <= innerHeight;
+                        """) as? Bool
+                    #expect(end == true, "\(width)×\(height)")
+                }
+            }
+        }
+    }
+
     @Test func textFromTheServerIsNeverHTML() async throws {
         try await LiveBaton.run { baton in
             let now = Millis.now()
