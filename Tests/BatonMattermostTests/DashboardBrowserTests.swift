@@ -464,6 +464,24 @@ struct Dashboard {
         }
     }
 
+    /// A greeting saved on the Widget tab shows in the preview at once: it starts a new chat,
+    /// as the Bot tab's save does (the chat before went on with the old greeting).
+    @Test func aGreetingSavedShowsInThePreview() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/widget")
+                let log = "(document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('.log')?.innerText ?? '')"
+                try await page.waitFor("the preview's greeting", "\(log).includes(\"I'm Ada\")")
+                try await page.fill("Greeting", "Welcome to the shop, how can I help?")
+                try await page.click("Save")
+                try await page.waitForText("Saved. The widget is updated everywhere it is embedded.")
+                try await page.waitFor("the new greeting in the preview", "\(log).includes('Welcome to the shop')")
+            }
+        }
+    }
+
     /// A visitor who rated their chat bad is found with the list's rating filter.
     @Test func chatsAreFilteredByRatingAndByVisitor() async throws {
         try await LiveBaton.run { baton in

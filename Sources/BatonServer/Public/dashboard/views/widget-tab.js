@@ -202,13 +202,16 @@ export function mountWidgetTab(panel, ctx) {
     try {
       const bot = await busy(saveButton, 'Saving…', () => api.updateBot(ctx.key, { name: current.name, source: current.source, settings, updatedAt: current.updatedAt }));
       if (!alive) return;
+      // A greeting greets new chats only: the preview starts one to show it, as the Bot
+      // tab's save does (other settings show in the chat it had).
+      const newGreeting = (saved.settings.greeting || '') !== (bot.settings.greeting || '');
       saved = bot;
       fill(bot.settings);
       dirtyChanged();
       snippet.setText(bot.embedSnippet);
       identity.botSaved(bot);
       ctx.saved(bot, 'widget');
-      preview.reload(bot.previewURL);
+      preview.reload(bot.previewURL, { newChat: newGreeting });
       toast('Saved. The widget is updated everywhere it is embedded.');
     } catch (error) {
       if (!alive) return;
