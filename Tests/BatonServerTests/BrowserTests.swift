@@ -114,6 +114,10 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                 try await driver.type("\u{E00C}", into: try await driver.element("return \(root).querySelector('.confirm-keep')"))
                 try await driver.wait(for: "the confirmation gone on Escape", "return \(root).querySelector('.confirm').hidden")
                 #expect(try await driver.run("return !\(root).querySelector('.panel').hidden") as? Bool == true)
+                // An agent answers (a chat nobody answered is not rated: below).
+                let handedOver = try #require(try await store.conversations(ConversationFilter(widgetKey: "demo", limit: 1)).first).conversation.id
+                try await baton.services.chat.agentMessage(handedOver, name: "Alice", text: "Hello Grace, how can I help?", externalID: "post-hello")
+                try await waitForBubble(driver, containing: "Hello Grace")
                 try await driver.click(try await driver.element("return \(root).querySelector('.end-chat')"))
                 try await driver.click(try await driver.element("return \(root).querySelector('.confirm-end')"))
                 let notices = "Array.from(\(root).querySelectorAll('.log .notice')).map(n => n.textContent)"
@@ -216,6 +220,33 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
                     #expect(fits == [true, true], "\(width)×\(height): \(String(describing: fits))")
                     if height == 200 { try await driver.screenshot("widget-very-short") }
                 }
+            }
+        }
+    }
+
+    /// A visitor who ends the chat before any agent joined or wrote is not asked to rate it:
+    /// there was nobody's help to rate.
+    @Test func aChatNobodyAnsweredIsNotRated() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await askTheDemoBotForAPerson(driver)
+                try await waitForBubble(driver, containing: "Nobody is available right now")
+                try await driver.wait(for: "the End chat button", "return !\(root).querySelector('.end-chat').hidden")
+                try await driver.click(try await driver.element("return \(root).querySelector('.end-chat')"))
+                try await driver.click(try await driver.element("return \(root).querySelector('.confirm-end')"))
+                let notices = "Array.from(\(root).querySelectorAll('.log .notice')).map(n => n.textContent)"
+                try await driver.wait(for: "the notice", "return \(notices).includes('You ended the chat.')")
+                try await driver.wait(for: "the ended status", "return \(root).querySelector('.status').textContent === 'Conversation ended'")
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await driver.run("return \(root).querySelector('.rate').hidden") as? Bool == true)
+                // Nor after a reload, which draws the whole chat again.
+                try await driver.open("\(baton.http)/#baton-open")
+                try await driver.wait(for: "the history after a reload", "return \(notices).includes('You ended the chat.')")
+                try await driver.wait(for: "the ended status", "return \(root).querySelector('.status').textContent === 'Conversation ended'")
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await driver.run("return \(root).querySelector('.rate').hidden") as? Bool == true)
             }
         }
     }

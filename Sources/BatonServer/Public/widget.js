@@ -824,6 +824,7 @@ textarea:disabled { background: #f1f3f5; }
   let subtitle = null;     // the widget's line under the title, shown while the bot answers
   let convState = null;
   let handedOver = false;   // the conversation went to the agents
+  let answeredIn = null;    // the conversation an agent took part in (joined, wrote): one to rate
   let rated = false;        // the visitor rated it
   let askForRating = false; // the widget's setting
   let agentName = null;
@@ -898,7 +899,10 @@ textarea:disabled { background: #f1f3f5; }
     ui.endChat.hidden = !canEnd;
     if (!canEnd) ui.confirm.hidden = true;
     if (convState === 'waiting_for_agent' || convState === 'with_agent') handedOver = true;
-    const canRate = !fatal && ready && askForRating && convState === 'closed' && handedOver && !rated;
+    if (convState === 'with_agent' && lastConversation) answeredIn = lastConversation;
+    // A chat nobody answered (the visitor ended it while waiting) is not one to rate.
+    const canRate = !fatal && ready && askForRating && convState === 'closed' && handedOver && !rated
+      && answeredIn !== null && answeredIn === lastConversation;
     if (canRate !== !ui.rate.hidden) keepingScroll(() => { ui.rate.hidden = !canRate; });
     ui.save.hidden = !ui.log.querySelector('.row:not(.pending):not(.failed)');
     ui.input.placeholder = t(fatal ? 'placeholderUnavailable' : convState === 'closed' ? 'placeholderClosed' : 'placeholder');
@@ -1113,11 +1117,12 @@ textarea:disabled { background: #f1f3f5; }
       place(own === null ? makeNotice(typeof m.text === 'string' ? m.text : '', undefined, false) : makeNotice(own), m.id);
       // Who joined is who the visitor is chatting with, before they write.
       if (m.notice && m.notice.kind === 'agent_joined' && typeof m.notice.name === 'string' && m.notice.name) agentName = m.notice.name;
+      if (m.notice && m.notice.kind === 'agent_joined') answeredIn = lastConversation;
       // Rated in another tab or browser of the visitor's: no asking here any more.
       if (m.notice && m.notice.kind === 'visitor_rated' && !rated) { rated = true; updateStatus(); }
     } else {
       const row = makeRow(m.role, m.name, text, m.at, m.files);
-      if (m.role === 'agent') rows.set(m.id, row);
+      if (m.role === 'agent') { rows.set(m.id, row); answeredIn = lastConversation; }
       place(row, m.id);
     }
     if (!isOpen && m.role !== 'visitor' && m.id > state.lastSeen) { unread++; updateBadge(); }
@@ -1757,6 +1762,9 @@ textarea:disabled { background: #f1f3f5; }
     if (f.truncated) place(makeNotice(t('earlierNotShown')));
     const conversation = f.conversation || {};
     noteConversation(conversation.id);
+    // Its start not shown, whether an agent took part is not known: a chat that long was
+    // most likely answered.
+    if (f.truncated && conversation.handedOver === true) answeredIn = conversation.id;
     // After a reconnect only what is newer than what this page shows is appended.
     const since = maxShown;
     for (const m of Array.isArray(f.messages) ? f.messages : []) if (m && m.id > since) renderMessage(m);
