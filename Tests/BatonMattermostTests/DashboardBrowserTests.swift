@@ -482,6 +482,31 @@ struct Dashboard {
         }
     }
 
+    /// The Menu on a phone closes on Escape with the focus on its button (only Escape inside
+    /// it did), giving the button the focus, and on a tap outside it.
+    @Test func thePhoneMenuClosesOnEscapeAndOutside() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 375, height: 667, phone: true) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitForText("Demo")
+                let menu = try await page.element("document.querySelector('.menu-button')")
+                try await driver.click(menu)
+                try await page.waitFor("the menu open", "document.querySelector('.topbar-menu').classList.contains('open')")
+                try await driver.type("\u{E00C}", into: menu)
+                try await page.waitFor("the menu closed", "!document.querySelector('.topbar-menu').classList.contains('open')")
+                #expect(try await page.run("document.activeElement === document.querySelector('.menu-button')") as? Bool == true)
+                #expect(try await page.run("document.querySelector('.menu-button').getAttribute('aria-expanded')") as? String == "false")
+                try await driver.click(menu)
+                try await page.waitFor("the menu open", "document.querySelector('.topbar-menu').classList.contains('open')")
+                // A tap on the page below it (on nothing that does anything).
+                _ = try await page.run("(document.querySelector('#main').dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, pointerType: 'touch' })), true)")
+                try await page.waitFor("the menu closed", "!document.querySelector('.topbar-menu').classList.contains('open')")
+                #expect(try await page.run("document.querySelector('.menu-button').getAttribute('aria-expanded')") as? String == "false")
+            }
+        }
+    }
+
     /// A visitor who rated their chat bad is found with the list's rating filter.
     @Test func chatsAreFilteredByRatingAndByVisitor() async throws {
         try await LiveBaton.run { baton in

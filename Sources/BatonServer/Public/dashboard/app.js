@@ -150,14 +150,30 @@ function buildShell() {
       button('Sign out', { variant: 'ghost', iconName: 'signOut', onclick: signOut })));
   const menuButton = h('button', { type: 'button', class: 'btn btn-ghost menu-button', 'aria-expanded': 'false', 'aria-controls': 'topbar-menu',
     onclick: () => setMenu(menuButton.getAttribute('aria-expanded') !== 'true') }, icon('menu'), 'Menu');
+  // Open, the menu closes on Escape wherever the focus is (the Menu button too, which
+  // then has it), and on a tap or click outside it (on the page it covers).
+  const onKey = (event) => {
+    if (!menu.isConnected) { setMenu(false); return; } // the dashboard was drawn anew (signed out)
+    if (event.key !== 'Escape' || event.defaultPrevented || document.querySelector('dialog[open]')) return;
+    setMenu(false);
+    menuButton.focus();
+  };
+  const onPointer = (event) => {
+    if (!menu.contains(event.target) && !menuButton.contains(event.target)) setMenu(false);
+  };
   const setMenu = (open) => {
+    const wasOpen = menu.classList.contains('open');
     menuButton.setAttribute('aria-expanded', String(open));
     menu.classList.toggle('open', open);
+    if (open && !wasOpen) {
+      document.addEventListener('keydown', onKey);
+      document.addEventListener('pointerdown', onPointer);
+    } else if (!open && wasOpen) {
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('pointerdown', onPointer);
+    }
   };
   menu.addEventListener('click', (event) => { if (event.target.closest('a')) setMenu(false); });
-  menu.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && menu.classList.contains('open')) { setMenu(false); menuButton.focus(); }
-  });
   // Tabbing out of the open menu (on a phone, over the page) closes it: the control that
   // gets the focus must not be hidden under it.
   menu.addEventListener('focusout', (event) => {
