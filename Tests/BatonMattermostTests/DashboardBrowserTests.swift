@@ -507,6 +507,22 @@ struct Dashboard {
         }
     }
 
+    /// "Try it" in the Getting-started guide opens the bare preview page in a tab of its
+    /// own: it has no way back to the dashboard.
+    @Test func tryItOpensThePreviewInANewTab() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.waitForText("Getting started")
+                let link = try await page.run("""
+                    ((a) => a && [a.getAttribute('href'), a.target, a.rel, a.textContent])([...document.querySelectorAll('.getting-started a')].find((a) => a.textContent.startsWith('Try it')))
+                    """) as? [String]
+                #expect(link == ["/preview/demo", "_blank", "noopener", "Try it (opens in a new tab)"], "\(String(describing: link))")
+            }
+        }
+    }
+
     /// A visitor who rated their chat bad is found with the list's rating filter.
     @Test func chatsAreFilteredByRatingAndByVisitor() async throws {
         try await LiveBaton.run { baton in

@@ -46,8 +46,11 @@ export function mountBots(main) {
   function gettingStarted(all) {
     if (all.length === 0 || all.some((b) => b.mattermost && b.mattermost !== 'none') || guideHidden()) return null;
     const bot = all.find((b) => b.key === 'demo') || all[0];
-    const step = (title, text, href, label) => h('li', {},
-      h('p', { class: 'step-title' }, title), h('p', { class: 'step-text' }, text, ' ', h('a', { href }, label)));
+    const step = (title, text, href, label, link = h('a', { href }, label)) => h('li', {},
+      h('p', { class: 'step-title' }, title), h('p', { class: 'step-text' }, text, ' ', link));
+    // The bare preview page has no way back to the dashboard: it opens in a tab of its own.
+    const tryIt = h('a', { href: `/preview/${encodeURIComponent(bot.key)}`, target: '_blank', rel: 'noopener' },
+      'Try it', h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'));
     const hide = button('Hide', { variant: 'ghost', onclick: () => {
       try { localStorage.setItem(GUIDE_HIDDEN, '1'); } catch { /* private mode: hidden until the next visit */ }
       replace(guide);
@@ -57,7 +60,7 @@ export function mountBots(main) {
       h('div', { class: 'getting-started-head' }, h('h2', { id: 'getting-started-title' }, 'Getting started'), hide),
       h('ol', {},
         step('Try the bot', `${bot.name} answers in its widget, as visitors will see it (your chats there are tries, not counted).`,
-          `/preview/${encodeURIComponent(bot.key)}`, 'Try it'),
+          null, null, tryIt),
         step('Put it on your site', 'Copy the widget’s snippet into your pages, and say which sites may embed it.', botHref(bot.key, 'widget'), 'Widget settings'),
         step('Hand chats to people', 'Connect Mattermost, so that agents take over when the bot cannot help.', botHref(bot.key, 'platforms'), 'Connect Mattermost'),
         step('Teach it your answers', 'Change its questions, answers and hand-over questions.', botHref(bot.key, 'bot'), 'Edit the bot')));
