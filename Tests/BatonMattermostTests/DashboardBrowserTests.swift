@@ -523,6 +523,75 @@ struct Dashboard {
         }
     }
 
+    /// Names and emails wrap between words, and an email at its @ and dots: the visitor's
+    /// column at 768 px ("Anony/mous visitor") and the admins on a phone ("…example.c/om")
+    /// broke them anywhere.
+    @Test func namesAndEmailsWrapBetweenWords() async throws {
+        // Line breaks inside a text node between two letters or digits (breaks between
+        // text nodes are at the <wbr> of an address).
+        let midWord = """
+            ((cells) => { const found = []; const range = document.createRange();
+              for (const cell of cells) {
+                const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                  let before = null;
+                  for (let i = 0; i < node.data.length; i++) {
+                    range.setStart(node, i); range.setEnd(node, i + 1);
+                    const rect = range.getClientRects()[0];
+                    if (!rect) continue;
+                    const ch = node.data[i];
+                    if (before && rect.top > before.top + 2 && /[\\p{L}\\p{N}]/u.test(before.ch) && /[\\p{L}\\p{N}]/u.test(ch)) found.push(node.data);
+                    before = { ch, top: rect.top };
+                  }
+                }
+              }
+              return found; })
+            """
+        try await LiveBaton.run { baton in
+            try await WidgetClient.connect(baton.socketURL) { visitor in
+                _ = try await visitor.hello()
+                _ = try await visitor.say("How much does it cost?", clientID: "a")
+                _ = try await visitor.until("the answer") { ($0.messageText ?? "").contains("free") }
+            }
+            try await WidgetClient.connect(baton.socketURL) { visitor in
+                _ = try await visitor.hello()
+                for (index, (text, next)) in [("talk to a person", "name"), ("Maximiliane Oberstaatsanwältin", "email"),
+                                              ("maximiliane.oberstaatsanwaeltin@bundesministerium.example", "about"),
+                                              ("Sales", "Nobody is available")].enumerated() {
+                    _ = try await visitor.say(text, clientID: "m\(index)")
+                    _ = try await visitor.message(containing: next)
+                }
+            }
+            try await WebDriver.with(width: 768, height: 900) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await driver.open("\(baton.http)/dashboard/#/conversations")
+                try await page.waitForText("2 conversations shown.")
+                let broken = try await page.run("(\(midWord))(document.querySelectorAll('.cell-visitor'))") as? [String]
+                #expect(broken == [], "\(String(describing: broken))")
+                #expect(try await page.run("document.documentElement.scrollWidth <= innerWidth") as? Bool == true)
+            }
+            let admin = AdminClient(base: baton.http)
+            #expect(try await admin.signIn("a@example.com", "a long enough password").status == 200)
+            let added = try await admin.send("POST", "/api/v1/admins", json: ["email": "administrator@example.com", "password": "a first password"])
+            #expect(added.status / 100 == 2, "\(added)")
+            try await WebDriver.with(width: 375, height: 667, phone: true) { driver in
+                let page = Dashboard(driver: driver)
+                try await driver.open("\(baton.http)/dashboard/")
+                // Signed in as the new admin: "You" beside the address leaves it less room.
+                try await page.fill("Email", "administrator@example.com")
+                try await page.fill("Password", "a first password")
+                try await page.click("Sign in")
+                try await page.waitForText("Demo")
+                try await driver.open("\(baton.http)/dashboard/#/admins")
+                try await page.waitFor("two admins", "document.querySelectorAll('.admin-table tbody tr').length === 2")
+                let broken = try await page.run("(\(midWord))(document.querySelectorAll('.admin-email'))") as? [String]
+                #expect(broken == [], "\(String(describing: broken))")
+                #expect(try await page.run("document.documentElement.scrollWidth <= innerWidth") as? Bool == true)
+            }
+        }
+    }
+
     /// A visitor who rated their chat bad is found with the list's rating filter.
     @Test func chatsAreFilteredByRatingAndByVisitor() async throws {
         try await LiveBaton.run { baton in

@@ -92,6 +92,15 @@ export function debounce(fn, ms) {
   return wrapped;
 }
 
+/**
+ * An address that breaks, in a narrow place, before its @ and its dots rather than anywhere
+ * in a word ("grace.hopper@" / "example.com", not "grace.hopp" / "er@…"): its parts, with
+ * <wbr> between them.
+ */
+export function breakable(text) {
+  return String(text).split(/(?=[@.])/).flatMap((part, i) => (i ? [h('wbr'), part] : [part]));
+}
+
 /** The elements inside `root` that Tab can reach, in order. */
 export function focusables(root) {
   const selector = 'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), ' +

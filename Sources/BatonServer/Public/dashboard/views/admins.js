@@ -1,7 +1,7 @@
 // The dashboard's admins: who they are, adding one (with a first password to give them),
 // removing one (their sessions end at once; the last admin stays).
 
-import { h, replace } from '/dashboard/dom.js';
+import { h, replace, breakable } from '/dashboard/dom.js';
 import { api } from '/dashboard/api.js';
 import { button, busy, confirmDialog, errorBox, field, loadInto, loading, openDialog, PASSWORD_RULES, showRefusal, toast } from '/dashboard/ui.js';
 import { formatDateTime, relativeTime } from '/dashboard/format.js';
@@ -29,7 +29,7 @@ export function mountAdmins(main) {
     replace(list, h('div', { class: 'card' }, h('table', { class: 'table admin-table' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Email'), h('th', { scope: 'col' }, 'Added'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
       h('tbody', {}, admins.map((a) => h('tr', {},
-        h('td', { 'data-label': 'Email' }, h('span', { class: 'admin-email' }, a.email), a.you ? h('span', { class: 'you-tag' }, 'You') : null),
+        h('td', { 'data-label': 'Email' }, h('span', { class: 'admin-email' }, breakable(a.email)), a.you ? h('span', { class: 'you-tag' }, 'You') : null),
         h('td', { 'data-label': 'Added' }, h('time', { datetime: new Date(a.createdAt).toISOString(), title: formatDateTime(a.createdAt) }, relativeTime(a.createdAt))),
         h('td', { class: 'cell-actions' }, admins.length > 1
           ? button('Remove', { variant: 'ghost', 'aria-label': `Remove ${a.email}`, onclick: () => removeDialog(a) })

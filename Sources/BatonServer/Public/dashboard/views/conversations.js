@@ -3,7 +3,7 @@
 // `?unanswered=true&startedFrom=MS&startedBefore=MS` the chats nobody answered (Insights).
 // Used as a page (#/conversations?…) and inside a bot's Conversations tab.
 
-import { h, replace, debounce, uid } from '/dashboard/dom.js';
+import { h, replace, debounce, uid, breakable } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
 import { badge, button, busy, emptyState, errorBox, loading } from '/dashboard/ui.js';
@@ -249,7 +249,8 @@ export function mountConversations(container, route, { botKey = null, embedded =
     const name = visitor && visitor.name ? visitor.name : null;
     const email = visitor && visitor.email ? visitor.email : null;
     if (!name && !email) return h('a', { href, class: 'anonymous' }, 'Anonymous visitor');
-    return h('span', { class: 'visitor' }, h('a', { href }, name || email), name && email ? h('span', { class: 'visitor-email' }, email) : null);
+    return h('span', { class: 'visitor' }, h('a', { href }, name || breakable(email)),
+      name && email ? h('span', { class: 'visitor-email' }, breakable(email)) : null);
   }
 
   return {

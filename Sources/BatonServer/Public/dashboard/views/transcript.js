@@ -2,7 +2,7 @@
 // link to its Mattermost room, and the transcript. An open conversation refreshes itself.
 // Admins can close it, delete it, or delete everything of its visitor from here.
 
-import { h, replace } from '/dashboard/dom.js';
+import { h, replace, breakable } from '/dashboard/dom.js';
 import { icon } from '/dashboard/icons.js';
 import { api } from '/dashboard/api.js';
 import { badge, button, confirmDialog, errorBox, loading, toast } from '/dashboard/ui.js';
@@ -128,10 +128,6 @@ export function mountTranscript(main, route) {
       return new Intl.DisplayNames(['en'], { type: 'language', languageDisplay: 'standard' }).of(tag) || tag;
     } catch (e) { return tag; }
   }
-
-  // An address in the narrow side column breaks before its @ and its dots rather than
-  // anywhere in a word ("grace.hopper@" / "example.com", not "grace.hopp" / "er@…").
-  function breakable(text) { return text.split(/(?=[@.])/).flatMap((part, i) => (i ? [h('wbr'), part] : [part])); }
 
   // A variable's name or a reason, as the start of a line reads: "Topic", "The visitor asked…".
   function capitalised(text) { return text ? text.charAt(0).toLocaleUpperCase() + text.slice(1) : text; }
