@@ -592,6 +592,38 @@ struct Dashboard {
         }
     }
 
+    /// A problem of the definition scrolled to (focused after a refused save, or picked
+    /// with the keyboard) is not left under the sticky Save bar.
+    @Test func theSaveBarHidesNoProblem() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
+                try await page.waitFor("the editor", "document.querySelector('textarea.editor-text')")
+                _ = try await page.run("""
+                    ((t) => { t.value = t.value.replace('answer: Baton is free', 'anwser: Baton is free'); t.dispatchEvent(new Event('input', { bubbles: true })); return true; })(document.querySelector('textarea.editor-text'))
+                    """)
+                try await page.waitFor("the problem", "!!document.querySelector('button.issue')")
+                // The list's heading (focused after a refused save whose problems have no
+                // line) and a problem, each at the bottom of the window where the bar is,
+                // then focused.
+                for target in ["document.querySelector('.issues h2')", "document.querySelector('button.issue')"] {
+                    let hidden = try await page.run("""
+                        ((target) => {
+                          window.scrollBy(0, target.getBoundingClientRect().top - (innerHeight - 36));
+                          target.focus();
+                          const bar = document.querySelector('.save-area').getBoundingClientRect();
+                          return [target.getBoundingClientRect().bottom, bar.top];
+                        })(\(target))
+                        """) as? [Double]
+                    let (bottom, barTop) = (hidden?.first ?? .infinity, hidden?.last ?? 0)
+                    #expect(bottom <= barTop, "\(target) ends at \(bottom), the bar starts at \(barTop)")
+                }
+            }
+        }
+    }
+
     /// A visitor who rated their chat bad is found with the list's rating filter.
     @Test func chatsAreFilteredByRatingAndByVisitor() async throws {
         try await LiveBaton.run { baton in
