@@ -56,7 +56,7 @@ struct PublicRoutes: Sendable {
             let page = """
                 <!doctype html>
                 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-                <title>Preview: \(key)</title><style>body{margin:0;font:14px system-ui,sans-serif;background:#eef1f5;color:#495057}
+                <title>Preview: \(key)</title><link rel="icon" href="data:,"><style>body{margin:0;font:14px system-ui,sans-serif;background:#eef1f5;color:#495057}
                 p{margin:24px}</style></head>
                 <body><p>Preview of the widget <code>\(key)</code>.</p>
                 <script src="/widget.js" data-widget="\(key)" data-open="true"\(newVisitor)\(user) async></script></body></html>

@@ -93,7 +93,8 @@ public final class WebDriver: Sendable {
         if phone {
             options["mobileEmulation"] = ["deviceMetrics": ["width": width, "height": height, "pixelRatio": 1, "touch": true]]
         }
-        let capabilities: [String: Any] = ["capabilities": ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": options]]]
+        let capabilities: [String: Any] = ["capabilities": ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": options,
+                                                                           "goog:loggingPrefs": ["browser": "ALL"]]]]
         let value = try await request(port: port, "POST", "/session", capabilities)
         guard let session = value["sessionId"] as? String else { throw TestFailure("no WebDriver session: \(value)") }
         return session
@@ -161,6 +162,14 @@ public final class WebDriver: Sendable {
 
     /// Accepts a `confirm()` the page opened ("Leave this page?").
     public func acceptAlert() async throws { try await command("POST", "/alert/accept", [:]) }
+
+    /// What the browser wrote to the page's console (the page's own lines, failed requests,
+    /// its warnings) since the last call: each line's level ("SEVERE", "WARNING", "INFO")
+    /// and text.
+    public func consoleLines() async throws -> [(level: String, text: String)] {
+        let entries = try await command("POST", "/se/log", ["type": "browser"])["value"] as? [[String: Any]] ?? []
+        return entries.map { (level: $0["level"] as? String ?? "", text: $0["message"] as? String ?? "") }
+    }
 
     /// Types text as key presses (`\u{E007}` is Enter).
     public func type(_ text: String, into element: String) async throws {

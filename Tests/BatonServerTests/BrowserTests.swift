@@ -297,6 +297,47 @@ func expectAccessible(_ driver: WebDriver, _ state: String, sourceLocation: Sour
         }
     }
 
+    /// The pages Baton serves ask for no icon that is not there (a 404 in the console).
+    @Test func noPageAsksForAMissingIcon() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                for page in ["/", "/preview/demo"] {
+                    try await driver.open("\(baton.http)\(page)")
+                    try await driver.wait(for: "the launcher", "return \(root)?.querySelector('.launcher')")
+                    try await Task.sleep(for: .milliseconds(500))
+                    let failed = try await driver.consoleLines().filter { $0.level == "SEVERE" }.map(\.text)
+                    #expect(failed == [], "\(page): \(failed)")
+                }
+            }
+        }
+    }
+
+    /// Reloaded mid-chat, the widget makes no sound device before the visitor's first gesture:
+    /// a Tab or the start of a touch is none, and one made then could not start (the
+    /// browser said so in the console). A click is one.
+    @Test func theChimeWaitsForAGesture() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                try await driver.open("\(baton.http)/#baton-open")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                try await driver.open("\(baton.http)/")
+                try await waitForBubble(driver, containing: "I'm Ada")
+                _ = try await driver.run("""
+                    window.__made = 0;
+                    window.AudioContext = class { constructor() { window.__made++; this.state = 'running'; } resume() {} };
+                    const panel = \(root).querySelector('.panel');
+                    panel.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, composed: true, pointerType: 'touch' }));
+                    panel.dispatchEvent(new KeyboardEvent('keydown', { key: 'Tab', bubbles: true, composed: true }));
+                    return true;
+                    """)
+                #expect(try await driver.run("return navigator.userActivation.hasBeenActive") as? Bool == false)
+                #expect(try await driver.run("return window.__made") as? Int == 0)
+                try await driver.click(try await driver.element("return \(root).querySelector('.log')"))
+                try await driver.wait(for: "the sound made", "return window.__made === 1")
+            }
+        }
+    }
+
     @Test func textFromTheServerIsNeverHTML() async throws {
         try await LiveBaton.run { baton in
             let now = Millis.now()

@@ -677,6 +677,7 @@ textarea:disabled { background: #f1f3f5; }
     });
     ui.launcher.addEventListener('click', () => { primeSound(); isOpen ? closePanel(false) : openPanel(true); });
     ui.panel.addEventListener('pointerdown', primeSound);
+    ui.panel.addEventListener('pointerup', primeSound);
     ui.panel.addEventListener('keydown', primeSound);
     ui.close.addEventListener('click', () => closePanel(true));
     ui.send.addEventListener('click', submit);
@@ -2082,9 +2083,12 @@ textarea:disabled { background: #f1f3f5; }
     awayTitle = null;
   }
 
-  // Called on the visitor's gestures: the audio context is made (or resumed) in one.
+  // Called on the visitor's gestures: the audio context is made (or resumed) in one. Not
+  // on a press the browser does not count as one (Tab, a touch before it ends): made
+  // then, it could not start, and the browser said so in the page's console.
   function primeSound() {
     if (!SOUND) return;
+    if (navigator.userActivation && !navigator.userActivation.hasBeenActive) return;
     try {
       const Context = window.AudioContext || window.webkitAudioContext;
       if (!audio && Context) audio = new Context();
