@@ -163,6 +163,14 @@ public final class WebDriver: Sendable {
     /// Accepts a `confirm()` the page opened ("Leave this page?").
     public func acceptAlert() async throws { try await command("POST", "/alert/accept", [:]) }
 
+    /// Dismisses a `confirm()` the page opened (its Cancel).
+    public func dismissAlert() async throws { try await command("POST", "/alert/dismiss", [:]) }
+
+    /// The text of the `alert()` or `confirm()` the page has open, or nil.
+    public func alertText() async throws -> String? {
+        do { return try await command("GET", "/alert/text")["value"] as? String } catch { return nil }
+    }
+
     /// What the browser wrote to the page's console (the page's own lines, failed requests,
     /// its warnings) since the last call: each line's level ("SEVERE", "WARNING", "INFO")
     /// and text.

@@ -624,6 +624,45 @@ struct Dashboard {
         }
     }
 
+    /// The Mattermost wizard: a failed Connect's error goes when the way of signing in
+    /// changes (it said the password was wrong over the token field), and Escape asks before
+    /// dropping what was typed (it closed at once, and it was gone).
+    @Test func theWizardDropsAStaleErrorAndAsksBeforeEscape() async throws {
+        let closed = try ClosedPort()
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await driver.open("\(baton.http)/dashboard/#/bots/demo/platforms")
+                try await page.click("Connect for Mattermost")
+                try await page.fill("Mattermost hostname", "http://127.0.0.1:\(closed.port)")
+                try await page.fill("Relay username", "relay")
+                try await page.fill("Password", "relay-password")
+                try await page.click("Connect")
+                try await page.waitForText("Cannot reach Mattermost")
+                _ = try await page.run("(document.querySelector('dialog[open] input[type=checkbox]').click(), true)")
+                try await page.waitFor("the error gone", "!pageText().includes('Cannot reach Mattermost')")
+                // Escape asks; "Cancel" keeps the wizard and what was typed in it.
+                let token = try await page.element("byLabel('Access token')")
+                try await driver.type("abc", into: token)
+                try? await driver.type("\u{E00C}", into: token)
+                let question = try await driver.alertText()
+                #expect(question?.contains("Close the wizard?") == true, "\(String(describing: question))")
+                try await driver.dismissAlert()
+                #expect(try await page.run("!!document.querySelector('dialog[open]') && byLabel('Access token').value === 'abc'") as? Bool == true)
+                try? await driver.type("\u{E00C}", into: try await page.element("byLabel('Access token')"))
+                try await driver.acceptAlert()
+                try await page.waitFor("the wizard closed", "!document.querySelector('dialog[open]')")
+                // Nothing typed: Escape closes it at once.
+                try await page.click("Connect for Mattermost")
+                try await page.waitFor("the wizard", "!!byLabel('Mattermost hostname')")
+                try await driver.type("\u{E00C}", into: try await page.element("byLabel('Mattermost hostname')"))
+                try await page.waitFor("the wizard closed", "!document.querySelector('dialog[open]')")
+                #expect(try await driver.alertText() == nil)
+            }
+        }
+    }
+
     /// A visitor who rated their chat bad is found with the list's rating filter.
     @Test func chatsAreFilteredByRatingAndByVisitor() async throws {
         try await LiveBaton.run { baton in

@@ -166,7 +166,10 @@ export function closeAllDialogs() {
   for (const close of [...openDialogs]) close();
 }
 
-export function openDialog({ title, description = null, className = '', onClose = () => {}, initialFocus = null, returnFocus = null }) {
+// `mayEscape`: asked before Escape closes the dialog (what was typed in it would be lost);
+// false keeps it open.
+export function openDialog({ title, description = null, className = '', onClose = () => {}, initialFocus = null, returnFocus = null,
+  mayEscape = () => true }) {
   const opener = document.activeElement;
   const titleId = uid('dlg');
   const body = h('div', { class: 'dialog-body' });
@@ -189,8 +192,18 @@ export function openDialog({ title, description = null, className = '', onClose 
     const back = opener && opener.isConnected && opener !== document.body ? opener : successor || (returnFocus && returnFocus());
     if (back && typeof back.focus === 'function') back.focus();
   }
-  dialog.addEventListener('cancel', (event) => { event.preventDefault(); close(); });
+  // Another close request (a phone's back gesture): asked too, when the browser lets it be
+  // refused; one it closes by itself is closed here as well.
+  dialog.addEventListener('cancel', (event) => { event.preventDefault(); if (!event.cancelable || mayEscape()) close(); });
+  dialog.addEventListener('close', () => close());
   dialog.addEventListener('keydown', (event) => {
+    // Escape decided here, not by the browser's cancel (which it may not let be cancelled):
+    // a control that used it (a list of suggestions closed) has prevented its default.
+    if (event.key === 'Escape' && !event.defaultPrevented && !event.isComposing) {
+      event.preventDefault();
+      if (mayEscape()) close();
+      return;
+    }
     if (event.key !== 'Tab') return;
     const items = focusables(dialog);
     if (items.length === 0) return;

@@ -4,7 +4,7 @@
 import { h, uid } from '/dashboard/dom.js';
 import { field } from '/dashboard/ui.js';
 
-export function mattermostServerForm({ connection = null, onEdit = () => {} }) {
+export function mattermostServerForm({ connection = null, onEdit = () => {}, onAuthChange = () => {} }) {
   const keepAuth = connection && connection.connected ? connection.auth || 'password' : null;
   const url = field('Mattermost hostname', h('input', {
     class: 'input', type: 'url', maxlength: '2048', autocomplete: 'off', spellcheck: 'false',
@@ -25,7 +25,7 @@ export function mattermostServerForm({ connection = null, onEdit = () => {} }) {
     password.root.hidden = useToken.checked;
     token.root.hidden = !useToken.checked;
   };
-  useToken.addEventListener('change', () => { showAuth(); onEdit(); });
+  useToken.addEventListener('change', () => { showAuth(); onAuthChange(); onEdit(); });
   for (const f of [url, username, password, token]) f.input.addEventListener('input', onEdit);
   showAuth();
 

@@ -31,10 +31,14 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
     channels: [],
   };
 
+  // Something typed (or a step passed): Escape asks before it is dropped, as closing the
+  // wizard forgets it (the password, which is never kept, included).
+  let typed = false;
   const d = openDialog({
     title: editing ? 'Edit the Mattermost connection' : 'Connect for Mattermost',
     className: 'dialog-wizard',
     onClose: forget,
+    mayEscape: () => !typed || window.confirm('Close the wizard? What you entered in it is lost.'),
   });
 
   // ---- the stepper
@@ -44,7 +48,8 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   const stepper = h('ol', { class: 'stepper', 'aria-label': 'Steps' }, stepItems);
 
   // ---- step 1: server and relay user
-  const serverForm = mattermostServerForm({ connection, onEdit: () => serverEdited() });
+  // Another way to sign in: the refusal of the other one no longer applies.
+  const serverForm = mattermostServerForm({ connection, onEdit: () => serverEdited(), onAuthChange: () => error.clear() });
   const signedIn = h('div', { class: 'message message-success', role: 'status', hidden: true });
   const step1 = stepPanel(0, 'Sign in to Mattermost', 'Baton signs in as this user to create a channel per conversation and relay messages.',
     ...serverForm.nodes, signedIn);
@@ -138,6 +143,8 @@ export function openMattermostWizard({ botKey, connection = null, onConnected })
   const cancel = button('Cancel', { variant: 'ghost', onclick: () => d.close() });
   const primary = h('button', { type: 'submit', class: 'btn btn-primary', form: form.id });
   form.addEventListener('submit', (event) => { event.preventDefault(); advance(); });
+  form.addEventListener('input', () => { typed = true; });
+  form.addEventListener('change', () => { typed = true; });
   d.body.append(stepper, form);
   d.footer.append(back, h('span', { class: 'spacer' }), cancel, primary);
   go(0, { focus: false });
