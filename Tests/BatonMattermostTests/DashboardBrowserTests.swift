@@ -663,6 +663,38 @@ struct Dashboard {
         }
     }
 
+    /// The sign-in form says where things stand: a refusal replaces "You are signed out.",
+    /// the countdown of too many tries ends by saying one may be made (it left nothing),
+    /// and the setup form names the command as code (it showed its backticks).
+    @Test func theSignInFormSaysWhereThingsStand() async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: 1280, height: 800) { driver in
+                let page = Dashboard(driver: driver)
+                try await driver.open("\(baton.http)/dashboard/")
+                try await page.waitForText("Create the first admin")
+                #expect(try await page.run("pageText().includes('`')") as? Bool == false)
+                #expect(try await page.run("[...document.querySelectorAll('.field-hint code')].map((c) => c.textContent).join('|')") as? String
+                        == "baton serve|/dashboard/#setup=…")
+                try await page.signInAsFirstAdmin(of: baton)
+                try await page.click("Sign out")
+                try await page.waitForText("You are signed out.")
+                for _ in 0..<3 {
+                    try await page.fill("Email", "a@example.com")
+                    try await page.fill("Password", "not the password")
+                    try await page.click("Sign in")
+                    try await page.waitForText("The email or the password is wrong.")
+                    #expect(try await page.run("pageText().includes('You are signed out.')") as? Bool == false)
+                }
+                try await page.fill("Password", "not the password")
+                try await page.click("Sign in")
+                try await page.waitForText("Too many attempts, try again in")
+                try await page.waitForText("You can try again now.", seconds: 20)
+                try await Task.sleep(for: .seconds(1.5))
+                #expect(try await page.run("pageText().includes('You can try again now.')") as? Bool == true)
+            }
+        }
+    }
+
     /// A visitor who rated their chat bad is found with the list's rating filter.
     @Test func chatsAreFilteredByRatingAndByVisitor() async throws {
         try await LiveBaton.run { baton in

@@ -46,6 +46,8 @@ export function signInForm({ notice = null, onDone, address = '' }) {
       const s = await busy(submit, 'Signing in…', () => api.signIn(e, p));
       onDone(s);
     } catch (err) {
+      // "You are signed out." no longer says where things stand: the refusal does.
+      if (info) info.hidden = true;
       if (err.status === 429) {
         startCountdown(err.retryAfter || 30);
       } else {
@@ -63,8 +65,9 @@ export function signInForm({ notice = null, onDone, address = '' }) {
         clearInterval(countdown);
         countdown = null;
         submit.disabled = false;
-        error.clear();
+        // Said, not just cleared: the message vanished and the form seemed to have reset.
         error.root.setAttribute('role', 'alert');
+        error.show('Too many attempts. You can try again now.');
         return;
       }
       error.show(`Too many attempts, try again in ${left} s.`);
@@ -86,7 +89,8 @@ export function renderSetup(root, { token, onDone }) {
     { hint: PASSWORD_RULES });
   const repeat = field('Repeat the password', h('input', { class: 'input', type: 'password', autocomplete: 'new-password', required: true }));
   const tokenField = field('Setup token', h('input', { class: 'input mono', type: 'text', autocomplete: 'off', spellcheck: 'false', value: token, required: true }),
-    { hint: token ? 'Filled in from the link the server printed.' : 'Printed by `baton serve` when it started, in the link /dashboard/#setup=…' });
+    { hint: token ? 'Filled in from the link the server printed.'
+      : ['Printed by ', h('code', {}, 'baton serve'), ' when it started, in the link ', h('code', {}, '/dashboard/#setup=…'), '.'] });
   const error = errorBox();
   const submit = button('Create the admin and sign in', { variant: 'primary', type: 'submit', class: 'btn btn-primary btn-block' });
   const form = h('form', { class: 'stack', novalidate: true }, email.root, password.root, repeat.root, tokenField.root, error.root, submit);
