@@ -167,6 +167,10 @@ final class PostgresLeadership: Leadership {
         // One attempt at a time.
         guard trying.withLock({ trying in defer { trying = true }; return !trying }) else { return false }
         defer { trying.withLock { $0 = false } }
+        // Another process holds it (the usual answer, every poll of a Baton that does not
+        // lead): asked through the pool, rather than by starting a connection (a backend on
+        // the server) for a try that cannot succeed.
+        if await isHeldElsewhere() { return false }
         let taken: AdvisoryLockHold?
         do {
             taken = try await connections.holdLock(key, lease: lease) { [self] in
@@ -181,5 +185,18 @@ final class PostgresLeadership: Leadership {
         hold.withLock { $0 = taken }
         connections.logger.info("This process now runs the agent side (Mattermost) for the database")
         return true
+    }
+
+    /// Whether a session holds the lock now, as the server's lock table says (a session-
+    /// level advisory lock on a bigint: its high half in `classid`, its low half in
+    /// `objid`, `objsubid` 1). False when that cannot be read: then the lock is tried.
+    private func isHeldElsewhere() async -> Bool {
+        let high = key >> 32, low = key & 0xFFFF_FFFF
+        let held = try? await connections.database.raw("""
+            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND classid::bigint = \(unsafeRaw: String(high)) AND objid::bigint = \(unsafeRaw: String(low)) AND objsubid = 1) AS held
+            """).first()?.decode(column: "held", as: Bool.self)
+        return held == true
     }
 }

@@ -774,6 +774,12 @@ private final class LossFlag: Sendable {
             #expect(await firstLead.isLeading())
             #expect(await !secondLead.isLeading())
             #expect(await firstLead.isLeading())
+            // While the first holds it, the second's polls read the server's lock table
+            // through its pool: no connection of its own is started for a try.
+            guard case .postgres(let secondConnections) = second.engine else { Issue.record("not PostgreSQL"); return }
+            let tries = secondConnections.nextHolder.load(ordering: .relaxed)
+            for _ in 0..<3 { #expect(await !secondLead.isLeading()) }
+            #expect(secondConnections.nextHolder.load(ordering: .relaxed) == tries)
             // Once the first has gone, the other takes the lead.
             await first.close()
             #expect(await secondLead.isLeading())
