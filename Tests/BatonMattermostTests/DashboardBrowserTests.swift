@@ -34,6 +34,21 @@ struct Dashboard {
     }
 
     /// Creates the first admin of `baton` (a@example.com) and signs them in here.
+    /// A Baton, a browser of the size given, and its first admin signed in to the dashboard.
+    static func signedIn(width: Int, height: Int, phone: Bool = false,
+                         _ body: @Sendable @escaping (LiveBaton, WebDriver, Dashboard) async throws -> Void) async throws {
+        try await LiveBaton.run { baton in
+            try await WebDriver.with(width: width, height: height, phone: phone) { driver in
+                let page = Dashboard(driver: driver)
+                try await page.signInAsFirstAdmin(of: baton)
+                try await body(baton, driver, page)
+            }
+        }
+    }
+
+    /// The live preview's widget, as JavaScript reaches it (the shadow root in its frame).
+    static let previewWidget = "document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot"
+
     func signInAsFirstAdmin(of baton: LiveBaton) async throws {
         let client = AdminClient(base: baton.http)
         _ = try await client.send("POST", "/api/v1/setup", json: ["token": baton.services.setupToken ?? "", "email": "a@example.com", "password": "a long enough password"])
@@ -349,7 +364,7 @@ struct Dashboard {
                 _ = try await page.run("document.querySelector('.email-missed-replies').click()")
                 try await page.click("Save")
                 try await page.waitForText("Saved. The widget is updated")
-                try await page.waitFor("the preview reloaded", "!!document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('.log .bubble')")
+                try await page.waitFor("the preview reloaded", "!!\(Dashboard.previewWidget)?.querySelector('.log .bubble')")
                 try await driver.waitForAnimations()
                 try await driver.screenshot("dashboard-widget")
                 try await WidgetClient.connect(baton.socketURL) { client in
@@ -365,7 +380,7 @@ struct Dashboard {
                 _ = try await page.run("(() => { const s = document.querySelector('select.language'); s.value = 'de'; s.dispatchEvent(new Event('input', { bubbles: true })); return true; })()")
                 try await page.waitFor("the unsaved mark", "!document.querySelector('.unsaved').hidden")
                 try await page.click("Save")
-                try await page.waitFor("the preview in German", "document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('textarea')?.placeholder === 'Nachricht schreiben…'")
+                try await page.waitFor("the preview in German", "\(Dashboard.previewWidget)?.querySelector('textarea')?.placeholder === 'Nachricht schreiben…'")
                 #expect(try await baton.services.bots.widget(forKey: "demo")?.widget.settings.language == "de")
                 // A bot that says its language: the Automatic choice names it.
                 #expect(try await page.run("document.querySelector('select.language option').textContent") as? String == "The page’s or the visitor’s")
@@ -403,35 +418,31 @@ struct Dashboard {
     /// The live preview is the admin trying the bot: its chat says so in the list and the
     /// transcript, and the insights leave it out (and say so).
     @Test func theLivePreviewsChatsAreTriesNotCounted() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await page.waitForText("Demo")
-                try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
-                try await page.waitFor("the preview's greeting",
-                                       "!!document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('.log .bubble')")
-                try await eventually("the preview's chat marked") {
-                    try await baton.services.store.conversations(ConversationFilter()).compactMap(\.triedBy) == ["a@example.com"]
-                }
-                // Insights with the admin's try alone: nothing counted, and why.
-                try await driver.open("\(baton.http)/dashboard/#/insights")
-                try await page.waitForText("The chat in the live preview is not counted.")
-                // A visitor's chat.
-                try await WidgetClient.connect(baton.socketURL) { visitor in
-                    _ = try await visitor.hello()
-                    _ = try await visitor.say("What is Baton?", clientID: "v")
-                    _ = try await visitor.until("the answer") { ($0.messageText ?? "").contains("self-hosted") }
-                }
-                try await driver.open("\(baton.http)/dashboard/#/conversations")
-                try await page.waitForText("2 conversations shown.")
-                #expect(try await page.run("[...document.querySelectorAll('.tried')].map((t) => t.textContent)") as? [String] == ["Preview"])
-                _ = try await page.run("document.querySelector('.tried').closest('tr').click()")
-                try await page.waitForText("a@example.com’s try in the live preview, not counted in Insights")
-                try await driver.open("\(baton.http)/dashboard/#/insights")
-                try await page.waitForText("1 try in the live preview not counted")
-                #expect(try await page.run("document.querySelector('[data-stat=started] .stat-value').textContent") as? String == "1")
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await page.waitForText("Demo")
+            try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
+            try await page.waitFor("the preview's greeting",
+                                   "!!\(Dashboard.previewWidget)?.querySelector('.log .bubble')")
+            try await eventually("the preview's chat marked") {
+                try await baton.services.store.conversations(ConversationFilter()).compactMap(\.triedBy) == ["a@example.com"]
             }
+            // Insights with the admin's try alone: nothing counted, and why.
+            try await driver.open("\(baton.http)/dashboard/#/insights")
+            try await page.waitForText("The chat in the live preview is not counted.")
+            // A visitor's chat.
+            try await WidgetClient.connect(baton.socketURL) { visitor in
+                _ = try await visitor.hello()
+                _ = try await visitor.say("What is Baton?", clientID: "v")
+                _ = try await visitor.until("the answer") { ($0.messageText ?? "").contains("self-hosted") }
+            }
+            try await driver.open("\(baton.http)/dashboard/#/conversations")
+            try await page.waitForText("2 conversations shown.")
+            #expect(try await page.run("[...document.querySelectorAll('.tried')].map((t) => t.textContent)") as? [String] == ["Preview"])
+            _ = try await page.run("document.querySelector('.tried').closest('tr').click()")
+            try await page.waitForText("a@example.com’s try in the live preview, not counted in Insights")
+            try await driver.open("\(baton.http)/dashboard/#/insights")
+            try await page.waitForText("1 try in the live preview not counted")
+            #expect(try await page.run("document.querySelector('[data-stat=started] .stat-value').textContent") as? String == "1")
         }
     }
 
@@ -439,87 +450,71 @@ struct Dashboard {
     /// enough to fill, took the focus to its messages when the page loaded and after each
     /// save (which loads the preview again), and what the admin typed went there.
     @Test func theLivePreviewTakesNoFocus() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await page.waitForText("Demo")
-                try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
-                try await page.waitFor("the name field", "!!byLabel('Name')")
-                _ = try await page.run("(byLabel('Name').focus(), true)")
-                let greeted = "!!document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('.log .bubble')"
-                try await page.waitFor("the preview's greeting", greeted)
-                try await Task.sleep(for: .milliseconds(300))
-                #expect(try await page.run("document.activeElement === byLabel('Name')") as? Bool == true)
-                // Saved: the preview loads again, as a new chat, and the focus stays where the
-                // admin went on working.
-                try await page.fill("Name", "Demo, renamed")
-                try await page.click("Save")
-                _ = try await page.run("(byLabel('Name').focus(), true)")
-                try await page.waitForText("Saved. The bot is live now.")
-                try await page.waitFor("the new preview's greeting", "document.querySelector('iframe')?.src.includes('new=1') && \(greeted)")
-                try await Task.sleep(for: .milliseconds(300))
-                #expect(try await page.run("document.activeElement === byLabel('Name')") as? Bool == true)
-            }
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await page.waitForText("Demo")
+            try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
+            try await page.waitFor("the name field", "!!byLabel('Name')")
+            _ = try await page.run("(byLabel('Name').focus(), true)")
+            let greeted = "!!\(Dashboard.previewWidget)?.querySelector('.log .bubble')"
+            try await page.waitFor("the preview's greeting", greeted)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await page.run("document.activeElement === byLabel('Name')") as? Bool == true)
+            // Saved: the preview loads again, as a new chat, and the focus stays where the
+            // admin went on working.
+            try await page.fill("Name", "Demo, renamed")
+            try await page.click("Save")
+            _ = try await page.run("(byLabel('Name').focus(), true)")
+            try await page.waitForText("Saved. The bot is live now.")
+            try await page.waitFor("the new preview's greeting", "document.querySelector('iframe')?.src.includes('new=1') && \(greeted)")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await page.run("document.activeElement === byLabel('Name')") as? Bool == true)
         }
     }
 
     /// A greeting saved on the Widget tab shows in the preview at once: it starts a new chat,
     /// as the Bot tab's save does (the chat before went on with the old greeting).
     @Test func aGreetingSavedShowsInThePreview() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await driver.open("\(baton.http)/dashboard/#/bots/demo/widget")
-                let log = "(document.querySelector('iframe')?.contentDocument?.querySelector('baton-chat')?.shadowRoot?.querySelector('.log')?.innerText ?? '')"
-                try await page.waitFor("the preview's greeting", "\(log).includes(\"I'm Ada\")")
-                try await page.fill("Greeting", "Welcome to the shop, how can I help?")
-                try await page.click("Save")
-                try await page.waitForText("Saved. The widget is updated everywhere it is embedded.")
-                try await page.waitFor("the new greeting in the preview", "\(log).includes('Welcome to the shop')")
-            }
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await driver.open("\(baton.http)/dashboard/#/bots/demo/widget")
+            let log = "(\(Dashboard.previewWidget)?.querySelector('.log')?.innerText ?? '')"
+            try await page.waitFor("the preview's greeting", "\(log).includes(\"I'm Ada\")")
+            try await page.fill("Greeting", "Welcome to the shop, how can I help?")
+            try await page.click("Save")
+            try await page.waitForText("Saved. The widget is updated everywhere it is embedded.")
+            try await page.waitFor("the new greeting in the preview", "\(log).includes('Welcome to the shop')")
         }
     }
 
     /// The Menu on a phone closes on Escape with the focus on its button (only Escape inside
     /// it did), giving the button the focus, and on a tap outside it.
     @Test func thePhoneMenuClosesOnEscapeAndOutside() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 375, height: 667, phone: true) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await page.waitForText("Demo")
-                let menu = try await page.element("document.querySelector('.menu-button')")
-                try await driver.click(menu)
-                try await page.waitFor("the menu open", "document.querySelector('.topbar-menu').classList.contains('open')")
-                try await driver.type("\u{E00C}", into: menu)
-                try await page.waitFor("the menu closed", "!document.querySelector('.topbar-menu').classList.contains('open')")
-                #expect(try await page.run("document.activeElement === document.querySelector('.menu-button')") as? Bool == true)
-                #expect(try await page.run("document.querySelector('.menu-button').getAttribute('aria-expanded')") as? String == "false")
-                try await driver.click(menu)
-                try await page.waitFor("the menu open", "document.querySelector('.topbar-menu').classList.contains('open')")
-                // A tap on the page below it (on nothing that does anything).
-                _ = try await page.run("(document.querySelector('#main').dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, pointerType: 'touch' })), true)")
-                try await page.waitFor("the menu closed", "!document.querySelector('.topbar-menu').classList.contains('open')")
-                #expect(try await page.run("document.querySelector('.menu-button').getAttribute('aria-expanded')") as? String == "false")
-            }
+        try await Dashboard.signedIn(width: 375, height: 667, phone: true) { baton, driver, page in
+            try await page.waitForText("Demo")
+            let menu = try await page.element("document.querySelector('.menu-button')")
+            try await driver.click(menu)
+            try await page.waitFor("the menu open", "document.querySelector('.topbar-menu').classList.contains('open')")
+            try await driver.type("\u{E00C}", into: menu)
+            try await page.waitFor("the menu closed", "!document.querySelector('.topbar-menu').classList.contains('open')")
+            #expect(try await page.run("document.activeElement === document.querySelector('.menu-button')") as? Bool == true)
+            #expect(try await page.run("document.querySelector('.menu-button').getAttribute('aria-expanded')") as? String == "false")
+            try await driver.click(menu)
+            try await page.waitFor("the menu open", "document.querySelector('.topbar-menu').classList.contains('open')")
+            // A tap on the page below it (on nothing that does anything).
+            _ = try await page.run("(document.querySelector('#main').dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, pointerType: 'touch' })), true)")
+            try await page.waitFor("the menu closed", "!document.querySelector('.topbar-menu').classList.contains('open')")
+            #expect(try await page.run("document.querySelector('.menu-button').getAttribute('aria-expanded')") as? String == "false")
         }
     }
 
     /// "Try it" in the Getting-started guide opens the bare preview page in a tab of its
     /// own: it has no way back to the dashboard.
     @Test func tryItOpensThePreviewInANewTab() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await page.waitForText("Getting started")
-                let link = try await page.run("""
-                    ((a) => a && [a.getAttribute('href'), a.target, a.rel, a.textContent])([...document.querySelectorAll('.getting-started a')].find((a) => a.textContent.startsWith('Try it')))
-                    """) as? [String]
-                #expect(link == ["/preview/demo", "_blank", "noopener", "Try it (opens in a new tab)"], "\(String(describing: link))")
-            }
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await page.waitForText("Getting started")
+            let link = try await page.run("""
+                ((a) => a && [a.getAttribute('href'), a.target, a.rel, a.textContent])([...document.querySelectorAll('.getting-started a')].find((a) => a.textContent.startsWith('Try it')))
+                """) as? [String]
+            #expect(link == ["/preview/demo", "_blank", "noopener", "Try it (opens in a new tab)"], "\(String(describing: link))")
         }
     }
 
@@ -595,31 +590,27 @@ struct Dashboard {
     /// A problem of the definition scrolled to (focused after a refused save, or picked
     /// with the keyboard) is not left under the sticky Save bar.
     @Test func theSaveBarHidesNoProblem() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
-                try await page.waitFor("the editor", "document.querySelector('textarea.editor-text')")
-                _ = try await page.run("""
-                    ((t) => { t.value = t.value.replace('answer: Baton is free', 'anwser: Baton is free'); t.dispatchEvent(new Event('input', { bubbles: true })); return true; })(document.querySelector('textarea.editor-text'))
-                    """)
-                try await page.waitFor("the problem", "!!document.querySelector('button.issue')")
-                // The list's heading (focused after a refused save whose problems have no
-                // line) and a problem, each at the bottom of the window where the bar is,
-                // then focused.
-                for target in ["document.querySelector('.issues h2')", "document.querySelector('button.issue')"] {
-                    let hidden = try await page.run("""
-                        ((target) => {
-                          window.scrollBy(0, target.getBoundingClientRect().top - (innerHeight - 36));
-                          target.focus();
-                          const bar = document.querySelector('.save-area').getBoundingClientRect();
-                          return [target.getBoundingClientRect().bottom, bar.top];
-                        })(\(target))
-                        """) as? [Double]
-                    let (bottom, barTop) = (hidden?.first ?? .infinity, hidden?.last ?? 0)
-                    #expect(bottom <= barTop, "\(target) ends at \(bottom), the bar starts at \(barTop)")
-                }
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
+            try await page.waitFor("the editor", "document.querySelector('textarea.editor-text')")
+            _ = try await page.run("""
+                ((t) => { t.value = t.value.replace('answer: Baton is free', 'anwser: Baton is free'); t.dispatchEvent(new Event('input', { bubbles: true })); return true; })(document.querySelector('textarea.editor-text'))
+                """)
+            try await page.waitFor("the problem", "!!document.querySelector('button.issue')")
+            // The list's heading (focused after a refused save whose problems have no
+            // line) and a problem, each at the bottom of the window where the bar is,
+            // then focused.
+            for target in ["document.querySelector('.issues h2')", "document.querySelector('button.issue')"] {
+                let hidden = try await page.run("""
+                    ((target) => {
+                      window.scrollBy(0, target.getBoundingClientRect().top - (innerHeight - 36));
+                      target.focus();
+                      const bar = document.querySelector('.save-area').getBoundingClientRect();
+                      return [target.getBoundingClientRect().bottom, bar.top];
+                    })(\(target))
+                    """) as? [Double]
+                let (bottom, barTop) = (hidden?.first ?? .infinity, hidden?.last ?? 0)
+                #expect(bottom <= barTop, "\(target) ends at \(bottom), the bar starts at \(barTop)")
             }
         }
     }
@@ -629,37 +620,33 @@ struct Dashboard {
     /// dropping what was typed (it closed at once, and it was gone).
     @Test func theWizardDropsAStaleErrorAndAsksBeforeEscape() async throws {
         let closed = try ClosedPort()
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await driver.open("\(baton.http)/dashboard/#/bots/demo/platforms")
-                try await page.click("Connect for Mattermost")
-                try await page.fill("Mattermost hostname", "http://127.0.0.1:\(closed.port)")
-                try await page.fill("Relay username", "relay")
-                try await page.fill("Password", "relay-password")
-                try await page.click("Connect")
-                try await page.waitForText("Cannot reach Mattermost")
-                _ = try await page.run("(document.querySelector('dialog[open] input[type=checkbox]').click(), true)")
-                try await page.waitFor("the error gone", "!pageText().includes('Cannot reach Mattermost')")
-                // Escape asks; "Cancel" keeps the wizard and what was typed in it.
-                let token = try await page.element("byLabel('Access token')")
-                try await driver.type("abc", into: token)
-                try? await driver.type("\u{E00C}", into: token)
-                let question = try await driver.alertText()
-                #expect(question?.contains("Close the wizard?") == true, "\(String(describing: question))")
-                try await driver.dismissAlert()
-                #expect(try await page.run("!!document.querySelector('dialog[open]') && byLabel('Access token').value === 'abc'") as? Bool == true)
-                try? await driver.type("\u{E00C}", into: try await page.element("byLabel('Access token')"))
-                try await driver.acceptAlert()
-                try await page.waitFor("the wizard closed", "!document.querySelector('dialog[open]')")
-                // Nothing typed: Escape closes it at once.
-                try await page.click("Connect for Mattermost")
-                try await page.waitFor("the wizard", "!!byLabel('Mattermost hostname')")
-                try await driver.type("\u{E00C}", into: try await page.element("byLabel('Mattermost hostname')"))
-                try await page.waitFor("the wizard closed", "!document.querySelector('dialog[open]')")
-                #expect(try await driver.alertText() == nil)
-            }
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await driver.open("\(baton.http)/dashboard/#/bots/demo/platforms")
+            try await page.click("Connect for Mattermost")
+            try await page.fill("Mattermost hostname", "http://127.0.0.1:\(closed.port)")
+            try await page.fill("Relay username", "relay")
+            try await page.fill("Password", "relay-password")
+            try await page.click("Connect")
+            try await page.waitForText("Cannot reach Mattermost")
+            _ = try await page.run("(document.querySelector('dialog[open] input[type=checkbox]').click(), true)")
+            try await page.waitFor("the error gone", "!pageText().includes('Cannot reach Mattermost')")
+            // Escape asks; "Cancel" keeps the wizard and what was typed in it.
+            let token = try await page.element("byLabel('Access token')")
+            try await driver.type("abc", into: token)
+            try? await driver.type("\u{E00C}", into: token)
+            let question = try await driver.alertText()
+            #expect(question?.contains("Close the wizard?") == true, "\(String(describing: question))")
+            try await driver.dismissAlert()
+            #expect(try await page.run("!!document.querySelector('dialog[open]') && byLabel('Access token').value === 'abc'") as? Bool == true)
+            try? await driver.type("\u{E00C}", into: try await page.element("byLabel('Access token')"))
+            try await driver.acceptAlert()
+            try await page.waitFor("the wizard closed", "!document.querySelector('dialog[open]')")
+            // Nothing typed: Escape closes it at once.
+            try await page.click("Connect for Mattermost")
+            try await page.waitFor("the wizard", "!!byLabel('Mattermost hostname')")
+            try await driver.type("\u{E00C}", into: try await page.element("byLabel('Mattermost hostname')"))
+            try await page.waitFor("the wizard closed", "!document.querySelector('dialog[open]')")
+            #expect(try await driver.alertText() == nil)
         }
     }
 
@@ -926,94 +913,82 @@ struct Dashboard {
     /// An admin adds a colleague with a first password, the colleague signs in with it,
     /// and is removed again: signed out at once.
     @Test func adminsAreAddedAndRemovedInTheDashboard() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await page.waitForText("Demo")
-                try await page.click("Admins")
-                try await page.waitForText("Everyone who may sign in")
-                #expect(try await page.run("location.hash") as? String == "#/admins")
-                // Alone, nobody can be removed.
-                #expect(try await page.run("document.querySelectorAll('.admin-table tbody tr').length") as? Int == 1)
-                #expect(try await page.run("!!named('Remove')") as? Bool == false)
-                try await page.click("Add admin")
-                try await page.fill("Email", "grace@example.com")
-                try await page.fill("First password", "short")
-                _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
-                try await page.waitForText("Use at least 10 characters.")
-                // The server's refusal of a password is shown under the password, with the
-                // focus there (it was under the email).
-                try await page.fill("First password", "password123")
-                _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
-                try await page.waitFor("the refusal under the password", """
-                    byLabel('First password').getAttribute('aria-invalid') === 'true' && document.activeElement === byLabel('First password')
-                      && byLabel('Email').getAttribute('aria-invalid') !== 'true' && pageText().includes('one of the first that are tried')
-                    """)
-                try await page.fill("First password", "a first password")
-                _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
-                try await page.waitForText("Added grace@example.com")
-                try await page.waitFor("two admins", "document.querySelectorAll('.admin-table tbody tr').length === 2")
-                try await driver.screenshot("dashboard-admins")
-                // She signs in with it.
-                let grace = AdminClient(base: baton.http)
-                #expect(try await grace.signIn("grace@example.com", "a first password").status == 200)
-                // Removed, her session is over.
-                _ = try await page.run("document.querySelector('[aria-label=\"Remove grace@example.com\"]').click()")
-                try await page.waitFor("the confirmation", "document.querySelector('dialog[open]')?.textContent.includes('Remove grace@example.com?')")
-                try await page.click("Remove admin")
-                try await page.waitForText("Removed grace@example.com")
-                try await page.waitFor("one admin", "document.querySelectorAll('.admin-table tbody tr').length === 1")
-                #expect(try await grace.get("/api/v1/admins").status == 401)
-            }
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await page.waitForText("Demo")
+            try await page.click("Admins")
+            try await page.waitForText("Everyone who may sign in")
+            #expect(try await page.run("location.hash") as? String == "#/admins")
+            // Alone, nobody can be removed.
+            #expect(try await page.run("document.querySelectorAll('.admin-table tbody tr').length") as? Int == 1)
+            #expect(try await page.run("!!named('Remove')") as? Bool == false)
+            try await page.click("Add admin")
+            try await page.fill("Email", "grace@example.com")
+            try await page.fill("First password", "short")
+            _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
+            try await page.waitForText("Use at least 10 characters.")
+            // The server's refusal of a password is shown under the password, with the
+            // focus there (it was under the email).
+            try await page.fill("First password", "password123")
+            _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
+            try await page.waitFor("the refusal under the password", """
+                byLabel('First password').getAttribute('aria-invalid') === 'true' && document.activeElement === byLabel('First password')
+                  && byLabel('Email').getAttribute('aria-invalid') !== 'true' && pageText().includes('one of the first that are tried')
+                """)
+            try await page.fill("First password", "a first password")
+            _ = try await page.run("document.querySelector('dialog[open] .btn-primary').click()")
+            try await page.waitForText("Added grace@example.com")
+            try await page.waitFor("two admins", "document.querySelectorAll('.admin-table tbody tr').length === 2")
+            try await driver.screenshot("dashboard-admins")
+            // She signs in with it.
+            let grace = AdminClient(base: baton.http)
+            #expect(try await grace.signIn("grace@example.com", "a first password").status == 200)
+            // Removed, her session is over.
+            _ = try await page.run("document.querySelector('[aria-label=\"Remove grace@example.com\"]').click()")
+            try await page.waitFor("the confirmation", "document.querySelector('dialog[open]')?.textContent.includes('Remove grace@example.com?')")
+            try await page.click("Remove admin")
+            try await page.waitForText("Removed grace@example.com")
+            try await page.waitFor("one admin", "document.querySelectorAll('.admin-table tbody tr').length === 1")
+            #expect(try await grace.get("/api/v1/admins").status == 401)
         }
     }
 
     /// The session ends while the bot's page holds unsaved changes: the sign-in opens over
     /// the page, and the changes are still there to save (they were lost to a sign-in page).
     @Test func aSessionEndedMidEditKeepsTheChanges() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
-                try await page.fill("Name", "Demo, renamed")
-                // Signed out elsewhere (as at the twelfth hour): every session of hers ends.
-                let other = AdminClient(base: baton.http)
-                #expect(try await other.signIn("a@example.com", "a long enough password").status == 200)
-                _ = try await other.send("PUT", "/api/v1/session/password", json: ["currentPassword": "a long enough password", "newPassword": "another long password"])
-                try await page.click("Save")
-                try await page.waitFor("the sign-in over the page", "document.querySelector('dialog[open]')?.textContent.includes('Your unsaved changes are still here')")
-                #expect(try await page.run("byLabel('Name').value") as? String == "Demo, renamed")
-                _ = try await page.run("((p) => { p.value = 'another long password'; p.form.requestSubmit(); return true })(document.querySelector('dialog[open] input[type=password]'))")
-                try await page.waitFor("the dialog gone", "!document.querySelector('dialog[open]')")
-                #expect(try await page.run("byLabel('Name').value") as? String == "Demo, renamed")
-                try await page.click("Save")
-                try await page.waitFor("the name saved", "!pageText().includes('Not saved')")
-                try await Task.sleep(for: .milliseconds(500))
-                #expect(try await baton.services.store.widget(key: "demo")?.name == "Demo, renamed")
-            }
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
+            try await page.fill("Name", "Demo, renamed")
+            // Signed out elsewhere (as at the twelfth hour): every session of hers ends.
+            let other = AdminClient(base: baton.http)
+            #expect(try await other.signIn("a@example.com", "a long enough password").status == 200)
+            _ = try await other.send("PUT", "/api/v1/session/password", json: ["currentPassword": "a long enough password", "newPassword": "another long password"])
+            try await page.click("Save")
+            try await page.waitFor("the sign-in over the page", "document.querySelector('dialog[open]')?.textContent.includes('Your unsaved changes are still here')")
+            #expect(try await page.run("byLabel('Name').value") as? String == "Demo, renamed")
+            _ = try await page.run("((p) => { p.value = 'another long password'; p.form.requestSubmit(); return true })(document.querySelector('dialog[open] input[type=password]'))")
+            try await page.waitFor("the dialog gone", "!document.querySelector('dialog[open]')")
+            #expect(try await page.run("byLabel('Name').value") as? String == "Demo, renamed")
+            try await page.click("Save")
+            try await page.waitFor("the name saved", "!pageText().includes('Not saved')")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await baton.services.store.widget(key: "demo")?.name == "Demo, renamed")
         }
     }
 
     /// An address that names nothing says so in words: the conversation page quoted the
     /// API's pattern check, the bot page was headed as if the bot existed.
     @Test func addressesOfNothingSaySo() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await page.waitFor("the dashboard", "!!named('Sign out')")
-                for id in ["doesnotexist", "aaaaaaaaaaaaaaaaaaaa"] {
-                    try await driver.open("\(baton.http)/dashboard/#/conversations/\(id)")
-                    try await page.waitForText("There is no such conversation: it was erased, or the address is mistyped.")
-                    #expect(try await page.run("pageText().includes('pattern')") as? Bool == false)
-                }
-                try await driver.open("\(baton.http)/dashboard/#/bots/nope/bot")
-                try await page.waitFor("the heading", "document.querySelector('h1')?.textContent === 'No such bot'")
-                #expect(try await page.run("pageText().includes('Key nope')") as? Bool == false)
-                #expect(try await page.run("!!named('Back to the bots')") as? Bool == true)
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await page.waitFor("the dashboard", "!!named('Sign out')")
+            for id in ["doesnotexist", "aaaaaaaaaaaaaaaaaaaa"] {
+                try await driver.open("\(baton.http)/dashboard/#/conversations/\(id)")
+                try await page.waitForText("There is no such conversation: it was erased, or the address is mistyped.")
+                #expect(try await page.run("pageText().includes('pattern')") as? Bool == false)
             }
+            try await driver.open("\(baton.http)/dashboard/#/bots/nope/bot")
+            try await page.waitFor("the heading", "document.querySelector('h1')?.textContent === 'No such bot'")
+            #expect(try await page.run("pageText().includes('Key nope')") as? Bool == false)
+            #expect(try await page.run("!!named('Back to the bots')") as? Bool == true)
         }
     }
 
@@ -1021,49 +996,45 @@ struct Dashboard {
     /// out in the page: save mine over theirs, or drop mine and show theirs (it said
     /// "Reload", which lost the changes).
     @Test func aBotChangedElsewhereOffersMineOrTheirs() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                let other = AdminClient(base: baton.http)
-                #expect(try await other.signIn("a@example.com", "a long enough password").status == 200)
-                let source = try #require(try await other.send("GET", "/api/v1/bots/demo").json["source"] as? String)
-                func saveElsewhere(name: String, greeting: String) async throws {
-                    let saved = try await other.send("PUT", "/api/v1/bots/demo", json: [
-                        "name": name, "source": source, "settings": ["greeting": greeting]])
-                    #expect(saved.status == 200, "\(saved)")
-                }
-                try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
-                try await page.fill("Name", "Mine")
-                try await saveElsewhere(name: "Theirs", greeting: "Their greeting")
-                try await page.click("Save")
-                try await page.waitFor("the choice", "!!named('Save mine over it')")
-                #expect(try await page.run("pageText().includes('this bot was changed since it was opened here')") as? Bool == true)
-                try await driver.screenshot("dashboard-bot-changed-elsewhere")
-                try await page.click("Save mine over it")
-                try await page.waitForText("Saved. The bot is live now.")
-                var stored = try #require(try await baton.services.store.widget(key: "demo"))
-                #expect(stored.name == "Mine")
-                #expect(stored.settings.greeting == "Their greeting", "their other change stays")
-
-                // The widget tab: theirs wins this time, and the fields show it.
-                try await page.click("Widget")
-                try await page.fill("Greeting", "My greeting")
-                try await saveElsewhere(name: "Mine", greeting: "Their second greeting")
-                try await page.click("Save")
-                try await page.waitFor("the choice", "!!named('Discard mine and show theirs')")
-                // In sight where Save was pressed, not below the window (the page does not
-                // scroll there by itself: Save seemed to do nothing).
-                #expect(try await page.run("""
-                    (() => { const r = named('Discard mine and show theirs').getBoundingClientRect();
-                             return r.top >= 0 && r.bottom <= innerHeight; })()
-                    """) as? Bool == true)
-                try await page.click("Discard mine and show theirs")
-                try await page.waitFor("their greeting", "byLabel('Greeting').value === 'Their second greeting'")
-                #expect(try await page.run("pageText().includes('Unsaved changes') || pageText().includes('Not saved')") as? Bool == false)
-                stored = try #require(try await baton.services.store.widget(key: "demo"))
-                #expect(stored.settings.greeting == "Their second greeting")
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            let other = AdminClient(base: baton.http)
+            #expect(try await other.signIn("a@example.com", "a long enough password").status == 200)
+            let source = try #require(try await other.send("GET", "/api/v1/bots/demo").json["source"] as? String)
+            func saveElsewhere(name: String, greeting: String) async throws {
+                let saved = try await other.send("PUT", "/api/v1/bots/demo", json: [
+                    "name": name, "source": source, "settings": ["greeting": greeting]])
+                #expect(saved.status == 200, "\(saved)")
             }
+            try await driver.open("\(baton.http)/dashboard/#/bots/demo/bot")
+            try await page.fill("Name", "Mine")
+            try await saveElsewhere(name: "Theirs", greeting: "Their greeting")
+            try await page.click("Save")
+            try await page.waitFor("the choice", "!!named('Save mine over it')")
+            #expect(try await page.run("pageText().includes('this bot was changed since it was opened here')") as? Bool == true)
+            try await driver.screenshot("dashboard-bot-changed-elsewhere")
+            try await page.click("Save mine over it")
+            try await page.waitForText("Saved. The bot is live now.")
+            var stored = try #require(try await baton.services.store.widget(key: "demo"))
+            #expect(stored.name == "Mine")
+            #expect(stored.settings.greeting == "Their greeting", "their other change stays")
+
+            // The widget tab: theirs wins this time, and the fields show it.
+            try await page.click("Widget")
+            try await page.fill("Greeting", "My greeting")
+            try await saveElsewhere(name: "Mine", greeting: "Their second greeting")
+            try await page.click("Save")
+            try await page.waitFor("the choice", "!!named('Discard mine and show theirs')")
+            // In sight where Save was pressed, not below the window (the page does not
+            // scroll there by itself: Save seemed to do nothing).
+            #expect(try await page.run("""
+                (() => { const r = named('Discard mine and show theirs').getBoundingClientRect();
+                         return r.top >= 0 && r.bottom <= innerHeight; })()
+                """) as? Bool == true)
+            try await page.click("Discard mine and show theirs")
+            try await page.waitFor("their greeting", "byLabel('Greeting').value === 'Their second greeting'")
+            #expect(try await page.run("pageText().includes('Unsaved changes') || pageText().includes('Not saved')") as? Bool == false)
+            stored = try #require(try await baton.services.store.widget(key: "demo"))
+            #expect(stored.settings.greeting == "Their second greeting")
         }
     }
 
@@ -1071,87 +1042,75 @@ struct Dashboard {
     /// signed-in user's on a later page (it was: the browser kept "signed in", not who), and
     /// is sent when the same user comes back.
     @Test func anotherUsersUnsentMessageIsNotSentAsThisOnes() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await page.waitFor("the dashboard", "!!named('Sign out')")
-                let other = AdminClient(base: baton.http)
-                #expect(try await other.signIn("a@example.com", "a long enough password").status == 200)
-                #expect(try await other.send("POST", "/api/v1/bots/demo/identity-secret").status == 200)
-                // Signed-in users only: the preview signs in as the admin who opens it.
-                let source = try #require(try await other.send("GET", "/api/v1/bots/demo").json["source"] as? String)
-                #expect(try await other.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source,
-                                                                                 "settings": ["identityRequired": true]]).status == 200)
-                let me = "dashboard:a@example.com"
-                func leave(_ text: String, by userId: String) async throws {
-                    try await driver.open("\(baton.http)/healthz")
-                    _ = try await driver.run("""
-                        (localStorage.setItem('baton:demo', JSON.stringify({signedIn: true, userId: \(Dashboard.literal(userId)), lastSeen: 0,
-                          pending: [{clientId: 'left-' + Date.now(), text: \(Dashboard.literal(text))}]})), true)
-                        """)
-                }
-                @Sendable func storedTexts() async throws -> [String] {
-                    guard let visitor = try await baton.services.store.visitor(widgetKey: "demo", externalID: me) else { return [] }
-                    var texts: [String] = []
-                    for listing in try await baton.services.store.conversations(.init(widgetKey: "demo", visitorID: visitor.id)) {
-                        texts += try await baton.services.store.messages(in: listing.conversation.id, after: 0, limit: 100).map(\.text)
-                    }
-                    return texts
-                }
-                try await leave("another user's secret", by: "dashboard:someone@example.com")
-                try await driver.open("\(baton.http)/preview/demo")
-                try await page.waitFor("the greeting", "document.querySelector('baton-chat')?.shadowRoot?.querySelector('.log')?.innerText.includes(\"I'm Ada\")")
-                try await Task.sleep(for: .seconds(1))
-                #expect(try await page.run("document.querySelector('baton-chat').shadowRoot.querySelector('.log').innerText.includes('secret')") as? Bool == false)
-                #expect(try await !storedTexts().contains("another user's secret"))
-                let saved = try await page.run("localStorage.getItem('baton:demo')") as? String
-                #expect(saved?.contains(#""userId":"\#(me)""#) == true, "\(saved ?? "")")
-                // The same user's own, left unsent on an earlier page: sent now.
-                try await leave("my own words", by: me)
-                try await driver.open("\(baton.http)/preview/demo")
-                try await eventually("my words stored") { try await storedTexts().contains("my own words") }
-                #expect(try await !storedTexts().contains("another user's secret"))
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await page.waitFor("the dashboard", "!!named('Sign out')")
+            let other = AdminClient(base: baton.http)
+            #expect(try await other.signIn("a@example.com", "a long enough password").status == 200)
+            #expect(try await other.send("POST", "/api/v1/bots/demo/identity-secret").status == 200)
+            // Signed-in users only: the preview signs in as the admin who opens it.
+            let source = try #require(try await other.send("GET", "/api/v1/bots/demo").json["source"] as? String)
+            #expect(try await other.send("PUT", "/api/v1/bots/demo", json: ["name": "Demo", "source": source,
+                                                                             "settings": ["identityRequired": true]]).status == 200)
+            let me = "dashboard:a@example.com"
+            func leave(_ text: String, by userId: String) async throws {
+                try await driver.open("\(baton.http)/healthz")
+                _ = try await driver.run("""
+                    (localStorage.setItem('baton:demo', JSON.stringify({signedIn: true, userId: \(Dashboard.literal(userId)), lastSeen: 0,
+                      pending: [{clientId: 'left-' + Date.now(), text: \(Dashboard.literal(text))}]})), true)
+                    """)
             }
+            @Sendable func storedTexts() async throws -> [String] {
+                guard let visitor = try await baton.services.store.visitor(widgetKey: "demo", externalID: me) else { return [] }
+                var texts: [String] = []
+                for listing in try await baton.services.store.conversations(.init(widgetKey: "demo", visitorID: visitor.id)) {
+                    texts += try await baton.services.store.messages(in: listing.conversation.id, after: 0, limit: 100).map(\.text)
+                }
+                return texts
+            }
+            try await leave("another user's secret", by: "dashboard:someone@example.com")
+            try await driver.open("\(baton.http)/preview/demo")
+            try await page.waitFor("the greeting", "document.querySelector('baton-chat')?.shadowRoot?.querySelector('.log')?.innerText.includes(\"I'm Ada\")")
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await page.run("document.querySelector('baton-chat').shadowRoot.querySelector('.log').innerText.includes('secret')") as? Bool == false)
+            #expect(try await !storedTexts().contains("another user's secret"))
+            let saved = try await page.run("localStorage.getItem('baton:demo')") as? String
+            #expect(saved?.contains(#""userId":"\#(me)""#) == true, "\(saved ?? "")")
+            // The same user's own, left unsent on an earlier page: sent now.
+            try await leave("my own words", by: me)
+            try await driver.open("\(baton.http)/preview/demo")
+            try await eventually("my words stored") { try await storedTexts().contains("my own words") }
+            #expect(try await !storedTexts().contains("another user's secret"))
         }
     }
 
     /// A card that refreshes itself every 5 s keeps the keyboard's place: the focused
     /// control drawn again gets the focus back (it fell to the page's body).
     @Test func aRefreshKeepsTheFocus() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 1280, height: 800) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await driver.open("\(baton.http)/dashboard/#/bots/demo/platforms")
-                try await page.waitFor("the connect button", "!!named('Connect for Mattermost')")
-                _ = try await page.run("(named('Connect for Mattermost').focus(), window.focused = named('Connect for Mattermost'), true)")
-                try await page.waitFor("the card drawn again", "!window.focused.isConnected", seconds: 12)
-                #expect(try await page.run("document.activeElement === named('Connect for Mattermost')") as? Bool == true)
-            }
+        try await Dashboard.signedIn(width: 1280, height: 800) { baton, driver, page in
+            try await driver.open("\(baton.http)/dashboard/#/bots/demo/platforms")
+            try await page.waitFor("the connect button", "!!named('Connect for Mattermost')")
+            _ = try await page.run("(named('Connect for Mattermost').focus(), window.focused = named('Connect for Mattermost'), true)")
+            try await page.waitFor("the card drawn again", "!window.focused.isConnected", seconds: 12)
+            #expect(try await page.run("document.activeElement === named('Connect for Mattermost')") as? Bool == true)
         }
     }
 
     @Test func theDashboardOnAPhone() async throws {
-        try await LiveBaton.run { baton in
-            try await WebDriver.with(width: 390, height: 844, phone: true) { driver in
-                let page = Dashboard(driver: driver)
-                try await page.signInAsFirstAdmin(of: baton)
-                try await page.waitForText("Demo")
-                // Nothing wider than the screen.
-                #expect(try await page.run("document.documentElement.scrollWidth <= 390") as? Bool == true)
-                try await driver.screenshot("dashboard-phone")
-                // The insights too: the weekday × hour grid fits the card, the whole day in
-                // sight (the evening scrolled out of it).
-                try await Self.seedMonthOfChats(in: baton.services.store)
-                try await driver.open("\(baton.http)/dashboard/#/insights")
-                try await page.waitForText("Handled by the bot")
-                #expect(try await page.run("document.documentElement.scrollWidth <= 390") as? Bool == true)
-                try await page.waitFor("the hours", "!!document.querySelector('.hour-grid')")
-                #expect(try await page.run("((g) => g.scrollWidth <= g.clientWidth)(document.querySelector('.hour-grid'))") as? Bool == true)
-                _ = try await page.run("(document.querySelector('.hour-grid').scrollIntoView({ block: 'center' }), true)")
-                try await driver.screenshot("dashboard-phone-insights")
-            }
+        try await Dashboard.signedIn(width: 390, height: 844, phone: true) { baton, driver, page in
+            try await page.waitForText("Demo")
+            // Nothing wider than the screen.
+            #expect(try await page.run("document.documentElement.scrollWidth <= 390") as? Bool == true)
+            try await driver.screenshot("dashboard-phone")
+            // The insights too: the weekday × hour grid fits the card, the whole day in
+            // sight (the evening scrolled out of it).
+            try await Self.seedMonthOfChats(in: baton.services.store)
+            try await driver.open("\(baton.http)/dashboard/#/insights")
+            try await page.waitForText("Handled by the bot")
+            #expect(try await page.run("document.documentElement.scrollWidth <= 390") as? Bool == true)
+            try await page.waitFor("the hours", "!!document.querySelector('.hour-grid')")
+            #expect(try await page.run("((g) => g.scrollWidth <= g.clientWidth)(document.querySelector('.hour-grid'))") as? Bool == true)
+            _ = try await page.run("(document.querySelector('.hour-grid').scrollIntoView({ block: 'center' }), true)")
+            try await driver.screenshot("dashboard-phone-insights")
         }
     }
 }
