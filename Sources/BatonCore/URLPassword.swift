@@ -1,3 +1,5 @@
+import Foundation
+
 /// An address that may hold a password (`scheme://USER:PASSWORD@HOST…`), for an error or a
 /// log line: the password is left out.
 public enum URLPassword {
@@ -8,5 +10,16 @@ public enum URLPassword {
         let start = text.range(of: "://").map(\.upperBound) ?? text.startIndex
         guard start < at, let colon = text[start..<at].firstIndex(of: ":") else { return text }
         return String(text[..<text.index(after: colon)]) + "…" + String(text[at...])
+    }
+
+    /// Whether the user name and password of `text` (`scheme://USER:PASSWORD@HOST…`) are
+    /// well percent-encoded: every `%` starts an escape of two hex digits. URLComponents
+    /// on Linux takes a stray `%` as written (`p%zz` stays `p%zz`), which a server then
+    /// refuses with nothing to say why. True when there is no user name.
+    public static func hasValidUserInfo(_ text: String) -> Bool {
+        guard let start = text.range(of: "://")?.upperBound else { return true }
+        let authority = text[start...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return true }
+        return String(authority[..<at]).removingPercentEncoding != nil
     }
 }

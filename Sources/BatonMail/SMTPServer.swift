@@ -38,8 +38,13 @@ public struct SMTPServer: Sendable, Equatable, CustomStringConvertible {
         security = scheme == "smtps" ? .tls : .startTLS
         port = components.port ?? (scheme == "smtps" ? 465 : 587)
         guard (1...65535).contains(port) else { throw MailConfigurationError(value: URLPassword.hidden(in: text), expected: expected) }
-        username = components.user?.removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 }
-        password = components.password?.removingPercentEncoding
+        // URLComponents gives them decoded already: decoded again, a password with a `%`
+        // (written `%25`) came out wrong, or as none at all.
+        guard URLPassword.hasValidUserInfo(text.trimmingCharacters(in: .whitespaces)) else {
+            throw MailConfigurationError(value: URLPassword.hidden(in: text), expected: expected + "; write %25 for a % in the user or password")
+        }
+        username = components.user.flatMap { $0.isEmpty ? nil : $0 }
+        password = components.password
         if password != nil, username == nil { throw MailConfigurationError(value: URLPassword.hidden(in: text), expected: expected) }
         plainAllowed = components.query == "tls=optional"
     }

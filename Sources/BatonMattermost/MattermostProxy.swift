@@ -50,14 +50,8 @@ public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
         }
         let defaultPort = kind == .http ? 80 : 1080
         guard (1...65535).contains(parts.port ?? defaultPort) else { throw ProxyAddressError(reason: "a port from 1 to 65535") }
-        // A `%` not followed by two hex digits would be sent as written, and refused by the
-        // proxy with nothing to say why.
-        // (URLComponents takes such a `%` as written, on Linux.)
-        if let start = url.range(of: "://")?.upperBound {
-            let authority = url[start...].prefix { $0 != "/" }
-            if let at = authority.lastIndex(of: "@"), !Self.isPercentEncoded(authority[..<at]) {
-                throw ProxyAddressError(reason: "the user name and password are percent-encoded: write %25 for a % in them")
-            }
+        guard URLPassword.hasValidUserInfo(url) else {
+            throw ProxyAddressError(reason: "the user name and password are percent-encoded: write %25 for a % in them")
         }
         self.host = host
         port = parts.port ?? defaultPort
@@ -69,21 +63,6 @@ public struct MattermostProxy: Sendable, Hashable, CustomStringConvertible {
                 throw ProxyAddressError(reason: "a SOCKS5 proxy's user name and password are 1 to 255 bytes each")
             }
         }
-    }
-
-    /// Whether every `%` in `text` starts an escape (two hex digits).
-    static func isPercentEncoded(_ text: Substring) -> Bool {
-        let bytes = Array(text.utf8)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, Character(Unicode.Scalar(bytes[index + 1])).isHexDigit, Character(Unicode.Scalar(bytes[index + 2])).isHexDigit else { return false }
-                index += 3
-            } else {
-                index += 1
-            }
-        }
-        return true
     }
 
     public init(_ kind: Kind = .http, host: String, port: Int, username: String? = nil, password: String? = nil) {

@@ -252,6 +252,11 @@ import Testing
         let tls = try SMTPServer(url: "smtps://me%40example.com:secret@mail.example.com")
         #expect(tls.port == 465 && tls.security == .tls && tls.username == "me@example.com" && tls.password == "secret")
         #expect("\(tls)" == "smtps://me%40example.com@mail.example.com:465")
+        // A % in a password is written %25, and decoded once: "100%", not none at all
+        // ("%2541" is "%41", not "A").
+        #expect(try SMTPServer(url: "smtp://me:100%25@mail.example.com").password == "100%")
+        #expect(try SMTPServer(url: "smtp://me:%2541@mail.example.com").password == "%41")
+        #expect(throws: MailConfigurationError.self) { try SMTPServer(url: "smtp://me:p%zz@mail.example.com") }
         #expect(try SMTPServer(url: "smtp://[::1]:2525").isLoopback)
         for local in ["smtp://LOCALHOST:2525", "smtp://127.1:25", "smtp://[::ffff:127.0.0.1]:25"] {
             #expect(try SMTPServer(url: local).isLoopback, "\(local)")
